@@ -1,0 +1,11 @@
+/* cli.h — the subcommands of the bdrl program, one file each (cmd_*.c).
+ * Each returns the process exit status: 0 success, 1 runtime failure,
+ * 2 bad usage or bad input (flags, config, files). */
+#ifndef BDRL_CLI_H
+#define BDRL_CLI_H
+
+void cli_init(void);
+int cmd_config(int argc, char **argv);
+int cmd_env(int argc, char **argv);
+
+#endif

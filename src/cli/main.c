@@ -1,0 +1,42 @@
+/* main.c — the bdrl command: dispatches to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"config", cmd_config, "print the configuration schema or a resolved config"},
+    {"env", cmd_env, "list, inspect and roll out environments"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: bdrl COMMAND [ARGS...]\n\n"
+               "bdrl — distributional reinforcement learning with Bellman Diffusion.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\nRun 'bdrl COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    cli_init();
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "bdrl: unknown command '%s' (run 'bdrl --help')\n", argv[1]);
+    return 2;
+}

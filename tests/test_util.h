@@ -1,0 +1,120 @@
+/* test_util.h — small helpers shared by the cmocka tests: temporary
+ * directories, writing files, running the bdrl binary and capturing its
+ * output and exit status. Header-only so each test binary stays standalone. */
+#ifndef BDRL_TEST_UTIL_H
+#define BDRL_TEST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <math.h>
+
+#include <cmocka.h>
+
+/* Creates a fresh temporary directory; returns a static-lifetime copy. */
+static inline char *tu_tmpdir(void)
+{
+    char *d = strdup("/tmp/bdrl_test_XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static inline void tu_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Reads a whole file (caller frees); NULL if missing. */
+static inline char *tu_read(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    size_t k = fread(b, 1, (size_t)n, f);
+    b[k] = '\0';
+    fclose(f);
+    return b;
+}
+
+typedef struct {
+    int status;   /* exit status, or 128+signal */
+    char *out;    /* stdout (caller frees via tu_run_free) */
+    char *err;    /* stderr */
+} tu_result;
+
+/* Runs a shell command line with "$BDRL" available; captures stdout/stderr. */
+static inline tu_result tu_run(const char *fmt, ...)
+{
+    char cmd[8192], full[9000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    char *d = tu_tmpdir();
+    snprintf(full, sizeof full, "( %s ) >%s/out 2>%s/err </dev/null", cmd, d, d);
+    int st = system(full);
+    tu_result r;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    char p[512];
+    snprintf(p, sizeof p, "%s/out", d);
+    r.out = tu_read(p);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/err", d);
+    r.err = tu_read(p);
+    unlink(p);
+    rmdir(d);
+    free(d);
+    if (!r.out) r.out = strdup("");
+    if (!r.err) r.err = strdup("");
+    return r;
+}
+
+static inline void tu_run_free(tu_result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* Path of the bdrl binary under test (env BDRL, set by scripts/run_tests.sh). */
+static inline const char *tu_bdrl(void)
+{
+    const char *b = getenv("BDRL");
+    return b ? b : "build/rel/bdrl";
+}
+
+/* The source tree's root (env BDRL_SRC_ROOT), for configs/ and plots/. */
+static inline const char *tu_root(void)
+{
+    const char *b = getenv("BDRL_SRC_ROOT");
+    return b ? b : ".";
+}
+
+#define assert_contains(hay, needle)                                              \
+    do {                                                                          \
+        const char *h_ = (hay), *n_ = (needle);                                   \
+        if (!strstr(h_, n_))                                                      \
+            fail_msg("expected to find \"%s\" in:\n%s", n_, h_);                  \
+    } while (0)
+
+#define assert_close(a, b, tol)                                                   \
+    do {                                                                          \
+        double a_ = (a), b_ = (b), t_ = (tol);                                    \
+        if (!(a_ - b_ <= t_ && b_ - a_ <= t_))                                    \
+            fail_msg("%s = %.17g, %s = %.17g, differ by more than %g",            \
+                     #a, a_, #b, b_, t_);                                         \
+    } while (0)
+
+#endif
