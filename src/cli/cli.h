@@ -7,5 +7,6 @@
 void cli_init(void);
 int cmd_config(int argc, char **argv);
 int cmd_env(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 
 #endif

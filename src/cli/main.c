@@ -11,6 +11,7 @@ static const struct {
 } commands[] = {
     {"config", cmd_config, "print the configuration schema or a resolved config"},
     {"env", cmd_env, "list, inspect and roll out environments"},
+    {"fit", cmd_fit, "generative mode: fit fields to data and sample them with BDD"},
 };
 
 static void usage(FILE *f)

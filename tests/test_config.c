@@ -1,0 +1,254 @@
+/* Tests of the strict YAML configuration (src/core/cfg, experiment schema):
+ * every error kind names its location and exits through an error code; the
+ * resolved YAML reads back to the same struct. */
+#include "test_util.h"
+
+#include "agents/experiment.h"
+#include "core/cfg.h"
+
+static char *dir;
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = tu_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_result r = tu_run("rm -rf %s", dir);
+    tu_run_free(&r);
+    free(dir);
+    return 0;
+}
+
+/* Writes text to a config file and loads it; returns the load status and
+ * leaves the message in e. */
+static int load_text(const char *text, exp_config *cfg, bd_err *e, char *path_out)
+{
+    static int n;
+    char path[512];
+    snprintf(path, sizeof path, "%s/c%d.yaml", dir, n++);
+    tu_write(path, text);
+    if (path_out)
+        strcpy(path_out, path);
+    return exp_load(cfg, path, NULL, 0, e);
+}
+
+static void expect_error(const char *text, const char *loc, const char *msg)
+{
+    exp_config cfg;
+    bd_err e;
+    char path[512], want[600];
+    assert_int_equal(load_text(text, &cfg, &e, path), -1);
+    snprintf(want, sizeof want, "%s:%s", path, loc);
+    assert_contains(e.msg, want);
+    assert_contains(e.msg, msg);
+}
+
+static void test_minimal_config_gets_defaults(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    bd_err e;
+    assert_int_equal(load_text("env:\n  name: frozenlake\n", &cfg, &e, NULL), 0);
+    assert_int_equal(cfg.env.kind, ENV_FROZENLAKE);
+    assert_int_equal(cfg.seed, 1);
+    assert_int_equal(cfg.train.batch_size, 64);
+    assert_true(cfg.agent.gamma == 0.99);
+    assert_string_equal(cfg.env.map_name, "4x4");
+    assert_int_equal(cfg.env.slippery, 1);
+    assert_true(cfg.env.success_rate == 1.0 / 3.0);
+    assert_string_equal(cfg.output.dir, "runs");
+}
+
+static void test_values_of_every_type(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    bd_err e;
+    const char *text = "seed: 1_000\n"
+                       "env: {name: cartpole, integrator: semi_implicit, sutton_barto_reward: yes}\n"
+                       "agent:\n  kind: c51\n  gamma: 9.5e-1\n"
+                       "train:\n  total_steps: 2e5\n  batch_size: 32\n"
+                       "output:\n  dir: \"my runs\"\n";
+    assert_int_equal(load_text(text, &cfg, &e, NULL), 0);
+    assert_int_equal(cfg.seed, 1000);
+    assert_int_equal(cfg.env.semi_implicit, 1);
+    assert_int_equal(cfg.env.sutton_barto_reward, 1);
+    assert_int_equal(cfg.agent.kind, AGENT_C51);
+    assert_true(cfg.agent.gamma == 0.95);
+    assert_int_equal(cfg.train.total_steps, 200000);
+    assert_string_equal(cfg.output.dir, "my runs");
+}
+
+static void test_unknown_key_suggests_closest(void **state)
+{
+    (void)state;
+    expect_error("env:\n  name: cartpole\ntrain:\n  batch_sise: 3\n", "4:3",
+                 "unknown key 'train.batch_sise' (did you mean 'train.batch_size'?)");
+    expect_error("env:\n  name: cartpole\nbatch_size: 3\n", "3:1", "did you mean 'train.batch_size'?");
+    expect_error("env:\n  name: cartpole\nzzzzqqq: 3\n", "3:1", "unknown key 'zzzzqqq'");
+    expect_error("trian:\n  batch_size: 3\nenv:\n  name: cartpole\n", "1:1", "unknown key 'trian'");
+}
+
+static void test_wrong_type_and_range(void **state)
+{
+    (void)state;
+    expect_error("env: {name: cartpole}\ntrain:\n  batch_size: many\n", "3:15",
+                 "'train.batch_size' expects an integer, got 'many'");
+    expect_error("env: {name: cartpole}\ntrain:\n  batch_size: 2.5\n", "3:15", "expects an integer");
+    expect_error("env: {name: cartpole}\ntrain:\n  batch_size: 0\n", "3:15",
+                 "'train.batch_size' must be in [1, 65536]");
+    expect_error("env: {name: cartpole}\nagent:\n  gamma: 1.5\n", "3:10", "'agent.gamma' must be in [0, 1]");
+    expect_error("env: {name: cartpole}\nagent:\n  gamma: .nan\n", "3:10", "expects a finite number");
+    expect_error("env: {name: cartpole}\nenv.slippery: 1\n", "2:1", "write keys nested in files");
+    expect_error("env: {name: cartpole, slippery: maybe}\n", "1:33", "expects true or false");
+    expect_error("env: {name: mountaincar}\n", "1:13", "'env.name' must be one of {cartpole,frozenlake}");
+    expect_error("env: {name: cartpole}\ntrain:\n  batch_size: [1, 2]\n", "3:15", "not a list");
+    expect_error("env: {name: cartpole}\ntrain:\n  batch_size:\n", "3:14", "has no value");
+    expect_error("env: {name: cartpole}\ntrain: 5\n", "2:1", "'train' is a section");
+}
+
+static void test_missing_required_duplicate_malformed(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    bd_err e;
+    char path[512];
+    assert_int_equal(load_text("train:\n  batch_size: 3\n", &cfg, &e, path), -1);
+    assert_contains(e.msg, path);
+    assert_contains(e.msg, "missing required key 'env.name'");
+    expect_error("env:\n  name: cartpole\ntrain:\n  batch_size: 3\n  batch_size: 4\n", "5:3",
+                 "duplicate key 'train.batch_size' (first at line 4)");
+    expect_error("env:\n  name: cartpole\n  [oops\n", "", "malformed YAML");
+    expect_error("- 1\n- 2\n", "1:1", "the top level must be a mapping");
+    assert_int_equal(load_text("", &cfg, &e, path), -1);
+    assert_contains(e.msg, "empty configuration file");
+    assert_int_equal(load_text("env: {name: cartpole}\n---\nseed: 2\n", &cfg, &e, path), -1);
+    assert_contains(e.msg, "more than one YAML document");
+    assert_int_equal(exp_load(&cfg, "/nonexistent/x.yaml", NULL, 0, &e), -1);
+    assert_contains(e.msg, "/nonexistent/x.yaml: cannot open");
+}
+
+static void test_set_overrides_and_errors(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    bd_err e;
+    char *ok[] = {"env.name=frozenlake", "train.batch_size=128", "env.map=[SFF, FHF, FFG]",
+                  "env.slippery=false"};
+    assert_int_equal(exp_load(&cfg, NULL, ok, 4, &e), 0);
+    assert_int_equal(cfg.train.batch_size, 128);
+    assert_string_equal(cfg.env.map_name, "custom");
+    assert_int_equal(cfg.env.nrow, 3);
+    assert_string_equal(cfg.env.rows[2], "FFG");
+    assert_int_equal(cfg.env.slippery, 0);
+
+    char *bad1[] = {"env.name=cartpole", "train.batchsize=3"};
+    assert_int_equal(exp_load(&cfg, NULL, bad1, 2, &e), -1);
+    assert_string_equal(e.msg,
+                        "--set train.batchsize=3: unknown key 'train.batchsize' (did you mean 'train.batch_size'?)");
+    char *bad2[] = {"env.name=cartpole", "train.batch_size"};
+    assert_int_equal(exp_load(&cfg, NULL, bad2, 2, &e), -1);
+    assert_contains(e.msg, "expected KEY=VALUE");
+    char *bad3[] = {"env.name=cartpole", "agent.gamma=-1"};
+    assert_int_equal(exp_load(&cfg, NULL, bad3, 2, &e), -1);
+    assert_contains(e.msg, "--set agent.gamma=-1: 'agent.gamma' must be in [0, 1]");
+    char *bad4[] = {"env.name=frozenlake", "env.map=[SFF, FH, FFG]"};
+    assert_int_equal(exp_load(&cfg, NULL, bad4, 2, &e), -1);
+    assert_contains(e.msg, "row 2 has 2 cells");
+    char *bad5[] = {"env.name=frozenlake", "env.map=[SFX]"};
+    assert_int_equal(exp_load(&cfg, NULL, bad5, 2, &e), -1);
+    assert_contains(e.msg, "row 1 has 'X'");
+    char *bad6[] = {"env.name=frozenlake", "env.map=9x9"};
+    assert_int_equal(exp_load(&cfg, NULL, bad6, 2, &e), -1);
+    assert_contains(e.msg, "must be 4x4, 8x8, random");
+    /* Without env.name anywhere, the required-key check fires. */
+    assert_int_equal(exp_load(&cfg, NULL, NULL, 0, &e), -1);
+    assert_contains(e.msg, "missing required key 'env.name'");
+}
+
+static void test_set_wins_over_file(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/base.yaml", dir);
+    tu_write(path, "env: {name: cartpole}\ntrain: {batch_size: 8}\n");
+    exp_config cfg;
+    bd_err e;
+    char *sets[] = {"train.batch_size=16"};
+    assert_int_equal(exp_load(&cfg, path, sets, 1, &e), 0);
+    assert_int_equal(cfg.train.batch_size, 16);
+}
+
+static void test_resolved_yaml_roundtrips(void **state)
+{
+    (void)state;
+    exp_config a, b;
+    bd_err e;
+    char *sets[] = {"env.name=frozenlake", "env.map=[SFFF, FHFH, FFFH, HFFG]", "agent.gamma=0.123456789012345",
+                    "output.dir=\"a dir: with colon\"", "seed=77"};
+    assert_int_equal(exp_load(&a, NULL, sets, 5, &e), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/resolved.yaml", dir);
+    assert_int_equal(cfg_save_yaml(&exp_schema, &a, path, &e), 0);
+    assert_int_equal(exp_load(&b, path, NULL, 0, &e), 0);
+    assert_memory_equal(&a, &b, sizeof a);
+    char buf[64];
+    assert_int_equal(cfg_format_value(&exp_schema, &a, "agent.gamma", buf, sizeof buf, &e), 0);
+    assert_string_equal(buf, "0.123456789012345");
+}
+
+static void test_random_map_seed_follows_run_seed(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    bd_err e;
+    char *s1[] = {"env.name=frozenlake", "env.map=random", "env.map_size=5", "seed=9"};
+    assert_int_equal(exp_load(&cfg, NULL, s1, 4, &e), 0);
+    assert_int_equal(cfg.env.nrow, 5);
+    assert_int_equal(cfg.env.map_seed, 9);
+    char *s2[] = {"env.name=frozenlake", "env.map=random", "env.map_seed=3", "seed=9"};
+    assert_int_equal(exp_load(&cfg, NULL, s2, 4, &e), 0);
+    assert_int_equal(cfg.env.map_seed, 3);
+}
+
+static void test_schema_table_lists_every_key(void **state)
+{
+    (void)state;
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    cfg_print_schema_md(&exp_schema, f);
+    fclose(f);
+    for (int i = 0; i < exp_schema.n_keys; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "| `%s` |", exp_schema.keys[i].name);
+        assert_contains(mem, want);
+    }
+    assert_contains(mem, "**required**");
+    free(mem);
+    /* Every key has help and defaults that parse (checked by loading). */
+    for (int i = 0; i < exp_schema.n_keys; i++)
+        assert_true(exp_schema.keys[i].help && strlen(exp_schema.keys[i].help) > 10);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_minimal_config_gets_defaults),
+        cmocka_unit_test(test_values_of_every_type),
+        cmocka_unit_test(test_unknown_key_suggests_closest),
+        cmocka_unit_test(test_wrong_type_and_range),
+        cmocka_unit_test(test_missing_required_duplicate_malformed),
+        cmocka_unit_test(test_set_overrides_and_errors),
+        cmocka_unit_test(test_set_wins_over_file),
+        cmocka_unit_test(test_resolved_yaml_roundtrips),
+        cmocka_unit_test(test_random_map_seed_follows_run_seed),
+        cmocka_unit_test(test_schema_table_lists_every_key),
+    };
+    return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}
