@@ -1,0 +1,182 @@
+/* bench_fields — throughput of the fields module against the machine's own
+ * large-SGEMM rate, all measured in one run (single thread):
+ *   (a) cblas_sgemm 2048³
+ *   (b) a field training step: forward + input-JVP, backward with double
+ *       backprop (loss containing ẏ), Adam — on a 3×128 tanh MLP at batch 256
+ *   (c) plain forward + backward (no tangents) of the same MLP
+ *   (d) the same training step on a SiLU MLP, for comparison
+ *
+ * FLOP counts (stated honestly): only the GEMMs' multiply-adds are counted,
+ * 2·M·N·K per GEMM; the elementwise work (activations, bias, Adam) is real
+ * time but no counted FLOPs, so it can only lower the reported rate.
+ * With layer sizes n_0..n_L and S = Σ_l n_l·n_{l+1}:
+ *   (b) per layer: [z; ż] (2B rows), dW (K = 2B), [da; dȧ] (2B rows, not for
+ *       the first layer, whose input needs no gradient):
+ *       12·B·S − 4·B·n_0·n_1
+ *   (c) the same with B rows: 6·B·S − 2·B·n_0·n_1
+ * Input width 33 = Fourier features of u (K = 16), output 1: S = 37120, so
+ * (b) = 109.7 MFLOP and (c) = 54.9 MFLOP per step at B = 256. Adam (with
+ * gradient-norm clipping on) is inside (b)'s time.
+ * Times are CPU times, each figure the median over short chunks (see
+ * cpu_now).
+ *
+ * Usage: bench_fields [seconds per measurement, default 1.5]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+
+#include "core/rng.h"
+#include "fields/adam.h"
+#include "fields/mlp.h"
+
+/* CPU time of this (single-threaded) process: the machine's two cores are
+ * shared, and wall time would charge us for other jobs' time slices. Each
+ * figure is the median over short chunks, which also discards chunks slowed
+ * by a neighbour competing for the FPU or the caches. */
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define MAX_CHUNKS 4096
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double sgemm_gflops(double secs)
+{
+    const int n = 2048;
+    float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n),
+          *c = malloc(sizeof(float) * n * n);
+    rng *r = rng_create(1, 1);
+    for (long i = 0; i < (long)n * n; i++) {
+        a[i] = (float)rng_uniform(r) - 0.5f;
+        b[i] = (float)rng_uniform(r) - 0.5f;
+    }
+    static double rates[MAX_CHUNKS];
+    int k = 0;
+    double t_end = wall_now() + secs;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+    do {
+        double t = cpu_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+        t = cpu_now() - t;
+        rates[k++] = 2.0 * n * n * (double)n / t / 1e9;
+    } while ((wall_now() < t_end || k < 3) && k < MAX_CHUNKS);
+    double best = median(rates, k);
+    free(a);
+    free(b);
+    free(c);
+    rng_free(r);
+    return best;
+}
+
+typedef struct {
+    double steps_per_s, gflops, mflop_per_step;
+} rate;
+
+/* mode 0: training step (JVP + double backprop + Adam); 1: forward + backward */
+static rate run(mlp_act act, int mode, double secs)
+{
+    const int B = 256, n_in = 33;
+    mlp_spec sp;
+    mlp_spec_make(&sp, act, n_in, 128, 128, 128, 1, 0);
+    rng *r = rng_create(7, RNG_STREAM_INIT);
+    mlp *m = mlp_create(&sp, B, r, NULL);
+    adam_config cfg = adam_defaults();
+    cfg.clip_norm = 10;
+    adam *o = adam_create(m->n_params, &cfg, NULL);
+    real *x = malloc(sizeof(real) * B * n_in), *xd = malloc(sizeof(real) * B * n_in);
+    real *dy = malloc(sizeof(real) * B), *dyd = malloc(sizeof(real) * B);
+    for (int i = 0; i < B * n_in; i++) {
+        x[i] = (real)(2 * rng_uniform(r) - 1);
+        xd[i] = (real)(2 * rng_uniform(r) - 1);
+    }
+    double S = 0;
+    for (int l = 0; l < sp.n_layers; l++)
+        S += (double)sp.sizes[l] * sp.sizes[l + 1];
+    double first = (double)sp.sizes[0] * sp.sizes[1];
+    double flops = mode == 0 ? 12.0 * B * S - 4.0 * B * first : 6.0 * B * S - 2.0 * B * first;
+    static double rates[MAX_CHUNKS];
+    int nch = 0;
+    double t_end = wall_now() + secs;
+    do {
+        double t0 = cpu_now();
+        for (int k = 0; k < 20; k++) {
+            mlp_zero_grad(m);
+            if (mode == 0) {
+                const real *y = mlp_forward_jvp(m, B, x, xd);
+                /* adjoints of a loss of the L̂_grad form: mean y² + c·ẏ */
+                for (int i = 0; i < B; i++) {
+                    dy[i] = 2 * y[i] / B;
+                    dyd[i] = (real)0.3 / B;
+                }
+                mlp_backward(m, dy, dyd, NULL, NULL);
+                adam_step_mlp(o, m);
+            } else {
+                const real *y = mlp_forward(m, B, x);
+                for (int i = 0; i < B; i++)
+                    dy[i] = 2 * y[i] / B;
+                mlp_backward(m, dy, NULL, NULL, NULL);
+            }
+        }
+        rates[nch++] = 20 / (cpu_now() - t0);
+    } while ((wall_now() < t_end || nch < 3) && nch < MAX_CHUNKS);
+    double sps = median(rates, nch);
+    rate out = {sps, flops * sps / 1e9, flops / 1e6};
+    free(x);
+    free(xd);
+    free(dy);
+    free(dyd);
+    adam_free(o);
+    mlp_free(m);
+    rng_free(r);
+    return out;
+}
+
+int main(int argc, char **argv)
+{
+    openblas_set_num_threads(1);
+    double secs = argc > 1 ? atof(argv[1]) : 1.5;
+    if (!(secs > 0))
+        secs = 1.5;
+    const int B = 256;
+    double peak = sgemm_gflops(secs);
+    rate tr = run(MLP_TANH, 0, secs), fb = run(MLP_TANH, 1, secs), ts = run(MLP_SILU, 0, secs);
+    printf("fields benchmark (single thread, float32, MLP 33-128-128-128-1, batch %d)\n", B);
+    printf("%-48s %12s %12s %10s\n", "", "samples/s", "GFLOP/s", "vs SGEMM");
+    printf("%-48s %12s %12.1f %10s\n", "(a) sgemm 2048^3", "-", peak, "1.00");
+    printf("%-48s %12.0f %12.1f %10.2f\n", "(b) train step tanh: fwd+JVP, double backprop, Adam",
+           tr.steps_per_s * B, tr.gflops, tr.gflops / peak);
+    printf("%-48s %12.0f %12.1f %10.2f\n", "(c) plain fwd+bwd tanh", fb.steps_per_s * B, fb.gflops,
+           fb.gflops / peak);
+    printf("%-48s %12.0f %12.1f %10.2f\n", "(d) train step silu", ts.steps_per_s * B, ts.gflops,
+           ts.gflops / peak);
+    printf("GEMM work per step: (b) %.1f MFLOP, (c) %.1f MFLOP\n", tr.mflop_per_step,
+           fb.mflop_per_step);
+    printf("train step: %.0f steps/s; target >= 1/3 of (a): %s\n", tr.steps_per_s,
+           tr.gflops >= peak / 3 ? "met" : "MISSED");
+    return 0;
+}

@@ -1,0 +1,691 @@
+/* mlp.c — fully connected network: forward, input-JVP, backward with double
+ * backprop. Each piece's forward and backward sit side by side, llm.c style.
+ *
+ * Notation for one layer (B rows, `in` inputs, `out` outputs):
+ *   a (B, in)   input, ȧ (B, in) its tangent (derivative along the input
+ *               direction ẋ)
+ *   z = a Wᵀ + b (B, out),   ż = ȧ Wᵀ            (the bias has no tangent)
+ *   h = σ(z),                ḣ = σ'(z) ⊙ ż
+ * Primal and tangent rows are stacked in one (2B, ·) buffer, [a; ȧ], so one
+ * GEMM with M = 2B computes [z; ż] = [a; ȧ] Wᵀ.
+ *
+ * Double backprop. Given adjoints ḡ_h = dL/dh and ḡ_ḣ = dL/dḣ:
+ *   dL/dż = ḡ_ḣ ⊙ σ'(z)
+ *   dL/dz = ḡ_h ⊙ σ'(z) + ḡ_ḣ ⊙ σ''(z) ⊙ ż        (ḣ depends on z through σ')
+ *   dL/dW = (dL/dz)ᵀ a + (dL/dż)ᵀ ȧ = [dL/dz; dL/dż]ᵀ [a; ȧ]   one GEMM, K = 2B
+ *   dL/db = Σ_rows dL/dz
+ *   [dL/da; dL/dȧ] = [dL/dz; dL/dż] W                          one GEMM, M = 2B
+ * i.e. ordinary backprop on the stacked batch, plus one coupling term from the
+ * tangent adjoint into the primal one. The forward pass stores σ'(z) (d1)
+ * and σ''(z) ⊙ ż (e), so the backward elementwise step is two
+ * multiply-adds per element and needs neither z nor ż again.
+ */
+#include "fields/mlp.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fields/adam.h"
+
+/* The elementwise loops below must vectorize: the build uses -O2, whose
+ * cost model leaves them scalar, and FP comparisons (the clamp in tanh) are
+ * not if-converted while traps are assumed. Elementwise IEEE operations give
+ * the same results vectorized or not, so this changes speed only. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("-ftree-vectorize", "-fvect-cost-model=dynamic", "-fno-trapping-math")
+#endif
+
+#include "fields/fastmath.h"
+
+/* ------------------------------------------------------------------------ */
+/* activations: value σ, first and second derivative, one element            */
+
+static inline __attribute__((always_inline)) void eval_tanh(real z, real *s0, real *s1, real *s2)
+{
+    real t = tanh_r(z);
+    real d = (real)1 - t * t;
+    *s0 = t;
+    *s1 = d;
+    *s2 = (real)-2 * t * d;
+}
+
+/* sigmoid from t = exp(-|z|), without overflow for either sign */
+static inline __attribute__((always_inline)) real sigmoid_t(real z, real t)
+{
+    return z >= 0 ? (real)1 / ((real)1 + t) : t / ((real)1 + t);
+}
+
+static inline __attribute__((always_inline)) void eval_silu(real z, real *s0, real *s1, real *s2)
+{
+    real s = sigmoid_t(z, expneg_r(-rfabs(z)));
+    real q = s * ((real)1 - s);
+    *s0 = z * s;
+    *s1 = s + z * q;
+    *s2 = q * ((real)2 + z * ((real)1 - (real)2 * s));
+}
+
+static inline __attribute__((always_inline)) void eval_softplus(real z, real *s0, real *s1, real *s2)
+{
+    real t = expneg_r(-rfabs(z));
+    real s = sigmoid_t(z, t);
+    *s0 = (z > 0 ? z : (real)0) + log1p_r(t);
+    *s1 = s;
+    *s2 = s * ((real)1 - s);
+}
+
+static inline __attribute__((always_inline)) void eval_relu(real z, real *s0, real *s1, real *s2)
+{
+    *s0 = z < 0 ? (real)0 : z;   /* NaN passes through, as in PyTorch */
+    *s1 = z > 0 ? (real)1 : (real)0;
+    *s2 = 0;
+}
+
+/* act_forward: Z (B, n) = a Wᵀ on entry, h = σ(Z + b) on exit; d1 = σ'.
+ * act_forward_jvp: Z (2B, n) = [z − b; ż] on entry, [h; ḣ] on exit;
+ * d1 = σ'(z), e = σ''(z) ⊙ ż (B, n). One instance per activation so the
+ * inner loops carry no branch on the activation kind. */
+#define DEFINE_ACT(NAME)                                                        \
+    static void act_forward_##NAME(real *Z, real *d1, const real *b, int B, int n) \
+    {                                                                           \
+        for (int r = 0; r < B; r++) {                                           \
+            real *z = Z + (size_t)r * n, *g = d1 + (size_t)r * n;               \
+            for (int j = 0; j < n; j++) {                                       \
+                real s0, s1, s2;                                                \
+                eval_##NAME(z[j] + b[j], &s0, &s1, &s2);                        \
+                z[j] = s0;                                                      \
+                g[j] = s1;                                                      \
+            }                                                                   \
+        }                                                                       \
+    }                                                                           \
+    static void act_forward_jvp_##NAME(real *Z, real *d1, real *e, const real *b, int B, int n) \
+    {                                                                           \
+        for (int r = 0; r < B; r++) {                                           \
+            real *z = Z + (size_t)r * n, *zd = Z + (size_t)(B + r) * n;         \
+            real *g = d1 + (size_t)r * n, *ee = e + (size_t)r * n;              \
+            for (int j = 0; j < n; j++) {                                       \
+                real s0, s1, s2;                                                \
+                eval_##NAME(z[j] + b[j], &s0, &s1, &s2);                        \
+                z[j] = s0;                                                      \
+                g[j] = s1;                                                      \
+                ee[j] = s2 * zd[j];                                             \
+                zd[j] = s1 * zd[j];                                             \
+            }                                                                   \
+        }                                                                       \
+    }
+
+DEFINE_ACT(tanh)
+DEFINE_ACT(silu)
+DEFINE_ACT(softplus)
+DEFINE_ACT(relu)
+
+/* The output layer is usually linear: only the bias, tangent rows untouched. */
+static void bias_forward(real *Z, const real *b, int B, int n)
+{
+    for (int r = 0; r < B; r++) {
+        real *z = Z + (size_t)r * n;
+        for (int j = 0; j < n; j++)
+            z[j] += b[j];
+    }
+}
+
+static void act_forward(mlp_act a, real *Z, real *d1, const real *b, int B, int n)
+{
+    switch (a) {
+    case MLP_TANH: act_forward_tanh(Z, d1, b, B, n); break;
+    case MLP_SILU: act_forward_silu(Z, d1, b, B, n); break;
+    case MLP_SOFTPLUS: act_forward_softplus(Z, d1, b, B, n); break;
+    case MLP_RELU: act_forward_relu(Z, d1, b, B, n); break;
+    default: bias_forward(Z, b, B, n); break;
+    }
+}
+
+static void act_forward_jvp(mlp_act a, real *Z, real *d1, real *e, const real *b, int B, int n)
+{
+    switch (a) {
+    case MLP_TANH: act_forward_jvp_tanh(Z, d1, e, b, B, n); break;
+    case MLP_SILU: act_forward_jvp_silu(Z, d1, e, b, B, n); break;
+    case MLP_SOFTPLUS: act_forward_jvp_softplus(Z, d1, e, b, B, n); break;
+    case MLP_RELU: act_forward_jvp_relu(Z, d1, e, b, B, n); break;
+    default: bias_forward(Z, b, B, n); break;
+    }
+}
+
+/* G (B, n): dL/dh in, dL/dz out. */
+static void act_backward(real *G, const real *d1, int B, int n)
+{
+    size_t N = (size_t)B * n;
+    for (size_t i = 0; i < N; i++)
+        G[i] *= d1[i];
+}
+
+/* G (2B, n): [dL/dh; dL/dḣ] in, [dL/dz; dL/dż] out (see the file comment). */
+static void act_backward_jvp(real *G, const real *d1, const real *e, int B, int n)
+{
+    size_t N = (size_t)B * n;
+    real *Gt = G + N;
+    for (size_t i = 0; i < N; i++) {
+        real gt = Gt[i];
+        G[i] = G[i] * d1[i] + gt * e[i];
+        Gt[i] = gt * d1[i];
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* linear layer                                                              */
+
+/* Z (R, out) = A (R, in) · Wᵀ, W (out, in). The bias is added by act_forward
+ * (primal rows only). */
+static void linear_forward(real *Z, const real *A, const real *W, int R, int in, int out)
+{
+    rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, out, in,
+          1, A, in, W, in, 0, Z, out);
+}
+
+/* G (R, out) = dL/d[z; ż]; A (R, in) the layer's stacked input.
+ * dW (out, in) += Gᵀ A; db (out) += Σ over the B primal rows of G;
+ * dA (R, in) = G W, skipped when dA is NULL. */
+static void linear_backward(real *dA, real *dW, real *db, const real *G, const real *A,
+                            const real *W, int R, int B, int in, int out)
+{
+    rgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, R,
+          1, G, out, A, in, 1, dW, in);
+    for (int r = 0; r < B; r++) {
+        const real *g = G + (size_t)r * out;
+        for (int j = 0; j < out; j++)
+            db[j] += g[j];
+    }
+    if (dA)
+        rgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, in, out,
+              1, G, out, W, in, 0, dA, in);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the network                                                               */
+
+static const char *const act_names[MLP_ACT_COUNT] = {"linear", "tanh", "silu", "softplus", "relu"};
+
+const char *mlp_act_name(mlp_act a)
+{
+    return (unsigned)a < MLP_ACT_COUNT ? act_names[a] : "?";
+}
+
+int mlp_act_parse(const char *name, mlp_act *out, bd_err *e)
+{
+    for (int i = 0; i < MLP_ACT_COUNT; i++)
+        if (strcmp(name, act_names[i]) == 0) {
+            *out = (mlp_act)i;
+            return 0;
+        }
+    return err_set(e, "unknown activation '%s' (expected linear, tanh, silu, softplus or relu)", name);
+}
+
+int mlp_spec_make(mlp_spec *s, mlp_act act, ...)
+{
+    memset(s, 0, sizeof *s);
+    s->act = act;
+    s->out_act = MLP_LINEAR;
+    va_list ap;
+    va_start(ap, act);
+    int n = 0, v;
+    while ((v = va_arg(ap, int)) != 0) {
+        if (v < 0 || n > MLP_MAX_LAYERS) {
+            va_end(ap);
+            return -1;
+        }
+        s->sizes[n++] = v;
+    }
+    va_end(ap);
+    s->n_layers = n - 1;
+    return n >= 2 ? 0 : -1;
+}
+
+static int spec_check(const mlp_spec *s, bd_err *e)
+{
+    if (s->n_layers < 1 || s->n_layers > MLP_MAX_LAYERS)
+        return err_set(e, "mlp: %d layers (expected 1..%d)", s->n_layers, MLP_MAX_LAYERS);
+    for (int l = 0; l <= s->n_layers; l++)
+        if (s->sizes[l] < 1 || s->sizes[l] > (1 << 20))
+            return err_set(e, "mlp: layer size %d at position %d out of range", s->sizes[l], l);
+    if ((unsigned)s->act >= MLP_ACT_COUNT || (unsigned)s->out_act >= MLP_ACT_COUNT)
+        return err_set(e, "mlp: invalid activation");
+    return 0;
+}
+
+static int spec_equal(const mlp_spec *a, const mlp_spec *b)
+{
+    if (a->n_layers != b->n_layers || a->act != b->act || a->out_act != b->out_act)
+        return 0;
+    for (int l = 0; l <= a->n_layers; l++)
+        if (a->sizes[l] != b->sizes[l])
+            return 0;
+    return 1;
+}
+
+static void spec_str(const mlp_spec *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int l = 0; l <= s->n_layers && k < n; l++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%d", l ? "-" : "", s->sizes[l]);
+    if (k < n)
+        snprintf(buf + k, n - k, " %s/%s", mlp_act_name(s->act), mlp_act_name(s->out_act));
+}
+
+void mlp_free(mlp *m)
+{
+    if (!m)
+        return;
+    int L = m->spec.n_layers;
+    if (m->act)
+        for (int l = 0; l <= L; l++)
+            free(m->act[l]);
+    if (m->d1)
+        for (int l = 0; l <= L; l++)
+            free(m->d1[l]);
+    if (m->e)
+        for (int l = 0; l <= L; l++)
+            free(m->e[l]);
+    free(m->act);
+    free(m->d1);
+    free(m->e);
+    free(m->W);
+    free(m->b);
+    free(m->dW);
+    free(m->db);
+    free(m->params);
+    free(m->grads);
+    free(m->g0);
+    free(m->g1);
+    free(m->dy);
+    free(m->dydot);
+    free(m);
+}
+
+mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bd_err *e)
+{
+    if (spec_check(spec, e))
+        return NULL;
+    if (max_batch < 1) {
+        err_set(e, "mlp: max_batch %d must be >= 1", max_batch);
+        return NULL;
+    }
+    mlp *m = err_calloc(1, sizeof *m, e);
+    if (!m)
+        return NULL;
+    m->spec = *spec;
+    m->max_batch = max_batch;
+    int L = spec->n_layers, wmax = 0;
+    size_t np = 0;
+    for (int l = 0; l < L; l++)
+        np += (size_t)spec->sizes[l + 1] * (spec->sizes[l] + 1);
+    for (int l = 0; l <= L; l++)
+        wmax = spec->sizes[l] > wmax ? spec->sizes[l] : wmax;
+    m->n_params = np;
+    size_t rows2 = 2 * (size_t)max_batch;
+    if (!(m->params = err_calloc(np, sizeof(real), e)) || !(m->grads = err_calloc(np, sizeof(real), e)) ||
+        !(m->W = err_calloc(L, sizeof(real *), e)) || !(m->b = err_calloc(L, sizeof(real *), e)) ||
+        !(m->dW = err_calloc(L, sizeof(real *), e)) || !(m->db = err_calloc(L, sizeof(real *), e)) ||
+        !(m->act = err_calloc(L + 1, sizeof(real *), e)) || !(m->d1 = err_calloc(L + 1, sizeof(real *), e)) ||
+        !(m->e = err_calloc(L + 1, sizeof(real *), e)) ||
+        !(m->g0 = err_calloc(rows2 * wmax, sizeof(real), e)) ||
+        !(m->g1 = err_calloc(rows2 * wmax, sizeof(real), e)) ||
+        !(m->dy = err_calloc((size_t)max_batch * spec->sizes[L], sizeof(real), e)) ||
+        !(m->dydot = err_calloc((size_t)max_batch * spec->sizes[L], sizeof(real), e)))
+        goto fail;
+    size_t off = 0;
+    for (int l = 0; l < L; l++) {
+        int in = spec->sizes[l], out = spec->sizes[l + 1];
+        m->W[l] = m->params + off;
+        m->dW[l] = m->grads + off;
+        off += (size_t)out * in;
+        m->b[l] = m->params + off;
+        m->db[l] = m->grads + off;
+        off += (size_t)out;
+    }
+    for (int l = 0; l <= L; l++) {
+        size_t n = spec->sizes[l];
+        if (!(m->act[l] = err_calloc(rows2 * n, sizeof(real), e)))
+            goto fail;
+        if (l > 0 && (!(m->d1[l] = err_calloc((size_t)max_batch * n, sizeof(real), e)) ||
+                      !(m->e[l] = err_calloc((size_t)max_batch * n, sizeof(real), e))))
+            goto fail;
+    }
+    if (init)
+        mlp_init_params(m, MLP_INIT_AUTO, init);
+    return m;
+fail:
+    err_prefix(e, "mlp_create");
+    mlp_free(m);
+    return NULL;
+}
+
+void mlp_init_params(mlp *m, mlp_init kind, rng *r)
+{
+    int L = m->spec.n_layers;
+    for (int l = 0; l < L; l++) {
+        int in = m->spec.sizes[l], out = m->spec.sizes[l + 1];
+        mlp_act a = l == L - 1 ? m->spec.out_act : m->spec.act;
+        double wl, bl;
+        if (kind == MLP_INIT_TORCH) {
+            wl = bl = 1.0 / sqrt((double)in);
+        } else {
+            wl = sqrt(((a == MLP_RELU || a == MLP_SILU) ? 6.0 : 3.0) / in);
+            bl = 0.0;
+        }
+        for (size_t i = 0; i < (size_t)out * in; i++)
+            m->W[l][i] = (real)(wl * (2.0 * rng_uniform(r) - 1.0));
+        for (int j = 0; j < out; j++)
+            m->b[l][j] = (real)(bl * (2.0 * rng_uniform(r) - 1.0));
+    }
+}
+
+void mlp_zero_grad(mlp *m)
+{
+    memset(m->grads, 0, m->n_params * sizeof(real));
+}
+
+/* ------------------------------------------------------------------------ */
+/* forward / backward of the whole network                                  */
+
+static const real *forward(mlp *m, int B, const real *x, const real *xdot)
+{
+    if (B < 1 || B > m->max_batch)
+        abort(); /* contract violation: 1 <= B <= max_batch (see mlp.h) */
+    int L = m->spec.n_layers, jvp = xdot != NULL;
+    int R = jvp ? 2 * B : B;
+    size_t n0 = (size_t)m->spec.sizes[0];
+    memcpy(m->act[0], x, (size_t)B * n0 * sizeof(real));
+    if (jvp)
+        memcpy(m->act[0] + (size_t)B * n0, xdot, (size_t)B * n0 * sizeof(real));
+    for (int l = 0; l < L; l++) {
+        int in = m->spec.sizes[l], out = m->spec.sizes[l + 1];
+        mlp_act a = l == L - 1 ? m->spec.out_act : m->spec.act;
+        linear_forward(m->act[l + 1], m->act[l], m->W[l], R, in, out);   /* [z; ż] (R, out) */
+        if (jvp)
+            act_forward_jvp(a, m->act[l + 1], m->d1[l + 1], m->e[l + 1], m->b[l], B, out);
+        else
+            act_forward(a, m->act[l + 1], m->d1[l + 1], m->b[l], B, out);
+    }
+    m->B = B;
+    m->jvp = jvp;
+    return m->act[L];
+}
+
+const real *mlp_forward(mlp *m, int B, const real *x)
+{
+    return forward(m, B, x, NULL);
+}
+
+const real *mlp_forward_jvp(mlp *m, int B, const real *x, const real *xdot)
+{
+    return forward(m, B, x, xdot);
+}
+
+void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxdot)
+{
+    int L = m->spec.n_layers, B = m->B;
+    if (B < 1 || ((dydot || dxdot) && !m->jvp))
+        abort(); /* contract violation: backward needs a forward, tangents a JVP forward */
+    /* With dL/dẏ = 0 every tangent adjoint is 0: plain backprop on B rows. */
+    int tan = dydot != NULL;
+    int R = tan ? 2 * B : B;
+    size_t nout = (size_t)mlp_n_out(m);
+    real *G = m->g0, *Gn = m->g1;   /* (R, width) adjoints, ping-pong */
+    if (dy)
+        memcpy(G, dy, (size_t)B * nout * sizeof(real));
+    else
+        memset(G, 0, (size_t)B * nout * sizeof(real));
+    if (tan)
+        memcpy(G + (size_t)B * nout, dydot, (size_t)B * nout * sizeof(real));
+    for (int l = L - 1; l >= 0; l--) {
+        int in = m->spec.sizes[l], out = m->spec.sizes[l + 1];
+        mlp_act a = l == L - 1 ? m->spec.out_act : m->spec.act;
+        if (a != MLP_LINEAR) {   /* dL/d[h; ḣ] -> dL/d[z; ż] */
+            if (tan)
+                act_backward_jvp(G, m->d1[l + 1], m->e[l + 1], B, out);
+            else
+                act_backward(G, m->d1[l + 1], B, out);
+        }
+        linear_backward(l > 0 ? Gn : NULL, m->dW[l], m->db[l], G, m->act[l], m->W[l], R, B, in, out);
+        if (l == 0) {
+            /* dL/dx and dL/dẋ straight from the first layer's adjoint. */
+            if (dx)
+                rgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
+                      1, G, out, m->W[0], in, 0, dx, in);
+            if (dxdot) {
+                if (tan)
+                    rgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
+                          1, G + (size_t)B * out, out, m->W[0], in, 0, dxdot, in);
+                else
+                    memset(dxdot, 0, (size_t)B * in * sizeof(real));
+            }
+        }
+        real *t = G;
+        G = Gn;
+        Gn = t;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* target networks                                                           */
+
+int mlp_copy_params(mlp *dst, const mlp *src, bd_err *e)
+{
+    if (!spec_equal(&dst->spec, &src->spec))
+        return err_set(e, "mlp_copy_params: networks differ in shape or activation");
+    memcpy(dst->params, src->params, src->n_params * sizeof(real));
+    return 0;
+}
+
+int mlp_polyak(mlp *dst, const mlp *src, double tau, bd_err *e)
+{
+    if (!spec_equal(&dst->spec, &src->spec))
+        return err_set(e, "mlp_polyak: networks differ in shape or activation");
+    if (!(tau >= 0.0 && tau <= 1.0))
+        return err_set(e, "mlp_polyak: tau %g outside [0, 1]", tau);
+    real t = (real)tau;
+    for (size_t i = 0; i < dst->n_params; i++)
+        dst->params[i] += t * (src->params[i] - dst->params[i]);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* checkpoints
+ *
+ * One record, host byte order (little-endian on every platform bdrl targets):
+ *   char     magic[8]      "BDRLMLP\0"
+ *   uint32   version       1
+ *   uint32   real_bytes    sizeof(real): 4 (library) or 8 (double test build)
+ *   uint32   n_layers      L
+ *   uint32   act, out_act  mlp_act values
+ *   uint32   sizes[L + 1]
+ *   uint64   n_params
+ *   real     params[n_params]
+ *   uint32   has_opt       0 or 1
+ *   if has_opt:
+ *     int64  t             Adam steps taken
+ *     real   m[n_params], v[n_params]
+ *   uint64   checksum      FNV-1a 64 of every byte above, from the magic on
+ */
+
+#define CKPT_MAGIC "BDRLMLP"
+#define CKPT_VERSION 1u
+
+typedef struct {
+    FILE *f;
+    uint64_t h;
+    int bad;
+} hio;
+
+static void hash_bytes(uint64_t *h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        *h ^= c[i];
+        *h *= 1099511628211ull;
+    }
+}
+
+static void hw(hio *o, const void *p, size_t n)
+{
+    if (o->bad)
+        return;
+    hash_bytes(&o->h, p, n);
+    if (fwrite(p, 1, n, o->f) != n)
+        o->bad = 1;
+}
+
+static int hr(hio *o, void *p, size_t n)
+{
+    if (fread(p, 1, n, o->f) != n)
+        return -1;
+    hash_bytes(&o->h, p, n);
+    return 0;
+}
+
+int mlp_save(const mlp *m, const adam *opt, FILE *f, bd_err *e)
+{
+    if (opt && opt->n != m->n_params)
+        return err_set(e, "mlp_save: optimizer has %zu parameters, network %zu", opt->n, m->n_params);
+    hio o = {f, 14695981039346656037ull, 0};
+    char magic[8] = CKPT_MAGIC;
+    uint32_t u[5] = {CKPT_VERSION, (uint32_t)sizeof(real), (uint32_t)m->spec.n_layers,
+                     (uint32_t)m->spec.act, (uint32_t)m->spec.out_act};
+    uint32_t sizes[MLP_MAX_LAYERS + 1];
+    for (int l = 0; l <= m->spec.n_layers; l++)
+        sizes[l] = (uint32_t)m->spec.sizes[l];
+    uint64_t np = m->n_params;
+    uint32_t has_opt = opt != NULL;
+    hw(&o, magic, 8);
+    hw(&o, u, sizeof u);
+    hw(&o, sizes, sizeof(uint32_t) * (size_t)(m->spec.n_layers + 1));
+    hw(&o, &np, sizeof np);
+    hw(&o, m->params, m->n_params * sizeof(real));
+    hw(&o, &has_opt, sizeof has_opt);
+    if (opt) {
+        int64_t t = opt->t;
+        hw(&o, &t, sizeof t);
+        hw(&o, opt->m, opt->n * sizeof(real));
+        hw(&o, opt->v, opt->n * sizeof(real));
+    }
+    uint64_t h = o.h;
+    hw(&o, &h, sizeof h);
+    if (o.bad)
+        return err_set(e, "mlp_save: write failed");
+    return 0;
+}
+
+int mlp_load(mlp *m, adam *opt, FILE *f, bd_err *e)
+{
+    hio o = {f, 14695981039346656037ull, 0};
+    char magic[8];
+    uint32_t u[5], sizes[MLP_MAX_LAYERS + 1];
+    uint64_t np, h;
+    uint32_t has_opt;
+    int64_t t = 0;
+    real *buf = NULL;
+    int rc = -1;
+    if (hr(&o, magic, 8)) {
+        err_set(e, "network checkpoint truncated (no header)");
+        goto out;
+    }
+    if (memcmp(magic, CKPT_MAGIC, 8) != 0) {
+        err_set(e, "not a bdrl network checkpoint (bad magic)");
+        goto out;
+    }
+    if (hr(&o, u, sizeof u)) {
+        err_set(e, "network checkpoint truncated (in the header)");
+        goto out;
+    }
+    if (u[0] != CKPT_VERSION) {
+        err_set(e, "network checkpoint has version %u, this build reads version %u", u[0], CKPT_VERSION);
+        goto out;
+    }
+    if (u[1] != sizeof(real)) {
+        err_set(e, "network checkpoint stores %u-byte reals, this build uses %zu-byte reals", u[1],
+                sizeof(real));
+        goto out;
+    }
+    if (u[2] < 1 || u[2] > MLP_MAX_LAYERS) {
+        err_set(e, "network checkpoint corrupted (%u layers)", u[2]);
+        goto out;
+    }
+    if (hr(&o, sizes, sizeof(uint32_t) * (u[2] + 1))) {
+        err_set(e, "network checkpoint truncated (in the header)");
+        goto out;
+    }
+    mlp_spec fs = {0};
+    fs.n_layers = (int)u[2];
+    fs.act = u[3] < MLP_ACT_COUNT ? (mlp_act)u[3] : MLP_ACT_COUNT;
+    fs.out_act = u[4] < MLP_ACT_COUNT ? (mlp_act)u[4] : MLP_ACT_COUNT;
+    for (int l = 0; l <= fs.n_layers; l++)
+        fs.sizes[l] = sizes[l] > (1u << 20) ? -1 : (int)sizes[l];
+    if (!spec_equal(&fs, &m->spec)) {
+        char a[256], b[256];
+        spec_str(&fs, a, sizeof a);
+        spec_str(&m->spec, b, sizeof b);
+        err_set(e, "network checkpoint shape mismatch: file has %s, network is %s", a, b);
+        goto out;
+    }
+    if (hr(&o, &np, sizeof np)) {
+        err_set(e, "network checkpoint truncated (in the header)");
+        goto out;
+    }
+    if (np != m->n_params) {
+        err_set(e, "network checkpoint corrupted (%llu parameters for a network of %zu)",
+                (unsigned long long)np, m->n_params);
+        goto out;
+    }
+    size_t n = m->n_params;
+    if (!(buf = err_calloc(3 * n, sizeof(real), e)))
+        goto out;
+    if (hr(&o, buf, n * sizeof(real))) {
+        err_set(e, "network checkpoint truncated (in the parameters)");
+        goto out;
+    }
+    if (hr(&o, &has_opt, sizeof has_opt)) {
+        err_set(e, "network checkpoint truncated (after the parameters)");
+        goto out;
+    }
+    if (has_opt > 1) {
+        err_set(e, "network checkpoint corrupted (optimizer flag %u)", has_opt);
+        goto out;
+    }
+    if (has_opt && (hr(&o, &t, sizeof t) || hr(&o, buf + n, 2 * n * sizeof(real)))) {
+        err_set(e, "network checkpoint truncated (in the optimizer state)");
+        goto out;
+    }
+    uint64_t want = o.h;
+    if (fread(&h, 1, sizeof h, f) != sizeof h) {
+        err_set(e, "network checkpoint truncated (no checksum)");
+        goto out;
+    }
+    if (h != want) {
+        err_set(e, "network checkpoint corrupted (checksum mismatch)");
+        goto out;
+    }
+    if (opt && !has_opt) {
+        err_set(e, "network checkpoint has no optimizer state");
+        goto out;
+    }
+    if (opt && opt->n != n) {
+        err_set(e, "optimizer has %zu parameters, checkpointed network %zu", opt->n, n);
+        goto out;
+    }
+    if (opt && t < 0) {
+        err_set(e, "network checkpoint corrupted (optimizer step %lld)", (long long)t);
+        goto out;
+    }
+    memcpy(m->params, buf, n * sizeof(real));
+    if (opt) {
+        opt->t = (long)t;
+        memcpy(opt->m, buf + n, n * sizeof(real));
+        memcpy(opt->v, buf + 2 * n, n * sizeof(real));
+    }
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}

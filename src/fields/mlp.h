@@ -1,0 +1,152 @@
+/* mlp.h — fully connected networks with an input-JVP and double backprop.
+ *
+ * The field-matching losses (DESIGN §1.2) need, besides y = f(x), the
+ * derivative of the output along an input direction, ẏ = J(x)·ẋ, and the
+ * parameter gradient of a loss that contains ẏ. This module does all three,
+ * batched through GEMMs:
+ *
+ *   mlp_forward      x (B, n_in)                 -> y (B, n_out)
+ *   mlp_forward_jvp  x (B, n_in), ẋ (B, n_in)     -> y (B, n_out), ẏ (B, n_out)
+ *   mlp_backward     dL/dy, dL/dẏ (B, n_out)      -> += dL/dθ, and dL/dx, dL/dẋ
+ *
+ * Every hidden layer is h = σ(a Wᵀ + b); the output layer uses `out_act`
+ * (linear by default). Conditioning inputs are simply columns of x whose
+ * direction ẋ is zero. Networks compose: the dL/dx of a head is the dL/dy of
+ * the torso that produced part of its input.
+ *
+ * Memory: mlp_create allocates everything (parameters, gradients, the caches
+ * of one forward pass for up to max_batch rows, backward scratch); forward and
+ * backward never allocate. The mlp owns all of it; mlp_free releases it.
+ * Pointers returned by the forward functions point into the mlp and stay
+ * valid until the next forward call. Not thread-safe: one mlp per thread.
+ *
+ * Layouts are row-major. W of layer l is (sizes[l+1], sizes[l]) (out, in),
+ * like torch.nn.Linear. All parameters live in one contiguous array
+ * `params` (n_params) as W0, b0, W1, b1, ...; `grads` mirrors it, so an
+ * optimizer, a target-network copy or a checkpoint sees one flat vector.
+ */
+#ifndef BDRL_MLP_H
+#define BDRL_MLP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/err.h"
+#include "core/rng.h"
+#include "fields/real.h"
+
+#define MLP_MAX_LAYERS 16
+
+typedef enum {
+    MLP_LINEAR = 0, /* σ(z) = z */
+    MLP_TANH,
+    MLP_SILU,       /* z·sigmoid(z) */
+    MLP_SOFTPLUS,   /* log(1 + e^z) */
+    MLP_RELU,       /* max(z, 0); σ' = 0 at 0 and σ'' = 0, so ẏ is piecewise linear */
+    MLP_ACT_COUNT
+} mlp_act;
+
+typedef struct {
+    int n_layers;                  /* number of weight layers L, 1..MLP_MAX_LAYERS */
+    int sizes[MLP_MAX_LAYERS + 1]; /* sizes[0] = n_in, ..., sizes[L] = n_out */
+    mlp_act act;                   /* hidden layers */
+    mlp_act out_act;               /* output layer (MLP_LINEAR unless set) */
+} mlp_spec;
+
+typedef enum {
+    /* LeCun-uniform U(±sqrt(3/fan_in)) for tanh/softplus/linear layers,
+     * He-uniform U(±sqrt(6/fan_in)) for ReLU/SiLU layers; biases 0. */
+    MLP_INIT_AUTO = 0,
+    /* torch.nn.Linear's default: W and b ~ U(±1/sqrt(fan_in)). For baselines
+     * that must match a PyTorch implementation (C51 as in CleanRL). */
+    MLP_INIT_TORCH,
+} mlp_init;
+
+typedef struct mlp {
+    mlp_spec spec;
+    int max_batch;
+    size_t n_params;
+    real *params;   /* (n_params): W0 (s1, s0), b0 (s1), W1 (s2, s1), b1 (s2), ... */
+    real *grads;    /* (n_params), same layout; backward accumulates here */
+    real **W, **b;  /* [L] pointers into params */
+    real **dW, **db;/* [L] pointers into grads */
+    /* Forward caches. act[l] is (2*max_batch, sizes[l]): rows [0, B) hold
+     * the layer's output h_l (act[0] = x), rows [B, 2B) its tangent ḣ_l in
+     * JVP mode. d1[l] = σ'(z_l) (B, sizes[l]) and e[l] = σ''(z_l)·ż_l
+     * (B, sizes[l]) for l = 1..L. */
+    real **act, **d1, **e;
+    real *g0, *g1;  /* backward scratch, (2*max_batch, max width) each */
+    /* (max_batch, n_out) each, free for the caller: a loss can build dL/dy and
+     * dL/dẏ here and pass them to mlp_backward without allocating. */
+    real *dy, *dydot;
+    int B;          /* rows of the last forward (0: none yet) */
+    int jvp;        /* 1 if the last forward carried tangents */
+} mlp;
+
+/* Fills a spec from a 0-terminated list of int sizes, e.g.
+ * mlp_spec_make(&s, MLP_TANH, 3, 5, 4, 2, 0) for 3 -> 5 -> 4 -> 2, with a
+ * linear output (set s.out_act to change it). Returns -1 on a negative size,
+ * fewer than 2 or more than MLP_MAX_LAYERS + 1 sizes; mlp_create checks the
+ * rest and says what is wrong. */
+int mlp_spec_make(mlp_spec *s, mlp_act act, ...);
+
+/* "linear", "tanh", "silu", "softplus", "relu". */
+const char *mlp_act_name(mlp_act a);
+int mlp_act_parse(const char *name, mlp_act *out, bd_err *e);
+
+/* Allocates a network for batches of up to max_batch rows. With a non-NULL
+ * rng the parameters are initialized with MLP_INIT_AUTO, else they are 0.
+ * Gradients start at 0. */
+mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bd_err *e);
+void mlp_free(mlp *m);
+
+void mlp_init_params(mlp *m, mlp_init kind, rng *r);
+void mlp_zero_grad(mlp *m);
+
+static inline int mlp_n_in(const mlp *m) { return m->spec.sizes[0]; }
+static inline int mlp_n_out(const mlp *m) { return m->spec.sizes[m->spec.n_layers]; }
+
+/* y = f(x). x (B, n_in), 1 <= B <= max_batch. Returns y (B, n_out), inside
+ * the mlp. Caches what mlp_backward needs (without tangents).
+ * Calling forward or backward outside their contracts (B out of range,
+ * tangents without a JVP forward) is a programming error that would
+ * overrun buffers: it aborts instead. */
+const real *mlp_forward(mlp *m, int B, const real *x);
+
+/* y = f(x) and ẏ = J(x)·ẋ, ẋ (B, n_in). Returns y (B, n_out); ẏ (B, n_out)
+ * follows it in memory and is also mlp_ydot(m). */
+const real *mlp_forward_jvp(mlp *m, int B, const real *x, const real *xdot);
+
+/* Output and tangent of the last forward: y (B, n_out), ẏ (B, n_out). */
+static inline const real *mlp_y(const mlp *m) { return m->act[m->spec.n_layers]; }
+static inline const real *mlp_ydot(const mlp *m)
+{
+    return m->act[m->spec.n_layers] + (size_t)m->B * (size_t)mlp_n_out(m);
+}
+
+/* Backpropagates a loss L(y, ẏ) through the last forward pass.
+ *   dy    (B, n_out) dL/dy, or NULL for 0
+ *   dydot (B, n_out) dL/dẏ, or NULL for 0; non-NULL needs a JVP forward
+ *   dx    (B, n_in)  written with dL/dx (total: through y and through ẏ), or NULL
+ *   dxdot (B, n_in)  written with dL/dẋ, or NULL; needs a JVP forward
+ * Parameter gradients are ADDED to m->grads (call mlp_zero_grad first). */
+void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxdot);
+
+/* Target networks. Both require identical specs (returns -1 otherwise). */
+int mlp_copy_params(mlp *dst, const mlp *src, bd_err *e);
+/* dst ← (1 − tau)·dst + tau·src */
+int mlp_polyak(mlp *dst, const mlp *src, double tau, bd_err *e);
+
+/* Checkpoints: one network's spec, parameters and, optionally, its Adam
+ * state in a small binary format (see mlp.c), written to / read from the
+ * current position of f, so several networks can follow each other in one
+ * file. Loading checks magic, version, precision, shapes and activations
+ * against m and a checksum over everything; on any failure m and opt are left
+ * unchanged and e says what was wrong. opt may be NULL on save (no optimizer
+ * state written) and on load (a stored state is skipped); loading with opt
+ * from a file without optimizer state fails. */
+struct adam;
+int mlp_save(const mlp *m, const struct adam *opt, FILE *f, bd_err *e);
+int mlp_load(mlp *m, struct adam *opt, FILE *f, bd_err *e);
+
+#endif
