@@ -31,11 +31,11 @@ BUILD   := build/rel
 SANFLAGS :=
 endif
 
-CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc $(EXTRA_CFLAGS)
+CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -DBDRL_SOURCE_PLOTS_DIR=\"$(CURDIR)/plots\" $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/stats/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/stats/*.c src/gen/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 # Tests of the fields module in double precision (DESIGN §3: finite
@@ -108,12 +108,12 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/bdrl
 	install -m 755 bin/bdrl $(DESTDIR)$(PREFIX)/bin/bdrl
 	install -m 644 lib/libbdrl.a $(DESTDIR)$(PREFIX)/lib/libbdrl.a
-	for d in core envs fields sdes data agents stats; do \
-	  if ls src/$$d/*.h >/dev/null 2>&1; then \
-	    install -d $(DESTDIR)$(PREFIX)/include/bdrl/$$d; \
-	    install -m 644 src/$$d/*.h $(DESTDIR)$(PREFIX)/include/bdrl/$$d/; \
-	  fi; \
+	for h in $$(ls src/*/*.h | grep -v '_impl\.h$$' | grep -v '^src/cli/'); do \
+	  install -d $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h)); \
+	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h))/; \
 	done
+	install -d $(DESTDIR)$(PREFIX)/share/bdrl/plots
+	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/bdrl/plots/
 
 clean:
 	rm -rf build bin lib

@@ -1,0 +1,133 @@
+#include "plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef BDRL_SOURCE_PLOTS_DIR
+#define BDRL_SOURCE_PLOTS_DIR "plots"
+#endif
+
+static int is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int plot_find_script(const char *script, char *buf, size_t n, bd_err *e)
+{
+    const char *env = getenv("BDRL_PLOTS_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s/%s", env, script);
+        if (is_file(buf))
+            return 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k > 0) {
+        exe[k] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, n, "%s/../share/bdrl/plots/%s", exe, script);
+            if (is_file(buf))
+                return 0;
+        }
+    }
+    snprintf(buf, n, "%s/%s", BDRL_SOURCE_PLOTS_DIR, script);
+    if (is_file(buf))
+        return 0;
+    return err_set(e, "plot script %s not found (set BDRL_PLOTS_DIR to bdrl's plots/ folder)", script);
+}
+
+/* gnuplot single-quoted string: a quote is written twice. */
+static void quote(char *out, size_t n, const char *s)
+{
+    size_t j = 0;
+    if (j + 1 < n)
+        out[j++] = '\'';
+    for (; *s && j + 3 < n; s++) {
+        if (*s == '\'')
+            out[j++] = '\'';
+        out[j++] = *s;
+    }
+    out[j++] = '\'';
+    out[j] = '\0';
+}
+
+static int run_gnuplot(const char *script_path, const char *vars, const char *errlog, bd_err *e)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return err_set(e, "cannot start gnuplot: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+            close(fd);
+        }
+        execlp("gnuplot", "gnuplot", "-e", vars, script_path, (char *)NULL);
+        fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return err_set(e, "waiting for gnuplot: %s", strerror(errno));
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return 0;
+    char line[512] = "";
+    FILE *f = fopen(errlog, "r");
+    if (f) {
+        /* The last non-empty line usually names the problem. */
+        char cur[512];
+        while (fgets(cur, sizeof cur, f))
+            if (strspn(cur, " \t\r\n") < strlen(cur))
+                snprintf(line, sizeof line, "%s", cur);
+        fclose(f);
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+        return err_set(e, "gnuplot is not installed (apt-get install gnuplot-nox, or run 'make deps')");
+    return err_set(e, "gnuplot failed on %s: %s", script_path, line[0] ? line : "(no message)");
+}
+
+int plot_gnuplot(const char *script, const char *data_dir, const char *out_png, const char *title,
+                 bd_err *e)
+{
+    char path[PATH_MAX];
+    if (plot_find_script(script, path, sizeof path, e))
+        return -1;
+    size_t len = strlen(out_png);
+    if (len < 5 || strcmp(out_png + len - 4, ".png"))
+        return err_set(e, "plot output %s must end in .png", out_png);
+    char svg[PATH_MAX], errlog[PATH_MAX];
+    snprintf(svg, sizeof svg, "%.*s.svg", (int)(len - 4), out_png);
+    snprintf(errlog, sizeof errlog, "%.*s.gnuplot.log", (int)(len - 4), out_png);
+    const char *outs[2] = {out_png, svg}, *terms[2] = {"png", "svg"};
+    for (int i = 0; i < 2; i++) {
+        char qd[PATH_MAX + 8], qo[PATH_MAX + 8], qt[600], vars[3 * PATH_MAX];
+        quote(qd, sizeof qd, data_dir);
+        quote(qo, sizeof qo, outs[i]);
+        quote(qt, sizeof qt, title ? title : "");
+        snprintf(vars, sizeof vars, "dir=%s; out=%s; term='%s'; ttl=%s", qd, qo, terms[i], qt);
+        if (run_gnuplot(path, vars, errlog, e))
+            return -1;
+    }
+    unlink(errlog);
+    FILE *f = fopen(out_png, "rb");
+    unsigned char magic[8] = {0};
+    size_t k = f ? fread(magic, 1, 8, f) : 0;
+    if (f)
+        fclose(f);
+    if (k != 8 || memcmp(magic, "\x89PNG\r\n\x1a\n", 8))
+        return err_set(e, "gnuplot did not write a PNG to %s", out_png);
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* plot.h — runs the gnuplot scripts in plots/ on data files bdrl wrote.
+ *
+ * Every figure is made by a script under plots/ reading CSV files from a
+ * directory, so anyone can re-plot from the data. A script receives the
+ * gnuplot variables `dir` (the data directory), `out` (output file), `term`
+ * ("png" or "svg") and `ttl` (a title), and must set its own terminal from
+ * `term`. plot_gnuplot renders OUT.png and OUT.svg and checks that the PNG is
+ * a real, non-empty PNG.
+ *
+ * Scripts are looked up in $BDRL_PLOTS_DIR, then beside the installed binary
+ * (PREFIX/share/bdrl/plots), then in the source tree bdrl was built from.
+ */
+#ifndef BDRL_PLOT_H
+#define BDRL_PLOT_H
+
+#include "err.h"
+
+/* out_png must end in ".png"; the SVG goes beside it. */
+int plot_gnuplot(const char *script, const char *data_dir, const char *out_png, const char *title,
+                 bd_err *e);
+
+/* Full path of a script (into buf), or -1 with a message if not found. */
+int plot_find_script(const char *script, char *buf, size_t n, bd_err *e);
+
+#endif
