@@ -55,7 +55,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libbdrl.a
 BIN       := $(BUILD)/bdrl
 
-.PHONY: all test bench demo install clean deps check-deps fuzz tests
+.PHONY: all test bench demo install clean deps docs tests
 all: bin/bdrl lib/libbdrl.a
 
 bin/bdrl: $(BIN)
@@ -103,6 +103,10 @@ demo: deps
 
 deps:
 	@scripts/deps.sh
+
+# The configuration reference is generated from the schema (a test checks it).
+docs: bin/bdrl
+	bin/bdrl config --schema > docs/config.md
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/bdrl

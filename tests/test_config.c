@@ -6,23 +6,6 @@
 #include "agents/experiment.h"
 #include "core/cfg.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_result r = tu_run("rm -rf %s", dir);
-    tu_run_free(&r);
-    free(dir);
-    return 0;
-}
 
 /* Writes text to a config file and loads it; returns the load status and
  * leaves the message in e. */
@@ -30,7 +13,7 @@ static int load_text(const char *text, exp_config *cfg, bd_err *e, char *path_ou
 {
     static int n;
     char path[512];
-    snprintf(path, sizeof path, "%s/c%d.yaml", dir, n++);
+    snprintf(path, sizeof path, "%s/c%d.yaml", tu_dir, n++);
     tu_write(path, text);
     if (path_out)
         strcpy(path_out, path);
@@ -175,7 +158,7 @@ static void test_set_wins_over_file(void **state)
 {
     (void)state;
     char path[512];
-    snprintf(path, sizeof path, "%s/base.yaml", dir);
+    snprintf(path, sizeof path, "%s/base.yaml", tu_dir);
     tu_write(path, "env: {name: cartpole}\ntrain: {batch_size: 8}\n");
     exp_config cfg;
     bd_err e;
@@ -193,7 +176,7 @@ static void test_resolved_yaml_roundtrips(void **state)
                     "output.dir=\"a dir: with colon\"", "seed=77"};
     assert_int_equal(exp_load(&a, NULL, sets, 5, &e), 0);
     char path[512];
-    snprintf(path, sizeof path, "%s/resolved.yaml", dir);
+    snprintf(path, sizeof path, "%s/resolved.yaml", tu_dir);
     assert_int_equal(cfg_save_yaml(&exp_schema, &a, path, &e), 0);
     assert_int_equal(exp_load(&b, path, NULL, 0, &e), 0);
     assert_memory_equal(&a, &b, sizeof a);
@@ -250,5 +233,5 @@ int main(void)
         cmocka_unit_test(test_random_map_seed_follows_run_seed),
         cmocka_unit_test(test_schema_table_lists_every_key),
     };
-    return cmocka_run_group_tests_name("config", tests, setup, teardown);
+    return cmocka_run_group_tests_name("config", tests, tu_group_setup, tu_group_teardown);
 }

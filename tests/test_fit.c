@@ -4,23 +4,6 @@
  * located message. */
 #include "test_util.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_result r = tu_run("rm -rf %s", dir);
-    tu_run_free(&r);
-    free(dir);
-    return 0;
-}
 
 /* Pulls a number out of metrics.json ("key": value); NAN if absent/null. */
 static double json_number(const char *json, const char *key)
@@ -43,7 +26,7 @@ static double json_number(const char *json, const char *key)
 static char *run_fit(const char *name, const char *extra)
 {
     char out[512], path[600];
-    snprintf(out, sizeof out, "%s/%s", dir, name);
+    snprintf(out, sizeof out, "%s/%s", tu_dir, name);
     tu_result r = tu_run("%s fit %s/configs/fit/mog1d.yaml --out %s " SMALL " %s", tu_bdrl(), tu_root(),
                          out, extra);
     if (r.status != 0)
@@ -88,7 +71,7 @@ static void test_fit_writes_every_file(void **state)
                            "samples_bdd_plain.csv", "samples_langevin.csv", "hist.csv", "fit.png", "fit.svg"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char p[700];
-        snprintf(p, sizeof p, "%s/trained/%s", dir, files[i]);
+        snprintf(p, sizeof p, "%s/trained/%s", tu_dir, files[i]);
         char *c = tu_read(p);
         if (!c || !*c)
             fail_msg("missing or empty %s", p);
@@ -97,7 +80,7 @@ static void test_fit_writes_every_file(void **state)
         free(c);
     }
     /* The resolved config reads back. */
-    tu_result r = tu_run("%s config %s/trained/config.yaml", tu_bdrl(), dir);
+    tu_result r = tu_run("%s config %s/trained/config.yaml", tu_bdrl(), tu_dir);
     assert_int_equal(r.status, 0);
     assert_contains(r.out, "  steps: 1500\n");
     tu_run_free(&r);
@@ -107,17 +90,17 @@ static void test_fit_csv_and_bad_input(void **state)
 {
     (void)state;
     char csv[600], cfg[600];
-    snprintf(csv, sizeof csv, "%s/data.csv", dir);
+    snprintf(csv, sizeof csv, "%s/data.csv", tu_dir);
     FILE *f = fopen(csv, "w");
     fputs("value\n", f);
     for (int i = 0; i < 400; i++)
         fprintf(f, "%.6f\n", (i % 2 ? 1.0 : -1.0) + 0.001 * i);
     fclose(f);
-    snprintf(cfg, sizeof cfg, "%s/csv.yaml", dir);
+    snprintf(cfg, sizeof cfg, "%s/csv.yaml", tu_dir);
     char text[1200];
     snprintf(text, sizeof text, "data:\n  name: csv\n  path: %s\ntrain:\n  steps: 50\n", csv);
     tu_write(cfg, text);
-    tu_result r = tu_run("%s fit %s --out %s/csvfit -q --set sampler.steps=20", tu_bdrl(), cfg, dir);
+    tu_result r = tu_run("%s fit %s --out %s/csvfit -q --set sampler.steps=20", tu_bdrl(), cfg, tu_dir);
     if (r.status != 0)
         fail_msg("csv fit exited %d: %s", r.status, r.err);
     tu_run_free(&r);
@@ -126,7 +109,7 @@ static void test_fit_csv_and_bad_input(void **state)
     f = fopen(csv, "a");
     fputs("1.0,2.0\n", f);
     fclose(f);
-    r = tu_run("%s fit %s --out %s/badcsv -q", tu_bdrl(), cfg, dir);
+    r = tu_run("%s fit %s --out %s/badcsv -q", tu_bdrl(), cfg, tu_dir);
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "data.csv:402:");
     tu_run_free(&r);
@@ -164,5 +147,5 @@ int main(void)
         cmocka_unit_test(test_fit_writes_every_file),
         cmocka_unit_test(test_fit_csv_and_bad_input),
     };
-    return cmocka_run_group_tests_name("fit", tests, setup, teardown);
+    return cmocka_run_group_tests_name("fit", tests, tu_group_setup, tu_group_teardown);
 }

@@ -25,6 +25,29 @@ static inline char *tu_tmpdir(void)
     return d;
 }
 
+/* A group fixture: a fresh temporary directory in tu_dir for the group's
+ * tests, removed afterwards. Use cmocka_run_group_tests_name(..., tu_group_setup,
+ * tu_group_teardown). */
+static char *tu_dir;
+
+static inline int tu_group_setup(void **state)
+{
+    (void)state;
+    tu_dir = tu_tmpdir();
+    return 0;
+}
+
+static inline int tu_group_teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tu_dir);
+    int rc = system(cmd);
+    free(tu_dir);
+    tu_dir = NULL;
+    return rc == 0 ? 0 : -1;
+}
+
 static inline void tu_write(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OFF(field) offsetof(exp_config, field)
@@ -55,6 +56,36 @@ static void print_map(const cfg_key *k, const void *field, FILE *f, int indent)
         fprintf(f, "\n%*s- %s", indent, "", c->rows[i]);
 }
 
+/* agent.hidden, bd.head: a list of layer widths like [120, 84]. */
+static int parse_widths(const cfg_key *k, const cfg_value *v, void *field, bd_err *e)
+{
+    exp_widths *w = field;
+    if (!v->is_seq)
+        return err_set(e, "'%s' expects a list of layer widths like [64, 64]", k->name);
+    if (v->n_items < 1 || v->n_items > EXP_MAX_HIDDEN)
+        return err_set(e, "'%s' needs 1 to %d widths, got %d", k->name, EXP_MAX_HIDDEN, v->n_items);
+    for (int i = 0; i < v->n_items; i++) {
+        char *end;
+        long x = strtol(v->items[i], &end, 10);
+        if (!*v->items[i] || *end || x < 1 || x > 8192)
+            return err_set(e, "'%s': '%s' is not a width in [1, 8192]", k->name, v->items[i]);
+        w->w[i] = (int)x;
+    }
+    w->n = v->n_items;
+    return 0;
+}
+
+static void print_widths(const cfg_key *k, const void *field, FILE *f, int indent)
+{
+    (void)k;
+    (void)indent;
+    const exp_widths *w = field;
+    fputc('[', f);
+    for (int i = 0; i < w->n; i++)
+        fprintf(f, "%s%d", i ? ", " : "", w->w[i]);
+    fputc(']', f);
+}
+
 #define MAXI 9007199254740991.0 /* 2^53 - 1: every integer a double holds */
 
 static const cfg_key keys[] = {
@@ -88,19 +119,87 @@ static const cfg_key keys[] = {
     CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", "bd|c51",
                    "distribution model: Bellman Diffusion fields or the C51 histogram"),
     CFG_REAL_KEY("agent.gamma", OFF(agent.gamma), "0.99", 0, 1, "discount factor"),
+    CFG_CHOICE_KEY("agent.mode", OFF(agent.mode), "control", "control|evaluate",
+                   "control: bootstrap from argmax_a Q(s', a); evaluate: from a' ~ agent.policy, "
+                   "behaving uniformly at random so that every action's distribution is learned"),
+    CFG_CHOICE_KEY("agent.policy", OFF(agent.policy), "optimal", "optimal",
+                   "evaluate mode: the fixed policy (optimal = FrozenLake value iteration)"),
+    CFG_CUSTOM_KEY("agent.hidden", OFF(agent.hidden), "[64, 64]", "widths", parse_widths, print_widths,
+                   "hidden widths of the state torso, shared by both agents"),
+    CFG_CHOICE_KEY("agent.activation", OFF(agent.activation), "relu", "linear|tanh|silu|softplus|relu",
+                   "torso activation"),
+    CFG_REAL_KEY("agent.lr", OFF(agent.lr), "0.001", 1e-9, 10, "Adam learning rate"),
+    CFG_REAL_KEY("agent.adam_eps", OFF(agent.adam_eps), "1e-8", 0, 1, "Adam epsilon"),
+    CFG_REAL_KEY("agent.v_min", OFF(agent.v_min), "0.0", NO_LO, NO_HI, "lowest return of the support"),
+    CFG_REAL_KEY("agent.v_max", OFF(agent.v_max), "1.0", NO_LO, NO_HI, "highest return of the support"),
+    CFG_REAL_KEY("agent.eps_kernel", OFF(agent.eps_kernel), "0.001", 1e-9, 1,
+                 "BD: kernel variance ε in normalized return units (u in [-1, 1])"),
+
+    CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
+
+    CFG_INT_KEY("bd.grid", OFF(bd.grid), "64", 8, 100000, "BD: grid points for Q values and distributions"),
+    CFG_REAL_KEY("bd.grid_margin", OFF(bd.grid_margin), "0.25", 0, 10,
+                 "BD: the grid covers u in [-1-m, 1+m]"),
+    CFG_INT_KEY("bd.fourier_k", OFF(bd.fourier_k), "16", 0, 256, "BD: Fourier frequencies of u in the head"),
+    CFG_CUSTOM_KEY("bd.head", OFF(bd.head), "[64, 64]", "widths", parse_widths, print_widths,
+                   "BD: hidden widths of the light head on [state embedding, features(u)]"),
+    CFG_INT_KEY("bd.queries", OFF(bd.queries), "16", 1, 4096, "BD: query points per transition"),
+    CFG_REAL_KEY("bd.query_uniform", OFF(bd.query_uniform), "0.5", 0, 1,
+                 "BD: share of query points uniform over the grid range (the rest from the target "
+                 "net's own density at (s, a))"),
+    CFG_CHOICE_KEY("bd.target_mode", OFF(bd.target_mode), "fields", "fields|samples",
+                   "BD: regress onto the linear Bellman operator of the target fields, or onto kernels "
+                   "around target return samples"),
+    CFG_REAL_KEY("bd.lambda_grad", OFF(bd.lambda_grad), "1.0", 0, 1e6,
+                 "BD: weight of the gradient-field regression"),
+    CFG_REAL_KEY("bd.mass_floor", OFF(bd.mass_floor), "0.1", 1e-6, 1,
+                 "BD: the next-state field is divided by its grid mass, clamped below at this"),
+    CFG_REAL_KEY("bd.jitter", OFF(bd.jitter), "0.0", 0, 1,
+                 "BD: variance of a jitter of the target's argument (deterministic environments "
+                 "without terminations need it, e.g. 2e-4 on CartPole)"),
+    CFG_REAL_KEY("bd.out_scale", OFF(bd.out_scale), "0.0", 0, 1e6,
+                 "BD: scale of the network outputs; 0 = 0.25/sqrt(2π ε)"),
 
     CFG_I64_KEY("train.total_steps", OFF(train.total_steps), "100000", 1, 1e12,
                 "environment steps of training"),
     CFG_INT_KEY("train.batch_size", OFF(train.batch_size), "64", 1, 65536, "transitions per gradient update"),
+    CFG_I64_KEY("train.buffer_size", OFF(train.buffer_size), "100000", 1, 1e9, "replay buffer capacity"),
+    CFG_I64_KEY("train.learning_starts", OFF(train.learning_starts), "1000", 0, 1e12,
+                "environment steps before the first update"),
+    CFG_INT_KEY("train.train_frequency", OFF(train.train_frequency), "1", 1, 1000000,
+                "environment steps per gradient update"),
+    CFG_I64_KEY("train.target_update", OFF(train.target_update), "100", 1, 1e12,
+                "environment steps between target-network updates"),
+    CFG_REAL_KEY("train.tau", OFF(train.tau), "1.0", 1e-6, 1,
+                 "target update: target <- (1 - tau) target + tau online; 1 = hard copy"),
+    CFG_REAL_KEY("train.eps_start", OFF(train.eps_start), "1.0", 0, 1, "exploration ε at the start"),
+    CFG_REAL_KEY("train.eps_end", OFF(train.eps_end), "0.05", 0, 1, "exploration ε after the decay"),
+    CFG_REAL_KEY("train.eps_fraction", OFF(train.eps_fraction), "0.5", 0, 1,
+                 "share of total_steps over which ε decays linearly"),
+    CFG_REAL_KEY("train.clip", OFF(train.clip), "10.0", 0, 1e9, "gradient-norm clip; 0 = off"),
+    CFG_I64_KEY("train.checkpoint_interval", OFF(train.checkpoint_interval), "0", 0, 1e12,
+                "environment steps between checkpoints; 0 = only at the end"),
 
     CFG_I64_KEY("eval.interval", OFF(eval.interval), "5000", 1, 1e12, "environment steps between evaluations"),
     CFG_INT_KEY("eval.episodes", OFF(eval.episodes), "20", 1, 1000000, "greedy episodes per evaluation"),
+    CFG_REAL_KEY("eval.threshold", OFF(eval.threshold), "-1e300", NO_LO, NO_HI,
+                 "return_mean (CartPole) or success rate (FrozenLake) that counts as solved; "
+                 "-1e300 = the environment's default (475; 0.7)"),
+    CFG_INT_KEY("eval.sample_walkers", OFF(eval.sample_walkers), "1000", 10, 1000000,
+                "BD: Bellman Diffusion samples per (state, action) when bdrl eval scores samples"),
 
     CFG_STR_KEY("output.dir", OFF(output.dir), sizeof(((exp_config *)0)->output.dir), "runs",
                 "directory under which each run's directory is created"),
 };
 
 const cfg_schema exp_schema = {"experiment", keys, (int)(sizeof keys / sizeof keys[0])};
+
+double exp_threshold(const exp_config *cfg)
+{
+    if (cfg->eval.threshold > -1e299)
+        return cfg->eval.threshold;
+    return cfg->env.kind == ENV_CARTPOLE ? 475.0 : 0.7;
+}
 
 int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bd_err *e)
 {
@@ -112,5 +211,15 @@ int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, b
         cfg->env.nrow = cfg->env.ncol = cfg->map_size;
         cfg->env.map_seed = (uint64_t)(cfg->map_seed < 0 ? cfg->seed : cfg->map_seed);
     }
+    const char *src = path ? path : "configuration";
+    if (!(cfg->agent.v_max > cfg->agent.v_min))
+        return err_set(e, "%s: agent.v_max (%g) must be greater than agent.v_min (%g)", src,
+                       cfg->agent.v_max, cfg->agent.v_min);
+    if (cfg->train.eps_end > cfg->train.eps_start)
+        return err_set(e, "%s: train.eps_end (%g) is above train.eps_start (%g)", src, cfg->train.eps_end,
+                       cfg->train.eps_start);
+    if (cfg->agent.mode == AGENT_EVALUATE && cfg->env.kind != ENV_FROZENLAKE)
+        return err_set(e, "%s: agent.mode evaluate needs a fixed policy; only FrozenLake has one "
+                          "(agent.policy optimal)", src);
     return 0;
 }

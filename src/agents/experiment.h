@@ -12,6 +12,16 @@
 #include "envs/env.h"
 
 typedef enum { AGENT_BD = 0, AGENT_C51 = 1 } agent_kind;
+typedef enum { AGENT_CONTROL = 0, AGENT_EVALUATE = 1 } agent_mode;
+typedef enum { TARGET_FIELDS = 0, TARGET_SAMPLES = 1 } bd_target_mode;
+
+#define EXP_MAX_HIDDEN 8
+
+/* A list of layer widths, e.g. [120, 84]. */
+typedef struct {
+    int n;
+    int w[EXP_MAX_HIDDEN];
+} exp_widths;
 
 typedef struct {
     int64_t seed;
@@ -21,14 +31,49 @@ typedef struct {
     struct {
         int kind;          /* agent_kind */
         double gamma;
+        int mode;          /* agent_mode: control (argmax) or evaluate a fixed policy */
+        int policy;        /* evaluate: 0 = optimal (FrozenLake value iteration) */
+        exp_widths hidden; /* the shared torso: hidden widths */
+        int activation;    /* mlp_act of the torso */
+        double lr;
+        double adam_eps;
+        double v_min, v_max;   /* return range [v_min, v_max] */
+        double eps_kernel; /* BD: kernel variance ε in normalized return units */
     } agent;
+    struct {
+        int atoms;
+    } c51;
+    struct {
+        int grid;              /* G points on [-1-m, 1+m] for Q and the distribution */
+        double grid_margin;    /* m */
+        int fourier_k;
+        exp_widths head;       /* the light head on [embedding, features(u)] */
+        int queries;           /* query points per transition */
+        double query_uniform;  /* share of them uniform over the grid range */
+        int target_mode;       /* bd_target_mode */
+        double lambda_grad;    /* weight of the gradient-field regression */
+        double mass_floor;     /* lower clamp of the next-state field's grid mass */
+        double jitter;         /* variance ε_j of the target argument's jitter; 0 = off */
+        double out_scale;      /* output scale; 0 = 0.25/sqrt(2π ε) */
+    } bd;
     struct {
         int64_t total_steps;
         int batch_size;
+        int64_t buffer_size;
+        int64_t learning_starts;
+        int train_frequency;
+        int64_t target_update;  /* hard copy every N environment steps (tau = 1) */
+        double tau;             /* Polyak factor per target update; 1 = hard copy */
+        double eps_start, eps_end;
+        double eps_fraction;    /* share of total_steps over which ε decays linearly */
+        double clip;            /* gradient-norm clip; 0 = off */
+        int64_t checkpoint_interval;
     } train;
     struct {
         int64_t interval;
         int episodes;
+        double threshold;       /* NaN = the environment's default (CartPole 475, FrozenLake 0.7) */
+        int sample_walkers;     /* BD: BDD samples per (state, action) in bdrl eval */
     } eval;
     struct {
         char dir[1024];
@@ -36,6 +81,10 @@ typedef struct {
 } exp_config;
 
 extern const cfg_schema exp_schema;
+
+/* The evaluation threshold of the config's environment (eval.threshold if
+ * set, else CartPole 475 and FrozenLake 0.7, a success rate). */
+double exp_threshold(const exp_config *cfg);
 
 /* Defaults, then the YAML file (may be NULL), then the overrides, then the
  * cross-key checks; fills cfg->env completely (random map size and seed). */
