@@ -756,8 +756,9 @@ int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bd_err *e)
     int plotted = 0;
     if (d <= 2 && !io_join(png, sizeof png, out_dir, "fit.png", e)) {
         char title[256];
-        snprintf(title, sizeof title, "%s: W1 %.3g (floor %.3g)",
-                 D.builtin >= 0 ? data_builtin_name((data_builtin)D.builtin) : "csv", mm.w1, w1_floor);
+        snprintf(title, sizeof title, "%s: %s %.3g (floor %.3g)",
+                 D.builtin >= 0 ? data_builtin_name((data_builtin)D.builtin) : "csv",
+                 d == 1 ? "W1" : "sliced W1", mm.w1, w1_floor);
         bd_err pe;
         if (plot_gnuplot(d == 1 ? "fit1d.gp" : "fit2d.gp", out_dir, png, title, &pe) == 0)
             plotted = 1;
