@@ -13,7 +13,8 @@ mkdir -p "$OUT"
 value() { grep -m1 "^  \"$1\": " "$2" | sed 's/.*: //; s/,$//'; }
 # nested KEY inside OBJECT: e.g. nested bdd_plain w1_over_floor FILE
 nested() { sed -n "/^  \"$1\": {/,/^  }/p" "$3" | grep -m1 "\"$2\": " | sed 's/.*: //; s/,$//'; }
-modes() { sed -n "/^  \"$1\": \[/,/\]/p" "$2" | grep -v '\[\|\]' | tr -d ' \n' | sed 's/,/, /g'; }
+modes() { sed -n "/^  \"$1\": \[/,/\]/p" "$2" | grep -v '\[\|\]' | tr -d ' ,' |
+  awk '{ printf "%s%.3f", (NR > 1 ? ", " : ""), $1 }'; }
 
 echo "demo: environments (Gymnasium semantics)"
 "$BDRL" env info frozenlake | sed 's/^/  /'
