@@ -8,5 +8,10 @@ void cli_init(void);
 int cmd_config(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_truth(int argc, char **argv);
+int cmd_dist(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
 
 #endif

@@ -1,0 +1,226 @@
+/* bench_agents — the agents' training throughput against the machine's own
+ * large-SGEMM rate, all measured in one run (single thread):
+ *   (a) cblas_sgemm 2048³
+ *   (b) C51 updates at CleanRL's c51.py settings (configs/bench/cleanrl_c51.yaml:
+ *       CartPole, MLP 4-120-84-202 ReLU, 101 atoms, batch 128, Adam): replay
+ *       sample + target forward + online forward + backward + Adam
+ *   (c) the full training loop (train_run: ε-greedy acting with a B = 1
+ *       forward, environment, replay, an update every 10 steps, target copies)
+ *       in environment steps per second, at ε = 0.05 throughout (95% greedy
+ *       steps: the loop's steady state after exploration has decayed)
+ *   (d) BD: slot for the Bellman Diffusion agent at the same settings
+ *
+ * FLOP counts: only the GEMMs' multiply-adds, 2·M·N·K per GEMM. With layer
+ * sizes n_0..n_L and S = Σ_l n_l·n_{l+1}, one C51 update at batch B is
+ *   target forward 2BS + online forward 2BS + dW 2BS + dA (all layers but
+ *   the first) 2B(S − n_0 n_1)  =  8BS − 2B n_0 n_1
+ * (c51_update_flops). At 4-120-84-202, S = 27528 and B = 128 this is
+ * 28.07 MFLOP. Softmax, projection, Adam and sampling are real time but no
+ * counted FLOPs, so they can only lower the reported rate.
+ * Times are CPU times (the machine is shared), each figure the median over
+ * short chunks.
+ *
+ * Usage: bench_agents [seconds per measurement, default 2] [config, default
+ *        configs/bench/cleanrl_c51.yaml]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "agents/agent.h"
+#include "agents/c51.h"
+#include "agents/replay.h"
+#include "agents/train.h"
+#include "core/rng.h"
+
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define MAX_CHUNKS 4096
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double sgemm_gflops(double secs)
+{
+    const int n = 2048;
+    float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n),
+          *c = malloc(sizeof(float) * n * n);
+    rng *r = rng_create(1, 1);
+    for (long i = 0; i < (long)n * n; i++) {
+        a[i] = (float)rng_uniform(r) - 0.5f;
+        b[i] = (float)rng_uniform(r) - 0.5f;
+    }
+    static double rates[MAX_CHUNKS];
+    int k = 0;
+    double t_end = wall_now() + secs;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+    do {
+        double t = cpu_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+        t = cpu_now() - t;
+        rates[k++] = 2.0 * n * n * (double)n / t / 1e9;
+    } while ((wall_now() < t_end || k < 3) && k < MAX_CHUNKS);
+    double best = median(rates, k);
+    free(a);
+    free(b);
+    free(c);
+    rng_free(r);
+    return best;
+}
+
+typedef struct {
+    double updates_per_s, gflops, mflop;
+} upd_rate;
+
+/* (b): updates on a buffer of random CartPole transitions. */
+static int c51_updates(const exp_config *cfg, double secs, upd_rate *out)
+{
+    bd_err e;
+    env *en = env_create(&cfg->env, &e);
+    rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
+    rng *g = rng_create((uint64_t)cfg->seed, RNG_STREAM_REPLAY);
+    agent *a = en ? agent_create(cfg, en, init, &e) : NULL;
+    replay *rb = a ? replay_create(cfg->train.buffer_size, env_obs_dim(en), &e) : NULL;
+    replay_batch b;
+    if (!rb || replay_batch_create(&b, cfg->train.batch_size, env_obs_dim(en), &e)) {
+        fprintf(stderr, "bench_agents: %s\n", e.msg);
+        return -1;
+    }
+    uint64_t seed = 5;
+    float obs[8];
+    memcpy(obs, env_reset(en, &seed), sizeof(float) * (size_t)env_obs_dim(en));
+    for (int64_t i = 0; i < cfg->train.buffer_size; i++) {
+        int act = (int)rng_below(g, 2);
+        env_step st = env_do_step(en, act);
+        replay_add(rb, obs, act, st.reward, st.obs, st.terminated, st.truncated);
+        memcpy(obs, st.terminated || st.truncated ? env_reset(en, NULL) : st.obs,
+               sizeof(float) * (size_t)env_obs_dim(en));
+    }
+    const int B = cfg->train.batch_size, K = 20;
+    static double rates[MAX_CHUNKS];
+    int n = 0;
+    double t_end = wall_now() + secs;
+    agent_stats st;
+    do {
+        double t0 = cpu_now();
+        for (int k = 0; k < K; k++) {
+            replay_sample(rb, g, B, &b);
+            agent_batch v = replay_batch_view(&b, NULL);
+            if (agent_update(a, &v, &st, &e)) {
+                fprintf(stderr, "bench_agents: %s\n", e.msg);
+                return -1;
+            }
+        }
+        rates[n++] = K / (cpu_now() - t0);
+        if (n % 25 == 0)
+            agent_update_target(a, 1.0);
+    } while ((wall_now() < t_end || n < 3) && n < MAX_CHUNKS);
+    out->updates_per_s = median(rates, n);
+    out->mflop = c51_update_flops(a, B) / 1e6;
+    out->gflops = out->updates_per_s * out->mflop / 1e3;
+    replay_batch_free(&b);
+    replay_free(rb);
+    agent_free(a);
+    env_free(en);
+    rng_free(init);
+    rng_free(g);
+    return 0;
+}
+
+/* (c): the whole trainer on a temporary run directory. */
+static int full_loop(const exp_config *base, int64_t steps, double *sps_cpu, double *sps_wall)
+{
+    exp_config cfg = *base;
+    cfg.train.total_steps = steps;
+    cfg.train.learning_starts = cfg.train.batch_size; /* train from the start */
+    cfg.train.eps_start = cfg.train.eps_end = 0.05;
+    cfg.eval.interval = steps;                        /* one (cheap) evaluation at the end */
+    cfg.eval.episodes = 1;
+    char dir[] = "/tmp/bench_agents_XXXXXX";
+    if (!mkdtemp(dir))
+        return -1;
+    train_options o = {NULL, NULL, 0, 0, NULL};
+    train_result res;
+    bd_err e;
+    double c0 = cpu_now(), w0 = wall_now();
+    int rc = train_run(&cfg, dir, &o, &res, &e);
+    double c1 = cpu_now(), w1 = wall_now();
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_agents: could not remove %s\n", dir);
+    if (rc) {
+        fprintf(stderr, "bench_agents: %s\n", e.msg);
+        return -1;
+    }
+    *sps_cpu = (double)steps / (c1 - c0);
+    *sps_wall = (double)steps / (w1 - w0);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    openblas_set_num_threads(1);
+    double secs = argc > 1 ? atof(argv[1]) : 2.0;
+    if (!(secs > 0))
+        secs = 2.0;
+    const char *path = argc > 2 ? argv[2] : "configs/bench/cleanrl_c51.yaml";
+    exp_config cfg;
+    bd_err e;
+    if (exp_load(&cfg, path, NULL, 0, &e)) {
+        fprintf(stderr, "bench_agents: %s (run from the source tree, or pass the config)\n", e.msg);
+        return 2;
+    }
+    double peak = sgemm_gflops(secs);
+    upd_rate c51;
+    if (c51_updates(&cfg, secs, &c51))
+        return 1;
+    /* ~ secs of training loop at the expected rate */
+    int64_t steps = (int64_t)(secs * 10000);
+    if (steps < 20000)
+        steps = 20000;
+    double sps_cpu, sps_wall;
+    if (full_loop(&cfg, steps, &sps_cpu, &sps_wall))
+        return 1;
+
+    printf("agents benchmark (single thread, float32; %s: CartPole, MLP 4-120-84-%d ReLU,\n"
+           "%d atoms, batch %d, an update every %d steps)\n",
+           path, 2 * cfg.c51.atoms, cfg.c51.atoms, cfg.train.batch_size, cfg.train.train_frequency);
+    printf("%-44s %12s %10s %10s %14s\n", "", "updates/s", "GFLOP/s", "vs SGEMM", "env steps/s");
+    printf("%-44s %12s %10.1f %10s %14s\n", "(a) sgemm 2048^3", "-", peak, "1.00", "-");
+    printf("%-44s %12.0f %10.1f %10.2f %14s\n", "(b) c51 update (sample+fwd x2+bwd+Adam)", c51.updates_per_s,
+           c51.gflops, c51.gflops / peak, "-");
+    printf("%-44s %12s %10s %10s %14.0f\n", "(c) c51 full training loop, cpu time", "-", "-", "-", sps_cpu);
+    printf("%-44s %12s %10s %10s %14.0f\n", "    (same, wall time)", "-", "-", "-", sps_wall);
+    /* BD agent: same settings, same columns. The BD engineer fills this slot
+     * (updates/s, GFLOP/s with its own FLOP count, full-loop steps/s). */
+    printf("%-44s %12s %10s %10s %14s\n", "(d) bd update / full loop", "(todo)", "(todo)", "(todo)", "(todo)");
+    printf("GEMM work per c51 update: %.2f MFLOP (8BS - 2B n0 n1)\n", c51.mflop);
+    printf("c51 update rate >= 1/2 of (a): %s\n", c51.gflops >= peak / 2 ? "met" : "MISSED");
+    return 0;
+}

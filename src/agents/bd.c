@@ -1,0 +1,890 @@
+/* bd.c — the Bellman Diffusion agent (see bd.h for the algorithm). */
+/* The forward-only head's elementwise loops must vectorize (as in mlp.c). */
+#pragma GCC optimize("-ftree-vectorize", "-fvect-cost-model=dynamic", "-fno-trapping-math")
+#include "agents/bd.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/torso.h"
+#include "fields/adam.h"
+#include "fields/fourier.h"
+#include "fields/loss.h"
+
+/* Rows per pass of the forward-only head evaluator: big enough for GEMMs to
+ * run at speed, small enough for the activations to stay in cache. */
+#define HEAD_CHUNK 1024
+/* Largest number of (transition, query) rows one update may have. */
+#define MAX_ROWS (1 << 22)
+
+typedef struct {
+    mlp *torso, *head;       /* online */
+    mlp *torso_t, *head_t;   /* target */
+    adam *opt_torso, *opt_head;
+    double scale;            /* field value = scale · head output */
+} bd_fnet;
+
+typedef struct {
+    torso_encoding te;
+    int A, E, K, F, nin;     /* actions, embedding, Fourier K, 1 + 2K, E + F */
+    double fl;               /* Fourier half-period L: the grid range's half-width */
+    int Bmax, Q, G, QC;      /* batch, queries, grid, states per q_values chunk */
+    int hmax;                /* widest head layer after the input */
+    bd_geometry geo;
+    double lambda;
+    bd_fnet f[2];
+    rng *rq, *rt;            /* query points; jitter and target samples */
+    char desc[512];
+
+    /* scratch, all sized at create */
+    real *enc;               /* (QC, in_dim): [s; s'] in an update */
+    real *emb;               /* (QC, E): scalar torso output for grids */
+    real *emb_g;             /* (Bmax, E): gradient torso output at s' */
+    real *grid_u;            /* (G) */
+    real *gridv;             /* (QC·G, A): head outputs on the grid */
+    double *cum;             /* (G) running sums of s₊ */
+    double *mass_next, *qsa, *b_off, *u_r; /* (Bmax) */
+    int *a_next;             /* (Bmax) */
+    double *uq, *vq;         /* (Bmax·Q) query points, jittered points */
+    real *uq_r, *wq_r;       /* (Bmax·Q) query points and mapped points as reals */
+    real *sn, *gn;           /* (Bmax·Q, A) target heads at the mapped points */
+    double *s1, *g1, *x2;    /* (Q) one transition's next-state values / samples */
+    double *tt, *tdt;        /* (Bmax·Q) targets */
+    real *tr;                /* (Bmax·Q) targets over the output scale */
+    int *col;                /* (Bmax·Q) the taken action of each row */
+    real *X, *dX;            /* (Bmax·Q, nin) head input and its adjoint */
+    real *demb;              /* (Bmax, E) */
+    /* forward-only head evaluator */
+    real *P;                 /* (QC, H1) embedding part of layer 1, bias included */
+    real *WFs;               /* (HEAD_CHUNK, H1) Fourier part for shared points */
+    real *Fb;                /* (HEAD_CHUNK, F) */
+    real *Z0, *Z1;           /* (HEAD_CHUNK, hmax) */
+    real *ub, *ub2;          /* (HEAD_CHUNK) */
+    real *yb;                /* (HEAD_CHUNK, A) */
+    /* one state (distribution, sampler, eval_fields) */
+    real *emb1_s, *emb1_g;   /* (E) */
+    double *dist_x, *dist_w; /* (G) */
+} bd_agent;
+
+static bd_agent *impl(const agent *a) { return (bd_agent *)a->impl; }
+
+/* ---------------------------------------------------------------------- */
+/* forward-only head evaluation                                            */
+
+/* The activations of mlp.h, for the forward-only path: Z (n, w) <- σ(Z + b)
+ * (b (w) or NULL). Float libm versions for the smooth ones: they differ from
+ * mlp.c's vectorized ones by a few ulp, far below anything a density target
+ * resolves; ReLU, the default, is exact (and branch-free, NaN passing
+ * through as in mlp.c). */
+static void bias_act(mlp_act a, real *Z, const real *b, int n, int w)
+{
+    for (int r = 0; r < n; r++) {
+        real *z = Z + (size_t)r * w;
+        if (b)
+            for (int j = 0; j < w; j++)
+                z[j] += b[j];
+        switch (a) {
+        case MLP_LINEAR:
+        case MLP_ACT_COUNT:
+            break;
+        case MLP_RELU:
+            for (int j = 0; j < w; j++)
+                z[j] = z[j] < 0 ? (real)0 : z[j];
+            break;
+        case MLP_TANH:
+            for (int j = 0; j < w; j++)
+                z[j] = rtanh(z[j]);
+            break;
+        case MLP_SILU:
+            for (int j = 0; j < w; j++)
+                z[j] = z[j] / (1 + rexp(-z[j]));
+            break;
+        case MLP_SOFTPLUS:
+            for (int j = 0; j < w; j++)
+                z[j] = z[j] > 0 ? z[j] + rlog1p(rexp(-z[j])) : rlog1p(rexp(z[j]));
+            break;
+        }
+    }
+}
+
+/* y (ns·per, A) = head([emb_{r / per}, fourier(u_r)]) for rows r, where
+ * u_r = u[r % per] if shared (the same points for every state, e.g. the grid)
+ * else u[r]. The first layer is split: W0 [emb, f] = W0_e emb + W0_f f, the
+ * embedding part once per state, so a row costs only its Fourier part and the
+ * layers above. ns <= QC. u must not be ba->ub. */
+static void head_eval(bd_agent *ba, const mlp *head, int ns, const real *emb, int per, const real *u,
+                      int shared, real *y)
+{
+    int E = ba->E, F = ba->F, nin = ba->nin, A = ba->A, L = head->spec.n_layers;
+    int H1 = head->spec.sizes[1];
+    const real *W0 = head->W[0], *b0 = head->b[0];
+    rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ns, H1, E, 1, emb, E, W0, nin, 0, ba->P, H1);
+    for (int s = 0; s < ns; s++)
+        raxpy(H1, 1, b0, 1, ba->P + (size_t)s * H1, 1);
+    int pre = shared && per <= HEAD_CHUNK;
+    if (pre) {
+        fourier_features(per, u, ba->K, ba->fl, ba->Fb, F, NULL, 0);
+        rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, per, H1, F, 1, ba->Fb, F, W0 + E, nin, 0, ba->WFs, H1);
+    }
+    long rows = (long)ns * per;
+    for (long r0 = 0; r0 < rows; r0 += HEAD_CHUNK) {
+        int n = rows - r0 < HEAD_CHUNK ? (int)(rows - r0) : HEAD_CHUNK;
+        real *Z = ba->Z0, *Zn = ba->Z1;
+        if (pre) {
+            for (int i = 0; i < n; i++) {
+                long r = r0 + i;
+                const real *p = ba->P + (size_t)(r / per) * H1, *q = ba->WFs + (size_t)(r % per) * H1;
+                real *z = Z + (size_t)i * H1;
+                for (int j = 0; j < H1; j++)
+                    z[j] = p[j] + q[j];
+            }
+        } else {
+            for (int i = 0; i < n; i++)
+                ba->ub[i] = shared ? u[(r0 + i) % per] : u[r0 + i];
+            fourier_features(n, ba->ub, ba->K, ba->fl, ba->Fb, F, NULL, 0);
+            rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, H1, F, 1, ba->Fb, F, W0 + E, nin, 0, Z, H1);
+            for (int i = 0; i < n; i++) {
+                const real *p = ba->P + (size_t)((r0 + i) / per) * H1;
+                real *z = Z + (size_t)i * H1;
+                for (int j = 0; j < H1; j++)
+                    z[j] += p[j];
+            }
+        }
+        bias_act(L == 1 ? head->spec.out_act : head->spec.act, Z, NULL, n, H1);
+        if (L == 1) {
+            memcpy(y + (size_t)r0 * A, Z, sizeof(real) * (size_t)n * A);
+            continue;
+        }
+        for (int l = 1; l < L; l++) {
+            int in = head->spec.sizes[l], out = head->spec.sizes[l + 1];
+            real *dst = l == L - 1 ? y + (size_t)r0 * A : Zn;
+            rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1, Z, in, head->W[l], in, 0, dst, out);
+            bias_act(l == L - 1 ? head->spec.out_act : head->spec.act, dst, head->b[l], n, out);
+            real *t = Z;
+            Z = Zn;
+            Zn = t;
+        }
+    }
+}
+
+/* Torso on ns encoded states (ns <= QC), then the head on the grid:
+ * emb_out (ns, E), gridv (ns·G, A) raw head outputs. */
+static void grid_eval(bd_agent *ba, mlp *torso, const mlp *head, int ns, const real *enc, real *emb_out)
+{
+    const real *e = mlp_forward(torso, ns, enc);
+    memcpy(emb_out, e, sizeof(real) * (size_t)ns * ba->E);
+    head_eval(ba, head, ns, emb_out, ba->G, ba->grid_u, 1, ba->gridv);
+}
+
+/* Grid statistics of column a of state i in ba->gridv (scaled by `scale`):
+ * returns the mean in u units; mass (u units) into *mass; fills ba->cum if
+ * want_cum. */
+static double grid_column(bd_agent *ba, int i, int a, double scale, double *mass, int want_cum)
+{
+    const real *y = ba->gridv + (size_t)i * ba->G * ba->A + a;
+    double m = 0, mu = 0;
+    for (int k = 0; k < ba->G; k++) {
+        double v = (double)y[(size_t)k * ba->A];
+        v = v > 0 ? v * scale : 0.0;
+        m += v;
+        mu += v * (ba->geo.lo + k * ba->geo.du);
+        if (want_cum)
+            ba->cum[k] = m;
+    }
+    if (mass)
+        *mass = m * ba->geo.du;
+    return m > 0 ? mu / m : 0.5 * (ba->geo.lo + ba->geo.hi);
+}
+
+/* ---------------------------------------------------------------------- */
+/* ops                                                                      */
+
+static int bd_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
+{
+    bd_agent *ba = impl(a);
+    bd_fnet *S = &ba->f[BD_FIELD_S];
+    if (B < 0)
+        return err_set(e, "bd q_values: negative batch %d", B);
+    for (int off = 0; off < B; off += ba->QC) {
+        int n = B - off < ba->QC ? B - off : ba->QC;
+        torso_encode(&ba->te, n, obs + (size_t)off * ba->te.obs_dim, ba->enc);
+        grid_eval(ba, S->torso, S->head, n, ba->enc, ba->emb);
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < ba->A; k++)
+                q[(size_t)(off + i) * ba->A + k] = ba->geo.c + ba->geo.h * grid_column(ba, i, k, S->scale, NULL, 0);
+    }
+    return 0;
+}
+
+/* Queries and targets of batch b into ba->uq, ba->tt, ba->tdt, ba->col;
+ * ba->enc holds [s; s'] afterwards. */
+static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
+{
+    const bd_geometry *g = &ba->geo;
+    int B = b->B, Q = ba->Q, A = ba->A, G = ba->G, in = ba->te.in_dim;
+    bd_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
+    if (B < 1 || B > ba->Bmax)
+        return err_set(e, "bd update: batch of %d transitions; this agent was built for 1 to %d "
+                          "(train.batch_size)", B, ba->Bmax);
+    for (int i = 0; i < B; i++) {
+        if (b->action[i] < 0 || b->action[i] >= A)
+            return err_set(e, "bd update: action %d out of range [0, %d)", b->action[i], A);
+        if (b->next_action && !b->terminated[i] && (b->next_action[i] < 0 || b->next_action[i] >= A))
+            return err_set(e, "bd update: next action %d out of range [0, %d)", b->next_action[i], A);
+    }
+
+    /* Target scalar field on the grid at s (query law) and s' (a', mass). */
+    torso_encode(&ba->te, B, b->obs, ba->enc);
+    torso_encode(&ba->te, B, b->next_obs, ba->enc + (size_t)B * in);
+    grid_eval(ba, S->torso_t, S->head_t, 2 * B, ba->enc, ba->emb);
+
+    int any_boot = 0;
+    for (int i = 0; i < B; i++) {
+        int a = b->action[i];
+        double mass;
+        ba->qsa[i] = g->c + g->h * grid_column(ba, i, a, S->scale, &mass, 1);
+        /* Query points: their law depends on (s, a) only, and the query
+         * stream is consumed identically whatever s' is. */
+        int ok = ba->cum[G - 1] > 0 && isfinite(ba->cum[G - 1]);
+        for (int q = 0; q < Q; q++) {
+            double U = rng_uniform(ba->rq), u;
+            if (q < g->n_uniform || !ok)
+                u = g->lo + (g->hi - g->lo) * U;
+            else
+                u = bd_grid_icdf(G, g->lo, g->hi, ba->cum, U);
+            ba->uq[(size_t)i * Q + q] = u;
+            ba->uq_r[(size_t)i * Q + q] = (real)u;
+            ba->col[(size_t)i * Q + q] = a;
+        }
+        double r = b->reward[i];
+        ba->u_r[i] = (r - g->c) / g->h;
+        ba->b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
+        if (b->terminated[i]) {
+            ba->a_next[i] = -1;
+            ba->mass_next[i] = 0;
+            continue;
+        }
+        any_boot = 1;
+        int an;
+        if (b->next_action) {
+            an = b->next_action[i];
+        } else {
+            an = 0;
+            double best = -INFINITY;
+            for (int k = 0; k < A; k++) {
+                double qk = grid_column(ba, B + i, k, S->scale, NULL, 0);
+                if (qk > best) {
+                    best = qk;
+                    an = k;
+                }
+            }
+        }
+        ba->a_next[i] = an;
+        grid_column(ba, B + i, an, S->scale, &ba->mass_next[i], 0);
+    }
+
+    /* Jitter, and the points where the next-state fields are read. */
+    double sj = sqrt(g->jitter);
+    for (int i = 0; i < B; i++)
+        for (int q = 0; q < Q; q++) {
+            size_t r = (size_t)i * Q + q;
+            double v = ba->uq[r] - (g->jitter > 0 ? sj * rng_normal(ba->rt) : 0.0);
+            ba->vq[r] = v;
+            double w = (v - ba->b_off[i]) / g->gamma;
+            /* Outside the grid the target is 0 and the value unread. */
+            ba->wq_r[r] = (real)(w >= g->lo && w <= g->hi ? w : 0.0);
+        }
+    int fields = g->target_mode == TARGET_FIELDS;
+    if (any_boot && fields) {
+        head_eval(ba, S->head_t, B, ba->emb + (size_t)B * ba->E, Q, ba->wq_r, 0, ba->sn);
+        const real *eg = mlp_forward(Gf->torso_t, B, ba->enc + (size_t)B * in);
+        memcpy(ba->emb_g, eg, sizeof(real) * (size_t)B * ba->E);
+        head_eval(ba, Gf->head_t, B, ba->emb_g, Q, ba->wq_r, 0, ba->gn);
+    }
+
+    for (int i = 0; i < B; i++) {
+        size_t r0 = (size_t)i * Q;
+        double *v = ba->vq + r0, *t = ba->tt + r0, *dt = ba->tdt + r0;
+        if (b->terminated[i]) {
+            bd_target_terminal(Q, v, ba->u_r[i], g->eps, t, dt);
+            continue;
+        }
+        int an = ba->a_next[i];
+        if (fields) {
+            for (int q = 0; q < Q; q++) {
+                ba->s1[q] = S->scale * ba->sn[(r0 + q) * A + an];
+                ba->g1[q] = Gf->scale * ba->gn[(r0 + q) * A + an];
+            }
+            bd_target_bootstrap(Q, v, ba->b_off[i], g->gamma, g->lo, g->hi, ba->s1, ba->g1, ba->mass_next[i],
+                                g->mass_floor, t, dt);
+        } else {
+            double mass;
+            grid_column(ba, B + i, an, S->scale, &mass, 1);
+            int ok = ba->cum[G - 1] > 0 && isfinite(ba->cum[G - 1]);
+            for (int q = 0; q < Q; q++) {
+                double U = rng_uniform(ba->rt);
+                ba->x2[q] = ok ? g->gamma * bd_grid_icdf(G, g->lo, g->hi, ba->cum, U) + ba->b_off[i] : 0.0;
+            }
+            double wgt = ok ? mass / (mass > g->mass_floor ? mass : g->mass_floor) : 0.0;
+            bd_target_kernel(Q, v, Q, ba->x2, wgt, g->eps, t, dt);
+        }
+    }
+    return 0;
+}
+
+/* One field's regression step: head input [emb(s_i), fourier(u)] (the
+ * Fourier columns of ba->X are already filled), targets ba->tr. */
+static double field_step(bd_agent *ba, bd_fnet *N, int B, double scale2, double *norm)
+{
+    int Q = ba->Q, E = ba->E, nin = ba->nin;
+    mlp_zero_grad(N->torso);
+    mlp_zero_grad(N->head);
+    const real *emb = mlp_forward(N->torso, B, ba->enc);
+    for (int i = 0; i < B; i++)
+        for (int q = 0; q < Q; q++)
+            memcpy(ba->X + ((size_t)i * Q + q) * nin, emb + (size_t)i * E, sizeof(real) * E);
+    double L = field_loss_regress(N->head, B * Q, ba->X, ba->col, ba->tr, NULL, scale2, ba->dX);
+    /* dL/d(emb_i) = Σ_q dL/dX[(i, q), :E] */
+    for (int i = 0; i < B; i++) {
+        real *d = ba->demb + (size_t)i * E;
+        memcpy(d, ba->dX + (size_t)i * Q * nin, sizeof(real) * E);
+        for (int q = 1; q < Q; q++)
+            raxpy(E, 1, ba->dX + ((size_t)i * Q + q) * nin, 1, d, 1);
+    }
+    mlp_backward(N->torso, ba->demb, NULL, NULL, NULL);
+    adam *opts[2] = {N->opt_torso, N->opt_head};
+    mlp *nets[2] = {N->torso, N->head};
+    *norm = adam_step_mlps(opts, nets, 2);
+    return L;
+}
+
+static int bd_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+{
+    bd_agent *ba = impl(a);
+    if (prepare_targets(ba, b, e))
+        return -1;
+    int B = b->B, BQ = B * ba->Q;
+    fourier_features(BQ, ba->uq_r, ba->K, ba->fl, ba->X + ba->E, ba->nin, NULL, 0);
+    bd_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
+    /* s: scale²/n Σ (y − t/scale)² = 1/n Σ (scale·y − t)². */
+    for (int r = 0; r < BQ; r++)
+        ba->tr[r] = (real)(ba->tt[r] / S->scale);
+    double ns, ng;
+    double ls = field_step(ba, S, B, S->scale * S->scale, &ns);
+    for (int r = 0; r < BQ; r++)
+        ba->tr[r] = (real)(ba->tdt[r] / Gf->scale);
+    double lg = field_step(ba, Gf, B, ba->lambda * Gf->scale * Gf->scale, &ng);
+    if (!isfinite(ns) || !isfinite(ng) || !isfinite(ls) || !isfinite(lg))
+        return err_set(e, "bd update: non-finite loss or gradient (scalar field loss %g, gradient "
+                          "norm %g; gradient field loss %g, norm %g); lower agent.lr or check the "
+                          "return range agent.v_min/v_max", ls, ns, lg, ng);
+    if (st) {
+        double qm = 0;
+        for (int i = 0; i < B; i++)
+            qm += ba->qsa[i];
+        st->loss = ls;
+        st->loss_grad = lg;
+        st->q_mean = qm / B;
+        st->grad_norm = ns;
+    }
+    return 0;
+}
+
+static void bd_update_target(agent *a, double tau)
+{
+    bd_agent *ba = impl(a);
+    for (int f = 0; f < 2; f++) {
+        bd_fnet *N = &ba->f[f];
+        if (tau >= 1) {
+            mlp_copy_params(N->torso_t, N->torso, NULL);
+            mlp_copy_params(N->head_t, N->head, NULL);
+        } else {
+            mlp_polyak(N->torso_t, N->torso, tau, NULL);
+            mlp_polyak(N->head_t, N->head, tau, NULL);
+        }
+    }
+}
+
+static int bd_distribution(agent *a, const float *obs, int action, agent_dist *out, bd_err *e)
+{
+    bd_agent *ba = impl(a);
+    if (action < 0 || action >= ba->A)
+        return err_set(e, "bd distribution: action %d out of range [0, %d)", action, ba->A);
+    bd_fnet *S = &ba->f[BD_FIELD_S];
+    torso_encode(&ba->te, 1, obs, ba->enc);
+    grid_eval(ba, S->torso, S->head, 1, ba->enc, ba->emb);
+    double mass = 0;
+    for (int k = 0; k < ba->G; k++) {
+        double v = S->scale * (double)ba->gridv[(size_t)k * ba->A + action];
+        v = v > 0 ? v : 0;
+        mass += v;
+        ba->dist_x[k] = ba->geo.c + ba->geo.h * (ba->geo.lo + k * ba->geo.du);
+        ba->dist_w[k] = v / ba->geo.h; /* p(x) = p~(u)/h */
+    }
+    out->n = ba->G;
+    out->x = ba->dist_x;
+    out->w = ba->dist_w;
+    out->is_density = 1;
+    out->mass = mass * ba->geo.du;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* checkpoints                                                             */
+
+#define BD_MAGIC "BDRLBDA"
+#define BD_VERSION 1u
+
+typedef struct {
+    char magic[8];
+    uint32_t version, n_actions, grid, fourier_k, queries, target_mode;
+} bd_header;
+
+static void header_of(const bd_agent *ba, bd_header *h)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, BD_MAGIC, sizeof BD_MAGIC);
+    h->version = BD_VERSION;
+    h->n_actions = (uint32_t)ba->A;
+    h->grid = (uint32_t)ba->G;
+    h->fourier_k = (uint32_t)ba->K;
+    h->queries = (uint32_t)ba->Q;
+    h->target_mode = (uint32_t)ba->geo.target_mode;
+}
+
+static int bd_save(const agent *a, FILE *f, bd_err *e)
+{
+    const bd_agent *ba = impl(a);
+    bd_header h;
+    header_of(ba, &h);
+    if (fwrite(&h, sizeof h, 1, f) != 1)
+        return err_set(e, "bd checkpoint: write failed");
+    for (int k = 0; k < 2; k++) {
+        const bd_fnet *N = &ba->f[k];
+        if (mlp_save(N->torso, N->opt_torso, f, e) || mlp_save(N->head, N->opt_head, f, e) ||
+            mlp_save(N->torso_t, NULL, f, e) || mlp_save(N->head_t, NULL, f, e))
+            return err_prefix(e, "bd checkpoint (%s field)", k ? "gradient" : "scalar");
+    }
+    if (rng_save(ba->rq, f, e) || rng_save(ba->rt, f, e))
+        return err_prefix(e, "bd checkpoint");
+    return 0;
+}
+
+/* Loads everything into fresh copies first, so a failure leaves the agent
+ * as it was; then swaps them in. */
+static int bd_load(agent *a, FILE *f, bd_err *e)
+{
+    bd_agent *ba = impl(a);
+    bd_header h, want;
+    header_of(ba, &want);
+    if (fread(&h, sizeof h, 1, f) != 1)
+        return err_set(e, "bd checkpoint: truncated header");
+    if (memcmp(h.magic, want.magic, sizeof h.magic))
+        return err_set(e, "bd checkpoint: not a Bellman Diffusion agent (bad magic)");
+    if (h.version != want.version)
+        return err_set(e, "bd checkpoint: version %u, this build reads %u", h.version, want.version);
+    if (h.n_actions != want.n_actions || h.grid != want.grid || h.fourier_k != want.fourier_k ||
+        h.queries != want.queries || h.target_mode != want.target_mode)
+        return err_set(e, "bd checkpoint: saved with %u actions, grid %u, fourier_k %u, queries %u, "
+                          "target mode %u; this agent has %u, %u, %u, %u, %u",
+                       h.n_actions, h.grid, h.fourier_k, h.queries, h.target_mode, want.n_actions,
+                       want.grid, want.fourier_k, want.queries, want.target_mode);
+    mlp *nets[8] = {0};
+    adam *opts[4] = {0};
+    rng *r[2] = {0};
+    int rc = -1;
+    for (int k = 0; k < 2; k++) {
+        bd_fnet *N = &ba->f[k];
+        mlp *src[4] = {N->torso, N->head, N->torso_t, N->head_t};
+        for (int j = 0; j < 4; j++)
+            if (!(nets[4 * k + j] = mlp_create(&src[j]->spec, src[j]->max_batch, NULL, e)))
+                goto done;
+        if (!(opts[2 * k] = adam_create(N->torso->n_params, &N->opt_torso->cfg, e)) ||
+            !(opts[2 * k + 1] = adam_create(N->head->n_params, &N->opt_head->cfg, e)))
+            goto done;
+        if (mlp_load(nets[4 * k], opts[2 * k], f, e) || mlp_load(nets[4 * k + 1], opts[2 * k + 1], f, e) ||
+            mlp_load(nets[4 * k + 2], NULL, f, e) || mlp_load(nets[4 * k + 3], NULL, f, e)) {
+            err_prefix(e, "bd checkpoint (%s field)", k ? "gradient" : "scalar");
+            goto done;
+        }
+    }
+    r[0] = rng_create(0, 0);
+    r[1] = rng_create(0, 0);
+    if (!r[0] || !r[1]) {
+        err_set(e, "bd checkpoint: out of memory");
+        goto done;
+    }
+    if (rng_load(r[0], f, e) || rng_load(r[1], f, e)) {
+        err_prefix(e, "bd checkpoint");
+        goto done;
+    }
+    /* Swap: the loaded objects become the agent's, the old ones are freed. */
+    for (int k = 0; k < 2; k++) {
+        bd_fnet *N = &ba->f[k];
+        mlp **dst[4] = {&N->torso, &N->head, &N->torso_t, &N->head_t};
+        for (int j = 0; j < 4; j++) {
+            mlp *t = *dst[j];
+            *dst[j] = nets[4 * k + j];
+            nets[4 * k + j] = t;
+        }
+        adam *t0 = N->opt_torso, *t1 = N->opt_head;
+        N->opt_torso = opts[2 * k];
+        N->opt_head = opts[2 * k + 1];
+        opts[2 * k] = t0;
+        opts[2 * k + 1] = t1;
+    }
+    rng *t0 = ba->rq, *t1 = ba->rt;
+    ba->rq = r[0];
+    ba->rt = r[1];
+    r[0] = t0;
+    r[1] = t1;
+    rc = 0;
+done:
+    for (int j = 0; j < 8; j++)
+        mlp_free(nets[j]);
+    for (int j = 0; j < 4; j++)
+        adam_free(opts[j]);
+    rng_free(r[0]);
+    rng_free(r[1]);
+    return rc;
+}
+
+static void bd_free(agent *a)
+{
+    if (!a)
+        return;
+    bd_agent *ba = impl(a);
+    if (ba) {
+        for (int k = 0; k < 2; k++) {
+            bd_fnet *N = &ba->f[k];
+            mlp_free(N->torso);
+            mlp_free(N->head);
+            mlp_free(N->torso_t);
+            mlp_free(N->head_t);
+            adam_free(N->opt_torso);
+            adam_free(N->opt_head);
+        }
+        rng_free(ba->rq);
+        rng_free(ba->rt);
+        void *bufs[] = {ba->enc, ba->emb, ba->emb_g, ba->grid_u, ba->gridv, ba->cum, ba->mass_next, ba->qsa,
+                        ba->b_off, ba->u_r, ba->a_next, ba->uq, ba->vq, ba->uq_r, ba->wq_r, ba->sn, ba->gn,
+                        ba->s1, ba->g1, ba->x2, ba->tt, ba->tdt, ba->tr, ba->col, ba->X, ba->dX, ba->demb,
+                        ba->P, ba->WFs, ba->Fb, ba->Z0, ba->Z1, ba->ub, ba->ub2, ba->yb, ba->emb1_s,
+                        ba->emb1_g, ba->dist_x, ba->dist_w};
+        for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
+            free(bufs[j]);
+        free(ba);
+    }
+    free(a);
+}
+
+static const agent_ops bd_ops = {
+    "bd", bd_q_values, bd_update, bd_update_target, bd_distribution, bd_save, bd_load, bd_free,
+};
+
+/* ---------------------------------------------------------------------- */
+/* create                                                                  */
+
+agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+{
+    if (cfg->bd.head.n + 1 > MLP_MAX_LAYERS) {
+        err_set(e, "bd.head has too many layers (at most %d)", MLP_MAX_LAYERS - 1);
+        return NULL;
+    }
+    agent *a = err_calloc(1, sizeof *a, e);
+    if (!a)
+        return NULL;
+    a->ops = &bd_ops;
+    a->kind = AGENT_BD;
+    bd_agent *ba = err_calloc(1, sizeof *ba, e);
+    if (!ba) {
+        free(a);
+        return NULL;
+    }
+    a->impl = ba;
+    ba->te = torso_encoding_for(en);
+    ba->A = env_n_actions(en);
+    a->obs_dim = ba->te.obs_dim;
+    a->n_actions = ba->A;
+
+    mlp_spec ts, hs;
+    if (torso_spec(cfg, &ba->te, 0, &ts, e))
+        goto fail;
+    ba->E = ts.sizes[ts.n_layers];
+    ba->K = cfg->bd.fourier_k;
+    ba->F = fourier_dim(ba->K);
+    ba->nin = ba->E + ba->F;
+    memset(&hs, 0, sizeof hs);
+    hs.n_layers = cfg->bd.head.n + 1;
+    hs.sizes[0] = ba->nin;
+    ba->hmax = ba->A;
+    for (int l = 0; l < cfg->bd.head.n; l++) {
+        hs.sizes[l + 1] = cfg->bd.head.w[l];
+        if (hs.sizes[l + 1] > ba->hmax)
+            ba->hmax = hs.sizes[l + 1];
+    }
+    hs.sizes[hs.n_layers] = ba->A;
+    hs.act = (mlp_act)cfg->agent.activation;
+    hs.out_act = MLP_LINEAR;
+
+    bd_geometry *g = &ba->geo;
+    g->c = 0.5 * (cfg->agent.v_min + cfg->agent.v_max);
+    g->h = 0.5 * (cfg->agent.v_max - cfg->agent.v_min);
+    g->lo = -1 - cfg->bd.grid_margin;
+    g->hi = 1 + cfg->bd.grid_margin;
+    g->G = ba->G = cfg->bd.grid;
+    g->du = (g->hi - g->lo) / (g->G - 1);
+    g->gamma = cfg->agent.gamma;
+    g->eps = cfg->agent.eps_kernel;
+    g->jitter = cfg->bd.jitter;
+    g->mass_floor = cfg->bd.mass_floor;
+    g->out_scale_s = cfg->bd.out_scale > 0 ? cfg->bd.out_scale : 0.25 / sqrt(2 * M_PI * g->eps);
+    g->out_scale_g = g->out_scale_s / sqrt(g->eps);
+    g->queries = ba->Q = cfg->bd.queries;
+    g->n_uniform = (int)lround(cfg->bd.query_uniform * ba->Q);
+    g->target_mode = cfg->bd.target_mode;
+    ba->lambda = cfg->bd.lambda_grad;
+    /* Features sin/cos(kπu/L) with L = 1 + m: the grid range is one period
+     * (the prototype's L = 1.25 with m = 0.25). */
+    ba->fl = g->hi;
+    if (!(g->gamma > 0)) {
+        err_set(e, "bd: agent.gamma must be > 0 (the Bellman map divides by gamma)");
+        goto fail;
+    }
+    if (!(g->h > 0)) {
+        err_set(e, "bd: agent.v_max must exceed agent.v_min");
+        goto fail;
+    }
+
+    ba->Bmax = cfg->train.batch_size;
+    ba->QC = 2 * ba->Bmax;
+    if ((long)ba->Bmax * ba->Q > MAX_ROWS) {
+        err_set(e, "bd: train.batch_size x bd.queries = %ld rows per update; at most %d",
+                (long)ba->Bmax * ba->Q, MAX_ROWS);
+        goto fail;
+    }
+    int BQ = ba->Bmax * ba->Q;
+    adam_config ac = adam_defaults();
+    ac.lr = cfg->agent.lr;
+    ac.eps = cfg->agent.adam_eps;
+    ac.clip_norm = cfg->train.clip;
+    for (int k = 0; k < 2; k++) {
+        bd_fnet *N = &ba->f[k];
+        N->scale = k == BD_FIELD_S ? g->out_scale_s : g->out_scale_g;
+        if (!(N->torso = mlp_create(&ts, ba->QC, init, e)) || !(N->head = mlp_create(&hs, BQ, init, e)) ||
+            !(N->torso_t = mlp_create(&ts, ba->QC, NULL, e)) || !(N->head_t = mlp_create(&hs, BQ, NULL, e)) ||
+            mlp_copy_params(N->torso_t, N->torso, e) || mlp_copy_params(N->head_t, N->head, e) ||
+            !(N->opt_torso = adam_create(N->torso->n_params, &ac, e)) ||
+            !(N->opt_head = adam_create(N->head->n_params, &ac, e)))
+            goto fail;
+    }
+    uint64_t seed = rng_u64(init);
+    ba->rq = rng_create(seed, RNG_STREAM_LOSS);
+    ba->rt = rng_create(seed, RNG_STREAM_LOSS + 100);
+
+    int in = ba->te.in_dim, E = ba->E, G = ba->G, A = ba->A, Q = ba->Q, H1 = hs.sizes[1];
+    size_t sr = sizeof(real), sd = sizeof(double);
+#define ALLOC(p, n, sz) ((p) = err_calloc((size_t)(n), (sz), e))
+    if (!ALLOC(ba->enc, (size_t)ba->QC * in, sr) || !ALLOC(ba->emb, (size_t)ba->QC * E, sr) ||
+        !ALLOC(ba->emb_g, (size_t)ba->Bmax * E, sr) || !ALLOC(ba->grid_u, G, sr) ||
+        !ALLOC(ba->gridv, (size_t)ba->QC * G * A, sr) || !ALLOC(ba->cum, G, sd) ||
+        !ALLOC(ba->mass_next, ba->Bmax, sd) || !ALLOC(ba->qsa, ba->Bmax, sd) || !ALLOC(ba->b_off, ba->Bmax, sd) ||
+        !ALLOC(ba->u_r, ba->Bmax, sd) || !ALLOC(ba->a_next, ba->Bmax, sizeof(int)) || !ALLOC(ba->uq, BQ, sd) ||
+        !ALLOC(ba->vq, BQ, sd) || !ALLOC(ba->uq_r, BQ, sr) || !ALLOC(ba->wq_r, BQ, sr) ||
+        !ALLOC(ba->sn, (size_t)BQ * A, sr) || !ALLOC(ba->gn, (size_t)BQ * A, sr) || !ALLOC(ba->s1, Q, sd) ||
+        !ALLOC(ba->g1, Q, sd) || !ALLOC(ba->x2, Q, sd) || !ALLOC(ba->tt, BQ, sd) || !ALLOC(ba->tdt, BQ, sd) ||
+        !ALLOC(ba->tr, BQ, sr) || !ALLOC(ba->col, BQ, sizeof(int)) || !ALLOC(ba->X, (size_t)BQ * ba->nin, sr) ||
+        !ALLOC(ba->dX, (size_t)BQ * ba->nin, sr) || !ALLOC(ba->demb, (size_t)ba->Bmax * E, sr) ||
+        !ALLOC(ba->P, (size_t)ba->QC * H1, sr) || !ALLOC(ba->WFs, (size_t)HEAD_CHUNK * H1, sr) ||
+        !ALLOC(ba->Fb, (size_t)HEAD_CHUNK * ba->F, sr) || !ALLOC(ba->Z0, (size_t)HEAD_CHUNK * ba->hmax, sr) ||
+        !ALLOC(ba->Z1, (size_t)HEAD_CHUNK * ba->hmax, sr) || !ALLOC(ba->ub, HEAD_CHUNK, sr) ||
+        !ALLOC(ba->ub2, HEAD_CHUNK, sr) || !ALLOC(ba->yb, (size_t)HEAD_CHUNK * A, sr) ||
+        !ALLOC(ba->emb1_s, E, sr) || !ALLOC(ba->emb1_g, E, sr) || !ALLOC(ba->dist_x, G, sd) ||
+        !ALLOC(ba->dist_w, G, sd) || !ba->rq || !ba->rt)
+        goto fail;
+#undef ALLOC
+    for (int k = 0; k < G; k++)
+        ba->grid_u[k] = (real)(g->lo + k * g->du);
+
+    size_t np = 0;
+    for (int k = 0; k < 2; k++)
+        np += ba->f[k].torso->n_params + ba->f[k].head->n_params;
+    snprintf(ba->desc, sizeof ba->desc,
+             "bd: torso %d->%d (x2: scalar, gradient), head [%d emb + %d fourier]->%d outputs; "
+             "%zu parameters online; grid %d on u in [%g, %g]; %d queries (%d uniform); target %s; "
+             "eps %g, jitter %g, out scale %.4g / %.4g",
+             in, E, E, ba->F, A, np, G, g->lo, g->hi, Q, g->n_uniform,
+             g->target_mode == TARGET_FIELDS ? "fields" : "samples", g->eps, g->jitter, g->out_scale_s,
+             g->out_scale_g);
+    return a;
+fail:
+    bd_free(a);
+    return NULL;
+}
+
+const char *agent_bd_describe(const agent *a) { return impl(a)->desc; }
+
+/* ---------------------------------------------------------------------- */
+/* introspection                                                           */
+
+void bd_get_geometry(const agent *a, bd_geometry *g) { *g = impl(a)->geo; }
+
+mlp *bd_net(agent *a, bd_field f, int part, int target)
+{
+    bd_fnet *N = &impl(a)->f[f];
+    return part ? (target ? N->head_t : N->head) : (target ? N->torso_t : N->torso);
+}
+
+void bd_reseed(agent *a, uint64_t seed)
+{
+    bd_agent *ba = impl(a);
+    rng_reseed(ba->rq, seed, RNG_STREAM_LOSS);
+    rng_reseed(ba->rt, seed, RNG_STREAM_LOSS + 100);
+}
+
+int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
+                     bd_err *e)
+{
+    bd_agent *ba = impl(a);
+    if (prepare_targets(ba, b, e))
+        return -1;
+    size_t n = (size_t)b->B * ba->Q;
+    if (u)
+        memcpy(u, ba->uq, n * sizeof(double));
+    if (t)
+        memcpy(t, ba->tt, n * sizeof(double));
+    if (dt)
+        memcpy(dt, ba->tdt, n * sizeof(double));
+    if (next_action)
+        memcpy(next_action, ba->a_next, (size_t)b->B * sizeof(int));
+    return 0;
+}
+
+/* emb1_s, emb1_g <- the torsos at one observation. */
+static void embed_one(bd_agent *ba, const float *obs, int target)
+{
+    torso_encode(&ba->te, 1, obs, ba->enc);
+    for (int k = 0; k < 2; k++) {
+        bd_fnet *N = &ba->f[k];
+        const real *y = mlp_forward(target ? N->torso_t : N->torso, 1, ba->enc);
+        memcpy(k ? ba->emb1_g : ba->emb1_s, y, sizeof(real) * ba->E);
+    }
+}
+
+/* Fields at n points for the state in emb1_*: s, g (n, A) scaled; heads
+ * online or target; fast path or mlp_forward. */
+static void fields_at(bd_agent *ba, int target, int reference, int n, const double *u, double *s, double *g)
+{
+    for (int k = 0; k < 2; k++) {
+        double *out = k ? g : s;
+        if (!out)
+            continue;
+        bd_fnet *N = &ba->f[k];
+        mlp *head = target ? N->head_t : N->head;
+        const real *emb = k ? ba->emb1_g : ba->emb1_s;
+        int chunk = reference ? (head->max_batch < HEAD_CHUNK ? head->max_batch : HEAD_CHUNK) : HEAD_CHUNK;
+        for (int off = 0; off < n; off += chunk) {
+            int m = n - off < chunk ? n - off : chunk;
+            for (int i = 0; i < m; i++)
+                ba->ub2[i] = (real)u[off + i];
+            const real *y;
+            if (reference) {
+                for (int i = 0; i < m; i++)
+                    memcpy(ba->X + (size_t)i * ba->nin, emb, sizeof(real) * ba->E);
+                fourier_features(m, ba->ub2, ba->K, ba->fl, ba->X + ba->E, ba->nin, NULL, 0);
+                y = mlp_forward(head, m, ba->X);
+            } else {
+                head_eval(ba, head, 1, emb, m, ba->ub2, 0, ba->yb);
+                y = ba->yb;
+            }
+            for (size_t i = 0; i < (size_t)m * ba->A; i++)
+                out[(size_t)off * ba->A + i] = N->scale * (double)y[i];
+        }
+    }
+}
+
+int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
+                   double *s, double *g, bd_err *e)
+{
+    (void)e;
+    bd_agent *ba = impl(a);
+    embed_one(ba, obs, target);
+    fields_at(ba, target, reference, n, u, s, g);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* sampling                                                                */
+
+typedef struct {
+    bd_agent *ba;
+    int action;
+} sample_ctx;
+
+/* The sampler's view: s and g of one (state, action) in u units, 0 outside
+ * the grid range (as in src/gen/fit.c: an extrapolated positive s there
+ * would pull walkers away for good). */
+static int sample_fields(void *vctx, int n, int d, const double *x, double *s, double *g, bd_err *e)
+{
+    (void)d;
+    (void)e;
+    sample_ctx *c = vctx;
+    bd_agent *ba = c->ba;
+    for (int off = 0; off < n; off += HEAD_CHUNK) {
+        int m = n - off < HEAD_CHUNK ? n - off : HEAD_CHUNK;
+        for (int i = 0; i < m; i++)
+            ba->ub2[i] = (real)x[off + i];
+        for (int k = 0; k < 2; k++) {
+            double *out = k ? g : s;
+            if (!out)
+                continue;
+            bd_fnet *N = &ba->f[k];
+            head_eval(ba, N->head, 1, k ? ba->emb1_g : ba->emb1_s, m, ba->ub2, 0, ba->yb);
+            for (int i = 0; i < m; i++) {
+                double xi = x[off + i];
+                int inside = xi >= ba->geo.lo && xi <= ba->geo.hi;
+                out[off + i] = inside ? N->scale * (double)ba->yb[(size_t)i * ba->A + c->action] : 0.0;
+            }
+        }
+    }
+    return 0;
+}
+
+void agent_bd_sampler_defaults(const agent *a, sde_config *sc)
+{
+    const bd_agent *ba = impl(a);
+    sde_config_default(sc);
+    sc->method = SDE_MALA;
+    sc->eta = 0.02 * ba->geo.eps;
+    sc->n_steps = 1000;
+    sc->global_every = 10;
+    sc->lo = ba->geo.lo;
+    sc->hi = ba->geo.hi;
+    sc->init = SDE_INIT_UNIFORM;
+    sc->grid_points = ba->G;
+}
+
+int agent_bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+                    sde_result *res, rng *r, bd_err *e)
+{
+    bd_agent *ba = impl(a);
+    if (action < 0 || action >= ba->A)
+        return err_set(e, "bd sample: action %d out of range [0, %d)", action, ba->A);
+    if (n < 1)
+        return err_set(e, "bd sample: %d walkers; need at least 1", n);
+    embed_one(ba, obs, 0);
+    sde_config c = *sc;
+    c.lo = ba->geo.lo;
+    c.hi = ba->geo.hi;
+    if (c.grid_points < 2)
+        c.grid_points = ba->G;
+    sample_ctx ctx = {ba, action};
+    if (sde_sample(&c, sample_fields, &ctx, n, 1, returns, NULL, res, r, e))
+        return err_prefix(e, "bd sample");
+    for (int i = 0; i < n; i++)
+        returns[i] = ba->geo.c + ba->geo.h * returns[i];
+    return 0;
+}

@@ -1,0 +1,159 @@
+/* bd.h — the Bellman Diffusion agent (DESIGN §1.4).
+ *
+ * Per state and action it learns the density of the normalized return
+ * u = (x − c)/h (c, h: centre and half-width of [v_min, v_max]) with a scalar
+ * field s_ψ(u; s) ∈ R^|A| and its u-derivative with a gradient field
+ * g_φ(u; s) ∈ R^|A|. Each field is its own network, trained on its own loss:
+ *
+ *   torso  (the shared-shape state torso, torso.h) : encoded obs -> emb (E)
+ *   head   MLP([emb, fourier(u)]) -> |A| outputs, times an output scale
+ *          (s: bd.out_scale or 0.25/sqrt(2π ε); g: that over sqrt(ε), the
+ *          size of a kernel's derivative relative to its height)
+ *
+ * The torso runs once per state and only the light head sees (state, u)
+ * rows, so the G-point grid behind Q values costs a fraction of a full pass
+ * per point. Forward-only evaluations (grids, target fields, the sampler) go
+ * through a path that projects the embedding once per state; training goes
+ * through mlp_forward/mlp_backward and sends the head's dL/d(emb) into the
+ * torso.
+ *
+ * An update (target mode `fields`, the linear Bellman operator):
+ *   - target torsos on s and s'; the target scalar head on the grid
+ *     u_1..u_G over [−1−m, 1+m] at s (query law) and at s' (argmax a' unless
+ *     the batch gives next_action, and the grid mass of s⁻₊(·; s', a'));
+ *   - Q query points per transition: round(Q·bd.query_uniform) uniform over
+ *     the grid range, the rest by inverse CDF of the target's normalized
+ *     s⁻₊(·; s, a) on the grid (cells around the grid points), drawn from the
+ *     agent's own query stream — never from anything about s', so their law
+ *     is the same for every outcome of the transition;
+ *   - jitter (bd.jitter > 0): v = u − ξ, ξ ~ N(0, ε_j), else v = u;
+ *   - targets at v: terminal N(v; u_r, ε) and −(v − u_r)/ε · N(v; u_r, ε),
+ *     u_r = (r − c)/h; otherwise with w = (v − b)/γ, b = (r − (1 − γ)c)/h,
+ *       p_T = γ^{-1} max(s⁻(w; s', a'), 0) / max(mass, bd.mass_floor),
+ *       ∂p_T = γ^{-2} g⁻(w; s', a') / max(mass, bd.mass_floor)
+ *     (∂p_T is 0 where s⁻(w) <= 0: the derivative of the clamped field),
+ *     both 0 where w is outside [−1−m, 1+m];
+ *   - loss_s = mean over B·Q rows of (s_ψ(u)[a] − p_T)², loss_g the same for
+ *     g_φ against ∂p_T times bd.lambda_grad; one Adam step per network
+ *     (torso and head clipped jointly at train.clip).
+ * Target mode `samples` replaces p_T, ∂p_T of a non-terminal transition by
+ * the average over Q draws u'_m ~ s⁻₊(·; s', a') (grid inverse CDF, the
+ * target stream) of N(v; γu'_m + b, ε) and its v-derivative, times
+ * mass/max(mass, floor). The query points are still drawn as above, so each
+ * kernel pairs a query point with a target sample that is independent of it
+ * (never two samples of one transition's own target).
+ *
+ * Q(s, a) = c + h Σ_k u_k s₊(u_k) / Σ_k s₊(u_k) (0 mass: Q = c). agent_stats:
+ * loss = loss_s, loss_grad = loss_g (λ included), q_mean = mean Q of the
+ * TARGET scalar field at the batch's (s, a) (it is computed anyway for the
+ * query law; the online value would cost another grid pass), grad_norm = the
+ * scalar network's joint torso+head norm before clipping.
+ *
+ * Memory: everything is allocated at create for train.batch_size
+ * transitions (bd.queries rows each, bd.grid grid points); update, q_values
+ * and distribution never allocate. Larger q_values batches are processed in
+ * chunks; an update batch larger than train.batch_size is an error. The agent
+ * owns its networks, target copies, optimizers, two random streams (query
+ * points; jitter and target samples, both derived from `init` at create and
+ * saved in checkpoints) and all scratch.
+ */
+#ifndef BDRL_BD_H
+#define BDRL_BD_H
+
+#include <stdint.h>
+
+#include "agents/agent.h"
+#include "fields/mlp.h"
+#include "sdes/sampler.h"
+
+agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+
+/* The default sampler for agent_bd_sample (DESIGN §1.4 "Sampling learned
+ * fields"): Metropolis-adjusted BDD, η = 0.02 ε (u units), 1000 steps, a
+ * global independence move every 10 steps, walkers starting uniform over the
+ * grid range (the sampler, not the grid, has to find the mode weights). */
+void agent_bd_sampler_defaults(const agent *a, sde_config *sc);
+
+/* n return samples of Z(obs, action) by Bellman Diffusion Dynamics on the
+ * online fields: x ∈ u units inside the sampler, returns (n) in return units.
+ * sc configures the sampler in u units; its box [lo, hi] is replaced by the
+ * grid range [−1−m, 1+m] (the fields are taken to be 0 outside it, as in
+ * src/gen/fit.c) and grid_points (grid_icdf start) defaults to bd.grid when
+ * below 2. res (may be NULL) gets the sampler's diagnostics. */
+int agent_bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n,
+                    double *returns, sde_result *res, rng *r, bd_err *e);
+
+/* One line: networks, parameter counts, grid and target mode. Owned by the
+ * agent. */
+const char *agent_bd_describe(const agent *a);
+
+/* ---- geometry and the pure pieces of the targets (tested on their own) ---- */
+
+typedef struct {
+    double c, h;         /* return = c + h u */
+    double lo, hi;       /* grid range in u: [−1−m, 1+m] */
+    int G;               /* grid points u_k = lo + k du */
+    double du;
+    double gamma, eps, jitter, mass_floor;
+    double out_scale_s, out_scale_g;
+    int queries, n_uniform; /* per transition; uniform ones come first */
+    int target_mode;     /* bd_target_mode */
+} bd_geometry;
+
+void bd_get_geometry(const agent *a, bd_geometry *g);
+
+/* Grid values s (G) at u_k = lo + k (hi − lo)/(G − 1): returns the mean
+ * Σ u_k s₊_k / Σ s₊_k (u units; (lo + hi)/2 if the mass is 0) and writes the
+ * grid mass du Σ s₊_k to *mass (may be NULL). */
+double bd_grid_mean(int G, double lo, double hi, const real *s, double *mass);
+
+/* Inverse CDF of the cell law of s₊ on the grid (cell k = [u_k − du/2,
+ * u_k + du/2] with weight s₊_k, as stat_dist_grid reads a grid density):
+ * cum (G) are the running sums of s₊ (cum[G−1] > 0), U in [0, 1). */
+double bd_grid_icdf(int G, double lo, double hi, const double *cum, double U);
+
+/* Terminal targets at v (n): t = N(v; u_r, ε), dt = −(v − u_r)/ε · t. */
+void bd_target_terminal(int n, const double *v, double u_r, double eps, double *t, double *dt);
+
+/* Bootstrapped targets at v (n), given the next-state target fields at
+ * w_i = (v_i − b)/γ evaluated by the caller: s_next, g_next (n; unread where
+ * w_i is outside [lo, hi]) and the grid mass of s⁻₊ at (s', a'):
+ *   t  = γ^{-1} max(s_next, 0) / max(mass, floor),
+ *   dt = γ^{-2} g_next / max(mass, floor) where s_next > 0, else 0;
+ * both 0 where w_i is outside [lo, hi]. */
+void bd_target_bootstrap(int n, const double *v, double b, double gamma, double lo, double hi,
+                         const double *s_next, const double *g_next, double mass, double floor,
+                         double *t, double *dt);
+
+/* Kernel targets (target mode samples) at v (n) from m target samples x2:
+ * t_i = weight/m Σ_j N(v_i; x2_j, ε), dt_i its v-derivative. */
+void bd_target_kernel(int n, const double *v, int m, const double *x2, double weight, double eps,
+                      double *t, double *dt);
+
+/* ---- introspection for tests and diagnostics ---- */
+
+typedef enum { BD_FIELD_S = 0, BD_FIELD_G = 1 } bd_field;
+
+/* The networks: part 0 = torso, 1 = head; target 0 = online, 1 = target.
+ * Writing their parameters is allowed (tests set known functions). */
+mlp *bd_net(agent *a, bd_field f, int part, int target);
+
+/* Re-seeds the agent's query and target streams as if created with it. */
+void bd_reseed(agent *a, uint64_t seed);
+
+/* Exactly what update would regress onto for batch b, without training:
+ * query points u (B·Q), targets t, dt (B·Q) and the next actions (B; −1 for
+ * terminal transitions). Consumes the agent's random streams like update.
+ * Any output may be NULL. */
+int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt,
+                     int *next_action, bd_err *e);
+
+/* The fields at one observation and n points u (u units): s, g (n, A) after
+ * the output scales (not clamped, not zeroed outside the grid); online
+ * (target 0) or target (1) networks; s or g may be NULL. `reference` 1 runs
+ * the heads through mlp_forward on [emb, fourier(u)] instead of the fast
+ * path (tests compare the two). */
+int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
+                   double *s, double *g, bd_err *e);
+
+#endif

@@ -1,0 +1,511 @@
+/* c51.c — the C51 agent; see c51.h for the algorithm. */
+#include "agents/c51.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/evaluate.h"
+#include "agents/torso.h"
+#include "fields/adam.h"
+
+/* The softmax loops must vectorize (see src/fields/mlp.c for why -O2 needs
+ * this). Elementwise IEEE operations give the same results either way. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("-ftree-vectorize", "-fvect-cost-model=dynamic", "-fno-trapping-math")
+#endif
+
+/* expneg_r: e^x for x <= 0 as straight-line float code that vectorizes
+ * (glibc's expf is a scalar call, and a 128-row batch needs ~40k of them). */
+#include "fields/fastmath.h"
+
+/* The build targets baseline x86-64 (SSE2); softmax_exp, a seventh of an
+ * update at CleanRL's sizes, is also compiled for AVX2 and picked at load
+ * time. Every operation in it is an elementwise IEEE one (no FMA:
+ * -ffp-contract=off) and its reductions have a fixed 8-lane structure, so
+ * both versions give bit-identical results (checked on a whole training
+ * run's checkpoint); AVX2 only makes it faster (~9% of an update). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
+#endif
+
+typedef struct {
+    int A, N, max_batch;
+    double v_min, v_max, dz, gamma;
+    torso_encoding te;
+    mlp *net, *tgt;
+    adam *opt;
+    real *x;        /* (max_batch, in_dim) encoded observations */
+    float *zf;      /* (N) atoms, float, for the Q sums */
+    double *z;      /* (N) atoms */
+    float *e;       /* (N) scratch: exponentials of one row */
+    float *ea;      /* (A, N) scratch: exponentials of every action's row */
+    double *p;      /* (N) scratch: one target distribution */
+    int *lidx;      /* (N) scratch: the projection's lower atoms */
+    double *frac;   /* (N) scratch: and the share of the upper one */
+    double *m;      /* (max_batch, N) projected targets */
+    double *dist_w; /* (N) the distribution op's probabilities */
+} c51;
+
+static c51 *impl(agent *a) { return a->impl; }
+
+/* ------------------------------------------------------------------------ */
+/* the math                                                                 */
+
+/* Position of return x on the support: clipped to [v_min, v_max], then
+ * b = (x - v_min)/Δz in [0, n-1] written as l + frac with l <= n - 2, so its
+ * mass goes (1 - frac) to atom l and frac to atom l + 1 (frac is 0 on an
+ * atom, and 1 at v_max, which lands on atom n - 1 exactly). */
+static inline void locate(int n, double v_min, double v_max, double dz, double x, int *l, double *frac)
+{
+    x = x < v_min ? v_min : x;
+    x = x > v_max ? v_max : x;
+    double b = (x - v_min) / dz;
+    b = b > n - 1 ? n - 1 : b;
+    int k = (int)b; /* b >= 0: truncation is floor (and needs no libm call) */
+    k = k > n - 2 ? n - 2 : k;
+    *l = k;
+    *frac = b - k;
+}
+
+static inline void place(double *m, int n, double v_min, double v_max, double dz, double x, double w)
+{
+    int l;
+    double f;
+    locate(n, v_min, v_max, dz, x, &l, &f);
+    m[l] += w * (1.0 - f);
+    m[l + 1] += w * f;
+}
+
+/* In support coordinates the atom r + g z_j sits at
+ *   b_j = (r + g z_j - v_min)/Δz = b_0 + g j,   b_0 = (r - (1 - g) v_min)/Δz,
+ * clipped to [0, n-1] (clipping b is clipping the return to [v_min, v_max]).
+ * Computing b_j this way is exact on the grid whenever b_0 is an integer and
+ * g j is exact (e.g. g = 1 or g = 0), and its first loop vectorizes. */
+static void project_into(int n, double v_min, double dz, double r, double g, const double *p, double *m,
+                         int *lidx, double *frac)
+{
+    double b0 = (r - (1.0 - g) * v_min) / dz, top = n - 1;
+    for (int j = 0; j < n; j++) {
+        double b = b0 + g * j;
+        b = b < 0 ? 0 : b;
+        b = b > top ? top : b;
+        int k = (int)b;
+        k = k > n - 2 ? n - 2 : k;
+        lidx[j] = k;
+        frac[j] = b - k;
+    }
+    for (int j = 0; j < n; j++)
+        m[j] = 0;
+    for (int j = 0; j < n; j++) {
+        m[lidx[j]] += p[j] * (1.0 - frac[j]);
+        m[lidx[j] + 1] += p[j] * frac[j];
+    }
+}
+
+void c51_project(int n, double v_min, double v_max, double r, double g, const double *p, double *m)
+{
+    int lb[256], *l = n <= 256 ? lb : malloc(sizeof(int) * (size_t)n);
+    double fb[256], *f = n <= 256 ? fb : malloc(sizeof(double) * (size_t)n);
+    if (l && f) {
+        project_into(n, v_min, (v_max - v_min) / (n - 1), r, g, p, m, l, f);
+    } else { /* no scratch: the same arithmetic one atom at a time */
+        double dz = (v_max - v_min) / (n - 1);
+        for (int j = 0; j < n; j++)
+            m[j] = 0;
+        for (int j = 0; j < n; j++)
+            place(m, n, v_min, v_min + (n - 1) * dz, dz, r + g * (v_min + j * dz), p[j]);
+    }
+    if (l != lb)
+        free(l);
+    if (f != fb)
+        free(f);
+}
+
+/* Reductions with 8 independent lanes, combined in a fixed order: the
+ * compiler may not reorder a float sum itself, and one dependent chain of
+ * 101 additions costs more than the exponentials. */
+#define LANES 8
+
+static inline float rowmax(int n, const real *x)
+{
+    float m[LANES];
+    for (int k = 0; k < LANES; k++)
+        m[k] = x[0];
+    int j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int k = 0; k < LANES; k++)
+            m[k] = x[j + k] > m[k] ? x[j + k] : m[k];
+    for (; j < n; j++)
+        m[0] = x[j] > m[0] ? x[j] : m[0];
+    float r = m[0];
+    for (int k = 1; k < LANES; k++)
+        r = m[k] > r ? m[k] : r;
+    return r;
+}
+
+static inline float lanes_sum(const float *acc)
+{
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+static inline float sumf(const float *x, int n)
+{
+    float acc[LANES] = {0};
+    int j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int k = 0; k < LANES; k++)
+            acc[k] += x[j + k];
+    for (; j < n; j++)
+        acc[0] += x[j];
+    return lanes_sum(acc);
+}
+
+static inline float dotf(const float *a, const float *b, int n)
+{
+    float acc[LANES] = {0};
+    int j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int k = 0; k < LANES; k++)
+            acc[k] += a[j + k] * b[j + k];
+    for (; j < n; j++)
+        acc[0] += a[j] * b[j];
+    return lanes_sum(acc);
+}
+
+/* Exponentials of one row of logits shifted by their maximum: e (n);
+ * returns their sum (>= 1); *mx receives the maximum if not NULL. */
+CLONES static float softmax_exp(int n, const real *logits, float *e, float *mx_out)
+{
+    float mx = rowmax(n, logits);
+    for (int j = 0; j < n; j++)
+        e[j] = expneg_r(logits[j] - mx);
+    if (mx_out)
+        *mx_out = mx;
+    return sumf(e, n);
+}
+
+double c51_cross_entropy(int n, const float *logits, const double *m, float *dlogits)
+{
+    float mx = logits[0];
+    for (int j = 1; j < n; j++)
+        mx = logits[j] > mx ? logits[j] : mx;
+    double s = 0, msum = 0, ml = 0;
+    for (int j = 0; j < n; j++)
+        s += exp((double)logits[j] - mx);
+    double logz = mx + log(s);
+    for (int j = 0; j < n; j++) {
+        msum += m[j];
+        ml += m[j] * logits[j];
+    }
+    if (dlogits)
+        for (int j = 0; j < n; j++)
+            dlogits[j] = (float)(exp((double)logits[j] - logz) * msum - m[j]);
+    return logz * msum - ml;
+}
+
+/* The same for the update's hot loop: float exponentials, gradient scaled by
+ * `scale` (1/B), and Q = Σ z p of the row as a by-product. */
+static double ce_fast(const c51 *c, const real *logits, const double *m, float *dl, float scale, double *q)
+{
+    int n = c->N;
+    float *e = c->e, mx;
+    float s = softmax_exp(n, logits, e, &mx);
+    double logz = (double)mx + log((double)s);
+    double ml = 0;
+    for (int j = 0; j < n; j++)
+        ml += m[j] * logits[j];
+    float inv = 1.0f / s;
+    for (int j = 0; j < n; j++)
+        dl[j] = scale * (e[j] * inv - (float)m[j]);
+    *q = (double)(dotf(e, c->zf, n) * inv);
+    return logz - ml; /* Σ m = 1 for projected targets */
+}
+
+/* ------------------------------------------------------------------------ */
+/* ops                                                                      */
+
+static int check_batch(const c51 *c, int B, bd_err *e)
+{
+    if (B < 1 || B > c->max_batch)
+        return err_set(e, "c51: batch of %d rows (this agent was built for 1 to %d)", B, c->max_batch);
+    return 0;
+}
+
+static int c51_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
+{
+    c51 *c = impl(a);
+    int A = c->A, N = c->N;
+    if (B < 1)
+        return err_set(e, "c51: q_values of %d rows", B);
+    for (int off = 0; off < B; off += c->max_batch) {
+        int R = B - off < c->max_batch ? B - off : c->max_batch;
+        torso_encode(&c->te, R, obs + (size_t)off * c->te.obs_dim, c->x);
+        const real *y = mlp_forward(c->net, R, c->x);
+        for (int i = 0; i < R; i++)
+            for (int k = 0; k < A; k++) {
+                float s = softmax_exp(N, y + ((size_t)i * A + k) * N, c->e, NULL);
+                q[(size_t)(off + i) * A + k] = (double)(dotf(c->e, c->zf, N) / s);
+            }
+    }
+    return 0;
+}
+
+/* Loss and gradient (into net->grads) without the optimizer step. */
+static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bd_err *e)
+{
+    int B = b->B, A = c->A, N = c->N;
+    if (check_batch(c, B, e))
+        return -1;
+    for (int i = 0; i < B; i++) {
+        if (b->action[i] < 0 || b->action[i] >= A || (b->next_action && !b->terminated[i] &&
+                                                     (b->next_action[i] < 0 || b->next_action[i] >= A)))
+            return err_set(e, "c51: action out of range in row %d of the batch", i);
+        if (!isfinite(b->reward[i]))
+            return err_set(e, "c51: reward %g in row %d of the batch is not finite", (double)b->reward[i], i);
+    }
+
+    /* Targets m (B, N) from the target network at s'. */
+    torso_encode(&c->te, B, b->next_obs, c->x);
+    const real *yt = mlp_forward(c->tgt, B, c->x);
+    for (int i = 0; i < B; i++) {
+        double *m = c->m + (size_t)i * N;
+        double r = b->reward[i];
+        if (b->terminated[i]) {
+            memset(m, 0, sizeof(double) * (size_t)N);
+            place(m, N, c->v_min, c->v_max, c->dz, r, 1.0);
+            continue;
+        }
+        const real *row = yt + (size_t)i * A * N;
+        int astar = 0;
+        float s = 0;
+        if (b->next_action) {
+            astar = b->next_action[i];
+            s = softmax_exp(N, row + (size_t)astar * N, c->ea + (size_t)astar * N, NULL);
+        } else {
+            /* Q of every action; keep the exponentials of the best. */
+            float best = -INFINITY;
+            for (int k = 0; k < A; k++) {
+                float *ek = c->ea + (size_t)k * N;
+                float sk = softmax_exp(N, row + (size_t)k * N, ek, NULL);
+                float qk = dotf(ek, c->zf, N) / sk;
+                if (qk > best || k == 0) {
+                    best = qk;
+                    astar = k;
+                    s = sk;
+                }
+            }
+        }
+        const float *ebest = c->ea + (size_t)astar * N;
+        double inv = 1.0 / (double)s;
+        for (int j = 0; j < N; j++)
+            c->p[j] = ebest[j] * inv;
+        project_into(N, c->v_min, c->dz, r, c->gamma, c->p, m, c->lidx, c->frac);
+    }
+
+    /* Online network at (s, a): loss and dL/dlogits (only the taken
+     * action's logits get a gradient). */
+    torso_encode(&c->te, B, b->obs, c->x);
+    const real *y = mlp_forward(c->net, B, c->x);
+    real *dy = c->net->dy;
+    memset(dy, 0, sizeof(real) * (size_t)B * A * N);
+    double loss = 0, qsum = 0;
+    float scale = 1.0f / (float)B;
+    for (int i = 0; i < B; i++) {
+        size_t o = ((size_t)i * A + b->action[i]) * N;
+        double q;
+        loss += ce_fast(c, y + o, c->m + (size_t)i * N, dy + o, scale, &q);
+        qsum += q;
+    }
+    mlp_zero_grad(c->net);
+    mlp_backward(c->net, dy, NULL, NULL, NULL);
+    st->loss = loss / B;
+    st->loss_grad = 0;
+    st->q_mean = qsum / B;
+    st->grad_norm = NAN;
+    return 0;
+}
+
+int c51_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+{
+    c51 *c = impl(a);
+    if (loss_grad(c, b, st, e))
+        return -1;
+    st->grad_norm = adam_grad_norm(c->net->grads, c->net->n_params);
+    return 0;
+}
+
+static int c51_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+{
+    c51 *c = impl(a);
+    if (loss_grad(c, b, st, e))
+        return -1;
+    /* A non-finite norm leaves the parameters alone; the trainer reports it. */
+    st->grad_norm = adam_step_mlp(c->opt, c->net);
+    return 0;
+}
+
+static void c51_update_target(agent *a, double tau)
+{
+    c51 *c = impl(a);
+    if (tau >= 1.0)
+        mlp_copy_params(c->tgt, c->net, NULL);
+    else
+        mlp_polyak(c->tgt, c->net, tau, NULL);
+}
+
+static int c51_distribution(agent *a, const float *obs, int action, agent_dist *out, bd_err *e)
+{
+    c51 *c = impl(a);
+    if (action < 0 || action >= c->A)
+        return err_set(e, "c51: action %d out of range [0, %d)", action, c->A);
+    torso_encode(&c->te, 1, obs, c->x);
+    const real *y = mlp_forward(c->net, 1, c->x);
+    const real *row = y + (size_t)action * c->N;
+    /* In double, so the probabilities sum to 1 to rounding. */
+    float mx = row[0];
+    for (int j = 1; j < c->N; j++)
+        mx = row[j] > mx ? row[j] : mx;
+    double s = 0;
+    for (int j = 0; j < c->N; j++)
+        s += c->dist_w[j] = exp((double)row[j] - mx);
+    for (int j = 0; j < c->N; j++)
+        c->dist_w[j] /= s;
+    out->n = c->N;
+    out->x = c->z;
+    out->w = c->dist_w;
+    out->is_density = 0;
+    out->mass = 1.0;
+    return 0;
+}
+
+static int c51_save(const agent *a, FILE *f, bd_err *e)
+{
+    const c51 *c = a->impl;
+    if (mlp_save(c->net, c->opt, f, e) || mlp_save(c->tgt, NULL, f, e))
+        return err_prefix(e, "c51");
+    return 0;
+}
+
+static int c51_load(agent *a, FILE *f, bd_err *e)
+{
+    c51 *c = impl(a);
+    /* Load into scratch copies, so a failure leaves the agent as it was. */
+    mlp *net = mlp_create(&c->net->spec, 1, NULL, e), *tgt = mlp_create(&c->tgt->spec, 1, NULL, e);
+    adam *opt = net ? adam_create(net->n_params, &c->opt->cfg, e) : NULL;
+    int rc = -1;
+    if (!net || !tgt || !opt)
+        goto out;
+    if (mlp_load(net, opt, f, e) || mlp_load(tgt, NULL, f, e)) {
+        err_prefix(e, "c51");
+        goto out;
+    }
+    mlp_copy_params(c->net, net, NULL);
+    mlp_copy_params(c->tgt, tgt, NULL);
+    c->opt->t = opt->t;
+    memcpy(c->opt->m, opt->m, sizeof(real) * opt->n);
+    memcpy(c->opt->v, opt->v, sizeof(real) * opt->n);
+    rc = 0;
+out:
+    mlp_free(net);
+    mlp_free(tgt);
+    adam_free(opt);
+    return rc;
+}
+
+static void c51_free(agent *a)
+{
+    if (!a)
+        return;
+    c51 *c = a->impl;
+    if (c) {
+        mlp_free(c->net);
+        mlp_free(c->tgt);
+        adam_free(c->opt);
+        free(c->x);
+        free(c->zf);
+        free(c->z);
+        free(c->e);
+        free(c->ea);
+        free(c->p);
+        free(c->lidx);
+        free(c->frac);
+        free(c->m);
+        free(c->dist_w);
+        free(c);
+    }
+    free(a);
+}
+
+static const agent_ops c51_ops = {
+    "c51", c51_q_values, c51_update, c51_update_target, c51_distribution, c51_save, c51_load, c51_free,
+};
+
+agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+{
+    if (!(cfg->agent.v_max > cfg->agent.v_min) || cfg->c51.atoms < 2) {
+        err_set(e, "c51: needs v_max > v_min and at least 2 atoms");
+        return NULL;
+    }
+    agent *a = err_calloc(1, sizeof *a, e);
+    c51 *c = a ? err_calloc(1, sizeof *c, e) : NULL;
+    if (!c) {
+        free(a);
+        return NULL;
+    }
+    a->ops = &c51_ops;
+    a->kind = AGENT_C51;
+    a->obs_dim = env_obs_dim(en);
+    a->n_actions = env_n_actions(en);
+    a->impl = c;
+    c->A = a->n_actions;
+    c->N = cfg->c51.atoms;
+    c->v_min = cfg->agent.v_min;
+    c->v_max = cfg->agent.v_max;
+    c->dz = (c->v_max - c->v_min) / (c->N - 1);
+    c->gamma = cfg->agent.gamma;
+    c->max_batch = cfg->train.batch_size > EVAL_MAX_ROWS ? cfg->train.batch_size : EVAL_MAX_ROWS;
+    c->te = torso_encoding_for(en);
+    mlp_spec spec;
+    adam_config ac = adam_defaults();
+    ac.lr = cfg->agent.lr;
+    ac.eps = cfg->agent.adam_eps;
+    ac.clip_norm = cfg->train.clip;
+    size_t N = (size_t)c->N;
+    if (torso_spec(cfg, &c->te, c->A * c->N, &spec, e) ||
+        !(c->net = mlp_create(&spec, c->max_batch, init, e)) ||
+        !(c->tgt = mlp_create(&spec, c->max_batch, NULL, e)) ||
+        !(c->opt = adam_create(c->net->n_params, &ac, e)) ||
+        !(c->x = err_calloc((size_t)c->max_batch * c->te.in_dim, sizeof(real), e)) ||
+        !(c->zf = err_calloc(N, sizeof(float), e)) || !(c->z = err_calloc(N, sizeof(double), e)) ||
+        !(c->e = err_calloc(N, sizeof(float), e)) || !(c->p = err_calloc(N, sizeof(double), e)) ||
+        !(c->ea = err_calloc((size_t)c->A * N, sizeof(float), e)) ||
+        !(c->lidx = err_calloc(N, sizeof(int), e)) || !(c->frac = err_calloc(N, sizeof(double), e)) ||
+        !(c->m = err_calloc((size_t)c->max_batch * N, sizeof(double), e)) ||
+        !(c->dist_w = err_calloc(N, sizeof(double), e))) {
+        err_prefix(e, "c51");
+        c51_free(a);
+        return NULL;
+    }
+    for (int j = 0; j < c->N; j++) {
+        c->z[j] = j == c->N - 1 ? c->v_max : c->v_min + j * c->dz;
+        c->zf[j] = (float)c->z[j];
+    }
+    mlp_copy_params(c->tgt, c->net, NULL);
+    return a;
+}
+
+mlp *c51_online(agent *a) { return impl(a)->net; }
+mlp *c51_target(agent *a) { return impl(a)->tgt; }
+
+double c51_update_flops(const agent *a, int B)
+{
+    const mlp_spec *s = &((const c51 *)a->impl)->net->spec;
+    double S = 0;
+    for (int l = 0; l < s->n_layers; l++)
+        S += (double)s->sizes[l] * s->sizes[l + 1];
+    /* 2 forwards (2BS each), dW (2BS), dA of every layer but the first. */
+    return 8.0 * B * S - 2.0 * B * s->sizes[0] * s->sizes[1];
+}

@@ -1,0 +1,361 @@
+/* evaldist.c — per-(state, action) distances between an agent's return
+ * distributions and the exact (FrozenLake) or Monte Carlo (CartPole) truth. */
+#include "agents/evaldist.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/truth.h"
+
+void evaldist_options_default(evaldist_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->sample_walkers = 1000;
+    o->mc_rollouts = 1;
+    o->mc_horizon = 0;
+}
+
+int evaldist_parse_state(const env *en, const char *text, float *obs, double *state, bd_err *e)
+{
+    if (env_get_kind(en) == ENV_FROZENLAKE) {
+        char *end;
+        errno = 0;
+        long v = strtol(text, &end, 10);
+        int S = env_n_states(en);
+        if (!*text || *end || errno)
+            return err_set(e, "expected a FrozenLake state index, got '%s'", text);
+        if (v < 0 || v >= S)
+            return err_set(e, "state %ld is not in [0, %d)", v, S);
+        obs[0] = (float)v;
+        if (state)
+            state[0] = (double)v;
+        return 0;
+    }
+    double st[4];
+    const char *p = text;
+    for (int i = 0; i < 4; i++) {
+        char *end;
+        errno = 0;
+        st[i] = strtod(p, &end);
+        if (end == p || errno || !isfinite(st[i]) || (i < 3 ? *end != ',' : *end != '\0'))
+            return err_set(e, "expected four comma-separated numbers X,XDOT,THETA,THETADOT for "
+                              "CartPole, got '%s'", text);
+        p = end + 1;
+    }
+    for (int i = 0; i < 4; i++) {
+        obs[i] = (float)st[i];
+        if (state)
+            state[i] = st[i];
+    }
+    return 0;
+}
+
+/* The law of an agent_dist (its arrays are read at once). */
+static stat_dist *dist_from(const agent_dist *d, bd_err *e)
+{
+    if (d->n < 1)
+        return err_set(e, "the agent returned an empty distribution"), NULL;
+    if (!d->is_density)
+        return stat_dist_atoms(d->x, d->w, (size_t)d->n, e);
+    if (d->n < 2 || !(d->x[d->n - 1] > d->x[0]))
+        return err_set(e, "the agent's grid has fewer than two distinct points"), NULL;
+    /* The density values may be in u units: stat_dist_grid normalizes. */
+    return stat_dist_grid(d->w, (size_t)d->n, d->x[0], d->x[d->n - 1], NULL, e);
+}
+
+stat_dist *evaldist_model_dist(agent *a, const float *obs, int action, double *mass, bd_err *e)
+{
+    agent_dist d;
+    if (agent_distribution(a, obs, action, &d, e))
+        return NULL;
+    if (mass)
+        *mass = d.mass;
+    return dist_from(&d, e);
+}
+
+int evaldist_greedy_action(void *agent_ptr, const float *obs, int *action, bd_err *e)
+{
+    return agent_greedy(agent_ptr, obs, action, e);
+}
+
+int evaldist_fl_policy(agent *a, const exp_config *cfg, const fl_table *t, int *policy,
+                       const char **name, bd_err *e)
+{
+    if (cfg->agent.mode == AGENT_EVALUATE) {
+        /* agent.policy has one choice today: optimal. */
+        *name = "optimal";
+        return truth_fl_value_iteration(t, cfg->agent.gamma, NULL, NULL, policy, e);
+    }
+    *name = "greedy";
+    if (!a)
+        return err_set(e, "control mode: the truth follows the agent's greedy policy, but there is no agent");
+    int S = t->n_states, A = t->n_actions;
+    float *obs = err_malloc(sizeof(float) * (size_t)S, e);
+    double *q = err_malloc(sizeof(double) * (size_t)S * (size_t)A, e);
+    int rc = -1;
+    if (!obs || !q)
+        goto done;
+    for (int s = 0; s < S; s++)
+        obs[s] = (float)s;
+    if (agent_q_values(a, S, obs, q, e))
+        goto done;
+    /* The rule of agent_greedy, on one batch of every state. */
+    for (int s = 0; s < S; s++) {
+        int best = 0;
+        for (int k = 0; k < A; k++) {
+            if (isnan(q[s * A + k])) {
+                err_set(e, "%s: Q value of state %d, action %d is NaN", a->ops->name, s, k);
+                goto done;
+            }
+            if (q[s * A + k] > q[s * A + best])
+                best = k;
+        }
+        policy[s] = best;
+    }
+    rc = 0;
+done:
+    free(obs);
+    free(q);
+    return rc;
+}
+
+/* Fills one entry from the model at (obs, action) and the truth law. */
+static int score(agent *a, const float *obs, int action, const stat_dist *truth,
+                 const evaldist_options *o, double *buf, evaldist_entry *en, int *is_density,
+                 bd_err *e)
+{
+    agent_dist d;
+    if (agent_distribution(a, obs, action, &d, e))
+        return -1;
+    *is_density = d.is_density;
+    bd_err ge;
+    stat_dist *model = dist_from(&d, &ge);
+    en->mass = d.mass;
+    en->mean_truth = stat_dist_mean(truth);
+    en->w1 = en->cramer = en->mean_model = NAN;
+    en->w1_samples = en->w1_samples_model = NAN;
+    if (model) {
+        stat_cmp c;
+        stat_dist_compare(model, truth, &c);
+        en->w1 = c.w1;
+        en->cramer = c.cramer;
+        en->mean_model = stat_dist_mean(model);
+    } else if (!d.is_density) {
+        *e = ge;
+        return -1;
+    }
+    /* else: a dead field (no positive value on the grid) has no law; report
+     * it, do not abort the evaluation. */
+    int rc = 0;
+    if (o->sample && o->sample_walkers > 0 && d.is_density) {
+        stat_dist *sd = NULL;
+        if (o->sample(o->sample_ctx, a, obs, action, o->sample_walkers, buf, e) ||
+            !(sd = stat_dist_sample(buf, (size_t)o->sample_walkers, e)))
+            rc = -1;
+        else {
+            en->w1_samples = stat_w1(sd, truth);
+            if (model)
+                en->w1_samples_model = stat_w1(sd, model);
+        }
+        stat_dist_free(sd);
+    }
+    stat_dist_free(model);
+    return rc;
+}
+
+static int run_frozenlake(agent *a, const exp_config *cfg, const evaldist_options *o, double *buf,
+                          evaldist_result *r, bd_err *e)
+{
+    env *en = env_create(&cfg->env, e);
+    if (!en)
+        return -1;
+    const fl_table *t = env_frozenlake_table(en);
+    int S = t->n_states, A = t->n_actions, rc = -1;
+    if (a->n_actions != A) {
+        err_set(e, "the agent has %d actions, FrozenLake %d", a->n_actions, A);
+        goto done;
+    }
+    r->n_states = S;
+    r->policy = err_malloc(sizeof(int) * (size_t)S, e);
+    r->entries = err_calloc((size_t)S * (size_t)A, sizeof *r->entries, e);
+    if (!r->policy || !r->entries)
+        goto done;
+    if (evaldist_fl_policy(a, cfg, t, r->policy, &r->truth_policy, e))
+        goto done;
+    for (int s = 0; s < S; s++) {
+        if (truth_fl_is_terminal(t, s))
+            continue;
+        float obs = (float)s;
+        for (int act = 0; act < A; act++) {
+            truth_atoms ta;
+            if (truth_fl_distribution(t, cfg->agent.gamma, r->policy, s, act, &ta, e))
+                goto done;
+            stat_dist *truth = stat_dist_atoms(ta.value, ta.prob, (size_t)ta.n, e);
+            truth_atoms_free(&ta);
+            if (!truth)
+                goto done;
+            evaldist_entry *ent = &r->entries[r->n];
+            ent->state = s;
+            ent->action = act;
+            int fail = score(a, &obs, act, truth, o, buf, ent, &r->is_density, e);
+            stat_dist_free(truth);
+            if (fail) {
+                err_prefix(e, "state %d, action %d", s, act);
+                goto done;
+            }
+            r->n++;
+        }
+    }
+    rc = 0;
+done:
+    env_free(en);
+    return rc;
+}
+
+static int run_cartpole(agent *a, const exp_config *cfg, const evaldist_options *o, double *buf,
+                        evaldist_result *r, bd_err *e)
+{
+    int A = 2, n_roll = o->mc_rollouts > 0 ? o->mc_rollouts : 1;
+    if (a->n_actions != A)
+        return err_set(e, "the agent has %d actions, CartPole 2", a->n_actions);
+    int K = o->mc_horizon;
+    if (K <= 0 && truth_cartpole_horizon(cfg->agent.gamma, &K, e))
+        return -1;
+    r->mc_horizon = K;
+    r->mc_rollouts = n_roll;
+    r->truth_policy = "greedy";
+    r->entries = err_calloc((size_t)TRUTH_CP_PROBES * (size_t)A, sizeof *r->entries, e);
+    double *ret = err_malloc(sizeof(double) * (size_t)n_roll, e);
+    int rc = -1;
+    if (!r->entries || !ret)
+        goto done;
+    for (int i = 0; i < TRUTH_CP_PROBES; i++) {
+        const double *st = truth_cartpole_probe(i);
+        float obs[4] = {(float)st[0], (float)st[1], (float)st[2], (float)st[3]};
+        for (int act = 0; act < A; act++) {
+            if (truth_cartpole_mc(&cfg->env, st, act, cfg->agent.gamma, K, evaldist_greedy_action, a,
+                                  n_roll, ret, NULL, e))
+                goto fail;
+            stat_dist *truth = stat_dist_sample(ret, (size_t)n_roll, e);
+            if (!truth)
+                goto fail;
+            evaldist_entry *ent = &r->entries[r->n];
+            ent->state = i;
+            ent->action = act;
+            int bad = score(a, obs, act, truth, o, buf, ent, &r->is_density, e);
+            stat_dist_free(truth);
+            if (bad)
+                goto fail;
+            r->n++;
+            continue;
+        fail:
+            err_prefix(e, "probe %d, action %d", i, act);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    free(ret);
+    return rc;
+}
+
+int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, evaldist_result *out,
+                 bd_err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = cfg->env.kind;
+    out->mean_w1 = out->mean_cramer = out->mean_w1_samples = out->mean_w1_samples_model = NAN;
+    if (o->sample && o->sample_walkers < 1)
+        return err_set(e, "sample_walkers must be at least 1, got %d", o->sample_walkers);
+    double *buf = NULL;
+    if (o->sample) {
+        buf = err_malloc(sizeof(double) * (size_t)o->sample_walkers, e);
+        if (!buf)
+            return -1;
+    }
+    int rc = cfg->env.kind == ENV_FROZENLAKE ? run_frozenlake(a, cfg, o, buf, out, e)
+                                             : run_cartpole(a, cfg, o, buf, out, e);
+    free(buf);
+    if (rc) {
+        evaldist_result_free(out);
+        return -1;
+    }
+    double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+    int n1 = 0, n3 = 0, n4 = 0;
+    for (int i = 0; i < out->n; i++) {
+        const evaldist_entry *en = &out->entries[i];
+        if (isfinite(en->w1)) {
+            s1 += en->w1;
+            s2 += en->cramer;
+            n1++;
+        } else
+            out->n_undefined++;
+        if (isfinite(en->w1_samples)) {
+            s3 += en->w1_samples;
+            n3++;
+        }
+        if (isfinite(en->w1_samples_model)) {
+            s4 += en->w1_samples_model;
+            n4++;
+        }
+    }
+    if (n1) {
+        out->mean_w1 = s1 / n1;
+        out->mean_cramer = s2 / n1;
+    }
+    if (n3)
+        out->mean_w1_samples = s3 / n3;
+    if (n4)
+        out->mean_w1_samples_model = s4 / n4;
+    return 0;
+}
+
+void evaldist_result_free(evaldist_result *r)
+{
+    free(r->entries);
+    free(r->policy);
+    r->entries = NULL;
+    r->policy = NULL;
+    r->n = 0;
+}
+
+void evaldist_json(json_writer *w, const evaldist_result *r)
+{
+    json_kv_num(w, "mean_w1", r->mean_w1);
+    json_kv_num(w, "mean_cramer", r->mean_cramer);
+    json_kv_num(w, "mean_w1_samples", r->mean_w1_samples);
+    json_kv_num(w, "mean_w1_samples_model", r->mean_w1_samples_model);
+    json_kv_int(w, "n_undefined", r->n_undefined);
+    json_kv_str(w, "truth_policy", r->truth_policy ? r->truth_policy : "");
+    if (r->kind == ENV_CARTPOLE) {
+        json_kv_int(w, "mc_horizon", r->mc_horizon);
+        json_kv_int(w, "mc_rollouts", r->mc_rollouts);
+    } else if (r->policy) {
+        json_key(w, "policy");
+        json_array_begin(w);
+        for (int s = 0; s < r->n_states; s++)
+            json_int(w, r->policy[s]);
+        json_array_end(w);
+    }
+    json_key(w, "per_state");
+    json_array_begin(w);
+    for (int i = 0; i < r->n; i++) {
+        const evaldist_entry *en = &r->entries[i];
+        json_object_begin(w);
+        json_kv_int(w, "state", en->state);
+        json_kv_int(w, "action", en->action);
+        json_kv_num(w, "w1", en->w1);
+        json_kv_num(w, "cramer", en->cramer);
+        json_kv_num(w, "mean_model", en->mean_model);
+        json_kv_num(w, "mean_truth", en->mean_truth);
+        json_kv_num(w, "w1_samples", en->w1_samples);
+        json_kv_num(w, "w1_samples_model", en->w1_samples_model);
+        json_kv_num(w, "mass", en->mass);
+        if (r->kind == ENV_CARTPOLE)
+            json_kv_nums(w, "obs", truth_cartpole_probe(en->state), 4);
+        json_object_end(w);
+    }
+    json_array_end(w);
+}

@@ -1,0 +1,109 @@
+/* evaldist.h — how close a trained agent's return distributions are to the
+ * truth (DESIGN §1.6), per state and action, in return units.
+ *
+ * For every non-terminal FrozenLake state, or every CartPole probe state
+ * (truth_cartpole_probe), and every action:
+ *   model  agent_distribution: a BD grid density (stat_dist_grid, cells around
+ *          the grid points) or C51 atoms (stat_dist_atoms);
+ *   truth  the law of Z(s, a) under the run's own policy:
+ *          FrozenLake, agent.mode evaluate: the optimal policy (value
+ *            iteration), exact atoms (truth_fl_distribution);
+ *          FrozenLake, control: the agent's greedy policy, exact atoms;
+ *          CartPole: Monte Carlo under the agent's greedy policy
+ *            (truth_cartpole_mc; deterministic, so one rollout by default);
+ * and W1, Cramér, both means, and for BD optionally W1 of BDD samples
+ * (through a sampler callback, so this module does not depend on how the BD
+ * agent samples) to the same truth. Aggregates are plain means over the
+ * entries where the value is defined (a BD field that is <= 0 on the whole
+ * grid has no law: its entry is NaN and counted in n_undefined).
+ *
+ * Memory: evaldist_run allocates the entries; evaldist_result_free frees them.
+ * The agent is borrowed (its distribution buffers are copied at once).
+ */
+#ifndef BDRL_EVALDIST_H
+#define BDRL_EVALDIST_H
+
+#include "agents/agent.h"
+#include "agents/experiment.h"
+#include "core/json.h"
+#include "envs/env.h"
+#include "stats/metrics.h"
+
+/* n returns of the model's Z(obs, action) into out (n). */
+typedef int (*evaldist_sample_fn)(void *ctx, agent *a, const float *obs, int action, int n,
+                                  double *out, bd_err *e);
+
+typedef struct {
+    evaldist_sample_fn sample; /* NULL: no sample metric */
+    void *sample_ctx;
+    int sample_walkers;        /* samples per (state, action) for the sample metric */
+    int mc_rollouts;           /* CartPole rollouts per (probe, action) */
+    int mc_horizon;            /* CartPole steps per rollout; 0 = truth_cartpole_horizon */
+} evaldist_options;
+
+/* No sampler, 1 rollout (the greedy policy and CartPole are deterministic),
+ * the default horizon. */
+void evaldist_options_default(evaldist_options *o);
+
+typedef struct {
+    int state;          /* FrozenLake state index; CartPole probe index */
+    int action;
+    double w1, cramer;  /* model vs truth; NaN if the model has no law */
+    double mean_model, mean_truth;
+    double w1_samples;  /* samples vs truth; NaN if not measured */
+    double w1_samples_model; /* samples vs the model's own law: the sampler's share of
+                                the error; NaN if not measured */
+    double mass;        /* BD: grid mass of max(s, 0) before normalization; C51: 1 */
+} evaldist_entry;
+
+typedef struct {
+    env_kind kind;
+    int is_density;            /* 1 BD, 0 C51 (from the first entry) */
+    const char *truth_policy;  /* "optimal" or "greedy" */
+    int n;
+    evaldist_entry *entries;   /* (n): states ascending, then actions */
+    double mean_w1, mean_cramer;
+    double mean_w1_samples;    /* NaN if not measured */
+    double mean_w1_samples_model;
+    int n_undefined;           /* entries whose model law is undefined */
+    int mc_horizon, mc_rollouts; /* CartPole */
+    int n_states;              /* FrozenLake: size of policy */
+    int *policy;               /* FrozenLake: the policy the truth follows (n_states) */
+} evaldist_result;
+
+int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, evaldist_result *out,
+                 bd_err *e);
+void evaldist_result_free(evaldist_result *r);
+
+/* Writes "mean_w1", "mean_cramer", "mean_w1_samples",
+ * "mean_w1_samples_model" (null if not measured), "n_undefined",
+ * "truth_policy", FrozenLake "policy" or CartPole "mc_horizon" and
+ * "mc_rollouts", and "per_state" (a list of objects with state, action, w1,
+ * cramer, mean_model, mean_truth, w1_samples, w1_samples_model, mass; for
+ * CartPole also "obs", the probe) into the object the writer is in. */
+void evaldist_json(json_writer *w, const evaldist_result *r);
+
+/* ---- pieces the commands share ---- */
+
+/* Parses a state given as text: FrozenLake an index in [0, n_states),
+ * CartPole four comma-separated numbers (x, x_dot, theta, theta_dot). Writes
+ * the observation the agent sees (obs_dim floats) and, if state is not NULL,
+ * the environment state (env_state_dim doubles). */
+int evaldist_parse_state(const env *en, const char *text, float *obs, double *state, bd_err *e);
+
+/* The model's law at (obs, action) as a stat_dist (caller frees); *mass gets
+ * agent_dist.mass. */
+stat_dist *evaldist_model_dist(agent *a, const float *obs, int action, double *mass, bd_err *e);
+
+/* Greedy action (argmax of the online Q, ties to the lowest action); has the
+ * signature of truth_policy_fn with ctx = the agent. */
+int evaldist_greedy_action(void *agent_ptr, const float *obs, int *action, bd_err *e);
+
+/* The policy Z(s, a) continues with on FrozenLake (n_states actions):
+ * agent.mode evaluate -> the optimal policy, control -> the agent's greedy
+ * policy (a may be NULL only in evaluate mode). *name gets "optimal" or
+ * "greedy". */
+int evaldist_fl_policy(agent *a, const exp_config *cfg, const fl_table *t, int *policy,
+                       const char **name, bd_err *e);
+
+#endif

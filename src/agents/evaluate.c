@@ -1,0 +1,141 @@
+/* evaluate.c — greedy evaluation episodes, batched across environments. */
+#include "agents/evaluate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "stats/metrics.h"
+
+uint64_t eval_episode_seed(uint64_t seed, int64_t k)
+{
+    return rng_mix64(rng_mix64(seed ^ 0x65706973u) + (uint64_t)k);
+}
+
+typedef struct {
+    env *en;
+    int episode;   /* index being played, -1 when idle */
+    double ret;    /* return so far */
+    int len;
+} slot;
+
+int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, eval_result *out, bd_err *e)
+{
+    if (episodes < 1)
+        return err_set(e, "evaluation needs at least 1 episode, got %d", episodes);
+    int P = episodes < EVAL_MAX_ROWS ? episodes : EVAL_MAX_ROWS;
+    int A = a->n_actions, D = a->obs_dim;
+    slot *sl = err_calloc((size_t)P, sizeof *sl, e);
+    double *ret = err_calloc((size_t)episodes, sizeof(double), e);
+    double *len = err_calloc((size_t)episodes, sizeof(double), e);
+    unsigned char *ok = err_calloc((size_t)episodes, 1, e);
+    float *obs = err_calloc((size_t)P * D, sizeof(float), e);
+    double *q = err_calloc((size_t)P * A, sizeof(double), e);
+    int *row_slot = err_calloc((size_t)P, sizeof(int), e);
+    float *batch = err_calloc((size_t)P * D, sizeof(float), e);
+    rng *boot = NULL;
+    int rc = -1;
+    if (!sl || !ret || !len || !ok || !obs || !q || !row_slot || !batch)
+        goto out;
+    for (int i = 0; i < P; i++) {
+        if (!(sl[i].en = env_create(&cfg->env, e)))
+            goto out;
+        if (env_obs_dim(sl[i].en) != D || env_n_actions(sl[i].en) != A) {
+            err_set(e, "evaluation environment has %d observations and %d actions, the agent %d and %d",
+                    env_obs_dim(sl[i].en), env_n_actions(sl[i].en), D, A);
+            goto out;
+        }
+    }
+    const fl_table *tab = env_frozenlake_table(sl[0].en);
+    int next = 0, active = 0;
+    /* Slot i's current observation lives in row i of cur. */
+    float *cur = obs;
+    for (int i = 0; i < P; i++) {
+        uint64_t s = eval_episode_seed(seed, next);
+        memcpy(cur + (size_t)i * D, env_reset(sl[i].en, &s), sizeof(float) * (size_t)D);
+        sl[i].episode = next++;
+        active++;
+    }
+    while (active > 0) {
+        /* The observations of the episodes still running, as one batch. */
+        int R = 0;
+        for (int i = 0; i < P; i++)
+            if (sl[i].episode >= 0) {
+                memcpy(batch + (size_t)R * D, cur + (size_t)i * D, sizeof(float) * (size_t)D);
+                row_slot[R++] = i;
+            }
+        if (agent_q_values(a, R, batch, q, e))
+            goto out;
+        for (int k = 0; k < R; k++) {
+            slot *t = &sl[row_slot[k]];
+            const double *qk = q + (size_t)k * A;
+            int act = 0;
+            for (int j = 1; j < A; j++)
+                if (qk[j] > qk[act])
+                    act = j;
+            for (int j = 0; j < A; j++)
+                if (isnan(qk[j])) {
+                    err_set(e, "evaluation: Q value of action %d is NaN", j);
+                    goto out;
+                }
+            env_step st = env_do_step(t->en, act);
+            t->ret += st.reward;
+            t->len++;
+            memcpy(cur + (size_t)row_slot[k] * D, st.obs, sizeof(float) * (size_t)D);
+            if (!st.terminated && !st.truncated)
+                continue;
+            int ep = t->episode;
+            ret[ep] = t->ret;
+            len[ep] = t->len;
+            if (tab) {
+                int cell = (int)st.obs[0];
+                ok[ep] = st.terminated && cell >= 0 && cell < tab->n_states && tab->desc[cell] == 'G';
+            } else {
+                ok[ep] = st.truncated && !st.terminated;
+            }
+            t->ret = 0;
+            t->len = 0;
+            if (next < episodes) {
+                uint64_t s = eval_episode_seed(seed, next);
+                memcpy(cur + (size_t)row_slot[k] * D, env_reset(t->en, &s), sizeof(float) * (size_t)D);
+                t->episode = next++;
+            } else {
+                t->episode = -1;
+                active--;
+            }
+        }
+    }
+
+    double mean = stat_mean(ret, (size_t)episodes), ss = 0, succ = 0;
+    for (int i = 0; i < episodes; i++) {
+        ss += (ret[i] - mean) * (ret[i] - mean);
+        succ += ok[i];
+    }
+    out->episodes = episodes;
+    out->return_mean = mean;
+    out->return_std = sqrt(ss / episodes);
+    out->success_rate = succ / episodes;
+    out->length_mean = stat_mean(len, (size_t)episodes);
+    if (!(boot = rng_create(seed, RNG_STREAM_EVAL_ENV + 100))) {
+        err_set(e, "out of memory");
+        goto out;
+    }
+    if (stat_bootstrap_mean_ci(ret, (size_t)episodes, 2000, 0.95, boot, &out->ci_lo, &out->ci_hi, e))
+        goto out;
+    rc = 0;
+out:
+    if (sl)
+        for (int i = 0; i < P; i++)
+            env_free(sl[i].en);
+    free(sl);
+    free(ret);
+    free(len);
+    free(ok);
+    free(obs);
+    free(q);
+    free(row_slot);
+    free(batch);
+    rng_free(boot);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/* evaluate.h — greedy evaluation of an agent: the trainer's periodic
+ * evaluation and `bdrl eval` use the same function, so both report the same
+ * numbers for the same agent and seed.
+ *
+ * Episode i (0-based) of an evaluation with seed S is reset with
+ * eval_episode_seed(S, i), so an evaluation is a fixed set of episodes:
+ * two agents (or two checkpoints) evaluated with the same seed face the same
+ * initial states and, on FrozenLake, the same slips. Up to EVAL_MAX_ROWS
+ * episodes run side by side, each in its own environment, and their
+ * observations go through the agent's q_values as one batch (actions are
+ * the argmax, ties to the lowest index). The result is deterministic for a
+ * given agent, seed and episode count.
+ *
+ * Success (success_rate):
+ *   FrozenLake: the episode entered the goal, i.e. it terminated in a cell
+ *               marked G (whatever the rewards are set to);
+ *   CartPole:   the episode reached the time limit without the pole falling
+ *               (truncated and not terminated).
+ */
+#ifndef BDRL_EVALUATE_H
+#define BDRL_EVALUATE_H
+
+#include <stdint.h>
+
+#include "agents/agent.h"
+#include "agents/experiment.h"
+#include "core/err.h"
+
+/* eval_greedy never passes more rows than this to q_values. */
+#define EVAL_MAX_ROWS 32
+
+typedef struct {
+    int episodes;
+    double return_mean;
+    double return_std;          /* population standard deviation (numpy's default, ddof 0) */
+    double ci_lo, ci_hi;        /* 95% percentile-bootstrap interval of the mean (2000 resamples) */
+    double success_rate;        /* see above */
+    double length_mean;         /* steps per episode */
+} eval_result;
+
+/* Runs `episodes` greedy episodes of the agent on a fresh environment built
+ * from cfg->env, with episode seeds derived from `seed`. */
+int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, eval_result *out, bd_err *e);
+
+/* The reset seed of episode k of a stream of episodes with base seed
+ * `seed`. Training episodes use the run's seed; the trainer's evaluations
+ * use train_eval_seed (train.h). */
+uint64_t eval_episode_seed(uint64_t seed, int64_t k);
+
+#endif

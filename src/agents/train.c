@@ -1,0 +1,988 @@
+/* train.c — the shared training loop, run directory and checkpoints; see
+ * train.h for the schedule and the checkpoint layout, run.h for the files. */
+#include "agents/train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agents/evaluate.h"
+#include "agents/replay.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "core/rng.h"
+#include "stats/metrics.h"
+
+/* ------------------------------------------------------------------------ */
+/* schedule                                                                 */
+
+double train_epsilon(const exp_config *cfg, int64_t t)
+{
+    double dur = cfg->train.eps_fraction * (double)cfg->train.total_steps;
+    double s = cfg->train.eps_start, f = cfg->train.eps_end;
+    if (!(dur > 0))
+        return f;
+    double eps = s + (f - s) * (double)t / dur;
+    return eps > f ? eps : f;
+}
+
+int train_is_update_step(const exp_config *cfg, int64_t t)
+{
+    return t > cfg->train.learning_starts && t % cfg->train.train_frequency == 0;
+}
+
+int train_is_target_step(const exp_config *cfg, int64_t t)
+{
+    return t > cfg->train.learning_starts && t % cfg->train.target_update == 0;
+}
+
+int train_is_eval_step(const exp_config *cfg, int64_t t)
+{
+    return t % cfg->eval.interval == 0 || t == cfg->train.total_steps;
+}
+
+int train_is_checkpoint_step(const exp_config *cfg, int64_t t)
+{
+    int64_t k = cfg->train.checkpoint_interval;
+    return (k > 0 && t % k == 0) || t == cfg->train.total_steps;
+}
+
+uint64_t train_eval_seed(const exp_config *cfg)
+{
+    return rng_mix64((uint64_t)cfg->seed ^ 0x6576616c5f736565ull);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the optimal FrozenLake policy (same rule as truth_fl_value_iteration)    */
+
+static int fl_terminal(const fl_table *t, int s) { return t->desc[s] == 'H' || t->desc[s] == 'G'; }
+
+static double fl_backup(const fl_table *t, double gamma, const double *v, int s, int a)
+{
+    double q = 0;
+    int n = t->n_outcomes[s * t->n_actions + a];
+    for (int k = 0; k < n; k++) {
+        const fl_outcome *o = &t->outcomes[(s * t->n_actions + a) * 3 + k];
+        q += o->prob * (o->reward + (o->terminated ? 0.0 : gamma * v[o->next_state]));
+    }
+    return q;
+}
+
+int train_optimal_policy(const env *en, double gamma, int *policy)
+{
+    const fl_table *t = env_frozenlake_table(en);
+    if (!t || !(gamma >= 0 && gamma <= 1))
+        return -1;
+    int S = t->n_states, A = t->n_actions, rc = -1;
+    double *v = calloc((size_t)S, sizeof(double)), *nv = calloc((size_t)S, sizeof(double));
+    double *q = calloc((size_t)A, sizeof(double));
+    if (!v || !nv || !q)
+        goto out;
+    for (long it = 0; it < 10000000L && rc; it++) {
+        double delta = 0, scale = 1;
+        for (int s = 0; s < S; s++) {
+            double best = 0;
+            if (!fl_terminal(t, s)) {
+                best = -INFINITY;
+                for (int a = 0; a < A; a++) {
+                    double x = fl_backup(t, gamma, v, s, a);
+                    best = x > best ? x : best;
+                }
+            }
+            nv[s] = best;
+            delta = fmax(delta, fabs(best - v[s]));
+            scale = fmax(scale, fabs(best));
+        }
+        memcpy(v, nv, sizeof(double) * (size_t)S);
+        if (!isfinite(delta))
+            goto out;
+        if (delta <= 1e-14 * scale)
+            rc = 0;
+    }
+    if (rc)
+        goto out;
+    for (int s = 0; s < S; s++) {
+        policy[s] = 0;
+        if (fl_terminal(t, s))
+            continue;
+        double best = -INFINITY;
+        for (int a = 0; a < A; a++) {
+            q[a] = fl_backup(t, gamma, v, s, a);
+            best = q[a] > best ? q[a] : best;
+        }
+        double tol = 1e-9 * fmax(1.0, fabs(best));
+        for (int a = A - 1; a >= 0; a--)
+            if (q[a] >= best - tol)
+                policy[s] = a;
+    }
+out:
+    free(v);
+    free(nv);
+    free(q);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* small helpers                                                            */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A growing text buffer (the CSVs live in memory between flushes). */
+typedef struct {
+    char *p;
+    size_t n, cap;
+    int bad;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->bad)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->n;
+        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? room : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+            b->bad = 1;
+            return;
+        }
+        if (b->p && (size_t)k < room) {
+            b->n += (size_t)k;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap - b->n <= (size_t)k)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->bad = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+}
+
+static void sb_free(sbuf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* A number for a CSV cell: "nan" for any NaN (printf may write "-nan"). */
+static void sb_num(sbuf *b, double x, const char *fmt)
+{
+    if (isnan(x))
+        sb_printf(b, "nan");
+    else
+        sb_printf(b, fmt, x);
+}
+
+/* Keeps the header and the rows whose first field (a step) is <= step. */
+static int load_csv_upto(sbuf *b, const char *path, const char *header, int64_t step, bd_err *e)
+{
+    sb_printf(b, "%s\n", header);
+    if (!io_exists(path))
+        return 0;
+    size_t len;
+    char *text = io_read_file(path, &len, e);
+    if (!text)
+        return -1;
+    char *line = strchr(text, '\n');
+    line = line ? line + 1 : text + len;
+    while (*line) {
+        char *end = strchr(line, '\n');
+        if (!end)
+            break; /* a last line without a newline cannot come from us */
+        long long s = strtoll(line, NULL, 10);
+        if (s <= step)
+            sb_printf(b, "%.*s\n", (int)(end - line), line);
+        line = end + 1;
+    }
+    free(text);
+    return b->bad ? err_set(e, "out of memory reading %s", path) : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the trainer's state                                                      */
+
+typedef struct {
+    int64_t step;
+    double mean, std, success, ci_lo, ci_hi;
+} eval_row;
+
+typedef struct {
+    const exp_config *cfg;
+    const char *dir;
+    FILE *log;
+    int tty;
+    env *en;
+    agent *ag;
+    replay *rb;
+    replay_batch batch;
+    rng *explore, *rsample;
+    int *policy;           /* evaluate mode: π*(s) */
+    int A, D;
+    /* counters */
+    int64_t step, episodes, updates, target_updates, evals;
+    double wall_prev;      /* wall seconds of earlier segments */
+    double t_start;        /* this segment's start */
+    int64_t step_start;    /* step at this segment's start */
+    /* since the last metrics row */
+    double acc_loss, acc_loss_grad, acc_q, acc_n;
+    /* current episode */
+    double ep_ret;
+    int64_t ep_len;
+    int *ep_actions;
+    int64_t ep_cap;
+    float *obs;            /* (D) current observation */
+    /* history */
+    eval_row *ev;
+    int64_t n_ev, cap_ev;
+    double recent[10];     /* last episode returns, for the progress line */
+    int n_recent;
+    sbuf metrics, evalcsv;
+    double last_flush, last_draw;
+    int64_t last_ckpt;     /* step of the last checkpoint written (-1: none) */
+    const char *fail_status; /* summary status if the run fails after starting */
+} trainer;
+
+#define METRICS_HEADER "step,episode,return,length,epsilon,loss,loss_grad,q_mean,sps"
+#define EVAL_HEADER "step,return_mean,return_std,success_rate"
+
+static double segment_sps(const trainer *T)
+{
+    double dt = now_s() - T->t_start;
+    return dt > 0 ? (double)(T->step - T->step_start) / dt : NAN;
+}
+
+static double wall_total(const trainer *T) { return T->wall_prev + (now_s() - T->t_start); }
+
+static int is_cartpole(const trainer *T) { return env_get_kind(T->en) == ENV_CARTPOLE; }
+
+/* The quantity the threshold applies to: return (CartPole), success rate. */
+static double eval_metric(const trainer *T, const eval_row *r)
+{
+    return is_cartpole(T) ? r->mean : r->success;
+}
+
+static double steps_to_threshold(const trainer *T)
+{
+    if (T->n_ev == 0)
+        return NAN;
+    double thr = exp_threshold(T->cfg);
+    for (int64_t i = 0; i < T->n_ev; i++)
+        if (eval_metric(T, &T->ev[i]) >= thr)
+            return (double)T->ev[i].step;
+    return NAN;
+}
+
+/* ------------------------------------------------------------------------ */
+/* files                                                                    */
+
+static int write_summary(trainer *T, const char *status, bd_err *e)
+{
+    char path[4096];
+    io_atomic a;
+    if (io_join(path, sizeof path, T->dir, "summary.json", e) || io_atomic_open(&a, path, e))
+        return -1;
+    const exp_config *c = T->cfg;
+    double best = NAN, wall = wall_total(T);
+    for (int64_t i = 0; i < T->n_ev; i++)
+        if (isnan(best) || T->ev[i].mean > best)
+            best = T->ev[i].mean;
+    const eval_row *last = T->n_ev ? &T->ev[T->n_ev - 1] : NULL;
+    json_writer w;
+    json_init(&w, a.f);
+    json_object_begin(&w);
+    json_kv_str(&w, "agent", T->ag->ops->name);
+    json_kv_str(&w, "env", env_name(T->en));
+    json_kv_int(&w, "seed", (long long)c->seed);
+    json_kv_int(&w, "total_steps", (long long)T->step);
+    json_kv_num(&w, "wall_seconds", wall);
+    json_kv_num(&w, "sps", wall > 0 ? (double)T->step / wall : NAN);
+    json_kv_num(&w, "final_eval_return", last ? last->mean : NAN);
+    json_kv_num(&w, "best_eval_return", best);
+    json_kv_num(&w, "threshold", exp_threshold(c));
+    json_kv_num(&w, "steps_to_threshold", steps_to_threshold(T));
+    json_kv_num(&w, "final_success_rate", last ? last->success : NAN);
+    /* beyond run.h's list */
+    json_kv_str(&w, "status", status);
+    json_kv_str(&w, "threshold_on", is_cartpole(T) ? "return_mean" : "success_rate");
+    json_kv_int(&w, "configured_steps", (long long)c->train.total_steps);
+    json_kv_int(&w, "episodes", (long long)T->episodes);
+    json_kv_int(&w, "updates", (long long)T->updates);
+    json_kv_int(&w, "target_updates", (long long)T->target_updates);
+    json_kv_int(&w, "evaluations", (long long)T->evals);
+    json_kv_num(&w, "final_eval_return_std", last ? last->std : NAN);
+    json_key(&w, "final_eval_return_ci95");
+    json_array_begin(&w);
+    json_num(&w, last ? last->ci_lo : NAN);
+    json_num(&w, last ? last->ci_hi : NAN);
+    json_array_end(&w);
+    json_object_end(&w);
+    return io_atomic_commit(&a, e);
+}
+
+static int flush_files(trainer *T, const char *status, bd_err *e)
+{
+    char path[4096];
+    if (T->metrics.bad || T->evalcsv.bad)
+        return err_set(e, "out of memory holding the metrics");
+    if (io_join(path, sizeof path, T->dir, "metrics.csv", e) ||
+        io_write_file_atomic(path, T->metrics.p, T->metrics.n, e))
+        return -1;
+    if (io_join(path, sizeof path, T->dir, "eval.csv", e) ||
+        io_write_file_atomic(path, T->evalcsv.p, T->evalcsv.n, e))
+        return -1;
+    if (write_summary(T, status, e))
+        return -1;
+    T->last_flush = now_s();
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* checkpoints                                                              */
+
+#define CKPT_MAGIC "BDRLCKPT"
+#define CKPT_VERSION 1u
+
+static uint64_t fnv(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int put(FILE *f, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, f) == n ? 0 : -1; }
+static int get(FILE *f, void *p, size_t n) { return n == 0 || fread(p, 1, n, f) == n ? 0 : -1; }
+
+static int put_rng(FILE *f, const rng *r, bd_err *e)
+{
+    uint64_t n = rng_state_size(r);
+    if (put(f, &n, sizeof n))
+        return err_set(e, "write failed");
+    return rng_save(r, f, e);
+}
+
+static int get_rng(FILE *f, rng *r, bd_err *e)
+{
+    uint64_t n;
+    if (get(f, &n, sizeof n))
+        return err_set(e, "truncated random-number state");
+    if (n != rng_state_size(r))
+        return err_set(e, "random-number state of %llu bytes, this build uses %zu", (unsigned long long)n,
+                       rng_state_size(r));
+    return rng_load(r, f, e);
+}
+
+static int write_checkpoint(trainer *T, bd_err *e)
+{
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    if (!f)
+        return err_set(e, "checkpoint: out of memory");
+    char magic[8] = CKPT_MAGIC;
+    uint32_t u[4] = {CKPT_VERSION, (uint32_t)T->ag->kind, (uint32_t)T->D, (uint32_t)T->A};
+    int64_t c[5] = {T->step, T->episodes, T->updates, T->target_updates, T->evals};
+    double d[5] = {wall_total(T), T->acc_loss, T->acc_loss_grad, T->acc_q, T->acc_n};
+    int bad = put(f, magic, 8) || put(f, u, sizeof u) || put(f, &T->step, sizeof T->step);
+    if (!bad && T->ag->ops->save(T->ag, f, e)) {
+        fclose(f);
+        free(mem);
+        return err_prefix(e, "checkpoint");
+    }
+    if (!bad && (replay_save(T->rb, f, e) || put_rng(f, T->explore, e) || put_rng(f, T->rsample, e))) {
+        fclose(f);
+        free(mem);
+        return err_prefix(e, "checkpoint");
+    }
+    bad = bad || put(f, c + 1, sizeof(int64_t) * 4) || put(f, d, sizeof d) ||
+          put(f, &T->ep_len, sizeof T->ep_len) || put(f, &T->ep_ret, sizeof T->ep_ret);
+    for (int64_t i = 0; i < T->ep_len && !bad; i++) {
+        int32_t a = T->ep_actions[i];
+        bad = put(f, &a, sizeof a);
+    }
+    bad = bad || put(f, T->obs, sizeof(float) * (size_t)T->D) || put(f, &T->n_ev, sizeof T->n_ev);
+    for (int64_t i = 0; i < T->n_ev && !bad; i++) {
+        const eval_row *r = &T->ev[i];
+        double v[5] = {r->mean, r->std, r->success, r->ci_lo, r->ci_hi};
+        bad = put(f, &r->step, sizeof r->step) || put(f, v, sizeof v);
+    }
+    if (fclose(f) != 0 || bad) {
+        free(mem);
+        return err_set(e, "checkpoint: out of memory");
+    }
+    char *m2 = realloc(mem, len + 8);
+    if (!m2) {
+        free(mem);
+        return err_set(e, "checkpoint: out of memory");
+    }
+    mem = m2;
+    uint64_t h = fnv(mem, len);
+    memcpy(mem + len, &h, 8);
+    char path[4096];
+    int rc = io_join(path, sizeof path, T->dir, "checkpoint.bin", e) || io_write_file_atomic(path, mem, len + 8, e);
+    free(mem);
+    if (rc)
+        return -1;
+    T->last_ckpt = T->step;
+    return 0;
+}
+
+/* Reads and verifies a checkpoint file; returns an open stream over its
+ * contents (checksum excluded) positioned after the header, and the buffer
+ * to free after fclose. */
+static FILE *open_checkpoint(const char *path, const agent *a, int64_t *step, char **buf, bd_err *e)
+{
+    size_t len;
+    char *mem = io_read_file(path, &len, e);
+    *buf = NULL;
+    if (!mem)
+        return NULL;
+    const size_t hdr = 8 + 4 * 4 + 8;
+    uint64_t h;
+    if (len < hdr + 8) {
+        err_set(e, "%s: truncated (not a checkpoint)", path);
+        goto fail;
+    }
+    if (memcmp(mem, CKPT_MAGIC, 8)) {
+        err_set(e, "%s: not a bdrl checkpoint (bad magic)", path);
+        goto fail;
+    }
+    memcpy(&h, mem + len - 8, 8);
+    if (h != fnv(mem, len - 8)) {
+        err_set(e, "%s: corrupted (checksum mismatch)", path);
+        goto fail;
+    }
+    uint32_t u[4];
+    memcpy(u, mem + 8, sizeof u);
+    memcpy(step, mem + 8 + sizeof u, sizeof *step);
+    if (u[0] != CKPT_VERSION) {
+        err_set(e, "%s: checkpoint version %u, this build reads version %u", path, u[0], CKPT_VERSION);
+        goto fail;
+    }
+    if ((int)u[1] != (int)a->kind || (int)u[2] != a->obs_dim || (int)u[3] != a->n_actions) {
+        err_set(e, "%s: checkpoint of a %s agent with %u observations and %u actions; the config makes "
+                   "a %s agent with %d and %d",
+                path, u[1] == AGENT_C51 ? "c51" : u[1] == AGENT_BD ? "bd" : "unknown", u[2], u[3],
+                a->ops->name, a->obs_dim, a->n_actions);
+        goto fail;
+    }
+    FILE *f = fmemopen(mem, len - 8, "rb");
+    if (!f) {
+        err_set(e, "%s: out of memory", path);
+        goto fail;
+    }
+    if (fseek(f, (long)hdr, SEEK_SET)) {
+        fclose(f);
+        err_set(e, "%s: unreadable", path);
+        goto fail;
+    }
+    *buf = mem;
+    return f;
+fail:
+    free(mem);
+    return NULL;
+}
+
+int train_load_agent(const char *path, agent *a, int64_t *step, bd_err *e)
+{
+    char *buf;
+    int64_t s;
+    FILE *f = open_checkpoint(path, a, &s, &buf, e);
+    if (!f)
+        return -1;
+    int rc = a->ops->load(a, f, e);
+    if (rc)
+        err_prefix(e, "%s", path);
+    fclose(f);
+    free(buf);
+    if (!rc && step)
+        *step = s;
+    return rc;
+}
+
+static int grow_actions(trainer *T, bd_err *e)
+{
+    if (T->ep_len < T->ep_cap)
+        return 0;
+    int64_t cap = T->ep_cap ? 2 * T->ep_cap : 1024;
+    int *p = realloc(T->ep_actions, sizeof(int) * (size_t)cap);
+    if (!p)
+        return err_set(e, "out of memory");
+    T->ep_actions = p;
+    T->ep_cap = cap;
+    return 0;
+}
+
+static int push_eval(trainer *T, const eval_row *r, bd_err *e)
+{
+    if (T->n_ev == T->cap_ev) {
+        int64_t cap = T->cap_ev ? 2 * T->cap_ev : 64;
+        eval_row *p = realloc(T->ev, sizeof *p * (size_t)cap);
+        if (!p)
+            return err_set(e, "out of memory");
+        T->ev = p;
+        T->cap_ev = cap;
+    }
+    T->ev[T->n_ev++] = *r;
+    return 0;
+}
+
+static int read_checkpoint(trainer *T, const char *path, bd_err *e)
+{
+    char *buf;
+    int64_t step;
+    FILE *f = open_checkpoint(path, T->ag, &step, &buf, e);
+    if (!f)
+        return -1;
+    int rc = -1;
+    int64_t c[4], len, n_ev;
+    double d[5], ret;
+    if (T->ag->ops->load(T->ag, f, e) || replay_load(T->rb, f, e) || get_rng(f, T->explore, e) ||
+        get_rng(f, T->rsample, e)) {
+        err_prefix(e, "%s", path);
+        goto out;
+    }
+    if (get(f, c, sizeof c) || get(f, d, sizeof d) || get(f, &len, sizeof len) || get(f, &ret, sizeof ret) ||
+        len < 0 || len > (int64_t)1 << 40) {
+        err_set(e, "%s: corrupted trainer state", path);
+        goto out;
+    }
+    T->step = step;
+    T->episodes = c[0];
+    T->updates = c[1];
+    T->target_updates = c[2];
+    T->evals = c[3];
+    T->wall_prev = d[0];
+    T->acc_loss = d[1];
+    T->acc_loss_grad = d[2];
+    T->acc_q = d[3];
+    T->acc_n = d[4];
+    T->ep_len = 0;
+    for (int64_t i = 0; i < len; i++) {
+        int32_t a;
+        if (grow_actions(T, e))
+            goto out;
+        if (get(f, &a, sizeof a) || a < 0 || a >= T->A) {
+            err_set(e, "%s: corrupted episode state", path);
+            goto out;
+        }
+        T->ep_actions[T->ep_len++] = a;
+    }
+    T->ep_ret = ret;
+    float *saved = malloc(sizeof(float) * (size_t)T->D);
+    if (!saved || get(f, saved, sizeof(float) * (size_t)T->D) || get(f, &n_ev, sizeof n_ev) || n_ev < 0) {
+        free(saved);
+        err_set(e, "%s: corrupted episode state", path);
+        goto out;
+    }
+    T->n_ev = 0;
+    for (int64_t i = 0; i < n_ev; i++) {
+        eval_row r;
+        double v[5];
+        if (get(f, &r.step, sizeof r.step) || get(f, v, sizeof v)) {
+            free(saved);
+            err_set(e, "%s: corrupted evaluation history", path);
+            goto out;
+        }
+        r.mean = v[0], r.std = v[1], r.success = v[2], r.ci_lo = v[3], r.ci_hi = v[4];
+        if (push_eval(T, &r, e)) {
+            free(saved);
+            goto out;
+        }
+    }
+    /* Rebuild the current episode: same seed, same actions. */
+    uint64_t s = eval_episode_seed((uint64_t)T->cfg->seed, T->episodes);
+    memcpy(T->obs, env_reset(T->en, &s), sizeof(float) * (size_t)T->D);
+    for (int64_t i = 0; i < T->ep_len; i++) {
+        if (env_elapsed(T->en) >= env_max_steps(T->en)) {
+            free(saved);
+            err_set(e, "%s: the current episode does not replay (environment changed?)", path);
+            goto out;
+        }
+        env_step st = env_do_step(T->en, T->ep_actions[i]);
+        if ((st.terminated || st.truncated) && i + 1 < T->ep_len) {
+            free(saved);
+            err_set(e, "%s: the current episode does not replay (environment changed?)", path);
+            goto out;
+        }
+        memcpy(T->obs, st.obs, sizeof(float) * (size_t)T->D);
+    }
+    rc = memcmp(saved, T->obs, sizeof(float) * (size_t)T->D)
+             ? err_set(e, "%s: the current episode replays to a different state (environment changed?)", path)
+             : 0;
+    free(saved);
+out:
+    fclose(f);
+    free(buf);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* progress                                                                 */
+
+static void fmt_count(char *b, size_t n, double x)
+{
+    if (x >= 1e6)
+        snprintf(b, n, "%.2fM", x / 1e6);
+    else if (x >= 1e4)
+        snprintf(b, n, "%.1fk", x / 1e3);
+    else
+        snprintf(b, n, "%.0f", x);
+}
+
+static void fmt_time(char *b, size_t n, double s)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(b, n, "?");
+    else if (s >= 3600)
+        snprintf(b, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else
+        snprintf(b, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+}
+
+static double recent_mean(const trainer *T)
+{
+    if (T->n_recent == 0)
+        return NAN;
+    int k = T->n_recent < 10 ? T->n_recent : 10;
+    double s = 0;
+    for (int i = 0; i < k; i++)
+        s += T->recent[i];
+    return s / k;
+}
+
+static void progress(trainer *T, int force)
+{
+    if (!T->log || !T->tty)
+        return;
+    double t = now_s();
+    if (!force && t - T->last_draw < 0.2)
+        return;
+    T->last_draw = t;
+    char st[32], tot[32], sps[32], eta[32];
+    double rate = segment_sps(T);
+    fmt_count(st, sizeof st, (double)T->step);
+    fmt_count(tot, sizeof tot, (double)T->cfg->train.total_steps);
+    fmt_count(sps, sizeof sps, rate);
+    fmt_time(eta, sizeof eta, (double)(T->cfg->train.total_steps - T->step) / rate);
+    const eval_row *ev = T->n_ev ? &T->ev[T->n_ev - 1] : NULL;
+    char evs[64] = "-";
+    if (ev && is_cartpole(T))
+        snprintf(evs, sizeof evs, "%.1f", ev->mean);
+    else if (ev)
+        snprintf(evs, sizeof evs, "%.2f (success %.2f)", ev->mean, ev->success);
+    fprintf(T->log, "\r\033[Ktrain: step %s/%s (%.0f%%)  ep %lld  return %.2f  eval %s  %s steps/s  ETA %s", st,
+            tot, 100.0 * (double)T->step / (double)T->cfg->train.total_steps, (long long)T->episodes,
+            recent_mean(T), evs, sps, eta);
+    fflush(T->log);
+}
+
+/* A plain line (log file or pipe), or a line above the progress bar. */
+static void note(trainer *T, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(trainer *T, const char *fmt, ...)
+{
+    if (!T->log)
+        return;
+    if (T->tty)
+        fputs("\r\033[K", T->log);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(T->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', T->log);
+    fflush(T->log);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the loop                                                                 */
+
+static void trainer_free(trainer *T)
+{
+    agent_free(T->ag);
+    env_free(T->en);
+    replay_free(T->rb);
+    replay_batch_free(&T->batch);
+    rng_free(T->explore);
+    rng_free(T->rsample);
+    free(T->policy);
+    free(T->ep_actions);
+    free(T->obs);
+    free(T->ev);
+    sb_free(&T->metrics);
+    sb_free(&T->evalcsv);
+}
+
+static int start_episode(trainer *T)
+{
+    uint64_t s = eval_episode_seed((uint64_t)T->cfg->seed, T->episodes);
+    memcpy(T->obs, env_reset(T->en, &s), sizeof(float) * (size_t)T->D);
+    T->ep_len = 0;
+    T->ep_ret = 0;
+    return 0;
+}
+
+static int do_eval(trainer *T, bd_err *e)
+{
+    eval_result r;
+    if (eval_greedy(T->cfg, T->ag, T->cfg->eval.episodes, train_eval_seed(T->cfg), &r, e))
+        return err_prefix(e, "evaluation at step %lld", (long long)T->step);
+    eval_row row = {T->step, r.return_mean, r.return_std, r.success_rate, r.ci_lo, r.ci_hi};
+    if (push_eval(T, &row, e))
+        return -1;
+    T->evals++;
+    sb_printf(&T->evalcsv, "%lld,%.10g,%.10g,%.10g\n", (long long)T->step, r.return_mean, r.return_std,
+              r.success_rate);
+    if (T->log && !T->tty) {
+        char succ[48] = "";
+        if (!is_cartpole(T))
+            snprintf(succ, sizeof succ, "  success %.3f", r.success_rate);
+        note(T, "train: step %lld/%lld  episodes %lld  recent return %.3g  eval %.4g ± %.3g%s  %.0f steps/s",
+             (long long)T->step, (long long)T->cfg->train.total_steps, (long long)T->episodes, recent_mean(T),
+             r.return_mean, r.return_std, succ, segment_sps(T));
+    }
+    return 0;
+}
+
+static void diverged(trainer *T, const char *what, double v, bd_err *e)
+{
+    char ck[128] = "no checkpoint was written";
+    if (T->last_ckpt >= 0)
+        snprintf(ck, sizeof ck, "the checkpoint of step %lld is intact", (long long)T->last_ckpt);
+    err_set(e, "training diverged at step %lld (update %lld): the %s is %s; %s", (long long)T->step,
+            (long long)T->updates, what, isnan(v) ? "nan" : v > 0 ? "+inf" : "-inf", ck);
+    T->fail_status = "diverged";
+}
+
+int train_run(const exp_config *cfg, const char *run_dir, const train_options *opt, train_result *res,
+              bd_err *e)
+{
+    trainer T;
+    memset(&T, 0, sizeof T);
+    T.cfg = cfg;
+    T.dir = run_dir;
+    T.log = opt ? opt->log : NULL;
+    T.tty = T.log && isatty(fileno(T.log));
+    T.last_ckpt = -1;
+    int resume = opt && opt->resume;
+    int rc = -1;
+    char path[4096];
+    memset(res, 0, sizeof *res);
+    res->final_eval_return = res->final_success_rate = res->steps_to_threshold = NAN;
+    res->setup_failed = 1;
+
+    if (io_mkdirs(run_dir, e))
+        return -1;
+    rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
+    T.explore = rng_create((uint64_t)cfg->seed, RNG_STREAM_EXPLORE);
+    T.rsample = rng_create((uint64_t)cfg->seed, RNG_STREAM_REPLAY);
+    if (!init || !T.explore || !T.rsample) {
+        rng_free(init);
+        err_set(e, "out of memory");
+        goto out;
+    }
+    if (!(T.en = env_create(&cfg->env, e))) {
+        rng_free(init);
+        goto out;
+    }
+    T.A = env_n_actions(T.en);
+    T.D = env_obs_dim(T.en);
+    T.ag = opt && opt->make_agent ? opt->make_agent(cfg, T.en, init, e) : agent_create(cfg, T.en, init, e);
+    rng_free(init);
+    if (!T.ag)
+        goto out;
+    if (!(T.rb = replay_create(cfg->train.buffer_size, T.D, e)) ||
+        replay_batch_create(&T.batch, cfg->train.batch_size, T.D, e) ||
+        !(T.obs = err_calloc((size_t)T.D, sizeof(float), e)) || grow_actions(&T, e))
+        goto out;
+    if (cfg->agent.mode == AGENT_EVALUATE) {
+        if (!(T.policy = err_calloc((size_t)env_n_states(T.en), sizeof(int), e)))
+            goto out;
+        if (train_optimal_policy(T.en, cfg->agent.gamma, T.policy)) {
+            err_set(e, "agent.mode evaluate: value iteration found no optimal policy (FrozenLake only; γ = %g)",
+                    cfg->agent.gamma);
+            goto out;
+        }
+    }
+
+    if (resume) {
+        if (io_join(path, sizeof path, run_dir, "checkpoint.bin", e) || read_checkpoint(&T, path, e))
+            goto out;
+        char p2[4096];
+        if (io_join(path, sizeof path, run_dir, "metrics.csv", e) ||
+            load_csv_upto(&T.metrics, path, METRICS_HEADER, T.step, e) ||
+            io_join(p2, sizeof p2, run_dir, "eval.csv", e) || load_csv_upto(&T.evalcsv, p2, EVAL_HEADER, T.step, e))
+            goto out;
+        T.last_ckpt = T.step;
+    } else {
+        sb_printf(&T.metrics, "%s\n", METRICS_HEADER);
+        sb_printf(&T.evalcsv, "%s\n", EVAL_HEADER);
+        start_episode(&T);
+    }
+    if (io_join(path, sizeof path, run_dir, "config.yaml", e) || cfg_save_yaml(&exp_schema, cfg, path, e))
+        goto out;
+
+    T.t_start = now_s();
+    T.step_start = T.step;
+    res->start_step = T.step;
+    res->setup_failed = 0;
+    T.fail_status = "failed";
+    T.last_flush = T.t_start;
+    const int64_t total = cfg->train.total_steps;
+    if (resume)
+        note(&T, "train: resuming %s at step %lld of %lld", run_dir, (long long)T.step, (long long)total);
+    else
+        note(&T, "train: %s on %s, seed %lld, %lld steps -> %s", T.ag->ops->name, env_name(T.en),
+             (long long)cfg->seed, (long long)total, run_dir);
+    if (flush_files(&T, "running", e))
+        goto out;
+
+    int stopped = 0;
+    const int evaluate_mode = cfg->agent.mode == AGENT_EVALUATE;
+    while (T.step < total) {
+        if ((opt && opt->stop && *opt->stop) || (opt && opt->stop_after > 0 && T.step >= opt->stop_after)) {
+            stopped = 1;
+            break;
+        }
+        /* act */
+        double eps = evaluate_mode ? 1.0 : train_epsilon(cfg, T.step);
+        int a;
+        if (evaluate_mode)
+            a = (int)rng_below(T.explore, (unsigned long)T.A);
+        else if (rng_uniform(T.explore) < eps)
+            a = (int)rng_below(T.explore, (unsigned long)T.A);
+        else if (agent_greedy(T.ag, T.obs, &a, e)) {
+            err_prefix(e, "step %lld", (long long)T.step + 1);
+            goto out;
+        }
+        env_step st = env_do_step(T.en, a);
+        replay_add(T.rb, T.obs, a, st.reward, st.obs, st.terminated, st.truncated);
+        if (grow_actions(&T, e))
+            goto out;
+        T.ep_actions[T.ep_len++] = a;
+        T.ep_ret += st.reward;
+        memcpy(T.obs, st.obs, sizeof(float) * (size_t)T.D);
+        T.step++;
+
+        /* learn */
+        if (train_is_update_step(cfg, T.step)) {
+            replay_sample(T.rb, T.rsample, cfg->train.batch_size, &T.batch);
+            const int *na = NULL;
+            if (evaluate_mode) {
+                for (int i = 0; i < T.batch.B; i++) {
+                    int s = (int)T.batch.next_obs[(size_t)i * T.D];
+                    T.batch.next_action[i] = T.policy[s];
+                }
+                na = T.batch.next_action;
+            }
+            agent_batch b = replay_batch_view(&T.batch, na);
+            agent_stats ss;
+            if (agent_update(T.ag, &b, &ss, e)) {
+                err_prefix(e, "update at step %lld", (long long)T.step);
+                goto out;
+            }
+            T.updates++;
+            if (!isfinite(ss.loss) || !isfinite(ss.loss_grad) || !isfinite(ss.grad_norm)) {
+                if (!isfinite(ss.loss))
+                    diverged(&T, "loss", ss.loss, e);
+                else if (!isfinite(ss.loss_grad))
+                    diverged(&T, "gradient-field loss", ss.loss_grad, e);
+                else
+                    diverged(&T, "gradient norm", ss.grad_norm, e);
+                goto out;
+            }
+            T.acc_loss += ss.loss;
+            T.acc_loss_grad += ss.loss_grad;
+            T.acc_q += ss.q_mean;
+            T.acc_n += 1;
+        }
+        if (train_is_target_step(cfg, T.step)) {
+            agent_update_target(T.ag, cfg->train.tau);
+            T.target_updates++;
+        }
+
+        /* episode end */
+        if (st.terminated || st.truncated) {
+            double n = T.acc_n;
+            sb_printf(&T.metrics, "%lld,%lld,%.10g,%lld,%.6g,", (long long)T.step, (long long)T.episodes,
+                      T.ep_ret, (long long)T.ep_len, eps);
+            sb_num(&T.metrics, n > 0 ? T.acc_loss / n : NAN, "%.8g");
+            sb_printf(&T.metrics, ",");
+            sb_num(&T.metrics, n > 0 ? T.acc_loss_grad / n : NAN, "%.8g");
+            sb_printf(&T.metrics, ",");
+            sb_num(&T.metrics, n > 0 ? T.acc_q / n : NAN, "%.8g");
+            sb_printf(&T.metrics, ",%.1f\n", segment_sps(&T));
+            T.acc_loss = T.acc_loss_grad = T.acc_q = T.acc_n = 0;
+            T.recent[T.n_recent++ % 10] = T.ep_ret;
+            T.episodes++;
+            start_episode(&T);
+        }
+
+        int flushed = 0;
+        if (train_is_eval_step(cfg, T.step)) {
+            if (do_eval(&T, e) || flush_files(&T, "running", e))
+                goto out;
+            flushed = 1;
+        }
+        if (train_is_checkpoint_step(cfg, T.step)) {
+            if ((!flushed && flush_files(&T, "running", e)) || write_checkpoint(&T, e))
+                goto out;
+            flushed = 1;
+        }
+        if ((T.step & 255) == 0) {
+            if (!flushed && now_s() - T.last_flush > 30 && flush_files(&T, "running", e))
+                goto out;
+            progress(&T, 0);
+        }
+    }
+
+    /* CSVs before the checkpoint: a resume drops rows past the checkpoint's
+     * step, so rows up to it must be on disk first. */
+    if (flush_files(&T, stopped ? "interrupted" : "finished", e))
+        goto out;
+    if (stopped && T.last_ckpt != T.step && write_checkpoint(&T, e))
+        goto out;
+    progress(&T, 1);
+    if (T.log && T.tty)
+        fputc('\n', T.log);
+    res->steps = T.step;
+    res->episodes = T.episodes;
+    res->stopped = stopped;
+    if (T.n_ev) {
+        res->final_eval_return = T.ev[T.n_ev - 1].mean;
+        res->final_success_rate = T.ev[T.n_ev - 1].success;
+    }
+    res->steps_to_threshold = steps_to_threshold(&T);
+    res->wall_seconds = wall_total(&T);
+    rc = 0;
+out:
+    if (rc && T.t_start > 0) {
+        /* Leave the files as far as the run got (rows past the last
+         * checkpoint are dropped again on resume). */
+        bd_err e2;
+        flush_files(&T, T.fail_status, &e2);
+        if (T.log && T.tty)
+            fputc('\n', T.log);
+    }
+    trainer_free(&T);
+    return rc;
+}

@@ -1,0 +1,119 @@
+/* train.h — the training loop both agents share (replay, ε-greedy
+ * exploration, target updates, periodic evaluation, run directory,
+ * checkpoints and resume), so a BD-versus-C51 comparison differs only in the
+ * distribution model.
+ *
+ * Schedule. t counts environment steps taken (1-based: "after step t"):
+ *   - the action of step t is ε-greedy with ε = train_epsilon(cfg, t - 1):
+ *     eps_start + (eps_end - eps_start)·(t-1)/(eps_fraction·total_steps),
+ *     floored at eps_end (CleanRL's linear_schedule); agent.mode evaluate
+ *     behaves uniformly at random instead (ε = 1) and bootstraps from
+ *     a' = π*(s'), the optimal FrozenLake policy (train_optimal_policy);
+ *   - after step t: one update if t > learning_starts and t % train_frequency
+ *     == 0; then a target update (target <- (1-tau) target + tau online) if
+ *     t > learning_starts and t % target_update == 0; then, if the episode
+ *     ended, its metrics row and a reset; then a greedy evaluation if
+ *     t % eval.interval == 0 or t == total_steps; then a checkpoint if
+ *     checkpoint_interval > 0 and t % checkpoint_interval == 0, or
+ *     t == total_steps.
+ * Episode k (0-based) of training is reset with eval_episode_seed(seed, k);
+ * evaluations use eval_greedy with seed train_eval_seed(cfg), the same
+ * episodes every time, in their own environments.
+ * Random streams: exploration RNG_STREAM_EXPLORE, minibatches
+ * RNG_STREAM_REPLAY, network initialization RNG_STREAM_INIT.
+ *
+ * Run directory: see run.h. CSVs are kept in memory and rewritten whole
+ * (io_atomic) at every evaluation, every checkpoint, every 30 s, and at the
+ * end, so a kill at any moment leaves complete files.
+ *
+ * Checkpoint (checkpoint.bin), host byte order:
+ *   char    magic[8]     "BDRLCKPT"
+ *   uint32  version      1
+ *   uint32  agent kind, obs_dim, n_actions
+ *   int64   step         environment steps taken
+ *   ...     the agent's own save (networks, targets, optimizer states)
+ *   ...     the replay buffer (replay_save)
+ *   2 x     uint64 size + the state of the exploration and replay rngs
+ *   int64   episodes, updates, target updates, evaluations
+ *   double  wall seconds so far; loss, loss_grad, q sums and count since the
+ *           last metrics row
+ *   int64   current episode's length L; double its return; int32 its L
+ *           actions; float the current observation (obs_dim)
+ *   int64   n evaluations; n x (int64 step, double mean, std, success, ci_lo, ci_hi)
+ *   uint64  FNV-1a 64 of every byte above
+ * Resume rebuilds the current episode by resetting with its seed and
+ * replaying its actions (the environment is deterministic given both), and
+ * checks that the observation matches. A resumed run is bit-identical to an
+ * uninterrupted one (same config) as long as the agent is deterministic
+ * given its saved state.
+ */
+#ifndef BDRL_TRAIN_H
+#define BDRL_TRAIN_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "agents/agent.h"
+#include "agents/experiment.h"
+#include "core/err.h"
+#include "envs/env.h"
+
+typedef struct {
+    FILE *log;                       /* progress and notes; NULL: quiet */
+    volatile sig_atomic_t *stop;     /* non-zero (a signal handler sets it): stop cleanly; may be NULL */
+    int64_t stop_after;              /* > 0: stop as if interrupted once this many steps are done (tests) */
+    int resume;                      /* continue from run_dir/checkpoint.bin */
+    /* NULL: agent_create. Tests substitute an agent (e.g. one that fails on
+     * purpose) through this. */
+    agent *(*make_agent)(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+} train_options;
+
+typedef struct {
+    int64_t start_step;          /* steps already taken when this call began (resume) */
+    int64_t steps;               /* environment steps taken in total */
+    int64_t episodes;
+    int stopped;                 /* stopped before total_steps (signal or stop_after) */
+    double final_eval_return;    /* NaN if no evaluation */
+    double final_success_rate;
+    double steps_to_threshold;   /* NaN if never reached */
+    double wall_seconds;
+    int setup_failed;            /* the error came before the first step: the configuration,
+                                    the agent or the checkpoint (bad input, not a failed run) */
+} train_result;
+
+/* Trains the agent of cfg in run_dir (created if missing), writing the files
+ * of run.h. With opt->resume, continues from run_dir/checkpoint.bin (the
+ * caller checked the config against run_dir/config.yaml). Returns 0 when
+ * finished or stopped (res->stopped), -1 on error (a non-finite loss or
+ * gradient norm included: the files are flushed, the last checkpoint is left
+ * as it was). */
+int train_run(const exp_config *cfg, const char *run_dir, const train_options *opt, train_result *res,
+              bd_err *e);
+
+/* ---- the schedule, for the trainer and its tests ---- */
+
+/* ε for the action chosen when `t` steps have been taken (t >= 0). */
+double train_epsilon(const exp_config *cfg, int64_t t);
+/* After step t (>= 1): 1 if an update / a target update / an evaluation /
+ * a checkpoint happens. */
+int train_is_update_step(const exp_config *cfg, int64_t t);
+int train_is_target_step(const exp_config *cfg, int64_t t);
+int train_is_eval_step(const exp_config *cfg, int64_t t);
+int train_is_checkpoint_step(const exp_config *cfg, int64_t t);
+/* Seed of the trainer's evaluations. */
+uint64_t train_eval_seed(const exp_config *cfg);
+
+/* The optimal FrozenLake policy by value iteration on env_frozenlake_table:
+ * policy (n_states), argmax ties (relative 1e-9) to the lowest action,
+ * terminal cells (H, G) action 0 — the same rule as truth_fl_value_iteration
+ * (src/agents/truth.c), to be deduplicated. Returns -1 if en is not
+ * FrozenLake or value iteration does not converge. */
+int train_optimal_policy(const env *en, double gamma, int *policy);
+
+/* Restores only the agent from a checkpoint (bdrl eval, dist, sample); *step
+ * (may be NULL) receives the checkpoint's step. Checks magic, version,
+ * checksum, and the agent kind and shapes against a. */
+int train_load_agent(const char *path, agent *a, int64_t *step, bd_err *e);
+
+#endif

@@ -1,0 +1,491 @@
+/* truth.c — exact FrozenLake return laws, value iteration, policy evaluation,
+ * CartPole Monte Carlo returns and the CartPole probe states. */
+#include "agents/truth.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VI_TOL 1e-14          /* sweeps stop when no value moves by more (relative to max(1, |V|)) */
+#define VI_MAX_SWEEPS 1000000L
+#define MERGE_TOL 1e-12       /* relative: returns this close are one atom */
+#define MAX_ENTRIES (1 << 22) /* (state, return so far) pairs alive at one step */
+
+int truth_fl_is_terminal(const fl_table *t, int s)
+{
+    return s >= 0 && s < t->n_states && (t->desc[s] == 'H' || t->desc[s] == 'G');
+}
+
+static int check_gamma(double gamma, bd_err *e)
+{
+    if (!(gamma >= 0 && gamma <= 1))
+        return err_set(e, "discount factor %g is outside [0, 1]", gamma);
+    return 0;
+}
+
+/* Q(s, a) = sum_outcomes p (r + γ (1 - terminated) v(s')). */
+static double backup(const fl_table *t, double gamma, const double *v, int s, int a)
+{
+    double q = 0;
+    int n = t->n_outcomes[s * t->n_actions + a];
+    for (int k = 0; k < n; k++) {
+        const fl_outcome *o = &t->outcomes[(s * t->n_actions + a) * 3 + k];
+        q += o->prob * (o->reward + (o->terminated ? 0.0 : gamma * v[o->next_state]));
+    }
+    return q;
+}
+
+/* Lowest action whose value is within TRUTH_TIE_TOL of the best: mathematically
+ * tied actions (FrozenLake's symmetric cells) come out a few ulps apart. */
+static int argmax_ties_low(const double *q, int n)
+{
+    double best = q[0];
+    for (int a = 1; a < n; a++)
+        if (q[a] > best)
+            best = q[a];
+    double tol = TRUTH_TIE_TOL * fmax(1.0, fabs(best));
+    for (int a = 0; a < n; a++)
+        if (q[a] >= best - tol)
+            return a;
+    return 0;
+}
+
+/* Iterates v <- T v (optimal if policy == NULL, else T^π) until no value moves
+ * by more than VI_TOL. */
+static int iterate_values(const fl_table *t, double gamma, const int *policy, double *v, bd_err *e)
+{
+    int S = t->n_states, A = t->n_actions;
+    double *nv = err_malloc(sizeof(double) * (size_t)S, e);
+    if (!nv)
+        return -1;
+    for (int s = 0; s < S; s++)
+        v[s] = 0;
+    for (long it = 0; it < VI_MAX_SWEEPS; it++) {
+        double delta = 0, scale = 1;
+        for (int s = 0; s < S; s++) {
+            if (truth_fl_is_terminal(t, s)) {
+                nv[s] = 0;
+                continue;
+            }
+            double best;
+            if (policy)
+                best = backup(t, gamma, v, s, policy[s]);
+            else {
+                best = -INFINITY;
+                for (int a = 0; a < A; a++) {
+                    double q = backup(t, gamma, v, s, a);
+                    if (q > best)
+                        best = q;
+                }
+            }
+            nv[s] = best;
+            delta = fmax(delta, fabs(best - v[s]));
+            scale = fmax(scale, fabs(best));
+        }
+        memcpy(v, nv, sizeof(double) * (size_t)S);
+        if (!isfinite(delta)) {
+            free(nv);
+            return err_set(e, "value iteration diverged");
+        }
+        if (delta <= VI_TOL * scale) {
+            free(nv);
+            return 0;
+        }
+    }
+    free(nv);
+    return err_set(e, "value iteration did not converge in %ld sweeps (γ = %g: does any policy end "
+                      "the episodes?)", VI_MAX_SWEEPS, gamma);
+}
+
+static void fill_q(const fl_table *t, double gamma, const double *v, double *q)
+{
+    for (int s = 0; s < t->n_states; s++)
+        for (int a = 0; a < t->n_actions; a++)
+            q[s * t->n_actions + a] = truth_fl_is_terminal(t, s) ? 0.0 : backup(t, gamma, v, s, a);
+}
+
+int truth_fl_value_iteration(const fl_table *t, double gamma, double *v, double *q, int *policy,
+                             bd_err *e)
+{
+    if (check_gamma(gamma, e))
+        return -1;
+    int S = t->n_states, A = t->n_actions;
+    double *vv = err_malloc(sizeof(double) * (size_t)S, e);
+    double *qq = err_malloc(sizeof(double) * (size_t)S * (size_t)A, e);
+    int rc = -1;
+    if (!vv || !qq || iterate_values(t, gamma, NULL, vv, e))
+        goto done;
+    fill_q(t, gamma, vv, qq);
+    if (v)
+        memcpy(v, vv, sizeof(double) * (size_t)S);
+    if (q)
+        memcpy(q, qq, sizeof(double) * (size_t)S * (size_t)A);
+    if (policy)
+        for (int s = 0; s < S; s++)
+            policy[s] = truth_fl_is_terminal(t, s) ? 0 : argmax_ties_low(qq + s * A, A);
+    rc = 0;
+done:
+    free(vv);
+    free(qq);
+    return rc;
+}
+
+static int check_policy(const fl_table *t, const int *policy, bd_err *e)
+{
+    for (int s = 0; s < t->n_states; s++)
+        if (policy[s] < 0 || policy[s] >= t->n_actions)
+            return err_set(e, "policy: action %d in state %d is not in [0, %d)", policy[s], s,
+                           t->n_actions);
+    return 0;
+}
+
+int truth_fl_policy_eval(const fl_table *t, double gamma, const int *policy, double *v, double *q,
+                         bd_err *e)
+{
+    if (check_gamma(gamma, e) || check_policy(t, policy, e))
+        return -1;
+    double *vv = err_malloc(sizeof(double) * (size_t)t->n_states, e);
+    if (!vv || iterate_values(t, gamma, policy, vv, e)) {
+        free(vv);
+        return -1;
+    }
+    if (q)
+        fill_q(t, gamma, vv, q);
+    if (v)
+        memcpy(v, vv, sizeof(double) * (size_t)t->n_states);
+    free(vv);
+    return 0;
+}
+
+/* ---- exact return laws ---- */
+
+typedef struct {
+    int s;
+    double g; /* return collected so far */
+    double p;
+} walker;
+
+typedef struct {
+    walker *w;
+    size_t n, cap;
+} walkers;
+
+typedef struct {
+    double v, p;
+} atom;
+
+typedef struct {
+    atom *a;
+    size_t n, cap;
+} atoms;
+
+static int push_walker(walkers *W, int s, double g, double p, bd_err *e)
+{
+    if (W->n == W->cap) {
+        size_t cap = W->cap ? 2 * W->cap : 64;
+        if (cap > MAX_ENTRIES)
+            return err_set(e, "exact return law: more than %d distinct (state, return) pairs at one "
+                              "step (a reward schedule with too many distinct sums)", MAX_ENTRIES);
+        walker *nw = realloc(W->w, cap * sizeof *nw);
+        if (!nw)
+            return err_set(e, "out of memory");
+        W->w = nw;
+        W->cap = cap;
+    }
+    W->w[W->n++] = (walker){s, g, p};
+    return 0;
+}
+
+static int push_atom(atoms *A, double v, double p, bd_err *e)
+{
+    if (A->n == A->cap) {
+        size_t cap = A->cap ? 2 * A->cap : 64;
+        atom *na = realloc(A->a, cap * sizeof *na);
+        if (!na)
+            return err_set(e, "out of memory");
+        A->a = na;
+        A->cap = cap;
+    }
+    A->a[A->n++] = (atom){v, p};
+    return 0;
+}
+
+static int close_returns(double a, double b)
+{
+    return fabs(a - b) <= MERGE_TOL * fmax(1.0, fmax(fabs(a), fabs(b)));
+}
+
+static int cmp_walker(const void *pa, const void *pb)
+{
+    const walker *a = pa, *b = pb;
+    if (a->s != b->s)
+        return a->s < b->s ? -1 : 1;
+    return (a->g > b->g) - (a->g < b->g);
+}
+
+static int cmp_atom(const void *pa, const void *pb)
+{
+    const atom *a = pa, *b = pb;
+    return (a->v > b->v) - (a->v < b->v);
+}
+
+/* Sorts by (state, g) and merges pairs with the same state and close g. With
+ * a reward that depends only on the cell entered, every path reaching s at
+ * step t has the same g, so at most n_states pairs stay alive. */
+static void merge_walkers(walkers *W)
+{
+    if (W->n < 2)
+        return;
+    qsort(W->w, W->n, sizeof *W->w, cmp_walker);
+    size_t k = 0;
+    for (size_t i = 1; i < W->n; i++) {
+        walker *last = &W->w[k];
+        if (W->w[i].s == last->s && close_returns(W->w[i].g, last->g))
+            last->p += W->w[i].p;
+        else
+            W->w[++k] = W->w[i];
+    }
+    W->n = k + 1;
+}
+
+static double max_abs_reward(const fl_table *t)
+{
+    double m = 0;
+    for (int i = 0; i < t->n_states * t->n_actions; i++)
+        for (int k = 0; k < t->n_outcomes[i]; k++)
+            m = fmax(m, fabs(t->outcomes[i * 3 + k].reward));
+    return m;
+}
+
+int truth_fl_distribution(const fl_table *t, double gamma, const int *policy, int s, int a,
+                          truth_atoms *out, bd_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (check_gamma(gamma, e) || check_policy(t, policy, e))
+        return -1;
+    if (s < 0 || s >= t->n_states)
+        return err_set(e, "state %d is not in [0, %d)", s, t->n_states);
+    if (a < 0 || a >= t->n_actions)
+        return err_set(e, "action %d is not in [0, %d)", a, t->n_actions);
+    double rmax = max_abs_reward(t);
+    walkers cur = {0}, next = {0};
+    atoms at = {0};
+    int rc = -1;
+    if (push_walker(&cur, s, 0.0, 1.0, e))
+        goto done;
+    double disc = 1.0; /* γ^t */
+    int step = 0;
+    for (;; step++) {
+        double live = 0;
+        for (size_t i = 0; i < cur.n; i++)
+            live += cur.w[i].p;
+        if (live < TRUTH_FL_MASS_TOL) {
+            out->residual = live;
+            break;
+        }
+        /* Paths that never end: once the rewards still to come are negligible,
+         * what they collected so far is their return. */
+        if (gamma < 1 && disc * rmax / (1 - gamma) < TRUTH_FL_TAIL_TOL) {
+            for (size_t i = 0; i < cur.n; i++)
+                if (push_atom(&at, cur.w[i].g, cur.w[i].p, e))
+                    goto done;
+            break;
+        }
+        if (step >= TRUTH_FL_MAX_STEPS) {
+            err_set(e, "exact return law of (%d, %d): after %d steps %.3g of the probability has "
+                       "not reached a hole or the goal (γ = %g and a policy that does not end episodes)",
+                    s, a, step, live, gamma);
+            goto done;
+        }
+        next.n = 0;
+        for (size_t i = 0; i < cur.n; i++) {
+            walker w = cur.w[i];
+            int act = step == 0 ? a : policy[w.s];
+            int no = t->n_outcomes[w.s * t->n_actions + act];
+            for (int k = 0; k < no; k++) {
+                const fl_outcome *o = &t->outcomes[(w.s * t->n_actions + act) * 3 + k];
+                double p = w.p * o->prob;
+                if (p == 0)
+                    continue;
+                double g = w.g + disc * o->reward;
+                if (o->terminated ? push_atom(&at, g, p, e) : push_walker(&next, o->next_state, g, p, e))
+                    goto done;
+            }
+        }
+        merge_walkers(&next);
+        walkers tmp = cur;
+        cur = next;
+        next = tmp;
+        disc *= gamma;
+    }
+    out->steps = step;
+    /* Merge equal returns into atoms, ascending. */
+    qsort(at.a, at.n, sizeof *at.a, cmp_atom);
+    size_t k = 0;
+    for (size_t i = 0; i < at.n; i++) {
+        if (k && close_returns(at.a[i].v, at.a[k - 1].v))
+            at.a[k - 1].p += at.a[i].p;
+        else
+            at.a[k++] = at.a[i];
+    }
+    out->value = err_malloc(sizeof(double) * (k ? k : 1), e);
+    out->prob = err_malloc(sizeof(double) * (k ? k : 1), e);
+    if (!out->value || !out->prob) {
+        truth_atoms_free(out);
+        goto done;
+    }
+    for (size_t i = 0; i < k; i++) {
+        out->value[i] = at.a[i].v;
+        out->prob[i] = at.a[i].p;
+    }
+    out->n = (int)k;
+    if (!k) {
+        truth_atoms_free(out);
+        err_set(e, "exact return law of (%d, %d) is empty", s, a);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(cur.w);
+    free(next.w);
+    free(at.a);
+    return rc;
+}
+
+void truth_atoms_free(truth_atoms *d)
+{
+    free(d->value);
+    free(d->prob);
+    d->value = d->prob = NULL;
+    d->n = 0;
+}
+
+double truth_atoms_mean(const truth_atoms *d)
+{
+    double m = 0, z = 0;
+    for (int i = 0; i < d->n; i++) {
+        m += d->value[i] * d->prob[i];
+        z += d->prob[i];
+    }
+    return z > 0 ? m / z : NAN;
+}
+
+/* ---- CartPole ---- */
+
+int truth_cartpole_horizon(double gamma, int *K, bd_err *e)
+{
+    if (!(gamma >= 0 && gamma < 1))
+        return err_set(e, "CartPole Monte Carlo returns need γ < 1 (got %g): with γ = 1 no finite "
+                          "horizon makes the tail negligible", gamma);
+    int k = 1;
+    double d = gamma;
+    while (!(d < TRUTH_CP_TAIL)) {
+        d *= gamma;
+        k++;
+    }
+    *K = k;
+    return 0;
+}
+
+int truth_cartpole_mc(const env_config *cfg, const double *state, int action, double gamma, int K,
+                      truth_policy_fn pol, void *ctx, int n, double *returns, int *lengths,
+                      bd_err *e)
+{
+    if (cfg->kind != ENV_CARTPOLE)
+        return err_set(e, "Monte Carlo returns are for CartPole");
+    if (action < 0 || action > 1)
+        return err_set(e, "action %d is not in [0, 2)", action);
+    if (n < 1)
+        return err_set(e, "need at least one rollout, got %d", n);
+    if (K <= 0 && truth_cartpole_horizon(gamma, &K, e))
+        return -1;
+    if (!(gamma >= 0 && gamma <= 1))
+        return err_set(e, "discount factor %g is outside [0, 1]", gamma);
+    if (K >= 1000000000)
+        return err_set(e, "horizon %d is too long", K);
+    /* The time limit is ignored: our own env whose limit lies past K. */
+    env_config c = *cfg;
+    c.max_episode_steps = K + 1;
+    env *en = env_create(&c, e);
+    if (!en)
+        return -1;
+    int rc = -1;
+    for (int i = 0; i < n; i++) {
+        uint64_t seed = (uint64_t)i;
+        env_reset(en, &seed);
+        if (env_set_state(en, state, e))
+            goto done;
+        double ret = 0, disc = 1;
+        int act = action, len = 0;
+        for (int t = 0; t < K; t++) {
+            env_step st = env_do_step(en, act);
+            ret += disc * st.reward;
+            disc *= gamma;
+            len++;
+            if (st.terminated)
+                break;
+            if (pol(ctx, st.obs, &act, e))
+                goto done;
+            if (act < 0 || act > 1) {
+                err_set(e, "policy returned action %d (CartPole has 0 and 1)", act);
+                goto done;
+            }
+        }
+        returns[i] = ret;
+        if (lengths)
+            lengths[i] = len;
+    }
+    rc = 0;
+done:
+    env_free(en);
+    return rc;
+}
+
+/* Hand-picked states (0-7) and, from 8, the states after steps 4 and 8 of
+ * episodes of uniformly random actions (env_reset with seeds 2024..2029;
+ * actions rng_below(rng_create(seed, 0), 2)), printed with %.17g. Every
+ * component is rounded to float, so the observation an agent sees is the
+ * probe state itself (CartPole is chaotic enough over 900 steps that a
+ * rounding of the start can flip a greedy action). */
+#define F(x) ((double)(float)(x))
+static const double PROBES[TRUTH_CP_PROBES][4] = {
+    {F(0), F(0), F(0), F(0)},
+    {F(0), F(0), F(0.1), F(0)},
+    {F(0), F(0), F(-0.1), F(0)},
+    {F(1.5), F(0), F(0), F(0)},
+    {F(-1.5), F(0), F(0), F(0)},
+    {F(0), F(1), F(0), F(0)},
+    {F(0), F(0), F(0), F(1)},
+    {F(2), F(1), F(0.15), F(1)},
+    {F(-0.055896079057991606), F(-0.41946517951107287), F(0.0054981424073354823), F(0.62737795141470343)}, /* seed 2024 step 4 */
+    {F(-0.066061022101079891), F(-0.030282132316980098), F(0.021058784302758218), F(0.065426068840263474)}, /* seed 2024 step 8 */
+    {F(0.0089937434339588517), F(-0.024942791698775751), F(-0.014887033246050504), F(-0.055915251747221617)}, /* seed 2025 step 4 */
+    {F(0.022636223201817067), F(-0.023648891128803973), F(-0.043401668667275795), F(-0.084526014552854856)}, /* seed 2025 step 8 */
+    {F(-0.028881879748781758), F(-0.017440024488358491), F(-0.012723678889441278), F(-0.023891750998460082)}, /* seed 2026 step 4 */
+    {F(-0.030252921440571717), F(-0.40673169082341798), F(-0.015166980408652239), F(0.54058594187748832)}, /* seed 2026 step 8 */
+    {F(0.015168618148400334), F(0.024032615564885007), F(0.020964158236154898), F(0.02049090140389459)}, /* seed 2027 step 4 */
+    {F(0.0092485204433315898), F(-0.36759639453285675), F(0.035148410665090481), F(0.6366761155551135)}, /* seed 2027 step 8 */
+    {F(0.036653870995194765), F(0.34512542359568321), F(-0.043317482703214512), F(-0.60462909174938195)}, /* seed 2028 step 4 */
+    {F(0.087758752225770079), F(0.7388270931001264), F(-0.12872728013738891), F(-1.2744676218484225)}, /* seed 2028 step 8 */
+    {F(-0.032442770870085638), F(0.012990392499228648), F(0.020962597297931769), F(-0.034692935515780232)}, /* seed 2029 step 4 */
+    {F(-0.023632404517019867), F(0.012010878609839321), F(0.0072220270051557194), F(-0.013077868268139559)}, /* seed 2029 step 8 */
+};
+
+#undef F
+
+static const char *const PROBE_NAMES[8] = {
+    "upright at rest", "leaning right", "leaning left", "right of centre",
+    "left of centre", "moving right", "pole falling right", "nearly failing",
+};
+
+const double *truth_cartpole_probe(int i)
+{
+    return i >= 0 && i < TRUTH_CP_PROBES ? PROBES[i] : NULL;
+}
+
+const char *truth_cartpole_probe_name(int i)
+{
+    if (i < 0 || i >= TRUTH_CP_PROBES)
+        return NULL;
+    return i < 8 ? PROBE_NAMES[i] : "random-policy state";
+}

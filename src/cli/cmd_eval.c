@@ -1,0 +1,209 @@
+/* cmd_eval.c — `bdrl eval`: a trained run's greedy return and how close its
+ * return distributions are to the truth. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/bd.h"
+#include "agents/evaldist.h"
+#include "agents/evaluate.h"
+#include "agents/run.h"
+#include "agents/train.h"
+#include "agents/truth.h"
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "core/io.h"
+#include "core/json.h"
+
+static const args_opt opts[] = {
+    {"json", 0, 0, "", "print the JSON instead of a table"},
+    {"episodes", 0, 1, "N", "greedy episodes (default 100)"},
+    {"seed", 0, 1, "N", "base seed of the greedy episodes (default: the trainer's evaluation seed)"},
+    {"walkers", 0, 1, "N", "BD: Bellman Diffusion samples per (state, action) (default eval.sample_walkers)"},
+    {"no-samples", 0, 0, "", "BD: skip the sample metric (mean_w1_samples null)"},
+    {"rollouts", 0, 1, "N", "CartPole: Monte Carlo rollouts per (probe, action) (default 1)"},
+};
+static const args_spec spec = {
+    "bdrl eval RUN [--json] [--episodes N] [--seed N] [--walkers N] [--no-samples] [--rollouts N]",
+    "Evaluates the trained agent of RUN:\n"
+    "  - greedy return: mean and 95% bootstrap interval over N greedy episodes (the\n"
+    "    trainer's evaluation episodes first: --episodes eval.episodes repeats the\n"
+    "    trainer's last evaluation), and the success rate (FrozenLake: entered the\n"
+    "    goal; CartPole: reached the time limit);\n"
+    "  - per state and action, W1 and Cramér distance (return units) between the\n"
+    "    agent's return distribution and the truth, and both means. States: every\n"
+    "    non-terminal FrozenLake state, or the 20 CartPole probe states. Truth: the\n"
+    "    exact law (FrozenLake) of the run's own policy — the optimal one for\n"
+    "    agent.mode evaluate, the agent's greedy policy for control — or Monte Carlo\n"
+    "    returns of the greedy policy (CartPole, gamma^K < 1e-4, time limit ignored);\n"
+    "  - BD: the same W1 from Bellman Diffusion samples (the agent's default sampler:\n"
+    "    MALA-BDD with global moves), to the truth (w1_samples) and to the agent's own\n"
+    "    grid density (w1_samples_model, the sampler's share of the error).\n"
+    "Writes RUN/distributions.json and prints a table, or the JSON with --json. Keys:\n"
+    "greedy_return_mean, greedy_return_ci, success_rate, mean_w1, mean_cramer,\n"
+    "mean_w1_samples (null for C51), per_state [{state, action, w1, cramer,\n"
+    "mean_model, mean_truth, ...}] (CartPole: state is the probe's index, obs the probe).",
+    opts, 6, 0,
+};
+
+
+typedef struct {
+    rng *r;
+    long frozen, nonfinite, walkers;
+    long proposed, accepted;
+} sample_ctx;
+
+static int bd_sample(void *ctx, agent *a, const float *obs, int action, int n, double *out, bd_err *e)
+{
+    sample_ctx *c = ctx;
+    sde_config sc;
+    sde_result res;
+    agent_bd_sampler_defaults(a, &sc);
+    if (agent_bd_sample(a, obs, action, &sc, n, out, &res, c->r, e))
+        return -1;
+    c->frozen += res.n_frozen;
+    c->nonfinite += res.n_nonfinite;
+    c->walkers += n;
+    c->proposed += res.local_proposed;
+    c->accepted += res.local_accepted;
+    return 0;
+}
+
+static void write_json(FILE *f, const char *run, const exp_config *cfg, const agent *ag, const eval_result *g,
+                       const evaldist_result *d, const sample_ctx *sc)
+{
+    json_writer w;
+    json_init(&w, f);
+    json_object_begin(&w);
+    json_kv_str(&w, "run", run);
+    json_kv_str(&w, "agent", ag->ops->name);
+    json_kv_str(&w, "env", cfg->env.kind == ENV_CARTPOLE ? "cartpole" : "frozenlake");
+    json_kv_num(&w, "gamma", cfg->agent.gamma);
+    json_kv_int(&w, "episodes", g->episodes);
+    json_kv_num(&w, "greedy_return_mean", g->return_mean);
+    json_kv_num(&w, "greedy_return_std", g->return_std);
+    double ci[2] = {g->ci_lo, g->ci_hi};
+    json_kv_nums(&w, "greedy_return_ci", ci, 2);
+    json_kv_num(&w, "success_rate", g->success_rate);
+    json_kv_num(&w, "length_mean", g->length_mean);
+    if (sc->walkers) {
+        json_kv_int(&w, "sample_walkers_total", sc->walkers);
+        json_kv_int(&w, "sample_frozen_walkers", sc->frozen);
+        json_kv_int(&w, "sample_nonfinite_walkers", sc->nonfinite);
+        json_kv_num(&w, "sample_local_accept", sc->proposed ? (double)sc->accepted / sc->proposed : NAN);
+    }
+    evaldist_json(&w, d);
+    json_object_end(&w);
+    fputc('\n', f);
+}
+
+static void print_table(const char *run, const exp_config *cfg, const agent *ag, const eval_result *g,
+                        const evaldist_result *d, const sample_ctx *sc)
+{
+    int cart = cfg->env.kind == ENV_CARTPOLE;
+    printf("run %s: %s on %s, gamma %g\n", run, ag->ops->name, cart ? "cartpole" : "frozenlake",
+           cfg->agent.gamma);
+    printf("greedy return %.4g (95%% interval %.4g to %.4g) over %d episodes; success rate %.3f\n",
+           g->return_mean, g->ci_lo, g->ci_hi, g->episodes, g->success_rate);
+    printf("distributions against the truth (policy: %s%s):\n", d->truth_policy,
+           cart ? ", Monte Carlo from the 20 probe states" : ", exact");
+    printf("  mean W1 %.4g, mean Cramer %.4g", d->mean_w1, d->mean_cramer);
+    if (isfinite(d->mean_w1_samples))
+        printf(", mean W1 of BDD samples %.4g (to the model's own density %.4g)", d->mean_w1_samples,
+               d->mean_w1_samples_model);
+    printf("\n");
+    if (d->n_undefined)
+        printf("  %d (state, action) pairs have a field <= 0 on the whole grid (left out of the means)\n",
+               d->n_undefined);
+    if (sc->walkers)
+        printf("  sampler: %ld of %ld walkers frozen, local acceptance %.3f\n", sc->frozen, sc->walkers,
+               sc->proposed ? (double)sc->accepted / sc->proposed : NAN);
+    int samples = isfinite(d->mean_w1_samples);
+    printf("\n%5s %6s %10s %10s %11s %11s%s\n", cart ? "probe" : "state", "action", "w1", "cramer",
+           "mean_model", "mean_truth", samples ? "  w1_samples" : "");
+    for (int i = 0; i < d->n; i++) {
+        const evaldist_entry *e = &d->entries[i];
+        printf("%5d %6d %10.4g %10.4g %11.5g %11.5g", e->state, e->action, e->w1, e->cramer, e->mean_model,
+               e->mean_truth);
+        if (samples)
+            printf("  %10.4g", e->w1_samples);
+        printf("\n");
+    }
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    args_parsed a;
+    int rc = args_parse(&spec, argc, argv, &a);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (a.n_pos != 1) {
+        fprintf(stderr, "bdrl eval: expected one RUN directory (see 'bdrl eval --help')\n");
+        return 2;
+    }
+    const char *run = a.pos[0];
+    long long episodes = 100, seed = -1, walkers = -1, rollouts = 1;
+    const char *t;
+    if ((t = args_get(&spec, &a, "episodes")) && args_int("--episodes", t, 1, 10000000, &episodes))
+        return 2;
+    if ((t = args_get(&spec, &a, "seed")) && args_int("--seed", t, 0, 9007199254740991LL, &seed))
+        return 2;
+    if ((t = args_get(&spec, &a, "walkers")) && args_int("--walkers", t, 1, 10000000, &walkers))
+        return 2;
+    if ((t = args_get(&spec, &a, "rollouts")) && args_int("--rollouts", t, 1, 1000000, &rollouts))
+        return 2;
+    int no_samples = args_get(&spec, &a, "no-samples") != NULL;
+
+    exp_config cfg;
+    env *en;
+    agent *ag;
+    bd_err e;
+    if (run_load(run, &cfg, &en, &ag, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return 2;
+    }
+    rc = 1;
+    sample_ctx sc = {0};
+    evaldist_result d = {0};
+    eval_result g;
+    uint64_t eseed = seed >= 0 ? (uint64_t)seed : train_eval_seed(&cfg);
+    if (eval_greedy(&cfg, ag, (int)episodes, eseed, &g, &e)) {
+        fprintf(stderr, "bdrl: greedy evaluation: %s\n", e.msg);
+        goto done;
+    }
+    evaldist_options o;
+    evaldist_options_default(&o);
+    o.mc_rollouts = (int)rollouts;
+    o.sample_walkers = walkers > 0 ? (int)walkers : cfg.eval.sample_walkers;
+    if (cfg.agent.kind == AGENT_BD && !no_samples) {
+        sc.r = rng_create((uint64_t)cfg.seed, RNG_STREAM_SAMPLER);
+        o.sample = bd_sample;
+        o.sample_ctx = &sc;
+    }
+    if (evaldist_run(ag, &cfg, &o, &d, &e)) {
+        fprintf(stderr, "bdrl: distributions: %s\n", e.msg);
+        goto done;
+    }
+    char path[4096];
+    io_atomic f;
+    if (io_join(path, sizeof path, run, "distributions.json", &e) || io_atomic_open(&f, path, &e)) {
+        fprintf(stderr, "bdrl: warning: %s (results not saved)\n", e.msg);
+    } else {
+        write_json(f.f, run, &cfg, ag, &g, &d, &sc);
+        if (io_atomic_commit(&f, &e))
+            fprintf(stderr, "bdrl: warning: %s (results not saved)\n", e.msg);
+    }
+    if (args_get(&spec, &a, "json"))
+        write_json(stdout, run, &cfg, ag, &g, &d, &sc);
+    else
+        print_table(run, &cfg, ag, &g, &d, &sc);
+    rc = 0;
+done:
+    evaldist_result_free(&d);
+    if (sc.r)
+        rng_free(sc.r);
+    agent_free(ag);
+    env_free(en);
+    return rc;
+}

@@ -1,0 +1,260 @@
+/* cmd_truth.c — `bdrl truth`: the true return distribution of a policy at one
+ * state (exact atoms on FrozenLake, Monte Carlo returns on CartPole). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/evaldist.h"
+#include "agents/experiment.h"
+#include "agents/run.h"
+#include "agents/truth.h"
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "core/io.h"
+
+static const args_opt opts[] = {
+    {"policy", 0, 1, "optimal|RUN", "the policy after the first action (default optimal)"},
+    {"state", 0, 1, "S", "FrozenLake: a state index; CartPole: X,XDOT,THETA,THETADOT"},
+    {"action", 0, 1, "A", "only this first action (default: every action)"},
+    {"rollouts", 'n', 1, "N", "CartPole: Monte Carlo rollouts per action (default 1)"},
+    {"steps", 0, 1, "K", "CartPole: steps per rollout (default: smallest K with gamma^K < 1e-4)"},
+    {"summary", 0, 0, "", "CartPole: one summary row per action instead of the returns"},
+};
+static const args_spec spec = {
+    "bdrl truth [CONFIG] --state S [--policy optimal|RUN] [--action A] [-n N] [--steps K]\n"
+    "                  [--summary] [--set KEY=VALUE]...",
+    "Prints the true law of the return Z(s, a) = sum_t gamma^t r_t: the first action a,\n"
+    "then the policy. CONFIG (with --set) gives the environment and gamma (agent.gamma);\n"
+    "without CONFIG, RUN/config.yaml does. The policy: 'optimal' (FrozenLake value\n"
+    "iteration, ties to the lowest action; the default) or a run directory RUN: the\n"
+    "policy whose returns RUN learned (its greedy policy, or the optimal one for a\n"
+    "FrozenLake run with agent.mode evaluate), as 'bdrl eval' compares against.\n\n"
+    "FrozenLake: CSV action,return,prob, the exact atoms of the infinite-horizon law (time\n"
+    "limits ignored: a truncation is not an end), from dynamic programming on the\n"
+    "transition table, stopped when less than 1e-9 of the probability is still walking\n"
+    "(that mass is dropped). A hole or the goal has return 0. The number of atoms, the\n"
+    "mean and the dropped mass go to stderr.\n"
+    "CartPole: CSV action,return, one row per Monte Carlo rollout of K steps (the time\n"
+    "limit ignored, K with gamma^K < 1e-4, 917 at gamma 0.99); CartPole and a greedy\n"
+    "policy are deterministic, so every rollout gives the same return. With --summary:\n"
+    "action,n,mean,sd,min,max,mean_length (steps until the pole fell, or K).\n\n"
+    "Examples (fl.yaml holding 'env: {name: frozenlake}'):\n"
+    "  bdrl truth fl.yaml --state 0\n"
+    "  bdrl truth fl.yaml --set env.slippery=false --set agent.gamma=0.9 --state 0 --action 2\n"
+    "  bdrl truth --policy runs/cartpole_c51_s1 --state 0,0,0.05,0 --summary",
+    opts, 6, 1,
+};
+
+/* The policy of a trained run: its config, env and agent. */
+typedef struct {
+    exp_config cfg;
+    env *env;
+    agent *agent;
+} run_policy;
+
+/* Opens RUN and checks that its environment has the shape of en's (same kind,
+ * actions and, for FrozenLake, number of states). */
+static int run_policy_open(run_policy *rp, const char *dir, const env *en, bd_err *e)
+{
+    if (run_load(dir, &rp->cfg, &rp->env, &rp->agent, e))
+        return -1;
+    if (env_get_kind(rp->env) != env_get_kind(en))
+        return err_set(e, "the run is on %s, CONFIG on %s", env_name(rp->env), env_name(en));
+    if (env_n_actions(rp->env) != env_n_actions(en) || env_n_states(rp->env) != env_n_states(en))
+        return err_set(e, "the run's %s has %d states and %d actions, CONFIG's %d and %d", env_name(en),
+                       env_n_states(rp->env), env_n_actions(rp->env), env_n_states(en), env_n_actions(en));
+    return 0;
+}
+
+static void run_policy_close(run_policy *rp)
+{
+    agent_free(rp->agent);
+    env_free(rp->env);
+    rp->agent = NULL;
+    rp->env = NULL;
+}
+
+static int print_fl(const fl_table *t, double gamma, const int *policy, int s, int a0, int a1)
+{
+    printf("action,return,prob\n");
+    for (int a = a0; a <= a1; a++) {
+        truth_atoms d;
+        bd_err e;
+        if (truth_fl_distribution(t, gamma, policy, s, a, &d, &e)) {
+            fprintf(stderr, "bdrl: %s\n", e.msg);
+            return 1;
+        }
+        for (int i = 0; i < d.n; i++)
+            printf("%d,%.17g,%.17g\n", a, d.value[i], d.prob[i]);
+        fprintf(stderr, "# state %d action %d: %d atoms, mean %.10f, dropped mass %.3g, %d steps\n", s, a,
+                d.n, truth_atoms_mean(&d), d.residual, d.steps);
+        truth_atoms_free(&d);
+    }
+    return 0;
+}
+
+static int print_cp(const exp_config *cfg, const double *st, int a0, int a1, int n, int K, int summary,
+                    truth_policy_fn pol, void *ctx)
+{
+    double *ret = malloc(sizeof(double) * (size_t)n);
+    int *len = malloc(sizeof(int) * (size_t)n);
+    int rc = 1;
+    if (!ret || !len) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        goto done;
+    }
+    printf(summary ? "action,n,mean,sd,min,max,mean_length\n" : "action,return\n");
+    for (int a = a0; a <= a1; a++) {
+        bd_err e;
+        if (truth_cartpole_mc(&cfg->env, st, a, cfg->agent.gamma, K, pol, ctx, n, ret, len, &e)) {
+            fprintf(stderr, "bdrl: %s\n", e.msg);
+            goto done;
+        }
+        if (!summary) {
+            for (int i = 0; i < n; i++)
+                printf("%d,%.17g\n", a, ret[i]);
+            continue;
+        }
+        double m = 0, ml = 0, lo = INFINITY, hi = -INFINITY, v = 0;
+        for (int i = 0; i < n; i++) {
+            m += ret[i];
+            ml += len[i];
+            lo = fmin(lo, ret[i]);
+            hi = fmax(hi, ret[i]);
+        }
+        m /= n;
+        ml /= n;
+        for (int i = 0; i < n; i++)
+            v += (ret[i] - m) * (ret[i] - m);
+        double sd = n > 1 ? sqrt(v / (n - 1)) : 0.0;
+        printf("%d,%d,%.17g,%.17g,%.17g,%.17g,%.17g\n", a, n, m, sd, lo, hi, ml);
+    }
+    rc = 0;
+done:
+    free(ret);
+    free(len);
+    return rc;
+}
+
+int cmd_truth(int argc, char **argv)
+{
+    args_parsed a;
+    int rc = args_parse(&spec, argc, argv, &a);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    const char *pol = args_get(&spec, &a, "policy");
+    if (!pol)
+        pol = "optimal";
+    int optimal = !strcmp(pol, "optimal");
+    char run_cfg[4096];
+    const char *cfg_path = a.n_pos == 1 ? a.pos[0] : NULL;
+    if (a.n_pos > 1 || (!cfg_path && optimal)) {
+        fprintf(stderr, "bdrl truth: expected one CONFIG file (or --policy RUN; see 'bdrl truth --help')\n");
+        return 2;
+    }
+    if (!cfg_path) {
+        snprintf(run_cfg, sizeof run_cfg, "%s/config.yaml", pol);
+        if (!io_exists(run_cfg)) {
+            fprintf(stderr, "bdrl: --policy %s: not a run directory (no config.yaml)\n", pol);
+            return 2;
+        }
+        cfg_path = run_cfg;
+    }
+    const char *state_text = args_get(&spec, &a, "state");
+    if (!state_text) {
+        fprintf(stderr, "bdrl truth: --state is required\n");
+        return 2;
+    }
+    exp_config cfg;
+    bd_err e;
+    if (exp_load(&cfg, cfg_path, a.sets, a.n_sets, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return 2;
+    }
+    env *en = env_create(&cfg.env, &e);
+    if (!en) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return 2;
+    }
+    run_policy rp = {0};
+    rc = 2;
+    int A = env_n_actions(en), a0 = 0, a1 = A - 1;
+    long long v;
+    const char *act_text = args_get(&spec, &a, "action");
+    if (act_text) {
+        if (args_int("--action", act_text, 0, A - 1, &v))
+            goto done;
+        a0 = a1 = (int)v;
+    }
+    if (!optimal && run_policy_open(&rp, pol, en, &e)) {
+        fprintf(stderr, "bdrl: --policy %s: %s\n", pol, e.msg);
+        goto done;
+    }
+    const char *n_text = args_get(&spec, &a, "rollouts"), *k_text = args_get(&spec, &a, "steps");
+    int summary = args_get(&spec, &a, "summary") != NULL;
+
+    if (env_get_kind(en) == ENV_FROZENLAKE) {
+        if (n_text || k_text || summary) {
+            fprintf(stderr, "bdrl truth: -n, --steps and --summary are for CartPole (FrozenLake's law is "
+                            "exact)\n");
+            goto done;
+        }
+        const fl_table *t = env_frozenlake_table(en);
+        if (args_int("--state", state_text, 0, t->n_states - 1, &v))
+            goto done;
+        int *policy = malloc(sizeof(int) * (size_t)t->n_states);
+        if (!policy) {
+            fprintf(stderr, "bdrl: out of memory\n");
+            rc = 1;
+            goto done;
+        }
+        const char *name = "optimal";
+        if (optimal ? truth_fl_value_iteration(t, cfg.agent.gamma, NULL, NULL, policy, &e)
+                    : evaldist_fl_policy(rp.agent, &rp.cfg, t, policy, &name, &e)) {
+            fprintf(stderr, "bdrl: %s\n", e.msg);
+            free(policy);
+            rc = 1;
+            goto done;
+        }
+        fprintf(stderr, "# policy %s, gamma %g\n", name, cfg.agent.gamma);
+        rc = print_fl(t, cfg.agent.gamma, policy, (int)v, a0, a1);
+        free(policy);
+        goto done;
+    }
+
+    /* CartPole */
+    if (optimal) {
+        fprintf(stderr, "bdrl truth: CartPole has no 'optimal' policy here: give --policy RUN (a trained "
+                        "run's greedy policy)\n");
+        goto done;
+    }
+    double st[8];
+    int ns = args_real_list("--state", state_text, st, 8);
+    if (ns < 0)
+        goto done;
+    if (ns != 4) {
+        fprintf(stderr, "bdrl truth: --state needs 4 numbers for CartPole (X,XDOT,THETA,THETADOT), got %d\n",
+                ns);
+        goto done;
+    }
+    int n = 1, K = 0;
+    if (n_text) {
+        if (args_int("-n", n_text, 1, 10000000, &v))
+            goto done;
+        n = (int)v;
+    }
+    if (k_text) {
+        if (args_int("--steps", k_text, 1, 100000000, &v))
+            goto done;
+        K = (int)v;
+    } else if (truth_cartpole_horizon(cfg.agent.gamma, &K, &e)) {
+        fprintf(stderr, "bdrl: %s (give --steps K)\n", e.msg);
+        goto done;
+    }
+    rc = print_cp(&cfg, st, a0, a1, n, K, summary, evaldist_greedy_action, rp.agent);
+done:
+    run_policy_close(&rp);
+    env_free(en);
+    return rc;
+}
