@@ -686,9 +686,9 @@ static void test_bad_command_lines(void **state)
                tu_bdrl(), tu_root(), cp, outdir);
     if (r.status != 0)
         fail_msg("short run exited %d: %s", r.status, r.err);
-    assert_contains(r.err, "cartpole_c51_c51_s7");
+    assert_contains(r.err, "cartpole_c51_s7");
     tu_run_free(&r);
-    r = tu_run("%s train --resume %s/cartpole_c51_c51_s7 -q --set agent.lr=0.5", tu_bdrl(), outdir);
+    r = tu_run("%s train --resume %s/cartpole_c51_s7 -q --set agent.lr=0.5", tu_bdrl(), outdir);
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "cannot resume");
     assert_contains(r.err, "agent.lr");

@@ -13,7 +13,7 @@
 #include "core/io.h"
 
 static const args_opt opts[] = {
-    {"out", 0, 1, "DIR", "the run directory (default: output.dir/<config stem>_<agent>_s<seed>)"},
+    {"out", 0, 1, "DIR", "the run directory (default: output.dir/<config stem>[_<agent>]_s<seed>)"},
     {"resume", 0, 1, "DIR", "continue the run in DIR from its checkpoint.bin"},
     {"quiet", 'q', 0, "", "no progress output"},
     {"stop-after", 0, 1, "STEPS", "stop as if interrupted once STEPS steps are done (for tests)"},
@@ -164,8 +164,14 @@ int cmd_train(int argc, char **argv)
         } else {
             char st[512];
             stem(a.pos[0], st, sizeof st);
-            int k = snprintf(run_dir, sizeof run_dir, "%s/%s_%s_s%lld", cfg.output.dir, st,
-                             cfg.agent.kind == AGENT_C51 ? "c51" : "bd", (long long)cfg.seed);
+            /* configs/cartpole_c51.yaml already names its agent: no "_c51_c51". */
+            const char *kind = cfg.agent.kind == AGENT_C51 ? "c51" : "bd";
+            size_t ls = strlen(st), lk = strlen(kind);
+            int named = ls > lk && st[ls - lk - 1] == '_' && !strcmp(st + ls - lk, kind);
+            int k = named ? snprintf(run_dir, sizeof run_dir, "%s/%s_s%lld", cfg.output.dir, st,
+                                     (long long)cfg.seed)
+                          : snprintf(run_dir, sizeof run_dir, "%s/%s_%s_s%lld", cfg.output.dir, st,
+                                     kind, (long long)cfg.seed);
             if (k < 0 || (size_t)k >= sizeof run_dir) {
                 fprintf(stderr, "bdrl train: run directory path is too long\n");
                 return 2;
