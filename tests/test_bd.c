@@ -75,18 +75,21 @@ static void test_bootstrap_target(void **state)
     double v[5] = {0.1, 0.6, 0.8, -0.5, 0.3};
     /* w = 0, 1, 1.4 (outside [−1.25, 1.25]), −1.2, 0.4 */
     double sn[5] = {2, 3, 5, 1, -1}, gn[5] = {4, -4, 4, 6, 4}, t[5], dt[5];
-    bd_target_bootstrap(5, v, 0.1, 0.5, -1.25, 1.25, sn, gn, 2.0, 0.1, t, dt);
-    /* t = s / (γ mass) = s; dt = g / (γ² mass) = 2 g; 0 outside and where s <= 0. */
-    double te[5] = {2, 3, 0, 1, 0}, dte[5] = {8, -8, 0, 12, 0};
-    for (int i = 0; i < 5; i++) {
-        assert_close(t[i], te[i], 1e-12);
-        assert_close(dt[i], dte[i], 1e-12);
-    }
-    /* Mass below the floor: divided by the floor, not the mass. */
-    bd_target_bootstrap(5, v, 0.1, 0.5, -1.25, 1.25, sn, gn, 0.02, 0.1, t, dt);
-    for (int i = 0; i < 5; i++) {
-        assert_close(t[i], te[i] * 2.0 / 0.1, 1e-10);
-        assert_close(dt[i], dte[i] * 2.0 / 0.1, 1e-10);
+    /* t = s / (γ mass) = s; dt = g / (γ² mass) = 2 g; 0 outside; clamped:
+     * also 0 where s <= 0, signed: the negative value passes through. */
+    double te[2][5] = {{2, 3, 0, 1, -1}, {2, 3, 0, 1, 0}}, dte[2][5] = {{8, -8, 0, 12, 8}, {8, -8, 0, 12, 0}};
+    for (int clamp = 0; clamp < 2; clamp++) {
+        bd_target_bootstrap(5, v, 0.1, 0.5, -1.25, 1.25, sn, gn, 2.0, 0.1, clamp, t, dt);
+        for (int i = 0; i < 5; i++) {
+            assert_close(t[i], te[clamp][i], 1e-12);
+            assert_close(dt[i], dte[clamp][i], 1e-12);
+        }
+        /* Mass below the floor: divided by the floor, not the mass. */
+        bd_target_bootstrap(5, v, 0.1, 0.5, -1.25, 1.25, sn, gn, 0.02, 0.1, clamp, t, dt);
+        for (int i = 0; i < 5; i++) {
+            assert_close(t[i], te[clamp][i] * 2.0 / 0.1, 1e-10);
+            assert_close(dt[i], dte[clamp][i] * 2.0 / 0.1, 1e-10);
+        }
     }
 }
 
@@ -184,6 +187,7 @@ static double known(double u, double alpha, double beta)
     return alpha * fmax(u + 2, 0) + beta * fmax(u, 0);
 }
 
+/* Grid mass of max(field, 0) and the mean of that law. */
 static double known_mass(const bd_geometry *g, double alpha, double beta, double *mean)
 {
     double m = 0, mu = 0;
@@ -204,12 +208,12 @@ static const double G_ALPHA[4] = {3, 5, 7, 9}, G_BETA[4] = {0, 0, 0, 0};
  * transition, bootstrapped ones with a' = argmax (control) and with a'
  * given (policy evaluation), one of them through a field whose mass is
  * below the floor. */
-static void test_targets_through_networks(void **state)
+static void targets_through_networks(int clamp)
 {
-    (void)state;
-    const char *sets[] = {"agent.gamma=0.9", "train.batch_size=4"};
+    const char *sets[] = {"agent.gamma=0.9", "train.batch_size=4",
+                          clamp ? "bd.clamp_target=true" : "bd.clamp_target=false"};
     fixture f;
-    make(&f, 3, sets, 2);
+    make(&f, 3, sets, 3);
     bd_geometry g;
     bd_get_geometry(f.a, &g);
     assert_close(g.c, 0.5, 0);
@@ -219,10 +223,11 @@ static void test_targets_through_networks(void **state)
     memcpy(sb, S_BETA, sizeof sb);
     sa[3] = 0.001; /* action 3: mass 0.005, below the floor 0.1 */
     sb[3] = 0;
+    sb[0] = -3;    /* action 0: negative above u = 1, so clamping matters */
     set_known(f.a, BD_FIELD_S, 1, sa, sb);
     set_known(f.a, BD_FIELD_G, 1, G_ALPHA, G_BETA);
     float obs[4] = {0, 1, 5, 9}, nobs[4] = {0, 2, 6, 10}, rew[4] = {1, 0, 1, 0};
-    int act[4] = {1, 2, 3, 0}, nact[4] = {0, 1, 3, 2};
+    int act[4] = {1, 2, 3, 0}, nact[4] = {0, 0, 3, 2};
     unsigned char term[4] = {1, 0, 0, 0};
     int Q = g.queries;
     double u[4 * 64], t[4 * 64], dt[4 * 64];
@@ -237,7 +242,7 @@ static void test_targets_through_networks(void **state)
         assert_int_equal(an[0], -1);
         for (int i = 1; i < 4; i++)
             assert_int_equal(an[i], mode ? nact[i] : 2);
-        int checked_inside = 0, checked_outside = 0;
+        int checked_inside = 0, checked_outside = 0, checked_negative = 0;
         for (int i = 0; i < 4; i++)
             for (int q = 0; q < Q; q++) {
                 double uq = u[i * Q + q], te, dte;
@@ -248,14 +253,17 @@ static void test_targets_through_networks(void **state)
                 } else {
                     int a2 = an[i];
                     double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, w = (uq - bb) / g.gamma;
-                    double mass = known_mass(&g, sa[a2], sb[a2], NULL), m = fmax(mass, g.mass_floor);
-                    if (w < g.lo || w > g.hi) {
+                    /* Divided by the positive part's mass in both modes. */
+                    double mass = known_mass(&g, sa[a2], sb[a2], NULL);
+                    double m = fmax(mass, g.mass_floor), sw = known(w, sa[a2], sb[a2]);
+                    if (w < g.lo || w > g.hi || (clamp && sw <= 0)) {
                         te = dte = 0;
                         checked_outside++;
                     } else {
-                        te = fmax(known(w, sa[a2], sb[a2]), 0) / (g.gamma * m);
+                        te = sw / (g.gamma * m);
                         dte = known(w, G_ALPHA[a2], G_BETA[a2]) / (g.gamma * g.gamma * m);
                         checked_inside++;
+                        checked_negative += sw < 0;
                     }
                 }
                 assert_close(t[i * Q + q], te, 2e-5 * (1 + fabs(te)));
@@ -264,8 +272,19 @@ static void test_targets_through_networks(void **state)
         /* Transition 2 (b = 1.9) maps most of the range outside the grid. */
         assert_true(checked_outside > 0);
         assert_true(checked_inside > 10);
+        /* Evaluation mode bootstraps transition 1 from action 0, negative
+         * near the top of the grid: the signed targets were checked there. */
+        if (mode && !clamp)
+            assert_true(checked_negative > 0);
     }
     unmake(&f);
+}
+
+static void test_targets_through_networks(void **state)
+{
+    (void)state;
+    targets_through_networks(0);
+    targets_through_networks(1);
 }
 
 /* Query points depend on (s, a) and the query stream only: the same stream
@@ -599,6 +618,97 @@ static void test_save_load(void **state)
     unmake(&f2);
 }
 
+/* agent.ema: after an update the reported networks are d·before + (1−d)·
+ * online, the distribution op reads them (not the online networks), and a
+ * checkpoint carries them. */
+static void test_moving_average(void **state)
+{
+    (void)state;
+    const char *sets[] = {"agent.ema=0.75", "train.batch_size=16"};
+    fixture f;
+    make(&f, 12, sets, 2);
+    fixture off;
+    make(&off, 12, NULL, 0);
+    assert_null(bd_net(off.a, BD_FIELD_S, 0, 2));
+    unmake(&off);
+    real *before[2][2];
+    for (int k = 0; k < 2; k++)
+        for (int part = 0; part < 2; part++) {
+            mlp *on = bd_net(f.a, (bd_field)k, part, 0), *avg = bd_net(f.a, (bd_field)k, part, 2);
+            assert_non_null(avg);
+            assert_int_equal(memcmp(on->params, avg->params, sizeof(real) * on->n_params), 0);
+            before[k][part] = malloc(sizeof(real) * on->n_params);
+            memcpy(before[k][part], on->params, sizeof(real) * on->n_params);
+        }
+    float obs[16], nobs[16], rew[16];
+    int act[16];
+    unsigned char term[16];
+    for (int i = 0; i < 16; i++) {
+        obs[i] = (float)(i % NS);
+        nobs[i] = (float)((i + 3) % NS);
+        rew[i] = (float)(i % 4 == 0);
+        act[i] = i % 4;
+        term[i] = i % 4 == 0;
+    }
+    agent_batch b = {16, obs, act, rew, nobs, term, NULL};
+    agent_stats st;
+    bd_err e;
+    assert_int_equal(agent_update(f.a, &b, &st, &e), 0);
+    int moved = 0;
+    for (int k = 0; k < 2; k++)
+        for (int part = 0; part < 2; part++) {
+            mlp *on = bd_net(f.a, (bd_field)k, part, 0), *avg = bd_net(f.a, (bd_field)k, part, 2);
+            for (size_t j = 0; j < on->n_params; j++) {
+                double want = 0.75 * before[k][part][j] + 0.25 * on->params[j];
+                assert_close(avg->params[j], want, 1e-6 * (1 + fabs(want)));
+                moved += on->params[j] != before[k][part][j];
+            }
+            free(before[k][part]);
+        }
+    assert_true(moved > 100);
+    /* The reported law is the averaged scalar field's, set here to a known
+     * function; the online networks stay as trained. */
+    set_known(f.a, BD_FIELD_S, 2, S_ALPHA, S_BETA);
+    bd_geometry g;
+    bd_get_geometry(f.a, &g);
+    float o = 5;
+    agent_dist d;
+    assert_int_equal(agent_distribution(f.a, &o, 2, &d, &e), 0);
+    double mean_known;
+    known_mass(&g, S_ALPHA[2], S_BETA[2], &mean_known);
+    double m = 0, mu = 0;
+    for (int k = 0; k < d.n; k++) {
+        m += d.w[k];
+        mu += d.w[k] * d.x[k];
+    }
+    assert_close(mu / m, g.c + g.h * mean_known, 1e-4);
+    /* Checkpoint round trip: a fresh agent reports the same law. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/bd_ema.ckpt", tu_dir);
+    FILE *fp = fopen(path, "wb");
+    assert_int_equal(f.a->ops->save(f.a, fp, &e), 0);
+    fclose(fp);
+    fixture f2;
+    make(&f2, 99, sets, 2);
+    fp = fopen(path, "rb");
+    assert_int_equal(f2.a->ops->load(f2.a, fp, &e), 0);
+    fclose(fp);
+    agent_dist d2;
+    assert_int_equal(agent_distribution(f2.a, &o, 2, &d2, &e), 0);
+    for (int k = 0; k < d.n; k++)
+        assert_close(d2.w[k], d.w[k], 1e-12);
+    /* An agent without the average refuses that checkpoint, saying why. */
+    fixture f3;
+    make(&f3, 99, sets + 1, 1);
+    fp = fopen(path, "rb");
+    assert_int_not_equal(f3.a->ops->load(f3.a, fp, &e), 0);
+    fclose(fp);
+    assert_non_null(strstr(e.msg, "moving average"));
+    unmake(&f3);
+    unmake(&f2);
+    unmake(&f);
+}
+
 /* ---------------------------------------------------------------------- */
 /* learning                                                                */
 
@@ -818,12 +928,15 @@ static void test_bad_input(void **state)
 
 int main(void)
 {
+    /* Bit-for-bit results and no thread contention (as bdrl itself does). */
+    openblas_set_num_threads(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_terminal_target),
         cmocka_unit_test(test_bootstrap_target),
         cmocka_unit_test(test_kernel_target),
         cmocka_unit_test(test_grid_mean_and_icdf),
         cmocka_unit_test(test_targets_through_networks),
+        cmocka_unit_test(test_moving_average),
         cmocka_unit_test(test_query_law),
         cmocka_unit_test(test_q_is_grid_mean),
         cmocka_unit_test(test_fast_path_matches_mlp),

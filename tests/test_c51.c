@@ -132,16 +132,20 @@ static void test_project_halfway_splits_evenly(void **state)
 /* ---- the agent ---- */
 
 /* A small CartPole C51 agent; activation tanh for smooth finite differences. */
-static agent *make_agent(exp_config *cfg, env **en, const char *act, int atoms, uint64_t seed)
+/* extra: one more KEY=VALUE, or NULL. */
+static agent *make_agent_x(exp_config *cfg, env **en, const char *act, int atoms, uint64_t seed,
+                           const char *extra)
 {
     char s_act[64], s_atoms[64], s_seed[64];
     snprintf(s_act, sizeof s_act, "agent.activation=%s", act);
     snprintf(s_atoms, sizeof s_atoms, "c51.atoms=%d", atoms);
     snprintf(s_seed, sizeof s_seed, "seed=%llu", (unsigned long long)seed);
     char *sets[] = {"env.name=cartpole", "agent.kind=c51", "agent.hidden=[6, 5]", "agent.v_min=-2",
-                    "agent.v_max=3", "train.batch_size=5", "agent.gamma=0.9", s_act, s_atoms, s_seed};
+                    "agent.v_max=3", "train.batch_size=5", "agent.gamma=0.9", s_act, s_atoms, s_seed,
+                    (char *)extra};
+    int n = (int)(sizeof sets / sizeof *sets) - (extra ? 0 : 1);
     bd_err e;
-    if (exp_load(cfg, NULL, sets, (int)(sizeof sets / sizeof *sets), &e))
+    if (exp_load(cfg, NULL, sets, n, &e))
         fail_msg("%s", e.msg);
     *en = env_create(&cfg->env, &e);
     assert_non_null(*en);
@@ -152,6 +156,8 @@ static agent *make_agent(exp_config *cfg, env **en, const char *act, int atoms, 
         fail_msg("%s", e.msg);
     return a;
 }
+
+#define make_agent(cfg, en, act, atoms, seed) make_agent_x(cfg, en, act, atoms, seed, NULL)
 
 typedef struct {
     float obs[5 * 4], next_obs[5 * 4], reward[5];
@@ -443,6 +449,63 @@ static void test_target_update_and_save_load(void **state)
     env_free(en);
 }
 
+/* agent.ema: the average follows d·before + (1−d)·online after each update,
+ * the distribution op reads it, and checkpoints carry it. */
+static void test_moving_average(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    env *en;
+    agent *a = make_agent_x(&cfg, &en, "relu", 11, 7, "agent.ema=0.9");
+    mlp *net = c51_online(a), *avg = c51_average(a);
+    assert_non_null(avg);
+    assert_memory_equal(net->params, avg->params, sizeof(real) * net->n_params);
+    rng *r = rng_create(1, 1);
+    raw_batch rb;
+    fill_batch(&rb, r);
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_stats st;
+    bd_err e;
+    real *old = malloc(sizeof(real) * avg->n_params);
+    for (int k = 0; k < 3; k++) {
+        memcpy(old, avg->params, sizeof(real) * avg->n_params);
+        assert_int_equal(agent_update(a, &b, &st, &e), 0);
+        for (size_t i = 0; i < avg->n_params; i++)
+            assert_close(avg->params[i], 0.9 * old[i] + 0.1 * net->params[i], 1e-6);
+    }
+    assert_true(memcmp(net->params, avg->params, sizeof(real) * net->n_params) != 0);
+    /* The reported law: softmax of the average's logits. */
+    agent_dist d;
+    assert_int_equal(agent_distribution(a, rb.obs, 1, &d, &e), 0);
+    real x[4];
+    for (int i = 0; i < 4; i++)
+        x[i] = rb.obs[i];
+    const real *y = mlp_forward(avg, 1, x) + 11;
+    double mx = -INFINITY, sum = 0;
+    for (int j = 0; j < 11; j++)
+        mx = fmax(mx, y[j]);
+    for (int j = 0; j < 11; j++)
+        sum += exp(y[j] - mx);
+    for (int j = 0; j < 11; j++)
+        assert_close(d.w[j], exp(y[j] - mx) / sum, 1e-6);
+    /* Round trip through a checkpoint into an agent of another seed. */
+    FILE *f = tmpfile();
+    assert_int_equal(a->ops->save(a, f, &e), 0);
+    exp_config cfg2;
+    env *en2;
+    agent *a2 = make_agent_x(&cfg2, &en2, "relu", 11, 99, "agent.ema=0.9");
+    rewind(f);
+    assert_int_equal(a2->ops->load(a2, f, &e), 0);
+    assert_memory_equal(c51_average(a2)->params, avg->params, sizeof(real) * avg->n_params);
+    fclose(f);
+    free(old);
+    agent_free(a2);
+    env_free(en2);
+    rng_free(r);
+    agent_free(a);
+    env_free(en);
+}
+
 /* A single terminal transition, learned: the distribution becomes the
  * projection of its reward (0.35 on atoms 0, 0.5, ... is 30%/70%... here
  * -2..3 in 11 atoms of 0.5: r = 0.35 splits 0.3/0.7 between 0 and 0.5). */
@@ -515,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_cross_entropy_gradient),
         cmocka_unit_test(test_q_is_mean_of_distribution),
         cmocka_unit_test(test_target_update_and_save_load),
+        cmocka_unit_test(test_moving_average),
         cmocka_unit_test(test_learns_a_terminal_reward),
         cmocka_unit_test(test_bad_batches),
     };

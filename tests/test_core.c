@@ -1,6 +1,10 @@
 /* Tests of src/core: errors, random streams, atomic files. */
 #include "test_util.h"
 
+#include <math.h>
+
+#include "core/json.h"
+
 #include "core/err.h"
 #include "core/io.h"
 #include "core/rng.h"
@@ -123,6 +127,33 @@ static void test_mkdirs_and_errors(void **state)
     free(d);
 }
 
+/* Numbers: whole values as integers, others the shortest text that reads
+ * back to the same double, non-finite as null. */
+static void test_json_numbers(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    json_writer w;
+    json_init(&w, f);
+    json_array_begin(&w);
+    double v[] = {500, 0.1, -0.0, -3, 1e20, 0.30000000000000004, NAN, INFINITY, 2.5e-7};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        json_num(&w, v[i]);
+    json_array_end(&w);
+    fclose(f);
+    /* The writer indents: compare without whitespace. */
+    size_t k = 0;
+    for (size_t i = 0; buf[i]; i++)
+        if (buf[i] != ' ' && buf[i] != '\n')
+            buf[k++] = buf[i];
+    buf[k] = 0;
+    assert_string_equal(buf, "[500,0.1,0,-3,1e+20,0.30000000000000004,null,null,2.5e-07]");
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_rng_save_load_roundtrip),
         cmocka_unit_test(test_atomic_write_replaces_whole_file),
         cmocka_unit_test(test_mkdirs_and_errors),
+        cmocka_unit_test(test_json_numbers),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

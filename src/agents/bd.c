@@ -23,6 +23,7 @@
 typedef struct {
     mlp *torso, *head;       /* online */
     mlp *torso_t, *head_t;   /* target */
+    mlp *torso_e, *head_e;   /* moving average of online (agent.ema > 0), else NULL */
     adam *opt_torso, *opt_head;
     double scale;            /* field value = scale · head output */
 } bd_fnet;
@@ -35,6 +36,7 @@ typedef struct {
     int hmax;                /* widest head layer after the input */
     bd_geometry geo;
     double lambda;
+    double ema;              /* agent.ema: decay of the reported networks' average */
     bd_fnet f[2];
     rng *rq, *rt;            /* query points; jitter and target samples */
     char desc[512];
@@ -42,6 +44,10 @@ typedef struct {
     /* scratch, all sized at create */
     real *enc;               /* (QC, in_dim): [s; s'] in an update */
     real *emb;               /* (QC, E): scalar torso output for grids */
+    real *emb_u;             /* (QC, E): the distinct states' rows of emb */
+    int *gmap;               /* (QC): row of emb -> its distinct state's grid block */
+    int *htab;               /* (2·QC rounded up to a power of 2): hash slots, −1 empty */
+    int hsize;
     real *emb_g;             /* (Bmax, E): gradient torso output at s' */
     real *grid_u;            /* (G) */
     real *gridv;             /* (QC·G, A): head outputs on the grid */
@@ -179,6 +185,43 @@ static void grid_eval(bd_agent *ba, mlp *torso, const mlp *head, int ns, const r
     head_eval(ba, head, ns, emb_out, ba->G, ba->grid_u, 1, ba->gridv);
 }
 
+/* Distinct rows of enc (n, in_dim), bit for bit: gmap[i] is the index of
+ * row i's class, classes numbered in order of first appearance; emb rows of
+ * each class's first member go to ba->emb_u. Returns the number of classes.
+ * Tabular environments repeat states within a batch (FrozenLake has 16), so
+ * the grid, the dominant cost of an update, runs once per distinct state;
+ * continuous states cost a hash per row. */
+static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb)
+{
+    int in = ba->te.in_dim, E = ba->E, nu = 0, *first = ba->htab + ba->hsize;
+    size_t bytes = sizeof(real) * (size_t)in;
+    for (int j = 0; j < ba->hsize; j++)
+        ba->htab[j] = -1;
+    for (int i = 0; i < n; i++) {
+        const unsigned char *p = (const unsigned char *)(enc + (size_t)i * in);
+        uint64_t hsh = 1469598103934665603ull;
+        for (size_t k = 0; k < bytes; k++)
+            hsh = (hsh ^ p[k]) * 1099511628211ull;
+        size_t slot = (size_t)(hsh & (uint64_t)(ba->hsize - 1));
+        for (;;) {
+            int c = ba->htab[slot];
+            if (c < 0) {
+                ba->htab[slot] = nu;
+                first[nu] = i;
+                memcpy(ba->emb_u + (size_t)nu * E, emb + (size_t)i * E, sizeof(real) * E);
+                ba->gmap[i] = nu++;
+                break;
+            }
+            if (!memcmp(enc + (size_t)first[c] * in, p, bytes)) {
+                ba->gmap[i] = c;
+                break;
+            }
+            slot = (slot + 1) & (size_t)(ba->hsize - 1);
+        }
+    }
+    return nu;
+}
+
 /* Grid statistics of column a of state i in ba->gridv (scaled by `scale`):
  * returns the mean in u units; mass (u units) into *mass; fills ba->cum if
  * want_cum. */
@@ -198,6 +241,13 @@ static double grid_column(bd_agent *ba, int i, int a, double scale, double *mass
         *mass = m * ba->geo.du;
     return m > 0 ? mu / m : 0.5 * (ba->geo.lo + ba->geo.hi);
 }
+
+/* The networks the agent reports distributions from (distribution, the
+ * sampler, bd_eval_fields with target 0): the moving average of the online
+ * weights when agent.ema > 0, else the online networks. Acting and targets
+ * always use the online and target networks. */
+static mlp *reported_torso(const bd_fnet *N) { return N->torso_e ? N->torso_e : N->torso; }
+static mlp *reported_head(const bd_fnet *N) { return N->head_e ? N->head_e : N->head; }
 
 /* ---------------------------------------------------------------------- */
 /* ops                                                                      */
@@ -236,16 +286,21 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
             return err_set(e, "bd update: next action %d out of range [0, %d)", b->next_action[i], A);
     }
 
-    /* Target scalar field on the grid at s (query law) and s' (a', mass). */
+    /* Target scalar field on the grid at s (query law) and s' (a', mass),
+     * once per distinct state. */
     torso_encode(&ba->te, B, b->obs, ba->enc);
     torso_encode(&ba->te, B, b->next_obs, ba->enc + (size_t)B * in);
-    grid_eval(ba, S->torso_t, S->head_t, 2 * B, ba->enc, ba->emb);
+    const real *te = mlp_forward(S->torso_t, 2 * B, ba->enc);
+    memcpy(ba->emb, te, sizeof(real) * (size_t)2 * B * ba->E);
+    int nu = distinct_states(ba, 2 * B, ba->enc, ba->emb);
+    head_eval(ba, S->head_t, nu, ba->emb_u, ba->G, ba->grid_u, 1, ba->gridv);
+    const int *gm = ba->gmap;
 
     int any_boot = 0;
     for (int i = 0; i < B; i++) {
         int a = b->action[i];
         double mass;
-        ba->qsa[i] = g->c + g->h * grid_column(ba, i, a, S->scale, &mass, 1);
+        ba->qsa[i] = g->c + g->h * grid_column(ba, gm[i], a, S->scale, &mass, 1);
         /* Query points: their law depends on (s, a) only, and the query
          * stream is consumed identically whatever s' is. */
         int ok = ba->cum[G - 1] > 0 && isfinite(ba->cum[G - 1]);
@@ -275,7 +330,7 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
             an = 0;
             double best = -INFINITY;
             for (int k = 0; k < A; k++) {
-                double qk = grid_column(ba, B + i, k, S->scale, NULL, 0);
+                double qk = grid_column(ba, gm[B + i], k, S->scale, NULL, 0);
                 if (qk > best) {
                     best = qk;
                     an = k;
@@ -283,7 +338,10 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
             }
         }
         ba->a_next[i] = an;
-        grid_column(ba, B + i, an, S->scale, &ba->mass_next[i], 0);
+        /* The mass of the positive part in both modes: the signed mass can
+         * be near 0 or negative while a field is still noise, and dividing
+         * by it amplified the noise until the run diverged (measured). */
+        grid_column(ba, gm[B + i], an, S->scale, &ba->mass_next[i], 0);
     }
 
     /* Jitter, and the points where the next-state fields are read. */
@@ -319,10 +377,10 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
                 ba->g1[q] = Gf->scale * ba->gn[(r0 + q) * A + an];
             }
             bd_target_bootstrap(Q, v, ba->b_off[i], g->gamma, g->lo, g->hi, ba->s1, ba->g1, ba->mass_next[i],
-                                g->mass_floor, t, dt);
+                                g->mass_floor, g->clamp_target, t, dt);
         } else {
             double mass;
-            grid_column(ba, B + i, an, S->scale, &mass, 1);
+            grid_column(ba, gm[B + i], an, S->scale, &mass, 1);
             int ok = ba->cum[G - 1] > 0 && isfinite(ba->cum[G - 1]);
             for (int q = 0; q < Q; q++) {
                 double U = rng_uniform(ba->rt);
@@ -377,6 +435,12 @@ static int bd_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
     for (int r = 0; r < BQ; r++)
         ba->tr[r] = (real)(ba->tdt[r] / Gf->scale);
     double lg = field_step(ba, Gf, B, ba->lambda * Gf->scale * Gf->scale, &ng);
+    if (ba->ema > 0)
+        for (int k = 0; k < 2; k++) {
+            bd_fnet *N = &ba->f[k];
+            mlp_polyak(N->torso_e, N->torso, 1 - ba->ema, NULL);
+            mlp_polyak(N->head_e, N->head, 1 - ba->ema, NULL);
+        }
     if (!isfinite(ns) || !isfinite(ng) || !isfinite(ls) || !isfinite(lg))
         return err_set(e, "bd update: non-finite loss or gradient (scalar field loss %g, gradient "
                           "norm %g; gradient field loss %g, norm %g); lower agent.lr or check the "
@@ -415,7 +479,7 @@ static int bd_distribution(agent *a, const float *obs, int action, agent_dist *o
         return err_set(e, "bd distribution: action %d out of range [0, %d)", action, ba->A);
     bd_fnet *S = &ba->f[BD_FIELD_S];
     torso_encode(&ba->te, 1, obs, ba->enc);
-    grid_eval(ba, S->torso, S->head, 1, ba->enc, ba->emb);
+    grid_eval(ba, reported_torso(S), reported_head(S), 1, ba->enc, ba->emb);
     double mass = 0;
     for (int k = 0; k < ba->G; k++) {
         double v = S->scale * (double)ba->gridv[(size_t)k * ba->A + action];
@@ -436,11 +500,11 @@ static int bd_distribution(agent *a, const float *obs, int action, agent_dist *o
 /* checkpoints                                                             */
 
 #define BD_MAGIC "BDRLBDA"
-#define BD_VERSION 1u
+#define BD_VERSION 2u
 
 typedef struct {
     char magic[8];
-    uint32_t version, n_actions, grid, fourier_k, queries, target_mode;
+    uint32_t version, n_actions, grid, fourier_k, queries, target_mode, has_ema;
 } bd_header;
 
 static void header_of(const bd_agent *ba, bd_header *h)
@@ -453,6 +517,7 @@ static void header_of(const bd_agent *ba, bd_header *h)
     h->fourier_k = (uint32_t)ba->K;
     h->queries = (uint32_t)ba->Q;
     h->target_mode = (uint32_t)ba->geo.target_mode;
+    h->has_ema = ba->ema > 0;
 }
 
 static int bd_save(const agent *a, FILE *f, bd_err *e)
@@ -470,6 +535,9 @@ static int bd_save(const agent *a, FILE *f, bd_err *e)
     }
     if (rng_save(ba->rq, f, e) || rng_save(ba->rt, f, e))
         return err_prefix(e, "bd checkpoint");
+    for (int k = 0; k < 2 && ba->ema > 0; k++)
+        if (mlp_save(ba->f[k].torso_e, NULL, f, e) || mlp_save(ba->f[k].head_e, NULL, f, e))
+            return err_prefix(e, "bd checkpoint (moving average)");
     return 0;
 }
 
@@ -487,12 +555,13 @@ static int bd_load(agent *a, FILE *f, bd_err *e)
     if (h.version != want.version)
         return err_set(e, "bd checkpoint: version %u, this build reads %u", h.version, want.version);
     if (h.n_actions != want.n_actions || h.grid != want.grid || h.fourier_k != want.fourier_k ||
-        h.queries != want.queries || h.target_mode != want.target_mode)
+        h.queries != want.queries || h.target_mode != want.target_mode || h.has_ema != want.has_ema)
         return err_set(e, "bd checkpoint: saved with %u actions, grid %u, fourier_k %u, queries %u, "
-                          "target mode %u; this agent has %u, %u, %u, %u, %u",
-                       h.n_actions, h.grid, h.fourier_k, h.queries, h.target_mode, want.n_actions,
-                       want.grid, want.fourier_k, want.queries, want.target_mode);
-    mlp *nets[8] = {0};
+                          "target mode %u, moving average %s; this agent has %u, %u, %u, %u, %u, %s",
+                       h.n_actions, h.grid, h.fourier_k, h.queries, h.target_mode, h.has_ema ? "on" : "off",
+                       want.n_actions, want.grid, want.fourier_k, want.queries, want.target_mode,
+                       want.has_ema ? "on" : "off");
+    mlp *nets[8] = {0}, *avg[4] = {0};
     adam *opts[4] = {0};
     rng *r[2] = {0};
     int rc = -1;
@@ -521,6 +590,16 @@ static int bd_load(agent *a, FILE *f, bd_err *e)
         err_prefix(e, "bd checkpoint");
         goto done;
     }
+    for (int k = 0; k < 2 && h.has_ema; k++) {
+        bd_fnet *N = &ba->f[k];
+        if (!(avg[2 * k] = mlp_create(&N->torso_e->spec, N->torso_e->max_batch, NULL, e)) ||
+            !(avg[2 * k + 1] = mlp_create(&N->head_e->spec, N->head_e->max_batch, NULL, e)))
+            goto done;
+        if (mlp_load(avg[2 * k], NULL, f, e) || mlp_load(avg[2 * k + 1], NULL, f, e)) {
+            err_prefix(e, "bd checkpoint (moving average)");
+            goto done;
+        }
+    }
     /* Swap: the loaded objects become the agent's, the old ones are freed. */
     for (int k = 0; k < 2; k++) {
         bd_fnet *N = &ba->f[k];
@@ -529,6 +608,13 @@ static int bd_load(agent *a, FILE *f, bd_err *e)
             mlp *t = *dst[j];
             *dst[j] = nets[4 * k + j];
             nets[4 * k + j] = t;
+        }
+        if (h.has_ema) {
+            mlp *a0 = N->torso_e, *a1 = N->head_e;
+            N->torso_e = avg[2 * k];
+            N->head_e = avg[2 * k + 1];
+            avg[2 * k] = a0;
+            avg[2 * k + 1] = a1;
         }
         adam *t0 = N->opt_torso, *t1 = N->opt_head;
         N->opt_torso = opts[2 * k];
@@ -545,6 +631,8 @@ static int bd_load(agent *a, FILE *f, bd_err *e)
 done:
     for (int j = 0; j < 8; j++)
         mlp_free(nets[j]);
+    for (int j = 0; j < 4; j++)
+        mlp_free(avg[j]);
     for (int j = 0; j < 4; j++)
         adam_free(opts[j]);
     rng_free(r[0]);
@@ -564,12 +652,14 @@ static void bd_free(agent *a)
             mlp_free(N->head);
             mlp_free(N->torso_t);
             mlp_free(N->head_t);
+            mlp_free(N->torso_e);
+            mlp_free(N->head_e);
             adam_free(N->opt_torso);
             adam_free(N->opt_head);
         }
         rng_free(ba->rq);
         rng_free(ba->rt);
-        void *bufs[] = {ba->enc, ba->emb, ba->emb_g, ba->grid_u, ba->gridv, ba->cum, ba->mass_next, ba->qsa,
+        void *bufs[] = {ba->enc, ba->emb, ba->emb_u, ba->gmap, ba->htab, ba->emb_g, ba->grid_u, ba->gridv, ba->cum, ba->mass_next, ba->qsa,
                         ba->b_off, ba->u_r, ba->a_next, ba->uq, ba->vq, ba->uq_r, ba->wq_r, ba->sn, ba->gn,
                         ba->s1, ba->g1, ba->x2, ba->tt, ba->tdt, ba->tr, ba->col, ba->X, ba->dX, ba->demb,
                         ba->P, ba->WFs, ba->Fb, ba->Z0, ba->Z1, ba->ub, ba->ub2, ba->yb, ba->emb1_s,
@@ -641,12 +731,14 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
     g->eps = cfg->agent.eps_kernel;
     g->jitter = cfg->bd.jitter;
     g->mass_floor = cfg->bd.mass_floor;
+    g->clamp_target = cfg->bd.clamp_target;
     g->out_scale_s = cfg->bd.out_scale > 0 ? cfg->bd.out_scale : 0.25 / sqrt(2 * M_PI * g->eps);
     g->out_scale_g = g->out_scale_s / sqrt(g->eps);
     g->queries = ba->Q = cfg->bd.queries;
     g->n_uniform = (int)lround(cfg->bd.query_uniform * ba->Q);
     g->target_mode = cfg->bd.target_mode;
     ba->lambda = cfg->bd.lambda_grad;
+    ba->ema = cfg->agent.ema;
     /* Features sin/cos(kπu/L) with L = 1 + m: the grid range is one period
      * (the prototype's L = 1.25 with m = 0.25). */
     ba->fl = g->hi;
@@ -680,6 +772,10 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
             !(N->opt_torso = adam_create(N->torso->n_params, &ac, e)) ||
             !(N->opt_head = adam_create(N->head->n_params, &ac, e)))
             goto fail;
+        if (ba->ema > 0 &&
+            (!(N->torso_e = mlp_create(&ts, ba->QC, NULL, e)) || !(N->head_e = mlp_create(&hs, HEAD_CHUNK, NULL, e)) ||
+             mlp_copy_params(N->torso_e, N->torso, e) || mlp_copy_params(N->head_e, N->head, e)))
+            goto fail;
     }
     uint64_t seed = rng_u64(init);
     ba->rq = rng_create(seed, RNG_STREAM_LOSS);
@@ -688,7 +784,12 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
     int in = ba->te.in_dim, E = ba->E, G = ba->G, A = ba->A, Q = ba->Q, H1 = hs.sizes[1];
     size_t sr = sizeof(real), sd = sizeof(double);
 #define ALLOC(p, n, sz) ((p) = err_calloc((size_t)(n), (sz), e))
+    for (ba->hsize = 4; ba->hsize < 2 * ba->QC; ba->hsize *= 2)
+        ;
+    /* htab: hsize slots, then QC first-member indices. */
     if (!ALLOC(ba->enc, (size_t)ba->QC * in, sr) || !ALLOC(ba->emb, (size_t)ba->QC * E, sr) ||
+        !ALLOC(ba->emb_u, (size_t)ba->QC * E, sr) || !ALLOC(ba->gmap, ba->QC, sizeof(int)) ||
+        !ALLOC(ba->htab, (size_t)ba->hsize + ba->QC, sizeof(int)) ||
         !ALLOC(ba->emb_g, (size_t)ba->Bmax * E, sr) || !ALLOC(ba->grid_u, G, sr) ||
         !ALLOC(ba->gridv, (size_t)ba->QC * G * A, sr) || !ALLOC(ba->cum, G, sd) ||
         !ALLOC(ba->mass_next, ba->Bmax, sd) || !ALLOC(ba->qsa, ba->Bmax, sd) || !ALLOC(ba->b_off, ba->Bmax, sd) ||
@@ -735,6 +836,8 @@ void bd_get_geometry(const agent *a, bd_geometry *g) { *g = impl(a)->geo; }
 mlp *bd_net(agent *a, bd_field f, int part, int target)
 {
     bd_fnet *N = &impl(a)->f[f];
+    if (target == 2)
+        return part ? N->head_e : N->torso_e;
     return part ? (target ? N->head_t : N->head) : (target ? N->torso_t : N->torso);
 }
 
@@ -769,7 +872,7 @@ static void embed_one(bd_agent *ba, const float *obs, int target)
     torso_encode(&ba->te, 1, obs, ba->enc);
     for (int k = 0; k < 2; k++) {
         bd_fnet *N = &ba->f[k];
-        const real *y = mlp_forward(target ? N->torso_t : N->torso, 1, ba->enc);
+        const real *y = mlp_forward(target ? N->torso_t : reported_torso(N), 1, ba->enc);
         memcpy(k ? ba->emb1_g : ba->emb1_s, y, sizeof(real) * ba->E);
     }
 }
@@ -783,7 +886,7 @@ static void fields_at(bd_agent *ba, int target, int reference, int n, const doub
         if (!out)
             continue;
         bd_fnet *N = &ba->f[k];
-        mlp *head = target ? N->head_t : N->head;
+        mlp *head = target ? N->head_t : reported_head(N);
         const real *emb = k ? ba->emb1_g : ba->emb1_s;
         int chunk = reference ? (head->max_batch < HEAD_CHUNK ? head->max_batch : HEAD_CHUNK) : HEAD_CHUNK;
         for (int off = 0; off < n; off += chunk) {
@@ -842,7 +945,7 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
             if (!out)
                 continue;
             bd_fnet *N = &ba->f[k];
-            head_eval(ba, N->head, 1, k ? ba->emb1_g : ba->emb1_s, m, ba->ub2, 0, ba->yb);
+            head_eval(ba, reported_head(N), 1, k ? ba->emb1_g : ba->emb1_s, m, ba->ub2, 0, ba->yb);
             for (int i = 0; i < m; i++) {
                 double xi = x[off + i];
                 int inside = xi >= ba->geo.lo && xi <= ba->geo.hi;

@@ -43,6 +43,11 @@
  * kernel pairs a query point with a target sample that is independent of it
  * (never two samples of one transition's own target).
  *
+ * agent.ema = d > 0: after every update each field's torso and head are
+ * averaged into a copy, avg <- d avg + (1 − d) online, and the agent's
+ * reported law (distribution, the sampler) reads the copy; acting (Q) and
+ * targets use the online and target networks as without it.
+ *
  * Q(s, a) = c + h Σ_k u_k s₊(u_k) / Σ_k s₊(u_k) (0 mass: Q = c). agent_stats:
  * loss = loss_s, loss_grad = loss_g (λ included), q_mean = mean Q of the
  * TARGET scalar field at the batch's (s, a) (it is computed anyway for the
@@ -95,6 +100,7 @@ typedef struct {
     int G;               /* grid points u_k = lo + k du */
     double du;
     double gamma, eps, jitter, mass_floor;
+    int clamp_target;    /* bd.clamp_target */
     double out_scale_s, out_scale_g;
     int queries, n_uniform; /* per transition; uniform ones come first */
     int target_mode;     /* bd_target_mode */
@@ -117,13 +123,16 @@ void bd_target_terminal(int n, const double *v, double u_r, double eps, double *
 
 /* Bootstrapped targets at v (n), given the next-state target fields at
  * w_i = (v_i − b)/γ evaluated by the caller: s_next, g_next (n; unread where
- * w_i is outside [lo, hi]) and the grid mass of s⁻₊ at (s', a'):
- *   t  = γ^{-1} max(s_next, 0) / max(mass, floor),
- *   dt = γ^{-2} g_next / max(mass, floor) where s_next > 0, else 0;
+ * w_i is outside [lo, hi]) and the grid mass at (s', a') (of s⁻₊ if clamp,
+ * else of the signed s⁻):
+ *   clamp = 0:  t = γ^{-1} s_next / max(mass, floor),
+ *               dt = γ^{-2} g_next / max(mass, floor);
+ *   clamp = 1:  t = γ^{-1} max(s_next, 0) / max(mass, floor),
+ *               dt as above where s_next > 0, else 0;
  * both 0 where w_i is outside [lo, hi]. */
 void bd_target_bootstrap(int n, const double *v, double b, double gamma, double lo, double hi,
                          const double *s_next, const double *g_next, double mass, double floor,
-                         double *t, double *dt);
+                         int clamp, double *t, double *dt);
 
 /* Kernel targets (target mode samples) at v (n) from m target samples x2:
  * t_i = weight/m Σ_j N(v_i; x2_j, ε), dt_i its v-derivative. */
@@ -134,7 +143,8 @@ void bd_target_kernel(int n, const double *v, int m, const double *x2, double we
 
 typedef enum { BD_FIELD_S = 0, BD_FIELD_G = 1 } bd_field;
 
-/* The networks: part 0 = torso, 1 = head; target 0 = online, 1 = target.
+/* The networks: part 0 = torso, 1 = head; target 0 = online, 1 = target,
+ * 2 = the moving average the agent reports from (NULL when agent.ema is 0).
  * Writing their parameters is allowed (tests set known functions). */
 mlp *bd_net(agent *a, bd_field f, int part, int target);
 
@@ -149,8 +159,9 @@ int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, doubl
                      int *next_action, bd_err *e);
 
 /* The fields at one observation and n points u (u units): s, g (n, A) after
- * the output scales (not clamped, not zeroed outside the grid); online
- * (target 0) or target (1) networks; s or g may be NULL. `reference` 1 runs
+ * the output scales (not clamped, not zeroed outside the grid); reported
+ * (target 0: the moving average if agent.ema > 0, else online) or target (1)
+ * networks; s or g may be NULL. `reference` 1 runs
  * the heads through mlp_forward on [emb, fourier(u)] instead of the fast
  * path (tests compare the two). */
 int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,

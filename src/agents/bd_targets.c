@@ -51,13 +51,13 @@ void bd_target_terminal(int n, const double *v, double u_r, double eps, double *
 
 void bd_target_bootstrap(int n, const double *v, double b, double gamma, double lo, double hi,
                          const double *s_next, const double *g_next, double mass, double floor,
-                         double *t, double *dt)
+                         int clamp, double *t, double *dt)
 {
     double m = mass > floor ? mass : floor;
     double cs = 1.0 / (gamma * m), cg = 1.0 / (gamma * gamma * m);
     for (int i = 0; i < n; i++) {
         double w = (v[i] - b) / gamma;
-        if (!(w >= lo && w <= hi) || !(s_next[i] > 0)) {
+        if (!(w >= lo && w <= hi) || (clamp && !(s_next[i] > 0))) {
             t[i] = dt[i] = 0;
             continue;
         }

@@ -36,6 +36,8 @@ typedef struct {
     double v_min, v_max, dz, gamma;
     torso_encoding te;
     mlp *net, *tgt;
+    mlp *avg;       /* moving average of net (agent.ema > 0), else NULL */
+    double ema;
     adam *opt;
     real *x;        /* (max_batch, in_dim) encoded observations */
     float *zf;      /* (N) atoms, float, for the Q sums */
@@ -344,6 +346,8 @@ static int c51_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e
         return -1;
     /* A non-finite norm leaves the parameters alone; the trainer reports it. */
     st->grad_norm = adam_step_mlp(c->opt, c->net);
+    if (c->avg)
+        mlp_polyak(c->avg, c->net, 1 - c->ema, NULL);
     return 0;
 }
 
@@ -362,7 +366,8 @@ static int c51_distribution(agent *a, const float *obs, int action, agent_dist *
     if (action < 0 || action >= c->A)
         return err_set(e, "c51: action %d out of range [0, %d)", action, c->A);
     torso_encode(&c->te, 1, obs, c->x);
-    const real *y = mlp_forward(c->net, 1, c->x);
+    /* The reported law: the moving average when agent.ema > 0. */
+    const real *y = mlp_forward(c->avg ? c->avg : c->net, 1, c->x);
     const real *row = y + (size_t)action * c->N;
     /* In double, so the probabilities sum to 1 to rounding. */
     float mx = row[0];
@@ -384,7 +389,7 @@ static int c51_distribution(agent *a, const float *obs, int action, agent_dist *
 static int c51_save(const agent *a, FILE *f, bd_err *e)
 {
     const c51 *c = a->impl;
-    if (mlp_save(c->net, c->opt, f, e) || mlp_save(c->tgt, NULL, f, e))
+    if (mlp_save(c->net, c->opt, f, e) || mlp_save(c->tgt, NULL, f, e) || (c->avg && mlp_save(c->avg, NULL, f, e)))
         return err_prefix(e, "c51");
     return 0;
 }
@@ -394,16 +399,19 @@ static int c51_load(agent *a, FILE *f, bd_err *e)
     c51 *c = impl(a);
     /* Load into scratch copies, so a failure leaves the agent as it was. */
     mlp *net = mlp_create(&c->net->spec, 1, NULL, e), *tgt = mlp_create(&c->tgt->spec, 1, NULL, e);
+    mlp *avg = c->avg ? mlp_create(&c->net->spec, 1, NULL, e) : NULL;
     adam *opt = net ? adam_create(net->n_params, &c->opt->cfg, e) : NULL;
     int rc = -1;
-    if (!net || !tgt || !opt)
+    if (!net || !tgt || !opt || (c->avg && !avg))
         goto out;
-    if (mlp_load(net, opt, f, e) || mlp_load(tgt, NULL, f, e)) {
+    if (mlp_load(net, opt, f, e) || mlp_load(tgt, NULL, f, e) || (avg && mlp_load(avg, NULL, f, e))) {
         err_prefix(e, "c51");
         goto out;
     }
     mlp_copy_params(c->net, net, NULL);
     mlp_copy_params(c->tgt, tgt, NULL);
+    if (avg)
+        mlp_copy_params(c->avg, avg, NULL);
     c->opt->t = opt->t;
     memcpy(c->opt->m, opt->m, sizeof(real) * opt->n);
     memcpy(c->opt->v, opt->v, sizeof(real) * opt->n);
@@ -411,6 +419,7 @@ static int c51_load(agent *a, FILE *f, bd_err *e)
 out:
     mlp_free(net);
     mlp_free(tgt);
+    mlp_free(avg);
     adam_free(opt);
     return rc;
 }
@@ -423,6 +432,7 @@ static void c51_free(agent *a)
     if (c) {
         mlp_free(c->net);
         mlp_free(c->tgt);
+        mlp_free(c->avg);
         adam_free(c->opt);
         free(c->x);
         free(c->zf);
@@ -477,6 +487,7 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bd_err 
     if (torso_spec(cfg, &c->te, c->A * c->N, &spec, e) ||
         !(c->net = mlp_create(&spec, c->max_batch, init, e)) ||
         !(c->tgt = mlp_create(&spec, c->max_batch, NULL, e)) ||
+        (cfg->agent.ema > 0 && !(c->avg = mlp_create(&spec, 1, NULL, e))) ||
         !(c->opt = adam_create(c->net->n_params, &ac, e)) ||
         !(c->x = err_calloc((size_t)c->max_batch * c->te.in_dim, sizeof(real), e)) ||
         !(c->zf = err_calloc(N, sizeof(float), e)) || !(c->z = err_calloc(N, sizeof(double), e)) ||
@@ -494,11 +505,15 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bd_err 
         c->zf[j] = (float)c->z[j];
     }
     mlp_copy_params(c->tgt, c->net, NULL);
+    c->ema = cfg->agent.ema;
+    if (c->avg)
+        mlp_copy_params(c->avg, c->net, NULL);
     return a;
 }
 
 mlp *c51_online(agent *a) { return impl(a)->net; }
 mlp *c51_target(agent *a) { return impl(a)->tgt; }
+mlp *c51_average(agent *a) { return impl(a)->avg; }
 
 double c51_update_flops(const agent *a, int B)
 {

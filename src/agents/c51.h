@@ -48,6 +48,8 @@ double c51_cross_entropy(int n, const float *logits, const double *m, float *dlo
 /* The online network and its target (tests, benchmarks). */
 mlp *c51_online(agent *a);
 mlp *c51_target(agent *a);
+/* The moving average the distribution op reads (agent.ema > 0), else NULL. */
+mlp *c51_average(agent *a);
 
 /* The minibatch loss and its parameter gradient, written into the online
  * network's grads (zeroed first) without stepping the optimizer; fills st

@@ -92,8 +92,13 @@ void json_num(json_writer *w, double v)
         fputs("null", w->f);
         return;
     }
-    /* Shortest text that reads back to the same double. */
+    /* Whole numbers as integers (500, not 5e+02); otherwise the shortest
+     * text that reads back to the same double. */
     char buf[40];
+    if (v == floor(v) && fabs(v) < 1e15) {
+        fprintf(w->f, "%.0f", v == 0 ? 0.0 : v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)

@@ -23,7 +23,7 @@ void json_object_end(json_writer *w);
 void json_array_begin(json_writer *w);
 void json_array_end(json_writer *w);
 void json_key(json_writer *w, const char *key);
-void json_num(json_writer *w, double v);   /* %.17g; null if not finite */
+void json_num(json_writer *w, double v);   /* whole: integer; else shortest round-trip %g; null if not finite */
 void json_int(json_writer *w, long long v);
 void json_str(json_writer *w, const char *s);
 void json_bool(json_writer *w, int v);
