@@ -7,6 +7,8 @@
 #   make demo       the main job: a built-in run written under runs/demo/
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       apt-get install what is missing (nothing when all is there)
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS=60 each (fuzz/README.md)
+#   make memcheck   a short training run of each agent and a fit under valgrind
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -27,6 +29,11 @@ TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
 ifeq ($(SAN),1)
 BUILD   := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),fuzz)
+# the library for the libFuzzer harnesses (CC=clang; scripts/fuzz.sh)
+BUILD   := build/fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+            -Wno-unknown-pragmas
 else
 BUILD   := build/rel
 SANFLAGS :=
@@ -36,7 +43,7 @@ CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -DBDRL_SOURCE_PLOTS_DI
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/stats/*.c src/gen/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/stats/*.c src/gen/*.c src/research/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 # Tests of the fields module in double precision (DESIGN §3: finite
@@ -56,7 +63,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libbdrl.a
 BIN       := $(BUILD)/bdrl
 
-.PHONY: all test bench demo install clean deps docs tests
+.PHONY: all test bench demo install clean deps docs tests fuzz memcheck
 all: bin/bdrl lib/libbdrl.a
 
 bin/bdrl: $(BIN)
@@ -104,6 +111,14 @@ demo: deps
 
 deps:
 	@scripts/deps.sh
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+memcheck: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/memcheck.sh
 
 # The configuration reference is generated from the schema (a test checks it).
 docs: bin/bdrl

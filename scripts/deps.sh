@@ -2,7 +2,7 @@
 # Installs the Debian packages bdrl needs, and only those that are missing.
 # Prints what it installs; prints nothing and does nothing when all is there.
 set -euo pipefail
-pkgs=(build-essential pkg-config libopenblas-dev libgsl-dev libyaml-dev libcmocka-dev gnuplot-nox)
+pkgs=(build-essential pkg-config libopenblas-dev libgsl-dev libyaml-dev libcmocka-dev gnuplot-nox valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@
 #include "agents/agent.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "agents/bd.h"
@@ -44,4 +45,41 @@ int agent_greedy(agent *a, const float *obs, int *action, bd_err *e)
     if (q != qs)
         free(q);
     return rc;
+}
+
+/* The first non-finite entry of p (n), or -1. x·0 is 0 for finite x and NaN
+ * otherwise, so the sum vectorizes and only a bad network is scanned twice. */
+static long first_nonfinite(const real *p, size_t n)
+{
+    real z = 0;
+    for (size_t i = 0; i < n; i++)
+        z += p[i] * (real)0;
+    if (z == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i]))
+            return (long)i;
+    return -1;
+}
+
+static int check_net(const mlp *m, const char *name, char *what, size_t n)
+{
+    long i = m ? first_nonfinite(m->params, m->n_params) : -1;
+    if (i < 0)
+        return 0;
+    snprintf(what, n, "%s parameter %ld (%s)", name, i, isnan(m->params[i]) ? "nan" : m->params[i] > 0 ? "+inf" : "-inf");
+    return 1;
+}
+
+int agent_params_nonfinite(agent *a, char *what, size_t n)
+{
+    if (a->kind == AGENT_C51)
+        return check_net(c51_online(a), "c51 network", what, n);
+    static const char *names[2][2] = {{"bd scalar-field torso", "bd scalar-field head"},
+                                      {"bd gradient-field torso", "bd gradient-field head"}};
+    for (int f = 0; f < 2; f++)
+        for (int part = 0; part < 2; part++)
+            if (check_net(bd_net(a, (bd_field)f, part, 0), names[f][part], what, n))
+                return 1;
+    return 0;
 }

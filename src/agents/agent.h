@@ -103,4 +103,10 @@ static inline int agent_distribution(agent *a, const float *obs, int action, age
 /* Greedy action of one observation (ties to the lowest index). */
 int agent_greedy(agent *a, const float *obs, int *action, bd_err *e);
 
+/* 0 if every parameter of the agent's online networks is finite; otherwise 1,
+ * with the first bad one named in what (e.g. "c51 network parameter 17 (nan)").
+ * The trainer calls it after every update (a step can make parameters
+ * non-finite while the loss it reports is still finite). */
+int agent_params_nonfinite(agent *a, char *what, size_t n);
+
 #endif

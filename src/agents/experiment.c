@@ -135,6 +135,11 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("agent.eps_kernel", OFF(agent.eps_kernel), "0.001", 1e-9, 1,
                  "BD: kernel variance ε in normalized return units (u in [-1, 1])"),
 
+    CFG_REAL_KEY("agent.ema", OFF(agent.ema), "0.0", 0, 0.999999,
+                 "decay d of a moving average of the online weights (avg <- d avg + (1-d) online after "
+                 "every update) from which the reported return distributions are read (dist, eval, "
+                 "sample, plot); acting and targets keep the online and target networks; 0 = off"),
+
     CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
 
     CFG_INT_KEY("bd.grid", OFF(bd.grid), "64", 8, 100000, "BD: grid points for Q values and distributions"),
@@ -154,6 +159,9 @@ static const cfg_key keys[] = {
                  "BD: weight of the gradient-field regression"),
     CFG_REAL_KEY("bd.mass_floor", OFF(bd.mass_floor), "0.1", 1e-6, 1,
                  "BD: the next-state field is divided by its grid mass, clamped below at this"),
+    CFG_BOOL_KEY("bd.clamp_target", OFF(bd.clamp_target), "true",
+                 "BD: build targets from max(s, 0) of the next-state field instead of the signed field "
+                 "(clamping biases the noise upward and the bias compounds through bootstrapping)"),
     CFG_REAL_KEY("bd.jitter", OFF(bd.jitter), "0.0", 0, 1,
                  "BD: variance of a jitter of the target's argument (deterministic environments "
                  "without terminations need it, e.g. 2e-4 on CartPole)"),
@@ -179,6 +187,9 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("train.clip", OFF(train.clip), "10.0", 0, 1e9, "gradient-norm clip; 0 = off"),
     CFG_I64_KEY("train.checkpoint_interval", OFF(train.checkpoint_interval), "0", 0, 1e12,
                 "environment steps between checkpoints; 0 = only at the end"),
+    CFG_CHOICE_KEY("train.nonfinite", OFF(train.nonfinite), "stop", "stop|skip",
+                   "a NaN/Inf loss, gradient norm or parameter after an update: stop the run with an "
+                   "error (the last checkpoint stays intact), or skip = undo that update and count it"),
 
     CFG_I64_KEY("eval.interval", OFF(eval.interval), "5000", 1, 1e12, "environment steps between evaluations"),
     CFG_INT_KEY("eval.episodes", OFF(eval.episodes), "20", 1, 1000000, "greedy episodes per evaluation"),

@@ -14,6 +14,7 @@
 typedef enum { AGENT_BD = 0, AGENT_C51 = 1 } agent_kind;
 typedef enum { AGENT_CONTROL = 0, AGENT_EVALUATE = 1 } agent_mode;
 typedef enum { TARGET_FIELDS = 0, TARGET_SAMPLES = 1 } bd_target_mode;
+typedef enum { TRAIN_NONFINITE_STOP = 0, TRAIN_NONFINITE_SKIP = 1 } train_nonfinite;
 
 #define EXP_MAX_HIDDEN 8
 
@@ -39,6 +40,7 @@ typedef struct {
         double adam_eps;
         double v_min, v_max;   /* return range [v_min, v_max] */
         double eps_kernel; /* BD: kernel variance ε in normalized return units */
+        double ema;        /* decay of the reported networks' moving average; 0 = off */
     } agent;
     struct {
         int atoms;
@@ -53,6 +55,7 @@ typedef struct {
         int target_mode;       /* bd_target_mode */
         double lambda_grad;    /* weight of the gradient-field regression */
         double mass_floor;     /* lower clamp of the next-state field's grid mass */
+        int clamp_target;      /* targets from max(s⁻, 0) (else the signed field) */
         double jitter;         /* variance ε_j of the target argument's jitter; 0 = off */
         double out_scale;      /* output scale; 0 = 0.25/sqrt(2π ε) */
     } bd;
@@ -68,6 +71,7 @@ typedef struct {
         double eps_fraction;    /* share of total_steps over which ε decays linearly */
         double clip;            /* gradient-norm clip; 0 = off */
         int64_t checkpoint_interval;
+        int nonfinite;          /* train_nonfinite: what a non-finite update does */
     } train;
     struct {
         int64_t interval;

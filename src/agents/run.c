@@ -32,7 +32,7 @@ int run_load(const char *dir, exp_config *cfg, env **en, agent **a, bd_err *e)
     }
     *a = agent_create(cfg, *en, init, e);
     rng_free(init);
-    if (!*a || train_load_agent(path, *a, NULL, e)) {
+    if (!*a || train_load_agent_cfg(path, cfg, *a, NULL, e)) {
         agent_free(*a);
         env_free(*en);
         *a = NULL;

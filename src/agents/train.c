@@ -2,6 +2,7 @@
  * train.h for the schedule and the checkpoint layout, run.h for the files. */
 #include "agents/train.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,10 +12,12 @@
 #include <unistd.h>
 
 #include "agents/evaluate.h"
+#include "agents/limits.h"
 #include "agents/replay.h"
 #include "core/io.h"
 #include "core/json.h"
 #include "core/rng.h"
+#include "fields/mlp.h"
 #include "stats/metrics.h"
 
 /* ------------------------------------------------------------------------ */
@@ -237,6 +240,10 @@ typedef struct {
     int A, D;
     /* counters */
     int64_t step, episodes, updates, target_updates, evals;
+    int64_t skipped;       /* updates undone because something became non-finite (train.nonfinite skip) */
+    int64_t skipped_run;   /* ... of them in a row */
+    char *snap;            /* skip mode: the agent as saved before the update in progress */
+    size_t snap_len;
     double wall_prev;      /* wall seconds of earlier segments */
     double t_start;        /* this segment's start */
     int64_t step_start;    /* step at this segment's start */
@@ -326,6 +333,7 @@ static int write_summary(trainer *T, const char *status, bd_err *e)
     json_kv_int(&w, "updates", (long long)T->updates);
     json_kv_int(&w, "target_updates", (long long)T->target_updates);
     json_kv_int(&w, "evaluations", (long long)T->evals);
+    json_kv_int(&w, "skipped_updates", (long long)T->skipped);
     json_kv_num(&w, "final_eval_return_std", last ? last->std : NAN);
     json_key(&w, "final_eval_return_ci95");
     json_array_begin(&w);
@@ -357,7 +365,34 @@ static int flush_files(trainer *T, const char *status, bd_err *e)
 /* checkpoints                                                              */
 
 #define CKPT_MAGIC "BDRLCKPT"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
+#define CKPT_WIDTHS 8 /* width slots per network in the header (EXP_MAX_HIDDEN) */
+_Static_assert(EXP_MAX_HIDDEN <= CKPT_WIDTHS, "the checkpoint header holds 8 widths per network");
+
+/* The header's shape words: what the agent's networks and the trainer's
+ * buffers look like, so a checkpoint from another configuration is refused
+ * (naming the key) before anything is read. Keys of the other agent kind are
+ * written as 0. */
+enum {
+    SH_KIND, SH_OBS, SH_ACTIONS,
+    SH_NHIDDEN, SH_HIDDEN, SH_ACTIVATION = SH_HIDDEN + CKPT_WIDTHS,
+    SH_ATOMS, SH_GRID, SH_FOURIER, SH_NHEAD, SH_HEAD, SH_QUERIES = SH_HEAD + CKPT_WIDTHS,
+    SH_BATCH, SH_N
+};
+/* magic, version, header bytes, shape words, a reserved word, buffer size,
+ * step, three section sizes */
+#define CKPT_OFF_SHAPE 16
+#define CKPT_OFF_BUFFER (CKPT_OFF_SHAPE + 4 * SH_N + 4)
+#define CKPT_OFF_STEP (CKPT_OFF_BUFFER + 8)
+#define CKPT_OFF_SECTIONS (CKPT_OFF_STEP + 8)
+#define CKPT_HEADER (CKPT_OFF_SECTIONS + 3 * 8)
+
+typedef struct {
+    uint32_t version;
+    uint32_t shape[SH_N];
+    int64_t buffer_size, step;
+    uint64_t sec[3]; /* agent, replay, trainer */
+} ckpt_header;
 
 static uint64_t fnv(const void *p, size_t n)
 {
@@ -392,6 +427,91 @@ static int get_rng(FILE *f, rng *r, bd_err *e)
     return rng_load(r, f, e);
 }
 
+static void shape_of(const exp_config *cfg, int obs_dim, int n_actions, uint32_t *sh, int64_t *buffer)
+{
+    memset(sh, 0, sizeof(uint32_t) * SH_N);
+    sh[SH_KIND] = (uint32_t)cfg->agent.kind;
+    sh[SH_OBS] = (uint32_t)obs_dim;
+    sh[SH_ACTIONS] = (uint32_t)n_actions;
+    sh[SH_NHIDDEN] = (uint32_t)cfg->agent.hidden.n;
+    for (int i = 0; i < cfg->agent.hidden.n && i < CKPT_WIDTHS; i++)
+        sh[SH_HIDDEN + i] = (uint32_t)cfg->agent.hidden.w[i];
+    sh[SH_ACTIVATION] = (uint32_t)cfg->agent.activation;
+    if (cfg->agent.kind == AGENT_C51) {
+        sh[SH_ATOMS] = (uint32_t)cfg->c51.atoms;
+    } else {
+        sh[SH_GRID] = (uint32_t)cfg->bd.grid;
+        sh[SH_FOURIER] = (uint32_t)cfg->bd.fourier_k;
+        sh[SH_NHEAD] = (uint32_t)cfg->bd.head.n;
+        for (int i = 0; i < cfg->bd.head.n && i < CKPT_WIDTHS; i++)
+            sh[SH_HEAD + i] = (uint32_t)cfg->bd.head.w[i];
+        sh[SH_QUERIES] = (uint32_t)cfg->bd.queries;
+    }
+    sh[SH_BATCH] = (uint32_t)cfg->train.batch_size;
+    *buffer = cfg->train.buffer_size;
+}
+
+static void fmt_widths(const uint32_t *w, uint32_t n, char *b, size_t cap)
+{
+    size_t k = (size_t)snprintf(b, cap, "[");
+    for (uint32_t i = 0; i < n && i < CKPT_WIDTHS && k < cap; i++)
+        k += (size_t)snprintf(b + k, cap - k, "%s%u", i ? ", " : "", w[i]);
+    if (k < cap)
+        snprintf(b + k, cap - k, "]");
+}
+
+static const char *kind_name(uint32_t k) { return k == AGENT_C51 ? "c51" : k == AGENT_BD ? "bd" : "unknown"; }
+
+/* Names the first difference between a checkpoint's shape (have) and the one
+ * the configuration makes (want); 0 if they agree. */
+static int shape_diff(const char *path, const uint32_t *have, int64_t buf_have, const uint32_t *want,
+                      int64_t buf_want, bd_err *e)
+{
+    const char *pre = "checkpoint from a different configuration";
+    if (have[SH_KIND] != want[SH_KIND])
+        return err_set(e, "%s: %s: agent.kind is %s in the checkpoint, %s in the config", path, pre,
+                       kind_name(have[SH_KIND]), kind_name(want[SH_KIND]));
+    if (have[SH_OBS] != want[SH_OBS] || have[SH_ACTIONS] != want[SH_ACTIONS])
+        return err_set(e, "%s: %s: the environment has %u observations and %u actions in the checkpoint, "
+                          "%u and %u in the config (env.*)",
+                       path, pre, have[SH_OBS], have[SH_ACTIONS], want[SH_OBS], want[SH_ACTIONS]);
+    static const struct {
+        int at, n_at;
+        const char *key;
+    } keys[] = {
+        {SH_HIDDEN, SH_NHIDDEN, "agent.hidden"}, {SH_ACTIVATION, -1, "agent.activation"},
+        {SH_ATOMS, -1, "c51.atoms"},             {SH_GRID, -1, "bd.grid"},
+        {SH_FOURIER, -1, "bd.fourier_k"},        {SH_HEAD, SH_NHEAD, "bd.head"},
+        {SH_QUERIES, -1, "bd.queries"},          {SH_BATCH, -1, "train.batch_size"},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        int at = keys[i].at;
+        char a[128], b[128];
+        if (keys[i].n_at >= 0) {
+            if (have[keys[i].n_at] == want[keys[i].n_at] &&
+                !memcmp(have + at, want + at, sizeof(uint32_t) * CKPT_WIDTHS))
+                continue;
+            fmt_widths(have + at, have[keys[i].n_at], a, sizeof a);
+            fmt_widths(want + at, want[keys[i].n_at], b, sizeof b);
+        } else {
+            if (have[at] == want[at])
+                continue;
+            if (at == SH_ACTIVATION) {
+                snprintf(a, sizeof a, "%s", mlp_act_name((mlp_act)have[at]) ? mlp_act_name((mlp_act)have[at]) : "?");
+                snprintf(b, sizeof b, "%s", mlp_act_name((mlp_act)want[at]) ? mlp_act_name((mlp_act)want[at]) : "?");
+            } else {
+                snprintf(a, sizeof a, "%u", have[at]);
+                snprintf(b, sizeof b, "%u", want[at]);
+            }
+        }
+        return err_set(e, "%s: %s: %s is %s in the checkpoint, %s in the config", path, pre, keys[i].key, a, b);
+    }
+    if (buf_have != buf_want)
+        return err_set(e, "%s: %s: train.buffer_size is %lld in the checkpoint, %lld in the config", path, pre,
+                       (long long)buf_have, (long long)buf_want);
+    return 0;
+}
+
 static int write_checkpoint(trainer *T, bd_err *e)
 {
     char *mem = NULL;
@@ -399,23 +519,40 @@ static int write_checkpoint(trainer *T, bd_err *e)
     FILE *f = open_memstream(&mem, &len);
     if (!f)
         return err_set(e, "checkpoint: out of memory");
-    char magic[8] = CKPT_MAGIC;
-    uint32_t u[4] = {CKPT_VERSION, (uint32_t)T->ag->kind, (uint32_t)T->D, (uint32_t)T->A};
-    int64_t c[5] = {T->step, T->episodes, T->updates, T->target_updates, T->evals};
+    unsigned char hdr[CKPT_HEADER];
+    memset(hdr, 0, sizeof hdr);
+    memcpy(hdr, CKPT_MAGIC, 8);
+    uint32_t u[2] = {CKPT_VERSION, CKPT_HEADER}, sh[SH_N];
+    int64_t buffer;
+    shape_of(T->cfg, T->D, T->A, sh, &buffer);
+    memcpy(hdr + 8, u, sizeof u);
+    memcpy(hdr + CKPT_OFF_SHAPE, sh, sizeof sh);
+    memcpy(hdr + CKPT_OFF_BUFFER, &buffer, 8);
+    memcpy(hdr + CKPT_OFF_STEP, &T->step, 8);
+    int64_t c[5] = {T->episodes, T->updates, T->target_updates, T->evals, T->skipped};
     double d[5] = {wall_total(T), T->acc_loss, T->acc_loss_grad, T->acc_q, T->acc_n};
-    int bad = put(f, magic, 8) || put(f, u, sizeof u) || put(f, &T->step, sizeof T->step);
+    long p0 = 0, p1 = 0, p2 = 0;
+    int bad = put(f, hdr, sizeof hdr);
+    p0 = bad ? 0 : ftell(f);
     if (!bad && T->ag->ops->save(T->ag, f, e)) {
         fclose(f);
         free(mem);
         return err_prefix(e, "checkpoint");
     }
-    if (!bad && (replay_save(T->rb, f, e) || put_rng(f, T->explore, e) || put_rng(f, T->rsample, e))) {
+    p1 = ftell(f);
+    if (!bad && replay_save(T->rb, f, e)) {
         fclose(f);
         free(mem);
         return err_prefix(e, "checkpoint");
     }
-    bad = bad || put(f, c + 1, sizeof(int64_t) * 4) || put(f, d, sizeof d) ||
-          put(f, &T->ep_len, sizeof T->ep_len) || put(f, &T->ep_ret, sizeof T->ep_ret);
+    p2 = ftell(f);
+    if (!bad && (put_rng(f, T->explore, e) || put_rng(f, T->rsample, e))) {
+        fclose(f);
+        free(mem);
+        return err_prefix(e, "checkpoint");
+    }
+    bad = bad || put(f, c, sizeof c) || put(f, d, sizeof d) || put(f, &T->ep_len, sizeof T->ep_len) ||
+          put(f, &T->ep_ret, sizeof T->ep_ret);
     for (int64_t i = 0; i < T->ep_len && !bad; i++) {
         int32_t a = T->ep_actions[i];
         bad = put(f, &a, sizeof a);
@@ -426,7 +563,7 @@ static int write_checkpoint(trainer *T, bd_err *e)
         double v[5] = {r->mean, r->std, r->success, r->ci_lo, r->ci_hi};
         bad = put(f, &r->step, sizeof r->step) || put(f, v, sizeof v);
     }
-    if (fclose(f) != 0 || bad) {
+    if (fclose(f) != 0 || bad || p0 < 0 || p1 < p0 || p2 < p1) {
         free(mem);
         return err_set(e, "checkpoint: out of memory");
     }
@@ -436,6 +573,8 @@ static int write_checkpoint(trainer *T, bd_err *e)
         return err_set(e, "checkpoint: out of memory");
     }
     mem = m2;
+    uint64_t sec[3] = {(uint64_t)(p1 - p0), (uint64_t)(p2 - p1), (uint64_t)len - (uint64_t)p2};
+    memcpy(mem + CKPT_OFF_SECTIONS, sec, sizeof sec);
     uint64_t h = fnv(mem, len);
     memcpy(mem + len, &h, 8);
     char path[4096];
@@ -447,43 +586,79 @@ static int write_checkpoint(trainer *T, bd_err *e)
     return 0;
 }
 
-/* Reads and verifies a checkpoint file; returns an open stream over its
- * contents (checksum excluded) positioned after the header, and the buffer
- * to free after fclose. */
-static FILE *open_checkpoint(const char *path, const agent *a, int64_t *step, char **buf, bd_err *e)
+/* Reads and verifies a checkpoint file: magic, version, header size,
+ * checksum, section sizes, then the agent kind and shapes against a (and, if
+ * cfg is not NULL, every shape against the agent cfg makes). Returns an open
+ * stream over its contents (checksum excluded) positioned after the header,
+ * and the buffer to free after fclose. Nothing is changed on failure. */
+static FILE *open_checkpoint(const char *path, const agent *a, const exp_config *cfg, ckpt_header *h,
+                             char **buf, bd_err *e)
 {
     size_t len;
     char *mem = io_read_file(path, &len, e);
     *buf = NULL;
     if (!mem)
         return NULL;
-    const size_t hdr = 8 + 4 * 4 + 8;
-    uint64_t h;
-    if (len < hdr + 8) {
-        err_set(e, "%s: truncated (not a checkpoint)", path);
+    uint32_t u[2];
+    if (len < 16) {
+        err_set(e, "%s: truncated: %zu bytes, not a checkpoint", path, len);
         goto fail;
     }
     if (memcmp(mem, CKPT_MAGIC, 8)) {
         err_set(e, "%s: not a bdrl checkpoint (bad magic)", path);
         goto fail;
     }
-    memcpy(&h, mem + len - 8, 8);
-    if (h != fnv(mem, len - 8)) {
+    memcpy(u, mem + 8, sizeof u);
+    if (u[0] != CKPT_VERSION) {
+        err_set(e, "%s: checkpoint format version %u, this build reads version %u%s", path, u[0], CKPT_VERSION,
+                u[0] < CKPT_VERSION ? " (written by an older bdrl; retrain or use that version)" : "");
+        goto fail;
+    }
+    if (u[1] != CKPT_HEADER) {
+        err_set(e, "%s: corrupted: header of %u bytes, version %u has %d", path, u[1], CKPT_VERSION, CKPT_HEADER);
+        goto fail;
+    }
+    if (len < CKPT_HEADER + 8) {
+        err_set(e, "%s: truncated: %zu bytes, shorter than the header", path, len);
+        goto fail;
+    }
+    h->version = u[0];
+    memcpy(h->shape, mem + CKPT_OFF_SHAPE, sizeof h->shape);
+    memcpy(&h->buffer_size, mem + CKPT_OFF_BUFFER, 8);
+    memcpy(&h->step, mem + CKPT_OFF_STEP, 8);
+    memcpy(h->sec, mem + CKPT_OFF_SECTIONS, sizeof h->sec);
+    uint64_t body = (uint64_t)len - 8 - CKPT_HEADER;
+    if (h->sec[0] > body || h->sec[1] > body || h->sec[2] > body || h->sec[0] + h->sec[1] + h->sec[2] != body) {
+        uint64_t want = h->sec[0] + h->sec[1] + h->sec[2];
+        if (h->sec[0] <= body && h->sec[1] <= body && h->sec[2] <= body && want > body)
+            err_set(e, "%s: truncated: %zu bytes, the header announces %llu", path, len,
+                    (unsigned long long)(want + CKPT_HEADER + 8));
+        else
+            err_set(e, "%s: corrupted: section sizes do not add up to the file size", path);
+        goto fail;
+    }
+    uint64_t sum;
+    memcpy(&sum, mem + len - 8, 8);
+    if (sum != fnv(mem, len - 8)) {
         err_set(e, "%s: corrupted (checksum mismatch)", path);
         goto fail;
     }
-    uint32_t u[4];
-    memcpy(u, mem + 8, sizeof u);
-    memcpy(step, mem + 8 + sizeof u, sizeof *step);
-    if (u[0] != CKPT_VERSION) {
-        err_set(e, "%s: checkpoint version %u, this build reads version %u", path, u[0], CKPT_VERSION);
+    if (h->step < 0) {
+        err_set(e, "%s: corrupted: negative step", path);
         goto fail;
     }
-    if ((int)u[1] != (int)a->kind || (int)u[2] != a->obs_dim || (int)u[3] != a->n_actions) {
+    uint32_t want[SH_N];
+    int64_t buf_want;
+    if (cfg) {
+        shape_of(cfg, a->obs_dim, a->n_actions, want, &buf_want);
+        if (shape_diff(path, h->shape, h->buffer_size, want, buf_want, e))
+            goto fail;
+    } else if (h->shape[SH_KIND] != (uint32_t)a->kind || h->shape[SH_OBS] != (uint32_t)a->obs_dim ||
+               h->shape[SH_ACTIONS] != (uint32_t)a->n_actions) {
         err_set(e, "%s: checkpoint of a %s agent with %u observations and %u actions; the config makes "
                    "a %s agent with %d and %d",
-                path, u[1] == AGENT_C51 ? "c51" : u[1] == AGENT_BD ? "bd" : "unknown", u[2], u[3],
-                a->ops->name, a->obs_dim, a->n_actions);
+                path, kind_name(h->shape[SH_KIND]), h->shape[SH_OBS], h->shape[SH_ACTIONS], a->ops->name,
+                a->obs_dim, a->n_actions);
         goto fail;
     }
     FILE *f = fmemopen(mem, len - 8, "rb");
@@ -491,7 +666,7 @@ static FILE *open_checkpoint(const char *path, const agent *a, int64_t *step, ch
         err_set(e, "%s: out of memory", path);
         goto fail;
     }
-    if (fseek(f, (long)hdr, SEEK_SET)) {
+    if (fseek(f, (long)CKPT_HEADER, SEEK_SET)) {
         fclose(f);
         err_set(e, "%s: unreadable", path);
         goto fail;
@@ -503,21 +678,46 @@ fail:
     return NULL;
 }
 
-int train_load_agent(const char *path, agent *a, int64_t *step, bd_err *e)
+/* The agent's section, read through a stream that ends where the section
+ * does, so a corrupted agent cannot read into the replay. */
+static int load_agent_section(const char *path, agent *a, FILE *f, char *buf, const ckpt_header *h, bd_err *e)
+{
+    FILE *s = fmemopen(buf + CKPT_HEADER, h->sec[0] ? (size_t)h->sec[0] : 1, "rb");
+    if (!s)
+        return err_set(e, "%s: out of memory", path);
+    int rc = h->sec[0] ? a->ops->load(a, s, e) : err_set(e, "empty agent section");
+    if (!rc && ftell(s) != (long)h->sec[0])
+        rc = err_set(e, "agent section of %llu bytes, the %s agent read %ld", (unsigned long long)h->sec[0],
+                     a->ops->name, ftell(s));
+    fclose(s);
+    if (rc)
+        return err_prefix(e, "%s", path);
+    return fseek(f, (long)(CKPT_HEADER + h->sec[0]), SEEK_SET) ? err_set(e, "%s: unreadable", path) : 0;
+}
+
+static int load_agent_checked(const char *path, agent *a, const exp_config *cfg, int64_t *step, bd_err *e)
 {
     char *buf;
-    int64_t s;
-    FILE *f = open_checkpoint(path, a, &s, &buf, e);
+    ckpt_header h;
+    FILE *f = open_checkpoint(path, a, cfg, &h, &buf, e);
     if (!f)
         return -1;
-    int rc = a->ops->load(a, f, e);
-    if (rc)
-        err_prefix(e, "%s", path);
+    int rc = load_agent_section(path, a, f, buf, &h, e);
     fclose(f);
     free(buf);
     if (!rc && step)
-        *step = s;
+        *step = h.step;
     return rc;
+}
+
+int train_load_agent(const char *path, agent *a, int64_t *step, bd_err *e)
+{
+    return load_agent_checked(path, a, NULL, step, e);
+}
+
+int train_load_agent_cfg(const char *path, const exp_config *cfg, agent *a, int64_t *step, bd_err *e)
+{
+    return load_agent_checked(path, a, cfg, step, e);
 }
 
 static int grow_actions(trainer *T, bd_err *e)
@@ -550,28 +750,39 @@ static int push_eval(trainer *T, const eval_row *r, bd_err *e)
 static int read_checkpoint(trainer *T, const char *path, bd_err *e)
 {
     char *buf;
-    int64_t step;
-    FILE *f = open_checkpoint(path, T->ag, &step, &buf, e);
+    ckpt_header h;
+    FILE *f = open_checkpoint(path, T->ag, T->cfg, &h, &buf, e);
     if (!f)
         return -1;
     int rc = -1;
-    int64_t c[4], len, n_ev;
+    int64_t c[5], len, n_ev;
     double d[5], ret;
-    if (T->ag->ops->load(T->ag, f, e) || replay_load(T->rb, f, e) || get_rng(f, T->explore, e) ||
-        get_rng(f, T->rsample, e)) {
+    float *saved = NULL;
+    if (load_agent_section(path, T->ag, f, buf, &h, e))
+        goto out;
+    if (replay_load(T->rb, f, e)) {
+        err_prefix(e, "%s", path);
+        goto out;
+    }
+    if (ftell(f) != (long)(CKPT_HEADER + h.sec[0] + h.sec[1])) {
+        err_set(e, "%s: corrupted: the replay section is not %llu bytes", path, (unsigned long long)h.sec[1]);
+        goto out;
+    }
+    if (get_rng(f, T->explore, e) || get_rng(f, T->rsample, e)) {
         err_prefix(e, "%s", path);
         goto out;
     }
     if (get(f, c, sizeof c) || get(f, d, sizeof d) || get(f, &len, sizeof len) || get(f, &ret, sizeof ret) ||
-        len < 0 || len > (int64_t)1 << 40) {
+        len < 0 || len > (int64_t)h.sec[2] / 4 || c[0] < 0 || c[1] < 0 || c[2] < 0 || c[3] < 0 || c[4] < 0) {
         err_set(e, "%s: corrupted trainer state", path);
         goto out;
     }
-    T->step = step;
+    T->step = h.step;
     T->episodes = c[0];
     T->updates = c[1];
     T->target_updates = c[2];
     T->evals = c[3];
+    T->skipped = c[4];
     T->wall_prev = d[0];
     T->acc_loss = d[1];
     T->acc_loss_grad = d[2];
@@ -589,9 +800,9 @@ static int read_checkpoint(trainer *T, const char *path, bd_err *e)
         T->ep_actions[T->ep_len++] = a;
     }
     T->ep_ret = ret;
-    float *saved = malloc(sizeof(float) * (size_t)T->D);
-    if (!saved || get(f, saved, sizeof(float) * (size_t)T->D) || get(f, &n_ev, sizeof n_ev) || n_ev < 0) {
-        free(saved);
+    saved = malloc(sizeof(float) * (size_t)T->D);
+    if (!saved || get(f, saved, sizeof(float) * (size_t)T->D) || get(f, &n_ev, sizeof n_ev) || n_ev < 0 ||
+        n_ev > (int64_t)h.sec[2] / 48) {
         err_set(e, "%s: corrupted episode state", path);
         goto out;
     }
@@ -600,28 +811,27 @@ static int read_checkpoint(trainer *T, const char *path, bd_err *e)
         eval_row r;
         double v[5];
         if (get(f, &r.step, sizeof r.step) || get(f, v, sizeof v)) {
-            free(saved);
             err_set(e, "%s: corrupted evaluation history", path);
             goto out;
         }
         r.mean = v[0], r.std = v[1], r.success = v[2], r.ci_lo = v[3], r.ci_hi = v[4];
-        if (push_eval(T, &r, e)) {
-            free(saved);
+        if (push_eval(T, &r, e))
             goto out;
-        }
+    }
+    if (fgetc(f) != EOF) {
+        err_set(e, "%s: corrupted: bytes after the trainer state", path);
+        goto out;
     }
     /* Rebuild the current episode: same seed, same actions. */
     uint64_t s = eval_episode_seed((uint64_t)T->cfg->seed, T->episodes);
     memcpy(T->obs, env_reset(T->en, &s), sizeof(float) * (size_t)T->D);
     for (int64_t i = 0; i < T->ep_len; i++) {
         if (env_elapsed(T->en) >= env_max_steps(T->en)) {
-            free(saved);
             err_set(e, "%s: the current episode does not replay (environment changed?)", path);
             goto out;
         }
         env_step st = env_do_step(T->en, T->ep_actions[i]);
         if ((st.terminated || st.truncated) && i + 1 < T->ep_len) {
-            free(saved);
             err_set(e, "%s: the current episode does not replay (environment changed?)", path);
             goto out;
         }
@@ -630,8 +840,8 @@ static int read_checkpoint(trainer *T, const char *path, bd_err *e)
     rc = memcmp(saved, T->obs, sizeof(float) * (size_t)T->D)
              ? err_set(e, "%s: the current episode replays to a different state (environment changed?)", path)
              : 0;
-    free(saved);
 out:
+    free(saved);
     fclose(f);
     free(buf);
     return rc;
@@ -728,6 +938,7 @@ static void trainer_free(trainer *T)
     free(T->ep_actions);
     free(T->obs);
     free(T->ev);
+    free(T->snap);
     sb_free(&T->metrics);
     sb_free(&T->evalcsv);
 }
@@ -768,9 +979,115 @@ static void diverged(trainer *T, const char *what, double v, bd_err *e)
     char ck[128] = "no checkpoint was written";
     if (T->last_ckpt >= 0)
         snprintf(ck, sizeof ck, "the checkpoint of step %lld is intact", (long long)T->last_ckpt);
-    err_set(e, "training diverged at step %lld (update %lld): the %s is %s; %s", (long long)T->step,
-            (long long)T->updates, what, isnan(v) ? "nan" : v > 0 ? "+inf" : "-inf", ck);
+    if (isnan(v) || isinf(v))
+        err_set(e, "training diverged at step %lld (update %lld): the %s is %s; %s", (long long)T->step,
+                (long long)T->updates, what, isnan(v) ? "nan" : v > 0 ? "+inf" : "-inf", ck);
+    else /* what names the quantity and its value */
+        err_set(e, "training diverged at step %lld (update %lld): %s; %s", (long long)T->step,
+                (long long)T->updates, what, ck);
     T->fail_status = "diverged";
+}
+
+/* train.nonfinite skip: the agent's state before an update, to undo it. */
+static int snapshot_agent(trainer *T, bd_err *e)
+{
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    if (!f)
+        return err_set(e, "out of memory");
+    int rc = T->ag->ops->save(T->ag, f, e);
+    if (fclose(f) != 0 && !rc)
+        rc = err_set(e, "out of memory");
+    if (rc) {
+        free(mem);
+        return -1;
+    }
+    free(T->snap);
+    T->snap = mem;
+    T->snap_len = len;
+    return 0;
+}
+
+static int restore_agent(trainer *T, bd_err *e)
+{
+    FILE *f = fmemopen(T->snap, T->snap_len, "rb");
+    if (!f)
+        return err_set(e, "out of memory");
+    int rc = T->ag->ops->load(T->ag, f, e);
+    fclose(f);
+    return rc;
+}
+
+/* Removes temporaries (NAME.tmp.XXXXXX) that a killed writer left behind. */
+static void remove_stale_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *t = strstr(de->d_name, ".tmp.");
+        if (!t || strlen(t) != 11)
+            continue;
+        char p[4096];
+        if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) < (int)sizeof p)
+            unlink(p);
+    }
+    closedir(d);
+}
+
+/* Everything but the files: generators, environment, agent, replay, scratch. */
+static int trainer_setup(trainer *T, const exp_config *cfg, const train_options *opt, bd_err *e)
+{
+    T->cfg = cfg;
+    T->last_ckpt = -1;
+    rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
+    T->explore = rng_create((uint64_t)cfg->seed, RNG_STREAM_EXPLORE);
+    T->rsample = rng_create((uint64_t)cfg->seed, RNG_STREAM_REPLAY);
+    if (!init || !T->explore || !T->rsample) {
+        rng_free(init);
+        return err_set(e, "out of memory");
+    }
+    if (!(T->en = env_create(&cfg->env, e))) {
+        rng_free(init);
+        return -1;
+    }
+    T->A = env_n_actions(T->en);
+    T->D = env_obs_dim(T->en);
+    /* Refuse absurd sizes before anything big is allocated. */
+    if (limits_check_experiment(cfg, T->en, e)) {
+        rng_free(init);
+        return -1;
+    }
+    T->ag = opt && opt->make_agent ? opt->make_agent(cfg, T->en, init, e) : agent_create(cfg, T->en, init, e);
+    rng_free(init);
+    if (!T->ag)
+        return -1;
+    if (!(T->rb = replay_create(cfg->train.buffer_size, T->D, e)) ||
+        replay_batch_create(&T->batch, cfg->train.batch_size, T->D, e) ||
+        !(T->obs = err_calloc((size_t)T->D, sizeof(float), e)) || grow_actions(T, e))
+        return -1;
+    if (cfg->agent.mode == AGENT_EVALUATE) {
+        if (!(T->policy = err_calloc((size_t)env_n_states(T->en), sizeof(int), e)))
+            return -1;
+        if (train_optimal_policy(T->en, cfg->agent.gamma, T->policy))
+            return err_set(e, "agent.mode evaluate: value iteration found no optimal policy (FrozenLake only; "
+                              "γ = %g)",
+                           cfg->agent.gamma);
+    }
+    return 0;
+}
+
+int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *step, bd_err *e)
+{
+    trainer T;
+    memset(&T, 0, sizeof T);
+    int rc = trainer_setup(&T, cfg, NULL, e) || read_checkpoint(&T, path, e) ? -1 : 0;
+    if (!rc && step)
+        *step = T.step;
+    trainer_free(&T);
+    return rc;
 }
 
 int train_run(const exp_config *cfg, const char *run_dir, const train_options *opt, train_result *res,
@@ -778,11 +1095,9 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
 {
     trainer T;
     memset(&T, 0, sizeof T);
-    T.cfg = cfg;
     T.dir = run_dir;
     T.log = opt ? opt->log : NULL;
     T.tty = T.log && isatty(fileno(T.log));
-    T.last_ckpt = -1;
     int resume = opt && opt->resume;
     int rc = -1;
     char path[4096];
@@ -790,39 +1105,9 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     res->final_eval_return = res->final_success_rate = res->steps_to_threshold = NAN;
     res->setup_failed = 1;
 
-    if (io_mkdirs(run_dir, e))
-        return -1;
-    rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
-    T.explore = rng_create((uint64_t)cfg->seed, RNG_STREAM_EXPLORE);
-    T.rsample = rng_create((uint64_t)cfg->seed, RNG_STREAM_REPLAY);
-    if (!init || !T.explore || !T.rsample) {
-        rng_free(init);
-        err_set(e, "out of memory");
+    /* Set up (and refuse absurd sizes) before the run directory exists. */
+    if (trainer_setup(&T, cfg, opt, e) || io_mkdirs(run_dir, e))
         goto out;
-    }
-    if (!(T.en = env_create(&cfg->env, e))) {
-        rng_free(init);
-        goto out;
-    }
-    T.A = env_n_actions(T.en);
-    T.D = env_obs_dim(T.en);
-    T.ag = opt && opt->make_agent ? opt->make_agent(cfg, T.en, init, e) : agent_create(cfg, T.en, init, e);
-    rng_free(init);
-    if (!T.ag)
-        goto out;
-    if (!(T.rb = replay_create(cfg->train.buffer_size, T.D, e)) ||
-        replay_batch_create(&T.batch, cfg->train.batch_size, T.D, e) ||
-        !(T.obs = err_calloc((size_t)T.D, sizeof(float), e)) || grow_actions(&T, e))
-        goto out;
-    if (cfg->agent.mode == AGENT_EVALUATE) {
-        if (!(T.policy = err_calloc((size_t)env_n_states(T.en), sizeof(int), e)))
-            goto out;
-        if (train_optimal_policy(T.en, cfg->agent.gamma, T.policy)) {
-            err_set(e, "agent.mode evaluate: value iteration found no optimal policy (FrozenLake only; γ = %g)",
-                    cfg->agent.gamma);
-            goto out;
-        }
-    }
 
     if (resume) {
         if (io_join(path, sizeof path, run_dir, "checkpoint.bin", e) || read_checkpoint(&T, path, e))
@@ -833,6 +1118,7 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
             io_join(p2, sizeof p2, run_dir, "eval.csv", e) || load_csv_upto(&T.evalcsv, p2, EVAL_HEADER, T.step, e))
             goto out;
         T.last_ckpt = T.step;
+        remove_stale_temporaries(run_dir);
     } else {
         sb_printf(&T.metrics, "%s\n", METRICS_HEADER);
         sb_printf(&T.evalcsv, "%s\n", EVAL_HEADER);
@@ -858,6 +1144,7 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
 
     int stopped = 0;
     const int evaluate_mode = cfg->agent.mode == AGENT_EVALUATE;
+    const int skip_mode = cfg->train.nonfinite == TRAIN_NONFINITE_SKIP;
     while (T.step < total) {
         if ((opt && opt->stop && *opt->stop) || (opt && opt->stop_after > 0 && T.step >= opt->stop_after)) {
             stopped = 1;
@@ -896,24 +1183,59 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
             }
             agent_batch b = replay_batch_view(&T.batch, na);
             agent_stats ss;
+            if (skip_mode && snapshot_agent(&T, e)) {
+                err_prefix(e, "update at step %lld: snapshot", (long long)T.step);
+                goto out;
+            }
             if (agent_update(T.ag, &b, &ss, e)) {
                 err_prefix(e, "update at step %lld", (long long)T.step);
                 goto out;
             }
             T.updates++;
-            if (!isfinite(ss.loss) || !isfinite(ss.loss_grad) || !isfinite(ss.grad_norm)) {
-                if (!isfinite(ss.loss))
-                    diverged(&T, "loss", ss.loss, e);
-                else if (!isfinite(ss.loss_grad))
-                    diverged(&T, "gradient-field loss", ss.loss_grad, e);
-                else
-                    diverged(&T, "gradient norm", ss.grad_norm, e);
+            /* Numerical guard: the reported loss, gradient-field loss and
+             * gradient norm, then the parameters themselves. */
+            const char *bad_what = NULL;
+            double bad_v = 0;
+            char pwhat[160];
+            if (!isfinite(ss.loss))
+                bad_what = "loss", bad_v = ss.loss;
+            else if (!isfinite(ss.loss_grad))
+                bad_what = "gradient-field loss", bad_v = ss.loss_grad;
+            else if (!isfinite(ss.grad_norm))
+                bad_what = "gradient norm", bad_v = ss.grad_norm;
+            else if (agent_params_nonfinite(T.ag, pwhat, sizeof pwhat))
+                bad_what = pwhat, bad_v = 0;
+            if (bad_what && skip_mode && T.skipped_run < TRAIN_MAX_SKIPS_IN_A_ROW) {
+                if (restore_agent(&T, e)) {
+                    err_prefix(e, "update at step %lld: undoing a non-finite update", (long long)T.step);
+                    goto out;
+                }
+                T.skipped++;
+                T.skipped_run++;
+                if (T.skipped <= 10 || (T.skipped & (T.skipped - 1)) == 0)
+                    note(&T, "train: step %lld: update skipped, %s%s%s (%lld skipped so far)", (long long)T.step,
+                         bad_v == 0 ? "" : "the ", bad_what,
+                         bad_v == 0 ? "" : isnan(bad_v) ? " is nan" : bad_v > 0 ? " is +inf" : " is -inf",
+                         (long long)T.skipped);
+            } else if (bad_what) {
+                if (skip_mode) {
+                    char w2[300];
+                    snprintf(w2, sizeof w2, "%lld updates in a row were non-finite (last: %s%s)",
+                             (long long)T.skipped_run, bad_what, bad_v == 0 ? "" : isnan(bad_v) ? " nan" : " inf");
+                    diverged(&T, w2, 0, e);
+                } else if (bad_v == 0) {
+                    diverged(&T, bad_what, 0, e);
+                } else {
+                    diverged(&T, bad_what, bad_v, e);
+                }
                 goto out;
+            } else {
+                T.skipped_run = 0;
+                T.acc_loss += ss.loss;
+                T.acc_loss_grad += ss.loss_grad;
+                T.acc_q += ss.q_mean;
+                T.acc_n += 1;
             }
-            T.acc_loss += ss.loss;
-            T.acc_loss_grad += ss.loss_grad;
-            T.acc_q += ss.q_mean;
-            T.acc_n += 1;
         }
         if (train_is_target_step(cfg, T.step)) {
             agent_update_target(T.ag, cfg->train.tau);
@@ -967,6 +1289,7 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     res->steps = T.step;
     res->episodes = T.episodes;
     res->stopped = stopped;
+    res->skipped_updates = T.skipped;
     if (T.n_ev) {
         res->final_eval_return = T.ev[T.n_ev - 1].mean;
         res->final_success_rate = T.ev[T.n_ev - 1].success;

@@ -26,21 +26,46 @@
  * (io_atomic) at every evaluation, every checkpoint, every 30 s, and at the
  * end, so a kill at any moment leaves complete files.
  *
- * Checkpoint (checkpoint.bin), host byte order:
+ * Checkpoint (checkpoint.bin), format version 2, host byte order:
  *   char    magic[8]     "BDRLCKPT"
- *   uint32  version      1
- *   uint32  agent kind, obs_dim, n_actions
+ *   uint32  version      2
+ *   uint32  header bytes 168
+ *   uint32  shape[27]    agent kind, obs_dim, n_actions; agent.hidden (count
+ *                        and 8 widths), agent.activation; c51.atoms; bd.grid,
+ *                        bd.fourier_k, bd.head (count and 8 widths),
+ *                        bd.queries (keys of the other agent kind are 0);
+ *                        train.batch_size
+ *   uint32  reserved (0)
+ *   int64   train.buffer_size
  *   int64   step         environment steps taken
- *   ...     the agent's own save (networks, targets, optimizer states)
- *   ...     the replay buffer (replay_save)
+ *   uint64  section sizes: agent, replay, trainer
+ *   -- agent section:   the agent's own save (networks, targets, optimizer states)
+ *   -- replay section:  the replay buffer (replay_save)
+ *   -- trainer section:
  *   2 x     uint64 size + the state of the exploration and replay rngs
- *   int64   episodes, updates, target updates, evaluations
+ *   int64   episodes, updates, target updates, evaluations, skipped updates
  *   double  wall seconds so far; loss, loss_grad, q sums and count since the
  *           last metrics row
  *   int64   current episode's length L; double its return; int32 its L
  *           actions; float the current observation (obs_dim)
  *   int64   n evaluations; n x (int64 step, double mean, std, success, ci_lo, ci_hi)
+ *   --
  *   uint64  FNV-1a 64 of every byte above
+ * Loading checks, before anything is changed: magic, version, header size,
+ * that the section sizes add up to the file's size (truncation), the
+ * checksum (corruption), then the shapes against the configuration, naming
+ * the first key that differs; each section must be read to its end.
+ *
+ * Numerical guard. After every update the trainer checks the loss, the
+ * gradient-field loss and the gradient norm the agent reports, and every
+ * parameter of its online networks (agent_params_nonfinite). With
+ * train.nonfinite stop (the default) a non-finite one ends the run with an
+ * error naming the step, the update and the quantity; nothing is written
+ * after it, so the last checkpoint stays intact. With skip the agent is
+ * saved in memory before each update and restored after a bad one, which is
+ * counted (summary.json skipped_updates); TRAIN_MAX_SKIPS_IN_A_ROW bad
+ * updates in a row still end the run.
+ *
  * Resume rebuilds the current episode by resetting with its seed and
  * replaying its actions (the environment is deterministic given both), and
  * checks that the observation matches. A resumed run is bit-identical to an
@@ -78,6 +103,7 @@ typedef struct {
     double final_success_rate;
     double steps_to_threshold;   /* NaN if never reached */
     double wall_seconds;
+    int64_t skipped_updates;     /* non-finite updates undone (train.nonfinite skip) */
     int setup_failed;            /* the error came before the first step: the configuration,
                                     the agent or the checkpoint (bad input, not a failed run) */
 } train_result;
@@ -115,5 +141,17 @@ int train_optimal_policy(const env *en, double gamma, int *policy);
  * (may be NULL) receives the checkpoint's step. Checks magic, version,
  * checksum, and the agent kind and shapes against a. */
 int train_load_agent(const char *path, agent *a, int64_t *step, bd_err *e);
+/* The same, checking every shape in the header against the agent cfg makes
+ * first, so a checkpoint from another configuration is refused with the name
+ * of the key that differs. */
+int train_load_agent_cfg(const char *path, const exp_config *cfg, agent *a, int64_t *step, bd_err *e);
+
+/* Reads a whole checkpoint as a resume would (agent, replay, generators,
+ * trainer state, the current episode replayed) into scratch objects built
+ * from cfg, and frees them: 0 if `bdrl train --resume` would accept it.
+ * *step (may be NULL) receives its step. */
+int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *step, bd_err *e);
+
+#define TRAIN_MAX_SKIPS_IN_A_ROW 100
 
 #endif

@@ -52,7 +52,21 @@ int args_parse(const args_spec *s, int argc, char **argv, args_parsed *out)
             args_print_help(s, stdout);
             return 1;
         }
+    /* The command's name for messages: the usage's leading lower-case words
+     * ("bdrl env rollout" of "bdrl env rollout NAME --state ..."). */
     const char *cmd = s->usage;
+    int cmd_len = 0;
+    for (const char *p = cmd; *p;) {
+        const char *w = p;
+        while (*p >= 'a' && *p <= 'z')
+            p++;
+        if (p == w || (*p && *p != ' ' && *p != '\n'))
+            break;
+        cmd_len = (int)(p - cmd);
+        if (*p != ' ')
+            break;
+        p++;
+    }
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
         if (!strcmp(a, "--")) {
@@ -83,15 +97,15 @@ int args_parse(const args_spec *s, int argc, char **argv, args_parsed *out)
             }
             idx = find_long(s, name, len);
             if (idx < 0) {
-                fprintf(stderr, "bdrl: unknown option '--%.*s' (see '%.*s --help')\n", (int)len, name,
-                        (int)strcspn(cmd, " ["), cmd);
+                fprintf(stderr, "bdrl: unknown option '--%.*s' (see '%.*s --help')\n", (int)len, name, cmd_len,
+                        cmd);
                 return -1;
             }
             inline_val = eq ? eq + 1 : NULL;
         } else if (a[0] == '-' && a[1] && !a[2] && !(a[1] >= '0' && a[1] <= '9')) {
             idx = find_alias(s, a[1]);
             if (idx < 0) {
-                fprintf(stderr, "bdrl: unknown option '%s'\n", a);
+                fprintf(stderr, "bdrl: unknown option '%s' (see '%.*s --help')\n", a, cmd_len, cmd);
                 return -1;
             }
         } else {

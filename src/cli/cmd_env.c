@@ -228,7 +228,7 @@ static int env_table(int argc, char **argv)
 int cmd_env(int argc, char **argv)
 {
     if (argc < 2) {
-        args_print_help(&env_spec, stderr);
+        fprintf(stderr, "bdrl env: expected a subcommand: list, info, rollout or table (see 'bdrl env --help')\n");
         return 2;
     }
     const char *sub = argv[1];

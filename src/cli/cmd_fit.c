@@ -19,6 +19,8 @@ static const args_spec spec = {
     "and score Langevin on the same fields. Writes config.yaml, metrics.json,\n"
     "fields.csv, samples*.csv and fit.png/.svg into the output directory.\n"
     "Built-in data: uniform3, mog1d, mog2d, moons; or data.name=csv with data.path.\n"
+    "Every file is written atomically. A fit whose estimated memory exceeds\n"
+    "BDRL_MAX_MEMORY (default: the physical memory) is refused before allocating.\n"
     "Example: bdrl fit configs/fit/mog1d.yaml --out runs/fit/mog1d",
     opts, 2, 1,
 };

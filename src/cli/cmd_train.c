@@ -31,6 +31,11 @@ static const args_spec spec = {
     "train.total_steps, train.checkpoint_interval, eval.* and output.dir.\n"
     "Ctrl-C (SIGINT) or SIGTERM stops at the next step, writes a checkpoint and\n"
     "exits with 130 or 143. Progress goes to stderr (a bar on a terminal).\n"
+    "A NaN or Inf loss, gradient norm or parameter stops the run (exit 1) naming the\n"
+    "step and the quantity; the last checkpoint stays intact (train.nonfinite skip\n"
+    "undoes and counts such updates instead). A configuration whose estimated memory\n"
+    "(replay buffer, networks, buffers) exceeds the limit is refused before anything\n"
+    "is allocated: the limit is BDRL_MAX_MEMORY (e.g. 8G) or the physical memory.\n"
     "Example: bdrl train configs/cartpole_c51.yaml --set seed=2",
     opts, 4, 1,
 };
@@ -38,7 +43,7 @@ static const args_spec spec = {
 /* Keys that may differ between a run's config.yaml and its resumption. */
 static const char *const resumable[] = {"train.total_steps", "train.checkpoint_interval", "eval.interval",
                                         "eval.episodes", "eval.threshold", "eval.sample_walkers",
-                                        "output.dir"};
+                                        "output.dir", "train.nonfinite"};
 
 static volatile sig_atomic_t stop_signal = 0;
 

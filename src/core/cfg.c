@@ -567,11 +567,31 @@ static void write_str(FILE *f, const char *s)
         fputs(s, f);
         return;
     }
+    /* Double-quoted, with YAML escapes for whatever a reader would
+     * otherwise fold or reject: control characters, and the line breaks
+     * NEL, LS and PS (a raw newline inside quotes reads back as a space). */
     fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
             fputc('\\', f);
-        fputc(*p, f);
+            fputc(*p, f);
+        } else if (*p == '\n') {
+            fputs("\\n", f);
+        } else if (*p == '\t') {
+            fputs("\\t", f);
+        } else if (*p == '\r') {
+            fputs("\\r", f);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            fprintf(f, "\\x%02x", *p);
+        } else if (p[0] == 0xc2 && p[1] == 0x85) {
+            fputs("\\N", f);
+            p++;
+        } else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+            fputs(p[2] == 0xa8 ? "\\L" : "\\P", f);
+            p += 2;
+        } else {
+            fputc(*p, f);
+        }
     }
     fputc('"', f);
 }

@@ -5,6 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Messages are one line even when they quote user input (a key with a
+ * newline in it, a binary file's bytes): control characters become '?'. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = *s == '\t' ? ' ' : '?';
+}
+
 int err_set(bd_err *e, const char *fmt, ...)
 {
     if (!e)
@@ -13,6 +22,7 @@ int err_set(bd_err *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    one_line(e->msg);
     return -1;
 }
 
@@ -36,6 +46,7 @@ int err_prefix(bd_err *e, const char *fmt, ...)
         k = room;
     memcpy(e->msg + n + 2, old, k);
     e->msg[n + 2 + k] = '\0';
+    one_line(e->msg);
     return -1;
 }
 

@@ -111,23 +111,47 @@ int plot_gnuplot(const char *script, const char *data_dir, const char *out_png, 
     char svg[PATH_MAX], errlog[PATH_MAX];
     snprintf(svg, sizeof svg, "%.*s.svg", (int)(len - 4), out_png);
     snprintf(errlog, sizeof errlog, "%.*s.gnuplot.log", (int)(len - 4), out_png);
+    /* gnuplot writes temporaries beside the targets, renamed over them once
+     * both are complete, so a killed run never leaves a torn figure. */
     const char *outs[2] = {out_png, svg}, *terms[2] = {"png", "svg"};
+    char tmp[2][PATH_MAX + 16];
     for (int i = 0; i < 2; i++) {
-        char qd[PATH_MAX + 8], qo[PATH_MAX + 8], qt[600], vars[3 * PATH_MAX];
+        snprintf(tmp[i], sizeof tmp[i], "%s.tmp.XXXXXX", outs[i]);
+        int fd = mkstemp(tmp[i]);
+        if (fd < 0) {
+            if (i)
+                unlink(tmp[0]);
+            return err_set(e, "cannot create %s: %s", tmp[i], strerror(errno));
+        }
+        close(fd);
+    }
+    int rc = 0;
+    for (int i = 0; i < 2 && !rc; i++) {
+        char qd[PATH_MAX + 8], qo[PATH_MAX + 24], qt[600], vars[3 * PATH_MAX + 64];
         quote(qd, sizeof qd, data_dir);
-        quote(qo, sizeof qo, outs[i]);
+        quote(qo, sizeof qo, tmp[i]);
         quote(qt, sizeof qt, title ? title : "");
         snprintf(vars, sizeof vars, "dir=%s; out=%s; term='%s'; ttl=%s", qd, qo, terms[i], qt);
-        if (run_gnuplot(path, vars, errlog, e))
-            return -1;
+        rc = run_gnuplot(path, vars, errlog, e);
     }
-    unlink(errlog);
-    FILE *f = fopen(out_png, "rb");
-    unsigned char magic[8] = {0};
-    size_t k = f ? fread(magic, 1, 8, f) : 0;
-    if (f)
-        fclose(f);
-    if (k != 8 || memcmp(magic, "\x89PNG\r\n\x1a\n", 8))
-        return err_set(e, "gnuplot did not write a PNG to %s", out_png);
-    return 0;
+    if (!rc) {
+        unlink(errlog);
+        FILE *f = fopen(tmp[0], "rb");
+        unsigned char magic[8] = {0};
+        size_t k = f ? fread(magic, 1, 8, f) : 0;
+        if (f)
+            fclose(f);
+        if (k != 8 || memcmp(magic, "\x89PNG\r\n\x1a\n", 8))
+            rc = err_set(e, "gnuplot did not write a PNG to %s", out_png);
+    }
+    for (int i = 0; i < 2 && !rc; i++) {
+        mode_t um = umask(0);
+        umask(um);
+        chmod(tmp[i], 0666 & ~um);
+        if (rename(tmp[i], outs[i]) != 0)
+            rc = err_set(e, "cannot rename %s to %s: %s", tmp[i], outs[i], strerror(errno));
+    }
+    for (int i = 0; i < 2; i++)
+        unlink(tmp[i]); /* no-op once renamed */
+    return rc;
 }

@@ -94,9 +94,15 @@ const float *env_reset(env *e, const uint64_t *seed)
 
 env_step env_do_step(env *e, int action)
 {
-    assert(!e->done && "env_do_step after terminated/truncated (or before reset): call env_reset");
-    assert(action >= 0 && action < e->n_actions);
     env_step st;
+    if (e->done || action < 0 || action >= e->n_actions) {
+        st.obs = e->obs;
+        st.reward = 0;
+        st.terminated = st.truncated = 1;
+        st.refused = 1;
+        return st;
+    }
+    st.refused = 0;
     if (e->kind == ENV_CARTPOLE)
         cartpole_step(e, action, &st);
     else

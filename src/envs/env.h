@@ -49,6 +49,7 @@ typedef struct {
     double reward;
     int terminated;     /* reached a terminal state (pole fell, hole or goal) */
     int truncated;      /* step count reached max_episode_steps; may coincide with terminated */
+    int refused;        /* 1: the step was refused and nothing changed (see env_do_step) */
 } env_step;
 
 /* Creates an env. For random FrozenLake maps the map is generated here from
@@ -67,8 +68,11 @@ int env_elapsed(const env *e);           /* steps since the last reset */
 
 /* Starts an episode. seed != NULL re-seeds the env's generator first. */
 const float *env_reset(env *e, const uint64_t *seed);
-/* One step. Stepping after terminated/truncated without a reset is an error
- * the caller must avoid (asserted in debug builds). */
+/* One step. Stepping after terminated/truncated without a reset (or before
+ * the first reset), or with an action outside [0, n_actions), is a caller's
+ * error: the step is refused, nothing changes, and the result has refused = 1,
+ * reward 0, terminated = truncated = 1 (so loops end) and the current
+ * observation. */
 env_step env_do_step(env *e, int action);
 
 /* The full internal state: CartPole (x, x_dot, theta, theta_dot) in doubles;

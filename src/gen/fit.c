@@ -12,6 +12,7 @@
 #include "core/plot.h"
 #include "core/rng.h"
 #include "data/dataset.h"
+#include "agents/limits.h"
 #include "fields/adam.h"
 #include "fields/fourier.h"
 #include "fields/loss.h"
@@ -617,6 +618,24 @@ int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bd_err *e)
     int max_batch = B > 1024 ? B : 1024;
     if (Bu > max_batch)
         max_batch = Bu;
+    {
+        /* Refuse absurd sizes before the networks are allocated (limits.h):
+         * s, g and their averages with caches for max_batch rows, Adam
+         * moments, the feature buffers, and the samplers' walkers. */
+        int K = cfg->field.fourier_k, nf = K > 0 ? d * fourier_dim(K) : d, sz[10], L = cfg->field.hidden_layers + 1;
+        sz[0] = nf;
+        for (int l = 1; l < L; l++)
+            sz[l] = cfg->field.width;
+        sz[L] = 1;
+        double net = 2 * limits_mlp_bytes(L, sz, max_batch);
+        sz[L] = d;
+        net += 2 * limits_mlp_bytes(L, sz, max_batch);
+        double feats = 2.0 * max_batch * nf * sizeof(real) + 4.0 * max_batch * d * sizeof(real);
+        double walkers = 12.0 * D.n_eval * d * sizeof(double);
+        if (limits_check_bytes("this fit", net + feats + walkers, "networks and their buffers", net,
+                               "field.width, field.hidden_layers, field.fourier_k or train.batch_size", e))
+            goto done;
+    }
     double box_lo = D.lo - cfg->sampler.margin, box_hi = D.hi + cfg->sampler.margin;
     if (feature_map_init(&fm, d, cfg->field.fourier_k, box_lo, box_hi, max_batch, e))
         goto done;
@@ -640,6 +659,10 @@ int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bd_err *e)
     rinit = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
     rloss = rng_create((uint64_t)cfg->seed, RNG_STREAM_LOSS);
     rbatch = rng_create((uint64_t)cfg->seed, RNG_STREAM_REPLAY);
+    if (!rinit || !rloss || !rbatch) {
+        err_set(e, "out of memory");
+        goto done;
+    }
     s = mlp_create(&ss, max_batch, rinit, e);
     g = s ? mlp_create(&gs, max_batch, rinit, e) : NULL;
     s_avg = g ? mlp_create(&ss, max_batch, NULL, e) : NULL;
