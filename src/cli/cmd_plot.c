@@ -1,0 +1,601 @@
+/* cmd_plot.c — `bdrl plot`: figures from run, comparison and sweep
+ * directories (gnuplot scripts in plots/, data files beside the figures). */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agents/run.h"
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "core/io.h"
+#include "research/curves.h"
+#include "research/distplot.h"
+#include "research/rundir.h"
+#include "research/sweep.h"
+
+static const args_spec plot_spec = {
+    "bdrl plot dist|fields|curves|sweep ...",
+    "Draws figures as PNG (pngcairo) and SVG with the gnuplot scripts in plots/ (found\n"
+    "in $BDRL_PLOTS_DIR, PREFIX/share/bdrl/plots, or the source tree). Beside every\n"
+    "figure P.png go P.svg, the data (P_data/ or P.dat) and P.gp, which redraws it\n"
+    "(the command is printed).\n\n"
+    "  dist RUN [RUN2]       return distributions at every FrozenLake state (a grid laid\n"
+    "                        out like the map) or CartPole probe state: model, Bellman\n"
+    "                        Diffusion samples and the truth; two runs overlaid (BD vs C51)\n"
+    "  fields RUN --state S  a BD run's scalar field s(u) and gradient field g(u)\n"
+    "  curves DIR...         learning curves of runs or comparison directories\n"
+    "  sweep DIR             a sweep's metric against each swept parameter\n\n"
+    "Run 'bdrl plot SUB --help' for a subcommand's options.",
+    NULL, 0, 0,
+};
+
+/* What was written and how to redraw it: the distribution and field figures'
+ * P.gp reads paths relative to its own directory, the curves' P.gp (curves.h)
+ * relative to where bdrl ran. */
+static void print_outputs(const char *prefix, int rel_to_dir)
+{
+    const char *slash = strrchr(prefix, '/');
+    const char *base = slash ? slash + 1 : prefix;
+    if (!rel_to_dir) {
+        printf("wrote %s.png, %s.svg and the data %s.dat\nredraw: gnuplot %s.gp\n", prefix, base, base, prefix);
+        return;
+    }
+    printf("wrote %s.png, %s.svg and the data in %s_data/\n", prefix, base, base);
+    if (slash)
+        printf("redraw: cd %.*s && gnuplot %s.gp\n", (int)(slash - prefix), prefix, base);
+    else
+        printf("redraw: gnuplot %s.gp\n", base);
+}
+
+/* Default output prefix RUN/plots/NAME (the directory is created). */
+static int default_prefix(char *buf, size_t n, const char *run, const char *name)
+{
+    bd_err e;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/plots", run);
+    if (io_mkdirs(dir, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return -1;
+    }
+    if ((size_t)snprintf(buf, n, "%s/%s", dir, name) >= n) {
+        fprintf(stderr, "bdrl: path too long: %s/%s\n", dir, name);
+        return -1;
+    }
+    return 0;
+}
+
+static int prefix_dir_exists(const char *prefix)
+{
+    char d[4096];
+    snprintf(d, sizeof d, "%s", prefix);
+    char *slash = strrchr(d, '/');
+    if (!slash)
+        return 1;
+    *slash = '\0';
+    struct stat st;
+    return d[0] == '\0' || (stat(d, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+static int is_run_dir(const char *dir)
+{
+    char p[4096];
+    if ((size_t)snprintf(p, sizeof p, "%s/config.yaml", dir) >= sizeof p)
+        return 0;
+    return io_exists(p);
+}
+
+/* ---- dist ---- */
+
+static const args_opt dist_opts[] = {
+    {"out", 'o', 1, "PREFIX", "PREFIX.png, .svg, .gp, PREFIX_data/ (default RUN/plots/dist[_vs_RUN2])"},
+    {"pdf", 0, 0, "", "probability per bin instead of CDFs (see above)"},
+    {"samples", 'n', 1, "N", "Bellman Diffusion samples per panel of a BD run; 0 = none (default 1000)"},
+    {"action", 0, 1, "A", "this action in every state (default: the truth's policy's action)"},
+    {"labels", 0, 1, "A[,B]", "names of the runs in the figure (default BD, C51)"},
+    {"title", 0, 1, "TEXT", "the figure's title"},
+    {"seed", 0, 1, "N", "the sampler's seed (default 1)"},
+};
+static const args_spec dist_spec = {
+    "bdrl plot dist RUN [RUN2] [--out PREFIX] [--pdf] [-n N] [--action A] [--labels A,B]\n"
+    "                     [--title TEXT] [--seed N]",
+    "One panel per state: FrozenLake states laid out like the map (holes and the goal\n"
+    "shaded: their return is 0), or the 20 CartPole probe states. Each panel shows, for\n"
+    "one action (named in its title), the model's law of every run, a BD run's Bellman\n"
+    "Diffusion samples (the agent's default sampler, as 'bdrl sample' draws them) and\n"
+    "the truth (exact atoms on FrozenLake, as 'bdrl truth --policy RUN' prints them; a\n"
+    "Monte Carlo return of the run's greedy policy on CartPole), with each run's W1 to\n"
+    "its truth in the title. Default encoding: CDFs, where a density (BD), atoms (C51,\n"
+    "truth) and samples compare directly and W1 is the area between two curves. --pdf:\n"
+    "probability per bin of the C51 atom spacing (BD: density times the bin; samples: a\n"
+    "histogram; C51 atoms as an outline; true atoms as impulses of their probability).\n"
+    "Two runs (e.g. BD and C51 of the same environment) are overlaid in each panel.\n"
+    "The action: --action A, or in each state the action of the policy the truth\n"
+    "follows (optimal for agent.mode evaluate, else the first run's greedy policy).\n"
+    "Prints the mean W1 of each run over the panels.",
+    dist_opts, 7, 0,
+};
+
+static const char *base_name(const char *p, char *buf, size_t n)
+{
+    size_t len = strlen(p);
+    while (len > 1 && p[len - 1] == '/')
+        len--;
+    size_t s = len;
+    while (s > 0 && p[s - 1] != '/')
+        s--;
+    snprintf(buf, n, "%.*s", (int)(len - s), p + s);
+    return buf;
+}
+
+static int plot_dist(int argc, char **argv)
+{
+    args_parsed a;
+    int rc = args_parse(&dist_spec, argc, argv, &a);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (a.n_pos < 1 || a.n_pos > 2) {
+        fprintf(stderr, "bdrl plot dist: expected one or two RUN directories (see 'bdrl plot dist --help')\n");
+        return 2;
+    }
+    for (int i = 0; i < a.n_pos; i++)
+        if (!is_run_dir(a.pos[i])) {
+            fprintf(stderr, "bdrl: %s: not a run directory (no config.yaml)\n", a.pos[i]);
+            return 2;
+        }
+    distplot_options o;
+    distplot_options_default(&o);
+    const char *t;
+    long long v;
+    if (args_get(&dist_spec, &a, "pdf"))
+        o.mode = DISTPLOT_PDF;
+    if ((t = args_get(&dist_spec, &a, "samples"))) {
+        if (args_int("--samples", t, 0, 1000000, &v))
+            return 2;
+        o.samples = (int)v;
+    }
+    if ((t = args_get(&dist_spec, &a, "action"))) {
+        if (args_int("--action", t, 0, 3, &v))
+            return 2;
+        o.action = (int)v;
+    }
+    if ((t = args_get(&dist_spec, &a, "seed"))) {
+        if (args_int("--seed", t, 0, 9007199254740991LL, &v))
+            return 2;
+        o.seed = (uint64_t)v;
+    }
+    o.title = args_get(&dist_spec, &a, "title");
+    char labels[512] = "";
+    if ((t = args_get(&dist_spec, &a, "labels"))) {
+        snprintf(labels, sizeof labels, "%s", t);
+        char *comma = strchr(labels, ',');
+        if (comma)
+            *comma = '\0';
+        o.labels[0] = labels;
+        o.labels[1] = comma ? comma + 1 : NULL;
+        if ((comma && a.n_pos < 2) || (!comma && a.n_pos == 2)) {
+            fprintf(stderr, "bdrl plot dist: --labels needs one name per run (%d)\n", a.n_pos);
+            return 2;
+        }
+    }
+    char prefix[4096];
+    const char *out = args_get(&dist_spec, &a, "out");
+    if (out) {
+        snprintf(prefix, sizeof prefix, "%s", out);
+        if (!prefix_dir_exists(prefix)) {
+            fprintf(stderr, "bdrl: --out %s: its directory does not exist\n", out);
+            return 2;
+        }
+    } else {
+        char name[600], b[512];
+        if (a.n_pos == 2)
+            snprintf(name, sizeof name, "dist_vs_%s", base_name(a.pos[1], b, sizeof b));
+        else
+            snprintf(name, sizeof name, "dist");
+        if (default_prefix(prefix, sizeof prefix, a.pos[0], name))
+            return 1;
+    }
+    bd_err e;
+    distplot_result res;
+    rc = distplot_dist(a.n_pos, (const char *const *)a.pos, prefix, &o, &res, &e);
+    if (rc) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return rc == DISTPLOT_BAD_INPUT ? 2 : 1;
+    }
+    print_outputs(prefix, 1);
+    for (int r = 0; r < a.n_pos; r++) {
+        printf("%s: mean W1 to the truth over %d panels %.4f", res.label[r], res.n_panels, res.mean_w1[r]);
+        if (!isnan(res.mean_w1_samples[r]))
+            printf(" (Bellman Diffusion samples: %.4f)", res.mean_w1_samples[r]);
+        printf("\n");
+    }
+    return 0;
+}
+
+/* ---- fields ---- */
+
+static const args_opt fields_opts[] = {
+    {"state", 0, 1, "S", "FrozenLake: a state index; CartPole: X,XDOT,THETA,THETADOT"},
+    {"action", 0, 1, "A", "the action (default: the action of the policy the truth follows)"},
+    {"out", 'o', 1, "PREFIX", "PREFIX.png, .svg, .gp, PREFIX_data/ (default RUN/plots/fields_s<S>[_a<A>])"},
+    {"title", 0, 1, "TEXT", "the figure's title"},
+};
+static const args_spec fields_spec = {
+    "bdrl plot fields RUN --state S [--action A] [--out PREFIX] [--title TEXT]",
+    "The two networks of a Bellman Diffusion run at one state and action, over the\n"
+    "agent's grid of normalized returns u (top axis; the bottom axis is the return):\n"
+    "the scalar field s(u), the learned density, with the true atoms as impulses\n"
+    "(probability, right axis); and the gradient field g(u), its own network, against\n"
+    "the finite-difference derivative ds/du of s. Bellman Diffusion Dynamics moves\n"
+    "samples with drift g and noise sqrt(s): where g and ds/du disagree, the plain\n"
+    "sampler (--sampler em) drifts towards another density than s; the default\n"
+    "Metropolis-adjusted one corrects towards s at the cost of rejected moves. The\n"
+    "title gives the grid mass of max(s, 0) (1 when the field is a normalized density).",
+    fields_opts, 4, 0,
+};
+
+static int plot_fields(int argc, char **argv)
+{
+    args_parsed a;
+    int rc = args_parse(&fields_spec, argc, argv, &a);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (a.n_pos != 1) {
+        fprintf(stderr, "bdrl plot fields: expected one RUN directory (see 'bdrl plot fields --help')\n");
+        return 2;
+    }
+    const char *state = args_get(&fields_spec, &a, "state"), *t;
+    if (!state) {
+        fprintf(stderr, "bdrl plot fields: --state is required\n");
+        return 2;
+    }
+    if (!is_run_dir(a.pos[0])) {
+        fprintf(stderr, "bdrl: %s: not a run directory (no config.yaml)\n", a.pos[0]);
+        return 2;
+    }
+    int action = -1;
+    long long v;
+    if ((t = args_get(&fields_spec, &a, "action"))) {
+        if (args_int("--action", t, 0, 3, &v))
+            return 2;
+        action = (int)v;
+    }
+    char prefix[4096];
+    const char *out = args_get(&fields_spec, &a, "out");
+    if (out) {
+        snprintf(prefix, sizeof prefix, "%s", out);
+        if (!prefix_dir_exists(prefix)) {
+            fprintf(stderr, "bdrl: --out %s: its directory does not exist\n", out);
+            return 2;
+        }
+    } else {
+        char name[300], st[200];
+        snprintf(st, sizeof st, "%s", state);
+        for (char *p = st; *p; p++)
+            if (*p == ',')
+                *p = '_';
+        if (action >= 0)
+            snprintf(name, sizeof name, "fields_s%s_a%d", st, action);
+        else
+            snprintf(name, sizeof name, "fields_s%s", st);
+        if (default_prefix(prefix, sizeof prefix, a.pos[0], name))
+            return 1;
+    }
+    bd_err e;
+    int drawn;
+    rc = distplot_fields(a.pos[0], state, action, prefix, args_get(&fields_spec, &a, "title"), &drawn, &e);
+    if (rc) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return rc == DISTPLOT_BAD_INPUT ? 2 : 1;
+    }
+    print_outputs(prefix, 1);
+    printf("state %s, action %d\n", state, drawn);
+    return 0;
+}
+
+/* ---- curves ---- */
+
+static const args_opt curves_opts[] = {
+    {"out", 'o', 1, "PREFIX", "PREFIX.png, .svg, .dat, .gp (default DIR/curves; required for several DIRs)"},
+    {"labels", 0, 1, "A,B,...", "names of the groups, in order"},
+    {"title", 0, 1, "TEXT", "the figure's title"},
+    {"threshold", 0, 1, "X", "the dashed threshold line (default: the runs' summary.json; 'none': no line)"},
+};
+static const args_spec curves_spec = {
+    "bdrl plot curves DIR... [--out PREFIX] [--labels A,B,...] [--title TEXT] [--threshold X|none]",
+    "Learning curves: greedy evaluation return against environment steps, the mean\n"
+    "over the runs of each group with a 95% bootstrap band. DIR is a run directory\n"
+    "(bdrl train) or a comparison directory (bdrl compare: its runs/*). Runs are\n"
+    "grouped by name without the _s<seed> suffix (cartpole_bd_s1 and cartpole_bd_s2\n"
+    "form the group cartpole_bd), in the order first seen.",
+    curves_opts, 4, 0,
+};
+
+#define MAX_GROUPS 32
+#define MAX_RUNS_PER 256
+
+typedef struct {
+    char label[256];
+    int n;
+    char *dirs[MAX_RUNS_PER];
+} group;
+
+static void strip_seed(char *name)
+{
+    char *u = strrchr(name, '_');
+    if (u && u[1] == 's' && u[2]) {
+        char *p = u + 2;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (!*p)
+            *u = '\0';
+    }
+}
+
+static int add_run(group *g, int *ng, const char *dir)
+{
+    char name[256];
+    base_name(dir, name, sizeof name);
+    strip_seed(name);
+    int k;
+    for (k = 0; k < *ng; k++)
+        if (!strcmp(g[k].label, name))
+            break;
+    if (k == *ng) {
+        if (*ng == MAX_GROUPS) {
+            fprintf(stderr, "bdrl plot curves: more than %d groups\n", MAX_GROUPS);
+            return -1;
+        }
+        snprintf(g[k].label, sizeof g[k].label, "%s", name);
+        g[k].n = 0;
+        (*ng)++;
+    }
+    if (g[k].n == MAX_RUNS_PER) {
+        fprintf(stderr, "bdrl plot curves: more than %d runs in group %s\n", MAX_RUNS_PER, name);
+        return -1;
+    }
+    g[k].dirs[g[k].n] = strdup(dir);
+    return g[k].dirs[g[k].n++] ? 0 : -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The run directories under a comparison directory's runs/, sorted. */
+static int add_comparison(group *g, int *ng, const char *dir)
+{
+    char rd[4096];
+    snprintf(rd, sizeof rd, "%s/runs", dir);
+    DIR *d = opendir(rd);
+    if (!d)
+        return -1;
+    char **names = NULL;
+    int n = 0, cap = 0, rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[4096];
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", rd, de->d_name) >= sizeof p || !is_run_dir(p))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **nn = realloc(names, sizeof(char *) * (size_t)cap);
+            if (!nn) {
+                rc = -1;
+                break;
+            }
+            names = nn;
+        }
+        names[n++] = strdup(p);
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof(char *), cmp_str);
+    for (int i = 0; i < n; i++) {
+        if (!rc && add_run(g, ng, names[i]))
+            rc = -1;
+        free(names[i]);
+    }
+    free(names);
+    return rc ? -1 : n;
+}
+
+static int plot_curves(int argc, char **argv)
+{
+    args_parsed a;
+    int rc = args_parse(&curves_spec, argc, argv, &a);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (a.n_pos < 1) {
+        fprintf(stderr, "bdrl plot curves: expected run or comparison directories (see 'bdrl plot curves --help')\n");
+        return 2;
+    }
+    group *g = calloc(MAX_GROUPS, sizeof(group));
+    if (!g) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        return 1;
+    }
+    int ng = 0;
+    rc = 2;
+    const char *first_run = NULL;
+    for (int i = 0; i < a.n_pos; i++) {
+        if (is_run_dir(a.pos[i])) {
+            if (add_run(g, &ng, a.pos[i]))
+                goto done;
+            continue;
+        }
+        int k = add_comparison(g, &ng, a.pos[i]);
+        if (k < 0) {
+            fprintf(stderr, "bdrl: %s: neither a run directory (config.yaml) nor a comparison directory (runs/)\n",
+                    a.pos[i]);
+            goto done;
+        }
+        if (k == 0) {
+            fprintf(stderr, "bdrl: %s: no runs under %s/runs\n", a.pos[i], a.pos[i]);
+            goto done;
+        }
+    }
+    first_run = g[0].dirs[0];
+    const char *t;
+    if ((t = args_get(&curves_spec, &a, "labels"))) {
+        char *copy = strdup(t), *save = NULL;
+        int k = 0;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save), k++)
+            if (k < ng)
+                snprintf(g[k].label, sizeof g[k].label, "%s", tok);
+        free(copy);
+        if (k != ng) {
+            fprintf(stderr, "bdrl plot curves: --labels gives %d names for %d groups\n", k, ng);
+            goto done;
+        }
+    }
+    double threshold = NAN;
+    if ((t = args_get(&curves_spec, &a, "threshold"))) {
+        if (strcmp(t, "none")) {
+            char *end;
+            threshold = strtod(t, &end);
+            if (!*t || *end || !isfinite(threshold)) {
+                fprintf(stderr, "bdrl: --threshold expects a number or 'none', got '%s'\n", t);
+                goto done;
+            }
+        }
+    } else {
+        rundir_summary s;
+        bd_err e2;
+        if (!rundir_read_summary(first_run, &s, &e2))
+            threshold = s.threshold;
+    }
+    char prefix[4096];
+    const char *out = args_get(&curves_spec, &a, "out");
+    if (out) {
+        snprintf(prefix, sizeof prefix, "%s", out);
+        if (!prefix_dir_exists(prefix)) {
+            fprintf(stderr, "bdrl: --out %s: its directory does not exist\n", out);
+            goto done;
+        }
+    } else if (a.n_pos == 1) {
+        if (is_run_dir(a.pos[0])) {
+            if (default_prefix(prefix, sizeof prefix, a.pos[0], "curves")) {
+                rc = 1;
+                goto done;
+            }
+        } else {
+            snprintf(prefix, sizeof prefix, "%s/curves", a.pos[0]);
+        }
+    } else {
+        fprintf(stderr, "bdrl plot curves: --out PREFIX is required with several directories\n");
+        goto done;
+    }
+    const char *labels[MAX_GROUPS];
+    const char *const *dirs[MAX_GROUPS];
+    int n_runs[MAX_GROUPS];
+    for (int k = 0; k < ng; k++) {
+        labels[k] = g[k].label;
+        dirs[k] = (const char *const *)g[k].dirs;
+        n_runs[k] = g[k].n;
+    }
+    bd_err e;
+    if (curves_plot_dirs(prefix, args_get(&curves_spec, &a, "title"), ng, labels, n_runs, dirs, threshold, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        rc = 1;
+        goto done;
+    }
+    print_outputs(prefix, 0);
+    for (int k = 0; k < ng; k++)
+        printf("%s: %d run%s\n", g[k].label, g[k].n, g[k].n == 1 ? "" : "s");
+    rc = 0;
+done:
+    for (int k = 0; k < ng; k++)
+        for (int i = 0; i < g[k].n; i++)
+            free(g[k].dirs[i]);
+    free(g);
+    return rc;
+}
+
+/* ---- sweep ---- */
+
+static const args_spec sweep_spec = {
+    "bdrl plot sweep DIR",
+    "Redraws a sweep's figures from DIR/results.csv (bdrl sweep): the metric against\n"
+    "each swept parameter, one point per run and the mean per value, into\n"
+    "DIR/plots/<key>.png and .svg.",
+    NULL, 0, 0,
+};
+
+static int plot_sweep(int argc, char **argv)
+{
+    args_parsed a;
+    int rc = args_parse(&sweep_spec, argc, argv, &a);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (a.n_pos != 1) {
+        fprintf(stderr, "bdrl plot sweep: expected one sweep directory (see 'bdrl plot sweep --help')\n");
+        return 2;
+    }
+    char p[4096];
+    snprintf(p, sizeof p, "%s/results.csv", a.pos[0]);
+    if (!io_exists(p)) {
+        fprintf(stderr, "bdrl: %s: not a sweep directory (no results.csv)\n", a.pos[0]);
+        return 2;
+    }
+    bd_err e;
+    if (sweep_plot_dir(a.pos[0], &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return 1;
+    }
+    /* Name what was drawn: one figure per swept key. */
+    snprintf(p, sizeof p, "%s/plots", a.pos[0]);
+    DIR *d = opendir(p);
+    char **names = NULL;
+    int n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".png"))
+            continue;
+        char **nn = realloc(names, sizeof(char *) * (size_t)(n + 1));
+        if (!nn)
+            break;
+        names = nn;
+        if ((names[n] = strdup(de->d_name)))
+            n++;
+    }
+    if (d)
+        closedir(d);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof(char *), cmp_str);
+    for (int i = 0; i < n; i++) {
+        printf("wrote %s/%s and .svg\n", p, names[i]);
+        free(names[i]);
+    }
+    free(names);
+    return 0;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "bdrl plot: expected a subcommand: dist, fields, curves or sweep (see 'bdrl plot --help')\n");
+        return 2;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        args_print_help(&plot_spec, stdout);
+        return 0;
+    }
+    if (!strcmp(sub, "dist"))
+        return plot_dist(argc - 1, argv + 1);
+    if (!strcmp(sub, "fields"))
+        return plot_fields(argc - 1, argv + 1);
+    if (!strcmp(sub, "curves"))
+        return plot_curves(argc - 1, argv + 1);
+    if (!strcmp(sub, "sweep"))
+        return plot_sweep(argc - 1, argv + 1);
+    fprintf(stderr, "bdrl plot: unknown subcommand '%s' (dist, fields, curves, sweep)\n", sub);
+    return 2;
+}

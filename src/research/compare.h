@@ -1,0 +1,90 @@
+/* compare.h — several configurations over several seeds (`bdrl compare`):
+ * runs them (pool.h), then summarizes each configuration's runs and writes
+ * comparison.md, comparison.csv, comparison.json and learning curves.
+ *
+ * Layout of the output directory:
+ *   runs/<label>_s<seed>/   one `bdrl train` run each (run.h)
+ *   logs/<label>_s<seed>.log  the child's output (and its eval's, with truth)
+ *   comparison.{md,csv,json}, curves.{png,svg,dat,gp}
+ * Rerunning the same comparison finishes what is missing (finished runs are
+ * kept, interrupted ones resumed from their checkpoint).
+ *
+ * Statistics per configuration (over its finished runs; stats/metrics.h):
+ *   - steps to threshold: the first evaluation step whose thresholded
+ *     quantity (summary.json's threshold_on: return_mean for CartPole,
+ *     success_rate for FrozenLake) reaches the threshold; a seed that never
+ *     reaches it counts as infinitely many steps, so median and quartiles
+ *     (numpy's linear quantiles) are infinite — "not reached" — when fewer
+ *     than that share of seeds reached it; reached counts them;
+ *   - final and best evaluation return, area under the evaluation curve
+ *     (trapezoid over the evaluation steps divided by their span: the
+ *     curve's mean level), final success rate, mean W1 to the truth: mean
+ *     and 95% percentile bootstrap interval (10,000 resamples, fixed seed);
+ *   - wall time and steps/s: means;
+ *   - ratio of medians of steps to threshold, first configuration / this one
+ *     (< 1: the first needs fewer steps).
+ *
+ * Memory: compare_stats holds no pointers; callers own everything they pass.
+ */
+#ifndef BDRL_COMPARE_H
+#define BDRL_COMPARE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+
+#define COMPARE_BOOT 10000
+#define COMPARE_BOOT_SEED 0x636d70ull
+
+/* mean and 95% bootstrap interval of n values (NaN when n == 0) */
+typedef struct {
+    int n;
+    double mean, lo, hi;
+} compare_ci;
+
+typedef struct {
+    int n_runs;              /* run directories given */
+    int n_done;              /* finished runs summarized */
+    char agent[32], env[32], threshold_on[32];
+    double threshold;
+    int stt_reached;         /* runs that reached the threshold */
+    double stt_median, stt_q25, stt_q75, stt_iqr; /* INFINITY: not reached by enough runs */
+    compare_ci final_return, best_return, auc, success, w1;
+    double wall_mean, sps_mean;
+    double stt_ratio;        /* median of the first group / this one's; NaN if undefined */
+} compare_stats;
+
+/* Summarizes the finished runs among dirs (n). with_w1: read mean_w1 from
+ * each run's distributions.json (runs without it are left out of w1). */
+int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats *out, bd_err *e);
+
+/* Quantile q of n values some of which may be +INFINITY (numpy's linear
+ * rule; a neighbour with zero weight does not count), on sorted input. */
+double compare_quantile_inf(const double *sorted, int n, double q);
+
+/* Writes comparison.md, .csv and .json into out_dir for n groups (labels,
+ * config paths, stats; ratios are filled in here). */
+int compare_write(const char *out_dir, int n, const char *const *labels, const char *const *configs,
+                  compare_stats *st, int n_seeds, bd_err *e);
+
+typedef struct {
+    int n_configs;
+    const char *const *configs;
+    int n_seeds;               /* seeds 1..n_seeds */
+    char *const *sets;         /* applied to every config, before seed */
+    int n_sets;
+    const char *out;
+    int jobs;                  /* <= 0: cores */
+    int truth;                 /* -1: FrozenLake configs only, 0: never, 1: every config */
+    FILE *progress;
+    volatile sig_atomic_t *stop;
+    const char *exe;           /* bdrl binary; NULL: the running one */
+} compare_options;
+
+/* The whole `bdrl compare`. Returns 0 (and *n_failed runs that failed), or
+ * -1 with *bad_input set when the configs or options are wrong (exit 2). */
+int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err *e);
+
+#endif

@@ -1,0 +1,200 @@
+/* nftw */
+#define _XOPEN_SOURCE 700
+#include "research/rundir.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include "core/io.h"
+
+/* Points just past `"key":` (whitespace skipped), or NULL. */
+static const char *find_key(const char *js, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = js; (p = strchr(p, '"')); p++) {
+        if (!strncmp(p + 1, key, kl) && p[1 + kl] == '"') {
+            const char *q = p + 2 + kl;
+            while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+                q++;
+            if (*q == ':') {
+                q++;
+                while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+                    q++;
+                return q;
+            }
+        }
+    }
+    return NULL;
+}
+
+int rundir_json_num(const char *js, const char *key, double *out)
+{
+    const char *q = find_key(js, key);
+    if (!q)
+        return 0;
+    if (!strncmp(q, "null", 4)) {
+        *out = NAN;
+        return 1;
+    }
+    char *end;
+    double v = strtod(q, &end);
+    if (end == q)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int rundir_json_str(const char *js, const char *key, char *buf, size_t n)
+{
+    const char *q = find_key(js, key);
+    if (!q || *q != '"' || n == 0)
+        return 0;
+    q++;
+    size_t j = 0;
+    for (; *q && *q != '"'; q++) {
+        if (*q == '\\' && q[1])
+            q++;
+        if (j + 1 < n)
+            buf[j++] = *q;
+    }
+    buf[j] = '\0';
+    return 1;
+}
+
+int rundir_read_summary(const char *dir, rundir_summary *s, bd_err *e)
+{
+    char path[4096];
+    if (io_join(path, sizeof path, dir, "summary.json", e))
+        return -1;
+    char *js = io_read_file(path, NULL, e);
+    if (!js)
+        return -1;
+    memset(s, 0, sizeof *s);
+    rundir_json_str(js, "status", s->status, sizeof s->status);
+    rundir_json_str(js, "agent", s->agent, sizeof s->agent);
+    rundir_json_str(js, "env", s->env, sizeof s->env);
+    rundir_json_str(js, "threshold_on", s->threshold_on, sizeof s->threshold_on);
+    double v;
+    s->seed = rundir_json_num(js, "seed", &v) && isfinite(v) ? (int64_t)v : -1;
+    s->total_steps = rundir_json_num(js, "total_steps", &v) && isfinite(v) ? (int64_t)v : -1;
+    s->configured_steps = rundir_json_num(js, "configured_steps", &v) && isfinite(v) ? (int64_t)v : -1;
+    double *f[] = {&s->wall_seconds, &s->sps, &s->final_eval_return, &s->best_eval_return, &s->threshold,
+                   &s->steps_to_threshold, &s->final_success_rate};
+    const char *k[] = {"wall_seconds", "sps", "final_eval_return", "best_eval_return", "threshold",
+                       "steps_to_threshold", "final_success_rate"};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (!rundir_json_num(js, k[i], f[i]))
+            *f[i] = NAN;
+    free(js);
+    return 0;
+}
+
+int rundir_complete(const char *dir, int64_t total_steps)
+{
+    rundir_summary s;
+    if (rundir_read_summary(dir, &s, NULL))
+        return 0;
+    return !strcmp(s.status, "finished") && s.total_steps == total_steps;
+}
+
+int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, size_t n)
+{
+    char path[4096];
+    if (io_join(path, sizeof path, dir, "config.yaml", NULL))
+        return -1;
+    exp_config *run = malloc(sizeof *run);
+    if (!run)
+        return -1;
+    bd_err e;
+    if (exp_load(run, path, NULL, 0, &e)) {
+        snprintf(why, n, "%s", e.msg);
+        free(run);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < exp_schema.n_keys && !rc; i++) {
+        const char *k = exp_schema.keys[i].name;
+        if (!strcmp(k, "output.dir"))
+            continue;
+        char a[4096], b[4096];
+        if (cfg_format_value(&exp_schema, run, k, a, sizeof a, NULL) ||
+            cfg_format_value(&exp_schema, cfg, k, b, sizeof b, NULL))
+            continue;
+        if (strcmp(a, b)) {
+            snprintf(why, n, "%s is %s there, %s here", k, a, b);
+            rc = 1;
+        }
+    }
+    free(run);
+    return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    if (ftw->level == 0)
+        return 0; /* keep the directory itself */
+    return remove(path) ? -1 : 0;
+}
+
+int rundir_clear(const char *dir, bd_err *e)
+{
+    if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS))
+        return err_set(e, "%s: cannot clear the partial run: %s", dir, strerror(errno));
+    return 0;
+}
+
+static int dir_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 1;
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            n++;
+    closedir(d);
+    return n == 0;
+}
+
+int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bd_err *e)
+{
+    char path[4096];
+    if (!io_exists(dir) || dir_empty(dir)) {
+        *act = RUNDIR_FRESH;
+        return 0;
+    }
+    if (io_join(path, sizeof path, dir, "config.yaml", e))
+        return -1;
+    if (io_exists(path)) {
+        char why[1024];
+        int d = rundir_config_differs(dir, cfg, why, sizeof why);
+        if (d > 0)
+            return err_set(e, "%s holds a run of another configuration (%s); use another output directory",
+                           dir, why);
+        rundir_summary s;
+        if (d == 0 && rundir_read_summary(dir, &s, NULL) == 0 &&
+            ((!strcmp(s.status, "finished") && s.total_steps == cfg->train.total_steps) ||
+             !strcmp(s.status, "diverged"))) {
+            *act = RUNDIR_DONE;
+            return 0;
+        }
+        if (d == 0 && io_join(path, sizeof path, dir, "checkpoint.bin", e) == 0 && io_exists(path)) {
+            *act = RUNDIR_RESUME;
+            return 0;
+        }
+    }
+    if (rundir_clear(dir, e))
+        return -1;
+    *act = RUNDIR_FRESH;
+    return 0;
+}

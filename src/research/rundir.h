@@ -1,0 +1,59 @@
+/* rundir.h — reading what `bdrl train` left in a run directory (run.h):
+ * summary.json's flat fields, and whether the run is finished. Also a tiny
+ * reader of top-level numbers and strings in a flat JSON object (bdrl writes
+ * its own JSON; no general parser is needed).
+ */
+#ifndef BDRL_RUNDIR_H
+#define BDRL_RUNDIR_H
+
+#include <stdint.h>
+
+#include <stddef.h>
+
+#include "agents/experiment.h"
+#include "core/err.h"
+
+typedef struct {
+    char status[32];          /* running, interrupted, finished, failed, diverged ("" if absent) */
+    char agent[32], env[32];
+    char threshold_on[32];    /* return_mean (CartPole) or success_rate */
+    int64_t seed, total_steps, configured_steps;
+    double wall_seconds, sps, final_eval_return, best_eval_return, threshold, steps_to_threshold,
+        final_success_rate;  /* NaN where null or absent */
+} rundir_summary;
+
+/* Reads DIR/summary.json. Errors: missing or unreadable file. */
+int rundir_read_summary(const char *dir, rundir_summary *s, bd_err *e);
+
+/* 1 if DIR holds a finished run of exactly total_steps steps (summary.json
+ * says status finished and total_steps == total_steps). */
+int rundir_complete(const char *dir, int64_t total_steps);
+
+/* The value of "key" at any depth's first occurrence in js (flat objects):
+ * 1 and *out (NaN for null), or 0 if absent / not a number. */
+int rundir_json_num(const char *js, const char *key, double *out);
+/* A string value, copied into buf (n); 1 if found, 0 otherwise. */
+int rundir_json_str(const char *js, const char *key, char *buf, size_t n);
+
+/* What a driver (compare, sweep) should do with a run directory that must
+ * end up holding a finished run of cfg:
+ *   RUNDIR_DONE    finished (status finished with cfg's total steps, or
+ *                  diverged: a final outcome, not rerun);
+ *   RUNDIR_RESUME  partial with a checkpoint: `bdrl train --resume DIR`;
+ *   RUNDIR_FRESH   missing, empty, or partial without a checkpoint (its
+ *                  files are removed here): `bdrl train ... --out DIR`.
+ * A config.yaml that differs from cfg (any key but output.dir) is an error
+ * naming the key: the directory belongs to another experiment. */
+typedef enum { RUNDIR_DONE = 0, RUNDIR_RESUME = 1, RUNDIR_FRESH = 2 } rundir_action;
+
+int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bd_err *e);
+
+/* 0 if DIR/config.yaml resolves to cfg on every key but output.dir, 1 if it
+ * differs (key, and both values, described in why), -1 if unreadable. */
+int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, size_t n);
+
+/* Removes the files of a run directory (and any subdirectories), keeping
+ * the directory itself. */
+int rundir_clear(const char *dir, bd_err *e);
+
+#endif

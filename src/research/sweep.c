@@ -1,0 +1,1366 @@
+#include "research/sweep.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "agents/experiment.h"
+#include "core/cfg.h"
+#include "core/io.h"
+#include "core/json.h"
+#include "core/plot.h"
+#include "core/rng.h"
+#include "research/curves.h"
+#include "research/rundir.h"
+#include "stats/metrics.h"
+
+#define SWEEP_RNG_STREAM 0x7377656570ull /* "sweep" */
+#define SWEEP_BOOT 10000
+#define SWEEP_BOOT_SEED 0x73756d6dull
+
+const char *const sweep_metrics[] = {"final_eval_return", "best_eval_return", "final_success_rate",
+                                     "steps_to_threshold", "auc", "wall_seconds", "sps", NULL};
+
+int sweep_metric_maximize(const char *metric)
+{
+    return strcmp(metric, "steps_to_threshold") && strcmp(metric, "wall_seconds");
+}
+
+/* ---------------- the sweep file ---------------- */
+
+/* Names for closest-key suggestions, through cfg_suggest. */
+static const cfg_key top_names[] = {{.name = "base"}, {.name = "set"},    {.name = "grid"},
+                                    {.name = "random"}, {.name = "seeds"}, {.name = "metric"},
+                                    {.name = "maximize"}, {.name = "out"}};
+static const cfg_schema top_schema = {"sweep", top_names, (int)(sizeof top_names / sizeof *top_names)};
+static const cfg_key dist_names[] = {{.name = "choice"}, {.name = "uniform"}, {.name = "uniform_int"},
+                                     {.name = "log_uniform"}};
+static const cfg_schema dist_schema = {"distribution", dist_names, 4};
+
+typedef struct {
+    const char *path;
+    yaml_document_t *doc;
+    cfg_loader scratch;      /* validates keys and values one by one */
+    exp_config *scratch_cfg;
+} ctx;
+
+static int at(const ctx *c, const yaml_node_t *n, bd_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int at(const ctx *c, const yaml_node_t *n, bd_err *e, const char *fmt, ...)
+{
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set(e, "%s:%lu:%lu: %s", c->path, (unsigned long)n->start_mark.line + 1,
+                   (unsigned long)n->start_mark.column + 1, msg);
+}
+
+static yaml_node_t *node(const ctx *c, int id) { return yaml_document_get_node(c->doc, id); }
+
+static char *xstrdup(const char *s, bd_err *e)
+{
+    char *d = strdup(s);
+    if (!d)
+        err_set(e, "out of memory");
+    return d;
+}
+
+/* A value node as YAML flow text: scalars as written (quoted ones quoted
+ * again so they stay strings), sequences of scalars as [a, b]. */
+static int value_text(const ctx *c, yaml_node_t *n, char *buf, size_t sz, bd_err *e)
+{
+    if (n->type == YAML_SCALAR_NODE) {
+        const char *v = (const char *)n->data.scalar.value;
+        if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+            snprintf(buf, sz, "%s", v);
+        else
+            snprintf(buf, sz, "'%s'", v); /* single quotes: only ' needs care, and bdrl values have none */
+        return 0;
+    }
+    if (n->type == YAML_SEQUENCE_NODE) {
+        size_t k = (size_t)snprintf(buf, sz, "[");
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+            yaml_node_t *x = node(c, *it);
+            if (!x || x->type != YAML_SCALAR_NODE)
+                return at(c, n, e, "a value may be a list of plain values, not deeper");
+            k += (size_t)snprintf(buf + (k < sz ? k : sz), k < sz ? sz - k : 0, "%s%s",
+                                  it > n->data.sequence.items.start ? ", " : "", (const char *)x->data.scalar.value);
+        }
+        if (k + 2 > sz)
+            return at(c, n, e, "value too long");
+        snprintf(buf + k, sz - k, "]");
+        return 0;
+    }
+    return at(c, n, e, "expected a value, not a mapping");
+}
+
+/* Checks that key=text is a valid config setting; errors carry n's location. */
+static int check_value(ctx *c, const char *key, const char *text, yaml_node_t *where, bd_err *e)
+{
+    char origin[4200];
+    snprintf(origin, sizeof origin, "%s:%lu:%lu", c->path, (unsigned long)where->start_mark.line + 1,
+             (unsigned long)where->start_mark.column + 1);
+    return cfg_set_text(&c->scratch, key, text, origin, e);
+}
+
+static int check_key(ctx *c, const char *key, yaml_node_t *where, bd_err *e)
+{
+    if (cfg_find(&exp_schema, key))
+        return 0;
+    const char *sug = cfg_suggest(&exp_schema, key);
+    if (sug)
+        return at(c, where, e, "unknown key '%s' (did you mean '%s'?)", key, sug);
+    return at(c, where, e, "unknown key '%s' (run 'bdrl config --schema' for the valid keys)", key);
+}
+
+/* Duplicate keys in a mapping. */
+static int check_dups(const ctx *c, yaml_node_t *map, bd_err *e)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key);
+        if (!k || k->type != YAML_SCALAR_NODE)
+            return at(c, k ? k : map, e, "keys must be plain names");
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *k2 = node(c, q->key);
+            if (k2 && k2->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, (char *)k2->data.scalar.value))
+                return at(c, k, e, "duplicate key '%s' (first at line %lu)", (char *)k->data.scalar.value,
+                          (unsigned long)k2->start_mark.line + 1);
+        }
+    }
+    return 0;
+}
+
+static int add_set(sweep_def *s, const char *key, const char *text, bd_err *e)
+{
+    char **v = realloc(s->set, (size_t)(s->n_set + 1) * sizeof *v);
+    if (!v)
+        return err_set(e, "out of memory");
+    s->set = v;
+    size_t n = strlen(key) + strlen(text) + 2;
+    if (!(s->set[s->n_set] = malloc(n)))
+        return err_set(e, "out of memory");
+    snprintf(s->set[s->n_set++], n, "%s=%s", key, text);
+    return 0;
+}
+
+/* set: {a.b: v} or nested {a: {b: v}}. */
+static int parse_set(ctx *c, sweep_def *s, yaml_node_t *map, const char *prefix, bd_err *e)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return at(c, map, e, "'set' needs a mapping of config keys to values, e.g. {train.total_steps: 20000}");
+    if (check_dups(c, map, e))
+        return -1;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        char key[256], text[4096];
+        snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", (char *)k->data.scalar.value);
+        if (v->type == YAML_MAPPING_NODE && !cfg_find(&exp_schema, key)) {
+            if (parse_set(c, s, v, key, e))
+                return -1;
+            continue;
+        }
+        if (check_key(c, key, k, e) || value_text(c, v, text, sizeof text, e) || check_value(c, key, text, v, e) ||
+            add_set(s, key, text, e))
+            return -1;
+    }
+    return 0;
+}
+
+static int add_values(sweep_param *p, int n, bd_err *e)
+{
+    p->values = calloc((size_t)(n ? n : 1), sizeof *p->values);
+    if (!p->values)
+        return err_set(e, "out of memory");
+    return 0;
+}
+
+static int parse_grid(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return at(c, map, e, "'grid' needs a mapping of config keys to lists of values, e.g. agent.lr: [1e-3, 3e-4]");
+    if (check_dups(c, map, e))
+        return -1;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        const char *key = (const char *)k->data.scalar.value;
+        if (check_key(c, key, k, e))
+            return -1;
+        if (s->n_grid >= SWEEP_MAX_KEYS)
+            return at(c, k, e, "at most %d grid keys", SWEEP_MAX_KEYS);
+        if (v->type != YAML_SEQUENCE_NODE)
+            return at(c, v, e, "grid key '%s' needs a list of values, e.g. [1, 2]", key);
+        int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+        if (n < 1)
+            return at(c, v, e, "grid key '%s' has an empty list", key);
+        sweep_param *gp = &s->grid[s->n_grid++];
+        gp->line = (int)k->start_mark.line + 1;
+        if (!(gp->key = xstrdup(key, e)) || add_values(gp, n, e))
+            return -1;
+        for (int i = 0; i < n; i++) {
+            yaml_node_t *x = node(c, v->data.sequence.items.start[i]);
+            char text[4096];
+            if (value_text(c, x, text, sizeof text, e) || check_value(c, key, text, x, e))
+                return -1;
+            if (!(gp->values[gp->n_values++] = xstrdup(text, e)))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* A scalar as a finite real. */
+static int scalar_real(const ctx *c, yaml_node_t *n, double *out, bd_err *e)
+{
+    if (n->type != YAML_SCALAR_NODE)
+        return at(c, n, e, "expected a number");
+    char *end;
+    errno = 0;
+    const char *t = (const char *)n->data.scalar.value;
+    double v = strtod(t, &end);
+    if (!*t || *end || !isfinite(v))
+        return at(c, n, e, "'%s' is not a number", t);
+    *out = v;
+    return 0;
+}
+
+static int parse_random(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return at(c, map, e, "'random' needs a mapping: count, seed, and config keys with a distribution");
+    if (check_dups(c, map, e))
+        return -1;
+    int have_count = 0;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        const char *key = (const char *)k->data.scalar.value;
+        if (!strcmp(key, "count") || !strcmp(key, "seed")) {
+            double x;
+            if (scalar_real(c, v, &x, e))
+                return -1;
+            if (x != floor(x) || x < (key[0] == 'c' ? 1 : 0) || x > (key[0] == 'c' ? 1e6 : 9007199254740991.0))
+                return at(c, v, e, "random %s must be an integer %s", key, key[0] == 'c' ? "in [1, 1000000]" : ">= 0");
+            if (key[0] == 'c') {
+                s->random_count = (int)x;
+                have_count = 1;
+            } else {
+                s->random_seed = (uint64_t)x;
+            }
+            continue;
+        }
+        if (check_key(c, key, k, e))
+            return -1;
+        for (int g = 0; g < s->n_grid; g++)
+            if (!strcmp(s->grid[g].key, key))
+                return at(c, k, e, "'%s' is both in grid (line %d) and in random", key, s->grid[g].line);
+        if (s->n_random >= SWEEP_MAX_KEYS)
+            return at(c, k, e, "at most %d random keys", SWEEP_MAX_KEYS);
+        if (v->type != YAML_MAPPING_NODE || v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1)
+            return at(c, v, e,
+                      "random key '%s' needs one distribution: {choice: [...]}, {uniform: [lo, hi]}, "
+                      "{uniform_int: [lo, hi]} or {log_uniform: [lo, hi]}",
+                      key);
+        yaml_node_t *dk = node(c, v->data.mapping.pairs.start->key), *dv = node(c, v->data.mapping.pairs.start->value);
+        if (!dk || dk->type != YAML_SCALAR_NODE || !dv)
+            return at(c, v, e, "malformed distribution");
+        const char *dn = (const char *)dk->data.scalar.value;
+        sweep_param *rp = &s->random[s->n_random++];
+        rp->line = (int)k->start_mark.line + 1;
+        if (!(rp->key = xstrdup(key, e)))
+            return -1;
+        if (!strcmp(dn, "choice"))
+            rp->dist = SWEEP_CHOICE;
+        else if (!strcmp(dn, "uniform"))
+            rp->dist = SWEEP_UNIFORM;
+        else if (!strcmp(dn, "uniform_int"))
+            rp->dist = SWEEP_UNIFORM_INT;
+        else if (!strcmp(dn, "log_uniform"))
+            rp->dist = SWEEP_LOG_UNIFORM;
+        else {
+            const char *sug = cfg_suggest(&dist_schema, dn);
+            return at(c, dk, e, "unknown distribution '%s'%s%s%s (choice, uniform, uniform_int, log_uniform)", dn,
+                      sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+        }
+        if (dv->type != YAML_SEQUENCE_NODE)
+            return at(c, dv, e, "'%s' needs a list", dn);
+        int n = (int)(dv->data.sequence.items.top - dv->data.sequence.items.start);
+        if (rp->dist == SWEEP_CHOICE) {
+            if (n < 1)
+                return at(c, dv, e, "choice needs at least one value");
+            if (add_values(rp, n, e))
+                return -1;
+            for (int i = 0; i < n; i++) {
+                yaml_node_t *x = node(c, dv->data.sequence.items.start[i]);
+                char text[4096];
+                if (value_text(c, x, text, sizeof text, e) || check_value(c, key, text, x, e))
+                    return -1;
+                if (!(rp->values[rp->n_values++] = xstrdup(text, e)))
+                    return -1;
+            }
+            continue;
+        }
+        if (n != 2)
+            return at(c, dv, e, "%s needs [lo, hi]", dn);
+        yaml_node_t *xa = node(c, dv->data.sequence.items.start[0]), *xb = node(c, dv->data.sequence.items.start[1]);
+        if (scalar_real(c, xa, &rp->a, e) || scalar_real(c, xb, &rp->b, e))
+            return -1;
+        if (!(rp->a <= rp->b))
+            return at(c, dv, e, "%s: lo (%g) must not exceed hi (%g)", dn, rp->a, rp->b);
+        if (rp->dist == SWEEP_LOG_UNIFORM && !(rp->a > 0))
+            return at(c, dv, e, "log_uniform needs lo > 0");
+        if (rp->dist == SWEEP_UNIFORM_INT && (rp->a != floor(rp->a) || rp->b != floor(rp->b)))
+            return at(c, dv, e, "uniform_int needs integer bounds");
+        if (check_value(c, key, (const char *)xa->data.scalar.value, xa, e) ||
+            check_value(c, key, (const char *)xb->data.scalar.value, xb, e))
+            return -1;
+    }
+    if (s->n_random && !have_count)
+        return at(c, map, e, "'random' needs count: the number of draws");
+    if (!s->n_random && have_count)
+        return at(c, map, e, "'random' has a count but no keys to draw");
+    if (!s->n_random)
+        s->random_count = 0;
+    return 0;
+}
+
+static int parse_seeds(const ctx *c, sweep_def *s, yaml_node_t *v, bd_err *e)
+{
+    int n = v->type == YAML_SEQUENCE_NODE ? (int)(v->data.sequence.items.top - v->data.sequence.items.start)
+            : v->type == YAML_SCALAR_NODE ? 1
+                                         : -1;
+    if (n < 1)
+        return at(c, v, e, "'seeds' needs a list of integers, e.g. [1, 2, 3]");
+    s->seeds = calloc((size_t)n, sizeof *s->seeds);
+    if (!s->seeds)
+        return err_set(e, "out of memory");
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *x = v->type == YAML_SCALAR_NODE ? v : node(c, v->data.sequence.items.start[i]);
+        double d;
+        if (scalar_real(c, x, &d, e))
+            return -1;
+        if (d != floor(d) || d < 0 || d > 9007199254740991.0)
+            return at(c, x, e, "seed %s must be an integer >= 0", (char *)x->data.scalar.value);
+        for (int j = 0; j < s->n_seeds; j++)
+            if (s->seeds[j] == (int64_t)d)
+                return at(c, x, e, "seed %lld is listed twice", (long long)d);
+        s->seeds[s->n_seeds++] = (int64_t)d;
+    }
+    return 0;
+}
+
+static const char *scalar_of(const ctx *c, yaml_node_t *v, const char *key, bd_err *e)
+{
+    if (v->type != YAML_SCALAR_NODE || !*(const char *)v->data.scalar.value) {
+        at(c, v, e, "'%s' needs a value", key);
+        return NULL;
+    }
+    return (const char *)v->data.scalar.value;
+}
+
+static int resolve_base(const ctx *c, sweep_def *s, yaml_node_t *v, bd_err *e)
+{
+    const char *b = scalar_of(c, v, "base", e);
+    if (!b)
+        return -1;
+    if (b[0] == '/' || io_exists(b)) {
+        if (snprintf(s->base, sizeof s->base, "%s", b) >= (int)sizeof s->base)
+            return at(c, v, e, "base path too long");
+        if (io_exists(s->base))
+            return 0;
+        return at(c, v, e, "base config '%s' not found", b);
+    }
+    const char *slash = strrchr(s->path, '/');
+    if (slash) {
+        int k = snprintf(s->base, sizeof s->base, "%.*s/%s", (int)(slash - s->path), s->path, b);
+        if (k > 0 && (size_t)k < sizeof s->base && io_exists(s->base))
+            return 0;
+    }
+    return at(c, v, e, "base config '%s' not found (looked relative to the current directory, then to the sweep "
+                       "file's directory)", b);
+}
+
+static void fmt_real(char *buf, size_t n, double v) { snprintf(buf, n, "%.6g", v); }
+
+/* Expands grid x random into settings (see sweep.h). */
+static int expand(sweep_def *s, bd_err *e)
+{
+    long long gpoints = 1;
+    for (int g = 0; g < s->n_grid; g++) {
+        gpoints *= s->grid[g].n_values;
+        if (gpoints > 1000000)
+            return err_set(e, "%s: the grid has more than 1,000,000 points", s->path);
+    }
+    long long draws = s->n_random ? s->random_count : 1;
+    if (gpoints * draws * s->n_seeds > 10000000)
+        return err_set(e, "%s: more than 10,000,000 runs", s->path);
+    s->n_settings = (int)(gpoints * draws);
+    s->n_params = s->n_grid + s->n_random;
+    s->param_names = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *s->param_names);
+    s->setting_values = calloc((size_t)s->n_settings, sizeof *s->setting_values);
+    s->total_steps = calloc((size_t)s->n_settings, sizeof *s->total_steps);
+    if (!s->param_names || !s->setting_values || !s->total_steps)
+        return err_set(e, "out of memory");
+    for (int g = 0; g < s->n_grid; g++)
+        if (!(s->param_names[g] = xstrdup(s->grid[g].key, e)))
+            return -1;
+    for (int r = 0; r < s->n_random; r++)
+        if (!(s->param_names[s->n_grid + r] = xstrdup(s->random[r].key, e)))
+            return -1;
+    /* Draws first, in file order (draw-major), from the sweep's own seed:
+     * the same file expands identically on every machine. */
+    char **drawn = calloc((size_t)(draws * (s->n_random ? s->n_random : 1)), sizeof *drawn);
+    rng *r = rng_create(s->random_seed, SWEEP_RNG_STREAM);
+    if (!drawn || !r) {
+        free(drawn);
+        if (r)
+            rng_free(r);
+        return err_set(e, "out of memory");
+    }
+    int rc = 0;
+    for (long long d = 0; d < draws && s->n_random && !rc; d++)
+        for (int k = 0; k < s->n_random && !rc; k++) {
+            const sweep_param *p = &s->random[k];
+            char buf[4096];
+            switch (p->dist) {
+            case SWEEP_CHOICE:
+                snprintf(buf, sizeof buf, "%s", p->values[rng_below(r, (unsigned long)p->n_values)]);
+                break;
+            case SWEEP_UNIFORM:
+                fmt_real(buf, sizeof buf, p->a + (p->b - p->a) * rng_uniform(r));
+                break;
+            case SWEEP_UNIFORM_INT:
+                snprintf(buf, sizeof buf, "%lld",
+                         (long long)p->a + (long long)rng_below(r, (unsigned long)(p->b - p->a + 1)));
+                break;
+            case SWEEP_LOG_UNIFORM:
+                fmt_real(buf, sizeof buf, exp(log(p->a) + (log(p->b) - log(p->a)) * rng_uniform(r)));
+                break;
+            }
+            if (!(drawn[d * s->n_random + k] = strdup(buf)))
+                rc = err_set(e, "out of memory");
+        }
+    rng_free(r);
+    for (int st = 0; st < s->n_settings && !rc; st++) {
+        long long gi = st / draws, di = st % draws;
+        char **vals = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *vals);
+        if (!(s->setting_values[st] = vals)) {
+            rc = err_set(e, "out of memory");
+            break;
+        }
+        long long rest = gi;
+        for (int g = s->n_grid - 1; g >= 0; g--) { /* the last grid key varies fastest */
+            int n = s->grid[g].n_values;
+            if (!(vals[g] = strdup(s->grid[g].values[rest % n])))
+                rc = err_set(e, "out of memory");
+            rest /= n;
+        }
+        for (int k = 0; k < s->n_random && !rc; k++)
+            if (!(vals[s->n_grid + k] = strdup(drawn[di * s->n_random + k])))
+                rc = err_set(e, "out of memory");
+    }
+    for (long long i = 0; i < draws * (s->n_random ? s->n_random : 1); i++)
+        free(drawn[i]);
+    free(drawn);
+    return rc;
+}
+
+void sweep_def_free(sweep_def *s)
+{
+    for (int i = 0; i < s->n_set; i++)
+        free(s->set[i]);
+    free(s->set);
+    sweep_param *ps[2] = {s->grid, s->random};
+    int ns[2] = {s->n_grid, s->n_random};
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < ns[t]; i++) {
+            free(ps[t][i].key);
+            for (int j = 0; j < ps[t][i].n_values; j++)
+                free(ps[t][i].values[j]);
+            free(ps[t][i].values);
+        }
+    for (int i = 0; s->setting_values && i < s->n_settings; i++) {
+        for (int j = 0; s->setting_values[i] && j < s->n_params; j++)
+            free(s->setting_values[i][j]);
+        free(s->setting_values[i]);
+    }
+    free(s->setting_values);
+    for (int i = 0; s->param_names && i < s->n_params; i++)
+        free(s->param_names[i]);
+    free(s->param_names);
+    free(s->seeds);
+    free(s->total_steps);
+    memset(s, 0, sizeof *s);
+}
+
+int sweep_n_runs(const sweep_def *s) { return s->n_settings * s->n_seeds; }
+
+int sweep_run_dir(const sweep_def *s, int i, char *buf, size_t n, bd_err *e)
+{
+    int k = snprintf(buf, n, "%s/runs/%04d_s%lld", s->out, i / s->n_seeds, (long long)s->seeds[i % s->n_seeds]);
+    if (k < 0 || (size_t)k >= n)
+        return err_set(e, "run directory path too long");
+    return 0;
+}
+
+void sweep_free_sets(char **sets, int n_sets)
+{
+    for (int i = 0; sets && i < n_sets; i++)
+        free(sets[i]);
+    free(sets);
+}
+
+int sweep_run_sets(const sweep_def *s, int i, char ***sets, int *n_sets, bd_err *e)
+{
+    int n = s->n_set + s->n_params + 1, st = i / s->n_seeds;
+    char **v = calloc((size_t)n, sizeof *v);
+    if (!v)
+        return err_set(e, "out of memory");
+    int k = 0;
+    for (int j = 0; j < s->n_set; j++)
+        v[k++] = strdup(s->set[j]);
+    for (int j = 0; j < s->n_params; j++) {
+        size_t len = strlen(s->param_names[j]) + strlen(s->setting_values[st][j]) + 2;
+        if ((v[k] = malloc(len)))
+            snprintf(v[k], len, "%s=%s", s->param_names[j], s->setting_values[st][j]);
+        k++;
+    }
+    char seed[64];
+    snprintf(seed, sizeof seed, "seed=%lld", (long long)s->seeds[i % s->n_seeds]);
+    v[k++] = strdup(seed);
+    for (int j = 0; j < n; j++)
+        if (!v[j]) {
+            sweep_free_sets(v, n);
+            return err_set(e, "out of memory");
+        }
+    *sets = v;
+    *n_sets = n;
+    return 0;
+}
+
+int sweep_describe(const sweep_def *s, int i, char *buf, size_t n)
+{
+    int st = i / s->n_seeds;
+    size_t k = (size_t)snprintf(buf, n, "%d\t%s/runs/%04d_s%lld\t", i, s->out, st, (long long)s->seeds[i % s->n_seeds]);
+    for (int j = 0; j < s->n_params && k < n; j++)
+        k += (size_t)snprintf(buf + k, n - k, "%s=%s ", s->param_names[j], s->setting_values[st][j]);
+    if (k < n)
+        k += (size_t)snprintf(buf + k, n - k, "seed=%lld", (long long)s->seeds[i % s->n_seeds]);
+    return (int)k;
+}
+
+int sweep_run_config(const sweep_def *s, int i, void *cfg, bd_err *e)
+{
+    char **sets;
+    int n;
+    if (sweep_run_sets(s, i, &sets, &n, e))
+        return -1;
+    int rc = exp_load(cfg, s->base, sets, n, e);
+    sweep_free_sets(sets, n);
+    return rc;
+}
+
+static void default_out(const char *path, char *out, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    char st[512];
+    snprintf(st, sizeof st, "%s", b);
+    char *dot = strrchr(st, '.');
+    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
+        *dot = '\0';
+    snprintf(out, n, "runs/sweeps/%s", st);
+}
+
+int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err *e)
+{
+    memset(s, 0, sizeof *s);
+    if (snprintf(s->path, sizeof s->path, "%s", path) >= (int)sizeof s->path)
+        return err_set(e, "sweep file path too long");
+    snprintf(s->metric, sizeof s->metric, "final_eval_return");
+    s->maximize = -1;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, "%s: cannot open: %s", path, strerror(errno));
+    yaml_parser_t p;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&p)) {
+        fclose(f);
+        return err_set(e, "out of memory");
+    }
+    yaml_parser_set_input_file(&p, f);
+    if (!yaml_parser_load(&p, &doc)) {
+        err_set(e, "%s:%lu:%lu: malformed YAML: %s%s%s", path, (unsigned long)p.problem_mark.line + 1,
+                (unsigned long)p.problem_mark.column + 1, p.problem ? p.problem : "parse error", p.context ? " " : "",
+                p.context ? p.context : "");
+        yaml_parser_delete(&p);
+        fclose(f);
+        return -1;
+    }
+    yaml_parser_delete(&p);
+    fclose(f);
+    ctx c = {.path = path, .doc = &doc};
+    int rc = -1;
+    c.scratch_cfg = malloc(sizeof *c.scratch_cfg);
+    if (!c.scratch_cfg) {
+        err_set(e, "out of memory");
+        yaml_document_delete(&doc);
+        return -1;
+    }
+    memset(c.scratch_cfg, 0, sizeof *c.scratch_cfg);
+    env_config_defaults(&c.scratch_cfg->env, ENV_CARTPOLE);
+    if (cfg_loader_init(&c.scratch, &exp_schema, c.scratch_cfg, e)) {
+        free(c.scratch_cfg);
+        yaml_document_delete(&doc);
+        return -1;
+    }
+    if (cfg_apply_defaults(&c.scratch, e))
+        goto out;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root) {
+        err_set(e, "%s: empty sweep file", path);
+        goto out;
+    }
+    if (root->type != YAML_MAPPING_NODE) {
+        at(&c, root, e, "the top level must be a mapping (base:, set:, grid:, random:, seeds:, metric:)");
+        goto out;
+    }
+    if (check_dups(&c, root, e))
+        goto out;
+    yaml_node_t *base = NULL, *grid = NULL, *random = NULL, *setn = NULL, *seeds = NULL;
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = node(&c, pr->key), *v = node(&c, pr->value);
+        const char *key = (const char *)k->data.scalar.value;
+        if (!strcmp(key, "base"))
+            base = v;
+        else if (!strcmp(key, "set"))
+            setn = v;
+        else if (!strcmp(key, "grid"))
+            grid = v;
+        else if (!strcmp(key, "random"))
+            random = v;
+        else if (!strcmp(key, "seeds"))
+            seeds = v;
+        else if (!strcmp(key, "metric")) {
+            const char *m = scalar_of(&c, v, "metric", e);
+            if (!m)
+                goto out;
+            int ok = 0;
+            for (int i = 0; sweep_metrics[i]; i++)
+                ok |= !strcmp(sweep_metrics[i], m);
+            if (!ok) {
+                static cfg_key mk[16];
+                int nm = 0;
+                for (; sweep_metrics[nm]; nm++)
+                    mk[nm] = (cfg_key){.name = sweep_metrics[nm]};
+                cfg_schema ms = {"metric", mk, nm};
+                const char *sug = cfg_suggest(&ms, m);
+                at(&c, v, e, "unknown metric '%s'%s%s%s (final_eval_return, best_eval_return, final_success_rate, "
+                             "steps_to_threshold, auc, wall_seconds, sps)",
+                   m, sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+                goto out;
+            }
+            snprintf(s->metric, sizeof s->metric, "%s", m);
+        } else if (!strcmp(key, "maximize")) {
+            const char *m = scalar_of(&c, v, "maximize", e);
+            if (!m)
+                goto out;
+            if (!strcmp(m, "true") || !strcmp(m, "yes"))
+                s->maximize = 1;
+            else if (!strcmp(m, "false") || !strcmp(m, "no"))
+                s->maximize = 0;
+            else {
+                at(&c, v, e, "'maximize' must be true or false");
+                goto out;
+            }
+        } else if (!strcmp(key, "out")) {
+            const char *o = scalar_of(&c, v, "out", e);
+            if (!o)
+                goto out;
+            snprintf(s->out, sizeof s->out, "%s", o);
+        } else {
+            const char *sug = cfg_suggest(&top_schema, key);
+            at(&c, k, e, "unknown key '%s'%s%s%s (a sweep has base, set, grid, random, seeds, metric, maximize, out)",
+               key, sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+            goto out;
+        }
+    }
+    if (!base) {
+        at(&c, root, e, "missing required key 'base' (the config every run starts from)");
+        goto out;
+    }
+    if (resolve_base(&c, s, base, e))
+        goto out;
+    if (setn && parse_set(&c, s, setn, "", e))
+        goto out;
+    if (grid && parse_grid(&c, s, grid, e))
+        goto out;
+    if (random && parse_random(&c, s, random, e))
+        goto out;
+    if (seeds ? parse_seeds(&c, s, seeds, e) : 0)
+        goto out;
+    if (!seeds) {
+        if (!(s->seeds = calloc(1, sizeof *s->seeds))) {
+            err_set(e, "out of memory");
+            goto out;
+        }
+        s->seeds[0] = 1;
+        s->n_seeds = 1;
+    }
+    if (s->maximize < 0)
+        s->maximize = sweep_metric_maximize(s->metric);
+    if (out_override)
+        snprintf(s->out, sizeof s->out, "%s", out_override);
+    else if (!s->out[0])
+        default_out(path, s->out, sizeof s->out);
+    if (expand(s, e))
+        goto out;
+    /* Every run's configuration resolves (cross-key checks included). */
+    for (int i = 0; i < sweep_n_runs(s); i++) {
+        if (sweep_run_config(s, i, c.scratch_cfg, e)) {
+            char d[2048];
+            sweep_describe(s, i, d, sizeof d);
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", e->msg);
+            err_set(e, "%s: run %s: %s", path, d, msg);
+            goto out;
+        }
+        if (i % s->n_seeds == 0)
+            s->total_steps[i / s->n_seeds] = c.scratch_cfg->train.total_steps;
+    }
+    rc = 0;
+out:
+    cfg_loader_free(&c.scratch);
+    free(c.scratch_cfg);
+    yaml_document_delete(&doc);
+    if (rc)
+        sweep_def_free(s);
+    return rc;
+}
+
+/* ---------------- state and summary ---------------- */
+
+int sweep_write_state(const sweep_def *s, bd_err *e)
+{
+    char path[4200];
+    if (io_mkdirs(s->out, e) || io_join(path, sizeof path, s->out, "sweep.json", e))
+        return -1;
+    io_atomic a;
+    if (io_atomic_open(&a, path, e))
+        return -1;
+    json_writer w;
+    json_init(&w, a.f);
+    json_object_begin(&w);
+    json_kv_str(&w, "sweep", s->path);
+    json_kv_str(&w, "base", s->base);
+    json_kv_str(&w, "metric", s->metric);
+    json_kv_bool(&w, "maximize", s->maximize);
+    json_kv_int(&w, "settings", s->n_settings);
+    json_kv_int(&w, "runs", sweep_n_runs(s));
+    json_key(&w, "seeds");
+    json_array_begin(&w);
+    for (int i = 0; i < s->n_seeds; i++)
+        json_int(&w, (long long)s->seeds[i]);
+    json_array_end(&w);
+    json_key(&w, "params");
+    json_array_begin(&w);
+    for (int i = 0; i < s->n_params; i++)
+        json_str(&w, s->param_names[i]);
+    json_array_end(&w);
+    json_key(&w, "set");
+    json_array_begin(&w);
+    for (int i = 0; i < s->n_set; i++)
+        json_str(&w, s->set[i]);
+    json_array_end(&w);
+    json_object_end(&w);
+    fputc('\n', a.f);
+    return io_atomic_commit(&a, e);
+}
+
+/* A CSV field, quoted when it holds a comma or quote. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (isnan(v))
+        return;
+    if (isinf(v))
+        fputs(v > 0 ? "inf" : "-inf", f);
+    else
+        fprintf(f, "%.10g", v);
+}
+
+#define N_RESULT_METRICS 7
+static const char *const result_cols[N_RESULT_METRICS] = {"final_eval_return", "best_eval_return",
+                                                         "final_success_rate", "steps_to_threshold",
+                                                         "auc", "wall_seconds", "sps"};
+
+/* One finished run's figures, in result_cols order. */
+static int run_figures(const char *dir, int64_t total, double *v, char *status, size_t sn)
+{
+    rundir_summary s;
+    if (rundir_read_summary(dir, &s, NULL))
+        return 0;
+    int ok = (!strcmp(s.status, "finished") && s.total_steps == total) || !strcmp(s.status, "diverged");
+    if (!ok)
+        return 0;
+    snprintf(status, sn, "%s", s.status);
+    v[0] = s.final_eval_return;
+    v[1] = s.best_eval_return;
+    v[2] = s.final_success_rate;
+    /* unreached: infinitely many steps (a finished run that never got there) */
+    v[3] = isnan(s.steps_to_threshold) && !strcmp(s.status, "finished") ? INFINITY : s.steps_to_threshold;
+    v[4] = NAN;
+    curves_run c;
+    if (curves_read_eval(dir, &c, NULL) == 0) {
+        double a;
+        if (c.n == 1)
+            v[4] = c.ret[0];
+        else if (c.n > 1 && stat_auc(c.step, c.ret, c.n, &a, NULL) == 0)
+            v[4] = a / (c.step[c.n - 1] - c.step[0]);
+        curves_run_free(&c);
+    }
+    v[5] = s.wall_seconds;
+    v[6] = s.sps;
+    return 1;
+}
+
+typedef struct {
+    int setting, n, n_finite;
+    double mean, lo, hi;
+} setting_rank;
+
+static int metric_index(const char *m)
+{
+    for (int i = 0; i < N_RESULT_METRICS; i++)
+        if (!strcmp(result_cols[i], m))
+            return i;
+    return 0;
+}
+
+static int g_maximize;
+static int cmp_rank(const void *pa, const void *pb)
+{
+    const setting_rank *a = pa, *b = pb;
+    int ha = a->n_finite > 0 || isinf(a->mean), hb = b->n_finite > 0 || isinf(b->mean);
+    if (ha != hb)
+        return hb - ha;
+    if (ha && a->mean != b->mean) {
+        int less = a->mean < b->mean;
+        return g_maximize ? (less ? 1 : -1) : (less ? -1 : 1);
+    }
+    return a->setting - b->setting;
+}
+
+static void fmt_v(char *b, size_t n, double v)
+{
+    if (isnan(v))
+        snprintf(b, n, "–");
+    else if (isinf(v))
+        snprintf(b, n, "not reached");
+    else
+        snprintf(b, n, "%.4g", v);
+}
+
+int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bd_err *e)
+{
+    int R = sweep_n_runs(s), S = s->n_settings, mi = metric_index(s->metric);
+    double *vals = calloc((size_t)R * N_RESULT_METRICS, sizeof *vals);
+    char (*status)[32] = calloc((size_t)R, sizeof *status);
+    unsigned char *have = calloc((size_t)R, 1);
+    setting_rank *rk = calloc((size_t)S, sizeof *rk);
+    double *buf = calloc((size_t)s->n_seeds, sizeof *buf);
+    rng *r = rng_create(SWEEP_BOOT_SEED, 0);
+    int rc = -1, done = 0;
+    if (warn && warn_n)
+        warn[0] = '\0';
+    if (!vals || !status || !have || !rk || !buf || !r) {
+        err_set(e, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < R; i++) {
+        char dir[4200];
+        if (sweep_run_dir(s, i, dir, sizeof dir, e))
+            goto out;
+        have[i] = (unsigned char)run_figures(dir, s->total_steps[i / s->n_seeds], vals + (size_t)i * N_RESULT_METRICS,
+                                             status[i], sizeof status[i]);
+        done += have[i];
+    }
+    /* results.csv: rebuilt whole from the run directories */
+    char path[4200];
+    io_atomic a;
+    if (io_join(path, sizeof path, s->out, "results.csv", e) || io_atomic_open(&a, path, e))
+        goto out;
+    fprintf(a.f, "run,setting,seed");
+    for (int j = 0; j < s->n_params; j++) {
+        fputc(',', a.f);
+        csv_field(a.f, s->param_names[j]);
+    }
+    fprintf(a.f, ",status");
+    for (int k = 0; k < N_RESULT_METRICS; k++)
+        fprintf(a.f, ",%s", result_cols[k]);
+    fprintf(a.f, ",dir\n");
+    for (int i = 0; i < R; i++) {
+        if (!have[i])
+            continue;
+        int st = i / s->n_seeds;
+        fprintf(a.f, "%d,%d,%lld", i, st, (long long)s->seeds[i % s->n_seeds]);
+        for (int j = 0; j < s->n_params; j++) {
+            fputc(',', a.f);
+            csv_field(a.f, s->setting_values[st][j]);
+        }
+        fprintf(a.f, ",%s", status[i]);
+        for (int k = 0; k < N_RESULT_METRICS; k++) {
+            fputc(',', a.f);
+            csv_num(a.f, vals[(size_t)i * N_RESULT_METRICS + k]);
+        }
+        char dir[4200];
+        sweep_run_dir(s, i, dir, sizeof dir, NULL);
+        fputc(',', a.f);
+        csv_field(a.f, dir);
+        fputc('\n', a.f);
+    }
+    if (io_atomic_commit(&a, e))
+        goto out;
+
+    /* ranking */
+    for (int st = 0; st < S; st++) {
+        setting_rank *x = &rk[st];
+        x->setting = st;
+        x->mean = x->lo = x->hi = NAN;
+        int n = 0, ninf = 0;
+        for (int k = 0; k < s->n_seeds; k++) {
+            int i = st * s->n_seeds + k;
+            if (!have[i])
+                continue;
+            x->n++;
+            double v = vals[(size_t)i * N_RESULT_METRICS + mi];
+            if (isinf(v))
+                ninf++;
+            else if (isfinite(v))
+                buf[n++] = v;
+        }
+        x->n_finite = n;
+        if (ninf) {
+            x->mean = INFINITY; /* some seed never reached the threshold */
+        } else if (n > 0) {
+            x->mean = stat_mean(buf, (size_t)n);
+            rng_reseed(r, SWEEP_BOOT_SEED, 0);
+            if (n == 1)
+                x->lo = x->hi = x->mean;
+            else if (stat_bootstrap_mean_ci(buf, (size_t)n, SWEEP_BOOT, 0.95, r, &x->lo, &x->hi, NULL))
+                x->lo = x->hi = NAN;
+        }
+    }
+    g_maximize = s->maximize;
+    qsort(rk, (size_t)S, sizeof *rk, cmp_rank);
+
+    /* summary.md */
+    if (io_join(path, sizeof path, s->out, "summary.md", e) || io_atomic_open(&a, path, e))
+        goto out;
+    FILE *f = a.f;
+    fprintf(f, "# Sweep `%s`\n\n", s->path);
+    fprintf(f, "Base config `%s`", s->base);
+    if (s->n_set) {
+        fprintf(f, ", with");
+        for (int i = 0; i < s->n_set; i++)
+            fprintf(f, " `%s`", s->set[i]);
+    }
+    fprintf(f, ". %d settings x %d seeds = %d runs; %d finished.\n\n", S, s->n_seeds, R, done);
+    fprintf(f, "Ranked by `%s` (%s is better): mean over seeds and 95%% percentile bootstrap interval "
+               "(%d resamples).%s\n\n",
+            s->metric, s->maximize ? "higher" : "lower", SWEEP_BOOT,
+            mi == 3 ? " A seed that never reached the threshold makes the mean \"not reached\"." : "");
+    const setting_rank *best = S > 0 && (rk[0].n_finite > 0 || isinf(rk[0].mean)) ? &rk[0] : NULL;
+    if (best) {
+        fprintf(f, "**Best: setting %d** (", best->setting);
+        for (int j = 0; j < s->n_params; j++)
+            fprintf(f, "%s`%s = %s`", j ? ", " : "", s->param_names[j], s->setting_values[best->setting][j]);
+        char m[64], lo[64], hi[64];
+        fmt_v(m, sizeof m, best->mean);
+        fmt_v(lo, sizeof lo, best->lo);
+        fmt_v(hi, sizeof hi, best->hi);
+        fprintf(f, "%s): %s = %s [%s, %s] over %d seeds.\n\n", s->n_params ? "" : "no swept keys", s->metric, m, lo,
+                hi, best->n);
+    } else {
+        fprintf(f, "No setting has a finished run yet.\n\n");
+    }
+    fprintf(f, "| rank | setting |");
+    for (int j = 0; j < s->n_params; j++)
+        fprintf(f, " `%s` |", s->param_names[j]);
+    fprintf(f, " seeds done | %s mean | 95%% interval |\n| ---: | ---: |", s->metric);
+    for (int j = 0; j < s->n_params; j++)
+        fprintf(f, " ---: |");
+    fprintf(f, " ---: | ---: | ---: |\n");
+    for (int q = 0; q < S; q++) {
+        const setting_rank *x = &rk[q];
+        fprintf(f, "| %d | %d |", q + 1, x->setting);
+        for (int j = 0; j < s->n_params; j++)
+            fprintf(f, " %s |", s->setting_values[x->setting][j]);
+        char m[64], lo[64], hi[64];
+        fmt_v(m, sizeof m, x->mean);
+        fmt_v(lo, sizeof lo, x->lo);
+        fmt_v(hi, sizeof hi, x->hi);
+        fprintf(f, " %d/%d | %s | [%s, %s] |\n", x->n, s->n_seeds, m, lo, hi);
+    }
+    if (s->n_params) {
+        fprintf(f, "\n");
+        for (int j = 0; j < s->n_params; j++) {
+            char safe[256];
+            snprintf(safe, sizeof safe, "%s", s->param_names[j]);
+            fprintf(f, "![%s against %s](plots/%s.png)\n", s->metric, s->param_names[j], safe);
+        }
+    }
+    if (io_atomic_commit(&a, e))
+        goto out;
+
+    /* summary.json */
+    if (io_join(path, sizeof path, s->out, "summary.json", e) || io_atomic_open(&a, path, e))
+        goto out;
+    json_writer w;
+    json_init(&w, a.f);
+    json_object_begin(&w);
+    json_kv_str(&w, "metric", s->metric);
+    json_kv_bool(&w, "maximize", s->maximize);
+    json_kv_int(&w, "runs", R);
+    json_kv_int(&w, "finished", done);
+    if (best)
+        json_kv_int(&w, "best_setting", best->setting);
+    else
+        json_kv_num(&w, "best_setting", NAN);
+    json_key(&w, "ranking");
+    json_array_begin(&w);
+    for (int q = 0; q < S; q++) {
+        const setting_rank *x = &rk[q];
+        json_object_begin(&w);
+        json_kv_int(&w, "rank", q + 1);
+        json_kv_int(&w, "setting", x->setting);
+        json_key(&w, "params");
+        json_object_begin(&w);
+        for (int j = 0; j < s->n_params; j++)
+            json_kv_str(&w, s->param_names[j], s->setting_values[x->setting][j]);
+        json_object_end(&w);
+        json_kv_int(&w, "seeds_done", x->n);
+        if (isinf(x->mean))
+            json_kv_str(&w, "mean", "not reached");
+        else
+            json_kv_num(&w, "mean", x->mean);
+        json_kv_num(&w, "ci95_lo", x->lo);
+        json_kv_num(&w, "ci95_hi", x->hi);
+        json_object_end(&w);
+    }
+    json_array_end(&w);
+    json_object_end(&w);
+    fputc('\n', a.f);
+    if (io_atomic_commit(&a, e))
+        goto out;
+    if (s->n_params && done > 0) {
+        bd_err pe;
+        if (sweep_plot_dir(s->out, &pe) && warn)
+            snprintf(warn, warn_n, "%s", pe.msg);
+    }
+    if (n_done)
+        *n_done = done;
+    rc = 0;
+out:
+    free(vals);
+    free(status);
+    free(have);
+    free(rk);
+    free(buf);
+    if (r)
+        rng_free(r);
+    return rc;
+}
+
+/* ---------------- plots ---------------- */
+
+/* Splits one CSV line (quotes allowed) into at most max fields, in place. */
+static int csv_split(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        char *w = p, *start = p;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (!*p)
+                    break;
+                if (*p == '"' && p[1] == '"') {
+                    *w++ = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    *w++ = *p++;
+                }
+            }
+        } else {
+            while (*p && *p != ',' && *p != '\r' && *p != '\n')
+                *w++ = *p++;
+        }
+        int end = *p != ',';
+        *w = '\0';
+        fields[n++] = start;
+        if (end)
+            break;
+        p++;
+    }
+    return n;
+}
+
+static int is_number(const char *t, double *v)
+{
+    char *end;
+    if (!*t)
+        return 0;
+    *v = strtod(t, &end);
+    return !*end && isfinite(*v);
+}
+
+static void gp_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        if (*s != '\n')
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+#define PLOT_MAX_COLS 128
+
+int sweep_plot_dir(const char *sweep_dir, bd_err *err)
+{
+    char path[4200], metric[64] = "final_eval_return";
+    if (io_join(path, sizeof path, sweep_dir, "sweep.json", err))
+        return -1;
+    char *js = io_read_file(path, NULL, NULL);
+    if (js) {
+        rundir_json_str(js, "metric", metric, sizeof metric);
+        free(js);
+    }
+    if (io_join(path, sizeof path, sweep_dir, "results.csv", err))
+        return -1;
+    char *text = io_read_file(path, NULL, err);
+    if (!text)
+        return -1;
+    /* rows */
+    int cap = 64, n = 0, rc = -1;
+    char **lines = malloc((size_t)cap * sizeof *lines);
+    char *hdr[PLOT_MAX_COLS];
+    int nh = 0;
+    if (!lines) {
+        free(text);
+        return err_set(err, "out of memory");
+    }
+    char *save = NULL;
+    for (char *ln = strtok_r(text, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+        if (n == cap) {
+            char **l2 = realloc(lines, (size_t)(cap *= 2) * sizeof *l2);
+            if (!l2) {
+                err_set(err, "out of memory");
+                goto out;
+            }
+            lines = l2;
+        }
+        lines[n++] = ln;
+    }
+    if (n < 1) {
+        err_set(err, "%s: empty", path);
+        goto out;
+    }
+    nh = csv_split(lines[0], hdr, PLOT_MAX_COLS);
+    int c_seed = -1, c_status = -1, c_metric = -1;
+    for (int i = 0; i < nh; i++) {
+        if (!strcmp(hdr[i], "seed") && c_seed < 0)
+            c_seed = i;
+        else if (!strcmp(hdr[i], "status") && c_seed >= 0 && c_status < 0)
+            c_status = i;
+        else if (!strcmp(hdr[i], metric) && c_status >= 0)
+            c_metric = i;
+    }
+    if (c_seed < 0 || c_status < 0 || c_metric < 0) {
+        err_set(err, "%s: not a sweep's results.csv (no seed, status or %s column)", path, metric);
+        goto out;
+    }
+    int nrows = n - 1;
+    char ***rows = calloc((size_t)(nrows ? nrows : 1), sizeof *rows);
+    int *nf = calloc((size_t)(nrows ? nrows : 1), sizeof *nf);
+    if (!rows || !nf) {
+        free(rows);
+        free(nf);
+        err_set(err, "out of memory");
+        goto out;
+    }
+    int bad = 0;
+    for (int i = 0; i < nrows && !bad; i++) {
+        rows[i] = calloc(PLOT_MAX_COLS, sizeof **rows);
+        if (!rows[i]) {
+            bad = err_set(err, "out of memory");
+            break;
+        }
+        nf[i] = csv_split(lines[i + 1], rows[i], PLOT_MAX_COLS);
+    }
+    char plots[4200];
+    if (!bad && (io_join(plots, sizeof plots, sweep_dir, "plots", err) || io_mkdirs(plots, err)))
+        bad = -1;
+    for (int c = c_seed + 1; c < c_status && !bad; c++) {
+        const char *key = hdr[c];
+        /* distinct values in order of appearance; numeric if all are numbers */
+        int numeric = 1, nv = 0;
+        const char **vals = calloc((size_t)(nrows ? nrows : 1), sizeof *vals);
+        double *sum = calloc((size_t)(nrows ? nrows : 1), sizeof *sum);
+        int *cnt = calloc((size_t)(nrows ? nrows : 1), sizeof *cnt);
+        int *vi = calloc((size_t)(nrows ? nrows : 1), sizeof *vi);
+        if (!vals || !sum || !cnt || !vi) {
+            free(vals);
+            free(sum);
+            free(cnt);
+            free(vi);
+            bad = err_set(err, "out of memory");
+            break;
+        }
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < nrows; i++) {
+            vi[i] = -1;
+            if (nf[i] <= c_metric)
+                continue;
+            const char *v = rows[i][c];
+            int k;
+            for (k = 0; k < nv && strcmp(vals[k], v); k++)
+                ;
+            if (k == nv)
+                vals[nv++] = v;
+            vi[i] = k;
+            double x;
+            if (!is_number(v, &x))
+                numeric = 0;
+            else {
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
+            }
+            double y;
+            if (is_number(rows[i][c_metric], &y)) {
+                sum[k] += y;
+                cnt[k]++;
+            }
+        }
+        int logx = numeric && lo > 0 && hi / lo >= 30;
+        char prefix[4600], png[4700], gp[4700], dat[4700], safe[256];
+        snprintf(safe, sizeof safe, "%s", key);
+        for (char *q = safe; *q; q++)
+            if (*q == '/' || *q == ' ')
+                *q = '_';
+        snprintf(prefix, sizeof prefix, "%s/%s", plots, safe);
+        snprintf(png, sizeof png, "%s.png", prefix);
+        snprintf(gp, sizeof gp, "%s.gp", prefix);
+        snprintf(dat, sizeof dat, "%s.dat", prefix);
+        io_atomic a;
+        if (io_atomic_open(&a, dat, err))
+            bad = -1;
+        else {
+            fprintf(a.f, "# %s against %s: one point per run (x y), then the mean per value (x mean)\n", metric, key);
+            for (int i = 0; i < nrows; i++) {
+                double x = vi[i], y;
+                if (vi[i] < 0 || !is_number(rows[i][c_metric], &y))
+                    continue;
+                if (numeric && !is_number(rows[i][c], &x))
+                    x = vi[i];
+                fprintf(a.f, "%.10g %.10g\n", x, y);
+            }
+            fprintf(a.f, "\n\n# means\n");
+            /* means in order of x (numeric) or of appearance (categorical) */
+            int *ord = calloc((size_t)(nv ? nv : 1), sizeof *ord);
+            double *xv = calloc((size_t)(nv ? nv : 1), sizeof *xv);
+            for (int k = 0; ord && xv && k < nv; k++) {
+                double x = k;
+                if (numeric && !is_number(vals[k], &x))
+                    x = k;
+                xv[k] = x;
+                int j = k;
+                while (j > 0 && numeric && xv[ord[j - 1]] > x) {
+                    ord[j] = ord[j - 1];
+                    j--;
+                }
+                ord[j] = k;
+            }
+            for (int q = 0; ord && xv && q < nv; q++) {
+                int k = ord[q];
+                if (!cnt[k])
+                    continue;
+                fprintf(a.f, "%.10g %.10g \"", xv[k], sum[k] / cnt[k]);
+                for (const char *t = vals[k]; *t; t++)
+                    if (*t != '"')
+                        fputc(*t, a.f);
+                fprintf(a.f, "\"\n");
+            }
+            free(ord);
+            free(xv);
+            if (io_atomic_commit(&a, err))
+                bad = -1;
+        }
+        if (!bad && io_atomic_open(&a, gp, err) == 0) {
+            fprintf(a.f, "# %s against %s, written by bdrl sweep. Redraw with: gnuplot %s\nparam = ", metric, key, gp);
+            gp_quote(a.f, key);
+            fprintf(a.f, "\nmetric = ");
+            gp_quote(a.f, metric);
+            fprintf(a.f, "\ncategorical = %d\nlogx = %d\ndatafile = ", !numeric, logx);
+            gp_quote(a.f, dat);
+            fprintf(a.f, "\nif (!exists(\"dir\")) {\n  dir = ");
+            gp_quote(a.f, prefix);
+            fprintf(a.f, "; out = ");
+            gp_quote(a.f, png);
+            fprintf(a.f, "; term = 'png'; ttl = ''\n  load ");
+            char script[PATH_MAX];
+            if (plot_find_script("sweep.gp", script, sizeof script, NULL))
+                snprintf(script, sizeof script, "sweep.gp");
+            gp_quote(a.f, script);
+            fprintf(a.f, "\n}\n");
+            if (io_atomic_commit(&a, err))
+                bad = -1;
+        } else if (!bad) {
+            bad = -1;
+        }
+        char title[600];
+        snprintf(title, sizeof title, "%s against %s", metric, key);
+        if (!bad && plot_gnuplot("sweep.gp", prefix, png, title, err))
+            bad = -1;
+        free(vals);
+        free(sum);
+        free(cnt);
+        free(vi);
+    }
+    for (int i = 0; i < nrows; i++)
+        free(rows[i]);
+    free(rows);
+    free(nf);
+    rc = bad ? -1 : 0;
+out:
+    free(lines);
+    free(text);
+    return rc;
+}

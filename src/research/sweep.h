@@ -1,0 +1,116 @@
+/* sweep.h — hyper-parameter sweeps (`bdrl sweep`): a sweep file, its
+ * expansion into runs, the state of a sweep directory and its summary.
+ *
+ * Sweep file (YAML, validated like every config; errors "file:line:col: ..."):
+ *   base: configs/frozenlake4_bd.yaml   # relative to the cwd, else to the sweep file's dir
+ *   set: {train.total_steps: 20000}     # overrides for every run
+ *   grid:                               # every combination (cartesian product)
+ *     agent.lr: [1.0e-3, 3.0e-4]
+ *   random:                             # `count` draws, each key drawn independently
+ *     count: 4
+ *     seed: 0                           # draws' seed (default 0): reproducible expansion
+ *     agent.gamma: {choice: [0.95, 0.99]}
+ *     train.batch_size: {uniform_int: [32, 128]}     # inclusive
+ *     agent.eps_kernel: {log_uniform: [1.0e-5, 1.0e-3]}
+ *     agent.lr: {uniform: [1e-4, 1e-3]}
+ *   seeds: [1, 2, 3]                    # the config's `seed` of every run
+ *   metric: final_eval_return           # summary.json field to rank by
+ *   maximize: true                      # default true
+ *   out: runs/sweeps/NAME               # default runs/sweep/<file stem>
+ * Settings = every grid point x every random draw (grid order first, the
+ * last grid key varying fastest); runs = settings x seeds, run i being
+ * setting i / n_seeds, seed i % n_seeds. Each run lives in
+ * OUT/runs/NNNN_sK where NNNN is its setting and K its seed.
+ *
+ * State survives SIGKILL at any instant: a run is complete when its
+ * summary.json exists with total_steps equal to the configured one; results.csv
+ * and summary.md are rebuilt from the run directories, never appended.
+ *
+ * Memory: sweep_def owns everything it points to (sweep_def_free).
+ */
+#ifndef BDRL_SWEEP_H
+#define BDRL_SWEEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define SWEEP_MAX_KEYS 32
+
+typedef enum { SWEEP_CHOICE = 0, SWEEP_UNIFORM, SWEEP_UNIFORM_INT, SWEEP_LOG_UNIFORM } sweep_dist;
+
+typedef struct {
+    char *key;          /* dotted config key, validated against exp_schema */
+    int line;           /* line in the sweep file (errors) */
+    int n_values;       /* grid values / choice values (YAML text) */
+    char **values;
+    sweep_dist dist;    /* random keys */
+    double a, b;        /* uniform bounds */
+} sweep_param;
+
+typedef struct {
+    char path[4096];            /* the sweep file */
+    char base[4096];            /* resolved base config path */
+    char out[4096];             /* sweep directory */
+    int n_set;                  /* overrides for every run, as "key=value" */
+    char **set;
+    int n_grid;
+    sweep_param grid[SWEEP_MAX_KEYS];
+    int n_random;
+    sweep_param random[SWEEP_MAX_KEYS];
+    int random_count;           /* draws (0 without a random block) */
+    uint64_t random_seed;
+    int n_seeds;
+    int64_t *seeds;
+    char metric[64];
+    int maximize;
+    /* expansion */
+    int n_settings;
+    int n_params;               /* swept keys: grid keys then random keys (names) */
+    char **param_names;
+    char ***setting_values;     /* [n_settings][n_params] YAML text */
+    int64_t *total_steps;       /* [n_settings] train.total_steps of the resolved config */
+} sweep_def;
+
+/* Reads, validates and expands a sweep file. out_override (may be NULL)
+ * replaces `out`. Every run's configuration is resolved once, so a bad value
+ * fails here with the sweep file's line. */
+int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err *e);
+void sweep_def_free(sweep_def *s);
+
+int sweep_n_runs(const sweep_def *s);
+/* Run i's directory (OUT/runs/NNNN_sK) and its overrides: the sweep's `set`,
+ * then the setting's values, then seed=K; *n_sets receives the count and
+ * the strings are malloc'ed (free with sweep_free_sets). */
+int sweep_run_dir(const sweep_def *s, int i, char *buf, size_t n, bd_err *e);
+int sweep_run_sets(const sweep_def *s, int i, char ***sets, int *n_sets, bd_err *e);
+void sweep_free_sets(char **sets, int n_sets);
+/* One line describing run i: "I  DIR  key=value ... seed=K". */
+int sweep_describe(const sweep_def *s, int i, char *buf, size_t n);
+
+/* Resolves run i's configuration (base + overrides) into cfg. */
+int sweep_run_config(const sweep_def *s, int i, void *cfg /* exp_config * */, bd_err *e);
+
+/* Writes OUT/sweep.json: metric, maximize, parameter names, settings, seeds. */
+int sweep_write_state(const sweep_def *s, bd_err *e);
+
+/* The metrics a sweep can rank by (NULL-terminated), and whether larger is
+ * better by default. */
+extern const char *const sweep_metrics[];
+int sweep_metric_maximize(const char *metric);
+
+/* Rebuilds OUT/results.csv (one row per finished run: status finished with
+ * the configured steps, or diverged), OUT/summary.md and OUT/summary.json
+ * (settings ranked by the metric's mean over seeds with a 95% bootstrap
+ * interval; the best named) and the plots (a failed plot is a warning
+ * written to *warn, which may be NULL). *n_done (may be NULL) receives the
+ * number of rows. */
+int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bd_err *e);
+
+/* Re-plots the metric against each swept parameter from sweep_dir/results.csv
+ * (columns: run,setting,seed,<params...>,<metrics...>): OUT/plots/<key>.png
+ * and .svg, one point per run and the mean per value, via plots/sweep.gp. */
+int sweep_plot_dir(const char *sweep_dir, bd_err *err);
+
+#endif

@@ -1,0 +1,370 @@
+/* Tests of `bdrl compare` and its statistics: steps to threshold (median,
+ * IQR, seeds that reached it), bootstrap intervals, AUC and the ratio of
+ * medians against hand-computed values on hand-written run directories; the
+ * learning-curve aggregation; the process pool; and a tiny end-to-end
+ * comparison through the CLI (reproducible, resumable, bad input). */
+#include "test_util.h"
+
+#include <sys/stat.h>
+
+#include "research/compare.h"
+#include "research/curves.h"
+#include "research/pool.h"
+#include "research/rundir.h"
+#include "stats/metrics.h"
+
+/* A fake finished run: eval.csv from (step, return) pairs, summary.json. */
+static void fake_run(const char *dir, int n, const double *steps, const double *rets, double thr,
+                     const char *status)
+{
+    char p[600], buf[4096];
+    mkdir(dir, 0755);
+    size_t k = (size_t)snprintf(buf, sizeof buf, "step,return_mean,return_std,success_rate\n");
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%g,%g,0,%g\n", steps[i], rets[i], rets[i] / 100);
+    snprintf(p, sizeof p, "%s/eval.csv", dir);
+    tu_write(p, buf);
+    snprintf(buf, sizeof buf,
+             "{\n  \"agent\": \"c51\",\n  \"env\": \"cartpole\",\n  \"seed\": 1,\n  \"total_steps\": %g,\n"
+             "  \"wall_seconds\": 2,\n  \"sps\": 150,\n  \"final_eval_return\": %g,\n  \"best_eval_return\": 0,\n"
+             "  \"threshold\": %g,\n  \"steps_to_threshold\": null,\n  \"final_success_rate\": 0.5,\n"
+             "  \"status\": \"%s\",\n  \"threshold_on\": \"return_mean\",\n  \"configured_steps\": %g\n}\n",
+             steps[n - 1], rets[n - 1], thr, status, steps[n - 1]);
+    snprintf(p, sizeof p, "%s/summary.json", dir);
+    tu_write(p, buf);
+}
+
+static void test_quantile_inf(void **state)
+{
+    (void)state;
+    double a[] = {1, 2, 3, 4};
+    /* numpy.quantile([1,2,3,4], q) */
+    assert_close(compare_quantile_inf(a, 4, 0.5), 2.5, 1e-15);
+    assert_close(compare_quantile_inf(a, 4, 0.25), 1.75, 1e-15);
+    assert_close(compare_quantile_inf(a, 4, 0.75), 3.25, 1e-15);
+    double b[] = {100, 200, 200, INFINITY};
+    assert_close(compare_quantile_inf(b, 4, 0.5), 200, 0);
+    assert_close(compare_quantile_inf(b, 4, 0.25), 175, 0);
+    assert_true(isinf(compare_quantile_inf(b, 4, 0.75)));
+    double c[] = {100, INFINITY, INFINITY};
+    assert_true(isinf(compare_quantile_inf(c, 3, 0.5))); /* fewer than half reached: not reached */
+    assert_close(compare_quantile_inf(c, 3, 0.0), 100, 0);
+    double d[] = {100, 300, INFINITY};
+    assert_close(compare_quantile_inf(d, 3, 0.5), 300, 0); /* the middle one exactly: no weight on inf */
+}
+
+static void test_summarize_hand_values(void **state)
+{
+    (void)state;
+    char dirs[5][600];
+    const char *dp[5];
+    /* threshold 10 on return_mean */
+    double st[] = {100, 200, 300};
+    double r1[] = {5, 10, 12}, r2[] = {0, 5, 8}, r3[] = {10, 10, 10}, r4[] = {4, 11, 9};
+    const double *rs[] = {r1, r2, r3, r4};
+    for (int i = 0; i < 4; i++) {
+        snprintf(dirs[i], sizeof dirs[i], "%s/h%d", tu_dir, i);
+        fake_run(dirs[i], 3, st, rs[i], 10, "finished");
+        dp[i] = dirs[i];
+    }
+    /* an unfinished run is left out */
+    snprintf(dirs[4], sizeof dirs[4], "%s/h4", tu_dir);
+    fake_run(dirs[4], 3, st, r3, 10, "running");
+    dp[4] = dirs[4];
+    compare_stats s;
+    bd_err e;
+    if (compare_summarize(dp, 5, 0, &s, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(s.n_runs, 5);
+    assert_int_equal(s.n_done, 4);
+    /* steps to threshold 200, never, 100, 200: sorted 100, 200, 200, inf */
+    assert_int_equal(s.stt_reached, 3);
+    assert_close(s.stt_median, 200, 0);
+    assert_close(s.stt_q25, 175, 0);
+    assert_true(isinf(s.stt_q75));
+    assert_true(isinf(s.stt_iqr));
+    /* final returns 12, 8, 10, 9: mean 9.75 */
+    assert_int_equal(s.final_return.n, 4);
+    assert_close(s.final_return.mean, 9.75, 1e-12);
+    assert_true(s.final_return.lo >= 8 && s.final_return.lo < 9.75);
+    assert_true(s.final_return.hi <= 12 && s.final_return.hi > 9.75);
+    /* best returns 12, 8, 10, 11 */
+    assert_close(s.best_return.mean, 10.25, 1e-12);
+    /* AUC / span: (750 + 1100)/200, (250 + 650)/200, 10, (750 + 1000)/200 */
+    assert_close(s.auc.mean, (9.25 + 4.5 + 10 + 8.75) / 4, 1e-12);
+    assert_close(s.wall_mean, 2, 0);
+    assert_close(s.sps_mean, 150, 0);
+    assert_close(s.success.mean, 0.5, 0);
+    assert_int_equal(s.w1.n, 0);
+    assert_string_equal(s.threshold_on, "return_mean");
+    /* the interval is reproducible (fixed seed) */
+    compare_stats s2;
+    assert_int_equal(compare_summarize(dp, 5, 0, &s2, &e), 0);
+    assert_true(s2.final_return.lo == s.final_return.lo && s2.final_return.hi == s.final_return.hi);
+    /* the bootstrap directly: by hand, with the same resampling */
+    rng *r = rng_create(COMPARE_BOOT_SEED, 0);
+    double fin[] = {12, 8, 10, 9}, lo, hi;
+    assert_int_equal(stat_bootstrap_mean_ci(fin, 4, COMPARE_BOOT, 0.95, r, &lo, &hi, &e), 0);
+    rng_free(r);
+    assert_true(lo == s.final_return.lo && hi == s.final_return.hi);
+}
+
+static void test_bootstrap_two_points(void **state)
+{
+    (void)state;
+    /* finals 0 and 1: resampled means are 0, 1/2, 1 with probabilities
+     * 1/4, 1/2, 1/4, so with 10,000 resamples the 2.5% and 97.5% quantiles
+     * are exactly 0 and 1; one value: an interval of width 0. */
+    char a[600], b[600], c[600];
+    snprintf(a, sizeof a, "%s/b0", tu_dir);
+    snprintf(b, sizeof b, "%s/b1", tu_dir);
+    snprintf(c, sizeof c, "%s/b2", tu_dir);
+    double st[] = {100, 200}, r0[] = {0, 0}, r1[] = {0, 1};
+    fake_run(a, 2, st, r0, 475, "finished");
+    fake_run(b, 2, st, r1, 475, "finished");
+    const char *d2[] = {a, b};
+    compare_stats s;
+    bd_err e;
+    assert_int_equal(compare_summarize(d2, 2, 0, &s, &e), 0);
+    assert_close(s.final_return.mean, 0.5, 0);
+    assert_close(s.final_return.lo, 0, 0);
+    assert_close(s.final_return.hi, 1, 0);
+    assert_int_equal(s.stt_reached, 0);
+    assert_true(isinf(s.stt_median));
+    const char *d1[] = {b};
+    assert_int_equal(compare_summarize(d1, 1, 0, &s, &e), 0);
+    assert_close(s.final_return.lo, 1, 0);
+    assert_close(s.final_return.hi, 1, 0);
+    (void)c;
+}
+
+static void test_write_ratio(void **state)
+{
+    (void)state;
+    char d[4][600];
+    const char *g1[2], *g2[2];
+    double st[] = {100, 200, 300, 400};
+    double fast[] = {10, 20, 20, 20}, slow[] = {0, 0, 0, 20};
+    for (int i = 0; i < 4; i++) {
+        snprintf(d[i], sizeof d[i], "%s/w%d", tu_dir, i);
+        fake_run(d[i], 4, st, i < 2 ? fast : slow, 15, "finished");
+    }
+    g1[0] = d[0], g1[1] = d[1], g2[0] = d[2], g2[1] = d[3];
+    compare_stats s[2];
+    bd_err e;
+    assert_int_equal(compare_summarize(g1, 2, 0, &s[0], &e), 0);
+    assert_int_equal(compare_summarize(g2, 2, 0, &s[1], &e), 0);
+    assert_close(s[0].stt_median, 200, 0);
+    assert_close(s[1].stt_median, 400, 0);
+    char out[600];
+    snprintf(out, sizeof out, "%s/wout", tu_dir);
+    mkdir(out, 0755);
+    const char *labels[] = {"fast", "slow"}, *cfgs[] = {"a.yaml", "b.yaml"};
+    if (compare_write(out, 2, labels, cfgs, s, 2, &e))
+        fail_msg("%s", e.msg);
+    assert_close(s[1].stt_ratio, 0.5, 0);
+    char p[700];
+    snprintf(p, sizeof p, "%s/comparison.csv", out);
+    char *csv = tu_read(p);
+    assert_non_null(csv);
+    assert_contains(csv, "config,path,agent,env,runs,finished,threshold_on,threshold,stt_reached,stt_median");
+    assert_contains(csv, "\nslow,b.yaml,c51,cartpole,2,2,return_mean,15,2,400,400,400,0,");
+    assert_contains(csv, ",0.5\n");
+    free(csv);
+    snprintf(p, sizeof p, "%s/comparison.json", out);
+    char *js = tu_read(p);
+    assert_non_null(js);
+    assert_contains(js, "\"ratio_first_over_this\": 0.5");
+    double v;
+    assert_true(rundir_json_num(js, "median", &v)); /* the first config's */
+    assert_close(v, 200, 0);
+    free(js);
+    snprintf(p, sizeof p, "%s/comparison.md", out);
+    char *md = tu_read(p);
+    assert_contains(md, "| slow | 400 | 0 [400, 400] | 2/2 |");
+    free(md);
+}
+
+static void test_curves_aggregate(void **state)
+{
+    (void)state;
+    /* run a evaluates at 100, 200; run b at 150, 300: common grid 100, 150,
+     * 200, 300 with linear interpolation, held at the ends */
+    double sa[] = {100, 200}, va[] = {0, 10}, sb[] = {150, 300}, vb[] = {4, 4};
+    curves_run runs[2] = {{2, sa, va, NULL}, {2, sb, vb, NULL}};
+    curves_agg ag;
+    bd_err e;
+    assert_int_equal(curves_aggregate(runs, 2, &ag, &e), 0);
+    assert_int_equal(ag.n, 4);
+    double steps[] = {100, 150, 200, 300}, means[] = {2, 4.5, 7, 7};
+    for (int i = 0; i < 4; i++) {
+        assert_close(ag.step[i], steps[i], 0);
+        assert_close(ag.mean[i], means[i], 1e-12);
+        assert_true(ag.lo[i] <= ag.mean[i] && ag.mean[i] <= ag.hi[i]);
+    }
+    /* two values: the band spans them exactly (see the two-point bootstrap) */
+    assert_close(ag.lo[0], 0, 0);
+    assert_close(ag.hi[0], 4, 0);
+    curves_agg_free(&ag);
+
+    /* plot files from run directories */
+    char d1[600], d2[600], pre[600], p[700];
+    snprintf(d1, sizeof d1, "%s/c1", tu_dir);
+    snprintf(d2, sizeof d2, "%s/c2", tu_dir);
+    double st[] = {100, 200, 300}, r1[] = {1, 5, 9}, r2[] = {2, 2, 3};
+    fake_run(d1, 3, st, r1, 5, "finished");
+    fake_run(d2, 3, st, r2, 5, "finished");
+    const char *g1[] = {d1}, *g2[] = {d2};
+    const char *const *groups[] = {g1, g2};
+    const char *labels[] = {"it's one", "two"};
+    int n[] = {1, 1};
+    snprintf(pre, sizeof pre, "%s/curves", tu_dir);
+    if (curves_plot_dirs(pre, "title", 2, labels, n, groups, 5, &e))
+        fail_msg("%s", e.msg);
+    const char *ext[] = {"png", "svg", "dat", "gp"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s.%s", pre, ext[i]);
+        struct stat sb2;
+        assert_int_equal(stat(p, &sb2), 0);
+        assert_true(sb2.st_size > 0);
+    }
+    snprintf(p, sizeof p, "%s.dat", pre);
+    char *dat = tu_read(p);
+    assert_contains(dat, "# group 2: two (1 of 1 runs)");
+    assert_contains(dat, "300 9 9 9\n");
+    free(dat);
+    /* the .gp redraws on its own */
+    tu_result r = tu_run("cd %s && gnuplot curves.gp", tu_dir);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+}
+
+static void test_pool(void **state)
+{
+    (void)state;
+    char log[600];
+    snprintf(log, sizeof log, "%s/pool.log", tu_dir);
+    char *ok[] = {"-c", "echo hello", NULL}, *bad[] = {"-c", "exit 3", NULL}, *sig[] = {"-c", "kill -9 $$", NULL};
+    pool_job jobs[4] = {{.name = "a", .argv = ok, .log = log},
+                        {.name = "b", .argv = bad, .log = log},
+                        {.name = "c", .argv = sig, .log = log},
+                        {.name = "d", .argv = ok, .log = log}};
+    pool_options o = {.jobs = 2, .exe = "/bin/sh"};
+    int failed = -1;
+    bd_err e;
+    assert_int_equal(pool_run(jobs, 4, &o, &failed, &e), 0);
+    assert_int_equal(failed, 2);
+    assert_int_equal(jobs[0].status, 0);
+    assert_int_equal(jobs[1].status, 3);
+    assert_int_equal(jobs[2].status, 256 + 9);
+    assert_int_equal(jobs[3].status, 0);
+    char *t = tu_read(log);
+    assert_string_equal(t, "hello\nhello\n");
+    free(t);
+    char d[64];
+    pool_describe_status(256 + 9, d, sizeof d);
+    assert_string_equal(d, "killed by signal 9");
+    /* a stop request before the start runs nothing */
+    volatile sig_atomic_t stop = SIGINT;
+    o.stop = &stop;
+    assert_int_equal(pool_run(jobs, 4, &o, &failed, &e), 0);
+    assert_int_equal(jobs[0].status, POOL_NOT_RUN);
+    assert_int_equal(failed, 0);
+}
+
+static const char *TINY = "--set train.total_steps=300 --set eval.episodes=5 --set eval.interval=100 "
+                          "--set train.learning_starts=100";
+
+static void test_cli_compare(void **state)
+{
+    (void)state;
+    char cfg2[600], out[600], p[700];
+    snprintf(cfg2, sizeof cfg2, "%s/fl_lr.yaml", tu_dir);
+    snprintf(out, sizeof out, "%s/cmp", tu_dir);
+    /* a second config: the first with another learning rate */
+    tu_result r = tu_run("sed 's/lr: 1.0e-3/lr: 3.0e-4/' %s/configs/frozenlake4_c51.yaml > %s", tu_root(), cfg2);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s --seeds 2 -j 2 --out %s %s", tu_bdrl(), tu_root(),
+               cfg2, out, TINY);
+    if (r.status)
+        fail_msg("status %d: %s", r.status, r.err);
+    assert_contains(r.err, "4 to run");
+    tu_run_free(&r);
+    const char *files[] = {"comparison.md", "comparison.csv", "comparison.json", "curves.png", "curves.svg",
+                           "runs/frozenlake4_c51_s1/summary.json", "runs/fl_lr_s2/distributions.json",
+                           "logs/fl_lr_s2.log"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(p, sizeof p, "%s/%s", out, files[i]);
+        if (access(p, F_OK))
+            fail_msg("missing %s", p);
+    }
+    snprintf(p, sizeof p, "%s/comparison.json", out);
+    char *js = tu_read(p);
+    assert_contains(js, "\"config\": \"fl_lr\"");
+    assert_contains(js, "\"finished\": 2");
+    char *w1 = strstr(js, "\"mean_w1\"");
+    assert_non_null(w1);
+    assert_contains(w1, "\"n\": 2"); /* FrozenLake: W1 to the truth of both runs */
+    snprintf(p, sizeof p, "%s/comparison.md", out);
+    char *md = tu_read(p);
+    assert_contains(md, "| frozenlake4_c51 |");
+    assert_contains(md, "mean W1 to truth");
+    /* again: nothing reruns, the same figures */
+    r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s --seeds 2 -j 2 --out %s %s", tu_bdrl(), tu_root(),
+               cfg2, out, TINY);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "0 to run");
+    tu_run_free(&r);
+    snprintf(p, sizeof p, "%s/comparison.json", out);
+    char *js2 = tu_read(p);
+    assert_string_equal(js, js2);
+    free(js);
+    free(js2);
+    free(md);
+    /* other settings into the same directory: refused, naming the key */
+    r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s --seeds 2 --out %s %s --set agent.gamma=0.9",
+               tu_bdrl(), tu_root(), cfg2, out, TINY);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "agent.gamma");
+    tu_run_free(&r);
+}
+
+static void test_cli_compare_bad_input(void **state)
+{
+    (void)state;
+    tu_result r = tu_run("%s compare --help", tu_bdrl());
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "usage: bdrl compare");
+    tu_run_free(&r);
+    r = tu_run("%s compare", tu_bdrl());
+    assert_int_equal(r.status, 2);
+    tu_run_free(&r);
+    r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml --out %s/bad --set train.batch_sise=3", tu_bdrl(),
+               tu_root(), tu_dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "unknown key 'train.batch_sise' (did you mean 'train.batch_size'?)");
+    tu_run_free(&r);
+    r = tu_run("%s compare /nonexistent.yaml --out %s/bad2", tu_bdrl(), tu_dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "/nonexistent.yaml: cannot open");
+    tu_run_free(&r);
+    r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml --seeds 0", tu_bdrl(), tu_root());
+    assert_int_equal(r.status, 2);
+    tu_run_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quantile_inf),
+        cmocka_unit_test(test_summarize_hand_values),
+        cmocka_unit_test(test_bootstrap_two_points),
+        cmocka_unit_test(test_write_ratio),
+        cmocka_unit_test(test_curves_aggregate),
+        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_cli_compare),
+        cmocka_unit_test(test_cli_compare_bad_input),
+    };
+    return cmocka_run_group_tests_name("compare", tests, tu_group_setup, tu_group_teardown);
+}

@@ -1,0 +1,483 @@
+/* Tests of `bdrl sweep`: expansion of grid x random (order, bounds,
+ * reproducibility from the file's seed), validation errors with the sweep
+ * file's line, the base path rule, and the state machine: a sweep killed
+ * with SIGKILL half way and rerun with --resume ends with exactly one result
+ * per run; partial runs are resumed from their checkpoint or rerun; --list
+ * and --only. Runs are tiny (FrozenLake C51, 300 steps). */
+#include "test_util.h"
+
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "agents/experiment.h"
+#include "research/rundir.h"
+#include "research/sweep.h"
+
+static const char *TINY_SET = "{train.total_steps: 300, eval.episodes: 5, eval.interval: 100, "
+                              "train.learning_starts: 100, train.checkpoint_interval: 100}";
+
+static void write_sweep(const char *path, const char *body)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "base: %s/configs/frozenlake4_c51.yaml\nset: %s\n%s", tu_root(), TINY_SET, body);
+    tu_write(path, buf);
+}
+
+static void load_ok(const char *path, sweep_def *s)
+{
+    bd_err e;
+    if (sweep_load(path, NULL, s, &e))
+        fail_msg("%s", e.msg);
+}
+
+static void expect_error(const char *body, const char *needle)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/bad.yaml", tu_dir);
+    tu_write(p, body);
+    sweep_def s;
+    bd_err e;
+    if (sweep_load(p, NULL, &s, &e) == 0) {
+        sweep_def_free(&s);
+        fail_msg("expected an error containing \"%s\" for:\n%s", needle, body);
+    }
+    assert_contains(e.msg, needle);
+}
+
+static void test_expand_grid_random(void **state)
+{
+    (void)state;
+    char p[600];
+    snprintf(p, sizeof p, "%s/s.yaml", tu_dir);
+    write_sweep(p, "grid:\n  agent.lr: [1.0e-3, 3.0e-4]\n  train.batch_size: [16, 32, 64]\n"
+                   "random:\n  count: 4\n  agent.gamma: {choice: [0.95, 0.99]}\n"
+                   "  train.target_update: {uniform_int: [50, 150]}\n  agent.eps_kernel: {log_uniform: [1.0e-5, 1.0e-3]}\n"
+                   "  agent.adam_eps: {uniform: [1.0e-8, 2.0e-8]}\n"
+                   "seeds: [1, 2, 3]\nmetric: best_eval_return\n");
+    sweep_def s;
+    load_ok(p, &s);
+    assert_int_equal(s.n_settings, 2 * 3 * 4);
+    assert_int_equal(sweep_n_runs(&s), 72);
+    assert_int_equal(s.n_params, 6);
+    assert_string_equal(s.param_names[0], "agent.lr");
+    assert_string_equal(s.param_names[5], "agent.adam_eps");
+    assert_string_equal(s.metric, "best_eval_return");
+    assert_true(s.maximize);
+    /* grid point g = setting / 4 (last grid key fastest), draw = setting % 4 */
+    assert_string_equal(s.setting_values[0][0], "1.0e-3");
+    assert_string_equal(s.setting_values[0][1], "16");
+    assert_string_equal(s.setting_values[4][1], "32");
+    assert_string_equal(s.setting_values[12][0], "3.0e-4");
+    assert_string_equal(s.setting_values[12][1], "16");
+    for (int st = 0; st < s.n_settings; st++) {
+        /* every grid point sees the same 4 draws */
+        for (int k = 2; k < 6; k++)
+            assert_string_equal(s.setting_values[st][k], s.setting_values[st % 4][k]);
+        const char *g = s.setting_values[st][2];
+        assert_true(!strcmp(g, "0.95") || !strcmp(g, "0.99"));
+        char *end;
+        long t = strtol(s.setting_values[st][3], &end, 10);
+        assert_true(*end == '\0' && t >= 50 && t <= 150);
+        double eps = atof(s.setting_values[st][4]);
+        assert_true(eps >= 1e-5 * (1 - 1e-6) && eps <= 1e-3 * (1 + 1e-6));
+        double ae = atof(s.setting_values[st][5]);
+        assert_true(ae >= 1e-8 * (1 - 1e-6) && ae <= 2e-8 * (1 + 1e-6));
+    }
+    /* run i: setting i / 3, seed seeds[i % 3]; its overrides end with the seed */
+    char dir[1024];
+    assert_int_equal(sweep_run_dir(&s, 7, dir, sizeof dir, NULL), 0);
+    assert_contains(dir, "/runs/0002_s2");
+    char **sets;
+    int ns;
+    assert_int_equal(sweep_run_sets(&s, 7, &sets, &ns, NULL), 0);
+    assert_int_equal(ns, 5 + 6 + 1);
+    assert_string_equal(sets[0], "train.total_steps=300");
+    assert_string_equal(sets[ns - 1], "seed=2");
+    sweep_free_sets(sets, ns);
+    exp_config cfg;
+    assert_int_equal(sweep_run_config(&s, 7, &cfg, NULL), 0);
+    assert_int_equal(cfg.seed, 2);
+    assert_int_equal(cfg.train.total_steps, 300);
+    assert_int_equal(cfg.train.batch_size, 16);
+    assert_close(cfg.agent.lr, 1e-3, 0);
+
+    /* reproducible: loading again expands identically (another machine
+     * running --only I sees the same runs) */
+    sweep_def s2;
+    load_ok(p, &s2);
+    for (int st = 0; st < s.n_settings; st++)
+        for (int k = 0; k < s.n_params; k++)
+            assert_string_equal(s.setting_values[st][k], s2.setting_values[st][k]);
+    sweep_def_free(&s2);
+    /* another draws' seed gives other draws */
+    char p2[600];
+    snprintf(p2, sizeof p2, "%s/s2.yaml", tu_dir);
+    write_sweep(p2, "grid:\n  agent.lr: [1.0e-3, 3.0e-4]\n  train.batch_size: [16, 32, 64]\n"
+                    "random:\n  count: 4\n  seed: 7\n  agent.gamma: {choice: [0.95, 0.99]}\n"
+                    "  train.target_update: {uniform_int: [50, 150]}\n  agent.eps_kernel: {log_uniform: [1.0e-5, 1.0e-3]}\n"
+                    "  agent.adam_eps: {uniform: [1.0e-8, 2.0e-8]}\n"
+                    "seeds: [1, 2, 3]\nmetric: best_eval_return\n");
+    load_ok(p2, &s2);
+    int same = 1;
+    for (int d = 0; d < 4; d++)
+        same &= !strcmp(s.setting_values[d][4], s2.setting_values[d][4]);
+    assert_false(same);
+    sweep_def_free(&s2);
+    sweep_def_free(&s);
+
+    /* grid only, random only, neither */
+    write_sweep(p, "grid:\n  agent.lr: [1.0e-3]\n");
+    load_ok(p, &s);
+    assert_int_equal(s.n_settings, 1);
+    assert_int_equal(s.n_seeds, 1);
+    assert_int_equal((int)s.seeds[0], 1);
+    assert_string_equal(s.metric, "final_eval_return");
+    sweep_def_free(&s);
+    write_sweep(p, "random:\n  count: 5\n  agent.gamma: {choice: [0.9]}\nmetric: steps_to_threshold\n");
+    load_ok(p, &s);
+    assert_int_equal(s.n_settings, 5);
+    assert_false(s.maximize); /* fewer steps is better */
+    sweep_def_free(&s);
+    write_sweep(p, "seeds: [4, 5]\n");
+    load_ok(p, &s);
+    assert_int_equal(s.n_settings, 1);
+    assert_int_equal(sweep_n_runs(&s), 2);
+    sweep_def_free(&s);
+}
+
+static void test_validation_errors(void **state)
+{
+    (void)state;
+    char base[600];
+    snprintf(base, sizeof base, "base: %s/configs/frozenlake4_c51.yaml\n", tu_root());
+    char b[2048];
+    /* a misspelt key inside grid names the sweep file's line and the closest key */
+    snprintf(b, sizeof b, "%sgrid:\n  agent.lrr: [1, 2]\n", base);
+    expect_error(b, "bad.yaml:3:3: unknown key 'agent.lrr' (did you mean 'agent.lr'?)");
+    snprintf(b, sizeof b, "%srandom:\n  count: 2\n  train.batch_sise: {uniform_int: [32, 128]}\n", base);
+    expect_error(b, "bad.yaml:4:3: unknown key 'train.batch_sise' (did you mean 'train.batch_size'?)");
+    snprintf(b, sizeof b, "%sset: {train.total_step: 100}\n", base);
+    expect_error(b, "bad.yaml:2:7: unknown key 'train.total_step' (did you mean 'train.total_steps'?)");
+    /* values: checked against the schema's range, at the value's line */
+    snprintf(b, sizeof b, "%sgrid:\n  agent.gamma: [0.9,\n    1.5]\n", base);
+    expect_error(b, "bad.yaml:4:5: 'agent.gamma' must be in [0, 1]");
+    snprintf(b, sizeof b, "%srandom:\n  count: 2\n  agent.gamma: {uniform: [0.5, 2]}\n", base);
+    expect_error(b, "'agent.gamma' must be in [0, 1]");
+    snprintf(b, sizeof b, "%srandom:\n  count: 2\n  agent.lr: {loguniform: [1e-4, 1e-3]}\n", base);
+    expect_error(b, "bad.yaml:4:14: unknown distribution 'loguniform' (did you mean 'log_uniform'?)");
+    snprintf(b, sizeof b, "%srandom:\n  count: 2\n  agent.lr: {log_uniform: [0, 1e-3]}\n", base);
+    expect_error(b, "log_uniform needs lo > 0");
+    snprintf(b, sizeof b, "%srandom:\n  agent.lr: {log_uniform: [1e-4, 1e-3]}\n", base);
+    expect_error(b, "'random' needs count");
+    snprintf(b, sizeof b, "%sgrid:\n  agent.lr: [1e-3]\nrandom:\n  count: 2\n  agent.lr: {choice: [1e-3]}\n", base);
+    expect_error(b, "'agent.lr' is both in grid (line 3) and in random");
+    /* top level */
+    snprintf(b, sizeof b, "%sseed: [1, 2]\n", base);
+    expect_error(b, "bad.yaml:2:1: unknown key 'seed' (did you mean 'seeds'?)");
+    snprintf(b, sizeof b, "%smetric: final_return\n", base);
+    expect_error(b, "unknown metric 'final_return'");
+    snprintf(b, sizeof b, "%sseeds: [1, 1]\n", base);
+    expect_error(b, "seed 1 is listed twice");
+    snprintf(b, sizeof b, "%sgrid:\n  agent.lr: [1e-3]\n  agent.lr: [1e-4]\n", base);
+    expect_error(b, "bad.yaml:4:3: duplicate key 'agent.lr' (first at line 3)");
+    expect_error("grid:\n  agent.lr: [1e-3]\n", "missing required key 'base'");
+    expect_error("base: no/such.yaml\n", "bad.yaml:1:7: base config 'no/such.yaml' not found");
+    expect_error("base: [\n", "malformed YAML");
+    /* a cross-key problem of one setting names the run */
+    snprintf(b, sizeof b, "%sgrid:\n  agent.v_max: [2, -1]\n", base);
+    expect_error(b, "agent.v_max=-1");
+
+    /* base relative to the sweep file's directory when not found from the cwd */
+    char sub[600], p[700];
+    snprintf(sub, sizeof sub, "%s/sub", tu_dir);
+    mkdir(sub, 0755);
+    snprintf(p, sizeof p, "cp %s/configs/frozenlake4_c51.yaml %s/my_base_cfg.yaml", tu_root(), sub);
+    tu_result r = tu_run("%s", p);
+    tu_run_free(&r);
+    snprintf(p, sizeof p, "%s/rel.yaml", sub);
+    tu_write(p, "base: my_base_cfg.yaml\n");
+    sweep_def s;
+    load_ok(p, &s);
+    assert_contains(s.base, "sub/my_base_cfg.yaml");
+    sweep_def_free(&s);
+
+    /* the CLI: exit 2 and the one line */
+    snprintf(p, sizeof p, "%s/bad.yaml", tu_dir);
+    snprintf(b, sizeof b, "%sgrid:\n  agent.lrr: [1, 2]\n", base);
+    tu_write(p, b);
+    r = tu_run("%s sweep %s --list", tu_bdrl(), p);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "bad.yaml:3:3: unknown key 'agent.lrr' (did you mean 'agent.lr'?)");
+    tu_run_free(&r);
+    r = tu_run("%s sweep --help", tu_bdrl());
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "usage: bdrl sweep");
+    assert_contains(r.out, "relative to the current directory");
+    tu_run_free(&r);
+}
+
+/* Count of data rows in results.csv and checks that (setting, seed) pairs
+ * are unique. */
+static int result_rows(const char *out, int n_runs)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/results.csv", out);
+    char *t = tu_read(p);
+    assert_non_null(t);
+    int *seen = calloc((size_t)n_runs, sizeof *seen), rows = 0;
+    char *save = NULL;
+    strtok_r(t, "\n", &save); /* header */
+    for (char *ln = strtok_r(NULL, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+        int run = atoi(ln);
+        assert_true(run >= 0 && run < n_runs);
+        if (seen[run]++)
+            fail_msg("run %d appears twice in results.csv", run);
+        rows++;
+    }
+    free(seen);
+    free(t);
+    return rows;
+}
+
+/* Evaluation rows of a run: exactly the steps 100, 200, 300. */
+static void check_eval_rows(const char *dir)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/eval.csv", dir);
+    char *t = tu_read(p);
+    assert_non_null(t);
+    char *a = strstr(t, "\n100,"), *b = strstr(t, "\n200,"), *c = strstr(t, "\n300,");
+    if (!a || !b || !c || strstr(a + 1, "\n100,") || strstr(b + 1, "\n200,") || strstr(c + 1, "\n300,"))
+        fail_msg("%s: expected one row for each of 100, 200, 300:\n%s", p, t);
+    int lines = 0;
+    for (char *q = t; *q; q++)
+        lines += *q == '\n';
+    assert_int_equal(lines, 4);
+    free(t);
+}
+
+static void test_sigkill_resume(void **state)
+{
+    (void)state;
+    char p[600], out[600];
+    snprintf(p, sizeof p, "%s/k.yaml", tu_dir);
+    snprintf(out, sizeof out, "%s/kout", tu_dir);
+    /* 3 grid points x 4 random draws = 12 settings, x 3 seeds = 36 runs */
+    write_sweep(p, "grid:\n  agent.lr: [1.0e-3, 5.0e-4, 3.0e-4]\n"
+                   "random:\n  count: 4\n  agent.gamma: {choice: [0.95, 0.99]}\n"
+                   "  train.batch_size: {uniform_int: [32, 128]}\nseeds: [1, 2, 3]\n");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(tu_bdrl(), "bdrl", "sweep", p, "-j", "2", "--out", out, (char *)NULL);
+        _exit(127);
+    }
+    /* wait until about half the runs have finished, then SIGKILL */
+    sweep_def s;
+    bd_err e;
+    if (sweep_load(p, out, &s, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(sweep_n_runs(&s), 36);
+    int done = 0;
+    int st, exited = 0;
+    for (int tries = 0; tries < 6000 && done < 16; tries++) {
+        usleep(5000);
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            exited = 1;
+            break;
+        }
+        done = 0;
+        for (int i = 0; i < 36; i++) {
+            char d[1024];
+            sweep_run_dir(&s, i, d, sizeof d, NULL);
+            done += rundir_complete(d, 300);
+        }
+    }
+    if (exited)
+        fail_msg("the sweep ended before it was killed (status %d, %d runs done)", st, done);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    usleep(200000); /* its runs die with it (PR_SET_PDEATHSIG) */
+    assert_true(done >= 16 && done < 36);
+    /* what finished before the kill must not be rerun */
+    char *before[36] = {0};
+    int n_before = 0;
+    for (int i = 0; i < 36; i++) {
+        char d[1024], f[1100];
+        sweep_run_dir(&s, i, d, sizeof d, NULL);
+        snprintf(f, sizeof f, "%s/summary.json", d);
+        if (rundir_complete(d, 300)) {
+            before[i] = tu_read(f);
+            n_before++;
+        }
+    }
+    /* without --resume: refused */
+    tu_result r = tu_run("%s sweep %s --out %s", tu_bdrl(), p, out);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--resume");
+    tu_run_free(&r);
+    r = tu_run("%s sweep %s --out %s --list", tu_bdrl(), p, out);
+    assert_int_equal(r.status, 0);
+    int lines = 0, n_done_listed = 0;
+    for (char *q = r.out; *q; q++)
+        lines += *q == '\n';
+    for (char *q = r.out; (q = strstr(q, "\tdone\t")); q++)
+        n_done_listed++;
+    assert_int_equal(lines, 36);
+    assert_int_equal(n_done_listed, n_before);
+    tu_run_free(&r);
+
+    r = tu_run("%s sweep %s --out %s --resume -j 2", tu_bdrl(), p, out);
+    if (r.status)
+        fail_msg("resume: status %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    assert_int_equal(result_rows(out, 36), 36);
+    for (int i = 0; i < 36; i++) {
+        char d[1024], f[1100];
+        sweep_run_dir(&s, i, d, sizeof d, NULL);
+        assert_true(rundir_complete(d, 300));
+        check_eval_rows(d);
+        if (before[i]) {
+            snprintf(f, sizeof f, "%s/summary.json", d);
+            char *now = tu_read(f);
+            assert_string_equal(before[i], now); /* kept, not rerun */
+            free(now);
+            free(before[i]);
+        }
+    }
+    /* a final --resume with nothing left: the same results, rebuilt */
+    char rp[700];
+    snprintf(rp, sizeof rp, "%s/results.csv", out);
+    char *res1 = tu_read(rp);
+    r = tu_run("%s sweep %s --out %s --resume", tu_bdrl(), p, out);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "36 finished, 0 to run");
+    tu_run_free(&r);
+    char *res2 = tu_read(rp);
+    assert_string_equal(res1, res2);
+    free(res1);
+    free(res2);
+    snprintf(rp, sizeof rp, "%s/summary.md", out);
+    char *md = tu_read(rp);
+    assert_contains(md, "**Best: setting ");
+    assert_contains(md, "12 settings x 3 seeds = 36 runs; 36 finished");
+    free(md);
+    snprintf(rp, sizeof rp, "%s/plots/agent.lr.png", out);
+    assert_int_equal(access(rp, F_OK), 0);
+    snprintf(rp, sizeof rp, "%s/plots/train.batch_size.svg", out);
+    assert_int_equal(access(rp, F_OK), 0);
+    sweep_def_free(&s);
+}
+
+static void test_partial_runs_and_only(void **state)
+{
+    (void)state;
+    char p[600], out[600];
+    snprintf(p, sizeof p, "%s/o.yaml", tu_dir);
+    snprintf(out, sizeof out, "%s/oout", tu_dir);
+    write_sweep(p, "grid:\n  agent.gamma: [0.9, 0.99]\nseeds: [1, 2]\n");
+    sweep_def s;
+    bd_err e;
+    if (sweep_load(p, out, &s, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(sweep_n_runs(&s), 4);
+    /* run 0: interrupted at step 150 (checkpoint at 150); run 1: a partial
+     * directory without checkpoint (killed before its first one) */
+    char d0[1024], d1[1024], d3[1024];
+    sweep_run_dir(&s, 0, d0, sizeof d0, NULL);
+    sweep_run_dir(&s, 1, d1, sizeof d1, NULL);
+    sweep_run_dir(&s, 3, d3, sizeof d3, NULL);
+    char **sets;
+    int ns;
+    assert_int_equal(sweep_run_sets(&s, 0, &sets, &ns, NULL), 0);
+    char cmd[8192];
+    size_t k = (size_t)snprintf(cmd, sizeof cmd, "mkdir -p %s/runs && %s train %s", out, tu_bdrl(), s.base);
+    for (int i = 0; i < ns; i++)
+        k += (size_t)snprintf(cmd + k, sizeof cmd - k, " --set '%s'", sets[i]);
+    snprintf(cmd + k, sizeof cmd - k, " --out %s --quiet --stop-after 150", d0);
+    sweep_free_sets(sets, ns);
+    tu_result r = tu_run("%s", cmd);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    assert_false(rundir_complete(d0, 300));
+    char f[1100];
+    mkdir(d1, 0755);
+    snprintf(f, sizeof f, "%s/metrics.csv.tmp123", d1);
+    tu_write(f, "torn");
+
+    /* --only 3 on "another machine": just that run, no summary */
+    r = tu_run("%s sweep %s --out %s --only 3", tu_bdrl(), p, out);
+    if (r.status)
+        fail_msg("--only: %d %s", r.status, r.err);
+    tu_run_free(&r);
+    assert_true(rundir_complete(d3, 300));
+    snprintf(f, sizeof f, "%s/results.csv", out);
+    assert_int_equal(access(f, F_OK), -1);
+    r = tu_run("%s sweep %s --out %s --only 4", tu_bdrl(), p, out);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "runs 0 to 3");
+    tu_run_free(&r);
+
+    r = tu_run("%s sweep %s --out %s --resume", tu_bdrl(), p, out);
+    if (r.status)
+        fail_msg("resume: %d %s", r.status, r.err);
+    assert_contains(r.err, "1 finished, 3 to run");
+    tu_run_free(&r);
+    assert_int_equal(result_rows(out, 4), 4);
+    /* run 0 continued from its checkpoint, not from scratch */
+    snprintf(f, sizeof f, "%s/logs/0000_s1.log", out);
+    char *log = tu_read(f);
+    assert_non_null(log);
+    (void)log;
+    free(log);
+    check_eval_rows(d0);
+    check_eval_rows(d1);
+    snprintf(f, sizeof f, "%s/metrics.csv.tmp123", d1);
+    assert_int_equal(access(f, F_OK), -1);
+    /* the resumed run equals an uninterrupted one (the trainer's resume is
+     * bit-exact): compare with a fresh run of the same config */
+    char fresh[700];
+    snprintf(fresh, sizeof fresh, "%s/fresh0", tu_dir);
+    assert_int_equal(sweep_run_sets(&s, 0, &sets, &ns, NULL), 0);
+    k = (size_t)snprintf(cmd, sizeof cmd, "%s train %s", tu_bdrl(), s.base);
+    for (int i = 0; i < ns; i++)
+        k += (size_t)snprintf(cmd + k, sizeof cmd - k, " --set '%s'", sets[i]);
+    snprintf(cmd + k, sizeof cmd - k, " --out %s --quiet", fresh);
+    sweep_free_sets(sets, ns);
+    r = tu_run("%s", cmd);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    char a[800], b[1100];
+    snprintf(a, sizeof a, "%s/eval.csv", fresh);
+    snprintf(b, sizeof b, "%s/eval.csv", d0);
+    char *ea = tu_read(a), *eb = tu_read(b);
+    assert_string_equal(ea, eb);
+    free(ea);
+    free(eb);
+
+    /* a run directory of another configuration: refused with the key */
+    char p2[600];
+    snprintf(p2, sizeof p2, "%s/o2.yaml", tu_dir);
+    write_sweep(p2, "grid:\n  agent.gamma: [0.8, 0.99]\nseeds: [1, 2]\n");
+    r = tu_run("%s sweep %s --out %s --resume", tu_bdrl(), p2, out);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "agent.gamma");
+    tu_run_free(&r);
+    sweep_def_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_expand_grid_random),
+        cmocka_unit_test(test_validation_errors),
+        cmocka_unit_test(test_sigkill_resume),
+        cmocka_unit_test(test_partial_runs_and_only),
+    };
+    return cmocka_run_group_tests_name("sweep", tests, tu_group_setup, tu_group_teardown);
+}
