@@ -66,10 +66,12 @@ BIN       := $(BUILD)/bdrl
 .PHONY: all test bench demo install clean deps docs tests fuzz memcheck
 all: bin/bdrl lib/libbdrl.a
 
+# Copied to a temporary name and renamed: overwriting the file in place would
+# crash (SIGBUS) every bdrl still running from it, e.g. the runs of a sweep.
 bin/bdrl: $(BIN)
-	@mkdir -p bin && cp $< $@
+	@mkdir -p bin && cp $< $@.tmp && mv -f $@.tmp $@
 lib/libbdrl.a: $(LIB)
-	@mkdir -p lib && cp $< $@
+	@mkdir -p lib && cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -147,6 +147,16 @@ done:
 
 /* ---------------- output ---------------- */
 
+/* Four significant digits, but large values whole (33750, not 3.375e+04):
+ * step counts and wall times read better that way. */
+static void fmt_plain(char *b, size_t n, double v)
+{
+    if (fabs(v) >= 1000 && fabs(v) < 1e12)
+        snprintf(b, n, "%.0f", v);
+    else
+        snprintf(b, n, "%.4g", v);
+}
+
 static void fmt_num(char *b, size_t n, double v)
 {
     if (isnan(v))
@@ -154,15 +164,20 @@ static void fmt_num(char *b, size_t n, double v)
     else if (isinf(v))
         snprintf(b, n, "not reached");
     else
-        snprintf(b, n, "%.4g", v);
+        fmt_plain(b, n, v);
 }
 
 static void fmt_ci(char *b, size_t n, const compare_ci *c)
 {
     if (c->n == 0 || isnan(c->mean))
         snprintf(b, n, "–");
-    else
-        snprintf(b, n, "%.4g [%.4g, %.4g]", c->mean, c->lo, c->hi);
+    else {
+        char m[24], lo[24], hi[24];
+        fmt_plain(m, sizeof m, c->mean);
+        fmt_plain(lo, sizeof lo, c->lo);
+        fmt_plain(hi, sizeof hi, c->hi);
+        snprintf(b, n, "%s [%s, %s]", m, lo, hi);
+    }
 }
 
 static void csv_num(FILE *f, double v)
