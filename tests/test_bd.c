@@ -208,12 +208,15 @@ static const double G_ALPHA[4] = {3, 5, 7, 9}, G_BETA[4] = {0, 0, 0, 0};
  * transition, bootstrapped ones with a' = argmax (control) and with a'
  * given (policy evaluation), one of them through a field whose mass is
  * below the floor. */
-static void targets_through_networks(int clamp)
+/* grad_scalar: bd.grad_target scalar, ∂p_T from the scalar target field's
+ * derivative α + β·1[w > 0] (checked away from its kinks at w = 0, −2). */
+static void targets_through_networks(int clamp, int grad_scalar)
 {
     const char *sets[] = {"agent.gamma=0.9", "train.batch_size=4",
-                          clamp ? "bd.clamp_target=true" : "bd.clamp_target=false"};
+                          clamp ? "bd.clamp_target=true" : "bd.clamp_target=false",
+                          grad_scalar ? "bd.grad_target=scalar" : "bd.grad_target=gradient"};
     fixture f;
-    make(&f, 3, sets, 3);
+    make(&f, 3, sets, 4);
     bd_geometry g;
     bd_get_geometry(f.a, &g);
     assert_close(g.c, 0.5, 0);
@@ -261,13 +264,17 @@ static void targets_through_networks(int clamp)
                         checked_outside++;
                     } else {
                         te = sw / (g.gamma * m);
-                        dte = known(w, G_ALPHA[a2], G_BETA[a2]) / (g.gamma * g.gamma * m);
+                        double dw = grad_scalar ? sa[a2] + (w > 0 ? sb[a2] : 0.0) : known(w, G_ALPHA[a2], G_BETA[a2]);
+                        dte = dw / (g.gamma * g.gamma * m);
+                        if (grad_scalar && (fabs(w) < 2 * BD_FD_STEP || fabs(w + 2) < 2 * BD_FD_STEP))
+                            dte = dt[i * Q + q]; /* a kink inside the difference: not checked */
                         checked_inside++;
                         checked_negative += sw < 0;
                     }
                 }
                 assert_close(t[i * Q + q], te, 2e-5 * (1 + fabs(te)));
-                assert_close(dt[i * Q + q], dte, 2e-5 * (1 + fabs(dte)));
+                /* The central difference in float: 1e-7 · |s| / δ of rounding. */
+                assert_close(dt[i * Q + q], dte, (grad_scalar ? 2e-3 : 2e-5) * (1 + fabs(dte)));
             }
         /* Transition 2 (b = 1.9) maps most of the range outside the grid. */
         assert_true(checked_outside > 0);
@@ -283,8 +290,10 @@ static void targets_through_networks(int clamp)
 static void test_targets_through_networks(void **state)
 {
     (void)state;
-    targets_through_networks(0);
-    targets_through_networks(1);
+    targets_through_networks(0, 0);
+    targets_through_networks(1, 0);
+    targets_through_networks(0, 1);
+    targets_through_networks(1, 1);
 }
 
 /* Query points depend on (s, a) and the query stream only: the same stream

@@ -57,6 +57,7 @@ typedef struct {
     double *uq, *vq;         /* (Bmax·Q) query points, jittered points */
     real *uq_r, *wq_r;       /* (Bmax·Q) query points and mapped points as reals */
     real *sn, *gn;           /* (Bmax·Q, A) target heads at the mapped points */
+    real *wd_r, *sd;         /* (Bmax·Q), (Bmax·Q, A): bd.grad_target scalar's second point */
     double *s1, *g1, *x2;    /* (Q) one transition's next-state values / samples */
     double *tt, *tdt;        /* (Bmax·Q) targets */
     real *tr;                /* (Bmax·Q) targets over the output scale */
@@ -357,10 +358,27 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
         }
     int fields = g->target_mode == TARGET_FIELDS;
     if (any_boot && fields) {
-        head_eval(ba, S->head_t, B, ba->emb + (size_t)B * ba->E, Q, ba->wq_r, 0, ba->sn);
-        const real *eg = mlp_forward(Gf->torso_t, B, ba->enc + (size_t)B * in);
-        memcpy(ba->emb_g, eg, sizeof(real) * (size_t)B * ba->E);
-        head_eval(ba, Gf->head_t, B, ba->emb_g, Q, ba->wq_r, 0, ba->gn);
+        const real *emb_next = ba->emb + (size_t)B * ba->E;
+        head_eval(ba, S->head_t, B, emb_next, Q, ba->wq_r, 0, ba->sn);
+        if (g->grad_from_scalar) {
+            /* ∂s⁻/∂w by a central difference of the scalar target head,
+             * written in the gradient head's units (times Gf->scale below). */
+            const double h = BD_FD_STEP;
+            int BQ = B * Q;
+            for (int r = 0; r < BQ; r++)
+                ba->wd_r[r] = (real)(ba->wq_r[r] + h);
+            head_eval(ba, S->head_t, B, emb_next, Q, ba->wd_r, 0, ba->gn);
+            for (int r = 0; r < BQ; r++)
+                ba->wd_r[r] = (real)(ba->wq_r[r] - h);
+            head_eval(ba, S->head_t, B, emb_next, Q, ba->wd_r, 0, ba->sd);
+            double c = S->scale / (2 * h * Gf->scale);
+            for (size_t k = 0; k < (size_t)BQ * A; k++)
+                ba->gn[k] = (real)(c * ((double)ba->gn[k] - (double)ba->sd[k]));
+        } else {
+            const real *eg = mlp_forward(Gf->torso_t, B, ba->enc + (size_t)B * in);
+            memcpy(ba->emb_g, eg, sizeof(real) * (size_t)B * ba->E);
+            head_eval(ba, Gf->head_t, B, ba->emb_g, Q, ba->wq_r, 0, ba->gn);
+        }
     }
 
     for (int i = 0; i < B; i++) {
@@ -661,6 +679,7 @@ static void bd_free(agent *a)
         rng_free(ba->rt);
         void *bufs[] = {ba->enc, ba->emb, ba->emb_u, ba->gmap, ba->htab, ba->emb_g, ba->grid_u, ba->gridv, ba->cum, ba->mass_next, ba->qsa,
                         ba->b_off, ba->u_r, ba->a_next, ba->uq, ba->vq, ba->uq_r, ba->wq_r, ba->sn, ba->gn,
+                        ba->wd_r, ba->sd,
                         ba->s1, ba->g1, ba->x2, ba->tt, ba->tdt, ba->tr, ba->col, ba->X, ba->dX, ba->demb,
                         ba->P, ba->WFs, ba->Fb, ba->Z0, ba->Z1, ba->ub, ba->ub2, ba->yb, ba->emb1_s,
                         ba->emb1_g, ba->dist_x, ba->dist_w};
@@ -732,6 +751,7 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
     g->jitter = cfg->bd.jitter;
     g->mass_floor = cfg->bd.mass_floor;
     g->clamp_target = cfg->bd.clamp_target;
+    g->grad_from_scalar = cfg->bd.grad_target == BD_GRAD_TARGET_SCALAR;
     g->out_scale_s = cfg->bd.out_scale > 0 ? cfg->bd.out_scale : 0.25 / sqrt(2 * M_PI * g->eps);
     g->out_scale_g = g->out_scale_s / sqrt(g->eps);
     g->queries = ba->Q = cfg->bd.queries;
@@ -795,7 +815,8 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
         !ALLOC(ba->mass_next, ba->Bmax, sd) || !ALLOC(ba->qsa, ba->Bmax, sd) || !ALLOC(ba->b_off, ba->Bmax, sd) ||
         !ALLOC(ba->u_r, ba->Bmax, sd) || !ALLOC(ba->a_next, ba->Bmax, sizeof(int)) || !ALLOC(ba->uq, BQ, sd) ||
         !ALLOC(ba->vq, BQ, sd) || !ALLOC(ba->uq_r, BQ, sr) || !ALLOC(ba->wq_r, BQ, sr) ||
-        !ALLOC(ba->sn, (size_t)BQ * A, sr) || !ALLOC(ba->gn, (size_t)BQ * A, sr) || !ALLOC(ba->s1, Q, sd) ||
+        !ALLOC(ba->sn, (size_t)BQ * A, sr) || !ALLOC(ba->gn, (size_t)BQ * A, sr) ||
+        !ALLOC(ba->wd_r, BQ, sr) || !ALLOC(ba->sd, (size_t)BQ * A, sr) || !ALLOC(ba->s1, Q, sd) ||
         !ALLOC(ba->g1, Q, sd) || !ALLOC(ba->x2, Q, sd) || !ALLOC(ba->tt, BQ, sd) || !ALLOC(ba->tdt, BQ, sd) ||
         !ALLOC(ba->tr, BQ, sr) || !ALLOC(ba->col, BQ, sizeof(int)) || !ALLOC(ba->X, (size_t)BQ * ba->nin, sr) ||
         !ALLOC(ba->dX, (size_t)BQ * ba->nin, sr) || !ALLOC(ba->demb, (size_t)ba->Bmax * E, sr) ||

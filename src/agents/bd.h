@@ -36,6 +36,12 @@
  *   - loss_s = mean over B·Q rows of (s_ψ(u)[a] − p_T)², loss_g the same for
  *     g_φ against ∂p_T times bd.lambda_grad; one Adam step per network
  *     (torso and head clipped jointly at train.clip).
+ * bd.grad_target scalar replaces g⁻(w) in ∂p_T by the central difference
+ * (s⁻(w + δ) − s⁻(w − δ))/2δ of the scalar target field (δ = BD_FD_STEP):
+ * bootstrapping g from g⁻ alone leaves components of g that are not the
+ * derivative of s undamped (their gain per backup is about γ^{-2} times the
+ * continuation probability, which the mass normalization of s does not
+ * touch), so g regresses onto the derivative of the s iteration instead.
  * Target mode `samples` replaces p_T, ∂p_T of a non-terminal transition by
  * the average over Q draws u'_m ~ s⁻₊(·; s', a') (grid inverse CDF, the
  * target stream) of N(v; γu'_m + b, ε) and its v-derivative, times
@@ -101,12 +107,17 @@ typedef struct {
     double du;
     double gamma, eps, jitter, mass_floor;
     int clamp_target;    /* bd.clamp_target */
+    int grad_from_scalar; /* bd.grad_target scalar: ∂p_T from the scalar target net */
     double out_scale_s, out_scale_g;
     int queries, n_uniform; /* per transition; uniform ones come first */
     int target_mode;     /* bd_target_mode */
 } bd_geometry;
 
 void bd_get_geometry(const agent *a, bd_geometry *g);
+
+/* Step of the central difference behind bd.grad_target scalar (u units):
+ * far below the kernel width sqrt(ε) and far above float rounding of s. */
+#define BD_FD_STEP 1e-3
 
 /* Grid values s (G) at u_k = lo + k (hi − lo)/(G − 1): returns the mean
  * Σ u_k s₊_k / Σ s₊_k (u units; (lo + hi)/2 if the mass is 0) and writes the

@@ -159,6 +159,10 @@ static const cfg_key keys[] = {
                  "BD: weight of the gradient-field regression"),
     CFG_REAL_KEY("bd.mass_floor", OFF(bd.mass_floor), "0.1", 1e-6, 1,
                  "BD: the next-state field is divided by its grid mass, clamped below at this"),
+    CFG_CHOICE_KEY("bd.grad_target", OFF(bd.grad_target), "scalar", "gradient|scalar",
+                   "BD: the gradient field's bootstrapped target is the u-derivative of the target "
+                   "scalar field (central difference), or the target gradient field g(w) as DESIGN "
+                   "wrote it (unstable where episodes rarely end: g grew 40x too large on CartPole)"),
     CFG_BOOL_KEY("bd.clamp_target", OFF(bd.clamp_target), "true",
                  "BD: build targets from max(s, 0) of the next-state field instead of the signed field "
                  "(clamping biases the noise upward and the bias compounds through bootstrapping)"),

@@ -14,6 +14,7 @@
 typedef enum { AGENT_BD = 0, AGENT_C51 = 1 } agent_kind;
 typedef enum { AGENT_CONTROL = 0, AGENT_EVALUATE = 1 } agent_mode;
 typedef enum { TARGET_FIELDS = 0, TARGET_SAMPLES = 1 } bd_target_mode;
+typedef enum { BD_GRAD_TARGET_GRADIENT = 0, BD_GRAD_TARGET_SCALAR = 1 } bd_grad_target;
 typedef enum { TRAIN_NONFINITE_STOP = 0, TRAIN_NONFINITE_SKIP = 1 } train_nonfinite;
 
 #define EXP_MAX_HIDDEN 8
@@ -56,6 +57,7 @@ typedef struct {
         double lambda_grad;    /* weight of the gradient-field regression */
         double mass_floor;     /* lower clamp of the next-state field's grid mass */
         int clamp_target;      /* targets from max(s⁻, 0) (else the signed field) */
+        int grad_target;       /* bd_grad_target: what ∂p_T bootstraps from */
         double jitter;         /* variance ε_j of the target argument's jitter; 0 = off */
         double out_scale;      /* output scale; 0 = 0.25/sqrt(2π ε) */
     } bd;
