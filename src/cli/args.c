@@ -218,3 +218,16 @@ int args_int_list(const char *opt, const char *text, long long lo, long long hi,
         fprintf(stderr, "bdrl: %s is empty\n", opt);
     return n ? n : -1;
 }
+
+int args_parse_one(const args_spec *spec, int argc, char **argv, args_parsed *out, const char *cmd,
+                   const char *what)
+{
+    int rc = args_parse(spec, argc, argv, out);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (out->n_pos != 1) {
+        fprintf(stderr, "%s: expected %s (see '%s --help')\n", cmd, what, cmd);
+        return 2;
+    }
+    return -1;
+}

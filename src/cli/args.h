@@ -43,6 +43,12 @@ typedef struct {
 int args_parse(const args_spec *spec, int argc, char **argv, args_parsed *out);
 void args_print_help(const args_spec *spec, FILE *f);
 
+/* args_parse for commands that take exactly one positional argument: returns
+ * −1 to go on, else the exit status (0 after --help; 2 after an error, or
+ * "CMD: expected WHAT (see 'CMD --help')" when the count is wrong). */
+int args_parse_one(const args_spec *spec, int argc, char **argv, args_parsed *out, const char *cmd,
+                   const char *what);
+
 /* The value of option `name` (NULL if absent). */
 const char *args_get(const args_spec *spec, const args_parsed *a, const char *name);
 

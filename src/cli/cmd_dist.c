@@ -29,13 +29,9 @@ static const args_spec spec = {
 int cmd_dist(int argc, char **argv)
 {
     args_parsed a;
-    int rc = args_parse(&spec, argc, argv, &a);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1) {
-        fprintf(stderr, "bdrl dist: expected one RUN directory (see 'bdrl dist --help')\n");
-        return 2;
-    }
+    int rc = args_parse_one(&spec, argc, argv, &a, "bdrl dist", "one RUN directory");
+    if (rc >= 0)
+        return rc;
     const char *state_text = args_get(&spec, &a, "state");
     if (!state_text) {
         fprintf(stderr, "bdrl dist: --state is required\n");

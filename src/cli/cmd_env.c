@@ -83,13 +83,9 @@ static int env_list(int argc, char **argv)
 static int env_info(int argc, char **argv)
 {
     args_parsed a;
-    int rc = args_parse(&info_spec, argc, argv, &a);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1) {
-        fprintf(stderr, "bdrl env info: expected one environment NAME\n");
-        return 2;
-    }
+    int rc = args_parse_one(&info_spec, argc, argv, &a, "bdrl env info", "one environment NAME");
+    if (rc >= 0)
+        return rc;
     exp_config cfg;
     env *en = make_env(a.pos[0], a.sets, a.n_sets, &cfg);
     if (!en)
@@ -124,13 +120,9 @@ static int env_info(int argc, char **argv)
 static int env_rollout(int argc, char **argv)
 {
     args_parsed a;
-    int rc = args_parse(&rollout_spec, argc, argv, &a);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1) {
-        fprintf(stderr, "bdrl env rollout: expected one environment NAME\n");
-        return 2;
-    }
+    int rc = args_parse_one(&rollout_spec, argc, argv, &a, "bdrl env rollout", "one environment NAME");
+    if (rc >= 0)
+        return rc;
     const char *acts = args_get(&rollout_spec, &a, "actions");
     if (!acts) {
         fprintf(stderr, "bdrl env rollout: --actions is required\n");

@@ -135,13 +135,9 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
 int cmd_eval(int argc, char **argv)
 {
     args_parsed a;
-    int rc = args_parse(&spec, argc, argv, &a);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1) {
-        fprintf(stderr, "bdrl eval: expected one RUN directory (see 'bdrl eval --help')\n");
-        return 2;
-    }
+    int rc = args_parse_one(&spec, argc, argv, &a, "bdrl eval", "one RUN directory");
+    if (rc >= 0)
+        return rc;
     const char *run = a.pos[0];
     long long episodes = 100, seed = -1, walkers = -1, rollouts = 1;
     const char *t;

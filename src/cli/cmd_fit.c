@@ -28,13 +28,9 @@ static const args_spec spec = {
 int cmd_fit(int argc, char **argv)
 {
     args_parsed a;
-    int rc = args_parse(&spec, argc, argv, &a);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1) {
-        fprintf(stderr, "bdrl fit: expected one CONFIG file (see 'bdrl fit --help')\n");
-        return 2;
-    }
+    int rc = args_parse_one(&spec, argc, argv, &a, "bdrl fit", "one CONFIG file");
+    if (rc >= 0)
+        return rc;
     fit_config cfg;
     bd_err e;
     if (fit_load(&cfg, a.pos[0], a.sets, a.n_sets, &e)) {

@@ -239,13 +239,9 @@ static const args_spec fields_spec = {
 static int plot_fields(int argc, char **argv)
 {
     args_parsed a;
-    int rc = args_parse(&fields_spec, argc, argv, &a);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1) {
-        fprintf(stderr, "bdrl plot fields: expected one RUN directory (see 'bdrl plot fields --help')\n");
-        return 2;
-    }
+    int rc = args_parse_one(&fields_spec, argc, argv, &a, "bdrl plot fields", "one RUN directory");
+    if (rc >= 0)
+        return rc;
     const char *state = args_get(&fields_spec, &a, "state"), *t;
     if (!state) {
         fprintf(stderr, "bdrl plot fields: --state is required\n");
@@ -530,13 +526,9 @@ static const args_spec sweep_spec = {
 static int plot_sweep(int argc, char **argv)
 {
     args_parsed a;
-    int rc = args_parse(&sweep_spec, argc, argv, &a);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1) {
-        fprintf(stderr, "bdrl plot sweep: expected one sweep directory (see 'bdrl plot sweep --help')\n");
-        return 2;
-    }
+    int rc = args_parse_one(&sweep_spec, argc, argv, &a, "bdrl plot sweep", "one sweep directory");
+    if (rc >= 0)
+        return rc;
     char p[4096];
     snprintf(p, sizeof p, "%s/results.csv", a.pos[0]);
     if (!io_exists(p)) {

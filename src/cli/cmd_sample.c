@@ -38,13 +38,9 @@ static const args_spec spec = {
 int cmd_sample(int argc, char **argv)
 {
     args_parsed a;
-    int rc = args_parse(&spec, argc, argv, &a);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1) {
-        fprintf(stderr, "bdrl sample: expected one RUN directory (see 'bdrl sample --help')\n");
-        return 2;
-    }
+    int rc = args_parse_one(&spec, argc, argv, &a, "bdrl sample", "one RUN directory");
+    if (rc >= 0)
+        return rc;
     const char *state_text = args_get(&spec, &a, "state"), *act_text = args_get(&spec, &a, "action");
     const char *n_text = args_get(&spec, &a, "n"), *t;
     if (!state_text || !act_text || !n_text) {

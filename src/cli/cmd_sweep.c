@@ -95,13 +95,9 @@ static const char *state_of(const sweep_def *s, int i, exp_config *cfg)
 int cmd_sweep(int argc, char **argv)
 {
     args_parsed a;
-    int rc = args_parse(&spec, argc, argv, &a);
-    if (rc)
-        return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1) {
-        fprintf(stderr, "bdrl sweep: expected one SWEEP.yaml file (see 'bdrl sweep --help')\n");
-        return 2;
-    }
+    int rc = args_parse_one(&spec, argc, argv, &a, "bdrl sweep", "one SWEEP.yaml file");
+    if (rc >= 0)
+        return rc;
     long long jobs = 0, only = -1;
     const char *t;
     if ((t = args_get(&spec, &a, "jobs")) && args_int("--jobs", t, 1, 4096, &jobs))
