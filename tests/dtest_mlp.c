@@ -363,6 +363,58 @@ static void test_torso_head_composition(void **state)
     rng_free(r);
 }
 
+/* mlp_forward_grouped against mlp_forward on the concatenated rows: the
+ * same y, the same parameter gradients, and dx = the group sums of the
+ * plain dL/dx's leading columns. Plain backward is checked against finite
+ * differences above, so this pins the grouped path to the same truth. */
+static void test_grouped_matches_plain(void **state)
+{
+    (void)state;
+    rng *r = rng_create(7, 100);
+    enum { B = 6, PER = 3, NG = 2, NR = 1, NI = 3 };
+    for (int a = 0; a < N_ACTS; a++) {
+        mlp *m = make_net(all_acts[a], all_acts[(a + 1) % N_ACTS], B, 30 + a);
+        real xg[(B / PER) * NG], xr[B * NR], x[B * NI], dy[B * 2], dx[B * NI], dxg[(B / PER) * NG];
+        fill(r, xg, (B / PER) * NG, 1.5);
+        fill(r, xr, B * NR, 1.5);
+        fill(r, dy, B * 2, 1.0);
+        for (int i = 0; i < B; i++) {
+            for (int k = 0; k < NG; k++)
+                x[i * NI + k] = xg[(i / PER) * NG + k];
+            for (int k = 0; k < NR; k++)
+                x[i * NI + NG + k] = xr[i * NR + k];
+        }
+        size_t P = m->n_params;
+        double yp[B * 2], *gp = malloc(P * sizeof(double));
+        mlp_zero_grad(m);
+        const real *y = mlp_forward(m, B, x);
+        for (int i = 0; i < B * 2; i++)
+            yp[i] = y[i];
+        mlp_backward(m, dy, NULL, dx, NULL);
+        for (size_t p = 0; p < P; p++)
+            gp[p] = m->grads[p];
+        mlp_zero_grad(m);
+        y = mlp_forward_grouped(m, B, PER, xg, NG, xr);
+        double ey = max_err(y, yp, B * 2);
+        mlp_backward(m, dy, NULL, dxg, NULL);
+        double eg = max_err(m->grads, gp, (int)P);
+        double sums[(B / PER) * NG] = {0};
+        for (int i = 0; i < B; i++)
+            for (int k = 0; k < NG; k++)
+                sums[(i / PER) * NG + k] += dx[i * NI + k];
+        double ex = max_err(dxg, sums, (B / PER) * NG);
+        if (!(ey <= 1e-12 && eg <= 1e-12 && ex <= 1e-12))
+            fail_msg("grouped %s: y %.3g, dθ %.3g, dx %.3g off the plain pass", mlp_act_name(all_acts[a]), ey,
+                     eg, ex);
+        /* a plain forward afterwards is plain again */
+        mlp_forward(m, B, x);
+        mlp_backward(m, dy, NULL, dx, NULL);
+        free(gp);
+        mlp_free(m);
+    }
+    rng_free(r);
+}
+
 /* d/du of the Fourier features against finite differences, and their values
  * against direct sin/cos. */
 static void test_fourier_features(void **state)
@@ -414,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_deeper_net),
         cmocka_unit_test(test_accumulate_and_paths),
         cmocka_unit_test(test_torso_head_composition),
+        cmocka_unit_test(test_grouped_matches_plain),
         cmocka_unit_test(test_fourier_features),
     };
     return cmocka_run_group_tests_name("fields_mlp_double", tests, NULL, NULL);

@@ -50,6 +50,7 @@ typedef struct {
     int hsize;
     real *emb_g;             /* (Bmax, E): gradient torso output at s' */
     real *grid_u;            /* (G) */
+    real *grid_f;            /* (G, F) Fourier features of the grid, computed once */
     real *gridv;             /* (QC·G, A): head outputs on the grid */
     double *cum;             /* (G) running sums of s₊ */
     double *mass_next, *qsa, *b_off, *u_r; /* (Bmax) */
@@ -62,7 +63,8 @@ typedef struct {
     double *tt, *tdt;        /* (Bmax·Q) targets */
     real *tr;                /* (Bmax·Q) targets over the output scale */
     int *col;                /* (Bmax·Q) the taken action of each row */
-    real *X, *dX;            /* (Bmax·Q, nin) head input and its adjoint */
+    real *X;                 /* (QC, nin) head input of fields_at */
+    real *Xf;                /* (Bmax·Q, F) Fourier rows of an update's query points */
     real *demb;              /* (Bmax, E) */
     /* forward-only head evaluator */
     real *P;                 /* (QC, H1) embedding part of layer 1, bias included */
@@ -133,8 +135,12 @@ static void head_eval(bd_agent *ba, const mlp *head, int ns, const real *emb, in
         raxpy(H1, 1, b0, 1, ba->P + (size_t)s * H1, 1);
     int pre = shared && per <= HEAD_CHUNK;
     if (pre) {
-        fourier_features(per, u, ba->K, ba->fl, ba->Fb, F, NULL, 0);
-        rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, per, H1, F, 1, ba->Fb, F, W0 + E, nin, 0, ba->WFs, H1);
+        const real *f = ba->grid_f;
+        if (u != ba->grid_u) {
+            fourier_features(per, u, ba->K, ba->fl, ba->Fb, F, NULL, 0);
+            f = ba->Fb;
+        }
+        rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, per, H1, F, 1, f, F, W0 + E, nin, 0, ba->WFs, H1);
     }
     long rows = (long)ns * per;
     for (long r0 = 0; r0 < rows; r0 += HEAD_CHUNK) {
@@ -411,25 +417,18 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
     return 0;
 }
 
-/* One field's regression step: head input [emb(s_i), fourier(u)] (the
- * Fourier columns of ba->X are already filled), targets ba->tr. */
+/* One field's regression step: head input [emb(s_i), fourier(u_iq)] as a
+ * grouped forward (the embedding part of the first layer once per
+ * transition; the Fourier rows ba->Xf are already filled), targets ba->tr;
+ * the head's dL/d(emb_i), summed over the Q rows, goes into the torso. */
 static double field_step(bd_agent *ba, bd_fnet *N, int B, double scale2, double *norm)
 {
-    int Q = ba->Q, E = ba->E, nin = ba->nin;
+    int Q = ba->Q, E = ba->E;
     mlp_zero_grad(N->torso);
     mlp_zero_grad(N->head);
     const real *emb = mlp_forward(N->torso, B, ba->enc);
-    for (int i = 0; i < B; i++)
-        for (int q = 0; q < Q; q++)
-            memcpy(ba->X + ((size_t)i * Q + q) * nin, emb + (size_t)i * E, sizeof(real) * E);
-    double L = field_loss_regress(N->head, B * Q, ba->X, ba->col, ba->tr, NULL, scale2, ba->dX);
-    /* dL/d(emb_i) = Σ_q dL/dX[(i, q), :E] */
-    for (int i = 0; i < B; i++) {
-        real *d = ba->demb + (size_t)i * E;
-        memcpy(d, ba->dX + (size_t)i * Q * nin, sizeof(real) * E);
-        for (int q = 1; q < Q; q++)
-            raxpy(E, 1, ba->dX + ((size_t)i * Q + q) * nin, 1, d, 1);
-    }
+    mlp_forward_grouped(N->head, B * Q, Q, emb, E, ba->Xf);
+    double L = field_loss_regress_last(N->head, ba->col, ba->tr, NULL, scale2, ba->demb);
     mlp_backward(N->torso, ba->demb, NULL, NULL, NULL);
     adam *opts[2] = {N->opt_torso, N->opt_head};
     mlp *nets[2] = {N->torso, N->head};
@@ -443,7 +442,7 @@ static int bd_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
     if (prepare_targets(ba, b, e))
         return -1;
     int B = b->B, BQ = B * ba->Q;
-    fourier_features(BQ, ba->uq_r, ba->K, ba->fl, ba->X + ba->E, ba->nin, NULL, 0);
+    fourier_features(BQ, ba->uq_r, ba->K, ba->fl, ba->Xf, ba->F, NULL, 0);
     bd_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
     /* s: scale²/n Σ (y − t/scale)² = 1/n Σ (scale·y − t)². */
     for (int r = 0; r < BQ; r++)
@@ -677,10 +676,11 @@ static void bd_free(agent *a)
         }
         rng_free(ba->rq);
         rng_free(ba->rt);
-        void *bufs[] = {ba->enc, ba->emb, ba->emb_u, ba->gmap, ba->htab, ba->emb_g, ba->grid_u, ba->gridv, ba->cum, ba->mass_next, ba->qsa,
+        void *bufs[] = {ba->enc, ba->emb, ba->emb_u, ba->gmap, ba->htab, ba->emb_g, ba->grid_u, ba->grid_f,
+                        ba->gridv, ba->cum, ba->mass_next, ba->qsa,
                         ba->b_off, ba->u_r, ba->a_next, ba->uq, ba->vq, ba->uq_r, ba->wq_r, ba->sn, ba->gn,
                         ba->wd_r, ba->sd,
-                        ba->s1, ba->g1, ba->x2, ba->tt, ba->tdt, ba->tr, ba->col, ba->X, ba->dX, ba->demb,
+                        ba->s1, ba->g1, ba->x2, ba->tt, ba->tdt, ba->tr, ba->col, ba->X, ba->Xf, ba->demb,
                         ba->P, ba->WFs, ba->Fb, ba->Z0, ba->Z1, ba->ub, ba->ub2, ba->yb, ba->emb1_s,
                         ba->emb1_g, ba->dist_x, ba->dist_w};
         for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
@@ -811,6 +811,7 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
         !ALLOC(ba->emb_u, (size_t)ba->QC * E, sr) || !ALLOC(ba->gmap, ba->QC, sizeof(int)) ||
         !ALLOC(ba->htab, (size_t)ba->hsize + ba->QC, sizeof(int)) ||
         !ALLOC(ba->emb_g, (size_t)ba->Bmax * E, sr) || !ALLOC(ba->grid_u, G, sr) ||
+        !ALLOC(ba->grid_f, (size_t)G * ba->F, sr) ||
         !ALLOC(ba->gridv, (size_t)ba->QC * G * A, sr) || !ALLOC(ba->cum, G, sd) ||
         !ALLOC(ba->mass_next, ba->Bmax, sd) || !ALLOC(ba->qsa, ba->Bmax, sd) || !ALLOC(ba->b_off, ba->Bmax, sd) ||
         !ALLOC(ba->u_r, ba->Bmax, sd) || !ALLOC(ba->a_next, ba->Bmax, sizeof(int)) || !ALLOC(ba->uq, BQ, sd) ||
@@ -819,7 +820,7 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
         !ALLOC(ba->wd_r, BQ, sr) || !ALLOC(ba->sd, (size_t)BQ * A, sr) || !ALLOC(ba->s1, Q, sd) ||
         !ALLOC(ba->g1, Q, sd) || !ALLOC(ba->x2, Q, sd) || !ALLOC(ba->tt, BQ, sd) || !ALLOC(ba->tdt, BQ, sd) ||
         !ALLOC(ba->tr, BQ, sr) || !ALLOC(ba->col, BQ, sizeof(int)) || !ALLOC(ba->X, (size_t)BQ * ba->nin, sr) ||
-        !ALLOC(ba->dX, (size_t)BQ * ba->nin, sr) || !ALLOC(ba->demb, (size_t)ba->Bmax * E, sr) ||
+        !ALLOC(ba->Xf, (size_t)BQ * ba->F, sr) || !ALLOC(ba->demb, (size_t)ba->Bmax * E, sr) ||
         !ALLOC(ba->P, (size_t)ba->QC * H1, sr) || !ALLOC(ba->WFs, (size_t)HEAD_CHUNK * H1, sr) ||
         !ALLOC(ba->Fb, (size_t)HEAD_CHUNK * ba->F, sr) || !ALLOC(ba->Z0, (size_t)HEAD_CHUNK * ba->hmax, sr) ||
         !ALLOC(ba->Z1, (size_t)HEAD_CHUNK * ba->hmax, sr) || !ALLOC(ba->ub, HEAD_CHUNK, sr) ||
@@ -830,6 +831,7 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
 #undef ALLOC
     for (int k = 0; k < G; k++)
         ba->grid_u[k] = (real)(g->lo + k * g->du);
+    fourier_features(G, ba->grid_u, ba->K, ba->fl, ba->grid_f, ba->F, NULL, 0);
 
     size_t np = 0;
     for (int k = 0; k < 2; k++)

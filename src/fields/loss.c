@@ -292,8 +292,15 @@ double field_loss_grad(field_batch *fb, mlp *g, const real *in, const real *in_d
 double field_loss_regress(mlp *net, int B, const real *in, const int *col, const real *t,
                           const real *w, double scale, real *din)
 {
-    int no = mlp_n_out(net);
-    const real *y = mlp_forward(net, B, in);
+    mlp_forward(net, B, in);
+    return field_loss_regress_last(net, col, t, w, scale, din);
+}
+
+double field_loss_regress_last(mlp *net, const int *col, const real *t, const real *w, double scale,
+                               real *din)
+{
+    int no = mlp_n_out(net), B = net->B;
+    const real *y = mlp_y(net);
     memset(net->dy, 0, (size_t)B * no * sizeof(real));
     double L = 0;
     for (int i = 0; i < B; i++) {

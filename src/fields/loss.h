@@ -104,6 +104,11 @@ double field_loss_grad(field_batch *fb, mlp *g, const real *in, const real *in_d
 double field_loss_regress(mlp *net, int B, const real *in, const int *col, const real *t,
                           const real *w, double scale, real *din);
 
+/* The same loss on the outputs of net's last forward (B = its rows), e.g.
+ * after mlp_forward_grouped; din then follows that forward's dx. */
+double field_loss_regress_last(mlp *net, const int *col, const real *t, const real *w, double scale,
+                               real *din);
+
 /* The same for one network whose input-derivative serves as its gradient
  * field: L = 1/B Σ_i w_i [ (y_i[c_i] − t_i)² + λ (ẏ_i[c_i] − dt_i)² ],
  * ẏ = J(in)·in_dir (double backprop). */

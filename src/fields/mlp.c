@@ -410,7 +410,62 @@ static const real *forward(mlp *m, int B, const real *x, const real *xdot)
     }
     m->B = B;
     m->jvp = jvp;
+    m->per = 0;
     return m->act[L];
+}
+
+/* Grouped forward. act[0] holds xr (B, nr) and, after it, xg (B/per, ng):
+ * 2·max_batch·n_in entries are room enough. The group projection
+ * P = xg W0[:, :ng]ᵀ (B/per, out) goes to the backward scratch g0. */
+const real *mlp_forward_grouped(mlp *m, int B, int per, const real *xg, int ng, const real *xr)
+{
+    int L = m->spec.n_layers, n0 = m->spec.sizes[0], nr = n0 - ng, out0 = m->spec.sizes[1];
+    if (B < 1 || B > m->max_batch || per < 1 || B % per || ng < 1 || nr < 1)
+        abort(); /* contract violation (see mlp.h) */
+    int nG = B / per;
+    real *Xr = m->act[0], *Xg = m->act[0] + (size_t)B * nr, *P = m->g0;
+    memcpy(Xr, xr, (size_t)B * nr * sizeof(real));
+    memcpy(Xg, xg, (size_t)nG * ng * sizeof(real));
+    rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nG, out0, ng, 1, Xg, ng, m->W[0], n0, 0, P, out0);
+    real *Z = m->act[1];
+    rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out0, nr, 1, Xr, nr, m->W[0] + ng, n0, 0, Z, out0);
+    for (int r = 0; r < B; r++)
+        raxpy(out0, 1, P + (size_t)(r / per) * out0, 1, Z + (size_t)r * out0, 1);
+    act_forward(L == 1 ? m->spec.out_act : m->spec.act, Z, m->d1[1], m->b[0], B, out0);
+    for (int l = 1; l < L; l++) {
+        int in = m->spec.sizes[l], out = m->spec.sizes[l + 1];
+        linear_forward(m->act[l + 1], m->act[l], m->W[l], B, in, out);
+        act_forward(l == L - 1 ? m->spec.out_act : m->spec.act, m->act[l + 1], m->d1[l + 1], m->b[l], B, out);
+    }
+    m->B = B;
+    m->jvp = 0;
+    m->per = per;
+    m->ng = ng;
+    return m->act[L];
+}
+
+/* The first layer's backward after a grouped forward: G (B, out) = dL/dz_1.
+ * dW0[:, ng:] += Gᵀ xr; the group sums Gs (B/per, out) give
+ * dW0[:, :ng] += Gsᵀ xg and dx = Gs W0[:, :ng]; db0 += Σ_r G. Gs goes to
+ * the free scratch buffer S. */
+static void grouped_first_backward(mlp *m, const real *G, real *S, real *dx)
+{
+    int B = m->B, per = m->per, ng = m->ng, n0 = m->spec.sizes[0], nr = n0 - ng, out = m->spec.sizes[1];
+    int nG = B / per;
+    const real *Xr = m->act[0], *Xg = m->act[0] + (size_t)B * nr;
+    rgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, nr, B, 1, G, out, Xr, nr, 1, m->dW[0] + ng, n0);
+    memset(S, 0, (size_t)nG * out * sizeof(real));
+    for (int r = 0; r < B; r++) {
+        const real *g = G + (size_t)r * out;
+        real *sg = S + (size_t)(r / per) * out;
+        for (int j = 0; j < out; j++) {
+            sg[j] += g[j];
+            m->db[0][j] += g[j];
+        }
+    }
+    rgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, ng, nG, 1, S, out, Xg, ng, 1, m->dW[0], n0);
+    if (dx)
+        rgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nG, ng, out, 1, S, out, m->W[0], n0, 0, dx, ng);
 }
 
 const real *mlp_forward(mlp *m, int B, const real *x)
@@ -429,6 +484,8 @@ void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxd
     if (B < 1 || ((dydot || dxdot) && !m->jvp))
         abort(); /* contract violation: backward needs a forward, tangents a JVP forward */
     /* With dL/dẏ = 0 every tangent adjoint is 0: plain backprop on B rows. */
+    if (m->per && (dydot || dxdot))
+        abort(); /* contract violation: a grouped forward has no tangents */
     int tan = dydot != NULL;
     int R = tan ? 2 * B : B;
     size_t nout = (size_t)mlp_n_out(m);
@@ -447,6 +504,10 @@ void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxd
                 act_backward_jvp(G, m->d1[l + 1], m->e[l + 1], B, out);
             else
                 act_backward(G, m->d1[l + 1], B, out);
+        }
+        if (l == 0 && m->per) {
+            grouped_first_backward(m, G, Gn, dx);
+            break;
         }
         linear_backward(l > 0 ? Gn : NULL, m->dW[l], m->db[l], G, m->act[l], m->W[l], R, B, in, out);
         if (l == 0) {

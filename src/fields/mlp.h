@@ -81,6 +81,7 @@ typedef struct mlp {
     real *dy, *dydot;
     int B;          /* rows of the last forward (0: none yet) */
     int jvp;        /* 1 if the last forward carried tangents */
+    int per, ng;    /* last forward grouped (mlp_forward_grouped): rows per group, group columns; per 0: plain */
 } mlp;
 
 /* Fills a spec from a 0-terminated list of int sizes, e.g.
@@ -117,6 +118,16 @@ const real *mlp_forward(mlp *m, int B, const real *x);
  * follows it in memory and is also mlp_ydot(m). */
 const real *mlp_forward_jvp(mlp *m, int B, const real *x, const real *xdot);
 
+/* The same y as mlp_forward on rows [xg[r / per], xr[r]] (r = 0..B-1),
+ * for inputs whose leading ng columns are shared by groups of per
+ * consecutive rows (a state embedding under many return points):
+ *   xg (B / per, ng), xr (B, n_in − ng); per divides B, 0 < ng < n_in.
+ * The first layer's group part xg W0[:, :ng]ᵀ is computed once per group,
+ * so a row costs only its own n_in − ng columns there. No tangents. After
+ * it, mlp_backward's dx is dL/dxg (B / per, ng), summed over each group's
+ * rows (dL/dxr is not computed) and dydot, dxdot must be NULL. */
+const real *mlp_forward_grouped(mlp *m, int B, int per, const real *xg, int ng, const real *xr);
+
 /* Output and tangent of the last forward: y (B, n_out), ẏ (B, n_out). */
 static inline const real *mlp_y(const mlp *m) { return m->act[m->spec.n_layers]; }
 static inline const real *mlp_ydot(const mlp *m)
@@ -124,7 +135,8 @@ static inline const real *mlp_ydot(const mlp *m)
     return m->act[m->spec.n_layers] + (size_t)m->B * (size_t)mlp_n_out(m);
 }
 
-/* Backpropagates a loss L(y, ẏ) through the last forward pass.
+/* Backpropagates a loss L(y, ẏ) through the last forward pass (for a
+ * grouped forward, see mlp_forward_grouped for dx).
  *   dy    (B, n_out) dL/dy, or NULL for 0
  *   dydot (B, n_out) dL/dẏ, or NULL for 0; non-NULL needs a JVP forward
  *   dx    (B, n_in)  written with dL/dx (total: through y and through ẏ), or NULL
