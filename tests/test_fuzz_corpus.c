@@ -14,7 +14,7 @@
 typedef int (*harness)(const uint8_t *, size_t);
 
 /* Runs h on every file under tu_root()/fuzz/SUB/NAME; returns the count. */
-static int replay(const char *sub, const char *name, harness h)
+static int run_files(const char *sub, const char *name, harness h)
 {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/fuzz/%s/%s", tu_root(), sub, name);
@@ -46,7 +46,7 @@ static int replay(const char *sub, const char *name, harness h)
 
 static void run_all(const char *name, harness h, int min_seeds)
 {
-    int seeds = replay("corpus", name, h), regress = replay("regress", name, h);
+    int seeds = run_files("corpus", name, h), regress = run_files("regress", name, h);
     printf("fuzz %s: %d seed and %d regression inputs replayed\n", name, seeds, regress);
     assert_true(seeds >= min_seeds);
 }

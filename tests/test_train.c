@@ -406,6 +406,67 @@ static void test_frozenlake_policy_evaluation(void **state)
     assert_true(worst < 0.2);
     agent_free(a);
     env_free(en);
+
+    /* bdrl eval --truth replay: the truth under the replay's empirical table,
+     * in its own file; 15k random steps leave a data error of a few
+     * hundredths (60k: 0.010 to 0.063 over 10 seeds). */
+    r = tu_run("%s eval %s --truth replay --json --episodes 5", tu_bdrl(), dir);
+    if (r.status != 0)
+        fail_msg("bdrl eval --truth replay exited %d: %s", r.status, r.err);
+    assert_non_null(strstr(r.out, "\"truth\": \"replay\""));
+    double data_err = json_number(r.out, "mean_w1_truth_exact"), w1 = json_number(r.out, "mean_w1");
+    print_message("--truth replay: data error %.4f, C51 to the data's fixed point %.4f\n", data_err, w1);
+    assert_true(data_err > 0.003 && data_err < 0.2);
+    assert_true(w1 > 0 && w1 < 0.2);
+    tu_run_free(&r);
+    char *dj = read_in(dir, "distributions_replay.json");
+    free(dj);
+    r = tu_run("%s eval %s --truth bogus", tu_bdrl(), dir);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--truth must be exact or replay"));
+    tu_run_free(&r);
+}
+
+/* Policy evaluation's behaviour: with agent.behaviour_eps = 0 the data are
+ * π*'s own episodes (success about 0.74 within the 100-step limit), with 1
+ * uniformly random ones (about 0.015), 0.5 lies between (a random action
+ * half of the time ends most episodes in a hole). Read from the
+ * episode returns of metrics.csv; no updates (learning never starts). */
+static double behaviour_success(double eps_b)
+{
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/beh%g", tu_dir, eps_b);
+    tu_result r = tu_run("%s train %s/configs/frozenlake4_eval_c51.yaml --out %s -q --set agent.behaviour_eps=%g "
+                         "--set train.total_steps=15000 --set train.learning_starts=1000000 "
+                         "--set eval.interval=1000000 --set eval.episodes=1",
+                         tu_bdrl(), tu_root(), dir, eps_b);
+    if (r.status != 0)
+        fail_msg("bdrl train exited %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    char *m = read_in(dir, "metrics.csv");
+    int n = 0, wins = 0;
+    for (char *line = strchr(m, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        double step, ep, ret;
+        if (sscanf(line, "%lf,%lf,%lf", &step, &ep, &ret) != 3)
+            fail_msg("metrics.csv: bad row %.40s", line);
+        n++;
+        wins += ret > 0;
+    }
+    free(m);
+    assert_true(n > 100);
+    return (double)wins / n;
+}
+
+static void test_behaviour_eps(void **state)
+{
+    (void)state;
+    double s0 = behaviour_success(0), s5 = behaviour_success(0.5), s1 = behaviour_success(1);
+    print_message("behaviour success rate: eps 0 %.3f, 0.5 %.3f, 1 %.3f\n", s0, s5, s1);
+    /* Measured: 0.761, 0.070, 0.015 over about 130, 800 and 1900 episodes
+     * (binomial sd 0.04, 0.009, 0.003). */
+    assert_true(s0 > 0.62 && s0 < 0.9);
+    assert_true(s5 > 0.04 && s5 < 0.2);
+    assert_true(s1 < 0.03);
 }
 
 /* ---- interruption and resume ---- */
@@ -713,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_divergence_stops_with_step),
         cmocka_unit_test(test_cartpole_c51_beats_random),
         cmocka_unit_test(test_frozenlake_policy_evaluation),
+        cmocka_unit_test(test_behaviour_eps),
         cmocka_unit_test(test_resume_is_bit_exact),
         cmocka_unit_test(test_sigint_checkpoints_and_resumes),
         cmocka_unit_test(test_kill_leaves_parseable_files),

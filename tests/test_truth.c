@@ -328,6 +328,56 @@ static void test_custom_sfg_by_hand(void **state)
     env_free(en);
 }
 
+/* truth_fl_empirical on 1x3 "SFG", slippery: (F, right) truly reaches G
+ * with 1/3 and stays with 2/3; observed 30 times G and 10 times F, the
+ * empirical table says 3/4, so Z(F, right) under "right" has atoms γ^(k-1)
+ * with 3/4 (1/4)^(k-1). (S, ·) without data keeps the true outcomes; an
+ * impossible transition (S -> G in one step) is refused. */
+static void test_empirical_table_by_hand(void **state)
+{
+    (void)state;
+    const char *rows[] = {"SFG"};
+    env *en = make_fl(rows, 1, 1, 1, 0, 0);
+    const fl_table *t = env_frozenlake_table(en);
+    int64_t counts[3 * 4 * 3] = {0};
+    counts[(1 * 4 + 2) * 3 + 1] = 10;
+    counts[(1 * 4 + 2) * 3 + 2] = 30;
+    for (int a = 0; a < 4; a++)
+        if (a != 2)
+            counts[(1 * 4 + a) * 3 + 1] = 7; /* (F, a != right) never reaches G: stays or goes to S */
+    counts[(1 * 4 + 0) * 3 + 0] = 5;
+    fl_table emp;
+    int64_t fewest = -1;
+    bd_err e;
+    assert_int_equal(truth_fl_empirical(t, counts, &emp, &fewest, &e), 0);
+    assert_int_equal(fewest, 0); /* S has no data */
+    assert_int_equal(emp.n_outcomes[1 * 4 + 2], 2);
+    assert_close(emp.outcomes[(1 * 4 + 2) * 3 + 0].prob, 0.25, 1e-15);
+    assert_close(emp.outcomes[(1 * 4 + 2) * 3 + 1].prob, 0.75, 1e-15);
+    assert_int_equal(emp.outcomes[(1 * 4 + 2) * 3 + 1].terminated, 1);
+    assert_close(emp.outcomes[(1 * 4 + 2) * 3 + 1].reward, 1.0, 0);
+    assert_close(emp.outcomes[(1 * 4 + 0) * 3 + 0].prob, 5.0 / 12, 1e-15);
+    assert_int_equal(emp.n_outcomes[0 * 4 + 2], t->n_outcomes[0 * 4 + 2]);
+    const int right[3] = {2, 2, 2};
+    double g = 0.9;
+    truth_atoms d;
+    assert_int_equal(truth_fl_distribution(&emp, g, right, 1, 2, &d, &e), 0);
+    assert_true(d.n >= 12); /* propagation stops when the walking mass (1/4)^k < 1e-9 */
+    for (int k = 1; k <= 12; k++) {
+        assert_close(d.value[d.n - k], pow(g, k - 1), 1e-12);
+        assert_close(d.prob[d.n - k], 0.75 * pow(0.25, k - 1), 1e-12);
+    }
+    assert_close(truth_atoms_mean(&d), 0.75 / (1 - 0.25 * g), 1e-9);
+    truth_atoms_free(&d);
+    truth_fl_table_free(&emp);
+    assert_null(emp.outcomes);
+
+    counts[(0 * 4 + 2) * 3 + 2] = 1;
+    assert_int_equal(truth_fl_empirical(t, counts, &emp, NULL, &e), -1);
+    assert_non_null(strstr(e.msg, "(0, 2) -> 2"));
+    env_free(en);
+}
+
 /* 1x3 "HSG" with rewards goal 1, hole -1, frozen -0.1 (entering S counts as
  * frozen): Z(S, left) under "right": the hole at step 1 with 1/3 (return -1);
  * otherwise stay (-0.1) and then reach G at step k >= 2 with
@@ -620,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_laws_sum_to_one_and_mean_is_q),
         cmocka_unit_test(test_deterministic_map_single_atom),
         cmocka_unit_test(test_custom_sfg_by_hand),
+        cmocka_unit_test(test_empirical_table_by_hand),
         cmocka_unit_test(test_general_rewards_by_hand),
         cmocka_unit_test(test_trainer_optimal_policy_agrees),
         cmocka_unit_test(test_cartpole_horizon_and_short_returns),

@@ -165,14 +165,31 @@ static int score(agent *a, const float *obs, int action, const stat_dist *truth,
     return rc;
 }
 
+/* The exact law of Z(s, a) under policy and table t, as a stat_dist. */
+static stat_dist *fl_law(const fl_table *t, double gamma, const int *policy, int s, int a, bd_err *e)
+{
+    truth_atoms ta;
+    if (truth_fl_distribution(t, gamma, policy, s, a, &ta, e))
+        return NULL;
+    stat_dist *d = stat_dist_atoms(ta.value, ta.prob, (size_t)ta.n, e);
+    truth_atoms_free(&ta);
+    return d;
+}
+
 static int run_frozenlake(agent *a, const exp_config *cfg, const evaldist_options *o, double *buf,
                           evaldist_result *r, bd_err *e)
 {
     env *en = env_create(&cfg->env, e);
     if (!en)
         return -1;
-    const fl_table *t = env_frozenlake_table(en);
+    const fl_table *t = env_frozenlake_table(en), *tt = o->table ? o->table : t;
     int S = t->n_states, A = t->n_actions, rc = -1;
+    if (o->table && (o->table->n_states != S || o->table->n_actions != A)) {
+        err_set(e, "the truth's table has %d states and %d actions, the map %d and %d", o->table->n_states,
+                o->table->n_actions, S, A);
+        goto done;
+    }
+    r->truth = o->table ? (o->truth_name ? o->truth_name : "given table") : "exact";
     if (a->n_actions != A) {
         err_set(e, "the agent has %d actions, FrozenLake %d", a->n_actions, A);
         goto done;
@@ -189,16 +206,22 @@ static int run_frozenlake(agent *a, const exp_config *cfg, const evaldist_option
             continue;
         float obs = (float)s;
         for (int act = 0; act < A; act++) {
-            truth_atoms ta;
-            if (truth_fl_distribution(t, cfg->agent.gamma, r->policy, s, act, &ta, e))
-                goto done;
-            stat_dist *truth = stat_dist_atoms(ta.value, ta.prob, (size_t)ta.n, e);
-            truth_atoms_free(&ta);
+            stat_dist *truth = fl_law(tt, cfg->agent.gamma, r->policy, s, act, e);
             if (!truth)
                 goto done;
             evaldist_entry *ent = &r->entries[r->n];
             ent->state = s;
             ent->action = act;
+            ent->w1_truth_exact = NAN;
+            if (o->table) {
+                stat_dist *exact = fl_law(t, cfg->agent.gamma, r->policy, s, act, e);
+                if (!exact) {
+                    stat_dist_free(truth);
+                    goto done;
+                }
+                ent->w1_truth_exact = stat_w1(truth, exact);
+                stat_dist_free(exact);
+            }
             int fail = score(a, &obs, act, truth, o, buf, ent, &r->is_density, e);
             stat_dist_free(truth);
             if (fail) {
@@ -226,6 +249,7 @@ static int run_cartpole(agent *a, const exp_config *cfg, const evaldist_options 
     r->mc_horizon = K;
     r->mc_rollouts = n_roll;
     r->truth_policy = "greedy";
+    r->truth = "monte carlo";
     r->entries = err_calloc((size_t)TRUTH_CP_PROBES * (size_t)A, sizeof *r->entries, e);
     double *ret = err_malloc(sizeof(double) * (size_t)n_roll, e);
     int rc = -1;
@@ -243,6 +267,7 @@ static int run_cartpole(agent *a, const exp_config *cfg, const evaldist_options 
                 goto fail;
             evaldist_entry *ent = &r->entries[r->n];
             ent->state = i;
+            ent->w1_truth_exact = NAN;
             ent->action = act;
             int bad = score(a, obs, act, truth, o, buf, ent, &r->is_density, e);
             stat_dist_free(truth);
@@ -267,6 +292,7 @@ int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, eva
     memset(out, 0, sizeof *out);
     out->kind = cfg->env.kind;
     out->mean_w1 = out->mean_cramer = out->mean_w1_samples = out->mean_w1_samples_model = NAN;
+    out->mean_w1_truth_exact = NAN;
     if (o->sample && o->sample_walkers < 1)
         return err_set(e, "sample_walkers must be at least 1, got %d", o->sample_walkers);
     double *buf = NULL;
@@ -282,8 +308,8 @@ int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, eva
         evaldist_result_free(out);
         return -1;
     }
-    double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
-    int n1 = 0, n3 = 0, n4 = 0;
+    double s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
+    int n1 = 0, n3 = 0, n4 = 0, n5 = 0;
     for (int i = 0; i < out->n; i++) {
         const evaldist_entry *en = &out->entries[i];
         if (isfinite(en->w1)) {
@@ -300,7 +326,13 @@ int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, eva
             s4 += en->w1_samples_model;
             n4++;
         }
+        if (isfinite(en->w1_truth_exact)) {
+            s5 += en->w1_truth_exact;
+            n5++;
+        }
     }
+    if (n5)
+        out->mean_w1_truth_exact = s5 / n5;
     if (n1) {
         out->mean_w1 = s1 / n1;
         out->mean_cramer = s2 / n1;
@@ -328,6 +360,8 @@ void evaldist_json(json_writer *w, const evaldist_result *r)
     json_kv_num(w, "mean_w1_samples", r->mean_w1_samples);
     json_kv_num(w, "mean_w1_samples_model", r->mean_w1_samples_model);
     json_kv_int(w, "n_undefined", r->n_undefined);
+    json_kv_str(w, "truth", r->truth ? r->truth : "");
+    json_kv_num(w, "mean_w1_truth_exact", r->mean_w1_truth_exact);
     json_kv_str(w, "truth_policy", r->truth_policy ? r->truth_policy : "");
     if (r->kind == ENV_CARTPOLE) {
         json_kv_int(w, "mc_horizon", r->mc_horizon);
@@ -353,6 +387,7 @@ void evaldist_json(json_writer *w, const evaldist_result *r)
         json_kv_num(w, "w1_samples", en->w1_samples);
         json_kv_num(w, "w1_samples_model", en->w1_samples_model);
         json_kv_num(w, "mass", en->mass);
+        json_kv_num(w, "w1_truth_exact", en->w1_truth_exact);
         if (r->kind == ENV_CARTPOLE)
             json_kv_nums(w, "obs", truth_cartpole_probe(en->state), 4);
         json_object_end(w);

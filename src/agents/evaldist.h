@@ -39,6 +39,12 @@ typedef struct {
     int sample_walkers;        /* samples per (state, action) for the sample metric */
     int mc_rollouts;           /* CartPole rollouts per (probe, action) */
     int mc_horizon;            /* CartPole steps per rollout; 0 = truth_cartpole_horizon */
+    /* FrozenLake: the transition table the truth's laws are computed under,
+     * NULL for the map's own (exact truth); e.g. truth_fl_empirical of the
+     * run's replay, so the distances measure the learner without the
+     * sampling error of its data. truth_name labels it in the JSON. */
+    const fl_table *table;
+    const char *truth_name;
 } evaldist_options;
 
 /* No sampler, 1 rollout (the greedy policy and CartPole are deterministic),
@@ -54,12 +60,16 @@ typedef struct {
     double w1_samples_model; /* samples vs the model's own law: the sampler's share of
                                 the error; NaN if not measured */
     double mass;        /* BD: grid mass of max(s, 0) before normalization; C51: 1 */
+    double w1_truth_exact; /* with options.table: W1 of that truth to the exact law (the
+                              data's own error); NaN otherwise */
 } evaldist_entry;
 
 typedef struct {
     env_kind kind;
     int is_density;            /* 1 BD, 0 C51 (from the first entry) */
     const char *truth_policy;  /* "optimal" or "greedy" */
+    const char *truth;         /* "exact" (FrozenLake's map), options.truth_name, or "monte carlo" */
+    double mean_w1_truth_exact; /* mean of w1_truth_exact; NaN without options.table */
     int n;
     evaldist_entry *entries;   /* (n): states ascending, then actions */
     double mean_w1, mean_cramer;
@@ -76,10 +86,12 @@ int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, eva
 void evaldist_result_free(evaldist_result *r);
 
 /* Writes "mean_w1", "mean_cramer", "mean_w1_samples",
- * "mean_w1_samples_model" (null if not measured), "n_undefined",
+ * "mean_w1_samples_model" (null if not measured), "n_undefined", "truth",
+ * "mean_w1_truth_exact" (null without options.table),
  * "truth_policy", FrozenLake "policy" or CartPole "mc_horizon" and
  * "mc_rollouts", and "per_state" (a list of objects with state, action, w1,
- * cramer, mean_model, mean_truth, w1_samples, w1_samples_model, mass; for
+ * cramer, mean_model, mean_truth, w1_samples, w1_samples_model, mass,
+ * w1_truth_exact; for
  * CartPole also "obs", the probe) into the object the writer is in. */
 void evaldist_json(json_writer *w, const evaldist_result *r);
 

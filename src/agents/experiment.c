@@ -121,9 +121,14 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("agent.gamma", OFF(agent.gamma), "0.99", 0, 1, "discount factor"),
     CFG_CHOICE_KEY("agent.mode", OFF(agent.mode), "control", "control|evaluate",
                    "control: bootstrap from argmax_a Q(s', a); evaluate: from a' ~ agent.policy, "
-                   "behaving uniformly at random so that every action's distribution is learned"),
+                   "behaving ε-greedily around it (agent.behaviour_eps) so that every action's "
+                   "distribution is learned"),
     CFG_CHOICE_KEY("agent.policy", OFF(agent.policy), "optimal", "optimal",
                    "evaluate mode: the fixed policy (optimal = FrozenLake value iteration)"),
+    CFG_REAL_KEY("agent.behaviour_eps", OFF(agent.behaviour_eps), "1.0", 0, 1,
+                 "evaluate mode: the data are collected ε-greedily around agent.policy with this ε "
+                 "(1 = uniformly random actions; below 1 the policy's own states are visited more "
+                 "and the replay's empirical transition table is closer to the true one)"),
     CFG_CUSTOM_KEY("agent.hidden", OFF(agent.hidden), "[64, 64]", "widths", parse_widths, print_widths,
                    "hidden widths of the state torso, shared by both agents"),
     CFG_CHOICE_KEY("agent.activation", OFF(agent.activation), "relu", "linear|tanh|silu|softplus|relu",

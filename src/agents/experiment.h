@@ -35,6 +35,7 @@ typedef struct {
         double gamma;
         int mode;          /* agent_mode: control (argmax) or evaluate a fixed policy */
         int policy;        /* evaluate: 0 = optimal (FrozenLake value iteration) */
+        double behaviour_eps; /* evaluate: behaviour ε-greedy around the policy (1 = uniform) */
         exp_widths hidden; /* the shared torso: hidden widths */
         int activation;    /* mlp_act of the torso */
         double lr;

@@ -720,6 +720,36 @@ int train_load_agent_cfg(const char *path, const exp_config *cfg, agent *a, int6
     return load_agent_checked(path, a, cfg, step, e);
 }
 
+int train_load_replay(const char *path, const exp_config *cfg, const agent *a, replay **out, bd_err *e)
+{
+    char *buf;
+    ckpt_header h;
+    *out = NULL;
+    FILE *f = open_checkpoint(path, a, cfg, &h, &buf, e);
+    if (!f)
+        return -1;
+    replay *rb = replay_create(cfg->train.buffer_size, a->obs_dim, e);
+    int rc = -1;
+    if (!rb)
+        goto out;
+    if (fseek(f, (long)(CKPT_HEADER + h.sec[0]), SEEK_SET)) {
+        err_set(e, "%s: unreadable", path);
+        goto out;
+    }
+    if (replay_load(rb, f, e)) {
+        err_prefix(e, "%s", path);
+        goto out;
+    }
+    *out = rb;
+    rb = NULL;
+    rc = 0;
+out:
+    replay_free(rb);
+    fclose(f);
+    free(buf);
+    return rc;
+}
+
 static int grow_actions(trainer *T, bd_err *e)
 {
     if (T->ep_len < T->ep_cap)
@@ -1144,6 +1174,7 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
 
     int stopped = 0;
     const int evaluate_mode = cfg->agent.mode == AGENT_EVALUATE;
+    const double eps_b = cfg->agent.behaviour_eps;
     const int skip_mode = cfg->train.nonfinite == TRAIN_NONFINITE_SKIP;
     while (T.step < total) {
         if ((opt && opt->stop && *opt->stop) || (opt && opt->stop_after > 0 && T.step >= opt->stop_after)) {
@@ -1151,11 +1182,15 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
             break;
         }
         /* act */
-        double eps = evaluate_mode ? 1.0 : train_epsilon(cfg, T.step);
+        double eps = evaluate_mode ? eps_b : train_epsilon(cfg, T.step);
         int a;
-        if (evaluate_mode)
-            a = (int)rng_below(T.explore, (unsigned long)T.A);
-        else if (rng_uniform(T.explore) < eps)
+        if (evaluate_mode) {
+            /* ε = 1 draws one number per step, as before the option existed. */
+            if (eps_b >= 1 || rng_uniform(T.explore) < eps_b)
+                a = (int)rng_below(T.explore, (unsigned long)T.A);
+            else
+                a = T.policy[(int)T.obs[0]];
+        } else if (rng_uniform(T.explore) < eps)
             a = (int)rng_below(T.explore, (unsigned long)T.A);
         else if (agent_greedy(T.ag, T.obs, &a, e)) {
             err_prefix(e, "step %lld", (long long)T.step + 1);

@@ -81,6 +81,7 @@
 
 #include "agents/agent.h"
 #include "agents/experiment.h"
+#include "agents/replay.h"
 #include "core/err.h"
 #include "envs/env.h"
 
@@ -145,6 +146,11 @@ int train_load_agent(const char *path, agent *a, int64_t *step, bd_err *e);
  * first, so a checkpoint from another configuration is refused with the name
  * of the key that differs. */
 int train_load_agent_cfg(const char *path, const exp_config *cfg, agent *a, int64_t *step, bd_err *e);
+
+/* The replay buffer of a checkpoint written with cfg (shapes checked as
+ * above; a only gives observation and action counts): a new replay the
+ * caller frees (replay_free). */
+int train_load_replay(const char *path, const exp_config *cfg, const agent *a, replay **out, bd_err *e);
 
 /* Reads a whole checkpoint as a resume would (agent, replay, generators,
  * trainer state, the current episode replayed) into scratch objects built

@@ -257,6 +257,66 @@ static double max_abs_reward(const fl_table *t)
     return m;
 }
 
+int truth_fl_empirical(const fl_table *t, const int64_t *counts, fl_table *out, int64_t *fewest, bd_err *e)
+{
+    int S = t->n_states, A = t->n_actions;
+    *out = *t;
+    out->n_outcomes = err_calloc((size_t)S * A, sizeof(int), e);
+    out->outcomes = err_calloc((size_t)S * A * 3, sizeof(fl_outcome), e);
+    if (!out->n_outcomes || !out->outcomes) {
+        truth_fl_table_free(out);
+        return -1;
+    }
+    int64_t least = INT64_MAX;
+    for (int s = 0; s < S; s++)
+        for (int a = 0; a < A; a++) {
+            size_t sa = (size_t)s * A + a;
+            const int64_t *c = counts + sa * S;
+            int64_t n = 0;
+            for (int s2 = 0; s2 < S; s2++)
+                n += c[s2];
+            int terminal = truth_fl_is_terminal(t, s);
+            if (!terminal && n < least)
+                least = n;
+            if (terminal || n == 0) {
+                out->n_outcomes[sa] = t->n_outcomes[sa];
+                memcpy(out->outcomes + sa * 3, t->outcomes + sa * 3, 3 * sizeof(fl_outcome));
+                continue;
+            }
+            int k = 0;
+            for (int s2 = 0; s2 < S; s2++) {
+                if (!c[s2])
+                    continue;
+                const fl_outcome *src = NULL;
+                for (int j = 0; j < t->n_outcomes[sa]; j++)
+                    if (t->outcomes[sa * 3 + j].next_state == s2)
+                        src = &t->outcomes[sa * 3 + j];
+                if (!src || k == 3) {
+                    truth_fl_table_free(out);
+                    return err_set(e, "transition (%d, %d) -> %d observed %lld times is impossible in this map",
+                                   s, a, s2, (long long)c[s2]);
+                }
+                fl_outcome *o = &out->outcomes[sa * 3 + k++];
+                o->prob = (double)c[s2] / (double)n;
+                o->next_state = s2;
+                o->reward = src->reward;
+                o->terminated = src->terminated;
+            }
+            out->n_outcomes[sa] = k;
+        }
+    if (fewest)
+        *fewest = least == INT64_MAX ? 0 : least;
+    return 0;
+}
+
+void truth_fl_table_free(fl_table *t)
+{
+    free(t->n_outcomes);
+    free(t->outcomes);
+    t->n_outcomes = NULL;
+    t->outcomes = NULL;
+}
+
 int truth_fl_distribution(const fl_table *t, double gamma, const int *policy, int s, int a,
                           truth_atoms *out, bd_err *e)
 {

@@ -72,6 +72,20 @@ void truth_atoms_free(truth_atoms *d);
 /* Mean of the atoms renormalized to mass 1 (as stat_dist_atoms does). */
 double truth_atoms_mean(const truth_atoms *d);
 
+/* The empirical transition table of observed transitions: counts
+ * (n_states · n_actions · n_states), counts[(s · A + a) · S + s'] the times
+ * (s, a) led to s'. Each (s, a) with data gets one outcome per observed s',
+ * with probability count / total and the reward and termination of t's
+ * outcome into s' (an s' that t cannot reach from (s, a) is an error); an
+ * (s, a) without data, and every terminal state, keeps t's outcomes.
+ * *fewest (may be NULL) gets the smallest total over non-terminal (s, a)
+ * (0 if one has no data). The exact laws under this table are the fixed
+ * point a perfect learner of those transitions reaches (what `bdrl eval
+ * --truth data` compares with). out's arrays are allocated here: free them
+ * with truth_fl_table_free. */
+int truth_fl_empirical(const fl_table *t, const int64_t *counts, fl_table *out, int64_t *fewest, bd_err *e);
+void truth_fl_table_free(fl_table *t);
+
 /* ---- CartPole ---- */
 
 /* A policy: the action for one observation (obs_dim floats). */

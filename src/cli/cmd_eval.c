@@ -23,9 +23,11 @@ static const args_opt opts[] = {
     {"walkers", 0, 1, "N", "BD: Bellman Diffusion samples per (state, action) (default eval.sample_walkers)"},
     {"no-samples", 0, 0, "", "BD: skip the sample metric (mean_w1_samples null)"},
     {"rollouts", 0, 1, "N", "CartPole: Monte Carlo rollouts per (probe, action) (default 1)"},
+    {"truth", 0, 1, "exact|replay", "FrozenLake: the truth's transition table (default exact)"},
 };
 static const args_spec spec = {
-    "bdrl eval RUN [--json] [--episodes N] [--seed N] [--walkers N] [--no-samples] [--rollouts N]",
+    "bdrl eval RUN [--json] [--episodes N] [--seed N] [--walkers N] [--no-samples] [--rollouts N]\n"
+    "          [--truth exact|replay]",
     "Evaluates the trained agent of RUN:\n"
     "  - greedy return: mean and 95% bootstrap interval over N greedy episodes (the\n"
     "    trainer's evaluation episodes first: --episodes eval.episodes repeats the\n"
@@ -40,11 +42,16 @@ static const args_spec spec = {
     "  - BD: the same W1 from Bellman Diffusion samples (the agent's default sampler:\n"
     "    MALA-BDD with global moves), to the truth (w1_samples) and to the agent's own\n"
     "    grid density (w1_samples_model, the sampler's share of the error).\n"
+    "  - --truth replay (FrozenLake): the truth is the exact law under the empirical\n"
+    "    transition table of the run's replay buffer (checkpoint.bin), the fixed point\n"
+    "    a perfect learner of those transitions reaches: the distances then measure\n"
+    "    the learner alone, and mean_w1_truth_exact the data's own error (the W1 of\n"
+    "    that fixed point to the exact law). Written to distributions_replay.json.\n"
     "Writes RUN/distributions.json and prints a table, or the JSON with --json. Keys:\n"
     "greedy_return_mean, greedy_return_ci, success_rate, mean_w1, mean_cramer,\n"
     "mean_w1_samples (null for C51), per_state [{state, action, w1, cramer,\n"
     "mean_model, mean_truth, ...}] (CartPole: state is the probe's index, obs the probe).",
-    opts, 6, 0,
+    opts, 7, 0,
 };
 
 
@@ -107,7 +114,10 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
     printf("greedy return %.4g (95%% interval %.4g to %.4g) over %d episodes; success rate %.3f\n",
            g->return_mean, g->ci_lo, g->ci_hi, g->episodes, g->success_rate);
     printf("distributions against the truth (policy: %s%s):\n", d->truth_policy,
-           cart ? ", Monte Carlo from the 20 probe states" : ", exact");
+           cart ? ", Monte Carlo from the 20 probe states"
+                : isfinite(d->mean_w1_truth_exact) ? ", exact under the replay's empirical transitions" : ", exact");
+    if (isfinite(d->mean_w1_truth_exact))
+        printf("  that truth's own mean W1 to the exact law (the data's error): %.4g\n", d->mean_w1_truth_exact);
     printf("  mean W1 %.4g, mean Cramer %.4g", d->mean_w1, d->mean_cramer);
     if (isfinite(d->mean_w1_samples))
         printf(", mean W1 of BDD samples %.4g (to the model's own density %.4g)", d->mean_w1_samples,
@@ -132,6 +142,35 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
     }
 }
 
+/* The empirical transition table of RUN's replay buffer. */
+static int replay_table(const char *run, const exp_config *cfg, const env *en, const agent *ag, fl_table *out,
+                        bd_err *e)
+{
+    char path[4096];
+    replay *rb;
+    if (io_join(path, sizeof path, run, "checkpoint.bin", e) || train_load_replay(path, cfg, ag, &rb, e))
+        return -1;
+    const fl_table *t = env_frozenlake_table(en);
+    int S = t->n_states, A = t->n_actions;
+    int64_t *counts = err_calloc((size_t)S * A * S, sizeof(int64_t), e);
+    int rc = -1;
+    if (!counts)
+        goto out;
+    for (int64_t i = 0; i < rb->size; i++) {
+        int s = (int)rb->obs[i * rb->obs_dim], s2 = (int)rb->next_obs[i * rb->obs_dim], a = rb->action[i];
+        if (s < 0 || s >= S || s2 < 0 || s2 >= S || a < 0 || a >= A) {
+            err_set(e, "%s: replay entry %lld is not a transition of this map", path, (long long)i);
+            goto out;
+        }
+        counts[((size_t)s * A + a) * S + s2]++;
+    }
+    rc = truth_fl_empirical(t, counts, out, NULL, e);
+out:
+    free(counts);
+    replay_free(rb);
+    return rc;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     args_parsed a;
@@ -150,6 +189,15 @@ int cmd_eval(int argc, char **argv)
     if ((t = args_get(&spec, &a, "rollouts")) && args_int("--rollouts", t, 1, 1000000, &rollouts))
         return 2;
     int no_samples = args_get(&spec, &a, "no-samples") != NULL;
+    int replay_truth = 0;
+    if ((t = args_get(&spec, &a, "truth"))) {
+        if (!strcmp(t, "replay"))
+            replay_truth = 1;
+        else if (strcmp(t, "exact")) {
+            fprintf(stderr, "bdrl eval: --truth must be exact or replay, got '%s'\n", t);
+            return 2;
+        }
+    }
 
     exp_config cfg;
     env *en;
@@ -160,6 +208,16 @@ int cmd_eval(int argc, char **argv)
         return 2;
     }
     rc = 1;
+    fl_table emp = {0};
+    if (replay_truth && (cfg.env.kind != ENV_FROZENLAKE || replay_table(run, &cfg, en, ag, &emp, &e))) {
+        if (cfg.env.kind != ENV_FROZENLAKE)
+            fprintf(stderr, "bdrl eval: --truth replay needs FrozenLake (CartPole has no transition table)\n");
+        else
+            fprintf(stderr, "bdrl: --truth replay: %s\n", e.msg);
+        agent_free(ag);
+        env_free(en);
+        return 2;
+    }
     sample_ctx sc = {0};
     evaldist_result d = {0};
     eval_result g;
@@ -177,13 +235,17 @@ int cmd_eval(int argc, char **argv)
         o.sample = bd_sample;
         o.sample_ctx = &sc;
     }
+    if (replay_truth) {
+        o.table = &emp;
+        o.truth_name = "replay";
+    }
     if (evaldist_run(ag, &cfg, &o, &d, &e)) {
         fprintf(stderr, "bdrl: distributions: %s\n", e.msg);
         goto done;
     }
     char path[4096];
     io_atomic f;
-    if (io_join(path, sizeof path, run, "distributions.json", &e) || io_atomic_open(&f, path, &e)) {
+    if (io_join(path, sizeof path, run, replay_truth ? "distributions_replay.json" : "distributions.json", &e) || io_atomic_open(&f, path, &e)) {
         fprintf(stderr, "bdrl: warning: %s (results not saved)\n", e.msg);
     } else {
         write_json(f.f, run, &cfg, ag, &g, &d, &sc);
@@ -196,6 +258,7 @@ int cmd_eval(int argc, char **argv)
         print_table(run, &cfg, ag, &g, &d, &sc);
     rc = 0;
 done:
+    truth_fl_table_free(&emp);
     evaldist_result_free(&d);
     if (sc.r)
         rng_free(sc.r);
