@@ -296,6 +296,47 @@ static void test_targets_through_networks(void **state)
     targets_through_networks(1, 1);
 }
 
+/* bd.scalar_output: with relu or softplus the scalar field is >= 0 at every
+ * point and state (relu: exactly 0 on part of the range), through both the
+ * fast and the reference path; the gradient field stays signed. The linear
+ * default is negative somewhere at initialization. */
+static void test_scalar_output(void **state)
+{
+    (void)state;
+    const char *names[3] = {"bd.scalar_output=linear", "bd.scalar_output=relu", "bd.scalar_output=softplus"};
+    enum { N = 101 };
+    double u[N], s[N * 4], g[N * 4];
+    for (int i = 0; i < N; i++)
+        u[i] = -1.25 + 2.5 * i / (N - 1);
+    for (int k = 0; k < 3; k++) {
+        fixture f;
+        make(&f, 11, &names[k], 1);
+        double smin = INFINITY, gmin = INFINITY;
+        int zeros = 0;
+        for (int st = 0; st < 16; st++)
+            for (int ref = 0; ref < 2; ref++) {
+                float obs = (float)st;
+                bd_err e;
+                if (bd_eval_fields(f.a, &obs, 0, ref, N, u, s, g, &e))
+                    fail_msg("%s", e.msg);
+                for (int i = 0; i < N * 4; i++) {
+                    smin = fmin(smin, s[i]);
+                    gmin = fmin(gmin, g[i]);
+                    zeros += s[i] == 0;
+                }
+            }
+        print_message("%s: min s %.3g (%d zeros), min g %.3g\n", names[k], smin, zeros, gmin);
+        assert_true(gmin < 0);
+        if (k == 0)
+            assert_true(smin < 0);
+        else
+            assert_true(smin >= 0);
+        if (k == 1)
+            assert_true(zeros > 0);
+        unmake(&f);
+    }
+}
+
 /* Query points depend on (s, a) and the query stream only: the same stream
  * gives the same points whatever s', r and the termination are; and the
  * non-uniform share follows the target field's own grid law at (s, a). */
@@ -945,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_kernel_target),
         cmocka_unit_test(test_grid_mean_and_icdf),
         cmocka_unit_test(test_targets_through_networks),
+        cmocka_unit_test(test_scalar_output),
         cmocka_unit_test(test_moving_average),
         cmocka_unit_test(test_query_law),
         cmocka_unit_test(test_q_is_grid_mean),

@@ -109,6 +109,27 @@ static void test_summarize_hand_values(void **state)
     assert_true(lo == s.final_return.lo && hi == s.final_return.hi);
 }
 
+/* What counts as done: finished after the configured steps (or any, with
+ * -1), or solved (ended at its threshold by eval.stop_at_threshold) after
+ * any number; never running, interrupted, failed or diverged. */
+static void test_rundir_done(void **state)
+{
+    (void)state;
+    rundir_summary s = {0};
+    s.total_steps = 5000;
+    snprintf(s.status, sizeof s.status, "finished");
+    assert_true(rundir_done(&s, 5000));
+    assert_true(rundir_done(&s, -1));
+    assert_false(rundir_done(&s, 6000));
+    snprintf(s.status, sizeof s.status, "solved");
+    assert_true(rundir_done(&s, 6000));
+    const char *no[] = {"running", "interrupted", "failed", "diverged", ""};
+    for (int i = 0; i < 5; i++) {
+        snprintf(s.status, sizeof s.status, "%s", no[i]);
+        assert_false(rundir_done(&s, 5000));
+    }
+}
+
 static void test_bootstrap_two_points(void **state)
 {
     (void)state;
@@ -359,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantile_inf),
         cmocka_unit_test(test_summarize_hand_values),
+        cmocka_unit_test(test_rundir_done),
         cmocka_unit_test(test_bootstrap_two_points),
         cmocka_unit_test(test_write_ratio),
         cmocka_unit_test(test_curves_aggregate),

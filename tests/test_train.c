@@ -469,6 +469,45 @@ static void test_behaviour_eps(void **state)
     assert_true(s1 < 0.03);
 }
 
+/* eval.stop_at_threshold: the run ends at its first evaluation at or above
+ * the threshold, with status solved, a checkpoint, and total_steps = that
+ * evaluation's step (C51 on FrozenLake passes success 0.3 within 5k). */
+static void test_stop_at_threshold(void **state)
+{
+    (void)state;
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/solved", tu_dir);
+    tu_result r = tu_run("%s train %s/configs/frozenlake4_c51.yaml --out %s -q --set eval.stop_at_threshold=true "
+                         "--set eval.threshold=0.3 --set eval.interval=1000 --set eval.episodes=50 "
+                         "--set train.total_steps=50000",
+                         tu_bdrl(), tu_root(), dir);
+    if (r.status != 0)
+        fail_msg("bdrl train exited %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    char *sum = read_in(dir, "summary.json");
+    assert_non_null(strstr(sum, "\"status\": \"solved\""));
+    double steps = json_number(sum, "total_steps"), stt = json_number(sum, "steps_to_threshold");
+    print_message("stop at threshold 0.3: ended at step %.0f\n", steps);
+    assert_true(steps < 50000 && steps == stt);
+    assert_true(json_number(sum, "final_success_rate") >= 0.3);
+    free(sum);
+    char p[800];
+    snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
+    assert_true(access(p, F_OK) == 0);
+    /* without the option the same run goes on past that step */
+    snprintf(dir, sizeof dir, "%s/unsolved", tu_dir);
+    r = tu_run("%s train %s/configs/frozenlake4_c51.yaml --out %s -q --set eval.threshold=0.3 "
+               "--set eval.interval=1000 --set eval.episodes=50 --set train.total_steps=%.0f",
+               tu_bdrl(), tu_root(), dir, steps + 1000);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    sum = read_in(dir, "summary.json");
+    assert_non_null(strstr(sum, "\"status\": \"finished\""));
+    assert_close(json_number(sum, "total_steps"), steps + 1000, 0);
+    assert_close(json_number(sum, "steps_to_threshold"), stt, 0);
+    free(sum);
+}
+
 /* ---- interruption and resume ---- */
 
 /* metrics.csv without its last column (steps per second differ). */
@@ -775,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_cartpole_c51_beats_random),
         cmocka_unit_test(test_frozenlake_policy_evaluation),
         cmocka_unit_test(test_behaviour_eps),
+        cmocka_unit_test(test_stop_at_threshold),
         cmocka_unit_test(test_resume_is_bit_exact),
         cmocka_unit_test(test_sigint_checkpoints_and_resumes),
         cmocka_unit_test(test_kill_leaves_parseable_files),

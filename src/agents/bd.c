@@ -783,17 +783,21 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
     ac.lr = cfg->agent.lr;
     ac.eps = cfg->agent.adam_eps;
     ac.clip_norm = cfg->train.clip;
+    static const mlp_act scalar_acts[] = {MLP_LINEAR, MLP_RELU, MLP_SOFTPLUS};
     for (int k = 0; k < 2; k++) {
         bd_fnet *N = &ba->f[k];
         N->scale = k == BD_FIELD_S ? g->out_scale_s : g->out_scale_g;
-        if (!(N->torso = mlp_create(&ts, ba->QC, init, e)) || !(N->head = mlp_create(&hs, BQ, init, e)) ||
-            !(N->torso_t = mlp_create(&ts, ba->QC, NULL, e)) || !(N->head_t = mlp_create(&hs, BQ, NULL, e)) ||
+        mlp_spec hk = hs; /* the gradient field is signed: linear output */
+        if (k == BD_FIELD_S)
+            hk.out_act = scalar_acts[cfg->bd.scalar_output];
+        if (!(N->torso = mlp_create(&ts, ba->QC, init, e)) || !(N->head = mlp_create(&hk, BQ, init, e)) ||
+            !(N->torso_t = mlp_create(&ts, ba->QC, NULL, e)) || !(N->head_t = mlp_create(&hk, BQ, NULL, e)) ||
             mlp_copy_params(N->torso_t, N->torso, e) || mlp_copy_params(N->head_t, N->head, e) ||
             !(N->opt_torso = adam_create(N->torso->n_params, &ac, e)) ||
             !(N->opt_head = adam_create(N->head->n_params, &ac, e)))
             goto fail;
         if (ba->ema > 0 &&
-            (!(N->torso_e = mlp_create(&ts, ba->QC, NULL, e)) || !(N->head_e = mlp_create(&hs, HEAD_CHUNK, NULL, e)) ||
+            (!(N->torso_e = mlp_create(&ts, ba->QC, NULL, e)) || !(N->head_e = mlp_create(&hk, HEAD_CHUNK, NULL, e)) ||
              mlp_copy_params(N->torso_e, N->torso, e) || mlp_copy_params(N->head_e, N->head, e)))
             goto fail;
     }

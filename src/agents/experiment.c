@@ -168,6 +168,10 @@ static const cfg_key keys[] = {
                    "BD: the gradient field's bootstrapped target is the u-derivative of the target "
                    "scalar field (central difference), or the target gradient field g(w) as DESIGN "
                    "wrote it (unstable where episodes rarely end: g grew 40x too large on CartPole)"),
+    CFG_CHOICE_KEY("bd.scalar_output", OFF(bd.scalar_output), "linear", "linear|relu|softplus",
+                   "BD: output activation of the scalar field's head: linear (the density is read as "
+                   "max(s, 0), so zero-mean noise where the density is 0 becomes positive mass), or relu / "
+                   "softplus (s >= 0 by construction)"),
     CFG_BOOL_KEY("bd.clamp_target", OFF(bd.clamp_target), "true",
                  "BD: build targets from max(s, 0) of the next-state field instead of the signed field "
                  "(clamping biases the noise upward and the bias compounds through bootstrapping)"),
@@ -205,6 +209,10 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("eval.threshold", OFF(eval.threshold), "-1e300", NO_LO, NO_HI,
                  "return_mean (CartPole) or success rate (FrozenLake) that counts as solved; "
                  "-1e300 = the environment's default (475; 0.7)"),
+    CFG_BOOL_KEY("eval.stop_at_threshold", OFF(eval.stop_at_threshold), "false",
+                 "end the run at its first evaluation at or above eval.threshold (status solved, with a "
+                 "checkpoint): measures steps to threshold cheaply, but final and best returns then say "
+                 "nothing about what would have followed"),
     CFG_INT_KEY("eval.sample_walkers", OFF(eval.sample_walkers), "1000", 10, 1000000,
                 "BD: Bellman Diffusion samples per (state, action) when bdrl eval scores samples"),
 

@@ -15,6 +15,7 @@ typedef enum { AGENT_BD = 0, AGENT_C51 = 1 } agent_kind;
 typedef enum { AGENT_CONTROL = 0, AGENT_EVALUATE = 1 } agent_mode;
 typedef enum { TARGET_FIELDS = 0, TARGET_SAMPLES = 1 } bd_target_mode;
 typedef enum { BD_GRAD_TARGET_GRADIENT = 0, BD_GRAD_TARGET_SCALAR = 1 } bd_grad_target;
+typedef enum { BD_SCALAR_LINEAR = 0, BD_SCALAR_RELU = 1, BD_SCALAR_SOFTPLUS = 2 } bd_scalar_output;
 typedef enum { TRAIN_NONFINITE_STOP = 0, TRAIN_NONFINITE_SKIP = 1 } train_nonfinite;
 
 #define EXP_MAX_HIDDEN 8
@@ -59,6 +60,7 @@ typedef struct {
         double mass_floor;     /* lower clamp of the next-state field's grid mass */
         int clamp_target;      /* targets from max(s⁻, 0) (else the signed field) */
         int grad_target;       /* bd_grad_target: what ∂p_T bootstraps from */
+        int scalar_output;     /* bd_scalar_output: the scalar head's output activation */
         double jitter;         /* variance ε_j of the target argument's jitter; 0 = off */
         double out_scale;      /* output scale; 0 = 0.25/sqrt(2π ε) */
     } bd;
@@ -81,6 +83,7 @@ typedef struct {
         int episodes;
         double threshold;       /* NaN = the environment's default (CartPole 475, FrozenLake 0.7) */
         int sample_walkers;     /* BD: BDD samples per (state, action) in bdrl eval */
+        int stop_at_threshold;  /* end the run (status solved) at the first evaluation >= threshold */
     } eval;
     struct {
         char dir[1024];

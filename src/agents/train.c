@@ -1172,7 +1172,7 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     if (flush_files(&T, "running", e))
         goto out;
 
-    int stopped = 0;
+    int stopped = 0, solved = 0;
     const int evaluate_mode = cfg->agent.mode == AGENT_EVALUATE;
     const double eps_b = cfg->agent.behaviour_eps;
     const int skip_mode = cfg->train.nonfinite == TRAIN_NONFINITE_SKIP;
@@ -1296,7 +1296,13 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
 
         int flushed = 0;
         if (train_is_eval_step(cfg, T.step)) {
-            if (do_eval(&T, e) || flush_files(&T, "running", e))
+            if (do_eval(&T, e))
+                goto out;
+            if (cfg->eval.stop_at_threshold && eval_metric(&T, &T.ev[T.n_ev - 1]) >= exp_threshold(cfg)) {
+                solved = 1;
+                break;
+            }
+            if (flush_files(&T, "running", e))
                 goto out;
             flushed = 1;
         }
@@ -1314,9 +1320,9 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
 
     /* CSVs before the checkpoint: a resume drops rows past the checkpoint's
      * step, so rows up to it must be on disk first. */
-    if (flush_files(&T, stopped ? "interrupted" : "finished", e))
+    if (flush_files(&T, stopped ? "interrupted" : solved ? "solved" : "finished", e))
         goto out;
-    if (stopped && T.last_ckpt != T.step && write_checkpoint(&T, e))
+    if ((stopped || solved) && T.last_ckpt != T.step && write_checkpoint(&T, e))
         goto out;
     progress(&T, 1);
     if (T.log && T.tty)
@@ -1324,6 +1330,7 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     res->steps = T.step;
     res->episodes = T.episodes;
     res->stopped = stopped;
+    res->solved = solved;
     res->skipped_updates = T.skipped;
     if (T.n_ev) {
         res->final_eval_return = T.ev[T.n_ev - 1].mean;

@@ -100,6 +100,7 @@ typedef struct {
     int64_t steps;               /* environment steps taken in total */
     int64_t episodes;
     int stopped;                 /* stopped before total_steps (signal or stop_after) */
+    int solved;                  /* ended at the threshold (eval.stop_at_threshold) */
     double final_eval_return;    /* NaN if no evaluation */
     double final_success_rate;
     double steps_to_threshold;   /* NaN if never reached */

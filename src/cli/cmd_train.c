@@ -217,9 +217,10 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "bdrl train: %s already has %lld steps (train.total_steps = %lld); nothing to do — "
                         "raise it with --set train.total_steps=N to continue\n",
                 run_dir, (long long)res.steps, (long long)cfg.train.total_steps);
-    char thr[64] = "not reached";
+    char thr[128] = "not reached";
     if (!isnan(res.steps_to_threshold))
-        snprintf(thr, sizeof thr, "reached at step %.0f", res.steps_to_threshold);
+        snprintf(thr, sizeof thr, "reached at step %.0f%s", res.steps_to_threshold,
+                 res.solved ? ", where the run ends (eval.stop_at_threshold)" : "");
     fprintf(stderr, "bdrl train: %lld steps, %lld episodes in %.1f s; final eval return %.4g (success %.2f); "
                     "threshold %s; results in %s\n",
             (long long)res.steps, (long long)res.episodes, res.wall_seconds, res.final_eval_return,

@@ -67,7 +67,7 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
     int nd = 0, ns = 0, nw = 0, na = 0;
     for (int i = 0; i < n; i++) {
         rundir_summary s;
-        if (rundir_read_summary(dirs[i], &s, NULL) || strcmp(s.status, "finished"))
+        if (rundir_read_summary(dirs[i], &s, NULL) || !rundir_done(&s, -1))
             continue;
         curves_run c;
         bd_err e2;
@@ -482,7 +482,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
             run_slot *r = &runs[i];
             char p[4096];
             rundir_summary s;
-            if (rundir_read_summary(r->dir, &s, NULL) || strcmp(s.status, "finished"))
+            if (rundir_read_summary(r->dir, &s, NULL) || !rundir_done(&s, -1))
                 continue;
             if (o->truth < 0 && strcmp(s.env, "frozenlake"))
                 continue;

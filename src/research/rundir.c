@@ -96,12 +96,18 @@ int rundir_read_summary(const char *dir, rundir_summary *s, bd_err *e)
     return 0;
 }
 
+int rundir_done(const rundir_summary *s, int64_t total_steps)
+{
+    return (!strcmp(s->status, "finished") && (total_steps < 0 || s->total_steps == total_steps)) ||
+           !strcmp(s->status, "solved");
+}
+
 int rundir_complete(const char *dir, int64_t total_steps)
 {
     rundir_summary s;
     if (rundir_read_summary(dir, &s, NULL))
         return 0;
-    return !strcmp(s.status, "finished") && s.total_steps == total_steps;
+    return rundir_done(&s, total_steps);
 }
 
 int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, size_t n)
@@ -183,8 +189,7 @@ int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bd_e
                            dir, why);
         rundir_summary s;
         if (d == 0 && rundir_read_summary(dir, &s, NULL) == 0 &&
-            ((!strcmp(s.status, "finished") && s.total_steps == cfg->train.total_steps) ||
-             !strcmp(s.status, "diverged"))) {
+            (rundir_done(&s, cfg->train.total_steps) || !strcmp(s.status, "diverged"))) {
             *act = RUNDIR_DONE;
             return 0;
         }

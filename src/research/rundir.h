@@ -14,7 +14,7 @@
 #include "core/err.h"
 
 typedef struct {
-    char status[32];          /* running, interrupted, finished, failed, diverged ("" if absent) */
+    char status[32];          /* running, interrupted, finished, solved, failed, diverged ("" if absent) */
     char agent[32], env[32];
     char threshold_on[32];    /* return_mean (CartPole) or success_rate */
     int64_t seed, total_steps, configured_steps;
@@ -25,8 +25,12 @@ typedef struct {
 /* Reads DIR/summary.json. Errors: missing or unreadable file. */
 int rundir_read_summary(const char *dir, rundir_summary *s, bd_err *e);
 
-/* 1 if DIR holds a finished run of exactly total_steps steps (summary.json
- * says status finished and total_steps == total_steps). */
+/* 1 if s is a run that ended as configured: status finished after
+ * total_steps steps (total_steps < 0: any), or solved (eval.stop_at_threshold
+ * ended it early at its threshold). */
+int rundir_done(const rundir_summary *s, int64_t total_steps);
+
+/* rundir_done of DIR/summary.json (0 if unreadable). */
 int rundir_complete(const char *dir, int64_t total_steps);
 
 /* The value of "key" at any depth's first occurrence in js (flat objects):
@@ -37,7 +41,7 @@ int rundir_json_str(const char *js, const char *key, char *buf, size_t n);
 
 /* What a driver (compare, sweep) should do with a run directory that must
  * end up holding a finished run of cfg:
- *   RUNDIR_DONE    finished (status finished with cfg's total steps, or
+ *   RUNDIR_DONE    finished (rundir_done with cfg's total steps, or
  *                  diverged: a final outcome, not rerun);
  *   RUNDIR_RESUME  partial with a checkpoint: `bdrl train --resume DIR`;
  *   RUNDIR_FRESH   missing, empty, or partial without a checkpoint (its

@@ -820,7 +820,7 @@ static int run_figures(const char *dir, int64_t total, double *v, char *status, 
     rundir_summary s;
     if (rundir_read_summary(dir, &s, NULL))
         return 0;
-    int ok = (!strcmp(s.status, "finished") && s.total_steps == total) || !strcmp(s.status, "diverged");
+    int ok = rundir_done(&s, total) || !strcmp(s.status, "diverged");
     if (!ok)
         return 0;
     snprintf(status, sn, "%s", s.status);
