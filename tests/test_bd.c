@@ -266,8 +266,11 @@ static void targets_through_networks(int clamp, int grad_scalar)
                         te = sw / (g.gamma * m);
                         double dw = grad_scalar ? sa[a2] + (w > 0 ? sb[a2] : 0.0) : known(w, G_ALPHA[a2], G_BETA[a2]);
                         dte = dw / (g.gamma * g.gamma * m);
-                        if (grad_scalar && (fabs(w) < 2 * BD_FD_STEP || fabs(w + 2) < 2 * BD_FD_STEP))
-                            dte = dt[i * Q + q]; /* a kink inside the difference: not checked */
+                        if (grad_scalar && (fabs(w) < 2 * BD_FD_STEP || fabs(w + 2) < 2 * BD_FD_STEP)) {
+                            /* a kink inside w ± δ/2: not checked */
+                            dte = dt[i * Q + q];
+                            te = t[i * Q + q];
+                        }
                         checked_inside++;
                         checked_negative += sw < 0;
                     }

@@ -365,11 +365,13 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
     int fields = g->target_mode == TARGET_FIELDS;
     if (any_boot && fields) {
         const real *emb_next = ba->emb + (size_t)B * ba->E;
-        head_eval(ba, S->head_t, B, emb_next, Q, ba->wq_r, 0, ba->sn);
         if (g->grad_from_scalar) {
-            /* ∂s⁻/∂w by a central difference of the scalar target head,
-             * written in the gradient head's units (times Gf->scale below). */
-            const double h = BD_FD_STEP;
+            /* s⁻(w) and ∂s⁻/∂w from two evaluations of the scalar target
+             * head at w ± δ/2: their mean and their difference quotient,
+             * both exact to O(δ²) (a third evaluation at w would buy
+             * nothing); ∂s⁻ in the gradient head's units (times Gf->scale
+             * below). */
+            const double h = 0.5 * BD_FD_STEP;
             int BQ = B * Q;
             for (int r = 0; r < BQ; r++)
                 ba->wd_r[r] = (real)(ba->wq_r[r] + h);
@@ -378,9 +380,13 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
                 ba->wd_r[r] = (real)(ba->wq_r[r] - h);
             head_eval(ba, S->head_t, B, emb_next, Q, ba->wd_r, 0, ba->sd);
             double c = S->scale / (2 * h * Gf->scale);
-            for (size_t k = 0; k < (size_t)BQ * A; k++)
-                ba->gn[k] = (real)(c * ((double)ba->gn[k] - (double)ba->sd[k]));
+            for (size_t k = 0; k < (size_t)BQ * A; k++) {
+                double sp = (double)ba->gn[k], sm = (double)ba->sd[k];
+                ba->sn[k] = (real)(0.5 * (sp + sm));
+                ba->gn[k] = (real)(c * (sp - sm));
+            }
         } else {
+            head_eval(ba, S->head_t, B, emb_next, Q, ba->wq_r, 0, ba->sn);
             const real *eg = mlp_forward(Gf->torso_t, B, ba->enc + (size_t)B * in);
             memcpy(ba->emb_g, eg, sizeof(real) * (size_t)B * ba->E);
             head_eval(ba, Gf->head_t, B, ba->emb_g, Q, ba->wq_r, 0, ba->gn);

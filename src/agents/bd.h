@@ -37,7 +37,9 @@
  *     g_φ against ∂p_T times bd.lambda_grad; one Adam step per network
  *     (torso and head clipped jointly at train.clip).
  * bd.grad_target scalar replaces g⁻(w) in ∂p_T by the central difference
- * (s⁻(w + δ) − s⁻(w − δ))/2δ of the scalar target field (δ = BD_FD_STEP):
+ * (s⁻(w + δ/2) − s⁻(w − δ/2))/δ of the scalar target field (δ = BD_FD_STEP;
+ * p_T then reads s⁻(w) as the mean of the same two values, so the target
+ * head runs twice per query point, not three times):
  * bootstrapping g from g⁻ alone leaves components of g that are not the
  * derivative of s undamped (their gain per backup is about γ^{-2} times the
  * continuation probability, which the mass normalization of s does not
