@@ -343,14 +343,18 @@ static void test_scalar_output(void **state)
 /* Query points depend on (s, a) and the query stream only: the same stream
  * gives the same points whatever s', r and the termination are; and the
  * non-uniform share follows the target field's own grid law at (s, a). */
-static void test_query_law(void **state)
+/* qgrid: bd.query_grid (0: the main grid). */
+static void query_law(int qgrid)
 {
-    (void)state;
-    const char *sets[] = {"train.batch_size=64"};
+    char qg[64];
+    snprintf(qg, sizeof qg, "bd.query_grid=%d", qgrid);
+    const char *sets[] = {"train.batch_size=64", qg};
     fixture f;
-    make(&f, 4, sets, 1);
+    make(&f, 4, sets, 2);
     bd_geometry g;
     bd_get_geometry(f.a, &g);
+    int G = qgrid ? qgrid : g.G;
+    double du = (g.hi - g.lo) / (G - 1);
     set_known(f.a, BD_FIELD_S, 1, S_ALPHA, S_BETA);
     int B = 64, Q = g.queries;
     float obs[64], n1[64], n2[64], r1[64], r2[64];
@@ -395,31 +399,46 @@ static void test_query_law(void **state)
                     xs[ks++] = x;
             }
     }
-    double dens[256];
+    /* the law on the query grid, and (for the test's own power) on the other grid */
+    double dens[256], densf[256];
+    for (int k = 0; k < G; k++)
+        dens[k] = known(g.lo + k * du, S_ALPHA[2], S_BETA[2]);
     for (int k = 0; k < g.G; k++)
-        dens[k] = known(g.lo + k * g.du, S_ALPHA[2], S_BETA[2]);
-    stat_dist *law = stat_dist_grid(dens, (size_t)g.G, g.lo, g.hi, NULL, &e);
+        densf[k] = known(g.lo + k * g.du, S_ALPHA[2], S_BETA[2]);
+    stat_dist *law = stat_dist_grid(dens, (size_t)G, g.lo, g.hi, NULL, &e);
+    stat_dist *fine = stat_dist_grid(densf, (size_t)g.G, g.lo, g.hi, NULL, &e);
     stat_dist *emp = stat_dist_sample(xs, (size_t)ks, &e);
-    stat_cmp c;
+    stat_cmp c, cf;
     stat_dist_compare(emp, law, &c);
+    stat_dist_compare(emp, fine, &cf);
     double umin = 1e9, umax = -1e9, umean = 0;
     for (int i = 0; i < ku; i++) {
         umin = fmin(umin, xu[i]);
         umax = fmax(umax, xu[i]);
         umean += xu[i] / ku;
     }
-    print_message("query law: KS %.4f of %d density draws; uniform share in [%.3f, %.3f], mean %.4f\n",
-                  c.ks, ks, umin, umax, umean);
+    print_message("query law on %d points: KS %.4f of %d density draws (%.4f to the %d-point law); uniform "
+                  "share in [%.3f, %.3f], mean %.4f\n", G, c.ks, ks, cf.ks, g.G, umin, umax, umean);
     assert_true(c.ks < 0.02);
+    if (qgrid)
+        assert_true(cf.ks > 2 * c.ks); /* the coarse grid's law, not the main grid's */
     assert_true(umin >= g.lo && umax <= g.hi);
     assert_close(umean, 0, 0.03);
     stat_dist_free(law);
+    stat_dist_free(fine);
     stat_dist_free(emp);
     free(xs);
     free(xu);
     free(u1);
     free(u2);
     unmake(&f);
+}
+
+static void test_query_law(void **state)
+{
+    (void)state;
+    query_law(0);
+    query_law(8);
 }
 
 /* Q equals the mean of the agent's own grid density read independently

@@ -51,6 +51,10 @@ typedef struct {
     real *emb_g;             /* (Bmax, E): gradient torso output at s' */
     real *grid_u;            /* (G) */
     real *grid_f;            /* (G, F) Fourier features of the grid, computed once */
+    int Gq;                  /* points of the query-law grid (bd.query_grid) */
+    double qdu;              /* its spacing */
+    real *qgrid_u, *qgrid_f; /* (Gq), (Gq, F) */
+    real *gridq;             /* (Bmax·Gq, A): the target head at the batch's s on that grid */
     real *gridv;             /* (QC·G, A): head outputs on the grid */
     double *cum;             /* (G) running sums of s₊ */
     double *mass_next, *qsa, *b_off, *u_r; /* (Bmax) */
@@ -135,8 +139,8 @@ static void head_eval(bd_agent *ba, const mlp *head, int ns, const real *emb, in
         raxpy(H1, 1, b0, 1, ba->P + (size_t)s * H1, 1);
     int pre = shared && per <= HEAD_CHUNK;
     if (pre) {
-        const real *f = ba->grid_f;
-        if (u != ba->grid_u) {
+        const real *f = u == ba->grid_u ? ba->grid_f : u == ba->qgrid_u ? ba->qgrid_f : NULL;
+        if (!f) {
             fourier_features(per, u, ba->K, ba->fl, ba->Fb, F, NULL, 0);
             f = ba->Fb;
         }
@@ -229,24 +233,31 @@ static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb
     return nu;
 }
 
-/* Grid statistics of column a of state i in ba->gridv (scaled by `scale`):
- * returns the mean in u units; mass (u units) into *mass; fills ba->cum if
- * want_cum. */
-static double grid_column(bd_agent *ba, int i, int a, double scale, double *mass, int want_cum)
+/* Grid statistics of column a of state i in gv, head outputs on G points
+ * lo + k du (scaled by `scale`): returns the mean in u units; mass (u
+ * units) into *mass; fills ba->cum (G) if want_cum. */
+static double grid_column_of(bd_agent *ba, const real *gv, int G, double du, int i, int a, double scale,
+                             double *mass, int want_cum)
 {
-    const real *y = ba->gridv + (size_t)i * ba->G * ba->A + a;
+    const real *y = gv + (size_t)i * G * ba->A + a;
     double m = 0, mu = 0;
-    for (int k = 0; k < ba->G; k++) {
+    for (int k = 0; k < G; k++) {
         double v = (double)y[(size_t)k * ba->A];
         v = v > 0 ? v * scale : 0.0;
         m += v;
-        mu += v * (ba->geo.lo + k * ba->geo.du);
+        mu += v * (ba->geo.lo + k * du);
         if (want_cum)
             ba->cum[k] = m;
     }
     if (mass)
-        *mass = m * ba->geo.du;
+        *mass = m * du;
     return m > 0 ? mu / m : 0.5 * (ba->geo.lo + ba->geo.hi);
+}
+
+/* The same on the main grid, ba->gridv. */
+static double grid_column(bd_agent *ba, int i, int a, double scale, double *mass, int want_cum)
+{
+    return grid_column_of(ba, ba->gridv, ba->G, ba->geo.du, i, a, scale, mass, want_cum);
 }
 
 /* The networks the agent reports distributions from (distribution, the
@@ -293,34 +304,39 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
             return err_set(e, "bd update: next action %d out of range [0, %d)", b->next_action[i], A);
     }
 
-    /* Target scalar field on the grid at s (query law) and s' (a', mass),
+    /* The target torso on s and s'; the target scalar head on the query
+     * grid at s (the query law), then on the grid at s' (a', mass), each
      * once per distinct state. */
     torso_encode(&ba->te, B, b->obs, ba->enc);
     torso_encode(&ba->te, B, b->next_obs, ba->enc + (size_t)B * in);
     const real *te = mlp_forward(S->torso_t, 2 * B, ba->enc);
     memcpy(ba->emb, te, sizeof(real) * (size_t)2 * B * ba->E);
-    int nu = distinct_states(ba, 2 * B, ba->enc, ba->emb);
-    head_eval(ba, S->head_t, nu, ba->emb_u, ba->G, ba->grid_u, 1, ba->gridv);
     const int *gm = ba->gmap;
-
-    int any_boot = 0;
+    int Gq = ba->Gq;
+    int nq = distinct_states(ba, B, ba->enc, ba->emb);
+    head_eval(ba, S->head_t, nq, ba->emb_u, Gq, ba->qgrid_u, 1, ba->gridq);
     for (int i = 0; i < B; i++) {
         int a = b->action[i];
-        double mass;
-        ba->qsa[i] = g->c + g->h * grid_column(ba, gm[i], a, S->scale, &mass, 1);
+        ba->qsa[i] = g->c + g->h * grid_column_of(ba, ba->gridq, Gq, ba->qdu, gm[i], a, S->scale, NULL, 1);
         /* Query points: their law depends on (s, a) only, and the query
          * stream is consumed identically whatever s' is. */
-        int ok = ba->cum[G - 1] > 0 && isfinite(ba->cum[G - 1]);
+        int ok = ba->cum[Gq - 1] > 0 && isfinite(ba->cum[Gq - 1]);
         for (int q = 0; q < Q; q++) {
             double U = rng_uniform(ba->rq), u;
             if (q < g->n_uniform || !ok)
                 u = g->lo + (g->hi - g->lo) * U;
             else
-                u = bd_grid_icdf(G, g->lo, g->hi, ba->cum, U);
+                u = bd_grid_icdf(Gq, g->lo, g->hi, ba->cum, U);
             ba->uq[(size_t)i * Q + q] = u;
             ba->uq_r[(size_t)i * Q + q] = (real)u;
             ba->col[(size_t)i * Q + q] = a;
         }
+    }
+    int nu = distinct_states(ba, B, ba->enc + (size_t)B * in, ba->emb + (size_t)B * ba->E);
+    head_eval(ba, S->head_t, nu, ba->emb_u, ba->G, ba->grid_u, 1, ba->gridv);
+
+    int any_boot = 0;
+    for (int i = 0; i < B; i++) {
         double r = b->reward[i];
         ba->u_r[i] = (r - g->c) / g->h;
         ba->b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
@@ -337,7 +353,7 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
             an = 0;
             double best = -INFINITY;
             for (int k = 0; k < A; k++) {
-                double qk = grid_column(ba, gm[B + i], k, S->scale, NULL, 0);
+                double qk = grid_column(ba, gm[i], k, S->scale, NULL, 0);
                 if (qk > best) {
                     best = qk;
                     an = k;
@@ -348,7 +364,7 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
         /* The mass of the positive part in both modes: the signed mass can
          * be near 0 or negative while a field is still noise, and dividing
          * by it amplified the noise until the run diverged (measured). */
-        grid_column(ba, gm[B + i], an, S->scale, &ba->mass_next[i], 0);
+        grid_column(ba, gm[i], an, S->scale, &ba->mass_next[i], 0);
     }
 
     /* Jitter, and the points where the next-state fields are read. */
@@ -410,7 +426,7 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
                                 g->mass_floor, g->clamp_target, t, dt);
         } else {
             double mass;
-            grid_column(ba, gm[B + i], an, S->scale, &mass, 1);
+            grid_column(ba, gm[i], an, S->scale, &mass, 1);
             int ok = ba->cum[G - 1] > 0 && isfinite(ba->cum[G - 1]);
             for (int q = 0; q < Q; q++) {
                 double U = rng_uniform(ba->rt);
@@ -682,7 +698,7 @@ static void bd_free(agent *a)
         }
         rng_free(ba->rq);
         rng_free(ba->rt);
-        void *bufs[] = {ba->enc, ba->emb, ba->emb_u, ba->gmap, ba->htab, ba->emb_g, ba->grid_u, ba->grid_f,
+        void *bufs[] = {ba->enc, ba->emb, ba->emb_u, ba->gmap, ba->htab, ba->emb_g, ba->grid_u, ba->grid_f, ba->qgrid_u, ba->qgrid_f, ba->gridq,
                         ba->gridv, ba->cum, ba->mass_next, ba->qsa,
                         ba->b_off, ba->u_r, ba->a_next, ba->uq, ba->vq, ba->uq_r, ba->wq_r, ba->sn, ba->gn,
                         ba->wd_r, ba->sd,
@@ -752,6 +768,8 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
     g->hi = 1 + cfg->bd.grid_margin;
     g->G = ba->G = cfg->bd.grid;
     g->du = (g->hi - g->lo) / (g->G - 1);
+    ba->Gq = cfg->bd.query_grid > 0 && cfg->bd.query_grid < g->G ? cfg->bd.query_grid : g->G;
+    ba->qdu = (g->hi - g->lo) / (ba->Gq - 1);
     g->gamma = cfg->agent.gamma;
     g->eps = cfg->agent.eps_kernel;
     g->jitter = cfg->bd.jitter;
@@ -821,7 +839,8 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
         !ALLOC(ba->emb_u, (size_t)ba->QC * E, sr) || !ALLOC(ba->gmap, ba->QC, sizeof(int)) ||
         !ALLOC(ba->htab, (size_t)ba->hsize + ba->QC, sizeof(int)) ||
         !ALLOC(ba->emb_g, (size_t)ba->Bmax * E, sr) || !ALLOC(ba->grid_u, G, sr) ||
-        !ALLOC(ba->grid_f, (size_t)G * ba->F, sr) ||
+        !ALLOC(ba->grid_f, (size_t)G * ba->F, sr) || !ALLOC(ba->qgrid_u, ba->Gq, sr) ||
+        !ALLOC(ba->qgrid_f, (size_t)ba->Gq * ba->F, sr) || !ALLOC(ba->gridq, (size_t)ba->Bmax * ba->Gq * A, sr) ||
         !ALLOC(ba->gridv, (size_t)ba->QC * G * A, sr) || !ALLOC(ba->cum, G, sd) ||
         !ALLOC(ba->mass_next, ba->Bmax, sd) || !ALLOC(ba->qsa, ba->Bmax, sd) || !ALLOC(ba->b_off, ba->Bmax, sd) ||
         !ALLOC(ba->u_r, ba->Bmax, sd) || !ALLOC(ba->a_next, ba->Bmax, sizeof(int)) || !ALLOC(ba->uq, BQ, sd) ||
@@ -842,6 +861,9 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
     for (int k = 0; k < G; k++)
         ba->grid_u[k] = (real)(g->lo + k * g->du);
     fourier_features(G, ba->grid_u, ba->K, ba->fl, ba->grid_f, ba->F, NULL, 0);
+    for (int k = 0; k < ba->Gq; k++)
+        ba->qgrid_u[k] = (real)(g->lo + k * ba->qdu);
+    fourier_features(ba->Gq, ba->qgrid_u, ba->K, ba->fl, ba->qgrid_f, ba->F, NULL, 0);
 
     size_t np = 0;
     for (int k = 0; k < 2; k++)

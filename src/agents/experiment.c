@@ -148,6 +148,10 @@ static const cfg_key keys[] = {
     CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
 
     CFG_INT_KEY("bd.grid", OFF(bd.grid), "64", 8, 100000, "BD: grid points for Q values and distributions"),
+    CFG_INT_KEY("bd.query_grid", OFF(bd.query_grid), "0", 0, 100000,
+                "BD: points of the coarser grid on which the target density at (s, a) is read to draw "
+                "query points (any law that ignores s' is unbiased; a coarse one is cheaper); 0 or more "
+                "than bd.grid = bd.grid"),
     CFG_REAL_KEY("bd.grid_margin", OFF(bd.grid_margin), "0.25", 0, 10,
                  "BD: the grid covers u in [-1-m, 1+m]"),
     CFG_INT_KEY("bd.fourier_k", OFF(bd.fourier_k), "16", 0, 256, "BD: Fourier frequencies of u in the head"),
@@ -246,6 +250,8 @@ int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, b
     if (cfg->train.eps_end > cfg->train.eps_start)
         return err_set(e, "%s: train.eps_end (%g) is above train.eps_start (%g)", src, cfg->train.eps_end,
                        cfg->train.eps_start);
+    if (cfg->bd.query_grid == 1)
+        return err_set(e, "%s: bd.query_grid must be 0 (= bd.grid) or at least 2 points", src);
     if (cfg->agent.mode == AGENT_EVALUATE && cfg->env.kind != ENV_FROZENLAKE)
         return err_set(e, "%s: agent.mode evaluate needs a fixed policy; only FrozenLake has one "
                           "(agent.policy optimal)", src);

@@ -50,6 +50,7 @@ typedef struct {
     } c51;
     struct {
         int grid;              /* G points on [-1-m, 1+m] for Q and the distribution */
+        int query_grid;        /* points of the query law's grid at s; 0 = grid */
         double grid_margin;    /* m */
         int fourier_k;
         exp_widths head;       /* the light head on [embedding, features(u)] */
