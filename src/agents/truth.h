@@ -4,6 +4,8 @@
  * FrozenLake (from the transition table, env_frozenlake_table):
  *   - value iteration for Q*, V* and the optimal policy π* (ties to the lowest
  *     action, within TRUTH_TIE_TOL), and evaluation of a deterministic policy;
+ *   - the empirical table of observed transitions (truth_fl_empirical), under
+ *     which the same laws are what a perfect learner of those data reaches;
  *   - the exact infinite-horizon return law of Z(s, a) — first action a, then
  *     π — by propagating the probability of every (state, return so far) pair
  *     through the table: a path that ends at step k contributes the atom
