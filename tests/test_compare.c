@@ -130,6 +130,28 @@ static void test_rundir_done(void **state)
     }
 }
 
+/* A solved run (stopped at its threshold) is summarized like a finished one
+ * and counted apart. */
+static void test_summarize_solved(void **state)
+{
+    (void)state;
+    char d0[600], d1[600];
+    snprintf(d0, sizeof d0, "%s/sv0", tu_dir);
+    snprintf(d1, sizeof d1, "%s/sv1", tu_dir);
+    double st[] = {100, 200}, r0[] = {5, 12}, r1[] = {12, 12};
+    fake_run(d0, 2, st, r0, 10, "finished");
+    fake_run(d1, 1, st, r1, 10, "solved");
+    const char *dp[] = {d0, d1};
+    compare_stats s;
+    bd_err e;
+    if (compare_summarize(dp, 2, 0, &s, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(s.n_done, 2);
+    assert_int_equal(s.n_solved, 1);
+    assert_int_equal(s.stt_reached, 2);
+    assert_close(s.stt_median, 150, 0);
+}
+
 static void test_bootstrap_two_points(void **state)
 {
     (void)state;
@@ -381,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_quantile_inf),
         cmocka_unit_test(test_summarize_hand_values),
         cmocka_unit_test(test_rundir_done),
+        cmocka_unit_test(test_summarize_solved),
         cmocka_unit_test(test_bootstrap_two_points),
         cmocka_unit_test(test_write_ratio),
         cmocka_unit_test(test_curves_aggregate),

@@ -69,6 +69,7 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
         rundir_summary s;
         if (rundir_read_summary(dirs[i], &s, NULL) || !rundir_done(&s, -1))
             continue;
+        out->n_solved += !strcmp(s.status, "solved");
         curves_run c;
         bd_err e2;
         if (curves_read_eval(dirs[i], &c, &e2) || c.n == 0) {
@@ -228,10 +229,20 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         return -1;
     FILE *f = a.f;
     fprintf(f, "# Comparison over %d seeds\n\n", n_seeds);
-    for (int g = 0; g < n; g++)
-        fprintf(f, "- **%s**: `%s` (%s on %s), %d of %d runs finished\n", labels[g], configs[g],
+    int solved = 0;
+    for (int g = 0; g < n; g++) {
+        fprintf(f, "- **%s**: `%s` (%s on %s), %d of %d runs finished", labels[g], configs[g],
                 st[g].agent[0] ? st[g].agent : "?", st[g].env[0] ? st[g].env : "?", st[g].n_done,
                 st[g].n_runs);
+        if (st[g].n_solved)
+            fprintf(f, " (%d of them ended at the threshold)", st[g].n_solved);
+        fprintf(f, "\n");
+        solved += st[g].n_solved;
+    }
+    if (solved)
+        fprintf(f, "\nRuns with eval.stop_at_threshold end at their first evaluation at the threshold: their\n"
+                   "final and best returns are that evaluation's, and the curves hold it from there on, so\n"
+                   "the curves show how fast the seeds get there, not whether they stay.\n");
     fprintf(f, "\nSteps to threshold: first evaluation at which the %s reaches %g; a seed that never\n"
                "reaches it counts as infinitely many steps (\"not reached\"). Intervals: 95%% percentile\n"
                "bootstrap of the mean over seeds. AUC: area under the evaluation-return curve divided\n"

@@ -47,6 +47,7 @@ typedef struct {
 typedef struct {
     int n_runs;              /* run directories given */
     int n_done;              /* finished runs summarized */
+    int n_solved;            /* of which ended at the threshold (status solved) */
     char agent[32], env[32], threshold_on[32];
     double threshold;
     int stt_reached;         /* runs that reached the threshold */
