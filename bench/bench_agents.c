@@ -9,9 +9,11 @@
  *       in environment steps per second, at ε = 0.05 throughout (95% greedy
  *       steps: the loop's steady state after exploration has decayed)
  *   (d) the Bellman Diffusion agent at the same settings
- *       (configs/bench/cleanrl_bd.yaml: same torso, batch, schedule; its
- *       update and the same full loop). Target: BD's loop at least 1/3 of
- *       C51's steps/s, both measured in this run.
+ *       (configs/bench/cleanrl_bd.yaml: same torso, batch, schedule, and
+ *       the light BD recipe; its update and the same full loop). Target:
+ *       BD's loop at least 1/3 of C51's steps/s, both measured in this run.
+ *   (e) the same with DESIGN §1.4's prototype recipe (head [64, 64], 16
+ *       query points, grid 64), for reference.
  *
  * FLOP counts: only the GEMMs' multiply-adds, 2·M·N·K per GEMM. With layer
  * sizes n_0..n_L and S = Σ_l n_l·n_{l+1}, one C51 update at batch B is
@@ -143,9 +145,12 @@ int main(int argc, char **argv)
         secs = 2.0;
     const char *path = argc > 2 ? argv[2] : "configs/bench/cleanrl_c51.yaml";
     const char *bd_path = argc > 3 ? argv[3] : "configs/bench/cleanrl_bd.yaml";
-    exp_config cfg, bd_cfg;
+    exp_config cfg, bd_cfg, proto_cfg;
     bd_err e;
-    if (exp_load(&cfg, path, NULL, 0, &e) || exp_load(&bd_cfg, bd_path, NULL, 0, &e)) {
+    /* (e): the same BD config with DESIGN §1.4's prototype recipe */
+    char *proto_sets[] = {"bd.head=[64,64]", "bd.queries=16", "bd.grid=64", "bd.query_grid=0"};
+    if (exp_load(&cfg, path, NULL, 0, &e) || exp_load(&bd_cfg, bd_path, NULL, 0, &e) ||
+        exp_load(&proto_cfg, bd_path, proto_sets, 4, &e)) {
         fprintf(stderr, "bench_agents: %s (run from the source tree, or pass the configs)\n", e.msg);
         return 2;
     }
@@ -154,15 +159,17 @@ int main(int argc, char **argv)
         return 2;
     }
     double peak = sgemm_gflops(secs);
-    upd_rate c51, bd;
-    if (agent_updates(&cfg, secs, &c51) || agent_updates(&bd_cfg, secs, &bd))
+    upd_rate c51, bd, proto;
+    if (agent_updates(&cfg, secs, &c51) || agent_updates(&bd_cfg, secs, &bd) ||
+        agent_updates(&proto_cfg, secs, &proto))
         return 1;
     /* ~ secs of training loop at the expected rate */
     int64_t steps = (int64_t)(secs * 10000);
     if (steps < 20000)
         steps = 20000;
-    double sps_cpu, sps_wall, bd_cpu, bd_wall;
-    if (full_loop(&cfg, steps, &sps_cpu, &sps_wall) || full_loop(&bd_cfg, steps / 2, &bd_cpu, &bd_wall))
+    double sps_cpu, sps_wall, bd_cpu, bd_wall, pr_cpu, pr_wall;
+    if (full_loop(&cfg, steps, &sps_cpu, &sps_wall) || full_loop(&bd_cfg, steps / 2, &bd_cpu, &bd_wall) ||
+        full_loop(&proto_cfg, steps / 8, &pr_cpu, &pr_wall))
         return 1;
 
     printf("agents benchmark (single thread, float32; %s: CartPole, MLP 4-120-84-%d ReLU,\n"
@@ -180,9 +187,13 @@ int main(int argc, char **argv)
            "-", "-");
     printf("%-44s %12s %10s %10s %14.0f\n", "    bd full training loop, cpu time", "-", "-", "-", bd_cpu);
     printf("%-44s %12s %10s %10s %14.0f\n", "    (same, wall time)", "-", "-", "-", bd_wall);
+    printf("%-44s %12.0f %10s %10s %14s\n", "(e) bd, prototype recipe: update", proto.updates_per_s, "-", "-", "-");
+    printf("%-44s %12s %10s %10s %14.0f\n", "    full training loop, cpu time", "-", "-", "-", pr_cpu);
     printf("GEMM work per c51 update: %.2f MFLOP (8BS - 2B n0 n1)\n", c51.mflop);
     printf("c51 update rate >= 1/2 of (a): %.2f, %s\n", c51.gflops / peak, c51.gflops >= peak / 2 ? "met" : "MISSED");
     printf("bd updates/s vs c51: %.2f; bd loop steps/s vs c51 (cpu): %.2f, >= 1/3: %s\n",
            bd.updates_per_s / c51.updates_per_s, bd_cpu / sps_cpu, bd_cpu >= sps_cpu / 3 ? "met" : "MISSED");
+    printf("prototype recipe (head [64,64], 16 queries, grid 64): loop steps/s vs c51 (cpu): %.2f\n",
+           pr_cpu / sps_cpu);
     return 0;
 }
