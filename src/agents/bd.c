@@ -147,30 +147,33 @@ static void head_eval(bd_agent *ba, const mlp *head, int ns, const real *emb, in
         rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, per, H1, F, 1, f, F, W0 + E, nin, 0, ba->WFs, H1);
     }
     long rows = (long)ns * per;
+    mlp_act a0 = L == 1 ? head->spec.out_act : head->spec.act;
+    int relu0 = a0 == MLP_RELU; /* the common case, fused into the sum below */
     for (long r0 = 0; r0 < rows; r0 += HEAD_CHUNK) {
         int n = rows - r0 < HEAD_CHUNK ? (int)(rows - r0) : HEAD_CHUNK;
         real *Z = ba->Z0, *Zn = ba->Z1;
-        if (pre) {
-            for (int i = 0; i < n; i++) {
-                long r = r0 + i;
-                const real *p = ba->P + (size_t)(r / per) * H1, *q = ba->WFs + (size_t)(r % per) * H1;
-                real *z = Z + (size_t)i * H1;
-                for (int j = 0; j < H1; j++)
-                    z[j] = p[j] + q[j];
-            }
-        } else {
+        if (!pre) {
             for (int i = 0; i < n; i++)
                 ba->ub[i] = shared ? u[(r0 + i) % per] : u[r0 + i];
             fourier_features(n, ba->ub, ba->K, ba->fl, ba->Fb, F, NULL, 0);
             rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, H1, F, 1, ba->Fb, F, W0 + E, nin, 0, Z, H1);
-            for (int i = 0; i < n; i++) {
-                const real *p = ba->P + (size_t)((r0 + i) / per) * H1;
-                real *z = Z + (size_t)i * H1;
-                for (int j = 0; j < H1; j++)
-                    z[j] += p[j];
-            }
         }
-        bias_act(L == 1 ? head->spec.out_act : head->spec.act, Z, NULL, n, H1);
+        for (int i = 0; i < n; i++) {
+            long r = r0 + i;
+            const real *p = ba->P + (size_t)(r / per) * H1;
+            const real *q = pre ? ba->WFs + (size_t)(r % per) * H1 : Z + (size_t)i * H1;
+            real *z = Z + (size_t)i * H1;
+            if (relu0)
+                for (int j = 0; j < H1; j++) {
+                    real v = p[j] + q[j];
+                    z[j] = v < 0 ? (real)0 : v;
+                }
+            else
+                for (int j = 0; j < H1; j++)
+                    z[j] = p[j] + q[j];
+        }
+        if (!relu0)
+            bias_act(a0, Z, NULL, n, H1);
         if (L == 1) {
             memcpy(y + (size_t)r0 * A, Z, sizeof(real) * (size_t)n * A);
             continue;
