@@ -46,6 +46,18 @@ int plot_find_script(const char *script, char *buf, size_t n, bd_err *e)
     return err_set(e, "plot script %s not found (set BDRL_PLOTS_DIR to bdrl's plots/ folder)", script);
 }
 
+void plot_write_quoted(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        if (*s != '\n')
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
 /* gnuplot single-quoted string: a quote is written twice. */
 static void quote(char *out, size_t n, const char *s)
 {

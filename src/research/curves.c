@@ -197,19 +197,6 @@ int curves_aggregate(const curves_run *runs, int n_runs, curves_agg *out, bd_err
     return rc;
 }
 
-/* gnuplot single-quoted string. */
-static void gp_quote(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputc('\'', f);
-        if (*s != '\n')
-            fputc(*s, f);
-    }
-    fputc('\'', f);
-}
-
 int curves_plot_dirs(const char *out_prefix, const char *title, int n_groups, const char *const *labels,
                      const int *n_runs, const char *const *const *run_dirs, double threshold, bd_err *err)
 {
@@ -267,7 +254,7 @@ int curves_plot_dirs(const char *out_prefix, const char *title, int n_groups, co
     fprintf(a.f, "ngroups = %d\narray labels[%d]\n", n_groups, n_groups);
     for (int g = 0; g < n_groups; g++) {
         fprintf(a.f, "labels[%d] = ", g + 1);
-        gp_quote(a.f, labels[g]);
+        plot_write_quoted(a.f, labels[g]);
         fputc('\n', a.f);
     }
     if (isfinite(threshold))
@@ -275,15 +262,15 @@ int curves_plot_dirs(const char *out_prefix, const char *title, int n_groups, co
     else
         fprintf(a.f, "has_thr = 0\nthr = 0\n");
     fprintf(a.f, "datafile = ");
-    gp_quote(a.f, dat);
+    plot_write_quoted(a.f, dat);
     fprintf(a.f, "\nif (!exists(\"dir\")) {\n  dir = ");
-    gp_quote(a.f, out_prefix);
+    plot_write_quoted(a.f, out_prefix);
     fprintf(a.f, "; out = ");
-    gp_quote(a.f, png);
+    plot_write_quoted(a.f, png);
     fprintf(a.f, "; term = 'png'; ttl = ");
-    gp_quote(a.f, title ? title : "");
+    plot_write_quoted(a.f, title ? title : "");
     fprintf(a.f, "\n  load ");
-    gp_quote(a.f, script);
+    plot_write_quoted(a.f, script);
     fprintf(a.f, "\n}\n");
     if (io_atomic_commit(&a, err))
         return -1;

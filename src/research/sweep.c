@@ -1139,18 +1139,6 @@ static int is_number(const char *t, double *v)
     return !*end && isfinite(*v);
 }
 
-static void gp_quote(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputc('\'', f);
-        if (*s != '\n')
-            fputc(*s, f);
-    }
-    fputc('\'', f);
-}
-
 #define PLOT_MAX_COLS 128
 
 int sweep_plot_dir(const char *sweep_dir, bd_err *err)
@@ -1325,20 +1313,20 @@ int sweep_plot_dir(const char *sweep_dir, bd_err *err)
         }
         if (!bad && io_atomic_open(&a, gp, err) == 0) {
             fprintf(a.f, "# %s against %s, written by bdrl sweep. Redraw with: gnuplot %s\nparam = ", metric, key, gp);
-            gp_quote(a.f, key);
+            plot_write_quoted(a.f, key);
             fprintf(a.f, "\nmetric = ");
-            gp_quote(a.f, metric);
+            plot_write_quoted(a.f, metric);
             fprintf(a.f, "\ncategorical = %d\nlogx = %d\ndatafile = ", !numeric, logx);
-            gp_quote(a.f, dat);
+            plot_write_quoted(a.f, dat);
             fprintf(a.f, "\nif (!exists(\"dir\")) {\n  dir = ");
-            gp_quote(a.f, prefix);
+            plot_write_quoted(a.f, prefix);
             fprintf(a.f, "; out = ");
-            gp_quote(a.f, png);
+            plot_write_quoted(a.f, png);
             fprintf(a.f, "; term = 'png'; ttl = ''\n  load ");
             char script[PATH_MAX];
             if (plot_find_script("sweep.gp", script, sizeof script, NULL))
                 snprintf(script, sizeof script, "sweep.gp");
-            gp_quote(a.f, script);
+            plot_write_quoted(a.f, script);
             fprintf(a.f, "\n}\n");
             if (io_atomic_commit(&a, err))
                 bad = -1;
