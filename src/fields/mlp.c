@@ -389,17 +389,11 @@ void mlp_zero_grad(mlp *m)
 /* ------------------------------------------------------------------------ */
 /* forward / backward of the whole network                                  */
 
-static const real *forward(mlp *m, int B, const real *x, const real *xdot)
+/* Layers from..L-1 on act[from] (R = 2B rows with tangents, else B). */
+static void layers_forward(mlp *m, int from, int B, int jvp)
 {
-    if (B < 1 || B > m->max_batch)
-        abort(); /* contract violation: 1 <= B <= max_batch (see mlp.h) */
-    int L = m->spec.n_layers, jvp = xdot != NULL;
-    int R = jvp ? 2 * B : B;
-    size_t n0 = (size_t)m->spec.sizes[0];
-    memcpy(m->act[0], x, (size_t)B * n0 * sizeof(real));
-    if (jvp)
-        memcpy(m->act[0] + (size_t)B * n0, xdot, (size_t)B * n0 * sizeof(real));
-    for (int l = 0; l < L; l++) {
+    int L = m->spec.n_layers, R = jvp ? 2 * B : B;
+    for (int l = from; l < L; l++) {
         int in = m->spec.sizes[l], out = m->spec.sizes[l + 1];
         mlp_act a = l == L - 1 ? m->spec.out_act : m->spec.act;
         linear_forward(m->act[l + 1], m->act[l], m->W[l], R, in, out);   /* [z; ż] (R, out) */
@@ -408,6 +402,18 @@ static const real *forward(mlp *m, int B, const real *x, const real *xdot)
         else
             act_forward(a, m->act[l + 1], m->d1[l + 1], m->b[l], B, out);
     }
+}
+
+static const real *forward(mlp *m, int B, const real *x, const real *xdot)
+{
+    if (B < 1 || B > m->max_batch)
+        abort(); /* contract violation: 1 <= B <= max_batch (see mlp.h) */
+    int L = m->spec.n_layers, jvp = xdot != NULL;
+    size_t n0 = (size_t)m->spec.sizes[0];
+    memcpy(m->act[0], x, (size_t)B * n0 * sizeof(real));
+    if (jvp)
+        memcpy(m->act[0] + (size_t)B * n0, xdot, (size_t)B * n0 * sizeof(real));
+    layers_forward(m, 0, B, jvp);
     m->B = B;
     m->jvp = jvp;
     m->per = 0;
@@ -432,11 +438,7 @@ const real *mlp_forward_grouped(mlp *m, int B, int per, const real *xg, int ng, 
     for (int r = 0; r < B; r++)
         raxpy(out0, 1, P + (size_t)(r / per) * out0, 1, Z + (size_t)r * out0, 1);
     act_forward(L == 1 ? m->spec.out_act : m->spec.act, Z, m->d1[1], m->b[0], B, out0);
-    for (int l = 1; l < L; l++) {
-        int in = m->spec.sizes[l], out = m->spec.sizes[l + 1];
-        linear_forward(m->act[l + 1], m->act[l], m->W[l], B, in, out);
-        act_forward(l == L - 1 ? m->spec.out_act : m->spec.act, m->act[l + 1], m->d1[l + 1], m->b[l], B, out);
-    }
+    layers_forward(m, 1, B, 0);
     m->B = B;
     m->jvp = 0;
     m->per = per;
