@@ -479,19 +479,18 @@ static int walk_mapping(cfg_loader *l, yaml_document_t *doc, yaml_node_t *map,
     return 0;
 }
 
-int cfg_load_file(cfg_loader *l, const char *path, bd_err *e)
+int cfg_yaml_read(const char *path, yaml_document_t *doc, bd_err *e)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, "%s: cannot open: %s", path, strerror(errno));
     yaml_parser_t p;
-    yaml_document_t doc;
     if (!yaml_parser_initialize(&p)) {
         fclose(f);
         return err_set(e, "out of memory");
     }
     yaml_parser_set_input_file(&p, f);
-    if (!yaml_parser_load(&p, &doc)) {
+    if (!yaml_parser_load(&p, doc)) {
         err_set(e, "%s:%lu:%lu: malformed YAML: %s%s%s", path, (unsigned long)p.problem_mark.line + 1,
                 (unsigned long)p.problem_mark.column + 1, p.problem ? p.problem : "parse error",
                 p.context ? " " : "", p.context ? p.context : "");
@@ -509,14 +508,25 @@ int cfg_load_file(cfg_loader *l, const char *path, bd_err *e)
     }
     yaml_parser_delete(&p);
     fclose(f);
+    if (rc)
+        yaml_document_delete(doc);
+    return rc;
+}
+
+int cfg_load_file(cfg_loader *l, const char *path, bd_err *e)
+{
+    yaml_document_t doc;
+    if (cfg_yaml_read(path, &doc, e))
+        return -1;
+    int rc = 0;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!rc && !root)
+    if (!root)
         rc = err_set(e, "%s: empty configuration file", path);
-    else if (!rc && root->type != YAML_MAPPING_NODE)
+    else if (root->type != YAML_MAPPING_NODE)
         rc = err_set(e, "%s:%lu:%lu: the top level must be a mapping of sections (env:, agent:, ...)",
                      path, (unsigned long)root->start_mark.line + 1,
                      (unsigned long)root->start_mark.column + 1);
-    else if (!rc)
+    else
         rc = walk_mapping(l, &doc, root, "", path, e);
     yaml_document_delete(&doc);
     return rc;

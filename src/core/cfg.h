@@ -113,6 +113,12 @@ const char *cfg_suggest(const cfg_schema *s, const char *name);
 void cfg_write_yaml(const cfg_schema *s, const void *obj, FILE *f);
 /* Writes the resolved YAML atomically to path. */
 int cfg_save_yaml(const cfg_schema *s, const void *obj, const char *path, bd_err *e);
+
+/* Parses the one YAML document of the file at path into *doc (the caller
+ * frees it with yaml_document_delete). Errors name the file, line and column
+ * of malformed YAML, and a second document in the file is refused. */
+struct yaml_document_s;
+int cfg_yaml_read(const char *path, struct yaml_document_s *doc, bd_err *e);
 /* The whole schema as a Markdown table (key, type, default, allowed, help). */
 void cfg_print_schema_md(const cfg_schema *s, FILE *f);
 /* One key's value formatted as YAML flow text into buf. */

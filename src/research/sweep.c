@@ -585,26 +585,9 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err 
         return err_set(e, "sweep file path too long");
     snprintf(s->metric, sizeof s->metric, "final_eval_return");
     s->maximize = -1;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, "%s: cannot open: %s", path, strerror(errno));
-    yaml_parser_t p;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&p)) {
-        fclose(f);
-        return err_set(e, "out of memory");
-    }
-    yaml_parser_set_input_file(&p, f);
-    if (!yaml_parser_load(&p, &doc)) {
-        err_set(e, "%s:%lu:%lu: malformed YAML: %s%s%s", path, (unsigned long)p.problem_mark.line + 1,
-                (unsigned long)p.problem_mark.column + 1, p.problem ? p.problem : "parse error", p.context ? " " : "",
-                p.context ? p.context : "");
-        yaml_parser_delete(&p);
-        fclose(f);
+    if (cfg_yaml_read(path, &doc, e))
         return -1;
-    }
-    yaml_parser_delete(&p);
-    fclose(f);
     ctx c = {.path = path, .doc = &doc};
     int rc = -1;
     c.scratch_cfg = malloc(sizeof *c.scratch_cfg);
