@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/bd_basis.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
 #include "fields/fourier.h"
@@ -724,6 +725,8 @@ static const agent_ops bd_ops = {
 
 agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
 {
+    if (cfg->bd.field == BD_FIELD_BASIS)
+        return agent_bdb_create(cfg, en, init, e);
     if (cfg->bd.head.n + 1 > MLP_MAX_LAYERS) {
         err_set(e, "bd.head has too many layers (at most %d)", MLP_MAX_LAYERS - 1);
         return NULL;
@@ -884,15 +887,23 @@ fail:
     return NULL;
 }
 
-const char *agent_bd_describe(const agent *a) { return impl(a)->desc; }
+const char *agent_bd_describe(const agent *a) { return agent_is_bdb(a) ? bdb_describe(a) : impl(a)->desc; }
 
 /* ---------------------------------------------------------------------- */
 /* introspection                                                           */
 
-void bd_get_geometry(const agent *a, bd_geometry *g) { *g = impl(a)->geo; }
+void bd_get_geometry(const agent *a, bd_geometry *g)
+{
+    if (agent_is_bdb(a))
+        bdb_get_geometry(a, g);
+    else
+        *g = impl(a)->geo;
+}
 
 mlp *bd_net(agent *a, bd_field f, int part, int target)
 {
+    if (agent_is_bdb(a))
+        return part ? NULL : bdb_net(a, f, target);
     bd_fnet *N = &impl(a)->f[f];
     if (target == 2)
         return part ? N->head_e : N->torso_e;
@@ -901,6 +912,10 @@ mlp *bd_net(agent *a, bd_field f, int part, int target)
 
 void bd_reseed(agent *a, uint64_t seed)
 {
+    if (agent_is_bdb(a)) {
+        bdb_reseed(a, seed);
+        return;
+    }
     bd_agent *ba = impl(a);
     rng_reseed(ba->rq, seed, RNG_STREAM_LOSS);
     rng_reseed(ba->rt, seed, RNG_STREAM_LOSS + 100);
@@ -909,6 +924,8 @@ void bd_reseed(agent *a, uint64_t seed)
 int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
                      bd_err *e)
 {
+    if (agent_is_bdb(a))
+        return bdb_debug_targets(a, b, u, t, dt, next_action, e);
     bd_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
         return -1;
@@ -970,7 +987,8 @@ static void fields_at(bd_agent *ba, int target, int reference, int n, const doub
 int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
                    double *s, double *g, bd_err *e)
 {
-    (void)e;
+    if (agent_is_bdb(a))
+        return bdb_eval_fields(a, obs, target, n, u, s, g, e);
     bd_agent *ba = impl(a);
     embed_one(ba, obs, target);
     fields_at(ba, target, reference, n, u, s, g);
@@ -1016,6 +1034,10 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
 
 void agent_bd_sampler_defaults(const agent *a, sde_config *sc)
 {
+    if (agent_is_bdb(a)) {
+        bdb_sampler_defaults(a, sc);
+        return;
+    }
     const bd_agent *ba = impl(a);
     sde_config_default(sc);
     sc->method = SDE_MALA;
@@ -1031,6 +1053,8 @@ void agent_bd_sampler_defaults(const agent *a, sde_config *sc)
 int agent_bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
                     sde_result *res, rng *r, bd_err *e)
 {
+    if (agent_is_bdb(a))
+        return bdb_sample(a, obs, action, sc, n, returns, res, r, e);
     bd_agent *ba = impl(a);
     if (action < 0 || action >= ba->A)
         return err_set(e, "bd sample: action %d out of range [0, %d)", action, ba->A);

@@ -147,6 +147,18 @@ static const cfg_key keys[] = {
 
     CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
 
+    CFG_CHOICE_KEY("bd.field", OFF(bd.field), "grid", "grid|basis",
+                   "BD: form of the two fields in u: grid = a light MLP head on [state embedding, "
+                   "Fourier features of u], read on the bd.grid points; basis = s(u) = Σ_k w_k N(u; μ_k, σ²) "
+                   "and g(u) = Σ_k d_k N'(u; μ_k, σ²), the coefficients a linear layer on the torso "
+                   "(docs/basis.md): mass, Q, query law and targets in closed form, no grid"),
+    CFG_INT_KEY("bd.basis", OFF(bd.basis), "51", 3, 10001,
+                "BD basis: number K of Gaussian bumps, centres evenly spaced over u in [-1, 1] (like C51's atoms)"),
+    CFG_REAL_KEY("bd.basis_width", OFF(bd.basis_width), "1.0", 0.25, 4,
+                 "BD basis: bump standard deviation σ in units of the centres' spacing"),
+    CFG_CHOICE_KEY("bd.readout", OFF(bd.readout), "atoms", "atoms|density",
+                   "BD basis: the reported law: atoms = the coefficients' law Σ_k w_k δ(μ_k) / Σ w (the field "
+                   "with its known bump width σ removed); density = the field s on the bd.grid points"),
     CFG_INT_KEY("bd.grid", OFF(bd.grid), "64", 8, 100000, "BD: grid points for Q values and distributions"),
     CFG_INT_KEY("bd.query_grid", OFF(bd.query_grid), "0", 0, 100000,
                 "BD: points of the coarser grid on which the target density at (s, a) is read to draw "

@@ -81,6 +81,19 @@ void limits_estimate_experiment(const exp_config *cfg, const env *en, limits_est
         out->networks = 2 * limits_mlp_bytes(n + 1, sizes, (int)M) + 2 * limits_mlp_bytes(n + 1, sizes, 1) +
                         2 * params * rl;
         out->scratch = M * te.in_dim * rl + 4 * N * 8 + M * A * N * 8;
+    } else if (cfg->bd.field == BD_FIELD_BASIS) {
+        /* two networks like C51's with A·K outputs: scalar (online, target,
+         * average), gradient (online, average); scratch copies while a
+         * checkpoint loads; Adam m, v of the two online ones */
+        double M = fmax(2 * B, EVAL_MAX_ROWS), K = cfg->bd.basis, BQ = B * cfg->bd.queries;
+        sizes[n + 1] = (int)fmin(A * K, 2e9);
+        for (int l = 0; l <= n; l++)
+            params += (double)sizes[l] * sizes[l + 1] + sizes[l + 1];
+        out->networks = 3 * limits_mlp_bytes(n + 1, sizes, (int)M) + 7 * limits_mlp_bytes(n + 1, sizes, 1) +
+                        4 * params * rl;
+        params *= 2;
+        out->scratch = M * te.in_dim * rl + (2 * B * K + 3 * BQ + 2 * A * K + 6 * K + 4 * B) * 8 +
+                       fmax(K, cfg->bd.grid) * 16;
     } else {
         double E = sizes[n], Q = cfg->bd.queries, G = cfg->bd.grid, F = fourier_dim(cfg->bd.fourier_k);
         double QC = 2 * B, BQ = B * Q;
@@ -147,8 +160,9 @@ int limits_check_experiment(const exp_config *cfg, const env *en, bd_err *e)
     if (est.networks + est.scratch > big) {
         part = "networks and their buffers";
         big = est.networks + est.scratch;
-        hint = cfg->agent.kind == AGENT_C51 ? "agent.hidden, c51.atoms or train.batch_size"
-                                            : "agent.hidden, bd.head, bd.grid, bd.queries or train.batch_size";
+        hint = cfg->agent.kind == AGENT_C51    ? "agent.hidden, c51.atoms or train.batch_size"
+               : cfg->bd.field == BD_FIELD_BASIS ? "agent.hidden, bd.basis, bd.queries or train.batch_size"
+                                                 : "agent.hidden, bd.head, bd.grid, bd.queries or train.batch_size";
     }
     return limits_check_bytes("the configuration", est.total, part, big, hint, e);
 }

@@ -1,0 +1,772 @@
+/* bd_basis.c — the Bellman Diffusion agent with basis fields (see
+ * bd_basis.h for the algorithm, docs/basis.md for the derivation). */
+#include "agents/bd_basis.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/evaluate.h"
+#include "agents/torso.h"
+#include "fields/adam.h"
+
+/* Bumps farther than this many sd from a point are skipped: e^-32 of the
+ * peak, below float resolution of any sum they join. */
+#define BAND_SD 8.0
+
+typedef struct {
+    mlp *net;  /* online: encoded obs -> (A, K) raw coefficients */
+    mlp *tgt;  /* target copy (scalar field only: ∂p_T comes from the scalar target) */
+    mlp *avg;  /* moving average (agent.ema > 0), else NULL */
+    adam *opt;
+} bdb_fnet;
+
+typedef struct {
+    torso_encoding te;
+    int A, K, Q, Bmax, MB;   /* actions, bumps, queries, batch, rows per network pass */
+    bdb_basis bs;
+    bd_geometry geo;
+    double cw;               /* coefficient scale 1/(K ln 2): initial mass about 1 */
+    double S;                /* one bump's height 1/(sqrt(2π) σ): the loss unit of s */
+    double qlo, qhi;         /* uniform query points: u in [−1 − 3σ, 1 + 3σ] */
+    double lambda, ema;
+    int readout;
+    bdb_fnet f[2];
+    rng *rq;                 /* query points */
+    char desc[512];
+
+    /* scratch, all sized at create */
+    real *enc;               /* (MB, in_dim) */
+    double *wq, *wn;         /* (Bmax, K) target coefficients at (s, a) and (s', a') */
+    double *mass_next, *qsa, *b_off, *u_r; /* (Bmax) */
+    int *a_next;             /* (Bmax) */
+    double *uq, *tt, *tdt;   /* (Bmax·Q) query points and targets */
+    double *cum, *wk, *gs, *phi; /* (K) */
+    double *w1, *d1;         /* (A, K) one state's coefficients (sampler, eval_fields) */
+    int sample_action;
+    double *dist_x, *dist_w; /* (max(K, G)) */
+} bdb_agent;
+
+static const agent_ops bdb_ops;
+static bdb_agent *impl(const agent *a) { return (bdb_agent *)a->impl; }
+int agent_is_bdb(const agent *a) { return a && a->ops == &bdb_ops; }
+
+/* ---------------------------------------------------------------------- */
+/* pure pieces                                                             */
+
+static double npdf(double x, double m, double var)
+{
+    double d = x - m;
+    return exp(-0.5 * d * d / var) / sqrt(2 * M_PI * var);
+}
+
+/* Bumps with centres mu0 + k delta (k in [0, K)) within half-width r of x. */
+static void band_of(int K, double mu0, double delta, double x, double r, int *k0, int *k1)
+{
+    double lo = ceil((x - r - mu0) / delta), hi = floor((x + r - mu0) / delta) + 1;
+    *k0 = lo < 0 ? 0 : lo > K ? K : (int)lo;
+    *k1 = hi < 0 ? 0 : hi > K ? K : (int)hi;
+}
+
+void bdb_band(const bdb_basis *bs, double u, int *k0, int *k1)
+{
+    band_of(bs->K, bs->mu0, bs->delta, u, BAND_SD * bs->sigma, k0, k1);
+}
+
+void bdb_field(const bdb_basis *bs, const double *w, double u, double *s, double *ds)
+{
+    int k0, k1;
+    bdb_band(bs, u, &k0, &k1);
+    double var = bs->sigma * bs->sigma, sv = 0, dv = 0;
+    for (int k = k0; k < k1; k++) {
+        double m = bs->mu0 + k * bs->delta, p = w[k] * npdf(u, m, var);
+        sv += p;
+        dv -= (u - m) / var * p;
+    }
+    if (s)
+        *s = sv;
+    if (ds)
+        *ds = dv;
+}
+
+void bdb_target_bootstrap(const bdb_basis *bs, int n, const double *v, double b, double gamma,
+                          const double *wn, double floor, double jitter, double *t, double *dt)
+{
+    double mass = 0;
+    for (int k = 0; k < bs->K; k++)
+        mass += wn[k];
+    double inv = 1 / (mass > floor ? mass : floor);
+    double var = gamma * gamma * bs->sigma * bs->sigma + jitter, sd = sqrt(var);
+    for (int i = 0; i < n; i++) {
+        /* m_j = γ μ_j + b: centres mu0' = γ mu0 + b, spacing γ delta */
+        int j0, j1;
+        band_of(bs->K, gamma * bs->mu0 + b, gamma * bs->delta, v[i], BAND_SD * sd, &j0, &j1);
+        double tv = 0, dv = 0;
+        for (int j = j0; j < j1; j++) {
+            double m = gamma * (bs->mu0 + j * bs->delta) + b, p = wn[j] * npdf(v[i], m, var);
+            tv += p;
+            dv -= (v[i] - m) / var * p;
+        }
+        t[i] = tv * inv;
+        dt[i] = dv * inv;
+    }
+}
+
+/* w = cw · softplus(z), stable for either sign of z. */
+static double coef_of(double cw, real z)
+{
+    double x = (double)z;
+    return cw * (x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)));
+}
+
+/* Coefficients of one action's row of raw outputs z (K) into w (K);
+ * returns the mass Σ w and writes the mean Σ w_k μ_k / Σ w (u units; 0 if
+ * the mass is 0) to *mean. */
+static double coefs_row(const bdb_agent *ba, const real *z, double *w, double *mean)
+{
+    double m = 0, mu = 0;
+    for (int k = 0; k < ba->K; k++) {
+        w[k] = coef_of(ba->cw, z[k]);
+        m += w[k];
+        mu += w[k] * (ba->bs.mu0 + k * ba->bs.delta);
+    }
+    *mean = m > 0 && isfinite(m) ? mu / m : 0.0;
+    return m;
+}
+
+/* ---------------------------------------------------------------------- */
+/* ops                                                                      */
+
+static mlp *reported(const bdb_fnet *N) { return N->avg ? N->avg : N->net; }
+
+static int bdb_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
+{
+    bdb_agent *ba = impl(a);
+    if (B < 0)
+        return err_set(e, "bd q_values: negative batch %d", B);
+    int A = ba->A, K = ba->K;
+    for (int off = 0; off < B; off += ba->MB) {
+        int n = B - off < ba->MB ? B - off : ba->MB;
+        torso_encode(&ba->te, n, obs + (size_t)off * ba->te.obs_dim, ba->enc);
+        const real *z = mlp_forward(ba->f[BD_FIELD_S].net, n, ba->enc);
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < A; k++) {
+                double mean;
+                coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, &mean);
+                q[(size_t)(off + i) * A + k] = ba->geo.c + ba->geo.h * mean;
+            }
+    }
+    return 0;
+}
+
+/* Query points and targets of batch b into ba->uq, ba->tt, ba->tdt; ba->enc
+ * holds [s; s'] afterwards. */
+static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
+{
+    const bd_geometry *g = &ba->geo;
+    const bdb_basis *bs = &ba->bs;
+    int B = b->B, Q = ba->Q, A = ba->A, K = ba->K, in = ba->te.in_dim;
+    if (B < 1 || B > ba->Bmax)
+        return err_set(e, "bd update: batch of %d transitions; this agent was built for 1 to %d "
+                          "(train.batch_size)", B, ba->Bmax);
+    for (int i = 0; i < B; i++) {
+        if (b->action[i] < 0 || b->action[i] >= A)
+            return err_set(e, "bd update: action %d out of range [0, %d)", b->action[i], A);
+        if (b->next_action && !b->terminated[i] && (b->next_action[i] < 0 || b->next_action[i] >= A))
+            return err_set(e, "bd update: next action %d out of range [0, %d)", b->next_action[i], A);
+    }
+    torso_encode(&ba->te, B, b->obs, ba->enc);
+    torso_encode(&ba->te, B, b->next_obs, ba->enc + (size_t)B * in);
+    const real *z = mlp_forward(ba->f[BD_FIELD_S].tgt, 2 * B, ba->enc); /* (2B, A·K) */
+
+    /* Query points: k ∝ w⁻_k(s, a), then μ_k + σ ξ; a share uniform. Their
+     * law depends on (s, a) only, and the stream is consumed identically
+     * whatever s' is. */
+    for (int i = 0; i < B; i++) {
+        double *w = ba->wq + (size_t)i * K, mean;
+        double M = coefs_row(ba, z + ((size_t)i * A + b->action[i]) * K, w, &mean);
+        ba->qsa[i] = g->c + g->h * mean;
+        int ok = M > 0 && isfinite(M);
+        double run = 0;
+        for (int k = 0; k < K; k++)
+            ba->cum[k] = run += w[k];
+        for (int q = 0; q < Q; q++) {
+            double U = rng_uniform(ba->rq), u;
+            if (q < g->n_uniform || !ok) {
+                u = ba->qlo + (ba->qhi - ba->qlo) * U;
+            } else {
+                double x = U * run;
+                int lo = 0, hi = K - 1; /* first k with cum[k] > x */
+                while (lo < hi) {
+                    int mid = (lo + hi) / 2;
+                    if (ba->cum[mid] > x)
+                        hi = mid;
+                    else
+                        lo = mid + 1;
+                }
+                u = bs->mu0 + lo * bs->delta + bs->sigma * rng_normal(ba->rq);
+            }
+            ba->uq[(size_t)i * Q + q] = u;
+        }
+    }
+
+    for (int i = 0; i < B; i++) {
+        double r = b->reward[i], *u = ba->uq + (size_t)i * Q;
+        double *t = ba->tt + (size_t)i * Q, *dt = ba->tdt + (size_t)i * Q;
+        ba->u_r[i] = (r - g->c) / g->h;
+        ba->b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
+        if (b->terminated[i]) {
+            ba->a_next[i] = -1;
+            ba->mass_next[i] = 0;
+            bd_target_terminal(Q, u, ba->u_r[i], g->eps + g->jitter, t, dt);
+            continue;
+        }
+        const real *zn = z + (size_t)(B + i) * A * K;
+        double *wn = ba->wn + (size_t)i * K, mean;
+        int an = 0;
+        if (b->next_action) {
+            an = b->next_action[i];
+        } else {
+            double best = -INFINITY;
+            for (int k = 0; k < A; k++) {
+                coefs_row(ba, zn + (size_t)k * K, wn, &mean);
+                if (mean > best) {
+                    best = mean;
+                    an = k;
+                }
+            }
+        }
+        ba->a_next[i] = an;
+        ba->mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, &mean);
+        bdb_target_bootstrap(bs, Q, u, ba->b_off[i], g->gamma, wn, g->mass_floor, g->jitter, t, dt);
+    }
+    return 0;
+}
+
+/* One field's regression on the batch's query points: forward on s, the
+ * loss in its unit (unit2 = S² or (S/σ)², times λ for g), dL/dz into the
+ * network's dy, backward; the step itself is the caller's. Returns the loss. */
+static double field_loss(bdb_agent *ba, bd_field f, const agent_batch *b, double weight)
+{
+    const bdb_basis *bs = &ba->bs;
+    bdb_fnet *N = &ba->f[f];
+    int B = b->B, Q = ba->Q, A = ba->A, K = ba->K;
+    double var = bs->sigma * bs->sigma;
+    double unit = f == BD_FIELD_S ? ba->S : ba->S / bs->sigma;
+    double n = (double)B * Q, c2 = 2 * weight / (n * unit * unit);
+    const double *tgt = f == BD_FIELD_S ? ba->tt : ba->tdt;
+    mlp_zero_grad(N->net);
+    const real *z = mlp_forward(N->net, B, ba->enc);
+    real *dy = N->net->dy;
+    memset(dy, 0, sizeof(real) * (size_t)B * A * K);
+    double L = 0;
+    for (int i = 0; i < B; i++) {
+        size_t off = ((size_t)i * A + b->action[i]) * K;
+        for (int k = 0; k < K; k++) {
+            ba->wk[k] = f == BD_FIELD_S ? coef_of(ba->cw, z[off + k]) : ba->cw * (double)z[off + k];
+            ba->gs[k] = 0;
+        }
+        for (int q = 0; q < Q; q++) {
+            double u = ba->uq[(size_t)i * Q + q];
+            int k0, k1;
+            bdb_band(bs, u, &k0, &k1);
+            double v = 0;
+            for (int k = k0; k < k1; k++) {
+                double m = bs->mu0 + k * bs->delta, p = npdf(u, m, var);
+                ba->phi[k] = f == BD_FIELD_S ? p : -(u - m) / var * p;
+                v += ba->wk[k] * ba->phi[k];
+            }
+            double r = v - tgt[(size_t)i * Q + q];
+            L += r * r;
+            for (int k = k0; k < k1; k++)
+                ba->gs[k] += r * ba->phi[k];
+        }
+        for (int k = 0; k < K; k++) {
+            double dw = c2 * ba->gs[k];
+            if (f == BD_FIELD_S) {
+                double x = (double)z[off + k];
+                dw *= ba->cw / (1 + exp(-x)); /* dw/dz = cw · sigmoid(z) */
+            } else {
+                dw *= ba->cw;
+            }
+            dy[off + k] = (real)dw;
+        }
+    }
+    mlp_backward(N->net, dy, NULL, NULL, NULL);
+    return weight * L / (n * unit * unit);
+}
+
+static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+{
+    bdb_agent *ba = impl(a);
+    if (prepare_targets(ba, b, e))
+        return -1;
+    double norm[2], L[2];
+    for (int f = 0; f < 2; f++) {
+        L[f] = field_loss(ba, (bd_field)f, b, f == BD_FIELD_S ? 1.0 : ba->lambda);
+        norm[f] = adam_step_mlp(ba->f[f].opt, ba->f[f].net);
+    }
+    if (ba->ema > 0)
+        for (int f = 0; f < 2; f++)
+            mlp_polyak(ba->f[f].avg, ba->f[f].net, 1 - ba->ema, NULL);
+    if (!isfinite(L[0]) || !isfinite(L[1]) || !isfinite(norm[0]) || !isfinite(norm[1]))
+        return err_set(e, "bd update: non-finite loss or gradient (scalar field loss %g, gradient "
+                          "norm %g; gradient field loss %g, norm %g); lower agent.lr or check the "
+                          "return range agent.v_min/v_max", L[0], norm[0], L[1], norm[1]);
+    if (st) {
+        double qm = 0;
+        for (int i = 0; i < b->B; i++)
+            qm += ba->qsa[i];
+        st->loss = L[0];
+        st->loss_grad = L[1];
+        st->q_mean = qm / b->B;
+        st->grad_norm = norm[0];
+    }
+    return 0;
+}
+
+int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bd_err *e)
+{
+    bdb_agent *ba = impl(a);
+    if (prepare_targets(ba, b, e))
+        return -1;
+    double ls = field_loss(ba, BD_FIELD_S, b, 1.0), lg = field_loss(ba, BD_FIELD_G, b, ba->lambda);
+    if (loss_s)
+        *loss_s = ls;
+    if (loss_g)
+        *loss_g = lg;
+    return 0;
+}
+
+static void bdb_update_target(agent *a, double tau)
+{
+    bdb_fnet *N = &impl(a)->f[BD_FIELD_S];
+    if (tau >= 1)
+        mlp_copy_params(N->tgt, N->net, NULL);
+    else
+        mlp_polyak(N->tgt, N->net, tau, NULL);
+}
+
+int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *d, bd_err *e)
+{
+    (void)e;
+    bdb_agent *ba = impl(a);
+    int AK = ba->A * ba->K;
+    torso_encode(&ba->te, 1, obs, ba->enc);
+    for (int f = 0; f < 2; f++) {
+        double *out = f == BD_FIELD_S ? w : d;
+        if (!out)
+            continue;
+        bdb_fnet *N = &ba->f[f];
+        mlp *net = target && N->tgt ? N->tgt : reported(N);
+        const real *z = mlp_forward(net, 1, ba->enc);
+        for (int k = 0; k < AK; k++)
+            out[k] = f == BD_FIELD_S ? coef_of(ba->cw, z[k]) : ba->cw * (double)z[k];
+    }
+    return 0;
+}
+
+static int bdb_distribution(agent *a, const float *obs, int action, agent_dist *out, bd_err *e)
+{
+    bdb_agent *ba = impl(a);
+    const bd_geometry *g = &ba->geo;
+    if (action < 0 || action >= ba->A)
+        return err_set(e, "bd distribution: action %d out of range [0, %d)", action, ba->A);
+    bdb_coefficients(a, obs, 0, ba->w1, NULL, e);
+    const double *w = ba->w1 + (size_t)action * ba->K;
+    double M = 0;
+    for (int k = 0; k < ba->K; k++)
+        M += w[k];
+    if (ba->readout == BD_READOUT_ATOMS) {
+        /* The coefficients' law: the field is this law convolved with
+         * N(0, σ²), a blur the representation adds and the readout removes. */
+        for (int k = 0; k < ba->K; k++) {
+            ba->dist_x[k] = g->c + g->h * (ba->bs.mu0 + k * ba->bs.delta);
+            ba->dist_w[k] = M > 0 && isfinite(M) ? w[k] / M : 0.0;
+        }
+        out->n = ba->K;
+        out->is_density = 0;
+    } else {
+        for (int k = 0; k < g->G; k++) {
+            double u = g->lo + k * g->du, s;
+            bdb_field(&ba->bs, w, u, &s, NULL);
+            ba->dist_x[k] = g->c + g->h * u;
+            ba->dist_w[k] = s / g->h; /* p(x) = p~(u)/h */
+        }
+        out->n = g->G;
+        out->is_density = 1;
+    }
+    out->x = ba->dist_x;
+    out->w = ba->dist_w;
+    out->mass = M;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* checkpoints                                                             */
+
+#define BDB_MAGIC "BDRLBDB"
+#define BDB_VERSION 1u
+
+typedef struct {
+    char magic[8];
+    uint32_t version, n_actions, basis, queries, has_ema, pad;
+    double sigma;
+} bdb_header;
+
+static void header_of(const bdb_agent *ba, bdb_header *h)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, BDB_MAGIC, sizeof BDB_MAGIC);
+    h->version = BDB_VERSION;
+    h->n_actions = (uint32_t)ba->A;
+    h->basis = (uint32_t)ba->K;
+    h->queries = (uint32_t)ba->Q;
+    h->has_ema = ba->ema > 0;
+    h->sigma = ba->bs.sigma;
+}
+
+/* The networks in file order: online (with Adam state), target, average. */
+static int n_nets_of(const bdb_agent *ba, mlp **nets, adam **opts)
+{
+    int n = 0;
+    for (int f = 0; f < 2; f++) {
+        const bdb_fnet *N = &ba->f[f];
+        nets[n] = N->net, opts[n++] = N->opt;
+        if (N->tgt)
+            nets[n] = N->tgt, opts[n++] = NULL;
+        if (N->avg)
+            nets[n] = N->avg, opts[n++] = NULL;
+    }
+    return n;
+}
+
+static int bdb_save(const agent *a, FILE *f, bd_err *e)
+{
+    const bdb_agent *ba = impl(a);
+    bdb_header h;
+    header_of(ba, &h);
+    if (fwrite(&h, sizeof h, 1, f) != 1)
+        return err_set(e, "bd checkpoint: write failed");
+    mlp *nets[6];
+    adam *opts[6];
+    int n = n_nets_of(ba, nets, opts);
+    for (int j = 0; j < n; j++)
+        if (mlp_save(nets[j], opts[j], f, e))
+            return err_prefix(e, "bd checkpoint (network %d)", j);
+    if (rng_save(ba->rq, f, e))
+        return err_prefix(e, "bd checkpoint");
+    return 0;
+}
+
+/* Everything is read into fresh copies first, so a failure leaves the
+ * agent as it was; then the parameters and states are copied over. */
+static int bdb_load(agent *a, FILE *f, bd_err *e)
+{
+    bdb_agent *ba = impl(a);
+    bdb_header h, want;
+    header_of(ba, &want);
+    if (fread(&h, sizeof h, 1, f) != 1)
+        return err_set(e, "bd checkpoint: truncated header");
+    if (memcmp(h.magic, want.magic, sizeof h.magic))
+        return err_set(e, "bd checkpoint: not a basis-field Bellman Diffusion agent (bad magic)");
+    if (h.version != want.version)
+        return err_set(e, "bd checkpoint: version %u, this build reads %u", h.version, want.version);
+    if (h.n_actions != want.n_actions || h.basis != want.basis || h.queries != want.queries ||
+        h.has_ema != want.has_ema || h.sigma != want.sigma)
+        return err_set(e, "bd checkpoint: saved with %u actions, basis %u (sd %g), queries %u, moving average %s; "
+                          "this agent has %u, %u (sd %g), %u, %s",
+                       h.n_actions, h.basis, h.sigma, h.queries, h.has_ema ? "on" : "off", want.n_actions,
+                       want.basis, want.sigma, want.queries, want.has_ema ? "on" : "off");
+    mlp *nets[6], *fresh[6] = {0};
+    adam *opts[6], *fopt[6] = {0};
+    int n = n_nets_of(ba, nets, opts), rc = -1;
+    rng *r = rng_create(0, 0);
+    if (!r) {
+        err_set(e, "bd checkpoint: out of memory");
+        goto done;
+    }
+    for (int j = 0; j < n; j++) {
+        if (!(fresh[j] = mlp_create(&nets[j]->spec, 1, NULL, e)) ||
+            (opts[j] && !(fopt[j] = adam_create(nets[j]->n_params, &opts[j]->cfg, e))))
+            goto done;
+        if (mlp_load(fresh[j], fopt[j], f, e)) {
+            err_prefix(e, "bd checkpoint (network %d)", j);
+            goto done;
+        }
+    }
+    if (rng_load(r, f, e)) {
+        err_prefix(e, "bd checkpoint");
+        goto done;
+    }
+    for (int j = 0; j < n; j++) {
+        mlp_copy_params(nets[j], fresh[j], NULL);
+        if (opts[j]) {
+            adam *t = opts[j];
+            for (int ff = 0; ff < 2; ff++)
+                if (ba->f[ff].opt == t)
+                    ba->f[ff].opt = fopt[j];
+            fopt[j] = t;
+        }
+    }
+    rng *t = ba->rq;
+    ba->rq = r;
+    r = t;
+    rc = 0;
+done:
+    for (int j = 0; j < 6; j++) {
+        mlp_free(fresh[j]);
+        adam_free(fopt[j]);
+    }
+    rng_free(r);
+    return rc;
+}
+
+static void bdb_free(agent *a)
+{
+    if (!a)
+        return;
+    bdb_agent *ba = impl(a);
+    if (ba) {
+        for (int f = 0; f < 2; f++) {
+            mlp_free(ba->f[f].net);
+            mlp_free(ba->f[f].tgt);
+            mlp_free(ba->f[f].avg);
+            adam_free(ba->f[f].opt);
+        }
+        rng_free(ba->rq);
+        void *bufs[] = {ba->enc, ba->wq, ba->wn, ba->mass_next, ba->qsa, ba->b_off, ba->u_r, ba->a_next,
+                        ba->uq, ba->tt, ba->tdt, ba->cum, ba->wk, ba->gs, ba->phi, ba->w1, ba->d1,
+                        ba->dist_x, ba->dist_w};
+        for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
+            free(bufs[j]);
+        free(ba);
+    }
+    free(a);
+}
+
+static const agent_ops bdb_ops = {
+    "bd", bdb_q_values, bdb_update, bdb_update_target, bdb_distribution, bdb_save, bdb_load, bdb_free,
+};
+
+/* ---------------------------------------------------------------------- */
+/* create                                                                  */
+
+agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+{
+    agent *a = err_calloc(1, sizeof *a, e);
+    if (!a)
+        return NULL;
+    a->ops = &bdb_ops;
+    a->kind = AGENT_BD;
+    bdb_agent *ba = err_calloc(1, sizeof *ba, e);
+    if (!ba) {
+        free(a);
+        return NULL;
+    }
+    a->impl = ba;
+    ba->te = torso_encoding_for(en);
+    ba->A = env_n_actions(en);
+    a->obs_dim = ba->te.obs_dim;
+    a->n_actions = ba->A;
+    ba->K = cfg->bd.basis;
+    ba->Q = cfg->bd.queries;
+    ba->Bmax = cfg->train.batch_size;
+    ba->MB = 2 * ba->Bmax > EVAL_MAX_ROWS ? 2 * ba->Bmax : EVAL_MAX_ROWS;
+    ba->bs.K = ba->K;
+    ba->bs.mu0 = -1;
+    ba->bs.delta = 2.0 / (ba->K - 1);
+    ba->bs.sigma = cfg->bd.basis_width * ba->bs.delta;
+    ba->cw = 1 / (ba->K * log(2.0));
+    ba->S = 1 / (sqrt(2 * M_PI) * ba->bs.sigma);
+    ba->qlo = -1 - 3 * ba->bs.sigma;
+    ba->qhi = 1 + 3 * ba->bs.sigma;
+    ba->lambda = cfg->bd.lambda_grad;
+    ba->ema = cfg->agent.ema;
+    ba->readout = cfg->bd.readout;
+
+    bd_geometry *g = &ba->geo;
+    g->c = 0.5 * (cfg->agent.v_min + cfg->agent.v_max);
+    g->h = 0.5 * (cfg->agent.v_max - cfg->agent.v_min);
+    g->lo = -1 - cfg->bd.grid_margin;
+    g->hi = 1 + cfg->bd.grid_margin;
+    g->G = cfg->bd.grid;
+    g->du = (g->hi - g->lo) / (g->G - 1);
+    g->gamma = cfg->agent.gamma;
+    g->eps = cfg->agent.eps_kernel;
+    g->jitter = cfg->bd.jitter;
+    g->mass_floor = cfg->bd.mass_floor;
+    g->clamp_target = 1;
+    g->grad_from_scalar = 1;
+    g->out_scale_s = ba->S;
+    g->out_scale_g = ba->S / ba->bs.sigma;
+    g->queries = ba->Q;
+    g->n_uniform = (int)lround(cfg->bd.query_uniform * ba->Q);
+    g->target_mode = TARGET_FIELDS;
+    if (!(g->gamma > 0)) {
+        err_set(e, "bd: agent.gamma must be > 0 (the Bellman map divides by gamma)");
+        goto fail;
+    }
+    if (!(g->h > 0)) {
+        err_set(e, "bd: agent.v_max must exceed agent.v_min");
+        goto fail;
+    }
+    if (cfg->bd.target_mode != TARGET_FIELDS) {
+        err_set(e, "bd.field basis supports bd.target_mode fields only");
+        goto fail;
+    }
+
+    mlp_spec spec;
+    adam_config ac = adam_defaults();
+    ac.lr = cfg->agent.lr;
+    ac.eps = cfg->agent.adam_eps;
+    ac.clip_norm = cfg->train.clip;
+    if (torso_spec(cfg, &ba->te, ba->A * ba->K, &spec, e))
+        goto fail;
+    for (int f = 0; f < 2; f++) {
+        bdb_fnet *N = &ba->f[f];
+        if (!(N->net = mlp_create(&spec, ba->MB, init, e)) || !(N->opt = adam_create(N->net->n_params, &ac, e)))
+            goto fail;
+        if (f == BD_FIELD_S && (!(N->tgt = mlp_create(&spec, ba->MB, NULL, e)) || mlp_copy_params(N->tgt, N->net, e)))
+            goto fail;
+        if (ba->ema > 0 && (!(N->avg = mlp_create(&spec, 1, NULL, e)) || mlp_copy_params(N->avg, N->net, e)))
+            goto fail;
+    }
+    uint64_t seed = rng_u64(init);
+    ba->rq = rng_create(seed, RNG_STREAM_LOSS);
+
+    int in = ba->te.in_dim, K = ba->K, A = ba->A, BQ = ba->Bmax * ba->Q;
+    int nd = K > g->G ? K : g->G;
+    size_t sd = sizeof(double);
+#define ALLOC(p, n, sz) ((p) = err_calloc((size_t)(n), (sz), e))
+    if (!ALLOC(ba->enc, (size_t)ba->MB * in, sizeof(real)) || !ALLOC(ba->wq, (size_t)ba->Bmax * K, sd) ||
+        !ALLOC(ba->wn, (size_t)ba->Bmax * K, sd) || !ALLOC(ba->mass_next, ba->Bmax, sd) ||
+        !ALLOC(ba->qsa, ba->Bmax, sd) || !ALLOC(ba->b_off, ba->Bmax, sd) || !ALLOC(ba->u_r, ba->Bmax, sd) ||
+        !ALLOC(ba->a_next, ba->Bmax, sizeof(int)) || !ALLOC(ba->uq, BQ, sd) || !ALLOC(ba->tt, BQ, sd) ||
+        !ALLOC(ba->tdt, BQ, sd) || !ALLOC(ba->cum, K, sd) || !ALLOC(ba->wk, K, sd) || !ALLOC(ba->gs, K, sd) ||
+        !ALLOC(ba->phi, K, sd) || !ALLOC(ba->w1, (size_t)A * K, sd) || !ALLOC(ba->d1, (size_t)A * K, sd) ||
+        !ALLOC(ba->dist_x, nd, sd) || !ALLOC(ba->dist_w, nd, sd) || !ba->rq)
+        goto fail;
+#undef ALLOC
+    size_t np = ba->f[0].net->n_params + ba->f[1].net->n_params;
+    snprintf(ba->desc, sizeof ba->desc,
+             "bd (basis): two networks %d->...->%dx%d (scalar, gradient coefficients), %zu parameters online; "
+             "%d Gaussian bumps on u in [-1, 1], sd %g; %d queries (%d uniform); eps %g, jitter %g; readout %s",
+             in, A, K, np, K, ba->bs.sigma, ba->Q, g->n_uniform, g->eps, g->jitter,
+             ba->readout == BD_READOUT_ATOMS ? "atoms" : "density");
+    return a;
+fail:
+    bdb_free(a);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* introspection and sampling                                              */
+
+const char *bdb_describe(const agent *a) { return impl(a)->desc; }
+void bdb_get_geometry(const agent *a, bd_geometry *g) { *g = impl(a)->geo; }
+
+mlp *bdb_net(agent *a, bd_field f, int target)
+{
+    bdb_fnet *N = &impl(a)->f[f];
+    return target == 2 ? N->avg : target ? N->tgt : N->net;
+}
+
+void bdb_reseed(agent *a, uint64_t seed) { rng_reseed(impl(a)->rq, seed, RNG_STREAM_LOSS); }
+
+int bdb_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
+                      bd_err *e)
+{
+    bdb_agent *ba = impl(a);
+    if (prepare_targets(ba, b, e))
+        return -1;
+    size_t n = (size_t)b->B * ba->Q;
+    if (u)
+        memcpy(u, ba->uq, n * sizeof(double));
+    if (t)
+        memcpy(t, ba->tt, n * sizeof(double));
+    if (dt)
+        memcpy(dt, ba->tdt, n * sizeof(double));
+    if (next_action)
+        memcpy(next_action, ba->a_next, (size_t)b->B * sizeof(int));
+    return 0;
+}
+
+int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double *u, double *s, double *g,
+                    bd_err *e)
+{
+    bdb_agent *ba = impl(a);
+    int A = ba->A, K = ba->K;
+    bdb_coefficients(a, obs, target, ba->w1, ba->d1, e);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < A; k++) {
+            if (s)
+                bdb_field(&ba->bs, ba->w1 + (size_t)k * K, u[i], &s[(size_t)i * A + k], NULL);
+            if (g)
+                bdb_field(&ba->bs, ba->d1 + (size_t)k * K, u[i], NULL, &g[(size_t)i * A + k]);
+        }
+    return 0;
+}
+
+/* The sampler's view of one (state, action): s and g in u units, 0 outside
+ * [lo, hi] as for the grid agent. */
+static int sample_fields(void *vctx, int n, int d, const double *x, double *s, double *g, bd_err *e)
+{
+    (void)d;
+    (void)e;
+    bdb_agent *ba = vctx;
+    const double *w = ba->w1 + (size_t)ba->sample_action * ba->K;
+    const double *dd = ba->d1 + (size_t)ba->sample_action * ba->K;
+    for (int i = 0; i < n; i++) {
+        int inside = x[i] >= ba->geo.lo && x[i] <= ba->geo.hi;
+        if (s) {
+            s[i] = 0;
+            if (inside)
+                bdb_field(&ba->bs, w, x[i], &s[i], NULL);
+        }
+        if (g) {
+            g[i] = 0;
+            if (inside)
+                bdb_field(&ba->bs, dd, x[i], NULL, &g[i]);
+        }
+    }
+    return 0;
+}
+
+void bdb_sampler_defaults(const agent *a, sde_config *sc)
+{
+    const bdb_agent *ba = impl(a);
+    sde_config_default(sc);
+    sc->method = SDE_MALA;
+    sc->eta = 0.02 * ba->bs.sigma * ba->bs.sigma;
+    sc->n_steps = 1000;
+    sc->global_every = 10;
+    sc->lo = ba->geo.lo;
+    sc->hi = ba->geo.hi;
+    sc->init = SDE_INIT_UNIFORM;
+    sc->grid_points = ba->geo.G;
+}
+
+int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+               sde_result *res, rng *r, bd_err *e)
+{
+    bdb_agent *ba = impl(a);
+    if (action < 0 || action >= ba->A)
+        return err_set(e, "bd sample: action %d out of range [0, %d)", action, ba->A);
+    if (n < 1)
+        return err_set(e, "bd sample: %d walkers; need at least 1", n);
+    bdb_coefficients(a, obs, 0, ba->w1, ba->d1, e);
+    ba->sample_action = action;
+    sde_config c = *sc;
+    c.lo = ba->geo.lo;
+    c.hi = ba->geo.hi;
+    if (c.grid_points < 2)
+        c.grid_points = ba->geo.G;
+    if (sde_sample(&c, sample_fields, ba, n, 1, returns, NULL, res, r, e))
+        return err_prefix(e, "bd sample");
+    for (int i = 0; i < n; i++)
+        returns[i] = ba->geo.c + ba->geo.h * returns[i];
+    return 0;
+}

@@ -1,0 +1,635 @@
+/* Tests of the basis-field Bellman Diffusion agent (src/agents/bd_basis.h,
+ * docs/basis.md): the closed forms (field, derivative, mapped targets with
+ * and without the jitter blur) against direct sums and quadrature, the
+ * targets through the networks against the fields they come from, Q against
+ * the reported law, the query law, the loss gradient against finite
+ * differences, checkpoints, the sampler, and small learning problems with
+ * stochastic outcomes trained by calling update directly. */
+#include "test_util.h"
+
+#include <malloc.h>
+
+#include "agents/bd_basis.h"
+#include "agents/limits.h"
+#include "stats/metrics.h"
+
+#define NS 16 /* FrozenLake 4x4 states: the one-hot torso input */
+
+typedef struct {
+    exp_config cfg;
+    env *en;
+    agent *a;
+} fixture;
+
+static void make(fixture *f, uint64_t seed, const char *const *extra, int n_extra)
+{
+    char *sets[32];
+    int n = 0;
+    sets[n++] = "env.name=frozenlake";
+    sets[n++] = "agent.kind=bd";
+    sets[n++] = "bd.field=basis";
+    sets[n++] = "bd.basis=41";
+    sets[n++] = "agent.eps_kernel=0.0025"; /* σ² with σ = the spacing 0.05 */
+    for (int i = 0; i < n_extra; i++)
+        sets[n++] = (char *)extra[i];
+    bd_err e;
+    if (exp_load(&f->cfg, NULL, sets, n, &e))
+        fail_msg("config: %s", e.msg);
+    f->en = env_create(&f->cfg.env, &e);
+    assert_non_null(f->en);
+    rng *init = rng_create(seed, RNG_STREAM_INIT);
+    f->a = agent_create(&f->cfg, f->en, init, &e);
+    rng_free(init);
+    if (!f->a)
+        fail_msg("agent_create: %s", e.msg);
+    assert_true(agent_is_bdb(f->a));
+}
+
+static void unmake(fixture *f)
+{
+    agent_free(f->a);
+    env_free(f->en);
+}
+
+static double npdf(double x, double m, double var) { return exp(-0.5 * (x - m) * (x - m) / var) / sqrt(2 * M_PI * var); }
+
+/* Σ over every bump, no band: the reference for bdb_field. */
+static double direct(const bdb_basis *bs, const double *w, double u)
+{
+    double s = 0;
+    for (int k = 0; k < bs->K; k++)
+        s += w[k] * npdf(u, bs->mu0 + k * bs->delta, bs->sigma * bs->sigma);
+    return s;
+}
+
+/* ---------------------------------------------------------------------- */
+/* pure formulas                                                           */
+
+static void test_field_and_derivative(void **state)
+{
+    (void)state;
+    bdb_basis bs = {21, -1, 0.1, 0.13};
+    double w[21];
+    rng *r = rng_create(1, 0);
+    for (int k = 0; k < 21; k++)
+        w[k] = rng_uniform(r);
+    for (int i = 0; i < 200; i++) {
+        double u = -1.6 + 3.2 * rng_uniform(r), s, ds, sp, sm;
+        bdb_field(&bs, w, u, &s, &ds);
+        assert_close(s, direct(&bs, w, u), 1e-12 * (1 + s));
+        double h = 1e-5;
+        bdb_field(&bs, w, u + h, &sp, NULL);
+        bdb_field(&bs, w, u - h, &sm, NULL);
+        assert_close(ds, (sp - sm) / (2 * h), 1e-5 * (1 + fabs(ds)));
+    }
+    /* the band: bumps farther than 8σ are skipped, the rest are not */
+    int k0, k1;
+    bdb_band(&bs, 0.0, &k0, &k1);
+    assert_int_equal(k0, 0);  /* μ_0 = −1 is 7.7σ from 0 */
+    assert_int_equal(k1, 21);
+    bdb_band(&bs, -1.0, &k0, &k1);
+    assert_int_equal(k0, 0);
+    assert_int_equal(k1, 11); /* μ_10 = 0 at 7.7σ, μ_11 = 0.1 at 8.5σ */
+    rng_free(r);
+}
+
+/* The mapped target is γ^{-1} s((v − b)/γ) / max(M, floor); with a jitter
+ * it is that convolved with N(0, ε_j) (checked by quadrature). */
+static void test_bootstrap_target(void **state)
+{
+    (void)state;
+    bdb_basis bs = {31, -1, 2.0 / 30, 2.0 / 30};
+    double w[31], gamma = 0.9, b = 0.07, floor = 0.1, M = 0;
+    for (int k = 0; k < 31; k++)
+        M += w[k] = 0.02 + 0.05 * (k % 7 == 3) + 0.01 * k / 30.0;
+    enum { N = 50 };
+    double v[N], t[N], dt[N], tj[N], dtj[N];
+    for (int i = 0; i < N; i++)
+        v[i] = -1.2 + 2.4 * i / (N - 1);
+    bdb_target_bootstrap(&bs, N, v, b, gamma, w, floor, 0, t, dt);
+    double jit = 3e-3;
+    bdb_target_bootstrap(&bs, N, v, b, gamma, w, floor, jit, tj, dtj);
+    for (int i = 0; i < N; i++) {
+        double want = direct(&bs, w, (v[i] - b) / gamma) / (gamma * fmax(M, floor));
+        assert_close(t[i], want, 1e-10 * (1 + want));
+        double h = 1e-5, tp, tm, dtp, dtm;
+        double vp = v[i] + h, vm = v[i] - h;
+        bdb_target_bootstrap(&bs, 1, &vp, b, gamma, w, floor, 0, &tp, &dtp);
+        bdb_target_bootstrap(&bs, 1, &vm, b, gamma, w, floor, 0, &tm, &dtm);
+        assert_close(dt[i], (tp - tm) / (2 * h), 1e-5 * (1 + fabs(dt[i])));
+        /* jitter: ∫ p_T(v − ξ) N(ξ; 0, ε_j) dξ by the midpoint rule */
+        double q = 0, sj = sqrt(jit);
+        int m = 4000;
+        for (int j = 0; j < m; j++) {
+            double xi = -8 * sj + 16 * sj * (j + 0.5) / m;
+            q += direct(&bs, w, (v[i] - xi - b) / gamma) / (gamma * fmax(M, floor)) * npdf(xi, 0, jit) * 16 * sj / m;
+        }
+        assert_close(tj[i], q, 1e-6 * (1 + q));
+    }
+    /* a dead field: divided by the floor, not by its tiny mass */
+    double wz[31] = {0};
+    wz[15] = 1e-3;
+    double v0 = b, t0, d0;
+    bdb_target_bootstrap(&bs, 1, &v0, b, gamma, wz, floor, 0, &t0, &d0);
+    assert_close(t0, 1e-3 * npdf(0, 0, bs.sigma * bs.sigma) / (gamma * floor), 1e-12);
+}
+
+/* ---------------------------------------------------------------------- */
+/* through the agent                                                       */
+
+/* Targets of a mixed batch against the target fields they come from:
+ * terminal kernels, mapped next-state fields (control: a' = argmax Q of the
+ * target network; evaluation: the given a'). */
+static void test_targets_through_networks(void **state)
+{
+    (void)state;
+    fixture f;
+    make(&f, 3, NULL, 0);
+    bd_geometry g;
+    bd_get_geometry(f.a, &g);
+    float obs[4] = {0, 1, 5, 9}, nobs[4] = {0, 2, 6, 10}, rew[4] = {1, 0, 1, 0};
+    int act[4] = {1, 2, 3, 0}, nact[4] = {0, 3, 3, 2};
+    unsigned char term[4] = {1, 0, 0, 0};
+    int Q = g.queries, A = 4, K = f.cfg.bd.basis;
+    double u[4 * 64], t[4 * 64], dt[4 * 64], w[4 * 64], q[4];
+    int an[4];
+    bd_err e;
+    /* make the target differ from the online network */
+    for (size_t i = 0; i < bd_net(f.a, BD_FIELD_S, 0, 1)->n_params; i++)
+        bd_net(f.a, BD_FIELD_S, 0, 1)->params[i] *= 1.3f;
+    for (int mode = 0; mode < 2; mode++) {
+        agent_batch b = {4, obs, act, rew, nobs, term, mode ? nact : NULL};
+        if (bd_debug_targets(f.a, &b, u, t, dt, an, &e))
+            fail_msg("%s", e.msg);
+        assert_int_equal(an[0], -1);
+        for (int i = 1; i < 4; i++) {
+            double wt[4 * 64];
+            assert_int_equal(bdb_coefficients(f.a, &nobs[i], 1, wt, NULL, &e), 0);
+            int best = 0;
+            for (int a = 0; a < A; a++) {
+                double m = 0, mu = 0;
+                for (int k = 0; k < K; k++) {
+                    m += wt[a * K + k];
+                    mu += wt[a * K + k] * (-1 + 2.0 * k / (K - 1));
+                }
+                q[a] = mu / m;
+                if (q[a] > q[best])
+                    best = a;
+            }
+            assert_int_equal(an[i], mode ? nact[i] : best);
+        }
+        for (int i = 0; i < 4; i++)
+            for (int k = 0; k < Q; k++) {
+                double uq = u[i * Q + k], te, dte;
+                if (term[i]) {
+                    double ur = (rew[i] - g.c) / g.h;
+                    te = npdf(uq, ur, g.eps);
+                    dte = -(uq - ur) / g.eps * te;
+                } else {
+                    double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, x = (uq - bb) / g.gamma;
+                    double s[4], sp[4], sm[4], h = 1e-4, xp = x + h, xm = x - h;
+                    assert_int_equal(bd_eval_fields(f.a, &nobs[i], 1, 0, 1, &x, s, NULL, &e), 0);
+                    assert_int_equal(bd_eval_fields(f.a, &nobs[i], 1, 0, 1, &xp, sp, NULL, &e), 0);
+                    assert_int_equal(bd_eval_fields(f.a, &nobs[i], 1, 0, 1, &xm, sm, NULL, &e), 0);
+                    assert_int_equal(bdb_coefficients(f.a, &nobs[i], 1, w, NULL, &e), 0);
+                    double M = 0;
+                    for (int j = 0; j < K; j++)
+                        M += w[an[i] * K + j];
+                    te = s[an[i]] / (g.gamma * fmax(M, g.mass_floor));
+                    dte = (sp[an[i]] - sm[an[i]]) / (2 * h) / (g.gamma * g.gamma * fmax(M, g.mass_floor));
+                }
+                /* float network outputs of a batch of 8 rows against one row
+                 * (another GEMM blocking): a few ulp of float */
+                assert_close(t[i * Q + k], te, 1e-6 * (1 + fabs(te)));
+                assert_close(dt[i * Q + k], dte, 1e-4 * (1 + fabs(dte)));
+            }
+    }
+    unmake(&f);
+}
+
+/* Q is the mean of the reported law (atoms), which is the mean of the
+ * density readout; the atoms sum to 1 and sit at the bump centres. */
+static void test_q_is_mean_of_law(void **state)
+{
+    (void)state;
+    fixture f;
+    make(&f, 5, NULL, 0);
+    float obs[NS];
+    double q[NS * 4];
+    bd_err e;
+    for (int s = 0; s < NS; s++)
+        obs[s] = (float)s;
+    assert_int_equal(agent_q_values(f.a, NS, obs, q, &e), 0);
+    const char *dens[] = {"bd.readout=density", "bd.grid=2001", "bd.grid_margin=0.5"};
+    fixture fd;
+    make(&fd, 5, dens, 3);
+    for (int s = 0; s < NS; s++)
+        for (int a = 0; a < 4; a++) {
+            agent_dist d, dd;
+            assert_int_equal(agent_distribution(f.a, &obs[s], a, &d, &e), 0);
+            assert_false(d.is_density);
+            assert_int_equal(d.n, 41);
+            double sum = 0, mean = 0;
+            for (int k = 0; k < d.n; k++) {
+                sum += d.w[k];
+                mean += d.w[k] * d.x[k];
+            }
+            assert_close(sum, 1, 1e-12);
+            assert_close(d.x[0], 0, 1e-12);
+            assert_close(d.x[40], 1, 1e-12);
+            assert_close(q[s * 4 + a], mean, 1e-6); /* float outputs of 16 rows against 1 row */
+            /* the same network read as a density on a fine grid */
+            assert_int_equal(agent_distribution(fd.a, &obs[s], a, &dd, &e), 0);
+            assert_true(dd.is_density);
+            double mass;
+            stat_dist *sd = stat_dist_grid(dd.w, (size_t)dd.n, dd.x[0], dd.x[dd.n - 1], &mass, &e);
+            assert_non_null(sd);
+            assert_close(stat_dist_mean(sd), mean, 1e-4);
+            assert_close(mass, d.mass, 1e-4 * d.mass);
+            stat_dist_free(sd);
+        }
+    unmake(&fd);
+    unmake(&f);
+}
+
+/* The query law at (s, a): a share uniform over [−1 − 3σ, 1 + 3σ], the
+ * rest drawn from the target field's own normalized density, whatever s'. */
+static void test_query_law(void **state)
+{
+    (void)state;
+    const char *sets[] = {"bd.queries=64", "bd.query_uniform=0.25", "train.batch_size=64"};
+    fixture f;
+    make(&f, 7, sets, 3);
+    bd_geometry g;
+    bd_get_geometry(f.a, &g);
+    enum { B = 64, Q = 64 };
+    float obs[B], nobs[B], rew[B] = {0};
+    int act[B];
+    unsigned char term[B];
+    for (int i = 0; i < B; i++) {
+        obs[i] = 3;
+        act[i] = 2;
+        nobs[i] = (float)(i % NS);
+        term[i] = i % 3 == 0;
+    }
+    agent_batch b = {B, obs, act, rew, nobs, term, NULL};
+    static double u[B * Q], u2[B * Q];
+    bd_err e;
+    bd_reseed(f.a, 99);
+    assert_int_equal(bd_debug_targets(f.a, &b, u, NULL, NULL, NULL, &e), 0);
+    /* another s' for every transition: the same query points */
+    for (int i = 0; i < B; i++) {
+        nobs[i] = (float)((i + 5) % NS);
+        term[i] = !term[i];
+    }
+    bd_reseed(f.a, 99);
+    assert_int_equal(bd_debug_targets(f.a, &b, u2, NULL, NULL, NULL, &e), 0);
+    assert_memory_equal(u, u2, sizeof u);
+    /* the law: 16 uniform then 48 from the density, per transition */
+    double *xs = malloc(sizeof(double) * B * Q), umin = 1e9, umax = -1e9;
+    int ns = 0;
+    for (int i = 0; i < B; i++)
+        for (int k = 0; k < Q; k++) {
+            double x = u[i * Q + k];
+            if (k < 16) {
+                umin = fmin(umin, x);
+                umax = fmax(umax, x);
+            } else {
+                xs[ns++] = x;
+            }
+        }
+    double sig = 2.0 / 40;
+    assert_true(umin >= -1 - 3 * sig && umax <= 1 + 3 * sig);
+    assert_true(umin < -1 - 2.5 * sig && umax > 1 + 2.5 * sig);
+    /* the target field's normalized density at (3, 2) on a fine grid */
+    enum { G = 4001 };
+    static double gu[G], gs[G * 4], dens[G];
+    for (int k = 0; k < G; k++)
+        gu[k] = -1.5 + 3.0 * k / (G - 1);
+    assert_int_equal(bd_eval_fields(f.a, &obs[0], 1, 0, G, gu, gs, NULL, &e), 0);
+    for (int k = 0; k < G; k++)
+        dens[k] = gs[k * 4 + 2];
+    stat_dist *law = stat_dist_grid(dens, G, -1.5, 1.5, NULL, &e);
+    stat_dist *emp = stat_dist_sample(xs, (size_t)ns, &e);
+    stat_cmp c;
+    stat_dist_compare(emp, law, &c);
+    print_message("query law: KS %.4f over %d draws from the density\n", c.ks, ns);
+    assert_true(c.ks < 0.02);
+    stat_dist_free(law);
+    stat_dist_free(emp);
+    free(xs);
+    unmake(&f);
+}
+
+/* The parameter gradient of both losses against central differences of
+ * the loss (the same query points: the stream is re-seeded before each
+ * evaluation), at the parameters with the largest gradients of each layer. */
+static void test_loss_gradient(void **state)
+{
+    (void)state;
+    const char *sets[] = {"train.batch_size=8", "bd.lambda_grad=0.5", "agent.hidden=[16]"};
+    fixture f;
+    make(&f, 9, sets, 3);
+    float obs[8] = {0, 1, 2, 3, 4, 5, 6, 14}, nobs[8] = {1, 2, 3, 7, 8, 9, 10, 15}, rew[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    int act[8] = {0, 1, 2, 3, 0, 1, 2, 3};
+    unsigned char term[8] = {0, 0, 0, 1, 0, 0, 0, 1};
+    agent_batch b = {8, obs, act, rew, nobs, term, NULL};
+    bd_err e;
+    /* a target network unlike the online one, so the loss is not 0-ish */
+    mlp *tg = bd_net(f.a, BD_FIELD_S, 0, 1);
+    rng *r = rng_create(4, 0);
+    for (size_t i = 0; i < tg->n_params; i++)
+        tg->params[i] += (real)(0.3 * (rng_uniform(r) - 0.5));
+    for (int fld = 0; fld < 2; fld++) {
+        mlp *net = bd_net(f.a, (bd_field)fld, 0, 0);
+        double ls, lg;
+        bd_reseed(f.a, 5);
+        assert_int_equal(bdb_debug_loss(f.a, &b, &ls, &lg, &e), 0);
+        real *grad = malloc(sizeof(real) * net->n_params);
+        memcpy(grad, net->grads, sizeof(real) * net->n_params);
+        int checked = 0;
+        for (int l = 0; l < net->spec.n_layers; l++) {
+            /* the largest |gradient| of layer l's weights */
+            size_t off = (size_t)(net->W[l] - net->params), n = (size_t)net->spec.sizes[l] * net->spec.sizes[l + 1];
+            size_t best = off;
+            for (size_t i = off; i < off + n; i++)
+                if (fabs(grad[i]) > fabs(grad[best]))
+                    best = i;
+            real keep = net->params[best];
+            double h = 2e-3 * fmax(1, fabs(keep)), lp, lm, ls2, lg2;
+            net->params[best] = (real)(keep + h);
+            bd_reseed(f.a, 5);
+            assert_int_equal(bdb_debug_loss(f.a, &b, &ls2, &lg2, &e), 0);
+            lp = fld ? lg2 : ls2;
+            net->params[best] = (real)(keep - h);
+            bd_reseed(f.a, 5);
+            assert_int_equal(bdb_debug_loss(f.a, &b, &ls2, &lg2, &e), 0);
+            lm = fld ? lg2 : ls2;
+            net->params[best] = keep;
+            double fd = (lp - lm) / (2 * ((double)(real)(keep + h) - (double)(real)(keep - h)) / 2);
+            print_message("%s field, layer %d, parameter %zu: backprop %.6g, central difference %.6g\n",
+                          fld ? "gradient" : "scalar", l, best, (double)grad[best], fd);
+            assert_true(fabs(grad[best]) > 1e-6);
+            assert_close(grad[best], fd, 0.02 * fabs(fd) + 1e-6);
+            checked++;
+        }
+        assert_int_equal(checked, 2);
+        free(grad);
+    }
+    rng_free(r);
+    unmake(&f);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    const char *sets[] = {"agent.ema=0.9"};
+    fixture f, g2;
+    make(&f, 21, sets, 1);
+    make(&g2, 22, sets, 1);
+    float obs[4] = {0, 1, 2, 3}, rew[4] = {0, 1, 0, 1};
+    int act[4] = {0, 1, 2, 3};
+    unsigned char term[4] = {0, 1, 0, 1};
+    agent_batch b = {4, obs, act, rew, obs, term, NULL};
+    bd_err e;
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(agent_update(f.a, &b, NULL, &e), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/bdb.ckpt", tu_dir);
+    FILE *fp = fopen(path, "wb");
+    assert_int_equal(f.a->ops->save(f.a, fp, &e), 0);
+    fclose(fp);
+    fp = fopen(path, "rb");
+    assert_int_equal(g2.a->ops->load(g2.a, fp, &e), 0);
+    fclose(fp);
+    /* the same next update, the same laws */
+    agent_stats s1, s2;
+    assert_int_equal(agent_update(f.a, &b, &s1, &e), 0);
+    assert_int_equal(agent_update(g2.a, &b, &s2, &e), 0);
+    assert_true(s1.loss == s2.loss && s1.loss_grad == s2.loss_grad);
+    agent_dist d1, d2;
+    assert_int_equal(agent_distribution(f.a, &obs[1], 2, &d1, &e), 0);
+    double w1[64];
+    memcpy(w1, d1.w, sizeof(double) * d1.n);
+    assert_int_equal(agent_distribution(g2.a, &obs[1], 2, &d2, &e), 0);
+    assert_memory_equal(w1, d2.w, sizeof(double) * d2.n);
+    /* another basis size is refused, and the agent is unchanged */
+    const char *other[] = {"agent.ema=0.9", "bd.basis=31"};
+    fixture h;
+    make(&h, 23, other, 2);
+    fp = fopen(path, "rb");
+    assert_int_not_equal(h.a->ops->load(h.a, fp, &e), 0);
+    fclose(fp);
+    assert_contains(e.msg, "basis 41");
+    /* and so is a truncated file */
+    fp = fopen(path, "rb");
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    fclose(fp);
+    assert_int_equal(truncate(path, size / 2), 0);
+    fp = fopen(path, "rb");
+    assert_int_not_equal(g2.a->ops->load(g2.a, fp, &e), 0);
+    fclose(fp);
+    assert_int_equal(agent_distribution(g2.a, &obs[1], 2, &d2, &e), 0);
+    assert_memory_equal(w1, d2.w, sizeof(double) * d2.n);
+    unmake(&h);
+    unmake(&g2);
+    unmake(&f);
+}
+
+/* The weight the reported atoms put above split, and their W1 to the
+ * true atoms. */
+static void score(agent *a, float obs, int act, double split, const double *v, const double *p, int n,
+                  double *w_hi, double *w1)
+{
+    agent_dist d;
+    bd_err e;
+    assert_int_equal(agent_distribution(a, &obs, act, &d, &e), 0);
+    stat_dist *m = stat_dist_atoms(d.x, d.w, (size_t)d.n, &e);
+    stat_dist *t = stat_dist_atoms(v, p, (size_t)n, &e);
+    assert_non_null(m);
+    *w_hi = 1 - stat_dist_cdf(m, split);
+    *w1 = stat_w1(m, t);
+    stat_dist_free(m);
+    stat_dist_free(t);
+}
+
+/* One-step bandit: terminal reward 1 with probability 0.8, else 0. The
+ * atoms must give the outcomes their probabilities, and BDD samples of the
+ * learned fields must give the field's own weights. */
+static void test_learns_bandit(void **state)
+{
+    (void)state;
+    fixture f;
+    make(&f, 10, NULL, 0);
+    int B = f.cfg.train.batch_size;
+    float *obs = calloc(B, sizeof(float)), *rew = calloc(B, sizeof(float));
+    int *act = calloc(B, sizeof(int));
+    unsigned char *term = malloc(B);
+    memset(term, 1, B);
+    agent_batch b = {B, obs, act, rew, obs, term, NULL};
+    rng *r = rng_create(10, 1);
+    bd_err e;
+    double wsum = 0;
+    int nsum = 0;
+    for (int k = 1; k <= 1500; k++) {
+        for (int i = 0; i < B; i++)
+            rew[i] = rng_uniform(r) < 0.8 ? 1.0f : 0.0f;
+        assert_int_equal(agent_update(f.a, &b, NULL, &e), 0);
+        if (k % 100 == 0)
+            agent_update_target(f.a, 1);
+        if (k > 1000 && k % 10 == 0) {
+            double wh, w1;
+            double v[2] = {0, 1}, p[2] = {0.2, 0.8};
+            score(f.a, 0, 0, 0.5, v, p, 2, &wh, &w1);
+            wsum += wh;
+            nsum++;
+        }
+    }
+    double v[2] = {0, 1}, p[2] = {0.2, 0.8}, whi, w1;
+    score(f.a, 0, 0, 0.5, v, p, 2, &whi, &w1);
+    agent_dist d;
+    float o = 0;
+    assert_int_equal(agent_distribution(f.a, &o, 0, &d, &e), 0);
+    print_message("bandit 0.8/0.2 after 1500 updates: weight of return 1 = %.4f (mean over the last 500 "
+                  "updates %.4f), W1 %.4f, mass %.3f\n", whi, wsum / nsum, w1, d.mass);
+    assert_close(whi, 0.8, 0.06);
+    assert_close(wsum / nsum, 0.8, 0.03);
+    assert_true(w1 < 0.05);
+    assert_close(d.mass, 1.0, 0.1);
+
+    sde_config sc;
+    agent_bd_sampler_defaults(f.a, &sc);
+    enum { N = 600 };
+    double x[N];
+    sde_result res;
+    if (agent_bd_sample(f.a, &o, 0, &sc, N, x, &res, r, &e))
+        fail_msg("%s", e.msg);
+    int hi = 0;
+    for (int i = 0; i < N; i++)
+        hi += x[i] > 0.5;
+    print_message("BDD samples: weight of return 1 = %.3f, local accept %.2f, global accept %.2f, frozen %d\n",
+                  (double)hi / N, res.local_accept, res.global_accept, res.n_frozen);
+    assert_close((double)hi / N, whi, 0.06);
+    free(obs);
+    free(rew);
+    free(act);
+    free(term);
+    rng_free(r);
+    unmake(&f);
+}
+
+/* A two-state chain with bootstrapping: state 0 moves to state 1 with
+ * reward 0; state 1 ends with reward 1 (p 0.8) or 0. With γ = 0.9, Z(0) is
+ * 0.9 with probability 0.8, else 0; its mean 0.72 must be right, not only
+ * the weights (a mean bias in the mapped targets would show here). */
+static void test_learns_chain(void **state)
+{
+    (void)state;
+    const char *sets[] = {"agent.gamma=0.9"};
+    fixture f;
+    make(&f, 11, sets, 1);
+    int B = f.cfg.train.batch_size;
+    float *obs = calloc(B, sizeof(float)), *nobs = calloc(B, sizeof(float)), *rew = calloc(B, sizeof(float));
+    int *act = calloc(B, sizeof(int)), *na = calloc(B, sizeof(int));
+    unsigned char *term = malloc(B);
+    agent_batch b = {B, obs, act, rew, nobs, term, na};
+    rng *r = rng_create(11, 1);
+    bd_err e;
+    double q0 = 0, q1 = 0;
+    int nq = 0;
+    for (int k = 1; k <= 2000; k++) {
+        for (int i = 0; i < B; i++) {
+            int s = i % 2;
+            obs[i] = (float)s;
+            nobs[i] = (float)(s + 1);
+            term[i] = s == 1;
+            rew[i] = s == 1 && rng_uniform(r) < 0.8 ? 1.0f : 0.0f;
+        }
+        assert_int_equal(agent_update(f.a, &b, NULL, &e), 0);
+        if (k % 100 == 0)
+            agent_update_target(f.a, 1);
+        if (k > 1500 && k % 10 == 0) {
+            float o[2] = {0, 1};
+            double q[8];
+            assert_int_equal(agent_q_values(f.a, 2, o, q, &e), 0);
+            q0 += q[0];
+            q1 += q[4];
+            nq++;
+        }
+    }
+    double v1[2] = {0, 1}, v0[2] = {0, 0.9}, p[2] = {0.2, 0.8}, whi0, w10, whi1, w11;
+    score(f.a, 1, 0, 0.5, v1, p, 2, &whi1, &w11);
+    score(f.a, 0, 0, 0.45, v0, p, 2, &whi0, &w10);
+    print_message("chain after 2000 updates: Z(1) weight %.4f W1 %.4f, mean Q %.4f (0.8); Z(0) weight %.4f W1 "
+                  "%.4f, mean Q %.4f (0.72)\n", whi1, w11, q1 / nq, whi0, w10, q0 / nq);
+    assert_close(whi1, 0.8, 0.06);
+    assert_close(whi0, 0.8, 0.06);
+    assert_true(w11 < 0.05);
+    assert_true(w10 < 0.05);
+    assert_close(q1 / nq, 0.8, 0.02);
+    assert_close(q0 / nq, 0.72, 0.02);
+    free(obs);
+    free(nobs);
+    free(rew);
+    free(act);
+    free(na);
+    free(term);
+    rng_free(r);
+    unmake(&f);
+}
+
+/* The memory estimate against what creating the agent really allocates
+ * (glibc's heap statistics), and bd.basis named when it exceeds the limit. */
+static void test_memory_estimate(void **state)
+{
+    (void)state;
+    const char *sets[] = {"bd.basis=201", "agent.hidden=[256, 256]", "train.batch_size=256", "agent.ema=0.99"};
+    exp_config c;
+    bd_err e;
+    char *all[8] = {"env.name=frozenlake", "agent.kind=bd", "bd.field=basis"};
+    for (int i = 0; i < 4; i++)
+        all[3 + i] = (char *)sets[i];
+    assert_int_equal(exp_load(&c, NULL, all, 7, &e), 0);
+    env *en = env_create(&c.env, &e);
+    limits_estimate est;
+    limits_estimate_experiment(&c, en, &est);
+    struct mallinfo2 m0 = mallinfo2();
+    rng *init = rng_create(1, RNG_STREAM_INIT);
+    agent *a = agent_create(&c, en, init, &e);
+    assert_non_null(a);
+    struct mallinfo2 m1 = mallinfo2();
+    double used = (double)(m1.uordblks + m1.hblkhd) - (double)(m0.uordblks + m0.hblkhd);
+    if (used <= 0) /* AddressSanitizer's allocator keeps no glibc statistics */
+        used = est.networks + est.scratch;
+    /* the estimate also counts the scratch copies a checkpoint load makes */
+    print_message("basis agent: allocated %.3g bytes, estimated %.3g (networks %.3g, scratch %.3g)\n", used,
+                  est.networks + est.scratch, est.networks, est.scratch);
+    assert_true(est.networks + est.scratch >= used);
+    assert_true(est.networks + est.scratch < 2 * used);
+    agent_free(a);
+    rng_free(init);
+    setenv("BDRL_MAX_MEMORY", "4M", 1);
+    c.train.buffer_size = 10;
+    assert_int_equal(limits_check_experiment(&c, en, &e), -1);
+    unsetenv("BDRL_MAX_MEMORY");
+    assert_contains(e.msg, "bd.basis");
+    env_free(en);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_field_and_derivative),
+        cmocka_unit_test(test_bootstrap_target),
+        cmocka_unit_test(test_targets_through_networks),
+        cmocka_unit_test(test_q_is_mean_of_law),
+        cmocka_unit_test(test_query_law),
+        cmocka_unit_test(test_loss_gradient),
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_learns_bandit),
+        cmocka_unit_test(test_learns_chain),
+        cmocka_unit_test(test_memory_estimate),
+    };
+    return cmocka_run_group_tests_name("bd_basis", tests, tu_group_setup, tu_group_teardown);
+}
