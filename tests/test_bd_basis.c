@@ -253,7 +253,7 @@ static void test_q_is_mean_of_law(void **state)
 }
 
 /* The query law at (s, a): a share uniform over [−1 − 3σ, 1 + 3σ], the
- * rest drawn from the target field's own normalized density, whatever s'. */
+ * rest drawn from the online field's own normalized density, whatever s'. */
 static void test_query_law(void **state)
 {
     (void)state;
@@ -301,12 +301,12 @@ static void test_query_law(void **state)
     double sig = 2.0 / 40;
     assert_true(umin >= -1 - 3 * sig && umax <= 1 + 3 * sig);
     assert_true(umin < -1 - 2.5 * sig && umax > 1 + 2.5 * sig);
-    /* the target field's normalized density at (3, 2) on a fine grid */
+    /* the online field's normalized density at (3, 2) on a fine grid */
     enum { G = 4001 };
     static double gu[G], gs[G * 4], dens[G];
     for (int k = 0; k < G; k++)
         gu[k] = -1.5 + 3.0 * k / (G - 1);
-    assert_int_equal(bd_eval_fields(f.a, &obs[0], 1, 0, G, gu, gs, NULL, &e), 0);
+    assert_int_equal(bd_eval_fields(f.a, &obs[0], 0, 0, G, gu, gs, NULL, &e), 0);
     for (int k = 0; k < G; k++)
         dens[k] = gs[k * 4 + 2];
     stat_dist *law = stat_dist_grid(dens, G, -1.5, 1.5, NULL, &e);
@@ -327,9 +327,11 @@ static void test_query_law(void **state)
 static void test_loss_gradient(void **state)
 {
     (void)state;
-    const char *sets[] = {"train.batch_size=8", "bd.lambda_grad=0.5", "agent.hidden=[16]"};
+    /* uniform query points: the density-drawn ones move with the online
+     * parameters (the query law is sampled, not differentiated) */
+    const char *sets[] = {"train.batch_size=8", "bd.lambda_grad=0.5", "agent.hidden=[16]", "bd.query_uniform=1"};
     fixture f;
-    make(&f, 9, sets, 3);
+    make(&f, 9, sets, 4);
     float obs[8] = {0, 1, 2, 3, 4, 5, 6, 14}, nobs[8] = {1, 2, 3, 7, 8, 9, 10, 15}, rew[8] = {0, 0, 0, 0, 0, 0, 0, 1};
     int act[8] = {0, 1, 2, 3, 0, 1, 2, 3};
     unsigned char term[8] = {0, 0, 0, 1, 0, 0, 0, 1};

@@ -1,5 +1,7 @@
 /* bd_basis.c — the Bellman Diffusion agent with basis fields (see
  * bd_basis.h for the algorithm, docs/basis.md for the derivation). */
+/* The softplus row loop must vectorize (as in c51.c and mlp.c). */
+#pragma GCC optimize("-ftree-vectorize", "-fvect-cost-model=dynamic", "-fno-trapping-math")
 #include "agents/bd_basis.h"
 
 #include <math.h>
@@ -11,6 +13,13 @@
 #include "agents/evaluate.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
+#include "fields/fastmath.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
+#endif
 
 /* Bumps farther than this many sd from a point are skipped: e^-32 of the
  * peak, below float resolution of any sum they join. */
@@ -39,11 +48,14 @@ typedef struct {
 
     /* scratch, all sized at create */
     real *enc;               /* (MB, in_dim) */
-    double *wq, *wn;         /* (Bmax, K) target coefficients at (s, a) and (s', a') */
+    double *wq, *wn;         /* (Bmax, K) online coefficients at (s, a), target ones at (s', a') */
+    float *spf, *sgf;        /* (K) one row's softplus and sigmoid */
+    double *sq;              /* (Bmax, K) sigmoid of the online outputs behind wq: dw/dz / cw */
     double *mass_next, *qsa, *b_off, *u_r; /* (Bmax) */
     int *a_next;             /* (Bmax) */
     double *uq, *tt, *tdt;   /* (Bmax·Q) query points and targets */
-    double *cum, *wk, *gs, *phi; /* (K) */
+    double *cum, *wk, *phi, *dphi; /* (K) */
+    double *gs;              /* (2K) dL/dw of one transition: scalar, gradient */
     double *w1, *d1;         /* (A, K) one state's coefficients (sampler, eval_fields) */
     int sample_action;
     double *dist_x, *dist_w; /* (max(K, G)) */
@@ -56,18 +68,21 @@ int agent_is_bdb(const agent *a) { return a && a->ops == &bdb_ops; }
 /* ---------------------------------------------------------------------- */
 /* pure pieces                                                             */
 
-static double npdf(double x, double m, double var)
-{
-    double d = x - m;
-    return exp(-0.5 * d * d / var) / sqrt(2 * M_PI * var);
-}
-
 /* Bumps with centres mu0 + k delta (k in [0, K)) within half-width r of x. */
 static void band_of(int K, double mu0, double delta, double x, double r, int *k0, int *k1)
 {
-    double lo = ceil((x - r - mu0) / delta), hi = floor((x + r - mu0) / delta) + 1;
-    *k0 = lo < 0 ? 0 : lo > K ? K : (int)lo;
-    *k1 = hi < 0 ? 0 : hi > K ? K : (int)hi;
+    /* k0 = ceil(lo), k1 = floor(hi) + 1, clamped to [0, K]; by truncation,
+     * which is floor for the non-negative values that remain */
+    double lo = (x - r - mu0) / delta, hi = (x + r - mu0) / delta;
+    if (!(lo > 0)) {
+        *k0 = 0;
+    } else if (lo >= K) {
+        *k0 = K;
+    } else {
+        int t = (int)lo;
+        *k0 = t + (t < lo);
+    }
+    *k1 = !(hi >= 0) ? 0 : hi >= K - 1 ? K : (int)hi + 1;
 }
 
 void bdb_band(const bdb_basis *bs, double u, int *k0, int *k1)
@@ -75,16 +90,60 @@ void bdb_band(const bdb_basis *bs, double u, int *k0, int *k1)
     band_of(bs->K, bs->mu0, bs->delta, u, BAND_SD * bs->sigma, k0, k1);
 }
 
+/* A family of K bumps N(·; m0 + k dm, var), with what every evaluation
+ * needs precomputed. */
+typedef struct {
+    int K;
+    double m0, dm, var, half_inv_var, norm, radius, ratio_step;
+} bump_family;
+
+static bump_family family_of(int K, double m0, double dm, double var)
+{
+    bump_family f = {K, m0, dm, var, 0.5 / var, 1 / sqrt(2 * M_PI * var), BAND_SD * sqrt(var), exp(-dm * dm / var)};
+    return f;
+}
+
+/* The family's bumps within BAND_SD sd of u into phi[0 .. k1 − k0);
+ * returns k0 and sets *k1. Two exps for the whole band: consecutive bumps
+ * differ by the factor ρ_k = exp((2 d_k dm − dm²) / 2var) (d_k = u − m_k),
+ * and ρ_{k+1} = ρ_k exp(−dm²/var). */
+static int bumps(const bump_family *f, double u, double *phi, int *k1)
+{
+    int k0;
+    band_of(f->K, f->m0, f->dm, u, f->radius, &k0, k1);
+    if (k0 >= *k1)
+        return k0;
+    double d = u - (f->m0 + k0 * f->dm);
+    double p = f->norm * exp(-d * d * f->half_inv_var);
+    double rho = exp((2 * d - f->dm) * f->dm * f->half_inv_var), c = f->ratio_step;
+    for (int k = k0; k < *k1; k++) {
+        phi[k - k0] = p;
+        p *= rho;
+        rho *= c;
+    }
+    return k0;
+}
+
+/* Σ_k w_k φ_k(u) and its u-derivative over the band (phi: scratch of the
+ * band's length). */
+static void mixture_at(const bump_family *f, const double *w, double u, double *phi, double *s, double *ds)
+{
+    int k1, k0 = bumps(f, u, phi, &k1);
+    double sv = 0, dv = 0;
+    for (int k = k0; k < k1; k++) {
+        double p = w[k] * phi[k - k0];
+        sv += p;
+        dv -= (u - (f->m0 + k * f->dm)) * p;
+    }
+    *s = sv;
+    *ds = dv / f->var;
+}
+
 void bdb_field(const bdb_basis *bs, const double *w, double u, double *s, double *ds)
 {
-    int k0, k1;
-    bdb_band(bs, u, &k0, &k1);
-    double var = bs->sigma * bs->sigma, sv = 0, dv = 0;
-    for (int k = k0; k < k1; k++) {
-        double m = bs->mu0 + k * bs->delta, p = w[k] * npdf(u, m, var);
-        sv += p;
-        dv -= (u - m) / var * p;
-    }
+    double phi[bs->K], sv, dv; /* a band has at most K bumps (K <= 10001: 80 kB) */
+    bump_family f = family_of(bs->K, bs->mu0, bs->delta, bs->sigma * bs->sigma);
+    mixture_at(&f, w, u, phi, &sv, &dv);
     if (s)
         *s = sv;
     if (ds)
@@ -98,40 +157,46 @@ void bdb_target_bootstrap(const bdb_basis *bs, int n, const double *v, double b,
     for (int k = 0; k < bs->K; k++)
         mass += wn[k];
     double inv = 1 / (mass > floor ? mass : floor);
-    double var = gamma * gamma * bs->sigma * bs->sigma + jitter, sd = sqrt(var);
+    /* the mapped bumps: centres γ μ_j + b, spacing γ Δ, variance γ²σ² + ε_j */
+    bump_family f = family_of(bs->K, gamma * bs->mu0 + b, gamma * bs->delta,
+                              gamma * gamma * bs->sigma * bs->sigma + jitter);
+    double phi[bs->K];
     for (int i = 0; i < n; i++) {
-        /* m_j = γ μ_j + b: centres mu0' = γ mu0 + b, spacing γ delta */
-        int j0, j1;
-        band_of(bs->K, gamma * bs->mu0 + b, gamma * bs->delta, v[i], BAND_SD * sd, &j0, &j1);
-        double tv = 0, dv = 0;
-        for (int j = j0; j < j1; j++) {
-            double m = gamma * (bs->mu0 + j * bs->delta) + b, p = wn[j] * npdf(v[i], m, var);
-            tv += p;
-            dv -= (v[i] - m) / var * p;
-        }
-        t[i] = tv * inv;
-        dt[i] = dv * inv;
+        mixture_at(&f, wn, v[i], phi, &t[i], &dt[i]);
+        t[i] *= inv;
+        dt[i] *= inv;
     }
 }
 
-/* w = cw · softplus(z), stable for either sign of z. */
-static double coef_of(double cw, real z)
+/* softplus(z) (K) into sp and its derivative sigmoid(z) into sig, from one
+ * e = e^{-|z|} each: softplus = max(z, 0) + log1p(e). Straight-line float
+ * code (fastmath.h) that vectorizes, compiled for AVX2 too, as C51's
+ * softmax is: the coefficients of every action are read at every step. */
+CLONES static void softplus_row(int K, const real *z, float *sp, float *sig)
 {
-    double x = (double)z;
-    return cw * (x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)));
+    for (int k = 0; k < K; k++) {
+        float x = z[k], ax = x < 0 ? -x : x, e = expneg_r(-ax);
+        sp[k] = (x > 0 ? x : 0.0f) + log1p_r(e);
+        sig[k] = (x >= 0 ? 1.0f : e) / (1.0f + e);
+    }
 }
 
-/* Coefficients of one action's row of raw outputs z (K) into w (K);
- * returns the mass Σ w and writes the mean Σ w_k μ_k / Σ w (u units; 0 if
- * the mass is 0) to *mean. */
-static double coefs_row(const bdb_agent *ba, const real *z, double *w, double *mean)
+/* Coefficients of one action's row of raw outputs z (K) into w (K) and,
+ * if sig is not NULL, dw/dz / cw into sig (K); returns the mass Σ w and
+ * writes the mean Σ w_k μ_k / Σ w (u units; 0 if the mass is 0) to *mean. */
+static double coefs_row(const bdb_agent *ba, const real *z, double *w, double *sig, double *mean)
 {
+    int K = ba->K;
+    softplus_row(K, z, ba->spf, ba->sgf);
     double m = 0, mu = 0;
-    for (int k = 0; k < ba->K; k++) {
-        w[k] = coef_of(ba->cw, z[k]);
+    for (int k = 0; k < K; k++) {
+        w[k] = ba->cw * (double)ba->spf[k];
         m += w[k];
         mu += w[k] * (ba->bs.mu0 + k * ba->bs.delta);
     }
+    if (sig)
+        for (int k = 0; k < K; k++)
+            sig[k] = (double)ba->sgf[k];
     *mean = m > 0 && isfinite(m) ? mu / m : 0.0;
     return m;
 }
@@ -154,7 +219,7 @@ static int bdb_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
         for (int i = 0; i < n; i++)
             for (int k = 0; k < A; k++) {
                 double mean;
-                coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, &mean);
+                coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, NULL, &mean);
                 q[(size_t)(off + i) * A + k] = ba->geo.c + ba->geo.h * mean;
             }
     }
@@ -162,7 +227,8 @@ static int bdb_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
 }
 
 /* Query points and targets of batch b into ba->uq, ba->tt, ba->tdt; ba->enc
- * holds [s; s'] afterwards. */
+ * holds [s; s'] afterwards, the online scalar network's last forward is on
+ * s (its coefficients at (s, a) in ba->wq), ready for field_losses. */
 static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
 {
     const bd_geometry *g = &ba->geo;
@@ -179,14 +245,15 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
     }
     torso_encode(&ba->te, B, b->obs, ba->enc);
     torso_encode(&ba->te, B, b->next_obs, ba->enc + (size_t)B * in);
-    const real *z = mlp_forward(ba->f[BD_FIELD_S].tgt, 2 * B, ba->enc); /* (2B, A·K) */
 
-    /* Query points: k ∝ w⁻_k(s, a), then μ_k + σ ξ; a share uniform. Their
-     * law depends on (s, a) only, and the stream is consumed identically
-     * whatever s' is. */
+    /* Query points from the online field's own density at (s, a) (the
+     * forward the loss needs anyway): k ∝ w_k, then μ_k + σ ξ; a share
+     * uniform. Their law depends on (s, a) only, and the stream is consumed
+     * identically whatever s' is. */
+    const real *z = mlp_forward(ba->f[BD_FIELD_S].net, B, ba->enc); /* (B, A·K) */
     for (int i = 0; i < B; i++) {
         double *w = ba->wq + (size_t)i * K, mean;
-        double M = coefs_row(ba, z + ((size_t)i * A + b->action[i]) * K, w, &mean);
+        double M = coefs_row(ba, z + ((size_t)i * A + b->action[i]) * K, w, ba->sq + (size_t)i * K, &mean);
         ba->qsa[i] = g->c + g->h * mean;
         int ok = M > 0 && isfinite(M);
         double run = 0;
@@ -212,6 +279,8 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
         }
     }
 
+    /* Targets: the target network at s' only. */
+    const real *zt = mlp_forward(ba->f[BD_FIELD_S].tgt, B, ba->enc + (size_t)B * in);
     for (int i = 0; i < B; i++) {
         double r = b->reward[i], *u = ba->uq + (size_t)i * Q;
         double *t = ba->tt + (size_t)i * Q, *dt = ba->tdt + (size_t)i * Q;
@@ -223,7 +292,7 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
             bd_target_terminal(Q, u, ba->u_r[i], g->eps + g->jitter, t, dt);
             continue;
         }
-        const real *zn = z + (size_t)(B + i) * A * K;
+        const real *zn = zt + (size_t)i * A * K;
         double *wn = ba->wn + (size_t)i * K, mean;
         int an = 0;
         if (b->next_action) {
@@ -231,7 +300,7 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
         } else {
             double best = -INFINITY;
             for (int k = 0; k < A; k++) {
-                coefs_row(ba, zn + (size_t)k * K, wn, &mean);
+                coefs_row(ba, zn + (size_t)k * K, wn, NULL, &mean);
                 if (mean > best) {
                     best = mean;
                     an = k;
@@ -239,63 +308,67 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
             }
         }
         ba->a_next[i] = an;
-        ba->mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, &mean);
+        ba->mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, NULL, &mean);
         bdb_target_bootstrap(bs, Q, u, ba->b_off[i], g->gamma, wn, g->mass_floor, g->jitter, t, dt);
     }
     return 0;
 }
 
-/* One field's regression on the batch's query points: forward on s, the
- * loss in its unit (unit2 = S² or (S/σ)², times λ for g), dL/dz into the
- * network's dy, backward; the step itself is the caller's. Returns the loss. */
-static double field_loss(bdb_agent *ba, bd_field f, const agent_batch *b, double weight)
+/* Both fields' regressions on the batch's query points, after
+ * prepare_targets: the gradient network's forward on s, the losses in their
+ * units (s: one bump's height S; g: its slope S/σ; g's times λ), dL/dz into
+ * each network's dy and backward (the optimizer steps are the caller's).
+ * The bumps at a query point are computed once for both fields. */
+static void field_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, double *loss_g)
 {
     const bdb_basis *bs = &ba->bs;
-    bdb_fnet *N = &ba->f[f];
+    mlp *ns = ba->f[BD_FIELD_S].net, *ng = ba->f[BD_FIELD_G].net;
     int B = b->B, Q = ba->Q, A = ba->A, K = ba->K;
-    double var = bs->sigma * bs->sigma;
-    double unit = f == BD_FIELD_S ? ba->S : ba->S / bs->sigma;
-    double n = (double)B * Q, c2 = 2 * weight / (n * unit * unit);
-    const double *tgt = f == BD_FIELD_S ? ba->tt : ba->tdt;
-    mlp_zero_grad(N->net);
-    const real *z = mlp_forward(N->net, B, ba->enc);
-    real *dy = N->net->dy;
-    memset(dy, 0, sizeof(real) * (size_t)B * A * K);
-    double L = 0;
+    double var = bs->sigma * bs->sigma, n = (double)B * Q;
+    bump_family fam = family_of(K, bs->mu0, bs->delta, var);
+    double cs = 2 / (n * ba->S * ba->S), cg = 2 * ba->lambda * var / (n * ba->S * ba->S);
+    const real *zg = mlp_forward(ng, B, ba->enc);
+    mlp_zero_grad(ns);
+    mlp_zero_grad(ng);
+    real *dys = ns->dy, *dyg = ng->dy;
+    memset(dys, 0, sizeof(real) * (size_t)B * A * K);
+    memset(dyg, 0, sizeof(real) * (size_t)B * A * K);
+    double Ls = 0, Lg = 0, *gs_s = ba->gs, *gs_g = ba->gs + K, *wd = ba->wk;
     for (int i = 0; i < B; i++) {
         size_t off = ((size_t)i * A + b->action[i]) * K;
+        const double *w = ba->wq + (size_t)i * K, *sig = ba->sq + (size_t)i * K;
         for (int k = 0; k < K; k++) {
-            ba->wk[k] = f == BD_FIELD_S ? coef_of(ba->cw, z[off + k]) : ba->cw * (double)z[off + k];
-            ba->gs[k] = 0;
+            wd[k] = ba->cw * (double)zg[off + k];
+            gs_s[k] = gs_g[k] = 0;
         }
         for (int q = 0; q < Q; q++) {
-            double u = ba->uq[(size_t)i * Q + q];
-            int k0, k1;
-            bdb_band(bs, u, &k0, &k1);
-            double v = 0;
+            size_t r = (size_t)i * Q + q;
+            double u = ba->uq[r];
+            int k1, k0 = bumps(&fam, u, ba->phi, &k1);
+            double sv = 0, gv = 0;
             for (int k = k0; k < k1; k++) {
-                double m = bs->mu0 + k * bs->delta, p = npdf(u, m, var);
-                ba->phi[k] = f == BD_FIELD_S ? p : -(u - m) / var * p;
-                v += ba->wk[k] * ba->phi[k];
+                double p = ba->phi[k - k0], dp = -(u - (bs->mu0 + k * bs->delta)) / var * p;
+                ba->dphi[k - k0] = dp;
+                sv += w[k] * p;
+                gv += wd[k] * dp;
             }
-            double r = v - tgt[(size_t)i * Q + q];
-            L += r * r;
-            for (int k = k0; k < k1; k++)
-                ba->gs[k] += r * ba->phi[k];
+            double rs = sv - ba->tt[r], rg = gv - ba->tdt[r];
+            Ls += rs * rs;
+            Lg += rg * rg;
+            for (int k = k0; k < k1; k++) {
+                gs_s[k] += rs * ba->phi[k - k0];
+                gs_g[k] += rg * ba->dphi[k - k0];
+            }
         }
         for (int k = 0; k < K; k++) {
-            double dw = c2 * ba->gs[k];
-            if (f == BD_FIELD_S) {
-                double x = (double)z[off + k];
-                dw *= ba->cw / (1 + exp(-x)); /* dw/dz = cw · sigmoid(z) */
-            } else {
-                dw *= ba->cw;
-            }
-            dy[off + k] = (real)dw;
+            dys[off + k] = (real)(cs * gs_s[k] * ba->cw * sig[k]); /* dw/dz = cw · sigmoid(z) */
+            dyg[off + k] = (real)(cg * gs_g[k] * ba->cw);
         }
     }
-    mlp_backward(N->net, dy, NULL, NULL, NULL);
-    return weight * L / (n * unit * unit);
+    mlp_backward(ns, dys, NULL, NULL, NULL);
+    mlp_backward(ng, dyg, NULL, NULL, NULL);
+    *loss_s = Ls / (n * ba->S * ba->S);
+    *loss_g = ba->lambda * Lg * var / (n * ba->S * ba->S);
 }
 
 static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
@@ -304,10 +377,9 @@ static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e
     if (prepare_targets(ba, b, e))
         return -1;
     double norm[2], L[2];
-    for (int f = 0; f < 2; f++) {
-        L[f] = field_loss(ba, (bd_field)f, b, f == BD_FIELD_S ? 1.0 : ba->lambda);
+    field_losses(ba, b, &L[0], &L[1]);
+    for (int f = 0; f < 2; f++)
         norm[f] = adam_step_mlp(ba->f[f].opt, ba->f[f].net);
-    }
     if (ba->ema > 0)
         for (int f = 0; f < 2; f++)
             mlp_polyak(ba->f[f].avg, ba->f[f].net, 1 - ba->ema, NULL);
@@ -332,7 +404,8 @@ int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_
     bdb_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
         return -1;
-    double ls = field_loss(ba, BD_FIELD_S, b, 1.0), lg = field_loss(ba, BD_FIELD_G, b, ba->lambda);
+    double ls, lg;
+    field_losses(ba, b, &ls, &lg);
     if (loss_s)
         *loss_s = ls;
     if (loss_g)
@@ -363,7 +436,12 @@ int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *
         mlp *net = target && N->tgt ? N->tgt : reported(N);
         const real *z = mlp_forward(net, 1, ba->enc);
         for (int k = 0; k < AK; k++)
-            out[k] = f == BD_FIELD_S ? coef_of(ba->cw, z[k]) : ba->cw * (double)z[k];
+            out[k] = ba->cw * (double)z[k];
+        if (f == BD_FIELD_S)
+            for (int a2 = 0; a2 < ba->A; a2++) {
+                double mean;
+                coefs_row(ba, z + (size_t)a2 * ba->K, out + (size_t)a2 * ba->K, NULL, &mean);
+            }
     }
     return 0;
 }
@@ -537,8 +615,8 @@ static void bdb_free(agent *a)
             adam_free(ba->f[f].opt);
         }
         rng_free(ba->rq);
-        void *bufs[] = {ba->enc, ba->wq, ba->wn, ba->mass_next, ba->qsa, ba->b_off, ba->u_r, ba->a_next,
-                        ba->uq, ba->tt, ba->tdt, ba->cum, ba->wk, ba->gs, ba->phi, ba->w1, ba->d1,
+        void *bufs[] = {ba->enc, ba->wq, ba->wn, ba->sq, ba->spf, ba->sgf, ba->mass_next, ba->qsa, ba->b_off, ba->u_r, ba->a_next,
+                        ba->uq, ba->tt, ba->tdt, ba->cum, ba->wk, ba->gs, ba->phi, ba->dphi, ba->w1, ba->d1,
                         ba->dist_x, ba->dist_w};
         for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
             free(bufs[j]);
@@ -642,10 +720,10 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err 
     size_t sd = sizeof(double);
 #define ALLOC(p, n, sz) ((p) = err_calloc((size_t)(n), (sz), e))
     if (!ALLOC(ba->enc, (size_t)ba->MB * in, sizeof(real)) || !ALLOC(ba->wq, (size_t)ba->Bmax * K, sd) ||
-        !ALLOC(ba->wn, (size_t)ba->Bmax * K, sd) || !ALLOC(ba->mass_next, ba->Bmax, sd) ||
+        !ALLOC(ba->wn, (size_t)ba->Bmax * K, sd) || !ALLOC(ba->sq, (size_t)ba->Bmax * K, sd) || !ALLOC(ba->spf, K, sizeof(float)) || !ALLOC(ba->sgf, K, sizeof(float)) || !ALLOC(ba->mass_next, ba->Bmax, sd) ||
         !ALLOC(ba->qsa, ba->Bmax, sd) || !ALLOC(ba->b_off, ba->Bmax, sd) || !ALLOC(ba->u_r, ba->Bmax, sd) ||
         !ALLOC(ba->a_next, ba->Bmax, sizeof(int)) || !ALLOC(ba->uq, BQ, sd) || !ALLOC(ba->tt, BQ, sd) ||
-        !ALLOC(ba->tdt, BQ, sd) || !ALLOC(ba->cum, K, sd) || !ALLOC(ba->wk, K, sd) || !ALLOC(ba->gs, K, sd) ||
+        !ALLOC(ba->tdt, BQ, sd) || !ALLOC(ba->cum, K, sd) || !ALLOC(ba->wk, K, sd) || !ALLOC(ba->gs, 2 * K, sd) || !ALLOC(ba->dphi, K, sd) ||
         !ALLOC(ba->phi, K, sd) || !ALLOC(ba->w1, (size_t)A * K, sd) || !ALLOC(ba->d1, (size_t)A * K, sd) ||
         !ALLOC(ba->dist_x, nd, sd) || !ALLOC(ba->dist_w, nd, sd) || !ba->rq)
         goto fail;

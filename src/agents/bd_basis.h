@@ -12,7 +12,10 @@
  * outputs, the shape of C51's A·atoms logits); cw = 1/(K ln 2) makes the
  * initial mass about 1. Everything the grid agent computes on its grid has
  * a closed form here: mass M = Σ w_k, Q = c + h Σ w_k μ_k / M, the query law
- * (k ∝ w_k, then μ_k + σ ξ), and the target fields at mapped points:
+ * (k ∝ w_k of the online field at (s, a), whose forward the loss needs
+ * anyway, then μ_k + σ ξ; a share bd.query_uniform uniform over
+ * [−1 − 3σ, 1 + 3σ]), and the target fields at mapped points (the target
+ * network runs on s' only):
  *
  *   p_T(v)  = Σ_j a_j N(v; γ μ_j + b, γ²σ² + ε_j),  a_j = w⁻_j / max(M⁻, floor)
  *   ∂p_T(v) = its v-derivative
@@ -57,8 +60,9 @@ int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double 
  * target copy). Either may be NULL. */
 int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *d, bd_err *e);
 /* The losses and parameter gradients of one update on batch b (left in the
- * online networks' grads, not applied): for finite-difference tests.
- * Consumes the query stream like update. */
+ * online networks' grads, not applied): for finite-difference tests (with
+ * bd.query_uniform 1, so the query points do not move with the online
+ * parameters). Consumes the query stream like update. */
 int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bd_err *e);
 
 /* ---- the pure pieces (tested on their own) ---- */
