@@ -57,6 +57,18 @@ static void test_accessors_and_errors(void **state)
     double bad[4] = {0, 0, INFINITY, 0};
     assert_int_equal(env_set_state(e, bad, &err), -1);
     assert_contains(err.msg, "not finite");
+    /* env_observe_state: the observation of a state, e unchanged */
+    uint64_t seed = 3;
+    env_reset(e, &seed);
+    double before[4], after[4], probe[4] = {0.5, -1.0, 2.0, -3.0};
+    env_get_state(e, before);
+    float obs[ENV_OBS_MAX];
+    assert_int_equal(env_observe_state(e, probe, obs, &err), 0);
+    const float want[6] = {(float)cos(0.5), (float)sin(0.5), (float)cos(-1.0), (float)sin(-1.0), 2.0f, -3.0f};
+    assert_memory_equal(obs, want, sizeof want);
+    env_get_state(e, after);
+    assert_memory_equal(before, after, sizeof before);
+    assert_int_equal(env_observe_state(e, bad, obs, &err), -1);
     /* action 3 is refused */
     env_reset(e, NULL);
     env_step st = env_do_step(e, 3);

@@ -199,6 +199,25 @@ int env_set_state(env *e, const double *state, bd_err *err)
     return 0;
 }
 
+int env_observe_state(const env *e, const double *state, float *obs, bd_err *err)
+{
+    if (e->kind == ENV_FROZENLAKE) {
+        double v = state[0];
+        if (!(v >= 0 && v < e->n_states && v == (double)(int)v))
+            return err_set(err, "FrozenLake state %g is not an index in [0, %d)", v, e->n_states);
+        obs[0] = (float)v;
+        return 0;
+    }
+    /* The continuous envs' set_state touches only their own fields and obs,
+     * so a shallow copy observes without changing e. */
+    env tmp = *e;
+    if (env_set_state(&tmp, state, err))
+        return -1;
+    for (int i = 0; i < e->obs_dim; i++)
+        obs[i] = tmp.obs[i];
+    return 0;
+}
+
 const fl_table *env_frozenlake_table(const env *e)
 {
     return e->kind == ENV_FROZENLAKE ? &e->fl->table : NULL;

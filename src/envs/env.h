@@ -112,9 +112,14 @@ int env_step_success(const env *e, const env_step *st);
  * dtheta2); MountainCar (position, velocity). set_state keeps the elapsed
  * step count. */
 #define ENV_STATE_MAX 4
+#define ENV_OBS_MAX 6 /* the largest env_obs_dim (Acrobot) */
 int env_state_dim(const env *e);
 void env_get_state(const env *e, double *state);
 int env_set_state(env *e, const double *state, bd_err *err);
+/* The observation (env_obs_dim floats) the env would give in state, without
+ * changing e; the same checks as env_set_state (FrozenLake: an index in
+ * range). */
+int env_observe_state(const env *e, const double *state, float *obs, bd_err *err);
 
 /* ---- FrozenLake specifics (NULL / -1 for other environments) ---- */
 
