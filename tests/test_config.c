@@ -91,6 +91,30 @@ static void test_env_names_limits_and_thresholds(void **state)
     assert_null(env_kind_describe((env_kind)ENV_N_KINDS));
 }
 
+/* The shipped Acrobot and MountainCar configs load, and each pair differs
+ * only in the agent's own keys. */
+static void test_classic_control_configs(void **state)
+{
+    (void)state;
+    const char *names[] = {"acrobot", "mountaincar"};
+    for (int i = 0; i < 2; i++) {
+        exp_config c[2];
+        for (int k = 0; k < 2; k++) {
+            char path[1024];
+            bd_err e;
+            snprintf(path, sizeof path, "%s/configs/%s_%s.yaml", tu_root(), names[i], k ? "bd" : "c51");
+            if (exp_load(&c[k], path, NULL, 0, &e))
+                fail_msg("%s", e.msg);
+            assert_int_equal(c[k].env.kind, env_kind_by_name(names[i]));
+            assert_int_equal(c[k].agent.kind, k ? AGENT_BD : AGENT_C51);
+            assert_true(c[k].agent.v_min == -100.0 && c[k].agent.v_max == 0.0);
+        }
+        assert_memory_equal(&c[0].train, &c[1].train, sizeof c[0].train);
+        assert_memory_equal(&c[0].eval, &c[1].eval, sizeof c[0].eval);
+        assert_true(c[0].agent.gamma == c[1].agent.gamma && c[0].agent.lr == c[1].agent.lr);
+    }
+}
+
 static void test_values_of_every_type(void **state)
 {
     (void)state;
@@ -269,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minimal_config_gets_defaults),
         cmocka_unit_test(test_env_names_limits_and_thresholds),
+        cmocka_unit_test(test_classic_control_configs),
         cmocka_unit_test(test_values_of_every_type),
         cmocka_unit_test(test_unknown_key_suggests_closest),
         cmocka_unit_test(test_wrong_type_and_range),
