@@ -45,6 +45,8 @@ int main(int argc, char **argv)
         {"cartpole (semi-implicit)", ENV_CARTPOLE, 1, NULL},
         {"frozenlake 4x4 slippery", ENV_FROZENLAKE, 0, "4x4"},
         {"frozenlake 8x8 slippery", ENV_FROZENLAKE, 0, "8x8"},
+        {"acrobot", ENV_ACROBOT, 0, NULL},
+        {"mountaincar", ENV_MOUNTAINCAR, 0, NULL},
     };
     printf("%-26s %11s %9s %8s %8s %9s %8s %8s\n", "env", "steps", "episodes", "cpu s", "wall s", "Msteps/s",
            "ns/step", "return");
@@ -61,7 +63,9 @@ int main(int argc, char **argv)
             return 1;
         }
         rng *ar = rng_create(1, 1000);
-        const int bits = env_n_actions(e) == 2 ? 1 : 2;
+        /* 2 actions: one bit each; 4: two bits; 3: two bits, redrawn
+         * when they read 3 (uniform over 0..2). */
+        const int na = env_n_actions(e), bits = na == 2 ? 1 : 2;
         const uint64_t mask = (1u << bits) - 1;
         uint64_t seed = 1, word = 0;
         int left = 0;
@@ -77,6 +81,10 @@ int main(int argc, char **argv)
             int a = (int)(word & mask);
             word >>= bits;
             left -= bits;
+            if (a >= na) {
+                i--;
+                continue;
+            }
             env_step st = env_do_step(e, a);
             ret += st.reward;
             if (st.terminated || st.truncated) {
@@ -86,7 +94,8 @@ int main(int argc, char **argv)
         }
         double dc = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0, dw = clock_s(CLOCK_MONOTONIC) - w0;
         /* The mean episode return keeps the loop honest and is a sanity
-         * check (random policy: CartPole ~22, FrozenLake 4x4 ~0.014). */
+         * check (random policy: CartPole ~22, FrozenLake 4x4 ~0.014, Acrobot
+         * and MountainCar near their limits' -500 and -200). */
         printf("%-26s %11ld %9ld %8.3f %8.3f %9.2f %8.2f %8.4f\n", cases[k].label, steps, episodes, dc, dw,
                (double)steps / dc / 1e6, dc / (double)steps * 1e9, episodes ? ret / (double)episodes : 0.0);
         rng_free(ar);

@@ -99,8 +99,20 @@ static void test_env_list_and_info(void **state)
     (void)state;
     tu_result r = tu_run("%s env list", tu_bdrl());
     assert_int_equal(r.status, 0);
-    assert_contains(r.out, "cartpole");
-    assert_contains(r.out, "frozenlake");
+    assert_contains(r.out, "cartpole    CartPole-v1: ");
+    assert_contains(r.out, "frozenlake  FrozenLake-v1: ");
+    assert_contains(r.out, "\n            slippery or not");
+    assert_contains(r.out, "acrobot     Acrobot-v1: ");
+    assert_contains(r.out, "mountaincar MountainCar-v0: ");
+    tu_run_free(&r);
+    r = tu_run("%s env info acrobot", tu_bdrl());
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "observation_dim: 6\nn_actions: 3\nmax_episode_steps: 500\n");
+    assert_contains(r.out, "integrator: rk4");
+    tu_run_free(&r);
+    r = tu_run("%s env info mountaincar --set env.max_episode_steps=7", tu_bdrl());
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "observation_dim: 2\nn_actions: 3\nmax_episode_steps: 7\n");
     tu_run_free(&r);
     r = tu_run("%s env info frozenlake --set env.map=8x8", tu_bdrl());
     assert_int_equal(r.status, 0);
@@ -114,7 +126,31 @@ static void test_env_list_and_info(void **state)
     tu_run_free(&r);
     r = tu_run("%s env info pong", tu_bdrl());
     assert_int_equal(r.status, 2);
-    assert_contains(r.err, "unknown environment 'pong'");
+    assert_contains(r.err, "unknown environment 'pong' (cartpole, frozenlake, acrobot, mountaincar)");
+    tu_run_free(&r);
+}
+
+/* The headers and row shapes of the two classic-control rollouts (the
+ * values are checked bit for bit in test_acrobot and test_mountaincar). */
+static void test_acrobot_mountaincar_rollout_csv(void **state)
+{
+    (void)state;
+    tu_result r = tu_run("%s env rollout acrobot --state 0,0,0,0 --actions 1,1", tu_bdrl());
+    assert_int_equal(r.status, 0);
+    /* From rest without torque the chain should hang still, but the
+     * reference's cos(theta1 - pi/2) is 6.1e-17, not 0, so it drifts; these
+     * are the values of tests/ref/acrobot_ref.py (Gymnasium's arithmetic). */
+    assert_string_equal(r.out, "step,theta1,theta2,dtheta1,dtheta2,reward,terminated,truncated\n"
+                               "1,-7.6107318151889201e-18,5.8544090886068634e-18,-7.6107318151889207e-17,"
+                               "5.8544090886068637e-17,-1,0,0\n"
+                               "2,-3.044292726075568e-17,2.3417636354427453e-17,-1.5221463630377841e-16,"
+                               "1.1708818177213727e-16,-1,0,0\n");
+    tu_run_free(&r);
+    r = tu_run("%s env rollout mountaincar --state -1.2,-0.01 --actions 0 --set env.max_episode_steps=1",
+               tu_bdrl());
+    assert_int_equal(r.status, 0);
+    /* against the left wall: position clipped to -1.2, velocity zeroed; truncated at the limit of 1 */
+    assert_string_equal(r.out, "step,position,velocity,reward,terminated,truncated\n1,-1.2,0,-1,0,1\n");
     tu_run_free(&r);
 }
 
@@ -182,6 +218,10 @@ static void test_env_bad_input_exits_2(void **state)
         {"env rollout cartpole --actions 0,2", "out of range"},
         {"env rollout cartpole --actions 0,x", "expects comma-separated integers"},
         {"env rollout cartpole --actions 0 --state 1,2", "needs 4 numbers"},
+        {"env rollout acrobot --actions 0 --state 1,2", "needs 4 numbers for acrobot (THETA1,THETA2,DTHETA1,DTHETA2)"},
+        {"env rollout mountaincar --actions 0 --state 1", "needs 2 numbers for mountaincar (POSITION,VELOCITY)"},
+        {"env rollout mountaincar --actions 3", "out of range"},
+        {"env rollout acrobot --actions 0 --state 0,0,nan,0", "expects comma-separated numbers"},
         {"env rollout frozenlake --actions 0 --state 16", "state"},
         {"env rollout cartpole --actions 0 --seed -1", "--seed must be in"},
         {"env rollout cartpole --actions 0 --set env.nam=x", "did you mean 'env.name'?"},
@@ -206,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_config_schema_and_resolve),
         cmocka_unit_test(test_config_reference_is_current),
         cmocka_unit_test(test_env_list_and_info),
+        cmocka_unit_test(test_acrobot_mountaincar_rollout_csv),
         cmocka_unit_test(test_cartpole_rollout_csv),
         cmocka_unit_test(test_frozenlake_rollout_and_table),
         cmocka_unit_test(test_env_bad_input_exits_2),

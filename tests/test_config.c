@@ -47,6 +47,74 @@ static void test_minimal_config_gets_defaults(void **state)
     assert_string_equal(cfg.output.dir, "runs");
 }
 
+/* Every env.name, its kind, Gymnasium's time limit and the default
+ * evaluation threshold (reward_threshold on the return; FrozenLake's
+ * success rate); eval.threshold overrides it. */
+static void test_env_names_limits_and_thresholds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        env_kind kind;
+        int obs, actions, limit;
+        double thr;
+    } c[] = {
+        {"cartpole", ENV_CARTPOLE, 4, 2, 500, 475.0},
+        {"frozenlake", ENV_FROZENLAKE, 1, 4, 100, 0.7},
+        {"acrobot", ENV_ACROBOT, 6, 3, 500, -100.0},
+        {"mountaincar", ENV_MOUNTAINCAR, 2, 3, 200, -110.0},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "env:\n  name: %s\n", c[i].name);
+        exp_config cfg;
+        bd_err e;
+        assert_int_equal(load_text(text, &cfg, &e, NULL), 0);
+        assert_int_equal(cfg.env.kind, c[i].kind);
+        assert_int_equal(env_kind_by_name(c[i].name), (int)c[i].kind);
+        assert_string_equal(env_kind_describe(c[i].kind)->name, c[i].name);
+        assert_true(exp_threshold(&cfg) == c[i].thr);
+        assert_int_equal(env_kind_describe(c[i].kind)->tabular, c[i].kind == ENV_FROZENLAKE);
+        env *en = env_create(&cfg.env, &e);
+        assert_non_null(en);
+        assert_string_equal(env_name(en), c[i].name);
+        assert_int_equal(env_obs_dim(en), c[i].obs);
+        assert_int_equal(env_n_actions(en), c[i].actions);
+        assert_int_equal(env_max_steps(en), c[i].limit);
+        assert_int_equal(env_max_steps(en), env_kind_describe(c[i].kind)->default_max_steps);
+        env_free(en);
+        snprintf(text, sizeof text, "env:\n  name: %s\neval:\n  threshold: -5\n", c[i].name);
+        assert_int_equal(load_text(text, &cfg, &e, NULL), 0);
+        assert_true(exp_threshold(&cfg) == -5.0);
+    }
+    assert_int_equal(env_kind_by_name("pong"), -1);
+    assert_null(env_kind_describe((env_kind)ENV_N_KINDS));
+}
+
+/* The shipped Acrobot and MountainCar configs load, and each pair differs
+ * only in the agent's own keys. */
+static void test_classic_control_configs(void **state)
+{
+    (void)state;
+    const char *names[] = {"acrobot", "mountaincar"};
+    for (int i = 0; i < 2; i++) {
+        exp_config c[2];
+        for (int k = 0; k < 2; k++) {
+            char path[1024];
+            bd_err e;
+            snprintf(path, sizeof path, "%s/configs/%s_%s.yaml", tu_root(), names[i], k ? "bd" : "c51");
+            if (exp_load(&c[k], path, NULL, 0, &e))
+                fail_msg("%s", e.msg);
+            assert_int_equal(c[k].env.kind, env_kind_by_name(names[i]));
+            assert_int_equal(c[k].agent.kind, k ? AGENT_BD : AGENT_C51);
+            assert_true(c[k].agent.v_min == -100.0 && c[k].agent.v_max == 0.0);
+        }
+        assert_memory_equal(&c[0].train, &c[1].train, sizeof c[0].train);
+        assert_memory_equal(&c[0].eval, &c[1].eval, sizeof c[0].eval);
+        assert_true(c[0].agent.gamma == c[1].agent.gamma && c[0].agent.lr == c[1].agent.lr);
+    }
+}
+
 static void test_values_of_every_type(void **state)
 {
     (void)state;
@@ -89,7 +157,8 @@ static void test_wrong_type_and_range(void **state)
     expect_error("env: {name: cartpole}\nagent:\n  gamma: .nan\n", "3:10", "expects a finite number");
     expect_error("env: {name: cartpole}\nenv.slippery: 1\n", "2:1", "write keys nested in files");
     expect_error("env: {name: cartpole, slippery: maybe}\n", "1:33", "expects true or false");
-    expect_error("env: {name: mountaincar}\n", "1:13", "'env.name' must be one of {cartpole,frozenlake}");
+    expect_error("env: {name: pong}\n", "1:13",
+                 "'env.name' must be one of {cartpole,frozenlake,acrobot,mountaincar}");
     expect_error("env: {name: cartpole}\ntrain:\n  batch_size: [1, 2]\n", "3:15", "not a list");
     expect_error("env: {name: cartpole}\ntrain:\n  batch_size:\n", "3:14", "has no value");
     expect_error("env: {name: cartpole}\ntrain: 5\n", "2:1", "'train' is a section");
@@ -223,6 +292,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minimal_config_gets_defaults),
+        cmocka_unit_test(test_env_names_limits_and_thresholds),
+        cmocka_unit_test(test_classic_control_configs),
         cmocka_unit_test(test_values_of_every_type),
         cmocka_unit_test(test_unknown_key_suggests_closest),
         cmocka_unit_test(test_wrong_type_and_range),

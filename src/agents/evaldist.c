@@ -33,22 +33,25 @@ int evaldist_parse_state(const env *en, const char *text, float *obs, double *st
             state[0] = (double)v;
         return 0;
     }
-    double st[4];
+    const env_kind_info *in = env_kind_describe(env_get_kind(en));
+    int sd = env_state_dim(en);
+    double st[ENV_STATE_MAX];
+    static const char *const count[ENV_STATE_MAX + 1] = {"zero", "one", "two", "three", "four"};
     const char *p = text;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < sd; i++) {
         char *end;
         errno = 0;
         st[i] = strtod(p, &end);
-        if (end == p || errno || !isfinite(st[i]) || (i < 3 ? *end != ',' : *end != '\0'))
-            return err_set(e, "expected four comma-separated numbers X,XDOT,THETA,THETADOT for "
-                              "CartPole, got '%s'", text);
+        if (end == p || errno || !isfinite(st[i]) || (i < sd - 1 ? *end != ',' : *end != '\0'))
+            return err_set(e, "expected %s comma-separated numbers %s for %s, got '%s'",
+                           count[sd], in->state_help, in->gym_id, text);
         p = end + 1;
     }
-    for (int i = 0; i < 4; i++) {
-        obs[i] = (float)st[i];
-        if (state)
+    if (env_observe_state(en, st, obs, e))
+        return -1;
+    if (state)
+        for (int i = 0; i < sd; i++)
             state[i] = st[i];
-    }
     return 0;
 }
 
@@ -293,6 +296,10 @@ int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, eva
     out->kind = cfg->env.kind;
     out->mean_w1 = out->mean_cramer = out->mean_w1_samples = out->mean_w1_samples_model = NAN;
     out->mean_w1_truth_exact = NAN;
+    if (cfg->env.kind != ENV_FROZENLAKE && cfg->env.kind != ENV_CARTPOLE)
+        return err_set(e, "no reference return distributions for %s yet (FrozenLake has exact laws, "
+                          "CartPole Monte Carlo ones from probe states)",
+                       env_kind_describe(cfg->env.kind)->name);
     if (o->sample && o->sample_walkers < 1)
         return err_set(e, "sample_walkers must be at least 1, got %d", o->sample_walkers);
     double *buf = NULL;

@@ -97,10 +97,11 @@ void evaldist_json(json_writer *w, const evaldist_result *r);
 
 /* ---- pieces the commands share ---- */
 
-/* Parses a state given as text: FrozenLake an index in [0, n_states),
- * CartPole four comma-separated numbers (x, x_dot, theta, theta_dot). Writes
- * the observation the agent sees (obs_dim floats) and, if state is not NULL,
- * the environment state (env_state_dim doubles). */
+/* Parses a state given as text: FrozenLake an index in [0, n_states), the
+ * other envs their env_state_dim comma-separated numbers (CartPole x, x_dot,
+ * theta, theta_dot; see env_kind_describe()->state_help). Writes the
+ * observation the agent sees (obs_dim floats, at most ENV_OBS_MAX) and, if
+ * state is not NULL, the environment state (env_state_dim doubles). */
 int evaldist_parse_state(const env *en, const char *text, float *obs, double *state, bd_err *e);
 
 /* The model's law at (obs, action) as a stat_dist (caller frees); *mass gets

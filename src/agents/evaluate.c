@@ -47,7 +47,6 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
             goto out;
         }
     }
-    const fl_table *tab = env_frozenlake_table(sl[0].en);
     int next = 0, active = 0;
     /* Slot i's current observation lives in row i of cur. */
     float *cur = obs;
@@ -88,12 +87,7 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
             int ep = t->episode;
             ret[ep] = t->ret;
             len[ep] = t->len;
-            if (tab) {
-                int cell = (int)st.obs[0];
-                ok[ep] = st.terminated && cell >= 0 && cell < tab->n_states && tab->desc[cell] == 'G';
-            } else {
-                ok[ep] = st.truncated && !st.terminated;
-            }
+            ok[ep] = (unsigned char)env_step_success(t->en, &st);
             t->ret = 0;
             t->len = 0;
             if (next < episodes) {

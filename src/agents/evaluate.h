@@ -15,7 +15,9 @@
  *   FrozenLake: the episode entered the goal, i.e. it terminated in a cell
  *               marked G (whatever the rewards are set to);
  *   CartPole:   the episode reached the time limit without the pole falling
- *               (truncated and not terminated).
+ *               (truncated and not terminated);
+ *   Acrobot, MountainCar: the episode reached the goal (terminated).
+ * (env_step_success decides.)
  */
 #ifndef BDRL_EVALUATE_H
 #define BDRL_EVALUATE_H

@@ -92,10 +92,11 @@ static const cfg_key keys[] = {
     CFG_I64_KEY("seed", OFF(seed), "1", 0, MAXI,
                 "seeds everything stochastic in the run (environment, init, exploration, replay)"),
 
-    CFG_CHOICE_KEY("env.name", OFF(env.kind), NULL, "cartpole|frozenlake",
-                   "environment: CartPole-v1 or FrozenLake-v1 semantics"),
+    CFG_CHOICE_KEY("env.name", OFF(env.kind), NULL, "cartpole|frozenlake|acrobot|mountaincar",
+                   "environment: CartPole-v1, FrozenLake-v1, Acrobot-v1 or MountainCar-v0 semantics"),
     CFG_INT_KEY("env.max_episode_steps", OFF(env.max_episode_steps), "0", 0, 1e9,
-                "time limit (truncation); 0 = Gymnasium's (CartPole 500, FrozenLake 4x4 100, 8x8 200)"),
+                "time limit (truncation); 0 = Gymnasium's (CartPole 500, FrozenLake 4x4 100, 8x8 200, "
+                "Acrobot 500, MountainCar 200)"),
     CFG_CHOICE_KEY("env.integrator", OFF(env.semi_implicit), "euler", "euler|semi_implicit",
                    "CartPole kinematics integrator"),
     CFG_BOOL_KEY("env.sutton_barto_reward", OFF(env.sutton_barto_reward), "false",
@@ -223,8 +224,9 @@ static const cfg_key keys[] = {
     CFG_I64_KEY("eval.interval", OFF(eval.interval), "5000", 1, 1e12, "environment steps between evaluations"),
     CFG_INT_KEY("eval.episodes", OFF(eval.episodes), "20", 1, 1000000, "greedy episodes per evaluation"),
     CFG_REAL_KEY("eval.threshold", OFF(eval.threshold), "-1e300", NO_LO, NO_HI,
-                 "return_mean (CartPole) or success rate (FrozenLake) that counts as solved; "
-                 "-1e300 = the environment's default (475; 0.7)"),
+                 "return_mean (CartPole, Acrobot, MountainCar) or success rate (FrozenLake) that counts "
+                 "as solved; -1e300 = the environment's default (Gymnasium's reward_threshold: 475, -100, "
+                 "-110; FrozenLake 0.7)"),
     CFG_BOOL_KEY("eval.stop_at_threshold", OFF(eval.stop_at_threshold), "false",
                  "end the run at its first evaluation at or above eval.threshold (status solved, with a "
                  "checkpoint): measures steps to threshold cheaply, but final and best returns then say "
@@ -242,7 +244,7 @@ double exp_threshold(const exp_config *cfg)
 {
     if (cfg->eval.threshold > -1e299)
         return cfg->eval.threshold;
-    return cfg->env.kind == ENV_CARTPOLE ? 475.0 : 0.7;
+    return env_kind_describe(cfg->env.kind)->default_threshold;
 }
 
 int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bd_err *e)

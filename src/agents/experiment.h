@@ -100,7 +100,9 @@ typedef struct {
 extern const cfg_schema exp_schema;
 
 /* The evaluation threshold of the config's environment (eval.threshold if
- * set, else CartPole 475 and FrozenLake 0.7, a success rate). */
+ * set, else the environment's default: Gymnasium's reward_threshold on the
+ * mean return, CartPole 475, Acrobot -100, MountainCar -110; FrozenLake 0.7,
+ * a success rate). */
 double exp_threshold(const exp_config *cfg);
 
 /* Defaults, then the YAML file (may be NULL), then the overrides, then the

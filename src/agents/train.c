@@ -277,12 +277,13 @@ static double segment_sps(const trainer *T)
 
 static double wall_total(const trainer *T) { return T->wall_prev + (now_s() - T->t_start); }
 
-static int is_cartpole(const trainer *T) { return env_get_kind(T->en) == ENV_CARTPOLE; }
+/* Whether the threshold applies to the mean greedy return (every
+ * non-tabular environment) rather than the success rate (FrozenLake). */
+static int on_return(const trainer *T) { return !env_kind_describe(env_get_kind(T->en))->tabular; }
 
-/* The quantity the threshold applies to: return (CartPole), success rate. */
 static double eval_metric(const trainer *T, const eval_row *r)
 {
-    return is_cartpole(T) ? r->mean : r->success;
+    return on_return(T) ? r->mean : r->success;
 }
 
 static double steps_to_threshold(const trainer *T)
@@ -327,7 +328,7 @@ static int write_summary(trainer *T, const char *status, bd_err *e)
     json_kv_num(&w, "final_success_rate", last ? last->success : NAN);
     /* beyond run.h's list */
     json_kv_str(&w, "status", status);
-    json_kv_str(&w, "threshold_on", is_cartpole(T) ? "return_mean" : "success_rate");
+    json_kv_str(&w, "threshold_on", on_return(T) ? "return_mean" : "success_rate");
     json_kv_int(&w, "configured_steps", (long long)c->train.total_steps);
     json_kv_int(&w, "episodes", (long long)T->episodes);
     json_kv_int(&w, "updates", (long long)T->updates);
@@ -927,7 +928,7 @@ static void progress(trainer *T, int force)
     fmt_time(eta, sizeof eta, (double)(T->cfg->train.total_steps - T->step) / rate);
     const eval_row *ev = T->n_ev ? &T->ev[T->n_ev - 1] : NULL;
     char evs[64] = "-";
-    if (ev && is_cartpole(T))
+    if (ev && on_return(T))
         snprintf(evs, sizeof evs, "%.1f", ev->mean);
     else if (ev)
         snprintf(evs, sizeof evs, "%.2f (success %.2f)", ev->mean, ev->success);
@@ -995,7 +996,7 @@ static int do_eval(trainer *T, bd_err *e)
               r.success_rate);
     if (T->log && !T->tty) {
         char succ[48] = "";
-        if (!is_cartpole(T))
+        if (!on_return(T))
             snprintf(succ, sizeof succ, "  success %.3f", r.success_rate);
         note(T, "train: step %lld/%lld  episodes %lld  recent return %.3g  eval %.4g ± %.3g%s  %.0f steps/s",
              (long long)T->step, (long long)T->cfg->train.total_steps, (long long)T->episodes, recent_mean(T),

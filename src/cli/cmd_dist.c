@@ -46,7 +46,7 @@ int cmd_dist(int argc, char **argv)
         return 2;
     }
     rc = 2;
-    float obs[4];
+    float obs[ENV_OBS_MAX];
     if (evaldist_parse_state(en, state_text, obs, NULL, &e)) {
         fprintf(stderr, "bdrl: --state: %s\n", e.msg);
         goto done;

@@ -10,7 +10,9 @@
 #define MAX_ACTIONS 100000
 
 static const args_opt rollout_opts[] = {
-    {"state", 0, 1, "STATE", "state set after reset: CartPole X,XDOT,THETA,THETADOT; FrozenLake an index"},
+    {"state", 0, 1, "STATE",
+     "state set after reset: CartPole X,XDOT,THETA,THETADOT; FrozenLake an index; Acrobot "
+     "THETA1,THETA2,DTHETA1,DTHETA2; MountainCar POSITION,VELOCITY"},
     {"actions", 0, 1, "A,A,...", "actions to take, comma-separated"},
     {"seed", 0, 1, "N", "seed of the reset (default: the config's seed)"},
 };
@@ -21,9 +23,12 @@ static const args_spec info_spec = {
 static const args_spec rollout_spec = {
     "bdrl env rollout NAME [--state STATE] --actions A,A,... [--seed N] [--set KEY=VALUE]...",
     "Resets NAME, sets the state if given, steps through the actions until they run\n"
-    "out or the episode ends, and prints one CSV row per step (numbers as %.17g).\n"
+    "out or the episode ends, and prints the internal state after each step as one\n"
+    "CSV row (numbers as %.17g; the time limit truncates as in Gymnasium).\n"
     "CartPole: step,x,x_dot,theta,theta_dot,reward,terminated,truncated\n"
-    "FrozenLake: step,state,reward,terminated,truncated",
+    "FrozenLake: step,state,reward,terminated,truncated\n"
+    "Acrobot: step,theta1,theta2,dtheta1,dtheta2,reward,terminated,truncated\n"
+    "MountainCar: step,position,velocity,reward,terminated,truncated",
     rollout_opts, 3, 1};
 static const args_spec table_spec = {
     "bdrl env table frozenlake [--set KEY=VALUE]...",
@@ -32,7 +37,8 @@ static const args_spec table_spec = {
     NULL, 0, 1};
 static const args_spec env_spec = {
     "bdrl env (list | info | rollout | table) ...",
-    "Environments with Gymnasium's CartPole-v1 and FrozenLake-v1 semantics.\n\n"
+    "Environments with Gymnasium's CartPole-v1, FrozenLake-v1, Acrobot-v1 and\n"
+    "MountainCar-v0 semantics.\n\n"
     "  list      list the environments\n"
     "  info      spaces, limits and map of one environment\n"
     "  rollout   step through given actions and print the trajectory as CSV\n"
@@ -43,8 +49,11 @@ static const args_spec env_spec = {
 /* Resolves the experiment schema with env.name forced to NAME. */
 static env *make_env(const char *name, char **sets, int n_sets, exp_config *cfg)
 {
-    if (strcmp(name, "cartpole") && strcmp(name, "frozenlake")) {
-        fprintf(stderr, "bdrl env: unknown environment '%s' (cartpole, frozenlake)\n", name);
+    if (env_kind_by_name(name) < 0) {
+        fprintf(stderr, "bdrl env: unknown environment '%s' (", name);
+        for (int k = 0; k < ENV_N_KINDS; k++)
+            fprintf(stderr, "%s%s", k ? ", " : "", env_kind_describe((env_kind)k)->name);
+        fprintf(stderr, ")\n");
         return NULL;
     }
     char name_set[64];
@@ -74,9 +83,17 @@ static int env_list(int argc, char **argv)
         fprintf(stderr, "bdrl env list: takes no arguments\n");
         return 2;
     }
-    printf("cartpole    CartPole-v1: balance a pole on a cart; 4 observations, 2 actions, 500-step limit\n");
-    printf("frozenlake  FrozenLake-v1: cross a frozen lake to the goal; 4x4, 8x8, custom or random maps,\n"
-           "            slippery or not; 4 actions, 100-step (4x4) or 200-step (8x8) limit\n");
+    for (int k = 0; k < ENV_N_KINDS; k++) {
+        const env_kind_info *in = env_kind_describe((env_kind)k);
+        printf("%-12s", in->name);
+        /* continuation lines of the summary under its first */
+        for (const char *p = in->summary; *p; p++) {
+            putchar(*p);
+            if (*p == '\n')
+                printf("%12s", "");
+        }
+        putchar('\n');
+    }
     return 0;
 }
 
@@ -101,6 +118,19 @@ static int env_info(int argc, char **argv)
         printf("termination: |x| > 2.4 or |theta| > 12 degrees\n");
         printf("reward: %s\n", cfg.env.sutton_barto_reward ? "0 per step, -1 on termination"
                                                            : "1 per step, including the terminating one");
+    } else if (env_get_kind(en) == ENV_ACROBOT) {
+        printf("actions: 0 torque -1, 1 torque 0, 2 torque +1 (on the joint between the links)\n");
+        printf("observation: cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2 (float32)\n");
+        printf("state: theta1, theta2 wrapped to [-pi, pi]; dtheta1 in [-4 pi, 4 pi], dtheta2 in [-9 pi, 9 pi]\n");
+        printf("integrator: rk4, dt 0.2 (the book's dynamics)\n");
+        printf("termination: -cos(theta1) - cos(theta2 + theta1) > 1\n");
+        printf("reward: -1 per step, 0 on the terminating one\n");
+    } else if (env_get_kind(en) == ENV_MOUNTAINCAR) {
+        printf("actions: 0 accelerate left, 1 none, 2 accelerate right\n");
+        printf("observation: position, velocity (float32 copies of the float64 state)\n");
+        printf("state: position in [-1.2, 0.6] (velocity zeroed at the left wall), velocity in [-0.07, 0.07]\n");
+        printf("termination: position >= 0.5 and velocity >= 0\n");
+        printf("reward: -1 per step, including the terminating one\n");
     } else {
         const fl_table *t = env_frozenlake_table(en);
         printf("actions: 0 left, 1 down, 2 right, 3 up\n");
@@ -152,14 +182,15 @@ static int env_rollout(int argc, char **argv)
     env_reset(en, &seed);
     const char *state_text = args_get(&rollout_spec, &a, "state");
     int sd = env_state_dim(en);
+    const env_kind_info *info = env_kind_describe(env_get_kind(en));
     if (state_text) {
         double st[8];
         int n = args_real_list("--state", state_text, st, 8);
         if (n < 0)
             goto done;
         if (n != sd) {
-            fprintf(stderr, "bdrl env rollout: --state needs %d number%s for %s, got %d\n", sd,
-                    sd > 1 ? "s" : "", env_name(en), n);
+            fprintf(stderr, "bdrl env rollout: --state needs %d number%s for %s (%s), got %d\n", sd,
+                    sd > 1 ? "s" : "", env_name(en), info->state_help, n);
             goto done;
         }
         bd_err e;
@@ -168,18 +199,16 @@ static int env_rollout(int argc, char **argv)
             goto done;
         }
     }
-    int cart = env_get_kind(en) == ENV_CARTPOLE;
-    printf(cart ? "step,x,x_dot,theta,theta_dot,reward,terminated,truncated\n"
-                : "step,state,reward,terminated,truncated\n");
+    /* FrozenLake's integer state index prints the same under %.17g. */
+    printf("step,%s,reward,terminated,truncated\n", info->state_names);
     for (int i = 0; i < n_act; i++) {
         env_step s = env_do_step(en, actions[i]);
-        double st[4];
+        double st[ENV_STATE_MAX];
         env_get_state(en, st);
-        if (cart)
-            printf("%d,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%d\n", i + 1, st[0], st[1], st[2], st[3],
-                   s.reward, s.terminated, s.truncated);
-        else
-            printf("%d,%d,%.17g,%d,%d\n", i + 1, (int)st[0], s.reward, s.terminated, s.truncated);
+        printf("%d", i + 1);
+        for (int k = 0; k < sd; k++)
+            printf(",%.17g", st[k]);
+        printf(",%.17g,%d,%d\n", s.reward, s.terminated, s.truncated);
         if (s.terminated || s.truncated)
             break;
     }

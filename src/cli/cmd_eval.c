@@ -85,7 +85,7 @@ static void write_json(FILE *f, const char *run, const exp_config *cfg, const ag
     json_object_begin(&w);
     json_kv_str(&w, "run", run);
     json_kv_str(&w, "agent", ag->ops->name);
-    json_kv_str(&w, "env", cfg->env.kind == ENV_CARTPOLE ? "cartpole" : "frozenlake");
+    json_kv_str(&w, "env", env_kind_describe(cfg->env.kind)->name);
     json_kv_num(&w, "gamma", cfg->agent.gamma);
     json_kv_int(&w, "episodes", g->episodes);
     json_kv_num(&w, "greedy_return_mean", g->return_mean);
@@ -109,7 +109,7 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
                         const evaldist_result *d, const sample_ctx *sc)
 {
     int cart = cfg->env.kind == ENV_CARTPOLE;
-    printf("run %s: %s on %s, gamma %g\n", run, ag->ops->name, cart ? "cartpole" : "frozenlake",
+    printf("run %s: %s on %s, gamma %g\n", run, ag->ops->name, env_kind_describe(cfg->env.kind)->name,
            cfg->agent.gamma);
     printf("greedy return %.4g (95%% interval %.4g to %.4g) over %d episodes; success rate %.3f\n",
            g->return_mean, g->ci_lo, g->ci_hi, g->episodes, g->success_rate);

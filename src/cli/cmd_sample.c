@@ -92,7 +92,7 @@ int cmd_sample(int argc, char **argv)
                         "dist' for its atoms)\n", a.pos[0], ag->ops->name);
         goto done;
     }
-    float obs[4];
+    float obs[ENV_OBS_MAX];
     if (evaldist_parse_state(en, state_text, obs, NULL, &e)) {
         fprintf(stderr, "bdrl: --state: %s\n", e.msg);
         goto done;

@@ -1,10 +1,44 @@
-/* env.c — what CartPole and FrozenLake share: creation, the env's own random
- * stream, the TimeLimit wrapper's step counting, and dispatch by kind. */
+/* env.c — what the environments share: their descriptions, creation, the
+ * env's own random stream, the TimeLimit wrapper's step counting, and
+ * dispatch by kind. */
 #include "env_impl.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Thresholds and limits are Gymnasium's registrations (reward_threshold,
+ * max_episode_steps); FrozenLake's 0.7 is a success rate of ours. */
+static const env_kind_info KINDS[ENV_N_KINDS] = {
+    [ENV_CARTPOLE] = {"cartpole", "CartPole-v1",
+                      "CartPole-v1: balance a pole on a cart; 4 observations, 2 actions, 500-step limit",
+                      "x,x_dot,theta,theta_dot", "X,XDOT,THETA,THETADOT", 500, 0, 475.0},
+    [ENV_FROZENLAKE] = {"frozenlake", "FrozenLake-v1",
+                        "FrozenLake-v1: cross a frozen lake to the goal; 4x4, 8x8, custom or random maps,\n"
+                        "slippery or not; 4 actions, 100-step (4x4) or 200-step (8x8) limit",
+                        "state", "an index", 100, 1, 0.7},
+    [ENV_ACROBOT] = {"acrobot", "Acrobot-v1",
+                     "Acrobot-v1: swing a two-link chain's tip above a line; 6 observations, 3 actions, "
+                     "500-step limit",
+                     "theta1,theta2,dtheta1,dtheta2", "THETA1,THETA2,DTHETA1,DTHETA2", 500, 0, -100.0},
+    [ENV_MOUNTAINCAR] = {"mountaincar", "MountainCar-v0",
+                         "MountainCar-v0: drive an underpowered car up a hill; 2 observations, 3 actions, "
+                         "200-step limit",
+                         "position,velocity", "POSITION,VELOCITY", 200, 0, -110.0},
+};
+
+const env_kind_info *env_kind_describe(env_kind kind)
+{
+    return (int)kind >= 0 && (int)kind < ENV_N_KINDS ? &KINDS[kind] : NULL;
+}
+
+int env_kind_by_name(const char *name)
+{
+    for (int k = 0; k < ENV_N_KINDS; k++)
+        if (!strcmp(KINDS[k].name, name))
+            return k;
+    return -1;
+}
 
 void env_config_defaults(env_config *c, env_kind kind)
 {
@@ -26,7 +60,7 @@ void env_config_defaults(env_config *c, env_kind kind)
 
 env *env_create(const env_config *cfg, bd_err *err)
 {
-    if (cfg->kind != ENV_CARTPOLE && cfg->kind != ENV_FROZENLAKE) {
+    if (!env_kind_describe(cfg->kind)) {
         err_set(err, "unknown environment kind %d", (int)cfg->kind);
         return NULL;
     }
@@ -47,7 +81,14 @@ env *env_create(const env_config *cfg, bd_err *err)
         free(e);
         return NULL;
     }
-    int rc = cfg->kind == ENV_CARTPOLE ? cartpole_init(e, cfg, err) : frozenlake_init(e, cfg, err);
+    e->max_steps = KINDS[cfg->kind].default_max_steps;
+    int rc;
+    switch (cfg->kind) {
+    case ENV_CARTPOLE: rc = cartpole_init(e, cfg, err); break;
+    case ENV_FROZENLAKE: rc = frozenlake_init(e, cfg, err); break;
+    case ENV_ACROBOT: rc = acrobot_init(e, cfg, err); break;
+    default: rc = mountaincar_init(e, cfg, err); break;
+    }
     if (rc != 0) {
         env_free(e);
         return NULL;
@@ -70,7 +111,7 @@ void env_free(env *e)
     free(e);
 }
 
-const char *env_name(const env *e) { return e->kind == ENV_CARTPOLE ? "cartpole" : "frozenlake"; }
+const char *env_name(const env *e) { return KINDS[e->kind].name; }
 env_kind env_get_kind(const env *e) { return e->kind; }
 int env_obs_dim(const env *e) { return e->obs_dim; }
 int env_n_actions(const env *e) { return e->n_actions; }
@@ -85,10 +126,12 @@ const float *env_reset(env *e, const uint64_t *seed)
         rng_reseed(e->r, *seed, RNG_STREAM_ENV);
     e->elapsed = 0;
     e->done = 0;
-    if (e->kind == ENV_CARTPOLE)
-        cartpole_reset(e);
-    else
-        frozenlake_reset(e);
+    switch (e->kind) {
+    case ENV_CARTPOLE: cartpole_reset(e); break;
+    case ENV_FROZENLAKE: frozenlake_reset(e); break;
+    case ENV_ACROBOT: acrobot_reset(e); break;
+    case ENV_MOUNTAINCAR: mountaincar_reset(e); break;
+    }
     return e->obs;
 }
 
@@ -103,10 +146,12 @@ env_step env_do_step(env *e, int action)
         return st;
     }
     st.refused = 0;
-    if (e->kind == ENV_CARTPOLE)
-        cartpole_step(e, action, &st);
-    else
-        frozenlake_step(e, action, &st);
+    switch (e->kind) {
+    case ENV_CARTPOLE: cartpole_step(e, action, &st); break;
+    case ENV_FROZENLAKE: frozenlake_step(e, action, &st); break;
+    case ENV_ACROBOT: acrobot_step(e, action, &st); break;
+    case ENV_MOUNTAINCAR: mountaincar_step(e, action, &st); break;
+    }
     /* Gymnasium's TimeLimit: count the step, truncate once the count reaches
      * the limit, whatever the environment said about termination (both flags
      * can be true on the same step). */
@@ -116,23 +161,60 @@ env_step env_do_step(env *e, int action)
     return st;
 }
 
+int env_step_success(const env *e, const env_step *st)
+{
+    if (st->refused || !(st->terminated || st->truncated))
+        return 0;
+    switch (e->kind) {
+    case ENV_CARTPOLE: return st->truncated && !st->terminated;
+    case ENV_FROZENLAKE: return st->terminated && e->fl->desc[e->fl->s] == 'G';
+    default: return st->terminated;
+    }
+}
+
 void env_get_state(const env *e, double *state)
 {
-    if (e->kind == ENV_CARTPOLE)
-        cartpole_get_state(e, state);
-    else
-        frozenlake_get_state(e, state);
+    switch (e->kind) {
+    case ENV_CARTPOLE: cartpole_get_state(e, state); break;
+    case ENV_FROZENLAKE: frozenlake_get_state(e, state); break;
+    case ENV_ACROBOT: acrobot_get_state(e, state); break;
+    case ENV_MOUNTAINCAR: mountaincar_get_state(e, state); break;
+    }
 }
 
 int env_set_state(env *e, const double *state, bd_err *err)
 {
-    int rc = e->kind == ENV_CARTPOLE ? cartpole_set_state(e, state, err)
-                                     : frozenlake_set_state(e, state, err);
+    int rc;
+    switch (e->kind) {
+    case ENV_CARTPOLE: rc = cartpole_set_state(e, state, err); break;
+    case ENV_FROZENLAKE: rc = frozenlake_set_state(e, state, err); break;
+    case ENV_ACROBOT: rc = acrobot_set_state(e, state, err); break;
+    default: rc = mountaincar_set_state(e, state, err); break;
+    }
     if (rc != 0)
         return rc;
     /* A chosen state starts afresh as far as termination goes; the time
      * limit still counts from the last reset. */
     e->done = e->elapsed >= e->max_steps;
+    return 0;
+}
+
+int env_observe_state(const env *e, const double *state, float *obs, bd_err *err)
+{
+    if (e->kind == ENV_FROZENLAKE) {
+        double v = state[0];
+        if (!(v >= 0 && v < e->n_states && v == (double)(int)v))
+            return err_set(err, "FrozenLake state %g is not an index in [0, %d)", v, e->n_states);
+        obs[0] = (float)v;
+        return 0;
+    }
+    /* The continuous envs' set_state touches only their own fields and obs,
+     * so a shallow copy observes without changing e. */
+    env tmp = *e;
+    if (env_set_state(&tmp, state, err))
+        return -1;
+    for (int i = 0; i < e->obs_dim; i++)
+        obs[i] = tmp.obs[i];
     return 0;
 }
 

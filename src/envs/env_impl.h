@@ -1,5 +1,6 @@
 /* env_impl.h — private to src/envs: the layout of struct env, shared by the
- * dispatcher (env.c) and the two environments (cartpole.c, frozenlake.c).
+ * dispatcher (env.c) and the environments (cartpole.c, frozenlake.c,
+ * acrobot.c, mountaincar.c).
  * Nothing outside src/envs includes this; the public interface is env.h.
  *
  * Ownership: struct env owns its rng and, for FrozenLake, the fl_data block
@@ -19,6 +20,14 @@ typedef struct {
 } cp_data;
 
 typedef struct {
+    double s[4];           /* theta1, theta2, dtheta1, dtheta2 */
+} ac_data;
+
+typedef struct {
+    double position, velocity;
+} mc_data;
+
+typedef struct {
     fl_table table;        /* the public view; its arrays live in this block */
     char *desc;            /* nrow*ncol letters + NUL */
     int start;             /* index of the S cell */
@@ -32,9 +41,11 @@ struct env {
     int elapsed;
     int done;              /* terminated or truncated since the last reset */
     rng *r;                /* stream RNG_STREAM_ENV of the last seed given to env_reset */
-    float obs[4];
+    float obs[6];          /* obs_dim of them */
     cp_data cp;
-    fl_data *fl;           /* NULL for CartPole */
+    ac_data ac;
+    mc_data mc;
+    fl_data *fl;           /* NULL unless FrozenLake */
 };
 
 /* cartpole.c */
@@ -51,5 +62,19 @@ void frozenlake_reset(env *e);
 void frozenlake_step(env *e, int action, env_step *out);
 void frozenlake_get_state(const env *e, double *state);
 int frozenlake_set_state(env *e, const double *state, bd_err *err);
+
+/* acrobot.c */
+int acrobot_init(env *e, const env_config *c, bd_err *err);
+void acrobot_reset(env *e);
+void acrobot_step(env *e, int action, env_step *out);
+void acrobot_get_state(const env *e, double *state);
+int acrobot_set_state(env *e, const double *state, bd_err *err);
+
+/* mountaincar.c */
+int mountaincar_init(env *e, const env_config *c, bd_err *err);
+void mountaincar_reset(env *e);
+void mountaincar_step(env *e, int action, env_step *out);
+void mountaincar_get_state(const env *e, double *state);
+int mountaincar_set_state(env *e, const double *state, bd_err *err);
 
 #endif

@@ -470,6 +470,11 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         if (prun_open(&runs[r], run_dirs[r], o->seed, e))
             goto done;
     is_fl = env_get_kind(runs[0].en) == ENV_FROZENLAKE;
+    if (!is_fl && env_get_kind(runs[0].en) != ENV_CARTPOLE) {
+        err_set(e, "%s is on %s: distribution plots need reference laws, which exist for FrozenLake "
+                   "(exact) and CartPole (Monte Carlo from probe states)", run_dirs[0], env_name(runs[0].en));
+        goto done;
+    }
     for (int r = 1; r < n_runs; r++) {
         if (env_get_kind(runs[r].en) != env_get_kind(runs[0].en)) {
             err_set(e, "%s is on %s, %s on %s: plot runs of one environment", run_dirs[0], env_name(runs[0].en),
@@ -866,7 +871,7 @@ int distplot_fields(const char *run_dir, const char *state_text, int action, con
         goto done;
     }
     int is_fl = env_get_kind(run.en) == ENV_FROZENLAKE, A = run.ag->n_actions;
-    float obs[4] = {0};
+    float obs[ENV_OBS_MAX] = {0};
     if (evaldist_parse_state(run.en, state_text, obs, NULL, e))
         goto done;
     int state = is_fl ? (int)obs[0] : -1;

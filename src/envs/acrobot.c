@@ -1,0 +1,208 @@
+/* acrobot.c — Gymnasium's Acrobot-v1, bit for bit.
+ *
+ * Reference: gymnasium/envs/classic_control/acrobot.py (AcrobotEnv with
+ * book_or_nips = "book", torque_noise_max = 0, and its module helpers wrap,
+ * bound and rk4). The dynamics run in float64 there (numpy scalars and
+ * arrays), so every expression below keeps the reference's operands and
+ * left-to-right order in doubles; with no FMA contraction (the Makefile
+ * passes -ffp-contract=off) and the same libm, the state after each step is
+ * the reference's to the last bit.
+ *
+ * Two details decide bit-exactness beyond the order of operations:
+ * - `x**2` on a numpy float64 is C pow(x, 2.0), which in glibc is not always
+ *   the correctly rounded x*x (about 1 square in 1,200 differs in the last
+ *   bit). GCC rewrites pow(x, 2.0) as x*x, so the exponent is read from a
+ *   volatile to keep the library call where it matters (py_square).
+ * - numpy's cos/sin on float64 are libm's on CPUs without AVX-512; numpy's
+ *   AVX-512 (SVML) versions can round differently in the last bit, and then
+ *   the reference itself drifts from libm (the same caveat as CartPole).
+ *
+ * Resets draw the four state entries uniformly in [-0.1, 0.1) from the env's
+ * own stream and round them to float32, as the reference's
+ * uniform(...).astype(np.float32) does; the first step then widens them to
+ * float64 (np.append with the torque).
+ */
+#include "env_impl.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define AC_PI 3.141592653589793 /* numpy.pi */
+#define AC_DT 0.2
+#define AC_LINK_LENGTH_1 1.0
+#define AC_LINK_MASS_1 1.0
+#define AC_LINK_MASS_2 1.0
+#define AC_LINK_COM_POS_1 0.5
+#define AC_LINK_COM_POS_2 0.5
+#define AC_LINK_MOI 1.0
+#define AC_G 9.8
+#define AC_MAX_VEL_1 (4 * AC_PI)
+#define AC_MAX_VEL_2 (9 * AC_PI)
+
+static const double AC_TORQUE[3] = {-1.0, 0.0, +1.0};
+
+/* Read at every use so that pow(x, ac_two) stays a call to libm's pow. */
+static volatile double ac_two = 2.0;
+
+/* Python's x**2, i.e. libm's pow(x, 2.0), without calling pow in 4 cases of
+ * 5. hi = x*x is the double nearest x^2 and lo = fma(x, x, -hi) its exact
+ * error. When hi is not a power of two, its neighbours lie one ulp u away,
+ * so if |lo| <= 0.4 u they are at least 0.6 u from x^2; glibc's pow is
+ * within 0.544 ulp of the exact power (e_pow.c: 0.54 ULP, 0.5435 without
+ * FMA), so it can only return hi. Otherwise (and for zero, subnormal or
+ * huge squares) pow decides. tests/ref checks the result against Python's
+ * x**2 step by step; a libm whose pow is worse than 0.6 ulp would break the
+ * shortcut, and that check would say so. */
+static double py_square(double x)
+{
+    double hi = x * x;
+    if (!(hi >= 0x1p-960 && hi <= 0x1p960))
+        return pow(x, ac_two);
+    uint64_t b;
+    memcpy(&b, &hi, sizeof b);
+    if ((b & 0x000fffffffffffffULL) == 0) /* a power of two */
+        return pow(x, ac_two);
+    uint64_t ub = (b & 0x7ff0000000000000ULL) - (52ULL << 52);
+    double u;
+    memcpy(&u, &ub, sizeof u);
+    double lo = fma(x, x, -hi);
+    return fabs(lo) <= 0.4 * u ? hi : pow(x, ac_two);
+}
+
+/* The reference's _dsdt on (theta1, theta2, dtheta1, dtheta2, torque);
+ * writes the four derivatives (the torque's is 0). Squares of the constants
+ * (lc1**2, l1**2, lc2**2) are exact either way and written as products. */
+static void dsdt(const double y[5], double dy[4])
+{
+    const double m1 = AC_LINK_MASS_1, m2 = AC_LINK_MASS_2, l1 = AC_LINK_LENGTH_1;
+    const double lc1 = AC_LINK_COM_POS_1, lc2 = AC_LINK_COM_POS_2, I1 = AC_LINK_MOI, I2 = AC_LINK_MOI;
+    const double g = AC_G;
+    const double a = y[4], theta1 = y[0], theta2 = y[1], dtheta1 = y[2], dtheta2 = y[3];
+    double d1 = m1 * (lc1 * lc1) + m2 * ((l1 * l1) + (lc2 * lc2) + 2 * l1 * lc2 * cos(theta2)) + I1 + I2;
+    double d2 = m2 * ((lc2 * lc2) + l1 * lc2 * cos(theta2)) + I2;
+    double phi2 = m2 * lc2 * g * cos(theta1 + theta2 - AC_PI / 2.0);
+    double phi1 = -m2 * l1 * lc2 * py_square(dtheta2) * sin(theta2) -
+                  2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2) +
+                  (m1 * lc1 + m2 * l1) * g * cos(theta1 - AC_PI / 2) + phi2;
+    /* "book" (and the Java implementation's) equation, not the NIPS paper's */
+    double ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * py_square(dtheta1) * sin(theta2) - phi2) /
+                      (m2 * (lc2 * lc2) + I2 - py_square(d2) / d1);
+    double ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
+    dy[0] = dtheta1;
+    dy[1] = dtheta2;
+    dy[2] = ddtheta1;
+    dy[3] = ddtheta2;
+}
+
+/* The reference's rk4 over t = [0, dt]: one classical Runge-Kutta step on
+ * the augmented state, elementwise in numpy's order. The torque entry's
+ * derivative is 0, so it stays the torque (torque + h * 0.0 == torque). */
+static void rk4(const double y0[5], double out[4])
+{
+    const double dt = AC_DT - 0; /* t[1] - t[0] */
+    const double dt2 = dt / 2.0;
+    double k1[4], k2[4], k3[4], k4[4], y[5];
+    dsdt(y0, k1);
+    for (int i = 0; i < 4; i++)
+        y[i] = y0[i] + dt2 * k1[i];
+    y[4] = y0[4] + dt2 * 0.0;
+    dsdt(y, k2);
+    for (int i = 0; i < 4; i++)
+        y[i] = y0[i] + dt2 * k2[i];
+    dsdt(y, k3);
+    for (int i = 0; i < 4; i++)
+        y[i] = y0[i] + dt * k3[i];
+    y[4] = y0[4] + dt * 0.0;
+    dsdt(y, k4);
+    const double h6 = dt / 6.0;
+    for (int i = 0; i < 4; i++)
+        out[i] = y0[i] + h6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+}
+
+/* wrap(x, -pi, pi): whole turns of diff = M - m, subtracted or added one at
+ * a time like the reference's while loops (so the rounding is its). */
+static double wrap_pi(double x)
+{
+    const double m = -AC_PI, M = AC_PI, diff = M - m;
+    while (x > M)
+        x = x - diff;
+    while (x < m)
+        x = x + diff;
+    return x;
+}
+
+/* bound(x, m, M) = Python's min(max(x, m), M): max keeps x unless m > x,
+ * min keeps that unless M < it. */
+static double bound(double x, double m, double M)
+{
+    double y = m > x ? m : x;
+    return M < y ? M : y;
+}
+
+static void write_obs(env *e)
+{
+    const double *s = e->ac.s;
+    e->obs[0] = (float)cos(s[0]);
+    e->obs[1] = (float)sin(s[0]);
+    e->obs[2] = (float)cos(s[1]);
+    e->obs[3] = (float)sin(s[1]);
+    e->obs[4] = (float)s[2];
+    e->obs[5] = (float)s[3];
+}
+
+int acrobot_init(env *e, const env_config *c, bd_err *err)
+{
+    (void)c;
+    (void)err;
+    e->n_actions = 3;
+    e->obs_dim = 6;
+    e->state_dim = 4;
+    e->n_states = 0;
+    e->max_steps = 500; /* Acrobot-v1's registration */
+    return 0;
+}
+
+void acrobot_reset(env *e)
+{
+    /* np_random.uniform(low=-0.1, high=0.1, size=(4,)).astype(np.float32) */
+    const double low = -0.1, high = 0.1;
+    for (int i = 0; i < 4; i++)
+        e->ac.s[i] = (double)(float)(low + (high - low) * rng_uniform(e->r));
+    write_obs(e);
+}
+
+void acrobot_step(env *e, int action, env_step *out)
+{
+    double *s = e->ac.s;
+    double y0[5] = {s[0], s[1], s[2], s[3], AC_TORQUE[action]};
+    double ns[4];
+    rk4(y0, ns);
+    s[0] = wrap_pi(ns[0]);
+    s[1] = wrap_pi(ns[1]);
+    s[2] = bound(ns[2], -AC_MAX_VEL_1, AC_MAX_VEL_1);
+    s[3] = bound(ns[3], -AC_MAX_VEL_2, AC_MAX_VEL_2);
+    /* The tip above the line one link length over the pivot. */
+    int terminated = -cos(s[0]) - cos(s[1] + s[0]) > 1.0;
+    out->terminated = terminated;
+    out->reward = terminated ? 0.0 : -1.0;
+    write_obs(e);
+    out->obs = e->obs;
+}
+
+void acrobot_get_state(const env *e, double *state)
+{
+    for (int i = 0; i < 4; i++)
+        state[i] = e->ac.s[i];
+}
+
+int acrobot_set_state(env *e, const double *state, bd_err *err)
+{
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(state[i]))
+            return err_set(err, "Acrobot state component %d is not finite (%g)", i, state[i]);
+    for (int i = 0; i < 4; i++)
+        e->ac.s[i] = state[i];
+    write_obs(e);
+    return 0;
+}

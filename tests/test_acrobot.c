@@ -1,0 +1,337 @@
+/* Tests of Acrobot-v1 (src/envs/acrobot.c + env.c): bit-exactness against
+ * the Python transcription of Gymnasium's step (committed trajectories, and
+ * live through bdrl env rollout when python3 is there), termination and its
+ * reward, truncation at 500, angle wrapping, velocity bounds, resets. */
+#include "test_util.h"
+
+#include "core/rng.h"
+#include "envs/env.h"
+#include "ref_csv.h"
+
+#define PI_D 3.141592653589793
+
+static env *make_ac(int max_steps)
+{
+    env_config c;
+    env_config_defaults(&c, ENV_ACROBOT);
+    c.max_episode_steps = max_steps;
+    bd_err err;
+    env *e = env_create(&c, &err);
+    if (!e)
+        fail_msg("env_create: %s", err.msg);
+    return e;
+}
+
+static void set4(env *e, double a, double b, double c, double d)
+{
+    double s[4] = {a, b, c, d};
+    bd_err err;
+    if (env_set_state(e, s, &err) != 0)
+        fail_msg("env_set_state: %s", err.msg);
+}
+
+/* The observation is float32 of (cos θ1, sin θ1, cos θ2, sin θ2, dθ1, dθ2). */
+static void check_obs(const env *e, const float *obs)
+{
+    double s[4];
+    env_get_state(e, s);
+    const float want[6] = {(float)cos(s[0]), (float)sin(s[0]), (float)cos(s[1]),
+                           (float)sin(s[1]), (float)s[2],      (float)s[3]};
+    if (memcmp(obs, want, sizeof want) != 0)
+        fail_msg("observation differs from float32(cos/sin of the angles, velocities)");
+}
+
+static void test_accessors_and_errors(void **state)
+{
+    (void)state;
+    env *e = make_ac(0);
+    assert_string_equal(env_name(e), "acrobot");
+    assert_int_equal(env_get_kind(e), ENV_ACROBOT);
+    assert_int_equal(env_obs_dim(e), 6);
+    assert_int_equal(env_state_dim(e), 4);
+    assert_int_equal(env_n_actions(e), 3);
+    assert_int_equal(env_n_states(e), 0);
+    assert_int_equal(env_max_steps(e), 500);
+    assert_null(env_frozenlake_table(e));
+    bd_err err;
+    double bad[4] = {0, 0, INFINITY, 0};
+    assert_int_equal(env_set_state(e, bad, &err), -1);
+    assert_contains(err.msg, "not finite");
+    /* env_observe_state: the observation of a state, e unchanged */
+    uint64_t seed = 3;
+    env_reset(e, &seed);
+    double before[4], after[4], probe[4] = {0.5, -1.0, 2.0, -3.0};
+    env_get_state(e, before);
+    float obs[ENV_OBS_MAX];
+    assert_int_equal(env_observe_state(e, probe, obs, &err), 0);
+    const float want[6] = {(float)cos(0.5), (float)sin(0.5), (float)cos(-1.0), (float)sin(-1.0), 2.0f, -3.0f};
+    assert_memory_equal(obs, want, sizeof want);
+    env_get_state(e, after);
+    assert_memory_equal(before, after, sizeof before);
+    assert_int_equal(env_observe_state(e, bad, obs, &err), -1);
+    /* action 3 is refused */
+    env_reset(e, NULL);
+    env_step st = env_do_step(e, 3);
+    assert_true(st.refused);
+    env_free(e);
+}
+
+/* Every step of tests/ref/acrobot_ref.csv, bit for bit. */
+static void test_reference_trajectories_bit_for_bit(void **state)
+{
+    (void)state;
+    env_config c;
+    env_config_defaults(&c, ENV_ACROBOT);
+    ref_stats s = ref_replay("acrobot", &c, 4 * PI_D, check_obs);
+    fprintf(stderr, "acrobot: %ld reference steps in %ld trajectories identical (%ld terminated, "
+                    "%ld truncated, %ld at the dtheta1 bound)\n",
+            s.steps, s.trajectories, s.terminated, s.truncated, s.at_bound);
+    assert_true(s.steps > 3000);
+    assert_true(s.terminated > 5);
+    assert_true(s.truncated > 3);
+    assert_true(s.at_bound > 0);
+}
+
+static void test_reference_live_through_cli(void **state)
+{
+    (void)state;
+    ref_python_check("acrobot", 300, 24);
+}
+
+/* Pointing straight up the tip is 2 above the pivot: terminated, reward 0.
+ * Hanging down it is -2: reward -1. The condition is on the new state. */
+static void test_termination_and_reward(void **state)
+{
+    (void)state;
+    for (int a = 0; a < 3; a++) {
+        env *e = make_ac(0);
+        env_reset(e, NULL);
+        set4(e, PI_D, 0, 0, 0);
+        env_step st = env_do_step(e, a);
+        assert_true(st.terminated);
+        assert_false(st.truncated);
+        assert_true(st.reward == 0.0);
+        assert_true(env_step_success(e, &st));
+        env_free(e);
+        e = make_ac(0);
+        env_reset(e, NULL);
+        set4(e, 0, 0, 0, 0);
+        st = env_do_step(e, a);
+        assert_false(st.terminated);
+        assert_true(st.reward == -1.0);
+        assert_false(env_step_success(e, &st));
+        env_free(e);
+    }
+    /* On random states the flag is exactly -cos(θ1) - cos(θ2 + θ1) > 1 of
+     * the state after the step, and the reward follows it. */
+    rng *r = rng_create(5, 9);
+    env *e = make_ac(1 << 30);
+    env_reset(e, NULL);
+    int term = 0;
+    for (int i = 0; i < 5000; i++) {
+        set4(e, 2 * PI_D * (rng_uniform(r) - 0.5), 2 * PI_D * (rng_uniform(r) - 0.5),
+             8 * (rng_uniform(r) - 0.5), 8 * (rng_uniform(r) - 0.5));
+        env_step st = env_do_step(e, (int)rng_below(r, 3));
+        double s[4];
+        env_get_state(e, s);
+        int want = -cos(s[0]) - cos(s[1] + s[0]) > 1.0;
+        assert_int_equal(st.terminated, want);
+        assert_true(st.reward == (want ? 0.0 : -1.0));
+        term += want;
+    }
+    assert_true(term > 100 && term < 4900);
+    env_free(e);
+    rng_free(r);
+}
+
+/* 499 steps hanging down, then the 500th truncates; if that step also swings
+ * up, both flags are set. A configured limit replaces 500. */
+static void test_truncation_at_500(void **state)
+{
+    (void)state;
+    for (int both = 0; both <= 1; both++) {
+        env *e = make_ac(0);
+        uint64_t seed = 4;
+        env_reset(e, &seed);
+        env_step st;
+        for (int t = 1; t < 500; t++) {
+            set4(e, 0, 0, 0, 0);
+            st = env_do_step(e, t % 3);
+            assert_false(st.terminated);
+            assert_false(st.truncated);
+            assert_int_equal(env_elapsed(e), t);
+        }
+        set4(e, both ? PI_D : 0, 0, 0, 0);
+        st = env_do_step(e, 1);
+        assert_int_equal(env_elapsed(e), 500);
+        assert_true(st.truncated);
+        assert_int_equal(st.terminated, both);
+        assert_true(st.reward == (both ? 0.0 : -1.0));
+        assert_true(env_do_step(e, 1).refused);
+        env_free(e);
+    }
+    env *e = make_ac(2);
+    env_reset(e, NULL);
+    assert_false(env_do_step(e, 0).truncated);
+    assert_true(env_do_step(e, 0).truncated);
+    env_free(e);
+}
+
+/* Angles come back in [-π, π] whatever the integration gives, including
+ * several turns away (wrap subtracts 2π one turn at a time, after rk4). */
+static void test_wrapping(void **state)
+{
+    (void)state;
+    const double starts[][4] = {
+        {3.1, -3.1, 4.0, -4.0},   /* crosses ±π within the step */
+        {20.0, -20.0, 0, 0},      /* three turns out */
+        {-7.0, 7.0, 1.0, -1.0},
+        {PI_D, -PI_D, 0, 0},      /* exactly ±π stay */
+    };
+    for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++) {
+        env *e = make_ac(0);
+        env_reset(e, NULL);
+        set4(e, starts[k][0], starts[k][1], starts[k][2], starts[k][3]);
+        env_do_step(e, 1);
+        double s[4];
+        env_get_state(e, s);
+        for (int i = 0; i < 2; i++)
+            if (!(s[i] >= -PI_D && s[i] <= PI_D))
+                fail_msg("start %zu: angle %d = %.17g outside [-pi, pi]", k, i, s[i]);
+        env_free(e);
+    }
+    /* 3.1 + 0.2 * 4 goes past π and comes back near 3.9 - 2π. */
+    env *e = make_ac(0);
+    env_reset(e, NULL);
+    set4(e, 3.1, 0, 4.0, 0);
+    env_do_step(e, 1);
+    double s[4];
+    env_get_state(e, s);
+    assert_true(s[0] < -2.0);
+    env_free(e);
+}
+
+/* Velocities are clipped to exactly ±4π and ±9π. */
+static void test_velocity_bounds(void **state)
+{
+    (void)state;
+    const double v1 = 4 * PI_D, v2 = 9 * PI_D;
+    env *e = make_ac(0);
+    env_reset(e, NULL);
+    set4(e, 0, 0, 100.0, -200.0);
+    env_do_step(e, 1);
+    double s[4];
+    env_get_state(e, s);
+    assert_true(s[2] == v1);
+    assert_true(s[3] == -v2);
+    set4(e, 0, 0, -100.0, 200.0);
+    env_do_step(e, 1);
+    env_get_state(e, s);
+    assert_true(s[2] == -v1);
+    assert_true(s[3] == v2);
+    env_free(e);
+    /* random play never leaves the box */
+    e = make_ac(0);
+    rng *r = rng_create(3, 4);
+    uint64_t seed = 8;
+    env_reset(e, &seed);
+    for (int i = 0; i < 20000; i++) {
+        env_step st = env_do_step(e, (int)rng_below(r, 3));
+        env_get_state(e, s);
+        assert_true(fabs(s[0]) <= PI_D && fabs(s[1]) <= PI_D);
+        assert_true(fabs(s[2]) <= v1 && fabs(s[3]) <= v2);
+        if (st.terminated || st.truncated)
+            env_reset(e, NULL);
+    }
+    rng_free(r);
+    env_free(e);
+}
+
+/* Starts are uniform in [-0.1, 0.1) in every entry, rounded to float32 (the
+ * reference's astype), from stream RNG_STREAM_ENV of the seed. */
+static void test_reset(void **state)
+{
+    (void)state;
+    env *e = make_ac(0);
+    double lo = 1, hi = -1;
+    for (int i = 0; i < 5000; i++) {
+        uint64_t seed = (uint64_t)i;
+        const float *obs = env_reset(e, i % 2 ? &seed : NULL);
+        double s[4];
+        env_get_state(e, s);
+        for (int k = 0; k < 4; k++) {
+            assert_true(s[k] >= -0.1 && s[k] <= 0.1);
+            assert_true(s[k] == (double)(float)s[k]);
+            lo = fmin(lo, s[k]);
+            hi = fmax(hi, s[k]);
+        }
+        check_obs(e, obs);
+    }
+    assert_true(lo < -0.099 && hi > 0.099);
+    uint64_t s7 = 7;
+    double a[4], b[4];
+    env_reset(e, &s7);
+    env_get_state(e, a);
+    env_reset(e, &s7);
+    env_get_state(e, b);
+    assert_memory_equal(a, b, sizeof a);
+    rng *r = rng_create(7, RNG_STREAM_ENV);
+    for (int k = 0; k < 4; k++)
+        assert_true(a[k] == (double)(float)(-0.1 + (0.1 - -0.1) * rng_uniform(r)));
+    rng_free(r);
+    env_free(e);
+}
+
+/* Random play almost never swings up within 500 steps; pumping energy
+ * (torque along dθ2) does, and counts as success. */
+static void test_episodes(void **state)
+{
+    (void)state;
+    env *e = make_ac(0);
+    rng *r = rng_create(1, 2);
+    uint64_t seed = 1;
+    long steps = 0;
+    int eps = 0, solved = 0;
+    env_reset(e, &seed);
+    while (eps < 20) {
+        env_step st = env_do_step(e, (int)rng_below(r, 3));
+        steps++;
+        if (st.terminated || st.truncated) {
+            eps++;
+            env_reset(e, NULL);
+        }
+    }
+    assert_true((double)steps / eps > 300);
+    for (int k = 0; k < 20; k++) {
+        env_reset(e, NULL);
+        env_step st;
+        double s[4];
+        int n = 0;
+        do {
+            env_get_state(e, s);
+            st = env_do_step(e, s[3] > 0 ? 2 : 0);
+            n++;
+        } while (!st.terminated && !st.truncated);
+        solved += env_step_success(e, &st);
+        assert_true(st.terminated == env_step_success(e, &st));
+    }
+    assert_true(solved >= 18);
+    rng_free(r);
+    env_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accessors_and_errors),
+        cmocka_unit_test(test_reference_trajectories_bit_for_bit),
+        cmocka_unit_test(test_reference_live_through_cli),
+        cmocka_unit_test(test_termination_and_reward),
+        cmocka_unit_test(test_truncation_at_500),
+        cmocka_unit_test(test_wrapping),
+        cmocka_unit_test(test_velocity_bounds),
+        cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_episodes),
+    };
+    return cmocka_run_group_tests_name("acrobot", tests, NULL, NULL);
+}
