@@ -143,8 +143,9 @@ static void test_bootstrap_target(void **state)
 static void test_targets_through_networks(void **state)
 {
     (void)state;
+    const char *sets[] = {"bd.basis_loss=queries"};
     fixture f;
-    make(&f, 3, NULL, 0);
+    make(&f, 3, sets, 1);
     bd_geometry g;
     bd_get_geometry(f.a, &g);
     float obs[4] = {0, 1, 5, 9}, nobs[4] = {0, 2, 6, 10}, rew[4] = {1, 0, 1, 0};
@@ -257,9 +258,9 @@ static void test_q_is_mean_of_law(void **state)
 static void test_query_law(void **state)
 {
     (void)state;
-    const char *sets[] = {"bd.queries=64", "bd.query_uniform=0.25", "train.batch_size=64"};
+    const char *sets[] = {"bd.queries=64", "bd.query_uniform=0.25", "train.batch_size=64", "bd.basis_loss=queries"};
     fixture f;
-    make(&f, 7, sets, 3);
+    make(&f, 7, sets, 4);
     bd_geometry g;
     bd_get_geometry(f.a, &g);
     enum { B = 64, Q = 64 };
@@ -324,14 +325,13 @@ static void test_query_law(void **state)
 /* The parameter gradient of both losses against central differences of
  * the loss (the same query points: the stream is re-seeded before each
  * evaluation), at the parameters with the largest gradients of each layer. */
-static void test_loss_gradient(void **state)
+static void loss_gradient(const char *mode)
 {
-    (void)state;
-    /* uniform query points: the density-drawn ones move with the online
-     * parameters (the query law is sampled, not differentiated) */
-    const char *sets[] = {"train.batch_size=8", "bd.lambda_grad=0.5", "agent.hidden=[16]", "bd.query_uniform=1"};
+    /* queries: uniform query points (the density-drawn ones move with the
+     * online parameters; the query law is sampled, not differentiated) */
+    const char *sets[] = {"train.batch_size=8", "bd.lambda_grad=0.5", "agent.hidden=[16]", "bd.query_uniform=1", mode};
     fixture f;
-    make(&f, 9, sets, 4);
+    make(&f, 9, sets, 5);
     float obs[8] = {0, 1, 2, 3, 4, 5, 6, 14}, nobs[8] = {1, 2, 3, 7, 8, 9, 10, 15}, rew[8] = {0, 0, 0, 0, 0, 0, 0, 1};
     int act[8] = {0, 1, 2, 3, 0, 1, 2, 3};
     unsigned char term[8] = {0, 0, 0, 1, 0, 0, 0, 1};
@@ -369,7 +369,7 @@ static void test_loss_gradient(void **state)
             lm = fld ? lg2 : ls2;
             net->params[best] = keep;
             double fd = (lp - lm) / (2 * ((double)(real)(keep + h) - (double)(real)(keep - h)) / 2);
-            print_message("%s field, layer %d, parameter %zu: backprop %.6g, central difference %.6g\n",
+            print_message("%s: %s field, layer %d, parameter %zu: backprop %.6g, central difference %.6g\n", mode,
                           fld ? "gradient" : "scalar", l, best, (double)grad[best], fd);
             assert_true(fabs(grad[best]) > 1e-6);
             assert_close(grad[best], fd, 0.02 * fabs(fd) + 1e-6);
@@ -380,6 +380,105 @@ static void test_loss_gradient(void **state)
     }
     rng_free(r);
     unmake(&f);
+}
+
+static void test_loss_gradient(void **state)
+{
+    (void)state;
+    loss_gradient("bd.basis_loss=closed");
+    loss_gradient("bd.basis_loss=queries");
+}
+
+/* The closed-form losses are the integrals over u of the squared residuals
+ * (s − p_T)² and (g − ∂p_T)², in their units (means over [−1, 1] in bump
+ * heights S and slopes S/σ, g's times λ), averaged over the batch: checked
+ * by quadrature of the fields themselves, with p_T built from the target
+ * network's field as γ^{-1} s⁻((u − b)/γ) / max(M, floor) (terminal: the
+ * kernel N(u; u_r, ε + ε_j)), with and without a jitter (an exact blur:
+ * checked by a second quadrature over ξ). */
+static void closed_loss_is_integral(double jitter)
+{
+    char js[64];
+    snprintf(js, sizeof js, "bd.jitter=%g", jitter);
+    const char *sets[] = {"train.batch_size=4", "bd.lambda_grad=0.7", js};
+    fixture f;
+    make(&f, 13, sets, 3);
+    bd_geometry g;
+    bd_get_geometry(f.a, &g);
+    mlp *tg = bd_net(f.a, BD_FIELD_S, 0, 1);
+    for (size_t i = 0; i < tg->n_params; i++)
+        tg->params[i] *= 1.2f;
+    float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
+    int act[4] = {2, 1, 0, 3}, nact[4] = {1, 3, 2, 0};
+    unsigned char term[4] = {0, 0, 0, 1};
+    agent_batch b = {4, obs, act, rew, nobs, term, nact};
+    bd_err e;
+    double ls, lg;
+    assert_int_equal(bdb_debug_loss(f.a, &b, &ls, &lg, &e), 0);
+    int K = f.cfg.bd.basis;
+    double sig = 2.0 / (K - 1), S = 1 / (sqrt(2 * M_PI) * sig);
+    enum { N = 6001 };
+    double lo = -1.6, hi = 1.6, du = (hi - lo) / (N - 1);
+    static double u[N], s[N * 4], gg[N * 4], w[N], sn[N * 4];
+    for (int k = 0; k < N; k++)
+        u[k] = lo + k * du;
+    double qs = 0, qg = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(bd_eval_fields(f.a, &obs[i], 0, 0, N, u, s, gg, &e), 0);
+        double wt[64 * 4], M = 0;
+        assert_int_equal(bdb_coefficients(f.a, &nobs[i], 1, wt, NULL, &e), 0);
+        for (int k = 0; k < K; k++)
+            M += wt[nact[i] * K + k];
+        double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, ur = (rew[i] - g.c) / g.h;
+        /* the target (and its derivative) at every u, blurred by the jitter */
+        int nj = jitter > 0 ? 201 : 1;
+        static double t[N], dt[N];
+        memset(t, 0, sizeof t);
+        memset(dt, 0, sizeof dt);
+        for (int m = 0; m < nj; m++) {
+            double xi = 0, wx = 1;
+            if (jitter > 0) {
+                double sj = sqrt(jitter);
+                xi = -7 * sj + 14 * sj * m / (nj - 1);
+                wx = npdf(xi, 0, jitter) * 14 * sj / (nj - 1) * (m == 0 || m == nj - 1 ? 0.5 : 1);
+            }
+            if (term[i]) {
+                for (int k = 0; k < N; k++) {
+                    double v = u[k] - xi, p = npdf(v, ur, g.eps);
+                    t[k] += wx * p;
+                    dt[k] += wx * -(v - ur) / g.eps * p;
+                }
+            } else {
+                for (int k = 0; k < N; k++)
+                    w[k] = (u[k] - xi - bb) / g.gamma;
+                assert_int_equal(bd_eval_fields(f.a, &nobs[i], 1, 0, N, w, sn, NULL, &e), 0);
+                for (int k = 0; k < N; k++)
+                    t[k] += wx * sn[k * 4 + nact[i]] / (g.gamma * fmax(M, g.mass_floor));
+            }
+        }
+        if (!term[i])
+            for (int k = 1; k < N - 1; k++)
+                dt[k] = (t[k + 1] - t[k - 1]) / (2 * du);
+        for (int k = 1; k < N - 1; k++) {
+            double rs = s[k * 4 + act[i]] - t[k], rg = gg[k * 4 + act[i]] - dt[k];
+            qs += rs * rs * du;
+            qg += rg * rg * du;
+        }
+    }
+    qs /= 2 * S * S * 4;
+    qg *= 0.7 * sig * sig / (2 * S * S * 4);
+    print_message("closed-form losses (jitter %g): scalar %.8g (quadrature %.8g), gradient %.8g (%.8g)\n", jitter,
+                  ls, qs, lg, qg);
+    assert_close(ls, qs, 1e-5 * qs);
+    assert_close(lg, qg, 2e-4 * qg);
+    unmake(&f);
+}
+
+static void test_closed_loss_is_integral(void **state)
+{
+    (void)state;
+    closed_loss_is_integral(0);
+    closed_loss_is_integral(2e-3);
 }
 
 static void test_save_load(void **state)
@@ -628,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_q_is_mean_of_law),
         cmocka_unit_test(test_query_law),
         cmocka_unit_test(test_loss_gradient),
+        cmocka_unit_test(test_closed_loss_is_integral),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_learns_bandit),
         cmocka_unit_test(test_learns_chain),

@@ -32,6 +32,15 @@ typedef struct {
     adam *opt;
 } bdb_fnet;
 
+/* Cross rows of the closed-form loss for one offset b (see cross_for). */
+#define BDB_CROSS_CACHE 8
+typedef struct {
+    int valid;
+    double b;
+    int *k0, *n;          /* (K) first bump and count of row j */
+    double *t, *td;       /* (K, cross_len) */
+} bdb_cross;
+
 typedef struct {
     torso_encoding te;
     int A, K, Q, Bmax, MB;   /* actions, bumps, queries, batch, rows per network pass */
@@ -42,6 +51,12 @@ typedef struct {
     double qlo, qhi;         /* uniform query points: u in [−1 − 3σ, 1 + 3σ] */
     double lambda, ema;
     int readout;
+    int closed;              /* bd.basis_loss closed: the integrated loss, no query points */
+    double vc;               /* closed: σ² + γ²σ² + ε_j, the bump-to-mapped-bump overlap variance */
+    double *gk, *gkd, *hk, *hkd; /* closed: kernels of G, G' (radius Rg) and H, H' (Rh) */
+    int Rg, Rh, cross_len, cross_next;
+    bdb_cross cross[BDB_CROSS_CACHE];
+    double *cs;              /* (2K) closed: c and c' of one transition */
     bdb_fnet f[2];
     rng *rq;                 /* query points */
     char desc[512];
@@ -255,6 +270,8 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
         double *w = ba->wq + (size_t)i * K, mean;
         double M = coefs_row(ba, z + ((size_t)i * A + b->action[i]) * K, w, ba->sq + (size_t)i * K, &mean);
         ba->qsa[i] = g->c + g->h * mean;
+        if (ba->closed)
+            continue;
         int ok = M > 0 && isfinite(M);
         double run = 0;
         for (int k = 0; k < K; k++)
@@ -289,7 +306,8 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
         if (b->terminated[i]) {
             ba->a_next[i] = -1;
             ba->mass_next[i] = 0;
-            bd_target_terminal(Q, u, ba->u_r[i], g->eps + g->jitter, t, dt);
+            if (!ba->closed)
+                bd_target_terminal(Q, u, ba->u_r[i], g->eps + g->jitter, t, dt);
             continue;
         }
         const real *zn = zt + (size_t)i * A * K;
@@ -309,7 +327,8 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
         }
         ba->a_next[i] = an;
         ba->mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, NULL, &mean);
-        bdb_target_bootstrap(bs, Q, u, ba->b_off[i], g->gamma, wn, g->mass_floor, g->jitter, t, dt);
+        if (!ba->closed)
+            bdb_target_bootstrap(bs, Q, u, ba->b_off[i], g->gamma, wn, g->mass_floor, g->jitter, t, dt);
     }
     return 0;
 }
@@ -371,13 +390,167 @@ static void field_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, do
     *loss_g = ba->lambda * Lg * var / (n * ba->S * ba->S);
 }
 
+/* ---- the closed-form loss (bd.basis_loss closed; docs/basis.md) ----
+ *
+ * Every field here is a Gaussian mixture, so the regression integrated
+ * over u instead of sampled at query points has a closed form:
+ *   ∫ (s − p_T)² du = wᵀ G w − 2 wᵀ c + aᵀ H a,
+ *   G_kl = N(μ_k − μ_l; 0, 2σ²)        (a convolution: kernel gk[|k − l|])
+ *   c_k  = Σ_j a_j N(μ_k − m_j; 0, σ² + v)   (m_j = γ μ_j + b, v = γ²σ² + ε_j)
+ *   H_ij = N(γ(μ_i − μ_j); 0, 2v)       (kernel hk)
+ * and for the gradient field with φ', ψ' the same with
+ *   ∫ N'(u; m1, v1) N'(u; m2, v2) du = N(Δ; 0, V)(1/V − Δ²/V²), V = v1 + v2.
+ * A terminal target N(u; u_r, ε') gives c_k = N(μ_k − u_r; 0, σ² + ε') and
+ * the constant 1/sqrt(4π ε') (gradient: its 1/(2ε') multiple). The cross
+ * rows of c depend on b only: they are cached per distinct b (one or two
+ * values in the built-in environments), so an update costs a few banded
+ * K-vector products per transition. */
+
+/* The derivative form of a Gaussian overlap: N(d; 0, V)(1/V − d²/V²). */
+static double dd_overlap(double n, double d, double V) { return n * (1 / V - d * d / (V * V)); }
+
+/* Symmetric kernel k[0..R] of N(d·dm; 0, V) (and its derivative form). */
+static int kernel_of(double dm, double V, double **k, double **kd, bd_err *e)
+{
+    int R = (int)ceil(BAND_SD * sqrt(V) / dm);
+    if (!(*k = err_calloc((size_t)R + 1, sizeof(double), e)) || !(*kd = err_calloc((size_t)R + 1, sizeof(double), e)))
+        return -1;
+    for (int d = 0; d <= R; d++) {
+        double x = d * dm, n = exp(-0.5 * x * x / V) / sqrt(2 * M_PI * V);
+        (*k)[d] = n;
+        (*kd)[d] = dd_overlap(n, x, V);
+    }
+    return R;
+}
+
+/* y = G x for the symmetric banded convolution kernel k (R) on K points. */
+static void conv_sym(int K, const double *k, int R, const double *x, double *y)
+{
+    for (int i = 0; i < K; i++) {
+        int j0 = i - R < 0 ? 0 : i - R, j1 = i + R >= K ? K - 1 : i + R;
+        double acc = 0;
+        for (int j = j0; j <= j1; j++)
+            acc += k[i > j ? i - j : j - i] * x[j];
+        y[i] = acc;
+    }
+}
+
+/* The cross rows for offset b: for each j, N(μ_k − m_j; 0, Vc) and the
+ * derivative form for k in [k0_j, k0_j + L), from the cache or computed. */
+static const bdb_cross *cross_for(bdb_agent *ba, double b)
+{
+    for (int i = 0; i < BDB_CROSS_CACHE; i++)
+        if (ba->cross[i].valid && ba->cross[i].b == b)
+            return &ba->cross[i];
+    bdb_cross *c = &ba->cross[ba->cross_next];
+    ba->cross_next = (ba->cross_next + 1) % BDB_CROSS_CACHE;
+    const bdb_basis *bs = &ba->bs;
+    int K = ba->K, L = ba->cross_len;
+    bump_family f = family_of(K, bs->mu0, bs->delta, ba->vc);
+    for (int j = 0; j < K; j++) {
+        double m = ba->geo.gamma * (bs->mu0 + j * bs->delta) + b;
+        int k1, k0 = bumps(&f, m, ba->phi, &k1);
+        c->k0[j] = k0;
+        c->n[j] = k1 - k0 < L ? k1 - k0 : L;
+        for (int k = k0; k < k0 + c->n[j]; k++) {
+            double d = bs->mu0 + k * bs->delta - m;
+            c->t[(size_t)j * L + (k - k0)] = ba->phi[k - k0];
+            c->td[(size_t)j * L + (k - k0)] = dd_overlap(ba->phi[k - k0], d, ba->vc);
+        }
+    }
+    c->b = b;
+    c->valid = 1;
+    return c;
+}
+
+/* Both fields' closed-form losses (in the units of field_losses: means over
+ * u in [−1, 1]) and dL/dz into the networks' dy, then backward. */
+static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, double *loss_g)
+{
+    const bdb_basis *bs = &ba->bs;
+    const bd_geometry *g = &ba->geo;
+    mlp *ns = ba->f[BD_FIELD_S].net, *ng = ba->f[BD_FIELD_G].net;
+    int B = b->B, A = ba->A, K = ba->K, L = ba->cross_len;
+    double var = bs->sigma * bs->sigma;
+    /* loss units: a mean over the 2 u-units of [−1, 1], in bump heights S
+     * (s) and bump slopes S/σ (g, times λ) */
+    double us = 1 / (2 * ba->S * ba->S * B), ug = ba->lambda * var / (2 * ba->S * ba->S * B);
+    const real *zg = mlp_forward(ng, B, ba->enc);
+    mlp_zero_grad(ns);
+    mlp_zero_grad(ng);
+    real *dys = ns->dy, *dyg = ng->dy;
+    memset(dys, 0, sizeof(real) * (size_t)B * A * K);
+    memset(dyg, 0, sizeof(real) * (size_t)B * A * K);
+    double *wd = ba->wk, *c = ba->cs, *cd = ba->cs + K, *Gw = ba->gs, *Gd = ba->gs + K, *an = ba->cum;
+    double Ls = 0, Lg = 0;
+    for (int i = 0; i < B; i++) {
+        size_t off = ((size_t)i * A + b->action[i]) * K;
+        const double *w = ba->wq + (size_t)i * K, *sig = ba->sq + (size_t)i * K;
+        for (int k = 0; k < K; k++)
+            wd[k] = ba->cw * (double)zg[off + k];
+        conv_sym(K, ba->gk, ba->Rg, w, Gw);
+        conv_sym(K, ba->gkd, ba->Rg, wd, Gd);
+        double cst = 0, cstd = 0;
+        memset(c, 0, sizeof(double) * 2 * K);
+        if (b->terminated[i]) {
+            /* N(u; u_r, ε') against the bumps: V = σ² + ε' */
+            double ep = g->eps + g->jitter, V = var + ep, ur = ba->u_r[i];
+            bump_family f = family_of(K, bs->mu0, bs->delta, V);
+            int k1, k0 = bumps(&f, ur, ba->phi, &k1);
+            for (int k = k0; k < k1; k++) {
+                c[k] = ba->phi[k - k0];
+                cd[k] = dd_overlap(c[k], bs->mu0 + k * bs->delta - ur, V);
+            }
+            cst = 1 / sqrt(4 * M_PI * ep);
+            cstd = cst / (2 * ep);
+        } else {
+            const double *wn = ba->wn + (size_t)i * K;
+            double M = ba->mass_next[i], inv = 1 / (M > g->mass_floor ? M : g->mass_floor);
+            for (int j = 0; j < K; j++)
+                an[j] = wn[j] * inv;
+            const bdb_cross *x = cross_for(ba, ba->b_off[i]);
+            for (int j = 0; j < K; j++) {
+                const double *t = x->t + (size_t)j * L, *td = x->td + (size_t)j * L;
+                double aj = an[j];
+                for (int q = 0; q < x->n[j]; q++) {
+                    c[x->k0[j] + q] += aj * t[q];
+                    cd[x->k0[j] + q] += aj * td[q];
+                }
+            }
+            /* aᵀ H a, aᵀ H' a: the squared target's integral */
+            conv_sym(K, ba->hk, ba->Rh, an, ba->dphi);
+            conv_sym(K, ba->hkd, ba->Rh, an, ba->phi);
+            for (int j = 0; j < K; j++) {
+                cst += an[j] * ba->dphi[j];
+                cstd += an[j] * ba->phi[j];
+            }
+        }
+        double qs = cst, qg = cstd;
+        for (int k = 0; k < K; k++) {
+            qs += w[k] * (Gw[k] - 2 * c[k]);
+            qg += wd[k] * (Gd[k] - 2 * cd[k]);
+            dys[off + k] = (real)(us * 2 * (Gw[k] - c[k]) * ba->cw * sig[k]); /* dw/dz = cw · sigmoid(z) */
+            dyg[off + k] = (real)(ug * 2 * (Gd[k] - cd[k]) * ba->cw);
+        }
+        Ls += qs;
+        Lg += qg;
+    }
+    mlp_backward(ns, dys, NULL, NULL, NULL);
+    mlp_backward(ng, dyg, NULL, NULL, NULL);
+    *loss_s = Ls * us;
+    *loss_g = Lg * ug;
+}
+
 static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
 {
     bdb_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
         return -1;
     double norm[2], L[2];
-    field_losses(ba, b, &L[0], &L[1]);
+    if (ba->closed)
+        closed_losses(ba, b, &L[0], &L[1]);
+    else
+        field_losses(ba, b, &L[0], &L[1]);
     for (int f = 0; f < 2; f++)
         norm[f] = adam_step_mlp(ba->f[f].opt, ba->f[f].net);
     if (ba->ema > 0)
@@ -405,7 +578,10 @@ int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_
     if (prepare_targets(ba, b, e))
         return -1;
     double ls, lg;
-    field_losses(ba, b, &ls, &lg);
+    if (ba->closed)
+        closed_losses(ba, b, &ls, &lg);
+    else
+        field_losses(ba, b, &ls, &lg);
     if (loss_s)
         *loss_s = ls;
     if (loss_g)
@@ -615,7 +791,13 @@ static void bdb_free(agent *a)
             adam_free(ba->f[f].opt);
         }
         rng_free(ba->rq);
-        void *bufs[] = {ba->enc, ba->wq, ba->wn, ba->sq, ba->spf, ba->sgf, ba->mass_next, ba->qsa, ba->b_off, ba->u_r, ba->a_next,
+        for (int i = 0; i < BDB_CROSS_CACHE; i++) {
+            free(ba->cross[i].k0);
+            free(ba->cross[i].n);
+            free(ba->cross[i].t);
+            free(ba->cross[i].td);
+        }
+        void *bufs[] = {ba->gk, ba->gkd, ba->hk, ba->hkd, ba->cs, ba->enc, ba->wq, ba->wn, ba->sq, ba->spf, ba->sgf, ba->mass_next, ba->qsa, ba->b_off, ba->u_r, ba->a_next,
                         ba->uq, ba->tt, ba->tdt, ba->cum, ba->wk, ba->gs, ba->phi, ba->dphi, ba->w1, ba->d1,
                         ba->dist_x, ba->dist_w};
         for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
@@ -664,6 +846,7 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err 
     ba->lambda = cfg->bd.lambda_grad;
     ba->ema = cfg->agent.ema;
     ba->readout = cfg->bd.readout;
+    ba->closed = cfg->bd.basis_loss == BD_BASIS_LOSS_CLOSED;
 
     bd_geometry *g = &ba->geo;
     g->c = 0.5 * (cfg->agent.v_min + cfg->agent.v_max);
@@ -727,12 +910,32 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err 
         !ALLOC(ba->phi, K, sd) || !ALLOC(ba->w1, (size_t)A * K, sd) || !ALLOC(ba->d1, (size_t)A * K, sd) ||
         !ALLOC(ba->dist_x, nd, sd) || !ALLOC(ba->dist_w, nd, sd) || !ba->rq)
         goto fail;
+    if (ba->closed) {
+        double var = ba->bs.sigma * ba->bs.sigma, vm = g->gamma * g->gamma * var + g->jitter;
+        ba->vc = var + vm;
+        if ((ba->Rg = kernel_of(ba->bs.delta, 2 * var, &ba->gk, &ba->gkd, e)) < 0 ||
+            (ba->Rh = kernel_of(g->gamma * ba->bs.delta, 2 * vm, &ba->hk, &ba->hkd, e)) < 0 || !ALLOC(ba->cs, 2 * K, sd))
+            goto fail;
+        int L = 2 * (int)ceil(BAND_SD * sqrt(ba->vc) / ba->bs.delta) + 2;
+        ba->cross_len = L < K ? L : K;
+        for (int i = 0; i < BDB_CROSS_CACHE; i++) {
+            bdb_cross *c = &ba->cross[i];
+            if (!ALLOC(c->k0, K, sizeof(int)) || !ALLOC(c->n, K, sizeof(int)) ||
+                !ALLOC(c->t, (size_t)K * ba->cross_len, sd) || !ALLOC(c->td, (size_t)K * ba->cross_len, sd))
+                goto fail;
+        }
+    }
 #undef ALLOC
     size_t np = ba->f[0].net->n_params + ba->f[1].net->n_params;
+    char qdesc[64];
+    if (ba->closed)
+        snprintf(qdesc, sizeof qdesc, "closed form over u");
+    else
+        snprintf(qdesc, sizeof qdesc, "%d queries (%d uniform)", ba->Q, g->n_uniform);
     snprintf(ba->desc, sizeof ba->desc,
              "bd (basis): two networks %d->...->%dx%d (scalar, gradient coefficients), %zu parameters online; "
-             "%d Gaussian bumps on u in [-1, 1], sd %g; %d queries (%d uniform); eps %g, jitter %g; readout %s",
-             in, A, K, np, K, ba->bs.sigma, ba->Q, g->n_uniform, g->eps, g->jitter,
+             "%d Gaussian bumps on u in [-1, 1], sd %g; loss %s; eps %g, jitter %g; readout %s",
+             in, A, K, np, K, ba->bs.sigma, qdesc, g->eps, g->jitter,
              ba->readout == BD_READOUT_ATOMS ? "atoms" : "density");
     return a;
 fail:
