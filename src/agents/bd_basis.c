@@ -21,9 +21,10 @@
 #define CLONES
 #endif
 
-/* Bumps farther than this many sd from a point are skipped: e^-32 of the
- * peak, below float resolution of any sum they join. */
-#define BAND_SD 8.0
+/* Bumps farther than this many sd from a point are skipped: e^-18 = 1.5e-8
+ * of the peak, below the float resolution of the network outputs that
+ * weight them. */
+#define BAND_SD 6.0
 
 typedef struct {
     mlp *net;  /* online: encoded obs -> (A, K) raw coefficients */
@@ -183,16 +184,30 @@ void bdb_target_bootstrap(const bdb_basis *bs, int n, const double *v, double b,
     }
 }
 
-/* softplus(z) (K) into sp and its derivative sigmoid(z) into sig, from one
- * e = e^{-|z|} each: softplus = max(z, 0) + log1p(e). Straight-line float
- * code (fastmath.h) that vectorizes, compiled for AVX2 too, as C51's
- * softmax is: the coefficients of every action are read at every step. */
-CLONES static void softplus_row(int K, const real *z, float *sp, float *sig)
+/* softplus(z) (K) into sp: max(z, 0) + log1p(e^{-|z|}), straight-line
+ * float code (fastmath.h) that vectorizes, compiled for AVX2 too, as C51's
+ * softmax is: the coefficients of every action are read at every step.
+ * Two passes: fused into one loop, GCC's vector code ran 4x slower
+ * (measured: 5.7 against 1.35 ns per element). */
+CLONES static void softplus_row(int K, const real *restrict z, float *restrict sp)
 {
     for (int k = 0; k < K; k++) {
-        float x = z[k], ax = x < 0 ? -x : x, e = expneg_r(-ax);
-        sp[k] = (x > 0 ? x : 0.0f) + log1p_r(e);
-        sig[k] = (x >= 0 ? 1.0f : e) / (1.0f + e);
+        float x = z[k], ax = x < 0 ? -x : x;
+        sp[k] = expneg_r(-ax);
+    }
+    for (int k = 0; k < K; k++) {
+        float x = z[k];
+        sp[k] = (x > 0 ? x : 0.0f) + log1p_r(sp[k]);
+    }
+}
+
+/* Its derivative sigmoid(z) = exp(z − softplus(z)) (the exponent is <= 0,
+ * so no division), from sp. */
+CLONES static void sigmoid_row(int K, const real *z, const float *sp, float *sig)
+{
+    for (int k = 0; k < K; k++) {
+        float t = z[k] - sp[k];
+        sig[k] = expneg_r(t < 0 ? t : 0.0f);
     }
 }
 
@@ -202,16 +217,18 @@ CLONES static void softplus_row(int K, const real *z, float *sp, float *sig)
 static double coefs_row(const bdb_agent *ba, const real *z, double *w, double *sig, double *mean)
 {
     int K = ba->K;
-    softplus_row(K, z, ba->spf, ba->sgf);
+    softplus_row(K, z, ba->spf);
     double m = 0, mu = 0;
     for (int k = 0; k < K; k++) {
         w[k] = ba->cw * (double)ba->spf[k];
         m += w[k];
         mu += w[k] * (ba->bs.mu0 + k * ba->bs.delta);
     }
-    if (sig)
+    if (sig) {
+        sigmoid_row(K, z, ba->spf, ba->sgf);
         for (int k = 0; k < K; k++)
             sig[k] = (double)ba->sgf[k];
+    }
     *mean = m > 0 && isfinite(m) ? mu / m : 0.0;
     return m;
 }
@@ -315,18 +332,21 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
         int an = 0;
         if (b->next_action) {
             an = b->next_action[i];
+            ba->mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, NULL, &mean);
         } else {
+            /* argmax_a Q(s', a); the best row's coefficients stay in wn */
             double best = -INFINITY;
             for (int k = 0; k < A; k++) {
-                coefs_row(ba, zn + (size_t)k * K, wn, NULL, &mean);
-                if (mean > best) {
+                double Mk = coefs_row(ba, zn + (size_t)k * K, ba->wk, NULL, &mean);
+                if (k == 0 || mean > best) {
                     best = mean;
                     an = k;
+                    ba->mass_next[i] = Mk;
+                    memcpy(wn, ba->wk, sizeof(double) * K);
                 }
             }
         }
         ba->a_next[i] = an;
-        ba->mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, NULL, &mean);
         if (!ba->closed)
             bdb_target_bootstrap(bs, Q, u, ba->b_off[i], g->gamma, wn, g->mass_floor, g->jitter, t, dt);
     }
@@ -423,15 +443,19 @@ static int kernel_of(double dm, double V, double **k, double **kd, bd_err *e)
     return R;
 }
 
-/* y = G x for the symmetric banded convolution kernel k (R) on K points. */
-static void conv_sym(int K, const double *k, int R, const double *x, double *y)
+/* y = G x for the symmetric banded convolution kernel k (R) on K points:
+ * y_i = Σ_{|d| <= R} k_|d| x_{i+d} (terms outside [0, K) dropped), one
+ * diagonal pair at a time so the inner loops vectorize. */
+CLONES static void conv_sym(int K, const double *k, int R, const double *x, double *y)
 {
-    for (int i = 0; i < K; i++) {
-        int j0 = i - R < 0 ? 0 : i - R, j1 = i + R >= K ? K - 1 : i + R;
-        double acc = 0;
-        for (int j = j0; j <= j1; j++)
-            acc += k[i > j ? i - j : j - i] * x[j];
-        y[i] = acc;
+    for (int i = 0; i < K; i++)
+        y[i] = k[0] * x[i];
+    for (int d = 1; d <= R && d < K; d++) {
+        double kd = k[d];
+        for (int i = 0; i < K - d; i++) /* the upper diagonal: x_{i+d} */
+            y[i] += kd * x[i + d];
+        for (int i = d; i < K; i++)     /* the lower one: x_{i−d} */
+            y[i] += kd * x[i - d];
     }
 }
 
