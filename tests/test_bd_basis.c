@@ -387,6 +387,7 @@ static void loss_gradient(const char *mode)
 static void test_loss_gradient(void **state)
 {
     (void)state;
+    loss_gradient("bd.basis_loss=projected");
     loss_gradient("bd.basis_loss=closed");
     loss_gradient("bd.basis_loss=queries");
 }
@@ -402,9 +403,9 @@ static void closed_loss_is_integral(double jitter)
 {
     char js[64];
     snprintf(js, sizeof js, "bd.jitter=%g", jitter);
-    const char *sets[] = {"train.batch_size=4", "bd.lambda_grad=0.7", js};
+    const char *sets[] = {"train.batch_size=4", "bd.lambda_grad=0.7", js, "bd.basis_loss=closed"};
     fixture f;
-    make(&f, 13, sets, 3);
+    make(&f, 13, sets, 4);
     bd_geometry g;
     bd_get_geometry(f.a, &g);
     mlp *tg = bd_net(f.a, BD_FIELD_S, 0, 1);
@@ -473,6 +474,104 @@ static void closed_loss_is_integral(double jitter)
                   ls, qs, lg, qg);
     assert_close(ls, qs, 1e-5 * qs);
     assert_close(lg, qg, 2e-4 * qg);
+    unmake(&f);
+}
+
+/* The linear split: mass and mean kept, the two neighbours only, the ends
+ * clamped. */
+static void test_project_atom(void **state)
+{
+    (void)state;
+    bdb_basis bs = {11, -1, 0.2, 0.2};
+    double a[11] = {0};
+    bdb_project_atom(&bs, 0.13, 0.7, a); /* t = 5.65: 0.35 of 0.7 to centre 5, 0.65 to 6 */
+    assert_close(a[5], 0.7 * 0.35, 1e-12);
+    assert_close(a[6], 0.7 * 0.65, 1e-12);
+    bdb_project_atom(&bs, -3, 0.1, a);
+    bdb_project_atom(&bs, 1.5, 0.2, a);
+    bdb_project_atom(&bs, 1.0, 0.3, a);
+    assert_close(a[0], 0.1, 1e-15);
+    assert_close(a[10], 0.5, 1e-15);
+    double m = 0, mu = 0;
+    for (int k = 0; k < 11; k++) {
+        m += a[k];
+        mu += a[k] * (-1 + 0.2 * k);
+    }
+    assert_close(m, 1.3, 1e-12);
+    assert_close(mu, 0.7 * 0.13 - 0.1 + 0.2 + 0.3, 1e-12);
+}
+
+/* bd.basis_loss projected: the losses are the integrals of (s − p_T)² and
+ * (g − ∂p_T)² with p_T = Σ_k a'_k φ_k, a' the target's coefficient atoms
+ * (γ μ_j + b with weight w⁻_j / max(M, floor), or u_r) split onto the
+ * centres: checked by quadrature with a' built here. */
+static void test_projected_loss_is_integral(void **state)
+{
+    (void)state;
+    const char *sets[] = {"train.batch_size=4", "bd.lambda_grad=0.7"};
+    fixture f;
+    make(&f, 13, sets, 2);
+    bd_geometry g;
+    bd_get_geometry(f.a, &g);
+    float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
+    int act[4] = {2, 1, 0, 3}, nact[4] = {1, 3, 2, 0};
+    unsigned char term[4] = {0, 0, 0, 1};
+    agent_batch b = {4, obs, act, rew, nobs, term, nact};
+    bd_err e;
+    double ls, lg;
+    mlp *tg = bd_net(f.a, BD_FIELD_S, 0, 1);
+    for (size_t i = 0; i < tg->n_params; i++)
+        tg->params[i] *= 1.2f;
+    assert_int_equal(bdb_debug_loss(f.a, &b, &ls, &lg, &e), 0);
+    int K = f.cfg.bd.basis;
+    double dlt = 2.0 / (K - 1), sig = dlt, S = 1 / (sqrt(2 * M_PI) * sig);
+    enum { N = 6001 };
+    double lo = -1.6, hi = 1.6, du = (hi - lo) / (N - 1);
+    static double u[N], s[N * 4], gg[N * 4];
+    for (int k = 0; k < N; k++)
+        u[k] = lo + k * du;
+    double qs = 0, qg = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(bd_eval_fields(f.a, &obs[i], 0, 0, N, u, s, gg, &e), 0);
+        double ap[64] = {0}, wt[64 * 4], M = 0;
+        double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, ur = (rew[i] - g.c) / g.h;
+        if (term[i]) {
+            ap[K - 1] = 1; /* u_r = 1: the last centre */
+            assert_close(ur, 1, 1e-12);
+        } else {
+            assert_int_equal(bdb_coefficients(f.a, &nobs[i], 1, wt, NULL, &e), 0);
+            for (int k = 0; k < K; k++)
+                M += wt[nact[i] * K + k];
+            for (int j = 0; j < K; j++) {
+                double x = g.gamma * (-1 + j * dlt) + bb, t = (x + 1) / dlt, p = wt[nact[i] * K + j] / fmax(M, g.mass_floor);
+                int l = (int)floor(t);
+                if (l < 0)
+                    ap[0] += p;
+                else if (l >= K - 1)
+                    ap[K - 1] += p;
+                else {
+                    ap[l] += p * (l + 1 - t);
+                    ap[l + 1] += p * (t - l);
+                }
+            }
+        }
+        for (int k = 0; k < N; k++) {
+            double t = 0, dt = 0;
+            for (int j = 0; j < K; j++) {
+                double m = -1 + j * dlt, p = ap[j] * npdf(u[k], m, sig * sig);
+                t += p;
+                dt += -(u[k] - m) / (sig * sig) * p;
+            }
+            double rs = s[k * 4 + act[i]] - t, rg = gg[k * 4 + act[i]] - dt;
+            qs += rs * rs * du;
+            qg += rg * rg * du;
+        }
+    }
+    qs /= 2 * S * S * 4;
+    qg *= 0.7 * sig * sig / (2 * S * S * 4);
+    print_message("projected losses: scalar %.8g (quadrature %.8g), gradient %.8g (%.8g)\n", ls, qs, lg, qg);
+    assert_close(ls, qs, 1e-6 * qs);
+    assert_close(lg, qg, 1e-5 * qg);
     unmake(&f);
 }
 
@@ -730,6 +829,8 @@ int main(void)
         cmocka_unit_test(test_query_law),
         cmocka_unit_test(test_loss_gradient),
         cmocka_unit_test(test_closed_loss_is_integral),
+        cmocka_unit_test(test_project_atom),
+        cmocka_unit_test(test_projected_loss_is_integral),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_learns_bandit),
         cmocka_unit_test(test_learns_chain),

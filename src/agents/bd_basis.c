@@ -52,7 +52,9 @@ typedef struct {
     double qlo, qhi;         /* uniform query points: u in [−1 − 3σ, 1 + 3σ] */
     double lambda, ema;
     int readout;
-    int closed;              /* bd.basis_loss closed: the integrated loss, no query points */
+    int closed;              /* bd.basis_loss projected or closed: the integrated loss, no query points */
+    int projected;           /* bd.basis_loss projected: targets split onto the centres first */
+    double *ap;              /* (K) projected: one transition's target coefficients */
     double vc;               /* closed: σ² + γ²σ² + ε_j, the bump-to-mapped-bump overlap variance */
     double *gk, *gkd, *hk, *hkd; /* closed: kernels of G, G' (radius Rg) and H, H' (Rh) */
     int Rg, Rh, cross_len, cross_next;
@@ -182,6 +184,23 @@ void bdb_target_bootstrap(const bdb_basis *bs, int n, const double *v, double b,
         t[i] *= inv;
         dt[i] *= inv;
     }
+}
+
+void bdb_project_atom(const bdb_basis *bs, double x, double p, double *a)
+{
+    double t = (x - bs->mu0) / bs->delta;
+    if (!(t > 0)) { /* below the first centre (or NaN): all to it */
+        a[0] += p;
+        return;
+    }
+    if (t >= bs->K - 1) {
+        a[bs->K - 1] += p;
+        return;
+    }
+    int l = (int)t;
+    double f = t - l;
+    a[l] += p * (1 - f);
+    a[l + 1] += p * f;
 }
 
 /* softplus(z) (K) into sp: max(z, 0) + log1p(e^{-|z|}), straight-line
@@ -516,7 +535,26 @@ static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, d
         conv_sym(K, ba->gkd, ba->Rg, wd, Gd);
         double cst = 0, cstd = 0;
         memset(c, 0, sizeof(double) * 2 * K);
-        if (b->terminated[i]) {
+        if (ba->projected) {
+            /* the target's atoms split onto the centres: a' (K), then
+             * c = G a', c' = G' a', and the constants a'ᵀ G a', a'ᵀ G' a' */
+            double *ap = ba->ap;
+            memset(ap, 0, sizeof(double) * K);
+            if (b->terminated[i]) {
+                bdb_project_atom(bs, ba->u_r[i], 1.0, ap);
+            } else {
+                const double *wn = ba->wn + (size_t)i * K;
+                double M = ba->mass_next[i], inv = 1 / (M > g->mass_floor ? M : g->mass_floor);
+                for (int j = 0; j < K; j++)
+                    bdb_project_atom(bs, g->gamma * (bs->mu0 + j * bs->delta) + ba->b_off[i], wn[j] * inv, ap);
+            }
+            conv_sym(K, ba->gk, ba->Rg, ap, c);
+            conv_sym(K, ba->gkd, ba->Rg, ap, cd);
+            for (int k = 0; k < K; k++) {
+                cst += ap[k] * c[k];
+                cstd += ap[k] * cd[k];
+            }
+        } else if (b->terminated[i]) {
             /* N(u; u_r, ε') against the bumps: V = σ² + ε' */
             double ep = g->eps + g->jitter, V = var + ep, ur = ba->u_r[i];
             bump_family f = family_of(K, bs->mu0, bs->delta, V);
@@ -821,7 +859,7 @@ static void bdb_free(agent *a)
             free(ba->cross[i].t);
             free(ba->cross[i].td);
         }
-        void *bufs[] = {ba->gk, ba->gkd, ba->hk, ba->hkd, ba->cs, ba->enc, ba->wq, ba->wn, ba->sq, ba->spf, ba->sgf, ba->mass_next, ba->qsa, ba->b_off, ba->u_r, ba->a_next,
+        void *bufs[] = {ba->ap, ba->gk, ba->gkd, ba->hk, ba->hkd, ba->cs, ba->enc, ba->wq, ba->wn, ba->sq, ba->spf, ba->sgf, ba->mass_next, ba->qsa, ba->b_off, ba->u_r, ba->a_next,
                         ba->uq, ba->tt, ba->tdt, ba->cum, ba->wk, ba->gs, ba->phi, ba->dphi, ba->w1, ba->d1,
                         ba->dist_x, ba->dist_w};
         for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
@@ -870,7 +908,8 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err 
     ba->lambda = cfg->bd.lambda_grad;
     ba->ema = cfg->agent.ema;
     ba->readout = cfg->bd.readout;
-    ba->closed = cfg->bd.basis_loss == BD_BASIS_LOSS_CLOSED;
+    ba->closed = cfg->bd.basis_loss != BD_BASIS_LOSS_QUERIES;
+    ba->projected = cfg->bd.basis_loss == BD_BASIS_LOSS_PROJECTED;
 
     bd_geometry *g = &ba->geo;
     g->c = 0.5 * (cfg->agent.v_min + cfg->agent.v_max);
@@ -938,7 +977,8 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err 
         double var = ba->bs.sigma * ba->bs.sigma, vm = g->gamma * g->gamma * var + g->jitter;
         ba->vc = var + vm;
         if ((ba->Rg = kernel_of(ba->bs.delta, 2 * var, &ba->gk, &ba->gkd, e)) < 0 ||
-            (ba->Rh = kernel_of(g->gamma * ba->bs.delta, 2 * vm, &ba->hk, &ba->hkd, e)) < 0 || !ALLOC(ba->cs, 2 * K, sd))
+            (ba->Rh = kernel_of(g->gamma * ba->bs.delta, 2 * vm, &ba->hk, &ba->hkd, e)) < 0 || !ALLOC(ba->cs, 2 * K, sd) ||
+            !ALLOC(ba->ap, K, sd))
             goto fail;
         int L = 2 * (int)ceil(BAND_SD * sqrt(ba->vc) / ba->bs.delta) + 2;
         ba->cross_len = L < K ? L : K;
@@ -952,7 +992,9 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err 
 #undef ALLOC
     size_t np = ba->f[0].net->n_params + ba->f[1].net->n_params;
     char qdesc[64];
-    if (ba->closed)
+    if (ba->projected)
+        snprintf(qdesc, sizeof qdesc, "closed form over u, targets projected onto the centres");
+    else if (ba->closed)
         snprintf(qdesc, sizeof qdesc, "closed form over u");
     else
         snprintf(qdesc, sizeof qdesc, "%d queries (%d uniform)", ba->Q, g->n_uniform);

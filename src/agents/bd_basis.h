@@ -80,6 +80,11 @@ void bdb_band(const bdb_basis *bs, double u, int *k0, int *k1);
  * be NULL). */
 void bdb_field(const bdb_basis *bs, const double *w, double u, double *s, double *ds);
 
+/* Adds weight p at position x (u units) to the coefficients a (K) by the
+ * linear split onto the two neighbouring centres (C51's projection: mass
+ * and mean preserved; clamped to the end centres outside [μ_0, μ_{K−1}]). */
+void bdb_project_atom(const bdb_basis *bs, double x, double p, double *a);
+
 /* Bootstrapped targets at v (n) from next-state coefficients wn (K):
  * t = Σ_j a_j N(v; γ μ_j + b, γ²σ² + jitter), a_j = wn_j / max(Σ wn, floor),
  * dt its v-derivative. */

@@ -18,7 +18,7 @@ typedef enum { BD_GRAD_TARGET_GRADIENT = 0, BD_GRAD_TARGET_SCALAR = 1 } bd_grad_
 typedef enum { BD_SCALAR_LINEAR = 0, BD_SCALAR_RELU = 1, BD_SCALAR_SOFTPLUS = 2 } bd_scalar_output;
 typedef enum { BD_FIELD_GRID = 0, BD_FIELD_BASIS = 1 } bd_field_form;
 typedef enum { BD_READOUT_ATOMS = 0, BD_READOUT_DENSITY = 1 } bd_readout;
-typedef enum { BD_BASIS_LOSS_CLOSED = 0, BD_BASIS_LOSS_QUERIES = 1 } bd_basis_loss;
+typedef enum { BD_BASIS_LOSS_PROJECTED = 0, BD_BASIS_LOSS_CLOSED = 1, BD_BASIS_LOSS_QUERIES = 2 } bd_basis_loss;
 typedef enum { TRAIN_NONFINITE_STOP = 0, TRAIN_NONFINITE_SKIP = 1 } train_nonfinite;
 
 #define EXP_MAX_HIDDEN 8
