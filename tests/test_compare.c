@@ -371,6 +371,20 @@ static void test_cli_compare(void **state)
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "agent.gamma");
     tu_run_free(&r);
+    /* --first-seed: held-out seeds 101, 102, in the run names and configs */
+    snprintf(out, sizeof out, "%s/cmp101", tu_dir);
+    r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml --seeds 2 --first-seed 101 --out %s %s", tu_bdrl(),
+               tu_root(), out, TINY);
+    if (r.status)
+        fail_msg("status %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    snprintf(p, sizeof p, "%s/runs/frozenlake4_c51_s102/config.yaml", out);
+    char *cy = tu_read(p);
+    assert_non_null(cy);
+    assert_contains(cy, "seed: 102");
+    free(cy);
+    snprintf(p, sizeof p, "%s/runs/frozenlake4_c51_s1", out);
+    assert_int_not_equal(access(p, F_OK), 0);
 }
 
 static void test_cli_compare_bad_input(void **state)

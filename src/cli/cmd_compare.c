@@ -10,7 +10,8 @@
 #include "research/pool.h"
 
 static const args_opt opts[] = {
-    {"seeds", 0, 1, "N", "seeds 1..N for every config (default 10)"},
+    {"seeds", 0, 1, "N", "N seeds for every config (default 10)"},
+    {"first-seed", 0, 1, "S", "the seeds are S..S+N-1 (default 1; e.g. 101 for seeds held out from tuning)"},
     {"jobs", 'j', 1, "JOBS", "runs at a time (default: the number of cores)"},
     {"out", 0, 1, "DIR", "output directory (default runs/compare/<stem1>_vs_<stem2>...)"},
     {"truth", 0, 0, "", "mean W1 to the truth for every config (default: FrozenLake configs only)"},
@@ -18,8 +19,8 @@ static const args_opt opts[] = {
     {"quiet", 'q', 0, "", "no progress lines"},
 };
 static const args_spec spec = {
-    "bdrl compare CONFIG... [--seeds N] [-j JOBS] [--out DIR] [--set KEY=VALUE]... [--truth|--no-truth]",
-    "Trains every CONFIG with seeds 1..N, each run a `bdrl train` process in its own\n"
+    "bdrl compare CONFIG... [--seeds N] [--first-seed S] [-j JOBS] [--out DIR] [--set KEY=VALUE]... [--truth|--no-truth]",
+    "Trains every CONFIG with seeds S..S+N-1 (default 1..N), each run a `bdrl train` process in its own\n"
     "directory (DIR/runs/<config>_s<seed>, its output in DIR/logs/), JOBS at a time,\n"
     "then writes into DIR:\n"
     "  comparison.md, comparison.csv, comparison.json: per config, steps to threshold\n"
@@ -53,9 +54,11 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "bdrl compare: expected one or more CONFIG files (see 'bdrl compare --help')\n");
         return 2;
     }
-    long long seeds = 10, jobs = 0;
+    long long seeds = 10, jobs = 0, first = 1;
     const char *t;
     if ((t = args_get(&spec, &a, "seeds")) && args_int("--seeds", t, 1, 100000, &seeds))
+        return 2;
+    if ((t = args_get(&spec, &a, "first-seed")) && args_int("--first-seed", t, 0, 1000000000, &first))
         return 2;
     if ((t = args_get(&spec, &a, "jobs")) && args_int("--jobs", t, 1, 4096, &jobs))
         return 2;
@@ -98,6 +101,7 @@ int cmd_compare(int argc, char **argv)
         .n_configs = a.n_pos,
         .configs = a.pos,
         .n_seeds = (int)seeds,
+        .first_seed = (int)first,
         .sets = a.sets,
         .n_sets = a.n_sets,
         .out = out,

@@ -375,7 +375,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
 {
     *bad_input = 0;
     *n_failed = 0;
-    int G = o->n_configs, S = o->n_seeds, R = G * S;
+    int G = o->n_configs, S = o->n_seeds, R = G * S, first = o->first_seed > 0 ? o->first_seed : 1;
     if (G < 1 || S < 1) {
         *bad_input = 1;
         return err_set(e, "compare: need at least one config and one seed");
@@ -422,7 +422,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
      * input, reported before anything runs. */
     for (int g = 0; g < G; g++)
         for (int s = 0; s < S; s++) {
-            snprintf(seedset, sizeof seedset, "seed=%d", s + 1);
+            snprintf(seedset, sizeof seedset, "seed=%d", first + s);
             if (exp_load(cfg, o->configs[g], sets, o->n_sets + 1, e)) {
                 *bad_input = 1;
                 goto done;
@@ -434,7 +434,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
             }
             run_slot *r = &runs[g * S + s];
             r->group = g;
-            snprintf(r->name, sizeof r->name, "%s_s%d", labels[g], s + 1);
+            snprintf(r->name, sizeof r->name, "%s_s%d", labels[g], first + s);
             char file[400];
             snprintf(file, sizeof file, "%s.log", r->name);
             if (io_join(r->dir, sizeof r->dir, runs_dir, r->name, e) || io_join(r->log, sizeof r->log, logs_dir, file, e))
@@ -445,7 +445,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
     for (int g = 0; g < G; g++)
         for (int s = 0; s < S; s++) {
             run_slot *r = &runs[g * S + s];
-            snprintf(seedset, sizeof seedset, "seed=%d", s + 1);
+            snprintf(seedset, sizeof seedset, "seed=%d", first + s);
             if (exp_load(cfg, o->configs[g], sets, o->n_sets + 1, e))
                 goto done;
             rundir_action act;

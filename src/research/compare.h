@@ -73,7 +73,8 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
 typedef struct {
     int n_configs;
     const char *const *configs;
-    int n_seeds;               /* seeds 1..n_seeds */
+    int n_seeds;               /* seeds first_seed .. first_seed + n_seeds - 1 */
+    int first_seed;            /* 0 or 1: seeds start at 1 */
     char *const *sets;         /* applied to every config, before seed */
     int n_sets;
     const char *out;

@@ -197,6 +197,7 @@ typedef struct {
     env *en;
     agent *ag;
     int is_bd;
+    int n_atoms;          /* atoms of the reported law (C51; BD basis fields read out as atoms), else 0 */
     int *policy;          /* FrozenLake: the truth's policy (n_states) */
     const char *policy_name;
     char label[64];
@@ -222,6 +223,9 @@ static int prun_open(prun *p, const char *dir, uint64_t seed, bd_err *e)
     if (run_load(dir, &p->cfg, &p->en, &p->ag, e))
         return -1;
     p->is_bd = p->cfg.agent.kind == AGENT_BD;
+    p->n_atoms = !p->is_bd ? p->cfg.c51.atoms
+                 : p->cfg.bd.field == BD_FIELD_BASIS && p->cfg.bd.readout == BD_READOUT_ATOMS ? p->cfg.bd.basis
+                                                                                                : 0;
     p->r = rng_create(seed, RNG_STREAM_SAMPLER);
     if (!p->r)
         return err_set(e, "out of memory");
@@ -579,8 +583,8 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
     double vmin = runs[0].cfg.agent.v_min, vmax = runs[0].cfg.agent.v_max, width = vmax - vmin;
     double delta = width / 50;
     for (int r = n_runs - 1; r >= 0; r--)
-        if (!runs[r].is_bd && runs[r].cfg.c51.atoms > 1)
-            delta = (runs[r].cfg.agent.v_max - runs[r].cfg.agent.v_min) / (runs[r].cfg.c51.atoms - 1);
+        if (runs[r].n_atoms > 1)
+            delta = (runs[r].cfg.agent.v_max - runs[r].cfg.agent.v_min) / (runs[r].n_atoms - 1);
     double far_lo = vmin - width, far_hi = vmax + width;
     dfile *tpdf = &files[0], *tcdf = &files[MAXR], *mpdf = &files[2 * MAXR], *mcdf = &files[3 * MAXR],
           *hist = &files[4 * MAXR], *ecdf = &files[5 * MAXR], *summ = &files[6 * MAXR];
@@ -596,8 +600,8 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
     for (int r = 0; r < n_runs; r++) {
         snprintf(name, sizeof name, "run%d_pdf.dat", r + 1);
         if (dfile_open(&mpdf[r], data_dir, name,
-                       runs[r].is_bd ? "model: return density*bin (probability per bin of the figure's width)"
-                                     : "model atoms as a histogram outline: return probability",
+                       !runs[r].n_atoms ? "model: return density*bin (probability per bin of the figure's width)"
+                                        : "model atoms as a histogram outline: return probability",
                        e))
             goto done;
         snprintf(name, sizeof name, "run%d_cdf.dat", r + 1);
@@ -776,8 +780,10 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             char s[160];
             fprintf(f, "rlabel[%d] = ", r + 1);
             gp_str(f, runs[r].label);
-            if (runs[r].is_bd)
+            if (!runs[r].n_atoms)
                 snprintf(s, sizeof s, "%s: model density (grid)", runs[r].label);
+            else if (runs[r].is_bd)
+                snprintf(s, sizeof s, "%s: model atoms (the basis coefficients)", runs[r].label);
             else
                 snprintf(s, sizeof s, "%s: model atoms", runs[r].label);
             fprintf(f, "; rmodel[%d] = ", r + 1);
