@@ -37,7 +37,9 @@ SHORT=(-q --set train.total_steps=300 --set train.learning_starts=100 --set eval
 run train_c51 train configs/cartpole_c51.yaml --out "$OUT/c51" "${SHORT[@]}" --set 'agent.hidden=[32, 32]'
 run resume_c51 train --resume "$OUT/c51" -q --set train.total_steps=350
 run train_bd train configs/frozenlake4_bd.yaml --out "$OUT/bd" "${SHORT[@]}" --set 'agent.hidden=[16]' \
-  --set 'bd.head=[16]' --set bd.grid=32 --set bd.queries=4 --set train.batch_size=16
+  --set train.batch_size=16
+run train_bdgrid train configs/frozenlake4_bd.yaml --out "$OUT/bdgrid" "${SHORT[@]}" --set 'agent.hidden=[16]' \
+  --set bd.field=grid --set 'bd.head=[16]' --set bd.grid=32 --set bd.queries=4 --set train.batch_size=16
 run eval_bd eval "$OUT/bd" --episodes 2 --walkers 10 --rollouts 10
 run sample_bd sample "$OUT/bd" --state 0 --action 1 -n 20 --steps 50
 run fit fit configs/fit/mog1d.yaml --out "$OUT/fit" -q --set train.steps=20 --set train.batch_size=32 \
