@@ -187,6 +187,13 @@ static void test_validation_errors(void **state)
     /* a cross-key problem of one setting names the run */
     snprintf(b, sizeof b, "%sgrid:\n  agent.v_max: [2, -1]\n", base);
     expect_error(b, "agent.v_max=-1");
+    /* every run is checked whole, as bdrl train's setup checks it (here:
+     * the memory limit), before anything starts */
+    setenv("BDRL_MAX_MEMORY", "64M", 1);
+    snprintf(b, sizeof b, "%sgrid:\n  train.buffer_size: [1000, 100000000]\n", base);
+    expect_error(b, "train.buffer_size=100000000");
+    expect_error(b, "more than the limit of 64.0 MiB");
+    unsetenv("BDRL_MAX_MEMORY");
 
     /* base relative to the sweep file's directory when not found from the cwd */
     char sub[600], p[700];

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/check.h"
 #include "agents/experiment.h"
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -15,7 +16,10 @@ static const args_opt opts[] = {
 static const args_spec spec = {
     "bdrl config (--schema | CONFIG [--set KEY=VALUE]...)",
     "Prints the configuration schema, or the configuration CONFIG resolves to\n"
-    "(defaults, then the file, then every --set in order) as YAML. A config with a\n"
+    "(defaults, then the file, then every --set in order) as YAML, after checking it\n"
+    "whole: what `bdrl train` would refuse at setup (a FrozenLake map without a start\n"
+    "or a reachable goal, a size over the memory limit...) fails here with the same\n"
+    "line and exit 2. A config with a\n"
     "top-level data: section is a generative fit (bdrl fit); others are experiments.",
     opts, 1, 1,
 };
@@ -67,8 +71,13 @@ int cmd_config(int argc, char **argv)
         return 0;
     }
     exp_config cfg;
+    /* checked whole: refused exactly where `bdrl train` would refuse it */
     if (exp_load(&cfg, a.pos[0], a.sets, a.n_sets, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
+        return 2;
+    }
+    if (exp_check(&cfg, &e)) {
+        fprintf(stderr, "bdrl: %s: %s\n", a.pos[0], e.msg); /* as bdrl train says it */
         return 2;
     }
     cfg_write_yaml(&exp_schema, &cfg, stdout);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/check.h"
 #include "agents/experiment.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -423,7 +424,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
     for (int g = 0; g < G; g++)
         for (int s = 0; s < S; s++) {
             snprintf(seedset, sizeof seedset, "seed=%d", first + s);
-            if (exp_load(cfg, o->configs[g], sets, o->n_sets + 1, e)) {
+            if (exp_load(cfg, o->configs[g], sets, o->n_sets + 1, e) || exp_check(cfg, e)) {
                 *bad_input = 1;
                 goto done;
             }

@@ -10,6 +10,7 @@
 
 #include <yaml.h>
 
+#include "agents/check.h"
 #include "agents/experiment.h"
 #include "core/cfg.h"
 #include "core/io.h"
@@ -706,7 +707,7 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err 
         goto out;
     /* Every run's configuration resolves (cross-key checks included). */
     for (int i = 0; i < sweep_n_runs(s); i++) {
-        if (sweep_run_config(s, i, c.scratch_cfg, e)) {
+        if (sweep_run_config(s, i, c.scratch_cfg, e) || exp_check(c.scratch_cfg, e)) {
             char d[2048];
             sweep_describe(s, i, d, sizeof d);
             char msg[1024];

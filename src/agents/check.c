@@ -1,0 +1,88 @@
+/* check.c — a configuration checked whole; see check.h. */
+#include "agents/check.h"
+
+#include <stdlib.h>
+
+#include "agents/agent.h"
+#include "agents/limits.h"
+#include "agents/train.h"
+#include "core/rng.h"
+
+/* 1 if a G can be reached from S through outcomes of positive probability. */
+static int fl_goal_reachable(const fl_table *t)
+{
+    int S = t->n_states, A = t->n_actions, start = -1, found = 0;
+    for (int s = 0; s < S && start < 0; s++)
+        if (t->desc[s] == 'S')
+            start = s;
+    if (start < 0)
+        return 0;
+    int *queue = malloc(sizeof(int) * (size_t)S);
+    char *seen = calloc((size_t)S, 1);
+    if (!queue || !seen) {
+        free(queue);
+        free(seen);
+        return 1; /* cannot tell: let training find out */
+    }
+    int head = 0, tail = 0;
+    queue[tail++] = start;
+    seen[start] = 1;
+    while (head < tail && !found) {
+        int s = queue[head++];
+        if (t->desc[s] == 'G') {
+            found = 1;
+            break;
+        }
+        if (t->desc[s] == 'H')
+            continue;
+        for (int a = 0; a < A; a++)
+            for (int k = 0; k < t->n_outcomes[s * A + a]; k++) {
+                const fl_outcome *o = &t->outcomes[(s * A + a) * 3 + k];
+                if (o->prob > 0 && !seen[o->next_state]) {
+                    seen[o->next_state] = 1;
+                    queue[tail++] = o->next_state;
+                }
+            }
+    }
+    free(queue);
+    free(seen);
+    return found;
+}
+
+int exp_check_env(const exp_config *cfg, const env *en, bd_err *e)
+{
+    const fl_table *t = env_frozenlake_table(en);
+    if (t && !fl_goal_reachable(t))
+        return err_set(e, "FrozenLake map: no G (goal) can be reached from S; every return would be 0");
+    if (limits_check_experiment(cfg, en, e))
+        return -1;
+    if (cfg->agent.mode == AGENT_EVALUATE) {
+        int *policy = t ? calloc((size_t)t->n_states, sizeof *policy) : NULL;
+        int bad = !t || !policy || train_optimal_policy(en, cfg->agent.gamma, policy);
+        free(policy);
+        if (bad)
+            return err_set(e, "agent.mode evaluate: value iteration found no optimal policy (FrozenLake only; "
+                              "γ = %g)",
+                           cfg->agent.gamma);
+    }
+    return 0;
+}
+
+int exp_check(const exp_config *cfg, bd_err *e)
+{
+    env *en = env_create(&cfg->env, e);
+    if (!en)
+        return -1;
+    int rc = exp_check_env(cfg, en, e);
+    if (!rc) {
+        rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
+        agent *a = init ? agent_create(cfg, en, init, e) : NULL;
+        if (!init)
+            err_set(e, "out of memory");
+        rc = a ? 0 : -1;
+        agent_free(a);
+        rng_free(init);
+    }
+    env_free(en);
+    return rc;
+}
