@@ -116,7 +116,7 @@ static int full_loop(const exp_config *base, int64_t steps, double *sps_cpu, dou
     char dir[] = "/tmp/bench_agents_XXXXXX";
     if (!mkdtemp(dir))
         return -1;
-    train_options o = {NULL, NULL, 0, 0, NULL};
+    train_options o = {NULL, NULL, 0, 0, NULL, NULL};
     train_result res;
     bd_err e;
     double c0 = cpu_now(), w0 = wall_now();

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages bdrl needs, and only those that are missing.
 # Prints what it installs; prints nothing and does nothing when all is there.
+# With arguments, those packages instead (make deps-slurm: slurm-wlm munge).
 set -euo pipefail
 pkgs=(build-essential pkg-config libopenblas-dev libgsl-dev libyaml-dev libcmocka-dev gnuplot-nox valgrind)
+[ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

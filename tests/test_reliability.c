@@ -114,7 +114,7 @@ static agent *make(const exp_config *cfg, env **en)
 /* A short finished run of cfg in dir. */
 static void short_run(const exp_config *cfg, const char *dir)
 {
-    train_options o = {NULL, NULL, 0, 0, NULL};
+    train_options o = {NULL, NULL, 0, 0, NULL, NULL};
     train_result res;
     bd_err e;
     if (train_run(cfg, dir, &o, &res, &e))
@@ -516,7 +516,7 @@ static void test_nonfinite_stops_naming_step_and_quantity(void **state)
         n_poison = 1;
         poison_at[0] = 700; /* update 700 happens after step 750 */
         poison_every_from = 0;
-        train_options o = {NULL, NULL, 0, 0, make_poison_agent};
+        train_options o = {NULL, NULL, 0, 0, make_poison_agent, NULL};
         train_result res;
         bd_err e;
         assert_int_equal(train_run(&c, dir, &o, &res, &e), -1);
@@ -548,7 +548,7 @@ static void test_nonfinite_skip_mode_counts(void **state)
     n_poison = 3;
     poison_at[0] = 100, poison_at[1] = 101, poison_at[2] = 600;
     poison_every_from = 0;
-    train_options o = {NULL, NULL, 0, 0, make_poison_agent};
+    train_options o = {NULL, NULL, 0, 0, make_poison_agent, NULL};
     train_result res;
     bd_err e;
     if (train_run(&c, dir, &o, &res, &e))

@@ -157,7 +157,7 @@ static void test_run_directory(void **state)
                     "train.target_update=200", "eval.interval=1000", "eval.episodes=10",
                     "train.checkpoint_interval=1500", "train.batch_size=16"};
     load_cfg(&c, sets, 12);
-    train_options o = {NULL, NULL, 0, 0, NULL};
+    train_options o = {NULL, NULL, 0, 0, NULL, NULL};
     train_result res;
     bd_err e;
     if (train_run(&c, dir, &o, &res, &e))
@@ -264,7 +264,7 @@ static void test_divergence_stops_with_step(void **state)
                     "train.total_steps=2000", "train.learning_starts=100", "train.checkpoint_interval=500",
                     "eval.interval=500", "eval.episodes=2"};
     load_cfg(&c, sets, 9);
-    train_options o = {NULL, NULL, 0, 0, make_nan_agent};
+    train_options o = {NULL, NULL, 0, 0, make_nan_agent, NULL};
     train_result res;
     bd_err e;
     assert_int_equal(train_run(&c, dir, &o, &res, &e), -1);
@@ -783,6 +783,207 @@ static void test_kill_leaves_parseable_files(void **state)
 
 /* ---- the command line ---- */
 
+/* ---- preemption: wall-time checkpoints, resume without one, the lock ---- */
+
+#define RESUME_SETS "--set train.total_steps=3000 --set train.learning_starts=300 --set eval.interval=1000 " \
+                    "--set eval.episodes=5 --set agent.hidden=[32,32]"
+
+/* A clock that advances one "second" per reading (one reading per step), and
+ * SIGKILLs its process at reading kill_at: a preemption at a known step. */
+static long fake_calls, fake_kill_at;
+static double fake_clock(void)
+{
+    if (++fake_calls == fake_kill_at)
+        raise(SIGKILL);
+    return (double)fake_calls;
+}
+
+/* The same networks and files (but steps/s) in two run directories. */
+static void assert_same_run(const char *a_dir, const char *b_dir)
+{
+    char *ea = read_in(a_dir, "eval.csv"), *eb = read_in(b_dir, "eval.csv");
+    assert_string_equal(ea, eb);
+    char *ma = read_in(a_dir, "metrics.csv"), *mb = read_in(b_dir, "metrics.csv");
+    char *sa = strip_sps(ma), *sb = strip_sps(mb);
+    assert_string_equal(sa, sb);
+    exp_config c;
+    env *en1, *en2;
+    agent *a1, *a2;
+    bd_err e;
+    assert_int_equal(run_load(a_dir, &c, &en1, &a1, &e), 0);
+    assert_int_equal(run_load(b_dir, &c, &en2, &a2, &e), 0);
+    mlp *n1 = c51_online(a1), *n2 = c51_online(a2);
+    assert_memory_equal(n1->params, n2->params, sizeof(real) * n1->n_params);
+    assert_memory_equal(c51_target(a1)->params, c51_target(a2)->params, sizeof(real) * n1->n_params);
+    agent_free(a1);
+    agent_free(a2);
+    env_free(en1);
+    env_free(en2);
+    free(ea);
+    free(eb);
+    free(ma);
+    free(mb);
+    free(sa);
+    free(sb);
+}
+
+static void test_time_checkpoint_survives_sigkill(void **state)
+{
+    (void)state;
+    char a_dir[700], b_dir[700], p[800];
+    snprintf(a_dir, sizeof a_dir, "%s/time_straight", tu_dir);
+    snprintf(b_dir, sizeof b_dir, "%s/time_killed", tu_dir);
+    tu_result r = tu_run("%s train %s/configs/cartpole_c51.yaml --out %s -q " RESUME_SETS
+                         " --set train.checkpoint_seconds=0", tu_bdrl(), tu_root(), a_dir);
+    if (r.status != 0)
+        fail_msg("straight run exited %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    /* The preempted run: checkpoints every 1234 "seconds" of its clock only,
+     * i.e. after step 1234 (mid-episode, between evaluations), and is killed
+     * at step ~1900 with nothing written since. */
+    exp_config cfg;
+    char cfgp[700];
+    snprintf(cfgp, sizeof cfgp, "%s/configs/cartpole_c51.yaml", tu_root());
+    char *sets[] = {"train.total_steps=3000", "train.learning_starts=300", "eval.interval=1000",
+                    "eval.episodes=5",        "agent.hidden=[32,32]",     "train.checkpoint_seconds=1234"};
+    bd_err e;
+    if (exp_load(&cfg, cfgp, sets, 6, &e))
+        fail_msg("%s", e.msg);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        fake_calls = 0;
+        fake_kill_at = 1900;
+        train_options o = {NULL, NULL, 0, 0, NULL, fake_clock};
+        train_result res;
+        train_run(&cfg, b_dir, &o, &res, &e);
+        _exit(3); /* not reached: the clock kills the run first */
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    int64_t step = -1;
+    snprintf(p, sizeof p, "%s/checkpoint.bin", b_dir);
+    if (train_verify_checkpoint(&cfg, p, &step, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(step, 1234);
+    char *js = read_in(b_dir, "summary.json");
+    assert_contains(js, "\"status\": \"running\"");
+    free(js);
+    r = tu_run("%s train --resume %s -q", tu_bdrl(), b_dir);
+    if (r.status != 0)
+        fail_msg("resume exited %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    assert_same_run(a_dir, b_dir);
+
+    /* The real clock: with checkpoint_seconds 1 a run of a few seconds
+     * writes checkpoints on its way (the default interval is 0: only at the
+     * end); the kill below finds one before the end. */
+    char c_dir[700];
+    snprintf(c_dir, sizeof c_dir, "%s/time_real", tu_dir);
+    pid = spawn_train(c_dir, "--set train.checkpoint_seconds=1");
+    snprintf(p, sizeof p, "%s/checkpoint.bin", c_dir);
+    wait_for(p);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    js = read_in(c_dir, "summary.json");
+    assert_contains(js, "\"status\": \"running\""); /* killed before its end: the checkpoint was a timed one */
+    free(js);
+}
+
+static void test_resume_without_checkpoint_starts_again(void **state)
+{
+    (void)state;
+    char a_dir[700], b_dir[700];
+    snprintf(a_dir, sizeof a_dir, "%s/time_straight", tu_dir); /* from the test above */
+    snprintf(b_dir, sizeof b_dir, "%s/no_checkpoint", tu_dir);
+    /* killed before its first checkpoint: config.yaml and partial files */
+    tu_result r = tu_run("mkdir -p %s && %s config %s/configs/cartpole_c51.yaml " RESUME_SETS
+                         " > %s/config.yaml && echo step > %s/metrics.csv",
+                         b_dir, tu_bdrl(), tu_root(), b_dir, b_dir);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    r = tu_run("%s train --resume %s", tu_bdrl(), b_dir);
+    if (r.status != 0)
+        fail_msg("resume without a checkpoint exited %d: %s", r.status, r.err);
+    assert_contains(r.err, "has no checkpoint yet; starting it again from step 0");
+    tu_run_free(&r);
+    assert_same_run(a_dir, b_dir);
+}
+
+static void test_one_process_per_run(void **state)
+{
+    (void)state;
+    char dir[700], p[800], want[200];
+    snprintf(dir, sizeof dir, "%s/locked", tu_dir);
+    pid_t pid = spawn_train(dir, "");
+    snprintf(p, sizeof p, "%s/summary.json", dir);
+    wait_for(p);
+    snprintf(want, sizeof want, "is being trained by pid %ld on host ", (long)pid);
+    tu_result r = tu_run("%s train --resume %s -q", tu_bdrl(), dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, want);
+    tu_run_free(&r);
+    r = tu_run("%s train %s/configs/frozenlake4_c51.yaml --out %s -q", tu_bdrl(), tu_root(), dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, want);
+    tu_run_free(&r);
+    /* the holder dies: its lock goes with it (the file stays) */
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    snprintf(p, sizeof p, "%s/.lock", dir);
+    assert_int_equal(access(p, F_OK), 0);
+    r = tu_run("%s train --resume %s -q --set train.total_steps=1000", tu_bdrl(), dir);
+    if (r.status != 0)
+        fail_msg("resume after the holder died exited %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    char *js = read_in(dir, "summary.json");
+    assert_contains(js, "\"status\": \"finished\"");
+    free(js);
+}
+
+/* `bdrl config` refuses what `bdrl train` refuses at setup, with the same
+ * line and exit 2; train makes no directory for it. */
+static void test_config_checked_whole(void **state)
+{
+    (void)state;
+    const char *bad[][2] = {
+        {"", "--set 'env.map=[FFF, FFG]'"},            /* no start */
+        {"", "--set 'env.map=[SFF, FFF]'"},            /* no goal */
+        {"", "--set 'env.map=[SFH, FHF, HFG]'"},       /* goal walled off by holes */
+        {"BDRL_MAX_MEMORY=1M", ""},                    /* over the memory limit */
+    };
+    const char *need[] = {"needs exactly one S", "needs at least one G", "no G (goal) can be reached from S",
+                          "more than the limit of 1.0 MiB"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char dir[700], cfgp[700];
+        snprintf(dir, sizeof dir, "%s/refused_%zu", tu_dir, i);
+        snprintf(cfgp, sizeof cfgp, "%s/configs/frozenlake4_c51.yaml", tu_root());
+        tu_result c = tu_run("%s %s config %s %s", bad[i][0], tu_bdrl(), cfgp, bad[i][1]);
+        tu_result t = tu_run("%s %s train %s %s --out %s -q", bad[i][0], tu_bdrl(), cfgp, bad[i][1], dir);
+        assert_int_equal(c.status, 2);
+        assert_int_equal(t.status, 2);
+        assert_contains(c.err, need[i]);
+        assert_string_equal(c.err, t.err);
+        assert_true(strchr(c.err, '\n') == c.err + strlen(c.err) - 1); /* one line */
+        assert_int_equal(access(dir, F_OK), -1);
+        tu_run_free(&c);
+        tu_run_free(&t);
+    }
+    /* compare checks every configuration before it starts anything */
+    char badcfg[700], out[700];
+    snprintf(badcfg, sizeof badcfg, "%s/walled.yaml", tu_dir);
+    tu_write(badcfg, "env:\n  name: frozenlake\n  map: [SFH, FHF, HFG]\nagent:\n  kind: c51\n");
+    snprintf(out, sizeof out, "%s/cmp_refused", tu_dir);
+    tu_result r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s --seeds 2 --out %s -q", tu_bdrl(),
+                         tu_root(), badcfg, out);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "no G (goal) can be reached from S");
+    assert_int_equal(access(out, F_OK), -1);
+    tu_run_free(&r);
+}
+
 static void test_bad_command_lines(void **state)
 {
     (void)state;
@@ -871,6 +1072,10 @@ int main(void)
         cmocka_unit_test(test_resume_is_bit_exact),
         cmocka_unit_test(test_sigint_checkpoints_and_resumes),
         cmocka_unit_test(test_kill_leaves_parseable_files),
+        cmocka_unit_test(test_time_checkpoint_survives_sigkill),
+        cmocka_unit_test(test_resume_without_checkpoint_starts_again),
+        cmocka_unit_test(test_one_process_per_run),
+        cmocka_unit_test(test_config_checked_whole),
         cmocka_unit_test(test_bad_command_lines),
     };
     return cmocka_run_group_tests_name("train", tests, tu_group_setup, tu_group_teardown);

@@ -223,6 +223,9 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("train.clip", OFF(train.clip), "10.0", 0, 1e9, "gradient-norm clip; 0 = off"),
     CFG_I64_KEY("train.checkpoint_interval", OFF(train.checkpoint_interval), "0", 0, 1e12,
                 "environment steps between checkpoints; 0 = only at the end"),
+    CFG_I64_KEY("train.checkpoint_seconds", OFF(train.checkpoint_seconds), "300", 0, 1e9,
+                "also a checkpoint whenever this many seconds of wall time have passed since the last "
+                "one, so a kill (preemption) loses at most that; 0 = off"),
     CFG_CHOICE_KEY("train.nonfinite", OFF(train.nonfinite), "stop", "stop|skip",
                    "a NaN/Inf loss, gradient norm or parameter after an update: stop the run with an "
                    "error (the last checkpoint stays intact), or skip = undo that update and count it"),

@@ -85,6 +85,7 @@ typedef struct {
         double eps_fraction;    /* share of total_steps over which ε decays linearly */
         double clip;            /* gradient-norm clip; 0 = off */
         int64_t checkpoint_interval;
+        int64_t checkpoint_seconds;
         int nonfinite;          /* train_nonfinite: what a non-finite update does */
     } train;
     struct {

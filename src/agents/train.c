@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agents/check.h"
 #include "agents/evaluate.h"
-#include "agents/limits.h"
 #include "agents/replay.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -263,6 +263,8 @@ typedef struct {
     sbuf metrics, evalcsv;
     double last_flush, last_draw;
     int64_t last_ckpt;     /* step of the last checkpoint written (-1: none) */
+    double (*clock)(void); /* the wall-time checkpoint rule's clock */
+    double last_ckpt_time; /* its reading at the last checkpoint (or the start) */
     const char *fail_status; /* summary status if the run fails after starting */
 } trainer;
 
@@ -584,6 +586,7 @@ static int write_checkpoint(trainer *T, bd_err *e)
     if (rc)
         return -1;
     T->last_ckpt = T->step;
+    T->last_ckpt_time = T->clock ? T->clock() : now_s();
     return 0;
 }
 
@@ -1086,8 +1089,9 @@ static int trainer_setup(trainer *T, const exp_config *cfg, const train_options 
     }
     T->A = env_n_actions(T->en);
     T->D = env_obs_dim(T->en);
-    /* Refuse absurd sizes before anything big is allocated. */
-    if (limits_check_experiment(cfg, T->en, e)) {
+    /* Refuse what `bdrl config` refuses (unreachable goal, absurd sizes,
+     * evaluate mode without a policy) before anything big is allocated. */
+    if (exp_check_env(cfg, T->en, e)) {
         rng_free(init);
         return -1;
     }
@@ -1159,6 +1163,8 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
         goto out;
 
     T.t_start = now_s();
+    T.clock = opt && opt->clock ? opt->clock : now_s;
+    T.last_ckpt_time = T.clock();
     T.step_start = T.step;
     res->start_step = T.step;
     res->setup_failed = 0;
@@ -1177,6 +1183,7 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     const int evaluate_mode = cfg->agent.mode == AGENT_EVALUATE;
     const double eps_b = cfg->agent.behaviour_eps;
     const int skip_mode = cfg->train.nonfinite == TRAIN_NONFINITE_SKIP;
+    const double ckpt_seconds = (double)cfg->train.checkpoint_seconds;
     while (T.step < total) {
         if ((opt && opt->stop && *opt->stop) || (opt && opt->stop_after > 0 && T.step >= opt->stop_after)) {
             stopped = 1;
@@ -1307,7 +1314,10 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
                 goto out;
             flushed = 1;
         }
-        if (train_is_checkpoint_step(cfg, T.step)) {
+        /* Every step asks the clock (a few ns): a checkpoint after at most
+         * checkpoint_seconds of work, wherever it falls (it changes no state). */
+        int time_due = ckpt_seconds > 0 && T.clock() - T.last_ckpt_time >= ckpt_seconds;
+        if (train_is_checkpoint_step(cfg, T.step) || time_due) {
             if ((!flushed && flush_files(&T, "running", e)) || write_checkpoint(&T, e))
                 goto out;
             flushed = 1;

@@ -15,7 +15,10 @@
  *     ended, its metrics row and a reset; then a greedy evaluation if
  *     t % eval.interval == 0 or t == total_steps; then a checkpoint if
  *     checkpoint_interval > 0 and t % checkpoint_interval == 0, or
- *     t == total_steps.
+ *     t == total_steps, or checkpoint_seconds > 0 and at least that much
+ *     wall time has passed since the last checkpoint (or the start of this
+ *     process), so a SIGKILL loses at most that much work. A checkpoint
+ *     changes no state: where it falls does not change the run.
  * Episode k (0-based) of training is reset with eval_episode_seed(seed, k);
  * evaluations use eval_greedy with seed train_eval_seed(cfg), the same
  * episodes every time, in their own environments.
@@ -93,6 +96,10 @@ typedef struct {
     /* NULL: agent_create. Tests substitute an agent (e.g. one that fails on
      * purpose) through this. */
     agent *(*make_agent)(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+    /* NULL: the monotonic clock, in seconds. The wall-time checkpoint rule
+     * (train.checkpoint_seconds) reads it once per step; tests substitute a
+     * clock to put that checkpoint at a chosen step. */
+    double (*clock)(void);
 } train_options;
 
 typedef struct {

@@ -6,15 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/check.h"
 #include "agents/experiment.h"
 #include "agents/train.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "core/io.h"
+#include "research/rundir.h"
 
 static const args_opt opts[] = {
     {"out", 0, 1, "DIR", "the run directory (default: output.dir/<config stem>[_<agent>]_s<seed>)"},
-    {"resume", 0, 1, "DIR", "continue the run in DIR from its checkpoint.bin"},
+    {"resume", 0, 1, "DIR", "continue the run in DIR from its checkpoint.bin (none yet: start it again)"},
     {"quiet", 'q', 0, "", "no progress output"},
     {"stop-after", 0, 1, "STEPS", "stop as if interrupted once STEPS steps are done (for tests)"},
 };
@@ -24,11 +26,15 @@ static const args_spec spec = {
     "Trains the agent of CONFIG (agent.kind: bd or c51) on its environment and writes\n"
     "into the run directory: config.yaml, metrics.csv (one row per episode),\n"
     "eval.csv (greedy evaluations every eval.interval steps), summary.json and\n"
-    "checkpoint.bin (at the end and every train.checkpoint_interval steps).\n"
+    "checkpoint.bin (at the end, every train.checkpoint_interval steps and every\n"
+    "train.checkpoint_seconds of wall time, so a SIGKILL loses at most that).\n"
     "An existing non-empty run directory is never overwritten: --resume DIR\n"
     "continues it from its checkpoint (bit for bit, as if never interrupted) with\n"
-    "the configuration in DIR/config.yaml; --set (or a CONFIG) may change only\n"
-    "train.total_steps, train.checkpoint_interval, eval.* and output.dir.\n"
+    "the configuration in DIR/config.yaml, or starts it again from step 0 with that\n"
+    "configuration when it has no checkpoint yet; --set (or a CONFIG) may change only\n"
+    "train.total_steps, train.checkpoint_interval, train.checkpoint_seconds, eval.*\n"
+    "and output.dir. One process trains a run at a time (a lock in DIR/.lock): a\n"
+    "second exits 2 naming the holder's pid and host.\n"
     "Ctrl-C (SIGINT) or SIGTERM stops at the next step, writes a checkpoint and\n"
     "exits with 130 or 143. Progress goes to stderr (a bar on a terminal).\n"
     "A NaN or Inf loss, gradient norm or parameter stops the run (exit 1) naming the\n"
@@ -41,7 +47,8 @@ static const args_spec spec = {
 };
 
 /* Keys that may differ between a run's config.yaml and its resumption. */
-static const char *const resumable[] = {"train.total_steps", "train.checkpoint_interval", "eval.interval",
+static const char *const resumable[] = {"train.total_steps", "train.checkpoint_interval",
+                                        "train.checkpoint_seconds", "eval.interval",
                                         "eval.episodes", "eval.threshold", "eval.sample_walkers",
                                         "output.dir", "train.nonfinite"};
 
@@ -57,7 +64,7 @@ static int dir_nonempty(const char *path)
     struct dirent *de;
     int n = 0;
     while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && !rundir_is_lock_file(de->d_name))
             n++;
     closedir(d);
     return n > 0;
@@ -90,7 +97,7 @@ static int check_resumable(const exp_config *run, const exp_config *now, const c
         if (strcmp(a, b)) {
             fprintf(stderr,
                     "bdrl train: cannot resume %s with %s = %s (the run has %s); only train.total_steps, "
-                    "train.checkpoint_interval, eval.* and output.dir may change\n",
+                    "train.checkpoint_interval, train.checkpoint_seconds, eval.* and output.dir may change\n",
                     dir, k, b, a);
             return -1;
         }
@@ -126,6 +133,8 @@ int cmd_train(int argc, char **argv)
     exp_config cfg;
     bd_err e;
     char run_dir[4096];
+    int fresh_again = 0, lock_fd = -1, busy = 0;
+    char cfg_file[4200];
     if (resume) {
         char path[4200];
         exp_config run;
@@ -134,32 +143,35 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "bdrl train: --resume %s: not a run directory (no config.yaml)\n", resume);
             return 2;
         }
-        snprintf(path, sizeof path, "%s/checkpoint.bin", resume);
-        if (!io_exists(path)) {
-            fprintf(stderr, "bdrl train: --resume %s: no checkpoint.bin to resume from\n", resume);
-            return 2;
-        }
-        snprintf(path, sizeof path, "%s/config.yaml", resume);
-        if (exp_load(&run, path, NULL, 0, &e)) {
-            fprintf(stderr, "bdrl: %s\n", e.msg);
-            return 2;
-        }
-        if (exp_load(&cfg, a.n_pos ? a.pos[0] : path, a.sets, a.n_sets, &e)) {
-            fprintf(stderr, "bdrl: %s\n", e.msg);
-            return 2;
-        }
-        if (check_resumable(&run, &cfg, resume))
-            return 2;
         if (strlen(resume) >= sizeof run_dir) {
             fprintf(stderr, "bdrl train: --resume path is too long\n");
             return 2;
         }
         snprintf(run_dir, sizeof run_dir, "%s", resume);
+        /* the lock first: nothing below may read a run another process is writing */
+        if (rundir_lock(run_dir, &lock_fd, &busy, &e)) {
+            fprintf(stderr, "bdrl train: %s\n", e.msg);
+            return busy ? 2 : 1;
+        }
+        if (exp_load(&run, path, NULL, 0, &e)) {
+            fprintf(stderr, "bdrl: %s\n", e.msg);
+            return 2;
+        }
+        snprintf(cfg_file, sizeof cfg_file, "%s", a.n_pos ? a.pos[0] : path);
+        if (exp_load(&cfg, cfg_file, a.sets, a.n_sets, &e)) {
+            fprintf(stderr, "bdrl: %s\n", e.msg);
+            return 2;
+        }
+        if (check_resumable(&run, &cfg, resume))
+            return 2;
+        snprintf(path, sizeof path, "%s/checkpoint.bin", resume);
+        fresh_again = !io_exists(path);
     } else {
         if (exp_load(&cfg, a.pos[0], a.sets, a.n_sets, &e)) {
             fprintf(stderr, "bdrl: %s\n", e.msg);
             return 2;
         }
+        snprintf(cfg_file, sizeof cfg_file, "%s", a.pos[0]);
         if (out) {
             if (strlen(out) >= sizeof run_dir) {
                 fprintf(stderr, "bdrl train: --out path is too long\n");
@@ -182,6 +194,19 @@ int cmd_train(int argc, char **argv)
                 return 2;
             }
         }
+    }
+    /* The configuration checked whole (as `bdrl config` checks it) before a
+     * new run directory is made. */
+    if (exp_check(&cfg, &e)) {
+        fprintf(stderr, "bdrl: %s: %s\n", cfg_file, e.msg);
+        return 2;
+    }
+    if (!resume) {
+        char who[512];
+        if (rundir_locked(run_dir, who, sizeof who)) {
+            fprintf(stderr, "bdrl train: %s is being trained by %s; wait for it or stop it\n", run_dir, who);
+            return 2;
+        }
         if (dir_nonempty(run_dir)) {
             fprintf(stderr,
                     "bdrl train: %s already exists and is not empty; continue it with --resume %s, or "
@@ -189,6 +214,31 @@ int cmd_train(int argc, char **argv)
                     run_dir, run_dir);
             return 2;
         }
+        if (io_mkdirs(run_dir, &e)) {
+            fprintf(stderr, "bdrl: %s\n", e.msg);
+            return 1;
+        }
+        if (rundir_lock(run_dir, &lock_fd, &busy, &e)) {
+            fprintf(stderr, "bdrl train: %s\n", e.msg);
+            return busy ? 2 : 1;
+        }
+        /* again under the lock: another process may have started it meanwhile */
+        if (dir_nonempty(run_dir)) {
+            fprintf(stderr,
+                    "bdrl train: %s already exists and is not empty; continue it with --resume %s, or "
+                    "choose another directory with --out\n",
+                    run_dir, run_dir);
+            return 2;
+        }
+    } else if (fresh_again) {
+        /* killed before its first checkpoint: start again from step 0 */
+        if (rundir_clear(run_dir, &e)) {
+            fprintf(stderr, "bdrl: %s\n", e.msg);
+            return 1;
+        }
+        if (!args_get(&spec, &a, "quiet"))
+            fprintf(stderr, "bdrl train: %s has no checkpoint yet; starting it again from step 0 with its "
+                            "configuration\n", run_dir);
     }
 
     struct sigaction sa;
@@ -200,7 +250,8 @@ int cmd_train(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    train_options o = {args_get(&spec, &a, "quiet") ? NULL : stderr, &stop_signal, stop_after, resume != NULL, NULL};
+    train_options o = {args_get(&spec, &a, "quiet") ? NULL : stderr, &stop_signal, stop_after,
+                       resume != NULL && !fresh_again, NULL, NULL};
     train_result res;
     if (train_run(&cfg, run_dir, &o, &res, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);

@@ -9,8 +9,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/io.h"
 
@@ -142,13 +146,99 @@ int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, siz
     return rc;
 }
 
+int rundir_is_lock_file(const char *name) { return !strcmp(name, RUNDIR_LOCK_FILE); }
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;
     if (ftw->level == 0)
         return 0; /* keep the directory itself */
+    if (ftw->level == 1 && rundir_is_lock_file(path + ftw->base))
+        return 0; /* and its lock: another process may be waiting on it */
     return remove(path) ? -1 : 0;
+}
+
+/* "pid P on host H" from an open lock file. */
+static void lock_holder(int fd, char *who, size_t n)
+{
+    char buf[512];
+    ssize_t k = pread(fd, buf, sizeof buf - 1, 0);
+    buf[k > 0 ? k : 0] = '\0';
+    long pid = 0;
+    char host[256] = "";
+    if (sscanf(buf, "%ld %255s", &pid, host) == 2)
+        snprintf(who, n, "pid %ld on host %s", pid, host);
+    else
+        snprintf(who, n, "a process that has not written its pid yet");
+}
+
+int rundir_lock(const char *dir, int *fd, int *busy, bd_err *e)
+{
+    char path[4096];
+    *fd = -1;
+    *busy = 0;
+    if (io_join(path, sizeof path, dir, RUNDIR_LOCK_FILE, e))
+        return -1;
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0)
+        return err_set(e, "%s: cannot open the run's lock: %s", path, strerror(errno));
+    /* A checker (rundir_locked: sweep --status, a driver's plan) holds it
+     * for an instant: retry for about a second before calling it busy. */
+    int got = -1, err = 0;
+    for (int i = 0; i < 20 && got; i++) {
+        if (i) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        got = flock(f, LOCK_EX | LOCK_NB);
+        err = errno;
+        if (got && err != EWOULDBLOCK)
+            break;
+    }
+    if (got) {
+        if (err == EWOULDBLOCK) {
+            char who[400];
+            lock_holder(f, who, sizeof who);
+            close(f);
+            *busy = 1;
+            return err_set(e, "%s is being trained by %s (lock %s); wait for it or stop it", dir, who, path);
+        }
+        close(f);
+        return err_set(e, "%s: cannot lock: %s", path, strerror(err));
+    }
+    char host[256] = "unknown", line[400];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    int len = snprintf(line, sizeof line, "%ld %s\n", (long)getpid(), host);
+    if (ftruncate(f, 0) || pwrite(f, line, (size_t)len, 0) != len) {
+        int err = errno;
+        close(f);
+        return err_set(e, "%s: cannot write the lock: %s", path, strerror(err));
+    }
+    *fd = f;
+    return 0;
+}
+
+void rundir_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* releases the flock */
+}
+
+int rundir_locked(const char *dir, char *who, size_t n)
+{
+    char path[4096];
+    if (io_join(path, sizeof path, dir, RUNDIR_LOCK_FILE, NULL))
+        return 0;
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return 0;
+    int held = flock(f, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
+    if (held)
+        lock_holder(f, who, n);
+    close(f); /* releases it if we took it */
+    return held;
 }
 
 int rundir_clear(const char *dir, bd_err *e)
@@ -166,7 +256,7 @@ static int dir_empty(const char *dir)
     struct dirent *de;
     int n = 0;
     while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && !rundir_is_lock_file(de->d_name))
             n++;
     closedir(d);
     return n == 0;
@@ -174,7 +264,9 @@ static int dir_empty(const char *dir)
 
 int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bd_err *e)
 {
-    char path[4096];
+    char path[4096], who[512];
+    if (rundir_locked(dir, who, sizeof who))
+        return err_set(e, "%s is being trained by %s; wait for it or stop it", dir, who);
     if (!io_exists(dir) || dir_empty(dir)) {
         *act = RUNDIR_FRESH;
         return 0;

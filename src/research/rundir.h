@@ -47,7 +47,8 @@ int rundir_json_str(const char *js, const char *key, char *buf, size_t n);
  *   RUNDIR_FRESH   missing, empty, or partial without a checkpoint (its
  *                  files are removed here): `bdrl train ... --out DIR`.
  * A config.yaml that differs from cfg (any key but output.dir) is an error
- * naming the key: the directory belongs to another experiment. */
+ * naming the key: the directory belongs to another experiment; so is a
+ * directory whose lock another process holds (it is being trained). */
 typedef enum { RUNDIR_DONE = 0, RUNDIR_RESUME = 1, RUNDIR_FRESH = 2 } rundir_action;
 
 int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bd_err *e);
@@ -57,7 +58,29 @@ int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bd_e
 int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, size_t n);
 
 /* Removes the files of a run directory (and any subdirectories), keeping
- * the directory itself. */
+ * the directory itself and its lock file. */
 int rundir_clear(const char *dir, bd_err *e);
+
+/* A lock per run directory: DIR/.lock, held with flock(2) by the process
+ * that trains the run, so two processes never train one run. The file holds
+ * "PID HOST" of the holder for the message; the kernel releases the lock
+ * when the holder dies (SIGKILL included), so a stale file never blocks.
+ * The file is never removed (removing it would let a third process lock a
+ * new file while the second still holds the old one) and does not count as
+ * content (rundir_plan, rundir_clear, bdrl train's empty check). */
+#define RUNDIR_LOCK_FILE ".lock"
+
+/* Takes the lock of dir (which must exist): *fd receives the open lock
+ * file (kept open, close-on-exec, for as long as the lock is needed). If
+ * another process holds it: -1, *busy = 1 and "DIR is being trained by pid
+ * P on host H"; other failures: -1, *busy = 0. */
+int rundir_lock(const char *dir, int *fd, int *busy, bd_err *e);
+void rundir_unlock(int fd);
+
+/* 1 if another process holds dir's lock (who: "pid P on host H"), else 0. */
+int rundir_locked(const char *dir, char *who, size_t n);
+
+/* 1 if name is the lock file (not run content). */
+int rundir_is_lock_file(const char *name);
 
 #endif
