@@ -122,6 +122,11 @@ int args_parse(const args_spec *s, int argc, char **argv, args_parsed *out)
                 return -1;
             }
             out->val[idx] = v;
+            if (out->n_all[idx] >= ARGS_MAX_REPEAT) {
+                fprintf(stderr, "bdrl: too many '--%s' options (at most %d)\n", o->name, ARGS_MAX_REPEAT);
+                return -1;
+            }
+            out->all[idx][out->n_all[idx]++] = v;
         } else {
             if (inline_val) {
                 fprintf(stderr, "bdrl: option '--%s' takes no value\n", o->name);
@@ -230,4 +235,11 @@ int args_parse_one(const args_spec *spec, int argc, char **argv, args_parsed *ou
         return 2;
     }
     return -1;
+}
+
+const char *const *args_get_all(const args_spec *s, const args_parsed *a, const char *name, int *n)
+{
+    int i = find_long(s, name, strlen(name));
+    *n = i < 0 ? 0 : a->n_all[i];
+    return i < 0 ? NULL : a->all[i];
 }

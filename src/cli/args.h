@@ -13,6 +13,7 @@
 #define ARGS_MAX_POS 64
 #define ARGS_MAX_SETS 256
 #define ARGS_MAX_OPTS 32
+#define ARGS_MAX_REPEAT 64
 
 typedef struct {
     const char *name;   /* "out" for --out */
@@ -28,6 +29,10 @@ typedef struct {
     char *sets[ARGS_MAX_SETS];
     int n_sets;
     const char *val[ARGS_MAX_OPTS]; /* per option: its value, "1" for a flag, NULL if absent */
+    /* per option taking a value: every value given, in order (repeatable
+     * options such as --slurm-opt; val holds the last) */
+    const char *all[ARGS_MAX_OPTS][ARGS_MAX_REPEAT];
+    int n_all[ARGS_MAX_OPTS];
 } args_parsed;
 
 typedef struct {
@@ -49,8 +54,10 @@ void args_print_help(const args_spec *spec, FILE *f);
 int args_parse_one(const args_spec *spec, int argc, char **argv, args_parsed *out, const char *cmd,
                    const char *what);
 
-/* The value of option `name` (NULL if absent). */
+/* The value of option `name` (NULL if absent; the last one if repeated). */
 const char *args_get(const args_spec *spec, const args_parsed *a, const char *name);
+/* Every value of option `name`, in order; *n receives the count. */
+const char *const *args_get_all(const args_spec *spec, const args_parsed *a, const char *name, int *n);
 
 /* Parses integers/reals fully (no trailing junk); print an error naming the
  * option and return -1 on failure. */

@@ -1,10 +1,14 @@
 /* cmd_sweep.c — `bdrl sweep`: expand a sweep file into runs, run them in
  * parallel (or one with --only), resume, and summarize (research/sweep.h). */
+#include <ctype.h>
 #include <dirent.h>
+#include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agents/experiment.h"
 #include "cli/args.h"
@@ -12,6 +16,7 @@
 #include "core/io.h"
 #include "research/pool.h"
 #include "research/rundir.h"
+#include "research/slurm.h"
 #include "research/sweep.h"
 
 static const args_opt opts[] = {
@@ -21,9 +26,15 @@ static const args_opt opts[] = {
     {"only", 0, 1, "I", "run run I alone (0-based, as --list numbers them); no summary"},
     {"out", 0, 1, "DIR", "the sweep directory (default: the file's out:, else runs/sweeps/<file stem>)"},
     {"quiet", 'q', 0, "", "no progress lines"},
+    {"slurm", 0, 0, "", "submit the unfinished runs as a Slurm job array, and a summary job after it"},
+    {"slurm-opt", 0, 1, "KEY=VALUE", "an sbatch option for --slurm, repeatable (overrides the file's slurm:)"},
+    {"dry-run", 0, 0, "", "with --slurm: print both job scripts; write and submit nothing"},
+    {"status", 0, 0, "", "runs pending/running/finished/diverged/failed, the best setting so far, time left"},
 };
 static const args_spec spec = {
-    "bdrl sweep SWEEP.yaml [-j JOBS] [--resume] [--list] [--only I] [--out DIR]",
+    "bdrl sweep SWEEP.yaml [-j JOBS] [--resume] [--list] [--only I] [--out DIR]\n"
+    "       bdrl sweep SWEEP.yaml --slurm [--slurm-opt KEY=VALUE]... [--dry-run] [--out DIR]\n"
+    "       bdrl sweep SWEEP.yaml --status [--out DIR]",
     "Runs a hyper-parameter sweep. The sweep file (docs/sweeps.md) names a base config,\n"
     "overrides for every run (set:), a grid: and/or random: search over any config keys\n"
     "(every grid point x every random draw), the seeds, and the metric to rank by:\n"
@@ -54,8 +65,17 @@ static const args_spec spec = {
     "--only I runs one run (for Slurm job arrays or GNU parallel over machines);\n"
     "afterwards `bdrl sweep SWEEP.yaml --resume` writes the summary.\n"
     "Ctrl-C stops every run cleanly (checkpoints written); exit 130.\n"
+    "--slurm writes OUT/slurm/array.sbatch (one array task per unfinished run, each\n"
+    "`bdrl sweep SWEEP.yaml --only I`, resumed from its checkpoint when requeued) and\n"
+    "OUT/slurm/summary.sbatch (after every task: `--resume`, which finishes what failed\n"
+    "and writes the summary), submits both with sbatch and prints their job ids.\n"
+    "Options come from the file's slurm: section and --slurm-opt KEY=VALUE: partition,\n"
+    "time, cpus_per_task, mem, account, max_parallel (tasks at a time), requeue\n"
+    "(default true), extra (more #SBATCH lines, e.g. extra=--qos=low).\n"
+    "--status counts the runs by state from their directories (and squeue, for a\n"
+    "--slurm submission), names the best setting so far and estimates the time left.\n"
     "Exit status: 0 every run finished, 1 some failed, 2 bad input.",
-    opts, 6, 0,
+    opts, 10, 0,
 };
 
 static volatile sig_atomic_t stop_signal = 0;
@@ -92,6 +112,175 @@ static const char *state_of(const sweep_def *s, int i, exp_config *cfg)
     return io_exists(p) ? "partial" : "pending";
 }
 
+static void fmt_duration(double s, char *b, size_t n)
+{
+    if (isnan(s))
+        snprintf(b, n, "unknown until a run finishes");
+    else if (s < 90)
+        snprintf(b, n, "%.0f s", s);
+    else if (s < 5400)
+        snprintf(b, n, "%.0f min", s / 60);
+    else
+        snprintf(b, n, "%.1f h", s / 3600);
+}
+
+/* --status: counts by state, the best setting so far, the time left. */
+static int sweep_status_cmd(const sweep_def *s, long long jobs)
+{
+    int R = sweep_n_runs(s);
+    char slurm_dir[4200], id[64], *queue = calloc((size_t)R, 1);
+    bd_err e;
+    if (!queue) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        return 1;
+    }
+    snprintf(slurm_dir, sizeof slurm_dir, "%s/slurm", s->out);
+    int slurm = slurm_read_jobs(slurm_dir, id, sizeof id), queued = 0;
+    if (slurm && slurm_have("squeue")) {
+        int k = slurm_queue_states(id, queue, R, &e);
+        if (k < 0)
+            fprintf(stderr, "bdrl sweep: warning: %s\n", e.msg);
+        queued = k > 0 ? k : 0;
+    }
+    sweep_status st;
+    if (sweep_status_of(s, queue, &st, NULL, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        free(queue);
+        return 1;
+    }
+    free(queue);
+    printf("%s: %d runs (%d settings x %d seeds)\n", s->out, R, s->n_settings, s->n_seeds);
+    for (int k = 0; k < SWEEP_N_STATES; k++)
+        printf("  %-9s %d\n", sweep_state_names[k], st.n[k]);
+    if (slurm)
+        printf("slurm: array job %s, %d task(s) in the queue%s\n", id, queued,
+               slurm_have("squeue") ? "" : " (squeue not found: not asked)");
+    if (st.best_setting >= 0) {
+        char d[8192];
+        sweep_describe(s, st.best_setting * s->n_seeds, d, sizeof d);
+        /* the settings without the run's index, directory and seed */
+        const char *kv = strchr(d, '\t');
+        kv = kv ? strchr(kv + 1, '\t') : NULL;
+        char *seed = kv ? strstr(kv, " seed=") : NULL;
+        if (seed)
+            *seed = '\0';
+        printf("best so far: setting %d (%s), %s %.6g (mean of %d finished seed%s)\n", st.best_setting,
+               kv && kv[1] ? kv + 1 : "the base config", s->metric, st.best_mean, st.best_n,
+               st.best_n == 1 ? "" : "s");
+    } else {
+        printf("best so far: none (no run has finished)\n");
+    }
+    int par = st.n[SWEEP_RUNNING] > 0 ? st.n[SWEEP_RUNNING] : (int)(jobs > 0 ? jobs : 1);
+    if (slurm && s->slurm.max_parallel > 0 && st.n[SWEEP_RUNNING] == 0)
+        par = s->slurm.max_parallel;
+    char w[64], t[64];
+    fmt_duration(st.work_left_s, w, sizeof w);
+    fmt_duration(st.work_left_s / par, t, sizeof t);
+    if (st.n[SWEEP_PENDING] + st.n[SWEEP_RUNNING] == 0)
+        printf("time left: none (every run has ended)\n");
+    else if (isnan(st.work_left_s))
+        printf("time left: %s\n", w);
+    else
+        printf("time left: about %s at %d run%s at a time (%s of work)\n", t, par, par == 1 ? "" : "s", w);
+    return 0;
+}
+
+/* --slurm: submit the unfinished runs as an array and a summary job after it. */
+static int sweep_slurm_cmd(const sweep_def *s, const char *file, const char *out_opt, int dry_run, FILE *prog)
+{
+    int R = sweep_n_runs(s), n = 0, status = 1;
+    int *todo = calloc((size_t)(R ? R : 1), sizeof *todo);
+    unsigned char *states = calloc((size_t)(R ? R : 1), 1);
+    bd_err e;
+    if (!todo || !states) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        goto out;
+    }
+    sweep_status st;
+    if (sweep_status_of(s, NULL, &st, states, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        goto out;
+    }
+    for (int i = 0; i < R; i++) {
+        if (states[i] == SWEEP_RUNNING) {
+            char dir[4200], who[512] = "another process";
+            sweep_run_dir(s, i, dir, sizeof dir, NULL);
+            rundir_locked(dir, who, sizeof who);
+            fprintf(stderr, "bdrl sweep: run %d (%s) is being trained by %s; submit when it has stopped\n", i,
+                    dir, who);
+            status = 2;
+            goto out;
+        }
+        if (states[i] != SWEEP_FINISHED && states[i] != SWEEP_DIVERGED)
+            todo[n++] = i;
+    }
+    if (n == 0) {
+        fprintf(stderr, "bdrl sweep: every run of %s has finished; nothing to submit (`bdrl sweep %s --resume` "
+                        "rewrites the summary)\n", s->out, file);
+        status = 0;
+        goto out;
+    }
+    if (!dry_run && !slurm_have("sbatch")) {
+        fprintf(stderr, "bdrl sweep: --slurm: sbatch not found on PATH (install Slurm; scripts/slurm-local.sh up "
+                        "starts a one-node cluster on this machine)\n");
+        status = 2;
+        goto out;
+    }
+    char cwd[4096], exe[4096], slurm_dir[4200], log_dir[8400], name[64], cpus[32];
+    if (!getcwd(cwd, sizeof cwd) || !realpath("/proc/self/exe", exe)) {
+        fprintf(stderr, "bdrl sweep: cannot find the working directory or the bdrl binary\n");
+        goto out;
+    }
+    snprintf(slurm_dir, sizeof slurm_dir, "%s/slurm", s->out);
+    if (slurm_dir[0] == '/')
+        snprintf(log_dir, sizeof log_dir, "%s", slurm_dir);
+    else
+        snprintf(log_dir, sizeof log_dir, "%s/%s", cwd, slurm_dir);
+    const char *stem = strrchr(s->out, '/');
+    snprintf(name, sizeof name, "bdrl-%.50s", stem && stem[1] ? stem + 1 : s->out);
+    for (char *c = name; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
+            *c = '_';
+    snprintf(cpus, sizeof cpus, "%d", s->slurm.cpus_per_task);
+    const char *task[] = {"sweep", file, "--out", out_opt ? out_opt : s->out};
+    const char *summary[] = {"sweep", file, "--out", out_opt ? out_opt : s->out, "--resume", "-j", cpus};
+    slurm_job j = {name, cwd, log_dir, exe, task, 4, summary, 7, todo, n};
+    if (dry_run) {
+        char *a = slurm_array_script(&s->slurm, &j, &e), *b = a ? slurm_summary_script(&s->slurm, &j, &e) : NULL;
+        if (!a || !b) {
+            fprintf(stderr, "bdrl: %s\n", e.msg);
+            free(a);
+            status = 2;
+            goto out;
+        }
+        printf("# %s/array.sbatch\n%s\n# %s/summary.sbatch (sbatch --dependency=afterany:<array job id>)\n%s",
+               slurm_dir, a, slurm_dir, b);
+        free(a);
+        free(b);
+        status = 0;
+        goto out;
+    }
+    char runs_dir[4300], aid[64], sid[64];
+    snprintf(runs_dir, sizeof runs_dir, "%s/runs", s->out);
+    if (sweep_write_state(s, &e) || io_mkdirs(runs_dir, &e) ||
+        slurm_launch(&s->slurm, &j, slurm_dir, aid, sid, sizeof aid, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        goto out;
+    }
+    if (prog)
+        fprintf(prog, "sweep: %d of %d runs submitted as job array %s%s, summary job %s after it; scripts and "
+                      "logs in %s\n", n, R, aid, "", sid, slurm_dir);
+    printf("array job %s\nsummary job %s\n", aid, sid);
+    if (prog)
+        fprintf(prog, "watch: squeue -j %s,%s   or   bdrl sweep %s%s%s --status\n", aid, sid, file,
+                out_opt ? " --out " : "", out_opt ? out_opt : "");
+    status = 0;
+out:
+    free(todo);
+    free(states);
+    return status;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     args_parsed a;
@@ -105,13 +294,36 @@ int cmd_sweep(int argc, char **argv)
     if ((t = args_get(&spec, &a, "only")) && args_int("--only", t, 0, 1000000000, &only))
         return 2;
     int resume = args_get(&spec, &a, "resume") != NULL, list = args_get(&spec, &a, "list") != NULL;
+    int slurm = args_get(&spec, &a, "slurm") != NULL, dry = args_get(&spec, &a, "dry-run") != NULL;
+    int stat = args_get(&spec, &a, "status") != NULL;
     FILE *prog = args_get(&spec, &a, "quiet") ? NULL : stderr;
+    int n_opt = 0;
+    const char *const *sopt = args_get_all(&spec, &a, "slurm-opt", &n_opt);
+    if ((dry || n_opt) && !slurm) {
+        fprintf(stderr, "bdrl sweep: --dry-run and --slurm-opt go with --slurm\n");
+        return 2;
+    }
+    if (slurm + stat + list + (only >= 0) > 1) {
+        fprintf(stderr, "bdrl sweep: --slurm, --status, --list and --only exclude each other\n");
+        return 2;
+    }
 
     sweep_def s;
     bd_err e;
     if (sweep_load(a.pos[0], args_get(&spec, &a, "out"), &s, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return 2;
+    }
+    for (int i = 0; i < n_opt; i++)
+        if (slurm_option_parse(&s.slurm, sopt[i], &e)) {
+            fprintf(stderr, "bdrl sweep: --slurm-opt: %s\n", e.msg);
+            sweep_def_free(&s);
+            return 2;
+        }
+    if (stat || slurm) {
+        int st = stat ? sweep_status_cmd(&s, jobs) : sweep_slurm_cmd(&s, a.pos[0], args_get(&spec, &a, "out"), dry, prog);
+        sweep_def_free(&s);
+        return st;
     }
     int R = sweep_n_runs(&s);
     exp_config *cfg = malloc(sizeof *cfg);

@@ -36,7 +36,8 @@ static const args_spec spec = {
     "and output.dir. One process trains a run at a time (a lock in DIR/.lock): a\n"
     "second exits 2 naming the holder's pid and host.\n"
     "Ctrl-C (SIGINT) or SIGTERM stops at the next step, writes a checkpoint and\n"
-    "exits with 130 or 143. Progress goes to stderr (a bar on a terminal).\n"
+    "exits with 130 or 143 (a second Ctrl-C stops at once; more SIGTERMs do not).\n"
+    "Progress goes to stderr (a bar on a terminal).\n"
     "A NaN or Inf loss, gradient norm or parameter stops the run (exit 1) naming the\n"
     "step and the quantity; the last checkpoint stays intact (train.nonfinite skip\n"
     "undoes and counts such updates instead). A configuration whose estimated memory\n"
@@ -245,9 +246,14 @@ int cmd_train(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    /* A second signal ends the process at once; writes in progress restart. */
+    /* A second Ctrl-C ends the process at once; writes in progress restart.
+     * A second SIGTERM does not: a batch system (Slurm's scancel, requeue,
+     * preemption) signals every process of a job, so bdrl sweep's forwarded
+     * copy comes on top of its own; the checkpoint gets written, and the
+     * system's SIGKILL after its grace period is the hard stop. */
     sa.sa_flags = SA_RESETHAND | SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &sa, NULL);
 
     train_options o = {args_get(&spec, &a, "quiet") ? NULL : stderr, &stop_signal, stop_after,

@@ -19,6 +19,7 @@
 #include "core/rng.h"
 #include "research/curves.h"
 #include "research/rundir.h"
+#include "research/slurm.h"
 #include "stats/metrics.h"
 
 #define SWEEP_RNG_STREAM 0x7377656570ull /* "sweep" */
@@ -38,7 +39,7 @@ int sweep_metric_maximize(const char *metric)
 /* Names for closest-key suggestions, through cfg_suggest. */
 static const cfg_key top_names[] = {{.name = "base"}, {.name = "set"},    {.name = "grid"},
                                     {.name = "random"}, {.name = "seeds"}, {.name = "metric"},
-                                    {.name = "maximize"}, {.name = "out"}};
+                                    {.name = "maximize"}, {.name = "out"},  {.name = "slurm"}};
 static const cfg_schema top_schema = {"sweep", top_names, (int)(sizeof top_names / sizeof *top_names)};
 static const cfg_key dist_names[] = {{.name = "choice"}, {.name = "uniform"}, {.name = "uniform_int"},
                                      {.name = "log_uniform"}};
@@ -579,9 +580,41 @@ static void default_out(const char *path, char *out, size_t n)
     snprintf(out, n, "runs/sweeps/%s", st);
 }
 
+/* slurm: {partition: short, time: "01:00:00", extra: [--qos=low], ...} */
+static int parse_slurm(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return at(c, map, e, "'slurm' must be a mapping of sbatch options (partition:, time:, cpus_per_task:, mem:, "
+                             "account:, max_parallel:, requeue:, extra:)");
+    if (check_dups(c, map, e))
+        return -1;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        const char *key = (const char *)k->data.scalar.value;
+        bd_err e2;
+        int is_extra = !strcmp(key, "extra");
+        if (is_extra && v->type == YAML_SEQUENCE_NODE) {
+            for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+                yaml_node_t *x = node(c, *it);
+                if (!x || x->type != YAML_SCALAR_NODE)
+                    return at(c, v, e, "slurm.extra: a list of sbatch options such as --qos=low");
+                if (slurm_option_set(&s->slurm, key, (const char *)x->data.scalar.value, &e2))
+                    return at(c, x, e, "%s", e2.msg);
+            }
+            continue;
+        }
+        if (v->type != YAML_SCALAR_NODE)
+            return at(c, v, e, "slurm.%s: expected a single value", key);
+        if (slurm_option_set(&s->slurm, key, (const char *)v->data.scalar.value, &e2))
+            return at(c, strncmp(e2.msg, "unknown", 7) ? v : k, e, "%s", e2.msg);
+    }
+    return 0;
+}
+
 int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err *e)
 {
     memset(s, 0, sizeof *s);
+    slurm_options_init(&s->slurm);
     if (snprintf(s->path, sizeof s->path, "%s", path) >= (int)sizeof s->path)
         return err_set(e, "sweep file path too long");
     snprintf(s->metric, sizeof s->metric, "final_eval_return");
@@ -663,6 +696,9 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err 
                 at(&c, v, e, "'maximize' must be true or false");
                 goto out;
             }
+        } else if (!strcmp(key, "slurm")) {
+            if (parse_slurm(&c, s, v, e))
+                goto out;
         } else if (!strcmp(key, "out")) {
             const char *o = scalar_of(&c, v, "out", e);
             if (!o)
@@ -670,7 +706,7 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err 
             snprintf(s->out, sizeof s->out, "%s", o);
         } else {
             const char *sug = cfg_suggest(&top_schema, key);
-            at(&c, k, e, "unknown key '%s'%s%s%s (a sweep has base, set, grid, random, seeds, metric, maximize, out)",
+            at(&c, k, e, "unknown key '%s'%s%s%s (a sweep has base, set, grid, random, seeds, metric, maximize, out, slurm)",
                key, sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
             goto out;
         }
@@ -1335,4 +1371,71 @@ out:
     free(lines);
     free(text);
     return rc;
+}
+
+/* ---------------- status ---------------- */
+
+const char *const sweep_state_names[SWEEP_N_STATES] = {"pending", "running", "finished", "diverged", "failed"};
+
+int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, unsigned char *states, bd_err *e)
+{
+    int R = sweep_n_runs(s), mi = metric_index(s->metric);
+    memset(st, 0, sizeof *st);
+    st->best_setting = -1;
+    st->best_mean = NAN;
+    double *sum = calloc((size_t)s->n_settings, sizeof *sum);
+    int *cnt = calloc((size_t)s->n_settings, sizeof *cnt);
+    if (!sum || !cnt) {
+        free(sum);
+        free(cnt);
+        return err_set(e, "out of memory");
+    }
+    double wall_done = 0, run_left = 0;
+    int n_wall = 0;
+    for (int i = 0; i < R; i++) {
+        char dir[4200], who[512], status[32];
+        int state = SWEEP_PENDING;
+        int set = i / s->n_seeds;
+        double v[N_RESULT_METRICS];
+        rundir_summary su;
+        int have = sweep_run_dir(s, i, dir, sizeof dir, NULL) == 0 && rundir_read_summary(dir, &su, NULL) == 0;
+        if (have && run_figures(dir, s->total_steps[set], v, status, sizeof status)) {
+            state = strcmp(status, "diverged") ? SWEEP_FINISHED : SWEEP_DIVERGED;
+            if (state == SWEEP_FINISHED && !isnan(v[mi])) {
+                sum[set] += v[mi];
+                cnt[set]++;
+            }
+            if (isfinite(su.wall_seconds)) {
+                wall_done += su.wall_seconds;
+                n_wall++;
+            }
+        } else if (rundir_locked(dir, who, sizeof who) || (queue && queue[i] == 'R')) {
+            state = SWEEP_RUNNING;
+            if (have && su.sps > 0 && su.total_steps >= 0)
+                run_left += (double)(s->total_steps[set] - su.total_steps) / su.sps;
+        } else if (have && !strcmp(su.status, "failed") && !(queue && queue[i] == 'P')) {
+            state = SWEEP_FAILED;
+        }
+        st->n[state]++;
+        if (states)
+            states[i] = (unsigned char)state;
+    }
+    for (int k = 0; k < s->n_settings; k++) {
+        if (!cnt[k])
+            continue;
+        double m = sum[k] / cnt[k];
+        if (st->best_setting < 0 || (s->maximize ? m > st->best_mean : m < st->best_mean)) {
+            st->best_setting = k;
+            st->best_mean = m;
+            st->best_n = cnt[k];
+        }
+    }
+    /* work left: what running runs still have to do at their own speed, and
+     * a finished run's mean wall time for every pending one */
+    st->work_left_s = st->n[SWEEP_PENDING] == 0 ? run_left
+                      : n_wall > 0                ? run_left + st->n[SWEEP_PENDING] * (wall_done / n_wall)
+                                                  : NAN;
+    free(sum);
+    free(cnt);
+    return 0;
 }

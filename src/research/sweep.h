@@ -17,6 +17,7 @@
  *   metric: final_eval_return           # summary.json field to rank by
  *   maximize: true                      # default true
  *   out: runs/sweeps/NAME               # default runs/sweep/<file stem>
+ *   slurm: {partition: short, time: "01:00:00", max_parallel: 8}   # --slurm (slurm.h)
  * Settings = every grid point x every random draw (grid order first, the
  * last grid key varying fastest); runs = settings x seeds, run i being
  * setting i / n_seeds, seed i % n_seeds. Each run lives in
@@ -35,6 +36,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "research/slurm.h"
 
 #define SWEEP_MAX_KEYS 32
 
@@ -65,6 +67,7 @@ typedef struct {
     int64_t *seeds;
     char metric[64];
     int maximize;
+    slurm_options slurm;        /* the file's slurm: section (defaults without one) */
     /* expansion */
     int n_settings;
     int n_params;               /* swept keys: grid keys then random keys (names) */
@@ -107,6 +110,29 @@ int sweep_metric_maximize(const char *metric);
  * written to *warn, which may be NULL). *n_done (may be NULL) receives the
  * number of rows. */
 int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bd_err *e);
+
+/* The state of every run right now (bdrl sweep --status). queue (may be
+ * NULL): per run 'R' if Slurm runs it, 'P' if it is queued, else 0. A run
+ * is finished or diverged by its summary.json (as in results.csv), running
+ * when another process holds its lock (rundir.h) or Slurm says so, failed
+ * when its summary.json says failed and nothing will retry it, and pending
+ * otherwise (not started, waiting in the queue, or interrupted with a
+ * checkpoint). */
+enum { SWEEP_PENDING = 0, SWEEP_RUNNING, SWEEP_FINISHED, SWEEP_DIVERGED, SWEEP_FAILED, SWEEP_N_STATES };
+extern const char *const sweep_state_names[SWEEP_N_STATES];
+
+typedef struct {
+    int n[SWEEP_N_STATES];  /* runs in each state */
+    int best_setting;       /* best mean of the metric over finished seeds; -1: none finished */
+    double best_mean;
+    int best_n;             /* finished seeds behind it */
+    double work_left_s;     /* seconds of one-process work left: running runs at their
+                               steps/s, pending ones at the mean wall time of finished
+                               ones (NaN when none has finished yet) */
+} sweep_status;
+
+/* states (may be NULL) receives each run's state (R entries). */
+int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, unsigned char *states, bd_err *e);
 
 /* Re-plots the metric against each swept parameter from sweep_dir/results.csv
  * (columns: run,setting,seed,<params...>,<metrics...>): OUT/plots/<key>.png
