@@ -9,6 +9,8 @@
 #   make deps       apt-get install what is missing (nothing when all is there)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS=60 each (fuzz/README.md)
 #   make memcheck   a short training run of each agent and a fit under valgrind
+#   make deps-slurm apt-get install slurm-wlm and munge if missing
+#   make test-slurm bdrl sweep --slurm on a one-node Slurm started here (root)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -63,7 +65,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libbdrl.a
 BIN       := $(BUILD)/bdrl
 
-.PHONY: all test bench demo install clean deps docs tests fuzz memcheck
+.PHONY: all test bench demo install clean deps docs tests fuzz memcheck deps-slurm test-slurm
 all: bin/bdrl lib/libbdrl.a
 
 # Copied to a temporary name and renamed: overwriting the file in place would
@@ -113,6 +115,16 @@ demo: deps
 
 deps:
 	@scripts/deps.sh
+
+deps-slurm:
+	@scripts/deps.sh slurm-wlm munge
+
+# A sweep submitted with --slurm to a one-node Slurm on this machine
+# (scripts/slurm-local.sh), one task cancelled and one requeued mid-run,
+# checked against the same sweep run locally. Root only; about 3 minutes.
+test-slurm: deps deps-slurm
+	@$(MAKE) --no-print-directory all
+	@scripts/test_slurm.sh
 
 FUZZ_SECONDS ?= 60
 fuzz:

@@ -387,6 +387,9 @@ int cmd_sweep(int argc, char **argv)
             n_done_before++;
             continue;
         }
+        if (only >= 0 && prog)
+            fprintf(prog, "sweep: run %lld: %s\n", only,
+                    act == RUNDIR_RESUME ? "resuming from its checkpoint" : "starting from step 0");
         pool_argv_add(&av[i], "train");
         if (act == RUNDIR_RESUME) {
             pool_argv_add(&av[i], "--resume");
