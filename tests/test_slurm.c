@@ -204,6 +204,51 @@ static void test_cli_dry_run_missing_sbatch_status(void **state)
     tu_run_free(&r);
 }
 
+static void test_compare_slurm_only_status(void **state)
+{
+    (void)state;
+    char out[700], sets[400];
+    snprintf(out, sizeof out, "%s/cmp", tu_dir);
+    snprintf(sets, sizeof sets, "--set train.total_steps=300 --set eval.interval=100 --set eval.episodes=5 "
+                                "--set train.learning_starts=100 --no-truth");
+    tu_result r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s/configs/frozenlake4_bd.yaml --seeds 2 "
+                         "--out %s %s --slurm --dry-run --slurm-opt max_parallel=3",
+                         tu_bdrl(), tu_root(), tu_root(), out, sets);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "#SBATCH --array=0-3%3\n");
+    assert_contains(r.out, "--seeds 2 --out ");
+    assert_contains(r.out, "--set train.learning_starts=100 --no-truth --only \"$SLURM_ARRAY_TASK_ID\"\n");
+    assert_contains(r.out, "--no-truth -j 1\n");
+    assert_int_equal(access(out, F_OK), -1);
+    tu_run_free(&r);
+    /* --only runs one run and writes no tables */
+    r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s/configs/frozenlake4_bd.yaml --seeds 2 --out %s %s "
+               "--only 3", tu_bdrl(), tu_root(), tu_root(), out, sets);
+    if (r.status != 0)
+        fail_msg("compare --only exited %d: %s", r.status, r.err);
+    assert_contains(r.err, "run 3 (frozenlake4_bd_s2): starting from step 0");
+    tu_run_free(&r);
+    char p[800];
+    snprintf(p, sizeof p, "%s/runs/frozenlake4_bd_s2/summary.json", out);
+    assert_int_equal(access(p, F_OK), 0);
+    snprintf(p, sizeof p, "%s/runs/frozenlake4_c51_s1", out);
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof p, "%s/comparison.md", out);
+    assert_int_equal(access(p, F_OK), -1);
+    r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s/configs/frozenlake4_bd.yaml --seeds 2 --out %s %s "
+               "--status", tu_bdrl(), tu_root(), tu_root(), out, sets);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "pending   3\n");
+    assert_contains(r.out, "finished  1\n");
+    assert_contains(r.out, "best so far: frozenlake4_bd,");
+    tu_run_free(&r);
+    r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml --seeds 2 --out %s %s --only 2", tu_bdrl(), tu_root(),
+               out, sets);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--only 2: the comparison has runs 0 to 1");
+    tu_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_scripts),
         cmocka_unit_test(test_sweep_file_section),
         cmocka_unit_test(test_cli_dry_run_missing_sbatch_status),
+        cmocka_unit_test(test_compare_slurm_only_status),
     };
     return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

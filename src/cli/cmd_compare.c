@@ -1,10 +1,13 @@
 /* cmd_compare.c — `bdrl compare`: several configs over several seeds, run in
  * parallel, summarized side by side (research/compare.h). */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/batch.h"
 #include "cli/cli.h"
 #include "research/compare.h"
 #include "research/pool.h"
@@ -17,9 +20,17 @@ static const args_opt opts[] = {
     {"truth", 0, 0, "", "mean W1 to the truth for every config (default: FrozenLake configs only)"},
     {"no-truth", 0, 0, "", "no distance to the truth (skips `bdrl eval` of each run)"},
     {"quiet", 'q', 0, "", "no progress lines"},
+    {"only", 0, 1, "I", "run run I alone (config I / N, seed S + I % N); no eval, no tables (Slurm array tasks)"},
+    {"slurm", 0, 0, "", "submit the unfinished runs as a Slurm job array, and a summary job after it"},
+    {"slurm-opt", 0, 1, "KEY=VALUE", "an sbatch option for --slurm, repeatable (see bdrl sweep --help)"},
+    {"dry-run", 0, 0, "", "with --slurm: print both job scripts; write and submit nothing"},
+    {"status", 0, 0, "", "runs pending/running/finished/diverged/failed, the best config so far, time left"},
 };
 static const args_spec spec = {
-    "bdrl compare CONFIG... [--seeds N] [--first-seed S] [-j JOBS] [--out DIR] [--set KEY=VALUE]... [--truth|--no-truth]",
+    "bdrl compare CONFIG... [--seeds N] [--first-seed S] [-j JOBS] [--out DIR] [--set KEY=VALUE]... [--truth|--no-truth]\n"
+    "       bdrl compare CONFIG... [--seeds N] [--first-seed S] [--out DIR] [--set ...] --slurm [--slurm-opt KEY=VALUE]...\n"
+    "            [--dry-run]\n"
+    "       bdrl compare CONFIG... [--seeds N] [--first-seed S] [--out DIR] [--set ...] (--status | --only I)",
     "Trains every CONFIG with seeds S..S+N-1 (default 1..N), each run a `bdrl train` process in its own\n"
     "directory (DIR/runs/<config>_s<seed>, its output in DIR/logs/), JOBS at a time,\n"
     "then writes into DIR:\n"
@@ -37,12 +48,152 @@ static const args_spec spec = {
     "checkpoints. Ctrl-C stops every run cleanly (checkpoints written); exit 130.\n"
     "Exit status: 0 all runs finished, 1 some failed (their logs are named), 2 bad\n"
     "input.\n"
+    "--slurm submits one Slurm array task per unfinished run (each the same command\n"
+    "with --only I, resumed from its checkpoint when requeued) and a summary job after\n"
+    "them (the same command again: finishes what failed, evaluates, writes the tables);\n"
+    "options as for bdrl sweep --slurm, given with --slurm-opt KEY=VALUE. --status\n"
+    "counts the runs by state and names the best config so far.\n"
     "Example: bdrl compare configs/cartpole_bd.yaml configs/cartpole_c51.yaml --seeds 10",
-    opts, 6, 1,
+    opts, 12, 1,
 };
 
 static volatile sig_atomic_t stop_signal = 0;
 static void on_signal(int sig) { stop_signal = sig; }
+
+/* --status: counts by state, the best config so far (mean final evaluation
+ * return of its finished seeds), the time left. */
+static int compare_status(const compare_options *o, long long jobs)
+{
+    compare_runs r;
+    int bad = 0;
+    bd_err e;
+    if (compare_plan(o, &r, &bad, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return bad ? 2 : 1;
+    }
+    char id[64], *queue = calloc((size_t)r.n, 1);
+    double *sum = calloc((size_t)r.n_configs, sizeof *sum);
+    int *cnt = calloc((size_t)r.n_configs, sizeof *cnt), counts[RUNDIR_N_STATES] = {0};
+    if (!queue || !sum || !cnt) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        free(queue);
+        free(sum);
+        free(cnt);
+        compare_runs_free(&r);
+        return 1;
+    }
+    int queued = batch_queue(o->out, queue, r.n, id, sizeof id), n_wall = 0;
+    double wall = 0, left = 0;
+    for (int i = 0; i < r.n; i++) {
+        rundir_summary su;
+        int st = rundir_state(r.dir[i], r.total_steps[i], queue[i], &su);
+        counts[st]++;
+        if (st == RUNDIR_FINISHED && !isnan(su.final_eval_return)) {
+            sum[i / r.n_seeds] += su.final_eval_return;
+            cnt[i / r.n_seeds]++;
+        }
+        if ((st == RUNDIR_FINISHED || st == RUNDIR_DIVERGED) && isfinite(su.wall_seconds)) {
+            wall += su.wall_seconds;
+            n_wall++;
+        } else if (st == RUNDIR_RUNNING && su.sps > 0 && su.total_steps >= 0) {
+            left += (double)(r.total_steps[i] - su.total_steps) / su.sps;
+        }
+    }
+    printf("%s: %d runs (%d configs x %d seeds)\n", o->out, r.n, r.n_configs, r.n_seeds);
+    batch_print_counts(counts, id, queued);
+    int best = -1;
+    for (int g = 0; g < r.n_configs; g++)
+        if (cnt[g] && (best < 0 || sum[g] / cnt[g] > sum[best] / cnt[best]))
+            best = g;
+    if (best >= 0)
+        printf("best so far: %s, final_eval_return %.6g (mean of %d finished seed%s)\n", r.labels[best],
+               sum[best] / cnt[best], cnt[best], cnt[best] == 1 ? "" : "s");
+    else
+        printf("best so far: none (no run has finished)\n");
+    double work = counts[RUNDIR_PENDING] == 0 ? left : n_wall ? left + counts[RUNDIR_PENDING] * wall / n_wall : NAN;
+    batch_print_time_left(counts, work, counts[RUNDIR_RUNNING] ? counts[RUNDIR_RUNNING] : (int)(jobs > 0 ? jobs : 1));
+    free(queue);
+    free(sum);
+    free(cnt);
+    compare_runs_free(&r);
+    return 0;
+}
+
+/* --slurm: the same command line with --only I per unfinished run, and
+ * again (without --only) as the summary job. */
+static int compare_slurm(const compare_options *o, const args_parsed *a, const slurm_options *so, int truth,
+                         int dry)
+{
+    compare_runs r;
+    int bad = 0, status = 1, n = 0;
+    bd_err e;
+    if (compare_plan(o, &r, &bad, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return bad ? 2 : 1;
+    }
+    int *todo = calloc((size_t)r.n, sizeof *todo);
+    const char **task = calloc((size_t)(a->n_pos + 2 * a->n_sets + 14), sizeof *task);
+    if (!todo || !task) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        goto done;
+    }
+    for (int i = 0; i < r.n; i++) {
+        int st = rundir_state(r.dir[i], r.total_steps[i], 0, NULL);
+        if (st == RUNDIR_RUNNING) {
+            char who[512] = "another process";
+            rundir_locked(r.dir[i], who, sizeof who);
+            fprintf(stderr, "bdrl compare: run %d (%s) is being trained by %s; submit when it has stopped\n", i,
+                    r.dir[i], who);
+            status = 2;
+            goto done;
+        }
+        if (st != RUNDIR_FINISHED && st != RUNDIR_DIVERGED)
+            todo[n++] = i;
+    }
+    if (n == 0) {
+        fprintf(stderr, "bdrl compare: every run of %s has finished; nothing to submit (the same command without "
+                        "--slurm rewrites the tables)\n", o->out);
+        status = 0;
+        goto done;
+    }
+    char seeds[32], first[32], cpus[32], hint[8400];
+    snprintf(seeds, sizeof seeds, "%d", o->n_seeds);
+    snprintf(cpus, sizeof cpus, "%d", so->cpus_per_task);
+    int k = 0;
+    task[k++] = "compare";
+    for (int i = 0; i < a->n_pos; i++)
+        task[k++] = a->pos[i];
+    task[k++] = "--seeds";
+    task[k++] = seeds;
+    if (o->first_seed > 1) {
+        snprintf(first, sizeof first, "%d", o->first_seed);
+        task[k++] = "--first-seed";
+        task[k++] = first;
+    }
+    task[k++] = "--out";
+    task[k++] = o->out;
+    for (int i = 0; i < a->n_sets; i++) {
+        task[k++] = "--set";
+        task[k++] = a->sets[i];
+    }
+    if (truth >= 0)
+        task[k++] = truth ? "--truth" : "--no-truth";
+    int nt = k;
+    task[k++] = "-j";
+    task[k++] = cpus;
+    size_t hk = (size_t)snprintf(hint, sizeof hint, "bdrl");
+    for (int i = 0; i < nt && hk < sizeof hint; i++)
+        hk += (size_t)snprintf(hint + hk, sizeof hint - hk, " %s", task[i]);
+    if (hk < sizeof hint)
+        snprintf(hint + hk, sizeof hint - hk, " --status");
+    /* the task: the command and --only I; the summary: the command, -j CPUS */
+    status = batch_submit("compare", so, o->out, task, nt, task, k, todo, n, dry, stderr, hint);
+done:
+    free(todo);
+    free(task);
+    compare_runs_free(&r);
+    return status;
+}
 
 int cmd_compare(int argc, char **argv)
 {
@@ -87,6 +238,34 @@ int cmd_compare(int argc, char **argv)
             return 2;
         }
     }
+    long long only = -1;
+    if ((t = args_get(&spec, &a, "only")) && args_int("--only", t, 0, 1000000000, &only))
+        return 2;
+    int slurm = args_get(&spec, &a, "slurm") != NULL, dry = args_get(&spec, &a, "dry-run") != NULL;
+    int stat = args_get(&spec, &a, "status") != NULL, n_opt = 0;
+    const char *const *sopt = args_get_all(&spec, &a, "slurm-opt", &n_opt);
+    if ((dry || n_opt) && !slurm) {
+        fprintf(stderr, "bdrl compare: --dry-run and --slurm-opt go with --slurm\n");
+        return 2;
+    }
+    if (slurm + stat + (only >= 0) > 1) {
+        fprintf(stderr, "bdrl compare: --slurm, --status and --only exclude each other\n");
+        return 2;
+    }
+    if (slurm || stat) {
+        compare_options po = {.n_configs = a.n_pos, .configs = a.pos, .n_seeds = (int)seeds, .sets = a.sets,
+                              .n_sets = a.n_sets, .out = out, .only = -1, .first_seed = (int)first};
+        slurm_options so;
+        slurm_options_init(&so);
+        bd_err e;
+        for (int i = 0; i < n_opt; i++)
+            if (slurm_option_parse(&so, sopt[i], &e)) {
+                fprintf(stderr, "bdrl compare: --slurm-opt: %s\n", e.msg);
+                return 2;
+            }
+        return stat ? compare_status(&po, jobs) : compare_slurm(&po, &a, &so, truth, dry);
+    }
+
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -110,6 +289,7 @@ int cmd_compare(int argc, char **argv)
         .progress = args_get(&spec, &a, "quiet") ? NULL : stderr,
         .stop = &stop_signal,
         .exe = NULL,
+        .only = (int)only,
     };
     int failed = 0, bad = 0;
     bd_err e;
@@ -121,6 +301,11 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "bdrl compare: interrupted; finished runs are summarized in %s/comparison.md; run the "
                         "same command again to finish\n", out);
         return 128 + stop_signal;
+    }
+    if (only >= 0) {
+        if (failed)
+            fprintf(stderr, "bdrl compare: run %lld failed (see %s/logs/)\n", only, out);
+        return failed ? 1 : 0;
     }
     if (failed) {
         fprintf(stderr, "bdrl compare: %d run(s) failed (see the lines above and %s/logs/); the others are "

@@ -12,6 +12,7 @@
 
 #include "agents/experiment.h"
 #include "cli/args.h"
+#include "cli/batch.h"
 #include "cli/cli.h"
 #include "core/io.h"
 #include "research/pool.h"
@@ -112,36 +113,17 @@ static const char *state_of(const sweep_def *s, int i, exp_config *cfg)
     return io_exists(p) ? "partial" : "pending";
 }
 
-static void fmt_duration(double s, char *b, size_t n)
-{
-    if (isnan(s))
-        snprintf(b, n, "unknown until a run finishes");
-    else if (s < 90)
-        snprintf(b, n, "%.0f s", s);
-    else if (s < 5400)
-        snprintf(b, n, "%.0f min", s / 60);
-    else
-        snprintf(b, n, "%.1f h", s / 3600);
-}
-
 /* --status: counts by state, the best setting so far, the time left. */
 static int sweep_status_cmd(const sweep_def *s, long long jobs)
 {
     int R = sweep_n_runs(s);
-    char slurm_dir[4200], id[64], *queue = calloc((size_t)R, 1);
+    char id[64], *queue = calloc((size_t)R, 1);
     bd_err e;
     if (!queue) {
         fprintf(stderr, "bdrl: out of memory\n");
         return 1;
     }
-    snprintf(slurm_dir, sizeof slurm_dir, "%s/slurm", s->out);
-    int slurm = slurm_read_jobs(slurm_dir, id, sizeof id), queued = 0;
-    if (slurm && slurm_have("squeue")) {
-        int k = slurm_queue_states(id, queue, R, &e);
-        if (k < 0)
-            fprintf(stderr, "bdrl sweep: warning: %s\n", e.msg);
-        queued = k > 0 ? k : 0;
-    }
+    int queued = batch_queue(s->out, queue, R, id, sizeof id);
     sweep_status st;
     if (sweep_status_of(s, queue, &st, NULL, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
@@ -150,11 +132,7 @@ static int sweep_status_cmd(const sweep_def *s, long long jobs)
     }
     free(queue);
     printf("%s: %d runs (%d settings x %d seeds)\n", s->out, R, s->n_settings, s->n_seeds);
-    for (int k = 0; k < SWEEP_N_STATES; k++)
-        printf("  %-9s %d\n", sweep_state_names[k], st.n[k]);
-    if (slurm)
-        printf("slurm: array job %s, %d task(s) in the queue%s\n", id, queued,
-               slurm_have("squeue") ? "" : " (squeue not found: not asked)");
+    batch_print_counts(st.n, id, queued);
     if (st.best_setting >= 0) {
         char d[8192];
         sweep_describe(s, st.best_setting * s->n_seeds, d, sizeof d);
@@ -170,18 +148,10 @@ static int sweep_status_cmd(const sweep_def *s, long long jobs)
     } else {
         printf("best so far: none (no run has finished)\n");
     }
-    int par = st.n[SWEEP_RUNNING] > 0 ? st.n[SWEEP_RUNNING] : (int)(jobs > 0 ? jobs : 1);
-    if (slurm && s->slurm.max_parallel > 0 && st.n[SWEEP_RUNNING] == 0)
+    int par = st.n[RUNDIR_RUNNING] > 0 ? st.n[RUNDIR_RUNNING] : (int)(jobs > 0 ? jobs : 1);
+    if (id[0] && s->slurm.max_parallel > 0 && st.n[RUNDIR_RUNNING] == 0)
         par = s->slurm.max_parallel;
-    char w[64], t[64];
-    fmt_duration(st.work_left_s, w, sizeof w);
-    fmt_duration(st.work_left_s / par, t, sizeof t);
-    if (st.n[SWEEP_PENDING] + st.n[SWEEP_RUNNING] == 0)
-        printf("time left: none (every run has ended)\n");
-    else if (isnan(st.work_left_s))
-        printf("time left: %s\n", w);
-    else
-        printf("time left: about %s at %d run%s at a time (%s of work)\n", t, par, par == 1 ? "" : "s", w);
+    batch_print_time_left(st.n, st.work_left_s, par);
     return 0;
 }
 
@@ -202,7 +172,7 @@ static int sweep_slurm_cmd(const sweep_def *s, const char *file, const char *out
         goto out;
     }
     for (int i = 0; i < R; i++) {
-        if (states[i] == SWEEP_RUNNING) {
+        if (states[i] == RUNDIR_RUNNING) {
             char dir[4200], who[512] = "another process";
             sweep_run_dir(s, i, dir, sizeof dir, NULL);
             rundir_locked(dir, who, sizeof who);
@@ -211,7 +181,7 @@ static int sweep_slurm_cmd(const sweep_def *s, const char *file, const char *out
             status = 2;
             goto out;
         }
-        if (states[i] != SWEEP_FINISHED && states[i] != SWEEP_DIVERGED)
+        if (states[i] != RUNDIR_FINISHED && states[i] != RUNDIR_DIVERGED)
             todo[n++] = i;
     }
     if (n == 0) {
@@ -220,61 +190,18 @@ static int sweep_slurm_cmd(const sweep_def *s, const char *file, const char *out
         status = 0;
         goto out;
     }
-    if (!dry_run && !slurm_have("sbatch")) {
-        fprintf(stderr, "bdrl sweep: --slurm: sbatch not found on PATH (install Slurm; scripts/slurm-local.sh up "
-                        "starts a one-node cluster on this machine)\n");
-        status = 2;
-        goto out;
-    }
-    char cwd[4096], exe[4096], slurm_dir[4200], log_dir[8400], name[64], cpus[32];
-    if (!getcwd(cwd, sizeof cwd) || !realpath("/proc/self/exe", exe)) {
-        fprintf(stderr, "bdrl sweep: cannot find the working directory or the bdrl binary\n");
-        goto out;
-    }
-    snprintf(slurm_dir, sizeof slurm_dir, "%s/slurm", s->out);
-    if (slurm_dir[0] == '/')
-        snprintf(log_dir, sizeof log_dir, "%s", slurm_dir);
-    else
-        snprintf(log_dir, sizeof log_dir, "%s/%s", cwd, slurm_dir);
-    const char *stem = strrchr(s->out, '/');
-    snprintf(name, sizeof name, "bdrl-%.50s", stem && stem[1] ? stem + 1 : s->out);
-    for (char *c = name; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
-            *c = '_';
+    char cpus[32], runs_dir[4300], hint[8400];
     snprintf(cpus, sizeof cpus, "%d", s->slurm.cpus_per_task);
-    const char *task[] = {"sweep", file, "--out", out_opt ? out_opt : s->out};
-    const char *summary[] = {"sweep", file, "--out", out_opt ? out_opt : s->out, "--resume", "-j", cpus};
-    slurm_job j = {name, cwd, log_dir, exe, task, 4, summary, 7, todo, n};
-    if (dry_run) {
-        char *a = slurm_array_script(&s->slurm, &j, &e), *b = a ? slurm_summary_script(&s->slurm, &j, &e) : NULL;
-        if (!a || !b) {
-            fprintf(stderr, "bdrl: %s\n", e.msg);
-            free(a);
-            status = 2;
-            goto out;
-        }
-        printf("# %s/array.sbatch\n%s\n# %s/summary.sbatch (sbatch --dependency=afterany:<array job id>)\n%s",
-               slurm_dir, a, slurm_dir, b);
-        free(a);
-        free(b);
-        status = 0;
-        goto out;
-    }
-    char runs_dir[4300], aid[64], sid[64];
+    const char *outd = out_opt ? out_opt : s->out;
+    const char *task[] = {"sweep", file, "--out", outd};
+    const char *summary[] = {"sweep", file, "--out", outd, "--resume", "-j", cpus};
+    snprintf(hint, sizeof hint, "bdrl sweep %s --out %s --status", file, outd);
     snprintf(runs_dir, sizeof runs_dir, "%s/runs", s->out);
-    if (sweep_write_state(s, &e) || io_mkdirs(runs_dir, &e) ||
-        slurm_launch(&s->slurm, &j, slurm_dir, aid, sid, sizeof aid, &e)) {
+    if (!dry_run && slurm_have("sbatch") && (sweep_write_state(s, &e) || io_mkdirs(runs_dir, &e))) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         goto out;
     }
-    if (prog)
-        fprintf(prog, "sweep: %d of %d runs submitted as job array %s%s, summary job %s after it; scripts and "
-                      "logs in %s\n", n, R, aid, "", sid, slurm_dir);
-    printf("array job %s\nsummary job %s\n", aid, sid);
-    if (prog)
-        fprintf(prog, "watch: squeue -j %s,%s   or   bdrl sweep %s%s%s --status\n", aid, sid, file,
-                out_opt ? " --out " : "", out_opt ? out_opt : "");
-    status = 0;
+    status = batch_submit("sweep", &s->slurm, s->out, task, 4, summary, 7, todo, n, dry_run, prog, hint);
 out:
     free(todo);
     free(states);

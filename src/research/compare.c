@@ -372,6 +372,87 @@ typedef struct {
     int group;
 } run_slot;
 
+/* Config stems, made unique (a_2, a_3 for a second and third a). */
+static int make_labels(const compare_options *o, char **labels, bd_err *e)
+{
+    for (int g = 0; g < o->n_configs; g++) {
+        char st0[256], lab[300];
+        stem(o->configs[g], st0, sizeof st0);
+        snprintf(lab, sizeof lab, "%s", st0);
+        for (int k = 2;; k++) {
+            int clash = 0;
+            for (int h = 0; h < g; h++)
+                clash |= !strcmp(labels[h], lab);
+            if (!clash)
+                break;
+            snprintf(lab, sizeof lab, "%s_%d", st0, k);
+        }
+        if (!(labels[g] = strdup(lab)))
+            return err_set(e, "out of memory");
+    }
+    return 0;
+}
+
+void compare_runs_free(compare_runs *r)
+{
+    for (int g = 0; r->labels && g < r->n_configs; g++)
+        free(r->labels[g]);
+    free(r->labels);
+    free(r->dir);
+    free(r->total_steps);
+    memset(r, 0, sizeof *r);
+}
+
+int compare_plan(const compare_options *o, compare_runs *r, int *bad_input, bd_err *e)
+{
+    memset(r, 0, sizeof *r);
+    *bad_input = 0;
+    int G = o->n_configs, S = o->n_seeds, R = G * S, first = o->first_seed > 0 ? o->first_seed : 1;
+    if (G < 1 || S < 1) {
+        *bad_input = 1;
+        return err_set(e, "compare: need at least one config and one seed");
+    }
+    r->n = R;
+    r->n_configs = G;
+    r->n_seeds = S;
+    r->labels = calloc((size_t)G, sizeof *r->labels);
+    r->dir = calloc((size_t)R, sizeof *r->dir);
+    r->total_steps = calloc((size_t)R, sizeof *r->total_steps);
+    exp_config *cfg = malloc(sizeof *cfg);
+    char **sets = calloc((size_t)o->n_sets + 1, sizeof *sets);
+    char seedset[64], runs_dir[4096];
+    int rc = -1;
+    if (!r->labels || !r->dir || !r->total_steps || !cfg || !sets) {
+        err_set(e, "out of memory");
+        goto done;
+    }
+    if (make_labels(o, r->labels, e) || io_join(runs_dir, sizeof runs_dir, o->out, "runs", e))
+        goto done;
+    for (int i = 0; i < o->n_sets; i++)
+        sets[i] = o->sets[i];
+    sets[o->n_sets] = seedset;
+    for (int g = 0; g < G; g++)
+        for (int k = 0; k < S; k++) {
+            char name[320];
+            snprintf(seedset, sizeof seedset, "seed=%d", first + k);
+            if (exp_load(cfg, o->configs[g], sets, o->n_sets + 1, e) || exp_check(cfg, e)) {
+                *bad_input = 1;
+                goto done;
+            }
+            r->total_steps[g * S + k] = cfg->train.total_steps;
+            snprintf(name, sizeof name, "%s_s%d", r->labels[g], first + k);
+            if (io_join(r->dir[g * S + k], sizeof r->dir[0], runs_dir, name, e))
+                goto done;
+        }
+    rc = 0;
+done:
+    free(cfg);
+    free(sets);
+    if (rc)
+        compare_runs_free(r);
+    return rc;
+}
+
 int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err *e)
 {
     *bad_input = 0;
@@ -398,23 +479,12 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
     for (int i = 0; i < o->n_sets; i++)
         sets[i] = o->sets[i];
     sets[o->n_sets] = seedset;
-    /* labels: config stems, made unique */
-    for (int g = 0; g < G; g++) {
-        char st0[256], lab[300];
-        stem(o->configs[g], st0, sizeof st0);
-        snprintf(lab, sizeof lab, "%s", st0);
-        for (int k = 2;; k++) {
-            int clash = 0;
-            for (int h = 0; h < g; h++)
-                clash |= !strcmp(labels[h], lab);
-            if (!clash)
-                break;
-            snprintf(lab, sizeof lab, "%s_%d", st0, k);
-        }
-        if (!(labels[g] = strdup(lab))) {
-            err_set(e, "out of memory");
-            goto done;
-        }
+    if (make_labels(o, labels, e))
+        goto done;
+    if (o->only >= R) {
+        *bad_input = 1;
+        err_set(e, "compare: --only %d: the comparison has runs 0 to %d", o->only, R - 1);
+        goto done;
     }
     char runs_dir[4096], logs_dir[4096];
     if (io_join(runs_dir, sizeof runs_dir, o->out, "runs", e) || io_join(logs_dir, sizeof logs_dir, o->out, "logs", e))
@@ -446,6 +516,8 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
     for (int g = 0; g < G; g++)
         for (int s = 0; s < S; s++) {
             run_slot *r = &runs[g * S + s];
+            if (o->only >= 0 && g * S + s != o->only)
+                continue;
             snprintf(seedset, sizeof seedset, "seed=%d", first + s);
             if (exp_load(cfg, o->configs[g], sets, o->n_sets + 1, e))
                 goto done;
@@ -456,6 +528,9 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
             }
             if (act == RUNDIR_DONE)
                 continue;
+            if (o->only >= 0 && o->progress)
+                fprintf(o->progress, "compare: run %d (%s): %s\n", o->only, r->name,
+                        act == RUNDIR_RESUME ? "resuming from its checkpoint" : "starting from step 0");
             pool_argv_add(&r->argv, "train");
             if (act == RUNDIR_RESUME) {
                 pool_argv_add(&r->argv, "--resume");
@@ -477,7 +552,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
             jobs[nj] = (pool_job){.name = r->name, .argv = r->argv.v, .log = r->log};
             job_run[nj++] = g * S + s;
         }
-    if (o->progress)
+    if (o->progress && o->only < 0)
         fprintf(o->progress, "compare: %d configs x %d seeds = %d runs, %d to run, %d at a time -> %s\n", G, S, R,
                 nj, o->jobs > 0 ? o->jobs : pool_ncpu(), o->out);
     pool_options po = {o->jobs, o->progress, o->stop, o->exe};
@@ -485,6 +560,11 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
     if (nj && pool_run(jobs, nj, &po, &nf, e))
         goto done;
     failed += nf;
+    if (o->only >= 0) { /* one run of a job array: the summary job does the rest */
+        *n_failed = failed;
+        rc = 0;
+        goto done;
+    }
 
     /* W1 to the truth: `bdrl eval RUN --json` (distributions.json) */
     int with_w1 = o->truth > 0 || (o->truth < 0 && fl_any);

@@ -83,7 +83,23 @@ typedef struct {
     FILE *progress;
     volatile sig_atomic_t *stop;
     const char *exe;           /* bdrl binary; NULL: the running one */
+    int only;                  /* >= 0: run I alone (config I / n_seeds, seed first_seed + I % n_seeds),
+                                  no eval and no tables (a Slurm array task); -1: everything */
 } compare_options;
+
+/* The runs of a comparison without running anything: run i is config
+ * i / n_seeds with seed first_seed + i % n_seeds in dir[i], configured for
+ * total_steps[i] steps. Every configuration is loaded and checked whole
+ * (exp_check); a bad one is an error with *bad_input set. */
+typedef struct {
+    int n, n_configs, n_seeds;
+    char **labels;             /* [n_configs] */
+    char (*dir)[4096];         /* [n] */
+    int64_t *total_steps;      /* [n] */
+} compare_runs;
+
+int compare_plan(const compare_options *o, compare_runs *r, int *bad_input, bd_err *e);
+void compare_runs_free(compare_runs *r);
 
 /* The whole `bdrl compare`. Returns 0 (and *n_failed runs that failed), or
  * -1 with *bad_input set when the configs or options are wrong (exit 2). */

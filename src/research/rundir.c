@@ -295,3 +295,23 @@ int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bd_e
     *act = RUNDIR_FRESH;
     return 0;
 }
+
+const char *const rundir_state_names[RUNDIR_N_STATES] = {"pending", "running", "finished", "diverged", "failed"};
+
+int rundir_state(const char *dir, int64_t total_steps, char queue, rundir_summary *su)
+{
+    rundir_summary tmp, *s = su ? su : &tmp;
+    char who[512];
+    int have = rundir_read_summary(dir, s, NULL) == 0;
+    if (!have)
+        memset(s, 0, sizeof *s);
+    if (have && rundir_done(s, total_steps))
+        return RUNDIR_FINISHED;
+    if (have && !strcmp(s->status, "diverged"))
+        return RUNDIR_DIVERGED;
+    if (queue == 'R' || rundir_locked(dir, who, sizeof who))
+        return RUNDIR_RUNNING;
+    if (have && !strcmp(s->status, "failed") && queue != 'P')
+        return RUNDIR_FAILED;
+    return RUNDIR_PENDING;
+}

@@ -80,6 +80,17 @@ void rundir_unlock(int fd);
 /* 1 if another process holds dir's lock (who: "pid P on host H"), else 0. */
 int rundir_locked(const char *dir, char *who, size_t n);
 
+/* What a run directory says about its run right now (--status):
+ * finished or diverged by its summary.json (finished: rundir_done with
+ * total_steps), running when another process holds its lock or the batch
+ * system says so (queue 'R'), failed when summary.json says failed and no
+ * queued task will retry it (queue not 'P'), pending otherwise (not started,
+ * queued, or interrupted with a checkpoint). queue: 'R', 'P' or 0. su (may
+ * be NULL) receives summary.json (status "" if absent). */
+enum { RUNDIR_PENDING = 0, RUNDIR_RUNNING, RUNDIR_FINISHED, RUNDIR_DIVERGED, RUNDIR_FAILED, RUNDIR_N_STATES };
+extern const char *const rundir_state_names[RUNDIR_N_STATES];
+int rundir_state(const char *dir, int64_t total_steps, char queue, rundir_summary *su);
+
 /* 1 if name is the lock file (not run content). */
 int rundir_is_lock_file(const char *name);
 

@@ -1375,8 +1375,6 @@ out:
 
 /* ---------------- status ---------------- */
 
-const char *const sweep_state_names[SWEEP_N_STATES] = {"pending", "running", "finished", "diverged", "failed"};
-
 int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, unsigned char *states, bd_err *e)
 {
     int R = sweep_n_runs(s), mi = metric_index(s->metric);
@@ -1393,15 +1391,19 @@ int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, uns
     double wall_done = 0, run_left = 0;
     int n_wall = 0;
     for (int i = 0; i < R; i++) {
-        char dir[4200], who[512], status[32];
-        int state = SWEEP_PENDING;
+        char dir[4200], status[32];
         int set = i / s->n_seeds;
         double v[N_RESULT_METRICS];
         rundir_summary su;
-        int have = sweep_run_dir(s, i, dir, sizeof dir, NULL) == 0 && rundir_read_summary(dir, &su, NULL) == 0;
-        if (have && run_figures(dir, s->total_steps[set], v, status, sizeof status)) {
-            state = strcmp(status, "diverged") ? SWEEP_FINISHED : SWEEP_DIVERGED;
-            if (state == SWEEP_FINISHED && !isnan(v[mi])) {
+        if (sweep_run_dir(s, i, dir, sizeof dir, e)) {
+            free(sum);
+            free(cnt);
+            return -1;
+        }
+        int state = rundir_state(dir, s->total_steps[set], queue ? queue[i] : 0, &su);
+        if ((state == RUNDIR_FINISHED || state == RUNDIR_DIVERGED) &&
+            run_figures(dir, s->total_steps[set], v, status, sizeof status)) {
+            if (state == RUNDIR_FINISHED && !isnan(v[mi])) {
                 sum[set] += v[mi];
                 cnt[set]++;
             }
@@ -1409,12 +1411,8 @@ int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, uns
                 wall_done += su.wall_seconds;
                 n_wall++;
             }
-        } else if (rundir_locked(dir, who, sizeof who) || (queue && queue[i] == 'R')) {
-            state = SWEEP_RUNNING;
-            if (have && su.sps > 0 && su.total_steps >= 0)
-                run_left += (double)(s->total_steps[set] - su.total_steps) / su.sps;
-        } else if (have && !strcmp(su.status, "failed") && !(queue && queue[i] == 'P')) {
-            state = SWEEP_FAILED;
+        } else if (state == RUNDIR_RUNNING && su.sps > 0 && su.total_steps >= 0) {
+            run_left += (double)(s->total_steps[set] - su.total_steps) / su.sps;
         }
         st->n[state]++;
         if (states)
@@ -1432,8 +1430,8 @@ int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, uns
     }
     /* work left: what running runs still have to do at their own speed, and
      * a finished run's mean wall time for every pending one */
-    st->work_left_s = st->n[SWEEP_PENDING] == 0 ? run_left
-                      : n_wall > 0                ? run_left + st->n[SWEEP_PENDING] * (wall_done / n_wall)
+    st->work_left_s = st->n[RUNDIR_PENDING] == 0 ? run_left
+                      : n_wall > 0                ? run_left + st->n[RUNDIR_PENDING] * (wall_done / n_wall)
                                                   : NAN;
     free(sum);
     free(cnt);

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "research/rundir.h"
 #include "research/slurm.h"
 
 #define SWEEP_MAX_KEYS 32
@@ -111,18 +112,11 @@ int sweep_metric_maximize(const char *metric);
  * number of rows. */
 int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bd_err *e);
 
-/* The state of every run right now (bdrl sweep --status). queue (may be
- * NULL): per run 'R' if Slurm runs it, 'P' if it is queued, else 0. A run
- * is finished or diverged by its summary.json (as in results.csv), running
- * when another process holds its lock (rundir.h) or Slurm says so, failed
- * when its summary.json says failed and nothing will retry it, and pending
- * otherwise (not started, waiting in the queue, or interrupted with a
- * checkpoint). */
-enum { SWEEP_PENDING = 0, SWEEP_RUNNING, SWEEP_FINISHED, SWEEP_DIVERGED, SWEEP_FAILED, SWEEP_N_STATES };
-extern const char *const sweep_state_names[SWEEP_N_STATES];
-
+/* The state of every run right now (bdrl sweep --status; rundir_state).
+ * queue (may be NULL): per run 'R' if Slurm runs it, 'P' if it is queued,
+ * else 0. */
 typedef struct {
-    int n[SWEEP_N_STATES];  /* runs in each state */
+    int n[RUNDIR_N_STATES]; /* runs in each state (rundir.h) */
     int best_setting;       /* best mean of the metric over finished seeds; -1: none finished */
     double best_mean;
     int best_n;             /* finished seeds behind it */
