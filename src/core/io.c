@@ -92,8 +92,9 @@ int io_write_file_atomic(const char *path, const void *data, size_t n, bd_err *e
     if (io_atomic_open(&a, path, e))
         return -1;
     if (n && fwrite(data, 1, n, a.f) != n) {
+        int saved = errno;
         io_atomic_abort(&a);
-        return err_set(e, "cannot write %s", path);
+        return err_set(e, "cannot write %s: %s", path, strerror(saved)); /* e.g. no space left on device */
     }
     return io_atomic_commit(&a, e);
 }
