@@ -215,9 +215,9 @@ int cmd_train(int argc, char **argv)
                     run_dir, run_dir);
             return 2;
         }
-        if (io_mkdirs(run_dir, &e)) {
+        if (io_mkdirs(run_dir, &e)) { /* a bad --out (a file in the way...): bad input */
             fprintf(stderr, "bdrl: %s\n", e.msg);
-            return 1;
+            return 2;
         }
         if (rundir_lock(run_dir, &lock_fd, &busy, &e)) {
             fprintf(stderr, "bdrl train: %s\n", e.msg);
