@@ -23,12 +23,16 @@ failed=0
 
 cleanup() {
   rc=$?
+  # keep the daemons' logs of a failed run next to its files
+  { [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ]; } && cp "$BDRL_SLURM_DIR"/*.log "$WORK/" 2>/dev/null
   scripts/slurm-local.sh down >/dev/null 2>&1 || true
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
     echo "test-slurm: aborted (exit $rc); work files kept in $WORK" >&2
     echo "$passed passed, 1 failed"
   elif [ "$failed" -eq 0 ]; then
     rm -rf "$WORK"
+  else
+    echo "test-slurm: work files and the daemons' logs kept in $WORK" >&2
   fi
   exit "$rc"
 }
@@ -101,7 +105,7 @@ if grep -q "run $ri: resuming from its checkpoint" "$SL/slurm/"*"-${aid}_${ri}.o
 else
   bad "requeued task $ri did not resume (log: $(cat "$SL/slurm/"*"-${aid}_${ri}.out" 2>/dev/null))"
 fi
-if grep -q "1 to run" "$SL/slurm/"*"-summary-${sid}.out"; then
+if grep -q "run $ci ($(basename "$(run_dir "$ci")")) done" "$SL/slurm/"*"-summary-${sid}.out"; then
   ok "the summary job finished the cancelled run"
 else
   bad "the summary job did not run the cancelled run (log: $(cat "$SL/slurm/"*"-summary-${sid}.out"))"
