@@ -121,7 +121,7 @@ deps-slurm:
 
 # A sweep submitted with --slurm to a one-node Slurm on this machine
 # (scripts/slurm-local.sh), one task cancelled and one requeued mid-run,
-# checked against the same sweep run locally. Root only; about 3 minutes.
+# checked against the same sweep run locally. Root only; about a minute.
 test-slurm: deps deps-slurm
 	@$(MAKE) --no-print-directory all
 	@scripts/test_slurm.sh

@@ -89,6 +89,15 @@ scancel "${aid}_${ci}"
 ok "cancelled task $ci mid-run ($(elapsed) s)"
 ri=$(pick_running "$ci") || { bad "no running task with a checkpoint to requeue"; exit 1; }
 scontrol requeue "${aid}_${ri}"
+# A requeued job waits (BeginTime) about two minutes before it may run again:
+# once it is pending, let it start at once.
+for _ in $(seq 1 300); do
+  if [ "$(squeue -h -r -j "${aid}_${ri}" -o %T 2>/dev/null)" = PENDING ]; then
+    scontrol update JobId="${aid}_${ri}" StartTime=now >/dev/null 2>&1 || true
+    break
+  fi
+  sleep 0.1
+done
 ok "requeued task $ri mid-run ($(elapsed) s)"
 
 # wait for the array and the summary job (at most 8 minutes)
