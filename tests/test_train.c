@@ -12,6 +12,7 @@
 #include "agents/c51.h"
 #include "agents/run.h"
 #include "agents/train.h"
+#include "research/rundir.h"
 
 static void load_cfg(exp_config *cfg, char **sets, int n)
 {
@@ -924,6 +925,16 @@ static void test_one_process_per_run(void **state)
     assert_int_equal(r.status, 2);
     assert_contains(r.err, want);
     tu_run_free(&r);
+    /* a driver (sweep, compare) refuses to plan it, rather than clear it */
+    exp_config cfg;
+    char *sets[] = {"env.name=frozenlake"};
+    load_cfg(&cfg, sets, 1);
+    rundir_action act;
+    bd_err e;
+    assert_int_equal(rundir_plan(dir, &cfg, &act, &e), -1);
+    assert_contains(e.msg, want);
+    snprintf(p, sizeof p, "%s/config.yaml", dir);
+    assert_int_equal(access(p, F_OK), 0);
     r = tu_run("%s train %s/configs/frozenlake4_c51.yaml --out %s -q", tu_bdrl(), tu_root(), dir);
     assert_int_equal(r.status, 2);
     assert_contains(r.err, want);

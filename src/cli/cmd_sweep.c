@@ -1,14 +1,10 @@
 /* cmd_sweep.c — `bdrl sweep`: expand a sweep file into runs, run them in
  * parallel (or one with --only), resume, and summarize (research/sweep.h). */
-#include <ctype.h>
 #include <dirent.h>
-#include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agents/experiment.h"
 #include "cli/args.h"
