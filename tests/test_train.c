@@ -887,6 +887,7 @@ static void test_time_checkpoint_survives_sigkill(void **state)
     wait_for(p);
     kill(pid, SIGKILL);
     waitpid(pid, &st, 0);
+    assert_int_equal(access(p, F_OK), 0);
     js = read_in(c_dir, "summary.json");
     assert_contains(js, "\"status\": \"running\""); /* killed before its end: the checkpoint was a timed one */
     free(js);
