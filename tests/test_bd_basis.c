@@ -468,8 +468,11 @@ static void closed_loss_is_integral(double jitter)
             qg += rg * rg * du;
         }
     }
-    qs /= 2 * S * S * 4;
-    qg *= 0.7 * sig * sig / (2 * S * S * 4);
+    /* the loss units of bd_basis.c: √K · 2√π σ = √K / ∫φ_0² (s), times 2σ² (g) */
+    double unit = sqrt((double)K) * 2 * sqrt(M_PI) * sig;
+    (void)S;
+    qs *= unit / 4;
+    qg *= 0.7 * unit * 2 * sig * sig / 4;
     print_message("closed-form losses (jitter %g): scalar %.8g (quadrature %.8g), gradient %.8g (%.8g)\n", jitter,
                   ls, qs, lg, qg);
     assert_close(ls, qs, 1e-5 * qs);
@@ -567,8 +570,10 @@ static void test_projected_loss_is_integral(void **state)
             qg += rg * rg * du;
         }
     }
-    qs /= 2 * S * S * 4;
-    qg *= 0.7 * sig * sig / (2 * S * S * 4);
+    double unit = sqrt((double)K) * 2 * sqrt(M_PI) * sig;
+    (void)S;
+    qs *= unit / 4;
+    qg *= 0.7 * unit * 2 * sig * sig / 4;
     print_message("projected losses: scalar %.8g (quadrature %.8g), gradient %.8g (%.8g)\n", ls, qs, lg, qg);
     assert_close(ls, qs, 1e-6 * qs);
     assert_close(lg, qg, 1e-5 * qg);

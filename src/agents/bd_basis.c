@@ -48,7 +48,8 @@ typedef struct {
     bdb_basis bs;
     bd_geometry geo;
     double cw;               /* coefficient scale 1/(K ln 2): initial mass about 1 */
-    double S;                /* one bump's height 1/(sqrt(2π) σ): the loss unit of s */
+    double S;                /* one bump's height 1/(sqrt(2π) σ) */
+    double unit_s, unit_g;   /* loss = unit · ∫ (residual)² du (see create) */
     double qlo, qhi;         /* uniform query points: u in [−1 − 3σ, 1 + 3σ] */
     double lambda, ema;
     int readout;
@@ -384,7 +385,8 @@ static void field_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, do
     int B = b->B, Q = ba->Q, A = ba->A, K = ba->K;
     double var = bs->sigma * bs->sigma, n = (double)B * Q;
     bump_family fam = family_of(K, bs->mu0, bs->delta, var);
-    double cs = 2 / (n * ba->S * ba->S), cg = 2 * ba->lambda * var / (n * ba->S * ba->S);
+    /* 2·mean over the query points ≈ ∫ du over [−1, 1] (exactly so for uniform points) */
+    double cs = 2 * 2 * ba->unit_s / n, cg = 2 * 2 * ba->lambda * ba->unit_g / n;
     const real *zg = mlp_forward(ng, B, ba->enc);
     mlp_zero_grad(ns);
     mlp_zero_grad(ng);
@@ -425,8 +427,8 @@ static void field_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, do
     }
     mlp_backward(ns, dys, NULL, NULL, NULL);
     mlp_backward(ng, dyg, NULL, NULL, NULL);
-    *loss_s = Ls / (n * ba->S * ba->S);
-    *loss_g = ba->lambda * Lg * var / (n * ba->S * ba->S);
+    *loss_s = 2 * Ls * ba->unit_s / n;
+    *loss_g = 2 * ba->lambda * Lg * ba->unit_g / n;
 }
 
 /* ---- the closed-form loss (bd.basis_loss closed; docs/basis.md) ----
@@ -517,7 +519,7 @@ static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, d
     double var = bs->sigma * bs->sigma;
     /* loss units: a mean over the 2 u-units of [−1, 1], in bump heights S
      * (s) and bump slopes S/σ (g, times λ) */
-    double us = 1 / (2 * ba->S * ba->S * B), ug = ba->lambda * var / (2 * ba->S * ba->S * B);
+    double us = ba->unit_s / B, ug = ba->lambda * ba->unit_g / B;
     const real *zg = mlp_forward(ng, B, ba->enc);
     mlp_zero_grad(ns);
     mlp_zero_grad(ng);
@@ -903,6 +905,15 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err 
     ba->bs.sigma = cfg->bd.basis_width * ba->bs.delta;
     ba->cw = 1 / (ba->K * log(2.0));
     ba->S = 1 / (sqrt(2 * M_PI) * ba->bs.sigma);
+    /* Loss units: √K / ∫φ_0² for s and √K / ∫φ_0'² for g (∫φ_0² = 1/(2√π σ),
+     * ∫φ_0'² = that / 2σ²). Adam is blind to a loss's scale except through
+     * its ε and the gradient clip, and twins share both: with these units
+     * BD's gradient norms at the start of training are within a factor of 2
+     * of C51's on the CartPole and CleanRL configs (docs/basis.md), where
+     * the raw integral left them 300-1000 times smaller and CleanRL's
+     * ε = 7.8e-5 froze the BD agent. */
+    ba->unit_s = sqrt((double)ba->K) * 2 * sqrt(M_PI) * ba->bs.sigma;
+    ba->unit_g = ba->unit_s * 2 * ba->bs.sigma * ba->bs.sigma;
     ba->qlo = -1 - 3 * ba->bs.sigma;
     ba->qhi = 1 + 3 * ba->bs.sigma;
     ba->lambda = cfg->bd.lambda_grad;
