@@ -373,6 +373,27 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
     return 0;
 }
 
+/* The start of both loss paths: the gradient network's forward on s (the
+ * scalar network's is prepare_targets'), gradients and dy zeroed. Returns
+ * the gradient network's outputs (B, A·K). */
+static const real *begin_losses(bdb_agent *ba, int B)
+{
+    mlp *ns = ba->f[BD_FIELD_S].net, *ng = ba->f[BD_FIELD_G].net;
+    const real *zg = mlp_forward(ng, B, ba->enc);
+    mlp_zero_grad(ns);
+    mlp_zero_grad(ng);
+    memset(ns->dy, 0, sizeof(real) * (size_t)B * ba->A * ba->K);
+    memset(ng->dy, 0, sizeof(real) * (size_t)B * ba->A * ba->K);
+    return zg;
+}
+
+/* The end of both: backward from the dy the loss filled. */
+static void end_losses(bdb_agent *ba)
+{
+    for (int f = 0; f < 2; f++)
+        mlp_backward(ba->f[f].net, ba->f[f].net->dy, NULL, NULL, NULL);
+}
+
 /* Both fields' regressions on the batch's query points, after
  * prepare_targets: the gradient network's forward on s, the losses in their
  * units (s: one bump's height S; g: its slope S/σ; g's times λ), dL/dz into
@@ -381,18 +402,13 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
 static void field_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, double *loss_g)
 {
     const bdb_basis *bs = &ba->bs;
-    mlp *ns = ba->f[BD_FIELD_S].net, *ng = ba->f[BD_FIELD_G].net;
     int B = b->B, Q = ba->Q, A = ba->A, K = ba->K;
     double var = bs->sigma * bs->sigma, n = (double)B * Q;
     bump_family fam = family_of(K, bs->mu0, bs->delta, var);
     /* 2·mean over the query points ≈ ∫ du over [−1, 1] (exactly so for uniform points) */
     double cs = 2 * 2 * ba->unit_s / n, cg = 2 * 2 * ba->lambda * ba->unit_g / n;
-    const real *zg = mlp_forward(ng, B, ba->enc);
-    mlp_zero_grad(ns);
-    mlp_zero_grad(ng);
-    real *dys = ns->dy, *dyg = ng->dy;
-    memset(dys, 0, sizeof(real) * (size_t)B * A * K);
-    memset(dyg, 0, sizeof(real) * (size_t)B * A * K);
+    const real *zg = begin_losses(ba, B);
+    real *dys = ba->f[BD_FIELD_S].net->dy, *dyg = ba->f[BD_FIELD_G].net->dy;
     double Ls = 0, Lg = 0, *gs_s = ba->gs, *gs_g = ba->gs + K, *wd = ba->wk;
     for (int i = 0; i < B; i++) {
         size_t off = ((size_t)i * A + b->action[i]) * K;
@@ -425,8 +441,7 @@ static void field_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, do
             dyg[off + k] = (real)(cg * gs_g[k] * ba->cw);
         }
     }
-    mlp_backward(ns, dys, NULL, NULL, NULL);
-    mlp_backward(ng, dyg, NULL, NULL, NULL);
+    end_losses(ba);
     *loss_s = 2 * Ls * ba->unit_s / n;
     *loss_g = 2 * ba->lambda * Lg * ba->unit_g / n;
 }
@@ -514,32 +529,24 @@ static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, d
 {
     const bdb_basis *bs = &ba->bs;
     const bd_geometry *g = &ba->geo;
-    mlp *ns = ba->f[BD_FIELD_S].net, *ng = ba->f[BD_FIELD_G].net;
     int B = b->B, A = ba->A, K = ba->K, L = ba->cross_len;
     double var = bs->sigma * bs->sigma;
-    /* loss units: a mean over the 2 u-units of [−1, 1], in bump heights S
-     * (s) and bump slopes S/σ (g, times λ) */
     double us = ba->unit_s / B, ug = ba->lambda * ba->unit_g / B;
-    const real *zg = mlp_forward(ng, B, ba->enc);
-    mlp_zero_grad(ns);
-    mlp_zero_grad(ng);
-    real *dys = ns->dy, *dyg = ng->dy;
-    memset(dys, 0, sizeof(real) * (size_t)B * A * K);
-    memset(dyg, 0, sizeof(real) * (size_t)B * A * K);
-    double *wd = ba->wk, *c = ba->cs, *cd = ba->cs + K, *Gw = ba->gs, *Gd = ba->gs + K, *an = ba->cum;
+    const real *zg = begin_losses(ba, B);
+    real *dys = ba->f[BD_FIELD_S].net->dy, *dyg = ba->f[BD_FIELD_G].net->dy;
+    /* per transition: hs = ½ dL/dw = G w − c and hg = G' d − c' (K each) */
+    double *wd = ba->wk, *c = ba->cs, *cd = ba->cs + K, *hs = ba->gs, *hg = ba->gs + K, *an = ba->cum;
     double Ls = 0, Lg = 0;
     for (int i = 0; i < B; i++) {
         size_t off = ((size_t)i * A + b->action[i]) * K;
         const double *w = ba->wq + (size_t)i * K, *sig = ba->sq + (size_t)i * K;
         for (int k = 0; k < K; k++)
             wd[k] = ba->cw * (double)zg[off + k];
-        conv_sym(K, ba->gk, ba->Rg, w, Gw);
-        conv_sym(K, ba->gkd, ba->Rg, wd, Gd);
-        double cst = 0, cstd = 0;
-        memset(c, 0, sizeof(double) * 2 * K);
+        double qs = 0, qg = 0;
         if (ba->projected) {
-            /* the target's atoms split onto the centres: a' (K), then
-             * c = G a', c' = G' a', and the constants a'ᵀ G a', a'ᵀ G' a' */
+            /* the target's atoms split onto the centres: a' (K); then the
+             * loss is rᵀ G r with r = w − a' (d − a' and G' for g), one
+             * convolution per field */
             double *ap = ba->ap;
             memset(ap, 0, sizeof(double) * K);
             if (b->terminated[i]) {
@@ -550,57 +557,72 @@ static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, d
                 for (int j = 0; j < K; j++)
                     bdb_project_atom(bs, g->gamma * (bs->mu0 + j * bs->delta) + ba->b_off[i], wn[j] * inv, ap);
             }
-            conv_sym(K, ba->gk, ba->Rg, ap, c);
-            conv_sym(K, ba->gkd, ba->Rg, ap, cd);
             for (int k = 0; k < K; k++) {
-                cst += ap[k] * c[k];
-                cstd += ap[k] * cd[k];
+                c[k] = w[k] - ap[k];
+                cd[k] = wd[k] - ap[k];
             }
-        } else if (b->terminated[i]) {
-            /* N(u; u_r, ε') against the bumps: V = σ² + ε' */
-            double ep = g->eps + g->jitter, V = var + ep, ur = ba->u_r[i];
-            bump_family f = family_of(K, bs->mu0, bs->delta, V);
-            int k1, k0 = bumps(&f, ur, ba->phi, &k1);
-            for (int k = k0; k < k1; k++) {
-                c[k] = ba->phi[k - k0];
-                cd[k] = dd_overlap(c[k], bs->mu0 + k * bs->delta - ur, V);
+            conv_sym(K, ba->gk, ba->Rg, c, hs);
+            conv_sym(K, ba->gkd, ba->Rg, cd, hg);
+            for (int k = 0; k < K; k++) {
+                qs += c[k] * hs[k];
+                qg += cd[k] * hg[k];
             }
-            cst = 1 / sqrt(4 * M_PI * ep);
-            cstd = cst / (2 * ep);
         } else {
-            const double *wn = ba->wn + (size_t)i * K;
-            double M = ba->mass_next[i], inv = 1 / (M > g->mass_floor ? M : g->mass_floor);
-            for (int j = 0; j < K; j++)
-                an[j] = wn[j] * inv;
-            const bdb_cross *x = cross_for(ba, ba->b_off[i]);
-            for (int j = 0; j < K; j++) {
-                const double *t = x->t + (size_t)j * L, *td = x->td + (size_t)j * L;
-                double aj = an[j];
-                for (int q = 0; q < x->n[j]; q++) {
-                    c[x->k0[j] + q] += aj * t[q];
-                    cd[x->k0[j] + q] += aj * td[q];
+            /* the exact mapped mixture: wᵀ G w − 2 wᵀ c + const */
+            double cst = 0, cstd = 0;
+            memset(c, 0, sizeof(double) * 2 * K);
+            if (b->terminated[i]) {
+                /* N(u; u_r, ε') against the bumps: V = σ² + ε' */
+                double ep = g->eps + g->jitter, V = var + ep, ur = ba->u_r[i];
+                bump_family f = family_of(K, bs->mu0, bs->delta, V);
+                int k1, k0 = bumps(&f, ur, ba->phi, &k1);
+                for (int k = k0; k < k1; k++) {
+                    c[k] = ba->phi[k - k0];
+                    cd[k] = dd_overlap(c[k], bs->mu0 + k * bs->delta - ur, V);
+                }
+                cst = 1 / sqrt(4 * M_PI * ep);
+                cstd = cst / (2 * ep);
+            } else {
+                const double *wn = ba->wn + (size_t)i * K;
+                double M = ba->mass_next[i], inv = 1 / (M > g->mass_floor ? M : g->mass_floor);
+                for (int j = 0; j < K; j++)
+                    an[j] = wn[j] * inv;
+                const bdb_cross *x = cross_for(ba, ba->b_off[i]);
+                for (int j = 0; j < K; j++) {
+                    const double *t = x->t + (size_t)j * L, *td = x->td + (size_t)j * L;
+                    double aj = an[j];
+                    for (int q = 0; q < x->n[j]; q++) {
+                        c[x->k0[j] + q] += aj * t[q];
+                        cd[x->k0[j] + q] += aj * td[q];
+                    }
+                }
+                /* aᵀ H a, aᵀ H' a: the squared target's integral */
+                conv_sym(K, ba->hk, ba->Rh, an, ba->dphi);
+                conv_sym(K, ba->hkd, ba->Rh, an, ba->phi);
+                for (int j = 0; j < K; j++) {
+                    cst += an[j] * ba->dphi[j];
+                    cstd += an[j] * ba->phi[j];
                 }
             }
-            /* aᵀ H a, aᵀ H' a: the squared target's integral */
-            conv_sym(K, ba->hk, ba->Rh, an, ba->dphi);
-            conv_sym(K, ba->hkd, ba->Rh, an, ba->phi);
-            for (int j = 0; j < K; j++) {
-                cst += an[j] * ba->dphi[j];
-                cstd += an[j] * ba->phi[j];
+            conv_sym(K, ba->gk, ba->Rg, w, hs);
+            conv_sym(K, ba->gkd, ba->Rg, wd, hg);
+            qs = cst;
+            qg = cstd;
+            for (int k = 0; k < K; k++) {
+                qs += w[k] * (hs[k] - 2 * c[k]);
+                qg += wd[k] * (hg[k] - 2 * cd[k]);
+                hs[k] -= c[k];
+                hg[k] -= cd[k];
             }
         }
-        double qs = cst, qg = cstd;
         for (int k = 0; k < K; k++) {
-            qs += w[k] * (Gw[k] - 2 * c[k]);
-            qg += wd[k] * (Gd[k] - 2 * cd[k]);
-            dys[off + k] = (real)(us * 2 * (Gw[k] - c[k]) * ba->cw * sig[k]); /* dw/dz = cw · sigmoid(z) */
-            dyg[off + k] = (real)(ug * 2 * (Gd[k] - cd[k]) * ba->cw);
+            dys[off + k] = (real)(us * 2 * hs[k] * ba->cw * sig[k]); /* dw/dz = cw · sigmoid(z) */
+            dyg[off + k] = (real)(ug * 2 * hg[k] * ba->cw);
         }
         Ls += qs;
         Lg += qg;
     }
-    mlp_backward(ns, dys, NULL, NULL, NULL);
-    mlp_backward(ng, dyg, NULL, NULL, NULL);
+    end_losses(ba);
     *loss_s = Ls * us;
     *loss_g = Lg * ug;
 }
