@@ -924,20 +924,27 @@ void bd_reseed(agent *a, uint64_t seed)
 int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
                      bd_err *e)
 {
-    if (agent_is_bdb(a))
-        return bdb_debug_targets(a, b, u, t, dt, next_action, e);
-    bd_agent *ba = impl(a);
-    if (prepare_targets(ba, b, e))
-        return -1;
-    size_t n = (size_t)b->B * ba->Q;
+    const double *uq, *tt, *tdt;
+    const int *an;
+    int Q;
+    if (agent_is_bdb(a)) {
+        if (bdb_targets(a, b, &uq, &tt, &tdt, &an, &Q, e))
+            return -1;
+    } else {
+        bd_agent *ba = impl(a);
+        if (prepare_targets(ba, b, e))
+            return -1;
+        uq = ba->uq, tt = ba->tt, tdt = ba->tdt, an = ba->a_next, Q = ba->Q;
+    }
+    size_t n = (size_t)b->B * Q;
     if (u)
-        memcpy(u, ba->uq, n * sizeof(double));
+        memcpy(u, uq, n * sizeof(double));
     if (t)
-        memcpy(t, ba->tt, n * sizeof(double));
+        memcpy(t, tt, n * sizeof(double));
     if (dt)
-        memcpy(dt, ba->tdt, n * sizeof(double));
+        memcpy(dt, tdt, n * sizeof(double));
     if (next_action)
-        memcpy(next_action, ba->a_next, (size_t)b->B * sizeof(int));
+        memcpy(next_action, an, (size_t)b->B * sizeof(int));
     return 0;
 }
 
@@ -1032,6 +1039,34 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
     return 0;
 }
 
+void bd_sampler_defaults_for(const bd_geometry *g, double eta, sde_config *sc)
+{
+    sde_config_default(sc);
+    sc->method = SDE_MALA;
+    sc->eta = eta;
+    sc->n_steps = 1000;
+    sc->global_every = 10;
+    sc->lo = g->lo;
+    sc->hi = g->hi;
+    sc->init = SDE_INIT_UNIFORM;
+    sc->grid_points = g->G;
+}
+
+int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fields, void *ctx, int n,
+                   double *returns, sde_result *res, rng *r, bd_err *e)
+{
+    sde_config c = *sc;
+    c.lo = g->lo;
+    c.hi = g->hi;
+    if (c.grid_points < 2)
+        c.grid_points = g->G;
+    if (sde_sample(&c, fields, ctx, n, 1, returns, NULL, res, r, e))
+        return err_prefix(e, "bd sample");
+    for (int i = 0; i < n; i++)
+        returns[i] = g->c + g->h * returns[i];
+    return 0;
+}
+
 void agent_bd_sampler_defaults(const agent *a, sde_config *sc)
 {
     if (agent_is_bdb(a)) {
@@ -1039,15 +1074,7 @@ void agent_bd_sampler_defaults(const agent *a, sde_config *sc)
         return;
     }
     const bd_agent *ba = impl(a);
-    sde_config_default(sc);
-    sc->method = SDE_MALA;
-    sc->eta = 0.02 * ba->geo.eps;
-    sc->n_steps = 1000;
-    sc->global_every = 10;
-    sc->lo = ba->geo.lo;
-    sc->hi = ba->geo.hi;
-    sc->init = SDE_INIT_UNIFORM;
-    sc->grid_points = ba->G;
+    bd_sampler_defaults_for(&ba->geo, 0.02 * ba->geo.eps, sc);
 }
 
 int agent_bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
@@ -1061,15 +1088,6 @@ int agent_bd_sample(agent *a, const float *obs, int action, const sde_config *sc
     if (n < 1)
         return err_set(e, "bd sample: %d walkers; need at least 1", n);
     embed_one(ba, obs, 0);
-    sde_config c = *sc;
-    c.lo = ba->geo.lo;
-    c.hi = ba->geo.hi;
-    if (c.grid_points < 2)
-        c.grid_points = ba->G;
     sample_ctx ctx = {ba, action};
-    if (sde_sample(&c, sample_fields, &ctx, n, 1, returns, NULL, res, r, e))
-        return err_prefix(e, "bd sample");
-    for (int i = 0; i < n; i++)
-        returns[i] = ba->geo.c + ba->geo.h * returns[i];
-    return 0;
+    return bd_sample_in_u(&ba->geo, sc, sample_fields, &ctx, n, returns, res, r, e);
 }

@@ -152,6 +152,19 @@ void bd_target_bootstrap(int n, const double *v, double b, double gamma, double 
 void bd_target_kernel(int n, const double *v, int m, const double *x2, double weight, double eps,
                       double *t, double *dt);
 
+/* ---- shared by the grid (bd.c) and basis (bd_basis.c) fields ---- */
+
+/* DESIGN §1.4's default sampler for fields on g's range: Metropolis-adjusted
+ * BDD with step eta (u units), 1000 steps, a global move every 10, walkers
+ * starting uniform over [g->lo, g->hi], g->G points for a grid start. */
+void bd_sampler_defaults_for(const bd_geometry *g, double eta, sde_config *sc);
+
+/* n return samples from fields in u units (fields(ctx, ...), 0 outside
+ * [g->lo, g->hi]): sc with its box replaced by g's range and grid_points
+ * defaulting to g->G, returns (n) in return units c + h u. */
+int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fields, void *ctx, int n,
+                   double *returns, sde_result *res, rng *r, bd_err *e);
+
 /* ---- introspection for tests and diagnostics ---- */
 
 typedef enum { BD_FIELD_S = 0, BD_FIELD_G = 1 } bd_field;

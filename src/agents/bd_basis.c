@@ -1056,21 +1056,13 @@ mlp *bdb_net(agent *a, bd_field f, int target)
 
 void bdb_reseed(agent *a, uint64_t seed) { rng_reseed(impl(a)->rq, seed, RNG_STREAM_LOSS); }
 
-int bdb_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
-                      bd_err *e)
+int bdb_targets(agent *a, const agent_batch *b, const double **u, const double **t, const double **dt,
+                const int **next_action, int *Q, bd_err *e)
 {
     bdb_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
         return -1;
-    size_t n = (size_t)b->B * ba->Q;
-    if (u)
-        memcpy(u, ba->uq, n * sizeof(double));
-    if (t)
-        memcpy(t, ba->tt, n * sizeof(double));
-    if (dt)
-        memcpy(dt, ba->tdt, n * sizeof(double));
-    if (next_action)
-        memcpy(next_action, ba->a_next, (size_t)b->B * sizeof(int));
+    *u = ba->uq, *t = ba->tt, *dt = ba->tdt, *next_action = ba->a_next, *Q = ba->Q;
     return 0;
 }
 
@@ -1118,15 +1110,7 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
 void bdb_sampler_defaults(const agent *a, sde_config *sc)
 {
     const bdb_agent *ba = impl(a);
-    sde_config_default(sc);
-    sc->method = SDE_MALA;
-    sc->eta = 0.02 * ba->bs.sigma * ba->bs.sigma;
-    sc->n_steps = 1000;
-    sc->global_every = 10;
-    sc->lo = ba->geo.lo;
-    sc->hi = ba->geo.hi;
-    sc->init = SDE_INIT_UNIFORM;
-    sc->grid_points = ba->geo.G;
+    bd_sampler_defaults_for(&ba->geo, 0.02 * ba->bs.sigma * ba->bs.sigma, sc);
 }
 
 int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
@@ -1139,14 +1123,5 @@ int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int
         return err_set(e, "bd sample: %d walkers; need at least 1", n);
     bdb_coefficients(a, obs, 0, ba->w1, ba->d1, e);
     ba->sample_action = action;
-    sde_config c = *sc;
-    c.lo = ba->geo.lo;
-    c.hi = ba->geo.hi;
-    if (c.grid_points < 2)
-        c.grid_points = ba->geo.G;
-    if (sde_sample(&c, sample_fields, ba, n, 1, returns, NULL, res, r, e))
-        return err_prefix(e, "bd sample");
-    for (int i = 0; i < n; i++)
-        returns[i] = ba->geo.c + ba->geo.h * returns[i];
-    return 0;
+    return bd_sample_in_u(&ba->geo, sc, sample_fields, ba, n, returns, res, r, e);
 }

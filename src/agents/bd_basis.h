@@ -50,8 +50,11 @@ const char *bdb_describe(const agent *a);
 void bdb_get_geometry(const agent *a, bd_geometry *g);
 mlp *bdb_net(agent *a, bd_field f, int target);
 void bdb_reseed(agent *a, uint64_t seed);
-int bdb_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
-                      bd_err *e);
+/* Prepares the targets of batch b as update would (bd_debug_targets) and
+ * points at them, inside the agent until its next call: query points,
+ * targets t, dt (B·Q; bd.basis_loss queries only), next actions (B). */
+int bdb_targets(agent *a, const agent_batch *b, const double **u, const double **t, const double **dt,
+                const int **next_action, int *Q, bd_err *e);
 int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double *u, double *s, double *g,
                     bd_err *e);
 /* The coefficients at one observation: w (A, K) of the scalar field (after
