@@ -223,9 +223,12 @@ static int prun_open(prun *p, const char *dir, uint64_t seed, bd_err *e)
     if (run_load(dir, &p->cfg, &p->en, &p->ag, e))
         return -1;
     p->is_bd = p->cfg.agent.kind == AGENT_BD;
-    p->n_atoms = !p->is_bd ? p->cfg.c51.atoms
-                 : p->cfg.bd.field == BD_FIELD_BASIS && p->cfg.bd.readout == BD_READOUT_ATOMS ? p->cfg.bd.basis
-                                                                                                : 0;
+    /* the agent says what its law is: atoms (how many) or a density */
+    agent_dist d;
+    float obs0[ENV_OBS_MAX] = {0};
+    if (agent_distribution(p->ag, obs0, 0, &d, e))
+        return -1;
+    p->n_atoms = d.is_density ? 0 : d.n;
     p->r = rng_create(seed, RNG_STREAM_SAMPLER);
     if (!p->r)
         return err_set(e, "out of memory");
