@@ -9,6 +9,7 @@
 
 #include <malloc.h>
 
+
 #include "agents/bd_basis.h"
 #include "agents/limits.h"
 #include "stats/metrics.h"
@@ -807,13 +808,16 @@ static void test_memory_estimate(void **state)
     assert_non_null(a);
     struct mallinfo2 m1 = mallinfo2();
     double used = (double)(m1.uordblks + m1.hblkhd) - (double)(m0.uordblks + m0.hblkhd);
-    if (used <= 0) /* AddressSanitizer's allocator keeps no glibc statistics */
-        used = est.networks + est.scratch;
-    /* the estimate also counts the scratch copies a checkpoint load makes */
-    print_message("basis agent: allocated %.3g bytes, estimated %.3g (networks %.3g, scratch %.3g)\n", used,
-                  est.networks + est.scratch, est.networks, est.scratch);
-    assert_true(est.networks + est.scratch >= used);
-    assert_true(est.networks + est.scratch < 2 * used);
+    if (UNDER_ASAN) {
+        /* AddressSanitizer's allocator keeps no glibc statistics */
+        print_message("allocation check skipped under AddressSanitizer\n");
+    } else {
+        /* the estimate also counts the scratch copies a checkpoint load makes */
+        print_message("basis agent: allocated %.3g bytes, estimated %.3g (networks %.3g, scratch %.3g)\n", used,
+                      est.networks + est.scratch, est.networks, est.scratch);
+        assert_true(est.networks + est.scratch >= used);
+        assert_true(est.networks + est.scratch < 2 * used);
+    }
     agent_free(a);
     rng_free(init);
     setenv("BDRL_MAX_MEMORY", "4M", 1);

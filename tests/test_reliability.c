@@ -31,11 +31,6 @@
 #include "data/dataset.h"
 #include "gen/fit.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#else
-#define UNDER_ASAN 0
-#endif
 
 /* ---- helpers ---- */
 

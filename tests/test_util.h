@@ -17,6 +17,14 @@
 
 #include <cmocka.h>
 
+/* 1 in a build under AddressSanitizer (its allocator and address space
+ * differ: glibc heap statistics and ulimit -v do not apply). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#else
+#define UNDER_ASAN 0
+#endif
+
 /* Creates a fresh temporary directory; returns a static-lifetime copy. */
 static inline char *tu_tmpdir(void)
 {
