@@ -159,6 +159,8 @@ static const char *with_article(const cfg_key *k, char *buf, size_t n)
 static int parse_value(const cfg_key *k, const cfg_value *v, void *obj, bd_err *e)
 {
     void *field = (char *)obj + k->offset;
+    if (v->is_map && !k->map_ok)
+        return err_set(e, "'%s' expects a value, not a mapping", k->name);
     if (k->type == CFG_CUSTOM)
         return k->parse(k, v, field, e);
     char art[64];
@@ -349,8 +351,26 @@ static int node_to_value(yaml_document_t *doc, yaml_node_t *node, const char ***
         v->quoted = node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
         return 0;
     }
-    if (node->type == YAML_MAPPING_NODE)
-        return err_set(e, "'%s' expects a value, not a mapping", key);
+    if (node->type == YAML_MAPPING_NODE) {
+        /* a mapping of scalars: items alternate key, value (keys that take
+         * one say so with map_ok; parse_value refuses it for the others) */
+        int n = (int)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+        *items = calloc((size_t)(2 * n + 1), sizeof **items);
+        if (!*items)
+            return err_set(e, "out of memory");
+        for (int i = 0; i < n; i++) {
+            yaml_node_pair_t *pr = &node->data.mapping.pairs.start[i];
+            yaml_node_t *kn = yaml_document_get_node(doc, pr->key), *vn = yaml_document_get_node(doc, pr->value);
+            if (!kn || !vn || kn->type != YAML_SCALAR_NODE || vn->type != YAML_SCALAR_NODE)
+                return err_set(e, "'%s': a mapping here holds plain keys and values only", key);
+            (*items)[2 * i] = (const char *)kn->data.scalar.value;
+            (*items)[2 * i + 1] = (const char *)vn->data.scalar.value;
+        }
+        v->is_map = 1;
+        v->n_items = n;
+        v->items = *items;
+        return 0;
+    }
     int n = (int)(node->data.sequence.items.top - node->data.sequence.items.start);
     *items = calloc((size_t)(n ? n : 1), sizeof **items);
     if (!*items)

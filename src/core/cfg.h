@@ -29,10 +29,12 @@ typedef enum {
     CFG_CUSTOM, /* parse/print callbacks */
 } cfg_type;
 
-/* A YAML value as the custom parsers see it: a scalar, or a sequence of
- * scalars (nested structures are rejected before a parser sees them). */
+/* A YAML value as the custom parsers see it: a scalar, a sequence of
+ * scalars, or (for keys with map_ok) a mapping of scalars (nested structures
+ * are rejected before a parser sees them). */
 typedef struct {
     int is_seq;
+    int is_map;                 /* a mapping: n_items pairs, items[2i] the key, items[2i+1] the value */
     int quoted;                 /* the scalar was quoted: "" is a value, not null */
     const char *scalar;         /* when !is_seq */
     int n_items;                /* when is_seq */
@@ -54,6 +56,7 @@ struct cfg_key {
     int (*parse)(const cfg_key *k, const cfg_value *v, void *field, bd_err *e);
     void (*print)(const cfg_key *k, const void *field, FILE *f, int indent);
     const char *type_name;  /* CFG_CUSTOM: shown in the schema table */
+    int map_ok;             /* CFG_CUSTOM: the key takes a mapping (env.params, the one free-form map) */
 };
 
 /* Table-entry helpers, so schemas read as one line per key. */
