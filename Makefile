@@ -41,11 +41,11 @@ BUILD   := build/rel
 SANFLAGS :=
 endif
 
-CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -DBDRL_SOURCE_PLOTS_DIR=\"$(CURDIR)/plots\" $(EXTRA_CFLAGS)
+CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -Iinclude -DBDRL_SOURCE_PLOTS_DIR=\"$(CURDIR)/plots\" $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm
+LDLIBS  := $(PKG_LIBS) -lm -ldl
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/stats/*.c src/gen/*.c src/research/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/truth/*.c src/stats/*.c src/gen/*.c src/research/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 # Tests of the fields module in double precision (DESIGN §3: finite
@@ -142,6 +142,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/bdrl
 	install -m 755 bin/bdrl $(DESTDIR)$(PREFIX)/bin/bdrl
 	install -m 644 lib/libbdrl.a $(DESTDIR)$(PREFIX)/lib/libbdrl.a
+	install -m 644 include/bdrl/*.h $(DESTDIR)$(PREFIX)/include/bdrl/
 	for h in $$(ls src/*/*.h | grep -v '_impl\.h$$' | grep -v '^src/cli/'); do \
 	  install -d $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h)); \
 	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h))/; \

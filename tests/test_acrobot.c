@@ -13,7 +13,7 @@
 static env *make_ac(int max_steps)
 {
     env_config c;
-    env_config_defaults(&c, ENV_ACROBOT);
+    env_config_defaults(&c, "acrobot");
     c.max_episode_steps = max_steps;
     bd_err err;
     env *e = env_create(&c, &err);
@@ -52,7 +52,7 @@ static void test_accessors_and_errors(void **state)
     assert_int_equal(env_n_actions(e), 3);
     assert_int_equal(env_n_states(e), 0);
     assert_int_equal(env_max_steps(e), 500);
-    assert_null(env_frozenlake_table(e));
+    assert_null(env_transition_table(e));
     bd_err err;
     double bad[4] = {0, 0, INFINITY, 0};
     assert_int_equal(env_set_state(e, bad, &err), -1);
@@ -81,7 +81,7 @@ static void test_reference_trajectories_bit_for_bit(void **state)
 {
     (void)state;
     env_config c;
-    env_config_defaults(&c, ENV_ACROBOT);
+    env_config_defaults(&c, "acrobot");
     ref_stats s = ref_replay("acrobot", &c, 4 * PI_D, check_obs);
     fprintf(stderr, "acrobot: %ld reference steps in %ld trajectories identical (%ld terminated, "
                     "%ld truncated, %ld at the dtheta1 bound)\n",

@@ -9,7 +9,7 @@
 static env *make_cp(int semi, int sutton, int max_steps)
 {
     env_config c;
-    env_config_defaults(&c, ENV_CARTPOLE);
+    env_config_defaults(&c, "cartpole");
     c.semi_implicit = semi;
     c.sutton_barto_reward = sutton;
     c.max_episode_steps = max_steps;
@@ -93,7 +93,7 @@ static void test_accessors_and_errors(void **state)
     assert_int_equal(env_n_actions(e), 2);
     assert_int_equal(env_n_states(e), 0);
     assert_int_equal(env_max_steps(e), 500);
-    assert_null(env_frozenlake_table(e));
+    assert_null(env_transition_table(e));
     bd_err err;
     double bad[4] = {0, NAN, 0, 0};
     assert_int_equal(env_set_state(e, bad, &err), -1);
@@ -101,7 +101,7 @@ static void test_accessors_and_errors(void **state)
     env_free(e);
 
     env_config c;
-    env_config_defaults(&c, ENV_CARTPOLE);
+    env_config_defaults(&c, "cartpole");
     c.max_episode_steps = -1;
     assert_null(env_create(&c, &err));
     assert_contains(err.msg, "max_episode_steps");

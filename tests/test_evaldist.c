@@ -8,7 +8,7 @@
 #include "test_util.h"
 
 #include "agents/evaldist.h"
-#include "agents/truth.h"
+#include "truth/truth.h"
 #include "core/json.h"
 
 enum { FAKE_EXACT, FAKE_SHIFT, FAKE_CELL, FAKE_DEAD };
@@ -21,7 +21,7 @@ typedef struct {
     double scale;          /* FAKE_CELL: density units */
     int dead_state;        /* FAKE_CELL: this state's field is 0 everywhere */
     env_config envc;
-    const fl_table *t;     /* FrozenLake */
+    const env_table *t;     /* FrozenLake */
     double gamma;
     int policy[64];        /* the policy the fake's distributions follow */
     double q[64 * 4];      /* FrozenLake: Q values the fake reports (greedy = q_policy) */
@@ -74,13 +74,13 @@ static int fake_dist(agent *a, const float *obs, int action, agent_dist *out, bd
     int n;
     if (f->envc.kind == ENV_CARTPOLE) {
         double st[4] = {obs[0], obs[1], obs[2], obs[3]};
-        if (truth_cartpole_mc(&f->envc, st, action, f->gamma, 0, cp_greedy, NULL, 1, v, NULL, e))
+        if (truth_mc_returns(&f->envc, st, action, f->gamma, 0, cp_greedy, NULL, 1, v, NULL, e))
             return -1;
         p[0] = 1;
         n = 1;
     } else {
         truth_atoms d;
-        if (truth_fl_distribution(f->t, f->gamma, f->policy, (int)obs[0], action, &d, e))
+        if (truth_tab_distribution(f->t, f->gamma, f->policy, (int)obs[0], action, &d, e))
             return -1;
         assert_true(d.n <= 4096);
         n = d.n;
@@ -128,8 +128,8 @@ static void fake_init(fake_agent *f, exp_config *cfg, env **en, const char *cons
     f->dead_state = -1;
     f->scale = 1;
     if (cfg->env.kind == ENV_FROZENLAKE) {
-        f->t = env_frozenlake_table(*en);
-        assert_int_equal(truth_fl_value_iteration(f->t, f->gamma, NULL, f->q, f->policy, &e), 0);
+        f->t = env_transition_table(*en);
+        assert_int_equal(truth_tab_value_iteration(f->t, f->gamma, NULL, f->q, f->policy, &e), 0);
     }
 }
 
@@ -191,7 +191,7 @@ static void test_truth_follows_the_runs_policy(void **state)
     bd_err e;
     for (int s = 0; s < 16; s++)
         f.policy[s] = 1;
-    assert_int_equal(truth_fl_policy_eval(f.t, f.gamma, f.policy, NULL, f.q, &e), 0);
+    assert_int_equal(truth_tab_policy_eval(f.t, f.gamma, f.policy, NULL, f.q, &e), 0);
     /* make "down" strictly greedy everywhere, terminal states included */
     for (int s = 0; s < 16; s++)
         f.q[s * 4 + 1] += 10;
@@ -220,7 +220,7 @@ static int quantile_sampler(void *ctx, agent *a, const float *obs, int action, i
     (void)ctx;
     fake_agent *f = (fake_agent *)a;
     truth_atoms d;
-    if (truth_fl_distribution(f->t, f->gamma, f->policy, (int)obs[0], action, &d, e))
+    if (truth_tab_distribution(f->t, f->gamma, f->policy, (int)obs[0], action, &d, e))
         return -1;
     for (int i = 0; i < n; i++) {
         double u = (i + 0.5) / n, c = 0;
@@ -322,7 +322,7 @@ static void test_cartpole_probes_mc(void **state)
     evaldist_result r;
     bd_err e;
     assert_int_equal(evaldist_run(&f.base, &cfg, &o, &r, &e), 0);
-    assert_int_equal(r.n, TRUTH_CP_PROBES * 2);
+    assert_int_equal(r.n, env_kind_describe(ENV_CARTPOLE)->n_probes * 2);
     assert_int_equal(r.mc_horizon, 917);
     assert_int_equal(r.mc_rollouts, 1);
     int long_ones = 0;
@@ -589,11 +589,11 @@ static void test_cli_bad_input(void **state)
         {"dist @FL", "--state is required"},
         {"dist /nonexistent/run --state 0", "not a run directory"},
         {"dist @FL --state 16", "state 16 is not in [0, 16)"},
-        {"dist @FL --state 1.5", "expected a FrozenLake state index"},
+        {"dist @FL --state 1.5", "expected a frozenlake state index"},
         {"dist @FL --state 0 --action 4", "--action must be in [0, 3]"},
-        {"dist @CP --state 0,0,0", "four comma-separated numbers"},
-        {"dist @CP --state 0,0,0,0,0", "four comma-separated numbers"},
-        {"dist @CP --state 0,0,0,nan", "four comma-separated numbers"},
+        {"dist @CP --state 0,0,0", "expected 4 comma-separated numbers"},
+        {"dist @CP --state 0,0,0,0,0", "expected 4 comma-separated numbers"},
+        {"dist @CP --state 0,0,0,nan", "expected 4 comma-separated numbers"},
         {"sample @FL --state 0 --action 0 -n 10", "is a c51 run"},
         {"sample @BD --state 0 --action 0", "are required"},
         {"sample @BD --state 0 --action 4 -n 10", "--action must be in [0, 3]"},

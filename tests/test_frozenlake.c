@@ -9,7 +9,7 @@
 static env *make_fl(const char *map, int slippery, double success, int max_steps)
 {
     env_config c;
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     snprintf(c.map_name, sizeof c.map_name, "%s", map);
     c.slippery = slippery;
     c.success_rate = success;
@@ -24,7 +24,7 @@ static env *make_fl(const char *map, int slippery, double success, int max_steps
 static env *make_custom(const char *const *rows, int nrow, bd_err *err)
 {
     env_config c;
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     strcpy(c.map_name, "custom");
     for (int i = 0; i < nrow; i++)
         snprintf(c.rows[i], sizeof c.rows[i], "%s", rows[i]);
@@ -56,7 +56,7 @@ static void test_builtin_maps(void **state)
 {
     (void)state;
     env *e = make_fl("4x4", 1, 1.0 / 3.0, 0);
-    const fl_table *t = env_frozenlake_table(e);
+    const env_table *t = env_transition_table(e);
     assert_non_null(t);
     assert_string_equal(env_name(e), "frozenlake");
     assert_int_equal(env_get_kind(e), ENV_FROZENLAKE);
@@ -74,7 +74,7 @@ static void test_builtin_maps(void **state)
     env_free(e);
 
     e = make_fl("8x8", 1, 1.0 / 3.0, 0);
-    t = env_frozenlake_table(e);
+    t = env_transition_table(e);
     assert_int_equal(t->nrow, 8);
     assert_int_equal(t->ncol, 8);
     assert_int_equal(env_n_states(e), 64);
@@ -93,22 +93,22 @@ static void test_moves_clamp_at_edges(void **state)
     const char *maps[] = {"4x4", "8x8"};
     for (int m = 0; m < 2; m++) {
         env *e = make_fl(maps[m], 0, 1.0 / 3.0, 0);
-        const fl_table *t = env_frozenlake_table(e);
+        const env_table *t = env_transition_table(e);
         for (int s = 0; s < t->n_states; s++) {
             char l = t->desc[s];
             if (l == 'H' || l == 'G')
                 continue;
             for (int a = 0; a < 4; a++) {
                 assert_int_equal(t->n_outcomes[s * 4 + a], 1);
-                const fl_outcome *o = fl_table_outcome(t, s, a, 0);
+                const env_outcome *o = env_table_outcome(t, s, a, 0);
                 assert_true(o->prob == 1.0);
                 assert_int_equal(o->next_state, expect_move(s / t->ncol, s % t->ncol, a, t->nrow, t->ncol));
-                assert_null(fl_table_outcome(t, s, a, 1));
+                assert_null(env_table_outcome(t, s, a, 1));
             }
         }
-        assert_null(fl_table_outcome(t, -1, 0, 0));
-        assert_null(fl_table_outcome(t, t->n_states, 0, 0));
-        assert_null(fl_table_outcome(t, 0, 4, 0));
+        assert_null(env_table_outcome(t, -1, 0, 0));
+        assert_null(env_table_outcome(t, t->n_states, 0, 0));
+        assert_null(env_table_outcome(t, 0, 4, 0));
         env_free(e);
     }
     /* And through steps: corner 0 stays put going left or up. */
@@ -129,7 +129,7 @@ static void test_holes_and_goal_terminate(void **state)
 {
     (void)state;
     env_config c;
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     c.slippery = 0;
     bd_err err;
     env *e = env_create(&c, &err);
@@ -178,14 +178,14 @@ static void test_terminal_self_loops(void **state)
     (void)state;
     for (int slippery = 0; slippery <= 1; slippery++) {
         env_config c;
-        env_config_defaults(&c, ENV_FROZENLAKE);
+        env_config_defaults(&c, "frozenlake");
         strcpy(c.map_name, "8x8");
         c.slippery = slippery;
         c.reward_goal = 5.0;
         c.reward_hole = -3.0;
         c.reward_frozen = 0.5;
         env *e = env_create(&c, NULL);
-        const fl_table *t = env_frozenlake_table(e);
+        const env_table *t = env_transition_table(e);
         int terminals = 0;
         for (int s = 0; s < t->n_states; s++) {
             if (t->desc[s] != 'H' && t->desc[s] != 'G')
@@ -193,7 +193,7 @@ static void test_terminal_self_loops(void **state)
             terminals++;
             for (int a = 0; a < 4; a++) {
                 assert_int_equal(t->n_outcomes[s * 4 + a], 1);
-                const fl_outcome *o = fl_table_outcome(t, s, a, 0);
+                const env_outcome *o = env_table_outcome(t, s, a, 0);
                 assert_true(o->prob == 1.0 && o->next_state == s && o->reward == 0.0 && o->terminated);
             }
         }
@@ -226,7 +226,7 @@ static void test_slippery_probabilities(void **state)
         const char *maps[] = {"4x4", "8x8"};
         for (int m = 0; m < 2; m++) {
             env *e = make_fl(maps[m], 1, cases[k].rate, 0);
-            const fl_table *t = env_frozenlake_table(e);
+            const env_table *t = env_transition_table(e);
             for (int s = 0; s < t->n_states; s++) {
                 if (t->desc[s] == 'H' || t->desc[s] == 'G')
                     continue;
@@ -235,7 +235,7 @@ static void test_slippery_probabilities(void **state)
                     const int dirs[3] = {(a + 3) % 4, a, (a + 1) % 4};
                     double sum = 0;
                     for (int j = 0; j < 3; j++) {
-                        const fl_outcome *o = fl_table_outcome(t, s, a, j);
+                        const env_outcome *o = env_table_outcome(t, s, a, j);
                         char buf[40];
                         snprintf(buf, sizeof buf, "%.17g", o->prob);
                         assert_string_equal(buf, j == 1 ? cases[k].p_intended : cases[k].p_other);
@@ -254,7 +254,7 @@ static void test_slippery_probabilities(void **state)
     }
     /* success_rate outside [0, 1] is refused. */
     env_config c;
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     c.success_rate = 1.5;
     bd_err err;
     assert_null(env_create(&c, &err));
@@ -268,7 +268,7 @@ static void test_steps_follow_categorical_sample(void **state)
 {
     (void)state;
     env *e = make_fl("8x8", 1, 0.6, 0);
-    const fl_table *t = env_frozenlake_table(e);
+    const env_table *t = env_transition_table(e);
     uint64_t seed = 123;
     rng *mirror = rng_create(seed, RNG_STREAM_ENV), *act = rng_create(9, 9);
     env_reset(e, &seed);
@@ -279,13 +279,13 @@ static void test_steps_follow_categorical_sample(void **state)
         double u = rng_uniform(mirror), cum = 0;
         int k = 0, n = t->n_outcomes[s * 4 + a];
         for (int j = 0; j < n; j++) {
-            cum += fl_table_outcome(t, s, a, j)->prob;
+            cum += env_table_outcome(t, s, a, j)->prob;
             if (cum > u) {
                 k = j;
                 break;
             }
         }
-        const fl_outcome *o = fl_table_outcome(t, s, a, k);
+        const env_outcome *o = env_table_outcome(t, s, a, k);
         env_step st = env_do_step(e, a);
         assert_true(st.obs[0] == (float)o->next_state);
         assert_true(st.reward == o->reward);
@@ -328,14 +328,14 @@ static void test_sampling_ties_take_the_next_outcome(void **state)
             fail_msg("draw %d of seed %llu is %.17g, not %g: the rng stream changed, search new seeds",
                      ties[q].draw, (unsigned long long)ties[q].seed, u, ties[q].u);
         env *e = make_fl("8x8", 1, ties[q].rate, 1 << 30);
-        const fl_table *t = env_frozenlake_table(e);
+        const env_table *t = env_transition_table(e);
         env_reset(e, &ties[q].seed); /* draw 0 */
         env_step st = {0};
         for (int i = 1; i <= ties[q].draw; i++) {
             set_s(e, 9); /* DOWN from 9: LEFT 8, DOWN 17, RIGHT 10, all frozen */
             st = env_do_step(e, 1);
         }
-        assert_true(st.obs[0] == (float)fl_table_outcome(t, 9, 1, ties[q].k)->next_state);
+        assert_true(st.obs[0] == (float)env_table_outcome(t, 9, 1, ties[q].k)->next_state);
         env_free(e);
     }
 }
@@ -348,7 +348,7 @@ static void test_step_frequencies_match_table(void **state)
     const double rates[] = {1.0 / 3.0, 0.7};
     for (int r = 0; r < 2; r++) {
         env *e = make_fl("8x8", 1, rates[r], 1 << 30);
-        const fl_table *t = env_frozenlake_table(e);
+        const env_table *t = env_transition_table(e);
         uint64_t seed = 77;
         env_reset(e, &seed);
         const int pairs[][2] = {{0, 0}, {9, 1}, {10, 2}, {27, 3}, {62, 2}, {7, 1}};
@@ -358,7 +358,7 @@ static void test_step_frequencies_match_table(void **state)
             double p[64] = {0};
             long count[64] = {0};
             for (int j = 0; j < t->n_outcomes[s * 4 + a]; j++) {
-                const fl_outcome *o = fl_table_outcome(t, s, a, j);
+                const env_outcome *o = env_table_outcome(t, s, a, j);
                 p[o->next_state] += o->prob;
             }
             for (int i = 0; i < n; i++) {
@@ -427,7 +427,7 @@ static void test_custom_maps(void **state)
     env *e = make_custom(ok, 3, &err);
     if (!e)
         fail_msg("%s", err.msg);
-    const fl_table *t = env_frozenlake_table(e);
+    const env_table *t = env_transition_table(e);
     assert_int_equal(t->nrow, 3);
     assert_int_equal(t->ncol, 5);
     assert_string_equal(t->desc, "SFFFFFHFHFFFFFG");
@@ -464,12 +464,12 @@ static void test_custom_maps(void **state)
 
     /* Too many rows, and a row too long for the buffer. */
     env_config c;
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     strcpy(c.map_name, "custom");
     c.nrow = ENV_MAP_MAX + 1;
     assert_null(env_create(&c, &err));
     assert_contains(err.msg, "it needs 1 to 64");
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     strcpy(c.map_name, "custom");
     memset(c.rows[0], 'F', sizeof c.rows[0]); /* 65 letters, no terminator */
     c.rows[0][0] = 'S';
@@ -478,7 +478,7 @@ static void test_custom_maps(void **state)
     assert_null(env_create(&c, &err));
     assert_contains(err.msg, "65 columns");
     /* Given sizes are checked against the rows. */
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     strcpy(c.map_name, "custom");
     strcpy(c.rows[0], "SFG");
     c.nrow = 1;
@@ -559,13 +559,13 @@ static void test_random_maps(void **state)
     }
     /* env_create with "random" builds the same map from map_seed. */
     env_config c;
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     strcpy(c.map_name, "random");
     c.map_seed = 42;
     env *e = env_create(&c, &err);
     assert_non_null(e);
     assert_int_equal(frozenlake_random_map(8, 0.8, 42, rows, NULL), 0);
-    const fl_table *t = env_frozenlake_table(e);
+    const env_table *t = env_transition_table(e);
     assert_int_equal(t->nrow, 8);
     for (int i = 0; i < 8; i++)
         assert_memory_equal(t->desc + i * 8, rows[i], 8);

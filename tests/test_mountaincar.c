@@ -12,7 +12,7 @@
 static env *make_mc(int max_steps)
 {
     env_config c;
-    env_config_defaults(&c, ENV_MOUNTAINCAR);
+    env_config_defaults(&c, "mountaincar");
     c.max_episode_steps = max_steps;
     bd_err err;
     env *e = env_create(&c, &err);
@@ -59,7 +59,7 @@ static void test_accessors_and_errors(void **state)
     assert_int_equal(env_n_actions(e), 3);
     assert_int_equal(env_n_states(e), 0);
     assert_int_equal(env_max_steps(e), 200);
-    assert_null(env_frozenlake_table(e));
+    assert_null(env_transition_table(e));
     bd_err err;
     double bad[2] = {NAN, 0};
     assert_int_equal(env_set_state(e, bad, &err), -1);
@@ -73,7 +73,7 @@ static void test_reference_trajectories_bit_for_bit(void **state)
 {
     (void)state;
     env_config c;
-    env_config_defaults(&c, ENV_MOUNTAINCAR);
+    env_config_defaults(&c, "mountaincar");
     ref_stats s = ref_replay("mountaincar", &c, 0.07, check_obs);
     fprintf(stderr, "mountaincar: %ld reference steps in %ld trajectories identical (%ld terminated, "
                     "%ld truncated, %ld at the velocity clip)\n",

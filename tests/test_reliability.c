@@ -594,7 +594,7 @@ static void test_env_step_after_end_is_refused(void **state)
 {
     (void)state;
     env_config ec;
-    env_config_defaults(&ec, ENV_CARTPOLE);
+    env_config_defaults(&ec, "cartpole");
     bd_err e;
     env *en = env_create(&ec, &e);
     env_step st = env_do_step(en, 0); /* before any reset */
@@ -631,7 +631,7 @@ static void test_limits_refuse_before_allocation(void **state)
     bd_err e;
     env *en;
     env_config ec;
-    env_config_defaults(&ec, ENV_CARTPOLE);
+    env_config_defaults(&ec, "cartpole");
     en = env_create(&ec, &e);
     setenv("BDRL_MAX_MEMORY", "16G", 1);
     load_cfg(&c, huge_replay);

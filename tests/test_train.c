@@ -75,7 +75,7 @@ static void test_optimal_policy(void **state)
 {
     (void)state;
     env_config ec;
-    env_config_defaults(&ec, ENV_FROZENLAKE);
+    env_config_defaults(&ec, "frozenlake");
     bd_err e;
     env *en = env_create(&ec, &e);
     int pol[16];
@@ -86,7 +86,7 @@ static void test_optimal_policy(void **state)
     const int want[16] = {0, 3, 3, 3, 0, 0, 0, 0, 3, 1, 0, 0, 0, 2, 1, 0};
     assert_memory_equal(pol, want, sizeof want);
     env_free(en);
-    env_config_defaults(&ec, ENV_CARTPOLE);
+    env_config_defaults(&ec, "cartpole");
     en = env_create(&ec, &e);
     assert_int_equal(train_optimal_policy(en, 0.99, pol), -1);
     env_free(en);
@@ -296,7 +296,7 @@ static void test_divergence_stops_with_step(void **state)
 static double random_cartpole_return(void)
 {
     env_config ec;
-    env_config_defaults(&ec, ENV_CARTPOLE);
+    env_config_defaults(&ec, "cartpole");
     env *en = env_create(&ec, NULL);
     rng *r = rng_create(1, 1);
     double total = 0;
@@ -363,7 +363,7 @@ static void test_cartpole_bd_beats_random(void **state)
 }
 
 /* V^π of a FrozenLake policy by iterating its Bellman equation. */
-static void policy_values(const fl_table *t, double gamma, const int *pol, double *v)
+static void policy_values(const env_table *t, double gamma, const int *pol, double *v)
 {
     int S = t->n_states;
     for (int s = 0; s < S; s++)
@@ -375,7 +375,7 @@ static void policy_values(const fl_table *t, double gamma, const int *pol, doubl
             if (t->desc[s] == 'H' || t->desc[s] == 'G')
                 continue;
             for (int k = 0; k < t->n_outcomes[sa]; k++) {
-                const fl_outcome *o = &t->outcomes[sa * 3 + k];
+                const env_outcome *o = &t->outcomes[sa * 3 + k];
                 q += o->prob * (o->reward + (o->terminated ? 0 : gamma * v[o->next_state]));
             }
             v[s] = q;
@@ -400,7 +400,7 @@ static void test_frozenlake_policy_evaluation(void **state)
     if (run_load(dir, &c, &en, &a, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(c.agent.mode, AGENT_EVALUATE);
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     int pol[16];
     double v[16], err_sum = 0, worst = 0;
     int n = 0;

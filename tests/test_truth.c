@@ -5,14 +5,14 @@
 #include "test_util.h"
 
 #include "agents/train.h"
-#include "agents/truth.h"
+#include "truth/truth.h"
 #include "core/rng.h"
 #include "envs/env.h"
 
 static env *make_fl(const char *const *rows, int nrow, int slippery, double rg, double rh, double rf)
 {
     env_config c;
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     if (rows) {
         snprintf(c.map_name, sizeof c.map_name, "custom");
         c.nrow = nrow;
@@ -87,11 +87,11 @@ static void test_value_iteration_4x4(void **state)
 {
     (void)state;
     env *en = make_fl(NULL, 0, 1, 1, 0, 0);
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     double v[16], q[64];
     int pi[16];
     bd_err e;
-    assert_int_equal(truth_fl_value_iteration(t, 0.99, v, q, pi, &e), 0);
+    assert_int_equal(truth_tab_value_iteration(t, 0.99, v, q, pi, &e), 0);
     /* The well-known start value at gamma 0.99 (to 4 decimals: 0.5420). */
     assert_close(v[0], 0.5420, 5e-5);
     assert_close(v[0], 0.54202593, 1e-8);
@@ -119,7 +119,7 @@ static void test_value_iteration_4x4(void **state)
     assert_close(q[14 * 4 + 2], (1 + 0.99 * v[10] + 0.99 * v[14]) / 3, 1e-12);
     /* gamma = 1: V*(0) is the best probability of reaching the goal, 14/17. */
     ref_values(desc, 4, 4, 1.0, NULL, rv);
-    assert_int_equal(truth_fl_value_iteration(t, 1.0, v, NULL, NULL, &e), 0);
+    assert_int_equal(truth_tab_value_iteration(t, 1.0, v, NULL, NULL, &e), 0);
     assert_close(v[0], rv[0], 1e-8);
     assert_close(v[0], 14.0 / 17, 1e-8);
     env_free(en);
@@ -129,7 +129,7 @@ static void test_policy_eval(void **state)
 {
     (void)state;
     env *en = make_fl(NULL, 0, 1, 1, 0, 0);
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     char desc[17];
     for (int r = 0; r < 4; r++)
         memcpy(desc + 4 * r, MAP4[r], 4);
@@ -141,7 +141,7 @@ static void test_policy_eval(void **state)
     };
     for (int p = 0; p < 3; p++) {
         double v[16], q[64], rv[16];
-        assert_int_equal(truth_fl_policy_eval(t, 0.95, pols[p], v, q, &e), 0);
+        assert_int_equal(truth_tab_policy_eval(t, 0.95, pols[p], v, q, &e), 0);
         ref_values(desc, 4, 4, 0.95, pols[p], rv);
         for (int s = 0; s < 16; s++) {
             assert_close(v[s], rv[s], 1e-10);
@@ -150,7 +150,7 @@ static void test_policy_eval(void **state)
     }
     int bad[16] = {0};
     bad[3] = 4;
-    assert_int_equal(truth_fl_policy_eval(t, 0.95, bad, NULL, NULL, &e), -1);
+    assert_int_equal(truth_tab_policy_eval(t, 0.95, bad, NULL, NULL, &e), -1);
     assert_non_null(strstr(e.msg, "state 3"));
     env_free(en);
 }
@@ -158,15 +158,15 @@ static void test_policy_eval(void **state)
 /* Sum, ordering, and mean = Q^π(s, a) for every (s, a) of a map. */
 static void check_laws(env *en, double gamma, const int *pi)
 {
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     int S = t->n_states;
     double *q = malloc(sizeof(double) * (size_t)S * 4);
     bd_err e;
-    assert_int_equal(truth_fl_policy_eval(t, gamma, pi, NULL, q, &e), 0);
+    assert_int_equal(truth_tab_policy_eval(t, gamma, pi, NULL, q, &e), 0);
     for (int s = 0; s < S; s++)
         for (int a = 0; a < 4; a++) {
             truth_atoms d;
-            if (truth_fl_distribution(t, gamma, pi, s, a, &d, &e))
+            if (truth_tab_distribution(t, gamma, pi, s, a, &d, &e))
                 fail_msg("%s", e.msg);
             double sum = 0, m = 0;
             for (int i = 0; i < d.n; i++) {
@@ -176,7 +176,7 @@ static void check_laws(env *en, double gamma, const int *pi)
                 sum += d.prob[i];
                 m += d.prob[i] * d.value[i];
             }
-            assert_true(d.residual >= 0 && d.residual < TRUTH_FL_MASS_TOL);
+            assert_true(d.residual >= 0 && d.residual < TRUTH_TAB_MASS_TOL);
             assert_close(sum + d.residual, 1.0, 1e-12);
             assert_close(m, q[s * 4 + a], 1e-6);
             assert_close(truth_atoms_mean(&d), q[s * 4 + a], 1e-6);
@@ -189,14 +189,14 @@ static void test_laws_sum_to_one_and_mean_is_q(void **state)
 {
     (void)state;
     env *en = make_fl(NULL, 0, 1, 1, 0, 0);
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     int pi[16];
     bd_err e;
-    assert_int_equal(truth_fl_value_iteration(t, 0.99, NULL, NULL, pi, &e), 0);
+    assert_int_equal(truth_tab_value_iteration(t, 0.99, NULL, NULL, pi, &e), 0);
     check_laws(en, 0.99, pi);
     /* Default rewards: every atom is 0 or a power of gamma. */
     truth_atoms d;
-    assert_int_equal(truth_fl_distribution(t, 0.99, pi, 0, 0, &d, &e), 0);
+    assert_int_equal(truth_tab_distribution(t, 0.99, pi, 0, 0, &d, &e), 0);
     assert_true(d.value[0] == 0);
     for (int i = 1; i < d.n; i++) {
         double k = log(d.value[i]) / log(0.99);
@@ -204,7 +204,7 @@ static void test_laws_sum_to_one_and_mean_is_q(void **state)
     }
     /* 0 comes from the holes: P(Z = 0) = 1 - P(reach G) (γ = 1 value). */
     double v1[16];
-    assert_int_equal(truth_fl_policy_eval(t, 1.0, pi, v1, NULL, &e), 0);
+    assert_int_equal(truth_tab_policy_eval(t, 1.0, pi, v1, NULL, &e), 0);
     assert_close(d.prob[0], 1 - v1[0], 1e-8);
     truth_atoms_free(&d);
     const int down[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
@@ -212,7 +212,7 @@ static void test_laws_sum_to_one_and_mean_is_q(void **state)
     env_free(en);
     /* 8x8 with a general reward schedule. */
     env_config c;
-    env_config_defaults(&c, ENV_FROZENLAKE);
+    env_config_defaults(&c, "frozenlake");
     snprintf(c.map_name, sizeof c.map_name, "8x8");
     c.reward_goal = 2;
     c.reward_hole = -1;
@@ -220,7 +220,7 @@ static void test_laws_sum_to_one_and_mean_is_q(void **state)
     en = env_create(&c, &e);
     assert_non_null(en);
     int pi8[64];
-    assert_int_equal(truth_fl_value_iteration(env_frozenlake_table(en), 0.97, NULL, NULL, pi8, &e), 0);
+    assert_int_equal(truth_tab_value_iteration(env_transition_table(en), 0.97, NULL, NULL, pi8, &e), 0);
     check_laws(en, 0.97, pi8);
     env_free(en);
 }
@@ -229,16 +229,16 @@ static void test_deterministic_map_single_atom(void **state)
 {
     (void)state;
     env *en = make_fl(NULL, 0, 0, 1, 0, 0);
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     int pi[16];
     double v[16];
     bd_err e;
-    assert_int_equal(truth_fl_value_iteration(t, 0.9, v, NULL, pi, &e), 0);
+    assert_int_equal(truth_tab_value_iteration(t, 0.9, v, NULL, pi, &e), 0);
     /* Shortest path from S: 6 steps, so V*(0) = γ^5 and the law is one atom. */
     assert_close(v[0], pow(0.9, 5), 1e-12);
     truth_atoms d;
     for (int a = 1; a <= 2; a++) { /* down and right both start a shortest path */
-        assert_int_equal(truth_fl_distribution(t, 0.9, pi, 0, a, &d, &e), 0);
+        assert_int_equal(truth_tab_distribution(t, 0.9, pi, 0, a, &d, &e), 0);
         assert_int_equal(d.n, 1);
         assert_close(d.value[0], pow(0.9, 5), 1e-12);
         assert_close(d.prob[0], 1.0, 0);
@@ -246,20 +246,20 @@ static void test_deterministic_map_single_atom(void **state)
         truth_atoms_free(&d);
     }
     /* Left from S bumps into the wall: one wasted step. */
-    assert_int_equal(truth_fl_distribution(t, 0.9, pi, 0, 0, &d, &e), 0);
+    assert_int_equal(truth_tab_distribution(t, 0.9, pi, 0, 0, &d, &e), 0);
     assert_int_equal(d.n, 1);
     assert_close(d.value[0], pow(0.9, 6), 1e-12);
     truth_atoms_free(&d);
     /* Into a hole: return 0 at once. State 4 (below S), right -> 5 (H). */
-    assert_int_equal(truth_fl_distribution(t, 0.9, pi, 4, 2, &d, &e), 0);
+    assert_int_equal(truth_tab_distribution(t, 0.9, pi, 4, 2, &d, &e), 0);
     assert_int_equal(d.n, 1);
     assert_true(d.value[0] == 0 && d.prob[0] == 1);
     truth_atoms_free(&d);
     /* Terminal states: return 0 whatever the action. */
     for (int s = 0; s < 16; s++)
-        assert_int_equal(truth_fl_is_terminal(t, s), s == 5 || s == 7 || s == 11 || s == 12 || s == 15);
+        assert_int_equal(truth_tab_is_terminal(t, s), s == 5 || s == 7 || s == 11 || s == 12 || s == 15);
     for (int a = 0; a < 4; a++) {
-        assert_int_equal(truth_fl_distribution(t, 0.9, pi, 15, a, &d, &e), 0);
+        assert_int_equal(truth_tab_distribution(t, 0.9, pi, 15, a, &d, &e), 0);
         assert_int_equal(d.n, 1);
         assert_true(d.value[0] == 0 && d.prob[0] == 1);
         truth_atoms_free(&d);
@@ -267,18 +267,18 @@ static void test_deterministic_map_single_atom(void **state)
     /* A policy that never ends an episode (left at S forever) with γ < 1:
      * the return is exactly 0, found by the tail rule. */
     int left[16] = {0};
-    assert_int_equal(truth_fl_distribution(t, 0.9, left, 0, 0, &d, &e), 0);
+    assert_int_equal(truth_tab_distribution(t, 0.9, left, 0, 0, &d, &e), 0);
     assert_int_equal(d.n, 1);
     assert_true(d.value[0] == 0);
     assert_close(d.prob[0], 1, 1e-15);
     truth_atoms_free(&d);
     /* ... and with γ = 1 it is an error, not a hang. */
-    assert_int_equal(truth_fl_distribution(t, 1.0, left, 0, 0, &d, &e), -1);
+    assert_int_equal(truth_tab_distribution(t, 1.0, left, 0, 0, &d, &e), -1);
     assert_non_null(strstr(e.msg, "does not end episodes"));
     /* Bad arguments. */
-    assert_int_equal(truth_fl_distribution(t, 0.9, pi, 16, 0, &d, &e), -1);
-    assert_int_equal(truth_fl_distribution(t, 0.9, pi, 0, 4, &d, &e), -1);
-    assert_int_equal(truth_fl_distribution(t, 1.5, pi, 0, 0, &d, &e), -1);
+    assert_int_equal(truth_tab_distribution(t, 0.9, pi, 16, 0, &d, &e), -1);
+    assert_int_equal(truth_tab_distribution(t, 0.9, pi, 0, 4, &d, &e), -1);
+    assert_int_equal(truth_tab_distribution(t, 1.5, pi, 0, 0, &d, &e), -1);
     env_free(en);
 }
 
@@ -291,12 +291,12 @@ static void test_custom_sfg_by_hand(void **state)
     (void)state;
     const char *rows[] = {"SFG"};
     env *en = make_fl(rows, 1, 1, 1, 0, 0);
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     const int right[3] = {2, 2, 2};
     double g = 0.9;
     bd_err e;
     truth_atoms d;
-    assert_int_equal(truth_fl_distribution(t, g, right, 1, 2, &d, &e), 0);
+    assert_int_equal(truth_tab_distribution(t, g, right, 1, 2, &d, &e), 0);
     for (int k = 1; k <= 20; k++) {
         /* atoms ascend: γ^(k-1) is at index n - k */
         assert_close(d.value[d.n - k], pow(g, k - 1), 1e-12);
@@ -305,7 +305,7 @@ static void test_custom_sfg_by_hand(void **state)
     assert_close(truth_atoms_mean(&d), (1.0 / 3) / (1 - 2 * g / 3), 1e-9);
     truth_atoms_free(&d);
 
-    assert_int_equal(truth_fl_distribution(t, g, right, 0, 2, &d, &e), 0);
+    assert_int_equal(truth_tab_distribution(t, g, right, 0, 2, &d, &e), 0);
     for (int k = 2; k <= 20; k++) {
         assert_close(d.value[d.n - (k - 1)], pow(g, k - 1), 1e-12);
         assert_close(d.prob[d.n - (k - 1)], (k - 1) / 9.0 * pow(2.0 / 3, k - 2), 1e-12);
@@ -317,8 +317,8 @@ static void test_custom_sfg_by_hand(void **state)
     /* Left from S: up, left and down all stay at S, then "right": the law of
      * Z(S, right) one step later, i.e. every atom times γ. */
     truth_atoms d0;
-    assert_int_equal(truth_fl_distribution(t, g, right, 0, 0, &d, &e), 0);
-    assert_int_equal(truth_fl_distribution(t, g, right, 0, 2, &d0, &e), 0);
+    assert_int_equal(truth_tab_distribution(t, g, right, 0, 0, &d, &e), 0);
+    assert_int_equal(truth_tab_distribution(t, g, right, 0, 2, &d0, &e), 0);
     for (int i = 0; i < 30; i++) {
         assert_close(d.value[d.n - 1 - i], g * d0.value[d0.n - 1 - i], 1e-12);
         assert_close(d.prob[d.n - 1 - i], d0.prob[d0.n - 1 - i], 1e-12);
@@ -328,7 +328,7 @@ static void test_custom_sfg_by_hand(void **state)
     env_free(en);
 }
 
-/* truth_fl_empirical on 1x3 "SFG", slippery: (F, right) truly reaches G
+/* truth_tab_empirical on 1x3 "SFG", slippery: (F, right) truly reaches G
  * with 1/3 and stays with 2/3; observed 30 times G and 10 times F, the
  * empirical table says 3/4, so Z(F, right) under "right" has atoms γ^(k-1)
  * with 3/4 (1/4)^(k-1). (S, ·) without data keeps the true outcomes; an
@@ -338,7 +338,7 @@ static void test_empirical_table_by_hand(void **state)
     (void)state;
     const char *rows[] = {"SFG"};
     env *en = make_fl(rows, 1, 1, 1, 0, 0);
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     int64_t counts[3 * 4 * 3] = {0};
     counts[(1 * 4 + 2) * 3 + 1] = 10;
     counts[(1 * 4 + 2) * 3 + 2] = 30;
@@ -346,10 +346,10 @@ static void test_empirical_table_by_hand(void **state)
         if (a != 2)
             counts[(1 * 4 + a) * 3 + 1] = 7; /* (F, a != right) never reaches G: stays or goes to S */
     counts[(1 * 4 + 0) * 3 + 0] = 5;
-    fl_table emp;
+    env_table emp;
     int64_t fewest = -1;
     bd_err e;
-    assert_int_equal(truth_fl_empirical(t, counts, &emp, &fewest, &e), 0);
+    assert_int_equal(truth_tab_empirical(t, counts, &emp, &fewest, &e), 0);
     assert_int_equal(fewest, 0); /* S has no data */
     assert_int_equal(emp.n_outcomes[1 * 4 + 2], 2);
     assert_close(emp.outcomes[(1 * 4 + 2) * 3 + 0].prob, 0.25, 1e-15);
@@ -361,7 +361,7 @@ static void test_empirical_table_by_hand(void **state)
     const int right[3] = {2, 2, 2};
     double g = 0.9;
     truth_atoms d;
-    assert_int_equal(truth_fl_distribution(&emp, g, right, 1, 2, &d, &e), 0);
+    assert_int_equal(truth_tab_distribution(&emp, g, right, 1, 2, &d, &e), 0);
     assert_true(d.n >= 12); /* propagation stops when the walking mass (1/4)^k < 1e-9 */
     for (int k = 1; k <= 12; k++) {
         assert_close(d.value[d.n - k], pow(g, k - 1), 1e-12);
@@ -369,11 +369,11 @@ static void test_empirical_table_by_hand(void **state)
     }
     assert_close(truth_atoms_mean(&d), 0.75 / (1 - 0.25 * g), 1e-9);
     truth_atoms_free(&d);
-    truth_fl_table_free(&emp);
+    truth_tab_table_free(&emp);
     assert_null(emp.outcomes);
 
     counts[(0 * 4 + 2) * 3 + 2] = 1;
-    assert_int_equal(truth_fl_empirical(t, counts, &emp, NULL, &e), -1);
+    assert_int_equal(truth_tab_empirical(t, counts, &emp, NULL, &e), -1);
     assert_non_null(strstr(e.msg, "(0, 2) -> 2"));
     env_free(en);
 }
@@ -387,12 +387,12 @@ static void test_general_rewards_by_hand(void **state)
     (void)state;
     const char *rows[] = {"HSG"};
     env *en = make_fl(rows, 1, 1, 1, -1, -0.1);
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     const int right[3] = {2, 2, 2};
     double g = 0.8;
     bd_err e;
     truth_atoms d;
-    assert_int_equal(truth_fl_distribution(t, g, right, 1, 0, &d, &e), 0);
+    assert_int_equal(truth_tab_distribution(t, g, right, 1, 0, &d, &e), 0);
     assert_close(d.value[0], -1, 1e-15);
     assert_close(d.prob[0], 1.0 / 3, 1e-15);
     for (int k = 2; k <= 25; k++) {
@@ -408,7 +408,7 @@ static void test_general_rewards_by_hand(void **state)
             fail_msg("no atom at %.17g (k = %d)", r, k);
     }
     double q[12];
-    assert_int_equal(truth_fl_policy_eval(t, g, right, NULL, q, &e), 0);
+    assert_int_equal(truth_tab_policy_eval(t, g, right, NULL, q, &e), 0);
     assert_close(truth_atoms_mean(&d), q[1 * 4 + 0], 1e-9);
     truth_atoms_free(&d);
     env_free(en);
@@ -426,7 +426,7 @@ static void test_trainer_optimal_policy_agrees(void **state)
         for (int sl = 0; sl < 2; sl++)
             for (int g = 0; g < 3; g++) {
                 env_config c;
-                env_config_defaults(&c, ENV_FROZENLAKE);
+                env_config_defaults(&c, "frozenlake");
                 snprintf(c.map_name, sizeof c.map_name, "%s", maps[m]);
                 if (m == 2) {
                     c.nrow = c.ncol = 6;
@@ -436,9 +436,9 @@ static void test_trainer_optimal_policy_agrees(void **state)
                 bd_err e;
                 env *en = env_create(&c, &e);
                 assert_non_null(en);
-                const fl_table *t = env_frozenlake_table(en);
+                const env_table *t = env_transition_table(en);
                 int a[64], b[64];
-                assert_int_equal(truth_fl_value_iteration(t, gammas[g], NULL, NULL, a, &e), 0);
+                assert_int_equal(truth_tab_value_iteration(t, gammas[g], NULL, NULL, a, &e), 0);
                 assert_int_equal(train_optimal_policy(en, gammas[g], b), 0);
                 for (int s = 0; s < t->n_states; s++)
                     if (a[s] != b[s])
@@ -473,19 +473,19 @@ static void test_cartpole_horizon_and_short_returns(void **state)
     (void)state;
     int K;
     bd_err e;
-    assert_int_equal(truth_cartpole_horizon(0.99, &K, &e), 0);
+    assert_int_equal(truth_mc_horizon(0.99, &K, &e), 0);
     assert_int_equal(K, 917); /* 0.99^916 >= 1e-4 > 0.99^917 */
     assert_true(pow(0.99, K) < 1e-4 && pow(0.99, K - 1) >= 1e-4);
-    assert_int_equal(truth_cartpole_horizon(1.0, &K, &e), -1);
+    assert_int_equal(truth_mc_horizon(1.0, &K, &e), -1);
 
     env_config c;
-    env_config_defaults(&c, ENV_CARTPOLE);
+    env_config_defaults(&c, "cartpole");
     /* Falling fast to the right and pushed left: over within a few steps. */
     const double st[4] = {0, 0, 0.19, 1.5};
     int zero = 0;
     double ret[5];
     int len[5];
-    assert_int_equal(truth_cartpole_mc(&c, st, 0, 0.99, 0, const_policy, &zero, 5, ret, len, &e), 0);
+    assert_int_equal(truth_mc_returns(&c, st, 0, 0.99, 0, const_policy, &zero, 5, ret, len, &e), 0);
     assert_true(len[0] >= 1 && len[0] <= 3);
     double want = 0;
     for (int t = 0; t < len[0]; t++)
@@ -496,26 +496,26 @@ static void test_cartpole_horizon_and_short_returns(void **state)
     }
     /* Beyond the threshold already: one step, return 1. */
     const double gone[4] = {0, 0, 0.3, 0};
-    assert_int_equal(truth_cartpole_mc(&c, gone, 1, 0.99, 0, const_policy, &zero, 1, ret, len, &e), 0);
+    assert_int_equal(truth_mc_returns(&c, gone, 1, 0.99, 0, const_policy, &zero, 1, ret, len, &e), 0);
     assert_int_equal(len[0], 1);
     assert_close(ret[0], 1, 0);
     /* Sutton-Barto rewards: 0 per step, -1 at the end. */
     c.sutton_barto_reward = 1;
-    assert_int_equal(truth_cartpole_mc(&c, st, 0, 0.99, 0, const_policy, &zero, 1, ret, len, &e), 0);
+    assert_int_equal(truth_mc_returns(&c, st, 0, 0.99, 0, const_policy, &zero, 1, ret, len, &e), 0);
     assert_close(ret[0], -pow(0.99, len[0] - 1), 1e-12);
     c.sutton_barto_reward = 0;
     /* A balancing controller runs past the 500-step limit: the limit is
      * ignored and the rollout lasts the whole horizon. */
     const double up[4] = {0, 0, 0.01, 0};
-    assert_int_equal(truth_cartpole_mc(&c, up, 1, 0.99, 0, pd_policy, NULL, 1, ret, len, &e), 0);
+    assert_int_equal(truth_mc_returns(&c, up, 1, 0.99, 0, pd_policy, NULL, 1, ret, len, &e), 0);
     assert_int_equal(len[0], 917);
     assert_close(ret[0], (1 - pow(0.99, 917)) / (1 - 0.99), 1e-9);
-    assert_int_equal(truth_cartpole_mc(&c, up, 1, 0.99, 1200, pd_policy, NULL, 1, ret, len, &e), 0);
+    assert_int_equal(truth_mc_returns(&c, up, 1, 0.99, 1200, pd_policy, NULL, 1, ret, len, &e), 0);
     assert_int_equal(len[0], 1200);
     /* Bad input. */
-    assert_int_equal(truth_cartpole_mc(&c, up, 2, 0.99, 0, pd_policy, NULL, 1, ret, len, &e), -1);
+    assert_int_equal(truth_mc_returns(&c, up, 2, 0.99, 0, pd_policy, NULL, 1, ret, len, &e), -1);
     const double nan_state[4] = {0, NAN, 0, 0};
-    assert_int_equal(truth_cartpole_mc(&c, nan_state, 0, 0.99, 0, pd_policy, NULL, 1, ret, len, &e), -1);
+    assert_int_equal(truth_mc_returns(&c, nan_state, 0, 0.99, 0, pd_policy, NULL, 1, ret, len, &e), -1);
 }
 
 /* The probes are within CartPole's thresholds, distinct, and 8-19 come from
@@ -523,35 +523,35 @@ static void test_cartpole_horizon_and_short_returns(void **state)
 static void test_cartpole_probes(void **state)
 {
     (void)state;
-    for (int i = 0; i < TRUTH_CP_PROBES; i++) {
-        const double *p = truth_cartpole_probe(i);
+    for (int i = 0; i < env_kind_describe(ENV_CARTPOLE)->n_probes; i++) {
+        const double *p = env_kind_describe(ENV_CARTPOLE)->probe(i);
         assert_non_null(p);
-        assert_non_null(truth_cartpole_probe_name(i));
+        assert_non_null(env_kind_describe(ENV_CARTPOLE)->probe_name(i));
         assert_true(fabs(p[0]) < 2.4 && fabs(p[2]) < 12 * 2 * M_PI / 360);
         for (int k = 0; k < 4; k++)
             assert_true((double)(float)p[k] == p[k]);
         for (int j = 0; j < i; j++)
-            assert_true(memcmp(p, truth_cartpole_probe(j), sizeof(double) * 4));
+            assert_true(memcmp(p, env_kind_describe(ENV_CARTPOLE)->probe(j), sizeof(double) * 4));
     }
-    assert_null(truth_cartpole_probe(TRUTH_CP_PROBES));
-    assert_null(truth_cartpole_probe(-1));
+    assert_null(env_kind_describe(ENV_CARTPOLE)->probe(env_kind_describe(ENV_CARTPOLE)->n_probes));
+    assert_null(env_kind_describe(ENV_CARTPOLE)->probe(-1));
     env_config c;
-    env_config_defaults(&c, ENV_CARTPOLE);
+    env_config_defaults(&c, "cartpole");
     bd_err e;
     env *en = env_create(&c, &e);
     int got = 8;
-    for (uint64_t seed = 2024; got < TRUTH_CP_PROBES; seed++) {
+    for (uint64_t seed = 2024; got < env_kind_describe(ENV_CARTPOLE)->n_probes; seed++) {
         assert_true(seed < 2100);
         env_reset(en, &seed);
         rng *r = rng_create(seed, 0);
-        for (int t = 1; t <= 8 && got < TRUTH_CP_PROBES; t++) {
+        for (int t = 1; t <= 8 && got < env_kind_describe(ENV_CARTPOLE)->n_probes; t++) {
             env_step st = env_do_step(en, (int)rng_below(r, 2));
             if (st.terminated || st.truncated)
                 break;
             if (t == 4 || t == 8) {
                 double s[4];
                 env_get_state(en, s);
-                const double *p = truth_cartpole_probe(got++);
+                const double *p = env_kind_describe(ENV_CARTPOLE)->probe(got++);
                 for (int k = 0; k < 4; k++)
                     assert_true((double)(float)s[k] == p[k]);
             }
@@ -631,7 +631,7 @@ static void test_cli_truth_errors(void **state)
         {"CFG --state x", "--state expects an integer"},
         {"CFG --state 0 --action 4", "--action must be in [0, 3]"},
         {"CFG --state 0 --bogus", "unknown option '--bogus'"},
-        {"CFG --state 0 -n 3", "for CartPole"},
+        {"CFG --state 0 -n 3", "are for Monte Carlo truth"},
         {"CFG --state 0 --set agent.gama=1", "did you mean 'agent.gamma'"},
         {"CFG --state 0 --policy /nonexistent/run", "/nonexistent/run"},
         {"/nonexistent.yaml --state 0", "/nonexistent.yaml"},

@@ -2,21 +2,24 @@
 #include "agents/check.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "agents/agent.h"
 #include "agents/limits.h"
 #include "agents/train.h"
 #include "core/rng.h"
 
-/* 1 if a G can be reached from S through outcomes of positive probability. */
-static int fl_goal_reachable(const fl_table *t)
+/* 1 if a G can be reached from S through outcomes of positive probability
+ * (the table's drawing, t->desc); also 1 when the drawing has no S or no G
+ * (a plugin without a layout): nothing to check. */
+static int fl_goal_reachable(const env_table *t)
 {
     int S = t->n_states, A = t->n_actions, start = -1, found = 0;
     for (int s = 0; s < S && start < 0; s++)
         if (t->desc[s] == 'S')
             start = s;
-    if (start < 0)
-        return 0;
+    if (start < 0 || !memchr(t->desc, 'G', (size_t)S))
+        return 1;
     int *queue = malloc(sizeof(int) * (size_t)S);
     char *seen = calloc((size_t)S, 1);
     if (!queue || !seen) {
@@ -37,7 +40,7 @@ static int fl_goal_reachable(const fl_table *t)
             continue;
         for (int a = 0; a < A; a++)
             for (int k = 0; k < t->n_outcomes[s * A + a]; k++) {
-                const fl_outcome *o = &t->outcomes[(s * A + a) * 3 + k];
+                const env_outcome *o = env_table_outcome(t, s, a, k);
                 if (o->prob > 0 && !seen[o->next_state]) {
                     seen[o->next_state] = 1;
                     queue[tail++] = o->next_state;
@@ -51,9 +54,9 @@ static int fl_goal_reachable(const fl_table *t)
 
 int exp_check_env(const exp_config *cfg, const env *en, bd_err *e)
 {
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     if (t && !fl_goal_reachable(t))
-        return err_set(e, "FrozenLake map: no G (goal) can be reached from S; every return would be 0");
+        return err_set(e, "map: no G (goal) can be reached from S; every return would be 0");
     if (limits_check_experiment(cfg, en, e))
         return -1;
     if (cfg->agent.mode == AGENT_EVALUATE) {
@@ -61,7 +64,7 @@ int exp_check_env(const exp_config *cfg, const env *en, bd_err *e)
         int bad = !t || !policy || train_optimal_policy(en, cfg->agent.gamma, policy);
         free(policy);
         if (bad)
-            return err_set(e, "agent.mode evaluate: value iteration found no optimal policy (FrozenLake only; "
+            return err_set(e, "agent.mode evaluate: value iteration found no optimal policy (it needs a transition table; "
                               "γ = %g)",
                            cfg->agent.gamma);
     }

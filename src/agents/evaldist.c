@@ -1,5 +1,6 @@
 /* evaldist.c — per-(state, action) distances between an agent's return
- * distributions and the exact (FrozenLake) or Monte Carlo (CartPole) truth. */
+ * distributions and the exact truth (environments with a transition table)
+ * or the Monte Carlo one (environments with probe states: CartPole). */
 #include "agents/evaldist.h"
 
 #include <errno.h>
@@ -7,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/truth.h"
+#include "truth/truth.h"
 
 void evaldist_options_default(evaldist_options *o)
 {
@@ -19,13 +20,13 @@ void evaldist_options_default(evaldist_options *o)
 
 int evaldist_parse_state(const env *en, const char *text, float *obs, double *state, bd_err *e)
 {
-    if (env_get_kind(en) == ENV_FROZENLAKE) {
+    if (env_is_tabular(en)) {
         char *end;
         errno = 0;
         long v = strtol(text, &end, 10);
         int S = env_n_states(en);
         if (!*text || *end || errno)
-            return err_set(e, "expected a FrozenLake state index, got '%s'", text);
+            return err_set(e, "expected a %s state index, got '%s'", env_name(en), text);
         if (v < 0 || v >= S)
             return err_set(e, "state %ld is not in [0, %d)", v, S);
         obs[0] = (float)v;
@@ -36,15 +37,14 @@ int evaldist_parse_state(const env *en, const char *text, float *obs, double *st
     const env_kind_info *in = env_kind_describe(env_get_kind(en));
     int sd = env_state_dim(en);
     double st[ENV_STATE_MAX];
-    static const char *const count[ENV_STATE_MAX + 1] = {"zero", "one", "two", "three", "four"};
     const char *p = text;
     for (int i = 0; i < sd; i++) {
         char *end;
         errno = 0;
         st[i] = strtod(p, &end);
         if (end == p || errno || !isfinite(st[i]) || (i < sd - 1 ? *end != ',' : *end != '\0'))
-            return err_set(e, "expected %s comma-separated numbers %s for %s, got '%s'",
-                           count[sd], in->state_help, in->gym_id, text);
+            return err_set(e, "expected %d comma-separated numbers %s for %s, got '%s'", sd,
+                           in->state_help, in->gym_id, text);
         p = end + 1;
     }
     if (env_observe_state(en, st, obs, e))
@@ -83,13 +83,13 @@ int evaldist_greedy_action(void *agent_ptr, const float *obs, int *action, bd_er
     return agent_greedy(agent_ptr, obs, action, e);
 }
 
-int evaldist_fl_policy(agent *a, const exp_config *cfg, const fl_table *t, int *policy,
+int evaldist_fl_policy(agent *a, const exp_config *cfg, const env_table *t, int *policy,
                        const char **name, bd_err *e)
 {
     if (cfg->agent.mode == AGENT_EVALUATE) {
         /* agent.policy has one choice today: optimal. */
         *name = "optimal";
-        return truth_fl_value_iteration(t, cfg->agent.gamma, NULL, NULL, policy, e);
+        return truth_tab_value_iteration(t, cfg->agent.gamma, NULL, NULL, policy, e);
     }
     *name = "greedy";
     if (!a)
@@ -169,32 +169,32 @@ static int score(agent *a, const float *obs, int action, const stat_dist *truth,
 }
 
 /* The exact law of Z(s, a) under policy and table t, as a stat_dist. */
-static stat_dist *fl_law(const fl_table *t, double gamma, const int *policy, int s, int a, bd_err *e)
+static stat_dist *fl_law(const env_table *t, double gamma, const int *policy, int s, int a, bd_err *e)
 {
     truth_atoms ta;
-    if (truth_fl_distribution(t, gamma, policy, s, a, &ta, e))
+    if (truth_tab_distribution(t, gamma, policy, s, a, &ta, e))
         return NULL;
     stat_dist *d = stat_dist_atoms(ta.value, ta.prob, (size_t)ta.n, e);
     truth_atoms_free(&ta);
     return d;
 }
 
-static int run_frozenlake(agent *a, const exp_config *cfg, const evaldist_options *o, double *buf,
+static int run_table(agent *a, const exp_config *cfg, const evaldist_options *o, double *buf,
                           evaldist_result *r, bd_err *e)
 {
     env *en = env_create(&cfg->env, e);
     if (!en)
         return -1;
-    const fl_table *t = env_frozenlake_table(en), *tt = o->table ? o->table : t;
+    const env_table *t = env_transition_table(en), *tt = o->table ? o->table : t;
     int S = t->n_states, A = t->n_actions, rc = -1;
     if (o->table && (o->table->n_states != S || o->table->n_actions != A)) {
-        err_set(e, "the truth's table has %d states and %d actions, the map %d and %d", o->table->n_states,
+        err_set(e, "the truth's table has %d states and %d actions, the environment %d and %d", o->table->n_states,
                 o->table->n_actions, S, A);
         goto done;
     }
     r->truth = o->table ? (o->truth_name ? o->truth_name : "given table") : "exact";
     if (a->n_actions != A) {
-        err_set(e, "the agent has %d actions, FrozenLake %d", a->n_actions, A);
+        err_set(e, "the agent has %d actions, %s %d", a->n_actions, env_name(en), A);
         goto done;
     }
     r->n_states = S;
@@ -205,7 +205,7 @@ static int run_frozenlake(agent *a, const exp_config *cfg, const evaldist_option
     if (evaldist_fl_policy(a, cfg, t, r->policy, &r->truth_policy, e))
         goto done;
     for (int s = 0; s < S; s++) {
-        if (truth_fl_is_terminal(t, s))
+        if (truth_tab_is_terminal(t, s))
             continue;
         float obs = (float)s;
         for (int act = 0; act < A; act++) {
@@ -240,29 +240,44 @@ done:
     return rc;
 }
 
-static int run_cartpole(agent *a, const exp_config *cfg, const evaldist_options *o, double *buf,
-                        evaldist_result *r, bd_err *e)
+static int run_probes(agent *a, const exp_config *cfg, const evaldist_options *o, double *buf,
+                      evaldist_result *r, bd_err *e)
 {
-    int A = 2, n_roll = o->mc_rollouts > 0 ? o->mc_rollouts : 1;
-    if (a->n_actions != A)
-        return err_set(e, "the agent has %d actions, CartPole 2", a->n_actions);
-    int K = o->mc_horizon;
-    if (K <= 0 && truth_cartpole_horizon(cfg->agent.gamma, &K, e))
+    const env_kind_info *in = env_kind_describe(cfg->env.kind);
+    env *en = env_create(&cfg->env, e);
+    if (!en)
         return -1;
+    int A = env_n_actions(en), sd = env_state_dim(en), n_roll = o->mc_rollouts > 0 ? o->mc_rollouts : 1;
+    env_free(en);
+    if (a->n_actions != A)
+        return err_set(e, "the agent has %d actions, %s %d", a->n_actions, in->name, A);
+    int K = o->mc_horizon;
+    if (K <= 0 && truth_mc_horizon(cfg->agent.gamma, &K, e))
+        return -1;
+    r->state_dim = sd;
     r->mc_horizon = K;
     r->mc_rollouts = n_roll;
     r->truth_policy = "greedy";
     r->truth = "monte carlo";
-    r->entries = err_calloc((size_t)TRUTH_CP_PROBES * (size_t)A, sizeof *r->entries, e);
+    r->entries = err_calloc((size_t)in->n_probes * (size_t)A, sizeof *r->entries, e);
     double *ret = err_malloc(sizeof(double) * (size_t)n_roll, e);
     int rc = -1;
     if (!r->entries || !ret)
         goto done;
-    for (int i = 0; i < TRUTH_CP_PROBES; i++) {
-        const double *st = truth_cartpole_probe(i);
-        float obs[4] = {(float)st[0], (float)st[1], (float)st[2], (float)st[3]};
+    for (int i = 0; i < in->n_probes; i++) {
+        const double *st = in->probe(i);
+        float obs[ENV_OBS_MAX];
+        bd_err oe;
+        env *oen = env_create(&cfg->env, &oe);
+        int bad_obs = !oen || env_observe_state(oen, st, obs, &oe);
+        env_free(oen);
+        if (bad_obs) {
+            *e = oe;
+            err_prefix(e, "probe %d", i);
+            goto done;
+        }
         for (int act = 0; act < A; act++) {
-            if (truth_cartpole_mc(&cfg->env, st, act, cfg->agent.gamma, K, evaldist_greedy_action, a,
+            if (truth_mc_returns(&cfg->env, st, act, cfg->agent.gamma, K, evaldist_greedy_action, a,
                                   n_roll, ret, NULL, e))
                 goto fail;
             stat_dist *truth = stat_dist_sample(ret, (size_t)n_roll, e);
@@ -296,10 +311,18 @@ int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, eva
     out->kind = cfg->env.kind;
     out->mean_w1 = out->mean_cramer = out->mean_w1_samples = out->mean_w1_samples_model = NAN;
     out->mean_w1_truth_exact = NAN;
-    if (cfg->env.kind != ENV_FROZENLAKE && cfg->env.kind != ENV_CARTPOLE)
-        return err_set(e, "no reference return distributions for %s yet (FrozenLake has exact laws, "
-                          "CartPole Monte Carlo ones from probe states)",
-                       env_kind_describe(cfg->env.kind)->name);
+    /* Exact laws from a transition table, else Monte Carlo from the env's
+     * probe states, else nothing to compare with. */
+    env *en0 = env_create(&cfg->env, e);
+    if (!en0)
+        return -1;
+    int tabular = env_transition_table(en0) != NULL;
+    env_free(en0);
+    const env_kind_info *kin = env_kind_describe(cfg->env.kind);
+    if (!tabular && kin->n_probes < 1)
+        return err_set(e, "no reference return distributions for %s: it has neither a transition table "
+                          "(exact laws) nor probe states (Monte Carlo)", kin->name);
+    out->monte_carlo = !tabular;
     if (o->sample && o->sample_walkers < 1)
         return err_set(e, "sample_walkers must be at least 1, got %d", o->sample_walkers);
     double *buf = NULL;
@@ -308,8 +331,7 @@ int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, eva
         if (!buf)
             return -1;
     }
-    int rc = cfg->env.kind == ENV_FROZENLAKE ? run_frozenlake(a, cfg, o, buf, out, e)
-                                             : run_cartpole(a, cfg, o, buf, out, e);
+    int rc = tabular ? run_table(a, cfg, o, buf, out, e) : run_probes(a, cfg, o, buf, out, e);
     free(buf);
     if (rc) {
         evaldist_result_free(out);
@@ -370,7 +392,7 @@ void evaldist_json(json_writer *w, const evaldist_result *r)
     json_kv_str(w, "truth", r->truth ? r->truth : "");
     json_kv_num(w, "mean_w1_truth_exact", r->mean_w1_truth_exact);
     json_kv_str(w, "truth_policy", r->truth_policy ? r->truth_policy : "");
-    if (r->kind == ENV_CARTPOLE) {
+    if (r->monte_carlo) {
         json_kv_int(w, "mc_horizon", r->mc_horizon);
         json_kv_int(w, "mc_rollouts", r->mc_rollouts);
     } else if (r->policy) {
@@ -395,8 +417,8 @@ void evaldist_json(json_writer *w, const evaldist_result *r)
         json_kv_num(w, "w1_samples_model", en->w1_samples_model);
         json_kv_num(w, "mass", en->mass);
         json_kv_num(w, "w1_truth_exact", en->w1_truth_exact);
-        if (r->kind == ENV_CARTPOLE)
-            json_kv_nums(w, "obs", truth_cartpole_probe(en->state), 4);
+        if (r->monte_carlo)
+            json_kv_nums(w, "obs", env_kind_describe(r->kind)->probe(en->state), r->state_dim);
         json_object_end(w);
     }
     json_array_end(w);

@@ -1,16 +1,17 @@
 /* evaldist.h — how close a trained agent's return distributions are to the
  * truth (DESIGN §1.6), per state and action, in return units.
  *
- * For every non-terminal FrozenLake state, or every CartPole probe state
- * (truth_cartpole_probe), and every action:
+ * For every non-terminal state of an environment with a transition table
+ * (FrozenLake, tabular plugins), or every probe state of one with probes
+ * (CartPole: env_kind_info.probe), and every action:
  *   model  agent_distribution: a BD grid density (stat_dist_grid, cells around
  *          the grid points) or C51 atoms (stat_dist_atoms);
  *   truth  the law of Z(s, a) under the run's own policy:
  *          FrozenLake, agent.mode evaluate: the optimal policy (value
- *            iteration), exact atoms (truth_fl_distribution);
+ *            iteration), exact atoms (truth_tab_distribution);
  *          FrozenLake, control: the agent's greedy policy, exact atoms;
  *          CartPole: Monte Carlo under the agent's greedy policy
- *            (truth_cartpole_mc; deterministic, so one rollout by default);
+ *            (truth_mc_returns; deterministic, so one rollout by default);
  * and W1, Cramér, both means, and for BD optionally W1 of BDD samples
  * (through a sampler callback, so this module does not depend on how the BD
  * agent samples) to the same truth. Aggregates are plain means over the
@@ -38,12 +39,12 @@ typedef struct {
     void *sample_ctx;
     int sample_walkers;        /* samples per (state, action) for the sample metric */
     int mc_rollouts;           /* CartPole rollouts per (probe, action) */
-    int mc_horizon;            /* CartPole steps per rollout; 0 = truth_cartpole_horizon */
+    int mc_horizon;            /* CartPole steps per rollout; 0 = truth_mc_horizon */
     /* FrozenLake: the transition table the truth's laws are computed under,
-     * NULL for the map's own (exact truth); e.g. truth_fl_empirical of the
+     * NULL for the map's own (exact truth); e.g. truth_tab_empirical of the
      * run's replay, so the distances measure the learner without the
      * sampling error of its data. truth_name labels it in the JSON. */
-    const fl_table *table;
+    const env_table *table;
     const char *truth_name;
 } evaldist_options;
 
@@ -76,7 +77,9 @@ typedef struct {
     double mean_w1_samples;    /* NaN if not measured */
     double mean_w1_samples_model;
     int n_undefined;           /* entries whose model law is undefined */
-    int mc_horizon, mc_rollouts; /* CartPole */
+    int monte_carlo;           /* 1: Monte Carlo truth from probe states (CartPole); 0: exact */
+    int state_dim;             /* Monte Carlo: the probes' size */
+    int mc_horizon, mc_rollouts; /* Monte Carlo */
     int n_states;              /* FrozenLake: size of policy */
     int *policy;               /* FrozenLake: the policy the truth follows (n_states) */
 } evaldist_result;
@@ -116,7 +119,7 @@ int evaldist_greedy_action(void *agent_ptr, const float *obs, int *action, bd_er
  * agent.mode evaluate -> the optimal policy, control -> the agent's greedy
  * policy (a may be NULL only in evaluate mode). *name gets "optimal" or
  * "greedy". */
-int evaldist_fl_policy(agent *a, const exp_config *cfg, const fl_table *t, int *policy,
+int evaldist_fl_policy(agent *a, const exp_config *cfg, const env_table *t, int *policy,
                        const char **name, bd_err *e);
 
 #endif

@@ -44,6 +44,78 @@ static int parse_map(const cfg_key *k, const cfg_value *v, void *field, bd_err *
     return 0;
 }
 
+/* env.name: a name in the environment registry (src/envs/env.c). */
+static int parse_env_name(const cfg_key *k, const cfg_value *v, void *field, bd_err *e)
+{
+    if (v->is_seq || !v->scalar || !*v->scalar)
+        return err_set(e, "'%s' expects an environment name (bdrl env list)", k->name);
+    int kind = env_kind_by_name(v->scalar);
+    if (kind < 0) {
+        char list[256] = "";
+        for (int i = 0; i < ENV_N_KINDS; i++) {
+            size_t n = strlen(list);
+            snprintf(list + n, sizeof list - n, "%s%s", i ? "," : "", env_kind_describe(i)->name);
+        }
+        return err_set(e, "'%s' must be one of {%s}, got '%s'", k->name, list, v->scalar);
+    }
+    *(env_kind *)field = kind;
+    return 0;
+}
+
+static void print_env_name(const cfg_key *k, const void *field, FILE *f, int indent)
+{
+    (void)k;
+    (void)indent;
+    const env_kind_info *in = env_kind_describe(*(const env_kind *)field);
+    fputs(in ? in->name : "?", f);
+}
+
+/* env.params: the one free-form mapping, handed to a plugin as strings. */
+static int parse_params(const cfg_key *k, const cfg_value *v, void *field, bd_err *e)
+{
+    env_config *c = field;
+    if (v->is_seq || (!v->is_map && v->scalar && *v->scalar))
+        return err_set(e, "'%s' expects a mapping of keys to values, like {length: 4, p_risky: 0.6}", k->name);
+    int n = v->is_map ? v->n_items : 0;
+    if (n > ENV_PARAMS_MAX)
+        return err_set(e, "'%s' holds %d entries; at most %d", k->name, n, ENV_PARAMS_MAX);
+    for (int i = 0; i < n; i++) {
+        const char *key = v->items[2 * i], *val = v->items[2 * i + 1];
+        size_t kl = strlen(key);
+        if (kl < 1 || kl >= ENV_PARAM_KEY_MAX || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                                "0123456789_-") != kl)
+            return err_set(e, "'%s': key '%s' must be 1 to %d letters, digits, _ or -", k->name, key,
+                           ENV_PARAM_KEY_MAX - 1);
+        if (strlen(val) >= ENV_PARAM_VALUE_MAX)
+            return err_set(e, "'%s.%s' is longer than %d characters", k->name, key, ENV_PARAM_VALUE_MAX - 1);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(c->param_key[j], key))
+                return err_set(e, "'%s': duplicate key '%s'", k->name, key);
+        snprintf(c->param_key[i], ENV_PARAM_KEY_MAX, "%s", key);
+        snprintf(c->param_value[i], ENV_PARAM_VALUE_MAX, "%s", val);
+    }
+    c->n_params = n;
+    return 0;
+}
+
+static void print_params(const cfg_key *k, const void *field, FILE *f, int indent)
+{
+    (void)k;
+    (void)indent;
+    const env_config *c = field;
+    fputc('{', f);
+    for (int i = 0; i < c->n_params; i++) {
+        fprintf(f, "%s%s: \"", i ? ", " : "", c->param_key[i]);
+        for (const char *p = c->param_value[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                fputc('\\', f);
+            fputc(*p, f);
+        }
+        fputc('"', f);
+    }
+    fputc('}', f);
+}
+
 static void print_map(const cfg_key *k, const void *field, FILE *f, int indent)
 {
     (void)k;
@@ -92,8 +164,15 @@ static const cfg_key keys[] = {
     CFG_I64_KEY("seed", OFF(seed), "1", 0, MAXI,
                 "seeds everything stochastic in the run (environment, init, exploration, replay)"),
 
-    CFG_CHOICE_KEY("env.name", OFF(env.kind), NULL, "cartpole|frozenlake|acrobot|mountaincar",
-                   "environment: CartPole-v1, FrozenLake-v1, Acrobot-v1 or MountainCar-v0 semantics"),
+    CFG_CUSTOM_KEY("env.name", OFF(env.kind), NULL, "env", parse_env_name, print_env_name,
+                   "environment: a name from `bdrl env list` (the built-in ones have Gymnasium's semantics), "
+                   "or plugin (env.plugin)"),
+    CFG_STR_KEY("env.plugin", OFF(env.plugin), sizeof(((exp_config *)0)->env.plugin), "\"\"",
+                "env.name plugin: path of the shared object implementing bdrl/env_plugin.h"),
+    {.name = "env.params", .type = CFG_CUSTOM, .offset = OFF(env), .def = "{}", .type_name = "mapping",
+     .parse = parse_params, .print = print_params, .map_ok = 1,
+     .help = "env.name plugin: free-form keys and values handed to the plugin as strings (the one mapping "
+             "whose keys are not checked here)"},
     CFG_INT_KEY("env.max_episode_steps", OFF(env.max_episode_steps), "0", 0, 1e9,
                 "time limit (truncation); 0 = Gymnasium's (CartPole 500, FrozenLake 4x4 100, 8x8 200, "
                 "Acrobot 500, MountainCar 200)"),
@@ -259,7 +338,7 @@ double exp_threshold(const exp_config *cfg)
 int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bd_err *e)
 {
     memset(cfg, 0, sizeof *cfg);
-    env_config_defaults(&cfg->env, ENV_CARTPOLE);
+    env_config_defaults(&cfg->env, "cartpole"); /* env.name is required; any registry name does */
     if (cfg_resolve(&exp_schema, cfg, path, sets, n_sets, e))
         return -1;
     if (!strcmp(cfg->env.map_name, "random")) {
@@ -275,8 +354,9 @@ int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, b
                        cfg->train.eps_start);
     if (cfg->bd.query_grid == 1)
         return err_set(e, "%s: bd.query_grid must be 0 (= bd.grid) or at least 2 points", src);
-    if (cfg->agent.mode == AGENT_EVALUATE && cfg->env.kind != ENV_FROZENLAKE)
-        return err_set(e, "%s: agent.mode evaluate needs a fixed policy; only FrozenLake has one "
-                          "(agent.policy optimal)", src);
+    if (cfg->agent.mode == AGENT_EVALUATE && !env_kind_describe(cfg->env.kind)->table)
+        return err_set(e, "%s: agent.mode evaluate needs a fixed policy (agent.policy optimal: value iteration "
+                          "on a transition table), and %s has no transition table", src,
+                       env_kind_describe(cfg->env.kind)->name);
     return 0;
 }

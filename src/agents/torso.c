@@ -6,7 +6,7 @@ torso_encoding torso_encoding_for(const env *en)
 {
     torso_encoding te;
     te.obs_dim = env_obs_dim(en);
-    te.one_hot = env_get_kind(en) == ENV_FROZENLAKE;
+    te.one_hot = env_is_tabular(en);
     te.in_dim = te.one_hot ? env_n_states(en) : te.obs_dim;
     return te;
 }

@@ -1,6 +1,7 @@
 /* train.c — the shared training loop, run directory and checkpoints; see
  * train.h for the schedule and the checkpoint layout, run.h for the files. */
 #include "agents/train.h"
+#include "truth/truth.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -60,73 +61,13 @@ uint64_t train_eval_seed(const exp_config *cfg)
 }
 
 /* ------------------------------------------------------------------------ */
-/* the optimal FrozenLake policy (same rule as truth_fl_value_iteration)    */
-
-static int fl_terminal(const fl_table *t, int s) { return t->desc[s] == 'H' || t->desc[s] == 'G'; }
-
-static double fl_backup(const fl_table *t, double gamma, const double *v, int s, int a)
-{
-    double q = 0;
-    int n = t->n_outcomes[s * t->n_actions + a];
-    for (int k = 0; k < n; k++) {
-        const fl_outcome *o = &t->outcomes[(s * t->n_actions + a) * 3 + k];
-        q += o->prob * (o->reward + (o->terminated ? 0.0 : gamma * v[o->next_state]));
-    }
-    return q;
-}
+/* the optimal policy: the truth's value iteration (src/truth), the one rule */
 
 int train_optimal_policy(const env *en, double gamma, int *policy)
 {
-    const fl_table *t = env_frozenlake_table(en);
-    if (!t || !(gamma >= 0 && gamma <= 1))
-        return -1;
-    int S = t->n_states, A = t->n_actions, rc = -1;
-    double *v = calloc((size_t)S, sizeof(double)), *nv = calloc((size_t)S, sizeof(double));
-    double *q = calloc((size_t)A, sizeof(double));
-    if (!v || !nv || !q)
-        goto out;
-    for (long it = 0; it < 10000000L && rc; it++) {
-        double delta = 0, scale = 1;
-        for (int s = 0; s < S; s++) {
-            double best = 0;
-            if (!fl_terminal(t, s)) {
-                best = -INFINITY;
-                for (int a = 0; a < A; a++) {
-                    double x = fl_backup(t, gamma, v, s, a);
-                    best = x > best ? x : best;
-                }
-            }
-            nv[s] = best;
-            delta = fmax(delta, fabs(best - v[s]));
-            scale = fmax(scale, fabs(best));
-        }
-        memcpy(v, nv, sizeof(double) * (size_t)S);
-        if (!isfinite(delta))
-            goto out;
-        if (delta <= 1e-14 * scale)
-            rc = 0;
-    }
-    if (rc)
-        goto out;
-    for (int s = 0; s < S; s++) {
-        policy[s] = 0;
-        if (fl_terminal(t, s))
-            continue;
-        double best = -INFINITY;
-        for (int a = 0; a < A; a++) {
-            q[a] = fl_backup(t, gamma, v, s, a);
-            best = q[a] > best ? q[a] : best;
-        }
-        double tol = 1e-9 * fmax(1.0, fabs(best));
-        for (int a = A - 1; a >= 0; a--)
-            if (q[a] >= best - tol)
-                policy[s] = a;
-    }
-out:
-    free(v);
-    free(nv);
-    free(q);
-    return rc;
+    const env_table *t = env_transition_table(en);
+    bd_err e;
+    return t ? truth_tab_value_iteration(t, gamma, NULL, NULL, policy, &e) : -1;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -31,9 +31,10 @@ static const args_spec rollout_spec = {
     "MountainCar: step,position,velocity,reward,terminated,truncated",
     rollout_opts, 3, 1};
 static const args_spec table_spec = {
-    "bdrl env table frozenlake [--set KEY=VALUE]...",
-    "Prints FrozenLake's transition table as CSV:\n"
-    "state,action,prob,next_state,reward,terminated (Gymnasium's outcome order).",
+    "bdrl env table NAME [--set KEY=VALUE]...",
+    "Prints the transition table of a tabular environment (FrozenLake, a tabular\n"
+    "plugin) as CSV: state,action,prob,next_state,reward,terminated (the\n"
+    "environment's outcome order; FrozenLake's is Gymnasium's).",
     NULL, 0, 1};
 static const args_spec env_spec = {
     "bdrl env (list | info | rollout | table) ...",
@@ -42,7 +43,7 @@ static const args_spec env_spec = {
     "  list      list the environments\n"
     "  info      spaces, limits and map of one environment\n"
     "  rollout   step through given actions and print the trajectory as CSV\n"
-    "  table     print FrozenLake's transition table as CSV\n\n"
+    "  table     print a tabular environment's transition table as CSV\n\n"
     "Run 'bdrl env SUBCOMMAND --help' for details.",
     NULL, 0, 0};
 
@@ -111,38 +112,7 @@ static int env_info(int argc, char **argv)
     printf("observation_dim: %d\n", env_obs_dim(en));
     printf("n_actions: %d\n", env_n_actions(en));
     printf("max_episode_steps: %d\n", env_max_steps(en));
-    if (env_get_kind(en) == ENV_CARTPOLE) {
-        printf("actions: 0 push left, 1 push right\n");
-        printf("observation: x, x_dot, theta, theta_dot (float32 copies of the float64 state)\n");
-        printf("integrator: %s\n", cfg.env.semi_implicit ? "semi_implicit" : "euler");
-        printf("termination: |x| > 2.4 or |theta| > 12 degrees\n");
-        printf("reward: %s\n", cfg.env.sutton_barto_reward ? "0 per step, -1 on termination"
-                                                           : "1 per step, including the terminating one");
-    } else if (env_get_kind(en) == ENV_ACROBOT) {
-        printf("actions: 0 torque -1, 1 torque 0, 2 torque +1 (on the joint between the links)\n");
-        printf("observation: cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2 (float32)\n");
-        printf("state: theta1, theta2 wrapped to [-pi, pi]; dtheta1 in [-4 pi, 4 pi], dtheta2 in [-9 pi, 9 pi]\n");
-        printf("integrator: rk4, dt 0.2 (the book's dynamics)\n");
-        printf("termination: -cos(theta1) - cos(theta2 + theta1) > 1\n");
-        printf("reward: -1 per step, 0 on the terminating one\n");
-    } else if (env_get_kind(en) == ENV_MOUNTAINCAR) {
-        printf("actions: 0 accelerate left, 1 none, 2 accelerate right\n");
-        printf("observation: position, velocity (float32 copies of the float64 state)\n");
-        printf("state: position in [-1.2, 0.6] (velocity zeroed at the left wall), velocity in [-0.07, 0.07]\n");
-        printf("termination: position >= 0.5 and velocity >= 0\n");
-        printf("reward: -1 per step, including the terminating one\n");
-    } else {
-        const fl_table *t = env_frozenlake_table(en);
-        printf("actions: 0 left, 1 down, 2 right, 3 up\n");
-        printf("n_states: %d\n", t->n_states);
-        printf("slippery: %s (intended direction with probability %.17g)\n",
-               cfg.env.slippery ? "true" : "false", cfg.env.slippery ? cfg.env.success_rate : 1.0);
-        printf("rewards: goal %g, hole %g, frozen %g\n", cfg.env.reward_goal, cfg.env.reward_hole,
-               cfg.env.reward_frozen);
-        printf("map:\n");
-        for (int r = 0; r < t->nrow; r++)
-            printf("  %.*s\n", t->ncol, t->desc + r * t->ncol);
-    }
+    env_describe(en, &cfg.env, stdout);
     env_free(en);
     return 0;
 }
@@ -200,7 +170,7 @@ static int env_rollout(int argc, char **argv)
         }
     }
     /* FrozenLake's integer state index prints the same under %.17g. */
-    printf("step,%s,reward,terminated,truncated\n", info->state_names);
+    printf("step,%s,reward,terminated,truncated\n", env_state_names(en));
     for (int i = 0; i < n_act; i++) {
         env_step s = env_do_step(en, actions[i]);
         double st[ENV_STATE_MAX];
@@ -219,26 +189,31 @@ done:
     return rc;
 }
 
-static int env_table(int argc, char **argv)
+static int env_table_cmd(int argc, char **argv)
 {
     args_parsed a;
     int rc = args_parse(&table_spec, argc, argv, &a);
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (a.n_pos != 1 || strcmp(a.pos[0], "frozenlake")) {
-        fprintf(stderr, "bdrl env table: only 'frozenlake' has a transition table\n");
+    if (a.n_pos != 1) {
+        fprintf(stderr, "bdrl env table: expected one environment NAME\n");
         return 2;
     }
     exp_config cfg;
     env *en = make_env(a.pos[0], a.sets, a.n_sets, &cfg);
     if (!en)
         return 2;
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
+    if (!t) {
+        fprintf(stderr, "bdrl env table: %s has no transition table\n", a.pos[0]);
+        env_free(en);
+        return 2;
+    }
     printf("state,action,prob,next_state,reward,terminated\n");
     for (int s = 0; s < t->n_states; s++)
         for (int act = 0; act < t->n_actions; act++)
             for (int k = 0; k < t->n_outcomes[s * t->n_actions + act]; k++) {
-                const fl_outcome *o = fl_table_outcome(t, s, act, k);
+                const env_outcome *o = env_table_outcome(t, s, act, k);
                 printf("%d,%d,%.17g,%d,%.17g,%d\n", s, act, o->prob, o->next_state, o->reward,
                        o->terminated);
             }
@@ -264,7 +239,7 @@ int cmd_env(int argc, char **argv)
     if (!strcmp(sub, "rollout"))
         return env_rollout(argc - 1, argv + 1);
     if (!strcmp(sub, "table"))
-        return env_table(argc - 1, argv + 1);
+        return env_table_cmd(argc - 1, argv + 1);
     fprintf(stderr, "bdrl env: unknown subcommand '%s' (list, info, rollout, table)\n", sub);
     return 2;
 }

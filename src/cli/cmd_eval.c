@@ -10,7 +10,7 @@
 #include "agents/evaluate.h"
 #include "agents/run.h"
 #include "agents/train.h"
-#include "agents/truth.h"
+#include "truth/truth.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "core/io.h"
@@ -108,13 +108,13 @@ static void write_json(FILE *f, const char *run, const exp_config *cfg, const ag
 static void print_table(const char *run, const exp_config *cfg, const agent *ag, const eval_result *g,
                         const evaldist_result *d, const sample_ctx *sc)
 {
-    int cart = cfg->env.kind == ENV_CARTPOLE;
+    int cart = d->monte_carlo;
     printf("run %s: %s on %s, gamma %g\n", run, ag->ops->name, env_kind_describe(cfg->env.kind)->name,
            cfg->agent.gamma);
     printf("greedy return %.4g (95%% interval %.4g to %.4g) over %d episodes; success rate %.3f\n",
            g->return_mean, g->ci_lo, g->ci_hi, g->episodes, g->success_rate);
     printf("distributions against the truth (policy: %s%s):\n", d->truth_policy,
-           cart ? ", Monte Carlo from the 20 probe states"
+           cart ? ", Monte Carlo from the environment's probe states"
                 : isfinite(d->mean_w1_truth_exact) ? ", exact under the replay's empirical transitions" : ", exact");
     if (isfinite(d->mean_w1_truth_exact))
         printf("  that truth's own mean W1 to the exact law (the data's error): %.4g\n", d->mean_w1_truth_exact);
@@ -143,14 +143,14 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
 }
 
 /* The empirical transition table of RUN's replay buffer. */
-static int replay_table(const char *run, const exp_config *cfg, const env *en, const agent *ag, fl_table *out,
+static int replay_table(const char *run, const exp_config *cfg, const env *en, const agent *ag, env_table *out,
                         bd_err *e)
 {
     char path[4096];
     replay *rb;
     if (io_join(path, sizeof path, run, "checkpoint.bin", e) || train_load_replay(path, cfg, ag, &rb, e))
         return -1;
-    const fl_table *t = env_frozenlake_table(en);
+    const env_table *t = env_transition_table(en);
     int S = t->n_states, A = t->n_actions;
     int64_t *counts = err_calloc((size_t)S * A * S, sizeof(int64_t), e);
     int rc = -1;
@@ -164,7 +164,7 @@ static int replay_table(const char *run, const exp_config *cfg, const env *en, c
         }
         counts[((size_t)s * A + a) * S + s2]++;
     }
-    rc = truth_fl_empirical(t, counts, out, NULL, e);
+    rc = truth_tab_empirical(t, counts, out, NULL, e);
 out:
     free(counts);
     replay_free(rb);
@@ -208,10 +208,11 @@ int cmd_eval(int argc, char **argv)
         return 2;
     }
     rc = 1;
-    fl_table emp = {0};
-    if (replay_truth && (cfg.env.kind != ENV_FROZENLAKE || replay_table(run, &cfg, en, ag, &emp, &e))) {
-        if (cfg.env.kind != ENV_FROZENLAKE)
-            fprintf(stderr, "bdrl eval: --truth replay needs FrozenLake (CartPole has no transition table)\n");
+    env_table emp = {0};
+    if (replay_truth && (!env_transition_table(en) || replay_table(run, &cfg, en, ag, &emp, &e))) {
+        if (!env_transition_table(en))
+            fprintf(stderr, "bdrl eval: --truth replay needs an environment with a transition table (%s has "
+                            "none)\n", env_name(en));
         else
             fprintf(stderr, "bdrl: --truth replay: %s\n", e.msg);
         agent_free(ag);
@@ -258,7 +259,7 @@ int cmd_eval(int argc, char **argv)
         print_table(run, &cfg, ag, &g, &d, &sc);
     rc = 0;
 done:
-    truth_fl_table_free(&emp);
+    truth_tab_table_free(&emp);
     evaldist_result_free(&d);
     if (sc.r)
         rng_free(sc.r);

@@ -8,7 +8,7 @@
 #include "agents/evaldist.h"
 #include "agents/experiment.h"
 #include "agents/run.h"
-#include "agents/truth.h"
+#include "truth/truth.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "core/io.h"
@@ -75,13 +75,13 @@ static void run_policy_close(run_policy *rp)
     rp->env = NULL;
 }
 
-static int print_fl(const fl_table *t, double gamma, const int *policy, int s, int a0, int a1)
+static int print_fl(const env_table *t, double gamma, const int *policy, int s, int a0, int a1)
 {
     printf("action,return,prob\n");
     for (int a = a0; a <= a1; a++) {
         truth_atoms d;
         bd_err e;
-        if (truth_fl_distribution(t, gamma, policy, s, a, &d, &e)) {
+        if (truth_tab_distribution(t, gamma, policy, s, a, &d, &e)) {
             fprintf(stderr, "bdrl: %s\n", e.msg);
             return 1;
         }
@@ -107,7 +107,7 @@ static int print_cp(const exp_config *cfg, const double *st, int a0, int a1, int
     printf(summary ? "action,n,mean,sd,min,max,mean_length\n" : "action,return\n");
     for (int a = a0; a <= a1; a++) {
         bd_err e;
-        if (truth_cartpole_mc(&cfg->env, st, a, cfg->agent.gamma, K, pol, ctx, n, ret, len, &e)) {
+        if (truth_mc_returns(&cfg->env, st, a, cfg->agent.gamma, K, pol, ctx, n, ret, len, &e)) {
             fprintf(stderr, "bdrl: %s\n", e.msg);
             goto done;
         }
@@ -194,13 +194,13 @@ int cmd_truth(int argc, char **argv)
     const char *n_text = args_get(&spec, &a, "rollouts"), *k_text = args_get(&spec, &a, "steps");
     int summary = args_get(&spec, &a, "summary") != NULL;
 
-    if (env_get_kind(en) == ENV_FROZENLAKE) {
+    const env_table *t = env_transition_table(en);
+    if (t) {
         if (n_text || k_text || summary) {
-            fprintf(stderr, "bdrl truth: -n, --steps and --summary are for CartPole (FrozenLake's law is "
-                            "exact)\n");
+            fprintf(stderr, "bdrl truth: -n, --steps and --summary are for Monte Carlo truth (%s has a "
+                            "transition table: its law is exact)\n", env_name(en));
             goto done;
         }
-        const fl_table *t = env_frozenlake_table(en);
         if (args_int("--state", state_text, 0, t->n_states - 1, &v))
             goto done;
         int *policy = malloc(sizeof(int) * (size_t)t->n_states);
@@ -210,7 +210,7 @@ int cmd_truth(int argc, char **argv)
             goto done;
         }
         const char *name = "optimal";
-        if (optimal ? truth_fl_value_iteration(t, cfg.agent.gamma, NULL, NULL, policy, &e)
+        if (optimal ? truth_tab_value_iteration(t, cfg.agent.gamma, NULL, NULL, policy, &e)
                     : evaldist_fl_policy(rp.agent, &rp.cfg, t, policy, &name, &e)) {
             fprintf(stderr, "bdrl: %s\n", e.msg);
             free(policy);
@@ -223,19 +223,20 @@ int cmd_truth(int argc, char **argv)
         goto done;
     }
 
-    /* CartPole */
+    /* Monte Carlo from a set state */
     if (optimal) {
-        fprintf(stderr, "bdrl truth: CartPole has no 'optimal' policy here: give --policy RUN (a trained "
-                        "run's greedy policy)\n");
+        fprintf(stderr, "bdrl truth: %s has no transition table, so no 'optimal' policy here: give --policy "
+                        "RUN (a trained run's greedy policy)\n", env_name(en));
         goto done;
     }
-    double st[8];
-    int ns = args_real_list("--state", state_text, st, 8);
+    double st[ENV_STATE_MAX];
+    int ns = args_real_list("--state", state_text, st, ENV_STATE_MAX);
     if (ns < 0)
         goto done;
-    if (ns != 4) {
-        fprintf(stderr, "bdrl truth: --state needs 4 numbers for CartPole (X,XDOT,THETA,THETADOT), got %d\n",
-                ns);
+    int sdim = env_state_dim(en);
+    if (ns != sdim) {
+        fprintf(stderr, "bdrl truth: --state needs %d numbers for %s (%s), got %d\n", sdim, env_name(en),
+                env_state_names(en), ns);
         goto done;
     }
     int n = 1, K = 0;
@@ -248,7 +249,7 @@ int cmd_truth(int argc, char **argv)
         if (args_int("--steps", k_text, 1, 100000000, &v))
             goto done;
         K = (int)v;
-    } else if (truth_cartpole_horizon(cfg.agent.gamma, &K, &e)) {
+    } else if (truth_mc_horizon(cfg.agent.gamma, &K, &e)) {
         fprintf(stderr, "bdrl: %s (give --steps K)\n", e.msg);
         goto done;
     }

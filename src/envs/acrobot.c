@@ -151,7 +151,7 @@ static void write_obs(env *e)
     e->obs[5] = (float)s[3];
 }
 
-int acrobot_init(env *e, const env_config *c, bd_err *err)
+static int acrobot_init(env *e, const env_config *c, bd_err *err)
 {
     (void)c;
     (void)err;
@@ -163,7 +163,7 @@ int acrobot_init(env *e, const env_config *c, bd_err *err)
     return 0;
 }
 
-void acrobot_reset(env *e)
+static void acrobot_reset(env *e)
 {
     /* np_random.uniform(low=-0.1, high=0.1, size=(4,)).astype(np.float32) */
     const double low = -0.1, high = 0.1;
@@ -172,7 +172,7 @@ void acrobot_reset(env *e)
     write_obs(e);
 }
 
-void acrobot_step(env *e, int action, env_step *out)
+static void acrobot_step(env *e, int action, env_step *out)
 {
     double *s = e->ac.s;
     double y0[5] = {s[0], s[1], s[2], s[3], AC_TORQUE[action]};
@@ -190,13 +190,13 @@ void acrobot_step(env *e, int action, env_step *out)
     out->obs = e->obs;
 }
 
-void acrobot_get_state(const env *e, double *state)
+static void acrobot_get_state(const env *e, double *state)
 {
     for (int i = 0; i < 4; i++)
         state[i] = e->ac.s[i];
 }
 
-int acrobot_set_state(env *e, const double *state, bd_err *err)
+static int acrobot_set_state(env *e, const double *state, bd_err *err)
 {
     for (int i = 0; i < 4; i++)
         if (!isfinite(state[i]))
@@ -206,3 +206,39 @@ int acrobot_set_state(env *e, const double *state, bd_err *err)
     write_obs(e);
     return 0;
 }
+
+static int acrobot_success(const env *e, const env_step *st)
+{
+    (void)e;
+    return st->terminated; /* swung up */
+}
+
+static void acrobot_describe(const env *e, const env_config *c, FILE *f)
+{
+    (void)e;
+    (void)c;
+    fprintf(f, "actions: 0 torque -1, 1 torque 0, 2 torque +1 (on the joint between the links)\n");
+    fprintf(f, "observation: cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2 (float32)\n");
+    fprintf(f, "state: theta1, theta2 wrapped to [-pi, pi]; dtheta1 in [-4 pi, 4 pi], dtheta2 in [-9 pi, 9 pi]\n");
+    fprintf(f, "integrator: rk4, dt 0.2 (the book's dynamics)\n");
+    fprintf(f, "termination: -cos(theta1) - cos(theta2 + theta1) > 1\n");
+    fprintf(f, "reward: -1 per step, 0 on the terminating one\n");
+}
+
+static const char *const AC_ACTIONS[3] = {"torque -1", "torque 0", "torque +1"};
+
+const env_class acrobot_class = {
+    .info = {"acrobot", "Acrobot-v1",
+             "Acrobot-v1: swing a two-link chain's tip above a line; 6 observations, 3 actions, "
+             "500-step limit",
+             "theta1,theta2,dtheta1,dtheta2", "THETA1,THETA2,DTHETA1,DTHETA2", 500, 0, -100.0, 0, 0, NULL,
+             NULL},
+    .action_names = AC_ACTIONS,
+    .init = acrobot_init,
+    .reset = acrobot_reset,
+    .step = acrobot_step,
+    .get_state = acrobot_get_state,
+    .set_state = acrobot_set_state,
+    .success = acrobot_success,
+    .describe = acrobot_describe,
+};

@@ -32,7 +32,7 @@
 #define CP_THETA_THRESHOLD (12 * 2 * 3.141592653589793 / 360)
 #define CP_X_THRESHOLD 2.4
 
-int cartpole_init(env *e, const env_config *c, bd_err *err)
+static int cartpole_init(env *e, const env_config *c, bd_err *err)
 {
     (void)err;
     e->n_actions = 2;
@@ -54,7 +54,7 @@ static void write_obs(env *e)
     e->obs[3] = (float)e->cp.theta_dot;
 }
 
-void cartpole_reset(env *e)
+static void cartpole_reset(env *e)
 {
     /* np_random.uniform(low=-0.05, high=0.05, size=(4,)) is
      * low + (high - low) * U, filled in state order. */
@@ -66,7 +66,7 @@ void cartpole_reset(env *e)
     write_obs(e);
 }
 
-void cartpole_step(env *e, int action, env_step *out)
+static void cartpole_step(env *e, int action, env_step *out)
 {
     cp_data *c = &e->cp;
     double x = c->x, x_dot = c->x_dot, theta = c->theta, theta_dot = c->theta_dot;
@@ -113,7 +113,7 @@ void cartpole_step(env *e, int action, env_step *out)
     out->obs = e->obs;
 }
 
-void cartpole_get_state(const env *e, double *state)
+static void cartpole_get_state(const env *e, double *state)
 {
     state[0] = e->cp.x;
     state[1] = e->cp.x_dot;
@@ -121,7 +121,7 @@ void cartpole_get_state(const env *e, double *state)
     state[3] = e->cp.theta_dot;
 }
 
-int cartpole_set_state(env *e, const double *state, bd_err *err)
+static int cartpole_set_state(env *e, const double *state, bd_err *err)
 {
     for (int i = 0; i < 4; i++)
         if (!isfinite(state[i]))
@@ -133,3 +133,84 @@ int cartpole_set_state(env *e, const double *state, bd_err *err)
     write_obs(e);
     return 0;
 }
+
+static int cartpole_success(const env *e, const env_step *st)
+{
+    (void)e;
+    return st->truncated && !st->terminated; /* survived to the time limit */
+}
+
+static void cartpole_describe(const env *e, const env_config *c, FILE *f)
+{
+    (void)e;
+    fprintf(f, "actions: 0 push left, 1 push right\n");
+    fprintf(f, "observation: x, x_dot, theta, theta_dot (float32 copies of the float64 state)\n");
+    fprintf(f, "integrator: %s\n", c->semi_implicit ? "semi_implicit" : "euler");
+    fprintf(f, "termination: |x| > 2.4 or |theta| > 12 degrees\n");
+    fprintf(f, "reward: %s\n", c->sutton_barto_reward ? "0 per step, -1 on termination"
+                                                      : "1 per step, including the terminating one");
+}
+
+/* Reference probe states for the Monte Carlo truth: hand-picked (0-7) and,
+ * from 8, the states after steps 4 and 8 of episodes of uniformly random
+ * actions (env_reset with seeds 2024..2029; actions rng_below(rng_create(seed,
+ * 0), 2)), printed with %.17g. Every component is rounded to float, so the
+ * observation an agent sees is the probe state itself (CartPole is chaotic
+ * enough over 900 steps that a rounding of the start can flip a greedy
+ * action). */
+#define CP_N_PROBES 20
+#define F(x) ((double)(float)(x))
+static const double CP_PROBES[CP_N_PROBES][4] = {
+    {F(0), F(0), F(0), F(0)},
+    {F(0), F(0), F(0.1), F(0)},
+    {F(0), F(0), F(-0.1), F(0)},
+    {F(1.5), F(0), F(0), F(0)},
+    {F(-1.5), F(0), F(0), F(0)},
+    {F(0), F(1), F(0), F(0)},
+    {F(0), F(0), F(0), F(1)},
+    {F(2), F(1), F(0.15), F(1)},
+    {F(-0.055896079057991606), F(-0.41946517951107287), F(0.0054981424073354823), F(0.62737795141470343)}, /* seed 2024 step 4 */
+    {F(-0.066061022101079891), F(-0.030282132316980098), F(0.021058784302758218), F(0.065426068840263474)}, /* seed 2024 step 8 */
+    {F(0.0089937434339588517), F(-0.024942791698775751), F(-0.014887033246050504), F(-0.055915251747221617)}, /* seed 2025 step 4 */
+    {F(0.022636223201817067), F(-0.023648891128803973), F(-0.043401668667275795), F(-0.084526014552854856)}, /* seed 2025 step 8 */
+    {F(-0.028881879748781758), F(-0.017440024488358491), F(-0.012723678889441278), F(-0.023891750998460082)}, /* seed 2026 step 4 */
+    {F(-0.030252921440571717), F(-0.40673169082341798), F(-0.015166980408652239), F(0.54058594187748832)}, /* seed 2026 step 8 */
+    {F(0.015168618148400334), F(0.024032615564885007), F(0.020964158236154898), F(0.02049090140389459)}, /* seed 2027 step 4 */
+    {F(0.0092485204433315898), F(-0.36759639453285675), F(0.035148410665090481), F(0.6366761155551135)}, /* seed 2027 step 8 */
+    {F(0.036653870995194765), F(0.34512542359568321), F(-0.043317482703214512), F(-0.60462909174938195)}, /* seed 2028 step 4 */
+    {F(0.087758752225770079), F(0.7388270931001264), F(-0.12872728013738891), F(-1.2744676218484225)}, /* seed 2028 step 8 */
+    {F(-0.032442770870085638), F(0.012990392499228648), F(0.020962597297931769), F(-0.034692935515780232)}, /* seed 2029 step 4 */
+    {F(-0.023632404517019867), F(0.012010878609839321), F(0.0072220270051557194), F(-0.013077868268139559)}, /* seed 2029 step 8 */
+};
+#undef F
+
+static const char *const CP_PROBE_NAMES[8] = {
+    "upright at rest", "leaning right", "leaning left", "right of centre",
+    "left of centre", "moving right", "pole falling right", "nearly failing",
+};
+
+static const double *cartpole_probe(int i) { return i >= 0 && i < CP_N_PROBES ? CP_PROBES[i] : NULL; }
+
+static const char *cartpole_probe_name(int i)
+{
+    if (i < 0 || i >= CP_N_PROBES)
+        return NULL;
+    return i < 8 ? CP_PROBE_NAMES[i] : "random-policy state";
+}
+
+static const char *const CP_ACTIONS[2] = {"push left", "push right"};
+
+const env_class cartpole_class = {
+    .info = {"cartpole", "CartPole-v1",
+             "CartPole-v1: balance a pole on a cart; 4 observations, 2 actions, 500-step limit",
+             "x,x_dot,theta,theta_dot", "X,XDOT,THETA,THETADOT", 500, 0, 475.0, 0, CP_N_PROBES,
+             cartpole_probe, cartpole_probe_name},
+    .action_names = CP_ACTIONS,
+    .init = cartpole_init,
+    .reset = cartpole_reset,
+    .step = cartpole_step,
+    .get_state = cartpole_get_state,
+    .set_state = cartpole_set_state,
+    .success = cartpole_success,
+    .describe = cartpole_describe,
+};

@@ -1,49 +1,43 @@
 /* env.c — what the environments share: their descriptions, creation, the
- * env's own random stream, the TimeLimit wrapper's step counting, and
- * dispatch by kind. */
+ * env's own random stream, the TimeLimit wrapper's step counting, the
+ * registry of environment classes, and the checks on transition tables. */
 #include "env_impl.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Thresholds and limits are Gymnasium's registrations (reward_threshold,
- * max_episode_steps); FrozenLake's 0.7 is a success rate of ours. */
-static const env_kind_info KINDS[ENV_N_KINDS] = {
-    [ENV_CARTPOLE] = {"cartpole", "CartPole-v1",
-                      "CartPole-v1: balance a pole on a cart; 4 observations, 2 actions, 500-step limit",
-                      "x,x_dot,theta,theta_dot", "X,XDOT,THETA,THETADOT", 500, 0, 475.0},
-    [ENV_FROZENLAKE] = {"frozenlake", "FrozenLake-v1",
-                        "FrozenLake-v1: cross a frozen lake to the goal; 4x4, 8x8, custom or random maps,\n"
-                        "slippery or not; 4 actions, 100-step (4x4) or 200-step (8x8) limit",
-                        "state", "an index", 100, 1, 0.7},
-    [ENV_ACROBOT] = {"acrobot", "Acrobot-v1",
-                     "Acrobot-v1: swing a two-link chain's tip above a line; 6 observations, 3 actions, "
-                     "500-step limit",
-                     "theta1,theta2,dtheta1,dtheta2", "THETA1,THETA2,DTHETA1,DTHETA2", 500, 0, -100.0},
-    [ENV_MOUNTAINCAR] = {"mountaincar", "MountainCar-v0",
-                         "MountainCar-v0: drive an underpowered car up a hill; 2 observations, 3 actions, "
-                         "200-step limit",
-                         "position,velocity", "POSITION,VELOCITY", 200, 0, -110.0},
+/* The registry: one line per environment class, in `bdrl env list` order;
+ * the position is the env_kind (and ENV_CARTPOLE... in env.h). Thresholds
+ * and limits are in each class (Gymnasium's registrations). */
+static const env_class *const REGISTRY[ENV_N_KINDS] = {
+    &cartpole_class,
+    &frozenlake_class,
+    &acrobot_class,
+    &mountaincar_class,
+    &plugin_class,
 };
 
 const env_kind_info *env_kind_describe(env_kind kind)
 {
-    return (int)kind >= 0 && (int)kind < ENV_N_KINDS ? &KINDS[kind] : NULL;
+    return (int)kind >= 0 && (int)kind < ENV_N_KINDS ? &REGISTRY[kind]->info : NULL;
 }
 
 int env_kind_by_name(const char *name)
 {
+    if (!name)
+        return -1;
     for (int k = 0; k < ENV_N_KINDS; k++)
-        if (!strcmp(KINDS[k].name, name))
+        if (!strcmp(REGISTRY[k]->info.name, name))
             return k;
     return -1;
 }
 
-void env_config_defaults(env_config *c, env_kind kind)
+void env_config_defaults(env_config *c, const char *name)
 {
     memset(c, 0, sizeof *c);
-    c->kind = kind;
+    c->kind = env_kind_by_name(name);
     c->max_episode_steps = 0;
     c->semi_implicit = 0;
     c->sutton_barto_reward = 0;
@@ -73,6 +67,7 @@ env *env_create(const env_config *cfg, bd_err *err)
     if (!e)
         return NULL;
     e->kind = cfg->kind;
+    e->cls = REGISTRY[cfg->kind];
     /* Until the first seeded reset the stream is that of seed 0, so an
      * unseeded run is still reproducible (Gymnasium would use OS entropy). */
     e->r = rng_create(0, RNG_STREAM_ENV);
@@ -81,15 +76,10 @@ env *env_create(const env_config *cfg, bd_err *err)
         free(e);
         return NULL;
     }
-    e->max_steps = KINDS[cfg->kind].default_max_steps;
-    int rc;
-    switch (cfg->kind) {
-    case ENV_CARTPOLE: rc = cartpole_init(e, cfg, err); break;
-    case ENV_FROZENLAKE: rc = frozenlake_init(e, cfg, err); break;
-    case ENV_ACROBOT: rc = acrobot_init(e, cfg, err); break;
-    default: rc = mountaincar_init(e, cfg, err); break;
-    }
-    if (rc != 0) {
+    e->max_steps = e->cls->info.default_max_steps;
+    e->action_names = e->cls->action_names;
+    e->state_names = e->cls->info.state_names;
+    if (e->cls->init(e, cfg, err) != 0) {
         env_free(e);
         return NULL;
     }
@@ -105,20 +95,35 @@ void env_free(env *e)
 {
     if (!e)
         return;
-    if (e->kind == ENV_FROZENLAKE)
-        frozenlake_free(e);
+    if (e->cls && e->cls->release)
+        e->cls->release(e);
     rng_free(e->r);
     free(e);
 }
 
-const char *env_name(const env *e) { return KINDS[e->kind].name; }
+const char *env_name(const env *e) { return e->cls->info.name; }
 env_kind env_get_kind(const env *e) { return e->kind; }
 int env_obs_dim(const env *e) { return e->obs_dim; }
 int env_n_actions(const env *e) { return e->n_actions; }
 int env_n_states(const env *e) { return e->n_states; }
+int env_is_tabular(const env *e) { return e->tabular; }
 int env_max_steps(const env *e) { return e->max_steps; }
 int env_elapsed(const env *e) { return e->elapsed; }
 int env_state_dim(const env *e) { return e->state_dim; }
+const char *env_state_names(const env *e) { return e->state_names ? e->state_names : ""; }
+
+const char *env_action_name(const env *e, int a)
+{
+    if (a < 0 || a >= e->n_actions || !e->action_names || !e->action_names[a])
+        return "";
+    return e->action_names[a];
+}
+
+void env_describe(const env *e, const env_config *c, FILE *f)
+{
+    if (e->cls->describe)
+        e->cls->describe(e, c, f);
+}
 
 const float *env_reset(env *e, const uint64_t *seed)
 {
@@ -126,12 +131,7 @@ const float *env_reset(env *e, const uint64_t *seed)
         rng_reseed(e->r, *seed, RNG_STREAM_ENV);
     e->elapsed = 0;
     e->done = 0;
-    switch (e->kind) {
-    case ENV_CARTPOLE: cartpole_reset(e); break;
-    case ENV_FROZENLAKE: frozenlake_reset(e); break;
-    case ENV_ACROBOT: acrobot_reset(e); break;
-    case ENV_MOUNTAINCAR: mountaincar_reset(e); break;
-    }
+    e->cls->reset(e);
     return e->obs;
 }
 
@@ -146,12 +146,7 @@ env_step env_do_step(env *e, int action)
         return st;
     }
     st.refused = 0;
-    switch (e->kind) {
-    case ENV_CARTPOLE: cartpole_step(e, action, &st); break;
-    case ENV_FROZENLAKE: frozenlake_step(e, action, &st); break;
-    case ENV_ACROBOT: acrobot_step(e, action, &st); break;
-    case ENV_MOUNTAINCAR: mountaincar_step(e, action, &st); break;
-    }
+    e->cls->step(e, action, &st);
     /* Gymnasium's TimeLimit: count the step, truncate once the count reaches
      * the limit, whatever the environment said about termination (both flags
      * can be true on the same step). */
@@ -165,34 +160,21 @@ int env_step_success(const env *e, const env_step *st)
 {
     if (st->refused || !(st->terminated || st->truncated))
         return 0;
-    switch (e->kind) {
-    case ENV_CARTPOLE: return st->truncated && !st->terminated;
-    case ENV_FROZENLAKE: return st->terminated && e->fl->desc[e->fl->s] == 'G';
-    default: return st->terminated;
-    }
+    return e->cls->success(e, st);
 }
 
 void env_get_state(const env *e, double *state)
 {
-    switch (e->kind) {
-    case ENV_CARTPOLE: cartpole_get_state(e, state); break;
-    case ENV_FROZENLAKE: frozenlake_get_state(e, state); break;
-    case ENV_ACROBOT: acrobot_get_state(e, state); break;
-    case ENV_MOUNTAINCAR: mountaincar_get_state(e, state); break;
-    }
+    if (e->cls->get_state)
+        e->cls->get_state(e, state);
 }
 
 int env_set_state(env *e, const double *state, bd_err *err)
 {
-    int rc;
-    switch (e->kind) {
-    case ENV_CARTPOLE: rc = cartpole_set_state(e, state, err); break;
-    case ENV_FROZENLAKE: rc = frozenlake_set_state(e, state, err); break;
-    case ENV_ACROBOT: rc = acrobot_set_state(e, state, err); break;
-    default: rc = mountaincar_set_state(e, state, err); break;
-    }
-    if (rc != 0)
-        return rc;
+    if (!e->cls->set_state || e->state_dim < 1)
+        return err_set(err, "%s has no state that can be set", env_name(e));
+    if (e->cls->set_state(e, state, err) != 0)
+        return -1;
     /* A chosen state starts afresh as far as termination goes; the time
      * limit still counts from the last reset. */
     e->done = e->elapsed >= e->max_steps;
@@ -201,34 +183,80 @@ int env_set_state(env *e, const double *state, bd_err *err)
 
 int env_observe_state(const env *e, const double *state, float *obs, bd_err *err)
 {
-    if (e->kind == ENV_FROZENLAKE) {
+    if (e->tabular) {
         double v = state[0];
         if (!(v >= 0 && v < e->n_states && v == (double)(int)v))
-            return err_set(err, "FrozenLake state %g is not an index in [0, %d)", v, e->n_states);
+            return err_set(err, "%s state %g is not an index in [0, %d)", env_name(e), v, e->n_states);
         obs[0] = (float)v;
         return 0;
     }
-    /* The continuous envs' set_state touches only their own fields and obs,
-     * so a shallow copy observes without changing e. */
-    env tmp = *e;
-    if (env_set_state(&tmp, state, err))
-        return -1;
-    for (int i = 0; i < e->obs_dim; i++)
-        obs[i] = tmp.obs[i];
-    return 0;
+    if (!e->plug) {
+        /* The continuous built-in envs' set_state touches only their own
+         * fields and obs, so a shallow copy observes without changing e. */
+        env tmp = *e;
+        if (env_set_state(&tmp, state, err))
+            return -1;
+        for (int i = 0; i < e->obs_dim; i++)
+            obs[i] = tmp.obs[i];
+        return 0;
+    }
+    return err_set(err, "%s: observing a chosen state is only possible for tabular plugins", env_name(e));
 }
 
-const fl_table *env_frozenlake_table(const env *e)
-{
-    return e->kind == ENV_FROZENLAKE ? &e->fl->table : NULL;
-}
+const env_table *env_transition_table(const env *e) { return e->table; }
 
-const fl_outcome *fl_table_outcome(const fl_table *t, int s, int a, int k)
+const env_outcome *env_table_outcome(const env_table *t, int s, int a, int k)
 {
     if (!t || s < 0 || s >= t->n_states || a < 0 || a >= t->n_actions)
         return NULL;
     int sa = s * t->n_actions + a;
     if (k < 0 || k >= t->n_outcomes[sa])
         return NULL;
-    return &t->outcomes[(size_t)sa * 3 + (size_t)k];
+    return &t->outcomes[(size_t)sa * (size_t)t->max_outcomes + (size_t)k];
+}
+
+void env_table_mark_terminal(env_table *t)
+{
+    for (int s = 0; s < t->n_states; s++) {
+        int term = 1;
+        for (int a = 0; a < t->n_actions && term; a++)
+            for (int k = 0; k < t->n_outcomes[s * t->n_actions + a]; k++) {
+                const env_outcome *o = env_table_outcome(t, s, a, k);
+                if (o->next_state != s || !o->terminated)
+                    term = 0;
+            }
+        t->terminal[s] = (unsigned char)term;
+    }
+}
+
+int env_table_check(const env_table *t, bd_err *e)
+{
+    if (t->n_states < 1 || t->n_actions < 1 || t->max_outcomes < 1)
+        return err_set(e, "transition table: %d states, %d actions, %d outcomes per pair (each must be >= 1)",
+                       t->n_states, t->n_actions, t->max_outcomes);
+    for (int s = 0; s < t->n_states; s++)
+        for (int a = 0; a < t->n_actions; a++) {
+            int n = t->n_outcomes[s * t->n_actions + a];
+            if (n < 1 || n > t->max_outcomes)
+                return err_set(e, "transition table: state %d, action %d has %d outcomes (expected 1 to %d)", s,
+                               a, n, t->max_outcomes);
+            double sum = 0;
+            for (int k = 0; k < n; k++) {
+                const env_outcome *o = env_table_outcome(t, s, a, k);
+                if (!(o->prob >= 0 && o->prob <= 1))
+                    return err_set(e, "transition table: state %d, action %d, outcome %d has probability %g",
+                                   s, a, k, o->prob);
+                if (o->next_state < 0 || o->next_state >= t->n_states)
+                    return err_set(e, "transition table: state %d, action %d, outcome %d leads to state %d "
+                                      "(outside [0, %d))", s, a, k, o->next_state, t->n_states);
+                if (!isfinite(o->reward))
+                    return err_set(e, "transition table: state %d, action %d, outcome %d has reward %g", s, a,
+                                   k, o->reward);
+                sum += o->prob;
+            }
+            if (!(fabs(sum - 1.0) <= 1e-9))
+                return err_set(e, "transition table: state %d, action %d: probabilities sum to %.17g, not 1",
+                               s, a, sum);
+        }
+    return 0;
 }

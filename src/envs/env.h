@@ -16,29 +16,49 @@
 #define BDRL_ENV_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../core/err.h"
 
 #define ENV_MAP_MAX 64 /* largest FrozenLake side */
+#define ENV_PARAMS_MAX 16    /* env.params entries */
+#define ENV_PARAM_KEY_MAX 64
+#define ENV_PARAM_VALUE_MAX 256
+#define ENV_PLUGIN_PATH_MAX 1024
 
-/* The values are the positions of the names in the config key env.name. */
-typedef enum { ENV_CARTPOLE = 0, ENV_FROZENLAKE = 1, ENV_ACROBOT = 2, ENV_MOUNTAINCAR = 3 } env_kind;
-#define ENV_N_KINDS 4
+/* An index into the environment registry (env.c's REGISTRY, in the order of
+ * `bdrl env list`). Code outside src/envs never compares it with a
+ * particular environment: it asks the capabilities below. The constants are
+ * for tests and benchmarks that exercise one environment. */
+typedef int env_kind;
+enum { ENV_CARTPOLE = 0, ENV_FROZENLAKE = 1, ENV_ACROBOT = 2, ENV_MOUNTAINCAR = 3, ENV_PLUGIN = 4 };
+#define ENV_N_KINDS 5
 
 /* What an environment kind says about itself, without creating one: callers
- * outside src/envs read names, sizes and defaults here instead of switching
- * on the kind. */
+ * outside src/envs read names, sizes, defaults and capabilities here (or,
+ * for what a plugin decides when it is loaded, from an env: env_is_tabular,
+ * env_transition_table, ...) instead of switching on the kind. */
 typedef struct {
     const char *name;            /* env.name: "cartpole", ... */
-    const char *gym_id;          /* "CartPole-v1", ... */
+    const char *gym_id;          /* "CartPole-v1", ... ("plugin" for plugins) */
     const char *summary;         /* one line (FrozenLake: two) for `bdrl env list` */
-    const char *state_names;     /* env_get_state's components, comma-separated (rollout's CSV header) */
+    const char *state_names;     /* env_get_state's components, comma-separated (rollout's CSV header);
+                                    NULL: the env's own (plugins: env_state_names) */
     const char *state_help;      /* what --state takes, e.g. "X,XDOT,THETA,THETADOT" */
     int default_max_steps;       /* Gymnasium's registration (FrozenLake: 4x4's 100; 8x8 gets 200) */
-    int tabular;                 /* 1: the observation is a state index (FrozenLake) */
+    int tabular;                 /* 1: the observation is a state index (FrozenLake); plugins decide
+                                    when loaded (env_is_tabular) */
     /* The default evaluation threshold: Gymnasium's reward_threshold on the
      * mean greedy return, or for tabular envs a success rate. */
     double default_threshold;
+    /* 1: has an exact transition table (env_transition_table); 2: may have
+     * one (a plugin: known once loaded); 0: never. */
+    int table;
+    /* Reference probe states for Monte Carlo truth (CartPole: 20), each
+     * env_state_dim doubles; 0 and NULL when there are none. */
+    int n_probes;
+    const double *(*probe)(int i);
+    const char *(*probe_name)(int i);
 } env_kind_info;
 
 /* NULL for a kind outside [0, ENV_N_KINDS). */
@@ -64,9 +84,17 @@ typedef struct {
     int slippery;                /* is_slippery (default 1) */
     double success_rate;         /* probability of the intended direction (default 1/3) */
     double reward_goal, reward_hole, reward_frozen; /* default 1, 0, 0 */
+    /* Plugins (env.name plugin): the shared object and the free-form
+     * env.params handed to it, in the order given. */
+    char plugin[ENV_PLUGIN_PATH_MAX];
+    int n_params;
+    char param_key[ENV_PARAMS_MAX][ENV_PARAM_KEY_MAX];
+    char param_value[ENV_PARAMS_MAX][ENV_PARAM_VALUE_MAX];
 } env_config;
 
-void env_config_defaults(env_config *c, env_kind kind);
+/* Defaults for the environment called name (a registry name such as
+ * "cartpole"); an unknown name leaves kind -1, which env_create refuses. */
+void env_config_defaults(env_config *c, const char *name);
 
 typedef struct env env;
 
@@ -90,6 +118,16 @@ int env_obs_dim(const env *e);           /* CartPole 4, FrozenLake 1 (the state 
                                             Acrobot 6, MountainCar 2 */
 int env_n_actions(const env *e);         /* CartPole 2, FrozenLake 4, Acrobot 3, MountainCar 3 */
 int env_n_states(const env *e);          /* FrozenLake: nrow*ncol; the others: 0 (continuous) */
+/* 1 if the observation is one float holding a state index in [0,
+ * env_n_states) that a network should one-hot encode (FrozenLake, tabular
+ * plugins). */
+int env_is_tabular(const env *e);
+/* Action a's name ("left", "push right", ...); "" for an unnamed one. */
+const char *env_action_name(const env *e, int a);
+/* env_get_state's components, comma-separated ("x,x_dot,theta,theta_dot"). */
+const char *env_state_names(const env *e);
+/* Writes what `bdrl env info` shows beyond name, sizes and limit. */
+void env_describe(const env *e, const env_config *c, FILE *f);
 int env_max_steps(const env *e);         /* the resolved time limit */
 int env_elapsed(const env *e);           /* steps since the last reset */
 
@@ -111,8 +149,8 @@ int env_step_success(const env *e, const env_step *st);
  * theta_dot); FrozenLake the state index; Acrobot (theta1, theta2, dtheta1,
  * dtheta2); MountainCar (position, velocity). set_state keeps the elapsed
  * step count. */
-#define ENV_STATE_MAX 4
-#define ENV_OBS_MAX 6 /* the largest env_obs_dim (Acrobot) */
+#define ENV_STATE_MAX 8 /* the largest env_state_dim (CartPole, Acrobot 4; plugins up to this) */
+#define ENV_OBS_MAX 64 /* the largest env_obs_dim (Acrobot 6; plugins up to this) */
 int env_state_dim(const env *e);
 void env_get_state(const env *e, double *state);
 int env_set_state(env *e, const double *state, bd_err *err);
@@ -121,28 +159,47 @@ int env_set_state(env *e, const double *state, bd_err *err);
  * range). */
 int env_observe_state(const env *e, const double *state, float *obs, bd_err *err);
 
-/* ---- FrozenLake specifics (NULL / -1 for other environments) ---- */
+/* ---- exact transition tables (tabular environments) ---- */
 
-/* One outcome of (state, action), in Gymnasium's order. */
+/* One outcome of (state, action), in the environment's order (FrozenLake:
+ * Gymnasium's). */
 typedef struct {
     double prob;
     int next_state;
     double reward;
     int terminated;
-} fl_outcome;
+} env_outcome;
 
+/* The exact dynamics of a tabular environment, what the truth code (src/truth)
+ * computes return laws from. A terminal state is one whose every outcome is
+ * (next_state = itself, terminated) under every action: its return is 0. */
 typedef struct {
-    int nrow, ncol, n_states, n_actions;
-    const char *desc;        /* nrow*ncol letters, row-major, of S F H G */
-    int *n_outcomes;         /* (n_states * n_actions) */
-    fl_outcome *outcomes;    /* (n_states * n_actions * 3): the first n_outcomes[s*A+a] are used */
-} fl_table;
+    int n_states, n_actions;
+    int max_outcomes;         /* stride: outcomes of (s, a) start at (s*A + a) * max_outcomes */
+    int *n_outcomes;          /* (n_states * n_actions), each in [1, max_outcomes] */
+    env_outcome *outcomes;    /* (n_states * n_actions * max_outcomes): the first n_outcomes[s*A+a] are used */
+    unsigned char *terminal;  /* (n_states): 1 for a terminal state (the rule above) */
+    /* A drawing of the states for plots and checks: nrow*ncol == n_states
+     * letters, row-major, S start, G goal, H hole (or other terminal), F
+     * other (FrozenLake's map; a plugin's layout or a row of F). */
+    int nrow, ncol;
+    const char *desc;
+} env_table;
 
-/* The transition table (owned by the env; valid until env_free). */
-const fl_table *env_frozenlake_table(const env *e);
+/* The transition table, or NULL if the environment has none (owned by the
+ * env; valid until env_free). */
+const env_table *env_transition_table(const env *e);
 
 /* Outcome k of (s, a); NULL if out of range. */
-const fl_outcome *fl_table_outcome(const fl_table *t, int s, int a, int k);
+const env_outcome *env_table_outcome(const env_table *t, int s, int a, int k);
+
+/* Fills t->terminal from the outcomes (the rule above). */
+void env_table_mark_terminal(env_table *t);
+
+/* Checks a table: sizes, each (s, a) with 1..max_outcomes outcomes of finite
+ * probability in [0, 1] summing to 1 (within 1e-9), next states in range,
+ * finite rewards. The message names the first bad (s, a). */
+int env_table_check(const env_table *t, bd_err *e);
 
 /* Gymnasium's generate_random_map: size x size, each cell F with probability
  * p (else H), S at the top left and G at the bottom right, resampled until a

@@ -28,53 +28,50 @@ typedef struct {
 } mc_data;
 
 typedef struct {
-    fl_table table;        /* the public view; its arrays live in this block */
+    env_table table;        /* the public view; its arrays live in this block */
     char *desc;            /* nrow*ncol letters + NUL */
     int start;             /* index of the S cell */
     int s;                 /* current state */
 } fl_data;
 
+typedef struct plugin_data plugin_data; /* plugin.c */
+
+/* One environment class: its description and operations. env.c's REGISTRY
+ * lists one per kind; adding a built-in environment is one file defining a
+ * class and one line there. */
+typedef struct {
+    env_kind_info info;
+    const char *const *action_names;           /* info-level names (NULL: the env's own, e->action_names) */
+    int (*init)(env *e, const env_config *c, bd_err *err);   /* sets n_actions, obs_dim, ... */
+    void (*release)(env *e);                   /* NULL: nothing beyond struct env */
+    void (*reset)(env *e);
+    void (*step)(env *e, int action, env_step *out);
+    void (*get_state)(const env *e, double *state);
+    int (*set_state)(env *e, const double *state, bd_err *err);
+    int (*success)(const env *e, const env_step *st); /* the step ended an episode */
+    void (*describe)(const env *e, const env_config *c, FILE *f);
+} env_class;
+
 struct env {
+    const env_class *cls;
     env_kind kind;
     int n_actions, obs_dim, state_dim, n_states;
+    int tabular;           /* the observation is a state index to one-hot encode */
     int max_steps;
     int elapsed;
     int done;              /* terminated or truncated since the last reset */
     rng *r;                /* stream RNG_STREAM_ENV of the last seed given to env_reset */
-    float obs[6];          /* obs_dim of them */
+    float obs[ENV_OBS_MAX];/* obs_dim of them */
+    const char *const *action_names; /* n_actions; set by init */
+    const char *state_names;
+    const env_table *table;/* NULL: no exact transition table */
     cp_data cp;
     ac_data ac;
     mc_data mc;
     fl_data *fl;           /* NULL unless FrozenLake */
+    plugin_data *plug;     /* NULL unless a plugin */
 };
 
-/* cartpole.c */
-int cartpole_init(env *e, const env_config *c, bd_err *err);
-void cartpole_reset(env *e);
-void cartpole_step(env *e, int action, env_step *out);
-void cartpole_get_state(const env *e, double *state);
-int cartpole_set_state(env *e, const double *state, bd_err *err);
-
-/* frozenlake.c */
-int frozenlake_init(env *e, const env_config *c, bd_err *err);
-void frozenlake_free(env *e);
-void frozenlake_reset(env *e);
-void frozenlake_step(env *e, int action, env_step *out);
-void frozenlake_get_state(const env *e, double *state);
-int frozenlake_set_state(env *e, const double *state, bd_err *err);
-
-/* acrobot.c */
-int acrobot_init(env *e, const env_config *c, bd_err *err);
-void acrobot_reset(env *e);
-void acrobot_step(env *e, int action, env_step *out);
-void acrobot_get_state(const env *e, double *state);
-int acrobot_set_state(env *e, const double *state, bd_err *err);
-
-/* mountaincar.c */
-int mountaincar_init(env *e, const env_config *c, bd_err *err);
-void mountaincar_reset(env *e);
-void mountaincar_step(env *e, int action, env_step *out);
-void mountaincar_get_state(const env *e, double *state);
-int mountaincar_set_state(env *e, const double *state, bd_err *err);
+extern const env_class cartpole_class, frozenlake_class, acrobot_class, mountaincar_class, plugin_class;
 
 #endif

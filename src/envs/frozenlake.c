@@ -160,7 +160,7 @@ static int move(int row, int col, int a, int nrow, int ncol)
 }
 
 /* The reference's update_probability_matrix() for the cell entered. */
-static void outcome_to(fl_outcome *o, const env_config *c, const char *desc, int next, double prob)
+static void outcome_to(env_outcome *o, const env_config *c, const char *desc, int next, double prob)
 {
     char l = desc[next];
     o->prob = prob;
@@ -171,7 +171,7 @@ static void outcome_to(fl_outcome *o, const env_config *c, const char *desc, int
     o->terminated = l == 'G' || l == 'H';
 }
 
-int frozenlake_init(env *e, const env_config *c, bd_err *err)
+static int frozenlake_init(env *e, const env_config *c, bd_err *err)
 {
     char desc[ENV_MAP_MAX * ENV_MAP_MAX];
     int nrow = 0, ncol = 0;
@@ -213,7 +213,8 @@ int frozenlake_init(env *e, const env_config *c, bd_err *err)
     f->desc = err_malloc((size_t)ns + 1, err);
     f->table.n_outcomes = err_calloc((size_t)ns * na, sizeof *f->table.n_outcomes, err);
     f->table.outcomes = err_calloc((size_t)ns * na * 3, sizeof *f->table.outcomes, err);
-    if (!f->desc || !f->table.n_outcomes || !f->table.outcomes)
+    f->table.terminal = err_calloc((size_t)ns, 1, err);
+    if (!f->desc || !f->table.n_outcomes || !f->table.outcomes || !f->table.terminal)
         return -1; /* env_free releases the parts */
     memcpy(f->desc, desc, (size_t)ns);
     f->desc[ns] = '\0';
@@ -221,6 +222,7 @@ int frozenlake_init(env *e, const env_config *c, bd_err *err)
     f->table.ncol = ncol;
     f->table.n_states = ns;
     f->table.n_actions = na;
+    f->table.max_outcomes = 3;
     f->table.desc = f->desc;
     f->start = (int)(strchr(f->desc, 'S') - f->desc);
 
@@ -230,12 +232,12 @@ int frozenlake_init(env *e, const env_config *c, bd_err *err)
         for (int col = 0; col < ncol; col++) {
             int s = row * ncol + col;
             for (int a = 0; a < na; a++) {
-                fl_outcome *o = &f->table.outcomes[(size_t)(s * na + a) * 3];
+                env_outcome *o = &f->table.outcomes[(size_t)(s * na + a) * 3];
                 int *n = &f->table.n_outcomes[s * na + a];
                 if (desc[s] == 'G' || desc[s] == 'H') {
                     /* Terminal cells: (1.0, s, 0, True) — reward a literal 0,
                      * not the schedule. */
-                    o[0] = (fl_outcome){1.0, s, 0.0, 1};
+                    o[0] = (env_outcome){1.0, s, 0.0, 1};
                     *n = 1;
                 } else if (c->slippery) {
                     /* [(a - 1) % 4, a, (a + 1) % 4], Python's modulo. */
@@ -251,6 +253,9 @@ int frozenlake_init(env *e, const env_config *c, bd_err *err)
             }
         }
     }
+    env_table_mark_terminal(&f->table); /* H and G: their outcomes are (1.0, s, 0, True) */
+    e->table = &f->table;
+    e->tabular = 1;
     e->n_actions = na;
     e->obs_dim = 1;
     e->state_dim = 1;
@@ -260,7 +265,7 @@ int frozenlake_init(env *e, const env_config *c, bd_err *err)
     return 0;
 }
 
-void frozenlake_free(env *e)
+static void frozenlake_free(env *e)
 {
     fl_data *f = e->fl;
     if (!f)
@@ -268,11 +273,12 @@ void frozenlake_free(env *e)
     free(f->desc);
     free(f->table.n_outcomes);
     free(f->table.outcomes);
+    free(f->table.terminal);
     free(f);
     e->fl = NULL;
 }
 
-void frozenlake_reset(env *e)
+static void frozenlake_reset(env *e)
 {
     /* The reference draws the start with categorical_sample over the S
      * cells; with one S the result is fixed, but the draw is still made so
@@ -282,11 +288,11 @@ void frozenlake_reset(env *e)
     e->obs[0] = (float)e->fl->s;
 }
 
-void frozenlake_step(env *e, int action, env_step *out)
+static void frozenlake_step(env *e, int action, env_step *out)
 {
     fl_data *f = e->fl;
     int sa = f->s * 4 + action;
-    const fl_outcome *o = &f->table.outcomes[(size_t)sa * 3];
+    const env_outcome *o = &f->table.outcomes[(size_t)sa * 3];
     int n = f->table.n_outcomes[sa];
     /* categorical_sample: np.argmax(np.cumsum(p) > U). The cumulative sum is
      * sequential; if rounding leaves every partial sum <= U, argmax of an
@@ -307,9 +313,9 @@ void frozenlake_step(env *e, int action, env_step *out)
     out->terminated = o[k].terminated;
 }
 
-void frozenlake_get_state(const env *e, double *state) { state[0] = (double)e->fl->s; }
+static void frozenlake_get_state(const env *e, double *state) { state[0] = (double)e->fl->s; }
 
-int frozenlake_set_state(env *e, const double *state, bd_err *err)
+static int frozenlake_set_state(env *e, const double *state, bd_err *err)
 {
     double v = state[0];
     if (!(v >= 0.0 && v < (double)e->n_states) || v != floor(v))
@@ -318,3 +324,39 @@ int frozenlake_set_state(env *e, const double *state, bd_err *err)
     e->obs[0] = (float)e->fl->s;
     return 0;
 }
+
+static int frozenlake_success(const env *e, const env_step *st)
+{
+    return st->terminated && e->fl->desc[e->fl->s] == 'G';
+}
+
+static void frozenlake_describe(const env *e, const env_config *c, FILE *f)
+{
+    const env_table *t = &e->fl->table;
+    fprintf(f, "actions: 0 left, 1 down, 2 right, 3 up\n");
+    fprintf(f, "n_states: %d\n", t->n_states);
+    fprintf(f, "slippery: %s (intended direction with probability %.17g)\n", c->slippery ? "true" : "false",
+            c->slippery ? c->success_rate : 1.0);
+    fprintf(f, "rewards: goal %g, hole %g, frozen %g\n", c->reward_goal, c->reward_hole, c->reward_frozen);
+    fprintf(f, "map:\n");
+    for (int r = 0; r < t->nrow; r++)
+        fprintf(f, "  %.*s\n", t->ncol, t->desc + r * t->ncol);
+}
+
+static const char *const FL_ACTIONS[4] = {"left", "down", "right", "up"};
+
+const env_class frozenlake_class = {
+    .info = {"frozenlake", "FrozenLake-v1",
+             "FrozenLake-v1: cross a frozen lake to the goal; 4x4, 8x8, custom or random maps,\n"
+             "slippery or not; 4 actions, 100-step (4x4) or 200-step (8x8) limit",
+             "state", "an index", 100, 1, 0.7, 1, 0, NULL, NULL},
+    .action_names = FL_ACTIONS,
+    .init = frozenlake_init,
+    .release = frozenlake_free,
+    .reset = frozenlake_reset,
+    .step = frozenlake_step,
+    .get_state = frozenlake_get_state,
+    .set_state = frozenlake_set_state,
+    .success = frozenlake_success,
+    .describe = frozenlake_describe,
+};

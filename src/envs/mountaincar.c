@@ -32,7 +32,7 @@ static void write_obs(env *e)
     e->obs[1] = (float)e->mc.velocity;
 }
 
-int mountaincar_init(env *e, const env_config *c, bd_err *err)
+static int mountaincar_init(env *e, const env_config *c, bd_err *err)
 {
     (void)c;
     (void)err;
@@ -44,7 +44,7 @@ int mountaincar_init(env *e, const env_config *c, bd_err *err)
     return 0;
 }
 
-void mountaincar_reset(env *e)
+static void mountaincar_reset(env *e)
 {
     /* np_random.uniform(low=-0.6, high=-0.4) is low + (high - low) * U. */
     const double low = -0.6, high = -0.4;
@@ -53,7 +53,7 @@ void mountaincar_reset(env *e)
     write_obs(e);
 }
 
-void mountaincar_step(env *e, int action, env_step *out)
+static void mountaincar_step(env *e, int action, env_step *out)
 {
     double position = e->mc.position, velocity = e->mc.velocity;
     /* velocity += (action - 1) * force + math.cos(3 * position) * (-gravity) */
@@ -71,13 +71,13 @@ void mountaincar_step(env *e, int action, env_step *out)
     out->obs = e->obs;
 }
 
-void mountaincar_get_state(const env *e, double *state)
+static void mountaincar_get_state(const env *e, double *state)
 {
     state[0] = e->mc.position;
     state[1] = e->mc.velocity;
 }
 
-int mountaincar_set_state(env *e, const double *state, bd_err *err)
+static int mountaincar_set_state(env *e, const double *state, bd_err *err)
 {
     for (int i = 0; i < 2; i++)
         if (!isfinite(state[i]))
@@ -87,3 +87,37 @@ int mountaincar_set_state(env *e, const double *state, bd_err *err)
     write_obs(e);
     return 0;
 }
+
+static int mountaincar_success(const env *e, const env_step *st)
+{
+    (void)e;
+    return st->terminated; /* top of the hill */
+}
+
+static void mountaincar_describe(const env *e, const env_config *c, FILE *f)
+{
+    (void)e;
+    (void)c;
+    fprintf(f, "actions: 0 accelerate left, 1 none, 2 accelerate right\n");
+    fprintf(f, "observation: position, velocity (float32 copies of the float64 state)\n");
+    fprintf(f, "state: position in [-1.2, 0.6] (velocity zeroed at the left wall), velocity in [-0.07, 0.07]\n");
+    fprintf(f, "termination: position >= 0.5 and velocity >= 0\n");
+    fprintf(f, "reward: -1 per step, including the terminating one\n");
+}
+
+static const char *const MC_ACTIONS[3] = {"accelerate left", "none", "accelerate right"};
+
+const env_class mountaincar_class = {
+    .info = {"mountaincar", "MountainCar-v0",
+             "MountainCar-v0: drive an underpowered car up a hill; 2 observations, 3 actions, "
+             "200-step limit",
+             "position,velocity", "POSITION,VELOCITY", 200, 0, -110.0, 0, 0, NULL, NULL},
+    .action_names = MC_ACTIONS,
+    .init = mountaincar_init,
+    .reset = mountaincar_reset,
+    .step = mountaincar_step,
+    .get_state = mountaincar_get_state,
+    .set_state = mountaincar_set_state,
+    .success = mountaincar_success,
+    .describe = mountaincar_describe,
+};

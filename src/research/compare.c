@@ -501,7 +501,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
             if (s == 0) {
                 double t = exp_threshold(cfg);
                 threshold = g == 0 ? t : (t == threshold ? threshold : NAN);
-                fl_any |= cfg->env.kind == ENV_FROZENLAKE;
+                fl_any |= env_kind_describe(cfg->env.kind)->table != 0;
             }
             run_slot *r = &runs[g * S + s];
             r->group = g;

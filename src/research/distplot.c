@@ -11,7 +11,7 @@
 #include "agents/bd.h"
 #include "agents/evaldist.h"
 #include "agents/run.h"
-#include "agents/truth.h"
+#include "truth/truth.h"
 #include "core/io.h"
 #include "core/plot.h"
 #include "core/rng.h"
@@ -28,13 +28,10 @@ void distplot_options_default(distplot_options *o)
     o->seed = 1;
 }
 
-const char *distplot_action_name(int is_frozenlake, int action)
+const char *distplot_action_name(const env *en, int action)
 {
-    static const char *fl[] = {"LEFT", "DOWN", "RIGHT", "UP"};
-    static const char *cp[] = {"push left", "push right"};
-    if (is_frozenlake)
-        return action >= 0 && action < 4 ? fl[action] : "?";
-    return action >= 0 && action < 2 ? cp[action] : "?";
+    const char *n = env_action_name(en, action);
+    return *n ? n : "?";
 }
 
 /* ---- small helpers ---- */
@@ -232,8 +229,8 @@ static int prun_open(prun *p, const char *dir, uint64_t seed, bd_err *e)
     p->r = rng_create(seed, RNG_STREAM_SAMPLER);
     if (!p->r)
         return err_set(e, "out of memory");
-    if (env_get_kind(p->en) == ENV_FROZENLAKE) {
-        const fl_table *t = env_frozenlake_table(p->en);
+    if (env_transition_table(p->en)) {
+        const env_table *t = env_transition_table(p->en);
         p->policy = err_malloc(sizeof(int) * (size_t)t->n_states, e);
         if (!p->policy)
             return -1;
@@ -245,13 +242,14 @@ static int prun_open(prun *p, const char *dir, uint64_t seed, bd_err *e)
     return 0;
 }
 
-/* The truth of Z(obs, a) under run p's policy. */
-static int truth_of(prun *p, int panel, const float *obs, int a, atoms *out, bd_err *e)
+/* The truth of Z(s, a) under run p's policy: exact at state index panel
+ * (tabular), else Monte Carlo from state (env_state_dim doubles). */
+static int truth_of(prun *p, int panel, const double *state, int a, atoms *out, bd_err *e)
 {
     memset(out, 0, sizeof *out);
-    if (env_get_kind(p->en) == ENV_FROZENLAKE) {
+    if (env_transition_table(p->en)) {
         truth_atoms d;
-        if (truth_fl_distribution(env_frozenlake_table(p->en), p->cfg.agent.gamma, p->policy, panel, a, &d, e))
+        if (truth_tab_distribution(env_transition_table(p->en), p->cfg.agent.gamma, p->policy, panel, a, &d, e))
             return -1;
         out->n = d.n;
         out->v = d.value;
@@ -263,8 +261,8 @@ static int truth_of(prun *p, int panel, const float *obs, int a, atoms *out, bd_
             out->p[i] /= tot;
         return 0;
     }
-    double st[4] = {obs[0], obs[1], obs[2], obs[3]}, ret;
-    if (truth_cartpole_mc(&p->cfg.env, st, a, p->cfg.agent.gamma, 0, evaldist_greedy_action, p->ag, 1, &ret,
+    double ret;
+    if (truth_mc_returns(&p->cfg.env, state, a, p->cfg.agent.gamma, 0, evaldist_greedy_action, p->ag, 1, &ret,
                           NULL, e))
         return -1;
     out->v = err_malloc(sizeof(double), e);
@@ -471,15 +469,16 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
     dfile files[4 * MAXR + 2 * MAXR + 1];
     memset(files, 0, sizeof files);
     char data_dir[4096], png[4096];
-    const fl_table *t = NULL;
+    const env_table *t = NULL;
 
     for (int r = 0; r < n_runs; r++)
         if (prun_open(&runs[r], run_dirs[r], o->seed, e))
             goto done;
-    is_fl = env_get_kind(runs[0].en) == ENV_FROZENLAKE;
-    if (!is_fl && env_get_kind(runs[0].en) != ENV_CARTPOLE) {
-        err_set(e, "%s is on %s: distribution plots need reference laws, which exist for FrozenLake "
-                   "(exact) and CartPole (Monte Carlo from probe states)", run_dirs[0], env_name(runs[0].en));
+    is_fl = env_transition_table(runs[0].en) != NULL;
+    const env_kind_info *kin = env_kind_describe(env_get_kind(runs[0].en));
+    if (!is_fl && kin->n_probes < 1) {
+        err_set(e, "%s is on %s: distribution plots need reference laws, which exist for environments with "
+                   "a transition table (exact) or probe states (Monte Carlo)", run_dirs[0], env_name(runs[0].en));
         goto done;
     }
     for (int r = 1; r < n_runs; r++) {
@@ -489,9 +488,9 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             goto done;
         }
         if (is_fl) {
-            const fl_table *a = env_frozenlake_table(runs[0].en), *b = env_frozenlake_table(runs[r].en);
+            const env_table *a = env_transition_table(runs[0].en), *b = env_transition_table(runs[r].en);
             if (a->nrow != b->nrow || a->ncol != b->ncol || memcmp(a->desc, b->desc, (size_t)a->n_states)) {
-                err_set(e, "%s and %s are on different FrozenLake maps", run_dirs[0], run_dirs[r]);
+                err_set(e, "%s and %s are on different maps (transition tables)", run_dirs[0], run_dirs[r]);
                 goto done;
             }
         }
@@ -514,10 +513,10 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
     }
     bad = 0;
     if (is_fl) {
-        t = env_frozenlake_table(runs[0].en);
+        t = env_transition_table(runs[0].en);
         np = t->n_states;
     } else {
-        np = TRUTH_CP_PROBES;
+        np = kin->n_probes;
     }
     act = err_calloc((size_t)np, sizeof(int), e);
     truth = err_calloc((size_t)np * n_runs, sizeof(atoms), e);
@@ -531,16 +530,15 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
 
     /* Pass 1: actions and truths. */
     for (int p = 0; p < np; p++) {
-        float obs[4] = {0};
+        float obs[ENV_OBS_MAX] = {0};
+        const double *st = is_fl ? NULL : kin->probe(p);
         act[p] = -1;
         if (is_fl) {
-            if (truth_fl_is_terminal(t, p))
+            if (truth_tab_is_terminal(t, p))
                 continue;
             obs[0] = (float)p;
-        } else {
-            const double *st = truth_cartpole_probe(p);
-            for (int i = 0; i < 4; i++)
-                obs[i] = (float)st[i];
+        } else if (env_observe_state(runs[0].en, st, obs, e)) {
+            goto done;
         }
         if (o->action >= 0)
             act[p] = o->action;
@@ -549,7 +547,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         else if (agent_greedy(runs[0].ag, obs, &act[p], e))
             goto done;
         for (int r = 0; r < n_runs; r++)
-            if (truth_of(&runs[r], p, obs, act[p], &truth[p * n_runs + r], e))
+            if (truth_of(&runs[r], p, st, act[p], &truth[p * n_runs + r], e))
                 goto done;
     }
     if (n_runs > 1) {
@@ -563,14 +561,11 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
     for (int p = 0; p < np; p++) {
         if (act[p] < 0)
             continue;
-        float obs[4] = {0};
-        if (is_fl) {
+        float obs[ENV_OBS_MAX] = {0};
+        if (is_fl)
             obs[0] = (float)p;
-        } else {
-            const double *st = truth_cartpole_probe(p);
-            for (int i = 0; i < 4; i++)
-                obs[i] = (float)st[i];
-        }
+        else if (env_observe_state(runs[0].en, kin->probe(p), obs, e))
+            goto done;
         for (int r = 0; r < n_runs; r++)
             if (panel_run_fill(&runs[r], obs, act[p], &truth[p * n_runs + r], o->samples, &pan[p * n_runs + r], e)) {
                 err_prefix(e, "%s", run_dirs[r]);
@@ -632,7 +627,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         int live = act[p] >= 0;
         if (live)
             snprintf(what, sizeof what, "%s %d, action %d (%s)", is_fl ? "state" : "probe", p, act[p],
-                     distplot_action_name(is_fl, act[p]));
+                     distplot_action_name(runs[0].en, act[p]));
         else
             snprintf(what, sizeof what, "state %d, terminal (no distribution)", p);
         double qlo = INFINITY, qhi = -INFINITY, ymodel = 0, ytruth = 0;
@@ -719,10 +714,10 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         if (live) {
             if (is_fl)
                 k = snprintf(tt, sizeof tt, "state %d%s · %s", p, t->desc[p] == 'S' ? " (start)" : "",
-                             distplot_action_name(1, act[p]));
+                             distplot_action_name(runs[0].en, act[p]));
             else
-                k = snprintf(tt, sizeof tt, "%d %s · %s", p, truth_cartpole_probe_name(p),
-                             distplot_action_name(0, act[p]));
+                k = snprintf(tt, sizeof tt, "%d %s · %s", p, kin->probe_name(p),
+                             distplot_action_name(runs[0].en, act[p]));
             k += snprintf(tt + k, sizeof tt - (size_t)k, "\nW1");
             for (int r = 0; r < n_runs && k < (int)sizeof tt - 40; r++) {
                 char w[32];
@@ -879,13 +874,14 @@ int distplot_fields(const char *run_dir, const char *state_text, int action, con
                 run.ag->ops->name);
         goto done;
     }
-    int is_fl = env_get_kind(run.en) == ENV_FROZENLAKE, A = run.ag->n_actions;
+    int is_fl = env_transition_table(run.en) != NULL, A = run.ag->n_actions;
     float obs[ENV_OBS_MAX] = {0};
-    if (evaldist_parse_state(run.en, state_text, obs, NULL, e))
+    double st[ENV_STATE_MAX] = {0};
+    if (evaldist_parse_state(run.en, state_text, obs, st, e))
         goto done;
     int state = is_fl ? (int)obs[0] : -1;
-    if (is_fl && truth_fl_is_terminal(env_frozenlake_table(run.en), state)) {
-        err_set(e, "state %d is a hole or the goal: its return is 0 and the agent never learns it", state);
+    if (is_fl && truth_tab_is_terminal(env_transition_table(run.en), state)) {
+        err_set(e, "state %d is terminal (a hole or the goal): its return is 0 and the agent never learns it", state);
         goto done;
     }
     if (action >= A) {
@@ -901,7 +897,7 @@ int distplot_fields(const char *run_dir, const char *state_text, int action, con
     if (action_out)
         *action_out = action;
     bad = 0;
-    if (truth_of(&run, state, obs, action, &tr, e))
+    if (truth_of(&run, state, st, action, &tr, e))
         goto done;
     bd_geometry geo;
     bd_get_geometry(run.ag, &geo);
@@ -945,10 +941,10 @@ int distplot_fields(const char *run_dir, const char *state_text, int action, con
         goto done;
     char sub[256];
     if (is_fl)
-        snprintf(sub, sizeof sub, "state %d · %s", state, distplot_action_name(1, action));
+        snprintf(sub, sizeof sub, "state %d · %s", state, distplot_action_name(run.en, action));
     else
         snprintf(sub, sizeof sub, "state (%g, %g, %g, %g) · %s", obs[0], obs[1], obs[2], obs[3],
-                 distplot_action_name(0, action));
+                 distplot_action_name(run.en, action));
     fprintf(f.f, "# written by bdrl plot fields\nc = %.10g; h = %.10g; ulo = %.10g; uhi = %.10g; mass = %.10g\n",
             geo.c, geo.h, geo.lo, geo.hi, mass);
     char sub2[400];

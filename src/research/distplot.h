@@ -3,7 +3,7 @@
  *
  * distplot_dist draws one panel per state: FrozenLake as a grid laid out
  * like the map (holes and the goal as shaded, labelled panels; their return
- * is 0), CartPole as a grid of the TRUTH_CP_PROBES probe states. A panel
+ * is 0), CartPole as a grid of the probe states (env_kind_info.probe). A panel
  * shows, for one action (the policy's action by default), every run's model
  * law, for BD runs a histogram (or empirical CDF) of Bellman Diffusion
  * samples drawn with the agent's default sampler (agent_bd_sample), and the
@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "envs/env.h"
 
 #define DISTPLOT_MAX_RUNS 2
 /* Returned (instead of -1) when the input is at fault: a run that cannot be
@@ -85,8 +86,8 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
 int distplot_fields(const char *run_dir, const char *state_text, int action, const char *out_prefix,
                     const char *title, int *action_out, bd_err *e);
 
-/* "LEFT", "DOWN", "RIGHT", "UP" (FrozenLake) or "push left", "push right"
- * (CartPole); "?" otherwise. */
-const char *distplot_action_name(int is_frozenlake, int action);
+/* The environment's name for action (env_action_name: "left", "push right",
+ * ...); "?" for an unnamed one. */
+const char *distplot_action_name(const env *en, int action);
 
 #endif

@@ -631,7 +631,7 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err 
         return -1;
     }
     memset(c.scratch_cfg, 0, sizeof *c.scratch_cfg);
-    env_config_defaults(&c.scratch_cfg->env, ENV_CARTPOLE);
+    env_config_defaults(&c.scratch_cfg->env, "cartpole");
     if (cfg_loader_init(&c.scratch, &exp_schema, c.scratch_cfg, e)) {
         free(c.scratch_cfg);
         yaml_document_delete(&doc);

@@ -1,6 +1,7 @@
-/* truth.c — exact FrozenLake return laws, value iteration, policy evaluation,
- * CartPole Monte Carlo returns and the CartPole probe states. */
-#include "agents/truth.h"
+/* truth.c — exact return laws, value iteration and policy evaluation on any
+ * environment's transition table (FrozenLake, tabular plugins), and Monte
+ * Carlo returns from a chosen state (CartPole's probe states). */
+#include "truth/truth.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -11,9 +12,9 @@
 #define MERGE_TOL 1e-12       /* relative: returns this close are one atom */
 #define MAX_ENTRIES (1 << 22) /* (state, return so far) pairs alive at one step */
 
-int truth_fl_is_terminal(const fl_table *t, int s)
+int truth_tab_is_terminal(const env_table *t, int s)
 {
-    return s >= 0 && s < t->n_states && (t->desc[s] == 'H' || t->desc[s] == 'G');
+    return s >= 0 && s < t->n_states && t->terminal[s];
 }
 
 static int check_gamma(double gamma, bd_err *e)
@@ -24,12 +25,12 @@ static int check_gamma(double gamma, bd_err *e)
 }
 
 /* Q(s, a) = sum_outcomes p (r + γ (1 - terminated) v(s')). */
-static double backup(const fl_table *t, double gamma, const double *v, int s, int a)
+static double backup(const env_table *t, double gamma, const double *v, int s, int a)
 {
     double q = 0;
     int n = t->n_outcomes[s * t->n_actions + a];
     for (int k = 0; k < n; k++) {
-        const fl_outcome *o = &t->outcomes[(s * t->n_actions + a) * 3 + k];
+        const env_outcome *o = &t->outcomes[(size_t)(s * t->n_actions + a) * (size_t)t->max_outcomes + (size_t)k];
         q += o->prob * (o->reward + (o->terminated ? 0.0 : gamma * v[o->next_state]));
     }
     return q;
@@ -52,7 +53,7 @@ static int argmax_ties_low(const double *q, int n)
 
 /* Iterates v <- T v (optimal if policy == NULL, else T^π) until no value moves
  * by more than VI_TOL. */
-static int iterate_values(const fl_table *t, double gamma, const int *policy, double *v, bd_err *e)
+static int iterate_values(const env_table *t, double gamma, const int *policy, double *v, bd_err *e)
 {
     int S = t->n_states, A = t->n_actions;
     double *nv = err_malloc(sizeof(double) * (size_t)S, e);
@@ -63,7 +64,7 @@ static int iterate_values(const fl_table *t, double gamma, const int *policy, do
     for (long it = 0; it < VI_MAX_SWEEPS; it++) {
         double delta = 0, scale = 1;
         for (int s = 0; s < S; s++) {
-            if (truth_fl_is_terminal(t, s)) {
+            if (truth_tab_is_terminal(t, s)) {
                 nv[s] = 0;
                 continue;
             }
@@ -97,14 +98,14 @@ static int iterate_values(const fl_table *t, double gamma, const int *policy, do
                       "the episodes?)", VI_MAX_SWEEPS, gamma);
 }
 
-static void fill_q(const fl_table *t, double gamma, const double *v, double *q)
+static void fill_q(const env_table *t, double gamma, const double *v, double *q)
 {
     for (int s = 0; s < t->n_states; s++)
         for (int a = 0; a < t->n_actions; a++)
-            q[s * t->n_actions + a] = truth_fl_is_terminal(t, s) ? 0.0 : backup(t, gamma, v, s, a);
+            q[s * t->n_actions + a] = truth_tab_is_terminal(t, s) ? 0.0 : backup(t, gamma, v, s, a);
 }
 
-int truth_fl_value_iteration(const fl_table *t, double gamma, double *v, double *q, int *policy,
+int truth_tab_value_iteration(const env_table *t, double gamma, double *v, double *q, int *policy,
                              bd_err *e)
 {
     if (check_gamma(gamma, e))
@@ -122,7 +123,7 @@ int truth_fl_value_iteration(const fl_table *t, double gamma, double *v, double 
         memcpy(q, qq, sizeof(double) * (size_t)S * (size_t)A);
     if (policy)
         for (int s = 0; s < S; s++)
-            policy[s] = truth_fl_is_terminal(t, s) ? 0 : argmax_ties_low(qq + s * A, A);
+            policy[s] = truth_tab_is_terminal(t, s) ? 0 : argmax_ties_low(qq + s * A, A);
     rc = 0;
 done:
     free(vv);
@@ -130,7 +131,7 @@ done:
     return rc;
 }
 
-static int check_policy(const fl_table *t, const int *policy, bd_err *e)
+static int check_policy(const env_table *t, const int *policy, bd_err *e)
 {
     for (int s = 0; s < t->n_states; s++)
         if (policy[s] < 0 || policy[s] >= t->n_actions)
@@ -139,7 +140,7 @@ static int check_policy(const fl_table *t, const int *policy, bd_err *e)
     return 0;
 }
 
-int truth_fl_policy_eval(const fl_table *t, double gamma, const int *policy, double *v, double *q,
+int truth_tab_policy_eval(const env_table *t, double gamma, const int *policy, double *v, double *q,
                          bd_err *e)
 {
     if (check_gamma(gamma, e) || check_policy(t, policy, e))
@@ -248,23 +249,25 @@ static void merge_walkers(walkers *W)
     W->n = k + 1;
 }
 
-static double max_abs_reward(const fl_table *t)
+static double max_abs_reward(const env_table *t)
 {
     double m = 0;
     for (int i = 0; i < t->n_states * t->n_actions; i++)
         for (int k = 0; k < t->n_outcomes[i]; k++)
-            m = fmax(m, fabs(t->outcomes[i * 3 + k].reward));
+            m = fmax(m, fabs(t->outcomes[(size_t)i * (size_t)t->max_outcomes + (size_t)k].reward));
     return m;
 }
 
-int truth_fl_empirical(const fl_table *t, const int64_t *counts, fl_table *out, int64_t *fewest, bd_err *e)
+int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *out, int64_t *fewest, bd_err *e)
 {
     int S = t->n_states, A = t->n_actions;
+    const size_t M = (size_t)t->max_outcomes;
     *out = *t;
     out->n_outcomes = err_calloc((size_t)S * A, sizeof(int), e);
-    out->outcomes = err_calloc((size_t)S * A * 3, sizeof(fl_outcome), e);
-    if (!out->n_outcomes || !out->outcomes) {
-        truth_fl_table_free(out);
+    out->outcomes = err_calloc((size_t)S * A * M, sizeof(env_outcome), e);
+    out->terminal = err_malloc((size_t)S, e);
+    if (!out->n_outcomes || !out->outcomes || !out->terminal) {
+        truth_tab_table_free(out);
         return -1;
     }
     int64_t least = INT64_MAX;
@@ -275,28 +278,28 @@ int truth_fl_empirical(const fl_table *t, const int64_t *counts, fl_table *out, 
             int64_t n = 0;
             for (int s2 = 0; s2 < S; s2++)
                 n += c[s2];
-            int terminal = truth_fl_is_terminal(t, s);
+            int terminal = truth_tab_is_terminal(t, s);
             if (!terminal && n < least)
                 least = n;
             if (terminal || n == 0) {
                 out->n_outcomes[sa] = t->n_outcomes[sa];
-                memcpy(out->outcomes + sa * 3, t->outcomes + sa * 3, 3 * sizeof(fl_outcome));
+                memcpy(out->outcomes + sa * M, t->outcomes + sa * M, M * sizeof(env_outcome));
                 continue;
             }
             int k = 0;
             for (int s2 = 0; s2 < S; s2++) {
                 if (!c[s2])
                     continue;
-                const fl_outcome *src = NULL;
+                const env_outcome *src = NULL;
                 for (int j = 0; j < t->n_outcomes[sa]; j++)
-                    if (t->outcomes[sa * 3 + j].next_state == s2)
-                        src = &t->outcomes[sa * 3 + j];
-                if (!src || k == 3) {
-                    truth_fl_table_free(out);
-                    return err_set(e, "transition (%d, %d) -> %d observed %lld times is impossible in this map",
+                    if (t->outcomes[sa * M + j].next_state == s2)
+                        src = &t->outcomes[sa * M + j];
+                if (!src || k == (int)M) {
+                    truth_tab_table_free(out);
+                    return err_set(e, "transition (%d, %d) -> %d observed %lld times is impossible in this table",
                                    s, a, s2, (long long)c[s2]);
                 }
-                fl_outcome *o = &out->outcomes[sa * 3 + k++];
+                env_outcome *o = &out->outcomes[sa * M + k++];
                 o->prob = (double)c[s2] / (double)n;
                 o->next_state = s2;
                 o->reward = src->reward;
@@ -304,20 +307,24 @@ int truth_fl_empirical(const fl_table *t, const int64_t *counts, fl_table *out, 
             }
             out->n_outcomes[sa] = k;
         }
+    /* the data keep terminal states terminal (their outcomes are t's) */
+    memcpy(out->terminal, t->terminal, (size_t)S);
     if (fewest)
         *fewest = least == INT64_MAX ? 0 : least;
     return 0;
 }
 
-void truth_fl_table_free(fl_table *t)
+void truth_tab_table_free(env_table *t)
 {
     free(t->n_outcomes);
     free(t->outcomes);
+    free(t->terminal);
     t->n_outcomes = NULL;
     t->outcomes = NULL;
+    t->terminal = NULL;
 }
 
-int truth_fl_distribution(const fl_table *t, double gamma, const int *policy, int s, int a,
+int truth_tab_distribution(const env_table *t, double gamma, const int *policy, int s, int a,
                           truth_atoms *out, bd_err *e)
 {
     memset(out, 0, sizeof *out);
@@ -339,19 +346,19 @@ int truth_fl_distribution(const fl_table *t, double gamma, const int *policy, in
         double live = 0;
         for (size_t i = 0; i < cur.n; i++)
             live += cur.w[i].p;
-        if (live < TRUTH_FL_MASS_TOL) {
+        if (live < TRUTH_TAB_MASS_TOL) {
             out->residual = live;
             break;
         }
         /* Paths that never end: once the rewards still to come are negligible,
          * what they collected so far is their return. */
-        if (gamma < 1 && disc * rmax / (1 - gamma) < TRUTH_FL_TAIL_TOL) {
+        if (gamma < 1 && disc * rmax / (1 - gamma) < TRUTH_TAB_TAIL_TOL) {
             for (size_t i = 0; i < cur.n; i++)
                 if (push_atom(&at, cur.w[i].g, cur.w[i].p, e))
                     goto done;
             break;
         }
-        if (step >= TRUTH_FL_MAX_STEPS) {
+        if (step >= TRUTH_TAB_MAX_STEPS) {
             err_set(e, "exact return law of (%d, %d): after %d steps %.3g of the probability has "
                        "not reached a hole or the goal (γ = %g and a policy that does not end episodes)",
                     s, a, step, live, gamma);
@@ -363,7 +370,7 @@ int truth_fl_distribution(const fl_table *t, double gamma, const int *policy, in
             int act = step == 0 ? a : policy[w.s];
             int no = t->n_outcomes[w.s * t->n_actions + act];
             for (int k = 0; k < no; k++) {
-                const fl_outcome *o = &t->outcomes[(w.s * t->n_actions + act) * 3 + k];
+                const env_outcome *o = &t->outcomes[(size_t)(w.s * t->n_actions + act) * (size_t)t->max_outcomes + (size_t)k];
                 double p = w.p * o->prob;
                 if (p == 0)
                     continue;
@@ -430,16 +437,16 @@ double truth_atoms_mean(const truth_atoms *d)
     return z > 0 ? m / z : NAN;
 }
 
-/* ---- CartPole ---- */
+/* ---- Monte Carlo from a chosen state ---- */
 
-int truth_cartpole_horizon(double gamma, int *K, bd_err *e)
+int truth_mc_horizon(double gamma, int *K, bd_err *e)
 {
     if (!(gamma >= 0 && gamma < 1))
-        return err_set(e, "CartPole Monte Carlo returns need γ < 1 (got %g): with γ = 1 no finite "
+        return err_set(e, "Monte Carlo returns need γ < 1 (got %g): with γ = 1 no finite "
                           "horizon makes the tail negligible", gamma);
     int k = 1;
     double d = gamma;
-    while (!(d < TRUTH_CP_TAIL)) {
+    while (!(d < TRUTH_MC_TAIL)) {
         d *= gamma;
         k++;
     }
@@ -447,17 +454,13 @@ int truth_cartpole_horizon(double gamma, int *K, bd_err *e)
     return 0;
 }
 
-int truth_cartpole_mc(const env_config *cfg, const double *state, int action, double gamma, int K,
+int truth_mc_returns(const env_config *cfg, const double *state, int action, double gamma, int K,
                       truth_policy_fn pol, void *ctx, int n, double *returns, int *lengths,
                       bd_err *e)
 {
-    if (cfg->kind != ENV_CARTPOLE)
-        return err_set(e, "Monte Carlo returns are for CartPole");
-    if (action < 0 || action > 1)
-        return err_set(e, "action %d is not in [0, 2)", action);
     if (n < 1)
         return err_set(e, "need at least one rollout, got %d", n);
-    if (K <= 0 && truth_cartpole_horizon(gamma, &K, e))
+    if (K <= 0 && truth_mc_horizon(gamma, &K, e))
         return -1;
     if (!(gamma >= 0 && gamma <= 1))
         return err_set(e, "discount factor %g is outside [0, 1]", gamma);
@@ -469,7 +472,16 @@ int truth_cartpole_mc(const env_config *cfg, const double *state, int action, do
     env *en = env_create(&c, e);
     if (!en)
         return -1;
-    int rc = -1;
+    int rc = -1, A = env_n_actions(en);
+    if (env_state_dim(en) < 1) {
+        err_set(e, "Monte Carlo returns from a state need an environment whose state can be set; %s has none",
+                env_name(en));
+        goto done;
+    }
+    if (action < 0 || action >= A) {
+        err_set(e, "action %d is not in [0, %d)", action, A);
+        goto done;
+    }
     for (int i = 0; i < n; i++) {
         uint64_t seed = (uint64_t)i;
         env_reset(en, &seed);
@@ -486,8 +498,8 @@ int truth_cartpole_mc(const env_config *cfg, const double *state, int action, do
                 break;
             if (pol(ctx, st.obs, &act, e))
                 goto done;
-            if (act < 0 || act > 1) {
-                err_set(e, "policy returned action %d (CartPole has 0 and 1)", act);
+            if (act < 0 || act >= A) {
+                err_set(e, "policy returned action %d, outside [0, %d)", act, A);
                 goto done;
             }
         }
@@ -499,53 +511,4 @@ int truth_cartpole_mc(const env_config *cfg, const double *state, int action, do
 done:
     env_free(en);
     return rc;
-}
-
-/* Hand-picked states (0-7) and, from 8, the states after steps 4 and 8 of
- * episodes of uniformly random actions (env_reset with seeds 2024..2029;
- * actions rng_below(rng_create(seed, 0), 2)), printed with %.17g. Every
- * component is rounded to float, so the observation an agent sees is the
- * probe state itself (CartPole is chaotic enough over 900 steps that a
- * rounding of the start can flip a greedy action). */
-#define F(x) ((double)(float)(x))
-static const double PROBES[TRUTH_CP_PROBES][4] = {
-    {F(0), F(0), F(0), F(0)},
-    {F(0), F(0), F(0.1), F(0)},
-    {F(0), F(0), F(-0.1), F(0)},
-    {F(1.5), F(0), F(0), F(0)},
-    {F(-1.5), F(0), F(0), F(0)},
-    {F(0), F(1), F(0), F(0)},
-    {F(0), F(0), F(0), F(1)},
-    {F(2), F(1), F(0.15), F(1)},
-    {F(-0.055896079057991606), F(-0.41946517951107287), F(0.0054981424073354823), F(0.62737795141470343)}, /* seed 2024 step 4 */
-    {F(-0.066061022101079891), F(-0.030282132316980098), F(0.021058784302758218), F(0.065426068840263474)}, /* seed 2024 step 8 */
-    {F(0.0089937434339588517), F(-0.024942791698775751), F(-0.014887033246050504), F(-0.055915251747221617)}, /* seed 2025 step 4 */
-    {F(0.022636223201817067), F(-0.023648891128803973), F(-0.043401668667275795), F(-0.084526014552854856)}, /* seed 2025 step 8 */
-    {F(-0.028881879748781758), F(-0.017440024488358491), F(-0.012723678889441278), F(-0.023891750998460082)}, /* seed 2026 step 4 */
-    {F(-0.030252921440571717), F(-0.40673169082341798), F(-0.015166980408652239), F(0.54058594187748832)}, /* seed 2026 step 8 */
-    {F(0.015168618148400334), F(0.024032615564885007), F(0.020964158236154898), F(0.02049090140389459)}, /* seed 2027 step 4 */
-    {F(0.0092485204433315898), F(-0.36759639453285675), F(0.035148410665090481), F(0.6366761155551135)}, /* seed 2027 step 8 */
-    {F(0.036653870995194765), F(0.34512542359568321), F(-0.043317482703214512), F(-0.60462909174938195)}, /* seed 2028 step 4 */
-    {F(0.087758752225770079), F(0.7388270931001264), F(-0.12872728013738891), F(-1.2744676218484225)}, /* seed 2028 step 8 */
-    {F(-0.032442770870085638), F(0.012990392499228648), F(0.020962597297931769), F(-0.034692935515780232)}, /* seed 2029 step 4 */
-    {F(-0.023632404517019867), F(0.012010878609839321), F(0.0072220270051557194), F(-0.013077868268139559)}, /* seed 2029 step 8 */
-};
-
-#undef F
-
-static const char *const PROBE_NAMES[8] = {
-    "upright at rest", "leaning right", "leaning left", "right of centre",
-    "left of centre", "moving right", "pole falling right", "nearly failing",
-};
-
-const double *truth_cartpole_probe(int i)
-{
-    return i >= 0 && i < TRUTH_CP_PROBES ? PROBES[i] : NULL;
-}
-
-const char *truth_cartpole_probe_name(int i)
-{
-    if (i < 0 || i >= TRUTH_CP_PROBES)
-        return NULL;
-    return i < 8 ? PROBE_NAMES[i] : "random-policy state";
 }

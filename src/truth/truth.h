@@ -1,10 +1,10 @@
 /* truth.h — ground truth for the return distributions the agents learn
- * (DESIGN §1.6): exact laws on FrozenLake, Monte Carlo on CartPole.
+ * (DESIGN §1.6): exact laws from transition tables, Monte Carlo from set states.
  *
- * FrozenLake (from the transition table, env_frozenlake_table):
+ * FrozenLake (from the transition table, env_transition_table):
  *   - value iteration for Q*, V* and the optimal policy π* (ties to the lowest
  *     action, within TRUTH_TIE_TOL), and evaluation of a deterministic policy;
- *   - the empirical table of observed transitions (truth_fl_empirical), under
+ *   - the empirical table of observed transitions (truth_tab_empirical), under
  *     which the same laws are what a perfect learner of those data reaches;
  *   - the exact infinite-horizon return law of Z(s, a) — first action a, then
  *     π — by propagating the probability of every (state, return so far) pair
@@ -13,17 +13,18 @@
  *     Equal returns are merged. Time limits are ignored on purpose: a
  *     truncation is not terminal, and bootstrapped learning estimates the
  *     infinite-horizon law. Propagation stops when the mass still walking is
- *     below TRUTH_FL_MASS_TOL (that mass is dropped and reported as
+ *     below TRUTH_TAB_MASS_TOL (that mass is dropped and reported as
  *     `residual`), or, for a policy that keeps some paths walking forever
- *     (γ < 1), when the rewards still to come are bounded by TRUTH_FL_TAIL_TOL
+ *     (γ < 1), when the rewards still to come are bounded by TRUTH_TAB_TAIL_TOL
  *     (those paths become atoms at the return collected so far).
- *     A terminal state (H, G) has return 0 (the table's self-loop).
+ *     A terminal state (FrozenLake's H, G) has return 0 (the table's self-loop).
  *
- * CartPole: Monte Carlo returns sum_{t<T} γ^t r_t from a given state, first
- * action a, then a policy callback, for K steps with γ^K < TRUTH_CP_TAIL (the
- * time limit ignored; the neglected tail γ^K V(s_K) is below γ^K r/(1 − γ),
- * 0.01 at γ = 0.99 with CartPole's reward 1), plus a fixed, documented set of
- * TRUTH_CP_PROBES probe states. Gymnasium's CartPole is deterministic once
+ * Monte Carlo: returns sum_{t<T} γ^t r_t from a given state of any env whose
+ * state can be set, first action a, then a policy callback, for K steps with
+ * γ^K < TRUTH_MC_TAIL (the time limit ignored; the neglected tail γ^K V(s_K)
+ * is below γ^K r/(1 − γ), 0.01 at γ = 0.99 with CartPole's reward 1), from
+ * the env's reference probe states (env_kind_info.probe: CartPole's 20).
+ * Gymnasium's CartPole is deterministic once
  * its state is set, so under a deterministic policy every rollout returns the
  * same value: the true law is a single atom and one rollout suffices.
  *
@@ -37,24 +38,23 @@
 #include "envs/env.h"
 
 #define TRUTH_TIE_TOL 1e-9        /* relative: Q values this close count as tied */
-#define TRUTH_FL_MASS_TOL 1e-9    /* stop when the walking mass is below this */
-#define TRUTH_FL_TAIL_TOL 1e-12   /* ... or when the rewards still to come are below this */
-#define TRUTH_FL_MAX_STEPS 100000 /* give up (γ = 1 with a policy that never ends) */
-#define TRUTH_CP_TAIL 1e-4        /* CartPole horizon K: smallest with γ^K < this */
-#define TRUTH_CP_PROBES 20
+#define TRUTH_TAB_MASS_TOL 1e-9    /* stop when the walking mass is below this */
+#define TRUTH_TAB_TAIL_TOL 1e-12   /* ... or when the rewards still to come are below this */
+#define TRUTH_TAB_MAX_STEPS 100000 /* give up (γ = 1 with a policy that never ends) */
+#define TRUTH_MC_TAIL 1e-4        /* Monte Carlo horizon K: smallest with γ^K < this */
 
-/* 1 if s is a hole or the goal. */
-int truth_fl_is_terminal(const fl_table *t, int s);
+/* 1 if s is terminal (t->terminal: FrozenLake's holes and goal). */
+int truth_tab_is_terminal(const env_table *t, int s);
 
 /* Value iteration to convergence: v (n_states), q (n_states, n_actions) and
  * policy (n_states) may each be NULL. Terminal states get 0 and action 0.
  * Fails if it does not converge (γ = 1 and no policy ends the episodes). */
-int truth_fl_value_iteration(const fl_table *t, double gamma, double *v, double *q, int *policy,
+int truth_tab_value_iteration(const env_table *t, double gamma, double *v, double *q, int *policy,
                              bd_err *e);
 
 /* V^π (n_states) and Q^π (n_states, n_actions) of a deterministic policy
  * (n_states actions); v or q may be NULL. */
-int truth_fl_policy_eval(const fl_table *t, double gamma, const int *policy, double *v, double *q,
+int truth_tab_policy_eval(const env_table *t, double gamma, const int *policy, double *v, double *q,
                          bd_err *e);
 
 /* A law given by atoms: values ascending and distinct, probabilities > 0
@@ -63,12 +63,12 @@ typedef struct {
     int n;
     double *value;   /* (n) */
     double *prob;    /* (n) */
-    double residual; /* mass dropped by the truncation, < TRUTH_FL_MASS_TOL */
+    double residual; /* mass dropped by the truncation, < TRUTH_TAB_MASS_TOL */
     int steps;       /* steps propagated */
 } truth_atoms;
 
 /* The law of Z(s, a) under policy (n_states actions): first a, then π. */
-int truth_fl_distribution(const fl_table *t, double gamma, const int *policy, int s, int a,
+int truth_tab_distribution(const env_table *t, double gamma, const int *policy, int s, int a,
                           truth_atoms *out, bd_err *e);
 void truth_atoms_free(truth_atoms *d);
 /* Mean of the atoms renormalized to mass 1 (as stat_dist_atoms does). */
@@ -84,35 +84,26 @@ double truth_atoms_mean(const truth_atoms *d);
  * (0 if one has no data). The exact laws under this table are the fixed
  * point a perfect learner of those transitions reaches (what `bdrl eval
  * --truth data` compares with). out's arrays are allocated here: free them
- * with truth_fl_table_free. */
-int truth_fl_empirical(const fl_table *t, const int64_t *counts, fl_table *out, int64_t *fewest, bd_err *e);
-void truth_fl_table_free(fl_table *t);
+ * with truth_tab_table_free. */
+int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *out, int64_t *fewest, bd_err *e);
+void truth_tab_table_free(env_table *t);
 
-/* ---- CartPole ---- */
+/* ---- Monte Carlo from a chosen state (CartPole's probe states) ---- */
 
 /* A policy: the action for one observation (obs_dim floats). */
 typedef int (*truth_policy_fn)(void *ctx, const float *obs, int *action, bd_err *e);
 
-/* Smallest K >= 1 with γ^K < TRUTH_CP_TAIL; fails for γ = 1 (no finite
+/* Smallest K >= 1 with γ^K < TRUTH_MC_TAIL; fails for γ = 1 (no finite
  * horizon makes the tail negligible). */
-int truth_cartpole_horizon(double gamma, int *K, bd_err *e);
+int truth_mc_horizon(double gamma, int *K, bd_err *e);
 
-/* n rollouts of K steps (K <= 0: truth_cartpole_horizon) from state
- * (x, x_dot, theta, theta_dot): first `action`, then pol; each stops early
- * when the pole falls. cfg is a CartPole config (its time limit is ignored).
+/* n rollouts of K steps (K <= 0: truth_mc_horizon) from state (env_state_dim
+ * doubles, e.g. CartPole's x, x_dot, theta, theta_dot): first `action`, then
+ * pol; each stops early when the episode terminates. cfg's time limit is
+ * ignored; its env must have a state that can be set.
  * Writes returns (n) and, if not NULL, lengths (n, steps taken). */
-int truth_cartpole_mc(const env_config *cfg, const double *state, int action, double gamma, int K,
+int truth_mc_returns(const env_config *cfg, const double *state, int action, double gamma, int K,
                       truth_policy_fn pol, void *ctx, int n, double *returns, int *lengths,
                       bd_err *e);
-
-/* Probe state i (0 <= i < TRUTH_CP_PROBES) as (x, x_dot, theta, theta_dot).
- * 0-7 are hand-picked (upright at rest, leaning, off centre, moving, nearly
- * failing); 8-19 are the states after steps 4 and 8 of episodes of
- * uniformly random actions, reset with seeds 2024..2029 (the generator is
- * reproduced in tests/test_truth.c), written out so they never drift; each
- * component rounded to float, so an agent's observation is the state. */
-const double *truth_cartpole_probe(int i);
-/* A short name for probe i, e.g. "upright", "random 3". */
-const char *truth_cartpole_probe_name(int i);
 
 #endif
