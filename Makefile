@@ -6,6 +6,8 @@
 #   make bench      benchmarks (single process; prints ratios measured in one run)
 #   make demo       the main job: a built-in run written under runs/demo/
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make examples   build examples/envs (the chain plugin) against headers installed to
+#                   EXAMPLES_PREFIX (default $(BUILD)/prefix, a make install there)
 #   make deps       apt-get install what is missing (nothing when all is there)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS=60 each (fuzz/README.md)
 #   make memcheck   a short training run of each agent and a fit under valgrind
@@ -65,7 +67,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libbdrl.a
 BIN       := $(BUILD)/bdrl
 
-.PHONY: all test bench demo install clean deps docs tests fuzz memcheck deps-slurm test-slurm
+.PHONY: all test bench demo install clean deps docs tests fuzz memcheck deps-slurm test-slurm examples
 all: bin/bdrl lib/libbdrl.a
 
 # Copied to a temporary name and renamed: overwriting the file in place would
@@ -98,7 +100,24 @@ $(BUILD)/bench/bench_%: bench/bench_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ibench -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
-tests: $(TEST_BIN) $(DTEST_BIN) $(BIN)
+# Broken environment plugins for tests/test_plugin.c: one BAD_* case each
+# (bad_ok is the valid control), built against the in-tree header.
+BAD_PLUGINS := ok version no_step actions table nan_obs obs_range crash
+BAD_PLUGIN_SO := $(BAD_PLUGINS:%=$(BUILD)/plugins/bad_%.so)
+$(BUILD)/plugins/bad_%.so: tests/plugins/bad_plugin.c include/bdrl/env_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC -Iinclude \
+	  $(if $(filter ok,$*),,-DBAD_$(shell echo $* | tr a-z A-Z)) $< -o $@
+
+# The example plugins, built by their own Makefile against the headers that
+# `make install` puts under EXAMPLES_PREFIX: what a user outside this tree does.
+EXAMPLES_PREFIX ?= $(CURDIR)/$(BUILD)/prefix
+examples:
+	@$(MAKE) --no-print-directory install PREFIX=$(EXAMPLES_PREFIX) DESTDIR= >/dev/null
+	@$(MAKE) --no-print-directory -C examples/envs PREFIX=$(EXAMPLES_PREFIX) OUT=$(CURDIR)/$(BUILD)/examples
+
+tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO)
+	@$(MAKE) --no-print-directory examples
 
 # Runs every test binary (cmocka) and the CLI tests, then prints one line
 # "N passed, N failed". Set TESTS="test_cartpole ..." to run a subset.
