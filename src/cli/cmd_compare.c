@@ -17,7 +17,7 @@ static const args_opt opts[] = {
     {"first-seed", 0, 1, "S", "the seeds are S..S+N-1 (default 1; e.g. 101 for seeds held out from tuning)"},
     {"jobs", 'j', 1, "JOBS", "runs at a time (default: the number of cores)"},
     {"out", 0, 1, "DIR", "output directory (default runs/compare/<stem1>_vs_<stem2>...)"},
-    {"truth", 0, 0, "", "mean W1 to the truth for every config (default: FrozenLake configs only)"},
+    {"truth", 0, 0, "", "mean W1 to the truth for every config (default: configs of environments with a transition table, e.g. FrozenLake; a plugin's only with --truth)"},
     {"no-truth", 0, 0, "", "no distance to the truth (skips `bdrl eval` of each run)"},
     {"quiet", 'q', 0, "", "no progress lines"},
     {"only", 0, 1, "I", "run run I alone (config I / N, seed S + I % N); no eval, no tables (Slurm array tasks)"},

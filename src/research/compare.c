@@ -212,6 +212,15 @@ static void json_stt(json_writer *w, const char *key, double v)
         json_kv_num(w, key, v);
 }
 
+/* Whether the environment a run summary names always has a transition
+ * table: exact laws make W1 to the truth worth reporting by default (a
+ * plugin may have one: --truth asks for it). */
+static int env_name_has_table(const char *name)
+{
+    const env_kind_info *in = env_kind_describe(env_kind_by_name(name));
+    return in && in->table == 1;
+}
+
 int compare_write(const char *out_dir, int n, const char *const *labels, const char *const *configs,
                   compare_stats *st, int n_seeds, bd_err *e)
 {
@@ -221,7 +230,7 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
     }
     int fl = 0;
     for (int g = 0; g < n; g++)
-        fl |= !strcmp(st[g].env, "frozenlake") || st[g].w1.n > 0;
+        fl |= env_name_has_table(st[g].env) || st[g].w1.n > 0;
     char path[4096];
     io_atomic a;
 
@@ -501,7 +510,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
             if (s == 0) {
                 double t = exp_threshold(cfg);
                 threshold = g == 0 ? t : (t == threshold ? threshold : NAN);
-                fl_any |= env_kind_describe(cfg->env.kind)->table != 0;
+                fl_any |= env_kind_describe(cfg->env.kind)->table == 1;
             }
             run_slot *r = &runs[g * S + s];
             r->group = g;
@@ -576,7 +585,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
             rundir_summary s;
             if (rundir_read_summary(r->dir, &s, NULL) || !rundir_done(&s, -1))
                 continue;
-            if (o->truth < 0 && strcmp(s.env, "frozenlake"))
+            if (o->truth < 0 && !env_name_has_table(s.env))
                 continue;
             if (io_join(p, sizeof p, r->dir, "distributions.json", e))
                 goto done;
