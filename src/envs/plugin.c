@@ -18,6 +18,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static _Thread_local const char *volatile guard_path;
 static _Thread_local const char *volatile guard_fn;
 static struct sigaction old_action[3];
 static const int CRASH_SIGNALS[3] = {SIGSEGV, SIGBUS, SIGFPE};
-static int handlers_installed;
+static atomic_int handlers_installed;
 
 static void put(const char *s)
 {
@@ -85,9 +86,9 @@ static void on_crash(int sig)
 
 static void install_handlers(void)
 {
-    if (handlers_installed)
+    int expected = 0; /* the first env_create of a plugin, whichever thread */
+    if (!atomic_compare_exchange_strong(&handlers_installed, &expected, 1))
         return;
-    handlers_installed = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_crash;
