@@ -22,8 +22,8 @@ static const args_opt opts[] = {
     {"seed", 0, 1, "N", "base seed of the greedy episodes (default: the trainer's evaluation seed)"},
     {"walkers", 0, 1, "N", "BD: Bellman Diffusion samples per (state, action) (default eval.sample_walkers)"},
     {"no-samples", 0, 0, "", "BD: skip the sample metric (mean_w1_samples null)"},
-    {"rollouts", 0, 1, "N", "CartPole: Monte Carlo rollouts per (probe, action) (default 1)"},
-    {"truth", 0, 1, "exact|replay", "FrozenLake: the truth's transition table (default exact)"},
+    {"rollouts", 0, 1, "N", "Monte Carlo truth (CartPole): rollouts per (probe, action) (default 1)"},
+    {"truth", 0, 1, "exact|replay", "exact truth (FrozenLake, tabular plugins): the transition table (default exact)"},
 };
 static const args_spec spec = {
     "bdrl eval RUN [--json] [--episodes N] [--seed N] [--walkers N] [--no-samples] [--rollouts N]\n"
@@ -35,14 +35,15 @@ static const args_spec spec = {
     "    goal; CartPole: reached the time limit);\n"
     "  - per state and action, W1 and Cramér distance (return units) between the\n"
     "    agent's return distribution and the truth, and both means. States: every\n"
-    "    non-terminal FrozenLake state, or the 20 CartPole probe states. Truth: the\n"
-    "    exact law (FrozenLake) of the run's own policy — the optimal one for\n"
+    "    non-terminal state of an environment with a transition table (FrozenLake, a\n"
+    "    tabular plugin), or the 20 CartPole probe states. Truth: the\n"
+    "    exact law (transition table) of the run's own policy — the optimal one for\n"
     "    agent.mode evaluate, the agent's greedy policy for control — or Monte Carlo\n"
     "    returns of the greedy policy (CartPole, gamma^K < 1e-4, time limit ignored);\n"
     "  - BD: the same W1 from Bellman Diffusion samples (the agent's default sampler:\n"
     "    MALA-BDD with global moves), to the truth (w1_samples) and to the agent's own\n"
     "    grid density (w1_samples_model, the sampler's share of the error).\n"
-    "  - --truth replay (FrozenLake): the truth is the exact law under the empirical\n"
+    "  - --truth replay (transition tables): the truth is the exact law under the empirical\n"
     "    transition table of the run's replay buffer (checkpoint.bin), the fixed point\n"
     "    a perfect learner of those transitions reaches: the distances then measure\n"
     "    the learner alone, and mean_w1_truth_exact the data's own error (the W1 of\n"
