@@ -9,6 +9,7 @@
 
 #include <math.h>
 
+#include "agents/experiment.h"
 #include "agents/train.h"
 #include "truth/truth.h"
 
@@ -231,6 +232,51 @@ static void test_bad_plugins_refused(void **state)
     tu_run_free(&r);
 }
 
+/* env.params is the one free-form mapping: anything but scalar keys and
+ * values there, and a mapping anywhere else, is refused with file:line:col. */
+static void test_params_config_errors(void **state)
+{
+    (void)state;
+    struct {
+        const char *yaml, *msg;
+    } bad[] = {
+        {"env:\n  name: plugin\n  params:\n    a: {b: 1}\n", ":4:5: 'env.params': a mapping here holds plain keys and values only"},
+        {"env:\n  name: plugin\n  params: [1, 2]\n", ":3:11: 'env.params' expects a mapping of keys to values"},
+        {"env:\n  name: plugin\n  params: {\"a b\": 1}\n", ":3:11: 'env.params': key 'a b' must be 1 to 63 letters"},
+        {"env:\n  name: plugin\n  paramz: {a: 1}\n", ":3:3: unknown key 'env.paramz' (did you mean 'env.params'?)"},
+        {"env:\n  name: cartpole\n  map: {a: 1}\n", ":3:8: 'env.map' expects a value, not a mapping"},
+        {"env:\n  name: plugin\n", "env.plugin: env.name plugin needs env.plugin"},
+    };
+    char cfg[600];
+    snprintf(cfg, sizeof cfg, "%s/params.yaml", tu_dir);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        tu_write(cfg, bad[i].yaml);
+        tu_result r = tu_run("%s config %s", tu_bdrl(), cfg);
+        if (r.status != 2)
+            fail_msg("case %zu exited %d, expected 2; stderr: %s", i, r.status, r.err);
+        assert_contains(r.err, bad[i].msg);
+        assert_int_equal(count_lines(r.err), 1);
+        tu_run_free(&r);
+    }
+    /* params survive the round trip through a run's config.yaml, in order */
+    tu_write(cfg, "env:\n  name: plugin\n  plugin: x.so\n  params: {b: 2, a: \"x \\\"y\\\"\"}\n");
+    exp_config c;
+    bd_err e;
+    assert_int_equal(exp_load(&c, cfg, NULL, 0, &e), 0);
+    assert_int_equal(c.env.n_params, 2);
+    assert_string_equal(c.env.param_key[0], "b");
+    assert_string_equal(c.env.param_value[1], "x \"y\"");
+    char saved[700];
+    snprintf(saved, sizeof saved, "%s/saved.yaml", tu_dir);
+    assert_int_equal(cfg_save_yaml(&exp_schema, &c, saved, &e), 0);
+    exp_config c2;
+    assert_int_equal(exp_load(&c2, saved, NULL, 0, &e), 0);
+    assert_int_equal(c2.env.n_params, 2);
+    assert_string_equal(c2.env.param_key[1], "a");
+    assert_string_equal(c2.env.param_value[1], "x \"y\"");
+    assert_string_equal(c2.env.plugin, "x.so");
+}
+
 static void test_crash_names_plugin(void **state)
 {
     (void)state;
@@ -331,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_chain_exact_laws),
         cmocka_unit_test(test_evaluate_policy_is_truths),
         cmocka_unit_test(test_bad_plugins_refused),
+        cmocka_unit_test(test_params_config_errors),
         cmocka_unit_test(test_crash_names_plugin),
         cmocka_unit_test(test_chain_every_agent),
     };
