@@ -6,8 +6,8 @@
 #   make bench      benchmarks (single process; prints ratios measured in one run)
 #   make demo       the main job: a built-in run written under runs/demo/
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make examples   build examples/envs (the chain plugin) against headers installed to
-#                   EXAMPLES_PREFIX (default $(BUILD)/prefix, a make install there)
+#   make examples   build examples/envs (the chain plugin) against the headers installed
+#                   (make install-headers) to EXAMPLES_PREFIX, default $(BUILD)/prefix
 #   make deps       apt-get install what is missing (nothing when all is there)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS=60 each (fuzz/README.md)
 #   make memcheck   a short training run of each agent and a fit under valgrind
@@ -67,7 +67,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libbdrl.a
 BIN       := $(BUILD)/bdrl
 
-.PHONY: all test bench demo install clean deps docs tests fuzz memcheck deps-slurm test-slurm examples
+.PHONY: all test bench demo install install-headers clean deps docs tests fuzz memcheck deps-slurm test-slurm examples
 all: bin/bdrl lib/libbdrl.a
 
 # Copied to a temporary name and renamed: overwriting the file in place would
@@ -110,10 +110,11 @@ $(BUILD)/plugins/bad_%.so: tests/plugins/bad_plugin.c include/bdrl/env_plugin.h
 	  $(if $(filter ok,$*),,-DBAD_$(shell echo $* | tr a-z A-Z)) $< -o $@
 
 # The example plugins, built by their own Makefile against the headers that
-# `make install` puts under EXAMPLES_PREFIX: what a user outside this tree does.
+# `make install` (its install-headers part: a plugin needs no binary) puts
+# under EXAMPLES_PREFIX: what a user outside this tree does.
 EXAMPLES_PREFIX ?= $(CURDIR)/$(BUILD)/prefix
 examples:
-	@$(MAKE) --no-print-directory install PREFIX=$(EXAMPLES_PREFIX) DESTDIR= >/dev/null
+	@$(MAKE) --no-print-directory install-headers PREFIX=$(EXAMPLES_PREFIX) DESTDIR= >/dev/null
 	@$(MAKE) --no-print-directory -C examples/envs PREFIX=$(EXAMPLES_PREFIX) OUT=$(CURDIR)/$(BUILD)/examples
 
 tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO)
@@ -157,17 +158,21 @@ memcheck: deps
 docs: bin/bdrl
 	bin/bdrl config --schema > docs/config.md
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/bdrl
+install: all install-headers
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
 	install -m 755 bin/bdrl $(DESTDIR)$(PREFIX)/bin/bdrl
 	install -m 644 lib/libbdrl.a $(DESTDIR)$(PREFIX)/lib/libbdrl.a
+	install -d $(DESTDIR)$(PREFIX)/share/bdrl/plots
+	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/bdrl/plots/
+
+# The headers alone (what a plugin needs): include/bdrl/*.h and the library's.
+install-headers:
+	install -d $(DESTDIR)$(PREFIX)/include/bdrl
 	install -m 644 include/bdrl/*.h $(DESTDIR)$(PREFIX)/include/bdrl/
 	for h in $$(ls src/*/*.h | grep -v '_impl\.h$$' | grep -v '^src/cli/'); do \
 	  install -d $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h)); \
 	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h))/; \
 	done
-	install -d $(DESTDIR)$(PREFIX)/share/bdrl/plots
-	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/bdrl/plots/
 
 clean:
 	rm -rf build bin lib
