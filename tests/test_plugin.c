@@ -280,15 +280,20 @@ static void test_params_config_errors(void **state)
 static void test_crash_names_plugin(void **state)
 {
     (void)state;
-    if (UNDER_ASAN)
-        skip(); /* AddressSanitizer reports the SEGV itself */
     char so[1200];
     build_path(so, sizeof so, "plugins/bad_crash.so");
     tu_result r = tu_run("%s env rollout plugin --set env.plugin=%s --actions 0,0,0", tu_bdrl(), so);
-    assert_int_equal(r.status, 128 + SIGSEGV);
+    /* the signal ends the process; under AddressSanitizer its handler,
+     * restored by ours, reports the SEGV next and exits 1 */
+    if (UNDER_ASAN)
+        assert_int_not_equal(r.status, 0);
+    else
+        assert_int_equal(r.status, 128 + SIGSEGV);
     char want[1400];
     snprintf(want, sizeof want, "bdrl: environment plugin %s crashed (SIGSEGV) in bdrl_env_step\n", so);
     assert_contains(r.err, want);
+    if (UNDER_ASAN)
+        assert_contains(r.err, "AddressSanitizer: SEGV"); /* the previous handler still ran */
     tu_run_free(&r);
 }
 

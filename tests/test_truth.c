@@ -1,4 +1,4 @@
-/* Tests of the ground truth (agents/truth.h) and of `bdrl truth`: value
+/* Tests of the ground truth (truth/truth.h) and of `bdrl truth`: value
  * iteration against an independent implementation written here from the map
  * letters, exact return laws against hand-computed ones and against policy
  * evaluation, CartPole Monte Carlo returns and the probe states. */
