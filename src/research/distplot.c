@@ -745,9 +745,10 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         if (io_join(p, sizeof p, data_dir, "meta.gp", e) || io_atomic_open(&m, p, e))
             goto done;
         FILE *f = m.f;
-        int nrow = is_fl ? t->nrow : 4, ncol = is_fl ? t->ncol : 5;
-        fprintf(f, "# Panels of %s (written by bdrl plot dist; read by the plot script)\n",
-                is_fl ? "FrozenLake states" : "CartPole probe states");
+        /* a tabular env's drawing of its states; probes five to a row */
+        int nrow = is_fl ? t->nrow : (np + 4) / 5, ncol = is_fl ? t->ncol : 5;
+        fprintf(f, "# Panels of %s %s (written by bdrl plot dist; read by the plot script)\n", kin->gym_id,
+                is_fl ? "states" : "probe states");
         fprintf(f, "nrow = %d; ncol = %d; npanels = %d\nnruns = %d; ntruth = %d\n", nrow, ncol, np, n_runs, ntruth);
         fprintf(f, "mode = '%s'; binw = %.10g\n", o->mode == DISTPLOT_CDF ? "cdf" : "pdf", delta);
         char yl[128];
@@ -813,11 +814,11 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
     if (o->title && *o->title)
         snprintf(title, sizeof title, "%s", o->title);
     else if (is_fl)
-        snprintf(title, sizeof title, "FrozenLake %dx%d: return distribution of each state under the %s policy "
-                 "(gamma %g)", t->nrow, t->ncol, runs[0].policy_name, runs[0].cfg.agent.gamma);
+        snprintf(title, sizeof title, "%s %dx%d: return distribution of each state under the %s policy "
+                 "(gamma %g)", kin->gym_id, t->nrow, t->ncol, runs[0].policy_name, runs[0].cfg.agent.gamma);
     else
-        snprintf(title, sizeof title, "CartPole probe states: return distribution of the greedy action (gamma %g)",
-                 runs[0].cfg.agent.gamma);
+        snprintf(title, sizeof title, "%s probe states: return distribution of the greedy action (gamma %g)",
+                 kin->gym_id, runs[0].cfg.agent.gamma);
     if (write_replot(out_prefix, script, title, e) || plot_gnuplot(script, data_dir, png, title, e))
         goto done;
     if (res) {
