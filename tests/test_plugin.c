@@ -46,6 +46,54 @@ static env *chain_env(const char *const *kv, int n_kv)
     return en;
 }
 
+/* The registry: names unique and found again, the ENV_* constants where
+ * they say, and what each built-in class declares (table, tabular, probes)
+ * true of the environments it creates — what callers rely on instead of
+ * names. */
+static void test_registry_capabilities(void **state)
+{
+    (void)state;
+    assert_int_equal(ENV_N_KINDS, 5);
+    const char *names[] = {"cartpole", "frozenlake", "acrobot", "mountaincar", "plugin"};
+    const int consts[] = {ENV_CARTPOLE, ENV_FROZENLAKE, ENV_ACROBOT, ENV_MOUNTAINCAR, ENV_PLUGIN};
+    for (int k = 0; k < ENV_N_KINDS; k++) {
+        const env_kind_info *in = env_kind_describe(k);
+        assert_non_null(in);
+        assert_string_equal(in->name, names[k]);
+        assert_int_equal(consts[k], k);
+        assert_int_equal(env_kind_by_name(in->name), k);
+        if (k == ENV_PLUGIN)
+            continue; /* needs a file; the chain test below */
+        env_config c;
+        env_config_defaults(&c, in->name);
+        assert_int_equal(c.kind, k);
+        bd_err e;
+        env *en = env_create(&c, &e);
+        assert_non_null(en);
+        assert_int_equal(in->table == 1, env_transition_table(en) != NULL);
+        assert_int_equal(in->tabular, env_is_tabular(en));
+        assert_int_equal(env_is_tabular(en), env_n_states(en) > 0);
+        for (int a = 0; a < env_n_actions(en); a++)
+            assert_true(env_action_name(en, a)[0] != '\0');
+        assert_true(env_state_names(en)[0] != '\0');
+        for (int i = 0; i < in->n_probes; i++) {
+            float obs[ENV_OBS_MAX];
+            assert_int_equal(env_observe_state(en, in->probe(i), obs, &e), 0);
+            assert_non_null(in->probe_name(i));
+        }
+        assert_null(in->n_probes ? in->probe(in->n_probes) : NULL);
+        env_free(en);
+    }
+    assert_null(env_kind_describe(ENV_N_KINDS));
+    assert_int_equal(env_kind_by_name("pong"), -1);
+    assert_int_equal(env_kind_by_name(NULL), -1);
+    env_config c;
+    env_config_defaults(&c, "pong");
+    bd_err e;
+    assert_null(env_create(&c, &e));
+    assert_contains(e.msg, "unknown environment kind");
+}
+
 static void test_chain_through_env_interface(void **state)
 {
     (void)state;
@@ -378,6 +426,7 @@ static void test_chain_every_agent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry_capabilities),
         cmocka_unit_test(test_chain_through_env_interface),
         cmocka_unit_test(test_chain_exact_laws),
         cmocka_unit_test(test_evaluate_policy_is_truths),

@@ -9,15 +9,18 @@
 #include <string.h>
 
 /* The registry: one line per environment class, in `bdrl env list` order;
- * the position is the env_kind (and ENV_CARTPOLE... in env.h). Thresholds
- * and limits are in each class (Gymnasium's registrations). */
-static const env_class *const REGISTRY[ENV_N_KINDS] = {
+ * the position is the env_kind (ENV_CARTPOLE... in env.h: append new
+ * classes). Thresholds and limits are in each class (Gymnasium's
+ * registrations). */
+static const env_class *const REGISTRY[] = {
     &cartpole_class,
     &frozenlake_class,
     &acrobot_class,
     &mountaincar_class,
     &plugin_class,
 };
+
+int env_n_kinds(void) { return (int)(sizeof REGISTRY / sizeof REGISTRY[0]); }
 
 const env_kind_info *env_kind_describe(env_kind kind)
 {
