@@ -24,6 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* a plugin's largest observation and state fit struct env's buffers */
+_Static_assert(BDRL_ENV_OBS_MAX <= ENV_OBS_MAX, "plugin observations must fit struct env's obs");
+_Static_assert(BDRL_ENV_STATE_MAX <= ENV_STATE_MAX, "plugin states must fit ENV_STATE_MAX");
+
 typedef int (*plug_version_fn)(void);
 typedef void *(*plug_create_fn)(const bdrl_env_host *, bdrl_env_spec *, char *, size_t);
 typedef void (*plug_destroy_fn)(void *);
