@@ -153,8 +153,22 @@ static void test_chain_through_env_interface(void **state)
     assert_true(differ > 0);
     assert_true(wins > 30 && wins < 60); /* p_risky 0.7 of 64 */
 
-    double st = 2;
+    /* the time limit: the plugin's 100, or env.max_episode_steps; bdrl truncates */
+    env_config c;
+    env_config_defaults(&c, "plugin");
+    build_path(c.plugin, sizeof c.plugin, "examples/libchain.so");
+    c.max_episode_steps = 2;
     bd_err e;
+    env *en3 = env_create(&c, &e);
+    assert_non_null(en3);
+    assert_int_equal(env_max_steps(en3), 2);
+    env_reset(en3, NULL);
+    env_step s1 = env_do_step(en3, 0), s2 = env_do_step(en3, 0);
+    assert_false(s1.truncated);
+    assert_true(s2.truncated && !s2.terminated);
+    env_free(en3);
+
+    double st = 2;
     assert_int_equal(env_set_state(en, &st, &e), 0);
     assert_true(env_do_step(en, 0).reward == 1.0);
     st = 9;
