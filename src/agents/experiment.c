@@ -1,5 +1,7 @@
 #include "experiment.h"
 
+#include "agents/registry.h"
+
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -117,8 +119,7 @@ static const cfg_key keys[] = {
     CFG_I64_KEY("env.map_seed", OFF(map_seed), "-1", -1, MAXI,
                 "FrozenLake random maps: generator seed; -1 = the run's seed"),
 
-    CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", "bd|c51",
-                   "distribution model: Bellman Diffusion fields or the C51 histogram"),
+    CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", AGENT_KIND_CHOICES, agent_kind_help),
     CFG_REAL_KEY("agent.gamma", OFF(agent.gamma), "0.99", 0, 1, "discount factor"),
     CFG_CHOICE_KEY("agent.mode", OFF(agent.mode), "control", "control|evaluate",
                    "control: bootstrap from argmax_a Q(s', a); evaluate: from a' ~ agent.policy, "
@@ -147,6 +148,7 @@ static const cfg_key keys[] = {
                  "sample, plot); acting and targets keep the online and target networks; 0 = off"),
 
     CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
+
 
     CFG_CHOICE_KEY("bd.field", OFF(bd.field), "grid", "grid|basis",
                    "BD: form of the two fields in u: grid = a light MLP head on [state embedding, "
