@@ -149,6 +149,9 @@ static const cfg_key keys[] = {
 
     CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
 
+    CFG_CHOICE_KEY("dqn.loss", OFF(dqn.loss), "huber", "huber|mse",
+                   "DQN: loss of the TD error δ = Q(s, a) - y: huber = δ²/2 for |δ| <= 1, |δ| - 1/2 beyond "
+                   "(Dopamine, κ = 1); mse = δ² (CleanRL's dqn.py)"),
 
     CFG_CHOICE_KEY("bd.field", OFF(bd.field), "grid", "grid|basis",
                    "BD: form of the two fields in u: grid = a light MLP head on [state embedding, "

@@ -51,6 +51,9 @@ typedef struct {
         int atoms;
     } c51;
     struct {
+        int loss;              /* dqn_loss_kind: huber (κ = 1) or mse */
+    } dqn;
+    struct {
         int field;             /* bd_field_form: head on [embedding, features(u)] or a fixed basis of u */
         int basis;             /* basis: K Gaussian bumps, centres evenly over u in [-1, 1] */
         double basis_width;    /* basis: bump sd in units of the centres' spacing */

@@ -10,7 +10,8 @@
 
 #define AGENT_REGISTRY(X)                                                                         \
     X(bd, "Bellman Diffusion fields (bd.*)")                                                       \
-    X(c51, "the C51 histogram (c51.*)")
+    X(c51, "the C51 histogram (c51.*)")                                                            \
+    X(dqn, "DQN, Q-values without a distribution; its law is a point mass at Q (dqn.*)")
 
 #define DECLARE(name, help) extern const agent_class agent_##name##_class;
 AGENT_REGISTRY(DECLARE)
