@@ -9,6 +9,7 @@
 #include "agents/evaldist.h"
 #include "agents/evaluate.h"
 #include "agents/run.h"
+#include "agents/checkpoint.h"
 #include "agents/train.h"
 #include "agents/truth.h"
 #include "cli/args.h"
@@ -148,7 +149,7 @@ static int replay_table(const char *run, const exp_config *cfg, const env *en, c
 {
     char path[4096];
     replay *rb;
-    if (io_join(path, sizeof path, run, "checkpoint.bin", e) || train_load_replay(path, cfg, ag, &rb, e))
+    if (io_join(path, sizeof path, run, "checkpoint.bin", e) || ckpt_read_replay(path, cfg, ag, &rb, e))
         return -1;
     const fl_table *t = env_frozenlake_table(en);
     int S = t->n_states, A = t->n_actions;
