@@ -288,8 +288,8 @@ static void test_checkpoint_round_trip(void **state)
 {
     (void)state;
     exp_config cfg;
-    env *en;
-    agent *a = make_agent(&cfg, &en, "relu", "huber", 5), *b2 = make_agent(&cfg, &en, "relu", "huber", 6);
+    env *en, *en2;
+    agent *a = make_agent(&cfg, &en, "relu", "huber", 5), *b2 = make_agent(&cfg, &en2, "relu", "huber", 6);
     rng *r = rng_create(2, 1);
     raw_batch rb;
     fill_batch(&rb, r);
@@ -327,6 +327,7 @@ static void test_checkpoint_round_trip(void **state)
     agent_free(a);
     agent_free(b2);
     env_free(en);
+    env_free(en2);
 }
 
 /* Terminal transitions with reward 0.7 from a fixed state: Q of the taken

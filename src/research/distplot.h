@@ -57,7 +57,7 @@ typedef struct {
                            the first run's greedy one; CartPole: greedy) */
     uint64_t seed;      /* the sampler's seed */
     const char *title;  /* NULL: "<env>: return distributions ..." */
-    const char *labels[DISTPLOT_MAX_RUNS]; /* NULL: "BD", "C51" (with the run number
+    const char *labels[DISTPLOT_MAX_RUNS]; /* NULL: the agent's registry label, e.g. "C51" (with the run number
                                               if both runs have the same agent) */
 } distplot_options;
 
