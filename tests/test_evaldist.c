@@ -123,7 +123,7 @@ static const char *fake_describe(const agent *a)
 
 static const agent_ops fake_ops = {"fake", fake_q, fake_update, fake_update_target, fake_dist,
                                    fake_save, fake_load, fake_free, fake_params, fake_describe,
-                                   NULL, NULL, NULL};
+                                   NULL, NULL, NULL, NULL, NULL};
 
 static void fake_init(fake_agent *f, exp_config *cfg, env **en, const char *const *sets, int n_sets)
 {

@@ -69,6 +69,9 @@ static void test_every_kind_is_complete(void **state)
         assert_int_equal(agent_kind_of(a), k);
         assert_non_null(c->label);
         assert_true(strlen(agent_describe(a)) > 0);
+        /* optional capabilities come in pairs */
+        assert_int_equal(a->ops->sample != NULL, a->ops->sampler_defaults != NULL);
+        assert_int_equal(a->ops->fields != NULL, a->ops->field_range != NULL);
         agent_param_block b[AGENT_MAX_PARAM_BLOCKS];
         int nb = a->ops->params(a, b);
         assert_true(nb >= 1 && nb <= AGENT_MAX_PARAM_BLOCKS);

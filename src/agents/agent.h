@@ -68,6 +68,11 @@ typedef struct {
 
 #define AGENT_MAX_PARAM_BLOCKS 8
 
+/* Where an agent's fields live (BD): return = c + h u for u in [lo, hi]. */
+typedef struct {
+    double c, h, lo, hi;
+} agent_field_range;
+
 typedef struct agent agent;
 
 typedef struct {
@@ -100,6 +105,11 @@ typedef struct {
                   sde_result *res, rng *r, bd_err *e);
     /* GEMM multiply-adds of one update at batch B (benchmarks). */
     double (*update_flops)(const agent *a, int B);
+    /* Fields of the return in normalized units u (BD, `bdrl plot fields`):
+     * their range, and the reported scalar and gradient fields s, g (n, A)
+     * at n points u (either may be NULL). */
+    void (*field_range)(const agent *a, agent_field_range *r);
+    int (*fields)(agent *a, const float *obs, int n, const double *u, double *s, double *g, bd_err *e);
 } agent_ops;
 
 struct agent {
@@ -132,6 +142,7 @@ static inline const char *agent_describe(const agent *a) { return a->ops->descri
 
 /* Capabilities. */
 static inline int agent_can_sample(const agent *a) { return a->ops->sample != NULL; }
+static inline int agent_has_fields(const agent *a) { return a->ops->fields != NULL; }
 /* The default sampler and n samples (agent_can_sample only: else an error). */
 void agent_sampler_defaults(const agent *a, sde_config *sc);
 int agent_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,

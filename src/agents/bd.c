@@ -733,6 +733,8 @@ static int bd_params(agent *a, agent_param_block *out)
 }
 
 static const char *bd_describe(const agent *a);
+static void bd_field_range(const agent *a, agent_field_range *r);
+static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bd_err *e);
 static void bd_sampler_defaults(const agent *a, sde_config *sc);
 static int bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
                      sde_result *res, rng *r, bd_err *e);
@@ -750,6 +752,8 @@ static const agent_ops bd_ops = {
     .describe = bd_describe,
     .sampler_defaults = bd_sampler_defaults,
     .sample = bd_sample,
+    .field_range = bd_field_range,
+    .fields = bd_fields,
 };
 
 /* ---------------------------------------------------------------------- */
@@ -923,18 +927,16 @@ static const char *bd_describe(const agent *a) { return impl(a)->desc; }
 /* ---------------------------------------------------------------------- */
 /* introspection                                                           */
 
-void bd_get_geometry(const agent *a, bd_geometry *g)
+void bd_get_geometry(const agent *a, bd_geometry *g) { *g = impl(a)->geo; }
+
+static void bd_field_range(const agent *a, agent_field_range *r)
 {
-    if (agent_is_bdb(a))
-        bdb_get_geometry(a, g);
-    else
-        *g = impl(a)->geo;
+    const bd_geometry *g = &impl(a)->geo;
+    *r = (agent_field_range){g->c, g->h, g->lo, g->hi};
 }
 
 mlp *bd_net(agent *a, bd_field f, int part, int target)
 {
-    if (agent_is_bdb(a))
-        return part ? NULL : bdb_net(a, f, target);
     bd_fnet *N = &impl(a)->f[f];
     if (target == 2)
         return part ? N->head_e : N->torso_e;
@@ -943,10 +945,6 @@ mlp *bd_net(agent *a, bd_field f, int part, int target)
 
 void bd_reseed(agent *a, uint64_t seed)
 {
-    if (agent_is_bdb(a)) {
-        bdb_reseed(a, seed);
-        return;
-    }
     bd_agent *ba = impl(a);
     rng_reseed(ba->rq, seed, RNG_STREAM_LOSS);
     rng_reseed(ba->rt, seed, RNG_STREAM_LOSS + 100);
@@ -955,18 +953,12 @@ void bd_reseed(agent *a, uint64_t seed)
 int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
                      bd_err *e)
 {
-    const double *uq, *tt, *tdt;
-    const int *an;
-    int Q;
-    if (agent_is_bdb(a)) {
-        if (bdb_targets(a, b, &uq, &tt, &tdt, &an, &Q, e))
-            return -1;
-    } else {
-        bd_agent *ba = impl(a);
-        if (prepare_targets(ba, b, e))
-            return -1;
-        uq = ba->uq, tt = ba->tt, tdt = ba->tdt, an = ba->a_next, Q = ba->Q;
-    }
+    bd_agent *ba = impl(a);
+    if (prepare_targets(ba, b, e))
+        return -1;
+    const double *uq = ba->uq, *tt = ba->tt, *tdt = ba->tdt;
+    const int *an = ba->a_next;
+    int Q = ba->Q;
     size_t n = (size_t)b->B * Q;
     if (u)
         memcpy(u, uq, n * sizeof(double));
@@ -1025,12 +1017,16 @@ static void fields_at(bd_agent *ba, int target, int reference, int n, const doub
 int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
                    double *s, double *g, bd_err *e)
 {
-    if (agent_is_bdb(a))
-        return bdb_eval_fields(a, obs, target, n, u, s, g, e);
+    (void)e;
     bd_agent *ba = impl(a);
     embed_one(ba, obs, target);
     fields_at(ba, target, reference, n, u, s, g);
     return 0;
+}
+
+static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bd_err *e)
+{
+    return bd_eval_fields(a, obs, 0, 0, n, u, s, g, e);
 }
 
 /* ---------------------------------------------------------------------- */

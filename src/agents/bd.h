@@ -157,7 +157,8 @@ void bd_sampler_defaults_for(const bd_geometry *g, double eta, sde_config *sc);
 int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fields, void *ctx, int n,
                    double *returns, sde_result *res, rng *r, bd_err *e);
 
-/* ---- introspection for tests and diagnostics ---- */
+/* ---- introspection of the grid agent (bd.field grid), for tests and
+ * diagnostics; the basis agent's are in bd_basis.h ---- */
 
 typedef enum { BD_FIELD_S = 0, BD_FIELD_G = 1 } bd_field;
 

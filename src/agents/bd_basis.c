@@ -80,9 +80,7 @@ typedef struct {
     double *dist_x, *dist_w; /* (max(K, G)) */
 } bdb_agent;
 
-static const agent_ops bdb_ops;
 static bdb_agent *impl(const agent *a) { return (bdb_agent *)a->impl; }
-int agent_is_bdb(const agent *a) { return a && a->ops == &bdb_ops; }
 
 /* ---------------------------------------------------------------------- */
 /* pure pieces                                                             */
@@ -902,6 +900,15 @@ static int bdb_params(agent *a, agent_param_block *out)
 }
 
 static const char *bdb_describe(const agent *a);
+static void bdb_field_range(const agent *a, agent_field_range *r)
+{
+    const bd_geometry *g = &impl(a)->geo;
+    *r = (agent_field_range){g->c, g->h, g->lo, g->hi};
+}
+static int bdb_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bd_err *e)
+{
+    return bdb_eval_fields(a, obs, 0, n, u, s, g, e);
+}
 static void bdb_sampler_defaults(const agent *a, sde_config *sc);
 static int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
                       sde_result *res, rng *r, bd_err *e);
@@ -920,6 +927,8 @@ static const agent_ops bdb_ops = {
     .describe = bdb_describe,
     .sampler_defaults = bdb_sampler_defaults,
     .sample = bdb_sample,
+    .field_range = bdb_field_range,
+    .fields = bdb_fields,
 };
 
 /* ---------------------------------------------------------------------- */
