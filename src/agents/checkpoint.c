@@ -32,7 +32,6 @@ _Static_assert(SH_N == 27, "checkpoint format 2 has 27 shape words");
 #define CKPT_OFF_SECTIONS (CKPT_OFF_STEP + 8)
 #define CKPT_HEADER (CKPT_OFF_SECTIONS + 3 * 8)
 
-
 static uint64_t fnv(const void *p, size_t n)
 {
     const unsigned char *c = p;

@@ -1,5 +1,6 @@
-/* train.c — the shared training loop, run directory and checkpoints; see
- * train.h for the schedule and the checkpoint layout, run.h for the files. */
+/* train.c — the shared training loop, run directory, and the trainer's
+ * section of checkpoints; see train.h for the schedule, checkpoint.h for the
+ * checkpoint container, run.h for the files. */
 #include "agents/train.h"
 
 #include <dirent.h>
