@@ -1,7 +1,7 @@
 /* fuzz_checkpoint.c — the checkpoint loader: header, checksum, section sizes,
  * the agents' own formats (C51, Bellman Diffusion), the replay buffer, the
  * generators and the trainer state, as `bdrl train --resume` reads them
- * (train_verify_checkpoint), and agent-only loading (train_load_agent_cfg,
+ * (train_verify_checkpoint), and agent-only loading (ckpt_read_agent,
  * as bdrl eval/dist/sample do).
  *
  * Input: byte 0 picks the configuration (bit 1: 0 = C51 on CartPole,
@@ -11,6 +11,7 @@
  * configurations (fuzz/README.md). Invariants: no crash or sanitizer report;
  * a failure has a one-line message and leaves the agent exactly as it was. */
 #include "agents/agent.h"
+#include "agents/checkpoint.h"
 #include "agents/train.h"
 #include "core/rng.h"
 #include "envs/env.h"
@@ -101,7 +102,7 @@ int fuzz_checkpoint_one(const uint8_t *data, size_t size)
     size_t l0, l1;
     char *before = agent_bytes(t->ag, &l0);
     e.msg[0] = '\0';
-    if (train_load_agent_cfg(path, &t->cfg, t->ag, NULL, &e)) {
+    if (ckpt_read_agent(path, &t->cfg, t->ag, NULL, &e)) {
         fuzz_check_message(&e);
         char *after = agent_bytes(t->ag, &l1);
         FUZZ_CHECK(l0 == l1 && !memcmp(before, after, l0), "a failed load changed the agent (%s)", e.msg);

@@ -12,6 +12,28 @@
 
 #include "agents/bd_basis.h"
 #include "agents/limits.h"
+
+/* What an update regresses onto (bdb_targets), copied out like the grid
+ * agent's bd_debug_targets; any output may be NULL. */
+static int debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
+                         bd_err *e)
+{
+    const double *uq, *tt, *tdt;
+    const int *an;
+    int Q;
+    if (bdb_targets(a, b, &uq, &tt, &tdt, &an, &Q, e))
+        return -1;
+    size_t n = (size_t)b->B * Q;
+    if (u)
+        memcpy(u, uq, n * sizeof(double));
+    if (t)
+        memcpy(t, tt, n * sizeof(double));
+    if (dt)
+        memcpy(dt, tdt, n * sizeof(double));
+    if (next_action)
+        memcpy(next_action, an, (size_t)b->B * sizeof(int));
+    return 0;
+}
 #include "stats/metrics.h"
 
 #define NS 16 /* FrozenLake 4x4 states: the one-hot torso input */
@@ -43,7 +65,7 @@ static void make(fixture *f, uint64_t seed, const char *const *extra, int n_extr
     rng_free(init);
     if (!f->a)
         fail_msg("agent_create: %s", e.msg);
-    assert_true(agent_is_bdb(f->a));
+    assert_non_null(strstr(agent_describe(f->a), "bd (basis)"));
 }
 
 static void unmake(fixture *f)
@@ -150,7 +172,7 @@ static void test_targets_through_networks(void **state)
     fixture f;
     make(&f, 3, sets, 1);
     bd_geometry g;
-    bd_get_geometry(f.a, &g);
+    bdb_get_geometry(f.a, &g);
     float obs[4] = {0, 1, 5, 9}, nobs[4] = {0, 2, 6, 10}, rew[4] = {1, 0, 1, 0};
     int act[4] = {1, 2, 3, 0}, nact[4] = {0, 3, 3, 2};
     unsigned char term[4] = {1, 0, 0, 0};
@@ -159,11 +181,11 @@ static void test_targets_through_networks(void **state)
     int an[4];
     bd_err e;
     /* make the target differ from the online network */
-    for (size_t i = 0; i < bd_net(f.a, BD_FIELD_S, 0, 1)->n_params; i++)
-        bd_net(f.a, BD_FIELD_S, 0, 1)->params[i] *= 1.3f;
+    for (size_t i = 0; i < bdb_net(f.a, BD_FIELD_S, 1)->n_params; i++)
+        bdb_net(f.a, BD_FIELD_S, 1)->params[i] *= 1.3f;
     for (int mode = 0; mode < 2; mode++) {
         agent_batch b = {4, obs, act, rew, nobs, term, mode ? nact : NULL};
-        if (bd_debug_targets(f.a, &b, u, t, dt, an, &e))
+        if (debug_targets(f.a, &b, u, t, dt, an, &e))
             fail_msg("%s", e.msg);
         assert_int_equal(an[0], -1);
         for (int i = 1; i < 4; i++) {
@@ -192,9 +214,9 @@ static void test_targets_through_networks(void **state)
                 } else {
                     double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, x = (uq - bb) / g.gamma;
                     double s[4], sp[4], sm[4], h = 1e-4, xp = x + h, xm = x - h;
-                    assert_int_equal(bd_eval_fields(f.a, &nobs[i], 1, 0, 1, &x, s, NULL, &e), 0);
-                    assert_int_equal(bd_eval_fields(f.a, &nobs[i], 1, 0, 1, &xp, sp, NULL, &e), 0);
-                    assert_int_equal(bd_eval_fields(f.a, &nobs[i], 1, 0, 1, &xm, sm, NULL, &e), 0);
+                    assert_int_equal(bdb_eval_fields(f.a, &nobs[i], 1, 1, &x, s, NULL, &e), 0);
+                    assert_int_equal(bdb_eval_fields(f.a, &nobs[i], 1, 1, &xp, sp, NULL, &e), 0);
+                    assert_int_equal(bdb_eval_fields(f.a, &nobs[i], 1, 1, &xm, sm, NULL, &e), 0);
                     assert_int_equal(bdb_coefficients(f.a, &nobs[i], 1, w, NULL, &e), 0);
                     double M = 0;
                     for (int j = 0; j < K; j++)
@@ -265,7 +287,7 @@ static void test_query_law(void **state)
     fixture f;
     make(&f, 7, sets, 4);
     bd_geometry g;
-    bd_get_geometry(f.a, &g);
+    bdb_get_geometry(f.a, &g);
     enum { B = 64, Q = 64 };
     float obs[B], nobs[B], rew[B] = {0};
     int act[B];
@@ -279,15 +301,15 @@ static void test_query_law(void **state)
     agent_batch b = {B, obs, act, rew, nobs, term, NULL};
     static double u[B * Q], u2[B * Q];
     bd_err e;
-    bd_reseed(f.a, 99);
-    assert_int_equal(bd_debug_targets(f.a, &b, u, NULL, NULL, NULL, &e), 0);
+    bdb_reseed(f.a, 99);
+    assert_int_equal(debug_targets(f.a, &b, u, NULL, NULL, NULL, &e), 0);
     /* another s' for every transition: the same query points */
     for (int i = 0; i < B; i++) {
         nobs[i] = (float)((i + 5) % NS);
         term[i] = !term[i];
     }
-    bd_reseed(f.a, 99);
-    assert_int_equal(bd_debug_targets(f.a, &b, u2, NULL, NULL, NULL, &e), 0);
+    bdb_reseed(f.a, 99);
+    assert_int_equal(debug_targets(f.a, &b, u2, NULL, NULL, NULL, &e), 0);
     assert_memory_equal(u, u2, sizeof u);
     /* the law: 16 uniform then 48 from the density, per transition */
     double *xs = malloc(sizeof(double) * B * Q), umin = 1e9, umax = -1e9;
@@ -310,7 +332,7 @@ static void test_query_law(void **state)
     static double gu[G], gs[G * 4], dens[G];
     for (int k = 0; k < G; k++)
         gu[k] = -1.5 + 3.0 * k / (G - 1);
-    assert_int_equal(bd_eval_fields(f.a, &obs[0], 0, 0, G, gu, gs, NULL, &e), 0);
+    assert_int_equal(bdb_eval_fields(f.a, &obs[0], 0, G, gu, gs, NULL, &e), 0);
     for (int k = 0; k < G; k++)
         dens[k] = gs[k * 4 + 2];
     stat_dist *law = stat_dist_grid(dens, G, -1.5, 1.5, NULL, &e);
@@ -341,14 +363,14 @@ static void loss_gradient(const char *mode)
     agent_batch b = {8, obs, act, rew, nobs, term, NULL};
     bd_err e;
     /* a target network unlike the online one, so the loss is not 0-ish */
-    mlp *tg = bd_net(f.a, BD_FIELD_S, 0, 1);
+    mlp *tg = bdb_net(f.a, BD_FIELD_S, 1);
     rng *r = rng_create(4, 0);
     for (size_t i = 0; i < tg->n_params; i++)
         tg->params[i] += (real)(0.3 * (rng_uniform(r) - 0.5));
     for (int fld = 0; fld < 2; fld++) {
-        mlp *net = bd_net(f.a, (bd_field)fld, 0, 0);
+        mlp *net = bdb_net(f.a, (bd_field)fld, 0);
         double ls, lg;
-        bd_reseed(f.a, 5);
+        bdb_reseed(f.a, 5);
         assert_int_equal(bdb_debug_loss(f.a, &b, &ls, &lg, &e), 0);
         real *grad = malloc(sizeof(real) * net->n_params);
         memcpy(grad, net->grads, sizeof(real) * net->n_params);
@@ -363,11 +385,11 @@ static void loss_gradient(const char *mode)
             real keep = net->params[best];
             double h = 2e-3 * fmax(1, fabs(keep)), lp, lm, ls2, lg2;
             net->params[best] = (real)(keep + h);
-            bd_reseed(f.a, 5);
+            bdb_reseed(f.a, 5);
             assert_int_equal(bdb_debug_loss(f.a, &b, &ls2, &lg2, &e), 0);
             lp = fld ? lg2 : ls2;
             net->params[best] = (real)(keep - h);
-            bd_reseed(f.a, 5);
+            bdb_reseed(f.a, 5);
             assert_int_equal(bdb_debug_loss(f.a, &b, &ls2, &lg2, &e), 0);
             lm = fld ? lg2 : ls2;
             net->params[best] = keep;
@@ -408,8 +430,8 @@ static void closed_loss_is_integral(double jitter)
     fixture f;
     make(&f, 13, sets, 4);
     bd_geometry g;
-    bd_get_geometry(f.a, &g);
-    mlp *tg = bd_net(f.a, BD_FIELD_S, 0, 1);
+    bdb_get_geometry(f.a, &g);
+    mlp *tg = bdb_net(f.a, BD_FIELD_S, 1);
     for (size_t i = 0; i < tg->n_params; i++)
         tg->params[i] *= 1.2f;
     float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
@@ -428,7 +450,7 @@ static void closed_loss_is_integral(double jitter)
         u[k] = lo + k * du;
     double qs = 0, qg = 0;
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(bd_eval_fields(f.a, &obs[i], 0, 0, N, u, s, gg, &e), 0);
+        assert_int_equal(bdb_eval_fields(f.a, &obs[i], 0, N, u, s, gg, &e), 0);
         double wt[64 * 4], M = 0;
         assert_int_equal(bdb_coefficients(f.a, &nobs[i], 1, wt, NULL, &e), 0);
         for (int k = 0; k < K; k++)
@@ -455,7 +477,7 @@ static void closed_loss_is_integral(double jitter)
             } else {
                 for (int k = 0; k < N; k++)
                     w[k] = (u[k] - xi - bb) / g.gamma;
-                assert_int_equal(bd_eval_fields(f.a, &nobs[i], 1, 0, N, w, sn, NULL, &e), 0);
+                assert_int_equal(bdb_eval_fields(f.a, &nobs[i], 1, N, w, sn, NULL, &e), 0);
                 for (int k = 0; k < N; k++)
                     t[k] += wx * sn[k * 4 + nact[i]] / (g.gamma * fmax(M, g.mass_floor));
             }
@@ -516,14 +538,14 @@ static void test_projected_loss_is_integral(void **state)
     fixture f;
     make(&f, 13, sets, 2);
     bd_geometry g;
-    bd_get_geometry(f.a, &g);
+    bdb_get_geometry(f.a, &g);
     float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
     int act[4] = {2, 1, 0, 3}, nact[4] = {1, 3, 2, 0};
     unsigned char term[4] = {0, 0, 0, 1};
     agent_batch b = {4, obs, act, rew, nobs, term, nact};
     bd_err e;
     double ls, lg;
-    mlp *tg = bd_net(f.a, BD_FIELD_S, 0, 1);
+    mlp *tg = bdb_net(f.a, BD_FIELD_S, 1);
     for (size_t i = 0; i < tg->n_params; i++)
         tg->params[i] *= 1.2f;
     assert_int_equal(bdb_debug_loss(f.a, &b, &ls, &lg, &e), 0);
@@ -536,7 +558,7 @@ static void test_projected_loss_is_integral(void **state)
         u[k] = lo + k * du;
     double qs = 0, qg = 0;
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(bd_eval_fields(f.a, &obs[i], 0, 0, N, u, s, gg, &e), 0);
+        assert_int_equal(bdb_eval_fields(f.a, &obs[i], 0, N, u, s, gg, &e), 0);
         double ap[64] = {0}, wt[64 * 4], M = 0;
         double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, ur = (rew[i] - g.c) / g.h;
         if (term[i]) {
@@ -707,11 +729,11 @@ static void test_learns_bandit(void **state)
     assert_close(d.mass, 1.0, 0.1);
 
     sde_config sc;
-    agent_bd_sampler_defaults(f.a, &sc);
+    agent_sampler_defaults(f.a, &sc);
     enum { N = 600 };
     double x[N];
     sde_result res;
-    if (agent_bd_sample(f.a, &o, 0, &sc, N, x, &res, r, &e))
+    if (agent_sample(f.a, &o, 0, &sc, N, x, &res, r, &e))
         fail_msg("%s", e.msg);
     int hi = 0;
     for (int i = 0; i < N; i++)

@@ -27,6 +27,7 @@
 #include "agents/bd.h"
 #include "agents/c51.h"
 #include "agents/limits.h"
+#include "agents/checkpoint.h"
 #include "agents/train.h"
 #include "data/dataset.h"
 #include "gen/fit.h"
@@ -244,7 +245,7 @@ static void expect_refused(const char *path, const exp_config *cfg, agent *a, co
     char *before = agent_bytes(a, &l0);
     bd_err e;
     e.msg[0] = '\0';
-    assert_int_equal(train_load_agent_cfg(path, cfg, a, NULL, &e), -1);
+    assert_int_equal(ckpt_read_agent(path, cfg, a, NULL, &e), -1);
     if (!strstr(e.msg, want))
         fail_msg("expected \"%s\" in: %s", want, e.msg);
     assert_null(strchr(e.msg, '\n'));
@@ -338,7 +339,7 @@ static void test_checkpoint_damage_is_refused(void **state)
     /* the agent-only loader without a config checks kind and shapes too */
     size_t l0, l1;
     char *b0 = agent_bytes(a, &l0);
-    assert_int_equal(train_load_agent(ckb, a, NULL, &e), -1);
+    assert_int_equal(ckpt_read_agent(ckb, NULL, a, NULL, &e), -1);
     assert_contains(e.msg, "checkpoint of a bd agent");
     char *b1 = agent_bytes(a, &l1);
     assert_true(l0 == l1 && !memcmp(b0, b1, l0));
@@ -559,7 +560,7 @@ static void test_nonfinite_skip_mode_counts(void **state)
     env *en;
     agent *a = make(&c2, &en);
     snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
-    assert_int_equal(train_load_agent_cfg(p, &c2, a, NULL, &e), 0);
+    assert_int_equal(ckpt_read_agent(p, &c2, a, NULL, &e), 0);
     char what[160];
     assert_int_equal(agent_params_nonfinite(a, what, sizeof what), 0);
     agent_free(a);

@@ -11,6 +11,7 @@
 #include "agents/agent.h"
 #include "agents/c51.h"
 #include "agents/run.h"
+#include "agents/checkpoint.h"
 #include "agents/train.h"
 #include "research/rundir.h"
 
@@ -222,7 +223,7 @@ static void test_run_directory(void **state)
         fail_msg("%s", e.msg);
     assert_int_equal(c2.train.total_steps, 3000);
     assert_int_equal(c2.train.batch_size, 16);
-    assert_int_equal(a->kind, AGENT_C51);
+    assert_string_equal(a->ops->name, "c51");
     agent_free(a);
     env_free(en);
     /* a run directory without a checkpoint is named as such */
@@ -284,7 +285,7 @@ static void test_divergence_stops_with_step(void **state)
     if (run_load(dir, &c2, &en, &a, &e))
         fail_msg("%s", e.msg);
     snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
-    assert_int_equal(train_load_agent(p, a, &step, &e), 0);
+    assert_int_equal(ckpt_read_agent(p, NULL, a, &step, &e), 0);
     assert_int_equal(step, 500);
     agent_free(a);
     env_free(en);
@@ -762,7 +763,7 @@ static void test_kill_leaves_parseable_files(void **state)
     int64_t step;
     assert_int_equal(run_load(dir, &c, &en, &a, &e), 0);
     snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
-    assert_int_equal(train_load_agent(p, a, &step, &e), 0);
+    assert_int_equal(ckpt_read_agent(p, NULL, a, &step, &e), 0);
     assert_true(step > 0 && step % 300 == 0);
     agent_free(a);
     env_free(en);

@@ -1,5 +1,7 @@
 #include "experiment.h"
 
+#include "agents/registry.h"
+
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -196,8 +198,7 @@ static const cfg_key keys[] = {
     CFG_I64_KEY("env.map_seed", OFF(map_seed), "-1", -1, MAXI,
                 "FrozenLake random maps: generator seed; -1 = the run's seed"),
 
-    CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", "bd|c51",
-                   "distribution model: Bellman Diffusion fields or the C51 histogram"),
+    CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", AGENT_KIND_CHOICES, agent_kind_help),
     CFG_REAL_KEY("agent.gamma", OFF(agent.gamma), "0.99", 0, 1, "discount factor"),
     CFG_CHOICE_KEY("agent.mode", OFF(agent.mode), "control", "control|evaluate",
                    "control: bootstrap from argmax_a Q(s', a); evaluate: from a' ~ agent.policy, "
@@ -226,6 +227,10 @@ static const cfg_key keys[] = {
                  "sample, plot); acting and targets keep the online and target networks; 0 = off"),
 
     CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
+
+    CFG_CHOICE_KEY("dqn.loss", OFF(dqn.loss), "huber", "huber|mse",
+                   "DQN: loss of the TD error δ = Q(s, a) - y: huber = δ²/2 for |δ| <= 1, |δ| - 1/2 beyond "
+                   "(Dopamine, κ = 1); mse = δ² (CleanRL's dqn.py)"),
 
     CFG_CHOICE_KEY("bd.field", OFF(bd.field), "grid", "grid|basis",
                    "BD: form of the two fields in u: grid = a light MLP head on [state embedding, "

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "agents/checkpoint.h"
 #include "agents/train.h"
 #include "core/io.h"
 #include "core/rng.h"
@@ -32,7 +33,7 @@ int run_load(const char *dir, exp_config *cfg, env **en, agent **a, bd_err *e)
     }
     *a = agent_create(cfg, *en, init, e);
     rng_free(init);
-    if (!*a || train_load_agent_cfg(path, cfg, *a, NULL, e)) {
+    if (!*a || ckpt_read_agent(path, cfg, *a, NULL, e)) {
         agent_free(*a);
         env_free(*en);
         *a = NULL;

@@ -1,5 +1,6 @@
-/* train.c — the shared training loop, run directory and checkpoints; see
- * train.h for the schedule and the checkpoint layout, run.h for the files. */
+/* train.c — the shared training loop, run directory, and the trainer's
+ * section of checkpoints; see train.h for the schedule, checkpoint.h for the
+ * checkpoint container, run.h for the files. */
 #include "agents/train.h"
 #include "truth/truth.h"
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "agents/check.h"
+#include "agents/checkpoint.h"
 #include "agents/evaluate.h"
 #include "agents/replay.h"
 #include "core/io.h"
@@ -308,47 +310,6 @@ static int flush_files(trainer *T, const char *status, bd_err *e)
 /* ------------------------------------------------------------------------ */
 /* checkpoints                                                              */
 
-#define CKPT_MAGIC "BDRLCKPT"
-#define CKPT_VERSION 2u
-#define CKPT_WIDTHS 8 /* width slots per network in the header (EXP_MAX_HIDDEN) */
-_Static_assert(EXP_MAX_HIDDEN <= CKPT_WIDTHS, "the checkpoint header holds 8 widths per network");
-
-/* The header's shape words: what the agent's networks and the trainer's
- * buffers look like, so a checkpoint from another configuration is refused
- * (naming the key) before anything is read. Keys of the other agent kind are
- * written as 0. */
-enum {
-    SH_KIND, SH_OBS, SH_ACTIONS,
-    SH_NHIDDEN, SH_HIDDEN, SH_ACTIVATION = SH_HIDDEN + CKPT_WIDTHS,
-    SH_ATOMS, SH_GRID, SH_FOURIER, SH_NHEAD, SH_HEAD, SH_QUERIES = SH_HEAD + CKPT_WIDTHS,
-    SH_BATCH, SH_N
-};
-/* magic, version, header bytes, shape words, a reserved word, buffer size,
- * step, three section sizes */
-#define CKPT_OFF_SHAPE 16
-#define CKPT_OFF_BUFFER (CKPT_OFF_SHAPE + 4 * SH_N + 4)
-#define CKPT_OFF_STEP (CKPT_OFF_BUFFER + 8)
-#define CKPT_OFF_SECTIONS (CKPT_OFF_STEP + 8)
-#define CKPT_HEADER (CKPT_OFF_SECTIONS + 3 * 8)
-
-typedef struct {
-    uint32_t version;
-    uint32_t shape[SH_N];
-    int64_t buffer_size, step;
-    uint64_t sec[3]; /* agent, replay, trainer */
-} ckpt_header;
-
-static uint64_t fnv(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= c[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static int put(FILE *f, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, f) == n ? 0 : -1; }
 static int get(FILE *f, void *p, size_t n) { return n == 0 || fread(p, 1, n, f) == n ? 0 : -1; }
 
@@ -371,132 +332,22 @@ static int get_rng(FILE *f, rng *r, bd_err *e)
     return rng_load(r, f, e);
 }
 
-static void shape_of(const exp_config *cfg, int obs_dim, int n_actions, uint32_t *sh, int64_t *buffer)
+/* The trainer's section of a checkpoint (checkpoint.h holds the rest):
+ *   2 x     uint64 size + the state of the exploration and replay rngs
+ *   int64   episodes, updates, target updates, evaluations, skipped updates
+ *   double  wall seconds so far; loss, loss_grad, q sums and count since the
+ *           last metrics row
+ *   int64   current episode's length L; double its return; int32 its L
+ *           actions; float the current observation (obs_dim)
+ *   int64   n evaluations; n x (int64 step, double mean, std, success, ci_lo, ci_hi) */
+static int put_trainer_state(const trainer *T, FILE *f, bd_err *e)
 {
-    memset(sh, 0, sizeof(uint32_t) * SH_N);
-    sh[SH_KIND] = (uint32_t)cfg->agent.kind;
-    sh[SH_OBS] = (uint32_t)obs_dim;
-    sh[SH_ACTIONS] = (uint32_t)n_actions;
-    sh[SH_NHIDDEN] = (uint32_t)cfg->agent.hidden.n;
-    for (int i = 0; i < cfg->agent.hidden.n && i < CKPT_WIDTHS; i++)
-        sh[SH_HIDDEN + i] = (uint32_t)cfg->agent.hidden.w[i];
-    sh[SH_ACTIVATION] = (uint32_t)cfg->agent.activation;
-    if (cfg->agent.kind == AGENT_C51) {
-        sh[SH_ATOMS] = (uint32_t)cfg->c51.atoms;
-    } else {
-        sh[SH_GRID] = (uint32_t)cfg->bd.grid;
-        sh[SH_FOURIER] = (uint32_t)cfg->bd.fourier_k;
-        sh[SH_NHEAD] = (uint32_t)cfg->bd.head.n;
-        for (int i = 0; i < cfg->bd.head.n && i < CKPT_WIDTHS; i++)
-            sh[SH_HEAD + i] = (uint32_t)cfg->bd.head.w[i];
-        sh[SH_QUERIES] = (uint32_t)cfg->bd.queries;
-    }
-    sh[SH_BATCH] = (uint32_t)cfg->train.batch_size;
-    *buffer = cfg->train.buffer_size;
-}
-
-static void fmt_widths(const uint32_t *w, uint32_t n, char *b, size_t cap)
-{
-    size_t k = (size_t)snprintf(b, cap, "[");
-    for (uint32_t i = 0; i < n && i < CKPT_WIDTHS && k < cap; i++)
-        k += (size_t)snprintf(b + k, cap - k, "%s%u", i ? ", " : "", w[i]);
-    if (k < cap)
-        snprintf(b + k, cap - k, "]");
-}
-
-static const char *kind_name(uint32_t k) { return k == AGENT_C51 ? "c51" : k == AGENT_BD ? "bd" : "unknown"; }
-
-/* Names the first difference between a checkpoint's shape (have) and the one
- * the configuration makes (want); 0 if they agree. */
-static int shape_diff(const char *path, const uint32_t *have, int64_t buf_have, const uint32_t *want,
-                      int64_t buf_want, bd_err *e)
-{
-    const char *pre = "checkpoint from a different configuration";
-    if (have[SH_KIND] != want[SH_KIND])
-        return err_set(e, "%s: %s: agent.kind is %s in the checkpoint, %s in the config", path, pre,
-                       kind_name(have[SH_KIND]), kind_name(want[SH_KIND]));
-    if (have[SH_OBS] != want[SH_OBS] || have[SH_ACTIONS] != want[SH_ACTIONS])
-        return err_set(e, "%s: %s: the environment has %u observations and %u actions in the checkpoint, "
-                          "%u and %u in the config (env.*)",
-                       path, pre, have[SH_OBS], have[SH_ACTIONS], want[SH_OBS], want[SH_ACTIONS]);
-    static const struct {
-        int at, n_at;
-        const char *key;
-    } keys[] = {
-        {SH_HIDDEN, SH_NHIDDEN, "agent.hidden"}, {SH_ACTIVATION, -1, "agent.activation"},
-        {SH_ATOMS, -1, "c51.atoms"},             {SH_GRID, -1, "bd.grid"},
-        {SH_FOURIER, -1, "bd.fourier_k"},        {SH_HEAD, SH_NHEAD, "bd.head"},
-        {SH_QUERIES, -1, "bd.queries"},          {SH_BATCH, -1, "train.batch_size"},
-    };
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        int at = keys[i].at;
-        char a[128], b[128];
-        if (keys[i].n_at >= 0) {
-            if (have[keys[i].n_at] == want[keys[i].n_at] &&
-                !memcmp(have + at, want + at, sizeof(uint32_t) * CKPT_WIDTHS))
-                continue;
-            fmt_widths(have + at, have[keys[i].n_at], a, sizeof a);
-            fmt_widths(want + at, want[keys[i].n_at], b, sizeof b);
-        } else {
-            if (have[at] == want[at])
-                continue;
-            if (at == SH_ACTIVATION) {
-                snprintf(a, sizeof a, "%s", mlp_act_name((mlp_act)have[at]) ? mlp_act_name((mlp_act)have[at]) : "?");
-                snprintf(b, sizeof b, "%s", mlp_act_name((mlp_act)want[at]) ? mlp_act_name((mlp_act)want[at]) : "?");
-            } else {
-                snprintf(a, sizeof a, "%u", have[at]);
-                snprintf(b, sizeof b, "%u", want[at]);
-            }
-        }
-        return err_set(e, "%s: %s: %s is %s in the checkpoint, %s in the config", path, pre, keys[i].key, a, b);
-    }
-    if (buf_have != buf_want)
-        return err_set(e, "%s: %s: train.buffer_size is %lld in the checkpoint, %lld in the config", path, pre,
-                       (long long)buf_have, (long long)buf_want);
-    return 0;
-}
-
-static int write_checkpoint(trainer *T, bd_err *e)
-{
-    char *mem = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&mem, &len);
-    if (!f)
-        return err_set(e, "checkpoint: out of memory");
-    unsigned char hdr[CKPT_HEADER];
-    memset(hdr, 0, sizeof hdr);
-    memcpy(hdr, CKPT_MAGIC, 8);
-    uint32_t u[2] = {CKPT_VERSION, CKPT_HEADER}, sh[SH_N];
-    int64_t buffer;
-    shape_of(T->cfg, T->D, T->A, sh, &buffer);
-    memcpy(hdr + 8, u, sizeof u);
-    memcpy(hdr + CKPT_OFF_SHAPE, sh, sizeof sh);
-    memcpy(hdr + CKPT_OFF_BUFFER, &buffer, 8);
-    memcpy(hdr + CKPT_OFF_STEP, &T->step, 8);
+    if (put_rng(f, T->explore, e) || put_rng(f, T->rsample, e))
+        return -1;
     int64_t c[5] = {T->episodes, T->updates, T->target_updates, T->evals, T->skipped};
     double d[5] = {wall_total(T), T->acc_loss, T->acc_loss_grad, T->acc_q, T->acc_n};
-    long p0 = 0, p1 = 0, p2 = 0;
-    int bad = put(f, hdr, sizeof hdr);
-    p0 = bad ? 0 : ftell(f);
-    if (!bad && T->ag->ops->save(T->ag, f, e)) {
-        fclose(f);
-        free(mem);
-        return err_prefix(e, "checkpoint");
-    }
-    p1 = ftell(f);
-    if (!bad && replay_save(T->rb, f, e)) {
-        fclose(f);
-        free(mem);
-        return err_prefix(e, "checkpoint");
-    }
-    p2 = ftell(f);
-    if (!bad && (put_rng(f, T->explore, e) || put_rng(f, T->rsample, e))) {
-        fclose(f);
-        free(mem);
-        return err_prefix(e, "checkpoint");
-    }
-    bad = bad || put(f, c, sizeof c) || put(f, d, sizeof d) || put(f, &T->ep_len, sizeof T->ep_len) ||
-          put(f, &T->ep_ret, sizeof T->ep_ret);
+    int bad = put(f, c, sizeof c) || put(f, d, sizeof d) || put(f, &T->ep_len, sizeof T->ep_len) ||
+              put(f, &T->ep_ret, sizeof T->ep_ret);
     for (int64_t i = 0; i < T->ep_len && !bad; i++) {
         int32_t a = T->ep_actions[i];
         bad = put(f, &a, sizeof a);
@@ -507,192 +358,31 @@ static int write_checkpoint(trainer *T, bd_err *e)
         double v[5] = {r->mean, r->std, r->success, r->ci_lo, r->ci_hi};
         bad = put(f, &r->step, sizeof r->step) || put(f, v, sizeof v);
     }
-    if (fclose(f) != 0 || bad || p0 < 0 || p1 < p0 || p2 < p1) {
-        free(mem);
+    return bad ? err_set(e, "out of memory") : 0;
+}
+
+static int write_checkpoint(trainer *T, bd_err *e)
+{
+    char *mem = NULL, path[4096];
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    if (!f)
         return err_set(e, "checkpoint: out of memory");
-    }
-    char *m2 = realloc(mem, len + 8);
-    if (!m2) {
+    int rc = put_trainer_state(T, f, e);
+    if (fclose(f) != 0 && !rc)
+        rc = err_set(e, "out of memory");
+    if (rc) {
         free(mem);
-        return err_set(e, "checkpoint: out of memory");
+        return err_prefix(e, "checkpoint");
     }
-    mem = m2;
-    uint64_t sec[3] = {(uint64_t)(p1 - p0), (uint64_t)(p2 - p1), (uint64_t)len - (uint64_t)p2};
-    memcpy(mem + CKPT_OFF_SECTIONS, sec, sizeof sec);
-    uint64_t h = fnv(mem, len);
-    memcpy(mem + len, &h, 8);
-    char path[4096];
-    int rc = io_join(path, sizeof path, T->dir, "checkpoint.bin", e) || io_write_file_atomic(path, mem, len + 8, e);
+    rc = io_join(path, sizeof path, T->dir, "checkpoint.bin", e) ||
+         ckpt_write(path, T->cfg, T->ag, T->rb, T->step, mem, len, e);
     free(mem);
     if (rc)
         return -1;
     T->last_ckpt = T->step;
     T->last_ckpt_time = T->clock ? T->clock() : now_s();
     return 0;
-}
-
-/* Reads and verifies a checkpoint file: magic, version, header size,
- * checksum, section sizes, then the agent kind and shapes against a (and, if
- * cfg is not NULL, every shape against the agent cfg makes). Returns an open
- * stream over its contents (checksum excluded) positioned after the header,
- * and the buffer to free after fclose. Nothing is changed on failure. */
-static FILE *open_checkpoint(const char *path, const agent *a, const exp_config *cfg, ckpt_header *h,
-                             char **buf, bd_err *e)
-{
-    size_t len;
-    char *mem = io_read_file(path, &len, e);
-    *buf = NULL;
-    if (!mem)
-        return NULL;
-    uint32_t u[2];
-    if (len < 16) {
-        err_set(e, "%s: truncated: %zu bytes, not a checkpoint", path, len);
-        goto fail;
-    }
-    if (memcmp(mem, CKPT_MAGIC, 8)) {
-        err_set(e, "%s: not a bdrl checkpoint (bad magic)", path);
-        goto fail;
-    }
-    memcpy(u, mem + 8, sizeof u);
-    if (u[0] != CKPT_VERSION) {
-        err_set(e, "%s: checkpoint format version %u, this build reads version %u%s", path, u[0], CKPT_VERSION,
-                u[0] < CKPT_VERSION ? " (written by an older bdrl; retrain or use that version)" : "");
-        goto fail;
-    }
-    if (u[1] != CKPT_HEADER) {
-        err_set(e, "%s: corrupted: header of %u bytes, version %u has %d", path, u[1], CKPT_VERSION, CKPT_HEADER);
-        goto fail;
-    }
-    if (len < CKPT_HEADER + 8) {
-        err_set(e, "%s: truncated: %zu bytes, shorter than the header", path, len);
-        goto fail;
-    }
-    h->version = u[0];
-    memcpy(h->shape, mem + CKPT_OFF_SHAPE, sizeof h->shape);
-    memcpy(&h->buffer_size, mem + CKPT_OFF_BUFFER, 8);
-    memcpy(&h->step, mem + CKPT_OFF_STEP, 8);
-    memcpy(h->sec, mem + CKPT_OFF_SECTIONS, sizeof h->sec);
-    uint64_t body = (uint64_t)len - 8 - CKPT_HEADER;
-    if (h->sec[0] > body || h->sec[1] > body || h->sec[2] > body || h->sec[0] + h->sec[1] + h->sec[2] != body) {
-        uint64_t want = h->sec[0] + h->sec[1] + h->sec[2];
-        if (h->sec[0] <= body && h->sec[1] <= body && h->sec[2] <= body && want > body)
-            err_set(e, "%s: truncated: %zu bytes, the header announces %llu", path, len,
-                    (unsigned long long)(want + CKPT_HEADER + 8));
-        else
-            err_set(e, "%s: corrupted: section sizes do not add up to the file size", path);
-        goto fail;
-    }
-    uint64_t sum;
-    memcpy(&sum, mem + len - 8, 8);
-    if (sum != fnv(mem, len - 8)) {
-        err_set(e, "%s: corrupted (checksum mismatch)", path);
-        goto fail;
-    }
-    if (h->step < 0) {
-        err_set(e, "%s: corrupted: negative step", path);
-        goto fail;
-    }
-    uint32_t want[SH_N];
-    int64_t buf_want;
-    if (cfg) {
-        shape_of(cfg, a->obs_dim, a->n_actions, want, &buf_want);
-        if (shape_diff(path, h->shape, h->buffer_size, want, buf_want, e))
-            goto fail;
-    } else if (h->shape[SH_KIND] != (uint32_t)a->kind || h->shape[SH_OBS] != (uint32_t)a->obs_dim ||
-               h->shape[SH_ACTIONS] != (uint32_t)a->n_actions) {
-        err_set(e, "%s: checkpoint of a %s agent with %u observations and %u actions; the config makes "
-                   "a %s agent with %d and %d",
-                path, kind_name(h->shape[SH_KIND]), h->shape[SH_OBS], h->shape[SH_ACTIONS], a->ops->name,
-                a->obs_dim, a->n_actions);
-        goto fail;
-    }
-    FILE *f = fmemopen(mem, len - 8, "rb");
-    if (!f) {
-        err_set(e, "%s: out of memory", path);
-        goto fail;
-    }
-    if (fseek(f, (long)CKPT_HEADER, SEEK_SET)) {
-        fclose(f);
-        err_set(e, "%s: unreadable", path);
-        goto fail;
-    }
-    *buf = mem;
-    return f;
-fail:
-    free(mem);
-    return NULL;
-}
-
-/* The agent's section, read through a stream that ends where the section
- * does, so a corrupted agent cannot read into the replay. */
-static int load_agent_section(const char *path, agent *a, FILE *f, char *buf, const ckpt_header *h, bd_err *e)
-{
-    FILE *s = fmemopen(buf + CKPT_HEADER, h->sec[0] ? (size_t)h->sec[0] : 1, "rb");
-    if (!s)
-        return err_set(e, "%s: out of memory", path);
-    int rc = h->sec[0] ? a->ops->load(a, s, e) : err_set(e, "empty agent section");
-    if (!rc && ftell(s) != (long)h->sec[0])
-        rc = err_set(e, "agent section of %llu bytes, the %s agent read %ld", (unsigned long long)h->sec[0],
-                     a->ops->name, ftell(s));
-    fclose(s);
-    if (rc)
-        return err_prefix(e, "%s", path);
-    return fseek(f, (long)(CKPT_HEADER + h->sec[0]), SEEK_SET) ? err_set(e, "%s: unreadable", path) : 0;
-}
-
-static int load_agent_checked(const char *path, agent *a, const exp_config *cfg, int64_t *step, bd_err *e)
-{
-    char *buf;
-    ckpt_header h;
-    FILE *f = open_checkpoint(path, a, cfg, &h, &buf, e);
-    if (!f)
-        return -1;
-    int rc = load_agent_section(path, a, f, buf, &h, e);
-    fclose(f);
-    free(buf);
-    if (!rc && step)
-        *step = h.step;
-    return rc;
-}
-
-int train_load_agent(const char *path, agent *a, int64_t *step, bd_err *e)
-{
-    return load_agent_checked(path, a, NULL, step, e);
-}
-
-int train_load_agent_cfg(const char *path, const exp_config *cfg, agent *a, int64_t *step, bd_err *e)
-{
-    return load_agent_checked(path, a, cfg, step, e);
-}
-
-int train_load_replay(const char *path, const exp_config *cfg, const agent *a, replay **out, bd_err *e)
-{
-    char *buf;
-    ckpt_header h;
-    *out = NULL;
-    FILE *f = open_checkpoint(path, a, cfg, &h, &buf, e);
-    if (!f)
-        return -1;
-    replay *rb = replay_create(cfg->train.buffer_size, a->obs_dim, e);
-    int rc = -1;
-    if (!rb)
-        goto out;
-    if (fseek(f, (long)(CKPT_HEADER + h.sec[0]), SEEK_SET)) {
-        err_set(e, "%s: unreadable", path);
-        goto out;
-    }
-    if (replay_load(rb, f, e)) {
-        err_prefix(e, "%s", path);
-        goto out;
-    }
-    *out = rb;
-    rb = NULL;
-    rc = 0;
-out:
-    replay_free(rb);
-    fclose(f);
-    free(buf);
-    return rc;
 }
 
 static int grow_actions(trainer *T, bd_err *e)
@@ -724,35 +414,26 @@ static int push_eval(trainer *T, const eval_row *r, bd_err *e)
 
 static int read_checkpoint(trainer *T, const char *path, bd_err *e)
 {
-    char *buf;
-    ckpt_header h;
-    FILE *f = open_checkpoint(path, T->ag, T->cfg, &h, &buf, e);
-    if (!f)
+    ckpt_file ck;
+    if (ckpt_open(&ck, path, T->ag, T->cfg, e))
         return -1;
     int rc = -1;
     int64_t c[5], len, n_ev;
     double d[5], ret;
     float *saved = NULL;
-    if (load_agent_section(path, T->ag, f, buf, &h, e))
+    FILE *f = NULL;
+    if (ckpt_load_agent(&ck, T->ag, e) || ckpt_load_replay(&ck, T->rb, e) || !(f = ckpt_trainer_stream(&ck, e)))
         goto out;
-    if (replay_load(T->rb, f, e)) {
-        err_prefix(e, "%s", path);
-        goto out;
-    }
-    if (ftell(f) != (long)(CKPT_HEADER + h.sec[0] + h.sec[1])) {
-        err_set(e, "%s: corrupted: the replay section is not %llu bytes", path, (unsigned long long)h.sec[1]);
-        goto out;
-    }
     if (get_rng(f, T->explore, e) || get_rng(f, T->rsample, e)) {
         err_prefix(e, "%s", path);
         goto out;
     }
     if (get(f, c, sizeof c) || get(f, d, sizeof d) || get(f, &len, sizeof len) || get(f, &ret, sizeof ret) ||
-        len < 0 || len > (int64_t)h.sec[2] / 4 || c[0] < 0 || c[1] < 0 || c[2] < 0 || c[3] < 0 || c[4] < 0) {
+        len < 0 || len > (int64_t)ck.sec[2] / 4 || c[0] < 0 || c[1] < 0 || c[2] < 0 || c[3] < 0 || c[4] < 0) {
         err_set(e, "%s: corrupted trainer state", path);
         goto out;
     }
-    T->step = h.step;
+    T->step = ck.step;
     T->episodes = c[0];
     T->updates = c[1];
     T->target_updates = c[2];
@@ -777,7 +458,7 @@ static int read_checkpoint(trainer *T, const char *path, bd_err *e)
     T->ep_ret = ret;
     saved = malloc(sizeof(float) * (size_t)T->D);
     if (!saved || get(f, saved, sizeof(float) * (size_t)T->D) || get(f, &n_ev, sizeof n_ev) || n_ev < 0 ||
-        n_ev > (int64_t)h.sec[2] / 48) {
+        n_ev > (int64_t)ck.sec[2] / 48) {
         err_set(e, "%s: corrupted episode state", path);
         goto out;
     }
@@ -817,8 +498,9 @@ static int read_checkpoint(trainer *T, const char *path, bd_err *e)
              : 0;
 out:
     free(saved);
-    fclose(f);
-    free(buf);
+    if (f)
+        fclose(f);
+    ckpt_close(&ck);
     return rc;
 }
 

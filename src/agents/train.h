@@ -29,35 +29,10 @@
  * (io_atomic) at every evaluation, every checkpoint, every 30 s, and at the
  * end, so a kill at any moment leaves complete files.
  *
- * Checkpoint (checkpoint.bin), format version 2, host byte order:
- *   char    magic[8]     "BDRLCKPT"
- *   uint32  version      2
- *   uint32  header bytes 168
- *   uint32  shape[27]    agent kind, obs_dim, n_actions; agent.hidden (count
- *                        and 8 widths), agent.activation; c51.atoms; bd.grid,
- *                        bd.fourier_k, bd.head (count and 8 widths),
- *                        bd.queries (keys of the other agent kind are 0);
- *                        train.batch_size
- *   uint32  reserved (0)
- *   int64   train.buffer_size
- *   int64   step         environment steps taken
- *   uint64  section sizes: agent, replay, trainer
- *   -- agent section:   the agent's own save (networks, targets, optimizer states)
- *   -- replay section:  the replay buffer (replay_save)
- *   -- trainer section:
- *   2 x     uint64 size + the state of the exploration and replay rngs
- *   int64   episodes, updates, target updates, evaluations, skipped updates
- *   double  wall seconds so far; loss, loss_grad, q sums and count since the
- *           last metrics row
- *   int64   current episode's length L; double its return; int32 its L
- *           actions; float the current observation (obs_dim)
- *   int64   n evaluations; n x (int64 step, double mean, std, success, ci_lo, ci_hi)
- *   --
- *   uint64  FNV-1a 64 of every byte above
- * Loading checks, before anything is changed: magic, version, header size,
- * that the section sizes add up to the file's size (truncation), the
- * checksum (corruption), then the shapes against the configuration, naming
- * the first key that differs; each section must be read to its end.
+ * Checkpoint (checkpoint.bin): the container, its header and its checks are
+ * checkpoint.h's; the trainer writes its own state (generators, counters,
+ * the current episode's actions, the evaluation history; train.c) into the
+ * trainer section.
  *
  * Numerical guard. After every update the trainer checks the loss, the
  * gradient-field loss and the gradient norm the agent reports, and every
@@ -145,20 +120,6 @@ uint64_t train_eval_seed(const exp_config *cfg);
  * terminal states action 0. Returns -1 if en has no transition table or
  * value iteration does not converge. */
 int train_optimal_policy(const env *en, double gamma, int *policy);
-
-/* Restores only the agent from a checkpoint (bdrl eval, dist, sample); *step
- * (may be NULL) receives the checkpoint's step. Checks magic, version,
- * checksum, and the agent kind and shapes against a. */
-int train_load_agent(const char *path, agent *a, int64_t *step, bd_err *e);
-/* The same, checking every shape in the header against the agent cfg makes
- * first, so a checkpoint from another configuration is refused with the name
- * of the key that differs. */
-int train_load_agent_cfg(const char *path, const exp_config *cfg, agent *a, int64_t *step, bd_err *e);
-
-/* The replay buffer of a checkpoint written with cfg (shapes checked as
- * above; a only gives observation and action counts): a new replay the
- * caller frees (replay_free). */
-int train_load_replay(const char *path, const exp_config *cfg, const agent *a, replay **out, bd_err *e);
 
 /* Reads a whole checkpoint as a resume would (agent, replay, generators,
  * trainer state, the current episode replayed) into scratch objects built

@@ -6,7 +6,7 @@
  * is 0), CartPole as a grid of the probe states (env_kind_info.probe). A panel
  * shows, for one action (the policy's action by default), every run's model
  * law, for BD runs a histogram (or empirical CDF) of Bellman Diffusion
- * samples drawn with the agent's default sampler (agent_bd_sample), and the
+ * samples drawn with the agent's default sampler (agent_sample), and the
  * truth of evaldist.h (exact atoms on FrozenLake, a Monte Carlo rollout of the
  * run's greedy policy on CartPole), with each run's W1 to its truth in the
  * panel's title. Two encodings:
@@ -58,7 +58,7 @@ typedef struct {
                            the first run's greedy one; CartPole: greedy) */
     uint64_t seed;      /* the sampler's seed */
     const char *title;  /* NULL: "<env>: return distributions ..." */
-    const char *labels[DISTPLOT_MAX_RUNS]; /* NULL: "BD", "C51" (with the run number
+    const char *labels[DISTPLOT_MAX_RUNS]; /* NULL: the agent's registry label, e.g. "C51" (with the run number
                                               if both runs have the same agent) */
 } distplot_options;
 

@@ -1,0 +1,404 @@
+/* Tests of the DQN agent: the Huber and MSE losses and their derivatives on
+ * hand-made TD errors, the targets an update builds (max over a', the given
+ * next action, terminal and truncated rows) against a loss recomputed from
+ * the two networks, the parameter gradient against finite differences, the
+ * point-mass law and its W1 (the mean absolute deviation around Q), a
+ * checkpoint round trip, and that updates move Q to a terminal reward. */
+#include "test_util.h"
+
+#include "agents/agent.h"
+#include "agents/dqn.h"
+#include "agents/experiment.h"
+#include "agents/registry.h"
+#include "stats/metrics.h"
+
+/* ---- the loss ---- */
+
+static void test_loss_hand_made(void **state)
+{
+    (void)state;
+    double dl;
+    /* Huber, κ = 1: δ²/2 inside, |δ| − 1/2 outside, derivative clamp(δ, ±1) */
+    assert_close(dqn_loss(DQN_LOSS_HUBER, 0.5, &dl), 0.125, 1e-15);
+    assert_close(dl, 0.5, 1e-15);
+    assert_close(dqn_loss(DQN_LOSS_HUBER, -0.25, &dl), 0.03125, 1e-15);
+    assert_close(dl, -0.25, 1e-15);
+    assert_close(dqn_loss(DQN_LOSS_HUBER, 3.0, &dl), 2.5, 1e-15);
+    assert_close(dl, 1.0, 1e-15);
+    assert_close(dqn_loss(DQN_LOSS_HUBER, -2.0, &dl), 1.5, 1e-15);
+    assert_close(dl, -1.0, 1e-15);
+    assert_close(dqn_loss(DQN_LOSS_HUBER, 1.0, &dl), 0.5, 1e-15); /* both pieces meet */
+    assert_close(dl, 1.0, 1e-15);
+    assert_close(dqn_loss(DQN_LOSS_HUBER, 0.0, &dl), 0.0, 0);
+    assert_close(dl, 0.0, 0);
+    /* MSE (CleanRL): δ², derivative 2δ */
+    assert_close(dqn_loss(DQN_LOSS_MSE, 3.0, &dl), 9.0, 1e-15);
+    assert_close(dl, 6.0, 1e-15);
+    assert_close(dqn_loss(DQN_LOSS_MSE, -0.5, &dl), 0.25, 1e-15);
+    assert_close(dl, -1.0, 1e-15);
+    assert_close(dqn_loss(DQN_LOSS_MSE, 0.5, NULL), 0.25, 1e-15);
+}
+
+/* The derivative against central differences away from Huber's joins, and
+ * the two losses' relation: Huber = MSE/2 inside [-1, 1], smaller beyond. */
+static void test_loss_derivative_and_huber_vs_mse(void **state)
+{
+    (void)state;
+    const double ds[] = {-7.3, -1.6, -0.9, -0.2, 0.05, 0.4, 0.97, 1.03, 2.2, 40.0};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < sizeof ds / sizeof *ds; i++) {
+            double d = ds[i], dl, h = 1e-6;
+            dqn_loss((dqn_loss_kind)k, d, &dl);
+            double fd = (dqn_loss((dqn_loss_kind)k, d + h, NULL) - dqn_loss((dqn_loss_kind)k, d - h, NULL)) / (2 * h);
+            assert_close(dl, fd, 1e-6 * (1 + fabs(fd)));
+            double hu = dqn_loss(DQN_LOSS_HUBER, d, NULL), ms = dqn_loss(DQN_LOSS_MSE, d, NULL);
+            if (fabs(d) <= 1)
+                assert_close(hu, ms / 2, 1e-15);
+            else
+                assert_true(hu < ms / 2);
+        }
+}
+
+/* ---- the agent ---- */
+
+static agent *make_agent(exp_config *cfg, env **en, const char *act, const char *loss, uint64_t seed)
+{
+    char s_act[64], s_loss[64], s_seed[64];
+    snprintf(s_act, sizeof s_act, "agent.activation=%s", act);
+    snprintf(s_loss, sizeof s_loss, "dqn.loss=%s", loss);
+    snprintf(s_seed, sizeof s_seed, "seed=%llu", (unsigned long long)seed);
+    char *sets[] = {"env.name=cartpole", "agent.kind=dqn", "agent.hidden=[6, 5]", "train.batch_size=5",
+                    "agent.gamma=0.9", s_act, s_loss, s_seed};
+    bd_err e;
+    if (exp_load(cfg, NULL, sets, (int)(sizeof sets / sizeof *sets), &e))
+        fail_msg("%s", e.msg);
+    *en = env_create(&cfg->env, &e);
+    assert_non_null(*en);
+    rng *init = rng_create(seed, RNG_STREAM_INIT);
+    agent *a = agent_create(cfg, *en, init, &e);
+    rng_free(init);
+    if (!a)
+        fail_msg("%s", e.msg);
+    return a;
+}
+
+typedef struct {
+    float obs[5 * 4], next_obs[5 * 4], reward[5];
+    int action[5], next_action[5];
+    unsigned char term[5];
+} raw_batch;
+
+/* Rewards up to ±3 so that Huber rows fall on both sides of |δ| = 1. */
+static void fill_batch(raw_batch *rb, rng *r)
+{
+    for (int i = 0; i < 5 * 4; i++) {
+        rb->obs[i] = (float)(rng_uniform(r) - 0.5);
+        rb->next_obs[i] = (float)(rng_uniform(r) - 0.5);
+    }
+    for (int i = 0; i < 5; i++) {
+        rb->reward[i] = (float)(6 * rng_uniform(r) - 3);
+        rb->action[i] = (int)rng_below(r, 2);
+        rb->next_action[i] = (int)rng_below(r, 2);
+        rb->term[i] = i == 1 || i == 4;
+    }
+}
+
+/* The loss recomputed in double from the two networks' outputs. */
+static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action,
+                             dqn_loss_kind kind)
+{
+    real x[5 * 4], qt[5 * 2], q[5 * 2];
+    for (int i = 0; i < 20; i++)
+        x[i] = rb->next_obs[i];
+    memcpy(qt, mlp_forward(dqn_target(a), 5, x), sizeof qt);
+    for (int i = 0; i < 20; i++)
+        x[i] = rb->obs[i];
+    memcpy(q, mlp_forward(dqn_online(a), 5, x), sizeof q);
+    double loss = 0;
+    for (int i = 0; i < 5; i++) {
+        int an = next_action ? next_action[i] : (qt[2 * i + 1] > qt[2 * i] ? 1 : 0);
+        double y = rb->reward[i] + (rb->term[i] ? 0.0 : cfg->agent.gamma * qt[2 * i + an]);
+        loss += dqn_loss(kind, q[2 * i + rb->action[i]] - y, NULL);
+    }
+    return loss / 5;
+}
+
+static void perturb_target(agent *a, rng *r)
+{
+    mlp *tg = dqn_target(a);
+    for (size_t i = 0; i < tg->n_params; i++)
+        tg->params[i] += (real)(0.3 * rng_normal(r));
+}
+
+static void test_update_targets(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        exp_config cfg;
+        env *en;
+        agent *a = make_agent(&cfg, &en, "relu", k ? "mse" : "huber", 4);
+        rng *r = rng_create(9, 1);
+        perturb_target(a, r);
+        raw_batch rb;
+        fill_batch(&rb, r);
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+        agent_stats st;
+        bd_err e;
+        /* control: max over a' of the target network */
+        double want = reference_loss(a, &cfg, &rb, NULL, (dqn_loss_kind)k);
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        assert_close(st.loss, want, 1e-5 * fabs(want));
+        /* evaluation: the given a', and flipping it changes the loss */
+        b.next_action = rb.next_action;
+        want = reference_loss(a, &cfg, &rb, rb.next_action, (dqn_loss_kind)k);
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        assert_close(st.loss, want, 1e-5 * fabs(want));
+        int flipped[5];
+        for (int i = 0; i < 5; i++)
+            flipped[i] = 1 - rb.next_action[i];
+        b.next_action = flipped;
+        double want2 = reference_loss(a, &cfg, &rb, flipped, (dqn_loss_kind)k);
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        assert_close(st.loss, want2, 1e-5 * fabs(want2));
+        assert_true(fabs(want2 - want) > 1e-4);
+        /* terminated rows ignore s'; a truncated row (terminated 0) bootstraps */
+        b.next_action = NULL;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        double base = st.loss;
+        raw_batch rb2 = rb;
+        for (int j = 0; j < 4; j++)
+            rb2.next_obs[1 * 4 + j] += 0.7f, rb2.next_obs[4 * 4 + j] -= 0.7f;
+        b.next_obs = rb2.next_obs;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        assert_true(st.loss == base);
+        rb2.next_obs[0] += 0.7f;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        assert_true(st.loss != base);
+        /* a bad action is refused */
+        rb2.action[2] = 2;
+        b.action = rb2.action;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), -1);
+        assert_non_null(strstr(e.msg, "row 2"));
+        rng_free(r);
+        agent_free(a);
+        env_free(en);
+    }
+}
+
+/* Every parameter of a tiny tanh network, for both losses. */
+static void test_parameter_gradient(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        exp_config cfg;
+        env *en;
+        agent *a = make_agent(&cfg, &en, "tanh", k ? "mse" : "huber", 7);
+        rng *r = rng_create(11, 1);
+        perturb_target(a, r);
+        raw_batch rb;
+        fill_batch(&rb, r);
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+        agent_stats st;
+        bd_err e;
+        mlp *net = dqn_online(a);
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        real *grad = malloc(sizeof(real) * net->n_params);
+        memcpy(grad, net->grads, sizeof(real) * net->n_params);
+        double gn = 0;
+        for (size_t i = 0; i < net->n_params; i++)
+            gn += (double)grad[i] * grad[i];
+        assert_close(st.grad_norm, sqrt(gn), 1e-5 * sqrt(gn));
+        double worst = 0;
+        for (size_t i = 0; i < net->n_params; i++) {
+            real keep = net->params[i];
+            const real h = 1e-2f;
+            net->params[i] = keep + h;
+            real up = net->params[i];
+            assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+            double lp = st.loss;
+            net->params[i] = keep - h;
+            real dn = net->params[i];
+            assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+            double lm = st.loss;
+            net->params[i] = keep;
+            double fd = (lp - lm) / ((double)up - (double)dn);
+            double err = fabs(fd - grad[i]) / (1e-3 + fabs(grad[i]));
+            worst = err > worst ? err : worst;
+            if (fabs(fd - grad[i]) > 2e-4 + 2e-2 * fabs(grad[i]))
+                fail_msg("%s, parameter %zu: backprop %.6g, finite difference %.6g", k ? "mse" : "huber", i,
+                         (double)grad[i], fd);
+        }
+        print_message("dqn %s gradient check: %zu parameters, worst relative error %.2e\n", k ? "mse" : "huber",
+                      net->n_params, worst);
+        free(grad);
+        rng_free(r);
+        agent_free(a);
+        env_free(en);
+    }
+}
+
+/* The law is one atom at Q(s, a) with weight 1; its W1 to a law Z is
+ * E|Z − Q|. */
+static void test_point_mass_law(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    env *en;
+    agent *a = make_agent(&cfg, &en, "relu", "huber", 3);
+    float obs[4] = {0.02f, -0.1f, 0.03f, 0.2f};
+    double q[2];
+    bd_err e;
+    assert_int_equal(agent_q_values(a, 1, obs, q, &e), 0);
+    for (int act = 0; act < 2; act++) {
+        agent_dist d;
+        assert_int_equal(agent_distribution(a, obs, act, &d, &e), 0);
+        assert_int_equal(d.n, 1);
+        assert_false(d.is_density);
+        assert_true(d.x[0] == q[act] && d.w[0] == 1.0 && d.mass == 1.0);
+        /* against Z uniform on the atoms {Q - 1, Q + 0.5, Q + 2.5}: E|Z - Q| = 4/3 */
+        double zv[3] = {q[act] - 1, q[act] + 0.5, q[act] + 2.5}, zp[3] = {1 / 3.0, 1 / 3.0, 1 / 3.0};
+        stat_dist *m = stat_dist_atoms(d.x, d.w, 1, &e), *z = stat_dist_atoms(zv, zp, 3, &e);
+        assert_non_null(m);
+        assert_non_null(z);
+        assert_close(stat_w1(m, z), 4 / 3.0, 1e-12);
+        stat_dist_free(m);
+        stat_dist_free(z);
+    }
+    agent_dist d;
+    assert_int_equal(agent_distribution(a, obs, 2, &d, &e), -1);
+    agent_free(a);
+    env_free(en);
+}
+
+static char *save_to_mem(agent *a, size_t *len)
+{
+    char *mem = NULL;
+    FILE *f = open_memstream(&mem, len);
+    bd_err e;
+    assert_non_null(f);
+    assert_int_equal(a->ops->save(a, f, &e), 0);
+    fclose(f);
+    return mem;
+}
+
+/* Save, load into an agent initialized differently: the same networks and
+ * optimizer state (the next update is bit-identical); a truncated state is
+ * refused and leaves the agent as it was. */
+static void test_checkpoint_round_trip(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    env *en, *en2;
+    agent *a = make_agent(&cfg, &en, "relu", "huber", 5), *b2 = make_agent(&cfg, &en2, "relu", "huber", 6);
+    rng *r = rng_create(2, 1);
+    raw_batch rb;
+    fill_batch(&rb, r);
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_stats st;
+    bd_err e;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(agent_update(a, &b, &st, &e), 0);
+    agent_update_target(a, 0.5);
+    size_t len;
+    char *mem = save_to_mem(a, &len);
+    /* truncated: refused, nothing changed */
+    size_t len2;
+    char *before = save_to_mem(b2, &len2);
+    FILE *f = fmemopen(mem, len / 2, "rb");
+    assert_int_equal(b2->ops->load(b2, f, &e), -1);
+    fclose(f);
+    size_t len3;
+    char *after = save_to_mem(b2, &len3);
+    assert_true(len2 == len3 && !memcmp(before, after, len2));
+    /* whole: identical */
+    f = fmemopen(mem, len, "rb");
+    assert_int_equal(b2->ops->load(b2, f, &e), 0);
+    fclose(f);
+    mlp *n1 = dqn_online(a), *n2 = dqn_online(b2);
+    assert_memory_equal(n1->params, n2->params, sizeof(real) * n1->n_params);
+    assert_memory_equal(dqn_target(a)->params, dqn_target(b2)->params, sizeof(real) * n1->n_params);
+    assert_int_equal(agent_update(a, &b, &st, &e), 0);
+    assert_int_equal(agent_update(b2, &b, &st, &e), 0);
+    assert_memory_equal(n1->params, n2->params, sizeof(real) * n1->n_params);
+    free(mem);
+    free(before);
+    free(after);
+    rng_free(r);
+    agent_free(a);
+    agent_free(b2);
+    env_free(en);
+    env_free(en2);
+}
+
+/* Terminal transitions with reward 0.7 from a fixed state: Q of the taken
+ * action goes to 0.7 (the update steps downhill), the other is untouched. */
+static void test_update_learns_terminal_reward(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        exp_config cfg;
+        env *en;
+        agent *a = make_agent(&cfg, &en, "relu", k ? "mse" : "huber", 8);
+        raw_batch rb;
+        memset(&rb, 0, sizeof rb);
+        for (int i = 0; i < 5; i++) {
+            rb.obs[4 * i] = 0.1f;
+            rb.reward[i] = 0.7f;
+            rb.action[i] = 1;
+            rb.term[i] = 1;
+        }
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+        agent_stats st;
+        bd_err e;
+        double q0[2], q[2];
+        assert_int_equal(agent_q_values(a, 1, rb.obs, q0, &e), 0);
+        for (int i = 0; i < 400; i++)
+            assert_int_equal(agent_update(a, &b, &st, &e), 0);
+        assert_int_equal(agent_q_values(a, 1, rb.obs, q, &e), 0);
+        assert_close(q[1], 0.7, 0.02);
+        assert_true(fabs(q0[1] - 0.7) > 0.05);
+        agent_free(a);
+        env_free(en);
+    }
+}
+
+/* configs/NAME_dqn.yaml are C51's twins: every section but the agent kind and
+ * the agents' own sections resolves to the same values. */
+static void test_twin_configs(void **state)
+{
+    (void)state;
+    const char *names[] = {"cartpole", "frozenlake4_eval", "acrobot"};
+    for (int i = 0; i < 3; i++) {
+        exp_config c[2];
+        for (int k = 0; k < 2; k++) {
+            char path[1024];
+            bd_err e;
+            snprintf(path, sizeof path, "%s/configs/%s_%s.yaml", tu_root(), names[i], k ? "dqn" : "c51");
+            if (exp_load(&c[k], path, NULL, 0, &e))
+                fail_msg("%s", e.msg);
+        }
+        assert_int_equal(c[1].agent.kind, agent_kind_find("dqn"));
+        c[1].agent.kind = c[0].agent.kind;
+        assert_memory_equal(&c[0].agent, &c[1].agent, sizeof c[0].agent);
+        assert_memory_equal(&c[0].env, &c[1].env, sizeof c[0].env);
+        assert_memory_equal(&c[0].train, &c[1].train, sizeof c[0].train);
+        assert_memory_equal(&c[0].eval, &c[1].eval, sizeof c[0].eval);
+        assert_true(c[0].seed == c[1].seed);
+        assert_int_equal(c[1].dqn.loss, DQN_LOSS_HUBER);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_loss_hand_made),
+        cmocka_unit_test(test_loss_derivative_and_huber_vs_mse),
+        cmocka_unit_test(test_update_targets),
+        cmocka_unit_test(test_parameter_gradient),
+        cmocka_unit_test(test_point_mass_law),
+        cmocka_unit_test(test_checkpoint_round_trip),
+        cmocka_unit_test(test_update_learns_terminal_reward),
+        cmocka_unit_test(test_twin_configs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
