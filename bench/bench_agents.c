@@ -53,7 +53,7 @@ typedef struct {
 /* (b), (d): updates on a buffer of random CartPole transitions. */
 static int agent_updates(const exp_config *cfg, double secs, upd_rate *out)
 {
-    bd_err e;
+    bdrl_err e;
     env *en = env_create(&cfg->env, &e);
     rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
     rng *g = rng_create((uint64_t)cfg->seed, RNG_STREAM_REPLAY);
@@ -119,7 +119,7 @@ static int full_loop(const exp_config *base, int64_t steps, double *sps_cpu, dou
         return -1;
     train_options o = {NULL, NULL, 0, 0, NULL, NULL};
     train_result res;
-    bd_err e;
+    bdrl_err e;
     double c0 = cpu_now(), w0 = wall_now();
     int rc = train_run(&cfg, dir, &o, &res, &e);
     double c1 = cpu_now(), w1 = wall_now();
@@ -146,7 +146,7 @@ typedef struct {
 static int load_pair(const char *c51_path, const char *bd_path, char **sets, int n_sets, exp_config *c,
                      exp_config *b)
 {
-    bd_err e;
+    bdrl_err e;
     if (exp_load(c, c51_path, NULL, 0, &e) || exp_load(b, bd_path, sets, n_sets, &e)) {
         fprintf(stderr, "bench_agents: %s (run from the source tree)\n", e.msg);
         return -1;
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     int ok_all = 1;
     for (size_t p = 0; p < sizeof pairs / sizeof *pairs; p++) {
         exp_config c, b, g;
-        bd_err e;
+        bdrl_err e;
         int full = pairs[p].full;
         if (load_pair(pairs[p].c51, pairs[p].bd, NULL, 0, &c, &b))
             return 2;

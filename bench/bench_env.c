@@ -56,7 +56,7 @@ int main(int argc, char **argv)
         c.semi_implicit = cases[k].semi_implicit;
         if (cases[k].map)
             snprintf(c.map_name, sizeof c.map_name, "%s", cases[k].map);
-        bd_err err;
+        bdrl_err err;
         env *e = env_create(&c, &err);
         if (!e) {
             fprintf(stderr, "bench_env: %s\n", err.msg);

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
                 c.lo = di ? -3.5 : -4.0;
                 c.hi = -c.lo;
                 sde_result res;
-                bd_err e;
+                bdrl_err e;
                 double t = INFINITY, tf = INFINITY;
                 for (int rep = 0; rep < reps; rep++) {
                     rng *r = rng_create(seed, RNG_STREAM_SAMPLER);

@@ -44,7 +44,7 @@ static void setup(int k)
         sets[n] = (char *)fuzz_ckpt_sets[k][n];
         n++;
     }
-    bd_err e;
+    bdrl_err e;
     FUZZ_CHECK(exp_load(&t->cfg, NULL, sets, n, &e) == 0, "%s", e.msg);
     t->en = env_create(&t->cfg.env, &e);
     FUZZ_CHECK(t->en != NULL, "%s", e.msg);
@@ -58,7 +58,7 @@ static char *agent_bytes(agent *a, size_t *len)
 {
     char *mem = NULL;
     FILE *f = open_memstream(&mem, len);
-    bd_err e;
+    bdrl_err e;
     FUZZ_CHECK(f && a->ops->save(a, f, &e) == 0, "save");
     fclose(f);
     return mem;
@@ -92,7 +92,7 @@ int fuzz_checkpoint_one(const uint8_t *data, size_t size)
     char path[64];
     int fd = fuzz_memfile(buf, n, path, sizeof path);
     FUZZ_CHECK(fd >= 0, "memfd");
-    bd_err e;
+    bdrl_err e;
     e.msg[0] = '\0';
     int64_t step = -1;
     if (train_verify_checkpoint(&t->cfg, path, &step, &e))

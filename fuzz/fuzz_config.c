@@ -23,7 +23,7 @@ static char *resolved_yaml(const cfg_schema *s, const void *obj, size_t *len)
     return mem;
 }
 
-static int load_any(int fit, void *obj, const char *path, char **sets, int n, bd_err *e)
+static int load_any(int fit, void *obj, const char *path, char **sets, int n, bdrl_err *e)
 {
     return fit ? fit_load(obj, path, sets, n, e) : exp_load(obj, path, sets, n, e);
 }
@@ -60,7 +60,7 @@ int fuzz_config_one(const uint8_t *data, size_t size)
         fit_config f;
     } a, b;
     const cfg_schema *schema = fit ? &fit_schema : &exp_schema;
-    bd_err e;
+    bdrl_err e;
     e.msg[0] = '\0';
     if (load_any(fit, &a, path, sets, n, &e)) {
         fuzz_check_message(&e);

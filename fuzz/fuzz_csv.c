@@ -8,7 +8,7 @@
 
 int fuzz_csv_one(const uint8_t *data, size_t size)
 {
-    bd_err e;
+    bdrl_err e;
     e.msg[0] = '\0';
     data_set *ds = data_parse_csv((const char *)data, size, "fuzz.csv", &e);
     if (!ds) {

@@ -53,7 +53,7 @@ static inline int fuzz_memfile(const void *data, size_t n, char *path, size_t ca
 }
 
 /* Error messages are one line and not empty. */
-static inline void fuzz_check_message(const bd_err *e)
+static inline void fuzz_check_message(const bdrl_err *e)
 {
     FUZZ_CHECK(e->msg[0] != '\0', "empty error message");
     FUZZ_CHECK(!strchr(e->msg, '\n'), "multi-line error message: %s", e->msg);

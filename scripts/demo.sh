@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # make demo: Bellman Diffusion against C51 on FrozenLake 4x4 (policy evaluation
 # against the exact return laws, and control) and CartPole, a few seeds each,
-# then the figures and runs/demo/report.md. About ten minutes on 2 cores.
+# every agent (DQN, QR-DQN, IQN as well) on those and on Acrobot, then the
+# figures and runs/demo/report.md. About fifteen minutes on 2 cores.
 #
 # Sizes (environment variables): SEEDS (2), JOBS (2), FL_EVAL_STEPS (30000),
-# FL_STEPS (25000), CP_STEPS (30000), SAMPLES (1000 Bellman Diffusion samples
+# FL_STEPS (25000), CP_STEPS (30000), AC_STEPS (20000, Acrobot), SAMPLES (1000 Bellman Diffusion samples
 # per panel), OUT (runs/demo). Rerunning keeps finished runs (bdrl compare
 # resumes what is missing); delete OUT to start over.
 set -euo pipefail
@@ -16,6 +17,7 @@ JOBS=${JOBS:-2}
 FL_EVAL_STEPS=${FL_EVAL_STEPS:-30000}
 FL_STEPS=${FL_STEPS:-25000}
 CP_STEPS=${CP_STEPS:-30000}
+AC_STEPS=${AC_STEPS:-20000}
 SAMPLES=${SAMPLES:-1000}
 mkdir -p "$OUT"
 t0=$(date +%s)
@@ -32,6 +34,11 @@ compare() {
 compare fl_eval "$FL_EVAL_STEPS" configs/frozenlake4_eval_bd.yaml configs/frozenlake4_eval_c51.yaml
 compare fl_control "$FL_STEPS" configs/frozenlake4_bd.yaml configs/frozenlake4_c51.yaml
 compare cartpole "$CP_STEPS" configs/cartpole_bd.yaml configs/cartpole_c51.yaml
+# every other registered agent on the same seeds, and every agent on Acrobot,
+# for the every-agent table (scripts/agents_table.sh)
+compare others_fl_eval "$FL_EVAL_STEPS" configs/frozenlake4_eval_{dqn,qrdqn,iqn}.yaml
+compare others_cartpole "$CP_STEPS" configs/cartpole_{dqn,qrdqn,iqn}.yaml
+compare acrobot "$AC_STEPS" configs/acrobot_{bd,c51,dqn,qrdqn,iqn}.yaml
 
 fl_bd="$OUT/fl_eval/runs/frozenlake4_eval_bd_s1"; fl_c51="$OUT/fl_eval/runs/frozenlake4_eval_c51_s1"
 cp_bd="$OUT/cartpole/runs/cartpole_bd_s1"; cp_c51="$OUT/cartpole/runs/cartpole_c51_s1"
@@ -185,6 +192,17 @@ tmp="$report.tmp.$$"
   echo "![CartPole probe states, BD vs C51](cp_dist.png)"
   echo
   echo "Mean W1 over the probes (seed 1): BD $(w1line cp_dist BD); C51 $(w1line cp_dist C51)."
+  echo
+  echo "## Every agent"
+  echo
+  echo "The five registered agents on the same seeds, each config the C51 twin's but for the"
+  echo "agent's own keys: CartPole ($CP_STEPS steps, threshold 475), Acrobot ($AC_STEPS steps,"
+  echo "threshold −100) and FrozenLake 4x4 policy evaluation ($FL_EVAL_STEPS steps; W1 to the exact"
+  echo "laws; DQN's law is one atom at Q, so its W1 is the spread of the true law around the mean)."
+  echo "Steps/s: the training loop with evaluations, on this machine during this demo. The README has"
+  echo "the same table over 10 seeds."
+  echo
+  scripts/agents_table.sh "$OUT/cartpole" "$OUT/others_cartpole" "$OUT/acrobot" "$OUT/fl_eval" "$OUT/others_fl_eval"
   echo
   echo "## Reproduce, look further"
   echo

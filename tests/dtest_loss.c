@@ -116,7 +116,7 @@ static void test_losses_value_and_gradient(void **state)
     for (int d = 1; d <= 2; d++)
         for (int kern = 0; kern < 2; kern++)
             for (int probe = 0; probe < 2; probe++) {
-                bd_err e;
+                bdrl_err e;
                 field_batch *fb = field_batch_create(16, d, (field_kernel)kern, (field_probe)probe, eps, &e);
                 assert_non_null(fb);
                 real x[32];
@@ -193,7 +193,7 @@ static void test_u_statistic_excludes_self(void **state)
     double want = exp(-0.09 / 0.1) / sqrt(2 * M_PI * 0.05);
     assert_close(K[0], want, 1e-15);
     assert_close(K[1], want, 1e-15);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(field_kernel_avg(1, 1, y, FIELD_KERNEL_FULL, 0.05, NULL, K, &e), -1);
     assert_contains(e.msg, "B >= 2");
 }

@@ -76,7 +76,7 @@ static mlp *make_net(mlp_act act, mlp_act out_act, int max_batch, uint64_t seed)
     assert_int_equal(mlp_spec_make(&s, act, 3, 5, 4, 2, 0), 0);
     s.out_act = out_act;
     rng *r = rng_create(seed, RNG_STREAM_INIT);
-    bd_err e;
+    bdrl_err e;
     mlp *m = mlp_create(&s, max_batch, r, &e);
     assert_non_null(m);
     /* Non-zero biases, so a bias wrongly added to tangent rows would show. */

@@ -30,7 +30,7 @@ static inline ref_stats ref_replay(const char *name, const env_config *cfg, doub
     FILE *f = fopen(path, "r");
     if (!f)
         fail_msg("cannot open %s", path);
-    bd_err err;
+    bdrl_err err;
     env *e = env_create(cfg, &err);
     if (!e)
         fail_msg("env_create: %s", err.msg);

@@ -15,7 +15,7 @@ static env *make_ac(int max_steps)
     env_config c;
     env_config_defaults(&c, "acrobot");
     c.max_episode_steps = max_steps;
-    bd_err err;
+    bdrl_err err;
     env *e = env_create(&c, &err);
     if (!e)
         fail_msg("env_create: %s", err.msg);
@@ -25,7 +25,7 @@ static env *make_ac(int max_steps)
 static void set4(env *e, double a, double b, double c, double d)
 {
     double s[4] = {a, b, c, d};
-    bd_err err;
+    bdrl_err err;
     if (env_set_state(e, s, &err) != 0)
         fail_msg("env_set_state: %s", err.msg);
 }
@@ -53,7 +53,7 @@ static void test_accessors_and_errors(void **state)
     assert_int_equal(env_n_states(e), 0);
     assert_int_equal(env_max_steps(e), 500);
     assert_null(env_transition_table(e));
-    bd_err err;
+    bdrl_err err;
     double bad[4] = {0, 0, INFINITY, 0};
     assert_int_equal(env_set_state(e, bad, &err), -1);
     assert_contains(err.msg, "not finite");

@@ -28,7 +28,7 @@ static void make(fixture *f, uint64_t seed, const char *const *extra, int n_extr
     sets[n++] = "agent.kind=bd";
     for (int i = 0; i < n_extra; i++)
         sets[n++] = (char *)extra[i];
-    bd_err e;
+    bdrl_err e;
     if (exp_load(&f->cfg, NULL, sets, n, &e))
         fail_msg("config: %s", e.msg);
     f->en = env_create(&f->cfg.env, &e);
@@ -127,7 +127,7 @@ static void test_grid_mean_and_icdf(void **state)
     }
     double mass, mean = bd_grid_mean(G, lo, hi, s, &mass);
     double m2;
-    bd_err e;
+    bdrl_err e;
     stat_dist *d = stat_dist_grid(sd, G, lo, hi, &m2, &e);
     assert_non_null(d);
     assert_close(mean, stat_dist_mean(d), 1e-12);
@@ -237,7 +237,7 @@ static void targets_through_networks(int clamp, int grad_scalar)
     int an[4];
     for (int mode = 0; mode < 2; mode++) {
         agent_batch b = {4, obs, act, rew, nobs, term, mode ? nact : NULL};
-        bd_err e;
+        bdrl_err e;
         if (bd_debug_targets(f.a, &b, u, t, dt, an, &e))
             fail_msg("%s", e.msg);
         /* control: argmax_a of Q over the known fields is action 2 (largest
@@ -319,7 +319,7 @@ static void test_scalar_output(void **state)
         for (int st = 0; st < 16; st++)
             for (int ref = 0; ref < 2; ref++) {
                 float obs = (float)st;
-                bd_err e;
+                bdrl_err e;
                 if (bd_eval_fields(f.a, &obs, 0, ref, N, u, s, g, &e))
                     fail_msg("%s", e.msg);
                 for (int i = 0; i < N * 4; i++) {
@@ -373,7 +373,7 @@ static void query_law(int qgrid)
     }
     double *u1 = malloc(sizeof(double) * B * Q), *u2 = malloc(sizeof(double) * B * Q);
     agent_batch b1 = {B, obs, act, r1, n1, t1, NULL}, b2 = {B, obs, act, r2, n2, t2, na};
-    bd_err e;
+    bdrl_err e;
     bd_reseed(f.a, 77);
     assert_int_equal(bd_debug_targets(f.a, &b1, u1, NULL, NULL, NULL, &e), 0);
     bd_reseed(f.a, 77);
@@ -449,7 +449,7 @@ static void test_q_is_grid_mean(void **state)
     (void)state;
     fixture f;
     make(&f, 5, NULL, 0);
-    bd_err e;
+    bdrl_err e;
     for (int known_fields = 0; known_fields < 2; known_fields++) {
         if (known_fields)
             set_known(f.a, BD_FIELD_S, 0, S_ALPHA, S_BETA);
@@ -499,7 +499,7 @@ static void test_fast_path_matches_mlp(void **state)
         for (int i = 0; i < N; i++)
             u[i] = -1.4 + 2.8 * rng_uniform(r);
         float obs = 6;
-        bd_err e;
+        bdrl_err e;
         agent_update_target(f.a, 1);
         bd_geometry g;
         bd_get_geometry(f.a, &g);
@@ -534,7 +534,7 @@ static double loss_of(agent *a, bd_field f, const agent_batch *b, const double *
                       double lambda)
 {
     double *y = malloc(sizeof(double) * Q * 4), L = 0;
-    bd_err e;
+    bdrl_err e;
     for (int i = 0; i < b->B; i++) {
         assert_int_equal(bd_eval_fields(a, &b->obs[i], 0, 1, Q, u + i * Q, f ? NULL : y, f ? y : NULL, &e), 0);
         for (int q = 0; q < Q; q++) {
@@ -562,7 +562,7 @@ static void test_gradient_reaches_torso(void **state)
     agent_batch b = {B, obs, act, rew, nobs, term, NULL};
     double *u = malloc(sizeof(double) * B * Q), *t = malloc(sizeof(double) * B * Q),
            *dt = malloc(sizeof(double) * B * Q);
-    bd_err e;
+    bdrl_err e;
     bd_reseed(f.a, 9);
     assert_int_equal(bd_debug_targets(f.a, &b, u, t, dt, NULL, &e), 0);
     for (int fld = 0; fld < 2; fld++) {
@@ -640,7 +640,7 @@ static void test_save_load(void **state)
     }
     agent_batch b = {64, obs, act, rew, nobs, term, NULL};
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     for (int k = 0; k < 3; k++)
         assert_int_equal(agent_update(f1.a, &b, &st, &e), 0);
     char path[512];
@@ -724,7 +724,7 @@ static void test_moving_average(void **state)
     }
     agent_batch b = {16, obs, act, rew, nobs, term, NULL};
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(agent_update(f.a, &b, &st, &e), 0);
     int moved = 0;
     for (int k = 0; k < 2; k++)
@@ -790,7 +790,7 @@ static void score(agent *a, float obs, int act, double split, const double *v, c
                   double *w_hi, double *w1, double *mass)
 {
     agent_dist d;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(agent_distribution(a, &obs, act, &d, &e), 0);
     stat_dist *m = stat_dist_grid(d.w, (size_t)d.n, d.x[0], d.x[d.n - 1], mass, &e);
     stat_dist *t = stat_dist_atoms(v, p, (size_t)n, &e);
@@ -805,7 +805,7 @@ static void score(agent *a, float obs, int act, double split, const double *v, c
 static void accumulate(agent *a, float obs, int act, double *acc)
 {
     agent_dist d;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(agent_distribution(a, &obs, act, &d, &e), 0);
     double m = 0;
     for (int k = 0; k < d.n; k++)
@@ -819,7 +819,7 @@ static void score_acc(agent *a, const double *acc, double split, const double *v
                       double *w_hi, double *w1)
 {
     agent_dist d;
-    bd_err e;
+    bdrl_err e;
     float o = 0;
     assert_int_equal(agent_distribution(a, &o, 0, &d, &e), 0); /* for the grid's x */
     stat_dist *m = stat_dist_grid(acc, (size_t)d.n, d.x[0], d.x[d.n - 1], NULL, &e);
@@ -849,7 +849,7 @@ static void test_learns_bandit(void **state)
     agent_batch b = {B, obs, act, rew, obs, term, NULL};
     rng *r = rng_create(10, 1);
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     double acc[256] = {0};
     for (int k = 1; k <= 1500; k++) {
         for (int i = 0; i < B; i++)
@@ -929,7 +929,7 @@ static void test_learns_chain(void **state)
     agent_batch b = {B, obs, act, rew, nobs, term, na};
     rng *r = rng_create(11, 1);
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     double acc0[256] = {0}, acc1[256] = {0};
     for (int k = 1; k <= 2000; k++) {
         if (k > 1500 && k % 10 == 0) {
@@ -985,7 +985,7 @@ static void test_bad_input(void **state)
     int act[8] = {0}, bad[8] = {7};
     unsigned char term[8] = {1, 1, 1, 1, 1, 1, 1, 1};
     agent_batch b = {8, obs, act, obs, obs, term, NULL};
-    bd_err e;
+    bdrl_err e;
     assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
     assert_contains(e.msg, "train.batch_size");
     b.B = 2;

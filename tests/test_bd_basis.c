@@ -16,7 +16,7 @@
 /* What an update regresses onto (bdb_targets), copied out like the grid
  * agent's bd_debug_targets; any output may be NULL. */
 static int debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
-                         bd_err *e)
+                         bdrl_err *e)
 {
     const double *uq, *tt, *tdt;
     const int *an;
@@ -55,7 +55,7 @@ static void make(fixture *f, uint64_t seed, const char *const *extra, int n_extr
     sets[n++] = "agent.eps_kernel=0.0025"; /* σ² with σ = the spacing 0.05 */
     for (int i = 0; i < n_extra; i++)
         sets[n++] = (char *)extra[i];
-    bd_err e;
+    bdrl_err e;
     if (exp_load(&f->cfg, NULL, sets, n, &e))
         fail_msg("config: %s", e.msg);
     f->en = env_create(&f->cfg.env, &e);
@@ -179,7 +179,7 @@ static void test_targets_through_networks(void **state)
     int Q = g.queries, A = 4, K = f.cfg.bd.basis;
     double u[4 * 64], t[4 * 64], dt[4 * 64], w[4 * 64], q[4];
     int an[4];
-    bd_err e;
+    bdrl_err e;
     /* make the target differ from the online network */
     for (size_t i = 0; i < bdb_net(f.a, BD_FIELD_S, 1)->n_params; i++)
         bdb_net(f.a, BD_FIELD_S, 1)->params[i] *= 1.3f;
@@ -242,7 +242,7 @@ static void test_q_is_mean_of_law(void **state)
     make(&f, 5, NULL, 0);
     float obs[NS];
     double q[NS * 4];
-    bd_err e;
+    bdrl_err e;
     for (int s = 0; s < NS; s++)
         obs[s] = (float)s;
     assert_int_equal(agent_q_values(f.a, NS, obs, q, &e), 0);
@@ -300,7 +300,7 @@ static void test_query_law(void **state)
     }
     agent_batch b = {B, obs, act, rew, nobs, term, NULL};
     static double u[B * Q], u2[B * Q];
-    bd_err e;
+    bdrl_err e;
     bdb_reseed(f.a, 99);
     assert_int_equal(debug_targets(f.a, &b, u, NULL, NULL, NULL, &e), 0);
     /* another s' for every transition: the same query points */
@@ -361,7 +361,7 @@ static void loss_gradient(const char *mode)
     int act[8] = {0, 1, 2, 3, 0, 1, 2, 3};
     unsigned char term[8] = {0, 0, 0, 1, 0, 0, 0, 1};
     agent_batch b = {8, obs, act, rew, nobs, term, NULL};
-    bd_err e;
+    bdrl_err e;
     /* a target network unlike the online one, so the loss is not 0-ish */
     mlp *tg = bdb_net(f.a, BD_FIELD_S, 1);
     rng *r = rng_create(4, 0);
@@ -438,7 +438,7 @@ static void closed_loss_is_integral(double jitter)
     int act[4] = {2, 1, 0, 3}, nact[4] = {1, 3, 2, 0};
     unsigned char term[4] = {0, 0, 0, 1};
     agent_batch b = {4, obs, act, rew, nobs, term, nact};
-    bd_err e;
+    bdrl_err e;
     double ls, lg;
     assert_int_equal(bdb_debug_loss(f.a, &b, &ls, &lg, &e), 0);
     int K = f.cfg.bd.basis;
@@ -543,7 +543,7 @@ static void test_projected_loss_is_integral(void **state)
     int act[4] = {2, 1, 0, 3}, nact[4] = {1, 3, 2, 0};
     unsigned char term[4] = {0, 0, 0, 1};
     agent_batch b = {4, obs, act, rew, nobs, term, nact};
-    bd_err e;
+    bdrl_err e;
     double ls, lg;
     mlp *tg = bdb_net(f.a, BD_FIELD_S, 1);
     for (size_t i = 0; i < tg->n_params; i++)
@@ -621,7 +621,7 @@ static void test_save_load(void **state)
     int act[4] = {0, 1, 2, 3};
     unsigned char term[4] = {0, 1, 0, 1};
     agent_batch b = {4, obs, act, rew, obs, term, NULL};
-    bd_err e;
+    bdrl_err e;
     for (int k = 0; k < 5; k++)
         assert_int_equal(agent_update(f.a, &b, NULL, &e), 0);
     char path[600];
@@ -673,7 +673,7 @@ static void score(agent *a, float obs, int act, double split, const double *v, c
                   double *w_hi, double *w1)
 {
     agent_dist d;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(agent_distribution(a, &obs, act, &d, &e), 0);
     stat_dist *m = stat_dist_atoms(d.x, d.w, (size_t)d.n, &e);
     stat_dist *t = stat_dist_atoms(v, p, (size_t)n, &e);
@@ -699,7 +699,7 @@ static void test_learns_bandit(void **state)
     memset(term, 1, B);
     agent_batch b = {B, obs, act, rew, obs, term, NULL};
     rng *r = rng_create(10, 1);
-    bd_err e;
+    bdrl_err e;
     double wsum = 0;
     int nsum = 0;
     for (int k = 1; k <= 1500; k++) {
@@ -765,7 +765,7 @@ static void test_learns_chain(void **state)
     unsigned char *term = malloc(B);
     agent_batch b = {B, obs, act, rew, nobs, term, na};
     rng *r = rng_create(11, 1);
-    bd_err e;
+    bdrl_err e;
     double q0 = 0, q1 = 0;
     int nq = 0;
     for (int k = 1; k <= 2000; k++) {
@@ -816,7 +816,7 @@ static void test_memory_estimate(void **state)
     (void)state;
     const char *sets[] = {"bd.basis=201", "agent.hidden=[256, 256]", "train.batch_size=256", "agent.ema=0.99"};
     exp_config c;
-    bd_err e;
+    bdrl_err e;
     char *all[8] = {"env.name=frozenlake", "agent.kind=bd", "bd.field=basis"};
     for (int i = 0; i < 4; i++)
         all[3 + i] = (char *)sets[i];

@@ -144,7 +144,7 @@ static agent *make_agent_x(exp_config *cfg, env **en, const char *act, int atoms
                     "agent.v_max=3", "train.batch_size=5", "agent.gamma=0.9", s_act, s_atoms, s_seed,
                     (char *)extra};
     int n = (int)(sizeof sets / sizeof *sets) - (extra ? 0 : 1);
-    bd_err e;
+    bdrl_err e;
     if (exp_load(cfg, NULL, sets, n, &e))
         fail_msg("%s", e.msg);
     *en = env_create(&cfg->env, &e);
@@ -228,7 +228,7 @@ static void test_update_targets(void **state)
     fill_batch(&rb, r);
     agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     /* control: a* = argmax Q_target(s', .) */
     double want = reference_loss(a, &cfg, &rb, NULL);
     assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
@@ -292,7 +292,7 @@ static void test_cross_entropy_gradient(void **state)
     fill_batch(&rb, r);
     agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     mlp *net = c51_online(a);
     assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
     real *grad = malloc(sizeof(real) * net->n_params);
@@ -330,7 +330,7 @@ static void test_q_is_mean_of_distribution(void **state)
     env *en;
     agent *a = make_agent(&cfg, &en, "relu", 51, 6);
     rng *r = rng_create(2, 1);
-    bd_err e;
+    bdrl_err e;
     float obs[40 * 4];
     for (int i = 0; i < 40 * 4; i++)
         obs[i] = (float)(2 * rng_uniform(r) - 1);
@@ -375,7 +375,7 @@ static void test_target_update_and_save_load(void **state)
     fill_batch(&rb, r);
     agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     for (int k = 0; k < 5; k++)
         assert_int_equal(agent_update(a, &b, &st, &e), 0);
     assert_true(isfinite(st.loss) && isfinite(st.grad_norm) && st.grad_norm > 0);
@@ -465,7 +465,7 @@ static void test_moving_average(void **state)
     fill_batch(&rb, r);
     agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     real *old = malloc(sizeof(real) * avg->n_params);
     for (int k = 0; k < 3; k++) {
         memcpy(old, avg->params, sizeof(real) * avg->n_params);
@@ -526,7 +526,7 @@ static void test_learns_a_terminal_reward(void **state)
     }
     agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     for (int k = 0; k < 1500; k++)
         assert_int_equal(agent_update(a, &b, &st, &e), 0);
     agent_dist d;
@@ -553,7 +553,7 @@ static void test_bad_batches(void **state)
     fill_batch(&rb, r);
     agent_batch b = {33, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(agent_update(a, &b, &st, &e), -1); /* max batch is max(5, 32) */
     assert_contains(e.msg, "batch of 33 rows");
     b.B = 5;

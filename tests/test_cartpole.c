@@ -13,7 +13,7 @@ static env *make_cp(int semi, int sutton, int max_steps)
     c.semi_implicit = semi;
     c.sutton_barto_reward = sutton;
     c.max_episode_steps = max_steps;
-    bd_err err;
+    bdrl_err err;
     env *e = env_create(&c, &err);
     if (!e)
         fail_msg("env_create: %s", err.msg);
@@ -23,7 +23,7 @@ static env *make_cp(int semi, int sutton, int max_steps)
 static void set4(env *e, double a, double b, double c, double d)
 {
     double s[4] = {a, b, c, d};
-    bd_err err;
+    bdrl_err err;
     if (env_set_state(e, s, &err) != 0)
         fail_msg("env_set_state: %s", err.msg);
 }
@@ -94,7 +94,7 @@ static void test_accessors_and_errors(void **state)
     assert_int_equal(env_n_states(e), 0);
     assert_int_equal(env_max_steps(e), 500);
     assert_null(env_transition_table(e));
-    bd_err err;
+    bdrl_err err;
     double bad[4] = {0, NAN, 0, 0};
     assert_int_equal(env_set_state(e, bad, &err), -1);
     assert_contains(err.msg, "not finite");

@@ -27,7 +27,7 @@ static void fx_make(fixture *f, const char *kind, uint64_t seed, const char *ext
     char *sets[] = {"env.name=cartpole", "agent.hidden=[8]", "train.batch_size=4", "train.buffer_size=50",
                     "c51.atoms=11", "bd.field=basis", "bd.basis=11", s_kind, s_seed, (char *)extra};
     int n = (int)(sizeof sets / sizeof *sets) - (extra ? 0 : 1);
-    bd_err e;
+    bdrl_err e;
     if (exp_load(&f->cfg, NULL, sets, n, &e))
         fail_msg("%s", e.msg);
     f->en = env_create(&f->cfg.env, &e);
@@ -55,7 +55,7 @@ static char *bytes_of_agent(agent *a, size_t *len)
 {
     char *mem = NULL;
     FILE *m = open_memstream(&mem, len);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(a->ops->save(a, m, &e), 0);
     fclose(m);
     return mem;
@@ -65,7 +65,7 @@ static char *bytes_of_replay(const replay *rb, size_t *len)
 {
     char *mem = NULL;
     FILE *m = open_memstream(&mem, len);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(replay_save(rb, m, &e), 0);
     fclose(m);
     return mem;
@@ -73,7 +73,7 @@ static char *bytes_of_replay(const replay *rb, size_t *len)
 
 static void write_ckpt(const fixture *f, const char *path, int64_t step)
 {
-    bd_err e;
+    bdrl_err e;
     if (ckpt_write(path, &f->cfg, f->a, f->rb, step, "trainer!", 8, &e))
         fail_msg("%s", e.msg);
 }
@@ -111,7 +111,7 @@ static void test_round_trip(void **state)
         snprintf(path, sizeof path, "%s/rt_%s.bin", tu_dir, agent_kind_name(k));
         write_ckpt(&f, path, 1234);
         ckpt_file c;
-        bd_err e;
+        bdrl_err e;
         if (ckpt_open(&c, path, g.a, &g.cfg, &e))
             fail_msg("%s", e.msg);
         assert_int_equal(c.step, 1234);
@@ -196,7 +196,7 @@ static void expect_refused(fixture *g, const char *path, const exp_config *cfg, 
 {
     size_t n1, n2;
     char *before = bytes_of_agent(g->a, &n1);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(ckpt_read_agent(path, cfg, g->a, NULL, &e), -1);
     if (!strstr(e.msg, why))
         fail_msg("expected '%s' in: %s", why, e.msg);

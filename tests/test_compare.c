@@ -72,7 +72,7 @@ static void test_summarize_hand_values(void **state)
     fake_run(dirs[4], 3, st, r3, 10, "running");
     dp[4] = dirs[4];
     compare_stats s;
-    bd_err e;
+    bdrl_err e;
     if (compare_summarize(dp, 5, 0, &s, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(s.n_runs, 5);
@@ -143,7 +143,7 @@ static void test_summarize_solved(void **state)
     fake_run(d1, 1, st, r1, 10, "solved");
     const char *dp[] = {d0, d1};
     compare_stats s;
-    bd_err e;
+    bdrl_err e;
     if (compare_summarize(dp, 2, 0, &s, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(s.n_done, 2);
@@ -167,7 +167,7 @@ static void test_bootstrap_two_points(void **state)
     fake_run(b, 2, st, r1, 475, "finished");
     const char *d2[] = {a, b};
     compare_stats s;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(compare_summarize(d2, 2, 0, &s, &e), 0);
     assert_close(s.final_return.mean, 0.5, 0);
     assert_close(s.final_return.lo, 0, 0);
@@ -194,7 +194,7 @@ static void test_write_ratio(void **state)
     }
     g1[0] = d[0], g1[1] = d[1], g2[0] = d[2], g2[1] = d[3];
     compare_stats s[2];
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(compare_summarize(g1, 2, 0, &s[0], &e), 0);
     assert_int_equal(compare_summarize(g2, 2, 0, &s[1], &e), 0);
     assert_close(s[0].stt_median, 200, 0);
@@ -236,7 +236,7 @@ static void test_curves_aggregate(void **state)
     double sa[] = {100, 200}, va[] = {0, 10}, sb[] = {150, 300}, vb[] = {4, 4};
     curves_run runs[2] = {{2, sa, va, NULL}, {2, sb, vb, NULL}};
     curves_agg ag;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(curves_aggregate(runs, 2, &ag, &e), 0);
     assert_int_equal(ag.n, 4);
     double steps[] = {100, 150, 200, 300}, means[] = {2, 4.5, 7, 7};
@@ -294,7 +294,7 @@ static void test_pool(void **state)
                         {.name = "d", .argv = ok, .log = log}};
     pool_options o = {.jobs = 2, .exe = "/bin/sh"};
     int failed = -1;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(pool_run(jobs, 4, &o, &failed, &e), 0);
     assert_int_equal(failed, 2);
     assert_int_equal(jobs[0].status, 0);

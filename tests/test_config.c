@@ -10,7 +10,7 @@
 
 /* Writes text to a config file and loads it; returns the load status and
  * leaves the message in e. */
-static int load_text(const char *text, exp_config *cfg, bd_err *e, char *path_out)
+static int load_text(const char *text, exp_config *cfg, bdrl_err *e, char *path_out)
 {
     static int n;
     char path[512];
@@ -24,7 +24,7 @@ static int load_text(const char *text, exp_config *cfg, bd_err *e, char *path_ou
 static void expect_error(const char *text, const char *loc, const char *msg)
 {
     exp_config cfg;
-    bd_err e;
+    bdrl_err e;
     char path[512], want[600];
     assert_int_equal(load_text(text, &cfg, &e, path), -1);
     snprintf(want, sizeof want, "%s:%s", path, loc);
@@ -36,7 +36,7 @@ static void test_minimal_config_gets_defaults(void **state)
 {
     (void)state;
     exp_config cfg;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(load_text("env:\n  name: frozenlake\n", &cfg, &e, NULL), 0);
     assert_int_equal(cfg.env.kind, ENV_FROZENLAKE);
     assert_int_equal(cfg.seed, 1);
@@ -69,7 +69,7 @@ static void test_env_names_limits_and_thresholds(void **state)
         char text[64];
         snprintf(text, sizeof text, "env:\n  name: %s\n", c[i].name);
         exp_config cfg;
-        bd_err e;
+        bdrl_err e;
         assert_int_equal(load_text(text, &cfg, &e, NULL), 0);
         assert_int_equal(cfg.env.kind, c[i].kind);
         assert_int_equal(env_kind_by_name(c[i].name), (int)c[i].kind);
@@ -102,7 +102,7 @@ static void test_classic_control_configs(void **state)
         exp_config c[2];
         for (int k = 0; k < 2; k++) {
             char path[1024];
-            bd_err e;
+            bdrl_err e;
             snprintf(path, sizeof path, "%s/configs/%s_%s.yaml", tu_root(), names[i], k ? "bd" : "c51");
             if (exp_load(&c[k], path, NULL, 0, &e))
                 fail_msg("%s", e.msg);
@@ -120,7 +120,7 @@ static void test_values_of_every_type(void **state)
 {
     (void)state;
     exp_config cfg;
-    bd_err e;
+    bdrl_err e;
     const char *text = "seed: 1_000\n"
                        "env: {name: cartpole, integrator: semi_implicit, sutton_barto_reward: yes}\n"
                        "agent:\n  kind: c51\n  gamma: 9.5e-1\n"
@@ -169,7 +169,7 @@ static void test_missing_required_duplicate_malformed(void **state)
 {
     (void)state;
     exp_config cfg;
-    bd_err e;
+    bdrl_err e;
     char path[512];
     assert_int_equal(load_text("train:\n  batch_size: 3\n", &cfg, &e, path), -1);
     assert_contains(e.msg, path);
@@ -190,7 +190,7 @@ static void test_set_overrides_and_errors(void **state)
 {
     (void)state;
     exp_config cfg;
-    bd_err e;
+    bdrl_err e;
     char *ok[] = {"env.name=frozenlake", "train.batch_size=128", "env.map=[SFF, FHF, FFG]",
                   "env.slippery=false"};
     assert_int_equal(exp_load(&cfg, NULL, ok, 4, &e), 0);
@@ -231,7 +231,7 @@ static void test_set_wins_over_file(void **state)
     snprintf(path, sizeof path, "%s/base.yaml", tu_dir);
     tu_write(path, "env: {name: cartpole}\ntrain: {batch_size: 8}\n");
     exp_config cfg;
-    bd_err e;
+    bdrl_err e;
     char *sets[] = {"train.batch_size=16"};
     assert_int_equal(exp_load(&cfg, path, sets, 1, &e), 0);
     assert_int_equal(cfg.train.batch_size, 16);
@@ -241,7 +241,7 @@ static void test_resolved_yaml_roundtrips(void **state)
 {
     (void)state;
     exp_config a, b;
-    bd_err e;
+    bdrl_err e;
     char *sets[] = {"env.name=frozenlake", "env.map=[SFFF, FHFH, FFFH, HFFG]", "agent.gamma=0.123456789012345",
                     "output.dir=\"a dir: with colon\"", "seed=77"};
     assert_int_equal(exp_load(&a, NULL, sets, 5, &e), 0);
@@ -259,7 +259,7 @@ static void test_random_map_seed_follows_run_seed(void **state)
 {
     (void)state;
     exp_config cfg;
-    bd_err e;
+    bdrl_err e;
     char *s1[] = {"env.name=frozenlake", "env.map=random", "env.map_size=5", "seed=9"};
     assert_int_equal(exp_load(&cfg, NULL, s1, 4, &e), 0);
     assert_int_equal(cfg.env.nrow, 5);

@@ -12,7 +12,7 @@
 static void test_err_set_returns_minus_one_and_formats(void **state)
 {
     (void)state;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(err_set(&e, "bad %s at %d", "key", 7), -1);
     assert_string_equal(e.msg, "bad key at 7");
     assert_int_equal(err_prefix(&e, "file.yaml:%d", 3), -1);
@@ -117,7 +117,7 @@ static void test_mkdirs_and_errors(void **state)
     assert_true(io_exists(p));
     snprintf(p, sizeof p, "%s/file", d);
     tu_write(p, "x");
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(io_mkdirs(p, &e), -1);
     assert_contains(e.msg, "not a directory");
     assert_null(io_read_file("/nonexistent/bdrl", NULL, &e));

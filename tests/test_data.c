@@ -34,7 +34,7 @@ static void test_names_and_shapes(void **state)
         for (size_t i = 0; i < ds->n * ds->d; i++) assert_true(isfinite(ds->x[i]));
         data_free(ds);
     }
-    bd_err e;
+    bdrl_err e;
     data_builtin k;
     assert_int_equal(data_builtin_parse("swissroll", &k, &e), -1);
     assert_contains(e.msg, "swissroll");
@@ -333,7 +333,7 @@ static void test_split(void **state)
     assert_int_equal(data_split(ds, 0.2, r2, &tr2, &ho2, NULL), 0);
     assert_memory_equal(ho->x, ho2->x, 40 * sizeof(double));
     data_free(tr); data_free(ho); data_free(tr2); data_free(ho2);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(data_split(ds, 0.0, r, &tr, &ho, &e), -1);
     assert_int_equal(data_split(ds, 1.0, r, &tr, &ho, &e), -1);
     assert_int_equal(data_split(ds, 0.001, r, &tr, &ho, &e), -1);
@@ -346,7 +346,7 @@ static void test_split(void **state)
 
 /* ---- CSV ---- */
 
-static data_set *parse(const char *text, bd_err *e)
+static data_set *parse(const char *text, bdrl_err *e)
 {
     return data_parse_csv(text, strlen(text), "f.csv", e);
 }
@@ -354,7 +354,7 @@ static data_set *parse(const char *text, bd_err *e)
 static void test_csv_good(void **state)
 {
     (void)state;
-    bd_err e;
+    bdrl_err e;
     data_set *ds = parse("x, y\n1,2\n3.5, -4e-1\r\n  5 ,\t6\n\n", &e);
     assert_non_null(ds);
     assert_int_equal(ds->n, 3);
@@ -428,7 +428,7 @@ static void test_csv_bad(void **state)
          "(4 bad lines in all; next at lines 4, 5, 6)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        bd_err e;
+        bdrl_err e;
         e.msg[0] = '\0';
         data_set *ds = parse(cases[i].text, &e);
         if (ds)
@@ -441,7 +441,7 @@ static void test_csv_bad(void **state)
     /* Many bad lines: the list is cut with "...". */
     char big[4096] = "x\n";
     for (int i = 0; i < 20; i++) strcat(big, "a\n");
-    bd_err e;
+    bdrl_err e;
     assert_null(parse(big, &e));
     assert_contains(e.msg, "f.csv:2: ");
     assert_contains(e.msg, "20 bad lines in all; next at lines 3, 4, 5, 6, 7, ...)");
@@ -450,7 +450,7 @@ static void test_csv_bad(void **state)
 static void test_csv_binary_and_long(void **state)
 {
     (void)state;
-    bd_err e;
+    bdrl_err e;
     /* NUL bytes and junk in a data line, and in the header. */
     const char bin[] = "x,y\n1,2\n3,\0\xff\n";
     assert_null(data_parse_csv(bin, sizeof bin - 1, "b.csv", &e));
@@ -521,7 +521,7 @@ static void test_csv_fuzz(void **state)
             if (rng_below(r, 4) == 0)
                 n = rng_below(r, n + 1); /* truncated */
         }
-        bd_err e;
+        bdrl_err e;
         e.msg[0] = '\0';
         data_set *ds = data_parse_csv(buf, n, "z.csv", &e);
         if (ds) {

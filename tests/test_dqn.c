@@ -69,7 +69,7 @@ static agent *make_agent(exp_config *cfg, env **en, const char *act, const char 
     snprintf(s_seed, sizeof s_seed, "seed=%llu", (unsigned long long)seed);
     char *sets[] = {"env.name=cartpole", "agent.kind=dqn", "agent.hidden=[6, 5]", "train.batch_size=5",
                     "agent.gamma=0.9", s_act, s_loss, s_seed};
-    bd_err e;
+    bdrl_err e;
     if (exp_load(cfg, NULL, sets, (int)(sizeof sets / sizeof *sets), &e))
         fail_msg("%s", e.msg);
     *en = env_create(&cfg->env, &e);
@@ -143,7 +143,7 @@ static void test_update_targets(void **state)
         fill_batch(&rb, r);
         agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
         agent_stats st;
-        bd_err e;
+        bdrl_err e;
         /* control: max over a' of the target network */
         double want = reference_loss(a, &cfg, &rb, NULL, (dqn_loss_kind)k);
         assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
@@ -199,7 +199,7 @@ static void test_parameter_gradient(void **state)
         fill_batch(&rb, r);
         agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
         agent_stats st;
-        bd_err e;
+        bdrl_err e;
         mlp *net = dqn_online(a);
         assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
         real *grad = malloc(sizeof(real) * net->n_params);
@@ -247,7 +247,7 @@ static void test_point_mass_law(void **state)
     agent *a = make_agent(&cfg, &en, "relu", "huber", 3);
     float obs[4] = {0.02f, -0.1f, 0.03f, 0.2f};
     double q[2];
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(agent_q_values(a, 1, obs, q, &e), 0);
     for (int act = 0; act < 2; act++) {
         agent_dist d;
@@ -274,7 +274,7 @@ static char *save_to_mem(agent *a, size_t *len)
 {
     char *mem = NULL;
     FILE *f = open_memstream(&mem, len);
-    bd_err e;
+    bdrl_err e;
     assert_non_null(f);
     assert_int_equal(a->ops->save(a, f, &e), 0);
     fclose(f);
@@ -295,7 +295,7 @@ static void test_checkpoint_round_trip(void **state)
     fill_batch(&rb, r);
     agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
     agent_stats st;
-    bd_err e;
+    bdrl_err e;
     for (int i = 0; i < 3; i++)
         assert_int_equal(agent_update(a, &b, &st, &e), 0);
     agent_update_target(a, 0.5);
@@ -349,7 +349,7 @@ static void test_update_learns_terminal_reward(void **state)
         }
         agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
         agent_stats st;
-        bd_err e;
+        bdrl_err e;
         double q0[2], q[2];
         assert_int_equal(agent_q_values(a, 1, rb.obs, q0, &e), 0);
         for (int i = 0; i < 400; i++)
@@ -372,7 +372,7 @@ static void test_twin_configs(void **state)
         exp_config c[2];
         for (int k = 0; k < 2; k++) {
             char path[1024];
-            bd_err e;
+            bdrl_err e;
             snprintf(path, sizeof path, "%s/configs/%s_%s.yaml", tu_root(), names[i], k ? "dqn" : "c51");
             if (exp_load(&c[k], path, NULL, 0, &e))
                 fail_msg("%s", e.msg);

@@ -35,7 +35,7 @@ static void cp_q(const float *obs, double *q)
     q[1] = obs[2] + 0.5 * obs[3] + 0.01 * obs[0] + 0.1 * obs[1];
 }
 
-static int fake_q(agent *a, int B, const float *obs, double *q, bd_err *e)
+static int fake_q(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
     (void)e;
     fake_agent *f = (fake_agent *)a;
@@ -48,17 +48,17 @@ static int fake_q(agent *a, int B, const float *obs, double *q, bd_err *e)
     return 0;
 }
 
-static int fake_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+static int fake_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     (void)a, (void)b, (void)st;
     return err_set(e, "fake agents do not learn");
 }
 static void fake_update_target(agent *a, double tau) { (void)a, (void)tau; }
-static int fake_save(const agent *a, FILE *f, bd_err *e) { (void)a, (void)f; return err_set(e, "no"); }
-static int fake_load(agent *a, FILE *f, bd_err *e) { (void)a, (void)f; return err_set(e, "no"); }
+static int fake_save(const agent *a, FILE *f, bdrl_err *e) { (void)a, (void)f; return err_set(e, "no"); }
+static int fake_load(agent *a, FILE *f, bdrl_err *e) { (void)a, (void)f; return err_set(e, "no"); }
 static void fake_free(agent *a) { (void)a; }
 
-static int cp_greedy(void *ctx, const float *obs, int *action, bd_err *e)
+static int cp_greedy(void *ctx, const float *obs, int *action, bdrl_err *e)
 {
     (void)ctx, (void)e;
     double q[2];
@@ -67,7 +67,7 @@ static int cp_greedy(void *ctx, const float *obs, int *action, bd_err *e)
     return 0;
 }
 
-static int fake_dist(agent *a, const float *obs, int action, agent_dist *out, bd_err *e)
+static int fake_dist(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
 {
     fake_agent *f = (fake_agent *)a;
     double v[4096], p[4096];
@@ -128,7 +128,7 @@ static const agent_ops fake_ops = {"fake", fake_q, fake_update, fake_update_targ
 static void fake_init(fake_agent *f, exp_config *cfg, env **en, const char *const *sets, int n_sets)
 {
     memset(f, 0, sizeof *f);
-    bd_err e;
+    bdrl_err e;
     if (exp_load(cfg, NULL, (char *const *)sets, n_sets, &e))
         fail_msg("%s", e.msg);
     *en = env_create(&cfg->env, &e);
@@ -157,7 +157,7 @@ static void test_exact_and_shifted_frozenlake(void **state)
     evaldist_options o;
     evaldist_options_default(&o);
     evaldist_result r;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(evaldist_run(&f.base, &cfg, &o, &r, &e), 0);
     assert_int_equal(r.n, 11 * 4); /* 11 non-terminal states */
     assert_string_equal(r.truth_policy, "optimal");
@@ -201,7 +201,7 @@ static void test_truth_follows_the_runs_policy(void **state)
     env *en;
     fake_agent f;
     fake_init(&f, &cfg, &en, sets, 1);
-    bd_err e;
+    bdrl_err e;
     for (int s = 0; s < 16; s++)
         f.policy[s] = 1;
     assert_int_equal(truth_tab_policy_eval(f.t, f.gamma, f.policy, NULL, f.q, &e), 0);
@@ -228,7 +228,7 @@ static void test_truth_follows_the_runs_policy(void **state)
 
 /* Samples at the truth's quantiles: W1 of the samples is small. */
 static int quantile_sampler(void *ctx, agent *a, const float *obs, int action, int n, double *out,
-                            bd_err *e)
+                            bdrl_err *e)
 {
     (void)ctx;
     fake_agent *f = (fake_agent *)a;
@@ -266,7 +266,7 @@ static void test_grid_density_and_samples(void **state)
     o.sample = quantile_sampler;
     o.sample_walkers = 200;
     evaldist_result r;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(evaldist_run(&f.base, &cfg, &o, &r, &e), 0);
     assert_int_equal(r.is_density, 1);
     for (int i = 0; i < r.n; i++) {
@@ -333,7 +333,7 @@ static void test_cartpole_probes_mc(void **state)
     evaldist_options o;
     evaldist_options_default(&o);
     evaldist_result r;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(evaldist_run(&f.base, &cfg, &o, &r, &e), 0);
     assert_int_equal(r.n, env_kind_describe(ENV_CARTPOLE)->n_probes * 2);
     assert_int_equal(r.mc_horizon, 917);

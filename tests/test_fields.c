@@ -15,7 +15,7 @@ static mlp *make_net(int a, int b, int c, mlp_act act, int max_batch, uint64_t s
     mlp_spec s;
     assert_int_equal(mlp_spec_make(&s, act, a, b, c, 0), 0);
     rng *r = rng_create(seed, RNG_STREAM_INIT);
-    bd_err e;
+    bdrl_err e;
     mlp *m = mlp_create(&s, max_batch, r, &e);
     assert_non_null(m);
     rng_free(r);
@@ -77,7 +77,7 @@ static void test_adam_schedule_and_config(void **state)
     assert_close(adam_lr_at(&c, 1000), 1e-4, 1e-15);
     c.schedule = ADAM_LR_CONST;
     assert_close(adam_lr_at(&c, 1000), 1e-3, 0);
-    bd_err e;
+    bdrl_err e;
     c.beta2 = 1.0;
     assert_null(adam_create(4, &c, &e));
     assert_contains(e.msg, "betas");
@@ -236,7 +236,7 @@ static void test_copy_and_polyak(void **state)
         assert_close(b->params[i], 0.75 * b0->params[i] + 0.25 * a->params[i], 1e-6);
     assert_int_equal(mlp_copy_params(b, a, NULL), 0);
     assert_memory_equal(a->params, b->params, a->n_params * sizeof(real));
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(mlp_copy_params(c, a, &e), -1);
     assert_contains(e.msg, "differ");
     assert_int_equal(mlp_polyak(b, a, 1.5, &e), -1);
@@ -304,7 +304,7 @@ static void test_checkpoint_roundtrip_bit_exact(void **state)
     rewind(f);
     mlp *l = make_net(3, 16, 2, MLP_SILU, 9, 99), *l2 = make_net(2, 4, 1, MLP_TANH, 1, 98);
     adam *lo = adam_create(l->n_params, &cfg, NULL);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(mlp_load(l, lo, f, &e), 0);
     assert_int_equal(mlp_load(l2, NULL, f, &e), 0);
     assert_int_equal(fgetc(f), EOF);
@@ -342,7 +342,7 @@ static void expect_reject(const unsigned char *b, long n, mlp *l, adam *lo, cons
     memcpy(keep, l->params, l->n_params * sizeof(real));
     long t = lo ? lo->t : 0;
     FILE *f = file_of(b, n);
-    bd_err e;
+    bdrl_err e;
     e.msg[0] = 0;
     if (mlp_load(l, lo, f, &e) != -1)
         fail_msg("a bad checkpoint (expected \"%s\") was accepted", msg);

@@ -14,14 +14,14 @@ static env *make_fl(const char *map, int slippery, double success, int max_steps
     c.slippery = slippery;
     c.success_rate = success;
     c.max_episode_steps = max_steps;
-    bd_err err;
+    bdrl_err err;
     env *e = env_create(&c, &err);
     if (!e)
         fail_msg("env_create: %s", err.msg);
     return e;
 }
 
-static env *make_custom(const char *const *rows, int nrow, bd_err *err)
+static env *make_custom(const char *const *rows, int nrow, bdrl_err *err)
 {
     env_config c;
     env_config_defaults(&c, "frozenlake");
@@ -34,7 +34,7 @@ static env *make_custom(const char *const *rows, int nrow, bd_err *err)
 static void set_s(env *e, int s)
 {
     double v = s;
-    bd_err err;
+    bdrl_err err;
     if (env_set_state(e, &v, &err) != 0)
         fail_msg("env_set_state: %s", err.msg);
 }
@@ -131,7 +131,7 @@ static void test_holes_and_goal_terminate(void **state)
     env_config c;
     env_config_defaults(&c, "frozenlake");
     c.slippery = 0;
-    bd_err err;
+    bdrl_err err;
     env *e = env_create(&c, &err);
     assert_non_null(e);
     env_reset(e, NULL);
@@ -256,7 +256,7 @@ static void test_slippery_probabilities(void **state)
     env_config c;
     env_config_defaults(&c, "frozenlake");
     c.success_rate = 1.5;
-    bd_err err;
+    bdrl_err err;
     assert_null(env_create(&c, &err));
     assert_contains(err.msg, "success_rate");
 }
@@ -422,7 +422,7 @@ static void test_truncation(void **state)
 static void test_custom_maps(void **state)
 {
     (void)state;
-    bd_err err;
+    bdrl_err err;
     const char *ok[] = {"SFFFF", "FHFHF", "FFFFG"};
     env *e = make_custom(ok, 3, &err);
     if (!e)
@@ -522,7 +522,7 @@ static void test_random_maps(void **state)
 {
     (void)state;
     char rows[ENV_MAP_MAX][ENV_MAP_MAX + 1], again[ENV_MAP_MAX][ENV_MAP_MAX + 1], d[ENV_MAP_MAX * ENV_MAP_MAX];
-    bd_err err;
+    bdrl_err err;
     const struct {
         int size;
         double p;
@@ -598,7 +598,7 @@ static void test_set_state_and_reproducible_episodes(void **state)
 {
     (void)state;
     env *e = make_fl("4x4", 1, 1.0 / 3.0, 0);
-    bd_err err;
+    bdrl_err err;
     double v = 16;
     assert_int_equal(env_set_state(e, &v, &err), -1);
     assert_contains(err.msg, "integer in [0, 16)");

@@ -14,7 +14,7 @@ static env *make_mc(int max_steps)
     env_config c;
     env_config_defaults(&c, "mountaincar");
     c.max_episode_steps = max_steps;
-    bd_err err;
+    bdrl_err err;
     env *e = env_create(&c, &err);
     if (!e)
         fail_msg("env_create: %s", err.msg);
@@ -24,7 +24,7 @@ static env *make_mc(int max_steps)
 static void set2(env *e, double p, double v)
 {
     double s[2] = {p, v};
-    bd_err err;
+    bdrl_err err;
     if (env_set_state(e, s, &err) != 0)
         fail_msg("env_set_state: %s", err.msg);
 }
@@ -60,7 +60,7 @@ static void test_accessors_and_errors(void **state)
     assert_int_equal(env_n_states(e), 0);
     assert_int_equal(env_max_steps(e), 200);
     assert_null(env_transition_table(e));
-    bd_err err;
+    bdrl_err err;
     double bad[2] = {NAN, 0};
     assert_int_equal(env_set_state(e, bad, &err), -1);
     assert_contains(err.msg, "not finite");

@@ -160,7 +160,7 @@ static void test_dist_w1_matches_eval(void **state)
     distplot_options_default(&o);
     o.mode = DISTPLOT_PDF;
     distplot_result res;
-    bd_err e;
+    bdrl_err e;
     if (distplot_dist(1, runs, prefix, &o, &res, &e))
         fail_msg("%s", e.msg);
     assert_figure(prefix, 40000);

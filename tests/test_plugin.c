@@ -39,7 +39,7 @@ static env *chain_env(const char *const *kv, int n_kv)
         snprintf(c.param_value[i], sizeof c.param_value[i], "%s", kv[2 * i + 1]);
     }
     c.n_params = n_kv;
-    bd_err e;
+    bdrl_err e;
     env *en = env_create(&c, &e);
     if (!en)
         fail_msg("chain plugin: %s", e.msg);
@@ -67,7 +67,7 @@ static void test_registry_capabilities(void **state)
         env_config c;
         env_config_defaults(&c, in->name);
         assert_int_equal(c.kind, k);
-        bd_err e;
+        bdrl_err e;
         env *en = env_create(&c, &e);
         assert_non_null(en);
         assert_int_equal(in->table == 1, env_transition_table(en) != NULL);
@@ -89,7 +89,7 @@ static void test_registry_capabilities(void **state)
     assert_int_equal(env_kind_by_name(NULL), -1);
     env_config c;
     env_config_defaults(&c, "pong");
-    bd_err e;
+    bdrl_err e;
     assert_null(env_create(&c, &e));
     assert_contains(e.msg, "unknown environment kind");
 }
@@ -158,7 +158,7 @@ static void test_chain_through_env_interface(void **state)
     env_config_defaults(&c, "plugin");
     build_path(c.plugin, sizeof c.plugin, "examples/libchain.so");
     c.max_episode_steps = 2;
-    bd_err e;
+    bdrl_err e;
     env *en3 = env_create(&c, &e);
     assert_non_null(en3);
     assert_int_equal(env_max_steps(en3), 2);
@@ -183,7 +183,7 @@ static void test_chain_exact_laws(void **state)
     env *en = chain_env(NULL, 0);
     const env_table *t = env_transition_table(en);
     int pol[5];
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(truth_tab_value_iteration(t, 0.9, NULL, NULL, pol, &e), 0);
     for (int s = 0; s < 5; s++)
         assert_int_equal(pol[s], 0); /* safe everywhere; terminal states 0 */
@@ -211,7 +211,7 @@ static void test_evaluate_policy_is_truths(void **state)
     const char *kv[] = {"p_risky", "0.97", "length", "3"};
     env *en = chain_env(kv, 2);
     int a[5], b[5];
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(train_optimal_policy(en, 0.9, a), 0);
     assert_int_equal(truth_tab_value_iteration(env_transition_table(en), 0.9, NULL, NULL, b, &e), 0);
     assert_memory_equal(a, b, sizeof a);
@@ -323,7 +323,7 @@ static void test_params_config_errors(void **state)
     /* params survive the round trip through a run's config.yaml, in order */
     tu_write(cfg, "env:\n  name: plugin\n  plugin: x.so\n  params: {b: 2, a: \"x \\\"y\\\"\"}\n");
     exp_config c;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(exp_load(&c, cfg, NULL, 0, &e), 0);
     assert_int_equal(c.env.n_params, 2);
     assert_string_equal(c.env.param_key[0], "b");

@@ -37,7 +37,7 @@ static void test_schema_choices_are_the_registry(void **state)
         snprintf(set, sizeof set, "agent.kind=%s", agent_kind_name(k));
         char *sets[] = {set, "env.name=cartpole"};
         exp_config cfg;
-        bd_err e;
+        bdrl_err e;
         if (exp_load(&cfg, NULL, sets, 2, &e))
             fail_msg("%s", e.msg);
         assert_int_equal(cfg.agent.kind, k);
@@ -57,7 +57,7 @@ static void test_every_kind_is_complete(void **state)
         char *sets[] = {set, "env.name=cartpole", "agent.hidden=[8]", "train.batch_size=4",
                         "train.buffer_size=100", "bd.field=basis", "agent.v_min=0", "agent.v_max=100"};
         exp_config cfg;
-        bd_err e;
+        bdrl_err e;
         if (exp_load(&cfg, NULL, sets, 8, &e))
             fail_msg("%s", e.msg);
         env *en = env_create(&cfg.env, &e);

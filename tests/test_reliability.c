@@ -43,7 +43,7 @@ static void load_cfg(exp_config *cfg, const char *const *sets)
         s[n] = (char *)sets[n];
         n++;
     }
-    bd_err e;
+    bdrl_err e;
     if (exp_load(cfg, NULL, s, n, &e))
         fail_msg("%s", e.msg);
 }
@@ -88,7 +88,7 @@ static char *agent_bytes(agent *a, size_t *len)
 {
     char *mem = NULL;
     FILE *f = open_memstream(&mem, len);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(a->ops->save(a, f, &e), 0);
     fclose(f);
     return mem;
@@ -96,7 +96,7 @@ static char *agent_bytes(agent *a, size_t *len)
 
 static agent *make(const exp_config *cfg, env **en)
 {
-    bd_err e;
+    bdrl_err e;
     *en = env_create(&cfg->env, &e);
     assert_non_null(*en);
     rng *r = rng_create((uint64_t)cfg->seed + 99, RNG_STREAM_INIT);
@@ -112,7 +112,7 @@ static void short_run(const exp_config *cfg, const char *dir)
 {
     train_options o = {NULL, NULL, 0, 0, NULL, NULL};
     train_result res;
-    bd_err e;
+    bdrl_err e;
     if (train_run(cfg, dir, &o, &res, &e))
         fail_msg("%s", e.msg);
 }
@@ -175,7 +175,7 @@ static int json_valid(const char *text)
 /* CSV written by bdrl: a header, then rows of numbers (or nan), all ending in \n. */
 static int csv_valid(const char *path)
 {
-    bd_err e;
+    bdrl_err e;
     size_t n;
     char *t = read_bytes(path, &n);
     if (!t || n == 0 || t[n - 1] != '\n') {
@@ -243,7 +243,7 @@ static void expect_refused(const char *path, const exp_config *cfg, agent *a, co
 {
     size_t l0, l1;
     char *before = agent_bytes(a, &l0);
-    bd_err e;
+    bdrl_err e;
     e.msg[0] = '\0';
     assert_int_equal(ckpt_read_agent(path, cfg, a, NULL, &e), -1);
     if (!strstr(e.msg, want))
@@ -278,7 +278,7 @@ static void test_checkpoint_damage_is_refused(void **state)
     short_run(&cb, dirb);
     snprintf(ck, sizeof ck, "%s/checkpoint.bin", dir);
     snprintf(bad, sizeof bad, "%s/bad.bin", tu_dir);
-    bd_err e;
+    bdrl_err e;
     int64_t step = 0;
     assert_int_equal(train_verify_checkpoint(&c, ck, &step, &e), 0);
     assert_int_equal(step, 300);
@@ -467,7 +467,7 @@ static int poison_n, poison_every_from;
 static int poison_at[8], n_poison;
 static int poison_kind; /* 0: a parameter NaN, 1: +Inf, 2: the gradient norm +Inf */
 
-static int poison_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+static int poison_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     int rc = real_ops->update(a, b, st, e);
     poison_n++;
@@ -483,7 +483,7 @@ static int poison_update(agent *a, const agent_batch *b, agent_stats *st, bd_err
     return rc;
 }
 
-static agent *make_poison_agent(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+static agent *make_poison_agent(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
     agent *a = agent_create(cfg, en, init, e);
     if (!a)
@@ -514,7 +514,7 @@ static void test_nonfinite_stops_naming_step_and_quantity(void **state)
         poison_every_from = 0;
         train_options o = {NULL, NULL, 0, 0, make_poison_agent, NULL};
         train_result res;
-        bd_err e;
+        bdrl_err e;
         assert_int_equal(train_run(&c, dir, &o, &res, &e), -1);
         assert_contains(e.msg, "training diverged at step 750 (update 700)");
         assert_contains(e.msg, want[k]);
@@ -546,7 +546,7 @@ static void test_nonfinite_skip_mode_counts(void **state)
     poison_every_from = 0;
     train_options o = {NULL, NULL, 0, 0, make_poison_agent, NULL};
     train_result res;
-    bd_err e;
+    bdrl_err e;
     if (train_run(&c, dir, &o, &res, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(res.skipped_updates, 3);
@@ -596,7 +596,7 @@ static void test_env_step_after_end_is_refused(void **state)
     (void)state;
     env_config ec;
     env_config_defaults(&ec, "cartpole");
-    bd_err e;
+    bdrl_err e;
     env *en = env_create(&ec, &e);
     env_step st = env_do_step(en, 0); /* before any reset */
     assert_int_equal(st.refused, 1);
@@ -629,7 +629,7 @@ static void test_limits_refuse_before_allocation(void **state)
                                            "train.batch_size=65536", NULL};
     static const char *const normal[] = {"env.name=cartpole", NULL};
     exp_config c;
-    bd_err e;
+    bdrl_err e;
     env *en;
     env_config ec;
     env_config_defaults(&ec, "cartpole");
@@ -705,7 +705,7 @@ static int64_t check_run_files(const char *dir)
 {
     char p[1024];
     exp_config c;
-    bd_err e;
+    bdrl_err e;
     snprintf(p, sizeof p, "%s/config.yaml", dir);
     if (exp_load(&c, p, NULL, 0, &e))
         fail_msg("%s", e.msg);
@@ -805,7 +805,7 @@ static void test_sigkill_fit_at_random_points(void **state)
                 continue;
             files++;
             snprintf(p, sizeof p, "%s/%s", dir, nm);
-            bd_err e;
+            bdrl_err e;
             if (!strcmp(nm, "config.yaml")) {
                 fit_config fc;
                 if (fit_load(&fc, p, NULL, 0, &e))

@@ -25,7 +25,7 @@ static void check_slot(const replay *r, int64_t i, int k)
 static void test_wrap_around(void **state)
 {
     (void)state;
-    bd_err e;
+    bdrl_err e;
     replay *r = replay_create(5, 2, &e);
     assert_non_null(r);
     for (int k = 0; k < 3; k++)
@@ -53,7 +53,7 @@ static void test_wrap_around(void **state)
 static void test_terminated_vs_truncated(void **state)
 {
     (void)state;
-    bd_err e;
+    bdrl_err e;
     replay *r = replay_create(4, 2, &e);
     for (int k = 0; k < 4; k++)
         add_k(r, k);
@@ -90,7 +90,7 @@ static void test_terminated_vs_truncated(void **state)
 static void test_sampling_uniform_and_reproducible(void **state)
 {
     (void)state;
-    bd_err e;
+    bdrl_err e;
     replay *r = replay_create(10, 2, &e);
     for (int k = 0; k < 7; k++)
         add_k(r, k);
@@ -133,7 +133,7 @@ static void test_sampling_uniform_and_reproducible(void **state)
 static void test_save_load(void **state)
 {
     (void)state;
-    bd_err e;
+    bdrl_err e;
     replay *r = replay_create(6, 2, &e), *s = replay_create(6, 2, &e), *t = replay_create(7, 2, &e);
     for (int k = 0; k < 9; k++)
         add_k(r, k);

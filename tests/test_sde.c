@@ -131,7 +131,7 @@ static sde_result run_on(const sde_mixture *m, const sde_config *c, int n, doubl
 {
     rng *r = test_rng(seed, RNG_STREAM_SAMPLER);
     sde_result res;
-    bd_err e;
+    bdrl_err e;
     int rc = sde_sample(c, sde_mixture_field, (void *)m, n, m->d, x, flags, &res, r, &e);
     if (rc)
         fail_msg("sampler failed: %s", e.msg);
@@ -203,7 +203,7 @@ static void test_mixture_density_integrates_to_one_and_cdf_matches(void **state)
 static void test_mixture_bad_arguments(void **state)
 {
     (void)state;
-    bd_err e;
+    bdrl_err e;
     const double w[2] = {1.0, -1.0}, mu[2] = {0.0, 1.0}, sd[2] = {1.0, 0.0};
     assert_null(sde_mixture_create(2, 1, w, mu, sd, &e));
     assert_contains(e.msg, "weight 1");
@@ -722,7 +722,7 @@ static void test_grid_icdf_reproduces_grid_density(void **state)
     for (int i = 0; i < n; i++)
         assert_false(x[i] > lo + 16 * h + 1e-12 && x[i] < lo + 18 * h - 1e-12);
     /* zero mass and non-finite values are errors */
-    bd_err e;
+    bdrl_err e;
     double z[3] = {0.0, -1.0, 0.0}, nanv[3] = {1.0, NAN, 1.0};
     assert_int_equal(sde_grid_icdf(0, 1, 3, z, 5, x, r, &e), -1);
     assert_contains(e.msg, "no positive mass");
@@ -738,7 +738,7 @@ static void test_grid_icdf_reproduces_grid_density(void **state)
 
 /* Triangular density on [-1, 1]: exactly 0 outside, as a clamped learned
  * density is. */
-static int tri_field(void *ctx, int n, int d, const double *x, double *s, double *g, bd_err *e)
+static int tri_field(void *ctx, int n, int d, const double *x, double *s, double *g, bdrl_err *e)
 {
     (void)ctx;
     (void)e;
@@ -792,7 +792,7 @@ static void test_frozen_walkers_counted(void **state)
 
 /* N(0, 1) whose field is NaN for x > 1.5 (and, in gradient only, Inf for
  * x < -3: never reached here). */
-static int nan_field(void *ctx, int n, int d, const double *x, double *s, double *g, bd_err *e)
+static int nan_field(void *ctx, int n, int d, const double *x, double *s, double *g, bdrl_err *e)
 {
     if (sde_mixture_field(ctx, n, d, x, s, g, e))
         return -1;
@@ -876,7 +876,7 @@ static void test_nonfinite_walkers_detected(void **state)
 /* A field that returns Inf in its gradient flags the walker too (g feeds the
  * step even when s is fine). */
 static int inf_grad_field(void *ctx, int n, int d, const double *x, double *s, double *g,
-                          bd_err *e)
+                          bdrl_err *e)
 {
     (void)ctx;
     (void)e;
@@ -904,7 +904,7 @@ static void test_nonfinite_gradient_and_start_points(void **state)
     assert_int_equal(res.n_nonfinite, 2);
     assert_true((fl[1] & SDE_WALKER_NONFINITE) && (fl[3] & SDE_WALKER_NONFINITE));
     assert_false(fl[0] & SDE_WALKER_NONFINITE);
-    bd_err e;
+    bdrl_err e;
     x[0] = NAN;
     assert_int_equal(sde_sample(&c, inf_grad_field, NULL, 4, 1, x, fl, &res, r, &e), -1);
     assert_contains(e.msg, "not finite");
@@ -913,7 +913,7 @@ static void test_nonfinite_gradient_and_start_points(void **state)
 
 /* ---------------------------------------------------------------- API */
 
-static int failing_field(void *ctx, int n, int d, const double *x, double *s, double *g, bd_err *e)
+static int failing_field(void *ctx, int n, int d, const double *x, double *s, double *g, bdrl_err *e)
 {
     (void)ctx; (void)n; (void)d; (void)x; (void)s; (void)g;
     return err_set(e, "network exploded");
@@ -927,7 +927,7 @@ typedef struct {
 } count_ctx;
 
 static int counting_field(void *ctx, int n, int d, const double *x, double *s, double *g,
-                          bd_err *e)
+                          bdrl_err *e)
 {
     count_ctx *c = ctx;
     c->calls++;
@@ -939,7 +939,7 @@ static int counting_field(void *ctx, int n, int d, const double *x, double *s, d
 static void test_api_validation_counts_and_reproducibility(void **state)
 {
     (void)state;
-    bd_err e;
+    bdrl_err e;
     sde_config c;
     sde_config_default(&c);
     c.eta = 0.0;

@@ -17,7 +17,7 @@ static void test_options(void **state)
     slurm_options_init(&o);
     assert_int_equal(o.cpus_per_task, 1);
     assert_int_equal(o.requeue, 1);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(slurm_option_parse(&o, "partition=short", &e), 0);
     assert_string_equal(o.partition, "short");
     assert_int_equal(slurm_option_parse(&o, "time=1-02:00:00", &e), 0);
@@ -69,7 +69,7 @@ static void test_scripts(void **state)
     (void)state;
     slurm_options o;
     slurm_options_init(&o);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(slurm_option_parse(&o, "partition=short", &e), 0);
     assert_int_equal(slurm_option_parse(&o, "max_parallel=3", &e), 0);
     assert_int_equal(slurm_option_parse(&o, "extra=--qos=low", &e), 0);
@@ -130,7 +130,7 @@ static void test_sweep_file_section(void **state)
     snprintf(p, sizeof p, "%s/s.yaml", tu_dir);
     write_sweep(p, "slurm:\n  partition: short\n  max_parallel: 4\n  extra: [--qos=low, --exclusive]\n");
     sweep_def s;
-    bd_err e;
+    bdrl_err e;
     if (sweep_load(p, NULL, &s, &e))
         fail_msg("%s", e.msg);
     assert_string_equal(s.slurm.partition, "short");

@@ -128,7 +128,7 @@ static void test_symmetric_zero_and_brute_force(void **state)
     stat_dist_compare(A, A, &c);
     assert_true(c.w1 == 0.0 && c.cramer == 0.0 && c.ks == 0.0);
     /* Errors: empty, non-finite. */
-    bd_err e;
+    bdrl_err e;
     double nan = NAN;
     assert_int_equal(stat_w1_samples(a, 0, b, NB, &ab, &e), -1);
     assert_int_equal(stat_w1_samples(a, NA, &nan, 1, &ab, &e), -1);
@@ -261,7 +261,7 @@ static void test_atoms_vs_grid(void **state)
     assert_close(stat_dist_cdf(B1, -1e-12), 0.0, 0);
     assert_close(stat_dist_cdf(B1, 1.0), 1.0, 0);
 
-    bd_err e;
+    bdrl_err e;
     double neg[2] = {0.5, -0.1}, zero[2] = {0, 0}, bad[2] = {NAN, 1};
     assert_null(stat_dist_atoms(bv, neg, 2, &e));
     assert_contains(e.msg, "negative");
@@ -294,7 +294,7 @@ static void test_from_cdf_tails(void **state)
     assert_close(stat_w1(T, U), 1.0 / 32, 1e-14);
     assert_close(stat_dist_cdf(T, 0.25), 0.25, 1e-15);
     assert_close(stat_dist_cdf(T, 0.2499), 0.0, 0);
-    bd_err e;
+    bdrl_err e;
     assert_null(stat_dist_from_cdf(nan_cdf, NULL, 0, 1, 5, &e));
     assert_contains(e.msg, "NaN");
     stat_dist_free(T); stat_dist_free(U);
@@ -347,7 +347,7 @@ static void test_sliced_w1_shift(void **state)
     }
     assert_int_equal(stat_sliced_w1(x3, N3, y3, N3, 3, M, q, &w, &se, NULL), 0);
     assert_close(w, 0.5, 4 * se);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(stat_sliced_w1(x, 0, y, N, 2, 0, q, &w, NULL, &e), -1);
     rng_free(q);
     rng_free(r);
@@ -384,7 +384,7 @@ static void test_mmd_by_hand(void **state)
     assert_int_equal(stat_mmd(z, 2, z, 2, 1, 0, &m, NULL), 0);
     assert_close(m.mmd2, 0, 1e-15);
     assert_close(m.bandwidth, 1.0, 0);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(stat_mmd(x, 1, y, 2, 1, 0, &m, &e), -1);
 }
 
@@ -448,7 +448,7 @@ static void test_ks(void **state)
     assert_close(stat_kolmogorov_q(0.0), 1.0, 0);
     assert_true(stat_kolmogorov_q(5.0) < 1e-20);
     assert_true(stat_ks_pvalue(1.0 / N, N) > 0.99);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(stat_ks(x, 0, u01, NULL, &D, &e), -1);
     assert_int_equal(stat_ks(x, N, nan_cdf, NULL, &D, &e), -1);
     assert_contains(e.msg, "NaN");
@@ -490,7 +490,7 @@ static void test_quantiles_numpy(void **state)
     assert_close(q, 7, 0);
     assert_int_equal(stat_median(&one, 1, &q, NULL), 0);
     assert_close(q, 7, 0);
-    bd_err e;
+    bdrl_err e;
     double bad[2] = {1, NAN};
     assert_int_equal(stat_quantile(a, 0, 0.5, &q, &e), -1);
     assert_int_equal(stat_quantile(bad, 2, 0.5, &q, &e), -1);
@@ -546,7 +546,7 @@ static void test_bootstrap_and_summary(void **state)
     assert_close(s.iqr, 1.5, 0);
     assert_true(s.min == 1 && s.max == 4);
     assert_true(s.ci_lo >= 1 && s.ci_lo < 2.5 && s.ci_hi > 2.5 && s.ci_hi <= 4);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(stat_summarize(a, 0, 10, r, &s, &e), -1);
     assert_int_equal(stat_bootstrap_mean_ci(a, 4, 0, 0.95, r, &lo, &hi, &e), -1);
     assert_int_equal(stat_bootstrap_mean_ci(a, 4, 10, 1.0, r, &lo, &hi, &e), -1);
@@ -586,7 +586,7 @@ static void test_auc(void **state)
     assert_close(a, 6, 1e-15);
     assert_int_equal(stat_auc(s, v, 1, &a, NULL), 0);
     assert_close(a, 0, 0);
-    bd_err e;
+    bdrl_err e;
     double bad[3] = {0, 1, 1};
     assert_int_equal(stat_auc(bad, v, 3, &a, &e), -1);
     assert_contains(e.msg, "increase");

@@ -26,7 +26,7 @@ static void write_sweep(const char *path, const char *body)
 
 static void load_ok(const char *path, sweep_def *s)
 {
-    bd_err e;
+    bdrl_err e;
     if (sweep_load(path, NULL, s, &e))
         fail_msg("%s", e.msg);
 }
@@ -37,7 +37,7 @@ static void expect_error(const char *body, const char *needle)
     snprintf(p, sizeof p, "%s/bad.yaml", tu_dir);
     tu_write(p, body);
     sweep_def s;
-    bd_err e;
+    bdrl_err e;
     if (sweep_load(p, NULL, &s, &e) == 0) {
         sweep_def_free(&s);
         fail_msg("expected an error containing \"%s\" for:\n%s", needle, body);
@@ -285,7 +285,7 @@ static void test_sigkill_resume(void **state)
     }
     /* wait until about half the runs have finished, then SIGKILL */
     sweep_def s;
-    bd_err e;
+    bdrl_err e;
     if (sweep_load(p, out, &s, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(sweep_n_runs(&s), 36);
@@ -389,7 +389,7 @@ static void test_partial_runs_and_only(void **state)
     snprintf(out, sizeof out, "%s/oout", tu_dir);
     write_sweep(p, "grid:\n  agent.gamma: [0.9, 0.99]\nseeds: [1, 2]\n");
     sweep_def s;
-    bd_err e;
+    bdrl_err e;
     if (sweep_load(p, out, &s, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(sweep_n_runs(&s), 4);

@@ -17,7 +17,7 @@
 
 static void load_cfg(exp_config *cfg, char **sets, int n)
 {
-    bd_err e;
+    bdrl_err e;
     if (exp_load(cfg, NULL, sets, n, &e))
         fail_msg("%s", e.msg);
 }
@@ -77,7 +77,7 @@ static void test_optimal_policy(void **state)
     (void)state;
     env_config ec;
     env_config_defaults(&ec, "frozenlake");
-    bd_err e;
+    bdrl_err e;
     env *en = env_create(&ec, &e);
     int pol[16];
     assert_int_equal(train_optimal_policy(en, 0.99, pol), 0);
@@ -161,7 +161,7 @@ static void test_run_directory(void **state)
     load_cfg(&c, sets, 12);
     train_options o = {NULL, NULL, 0, 0, NULL, NULL};
     train_result res;
-    bd_err e;
+    bdrl_err e;
     if (train_run(&c, dir, &o, &res, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(res.steps, 3000);
@@ -237,7 +237,7 @@ static const agent_ops *real_ops;
 static agent_ops nan_ops;
 static int n_updates;
 
-static int nan_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+static int nan_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     int rc = real_ops->update(a, b, st, e);
     if (++n_updates == 700)
@@ -245,7 +245,7 @@ static int nan_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e
     return rc;
 }
 
-static agent *make_nan_agent(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+static agent *make_nan_agent(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
     agent *a = agent_create(cfg, en, init, e);
     real_ops = a->ops;
@@ -268,7 +268,7 @@ static void test_divergence_stops_with_step(void **state)
     load_cfg(&c, sets, 9);
     train_options o = {NULL, NULL, 0, 0, make_nan_agent, NULL};
     train_result res;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(train_run(&c, dir, &o, &res, &e), -1);
     /* update 700 happens after step 800 */
     assert_contains(e.msg, "diverged at step 800");
@@ -397,7 +397,7 @@ static void test_frozenlake_policy_evaluation(void **state)
     exp_config c;
     env *en;
     agent *a;
-    bd_err e;
+    bdrl_err e;
     if (run_load(dir, &c, &en, &a, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(c.agent.mode, AGENT_EVALUATE);
@@ -620,7 +620,7 @@ static void test_resume_is_bit_exact(void **state)
     exp_config c;
     env *en1, *en2;
     agent *a1, *a2;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(run_load(a_dir, &c, &en1, &a1, &e), 0);
     assert_int_equal(run_load(b_dir, &c, &en2, &a2, &e), 0);
     mlp *n1 = c51_online(a1), *n2 = c51_online(a2);
@@ -759,7 +759,7 @@ static void test_kill_leaves_parseable_files(void **state)
     exp_config c;
     env *en;
     agent *a;
-    bd_err e;
+    bdrl_err e;
     int64_t step;
     assert_int_equal(run_load(dir, &c, &en, &a, &e), 0);
     snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
@@ -811,7 +811,7 @@ static void assert_same_run(const char *a_dir, const char *b_dir)
     exp_config c;
     env *en1, *en2;
     agent *a1, *a2;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(run_load(a_dir, &c, &en1, &a1, &e), 0);
     assert_int_equal(run_load(b_dir, &c, &en2, &a2, &e), 0);
     mlp *n1 = c51_online(a1), *n2 = c51_online(a2);
@@ -848,7 +848,7 @@ static void test_time_checkpoint_survives_sigkill(void **state)
     snprintf(cfgp, sizeof cfgp, "%s/configs/cartpole_c51.yaml", tu_root());
     char *sets[] = {"train.total_steps=3000", "train.learning_starts=300", "eval.interval=1000",
                     "eval.episodes=5",        "agent.hidden=[32,32]",     "train.checkpoint_seconds=1234"};
-    bd_err e;
+    bdrl_err e;
     if (exp_load(&cfg, cfgp, sets, 6, &e))
         fail_msg("%s", e.msg);
     pid_t pid = fork();
@@ -932,7 +932,7 @@ static void test_one_process_per_run(void **state)
     char *sets[] = {"env.name=frozenlake"};
     load_cfg(&cfg, sets, 1);
     rundir_action act;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(rundir_plan(dir, &cfg, &act, &e), -1);
     assert_contains(e.msg, want);
     snprintf(p, sizeof p, "%s/config.yaml", dir);

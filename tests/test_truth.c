@@ -24,7 +24,7 @@ static env *make_fl(const char *const *rows, int nrow, int slippery, double rg, 
     c.reward_goal = rg;
     c.reward_hole = rh;
     c.reward_frozen = rf;
-    bd_err e;
+    bdrl_err e;
     env *en = env_create(&c, &e);
     if (!en)
         fail_msg("env_create: %s", e.msg);
@@ -90,7 +90,7 @@ static void test_value_iteration_4x4(void **state)
     const env_table *t = env_transition_table(en);
     double v[16], q[64];
     int pi[16];
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(truth_tab_value_iteration(t, 0.99, v, q, pi, &e), 0);
     /* The well-known start value at gamma 0.99 (to 4 decimals: 0.5420). */
     assert_close(v[0], 0.5420, 5e-5);
@@ -133,7 +133,7 @@ static void test_policy_eval(void **state)
     char desc[17];
     for (int r = 0; r < 4; r++)
         memcpy(desc + 4 * r, MAP4[r], 4);
-    bd_err e;
+    bdrl_err e;
     const int pols[3][16] = {
         {0, 3, 3, 3, 0, 0, 0, 0, 3, 1, 0, 0, 0, 2, 1, 0},
         {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
@@ -161,7 +161,7 @@ static void check_laws(env *en, double gamma, const int *pi)
     const env_table *t = env_transition_table(en);
     int S = t->n_states;
     double *q = malloc(sizeof(double) * (size_t)S * 4);
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(truth_tab_policy_eval(t, gamma, pi, NULL, q, &e), 0);
     for (int s = 0; s < S; s++)
         for (int a = 0; a < 4; a++) {
@@ -191,7 +191,7 @@ static void test_laws_sum_to_one_and_mean_is_q(void **state)
     env *en = make_fl(NULL, 0, 1, 1, 0, 0);
     const env_table *t = env_transition_table(en);
     int pi[16];
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(truth_tab_value_iteration(t, 0.99, NULL, NULL, pi, &e), 0);
     check_laws(en, 0.99, pi);
     /* Default rewards: every atom is 0 or a power of gamma. */
@@ -232,7 +232,7 @@ static void test_deterministic_map_single_atom(void **state)
     const env_table *t = env_transition_table(en);
     int pi[16];
     double v[16];
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(truth_tab_value_iteration(t, 0.9, v, NULL, pi, &e), 0);
     /* Shortest path from S: 6 steps, so V*(0) = γ^5 and the law is one atom. */
     assert_close(v[0], pow(0.9, 5), 1e-12);
@@ -294,7 +294,7 @@ static void test_custom_sfg_by_hand(void **state)
     const env_table *t = env_transition_table(en);
     const int right[3] = {2, 2, 2};
     double g = 0.9;
-    bd_err e;
+    bdrl_err e;
     truth_atoms d;
     assert_int_equal(truth_tab_distribution(t, g, right, 1, 2, &d, &e), 0);
     for (int k = 1; k <= 20; k++) {
@@ -348,7 +348,7 @@ static void test_empirical_table_by_hand(void **state)
     counts[(1 * 4 + 0) * 3 + 0] = 5;
     env_table emp;
     int64_t fewest = -1;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(truth_tab_empirical(t, counts, &emp, &fewest, &e), 0);
     assert_int_equal(fewest, 0); /* S has no data */
     assert_int_equal(emp.n_outcomes[1 * 4 + 2], 2);
@@ -390,7 +390,7 @@ static void test_general_rewards_by_hand(void **state)
     const env_table *t = env_transition_table(en);
     const int right[3] = {2, 2, 2};
     double g = 0.8;
-    bd_err e;
+    bdrl_err e;
     truth_atoms d;
     assert_int_equal(truth_tab_distribution(t, g, right, 1, 0, &d, &e), 0);
     assert_close(d.value[0], -1, 1e-15);
@@ -433,7 +433,7 @@ static void test_trainer_optimal_policy_agrees(void **state)
                     c.map_seed = 7;
                 }
                 c.slippery = sl;
-                bd_err e;
+                bdrl_err e;
                 env *en = env_create(&c, &e);
                 assert_non_null(en);
                 const env_table *t = env_transition_table(en);
@@ -450,7 +450,7 @@ static void test_trainer_optimal_policy_agrees(void **state)
 
 /* ---- CartPole ---- */
 
-static int const_policy(void *ctx, const float *obs, int *action, bd_err *e)
+static int const_policy(void *ctx, const float *obs, int *action, bdrl_err *e)
 {
     (void)obs;
     (void)e;
@@ -460,7 +460,7 @@ static int const_policy(void *ctx, const float *obs, int *action, bd_err *e)
 
 /* A simple stabilizing controller (push toward where the pole is falling,
  * with a little cart feedback). */
-static int pd_policy(void *ctx, const float *obs, int *action, bd_err *e)
+static int pd_policy(void *ctx, const float *obs, int *action, bdrl_err *e)
 {
     (void)ctx;
     (void)e;
@@ -472,7 +472,7 @@ static void test_cartpole_horizon_and_short_returns(void **state)
 {
     (void)state;
     int K;
-    bd_err e;
+    bdrl_err e;
     assert_int_equal(truth_mc_horizon(0.99, &K, &e), 0);
     assert_int_equal(K, 917); /* 0.99^916 >= 1e-4 > 0.99^917 */
     assert_true(pow(0.99, K) < 1e-4 && pow(0.99, K - 1) >= 1e-4);
@@ -537,7 +537,7 @@ static void test_cartpole_probes(void **state)
     assert_null(env_kind_describe(ENV_CARTPOLE)->probe(-1));
     env_config c;
     env_config_defaults(&c, "cartpole");
-    bd_err e;
+    bdrl_err e;
     env *en = env_create(&c, &e);
     int got = 8;
     for (uint64_t seed = 2024; got < env_kind_describe(ENV_CARTPOLE)->n_probes; seed++) {

@@ -8,7 +8,7 @@
 
 #include "agents/registry.h"
 
-agent *agent_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+agent *agent_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
     const agent_class *c = agent_class_of(cfg->agent.kind);
     if (!c) {
@@ -27,7 +27,7 @@ void agent_sampler_defaults(const agent *a, sde_config *sc)
 }
 
 int agent_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-                 sde_result *res, rng *r, bd_err *e)
+                 sde_result *res, rng *r, bdrl_err *e)
 {
     if (!a->ops->sample)
         return err_set(e, "a %s agent has no fields to sample", a->ops->name);
@@ -40,7 +40,7 @@ void agent_free(agent *a)
         a->ops->free(a);
 }
 
-int agent_greedy(agent *a, const float *obs, int *action, bd_err *e)
+int agent_greedy(agent *a, const float *obs, int *action, bdrl_err *e)
 {
     double qs[16], *q = qs;
     if (a->n_actions > 16 && !(q = err_malloc(sizeof(double) * (size_t)a->n_actions, e)))

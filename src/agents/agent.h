@@ -78,17 +78,17 @@ typedef struct agent agent;
 typedef struct {
     const char *name; /* the registry name: "bd", "c51", ... */
     /* Q(s, ·) of B observations from the online networks: q (B, n_actions). */
-    int (*q_values)(agent *a, int B, const float *obs, double *q, bd_err *e);
+    int (*q_values)(agent *a, int B, const float *obs, double *q, bdrl_err *e);
     /* One gradient step on a minibatch (targets from the target networks). */
-    int (*update)(agent *a, const agent_batch *b, agent_stats *st, bd_err *e);
+    int (*update)(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e);
     /* target <- (1 - tau) target + tau online; tau = 1 copies. */
     void (*update_target)(agent *a, double tau);
     /* The online model's return distribution at one observation and action. */
-    int (*distribution)(agent *a, const float *obs, int action, agent_dist *out, bd_err *e);
+    int (*distribution)(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e);
     /* Everything needed to resume: networks, targets, optimizer states. Load
      * checks shapes and leaves the agent unchanged on failure. */
-    int (*save)(const agent *a, FILE *f, bd_err *e);
-    int (*load)(agent *a, FILE *f, bd_err *e);
+    int (*save)(const agent *a, FILE *f, bdrl_err *e);
+    int (*load)(agent *a, FILE *f, bdrl_err *e);
     void (*free)(agent *a);
     /* The online networks' parameters (what the non-finite guard scans):
      * up to AGENT_MAX_PARAM_BLOCKS blocks into out; returns how many. */
@@ -102,14 +102,14 @@ typedef struct {
      * sampler configuration, and n samples of Z(obs, action) in return units. */
     void (*sampler_defaults)(const agent *a, sde_config *sc);
     int (*sample)(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-                  sde_result *res, rng *r, bd_err *e);
+                  sde_result *res, rng *r, bdrl_err *e);
     /* GEMM multiply-adds of one update at batch B (benchmarks). */
     double (*update_flops)(const agent *a, int B);
     /* Fields of the return in normalized units u (BD, `bdrl plot fields`):
      * their range, and the reported scalar and gradient fields s, g (n, A)
      * at n points u (either may be NULL). */
     void (*field_range)(const agent *a, agent_field_range *r);
-    int (*fields)(agent *a, const float *obs, int n, const double *u, double *s, double *g, bd_err *e);
+    int (*fields)(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e);
 } agent_ops;
 
 struct agent {
@@ -121,20 +121,20 @@ struct agent {
 /* Creates the agent of kind cfg->agent.kind (registry.h) for env,
  * initializing its networks from init (stream RNG_STREAM_INIT of the run's
  * seed). */
-agent *agent_create(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+agent *agent_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
 void agent_free(agent *a);
 
 /* Thin wrappers over the ops, for readability at call sites. */
-static inline int agent_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
+static inline int agent_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
     return a->ops->q_values(a, B, obs, q, e);
 }
-static inline int agent_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+static inline int agent_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     return a->ops->update(a, b, st, e);
 }
 static inline void agent_update_target(agent *a, double tau) { a->ops->update_target(a, tau); }
-static inline int agent_distribution(agent *a, const float *obs, int action, agent_dist *out, bd_err *e)
+static inline int agent_distribution(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
 {
     return a->ops->distribution(a, obs, action, out, e);
 }
@@ -146,10 +146,10 @@ static inline int agent_has_fields(const agent *a) { return a->ops->fields != NU
 /* The default sampler and n samples (agent_can_sample only: else an error). */
 void agent_sampler_defaults(const agent *a, sde_config *sc);
 int agent_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-                 sde_result *res, rng *r, bd_err *e);
+                 sde_result *res, rng *r, bdrl_err *e);
 
 /* Greedy action of one observation (ties to the lowest index). */
-int agent_greedy(agent *a, const float *obs, int *action, bd_err *e);
+int agent_greedy(agent *a, const float *obs, int *action, bdrl_err *e);
 
 /* 0 if every parameter of the agent's online networks (ops->params) is
  * finite; otherwise 1, with the first bad one named in what (e.g. "c51

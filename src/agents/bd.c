@@ -277,7 +277,7 @@ static mlp *reported_head(const bd_fnet *N) { return N->head_e ? N->head_e : N->
 /* ---------------------------------------------------------------------- */
 /* ops                                                                      */
 
-static int bd_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
+static int bd_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
     bd_agent *ba = impl(a);
     bd_fnet *S = &ba->f[BD_FIELD_S];
@@ -296,7 +296,7 @@ static int bd_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
 
 /* Queries and targets of batch b into ba->uq, ba->tt, ba->tdt, ba->col;
  * ba->enc holds [s; s'] afterwards. */
-static int prepare_targets(bd_agent *ba, const agent_batch *b, bd_err *e)
+static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
 {
     const bd_geometry *g = &ba->geo;
     int B = b->B, Q = ba->Q, A = ba->A, G = ba->G, in = ba->te.in_dim;
@@ -465,7 +465,7 @@ static double field_step(bd_agent *ba, bd_fnet *N, int B, double scale2, double 
     return L;
 }
 
-static int bd_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+static int bd_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     bd_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
@@ -518,7 +518,7 @@ static void bd_update_target(agent *a, double tau)
     }
 }
 
-static int bd_distribution(agent *a, const float *obs, int action, agent_dist *out, bd_err *e)
+static int bd_distribution(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
 {
     bd_agent *ba = impl(a);
     if (action < 0 || action >= ba->A)
@@ -566,7 +566,7 @@ static void header_of(const bd_agent *ba, bd_header *h)
     h->has_ema = ba->ema > 0;
 }
 
-static int bd_save(const agent *a, FILE *f, bd_err *e)
+static int bd_save(const agent *a, FILE *f, bdrl_err *e)
 {
     const bd_agent *ba = impl(a);
     bd_header h;
@@ -589,7 +589,7 @@ static int bd_save(const agent *a, FILE *f, bd_err *e)
 
 /* Loads everything into fresh copies first, so a failure leaves the agent
  * as it was; then swaps them in. */
-static int bd_load(agent *a, FILE *f, bd_err *e)
+static int bd_load(agent *a, FILE *f, bdrl_err *e)
 {
     bd_agent *ba = impl(a);
     bd_header h, want;
@@ -734,10 +734,10 @@ static int bd_params(agent *a, agent_param_block *out)
 
 static const char *bd_describe(const agent *a);
 static void bd_field_range(const agent *a, agent_field_range *r);
-static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bd_err *e);
+static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e);
 static void bd_sampler_defaults(const agent *a, sde_config *sc);
 static int bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-                     sde_result *res, rng *r, bd_err *e);
+                     sde_result *res, rng *r, bdrl_err *e);
 
 static const agent_ops bd_ops = {
     .name = "bd",
@@ -759,7 +759,7 @@ static const agent_ops bd_ops = {
 /* ---------------------------------------------------------------------- */
 /* create                                                                  */
 
-agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
     if (cfg->bd.field == BD_FIELD_BASIS)
         return agent_bdb_create(cfg, en, init, e);
@@ -951,7 +951,7 @@ void bd_reseed(agent *a, uint64_t seed)
 }
 
 int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
-                     bd_err *e)
+                     bdrl_err *e)
 {
     bd_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
@@ -1015,7 +1015,7 @@ static void fields_at(bd_agent *ba, int target, int reference, int n, const doub
 }
 
 int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
-                   double *s, double *g, bd_err *e)
+                   double *s, double *g, bdrl_err *e)
 {
     (void)e;
     bd_agent *ba = impl(a);
@@ -1024,7 +1024,7 @@ int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n,
     return 0;
 }
 
-static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bd_err *e)
+static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e)
 {
     return bd_eval_fields(a, obs, 0, 0, n, u, s, g, e);
 }
@@ -1040,7 +1040,7 @@ typedef struct {
 /* The sampler's view: s and g of one (state, action) in u units, 0 outside
  * the grid range (as in src/gen/fit.c: an extrapolated positive s there
  * would pull walkers away for good). */
-static int sample_fields(void *vctx, int n, int d, const double *x, double *s, double *g, bd_err *e)
+static int sample_fields(void *vctx, int n, int d, const double *x, double *s, double *g, bdrl_err *e)
 {
     (void)d;
     (void)e;
@@ -1080,7 +1080,7 @@ void bd_sampler_defaults_for(const bd_geometry *g, double eta, sde_config *sc)
 }
 
 int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fields, void *ctx, int n,
-                   double *returns, sde_result *res, rng *r, bd_err *e)
+                   double *returns, sde_result *res, rng *r, bdrl_err *e)
 {
     sde_config c = *sc;
     c.lo = g->lo;
@@ -1101,7 +1101,7 @@ static void bd_sampler_defaults(const agent *a, sde_config *sc)
 }
 
 static int bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-                     sde_result *res, rng *r, bd_err *e)
+                     sde_result *res, rng *r, bdrl_err *e)
 {
     bd_agent *ba = impl(a);
     if (action < 0 || action >= ba->A)

@@ -79,7 +79,7 @@
 #include "fields/mlp.h"
 #include "sdes/sampler.h"
 
-agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
 
 /* Sampling (agent_sample, agent_sampler_defaults in agent.h): the default
  * sampler is DESIGN §1.4's "Sampling learned fields": Metropolis-adjusted
@@ -155,7 +155,7 @@ void bd_sampler_defaults_for(const bd_geometry *g, double eta, sde_config *sc);
  * [g->lo, g->hi]): sc with its box replaced by g's range and grid_points
  * defaulting to g->G, returns (n) in return units c + h u. */
 int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fields, void *ctx, int n,
-                   double *returns, sde_result *res, rng *r, bd_err *e);
+                   double *returns, sde_result *res, rng *r, bdrl_err *e);
 
 /* ---- introspection of the grid agent (bd.field grid), for tests and
  * diagnostics; the basis agent's are in bd_basis.h ---- */
@@ -175,7 +175,7 @@ void bd_reseed(agent *a, uint64_t seed);
  * terminal transitions). Consumes the agent's random streams like update.
  * Any output may be NULL. */
 int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt,
-                     int *next_action, bd_err *e);
+                     int *next_action, bdrl_err *e);
 
 /* The fields at one observation and n points u (u units): s, g (n, A) after
  * the output scales (not clamped, not zeroed outside the grid); reported
@@ -184,6 +184,6 @@ int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, doubl
  * the heads through mlp_forward on [emb, fourier(u)] instead of the fast
  * path (tests compare the two). */
 int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
-                   double *s, double *g, bd_err *e);
+                   double *s, double *g, bdrl_err *e);
 
 #endif

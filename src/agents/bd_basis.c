@@ -256,7 +256,7 @@ static double coefs_row(const bdb_agent *ba, const real *z, double *w, double *s
 
 static mlp *reported(const bdb_fnet *N) { return N->avg ? N->avg : N->net; }
 
-static int bdb_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
+static int bdb_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
     bdb_agent *ba = impl(a);
     if (B < 0)
@@ -279,7 +279,7 @@ static int bdb_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
 /* Query points and targets of batch b into ba->uq, ba->tt, ba->tdt; ba->enc
  * holds [s; s'] afterwards, the online scalar network's last forward is on
  * s (its coefficients at (s, a) in ba->wq), ready for field_losses. */
-static int prepare_targets(bdb_agent *ba, const agent_batch *b, bd_err *e)
+static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
 {
     const bd_geometry *g = &ba->geo;
     const bdb_basis *bs = &ba->bs;
@@ -464,7 +464,7 @@ static void field_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, do
 static double dd_overlap(double n, double d, double V) { return n * (1 / V - d * d / (V * V)); }
 
 /* Symmetric kernel k[0..R] of N(d·dm; 0, V) (and its derivative form). */
-static int kernel_of(double dm, double V, double **k, double **kd, bd_err *e)
+static int kernel_of(double dm, double V, double **k, double **kd, bdrl_err *e)
 {
     int R = (int)ceil(BAND_SD * sqrt(V) / dm);
     if (!(*k = err_calloc((size_t)R + 1, sizeof(double), e)) || !(*kd = err_calloc((size_t)R + 1, sizeof(double), e)))
@@ -625,7 +625,7 @@ static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, d
     *loss_g = Lg * ug;
 }
 
-static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     bdb_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
@@ -656,7 +656,7 @@ static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e
     return 0;
 }
 
-int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bd_err *e)
+int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bdrl_err *e)
 {
     bdb_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
@@ -682,7 +682,7 @@ static void bdb_update_target(agent *a, double tau)
         mlp_polyak(N->tgt, N->net, tau, NULL);
 }
 
-int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *d, bd_err *e)
+int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *d, bdrl_err *e)
 {
     (void)e;
     bdb_agent *ba = impl(a);
@@ -706,7 +706,7 @@ int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *
     return 0;
 }
 
-static int bdb_distribution(agent *a, const float *obs, int action, agent_dist *out, bd_err *e)
+static int bdb_distribution(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
 {
     bdb_agent *ba = impl(a);
     const bd_geometry *g = &ba->geo;
@@ -781,7 +781,7 @@ static int n_nets_of(const bdb_agent *ba, mlp **nets, adam **opts)
     return n;
 }
 
-static int bdb_save(const agent *a, FILE *f, bd_err *e)
+static int bdb_save(const agent *a, FILE *f, bdrl_err *e)
 {
     const bdb_agent *ba = impl(a);
     bdb_header h;
@@ -801,7 +801,7 @@ static int bdb_save(const agent *a, FILE *f, bd_err *e)
 
 /* Everything is read into fresh copies first, so a failure leaves the
  * agent as it was; then the parameters and states are copied over. */
-static int bdb_load(agent *a, FILE *f, bd_err *e)
+static int bdb_load(agent *a, FILE *f, bdrl_err *e)
 {
     bdb_agent *ba = impl(a);
     bdb_header h, want;
@@ -905,13 +905,13 @@ static void bdb_field_range(const agent *a, agent_field_range *r)
     const bd_geometry *g = &impl(a)->geo;
     *r = (agent_field_range){g->c, g->h, g->lo, g->hi};
 }
-static int bdb_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bd_err *e)
+static int bdb_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e)
 {
     return bdb_eval_fields(a, obs, 0, n, u, s, g, e);
 }
 static void bdb_sampler_defaults(const agent *a, sde_config *sc);
 static int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-                      sde_result *res, rng *r, bd_err *e);
+                      sde_result *res, rng *r, bdrl_err *e);
 
 /* agent.kind bd with bd.field basis: agent_bd_create picks this table. */
 static const agent_ops bdb_ops = {
@@ -934,7 +934,7 @@ static const agent_ops bdb_ops = {
 /* ---------------------------------------------------------------------- */
 /* create                                                                  */
 
-agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
     agent *a = err_calloc(1, sizeof *a, e);
     if (!a)
@@ -1090,7 +1090,7 @@ mlp *bdb_net(agent *a, bd_field f, int target)
 void bdb_reseed(agent *a, uint64_t seed) { rng_reseed(impl(a)->rq, seed, RNG_STREAM_LOSS); }
 
 int bdb_targets(agent *a, const agent_batch *b, const double **u, const double **t, const double **dt,
-                const int **next_action, int *Q, bd_err *e)
+                const int **next_action, int *Q, bdrl_err *e)
 {
     bdb_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
@@ -1100,7 +1100,7 @@ int bdb_targets(agent *a, const agent_batch *b, const double **u, const double *
 }
 
 int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double *u, double *s, double *g,
-                    bd_err *e)
+                    bdrl_err *e)
 {
     bdb_agent *ba = impl(a);
     int A = ba->A, K = ba->K;
@@ -1117,7 +1117,7 @@ int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double 
 
 /* The sampler's view of one (state, action): s and g in u units, 0 outside
  * [lo, hi] as for the grid agent. */
-static int sample_fields(void *vctx, int n, int d, const double *x, double *s, double *g, bd_err *e)
+static int sample_fields(void *vctx, int n, int d, const double *x, double *s, double *g, bdrl_err *e)
 {
     (void)d;
     (void)e;
@@ -1147,7 +1147,7 @@ static void bdb_sampler_defaults(const agent *a, sde_config *sc)
 }
 
 static int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-                      sde_result *res, rng *r, bd_err *e)
+                      sde_result *res, rng *r, bdrl_err *e)
 {
     bdb_agent *ba = impl(a);
     if (action < 0 || action >= ba->A)

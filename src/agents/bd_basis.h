@@ -39,7 +39,7 @@
 #include "agents/bd.h"
 
 /* Called by agent_bd_create for bd.field basis (its own ops table). */
-agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
 
 /* Introspection for tests: bd.h's bd_get_geometry, bd_net, bd_reseed,
  * bd_debug_targets and bd_eval_fields are the grid agent's; these are the
@@ -51,19 +51,19 @@ void bdb_reseed(agent *a, uint64_t seed);
  * points at them, inside the agent until its next call: query points,
  * targets t, dt (B·Q; bd.basis_loss queries only), next actions (B). */
 int bdb_targets(agent *a, const agent_batch *b, const double **u, const double **t, const double **dt,
-                const int **next_action, int *Q, bd_err *e);
+                const int **next_action, int *Q, bdrl_err *e);
 int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double *u, double *s, double *g,
-                    bd_err *e);
+                    bdrl_err *e);
 /* The coefficients at one observation: w (A, K) of the scalar field (after
  * softplus and cw) and d (A, K) of the gradient field; reported (target 0)
  * or target (1; d then from the online gradient network, which has no
  * target copy). Either may be NULL. */
-int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *d, bd_err *e);
+int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *d, bdrl_err *e);
 /* The losses and parameter gradients of one update on batch b (left in the
  * online networks' grads, not applied): for finite-difference tests (with
  * bd.query_uniform 1, so the query points do not move with the online
  * parameters). Consumes the query stream like update. */
-int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bd_err *e);
+int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bdrl_err *e);
 
 /* ---- the pure pieces (tested on their own) ---- */
 

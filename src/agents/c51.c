@@ -233,14 +233,14 @@ static double ce_fast(const c51 *c, const real *logits, const double *m, float *
 /* ------------------------------------------------------------------------ */
 /* ops                                                                      */
 
-static int check_batch(const c51 *c, int B, bd_err *e)
+static int check_batch(const c51 *c, int B, bdrl_err *e)
 {
     if (B < 1 || B > c->max_batch)
         return err_set(e, "c51: batch of %d rows (this agent was built for 1 to %d)", B, c->max_batch);
     return 0;
 }
 
-static int c51_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
+static int c51_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
     c51 *c = impl(a);
     int A = c->A, N = c->N;
@@ -260,7 +260,7 @@ static int c51_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
 }
 
 /* Loss and gradient (into net->grads) without the optimizer step. */
-static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bd_err *e)
+static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     int B = b->B, A = c->A, N = c->N;
     if (check_batch(c, B, e))
@@ -334,7 +334,7 @@ static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bd_err *e)
     return 0;
 }
 
-int c51_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+int c51_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     c51 *c = impl(a);
     if (loss_grad(c, b, st, e))
@@ -343,7 +343,7 @@ int c51_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
     return 0;
 }
 
-static int c51_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+static int c51_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     c51 *c = impl(a);
     if (loss_grad(c, b, st, e))
@@ -364,7 +364,7 @@ static void c51_update_target(agent *a, double tau)
         mlp_polyak(c->tgt, c->net, tau, NULL);
 }
 
-static int c51_distribution(agent *a, const float *obs, int action, agent_dist *out, bd_err *e)
+static int c51_distribution(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
 {
     c51 *c = impl(a);
     if (action < 0 || action >= c->A)
@@ -390,7 +390,7 @@ static int c51_distribution(agent *a, const float *obs, int action, agent_dist *
     return 0;
 }
 
-static int c51_save(const agent *a, FILE *f, bd_err *e)
+static int c51_save(const agent *a, FILE *f, bdrl_err *e)
 {
     const c51 *c = a->impl;
     if (mlp_save(c->net, c->opt, f, e) || mlp_save(c->tgt, NULL, f, e) || (c->avg && mlp_save(c->avg, NULL, f, e)))
@@ -398,7 +398,7 @@ static int c51_save(const agent *a, FILE *f, bd_err *e)
     return 0;
 }
 
-static int c51_load(agent *a, FILE *f, bd_err *e)
+static int c51_load(agent *a, FILE *f, bdrl_err *e)
 {
     c51 *c = impl(a);
     /* Load into scratch copies, so a failure leaves the agent as it was. */
@@ -476,7 +476,7 @@ static const agent_ops c51_ops = {
     .update_flops = c51_update_flops,
 };
 
-agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
     if (!(cfg->agent.v_max > cfg->agent.v_min) || cfg->c51.atoms < 2) {
         err_set(e, "c51: needs v_max > v_min and at least 2 atoms");

@@ -30,7 +30,7 @@
 #include "agents/agent.h"
 #include "fields/mlp.h"
 
-agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
 
 /* The categorical projection: atoms r + g·z_j (z_j = v_min + j Δz, j < n)
  * with probabilities p (n) are clipped to [v_min, v_max] and each one's mass
@@ -55,7 +55,7 @@ mlp *c51_average(agent *a);
  * network's grads (zeroed first) without stepping the optimizer; fills st
  * (grad_norm is that of the unclipped gradient). Used by update and by the
  * gradient check. */
-int c51_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bd_err *e);
+int c51_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e);
 
 /* GEMM multiply-adds of one update at batch B, counted as 2·M·N·K per GEMM
  * (target forward, online forward, backward without the input gradient).

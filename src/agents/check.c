@@ -52,7 +52,7 @@ static int fl_goal_reachable(const env_table *t)
     return found;
 }
 
-int exp_check_env(const exp_config *cfg, const env *en, bd_err *e)
+int exp_check_env(const exp_config *cfg, const env *en, bdrl_err *e)
 {
     const env_table *t = env_transition_table(en);
     if (t && !fl_goal_reachable(t))
@@ -71,7 +71,7 @@ int exp_check_env(const exp_config *cfg, const env *en, bd_err *e)
     return 0;
 }
 
-int exp_check(const exp_config *cfg, bd_err *e)
+int exp_check(const exp_config *cfg, bdrl_err *e)
 {
     env *en = env_create(&cfg->env, e);
     if (!en)

@@ -22,11 +22,11 @@
 
 /* The checks that need the environment (reachability, memory, evaluate
  * mode), on en built from cfg->env. 0 or -1 with the message. */
-int exp_check_env(const exp_config *cfg, const env *en, bd_err *e);
+int exp_check_env(const exp_config *cfg, const env *en, bdrl_err *e);
 
 /* Builds the environment and the agent of cfg and frees them: 0 if
  * `bdrl train` would get past its setup with cfg, else -1 with the message
  * train would print. */
-int exp_check(const exp_config *cfg, bd_err *e);
+int exp_check(const exp_config *cfg, bdrl_err *e);
 
 #endif

@@ -91,7 +91,7 @@ static const char *kind_name(uint32_t k)
 /* Names a difference in one key: a single word at `at`, or a width list
  * with its count at `at`; 0 if equal. */
 static int key_diff(const char *path, const char *key, int list, const uint32_t *have, const uint32_t *want,
-                    bd_err *e)
+                    bdrl_err *e)
 {
     char a[128], b[128];
     if (list) {
@@ -112,7 +112,7 @@ static int key_diff(const char *path, const char *key, int list, const uint32_t 
 /* Names the first difference between a checkpoint's shape (have) and the one
  * the configuration makes (want); 0 if they agree. */
 static int shape_diff(const char *path, const uint32_t *have, int64_t buf_have, const uint32_t *want,
-                      int64_t buf_want, bd_err *e)
+                      int64_t buf_want, bdrl_err *e)
 {
     const char *pre = "checkpoint from a different configuration";
     if (have[SH_KIND] != want[SH_KIND])
@@ -144,7 +144,7 @@ static int shape_diff(const char *path, const uint32_t *have, int64_t buf_have, 
 }
 
 int ckpt_write(const char *path, const exp_config *cfg, const agent *a, const replay *rb, int64_t step,
-               const void *trainer, size_t trainer_len, bd_err *e)
+               const void *trainer, size_t trainer_len, bdrl_err *e)
 {
     char *mem = NULL;
     size_t len = 0;
@@ -194,7 +194,7 @@ int ckpt_write(const char *path, const exp_config *cfg, const agent *a, const re
 
 /* The container's own checks: magic, version, header size, section sizes
  * against the file size, checksum, step. */
-static int check_container(const ckpt_file *c, bd_err *e)
+static int check_container(const ckpt_file *c, bdrl_err *e)
 {
     const char *path = c->path;
     const char *mem = c->mem;
@@ -233,7 +233,7 @@ static int check_container(const ckpt_file *c, bd_err *e)
 
 /* The shapes against cfg (every key), or without cfg the kind and the
  * environment's sizes against a. */
-static int check_shapes(const ckpt_file *c, const agent *a, const exp_config *cfg, bd_err *e)
+static int check_shapes(const ckpt_file *c, const agent *a, const exp_config *cfg, bdrl_err *e)
 {
     uint32_t have[SH_N], want[SH_N];
     int64_t buf_want;
@@ -251,7 +251,7 @@ static int check_shapes(const ckpt_file *c, const agent *a, const exp_config *cf
     return 0;
 }
 
-int ckpt_open(ckpt_file *c, const char *path, const agent *a, const exp_config *cfg, bd_err *e)
+int ckpt_open(ckpt_file *c, const char *path, const agent *a, const exp_config *cfg, bdrl_err *e)
 {
     memset(c, 0, sizeof *c);
     c->path = path;
@@ -276,7 +276,7 @@ void ckpt_close(ckpt_file *c)
 }
 
 /* A read stream over section k (a zero-length section reads as empty). */
-static FILE *section(const ckpt_file *c, int k, bd_err *e)
+static FILE *section(const ckpt_file *c, int k, bdrl_err *e)
 {
     size_t off = CKPT_HEADER;
     for (int i = 0; i < k; i++)
@@ -290,7 +290,7 @@ static FILE *section(const ckpt_file *c, int k, bd_err *e)
     return f;
 }
 
-int ckpt_load_agent(const ckpt_file *c, agent *a, bd_err *e)
+int ckpt_load_agent(const ckpt_file *c, agent *a, bdrl_err *e)
 {
     if (!c->sec[0])
         return err_set(e, "%s: empty agent section", c->path);
@@ -305,7 +305,7 @@ int ckpt_load_agent(const ckpt_file *c, agent *a, bd_err *e)
     return rc ? err_prefix(e, "%s", c->path) : 0;
 }
 
-int ckpt_load_replay(const ckpt_file *c, replay *rb, bd_err *e)
+int ckpt_load_replay(const ckpt_file *c, replay *rb, bdrl_err *e)
 {
     FILE *s = section(c, 1, e);
     if (!s)
@@ -320,9 +320,9 @@ int ckpt_load_replay(const ckpt_file *c, replay *rb, bd_err *e)
     return rc;
 }
 
-FILE *ckpt_trainer_stream(const ckpt_file *c, bd_err *e) { return section(c, 2, e); }
+FILE *ckpt_trainer_stream(const ckpt_file *c, bdrl_err *e) { return section(c, 2, e); }
 
-int ckpt_read_agent(const char *path, const exp_config *cfg, agent *a, int64_t *step, bd_err *e)
+int ckpt_read_agent(const char *path, const exp_config *cfg, agent *a, int64_t *step, bdrl_err *e)
 {
     ckpt_file c;
     if (ckpt_open(&c, path, a, cfg, e))
@@ -334,7 +334,7 @@ int ckpt_read_agent(const char *path, const exp_config *cfg, agent *a, int64_t *
     return rc;
 }
 
-int ckpt_read_replay(const char *path, const exp_config *cfg, const agent *a, replay **out, bd_err *e)
+int ckpt_read_replay(const char *path, const exp_config *cfg, const agent *a, replay **out, bdrl_err *e)
 {
     ckpt_file c;
     *out = NULL;

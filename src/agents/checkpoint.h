@@ -41,7 +41,7 @@
 /* Writes path atomically: the header (shapes from cfg and a), a's save, the
  * replay rb, then trainer_len bytes of trainer state. */
 int ckpt_write(const char *path, const exp_config *cfg, const agent *a, const replay *rb, int64_t step,
-               const void *trainer, size_t trainer_len, bd_err *e);
+               const void *trainer, size_t trainer_len, bdrl_err *e);
 
 /* An opened and verified checkpoint, held in memory. */
 typedef struct {
@@ -56,21 +56,21 @@ typedef struct {
 /* Reads and verifies path (see above). cfg may be NULL: then only the kind
  * and the environment's sizes are checked against a. Nothing is changed on
  * failure; on success ckpt_close releases it. */
-int ckpt_open(ckpt_file *c, const char *path, const agent *a, const exp_config *cfg, bd_err *e);
+int ckpt_open(ckpt_file *c, const char *path, const agent *a, const exp_config *cfg, bdrl_err *e);
 void ckpt_close(ckpt_file *c);
 
 /* The agent section into a (its load must read the section exactly; a is
  * unchanged on failure), the replay section into rb. */
-int ckpt_load_agent(const ckpt_file *c, agent *a, bd_err *e);
-int ckpt_load_replay(const ckpt_file *c, replay *rb, bd_err *e);
+int ckpt_load_agent(const ckpt_file *c, agent *a, bdrl_err *e);
+int ckpt_load_replay(const ckpt_file *c, replay *rb, bdrl_err *e);
 /* A read stream over exactly the trainer section (fclose it). */
-FILE *ckpt_trainer_stream(const ckpt_file *c, bd_err *e);
+FILE *ckpt_trainer_stream(const ckpt_file *c, bdrl_err *e);
 
 /* Conveniences for the evaluation commands. Only the agent (*step, may be
  * NULL, gets the checkpoint's step); cfg may be NULL as for ckpt_open. */
-int ckpt_read_agent(const char *path, const exp_config *cfg, agent *a, int64_t *step, bd_err *e);
+int ckpt_read_agent(const char *path, const exp_config *cfg, agent *a, int64_t *step, bdrl_err *e);
 /* The replay buffer of a checkpoint written with cfg (a only gives the
  * observation and action counts): a new replay the caller frees. */
-int ckpt_read_replay(const char *path, const exp_config *cfg, const agent *a, replay **out, bd_err *e);
+int ckpt_read_replay(const char *path, const exp_config *cfg, const agent *a, replay **out, bdrl_err *e);
 
 #endif

@@ -51,7 +51,7 @@ static int argmax(const real *q, int A)
     return best;
 }
 
-static int check_batch(const dqn *d, const agent_batch *b, bd_err *e)
+static int check_batch(const dqn *d, const agent_batch *b, bdrl_err *e)
 {
     if (b->B < 1 || b->B > d->max_batch)
         return err_set(e, "dqn: batch of %d rows (this agent was built for 1 to %d)", b->B, d->max_batch);
@@ -82,7 +82,7 @@ static void td_targets(dqn *d, const agent_batch *b)
     }
 }
 
-int dqn_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+int dqn_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     dqn *d = impl(a);
     if (check_batch(d, b, e))
@@ -113,7 +113,7 @@ int dqn_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
 /* ------------------------------------------------------------------------ */
 /* ops                                                                      */
 
-static int dqn_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
+static int dqn_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
     dqn *d = impl(a);
     if (B < 1)
@@ -128,7 +128,7 @@ static int dqn_q_values(agent *a, int B, const float *obs, double *q, bd_err *e)
     return 0;
 }
 
-static int dqn_update(agent *a, const agent_batch *b, agent_stats *st, bd_err *e)
+static int dqn_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     dqn *d = impl(a);
     if (dqn_loss_grad(a, b, st, e))
@@ -150,7 +150,7 @@ static void dqn_update_target(agent *a, double tau)
 }
 
 /* A point mass at Q(s, a) of the reported network (the average if agent.ema > 0). */
-static int dqn_distribution(agent *a, const float *obs, int action, agent_dist *out, bd_err *e)
+static int dqn_distribution(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
 {
     dqn *d = impl(a);
     if (action < 0 || action >= d->A)
@@ -163,7 +163,7 @@ static int dqn_distribution(agent *a, const float *obs, int action, agent_dist *
     return 0;
 }
 
-static int dqn_save(const agent *a, FILE *f, bd_err *e)
+static int dqn_save(const agent *a, FILE *f, bdrl_err *e)
 {
     const dqn *d = impl(a);
     if (mlp_save(d->net, d->opt, f, e) || mlp_save(d->tgt, NULL, f, e) || (d->avg && mlp_save(d->avg, NULL, f, e)))
@@ -172,7 +172,7 @@ static int dqn_save(const agent *a, FILE *f, bd_err *e)
 }
 
 /* Into scratch copies first, so a failure leaves the agent as it was. */
-static int dqn_load(agent *a, FILE *f, bd_err *e)
+static int dqn_load(agent *a, FILE *f, bdrl_err *e)
 {
     dqn *d = impl(a);
     mlp *net = mlp_create(&d->net->spec, 1, NULL, e), *tgt = mlp_create(&d->tgt->spec, 1, NULL, e);
@@ -252,7 +252,7 @@ static const agent_ops dqn_ops = {
     .update_flops = dqn_update_flops,
 };
 
-agent *agent_dqn_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
+agent *agent_dqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
     agent *a = err_calloc(1, sizeof *a, e);
     dqn *d = a ? err_calloc(1, sizeof *d, e) : NULL;

@@ -34,7 +34,7 @@
 
 typedef enum { DQN_LOSS_HUBER = 0, DQN_LOSS_MSE = 1 } dqn_loss_kind;
 
-agent *agent_dqn_create(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+agent *agent_dqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
 
 /* ℓ(δ) of one TD error δ = Q − y, and its derivative dℓ/dδ into *dl (may be
  * NULL). */
@@ -48,6 +48,6 @@ mlp *dqn_target(agent *a);
  * network's grads (zeroed first) without stepping the optimizer; fills st
  * (grad_norm of the unclipped gradient). Used by update and by the
  * gradient check. */
-int dqn_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bd_err *e);
+int dqn_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e);
 
 #endif

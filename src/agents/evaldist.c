@@ -18,7 +18,7 @@ void evaldist_options_default(evaldist_options *o)
     o->mc_horizon = 0;
 }
 
-int evaldist_parse_state(const env *en, const char *text, float *obs, double *state, bd_err *e)
+int evaldist_parse_state(const env *en, const char *text, float *obs, double *state, bdrl_err *e)
 {
     if (env_is_tabular(en)) {
         char *end;
@@ -56,7 +56,7 @@ int evaldist_parse_state(const env *en, const char *text, float *obs, double *st
 }
 
 /* The law of an agent_dist (its arrays are read at once). */
-static stat_dist *dist_from(const agent_dist *d, bd_err *e)
+static stat_dist *dist_from(const agent_dist *d, bdrl_err *e)
 {
     if (d->n < 1)
         return err_set(e, "the agent returned an empty distribution"), NULL;
@@ -68,7 +68,7 @@ static stat_dist *dist_from(const agent_dist *d, bd_err *e)
     return stat_dist_grid(d->w, (size_t)d->n, d->x[0], d->x[d->n - 1], NULL, e);
 }
 
-stat_dist *evaldist_model_dist(agent *a, const float *obs, int action, double *mass, bd_err *e)
+stat_dist *evaldist_model_dist(agent *a, const float *obs, int action, double *mass, bdrl_err *e)
 {
     agent_dist d;
     if (agent_distribution(a, obs, action, &d, e))
@@ -78,13 +78,13 @@ stat_dist *evaldist_model_dist(agent *a, const float *obs, int action, double *m
     return dist_from(&d, e);
 }
 
-int evaldist_greedy_action(void *agent_ptr, const float *obs, int *action, bd_err *e)
+int evaldist_greedy_action(void *agent_ptr, const float *obs, int *action, bdrl_err *e)
 {
     return agent_greedy(agent_ptr, obs, action, e);
 }
 
 int evaldist_fl_policy(agent *a, const exp_config *cfg, const env_table *t, int *policy,
-                       const char **name, bd_err *e)
+                       const char **name, bdrl_err *e)
 {
     if (cfg->agent.mode == AGENT_EVALUATE) {
         /* agent.policy has one choice today: optimal. */
@@ -127,13 +127,13 @@ done:
 /* Fills one entry from the model at (obs, action) and the truth law. */
 static int score(agent *a, const float *obs, int action, const stat_dist *truth,
                  const evaldist_options *o, double *buf, evaldist_entry *en, int *is_density,
-                 bd_err *e)
+                 bdrl_err *e)
 {
     agent_dist d;
     if (agent_distribution(a, obs, action, &d, e))
         return -1;
     *is_density = d.is_density;
-    bd_err ge;
+    bdrl_err ge;
     stat_dist *model = dist_from(&d, &ge);
     en->mass = d.mass;
     en->mean_truth = stat_dist_mean(truth);
@@ -169,7 +169,7 @@ static int score(agent *a, const float *obs, int action, const stat_dist *truth,
 }
 
 /* The exact law of Z(s, a) under policy and table t, as a stat_dist. */
-static stat_dist *fl_law(const env_table *t, double gamma, const int *policy, int s, int a, bd_err *e)
+static stat_dist *fl_law(const env_table *t, double gamma, const int *policy, int s, int a, bdrl_err *e)
 {
     truth_atoms ta;
     if (truth_tab_distribution(t, gamma, policy, s, a, &ta, e))
@@ -180,7 +180,7 @@ static stat_dist *fl_law(const env_table *t, double gamma, const int *policy, in
 }
 
 static int run_table(agent *a, const exp_config *cfg, const evaldist_options *o, double *buf,
-                          evaldist_result *r, bd_err *e)
+                          evaldist_result *r, bdrl_err *e)
 {
     env *en = env_create(&cfg->env, e);
     if (!en)
@@ -241,7 +241,7 @@ done:
 }
 
 static int run_probes(agent *a, const exp_config *cfg, const evaldist_options *o, double *buf,
-                      evaldist_result *r, bd_err *e)
+                      evaldist_result *r, bdrl_err *e)
 {
     const env_kind_info *in = env_kind_describe(cfg->env.kind);
     env *en = env_create(&cfg->env, e);
@@ -267,7 +267,7 @@ static int run_probes(agent *a, const exp_config *cfg, const evaldist_options *o
     for (int i = 0; i < in->n_probes; i++) {
         const double *st = in->probe(i);
         float obs[ENV_OBS_MAX];
-        bd_err oe;
+        bdrl_err oe;
         env *oen = env_create(&cfg->env, &oe);
         int bad_obs = !oen || env_observe_state(oen, st, obs, &oe);
         env_free(oen);
@@ -305,7 +305,7 @@ done:
 }
 
 int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, evaldist_result *out,
-                 bd_err *e)
+                 bdrl_err *e)
 {
     memset(out, 0, sizeof *out);
     out->kind = cfg->env.kind;

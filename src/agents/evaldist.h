@@ -32,7 +32,7 @@
 
 /* n returns of the model's Z(obs, action) into out (n). */
 typedef int (*evaldist_sample_fn)(void *ctx, agent *a, const float *obs, int action, int n,
-                                  double *out, bd_err *e);
+                                  double *out, bdrl_err *e);
 
 typedef struct {
     evaldist_sample_fn sample; /* NULL: no sample metric */
@@ -85,7 +85,7 @@ typedef struct {
 } evaldist_result;
 
 int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, evaldist_result *out,
-                 bd_err *e);
+                 bdrl_err *e);
 void evaldist_result_free(evaldist_result *r);
 
 /* Writes "mean_w1", "mean_cramer", "mean_w1_samples",
@@ -105,21 +105,21 @@ void evaldist_json(json_writer *w, const evaldist_result *r);
  * theta, theta_dot; see env_kind_describe()->state_help). Writes the
  * observation the agent sees (obs_dim floats, at most ENV_OBS_MAX) and, if
  * state is not NULL, the environment state (env_state_dim doubles). */
-int evaldist_parse_state(const env *en, const char *text, float *obs, double *state, bd_err *e);
+int evaldist_parse_state(const env *en, const char *text, float *obs, double *state, bdrl_err *e);
 
 /* The model's law at (obs, action) as a stat_dist (caller frees); *mass gets
  * agent_dist.mass. */
-stat_dist *evaldist_model_dist(agent *a, const float *obs, int action, double *mass, bd_err *e);
+stat_dist *evaldist_model_dist(agent *a, const float *obs, int action, double *mass, bdrl_err *e);
 
 /* Greedy action (argmax of the online Q, ties to the lowest action); has the
  * signature of truth_policy_fn with ctx = the agent. */
-int evaldist_greedy_action(void *agent_ptr, const float *obs, int *action, bd_err *e);
+int evaldist_greedy_action(void *agent_ptr, const float *obs, int *action, bdrl_err *e);
 
 /* The policy Z(s, a) continues with on FrozenLake (n_states actions):
  * agent.mode evaluate -> the optimal policy, control -> the agent's greedy
  * policy (a may be NULL only in evaluate mode). *name gets "optimal" or
  * "greedy". */
 int evaldist_fl_policy(agent *a, const exp_config *cfg, const env_table *t, int *policy,
-                       const char **name, bd_err *e);
+                       const char **name, bdrl_err *e);
 
 #endif

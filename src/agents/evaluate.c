@@ -20,7 +20,7 @@ typedef struct {
     int len;
 } slot;
 
-int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, eval_result *out, bd_err *e)
+int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, eval_result *out, bdrl_err *e)
 {
     if (episodes < 1)
         return err_set(e, "evaluation needs at least 1 episode, got %d", episodes);

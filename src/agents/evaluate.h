@@ -42,7 +42,7 @@ typedef struct {
 
 /* Runs `episodes` greedy episodes of the agent on a fresh environment built
  * from cfg->env, with episode seeds derived from `seed`. */
-int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, eval_result *out, bd_err *e);
+int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, eval_result *out, bdrl_err *e);
 
 /* The reset seed of episode k of a stream of episodes with base seed
  * `seed`. Training episodes use the run's seed; the trainer's evaluations

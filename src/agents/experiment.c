@@ -13,7 +13,7 @@
 #define NO_HI INFINITY
 
 /* env.map: "4x4", "8x8", "random", or a list of rows like ["SFFF", "FHFH", ...]. */
-static int parse_map(const cfg_key *k, const cfg_value *v, void *field, bd_err *e)
+static int parse_map(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
 {
     env_config *c = field;
     if (!v->is_seq) {
@@ -47,7 +47,7 @@ static int parse_map(const cfg_key *k, const cfg_value *v, void *field, bd_err *
 }
 
 /* env.name: a name in the environment registry (src/envs/env.c). */
-static int parse_env_name(const cfg_key *k, const cfg_value *v, void *field, bd_err *e)
+static int parse_env_name(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
 {
     if (v->is_seq || !v->scalar || !*v->scalar)
         return err_set(e, "'%s' expects an environment name (bdrl env list)", k->name);
@@ -73,7 +73,7 @@ static void print_env_name(const cfg_key *k, const void *field, FILE *f, int ind
 }
 
 /* env.params: the one free-form mapping, handed to a plugin as strings. */
-static int parse_params(const cfg_key *k, const cfg_value *v, void *field, bd_err *e)
+static int parse_params(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
 {
     env_config *c = field;
     if (v->is_seq || (!v->is_map && v->scalar && *v->scalar))
@@ -131,7 +131,7 @@ static void print_map(const cfg_key *k, const void *field, FILE *f, int indent)
 }
 
 /* agent.hidden, bd.head: a list of layer widths like [120, 84]. */
-static int parse_widths(const cfg_key *k, const cfg_value *v, void *field, bd_err *e)
+static int parse_widths(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
 {
     exp_widths *w = field;
     if (!v->is_seq)
@@ -340,7 +340,7 @@ double exp_threshold(const exp_config *cfg)
     return env_kind_describe(cfg->env.kind)->default_threshold;
 }
 
-int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bd_err *e)
+int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e)
 {
     memset(cfg, 0, sizeof *cfg);
     env_config_defaults(&cfg->env, "cartpole"); /* env.name is required; any registry name does */

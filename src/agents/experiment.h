@@ -112,6 +112,6 @@ double exp_threshold(const exp_config *cfg);
 
 /* Defaults, then the YAML file (may be NULL), then the overrides, then the
  * cross-key checks; fills cfg->env completely (random map size and seed). */
-int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bd_err *e);
+int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e);
 
 #endif

@@ -11,7 +11,7 @@
 #include "agents/registry.h"
 #include "fields/real.h"
 
-int limits_max_bytes(double *bytes, bd_err *e)
+int limits_max_bytes(double *bytes, bdrl_err *e)
 {
     const char *s = getenv("BDRL_MAX_MEMORY");
     if (s && *s) {
@@ -99,7 +99,7 @@ static void fmt_bytes(double b, char *buf, size_t n)
 }
 
 int limits_check_bytes(const char *what, double bytes, const char *largest, double largest_bytes,
-                       const char *hint, bd_err *e)
+                       const char *hint, bdrl_err *e)
 {
     double lim;
     if (limits_max_bytes(&lim, e))
@@ -116,7 +116,7 @@ int limits_check_bytes(const char *what, double bytes, const char *largest, doub
                    hint);
 }
 
-int limits_check_experiment(const exp_config *cfg, const env *en, bd_err *e)
+int limits_check_experiment(const exp_config *cfg, const env *en, bdrl_err *e)
 {
     limits_estimate est;
     const char *agent_keys = estimate(cfg, en, &est);

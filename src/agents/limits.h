@@ -34,7 +34,7 @@ typedef struct {
 } limits_estimate;
 
 /* The limit in bytes; -1 with a message if BDRL_MAX_MEMORY is malformed. */
-int limits_max_bytes(double *bytes, bd_err *e);
+int limits_max_bytes(double *bytes, bdrl_err *e);
 
 /* Bytes of one network of sizes[0..n_layers] for batches of max_batch rows:
  * parameters, gradients and forward/backward caches (mlp.h), not the
@@ -56,11 +56,11 @@ void limits_estimate_experiment(const exp_config *cfg, const env *en, limits_est
  * "the configuration needs about 41.0 GiB (replay buffer 40.2 GiB), more than
  * the limit of 23.4 GiB (physical memory; set BDRL_MAX_MEMORY to change it):
  * lower train.buffer_size". */
-int limits_check_experiment(const exp_config *cfg, const env *en, bd_err *e);
+int limits_check_experiment(const exp_config *cfg, const env *en, bdrl_err *e);
 
 /* The same for any job whose estimate the caller computed: `what` names it
  * ("bdrl fit"), `largest` its biggest part, `hint` the keys to lower. */
 int limits_check_bytes(const char *what, double bytes, const char *largest, double largest_bytes,
-                       const char *hint, bd_err *e);
+                       const char *hint, bdrl_err *e);
 
 #endif

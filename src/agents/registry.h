@@ -52,7 +52,7 @@ typedef struct {
     const char *label; /* for legends and tables: "BD", "C51", "DQN" */
     /* A new agent for cfg on en, networks initialized from init. Its
      * ops->name must equal the registry name. */
-    agent *(*create)(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+    agent *(*create)(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
     /* Its networks (parameters, gradients, optimizer moments, targets,
      * caches) and scratch into out->networks and out->scratch, and the
      * number of parameters a checkpoint saves per copy into *params;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-replay *replay_create(int64_t capacity, int obs_dim, bd_err *e)
+replay *replay_create(int64_t capacity, int obs_dim, bdrl_err *e)
 {
     if (capacity < 1 || obs_dim < 1) {
         err_set(e, "replay: capacity %lld and obs_dim %d must be >= 1", (long long)capacity, obs_dim);
@@ -56,7 +56,7 @@ void replay_add(replay *r, const float *obs, int action, double reward, const fl
     r->added++;
 }
 
-int replay_batch_create(replay_batch *b, int cap, int obs_dim, bd_err *e)
+int replay_batch_create(replay_batch *b, int cap, int obs_dim, bdrl_err *e)
 {
     memset(b, 0, sizeof *b);
     if (cap < 1 || obs_dim < 1)
@@ -162,7 +162,7 @@ static int hr(hio *o, void *p, size_t n)
     return 0;
 }
 
-int replay_save(const replay *r, FILE *f, bd_err *e)
+int replay_save(const replay *r, FILE *f, bdrl_err *e)
 {
     hio o = {f, 14695981039346656037ull, 0};
     char magic[8] = RPL_MAGIC;
@@ -183,7 +183,7 @@ int replay_save(const replay *r, FILE *f, bd_err *e)
     return o.bad ? err_set(e, "replay: write failed") : 0;
 }
 
-int replay_load(replay *r, FILE *f, bd_err *e)
+int replay_load(replay *r, FILE *f, bdrl_err *e)
 {
     hio o = {f, 14695981039346656037ull, 0};
     char magic[8];

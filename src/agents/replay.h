@@ -52,14 +52,14 @@ typedef struct {
     int *next_action;          /* (cap) for the caller to fill (policy evaluation) */
 } replay_batch;
 
-replay *replay_create(int64_t capacity, int obs_dim, bd_err *e);
+replay *replay_create(int64_t capacity, int obs_dim, bdrl_err *e);
 void replay_free(replay *r);
 
 /* Appends one transition (copies obs and next_obs, obs_dim floats each). */
 void replay_add(replay *r, const float *obs, int action, double reward, const float *next_obs,
                 int terminated, int truncated);
 
-int replay_batch_create(replay_batch *b, int cap, int obs_dim, bd_err *e);
+int replay_batch_create(replay_batch *b, int cap, int obs_dim, bdrl_err *e);
 void replay_batch_free(replay_batch *b);
 
 /* Draws B (1 <= B <= b->cap) slots uniformly with replacement from the
@@ -74,7 +74,7 @@ agent_batch replay_batch_view(const replay_batch *b, const int *next_action);
 /* Binary, host byte order, with its own magic and an FNV-1a checksum.
  * Load checks that capacity and obs_dim match r and leaves r unchanged on
  * any failure. */
-int replay_save(const replay *r, FILE *f, bd_err *e);
-int replay_load(replay *r, FILE *f, bd_err *e);
+int replay_save(const replay *r, FILE *f, bdrl_err *e);
+int replay_load(replay *r, FILE *f, bdrl_err *e);
 
 #endif

@@ -8,7 +8,7 @@
 #include "core/io.h"
 #include "core/rng.h"
 
-int run_load(const char *dir, exp_config *cfg, env **en, agent **a, bd_err *e)
+int run_load(const char *dir, exp_config *cfg, env **en, agent **a, bdrl_err *e)
 {
     char path[4096];
     *en = NULL;

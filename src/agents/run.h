@@ -22,6 +22,6 @@
 /* Loads DIR/config.yaml into cfg, creates the environment and the agent and
  * restores the agent's networks from DIR/checkpoint.bin. The caller frees
  * both. Errors name the file and what is wrong with it. */
-int run_load(const char *dir, exp_config *cfg, env **en, agent **a, bd_err *e);
+int run_load(const char *dir, exp_config *cfg, env **en, agent **a, bdrl_err *e);
 
 #endif

@@ -27,7 +27,7 @@ void torso_encode(const torso_encoding *te, int B, const float *obs, real *out)
     }
 }
 
-int torso_spec(const exp_config *cfg, const torso_encoding *te, int n_out, mlp_spec *spec, bd_err *e)
+int torso_spec(const exp_config *cfg, const torso_encoding *te, int n_out, mlp_spec *spec, bdrl_err *e)
 {
     const exp_widths *h = &cfg->agent.hidden;
     if (h->n + 1 > MLP_MAX_LAYERS)

@@ -29,6 +29,6 @@ void torso_encode(const torso_encoding *te, int B, const float *obs, real *out);
 
 /* Spec of [in_dim] -> agent.hidden... -> n_out (n_out = 0: the torso alone,
  * its last hidden layer as output, with the hidden activation applied). */
-int torso_spec(const exp_config *cfg, const torso_encoding *te, int n_out, mlp_spec *spec, bd_err *e);
+int torso_spec(const exp_config *cfg, const torso_encoding *te, int n_out, mlp_spec *spec, bdrl_err *e);
 
 #endif

@@ -68,7 +68,7 @@ uint64_t train_eval_seed(const exp_config *cfg)
 int train_optimal_policy(const env *en, double gamma, int *policy)
 {
     const env_table *t = env_transition_table(en);
-    bd_err e;
+    bdrl_err e;
     return t ? truth_tab_value_iteration(t, gamma, NULL, NULL, policy, &e) : -1;
 }
 
@@ -137,7 +137,7 @@ static void sb_num(sbuf *b, double x, const char *fmt)
 }
 
 /* Keeps the header and the rows whose first field (a step) is <= step. */
-static int load_csv_upto(sbuf *b, const char *path, const char *header, int64_t step, bd_err *e)
+static int load_csv_upto(sbuf *b, const char *path, const char *header, int64_t step, bdrl_err *e)
 {
     sb_printf(b, "%s\n", header);
     if (!io_exists(path))
@@ -245,7 +245,7 @@ static double steps_to_threshold(const trainer *T)
 /* ------------------------------------------------------------------------ */
 /* files                                                                    */
 
-static int write_summary(trainer *T, const char *status, bd_err *e)
+static int write_summary(trainer *T, const char *status, bdrl_err *e)
 {
     char path[4096];
     io_atomic a;
@@ -290,7 +290,7 @@ static int write_summary(trainer *T, const char *status, bd_err *e)
     return io_atomic_commit(&a, e);
 }
 
-static int flush_files(trainer *T, const char *status, bd_err *e)
+static int flush_files(trainer *T, const char *status, bdrl_err *e)
 {
     char path[4096];
     if (T->metrics.bad || T->evalcsv.bad)
@@ -313,7 +313,7 @@ static int flush_files(trainer *T, const char *status, bd_err *e)
 static int put(FILE *f, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, f) == n ? 0 : -1; }
 static int get(FILE *f, void *p, size_t n) { return n == 0 || fread(p, 1, n, f) == n ? 0 : -1; }
 
-static int put_rng(FILE *f, const rng *r, bd_err *e)
+static int put_rng(FILE *f, const rng *r, bdrl_err *e)
 {
     uint64_t n = rng_state_size(r);
     if (put(f, &n, sizeof n))
@@ -321,7 +321,7 @@ static int put_rng(FILE *f, const rng *r, bd_err *e)
     return rng_save(r, f, e);
 }
 
-static int get_rng(FILE *f, rng *r, bd_err *e)
+static int get_rng(FILE *f, rng *r, bdrl_err *e)
 {
     uint64_t n;
     if (get(f, &n, sizeof n))
@@ -340,7 +340,7 @@ static int get_rng(FILE *f, rng *r, bd_err *e)
  *   int64   current episode's length L; double its return; int32 its L
  *           actions; float the current observation (obs_dim)
  *   int64   n evaluations; n x (int64 step, double mean, std, success, ci_lo, ci_hi) */
-static int put_trainer_state(const trainer *T, FILE *f, bd_err *e)
+static int put_trainer_state(const trainer *T, FILE *f, bdrl_err *e)
 {
     if (put_rng(f, T->explore, e) || put_rng(f, T->rsample, e))
         return -1;
@@ -361,7 +361,7 @@ static int put_trainer_state(const trainer *T, FILE *f, bd_err *e)
     return bad ? err_set(e, "out of memory") : 0;
 }
 
-static int write_checkpoint(trainer *T, bd_err *e)
+static int write_checkpoint(trainer *T, bdrl_err *e)
 {
     char *mem = NULL, path[4096];
     size_t len = 0;
@@ -385,7 +385,7 @@ static int write_checkpoint(trainer *T, bd_err *e)
     return 0;
 }
 
-static int grow_actions(trainer *T, bd_err *e)
+static int grow_actions(trainer *T, bdrl_err *e)
 {
     if (T->ep_len < T->ep_cap)
         return 0;
@@ -398,7 +398,7 @@ static int grow_actions(trainer *T, bd_err *e)
     return 0;
 }
 
-static int push_eval(trainer *T, const eval_row *r, bd_err *e)
+static int push_eval(trainer *T, const eval_row *r, bdrl_err *e)
 {
     if (T->n_ev == T->cap_ev) {
         int64_t cap = T->cap_ev ? 2 * T->cap_ev : 64;
@@ -412,7 +412,7 @@ static int push_eval(trainer *T, const eval_row *r, bd_err *e)
     return 0;
 }
 
-static int read_checkpoint(trainer *T, const char *path, bd_err *e)
+static int read_checkpoint(trainer *T, const char *path, bdrl_err *e)
 {
     ckpt_file ck;
     if (ckpt_open(&ck, path, T->ag, T->cfg, e))
@@ -609,7 +609,7 @@ static int start_episode(trainer *T)
     return 0;
 }
 
-static int do_eval(trainer *T, bd_err *e)
+static int do_eval(trainer *T, bdrl_err *e)
 {
     eval_result r;
     if (eval_greedy(T->cfg, T->ag, T->cfg->eval.episodes, train_eval_seed(T->cfg), &r, e))
@@ -631,7 +631,7 @@ static int do_eval(trainer *T, bd_err *e)
     return 0;
 }
 
-static void diverged(trainer *T, const char *what, double v, bd_err *e)
+static void diverged(trainer *T, const char *what, double v, bdrl_err *e)
 {
     char ck[128] = "no checkpoint was written";
     if (T->last_ckpt >= 0)
@@ -646,7 +646,7 @@ static void diverged(trainer *T, const char *what, double v, bd_err *e)
 }
 
 /* train.nonfinite skip: the agent's state before an update, to undo it. */
-static int snapshot_agent(trainer *T, bd_err *e)
+static int snapshot_agent(trainer *T, bdrl_err *e)
 {
     char *mem = NULL;
     size_t len = 0;
@@ -666,7 +666,7 @@ static int snapshot_agent(trainer *T, bd_err *e)
     return 0;
 }
 
-static int restore_agent(trainer *T, bd_err *e)
+static int restore_agent(trainer *T, bdrl_err *e)
 {
     FILE *f = fmemopen(T->snap, T->snap_len, "rb");
     if (!f)
@@ -695,7 +695,7 @@ static void remove_stale_temporaries(const char *dir)
 }
 
 /* Everything but the files: generators, environment, agent, replay, scratch. */
-static int trainer_setup(trainer *T, const exp_config *cfg, const train_options *opt, bd_err *e)
+static int trainer_setup(trainer *T, const exp_config *cfg, const train_options *opt, bdrl_err *e)
 {
     T->cfg = cfg;
     T->last_ckpt = -1;
@@ -737,7 +737,7 @@ static int trainer_setup(trainer *T, const exp_config *cfg, const train_options 
     return 0;
 }
 
-int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *step, bd_err *e)
+int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *step, bdrl_err *e)
 {
     trainer T;
     memset(&T, 0, sizeof T);
@@ -749,7 +749,7 @@ int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *st
 }
 
 int train_run(const exp_config *cfg, const char *run_dir, const train_options *opt, train_result *res,
-              bd_err *e)
+              bdrl_err *e)
 {
     trainer T;
     memset(&T, 0, sizeof T);
@@ -977,7 +977,7 @@ out:
     if (rc && T.t_start > 0) {
         /* Leave the files as far as the run got (rows past the last
          * checkpoint are dropped again on resume). */
-        bd_err e2;
+        bdrl_err e2;
         flush_files(&T, T.fail_status, &e2);
         if (T.log && T.tty)
             fputc('\n', T.log);

@@ -70,7 +70,7 @@ typedef struct {
     int resume;                      /* continue from run_dir/checkpoint.bin */
     /* NULL: agent_create. Tests substitute an agent (e.g. one that fails on
      * purpose) through this. */
-    agent *(*make_agent)(const exp_config *cfg, const env *en, rng *init, bd_err *e);
+    agent *(*make_agent)(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
     /* NULL: the monotonic clock, in seconds. The wall-time checkpoint rule
      * (train.checkpoint_seconds) reads it once per step; tests substitute a
      * clock to put that checkpoint at a chosen step. */
@@ -99,7 +99,7 @@ typedef struct {
  * gradient norm included: the files are flushed, the last checkpoint is left
  * as it was). */
 int train_run(const exp_config *cfg, const char *run_dir, const train_options *opt, train_result *res,
-              bd_err *e);
+              bdrl_err *e);
 
 /* ---- the schedule, for the trainer and its tests ---- */
 
@@ -125,7 +125,7 @@ int train_optimal_policy(const env *en, double gamma, int *policy);
  * trainer state, the current episode replayed) into scratch objects built
  * from cfg, and frees them: 0 if `bdrl train --resume` would accept it.
  * *step (may be NULL) receives its step. */
-int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *step, bd_err *e);
+int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *step, bdrl_err *e);
 
 #define TRAIN_MAX_SKIPS_IN_A_ROW 100
 

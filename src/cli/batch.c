@@ -12,7 +12,7 @@ int batch_submit(const char *cmd, const slurm_options *o, const char *out, const
                  const char *const *summary, int n_summary, const int *todo, int n, int dry_run, FILE *prog,
                  const char *status_hint)
 {
-    bd_err e;
+    bdrl_err e;
     if (!dry_run && !slurm_have("sbatch")) {
         fprintf(stderr, "bdrl %s: --slurm: sbatch not found on PATH (install Slurm; scripts/slurm-local.sh up "
                         "starts a one-node cluster on this machine)\n", cmd);
@@ -63,7 +63,7 @@ int batch_submit(const char *cmd, const slurm_options *o, const char *out, const
 int batch_queue(const char *out, char *queue, int n, char *id, size_t id_n)
 {
     char slurm_dir[4200];
-    bd_err e;
+    bdrl_err e;
     id[0] = '\0';
     snprintf(slurm_dir, sizeof slurm_dir, "%s/slurm", out);
     if (!slurm_read_jobs(slurm_dir, id, id_n) || !slurm_have("squeue"))

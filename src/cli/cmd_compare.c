@@ -66,7 +66,7 @@ static int compare_status(const compare_options *o, long long jobs)
 {
     compare_runs r;
     int bad = 0;
-    bd_err e;
+    bdrl_err e;
     if (compare_plan(o, &r, &bad, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return bad ? 2 : 1;
@@ -126,7 +126,7 @@ static int compare_slurm(const compare_options *o, const args_parsed *a, const s
 {
     compare_runs r;
     int bad = 0, status = 1, n = 0;
-    bd_err e;
+    bdrl_err e;
     if (compare_plan(o, &r, &bad, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return bad ? 2 : 1;
@@ -257,7 +257,7 @@ int cmd_compare(int argc, char **argv)
                               .n_sets = a.n_sets, .out = out, .only = -1, .first_seed = (int)first};
         slurm_options so;
         slurm_options_init(&so);
-        bd_err e;
+        bdrl_err e;
         for (int i = 0; i < n_opt; i++)
             if (slurm_option_parse(&so, sopt[i], &e)) {
                 fprintf(stderr, "bdrl compare: --slurm-opt: %s\n", e.msg);
@@ -292,7 +292,7 @@ int cmd_compare(int argc, char **argv)
         .only = (int)only,
     };
     int failed = 0, bad = 0;
-    bd_err e;
+    bdrl_err e;
     if (compare_run(&o, &failed, &bad, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return bad ? 2 : 1;

@@ -60,7 +60,7 @@ int cmd_config(int argc, char **argv)
         fprintf(stderr, "bdrl config: expected one CONFIG file or --schema (see 'bdrl config --help')\n");
         return 2;
     }
-    bd_err e;
+    bdrl_err e;
     if (is_fit_config(a.pos[0])) {
         fit_config fc;
         if (fit_load(&fc, a.pos[0], a.sets, a.n_sets, &e)) {

@@ -63,7 +63,7 @@ static env *make_env(const char *name, char **sets, int n_sets, exp_config *cfg)
     all[0] = name_set;
     for (int i = 0; i < n_sets; i++)
         all[i + 1] = sets[i];
-    bd_err e;
+    bdrl_err e;
     if (exp_load(cfg, NULL, all, n_sets + 1, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return NULL;
@@ -163,7 +163,7 @@ static int env_rollout(int argc, char **argv)
                     sd > 1 ? "s" : "", env_name(en), info->state_help, n);
             goto done;
         }
-        bd_err e;
+        bdrl_err e;
         if (env_set_state(en, st, &e)) {
             fprintf(stderr, "bdrl: --state: %s\n", e.msg);
             goto done;

@@ -63,7 +63,7 @@ typedef struct {
     long proposed, accepted;
 } sample_ctx;
 
-static int bd_sample(void *ctx, agent *a, const float *obs, int action, int n, double *out, bd_err *e)
+static int bd_sample(void *ctx, agent *a, const float *obs, int action, int n, double *out, bdrl_err *e)
 {
     sample_ctx *c = ctx;
     sde_config sc;
@@ -146,7 +146,7 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
 
 /* The empirical transition table of RUN's replay buffer. */
 static int replay_table(const char *run, const exp_config *cfg, const env *en, const agent *ag, env_table *out,
-                        bd_err *e)
+                        bdrl_err *e)
 {
     char path[4096];
     replay *rb;
@@ -204,7 +204,7 @@ int cmd_eval(int argc, char **argv)
     exp_config cfg;
     env *en;
     agent *ag;
-    bd_err e;
+    bdrl_err e;
     if (run_load(run, &cfg, &en, &ag, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return 2;

@@ -32,7 +32,7 @@ int cmd_fit(int argc, char **argv)
     if (rc >= 0)
         return rc;
     fit_config cfg;
-    bd_err e;
+    bdrl_err e;
     if (fit_load(&cfg, a.pos[0], a.sets, a.n_sets, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return 2;

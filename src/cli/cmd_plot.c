@@ -53,7 +53,7 @@ static void print_outputs(const char *prefix, int rel_to_dir)
 /* Default output prefix RUN/plots/NAME (the directory is created). */
 static int default_prefix(char *buf, size_t n, const char *run, const char *name)
 {
-    bd_err e;
+    bdrl_err e;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/plots", run);
     if (io_mkdirs(dir, &e)) {
@@ -197,7 +197,7 @@ static int plot_dist(int argc, char **argv)
         if (default_prefix(prefix, sizeof prefix, a.pos[0], name))
             return 1;
     }
-    bd_err e;
+    bdrl_err e;
     distplot_result res;
     rc = distplot_dist(a.n_pos, (const char *const *)a.pos, prefix, &o, &res, &e);
     if (rc) {
@@ -279,7 +279,7 @@ static int plot_fields(int argc, char **argv)
         if (default_prefix(prefix, sizeof prefix, a.pos[0], name))
             return 1;
     }
-    bd_err e;
+    bdrl_err e;
     int drawn;
     rc = distplot_fields(a.pos[0], state, action, prefix, args_get(&fields_spec, &a, "title"), &drawn, &e);
     if (rc) {
@@ -462,7 +462,7 @@ static int plot_curves(int argc, char **argv)
         }
     } else {
         rundir_summary s;
-        bd_err e2;
+        bdrl_err e2;
         if (!rundir_read_summary(first_run, &s, &e2))
             threshold = s.threshold;
     }
@@ -495,7 +495,7 @@ static int plot_curves(int argc, char **argv)
         dirs[k] = (const char *const *)g[k].dirs;
         n_runs[k] = g[k].n;
     }
-    bd_err e;
+    bdrl_err e;
     if (curves_plot_dirs(prefix, args_get(&curves_spec, &a, "title"), ng, labels, n_runs, dirs, threshold, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         rc = 1;
@@ -535,7 +535,7 @@ static int plot_sweep(int argc, char **argv)
         fprintf(stderr, "bdrl: %s: not a sweep directory (no results.csv)\n", a.pos[0]);
         return 2;
     }
-    bd_err e;
+    bdrl_err e;
     if (sweep_plot_dir(a.pos[0], &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return 1;

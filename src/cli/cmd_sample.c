@@ -79,7 +79,7 @@ int cmd_sample(int argc, char **argv)
     exp_config cfg;
     env *en;
     agent *ag;
-    bd_err e;
+    bdrl_err e;
     if (run_load(a.pos[0], &cfg, &en, &ag, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return 2;

@@ -114,7 +114,7 @@ static int sweep_status_cmd(const sweep_def *s, long long jobs)
 {
     int R = sweep_n_runs(s);
     char id[64], *queue = calloc((size_t)R, 1);
-    bd_err e;
+    bdrl_err e;
     if (!queue) {
         fprintf(stderr, "bdrl: out of memory\n");
         return 1;
@@ -157,7 +157,7 @@ static int sweep_slurm_cmd(const sweep_def *s, const char *file, const char *out
     int R = sweep_n_runs(s), n = 0, status = 1;
     int *todo = calloc((size_t)(R ? R : 1), sizeof *todo);
     unsigned char *states = calloc((size_t)(R ? R : 1), 1);
-    bd_err e;
+    bdrl_err e;
     if (!todo || !states) {
         fprintf(stderr, "bdrl: out of memory\n");
         goto out;
@@ -232,7 +232,7 @@ int cmd_sweep(int argc, char **argv)
     }
 
     sweep_def s;
-    bd_err e;
+    bdrl_err e;
     if (sweep_load(a.pos[0], args_get(&spec, &a, "out"), &s, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return 2;

@@ -133,7 +133,7 @@ int cmd_train(int argc, char **argv)
         return 2;
 
     exp_config cfg;
-    bd_err e;
+    bdrl_err e;
     char run_dir[4096];
     int fresh_again = 0, lock_fd = -1, busy = 0;
     char cfg_file[4200];

@@ -55,7 +55,7 @@ typedef struct {
 
 /* Opens RUN and checks that its environment has the shape of en's (same kind,
  * actions and, for FrozenLake, number of states). */
-static int run_policy_open(run_policy *rp, const char *dir, const env *en, bd_err *e)
+static int run_policy_open(run_policy *rp, const char *dir, const env *en, bdrl_err *e)
 {
     if (run_load(dir, &rp->cfg, &rp->env, &rp->agent, e))
         return -1;
@@ -80,7 +80,7 @@ static int print_fl(const env_table *t, double gamma, const int *policy, int s, 
     printf("action,return,prob\n");
     for (int a = a0; a <= a1; a++) {
         truth_atoms d;
-        bd_err e;
+        bdrl_err e;
         if (truth_tab_distribution(t, gamma, policy, s, a, &d, &e)) {
             fprintf(stderr, "bdrl: %s\n", e.msg);
             return 1;
@@ -106,7 +106,7 @@ static int print_cp(const exp_config *cfg, const double *st, int a0, int a1, int
     }
     printf(summary ? "action,n,mean,sd,min,max,mean_length\n" : "action,return\n");
     for (int a = a0; a <= a1; a++) {
-        bd_err e;
+        bdrl_err e;
         if (truth_mc_returns(&cfg->env, st, a, cfg->agent.gamma, K, pol, ctx, n, ret, len, &e)) {
             fprintf(stderr, "bdrl: %s\n", e.msg);
             goto done;
@@ -167,7 +167,7 @@ int cmd_truth(int argc, char **argv)
         return 2;
     }
     exp_config cfg;
-    bd_err e;
+    bdrl_err e;
     if (exp_load(&cfg, cfg_path, a.sets, a.n_sets, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return 2;

@@ -119,7 +119,7 @@ static void fmt_bound(double v, char *buf, size_t n)
         snprintf(buf, n, "%g", v);
 }
 
-static int check_range(const cfg_key *k, double v, bd_err *e)
+static int check_range(const cfg_key *k, double v, bdrl_err *e)
 {
     if (v >= k->min && v <= k->max)
         return 0;
@@ -156,7 +156,7 @@ static const char *with_article(const cfg_key *k, char *buf, size_t n)
 }
 
 /* Parses a value into the key's field; the message carries no location. */
-static int parse_value(const cfg_key *k, const cfg_value *v, void *obj, bd_err *e)
+static int parse_value(const cfg_key *k, const cfg_value *v, void *obj, bdrl_err *e)
 {
     void *field = (char *)obj + k->offset;
     if (v->is_map && !k->map_ok)
@@ -287,7 +287,7 @@ const char *cfg_suggest(const cfg_schema *s, const char *name)
     return bd <= limit ? best : NULL;
 }
 
-static int unknown_key(const cfg_schema *s, const char *name, bd_err *e)
+static int unknown_key(const cfg_schema *s, const char *name, bdrl_err *e)
 {
     const char *sug = cfg_suggest(s, name);
     if (sug)
@@ -297,7 +297,7 @@ static int unknown_key(const cfg_schema *s, const char *name, bd_err *e)
 
 /* ---------- loader ---------- */
 
-int cfg_loader_init(cfg_loader *l, const cfg_schema *s, void *obj, bd_err *e)
+int cfg_loader_init(cfg_loader *l, const cfg_schema *s, void *obj, bdrl_err *e)
 {
     l->schema = s;
     l->obj = obj;
@@ -311,7 +311,7 @@ void cfg_loader_free(cfg_loader *l)
     l->set = NULL;
 }
 
-int cfg_apply_defaults(cfg_loader *l, bd_err *e)
+int cfg_apply_defaults(cfg_loader *l, bdrl_err *e)
 {
     for (int i = 0; i < l->schema->n_keys; i++) {
         const cfg_key *k = &l->schema->keys[i];
@@ -342,7 +342,7 @@ static void text_value_free(text_value *t)
 
 /* Converts a YAML node into a cfg_value (scalars or sequences of scalars). */
 static int node_to_value(yaml_document_t *doc, yaml_node_t *node, const char ***items,
-                         cfg_value *v, const char *key, bd_err *e)
+                         cfg_value *v, const char *key, bdrl_err *e)
 {
     memset(v, 0, sizeof *v);
     if (node->type == YAML_SCALAR_NODE) {
@@ -387,7 +387,7 @@ static int node_to_value(yaml_document_t *doc, yaml_node_t *node, const char ***
     return 0;
 }
 
-static int parse_text_value(text_value *t, const char *text, const char *key, bd_err *e)
+static int parse_text_value(text_value *t, const char *text, const char *key, bdrl_err *e)
 {
     memset(t, 0, sizeof *t);
     yaml_parser_t p;
@@ -411,7 +411,7 @@ static int parse_text_value(text_value *t, const char *text, const char *key, bd
     return node_to_value(&t->doc, root, &t->items, &t->v, key, e);
 }
 
-int cfg_set_text(cfg_loader *l, const char *key, const char *text, const char *origin, bd_err *e)
+int cfg_set_text(cfg_loader *l, const char *key, const char *text, const char *origin, bdrl_err *e)
 {
     const cfg_key *k = cfg_find(l->schema, key);
     if (!k) {
@@ -429,7 +429,7 @@ int cfg_set_text(cfg_loader *l, const char *key, const char *text, const char *o
     return 0;
 }
 
-int cfg_apply_set(cfg_loader *l, const char *assignment, bd_err *e)
+int cfg_apply_set(cfg_loader *l, const char *assignment, bdrl_err *e)
 {
     const char *eq = strchr(assignment, '=');
     char origin[600];
@@ -447,7 +447,7 @@ int cfg_apply_set(cfg_loader *l, const char *assignment, bd_err *e)
 
 /* Walks a mapping node, building dotted names; `seen` catches duplicates. */
 static int walk_mapping(cfg_loader *l, yaml_document_t *doc, yaml_node_t *map,
-                        const char *prefix, const char *path, bd_err *e)
+                        const char *prefix, const char *path, bdrl_err *e)
 {
     for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
         yaml_node_t *kn = yaml_document_get_node(doc, pr->key);
@@ -499,7 +499,7 @@ static int walk_mapping(cfg_loader *l, yaml_document_t *doc, yaml_node_t *map,
     return 0;
 }
 
-int cfg_yaml_read(const char *path, yaml_document_t *doc, bd_err *e)
+int cfg_yaml_read(const char *path, yaml_document_t *doc, bdrl_err *e)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -533,7 +533,7 @@ int cfg_yaml_read(const char *path, yaml_document_t *doc, bd_err *e)
     return rc;
 }
 
-int cfg_load_file(cfg_loader *l, const char *path, bd_err *e)
+int cfg_load_file(cfg_loader *l, const char *path, bdrl_err *e)
 {
     yaml_document_t doc;
     if (cfg_yaml_read(path, &doc, e))
@@ -552,7 +552,7 @@ int cfg_load_file(cfg_loader *l, const char *path, bd_err *e)
     return rc;
 }
 
-int cfg_check_required(const cfg_loader *l, const char *source, bd_err *e)
+int cfg_check_required(const cfg_loader *l, const char *source, bdrl_err *e)
 {
     for (int i = 0; i < l->schema->n_keys; i++)
         if (!l->schema->keys[i].def && !l->set[i])
@@ -562,7 +562,7 @@ int cfg_check_required(const cfg_loader *l, const char *source, bd_err *e)
 }
 
 int cfg_resolve(const cfg_schema *s, void *obj, const char *path, char *const *sets, int n_sets,
-                bd_err *e)
+                bdrl_err *e)
 {
     cfg_loader l;
     if (cfg_loader_init(&l, s, obj, e))
@@ -685,7 +685,7 @@ void cfg_write_yaml(const cfg_schema *s, const void *obj, FILE *f)
     }
 }
 
-int cfg_save_yaml(const cfg_schema *s, const void *obj, const char *path, bd_err *e)
+int cfg_save_yaml(const cfg_schema *s, const void *obj, const char *path, bdrl_err *e)
 {
     io_atomic a;
     if (io_atomic_open(&a, path, e))
@@ -696,7 +696,7 @@ int cfg_save_yaml(const cfg_schema *s, const void *obj, const char *path, bd_err
 }
 
 int cfg_format_value(const cfg_schema *s, const void *obj, const char *key, char *buf, size_t n,
-                     bd_err *e)
+                     bdrl_err *e)
 {
     const cfg_key *k = cfg_find(s, key);
     if (!k)

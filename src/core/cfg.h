@@ -53,7 +53,7 @@ struct cfg_key {
     const char *help;
     /* CFG_CUSTOM only: parse writes into the field (error text without
      * location; the caller adds it); print writes the YAML value. */
-    int (*parse)(const cfg_key *k, const cfg_value *v, void *field, bd_err *e);
+    int (*parse)(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e);
     void (*print)(const cfg_key *k, const void *field, FILE *f, int indent);
     const char *type_name;  /* CFG_CUSTOM: shown in the schema table */
     int map_ok;             /* CFG_CUSTOM: the key takes a mapping (env.params, the one free-form map) */
@@ -88,24 +88,24 @@ typedef struct {
     unsigned char *set;     /* n_keys flags */
 } cfg_loader;
 
-int cfg_loader_init(cfg_loader *l, const cfg_schema *s, void *obj, bd_err *e);
+int cfg_loader_init(cfg_loader *l, const cfg_schema *s, void *obj, bdrl_err *e);
 void cfg_loader_free(cfg_loader *l);
 
 /* Writes every default into obj (required keys are left zeroed). */
-int cfg_apply_defaults(cfg_loader *l, bd_err *e);
+int cfg_apply_defaults(cfg_loader *l, bdrl_err *e);
 /* Reads a YAML file whose top level is a mapping of the schema's sections. */
-int cfg_load_file(cfg_loader *l, const char *path, bd_err *e);
+int cfg_load_file(cfg_loader *l, const char *path, bdrl_err *e);
 /* Applies "a.b.c=value"; value is YAML (a scalar or a flow sequence). */
-int cfg_apply_set(cfg_loader *l, const char *assignment, bd_err *e);
+int cfg_apply_set(cfg_loader *l, const char *assignment, bdrl_err *e);
 /* Sets one key from YAML text; `origin` prefixes any error message. */
-int cfg_set_text(cfg_loader *l, const char *key, const char *text, const char *origin, bd_err *e);
+int cfg_set_text(cfg_loader *l, const char *key, const char *text, const char *origin, bdrl_err *e);
 /* Fails naming the first required key that was never set. */
-int cfg_check_required(const cfg_loader *l, const char *source, bd_err *e);
+int cfg_check_required(const cfg_loader *l, const char *source, bdrl_err *e);
 
 /* One call for the common case: defaults, file (may be NULL), overrides,
  * required check. */
 int cfg_resolve(const cfg_schema *s, void *obj, const char *path,
-                char *const *sets, int n_sets, bd_err *e);
+                char *const *sets, int n_sets, bdrl_err *e);
 
 /* The key of that name, or NULL. */
 const cfg_key *cfg_find(const cfg_schema *s, const char *name);
@@ -115,17 +115,17 @@ const char *cfg_suggest(const cfg_schema *s, const char *name);
 /* Resolved configuration as YAML (nested by the dotted names). */
 void cfg_write_yaml(const cfg_schema *s, const void *obj, FILE *f);
 /* Writes the resolved YAML atomically to path. */
-int cfg_save_yaml(const cfg_schema *s, const void *obj, const char *path, bd_err *e);
+int cfg_save_yaml(const cfg_schema *s, const void *obj, const char *path, bdrl_err *e);
 
 /* Parses the one YAML document of the file at path into *doc (the caller
  * frees it with yaml_document_delete). Errors name the file, line and column
  * of malformed YAML, and a second document in the file is refused. */
 struct yaml_document_s;
-int cfg_yaml_read(const char *path, struct yaml_document_s *doc, bd_err *e);
+int cfg_yaml_read(const char *path, struct yaml_document_s *doc, bdrl_err *e);
 /* The whole schema as a Markdown table (key, type, default, allowed, help). */
 void cfg_print_schema_md(const cfg_schema *s, FILE *f);
 /* One key's value formatted as YAML flow text into buf. */
 int cfg_format_value(const cfg_schema *s, const void *obj, const char *key,
-                     char *buf, size_t n, bd_err *e);
+                     char *buf, size_t n, bdrl_err *e);
 
 #endif

@@ -14,7 +14,7 @@ static void one_line(char *s)
             *s = *s == '\t' ? ' ' : '?';
 }
 
-int err_set(bd_err *e, const char *fmt, ...)
+int err_set(bdrl_err *e, const char *fmt, ...)
 {
     if (!e)
         return -1;
@@ -26,7 +26,7 @@ int err_set(bd_err *e, const char *fmt, ...)
     return -1;
 }
 
-int err_prefix(bd_err *e, const char *fmt, ...)
+int err_prefix(bdrl_err *e, const char *fmt, ...)
 {
     if (!e)
         return -1;
@@ -50,7 +50,7 @@ int err_prefix(bd_err *e, const char *fmt, ...)
     return -1;
 }
 
-void *err_malloc(size_t size, bd_err *e)
+void *err_malloc(size_t size, bdrl_err *e)
 {
     void *p = malloc(size ? size : 1);
     if (!p)
@@ -58,7 +58,7 @@ void *err_malloc(size_t size, bd_err *e)
     return p;
 }
 
-void *err_calloc(size_t count, size_t size, bd_err *e)
+void *err_calloc(size_t count, size_t size, bdrl_err *e)
 {
     if (size && count > (size_t)-1 / size) {
         err_set(e, "allocation of %zu x %zu bytes overflows", count, size);

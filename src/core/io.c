@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int io_join(char *out, size_t n, const char *dir, const char *name, bd_err *e)
+int io_join(char *out, size_t n, const char *dir, const char *name, bdrl_err *e)
 {
     int k = snprintf(out, n, "%s/%s", dir, name);
     if (k < 0 || (size_t)k >= n)
@@ -16,7 +16,7 @@ int io_join(char *out, size_t n, const char *dir, const char *name, bd_err *e)
     return 0;
 }
 
-int io_atomic_open(io_atomic *a, const char *path, bd_err *e)
+int io_atomic_open(io_atomic *a, const char *path, bdrl_err *e)
 {
     a->f = NULL;
     int k = snprintf(a->path, sizeof a->path, "%s", path);
@@ -49,7 +49,7 @@ static void fsync_parent_dir(const char *path)
     }
 }
 
-int io_atomic_commit(io_atomic *a, bd_err *e)
+int io_atomic_commit(io_atomic *a, bdrl_err *e)
 {
     if (!a->f)
         return err_set(e, "%s: not open", a->path);
@@ -86,7 +86,7 @@ void io_atomic_abort(io_atomic *a)
     }
 }
 
-int io_write_file_atomic(const char *path, const void *data, size_t n, bd_err *e)
+int io_write_file_atomic(const char *path, const void *data, size_t n, bdrl_err *e)
 {
     io_atomic a;
     if (io_atomic_open(&a, path, e))
@@ -99,7 +99,7 @@ int io_write_file_atomic(const char *path, const void *data, size_t n, bd_err *e
     return io_atomic_commit(&a, e);
 }
 
-char *io_read_file(const char *path, size_t *len, bd_err *e)
+char *io_read_file(const char *path, size_t *len, bdrl_err *e)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -143,7 +143,7 @@ char *io_read_file(const char *path, size_t *len, bd_err *e)
     return buf;
 }
 
-int io_mkdirs(const char *path, bd_err *e)
+int io_mkdirs(const char *path, bdrl_err *e)
 {
     char buf[4096];
     int k = snprintf(buf, sizeof buf, "%s", path);

@@ -18,25 +18,25 @@ typedef struct {
     char tmp[4096];   /* temporary name in the same directory */
 } io_atomic;
 
-int io_atomic_open(io_atomic *a, const char *path, bd_err *e);
+int io_atomic_open(io_atomic *a, const char *path, bdrl_err *e);
 /* Flushes, fsyncs, closes and renames. On failure the temporary is removed. */
-int io_atomic_commit(io_atomic *a, bd_err *e);
+int io_atomic_commit(io_atomic *a, bdrl_err *e);
 /* Closes and removes the temporary; the target is untouched. */
 void io_atomic_abort(io_atomic *a);
 
 /* Writes a whole buffer atomically. */
-int io_write_file_atomic(const char *path, const void *data, size_t n, bd_err *e);
+int io_write_file_atomic(const char *path, const void *data, size_t n, bdrl_err *e);
 
 /* Reads a whole file into a NUL-terminated malloc'ed buffer (caller frees). */
-char *io_read_file(const char *path, size_t *len, bd_err *e);
+char *io_read_file(const char *path, size_t *len, bdrl_err *e);
 
 /* mkdir -p. Existing directories are fine. */
-int io_mkdirs(const char *path, bd_err *e);
+int io_mkdirs(const char *path, bdrl_err *e);
 
 /* 1 if the path exists (any type), 0 otherwise. */
 int io_exists(const char *path);
 
 /* Joins dir and name into out (size n); returns -1 if it does not fit. */
-int io_join(char *out, size_t n, const char *dir, const char *name, bd_err *e);
+int io_join(char *out, size_t n, const char *dir, const char *name, bdrl_err *e);
 
 #endif

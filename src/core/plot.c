@@ -20,7 +20,7 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int plot_find_script(const char *script, char *buf, size_t n, bd_err *e)
+int plot_find_script(const char *script, char *buf, size_t n, bdrl_err *e)
 {
     const char *env = getenv("BDRL_PLOTS_DIR");
     if (env && *env) {
@@ -73,7 +73,7 @@ static void quote(char *out, size_t n, const char *s)
     out[j] = '\0';
 }
 
-static int run_gnuplot(const char *script_path, const char *vars, const char *errlog, bd_err *e)
+static int run_gnuplot(const char *script_path, const char *vars, const char *errlog, bdrl_err *e)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -112,7 +112,7 @@ static int run_gnuplot(const char *script_path, const char *vars, const char *er
 }
 
 int plot_gnuplot(const char *script, const char *data_dir, const char *out_png, const char *title,
-                 bd_err *e)
+                 bdrl_err *e)
 {
     char path[PATH_MAX];
     if (plot_find_script(script, path, sizeof path, e))

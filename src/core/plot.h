@@ -19,13 +19,13 @@
 
 /* out_png must end in ".png"; the SVG goes beside it. */
 int plot_gnuplot(const char *script, const char *data_dir, const char *out_png, const char *title,
-                 bd_err *e);
+                 bdrl_err *e);
 
 /* Writes s to f as a gnuplot single-quoted string (a quote doubled, newlines
  * dropped), for the variables of a re-plot script. */
 void plot_write_quoted(FILE *f, const char *s);
 
 /* Full path of a script (into buf), or -1 with a message if not found. */
-int plot_find_script(const char *script, char *buf, size_t n, bd_err *e);
+int plot_find_script(const char *script, char *buf, size_t n, bdrl_err *e);
 
 #endif

@@ -70,7 +70,7 @@ gsl_rng *rng_gsl(rng *r) { return r->g; }
 
 size_t rng_state_size(const rng *r) { return gsl_rng_size(r->g); }
 
-int rng_save(const rng *r, FILE *f, bd_err *e)
+int rng_save(const rng *r, FILE *f, bdrl_err *e)
 {
     size_t n = gsl_rng_size(r->g);
     if (fwrite(gsl_rng_state(r->g), 1, n, f) != n)
@@ -78,7 +78,7 @@ int rng_save(const rng *r, FILE *f, bd_err *e)
     return 0;
 }
 
-int rng_load(rng *r, FILE *f, bd_err *e)
+int rng_load(rng *r, FILE *f, bdrl_err *e)
 {
     size_t n = gsl_rng_size(r->g);
     if (fread(gsl_rng_state(r->g), 1, n, f) != n)

@@ -48,8 +48,8 @@ gsl_rng *rng_gsl(rng *r);
 
 /* Serialize the generator state (binary, fixed size for a given build). */
 size_t rng_state_size(const rng *r);
-int rng_save(const rng *r, FILE *f, bd_err *e);
-int rng_load(rng *r, FILE *f, bd_err *e);
+int rng_save(const rng *r, FILE *f, bdrl_err *e);
+int rng_load(rng *r, FILE *f, bdrl_err *e);
 
 /* SplitMix64 finalizer: a good 64-bit mix, used to derive seeds. */
 uint64_t rng_mix64(uint64_t x);

@@ -14,7 +14,7 @@
 
 /* ---- data sets ---- */
 
-data_set *data_create(size_t n, size_t d, bd_err *e)
+data_set *data_create(size_t n, size_t d, bdrl_err *e)
 {
     if (d == 0) {
         err_set(e, "a data set needs at least one dimension");
@@ -37,7 +37,7 @@ data_set *data_create(size_t n, size_t d, bd_err *e)
     return ds;
 }
 
-data_set *data_from_rows(const double *x, size_t n, size_t d, bd_err *e)
+data_set *data_from_rows(const double *x, size_t n, size_t d, bdrl_err *e)
 {
     data_set *ds = data_create(n, d, e);
     if (ds && n)
@@ -63,7 +63,7 @@ void data_free(data_set *ds)
     free(ds);
 }
 
-static char **copy_names(char *const *names, size_t d, bd_err *e)
+static char **copy_names(char *const *names, size_t d, bdrl_err *e)
 {
     if (!names)
         return NULL;
@@ -101,7 +101,7 @@ static int valid(data_builtin b) { return (int)b >= 0 && b < DATA_N_BUILTIN; }
 
 const char *data_builtin_name(data_builtin b) { return valid(b) ? builtin_names[b] : NULL; }
 
-int data_builtin_parse(const char *name, data_builtin *out, bd_err *e)
+int data_builtin_parse(const char *name, data_builtin *out, bdrl_err *e)
 {
     for (int b = 0; b < DATA_N_BUILTIN; b++)
         if (name && strcmp(name, builtin_names[b]) == 0) {
@@ -178,7 +178,7 @@ void data_sample_into(data_builtin b, size_t n, rng *r, double *x, int *labels)
     }
 }
 
-data_set *data_sample(data_builtin b, size_t n, rng *r, int *labels, bd_err *e)
+data_set *data_sample(data_builtin b, size_t n, rng *r, int *labels, bdrl_err *e)
 {
     if (!valid(b)) {
         err_set(e, "invalid built-in data set %d", (int)b);
@@ -346,7 +346,7 @@ static void csv_bad(csv_errs *ce, size_t line, const char *fmt, ...)
     ce->nbad++;
 }
 
-static int csv_report(const csv_errs *ce, bd_err *e)
+static int csv_report(const csv_errs *ce, bdrl_err *e)
 {
     if (ce->nbad == 1)
         return err_set(e, "%s", ce->first);
@@ -469,7 +469,7 @@ static size_t split_fields(const char *s, size_t len, field *out, size_t cap)
 }
 
 static int parse_header(const char *s, size_t len, size_t line, csv_errs *ce, char ***names_out,
-                        size_t *d_out, bd_err *e)
+                        size_t *d_out, bdrl_err *e)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -519,7 +519,7 @@ fail:
     return -1;
 }
 
-data_set *data_parse_csv(const char *text, size_t len, const char *name, bd_err *e)
+data_set *data_parse_csv(const char *text, size_t len, const char *name, bdrl_err *e)
 {
     csv_errs ce;
     memset(&ce, 0, sizeof ce);
@@ -644,7 +644,7 @@ fail:
     return NULL;
 }
 
-data_set *data_load_csv(const char *path, bd_err *e)
+data_set *data_load_csv(const char *path, bdrl_err *e)
 {
     size_t len = 0;
     char *buf = io_read_file(path, &len, e);
@@ -658,7 +658,7 @@ data_set *data_load_csv(const char *path, bd_err *e)
 /* ---- splits ---- */
 
 int data_split(const data_set *ds, double heldout_frac, rng *r, data_set **train,
-               data_set **heldout, bd_err *e)
+               data_set **heldout, bdrl_err *e)
 {
     *train = *heldout = NULL;
     if (!(heldout_frac > 0.0 && heldout_frac < 1.0))

@@ -39,9 +39,9 @@ typedef struct {
 } data_set;
 
 /* A zero-filled (n, d) data set without names. n may be 0; d >= 1. */
-data_set *data_create(size_t n, size_t d, bd_err *e);
+data_set *data_create(size_t n, size_t d, bdrl_err *e);
 /* Copies rows (n, d) into a new data set. */
-data_set *data_from_rows(const double *x, size_t n, size_t d, bd_err *e);
+data_set *data_from_rows(const double *x, size_t n, size_t d, bdrl_err *e);
 void data_free(data_set *ds);
 
 /* ---- built-in laws ---- */
@@ -59,7 +59,7 @@ typedef enum {
 /* "uniform3", "mog1d", "mog2d", "moons"; NULL for an invalid value. */
 const char *data_builtin_name(data_builtin b);
 /* Parses one of the names above; the error lists the valid names. */
-int data_builtin_parse(const char *name, data_builtin *out, bd_err *e);
+int data_builtin_parse(const char *name, data_builtin *out, bdrl_err *e);
 size_t data_builtin_dim(data_builtin b);            /* 1 or 2 */
 size_t data_n_components(data_builtin b);           /* 3, or 2 for moons */
 /* True component weights (static storage, data_n_components entries). */
@@ -69,7 +69,7 @@ const double *data_component_weights(data_builtin b);
  * was drawn from into labels (n). */
 void data_sample_into(data_builtin b, size_t n, rng *r, double *x, int *labels);
 /* The same into a new data set (labels optional, as above). */
-data_set *data_sample(data_builtin b, size_t n, rng *r, int *labels, bd_err *e);
+data_set *data_sample(data_builtin b, size_t n, rng *r, int *labels, bdrl_err *e);
 
 /* Index of the component nearest to the point x (d values):
  *   uniform3  the nearest interval (distance 0 inside it);
@@ -116,9 +116,9 @@ int data_pdf(data_builtin b, const double *x, double *p, double *grad);
  * On error returns NULL; the message names the first bad line and what is
  * wrong with it, then how many bad lines there are and where the next few are.
  * strtod follows the C locale unless the program called setlocale. */
-data_set *data_parse_csv(const char *text, size_t len, const char *name, bd_err *e);
+data_set *data_parse_csv(const char *text, size_t len, const char *name, bdrl_err *e);
 /* Reads a file and parses it as above, with the path as the name. */
-data_set *data_load_csv(const char *path, bd_err *e);
+data_set *data_load_csv(const char *path, bdrl_err *e);
 
 /* ---- splits ---- */
 
@@ -126,6 +126,6 @@ data_set *data_load_csv(const char *path, bd_err *e);
  * round(heldout_frac * n) rows, and both parts must be non-empty. Rows keep
  * their original order within each part; names are copied. */
 int data_split(const data_set *ds, double heldout_frac, rng *r,
-               data_set **train, data_set **heldout, bd_err *e);
+               data_set **train, data_set **heldout, bdrl_err *e);
 
 #endif

@@ -151,7 +151,7 @@ static void write_obs(env *e)
     e->obs[5] = (float)s[3];
 }
 
-static int acrobot_init(env *e, const env_config *c, bd_err *err)
+static int acrobot_init(env *e, const env_config *c, bdrl_err *err)
 {
     (void)c;
     (void)err;
@@ -196,7 +196,7 @@ static void acrobot_get_state(const env *e, double *state)
         state[i] = e->ac.s[i];
 }
 
-static int acrobot_set_state(env *e, const double *state, bd_err *err)
+static int acrobot_set_state(env *e, const double *state, bdrl_err *err)
 {
     for (int i = 0; i < 4; i++)
         if (!isfinite(state[i]))

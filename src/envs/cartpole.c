@@ -32,7 +32,7 @@
 #define CP_THETA_THRESHOLD (12 * 2 * 3.141592653589793 / 360)
 #define CP_X_THRESHOLD 2.4
 
-static int cartpole_init(env *e, const env_config *c, bd_err *err)
+static int cartpole_init(env *e, const env_config *c, bdrl_err *err)
 {
     (void)err;
     e->n_actions = 2;
@@ -121,7 +121,7 @@ static void cartpole_get_state(const env *e, double *state)
     state[3] = e->cp.theta_dot;
 }
 
-static int cartpole_set_state(env *e, const double *state, bd_err *err)
+static int cartpole_set_state(env *e, const double *state, bdrl_err *err)
 {
     for (int i = 0; i < 4; i++)
         if (!isfinite(state[i]))

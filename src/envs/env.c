@@ -55,7 +55,7 @@ void env_config_defaults(env_config *c, const char *name)
     c->reward_frozen = 0.0;
 }
 
-env *env_create(const env_config *cfg, bd_err *err)
+env *env_create(const env_config *cfg, bdrl_err *err)
 {
     if (!env_kind_describe(cfg->kind)) {
         err_set(err, "unknown environment kind %d", (int)cfg->kind);
@@ -172,7 +172,7 @@ void env_get_state(const env *e, double *state)
         e->cls->get_state(e, state);
 }
 
-int env_set_state(env *e, const double *state, bd_err *err)
+int env_set_state(env *e, const double *state, bdrl_err *err)
 {
     if (!e->cls->set_state || e->state_dim < 1)
         return err_set(err, "%s has no state that can be set", env_name(e));
@@ -184,7 +184,7 @@ int env_set_state(env *e, const double *state, bd_err *err)
     return 0;
 }
 
-int env_observe_state(const env *e, const double *state, float *obs, bd_err *err)
+int env_observe_state(const env *e, const double *state, float *obs, bdrl_err *err)
 {
     if (e->tabular) {
         double v = state[0];
@@ -232,7 +232,7 @@ void env_table_mark_terminal(env_table *t)
     }
 }
 
-int env_table_check(const env_table *t, bd_err *e)
+int env_table_check(const env_table *t, bdrl_err *e)
 {
     if (t->n_states < 1 || t->n_actions < 1 || t->max_outcomes < 1)
         return err_set(e, "transition table: %d states, %d actions, %d outcomes per pair (each must be >= 1)",

@@ -112,7 +112,7 @@ typedef struct {
 /* Creates an env. For random FrozenLake maps the map is generated here from
  * cfg->map_seed. Validates the config (custom maps: rectangular, one S, at
  * least one G, only SFHG). */
-env *env_create(const env_config *cfg, bd_err *e);
+env *env_create(const env_config *cfg, bdrl_err *e);
 void env_free(env *e);
 
 const char *env_name(const env *e);      /* env_kind_describe(kind)->name */
@@ -156,11 +156,11 @@ int env_step_success(const env *e, const env_step *st);
 #define ENV_OBS_MAX 64 /* the largest env_obs_dim (Acrobot 6; plugins up to this) */
 int env_state_dim(const env *e);
 void env_get_state(const env *e, double *state);
-int env_set_state(env *e, const double *state, bd_err *err);
+int env_set_state(env *e, const double *state, bdrl_err *err);
 /* The observation (env_obs_dim floats) the env would give in state, without
  * changing e; the same checks as env_set_state (FrozenLake: an index in
  * range). */
-int env_observe_state(const env *e, const double *state, float *obs, bd_err *err);
+int env_observe_state(const env *e, const double *state, float *obs, bdrl_err *err);
 
 /* ---- exact transition tables (tabular environments) ---- */
 
@@ -202,12 +202,12 @@ void env_table_mark_terminal(env_table *t);
 /* Checks a table: sizes, each (s, a) with 1..max_outcomes outcomes of finite
  * probability in [0, 1] summing to 1 (within 1e-9), next states in range,
  * finite rewards. The message names the first bad (s, a). */
-int env_table_check(const env_table *t, bd_err *e);
+int env_table_check(const env_table *t, bdrl_err *e);
 
 /* Gymnasium's generate_random_map: size x size, each cell F with probability
  * p (else H), S at the top left and G at the bottom right, resampled until a
  * path from S to G exists. Writes size rows into rows. */
 int frozenlake_random_map(int size, double p, uint64_t seed,
-                          char rows[][ENV_MAP_MAX + 1], bd_err *e);
+                          char rows[][ENV_MAP_MAX + 1], bdrl_err *e);
 
 #endif

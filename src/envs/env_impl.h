@@ -42,12 +42,12 @@ typedef struct plugin_data plugin_data; /* plugin.c */
 typedef struct {
     env_kind_info info;
     const char *const *action_names;           /* info-level names (NULL: the env's own, e->action_names) */
-    int (*init)(env *e, const env_config *c, bd_err *err);   /* sets n_actions, obs_dim, ... */
+    int (*init)(env *e, const env_config *c, bdrl_err *err);   /* sets n_actions, obs_dim, ... */
     void (*release)(env *e);                   /* NULL: nothing beyond struct env */
     void (*reset)(env *e);
     void (*step)(env *e, int action, env_step *out);
     void (*get_state)(const env *e, double *state);
-    int (*set_state)(env *e, const double *state, bd_err *err);
+    int (*set_state)(env *e, const double *state, bdrl_err *err);
     int (*success)(const env *e, const env_step *st); /* the step ended an episode */
     void (*describe)(const env *e, const env_config *c, FILE *f);
 } env_class;

@@ -58,7 +58,7 @@ static int path_exists(const char *board, int nrow, int ncol)
     return 0;
 }
 
-int frozenlake_random_map(int size, double p, uint64_t seed, char rows[][ENV_MAP_MAX + 1], bd_err *e)
+int frozenlake_random_map(int size, double p, uint64_t seed, char rows[][ENV_MAP_MAX + 1], bdrl_err *e)
 {
     /* size 1 would put G over S and never be valid. */
     if (size < 2 || size > ENV_MAP_MAX)
@@ -97,7 +97,7 @@ int frozenlake_random_map(int size, double p, uint64_t seed, char rows[][ENV_MAP
 }
 
 /* Checks a custom map and copies it into desc (nrow*ncol letters). */
-static int check_custom(const env_config *c, int *nrow_out, int *ncol_out, char *desc, bd_err *err)
+static int check_custom(const env_config *c, int *nrow_out, int *ncol_out, char *desc, bdrl_err *err)
 {
     int nrow = c->nrow;
     if (nrow == 0) /* not given: the leading non-empty rows */
@@ -171,7 +171,7 @@ static void outcome_to(env_outcome *o, const env_config *c, const char *desc, in
     o->terminated = l == 'G' || l == 'H';
 }
 
-static int frozenlake_init(env *e, const env_config *c, bd_err *err)
+static int frozenlake_init(env *e, const env_config *c, bdrl_err *err)
 {
     char desc[ENV_MAP_MAX * ENV_MAP_MAX];
     int nrow = 0, ncol = 0;
@@ -315,7 +315,7 @@ static void frozenlake_step(env *e, int action, env_step *out)
 
 static void frozenlake_get_state(const env *e, double *state) { state[0] = (double)e->fl->s; }
 
-static int frozenlake_set_state(env *e, const double *state, bd_err *err)
+static int frozenlake_set_state(env *e, const double *state, bdrl_err *err)
 {
     double v = state[0];
     if (!(v >= 0.0 && v < (double)e->n_states) || v != floor(v))

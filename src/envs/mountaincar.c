@@ -32,7 +32,7 @@ static void write_obs(env *e)
     e->obs[1] = (float)e->mc.velocity;
 }
 
-static int mountaincar_init(env *e, const env_config *c, bd_err *err)
+static int mountaincar_init(env *e, const env_config *c, bdrl_err *err)
 {
     (void)c;
     (void)err;
@@ -77,7 +77,7 @@ static void mountaincar_get_state(const env *e, double *state)
     state[1] = e->mc.velocity;
 }
 
-static int mountaincar_set_state(env *e, const double *state, bd_err *err)
+static int mountaincar_set_state(env *e, const double *state, bdrl_err *err)
 {
     for (int i = 0; i < 2; i++)
         if (!isfinite(state[i]))

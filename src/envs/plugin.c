@@ -143,7 +143,7 @@ static void check_obs(const env *e, const char *fn, int action)
 
 static double host_uniform(void *stream) { return rng_uniform((rng *)stream); }
 
-static void *sym(plugin_data *p, const char *name, int required, bd_err *err)
+static void *sym(plugin_data *p, const char *name, int required, bdrl_err *err)
 {
     dlerror();
     void *f = dlsym(p->dl, name);
@@ -152,7 +152,7 @@ static void *sym(plugin_data *p, const char *name, int required, bd_err *err)
     return f;
 }
 
-static int read_table(env *e, bd_err *err)
+static int read_table(env *e, bdrl_err *err)
 {
     plugin_data *p = e->plug;
     env_table *t = &p->table;
@@ -213,7 +213,7 @@ static int read_table(env *e, bd_err *err)
     return 0;
 }
 
-static int plugin_init(env *e, const env_config *c, bd_err *err)
+static int plugin_init(env *e, const env_config *c, bdrl_err *err)
 {
     plugin_data *p = err_calloc(1, sizeof *p, err);
     if (!p)
@@ -356,7 +356,7 @@ static void plugin_get_state(const env *e, double *state)
         state[0] = e->obs[0];
 }
 
-static int plugin_set_state(env *e, const double *state, bd_err *err)
+static int plugin_set_state(env *e, const double *state, bdrl_err *err)
 {
     plugin_data *p = e->plug;
     if (!p->set_state)

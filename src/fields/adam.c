@@ -21,7 +21,7 @@ adam_config adam_defaults(void)
     return c;
 }
 
-static int config_check(const adam_config *c, bd_err *e)
+static int config_check(const adam_config *c, bdrl_err *e)
 {
     if (!(c->lr > 0 && isfinite(c->lr)))
         return err_set(e, "adam: lr %g must be positive", c->lr);
@@ -40,7 +40,7 @@ static int config_check(const adam_config *c, bd_err *e)
     return 0;
 }
 
-adam *adam_create(size_t n, const adam_config *cfg, bd_err *e)
+adam *adam_create(size_t n, const adam_config *cfg, bdrl_err *e)
 {
     if (config_check(cfg, e))
         return NULL;

@@ -47,7 +47,7 @@ adam_config adam_defaults(void);
 
 /* Checks the config (positive lr, betas in [0, 1), ...) and allocates zeroed
  * moments for n parameters. */
-adam *adam_create(size_t n, const adam_config *cfg, bd_err *e);
+adam *adam_create(size_t n, const adam_config *cfg, bdrl_err *e);
 void adam_free(adam *a);
 /* Zero moments and step count (the config is kept). */
 void adam_reset(adam *a);

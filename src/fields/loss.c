@@ -16,7 +16,7 @@ const char *field_kernel_name(field_kernel k)
     return k == FIELD_KERNEL_SLICED ? "sliced" : k == FIELD_KERNEL_FULL ? "full" : "?";
 }
 
-int field_kernel_parse(const char *name, field_kernel *out, bd_err *e)
+int field_kernel_parse(const char *name, field_kernel *out, bdrl_err *e)
 {
     if (strcmp(name, "full") == 0)
         *out = FIELD_KERNEL_FULL;
@@ -32,7 +32,7 @@ const char *field_probe_name(field_probe q)
     return q == FIELD_PROBE_NORMAL ? "normal" : q == FIELD_PROBE_RADEMACHER ? "rademacher" : "?";
 }
 
-int field_probe_parse(const char *name, field_probe *out, bd_err *e)
+int field_probe_parse(const char *name, field_probe *out, bdrl_err *e)
 {
     if (strcmp(name, "rademacher") == 0)
         *out = FIELD_PROBE_RADEMACHER;
@@ -85,7 +85,7 @@ void field_draw_probes(rng *r, int B, int d, field_probe q, real *v)
 #define KCHUNK 256
 
 int field_kernel_avg(int B, int d, const real *x, field_kernel kern, double eps, const real *w,
-                     real *K, bd_err *e)
+                     real *K, bdrl_err *e)
 {
     if (B < 2)
         return err_set(e, "field kernel: batch of %d (the U-statistic needs B >= 2)", B);
@@ -157,7 +157,7 @@ void field_batch_free(field_batch *fb)
 }
 
 field_batch *field_batch_create(int max_batch, int d, field_kernel kern, field_probe probe,
-                                double eps, bd_err *e)
+                                double eps, bdrl_err *e)
 {
     if (max_batch < 2 || d < 1) {
         err_set(e, "field_batch: max_batch %d (>= 2) and d %d (>= 1)", max_batch, d);
@@ -189,12 +189,12 @@ field_batch *field_batch_create(int max_batch, int d, field_kernel kern, field_p
     return fb;
 }
 
-int field_batch_update(field_batch *fb, bd_err *e)
+int field_batch_update(field_batch *fb, bdrl_err *e)
 {
     return field_kernel_avg(fb->B, fb->d, fb->x, fb->kernel, fb->eps, fb->w, fb->K, e);
 }
 
-int field_batch_draw(field_batch *fb, int B, const real *x, rng *r, bd_err *e)
+int field_batch_draw(field_batch *fb, int B, const real *x, rng *r, bdrl_err *e)
 {
     if (B < 2 || B > fb->max_batch)
         return err_set(e, "field_batch: batch of %d rows (expected 2..%d)", B, fb->max_batch);

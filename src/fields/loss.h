@@ -44,9 +44,9 @@ typedef enum { FIELD_PROBE_RADEMACHER = 0, FIELD_PROBE_NORMAL } field_probe;
 
 /* "full"/"sliced", "rademacher"/"normal" */
 const char *field_kernel_name(field_kernel k);
-int field_kernel_parse(const char *name, field_kernel *out, bd_err *e);
+int field_kernel_parse(const char *name, field_kernel *out, bdrl_err *e);
 const char *field_probe_name(field_probe q);
-int field_probe_parse(const char *name, field_probe *out, bd_err *e);
+int field_probe_parse(const char *name, field_probe *out, bdrl_err *e);
 
 /* w (B, d): rows uniform on the unit sphere S^{d−1} (±1 when d = 1). */
 void field_draw_slices(rng *r, int B, int d, real *w);
@@ -56,7 +56,7 @@ void field_draw_probes(rng *r, int B, int d, field_probe q, real *v);
 /* K (B) from x (B, d) as above; w (B, d) is read for the sliced kernel only
  * (may be NULL for full). Needs B >= 2 and eps > 0. O(B²d), double sums. */
 int field_kernel_avg(int B, int d, const real *x, field_kernel kern, double eps, const real *w,
-                     real *K, bd_err *e);
+                     real *K, bdrl_err *e);
 
 typedef struct {
     int max_batch, d;
@@ -71,13 +71,13 @@ typedef struct {
 } field_batch;
 
 field_batch *field_batch_create(int max_batch, int d, field_kernel kern, field_probe probe,
-                                double eps, bd_err *e);
+                                double eps, bdrl_err *e);
 void field_batch_free(field_batch *fb);
 /* Copies x (B, d), draws w (sliced kernel) and v from r, computes K.
  * 2 <= B <= max_batch. */
-int field_batch_draw(field_batch *fb, int B, const real *x, rng *r, bd_err *e);
+int field_batch_draw(field_batch *fb, int B, const real *x, rng *r, bdrl_err *e);
 /* Recomputes K from fb->x and fb->w (after a caller set them by hand). */
-int field_batch_update(field_batch *fb, bd_err *e);
+int field_batch_update(field_batch *fb, bdrl_err *e);
 
 /* Values and adjoints alone, for networks the caller runs itself.
  *   field_id_value:   s (B) → L̂_id; ds (B) = dL/ds (optional)

@@ -211,7 +211,7 @@ const char *mlp_act_name(mlp_act a)
     return (unsigned)a < MLP_ACT_COUNT ? act_names[a] : "?";
 }
 
-int mlp_act_parse(const char *name, mlp_act *out, bd_err *e)
+int mlp_act_parse(const char *name, mlp_act *out, bdrl_err *e)
 {
     for (int i = 0; i < MLP_ACT_COUNT; i++)
         if (strcmp(name, act_names[i]) == 0) {
@@ -241,7 +241,7 @@ int mlp_spec_make(mlp_spec *s, mlp_act act, ...)
     return n >= 2 ? 0 : -1;
 }
 
-static int spec_check(const mlp_spec *s, bd_err *e)
+static int spec_check(const mlp_spec *s, bdrl_err *e)
 {
     if (s->n_layers < 1 || s->n_layers > MLP_MAX_LAYERS)
         return err_set(e, "mlp: %d layers (expected 1..%d)", s->n_layers, MLP_MAX_LAYERS);
@@ -303,7 +303,7 @@ void mlp_free(mlp *m)
     free(m);
 }
 
-mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bd_err *e)
+mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bdrl_err *e)
 {
     if (spec_check(spec, e))
         return NULL;
@@ -534,7 +534,7 @@ void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxd
 /* ------------------------------------------------------------------------ */
 /* target networks                                                           */
 
-int mlp_copy_params(mlp *dst, const mlp *src, bd_err *e)
+int mlp_copy_params(mlp *dst, const mlp *src, bdrl_err *e)
 {
     if (!spec_equal(&dst->spec, &src->spec))
         return err_set(e, "mlp_copy_params: networks differ in shape or activation");
@@ -542,7 +542,7 @@ int mlp_copy_params(mlp *dst, const mlp *src, bd_err *e)
     return 0;
 }
 
-int mlp_polyak(mlp *dst, const mlp *src, double tau, bd_err *e)
+int mlp_polyak(mlp *dst, const mlp *src, double tau, bdrl_err *e)
 {
     if (!spec_equal(&dst->spec, &src->spec))
         return err_set(e, "mlp_polyak: networks differ in shape or activation");
@@ -608,7 +608,7 @@ static int hr(hio *o, void *p, size_t n)
     return 0;
 }
 
-int mlp_save(const mlp *m, const adam *opt, FILE *f, bd_err *e)
+int mlp_save(const mlp *m, const adam *opt, FILE *f, bdrl_err *e)
 {
     if (opt && opt->n != m->n_params)
         return err_set(e, "mlp_save: optimizer has %zu parameters, network %zu", opt->n, m->n_params);
@@ -640,7 +640,7 @@ int mlp_save(const mlp *m, const adam *opt, FILE *f, bd_err *e)
     return 0;
 }
 
-int mlp_load(mlp *m, adam *opt, FILE *f, bd_err *e)
+int mlp_load(mlp *m, adam *opt, FILE *f, bdrl_err *e)
 {
     hio o = {f, 14695981039346656037ull, 0};
     char magic[8];

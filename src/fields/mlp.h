@@ -93,12 +93,12 @@ int mlp_spec_make(mlp_spec *s, mlp_act act, ...);
 
 /* "linear", "tanh", "silu", "softplus", "relu". */
 const char *mlp_act_name(mlp_act a);
-int mlp_act_parse(const char *name, mlp_act *out, bd_err *e);
+int mlp_act_parse(const char *name, mlp_act *out, bdrl_err *e);
 
 /* Allocates a network for batches of up to max_batch rows. With a non-NULL
  * rng the parameters are initialized with MLP_INIT_AUTO, else they are 0.
  * Gradients start at 0. */
-mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bd_err *e);
+mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bdrl_err *e);
 void mlp_free(mlp *m);
 
 void mlp_init_params(mlp *m, mlp_init kind, rng *r);
@@ -145,9 +145,9 @@ static inline const real *mlp_ydot(const mlp *m)
 void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxdot);
 
 /* Target networks. Both require identical specs (returns -1 otherwise). */
-int mlp_copy_params(mlp *dst, const mlp *src, bd_err *e);
+int mlp_copy_params(mlp *dst, const mlp *src, bdrl_err *e);
 /* dst ← (1 − tau)·dst + tau·src */
-int mlp_polyak(mlp *dst, const mlp *src, double tau, bd_err *e);
+int mlp_polyak(mlp *dst, const mlp *src, double tau, bdrl_err *e);
 
 /* Checkpoints: one network's spec, parameters and, optionally, its Adam
  * state in a small binary format (see mlp.c), written to / read from the
@@ -158,7 +158,7 @@ int mlp_polyak(mlp *dst, const mlp *src, double tau, bd_err *e);
  * state written) and on load (a stored state is skipped); loading with opt
  * from a file without optimizer state fails. */
 struct adam;
-int mlp_save(const mlp *m, const struct adam *opt, FILE *f, bd_err *e);
-int mlp_load(mlp *m, struct adam *opt, FILE *f, bd_err *e);
+int mlp_save(const mlp *m, const struct adam *opt, FILE *f, bdrl_err *e);
+int mlp_load(mlp *m, struct adam *opt, FILE *f, bdrl_err *e);
 
 #endif

@@ -86,7 +86,7 @@ static const cfg_key keys[] = {
 
 const cfg_schema fit_schema = {"fit", keys, (int)(sizeof keys / sizeof keys[0])};
 
-int fit_load(fit_config *cfg, const char *path, char *const *sets, int n_sets, bd_err *e)
+int fit_load(fit_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e)
 {
     memset(cfg, 0, sizeof *cfg);
     if (cfg_resolve(&fit_schema, cfg, path, sets, n_sets, e))
@@ -114,7 +114,7 @@ typedef struct {
     real *df;           /* (max_batch, nf) ∂feature/∂(its own coordinate) */
 } feature_map;
 
-static int feature_map_init(feature_map *fm, int d, int K, double lo, double hi, int max_batch, bd_err *e)
+static int feature_map_init(feature_map *fm, int d, int K, double lo, double hi, int max_batch, bdrl_err *e)
 {
     fm->d = d;
     fm->K = K;
@@ -174,7 +174,7 @@ typedef struct {
  * and a positive extrapolation would pull walkers away for good: the target
  * density is taken to be 0 there, so MH moves reject it and walkers that
  * land there stop (and are reported frozen). */
-static int eval_fields(void *vctx, int n, int d, const double *x, double *s, double *g, bd_err *e)
+static int eval_fields(void *vctx, int n, int d, const double *x, double *s, double *g, bdrl_err *e)
 {
     field_ctx *c = vctx;
     (void)e;
@@ -229,7 +229,7 @@ static void fit_data_free(fit_data *D)
     free(D->mean);
 }
 
-static int load_data(const fit_config *cfg, fit_data *D, bd_err *e)
+static int load_data(const fit_config *cfg, fit_data *D, bdrl_err *e)
 {
     memset(D, 0, sizeof *D);
     if (cfg->data.name != FIT_DATA_CSV) {
@@ -333,7 +333,7 @@ typedef struct {
 } sample_metrics;
 
 static int score_samples(const fit_config *cfg, const fit_data *D, const double *x, int n,
-                         sample_metrics *m, bd_err *e)
+                         sample_metrics *m, bdrl_err *e)
 {
     int d = D->d;
     /* The same directions for every comparison: a fresh generator each time. */
@@ -356,7 +356,7 @@ static int score_samples(const fit_config *cfg, const fit_data *D, const double 
     return 0;
 }
 
-static int score_floor(const fit_config *cfg, const fit_data *D, double *w1, double *mmd, bd_err *e)
+static int score_floor(const fit_config *cfg, const fit_data *D, double *w1, double *mmd, bdrl_err *e)
 {
     rng *r = rng_create((uint64_t)cfg->seed, 77);
     int rc = stat_sliced_w1(D->floor_, (size_t)D->n_eval, D->eval, (size_t)D->n_eval, (size_t)D->d,
@@ -395,7 +395,7 @@ static void json_metrics(json_writer *w, const fit_data *D, const sample_metrics
 }
 
 static int write_samples(const char *dir, const char *name, const fit_data *D, const double *z, int n,
-                         bd_err *e)
+                         bdrl_err *e)
 {
     char path[4200];
     if (io_join(path, sizeof path, dir, name, e))
@@ -417,7 +417,7 @@ static int write_samples(const char *dir, const char *name, const fit_data *D, c
 
 /* fields.csv: the fields on a grid in data units (density p_x = p_z / σ^d,
  * gradient ∇p_x = ∇p_z / σ^(d+1)), with the true density where known. */
-static int write_fields(const char *dir, const fit_data *D, field_ctx *fc, bd_err *e)
+static int write_fields(const char *dir, const fit_data *D, field_ctx *fc, bdrl_err *e)
 {
     int d = D->d;
     if (d > 2)
@@ -470,7 +470,7 @@ done:
 }
 
 /* hist.csv (1-D): density histogram of the default sampler's samples. */
-static int write_hist(const char *dir, const fit_data *D, const double *z, int n, bd_err *e)
+static int write_hist(const char *dir, const fit_data *D, const double *z, int n, bdrl_err *e)
 {
     double lo = D->lo * D->scale + D->mean[0], hi = D->hi * D->scale + D->mean[0];
     double w = (hi - lo) / HIST_BINS;
@@ -550,7 +550,7 @@ static double now(void)
 
 static int run_sampler(const fit_config *cfg, const fit_data *D, field_ctx *fc, sde_method method,
                        double eta, int global_every, sde_init init, uint64_t stream, double *z,
-                       sample_metrics *m, bd_err *e)
+                       sample_metrics *m, bdrl_err *e)
 {
     sde_config sc;
     sde_config_default(&sc);
@@ -582,7 +582,7 @@ static int run_sampler(const fit_config *cfg, const fit_data *D, field_ctx *fc, 
     return rc;
 }
 
-int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bd_err *e)
+int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bdrl_err *e)
 {
     double t0 = now();
     fit_data D;
@@ -782,7 +782,7 @@ int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bd_err *e)
         snprintf(title, sizeof title, "%s: %s %.3g (floor %.3g)",
                  D.builtin >= 0 ? data_builtin_name((data_builtin)D.builtin) : "csv",
                  d == 1 ? "W1" : "sliced W1", mm.w1, w1_floor);
-        bd_err pe;
+        bdrl_err pe;
         if (plot_gnuplot(d == 1 ? "fit1d.gp" : "fit2d.gp", out_dir, png, title, &pe) == 0)
             plotted = 1;
         else if (log)

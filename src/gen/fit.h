@@ -60,11 +60,11 @@ typedef struct {
 extern const cfg_schema fit_schema;
 
 /* Defaults, file, overrides, then cross-key checks (csv needs data.path). */
-int fit_load(fit_config *cfg, const char *path, char *const *sets, int n_sets, bd_err *e);
+int fit_load(fit_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e);
 
 /* Runs the whole fit and writes into out_dir (created): config.yaml,
  * metrics.json, fields.csv, samples*.csv, hist.csv and fit.png. Progress
  * lines go to log (may be NULL). */
-int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bd_err *e);
+int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bdrl_err *e);
 
 #endif

@@ -49,7 +49,7 @@ static void ci_of(const double *x, int n, rng *r, compare_ci *out)
         out->lo = out->hi = NAN;
 }
 
-int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats *out, bd_err *e)
+int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats *out, bdrl_err *e)
 {
     memset(out, 0, sizeof *out);
     out->n_runs = n;
@@ -72,7 +72,7 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
             continue;
         out->n_solved += !strcmp(s.status, "solved");
         curves_run c;
-        bd_err e2;
+        bdrl_err e2;
         if (curves_read_eval(dirs[i], &c, &e2) || c.n == 0) {
             if (c.n == 0)
                 curves_run_free(&c);
@@ -222,7 +222,7 @@ static int env_name_has_table(const char *name)
 }
 
 int compare_write(const char *out_dir, int n, const char *const *labels, const char *const *configs,
-                  compare_stats *st, int n_seeds, bd_err *e)
+                  compare_stats *st, int n_seeds, bdrl_err *e)
 {
     for (int g = 0; g < n; g++) {
         double a = st[0].stt_median, b = st[g].stt_median;
@@ -382,7 +382,7 @@ typedef struct {
 } run_slot;
 
 /* Config stems, made unique (a_2, a_3 for a second and third a). */
-static int make_labels(const compare_options *o, char **labels, bd_err *e)
+static int make_labels(const compare_options *o, char **labels, bdrl_err *e)
 {
     for (int g = 0; g < o->n_configs; g++) {
         char st0[256], lab[300];
@@ -412,7 +412,7 @@ void compare_runs_free(compare_runs *r)
     memset(r, 0, sizeof *r);
 }
 
-int compare_plan(const compare_options *o, compare_runs *r, int *bad_input, bd_err *e)
+int compare_plan(const compare_options *o, compare_runs *r, int *bad_input, bdrl_err *e)
 {
     memset(r, 0, sizeof *r);
     *bad_input = 0;
@@ -462,7 +462,7 @@ done:
     return rc;
 }
 
-int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err *e)
+int compare_run(const compare_options *o, int *n_failed, int *bad_input, bdrl_err *e)
 {
     *bad_input = 0;
     *n_failed = 0;
@@ -643,7 +643,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err 
     if (!src) {
         char prefix[4096], title[512];
         snprintf(title, sizeof title, "evaluation return over %d seeds (mean, 95%% bootstrap band)", S);
-        bd_err pe;
+        bdrl_err pe;
         int any = 0;
         for (int g = 0; g < G; g++)
             any |= st[g].n_done > 0;

@@ -59,7 +59,7 @@ typedef struct {
 
 /* Summarizes the finished runs among dirs (n). with_w1: read mean_w1 from
  * each run's distributions.json (runs without it are left out of w1). */
-int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats *out, bd_err *e);
+int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats *out, bdrl_err *e);
 
 /* Quantile q of n values some of which may be +INFINITY (numpy's linear
  * rule; a neighbour with zero weight does not count), on sorted input. */
@@ -68,7 +68,7 @@ double compare_quantile_inf(const double *sorted, int n, double q);
 /* Writes comparison.md, .csv and .json into out_dir for n groups (labels,
  * config paths, stats; ratios are filled in here). */
 int compare_write(const char *out_dir, int n, const char *const *labels, const char *const *configs,
-                  compare_stats *st, int n_seeds, bd_err *e);
+                  compare_stats *st, int n_seeds, bdrl_err *e);
 
 typedef struct {
     int n_configs;
@@ -98,11 +98,11 @@ typedef struct {
     int64_t *total_steps;      /* [n] */
 } compare_runs;
 
-int compare_plan(const compare_options *o, compare_runs *r, int *bad_input, bd_err *e);
+int compare_plan(const compare_options *o, compare_runs *r, int *bad_input, bdrl_err *e);
 void compare_runs_free(compare_runs *r);
 
 /* The whole `bdrl compare`. Returns 0 (and *n_failed runs that failed), or
  * -1 with *bad_input set when the configs or options are wrong (exit 2). */
-int compare_run(const compare_options *o, int *n_failed, int *bad_input, bd_err *e);
+int compare_run(const compare_options *o, int *n_failed, int *bad_input, bdrl_err *e);
 
 #endif

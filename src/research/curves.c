@@ -46,7 +46,7 @@ static int column(const char *header, const char *name)
     }
 }
 
-int curves_read_eval(const char *run_dir, curves_run *out, bd_err *e)
+int curves_read_eval(const char *run_dir, curves_run *out, bdrl_err *e)
 {
     memset(out, 0, sizeof *out);
     char path[4096];
@@ -143,7 +143,7 @@ static double value_at(const curves_run *r, double s)
     return r->ret[lo] + t * (r->ret[hi] - r->ret[lo]);
 }
 
-int curves_aggregate(const curves_run *runs, int n_runs, curves_agg *out, bd_err *e)
+int curves_aggregate(const curves_run *runs, int n_runs, curves_agg *out, bdrl_err *e)
 {
     memset(out, 0, sizeof *out);
     size_t total = 0;
@@ -198,7 +198,7 @@ int curves_aggregate(const curves_run *runs, int n_runs, curves_agg *out, bd_err
 }
 
 int curves_plot_dirs(const char *out_prefix, const char *title, int n_groups, const char *const *labels,
-                     const int *n_runs, const char *const *const *run_dirs, double threshold, bd_err *err)
+                     const int *n_runs, const char *const *const *run_dirs, double threshold, bdrl_err *err)
 {
     if (n_groups < 1)
         return err_set(err, "curves: no groups to plot");
@@ -223,7 +223,7 @@ int curves_plot_dirs(const char *out_prefix, const char *title, int n_groups, co
         }
         int used = 0;
         for (int i = 0; i < n_runs[g]; i++) {
-            bd_err e2;
+            bdrl_err e2;
             if (curves_read_eval(run_dirs[g][i], &runs[used], &e2) == 0 && runs[used].n > 0)
                 used++;
             else

@@ -31,7 +31,7 @@ typedef struct {
     double *success;
 } curves_run;
 
-int curves_read_eval(const char *run_dir, curves_run *out, bd_err *e);
+int curves_read_eval(const char *run_dir, curves_run *out, bdrl_err *e);
 void curves_run_free(curves_run *r);
 
 /* A group's aggregate on its grid: step (n), mean (n), lo/hi (n) the 95%
@@ -43,7 +43,7 @@ typedef struct {
     double *step, *mean, *lo, *hi;
 } curves_agg;
 
-int curves_aggregate(const curves_run *runs, int n_runs, curves_agg *out, bd_err *e);
+int curves_aggregate(const curves_run *runs, int n_runs, curves_agg *out, bdrl_err *e);
 void curves_agg_free(curves_agg *a);
 
 /* Plots n_groups groups: group g is labels[g] with n_runs[g] run directories
@@ -54,6 +54,6 @@ void curves_agg_free(curves_agg *a);
  * threshold NaN = no threshold line. title may be NULL. */
 int curves_plot_dirs(const char *out_prefix, const char *title, int n_groups,
                      const char *const *labels, const int *n_runs,
-                     const char *const *const *run_dirs, double threshold, bd_err *err);
+                     const char *const *const *run_dirs, double threshold, bdrl_err *err);
 
 #endif

@@ -84,7 +84,7 @@ static void gp_str(FILE *f, const char *s)
 
 /* Writes P.gp: the variables plot_gnuplot would pass and a `load` of the
  * script, with paths relative to P's directory. */
-static int write_replot(const char *prefix, const char *script, const char *title, bd_err *e)
+static int write_replot(const char *prefix, const char *script, const char *title, bdrl_err *e)
 {
     char path[4096], spath[4096];
     if (plot_find_script(script, spath, sizeof spath, e))
@@ -117,7 +117,7 @@ typedef struct {
     int open;
 } dfile;
 
-static int dfile_open(dfile *d, const char *dir, const char *name, const char *header, bd_err *e)
+static int dfile_open(dfile *d, const char *dir, const char *name, const char *header, bdrl_err *e)
 {
     char p[4096];
     if (io_join(p, sizeof p, dir, name, e))
@@ -141,7 +141,7 @@ static void block_end(dfile *d, int rows)
     fprintf(d->a.f, "\n\n");
 }
 
-static int dfile_close(dfile *d, bd_err *e)
+static int dfile_close(dfile *d, bdrl_err *e)
 {
     if (!d->open)
         return 0;
@@ -213,7 +213,7 @@ static void prun_close(prun *p)
     memset(p, 0, sizeof *p);
 }
 
-static int prun_open(prun *p, const char *dir, uint64_t seed, bd_err *e)
+static int prun_open(prun *p, const char *dir, uint64_t seed, bdrl_err *e)
 {
     memset(p, 0, sizeof *p);
     p->dir = dir;
@@ -244,7 +244,7 @@ static int prun_open(prun *p, const char *dir, uint64_t seed, bd_err *e)
 
 /* The truth of Z(s, a) under run p's policy: exact at state index panel
  * (tabular), else Monte Carlo from state (env_state_dim doubles). */
-static int truth_of(prun *p, int panel, const double *state, int a, atoms *out, bd_err *e)
+static int truth_of(prun *p, int panel, const double *state, int a, atoms *out, bdrl_err *e)
 {
     memset(out, 0, sizeof *out);
     if (env_transition_table(p->en)) {
@@ -293,7 +293,7 @@ static void panel_run_free(panel_run *pr)
 }
 
 static int panel_run_fill(prun *p, const float *obs, int a, const atoms *truth, int n_samples, panel_run *pr,
-                          bd_err *e)
+                          bdrl_err *e)
 {
     memset(pr, 0, sizeof *pr);
     pr->w1 = pr->w1_samples = NAN;
@@ -313,7 +313,7 @@ static int panel_run_fill(prun *p, const float *obs, int a, const atoms *truth, 
     if (!tr)
         return -1;
     pr->mean_truth = stat_dist_mean(tr);
-    bd_err e2;
+    bdrl_err e2;
     stat_dist *m = pr->is_density ? stat_dist_grid(pr->w, (size_t)pr->n, pr->x[0], pr->x[pr->n - 1], NULL, &e2)
                                   : stat_dist_atoms(pr->x, pr->w, (size_t)pr->n, &e2);
     int has_law = m != NULL;
@@ -454,7 +454,7 @@ static void fmt_w1(char *buf, size_t n, double w1)
 }
 
 int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefix, const distplot_options *o,
-                  distplot_result *res, bd_err *e)
+                  distplot_result *res, bdrl_err *e)
 {
     if (n_runs < 1 || n_runs > MAXR)
         return err_set(e, "distplot: 1 or %d runs, not %d", MAXR, n_runs);
@@ -858,7 +858,7 @@ done:
 /* ---- distplot_fields ---- */
 
 int distplot_fields(const char *run_dir, const char *state_text, int action, const char *out_prefix,
-                    const char *title, int *action_out, bd_err *e)
+                    const char *title, int *action_out, bdrl_err *e)
 {
     prun run;
     int rc = -1, bad = 1;

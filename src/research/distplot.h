@@ -77,14 +77,14 @@ typedef struct {
  * out_prefix.{png,svg,gp} and out_prefix_data/. res may be NULL. Returns 0,
  * DISTPLOT_BAD_INPUT, or -1 (a runtime failure: gnuplot, files). */
 int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefix,
-                  const distplot_options *o, distplot_result *res, bd_err *e);
+                  const distplot_options *o, distplot_result *res, bdrl_err *e);
 
 /* The fields of a BD run at a state given as text (evaldist_parse_state) and
  * an action (-1: as in distplot_options.action), into out_prefix.*.
  * *action_out (may be NULL) receives the action drawn. Returns as
  * distplot_dist. */
 int distplot_fields(const char *run_dir, const char *state_text, int action, const char *out_prefix,
-                    const char *title, int *action_out, bd_err *e);
+                    const char *title, int *action_out, bdrl_err *e);
 
 /* The environment's name for action (env_action_name: "left", "push right",
  * ...); "?" for an unnamed one. */

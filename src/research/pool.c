@@ -72,7 +72,7 @@ static void child(const char *exe, const pool_job *j, pid_t parent)
     _exit(127);
 }
 
-int pool_run(pool_job *jobs, int n, const pool_options *o, int *n_failed, bd_err *e)
+int pool_run(pool_job *jobs, int n, const pool_options *o, int *n_failed, bdrl_err *e)
 {
     int J = o && o->jobs > 0 ? o->jobs : pool_ncpu();
     FILE *prog = o ? o->progress : NULL;

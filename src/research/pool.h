@@ -41,7 +41,7 @@ typedef struct {
  * status: 0 = success), -1 if a child could not be started (fork/exec
  * failure is reported with the job's name). *n_failed (may be NULL) receives
  * the number of jobs that ran and did not exit 0. */
-int pool_run(pool_job *jobs, int n, const pool_options *o, int *n_failed, bd_err *e);
+int pool_run(pool_job *jobs, int n, const pool_options *o, int *n_failed, bdrl_err *e);
 
 /* A growable NULL-terminated argument vector of malloc'ed strings. */
 typedef struct {

@@ -72,7 +72,7 @@ int rundir_json_str(const char *js, const char *key, char *buf, size_t n)
     return 1;
 }
 
-int rundir_read_summary(const char *dir, rundir_summary *s, bd_err *e)
+int rundir_read_summary(const char *dir, rundir_summary *s, bdrl_err *e)
 {
     char path[4096];
     if (io_join(path, sizeof path, dir, "summary.json", e))
@@ -122,7 +122,7 @@ int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, siz
     exp_config *run = malloc(sizeof *run);
     if (!run)
         return -1;
-    bd_err e;
+    bdrl_err e;
     if (exp_load(run, path, NULL, 0, &e)) {
         snprintf(why, n, "%s", e.msg);
         free(run);
@@ -173,7 +173,7 @@ static void lock_holder(int fd, char *who, size_t n)
         snprintf(who, n, "a process that has not written its pid yet");
 }
 
-int rundir_lock(const char *dir, int *fd, int *busy, bd_err *e)
+int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
 {
     char path[4096];
     *fd = -1;
@@ -241,7 +241,7 @@ int rundir_locked(const char *dir, char *who, size_t n)
     return held;
 }
 
-int rundir_clear(const char *dir, bd_err *e)
+int rundir_clear(const char *dir, bdrl_err *e)
 {
     if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS))
         return err_set(e, "%s: cannot clear the partial run: %s", dir, strerror(errno));
@@ -262,7 +262,7 @@ static int dir_empty(const char *dir)
     return n == 0;
 }
 
-int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bd_err *e)
+int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bdrl_err *e)
 {
     char path[4096], who[512];
     if (rundir_locked(dir, who, sizeof who))

@@ -23,7 +23,7 @@ typedef struct {
 } rundir_summary;
 
 /* Reads DIR/summary.json. Errors: missing or unreadable file. */
-int rundir_read_summary(const char *dir, rundir_summary *s, bd_err *e);
+int rundir_read_summary(const char *dir, rundir_summary *s, bdrl_err *e);
 
 /* 1 if s is a run that ended as configured: status finished after
  * total_steps steps (total_steps < 0: any), or solved (eval.stop_at_threshold
@@ -51,7 +51,7 @@ int rundir_json_str(const char *js, const char *key, char *buf, size_t n);
  * directory whose lock another process holds (it is being trained). */
 typedef enum { RUNDIR_DONE = 0, RUNDIR_RESUME = 1, RUNDIR_FRESH = 2 } rundir_action;
 
-int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bd_err *e);
+int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bdrl_err *e);
 
 /* 0 if DIR/config.yaml resolves to cfg on every key but output.dir, 1 if it
  * differs (key, and both values, described in why), -1 if unreadable. */
@@ -59,7 +59,7 @@ int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, siz
 
 /* Removes the files of a run directory (and any subdirectories), keeping
  * the directory itself and its lock file. */
-int rundir_clear(const char *dir, bd_err *e);
+int rundir_clear(const char *dir, bdrl_err *e);
 
 /* A lock per run directory: DIR/.lock, held with flock(2) by the process
  * that trains the run, so two processes never train one run. The file holds
@@ -74,7 +74,7 @@ int rundir_clear(const char *dir, bd_err *e);
  * file (kept open, close-on-exec, for as long as the lock is needed). If
  * another process holds it: -1, *busy = 1 and "DIR is being trained by pid
  * P on host H"; other failures: -1, *busy = 0. */
-int rundir_lock(const char *dir, int *fd, int *busy, bd_err *e);
+int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e);
 void rundir_unlock(int fd);
 
 /* 1 if another process holds dir's lock (who: "pid P on host H"), else 0. */

@@ -37,7 +37,7 @@ static int plain(const char *v, const char *also)
     return 1;
 }
 
-static int set_int(const char *key, const char *v, int lo, int hi, int *out, bd_err *e)
+static int set_int(const char *key, const char *v, int lo, int hi, int *out, bdrl_err *e)
 {
     char *end;
     errno = 0;
@@ -48,7 +48,7 @@ static int set_int(const char *key, const char *v, int lo, int hi, int *out, bd_
     return 0;
 }
 
-int slurm_option_set(slurm_options *o, const char *key, const char *v, bd_err *e)
+int slurm_option_set(slurm_options *o, const char *key, const char *v, bdrl_err *e)
 {
     if (!strcmp(key, "partition") || !strcmp(key, "account")) {
         char *dst = key[0] == 'p' ? o->partition : o->account;
@@ -107,7 +107,7 @@ int slurm_option_set(slurm_options *o, const char *key, const char *v, bd_err *e
     return err_set(e, "unknown slurm option '%s' (expected one of: %s)", key, keys);
 }
 
-int slurm_option_parse(slurm_options *o, const char *kv, bd_err *e)
+int slurm_option_parse(slurm_options *o, const char *kv, bdrl_err *e)
 {
     const char *eq = strchr(kv, '=');
     if (!eq || eq == kv)
@@ -229,7 +229,7 @@ static void header_common(sb *b, const slurm_options *o)
         sb_add(b, "#SBATCH --account=%s\n", o->account);
 }
 
-static char *finish(sb *b, bd_err *e)
+static char *finish(sb *b, bdrl_err *e)
 {
     if (b->bad) {
         free(b->s);
@@ -239,7 +239,7 @@ static char *finish(sb *b, bd_err *e)
     return b->s;
 }
 
-char *slurm_array_script(const slurm_options *o, const slurm_job *j, bd_err *e)
+char *slurm_array_script(const slurm_options *o, const slurm_job *j, bdrl_err *e)
 {
     if (j->n_runs < 1) {
         err_set(e, "slurm: no runs to submit");
@@ -283,7 +283,7 @@ char *slurm_array_script(const slurm_options *o, const slurm_job *j, bd_err *e)
     return finish(&b, e);
 }
 
-char *slurm_summary_script(const slurm_options *o, const slurm_job *j, bd_err *e)
+char *slurm_summary_script(const slurm_options *o, const slurm_job *j, bdrl_err *e)
 {
     if (!sbatch_path_ok(j->log_dir)) {
         err_set(e, "slurm: the log directory '%s' has a space or quote, which #SBATCH --output cannot hold",
@@ -411,7 +411,7 @@ static void first_line(const char *s, char *buf, size_t n)
     snprintf(buf, n, "%.*s", (int)strcspn(s, "\n"), s);
 }
 
-int slurm_submit(const char *script, const char *after, char *id, size_t n, bd_err *e)
+int slurm_submit(const char *script, const char *after, char *id, size_t n, bdrl_err *e)
 {
     char dep[128];
     char *argv[5];
@@ -445,7 +445,7 @@ int slurm_submit(const char *script, const char *after, char *id, size_t n, bd_e
     return 0;
 }
 
-int slurm_queue_states(const char *job_id, char *state, int n, bd_err *e)
+int slurm_queue_states(const char *job_id, char *state, int n, bdrl_err *e)
 {
     char *argv[] = {(char *)"squeue", (char *)"-h", (char *)"-r", (char *)"-j", (char *)job_id,
                     (char *)"-o", (char *)"%K %t", NULL};
@@ -479,7 +479,7 @@ int slurm_queue_states(const char *job_id, char *state, int n, bd_err *e)
 }
 
 int slurm_launch(const slurm_options *o, const slurm_job *j, const char *slurm_dir, char *array_id,
-                 char *summary_id, size_t n, bd_err *e)
+                 char *summary_id, size_t n, bdrl_err *e)
 {
     char pa[4200], ps[4200], pj[4200];
     char *a = slurm_array_script(o, j, e);

@@ -50,9 +50,9 @@ void slurm_options_init(slurm_options *o);
 /* Sets key to value (text). An unknown key or a bad value: -1 with a
  * message naming the key, the value and what is expected. `extra` adds a
  * line each time. */
-int slurm_option_set(slurm_options *o, const char *key, const char *value, bd_err *e);
+int slurm_option_set(slurm_options *o, const char *key, const char *value, bdrl_err *e);
 /* "KEY=VALUE" (--slurm-opt). */
-int slurm_option_parse(slurm_options *o, const char *kv, bd_err *e);
+int slurm_option_parse(slurm_options *o, const char *kv, bdrl_err *e);
 
 /* What the scripts run. */
 typedef struct {
@@ -72,8 +72,8 @@ typedef struct {
 int slurm_array_spec(const int *idx, int n, char *buf, size_t cap);
 
 /* The array job's script (n_runs >= 1) and the summary job's script. */
-char *slurm_array_script(const slurm_options *o, const slurm_job *j, bd_err *e);
-char *slurm_summary_script(const slurm_options *o, const slurm_job *j, bd_err *e);
+char *slurm_array_script(const slurm_options *o, const slurm_job *j, bdrl_err *e);
+char *slurm_summary_script(const slurm_options *o, const slurm_job *j, bdrl_err *e);
 
 /* A shell word: s in single quotes (with ' written as '\''), unless it is
  * made only of safe characters. Returns buf, or NULL if cap is too small. */
@@ -84,18 +84,18 @@ int slurm_have(const char *name);
 
 /* Submits script (a file) with `sbatch --parsable [--dependency=afterany:DEP]
  * SCRIPT`; the job id goes into id. Errors carry sbatch's own message. */
-int slurm_submit(const char *script, const char *after, char *id, size_t n, bd_err *e);
+int slurm_submit(const char *script, const char *after, char *id, size_t n, bdrl_err *e);
 
 /* Runs `squeue -h -j ID -r -o "%K %T"`: for each array index i in [0, n)
  * state[i] receives 'R' (running), 'P' (pending), or stays. Returns the
  * number of tasks seen, -1 if squeue failed. */
-int slurm_queue_states(const char *job_id, char *state, int n, bd_err *e);
+int slurm_queue_states(const char *job_id, char *state, int n, bdrl_err *e);
 
 /* Writes SLURM_DIR/array.sbatch and summary.sbatch (atomically), submits
  * the array, then the summary job after it (afterany), and records both ids
  * in SLURM_DIR/jobs.json. */
 int slurm_launch(const slurm_options *o, const slurm_job *j, const char *slurm_dir, char *array_id,
-                 char *summary_id, size_t n, bd_err *e);
+                 char *summary_id, size_t n, bdrl_err *e);
 /* The array job id recorded in SLURM_DIR/jobs.json: 1 and id, or 0. */
 int slurm_read_jobs(const char *slurm_dir, char *array_id, size_t n);
 

@@ -52,9 +52,9 @@ typedef struct {
     exp_config *scratch_cfg;
 } ctx;
 
-static int at(const ctx *c, const yaml_node_t *n, bd_err *e, const char *fmt, ...)
+static int at(const ctx *c, const yaml_node_t *n, bdrl_err *e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int at(const ctx *c, const yaml_node_t *n, bd_err *e, const char *fmt, ...)
+static int at(const ctx *c, const yaml_node_t *n, bdrl_err *e, const char *fmt, ...)
 {
     char msg[900];
     va_list ap;
@@ -67,7 +67,7 @@ static int at(const ctx *c, const yaml_node_t *n, bd_err *e, const char *fmt, ..
 
 static yaml_node_t *node(const ctx *c, int id) { return yaml_document_get_node(c->doc, id); }
 
-static char *xstrdup(const char *s, bd_err *e)
+static char *xstrdup(const char *s, bdrl_err *e)
 {
     char *d = strdup(s);
     if (!d)
@@ -77,7 +77,7 @@ static char *xstrdup(const char *s, bd_err *e)
 
 /* A value node as YAML flow text: scalars as written (quoted ones quoted
  * again so they stay strings), sequences of scalars as [a, b]. */
-static int value_text(const ctx *c, yaml_node_t *n, char *buf, size_t sz, bd_err *e)
+static int value_text(const ctx *c, yaml_node_t *n, char *buf, size_t sz, bdrl_err *e)
 {
     if (n->type == YAML_SCALAR_NODE) {
         const char *v = (const char *)n->data.scalar.value;
@@ -105,7 +105,7 @@ static int value_text(const ctx *c, yaml_node_t *n, char *buf, size_t sz, bd_err
 }
 
 /* Checks that key=text is a valid config setting; errors carry n's location. */
-static int check_value(ctx *c, const char *key, const char *text, yaml_node_t *where, bd_err *e)
+static int check_value(ctx *c, const char *key, const char *text, yaml_node_t *where, bdrl_err *e)
 {
     char origin[4200];
     snprintf(origin, sizeof origin, "%s:%lu:%lu", c->path, (unsigned long)where->start_mark.line + 1,
@@ -113,7 +113,7 @@ static int check_value(ctx *c, const char *key, const char *text, yaml_node_t *w
     return cfg_set_text(&c->scratch, key, text, origin, e);
 }
 
-static int check_key(ctx *c, const char *key, yaml_node_t *where, bd_err *e)
+static int check_key(ctx *c, const char *key, yaml_node_t *where, bdrl_err *e)
 {
     if (cfg_find(&exp_schema, key))
         return 0;
@@ -124,7 +124,7 @@ static int check_key(ctx *c, const char *key, yaml_node_t *where, bd_err *e)
 }
 
 /* Duplicate keys in a mapping. */
-static int check_dups(const ctx *c, yaml_node_t *map, bd_err *e)
+static int check_dups(const ctx *c, yaml_node_t *map, bdrl_err *e)
 {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node(c, p->key);
@@ -140,7 +140,7 @@ static int check_dups(const ctx *c, yaml_node_t *map, bd_err *e)
     return 0;
 }
 
-static int add_set(sweep_def *s, const char *key, const char *text, bd_err *e)
+static int add_set(sweep_def *s, const char *key, const char *text, bdrl_err *e)
 {
     char **v = realloc(s->set, (size_t)(s->n_set + 1) * sizeof *v);
     if (!v)
@@ -154,7 +154,7 @@ static int add_set(sweep_def *s, const char *key, const char *text, bd_err *e)
 }
 
 /* set: {a.b: v} or nested {a: {b: v}}. */
-static int parse_set(ctx *c, sweep_def *s, yaml_node_t *map, const char *prefix, bd_err *e)
+static int parse_set(ctx *c, sweep_def *s, yaml_node_t *map, const char *prefix, bdrl_err *e)
 {
     if (map->type != YAML_MAPPING_NODE)
         return at(c, map, e, "'set' needs a mapping of config keys to values, e.g. {train.total_steps: 20000}");
@@ -176,7 +176,7 @@ static int parse_set(ctx *c, sweep_def *s, yaml_node_t *map, const char *prefix,
     return 0;
 }
 
-static int add_values(sweep_param *p, int n, bd_err *e)
+static int add_values(sweep_param *p, int n, bdrl_err *e)
 {
     p->values = calloc((size_t)(n ? n : 1), sizeof *p->values);
     if (!p->values)
@@ -184,7 +184,7 @@ static int add_values(sweep_param *p, int n, bd_err *e)
     return 0;
 }
 
-static int parse_grid(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
+static int parse_grid(ctx *c, sweep_def *s, yaml_node_t *map, bdrl_err *e)
 {
     if (map->type != YAML_MAPPING_NODE)
         return at(c, map, e, "'grid' needs a mapping of config keys to lists of values, e.g. agent.lr: [1e-3, 3e-4]");
@@ -219,7 +219,7 @@ static int parse_grid(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
 }
 
 /* A scalar as a finite real. */
-static int scalar_real(const ctx *c, yaml_node_t *n, double *out, bd_err *e)
+static int scalar_real(const ctx *c, yaml_node_t *n, double *out, bdrl_err *e)
 {
     if (n->type != YAML_SCALAR_NODE)
         return at(c, n, e, "expected a number");
@@ -233,7 +233,7 @@ static int scalar_real(const ctx *c, yaml_node_t *n, double *out, bd_err *e)
     return 0;
 }
 
-static int parse_random(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
+static int parse_random(ctx *c, sweep_def *s, yaml_node_t *map, bdrl_err *e)
 {
     if (map->type != YAML_MAPPING_NODE)
         return at(c, map, e, "'random' needs a mapping: count, seed, and config keys with a distribution");
@@ -332,7 +332,7 @@ static int parse_random(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
     return 0;
 }
 
-static int parse_seeds(const ctx *c, sweep_def *s, yaml_node_t *v, bd_err *e)
+static int parse_seeds(const ctx *c, sweep_def *s, yaml_node_t *v, bdrl_err *e)
 {
     int n = v->type == YAML_SEQUENCE_NODE ? (int)(v->data.sequence.items.top - v->data.sequence.items.start)
             : v->type == YAML_SCALAR_NODE ? 1
@@ -357,7 +357,7 @@ static int parse_seeds(const ctx *c, sweep_def *s, yaml_node_t *v, bd_err *e)
     return 0;
 }
 
-static const char *scalar_of(const ctx *c, yaml_node_t *v, const char *key, bd_err *e)
+static const char *scalar_of(const ctx *c, yaml_node_t *v, const char *key, bdrl_err *e)
 {
     if (v->type != YAML_SCALAR_NODE || !*(const char *)v->data.scalar.value) {
         at(c, v, e, "'%s' needs a value", key);
@@ -366,7 +366,7 @@ static const char *scalar_of(const ctx *c, yaml_node_t *v, const char *key, bd_e
     return (const char *)v->data.scalar.value;
 }
 
-static int resolve_base(const ctx *c, sweep_def *s, yaml_node_t *v, bd_err *e)
+static int resolve_base(const ctx *c, sweep_def *s, yaml_node_t *v, bdrl_err *e)
 {
     const char *b = scalar_of(c, v, "base", e);
     if (!b)
@@ -391,7 +391,7 @@ static int resolve_base(const ctx *c, sweep_def *s, yaml_node_t *v, bd_err *e)
 static void fmt_real(char *buf, size_t n, double v) { snprintf(buf, n, "%.6g", v); }
 
 /* Expands grid x random into settings (see sweep.h). */
-static int expand(sweep_def *s, bd_err *e)
+static int expand(sweep_def *s, bdrl_err *e)
 {
     long long gpoints = 1;
     for (int g = 0; g < s->n_grid; g++) {
@@ -503,7 +503,7 @@ void sweep_def_free(sweep_def *s)
 
 int sweep_n_runs(const sweep_def *s) { return s->n_settings * s->n_seeds; }
 
-int sweep_run_dir(const sweep_def *s, int i, char *buf, size_t n, bd_err *e)
+int sweep_run_dir(const sweep_def *s, int i, char *buf, size_t n, bdrl_err *e)
 {
     int k = snprintf(buf, n, "%s/runs/%04d_s%lld", s->out, i / s->n_seeds, (long long)s->seeds[i % s->n_seeds]);
     if (k < 0 || (size_t)k >= n)
@@ -518,7 +518,7 @@ void sweep_free_sets(char **sets, int n_sets)
     free(sets);
 }
 
-int sweep_run_sets(const sweep_def *s, int i, char ***sets, int *n_sets, bd_err *e)
+int sweep_run_sets(const sweep_def *s, int i, char ***sets, int *n_sets, bdrl_err *e)
 {
     int n = s->n_set + s->n_params + 1, st = i / s->n_seeds;
     char **v = calloc((size_t)n, sizeof *v);
@@ -557,7 +557,7 @@ int sweep_describe(const sweep_def *s, int i, char *buf, size_t n)
     return (int)k;
 }
 
-int sweep_run_config(const sweep_def *s, int i, void *cfg, bd_err *e)
+int sweep_run_config(const sweep_def *s, int i, void *cfg, bdrl_err *e)
 {
     char **sets;
     int n;
@@ -581,7 +581,7 @@ static void default_out(const char *path, char *out, size_t n)
 }
 
 /* slurm: {partition: short, time: "01:00:00", extra: [--qos=low], ...} */
-static int parse_slurm(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
+static int parse_slurm(ctx *c, sweep_def *s, yaml_node_t *map, bdrl_err *e)
 {
     if (map->type != YAML_MAPPING_NODE)
         return at(c, map, e, "'slurm' must be a mapping of sbatch options (partition:, time:, cpus_per_task:, mem:, "
@@ -591,7 +591,7 @@ static int parse_slurm(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
         const char *key = (const char *)k->data.scalar.value;
-        bd_err e2;
+        bdrl_err e2;
         int is_extra = !strcmp(key, "extra");
         if (is_extra && v->type == YAML_SEQUENCE_NODE) {
             for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
@@ -611,7 +611,7 @@ static int parse_slurm(ctx *c, sweep_def *s, yaml_node_t *map, bd_err *e)
     return 0;
 }
 
-int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err *e)
+int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_err *e)
 {
     memset(s, 0, sizeof *s);
     slurm_options_init(&s->slurm);
@@ -766,7 +766,7 @@ out:
 
 /* ---------------- state and summary ---------------- */
 
-int sweep_write_state(const sweep_def *s, bd_err *e)
+int sweep_write_state(const sweep_def *s, bdrl_err *e)
 {
     char path[4200];
     if (io_mkdirs(s->out, e) || io_join(path, sizeof path, s->out, "sweep.json", e))
@@ -901,7 +901,7 @@ static void fmt_v(char *b, size_t n, double v)
         snprintf(b, n, "%.4g", v);
 }
 
-int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bd_err *e)
+int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bdrl_err *e)
 {
     int R = sweep_n_runs(s), S = s->n_settings, mi = metric_index(s->metric);
     double *vals = calloc((size_t)R * N_RESULT_METRICS, sizeof *vals);
@@ -1094,7 +1094,7 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
     if (io_atomic_commit(&a, e))
         goto out;
     if (s->n_params && done > 0) {
-        bd_err pe;
+        bdrl_err pe;
         if (sweep_plot_dir(s->out, &pe) && warn)
             snprintf(warn, warn_n, "%s", pe.msg);
     }
@@ -1161,7 +1161,7 @@ static int is_number(const char *t, double *v)
 
 #define PLOT_MAX_COLS 128
 
-int sweep_plot_dir(const char *sweep_dir, bd_err *err)
+int sweep_plot_dir(const char *sweep_dir, bdrl_err *err)
 {
     char path[4200], metric[64] = "final_eval_return";
     if (io_join(path, sizeof path, sweep_dir, "sweep.json", err))
@@ -1375,7 +1375,7 @@ out:
 
 /* ---------------- status ---------------- */
 
-int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, unsigned char *states, bd_err *e)
+int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, unsigned char *states, bdrl_err *e)
 {
     int R = sweep_n_runs(s), mi = metric_index(s->metric);
     memset(st, 0, sizeof *st);

@@ -80,24 +80,24 @@ typedef struct {
 /* Reads, validates and expands a sweep file. out_override (may be NULL)
  * replaces `out`. Every run's configuration is resolved once, so a bad value
  * fails here with the sweep file's line. */
-int sweep_load(const char *path, const char *out_override, sweep_def *s, bd_err *e);
+int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_err *e);
 void sweep_def_free(sweep_def *s);
 
 int sweep_n_runs(const sweep_def *s);
 /* Run i's directory (OUT/runs/NNNN_sK) and its overrides: the sweep's `set`,
  * then the setting's values, then seed=K; *n_sets receives the count and
  * the strings are malloc'ed (free with sweep_free_sets). */
-int sweep_run_dir(const sweep_def *s, int i, char *buf, size_t n, bd_err *e);
-int sweep_run_sets(const sweep_def *s, int i, char ***sets, int *n_sets, bd_err *e);
+int sweep_run_dir(const sweep_def *s, int i, char *buf, size_t n, bdrl_err *e);
+int sweep_run_sets(const sweep_def *s, int i, char ***sets, int *n_sets, bdrl_err *e);
 void sweep_free_sets(char **sets, int n_sets);
 /* One line describing run i: "I  DIR  key=value ... seed=K". */
 int sweep_describe(const sweep_def *s, int i, char *buf, size_t n);
 
 /* Resolves run i's configuration (base + overrides) into cfg. */
-int sweep_run_config(const sweep_def *s, int i, void *cfg /* exp_config * */, bd_err *e);
+int sweep_run_config(const sweep_def *s, int i, void *cfg /* exp_config * */, bdrl_err *e);
 
 /* Writes OUT/sweep.json: metric, maximize, parameter names, settings, seeds. */
-int sweep_write_state(const sweep_def *s, bd_err *e);
+int sweep_write_state(const sweep_def *s, bdrl_err *e);
 
 /* The metrics a sweep can rank by (NULL-terminated), and whether larger is
  * better by default. */
@@ -110,7 +110,7 @@ int sweep_metric_maximize(const char *metric);
  * interval; the best named) and the plots (a failed plot is a warning
  * written to *warn, which may be NULL). *n_done (may be NULL) receives the
  * number of rows. */
-int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bd_err *e);
+int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bdrl_err *e);
 
 /* The state of every run right now (bdrl sweep --status; rundir_state).
  * queue (may be NULL): per run 'R' if Slurm runs it, 'P' if it is queued,
@@ -126,11 +126,11 @@ typedef struct {
 } sweep_status;
 
 /* states (may be NULL) receives each run's state (R entries). */
-int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, unsigned char *states, bd_err *e);
+int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, unsigned char *states, bdrl_err *e);
 
 /* Re-plots the metric against each swept parameter from sweep_dir/results.csv
  * (columns: run,setting,seed,<params...>,<metrics...>): OUT/plots/<key>.png
  * and .svg, one point per run and the mean per value, via plots/sweep.gp. */
-int sweep_plot_dir(const char *sweep_dir, bd_err *err);
+int sweep_plot_dir(const char *sweep_dir, bdrl_err *err);
 
 #endif

@@ -5,7 +5,7 @@
 #include <string.h>
 
 sde_mixture *sde_mixture_create(int k, int d, const double *w, const double *mu,
-                                const double *sd, bd_err *e)
+                                const double *sd, bdrl_err *e)
 {
     if (k < 1 || d < 1) {
         err_set(e, "mixture needs k >= 1 components and d >= 1 dimensions (got k=%d, d=%d)", k, d);
@@ -94,7 +94,7 @@ double sde_mixture_eval(const sde_mixture *m, const double *x, double *grad)
 }
 
 int sde_mixture_field(void *ctx, int n, int d, const double *x, double *s, double *g,
-                      bd_err *e)
+                      bdrl_err *e)
 {
     const sde_mixture *m = ctx;
     if (d != m->d)

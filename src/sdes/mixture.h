@@ -27,7 +27,7 @@ typedef struct {
 
 /* w: (k) non-negative, positive sum (normalized here); mu: (k, d); sd: (k) > 0. */
 sde_mixture *sde_mixture_create(int k, int d, const double *w, const double *mu,
-                                const double *sd, bd_err *e);
+                                const double *sd, bdrl_err *e);
 void sde_mixture_free(sde_mixture *m);
 
 /* p(x) at one point x (d). If grad is not NULL it receives ∇p(x) (d).
@@ -38,7 +38,7 @@ double sde_mixture_eval(const sde_mixture *m, const double *x, double *grad);
 /* sde_field_fn adapter (see sampler.h); ctx is a `const sde_mixture *`.
  * x (n, d) -> s (n) = p, g (n, d) = ∇p (g may be NULL). Fails if d differs. */
 int sde_mixture_field(void *ctx, int n, int d, const double *x, double *s, double *g,
-                      bd_err *e);
+                      bdrl_err *e);
 
 /* n exact samples into x (n, d). */
 void sde_mixture_sample(const sde_mixture *m, rng *r, int n, double *x);

@@ -56,7 +56,7 @@ const char *sde_init_name(sde_init i)
     return (int)i >= 0 && (int)i < N_INITS ? init_names[i] : "?";
 }
 
-int sde_method_parse(const char *name, sde_method *m, bd_err *e)
+int sde_method_parse(const char *name, sde_method *m, bdrl_err *e)
 {
     for (int k = 0; name && k < N_METHODS; k++)
         if (!strcmp(name, method_names[k])) {
@@ -67,7 +67,7 @@ int sde_method_parse(const char *name, sde_method *m, bd_err *e)
                    name ? name : "");
 }
 
-int sde_init_parse(const char *name, sde_init *i, bd_err *e)
+int sde_init_parse(const char *name, sde_init *i, bdrl_err *e)
 {
     for (int k = 0; name && k < N_INITS; k++)
         if (!strcmp(name, init_names[k])) {
@@ -78,7 +78,7 @@ int sde_init_parse(const char *name, sde_init *i, bd_err *e)
                    name ? name : "");
 }
 
-static int check_config(const sde_config *c, int n, int d, bd_err *e)
+static int check_config(const sde_config *c, int n, int d, bdrl_err *e)
 {
     if (n < 1 || d < 1)
         return err_set(e, "sampler needs n >= 1 walkers and d >= 1 (got n=%d, d=%d)", n, d);
@@ -146,7 +146,7 @@ void sde_sampler_free(sde_sampler *S)
     free(S);
 }
 
-sde_sampler *sde_sampler_create(const sde_config *c, int n, int d, bd_err *e)
+sde_sampler *sde_sampler_create(const sde_config *c, int n, int d, bdrl_err *e)
 {
     if (!c) {
         err_set(e, "sampler config missing");
@@ -197,7 +197,7 @@ const double *sde_sampler_s(const sde_sampler *S) { return S->s; }
  * matching rows of gdst. Rows are gathered into one contiguous batch so the
  * callback always sees a single batched call. */
 static int eval_rows(sde_sampler *S, sde_field_fn f, void *ctx, int m, const int *idx,
-                     const double *src, double *sdst, double *gdst, sde_result *res, bd_err *e)
+                     const double *src, double *sdst, double *gdst, sde_result *res, bdrl_err *e)
 {
     if (m == 0)
         return 0;
@@ -233,7 +233,7 @@ static int row_finite(const double *v, int d)
  * evaluating only the walkers that lack them, and marks walkers where the
  * field is non-finite. */
 static int ensure_field(sde_sampler *S, sde_field_fn f, void *ctx, const double *x, int need_g,
-                        sde_result *res, bd_err *e)
+                        sde_result *res, bdrl_err *e)
 {
     const int n = S->n, d = S->d;
     int m = 0;
@@ -315,7 +315,7 @@ static void step_explicit(sde_sampler *S, double *x, rng *r, sde_result *res)
 
 /* Metropolis-adjusted BDD: y ~ N(x + η g(x), η s(x) I), target ∝ max(s, 0). */
 static int step_mala(sde_sampler *S, sde_field_fn f, void *ctx, double *x, rng *r,
-                     sde_result *res, bd_err *e)
+                     sde_result *res, bdrl_err *e)
 {
     const int n = S->n, d = S->d;
     const double eta = S->cfg.eta;
@@ -383,7 +383,7 @@ static int step_mala(sde_sampler *S, sde_field_fn f, void *ctx, double *x, rng *
  * position outside the box has q(x) = 0, so leaving it would break detailed
  * balance unless s(x) is itself 0 (outside the target's support). */
 static int global_move(sde_sampler *S, sde_field_fn f, void *ctx, double *x, rng *r,
-                       sde_result *res, bd_err *e)
+                       sde_result *res, bdrl_err *e)
 {
     const int n = S->n, d = S->d;
     const double lo = S->cfg.lo, hi = S->cfg.hi;
@@ -462,7 +462,7 @@ static void icdf_draw(double lo, double hi, int G, const double *s, const double
     }
 }
 
-static int icdf_prepare(double lo, double hi, int G, const double *s, double *cum, bd_err *e)
+static int icdf_prepare(double lo, double hi, int G, const double *s, double *cum, bdrl_err *e)
 {
     const double h = (hi - lo) / (G - 1);
     double c = 0.0;
@@ -480,7 +480,7 @@ static int icdf_prepare(double lo, double hi, int G, const double *s, double *cu
 }
 
 int sde_grid_icdf(double lo, double hi, int G, const double *s, int n, double *x, rng *r,
-                  bd_err *e)
+                  bdrl_err *e)
 {
     if (G < 2 || !isfinite(lo) || !isfinite(hi) || !(lo < hi) || n < 0)
         return err_set(e, "grid inverse CDF needs G >= 2 points over finite lo < hi");
@@ -495,7 +495,7 @@ int sde_grid_icdf(double lo, double hi, int G, const double *s, int n, double *x
 }
 
 static int init_walkers(sde_sampler *S, sde_field_fn f, void *ctx, double *x, rng *r,
-                        sde_result *res, bd_err *e)
+                        sde_result *res, bdrl_err *e)
 {
     const int n = S->n, d = S->d;
     const sde_config *c = &S->cfg;
@@ -534,7 +534,7 @@ static int init_walkers(sde_sampler *S, sde_field_fn f, void *ctx, double *x, rn
 }
 
 int sde_sampler_run(sde_sampler *S, sde_field_fn f, void *ctx, double *x, rng *r,
-                    sde_result *res_out, bd_err *e)
+                    sde_result *res_out, bdrl_err *e)
 {
     const int n = S->n;
     const sde_config *c = &S->cfg;
@@ -590,7 +590,7 @@ done:
 }
 
 int sde_sample(const sde_config *c, sde_field_fn f, void *ctx, int n, int d, double *x,
-               unsigned char *flags, sde_result *res, rng *r, bd_err *e)
+               unsigned char *flags, sde_result *res, rng *r, bdrl_err *e)
 {
     sde_sampler *S = sde_sampler_create(c, n, d, e);
     if (!S)

@@ -50,7 +50,7 @@
  * not NULL, g (n, d) ≈ ∇p. Return 0, or -1 with a message in e. Conditioning
  * (a state, an action) lives in ctx. */
 typedef int (*sde_field_fn)(void *ctx, int n, int d, const double *x, double *s, double *g,
-                            bd_err *e);
+                            bdrl_err *e);
 
 typedef enum {
     SDE_EM = 0,
@@ -117,7 +117,7 @@ typedef struct {
 typedef struct sde_sampler sde_sampler;
 
 /* Checks the config and allocates scratch for n walkers in d dimensions. */
-sde_sampler *sde_sampler_create(const sde_config *c, int n, int d, bd_err *e);
+sde_sampler *sde_sampler_create(const sde_config *c, int n, int d, bdrl_err *e);
 void sde_sampler_free(sde_sampler *S);
 
 /* Initializes x (n, d) according to the config (SDE_INIT_POINTS: x is input)
@@ -126,7 +126,7 @@ void sde_sampler_free(sde_sampler *S);
  * a bad argument, a failing callback or a zero-mass grid; x is then
  * unspecified. */
 int sde_sampler_run(sde_sampler *S, sde_field_fn f, void *ctx, double *x, rng *r,
-                    sde_result *res, bd_err *e);
+                    sde_result *res, bdrl_err *e);
 
 /* After a run: per-walker flags (n) and s at the final positions (n). */
 const unsigned char *sde_sampler_flags(const sde_sampler *S);
@@ -134,7 +134,7 @@ const double *sde_sampler_s(const sde_sampler *S);
 
 /* One-shot: create, run, copy flags into flags (n, may be NULL), free. */
 int sde_sample(const sde_config *c, sde_field_fn f, void *ctx, int n, int d, double *x,
-               unsigned char *flags, sde_result *res, rng *r, bd_err *e);
+               unsigned char *flags, sde_result *res, rng *r, bdrl_err *e);
 
 /* Moves the rows of x (n, d) whose flags have none of the bits in drop to the
  * front, keeping their order (flags, if the caller needs them afterwards, are
@@ -146,13 +146,13 @@ int sde_compact(int n, int d, double *x, const unsigned char *flags, unsigned dr
  * interpolated linearly between grid points: n samples into x (n). Fails if
  * the grid mass is 0 or a value is not finite. */
 int sde_grid_icdf(double lo, double hi, int G, const double *s, int n, double *x, rng *r,
-                  bd_err *e);
+                  bdrl_err *e);
 
 /* Names as used in configs: "em", "mala", "langevin", "em_ac", "bdd_sqrt2p";
  * "uniform", "normal", "points", "grid_icdf". Parsers return -1 on unknown names. */
 const char *sde_method_name(sde_method m);
-int sde_method_parse(const char *name, sde_method *m, bd_err *e);
+int sde_method_parse(const char *name, sde_method *m, bdrl_err *e);
 const char *sde_init_name(sde_init i);
-int sde_init_parse(const char *name, sde_init *i, bd_err *e);
+int sde_init_parse(const char *name, sde_init *i, bdrl_err *e);
 
 #endif

@@ -27,7 +27,7 @@ static int all_finite(const double *x, size_t n)
     return 1;
 }
 
-static stat_dist *dist_alloc(size_t m, bd_err *e)
+static stat_dist *dist_alloc(size_t m, bdrl_err *e)
 {
     stat_dist *d = err_calloc(1, sizeof *d, e);
     if (!d)
@@ -55,7 +55,7 @@ void stat_dist_free(stat_dist *d)
 
 size_t stat_dist_size(const stat_dist *d) { return d->m; }
 
-static double *sorted_copy(const double *x, size_t n, const char *what, bd_err *e)
+static double *sorted_copy(const double *x, size_t n, const char *what, bdrl_err *e)
 {
     if (n == 0) {
         err_set(e, "%s: no values", what);
@@ -73,7 +73,7 @@ static double *sorted_copy(const double *x, size_t n, const char *what, bd_err *
     return s;
 }
 
-stat_dist *stat_dist_sample(const double *x, size_t n, bd_err *e)
+stat_dist *stat_dist_sample(const double *x, size_t n, bdrl_err *e)
 {
     double *s = sorted_copy(x, n, "empirical distribution", e);
     if (!s)
@@ -110,7 +110,7 @@ static int cmp_atom(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-stat_dist *stat_dist_atoms(const double *v, const double *p, size_t n, bd_err *e)
+stat_dist *stat_dist_atoms(const double *v, const double *p, size_t n, bdrl_err *e)
 {
     if (n == 0) {
         err_set(e, "atoms: no atoms");
@@ -166,7 +166,7 @@ stat_dist *stat_dist_atoms(const double *v, const double *p, size_t n, bd_err *e
     return d;
 }
 
-stat_dist *stat_dist_grid(const double *dens, size_t n, double lo, double hi, double *mass, bd_err *e)
+stat_dist *stat_dist_grid(const double *dens, size_t n, double lo, double hi, double *mass, bdrl_err *e)
 {
     if (n < 2 || !(lo < hi) || !isfinite(lo) || !isfinite(hi)) {
         err_set(e, "grid density: need n >= 2 points and finite lo < hi (got n = %zu, [%g, %g])", n,
@@ -205,7 +205,7 @@ stat_dist *stat_dist_grid(const double *dens, size_t n, double lo, double hi, do
     return d;
 }
 
-stat_dist *stat_dist_from_cdf(stat_cdf_fn cdf, void *ctx, double lo, double hi, size_t n, bd_err *e)
+stat_dist *stat_dist_from_cdf(stat_cdf_fn cdf, void *ctx, double lo, double hi, size_t n, bdrl_err *e)
 {
     if (n < 2 || !(lo < hi) || !isfinite(lo) || !isfinite(hi)) {
         err_set(e, "tabulated CDF: need n >= 2 points and finite lo < hi (got n = %zu, [%g, %g])",
@@ -377,7 +377,7 @@ double stat_w1_sorted(const double *a, size_t na, const double *b, size_t nb)
     return s / nab;
 }
 
-int stat_w1_samples(const double *a, size_t na, const double *b, size_t nb, double *out, bd_err *e)
+int stat_w1_samples(const double *a, size_t na, const double *b, size_t nb, double *out, bdrl_err *e)
 {
     double *sa = sorted_copy(a, na, "W1", e);
     if (!sa)
@@ -394,7 +394,7 @@ int stat_w1_samples(const double *a, size_t na, const double *b, size_t nb, doub
 }
 
 int stat_sliced_w1(const double *x, size_t nx, const double *y, size_t ny, size_t d, size_t n_dirs,
-                   rng *r, double *out, double *se, bd_err *e)
+                   rng *r, double *out, double *se, bdrl_err *e)
 {
     if (nx == 0 || ny == 0 || d == 0)
         return err_set(e, "sliced W1: empty sample or zero dimension");
@@ -480,7 +480,7 @@ static double median_inplace(double *v, size_t n)
 }
 
 int stat_mmd(const double *x, size_t nx, const double *y, size_t ny, size_t d, double bandwidth,
-             stat_mmd_result *out, bd_err *e)
+             stat_mmd_result *out, bdrl_err *e)
 {
     if (nx < 2 || ny < 2 || d == 0)
         return err_set(e, "MMD: need at least 2 samples on each side (got %zu and %zu)", nx, ny);
@@ -530,7 +530,7 @@ int stat_mmd(const double *x, size_t nx, const double *y, size_t ny, size_t d, d
     return 0;
 }
 
-int stat_ks(const double *x, size_t n, stat_cdf_fn cdf, void *ctx, double *D, bd_err *e)
+int stat_ks(const double *x, size_t n, stat_cdf_fn cdf, void *ctx, double *D, bdrl_err *e)
 {
     double *s = sorted_copy(x, n, "KS", e);
     if (!s)
@@ -608,7 +608,7 @@ double stat_quantile_sorted(const double *s, size_t n, double q)
     return g >= 0.5 ? b - diff * (1.0 - g) : a + diff * g;
 }
 
-int stat_quantile(const double *x, size_t n, double q, double *out, bd_err *e)
+int stat_quantile(const double *x, size_t n, double q, double *out, bdrl_err *e)
 {
     if (!(q >= 0.0 && q <= 1.0))
         return err_set(e, "quantile: q must be in [0, 1], got %g", q);
@@ -620,7 +620,7 @@ int stat_quantile(const double *x, size_t n, double q, double *out, bd_err *e)
     return 0;
 }
 
-int stat_median(const double *x, size_t n, double *out, bd_err *e)
+int stat_median(const double *x, size_t n, double *out, bdrl_err *e)
 {
     double *s = sorted_copy(x, n, "median", e);
     if (!s)
@@ -631,7 +631,7 @@ int stat_median(const double *x, size_t n, double *out, bd_err *e)
 }
 
 int stat_bootstrap_mean_ci(const double *x, size_t n, size_t B, double level, rng *r, double *lo,
-                           double *hi, bd_err *e)
+                           double *hi, bdrl_err *e)
 {
     if (n == 0 || B == 0)
         return err_set(e, "bootstrap: need at least one value and one resample");
@@ -655,7 +655,7 @@ int stat_bootstrap_mean_ci(const double *x, size_t n, size_t B, double level, rn
     return 0;
 }
 
-int stat_summarize(const double *x, size_t n, size_t B, rng *r, stat_summary *out, bd_err *e)
+int stat_summarize(const double *x, size_t n, size_t B, rng *r, stat_summary *out, bdrl_err *e)
 {
     double *s = sorted_copy(x, n, "summary", e);
     if (!s)
@@ -688,7 +688,7 @@ int stat_steps_to_threshold(const double *steps, const double *values, size_t n,
     return i >= 0;
 }
 
-int stat_auc(const double *steps, const double *values, size_t n, double *out, bd_err *e)
+int stat_auc(const double *steps, const double *values, size_t n, double *out, bdrl_err *e)
 {
     if (n == 0)
         return err_set(e, "area under curve: no points");

@@ -37,13 +37,13 @@ typedef double (*stat_cdf_fn)(double x, void *ctx);
 typedef struct stat_dist stat_dist;
 
 /* Empirical law of n >= 1 finite samples (mass 1/n each, ties merged). */
-stat_dist *stat_dist_sample(const double *x, size_t n, bd_err *e);
+stat_dist *stat_dist_sample(const double *x, size_t n, bdrl_err *e);
 
 /* Atoms at values v (n, any order, repeats merged) with probabilities p (n).
  * p must be finite and >= 0 with a positive sum; it is divided by its sum, so
  * C51 softmax outputs and FrozenLake atoms truncated at 1e-9 mass both give a
  * proper law. */
-stat_dist *stat_dist_atoms(const double *v, const double *p, size_t n, bd_err *e);
+stat_dist *stat_dist_atoms(const double *v, const double *p, size_t n, bdrl_err *e);
 
 /* A density given at n >= 2 equally spaced points x_k = lo + k (hi - lo)/(n-1)
  * (lo < hi), as `linspace(lo, hi, n)` in numpy.
@@ -59,7 +59,7 @@ stat_dist *stat_dist_atoms(const double *v, const double *p, size_t n, bd_err *e
  * density may be given in any units, e.g. p~(u) on a grid whose lo, hi are in
  * return units. */
 stat_dist *stat_dist_grid(const double *dens, size_t n, double lo, double hi, double *mass,
-                          bd_err *e);
+                          bdrl_err *e);
 
 /* Tabulates a continuous CDF at n >= 2 equally spaced points on [lo, hi] and
  * interpolates linearly between them. The mass below lo becomes an atom at lo
@@ -69,7 +69,7 @@ stat_dist *stat_dist_grid(const double *dens, size_t n, double lo, double hi, do
  * whose kinks fall on the grid. Values are clamped to [0, 1] and made
  * non-decreasing (running maximum). Errors: NaN from the callback. */
 stat_dist *stat_dist_from_cdf(stat_cdf_fn cdf, void *ctx, double lo, double hi, size_t n,
-                              bd_err *e);
+                              bdrl_err *e);
 
 void stat_dist_free(stat_dist *d);
 
@@ -91,7 +91,7 @@ double stat_cramer(const stat_dist *a, const stat_dist *b);
 /* Exact W1 between two empirical samples of sizes na, nb >= 1 (different
  * sizes allowed): integral |F - G| over the merged sorted points. Inputs are
  * not modified. Errors: empty or non-finite input. */
-int stat_w1_samples(const double *a, size_t na, const double *b, size_t nb, double *out, bd_err *e);
+int stat_w1_samples(const double *a, size_t na, const double *b, size_t nb, double *out, bdrl_err *e);
 /* The same for inputs already sorted ascending (unchecked). */
 double stat_w1_sorted(const double *a, size_t na, const double *b, size_t nb);
 
@@ -106,7 +106,7 @@ double stat_w1_sorted(const double *a, size_t na, const double *b, size_t nb);
  * over directions (sd / sqrt(n_dirs); 0 when n_dirs == 1). For d == 1 the
  * result is the exact 1-D W1 whatever the directions. */
 int stat_sliced_w1(const double *x, size_t nx, const double *y, size_t ny, size_t d,
-                   size_t n_dirs, rng *r, double *out, double *se, bd_err *e);
+                   size_t n_dirs, rng *r, double *out, double *se, bdrl_err *e);
 
 #define STAT_MMD_MEDIAN_POINTS 1000 /* median heuristic uses at most this many points */
 
@@ -130,13 +130,13 @@ typedef struct {
  * MMD2 is 0 for any sigma and sigma = 1 is reported.
  * Cost O((nx + ny)^2 d). */
 int stat_mmd(const double *x, size_t nx, const double *y, size_t ny, size_t d, double bandwidth,
-             stat_mmd_result *out, bd_err *e);
+             stat_mmd_result *out, bdrl_err *e);
 
 /* ---- goodness of fit ---- */
 
 /* Kolmogorov–Smirnov statistic D = sup |F_n - F| of n >= 1 samples against
  * a continuous CDF. Errors: empty input, non-finite sample, NaN from cdf. */
-int stat_ks(const double *x, size_t n, stat_cdf_fn cdf, void *ctx, double *D, bd_err *e);
+int stat_ks(const double *x, size_t n, stat_cdf_fn cdf, void *ctx, double *D, bdrl_err *e);
 /* Kolmogorov's limiting survival function Q(l) = 2 sum_{k>=1} (-1)^(k-1) exp(-2 k^2 l^2). */
 double stat_kolmogorov_q(double lambda);
 /* Approximate p-value of D for n samples: Q((sqrt(n) + 0.12 + 0.11/sqrt(n)) D)
@@ -153,18 +153,18 @@ double stat_mean(const double *x, size_t n);
  * i = floor(h), g = h - i, result = lerp(x_i, x_{i+1}, g) with numpy's lerp
  * (a + (b - a) g, or b - (b - a)(1 - g) when g >= 0.5), so results match
  * numpy.quantile(x, q) bit for bit. Errors: empty input, NaN, q outside [0,1]. */
-int stat_quantile(const double *x, size_t n, double q, double *out, bd_err *e);
+int stat_quantile(const double *x, size_t n, double q, double *out, bdrl_err *e);
 /* The same on values already sorted ascending (unchecked). */
 double stat_quantile_sorted(const double *s, size_t n, double q);
 /* numpy.median: the middle value, or (a + b) / 2 of the two middle values. */
-int stat_median(const double *x, size_t n, double *out, bd_err *e);
+int stat_median(const double *x, size_t n, double *out, bdrl_err *e);
 
 /* Percentile bootstrap interval of the mean: B resamples of size n drawn
  * with replacement (indices rng_below(r, n), resample by resample, in order),
  * and the (1 - level)/2 and (1 + level)/2 quantiles (numpy's linear, above) of
  * the B resampled means; level = 0.95 gives the usual 95% interval. */
 int stat_bootstrap_mean_ci(const double *x, size_t n, size_t B, double level, rng *r,
-                           double *lo, double *hi, bd_err *e);
+                           double *lo, double *hi, bdrl_err *e);
 
 typedef struct {
     size_t n;
@@ -175,7 +175,7 @@ typedef struct {
 
 /* All of the above for n >= 1 finite values, with B bootstrap resamples
  * (B >= 1; 10000 is customary). */
-int stat_summarize(const double *x, size_t n, size_t B, rng *r, stat_summary *out, bd_err *e);
+int stat_summarize(const double *x, size_t n, size_t B, rng *r, stat_summary *out, bdrl_err *e);
 
 /* Learning curves: evaluation steps (n, strictly increasing) and values (n). */
 
@@ -190,6 +190,6 @@ int stat_steps_to_threshold(const double *steps, const double *values, size_t n,
  * sum (s_{i+1} - s_i)(v_i + v_{i+1}) / 2; 0 for a single point. Divide by
  * s_{n-1} - s_0 for the curve's mean level. Errors: n == 0, steps not strictly
  * increasing, non-finite input. */
-int stat_auc(const double *steps, const double *values, size_t n, double *out, bd_err *e);
+int stat_auc(const double *steps, const double *values, size_t n, double *out, bdrl_err *e);
 
 #endif

@@ -17,7 +17,7 @@ int truth_tab_is_terminal(const env_table *t, int s)
     return s >= 0 && s < t->n_states && t->terminal[s];
 }
 
-static int check_gamma(double gamma, bd_err *e)
+static int check_gamma(double gamma, bdrl_err *e)
 {
     if (!(gamma >= 0 && gamma <= 1))
         return err_set(e, "discount factor %g is outside [0, 1]", gamma);
@@ -53,7 +53,7 @@ static int argmax_ties_low(const double *q, int n)
 
 /* Iterates v <- T v (optimal if policy == NULL, else T^π) until no value moves
  * by more than VI_TOL. */
-static int iterate_values(const env_table *t, double gamma, const int *policy, double *v, bd_err *e)
+static int iterate_values(const env_table *t, double gamma, const int *policy, double *v, bdrl_err *e)
 {
     int S = t->n_states, A = t->n_actions;
     double *nv = err_malloc(sizeof(double) * (size_t)S, e);
@@ -106,7 +106,7 @@ static void fill_q(const env_table *t, double gamma, const double *v, double *q)
 }
 
 int truth_tab_value_iteration(const env_table *t, double gamma, double *v, double *q, int *policy,
-                             bd_err *e)
+                             bdrl_err *e)
 {
     if (check_gamma(gamma, e))
         return -1;
@@ -131,7 +131,7 @@ done:
     return rc;
 }
 
-static int check_policy(const env_table *t, const int *policy, bd_err *e)
+static int check_policy(const env_table *t, const int *policy, bdrl_err *e)
 {
     for (int s = 0; s < t->n_states; s++)
         if (policy[s] < 0 || policy[s] >= t->n_actions)
@@ -141,7 +141,7 @@ static int check_policy(const env_table *t, const int *policy, bd_err *e)
 }
 
 int truth_tab_policy_eval(const env_table *t, double gamma, const int *policy, double *v, double *q,
-                         bd_err *e)
+                         bdrl_err *e)
 {
     if (check_gamma(gamma, e) || check_policy(t, policy, e))
         return -1;
@@ -180,7 +180,7 @@ typedef struct {
     size_t n, cap;
 } atoms;
 
-static int push_walker(walkers *W, int s, double g, double p, bd_err *e)
+static int push_walker(walkers *W, int s, double g, double p, bdrl_err *e)
 {
     if (W->n == W->cap) {
         size_t cap = W->cap ? 2 * W->cap : 64;
@@ -197,7 +197,7 @@ static int push_walker(walkers *W, int s, double g, double p, bd_err *e)
     return 0;
 }
 
-static int push_atom(atoms *A, double v, double p, bd_err *e)
+static int push_atom(atoms *A, double v, double p, bdrl_err *e)
 {
     if (A->n == A->cap) {
         size_t cap = A->cap ? 2 * A->cap : 64;
@@ -258,7 +258,7 @@ static double max_abs_reward(const env_table *t)
     return m;
 }
 
-int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *out, int64_t *fewest, bd_err *e)
+int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *out, int64_t *fewest, bdrl_err *e)
 {
     int S = t->n_states, A = t->n_actions;
     const size_t M = (size_t)t->max_outcomes;
@@ -325,7 +325,7 @@ void truth_tab_table_free(env_table *t)
 }
 
 int truth_tab_distribution(const env_table *t, double gamma, const int *policy, int s, int a,
-                          truth_atoms *out, bd_err *e)
+                          truth_atoms *out, bdrl_err *e)
 {
     memset(out, 0, sizeof *out);
     if (check_gamma(gamma, e) || check_policy(t, policy, e))
@@ -439,7 +439,7 @@ double truth_atoms_mean(const truth_atoms *d)
 
 /* ---- Monte Carlo from a chosen state ---- */
 
-int truth_mc_horizon(double gamma, int *K, bd_err *e)
+int truth_mc_horizon(double gamma, int *K, bdrl_err *e)
 {
     if (!(gamma >= 0 && gamma < 1))
         return err_set(e, "Monte Carlo returns need γ < 1 (got %g): with γ = 1 no finite "
@@ -456,7 +456,7 @@ int truth_mc_horizon(double gamma, int *K, bd_err *e)
 
 int truth_mc_returns(const env_config *cfg, const double *state, int action, double gamma, int K,
                       truth_policy_fn pol, void *ctx, int n, double *returns, int *lengths,
-                      bd_err *e)
+                      bdrl_err *e)
 {
     if (n < 1)
         return err_set(e, "need at least one rollout, got %d", n);

@@ -50,12 +50,12 @@ int truth_tab_is_terminal(const env_table *t, int s);
  * policy (n_states) may each be NULL. Terminal states get 0 and action 0.
  * Fails if it does not converge (γ = 1 and no policy ends the episodes). */
 int truth_tab_value_iteration(const env_table *t, double gamma, double *v, double *q, int *policy,
-                             bd_err *e);
+                             bdrl_err *e);
 
 /* V^π (n_states) and Q^π (n_states, n_actions) of a deterministic policy
  * (n_states actions); v or q may be NULL. */
 int truth_tab_policy_eval(const env_table *t, double gamma, const int *policy, double *v, double *q,
-                         bd_err *e);
+                         bdrl_err *e);
 
 /* A law given by atoms: values ascending and distinct, probabilities > 0
  * summing to 1 - residual. */
@@ -69,7 +69,7 @@ typedef struct {
 
 /* The law of Z(s, a) under policy (n_states actions): first a, then π. */
 int truth_tab_distribution(const env_table *t, double gamma, const int *policy, int s, int a,
-                          truth_atoms *out, bd_err *e);
+                          truth_atoms *out, bdrl_err *e);
 void truth_atoms_free(truth_atoms *d);
 /* Mean of the atoms renormalized to mass 1 (as stat_dist_atoms does). */
 double truth_atoms_mean(const truth_atoms *d);
@@ -85,17 +85,17 @@ double truth_atoms_mean(const truth_atoms *d);
  * point a perfect learner of those transitions reaches (what `bdrl eval
  * --truth data` compares with). out's arrays are allocated here: free them
  * with truth_tab_table_free. */
-int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *out, int64_t *fewest, bd_err *e);
+int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *out, int64_t *fewest, bdrl_err *e);
 void truth_tab_table_free(env_table *t);
 
 /* ---- Monte Carlo from a chosen state (CartPole's probe states) ---- */
 
 /* A policy: the action for one observation (obs_dim floats). */
-typedef int (*truth_policy_fn)(void *ctx, const float *obs, int *action, bd_err *e);
+typedef int (*truth_policy_fn)(void *ctx, const float *obs, int *action, bdrl_err *e);
 
 /* Smallest K >= 1 with γ^K < TRUTH_MC_TAIL; fails for γ = 1 (no finite
  * horizon makes the tail negligible). */
-int truth_mc_horizon(double gamma, int *K, bd_err *e);
+int truth_mc_horizon(double gamma, int *K, bdrl_err *e);
 
 /* n rollouts of K steps (K <= 0: truth_mc_horizon) from state (env_state_dim
  * doubles, e.g. CartPole's x, x_dot, theta, theta_dot): first `action`, then
@@ -104,6 +104,6 @@ int truth_mc_horizon(double gamma, int *K, bd_err *e);
  * Writes returns (n) and, if not NULL, lengths (n, steps taken). */
 int truth_mc_returns(const env_config *cfg, const double *state, int action, double gamma, int K,
                       truth_policy_fn pol, void *ctx, int n, double *returns, int *lengths,
-                      bd_err *e);
+                      bdrl_err *e);
 
 #endif
