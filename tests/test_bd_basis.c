@@ -850,6 +850,54 @@ static void test_memory_estimate(void **state)
     env_free(en);
 }
 
+/* The scratch table drives allocation: between two configurations that
+ * differ only in bd.basis_loss (same networks), the bytes creating the agent
+ * allocates differ by what bdb_scratch_bytes says, to malloc's per-block
+ * overhead. A buffer allocated outside the table, or a table row no
+ * allocation follows, shows up here. */
+static double allocated_by_create(exp_config *c, const env *en)
+{
+    bdrl_err e;
+    struct mallinfo2 m0 = mallinfo2();
+    rng *init = rng_create(1, RNG_STREAM_INIT);
+    agent *a = agent_create(c, en, init, &e);
+    assert_non_null(a);
+    struct mallinfo2 m1 = mallinfo2();
+    agent_free(a);
+    rng_free(init);
+    return (double)(m1.uordblks + m1.hblkhd) - (double)(m0.uordblks + m0.hblkhd);
+}
+
+static void test_scratch_table(void **state)
+{
+    (void)state;
+    if (UNDER_ASAN) {
+        print_message("allocation check skipped under AddressSanitizer\n");
+        return;
+    }
+    const char *modes[] = {"projected", "closed", "queries"};
+    double used[3], table[3];
+    for (int i = 0; i < 3; i++) {
+        exp_config c;
+        bdrl_err e;
+        char loss[64];
+        snprintf(loss, sizeof loss, "bd.basis_loss=%s", modes[i]);
+        char *sets[] = {"env.name=frozenlake", "agent.kind=bd", "bd.field=basis", "bd.basis=301", loss};
+        assert_int_equal(exp_load(&c, NULL, sets, 5, &e), 0);
+        env *en = env_create(&c.env, &e);
+        used[i] = allocated_by_create(&c, en);
+        table[i] = bdb_scratch_bytes(&c, en);
+        env_free(en);
+    }
+    for (int i = 1; i < 3; i++) {
+        double du = used[i] - used[0], dt = table[i] - table[0];
+        print_message("%s - projected: allocated %.0f bytes more, the table says %.0f\n", modes[i], du, dt);
+        assert_true(fabs(du - dt) < 64 * 48); /* malloc overhead, up to 48 blocks of difference */
+    }
+    /* closed mode's cross-row caches make a real difference to check */
+    assert_true(table[1] - table[0] > 100000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -866,6 +914,7 @@ int main(void)
         cmocka_unit_test(test_learns_bandit),
         cmocka_unit_test(test_learns_chain),
         cmocka_unit_test(test_memory_estimate),
+        cmocka_unit_test(test_scratch_table),
     };
     return cmocka_run_group_tests_name("bd_basis", tests, tu_group_setup, tu_group_teardown);
 }

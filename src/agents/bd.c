@@ -1118,19 +1118,19 @@ static int bd_sample(agent *a, const float *obs, int action, const sde_config *s
 
 /* Basis fields: two networks like C51's with A·K outputs: scalar (online,
  * target, average), gradient (online, average); scratch copies while a
- * checkpoint loads; Adam m, v of the two online ones. */
+ * checkpoint loads; Adam m, v of the two online ones; the scratch from the
+ * agent's own table (bd_basis.c). */
 static const char *basis_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
     int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
     double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
-    double M = fmax(2 * B, EVAL_MAX_ROWS), K = cfg->bd.basis, BQ = B * cfg->bd.queries;
+    double M = fmax(2 * B, EVAL_MAX_ROWS), K = cfg->bd.basis;
     sizes[n + 1] = (int)fmin(A * K, 2e9);
     double p = limits_layers_params(n + 1, sizes);
     out->networks = 3 * limits_mlp_bytes(n + 1, sizes, (int)M) + 7 * limits_mlp_bytes(n + 1, sizes, 1) + 4 * p * rl;
     *params = 2 * p;
-    out->scratch = M * te.in_dim * rl + (2 * B * K + 3 * BQ + 2 * A * K + 6 * K + 4 * B) * 8 +
-                   fmax(K, cfg->bd.grid) * 16;
+    out->scratch = bdb_scratch_bytes(cfg, en);
     return "agent.hidden, bd.basis, bd.queries or train.batch_size";
 }
 

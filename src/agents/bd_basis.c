@@ -33,6 +33,13 @@ typedef struct {
     adam *opt;
 } bdb_fnet;
 
+/* Everything the scratch sizes depend on, from the configuration alone. */
+typedef struct {
+    int MB, in, B, K, Q, A, G; /* rows per pass, encoded width, batch, bumps, queries, actions, bd.grid */
+    int closed, projected;     /* bd.basis_loss */
+    int Rg, Rh, L;             /* closed: kernel radii of G and H, cross row length */
+} bdb_sizes;
+
 /* Cross rows of the closed-form loss for one offset b (see cross_for). */
 #define BDB_CROSS_CACHE 8
 typedef struct {
@@ -44,6 +51,7 @@ typedef struct {
 
 typedef struct {
     torso_encoding te;
+    bdb_sizes z;             /* what the scratch table sizes from (scratch_table) */
     int A, K, Q, Bmax, MB;   /* actions, bumps, queries, batch, rows per network pass */
     bdb_basis bs;
     bd_geometry geo;
@@ -58,7 +66,7 @@ typedef struct {
     double *ap;              /* (K) projected: one transition's target coefficients */
     double vc;               /* closed: σ² + γ²σ² + ε_j, the bump-to-mapped-bump overlap variance */
     double *gk, *gkd, *hk, *hkd; /* closed: kernels of G, G' (radius Rg) and H, H' (Rh) */
-    int Rg, Rh, cross_len, cross_next;
+    int Rg, Rh, cross_len, cross_next; /* copies of z's, read in the hot loops */
     bdb_cross cross[BDB_CROSS_CACHE];
     double *cs;              /* (2K) closed: c and c' of one transition */
     bdb_fnet f[2];
@@ -81,6 +89,133 @@ typedef struct {
 } bdb_agent;
 
 static bdb_agent *impl(const agent *a) { return (bdb_agent *)a->impl; }
+
+/* ---------------------------------------------------------------------- */
+/* the scratch table                                                       */
+
+
+/* Half-width in centres of the overlap kernel N(d·dm; 0, V), cut at BAND_SD sd. */
+static int kernel_radius(double dm, double V) { return (int)ceil(BAND_SD * sqrt(V) / dm); }
+
+static bdb_sizes sizes_of(const exp_config *cfg, const env *en)
+{
+    bdb_sizes z = {0};
+    z.in = torso_encoding_for(en).in_dim;
+    z.A = env_n_actions(en);
+    z.K = cfg->bd.basis;
+    z.Q = cfg->bd.queries;
+    z.B = cfg->train.batch_size;
+    z.MB = 2 * z.B > EVAL_MAX_ROWS ? 2 * z.B : EVAL_MAX_ROWS;
+    z.G = cfg->bd.grid;
+    z.closed = cfg->bd.basis_loss != BD_BASIS_LOSS_QUERIES;
+    z.projected = cfg->bd.basis_loss == BD_BASIS_LOSS_PROJECTED;
+    double delta = 2.0 / (z.K - 1), sigma = cfg->bd.basis_width * delta, var = sigma * sigma;
+    double vm = cfg->agent.gamma * cfg->agent.gamma * var + cfg->bd.jitter;
+    z.Rg = kernel_radius(delta, 2 * var);
+    z.Rh = kernel_radius(cfg->agent.gamma * delta, 2 * vm);
+    int L = 2 * (int)ceil(BAND_SD * sqrt(var + vm) / delta) + 2;
+    z.L = L < z.K ? L : z.K;
+    return z;
+}
+
+/* One scratch buffer: where its pointer lives in bdb_agent, its element
+ * size and count. */
+typedef struct {
+    size_t off, elem, count;
+} bdb_scratch;
+
+#define BDB_MAX_SCRATCH (32 + 4 * BDB_CROSS_CACHE)
+#define ROW(field, type, n) ((bdb_scratch){offsetof(bdb_agent, field), sizeof(type), (size_t)(n)})
+
+/* The scratch buffers for sizes z into t (BDB_MAX_SCRATCH rows); returns
+ * their number. This table alone drives allocation (create), release
+ * (free) and the scratch part of the memory estimate (bdb_scratch_bytes),
+ * so the three cannot drift apart (llm.c sizes its activations the same
+ * way). The closed-form kernels and cross rows exist only for the loss
+ * that reads them. */
+static int scratch_table(const bdb_sizes *z, bdb_scratch *t)
+{
+    size_t B = (size_t)z->B, K = (size_t)z->K, BK = B * K, BQ = B * (size_t)z->Q, AK = (size_t)z->A * K;
+    size_t nd = z->K > z->G ? K : (size_t)z->G;
+    int n = 0;
+    t[n++] = ROW(enc, real, (size_t)z->MB * z->in);
+    t[n++] = ROW(wq, double, BK);
+    t[n++] = ROW(wn, double, BK);
+    t[n++] = ROW(sq, double, BK);
+    t[n++] = ROW(spf, float, K);
+    t[n++] = ROW(sgf, float, K);
+    t[n++] = ROW(mass_next, double, B);
+    t[n++] = ROW(qsa, double, B);
+    t[n++] = ROW(b_off, double, B);
+    t[n++] = ROW(u_r, double, B);
+    t[n++] = ROW(a_next, int, B);
+    t[n++] = ROW(cum, double, K);
+    t[n++] = ROW(wk, double, K);
+    t[n++] = ROW(gs, double, 2 * K);
+    t[n++] = ROW(phi, double, K);
+    t[n++] = ROW(dphi, double, K);
+    t[n++] = ROW(w1, double, AK);
+    t[n++] = ROW(d1, double, AK);
+    t[n++] = ROW(dist_x, double, nd);
+    t[n++] = ROW(dist_w, double, nd);
+    if (!z->closed) {
+        t[n++] = ROW(uq, double, BQ);
+        t[n++] = ROW(tt, double, BQ);
+        t[n++] = ROW(tdt, double, BQ);
+        return n;
+    }
+    t[n++] = ROW(cs, double, 2 * K);
+    t[n++] = ROW(gk, double, z->Rg + 1);
+    t[n++] = ROW(gkd, double, z->Rg + 1);
+    if (z->projected) {
+        t[n++] = ROW(ap, double, K);
+        return n;
+    }
+    t[n++] = ROW(hk, double, z->Rh + 1);
+    t[n++] = ROW(hkd, double, z->Rh + 1);
+    for (int i = 0; i < BDB_CROSS_CACHE; i++) {
+        t[n++] = ROW(cross[i].k0, int, K);
+        t[n++] = ROW(cross[i].n, int, K);
+        t[n++] = ROW(cross[i].t, double, K * z->L);
+        t[n++] = ROW(cross[i].td, double, K * z->L);
+    }
+    return n;
+}
+#undef ROW
+
+static void **scratch_slot(bdb_agent *ba, const bdb_scratch *r) { return (void **)((char *)ba + r->off); }
+
+static int scratch_alloc(bdb_agent *ba, const bdb_sizes *z, bdrl_err *e)
+{
+    bdb_scratch t[BDB_MAX_SCRATCH];
+    int n = scratch_table(z, t);
+    for (int i = 0; i < n; i++)
+        if (!(*scratch_slot(ba, &t[i]) = err_calloc(t[i].count, t[i].elem, e)))
+            return -1;
+    return 0;
+}
+
+/* Frees every buffer the table names (one never allocated is NULL). */
+static void scratch_free(bdb_agent *ba, const bdb_sizes *z)
+{
+    bdb_scratch t[BDB_MAX_SCRATCH];
+    int n = scratch_table(z, t);
+    for (int i = 0; i < n; i++) {
+        free(*scratch_slot(ba, &t[i]));
+        *scratch_slot(ba, &t[i]) = NULL;
+    }
+}
+
+double bdb_scratch_bytes(const exp_config *cfg, const env *en)
+{
+    bdb_sizes z = sizes_of(cfg, en);
+    bdb_scratch t[BDB_MAX_SCRATCH];
+    int n = scratch_table(&z, t);
+    double bytes = 0;
+    for (int i = 0; i < n; i++)
+        bytes += (double)t[i].count * (double)t[i].elem;
+    return bytes;
+}
 
 /* ---------------------------------------------------------------------- */
 /* pure pieces                                                             */
@@ -463,18 +598,15 @@ static void field_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, do
 /* The derivative form of a Gaussian overlap: N(d; 0, V)(1/V − d²/V²). */
 static double dd_overlap(double n, double d, double V) { return n * (1 / V - d * d / (V * V)); }
 
-/* Symmetric kernel k[0..R] of N(d·dm; 0, V) (and its derivative form). */
-static int kernel_of(double dm, double V, double **k, double **kd, bdrl_err *e)
+/* Symmetric kernel k[0..R] of N(d·dm; 0, V) (and its derivative form),
+ * R = kernel_radius(dm, V). */
+static void kernel_of(double dm, double V, int R, double *k, double *kd)
 {
-    int R = (int)ceil(BAND_SD * sqrt(V) / dm);
-    if (!(*k = err_calloc((size_t)R + 1, sizeof(double), e)) || !(*kd = err_calloc((size_t)R + 1, sizeof(double), e)))
-        return -1;
     for (int d = 0; d <= R; d++) {
         double x = d * dm, n = exp(-0.5 * x * x / V) / sqrt(2 * M_PI * V);
-        (*k)[d] = n;
-        (*kd)[d] = dd_overlap(n, x, V);
+        k[d] = n;
+        kd[d] = dd_overlap(n, x, V);
     }
-    return R;
 }
 
 /* y = G x for the symmetric banded convolution kernel k (R) on K points:
@@ -875,17 +1007,7 @@ static void bdb_free(agent *a)
             adam_free(ba->f[f].opt);
         }
         rng_free(ba->rq);
-        for (int i = 0; i < BDB_CROSS_CACHE; i++) {
-            free(ba->cross[i].k0);
-            free(ba->cross[i].n);
-            free(ba->cross[i].t);
-            free(ba->cross[i].td);
-        }
-        void *bufs[] = {ba->ap, ba->gk, ba->gkd, ba->hk, ba->hkd, ba->cs, ba->enc, ba->wq, ba->wn, ba->sq, ba->spf, ba->sgf, ba->mass_next, ba->qsa, ba->b_off, ba->u_r, ba->a_next,
-                        ba->uq, ba->tt, ba->tdt, ba->cum, ba->wk, ba->gs, ba->phi, ba->dphi, ba->w1, ba->d1,
-                        ba->dist_x, ba->dist_w};
-        for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
-            free(bufs[j]);
+        scratch_free(ba, &ba->z);
         free(ba);
     }
     free(a);
@@ -947,6 +1069,7 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     }
     a->impl = ba;
     ba->te = torso_encoding_for(en);
+    ba->z = sizes_of(cfg, en);
     ba->A = env_n_actions(en);
     a->obs_dim = ba->te.obs_dim;
     a->n_actions = ba->A;
@@ -1027,35 +1150,19 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     uint64_t seed = rng_u64(init);
     ba->rq = rng_create(seed, RNG_STREAM_LOSS);
 
-    int in = ba->te.in_dim, K = ba->K, A = ba->A, BQ = ba->Bmax * ba->Q;
-    int nd = K > g->G ? K : g->G;
-    size_t sd = sizeof(double);
-#define ALLOC(p, n, sz) ((p) = err_calloc((size_t)(n), (sz), e))
-    if (!ALLOC(ba->enc, (size_t)ba->MB * in, sizeof(real)) || !ALLOC(ba->wq, (size_t)ba->Bmax * K, sd) ||
-        !ALLOC(ba->wn, (size_t)ba->Bmax * K, sd) || !ALLOC(ba->sq, (size_t)ba->Bmax * K, sd) || !ALLOC(ba->spf, K, sizeof(float)) || !ALLOC(ba->sgf, K, sizeof(float)) || !ALLOC(ba->mass_next, ba->Bmax, sd) ||
-        !ALLOC(ba->qsa, ba->Bmax, sd) || !ALLOC(ba->b_off, ba->Bmax, sd) || !ALLOC(ba->u_r, ba->Bmax, sd) ||
-        !ALLOC(ba->a_next, ba->Bmax, sizeof(int)) || !ALLOC(ba->uq, BQ, sd) || !ALLOC(ba->tt, BQ, sd) ||
-        !ALLOC(ba->tdt, BQ, sd) || !ALLOC(ba->cum, K, sd) || !ALLOC(ba->wk, K, sd) || !ALLOC(ba->gs, 2 * K, sd) || !ALLOC(ba->dphi, K, sd) ||
-        !ALLOC(ba->phi, K, sd) || !ALLOC(ba->w1, (size_t)A * K, sd) || !ALLOC(ba->d1, (size_t)A * K, sd) ||
-        !ALLOC(ba->dist_x, nd, sd) || !ALLOC(ba->dist_w, nd, sd) || !ba->rq)
+    if (!ba->rq || scratch_alloc(ba, &ba->z, e))
         goto fail;
+    int in = ba->te.in_dim, K = ba->K, A = ba->A;
     if (ba->closed) {
         double var = ba->bs.sigma * ba->bs.sigma, vm = g->gamma * g->gamma * var + g->jitter;
         ba->vc = var + vm;
-        if ((ba->Rg = kernel_of(ba->bs.delta, 2 * var, &ba->gk, &ba->gkd, e)) < 0 ||
-            (ba->Rh = kernel_of(g->gamma * ba->bs.delta, 2 * vm, &ba->hk, &ba->hkd, e)) < 0 || !ALLOC(ba->cs, 2 * K, sd) ||
-            !ALLOC(ba->ap, K, sd))
-            goto fail;
-        int L = 2 * (int)ceil(BAND_SD * sqrt(ba->vc) / ba->bs.delta) + 2;
-        ba->cross_len = L < K ? L : K;
-        for (int i = 0; i < BDB_CROSS_CACHE; i++) {
-            bdb_cross *c = &ba->cross[i];
-            if (!ALLOC(c->k0, K, sizeof(int)) || !ALLOC(c->n, K, sizeof(int)) ||
-                !ALLOC(c->t, (size_t)K * ba->cross_len, sd) || !ALLOC(c->td, (size_t)K * ba->cross_len, sd))
-                goto fail;
-        }
+        ba->Rg = ba->z.Rg;
+        ba->Rh = ba->z.Rh;
+        ba->cross_len = ba->z.L;
+        kernel_of(ba->bs.delta, 2 * var, ba->Rg, ba->gk, ba->gkd);
+        if (!ba->projected)
+            kernel_of(g->gamma * ba->bs.delta, 2 * vm, ba->Rh, ba->hk, ba->hkd);
     }
-#undef ALLOC
     size_t np = ba->f[0].net->n_params + ba->f[1].net->n_params;
     char qdesc[64];
     if (ba->projected)

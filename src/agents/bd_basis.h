@@ -41,6 +41,10 @@
 /* Called by agent_bd_create for bd.field basis (its own ops table). */
 agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
 
+/* Bytes of the scratch buffers agent_bdb_create allocates for cfg on en
+ * (the memory estimate's scratch part; the same table drives both). */
+double bdb_scratch_bytes(const exp_config *cfg, const env *en);
+
 /* Introspection for tests: bd.h's bd_get_geometry, bd_net, bd_reseed,
  * bd_debug_targets and bd_eval_fields are the grid agent's; these are the
  * basis agent's (sampling, describing and the fields go through the ops). */
