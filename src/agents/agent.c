@@ -7,6 +7,8 @@
 
 #include "agents/bd.h"
 #include "agents/c51.h"
+#include "agents/iqn.h"
+#include "agents/qrdqn.h"
 
 agent *agent_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
 {
@@ -15,6 +17,10 @@ agent *agent_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
         return agent_c51_create(cfg, en, init, e);
     case AGENT_BD:
         return agent_bd_create(cfg, en, init, e);
+    case AGENT_QRDQN:
+        return agent_qrdqn_create(cfg, en, init, e);
+    case AGENT_IQN:
+        return agent_iqn_create(cfg, en, init, e);
     }
     err_set(e, "unknown agent.kind %d", cfg->agent.kind);
     return NULL;
@@ -75,6 +81,15 @@ int agent_params_nonfinite(agent *a, char *what, size_t n)
 {
     if (a->kind == AGENT_C51)
         return check_net(c51_online(a), "c51 network", what, n);
+    if (a->kind == AGENT_QRDQN)
+        return check_net(qrdqn_online(a), "qrdqn network", what, n);
+    if (a->kind == AGENT_IQN) {
+        static const char *parts[3] = {"iqn torso", "iqn cosine embedding", "iqn head"};
+        for (int p = 0; p < 3; p++)
+            if (check_net(iqn_net(a, IQN_ONLINE, (iqn_part)p), parts[p], what, n))
+                return 1;
+        return 0;
+    }
     static const char *names[2][2] = {{"bd scalar-field torso", "bd scalar-field head"},
                                       {"bd gradient-field torso", "bd gradient-field head"}};
     for (int f = 0; f < 2; f++)

@@ -117,8 +117,9 @@ static const cfg_key keys[] = {
     CFG_I64_KEY("env.map_seed", OFF(map_seed), "-1", -1, MAXI,
                 "FrozenLake random maps: generator seed; -1 = the run's seed"),
 
-    CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", "bd|c51",
-                   "distribution model: Bellman Diffusion fields or the C51 histogram"),
+    CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", "bd|c51|qrdqn|iqn",
+                   "distribution model: Bellman Diffusion fields, the C51 histogram, QR-DQN quantiles or "
+                   "IQN's implicit quantile function"),
     CFG_REAL_KEY("agent.gamma", OFF(agent.gamma), "0.99", 0, 1, "discount factor"),
     CFG_CHOICE_KEY("agent.mode", OFF(agent.mode), "control", "control|evaluate",
                    "control: bootstrap from argmax_a Q(s', a); evaluate: from a' ~ agent.policy, "
@@ -147,6 +148,26 @@ static const cfg_key keys[] = {
                  "sample, plot); acting and targets keep the online and target networks; 0 = off"),
 
     CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
+
+    CFG_INT_KEY("qrdqn.quantiles", OFF(qrdqn.quantiles), "51", 1, 10001,
+                "QR-DQN: quantiles N per action, at the midpoints (2i - 1)/2N (51: the width of C51's head "
+                "in the twins; the paper used 200 on Atari)"),
+    CFG_REAL_KEY("qrdqn.kappa", OFF(qrdqn.kappa), "1.0", 0, 1e6,
+                 "QR-DQN: threshold κ of the quantile Huber loss (0 = the plain quantile loss)"),
+
+    CFG_INT_KEY("iqn.n", OFF(iqn.n), "64", 1, 4096, "IQN: sampled τ per transition for the online quantiles (N)"),
+    CFG_INT_KEY("iqn.n_prime", OFF(iqn.n_prime), "64", 1, 4096,
+                "IQN: sampled τ' per transition for the target quantiles (N')"),
+    CFG_INT_KEY("iqn.k", OFF(iqn.k), "32", 1, 4096,
+                "IQN: τ per state for Q = mean of the quantiles: sampled for the target's argmax a*, "
+                "the fixed midpoints (2k - 1)/2K for acting and evaluation (deterministic)"),
+    CFG_INT_KEY("iqn.embedding", OFF(iqn.embedding), "64", 1, 4096,
+                "IQN: cosine features cos(π i τ), i = 0..n-1, of each τ"),
+    CFG_REAL_KEY("iqn.kappa", OFF(iqn.kappa), "1.0", 0, 1e6,
+                 "IQN: threshold κ of the quantile Huber loss (0 = the plain quantile loss)"),
+    CFG_INT_KEY("iqn.law_points", OFF(iqn.law_points), "100", 1, 100000,
+                "IQN: the reported return law (dist, eval, plot) is the quantile function at this many "
+                "midpoints τ = (2i - 1)/2n, as equally weighted atoms"),
 
     CFG_CHOICE_KEY("bd.field", OFF(bd.field), "grid", "grid|basis",
                    "BD: form of the two fields in u: grid = a light MLP head on [state embedding, "

@@ -11,7 +11,7 @@
 #include "core/cfg.h"
 #include "envs/env.h"
 
-typedef enum { AGENT_BD = 0, AGENT_C51 = 1 } agent_kind;
+typedef enum { AGENT_BD = 0, AGENT_C51 = 1, AGENT_QRDQN = 2, AGENT_IQN = 3 } agent_kind;
 typedef enum { AGENT_CONTROL = 0, AGENT_EVALUATE = 1 } agent_mode;
 typedef enum { TARGET_FIELDS = 0, TARGET_SAMPLES = 1 } bd_target_mode;
 typedef enum { BD_GRAD_TARGET_GRADIENT = 0, BD_GRAD_TARGET_SCALAR = 1 } bd_grad_target;
@@ -51,6 +51,16 @@ typedef struct {
     struct {
         int atoms;
     } c51;
+    struct {
+        int quantiles;         /* N quantile outputs per action, at midpoints τ_i = (2i − 1)/2N */
+        double kappa;          /* quantile Huber threshold κ; 0 = plain quantile loss */
+    } qrdqn;
+    struct {
+        int n, n_prime, k;     /* τ samples: online N, target N′, for a* (and acting's midpoints) K */
+        int embedding;         /* cosine features of τ */
+        double kappa;
+        int law_points;        /* the reported law: quantiles at this many midpoints */
+    } iqn;
     struct {
         int field;             /* bd_field_form: head on [embedding, features(u)] or a fixed basis of u */
         int basis;             /* basis: K Gaussian bumps, centres evenly over u in [-1, 1] */
