@@ -37,6 +37,7 @@
 
 #include "agents/agent.h"
 #include "agents/c51.h"
+#include "agents/registry.h"
 #include "agents/replay.h"
 #include "agents/train.h"
 #include "core/rng.h"
@@ -93,7 +94,7 @@ static int agent_updates(const exp_config *cfg, double secs, upd_rate *out)
             agent_update_target(a, 1.0);
     } while ((wall_now() < t_end || n < 3) && n < MAX_CHUNKS);
     out->updates_per_s = median(rates, n);
-    out->mflop = a->kind == AGENT_C51 ? c51_update_flops(a, B) / 1e6 : 0;
+    out->mflop = a->ops->update_flops ? a->ops->update_flops(a, B) / 1e6 : 0;
     out->gflops = out->updates_per_s * out->mflop / 1e3;
     replay_batch_free(&b);
     replay_free(rb);
@@ -150,7 +151,7 @@ static int load_pair(const char *c51_path, const char *bd_path, char **sets, int
         fprintf(stderr, "bench_agents: %s (run from the source tree)\n", e.msg);
         return -1;
     }
-    if (c->agent.kind != AGENT_C51 || b->agent.kind != AGENT_BD) {
+    if (c->agent.kind != agent_kind_find("c51") || b->agent.kind != agent_kind_find("bd")) {
         fprintf(stderr, "bench_agents: %s must be a c51 config and %s a bd config\n", c51_path, bd_path);
         return -1;
     }

@@ -882,12 +882,12 @@ static void test_learns_bandit(void **state)
      * imprint (weight 0.748 against the grid's 0.767), 1000 steps do not
      * (0.777, W1 to the grid law 0.009). */
     sde_config sc;
-    agent_bd_sampler_defaults(f.a, &sc);
+    agent_sampler_defaults(f.a, &sc);
     enum { N = 600 };
     double x[N];
     sde_result res;
     float o = 0;
-    if (agent_bd_sample(f.a, &o, 0, &sc, N, x, &res, r, &e))
+    if (agent_sample(f.a, &o, 0, &sc, N, x, &res, r, &e))
         fail_msg("%s", e.msg);
     int hi = 0;
     for (int i = 0; i < N; i++)
@@ -994,7 +994,7 @@ static void test_bad_input(void **state)
     assert_contains(e.msg, "action 7");
     agent_dist d;
     assert_int_not_equal(agent_distribution(f.a, obs, 4, &d, &e), 0);
-    assert_non_null(strstr(agent_bd_describe(f.a), "queries"));
+    assert_non_null(strstr(agent_describe(f.a), "queries"));
     unmake(&f);
 }
 

@@ -707,11 +707,11 @@ static void test_learns_bandit(void **state)
     assert_close(d.mass, 1.0, 0.1);
 
     sde_config sc;
-    agent_bd_sampler_defaults(f.a, &sc);
+    agent_sampler_defaults(f.a, &sc);
     enum { N = 600 };
     double x[N];
     sde_result res;
-    if (agent_bd_sample(f.a, &o, 0, &sc, N, x, &res, r, &e))
+    if (agent_sample(f.a, &o, 0, &sc, N, x, &res, r, &e))
         fail_msg("%s", e.msg);
     int hi = 0;
     for (int i = 0; i < N; i++)

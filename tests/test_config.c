@@ -4,6 +4,7 @@
 #include "test_util.h"
 
 #include "agents/experiment.h"
+#include "agents/registry.h"
 #include "core/cfg.h"
 
 
@@ -106,7 +107,7 @@ static void test_classic_control_configs(void **state)
             if (exp_load(&c[k], path, NULL, 0, &e))
                 fail_msg("%s", e.msg);
             assert_int_equal(c[k].env.kind, env_kind_by_name(names[i]));
-            assert_int_equal(c[k].agent.kind, k ? AGENT_BD : AGENT_C51);
+            assert_string_equal(agent_kind_name(c[k].agent.kind), k ? "bd" : "c51");
             assert_true(c[k].agent.v_min == -100.0 && c[k].agent.v_max == 0.0);
         }
         assert_memory_equal(&c[0].train, &c[1].train, sizeof c[0].train);
@@ -129,7 +130,7 @@ static void test_values_of_every_type(void **state)
     assert_int_equal(cfg.seed, 1000);
     assert_int_equal(cfg.env.semi_implicit, 1);
     assert_int_equal(cfg.env.sutton_barto_reward, 1);
-    assert_int_equal(cfg.agent.kind, AGENT_C51);
+    assert_string_equal(agent_kind_name(cfg.agent.kind), "c51");
     assert_true(cfg.agent.gamma == 0.95);
     assert_int_equal(cfg.train.total_steps, 200000);
     assert_string_equal(cfg.output.dir, "my runs");

@@ -108,8 +108,22 @@ static int fake_dist(agent *a, const float *obs, int action, agent_dist *out, bd
     return 0;
 }
 
+static int fake_params(agent *a, agent_param_block *out)
+{
+    (void)a;
+    (void)out;
+    return 0;
+}
+
+static const char *fake_describe(const agent *a)
+{
+    (void)a;
+    return "fake";
+}
+
 static const agent_ops fake_ops = {"fake", fake_q, fake_update, fake_update_target, fake_dist,
-                                   fake_save, fake_load, fake_free};
+                                   fake_save, fake_load, fake_free, fake_params, fake_describe,
+                                   NULL, NULL, NULL};
 
 static void fake_init(fake_agent *f, exp_config *cfg, env **en, const char *const *sets, int n_sets)
 {
@@ -120,7 +134,6 @@ static void fake_init(fake_agent *f, exp_config *cfg, env **en, const char *cons
     *en = env_create(&cfg->env, &e);
     assert_non_null(*en);
     f->base.ops = &fake_ops;
-    f->base.kind = AGENT_C51;
     f->base.obs_dim = env_obs_dim(*en);
     f->base.n_actions = env_n_actions(*en);
     f->envc = cfg->env;

@@ -222,7 +222,7 @@ static void test_run_directory(void **state)
         fail_msg("%s", e.msg);
     assert_int_equal(c2.train.total_steps, 3000);
     assert_int_equal(c2.train.batch_size, 16);
-    assert_int_equal(a->kind, AGENT_C51);
+    assert_string_equal(a->ops->name, "c51");
     agent_free(a);
     env_free(en);
     /* a run directory without a checkpoint is named as such */

@@ -1,29 +1,37 @@
-/* agent.c — creation by kind, and the helpers every agent shares. */
+/* agent.c — creation through the registry, and the helpers every agent
+ * shares. */
 #include "agents/agent.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "agents/bd.h"
-#include "agents/c51.h"
-#include "agents/iqn.h"
-#include "agents/qrdqn.h"
+#include "agents/registry.h"
 
 agent *agent_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
 {
-    switch ((agent_kind)cfg->agent.kind) {
-    case AGENT_C51:
-        return agent_c51_create(cfg, en, init, e);
-    case AGENT_BD:
-        return agent_bd_create(cfg, en, init, e);
-    case AGENT_QRDQN:
-        return agent_qrdqn_create(cfg, en, init, e);
-    case AGENT_IQN:
-        return agent_iqn_create(cfg, en, init, e);
+    const agent_class *c = agent_class_of(cfg->agent.kind);
+    if (!c) {
+        err_set(e, "unknown agent.kind %d", cfg->agent.kind);
+        return NULL;
     }
-    err_set(e, "unknown agent.kind %d", cfg->agent.kind);
-    return NULL;
+    return c->create(cfg, en, init, e);
+}
+
+void agent_sampler_defaults(const agent *a, sde_config *sc)
+{
+    if (a->ops->sampler_defaults)
+        a->ops->sampler_defaults(a, sc);
+    else
+        sde_config_default(sc);
+}
+
+int agent_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+                 sde_result *res, rng *r, bd_err *e)
+{
+    if (!a->ops->sample)
+        return err_set(e, "a %s agent has no fields to sample", a->ops->name);
+    return a->ops->sample(a, obs, action, sc, n, returns, res, r, e);
 }
 
 void agent_free(agent *a)
@@ -68,33 +76,17 @@ static long first_nonfinite(const real *p, size_t n)
     return -1;
 }
 
-static int check_net(const mlp *m, const char *name, char *what, size_t n)
-{
-    long i = m ? first_nonfinite(m->params, m->n_params) : -1;
-    if (i < 0)
-        return 0;
-    snprintf(what, n, "%s parameter %ld (%s)", name, i, isnan(m->params[i]) ? "nan" : m->params[i] > 0 ? "+inf" : "-inf");
-    return 1;
-}
-
 int agent_params_nonfinite(agent *a, char *what, size_t n)
 {
-    if (a->kind == AGENT_C51)
-        return check_net(c51_online(a), "c51 network", what, n);
-    if (a->kind == AGENT_QRDQN)
-        return check_net(qrdqn_online(a), "qrdqn network", what, n);
-    if (a->kind == AGENT_IQN) {
-        static const char *parts[3] = {"iqn torso", "iqn cosine embedding", "iqn head"};
-        for (int p = 0; p < 3; p++)
-            if (check_net(iqn_net(a, IQN_ONLINE, (iqn_part)p), parts[p], what, n))
-                return 1;
-        return 0;
+    agent_param_block b[AGENT_MAX_PARAM_BLOCKS];
+    int nb = a->ops->params(a, b);
+    for (int k = 0; k < nb; k++) {
+        long i = first_nonfinite(b[k].p, b[k].n);
+        if (i < 0)
+            continue;
+        real x = b[k].p[i];
+        snprintf(what, n, "%s parameter %ld (%s)", b[k].name, i, isnan(x) ? "nan" : x > 0 ? "+inf" : "-inf");
+        return 1;
     }
-    static const char *names[2][2] = {{"bd scalar-field torso", "bd scalar-field head"},
-                                      {"bd gradient-field torso", "bd gradient-field head"}};
-    for (int f = 0; f < 2; f++)
-        for (int part = 0; part < 2; part++)
-            if (check_net(bd_net(a, (bd_field)f, part, 0), names[f][part], what, n))
-                return 1;
     return 0;
 }

@@ -1,5 +1,6 @@
-/* agent.h — what a distribution model (Bellman Diffusion fields, C51
- * histogram) offers the trainer and the evaluation commands.
+/* agent.h — what an agent (Bellman Diffusion fields, C51 histogram, DQN, ...)
+ * offers the trainer and the evaluation commands. Which agents exist, and
+ * how each is created, sized and checkpointed, is registry.h's business.
  *
  * The trainer owns everything both agents share — replay, exploration, the
  * target-update schedule, evaluation — so a comparison differs only in the
@@ -20,6 +21,8 @@
 #include "core/err.h"
 #include "core/rng.h"
 #include "envs/env.h"
+#include "fields/real.h"
+#include "sdes/sampler.h"
 
 /* A minibatch of transitions, in the trainer's arrays (read only). */
 typedef struct {
@@ -43,21 +46,32 @@ typedef struct {
     double grad_norm;  /* global gradient norm before clipping */
 } agent_stats;
 
-/* One (state, action)'s return distribution, in return units. The arrays
- * belong to the agent and stay valid until its next call. */
+/* One (state, action)'s return distribution, in return units: either atoms
+ * with weights (C51's histogram; a quantile agent's N atoms of weight 1/N;
+ * DQN's single atom at Q with weight 1) or a density on a grid (BD). The
+ * arrays belong to the agent and stay valid until its next call. */
 typedef struct {
     int n;
-    const double *x;   /* (n) grid points (BD) or atom locations (C51), ascending */
-    const double *w;   /* (n) density values max(s, 0) on the grid (BD; integrate with
-                          stat_dist_grid) or atom probabilities summing to 1 (C51) */
-    int is_density;    /* 1: BD grid density, 0: C51 atoms */
-    double mass;       /* BD: grid mass of max(s, 0) before normalization; C51: 1 */
+    const double *x;   /* (n) grid points or atom locations, ascending */
+    const double *w;   /* (n) density values max(s, 0) on the grid (integrate with
+                          stat_dist_grid) or atom probabilities summing to 1 */
+    int is_density;    /* 1: a grid density, 0: atoms */
+    double mass;       /* density: grid mass of max(s, 0) before normalization; atoms: 1 */
 } agent_dist;
+
+/* One named array of an agent's online parameters (agent_params_nonfinite). */
+typedef struct {
+    const char *name;  /* e.g. "c51 network" */
+    const real *p;     /* (n) */
+    size_t n;
+} agent_param_block;
+
+#define AGENT_MAX_PARAM_BLOCKS 8
 
 typedef struct agent agent;
 
 typedef struct {
-    const char *name; /* "bd", "c51" */
+    const char *name; /* the registry name: "bd", "c51", ... */
     /* Q(s, ·) of B observations from the online networks: q (B, n_actions). */
     int (*q_values)(agent *a, int B, const float *obs, double *q, bd_err *e);
     /* One gradient step on a minibatch (targets from the target networks). */
@@ -71,17 +85,32 @@ typedef struct {
     int (*save)(const agent *a, FILE *f, bd_err *e);
     int (*load)(agent *a, FILE *f, bd_err *e);
     void (*free)(agent *a);
+    /* The online networks' parameters (what the non-finite guard scans):
+     * up to AGENT_MAX_PARAM_BLOCKS blocks into out; returns how many. */
+    int (*params)(agent *a, agent_param_block *out);
+    /* One line: networks, parameter counts, the agent's own settings. Owned
+     * by the agent. */
+    const char *(*describe)(const agent *a);
+
+    /* ---- capabilities: NULL when the agent has none ---- */
+    /* Return samples by a sampler on learned fields (BD): the default
+     * sampler configuration, and n samples of Z(obs, action) in return units. */
+    void (*sampler_defaults)(const agent *a, sde_config *sc);
+    int (*sample)(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+                  sde_result *res, rng *r, bd_err *e);
+    /* GEMM multiply-adds of one update at batch B (benchmarks). */
+    double (*update_flops)(const agent *a, int B);
 } agent_ops;
 
 struct agent {
     const agent_ops *ops;
-    agent_kind kind;
     int obs_dim, n_actions;
     void *impl;
 };
 
-/* Creates the agent named by cfg->agent.kind for env, initializing its
- * networks from init (stream RNG_STREAM_INIT of the run's seed). */
+/* Creates the agent of kind cfg->agent.kind (registry.h) for env,
+ * initializing its networks from init (stream RNG_STREAM_INIT of the run's
+ * seed). */
 agent *agent_create(const exp_config *cfg, const env *en, rng *init, bd_err *e);
 void agent_free(agent *a);
 
@@ -99,12 +128,21 @@ static inline int agent_distribution(agent *a, const float *obs, int action, age
 {
     return a->ops->distribution(a, obs, action, out, e);
 }
+static inline const char *agent_describe(const agent *a) { return a->ops->describe(a); }
+
+/* Capabilities. */
+static inline int agent_can_sample(const agent *a) { return a->ops->sample != NULL; }
+/* The default sampler and n samples (agent_can_sample only: else an error). */
+void agent_sampler_defaults(const agent *a, sde_config *sc);
+int agent_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+                 sde_result *res, rng *r, bd_err *e);
 
 /* Greedy action of one observation (ties to the lowest index). */
 int agent_greedy(agent *a, const float *obs, int *action, bd_err *e);
 
-/* 0 if every parameter of the agent's online networks is finite; otherwise 1,
- * with the first bad one named in what (e.g. "c51 network parameter 17 (nan)").
+/* 0 if every parameter of the agent's online networks (ops->params) is
+ * finite; otherwise 1, with the first bad one named in what (e.g. "c51
+ * network parameter 17 (nan)").
  * The trainer calls it after every update (a step can make parameters
  * non-finite while the loss it reports is still finite). */
 int agent_params_nonfinite(agent *a, char *what, size_t n);

@@ -4,12 +4,15 @@
 #include "agents/bd.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agents/bd_basis.h"
+#include "agents/evaluate.h"
+#include "agents/registry.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
 #include "fields/fourier.h"
@@ -716,8 +719,37 @@ static void bd_free(agent *a)
     free(a);
 }
 
+static int bd_params(agent *a, agent_param_block *out)
+{
+    static const char *names[2][2] = {{"bd scalar-field torso", "bd scalar-field head"},
+                                      {"bd gradient-field torso", "bd gradient-field head"}};
+    int n = 0;
+    for (int f = 0; f < 2; f++)
+        for (int part = 0; part < 2; part++) {
+            mlp *m = bd_net(a, (bd_field)f, part, 0);
+            out[n++] = (agent_param_block){names[f][part], m->params, m->n_params};
+        }
+    return n;
+}
+
+static const char *bd_describe(const agent *a);
+static void bd_sampler_defaults(const agent *a, sde_config *sc);
+static int bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+                     sde_result *res, rng *r, bd_err *e);
+
 static const agent_ops bd_ops = {
-    "bd", bd_q_values, bd_update, bd_update_target, bd_distribution, bd_save, bd_load, bd_free,
+    .name = "bd",
+    .q_values = bd_q_values,
+    .update = bd_update,
+    .update_target = bd_update_target,
+    .distribution = bd_distribution,
+    .save = bd_save,
+    .load = bd_load,
+    .free = bd_free,
+    .params = bd_params,
+    .describe = bd_describe,
+    .sampler_defaults = bd_sampler_defaults,
+    .sample = bd_sample,
 };
 
 /* ---------------------------------------------------------------------- */
@@ -735,7 +767,6 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *
     if (!a)
         return NULL;
     a->ops = &bd_ops;
-    a->kind = AGENT_BD;
     bd_agent *ba = err_calloc(1, sizeof *ba, e);
     if (!ba) {
         free(a);
@@ -887,7 +918,7 @@ fail:
     return NULL;
 }
 
-const char *agent_bd_describe(const agent *a) { return agent_is_bdb(a) ? bdb_describe(a) : impl(a)->desc; }
+static const char *bd_describe(const agent *a) { return impl(a)->desc; }
 
 /* ---------------------------------------------------------------------- */
 /* introspection                                                           */
@@ -1067,21 +1098,15 @@ int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fiel
     return 0;
 }
 
-void agent_bd_sampler_defaults(const agent *a, sde_config *sc)
+static void bd_sampler_defaults(const agent *a, sde_config *sc)
 {
-    if (agent_is_bdb(a)) {
-        bdb_sampler_defaults(a, sc);
-        return;
-    }
     const bd_agent *ba = impl(a);
     bd_sampler_defaults_for(&ba->geo, 0.02 * ba->geo.eps, sc);
 }
 
-int agent_bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-                    sde_result *res, rng *r, bd_err *e)
+static int bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+                     sde_result *res, rng *r, bd_err *e)
 {
-    if (agent_is_bdb(a))
-        return bdb_sample(a, obs, action, sc, n, returns, res, r, e);
     bd_agent *ba = impl(a);
     if (action < 0 || action >= ba->A)
         return err_set(e, "bd sample: action %d out of range [0, %d)", action, ba->A);
@@ -1091,3 +1116,63 @@ int agent_bd_sample(agent *a, const float *obs, int action, const sde_config *sc
     sample_ctx ctx = {ba, action};
     return bd_sample_in_u(&ba->geo, sc, sample_fields, &ctx, n, returns, res, r, e);
 }
+
+/* ---------------------------------------------------------------------- */
+/* the registry entry                                                      */
+
+/* Basis fields: two networks like C51's with A·K outputs: scalar (online,
+ * target, average), gradient (online, average); scratch copies while a
+ * checkpoint loads; Adam m, v of the two online ones. */
+static const char *basis_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
+{
+    torso_encoding te = torso_encoding_for(en);
+    int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
+    double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
+    double M = fmax(2 * B, EVAL_MAX_ROWS), K = cfg->bd.basis, BQ = B * cfg->bd.queries;
+    sizes[n + 1] = (int)fmin(A * K, 2e9);
+    double p = limits_layers_params(n + 1, sizes);
+    out->networks = 3 * limits_mlp_bytes(n + 1, sizes, (int)M) + 7 * limits_mlp_bytes(n + 1, sizes, 1) + 4 * p * rl;
+    *params = 2 * p;
+    out->scratch = M * te.in_dim * rl + (2 * B * K + 3 * BQ + 2 * A * K + 6 * K + 4 * B) * 8 +
+                   fmax(K, cfg->bd.grid) * 16;
+    return "agent.hidden, bd.basis, bd.queries or train.batch_size";
+}
+
+/* Grid fields: two fields, each an online and a target torso and head (again
+ * as scratch copies while a checkpoint loads); Adam m, v of the online ones. */
+static const char *bd_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
+{
+    if (cfg->bd.field == BD_FIELD_BASIS)
+        return basis_memory(cfg, en, out, params);
+    torso_encoding te = torso_encoding_for(en);
+    int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
+    double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
+    double E = sizes[n], Q = cfg->bd.queries, G = cfg->bd.grid, F = fourier_dim(cfg->bd.fourier_k);
+    double QC = 2 * B, BQ = B * Q;
+    int hs[EXP_MAX_HIDDEN + 2], hn = cfg->bd.head.n;
+    hs[0] = (int)(E + F);
+    for (int i = 0; i < hn; i++)
+        hs[i + 1] = cfg->bd.head.w[i];
+    hs[hn + 1] = (int)A;
+    *params = 2 * (limits_layers_params(n, sizes) + limits_layers_params(hn + 1, hs));
+    double hmax = A;
+    for (int i = 1; i <= hn; i++)
+        hmax = fmax(hmax, hs[i]);
+    double per = n > 0 ? limits_mlp_bytes(n, sizes, (int)fmin(QC, 2e9)) : 0;
+    per += limits_mlp_bytes(hn + 1, hs, (int)fmin(BQ, 2e9));
+    out->networks = 2 * 2 * 2 * per + 2 * *params * rl;
+    out->scratch = (QC * (te.in_dim + 3 * E + G * A) + BQ * (4 + 2 * A + 2 * (E + F)) +
+                    1024 * (hs[1] + F + 2 * hmax + A)) * rl +
+                   BQ * 5 * 8 + QC * 12;
+    return "agent.hidden, bd.head, bd.grid, bd.queries or train.batch_size";
+}
+
+/* Slots as in every checkpoint written before the registry (format 2). */
+static const agent_shape_key bd_shape[] = {
+    {"bd.grid", offsetof(exp_config, bd.grid), 0, 1},
+    {"bd.fourier_k", offsetof(exp_config, bd.fourier_k), 0, 2},
+    {"bd.head", offsetof(exp_config, bd.head), 1, 3},
+    {"bd.queries", offsetof(exp_config, bd.queries), 0, 12},
+};
+
+const agent_class agent_bd_class = {"BD", agent_bd_create, bd_memory, bd_shape, 4};

@@ -81,24 +81,16 @@
 
 agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bd_err *e);
 
-/* The default sampler for agent_bd_sample (DESIGN §1.4 "Sampling learned
- * fields"): Metropolis-adjusted BDD, η = 0.02 ε (u units), 1000 steps, a
- * global independence move every 10 steps, walkers starting uniform over the
- * grid range (the sampler, not the grid, has to find the mode weights). */
-void agent_bd_sampler_defaults(const agent *a, sde_config *sc);
-
-/* n return samples of Z(obs, action) by Bellman Diffusion Dynamics on the
- * online fields: x ∈ u units inside the sampler, returns (n) in return units.
- * sc configures the sampler in u units; its box [lo, hi] is replaced by the
- * grid range [−1−m, 1+m] (the fields are taken to be 0 outside it, as in
- * src/gen/fit.c) and grid_points (grid_icdf start) defaults to bd.grid when
- * below 2. res (may be NULL) gets the sampler's diagnostics. */
-int agent_bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n,
-                    double *returns, sde_result *res, rng *r, bd_err *e);
-
-/* One line: networks, parameter counts, grid and target mode. Owned by the
- * agent. */
-const char *agent_bd_describe(const agent *a);
+/* Sampling (agent_sample, agent_sampler_defaults in agent.h): the default
+ * sampler is DESIGN §1.4's "Sampling learned fields": Metropolis-adjusted
+ * BDD, η = 0.02 ε (u units), 1000 steps, a global independence move every
+ * 10 steps, walkers starting uniform over the grid range (the sampler, not
+ * the grid, has to find the mode weights). Samples come from the online
+ * fields in u units inside the sampler, returned in return units; the
+ * sampler's box is replaced by the grid range [−1−m, 1+m] (the fields are
+ * taken to be 0 outside it, as in src/gen/fit.c) and grid_points
+ * (grid_icdf start) defaults to bd.grid when below 2. describe (agent.h):
+ * networks, parameter counts, grid and target mode. */
 
 /* ---- geometry and the pure pieces of the targets (tested on their own) ---- */
 

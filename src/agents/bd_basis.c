@@ -893,8 +893,33 @@ static void bdb_free(agent *a)
     free(a);
 }
 
+static int bdb_params(agent *a, agent_param_block *out)
+{
+    bdb_agent *ba = impl(a);
+    out[0] = (agent_param_block){"bd scalar-field network", ba->f[0].net->params, ba->f[0].net->n_params};
+    out[1] = (agent_param_block){"bd gradient-field network", ba->f[1].net->params, ba->f[1].net->n_params};
+    return 2;
+}
+
+static const char *bdb_describe(const agent *a);
+static void bdb_sampler_defaults(const agent *a, sde_config *sc);
+static int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+                      sde_result *res, rng *r, bd_err *e);
+
+/* agent.kind bd with bd.field basis: agent_bd_create picks this table. */
 static const agent_ops bdb_ops = {
-    "bd", bdb_q_values, bdb_update, bdb_update_target, bdb_distribution, bdb_save, bdb_load, bdb_free,
+    .name = "bd",
+    .q_values = bdb_q_values,
+    .update = bdb_update,
+    .update_target = bdb_update_target,
+    .distribution = bdb_distribution,
+    .save = bdb_save,
+    .load = bdb_load,
+    .free = bdb_free,
+    .params = bdb_params,
+    .describe = bdb_describe,
+    .sampler_defaults = bdb_sampler_defaults,
+    .sample = bdb_sample,
 };
 
 /* ---------------------------------------------------------------------- */
@@ -906,7 +931,6 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err 
     if (!a)
         return NULL;
     a->ops = &bdb_ops;
-    a->kind = AGENT_BD;
     bdb_agent *ba = err_calloc(1, sizeof *ba, e);
     if (!ba) {
         free(a);
@@ -1045,7 +1069,7 @@ fail:
 /* ---------------------------------------------------------------------- */
 /* introspection and sampling                                              */
 
-const char *bdb_describe(const agent *a) { return impl(a)->desc; }
+static const char *bdb_describe(const agent *a) { return impl(a)->desc; }
 void bdb_get_geometry(const agent *a, bd_geometry *g) { *g = impl(a)->geo; }
 
 mlp *bdb_net(agent *a, bd_field f, int target)
@@ -1107,14 +1131,14 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
     return 0;
 }
 
-void bdb_sampler_defaults(const agent *a, sde_config *sc)
+static void bdb_sampler_defaults(const agent *a, sde_config *sc)
 {
     const bdb_agent *ba = impl(a);
     bd_sampler_defaults_for(&ba->geo, 0.02 * ba->bs.sigma * ba->bs.sigma, sc);
 }
 
-int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-               sde_result *res, rng *r, bd_err *e)
+static int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+                      sde_result *res, rng *r, bd_err *e)
 {
     bdb_agent *ba = impl(a);
     if (action < 0 || action >= ba->A)

@@ -41,12 +41,8 @@
 agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bd_err *e);
 int agent_is_bdb(const agent *a);
 
-/* The bd.h introspection and sampling entry points for basis agents (bd.c
- * forwards to these when agent_is_bdb). */
-void bdb_sampler_defaults(const agent *a, sde_config *sc);
-int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
-               sde_result *res, rng *r, bd_err *e);
-const char *bdb_describe(const agent *a);
+/* The bd.h introspection entry points for basis agents (bd.c forwards to
+ * these when agent_is_bdb; sampling and describing go through the ops). */
 void bdb_get_geometry(const agent *a, bd_geometry *g);
 mlp *bdb_net(agent *a, bd_field f, int target);
 void bdb_reseed(agent *a, uint64_t seed);

@@ -2,10 +2,13 @@
 #include "agents/c51.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agents/evaluate.h"
+#include "agents/registry.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
 
@@ -49,6 +52,7 @@ typedef struct {
     double *frac;   /* (N) scratch: and the share of the upper one */
     double *m;      /* (max_batch, N) projected targets */
     double *dist_w; /* (N) the distribution op's probabilities */
+    char desc[160];
 } c51;
 
 static c51 *impl(agent *a) { return a->impl; }
@@ -449,8 +453,27 @@ static void c51_free(agent *a)
     free(a);
 }
 
+static int c51_params(agent *a, agent_param_block *out)
+{
+    mlp *m = impl(a)->net;
+    out[0] = (agent_param_block){"c51 network", m->params, m->n_params};
+    return 1;
+}
+
+static const char *c51_describe(const agent *a) { return ((const c51 *)a->impl)->desc; }
+
 static const agent_ops c51_ops = {
-    "c51", c51_q_values, c51_update, c51_update_target, c51_distribution, c51_save, c51_load, c51_free,
+    .name = "c51",
+    .q_values = c51_q_values,
+    .update = c51_update,
+    .update_target = c51_update_target,
+    .distribution = c51_distribution,
+    .save = c51_save,
+    .load = c51_load,
+    .free = c51_free,
+    .params = c51_params,
+    .describe = c51_describe,
+    .update_flops = c51_update_flops,
 };
 
 agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
@@ -466,7 +489,6 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bd_err 
         return NULL;
     }
     a->ops = &c51_ops;
-    a->kind = AGENT_C51;
     a->obs_dim = env_obs_dim(en);
     a->n_actions = env_n_actions(en);
     a->impl = c;
@@ -508,12 +530,36 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bd_err 
     c->ema = cfg->agent.ema;
     if (c->avg)
         mlp_copy_params(c->avg, c->net, NULL);
+    snprintf(c->desc, sizeof c->desc, "c51: network %d->...->%dx%d, %zu parameters; atoms on [%g, %g]",
+             c->te.in_dim, c->A, c->N, c->net->n_params, c->v_min, c->v_max);
     return a;
 }
 
 mlp *c51_online(agent *a) { return impl(a)->net; }
 mlp *c51_target(agent *a) { return impl(a)->tgt; }
 mlp *c51_average(agent *a) { return impl(a)->avg; }
+
+/* online, target, a scratch pair while a checkpoint loads; Adam m, v;
+ * scratch: encoded rows, atom arrays, projected targets (M, A·N doubles). */
+static const char *c51_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
+{
+    torso_encoding te = torso_encoding_for(en);
+    int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
+    double A = env_n_actions(en), N = cfg->c51.atoms, rl = sizeof(real);
+    double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS);
+    sizes[n + 1] = (int)fmin(A * N, 2e9);
+    *params = limits_layers_params(n + 1, sizes);
+    out->networks = 2 * limits_mlp_bytes(n + 1, sizes, (int)M) + 2 * limits_mlp_bytes(n + 1, sizes, 1) +
+                    2 * *params * rl;
+    out->scratch = M * te.in_dim * rl + 4 * N * 8 + M * A * N * 8;
+    return "agent.hidden, c51.atoms or train.batch_size";
+}
+
+static const agent_shape_key c51_shape[] = {
+    {"c51.atoms", offsetof(exp_config, c51.atoms), 0, 0},
+};
+
+const agent_class agent_c51_class = {"C51", agent_c51_create, c51_memory, c51_shape, 1};
 
 double c51_update_flops(const agent *a, int B)
 {

@@ -1,5 +1,7 @@
 #include "experiment.h"
 
+#include "agents/registry.h"
+
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -117,9 +119,7 @@ static const cfg_key keys[] = {
     CFG_I64_KEY("env.map_seed", OFF(map_seed), "-1", -1, MAXI,
                 "FrozenLake random maps: generator seed; -1 = the run's seed"),
 
-    CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", "bd|c51|qrdqn|iqn",
-                   "distribution model: Bellman Diffusion fields, the C51 histogram, QR-DQN quantiles or "
-                   "IQN's implicit quantile function"),
+    CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", AGENT_KIND_CHOICES, agent_kind_help),
     CFG_REAL_KEY("agent.gamma", OFF(agent.gamma), "0.99", 0, 1, "discount factor"),
     CFG_CHOICE_KEY("agent.mode", OFF(agent.mode), "control", "control|evaluate",
                    "control: bootstrap from argmax_a Q(s', a); evaluate: from a' ~ agent.policy, "

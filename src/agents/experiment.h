@@ -11,7 +11,6 @@
 #include "core/cfg.h"
 #include "envs/env.h"
 
-typedef enum { AGENT_BD = 0, AGENT_C51 = 1, AGENT_QRDQN = 2, AGENT_IQN = 3 } agent_kind;
 typedef enum { AGENT_CONTROL = 0, AGENT_EVALUATE = 1 } agent_mode;
 typedef enum { TARGET_FIELDS = 0, TARGET_SAMPLES = 1 } bd_target_mode;
 typedef enum { BD_GRAD_TARGET_GRADIENT = 0, BD_GRAD_TARGET_SCALAR = 1 } bd_grad_target;
@@ -35,7 +34,7 @@ typedef struct {
     int map_size;          /* env.map_size (random maps) */
     int64_t map_seed;      /* env.map_seed; -1 = use `seed` */
     struct {
-        int kind;          /* agent_kind */
+        int kind;          /* index in the agent registry (registry.h) */
         double gamma;
         int mode;          /* agent_mode: control (argmax) or evaluate a fixed policy */
         int policy;        /* evaluate: 0 = optimal (FrozenLake value iteration) */

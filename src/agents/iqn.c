@@ -2,11 +2,14 @@
 #include "agents/iqn.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agents/evaluate.h"
 #include "agents/quantile.h"
+#include "agents/registry.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
 
@@ -32,6 +35,7 @@ typedef struct {
     double *mid_k;  /* (max_batch·K) the K midpoints repeated per row */
     double *law_tau;/* (L) midpoints of the reported law */
     double *dist_x, *dist_w; /* (L) */
+    char desc[200];
 } iqn;
 
 static iqn *impl(agent *a) { return a->impl; }
@@ -364,8 +368,29 @@ static void iqn_free(agent *a)
     free(a);
 }
 
+static int iqn_params(agent *a, agent_param_block *out)
+{
+    static const char *names[3] = {"iqn torso", "iqn cosine embedding", "iqn head"};
+    for (int p = 0; p < 3; p++) {
+        mlp *m = impl(a)->net[IQN_ONLINE][p];
+        out[p] = (agent_param_block){names[p], m->params, m->n_params};
+    }
+    return 3;
+}
+
+static const char *iqn_describe(const agent *a) { return ((const iqn *)a->impl)->desc; }
+
 static const agent_ops iqn_ops = {
-    "iqn", iqn_q_values, iqn_update, iqn_update_target, iqn_distribution, iqn_save, iqn_load, iqn_free,
+    .name = "iqn",
+    .q_values = iqn_q_values,
+    .update = iqn_update,
+    .update_target = iqn_update_target,
+    .distribution = iqn_distribution,
+    .save = iqn_save,
+    .load = iqn_load,
+    .free = iqn_free,
+    .params = iqn_params,
+    .describe = iqn_describe,
 };
 
 static int imax(int a, int b) { return a > b ? a : b; }
@@ -385,7 +410,6 @@ agent *agent_iqn_create(const exp_config *cfg, const env *en, rng *init, bd_err 
         return NULL;
     }
     a->ops = &iqn_ops;
-    a->kind = AGENT_IQN;
     a->obs_dim = env_obs_dim(en);
     a->n_actions = env_n_actions(en);
     a->impl = q;
@@ -456,6 +480,13 @@ agent *agent_iqn_create(const exp_config *cfg, const env *en, rng *init, bd_err 
     for (int i = 0; i < MB; i++)
         quantile_midpoints(q->k, q->mid_k + (size_t)i * q->k);
     quantile_midpoints(q->L, q->law_tau);
+    size_t np = 0;
+    for (int p = 0; p < 3; p++)
+        np += q->net[IQN_ONLINE][p]->n_params;
+    snprintf(q->desc, sizeof q->desc,
+             "iqn: torso %d->...->%d, cos %d->%d, head %d->%d->%d, %zu parameters; N %d, N' %d, K %d, kappa %g, "
+             "law at %d midpoints",
+             q->te.in_dim, q->E, q->NC, q->E, q->E, q->E, q->A, np, q->n, q->np, q->k, q->kappa, q->L);
     return a;
 fail:
     err_prefix(e, "iqn");
@@ -473,3 +504,37 @@ const double *iqn_last_taus(agent *a, int part, int *n)
 }
 
 void iqn_reseed(agent *a, uint64_t seed) { rng_reseed(impl(a)->r, seed, RNG_STREAM_LOSS); }
+
+/* Online (torso at max_batch rows, cos and head at max_rows τ rows), target
+ * (τ rows B·max(N', K)), average (one state, law_points rows) and a scratch
+ * copy of each at one row while a checkpoint loads; Adam m, v; scratch: the
+ * τ-row arrays (features, h, dh, dφ) and the τ arrays. */
+static const char *iqn_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
+{
+    torso_encoding te = torso_encoding_for(en);
+    int ts[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, ts);
+    double E = ts[n], A = env_n_actions(en), NC = cfg->iqn.embedding, rl = sizeof(real);
+    double MB = fmax(cfg->train.batch_size, EVAL_MAX_ROWS), L = cfg->iqn.law_points;
+    double per = fmax(cfg->iqn.n, fmax(cfg->iqn.n_prime, cfg->iqn.k)), MR = fmax(MB * per, L);
+    double TR = MB * fmax(cfg->iqn.n_prime, cfg->iqn.k);
+    int cs[2] = {(int)NC, (int)E}, hs[3] = {(int)E, (int)E, (int)A};
+    *params = limits_layers_params(n, ts) + limits_layers_params(1, cs) + limits_layers_params(2, hs);
+    double rows[3][3] = {{MB, MR, MR}, {MB, TR, TR}, {1, L, L}};
+    out->networks = 2 * *params * rl + 3 * (limits_mlp_bytes(n, ts, 1) + limits_mlp_bytes(1, cs, 1) +
+                                            limits_mlp_bytes(2, hs, 1));
+    for (int w = 0; w < 3; w++)
+        out->networks += limits_mlp_bytes(n, ts, (int)fmin(rows[w][0], 2e9)) +
+                         limits_mlp_bytes(1, cs, (int)fmin(rows[w][1], 2e9)) +
+                         limits_mlp_bytes(2, hs, (int)fmin(rows[w][2], 2e9));
+    out->scratch = (MB * te.in_dim + MR * (NC + 3 * E) + MB * E) * rl +
+                   (MB * (cfg->iqn.n + 2 * cfg->iqn.n_prime + 2 * cfg->iqn.k) + 3 * L) * 8;
+    return "agent.hidden, iqn.n, iqn.n_prime, iqn.k, iqn.embedding, iqn.law_points or train.batch_size";
+}
+
+/* What changes the saved networks' sizes: the cosine features (the torso's
+ * widths are shared words; the head's follow from them). */
+static const agent_shape_key iqn_shape[] = {
+    {"iqn.embedding", offsetof(exp_config, iqn.embedding), 0, 0},
+};
+
+const agent_class agent_iqn_class = {"IQN", agent_iqn_create, iqn_memory, iqn_shape, 1};

@@ -41,7 +41,15 @@ int limits_max_bytes(double *bytes, bd_err *e);
  * optimizer. */
 double limits_mlp_bytes(int n_layers, const int *sizes, int max_batch);
 
-/* The estimate for a training run of cfg on en. */
+/* The shared torso's layer sizes: sizes[0] = in_dim, then agent.hidden;
+ * returns the number of layers so far (agent.hidden.n). sizes needs
+ * EXP_MAX_HIDDEN + 2 entries (one more for the caller's head). */
+int limits_torso_sizes(const exp_config *cfg, int in_dim, int *sizes);
+/* Parameters (weights and biases) of layers sizes[0..n_layers]. */
+double limits_layers_params(int n_layers, const int *sizes);
+
+/* The estimate for a training run of cfg on en: the replay and checkpoint
+ * here, the networks and scratch from the agent's registry entry. */
 void limits_estimate_experiment(const exp_config *cfg, const env *en, limits_estimate *out);
 
 /* 0 if the estimate is within the limit; else -1 with a message such as

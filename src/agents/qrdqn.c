@@ -2,11 +2,14 @@
 #include "agents/qrdqn.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agents/evaluate.h"
 #include "agents/quantile.h"
+#include "agents/registry.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
 
@@ -21,6 +24,7 @@ typedef struct {
     double *tau;          /* (N) midpoints */
     double *t;            /* (N) one row's target samples */
     double *dist_x, *dist_w; /* (N) the distribution op's law */
+    char desc[160];
 } qrdqn;
 
 static qrdqn *impl(agent *a) { return a->impl; }
@@ -231,8 +235,26 @@ static void qr_free(agent *a)
     free(a);
 }
 
+static int qr_params(agent *a, agent_param_block *out)
+{
+    mlp *m = impl(a)->net;
+    out[0] = (agent_param_block){"qrdqn network", m->params, m->n_params};
+    return 1;
+}
+
+static const char *qr_describe(const agent *a) { return ((const qrdqn *)a->impl)->desc; }
+
 static const agent_ops qrdqn_ops = {
-    "qrdqn", qr_q_values, qr_update, qr_update_target, qr_distribution, qr_save, qr_load, qr_free,
+    .name = "qrdqn",
+    .q_values = qr_q_values,
+    .update = qr_update,
+    .update_target = qr_update_target,
+    .distribution = qr_distribution,
+    .save = qr_save,
+    .load = qr_load,
+    .free = qr_free,
+    .params = qr_params,
+    .describe = qr_describe,
 };
 
 agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bd_err *e)
@@ -248,7 +270,6 @@ agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bd_er
         return NULL;
     }
     a->ops = &qrdqn_ops;
-    a->kind = AGENT_QRDQN;
     a->obs_dim = env_obs_dim(en);
     a->n_actions = env_n_actions(en);
     a->impl = c;
@@ -281,9 +302,33 @@ agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bd_er
     mlp_copy_params(c->tgt, c->net, NULL);
     if (c->avg)
         mlp_copy_params(c->avg, c->net, NULL);
+    snprintf(c->desc, sizeof c->desc, "qrdqn: network %d->...->%dx%d, %zu parameters; %d quantiles, kappa %g",
+             c->te.in_dim, c->A, c->N, c->net->n_params, c->N, c->kappa);
     return a;
 }
 
 mlp *qrdqn_online(agent *a) { return impl(a)->net; }
 mlp *qrdqn_target(agent *a) { return impl(a)->tgt; }
 mlp *qrdqn_average(agent *a) { return impl(a)->avg; }
+
+/* online, target, a scratch pair while a checkpoint loads, the average (at
+ * one row); Adam m, v; scratch: encoded rows and a few N-arrays. */
+static const char *qrdqn_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
+{
+    torso_encoding te = torso_encoding_for(en);
+    int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
+    double A = env_n_actions(en), N = cfg->qrdqn.quantiles, rl = sizeof(real);
+    double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS);
+    sizes[n + 1] = (int)fmin(A * N, 2e9);
+    *params = limits_layers_params(n + 1, sizes);
+    out->networks = 2 * limits_mlp_bytes(n + 1, sizes, (int)M) + 3 * limits_mlp_bytes(n + 1, sizes, 1) +
+                    2 * *params * rl;
+    out->scratch = M * te.in_dim * rl + M * sizeof(int) + 4 * N * 8;
+    return "agent.hidden, qrdqn.quantiles or train.batch_size";
+}
+
+static const agent_shape_key qrdqn_shape[] = {
+    {"qrdqn.quantiles", offsetof(exp_config, qrdqn.quantiles), 0, 0},
+};
+
+const agent_class agent_qrdqn_class = {"QR-DQN", agent_qrdqn_create, qrdqn_memory, qrdqn_shape, 1};

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agents/check.h"
+#include "agents/registry.h"
 #include "agents/evaluate.h"
 #include "agents/replay.h"
 #include "core/io.h"
@@ -374,14 +375,14 @@ _Static_assert(EXP_MAX_HIDDEN <= CKPT_WIDTHS, "the checkpoint header holds 8 wid
 
 /* The header's shape words: what the agent's networks and the trainer's
  * buffers look like, so a checkpoint from another configuration is refused
- * (naming the key) before anything is read. Keys of the other agent kind are
- * written as 0. */
+ * (naming the key) before anything is read. The agent area holds the agent
+ * kind's own shape keys (its registry entry); unused words are 0. */
 enum {
     SH_KIND, SH_OBS, SH_ACTIONS,
     SH_NHIDDEN, SH_HIDDEN, SH_ACTIVATION = SH_HIDDEN + CKPT_WIDTHS,
-    SH_ATOMS, SH_GRID, SH_FOURIER, SH_NHEAD, SH_HEAD, SH_QUERIES = SH_HEAD + CKPT_WIDTHS,
-    SH_BATCH, SH_N
+    SH_AGENT, SH_BATCH = SH_AGENT + AGENT_SHAPE_WORDS, SH_N
 };
+_Static_assert(SH_N == 27, "checkpoint format 2 has 27 shape words");
 /* magic, version, header bytes, shape words, a reserved word, buffer size,
  * step, three section sizes */
 #define CKPT_OFF_SHAPE 16
@@ -440,15 +441,19 @@ static void shape_of(const exp_config *cfg, int obs_dim, int n_actions, uint32_t
     for (int i = 0; i < cfg->agent.hidden.n && i < CKPT_WIDTHS; i++)
         sh[SH_HIDDEN + i] = (uint32_t)cfg->agent.hidden.w[i];
     sh[SH_ACTIVATION] = (uint32_t)cfg->agent.activation;
-    if (cfg->agent.kind == AGENT_C51) {
-        sh[SH_ATOMS] = (uint32_t)cfg->c51.atoms;
-    } else {
-        sh[SH_GRID] = (uint32_t)cfg->bd.grid;
-        sh[SH_FOURIER] = (uint32_t)cfg->bd.fourier_k;
-        sh[SH_NHEAD] = (uint32_t)cfg->bd.head.n;
-        for (int i = 0; i < cfg->bd.head.n && i < CKPT_WIDTHS; i++)
-            sh[SH_HEAD + i] = (uint32_t)cfg->bd.head.w[i];
-        sh[SH_QUERIES] = (uint32_t)cfg->bd.queries;
+    const agent_class *c = agent_class_of(cfg->agent.kind);
+    for (int k = 0; c && k < c->n_shape; k++) {
+        const agent_shape_key *key = &c->shape[k];
+        const void *field = (const char *)cfg + key->offset;
+        uint32_t *w = sh + SH_AGENT + key->slot;
+        if (key->widths) {
+            const exp_widths *ws = field;
+            w[0] = (uint32_t)ws->n;
+            for (int i = 0; i < ws->n && i < CKPT_WIDTHS; i++)
+                w[1 + i] = (uint32_t)ws->w[i];
+        } else {
+            w[0] = (uint32_t) * (const int *)field;
+        }
     }
     sh[SH_BATCH] = (uint32_t)cfg->train.batch_size;
     *buffer = cfg->train.buffer_size;
@@ -463,7 +468,32 @@ static void fmt_widths(const uint32_t *w, uint32_t n, char *b, size_t cap)
         snprintf(b + k, cap - k, "]");
 }
 
-static const char *kind_name(uint32_t k) { return k == AGENT_C51 ? "c51" : k == AGENT_BD ? "bd" : "unknown"; }
+static const char *kind_name(uint32_t k)
+{
+    const char *n = agent_kind_name(k > INT32_MAX ? -1 : (int)k);
+    return n ? n : "unknown";
+}
+
+/* Names a difference in one key: a single word at `at`, or a width list
+ * with its count at `at`; 0 if equal. */
+static int key_diff(const char *path, const char *key, int list, const uint32_t *have, const uint32_t *want,
+                    bd_err *e)
+{
+    char a[128], b[128];
+    if (list) {
+        if (have[0] == want[0] && !memcmp(have + 1, want + 1, sizeof(uint32_t) * CKPT_WIDTHS))
+            return 0;
+        fmt_widths(have + 1, have[0], a, sizeof a);
+        fmt_widths(want + 1, want[0], b, sizeof b);
+    } else {
+        if (have[0] == want[0])
+            return 0;
+        snprintf(a, sizeof a, "%u", have[0]);
+        snprintf(b, sizeof b, "%u", want[0]);
+    }
+    return err_set(e, "%s: checkpoint from a different configuration: %s is %s in the checkpoint, %s in the config",
+                   path, key, a, b);
+}
 
 /* Names the first difference between a checkpoint's shape (have) and the one
  * the configuration makes (want); 0 if they agree. */
@@ -478,37 +508,21 @@ static int shape_diff(const char *path, const uint32_t *have, int64_t buf_have, 
         return err_set(e, "%s: %s: the environment has %u observations and %u actions in the checkpoint, "
                           "%u and %u in the config (env.*)",
                        path, pre, have[SH_OBS], have[SH_ACTIONS], want[SH_OBS], want[SH_ACTIONS]);
-    static const struct {
-        int at, n_at;
-        const char *key;
-    } keys[] = {
-        {SH_HIDDEN, SH_NHIDDEN, "agent.hidden"}, {SH_ACTIVATION, -1, "agent.activation"},
-        {SH_ATOMS, -1, "c51.atoms"},             {SH_GRID, -1, "bd.grid"},
-        {SH_FOURIER, -1, "bd.fourier_k"},        {SH_HEAD, SH_NHEAD, "bd.head"},
-        {SH_QUERIES, -1, "bd.queries"},          {SH_BATCH, -1, "train.batch_size"},
-    };
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        int at = keys[i].at;
-        char a[128], b[128];
-        if (keys[i].n_at >= 0) {
-            if (have[keys[i].n_at] == want[keys[i].n_at] &&
-                !memcmp(have + at, want + at, sizeof(uint32_t) * CKPT_WIDTHS))
-                continue;
-            fmt_widths(have + at, have[keys[i].n_at], a, sizeof a);
-            fmt_widths(want + at, want[keys[i].n_at], b, sizeof b);
-        } else {
-            if (have[at] == want[at])
-                continue;
-            if (at == SH_ACTIVATION) {
-                snprintf(a, sizeof a, "%s", mlp_act_name((mlp_act)have[at]) ? mlp_act_name((mlp_act)have[at]) : "?");
-                snprintf(b, sizeof b, "%s", mlp_act_name((mlp_act)want[at]) ? mlp_act_name((mlp_act)want[at]) : "?");
-            } else {
-                snprintf(a, sizeof a, "%u", have[at]);
-                snprintf(b, sizeof b, "%u", want[at]);
-            }
-        }
-        return err_set(e, "%s: %s: %s is %s in the checkpoint, %s in the config", path, pre, keys[i].key, a, b);
+    if (key_diff(path, "agent.hidden", 1, have + SH_NHIDDEN, want + SH_NHIDDEN, e))
+        return -1;
+    if (have[SH_ACTIVATION] != want[SH_ACTIVATION]) {
+        const char *a = mlp_act_name((mlp_act)have[SH_ACTIVATION]), *b = mlp_act_name((mlp_act)want[SH_ACTIVATION]);
+        return err_set(e, "%s: %s: agent.activation is %s in the checkpoint, %s in the config", path, pre,
+                       a ? a : "?", b ? b : "?");
     }
+    const agent_class *c = agent_class_of((int)want[SH_KIND]);
+    for (int k = 0; c && k < c->n_shape; k++) {
+        int at = SH_AGENT + c->shape[k].slot;
+        if (key_diff(path, c->shape[k].key, c->shape[k].widths, have + at, want + at, e))
+            return -1;
+    }
+    if (key_diff(path, "train.batch_size", 0, have + SH_BATCH, want + SH_BATCH, e))
+        return -1;
     if (buf_have != buf_want)
         return err_set(e, "%s: %s: train.buffer_size is %lld in the checkpoint, %lld in the config", path, pre,
                        (long long)buf_have, (long long)buf_want);
@@ -657,7 +671,7 @@ static FILE *open_checkpoint(const char *path, const agent *a, const exp_config 
         shape_of(cfg, a->obs_dim, a->n_actions, want, &buf_want);
         if (shape_diff(path, h->shape, h->buffer_size, want, buf_want, e))
             goto fail;
-    } else if (h->shape[SH_KIND] != (uint32_t)a->kind || h->shape[SH_OBS] != (uint32_t)a->obs_dim ||
+    } else if (h->shape[SH_KIND] != (uint32_t)agent_kind_of(a) || h->shape[SH_OBS] != (uint32_t)a->obs_dim ||
                h->shape[SH_ACTIONS] != (uint32_t)a->n_actions) {
         err_set(e, "%s: checkpoint of a %s agent with %u observations and %u actions; the config makes "
                    "a %s agent with %d and %d",

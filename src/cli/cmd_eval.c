@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/bd.h"
+#include "agents/agent.h"
 #include "agents/evaldist.h"
 #include "agents/evaluate.h"
 #include "agents/run.h"
@@ -66,8 +66,8 @@ static int bd_sample(void *ctx, agent *a, const float *obs, int action, int n, d
     sample_ctx *c = ctx;
     sde_config sc;
     sde_result res;
-    agent_bd_sampler_defaults(a, &sc);
-    if (agent_bd_sample(a, obs, action, &sc, n, out, &res, c->r, e))
+    agent_sampler_defaults(a, &sc);
+    if (agent_sample(a, obs, action, &sc, n, out, &res, c->r, e))
         return -1;
     c->frozen += res.n_frozen;
     c->nonfinite += res.n_nonfinite;
@@ -230,7 +230,7 @@ int cmd_eval(int argc, char **argv)
     evaldist_options_default(&o);
     o.mc_rollouts = (int)rollouts;
     o.sample_walkers = walkers > 0 ? (int)walkers : cfg.eval.sample_walkers;
-    if (cfg.agent.kind == AGENT_BD && !no_samples) {
+    if (agent_can_sample(ag) && !no_samples) {
         sc.r = rng_create((uint64_t)cfg.seed, RNG_STREAM_SAMPLER);
         o.sample = bd_sample;
         o.sample_ctx = &sc;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/bd.h"
+#include "agents/agent.h"
 #include "agents/evaldist.h"
 #include "agents/run.h"
 #include "cli/args.h"
@@ -87,7 +87,7 @@ int cmd_sample(int argc, char **argv)
     rc = 2;
     double *x = NULL;
     rng *r = NULL;
-    if (cfg.agent.kind != AGENT_BD) {
+    if (!agent_can_sample(ag)) {
         fprintf(stderr, "bdrl sample: %s is a %s run; sampling needs Bellman Diffusion fields (see 'bdrl "
                         "dist' for its atoms)\n", a.pos[0], ag->ops->name);
         goto done;
@@ -101,7 +101,7 @@ int cmd_sample(int argc, char **argv)
     if (args_int("--action", act_text, 0, ag->n_actions - 1, &act))
         goto done;
     sde_config sc;
-    agent_bd_sampler_defaults(ag, &sc);
+    agent_sampler_defaults(ag, &sc);
     sc.method = method;
     if (steps >= 0)
         sc.n_steps = (int)steps;
@@ -117,7 +117,7 @@ int cmd_sample(int argc, char **argv)
         goto done;
     }
     sde_result res;
-    if (agent_bd_sample(ag, obs, (int)act, &sc, (int)n, x, &res, r, &e)) {
+    if (agent_sample(ag, obs, (int)act, &sc, (int)n, x, &res, r, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         goto done;
     }

@@ -8,6 +8,7 @@
 
 #include "agents/check.h"
 #include "agents/experiment.h"
+#include "agents/registry.h"
 #include "agents/train.h"
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -183,7 +184,7 @@ int cmd_train(int argc, char **argv)
             char st[512];
             stem(a.pos[0], st, sizeof st);
             /* configs/cartpole_c51.yaml already names its agent: no "_c51_c51". */
-            const char *kind = cfg.agent.kind == AGENT_C51 ? "c51" : "bd";
+            const char *kind = agent_kind_name(cfg.agent.kind);
             size_t ls = strlen(st), lk = strlen(kind);
             int named = ls > lk && st[ls - lk - 1] == '_' && !strcmp(st + ls - lk, kind);
             int k = named ? snprintf(run_dir, sizeof run_dir, "%s/%s_s%lld", cfg.output.dir, st,

@@ -10,6 +10,7 @@
 
 #include "agents/bd.h"
 #include "agents/evaldist.h"
+#include "agents/registry.h"
 #include "agents/run.h"
 #include "agents/truth.h"
 #include "core/io.h"
@@ -196,7 +197,7 @@ typedef struct {
     exp_config cfg;
     env *en;
     agent *ag;
-    int is_bd;
+    int has_fields;       /* the agent has fields to sample and plot (agent_can_sample) */
     int n_atoms;          /* atoms of the reported law (C51; BD basis fields read out as atoms), else 0 */
     int *policy;          /* FrozenLake: the truth's policy (n_states) */
     const char *policy_name;
@@ -222,7 +223,7 @@ static int prun_open(prun *p, const char *dir, uint64_t seed, bd_err *e)
     p->dir = dir;
     if (run_load(dir, &p->cfg, &p->en, &p->ag, e))
         return -1;
-    p->is_bd = p->cfg.agent.kind == AGENT_BD;
+    p->has_fields = agent_can_sample(p->ag);
     /* the agent says what its law is: atoms (how many) or a density */
     agent_dist d;
     float obs0[ENV_OBS_MAX] = {0};
@@ -327,12 +328,12 @@ static int panel_run_fill(prun *p, const float *obs, int a, const atoms *truth, 
         pr->mean_model = NAN;
     }
     int rc = 0;
-    if (p->is_bd && n_samples > 0 && has_law) {
+    if (p->has_fields && n_samples > 0 && has_law) {
         pr->smp = err_malloc(sizeof(double) * (size_t)n_samples, e);
         sde_config sc;
         sde_result res;
-        agent_bd_sampler_defaults(p->ag, &sc);
-        if (!pr->smp || agent_bd_sample(p->ag, obs, a, &sc, n_samples, pr->smp, &res, p->r, e)) {
+        agent_sampler_defaults(p->ag, &sc);
+        if (!pr->smp || agent_sample(p->ag, obs, a, &sc, n_samples, pr->smp, &res, p->r, e)) {
             rc = -1;
         } else {
             pr->n_smp = n_samples;
@@ -498,7 +499,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
     }
     /* labels */
     for (int r = 0; r < n_runs; r++) {
-        const char *kind = runs[r].is_bd ? "BD" : "C51";
+        const char *kind = agent_class_of(runs[r].cfg.agent.kind)->label;
         int same = n_runs > 1 && runs[0].cfg.agent.kind == runs[1].cfg.agent.kind;
         if (o->labels[r] && *o->labels[r])
             snprintf(runs[r].label, sizeof runs[r].label, "%s", o->labels[r]);
@@ -785,7 +786,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             gp_str(f, runs[r].label);
             if (!runs[r].n_atoms)
                 snprintf(s, sizeof s, "%s: model density (grid)", runs[r].label);
-            else if (runs[r].is_bd)
+            else if (runs[r].has_fields)
                 snprintf(s, sizeof s, "%s: model atoms (the basis coefficients)", runs[r].label);
             else
                 snprintf(s, sizeof s, "%s: model atoms", runs[r].label);
@@ -794,9 +795,9 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             snprintf(s, sizeof s, "%s: %d Bellman Diffusion samples", runs[r].label, o->samples);
             fprintf(f, "; rsamp[%d] = ", r + 1);
             gp_str(f, s);
-            int kc = runs[r].is_bd ? 0 : 1, shade = r > 0 && runs[0].is_bd == runs[r].is_bd;
+            int kc = runs[r].has_fields ? 0 : 1, shade = r > 0 && runs[0].has_fields == runs[r].has_fields;
             fprintf(f, "; rsamples[%d] = %d; rbd[%d] = %d; rcolor[%d] = '%s'; rlight[%d] = '%s'\n", r + 1,
-                    runs[r].is_bd && o->samples > 0, r + 1, runs[r].is_bd, r + 1, colors[kc][shade], r + 1,
+                    runs[r].has_fields && o->samples > 0, r + 1, runs[r].has_fields, r + 1, colors[kc][shade], r + 1,
                     light[kc][shade]);
         }
         for (int k = 0; k < ntruth; k++) {
@@ -874,7 +875,7 @@ int distplot_fields(const char *run_dir, const char *state_text, int action, con
     atoms tr = {0};
     if (prun_open(&run, run_dir, 1, e))
         goto done;
-    if (!run.is_bd) {
+    if (!run.has_fields) {
         err_set(e, "%s is a %s run: only Bellman Diffusion runs have fields (see 'bdrl plot dist')", run_dir,
                 run.ag->ops->name);
         goto done;

@@ -6,7 +6,7 @@
  * is 0), CartPole as a grid of the TRUTH_CP_PROBES probe states. A panel
  * shows, for one action (the policy's action by default), every run's model
  * law, for BD runs a histogram (or empirical CDF) of Bellman Diffusion
- * samples drawn with the agent's default sampler (agent_bd_sample), and the
+ * samples drawn with the agent's default sampler (agent_sample), and the
  * truth of evaldist.h (exact atoms on FrozenLake, a Monte Carlo rollout of the
  * run's greedy policy on CartPole), with each run's W1 to its truth in the
  * panel's title. Two encodings:
