@@ -22,20 +22,36 @@ double quantile_huber_drho_dtheta(double tau, double u, double kappa)
     return -w * c / kappa;
 }
 
+/* The same terms as quantile_huber_rho and _drho_dtheta, with the 1/κ
+ * taken out of the sums over j (exact for κ = 1, the shipped value) and no
+ * calls or divisions in the inner loop: it runs B·N·M times per update. */
 double quantile_huber_loss(int N, const real *theta, int stride, const double *tau, int M, const double *target,
                            double kappa, real *grad, double scale)
 {
-    double total = 0, invm = 1.0 / M;
+    double total = 0, invm = 1.0 / M, hk = 0.5 * kappa;
+    int plain = !(kappa > 0);
     for (int i = 0; i < N; i++) {
-        double th = theta[(size_t)i * stride], t = tau[i], l = 0, g = 0;
+        double th = theta[(size_t)i * stride], t = tau[i], tm = 1.0 - t, l = 0, g = 0;
         for (int j = 0; j < M; j++) {
-            double u = target[j] - th;
-            l += quantile_huber_rho(t, u, kappa);
-            g += quantile_huber_drho_dtheta(t, u, kappa);
+            double u = target[j] - th, a = fabs(u), w = u < 0 ? tm : t;
+            if (plain) {
+                l += w * a;
+                g += u > 0 ? w : u < 0 ? -w : 0.0;
+            } else if (a <= kappa) {
+                l += w * (0.5 * u * u);
+                g += w * u;
+            } else {
+                l += w * (kappa * (a - hk));
+                g += u > 0 ? w * kappa : -(w * kappa);
+            }
+        }
+        if (!plain) {
+            l /= kappa;
+            g /= kappa;
         }
         total += l * invm;
         if (grad)
-            grad[(size_t)i * stride] = (real)(scale * g * invm);
+            grad[(size_t)i * stride] = (real)(scale * -g * invm);
     }
     return total;
 }
