@@ -411,6 +411,40 @@ static void test_cli_compare_bad_input(void **state)
     tu_run_free(&r);
 }
 
+/* scripts/agents_table.sh (the every-agent table of the demo and the
+ * README) on hand-made comparison.csv files: one row per agent in the order
+ * first met, one column group per environment, the right csv column in each
+ * cell, "–" for a missing pair, and a missing directory refused. */
+static void test_agents_table(void **state)
+{
+    (void)state;
+    char cp[600], fl[600];
+    snprintf(cp, sizeof cp, "%s/at_cartpole", tu_dir);
+    snprintf(fl, sizeof fl, "%s/at_fl", tu_dir);
+    const char *hdr = "config,path,agent,env,runs,finished,threshold_on,threshold,stt_reached,stt_median,stt_q25,"
+                      "stt_q75,stt_iqr,final_return_mean,final_return_lo,final_return_hi,best_return_mean,"
+                      "best_return_lo,best_return_hi,auc_mean,auc_lo,auc_hi,wall_seconds_mean,sps_mean,"
+                      "success_rate_mean,success_rate_lo,success_rate_hi,w1_mean,w1_lo,w1_hi,stt_ratio_first_over_this";
+    tu_result r = tu_run("mkdir -p %s %s && printf '%%s\\n' '%s' "
+                         "'a,p,c51,cartpole,10,10,r,475,10,17500,0,0,0,442.4,0,0,0,0,0,0,0,0,0,932.2,0,0,0,,,,1' "
+                         "'b,p,dqn,cartpole,10,10,r,475,9,23750,0,0,0,201.9,0,0,0,0,0,0,0,0,0,1270,0,0,0,,,,1' > %s/comparison.csv && "
+                         "printf '%%s\\n' '%s' "
+                         "'c,p,c51,frozenlake,10,10,s,0.7,0,inf,0,0,0,0,0,0,0,0,0,0,0,0,0,3400,0.76,0,0,0.0223,0,0,1' "
+                         "> %s/comparison.csv && %s/scripts/agents_table.sh %s %s",
+                         cp, fl, hdr, cp, hdr, fl, tu_root(), cp, fl);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "| agent | cartpole: steps to threshold, median (reached) | final return | steps/s | "
+                           "frozenlake: mean W1 to the truth | success rate | steps/s |");
+    assert_contains(r.out, "| c51 | 17500 (10/10) | 442.4 | 932 | 0.0223 | 0.76 | 3400 |");
+    assert_contains(r.out, "| dqn | 23750 (9/10) | 201.9 | 1270 | – | – | – |");
+    assert_true(strstr(r.out, "| c51 |") < strstr(r.out, "| dqn |"));
+    tu_run_free(&r);
+    r = tu_run("%s/scripts/agents_table.sh %s/no_such_dir", tu_root(), tu_dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "no_such_dir/comparison.csv: no such file");
+    tu_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_cli_compare),
         cmocka_unit_test(test_cli_compare_bad_input),
+        cmocka_unit_test(test_agents_table),
     };
     return cmocka_run_group_tests_name("compare", tests, tu_group_setup, tu_group_teardown);
 }

@@ -232,6 +232,26 @@ static const cfg_key keys[] = {
                    "DQN: loss of the TD error δ = Q(s, a) - y: huber = δ²/2 for |δ| <= 1, |δ| - 1/2 beyond "
                    "(Dopamine, κ = 1); mse = δ² (CleanRL's dqn.py)"),
 
+    CFG_INT_KEY("qrdqn.quantiles", OFF(qrdqn.quantiles), "51", 1, 10001,
+                "QR-DQN: quantiles N per action, at the midpoints (2i - 1)/2N (51: the width of C51's head "
+                "in the twins; the paper used 200 on Atari)"),
+    CFG_REAL_KEY("qrdqn.kappa", OFF(qrdqn.kappa), "1.0", 0, 1e6,
+                 "QR-DQN: threshold κ of the quantile Huber loss (0 = the plain quantile loss)"),
+
+    CFG_INT_KEY("iqn.n", OFF(iqn.n), "64", 1, 4096, "IQN: sampled τ per transition for the online quantiles (N)"),
+    CFG_INT_KEY("iqn.n_prime", OFF(iqn.n_prime), "64", 1, 4096,
+                "IQN: sampled τ' per transition for the target quantiles (N')"),
+    CFG_INT_KEY("iqn.k", OFF(iqn.k), "32", 1, 4096,
+                "IQN: τ per state for Q = mean of the quantiles: sampled for the target's argmax a*, "
+                "the fixed midpoints (2k - 1)/2K for acting and evaluation (deterministic)"),
+    CFG_INT_KEY("iqn.embedding", OFF(iqn.embedding), "64", 1, 4096,
+                "IQN: cosine features cos(π i τ), i = 0..n-1, of each τ"),
+    CFG_REAL_KEY("iqn.kappa", OFF(iqn.kappa), "1.0", 0, 1e6,
+                 "IQN: threshold κ of the quantile Huber loss (0 = the plain quantile loss)"),
+    CFG_INT_KEY("iqn.law_points", OFF(iqn.law_points), "100", 1, 100000,
+                "IQN: the reported return law (dist, eval, plot) is the quantile function at this many "
+                "midpoints τ = (2i - 1)/2n, as equally weighted atoms"),
+
     CFG_CHOICE_KEY("bd.field", OFF(bd.field), "grid", "grid|basis",
                    "BD: form of the two fields in u: grid = a light MLP head on [state embedding, "
                    "Fourier features of u], read on the bd.grid points; basis = s(u) = Σ_k w_k N(u; μ_k, σ²) "

@@ -54,6 +54,16 @@ typedef struct {
         int loss;              /* dqn_loss_kind: huber (κ = 1) or mse */
     } dqn;
     struct {
+        int quantiles;         /* N quantile outputs per action, at midpoints τ_i = (2i − 1)/2N */
+        double kappa;          /* quantile Huber threshold κ; 0 = plain quantile loss */
+    } qrdqn;
+    struct {
+        int n, n_prime, k;     /* τ samples: online N, target N′, for a* (and acting's midpoints) K */
+        int embedding;         /* cosine features of τ */
+        double kappa;
+        int law_points;        /* the reported law: quantiles at this many midpoints */
+    } iqn;
+    struct {
         int field;             /* bd_field_form: head on [embedding, features(u)] or a fixed basis of u */
         int basis;             /* basis: K Gaussian bumps, centres evenly over u in [-1, 1] */
         double basis_width;    /* basis: bump sd in units of the centres' spacing */

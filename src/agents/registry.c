@@ -11,7 +11,9 @@
 #define AGENT_REGISTRY(X)                                                                         \
     X(bd, "Bellman Diffusion fields (bd.*)")                                                       \
     X(c51, "the C51 histogram (c51.*)")                                                            \
-    X(dqn, "DQN, Q-values without a distribution; its law is a point mass at Q (dqn.*)")
+    X(dqn, "DQN, Q-values without a distribution; its law is a point mass at Q (dqn.*)") \
+    X(qrdqn, "QR-DQN quantiles at fixed levels (qrdqn.*)")                                         \
+    X(iqn, "IQN's implicit quantile function (iqn.*)")
 
 #define DECLARE(name, help) extern const agent_class agent_##name##_class;
 AGENT_REGISTRY(DECLARE)
