@@ -44,6 +44,12 @@ run eval_bd eval "$OUT/bd" --episodes 2 --walkers 10 --rollouts 10
 run train_dqn train configs/frozenlake4_eval_dqn.yaml --out "$OUT/dqn" "${SHORT[@]}" --set 'agent.hidden=[16]' \
   --set train.batch_size=16
 run eval_dqn eval "$OUT/dqn" --episodes 2 --rollouts 10
+run train_qrdqn train configs/frozenlake4_eval_qrdqn.yaml --out "$OUT/qrdqn" "${SHORT[@]}" --set 'agent.hidden=[16]' \
+  --set train.batch_size=16
+run eval_qrdqn eval "$OUT/qrdqn" --episodes 2 --rollouts 10
+run train_iqn train configs/cartpole_iqn.yaml --out "$OUT/iqn" "${SHORT[@]}" --set 'agent.hidden=[16]' \
+  --set train.batch_size=16
+run resume_iqn train --resume "$OUT/iqn" -q --set train.total_steps=350
 run sample_bd sample "$OUT/bd" --state 0 --action 1 -n 20 --steps 50
 run fit fit configs/fit/mog1d.yaml --out "$OUT/fit" -q --set train.steps=20 --set train.batch_size=32 \
   --set data.n_train=500 --set data.n_eval=100 --set field.width=16 --set sampler.steps=30
