@@ -469,8 +469,13 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
     /* Targets: the target network at s' only. */
     const real *zt = mlp_forward(ba->f[BD_FIELD_S].tgt, B, ba->enc + (size_t)B * in);
     for (int i = 0; i < B; i++) {
-        double r = b->reward[i], *u = ba->uq + (size_t)i * Q;
-        double *t = ba->tt + (size_t)i * Q, *dt = ba->tdt + (size_t)i * Q;
+        /* the query rows exist for bd.basis_loss queries only (scratch_table) */
+        double r = b->reward[i], *u = NULL, *t = NULL, *dt = NULL;
+        if (!ba->closed) {
+            u = ba->uq + (size_t)i * Q;
+            t = ba->tt + (size_t)i * Q;
+            dt = ba->tdt + (size_t)i * Q;
+        }
         ba->u_r[i] = (r - g->c) / g->h;
         ba->b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
         if (b->terminated[i]) {
