@@ -24,9 +24,9 @@ static const args_opt opts[] = {
 static const args_spec spec = {
     "bdrl train CONFIG [--set KEY=VALUE]... [--out DIR] [--quiet]\n"
     "       bdrl train [CONFIG] --resume DIR [--set KEY=VALUE]... [--quiet]",
-    "Trains the agent of CONFIG (agent.kind: bd, c51, qrdqn, iqn) on its environment and writes\n"
-    "into the run directory: config.yaml, metrics.csv (one row per episode),\n"
-    "eval.csv (greedy evaluations every eval.interval steps), summary.json and\n"
+    "Trains the agent of CONFIG (agent.kind: any registered agent, see bdrl config --schema) on\n"
+    "its environment and writes into the run directory: config.yaml, metrics.csv (one row per\n"
+    "episode), eval.csv (greedy evaluations every eval.interval steps), summary.json and\n"
     "checkpoint.bin (at the end, every train.checkpoint_interval steps and every\n"
     "train.checkpoint_seconds of wall time, so a SIGKILL loses at most that).\n"
     "An existing non-empty run directory is never overwritten: --resume DIR\n"

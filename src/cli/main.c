@@ -12,7 +12,7 @@ static const struct {
     {"config", cmd_config, "print the configuration schema or a resolved config"},
     {"env", cmd_env, "list, inspect and roll out environments"},
     {"fit", cmd_fit, "generative mode: fit fields to data and sample them with BDD"},
-    {"train", cmd_train, "train an agent (BD, C51, QR-DQN, IQN) into a run directory (or resume one)"},
+    {"train", cmd_train, "train any registered agent into a run directory (or resume one)"},
     {"eval", cmd_eval, "a trained run's greedy return and distance of its distributions to the truth"},
     {"dist", cmd_dist, "a trained agent's return distribution at one state"},
     {"sample", cmd_sample, "returns drawn from a BD agent by Bellman Diffusion Dynamics"},
