@@ -2,7 +2,7 @@
 # make demo: Bellman Diffusion against C51 on FrozenLake 4x4 (policy evaluation
 # against the exact return laws, and control) and CartPole, a few seeds each,
 # every agent (DQN, QR-DQN, IQN as well) on those and on Acrobot, then the
-# figures and runs/demo/report.md. About fifteen minutes on 2 cores.
+# figures and runs/demo/report.md. About six minutes on 2 cores.
 #
 # Sizes (environment variables): SEEDS (2), JOBS (2), FL_EVAL_STEPS (30000),
 # FL_STEPS (25000), CP_STEPS (30000), AC_STEPS (20000, Acrobot), SAMPLES (1000 Bellman Diffusion samples
