@@ -390,42 +390,26 @@ static int c51_distribution(agent *a, const float *obs, int action, agent_dist *
     return 0;
 }
 
+/* Online network with its Adam state, target, average: mlp_save_all's order. */
 static int c51_save(const agent *a, FILE *f, bdrl_err *e)
 {
     const c51 *c = a->impl;
-    if (mlp_save(c->net, c->opt, f, e) || mlp_save(c->tgt, NULL, f, e) || (c->avg && mlp_save(c->avg, NULL, f, e)))
+    mlp *nets[] = {c->net, c->tgt, c->avg};
+    adam *opts[] = {c->opt, NULL, NULL};
+    if (mlp_save_all(nets, opts, c->avg ? 3 : 2, f, e))
         return err_prefix(e, "c51");
     return 0;
 }
 
+/* All or nothing: a failure leaves the agent as it was (mlp_load_all). */
 static int c51_load(agent *a, FILE *f, bdrl_err *e)
 {
     c51 *c = impl(a);
-    /* Load into scratch copies, so a failure leaves the agent as it was. */
-    mlp *net = mlp_create(&c->net->spec, 1, NULL, e), *tgt = mlp_create(&c->tgt->spec, 1, NULL, e);
-    mlp *avg = c->avg ? mlp_create(&c->net->spec, 1, NULL, e) : NULL;
-    adam *opt = net ? adam_create(net->n_params, &c->opt->cfg, e) : NULL;
-    int rc = -1;
-    if (!net || !tgt || !opt || (c->avg && !avg))
-        goto out;
-    if (mlp_load(net, opt, f, e) || mlp_load(tgt, NULL, f, e) || (avg && mlp_load(avg, NULL, f, e))) {
-        err_prefix(e, "c51");
-        goto out;
-    }
-    mlp_copy_params(c->net, net, NULL);
-    mlp_copy_params(c->tgt, tgt, NULL);
-    if (avg)
-        mlp_copy_params(c->avg, avg, NULL);
-    c->opt->t = opt->t;
-    memcpy(c->opt->m, opt->m, sizeof(real) * opt->n);
-    memcpy(c->opt->v, opt->v, sizeof(real) * opt->n);
-    rc = 0;
-out:
-    mlp_free(net);
-    mlp_free(tgt);
-    mlp_free(avg);
-    adam_free(opt);
-    return rc;
+    mlp *nets[] = {c->net, c->tgt, c->avg};
+    adam *opts[] = {c->opt, NULL, NULL};
+    if (mlp_load_all(nets, opts, c->avg ? 3 : 2, f, e))
+        return err_prefix(e, "c51");
+    return 0;
 }
 
 static void c51_free(agent *a)

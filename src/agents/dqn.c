@@ -163,42 +163,26 @@ static int dqn_distribution(agent *a, const float *obs, int action, agent_dist *
     return 0;
 }
 
+/* Online network with its Adam state, target, average: mlp_save_all's order. */
 static int dqn_save(const agent *a, FILE *f, bdrl_err *e)
 {
-    const dqn *d = impl(a);
-    if (mlp_save(d->net, d->opt, f, e) || mlp_save(d->tgt, NULL, f, e) || (d->avg && mlp_save(d->avg, NULL, f, e)))
+    const dqn *d = a->impl;
+    mlp *nets[] = {d->net, d->tgt, d->avg};
+    adam *opts[] = {d->opt, NULL, NULL};
+    if (mlp_save_all(nets, opts, d->avg ? 3 : 2, f, e))
         return err_prefix(e, "dqn");
     return 0;
 }
 
-/* Into scratch copies first, so a failure leaves the agent as it was. */
+/* All or nothing: a failure leaves the agent as it was (mlp_load_all). */
 static int dqn_load(agent *a, FILE *f, bdrl_err *e)
 {
     dqn *d = impl(a);
-    mlp *net = mlp_create(&d->net->spec, 1, NULL, e), *tgt = mlp_create(&d->tgt->spec, 1, NULL, e);
-    mlp *avg = d->avg ? mlp_create(&d->net->spec, 1, NULL, e) : NULL;
-    adam *opt = net ? adam_create(net->n_params, &d->opt->cfg, e) : NULL;
-    int rc = -1;
-    if (!net || !tgt || !opt || (d->avg && !avg))
-        goto out;
-    if (mlp_load(net, opt, f, e) || mlp_load(tgt, NULL, f, e) || (avg && mlp_load(avg, NULL, f, e))) {
-        err_prefix(e, "dqn");
-        goto out;
-    }
-    mlp_copy_params(d->net, net, NULL);
-    mlp_copy_params(d->tgt, tgt, NULL);
-    if (avg)
-        mlp_copy_params(d->avg, avg, NULL);
-    d->opt->t = opt->t;
-    memcpy(d->opt->m, opt->m, sizeof(real) * opt->n);
-    memcpy(d->opt->v, opt->v, sizeof(real) * opt->n);
-    rc = 0;
-out:
-    mlp_free(net);
-    mlp_free(tgt);
-    mlp_free(avg);
-    adam_free(opt);
-    return rc;
+    mlp *nets[] = {d->net, d->tgt, d->avg};
+    adam *opts[] = {d->opt, NULL, NULL};
+    if (mlp_load_all(nets, opts, d->avg ? 3 : 2, f, e))
+        return err_prefix(e, "dqn");
+    return 0;
 }
 
 static void dqn_free(agent *a)

@@ -317,11 +317,8 @@ static int iqn_load(agent *a, FILE *f, bdrl_err *e)
         for (int p = 0; p < 3; p++)
             if (tmp[w][p])
                 mlp_copy_params(q->net[w][p], tmp[w][p], NULL);
-    for (int p = 0; p < 3; p++) {
-        q->opt[p]->t = opt[p]->t;
-        memcpy(q->opt[p]->m, opt[p]->m, sizeof(real) * opt[p]->n);
-        memcpy(q->opt[p]->v, opt[p]->v, sizeof(real) * opt[p]->n);
-    }
+    for (int p = 0; p < 3; p++)
+        adam_copy_state(q->opt[p], opt[p]);
     rng *old = q->r;
     q->r = r;
     r = old;

@@ -167,3 +167,10 @@ double adam_step_mlps(adam *const *opts, mlp *const *nets, int k)
     }
     return norm;
 }
+
+void adam_copy_state(adam *dst, const adam *src)
+{
+    dst->t = src->t;
+    memcpy(dst->m, src->m, sizeof(real) * src->n);
+    memcpy(dst->v, src->v, sizeof(real) * src->n);
+}

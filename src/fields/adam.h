@@ -49,6 +49,9 @@ adam_config adam_defaults(void);
  * moments for n parameters. */
 adam *adam_create(size_t n, const adam_config *cfg, bdrl_err *e);
 void adam_free(adam *a);
+
+/* dst's step count and moments from src (same n): restoring a saved state. */
+void adam_copy_state(adam *dst, const adam *src);
 /* Zero moments and step count (the config is kept). */
 void adam_reset(adam *a);
 

@@ -752,3 +752,40 @@ out:
     free(buf);
     return rc;
 }
+
+int mlp_save_all(mlp *const *nets, adam *const *opts, int n, FILE *f, bdrl_err *e)
+{
+    for (int j = 0; j < n; j++)
+        if (mlp_save(nets[j], opts ? opts[j] : NULL, f, e))
+            return -1;
+    return 0;
+}
+
+#define MLP_LOAD_ALL_MAX 16
+
+int mlp_load_all(mlp *const *nets, adam *const *opts, int n, FILE *f, bdrl_err *e)
+{
+    if (n > MLP_LOAD_ALL_MAX)
+        return err_set(e, "mlp_load_all: %d networks, at most %d", n, MLP_LOAD_ALL_MAX);
+    mlp *tmp[MLP_LOAD_ALL_MAX] = {0};
+    adam *topt[MLP_LOAD_ALL_MAX] = {0};
+    int rc = -1;
+    for (int j = 0; j < n; j++) {
+        adam *o = opts ? opts[j] : NULL;
+        if (!(tmp[j] = mlp_create(&nets[j]->spec, 1, NULL, e)) ||
+            (o && !(topt[j] = adam_create(nets[j]->n_params, &o->cfg, e))) || mlp_load(tmp[j], topt[j], f, e))
+            goto out;
+    }
+    for (int j = 0; j < n; j++) {
+        mlp_copy_params(nets[j], tmp[j], NULL);
+        if (topt[j])
+            adam_copy_state(opts[j], topt[j]);
+    }
+    rc = 0;
+out:
+    for (int j = 0; j < n; j++) {
+        mlp_free(tmp[j]);
+        adam_free(topt[j]);
+    }
+    return rc;
+}

@@ -161,4 +161,12 @@ struct adam;
 int mlp_save(const mlp *m, const struct adam *opt, FILE *f, bdrl_err *e);
 int mlp_load(mlp *m, struct adam *opt, FILE *f, bdrl_err *e);
 
+/* n networks in sequence, each with its optimizer state where opts[j] is not
+ * NULL (opts itself may be NULL: none): an agent's online network, target
+ * and average. Loading reads all of them into scratch copies first and
+ * copies parameters and optimizer states into nets only once every one was
+ * read, so on any failure all of them are left unchanged. */
+int mlp_save_all(mlp *const *nets, struct adam *const *opts, int n, FILE *f, bdrl_err *e);
+int mlp_load_all(mlp *const *nets, struct adam *const *opts, int n, FILE *f, bdrl_err *e);
+
 #endif
