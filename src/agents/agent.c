@@ -90,3 +90,17 @@ int agent_params_nonfinite(agent *a, char *what, size_t n)
     }
     return 0;
 }
+
+int agent_check_batch(const char *who, const agent_batch *b, int max_batch, int n_actions, bdrl_err *e)
+{
+    if (b->B < 1 || b->B > max_batch)
+        return err_set(e, "%s: batch of %d rows (this agent was built for 1 to %d)", who, b->B, max_batch);
+    for (int i = 0; i < b->B; i++) {
+        if (b->action[i] < 0 || b->action[i] >= n_actions ||
+            (b->next_action && !b->terminated[i] && (b->next_action[i] < 0 || b->next_action[i] >= n_actions)))
+            return err_set(e, "%s: action out of range in row %d of the batch", who, i);
+        if (!isfinite(b->reward[i]))
+            return err_set(e, "%s: reward %g in row %d of the batch is not finite", who, (double)b->reward[i], i);
+    }
+    return 0;
+}

@@ -148,6 +148,11 @@ void agent_sampler_defaults(const agent *a, sde_config *sc);
 int agent_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
                  sde_result *res, rng *r, bdrl_err *e);
 
+/* Checks a minibatch before an update: 1 to max_batch rows, actions (and
+ * the given next actions of non-terminal rows) in [0, n_actions), finite
+ * rewards. Errors start with who ("dqn: ..."). */
+int agent_check_batch(const char *who, const agent_batch *b, int max_batch, int n_actions, bdrl_err *e);
+
 /* Greedy action of one observation (ties to the lowest index). */
 int agent_greedy(agent *a, const float *obs, int *action, bdrl_err *e);
 

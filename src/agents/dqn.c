@@ -51,20 +51,6 @@ static int argmax(const real *q, int A)
     return best;
 }
 
-static int check_batch(const dqn *d, const agent_batch *b, bdrl_err *e)
-{
-    if (b->B < 1 || b->B > d->max_batch)
-        return err_set(e, "dqn: batch of %d rows (this agent was built for 1 to %d)", b->B, d->max_batch);
-    for (int i = 0; i < b->B; i++) {
-        if (b->action[i] < 0 || b->action[i] >= d->A ||
-            (b->next_action && !b->terminated[i] && (b->next_action[i] < 0 || b->next_action[i] >= d->A)))
-            return err_set(e, "dqn: action out of range in row %d of the batch", i);
-        if (!isfinite(b->reward[i]))
-            return err_set(e, "dqn: reward %g in row %d of the batch is not finite", (double)b->reward[i], i);
-    }
-    return 0;
-}
-
 /* y (B) from the target network at s'. */
 static void td_targets(dqn *d, const agent_batch *b)
 {
@@ -85,7 +71,7 @@ static void td_targets(dqn *d, const agent_batch *b)
 int dqn_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     dqn *d = impl(a);
-    if (check_batch(d, b, e))
+    if (agent_check_batch("dqn", b, d->max_batch, d->A, e))
         return -1;
     td_targets(d, b);
     int B = b->B, A = d->A;

@@ -84,20 +84,6 @@ static int iqn_q_values(agent *a, int B, const float *obs, double *qv, bdrl_err 
     return 0;
 }
 
-static int check_batch(const iqn *q, const agent_batch *b, bdrl_err *e)
-{
-    if (b->B < 1 || b->B > q->max_batch)
-        return err_set(e, "iqn: batch of %d rows (this agent was built for 1 to %d)", b->B, q->max_batch);
-    for (int i = 0; i < b->B; i++) {
-        if (b->action[i] < 0 || b->action[i] >= q->A ||
-            (b->next_action && !b->terminated[i] && (b->next_action[i] < 0 || b->next_action[i] >= q->A)))
-            return err_set(e, "iqn: action out of range in row %d of the batch", i);
-        if (!isfinite(b->reward[i]))
-            return err_set(e, "iqn: reward %g in row %d of the batch is not finite", (double)b->reward[i], i);
-    }
-    return 0;
-}
-
 static void draw(rng *r, int n, double *tau)
 {
     for (int i = 0; i < n; i++)
@@ -106,7 +92,7 @@ static void draw(rng *r, int n, double *tau)
 
 static int loss_grad(iqn *q, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
-    if (check_batch(q, b, e))
+    if (agent_check_batch("iqn", b, q->max_batch, q->A, e))
         return -1;
     int B = b->B, A = q->A, E = q->E, N = q->n, NP = q->np, K = q->k;
     mlp *const *tg = q->net[IQN_TARGET], *const *on = q->net[IQN_ONLINE];

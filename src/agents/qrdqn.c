@@ -53,23 +53,9 @@ static int qr_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e
     return 0;
 }
 
-static int check_batch(const qrdqn *c, const agent_batch *b, bdrl_err *e)
-{
-    if (b->B < 1 || b->B > c->max_batch)
-        return err_set(e, "qrdqn: batch of %d rows (this agent was built for 1 to %d)", b->B, c->max_batch);
-    for (int i = 0; i < b->B; i++) {
-        if (b->action[i] < 0 || b->action[i] >= c->A ||
-            (b->next_action && !b->terminated[i] && (b->next_action[i] < 0 || b->next_action[i] >= c->A)))
-            return err_set(e, "qrdqn: action out of range in row %d of the batch", i);
-        if (!isfinite(b->reward[i]))
-            return err_set(e, "qrdqn: reward %g in row %d of the batch is not finite", (double)b->reward[i], i);
-    }
-    return 0;
-}
-
 static int loss_grad(qrdqn *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
-    if (check_batch(c, b, e))
+    if (agent_check_batch("qrdqn", b, c->max_batch, c->A, e))
         return -1;
     int B = b->B, A = c->A, N = c->N;
     /* Target quantiles of every row, kept in the target network's output:
