@@ -46,7 +46,7 @@ typedef struct {
     int valid;
     double b;
     int *k0, *n;          /* (K) first bump and count of row j */
-    double *t, *td;       /* (K, cross_len) */
+    double *t, *td;       /* (K, L) of bdb_sizes */
 } bdb_cross;
 
 typedef struct {
@@ -65,8 +65,8 @@ typedef struct {
     int projected;           /* bd.basis_loss projected: targets split onto the centres first */
     double *ap;              /* (K) projected: one transition's target coefficients */
     double vc;               /* closed: σ² + γ²σ² + ε_j, the bump-to-mapped-bump overlap variance */
-    double *gk, *gkd, *hk, *hkd; /* closed: kernels of G, G' (radius Rg) and H, H' (Rh) */
-    int Rg, Rh, cross_len, cross_next; /* copies of z's, read in the hot loops */
+    double *gk, *gkd, *hk, *hkd; /* closed: kernels of G, G' (radius z.Rg) and H, H' (z.Rh) */
+    int cross_next;          /* the cross-row cache slot to fill next */
     bdb_cross cross[BDB_CROSS_CACHE];
     double *cs;              /* (2K) closed: c and c' of one transition */
     bdb_fnet f[2];
@@ -640,7 +640,7 @@ static const bdb_cross *cross_for(bdb_agent *ba, double b)
     bdb_cross *c = &ba->cross[ba->cross_next];
     ba->cross_next = (ba->cross_next + 1) % BDB_CROSS_CACHE;
     const bdb_basis *bs = &ba->bs;
-    int K = ba->K, L = ba->cross_len;
+    int K = ba->K, L = ba->z.L;
     bump_family f = family_of(K, bs->mu0, bs->delta, ba->vc);
     for (int j = 0; j < K; j++) {
         double m = ba->geo.gamma * (bs->mu0 + j * bs->delta) + b;
@@ -664,7 +664,7 @@ static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, d
 {
     const bdb_basis *bs = &ba->bs;
     const bd_geometry *g = &ba->geo;
-    int B = b->B, A = ba->A, K = ba->K, L = ba->cross_len;
+    int B = b->B, A = ba->A, K = ba->K, L = ba->z.L;
     double var = bs->sigma * bs->sigma;
     double us = ba->unit_s / B, ug = ba->lambda * ba->unit_g / B;
     const real *zg = begin_losses(ba, B);
@@ -696,8 +696,8 @@ static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, d
                 c[k] = w[k] - ap[k];
                 cd[k] = wd[k] - ap[k];
             }
-            conv_sym(K, ba->gk, ba->Rg, c, hs);
-            conv_sym(K, ba->gkd, ba->Rg, cd, hg);
+            conv_sym(K, ba->gk, ba->z.Rg, c, hs);
+            conv_sym(K, ba->gkd, ba->z.Rg, cd, hg);
             for (int k = 0; k < K; k++) {
                 qs += c[k] * hs[k];
                 qg += cd[k] * hg[k];
@@ -732,15 +732,15 @@ static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, d
                     }
                 }
                 /* aᵀ H a, aᵀ H' a: the squared target's integral */
-                conv_sym(K, ba->hk, ba->Rh, an, ba->dphi);
-                conv_sym(K, ba->hkd, ba->Rh, an, ba->phi);
+                conv_sym(K, ba->hk, ba->z.Rh, an, ba->dphi);
+                conv_sym(K, ba->hkd, ba->z.Rh, an, ba->phi);
                 for (int j = 0; j < K; j++) {
                     cst += an[j] * ba->dphi[j];
                     cstd += an[j] * ba->phi[j];
                 }
             }
-            conv_sym(K, ba->gk, ba->Rg, w, hs);
-            conv_sym(K, ba->gkd, ba->Rg, wd, hg);
+            conv_sym(K, ba->gk, ba->z.Rg, w, hs);
+            conv_sym(K, ba->gkd, ba->z.Rg, wd, hg);
             qs = cst;
             qg = cstd;
             for (int k = 0; k < K; k++) {
@@ -1161,12 +1161,9 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     if (ba->closed) {
         double var = ba->bs.sigma * ba->bs.sigma, vm = g->gamma * g->gamma * var + g->jitter;
         ba->vc = var + vm;
-        ba->Rg = ba->z.Rg;
-        ba->Rh = ba->z.Rh;
-        ba->cross_len = ba->z.L;
-        kernel_of(ba->bs.delta, 2 * var, ba->Rg, ba->gk, ba->gkd);
+        kernel_of(ba->bs.delta, 2 * var, ba->z.Rg, ba->gk, ba->gkd);
         if (!ba->projected)
-            kernel_of(g->gamma * ba->bs.delta, 2 * vm, ba->Rh, ba->hk, ba->hkd);
+            kernel_of(g->gamma * ba->bs.delta, 2 * vm, ba->z.Rh, ba->hk, ba->hkd);
     }
     size_t np = ba->f[0].net->n_params + ba->f[1].net->n_params;
     char qdesc[64];
