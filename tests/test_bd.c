@@ -125,7 +125,7 @@ static void test_grid_mean_and_icdf(void **state)
         c += s[k] > 0 ? s[k] : 0;
         cum[k] = c;
     }
-    double mass, mean = bd_grid_mean(G, lo, hi, s, &mass);
+    double mass, mean = bd_grid_mean(G, lo, hi, s, 1, 1.0, &mass, NULL);
     double m2;
     bdrl_err e;
     stat_dist *d = stat_dist_grid(sd, G, lo, hi, &m2, &e);
@@ -151,6 +151,45 @@ static void test_grid_mean_and_icdf(void **state)
     stat_dist_free(d);
     free(x);
     rng_free(r);
+}
+
+/* bd_grid_mean as the agent calls it: one action's column of a (G, A)
+ * block (stride A), times the output scale, with the running sums behind
+ * the query law and the target samples; and the search over those sums
+ * (bd_grid_icdf's, and the basis agent's draw of a bump). Hand values. */
+static void test_grid_column_and_cum_index(void **state)
+{
+    (void)state;
+    /* G = 5 points over [−1, 1] (du = 0.5), A = 2; column 1 is
+     * {0.5, −1, 1, 0.25, 0}, times scale 2: x₊ = {1, 0, 2, 0.5, 0}. Column 0
+     * must not be read. */
+    real gv[10] = {9, 0.5f, 9, -1, -9, 1, 9, 0.25f, 9, 0};
+    double cum[5], mass;
+    double mean = bd_grid_mean(5, -1, 1, gv + 1, 2, 2.0, &mass, cum);
+    const double want_cum[5] = {1, 1, 3, 3.5, 3.5};
+    for (int k = 0; k < 5; k++)
+        assert_close(cum[k], want_cum[k], 1e-15);
+    assert_close(mass, 3.5 * 0.5, 1e-15);
+    assert_close(mean, (1 * -1.0 + 2 * 0.0 + 0.5 * 0.5) / 3.5, 1e-15); /* −3/14 */
+    /* mass and cum are optional */
+    assert_close(bd_grid_mean(5, -1, 1, gv + 1, 2, 2.0, NULL, NULL), mean, 0);
+    /* no positive value: the range's midpoint, mass 0, sums 0 */
+    real neg[3] = {-1, 0, -2};
+    mean = bd_grid_mean(3, -1.25, 0.75, neg, 1, 1.0, &mass, cum);
+    assert_close(mean, -0.25, 1e-15);
+    assert_close(mass, 0, 0);
+    assert_close(cum[0] + cum[1] + cum[2], 0, 0);
+
+    /* First k with cum[k] > x: the bins of weight 0 (0 and 2) are never
+     * chosen; x at or past the total gives the last bin. */
+    const double c2[5] = {0, 1, 1, 3, 3.5};
+    assert_int_equal(bd_cum_index(5, c2, -1), 0);
+    assert_int_equal(bd_cum_index(5, c2, 0), 1);
+    assert_int_equal(bd_cum_index(5, c2, 0.999), 1);
+    assert_int_equal(bd_cum_index(5, c2, 1), 3);
+    assert_int_equal(bd_cum_index(5, c2, 3.4), 4);
+    assert_int_equal(bd_cum_index(5, c2, 3.5), 4);
+    assert_int_equal(bd_cum_index(1, want_cum, 7), 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1007,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_bootstrap_target),
         cmocka_unit_test(test_kernel_target),
         cmocka_unit_test(test_grid_mean_and_icdf),
+        cmocka_unit_test(test_grid_column_and_cum_index),
         cmocka_unit_test(test_targets_through_networks),
         cmocka_unit_test(test_scalar_output),
         cmocka_unit_test(test_moving_average),

@@ -56,7 +56,6 @@ typedef struct {
     real *grid_u;            /* (G) */
     real *grid_f;            /* (G, F) Fourier features of the grid, computed once */
     int Gq;                  /* points of the query-law grid (bd.query_grid) */
-    double qdu;              /* its spacing */
     real *qgrid_u, *qgrid_f; /* (Gq), (Gq, F) */
     real *gridq;             /* (Bmax·Gq, A): the target head at the batch's s on that grid */
     real *gridv;             /* (QC·G, A): head outputs on the grid */
@@ -203,13 +202,14 @@ static void grid_eval(bd_agent *ba, mlp *torso, const mlp *head, int ns, const r
     head_eval(ba, head, ns, emb_out, ba->G, ba->grid_u, 1, ba->gridv);
 }
 
-/* Distinct rows of enc (n, in_dim), bit for bit: gmap[i] is the index of
- * row i's class, classes numbered in order of first appearance; emb rows of
- * each class's first member go to ba->emb_u. Returns the number of classes.
- * Tabular environments repeat states within a batch (FrozenLake has 16), so
- * the grid, the dominant cost of an update, runs once per distinct state;
- * continuous states cost a hash per row. */
-static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb)
+/* Distinct rows of enc (n, in_dim), bit for bit: gmap[i] (n) is the index
+ * of row i's class, classes numbered in order of first appearance; the emb
+ * row of each class's first member goes to emb_u (classes, E). Returns the
+ * number of classes. Tabular environments repeat states within a batch
+ * (FrozenLake has 16), so the grid, the dominant cost of an update, runs
+ * once per distinct state; continuous states cost a hash per row. Scratch:
+ * ba->htab. */
+static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb, int *gmap, real *emb_u)
 {
     int in = ba->te.in_dim, E = ba->E, nu = 0, *first = ba->htab + ba->hsize;
     size_t bytes = sizeof(real) * (size_t)in;
@@ -226,12 +226,12 @@ static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb
             if (c < 0) {
                 ba->htab[slot] = nu;
                 first[nu] = i;
-                memcpy(ba->emb_u + (size_t)nu * E, emb + (size_t)i * E, sizeof(real) * E);
-                ba->gmap[i] = nu++;
+                memcpy(emb_u + (size_t)nu * E, emb + (size_t)i * E, sizeof(real) * E);
+                gmap[i] = nu++;
                 break;
             }
             if (!memcmp(enc + (size_t)first[c] * in, p, bytes)) {
-                ba->gmap[i] = c;
+                gmap[i] = c;
                 break;
             }
             slot = (slot + 1) & (size_t)(ba->hsize - 1);
@@ -240,31 +240,14 @@ static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb
     return nu;
 }
 
-/* Grid statistics of column a of state i in gv, head outputs on G points
- * lo + k du (scaled by `scale`): returns the mean in u units; mass (u
- * units) into *mass; fills ba->cum (G) if want_cum. */
-static double grid_column_of(bd_agent *ba, const real *gv, int G, double du, int i, int a, double scale,
-                             double *mass, int want_cum)
+/* The scalar field's column a at state i of gv, raw head outputs (states,
+ * Gp, A) on Gp points over the grid range (the grid, or the query grid):
+ * bd_grid_mean's mean (u units), mass and running sums, the last two into
+ * mass and cum (Gp) unless NULL. */
+static double grid_column(const bd_agent *ba, const real *gv, int Gp, int i, int a, double *mass, double *cum)
 {
-    const real *y = gv + (size_t)i * G * ba->A + a;
-    double m = 0, mu = 0;
-    for (int k = 0; k < G; k++) {
-        double v = (double)y[(size_t)k * ba->A];
-        v = v > 0 ? v * scale : 0.0;
-        m += v;
-        mu += v * (ba->geo.lo + k * du);
-        if (want_cum)
-            ba->cum[k] = m;
-    }
-    if (mass)
-        *mass = m * du;
-    return m > 0 ? mu / m : 0.5 * (ba->geo.lo + ba->geo.hi);
-}
-
-/* The same on the main grid, ba->gridv. */
-static double grid_column(bd_agent *ba, int i, int a, double scale, double *mass, int want_cum)
-{
-    return grid_column_of(ba, ba->gridv, ba->G, ba->geo.du, i, a, scale, mass, want_cum);
+    return bd_grid_mean(Gp, ba->geo.lo, ba->geo.hi, gv + (size_t)i * Gp * ba->A + a, ba->A,
+                        ba->f[BD_FIELD_S].scale, mass, cum);
 }
 
 /* The networks the agent reports distributions from (distribution, the
@@ -289,44 +272,67 @@ static int bd_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e
         grid_eval(ba, S->torso, S->head, n, ba->enc, ba->emb);
         for (int i = 0; i < n; i++)
             for (int k = 0; k < ba->A; k++)
-                q[(size_t)(off + i) * ba->A + k] = ba->geo.c + ba->geo.h * grid_column(ba, i, k, S->scale, NULL, 0);
+                q[(size_t)(off + i) * ba->A + k] =
+                    ba->geo.c + ba->geo.h * grid_column(ba, ba->gridv, ba->G, i, k, NULL, NULL);
     }
     return 0;
 }
 
-/* Queries and targets of batch b into ba->uq, ba->tt, ba->tdt, ba->col;
- * ba->enc holds [s; s'] afterwards. */
-static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
+/* ---------------------------------------------------------------------- */
+/* the targets of an update, step by step (bd.h)                          */
+/*
+ * prepare_targets runs the steps below in this order. A step's parameters
+ * are the arrays passed from one step to the next (const: read, else
+ * written); the scratch only that step uses stays in ba and its comment
+ * names it. The random streams are drawn in the steps' order: rq by
+ * query_points, then rt by read_points (jitter) and row_targets (target
+ * samples), each transition by transition.
+ */
+
+/* The first step, shared with the basis agent (bd.h): reads b's size,
+ * actions and next actions; writes nothing. */
+int bd_check_batch(const agent_batch *b, int max_batch, int n_actions, bdrl_err *e)
 {
-    const bd_geometry *g = &ba->geo;
-    int B = b->B, Q = ba->Q, A = ba->A, G = ba->G, in = ba->te.in_dim;
-    bd_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
-    if (B < 1 || B > ba->Bmax)
+    int B = b->B, A = n_actions;
+    if (B < 1 || B > max_batch)
         return err_set(e, "bd update: batch of %d transitions; this agent was built for 1 to %d "
-                          "(train.batch_size)", B, ba->Bmax);
+                          "(train.batch_size)", B, max_batch);
     for (int i = 0; i < B; i++) {
         if (b->action[i] < 0 || b->action[i] >= A)
             return err_set(e, "bd update: action %d out of range [0, %d)", b->action[i], A);
         if (b->next_action && !b->terminated[i] && (b->next_action[i] < 0 || b->next_action[i] >= A))
             return err_set(e, "bd update: next action %d out of range [0, %d)", b->next_action[i], A);
     }
+    return 0;
+}
 
-    /* The target torso on s and s'; the target scalar head on the query
-     * grid at s (the query law), then on the grid at s' (a', mass), each
-     * once per distinct state. */
-    torso_encode(&ba->te, B, b->obs, ba->enc);
-    torso_encode(&ba->te, B, b->next_obs, ba->enc + (size_t)B * in);
-    const real *te = mlp_forward(S->torso_t, 2 * B, ba->enc);
-    memcpy(ba->emb, te, sizeof(real) * (size_t)2 * B * ba->E);
-    const int *gm = ba->gmap;
-    int Gq = ba->Gq;
-    int nq = distinct_states(ba, B, ba->enc, ba->emb);
-    head_eval(ba, S->head_t, nq, ba->emb_u, Gq, ba->qgrid_u, 1, ba->gridq);
+/* Reads b->obs, b->next_obs; writes enc (2B, in_dim), the encoded [s; s'],
+ * and emb (2B, E), the target scalar torso on them. */
+static void embed_batch(bd_agent *ba, const agent_batch *b, real *enc, real *emb)
+{
+    int B = b->B;
+    torso_encode(&ba->te, B, b->obs, enc);
+    torso_encode(&ba->te, B, b->next_obs, enc + (size_t)B * ba->te.in_dim);
+    const real *te = mlp_forward(ba->f[BD_FIELD_S].torso_t, 2 * B, enc);
+    memcpy(emb, te, sizeof(real) * (size_t)2 * B * ba->E);
+}
+
+/* Reads the encoded s and its embedding (enc_s, emb_s: B rows) and
+ * b->action; draws rq; writes qsa (B), Q(s, a) of the target scalar field
+ * on the query grid (its query law), and the query points uq, uq_r with
+ * their action col (B·Q). Scratch: gmap, emb_u, gridq, cum. */
+static void query_points(bd_agent *ba, const agent_batch *b, const real *enc_s, const real *emb_s, double *qsa,
+                         double *uq, real *uq_r, int *col)
+{
+    const bd_geometry *g = &ba->geo;
+    int B = b->B, Q = ba->Q, Gq = ba->Gq;
+    int nq = distinct_states(ba, B, enc_s, emb_s, ba->gmap, ba->emb_u);
+    head_eval(ba, ba->f[BD_FIELD_S].head_t, nq, ba->emb_u, Gq, ba->qgrid_u, 1, ba->gridq);
     for (int i = 0; i < B; i++) {
         int a = b->action[i];
-        ba->qsa[i] = g->c + g->h * grid_column_of(ba, ba->gridq, Gq, ba->qdu, gm[i], a, S->scale, NULL, 1);
-        /* Query points: their law depends on (s, a) only, and the query
-         * stream is consumed identically whatever s' is. */
+        qsa[i] = g->c + g->h * grid_column(ba, ba->gridq, Gq, ba->gmap[i], a, NULL, ba->cum);
+        /* Their law depends on (s, a) only, and the query stream is
+         * consumed identically whatever s' is. */
         int ok = ba->cum[Gq - 1] > 0 && isfinite(ba->cum[Gq - 1]);
         for (int q = 0; q < Q; q++) {
             double U = rng_uniform(ba->rq), u;
@@ -334,22 +340,35 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
                 u = g->lo + (g->hi - g->lo) * U;
             else
                 u = bd_grid_icdf(Gq, g->lo, g->hi, ba->cum, U);
-            ba->uq[(size_t)i * Q + q] = u;
-            ba->uq_r[(size_t)i * Q + q] = (real)u;
-            ba->col[(size_t)i * Q + q] = a;
+            uq[(size_t)i * Q + q] = u;
+            uq_r[(size_t)i * Q + q] = (real)u;
+            col[(size_t)i * Q + q] = a;
         }
     }
-    int nu = distinct_states(ba, B, ba->enc + (size_t)B * in, ba->emb + (size_t)B * ba->E);
-    head_eval(ba, S->head_t, nu, ba->emb_u, ba->G, ba->grid_u, 1, ba->gridv);
+}
 
+/* Reads the encoded s' and its embedding (enc_n, emb_n: B rows), b's
+ * rewards, terminations and next actions; writes gmap (B; s' -> its
+ * distinct state) and gridv (the target scalar head on the grid at each
+ * distinct s'), u_r and b_off (B; the reward in u units and the offset b of
+ * the Bellman map), a_next (B; −1 if terminal: argmax of the target Q unless
+ * the batch gives it) and mass_next (B; grid mass of s⁻₊(·; s', a')).
+ * Returns whether any transition bootstraps. Scratch: emb_u. */
+static int next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, const real *emb_n, int *gmap,
+                      real *gridv, double *u_r, double *b_off, int *a_next, double *mass_next)
+{
+    const bd_geometry *g = &ba->geo;
+    int B = b->B, A = ba->A, G = ba->G;
+    int nu = distinct_states(ba, B, enc_n, emb_n, gmap, ba->emb_u);
+    head_eval(ba, ba->f[BD_FIELD_S].head_t, nu, ba->emb_u, G, ba->grid_u, 1, gridv);
     int any_boot = 0;
     for (int i = 0; i < B; i++) {
         double r = b->reward[i];
-        ba->u_r[i] = (r - g->c) / g->h;
-        ba->b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
+        u_r[i] = (r - g->c) / g->h;
+        b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
         if (b->terminated[i]) {
-            ba->a_next[i] = -1;
-            ba->mass_next[i] = 0;
+            a_next[i] = -1;
+            mass_next[i] = 0;
             continue;
         }
         any_boot = 1;
@@ -360,89 +379,138 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
             an = 0;
             double best = -INFINITY;
             for (int k = 0; k < A; k++) {
-                double qk = grid_column(ba, gm[i], k, S->scale, NULL, 0);
+                double qk = grid_column(ba, gridv, G, gmap[i], k, NULL, NULL);
                 if (qk > best) {
                     best = qk;
                     an = k;
                 }
             }
         }
-        ba->a_next[i] = an;
+        a_next[i] = an;
         /* The mass of the positive part in both modes: the signed mass can
          * be near 0 or negative while a field is still noise, and dividing
          * by it amplified the noise until the run diverged (measured). */
-        grid_column(ba, gm[i], an, S->scale, &ba->mass_next[i], 0);
+        grid_column(ba, gridv, G, gmap[i], an, &mass_next[i], NULL);
     }
+    return any_boot;
+}
 
-    /* Jitter, and the points where the next-state fields are read. */
+/* Reads uq and b_off; draws rt (bd.jitter > 0 only); writes vq (B·Q), the
+ * jittered points v = u − ξ, and wq_r (B·Q), the points w = (v − b)/γ where
+ * the next-state fields are read (0 outside the grid, where the target is 0
+ * and the value unread). */
+static void read_points(bd_agent *ba, int B, const double *uq, const double *b_off, double *vq, real *wq_r)
+{
+    const bd_geometry *g = &ba->geo;
+    int Q = ba->Q;
     double sj = sqrt(g->jitter);
     for (int i = 0; i < B; i++)
         for (int q = 0; q < Q; q++) {
             size_t r = (size_t)i * Q + q;
-            double v = ba->uq[r] - (g->jitter > 0 ? sj * rng_normal(ba->rt) : 0.0);
-            ba->vq[r] = v;
-            double w = (v - ba->b_off[i]) / g->gamma;
-            /* Outside the grid the target is 0 and the value unread. */
-            ba->wq_r[r] = (real)(w >= g->lo && w <= g->hi ? w : 0.0);
+            double v = uq[r] - (g->jitter > 0 ? sj * rng_normal(ba->rt) : 0.0);
+            vq[r] = v;
+            double w = (v - b_off[i]) / g->gamma;
+            wq_r[r] = (real)(w >= g->lo && w <= g->hi ? w : 0.0);
         }
-    int fields = g->target_mode == TARGET_FIELDS;
-    if (any_boot && fields) {
-        const real *emb_next = ba->emb + (size_t)B * ba->E;
-        if (g->grad_from_scalar) {
-            /* s⁻(w) and ∂s⁻/∂w from two evaluations of the scalar target
-             * head at w ± δ/2: their mean and their difference quotient,
-             * both exact to O(δ²) (a third evaluation at w would buy
-             * nothing); ∂s⁻ in the gradient head's units (times Gf->scale
-             * below). */
-            const double h = 0.5 * BD_FD_STEP;
-            int BQ = B * Q;
-            for (int r = 0; r < BQ; r++)
-                ba->wd_r[r] = (real)(ba->wq_r[r] + h);
-            head_eval(ba, S->head_t, B, emb_next, Q, ba->wd_r, 0, ba->gn);
-            for (int r = 0; r < BQ; r++)
-                ba->wd_r[r] = (real)(ba->wq_r[r] - h);
-            head_eval(ba, S->head_t, B, emb_next, Q, ba->wd_r, 0, ba->sd);
-            double c = S->scale / (2 * h * Gf->scale);
-            for (size_t k = 0; k < (size_t)BQ * A; k++) {
-                double sp = (double)ba->gn[k], sm = (double)ba->sd[k];
-                ba->sn[k] = (real)(0.5 * (sp + sm));
-                ba->gn[k] = (real)(c * (sp - sm));
-            }
-        } else {
-            head_eval(ba, S->head_t, B, emb_next, Q, ba->wq_r, 0, ba->sn);
-            const real *eg = mlp_forward(Gf->torso_t, B, ba->enc + (size_t)B * in);
-            memcpy(ba->emb_g, eg, sizeof(real) * (size_t)B * ba->E);
-            head_eval(ba, Gf->head_t, B, ba->emb_g, Q, ba->wq_r, 0, ba->gn);
-        }
-    }
+}
 
+/* Reads the encoded s' and its scalar embedding (enc_n, emb_n: B rows) and
+ * wq_r; writes sn and gn (B·Q, A), raw head outputs at w: sn the target
+ * scalar head, gn the target gradient head (bd.grad_target gradient) or the
+ * scalar head's central difference in the gradient head's units (scalar).
+ * Scratch: wd_r, sd (scalar), emb_g (gradient). */
+static void target_fields(bd_agent *ba, int B, const real *enc_n, const real *emb_n, const real *wq_r, real *sn,
+                          real *gn)
+{
+    int Q = ba->Q, A = ba->A;
+    bd_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
+    if (ba->geo.grad_from_scalar) {
+        /* s⁻(w) and ∂s⁻/∂w from two evaluations of the scalar target head
+         * at w ± δ/2: their mean and their difference quotient, both exact
+         * to O(δ²) (a third evaluation at w would buy nothing); ∂s⁻ in the
+         * gradient head's units (times Gf->scale in row_targets). */
+        const double h = 0.5 * BD_FD_STEP;
+        int BQ = B * Q;
+        for (int r = 0; r < BQ; r++)
+            ba->wd_r[r] = (real)(wq_r[r] + h);
+        head_eval(ba, S->head_t, B, emb_n, Q, ba->wd_r, 0, gn);
+        for (int r = 0; r < BQ; r++)
+            ba->wd_r[r] = (real)(wq_r[r] - h);
+        head_eval(ba, S->head_t, B, emb_n, Q, ba->wd_r, 0, ba->sd);
+        double c = S->scale / (2 * h * Gf->scale);
+        for (size_t k = 0; k < (size_t)BQ * A; k++) {
+            double sp = (double)gn[k], sm = (double)ba->sd[k];
+            sn[k] = (real)(0.5 * (sp + sm));
+            gn[k] = (real)(c * (sp - sm));
+        }
+    } else {
+        head_eval(ba, S->head_t, B, emb_n, Q, wq_r, 0, sn);
+        const real *eg = mlp_forward(Gf->torso_t, B, enc_n);
+        memcpy(ba->emb_g, eg, sizeof(real) * (size_t)B * ba->E);
+        head_eval(ba, Gf->head_t, B, ba->emb_g, Q, wq_r, 0, gn);
+    }
+}
+
+/* Reads b->terminated, vq, u_r, b_off, a_next, mass_next and either sn, gn
+ * (target mode fields; unread if no transition bootstraps) or gmap, gridv
+ * (samples); draws rt (samples only); writes tt and tdt (B·Q), the scalar
+ * and gradient fields' targets at each query row. Scratch: s1, g1 (fields),
+ * cum, x2 (samples). */
+static void row_targets(bd_agent *ba, const agent_batch *b, const double *vq, const double *u_r,
+                        const double *b_off, const int *a_next, const double *mass_next, const real *sn,
+                        const real *gn, const int *gmap, const real *gridv, double *tt, double *tdt)
+{
+    const bd_geometry *g = &ba->geo;
+    int B = b->B, Q = ba->Q, A = ba->A, G = ba->G, fields = g->target_mode == TARGET_FIELDS;
+    double ss = ba->f[BD_FIELD_S].scale, sg = ba->f[BD_FIELD_G].scale;
     for (int i = 0; i < B; i++) {
         size_t r0 = (size_t)i * Q;
-        double *v = ba->vq + r0, *t = ba->tt + r0, *dt = ba->tdt + r0;
+        const double *v = vq + r0;
+        double *t = tt + r0, *dt = tdt + r0;
         if (b->terminated[i]) {
-            bd_target_terminal(Q, v, ba->u_r[i], g->eps, t, dt);
+            bd_target_terminal(Q, v, u_r[i], g->eps, t, dt);
             continue;
         }
-        int an = ba->a_next[i];
+        int an = a_next[i];
         if (fields) {
             for (int q = 0; q < Q; q++) {
-                ba->s1[q] = S->scale * ba->sn[(r0 + q) * A + an];
-                ba->g1[q] = Gf->scale * ba->gn[(r0 + q) * A + an];
+                ba->s1[q] = ss * sn[(r0 + q) * A + an];
+                ba->g1[q] = sg * gn[(r0 + q) * A + an];
             }
-            bd_target_bootstrap(Q, v, ba->b_off[i], g->gamma, g->lo, g->hi, ba->s1, ba->g1, ba->mass_next[i],
+            bd_target_bootstrap(Q, v, b_off[i], g->gamma, g->lo, g->hi, ba->s1, ba->g1, mass_next[i],
                                 g->mass_floor, g->clamp_target, t, dt);
         } else {
             double mass;
-            grid_column(ba, gm[i], an, S->scale, &mass, 1);
+            grid_column(ba, gridv, G, gmap[i], an, &mass, ba->cum);
             int ok = ba->cum[G - 1] > 0 && isfinite(ba->cum[G - 1]);
             for (int q = 0; q < Q; q++) {
                 double U = rng_uniform(ba->rt);
-                ba->x2[q] = ok ? g->gamma * bd_grid_icdf(G, g->lo, g->hi, ba->cum, U) + ba->b_off[i] : 0.0;
+                ba->x2[q] = ok ? g->gamma * bd_grid_icdf(G, g->lo, g->hi, ba->cum, U) + b_off[i] : 0.0;
             }
             double wgt = ok ? mass / (mass > g->mass_floor ? mass : g->mass_floor) : 0.0;
             bd_target_kernel(Q, v, Q, ba->x2, wgt, g->eps, t, dt);
         }
     }
+}
+
+/* The queries and targets of batch b: query points ba->uq (and uq_r, col),
+ * targets ba->tt, ba->tdt, with ba->qsa (the stats' q_mean) and ba->a_next;
+ * ba->enc holds [s; s'] afterwards. */
+static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
+{
+    if (bd_check_batch(b, ba->Bmax, ba->A, e))
+        return -1;
+    int B = b->B;
+    const real *enc_n = ba->enc + (size_t)B * ba->te.in_dim, *emb_n = ba->emb + (size_t)B * ba->E;
+    embed_batch(ba, b, ba->enc, ba->emb);
+    query_points(ba, b, ba->enc, ba->emb, ba->qsa, ba->uq, ba->uq_r, ba->col);
+    int any_boot = next_state(ba, b, enc_n, emb_n, ba->gmap, ba->gridv, ba->u_r, ba->b_off, ba->a_next,
+                              ba->mass_next);
+    read_points(ba, B, ba->uq, ba->b_off, ba->vq, ba->wq_r);
+    if (any_boot && ba->geo.target_mode == TARGET_FIELDS)
+        target_fields(ba, B, enc_n, emb_n, ba->wq_r, ba->sn, ba->gn);
+    row_targets(ba, b, ba->vq, ba->u_r, ba->b_off, ba->a_next, ba->mass_next, ba->sn, ba->gn, ba->gmap,
+                ba->gridv, ba->tt, ba->tdt);
     return 0;
 }
 
@@ -526,19 +594,16 @@ static int bd_distribution(agent *a, const float *obs, int action, agent_dist *o
     bd_fnet *S = &ba->f[BD_FIELD_S];
     torso_encode(&ba->te, 1, obs, ba->enc);
     grid_eval(ba, reported_torso(S), reported_head(S), 1, ba->enc, ba->emb);
-    double mass = 0;
     for (int k = 0; k < ba->G; k++) {
         double v = S->scale * (double)ba->gridv[(size_t)k * ba->A + action];
-        v = v > 0 ? v : 0;
-        mass += v;
         ba->dist_x[k] = ba->geo.c + ba->geo.h * (ba->geo.lo + k * ba->geo.du);
-        ba->dist_w[k] = v / ba->geo.h; /* p(x) = p~(u)/h */
+        ba->dist_w[k] = (v > 0 ? v : 0) / ba->geo.h; /* p(x) = p~(u)/h */
     }
     out->n = ba->G;
     out->x = ba->dist_x;
     out->w = ba->dist_w;
     out->is_density = 1;
-    out->mass = mass * ba->geo.du;
+    grid_column(ba, ba->gridv, ba->G, 0, action, &out->mass, NULL);
     return 0;
 }
 
@@ -810,7 +875,6 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     g->G = ba->G = cfg->bd.grid;
     g->du = (g->hi - g->lo) / (g->G - 1);
     ba->Gq = cfg->bd.query_grid > 0 && cfg->bd.query_grid < g->G ? cfg->bd.query_grid : g->G;
-    ba->qdu = (g->hi - g->lo) / (ba->Gq - 1);
     g->gamma = cfg->agent.gamma;
     g->eps = cfg->agent.eps_kernel;
     g->jitter = cfg->bd.jitter;
@@ -902,8 +966,9 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     for (int k = 0; k < G; k++)
         ba->grid_u[k] = (real)(g->lo + k * g->du);
     fourier_features(G, ba->grid_u, ba->K, ba->fl, ba->grid_f, ba->F, NULL, 0);
+    double qdu = (g->hi - g->lo) / (ba->Gq - 1);
     for (int k = 0; k < ba->Gq; k++)
-        ba->qgrid_u[k] = (real)(g->lo + k * ba->qdu);
+        ba->qgrid_u[k] = (real)(g->lo + k * qdu);
     fourier_features(ba->Gq, ba->qgrid_u, ba->K, ba->fl, ba->qgrid_f, ba->F, NULL, 0);
 
     size_t np = 0;

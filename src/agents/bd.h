@@ -113,10 +113,20 @@ void bd_get_geometry(const agent *a, bd_geometry *g);
  * far below the kernel width sqrt(ε) and far above float rounding of s. */
 #define BD_FD_STEP 1e-3
 
-/* Grid values s (G) at u_k = lo + k (hi − lo)/(G − 1): returns the mean
- * Σ u_k s₊_k / Σ s₊_k (u units; (lo + hi)/2 if the mass is 0) and writes the
- * grid mass du Σ s₊_k to *mass (may be NULL). */
-double bd_grid_mean(int G, double lo, double hi, const real *s, double *mass);
+/* Grid values x_k = scale · s[k · stride] (k < G; scale > 0) at
+ * u_k = lo + k (hi − lo)/(G − 1), e.g. one action's column of a (G, A)
+ * block of head outputs with stride A: returns the mean Σ u_k x₊_k / Σ x₊_k
+ * (u units; (lo + hi)/2 if the mass is 0), writes the grid mass du Σ x₊_k
+ * to *mass and the running sums Σ_{j<=k} x₊_j to cum (G) (either may be
+ * NULL). The grid agent's Q values, query law, a', next-state mass, target
+ * samples and reported mass all go through it. */
+double bd_grid_mean(int G, double lo, double hi, const real *s, int stride, double scale, double *mass,
+                    double *cum);
+
+/* The first k in [0, n) with cum[k] > x (n − 1 if none), cum
+ * non-decreasing: the bin a uniform draw x in [0, cum[n−1]) falls into.
+ * Behind bd_grid_icdf and the basis agent's draw of a bump. */
+int bd_cum_index(int n, const double *cum, double x);
 
 /* Inverse CDF of the cell law of s₊ on the grid (cell k = [u_k − du/2,
  * u_k + du/2] with weight s₊_k, as stat_dist_grid reads a grid density):
@@ -145,6 +155,11 @@ void bd_target_kernel(int n, const double *v, int m, const double *x2, double we
                       double *t, double *dt);
 
 /* ---- shared by the grid (bd.c) and basis (bd_basis.c) fields ---- */
+
+/* The first step of either agent's update: an error unless batch b has 1
+ * to max_batch transitions and its actions (and next actions of
+ * non-terminal transitions, when given) are in [0, n_actions). */
+int bd_check_batch(const agent_batch *b, int max_batch, int n_actions, bdrl_err *e);
 
 /* DESIGN §1.4's default sampler for fields on g's range: Metropolis-adjusted
  * BDD with step eta (u units), 1000 steps, a global move every 10, walkers

@@ -237,11 +237,6 @@ static void band_of(int K, double mu0, double delta, double x, double r, int *k0
     *k1 = !(hi >= 0) ? 0 : hi >= K - 1 ? K : (int)hi + 1;
 }
 
-void bdb_band(const bdb_basis *bs, double u, int *k0, int *k1)
-{
-    band_of(bs->K, bs->mu0, bs->delta, u, BAND_SD * bs->sigma, k0, k1);
-}
-
 /* A family of K bumps N(·; m0 + k dm, var), with what every evaluation
  * needs precomputed. */
 typedef struct {
@@ -253,6 +248,14 @@ static bump_family family_of(int K, double m0, double dm, double var)
 {
     bump_family f = {K, m0, dm, var, 0.5 / var, 1 / sqrt(2 * M_PI * var), BAND_SD * sqrt(var), exp(-dm * dm / var)};
     return f;
+}
+
+/* The band of the basis family itself, the one bdb_field sums over (the
+ * same radius BAND_SD sqrt(σ²), not a recomputation of it). */
+void bdb_band(const bdb_basis *bs, double u, int *k0, int *k1)
+{
+    bump_family f = family_of(bs->K, bs->mu0, bs->delta, bs->sigma * bs->sigma);
+    band_of(f.K, f.m0, f.dm, u, f.radius, k0, k1);
 }
 
 /* The family's bumps within BAND_SD sd of u into phi[0 .. k1 − k0);
@@ -411,35 +414,43 @@ static int bdb_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *
     return 0;
 }
 
-/* Query points and targets of batch b into ba->uq, ba->tt, ba->tdt; ba->enc
- * holds [s; s'] afterwards, the online scalar network's last forward is on
- * s (its coefficients at (s, a) in ba->wq), ready for field_losses. */
-static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
+/* ---------------------------------------------------------------------- */
+/* the targets of an update, step by step (bd_basis.h)                    */
+/*
+ * prepare_targets runs the steps below in this order. A step's parameters
+ * are the arrays passed from one step to the next (const: read, else
+ * written); the scratch only that step uses stays in ba and its comment
+ * names it. Only query_points draws random numbers (rq, bd.basis_loss
+ * queries only).
+ */
+
+/* Reads b->obs, b->next_obs; writes enc (2B, in_dim), the encoded [s; s']. */
+static void encode_batch(bdb_agent *ba, const agent_batch *b, real *enc)
+{
+    torso_encode(&ba->te, b->B, b->obs, enc);
+    torso_encode(&ba->te, b->B, b->next_obs, enc + (size_t)b->B * ba->te.in_dim);
+}
+
+/* Reads the encoded s (enc_s: B rows) and b->action; draws rq (bd.basis_loss
+ * queries only); writes wq and sq (B, K), the online scalar coefficients at
+ * (s, a) and their sigmoid factors, qsa (B), their Q(s, a), and (queries
+ * only) the query points uq (B·Q). Leaves the online scalar network's
+ * forward on s in place for the losses. Scratch: cum. */
+static void query_points(bdb_agent *ba, const agent_batch *b, const real *enc_s, double *wq, double *sq,
+                         double *qsa, double *uq)
 {
     const bd_geometry *g = &ba->geo;
     const bdb_basis *bs = &ba->bs;
-    int B = b->B, Q = ba->Q, A = ba->A, K = ba->K, in = ba->te.in_dim;
-    if (B < 1 || B > ba->Bmax)
-        return err_set(e, "bd update: batch of %d transitions; this agent was built for 1 to %d "
-                          "(train.batch_size)", B, ba->Bmax);
-    for (int i = 0; i < B; i++) {
-        if (b->action[i] < 0 || b->action[i] >= A)
-            return err_set(e, "bd update: action %d out of range [0, %d)", b->action[i], A);
-        if (b->next_action && !b->terminated[i] && (b->next_action[i] < 0 || b->next_action[i] >= A))
-            return err_set(e, "bd update: next action %d out of range [0, %d)", b->next_action[i], A);
-    }
-    torso_encode(&ba->te, B, b->obs, ba->enc);
-    torso_encode(&ba->te, B, b->next_obs, ba->enc + (size_t)B * in);
-
+    int B = b->B, Q = ba->Q, A = ba->A, K = ba->K;
     /* Query points from the online field's own density at (s, a) (the
      * forward the loss needs anyway): k ∝ w_k, then μ_k + σ ξ; a share
      * uniform. Their law depends on (s, a) only, and the stream is consumed
      * identically whatever s' is. */
-    const real *z = mlp_forward(ba->f[BD_FIELD_S].net, B, ba->enc); /* (B, A·K) */
+    const real *z = mlp_forward(ba->f[BD_FIELD_S].net, B, enc_s); /* (B, A·K) */
     for (int i = 0; i < B; i++) {
-        double *w = ba->wq + (size_t)i * K, mean;
-        double M = coefs_row(ba, z + ((size_t)i * A + b->action[i]) * K, w, ba->sq + (size_t)i * K, &mean);
-        ba->qsa[i] = g->c + g->h * mean;
+        double *w = wq + (size_t)i * K, mean;
+        double M = coefs_row(ba, z + ((size_t)i * A + b->action[i]) * K, w, sq + (size_t)i * K, &mean);
+        qsa[i] = g->c + g->h * mean;
         if (ba->closed)
             continue;
         int ok = M > 0 && isfinite(M);
@@ -451,46 +462,41 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
             if (q < g->n_uniform || !ok) {
                 u = ba->qlo + (ba->qhi - ba->qlo) * U;
             } else {
-                double x = U * run;
-                int lo = 0, hi = K - 1; /* first k with cum[k] > x */
-                while (lo < hi) {
-                    int mid = (lo + hi) / 2;
-                    if (ba->cum[mid] > x)
-                        hi = mid;
-                    else
-                        lo = mid + 1;
-                }
-                u = bs->mu0 + lo * bs->delta + bs->sigma * rng_normal(ba->rq);
+                int k = bd_cum_index(K, ba->cum, U * run);
+                u = bs->mu0 + k * bs->delta + bs->sigma * rng_normal(ba->rq);
             }
-            ba->uq[(size_t)i * Q + q] = u;
+            uq[(size_t)i * Q + q] = u;
         }
     }
+}
 
-    /* Targets: the target network at s' only. */
-    const real *zt = mlp_forward(ba->f[BD_FIELD_S].tgt, B, ba->enc + (size_t)B * in);
+/* Reads the encoded s' (enc_n: B rows), b's rewards, terminations and next
+ * actions; writes u_r and b_off (B; the reward in u units and the offset b
+ * of the Bellman map), a_next (B; −1 if terminal: argmax of the target Q
+ * unless the batch gives it), mass_next (B; 0 if terminal) and wn (B, K),
+ * the mass and the coefficients of the target scalar field at (s', a')
+ * (wn unwritten for terminal transitions). Scratch: wk. */
+static void next_state(bdb_agent *ba, const agent_batch *b, const real *enc_n, double *u_r, double *b_off,
+                       int *a_next, double *mass_next, double *wn_all)
+{
+    const bd_geometry *g = &ba->geo;
+    int B = b->B, A = ba->A, K = ba->K;
+    const real *zt = mlp_forward(ba->f[BD_FIELD_S].tgt, B, enc_n); /* the target network at s' only */
     for (int i = 0; i < B; i++) {
-        /* the query rows exist for bd.basis_loss queries only (scratch_table) */
-        double r = b->reward[i], *u = NULL, *t = NULL, *dt = NULL;
-        if (!ba->closed) {
-            u = ba->uq + (size_t)i * Q;
-            t = ba->tt + (size_t)i * Q;
-            dt = ba->tdt + (size_t)i * Q;
-        }
-        ba->u_r[i] = (r - g->c) / g->h;
-        ba->b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
+        double r = b->reward[i];
+        u_r[i] = (r - g->c) / g->h;
+        b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
         if (b->terminated[i]) {
-            ba->a_next[i] = -1;
-            ba->mass_next[i] = 0;
-            if (!ba->closed)
-                bd_target_terminal(Q, u, ba->u_r[i], g->eps + g->jitter, t, dt);
+            a_next[i] = -1;
+            mass_next[i] = 0;
             continue;
         }
         const real *zn = zt + (size_t)i * A * K;
-        double *wn = ba->wn + (size_t)i * K, mean;
+        double *wn = wn_all + (size_t)i * K, mean;
         int an = 0;
         if (b->next_action) {
             an = b->next_action[i];
-            ba->mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, NULL, &mean);
+            mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, NULL, &mean);
         } else {
             /* argmax_a Q(s', a); the best row's coefficients stay in wn */
             double best = -INFINITY;
@@ -499,15 +505,50 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
                 if (k == 0 || mean > best) {
                     best = mean;
                     an = k;
-                    ba->mass_next[i] = Mk;
+                    mass_next[i] = Mk;
                     memcpy(wn, ba->wk, sizeof(double) * K);
                 }
             }
         }
-        ba->a_next[i] = an;
-        if (!ba->closed)
-            bdb_target_bootstrap(bs, Q, u, ba->b_off[i], g->gamma, wn, g->mass_floor, g->jitter, t, dt);
+        a_next[i] = an;
     }
+}
+
+/* bd.basis_loss queries only (the closed-form losses read the coefficients
+ * themselves): reads b->terminated, uq, u_r, b_off and wn; writes tt and
+ * tdt (B·Q), the scalar and gradient fields' targets at each query point
+ * (the jitter as the blur it is in expectation). */
+static void row_targets(const bdb_agent *ba, const agent_batch *b, const double *uq, const double *u_r,
+                        const double *b_off, const double *wn, double *tt, double *tdt)
+{
+    const bd_geometry *g = &ba->geo;
+    int B = b->B, Q = ba->Q, K = ba->K;
+    for (int i = 0; i < B; i++) {
+        const double *u = uq + (size_t)i * Q;
+        double *t = tt + (size_t)i * Q, *dt = tdt + (size_t)i * Q;
+        if (b->terminated[i])
+            bd_target_terminal(Q, u, u_r[i], g->eps + g->jitter, t, dt);
+        else
+            bdb_target_bootstrap(&ba->bs, Q, u, b_off[i], g->gamma, wn + (size_t)i * K, g->mass_floor,
+                                 g->jitter, t, dt);
+    }
+}
+
+/* The targets of batch b: query points ba->uq and targets ba->tt, ba->tdt
+ * (bd.basis_loss queries), the coefficients ba->wq, ba->sq at (s, a) and
+ * ba->wn, ba->mass_next at (s', a'), with ba->qsa (the stats' q_mean),
+ * ba->u_r, ba->b_off and ba->a_next; ba->enc holds [s; s'] afterwards and
+ * the online scalar network's last forward is on s, ready for the losses. */
+static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
+{
+    if (bd_check_batch(b, ba->Bmax, ba->A, e))
+        return -1;
+    const real *enc_n = ba->enc + (size_t)b->B * ba->te.in_dim;
+    encode_batch(ba, b, ba->enc);
+    query_points(ba, b, ba->enc, ba->wq, ba->sq, ba->qsa, ba->uq);
+    next_state(ba, b, enc_n, ba->u_r, ba->b_off, ba->a_next, ba->mass_next, ba->wn);
+    if (!ba->closed) /* the query rows exist for bd.basis_loss queries only (scratch_table) */
+        row_targets(ba, b, ba->uq, ba->u_r, ba->b_off, ba->wn, ba->tt, ba->tdt);
     return 0;
 }
 

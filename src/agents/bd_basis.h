@@ -76,8 +76,8 @@ typedef struct {
     double mu0, delta, sigma; /* μ_k = mu0 + k delta */
 } bdb_basis;
 
-/* Bumps k in [*k0, *k1) are the only ones within 8σ of u (the rest are
- * below e^-32 of the peak and skipped). */
+/* Bumps k in [*k0, *k1) are the only ones within 6σ of u (the rest are
+ * below e^-18 of the peak and skipped; BAND_SD in bd_basis.c). */
 void bdb_band(const bdb_basis *bs, double u, int *k0, int *k1);
 
 /* s(u) = Σ_k w_k φ_k(u) into *s and Σ_k w_k φ_k'(u) into *ds (either may

@@ -1,35 +1,46 @@
 /* bd_targets.c — the pure pieces of the BD agent's targets (bd.h): grid
- * mean and mass, the grid inverse CDF, terminal, bootstrapped and kernel
- * targets. No networks here, so each formula is tested against hand values. */
+ * mean and mass, the running-sum search and the grid inverse CDF, terminal,
+ * bootstrapped and kernel targets. No networks here, so each formula is
+ * tested against hand values; the agents call these very functions (no
+ * copies inside bd.c or bd_basis.c), so what is tested is what runs. */
 #include "agents/bd.h"
 
 #include <math.h>
 
-double bd_grid_mean(int G, double lo, double hi, const real *s, double *mass)
+double bd_grid_mean(int G, double lo, double hi, const real *s, int stride, double scale, double *mass,
+                    double *cum)
 {
     double du = (hi - lo) / (G - 1), m = 0, mu = 0;
     for (int k = 0; k < G; k++) {
-        double v = s[k] > 0 ? (double)s[k] : 0.0;
+        double v = (double)s[(size_t)k * stride];
+        v = v > 0 ? v * scale : 0.0;
         m += v;
         mu += v * (lo + k * du);
+        if (cum)
+            cum[k] = m;
     }
     if (mass)
         *mass = m * du;
     return m > 0 ? mu / m : 0.5 * (lo + hi);
 }
 
-double bd_grid_icdf(int G, double lo, double hi, const double *cum, double U)
+int bd_cum_index(int n, const double *cum, double x)
 {
-    double du = (hi - lo) / (G - 1), target = U * cum[G - 1];
-    /* First k with cum[k] > target. */
-    int a = 0, b = G - 1;
+    int a = 0, b = n - 1;
     while (a < b) {
         int mid = (a + b) / 2;
-        if (cum[mid] > target)
+        if (cum[mid] > x)
             b = mid;
         else
             a = mid + 1;
     }
+    return a;
+}
+
+double bd_grid_icdf(int G, double lo, double hi, const double *cum, double U)
+{
+    double du = (hi - lo) / (G - 1), target = U * cum[G - 1];
+    int a = bd_cum_index(G, cum, target);
     double below = a > 0 ? cum[a - 1] : 0.0, w = cum[a] - below;
     double frac = w > 0 ? (target - below) / w : 0.5;
     if (frac < 0)
