@@ -1,11 +1,15 @@
 /* Tests of Acrobot-v1 (src/envs/acrobot.c + env.c): bit-exactness against
  * the Python transcription of Gymnasium's step (committed trajectories, and
  * live through bdrl env rollout when python3 is there), termination and its
- * reward, truncation at 500, angle wrapping, velocity bounds, resets. */
+ * reward, truncation at 500, angle wrapping, velocity bounds, resets; and the
+ * two equivalences the step's speed rests on: sincos gives sin's and cos's
+ * results to the bit, and py_square gives pow(x, 2.0)'s. */
+#define _GNU_SOURCE /* sincos */
 #include "test_util.h"
 
 #include "core/rng.h"
 #include "envs/env.h"
+#include "envs/py_square_impl.h"
 #include "ref_csv.h"
 
 #define PI_D 3.141592653589793
@@ -320,6 +324,126 @@ static void test_episodes(void **state)
     env_free(e);
 }
 
+/* A double from 64 random bits with the exponent drawn in [lo, hi]
+ * (binary exponents, unbiased) and a random sign: every significand, log-
+ * uniform magnitudes. */
+static double rand_double(rng *r, int lo, int hi)
+{
+    uint64_t b = rng_u64(r);
+    uint64_t ex = (uint64_t)(1023 + lo + (int)rng_below(r, (unsigned long)(hi - lo + 1)));
+    b = (b & 0x800fffffffffffffULL) | ex << 52;
+    double x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+/* GCC at -O2 (and Clang) turn sin(x) and cos(x) of one argument into one
+ * call to sincos: in acrobot.c's dsdt_y and write_obs (and in every step
+ * before they were written so); the reference calls sin and cos. glibc's
+ * sincos runs the same do_sin/do_cos kernels on the same reduction, so the
+ * results should be those of sin and cos to the bit: checked here on 1.6
+ * million arguments over the ranges the dynamics see (angles and angle sums
+ * within a few turns), all of glibc's argument ranges (below 2^-27, below
+ * 0.855469, below 2.426265, the simple reduction below 105414350, the big
+ * one above; near multiples of pi/2) and the special values. sin and cos
+ * are called through volatile pointers, so that the compiler cannot fuse
+ * them into sincos here. */
+static double (*volatile sin_fn)(double) = sin;
+static double (*volatile cos_fn)(double) = cos;
+
+static void test_sincos_is_sin_and_cos(void **state)
+{
+    (void)state;
+    rng *r = rng_create(11, 3);
+    const double specials[] = {0.0,     -0.0,     0x1p-1074, -0x1p-1074, 0x1p-1022, 0x1p-28, 0x1p-27,
+                               0.855469, 2.426265, PI_D,      -PI_D,      PI_D / 2,  105414350.0, 0x1p1023,
+                               INFINITY, -INFINITY, NAN};
+    long n = 0, differ = 0;
+    double first = 0;
+    for (long i = 0; i < 1600000 + (long)(sizeof specials / sizeof specials[0]); i++) {
+        double x;
+        long k = i - (long)(sizeof specials / sizeof specials[0]);
+        if (k < 0)
+            x = specials[i];
+        else
+            switch (k % 8) {
+            case 0: x = 4 * PI_D * (2 * rng_uniform(r) - 1); break;        /* angles, RK stages */
+            case 1: x = 2.5 * PI_D * (2 * rng_uniform(r) - 1); break;      /* theta1 + theta2 - pi/2 */
+            case 2: x = 0.855469 * (2 * rng_uniform(r) - 1); break;
+            case 3: x = (0.855469 + (2.426265 - 0.855469) * rng_uniform(r)) * (k % 16 < 8 ? 1 : -1); break;
+            case 4: x = rand_double(r, -60, 26); break;                     /* up to 105414350 */
+            case 5: x = rand_double(r, 27, 1023); break;                    /* the big reduction */
+            case 6: x = (double)(long)rng_below(r, 1u << 20) * (PI_D / 2) * (k % 16 < 8 ? 1 : -1) +
+                        rand_double(r, -60, -20); break;                  /* near k pi/2 */
+            default: x = rand_double(r, -1022, 1023); break;
+            }
+        double s, c;
+        sincos(x, &s, &c);
+        double s1 = sin_fn(x), c1 = cos_fn(x);
+        n++;
+        if (memcmp(&s, &s1, sizeof s) != 0 || memcmp(&c, &c1, sizeof c) != 0) {
+            if (!differ++)
+                first = x;
+        }
+    }
+    rng_free(r);
+    if (differ)
+        fail_msg("sincos differs from sin/cos on %ld of %ld arguments, first %a", differ, n, first);
+}
+
+/* py_square (py_square_impl.h) is pow(x, 2.0) to the bit: on 6 million x
+ * (velocities and d2 as the dynamics see them, log-uniform magnitudes over
+ * the fast path's range and beyond it, any finite double, special values),
+ * among them thousands whose pow differs from x*x (the case the shortcut
+ * must leave to pow) and hundreds of thousands whose exact error is between
+ * 0.4 and 0.48 ulp (the band the shortcut takes). */
+static void test_py_square_is_pow(void **state)
+{
+    (void)state;
+    rng *r = rng_create(12, 3);
+    const double specials[] = {0.0,        -0.0,     1.0,       -1.0,      0.5,       3.0,        0x1p-32,
+                               0x1p32,     0x1p-33,  0x1p33,    0x1.8p-32, 0x1.fffffffffffffp31, 0x1p-1074,
+                               0x1p-600,   0x1p600,  0x1p1023,  INFINITY,  -INFINITY, NAN};
+    long n = 0, differ = 0, pow_not_product = 0, band = 0;
+    double first = 0, closest = 0.5; /* the least |lo|/u at which pow rounds away from x*x */
+    for (long i = 0; i < 6000000 + (long)(sizeof specials / sizeof specials[0]); i++) {
+        double x;
+        long k = i - (long)(sizeof specials / sizeof specials[0]);
+        if (k < 0)
+            x = specials[i];
+        else
+            switch (k % 6) {
+            case 0: x = 9 * PI_D * (2 * rng_uniform(r) - 1); break;  /* dtheta2 (dtheta1 within) */
+            case 1: x = 30 * (2 * rng_uniform(r) - 1); break;        /* RK stages past the bounds */
+            case 2: x = 0.75 + rng_uniform(r); break;                /* d2 in [0.75, 1.75] */
+            case 3: x = rand_double(r, -32, 31); break;              /* the fast path's range */
+            case 4: x = rand_double(r, -40, 40); break;              /* and across its edges */
+            default: x = rand_double(r, -1022, 1023); break;
+            }
+        double want = pow(x, py_two), got = py_square(x), hi = x * x;
+        n++;
+        if (memcmp(&want, &got, sizeof want) != 0 && !differ++)
+            first = x;
+        if (want != hi)
+            pow_not_product++;
+        double u = hi >= 0x1p-64 && hi <= 0x1p64 ? ldexp(1.0, ilogb(hi) - 52) : 0;
+        double lo = fma(x, x, -hi);
+        if (u > 0 && fabs(lo) > 0.4 * u && fabs(lo) <= 0.48 * u)
+            band++;
+        if (u > 0 && want != hi && fabs(lo) / u < closest)
+            closest = fabs(lo) / u;
+    }
+    rng_free(r);
+    if (differ)
+        fail_msg("py_square differs from pow(x, 2) on %ld of %ld x, first %a", differ, n, first);
+    fprintf(stderr, "py_square: %ld x equal to pow's (%ld where pow(x, 2) != x*x, none with |lo| below %.4f ulp; "
+                    "%ld with |lo| in (0.4, 0.48] ulp)\n", n, pow_not_product, closest, band);
+    assert_true(pow_not_product > 2000);
+    assert_true(band > 300000);
+    /* the margin the 0.48 threshold relies on (0.52 ulp from glibc's bound) */
+    assert_true(closest > 0.48);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +456,8 @@ int main(void)
         cmocka_unit_test(test_velocity_bounds),
         cmocka_unit_test(test_reset),
         cmocka_unit_test(test_episodes),
+        cmocka_unit_test(test_sincos_is_sin_and_cos),
+        cmocka_unit_test(test_py_square_is_pow),
     };
     return cmocka_run_group_tests_name("acrobot", tests, NULL, NULL);
 }

@@ -11,8 +11,8 @@
  * Two details decide bit-exactness beyond the order of operations:
  * - `x**2` on a numpy float64 is C pow(x, 2.0), which in glibc is not always
  *   the correctly rounded x*x (about 1 square in 1,200 differs in the last
- *   bit). GCC rewrites pow(x, 2.0) as x*x, so the exponent is read from a
- *   volatile to keep the library call where it matters (py_square).
+ *   bit). py_square (py_square_impl.h) returns pow's result, calling pow
+ *   only for the few squares whose rounding it could change.
  * - numpy's cos/sin on float64 are libm's on CPUs without AVX-512; numpy's
  *   AVX-512 (SVML) versions can round differently in the last bit, and then
  *   the reference itself drifts from libm (the same caveat as CartPole).
@@ -23,10 +23,9 @@
  * float64 (np.append with the torque).
  */
 #include "env_impl.h"
+#include "py_square_impl.h"
 
 #include <math.h>
-#include <stdint.h>
-#include <string.h>
 
 #define AC_PI 3.141592653589793 /* numpy.pi */
 #define AC_DT 0.2
@@ -42,51 +41,26 @@
 
 static const double AC_TORQUE[3] = {-1.0, 0.0, +1.0};
 
-/* Read at every use so that pow(x, ac_two) stays a call to libm's pow. */
-static volatile double ac_two = 2.0;
-
-/* Python's x**2, i.e. libm's pow(x, 2.0), without calling pow in 4 cases of
- * 5. hi = x*x is the double nearest x^2 and lo = fma(x, x, -hi) its exact
- * error. When hi is not a power of two, its neighbours lie one ulp u away,
- * so if |lo| <= 0.4 u they are at least 0.6 u from x^2; glibc's pow is
- * within 0.544 ulp of the exact power (e_pow.c: 0.54 ULP, 0.5435 without
- * FMA), so it can only return hi. Otherwise (and for zero, subnormal or
- * huge squares) pow decides. tests/ref checks the result against Python's
- * x**2 step by step; a libm whose pow is worse than 0.6 ulp would break the
- * shortcut, and that check would say so. */
-static double py_square(double x)
-{
-    double hi = x * x;
-    if (!(hi >= 0x1p-960 && hi <= 0x1p960))
-        return pow(x, ac_two);
-    uint64_t b;
-    memcpy(&b, &hi, sizeof b);
-    if ((b & 0x000fffffffffffffULL) == 0) /* a power of two */
-        return pow(x, ac_two);
-    uint64_t ub = (b & 0x7ff0000000000000ULL) - (52ULL << 52);
-    double u;
-    memcpy(&u, &ub, sizeof u);
-    double lo = fma(x, x, -hi);
-    return fabs(lo) <= 0.4 * u ? hi : pow(x, ac_two);
-}
-
-/* The reference's _dsdt on (theta1, theta2, dtheta1, dtheta2, torque);
- * writes the four derivatives (the torque's is 0). Squares of the constants
- * (lc1**2, l1**2, lc2**2) are exact either way and written as products. */
-static void dsdt(const double y[5], double dy[4])
+/* The reference's _dsdt on (theta1, theta2, dtheta1, dtheta2, torque), given
+ * sin and cos of theta2 (it calls cos(theta2) twice and sin(theta2) three
+ * times, all equal); writes the four derivatives (the torque's is 0).
+ * Squares of the constants (lc1**2, l1**2, lc2**2) are exact either way and
+ * written as products. Inlined: a call per stage cost about 6% of a step. */
+static inline __attribute__((always_inline)) void dsdt(const double y[5], double sin_theta2, double cos_theta2,
+                                                       double dy[4])
 {
     const double m1 = AC_LINK_MASS_1, m2 = AC_LINK_MASS_2, l1 = AC_LINK_LENGTH_1;
     const double lc1 = AC_LINK_COM_POS_1, lc2 = AC_LINK_COM_POS_2, I1 = AC_LINK_MOI, I2 = AC_LINK_MOI;
     const double g = AC_G;
     const double a = y[4], theta1 = y[0], theta2 = y[1], dtheta1 = y[2], dtheta2 = y[3];
-    double d1 = m1 * (lc1 * lc1) + m2 * ((l1 * l1) + (lc2 * lc2) + 2 * l1 * lc2 * cos(theta2)) + I1 + I2;
-    double d2 = m2 * ((lc2 * lc2) + l1 * lc2 * cos(theta2)) + I2;
+    double d1 = m1 * (lc1 * lc1) + m2 * ((l1 * l1) + (lc2 * lc2) + 2 * l1 * lc2 * cos_theta2) + I1 + I2;
+    double d2 = m2 * ((lc2 * lc2) + l1 * lc2 * cos_theta2) + I2;
     double phi2 = m2 * lc2 * g * cos(theta1 + theta2 - AC_PI / 2.0);
-    double phi1 = -m2 * l1 * lc2 * py_square(dtheta2) * sin(theta2) -
-                  2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2) +
+    double phi1 = -m2 * l1 * lc2 * py_square(dtheta2) * sin_theta2 -
+                  2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin_theta2 +
                   (m1 * lc1 + m2 * l1) * g * cos(theta1 - AC_PI / 2) + phi2;
     /* "book" (and the Java implementation's) equation, not the NIPS paper's */
-    double ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * py_square(dtheta1) * sin(theta2) - phi2) /
+    double ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * py_square(dtheta1) * sin_theta2 - phi2) /
                       (m2 * (lc2 * lc2) + I2 - py_square(d2) / d1);
     double ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
     dy[0] = dtheta1;
@@ -95,26 +69,36 @@ static void dsdt(const double y[5], double dy[4])
     dy[3] = ddtheta2;
 }
 
+/* dsdt computing sin and cos of theta2 itself. Written as two calls: GCC
+ * (like Clang) turns them into one sincos call, which tests/test_acrobot.c
+ * checks gives sin's and cos's results to the bit. */
+static void dsdt_y(const double y[5], double dy[4])
+{
+    dsdt(y, sin(y[1]), cos(y[1]), dy);
+}
+
 /* The reference's rk4 over t = [0, dt]: one classical Runge-Kutta step on
  * the augmented state, elementwise in numpy's order. The torque entry's
- * derivative is 0, so it stays the torque (torque + h * 0.0 == torque). */
-static void rk4(const double y0[5], double out[4])
+ * derivative is 0, so it stays the torque (torque + h * 0.0 == torque).
+ * sin_theta2 and cos_theta2 are those of y0[1] (kept from the last
+ * observation). */
+static void rk4(const double y0[5], double sin_theta2, double cos_theta2, double out[4])
 {
     const double dt = AC_DT - 0; /* t[1] - t[0] */
     const double dt2 = dt / 2.0;
     double k1[4], k2[4], k3[4], k4[4], y[5];
-    dsdt(y0, k1);
+    dsdt(y0, sin_theta2, cos_theta2, k1);
     for (int i = 0; i < 4; i++)
         y[i] = y0[i] + dt2 * k1[i];
     y[4] = y0[4] + dt2 * 0.0;
-    dsdt(y, k2);
+    dsdt_y(y, k2);
     for (int i = 0; i < 4; i++)
         y[i] = y0[i] + dt2 * k2[i];
-    dsdt(y, k3);
+    dsdt_y(y, k3);
     for (int i = 0; i < 4; i++)
         y[i] = y0[i] + dt * k3[i];
     y[4] = y0[4] + dt * 0.0;
-    dsdt(y, k4);
+    dsdt_y(y, k4);
     const double h6 = dt / 6.0;
     for (int i = 0; i < 4; i++)
         out[i] = y0[i] + h6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
@@ -140,15 +124,22 @@ static double bound(double x, double m, double M)
     return M < y ? M : y;
 }
 
-static void write_obs(env *e)
+/* The observation of e->ac.s, and sin/cos of theta2 in doubles for the next
+ * step's first dsdt. Returns cos(theta1) (the termination test's). */
+static double write_obs(env *e)
 {
-    const double *s = e->ac.s;
-    e->obs[0] = (float)cos(s[0]);
-    e->obs[1] = (float)sin(s[0]);
-    e->obs[2] = (float)cos(s[1]);
-    e->obs[3] = (float)sin(s[1]);
+    ac_data *ac = &e->ac;
+    const double *s = ac->s;
+    const double c0 = cos(s[0]), s0 = sin(s[0]);
+    ac->cos_theta2 = cos(s[1]);
+    ac->sin_theta2 = sin(s[1]);
+    e->obs[0] = (float)c0;
+    e->obs[1] = (float)s0;
+    e->obs[2] = (float)ac->cos_theta2;
+    e->obs[3] = (float)ac->sin_theta2;
     e->obs[4] = (float)s[2];
     e->obs[5] = (float)s[3];
+    return c0;
 }
 
 static int acrobot_init(env *e, const env_config *c, bdrl_err *err)
@@ -177,16 +168,21 @@ static void acrobot_step(env *e, int action, env_step *out)
     double *s = e->ac.s;
     double y0[5] = {s[0], s[1], s[2], s[3], AC_TORQUE[action]};
     double ns[4];
-    rk4(y0, ns);
+    rk4(y0, e->ac.sin_theta2, e->ac.cos_theta2, ns);
     s[0] = wrap_pi(ns[0]);
     s[1] = wrap_pi(ns[1]);
     s[2] = bound(ns[2], -AC_MAX_VEL_1, AC_MAX_VEL_1);
     s[3] = bound(ns[3], -AC_MAX_VEL_2, AC_MAX_VEL_2);
-    /* The tip above the line one link length over the pivot. */
-    int terminated = -cos(s[0]) - cos(s[1] + s[0]) > 1.0;
+    const double cos_theta1 = write_obs(e);
+    /* The tip above the line one link length over the pivot:
+     * -cos(s[0]) - cos(s[1] + s[0]) > 1. With cos(s[0]) >= 0 the exact
+     * difference is at most -cos(s[1] + s[0]) <= 1 (libm's cos is never
+     * below -1), and rounding cannot take a value at most 1 above 1: the
+     * answer is no, so the second cos is called only while the first link
+     * points above the horizontal (seldom under random play). */
+    int terminated = cos_theta1 < 0 && -cos_theta1 - cos(s[1] + s[0]) > 1.0;
     out->terminated = terminated;
     out->reward = terminated ? 0.0 : -1.0;
-    write_obs(e);
     out->obs = e->obs;
 }
 

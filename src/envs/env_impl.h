@@ -21,6 +21,7 @@ typedef struct {
 
 typedef struct {
     double s[4];           /* theta1, theta2, dtheta1, dtheta2 */
+    double sin_theta2, cos_theta2; /* sin(s[1]), cos(s[1]): set with s (acrobot.c's write_obs) */
 } ac_data;
 
 typedef struct {
