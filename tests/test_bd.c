@@ -6,7 +6,10 @@
  * with stochastic outcomes (0.8/0.2) trained by calling update directly. */
 #include "test_util.h"
 
+#include <malloc.h>
+
 #include "agents/bd.h"
+#include "agents/limits.h"
 #include "fields/fourier.h"
 #include "stats/metrics.h"
 
@@ -1037,6 +1040,102 @@ static void test_bad_input(void **state)
     unmake(&f);
 }
 
+/* ---------------------------------------------------------------------- */
+/* memory                                                                  */
+
+/* Bytes glibc's heap statistics say creating the agent of c allocates. */
+static double allocated_by_create(exp_config *c, const env *en)
+{
+    bdrl_err e;
+    struct mallinfo2 m0 = mallinfo2();
+    rng *init = rng_create(1, RNG_STREAM_INIT);
+    agent *a = agent_create(c, en, init, &e);
+    if (!a)
+        fail_msg("agent_create: %s", e.msg);
+    struct mallinfo2 m1 = mallinfo2();
+    agent_free(a);
+    rng_free(init);
+    return (double)(m1.uordblks + m1.hblkhd) - (double)(m0.uordblks + m0.hblkhd);
+}
+
+/* The scratch table drives allocation: between configurations that differ
+ * only in settings the networks do not see (bd.grad_target, bd.target_mode,
+ * bd.query_grid, bd.grid), the bytes creating the agent allocates differ by
+ * what bd_scratch_bytes says, to malloc's per-block overhead. A buffer
+ * allocated outside the table, a table row no allocation follows, or one
+ * sized differently from its allocation shows up here. The memory estimate's
+ * scratch part is the table's. */
+static void test_scratch_table(void **state)
+{
+    (void)state;
+    const char *variants[] = {"bd.grad_target=scalar", "bd.grad_target=gradient", "bd.target_mode=samples",
+                              "bd.query_grid=16", "bd.grid=256"};
+    enum { NV = 5 };
+    double used[NV], table[NV];
+    /* Pass 0 only warms malloc up: the first time a block this large is
+     * freed, glibc raises its mmap threshold, so the first creation's large
+     * blocks are mmapped (a page-rounded 430 KB more, measured) and later
+     * ones come from the heap. Pass 1 measures. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < NV; i++) {
+            exp_config c;
+            bdrl_err e;
+            char *sets[] = {"env.name=frozenlake", "agent.kind=bd", "bd.field=grid", "train.batch_size=256",
+                            "bd.queries=32", (char *)variants[i]};
+            assert_int_equal(exp_load(&c, NULL, sets, 6, &e), 0);
+            env *en = env_create(&c.env, &e);
+            assert_non_null(en);
+            table[i] = bd_scratch_bytes(&c, en);
+            limits_estimate est;
+            limits_estimate_experiment(&c, en, &est);
+            assert_true(est.scratch == table[i]);
+            used[i] = UNDER_ASAN ? 0 : allocated_by_create(&c, en);
+            env_free(en);
+        }
+    if (UNDER_ASAN) {
+        /* AddressSanitizer's allocator keeps no glibc statistics */
+        print_message("allocation check skipped under AddressSanitizer\n");
+        return;
+    }
+    /* malloc's overhead: up to 64 bytes for each of the 46 rows at most,
+     * and a page for each of a few blocks still large enough to be mmapped */
+    const double slack = 64 * 46 + 4 * 4096;
+    for (int i = 1; i < NV; i++) {
+        double du = used[i] - used[0], dt = table[i] - table[0];
+        print_message("%s against %s: allocated %.0f bytes more, the table says %.0f\n", variants[i],
+                      variants[0], du, dt);
+        assert_true(fabs(dt) > 4 * slack); /* a real difference to check */
+        assert_true(fabs(du - dt) < slack);
+    }
+}
+
+/* fields_at's reference path takes chunks of up to HEAD_CHUNK rows through
+ * the moving-average head, which is built for that many whatever the batch:
+ * its input rows X hold that many too (they were sized for train.batch_size
+ * x bd.queries, here 16 rows, and the path wrote past them). */
+static void test_reference_path_small_batch(void **state)
+{
+    (void)state;
+    const char *sets[] = {"agent.ema=0.9", "train.batch_size=4", "bd.queries=4"};
+    fixture f;
+    make(&f, 3, sets, 3);
+    enum { N = 300 };
+    double u[N], s0[N * 4], s1[N * 4];
+    for (int i = 0; i < N; i++)
+        u[i] = -1.2 + 2.4 * i / (N - 1);
+    float obs = 5;
+    bdrl_err e;
+    bd_geometry g;
+    bd_get_geometry(f.a, &g);
+    for (int tgt = 0; tgt < 2; tgt++) {
+        assert_int_equal(bd_eval_fields(f.a, &obs, tgt, 0, N, u, s0, NULL, &e), 0);
+        assert_int_equal(bd_eval_fields(f.a, &obs, tgt, 1, N, u, s1, NULL, &e), 0);
+        for (int i = 0; i < N * 4; i++)
+            assert_close(s0[i], s1[i], 2e-6 * g.out_scale_s + 1e-6 * fabs(s1[i]));
+    }
+    unmake(&f);
+}
+
 int main(void)
 {
     /* Bit-for-bit results and no thread contention (as bdrl itself does). */
@@ -1058,6 +1157,8 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_learns_bandit),
         cmocka_unit_test(test_learns_chain),
+        cmocka_unit_test(test_scratch_table),
+        cmocka_unit_test(test_reference_path_small_batch),
     };
     return cmocka_run_group_tests_name("bd", tests, tu_group_setup, tu_group_teardown);
 }

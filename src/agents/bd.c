@@ -13,6 +13,7 @@
 #include "agents/bd_basis.h"
 #include "agents/evaluate.h"
 #include "agents/registry.h"
+#include "agents/scratch.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
 #include "fields/fourier.h"
@@ -32,12 +33,23 @@ typedef struct {
     double scale;            /* field value = scale · head output */
 } bd_fnet;
 
+/* Everything the scratch sizes depend on, from the configuration alone. */
+typedef struct {
+    int in, A, E, F, nin;    /* encoded width, actions, embedding, Fourier features, head input E + F */
+    int B, QC, Q;            /* batch, states per q_values chunk (2B), queries */
+    int G, Gq;               /* bd.grid, points of the query-law grid (bd.query_grid) */
+    int H1, hmax;            /* the head's first layer width, its widest layer after the input */
+    int hsize;               /* hash slots of distinct_states: 2·QC rounded up to a power of 2 */
+    int xrows;               /* rows of X: the widest chunk fields_at's reference path takes */
+    int fields, grad_scalar; /* bd.target_mode fields; bd.grad_target scalar */
+} bd_sizes;
+
 typedef struct {
     torso_encoding te;
+    bd_sizes z;              /* what the scratch table sizes from (scratch_table) */
     int A, E, K, F, nin;     /* actions, embedding, Fourier K, 1 + 2K, E + F */
     double fl;               /* Fourier half-period L: the grid range's half-width */
     int Bmax, Q, G, QC;      /* batch, queries, grid, states per q_values chunk */
-    int hmax;                /* widest head layer after the input */
     bd_geometry geo;
     double lambda;
     double ema;              /* agent.ema: decay of the reported networks' average */
@@ -45,39 +57,37 @@ typedef struct {
     rng *rq, *rt;            /* query points; jitter and target samples */
     char desc[512];
 
-    /* scratch, all sized at create */
+    /* scratch, all sized at create (scratch_table) */
     real *enc;               /* (QC, in_dim): [s; s'] in an update */
     real *emb;               /* (QC, E): scalar torso output for grids */
     real *emb_u;             /* (QC, E): the distinct states' rows of emb */
     int *gmap;               /* (QC): row of emb -> its distinct state's grid block */
-    int *htab;               /* (2·QC rounded up to a power of 2): hash slots, −1 empty */
-    int hsize;
-    real *emb_g;             /* (Bmax, E): gradient torso output at s' */
+    int *htab;               /* (z.hsize + QC): hash slots, −1 empty, then first members */
+    real *emb_g;             /* (Bmax, E): gradient torso output at s' (fields, bd.grad_target gradient) */
     real *grid_u;            /* (G) */
     real *grid_f;            /* (G, F) Fourier features of the grid, computed once */
-    int Gq;                  /* points of the query-law grid (bd.query_grid) */
-    real *qgrid_u, *qgrid_f; /* (Gq), (Gq, F) */
-    real *gridq;             /* (Bmax·Gq, A): the target head at the batch's s on that grid */
+    real *qgrid_u, *qgrid_f; /* (z.Gq), (z.Gq, F): the query-law grid (bd.query_grid) */
+    real *gridq;             /* (Bmax·z.Gq, A): the target head at the batch's s on that grid */
     real *gridv;             /* (QC·G, A): head outputs on the grid */
     double *cum;             /* (G) running sums of s₊ */
     double *mass_next, *qsa, *b_off, *u_r; /* (Bmax) */
     int *a_next;             /* (Bmax) */
     double *uq, *vq;         /* (Bmax·Q) query points, jittered points */
     real *uq_r, *wq_r;       /* (Bmax·Q) query points and mapped points as reals */
-    real *sn, *gn;           /* (Bmax·Q, A) target heads at the mapped points */
-    real *wd_r, *sd;         /* (Bmax·Q), (Bmax·Q, A): bd.grad_target scalar's second point */
-    double *s1, *g1, *x2;    /* (Q) one transition's next-state values / samples */
+    real *sn, *gn;           /* (Bmax·Q, A) target heads at the mapped points (fields) */
+    real *wd_r, *sd;         /* (Bmax·Q), (Bmax·Q, A): fields, bd.grad_target scalar's second point */
+    double *s1, *g1, *x2;    /* (Q) one transition's next-state values (fields) / samples (samples) */
     double *tt, *tdt;        /* (Bmax·Q) targets */
     real *tr;                /* (Bmax·Q) targets over the output scale */
     int *col;                /* (Bmax·Q) the taken action of each row */
-    real *X;                 /* (QC, nin) head input of fields_at */
+    real *X;                 /* (z.xrows, nin) head input of fields_at's reference path */
     real *Xf;                /* (Bmax·Q, F) Fourier rows of an update's query points */
     real *demb;              /* (Bmax, E) */
     /* forward-only head evaluator */
     real *P;                 /* (QC, H1) embedding part of layer 1, bias included */
     real *WFs;               /* (HEAD_CHUNK, H1) Fourier part for shared points */
     real *Fb;                /* (HEAD_CHUNK, F) */
-    real *Z0, *Z1;           /* (HEAD_CHUNK, hmax) */
+    real *Z0, *Z1;           /* (HEAD_CHUNK, z.hmax) */
     real *ub, *ub2;          /* (HEAD_CHUNK) */
     real *yb;                /* (HEAD_CHUNK, A) */
     /* one state (distribution, sampler, eval_fields) */
@@ -86,6 +96,119 @@ typedef struct {
 } bd_agent;
 
 static bd_agent *impl(const agent *a) { return (bd_agent *)a->impl; }
+
+/* ---------------------------------------------------------------------- */
+/* the scratch table                                                       */
+
+static bd_sizes sizes_of(const exp_config *cfg, const env *en)
+{
+    bd_sizes z = {0};
+    const exp_widths *th = &cfg->agent.hidden, *hh = &cfg->bd.head;
+    z.in = torso_encoding_for(en).in_dim;
+    z.A = env_n_actions(en);
+    z.E = th->n > 0 ? th->w[th->n - 1] : z.in; /* torso_spec's last layer */
+    z.F = fourier_dim(cfg->bd.fourier_k);
+    z.nin = z.E + z.F;
+    z.B = cfg->train.batch_size;
+    z.QC = 2 * z.B;
+    z.Q = cfg->bd.queries;
+    z.G = cfg->bd.grid;
+    z.Gq = cfg->bd.query_grid > 0 && cfg->bd.query_grid < z.G ? cfg->bd.query_grid : z.G;
+    z.H1 = hh->n > 0 ? hh->w[0] : z.A;
+    z.hmax = z.A;
+    for (int l = 0; l < hh->n; l++)
+        if (hh->w[l] > z.hmax)
+            z.hmax = hh->w[l];
+    for (z.hsize = 4; z.hsize < 2 * z.QC; z.hsize *= 2)
+        ;
+    /* fields_at's reference chunk: min(head rows, HEAD_CHUNK) over the heads
+     * it reads, online and target (Bmax·Q rows) and the average (HEAD_CHUNK) */
+    long BQ = (long)z.B * z.Q;
+    z.xrows = cfg->agent.ema > 0 || BQ > HEAD_CHUNK ? HEAD_CHUNK : (int)BQ;
+    z.fields = cfg->bd.target_mode == TARGET_FIELDS;
+    z.grad_scalar = cfg->bd.grad_target == BD_GRAD_TARGET_SCALAR;
+    return z;
+}
+
+#define BD_MAX_SCRATCH 48 /* 40 rows always, at most 6 more by mode */
+#define ROW(field, type, n) SCRATCH_ROW(bd_agent, field, type, n)
+
+/* The scratch buffers for sizes z into t (BD_MAX_SCRATCH rows); returns
+ * their number. This table alone drives allocation (create), release
+ * (free) and the scratch part of the memory estimate (bd_scratch_bytes), so
+ * the three cannot drift apart (scratch.h). The targets' buffers exist only
+ * for the bd.target_mode and bd.grad_target that read them (prepare_targets:
+ * sn, gn, s1, g1 for fields, x2 for samples; wd_r, sd or emb_g for the
+ * gradient field's target). */
+static int scratch_table(const bd_sizes *z, scratch_row *t)
+{
+    size_t B = (size_t)z->B, QC = (size_t)z->QC, Q = (size_t)z->Q, BQ = B * Q, A = (size_t)z->A;
+    size_t E = (size_t)z->E, F = (size_t)z->F, G = (size_t)z->G, Gq = (size_t)z->Gq, C = HEAD_CHUNK;
+    int n = 0;
+    t[n++] = ROW(enc, real, QC * z->in);
+    t[n++] = ROW(emb, real, QC * E);
+    t[n++] = ROW(emb_u, real, QC * E);
+    t[n++] = ROW(gmap, int, QC);
+    t[n++] = ROW(htab, int, (size_t)z->hsize + QC);
+    t[n++] = ROW(grid_u, real, G);
+    t[n++] = ROW(grid_f, real, G * F);
+    t[n++] = ROW(qgrid_u, real, Gq);
+    t[n++] = ROW(qgrid_f, real, Gq * F);
+    t[n++] = ROW(gridq, real, B * Gq * A);
+    t[n++] = ROW(gridv, real, QC * G * A);
+    t[n++] = ROW(cum, double, G);
+    t[n++] = ROW(mass_next, double, B);
+    t[n++] = ROW(qsa, double, B);
+    t[n++] = ROW(b_off, double, B);
+    t[n++] = ROW(u_r, double, B);
+    t[n++] = ROW(a_next, int, B);
+    t[n++] = ROW(uq, double, BQ);
+    t[n++] = ROW(vq, double, BQ);
+    t[n++] = ROW(uq_r, real, BQ);
+    t[n++] = ROW(wq_r, real, BQ);
+    t[n++] = ROW(tt, double, BQ);
+    t[n++] = ROW(tdt, double, BQ);
+    t[n++] = ROW(tr, real, BQ);
+    t[n++] = ROW(col, int, BQ);
+    t[n++] = ROW(X, real, (size_t)z->xrows * z->nin);
+    t[n++] = ROW(Xf, real, BQ * F);
+    t[n++] = ROW(demb, real, B * E);
+    t[n++] = ROW(P, real, QC * z->H1);
+    t[n++] = ROW(WFs, real, C * z->H1);
+    t[n++] = ROW(Fb, real, C * F);
+    t[n++] = ROW(Z0, real, C * z->hmax);
+    t[n++] = ROW(Z1, real, C * z->hmax);
+    t[n++] = ROW(ub, real, C);
+    t[n++] = ROW(ub2, real, C);
+    t[n++] = ROW(yb, real, C * A);
+    t[n++] = ROW(emb1_s, real, E);
+    t[n++] = ROW(emb1_g, real, E);
+    t[n++] = ROW(dist_x, double, G);
+    t[n++] = ROW(dist_w, double, G);
+    if (!z->fields) {
+        t[n++] = ROW(x2, double, Q);
+        return n;
+    }
+    t[n++] = ROW(sn, real, BQ * A);
+    t[n++] = ROW(gn, real, BQ * A);
+    t[n++] = ROW(s1, double, Q);
+    t[n++] = ROW(g1, double, Q);
+    if (z->grad_scalar) {
+        t[n++] = ROW(wd_r, real, BQ);
+        t[n++] = ROW(sd, real, BQ * A);
+    } else {
+        t[n++] = ROW(emb_g, real, B * E);
+    }
+    return n;
+}
+#undef ROW
+
+double bd_scratch_bytes(const exp_config *cfg, const env *en)
+{
+    bd_sizes z = sizes_of(cfg, en);
+    scratch_row t[BD_MAX_SCRATCH];
+    return scratch_bytes(t, scratch_table(&z, t));
+}
 
 /* ---------------------------------------------------------------------- */
 /* forward-only head evaluation                                            */
@@ -211,16 +334,16 @@ static void grid_eval(bd_agent *ba, mlp *torso, const mlp *head, int ns, const r
  * ba->htab. */
 static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb, int *gmap, real *emb_u)
 {
-    int in = ba->te.in_dim, E = ba->E, nu = 0, *first = ba->htab + ba->hsize;
+    int in = ba->te.in_dim, E = ba->E, nu = 0, *first = ba->htab + ba->z.hsize;
     size_t bytes = sizeof(real) * (size_t)in;
-    for (int j = 0; j < ba->hsize; j++)
+    for (int j = 0; j < ba->z.hsize; j++)
         ba->htab[j] = -1;
     for (int i = 0; i < n; i++) {
         const unsigned char *p = (const unsigned char *)(enc + (size_t)i * in);
         uint64_t hsh = 1469598103934665603ull;
         for (size_t k = 0; k < bytes; k++)
             hsh = (hsh ^ p[k]) * 1099511628211ull;
-        size_t slot = (size_t)(hsh & (uint64_t)(ba->hsize - 1));
+        size_t slot = (size_t)(hsh & (uint64_t)(ba->z.hsize - 1));
         for (;;) {
             int c = ba->htab[slot];
             if (c < 0) {
@@ -234,7 +357,7 @@ static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb
                 gmap[i] = c;
                 break;
             }
-            slot = (slot + 1) & (size_t)(ba->hsize - 1);
+            slot = (slot + 1) & (size_t)(ba->z.hsize - 1);
         }
     }
     return nu;
@@ -325,7 +448,7 @@ static void query_points(bd_agent *ba, const agent_batch *b, const real *enc_s, 
                          double *uq, real *uq_r, int *col)
 {
     const bd_geometry *g = &ba->geo;
-    int B = b->B, Q = ba->Q, Gq = ba->Gq;
+    int B = b->B, Q = ba->Q, Gq = ba->z.Gq;
     int nq = distinct_states(ba, B, enc_s, emb_s, ba->gmap, ba->emb_u);
     head_eval(ba, ba->f[BD_FIELD_S].head_t, nq, ba->emb_u, Gq, ba->qgrid_u, 1, ba->gridq);
     for (int i = 0; i < B; i++) {
@@ -770,15 +893,8 @@ static void bd_free(agent *a)
         }
         rng_free(ba->rq);
         rng_free(ba->rt);
-        void *bufs[] = {ba->enc, ba->emb, ba->emb_u, ba->gmap, ba->htab, ba->emb_g, ba->grid_u, ba->grid_f, ba->qgrid_u, ba->qgrid_f, ba->gridq,
-                        ba->gridv, ba->cum, ba->mass_next, ba->qsa,
-                        ba->b_off, ba->u_r, ba->a_next, ba->uq, ba->vq, ba->uq_r, ba->wq_r, ba->sn, ba->gn,
-                        ba->wd_r, ba->sd,
-                        ba->s1, ba->g1, ba->x2, ba->tt, ba->tdt, ba->tr, ba->col, ba->X, ba->Xf, ba->demb,
-                        ba->P, ba->WFs, ba->Fb, ba->Z0, ba->Z1, ba->ub, ba->ub2, ba->yb, ba->emb1_s,
-                        ba->emb1_g, ba->dist_x, ba->dist_w};
-        for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
-            free(bufs[j]);
+        scratch_row t[BD_MAX_SCRATCH];
+        scratch_free(ba, t, scratch_table(&ba->z, t));
         free(ba);
     }
     free(a);
@@ -842,6 +958,7 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
         return NULL;
     }
     a->impl = ba;
+    ba->z = sizes_of(cfg, en);
     ba->te = torso_encoding_for(en);
     ba->A = env_n_actions(en);
     a->obs_dim = ba->te.obs_dim;
@@ -857,12 +974,8 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     memset(&hs, 0, sizeof hs);
     hs.n_layers = cfg->bd.head.n + 1;
     hs.sizes[0] = ba->nin;
-    ba->hmax = ba->A;
-    for (int l = 0; l < cfg->bd.head.n; l++) {
+    for (int l = 0; l < cfg->bd.head.n; l++)
         hs.sizes[l + 1] = cfg->bd.head.w[l];
-        if (hs.sizes[l + 1] > ba->hmax)
-            ba->hmax = hs.sizes[l + 1];
-    }
     hs.sizes[hs.n_layers] = ba->A;
     hs.act = (mlp_act)cfg->agent.activation;
     hs.out_act = MLP_LINEAR;
@@ -874,7 +987,6 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     g->hi = 1 + cfg->bd.grid_margin;
     g->G = ba->G = cfg->bd.grid;
     g->du = (g->hi - g->lo) / (g->G - 1);
-    ba->Gq = cfg->bd.query_grid > 0 && cfg->bd.query_grid < g->G ? cfg->bd.query_grid : g->G;
     g->gamma = cfg->agent.gamma;
     g->eps = cfg->agent.eps_kernel;
     g->jitter = cfg->bd.jitter;
@@ -901,7 +1013,7 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     }
 
     ba->Bmax = cfg->train.batch_size;
-    ba->QC = 2 * ba->Bmax;
+    ba->QC = ba->z.QC;
     if ((long)ba->Bmax * ba->Q > MAX_ROWS) {
         err_set(e, "bd: train.batch_size x bd.queries = %ld rows per update; at most %d",
                 (long)ba->Bmax * ba->Q, MAX_ROWS);
@@ -934,42 +1046,17 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     ba->rq = rng_create(seed, RNG_STREAM_LOSS);
     ba->rt = rng_create(seed, RNG_STREAM_LOSS + 100);
 
-    int in = ba->te.in_dim, E = ba->E, G = ba->G, A = ba->A, Q = ba->Q, H1 = hs.sizes[1];
-    size_t sr = sizeof(real), sd = sizeof(double);
-#define ALLOC(p, n, sz) ((p) = err_calloc((size_t)(n), (sz), e))
-    for (ba->hsize = 4; ba->hsize < 2 * ba->QC; ba->hsize *= 2)
-        ;
-    /* htab: hsize slots, then QC first-member indices. */
-    if (!ALLOC(ba->enc, (size_t)ba->QC * in, sr) || !ALLOC(ba->emb, (size_t)ba->QC * E, sr) ||
-        !ALLOC(ba->emb_u, (size_t)ba->QC * E, sr) || !ALLOC(ba->gmap, ba->QC, sizeof(int)) ||
-        !ALLOC(ba->htab, (size_t)ba->hsize + ba->QC, sizeof(int)) ||
-        !ALLOC(ba->emb_g, (size_t)ba->Bmax * E, sr) || !ALLOC(ba->grid_u, G, sr) ||
-        !ALLOC(ba->grid_f, (size_t)G * ba->F, sr) || !ALLOC(ba->qgrid_u, ba->Gq, sr) ||
-        !ALLOC(ba->qgrid_f, (size_t)ba->Gq * ba->F, sr) || !ALLOC(ba->gridq, (size_t)ba->Bmax * ba->Gq * A, sr) ||
-        !ALLOC(ba->gridv, (size_t)ba->QC * G * A, sr) || !ALLOC(ba->cum, G, sd) ||
-        !ALLOC(ba->mass_next, ba->Bmax, sd) || !ALLOC(ba->qsa, ba->Bmax, sd) || !ALLOC(ba->b_off, ba->Bmax, sd) ||
-        !ALLOC(ba->u_r, ba->Bmax, sd) || !ALLOC(ba->a_next, ba->Bmax, sizeof(int)) || !ALLOC(ba->uq, BQ, sd) ||
-        !ALLOC(ba->vq, BQ, sd) || !ALLOC(ba->uq_r, BQ, sr) || !ALLOC(ba->wq_r, BQ, sr) ||
-        !ALLOC(ba->sn, (size_t)BQ * A, sr) || !ALLOC(ba->gn, (size_t)BQ * A, sr) ||
-        !ALLOC(ba->wd_r, BQ, sr) || !ALLOC(ba->sd, (size_t)BQ * A, sr) || !ALLOC(ba->s1, Q, sd) ||
-        !ALLOC(ba->g1, Q, sd) || !ALLOC(ba->x2, Q, sd) || !ALLOC(ba->tt, BQ, sd) || !ALLOC(ba->tdt, BQ, sd) ||
-        !ALLOC(ba->tr, BQ, sr) || !ALLOC(ba->col, BQ, sizeof(int)) || !ALLOC(ba->X, (size_t)BQ * ba->nin, sr) ||
-        !ALLOC(ba->Xf, (size_t)BQ * ba->F, sr) || !ALLOC(ba->demb, (size_t)ba->Bmax * E, sr) ||
-        !ALLOC(ba->P, (size_t)ba->QC * H1, sr) || !ALLOC(ba->WFs, (size_t)HEAD_CHUNK * H1, sr) ||
-        !ALLOC(ba->Fb, (size_t)HEAD_CHUNK * ba->F, sr) || !ALLOC(ba->Z0, (size_t)HEAD_CHUNK * ba->hmax, sr) ||
-        !ALLOC(ba->Z1, (size_t)HEAD_CHUNK * ba->hmax, sr) || !ALLOC(ba->ub, HEAD_CHUNK, sr) ||
-        !ALLOC(ba->ub2, HEAD_CHUNK, sr) || !ALLOC(ba->yb, (size_t)HEAD_CHUNK * A, sr) ||
-        !ALLOC(ba->emb1_s, E, sr) || !ALLOC(ba->emb1_g, E, sr) || !ALLOC(ba->dist_x, G, sd) ||
-        !ALLOC(ba->dist_w, G, sd) || !ba->rq || !ba->rt)
+    int in = ba->te.in_dim, E = ba->E, G = ba->G, A = ba->A, Q = ba->Q;
+    scratch_row t[BD_MAX_SCRATCH];
+    if (!ba->rq || !ba->rt || scratch_alloc(ba, t, scratch_table(&ba->z, t), e))
         goto fail;
-#undef ALLOC
     for (int k = 0; k < G; k++)
         ba->grid_u[k] = (real)(g->lo + k * g->du);
     fourier_features(G, ba->grid_u, ba->K, ba->fl, ba->grid_f, ba->F, NULL, 0);
-    double qdu = (g->hi - g->lo) / (ba->Gq - 1);
-    for (int k = 0; k < ba->Gq; k++)
+    double qdu = (g->hi - g->lo) / (ba->z.Gq - 1);
+    for (int k = 0; k < ba->z.Gq; k++)
         ba->qgrid_u[k] = (real)(g->lo + k * qdu);
-    fourier_features(ba->Gq, ba->qgrid_u, ba->K, ba->fl, ba->qgrid_f, ba->F, NULL, 0);
+    fourier_features(ba->z.Gq, ba->qgrid_u, ba->K, ba->fl, ba->qgrid_f, ba->F, NULL, 0);
 
     size_t np = 0;
     for (int k = 0; k < 2; k++)
@@ -1200,7 +1287,8 @@ static const char *basis_memory(const exp_config *cfg, const env *en, limits_est
 }
 
 /* Grid fields: two fields, each an online and a target torso and head (again
- * as scratch copies while a checkpoint loads); Adam m, v of the online ones. */
+ * as scratch copies while a checkpoint loads); Adam m, v of the online ones;
+ * the scratch from the agent's own table (scratch_table). */
 static const char *bd_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
 {
     if (cfg->bd.field == BD_FIELD_BASIS)
@@ -1208,7 +1296,7 @@ static const char *bd_memory(const exp_config *cfg, const env *en, limits_estima
     torso_encoding te = torso_encoding_for(en);
     int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
     double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
-    double E = sizes[n], Q = cfg->bd.queries, G = cfg->bd.grid, F = fourier_dim(cfg->bd.fourier_k);
+    double E = sizes[n], Q = cfg->bd.queries, F = fourier_dim(cfg->bd.fourier_k);
     double QC = 2 * B, BQ = B * Q;
     int hs[EXP_MAX_HIDDEN + 2], hn = cfg->bd.head.n;
     hs[0] = (int)(E + F);
@@ -1216,15 +1304,10 @@ static const char *bd_memory(const exp_config *cfg, const env *en, limits_estima
         hs[i + 1] = cfg->bd.head.w[i];
     hs[hn + 1] = (int)A;
     *params = 2 * (limits_layers_params(n, sizes) + limits_layers_params(hn + 1, hs));
-    double hmax = A;
-    for (int i = 1; i <= hn; i++)
-        hmax = fmax(hmax, hs[i]);
     double per = n > 0 ? limits_mlp_bytes(n, sizes, (int)fmin(QC, 2e9)) : 0;
     per += limits_mlp_bytes(hn + 1, hs, (int)fmin(BQ, 2e9));
     out->networks = 2 * 2 * 2 * per + 2 * *params * rl;
-    out->scratch = (QC * (te.in_dim + 3 * E + G * A) + BQ * (4 + 2 * A + 2 * (E + F)) +
-                    1024 * (hs[1] + F + 2 * hmax + A)) * rl +
-                   BQ * 5 * 8 + QC * 12;
+    out->scratch = bd_scratch_bytes(cfg, en);
     return "agent.hidden, bd.head, bd.grid, bd.queries or train.batch_size";
 }
 

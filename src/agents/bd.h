@@ -68,7 +68,11 @@
  * chunks; an update batch larger than train.batch_size is an error. The agent
  * owns its networks, target copies, optimizers, two random streams (query
  * points; jitter and target samples, both derived from `init` at create and
- * saved in checkpoints) and all scratch.
+ * saved in checkpoints) and all scratch. The scratch buffers are one table
+ * of sizes from the configuration alone (bd.c's scratch_table, scratch.h):
+ * it drives their allocation, their release and the memory estimate's
+ * scratch part (bd_scratch_bytes), and leaves out the buffers the
+ * configured bd.target_mode and bd.grad_target never read.
  */
 #ifndef BDRL_BD_H
 #define BDRL_BD_H
@@ -174,6 +178,11 @@ int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fiel
 
 /* ---- introspection of the grid agent (bd.field grid), for tests and
  * diagnostics; the basis agent's are in bd_basis.h ---- */
+
+/* Bytes of the scratch buffers agent_bd_create allocates for cfg on en with
+ * bd.field grid (the memory estimate's scratch part; the same table drives
+ * both). */
+double bd_scratch_bytes(const exp_config *cfg, const env *en);
 
 typedef enum { BD_FIELD_S = 0, BD_FIELD_G = 1 } bd_field;
 

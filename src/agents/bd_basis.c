@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agents/evaluate.h"
+#include "agents/scratch.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
 #include "fields/fastmath.h"
@@ -118,22 +119,15 @@ static bdb_sizes sizes_of(const exp_config *cfg, const env *en)
     return z;
 }
 
-/* One scratch buffer: where its pointer lives in bdb_agent, its element
- * size and count. */
-typedef struct {
-    size_t off, elem, count;
-} bdb_scratch;
-
 #define BDB_MAX_SCRATCH (32 + 4 * BDB_CROSS_CACHE)
-#define ROW(field, type, n) ((bdb_scratch){offsetof(bdb_agent, field), sizeof(type), (size_t)(n)})
+#define ROW(field, type, n) SCRATCH_ROW(bdb_agent, field, type, n)
 
 /* The scratch buffers for sizes z into t (BDB_MAX_SCRATCH rows); returns
  * their number. This table alone drives allocation (create), release
  * (free) and the scratch part of the memory estimate (bdb_scratch_bytes),
- * so the three cannot drift apart (llm.c sizes its activations the same
- * way). The closed-form kernels and cross rows exist only for the loss
- * that reads them. */
-static int scratch_table(const bdb_sizes *z, bdb_scratch *t)
+ * so the three cannot drift apart (scratch.h). The closed-form kernels
+ * and cross rows exist only for the loss that reads them. */
+static int scratch_table(const bdb_sizes *z, scratch_row *t)
 {
     size_t B = (size_t)z->B, K = (size_t)z->K, BK = B * K, BQ = B * (size_t)z->Q, AK = (size_t)z->A * K;
     size_t nd = z->K > z->G ? K : (size_t)z->G;
@@ -183,38 +177,11 @@ static int scratch_table(const bdb_sizes *z, bdb_scratch *t)
 }
 #undef ROW
 
-static void **scratch_slot(bdb_agent *ba, const bdb_scratch *r) { return (void **)((char *)ba + r->off); }
-
-static int scratch_alloc(bdb_agent *ba, const bdb_sizes *z, bdrl_err *e)
-{
-    bdb_scratch t[BDB_MAX_SCRATCH];
-    int n = scratch_table(z, t);
-    for (int i = 0; i < n; i++)
-        if (!(*scratch_slot(ba, &t[i]) = err_calloc(t[i].count, t[i].elem, e)))
-            return -1;
-    return 0;
-}
-
-/* Frees every buffer the table names (one never allocated is NULL). */
-static void scratch_free(bdb_agent *ba, const bdb_sizes *z)
-{
-    bdb_scratch t[BDB_MAX_SCRATCH];
-    int n = scratch_table(z, t);
-    for (int i = 0; i < n; i++) {
-        free(*scratch_slot(ba, &t[i]));
-        *scratch_slot(ba, &t[i]) = NULL;
-    }
-}
-
 double bdb_scratch_bytes(const exp_config *cfg, const env *en)
 {
     bdb_sizes z = sizes_of(cfg, en);
-    bdb_scratch t[BDB_MAX_SCRATCH];
-    int n = scratch_table(&z, t);
-    double bytes = 0;
-    for (int i = 0; i < n; i++)
-        bytes += (double)t[i].count * (double)t[i].elem;
-    return bytes;
+    scratch_row t[BDB_MAX_SCRATCH];
+    return scratch_bytes(t, scratch_table(&z, t));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1053,7 +1020,8 @@ static void bdb_free(agent *a)
             adam_free(ba->f[f].opt);
         }
         rng_free(ba->rq);
-        scratch_free(ba, &ba->z);
+        scratch_row t[BDB_MAX_SCRATCH];
+        scratch_free(ba, t, scratch_table(&ba->z, t));
         free(ba);
     }
     free(a);
@@ -1196,7 +1164,8 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     uint64_t seed = rng_u64(init);
     ba->rq = rng_create(seed, RNG_STREAM_LOSS);
 
-    if (!ba->rq || scratch_alloc(ba, &ba->z, e))
+    scratch_row t[BDB_MAX_SCRATCH];
+    if (!ba->rq || scratch_alloc(ba, t, scratch_table(&ba->z, t), e))
         goto fail;
     int in = ba->te.in_dim, K = ba->K, A = ba->A;
     if (ba->closed) {
