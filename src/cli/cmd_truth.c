@@ -1,5 +1,7 @@
 /* cmd_truth.c — `bdrl truth`: the true return distribution of a policy at one
- * state (exact atoms on FrozenLake, Monte Carlo returns on CartPole). */
+ * state (exact atoms on FrozenLake, Monte Carlo returns on CartPole), and
+ * with --projection the distance from a representation's projected fixed
+ * point to it (truth/projected.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include "agents/evaldist.h"
 #include "agents/experiment.h"
 #include "agents/run.h"
+#include "truth/projected.h"
 #include "truth/truth.h"
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -15,15 +18,19 @@
 
 static const args_opt opts[] = {
     {"policy", 0, 1, "optimal|RUN", "the policy after the first action (default optimal)"},
-    {"state", 0, 1, "S", "FrozenLake: a state index; CartPole: X,XDOT,THETA,THETADOT"},
+    {"state", 0, 1, "S", "FrozenLake: a state index; CartPole: X,XDOT,THETA,THETADOT (with --projection: default every state)"},
     {"action", 0, 1, "A", "only this first action (default: every action)"},
     {"rollouts", 'n', 1, "N", "CartPole: Monte Carlo rollouts per action (default 1)"},
     {"steps", 0, 1, "K", "CartPole: steps per rollout (default: smallest K with gamma^K < 1e-4)"},
     {"summary", 0, 0, "", "CartPole: one summary row per action instead of the returns"},
+    {"projection", 0, 1, "quantile:N|categorical:N",
+     "transition tables: the projected operator's fixed point against the exact law"},
 };
 static const args_spec spec = {
     "bdrl truth [CONFIG] --state S [--policy optimal|RUN] [--action A] [-n N] [--steps K]\n"
-    "                  [--summary] [--set KEY=VALUE]...",
+    "                  [--summary] [--set KEY=VALUE]...\n"
+    "       bdrl truth [CONFIG] --projection quantile:N|categorical:N [--state S] [--policy optimal|RUN]\n"
+    "                  [--action A] [--set KEY=VALUE]...",
     "Prints the true law of the return Z(s, a) = sum_t gamma^t r_t: the first action a,\n"
     "then the policy. CONFIG (with --set) gives the environment and gamma (agent.gamma);\n"
     "without CONFIG, RUN/config.yaml does. The policy: 'optimal' (FrozenLake value\n"
@@ -39,11 +46,24 @@ static const args_spec spec = {
     "limit ignored, K with gamma^K < 1e-4, 917 at gamma 0.99); CartPole and a greedy\n"
     "policy are deterministic, so every rollout gives the same return. With --summary:\n"
     "action,n,mean,sd,min,max,mean_length (steps until the pole fell, or K).\n\n"
+    "--projection (transition tables only): the fixed point of the projected\n"
+    "distributional Bellman operator Z <- P(r + gamma Z(s', pi(s'))), the law a learner\n"
+    "with that representation converges to even with perfect optimisation: its\n"
+    "distance to the exact law is the representation's own floor, below which no\n"
+    "training can go. quantile:N is QR-DQN's (N equally weighted atoms at the\n"
+    "quantiles tau_i = (2i+1)/(2N), the W1 projection); categorical:N is C51's (N\n"
+    "atoms on [agent.v_min, agent.v_max], each return clipped to it and its mass split\n"
+    "between the two nearest atoms; the means are exact inside the support). CSV\n"
+    "state,action,w1,cramer,mean_fixed_point,mean_truth for every non-terminal (s, a)\n"
+    "(or those of --state/--action); the mean W1, mean bias (fixed point minus truth)\n"
+    "and max W1 go to stderr. FrozenLake 4x4, gamma 0.99, optimal policy: quantile:101\n"
+    "is 0.035 from the truth (means 0.034 low), categorical:101 on [0, 1] 0.0017.\n\n"
     "Examples (fl.yaml holding 'env: {name: frozenlake}'):\n"
     "  bdrl truth fl.yaml --state 0\n"
     "  bdrl truth fl.yaml --set env.slippery=false --set agent.gamma=0.9 --state 0 --action 2\n"
-    "  bdrl truth --policy runs/cartpole_c51_s1 --state 0,0,0.05,0 --summary",
-    opts, 6, 1,
+    "  bdrl truth --policy runs/cartpole_c51_s1 --state 0,0,0.05,0 --summary\n"
+    "  bdrl truth fl.yaml --projection quantile:101",
+    opts, 7, 1,
 };
 
 /* The policy of a trained run: its config, env and agent. */
@@ -92,6 +112,89 @@ static int print_fl(const env_table *t, double gamma, const int *policy, int s, 
         truth_atoms_free(&d);
     }
     return 0;
+}
+
+/* The projected fixed point against the exact law for every non-terminal
+ * (s, a) with s in [s0, s1], a in [a0, a1]. */
+static int print_projected(const env_table *t, double gamma, const int *policy, const proj_spec *sp, int s0,
+                           int s1, int a0, int a1)
+{
+    proj_fixed_point fp;
+    bdrl_err e;
+    if (truth_tab_projected(t, gamma, policy, sp, 0, 0, &fp, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return 1;
+    }
+    int rc = 1, n = 0, N = fp.n;
+    double sum_w1 = 0, sum_bias = 0, max_w1 = 0, sum_once = 0;
+    double *pv = malloc(sizeof(double) * (size_t)N), *pp = malloc(sizeof(double) * (size_t)N);
+    if (!pv || !pp) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        goto done;
+    }
+    printf("state,action,w1,cramer,mean_fixed_point,mean_truth\n");
+    for (int s = s0; s <= s1; s++) {
+        if (truth_tab_is_terminal(t, s))
+            continue;
+        for (int a = a0; a <= a1; a++) {
+            truth_atoms d;
+            if (truth_tab_distribution(t, gamma, policy, s, a, &d, &e)) {
+                fprintf(stderr, "bdrl: %s\n", e.msg);
+                goto done;
+            }
+            /* Π applied once to the exact law: what the representation can
+             * hold, against what bootstrapping through Π converges to */
+            int bad = sp->kind == PROJ_QUANTILE ? proj_quantile(d.value, d.prob, d.n, N, pv, &e)
+                                                : proj_categorical(d.value, d.prob, d.n, N, sp->v_min, sp->v_max, pp, &e);
+            if (!bad)
+                for (int j = 0; j < N; j++) {
+                    if (sp->kind == PROJ_QUANTILE)
+                        pp[j] = 1.0 / N;
+                    else
+                        pv[j] = proj_fp_value(&fp, s, a)[j];
+                }
+            stat_dist *truth = bad ? NULL : stat_dist_atoms(d.value, d.prob, (size_t)d.n, &e);
+            truth_atoms_free(&d);
+            stat_dist *model = truth ? stat_dist_atoms(proj_fp_value(&fp, s, a), proj_fp_prob(&fp, s, a),
+                                                       (size_t)fp.n, &e) : NULL;
+            stat_dist *once = model ? stat_dist_atoms(pv, pp, (size_t)N, &e) : NULL;
+            if (!once) {
+                stat_dist_free(truth);
+                stat_dist_free(model);
+                fprintf(stderr, "bdrl: %s\n", e.msg);
+                goto done;
+            }
+            sum_once += stat_w1(once, truth);
+            stat_dist_free(once);
+            stat_cmp c;
+            stat_dist_compare(model, truth, &c);
+            double mm = stat_dist_mean(model), mt = stat_dist_mean(truth);
+            printf("%d,%d,%.17g,%.17g,%.17g,%.17g\n", s, a, c.w1, c.cramer, mm, mt);
+            sum_w1 += c.w1;
+            sum_bias += mm - mt;
+            max_w1 = fmax(max_w1, c.w1);
+            n++;
+            stat_dist_free(model);
+            stat_dist_free(truth);
+        }
+    }
+    if (sp->kind == PROJ_QUANTILE)
+        fprintf(stderr, "# projection quantile:%d", sp->n);
+    else
+        fprintf(stderr, "# projection categorical:%d on [%g, %g]", sp->n, sp->v_min, sp->v_max);
+    fprintf(stderr, ": fixed point after %d sweeps (last change %.2g)\n", fp.iterations, fp.change);
+    if (n)
+        fprintf(stderr, "# %d (state, action) pairs: mean W1 %.6f, mean bias %+.6f, max W1 %.6f; "
+                        "the exact law projected once: mean W1 %.6f\n", n,
+                sum_w1 / n, sum_bias / n, max_w1, sum_once / n);
+    else
+        fprintf(stderr, "# no non-terminal (state, action) pair here\n");
+    rc = 0;
+done:
+    free(pv);
+    free(pp);
+    proj_fixed_point_free(&fp);
+    return rc;
 }
 
 static int print_cp(const exp_config *cfg, const double *st, int a0, int a1, int n, int K, int summary,
@@ -162,12 +265,18 @@ int cmd_truth(int argc, char **argv)
         cfg_path = run_cfg;
     }
     const char *state_text = args_get(&spec, &a, "state");
-    if (!state_text) {
+    const char *proj_text = args_get(&spec, &a, "projection");
+    proj_spec ps;
+    bdrl_err e;
+    if (proj_text && proj_spec_parse(proj_text, &ps, &e)) {
+        fprintf(stderr, "bdrl truth: --projection %s\n", e.msg);
+        return 2;
+    }
+    if (!state_text && !proj_text) {
         fprintf(stderr, "bdrl truth: --state is required\n");
         return 2;
     }
     exp_config cfg;
-    bdrl_err e;
     if (exp_load(&cfg, cfg_path, a.sets, a.n_sets, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
         return 2;
@@ -195,14 +304,31 @@ int cmd_truth(int argc, char **argv)
     int summary = args_get(&spec, &a, "summary") != NULL;
 
     const env_table *t = env_transition_table(en);
+    if (proj_text && !t) {
+        fprintf(stderr, "bdrl truth: --projection needs an environment with a transition table (%s has none)\n",
+                env_name(en));
+        goto done;
+    }
+    if (proj_text && ps.kind == PROJ_CATEGORICAL) {
+        ps.v_min = cfg.agent.v_min;
+        ps.v_max = cfg.agent.v_max;
+        if (proj_spec_check(&ps, &e)) {
+            fprintf(stderr, "bdrl truth: --projection %s\n", e.msg);
+            goto done;
+        }
+    }
     if (t) {
         if (n_text || k_text || summary) {
             fprintf(stderr, "bdrl truth: -n, --steps and --summary are for Monte Carlo truth (%s has a "
                             "transition table: its law is exact)\n", env_name(en));
             goto done;
         }
-        if (args_int("--state", state_text, 0, t->n_states - 1, &v))
-            goto done;
+        int s0 = 0, s1 = t->n_states - 1;
+        if (state_text) {
+            if (args_int("--state", state_text, 0, t->n_states - 1, &v))
+                goto done;
+            s0 = s1 = (int)v;
+        }
         int *policy = malloc(sizeof(int) * (size_t)t->n_states);
         if (!policy) {
             fprintf(stderr, "bdrl: out of memory\n");
@@ -218,7 +344,8 @@ int cmd_truth(int argc, char **argv)
             goto done;
         }
         fprintf(stderr, "# policy %s, gamma %g\n", name, cfg.agent.gamma);
-        rc = print_fl(t, cfg.agent.gamma, policy, (int)v, a0, a1);
+        rc = proj_text ? print_projected(t, cfg.agent.gamma, policy, &ps, s0, s1, a0, a1)
+                       : print_fl(t, cfg.agent.gamma, policy, s0, a0, a1);
         free(policy);
         goto done;
     }
