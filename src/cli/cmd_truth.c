@@ -183,10 +183,12 @@ static int print_projected(const env_table *t, double gamma, const int *policy, 
     else
         fprintf(stderr, "# projection categorical:%d on [%g, %g]", sp->n, sp->v_min, sp->v_max);
     fprintf(stderr, ": fixed point after %d sweeps (last change %.2g)\n", fp.iterations, fp.change);
+    double bias = n ? sum_bias / n : 0;
+    bias = fabs(bias) < 5e-7 ? 0.0 : bias; /* no "-0.000000" for C51's exact means */
     if (n)
         fprintf(stderr, "# %d (state, action) pairs: mean W1 %.6f, mean bias %+.6f, max W1 %.6f; "
                         "the exact law projected once: mean W1 %.6f\n", n,
-                sum_w1 / n, sum_bias / n, max_w1, sum_once / n);
+                sum_w1 / n, bias, max_w1, sum_once / n);
     else
         fprintf(stderr, "# no non-terminal (state, action) pair here\n");
     rc = 0;
