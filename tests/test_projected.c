@@ -215,6 +215,56 @@ static void test_quantile_deterministic_is_exact(void **state)
     env_free(en);
 }
 
+/* A hand table: from state 0, reward 1 and the end with probability 1/2,
+ * else back to 0 with reward 0; γ = 1/2. The exact return is γ^k with
+ * probability 2^-(k+1) (mean 2/3). By hand:
+ *   quantile:2 — Z = {a, b}: the mixture 1 (1/2), a/2 (1/4), b/2 (1/4) has
+ *     F^{-1}(1/4) = a/2 and F^{-1}(3/4) = 1, so the fixed point is {0, 1};
+ *   categorical:3 on {0, 1/2, 1} — m' = (m0/2 + m1/4, m1/4 + m2/2, 1/2), so
+ *     m = (1/6, 1/3, 1/2), mean 2/3. */
+static void test_hand_table(void **state)
+{
+    (void)state;
+    int n_out[2] = {2, 1};
+    env_outcome out[4] = {
+        {0.5, 1, 1.0, 1}, {0.5, 0, 0.0, 0}, /* state 0 */
+        {1.0, 1, 0.0, 1}, {0, 0, 0, 0},     /* state 1: terminal */
+    };
+    unsigned char term[2] = {0, 1};
+    env_table t = {.n_states = 2, .n_actions = 1, .max_outcomes = 2, .n_outcomes = n_out, .outcomes = out,
+                   .terminal = term, .nrow = 1, .ncol = 2, .desc = "SG"};
+    int policy[2] = {0, 0};
+    bdrl_err e;
+    proj_fixed_point fp;
+    proj_spec q2 = {PROJ_QUANTILE, 2, 0, 1};
+    assert_int_equal(truth_tab_projected(&t, 0.5, policy, &q2, 0, 0, &fp, &e), 0);
+    assert_true(proj_fp_value(&fp, 0, 0)[0] == 0 && proj_fp_value(&fp, 0, 0)[1] == 1);
+    assert_true(proj_fp_prob(&fp, 0, 0)[0] == 0.5 && proj_fp_prob(&fp, 0, 0)[1] == 0.5);
+    assert_true(proj_fp_value(&fp, 1, 0)[0] == 0 && proj_fp_value(&fp, 1, 0)[1] == 0);
+    /* against the exact law: below 1 the truth's CDF stays under 1/2, the
+     * fixed point's is 1/2, so W1 is the difference of the means, 2/3 - 1/2 */
+    stat_dist *tr = exact_law(&t, 0.5, policy, 0, 0);
+    assert_close(stat_dist_mean(tr), 2.0 / 3, 1e-9);
+    stat_dist *fd = stat_dist_atoms(proj_fp_value(&fp, 0, 0), proj_fp_prob(&fp, 0, 0), 2, &e);
+    assert_close(stat_dist_mean(fd), 0.5, 1e-15);
+    assert_close(stat_w1(fd, tr), 2.0 / 3 - 0.5, 1e-8);
+    stat_dist_free(fd);
+    stat_dist_free(tr);
+    proj_fixed_point_free(&fp);
+
+    proj_spec c3 = {PROJ_CATEGORICAL, 3, 0, 1};
+    assert_int_equal(truth_tab_projected(&t, 0.5, policy, &c3, 0, 0, &fp, &e), 0);
+    const double want[] = {1.0 / 6, 1.0 / 3, 0.5};
+    for (int j = 0; j < 3; j++) {
+        assert_close(proj_fp_prob(&fp, 0, 0)[j], want[j], 1e-12);
+        assert_close(proj_fp_value(&fp, 0, 0)[j], 0.5 * j, 0);
+    }
+    assert_close(proj_fp_mean(&fp, 0, 0), 2.0 / 3, 1e-12);
+    /* the terminal state: Π(δ0) */
+    assert_close(proj_fp_prob(&fp, 1, 0)[0], 1, 0);
+    proj_fixed_point_free(&fp);
+}
+
 /* C51's projection keeps the mean inside the support: its fixed point's means
  * are Q^π. */
 static void test_categorical_means_are_q(void **state)
@@ -412,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_categorical_by_hand),
         cmocka_unit_test(test_spec_parse),
         cmocka_unit_test(test_quantile_deterministic_is_exact),
+        cmocka_unit_test(test_hand_table),
         cmocka_unit_test(test_categorical_means_are_q),
         cmocka_unit_test(test_floors_match_reference),
         cmocka_unit_test(test_not_converging_is_an_error),

@@ -3,11 +3,13 @@
  * representation converges to even with perfect optimisation, so its distance
  * to the exact law (truth.h) is that representation's own floor.
  *
- * Why: QR-DQN with 101 quantiles on FrozenLake 4x4 (slippery, γ 0.99, π*)
- * cannot get below a mean W1 of about 0.035 to the exact laws, because the
- * quantile projection's fixed point is itself 0.035 away (its means 0.034
- * low), while C51's categorical projection on [0, 1] is 0.002 away with the
- * exact means. `bdrl truth CONFIG --projection ...` prints these floors.
+ * Why: on FrozenLake 4x4 (slippery, γ 0.99, π*) the fixed point of QR-DQN's
+ * 101-quantile projection is 0.035 (mean W1) from the exact laws, its means
+ * 0.034 low, although the best 101 quantiles of each exact law are only
+ * 0.0024 away: the projection's error compounds through bootstrapping. C51's
+ * categorical projection on [0, 1] keeps the exact means and is 0.0017 away.
+ * A QR-DQN run's W1 there (0.030 over seeds 101-110) has to be read against
+ * that floor. `bdrl truth CONFIG --projection ...` prints these numbers.
  *
  * Policy evaluation of Z(s, a) — first a, then the deterministic policy π —
  * with a projection Π applied after every backup:
