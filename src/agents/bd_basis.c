@@ -963,48 +963,27 @@ static int bdb_load(agent *a, FILE *f, bdrl_err *e)
                           "this agent has %u, %u (sd %g), %u, %s",
                        h.n_actions, h.basis, h.sigma, h.queries, h.has_ema ? "on" : "off", want.n_actions,
                        want.basis, want.sigma, want.queries, want.has_ema ? "on" : "off");
-    mlp *nets[6], *fresh[6] = {0};
-    adam *opts[6], *fopt[6] = {0};
-    int n = n_nets_of(ba, nets, opts), rc = -1;
+    mlp *nets[6];
+    adam *opts[6];
+    int n = n_nets_of(ba, nets, opts), bad = 0;
+    mlp_stage st;
+    if (mlp_stage_load(&st, nets, opts, n, f, &bad, e))
+        return err_prefix(e, "bd checkpoint (network %d)", bad);
     rng *r = rng_create(0, 0);
-    if (!r) {
-        err_set(e, "bd checkpoint: out of memory");
-        goto done;
+    if (!r || rng_load(r, f, e)) {
+        if (!r)
+            err_set(e, "bd checkpoint: out of memory");
+        else
+            err_prefix(e, "bd checkpoint");
+        rng_free(r);
+        mlp_stage_free(&st);
+        return -1;
     }
-    for (int j = 0; j < n; j++) {
-        if (!(fresh[j] = mlp_create(&nets[j]->spec, 1, NULL, e)) ||
-            (opts[j] && !(fopt[j] = adam_create(nets[j]->n_params, &opts[j]->cfg, e))))
-            goto done;
-        if (mlp_load(fresh[j], fopt[j], f, e)) {
-            err_prefix(e, "bd checkpoint (network %d)", j);
-            goto done;
-        }
-    }
-    if (rng_load(r, f, e)) {
-        err_prefix(e, "bd checkpoint");
-        goto done;
-    }
-    for (int j = 0; j < n; j++) {
-        mlp_copy_params(nets[j], fresh[j], NULL);
-        if (opts[j]) {
-            adam *t = opts[j];
-            for (int ff = 0; ff < 2; ff++)
-                if (ba->f[ff].opt == t)
-                    ba->f[ff].opt = fopt[j];
-            fopt[j] = t;
-        }
-    }
-    rng *t = ba->rq;
+    mlp_stage_commit(&st, nets, opts);
+    mlp_stage_free(&st);
+    rng_free(ba->rq);
     ba->rq = r;
-    r = t;
-    rc = 0;
-done:
-    for (int j = 0; j < 6; j++) {
-        mlp_free(fresh[j]);
-        adam_free(fopt[j]);
-    }
-    rng_free(r);
-    return rc;
+    return 0;
 }
 
 static void bdb_free(agent *a)

@@ -249,74 +249,55 @@ static int iqn_distribution(agent *a, const float *obs, int action, agent_dist *
     return 0;
 }
 
-/* Online nets with their Adam states, targets, averages, then the τ stream. */
+/* The networks in file order, online (with their Adam states), targets,
+ * averages (when agent.ema is on); returns their number. */
+static int nets_of(iqn *q, mlp **nets, adam **opts)
+{
+    int n = 0;
+    for (int w = IQN_ONLINE; w <= IQN_AVERAGE; w++)
+        for (int p = 0; p < 3; p++)
+            if (q->net[w][p]) {
+                opts[n] = w == IQN_ONLINE ? q->opt[p] : NULL;
+                nets[n++] = q->net[w][p];
+            }
+    return n;
+}
+
+/* The networks (nets_of's order), then the τ stream. */
 static int iqn_save(const agent *a, FILE *f, bdrl_err *e)
 {
-    const iqn *q = a->impl;
-    for (int p = 0; p < 3; p++)
-        if (mlp_save(q->net[IQN_ONLINE][p], q->opt[p], f, e))
-            return err_prefix(e, "iqn");
-    for (int w = IQN_TARGET; w <= IQN_AVERAGE; w++)
-        for (int p = 0; p < 3; p++)
-            if (q->net[w][p] && mlp_save(q->net[w][p], NULL, f, e))
-                return err_prefix(e, "iqn");
-    if (rng_save(q->r, f, e))
+    mlp *nets[9];
+    adam *opts[9];
+    int n = nets_of(a->impl, nets, opts);
+    if (mlp_save_all(nets, opts, n, f, e) || rng_save(((const iqn *)a->impl)->r, f, e))
         return err_prefix(e, "iqn");
     return 0;
 }
 
+/* All or nothing: the networks and the τ stream are read in full before any
+ * of them replaces the agent's (mlp_stage_load). */
 static int iqn_load(agent *a, FILE *f, bdrl_err *e)
 {
     iqn *q = impl(a);
-    /* Into scratch copies, so a failure leaves the agent as it was. */
-    mlp *tmp[3][3] = {{0}};
-    adam *opt[3] = {0};
+    mlp *nets[9];
+    adam *opts[9];
+    int n = nets_of(q, nets, opts);
+    mlp_stage st;
+    if (mlp_stage_load(&st, nets, opts, n, f, NULL, e))
+        return err_prefix(e, "iqn");
     rng *r = rng_create(0, 0);
-    int rc = -1;
-    if (!r) {
-        err_set(e, "iqn: out of memory");
-        goto out;
+    if (!r || rng_load(r, f, e)) {
+        if (!r)
+            err_set(e, "out of memory");
+        rng_free(r);
+        mlp_stage_free(&st);
+        return err_prefix(e, "iqn: tau generator");
     }
-    for (int w = 0; w < 3; w++)
-        for (int p = 0; p < 3; p++)
-            if (q->net[w][p] && !(tmp[w][p] = mlp_create(&q->net[w][p]->spec, 1, NULL, e)))
-                goto out;
-    for (int p = 0; p < 3; p++)
-        if (!(opt[p] = adam_create(tmp[0][p]->n_params, &q->opt[p]->cfg, e)))
-            goto out;
-    for (int p = 0; p < 3; p++)
-        if (mlp_load(tmp[0][p], opt[p], f, e)) {
-            err_prefix(e, "iqn");
-            goto out;
-        }
-    for (int w = IQN_TARGET; w <= IQN_AVERAGE; w++)
-        for (int p = 0; p < 3; p++)
-            if (tmp[w][p] && mlp_load(tmp[w][p], NULL, f, e)) {
-                err_prefix(e, "iqn");
-                goto out;
-            }
-    if (rng_load(r, f, e)) {
-        err_prefix(e, "iqn: tau generator");
-        goto out;
-    }
-    for (int w = 0; w < 3; w++)
-        for (int p = 0; p < 3; p++)
-            if (tmp[w][p])
-                mlp_copy_params(q->net[w][p], tmp[w][p], NULL);
-    for (int p = 0; p < 3; p++)
-        adam_copy_state(q->opt[p], opt[p]);
-    rng *old = q->r;
+    mlp_stage_commit(&st, nets, opts);
+    mlp_stage_free(&st);
+    rng_free(q->r);
     q->r = r;
-    r = old;
-    rc = 0;
-out:
-    for (int w = 0; w < 3; w++)
-        for (int p = 0; p < 3; p++)
-            mlp_free(tmp[w][p]);
-    for (int p = 0; p < 3; p++)
-        adam_free(opt[p]);
-    rng_free(r);
-    return rc;
+    return 0;
 }
 
 static void iqn_free(agent *a)

@@ -761,31 +761,52 @@ int mlp_save_all(mlp *const *nets, adam *const *opts, int n, FILE *f, bdrl_err *
     return 0;
 }
 
-#define MLP_LOAD_ALL_MAX 16
+void mlp_stage_free(mlp_stage *st)
+{
+    for (int j = 0; j < st->n; j++) {
+        mlp_free(st->net[j]);
+        adam_free(st->opt[j]);
+        st->net[j] = NULL;
+        st->opt[j] = NULL;
+    }
+    st->n = 0;
+}
+
+int mlp_stage_load(mlp_stage *st, mlp *const *nets, adam *const *opts, int n, FILE *f, int *bad, bdrl_err *e)
+{
+    memset(st, 0, sizeof *st);
+    if (n > MLP_STAGE_MAX)
+        return err_set(e, "mlp_load_all: %d networks, at most %d", n, MLP_STAGE_MAX);
+    st->n = n;
+    for (int j = 0; j < n; j++) {
+        adam *o = opts ? opts[j] : NULL;
+        if (!(st->net[j] = mlp_create(&nets[j]->spec, 1, NULL, e)) ||
+            (o && !(st->opt[j] = adam_create(nets[j]->n_params, &o->cfg, e))) ||
+            mlp_load(st->net[j], st->opt[j], f, e)) {
+            if (bad)
+                *bad = j;
+            mlp_stage_free(st);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void mlp_stage_commit(const mlp_stage *st, mlp *const *nets, adam *const *opts)
+{
+    for (int j = 0; j < st->n; j++) {
+        mlp_copy_params(nets[j], st->net[j], NULL);
+        if (st->opt[j])
+            adam_copy_state(opts[j], st->opt[j]);
+    }
+}
 
 int mlp_load_all(mlp *const *nets, adam *const *opts, int n, FILE *f, bdrl_err *e)
 {
-    if (n > MLP_LOAD_ALL_MAX)
-        return err_set(e, "mlp_load_all: %d networks, at most %d", n, MLP_LOAD_ALL_MAX);
-    mlp *tmp[MLP_LOAD_ALL_MAX] = {0};
-    adam *topt[MLP_LOAD_ALL_MAX] = {0};
-    int rc = -1;
-    for (int j = 0; j < n; j++) {
-        adam *o = opts ? opts[j] : NULL;
-        if (!(tmp[j] = mlp_create(&nets[j]->spec, 1, NULL, e)) ||
-            (o && !(topt[j] = adam_create(nets[j]->n_params, &o->cfg, e))) || mlp_load(tmp[j], topt[j], f, e))
-            goto out;
-    }
-    for (int j = 0; j < n; j++) {
-        mlp_copy_params(nets[j], tmp[j], NULL);
-        if (topt[j])
-            adam_copy_state(opts[j], topt[j]);
-    }
-    rc = 0;
-out:
-    for (int j = 0; j < n; j++) {
-        mlp_free(tmp[j]);
-        adam_free(topt[j]);
-    }
-    return rc;
+    mlp_stage st;
+    if (mlp_stage_load(&st, nets, opts, n, f, NULL, e))
+        return -1;
+    mlp_stage_commit(&st, nets, opts);
+    mlp_stage_free(&st);
+    return 0;
 }

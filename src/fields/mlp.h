@@ -169,4 +169,21 @@ int mlp_load(mlp *m, struct adam *opt, FILE *f, bdrl_err *e);
 int mlp_save_all(mlp *const *nets, struct adam *const *opts, int n, FILE *f, bdrl_err *e);
 int mlp_load_all(mlp *const *nets, struct adam *const *opts, int n, FILE *f, bdrl_err *e);
 
+/* mlp_load_all in two halves, for a file that holds more after the networks
+ * (an agent's random streams) and must be read whole before anything
+ * changes: mlp_stage_load reads the n networks into scratch copies held by
+ * st (on failure st holds nothing and *bad, if not NULL, is the index of the
+ * network that failed); mlp_stage_commit copies them into nets and opts;
+ * mlp_stage_free releases st (after a commit, or instead of one). */
+#define MLP_STAGE_MAX 16
+typedef struct {
+    int n;
+    mlp *net[MLP_STAGE_MAX];
+    struct adam *opt[MLP_STAGE_MAX];
+} mlp_stage;
+int mlp_stage_load(mlp_stage *st, mlp *const *nets, struct adam *const *opts, int n, FILE *f, int *bad,
+                   bdrl_err *e);
+void mlp_stage_commit(const mlp_stage *st, mlp *const *nets, struct adam *const *opts);
+void mlp_stage_free(mlp_stage *st);
+
 #endif
