@@ -47,7 +47,7 @@ CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -Iinclude -DBDRL_SOURC
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm -ldl
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/truth/*.c src/stats/*.c src/gen/*.c src/research/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/train/*.c src/truth/*.c src/stats/*.c src/gen/*.c src/research/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 # Tests of the fields module in double precision (DESIGN §3: finite

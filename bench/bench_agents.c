@@ -38,8 +38,8 @@
 #include "agents/agent.h"
 #include "agents/c51.h"
 #include "agents/registry.h"
-#include "agents/replay.h"
-#include "agents/train.h"
+#include "train/replay.h"
+#include "train/train.h"
 #include "core/rng.h"
 
 #include "bench_util.h"

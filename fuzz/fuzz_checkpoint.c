@@ -11,8 +11,8 @@
  * configurations (fuzz/README.md). Invariants: no crash or sanitizer report;
  * a failure has a one-line message and leaves the agent exactly as it was. */
 #include "agents/agent.h"
-#include "agents/checkpoint.h"
-#include "agents/train.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
 #include "core/rng.h"
 #include "envs/env.h"
 #include "fuzz_util.h"

@@ -9,7 +9,7 @@
 #include <malloc.h>
 
 #include "agents/bd.h"
-#include "agents/limits.h"
+#include "train/limits.h"
 #include "fields/fourier.h"
 #include "stats/metrics.h"
 
@@ -1086,7 +1086,7 @@ static void test_scratch_table(void **state)
             env *en = env_create(&c.env, &e);
             assert_non_null(en);
             table[i] = bd_scratch_bytes(&c, en);
-            limits_estimate est;
+            sizing_estimate est;
             limits_estimate_experiment(&c, en, &est);
             assert_true(est.scratch == table[i]);
             used[i] = UNDER_ASAN ? 0 : allocated_by_create(&c, en);

@@ -11,7 +11,7 @@
 
 
 #include "agents/bd_basis.h"
-#include "agents/limits.h"
+#include "train/limits.h"
 
 /* What an update regresses onto (bdb_targets), copied out like the grid
  * agent's bd_debug_targets; any output may be NULL. */
@@ -822,7 +822,7 @@ static void test_memory_estimate(void **state)
         all[3 + i] = (char *)sets[i];
     assert_int_equal(exp_load(&c, NULL, all, 7, &e), 0);
     env *en = env_create(&c.env, &e);
-    limits_estimate est;
+    sizing_estimate est;
     limits_estimate_experiment(&c, en, &est);
     struct mallinfo2 m0 = mallinfo2();
     rng *init = rng_create(1, RNG_STREAM_INIT);

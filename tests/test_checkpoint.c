@@ -6,10 +6,10 @@
 #include "test_util.h"
 
 #include "agents/agent.h"
-#include "agents/checkpoint.h"
+#include "train/checkpoint.h"
 #include "agents/experiment.h"
 #include "agents/registry.h"
-#include "agents/replay.h"
+#include "train/replay.h"
 
 typedef struct {
     exp_config cfg;

@@ -7,7 +7,7 @@
  * (eval, dist, sample) are tested at the end, on a short training run. */
 #include "test_util.h"
 
-#include "agents/evaldist.h"
+#include "train/evaldist.h"
 #include "truth/truth.h"
 #include "core/json.h"
 

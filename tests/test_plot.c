@@ -8,8 +8,8 @@
 
 #include <sys/stat.h>
 
-#include "agents/evaldist.h"
-#include "agents/run.h"
+#include "train/evaldist.h"
+#include "train/run.h"
 #include "research/distplot.h"
 
 static char fl_c51[700], fl_bd[700], cp_c51[700], cp_bd[700], fl_cfg[700], cp_cfg[700];

@@ -10,7 +10,7 @@
 #include <math.h>
 
 #include "agents/experiment.h"
-#include "agents/train.h"
+#include "train/train.h"
 #include "truth/truth.h"
 
 static const char *build_dir(void)
@@ -203,7 +203,7 @@ static void test_chain_exact_laws(void **state)
     env_free(en);
 }
 
-/* agent.mode evaluate follows train_optimal_policy: it must be truth's value
+/* agent.mode evaluate follows truth_env_optimal_policy: it must be truth's value
  * iteration, on the plugin's table too. */
 static void test_evaluate_policy_is_truths(void **state)
 {
@@ -212,7 +212,7 @@ static void test_evaluate_policy_is_truths(void **state)
     env *en = chain_env(kv, 2);
     int a[5], b[5];
     bdrl_err e;
-    assert_int_equal(train_optimal_policy(en, 0.9, a), 0);
+    assert_int_equal(truth_env_optimal_policy(en, 0.9, a), 0);
     assert_int_equal(truth_tab_value_iteration(env_transition_table(en), 0.9, NULL, NULL, b, &e), 0);
     assert_memory_equal(a, b, sizeof a);
     /* risky (0.94) beats safe from states 0 (0.81) and 1 (0.9), not from 2 (1) */
@@ -223,7 +223,7 @@ static void test_evaluate_policy_is_truths(void **state)
     env_config c;
     env_config_defaults(&c, "cartpole");
     env *cp = env_create(&c, &e);
-    assert_int_equal(train_optimal_policy(cp, 0.9, a), -1); /* no table */
+    assert_int_equal(truth_env_optimal_policy(cp, 0.9, a), -1); /* no table */
     env_free(cp);
 }
 

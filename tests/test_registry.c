@@ -7,7 +7,7 @@
 
 #include "agents/agent.h"
 #include "agents/experiment.h"
-#include "agents/limits.h"
+#include "train/limits.h"
 #include "agents/registry.h"
 
 static void test_old_kind_numbers_kept(void **state)
@@ -91,7 +91,7 @@ static void test_every_kind_is_complete(void **state)
                 s += d.w[i];
             assert_close(s, 1.0, 1e-9);
         }
-        limits_estimate est;
+        sizing_estimate est;
         limits_estimate_experiment(&cfg, en, &est);
         assert_true(est.networks > 0 && est.scratch > 0 && est.checkpoint > est.replay);
         int used[AGENT_SHAPE_WORDS] = {0};

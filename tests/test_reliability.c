@@ -26,9 +26,9 @@
 #include "agents/agent.h"
 #include "agents/bd.h"
 #include "agents/c51.h"
-#include "agents/limits.h"
-#include "agents/checkpoint.h"
-#include "agents/train.h"
+#include "train/limits.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
 #include "data/dataset.h"
 #include "gen/fit.h"
 
@@ -645,7 +645,7 @@ static void test_limits_refuse_before_allocation(void **state)
     assert_contains(e.msg, "networks and their buffers");
     load_cfg(&c, normal);
     assert_int_equal(limits_check_experiment(&c, en, &e), 0);
-    limits_estimate est;
+    sizing_estimate est;
     limits_estimate_experiment(&c, en, &est);
     /* 100000 transitions of 2 x 4 floats + action, reward, flags = 4.2 MB */
     assert_close(est.replay, 100000.0 * 42, 1);

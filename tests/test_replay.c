@@ -2,7 +2,7 @@
  * kept apart, uniform sampling into caller arrays, save/load. */
 #include "test_util.h"
 
-#include "agents/replay.h"
+#include "train/replay.h"
 
 /* Transition k: obs (k, -k), action k % 3, reward k/2, next obs (k+1, -(k+1)),
  * terminated when k % 4 == 1, truncated when k % 4 >= 2 (k % 4 == 3: both). */

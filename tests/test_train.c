@@ -10,9 +10,10 @@
 
 #include "agents/agent.h"
 #include "agents/c51.h"
-#include "agents/run.h"
-#include "agents/checkpoint.h"
-#include "agents/train.h"
+#include "train/run.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
+#include "truth/truth.h"
 #include "research/rundir.h"
 
 static void load_cfg(exp_config *cfg, char **sets, int n)
@@ -80,7 +81,7 @@ static void test_optimal_policy(void **state)
     bdrl_err e;
     env *en = env_create(&ec, &e);
     int pol[16];
-    assert_int_equal(train_optimal_policy(en, 0.99, pol), 0);
+    assert_int_equal(truth_env_optimal_policy(en, 0.99, pol), 0);
     /* The well-known optimal policy of slippery 4x4 (0 left, 1 down, 2 right,
      * 3 up); holes and the goal get 0; state 6's left and right tie and go to
      * the lower index. */
@@ -89,7 +90,7 @@ static void test_optimal_policy(void **state)
     env_free(en);
     env_config_defaults(&ec, "cartpole");
     en = env_create(&ec, &e);
-    assert_int_equal(train_optimal_policy(en, 0.99, pol), -1);
+    assert_int_equal(truth_env_optimal_policy(en, 0.99, pol), -1);
     env_free(en);
 }
 
@@ -405,7 +406,7 @@ static void test_frozenlake_policy_evaluation(void **state)
     int pol[16];
     double v[16], err_sum = 0, worst = 0;
     int n = 0;
-    assert_int_equal(train_optimal_policy(en, c.agent.gamma, pol), 0);
+    assert_int_equal(truth_env_optimal_policy(en, c.agent.gamma, pol), 0);
     policy_values(t, c.agent.gamma, pol, v);
     for (int s = 0; s < 16; s++) {
         if (t->desc[s] == 'H' || t->desc[s] == 'G')

@@ -4,7 +4,7 @@
  * evaluation, CartPole Monte Carlo returns and the probe states. */
 #include "test_util.h"
 
-#include "agents/train.h"
+#include "train/train.h"
 #include "truth/truth.h"
 #include "core/rng.h"
 #include "envs/env.h"
@@ -415,7 +415,7 @@ static void test_general_rewards_by_hand(void **state)
 }
 
 /* The trainer bootstraps evaluate-mode runs from its own copy of value
- * iteration (train_optimal_policy); bdrl eval scores them against the truth's
+ * iteration (truth_env_optimal_policy); bdrl eval scores them against the truth's
  * optimal policy. The two must pick the same actions. */
 static void test_trainer_optimal_policy_agrees(void **state)
 {
@@ -439,7 +439,7 @@ static void test_trainer_optimal_policy_agrees(void **state)
                 const env_table *t = env_transition_table(en);
                 int a[64], b[64];
                 assert_int_equal(truth_tab_value_iteration(t, gammas[g], NULL, NULL, a, &e), 0);
-                assert_int_equal(train_optimal_policy(en, gammas[g], b), 0);
+                assert_int_equal(truth_env_optimal_policy(en, gammas[g], b), 0);
                 for (int s = 0; s < t->n_states; s++)
                     if (a[s] != b[s])
                         fail_msg("map %s slippery %d gamma %g: state %d: truth %d, trainer %d", maps[m], sl,

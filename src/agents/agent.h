@@ -66,6 +66,11 @@ typedef struct {
     size_t n;
 } agent_param_block;
 
+/* Greedy evaluation (train/evaluate.c) never passes more rows than this to
+ * q_values at once, so an agent sizes its buffers for
+ * max(train.batch_size, EVAL_MAX_ROWS) rows. */
+#define EVAL_MAX_ROWS 32
+
 #define AGENT_MAX_PARAM_BLOCKS 8
 
 /* Where an agent's fields live (BD): return = c + h u for u in [lo, hi]. */

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "agents/bd_basis.h"
-#include "agents/evaluate.h"
 #include "agents/registry.h"
 #include "agents/scratch.h"
 #include "agents/torso.h"
@@ -1272,15 +1271,15 @@ static int bd_sample(agent *a, const float *obs, int action, const sde_config *s
  * target, average), gradient (online, average); scratch copies while a
  * checkpoint loads; Adam m, v of the two online ones; the scratch from the
  * agent's own table (bd_basis.c). */
-static const char *basis_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
+static const char *basis_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
     double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
     double M = fmax(2 * B, EVAL_MAX_ROWS), K = cfg->bd.basis;
     sizes[n + 1] = (int)fmin(A * K, 2e9);
-    double p = limits_layers_params(n + 1, sizes);
-    out->networks = 3 * limits_mlp_bytes(n + 1, sizes, (int)M) + 7 * limits_mlp_bytes(n + 1, sizes, 1) + 4 * p * rl;
+    double p = sizing_layers_params(n + 1, sizes);
+    out->networks = 3 * mlp_memory_bytes(n + 1, sizes, (int)M) + 7 * mlp_memory_bytes(n + 1, sizes, 1) + 4 * p * rl;
     *params = 2 * p;
     out->scratch = bdb_scratch_bytes(cfg, en);
     return "agent.hidden, bd.basis, bd.queries or train.batch_size";
@@ -1289,12 +1288,12 @@ static const char *basis_memory(const exp_config *cfg, const env *en, limits_est
 /* Grid fields: two fields, each an online and a target torso and head (again
  * as scratch copies while a checkpoint loads); Adam m, v of the online ones;
  * the scratch from the agent's own table (scratch_table). */
-static const char *bd_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
+static const char *bd_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     if (cfg->bd.field == BD_FIELD_BASIS)
         return basis_memory(cfg, en, out, params);
     torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
     double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
     double E = sizes[n], Q = cfg->bd.queries, F = fourier_dim(cfg->bd.fourier_k);
     double QC = 2 * B, BQ = B * Q;
@@ -1303,9 +1302,9 @@ static const char *bd_memory(const exp_config *cfg, const env *en, limits_estima
     for (int i = 0; i < hn; i++)
         hs[i + 1] = cfg->bd.head.w[i];
     hs[hn + 1] = (int)A;
-    *params = 2 * (limits_layers_params(n, sizes) + limits_layers_params(hn + 1, hs));
-    double per = n > 0 ? limits_mlp_bytes(n, sizes, (int)fmin(QC, 2e9)) : 0;
-    per += limits_mlp_bytes(hn + 1, hs, (int)fmin(BQ, 2e9));
+    *params = 2 * (sizing_layers_params(n, sizes) + sizing_layers_params(hn + 1, hs));
+    double per = n > 0 ? mlp_memory_bytes(n, sizes, (int)fmin(QC, 2e9)) : 0;
+    per += mlp_memory_bytes(hn + 1, hs, (int)fmin(BQ, 2e9));
     out->networks = 2 * 2 * 2 * per + 2 * *params * rl;
     out->scratch = bd_scratch_bytes(cfg, en);
     return "agent.hidden, bd.head, bd.grid, bd.queries or train.batch_size";

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/evaluate.h"
 #include "agents/scratch.h"
 #include "agents/torso.h"
 #include "fields/adam.h"

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/evaluate.h"
 #include "agents/registry.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
@@ -268,14 +267,14 @@ mlp *dqn_target(agent *a) { return impl(a)->tgt; }
 
 /* online, target, a scratch pair while a checkpoint loads; Adam m, v;
  * scratch: encoded rows and targets. */
-static const char *dqn_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
+static const char *dqn_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
     double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS), rl = sizeof(real);
     sizes[n + 1] = env_n_actions(en);
-    *params = limits_layers_params(n + 1, sizes);
-    out->networks = 2 * limits_mlp_bytes(n + 1, sizes, (int)M) + 2 * limits_mlp_bytes(n + 1, sizes, 1) +
+    *params = sizing_layers_params(n + 1, sizes);
+    out->networks = 2 * mlp_memory_bytes(n + 1, sizes, (int)M) + 2 * mlp_memory_bytes(n + 1, sizes, 1) +
                     2 * *params * rl;
     out->scratch = M * te.in_dim * rl + M * 8;
     return "agent.hidden or train.batch_size";

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/evaluate.h"
 #include "agents/quantile.h"
 #include "agents/registry.h"
 #include "agents/torso.h"
@@ -283,15 +282,15 @@ mlp *qrdqn_average(agent *a) { return impl(a)->avg; }
 
 /* online, target, a scratch pair while a checkpoint loads, the average (at
  * one row); Adam m, v; scratch: encoded rows and a few N-arrays. */
-static const char *qrdqn_memory(const exp_config *cfg, const env *en, limits_estimate *out, double *params)
+static const char *qrdqn_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = limits_torso_sizes(cfg, te.in_dim, sizes);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
     double A = env_n_actions(en), N = cfg->qrdqn.quantiles, rl = sizeof(real);
     double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS);
     sizes[n + 1] = (int)fmin(A * N, 2e9);
-    *params = limits_layers_params(n + 1, sizes);
-    out->networks = 2 * limits_mlp_bytes(n + 1, sizes, (int)M) + 3 * limits_mlp_bytes(n + 1, sizes, 1) +
+    *params = sizing_layers_params(n + 1, sizes);
+    out->networks = 2 * mlp_memory_bytes(n + 1, sizes, (int)M) + 3 * mlp_memory_bytes(n + 1, sizes, 1) +
                     2 * *params * rl;
     out->scratch = M * te.in_dim * rl + M * sizeof(int) + 4 * N * 8;
     return "agent.hidden, qrdqn.quantiles or train.batch_size";

@@ -30,7 +30,7 @@
 
 #include "agents/agent.h"
 #include "agents/experiment.h"
-#include "agents/limits.h"
+#include "agents/sizing.h"
 #include "core/err.h"
 #include "core/rng.h"
 #include "envs/env.h"
@@ -57,7 +57,7 @@ typedef struct {
      * caches) and scratch into out->networks and out->scratch, and the
      * number of parameters a checkpoint saves per copy into *params;
      * returns the keys a user lowers when they are too big. */
-    const char *(*memory)(const exp_config *cfg, const env *en, limits_estimate *out, double *params);
+    const char *(*memory)(const exp_config *cfg, const env *en, sizing_estimate *out, double *params);
     const agent_shape_key *shape; /* its own shape keys (the torso's are shared) */
     int n_shape;
 } agent_class;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/check.h"
+#include "train/check.h"
 #include "agents/experiment.h"
 #include "cli/args.h"
 #include "cli/cli.h"

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agents/evaldist.h"
-#include "agents/run.h"
+#include "train/evaldist.h"
+#include "train/run.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "agents/agent.h"
-#include "agents/evaldist.h"
-#include "agents/evaluate.h"
-#include "agents/run.h"
-#include "agents/checkpoint.h"
-#include "agents/train.h"
+#include "train/evaldist.h"
+#include "train/evaluate.h"
+#include "train/run.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
 #include "truth/truth.h"
 #include "cli/args.h"
 #include "cli/cli.h"

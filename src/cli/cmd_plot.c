@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agents/run.h"
+#include "train/run.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "core/io.h"

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "agents/agent.h"
-#include "agents/evaldist.h"
-#include "agents/run.h"
+#include "train/evaldist.h"
+#include "train/run.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 

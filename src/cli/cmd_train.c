@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/check.h"
+#include "train/check.h"
 #include "agents/experiment.h"
 #include "agents/registry.h"
-#include "agents/train.h"
+#include "train/train.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "core/io.h"

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/evaldist.h"
+#include "train/evaldist.h"
 #include "agents/experiment.h"
-#include "agents/run.h"
+#include "train/run.h"
 #include "truth/projected.h"
 #include "truth/truth.h"
 #include "cli/args.h"

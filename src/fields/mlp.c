@@ -810,3 +810,18 @@ int mlp_load_all(mlp *const *nets, adam *const *opts, int n, FILE *f, bdrl_err *
     mlp_stage_free(&st);
     return 0;
 }
+
+double mlp_memory_bytes(int n_layers, const int *sizes, int max_batch)
+{
+    double P = 0, sum = 0, maxw = 0, M = max_batch;
+    for (int l = 0; l < n_layers; l++)
+        P += (double)sizes[l] * sizes[l + 1] + sizes[l + 1];
+    for (int l = 0; l <= n_layers; l++) {
+        sum += sizes[l];
+        maxw = fmax(maxw, sizes[l]);
+    }
+    /* params + grads; act (2M rows per layer), d1 and e (M rows per layer);
+     * g0, g1 (2M x max width); dy, dydot (M x n_out) */
+    double reals = 2 * P + 4 * M * sum + 4 * M * maxw + 2 * M * sizes[n_layers];
+    return reals * sizeof(real);
+}

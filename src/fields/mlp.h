@@ -186,4 +186,9 @@ int mlp_stage_load(mlp_stage *st, mlp *const *nets, struct adam *const *opts, in
 void mlp_stage_commit(const mlp_stage *st, mlp *const *nets, struct adam *const *opts);
 void mlp_stage_free(mlp_stage *st);
 
+/* Bytes of one network of sizes[0..n_layers] for batches of max_batch rows:
+ * parameters, gradients and forward/backward caches, not the optimizer (the
+ * memory estimates of agents and fits, before anything is allocated). */
+double mlp_memory_bytes(int n_layers, const int *sizes, int max_batch);
+
 #endif

@@ -12,7 +12,7 @@
 #include "core/plot.h"
 #include "core/rng.h"
 #include "data/dataset.h"
-#include "agents/limits.h"
+#include "core/memlimit.h"
 #include "fields/adam.h"
 #include "fields/fourier.h"
 #include "fields/loss.h"
@@ -627,12 +627,12 @@ int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bdrl_err *e)
         for (int l = 1; l < L; l++)
             sz[l] = cfg->field.width;
         sz[L] = 1;
-        double net = 2 * limits_mlp_bytes(L, sz, max_batch);
+        double net = 2 * mlp_memory_bytes(L, sz, max_batch);
         sz[L] = d;
-        net += 2 * limits_mlp_bytes(L, sz, max_batch);
+        net += 2 * mlp_memory_bytes(L, sz, max_batch);
         double feats = 2.0 * max_batch * nf * sizeof(real) + 4.0 * max_batch * d * sizeof(real);
         double walkers = 12.0 * D.n_eval * d * sizeof(double);
-        if (limits_check_bytes("this fit", net + feats + walkers, "networks and their buffers", net,
+        if (memlimit_check_bytes("this fit", net + feats + walkers, "networks and their buffers", net,
                                "field.width, field.hidden_layers, field.fourier_k or train.batch_size", e))
             goto done;
     }

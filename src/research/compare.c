@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/check.h"
+#include "train/check.h"
 #include "agents/experiment.h"
 #include "core/io.h"
 #include "core/json.h"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/evaldist.h"
+#include "train/evaldist.h"
 #include "agents/registry.h"
-#include "agents/run.h"
+#include "train/run.h"
 #include "truth/truth.h"
 #include "core/io.h"
 #include "core/plot.h"

@@ -10,7 +10,7 @@
 
 #include <yaml.h>
 
-#include "agents/check.h"
+#include "train/check.h"
 #include "agents/experiment.h"
 #include "core/cfg.h"
 #include "core/io.h"

@@ -512,3 +512,10 @@ done:
     env_free(en);
     return rc;
 }
+
+int truth_env_optimal_policy(const env *en, double gamma, int *policy)
+{
+    const env_table *t = env_transition_table(en);
+    bdrl_err e;
+    return t ? truth_tab_value_iteration(t, gamma, NULL, NULL, policy, &e) : -1;
+}

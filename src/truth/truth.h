@@ -52,6 +52,14 @@ int truth_tab_is_terminal(const env_table *t, int s);
 int truth_tab_value_iteration(const env_table *t, double gamma, double *v, double *q, int *policy,
                              bdrl_err *e);
 
+/* The optimal policy of an env with a transition table (FrozenLake, tabular
+ * plugins), the one rule agent.mode evaluate and `bdrl eval` use:
+ * truth_tab_value_iteration itself — policy (n_states), argmax ties
+ * (relative TRUTH_TIE_TOL) to the lowest action, terminal states action 0.
+ * Returns -1 if en has no transition table or value iteration does not
+ * converge. */
+int truth_env_optimal_policy(const env *en, double gamma, int *policy);
+
 /* V^π (n_states) and Q^π (n_states, n_actions) of a deterministic policy
  * (n_states actions); v or q may be NULL. */
 int truth_tab_policy_eval(const env_table *t, double gamma, const int *policy, double *v, double *q,

@@ -1,7 +1,7 @@
 /* train.c — the shared training loop, run directory, and the trainer's
  * section of checkpoints; see train.h for the schedule, checkpoint.h for the
  * checkpoint container, run.h for the files. */
-#include "agents/train.h"
+#include "train/train.h"
 #include "truth/truth.h"
 
 #include <dirent.h>
@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agents/check.h"
-#include "agents/checkpoint.h"
-#include "agents/evaluate.h"
-#include "agents/replay.h"
+#include "train/check.h"
+#include "train/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/replay.h"
 #include "core/io.h"
 #include "core/json.h"
 #include "core/rng.h"
@@ -60,16 +60,6 @@ int train_is_checkpoint_step(const exp_config *cfg, int64_t t)
 uint64_t train_eval_seed(const exp_config *cfg)
 {
     return rng_mix64((uint64_t)cfg->seed ^ 0x6576616c5f736565ull);
-}
-
-/* ------------------------------------------------------------------------ */
-/* the optimal policy: the truth's value iteration (src/truth), the one rule */
-
-int train_optimal_policy(const env *en, double gamma, int *policy)
-{
-    const env_table *t = env_transition_table(en);
-    bdrl_err e;
-    return t ? truth_tab_value_iteration(t, gamma, NULL, NULL, policy, &e) : -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -729,7 +719,7 @@ static int trainer_setup(trainer *T, const exp_config *cfg, const train_options 
     if (cfg->agent.mode == AGENT_EVALUATE) {
         if (!(T->policy = err_calloc((size_t)env_n_states(T->en), sizeof(int), e)))
             return -1;
-        if (train_optimal_policy(T->en, cfg->agent.gamma, T->policy))
+        if (truth_env_optimal_policy(T->en, cfg->agent.gamma, T->policy))
             return err_set(e, "agent.mode evaluate: value iteration found no optimal policy (FrozenLake only; "
                               "γ = %g)",
                            cfg->agent.gamma);

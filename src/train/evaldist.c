@@ -1,7 +1,7 @@
 /* evaldist.c — per-(state, action) distances between an agent's return
  * distributions and the exact truth (environments with a transition table)
  * or the Monte Carlo one (environments with probe states: CartPole). */
-#include "agents/evaldist.h"
+#include "train/evaldist.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* evaluate.c — greedy evaluation episodes, batched across environments. */
-#include "agents/evaluate.h"
+#include "train/evaluate.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -28,8 +28,7 @@
 #include "agents/experiment.h"
 #include "core/err.h"
 
-/* eval_greedy never passes more rows than this to q_values. */
-#define EVAL_MAX_ROWS 32
+/* eval_greedy never passes more than EVAL_MAX_ROWS (agent.h) rows to q_values. */
 
 typedef struct {
     int episodes;

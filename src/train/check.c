@@ -1,12 +1,12 @@
 /* check.c — a configuration checked whole; see check.h. */
-#include "agents/check.h"
+#include "train/check.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "agents/agent.h"
-#include "agents/limits.h"
-#include "agents/train.h"
+#include "train/limits.h"
+#include "truth/truth.h"
 #include "core/rng.h"
 
 /* 1 if a G can be reached from S through outcomes of positive probability
@@ -61,7 +61,7 @@ int exp_check_env(const exp_config *cfg, const env *en, bdrl_err *e)
         return -1;
     if (cfg->agent.mode == AGENT_EVALUATE) {
         int *policy = t ? calloc((size_t)t->n_states, sizeof *policy) : NULL;
-        int bad = !t || !policy || train_optimal_policy(en, cfg->agent.gamma, policy);
+        int bad = !t || !policy || truth_env_optimal_policy(en, cfg->agent.gamma, policy);
         free(policy);
         if (bad)
             return err_set(e, "agent.mode evaluate: value iteration found no optimal policy (it needs a transition table; "

@@ -1,7 +1,7 @@
 /* checkpoint.c — the checkpoint container (see checkpoint.h for the
  * layout): header and shape words, the agent and replay sections, the
  * trainer's opaque section, the checksum; and the checks on opening. */
-#include "agents/checkpoint.h"
+#include "train/checkpoint.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* replay.c — uniform ring buffer of transitions; see replay.h. */
-#include "agents/replay.h"
+#include "train/replay.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  *     eps_start + (eps_end - eps_start)·(t-1)/(eps_fraction·total_steps),
  *     floored at eps_end (CleanRL's linear_schedule); agent.mode evaluate
  *     behaves uniformly at random instead (ε = 1) and bootstraps from
- *     a' = π*(s'), the optimal policy of the transition table (train_optimal_policy);
+ *     a' = π*(s'), the optimal policy of the transition table (truth_env_optimal_policy);
  *   - after step t: one update if t > learning_starts and t % train_frequency
  *     == 0; then a target update (target <- (1-tau) target + tau online) if
  *     t > learning_starts and t % target_update == 0; then, if the episode
@@ -59,7 +59,7 @@
 
 #include "agents/agent.h"
 #include "agents/experiment.h"
-#include "agents/replay.h"
+#include "train/replay.h"
 #include "core/err.h"
 #include "envs/env.h"
 
@@ -113,13 +113,6 @@ int train_is_eval_step(const exp_config *cfg, int64_t t);
 int train_is_checkpoint_step(const exp_config *cfg, int64_t t);
 /* Seed of the trainer's evaluations. */
 uint64_t train_eval_seed(const exp_config *cfg);
-
-/* The optimal policy of an env with a transition table (FrozenLake, tabular
- * plugins): truth_tab_value_iteration (src/truth/truth.c) itself — policy
- * (n_states), argmax ties (relative TRUTH_TIE_TOL) to the lowest action,
- * terminal states action 0. Returns -1 if en has no transition table or
- * value iteration does not converge. */
-int train_optimal_policy(const env *en, double gamma, int *policy);
 
 /* Reads a whole checkpoint as a resume would (agent, replay, generators,
  * trainer state, the current episode replayed) into scratch objects built

@@ -33,7 +33,7 @@
 
 #include "agents/agent.h"
 #include "agents/experiment.h"
-#include "agents/replay.h"
+#include "train/replay.h"
 #include "core/err.h"
 
 #define CKPT_VERSION 2u

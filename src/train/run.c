@@ -1,10 +1,10 @@
 /* run.c — opening a finished (or checkpointed) run directory; see run.h. */
-#include "agents/run.h"
+#include "train/run.h"
 
 #include <stdlib.h>
 
-#include "agents/checkpoint.h"
-#include "agents/train.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
 #include "core/io.h"
 #include "core/rng.h"
 

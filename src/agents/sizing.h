@@ -1,0 +1,28 @@
+/* sizing.h — the pieces an agent's memory estimate is built from (its
+ * registry entry's `memory` function): the estimate's parts, the shared
+ * torso's layer sizes and parameter counts (a network's bytes with its
+ * caches: mlp_memory_bytes, fields/mlp.h).
+ * The whole run's estimate and the limit it is checked against are the
+ * trainer's (train/limits.h, core/memlimit.h).
+ */
+#ifndef BDRL_SIZING_H
+#define BDRL_SIZING_H
+
+#include "agents/experiment.h"
+
+typedef struct {
+    double replay;    /* the replay buffer */
+    double networks;  /* parameters, gradients, optimizer moments, targets, caches */
+    double scratch;   /* the agent's other work arrays */
+    double checkpoint;/* the in-memory copy a checkpoint is written from */
+    double total;
+} sizing_estimate;
+
+/* The shared torso's layer sizes: sizes[0] = in_dim, then agent.hidden;
+ * returns the number of layers so far (agent.hidden.n). sizes needs
+ * EXP_MAX_HIDDEN + 2 entries (one more for the caller's head). */
+int sizing_torso_sizes(const exp_config *cfg, int in_dim, int *sizes);
+/* Parameters (weights and biases) of layers sizes[0..n_layers]. */
+double sizing_layers_params(int n_layers, const int *sizes);
+
+#endif
