@@ -10,6 +10,9 @@
 #include "fields/loss.h"
 #include "fields/mlp.h"
 
+/* FNV-1a 64 of the bytes test_checkpoint_mlp_bytes_pinned saves (format 1) */
+#define PINNED_MLP_BYTES 0x2819091b73d25e75ull
+
 static mlp *make_net(int a, int b, int c, mlp_act act, int max_batch, uint64_t seed)
 {
     mlp_spec s;
@@ -334,6 +337,53 @@ static void test_checkpoint_roundtrip_bit_exact(void **state)
     mlp_free(l2);
 }
 
+static uint64_t fnv64(const unsigned char *b, long n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (long i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* The bytes an MLP-only network saves are pinned: a network (and its Adam
+ * state) with hand-set values, saved with and without the optimizer, hashes
+ * to what the format-1 writer produced before networks could have a conv
+ * front. A change to the format of plain networks breaks every checkpoint
+ * written so far and must show here. */
+static void test_checkpoint_mlp_bytes_pinned(void **state)
+{
+    (void)state;
+    mlp_spec s;
+    assert_int_equal(mlp_spec_make(&s, MLP_RELU, 5, 7, 3, 0), 0);
+    s.out_act = MLP_TANH;
+    mlp *m = mlp_create(&s, 2, NULL, NULL);
+    assert_non_null(m);
+    adam_config cfg = adam_defaults();
+    adam *o = adam_create(m->n_params, &cfg, NULL);
+    for (size_t i = 0; i < m->n_params; i++) {
+        m->params[i] = (real)((double)i * 0.0625 - 2.0);
+        o->m[i] = (real)((double)i * 0.125);
+        o->v[i] = (real)((double)i * 0.25 + 1.0);
+    }
+    o->t = 12345;
+    FILE *f = tmpfile();
+    assert_int_equal(mlp_save(m, o, f, NULL), 0);
+    assert_int_equal(mlp_save(m, NULL, f, NULL), 0);
+    long n;
+    unsigned char *b = file_bytes(f, &n);
+    fclose(f);
+    long P = (long)m->n_params * (long)sizeof(real);
+    assert_int_equal(n, (48 + P + 4 + 8 + 2 * P + 8) + (48 + P + 4 + 8));
+    if (getenv("BDRL_TEST_VERBOSE"))
+        printf("  saved %ld bytes, FNV-1a 64 %016llx\n", n, (unsigned long long)fnv64(b, n));
+    assert_true(fnv64(b, n) == PINNED_MLP_BYTES);
+    free(b);
+    adam_free(o);
+    mlp_free(m);
+}
+
 /* Loading a bad file fails with a message and leaves the network and the
  * optimizer untouched. */
 static void expect_reject(const unsigned char *b, long n, mlp *l, adam *lo, const char *msg)
@@ -523,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_copy_and_polyak),
         cmocka_unit_test(test_checkpoint_roundtrip_bit_exact),
         cmocka_unit_test(test_checkpoint_rejects_bad_files),
+        cmocka_unit_test(test_checkpoint_mlp_bytes_pinned),
         cmocka_unit_test(test_fit_1d_fields),
     };
     return cmocka_run_group_tests_name("fields", tests, NULL, NULL);
