@@ -1,0 +1,211 @@
+/* Tests of src/fields/conv.c and of the mlp's conv front in double
+ * precision (real = double):
+ *   - conv_forward (im2col + GEMM) against a direct convolution written as
+ *     the definition's six nested loops, on random shapes (1..5 input
+ *     channels, 1..16 output channels, kernels 1, 2, 3, non-square images);
+ *   - col2im as the adjoint of im2col: <im2col(x), y> = <x, col2im(y)>;
+ *   - conv_backward's dK, db and dx against central finite differences.
+ * Tolerances as in dtest_mlp.c: central differences with h = 1e-5 are
+ * within ~1e-9 of the truth here, and we require 1e-7 relative; a wrong
+ * index (a transposed kernel, a shifted window) is off by O(1). */
+#include "test_util.h"
+
+#include "core/rng.h"
+#include "fields/conv.h"
+
+#define FD_H 1e-5
+#define TOL 1e-7
+
+static void fill(rng *r, real *a, size_t n, double scale)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = (real)(scale * (2 * rng_uniform(r) - 1));
+}
+
+/* max |a − b| relative to max(1, max |b|) */
+static double max_err(const real *a, const double *b, size_t n)
+{
+    double e = 0, s = 1;
+    for (size_t i = 0; i < n; i++) {
+        e = fmax(e, fabs(a[i] - b[i]));
+        s = fmax(s, fabs(b[i]));
+    }
+    return e / s;
+}
+
+/* The definition: z[b][oy][ox][o] = Σ_{ky,kx,ch} x[b][oy+ky][ox+kx][ch] ·
+ * K[o][ky][kx][ch] (+ bias[o] if bias), HWC images, K as in conv.h. */
+static void naive_conv(const conv_geom *g, int B, const real *x, const real *K, const real *bias, double *z)
+{
+    int oh = conv_oh(g), ow = conv_ow(g), k = g->k, c = g->c;
+    for (int b = 0; b < B; b++)
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+                for (int o = 0; o < g->cout; o++) {
+                    double s = bias ? bias[o] : 0;
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++)
+                            for (int ch = 0; ch < c; ch++)
+                                s += x[(((size_t)b * g->h + oy + ky) * g->w + ox + kx) * c + ch] *
+                                     K[(((size_t)o * k + ky) * k + kx) * c + ch];
+                    z[(((size_t)b * oh + oy) * ow + ox) * g->cout + o] = s;
+                }
+}
+
+typedef struct {
+    int h, w, c, k, cout, B;
+} shape;
+
+/* Random shapes: several channel counts, kernels 1, 2, 3, non-square. */
+static shape random_shape(rng *r, int i)
+{
+    shape s;
+    s.k = 1 + i % 3;
+    s.h = s.k + (int)(rng_uniform(r) * 5);
+    s.w = s.k + (int)(rng_uniform(r) * 6);
+    if (s.h == s.w)
+        s.w++;
+    s.c = 1 + (int)(rng_uniform(r) * 5);
+    s.cout = 1 + (int)(rng_uniform(r) * 16);
+    s.B = 1 + (int)(rng_uniform(r) * 3);
+    return s;
+}
+
+static void test_forward_matches_direct_convolution(void **state)
+{
+    (void)state;
+    rng *r = rng_create(11, 3);
+    for (int i = 0; i < 24; i++) {
+        shape s = random_shape(r, i);
+        conv_geom g = {s.h, s.w, s.c, s.k, s.cout};
+        size_t nx = (size_t)s.B * s.h * s.w * s.c, R = (size_t)s.B * conv_positions(&g);
+        size_t nK = (size_t)s.cout * conv_cols(&g), nz = R * s.cout;
+        real *x = malloc(sizeof(real) * nx), *K = malloc(sizeof(real) * nK);
+        real *col = malloc(sizeof(real) * R * conv_cols(&g)), *z = malloc(sizeof(real) * nz);
+        double *want = malloc(sizeof(double) * nz);
+        fill(r, x, nx, 1);
+        fill(r, K, nK, 1);
+        conv_forward(&g, s.B, x, K, col, z);
+        naive_conv(&g, s.B, x, K, NULL, want);
+        double err = max_err(z, want, nz);
+        if (!(err <= 1e-12))
+            fail_msg("conv %dx%dx%d k%d -> %d, B %d: relative error %.3g", s.h, s.w, s.c, s.k, s.cout, s.B, err);
+        free(x), free(K), free(col), free(z), free(want);
+    }
+    rng_free(r);
+}
+
+/* col2im is im2col's adjoint: <im2col(x), y> = <x, col2im(y)> for random
+ * x and y, which pins down every index of the scatter-add. */
+static void test_col2im_is_adjoint_of_im2col(void **state)
+{
+    (void)state;
+    rng *r = rng_create(12, 3);
+    for (int i = 0; i < 12; i++) {
+        shape s = random_shape(r, i);
+        conv_geom g = {s.h, s.w, s.c, s.k, s.cout};
+        size_t nx = (size_t)s.B * s.h * s.w * s.c, nc = (size_t)s.B * conv_positions(&g) * conv_cols(&g);
+        real *x = malloc(sizeof(real) * nx), *y = malloc(sizeof(real) * nc);
+        real *col = malloc(sizeof(real) * nc), *dx = malloc(sizeof(real) * nx);
+        fill(r, x, nx, 1);
+        fill(r, y, nc, 1);
+        conv_im2col(&g, s.B, x, col);
+        conv_col2im(&g, s.B, y, dx);
+        double a = 0, b = 0;
+        for (size_t j = 0; j < nc; j++)
+            a += col[j] * y[j];
+        for (size_t j = 0; j < nx; j++)
+            b += x[j] * dx[j];
+        assert_true(fabs(a - b) <= 1e-12 * fmax(1, fabs(a)));
+        free(x), free(y), free(col), free(dx);
+    }
+    rng_free(r);
+}
+
+/* L(z) = Σ c·z + ½ Σ z², z = conv(x) + bias: dK, db and dx of
+ * conv_backward against central differences of L. */
+static double layer_loss(const conv_geom *g, int B, const real *x, const real *K, const real *bias,
+                         const double *c, double *z)
+{
+    size_t nz = (size_t)B * conv_positions(g) * g->cout;
+    naive_conv(g, B, x, K, bias, z);
+    double L = 0;
+    for (size_t j = 0; j < nz; j++)
+        L += c[j] * z[j] + 0.5 * z[j] * z[j];
+    return L;
+}
+
+static void test_backward_matches_fd(void **state)
+{
+    (void)state;
+    rng *r = rng_create(13, 3);
+    for (int i = 0; i < 9; i++) {
+        shape s = random_shape(r, i);
+        conv_geom g = {s.h, s.w, s.c, s.k, s.cout};
+        size_t nx = (size_t)s.B * s.h * s.w * s.c, R = (size_t)s.B * conv_positions(&g);
+        size_t nK = (size_t)s.cout * conv_cols(&g), nz = R * s.cout, nc = R * conv_cols(&g);
+        real *x = malloc(sizeof(real) * nx), *K = malloc(sizeof(real) * nK), *bias = malloc(sizeof(real) * s.cout);
+        real *col = malloc(sizeof(real) * nc), *dcol = malloc(sizeof(real) * nc), *z = malloc(sizeof(real) * nz);
+        real *G = malloc(sizeof(real) * nz), *dK = malloc(sizeof(real) * nK), *db = malloc(sizeof(real) * s.cout);
+        real *dK0 = malloc(sizeof(real) * nK), *db0 = malloc(sizeof(real) * s.cout);
+        real *dx = malloc(sizeof(real) * nx);
+        double *c = malloc(sizeof(double) * nz), *zz = malloc(sizeof(double) * nz);
+        double *fK = malloc(sizeof(double) * nK), *fb = malloc(sizeof(double) * s.cout);
+        double *fx = malloc(sizeof(double) * nx);
+        fill(r, x, nx, 1);
+        fill(r, K, nK, 1);
+        fill(r, bias, s.cout, 1);
+        for (size_t j = 0; j < nz; j++)
+            c[j] = 2 * rng_uniform(r) - 1;
+        /* analytic: G = dL/dz = c + z */
+        conv_forward(&g, s.B, x, K, col, z);
+        for (size_t r2 = 0; r2 < R; r2++)
+            for (int o = 0; o < s.cout; o++) {
+                size_t j = r2 * s.cout + o;
+                G[j] = (real)(c[j] + z[j] + bias[o]);
+            }
+        /* gradients are added to what dK and db hold */
+        fill(r, dK0, nK, 1);
+        fill(r, db0, s.cout, 1);
+        memcpy(dK, dK0, sizeof(real) * nK);
+        memcpy(db, db0, sizeof(real) * s.cout);
+        conv_backward(&g, s.B, G, col, K, dK, db, dcol, dx);
+        for (size_t j = 0; j < nK; j++)
+            dK[j] -= dK0[j];
+        for (int j = 0; j < s.cout; j++)
+            db[j] -= db0[j];
+        /* finite differences */
+        struct {
+            real *p;
+            size_t n;
+            double *fd;
+        } blocks[3] = {{K, nK, fK}, {bias, (size_t)s.cout, fb}, {x, nx, fx}};
+        for (int bl = 0; bl < 3; bl++)
+            for (size_t j = 0; j < blocks[bl].n; j++) {
+                real keep = blocks[bl].p[j];
+                blocks[bl].p[j] = keep + FD_H;
+                double lp = layer_loss(&g, s.B, x, K, bias, c, zz);
+                blocks[bl].p[j] = keep - FD_H;
+                double lm = layer_loss(&g, s.B, x, K, bias, c, zz);
+                blocks[bl].p[j] = keep;
+                blocks[bl].fd[j] = (lp - lm) / (2 * FD_H);
+            }
+        double eK = max_err(dK, fK, nK), eb = max_err(db, fb, s.cout), ex = max_err(dx, fx, nx);
+        if (!(eK <= TOL && eb <= TOL && ex <= TOL))
+            fail_msg("conv %dx%dx%d k%d -> %d: relative errors dK %.3g, db %.3g, dx %.3g", s.h, s.w, s.c, s.k,
+                     s.cout, eK, eb, ex);
+        free(x), free(K), free(bias), free(col), free(dcol), free(z), free(G), free(dK), free(db), free(dx);
+        free(c), free(zz), free(fK), free(fb), free(fx), free(dK0), free(db0);
+    }
+    rng_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forward_matches_direct_convolution),
+        cmocka_unit_test(test_col2im_is_adjoint_of_im2col),
+        cmocka_unit_test(test_backward_matches_fd),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
