@@ -4,7 +4,12 @@
  *     the definition's six nested loops, on random shapes (1..5 input
  *     channels, 1..16 output channels, kernels 1, 2, 3, non-square images);
  *   - col2im as the adjoint of im2col: <im2col(x), y> = <x, col2im(y)>;
- *   - conv_backward's dK, db and dx against central finite differences.
+ *   - conv_backward's dK, db and dx against central finite differences;
+ *   - an mlp with a conv front (one and two conv layers, every activation):
+ *     its forward against conv, activation, flatten and dense layers done
+ *     by hand, and every parameter and input gradient against finite
+ *     differences; the input gradient skipped (dx NULL) leaves the
+ *     parameter gradients unchanged.
  * Tolerances as in dtest_mlp.c: central differences with h = 1e-5 are
  * within ~1e-9 of the truth here, and we require 1e-7 relative; a wrong
  * index (a transposed kernel, a shifted window) is off by O(1). */
@@ -12,6 +17,7 @@
 
 #include "core/rng.h"
 #include "fields/conv.h"
+#include "fields/mlp.h"
 
 #define FD_H 1e-5
 #define TOL 1e-7
@@ -200,12 +206,206 @@ static void test_backward_matches_fd(void **state)
     rng_free(r);
 }
 
+/* ------------------------------------------------------------------------ */
+/* the mlp's conv front                                                      */
+
+static const mlp_act all_acts[] = {MLP_TANH, MLP_SILU, MLP_SOFTPLUS, MLP_RELU, MLP_LINEAR};
+#define N_ACTS ((int)(sizeof all_acts / sizeof all_acts[0]))
+
+/* conv (h, w, c, kernel, channels...) then dense sizes (after the flatten). */
+static mlp *make_conv_net(mlp_act act, int h, int w, int c, int k, int nconv, const int *ch, int ndense,
+                          const int *dense, int max_batch, uint64_t seed)
+{
+    mlp_spec s;
+    memset(&s, 0, sizeof s);
+    s.conv.n = nconv;
+    s.conv.h = h;
+    s.conv.w = w;
+    s.conv.c = c;
+    s.conv.kernel = k;
+    for (int i = 0; i < nconv; i++)
+        s.conv.channels[i] = ch[i];
+    s.n_layers = ndense;
+    s.sizes[0] = mlp_conv_out(&s.conv);
+    for (int l = 0; l < ndense; l++)
+        s.sizes[l + 1] = dense[l];
+    s.act = act;
+    s.out_act = MLP_LINEAR;
+    rng *r = rng_create(seed, RNG_STREAM_INIT);
+    bdrl_err e;
+    mlp *m = mlp_create(&s, max_batch, r, &e);
+    if (!m)
+        fail_msg("%s", e.msg);
+    /* biases non-zero too, so a bias applied in the wrong place shows */
+    mlp_init_params(m, MLP_INIT_TORCH, r);
+    rng_free(r);
+    return m;
+}
+
+static double act_value(mlp_act a, double z)
+{
+    switch (a) {
+    case MLP_TANH: return tanh(z);
+    case MLP_SILU: return z / (1 + exp(-z));
+    case MLP_SOFTPLUS: return log1p(exp(z));
+    case MLP_RELU: return z > 0 ? z : 0;
+    default: return z;
+    }
+}
+
+/* The network by hand: naive conv layers with bias and activation, the
+ * flatten being the identity on HWC rows, then dense layers. y (B, n_out). */
+static void naive_net(const mlp *m, int B, const real *x, double *y)
+{
+    const mlp_spec *s = &m->spec;
+    int n = s->conv.n;
+    real *in = malloc(sizeof(real) * (size_t)B * mlp_n_in(m));
+    memcpy(in, x, sizeof(real) * (size_t)B * mlp_n_in(m));
+    for (int i = 0; i < n; i++) {
+        conv_geom g = mlp_conv_layer(&s->conv, i);
+        size_t nz = (size_t)B * conv_positions(&g) * g.cout;
+        double *z = malloc(sizeof(double) * nz);
+        naive_conv(&g, B, in, m->K[i], m->kb[i], z);
+        free(in);
+        in = malloc(sizeof(real) * nz);
+        for (size_t j = 0; j < nz; j++)
+            in[j] = (real)act_value(s->act, z[j]);
+        free(z);
+    }
+    for (int l = 0; l < s->n_layers; l++) {
+        int ni = s->sizes[l], no = s->sizes[l + 1];
+        mlp_act a = l == s->n_layers - 1 ? s->out_act : s->act;
+        real *out = malloc(sizeof(real) * (size_t)B * no);
+        for (int b = 0; b < B; b++)
+            for (int o = 0; o < no; o++) {
+                double t = m->b[l][o];
+                for (int j = 0; j < ni; j++)
+                    t += m->W[l][(size_t)o * ni + j] * in[(size_t)b * ni + j];
+                out[(size_t)b * no + o] = (real)act_value(a, t);
+            }
+        free(in);
+        in = out;
+    }
+    for (int j = 0; j < B * s->sizes[s->n_layers]; j++)
+        y[j] = in[j];
+    free(in);
+}
+
+/* L = Σ c·y + ½ Σ y² */
+static double net_loss(mlp *m, int B, const real *x, const double *c)
+{
+    const real *y = mlp_forward(m, B, x);
+    double L = 0;
+    for (int j = 0; j < B * mlp_n_out(m); j++)
+        L += c[j] * y[j] + 0.5 * y[j] * y[j];
+    return L;
+}
+
+/* Forward against naive_net; dθ and dx against central differences; the
+ * same dθ with dx NULL. */
+static void check_net(mlp *m, int B, rng *r, const char *what)
+{
+    int ni = mlp_n_in(m), no = mlp_n_out(m);
+    size_t P = m->n_params;
+    real *x = malloc(sizeof(real) * (size_t)B * ni), *dx = malloc(sizeof(real) * (size_t)B * ni);
+    real *dy = malloc(sizeof(real) * (size_t)B * no), *g1 = malloc(sizeof(real) * P);
+    double *c = malloc(sizeof(double) * (size_t)B * no), *want = malloc(sizeof(double) * (size_t)B * no);
+    double *fd = malloc(sizeof(double) * P), *fx = malloc(sizeof(double) * (size_t)B * ni);
+    fill(r, x, (size_t)B * ni, 1);
+    for (int j = 0; j < B * no; j++)
+        c[j] = 2 * rng_uniform(r) - 1;
+    const real *y = mlp_forward(m, B, x);
+    naive_net(m, B, x, want);
+    double ey = max_err(y, want, (size_t)B * no);
+    mlp_zero_grad(m);
+    y = mlp_forward(m, B, x);
+    for (int j = 0; j < B * no; j++)
+        dy[j] = (real)(c[j] + y[j]);
+    mlp_backward(m, dy, NULL, dx, NULL);
+    memcpy(g1, m->grads, sizeof(real) * P);
+    /* the training path: no input gradient, the same parameter gradients */
+    mlp_zero_grad(m);
+    mlp_forward(m, B, x);
+    mlp_backward(m, dy, NULL, NULL, NULL);
+    assert_memory_equal(g1, m->grads, sizeof(real) * P);
+    /* a second backward adds the same again */
+    mlp_backward(m, dy, NULL, NULL, NULL);
+    for (size_t p = 0; p < P; p++)
+        assert_true(fabs(m->grads[p] - 2 * g1[p]) <= 1e-12 * fmax(1, fabs(g1[p])));
+    for (size_t p = 0; p < P; p++) {
+        real keep = m->params[p];
+        m->params[p] = keep + FD_H;
+        double lp = net_loss(m, B, x, c);
+        m->params[p] = keep - FD_H;
+        double lm = net_loss(m, B, x, c);
+        m->params[p] = keep;
+        fd[p] = (lp - lm) / (2 * FD_H);
+    }
+    for (int i = 0; i < B * ni; i++) {
+        real keep = x[i];
+        x[i] = keep + FD_H;
+        double lp = net_loss(m, B, x, c);
+        x[i] = keep - FD_H;
+        double lm = net_loss(m, B, x, c);
+        x[i] = keep;
+        fx[i] = (lp - lm) / (2 * FD_H);
+    }
+    double ep = max_err(g1, fd, P), ex = max_err(dx, fx, (size_t)B * ni);
+    if (getenv("BDRL_TEST_VERBOSE"))
+        printf("  %-40s y %.1e  dθ %.1e  dx %.1e\n", what, ey, ep, ex);
+    if (!(ey <= 1e-12 && ep <= TOL && ex <= TOL))
+        fail_msg("%s: relative errors y %.3g, dθ %.3g, dx %.3g (tolerance %g)", what, ey, ep, ex, TOL);
+    free(x), free(dx), free(dy), free(g1), free(c), free(want), free(fd), free(fx);
+}
+
+/* One conv layer, then dense layers: every activation, kernels 1..3,
+ * non-square images, 1..4 input channels. */
+static void test_conv_front_matches_naive_and_fd(void **state)
+{
+    (void)state;
+    rng *r = rng_create(14, 3);
+    for (int i = 0; i < N_ACTS; i++) {
+        int k = 1 + i % 3, c = 1 + i % 4, ch[1] = {3 + i}, dense[2] = {5, 3};
+        mlp *m = make_conv_net(all_acts[i], 4, 5, c, k, 1, ch, 2, dense, 3, 100 + (uint64_t)i);
+        char what[96];
+        snprintf(what, sizeof what, "conv 4x5x%d k%d [%d] > 5-3 %s", c, k, ch[0], mlp_act_name(all_acts[i]));
+        check_net(m, 3, r, what);
+        mlp_free(m);
+    }
+    rng_free(r);
+}
+
+/* Two conv layers (the second's input gradient goes through col2im into
+ * the first), a single dense layer, and the MinAtar shape at a small
+ * width. */
+static void test_two_conv_layers_and_minatar_shape(void **state)
+{
+    (void)state;
+    rng *r = rng_create(15, 3);
+    int ch2[2] = {4, 3}, d1[1] = {2};
+    for (int i = 0; i < N_ACTS; i++) {
+        mlp *m = make_conv_net(all_acts[i], 6, 5, 2, 2, 2, ch2, 1, d1, 2, 200 + (uint64_t)i);
+        char what[96];
+        snprintf(what, sizeof what, "conv 6x5x2 k2 [4, 3] > 2 %s", mlp_act_name(all_acts[i]));
+        check_net(m, 2, r, what);
+        mlp_free(m);
+    }
+    int ch1[1] = {4}, d2[2] = {8, 3};
+    mlp *m = make_conv_net(MLP_RELU, 10, 10, 4, 3, 1, ch1, 2, d2, 2, 300);
+    assert_int_equal(m->spec.sizes[0], 8 * 8 * 4);
+    check_net(m, 2, r, "conv 10x10x4 k3 [4] > 256-8-3 relu");
+    mlp_free(m);
+    rng_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_matches_direct_convolution),
         cmocka_unit_test(test_col2im_is_adjoint_of_im2col),
         cmocka_unit_test(test_backward_matches_fd),
+        cmocka_unit_test(test_conv_front_matches_naive_and_fd),
+        cmocka_unit_test(test_two_conv_layers_and_minatar_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
