@@ -92,6 +92,29 @@ static void test_adam_schedule_and_config(void **state)
     assert_contains(e.msg, "lr");
 }
 
+/* The gradient norm (summed in 16 interleaved partial sums) against one
+ * running sum in long double, for lengths around the interleave (0, 1, 15,
+ * 16, 17, ...) and a large one; a dropped tail or a lane summed twice is off
+ * by far more than rounding. */
+static void test_adam_grad_norm(void **state)
+{
+    (void)state;
+    static real g[100003];
+    rng *r = rng_create(77, 2);
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+        g[i] = (real)(rng_normal(r) * (1 + (double)(i % 7)));
+    size_t ns[] = {0, 1, 2, 15, 16, 17, 31, 33, 100, 100003};
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        long double s = 0;
+        for (size_t i = 0; i < ns[k]; i++)
+            s += (long double)g[i] * g[i];
+        double want = sqrt((double)s), got = adam_grad_norm(g, ns[k]);
+        if (!(fabs(got - want) <= 1e-14 * want))
+            fail_msg("n = %zu: norm %.17g, want %.17g", ns[k], got, want);
+    }
+    rng_free(r);
+}
+
 static void test_adam_clipping(void **state)
 {
     (void)state;
@@ -800,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_adam_first_step_and_quadratic),
         cmocka_unit_test(test_adam_schedule_and_config),
         cmocka_unit_test(test_adam_clipping),
+        cmocka_unit_test(test_adam_grad_norm),
         cmocka_unit_test(test_float_activations_accurate),
         cmocka_unit_test(test_copy_and_polyak),
         cmocka_unit_test(test_checkpoint_roundtrip_bit_exact),
