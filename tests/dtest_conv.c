@@ -10,34 +10,14 @@
  *     by hand, and every parameter and input gradient against finite
  *     differences; the input gradient skipped (dx NULL) leaves the
  *     parameter gradients unchanged.
- * Tolerances as in dtest_mlp.c: central differences with h = 1e-5 are
- * within ~1e-9 of the truth here, and we require 1e-7 relative; a wrong
+ * Tolerances (dtest_util.h): 1e-7 relative to central differences; a wrong
  * index (a transposed kernel, a shifted window) is off by O(1). */
 #include "test_util.h"
+#include "dtest_util.h"
 
 #include "core/rng.h"
 #include "fields/conv.h"
 #include "fields/mlp.h"
-
-#define FD_H 1e-5
-#define TOL 1e-7
-
-static void fill(rng *r, real *a, size_t n, double scale)
-{
-    for (size_t i = 0; i < n; i++)
-        a[i] = (real)(scale * (2 * rng_uniform(r) - 1));
-}
-
-/* max |a − b| relative to max(1, max |b|) */
-static double max_err(const real *a, const double *b, size_t n)
-{
-    double e = 0, s = 1;
-    for (size_t i = 0; i < n; i++) {
-        e = fmax(e, fabs(a[i] - b[i]));
-        s = fmax(s, fabs(b[i]));
-    }
-    return e / s;
-}
 
 /* The definition: z[b][oy][ox][o] = Σ_{ky,kx,ch} x[b][oy+ky][ox+kx][ch] ·
  * K[o][ky][kx][ch] (+ bias[o] if bias), HWC images, K as in conv.h. */
@@ -130,14 +110,22 @@ static void test_col2im_is_adjoint_of_im2col(void **state)
 
 /* L(z) = Σ c·z + ½ Σ z², z = conv(x) + bias: dK, db and dx of
  * conv_backward against central differences of L. */
-static double layer_loss(const conv_geom *g, int B, const real *x, const real *K, const real *bias,
-                         const double *c, double *z)
+typedef struct {
+    const conv_geom *g;
+    int B;
+    const real *x, *K, *bias;
+    const double *c;
+    double *z;
+} layer_ctx;
+
+static double layer_loss(void *ctx)
 {
-    size_t nz = (size_t)B * conv_positions(g) * g->cout;
-    naive_conv(g, B, x, K, bias, z);
+    const layer_ctx *l = ctx;
+    size_t nz = (size_t)l->B * conv_positions(l->g) * l->g->cout;
+    naive_conv(l->g, l->B, l->x, l->K, l->bias, l->z);
     double L = 0;
     for (size_t j = 0; j < nz; j++)
-        L += c[j] * z[j] + 0.5 * z[j] * z[j];
+        L += l->c[j] * l->z[j] + 0.5 * l->z[j] * l->z[j];
     return L;
 }
 
@@ -181,21 +169,10 @@ static void test_backward_matches_fd(void **state)
         for (int j = 0; j < s.cout; j++)
             db[j] -= db0[j];
         /* finite differences */
-        struct {
-            real *p;
-            size_t n;
-            double *fd;
-        } blocks[3] = {{K, nK, fK}, {bias, (size_t)s.cout, fb}, {x, nx, fx}};
-        for (int bl = 0; bl < 3; bl++)
-            for (size_t j = 0; j < blocks[bl].n; j++) {
-                real keep = blocks[bl].p[j];
-                blocks[bl].p[j] = keep + FD_H;
-                double lp = layer_loss(&g, s.B, x, K, bias, c, zz);
-                blocks[bl].p[j] = keep - FD_H;
-                double lm = layer_loss(&g, s.B, x, K, bias, c, zz);
-                blocks[bl].p[j] = keep;
-                blocks[bl].fd[j] = (lp - lm) / (2 * FD_H);
-            }
+        layer_ctx lc = {&g, s.B, x, K, bias, c, zz};
+        fd_grad(K, nK, layer_loss, &lc, fK);
+        fd_grad(bias, (size_t)s.cout, layer_loss, &lc, fb);
+        fd_grad(x, nx, layer_loss, &lc, fx);
         double eK = max_err(dK, fK, nK), eb = max_err(db, fb, s.cout), ex = max_err(dx, fx, nx);
         if (!(eK <= TOL && eb <= TOL && ex <= TOL))
             fail_msg("conv %dx%dx%d k%d -> %d: relative errors dK %.3g, db %.3g, dx %.3g", s.h, s.w, s.c, s.k,
@@ -217,20 +194,10 @@ static mlp *make_conv_net(mlp_act act, int h, int w, int c, int k, int nconv, co
                           const int *dense, int max_batch, uint64_t seed)
 {
     mlp_spec s;
-    memset(&s, 0, sizeof s);
-    s.conv.n = nconv;
-    s.conv.h = h;
-    s.conv.w = w;
-    s.conv.c = c;
-    s.conv.kernel = k;
+    mlp_conv cv = {nconv, h, w, c, k, {0}};
     for (int i = 0; i < nconv; i++)
-        s.conv.channels[i] = ch[i];
-    s.n_layers = ndense;
-    s.sizes[0] = mlp_conv_out(&s.conv);
-    for (int l = 0; l < ndense; l++)
-        s.sizes[l + 1] = dense[l];
-    s.act = act;
-    s.out_act = MLP_LINEAR;
+        cv.channels[i] = ch[i];
+    assert_int_equal(mlp_spec_make_conv(&s, act, &cv, ndense, dense), 0);
     rng *r = rng_create(seed, RNG_STREAM_INIT);
     bdrl_err e;
     mlp *m = mlp_create(&s, max_batch, r, &e);
@@ -292,12 +259,20 @@ static void naive_net(const mlp *m, int B, const real *x, double *y)
 }
 
 /* L = Σ c·y + ½ Σ y² */
-static double net_loss(mlp *m, int B, const real *x, const double *c)
+typedef struct {
+    mlp *m;
+    int B;
+    const real *x;
+    const double *c;
+} net_ctx;
+
+static double net_loss(void *ctx)
 {
-    const real *y = mlp_forward(m, B, x);
+    const net_ctx *n = ctx;
+    const real *y = mlp_forward(n->m, n->B, n->x);
     double L = 0;
-    for (int j = 0; j < B * mlp_n_out(m); j++)
-        L += c[j] * y[j] + 0.5 * y[j] * y[j];
+    for (int j = 0; j < n->B * mlp_n_out(n->m); j++)
+        L += n->c[j] * y[j] + 0.5 * y[j] * y[j];
     return L;
 }
 
@@ -332,24 +307,9 @@ static void check_net(mlp *m, int B, rng *r, const char *what)
     mlp_backward(m, dy, NULL, NULL, NULL);
     for (size_t p = 0; p < P; p++)
         assert_true(fabs(m->grads[p] - 2 * g1[p]) <= 1e-12 * fmax(1, fabs(g1[p])));
-    for (size_t p = 0; p < P; p++) {
-        real keep = m->params[p];
-        m->params[p] = keep + FD_H;
-        double lp = net_loss(m, B, x, c);
-        m->params[p] = keep - FD_H;
-        double lm = net_loss(m, B, x, c);
-        m->params[p] = keep;
-        fd[p] = (lp - lm) / (2 * FD_H);
-    }
-    for (int i = 0; i < B * ni; i++) {
-        real keep = x[i];
-        x[i] = keep + FD_H;
-        double lp = net_loss(m, B, x, c);
-        x[i] = keep - FD_H;
-        double lm = net_loss(m, B, x, c);
-        x[i] = keep;
-        fx[i] = (lp - lm) / (2 * FD_H);
-    }
+    net_ctx nc = {m, B, x, c};
+    fd_grad(m->params, P, net_loss, &nc, fd);
+    fd_grad(x, (size_t)B * ni, net_loss, &nc, fx);
     double ep = max_err(g1, fd, P), ex = max_err(dx, fx, (size_t)B * ni);
     if (getenv("BDRL_TEST_VERBOSE"))
         printf("  %-40s y %.1e  dθ %.1e  dx %.1e\n", what, ey, ep, ex);
