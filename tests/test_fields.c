@@ -492,14 +492,8 @@ static void test_checkpoint_rejects_bad_files(void **state)
 static mlp *make_conv_net(int c, int ch, int nd, const int *dense, mlp_act act, int max_batch, uint64_t seed)
 {
     mlp_spec s;
-    memset(&s, 0, sizeof s);
-    s.conv = (mlp_conv){1, 10, 10, c, 3, {ch}};
-    s.n_layers = nd;
-    s.sizes[0] = mlp_conv_out(&s.conv);
-    for (int l = 0; l < nd; l++)
-        s.sizes[l + 1] = dense[l];
-    s.act = act;
-    s.out_act = MLP_LINEAR;
+    mlp_conv cv = {1, 10, 10, c, 3, {ch}};
+    assert_int_equal(mlp_spec_make_conv(&s, act, &cv, nd, dense), 0);
     rng *r = rng_create(seed, RNG_STREAM_INIT);
     bdrl_err e;
     mlp *m = mlp_create(&s, max_batch, r, &e);
@@ -675,14 +669,9 @@ static void test_conv_memory_and_flops(void **state)
     (void)state;
     int dense[2] = {128, 18};
     mlp_spec s;
-    memset(&s, 0, sizeof s);
-    s.conv = (mlp_conv){2, 10, 10, 10, 3, {16, 8}};
-    s.n_layers = 2;
-    s.sizes[0] = mlp_conv_out(&s.conv);
+    mlp_conv cv = {2, 10, 10, 10, 3, {16, 8}};
+    assert_int_equal(mlp_spec_make_conv(&s, MLP_RELU, &cv, 2, dense), 0);
     assert_int_equal(s.sizes[0], 6 * 6 * 8);
-    s.sizes[1] = dense[0];
-    s.sizes[2] = dense[1];
-    s.act = MLP_RELU;
     /* parameters: 16·(90 + 1) + 8·(144 + 1) + 128·(288 + 1) + 18·(128 + 1) */
     assert_true(mlp_spec_params(&s) == 16 * 91 + 8 * 145 + 128 * 289 + 18 * 129);
     if (UNDER_ASAN) {
@@ -703,11 +692,9 @@ static void test_conv_memory_and_flops(void **state)
      * 2·32·1024·128; a training backward adds both dW and the dense layer's
      * input adjoint (into the conv), not the conv's own */
     mlp_spec t;
-    memset(&t, 0, sizeof t);
-    t.conv = (mlp_conv){1, 10, 10, 4, 3, {16}};
-    t.n_layers = 1;
-    t.sizes[0] = 1024;
-    t.sizes[1] = 128;
+    mlp_conv tc = {1, 10, 10, 4, 3, {16}};
+    assert_int_equal(mlp_spec_make_conv(&t, MLP_RELU, &tc, 1, dense), 0);
+    assert_int_equal(t.sizes[0], 1024);
     double fc = 2.0 * 32 * 64 * 36 * 16, fd = 2.0 * 32 * 1024 * 128;
     assert_true(mlp_flops(&t, 32, 0) == fc + fd);
     assert_true(mlp_flops(&t, 32, 1) == 2 * fc + 3 * fd);

@@ -304,6 +304,22 @@ static int conv_equal(const mlp_conv *a, const mlp_conv *b)
     return 1;
 }
 
+int mlp_spec_make_conv(mlp_spec *s, mlp_act act, const mlp_conv *conv, int n_dense, const int *dense)
+{
+    memset(s, 0, sizeof *s);
+    int out = mlp_conv_out(conv);
+    if (out < 1 || n_dense < 1 || n_dense > MLP_MAX_LAYERS)
+        return -1;
+    s->conv = *conv;
+    s->n_layers = n_dense;
+    s->sizes[0] = out;
+    for (int l = 0; l < n_dense; l++)
+        s->sizes[l + 1] = dense[l];
+    s->act = act;
+    s->out_act = MLP_LINEAR;
+    return 0;
+}
+
 static int spec_check(const mlp_spec *s, bdrl_err *e)
 {
     if (s->n_layers < 1 || s->n_layers > MLP_MAX_LAYERS)

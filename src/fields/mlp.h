@@ -125,6 +125,13 @@ typedef struct mlp {
  * rest and says what is wrong. */
 int mlp_spec_make(mlp_spec *s, mlp_act act, ...);
 
+/* A spec of the conv front *conv followed by dense layers of widths
+ * dense[0..n_dense) after its flattened output (sizes[0] =
+ * mlp_conv_out(conv)), hidden activation act, linear output. Returns -1
+ * when conv has no layers or leaves no output, or n_dense is out of
+ * 1..MLP_MAX_LAYERS; mlp_create checks the rest. */
+int mlp_spec_make_conv(mlp_spec *s, mlp_act act, const mlp_conv *conv, int n_dense, const int *dense);
+
 /* "linear", "tanh", "silu", "softplus", "relu". */
 const char *mlp_act_name(mlp_act a);
 int mlp_act_parse(const char *name, mlp_act *out, bdrl_err *e);
