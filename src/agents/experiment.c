@@ -130,42 +130,38 @@ static void print_map(const cfg_key *k, const void *field, FILE *f, int indent)
         fprintf(f, "\n%*s- %s", indent, "", c->rows[i]);
 }
 
-/* agent.hidden, bd.head: a list of layer widths like [120, 84]. */
-static int parse_widths(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
+/* The items of a list into w: integers in [1, hi], each a `what`. */
+static int parse_counts(const cfg_key *k, const cfg_value *v, exp_widths *w, long hi, const char *what, bdrl_err *e)
 {
-    exp_widths *w = field;
-    if (!v->is_seq)
-        return err_set(e, "'%s' expects a list of layer widths like [64, 64]", k->name);
-    if (v->n_items < 1 || v->n_items > EXP_MAX_HIDDEN)
-        return err_set(e, "'%s' needs 1 to %d widths, got %d", k->name, EXP_MAX_HIDDEN, v->n_items);
     for (int i = 0; i < v->n_items; i++) {
         char *end;
         long x = strtol(v->items[i], &end, 10);
-        if (!*v->items[i] || *end || x < 1 || x > 8192)
-            return err_set(e, "'%s': '%s' is not a width in [1, 8192]", k->name, v->items[i]);
+        if (!*v->items[i] || *end || x < 1 || x > hi)
+            return err_set(e, "'%s': '%s' is not a %s in [1, %ld]", k->name, v->items[i], what, hi);
         w->w[i] = (int)x;
     }
     w->n = v->n_items;
     return 0;
 }
 
+/* agent.hidden, bd.head: a list of layer widths like [120, 84]. */
+static int parse_widths(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
+{
+    if (!v->is_seq)
+        return err_set(e, "'%s' expects a list of layer widths like [64, 64]", k->name);
+    if (v->n_items < 1 || v->n_items > EXP_MAX_HIDDEN)
+        return err_set(e, "'%s' needs 1 to %d widths, got %d", k->name, EXP_MAX_HIDDEN, v->n_items);
+    return parse_counts(k, v, field, 8192, "width", e);
+}
+
 /* agent.conv: a list of channel counts like [16], possibly empty. */
 static int parse_channels(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
 {
-    exp_widths *w = field;
     if (!v->is_seq)
         return err_set(e, "'%s' expects a list of channel counts like [16] ([] = no conv layers)", k->name);
     if (v->n_items > EXP_MAX_CONV)
         return err_set(e, "'%s' holds %d layers; at most %d", k->name, v->n_items, EXP_MAX_CONV);
-    for (int i = 0; i < v->n_items; i++) {
-        char *end;
-        long x = strtol(v->items[i], &end, 10);
-        if (!*v->items[i] || *end || x < 1 || x > 4096)
-            return err_set(e, "'%s': '%s' is not a channel count in [1, 4096]", k->name, v->items[i]);
-        w->w[i] = (int)x;
-    }
-    w->n = v->n_items;
-    return 0;
+    return parse_counts(k, v, field, 4096, "channel count", e);
 }
 
 static void print_widths(const cfg_key *k, const void *field, FILE *f, int indent)
