@@ -205,19 +205,6 @@ static double greedy_catch_rate(agent *a, env *en, int n)
     return (double)caught / n;
 }
 
-static char *read_bin(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc(*len);
-    assert_true(fread(b, 1, *len, f) == *len);
-    fclose(f);
-    return b;
-}
-
 /* ---- tests ---- */
 
 static void test_conv_refused_where_it_cannot_apply(void **state)
@@ -393,7 +380,7 @@ static void test_checkpoints_name_the_conv_keys(void **state)
     /* the conv word sits where format 2 had its reserved word: 0 there
      * without agent.conv */
     size_t len;
-    char *bytes = read_bin(path, &len);
+    char *bytes = tu_read_len(path, &len);
     uint32_t word;
     memcpy(&word, bytes + 16 + 4 * 27, 4);
     assert_true(word == (2u | 1u << 8 | (word & 0xfffff000u)) && (word >> 12) != 0);
@@ -403,7 +390,7 @@ static void test_checkpoints_name_the_conv_keys(void **state)
     agent *p = make(&c4, en, "c51", plain, 2, 6);
     if (ckpt_write(path, &c4, p, rb, 10, "", 0, &e))
         fail_msg("%s", e.msg);
-    bytes = read_bin(path, &len);
+    bytes = tu_read_len(path, &len);
     memcpy(&word, bytes + 16 + 4 * 27, 4);
     assert_int_equal(word, 0);
     free(bytes);
