@@ -1,26 +1,14 @@
 /* Tests of src/fields/loss.c in double precision: each loss's parameter
  * gradient against central finite differences, each loss value against a
  * direct O(B²) computation written here independently, and the U-statistic
- * (i = j excluded). Tolerances as in dtest_mlp.c. */
+ * (i = j excluded). Tolerances: dtest_util.h. */
 #include "test_util.h"
+#include "dtest_util.h"
 
 #include "core/rng.h"
 #include "fields/fourier.h"
 #include "fields/loss.h"
 #include "fields/mlp.h"
-
-#define FD_H 1e-5
-#define TOL 1e-7
-
-static double max_err(const real *a, const double *b, size_t n)
-{
-    double e = 0, s = 1;
-    for (size_t i = 0; i < n; i++) {
-        e = fmax(e, fabs(a[i] - b[i]));
-        s = fmax(s, fabs(b[i]));
-    }
-    return e / s;
-}
 
 static mlp *net(int n_in, int n_out, mlp_act act, uint64_t seed)
 {
@@ -44,15 +32,7 @@ static double fd_check(mlp *m, loss_fn f, void *ctx)
     real *keep_g = malloc(P * sizeof(real));
     double *fd = malloc(P * sizeof(double));
     memcpy(keep_g, m->grads, P * sizeof(real));
-    for (size_t p = 0; p < P; p++) {
-        real keep = m->params[p];
-        m->params[p] = keep + FD_H;
-        double lp = f(ctx);
-        m->params[p] = keep - FD_H;
-        double lm = f(ctx);
-        m->params[p] = keep;
-        fd[p] = (lp - lm) / (2 * FD_H);
-    }
+    fd_grad(m->params, P, f, ctx, fd);
     memcpy(m->grads, keep_g, P * sizeof(real));
     double e = max_err(m->grads, fd, P);
     free(fd);

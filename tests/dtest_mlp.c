@@ -2,19 +2,15 @@
  * every derivative the network computes is compared with central finite
  * differences of the forward pass, for every activation.
  *
- * Tolerances. Central differences with step h have truncation error
- * ~h²·|f'''|/6 and rounding error ~1e-16·|f|/h; with h = 1e-5 both are below
- * 1e-9 on these O(1) quantities. We require max |analytic − FD| <=
- * 1e-7·max(1, max |FD|): a wrong formula (a missing σ'' term, a transposed
- * W, a bias on the tangent rows) is off by 1e-2 or more. */
+ * Tolerances (dtest_util.h): max |analytic − FD| <= 1e-7·max(1, max |FD|);
+ * a wrong formula (a missing σ'' term, a transposed W, a bias on the tangent
+ * rows) is off by 1e-2 or more. */
 #include "test_util.h"
+#include "dtest_util.h"
 
 #include "core/rng.h"
 #include "fields/fourier.h"
 #include "fields/mlp.h"
-
-#define FD_H 1e-5
-#define TOL 1e-7
 
 static const mlp_act all_acts[] = {MLP_TANH, MLP_SILU, MLP_SOFTPLUS, MLP_RELU, MLP_LINEAR};
 #define N_ACTS ((int)(sizeof all_acts / sizeof all_acts[0]))
@@ -53,21 +49,16 @@ static double eval(mlp *m, const tloss *t, const real *x, const real *xd)
     return tloss_value(t, y, t->use_ydot ? mlp_ydot(m) : NULL);
 }
 
-static void fill(rng *r, real *a, int n, double scale)
-{
-    for (int i = 0; i < n; i++)
-        a[i] = (real)(scale * (2 * rng_uniform(r) - 1));
-}
+typedef struct {
+    mlp *m;
+    const tloss *t;
+    const real *x, *xd;
+} eval_ctx;
 
-/* max |a − b| relative to max(1, max |b|) */
-static double max_err(const real *a, const double *b, int n)
+static double eval_of(void *c)
 {
-    double e = 0, s = 1;
-    for (int i = 0; i < n; i++) {
-        e = fmax(e, fabs(a[i] - b[i]));
-        s = fmax(s, fabs(b[i]));
-    }
-    return e / s;
+    eval_ctx *k = c;
+    return eval(k->m, k->t, k->x, k->xd);
 }
 
 static mlp *make_net(mlp_act act, mlp_act out_act, int max_batch, uint64_t seed)
@@ -98,38 +89,15 @@ static void check_grads(mlp *m, tloss *t, real *x, real *xd, const char *what)
     tloss_adjoint(t, y, t->use_ydot ? mlp_ydot(m) : NULL, dy, dyd);
     mlp_backward(m, dy, t->use_ydot ? dyd : NULL, dx, t->use_ydot ? dxd : NULL);
     (void)no;
-    /* parameters */
+    /* parameters, inputs and input directions */
     double *fd = malloc(P * sizeof(double));
-    for (size_t p = 0; p < P; p++) {
-        real keep = m->params[p];
-        m->params[p] = keep + FD_H;
-        double lp = eval(m, t, x, xd);
-        m->params[p] = keep - FD_H;
-        double lm = eval(m, t, x, xd);
-        m->params[p] = keep;
-        fd[p] = (lp - lm) / (2 * FD_H);
-    }
+    eval_ctx k = {m, t, x, xd};
+    fd_grad(m->params, P, eval_of, &k, fd);
     double ep = max_err(m->grads, fd, (int)P);
-    /* inputs */
     double fx[64], fxd[64];
-    for (int i = 0; i < B * ni; i++) {
-        real keep = x[i];
-        x[i] = keep + FD_H;
-        double lp = eval(m, t, x, xd);
-        x[i] = keep - FD_H;
-        double lm = eval(m, t, x, xd);
-        x[i] = keep;
-        fx[i] = (lp - lm) / (2 * FD_H);
-        if (t->use_ydot) {
-            keep = xd[i];
-            xd[i] = keep + FD_H;
-            lp = eval(m, t, x, xd);
-            xd[i] = keep - FD_H;
-            lm = eval(m, t, x, xd);
-            xd[i] = keep;
-            fxd[i] = (lp - lm) / (2 * FD_H);
-        }
-    }
+    fd_grad(x, (size_t)(B * ni), eval_of, &k, fx);
+    if (t->use_ydot)
+        fd_grad(xd, (size_t)(B * ni), eval_of, &k, fxd);
     double ex = max_err(dx, fx, B * ni);
     double exd = t->use_ydot ? max_err(dxd, fxd, B * ni) : 0;
     free(fd);

@@ -3,12 +3,17 @@
  * helpers, and short 1-D fits of s and g with the field-matching losses. */
 #include "test_util.h"
 
+#include <malloc.h>
 #include <time.h>
 
 #include "core/rng.h"
 #include "fields/adam.h"
+#include "fields/conv.h"
 #include "fields/loss.h"
 #include "fields/mlp.h"
+
+/* FNV-1a 64 of the bytes test_checkpoint_mlp_bytes_pinned saves (format 1) */
+#define PINNED_MLP_BYTES 0x2819091b73d25e75ull
 
 static mlp *make_net(int a, int b, int c, mlp_act act, int max_batch, uint64_t seed)
 {
@@ -85,6 +90,29 @@ static void test_adam_schedule_and_config(void **state)
     c.lr = -1;
     assert_null(adam_create(4, &c, &e));
     assert_contains(e.msg, "lr");
+}
+
+/* The gradient norm (summed in 16 interleaved partial sums) against one
+ * running sum in long double, for lengths around the interleave (0, 1, 15,
+ * 16, 17, ...) and a large one; a dropped tail or a lane summed twice is off
+ * by far more than rounding. */
+static void test_adam_grad_norm(void **state)
+{
+    (void)state;
+    static real g[100003];
+    rng *r = rng_create(77, 2);
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+        g[i] = (real)(rng_normal(r) * (1 + (double)(i % 7)));
+    size_t ns[] = {0, 1, 2, 15, 16, 17, 31, 33, 100, 100003};
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        long double s = 0;
+        for (size_t i = 0; i < ns[k]; i++)
+            s += (long double)g[i] * g[i];
+        double want = sqrt((double)s), got = adam_grad_norm(g, ns[k]);
+        if (!(fabs(got - want) <= 1e-14 * want))
+            fail_msg("n = %zu: norm %.17g, want %.17g", ns[k], got, want);
+    }
+    rng_free(r);
 }
 
 static void test_adam_clipping(void **state)
@@ -334,6 +362,53 @@ static void test_checkpoint_roundtrip_bit_exact(void **state)
     mlp_free(l2);
 }
 
+static uint64_t fnv64(const unsigned char *b, long n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (long i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* The bytes an MLP-only network saves are pinned: a network (and its Adam
+ * state) with hand-set values, saved with and without the optimizer, hashes
+ * to what the format-1 writer produced before networks could have a conv
+ * front. A change to the format of plain networks breaks every checkpoint
+ * written so far and must show here. */
+static void test_checkpoint_mlp_bytes_pinned(void **state)
+{
+    (void)state;
+    mlp_spec s;
+    assert_int_equal(mlp_spec_make(&s, MLP_RELU, 5, 7, 3, 0), 0);
+    s.out_act = MLP_TANH;
+    mlp *m = mlp_create(&s, 2, NULL, NULL);
+    assert_non_null(m);
+    adam_config cfg = adam_defaults();
+    adam *o = adam_create(m->n_params, &cfg, NULL);
+    for (size_t i = 0; i < m->n_params; i++) {
+        m->params[i] = (real)((double)i * 0.0625 - 2.0);
+        o->m[i] = (real)((double)i * 0.125);
+        o->v[i] = (real)((double)i * 0.25 + 1.0);
+    }
+    o->t = 12345;
+    FILE *f = tmpfile();
+    assert_int_equal(mlp_save(m, o, f, NULL), 0);
+    assert_int_equal(mlp_save(m, NULL, f, NULL), 0);
+    long n;
+    unsigned char *b = file_bytes(f, &n);
+    fclose(f);
+    long P = (long)m->n_params * (long)sizeof(real);
+    assert_int_equal(n, (48 + P + 4 + 8 + 2 * P + 8) + (48 + P + 4 + 8));
+    if (getenv("BDRL_TEST_VERBOSE"))
+        printf("  saved %ld bytes, FNV-1a 64 %016llx\n", n, (unsigned long long)fnv64(b, n));
+    assert_true(fnv64(b, n) == PINNED_MLP_BYTES);
+    free(b);
+    adam_free(o);
+    mlp_free(m);
+}
+
 /* Loading a bad file fails with a message and leaves the network and the
  * optimizer untouched. */
 static void expect_reject(const unsigned char *b, long n, mlp *l, adam *lo, const char *msg)
@@ -407,6 +482,222 @@ static void test_checkpoint_rejects_bad_files(void **state)
     mlp_free(l);
     mlp_free(w1);
     mlp_free(w2);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the conv front in float (its derivatives: tests/dtest_conv.c)              */
+
+/* MinAtar's torso at channel count c: 10x10xc -> conv k3 [ch] -> dense
+ * widths dense[0..nd). */
+static mlp *make_conv_net(int c, int ch, int nd, const int *dense, mlp_act act, int max_batch, uint64_t seed)
+{
+    mlp_spec s;
+    mlp_conv cv = {1, 10, 10, c, 3, {ch}};
+    assert_int_equal(mlp_spec_make_conv(&s, act, &cv, nd, dense), 0);
+    rng *r = rng_create(seed, RNG_STREAM_INIT);
+    bdrl_err e;
+    mlp *m = mlp_create(&s, max_batch, r, &e);
+    if (!m)
+        fail_msg("%s", e.msg);
+    rng_free(r);
+    return m;
+}
+
+/* im2col + SGEMM in float against the direct loop in double, at MinAtar's
+ * shapes (C = 4 and 10 channels, 16 kernels of 3x3): within float rounding
+ * of sums of 9·C products. And the whole conv+relu+dense network. */
+static void test_conv_float_matches_naive(void **state)
+{
+    (void)state;
+    enum { B = 5 };
+    int cs[2] = {4, 10};
+    for (int t = 0; t < 2; t++) {
+        int C = cs[t], dense[1] = {7};
+        mlp *m = make_conv_net(C, 16, 1, dense, MLP_RELU, B, 40 + (uint64_t)t);
+        rng *r = rng_create(41, 2);
+        mlp_init_params(m, MLP_INIT_TORCH, r); /* non-zero biases */
+        static real x[B * 10 * 10 * 10];
+        for (int i = 0; i < B * 100 * C; i++)
+            x[i] = (real)(rng_uniform(r) < 0.3); /* MinAtar's observations are 0/1 */
+        const real *y = mlp_forward(m, B, x);
+        double ez = 0, ey = 0;
+        static double h[B * 1024];
+        for (int b = 0; b < B; b++)
+            for (int oy = 0; oy < 8; oy++)
+                for (int ox = 0; ox < 8; ox++)
+                    for (int o = 0; o < 16; o++) {
+                        double z = m->kb[0][o];
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++)
+                                for (int ch = 0; ch < C; ch++)
+                                    z += (double)x[((b * 10 + oy + ky) * 10 + ox + kx) * C + ch] *
+                                         m->K[0][((o * 3 + ky) * 3 + kx) * C + ch];
+                        size_t j = (size_t)b * 1024 + (size_t)(oy * 8 + ox) * 16 + o;
+                        h[j] = z > 0 ? z : 0;
+                        ez = fmax(ez, fabs(m->act[0][j] - h[j]));
+                    }
+        for (int b = 0; b < B; b++)
+            for (int o = 0; o < 7; o++) {
+                double v = m->b[0][o];
+                for (int j = 0; j < 1024; j++)
+                    v += m->W[0][o * 1024 + j] * h[b * 1024 + j];
+                ey = fmax(ey, fabs(y[b * 7 + o] - v));
+            }
+        if (getenv("BDRL_TEST_VERBOSE"))
+            printf("  C = %d: conv output error %.1e, network output error %.1e\n", C, ez, ey);
+        if (!(ez < 1e-5 && ey < 1e-5))
+            fail_msg("C = %d: float conv off the direct loop by %.3g (conv) and %.3g (output)", C, ez, ey);
+        rng_free(r);
+        mlp_free(m);
+    }
+}
+
+/* Kernels are initialized like dense layers with fan-in k·k·C: TORCH
+ * U(±1/sqrt(9C)) for kernels and biases (torch.nn.Conv2d's default), AUTO
+ * He-uniform U(±sqrt(6/9C)) for ReLU with zero biases; the dense layer
+ * after the flatten has fan-in 1024. Each bound is checked from both sides
+ * (a wrong fan-in, C or C·k·k·16, misses one of them). */
+static void test_conv_init_fan_in(void **state)
+{
+    (void)state;
+    int dense[1] = {32};
+    for (int kind = 0; kind < 2; kind++) {
+        int C = 4 + 6 * kind;
+        mlp *m = make_conv_net(C, 16, 1, dense, MLP_RELU, 1, 1);
+        rng *r = rng_create(5, RNG_STREAM_INIT);
+        mlp_init_params(m, kind ? MLP_INIT_TORCH : MLP_INIT_AUTO, r);
+        rng_free(r);
+        double fan = 9.0 * C, bound = kind ? 1 / sqrt(fan) : sqrt(6 / fan);
+        double kmax = 0, bmax = 0, wmax = 0;
+        for (int i = 0; i < 16 * 9 * C; i++)
+            kmax = fmax(kmax, fabs(m->K[0][i]));
+        for (int i = 0; i < 16; i++)
+            bmax = fmax(bmax, fabs(m->kb[0][i]));
+        for (int i = 0; i < 32 * 1024; i++)
+            wmax = fmax(wmax, fabs(m->W[0][i]));
+        assert_true(kmax <= bound && kmax > 0.95 * bound);
+        if (kind)
+            assert_true(bmax <= bound && bmax > 0.5 * bound);
+        else
+            assert_true(bmax == 0);
+        double wb = kind ? 1 / sqrt(1024.0) : sqrt(3 / 1024.0); /* a linear output layer: LeCun */
+        assert_true(wmax <= wb && wmax > 0.95 * wb);
+        mlp_free(m);
+    }
+}
+
+/* Checkpoints, copies and Polyak averages carry the conv front: a round
+ * trip is bit exact (version 2 on disk), another conv shape is refused with
+ * both shapes in the message, plain and conv networks refuse each other. */
+static void test_conv_checkpoint_copy_polyak(void **state)
+{
+    (void)state;
+    adam_config cfg = adam_defaults();
+    int dense[2] = {8, 3};
+    mlp *m = make_conv_net(4, 6, 2, dense, MLP_RELU, 4, 1), *l = make_conv_net(4, 6, 2, dense, MLP_RELU, 2, 2);
+    adam *o = adam_create(m->n_params, &cfg, NULL), *lo = adam_create(l->n_params, &cfg, NULL);
+    real x[4 * 400], dy[4 * 3];
+    rng *r = rng_create(3, 2);
+    for (int s = 0; s < 3; s++) {
+        for (int i = 0; i < 4 * 400; i++)
+            x[i] = (real)rng_normal(r);
+        mlp_zero_grad(m);
+        const real *y = mlp_forward(m, 4, x);
+        for (int i = 0; i < 12; i++)
+            dy[i] = y[i] - 1;
+        mlp_backward(m, dy, NULL, NULL, NULL);
+        adam_step_mlp(o, m);
+    }
+    rng_free(r);
+    FILE *f = tmpfile();
+    assert_int_equal(mlp_save(m, o, f, NULL), 0);
+    long n;
+    unsigned char *b = file_bytes(f, &n);
+    uint32_t version;
+    memcpy(&version, b + 8, 4);
+    assert_int_equal(version, 2);
+    rewind(f);
+    bdrl_err e;
+    assert_int_equal(mlp_load(l, lo, f, &e), 0);
+    assert_memory_equal(l->params, m->params, m->n_params * sizeof(real));
+    assert_memory_equal(lo->v, o->v, o->n * sizeof(real));
+    fclose(f);
+    /* another kernel count, another channel count, no conv front at all */
+    mlp *w1 = make_conv_net(4, 5, 2, dense, MLP_RELU, 1, 1), *w2 = make_conv_net(5, 6, 2, dense, MLP_RELU, 1, 1);
+    mlp_spec ps;
+    assert_int_equal(mlp_spec_make(&ps, MLP_RELU, 384, 8, 3, 0), 0);
+    mlp *w3 = mlp_create(&ps, 1, NULL, NULL);
+    expect_reject(b, n, w1, NULL, "file has conv 10x10x4 k3 [6] > 384-8-3 relu/linear, network is conv 10x10x4 k3 [5]");
+    expect_reject(b, n, w2, NULL, "network is conv 10x10x5 k3 [6]");
+    expect_reject(b, n, w3, NULL, "network is 384-8-3 relu/linear");
+    f = tmpfile();
+    assert_int_equal(mlp_save(w3, NULL, f, NULL), 0);
+    long n3;
+    unsigned char *b3 = file_bytes(f, &n3);
+    fclose(f);
+    expect_reject(b3, n3, l, NULL, "file has 384-8-3 relu/linear, network is conv 10x10x4 k3 [6] > 384-8-3");
+    /* truncated inside the conv words */
+    expect_reject(b, 8 + 20 + 16 + 10, l, NULL, "truncated");
+    /* copy and Polyak: the kernels move too; other shapes are refused */
+    mlp *t = make_conv_net(4, 6, 2, dense, MLP_RELU, 1, 7);
+    real k0 = t->K[0][5], km = m->K[0][5];
+    assert_int_equal(mlp_polyak(t, m, 0.25, NULL), 0);
+    assert_close(t->K[0][5], 0.75 * k0 + 0.25 * km, 1e-6);
+    assert_int_equal(mlp_copy_params(t, m, NULL), 0);
+    assert_memory_equal(t->params, m->params, m->n_params * sizeof(real));
+    assert_int_equal(mlp_copy_params(w1, m, &e), -1);
+    assert_int_equal(mlp_polyak(w2, m, 0.5, &e), -1);
+    free(b);
+    free(b3);
+    adam_free(o);
+    adam_free(lo);
+    mlp_free(m);
+    mlp_free(l);
+    mlp_free(t);
+    mlp_free(w1);
+    mlp_free(w2);
+    mlp_free(w3);
+}
+
+/* mlp_spec_memory_bytes is what mlp_create allocates, within 3% (malloc's
+ * overhead, and the dense estimate's d1 and e rows for the input, which are
+ * not allocated): a forgotten buffer shows (the smallest im2col copy here
+ * is 19% of the total).
+ * And mlp_flops by hand for MinAtar's torso. */
+static void test_conv_memory_and_flops(void **state)
+{
+    (void)state;
+    int dense[2] = {128, 18};
+    mlp_spec s;
+    mlp_conv cv = {2, 10, 10, 10, 3, {16, 8}};
+    assert_int_equal(mlp_spec_make_conv(&s, MLP_RELU, &cv, 2, dense), 0);
+    assert_int_equal(s.sizes[0], 6 * 6 * 8);
+    /* parameters: 16·(90 + 1) + 8·(144 + 1) + 128·(288 + 1) + 18·(128 + 1) */
+    assert_true(mlp_spec_params(&s) == 16 * 91 + 8 * 145 + 128 * 289 + 18 * 129);
+    if (UNDER_ASAN) {
+        print_message("allocation check skipped under AddressSanitizer\n");
+    } else {
+        struct mallinfo2 m0 = mallinfo2();
+        mlp *m = mlp_create(&s, 32, NULL, NULL);
+        struct mallinfo2 m1 = mallinfo2();
+        assert_true(m->n_params == (size_t)mlp_spec_params(&s));
+        double used = (double)(m1.uordblks + m1.hblkhd) - (double)(m0.uordblks + m0.hblkhd);
+        double est = mlp_spec_memory_bytes(&s, 32);
+        if (getenv("BDRL_TEST_VERBOSE"))
+            printf("  allocated %.0f bytes, estimated %.0f\n", used, est);
+        assert_true(fabs(used - est) < 0.03 * est);
+        mlp_free(m);
+    }
+    /* MinAtar torso with C = 4 at B = 32: conv 2·32·64·36·16, dense
+     * 2·32·1024·128; a training backward adds both dW and the dense layer's
+     * input adjoint (into the conv), not the conv's own */
+    mlp_spec t;
+    mlp_conv tc = {1, 10, 10, 4, 3, {16}};
+    assert_int_equal(mlp_spec_make_conv(&t, MLP_RELU, &tc, 1, dense), 0);
+    assert_int_equal(t.sizes[0], 1024);
+    double fc = 2.0 * 32 * 64 * 36 * 16, fd = 2.0 * 32 * 1024 * 128;
+    assert_true(mlp_flops(&t, 32, 0) == fc + fd);
+    assert_true(mlp_flops(&t, 32, 1) == 2 * fc + 3 * fd);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -519,10 +810,16 @@ int main(void)
         cmocka_unit_test(test_adam_first_step_and_quadratic),
         cmocka_unit_test(test_adam_schedule_and_config),
         cmocka_unit_test(test_adam_clipping),
+        cmocka_unit_test(test_adam_grad_norm),
         cmocka_unit_test(test_float_activations_accurate),
         cmocka_unit_test(test_copy_and_polyak),
         cmocka_unit_test(test_checkpoint_roundtrip_bit_exact),
         cmocka_unit_test(test_checkpoint_rejects_bad_files),
+        cmocka_unit_test(test_checkpoint_mlp_bytes_pinned),
+        cmocka_unit_test(test_conv_float_matches_naive),
+        cmocka_unit_test(test_conv_init_fan_in),
+        cmocka_unit_test(test_conv_checkpoint_copy_polyak),
+        cmocka_unit_test(test_conv_memory_and_flops),
         cmocka_unit_test(test_fit_1d_fields),
     };
     return cmocka_run_group_tests_name("fields", tests, NULL, NULL);

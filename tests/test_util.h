@@ -64,8 +64,9 @@ static inline void tu_write(const char *path, const char *text)
     fclose(f);
 }
 
-/* Reads a whole file (caller frees); NULL if missing. */
-static inline char *tu_read(const char *path)
+/* Reads a whole file (caller frees), with a NUL after its *len bytes (len
+ * may be NULL); NULL if missing. */
+static inline char *tu_read_len(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -77,8 +78,12 @@ static inline char *tu_read(const char *path)
     size_t k = fread(b, 1, (size_t)n, f);
     b[k] = '\0';
     fclose(f);
+    if (len)
+        *len = k;
     return b;
 }
+
+static inline char *tu_read(const char *path) { return tu_read_len(path, NULL); }
 
 typedef struct {
     int status;   /* exit status, or 128+signal */

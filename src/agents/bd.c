@@ -1274,12 +1274,13 @@ static int bd_sample(agent *a, const float *obs, int action, const sde_config *s
 static const char *basis_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, &te, sizes);
     double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
     double M = fmax(2 * B, EVAL_MAX_ROWS), K = cfg->bd.basis;
     sizes[n + 1] = (int)fmin(A * K, 2e9);
-    double p = sizing_layers_params(n + 1, sizes);
-    out->networks = 3 * mlp_memory_bytes(n + 1, sizes, (int)M) + 7 * mlp_memory_bytes(n + 1, sizes, 1) + 4 * p * rl;
+    double p = sizing_torso_params(cfg, &te, n + 1, sizes);
+    out->networks = 3 * sizing_torso_bytes(cfg, &te, n + 1, sizes, M) +
+                    7 * sizing_torso_bytes(cfg, &te, n + 1, sizes, 1) + 4 * p * rl;
     *params = 2 * p;
     out->scratch = bdb_scratch_bytes(cfg, en);
     return "agent.hidden, bd.basis, bd.queries or train.batch_size";
@@ -1293,7 +1294,7 @@ static const char *bd_memory(const exp_config *cfg, const env *en, sizing_estima
     if (cfg->bd.field == BD_FIELD_BASIS)
         return basis_memory(cfg, en, out, params);
     torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, &te, sizes);
     double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
     double E = sizes[n], Q = cfg->bd.queries, F = fourier_dim(cfg->bd.fourier_k);
     double QC = 2 * B, BQ = B * Q;
@@ -1302,8 +1303,8 @@ static const char *bd_memory(const exp_config *cfg, const env *en, sizing_estima
     for (int i = 0; i < hn; i++)
         hs[i + 1] = cfg->bd.head.w[i];
     hs[hn + 1] = (int)A;
-    *params = 2 * (sizing_layers_params(n, sizes) + sizing_layers_params(hn + 1, hs));
-    double per = n > 0 ? mlp_memory_bytes(n, sizes, (int)fmin(QC, 2e9)) : 0;
+    *params = 2 * (sizing_torso_params(cfg, &te, n, sizes) + sizing_layers_params(hn + 1, hs));
+    double per = n > 0 ? sizing_torso_bytes(cfg, &te, n, sizes, QC) : 0;
     per += mlp_memory_bytes(hn + 1, hs, (int)fmin(BQ, 2e9));
     out->networks = 2 * 2 * 2 * per + 2 * *params * rl;
     out->scratch = bd_scratch_bytes(cfg, en);

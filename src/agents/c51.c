@@ -527,13 +527,13 @@ mlp *c51_average(agent *a) { return impl(a)->avg; }
 static const char *c51_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, &te, sizes);
     double A = env_n_actions(en), N = cfg->c51.atoms, rl = sizeof(real);
     double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS);
     sizes[n + 1] = (int)fmin(A * N, 2e9);
-    *params = sizing_layers_params(n + 1, sizes);
-    out->networks = 2 * mlp_memory_bytes(n + 1, sizes, (int)M) + 2 * mlp_memory_bytes(n + 1, sizes, 1) +
-                    2 * *params * rl;
+    *params = sizing_torso_params(cfg, &te, n + 1, sizes);
+    out->networks = 2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, M) +
+                    2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, 1) + 2 * *params * rl;
     out->scratch = M * te.in_dim * rl + 4 * N * 8 + M * A * N * 8;
     return "agent.hidden, c51.atoms or train.batch_size";
 }
@@ -547,9 +547,6 @@ const agent_class agent_c51_class = {"C51", agent_c51_create, c51_memory, c51_sh
 double c51_update_flops(const agent *a, int B)
 {
     const mlp_spec *s = &((const c51 *)a->impl)->net->spec;
-    double S = 0;
-    for (int l = 0; l < s->n_layers; l++)
-        S += (double)s->sizes[l] * s->sizes[l + 1];
-    /* 2 forwards (2BS each), dW (2BS), dA of every layer but the first. */
-    return 8.0 * B * S - 2.0 * B * s->sizes[0] * s->sizes[1];
+    /* target and online forwards, the backward (dW, dA of every layer but the first) */
+    return mlp_flops(s, B, 0) + mlp_flops(s, B, 1);
 }

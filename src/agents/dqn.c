@@ -201,10 +201,7 @@ static const char *dqn_describe(const agent *a) { return impl(a)->desc; }
 static double dqn_update_flops(const agent *a, int B)
 {
     const mlp_spec *s = &impl(a)->net->spec;
-    double S = 0;
-    for (int l = 0; l < s->n_layers; l++)
-        S += (double)s->sizes[l] * s->sizes[l + 1];
-    return 8.0 * B * S - 2.0 * B * s->sizes[0] * s->sizes[1];
+    return mlp_flops(s, B, 0) + mlp_flops(s, B, 1);
 }
 
 static const agent_ops dqn_ops = {
@@ -270,12 +267,12 @@ mlp *dqn_target(agent *a) { return impl(a)->tgt; }
 static const char *dqn_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, &te, sizes);
     double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS), rl = sizeof(real);
     sizes[n + 1] = env_n_actions(en);
-    *params = sizing_layers_params(n + 1, sizes);
-    out->networks = 2 * mlp_memory_bytes(n + 1, sizes, (int)M) + 2 * mlp_memory_bytes(n + 1, sizes, 1) +
-                    2 * *params * rl;
+    *params = sizing_torso_params(cfg, &te, n + 1, sizes);
+    out->networks = 2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, M) +
+                    2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, 1) + 2 * *params * rl;
     out->scratch = M * te.in_dim * rl + M * 8;
     return "agent.hidden or train.batch_size";
 }

@@ -130,23 +130,38 @@ static void print_map(const cfg_key *k, const void *field, FILE *f, int indent)
         fprintf(f, "\n%*s- %s", indent, "", c->rows[i]);
 }
 
-/* agent.hidden, bd.head: a list of layer widths like [120, 84]. */
-static int parse_widths(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
+/* The items of a list into w: integers in [1, hi], each a `what`. */
+static int parse_counts(const cfg_key *k, const cfg_value *v, exp_widths *w, long hi, const char *what, bdrl_err *e)
 {
-    exp_widths *w = field;
-    if (!v->is_seq)
-        return err_set(e, "'%s' expects a list of layer widths like [64, 64]", k->name);
-    if (v->n_items < 1 || v->n_items > EXP_MAX_HIDDEN)
-        return err_set(e, "'%s' needs 1 to %d widths, got %d", k->name, EXP_MAX_HIDDEN, v->n_items);
     for (int i = 0; i < v->n_items; i++) {
         char *end;
         long x = strtol(v->items[i], &end, 10);
-        if (!*v->items[i] || *end || x < 1 || x > 8192)
-            return err_set(e, "'%s': '%s' is not a width in [1, 8192]", k->name, v->items[i]);
+        if (!*v->items[i] || *end || x < 1 || x > hi)
+            return err_set(e, "'%s': '%s' is not a %s in [1, %ld]", k->name, v->items[i], what, hi);
         w->w[i] = (int)x;
     }
     w->n = v->n_items;
     return 0;
+}
+
+/* agent.hidden, bd.head: a list of layer widths like [120, 84]. */
+static int parse_widths(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
+{
+    if (!v->is_seq)
+        return err_set(e, "'%s' expects a list of layer widths like [64, 64]", k->name);
+    if (v->n_items < 1 || v->n_items > EXP_MAX_HIDDEN)
+        return err_set(e, "'%s' needs 1 to %d widths, got %d", k->name, EXP_MAX_HIDDEN, v->n_items);
+    return parse_counts(k, v, field, 8192, "width", e);
+}
+
+/* agent.conv: a list of channel counts like [16], possibly empty. */
+static int parse_channels(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
+{
+    if (!v->is_seq)
+        return err_set(e, "'%s' expects a list of channel counts like [16] ([] = no conv layers)", k->name);
+    if (v->n_items > EXP_MAX_CONV)
+        return err_set(e, "'%s' holds %d layers; at most %d", k->name, v->n_items, EXP_MAX_CONV);
+    return parse_counts(k, v, field, 4096, "channel count", e);
 }
 
 static void print_widths(const cfg_key *k, const void *field, FILE *f, int indent)
@@ -210,8 +225,14 @@ static const cfg_key keys[] = {
                  "evaluate mode: the data are collected ε-greedily around agent.policy with this ε "
                  "(1 = uniformly random actions; below 1 the policy's own states are visited more "
                  "and the replay's empirical transition table is closer to the true one)"),
+    CFG_CUSTOM_KEY("agent.conv", OFF(agent.conv), "[]", "channels", parse_channels, print_widths,
+                   "image observations (MinAtar): output channels of convolution layers in front of the torso's "
+                   "agent.hidden layers (agent.conv_kernel square kernels, stride 1, no padding, "
+                   "agent.activation; their output flattened), e.g. [16]; [] = none"),
+    CFG_INT_KEY("agent.conv_kernel", OFF(agent.conv_kernel), "3", 1, 16,
+                "side k of the k x k kernels of every agent.conv layer"),
     CFG_CUSTOM_KEY("agent.hidden", OFF(agent.hidden), "[64, 64]", "widths", parse_widths, print_widths,
-                   "hidden widths of the state torso, shared by both agents"),
+                   "hidden widths of the state torso, shared by both agents (after agent.conv's, if any)"),
     CFG_CHOICE_KEY("agent.activation", OFF(agent.activation), "relu", "linear|tanh|silu|softplus|relu",
                    "torso activation"),
     CFG_REAL_KEY("agent.lr", OFF(agent.lr), "0.001", 1e-9, 10, "Adam learning rate"),

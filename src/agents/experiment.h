@@ -21,6 +21,7 @@ typedef enum { BD_BASIS_LOSS_PROJECTED = 0, BD_BASIS_LOSS_CLOSED = 1, BD_BASIS_L
 typedef enum { TRAIN_NONFINITE_STOP = 0, TRAIN_NONFINITE_SKIP = 1 } train_nonfinite;
 
 #define EXP_MAX_HIDDEN 8
+#define EXP_MAX_CONV 4 /* agent.conv layers (MLP_MAX_CONV) */
 
 /* A list of layer widths, e.g. [120, 84]. */
 typedef struct {
@@ -39,6 +40,8 @@ typedef struct {
         int mode;          /* agent_mode: control (argmax) or evaluate a fixed policy */
         int policy;        /* evaluate: 0 = optimal (FrozenLake value iteration) */
         double behaviour_eps; /* evaluate: behaviour ε-greedy around the policy (1 = uniform) */
+        exp_widths conv;   /* the shared torso's conv layers before agent.hidden: output channels; n 0 = none */
+        int conv_kernel;   /* their k x k kernels */
         exp_widths hidden; /* the shared torso: hidden widths */
         int activation;    /* mlp_act of the torso */
         double lr;

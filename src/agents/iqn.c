@@ -475,18 +475,18 @@ void iqn_reseed(agent *a, uint64_t seed) { rng_reseed(impl(a)->r, seed, RNG_STRE
 static const char *iqn_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
-    int ts[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, ts);
+    int ts[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, &te, ts);
     double E = ts[n], A = env_n_actions(en), NC = cfg->iqn.embedding, rl = sizeof(real);
     double MB = fmax(cfg->train.batch_size, EVAL_MAX_ROWS), L = cfg->iqn.law_points;
     double per = fmax(cfg->iqn.n, fmax(cfg->iqn.n_prime, cfg->iqn.k)), MR = fmax(MB * per, L);
     double TR = MB * fmax(cfg->iqn.n_prime, cfg->iqn.k);
     int cs[2] = {(int)NC, (int)E}, hs[3] = {(int)E, (int)E, (int)A};
-    *params = sizing_layers_params(n, ts) + sizing_layers_params(1, cs) + sizing_layers_params(2, hs);
+    *params = sizing_torso_params(cfg, &te, n, ts) + sizing_layers_params(1, cs) + sizing_layers_params(2, hs);
     double rows[3][3] = {{MB, MR, MR}, {MB, TR, TR}, {1, L, L}};
-    out->networks = 2 * *params * rl + 3 * (mlp_memory_bytes(n, ts, 1) + mlp_memory_bytes(1, cs, 1) +
+    out->networks = 2 * *params * rl + 3 * (sizing_torso_bytes(cfg, &te, n, ts, 1) + mlp_memory_bytes(1, cs, 1) +
                                             mlp_memory_bytes(2, hs, 1));
     for (int w = 0; w < 3; w++)
-        out->networks += mlp_memory_bytes(n, ts, (int)fmin(rows[w][0], 2e9)) +
+        out->networks += sizing_torso_bytes(cfg, &te, n, ts, rows[w][0]) +
                          mlp_memory_bytes(1, cs, (int)fmin(rows[w][1], 2e9)) +
                          mlp_memory_bytes(2, hs, (int)fmin(rows[w][2], 2e9));
     out->scratch = (MB * te.in_dim + MR * (NC + 3 * E) + MB * E) * rl +

@@ -285,13 +285,13 @@ mlp *qrdqn_average(agent *a) { return impl(a)->avg; }
 static const char *qrdqn_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, &te, sizes);
     double A = env_n_actions(en), N = cfg->qrdqn.quantiles, rl = sizeof(real);
     double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS);
     sizes[n + 1] = (int)fmin(A * N, 2e9);
-    *params = sizing_layers_params(n + 1, sizes);
-    out->networks = 2 * mlp_memory_bytes(n + 1, sizes, (int)M) + 3 * mlp_memory_bytes(n + 1, sizes, 1) +
-                    2 * *params * rl;
+    *params = sizing_torso_params(cfg, &te, n + 1, sizes);
+    out->networks = 2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, M) +
+                    3 * sizing_torso_bytes(cfg, &te, n + 1, sizes, 1) + 2 * *params * rl;
     out->scratch = M * te.in_dim * rl + M * sizeof(int) + 4 * N * 8;
     return "agent.hidden, qrdqn.quantiles or train.batch_size";
 }

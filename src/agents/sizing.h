@@ -9,6 +9,7 @@
 #define BDRL_SIZING_H
 
 #include "agents/experiment.h"
+#include "agents/torso.h"
 
 typedef struct {
     double replay;    /* the replay buffer */
@@ -18,11 +19,19 @@ typedef struct {
     double total;
 } sizing_estimate;
 
-/* The shared torso's layer sizes: sizes[0] = in_dim, then agent.hidden;
- * returns the number of layers so far (agent.hidden.n). sizes needs
- * EXP_MAX_HIDDEN + 2 entries (one more for the caller's head). */
-int sizing_torso_sizes(const exp_config *cfg, int in_dim, int *sizes);
+/* The shared torso's dense layer sizes: sizes[0] = te->in_dim (or the
+ * width of agent.conv's flattened output), then agent.hidden; returns the
+ * number of layers so far (agent.hidden.n). sizes needs EXP_MAX_HIDDEN + 2
+ * entries (one more for the caller's head). */
+int sizing_torso_sizes(const exp_config *cfg, const torso_encoding *te, int *sizes);
 /* Parameters (weights and biases) of layers sizes[0..n_layers]. */
 double sizing_layers_params(int n_layers, const int *sizes);
+/* The same for a network of the torso's layers sizes[0..n_layers] (a head
+ * included or not) behind agent.conv's front: its parameters, and its bytes
+ * for batches of `rows` rows (mlp_spec_memory_bytes: the front's im2col
+ * buffers included). */
+double sizing_torso_params(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes);
+double sizing_torso_bytes(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes,
+                          double rows);
 
 #endif

@@ -1,3 +1,4 @@
+/* torso.c — the shared state torso: observation encoding and its network's spec; see torso.h. */
 #include "agents/torso.h"
 
 #include <string.h>
@@ -8,6 +9,7 @@ torso_encoding torso_encoding_for(const env *en)
     te.obs_dim = env_obs_dim(en);
     te.one_hot = env_is_tabular(en);
     te.in_dim = te.one_hot ? env_n_states(en) : te.obs_dim;
+    env_obs_shape(en, &te.img_h, &te.img_w, &te.img_c);
     return te;
 }
 
@@ -27,13 +29,41 @@ void torso_encode(const torso_encoding *te, int B, const float *obs, real *out)
     }
 }
 
+_Static_assert(EXP_MAX_CONV <= MLP_MAX_CONV, "agent.conv fits the mlp's conv front");
+
+int torso_conv(const exp_config *cfg, const torso_encoding *te, mlp_conv *out, bdrl_err *e)
+{
+    const exp_widths *cv = &cfg->agent.conv;
+    memset(out, 0, sizeof *out);
+    if (cv->n == 0)
+        return 0;
+    if (te->img_h < 1)
+        return err_set(e, "agent.conv: the observation (%d numbers) is not an image; convolution layers need one "
+                          "(height x width x channels, e.g. MinAtar's 10x10xC)",
+                       te->obs_dim);
+    out->n = cv->n;
+    out->h = te->img_h;
+    out->w = te->img_w;
+    out->c = te->img_c;
+    out->kernel = cfg->agent.conv_kernel;
+    for (int i = 0; i < cv->n; i++)
+        out->channels[i] = cv->w[i];
+    if (mlp_conv_out(out) < 1)
+        return err_set(e, "agent.conv_kernel: %d layers (agent.conv) of %dx%d kernels leave nothing of the %dx%d "
+                          "observation",
+                       cv->n, out->kernel, out->kernel, out->h, out->w);
+    return 0;
+}
+
 int torso_spec(const exp_config *cfg, const torso_encoding *te, int n_out, mlp_spec *spec, bdrl_err *e)
 {
     const exp_widths *h = &cfg->agent.hidden;
     if (h->n + 1 > MLP_MAX_LAYERS)
         return err_set(e, "agent.hidden has too many layers (at most %d)", MLP_MAX_LAYERS - 1);
     memset(spec, 0, sizeof *spec);
-    spec->sizes[0] = te->in_dim;
+    if (torso_conv(cfg, te, &spec->conv, e))
+        return -1;
+    spec->sizes[0] = spec->conv.n ? mlp_conv_out(&spec->conv) : te->in_dim;
     for (int i = 0; i < h->n; i++)
         spec->sizes[i + 1] = h->w[i];
     spec->act = (mlp_act)cfg->agent.activation;

@@ -110,6 +110,15 @@ int env_obs_dim(const env *e) { return e->obs_dim; }
 int env_n_actions(const env *e) { return e->n_actions; }
 int env_n_states(const env *e) { return e->n_states; }
 int env_is_tabular(const env *e) { return e->tabular; }
+
+int env_obs_shape(const env *e, int *h, int *w, int *c)
+{
+    int img = e->obs_h > 0;
+    *h = img ? e->obs_h : 0;
+    *w = img ? e->obs_w : 0;
+    *c = img ? e->obs_c : 0;
+    return img;
+}
 int env_max_steps(const env *e) { return e->max_steps; }
 int env_elapsed(const env *e) { return e->elapsed; }
 int env_state_dim(const env *e) { return e->state_dim; }

@@ -121,6 +121,11 @@ int env_obs_dim(const env *e);           /* CartPole 4, FrozenLake 1 (the state 
                                             Acrobot 6, MountainCar 2 */
 int env_n_actions(const env *e);         /* CartPole 2, FrozenLake 4, Acrobot 3, MountainCar 3 */
 int env_n_states(const env *e);          /* FrozenLake: nrow*ncol; the others: 0 (continuous) */
+/* For an observation that is an image (MinAtar: 10 x 10 x C), its height,
+ * width and channels, in the order the observation stores it (HWC:
+ * obs[(y*w + x)*c + ch], h*w*c = env_obs_dim); returns 1. Returns 0 and
+ * zeros for every other observation (all the environments above). */
+int env_obs_shape(const env *e, int *h, int *w, int *c);
 /* 1 if the observation is one float holding a state index in [0,
  * env_n_states) that a network should one-hot encode (FrozenLake, tabular
  * plugins). */

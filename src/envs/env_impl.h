@@ -58,6 +58,7 @@ struct env {
     env_kind kind;
     int n_actions, obs_dim, state_dim, n_states;
     int tabular;           /* the observation is a state index to one-hot encode */
+    int obs_h, obs_w, obs_c; /* an image observation's shape (env_obs_shape); 0: not an image */
     int max_steps;
     int elapsed;
     int done;              /* terminated or truncated since the last reset */

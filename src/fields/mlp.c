@@ -1,5 +1,7 @@
 /* mlp.c — fully connected network: forward, input-JVP, backward with double
- * backprop. Each piece's forward and backward sit side by side, llm.c style.
+ * backprop; and the optional conv front (its layers are conv.c's, their
+ * bias and activation applied here as a dense layer's). Each piece's
+ * forward and backward sit side by side, llm.c style.
  *
  * Notation for one layer (B rows, `in` inputs, `out` outputs):
  *   a (B, in)   input, ȧ (B, in) its tangent (derivative along the input
@@ -241,6 +243,83 @@ int mlp_spec_make(mlp_spec *s, mlp_act act, ...)
     return n >= 2 ? 0 : -1;
 }
 
+/* ------------------------------------------------------------------------ */
+/* the conv front's shapes                                                   */
+
+#define CONV_MAX_DIM 4096    /* image side, channels, kernel side */
+
+conv_geom mlp_conv_layer(const mlp_conv *c, int i)
+{
+    int shrink = i * (c->kernel - 1);
+    conv_geom g = {c->h - shrink, c->w - shrink, i ? c->channels[i - 1] : c->c, c->kernel, c->channels[i]};
+    return g;
+}
+
+int mlp_conv_out(const mlp_conv *c)
+{
+    if (c->n < 1 || c->n > MLP_MAX_CONV)
+        return 0;
+    conv_geom g = mlp_conv_layer(c, c->n - 1);
+    long out = (long)conv_oh(&g) * conv_ow(&g) * g.cout;
+    return conv_oh(&g) < 1 || conv_ow(&g) < 1 || out > (1 << 20) ? 0 : (int)out;
+}
+
+static int conv_check(const mlp_spec *s, bdrl_err *e)
+{
+    const mlp_conv *c = &s->conv;
+    if (c->n == 0)
+        return 0;
+    if (c->n < 0 || c->n > MLP_MAX_CONV)
+        return err_set(e, "mlp: %d conv layers (expected 0..%d)", c->n, MLP_MAX_CONV);
+    if (c->h < 1 || c->w < 1 || c->c < 1 || c->h > CONV_MAX_DIM || c->w > CONV_MAX_DIM || c->c > CONV_MAX_DIM ||
+        (long)c->h * c->w * c->c > (1 << 20))
+        return err_set(e, "mlp: conv input %dx%dx%d out of range", c->h, c->w, c->c);
+    if (c->kernel < 1 || c->kernel > CONV_MAX_DIM)
+        return err_set(e, "mlp: conv kernel %d out of range", c->kernel);
+    for (int i = 0; i < c->n; i++)
+        if (c->channels[i] < 1 || c->channels[i] > CONV_MAX_DIM)
+            return err_set(e, "mlp: conv layer %d has %d channels (expected 1..%d)", i, c->channels[i],
+                           CONV_MAX_DIM);
+    int out = mlp_conv_out(c);
+    if (out < 1)
+        return err_set(e, "mlp: %d conv layers of %dx%d kernels leave no output of a %dx%d image", c->n,
+                       c->kernel, c->kernel, c->h, c->w);
+    if (s->sizes[0] != out)
+        return err_set(e, "mlp: the conv front's output has %d numbers, the first dense layer takes %d", out,
+                       s->sizes[0]);
+    return 0;
+}
+
+static int conv_equal(const mlp_conv *a, const mlp_conv *b)
+{
+    if (a->n != b->n)
+        return 0;
+    if (a->n == 0)
+        return 1;
+    if (a->h != b->h || a->w != b->w || a->c != b->c || a->kernel != b->kernel)
+        return 0;
+    for (int i = 0; i < a->n; i++)
+        if (a->channels[i] != b->channels[i])
+            return 0;
+    return 1;
+}
+
+int mlp_spec_make_conv(mlp_spec *s, mlp_act act, const mlp_conv *conv, int n_dense, const int *dense)
+{
+    memset(s, 0, sizeof *s);
+    int out = mlp_conv_out(conv);
+    if (out < 1 || n_dense < 1 || n_dense > MLP_MAX_LAYERS)
+        return -1;
+    s->conv = *conv;
+    s->n_layers = n_dense;
+    s->sizes[0] = out;
+    for (int l = 0; l < n_dense; l++)
+        s->sizes[l + 1] = dense[l];
+    s->act = act;
+    s->out_act = MLP_LINEAR;
+    return 0;
+}
+
 static int spec_check(const mlp_spec *s, bdrl_err *e)
 {
     if (s->n_layers < 1 || s->n_layers > MLP_MAX_LAYERS)
@@ -250,12 +329,13 @@ static int spec_check(const mlp_spec *s, bdrl_err *e)
             return err_set(e, "mlp: layer size %d at position %d out of range", s->sizes[l], l);
     if ((unsigned)s->act >= MLP_ACT_COUNT || (unsigned)s->out_act >= MLP_ACT_COUNT)
         return err_set(e, "mlp: invalid activation");
-    return 0;
+    return conv_check(s, e);
 }
 
 static int spec_equal(const mlp_spec *a, const mlp_spec *b)
 {
-    if (a->n_layers != b->n_layers || a->act != b->act || a->out_act != b->out_act)
+    if (a->n_layers != b->n_layers || a->act != b->act || a->out_act != b->out_act ||
+        !conv_equal(&a->conv, &b->conv))
         return 0;
     for (int l = 0; l <= a->n_layers; l++)
         if (a->sizes[l] != b->sizes[l])
@@ -263,10 +343,19 @@ static int spec_equal(const mlp_spec *a, const mlp_spec *b)
     return 1;
 }
 
+/* "3-8-2 tanh/linear"; with a conv front "conv 10x10x4 k3 [16] > 1024-128 relu/relu" */
 static void spec_str(const mlp_spec *s, char *buf, size_t n)
 {
     size_t k = 0;
     buf[0] = '\0';
+    const mlp_conv *c = &s->conv;
+    if (c->n > 0 && c->n <= MLP_MAX_CONV) {
+        k += (size_t)snprintf(buf, n, "conv %dx%dx%d k%d [", c->h, c->w, c->c, c->kernel);
+        for (int i = 0; i < c->n && k < n; i++)
+            k += (size_t)snprintf(buf + k, n - k, "%s%d", i ? ", " : "", c->channels[i]);
+        if (k < n)
+            k += (size_t)snprintf(buf + k, n - k, "] > ");
+    }
     for (int l = 0; l <= s->n_layers && k < n; l++)
         k += (size_t)snprintf(buf + k, n - k, "%s%d", l ? "-" : "", s->sizes[l]);
     if (k < n)
@@ -300,6 +389,13 @@ void mlp_free(mlp *m)
     free(m->g1);
     free(m->dy);
     free(m->dydot);
+    for (int i = 0; i < m->spec.conv.n; i++) {
+        free(m->col[i]);
+        if (i < m->spec.conv.n - 1)
+            free(m->ch[i]); /* the last one is act[0] */
+        free(m->cd1[i]);
+    }
+    free(m->cdcol);
     free(m);
 }
 
@@ -316,8 +412,17 @@ mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bdrl_err *e)
         return NULL;
     m->spec = *spec;
     m->max_batch = max_batch;
-    int L = spec->n_layers, wmax = 0;
-    size_t np = 0;
+    int L = spec->n_layers, wmax = 0, nconv = spec->conv.n;
+    size_t np = 0, colmax = 0;
+    for (int i = 0; i < nconv; i++) {
+        conv_geom g = mlp_conv_layer(&spec->conv, i);
+        m->cg[i] = g;
+        np += (size_t)g.cout * (conv_cols(&g) + 1);
+        int w = conv_positions(&g) * g.cout; /* a row of its output, and of its adjoint in g0/g1 */
+        wmax = w > wmax ? w : wmax;
+        size_t nc = (size_t)max_batch * conv_positions(&g) * conv_cols(&g);
+        colmax = nc > colmax ? nc : colmax;
+    }
     for (int l = 0; l < L; l++)
         np += (size_t)spec->sizes[l + 1] * (spec->sizes[l] + 1);
     for (int l = 0; l <= L; l++)
@@ -335,6 +440,22 @@ mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bdrl_err *e)
         !(m->dydot = err_calloc((size_t)max_batch * spec->sizes[L], sizeof(real), e)))
         goto fail;
     size_t off = 0;
+    for (int i = 0; i < nconv; i++) {
+        const conv_geom *g = &m->cg[i];
+        size_t rows = (size_t)max_batch * conv_positions(g);
+        m->K[i] = m->params + off;
+        m->dK[i] = m->grads + off;
+        off += (size_t)g->cout * conv_cols(g);
+        m->kb[i] = m->params + off;
+        m->dkb[i] = m->grads + off;
+        off += (size_t)g->cout;
+        if (!(m->col[i] = err_calloc(rows * conv_cols(g), sizeof(real), e)) ||
+            !(m->cd1[i] = err_calloc(rows * g->cout, sizeof(real), e)) ||
+            (i < nconv - 1 && !(m->ch[i] = err_calloc(rows * g->cout, sizeof(real), e))))
+            goto fail;
+    }
+    if (nconv && !(m->cdcol = err_calloc(colmax, sizeof(real), e)))
+        goto fail;
     for (int l = 0; l < L; l++) {
         int in = spec->sizes[l], out = spec->sizes[l + 1];
         m->W[l] = m->params + off;
@@ -352,6 +473,8 @@ mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bdrl_err *e)
                       !(m->e[l] = err_calloc((size_t)max_batch * n, sizeof(real), e))))
             goto fail;
     }
+    if (nconv)
+        m->ch[nconv - 1] = m->act[0]; /* the conv front's output is the dense layers' input */
     if (init)
         mlp_init_params(m, MLP_INIT_AUTO, init);
     return m;
@@ -361,24 +484,34 @@ fail:
     return NULL;
 }
 
+/* One layer's weights W (out, in) and biases b (out) of fan-in `in`. */
+static void init_layer(real *W, real *b, int in, int out, mlp_act a, mlp_init kind, rng *r)
+{
+    double wl, bl;
+    if (kind == MLP_INIT_TORCH) {
+        wl = bl = 1.0 / sqrt((double)in);
+    } else {
+        wl = sqrt(((a == MLP_RELU || a == MLP_SILU) ? 6.0 : 3.0) / in);
+        bl = 0.0;
+    }
+    for (size_t i = 0; i < (size_t)out * in; i++)
+        W[i] = (real)(wl * (2.0 * rng_uniform(r) - 1.0));
+    for (int j = 0; j < out; j++)
+        b[j] = (real)(bl * (2.0 * rng_uniform(r) - 1.0));
+}
+
+/* Conv layers first, with fan-in k·k·c (torch.nn.Conv2d's default init is
+ * U(±1/sqrt(fan_in)) for both, like Linear's), then the dense layers: a
+ * network without a conv front draws exactly what it drew before there was
+ * one. */
 void mlp_init_params(mlp *m, mlp_init kind, rng *r)
 {
     int L = m->spec.n_layers;
-    for (int l = 0; l < L; l++) {
-        int in = m->spec.sizes[l], out = m->spec.sizes[l + 1];
-        mlp_act a = l == L - 1 ? m->spec.out_act : m->spec.act;
-        double wl, bl;
-        if (kind == MLP_INIT_TORCH) {
-            wl = bl = 1.0 / sqrt((double)in);
-        } else {
-            wl = sqrt(((a == MLP_RELU || a == MLP_SILU) ? 6.0 : 3.0) / in);
-            bl = 0.0;
-        }
-        for (size_t i = 0; i < (size_t)out * in; i++)
-            m->W[l][i] = (real)(wl * (2.0 * rng_uniform(r) - 1.0));
-        for (int j = 0; j < out; j++)
-            m->b[l][j] = (real)(bl * (2.0 * rng_uniform(r) - 1.0));
-    }
+    for (int i = 0; i < m->spec.conv.n; i++)
+        init_layer(m->K[i], m->kb[i], conv_cols(&m->cg[i]), m->cg[i].cout, m->spec.act, kind, r);
+    for (int l = 0; l < L; l++)
+        init_layer(m->W[l], m->b[l], m->spec.sizes[l], m->spec.sizes[l + 1],
+                   l == L - 1 ? m->spec.out_act : m->spec.act, kind, r);
 }
 
 void mlp_zero_grad(mlp *m)
@@ -404,13 +537,49 @@ static void layers_forward(mlp *m, int from, int B, int jvp)
     }
 }
 
+/* The conv front on x (B, h·w·c): layer i turns its input into
+ * h_i = σ(conv(in) + kb_i) (B·P_i, channels[i]) in ch[i], σ' in cd1[i];
+ * the last h_i is act[0]. */
+static void conv_front_forward(mlp *m, int B, const real *x)
+{
+    const real *in = x;
+    for (int i = 0; i < m->spec.conv.n; i++) {
+        const conv_geom *g = &m->cg[i];
+        conv_forward(g, B, in, m->K[i], m->col[i], m->ch[i]);
+        act_forward(m->spec.act, m->ch[i], m->cd1[i], m->kb[i], B * conv_positions(g), g->cout);
+        in = m->ch[i];
+    }
+}
+
+/* Backward through the conv front: G (B, sizes[0]) = dL/d act[0] on entry
+ * (clobbered, as is Gn). dK, dkb += ...; dx (B, h·w·c) = dL/dx if non-NULL
+ * (the first layer's input gradient is skipped otherwise). */
+static void conv_front_backward(mlp *m, real *G, real *Gn, real *dx)
+{
+    int B = m->B;
+    for (int i = m->spec.conv.n - 1; i >= 0; i--) {
+        const conv_geom *g = &m->cg[i];
+        if (m->spec.act != MLP_LINEAR)
+            act_backward(G, m->cd1[i], B * conv_positions(g), g->cout);   /* dL/dh -> dL/dz */
+        conv_backward(g, B, G, m->col[i], m->K[i], m->dK[i], m->dkb[i], m->cdcol, i > 0 ? Gn : dx);
+        real *t = G;
+        G = Gn;
+        Gn = t;
+    }
+}
+
 static const real *forward(mlp *m, int B, const real *x, const real *xdot)
 {
     if (B < 1 || B > m->max_batch)
         abort(); /* contract violation: 1 <= B <= max_batch (see mlp.h) */
     int L = m->spec.n_layers, jvp = xdot != NULL;
+    if (jvp && m->spec.conv.n)
+        abort(); /* contract violation: no input-JVP through a conv front (see mlp.h) */
     size_t n0 = (size_t)m->spec.sizes[0];
-    memcpy(m->act[0], x, (size_t)B * n0 * sizeof(real));
+    if (m->spec.conv.n)
+        conv_front_forward(m, B, x);
+    else
+        memcpy(m->act[0], x, (size_t)B * n0 * sizeof(real));
     if (jvp)
         memcpy(m->act[0] + (size_t)B * n0, xdot, (size_t)B * n0 * sizeof(real));
     layers_forward(m, 0, B, jvp);
@@ -426,7 +595,7 @@ static const real *forward(mlp *m, int B, const real *x, const real *xdot)
 const real *mlp_forward_grouped(mlp *m, int B, int per, const real *xg, int ng, const real *xr)
 {
     int L = m->spec.n_layers, n0 = m->spec.sizes[0], nr = n0 - ng, out0 = m->spec.sizes[1];
-    if (B < 1 || B > m->max_batch || per < 1 || B % per || ng < 1 || nr < 1)
+    if (B < 1 || B > m->max_batch || per < 1 || B % per || ng < 1 || nr < 1 || m->spec.conv.n)
         abort(); /* contract violation (see mlp.h) */
     int nG = B / per;
     real *Xr = m->act[0], *Xg = m->act[0] + (size_t)B * nr, *P = m->g0;
@@ -511,8 +680,10 @@ void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxd
             grouped_first_backward(m, G, Gn, dx);
             break;
         }
-        linear_backward(l > 0 ? Gn : NULL, m->dW[l], m->db[l], G, m->act[l], m->W[l], R, B, in, out);
-        if (l == 0) {
+        /* the first layer's input adjoint only to go on into a conv front */
+        linear_backward(l > 0 || m->spec.conv.n ? Gn : NULL, m->dW[l], m->db[l], G, m->act[l], m->W[l], R, B,
+                        in, out);
+        if (l == 0 && !m->spec.conv.n) {
             /* dL/dx and dL/dẋ straight from the first layer's adjoint. */
             if (dx)
                 rgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
@@ -529,6 +700,8 @@ void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxd
         G = Gn;
         Gn = t;
     }
+    if (m->spec.conv.n)
+        conv_front_backward(m, G, Gn, dx);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -559,12 +732,15 @@ int mlp_polyak(mlp *dst, const mlp *src, double tau, bdrl_err *e)
  *
  * One record, host byte order (little-endian on every platform bdrl targets):
  *   char     magic[8]      "BDRLMLP\0"
- *   uint32   version       1
+ *   uint32   version       1, or 2 for a network with a conv front
  *   uint32   real_bytes    sizeof(real): 4 (library) or 8 (double test build)
  *   uint32   n_layers      L
  *   uint32   act, out_act  mlp_act values
  *   uint32   sizes[L + 1]
- *   uint64   n_params
+ *   version 2 only:
+ *     uint32 conv[5]       n, h, w, c, kernel of the conv front
+ *     uint32 channels[n]
+ *   uint64   n_params      (the conv front's kernels and biases first)
  *   real     params[n_params]
  *   uint32   has_opt       0 or 1
  *   if has_opt:
@@ -574,7 +750,8 @@ int mlp_polyak(mlp *dst, const mlp *src, double tau, bdrl_err *e)
  */
 
 #define CKPT_MAGIC "BDRLMLP"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 1u      /* a plain MLP: the bytes every earlier bdrl wrote */
+#define CKPT_VERSION_CONV 2u /* with a conv front */
 
 typedef struct {
     FILE *f;
@@ -614,16 +791,23 @@ int mlp_save(const mlp *m, const adam *opt, FILE *f, bdrl_err *e)
         return err_set(e, "mlp_save: optimizer has %zu parameters, network %zu", opt->n, m->n_params);
     hio o = {f, 14695981039346656037ull, 0};
     char magic[8] = CKPT_MAGIC;
-    uint32_t u[5] = {CKPT_VERSION, (uint32_t)sizeof(real), (uint32_t)m->spec.n_layers,
+    const mlp_conv *cv = &m->spec.conv;
+    uint32_t u[5] = {cv->n ? CKPT_VERSION_CONV : CKPT_VERSION, (uint32_t)sizeof(real), (uint32_t)m->spec.n_layers,
                      (uint32_t)m->spec.act, (uint32_t)m->spec.out_act};
     uint32_t sizes[MLP_MAX_LAYERS + 1];
     for (int l = 0; l <= m->spec.n_layers; l++)
         sizes[l] = (uint32_t)m->spec.sizes[l];
+    uint32_t conv[5 + MLP_MAX_CONV] = {(uint32_t)cv->n, (uint32_t)cv->h, (uint32_t)cv->w, (uint32_t)cv->c,
+                                       (uint32_t)cv->kernel};
+    for (int i = 0; i < cv->n; i++)
+        conv[5 + i] = (uint32_t)cv->channels[i];
     uint64_t np = m->n_params;
     uint32_t has_opt = opt != NULL;
     hw(&o, magic, 8);
     hw(&o, u, sizeof u);
     hw(&o, sizes, sizeof(uint32_t) * (size_t)(m->spec.n_layers + 1));
+    if (cv->n)
+        hw(&o, conv, sizeof(uint32_t) * (size_t)(5 + cv->n));
     hw(&o, &np, sizeof np);
     hw(&o, m->params, m->n_params * sizeof(real));
     hw(&o, &has_opt, sizeof has_opt);
@@ -662,8 +846,9 @@ int mlp_load(mlp *m, adam *opt, FILE *f, bdrl_err *e)
         err_set(e, "network checkpoint truncated (in the header)");
         goto out;
     }
-    if (u[0] != CKPT_VERSION) {
-        err_set(e, "network checkpoint has version %u, this build reads version %u", u[0], CKPT_VERSION);
+    if (u[0] != CKPT_VERSION && u[0] != CKPT_VERSION_CONV) {
+        err_set(e, "network checkpoint has version %u, this build reads versions %u and %u", u[0], CKPT_VERSION,
+                CKPT_VERSION_CONV);
         goto out;
     }
     if (u[1] != sizeof(real)) {
@@ -685,8 +870,30 @@ int mlp_load(mlp *m, adam *opt, FILE *f, bdrl_err *e)
     fs.out_act = u[4] < MLP_ACT_COUNT ? (mlp_act)u[4] : MLP_ACT_COUNT;
     for (int l = 0; l <= fs.n_layers; l++)
         fs.sizes[l] = sizes[l] > (1u << 20) ? -1 : (int)sizes[l];
+    if (u[0] == CKPT_VERSION_CONV) {
+        uint32_t cw[5 + MLP_MAX_CONV];
+        if (hr(&o, cw, sizeof(uint32_t) * 5) || (cw[0] >= 1 && cw[0] <= MLP_MAX_CONV &&
+                                                  hr(&o, cw + 5, sizeof(uint32_t) * cw[0]))) {
+            err_set(e, "network checkpoint truncated (in the header)");
+            goto out;
+        }
+        if (cw[0] < 1 || cw[0] > MLP_MAX_CONV) {
+            err_set(e, "network checkpoint corrupted (%u conv layers)", cw[0]);
+            goto out;
+        }
+        for (uint32_t i = 0; i < 5 + cw[0]; i++)
+            if (cw[i] > (1u << 20))
+                cw[i] = 0; /* out of any range: a mismatch below */
+        fs.conv.n = (int)cw[0];
+        fs.conv.h = (int)cw[1];
+        fs.conv.w = (int)cw[2];
+        fs.conv.c = (int)cw[3];
+        fs.conv.kernel = (int)cw[4];
+        for (int i = 0; i < fs.conv.n; i++)
+            fs.conv.channels[i] = (int)cw[5 + i];
+    }
     if (!spec_equal(&fs, &m->spec)) {
-        char a[256], b[256];
+        char a[320], b[320];
         spec_str(&fs, a, sizeof a);
         spec_str(&m->spec, b, sizeof b);
         err_set(e, "network checkpoint shape mismatch: file has %s, network is %s", a, b);
@@ -809,6 +1016,58 @@ int mlp_load_all(mlp *const *nets, adam *const *opts, int n, FILE *f, bdrl_err *
     mlp_stage_commit(&st, nets, opts);
     mlp_stage_free(&st);
     return 0;
+}
+
+double mlp_spec_params(const mlp_spec *s)
+{
+    double P = 0;
+    for (int i = 0; i < s->conv.n; i++) {
+        conv_geom g = mlp_conv_layer(&s->conv, i);
+        P += (double)g.cout * (conv_cols(&g) + 1);
+    }
+    for (int l = 0; l < s->n_layers; l++)
+        P += (double)s->sizes[l] * s->sizes[l + 1] + s->sizes[l + 1];
+    return P;
+}
+
+/* As mlp_create allocates: the dense part (mlp_memory_bytes) and the conv
+ * front's parameters and gradients, col, ch (but the last, act[0]) and cd1
+ * per layer, cdcol, and g0, g1 widened to its widest output row. */
+double mlp_spec_memory_bytes(const mlp_spec *s, int max_batch)
+{
+    double M = max_batch, reals = 0, colmax = 0, wconv = 0, wdense = 0;
+    for (int i = 0; i < s->conv.n; i++) {
+        conv_geom g = mlp_conv_layer(&s->conv, i);
+        double rows = M * conv_positions(&g), col = rows * conv_cols(&g);
+        reals += 2 * (double)g.cout * (conv_cols(&g) + 1) + col + (i < s->conv.n - 1 ? 2 : 1) * rows * g.cout;
+        colmax = fmax(colmax, col);
+        wconv = fmax(wconv, (double)conv_positions(&g) * g.cout);
+    }
+    for (int l = 0; l <= s->n_layers; l++)
+        wdense = fmax(wdense, s->sizes[l]);
+    reals += colmax + 4 * M * fmax(0, wconv - wdense);
+    return reals * sizeof(real) + mlp_memory_bytes(s->n_layers, s->sizes, max_batch);
+}
+
+double mlp_flops(const mlp_spec *s, int B, int backward)
+{
+    double fw = 0, first = 0;
+    for (int i = 0; i < s->conv.n; i++) {
+        conv_geom g = mlp_conv_layer(&s->conv, i);
+        double f = 2.0 * B * conv_positions(&g) * conv_cols(&g) * g.cout;
+        fw += f;
+        if (i == 0)
+            first = f;
+    }
+    for (int l = 0; l < s->n_layers; l++) {
+        double f = 2.0 * B * s->sizes[l] * s->sizes[l + 1];
+        fw += f;
+        if (l == 0 && !s->conv.n)
+            first = f;
+    }
+    /* backward: dW of every layer (as its forward), the input adjoint of
+     * every layer but the first (as its forward) */
+    return backward ? 3 * fw - first : fw;
 }
 
 double mlp_memory_bytes(int n_layers, const int *sizes, int max_batch)

@@ -1,4 +1,5 @@
-/* mlp.h — fully connected networks with an input-JVP and double backprop.
+/* mlp.h — fully connected networks with an input-JVP and double backprop,
+ * optionally behind a convolutional front for image inputs.
  *
  * The field-matching losses (DESIGN §1.2) need, besides y = f(x), the
  * derivative of the output along an input direction, ẏ = J(x)·ẋ, and the
@@ -24,6 +25,19 @@
  * like torch.nn.Linear. All parameters live in one contiguous array
  * `params` (n_params) as W0, b0, W1, b1, ...; `grads` mirrors it, so an
  * optimizer, a target-network copy or a checkpoint sees one flat vector.
+ *
+ * Convolutional front (optional, spec.conv): image inputs x (B, h·w·c) in
+ * HWC order go first through spec.conv.n convolution layers (conv.h: k × k,
+ * stride 1, valid padding, each followed by the hidden activation), whose
+ * last output, flattened in HWC order, is the input of the dense layers
+ * (sizes[0] = mlp_conv_out(&spec.conv)). For MinAtar's torso:
+ *     x (B, 10·10·C) -> conv C->16, 3x3 -> relu -> (B, 8·8·16 = 1024)
+ *                    -> dense 1024 -> 128 -> relu -> ...
+ * Its kernels and biases come first in params: K0 (ch0, k·k·c), kb0 (ch0),
+ * K1, kb1, ..., then W0, b0, ... Only mlp_forward and mlp_backward (dy and
+ * dx) support it: an input-JVP through a conv front is not implemented, so
+ * mlp_forward_jvp and mlp_forward_grouped abort on such a network (the field
+ * losses that need them run on networks of return inputs, never on images).
  */
 #ifndef BDRL_MLP_H
 #define BDRL_MLP_H
@@ -33,9 +47,11 @@
 
 #include "core/err.h"
 #include "core/rng.h"
+#include "fields/conv.h"
 #include "fields/real.h"
 
 #define MLP_MAX_LAYERS 16
+#define MLP_MAX_CONV 4
 
 typedef enum {
     MLP_LINEAR = 0, /* σ(z) = z */
@@ -46,11 +62,20 @@ typedef enum {
     MLP_ACT_COUNT
 } mlp_act;
 
+/* The convolutional front; all 0 (n = 0) for a plain MLP. */
 typedef struct {
-    int n_layers;                  /* number of weight layers L, 1..MLP_MAX_LAYERS */
-    int sizes[MLP_MAX_LAYERS + 1]; /* sizes[0] = n_in, ..., sizes[L] = n_out */
-    mlp_act act;                   /* hidden layers */
+    int n;                      /* conv layers, 0..MLP_MAX_CONV */
+    int h, w, c;                /* the input image (HWC): n_in = h·w·c */
+    int kernel;                 /* k: every layer's kernels are k × k (stride 1, valid padding) */
+    int channels[MLP_MAX_CONV]; /* output channels of each layer */
+} mlp_conv;
+
+typedef struct {
+    int n_layers;                  /* number of dense weight layers L, 1..MLP_MAX_LAYERS */
+    int sizes[MLP_MAX_LAYERS + 1]; /* sizes[0] = n_in (or the conv front's output), ..., sizes[L] = n_out */
+    mlp_act act;                   /* hidden layers (and conv layers) */
     mlp_act out_act;               /* output layer (MLP_LINEAR unless set) */
+    mlp_conv conv;                 /* optional front; zeroed = none */
 } mlp_spec;
 
 typedef enum {
@@ -82,6 +107,15 @@ typedef struct mlp {
     int B;          /* rows of the last forward (0: none yet) */
     int jvp;        /* 1 if the last forward carried tangents */
     int per, ng;    /* last forward grouped (mlp_forward_grouped): rows per group, group columns; per 0: plain */
+    /* The conv front, layers i < spec.conv.n (unused entries NULL):
+     * geometry cg[i]; kernels K[i] (channels[i], k·k·c_i) and biases kb[i]
+     * point into params, dK[i], dkb[i] into grads. Forward caches: col[i]
+     * (max_batch·P_i, k·k·c_i) the im2col of the layer's input; ch[i]
+     * (max_batch, P_i·channels[i]) its output (the last layer's is act[0]);
+     * cd1[i] σ' of it. cdcol: backward scratch as large as the largest col. */
+    conv_geom cg[MLP_MAX_CONV];
+    real *K[MLP_MAX_CONV], *kb[MLP_MAX_CONV], *dK[MLP_MAX_CONV], *dkb[MLP_MAX_CONV];
+    real *col[MLP_MAX_CONV], *ch[MLP_MAX_CONV], *cd1[MLP_MAX_CONV], *cdcol;
 } mlp;
 
 /* Fills a spec from a 0-terminated list of int sizes, e.g.
@@ -90,6 +124,13 @@ typedef struct mlp {
  * fewer than 2 or more than MLP_MAX_LAYERS + 1 sizes; mlp_create checks the
  * rest and says what is wrong. */
 int mlp_spec_make(mlp_spec *s, mlp_act act, ...);
+
+/* A spec of the conv front *conv followed by dense layers of widths
+ * dense[0..n_dense) after its flattened output (sizes[0] =
+ * mlp_conv_out(conv)), hidden activation act, linear output. Returns -1
+ * when conv has no layers or leaves no output, or n_dense is out of
+ * 1..MLP_MAX_LAYERS; mlp_create checks the rest. */
+int mlp_spec_make_conv(mlp_spec *s, mlp_act act, const mlp_conv *conv, int n_dense, const int *dense);
 
 /* "linear", "tanh", "silu", "softplus", "relu". */
 const char *mlp_act_name(mlp_act a);
@@ -104,7 +145,18 @@ void mlp_free(mlp *m);
 void mlp_init_params(mlp *m, mlp_init kind, rng *r);
 void mlp_zero_grad(mlp *m);
 
-static inline int mlp_n_in(const mlp *m) { return m->spec.sizes[0]; }
+/* Width of the conv front's flattened output, oh·ow·channels of its last
+ * layer (the first dense layer's input), or 0 if c has no layers or leaves
+ * no output position (an image smaller than its kernels need). */
+int mlp_conv_out(const mlp_conv *c);
+/* Geometry of conv layer i of c (0 <= i < c->n). */
+conv_geom mlp_conv_layer(const mlp_conv *c, int i);
+
+static inline int mlp_n_in(const mlp *m)
+{
+    const mlp_conv *c = &m->spec.conv;
+    return c->n ? c->h * c->w * c->c : m->spec.sizes[0];
+}
 static inline int mlp_n_out(const mlp *m) { return m->spec.sizes[m->spec.n_layers]; }
 
 /* y = f(x). x (B, n_in), 1 <= B <= max_batch. Returns y (B, n_out), inside
@@ -152,8 +204,11 @@ int mlp_polyak(mlp *dst, const mlp *src, double tau, bdrl_err *e);
 /* Checkpoints: one network's spec, parameters and, optionally, its Adam
  * state in a small binary format (see mlp.c), written to / read from the
  * current position of f, so several networks can follow each other in one
- * file. Loading checks magic, version, precision, shapes and activations
- * against m and a checksum over everything; on any failure m and opt are left
+ * file. A network with a conv front is written as version 2 (its front's
+ * shape after the dense sizes); one without is written as version 1, byte
+ * for byte what earlier builds wrote. Loading checks magic, version,
+ * precision, shapes (conv front included) and activations against m and a
+ * checksum over everything; on any failure m and opt are left
  * unchanged and e says what was wrong. opt may be NULL on save (no optimizer
  * state written) and on load (a stored state is skipped); loading with opt
  * from a file without optimizer state fails. */
@@ -190,5 +245,14 @@ void mlp_stage_free(mlp_stage *st);
  * parameters, gradients and forward/backward caches, not the optimizer (the
  * memory estimates of agents and fits, before anything is allocated). */
 double mlp_memory_bytes(int n_layers, const int *sizes, int max_batch);
+/* The same for a whole spec, conv front included (its parameters, im2col
+ * buffers, caches and backward scratch), and the spec's parameter count. */
+double mlp_spec_memory_bytes(const mlp_spec *s, int max_batch);
+double mlp_spec_params(const mlp_spec *s);
+
+/* GEMM FLOPs (2·M·N·K per GEMM) of a forward of B rows, and with backward
+ * set also of a backward without the input gradient (dW of every layer,
+ * the adjoint of every layer's input but the network's own). */
+double mlp_flops(const mlp_spec *s, int B, int backward);
 
 #endif

@@ -21,13 +21,15 @@ _Static_assert(EXP_MAX_HIDDEN <= CKPT_WIDTHS, "the checkpoint header holds 8 wid
 enum {
     SH_KIND, SH_OBS, SH_ACTIONS,
     SH_NHIDDEN, SH_HIDDEN, SH_ACTIVATION = SH_HIDDEN + CKPT_WIDTHS,
-    SH_AGENT, SH_BATCH = SH_AGENT + AGENT_SHAPE_WORDS, SH_N
+    SH_AGENT, SH_BATCH = SH_AGENT + AGENT_SHAPE_WORDS,
+    SH_CONV, /* the word format 2 reserved (0): agent.conv's front, 0 = none (conv_word) */
+    SH_N
 };
-_Static_assert(SH_N == 27, "checkpoint format 2 has 27 shape words");
-/* magic, version, header bytes, shape words, a reserved word, buffer size,
- * step, three section sizes */
+_Static_assert(SH_N == 28, "checkpoint format 2 has 27 shape words and the conv word");
+/* magic, version, header bytes, shape words, buffer size, step, three
+ * section sizes */
 #define CKPT_OFF_SHAPE 16
-#define CKPT_OFF_BUFFER (CKPT_OFF_SHAPE + 4 * SH_N + 4)
+#define CKPT_OFF_BUFFER (CKPT_OFF_SHAPE + 4 * SH_N)
 #define CKPT_OFF_STEP (CKPT_OFF_BUFFER + 8)
 #define CKPT_OFF_SECTIONS (CKPT_OFF_STEP + 8)
 #define CKPT_HEADER (CKPT_OFF_SECTIONS + 3 * 8)
@@ -44,6 +46,35 @@ static uint64_t fnv(const void *p, size_t n)
 }
 
 static int put(FILE *f, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, f) == n ? 0 : -1; }
+
+/* agent.conv in one word: agent.conv_kernel (bits 0-7), the number of
+ * layers (8-11) and 20 bits of an FNV-1a hash of the channel counts
+ * (12-31); 0 without conv layers, as in every checkpoint written before
+ * them. Two channel lists that share the hash bits still differ in the
+ * network records, which mlp_load compares in full. */
+static uint32_t conv_word(const exp_config *cfg)
+{
+    const exp_widths *c = &cfg->agent.conv;
+    if (c->n == 0)
+        return 0;
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < c->n; i++)
+        h = (h ^ (uint32_t)c->w[i]) * 16777619u;
+    return ((uint32_t)cfg->agent.conv_kernel & 0xff) | (uint32_t)c->n << 8 | (h & 0xfffff) << 12;
+}
+
+/* Names the agent.conv key that differs between two conv words. */
+static int conv_diff(const char *path, const char *pre, uint32_t have, uint32_t want, bdrl_err *e)
+{
+    unsigned kh = have & 0xff, kw = want & 0xff, nh = have >> 8 & 0xf, nw = want >> 8 & 0xf;
+    if (!have || !want)
+        return err_set(e, "%s: %s: agent.conv has %u layers in the checkpoint, %u in the config", path, pre, nh, nw);
+    if (kh != kw)
+        return err_set(e, "%s: %s: agent.conv_kernel is %u in the checkpoint, %u in the config", path, pre, kh, kw);
+    if (nh != nw)
+        return err_set(e, "%s: %s: agent.conv has %u layers in the checkpoint, %u in the config", path, pre, nh, nw);
+    return err_set(e, "%s: %s: agent.conv has other channel counts in the checkpoint than in the config", path, pre);
+}
 
 static void shape_of(const exp_config *cfg, int obs_dim, int n_actions, uint32_t *sh, int64_t *buffer)
 {
@@ -70,6 +101,7 @@ static void shape_of(const exp_config *cfg, int obs_dim, int n_actions, uint32_t
         }
     }
     sh[SH_BATCH] = (uint32_t)cfg->train.batch_size;
+    sh[SH_CONV] = conv_word(cfg);
     *buffer = cfg->train.buffer_size;
 }
 
@@ -129,6 +161,8 @@ static int shape_diff(const char *path, const uint32_t *have, int64_t buf_have, 
         return err_set(e, "%s: %s: agent.activation is %s in the checkpoint, %s in the config", path, pre,
                        a ? a : "?", b ? b : "?");
     }
+    if (have[SH_CONV] != want[SH_CONV])
+        return conv_diff(path, pre, have[SH_CONV], want[SH_CONV], e);
     const agent_class *c = agent_class_of((int)want[SH_KIND]);
     for (int k = 0; c && k < c->n_shape; k++) {
         int at = SH_AGENT + c->shape[k].slot;

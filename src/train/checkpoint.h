@@ -11,7 +11,10 @@
  *                        registry entry; unused words 0: C51 c51.atoms at 0;
  *                        BD bd.grid 1, bd.fourier_k 2, bd.head 3..11,
  *                        bd.queries 12); train.batch_size
- *   uint32  reserved (0)
+ *   uint32  agent.conv   0 without conv layers (every checkpoint written
+ *                        before them); else agent.conv_kernel (bits 0-7),
+ *                        the layer count (8-11) and 20 bits of a hash of
+ *                        the channel counts (12-31)
  *   int64   train.buffer_size
  *   int64   step         environment steps taken
  *   uint64  section sizes: agent, replay, trainer
