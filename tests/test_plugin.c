@@ -53,9 +53,9 @@ static env *chain_env(const char *const *kv, int n_kv)
 static void test_registry_capabilities(void **state)
 {
     (void)state;
-    assert_int_equal(ENV_N_KINDS, 5);
-    const char *names[] = {"cartpole", "frozenlake", "acrobot", "mountaincar", "plugin"};
-    const int consts[] = {ENV_CARTPOLE, ENV_FROZENLAKE, ENV_ACROBOT, ENV_MOUNTAINCAR, ENV_PLUGIN};
+    assert_int_equal(ENV_N_KINDS, 6);
+    const char *names[] = {"cartpole", "frozenlake", "acrobot", "mountaincar", "plugin", "cliffwalking"};
+    const int consts[] = {ENV_CARTPOLE, ENV_FROZENLAKE, ENV_ACROBOT, ENV_MOUNTAINCAR, ENV_PLUGIN, ENV_CLIFFWALKING};
     for (int k = 0; k < ENV_N_KINDS; k++) {
         const env_kind_info *in = env_kind_describe(k);
         assert_non_null(in);

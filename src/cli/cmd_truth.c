@@ -18,7 +18,8 @@
 
 static const args_opt opts[] = {
     {"policy", 0, 1, "optimal|RUN", "the policy after the first action (default optimal)"},
-    {"state", 0, 1, "S", "FrozenLake: a state index (--projection: default all); CartPole: X,XDOT,THETA,THETADOT"},
+    {"state", 0, 1, "S",
+     "tabular envs: a state index (--projection, --risk: default all); CartPole: X,XDOT,THETA,THETADOT"},
     {"action", 0, 1, "A", "only this first action (default: every action)"},
     {"rollouts", 'n', 1, "N", "CartPole: Monte Carlo rollouts per action (default 1)"},
     {"steps", 0, 1, "K", "CartPole: steps per rollout (default: smallest K with gamma^K < 1e-4)"},
@@ -33,15 +34,16 @@ static const args_spec spec = {
     "                  [--action A] [--set KEY=VALUE]...",
     "Prints the true law of the return Z(s, a) = sum_t gamma^t r_t: the first action a,\n"
     "then the policy. CONFIG (with --set) gives the environment and gamma (agent.gamma);\n"
-    "without CONFIG, RUN/config.yaml does. The policy: 'optimal' (FrozenLake value\n"
+    "without CONFIG, RUN/config.yaml does. The policy: 'optimal' (tabular envs' value\n"
     "iteration, ties to the lowest action; the default) or a run directory RUN: the\n"
     "policy whose returns RUN learned (its greedy policy, or the optimal one for a\n"
-    "FrozenLake run with agent.mode evaluate), as 'bdrl eval' compares against.\n\n"
-    "FrozenLake: CSV action,return,prob, the exact atoms of the infinite-horizon law (time\n"
-    "limits ignored: a truncation is not an end), from dynamic programming on the\n"
-    "transition table, stopped when less than 1e-9 of the probability is still walking\n"
-    "(that mass is dropped). A hole or the goal has return 0. The number of atoms, the\n"
-    "mean and the dropped mass go to stderr.\n"
+    "tabular run with agent.mode evaluate), as 'bdrl eval' compares against.\n\n"
+    "Tabular envs (FrozenLake, CliffWalking, tabular plugins): CSV action,return,prob,\n"
+    "the exact atoms of the infinite-horizon law (time limits ignored: a truncation is\n"
+    "not an end), from dynamic programming on the transition table, stopped when less\n"
+    "than 1e-9 of the probability is still walking (that mass is dropped). A terminal\n"
+    "state (a hole, the goal, a cliff cell) has return 0. The number of atoms, the mean\n"
+    "and the dropped mass go to stderr.\n"
     "CartPole: CSV action,return, one row per Monte Carlo rollout of K steps (the time\n"
     "limit ignored, K with gamma^K < 1e-4, 917 at gamma 0.99); CartPole and a greedy\n"
     "policy are deterministic, so every rollout gives the same return. With --summary:\n"
