@@ -310,7 +310,7 @@ static void test_truth(void **state)
             double mass = 0;
             for (int i = 0; i < d.n; i++)
                 mass += d.prob[i];
-            assert_true(d.residual < 1e-9);
+            assert_true(d.residual < TRUTH_TAB_MASS_TOL);
             assert_close(mass + d.residual, 1, 1e-12);
             assert_close(truth_atoms_mean(&d), q[s * 4 + a], 2e-5);
             truth_atoms_free(&d);

@@ -5,12 +5,8 @@ run by CI or `make test`).
 
 The real gymnasium/envs/toy_text/cliffwalking.py and utils.py are loaded
 from GYM (default /tmp/ref/Gymnasium) with the few gymnasium imports they
-make stubbed here, each as Gymnasium defines it:
-  - gymnasium.Env.reset(seed=S) makes np_random as
-    numpy.random.Generator(numpy.random.PCG64(numpy.random.SeedSequence(S)))
-    (gymnasium/utils/seeding.py np_random) and keeps it when seed is None;
-  - gymnasium.spaces.Discrete(n) holds n; gymnasium.error.DependencyNotInstalled
-    is an exception (rendering only).
+make stubbed as Gymnasium defines them (gym_stub.py: reset(seed=S) makes
+numpy.random.Generator(numpy.random.PCG64(numpy.random.SeedSequence(S)))).
 gym.make('CliffWalking-v1') adds no TimeLimit (the registration has no
 max_episode_steps), so truncated is always False; its other wrappers change
 no value.
@@ -36,66 +32,15 @@ trajectories fall into the cliff, bump the walls, reach the goal or run to
 N steps.
 """
 import argparse
-import importlib.util
 import os
 import random
 import subprocess
 import sys
-import types
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gym_stub  # noqa: E402
 
-GYM = os.environ.get("GYM", "/tmp/ref/Gymnasium")
-
-
-def load_env_class():
-    toy = os.path.join(GYM, "gymnasium", "envs", "toy_text")
-    gym = types.ModuleType("gymnasium")
-
-    class Env:
-        _np_random = None
-
-        def reset(self, *, seed=None, options=None):
-            if seed is not None:
-                self._np_random = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
-
-        @property
-        def np_random(self):
-            if self._np_random is None:
-                self._np_random = np.random.Generator(np.random.PCG64(np.random.SeedSequence(None)))
-            return self._np_random
-
-    class Discrete:
-        def __init__(self, n):
-            self.n = n
-
-    spaces = types.ModuleType("gymnasium.spaces")
-    spaces.Discrete = Discrete
-    error = types.ModuleType("gymnasium.error")
-
-    class DependencyNotInstalled(Exception):
-        pass
-
-    error.DependencyNotInstalled = DependencyNotInstalled
-    gym.Env = Env
-    gym.spaces = spaces
-    gym.error = error
-    envs = types.ModuleType("gymnasium.envs")
-    toy_pkg = types.ModuleType("gymnasium.envs.toy_text")
-    sys.modules.update({"gymnasium": gym, "gymnasium.spaces": spaces, "gymnasium.error": error,
-                        "gymnasium.envs": envs, "gymnasium.envs.toy_text": toy_pkg})
-    mods = {}
-    for name in ("utils", "cliffwalking"):
-        full = "gymnasium.envs.toy_text." + name
-        spec = importlib.util.spec_from_file_location(full, os.path.join(toy, name + ".py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[full] = mod
-        spec.loader.exec_module(mod)
-        mods[name] = mod
-    return mods["cliffwalking"].CliffWalkingEnv
-
-
-CliffWalkingEnv = load_env_class()
+CliffWalkingEnv = gym_stub.load("cliffwalking").CliffWalkingEnv
 
 
 def g(x):
