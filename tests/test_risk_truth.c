@@ -168,14 +168,6 @@ static void test_matches_reference(void **state)
     }
 }
 
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 static void test_cli(void **state)
 {
     (void)state;
@@ -190,7 +182,7 @@ static void test_cli(void **state)
     tu_result r = tu_run("%s truth %s --risk cvar:0.25", tu_bdrl(), cw);
     assert_int_equal(r.status, 0);
     assert_true(!strncmp(r.out, "state,action,mean_optimal,value_0,value_1,value_2,value_3\n", 58));
-    assert_int_equal(count_lines(r.out), 1 + 37); /* the cliff and the goal have no row */
+    assert_int_equal(tu_count_lines(r.out), 1 + 37); /* the cliff and the goal have no row */
     const char *row = strstr(r.out, "\n36,");
     assert_non_null(row);
     int s, a, m;
@@ -209,7 +201,7 @@ static void test_cli(void **state)
     assert_int_equal(r.status, 0);
     /* all-left never reaches the goal: one atom 0 (less the dropped mass) */
     double ret, prob;
-    assert_int_equal(count_lines(r.out), 2);
+    assert_int_equal(tu_count_lines(r.out), 2);
     assert_int_equal(sscanf(r.out, "action,return,prob\n%d,%lf,%lf", &a, &ret, &prob), 3);
     assert_true(a == 0 && ret == 0 && prob > 1 - 1e-11 && prob <= 1);
     assert_contains(r.err, "# state 1: action 0 (mean-optimal 3); cvar:0.1 per action: 0.0000000000");
@@ -244,7 +236,7 @@ static void test_cli(void **state)
         if (r.status != 2)
             fail_msg("'truth %s' exited %d, expected 2 (stderr: %s)", args, r.status, r.err);
         assert_contains(r.err, bad[i].msg);
-        assert_int_equal(count_lines(r.err), 1);
+        assert_int_equal(tu_count_lines(r.err), 1);
         tu_run_free(&r);
     }
     r = tu_run("%s truth --help", tu_bdrl());

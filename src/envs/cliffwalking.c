@@ -108,8 +108,7 @@ static void cliffwalking_describe(const env *e, const env_config *c, FILE *f)
                "without ending the episode\n");
     fprintf(f, "time limit: %s\n", e->max_steps == ENV_NO_TIME_LIMIT ? "none (Gymnasium registers none)" : "set");
     fprintf(f, "grid (S start, C cliff, G goal):\n");
-    for (int r = 0; r < t->nrow; r++)
-        fprintf(f, "  %.*s\n", t->ncol, t->desc + r * t->ncol);
+    tab_print_grid(e, f);
 }
 
 static const char *const CW_ACTIONS[4] = {"up", "right", "down", "left"};

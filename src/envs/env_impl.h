@@ -54,6 +54,7 @@ void tab_step(env *e, int action, env_step *out); /* categorical_sample over P[s
 void tab_get_state(const env *e, double *state);
 int tab_set_state(env *e, const double *state, bdrl_err *err);
 int tab_success(const env *e, const env_step *st); /* terminated on a G cell */
+void tab_print_grid(const env *e, FILE *f);        /* the drawing, a row a line, indented by two */
 
 typedef struct plugin_data plugin_data; /* plugin.c */
 

@@ -256,8 +256,7 @@ static void frozenlake_describe(const env *e, const env_config *c, FILE *f)
             c->slippery ? c->success_rate : 1.0);
     fprintf(f, "rewards: goal %g, hole %g, frozen %g\n", c->reward_goal, c->reward_hole, c->reward_frozen);
     fprintf(f, "map:\n");
-    for (int r = 0; r < t->nrow; r++)
-        fprintf(f, "  %.*s\n", t->ncol, t->desc + r * t->ncol);
+    tab_print_grid(e, f);
 }
 
 static const char *const FL_ACTIONS[4] = {"left", "down", "right", "up"};

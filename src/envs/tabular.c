@@ -9,6 +9,7 @@
 #include "env_impl.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,3 +99,10 @@ int tab_set_state(env *e, const double *state, bdrl_err *err)
 }
 
 int tab_success(const env *e, const env_step *st) { return st->terminated && e->tab->desc[e->tab->s] == 'G'; }
+
+void tab_print_grid(const env *e, FILE *f)
+{
+    const env_table *t = &e->tab->table;
+    for (int r = 0; r < t->nrow; r++)
+        fprintf(f, "  %.*s\n", t->ncol, t->desc + r * t->ncol);
+}
