@@ -318,6 +318,40 @@ static void test_truth(void **state)
     env_free(e);
 }
 
+/* Train, eval and truth on a run, as for FrozenLake: every non-terminal
+ * (s, a) scored against the exact law, none of the cliff or the goal. */
+static void test_run_eval_and_truth(void **state)
+{
+    (void)state;
+    char run[600];
+    snprintf(run, sizeof run, "%s/cw_run", tu_dir);
+    tu_result r = tu_run("%s train %s/configs/cliffwalking_c51.yaml --out %s -q --set train.total_steps=300 "
+                         "--set train.learning_starts=100 --set eval.interval=300 --set eval.episodes=4 "
+                         "--set env.max_episode_steps=50 --set agent.mode=evaluate",
+                         tu_bdrl(), tu_root(), run);
+    if (r.status)
+        fail_msg("train exited %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    r = tu_run("%s eval %s --json --episodes 4", tu_bdrl(), run);
+    if (r.status)
+        fail_msg("eval exited %d: %s", r.status, r.err);
+    assert_contains(r.out, "\"truth\": \"exact\"");
+    assert_contains(r.out, "\"truth_policy\": \"optimal\"");
+    int rows = 0;
+    for (const char *p = strstr(r.out, "\"state\": "); p; p = strstr(p + 1, "\"state\": ")) {
+        int s = atoi(p + 9);
+        assert_true(s >= 0 && s < 37);
+        rows++;
+    }
+    assert_int_equal(rows, 37 * 4);
+    tu_run_free(&r);
+    r = tu_run("%s truth --policy %s --state 36 --action 3", tu_bdrl(), run);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "# policy optimal, gamma 0.99");
+    assert_contains(r.err, "# state 36 action 3: 527 atoms, mean -46.35267");
+    tu_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_grid_terminals_and_limits),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_truth),
+        cmocka_unit_test(test_run_eval_and_truth),
     };
-    return cmocka_run_group_tests_name("cliffwalking", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("cliffwalking", tests, tu_group_setup, tu_group_teardown);
 }
