@@ -228,19 +228,6 @@ const env_outcome *env_table_outcome(const env_table *t, int s, int a, int k)
     return &t->outcomes[(size_t)sa * (size_t)t->max_outcomes + (size_t)k];
 }
 
-int env_table_sample(const env_table *t, int s, int a, double u)
-{
-    int n = t->n_outcomes[s * t->n_actions + a];
-    const env_outcome *o = env_table_outcome(t, s, a, 0);
-    double cum = 0.0;
-    for (int i = 0; i < n; i++) {
-        cum += o[i].prob;
-        if (cum > u)
-            return i;
-    }
-    return 0; /* argmax of an all-false array */
-}
-
 void env_table_mark_terminal(env_table *t)
 {
     for (int s = 0; s < t->n_states; s++) {

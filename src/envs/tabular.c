@@ -74,11 +74,27 @@ void tab_reset(env *e)
     e->obs[0] = (float)e->tab->s;
 }
 
+/* Here rather than in env.c so that tab_step inlines it (FrozenLake's step
+ * was 11% slower through two calls). */
+int env_table_sample(const env_table *t, int s, int a, double u)
+{
+    int sa = s * t->n_actions + a, n = t->n_outcomes[sa];
+    const env_outcome *o = t->outcomes + (size_t)sa * (size_t)t->max_outcomes;
+    double cum = 0.0;
+    for (int i = 0; i < n; i++) {
+        cum += o[i].prob;
+        if (cum > u)
+            return i;
+    }
+    return 0; /* argmax of an all-false array */
+}
+
 void tab_step(env *e, int action, env_step *out)
 {
     tab_data *t = e->tab;
-    const env_outcome *o = env_table_outcome(&t->table, t->s, action, 0);
-    int k = env_table_sample(&t->table, t->s, action, rng_uniform(e->r));
+    const env_table *tb = &t->table;
+    const env_outcome *o = tb->outcomes + (size_t)(t->s * tb->n_actions + action) * (size_t)tb->max_outcomes;
+    int k = env_table_sample(tb, t->s, action, rng_uniform(e->r));
     t->s = o[k].next_state;
     e->obs[0] = (float)t->s;
     out->obs = e->obs;
