@@ -51,13 +51,14 @@ int env_n_kinds(void);
 typedef struct {
     const char *name;            /* env.name: "cartpole", ... */
     const char *gym_id;          /* "CartPole-v1", ... ("plugin" for plugins) */
-    const char *summary;         /* one line (FrozenLake: two) for `bdrl env list` */
+    const char *summary;         /* one line (FrozenLake, CliffWalking: two) for `bdrl env list` */
     const char *state_names;     /* env_get_state's components, comma-separated (rollout's CSV header);
                                     NULL: the env's own (plugins: env_state_names) */
     const char *state_help;      /* what --state takes, e.g. "X,XDOT,THETA,THETADOT" */
     int default_max_steps;       /* Gymnasium's registration (FrozenLake: 4x4's 100; 8x8 gets 200;
                                     ENV_NO_TIME_LIMIT: none, CliffWalking) */
-    int tabular;                 /* 1: the observation is a state index (FrozenLake); plugins decide
+    int tabular;                 /* 1: the observation is a state index (FrozenLake, CliffWalking);
+                                    plugins decide
                                     when loaded (env_is_tabular) */
     /* The default evaluation threshold: Gymnasium's reward_threshold on the
      * mean greedy return, or for tabular envs a success rate. */
@@ -135,12 +136,13 @@ void env_free(env *e);
 
 const char *env_name(const env *e);      /* env_kind_describe(kind)->name */
 env_kind env_get_kind(const env *e);
-int env_obs_dim(const env *e);           /* CartPole 4, FrozenLake 1 (the state index as a float),
+int env_obs_dim(const env *e);           /* CartPole 4, FrozenLake and CliffWalking 1 (the state index as a float),
                                             Acrobot 6, MountainCar 2 */
-int env_n_actions(const env *e);         /* CartPole 2, FrozenLake 4, Acrobot 3, MountainCar 3 */
-int env_n_states(const env *e);          /* FrozenLake: nrow*ncol; the others: 0 (continuous) */
+int env_n_actions(const env *e);         /* CartPole 2, FrozenLake 4, CliffWalking 4, Acrobot 3, MountainCar 3 */
+int env_n_states(const env *e);          /* FrozenLake: nrow*ncol; CliffWalking 48; tabular plugins theirs;
+                                            the others: 0 (continuous) */
 /* 1 if the observation is one float holding a state index in [0,
- * env_n_states) that a network should one-hot encode (FrozenLake, tabular
+ * env_n_states) that a network should one-hot encode (FrozenLake, CliffWalking, tabular
  * plugins). */
 int env_is_tabular(const env *e);
 /* Action a's name ("left", "push right", ...); "" for an unnamed one. */
@@ -168,7 +170,7 @@ env_step env_do_step(env *e, int action);
 int env_step_success(const env *e, const env_step *st);
 
 /* The full internal state in doubles: CartPole (x, x_dot, theta,
- * theta_dot); FrozenLake the state index; Acrobot (theta1, theta2, dtheta1,
+ * theta_dot); FrozenLake and CliffWalking the state index; Acrobot (theta1, theta2, dtheta1,
  * dtheta2); MountainCar (position, velocity). set_state keeps the elapsed
  * step count. */
 #define ENV_STATE_MAX 8 /* the largest env_state_dim (CartPole, Acrobot 4; plugins up to this) */
