@@ -213,7 +213,7 @@ static void test_cli(void **state)
     r = tu_run("%s truth %s --risk wang:0.75", tu_bdrl(), fl);
     assert_int_equal(r.status, 0);
     assert_contains(r.err, "# NOT CONVERGED: a cycle of 2 policies");
-    assert_contains(r.err, "States that flip: 2 (3,0)\n");
+    assert_contains(r.err, "States that flip (their actions in the cycle): 2 (3,0)\n");
     tu_run_free(&r);
 
     struct {

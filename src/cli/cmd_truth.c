@@ -275,8 +275,9 @@ static int print_risk(const env_table *t, double gamma, const risk_spec *r, int 
         fprintf(stderr, "# converged after %d improvement%s: the policy is %s-greedy on its own laws\n", g.iterations,
                 g.iterations == 1 ? "" : "s", name);
     } else {
-        fprintf(stderr, "# NOT CONVERGED: a cycle of %d policies (improvements %d to %d repeat); the policy "
-                        "printed is the cycle's last, and greedy on its laws is the cycle's first. States that flip:",
+        fprintf(stderr, "# NOT CONVERGED: a cycle of %d policies (pi_%d to pi_%d, pi_0 the mean-optimal one); the "
+                        "policy printed is the cycle's last, and greedy on its laws is the cycle's first. States that "
+                        "flip (their actions in the cycle):",
                 g.cycle_length, g.cycle_start, g.iterations - 1);
         for (int s = 0; s < S; s++)
             if (risk_greedy_flips(&g, s)) {
