@@ -76,6 +76,7 @@ typedef struct {
     const char *name; /* registry name */
     int semi_implicit;
     const char *map;
+    int slippery; /* -1: the environment's default */
 } bench_case;
 
 int main(int argc, char **argv)
@@ -90,12 +91,13 @@ int main(int argc, char **argv)
         }
     }
     const bench_case cases[] = {
-        {"cartpole (euler)", "cartpole", 0, NULL},
-        {"cartpole (semi-implicit)", "cartpole", 1, NULL},
-        {"frozenlake 4x4 slippery", "frozenlake", 0, "4x4"},
-        {"frozenlake 8x8 slippery", "frozenlake", 0, "8x8"},
-        {"acrobot", "acrobot", 0, NULL},
-        {"mountaincar", "mountaincar", 0, NULL},
+        {"cartpole (euler)", "cartpole", 0, NULL, -1},
+        {"cartpole (semi-implicit)", "cartpole", 1, NULL, -1},
+        {"frozenlake 4x4 slippery", "frozenlake", 0, "4x4", -1},
+        {"frozenlake 8x8 slippery", "frozenlake", 0, "8x8", -1},
+        {"cliffwalking slippery", "cliffwalking", 0, NULL, 1},
+        {"acrobot", "acrobot", 0, NULL, -1},
+        {"mountaincar", "mountaincar", 0, NULL, -1},
     };
     printf("%-26s %11s %9s %8s %8s %9s %8s %8s\n", "env", "steps", "episodes", "cpu s", "wall s", "Msteps/s",
            "ns/step", "return");
@@ -108,6 +110,8 @@ int main(int argc, char **argv)
         c.semi_implicit = cases[k].semi_implicit;
         if (cases[k].map)
             snprintf(c.map_name, sizeof c.map_name, "%s", cases[k].map);
+        if (cases[k].slippery >= 0)
+            c.slippery = cases[k].slippery;
         bdrl_err err;
         env *e = env_create(&c, &err);
         if (!e) {
@@ -147,7 +151,9 @@ int main(int argc, char **argv)
         double dc = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0, dw = clock_s(CLOCK_MONOTONIC) - w0;
         /* The mean episode return keeps the loop honest and is a sanity
          * check (random policy: CartPole ~22, FrozenLake 4x4 ~0.014, Acrobot
-         * and MountainCar near their limits' -500 and -200). */
+         * and MountainCar near their limits' -500 and -200, slippery
+         * CliffWalking about -61,000: no time limit, and a random walk falls
+         * off the cliff often before it finds the goal). */
         printf("%-26s %11ld %9ld %8.3f %8.3f %9.2f %8.2f %8.4f\n", cases[k].label, steps, episodes, dc, dw,
                (double)steps / dc / 1e6, dc / (double)steps * 1e9, episodes ? ret / (double)episodes : 0.0);
         if (env_get_kind(e) == ENV_ACROBOT) {

@@ -1,6 +1,7 @@
-# dist_frozenlake.gp — return distributions of FrozenLake states (bdrl plot dist):
-# one panel per cell, laid out like the map; holes and the goal are shaded
-# panels (their return is 0). Each panel: every run's model law (BD: grid
+# dist_frozenlake.gp — return distributions of a tabular env's states (bdrl plot
+# dist; FrozenLake, CliffWalking, tabular plugins): one panel per cell, laid out
+# like the map; holes, the goal and CliffWalking's cliff cells are shaded panels
+# (return 0; the cliff is never stood on: a move into it lands on S). Each panel: every run's model law (BD: grid
 # density; C51: atoms), BD's Bellman Diffusion samples, and the true law.
 #   mode 'cdf': CDFs (truth black, models coloured, samples light and wide);
 #   mode 'pdf': probability per bin of width binw (model lines / outlines,
@@ -34,10 +35,10 @@ do for [i=1:npanels] {
   set bmargin at screen y1 - chh + 22.0/H
   set title ptitle[i] offset 0,-0.7
   set xrange [pxlo[i]:pxhi[i]]
-  if (cell[i] eq 'H' || cell[i] eq 'G') {
-    set object 1 rect from graph 0,0 to graph 1,1 fc rgb (cell[i] eq 'H' ? '#cfe0f1' : '#cdebc5') fs solid 1.0 border lc rgb '#888888' behind
-    set label 1 (cell[i] eq 'H' ? "H  hole" : "G  goal") at graph 0.5,0.6 center font f_p5
-    set label 2 "terminal: return 0" at graph 0.5,0.35 center
+  if (cell[i] eq 'H' || cell[i] eq 'G' || cell[i] eq 'C') {
+    set object 1 rect from graph 0,0 to graph 1,1 fc rgb (cell[i] eq 'G' ? '#cdebc5' : cell[i] eq 'C' ? '#e3d5c6' : '#cfe0f1') fs solid 1.0 border lc rgb '#888888' behind
+    set label 1 (cell[i] eq 'H' ? "H  hole" : cell[i] eq 'C' ? "C  cliff" : "G  goal") at graph 0.5,0.6 center font f_p5
+    set label 2 (cell[i] eq 'C' ? "-100, back to S" : "terminal: return 0") at graph 0.5,0.35 center
     unset xtics; unset ytics; unset grid
     set yrange [0:1]
     plot NaN notitle

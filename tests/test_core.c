@@ -7,6 +7,7 @@
 
 #include "core/err.h"
 #include "core/io.h"
+#include "core/pcg64.h"
 #include "core/rng.h"
 
 static void test_err_set_returns_minus_one_and_formats(void **state)
@@ -73,6 +74,79 @@ static void test_rng_save_load_roundtrip(void **state)
     for (int i = 0; i < 10; i++) assert_true(rng_uniform(a) == rng_uniform(b));
     fclose(f);
     rng_free(a); rng_free(b);
+}
+
+/* numpy's Generator(PCG64(SeedSequence(seed))), as Gymnasium seeds its
+ * np_random: the numbers numpy 1.24 printed for these seeds
+ * (SeedSequence(s).generate_state(4), bit_generator.state, random() x 3 and
+ * the 1000th random()), seeds of one and two 32-bit words. */
+static void test_numpy_pcg64_matches_numpy(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t seed;
+        uint32_t words[4];
+        uint64_t st_hi, st_lo, inc_hi, inc_lo;
+        double x[3], x1000;
+    } ref[] = {
+        {0, {0xb0f478be, 0xdb2cd7e7, 0x2c71ba49, 0xabf4641a}, 0x1aa1b5345996452dULL, 0x09585eb7a69561e3ULL,
+         0x418ddadb3af71a82ULL, 0x588133bc447873a9ULL, {0x1.461fd79fb3850p-1, 0x1.1442f7e20b674p-2, 0x1.4fa7b529d9bd0p-5},
+         0x1.8520ca410bdd0p-2},
+        {1, {0x6d6791ff, 0x672d8ee5, 0x4eb1072c, 0x8ae19ca1}, 0x9c5b484bfedb756cULL, 0x2a6e7d6f320fbc7eULL,
+         0x922af2da2645f895ULL, 0xa19857b95740937bULL, {0x1.060d7be6f245cp-1, 0x1.e6a32d7782a55p-1, 0x1.273d27b04760cp-3},
+         0x1.ecc946878beb2p-1},
+        {42, {0xcd540ab7, 0x9f1e2e6d, 0x79fb94b6, 0xd57873dc}, 0xcea44f6798798f2aULL, 0xacbc7c9d68860ac8ULL,
+         0xfa505436c9a8416eULL, 0x66caf2e28d25abffULL, {0x1.8c43f79a2db24p-1, 0x1.c16959869e47ep-2, 0x1.b79a2584ddb42p-1},
+         0x1.1fa34d5d1f600p-2},
+        {4294967295ULL, {0x76c1fe08, 0x2a05c5e2, 0xc20e8198, 0x2032e40f}, 0x4c233832246aa48cULL, 0xc57a3ce19c86ba9aULL,
+         0xda9580daf0fe872cULL, 0xad12d969e7b701fbULL, {0x1.01fd7ea4c363ep-2, 0x1.c0a59175cb424p-3, 0x1.262df73ba3636p-2},
+         0x1.12db7ed281c8ap-1},
+        {4294967296ULL, {0xec53f444, 0x50ff846c, 0xe8278562, 0x7a4918db}, 0x24d060cf1520dbddULL, 0x21bbf7fbff1ac5d4ULL,
+         0x77ff3ed86c5c5633ULL, 0x7b62eea7340ca9c7ULL, {0x1.c78bd7c50b582p-1, 0x1.1d4132d1fc63bp-1, 0x1.9a109ff09b1bdp-1},
+         0x1.8d2d3bb53308fp-1},
+        {12345678901234567ULL, {0x7d5fc2f1, 0x16d146aa, 0xd6d1bdd1, 0x9b731296}, 0x1fe5d8dcaead774dULL,
+         0x6edf07b8c4ce7ecbULL, 0x3a85f7734176fecbULL, 0xe11b8dd1ac295e89ULL,
+         {0x1.5c2f7d0269a4cp-2, 0x1.cb2e25a2092dfp-1, 0x1.f9aac1ef20e52p-1}, 0x1.f4cdd9855d2f1p-1},
+        {18446744073709551615ULL, {0x928cad0d, 0xaebca151, 0x8638dc7a, 0x119c3044}, 0xddc419442aebde79ULL,
+         0x4d8b0a3b048acdb0ULL, 0x37762aacb3cc854fULL, 0x4ed623c7d18951edULL,
+         {0x1.5c2c74f5188eap-1, 0x1.b0ccb3ebe6704p-1, 0x1.e52b195bc2d00p-8}, 0x1.db2c17c7c20c0p-1},
+    };
+    for (size_t k = 0; k < sizeof ref / sizeof *ref; k++) {
+        uint32_t w[4];
+        np_seed_sequence_words(ref[k].seed, w, 4);
+        for (int i = 0; i < 4; i++)
+            assert_true(w[i] == ref[k].words[i]);
+        np_pcg64 g;
+        np_pcg64_seed(&g, ref[k].seed);
+        assert_true(g.state_hi == ref[k].st_hi && g.state_lo == ref[k].st_lo);
+        assert_true(g.inc_hi == ref[k].inc_hi && g.inc_lo == ref[k].inc_lo);
+        /* the same numbers through rng.h, after a reseed from another seed */
+        rng *r = rng_create_numpy(ref[k].seed + 1);
+        rng_uniform(r);
+        rng_reseed(r, ref[k].seed, RNG_STREAM_ENV);
+        for (int i = 0; i < 3; i++) {
+            double x = np_pcg64_random(&g);
+            if (x != ref[k].x[i])
+                fail_msg("seed %llu draw %d: %a, numpy %a", (unsigned long long)ref[k].seed, i, x, ref[k].x[i]);
+            assert_true(rng_uniform(r) == x);
+        }
+        for (int i = 3; i < 999; i++)
+            assert_true(rng_uniform(r) == np_pcg64_random(&g));
+        assert_true(np_pcg64_random(&g) == ref[k].x1000);
+        assert_true(rng_uniform(r) == ref[k].x1000);
+        rng_free(r);
+    }
+    /* its state saves and loads like any rng */
+    rng *a = rng_create_numpy(5), *b = rng_create_numpy(6);
+    FILE *f = tmpfile();
+    assert_int_equal(rng_save(a, f, NULL), 0);
+    rewind(f);
+    assert_int_equal(rng_load(b, f, NULL), 0);
+    for (int i = 0; i < 10; i++)
+        assert_true(rng_uniform(a) == rng_uniform(b));
+    fclose(f);
+    rng_free(a);
+    rng_free(b);
 }
 
 static void test_atomic_write_replaces_whole_file(void **state)
@@ -161,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_rng_same_seed_same_stream),
         cmocka_unit_test(test_rng_moments),
         cmocka_unit_test(test_rng_save_load_roundtrip),
+        cmocka_unit_test(test_numpy_pcg64_matches_numpy),
         cmocka_unit_test(test_atomic_write_replaces_whole_file),
         cmocka_unit_test(test_mkdirs_and_errors),
         cmocka_unit_test(test_json_numbers),

@@ -53,9 +53,9 @@ static env *chain_env(const char *const *kv, int n_kv)
 static void test_registry_capabilities(void **state)
 {
     (void)state;
-    assert_int_equal(ENV_N_KINDS, 5);
-    const char *names[] = {"cartpole", "frozenlake", "acrobot", "mountaincar", "plugin"};
-    const int consts[] = {ENV_CARTPOLE, ENV_FROZENLAKE, ENV_ACROBOT, ENV_MOUNTAINCAR, ENV_PLUGIN};
+    assert_int_equal(ENV_N_KINDS, 6);
+    const char *names[] = {"cartpole", "frozenlake", "acrobot", "mountaincar", "plugin", "cliffwalking"};
+    const int consts[] = {ENV_CARTPOLE, ENV_FROZENLAKE, ENV_ACROBOT, ENV_MOUNTAINCAR, ENV_PLUGIN, ENV_CLIFFWALKING};
     for (int k = 0; k < ENV_N_KINDS; k++) {
         const env_kind_info *in = env_kind_describe(k);
         assert_non_null(in);
@@ -227,14 +227,6 @@ static void test_evaluate_policy_is_truths(void **state)
     env_free(cp);
 }
 
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 static void test_bad_plugins_refused(void **state)
 {
     (void)state;
@@ -267,7 +259,7 @@ static void test_bad_plugins_refused(void **state)
         if (r.status != 2)
             fail_msg("case %zu (%s) exited %d, expected 2; stderr: %s", i, bad[i].so, r.status, r.err);
         assert_contains(r.err, bad[i].msg);
-        assert_int_equal(count_lines(r.err), 1);
+        assert_int_equal(tu_count_lines(r.err), 1);
         tu_run_free(&r);
     }
     /* the same through train: refused before or while training, one line, 2 */
@@ -284,7 +276,7 @@ static void test_bad_plugins_refused(void **state)
         if (r.status != 2)
             fail_msg("train with %s exited %d, expected 2; stderr: %s", train_cases[i][0], r.status, r.err);
         assert_contains(r.err, train_cases[i][1]);
-        assert_int_equal(count_lines(r.err), 1);
+        assert_int_equal(tu_count_lines(r.err), 1);
         tu_run_free(&r);
     }
     /* the control: the valid variant runs */
@@ -317,7 +309,7 @@ static void test_params_config_errors(void **state)
         if (r.status != 2)
             fail_msg("case %zu exited %d, expected 2; stderr: %s", i, r.status, r.err);
         assert_contains(r.err, bad[i].msg);
-        assert_int_equal(count_lines(r.err), 1);
+        assert_int_equal(tu_count_lines(r.err), 1);
         tu_run_free(&r);
     }
     /* params survive the round trip through a run's config.yaml, in order */

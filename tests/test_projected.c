@@ -348,14 +348,6 @@ static void test_not_converging_is_an_error(void **state)
 
 /* ---- the command line ---- */
 
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 static void test_cli_projection(void **state)
 {
     (void)state;
@@ -366,7 +358,7 @@ static void test_cli_projection(void **state)
     assert_int_equal(r.status, 0);
     assert_true(!strncmp(r.out, "state,action,w1,cramer,mean_fixed_point,mean_truth\n", 51));
     /* 11 non-terminal states, 4 actions each */
-    assert_int_equal(count_lines(r.out), 1 + 44);
+    assert_int_equal(tu_count_lines(r.out), 1 + 44);
     double sw = 0, sb = 0;
     const char *p = strchr(r.out, '\n') + 1;
     int rows = 0, last_s = -1;
@@ -395,7 +387,7 @@ static void test_cli_projection(void **state)
     /* one (s, a); categorical on the config's support */
     r = tu_run("%s truth %s --projection categorical:101 --state 14 --action 1", tu_bdrl(), cfg);
     assert_int_equal(r.status, 0);
-    assert_int_equal(count_lines(r.out), 2);
+    assert_int_equal(tu_count_lines(r.out), 2);
     int s, a;
     double w1, cr, mf, mt;
     assert_int_equal(sscanf(strchr(r.out, '\n') + 1, "%d,%d,%lf,%lf,%lf,%lf", &s, &a, &w1, &cr, &mf, &mt), 6);
@@ -445,7 +437,7 @@ static void test_cli_projection_errors(void **state)
         if (r.status != 2)
             fail_msg("'truth %s' exited %d, expected 2 (stderr: %s)", args, r.status, r.err);
         assert_contains(r.err, bad[i].msg);
-        assert_int_equal(count_lines(r.err), 1);
+        assert_int_equal(tu_count_lines(r.err), 1);
         tu_run_free(&r);
     }
     tu_result r = tu_run("%s truth --help", tu_bdrl());

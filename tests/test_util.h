@@ -138,6 +138,15 @@ static inline const char *tu_root(void)
     return b ? b : ".";
 }
 
+/* The number of '\n' in s (the lines of a command's output). */
+static inline int tu_count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
 #define assert_contains(hay, needle)                                              \
     do {                                                                          \
         const char *h_ = (hay), *n_ = (needle);                                   \

@@ -72,6 +72,29 @@ static void print_env_name(const cfg_key *k, const void *field, FILE *f, int ind
     fputs(in ? in->name : "?", f);
 }
 
+/* env.slippery: a bool, or "default" (-1): the environment's own, which
+ * exp_load resolves (env_config_resolve: Gymnasium's FrozenLake true,
+ * CliffWalking false). */
+static int parse_slippery(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
+{
+    if (!v->is_seq && v->scalar && !strcmp(v->scalar, "default")) {
+        *(int *)field = -1;
+        return 0;
+    }
+    if (v->is_seq || !v->scalar || cfg_parse_bool(v->scalar, (int *)field))
+        return err_set(e, "'%s' expects true or false (or default: the environment's own), got '%s'", k->name,
+                       v->is_seq || !v->scalar ? "a list" : v->scalar);
+    return 0;
+}
+
+static void print_slippery(const cfg_key *k, const void *field, FILE *f, int indent)
+{
+    (void)k;
+    (void)indent;
+    int v = *(const int *)field;
+    fputs(v < 0 ? "default" : v ? "true" : "false", f);
+}
+
 /* env.params: the one free-form mapping, handed to a plugin as strings. */
 static int parse_params(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
 {
@@ -192,15 +215,17 @@ static const cfg_key keys[] = {
              "whose keys are not checked here)"},
     CFG_INT_KEY("env.max_episode_steps", OFF(env.max_episode_steps), "0", 0, 1e9,
                 "time limit (truncation); 0 = Gymnasium's (CartPole 500, FrozenLake 4x4 100, 8x8 200, "
-                "Acrobot 500, MountainCar 200)"),
+                "Acrobot 500, MountainCar 200, CliffWalking none: training needs one set)"),
     CFG_CHOICE_KEY("env.integrator", OFF(env.semi_implicit), "euler", "euler|semi_implicit",
                    "CartPole kinematics integrator"),
     CFG_BOOL_KEY("env.sutton_barto_reward", OFF(env.sutton_barto_reward), "false",
                  "CartPole: reward 0 per step and -1 on termination"),
     CFG_CUSTOM_KEY("env.map", OFF(env), "4x4", "map", parse_map, print_map,
                    "FrozenLake map: 4x4, 8x8, random, or a list of rows of S/F/H/G"),
-    CFG_BOOL_KEY("env.slippery", OFF(env.slippery), "true",
-                 "FrozenLake is_slippery: the intended move succeeds with env.success_rate"),
+    CFG_CUSTOM_KEY("env.slippery", OFF(env.slippery), "default", "boolean", parse_slippery, print_slippery,
+                   "FrozenLake and CliffWalking is_slippery (FrozenLake: the intended move succeeds with "
+                   "env.success_rate; CliffWalking: it and the two perpendicular moves 1/3 each); default = "
+                   "Gymnasium's: FrozenLake true, CliffWalking false"),
     CFG_REAL_KEY("env.success_rate", OFF(env.success_rate), "0.3333333333333333", 0, 1,
                  "FrozenLake: probability of the intended direction when slippery"),
     CFG_REAL_KEY("env.reward_goal", OFF(env.reward_goal), "1.0", NO_LO, NO_HI, "FrozenLake reward for entering G"),
@@ -387,6 +412,7 @@ int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, b
     env_config_defaults(&cfg->env, "cartpole"); /* env.name is required; any registry name does */
     if (cfg_resolve(&exp_schema, cfg, path, sets, n_sets, e))
         return -1;
+    env_config_resolve(&cfg->env);
     if (!strcmp(cfg->env.map_name, "random")) {
         cfg->env.nrow = cfg->env.ncol = cfg->map_size;
         cfg->env.map_seed = (uint64_t)(cfg->map_seed < 0 ? cfg->seed : cfg->map_seed);

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 
 static const args_opt opts[] = {
-    {"state", 0, 1, "S", "FrozenLake: a state index; CartPole: X,XDOT,THETA,THETADOT"},
+    {"state", 0, 1, "S", "FrozenLake, CliffWalking: a state index; CartPole: X,XDOT,THETA,THETADOT"},
     {"action", 0, 1, "A", "only this action (default: every action)"},
 };
 static const args_spec spec = {

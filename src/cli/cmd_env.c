@@ -11,7 +11,7 @@
 
 static const args_opt rollout_opts[] = {
     {"state", 0, 1, "STATE",
-     "state set after reset: CartPole X,XDOT,THETA,THETADOT; FrozenLake an index; Acrobot "
+     "state set after reset: CartPole X,XDOT,THETA,THETADOT; FrozenLake, CliffWalking an index; Acrobot "
      "THETA1,THETA2,DTHETA1,DTHETA2; MountainCar POSITION,VELOCITY"},
     {"actions", 0, 1, "A,A,...", "actions to take, comma-separated"},
     {"seed", 0, 1, "N", "seed of the reset (default: the config's seed)"},
@@ -25,21 +25,25 @@ static const args_spec rollout_spec = {
     "Resets NAME, sets the state if given, steps through the actions until they run\n"
     "out or the episode ends, and prints the internal state after each step as one\n"
     "CSV row (numbers as %.17g; the time limit truncates as in Gymnasium).\n"
+    "--seed S seeds the reset as Gymnasium's reset(seed=S); CliffWalking draws from\n"
+    "numpy's generator, so its trajectories are Gymnasium's draw for draw (the\n"
+    "others draw from bdrl's own streams: the same laws, other numbers).\n"
     "CartPole: step,x,x_dot,theta,theta_dot,reward,terminated,truncated\n"
-    "FrozenLake: step,state,reward,terminated,truncated\n"
+    "FrozenLake, CliffWalking: step,state,reward,terminated,truncated\n"
     "Acrobot: step,theta1,theta2,dtheta1,dtheta2,reward,terminated,truncated\n"
     "MountainCar: step,position,velocity,reward,terminated,truncated",
     rollout_opts, 3, 1};
 static const args_spec table_spec = {
     "bdrl env table NAME [--set KEY=VALUE]...",
-    "Prints the transition table of a tabular environment (FrozenLake, a tabular\n"
-    "plugin) as CSV: state,action,prob,next_state,reward,terminated (the\n"
-    "environment's outcome order; FrozenLake's is Gymnasium's).",
+    "Prints the transition table of a tabular environment (FrozenLake, CliffWalking,\n"
+    "a tabular plugin) as CSV: state,action,prob,next_state,reward,terminated (the\n"
+    "environment's outcome order; FrozenLake's and CliffWalking's are Gymnasium's P,\n"
+    "coinciding outcomes kept apart as there).",
     NULL, 0, 1};
 static const args_spec env_spec = {
     "bdrl env (list | info | rollout | table) ...",
-    "Environments with Gymnasium's CartPole-v1, FrozenLake-v1, Acrobot-v1 and\n"
-    "MountainCar-v0 semantics.\n\n"
+    "Environments with Gymnasium's CartPole-v1, FrozenLake-v1, CliffWalking-v1,\n"
+    "Acrobot-v1 and MountainCar-v0 semantics.\n\n"
     "  list      list the environments\n"
     "  info      spaces, limits and map of one environment\n"
     "  rollout   step through given actions and print the trajectory as CSV\n"
@@ -84,14 +88,21 @@ static int env_list(int argc, char **argv)
         fprintf(stderr, "bdrl env list: takes no arguments\n");
         return 2;
     }
+    /* one column of names, one space wider than the longest */
+    int w = 0;
+    for (int k = 0; k < ENV_N_KINDS; k++) {
+        int n = (int)strlen(env_kind_describe((env_kind)k)->name);
+        w = n > w ? n : w;
+    }
+    w++;
     for (int k = 0; k < ENV_N_KINDS; k++) {
         const env_kind_info *in = env_kind_describe((env_kind)k);
-        printf("%-12s", in->name);
+        printf("%-*s", w, in->name);
         /* continuation lines of the summary under its first */
         for (const char *p = in->summary; *p; p++) {
             putchar(*p);
             if (*p == '\n')
-                printf("%12s", "");
+                printf("%*s", w, "");
         }
         putchar('\n');
     }
@@ -111,7 +122,10 @@ static int env_info(int argc, char **argv)
     printf("name: %s\n", env_name(en));
     printf("observation_dim: %d\n", env_obs_dim(en));
     printf("n_actions: %d\n", env_n_actions(en));
-    printf("max_episode_steps: %d\n", env_max_steps(en));
+    if (env_max_steps(en) == ENV_NO_TIME_LIMIT)
+        printf("max_episode_steps: none\n");
+    else
+        printf("max_episode_steps: %d\n", env_max_steps(en));
     env_describe(en, &cfg.env, stdout);
     env_free(en);
     return 0;

@@ -24,7 +24,7 @@ static const args_opt opts[] = {
     {"walkers", 0, 1, "N", "BD: Bellman Diffusion samples per (state, action) (default eval.sample_walkers)"},
     {"no-samples", 0, 0, "", "BD: skip the sample metric (mean_w1_samples null)"},
     {"rollouts", 0, 1, "N", "Monte Carlo truth (CartPole): rollouts per (probe, action) (default 1)"},
-    {"truth", 0, 1, "exact|replay", "exact truth (FrozenLake, tabular plugins): the transition table (default exact)"},
+    {"truth", 0, 1, "exact|replay", "exact truth (FrozenLake, CliffWalking, tabular plugins): the transition table (default exact)"},
 };
 static const args_spec spec = {
     "bdrl eval RUN [--json] [--episodes N] [--seed N] [--walkers N] [--no-samples] [--rollouts N]\n"
@@ -32,12 +32,12 @@ static const args_spec spec = {
     "Evaluates the trained agent of RUN:\n"
     "  - greedy return: mean and 95% bootstrap interval over N greedy episodes (the\n"
     "    trainer's evaluation episodes first: --episodes eval.episodes repeats the\n"
-    "    trainer's last evaluation), and the success rate (FrozenLake: entered the\n"
-    "    goal; CartPole: reached the time limit);\n"
+    "    trainer's last evaluation), and the success rate (FrozenLake, CliffWalking:\n"
+    "    entered the goal; CartPole: reached the time limit);\n"
     "  - per state and action, W1 and Cramér distance (return units) between the\n"
     "    agent's return distribution and the truth, and both means. States: every\n"
-    "    non-terminal state of an environment with a transition table (FrozenLake, a\n"
-    "    tabular plugin), or the 20 CartPole probe states. Truth: the\n"
+    "    non-terminal state of an environment with a transition table (FrozenLake,\n"
+    "    CliffWalking, a tabular plugin), or the 20 CartPole probe states. Truth: the\n"
     "    exact law (transition table) of the run's own policy — the optimal one for\n"
     "    agent.mode evaluate, the agent's greedy policy for control — or Monte Carlo\n"
     "    returns of the greedy policy (CartPole, gamma^K < 1e-4, time limit ignored);\n"

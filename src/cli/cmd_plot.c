@@ -22,8 +22,8 @@ static const args_spec plot_spec = {
     "in $BDRL_PLOTS_DIR, PREFIX/share/bdrl/plots, or the source tree). Beside every\n"
     "figure P.png go P.svg, the data (P_data/ or P.dat) and P.gp, which redraws it\n"
     "(the command is printed).\n\n"
-    "  dist RUN [RUN2]       return distributions at every FrozenLake state (a grid laid\n"
-    "                        out like the map) or CartPole probe state: model, Bellman\n"
+    "  dist RUN [RUN2]       return distributions at every state of a tabular env (a grid\n"
+    "                        laid out like the map) or CartPole probe state: model, Bellman\n"
     "                        Diffusion samples and the truth; two runs overlaid (BD vs C51)\n"
     "  fields RUN --state S  a BD run's scalar field s(u) and gradient field g(u)\n"
     "  curves DIR...         learning curves of runs or comparison directories\n"
@@ -101,11 +101,12 @@ static const args_opt dist_opts[] = {
 static const args_spec dist_spec = {
     "bdrl plot dist RUN [RUN2] [--out PREFIX] [--pdf] [-n N] [--action A] [--labels A,B]\n"
     "                     [--title TEXT] [--seed N]",
-    "One panel per state: FrozenLake states laid out like the map (holes and the goal\n"
-    "shaded: their return is 0), or the 20 CartPole probe states. Each panel shows, for\n"
+    "One panel per state: a tabular env's states laid out like its map (FrozenLake's\n"
+    "holes and goal, CliffWalking's goal and cliff shaded: no law to learn), or the 20\n"
+    "CartPole probe states. Each panel shows, for\n"
     "one action (named in its title), the model's law of every run, a BD run's Bellman\n"
     "Diffusion samples (the agent's default sampler, as 'bdrl sample' draws them) and\n"
-    "the truth (exact atoms on FrozenLake, as 'bdrl truth --policy RUN' prints them; a\n"
+    "the truth (exact atoms on a tabular env, as 'bdrl truth --policy RUN' prints them; a\n"
     "Monte Carlo return of the run's greedy policy on CartPole), with each run's W1 to\n"
     "its truth in the title. Default encoding: CDFs, where a density (BD), atoms (C51,\n"
     "truth) and samples compare directly and W1 is the area between two curves. --pdf:\n"
@@ -217,7 +218,7 @@ static int plot_dist(int argc, char **argv)
 /* ---- fields ---- */
 
 static const args_opt fields_opts[] = {
-    {"state", 0, 1, "S", "FrozenLake: a state index; CartPole: X,XDOT,THETA,THETADOT"},
+    {"state", 0, 1, "S", "FrozenLake, CliffWalking: a state index; CartPole: X,XDOT,THETA,THETADOT"},
     {"action", 0, 1, "A", "the action (default: the action of the policy the truth follows)"},
     {"out", 'o', 1, "PREFIX", "PREFIX.png, .svg, .gp, PREFIX_data/ (default RUN/plots/fields_s<S>[_a<A>])"},
     {"title", 0, 1, "TEXT", "the figure's title"},

@@ -1,7 +1,8 @@
 /* cmd_truth.c — `bdrl truth`: the true return distribution of a policy at one
- * state (exact atoms on FrozenLake, Monte Carlo returns on CartPole), and
- * with --projection the distance from a representation's projected fixed
- * point to it (truth/projected.h). */
+ * state (exact atoms on tabular envs, Monte Carlo returns on CartPole), with
+ * --projection the distance from a representation's projected fixed point
+ * to it (truth/projected.h), and with --risk the iterated risk-greedy policy
+ * and its laws (truth/risk_policy.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "agents/experiment.h"
 #include "train/run.h"
 #include "truth/projected.h"
+#include "truth/risk_policy.h"
 #include "truth/truth.h"
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -18,30 +20,35 @@
 
 static const args_opt opts[] = {
     {"policy", 0, 1, "optimal|RUN", "the policy after the first action (default optimal)"},
-    {"state", 0, 1, "S", "FrozenLake: a state index (--projection: default all); CartPole: X,XDOT,THETA,THETADOT"},
+    {"state", 0, 1, "S",
+     "tabular envs: a state index (--projection, --risk: default all); CartPole: X,XDOT,THETA,THETADOT"},
     {"action", 0, 1, "A", "only this first action (default: every action)"},
     {"rollouts", 'n', 1, "N", "CartPole: Monte Carlo rollouts per action (default 1)"},
     {"steps", 0, 1, "K", "CartPole: steps per rollout (default: smallest K with gamma^K < 1e-4)"},
     {"summary", 0, 0, "", "CartPole: one summary row per action instead of the returns"},
     {"projection", 0, 1, "quantile:N|categorical:N",
      "transition tables: the projected operator's fixed point against the exact law"},
+    {"risk", 0, 1, "MEASURE[:PARAM]",
+     "transition tables: the iterated risk-greedy policy for mean, cvar:A, var:A, wang:E, cpw:E or pow:E"},
 };
 static const args_spec spec = {
     "bdrl truth [CONFIG] --state S [--policy optimal|RUN] [--action A] [-n N] [--steps K]\n"
     "                  [--summary] [--set KEY=VALUE]...\n"
     "       bdrl truth [CONFIG] --projection quantile:N|categorical:N [--state S] [--policy optimal|RUN]\n"
-    "                  [--action A] [--set KEY=VALUE]...",
+    "                  [--action A] [--set KEY=VALUE]...\n"
+    "       bdrl truth CONFIG --risk MEASURE[:PARAM] [--state S [--action A]] [--set KEY=VALUE]...",
     "Prints the true law of the return Z(s, a) = sum_t gamma^t r_t: the first action a,\n"
     "then the policy. CONFIG (with --set) gives the environment and gamma (agent.gamma);\n"
-    "without CONFIG, RUN/config.yaml does. The policy: 'optimal' (FrozenLake value\n"
+    "without CONFIG, RUN/config.yaml does. The policy: 'optimal' (tabular envs' value\n"
     "iteration, ties to the lowest action; the default) or a run directory RUN: the\n"
     "policy whose returns RUN learned (its greedy policy, or the optimal one for a\n"
-    "FrozenLake run with agent.mode evaluate), as 'bdrl eval' compares against.\n\n"
-    "FrozenLake: CSV action,return,prob, the exact atoms of the infinite-horizon law (time\n"
-    "limits ignored: a truncation is not an end), from dynamic programming on the\n"
-    "transition table, stopped when less than 1e-9 of the probability is still walking\n"
-    "(that mass is dropped). A hole or the goal has return 0. The number of atoms, the\n"
-    "mean and the dropped mass go to stderr.\n"
+    "tabular run with agent.mode evaluate), as 'bdrl eval' compares against.\n\n"
+    "Tabular envs (FrozenLake, CliffWalking, tabular plugins): CSV action,return,prob,\n"
+    "the exact atoms of the infinite-horizon law (time limits ignored: a truncation is\n"
+    "not an end), from dynamic programming on the transition table, stopped when less\n"
+    "than 1e-12 of the probability is still walking (that mass is dropped). A terminal\n"
+    "state (a hole, the goal, a cliff cell) has return 0. The number of atoms, the mean\n"
+    "and the dropped mass go to stderr.\n"
     "CartPole: CSV action,return, one row per Monte Carlo rollout of K steps (the time\n"
     "limit ignored, K with gamma^K < 1e-4, 917 at gamma 0.99); CartPole and a greedy\n"
     "policy are deterministic, so every rollout gives the same return. With --summary:\n"
@@ -60,12 +67,32 @@ static const args_spec spec = {
     "representation can hold) go to stderr. FrozenLake 4x4, gamma 0.99, optimal\n"
     "policy: quantile:101 is 0.035 from the truth (means 0.034 low; projected once\n"
     "0.0024), categorical:101 on [0, 1] 0.0017.\n\n"
+    "--risk (transition tables only): the iterated per-state risk-greedy policy, what a\n"
+    "distributional agent acting greedily on a risk measure of its learned laws\n"
+    "converges to when it converges; not the static policy that maximizes the\n"
+    "measure of the whole return from the start (a risk measure is not additive over\n"
+    "time, so choosing per state is not dynamic programming for it). From the\n"
+    "mean-optimal policy, it alternates the exact laws Z(s, a) of the current policy\n"
+    "with the choice, in every state, of the action maximizing the measure of Z(s, a)\n"
+    "(ties to the lowest action) until a policy repeats: the last one (converged) or an\n"
+    "earlier one (a cycle, reported with its length and the states that flip; the\n"
+    "exit status is still 0). Measures (distorted expectations E[F^-1(beta(tau))], IQN\n"
+    "section 3): mean; cvar:ALPHA (mean of the lowest ALPHA, in (0, 1]); var:ALPHA\n"
+    "(the ALPHA quantile); wang:ETA (ETA < 0 averse); cpw:ETA (ETA in [0.28, 100]);\n"
+    "pow:ETA (ETA < 0 averse). CSV state,action,mean_optimal,value_0,...: the\n"
+    "policy's action and the mean-optimal one in every non-terminal state, and the\n"
+    "measure of Z(s, a) under the policy for every action; the iterations, whether it\n"
+    "converged, the states that differ from the mean-optimal policy and the largest\n"
+    "dropped mass go to stderr. With --state S: the laws of S under the policy in the\n"
+    "format above (action,return,prob), and S's values on stderr.\n\n"
     "Examples (fl.yaml holding 'env: {name: frozenlake}'):\n"
     "  bdrl truth fl.yaml --state 0\n"
     "  bdrl truth fl.yaml --set env.slippery=false --set agent.gamma=0.9 --state 0 --action 2\n"
     "  bdrl truth --policy runs/cartpole_c51_s1 --state 0,0,0.05,0 --summary\n"
-    "  bdrl truth fl.yaml --projection quantile:101",
-    opts, 7, 1,
+    "  bdrl truth fl.yaml --projection quantile:101\n"
+    "  bdrl truth fl.yaml --risk cvar:0.25\n"
+    "  bdrl truth cw.yaml --set env.slippery=true --risk wang:-0.75 --state 36",
+    opts, 8, 1,
 };
 
 /* The policy of a trained run: its config, env and agent. */
@@ -201,6 +228,75 @@ done:
     return rc;
 }
 
+/* `--risk`: the iterated risk-greedy policy; with state >= 0 its laws at
+ * state (actions a0..a1) instead of the policy table. */
+static int print_risk(const env_table *t, double gamma, const risk_spec *r, int state, int a0, int a1)
+{
+    risk_greedy g;
+    bdrl_err e;
+    char name[64];
+    risk_spec_format(r, name, sizeof name);
+    if (truth_tab_risk_greedy(t, gamma, r, 0, &g, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return 1;
+    }
+    int S = t->n_states, A = t->n_actions, rc = 0;
+    fprintf(stderr, "# policy risk-greedy %s (from the mean-optimal policy), gamma %g\n", name, gamma);
+    if (state < 0) {
+        printf("state,action,mean_optimal");
+        for (int a = 0; a < A; a++)
+            printf(",value_%d", a);
+        printf("\n");
+        for (int s = 0; s < S; s++) {
+            if (truth_tab_is_terminal(t, s))
+                continue;
+            printf("%d,%d,%d", s, g.policy[s], g.mean_policy[s]);
+            for (int a = 0; a < A; a++)
+                printf(",%.17g", g.value[s * A + a]);
+            printf("\n");
+        }
+    } else {
+        rc = print_fl(t, gamma, g.policy, state, a0, a1);
+        if (!truth_tab_is_terminal(t, state)) {
+            fprintf(stderr, "# state %d: action %d (mean-optimal %d); %s per action:", state, g.policy[state],
+                    g.mean_policy[state], name);
+            for (int a = 0; a < A; a++)
+                fprintf(stderr, " %.10f", g.value[state * A + a]);
+            fprintf(stderr, "\n");
+        }
+    }
+    int live = 0, differ = 0;
+    for (int s = 0; s < S; s++)
+        if (!truth_tab_is_terminal(t, s)) {
+            live++;
+            differ += g.policy[s] != g.mean_policy[s];
+        }
+    if (g.converged) {
+        fprintf(stderr, "# converged after %d improvement%s: the policy is %s-greedy on its own laws\n", g.iterations,
+                g.iterations == 1 ? "" : "s", name);
+    } else {
+        fprintf(stderr, "# NOT CONVERGED: a cycle of %d policies (pi_%d to pi_%d, pi_0 the mean-optimal one); the "
+                        "policy printed is the cycle's last, and greedy on its laws is the cycle's first. States that "
+                        "flip (their actions in the cycle):",
+                g.cycle_length, g.cycle_start, g.iterations - 1);
+        for (int s = 0; s < S; s++)
+            if (risk_greedy_flips(&g, s)) {
+                fprintf(stderr, " %d (", s);
+                for (int c = 0; c < g.cycle_length; c++)
+                    fprintf(stderr, "%s%d", c ? "," : "", g.cycle[(size_t)c * S + s]);
+                fprintf(stderr, ")");
+            }
+        fprintf(stderr, "\n");
+    }
+    fprintf(stderr, "# %d of %d non-terminal states differ from the mean-optimal policy", differ, live);
+    for (int s = 0, k = 0; s < S; s++)
+        if (!truth_tab_is_terminal(t, s) && g.policy[s] != g.mean_policy[s])
+            fprintf(stderr, "%s %d (%d -> %d)", k++ ? "," : ":", s, g.mean_policy[s], g.policy[s]);
+    fprintf(stderr, "\n# largest dropped mass of a law %.3g\n", g.residual);
+    risk_greedy_free(&g);
+    return rc;
+}
+
 static int print_cp(const exp_config *cfg, const double *st, int a0, int a1, int n, int K, int summary,
                     truth_policy_fn pol, void *ctx)
 {
@@ -270,13 +366,31 @@ int cmd_truth(int argc, char **argv)
     }
     const char *state_text = args_get(&spec, &a, "state");
     const char *proj_text = args_get(&spec, &a, "projection");
+    const char *risk_text = args_get(&spec, &a, "risk");
     proj_spec ps;
+    risk_spec rs;
     bdrl_err e;
     if (proj_text && proj_spec_parse(proj_text, &ps, &e)) {
         fprintf(stderr, "bdrl truth: --projection %s\n", e.msg);
         return 2;
     }
-    if (!state_text && !proj_text) {
+    if (risk_text && risk_spec_parse(risk_text, &rs, &e)) {
+        fprintf(stderr, "bdrl truth: --risk %s\n", e.msg);
+        return 2;
+    }
+    if (risk_text && proj_text) {
+        fprintf(stderr, "bdrl truth: --risk and --projection exclude each other\n");
+        return 2;
+    }
+    if (risk_text && args_get(&spec, &a, "policy")) {
+        fprintf(stderr, "bdrl truth: --risk computes its own policy; --policy does not apply\n");
+        return 2;
+    }
+    if (risk_text && !state_text && args_get(&spec, &a, "action")) {
+        fprintf(stderr, "bdrl truth: with --risk, --action selects the laws printed for --state S; give --state\n");
+        return 2;
+    }
+    if (!state_text && !proj_text && !risk_text) {
         fprintf(stderr, "bdrl truth: --state is required\n");
         return 2;
     }
@@ -308,6 +422,11 @@ int cmd_truth(int argc, char **argv)
     int summary = args_get(&spec, &a, "summary") != NULL;
 
     const env_table *t = env_transition_table(en);
+    if (risk_text && !t) {
+        fprintf(stderr, "bdrl truth: --risk needs an environment with a transition table (%s has none)\n",
+                env_name(en));
+        goto done;
+    }
     if (proj_text && !t) {
         fprintf(stderr, "bdrl truth: --projection needs an environment with a transition table (%s has none)\n",
                 env_name(en));
@@ -332,6 +451,10 @@ int cmd_truth(int argc, char **argv)
             if (args_int("--state", state_text, 0, t->n_states - 1, &v))
                 goto done;
             s0 = s1 = (int)v;
+        }
+        if (risk_text) {
+            rc = print_risk(t, cfg.agent.gamma, &rs, state_text ? s0 : -1, a0, a1);
+            goto done;
         }
         int *policy = malloc(sizeof(int) * (size_t)t->n_states);
         if (!policy) {

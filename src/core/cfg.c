@@ -58,7 +58,7 @@ static int parse_real(const char *s, double *out)
     return 0;
 }
 
-static int parse_bool(const char *s, int *out)
+int cfg_parse_bool(const char *s, int *out)
 {
     static const char *yes[] = {"true", "True", "TRUE", "yes", "Yes", "on", "On", "1"};
     static const char *no[] = {"false", "False", "FALSE", "no", "No", "off", "Off", "0"};
@@ -193,7 +193,7 @@ static int parse_value(const cfg_key *k, const cfg_value *v, void *obj, bdrl_err
         *(double *)field = d;
         return 0;
     case CFG_BOOL:
-        if (parse_bool(s, (int *)field))
+        if (cfg_parse_bool(s, (int *)field))
             return err_set(e, "'%s' expects true or false, got '%s'", k->name, s);
         return 0;
     case CFG_STR:
@@ -586,7 +586,7 @@ static void write_str(FILE *f, const char *s)
     int plain = *s != '\0';
     int b;
     double d;
-    if (plain && (!parse_bool(s, &b) || !parse_real(s, &d) || !strcmp(s, "~") || !strcmp(s, "null")))
+    if (plain && (!cfg_parse_bool(s, &b) || !parse_real(s, &d) || !strcmp(s, "~") || !strcmp(s, "null")))
         plain = 0;
     for (const char *p = s; *p && plain; p++)
         if (!(isalnum((unsigned char)*p) || strchr("_-./+", *p)))

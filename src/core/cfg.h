@@ -107,6 +107,11 @@ int cfg_check_required(const cfg_loader *l, const char *source, bdrl_err *e);
 int cfg_resolve(const cfg_schema *s, void *obj, const char *path,
                 char *const *sets, int n_sets, bdrl_err *e);
 
+/* A CFG_BOOL's spelling: true/false, yes/no, on/off, 1/0 (and True,
+ * FALSE, ...) into *out; -1 for anything else. For custom keys that take a
+ * bool among other values. */
+int cfg_parse_bool(const char *s, int *out);
+
 /* The key of that name, or NULL. */
 const cfg_key *cfg_find(const cfg_schema *s, const char *name);
 /* The closest key name by edit distance, or NULL if nothing is close. */

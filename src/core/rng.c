@@ -6,8 +6,11 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "pcg64.h"
+
 struct rng {
     gsl_rng *g;
+    int numpy; /* numpy's PCG64 (rng_create_numpy): seeded by the seed alone */
 };
 
 uint64_t rng_mix64(uint64_t x)
@@ -36,13 +39,33 @@ rng *rng_create(uint64_t seed, uint64_t stream)
         free(r);
         return NULL;
     }
+    r->numpy = 0;
     gsl_rng_set(r->g, derive_seed(seed, stream));
+    return r;
+}
+
+rng *rng_create_numpy(uint64_t seed)
+{
+    rng *r = malloc(sizeof *r);
+    if (!r)
+        return NULL;
+    r->g = gsl_rng_alloc(np_gsl_rng_pcg64);
+    if (!r->g) {
+        free(r);
+        return NULL;
+    }
+    r->numpy = 1;
+    /* directly, not through gsl_rng_set: its seed is an unsigned long */
+    np_pcg64_seed(gsl_rng_state(r->g), seed);
     return r;
 }
 
 void rng_reseed(rng *r, uint64_t seed, uint64_t stream)
 {
-    gsl_rng_set(r->g, derive_seed(seed, stream));
+    if (r->numpy)
+        np_pcg64_seed(gsl_rng_state(r->g), seed);
+    else
+        gsl_rng_set(r->g, derive_seed(seed, stream));
 }
 
 void rng_free(rng *r)

@@ -32,8 +32,14 @@ enum {
 };
 
 rng *rng_create(uint64_t seed, uint64_t stream);
+/* numpy's Generator(PCG64(SeedSequence(seed))) as Gymnasium's reset(seed=S)
+ * makes it (pcg64.h): rng_uniform is its random(), bit for bit. For an
+ * environment whose seeded trajectories must be Gymnasium's; there are no
+ * streams (rng_reseed ignores its stream argument for such an rng). */
+rng *rng_create_numpy(uint64_t seed);
 void rng_free(rng *r);
-/* Re-seeds in place, as if freshly created with (seed, stream). */
+/* Re-seeds in place, as if freshly created with (seed, stream) (a numpy
+ * rng: with seed alone). */
 void rng_reseed(rng *r, uint64_t seed, uint64_t stream);
 
 double rng_uniform(rng *r);          /* [0, 1) */

@@ -18,6 +18,7 @@ static const env_class *const REGISTRY[] = {
     &acrobot_class,
     &mountaincar_class,
     &plugin_class,
+    &cliffwalking_class,
 };
 
 int env_n_kinds(void) { return (int)(sizeof REGISTRY / sizeof REGISTRY[0]); }
@@ -48,11 +49,18 @@ void env_config_defaults(env_config *c, const char *name)
     c->nrow = c->ncol = 0;
     c->frozen_prob = 0.8;
     c->map_seed = 0;
-    c->slippery = 1;
+    c->slippery = -1;
     c->success_rate = 1.0 / 3.0;
     c->reward_goal = 1.0;
     c->reward_hole = 0.0;
     c->reward_frozen = 0.0;
+    env_config_resolve(c);
+}
+
+void env_config_resolve(env_config *c)
+{
+    if (c->slippery < 0)
+        c->slippery = env_kind_describe(c->kind) && REGISTRY[c->kind]->not_slippery_by_default ? 0 : 1;
 }
 
 env *env_create(const env_config *cfg, bdrl_err *err)
@@ -73,7 +81,7 @@ env *env_create(const env_config *cfg, bdrl_err *err)
     e->cls = REGISTRY[cfg->kind];
     /* Until the first seeded reset the stream is that of seed 0, so an
      * unseeded run is still reproducible (Gymnasium would use OS entropy). */
-    e->r = rng_create(0, RNG_STREAM_ENV);
+    e->r = e->cls->numpy_rng ? rng_create_numpy(0) : rng_create(0, RNG_STREAM_ENV);
     if (!e->r) {
         err_set(err, "out of memory creating the environment's random generator");
         free(e);
@@ -82,7 +90,9 @@ env *env_create(const env_config *cfg, bdrl_err *err)
     e->max_steps = e->cls->info.default_max_steps;
     e->action_names = e->cls->action_names;
     e->state_names = e->cls->info.state_names;
-    if (e->cls->init(e, cfg, err) != 0) {
+    env_config c = *cfg; /* a hand-made config may leave slippery -1 */
+    env_config_resolve(&c);
+    if (e->cls->init(e, &c, err) != 0) {
         env_free(e);
         return NULL;
     }

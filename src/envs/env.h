@@ -1,12 +1,15 @@
-/* env.h — the environment interface shared by CartPole, FrozenLake, Acrobot
- * and MountainCar.
+/* env.h — the environment interface shared by CartPole, FrozenLake,
+ * CliffWalking, Acrobot, MountainCar and plugins.
  *
- * Environments reproduce Gymnasium's CartPole-v1, FrozenLake-v1, Acrobot-v1
- * and MountainCar-v0 step for step (including the TimeLimit wrapper's
- * truncation), and know nothing of
- * learning. An env owns its random generator (stream RNG_STREAM_ENV of the
- * seed passed to env_reset), like a Gymnasium env owns its np_random: passing
- * a seed to env_reset re-seeds it, passing NULL continues the stream.
+ * Environments reproduce Gymnasium's CartPole-v1, FrozenLake-v1,
+ * CliffWalking-v1, Acrobot-v1 and MountainCar-v0 step for step (including
+ * the TimeLimit wrapper's truncation, where Gymnasium registers one), and
+ * know nothing of learning. An env owns its random generator, like a
+ * Gymnasium env owns its np_random: passing a seed to env_reset re-seeds it,
+ * passing NULL continues the stream. It is bdrl's stream RNG_STREAM_ENV of
+ * the seed, except for CliffWalking, whose generator is numpy's as
+ * Gymnasium's reset(seed=S) makes it, so that its seeded trajectories are
+ * Gymnasium's draw for draw.
  *
  * Ownership: env_create returns an env the caller frees with env_free; the
  * observation buffer inside an env_step belongs to the env and is valid until
@@ -32,7 +35,11 @@
  * for tests that exercise one environment (new classes are appended, so
  * they keep their values). */
 typedef int env_kind;
-enum { ENV_CARTPOLE = 0, ENV_FROZENLAKE = 1, ENV_ACROBOT = 2, ENV_MOUNTAINCAR = 3, ENV_PLUGIN = 4 };
+enum { ENV_CARTPOLE = 0, ENV_FROZENLAKE = 1, ENV_ACROBOT = 2, ENV_MOUNTAINCAR = 3, ENV_PLUGIN = 4, ENV_CLIFFWALKING = 5 };
+
+/* The time limit of an environment Gymnasium registers without one
+ * (CliffWalking-v1): episodes end only by termination. */
+#define ENV_NO_TIME_LIMIT 2147483647
 /* How many classes the registry holds (its length: adding one is one line). */
 int env_n_kinds(void);
 #define ENV_N_KINDS (env_n_kinds())
@@ -44,12 +51,14 @@ int env_n_kinds(void);
 typedef struct {
     const char *name;            /* env.name: "cartpole", ... */
     const char *gym_id;          /* "CartPole-v1", ... ("plugin" for plugins) */
-    const char *summary;         /* one line (FrozenLake: two) for `bdrl env list` */
+    const char *summary;         /* one line (FrozenLake, CliffWalking: two) for `bdrl env list` */
     const char *state_names;     /* env_get_state's components, comma-separated (rollout's CSV header);
                                     NULL: the env's own (plugins: env_state_names) */
     const char *state_help;      /* what --state takes, e.g. "X,XDOT,THETA,THETADOT" */
-    int default_max_steps;       /* Gymnasium's registration (FrozenLake: 4x4's 100; 8x8 gets 200) */
-    int tabular;                 /* 1: the observation is a state index (FrozenLake); plugins decide
+    int default_max_steps;       /* Gymnasium's registration (FrozenLake: 4x4's 100; 8x8 gets 200;
+                                    ENV_NO_TIME_LIMIT: none, CliffWalking) */
+    int tabular;                 /* 1: the observation is a state index (FrozenLake, CliffWalking);
+                                    plugins decide
                                     when loaded (env_is_tabular) */
     /* The default evaluation threshold: Gymnasium's reward_threshold on the
      * mean greedy return, or for tabular envs a success rate. */
@@ -62,6 +71,9 @@ typedef struct {
     int n_probes;
     const double *(*probe)(int i);
     const char *(*probe_name)(int i);
+    /* 1: eval.threshold applies to the greedy success rate (FrozenLake,
+     * whose mean return is that rate); 0: to the mean greedy return. */
+    int threshold_on_success;
 } env_kind_info;
 
 /* NULL for a kind outside [0, ENV_N_KINDS). */
@@ -74,7 +86,8 @@ int env_kind_by_name(const char *name);
 typedef struct {
     env_kind kind;
     int max_episode_steps;       /* 0: the environment's default (CartPole and Acrobot 500,
-                                    MountainCar 200, FrozenLake 100 for 4x4 and 200 for 8x8) */
+                                    MountainCar 200, FrozenLake 100 for 4x4 and 200 for 8x8,
+                                    CliffWalking none) */
     /* CartPole */
     int semi_implicit;           /* 0: explicit Euler (Gymnasium's default) */
     int sutton_barto_reward;     /* 0 per step, -1 on termination */
@@ -84,7 +97,9 @@ typedef struct {
     char rows[ENV_MAP_MAX][ENV_MAP_MAX + 1];
     double frozen_prob;          /* random maps: probability of F (Gymnasium's p, default 0.8) */
     uint64_t map_seed;           /* random maps: generated from this seed */
-    int slippery;                /* is_slippery (default 1) */
+    int slippery;                /* is_slippery, FrozenLake and CliffWalking: 1, 0, or -1 for the
+                                    environment's default (Gymnasium's: FrozenLake 1, CliffWalking 0;
+                                    env_config_resolve fills it in) */
     double success_rate;         /* probability of the intended direction (default 1/3) */
     double reward_goal, reward_hole, reward_frozen; /* default 1, 0, 0 */
     /* Plugins (env.name plugin): the shared object and the free-form
@@ -96,8 +111,12 @@ typedef struct {
 } env_config;
 
 /* Defaults for the environment called name (a registry name such as
- * "cartpole"); an unknown name leaves kind -1, which env_create refuses. */
+ * "cartpole"); an unknown name leaves kind -1, which env_create refuses.
+ * Resolved (env_config_resolve) for that environment. */
 void env_config_defaults(env_config *c, const char *name);
+/* Fills in what c leaves to its environment (c->kind): slippery -1 becomes
+ * Gymnasium's default for it (CliffWalking 0, every other kind 1). */
+void env_config_resolve(env_config *c);
 
 typedef struct env env;
 
@@ -117,17 +136,18 @@ void env_free(env *e);
 
 const char *env_name(const env *e);      /* env_kind_describe(kind)->name */
 env_kind env_get_kind(const env *e);
-int env_obs_dim(const env *e);           /* CartPole 4, FrozenLake 1 (the state index as a float),
+int env_obs_dim(const env *e);           /* CartPole 4, FrozenLake and CliffWalking 1 (the state index as a float),
                                             Acrobot 6, MountainCar 2 */
-int env_n_actions(const env *e);         /* CartPole 2, FrozenLake 4, Acrobot 3, MountainCar 3 */
-int env_n_states(const env *e);          /* FrozenLake: nrow*ncol; the others: 0 (continuous) */
+int env_n_actions(const env *e);         /* CartPole 2, FrozenLake 4, CliffWalking 4, Acrobot 3, MountainCar 3 */
+int env_n_states(const env *e);          /* FrozenLake: nrow*ncol; CliffWalking 48; tabular plugins theirs;
+                                            the others: 0 (continuous) */
 /* For an observation that is an image (MinAtar: 10 x 10 x C), its height,
  * width and channels, in the order the observation stores it (HWC:
  * obs[(y*w + x)*c + ch], h*w*c = env_obs_dim); returns 1. Returns 0 and
  * zeros for every other observation (all the environments above). */
 int env_obs_shape(const env *e, int *h, int *w, int *c);
 /* 1 if the observation is one float holding a state index in [0,
- * env_n_states) that a network should one-hot encode (FrozenLake, tabular
+ * env_n_states) that a network should one-hot encode (FrozenLake, CliffWalking, tabular
  * plugins). */
 int env_is_tabular(const env *e);
 /* Action a's name ("left", "push right", ...); "" for an unnamed one. */
@@ -148,13 +168,14 @@ const float *env_reset(env *e, const uint64_t *seed);
  * observation. */
 env_step env_do_step(env *e, int action);
 
-/* Whether the episode that step st ended was a success: FrozenLake reached
- * G, CartPole survived to the time limit, Acrobot and MountainCar reached
- * their goal (terminated). 0 for a step that did not end an episode. */
+/* Whether the episode that step st ended was a success: FrozenLake and
+ * CliffWalking reached G, CartPole survived to the time limit, Acrobot and
+ * MountainCar reached their goal (terminated). 0 for a step that did not
+ * end an episode. */
 int env_step_success(const env *e, const env_step *st);
 
 /* The full internal state in doubles: CartPole (x, x_dot, theta,
- * theta_dot); FrozenLake the state index; Acrobot (theta1, theta2, dtheta1,
+ * theta_dot); FrozenLake and CliffWalking the state index; Acrobot (theta1, theta2, dtheta1,
  * dtheta2); MountainCar (position, velocity). set_state keeps the elapsed
  * step count. */
 #define ENV_STATE_MAX 8 /* the largest env_state_dim (CartPole, Acrobot 4; plugins up to this) */
@@ -169,8 +190,8 @@ int env_observe_state(const env *e, const double *state, float *obs, bdrl_err *e
 
 /* ---- exact transition tables (tabular environments) ---- */
 
-/* One outcome of (state, action), in the environment's order (FrozenLake:
- * Gymnasium's). */
+/* One outcome of (state, action), in the environment's order (FrozenLake,
+ * CliffWalking: Gymnasium's, coinciding outcomes kept apart as in its P). */
 typedef struct {
     double prob;
     int next_state;
@@ -179,8 +200,14 @@ typedef struct {
 } env_outcome;
 
 /* The exact dynamics of a tabular environment, what the truth code (src/truth)
- * computes return laws from. A terminal state is one whose every outcome is
- * (next_state = itself, terminated) under every action: its return is 0. */
+ * computes return laws from. A terminal state is one no episode stands on
+ * to act: its return is 0, it has no law to learn, and evaluation, truth
+ * and plots skip it. env_table_mark_terminal marks the states whose every
+ * outcome is (next_state = itself, terminated) under every action
+ * (FrozenLake's H and G, plugins); an environment may mark more itself:
+ * CliffWalking's goal (every move into it terminates) and cliff cells
+ * (every move into one lands on the start), to which Gymnasium's P gives
+ * ordinary moves that no episode takes. */
 typedef struct {
     int n_states, n_actions;
     int max_outcomes;         /* stride: outcomes of (s, a) start at (s*A + a) * max_outcomes */
@@ -188,8 +215,10 @@ typedef struct {
     env_outcome *outcomes;    /* (n_states * n_actions * max_outcomes): the first n_outcomes[s*A+a] are used */
     unsigned char *terminal;  /* (n_states): 1 for a terminal state (the rule above) */
     /* A drawing of the states for plots and checks: nrow*ncol == n_states
-     * letters, row-major, S start, G goal, H hole (or other terminal), F
-     * other (FrozenLake's map; a plugin's layout or a row of F). */
+     * letters, row-major, S start, G goal, H hole (or other terminal), C
+     * cliff (never occupied: entering one sends the agent back to S), F
+     * other (FrozenLake's map, CliffWalking's grid; a plugin's layout or a
+     * row of F). */
     int nrow, ncol;
     const char *desc;
 } env_table;
@@ -200,6 +229,12 @@ const env_table *env_transition_table(const env *e);
 
 /* Outcome k of (s, a); NULL if out of range. */
 const env_outcome *env_table_outcome(const env_table *t, int s, int a, int k);
+
+/* Gymnasium's categorical_sample over the outcomes of (s, a) with the
+ * uniform draw u in [0, 1): np.argmax(np.cumsum(p) > u), the cumulative sum
+ * sequential, so the first outcome whose running sum exceeds u (ties go to
+ * the next outcome), and outcome 0 if rounding leaves no sum above u. */
+int env_table_sample(const env_table *t, int s, int a, double u);
 
 /* Fills t->terminal from the outcomes (the rule above). */
 void env_table_mark_terminal(env_table *t);

@@ -1,10 +1,12 @@
 /* env_impl.h — private to src/envs: the layout of struct env, shared by the
  * dispatcher (env.c) and the environments (cartpole.c, frozenlake.c,
- * acrobot.c, mountaincar.c).
+ * cliffwalking.c, acrobot.c, mountaincar.c, plugin.c), and what the tabular
+ * ones share (tabular.c).
  * Nothing outside src/envs includes this; the public interface is env.h.
  *
- * Ownership: struct env owns its rng and, for FrozenLake, the fl_data block
- * (map letters and transition table), all released by env_free.
+ * Ownership: struct env owns its rng and, for a tabular built-in env
+ * (FrozenLake, CliffWalking), the tab_data block (drawing and transition
+ * table), all released by env_free.
  */
 #ifndef BDRL_ENV_IMPL_H
 #define BDRL_ENV_IMPL_H
@@ -28,12 +30,31 @@ typedef struct {
     double position, velocity;
 } mc_data;
 
+/* A tabular built-in environment (FrozenLake, CliffWalking): a Gymnasium
+ * toy-text env whose dynamics are its table P, stepped by categorical_sample. */
 typedef struct {
     env_table table;        /* the public view; its arrays live in this block */
     char *desc;            /* nrow*ncol letters + NUL */
-    int start;             /* index of the S cell */
+    int start;             /* index of the S cell: the one state of the initial distribution */
     int s;                 /* current state */
-} fl_data;
+} tab_data;
+
+/* tabular.c: everything FrozenLake and CliffWalking do alike, as Gymnasium's
+ * toy-text envs do it. tab_alloc allocates e->tab with an empty table of
+ * these sizes (every (s, a) with max_outcomes slots) and a drawing of
+ * nrow*ncol cells; the env fills the outcomes, desc and start, then calls
+ * tab_finish (terminal states by env_table_mark_terminal unless
+ * keep_terminal, sizes, the observation of the start). The others are
+ * env_class operations. */
+int tab_alloc(env *e, int nrow, int ncol, int n_actions, int max_outcomes, bdrl_err *err);
+void tab_finish(env *e, int keep_terminal);
+void tab_release(env *e);
+void tab_reset(env *e);                          /* one draw, then the start */
+void tab_step(env *e, int action, env_step *out); /* categorical_sample over P[s][a] */
+void tab_get_state(const env *e, double *state);
+int tab_set_state(env *e, const double *state, bdrl_err *err);
+int tab_success(const env *e, const env_step *st); /* terminated on a G cell */
+void tab_print_grid(const env *e, FILE *f);        /* the drawing, a row a line, indented by two */
 
 typedef struct plugin_data plugin_data; /* plugin.c */
 
@@ -51,6 +72,15 @@ typedef struct {
     int (*set_state)(env *e, const double *state, bdrl_err *err);
     int (*success)(const env *e, const env_step *st); /* the step ended an episode */
     void (*describe)(const env *e, const env_config *c, FILE *f);
+    /* 1: the env's generator is numpy's, seeded as Gymnasium's
+     * reset(seed=S) seeds it (rng_create_numpy), so seeded trajectories are
+     * Gymnasium's draw for draw (CliffWalking); 0: bdrl's stream
+     * RNG_STREAM_ENV of the seed (same laws, other numbers). */
+    int numpy_rng;
+    /* 1: env.slippery left at "default" means not slippery (Gymnasium's
+     * CliffWalking); 0: slippery (FrozenLake; kept for every other env so
+     * that older run directories resume with the same resolved config). */
+    int not_slippery_by_default;
 } env_class;
 
 struct env {
@@ -70,10 +100,11 @@ struct env {
     cp_data cp;
     ac_data ac;
     mc_data mc;
-    fl_data *fl;           /* NULL unless FrozenLake */
+    tab_data *tab;         /* NULL unless a tabular built-in env (FrozenLake, CliffWalking) */
     plugin_data *plug;     /* NULL unless a plugin */
 };
 
-extern const env_class cartpole_class, frozenlake_class, acrobot_class, mountaincar_class, plugin_class;
+extern const env_class cartpole_class, frozenlake_class, acrobot_class, mountaincar_class, plugin_class,
+    cliffwalking_class;
 
 #endif

@@ -6,8 +6,11 @@
  * gymnasium/envs/__init__.py (FrozenLake-v1: 4x4, 100 steps;
  * FrozenLake8x8-v1: 8x8, 200 steps). The table is built in the reference's
  * order, with its probabilities computed by its expressions, so the
- * probabilities, outcome order and sampling rule agree exactly. The random
- * numbers come from our own generator, not numpy's.
+ * probabilities, outcome order and sampling rule agree exactly (resets and
+ * steps: tabular.c). The random numbers come from bdrl's own stream, not
+ * numpy's: seeded trajectories follow Gymnasium's laws, not its draws
+ * (CliffWalking's use numpy's generator; switching FrozenLake would change
+ * every FrozenLake run's numbers).
  */
 #include "env_impl.h"
 
@@ -199,31 +202,18 @@ static int frozenlake_init(env *e, const env_config *c, bdrl_err *err)
     } else {
         return err_set(err, "unknown FrozenLake map \"%.16s\" (expected 4x4, 8x8, random or custom)", c->map_name);
     }
-    if (c->slippery && !(c->success_rate >= 0.0 && c->success_rate <= 1.0))
+    const int slippery = c->slippery != 0; /* < 0: not given, Gymnasium's default is_slippery=True */
+    if (slippery && !(c->success_rate >= 0.0 && c->success_rate <= 1.0))
         return err_set(err, "FrozenLake success_rate must be in [0, 1], got %g", c->success_rate);
     if (!isfinite(c->reward_goal) || !isfinite(c->reward_hole) || !isfinite(c->reward_frozen))
         return err_set(err, "FrozenLake rewards must be finite (goal %g, hole %g, frozen %g)",
                        c->reward_goal, c->reward_hole, c->reward_frozen);
 
     const int ns = nrow * ncol, na = 4;
-    fl_data *f = err_calloc(1, sizeof *f, err);
-    if (!f)
+    if (tab_alloc(e, nrow, ncol, na, 3, err))
         return -1;
-    e->fl = f;
-    f->desc = err_malloc((size_t)ns + 1, err);
-    f->table.n_outcomes = err_calloc((size_t)ns * na, sizeof *f->table.n_outcomes, err);
-    f->table.outcomes = err_calloc((size_t)ns * na * 3, sizeof *f->table.outcomes, err);
-    f->table.terminal = err_calloc((size_t)ns, 1, err);
-    if (!f->desc || !f->table.n_outcomes || !f->table.outcomes || !f->table.terminal)
-        return -1; /* env_free releases the parts */
+    tab_data *f = e->tab;
     memcpy(f->desc, desc, (size_t)ns);
-    f->desc[ns] = '\0';
-    f->table.nrow = nrow;
-    f->table.ncol = ncol;
-    f->table.n_states = ns;
-    f->table.n_actions = na;
-    f->table.max_outcomes = 3;
-    f->table.desc = f->desc;
     f->start = (int)(strchr(f->desc, 'S') - f->desc);
 
     /* fail_rate = (1.0 - success_rate) / 2.0, as the reference computes it. */
@@ -239,7 +229,7 @@ static int frozenlake_init(env *e, const env_config *c, bdrl_err *err)
                      * not the schedule. */
                     o[0] = (env_outcome){1.0, s, 0.0, 1};
                     *n = 1;
-                } else if (c->slippery) {
+                } else if (slippery) {
                     /* [(a - 1) % 4, a, (a + 1) % 4], Python's modulo. */
                     const int dirs[3] = {(a + 3) % 4, a, (a + 1) % 4};
                     for (int k = 0; k < 3; k++)
@@ -253,94 +243,20 @@ static int frozenlake_init(env *e, const env_config *c, bdrl_err *err)
             }
         }
     }
-    env_table_mark_terminal(&f->table); /* H and G: their outcomes are (1.0, s, 0, True) */
-    e->table = &f->table;
-    e->tabular = 1;
-    e->n_actions = na;
-    e->obs_dim = 1;
-    e->state_dim = 1;
-    e->n_states = ns;
-    f->s = f->start;
-    e->obs[0] = (float)f->s;
+    tab_finish(e, 0); /* terminal: H and G, whose outcomes are (1.0, s, 0, True) */
     return 0;
-}
-
-static void frozenlake_free(env *e)
-{
-    fl_data *f = e->fl;
-    if (!f)
-        return;
-    free(f->desc);
-    free(f->table.n_outcomes);
-    free(f->table.outcomes);
-    free(f->table.terminal);
-    free(f);
-    e->fl = NULL;
-}
-
-static void frozenlake_reset(env *e)
-{
-    /* The reference draws the start with categorical_sample over the S
-     * cells; with one S the result is fixed, but the draw is still made so
-     * the stream advances as Gymnasium's does. */
-    (void)rng_uniform(e->r);
-    e->fl->s = e->fl->start;
-    e->obs[0] = (float)e->fl->s;
-}
-
-static void frozenlake_step(env *e, int action, env_step *out)
-{
-    fl_data *f = e->fl;
-    int sa = f->s * 4 + action;
-    const env_outcome *o = &f->table.outcomes[(size_t)sa * 3];
-    int n = f->table.n_outcomes[sa];
-    /* categorical_sample: np.argmax(np.cumsum(p) > U). The cumulative sum is
-     * sequential; if rounding leaves every partial sum <= U, argmax of an
-     * all-false array is 0, so the first outcome is taken. */
-    double u = rng_uniform(e->r), cum = 0.0;
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        cum += o[i].prob;
-        if (cum > u) {
-            k = i;
-            break;
-        }
-    }
-    f->s = o[k].next_state;
-    e->obs[0] = (float)f->s;
-    out->obs = e->obs;
-    out->reward = o[k].reward;
-    out->terminated = o[k].terminated;
-}
-
-static void frozenlake_get_state(const env *e, double *state) { state[0] = (double)e->fl->s; }
-
-static int frozenlake_set_state(env *e, const double *state, bdrl_err *err)
-{
-    double v = state[0];
-    if (!(v >= 0.0 && v < (double)e->n_states) || v != floor(v))
-        return err_set(err, "FrozenLake state must be an integer in [0, %d), got %g", e->n_states, v);
-    e->fl->s = (int)v;
-    e->obs[0] = (float)e->fl->s;
-    return 0;
-}
-
-static int frozenlake_success(const env *e, const env_step *st)
-{
-    return st->terminated && e->fl->desc[e->fl->s] == 'G';
 }
 
 static void frozenlake_describe(const env *e, const env_config *c, FILE *f)
 {
-    const env_table *t = &e->fl->table;
+    const env_table *t = &e->tab->table;
     fprintf(f, "actions: 0 left, 1 down, 2 right, 3 up\n");
     fprintf(f, "n_states: %d\n", t->n_states);
     fprintf(f, "slippery: %s (intended direction with probability %.17g)\n", c->slippery ? "true" : "false",
             c->slippery ? c->success_rate : 1.0);
     fprintf(f, "rewards: goal %g, hole %g, frozen %g\n", c->reward_goal, c->reward_hole, c->reward_frozen);
     fprintf(f, "map:\n");
-    for (int r = 0; r < t->nrow; r++)
-        fprintf(f, "  %.*s\n", t->ncol, t->desc + r * t->ncol);
+    tab_print_grid(e, f);
 }
 
 static const char *const FL_ACTIONS[4] = {"left", "down", "right", "up"};
@@ -349,14 +265,14 @@ const env_class frozenlake_class = {
     .info = {"frozenlake", "FrozenLake-v1",
              "FrozenLake-v1: cross a frozen lake to the goal; 4x4, 8x8, custom or random maps,\n"
              "slippery or not; 4 actions, 100-step (4x4) or 200-step (8x8) limit",
-             "state", "an index", 100, 1, 0.7, 1, 0, NULL, NULL},
+             "state", "an index", 100, 1, 0.7, 1, 0, NULL, NULL, 1},
     .action_names = FL_ACTIONS,
     .init = frozenlake_init,
-    .release = frozenlake_free,
-    .reset = frozenlake_reset,
-    .step = frozenlake_step,
-    .get_state = frozenlake_get_state,
-    .set_state = frozenlake_set_state,
-    .success = frozenlake_success,
+    .release = tab_release,
+    .reset = tab_reset,
+    .step = tab_step,
+    .get_state = tab_get_state,
+    .set_state = tab_set_state,
+    .success = tab_success,
     .describe = frozenlake_describe,
 };

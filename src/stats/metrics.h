@@ -41,7 +41,7 @@ stat_dist *stat_dist_sample(const double *x, size_t n, bdrl_err *e);
 
 /* Atoms at values v (n, any order, repeats merged) with probabilities p (n).
  * p must be finite and >= 0 with a positive sum; it is divided by its sum, so
- * C51 softmax outputs and FrozenLake atoms truncated at 1e-9 mass both give a
+ * C51 softmax outputs and FrozenLake atoms truncated at 1e-12 mass both give a
  * proper law. */
 stat_dist *stat_dist_atoms(const double *v, const double *p, size_t n, bdrl_err *e);
 

@@ -57,6 +57,10 @@ int exp_check_env(const exp_config *cfg, const env *en, bdrl_err *e)
     const env_table *t = env_transition_table(en);
     if (t && !fl_goal_reachable(t))
         return err_set(e, "map: no G (goal) can be reached from S; every return would be 0");
+    if (env_max_steps(en) == ENV_NO_TIME_LIMIT)
+        return err_set(e, "%s has no time limit (Gymnasium registers none), so a greedy evaluation episode that "
+                          "never reaches the goal would never end: set env.max_episode_steps",
+                       env_name(en));
     if (limits_check_experiment(cfg, en, e))
         return -1;
     if (cfg->agent.mode == AGENT_EVALUATE) {

@@ -7,6 +7,8 @@
  *   - the environment can be built (FrozenLake maps: one S, a G, known map
  *     names; random-map sizes ...);
  *   - FrozenLake: some G can be reached from S (else every return is 0);
+ *   - a time limit: CliffWalking has none by default (Gymnasium's), and a
+ *     greedy evaluation episode that never reaches the goal would not end;
  *   - the memory estimate is within the limit (limits.h);
  *   - agent.mode evaluate: FrozenLake, and value iteration finds a policy;
  *   - the agent can be built (agent.gamma, v_min/v_max, atoms, layer counts).

@@ -212,9 +212,9 @@ static double segment_sps(const trainer *T)
 
 static double wall_total(const trainer *T) { return T->wall_prev + (now_s() - T->t_start); }
 
-/* Whether the threshold applies to the mean greedy return (every
- * non-tabular environment) rather than the success rate (FrozenLake). */
-static int on_return(const trainer *T) { return !env_kind_describe(env_get_kind(T->en))->tabular; }
+/* Whether the threshold applies to the mean greedy return rather than the
+ * success rate (FrozenLake: env_kind_info.threshold_on_success). */
+static int on_return(const trainer *T) { return !env_kind_describe(env_get_kind(T->en))->threshold_on_success; }
 
 static double eval_metric(const trainer *T, const eval_row *r)
 {

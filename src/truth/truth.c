@@ -1,5 +1,5 @@
 /* truth.c — exact return laws, value iteration and policy evaluation on any
- * environment's transition table (FrozenLake, tabular plugins), and Monte
+ * environment's transition table (FrozenLake, CliffWalking, tabular plugins), and Monte
  * Carlo returns from a chosen state (CartPole's probe states). */
 #include "truth/truth.h"
 
@@ -338,7 +338,10 @@ int truth_tab_distribution(const env_table *t, double gamma, const int *policy, 
     walkers cur = {0}, next = {0};
     atoms at = {0};
     int rc = -1;
-    if (push_walker(&cur, s, 0.0, 1.0, e))
+    /* A terminal state's return is 0 whatever its outcomes say (FrozenLake's
+     * self-loops give that; CliffWalking's goal and cliff cells have moves
+     * in the table that no episode takes). */
+    if (truth_tab_is_terminal(t, s) ? push_atom(&at, 0.0, 1.0, e) : push_walker(&cur, s, 0.0, 1.0, e))
         goto done;
     double disc = 1.0; /* γ^t */
     int step = 0;
