@@ -1028,12 +1028,18 @@ static void test_bad_input(void **state)
     unsigned char term[8] = {1, 1, 1, 1, 1, 1, 1, 1};
     agent_batch b = {8, obs, act, obs, obs, term, NULL};
     bdrl_err e;
+    /* agent_check_batch's messages, prefixed by the agent */
     assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
-    assert_contains(e.msg, "train.batch_size");
+    assert_string_equal(e.msg, "bd: batch of 8 rows (this agent was built for 1 to 4)");
     b.B = 2;
     b.action = bad;
     assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
-    assert_contains(e.msg, "action 7");
+    assert_string_equal(e.msg, "bd: action out of range in row 0 of the batch");
+    float rew[2] = {0, NAN};
+    b.action = act;
+    b.reward = rew;
+    assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
+    assert_string_equal(e.msg, "bd: reward nan in row 1 of the batch is not finite");
     agent_dist d;
     assert_int_not_equal(agent_distribution(f.a, obs, 4, &d, &e), 0);
     assert_non_null(strstr(agent_describe(f.a), "queries"));

@@ -667,6 +667,36 @@ static void test_save_load(void **state)
     unmake(&f);
 }
 
+/* A bad minibatch is refused before anything changes, with
+ * agent_check_batch's messages prefixed by the agent. */
+static void test_bad_input(void **state)
+{
+    (void)state;
+    const char *sets[] = {"train.batch_size=4"};
+    fixture f;
+    make(&f, 12, sets, 1);
+    float obs[8] = {0}, rew[8] = {0};
+    int act[8] = {0}, bad[8] = {0, 7}, nact[8] = {0, 4};
+    unsigned char term[8] = {0};
+    agent_batch b = {8, obs, act, rew, obs, term, NULL};
+    bdrl_err e;
+    assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
+    assert_string_equal(e.msg, "bd: batch of 8 rows (this agent was built for 1 to 4)");
+    b.B = 2;
+    b.action = bad;
+    assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
+    assert_string_equal(e.msg, "bd: action out of range in row 1 of the batch");
+    b.action = act;
+    b.next_action = nact;
+    assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
+    assert_string_equal(e.msg, "bd: action out of range in row 1 of the batch");
+    b.next_action = NULL;
+    rew[1] = INFINITY;
+    assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
+    assert_string_equal(e.msg, "bd: reward inf in row 1 of the batch is not finite");
+    unmake(&f);
+}
+
 /* The weight the reported atoms put above split, and their W1 to the
  * true atoms. */
 static void score(agent *a, float obs, int act, double split, const double *v, const double *p, int n,
@@ -911,6 +941,7 @@ int main(void)
         cmocka_unit_test(test_project_atom),
         cmocka_unit_test(test_projected_loss_is_integral),
         cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_learns_bandit),
         cmocka_unit_test(test_learns_chain),
         cmocka_unit_test(test_memory_estimate),

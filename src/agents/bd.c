@@ -411,23 +411,6 @@ static int bd_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e
  * samples), each transition by transition.
  */
 
-/* The first step, shared with the basis agent (bd.h): reads b's size,
- * actions and next actions; writes nothing. */
-int bd_check_batch(const agent_batch *b, int max_batch, int n_actions, bdrl_err *e)
-{
-    int B = b->B, A = n_actions;
-    if (B < 1 || B > max_batch)
-        return err_set(e, "bd update: batch of %d transitions; this agent was built for 1 to %d "
-                          "(train.batch_size)", B, max_batch);
-    for (int i = 0; i < B; i++) {
-        if (b->action[i] < 0 || b->action[i] >= A)
-            return err_set(e, "bd update: action %d out of range [0, %d)", b->action[i], A);
-        if (b->next_action && !b->terminated[i] && (b->next_action[i] < 0 || b->next_action[i] >= A))
-            return err_set(e, "bd update: next action %d out of range [0, %d)", b->next_action[i], A);
-    }
-    return 0;
-}
-
 /* Reads b->obs, b->next_obs; writes enc (2B, in_dim), the encoded [s; s'],
  * and emb (2B, E), the target scalar torso on them. */
 static void embed_batch(bd_agent *ba, const agent_batch *b, real *enc, real *emb)
@@ -620,7 +603,7 @@ static void row_targets(bd_agent *ba, const agent_batch *b, const double *vq, co
  * ba->enc holds [s; s'] afterwards. */
 static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
 {
-    if (bd_check_batch(b, ba->Bmax, ba->A, e))
+    if (agent_check_batch("bd", b, ba->Bmax, ba->A, e))
         return -1;
     int B = b->B;
     const real *enc_n = ba->enc + (size_t)B * ba->te.in_dim, *emb_n = ba->emb + (size_t)B * ba->E;

@@ -160,11 +160,6 @@ void bd_target_kernel(int n, const double *v, int m, const double *x2, double we
 
 /* ---- shared by the grid (bd.c) and basis (bd_basis.c) fields ---- */
 
-/* The first step of either agent's update: an error unless batch b has 1
- * to max_batch transitions and its actions (and next actions of
- * non-terminal transitions, when given) are in [0, n_actions). */
-int bd_check_batch(const agent_batch *b, int max_batch, int n_actions, bdrl_err *e);
-
 /* DESIGN §1.4's default sampler for fields on g's range: Metropolis-adjusted
  * BDD with step eta (u units), 1000 steps, a global move every 10, walkers
  * starting uniform over [g->lo, g->hi], g->G points for a grid start. */

@@ -507,7 +507,7 @@ static void row_targets(const bdb_agent *ba, const agent_batch *b, const double 
  * the online scalar network's last forward is on s, ready for the losses. */
 static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
 {
-    if (bd_check_batch(b, ba->Bmax, ba->A, e))
+    if (agent_check_batch("bd", b, ba->Bmax, ba->A, e))
         return -1;
     const real *enc_n = ba->enc + (size_t)b->B * ba->te.in_dim;
     encode_batch(ba, b, ba->enc);
