@@ -1265,7 +1265,7 @@ static const char *basis_memory(const exp_config *cfg, const env *en, sizing_est
     out->networks = 3 * mlp_memory_bytes(n + 1, sizes, (int)M) + 7 * mlp_memory_bytes(n + 1, sizes, 1) + 4 * p * rl;
     *params = 2 * p;
     out->scratch = bdb_scratch_bytes(cfg, en);
-    return "agent.hidden, bd.basis, bd.queries or train.batch_size";
+    return "agent.hidden, bd.basis or train.batch_size";
 }
 
 /* Grid fields: two fields, each an online and a target torso and head (again

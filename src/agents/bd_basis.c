@@ -35,42 +35,22 @@ typedef struct {
 
 /* Everything the scratch sizes depend on, from the configuration alone. */
 typedef struct {
-    int MB, in, B, K, Q, A, G; /* rows per pass, encoded width, batch, bumps, queries, actions, bd.grid */
-    int closed, projected;     /* bd.basis_loss */
-    int Rg, Rh, L;             /* closed: kernel radii of G and H, cross row length */
+    int MB, in, B, K, A, G; /* rows per pass, encoded width, batch, bumps, actions, bd.grid */
+    int Rg;                 /* radius of the overlap kernels G, G' in centres */
 } bdb_sizes;
-
-/* Cross rows of the closed-form loss for one offset b (see cross_for). */
-#define BDB_CROSS_CACHE 8
-typedef struct {
-    int valid;
-    double b;
-    int *k0, *n;          /* (K) first bump and count of row j */
-    double *t, *td;       /* (K, L) of bdb_sizes */
-} bdb_cross;
 
 typedef struct {
     torso_encoding te;
     bdb_sizes z;             /* what the scratch table sizes from (scratch_table) */
-    int A, K, Q, Bmax, MB;   /* actions, bumps, queries, batch, rows per network pass */
+    int A, K, Bmax, MB;      /* actions, bumps, batch, rows per network pass */
     bdb_basis bs;
     bd_geometry geo;
     double cw;               /* coefficient scale 1/(K ln 2): initial mass about 1 */
     double S;                /* one bump's height 1/(sqrt(2π) σ) */
     double unit_s, unit_g;   /* loss = unit · ∫ (residual)² du (see create) */
-    double qlo, qhi;         /* uniform query points: u in [−1 − 3σ, 1 + 3σ] */
     double lambda, ema;
     int readout;
-    int closed;              /* bd.basis_loss projected or closed: the integrated loss, no query points */
-    int projected;           /* bd.basis_loss projected: targets split onto the centres first */
-    double *ap;              /* (K) projected: one transition's target coefficients */
-    double vc;               /* closed: σ² + γ²σ² + ε_j, the bump-to-mapped-bump overlap variance */
-    double *gk, *gkd, *hk, *hkd; /* closed: kernels of G, G' (radius z.Rg) and H, H' (z.Rh) */
-    int cross_next;          /* the cross-row cache slot to fill next */
-    bdb_cross cross[BDB_CROSS_CACHE];
-    double *cs;              /* (2K) closed: c and c' of one transition */
     bdb_fnet f[2];
-    rng *rq;                 /* query points */
     char desc[512];
 
     /* scratch, all sized at create */
@@ -80,9 +60,11 @@ typedef struct {
     double *sq;              /* (Bmax, K) sigmoid of the online outputs behind wq: dw/dz / cw */
     double *mass_next, *qsa, *b_off, *u_r; /* (Bmax) */
     int *a_next;             /* (Bmax) */
-    double *uq, *tt, *tdt;   /* (Bmax·Q) query points and targets */
-    double *cum, *wk, *phi, *dphi; /* (K) */
-    double *gs;              /* (2K) dL/dw of one transition: scalar, gradient */
+    double *wk;              /* (K) one row's coefficients */
+    double *ap;              /* (K) one transition's target coefficients */
+    double *cs;              /* (2K) one transition's residuals w − a', d − a' */
+    double *gs;              /* (2K) G and G' times them: ½ dL/dw, ½ dL/dd */
+    double *gk, *gkd;        /* (z.Rg + 1) the overlap kernels of G and G' */
     double *w1, *d1;         /* (A, K) one state's coefficients (sampler, eval_fields) */
     int sample_action;
     double *dist_x, *dist_w; /* (max(K, G)) */
@@ -103,32 +85,24 @@ static bdb_sizes sizes_of(const exp_config *cfg, const env *en)
     z.in = torso_encoding_for(en).in_dim;
     z.A = env_n_actions(en);
     z.K = cfg->bd.basis;
-    z.Q = cfg->bd.queries;
     z.B = cfg->train.batch_size;
     z.MB = 2 * z.B > EVAL_MAX_ROWS ? 2 * z.B : EVAL_MAX_ROWS;
     z.G = cfg->bd.grid;
-    z.closed = cfg->bd.basis_loss != BD_BASIS_LOSS_QUERIES;
-    z.projected = cfg->bd.basis_loss == BD_BASIS_LOSS_PROJECTED;
     double delta = 2.0 / (z.K - 1), sigma = cfg->bd.basis_width * delta, var = sigma * sigma;
-    double vm = cfg->agent.gamma * cfg->agent.gamma * var + cfg->bd.jitter;
     z.Rg = kernel_radius(delta, 2 * var);
-    z.Rh = kernel_radius(cfg->agent.gamma * delta, 2 * vm);
-    int L = 2 * (int)ceil(BAND_SD * sqrt(var + vm) / delta) + 2;
-    z.L = L < z.K ? L : z.K;
     return z;
 }
 
-#define BDB_MAX_SCRATCH (32 + 4 * BDB_CROSS_CACHE)
+#define BDB_MAX_SCRATCH 21 /* the rows of scratch_table */
 #define ROW(field, type, n) SCRATCH_ROW(bdb_agent, field, type, n)
 
 /* The scratch buffers for sizes z into t (BDB_MAX_SCRATCH rows); returns
  * their number. This table alone drives allocation (create), release
  * (free) and the scratch part of the memory estimate (bdb_scratch_bytes),
- * so the three cannot drift apart (scratch.h). The closed-form kernels
- * and cross rows exist only for the loss that reads them. */
+ * so the three cannot drift apart (scratch.h). */
 static int scratch_table(const bdb_sizes *z, scratch_row *t)
 {
-    size_t B = (size_t)z->B, K = (size_t)z->K, BK = B * K, BQ = B * (size_t)z->Q, AK = (size_t)z->A * K;
+    size_t B = (size_t)z->B, K = (size_t)z->K, BK = B * K, AK = (size_t)z->A * K;
     size_t nd = z->K > z->G ? K : (size_t)z->G;
     int n = 0;
     t[n++] = ROW(enc, real, (size_t)z->MB * z->in);
@@ -142,36 +116,16 @@ static int scratch_table(const bdb_sizes *z, scratch_row *t)
     t[n++] = ROW(b_off, double, B);
     t[n++] = ROW(u_r, double, B);
     t[n++] = ROW(a_next, int, B);
-    t[n++] = ROW(cum, double, K);
     t[n++] = ROW(wk, double, K);
+    t[n++] = ROW(ap, double, K);
+    t[n++] = ROW(cs, double, 2 * K);
     t[n++] = ROW(gs, double, 2 * K);
-    t[n++] = ROW(phi, double, K);
-    t[n++] = ROW(dphi, double, K);
+    t[n++] = ROW(gk, double, z->Rg + 1);
+    t[n++] = ROW(gkd, double, z->Rg + 1);
     t[n++] = ROW(w1, double, AK);
     t[n++] = ROW(d1, double, AK);
     t[n++] = ROW(dist_x, double, nd);
     t[n++] = ROW(dist_w, double, nd);
-    if (!z->closed) {
-        t[n++] = ROW(uq, double, BQ);
-        t[n++] = ROW(tt, double, BQ);
-        t[n++] = ROW(tdt, double, BQ);
-        return n;
-    }
-    t[n++] = ROW(cs, double, 2 * K);
-    t[n++] = ROW(gk, double, z->Rg + 1);
-    t[n++] = ROW(gkd, double, z->Rg + 1);
-    if (z->projected) {
-        t[n++] = ROW(ap, double, K);
-        return n;
-    }
-    t[n++] = ROW(hk, double, z->Rh + 1);
-    t[n++] = ROW(hkd, double, z->Rh + 1);
-    for (int i = 0; i < BDB_CROSS_CACHE; i++) {
-        t[n++] = ROW(cross[i].k0, int, K);
-        t[n++] = ROW(cross[i].n, int, K);
-        t[n++] = ROW(cross[i].t, double, K * z->L);
-        t[n++] = ROW(cross[i].td, double, K * z->L);
-    }
     return n;
 }
 #undef ROW
@@ -271,24 +225,6 @@ void bdb_field(const bdb_basis *bs, const double *w, double u, double *s, double
         *ds = dv;
 }
 
-void bdb_target_bootstrap(const bdb_basis *bs, int n, const double *v, double b, double gamma,
-                          const double *wn, double floor, double jitter, double *t, double *dt)
-{
-    double mass = 0;
-    for (int k = 0; k < bs->K; k++)
-        mass += wn[k];
-    double inv = 1 / (mass > floor ? mass : floor);
-    /* the mapped bumps: centres γ μ_j + b, spacing γ Δ, variance γ²σ² + ε_j */
-    bump_family f = family_of(bs->K, gamma * bs->mu0 + b, gamma * bs->delta,
-                              gamma * gamma * bs->sigma * bs->sigma + jitter);
-    double phi[bs->K];
-    for (int i = 0; i < n; i++) {
-        mixture_at(&f, wn, v[i], phi, &t[i], &dt[i]);
-        t[i] *= inv;
-        dt[i] *= inv;
-    }
-}
-
 void bdb_project_atom(const bdb_basis *bs, double x, double p, double *a)
 {
     double t = (x - bs->mu0) / bs->delta;
@@ -386,8 +322,8 @@ static int bdb_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *
  * prepare_targets runs the steps below in this order. A step's parameters
  * are the arrays passed from one step to the next (const: read, else
  * written); the scratch only that step uses stays in ba and its comment
- * names it. Only query_points draws random numbers (rq, bd.basis_loss
- * queries only).
+ * names it. Nothing here draws random numbers: the loss is integrated over
+ * u, so there are no query points to draw.
  */
 
 /* Reads b->obs, b->next_obs; writes enc (2B, in_dim), the encoded [s; s']. */
@@ -397,42 +333,19 @@ static void encode_batch(bdb_agent *ba, const agent_batch *b, real *enc)
     torso_encode(&ba->te, b->B, b->next_obs, enc + (size_t)b->B * ba->te.in_dim);
 }
 
-/* Reads the encoded s (enc_s: B rows) and b->action; draws rq (bd.basis_loss
- * queries only); writes wq and sq (B, K), the online scalar coefficients at
- * (s, a) and their sigmoid factors, qsa (B), their Q(s, a), and (queries
- * only) the query points uq (B·Q). Leaves the online scalar network's
- * forward on s in place for the losses. Scratch: cum. */
-static void query_points(bdb_agent *ba, const agent_batch *b, const real *enc_s, double *wq, double *sq,
-                         double *qsa, double *uq)
+/* Reads the encoded s (enc_s: B rows) and b->action; writes wq and sq
+ * (B, K), the online scalar coefficients at (s, a) and their sigmoid
+ * factors, and qsa (B), their Q(s, a). Leaves the online scalar network's
+ * forward on s in place for the losses. */
+static void online_at_s(bdb_agent *ba, const agent_batch *b, const real *enc_s, double *wq, double *sq, double *qsa)
 {
     const bd_geometry *g = &ba->geo;
-    const bdb_basis *bs = &ba->bs;
-    int B = b->B, Q = ba->Q, A = ba->A, K = ba->K;
-    /* Query points from the online field's own density at (s, a) (the
-     * forward the loss needs anyway): k ∝ w_k, then μ_k + σ ξ; a share
-     * uniform. Their law depends on (s, a) only, and the stream is consumed
-     * identically whatever s' is. */
+    int B = b->B, A = ba->A, K = ba->K;
     const real *z = mlp_forward(ba->f[BD_FIELD_S].net, B, enc_s); /* (B, A·K) */
     for (int i = 0; i < B; i++) {
-        double *w = wq + (size_t)i * K, mean;
-        double M = coefs_row(ba, z + ((size_t)i * A + b->action[i]) * K, w, sq + (size_t)i * K, &mean);
+        double mean;
+        coefs_row(ba, z + ((size_t)i * A + b->action[i]) * K, wq + (size_t)i * K, sq + (size_t)i * K, &mean);
         qsa[i] = g->c + g->h * mean;
-        if (ba->closed)
-            continue;
-        int ok = M > 0 && isfinite(M);
-        double run = 0;
-        for (int k = 0; k < K; k++)
-            ba->cum[k] = run += w[k];
-        for (int q = 0; q < Q; q++) {
-            double U = rng_uniform(ba->rq), u;
-            if (q < g->n_uniform || !ok) {
-                u = ba->qlo + (ba->qhi - ba->qlo) * U;
-            } else {
-                int k = bd_cum_index(K, ba->cum, U * run);
-                u = bs->mu0 + k * bs->delta + bs->sigma * rng_normal(ba->rq);
-            }
-            uq[(size_t)i * Q + q] = u;
-        }
     }
 }
 
@@ -480,132 +393,34 @@ static void next_state(bdb_agent *ba, const agent_batch *b, const real *enc_n, d
     }
 }
 
-/* bd.basis_loss queries only (the closed-form losses read the coefficients
- * themselves): reads b->terminated, uq, u_r, b_off and wn; writes tt and
- * tdt (B·Q), the scalar and gradient fields' targets at each query point
- * (the jitter as the blur it is in expectation). */
-static void row_targets(const bdb_agent *ba, const agent_batch *b, const double *uq, const double *u_r,
-                        const double *b_off, const double *wn, double *tt, double *tdt)
-{
-    const bd_geometry *g = &ba->geo;
-    int B = b->B, Q = ba->Q, K = ba->K;
-    for (int i = 0; i < B; i++) {
-        const double *u = uq + (size_t)i * Q;
-        double *t = tt + (size_t)i * Q, *dt = tdt + (size_t)i * Q;
-        if (b->terminated[i])
-            bd_target_terminal(Q, u, u_r[i], g->eps + g->jitter, t, dt);
-        else
-            bdb_target_bootstrap(&ba->bs, Q, u, b_off[i], g->gamma, wn + (size_t)i * K, g->mass_floor,
-                                 g->jitter, t, dt);
-    }
-}
-
-/* The targets of batch b: query points ba->uq and targets ba->tt, ba->tdt
- * (bd.basis_loss queries), the coefficients ba->wq, ba->sq at (s, a) and
- * ba->wn, ba->mass_next at (s', a'), with ba->qsa (the stats' q_mean),
- * ba->u_r, ba->b_off and ba->a_next; ba->enc holds [s; s'] afterwards and
- * the online scalar network's last forward is on s, ready for the losses. */
+/* What an update regresses onto for batch b: the coefficients ba->wq,
+ * ba->sq at (s, a) and ba->wn, ba->mass_next at (s', a'), with ba->qsa (the
+ * stats' q_mean), ba->u_r, ba->b_off and ba->a_next; ba->enc holds [s; s']
+ * afterwards and the online scalar network's last forward is on s, ready
+ * for the losses. */
 static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
 {
     if (agent_check_batch("bd", b, ba->Bmax, ba->A, e))
         return -1;
     const real *enc_n = ba->enc + (size_t)b->B * ba->te.in_dim;
     encode_batch(ba, b, ba->enc);
-    query_points(ba, b, ba->enc, ba->wq, ba->sq, ba->qsa, ba->uq);
+    online_at_s(ba, b, ba->enc, ba->wq, ba->sq, ba->qsa);
     next_state(ba, b, enc_n, ba->u_r, ba->b_off, ba->a_next, ba->mass_next, ba->wn);
-    if (!ba->closed) /* the query rows exist for bd.basis_loss queries only (scratch_table) */
-        row_targets(ba, b, ba->uq, ba->u_r, ba->b_off, ba->wn, ba->tt, ba->tdt);
     return 0;
 }
 
-/* The start of both loss paths: the gradient network's forward on s (the
- * scalar network's is prepare_targets'), gradients and dy zeroed. Returns
- * the gradient network's outputs (B, A·K). */
-static const real *begin_losses(bdb_agent *ba, int B)
-{
-    mlp *ns = ba->f[BD_FIELD_S].net, *ng = ba->f[BD_FIELD_G].net;
-    const real *zg = mlp_forward(ng, B, ba->enc);
-    mlp_zero_grad(ns);
-    mlp_zero_grad(ng);
-    memset(ns->dy, 0, sizeof(real) * (size_t)B * ba->A * ba->K);
-    memset(ng->dy, 0, sizeof(real) * (size_t)B * ba->A * ba->K);
-    return zg;
-}
-
-/* The end of both: backward from the dy the loss filled. */
-static void end_losses(bdb_agent *ba)
-{
-    for (int f = 0; f < 2; f++)
-        mlp_backward(ba->f[f].net, ba->f[f].net->dy, NULL, NULL, NULL);
-}
-
-/* Both fields' regressions on the batch's query points, after
- * prepare_targets: the gradient network's forward on s, the losses in their
- * units (s: one bump's height S; g: its slope S/σ; g's times λ), dL/dz into
- * each network's dy and backward (the optimizer steps are the caller's).
- * The bumps at a query point are computed once for both fields. */
-static void field_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, double *loss_g)
-{
-    const bdb_basis *bs = &ba->bs;
-    int B = b->B, Q = ba->Q, A = ba->A, K = ba->K;
-    double var = bs->sigma * bs->sigma, n = (double)B * Q;
-    bump_family fam = family_of(K, bs->mu0, bs->delta, var);
-    /* 2·mean over the query points ≈ ∫ du over [−1, 1] (exactly so for uniform points) */
-    double cs = 2 * 2 * ba->unit_s / n, cg = 2 * 2 * ba->lambda * ba->unit_g / n;
-    const real *zg = begin_losses(ba, B);
-    real *dys = ba->f[BD_FIELD_S].net->dy, *dyg = ba->f[BD_FIELD_G].net->dy;
-    double Ls = 0, Lg = 0, *gs_s = ba->gs, *gs_g = ba->gs + K, *wd = ba->wk;
-    for (int i = 0; i < B; i++) {
-        size_t off = ((size_t)i * A + b->action[i]) * K;
-        const double *w = ba->wq + (size_t)i * K, *sig = ba->sq + (size_t)i * K;
-        for (int k = 0; k < K; k++) {
-            wd[k] = ba->cw * (double)zg[off + k];
-            gs_s[k] = gs_g[k] = 0;
-        }
-        for (int q = 0; q < Q; q++) {
-            size_t r = (size_t)i * Q + q;
-            double u = ba->uq[r];
-            int k1, k0 = bumps(&fam, u, ba->phi, &k1);
-            double sv = 0, gv = 0;
-            for (int k = k0; k < k1; k++) {
-                double p = ba->phi[k - k0], dp = -(u - (bs->mu0 + k * bs->delta)) / var * p;
-                ba->dphi[k - k0] = dp;
-                sv += w[k] * p;
-                gv += wd[k] * dp;
-            }
-            double rs = sv - ba->tt[r], rg = gv - ba->tdt[r];
-            Ls += rs * rs;
-            Lg += rg * rg;
-            for (int k = k0; k < k1; k++) {
-                gs_s[k] += rs * ba->phi[k - k0];
-                gs_g[k] += rg * ba->dphi[k - k0];
-            }
-        }
-        for (int k = 0; k < K; k++) {
-            dys[off + k] = (real)(cs * gs_s[k] * ba->cw * sig[k]); /* dw/dz = cw · sigmoid(z) */
-            dyg[off + k] = (real)(cg * gs_g[k] * ba->cw);
-        }
-    }
-    end_losses(ba);
-    *loss_s = 2 * Ls * ba->unit_s / n;
-    *loss_g = 2 * ba->lambda * Lg * ba->unit_g / n;
-}
-
-/* ---- the closed-form loss (bd.basis_loss closed; docs/basis.md) ----
+/* ---- the loss (docs/basis.md) ----
  *
  * Every field here is a Gaussian mixture, so the regression integrated
- * over u instead of sampled at query points has a closed form:
- *   ∫ (s − p_T)² du = wᵀ G w − 2 wᵀ c + aᵀ H a,
- *   G_kl = N(μ_k − μ_l; 0, 2σ²)        (a convolution: kernel gk[|k − l|])
- *   c_k  = Σ_j a_j N(μ_k − m_j; 0, σ² + v)   (m_j = γ μ_j + b, v = γ²σ² + ε_j)
- *   H_ij = N(γ(μ_i − μ_j); 0, 2v)       (kernel hk)
- * and for the gradient field with φ', ψ' the same with
+ * over u has a closed form. The target's coefficient atoms (γ μ_j + b with
+ * weight w⁻_j / max(M⁻, floor), or u_r for a terminal transition) are split
+ * onto the centres by C51's rule (bdb_project_atom): a' (K), and
+ *   ∫ (s − p_T)² du = rᵀ G r,  r = w − a',  G_kl = N(μ_k − μ_l; 0, 2σ²)
+ * (a convolution: kernel gk[|k − l|]), and for the gradient field with
+ * φ' the same with d − a' and G', from
  *   ∫ N'(u; m1, v1) N'(u; m2, v2) du = N(Δ; 0, V)(1/V − Δ²/V²), V = v1 + v2.
- * A terminal target N(u; u_r, ε') gives c_k = N(μ_k − u_r; 0, σ² + ε') and
- * the constant 1/sqrt(4π ε') (gradient: its 1/(2ε') multiple). The cross
- * rows of c depend on b only: they are cached per distinct b (one or two
- * values in the built-in environments), so an update costs a few banded
- * K-vector products per transition. */
+ * An update costs a split and one banded convolution per field and
+ * transition. */
 
 /* The derivative form of a Gaussian overlap: N(d; 0, V)(1/V − d²/V²). */
 static double dd_overlap(double n, double d, double V) { return n * (1 / V - d * d / (V * V)); }
@@ -637,125 +452,50 @@ CLONES static void conv_sym(int K, const double *k, int R, const double *x, doub
     }
 }
 
-/* The cross rows for offset b: for each j, N(μ_k − m_j; 0, Vc) and the
- * derivative form for k in [k0_j, k0_j + L), from the cache or computed. */
-static const bdb_cross *cross_for(bdb_agent *ba, double b)
-{
-    for (int i = 0; i < BDB_CROSS_CACHE; i++)
-        if (ba->cross[i].valid && ba->cross[i].b == b)
-            return &ba->cross[i];
-    bdb_cross *c = &ba->cross[ba->cross_next];
-    ba->cross_next = (ba->cross_next + 1) % BDB_CROSS_CACHE;
-    const bdb_basis *bs = &ba->bs;
-    int K = ba->K, L = ba->z.L;
-    bump_family f = family_of(K, bs->mu0, bs->delta, ba->vc);
-    for (int j = 0; j < K; j++) {
-        double m = ba->geo.gamma * (bs->mu0 + j * bs->delta) + b;
-        int k1, k0 = bumps(&f, m, ba->phi, &k1);
-        c->k0[j] = k0;
-        c->n[j] = k1 - k0 < L ? k1 - k0 : L;
-        for (int k = k0; k < k0 + c->n[j]; k++) {
-            double d = bs->mu0 + k * bs->delta - m;
-            c->t[(size_t)j * L + (k - k0)] = ba->phi[k - k0];
-            c->td[(size_t)j * L + (k - k0)] = dd_overlap(ba->phi[k - k0], d, ba->vc);
-        }
-    }
-    c->b = b;
-    c->valid = 1;
-    return c;
-}
-
-/* Both fields' closed-form losses (in the units of field_losses: means over
- * u in [−1, 1]) and dL/dz into the networks' dy, then backward. */
-static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, double *loss_g)
+/* Both fields' losses, after prepare_targets: the gradient network's
+ * forward on s, the losses in their units (means over u in [−1, 1] in bump
+ * heights S (s) and slopes S/σ (g, times λ), see create), dL/dz into each
+ * network's dy, then backward (the optimizer steps are the caller's). */
+static void projected_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, double *loss_g)
 {
     const bdb_basis *bs = &ba->bs;
     const bd_geometry *g = &ba->geo;
-    int B = b->B, A = ba->A, K = ba->K, L = ba->z.L;
-    double var = bs->sigma * bs->sigma;
+    int B = b->B, A = ba->A, K = ba->K;
     double us = ba->unit_s / B, ug = ba->lambda * ba->unit_g / B;
-    const real *zg = begin_losses(ba, B);
-    real *dys = ba->f[BD_FIELD_S].net->dy, *dyg = ba->f[BD_FIELD_G].net->dy;
-    /* per transition: hs = ½ dL/dw = G w − c and hg = G' d − c' (K each) */
-    double *wd = ba->wk, *c = ba->cs, *cd = ba->cs + K, *hs = ba->gs, *hg = ba->gs + K, *an = ba->cum;
+    mlp *ns = ba->f[BD_FIELD_S].net, *ng = ba->f[BD_FIELD_G].net;
+    const real *zg = mlp_forward(ng, B, ba->enc);
+    mlp_zero_grad(ns);
+    mlp_zero_grad(ng);
+    memset(ns->dy, 0, sizeof(real) * (size_t)B * A * K);
+    memset(ng->dy, 0, sizeof(real) * (size_t)B * A * K);
+    real *dys = ns->dy, *dyg = ng->dy;
+    /* per transition: r = w − a', r' = d − a'; hs = ½ dL/dw = G r, hg = G' r' */
+    double *wd = ba->wk, *c = ba->cs, *cd = ba->cs + K, *hs = ba->gs, *hg = ba->gs + K, *ap = ba->ap;
     double Ls = 0, Lg = 0;
     for (int i = 0; i < B; i++) {
         size_t off = ((size_t)i * A + b->action[i]) * K;
         const double *w = ba->wq + (size_t)i * K, *sig = ba->sq + (size_t)i * K;
         for (int k = 0; k < K; k++)
             wd[k] = ba->cw * (double)zg[off + k];
-        double qs = 0, qg = 0;
-        if (ba->projected) {
-            /* the target's atoms split onto the centres: a' (K); then the
-             * loss is rᵀ G r with r = w − a' (d − a' and G' for g), one
-             * convolution per field */
-            double *ap = ba->ap;
-            memset(ap, 0, sizeof(double) * K);
-            if (b->terminated[i]) {
-                bdb_project_atom(bs, ba->u_r[i], 1.0, ap);
-            } else {
-                const double *wn = ba->wn + (size_t)i * K;
-                double M = ba->mass_next[i], inv = 1 / (M > g->mass_floor ? M : g->mass_floor);
-                for (int j = 0; j < K; j++)
-                    bdb_project_atom(bs, g->gamma * (bs->mu0 + j * bs->delta) + ba->b_off[i], wn[j] * inv, ap);
-            }
-            for (int k = 0; k < K; k++) {
-                c[k] = w[k] - ap[k];
-                cd[k] = wd[k] - ap[k];
-            }
-            conv_sym(K, ba->gk, ba->z.Rg, c, hs);
-            conv_sym(K, ba->gkd, ba->z.Rg, cd, hg);
-            for (int k = 0; k < K; k++) {
-                qs += c[k] * hs[k];
-                qg += cd[k] * hg[k];
-            }
+        memset(ap, 0, sizeof(double) * K);
+        if (b->terminated[i]) {
+            bdb_project_atom(bs, ba->u_r[i], 1.0, ap);
         } else {
-            /* the exact mapped mixture: wᵀ G w − 2 wᵀ c + const */
-            double cst = 0, cstd = 0;
-            memset(c, 0, sizeof(double) * 2 * K);
-            if (b->terminated[i]) {
-                /* N(u; u_r, ε') against the bumps: V = σ² + ε' */
-                double ep = g->eps + g->jitter, V = var + ep, ur = ba->u_r[i];
-                bump_family f = family_of(K, bs->mu0, bs->delta, V);
-                int k1, k0 = bumps(&f, ur, ba->phi, &k1);
-                for (int k = k0; k < k1; k++) {
-                    c[k] = ba->phi[k - k0];
-                    cd[k] = dd_overlap(c[k], bs->mu0 + k * bs->delta - ur, V);
-                }
-                cst = 1 / sqrt(4 * M_PI * ep);
-                cstd = cst / (2 * ep);
-            } else {
-                const double *wn = ba->wn + (size_t)i * K;
-                double M = ba->mass_next[i], inv = 1 / (M > g->mass_floor ? M : g->mass_floor);
-                for (int j = 0; j < K; j++)
-                    an[j] = wn[j] * inv;
-                const bdb_cross *x = cross_for(ba, ba->b_off[i]);
-                for (int j = 0; j < K; j++) {
-                    const double *t = x->t + (size_t)j * L, *td = x->td + (size_t)j * L;
-                    double aj = an[j];
-                    for (int q = 0; q < x->n[j]; q++) {
-                        c[x->k0[j] + q] += aj * t[q];
-                        cd[x->k0[j] + q] += aj * td[q];
-                    }
-                }
-                /* aᵀ H a, aᵀ H' a: the squared target's integral */
-                conv_sym(K, ba->hk, ba->z.Rh, an, ba->dphi);
-                conv_sym(K, ba->hkd, ba->z.Rh, an, ba->phi);
-                for (int j = 0; j < K; j++) {
-                    cst += an[j] * ba->dphi[j];
-                    cstd += an[j] * ba->phi[j];
-                }
-            }
-            conv_sym(K, ba->gk, ba->z.Rg, w, hs);
-            conv_sym(K, ba->gkd, ba->z.Rg, wd, hg);
-            qs = cst;
-            qg = cstd;
-            for (int k = 0; k < K; k++) {
-                qs += w[k] * (hs[k] - 2 * c[k]);
-                qg += wd[k] * (hg[k] - 2 * cd[k]);
-                hs[k] -= c[k];
-                hg[k] -= cd[k];
-            }
+            const double *wn = ba->wn + (size_t)i * K;
+            double M = ba->mass_next[i], inv = 1 / (M > g->mass_floor ? M : g->mass_floor);
+            for (int j = 0; j < K; j++)
+                bdb_project_atom(bs, g->gamma * (bs->mu0 + j * bs->delta) + ba->b_off[i], wn[j] * inv, ap);
+        }
+        for (int k = 0; k < K; k++) {
+            c[k] = w[k] - ap[k];
+            cd[k] = wd[k] - ap[k];
+        }
+        conv_sym(K, ba->gk, ba->z.Rg, c, hs);
+        conv_sym(K, ba->gkd, ba->z.Rg, cd, hg);
+        double qs = 0, qg = 0;
+        for (int k = 0; k < K; k++) {
+            qs += c[k] * hs[k];
+            qg += cd[k] * hg[k];
         }
         for (int k = 0; k < K; k++) {
             dys[off + k] = (real)(us * 2 * hs[k] * ba->cw * sig[k]); /* dw/dz = cw · sigmoid(z) */
@@ -764,7 +504,8 @@ static void closed_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, d
         Ls += qs;
         Lg += qg;
     }
-    end_losses(ba);
+    for (int f = 0; f < 2; f++)
+        mlp_backward(ba->f[f].net, ba->f[f].net->dy, NULL, NULL, NULL);
     *loss_s = Ls * us;
     *loss_g = Lg * ug;
 }
@@ -775,10 +516,7 @@ static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err 
     if (prepare_targets(ba, b, e))
         return -1;
     double norm[2], L[2];
-    if (ba->closed)
-        closed_losses(ba, b, &L[0], &L[1]);
-    else
-        field_losses(ba, b, &L[0], &L[1]);
+    projected_losses(ba, b, &L[0], &L[1]);
     for (int f = 0; f < 2; f++)
         norm[f] = adam_step_mlp(ba->f[f].opt, ba->f[f].net);
     if (ba->ema > 0)
@@ -806,10 +544,7 @@ int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_
     if (prepare_targets(ba, b, e))
         return -1;
     double ls, lg;
-    if (ba->closed)
-        closed_losses(ba, b, &ls, &lg);
-    else
-        field_losses(ba, b, &ls, &lg);
+    projected_losses(ba, b, &ls, &lg);
     if (loss_s)
         *loss_s = ls;
     if (loss_g)
@@ -889,12 +624,17 @@ static int bdb_distribution(agent *a, const float *obs, int action, agent_dist *
 /* ---------------------------------------------------------------------- */
 /* checkpoints                                                             */
 
+/* Format 2: the header, then the networks (n_nets_of's order). Format 1
+ * (up to commit ad9bbe6) had bd.queries in the header's unused word and the
+ * state of the query stream of the since removed bd.basis_loss queries after
+ * the networks; it still loads (the stream is read and dropped: with the
+ * integrated loss it was never drawn). */
 #define BDB_MAGIC "BDRLBDB"
-#define BDB_VERSION 1u
+#define BDB_VERSION 2u
 
 typedef struct {
     char magic[8];
-    uint32_t version, n_actions, basis, queries, has_ema, pad;
+    uint32_t version, n_actions, basis, unused, has_ema, pad;
     double sigma;
 } bdb_header;
 
@@ -905,7 +645,6 @@ static void header_of(const bdb_agent *ba, bdb_header *h)
     h->version = BDB_VERSION;
     h->n_actions = (uint32_t)ba->A;
     h->basis = (uint32_t)ba->K;
-    h->queries = (uint32_t)ba->Q;
     h->has_ema = ba->ema > 0;
     h->sigma = ba->bs.sigma;
 }
@@ -938,8 +677,6 @@ static int bdb_save(const agent *a, FILE *f, bdrl_err *e)
     for (int j = 0; j < n; j++)
         if (mlp_save(nets[j], opts[j], f, e))
             return err_prefix(e, "bd checkpoint (network %d)", j);
-    if (rng_save(ba->rq, f, e))
-        return err_prefix(e, "bd checkpoint");
     return 0;
 }
 
@@ -954,34 +691,31 @@ static int bdb_load(agent *a, FILE *f, bdrl_err *e)
         return err_set(e, "bd checkpoint: truncated header");
     if (memcmp(h.magic, want.magic, sizeof h.magic))
         return err_set(e, "bd checkpoint: not a basis-field Bellman Diffusion agent (bad magic)");
-    if (h.version != want.version)
-        return err_set(e, "bd checkpoint: version %u, this build reads %u", h.version, want.version);
-    if (h.n_actions != want.n_actions || h.basis != want.basis || h.queries != want.queries ||
-        h.has_ema != want.has_ema || h.sigma != want.sigma)
-        return err_set(e, "bd checkpoint: saved with %u actions, basis %u (sd %g), queries %u, moving average %s; "
-                          "this agent has %u, %u (sd %g), %u, %s",
-                       h.n_actions, h.basis, h.sigma, h.queries, h.has_ema ? "on" : "off", want.n_actions,
-                       want.basis, want.sigma, want.queries, want.has_ema ? "on" : "off");
+    if (h.version != 1 && h.version != want.version)
+        return err_set(e, "bd checkpoint: version %u, this build reads 1 to %u", h.version, want.version);
+    if (h.n_actions != want.n_actions || h.basis != want.basis || h.has_ema != want.has_ema ||
+        h.sigma != want.sigma)
+        return err_set(e, "bd checkpoint: saved with %u actions, basis %u (sd %g), moving average %s; "
+                          "this agent has %u, %u (sd %g), %s",
+                       h.n_actions, h.basis, h.sigma, h.has_ema ? "on" : "off", want.n_actions, want.basis,
+                       want.sigma, want.has_ema ? "on" : "off");
     mlp *nets[6];
     adam *opts[6];
     int n = n_nets_of(ba, nets, opts), bad = 0;
     mlp_stage st;
     if (mlp_stage_load(&st, nets, opts, n, f, &bad, e))
         return err_prefix(e, "bd checkpoint (network %d)", bad);
-    rng *r = rng_create(0, 0);
-    if (!r || rng_load(r, f, e)) {
-        if (!r)
-            err_set(e, "bd checkpoint: out of memory");
-        else
-            err_prefix(e, "bd checkpoint");
+    if (h.version == 1) {
+        rng *r = rng_create(0, 0);
+        int rc = !r ? err_set(e, "bd checkpoint: out of memory") : rng_load(r, f, e);
         rng_free(r);
-        mlp_stage_free(&st);
-        return -1;
+        if (rc) {
+            mlp_stage_free(&st);
+            return err_prefix(e, "bd checkpoint (format 1)");
+        }
     }
     mlp_stage_commit(&st, nets, opts);
     mlp_stage_free(&st);
-    rng_free(ba->rq);
-    ba->rq = r;
     return 0;
 }
 
@@ -997,7 +731,6 @@ static void bdb_free(agent *a)
             mlp_free(ba->f[f].avg);
             adam_free(ba->f[f].opt);
         }
-        rng_free(ba->rq);
         scratch_row t[BDB_MAX_SCRATCH];
         scratch_free(ba, t, scratch_table(&ba->z, t));
         free(ba);
@@ -1066,7 +799,6 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     a->obs_dim = ba->te.obs_dim;
     a->n_actions = ba->A;
     ba->K = cfg->bd.basis;
-    ba->Q = cfg->bd.queries;
     ba->Bmax = cfg->train.batch_size;
     ba->MB = 2 * ba->Bmax > EVAL_MAX_ROWS ? 2 * ba->Bmax : EVAL_MAX_ROWS;
     ba->bs.K = ba->K;
@@ -1084,13 +816,9 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
      * ε = 7.8e-5 froze the BD agent. */
     ba->unit_s = sqrt((double)ba->K) * 2 * sqrt(M_PI) * ba->bs.sigma;
     ba->unit_g = ba->unit_s * 2 * ba->bs.sigma * ba->bs.sigma;
-    ba->qlo = -1 - 3 * ba->bs.sigma;
-    ba->qhi = 1 + 3 * ba->bs.sigma;
     ba->lambda = cfg->bd.lambda_grad;
     ba->ema = cfg->agent.ema;
     ba->readout = cfg->bd.readout;
-    ba->closed = cfg->bd.basis_loss != BD_BASIS_LOSS_QUERIES;
-    ba->projected = cfg->bd.basis_loss == BD_BASIS_LOSS_PROJECTED;
 
     bd_geometry *g = &ba->geo;
     g->c = 0.5 * (cfg->agent.v_min + cfg->agent.v_max);
@@ -1107,8 +835,6 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     g->grad_from_scalar = 1;
     g->out_scale_s = ba->S;
     g->out_scale_g = ba->S / ba->bs.sigma;
-    g->queries = ba->Q;
-    g->n_uniform = (int)lround(cfg->bd.query_uniform * ba->Q);
     g->target_mode = TARGET_FIELDS;
     if (!(g->gamma > 0)) {
         err_set(e, "bd: agent.gamma must be > 0 (the Bellman map divides by gamma)");
@@ -1139,33 +865,19 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
         if (ba->ema > 0 && (!(N->avg = mlp_create(&spec, 1, NULL, e)) || mlp_copy_params(N->avg, N->net, e)))
             goto fail;
     }
-    uint64_t seed = rng_u64(init);
-    ba->rq = rng_create(seed, RNG_STREAM_LOSS);
 
     scratch_row t[BDB_MAX_SCRATCH];
-    if (!ba->rq || scratch_alloc(ba, t, scratch_table(&ba->z, t), e))
+    if (scratch_alloc(ba, t, scratch_table(&ba->z, t), e))
         goto fail;
     int in = ba->te.in_dim, K = ba->K, A = ba->A;
-    if (ba->closed) {
-        double var = ba->bs.sigma * ba->bs.sigma, vm = g->gamma * g->gamma * var + g->jitter;
-        ba->vc = var + vm;
-        kernel_of(ba->bs.delta, 2 * var, ba->z.Rg, ba->gk, ba->gkd);
-        if (!ba->projected)
-            kernel_of(g->gamma * ba->bs.delta, 2 * vm, ba->z.Rh, ba->hk, ba->hkd);
-    }
+    double var = ba->bs.sigma * ba->bs.sigma;
+    kernel_of(ba->bs.delta, 2 * var, ba->z.Rg, ba->gk, ba->gkd);
     size_t np = ba->f[0].net->n_params + ba->f[1].net->n_params;
-    char qdesc[64];
-    if (ba->projected)
-        snprintf(qdesc, sizeof qdesc, "closed form over u, targets projected onto the centres");
-    else if (ba->closed)
-        snprintf(qdesc, sizeof qdesc, "closed form over u");
-    else
-        snprintf(qdesc, sizeof qdesc, "%d queries (%d uniform)", ba->Q, g->n_uniform);
     snprintf(ba->desc, sizeof ba->desc,
              "bd (basis): two networks %d->...->%dx%d (scalar, gradient coefficients), %zu parameters online; "
-             "%d Gaussian bumps on u in [-1, 1], sd %g; loss %s; eps %g, jitter %g; readout %s",
-             in, A, K, np, K, ba->bs.sigma, qdesc, g->eps, g->jitter,
-             ba->readout == BD_READOUT_ATOMS ? "atoms" : "density");
+             "%d Gaussian bumps on u in [-1, 1], sd %g; loss: targets projected onto the centres, regressions "
+             "integrated over u; readout %s",
+             in, A, K, np, K, ba->bs.sigma, ba->readout == BD_READOUT_ATOMS ? "atoms" : "density");
     return a;
 fail:
     bdb_free(a);
@@ -1184,17 +896,6 @@ mlp *bdb_net(agent *a, bd_field f, int target)
     return target == 2 ? N->avg : target ? N->tgt : N->net;
 }
 
-void bdb_reseed(agent *a, uint64_t seed) { rng_reseed(impl(a)->rq, seed, RNG_STREAM_LOSS); }
-
-int bdb_targets(agent *a, const agent_batch *b, const double **u, const double **t, const double **dt,
-                const int **next_action, int *Q, bdrl_err *e)
-{
-    bdb_agent *ba = impl(a);
-    if (prepare_targets(ba, b, e))
-        return -1;
-    *u = ba->uq, *t = ba->tt, *dt = ba->tdt, *next_action = ba->a_next, *Q = ba->Q;
-    return 0;
-}
 
 int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double *u, double *s, double *g,
                     bdrl_err *e)

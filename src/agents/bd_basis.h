@@ -11,26 +11,25 @@
  * z_s, z_g: two networks (torso.h's torso with a linear layer to A·K
  * outputs, the shape of C51's A·atoms logits); cw = 1/(K ln 2) makes the
  * initial mass about 1. Everything the grid agent computes on its grid has
- * a closed form here: mass M = Σ w_k, Q = c + h Σ w_k μ_k / M, the query law
- * (k ∝ w_k of the online field at (s, a), whose forward the loss needs
- * anyway, then μ_k + σ ξ; a share bd.query_uniform uniform over
- * [−1 − 3σ, 1 + 3σ]), and the target fields at mapped points (the target
- * network runs on s' only):
+ * a closed form here: mass M = Σ w_k, Q = c + h Σ w_k μ_k / M, and the
+ * target field at mapped points (the target network runs on s' only):
+ * γ^{-1} s⁻((v − b)/γ) / max(M⁻, floor) = Σ_j a_j N(v; γ μ_j + b, γ²σ²),
+ * a_j = w⁻_j / max(M⁻, floor), a' = (argmax_a' Q⁻(s', a') unless the batch
+ * gives it).
  *
- *   p_T(v)  = Σ_j a_j N(v; γ μ_j + b, γ²σ² + ε_j),  a_j = w⁻_j / max(M⁻, floor)
- *   ∂p_T(v) = its v-derivative
- *
- * (γ^{-1} s⁻((v − b)/γ) is exactly that mixture with ε_j = 0; the jitter
- * u − ξ, ξ ~ N(0, ε_j), is applied as its expectation, an exact blur).
- * Terminal targets are N(v; u_r, ε + ε_j) and its derivative, ε =
- * agent.eps_kernel. The losses are the `fields` regression of bd.h at Q
- * query points per transition, in units of one bump's height (s) and its
- * slope (g): loss_s = mean (s − p_T)² / S², loss_g = λ mean (g − ∂p_T)² /
- * (S/σ)², S = 1/(sqrt(2π) σ).
+ * The loss: the target's atoms γ μ_j + b with weights a_j (a terminal
+ * transition: u_r with weight 1) are split onto the two neighbouring
+ * centres by C51's rule (bdb_project_atom), giving coefficients a', and the
+ * fields regress onto Σ a'_k φ_k and Σ a'_k φ_k', integrated over u in
+ * closed form (rᵀ G r with r = w − a', and d − a' with G' for g). Units:
+ * loss_s = √K ∫ (s − p_T)² du / ∫ φ_0², loss_g = λ √K ∫ (g − ∂p_T)² du /
+ * ∫ φ_0'², means over the batch (see create for why). agent.eps_kernel and
+ * bd.jitter are not read: the split is exact, so there is no kernel to
+ * widen and no query point to jitter (docs/basis.md).
  *
  * Memory: all at create, for train.batch_size transitions; nothing
- * allocates later. The agent owns its networks, optimizers, one query
- * stream and scratch.
+ * allocates later. The agent owns its networks, optimizers and scratch;
+ * an update draws no random numbers.
  */
 #ifndef BDRL_BD_BASIS_H
 #define BDRL_BD_BASIS_H
@@ -50,12 +49,6 @@ double bdb_scratch_bytes(const exp_config *cfg, const env *en);
  * basis agent's (sampling, describing and the fields go through the ops). */
 void bdb_get_geometry(const agent *a, bd_geometry *g);
 mlp *bdb_net(agent *a, bd_field f, int target);
-void bdb_reseed(agent *a, uint64_t seed);
-/* Prepares the targets of batch b as update would (bd_debug_targets) and
- * points at them, inside the agent until its next call: query points,
- * targets t, dt (B·Q; bd.basis_loss queries only), next actions (B). */
-int bdb_targets(agent *a, const agent_batch *b, const double **u, const double **t, const double **dt,
-                const int **next_action, int *Q, bdrl_err *e);
 int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double *u, double *s, double *g,
                     bdrl_err *e);
 /* The coefficients at one observation: w (A, K) of the scalar field (after
@@ -64,9 +57,7 @@ int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double 
  * target copy). Either may be NULL. */
 int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *d, bdrl_err *e);
 /* The losses and parameter gradients of one update on batch b (left in the
- * online networks' grads, not applied): for finite-difference tests (with
- * bd.query_uniform 1, so the query points do not move with the online
- * parameters). Consumes the query stream like update. */
+ * online networks' grads, not applied): for finite-difference tests. */
 int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bdrl_err *e);
 
 /* ---- the pure pieces (tested on their own) ---- */
@@ -88,11 +79,5 @@ void bdb_field(const bdb_basis *bs, const double *w, double u, double *s, double
  * linear split onto the two neighbouring centres (C51's projection: mass
  * and mean preserved; clamped to the end centres outside [μ_0, μ_{K−1}]). */
 void bdb_project_atom(const bdb_basis *bs, double x, double p, double *a);
-
-/* Bootstrapped targets at v (n) from next-state coefficients wn (K):
- * t = Σ_j a_j N(v; γ μ_j + b, γ²σ² + jitter), a_j = wn_j / max(Σ wn, floor),
- * dt its v-derivative. */
-void bdb_target_bootstrap(const bdb_basis *bs, int n, const double *v, double b, double gamma,
-                          const double *wn, double floor, double jitter, double *t, double *dt);
 
 #endif

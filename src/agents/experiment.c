@@ -264,12 +264,6 @@ static const cfg_key keys[] = {
     CFG_CHOICE_KEY("bd.readout", OFF(bd.readout), "atoms", "atoms|density",
                    "BD basis: the reported law: atoms = the coefficients' law Σ_k w_k δ(μ_k) / Σ w (the field "
                    "with its known bump width σ removed); density = the field s on the bd.grid points"),
-    CFG_CHOICE_KEY("bd.basis_loss", OFF(bd.basis_loss), "projected", "projected|closed|queries",
-                   "BD basis: projected = the Bellman-mapped target's atoms split onto the bump centres "
-                   "(mass and mean kept, as C51's projection), then the field regressions integrated over u "
-                   "in closed form; closed = the same integrals against the exact mapped mixture (its "
-                   "nonnegative L2 projection inflates off-centre mass: biased, docs/basis.md); queries = "
-                   "sampled at bd.queries points per transition"),
     CFG_INT_KEY("bd.grid", OFF(bd.grid), "64", 8, 100000, "BD: grid points for Q values and distributions"),
     CFG_INT_KEY("bd.query_grid", OFF(bd.query_grid), "0", 0, 100000,
                 "BD: points of the coarser grid on which the target density at (s, a) is read to draw "
