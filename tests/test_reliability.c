@@ -24,7 +24,7 @@
 #include <time.h>
 
 #include "agents/agent.h"
-#include "agents/bd.h"
+#include "agents/bd_grid.h"
 #include "agents/c51.h"
 #include "train/limits.h"
 #include "train/checkpoint.h"

@@ -35,7 +35,7 @@
 #define BDRL_BD_BASIS_H
 
 #include "agents/agent.h"
-#include "agents/bd.h"
+#include "agents/bd_grid.h"
 
 /* Called by agent_bd_create for bd.field basis (its own ops table). */
 agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);

@@ -3,7 +3,7 @@
  * bootstrapped and kernel targets. No networks here, so each formula is
  * tested against hand values; the agents call these very functions (no
  * copies inside bd.c or bd_basis.c), so what is tested is what runs. */
-#include "agents/bd.h"
+#include "agents/bd_grid.h"
 
 #include <math.h>
 

@@ -1,7 +1,7 @@
 /* bd.c — the Bellman Diffusion agent (see bd.h for the algorithm). */
 /* The forward-only head's elementwise loops must vectorize (as in mlp.c). */
 #pragma GCC optimize("-ftree-vectorize", "-fvect-cost-model=dynamic", "-fno-trapping-math")
-#include "agents/bd.h"
+#include "agents/bd_grid.h"
 
 #include <math.h>
 #include <stddef.h>

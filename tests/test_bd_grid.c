@@ -8,7 +8,7 @@
 
 #include <malloc.h>
 
-#include "agents/bd.h"
+#include "agents/bd_grid.h"
 #include "train/limits.h"
 #include "fields/fourier.h"
 #include "stats/metrics.h"
