@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/bd_basis.h"
+#include "agents/bd.h"
 #include "agents/registry.h"
 #include "agents/scratch.h"
 #include "agents/torso.h"

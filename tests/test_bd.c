@@ -11,7 +11,7 @@
 
 #include <malloc.h>
 
-#include "agents/bd_basis.h"
+#include "agents/bd.h"
 #include "stats/metrics.h"
 #include "train/checkpoint.h"
 #include "train/limits.h"

@@ -2,7 +2,7 @@
  * bd_basis.h for the algorithm, docs/basis.md for the derivation). */
 /* The softplus row loop must vectorize (as in c51.c and mlp.c). */
 #pragma GCC optimize("-ftree-vectorize", "-fvect-cost-model=dynamic", "-fno-trapping-math")
-#include "agents/bd_basis.h"
+#include "agents/bd.h"
 
 #include <math.h>
 #include <stdint.h>
