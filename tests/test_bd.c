@@ -1,12 +1,13 @@
-/* Tests of the basis-field Bellman Diffusion agent (src/agents/bd_basis.h,
- * docs/basis.md): the field and its derivative against direct sums, the
- * split of an atom onto the centres, the loss against quadrature of the
- * fields themselves (the targets built from the target network, a' its
- * argmax or given), Q against the reported law, the loss gradient against
- * finite differences, bad minibatches, checkpoints (and runs of main's
- * binary, format 1, resuming exactly), the sampler, the memory estimate and
- * small learning problems with stochastic outcomes trained by calling
- * update directly. */
+/* Tests of the Bellman Diffusion agent that ships, basis fields
+ * (src/agents/bd.h, docs/basis.md): `agent: {kind: bd}` alone resolves to
+ * it; the field and its derivative against direct sums, the split of an
+ * atom onto the centres, the loss against quadrature of the fields
+ * themselves (the targets built from the target network, a' its argmax or
+ * given), Q against the reported law, the loss gradient against finite
+ * differences, bad minibatches, checkpoints (and runs of main's binary,
+ * format 1, resuming exactly), the sampler, the memory estimate and small
+ * learning problems with stochastic outcomes trained by calling update
+ * directly. */
 #include "test_util.h"
 
 #include <malloc.h>
@@ -29,8 +30,7 @@ static void make(fixture *f, uint64_t seed, const char *const *extra, int n_extr
     char *sets[32];
     int n = 0;
     sets[n++] = "env.name=frozenlake";
-    sets[n++] = "agent.kind=bd";
-    sets[n++] = "bd.field=basis";
+    sets[n++] = "agent.kind=bd"; /* bd.field basis: the default */
     sets[n++] = "bd.basis=41";
     sets[n++] = "agent.eps_kernel=0.0025"; /* σ² with σ = the spacing 0.05 */
     for (int i = 0; i < n_extra; i++)
@@ -56,13 +56,42 @@ static void unmake(fixture *f)
 
 static double npdf(double x, double m, double var) { return exp(-0.5 * (x - m) * (x - m) / var) / sqrt(2 * M_PI * var); }
 
-/* Σ over every bump, no band: the reference for bdb_field. */
-static double direct(const bdb_basis *bs, const double *w, double u)
+/* Σ over every bump, no band: the reference for bd_field_at. */
+static double direct(const bd_basis *bs, const double *w, double u)
 {
     double s = 0;
     for (int k = 0; k < bs->K; k++)
         s += w[k] * npdf(u, bs->mu0 + k * bs->delta, bs->sigma * bs->sigma);
     return s;
+}
+
+/* `agent: {kind: bd}` with nothing about the fields is the basis agent,
+ * the one every shipped config trains: `bdrl config` resolves bd.field to
+ * basis, and the agent created is the basis agent. */
+static void test_kind_bd_is_basis(void **state)
+{
+    (void)state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/kind_bd.yaml", tu_dir);
+    tu_write(path, "env: {name: cartpole}\nagent: {kind: bd}\n");
+    tu_result r = tu_run("%s config %s", tu_bdrl(), path);
+    if (r.status != 0)
+        fail_msg("bdrl config exited %d: %s", r.status, r.err);
+    assert_contains(r.out, "\nbd:\n  field: basis\n");
+    tu_run_free(&r);
+    exp_config c;
+    bdrl_err e;
+    if (exp_load(&c, path, NULL, 0, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(c.bd.field, BD_FIELD_BASIS);
+    env *en = env_create(&c.env, &e);
+    rng *init = rng_create(1, RNG_STREAM_INIT);
+    agent *a = agent_create(&c, en, init, &e);
+    assert_non_null(a);
+    assert_non_null(strstr(agent_describe(a), "bd (basis)"));
+    agent_free(a);
+    rng_free(init);
+    env_free(en);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -71,27 +100,27 @@ static double direct(const bdb_basis *bs, const double *w, double u)
 static void test_field_and_derivative(void **state)
 {
     (void)state;
-    bdb_basis bs = {21, -1, 0.1, 0.13};
+    bd_basis bs = {21, -1, 0.1, 0.13};
     double w[21];
     rng *r = rng_create(1, 0);
     for (int k = 0; k < 21; k++)
         w[k] = rng_uniform(r);
     for (int i = 0; i < 200; i++) {
         double u = -1.6 + 3.2 * rng_uniform(r), s, ds, sp, sm;
-        bdb_field(&bs, w, u, &s, &ds);
+        bd_field_at(&bs, w, u, &s, &ds);
         /* the band drops bumps below e^-18 of their peak */
         assert_close(s, direct(&bs, w, u), 1e-7 * (1 + s));
         double h = 1e-5;
-        bdb_field(&bs, w, u + h, &sp, NULL);
-        bdb_field(&bs, w, u - h, &sm, NULL);
+        bd_field_at(&bs, w, u + h, &sp, NULL);
+        bd_field_at(&bs, w, u - h, &sm, NULL);
         assert_close(ds, (sp - sm) / (2 * h), 1e-5 * (1 + fabs(ds)));
     }
     /* the band: bumps farther than 6σ are skipped, the rest are not */
     int k0, k1;
-    bdb_band(&bs, 0.0, &k0, &k1);
+    bd_band(&bs, 0.0, &k0, &k1);
     assert_int_equal(k0, 3);  /* μ_2 = −0.8 is 6.15σ from 0, μ_3 = −0.7 5.4σ */
     assert_int_equal(k1, 18); /* μ_17 = 0.7 is in, μ_18 = 0.8 out */
-    bdb_band(&bs, -1.0, &k0, &k1);
+    bd_band(&bs, -1.0, &k0, &k1);
     assert_int_equal(k0, 0);
     assert_int_equal(k1, 8);  /* μ_7 = −0.3 at 5.4σ, μ_8 = −0.2 at 6.15σ */
     rng_free(r);
@@ -159,14 +188,14 @@ static void test_loss_gradient(void **state)
     agent_batch b = {8, obs, act, rew, nobs, term, NULL};
     bdrl_err e;
     /* a target network unlike the online one, so the loss is not 0-ish */
-    mlp *tg = bdb_net(f.a, BD_FIELD_S, 1);
+    mlp *tg = bd_net(f.a, BD_FIELD_S, 1);
     rng *r = rng_create(4, 0);
     for (size_t i = 0; i < tg->n_params; i++)
         tg->params[i] += (real)(0.3 * (rng_uniform(r) - 0.5));
     for (int fld = 0; fld < 2; fld++) {
-        mlp *net = bdb_net(f.a, (bd_field)fld, 0);
+        mlp *net = bd_net(f.a, (bd_field)fld, 0);
         double ls, lg;
-        assert_int_equal(bdb_debug_loss(f.a, &b, &ls, &lg, &e), 0);
+        assert_int_equal(bd_debug_loss(f.a, &b, &ls, &lg, &e), 0);
         real *grad = malloc(sizeof(real) * net->n_params);
         memcpy(grad, net->grads, sizeof(real) * net->n_params);
         int checked = 0;
@@ -180,10 +209,10 @@ static void test_loss_gradient(void **state)
             real keep = net->params[best];
             double h = 2e-3 * fmax(1, fabs(keep)), lp, lm, ls2, lg2;
             net->params[best] = (real)(keep + h);
-            assert_int_equal(bdb_debug_loss(f.a, &b, &ls2, &lg2, &e), 0);
+            assert_int_equal(bd_debug_loss(f.a, &b, &ls2, &lg2, &e), 0);
             lp = fld ? lg2 : ls2;
             net->params[best] = (real)(keep - h);
-            assert_int_equal(bdb_debug_loss(f.a, &b, &ls2, &lg2, &e), 0);
+            assert_int_equal(bd_debug_loss(f.a, &b, &ls2, &lg2, &e), 0);
             lm = fld ? lg2 : ls2;
             net->params[best] = keep;
             double fd = (lp - lm) / (2 * ((double)(real)(keep + h) - (double)(real)(keep - h)) / 2);
@@ -205,14 +234,14 @@ static void test_loss_gradient(void **state)
 static void test_project_atom(void **state)
 {
     (void)state;
-    bdb_basis bs = {11, -1, 0.2, 0.2};
+    bd_basis bs = {11, -1, 0.2, 0.2};
     double a[11] = {0};
-    bdb_project_atom(&bs, 0.13, 0.7, a); /* t = 5.65: 0.35 of 0.7 to centre 5, 0.65 to 6 */
+    bd_project_atom(&bs, 0.13, 0.7, a); /* t = 5.65: 0.35 of 0.7 to centre 5, 0.65 to 6 */
     assert_close(a[5], 0.7 * 0.35, 1e-12);
     assert_close(a[6], 0.7 * 0.65, 1e-12);
-    bdb_project_atom(&bs, -3, 0.1, a);
-    bdb_project_atom(&bs, 1.5, 0.2, a);
-    bdb_project_atom(&bs, 1.0, 0.3, a);
+    bd_project_atom(&bs, -3, 0.1, a);
+    bd_project_atom(&bs, 1.5, 0.2, a);
+    bd_project_atom(&bs, 1.0, 0.3, a);
     assert_close(a[0], 0.1, 1e-15);
     assert_close(a[10], 0.5, 1e-15);
     double m = 0, mu = 0;
@@ -235,17 +264,17 @@ static void projected_loss_is_integral(int control)
     fixture f;
     make(&f, 13, sets, 2);
     bd_geometry g;
-    bdb_get_geometry(f.a, &g);
+    bd_get_geometry(f.a, &g);
     float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
     int act[4] = {2, 1, 0, 3}, nact[4] = {1, 3, 2, 0};
     unsigned char term[4] = {0, 0, 0, 1};
     agent_batch b = {4, obs, act, rew, nobs, term, control ? NULL : nact};
     bdrl_err e;
     double ls, lg;
-    mlp *tg = bdb_net(f.a, BD_FIELD_S, 1);
+    mlp *tg = bd_net(f.a, BD_FIELD_S, 1);
     for (size_t i = 0; i < tg->n_params; i++)
         tg->params[i] *= 1.2f;
-    assert_int_equal(bdb_debug_loss(f.a, &b, &ls, &lg, &e), 0);
+    assert_int_equal(bd_debug_loss(f.a, &b, &ls, &lg, &e), 0);
     int K = f.cfg.bd.basis;
     double dlt = 2.0 / (K - 1), sig = dlt, S = 1 / (sqrt(2 * M_PI) * sig);
     enum { N = 6001 };
@@ -256,14 +285,14 @@ static void projected_loss_is_integral(int control)
     double qs = 0, qg = 0;
     int other = 0; /* control: transitions whose argmax is not nact's a' */
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(bdb_eval_fields(f.a, &obs[i], 0, N, u, s, gg, &e), 0);
+        assert_int_equal(bd_eval_fields(f.a, &obs[i], 0, N, u, s, gg, &e), 0);
         double ap[64] = {0}, wt[64 * 4], M = 0;
         double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, ur = (rew[i] - g.c) / g.h;
         if (term[i]) {
             ap[K - 1] = 1; /* u_r = 1: the last centre */
             assert_close(ur, 1, 1e-12);
         } else {
-            assert_int_equal(bdb_coefficients(f.a, &nobs[i], 1, wt, NULL, &e), 0);
+            assert_int_equal(bd_coefficients(f.a, &nobs[i], 1, wt, NULL, &e), 0);
             int an = nact[i];
             if (control) { /* argmax_a Q(s', a), the first of equals */
                 double best = -INFINITY;
@@ -696,7 +725,7 @@ static void test_memory_estimate(void **state)
  * only in what the networks do not see (train.batch_size below
  * EVAL_MAX_ROWS / 2, the networks' row count; bd.grid, the density
  * readout's points), the bytes creating the agent allocates differ by what
- * bdb_scratch_bytes says, to malloc's per-block overhead. A buffer sized by
+ * bd_scratch_bytes says, to malloc's per-block overhead. A buffer sized by
  * either outside the table, or a table row no allocation follows, shows up
  * here. */
 static double allocated_by_create(exp_config *c, const env *en)
@@ -729,7 +758,7 @@ static void test_scratch_table(void **state)
         assert_int_equal(exp_load(&c, NULL, sets, 7, &e), 0);
         env *en = env_create(&c.env, &e);
         used[i] = allocated_by_create(&c, en);
-        table[i] = bdb_scratch_bytes(&c, en);
+        table[i] = bd_scratch_bytes(&c, en);
         env_free(en);
     }
     for (int i = 1; i < 3; i++) {
@@ -743,6 +772,7 @@ static void test_scratch_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kind_bd_is_basis),
         cmocka_unit_test(test_field_and_derivative),
         cmocka_unit_test(test_q_is_mean_of_law),
         cmocka_unit_test(test_loss_gradient),
@@ -756,5 +786,5 @@ int main(void)
         cmocka_unit_test(test_memory_estimate),
         cmocka_unit_test(test_scratch_table),
     };
-    return cmocka_run_group_tests_name("bd_basis", tests, tu_group_setup, tu_group_teardown);
+    return cmocka_run_group_tests_name("bd", tests, tu_group_setup, tu_group_teardown);
 }

@@ -1,5 +1,5 @@
-/* Tests of the Bellman Diffusion agent (src/agents/bd.h, DESIGN §1.4):
- * the target formulas against hand values, the same targets through the
+/* Tests of the Bellman Diffusion agent on a grid (bd.field grid,
+ * src/agents/bd_grid.h, DESIGN §1.4): the target formulas against hand values, the same targets through the
  * networks with weights set to known functions, Q against an independent
  * grid mean, the query law's independence of s', dL/dx flowing into the
  * torso (finite differences), checkpoints, and two small learning problems
@@ -21,14 +21,15 @@ typedef struct {
     agent *a;
 } fixture;
 
-/* A BD agent on FrozenLake 4x4 (used only for its one-hot encoding and four
- * actions) with the defaults plus the given overrides. */
+/* A grid BD agent on FrozenLake 4x4 (used only for its one-hot encoding
+ * and four actions) with the defaults plus the given overrides. */
 static void make(fixture *f, uint64_t seed, const char *const *extra, int n_extra)
 {
     char *sets[32];
     int n = 0;
     sets[n++] = "env.name=frozenlake";
     sets[n++] = "agent.kind=bd";
+    sets[n++] = "bd.field=grid";
     for (int i = 0; i < n_extra; i++)
         sets[n++] = (char *)extra[i];
     bdrl_err e;
@@ -61,7 +62,7 @@ static void test_terminal_target(void **state)
 {
     (void)state;
     double eps = 1e-3, ur = 0.3, v[3] = {0.3, 0.3 + sqrt(1e-3), 0.3 - 2 * sqrt(1e-3)}, t[3], dt[3];
-    bd_target_terminal(3, v, ur, eps, t, dt);
+    bd_grid_target_terminal(3, v, ur, eps, t, dt);
     double peak = 1 / sqrt(2 * M_PI * eps);
     assert_close(t[0], peak, 1e-12 * peak);
     assert_close(dt[0], 0, 1e-12);
@@ -82,13 +83,13 @@ static void test_bootstrap_target(void **state)
      * also 0 where s <= 0, signed: the negative value passes through. */
     double te[2][5] = {{2, 3, 0, 1, -1}, {2, 3, 0, 1, 0}}, dte[2][5] = {{8, -8, 0, 12, 8}, {8, -8, 0, 12, 0}};
     for (int clamp = 0; clamp < 2; clamp++) {
-        bd_target_bootstrap(5, v, 0.1, 0.5, -1.25, 1.25, sn, gn, 2.0, 0.1, clamp, t, dt);
+        bd_grid_target_bootstrap(5, v, 0.1, 0.5, -1.25, 1.25, sn, gn, 2.0, 0.1, clamp, t, dt);
         for (int i = 0; i < 5; i++) {
             assert_close(t[i], te[clamp][i], 1e-12);
             assert_close(dt[i], dte[clamp][i], 1e-12);
         }
         /* Mass below the floor: divided by the floor, not the mass. */
-        bd_target_bootstrap(5, v, 0.1, 0.5, -1.25, 1.25, sn, gn, 0.02, 0.1, clamp, t, dt);
+        bd_grid_target_bootstrap(5, v, 0.1, 0.5, -1.25, 1.25, sn, gn, 0.02, 0.1, clamp, t, dt);
         for (int i = 0; i < 5; i++) {
             assert_close(t[i], te[clamp][i] * 2.0 / 0.1, 1e-10);
             assert_close(dt[i], dte[clamp][i] * 2.0 / 0.1, 1e-10);
@@ -100,7 +101,7 @@ static void test_kernel_target(void **state)
 {
     (void)state;
     double eps = 2e-3, x2[2] = {0.1, -0.4}, v[2] = {0.12, -0.3}, t[2], dt[2];
-    bd_target_kernel(2, v, 2, x2, 0.5, eps, t, dt);
+    bd_grid_target_kernel(2, v, 2, x2, 0.5, eps, t, dt);
     for (int i = 0; i < 2; i++) {
         double k = 0, dk = 0;
         for (int j = 0; j < 2; j++) {
@@ -186,13 +187,13 @@ static void test_grid_column_and_cum_index(void **state)
     /* First k with cum[k] > x: the bins of weight 0 (0 and 2) are never
      * chosen; x at or past the total gives the last bin. */
     const double c2[5] = {0, 1, 1, 3, 3.5};
-    assert_int_equal(bd_cum_index(5, c2, -1), 0);
-    assert_int_equal(bd_cum_index(5, c2, 0), 1);
-    assert_int_equal(bd_cum_index(5, c2, 0.999), 1);
-    assert_int_equal(bd_cum_index(5, c2, 1), 3);
-    assert_int_equal(bd_cum_index(5, c2, 3.4), 4);
-    assert_int_equal(bd_cum_index(5, c2, 3.5), 4);
-    assert_int_equal(bd_cum_index(1, want_cum, 7), 0);
+    assert_int_equal(bd_grid_cum_index(5, c2, -1), 0);
+    assert_int_equal(bd_grid_cum_index(5, c2, 0), 1);
+    assert_int_equal(bd_grid_cum_index(5, c2, 0.999), 1);
+    assert_int_equal(bd_grid_cum_index(5, c2, 1), 3);
+    assert_int_equal(bd_grid_cum_index(5, c2, 3.4), 4);
+    assert_int_equal(bd_grid_cum_index(5, c2, 3.5), 4);
+    assert_int_equal(bd_grid_cum_index(1, want_cum, 7), 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -204,10 +205,11 @@ static void test_grid_column_and_cum_index(void **state)
  * output layer mixes them (divided by the field's output scale). */
 static void set_known(agent *a, bd_field f, int target, const double *alpha, const double *beta)
 {
-    mlp *h = bd_net(a, f, 1, target), *t = bd_net(a, f, 0, target);
+    mlp *h = bd_grid_net(a, f, 1, target), *t = bd_grid_net(a, f, 0, target);
     bd_geometry g;
-    bd_get_geometry(a, &g);
-    double scale = f == BD_FIELD_S ? g.out_scale_s : g.out_scale_g;
+    bd_grid_settings st;
+    bd_grid_get_geometry(a, &g, &st);
+    double scale = f == BD_FIELD_S ? st.out_scale_s : st.out_scale_g;
     int E = t->spec.sizes[t->spec.n_layers], nin = h->spec.sizes[0], H1 = h->spec.sizes[1];
     assert_int_equal(h->spec.n_layers, 3);
     assert_int_equal(h->spec.act, MLP_RELU);
@@ -260,7 +262,8 @@ static void targets_through_networks(int clamp, int grad_scalar)
     fixture f;
     make(&f, 3, sets, 4);
     bd_geometry g;
-    bd_get_geometry(f.a, &g);
+    bd_grid_settings st;
+    bd_grid_get_geometry(f.a, &g, &st);
     assert_close(g.c, 0.5, 0);
     assert_close(g.h, 0.5, 0);
     double sa[4], sb[4];
@@ -274,13 +277,13 @@ static void targets_through_networks(int clamp, int grad_scalar)
     float obs[4] = {0, 1, 5, 9}, nobs[4] = {0, 2, 6, 10}, rew[4] = {1, 0, 1, 0};
     int act[4] = {1, 2, 3, 0}, nact[4] = {0, 0, 3, 2};
     unsigned char term[4] = {1, 0, 0, 0};
-    int Q = g.queries;
+    int Q = st.queries;
     double u[4 * 64], t[4 * 64], dt[4 * 64];
     int an[4];
     for (int mode = 0; mode < 2; mode++) {
         agent_batch b = {4, obs, act, rew, nobs, term, mode ? nact : NULL};
         bdrl_err e;
-        if (bd_debug_targets(f.a, &b, u, t, dt, an, &e))
+        if (bd_grid_debug_targets(f.a, &b, u, t, dt, an, &e))
             fail_msg("%s", e.msg);
         /* control: argmax_a of Q over the known fields is action 2 (largest
          * beta, so the largest mean). */
@@ -293,8 +296,8 @@ static void targets_through_networks(int clamp, int grad_scalar)
                 double uq = u[i * Q + q], te, dte;
                 if (term[i]) {
                     double ur = (rew[i] - g.c) / g.h;
-                    te = normal_pdf(uq, ur, g.eps);
-                    dte = -(uq - ur) / g.eps * te;
+                    te = normal_pdf(uq, ur, st.eps);
+                    dte = -(uq - ur) / st.eps * te;
                 } else {
                     int a2 = an[i];
                     double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, w = (uq - bb) / g.gamma;
@@ -362,7 +365,7 @@ static void test_scalar_output(void **state)
             for (int ref = 0; ref < 2; ref++) {
                 float obs = (float)st;
                 bdrl_err e;
-                if (bd_eval_fields(f.a, &obs, 0, ref, N, u, s, g, &e))
+                if (bd_grid_eval_fields(f.a, &obs, 0, ref, N, u, s, g, &e))
                     fail_msg("%s", e.msg);
                 for (int i = 0; i < N * 4; i++) {
                     smin = fmin(smin, s[i]);
@@ -394,11 +397,12 @@ static void query_law(int qgrid)
     fixture f;
     make(&f, 4, sets, 2);
     bd_geometry g;
-    bd_get_geometry(f.a, &g);
+    bd_grid_settings st;
+    bd_grid_get_geometry(f.a, &g, &st);
     int G = qgrid ? qgrid : g.G;
     double du = (g.hi - g.lo) / (G - 1);
     set_known(f.a, BD_FIELD_S, 1, S_ALPHA, S_BETA);
-    int B = 64, Q = g.queries;
+    int B = 64, Q = st.queries;
     float obs[64], n1[64], n2[64], r1[64], r2[64];
     int act[64], na[64];
     unsigned char t1[64], t2[64];
@@ -416,22 +420,22 @@ static void query_law(int qgrid)
     double *u1 = malloc(sizeof(double) * B * Q), *u2 = malloc(sizeof(double) * B * Q);
     agent_batch b1 = {B, obs, act, r1, n1, t1, NULL}, b2 = {B, obs, act, r2, n2, t2, na};
     bdrl_err e;
-    bd_reseed(f.a, 77);
-    assert_int_equal(bd_debug_targets(f.a, &b1, u1, NULL, NULL, NULL, &e), 0);
-    bd_reseed(f.a, 77);
-    assert_int_equal(bd_debug_targets(f.a, &b2, u2, NULL, NULL, NULL, &e), 0);
+    bd_grid_reseed(f.a, 77);
+    assert_int_equal(bd_grid_debug_targets(f.a, &b1, u1, NULL, NULL, NULL, &e), 0);
+    bd_grid_reseed(f.a, 77);
+    assert_int_equal(bd_grid_debug_targets(f.a, &b2, u2, NULL, NULL, NULL, &e), 0);
     for (int i = 0; i < B * Q; i++)
         assert_true(u1[i] == u2[i]);
 
     /* The law: n_uniform uniform points on the grid range, the rest from
      * the cells of s⁻₊(·; s, a). */
     enum { REPS = 25 };
-    int nu = g.n_uniform, nd = Q - nu;
+    int nu = st.n_uniform, nd = Q - nu;
     assert_int_equal(nu, 8);
     double *xs = malloc(sizeof(double) * REPS * B * nd), *xu = malloc(sizeof(double) * REPS * B * nu);
     int ks = 0, ku = 0;
     for (int rep = 0; rep < REPS; rep++) {
-        assert_int_equal(bd_debug_targets(f.a, &b1, u1, NULL, NULL, NULL, &e), 0);
+        assert_int_equal(bd_grid_debug_targets(f.a, &b1, u1, NULL, NULL, NULL, &e), 0);
         for (int i = 0; i < B; i++)
             for (int q = 0; q < Q; q++) {
                 double x = u1[i * Q + q];
@@ -515,7 +519,7 @@ static void test_q_is_grid_mean(void **state)
                 assert_close(d.mass, mass, 1e-9 * (1 + mass));
                 if (known_fields) {
                     bd_geometry g;
-                    bd_get_geometry(f.a, &g);
+                    bd_grid_get_geometry(f.a, &g, NULL);
                     double mean, km = known_mass(&g, S_ALPHA[a], S_BETA[a], &mean);
                     assert_close(q[s * 4 + a], g.c + g.h * mean, 1e-5);
                     assert_close(d.mass, km, 1e-5 * km);
@@ -544,20 +548,21 @@ static void test_fast_path_matches_mlp(void **state)
         bdrl_err e;
         agent_update_target(f.a, 1);
         bd_geometry g;
-        bd_get_geometry(f.a, &g);
+        bd_grid_settings st;
+        bd_grid_get_geometry(f.a, &g, &st);
         /* The fast path sums the first layer in two parts (embedding and
          * Fourier columns) and uses libm's tanh where mlp.c has a rational
          * approximation (4e-7 absolute): allow 2e-6 of the output scale
          * (measured: at most 5e-7 of it). A layout error would be off by O(scale). */
         for (int tgt = 0; tgt < 2; tgt++) {
-            assert_int_equal(bd_eval_fields(f.a, &obs, tgt, 0, N, u, s0, g0, &e), 0);
-            assert_int_equal(bd_eval_fields(f.a, &obs, tgt, 1, N, u, s1, g1, &e), 0);
+            assert_int_equal(bd_grid_eval_fields(f.a, &obs, tgt, 0, N, u, s0, g0, &e), 0);
+            assert_int_equal(bd_grid_eval_fields(f.a, &obs, tgt, 1, N, u, s1, g1, &e), 0);
             double ds = 0, dg = 0;
             for (int i = 0; i < N * 4; i++) {
                 ds = fmax(ds, fabs(s0[i] - s1[i]));
                 dg = fmax(dg, fabs(g0[i] - g1[i]));
-                assert_close(s0[i], s1[i], 2e-6 * g.out_scale_s + 1e-6 * fabs(s1[i]));
-                assert_close(g0[i], g1[i], 2e-6 * g.out_scale_g + 1e-6 * fabs(g1[i]));
+                assert_close(s0[i], s1[i], 2e-6 * st.out_scale_s + 1e-6 * fabs(s1[i]));
+                assert_close(g0[i], g1[i], 2e-6 * st.out_scale_g + 1e-6 * fabs(g1[i]));
             }
             print_message("%s, %s nets: fast path vs mlp_forward: max |ds| %.3g, max |dg| %.3g\n",
                           v ? "tanh" : "relu", tgt ? "target" : "online", ds, dg);
@@ -578,7 +583,7 @@ static double loss_of(agent *a, bd_field f, const agent_batch *b, const double *
     double *y = malloc(sizeof(double) * Q * 4), L = 0;
     bdrl_err e;
     for (int i = 0; i < b->B; i++) {
-        assert_int_equal(bd_eval_fields(a, &b->obs[i], 0, 1, Q, u + i * Q, f ? NULL : y, f ? y : NULL, &e), 0);
+        assert_int_equal(bd_grid_eval_fields(a, &b->obs[i], 0, 1, Q, u + i * Q, f ? NULL : y, f ? y : NULL, &e), 0);
         for (int q = 0; q < Q; q++) {
             double r = y[q * 4 + b->action[i]] - tt[i * Q + q];
             L += r * r;
@@ -595,8 +600,9 @@ static void test_gradient_reaches_torso(void **state)
     fixture f;
     make(&f, 7, sets, 3);
     bd_geometry g;
-    bd_get_geometry(f.a, &g);
-    int B = 8, Q = g.queries;
+    bd_grid_settings st;
+    bd_grid_get_geometry(f.a, &g, &st);
+    int B = 8, Q = st.queries;
     float obs[8] = {0, 1, 2, 4, 6, 8, 9, 14}, nobs[8] = {1, 2, 3, 5, 10, 9, 13, 15};
     float rew[8] = {0, 0, 0, 0, 0, 0, 0, 1};
     int act[8] = {0, 1, 2, 3, 0, 1, 2, 2};
@@ -605,16 +611,16 @@ static void test_gradient_reaches_torso(void **state)
     double *u = malloc(sizeof(double) * B * Q), *t = malloc(sizeof(double) * B * Q),
            *dt = malloc(sizeof(double) * B * Q);
     bdrl_err e;
-    bd_reseed(f.a, 9);
-    assert_int_equal(bd_debug_targets(f.a, &b, u, t, dt, NULL, &e), 0);
+    bd_grid_reseed(f.a, 9);
+    assert_int_equal(bd_grid_debug_targets(f.a, &b, u, t, dt, NULL, &e), 0);
     for (int fld = 0; fld < 2; fld++) {
-        mlp *nets[4] = {bd_net(f.a, 0, 0, 0), bd_net(f.a, 0, 1, 0), bd_net(f.a, 1, 0, 0), bd_net(f.a, 1, 1, 0)};
+        mlp *nets[4] = {bd_grid_net(f.a, 0, 0, 0), bd_grid_net(f.a, 0, 1, 0), bd_grid_net(f.a, 1, 0, 0), bd_grid_net(f.a, 1, 1, 0)};
         real *saved[4];
         for (int k = 0; k < 4; k++) {
             saved[k] = malloc(nets[k]->n_params * sizeof(real));
             memcpy(saved[k], nets[k]->params, nets[k]->n_params * sizeof(real));
         }
-        bd_reseed(f.a, 9);
+        bd_grid_reseed(f.a, 9);
         agent_stats st;
         assert_int_equal(agent_update(f.a, &b, &st, &e), 0);
         mlp *torso = nets[2 * fld];
@@ -743,12 +749,12 @@ static void test_moving_average(void **state)
     make(&f, 12, sets, 2);
     fixture off;
     make(&off, 12, NULL, 0);
-    assert_null(bd_net(off.a, BD_FIELD_S, 0, 2));
+    assert_null(bd_grid_net(off.a, BD_FIELD_S, 0, 2));
     unmake(&off);
     real *before[2][2];
     for (int k = 0; k < 2; k++)
         for (int part = 0; part < 2; part++) {
-            mlp *on = bd_net(f.a, (bd_field)k, part, 0), *avg = bd_net(f.a, (bd_field)k, part, 2);
+            mlp *on = bd_grid_net(f.a, (bd_field)k, part, 0), *avg = bd_grid_net(f.a, (bd_field)k, part, 2);
             assert_non_null(avg);
             assert_int_equal(memcmp(on->params, avg->params, sizeof(real) * on->n_params), 0);
             before[k][part] = malloc(sizeof(real) * on->n_params);
@@ -771,7 +777,7 @@ static void test_moving_average(void **state)
     int moved = 0;
     for (int k = 0; k < 2; k++)
         for (int part = 0; part < 2; part++) {
-            mlp *on = bd_net(f.a, (bd_field)k, part, 0), *avg = bd_net(f.a, (bd_field)k, part, 2);
+            mlp *on = bd_grid_net(f.a, (bd_field)k, part, 0), *avg = bd_grid_net(f.a, (bd_field)k, part, 2);
             for (size_t j = 0; j < on->n_params; j++) {
                 double want = 0.75 * before[k][part][j] + 0.25 * on->params[j];
                 assert_close(avg->params[j], want, 1e-6 * (1 + fabs(want)));
@@ -784,7 +790,7 @@ static void test_moving_average(void **state)
      * function; the online networks stay as trained. */
     set_known(f.a, BD_FIELD_S, 2, S_ALPHA, S_BETA);
     bd_geometry g;
-    bd_get_geometry(f.a, &g);
+    bd_grid_get_geometry(f.a, &g, NULL);
     float o = 5;
     agent_dist d;
     assert_int_equal(agent_distribution(f.a, &o, 2, &d, &e), 0);
@@ -1067,7 +1073,7 @@ static double allocated_by_create(exp_config *c, const env *en)
 /* The scratch table drives allocation: between configurations that differ
  * only in settings the networks do not see (bd.grad_target, bd.target_mode,
  * bd.query_grid, bd.grid), the bytes creating the agent allocates differ by
- * what bd_scratch_bytes says, to malloc's per-block overhead. A buffer
+ * what bd_grid_scratch_bytes says, to malloc's per-block overhead. A buffer
  * allocated outside the table, a table row no allocation follows, or one
  * sized differently from its allocation shows up here. The memory estimate's
  * scratch part is the table's. */
@@ -1091,7 +1097,7 @@ static void test_scratch_table(void **state)
             assert_int_equal(exp_load(&c, NULL, sets, 6, &e), 0);
             env *en = env_create(&c.env, &e);
             assert_non_null(en);
-            table[i] = bd_scratch_bytes(&c, en);
+            table[i] = bd_grid_scratch_bytes(&c, en);
             sizing_estimate est;
             limits_estimate_experiment(&c, en, &est);
             assert_true(est.scratch == table[i]);
@@ -1132,12 +1138,13 @@ static void test_reference_path_small_batch(void **state)
     float obs = 5;
     bdrl_err e;
     bd_geometry g;
-    bd_get_geometry(f.a, &g);
+    bd_grid_settings st;
+    bd_grid_get_geometry(f.a, &g, &st);
     for (int tgt = 0; tgt < 2; tgt++) {
-        assert_int_equal(bd_eval_fields(f.a, &obs, tgt, 0, N, u, s0, NULL, &e), 0);
-        assert_int_equal(bd_eval_fields(f.a, &obs, tgt, 1, N, u, s1, NULL, &e), 0);
+        assert_int_equal(bd_grid_eval_fields(f.a, &obs, tgt, 0, N, u, s0, NULL, &e), 0);
+        assert_int_equal(bd_grid_eval_fields(f.a, &obs, tgt, 1, N, u, s1, NULL, &e), 0);
         for (int i = 0; i < N * 4; i++)
-            assert_close(s0[i], s1[i], 2e-6 * g.out_scale_s + 1e-6 * fabs(s1[i]));
+            assert_close(s0[i], s1[i], 2e-6 * st.out_scale_s + 1e-6 * fabs(s1[i]));
     }
     unmake(&f);
 }
@@ -1166,5 +1173,5 @@ int main(void)
         cmocka_unit_test(test_scratch_table),
         cmocka_unit_test(test_reference_path_small_batch),
     };
-    return cmocka_run_group_tests_name("bd", tests, tu_group_setup, tu_group_teardown);
+    return cmocka_run_group_tests_name("bd_grid", tests, tu_group_setup, tu_group_teardown);
 }

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "agents/agent.h"
+#include "agents/bd.h"
 #include "agents/bd_grid.h"
 #include "agents/c51.h"
 #include "train/limits.h"
@@ -50,9 +51,9 @@ static void load_cfg(exp_config *cfg, const char *const *sets)
 
 #define C51_SETS "env.name=cartpole", "agent.kind=c51", "agent.hidden=[8]", "c51.atoms=11", "agent.v_max=50", \
                  "train.buffer_size=500", "train.batch_size=8", "train.learning_starts=50", "eval.episodes=1"
-#define BD_SETS "env.name=frozenlake", "agent.kind=bd", "agent.hidden=[8]", "bd.head=[8]", "bd.grid=16", \
-                "bd.fourier_k=2", "bd.queries=2", "train.buffer_size=500", "train.batch_size=4",        \
-                "train.learning_starts=50", "eval.episodes=1"
+/* BD as it ships (basis fields), small */
+#define BD_SETS "env.name=frozenlake", "agent.kind=bd", "agent.hidden=[8]", "bd.basis=11", "train.buffer_size=500", \
+                "train.batch_size=4", "train.learning_starts=50", "eval.episodes=1"
 
 static unsigned seed_from_env(const char *test)
 {
@@ -574,21 +575,29 @@ static void test_nonfinite_skip_mode_counts(void **state)
     poison_every_from = 0;
 }
 
+/* Both field forms: their parameter blocks differ (basis: one network per
+ * field; grid: a torso and a head per field). */
 static void test_bd_parameter_check(void **state)
 {
     (void)state;
     static const char *const sets[] = {BD_SETS, NULL};
-    exp_config c;
-    load_cfg(&c, sets);
-    env *en;
-    agent *a = make(&c, &en);
-    char what[160];
-    assert_int_equal(agent_params_nonfinite(a, what, sizeof what), 0);
-    bd_net(a, BD_FIELD_G, 1, 0)->params[5] = -INFINITY;
-    assert_int_equal(agent_params_nonfinite(a, what, sizeof what), 1);
-    assert_string_equal(what, "bd gradient-field head parameter 5 (-inf)");
-    agent_free(a);
-    env_free(en);
+    static const char *const grid[] = {BD_SETS, "bd.field=grid", "bd.head=[8]", "bd.grid=16", "bd.fourier_k=2",
+                                       "bd.queries=2", NULL};
+    for (int k = 0; k < 2; k++) {
+        exp_config c;
+        load_cfg(&c, k ? grid : sets);
+        env *en;
+        agent *a = make(&c, &en);
+        char what[160];
+        assert_int_equal(agent_params_nonfinite(a, what, sizeof what), 0);
+        mlp *g = k ? bd_grid_net(a, BD_FIELD_G, 1, 0) : bd_net(a, BD_FIELD_G, 0);
+        g->params[5] = -INFINITY;
+        assert_int_equal(agent_params_nonfinite(a, what, sizeof what), 1);
+        assert_string_equal(what, k ? "bd gradient-field head parameter 5 (-inf)"
+                                    : "bd gradient-field network parameter 5 (-inf)");
+        agent_free(a);
+        env_free(en);
+    }
 }
 
 static void test_env_step_after_end_is_refused(void **state)

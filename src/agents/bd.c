@@ -1,15 +1,18 @@
-/* bd_basis.c — the Bellman Diffusion agent with basis fields (see
- * bd_basis.h for the algorithm, docs/basis.md for the derivation). */
+/* bd.c — the Bellman Diffusion agent with basis fields and the bd registry
+ * class (see bd.h for the algorithm, docs/basis.md for the derivation). */
 /* The softplus row loop must vectorize (as in c51.c and mlp.c). */
 #pragma GCC optimize("-ftree-vectorize", "-fvect-cost-model=dynamic", "-fno-trapping-math")
 #include "agents/bd.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents/bd_grid.h"
+#include "agents/registry.h"
 #include "agents/scratch.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
@@ -31,26 +34,26 @@ typedef struct {
     mlp *tgt;  /* target copy (scalar field only: ∂p_T comes from the scalar target) */
     mlp *avg;  /* moving average (agent.ema > 0), else NULL */
     adam *opt;
-} bdb_fnet;
+} bd_fnet;
 
 /* Everything the scratch sizes depend on, from the configuration alone. */
 typedef struct {
     int MB, in, B, K, A, G; /* rows per pass, encoded width, batch, bumps, actions, bd.grid */
     int Rg;                 /* radius of the overlap kernels G, G' in centres */
-} bdb_sizes;
+} bd_sizes;
 
 typedef struct {
     torso_encoding te;
-    bdb_sizes z;             /* what the scratch table sizes from (scratch_table) */
+    bd_sizes z;             /* what the scratch table sizes from (scratch_table) */
     int A, K, Bmax, MB;      /* actions, bumps, batch, rows per network pass */
-    bdb_basis bs;
+    bd_basis bs;
     bd_geometry geo;
     double cw;               /* coefficient scale 1/(K ln 2): initial mass about 1 */
     double S;                /* one bump's height 1/(sqrt(2π) σ) */
     double unit_s, unit_g;   /* loss = unit · ∫ (residual)² du (see create) */
     double lambda, ema;
     int readout;
-    bdb_fnet f[2];
+    bd_fnet f[2];
     char desc[512];
 
     /* scratch, all sized at create */
@@ -68,9 +71,9 @@ typedef struct {
     double *w1, *d1;         /* (A, K) one state's coefficients (sampler, eval_fields) */
     int sample_action;
     double *dist_x, *dist_w; /* (max(K, G)) */
-} bdb_agent;
+} bd_agent;
 
-static bdb_agent *impl(const agent *a) { return (bdb_agent *)a->impl; }
+static bd_agent *impl(const agent *a) { return (bd_agent *)a->impl; }
 
 /* ---------------------------------------------------------------------- */
 /* the scratch table                                                       */
@@ -79,9 +82,9 @@ static bdb_agent *impl(const agent *a) { return (bdb_agent *)a->impl; }
 /* Half-width in centres of the overlap kernel N(d·dm; 0, V), cut at BAND_SD sd. */
 static int kernel_radius(double dm, double V) { return (int)ceil(BAND_SD * sqrt(V) / dm); }
 
-static bdb_sizes sizes_of(const exp_config *cfg, const env *en)
+static bd_sizes sizes_of(const exp_config *cfg, const env *en)
 {
-    bdb_sizes z = {0};
+    bd_sizes z = {0};
     z.in = torso_encoding_for(en).in_dim;
     z.A = env_n_actions(en);
     z.K = cfg->bd.basis;
@@ -93,14 +96,14 @@ static bdb_sizes sizes_of(const exp_config *cfg, const env *en)
     return z;
 }
 
-#define BDB_MAX_SCRATCH 21 /* the rows of scratch_table */
-#define ROW(field, type, n) SCRATCH_ROW(bdb_agent, field, type, n)
+#define BD_MAX_SCRATCH 21 /* the rows of scratch_table */
+#define ROW(field, type, n) SCRATCH_ROW(bd_agent, field, type, n)
 
-/* The scratch buffers for sizes z into t (BDB_MAX_SCRATCH rows); returns
+/* The scratch buffers for sizes z into t (BD_MAX_SCRATCH rows); returns
  * their number. This table alone drives allocation (create), release
- * (free) and the scratch part of the memory estimate (bdb_scratch_bytes),
+ * (free) and the scratch part of the memory estimate (bd_scratch_bytes),
  * so the three cannot drift apart (scratch.h). */
-static int scratch_table(const bdb_sizes *z, scratch_row *t)
+static int scratch_table(const bd_sizes *z, scratch_row *t)
 {
     size_t B = (size_t)z->B, K = (size_t)z->K, BK = B * K, AK = (size_t)z->A * K;
     size_t nd = z->K > z->G ? K : (size_t)z->G;
@@ -130,10 +133,10 @@ static int scratch_table(const bdb_sizes *z, scratch_row *t)
 }
 #undef ROW
 
-double bdb_scratch_bytes(const exp_config *cfg, const env *en)
+double bd_scratch_bytes(const exp_config *cfg, const env *en)
 {
-    bdb_sizes z = sizes_of(cfg, en);
-    scratch_row t[BDB_MAX_SCRATCH];
+    bd_sizes z = sizes_of(cfg, en);
+    scratch_row t[BD_MAX_SCRATCH];
     return scratch_bytes(t, scratch_table(&z, t));
 }
 
@@ -170,9 +173,9 @@ static bump_family family_of(int K, double m0, double dm, double var)
     return f;
 }
 
-/* The band of the basis family itself, the one bdb_field sums over (the
+/* The band of the basis family itself, the one bd_field_at sums over (the
  * same radius BAND_SD sqrt(σ²), not a recomputation of it). */
-void bdb_band(const bdb_basis *bs, double u, int *k0, int *k1)
+void bd_band(const bd_basis *bs, double u, int *k0, int *k1)
 {
     bump_family f = family_of(bs->K, bs->mu0, bs->delta, bs->sigma * bs->sigma);
     band_of(f.K, f.m0, f.dm, u, f.radius, k0, k1);
@@ -214,7 +217,7 @@ static void mixture_at(const bump_family *f, const double *w, double u, double *
     *ds = dv / f->var;
 }
 
-void bdb_field(const bdb_basis *bs, const double *w, double u, double *s, double *ds)
+void bd_field_at(const bd_basis *bs, const double *w, double u, double *s, double *ds)
 {
     double phi[bs->K], sv, dv; /* a band has at most K bumps (K <= 10001: 80 kB) */
     bump_family f = family_of(bs->K, bs->mu0, bs->delta, bs->sigma * bs->sigma);
@@ -225,7 +228,7 @@ void bdb_field(const bdb_basis *bs, const double *w, double u, double *s, double
         *ds = dv;
 }
 
-void bdb_project_atom(const bdb_basis *bs, double x, double p, double *a)
+void bd_project_atom(const bd_basis *bs, double x, double p, double *a)
 {
     double t = (x - bs->mu0) / bs->delta;
     if (!(t > 0)) { /* below the first centre (or NaN): all to it */
@@ -272,7 +275,7 @@ CLONES static void sigmoid_row(int K, const real *z, const float *sp, float *sig
 /* Coefficients of one action's row of raw outputs z (K) into w (K) and,
  * if sig is not NULL, dw/dz / cw into sig (K); returns the mass Σ w and
  * writes the mean Σ w_k μ_k / Σ w (u units; 0 if the mass is 0) to *mean. */
-static double coefs_row(const bdb_agent *ba, const real *z, double *w, double *sig, double *mean)
+static double coefs_row(const bd_agent *ba, const real *z, double *w, double *sig, double *mean)
 {
     int K = ba->K;
     softplus_row(K, z, ba->spf);
@@ -294,11 +297,11 @@ static double coefs_row(const bdb_agent *ba, const real *z, double *w, double *s
 /* ---------------------------------------------------------------------- */
 /* ops                                                                      */
 
-static mlp *reported(const bdb_fnet *N) { return N->avg ? N->avg : N->net; }
+static mlp *reported(const bd_fnet *N) { return N->avg ? N->avg : N->net; }
 
-static int bdb_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
+static int bd_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
-    bdb_agent *ba = impl(a);
+    bd_agent *ba = impl(a);
     if (B < 0)
         return err_set(e, "bd q_values: negative batch %d", B);
     int A = ba->A, K = ba->K;
@@ -317,7 +320,7 @@ static int bdb_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *
 }
 
 /* ---------------------------------------------------------------------- */
-/* the targets of an update, step by step (bd_basis.h)                    */
+/* the targets of an update, step by step (bd.h)                          */
 /*
  * prepare_targets runs the steps below in this order. A step's parameters
  * are the arrays passed from one step to the next (const: read, else
@@ -327,7 +330,7 @@ static int bdb_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *
  */
 
 /* Reads b->obs, b->next_obs; writes enc (2B, in_dim), the encoded [s; s']. */
-static void encode_batch(bdb_agent *ba, const agent_batch *b, real *enc)
+static void encode_batch(bd_agent *ba, const agent_batch *b, real *enc)
 {
     torso_encode(&ba->te, b->B, b->obs, enc);
     torso_encode(&ba->te, b->B, b->next_obs, enc + (size_t)b->B * ba->te.in_dim);
@@ -337,7 +340,7 @@ static void encode_batch(bdb_agent *ba, const agent_batch *b, real *enc)
  * (B, K), the online scalar coefficients at (s, a) and their sigmoid
  * factors, and qsa (B), their Q(s, a). Leaves the online scalar network's
  * forward on s in place for the losses. */
-static void online_at_s(bdb_agent *ba, const agent_batch *b, const real *enc_s, double *wq, double *sq, double *qsa)
+static void online_at_s(bd_agent *ba, const agent_batch *b, const real *enc_s, double *wq, double *sq, double *qsa)
 {
     const bd_geometry *g = &ba->geo;
     int B = b->B, A = ba->A, K = ba->K;
@@ -355,7 +358,7 @@ static void online_at_s(bdb_agent *ba, const agent_batch *b, const real *enc_s, 
  * unless the batch gives it), mass_next (B; 0 if terminal) and wn (B, K),
  * the mass and the coefficients of the target scalar field at (s', a')
  * (wn unwritten for terminal transitions). Scratch: wk. */
-static void next_state(bdb_agent *ba, const agent_batch *b, const real *enc_n, double *u_r, double *b_off,
+static void next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, double *u_r, double *b_off,
                        int *a_next, double *mass_next, double *wn_all)
 {
     const bd_geometry *g = &ba->geo;
@@ -398,7 +401,7 @@ static void next_state(bdb_agent *ba, const agent_batch *b, const real *enc_n, d
  * stats' q_mean), ba->u_r, ba->b_off and ba->a_next; ba->enc holds [s; s']
  * afterwards and the online scalar network's last forward is on s, ready
  * for the losses. */
-static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
+static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
 {
     if (agent_check_batch("bd", b, ba->Bmax, ba->A, e))
         return -1;
@@ -414,7 +417,7 @@ static int prepare_targets(bdb_agent *ba, const agent_batch *b, bdrl_err *e)
  * Every field here is a Gaussian mixture, so the regression integrated
  * over u has a closed form. The target's coefficient atoms (γ μ_j + b with
  * weight w⁻_j / max(M⁻, floor), or u_r for a terminal transition) are split
- * onto the centres by C51's rule (bdb_project_atom): a' (K), and
+ * onto the centres by C51's rule (bd_project_atom): a' (K), and
  *   ∫ (s − p_T)² du = rᵀ G r,  r = w − a',  G_kl = N(μ_k − μ_l; 0, 2σ²)
  * (a convolution: kernel gk[|k − l|]), and for the gradient field with
  * φ' the same with d − a' and G', from
@@ -456,9 +459,9 @@ CLONES static void conv_sym(int K, const double *k, int R, const double *x, doub
  * forward on s, the losses in their units (means over u in [−1, 1] in bump
  * heights S (s) and slopes S/σ (g, times λ), see create), dL/dz into each
  * network's dy, then backward (the optimizer steps are the caller's). */
-static void projected_losses(bdb_agent *ba, const agent_batch *b, double *loss_s, double *loss_g)
+static void projected_losses(bd_agent *ba, const agent_batch *b, double *loss_s, double *loss_g)
 {
-    const bdb_basis *bs = &ba->bs;
+    const bd_basis *bs = &ba->bs;
     const bd_geometry *g = &ba->geo;
     int B = b->B, A = ba->A, K = ba->K;
     double us = ba->unit_s / B, ug = ba->lambda * ba->unit_g / B;
@@ -479,12 +482,12 @@ static void projected_losses(bdb_agent *ba, const agent_batch *b, double *loss_s
             wd[k] = ba->cw * (double)zg[off + k];
         memset(ap, 0, sizeof(double) * K);
         if (b->terminated[i]) {
-            bdb_project_atom(bs, ba->u_r[i], 1.0, ap);
+            bd_project_atom(bs, ba->u_r[i], 1.0, ap);
         } else {
             const double *wn = ba->wn + (size_t)i * K;
             double M = ba->mass_next[i], inv = 1 / (M > g->mass_floor ? M : g->mass_floor);
             for (int j = 0; j < K; j++)
-                bdb_project_atom(bs, g->gamma * (bs->mu0 + j * bs->delta) + ba->b_off[i], wn[j] * inv, ap);
+                bd_project_atom(bs, g->gamma * (bs->mu0 + j * bs->delta) + ba->b_off[i], wn[j] * inv, ap);
         }
         for (int k = 0; k < K; k++) {
             c[k] = w[k] - ap[k];
@@ -510,9 +513,9 @@ static void projected_losses(bdb_agent *ba, const agent_batch *b, double *loss_s
     *loss_g = Lg * ug;
 }
 
-static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
+static int bd_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
-    bdb_agent *ba = impl(a);
+    bd_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
         return -1;
     double norm[2], L[2];
@@ -538,9 +541,9 @@ static int bdb_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err 
     return 0;
 }
 
-int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bdrl_err *e)
+int bd_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bdrl_err *e)
 {
-    bdb_agent *ba = impl(a);
+    bd_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
         return -1;
     double ls, lg;
@@ -552,26 +555,26 @@ int bdb_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_
     return 0;
 }
 
-static void bdb_update_target(agent *a, double tau)
+static void bd_update_target(agent *a, double tau)
 {
-    bdb_fnet *N = &impl(a)->f[BD_FIELD_S];
+    bd_fnet *N = &impl(a)->f[BD_FIELD_S];
     if (tau >= 1)
         mlp_copy_params(N->tgt, N->net, NULL);
     else
         mlp_polyak(N->tgt, N->net, tau, NULL);
 }
 
-int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *d, bdrl_err *e)
+int bd_coefficients(agent *a, const float *obs, int target, double *w, double *d, bdrl_err *e)
 {
     (void)e;
-    bdb_agent *ba = impl(a);
+    bd_agent *ba = impl(a);
     int AK = ba->A * ba->K;
     torso_encode(&ba->te, 1, obs, ba->enc);
     for (int f = 0; f < 2; f++) {
         double *out = f == BD_FIELD_S ? w : d;
         if (!out)
             continue;
-        bdb_fnet *N = &ba->f[f];
+        bd_fnet *N = &ba->f[f];
         mlp *net = target && N->tgt ? N->tgt : reported(N);
         const real *z = mlp_forward(net, 1, ba->enc);
         for (int k = 0; k < AK; k++)
@@ -585,13 +588,13 @@ int bdb_coefficients(agent *a, const float *obs, int target, double *w, double *
     return 0;
 }
 
-static int bdb_distribution(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
+static int bd_distribution(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
 {
-    bdb_agent *ba = impl(a);
+    bd_agent *ba = impl(a);
     const bd_geometry *g = &ba->geo;
     if (action < 0 || action >= ba->A)
         return err_set(e, "bd distribution: action %d out of range [0, %d)", action, ba->A);
-    bdb_coefficients(a, obs, 0, ba->w1, NULL, e);
+    bd_coefficients(a, obs, 0, ba->w1, NULL, e);
     const double *w = ba->w1 + (size_t)action * ba->K;
     double M = 0;
     for (int k = 0; k < ba->K; k++)
@@ -608,7 +611,7 @@ static int bdb_distribution(agent *a, const float *obs, int action, agent_dist *
     } else {
         for (int k = 0; k < g->G; k++) {
             double u = g->lo + k * g->du, s;
-            bdb_field(&ba->bs, w, u, &s, NULL);
+            bd_field_at(&ba->bs, w, u, &s, NULL);
             ba->dist_x[k] = g->c + g->h * u;
             ba->dist_w[k] = s / g->h; /* p(x) = p~(u)/h */
         }
@@ -629,20 +632,20 @@ static int bdb_distribution(agent *a, const float *obs, int action, agent_dist *
  * state of the query stream of the since removed bd.basis_loss queries after
  * the networks; it still loads (the stream is read and dropped: with the
  * integrated loss it was never drawn). */
-#define BDB_MAGIC "BDRLBDB"
-#define BDB_VERSION 2u
+#define BD_MAGIC "BDRLBDB"
+#define BD_VERSION 2u
 
 typedef struct {
     char magic[8];
     uint32_t version, n_actions, basis, unused, has_ema, pad;
     double sigma;
-} bdb_header;
+} bd_header;
 
-static void header_of(const bdb_agent *ba, bdb_header *h)
+static void header_of(const bd_agent *ba, bd_header *h)
 {
     memset(h, 0, sizeof *h);
-    memcpy(h->magic, BDB_MAGIC, sizeof BDB_MAGIC);
-    h->version = BDB_VERSION;
+    memcpy(h->magic, BD_MAGIC, sizeof BD_MAGIC);
+    h->version = BD_VERSION;
     h->n_actions = (uint32_t)ba->A;
     h->basis = (uint32_t)ba->K;
     h->has_ema = ba->ema > 0;
@@ -650,11 +653,11 @@ static void header_of(const bdb_agent *ba, bdb_header *h)
 }
 
 /* The networks in file order: online (with Adam state), target, average. */
-static int n_nets_of(const bdb_agent *ba, mlp **nets, adam **opts)
+static int n_nets_of(const bd_agent *ba, mlp **nets, adam **opts)
 {
     int n = 0;
     for (int f = 0; f < 2; f++) {
-        const bdb_fnet *N = &ba->f[f];
+        const bd_fnet *N = &ba->f[f];
         nets[n] = N->net, opts[n++] = N->opt;
         if (N->tgt)
             nets[n] = N->tgt, opts[n++] = NULL;
@@ -664,10 +667,10 @@ static int n_nets_of(const bdb_agent *ba, mlp **nets, adam **opts)
     return n;
 }
 
-static int bdb_save(const agent *a, FILE *f, bdrl_err *e)
+static int bd_save(const agent *a, FILE *f, bdrl_err *e)
 {
-    const bdb_agent *ba = impl(a);
-    bdb_header h;
+    const bd_agent *ba = impl(a);
+    bd_header h;
     header_of(ba, &h);
     if (fwrite(&h, sizeof h, 1, f) != 1)
         return err_set(e, "bd checkpoint: write failed");
@@ -682,10 +685,10 @@ static int bdb_save(const agent *a, FILE *f, bdrl_err *e)
 
 /* Everything is read into fresh copies first, so a failure leaves the
  * agent as it was; then the parameters and states are copied over. */
-static int bdb_load(agent *a, FILE *f, bdrl_err *e)
+static int bd_load(agent *a, FILE *f, bdrl_err *e)
 {
-    bdb_agent *ba = impl(a);
-    bdb_header h, want;
+    bd_agent *ba = impl(a);
+    bd_header h, want;
     header_of(ba, &want);
     if (fread(&h, sizeof h, 1, f) != 1)
         return err_set(e, "bd checkpoint: truncated header");
@@ -719,11 +722,11 @@ static int bdb_load(agent *a, FILE *f, bdrl_err *e)
     return 0;
 }
 
-static void bdb_free(agent *a)
+static void bd_free(agent *a)
 {
     if (!a)
         return;
-    bdb_agent *ba = impl(a);
+    bd_agent *ba = impl(a);
     if (ba) {
         for (int f = 0; f < 2; f++) {
             mlp_free(ba->f[f].net);
@@ -731,63 +734,59 @@ static void bdb_free(agent *a)
             mlp_free(ba->f[f].avg);
             adam_free(ba->f[f].opt);
         }
-        scratch_row t[BDB_MAX_SCRATCH];
+        scratch_row t[BD_MAX_SCRATCH];
         scratch_free(ba, t, scratch_table(&ba->z, t));
         free(ba);
     }
     free(a);
 }
 
-static int bdb_params(agent *a, agent_param_block *out)
+static int bd_params(agent *a, agent_param_block *out)
 {
-    bdb_agent *ba = impl(a);
+    bd_agent *ba = impl(a);
     out[0] = (agent_param_block){"bd scalar-field network", ba->f[0].net->params, ba->f[0].net->n_params};
     out[1] = (agent_param_block){"bd gradient-field network", ba->f[1].net->params, ba->f[1].net->n_params};
     return 2;
 }
 
-static const char *bdb_describe(const agent *a);
-static void bdb_field_range(const agent *a, agent_field_range *r)
+static const char *bd_describe(const agent *a);
+static void bd_field_range(const agent *a, agent_field_range *r) { bd_field_range_of(&impl(a)->geo, r); }
+static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e)
 {
-    const bd_geometry *g = &impl(a)->geo;
-    *r = (agent_field_range){g->c, g->h, g->lo, g->hi};
+    return bd_eval_fields(a, obs, 0, n, u, s, g, e);
 }
-static int bdb_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e)
-{
-    return bdb_eval_fields(a, obs, 0, n, u, s, g, e);
-}
-static void bdb_sampler_defaults(const agent *a, sde_config *sc);
-static int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+static void bd_sampler_defaults(const agent *a, sde_config *sc);
+static int bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
                       sde_result *res, rng *r, bdrl_err *e);
 
-/* agent.kind bd with bd.field basis: agent_bd_create picks this table. */
-static const agent_ops bdb_ops = {
+/* agent.kind bd with bd.field basis (agent_bd_create). */
+static const agent_ops bd_ops = {
     .name = "bd",
-    .q_values = bdb_q_values,
-    .update = bdb_update,
-    .update_target = bdb_update_target,
-    .distribution = bdb_distribution,
-    .save = bdb_save,
-    .load = bdb_load,
-    .free = bdb_free,
-    .params = bdb_params,
-    .describe = bdb_describe,
-    .sampler_defaults = bdb_sampler_defaults,
-    .sample = bdb_sample,
-    .field_range = bdb_field_range,
-    .fields = bdb_fields,
+    .q_values = bd_q_values,
+    .update = bd_update,
+    .update_target = bd_update_target,
+    .distribution = bd_distribution,
+    .save = bd_save,
+    .load = bd_load,
+    .free = bd_free,
+    .params = bd_params,
+    .describe = bd_describe,
+    .sampler_defaults = bd_sampler_defaults,
+    .sample = bd_sample,
+    .field_range = bd_field_range,
+    .fields = bd_fields,
 };
 
 /* ---------------------------------------------------------------------- */
 /* create                                                                  */
 
-agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
+static agent *basis_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
     agent *a = err_calloc(1, sizeof *a, e);
     if (!a)
         return NULL;
-    a->ops = &bdb_ops;
-    bdb_agent *ba = err_calloc(1, sizeof *ba, e);
+    a->ops = &bd_ops;
+    bd_agent *ba = err_calloc(1, sizeof *ba, e);
     if (!ba) {
         free(a);
         return NULL;
@@ -820,30 +819,8 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     ba->ema = cfg->agent.ema;
     ba->readout = cfg->bd.readout;
 
-    bd_geometry *g = &ba->geo;
-    g->c = 0.5 * (cfg->agent.v_min + cfg->agent.v_max);
-    g->h = 0.5 * (cfg->agent.v_max - cfg->agent.v_min);
-    g->lo = -1 - cfg->bd.grid_margin;
-    g->hi = 1 + cfg->bd.grid_margin;
-    g->G = cfg->bd.grid;
-    g->du = (g->hi - g->lo) / (g->G - 1);
-    g->gamma = cfg->agent.gamma;
-    g->eps = cfg->agent.eps_kernel;
-    g->jitter = cfg->bd.jitter;
-    g->mass_floor = cfg->bd.mass_floor;
-    g->clamp_target = 1;
-    g->grad_from_scalar = 1;
-    g->out_scale_s = ba->S;
-    g->out_scale_g = ba->S / ba->bs.sigma;
-    g->target_mode = TARGET_FIELDS;
-    if (!(g->gamma > 0)) {
-        err_set(e, "bd: agent.gamma must be > 0 (the Bellman map divides by gamma)");
+    if (bd_geometry_of(cfg, &ba->geo, e))
         goto fail;
-    }
-    if (!(g->h > 0)) {
-        err_set(e, "bd: agent.v_max must exceed agent.v_min");
-        goto fail;
-    }
     if (cfg->bd.target_mode != TARGET_FIELDS) {
         err_set(e, "bd.field basis supports bd.target_mode fields only");
         goto fail;
@@ -857,7 +834,7 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     if (torso_spec(cfg, &ba->te, ba->A * ba->K, &spec, e))
         goto fail;
     for (int f = 0; f < 2; f++) {
-        bdb_fnet *N = &ba->f[f];
+        bd_fnet *N = &ba->f[f];
         if (!(N->net = mlp_create(&spec, ba->MB, init, e)) || !(N->opt = adam_create(N->net->n_params, &ac, e)))
             goto fail;
         if (f == BD_FIELD_S && (!(N->tgt = mlp_create(&spec, ba->MB, NULL, e)) || mlp_copy_params(N->tgt, N->net, e)))
@@ -866,7 +843,7 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
             goto fail;
     }
 
-    scratch_row t[BDB_MAX_SCRATCH];
+    scratch_row t[BD_MAX_SCRATCH];
     if (scratch_alloc(ba, t, scratch_table(&ba->z, t), e))
         goto fail;
     int in = ba->te.in_dim, K = ba->K, A = ba->A;
@@ -880,35 +857,35 @@ agent *agent_bdb_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
              in, A, K, np, K, ba->bs.sigma, ba->readout == BD_READOUT_ATOMS ? "atoms" : "density");
     return a;
 fail:
-    bdb_free(a);
+    bd_free(a);
     return NULL;
 }
 
 /* ---------------------------------------------------------------------- */
 /* introspection and sampling                                              */
 
-static const char *bdb_describe(const agent *a) { return impl(a)->desc; }
-void bdb_get_geometry(const agent *a, bd_geometry *g) { *g = impl(a)->geo; }
+static const char *bd_describe(const agent *a) { return impl(a)->desc; }
+void bd_get_geometry(const agent *a, bd_geometry *g) { *g = impl(a)->geo; }
 
-mlp *bdb_net(agent *a, bd_field f, int target)
+mlp *bd_net(agent *a, bd_field f, int target)
 {
-    bdb_fnet *N = &impl(a)->f[f];
+    bd_fnet *N = &impl(a)->f[f];
     return target == 2 ? N->avg : target ? N->tgt : N->net;
 }
 
 
-int bdb_eval_fields(agent *a, const float *obs, int target, int n, const double *u, double *s, double *g,
+int bd_eval_fields(agent *a, const float *obs, int target, int n, const double *u, double *s, double *g,
                     bdrl_err *e)
 {
-    bdb_agent *ba = impl(a);
+    bd_agent *ba = impl(a);
     int A = ba->A, K = ba->K;
-    bdb_coefficients(a, obs, target, ba->w1, ba->d1, e);
+    bd_coefficients(a, obs, target, ba->w1, ba->d1, e);
     for (int i = 0; i < n; i++)
         for (int k = 0; k < A; k++) {
             if (s)
-                bdb_field(&ba->bs, ba->w1 + (size_t)k * K, u[i], &s[(size_t)i * A + k], NULL);
+                bd_field_at(&ba->bs, ba->w1 + (size_t)k * K, u[i], &s[(size_t)i * A + k], NULL);
             if (g)
-                bdb_field(&ba->bs, ba->d1 + (size_t)k * K, u[i], NULL, &g[(size_t)i * A + k]);
+                bd_field_at(&ba->bs, ba->d1 + (size_t)k * K, u[i], NULL, &g[(size_t)i * A + k]);
         }
     return 0;
 }
@@ -919,7 +896,7 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
 {
     (void)d;
     (void)e;
-    bdb_agent *ba = vctx;
+    bd_agent *ba = vctx;
     const double *w = ba->w1 + (size_t)ba->sample_action * ba->K;
     const double *dd = ba->d1 + (size_t)ba->sample_action * ba->K;
     for (int i = 0; i < n; i++) {
@@ -927,32 +904,75 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
         if (s) {
             s[i] = 0;
             if (inside)
-                bdb_field(&ba->bs, w, x[i], &s[i], NULL);
+                bd_field_at(&ba->bs, w, x[i], &s[i], NULL);
         }
         if (g) {
             g[i] = 0;
             if (inside)
-                bdb_field(&ba->bs, dd, x[i], NULL, &g[i]);
+                bd_field_at(&ba->bs, dd, x[i], NULL, &g[i]);
         }
     }
     return 0;
 }
 
-static void bdb_sampler_defaults(const agent *a, sde_config *sc)
+static void bd_sampler_defaults(const agent *a, sde_config *sc)
 {
-    const bdb_agent *ba = impl(a);
+    const bd_agent *ba = impl(a);
     bd_sampler_defaults_for(&ba->geo, 0.02 * ba->bs.sigma * ba->bs.sigma, sc);
 }
 
-static int bdb_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+static int bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
                       sde_result *res, rng *r, bdrl_err *e)
 {
-    bdb_agent *ba = impl(a);
+    bd_agent *ba = impl(a);
     if (action < 0 || action >= ba->A)
         return err_set(e, "bd sample: action %d out of range [0, %d)", action, ba->A);
     if (n < 1)
         return err_set(e, "bd sample: %d walkers; need at least 1", n);
-    bdb_coefficients(a, obs, 0, ba->w1, ba->d1, e);
+    bd_coefficients(a, obs, 0, ba->w1, ba->d1, e);
     ba->sample_action = action;
     return bd_sample_in_u(&ba->geo, sc, sample_fields, ba, n, returns, res, r, e);
 }
+
+/* ---------------------------------------------------------------------- */
+/* the registry entry                                                      */
+
+agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
+{
+    if (cfg->bd.field == BD_FIELD_GRID)
+        return agent_bd_grid_create(cfg, en, init, e);
+    return basis_create(cfg, en, init, e);
+}
+
+/* Basis fields: two networks like C51's with A·K outputs: scalar (online,
+ * target, average), gradient (online, average); scratch copies while a
+ * checkpoint loads; Adam m, v of the two online ones; the scratch from the
+ * agent's own table. Grid fields: bd_grid.c's. */
+static const char *bd_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
+{
+    if (cfg->bd.field == BD_FIELD_GRID)
+        return bd_grid_memory(cfg, en, out, params);
+    torso_encoding te = torso_encoding_for(en);
+    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
+    double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
+    double M = fmax(2 * B, EVAL_MAX_ROWS), K = cfg->bd.basis;
+    sizes[n + 1] = (int)fmin(A * K, 2e9);
+    double p = sizing_layers_params(n + 1, sizes);
+    out->networks = 3 * mlp_memory_bytes(n + 1, sizes, (int)M) + 7 * mlp_memory_bytes(n + 1, sizes, 1) + 4 * p * rl;
+    *params = 2 * p;
+    out->scratch = bd_scratch_bytes(cfg, en);
+    return "agent.hidden, bd.basis or train.batch_size";
+}
+
+/* The grid agent's keys, in the slots of every checkpoint written before the
+ * registry (format 2), for both field forms: a checkpoint's shape words
+ * stay those of the files already written. The basis agent's own header
+ * checks bd.basis. */
+static const agent_shape_key bd_shape[] = {
+    {"bd.grid", offsetof(exp_config, bd.grid), 0, 1},
+    {"bd.fourier_k", offsetof(exp_config, bd.fourier_k), 0, 2},
+    {"bd.head", offsetof(exp_config, bd.head), 1, 3},
+    {"bd.queries", offsetof(exp_config, bd.queries), 0, 12},
+};
+
+const agent_class agent_bd_class = {"BD", agent_bd_create, bd_memory, bd_shape, 4};

@@ -1,17 +1,15 @@
-/* bd.c — the Bellman Diffusion agent (see bd.h for the algorithm). */
+/* bd_grid.c — the Bellman Diffusion agent on a grid, bd.field grid (see
+ * bd_grid.h for the algorithm). */
 /* The forward-only head's elementwise loops must vectorize (as in mlp.c). */
 #pragma GCC optimize("-ftree-vectorize", "-fvect-cost-model=dynamic", "-fno-trapping-math")
 #include "agents/bd_grid.h"
 
 #include <math.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/bd.h"
-#include "agents/registry.h"
 #include "agents/scratch.h"
 #include "agents/torso.h"
 #include "fields/adam.h"
@@ -30,7 +28,7 @@ typedef struct {
     mlp *torso_e, *head_e;   /* moving average of online (agent.ema > 0), else NULL */
     adam *opt_torso, *opt_head;
     double scale;            /* field value = scale · head output */
-} bd_fnet;
+} grid_fnet;
 
 /* Everything the scratch sizes depend on, from the configuration alone. */
 typedef struct {
@@ -41,18 +39,19 @@ typedef struct {
     int hsize;               /* hash slots of distinct_states: 2·QC rounded up to a power of 2 */
     int xrows;               /* rows of X: the widest chunk fields_at's reference path takes */
     int fields, grad_scalar; /* bd.target_mode fields; bd.grad_target scalar */
-} bd_sizes;
+} grid_sizes;
 
 typedef struct {
     torso_encoding te;
-    bd_sizes z;              /* what the scratch table sizes from (scratch_table) */
+    grid_sizes z;              /* what the scratch table sizes from (scratch_table) */
     int A, E, K, F, nin;     /* actions, embedding, Fourier K, 1 + 2K, E + F */
     double fl;               /* Fourier half-period L: the grid range's half-width */
     int Bmax, Q, G, QC;      /* batch, queries, grid, states per q_values chunk */
     bd_geometry geo;
+    bd_grid_settings set;
     double lambda;
     double ema;              /* agent.ema: decay of the reported networks' average */
-    bd_fnet f[2];
+    grid_fnet f[2];
     rng *rq, *rt;            /* query points; jitter and target samples */
     char desc[512];
 
@@ -92,16 +91,16 @@ typedef struct {
     /* one state (distribution, sampler, eval_fields) */
     real *emb1_s, *emb1_g;   /* (E) */
     double *dist_x, *dist_w; /* (G) */
-} bd_agent;
+} grid_agent;
 
-static bd_agent *impl(const agent *a) { return (bd_agent *)a->impl; }
+static grid_agent *impl(const agent *a) { return (grid_agent *)a->impl; }
 
 /* ---------------------------------------------------------------------- */
 /* the scratch table                                                       */
 
-static bd_sizes sizes_of(const exp_config *cfg, const env *en)
+static grid_sizes sizes_of(const exp_config *cfg, const env *en)
 {
-    bd_sizes z = {0};
+    grid_sizes z = {0};
     const exp_widths *th = &cfg->agent.hidden, *hh = &cfg->bd.head;
     z.in = torso_encoding_for(en).in_dim;
     z.A = env_n_actions(en);
@@ -129,17 +128,17 @@ static bd_sizes sizes_of(const exp_config *cfg, const env *en)
     return z;
 }
 
-#define BD_MAX_SCRATCH 48 /* 40 rows always, at most 6 more by mode */
-#define ROW(field, type, n) SCRATCH_ROW(bd_agent, field, type, n)
+#define GRID_MAX_SCRATCH 48 /* 40 rows always, at most 6 more by mode */
+#define ROW(field, type, n) SCRATCH_ROW(grid_agent, field, type, n)
 
-/* The scratch buffers for sizes z into t (BD_MAX_SCRATCH rows); returns
+/* The scratch buffers for sizes z into t (GRID_MAX_SCRATCH rows); returns
  * their number. This table alone drives allocation (create), release
- * (free) and the scratch part of the memory estimate (bd_scratch_bytes), so
+ * (free) and the scratch part of the memory estimate (bd_grid_scratch_bytes), so
  * the three cannot drift apart (scratch.h). The targets' buffers exist only
  * for the bd.target_mode and bd.grad_target that read them (prepare_targets:
  * sn, gn, s1, g1 for fields, x2 for samples; wd_r, sd or emb_g for the
  * gradient field's target). */
-static int scratch_table(const bd_sizes *z, scratch_row *t)
+static int scratch_table(const grid_sizes *z, scratch_row *t)
 {
     size_t B = (size_t)z->B, QC = (size_t)z->QC, Q = (size_t)z->Q, BQ = B * Q, A = (size_t)z->A;
     size_t E = (size_t)z->E, F = (size_t)z->F, G = (size_t)z->G, Gq = (size_t)z->Gq, C = HEAD_CHUNK;
@@ -202,10 +201,10 @@ static int scratch_table(const bd_sizes *z, scratch_row *t)
 }
 #undef ROW
 
-double bd_scratch_bytes(const exp_config *cfg, const env *en)
+double bd_grid_scratch_bytes(const exp_config *cfg, const env *en)
 {
-    bd_sizes z = sizes_of(cfg, en);
-    scratch_row t[BD_MAX_SCRATCH];
+    grid_sizes z = sizes_of(cfg, en);
+    scratch_row t[GRID_MAX_SCRATCH];
     return scratch_bytes(t, scratch_table(&z, t));
 }
 
@@ -253,7 +252,7 @@ static void bias_act(mlp_act a, real *Z, const real *b, int n, int w)
  * else u[r]. The first layer is split: W0 [emb, f] = W0_e emb + W0_f f, the
  * embedding part once per state, so a row costs only its Fourier part and the
  * layers above. ns <= QC. u must not be ba->ub. */
-static void head_eval(bd_agent *ba, const mlp *head, int ns, const real *emb, int per, const real *u,
+static void head_eval(grid_agent *ba, const mlp *head, int ns, const real *emb, int per, const real *u,
                       int shared, real *y)
 {
     int E = ba->E, F = ba->F, nin = ba->nin, A = ba->A, L = head->spec.n_layers;
@@ -317,7 +316,7 @@ static void head_eval(bd_agent *ba, const mlp *head, int ns, const real *emb, in
 
 /* Torso on ns encoded states (ns <= QC), then the head on the grid:
  * emb_out (ns, E), gridv (ns·G, A) raw head outputs. */
-static void grid_eval(bd_agent *ba, mlp *torso, const mlp *head, int ns, const real *enc, real *emb_out)
+static void grid_eval(grid_agent *ba, mlp *torso, const mlp *head, int ns, const real *enc, real *emb_out)
 {
     const real *e = mlp_forward(torso, ns, enc);
     memcpy(emb_out, e, sizeof(real) * (size_t)ns * ba->E);
@@ -331,7 +330,7 @@ static void grid_eval(bd_agent *ba, mlp *torso, const mlp *head, int ns, const r
  * (FrozenLake has 16), so the grid, the dominant cost of an update, runs
  * once per distinct state; continuous states cost a hash per row. Scratch:
  * ba->htab. */
-static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb, int *gmap, real *emb_u)
+static int distinct_states(grid_agent *ba, int n, const real *enc, const real *emb, int *gmap, real *emb_u)
 {
     int in = ba->te.in_dim, E = ba->E, nu = 0, *first = ba->htab + ba->z.hsize;
     size_t bytes = sizeof(real) * (size_t)in;
@@ -366,26 +365,26 @@ static int distinct_states(bd_agent *ba, int n, const real *enc, const real *emb
  * Gp, A) on Gp points over the grid range (the grid, or the query grid):
  * bd_grid_mean's mean (u units), mass and running sums, the last two into
  * mass and cum (Gp) unless NULL. */
-static double grid_column(const bd_agent *ba, const real *gv, int Gp, int i, int a, double *mass, double *cum)
+static double grid_column(const grid_agent *ba, const real *gv, int Gp, int i, int a, double *mass, double *cum)
 {
     return bd_grid_mean(Gp, ba->geo.lo, ba->geo.hi, gv + (size_t)i * Gp * ba->A + a, ba->A,
                         ba->f[BD_FIELD_S].scale, mass, cum);
 }
 
 /* The networks the agent reports distributions from (distribution, the
- * sampler, bd_eval_fields with target 0): the moving average of the online
+ * sampler, bd_grid_eval_fields with target 0): the moving average of the online
  * weights when agent.ema > 0, else the online networks. Acting and targets
  * always use the online and target networks. */
-static mlp *reported_torso(const bd_fnet *N) { return N->torso_e ? N->torso_e : N->torso; }
-static mlp *reported_head(const bd_fnet *N) { return N->head_e ? N->head_e : N->head; }
+static mlp *reported_torso(const grid_fnet *N) { return N->torso_e ? N->torso_e : N->torso; }
+static mlp *reported_head(const grid_fnet *N) { return N->head_e ? N->head_e : N->head; }
 
 /* ---------------------------------------------------------------------- */
 /* ops                                                                      */
 
-static int bd_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
+static int grid_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
-    bd_agent *ba = impl(a);
-    bd_fnet *S = &ba->f[BD_FIELD_S];
+    grid_agent *ba = impl(a);
+    grid_fnet *S = &ba->f[BD_FIELD_S];
     if (B < 0)
         return err_set(e, "bd q_values: negative batch %d", B);
     for (int off = 0; off < B; off += ba->QC) {
@@ -401,7 +400,7 @@ static int bd_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e
 }
 
 /* ---------------------------------------------------------------------- */
-/* the targets of an update, step by step (bd.h)                          */
+/* the targets of an update, step by step (bd_grid.h)                     */
 /*
  * prepare_targets runs the steps below in this order. A step's parameters
  * are the arrays passed from one step to the next (const: read, else
@@ -413,7 +412,7 @@ static int bd_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e
 
 /* Reads b->obs, b->next_obs; writes enc (2B, in_dim), the encoded [s; s'],
  * and emb (2B, E), the target scalar torso on them. */
-static void embed_batch(bd_agent *ba, const agent_batch *b, real *enc, real *emb)
+static void embed_batch(grid_agent *ba, const agent_batch *b, real *enc, real *emb)
 {
     int B = b->B;
     torso_encode(&ba->te, B, b->obs, enc);
@@ -426,7 +425,7 @@ static void embed_batch(bd_agent *ba, const agent_batch *b, real *enc, real *emb
  * b->action; draws rq; writes qsa (B), Q(s, a) of the target scalar field
  * on the query grid (its query law), and the query points uq, uq_r with
  * their action col (B·Q). Scratch: gmap, emb_u, gridq, cum. */
-static void query_points(bd_agent *ba, const agent_batch *b, const real *enc_s, const real *emb_s, double *qsa,
+static void query_points(grid_agent *ba, const agent_batch *b, const real *enc_s, const real *emb_s, double *qsa,
                          double *uq, real *uq_r, int *col)
 {
     const bd_geometry *g = &ba->geo;
@@ -441,7 +440,7 @@ static void query_points(bd_agent *ba, const agent_batch *b, const real *enc_s, 
         int ok = ba->cum[Gq - 1] > 0 && isfinite(ba->cum[Gq - 1]);
         for (int q = 0; q < Q; q++) {
             double U = rng_uniform(ba->rq), u;
-            if (q < g->n_uniform || !ok)
+            if (q < ba->set.n_uniform || !ok)
                 u = g->lo + (g->hi - g->lo) * U;
             else
                 u = bd_grid_icdf(Gq, g->lo, g->hi, ba->cum, U);
@@ -459,7 +458,7 @@ static void query_points(bd_agent *ba, const agent_batch *b, const real *enc_s, 
  * the Bellman map), a_next (B; −1 if terminal: argmax of the target Q unless
  * the batch gives it) and mass_next (B; grid mass of s⁻₊(·; s', a')).
  * Returns whether any transition bootstraps. Scratch: emb_u. */
-static int next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, const real *emb_n, int *gmap,
+static int next_state(grid_agent *ba, const agent_batch *b, const real *enc_n, const real *emb_n, int *gmap,
                       real *gridv, double *u_r, double *b_off, int *a_next, double *mass_next)
 {
     const bd_geometry *g = &ba->geo;
@@ -504,15 +503,15 @@ static int next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, con
  * jittered points v = u − ξ, and wq_r (B·Q), the points w = (v − b)/γ where
  * the next-state fields are read (0 outside the grid, where the target is 0
  * and the value unread). */
-static void read_points(bd_agent *ba, int B, const double *uq, const double *b_off, double *vq, real *wq_r)
+static void read_points(grid_agent *ba, int B, const double *uq, const double *b_off, double *vq, real *wq_r)
 {
     const bd_geometry *g = &ba->geo;
     int Q = ba->Q;
-    double sj = sqrt(g->jitter);
+    double jitter = ba->set.jitter, sj = sqrt(jitter);
     for (int i = 0; i < B; i++)
         for (int q = 0; q < Q; q++) {
             size_t r = (size_t)i * Q + q;
-            double v = uq[r] - (g->jitter > 0 ? sj * rng_normal(ba->rt) : 0.0);
+            double v = uq[r] - (jitter > 0 ? sj * rng_normal(ba->rt) : 0.0);
             vq[r] = v;
             double w = (v - b_off[i]) / g->gamma;
             wq_r[r] = (real)(w >= g->lo && w <= g->hi ? w : 0.0);
@@ -524,12 +523,12 @@ static void read_points(bd_agent *ba, int B, const double *uq, const double *b_o
  * scalar head, gn the target gradient head (bd.grad_target gradient) or the
  * scalar head's central difference in the gradient head's units (scalar).
  * Scratch: wd_r, sd (scalar), emb_g (gradient). */
-static void target_fields(bd_agent *ba, int B, const real *enc_n, const real *emb_n, const real *wq_r, real *sn,
+static void target_fields(grid_agent *ba, int B, const real *enc_n, const real *emb_n, const real *wq_r, real *sn,
                           real *gn)
 {
     int Q = ba->Q, A = ba->A;
-    bd_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
-    if (ba->geo.grad_from_scalar) {
+    grid_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
+    if (ba->set.grad_from_scalar) {
         /* s⁻(w) and ∂s⁻/∂w from two evaluations of the scalar target head
          * at w ± δ/2: their mean and their difference quotient, both exact
          * to O(δ²) (a third evaluation at w would buy nothing); ∂s⁻ in the
@@ -561,19 +560,19 @@ static void target_fields(bd_agent *ba, int B, const real *enc_n, const real *em
  * (samples); draws rt (samples only); writes tt and tdt (B·Q), the scalar
  * and gradient fields' targets at each query row. Scratch: s1, g1 (fields),
  * cum, x2 (samples). */
-static void row_targets(bd_agent *ba, const agent_batch *b, const double *vq, const double *u_r,
+static void row_targets(grid_agent *ba, const agent_batch *b, const double *vq, const double *u_r,
                         const double *b_off, const int *a_next, const double *mass_next, const real *sn,
                         const real *gn, const int *gmap, const real *gridv, double *tt, double *tdt)
 {
     const bd_geometry *g = &ba->geo;
-    int B = b->B, Q = ba->Q, A = ba->A, G = ba->G, fields = g->target_mode == TARGET_FIELDS;
+    int B = b->B, Q = ba->Q, A = ba->A, G = ba->G, fields = ba->set.target_mode == TARGET_FIELDS;
     double ss = ba->f[BD_FIELD_S].scale, sg = ba->f[BD_FIELD_G].scale;
     for (int i = 0; i < B; i++) {
         size_t r0 = (size_t)i * Q;
         const double *v = vq + r0;
         double *t = tt + r0, *dt = tdt + r0;
         if (b->terminated[i]) {
-            bd_target_terminal(Q, v, u_r[i], g->eps, t, dt);
+            bd_grid_target_terminal(Q, v, u_r[i], ba->set.eps, t, dt);
             continue;
         }
         int an = a_next[i];
@@ -582,8 +581,8 @@ static void row_targets(bd_agent *ba, const agent_batch *b, const double *vq, co
                 ba->s1[q] = ss * sn[(r0 + q) * A + an];
                 ba->g1[q] = sg * gn[(r0 + q) * A + an];
             }
-            bd_target_bootstrap(Q, v, b_off[i], g->gamma, g->lo, g->hi, ba->s1, ba->g1, mass_next[i],
-                                g->mass_floor, g->clamp_target, t, dt);
+            bd_grid_target_bootstrap(Q, v, b_off[i], g->gamma, g->lo, g->hi, ba->s1, ba->g1, mass_next[i],
+                                g->mass_floor, ba->set.clamp_target, t, dt);
         } else {
             double mass;
             grid_column(ba, gridv, G, gmap[i], an, &mass, ba->cum);
@@ -593,7 +592,7 @@ static void row_targets(bd_agent *ba, const agent_batch *b, const double *vq, co
                 ba->x2[q] = ok ? g->gamma * bd_grid_icdf(G, g->lo, g->hi, ba->cum, U) + b_off[i] : 0.0;
             }
             double wgt = ok ? mass / (mass > g->mass_floor ? mass : g->mass_floor) : 0.0;
-            bd_target_kernel(Q, v, Q, ba->x2, wgt, g->eps, t, dt);
+            bd_grid_target_kernel(Q, v, Q, ba->x2, wgt, ba->set.eps, t, dt);
         }
     }
 }
@@ -601,7 +600,7 @@ static void row_targets(bd_agent *ba, const agent_batch *b, const double *vq, co
 /* The queries and targets of batch b: query points ba->uq (and uq_r, col),
  * targets ba->tt, ba->tdt, with ba->qsa (the stats' q_mean) and ba->a_next;
  * ba->enc holds [s; s'] afterwards. */
-static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
+static int prepare_targets(grid_agent *ba, const agent_batch *b, bdrl_err *e)
 {
     if (agent_check_batch("bd", b, ba->Bmax, ba->A, e))
         return -1;
@@ -612,7 +611,7 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
     int any_boot = next_state(ba, b, enc_n, emb_n, ba->gmap, ba->gridv, ba->u_r, ba->b_off, ba->a_next,
                               ba->mass_next);
     read_points(ba, B, ba->uq, ba->b_off, ba->vq, ba->wq_r);
-    if (any_boot && ba->geo.target_mode == TARGET_FIELDS)
+    if (any_boot && ba->set.target_mode == TARGET_FIELDS)
         target_fields(ba, B, enc_n, emb_n, ba->wq_r, ba->sn, ba->gn);
     row_targets(ba, b, ba->vq, ba->u_r, ba->b_off, ba->a_next, ba->mass_next, ba->sn, ba->gn, ba->gmap,
                 ba->gridv, ba->tt, ba->tdt);
@@ -623,7 +622,7 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
  * grouped forward (the embedding part of the first layer once per
  * transition; the Fourier rows ba->Xf are already filled), targets ba->tr;
  * the head's dL/d(emb_i), summed over the Q rows, goes into the torso. */
-static double field_step(bd_agent *ba, bd_fnet *N, int B, double scale2, double *norm)
+static double field_step(grid_agent *ba, grid_fnet *N, int B, double scale2, double *norm)
 {
     int Q = ba->Q, E = ba->E;
     mlp_zero_grad(N->torso);
@@ -638,14 +637,14 @@ static double field_step(bd_agent *ba, bd_fnet *N, int B, double scale2, double 
     return L;
 }
 
-static int bd_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
+static int grid_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
-    bd_agent *ba = impl(a);
+    grid_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
         return -1;
     int B = b->B, BQ = B * ba->Q;
     fourier_features(BQ, ba->uq_r, ba->K, ba->fl, ba->Xf, ba->F, NULL, 0);
-    bd_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
+    grid_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
     /* s: scale²/n Σ (y − t/scale)² = 1/n Σ (scale·y − t)². */
     for (int r = 0; r < BQ; r++)
         ba->tr[r] = (real)(ba->tt[r] / S->scale);
@@ -656,7 +655,7 @@ static int bd_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *
     double lg = field_step(ba, Gf, B, ba->lambda * Gf->scale * Gf->scale, &ng);
     if (ba->ema > 0)
         for (int k = 0; k < 2; k++) {
-            bd_fnet *N = &ba->f[k];
+            grid_fnet *N = &ba->f[k];
             mlp_polyak(N->torso_e, N->torso, 1 - ba->ema, NULL);
             mlp_polyak(N->head_e, N->head, 1 - ba->ema, NULL);
         }
@@ -676,11 +675,11 @@ static int bd_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *
     return 0;
 }
 
-static void bd_update_target(agent *a, double tau)
+static void grid_update_target(agent *a, double tau)
 {
-    bd_agent *ba = impl(a);
+    grid_agent *ba = impl(a);
     for (int f = 0; f < 2; f++) {
-        bd_fnet *N = &ba->f[f];
+        grid_fnet *N = &ba->f[f];
         if (tau >= 1) {
             mlp_copy_params(N->torso_t, N->torso, NULL);
             mlp_copy_params(N->head_t, N->head, NULL);
@@ -691,12 +690,12 @@ static void bd_update_target(agent *a, double tau)
     }
 }
 
-static int bd_distribution(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
+static int grid_distribution(agent *a, const float *obs, int action, agent_dist *out, bdrl_err *e)
 {
-    bd_agent *ba = impl(a);
+    grid_agent *ba = impl(a);
     if (action < 0 || action >= ba->A)
         return err_set(e, "bd distribution: action %d out of range [0, %d)", action, ba->A);
-    bd_fnet *S = &ba->f[BD_FIELD_S];
+    grid_fnet *S = &ba->f[BD_FIELD_S];
     torso_encode(&ba->te, 1, obs, ba->enc);
     grid_eval(ba, reported_torso(S), reported_head(S), 1, ba->enc, ba->emb);
     for (int k = 0; k < ba->G; k++) {
@@ -721,9 +720,9 @@ static int bd_distribution(agent *a, const float *obs, int action, agent_dist *o
 typedef struct {
     char magic[8];
     uint32_t version, n_actions, grid, fourier_k, queries, target_mode, has_ema;
-} bd_header;
+} grid_header;
 
-static void header_of(const bd_agent *ba, bd_header *h)
+static void header_of(const grid_agent *ba, grid_header *h)
 {
     memset(h, 0, sizeof *h);
     memcpy(h->magic, BD_MAGIC, sizeof BD_MAGIC);
@@ -732,19 +731,19 @@ static void header_of(const bd_agent *ba, bd_header *h)
     h->grid = (uint32_t)ba->G;
     h->fourier_k = (uint32_t)ba->K;
     h->queries = (uint32_t)ba->Q;
-    h->target_mode = (uint32_t)ba->geo.target_mode;
+    h->target_mode = (uint32_t)ba->set.target_mode;
     h->has_ema = ba->ema > 0;
 }
 
-static int bd_save(const agent *a, FILE *f, bdrl_err *e)
+static int grid_save(const agent *a, FILE *f, bdrl_err *e)
 {
-    const bd_agent *ba = impl(a);
-    bd_header h;
+    const grid_agent *ba = impl(a);
+    grid_header h;
     header_of(ba, &h);
     if (fwrite(&h, sizeof h, 1, f) != 1)
         return err_set(e, "bd checkpoint: write failed");
     for (int k = 0; k < 2; k++) {
-        const bd_fnet *N = &ba->f[k];
+        const grid_fnet *N = &ba->f[k];
         if (mlp_save(N->torso, N->opt_torso, f, e) || mlp_save(N->head, N->opt_head, f, e) ||
             mlp_save(N->torso_t, NULL, f, e) || mlp_save(N->head_t, NULL, f, e))
             return err_prefix(e, "bd checkpoint (%s field)", k ? "gradient" : "scalar");
@@ -759,10 +758,10 @@ static int bd_save(const agent *a, FILE *f, bdrl_err *e)
 
 /* Loads everything into fresh copies first, so a failure leaves the agent
  * as it was; then swaps them in. */
-static int bd_load(agent *a, FILE *f, bdrl_err *e)
+static int grid_load(agent *a, FILE *f, bdrl_err *e)
 {
-    bd_agent *ba = impl(a);
-    bd_header h, want;
+    grid_agent *ba = impl(a);
+    grid_header h, want;
     header_of(ba, &want);
     if (fread(&h, sizeof h, 1, f) != 1)
         return err_set(e, "bd checkpoint: truncated header");
@@ -782,7 +781,7 @@ static int bd_load(agent *a, FILE *f, bdrl_err *e)
     rng *r[2] = {0};
     int rc = -1;
     for (int k = 0; k < 2; k++) {
-        bd_fnet *N = &ba->f[k];
+        grid_fnet *N = &ba->f[k];
         mlp *src[4] = {N->torso, N->head, N->torso_t, N->head_t};
         for (int j = 0; j < 4; j++)
             if (!(nets[4 * k + j] = mlp_create(&src[j]->spec, src[j]->max_batch, NULL, e)))
@@ -807,7 +806,7 @@ static int bd_load(agent *a, FILE *f, bdrl_err *e)
         goto done;
     }
     for (int k = 0; k < 2 && h.has_ema; k++) {
-        bd_fnet *N = &ba->f[k];
+        grid_fnet *N = &ba->f[k];
         if (!(avg[2 * k] = mlp_create(&N->torso_e->spec, N->torso_e->max_batch, NULL, e)) ||
             !(avg[2 * k + 1] = mlp_create(&N->head_e->spec, N->head_e->max_batch, NULL, e)))
             goto done;
@@ -818,7 +817,7 @@ static int bd_load(agent *a, FILE *f, bdrl_err *e)
     }
     /* Swap: the loaded objects become the agent's, the old ones are freed. */
     for (int k = 0; k < 2; k++) {
-        bd_fnet *N = &ba->f[k];
+        grid_fnet *N = &ba->f[k];
         mlp **dst[4] = {&N->torso, &N->head, &N->torso_t, &N->head_t};
         for (int j = 0; j < 4; j++) {
             mlp *t = *dst[j];
@@ -856,14 +855,14 @@ done:
     return rc;
 }
 
-static void bd_free(agent *a)
+static void grid_free(agent *a)
 {
     if (!a)
         return;
-    bd_agent *ba = impl(a);
+    grid_agent *ba = impl(a);
     if (ba) {
         for (int k = 0; k < 2; k++) {
-            bd_fnet *N = &ba->f[k];
+            grid_fnet *N = &ba->f[k];
             mlp_free(N->torso);
             mlp_free(N->head);
             mlp_free(N->torso_t);
@@ -875,57 +874,55 @@ static void bd_free(agent *a)
         }
         rng_free(ba->rq);
         rng_free(ba->rt);
-        scratch_row t[BD_MAX_SCRATCH];
+        scratch_row t[GRID_MAX_SCRATCH];
         scratch_free(ba, t, scratch_table(&ba->z, t));
         free(ba);
     }
     free(a);
 }
 
-static int bd_params(agent *a, agent_param_block *out)
+static int grid_params(agent *a, agent_param_block *out)
 {
     static const char *names[2][2] = {{"bd scalar-field torso", "bd scalar-field head"},
                                       {"bd gradient-field torso", "bd gradient-field head"}};
     int n = 0;
     for (int f = 0; f < 2; f++)
         for (int part = 0; part < 2; part++) {
-            mlp *m = bd_net(a, (bd_field)f, part, 0);
+            mlp *m = bd_grid_net(a, (bd_field)f, part, 0);
             out[n++] = (agent_param_block){names[f][part], m->params, m->n_params};
         }
     return n;
 }
 
-static const char *bd_describe(const agent *a);
-static void bd_field_range(const agent *a, agent_field_range *r);
-static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e);
-static void bd_sampler_defaults(const agent *a, sde_config *sc);
-static int bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+static const char *grid_describe(const agent *a);
+static void grid_field_range(const agent *a, agent_field_range *r);
+static int grid_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e);
+static void grid_sampler_defaults(const agent *a, sde_config *sc);
+static int grid_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
                      sde_result *res, rng *r, bdrl_err *e);
 
-static const agent_ops bd_ops = {
+static const agent_ops grid_ops = {
     .name = "bd",
-    .q_values = bd_q_values,
-    .update = bd_update,
-    .update_target = bd_update_target,
-    .distribution = bd_distribution,
-    .save = bd_save,
-    .load = bd_load,
-    .free = bd_free,
-    .params = bd_params,
-    .describe = bd_describe,
-    .sampler_defaults = bd_sampler_defaults,
-    .sample = bd_sample,
-    .field_range = bd_field_range,
-    .fields = bd_fields,
+    .q_values = grid_q_values,
+    .update = grid_update,
+    .update_target = grid_update_target,
+    .distribution = grid_distribution,
+    .save = grid_save,
+    .load = grid_load,
+    .free = grid_free,
+    .params = grid_params,
+    .describe = grid_describe,
+    .sampler_defaults = grid_sampler_defaults,
+    .sample = grid_sample,
+    .field_range = grid_field_range,
+    .fields = grid_fields,
 };
 
 /* ---------------------------------------------------------------------- */
 /* create                                                                  */
 
-agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
+agent *agent_bd_grid_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
-    if (cfg->bd.field == BD_FIELD_BASIS)
-        return agent_bdb_create(cfg, en, init, e);
     if (cfg->bd.head.n + 1 > MLP_MAX_LAYERS) {
         err_set(e, "bd.head has too many layers (at most %d)", MLP_MAX_LAYERS - 1);
         return NULL;
@@ -933,8 +930,8 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     agent *a = err_calloc(1, sizeof *a, e);
     if (!a)
         return NULL;
-    a->ops = &bd_ops;
-    bd_agent *ba = err_calloc(1, sizeof *ba, e);
+    a->ops = &grid_ops;
+    grid_agent *ba = err_calloc(1, sizeof *ba, e);
     if (!ba) {
         free(a);
         return NULL;
@@ -963,36 +960,24 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     hs.out_act = MLP_LINEAR;
 
     bd_geometry *g = &ba->geo;
-    g->c = 0.5 * (cfg->agent.v_min + cfg->agent.v_max);
-    g->h = 0.5 * (cfg->agent.v_max - cfg->agent.v_min);
-    g->lo = -1 - cfg->bd.grid_margin;
-    g->hi = 1 + cfg->bd.grid_margin;
-    g->G = ba->G = cfg->bd.grid;
-    g->du = (g->hi - g->lo) / (g->G - 1);
-    g->gamma = cfg->agent.gamma;
-    g->eps = cfg->agent.eps_kernel;
-    g->jitter = cfg->bd.jitter;
-    g->mass_floor = cfg->bd.mass_floor;
-    g->clamp_target = cfg->bd.clamp_target;
-    g->grad_from_scalar = cfg->bd.grad_target == BD_GRAD_TARGET_SCALAR;
-    g->out_scale_s = cfg->bd.out_scale > 0 ? cfg->bd.out_scale : 0.25 / sqrt(2 * M_PI * g->eps);
-    g->out_scale_g = g->out_scale_s / sqrt(g->eps);
-    g->queries = ba->Q = cfg->bd.queries;
-    g->n_uniform = (int)lround(cfg->bd.query_uniform * ba->Q);
-    g->target_mode = cfg->bd.target_mode;
+    if (bd_geometry_of(cfg, g, e))
+        goto fail;
+    ba->G = g->G;
+    bd_grid_settings *st = &ba->set;
+    st->eps = cfg->agent.eps_kernel;
+    st->jitter = cfg->bd.jitter;
+    st->clamp_target = cfg->bd.clamp_target;
+    st->grad_from_scalar = cfg->bd.grad_target == BD_GRAD_TARGET_SCALAR;
+    st->out_scale_s = cfg->bd.out_scale > 0 ? cfg->bd.out_scale : 0.25 / sqrt(2 * M_PI * st->eps);
+    st->out_scale_g = st->out_scale_s / sqrt(st->eps);
+    st->queries = ba->Q = cfg->bd.queries;
+    st->n_uniform = (int)lround(cfg->bd.query_uniform * ba->Q);
+    st->target_mode = cfg->bd.target_mode;
     ba->lambda = cfg->bd.lambda_grad;
     ba->ema = cfg->agent.ema;
     /* Features sin/cos(kπu/L) with L = 1 + m: the grid range is one period
      * (the prototype's L = 1.25 with m = 0.25). */
     ba->fl = g->hi;
-    if (!(g->gamma > 0)) {
-        err_set(e, "bd: agent.gamma must be > 0 (the Bellman map divides by gamma)");
-        goto fail;
-    }
-    if (!(g->h > 0)) {
-        err_set(e, "bd: agent.v_max must exceed agent.v_min");
-        goto fail;
-    }
 
     ba->Bmax = cfg->train.batch_size;
     ba->QC = ba->z.QC;
@@ -1008,8 +993,8 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     ac.clip_norm = cfg->train.clip;
     static const mlp_act scalar_acts[] = {MLP_LINEAR, MLP_RELU, MLP_SOFTPLUS};
     for (int k = 0; k < 2; k++) {
-        bd_fnet *N = &ba->f[k];
-        N->scale = k == BD_FIELD_S ? g->out_scale_s : g->out_scale_g;
+        grid_fnet *N = &ba->f[k];
+        N->scale = k == BD_FIELD_S ? st->out_scale_s : st->out_scale_g;
         mlp_spec hk = hs; /* the gradient field is signed: linear output */
         if (k == BD_FIELD_S)
             hk.out_act = scalar_acts[cfg->bd.scalar_output];
@@ -1029,7 +1014,7 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     ba->rt = rng_create(seed, RNG_STREAM_LOSS + 100);
 
     int in = ba->te.in_dim, E = ba->E, G = ba->G, A = ba->A, Q = ba->Q;
-    scratch_row t[BD_MAX_SCRATCH];
+    scratch_row t[GRID_MAX_SCRATCH];
     if (!ba->rq || !ba->rt || scratch_alloc(ba, t, scratch_table(&ba->z, t), e))
         goto fail;
     for (int k = 0; k < G; k++)
@@ -1044,50 +1029,52 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
     for (int k = 0; k < 2; k++)
         np += ba->f[k].torso->n_params + ba->f[k].head->n_params;
     snprintf(ba->desc, sizeof ba->desc,
-             "bd: torso %d->%d (x2: scalar, gradient), head [%d emb + %d fourier]->%d outputs; "
+             "bd (grid): torso %d->%d (x2: scalar, gradient), head [%d emb + %d fourier]->%d outputs; "
              "%zu parameters online; grid %d on u in [%g, %g]; %d queries (%d uniform); target %s; "
              "eps %g, jitter %g, out scale %.4g / %.4g",
-             in, E, E, ba->F, A, np, G, g->lo, g->hi, Q, g->n_uniform,
-             g->target_mode == TARGET_FIELDS ? "fields" : "samples", g->eps, g->jitter, g->out_scale_s,
-             g->out_scale_g);
+             in, E, E, ba->F, A, np, G, g->lo, g->hi, Q, st->n_uniform,
+             st->target_mode == TARGET_FIELDS ? "fields" : "samples", st->eps, st->jitter, st->out_scale_s,
+             st->out_scale_g);
     return a;
 fail:
-    bd_free(a);
+    grid_free(a);
     return NULL;
 }
 
-static const char *bd_describe(const agent *a) { return impl(a)->desc; }
+static const char *grid_describe(const agent *a) { return impl(a)->desc; }
 
 /* ---------------------------------------------------------------------- */
 /* introspection                                                           */
 
-void bd_get_geometry(const agent *a, bd_geometry *g) { *g = impl(a)->geo; }
-
-static void bd_field_range(const agent *a, agent_field_range *r)
+void bd_grid_get_geometry(const agent *a, bd_geometry *g, bd_grid_settings *s)
 {
-    const bd_geometry *g = &impl(a)->geo;
-    *r = (agent_field_range){g->c, g->h, g->lo, g->hi};
+    if (g)
+        *g = impl(a)->geo;
+    if (s)
+        *s = impl(a)->set;
 }
 
-mlp *bd_net(agent *a, bd_field f, int part, int target)
+static void grid_field_range(const agent *a, agent_field_range *r) { bd_field_range_of(&impl(a)->geo, r); }
+
+mlp *bd_grid_net(agent *a, bd_field f, int part, int target)
 {
-    bd_fnet *N = &impl(a)->f[f];
+    grid_fnet *N = &impl(a)->f[f];
     if (target == 2)
         return part ? N->head_e : N->torso_e;
     return part ? (target ? N->head_t : N->head) : (target ? N->torso_t : N->torso);
 }
 
-void bd_reseed(agent *a, uint64_t seed)
+void bd_grid_reseed(agent *a, uint64_t seed)
 {
-    bd_agent *ba = impl(a);
+    grid_agent *ba = impl(a);
     rng_reseed(ba->rq, seed, RNG_STREAM_LOSS);
     rng_reseed(ba->rt, seed, RNG_STREAM_LOSS + 100);
 }
 
-int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
+int bd_grid_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt, int *next_action,
                      bdrl_err *e)
 {
-    bd_agent *ba = impl(a);
+    grid_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
         return -1;
     const double *uq = ba->uq, *tt = ba->tt, *tdt = ba->tdt;
@@ -1106,11 +1093,11 @@ int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, doubl
 }
 
 /* emb1_s, emb1_g <- the torsos at one observation. */
-static void embed_one(bd_agent *ba, const float *obs, int target)
+static void embed_one(grid_agent *ba, const float *obs, int target)
 {
     torso_encode(&ba->te, 1, obs, ba->enc);
     for (int k = 0; k < 2; k++) {
-        bd_fnet *N = &ba->f[k];
+        grid_fnet *N = &ba->f[k];
         const real *y = mlp_forward(target ? N->torso_t : reported_torso(N), 1, ba->enc);
         memcpy(k ? ba->emb1_g : ba->emb1_s, y, sizeof(real) * ba->E);
     }
@@ -1118,13 +1105,13 @@ static void embed_one(bd_agent *ba, const float *obs, int target)
 
 /* Fields at n points for the state in emb1_*: s, g (n, A) scaled; heads
  * online or target; fast path or mlp_forward. */
-static void fields_at(bd_agent *ba, int target, int reference, int n, const double *u, double *s, double *g)
+static void fields_at(grid_agent *ba, int target, int reference, int n, const double *u, double *s, double *g)
 {
     for (int k = 0; k < 2; k++) {
         double *out = k ? g : s;
         if (!out)
             continue;
-        bd_fnet *N = &ba->f[k];
+        grid_fnet *N = &ba->f[k];
         mlp *head = target ? N->head_t : reported_head(N);
         const real *emb = k ? ba->emb1_g : ba->emb1_s;
         int chunk = reference ? (head->max_batch < HEAD_CHUNK ? head->max_batch : HEAD_CHUNK) : HEAD_CHUNK;
@@ -1148,26 +1135,26 @@ static void fields_at(bd_agent *ba, int target, int reference, int n, const doub
     }
 }
 
-int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
+int bd_grid_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
                    double *s, double *g, bdrl_err *e)
 {
     (void)e;
-    bd_agent *ba = impl(a);
+    grid_agent *ba = impl(a);
     embed_one(ba, obs, target);
     fields_at(ba, target, reference, n, u, s, g);
     return 0;
 }
 
-static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e)
+static int grid_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e)
 {
-    return bd_eval_fields(a, obs, 0, 0, n, u, s, g, e);
+    return bd_grid_eval_fields(a, obs, 0, 0, n, u, s, g, e);
 }
 
 /* ---------------------------------------------------------------------- */
 /* sampling                                                                */
 
 typedef struct {
-    bd_agent *ba;
+    grid_agent *ba;
     int action;
 } sample_ctx;
 
@@ -1179,7 +1166,7 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
     (void)d;
     (void)e;
     sample_ctx *c = vctx;
-    bd_agent *ba = c->ba;
+    grid_agent *ba = c->ba;
     for (int off = 0; off < n; off += HEAD_CHUNK) {
         int m = n - off < HEAD_CHUNK ? n - off : HEAD_CHUNK;
         for (int i = 0; i < m; i++)
@@ -1188,7 +1175,7 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
             double *out = k ? g : s;
             if (!out)
                 continue;
-            bd_fnet *N = &ba->f[k];
+            grid_fnet *N = &ba->f[k];
             head_eval(ba, reported_head(N), 1, k ? ba->emb1_g : ba->emb1_s, m, ba->ub2, 0, ba->yb);
             for (int i = 0; i < m; i++) {
                 double xi = x[off + i];
@@ -1200,44 +1187,16 @@ static int sample_fields(void *vctx, int n, int d, const double *x, double *s, d
     return 0;
 }
 
-void bd_sampler_defaults_for(const bd_geometry *g, double eta, sde_config *sc)
+static void grid_sampler_defaults(const agent *a, sde_config *sc)
 {
-    sde_config_default(sc);
-    sc->method = SDE_MALA;
-    sc->eta = eta;
-    sc->n_steps = 1000;
-    sc->global_every = 10;
-    sc->lo = g->lo;
-    sc->hi = g->hi;
-    sc->init = SDE_INIT_UNIFORM;
-    sc->grid_points = g->G;
+    const grid_agent *ba = impl(a);
+    bd_sampler_defaults_for(&ba->geo, 0.02 * ba->set.eps, sc);
 }
 
-int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fields, void *ctx, int n,
-                   double *returns, sde_result *res, rng *r, bdrl_err *e)
-{
-    sde_config c = *sc;
-    c.lo = g->lo;
-    c.hi = g->hi;
-    if (c.grid_points < 2)
-        c.grid_points = g->G;
-    if (sde_sample(&c, fields, ctx, n, 1, returns, NULL, res, r, e))
-        return err_prefix(e, "bd sample");
-    for (int i = 0; i < n; i++)
-        returns[i] = g->c + g->h * returns[i];
-    return 0;
-}
-
-static void bd_sampler_defaults(const agent *a, sde_config *sc)
-{
-    const bd_agent *ba = impl(a);
-    bd_sampler_defaults_for(&ba->geo, 0.02 * ba->geo.eps, sc);
-}
-
-static int bd_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
+static int grid_sample(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
                      sde_result *res, rng *r, bdrl_err *e)
 {
-    bd_agent *ba = impl(a);
+    grid_agent *ba = impl(a);
     if (action < 0 || action >= ba->A)
         return err_set(e, "bd sample: action %d out of range [0, %d)", action, ba->A);
     if (n < 1)
@@ -1248,33 +1207,13 @@ static int bd_sample(agent *a, const float *obs, int action, const sde_config *s
 }
 
 /* ---------------------------------------------------------------------- */
-/* the registry entry                                                      */
+/* the memory estimate (bd.c's registry entry dispatches here)            */
 
-/* Basis fields: two networks like C51's with A·K outputs: scalar (online,
- * target, average), gradient (online, average); scratch copies while a
- * checkpoint loads; Adam m, v of the two online ones; the scratch from the
- * agent's own table (bd_basis.c). */
-static const char *basis_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
+/* Two fields, each an online and a target torso and head (again as scratch
+ * copies while a checkpoint loads); Adam m, v of the online ones; the
+ * scratch from the agent's own table (scratch_table). */
+const char *bd_grid_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
-    torso_encoding te = torso_encoding_for(en);
-    int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
-    double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
-    double M = fmax(2 * B, EVAL_MAX_ROWS), K = cfg->bd.basis;
-    sizes[n + 1] = (int)fmin(A * K, 2e9);
-    double p = sizing_layers_params(n + 1, sizes);
-    out->networks = 3 * mlp_memory_bytes(n + 1, sizes, (int)M) + 7 * mlp_memory_bytes(n + 1, sizes, 1) + 4 * p * rl;
-    *params = 2 * p;
-    out->scratch = bdb_scratch_bytes(cfg, en);
-    return "agent.hidden, bd.basis or train.batch_size";
-}
-
-/* Grid fields: two fields, each an online and a target torso and head (again
- * as scratch copies while a checkpoint loads); Adam m, v of the online ones;
- * the scratch from the agent's own table (scratch_table). */
-static const char *bd_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
-{
-    if (cfg->bd.field == BD_FIELD_BASIS)
-        return basis_memory(cfg, en, out, params);
     torso_encoding te = torso_encoding_for(en);
     int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, te.in_dim, sizes);
     double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
@@ -1289,16 +1228,6 @@ static const char *bd_memory(const exp_config *cfg, const env *en, sizing_estima
     double per = n > 0 ? mlp_memory_bytes(n, sizes, (int)fmin(QC, 2e9)) : 0;
     per += mlp_memory_bytes(hn + 1, hs, (int)fmin(BQ, 2e9));
     out->networks = 2 * 2 * 2 * per + 2 * *params * rl;
-    out->scratch = bd_scratch_bytes(cfg, en);
+    out->scratch = bd_grid_scratch_bytes(cfg, en);
     return "agent.hidden, bd.head, bd.grid, bd.queries or train.batch_size";
 }
-
-/* Slots as in every checkpoint written before the registry (format 2). */
-static const agent_shape_key bd_shape[] = {
-    {"bd.grid", offsetof(exp_config, bd.grid), 0, 1},
-    {"bd.fourier_k", offsetof(exp_config, bd.fourier_k), 0, 2},
-    {"bd.head", offsetof(exp_config, bd.head), 1, 3},
-    {"bd.queries", offsetof(exp_config, bd.queries), 0, 12},
-};
-
-const agent_class agent_bd_class = {"BD", agent_bd_create, bd_memory, bd_shape, 4};

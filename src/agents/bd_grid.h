@@ -1,4 +1,8 @@
-/* bd.h — the Bellman Diffusion agent (DESIGN §1.4).
+/* bd_grid.h — the Bellman Diffusion agent on a grid (bd.field grid; DESIGN
+ * §1.4): the paper's recipe, kept as the reference the README's verdicts
+ * and bench/bench_agents compare the shipped basis agent (bd.h) with. It
+ * shares only bd_common.h with that agent; agent_bd_create (bd.c) creates
+ * it for bd.field grid.
  *
  * Per state and action it learns the density of the normalized return
  * u = (x − c)/h (c, h: centre and half-width of [v_min, v_max]) with a scalar
@@ -69,21 +73,26 @@
  * owns its networks, target copies, optimizers, two random streams (query
  * points; jitter and target samples, both derived from `init` at create and
  * saved in checkpoints) and all scratch. The scratch buffers are one table
- * of sizes from the configuration alone (bd.c's scratch_table, scratch.h):
- * it drives their allocation, their release and the memory estimate's
- * scratch part (bd_scratch_bytes), and leaves out the buffers the
- * configured bd.target_mode and bd.grad_target never read.
+ * of sizes from the configuration alone (bd_grid.c's scratch_table,
+ * scratch.h): it drives their allocation, their release and the memory
+ * estimate's scratch part (bd_grid_scratch_bytes), and leaves out the
+ * buffers the configured bd.target_mode and bd.grad_target never read.
  */
-#ifndef BDRL_BD_H
-#define BDRL_BD_H
+#ifndef BDRL_BD_GRID_H
+#define BDRL_BD_GRID_H
 
 #include <stdint.h>
 
 #include "agents/agent.h"
+#include "agents/bd_common.h"
+#include "agents/sizing.h"
 #include "fields/mlp.h"
-#include "sdes/sampler.h"
 
-agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
+/* Called by agent_bd_create (bd.c) for bd.field grid. */
+agent *agent_bd_grid_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
+
+/* The memory estimate of agent_class (registry.h) for bd.field grid. */
+const char *bd_grid_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params);
 
 /* Sampling (agent_sample, agent_sampler_defaults in agent.h): the default
  * sampler is DESIGN §1.4's "Sampling learned fields": Metropolis-adjusted
@@ -96,22 +105,20 @@ agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err
  * (grid_icdf start) defaults to bd.grid when below 2. describe (agent.h):
  * networks, parameter counts, grid and target mode. */
 
-/* ---- geometry and the pure pieces of the targets (tested on their own) ---- */
+/* ---- settings and the pure pieces of the targets (tested on their own) ---- */
 
+/* The grid agent's own settings beside the shared geometry (bd_common.h). */
 typedef struct {
-    double c, h;         /* return = c + h u */
-    double lo, hi;       /* grid range in u: [−1−m, 1+m] */
-    int G;               /* grid points u_k = lo + k du */
-    double du;
-    double gamma, eps, jitter, mass_floor;
-    int clamp_target;    /* bd.clamp_target */
-    int grad_from_scalar; /* bd.grad_target scalar: ∂p_T from the scalar target net */
+    double eps, jitter;    /* agent.eps_kernel, bd.jitter */
+    int clamp_target;      /* bd.clamp_target */
+    int grad_from_scalar;  /* bd.grad_target scalar: ∂p_T from the scalar target net */
     double out_scale_s, out_scale_g;
     int queries, n_uniform; /* per transition; uniform ones come first */
-    int target_mode;     /* bd_target_mode */
-} bd_geometry;
+    int target_mode;       /* bd_target_mode */
+} bd_grid_settings;
 
-void bd_get_geometry(const agent *a, bd_geometry *g);
+/* The agent's geometry and settings (either may be NULL). */
+void bd_grid_get_geometry(const agent *a, bd_geometry *g, bd_grid_settings *s);
 
 /* Step of the central difference behind bd.grad_target scalar (u units):
  * far below the kernel width sqrt(ε) and far above float rounding of s. */
@@ -123,14 +130,15 @@ void bd_get_geometry(const agent *a, bd_geometry *g);
  * (u units; (lo + hi)/2 if the mass is 0), writes the grid mass du Σ x₊_k
  * to *mass and the running sums Σ_{j<=k} x₊_j to cum (G) (either may be
  * NULL). The grid agent's Q values, query law, a', next-state mass, target
- * samples and reported mass all go through it. */
+ * samples and reported mass all go through it (bd_grid_targets.c holds
+ * these pure pieces; the agent calls them, so what is tested is what runs). */
 double bd_grid_mean(int G, double lo, double hi, const real *s, int stride, double scale, double *mass,
                     double *cum);
 
 /* The first k in [0, n) with cum[k] > x (n − 1 if none), cum
  * non-decreasing: the bin a uniform draw x in [0, cum[n−1]) falls into.
- * Behind bd_grid_icdf and the basis agent's draw of a bump. */
-int bd_cum_index(int n, const double *cum, double x);
+ * Behind bd_grid_icdf. */
+int bd_grid_cum_index(int n, const double *cum, double x);
 
 /* Inverse CDF of the cell law of s₊ on the grid (cell k = [u_k − du/2,
  * u_k + du/2] with weight s₊_k, as stat_dist_grid reads a grid density):
@@ -138,7 +146,7 @@ int bd_cum_index(int n, const double *cum, double x);
 double bd_grid_icdf(int G, double lo, double hi, const double *cum, double U);
 
 /* Terminal targets at v (n): t = N(v; u_r, ε), dt = −(v − u_r)/ε · t. */
-void bd_target_terminal(int n, const double *v, double u_r, double eps, double *t, double *dt);
+void bd_grid_target_terminal(int n, const double *v, double u_r, double eps, double *t, double *dt);
 
 /* Bootstrapped targets at v (n), given the next-state target fields at
  * w_i = (v_i − b)/γ evaluated by the caller: s_next, g_next (n; unread where
@@ -149,52 +157,35 @@ void bd_target_terminal(int n, const double *v, double u_r, double eps, double *
  *   clamp = 1:  t = γ^{-1} max(s_next, 0) / max(mass, floor),
  *               dt as above where s_next > 0, else 0;
  * both 0 where w_i is outside [lo, hi]. */
-void bd_target_bootstrap(int n, const double *v, double b, double gamma, double lo, double hi,
-                         const double *s_next, const double *g_next, double mass, double floor,
-                         int clamp, double *t, double *dt);
+void bd_grid_target_bootstrap(int n, const double *v, double b, double gamma, double lo, double hi,
+                              const double *s_next, const double *g_next, double mass, double floor,
+                              int clamp, double *t, double *dt);
 
 /* Kernel targets (target mode samples) at v (n) from m target samples x2:
  * t_i = weight/m Σ_j N(v_i; x2_j, ε), dt_i its v-derivative. */
-void bd_target_kernel(int n, const double *v, int m, const double *x2, double weight, double eps,
-                      double *t, double *dt);
+void bd_grid_target_kernel(int n, const double *v, int m, const double *x2, double weight, double eps,
+                           double *t, double *dt);
 
-/* ---- shared by the grid (bd.c) and basis (bd_basis.c) fields ---- */
+/* ---- introspection, for tests and diagnostics ---- */
 
-/* DESIGN §1.4's default sampler for fields on g's range: Metropolis-adjusted
- * BDD with step eta (u units), 1000 steps, a global move every 10, walkers
- * starting uniform over [g->lo, g->hi], g->G points for a grid start. */
-void bd_sampler_defaults_for(const bd_geometry *g, double eta, sde_config *sc);
-
-/* n return samples from fields in u units (fields(ctx, ...), 0 outside
- * [g->lo, g->hi]): sc with its box replaced by g's range and grid_points
- * defaulting to g->G, returns (n) in return units c + h u. */
-int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fields, void *ctx, int n,
-                   double *returns, sde_result *res, rng *r, bdrl_err *e);
-
-/* ---- introspection of the grid agent (bd.field grid), for tests and
- * diagnostics; the basis agent's are in bd_basis.h ---- */
-
-/* Bytes of the scratch buffers agent_bd_create allocates for cfg on en with
- * bd.field grid (the memory estimate's scratch part; the same table drives
- * both). */
-double bd_scratch_bytes(const exp_config *cfg, const env *en);
-
-typedef enum { BD_FIELD_S = 0, BD_FIELD_G = 1 } bd_field;
+/* Bytes of the scratch buffers agent_bd_grid_create allocates for cfg on en
+ * (the memory estimate's scratch part; the same table drives both). */
+double bd_grid_scratch_bytes(const exp_config *cfg, const env *en);
 
 /* The networks: part 0 = torso, 1 = head; target 0 = online, 1 = target,
  * 2 = the moving average the agent reports from (NULL when agent.ema is 0).
  * Writing their parameters is allowed (tests set known functions). */
-mlp *bd_net(agent *a, bd_field f, int part, int target);
+mlp *bd_grid_net(agent *a, bd_field f, int part, int target);
 
 /* Re-seeds the agent's query and target streams as if created with it. */
-void bd_reseed(agent *a, uint64_t seed);
+void bd_grid_reseed(agent *a, uint64_t seed);
 
 /* Exactly what update would regress onto for batch b, without training:
  * query points u (B·Q), targets t, dt (B·Q) and the next actions (B; −1 for
  * terminal transitions). Consumes the agent's random streams like update.
  * Any output may be NULL. */
-int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt,
-                     int *next_action, bdrl_err *e);
+int bd_grid_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt,
+                          int *next_action, bdrl_err *e);
 
 /* The fields at one observation and n points u (u units): s, g (n, A) after
  * the output scales (not clamped, not zeroed outside the grid); reported
@@ -202,7 +193,7 @@ int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, doubl
  * networks; s or g may be NULL. `reference` 1 runs
  * the heads through mlp_forward on [emb, fourier(u)] instead of the fast
  * path (tests compare the two). */
-int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
-                   double *s, double *g, bdrl_err *e);
+int bd_grid_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
+                        double *s, double *g, bdrl_err *e);
 
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes the format-1 BD fixtures of tests/test_bd_basis.c's test_main_runs_resume with
+# Writes the format-1 BD fixtures of tests/test_bd.c's test_main_runs_resume with
 # the bdrl of commit ad9bbe6 (the last with the basis agent's checkpoint format 1):
 #   git worktree add /tmp/base ad9bbe6 && make -C /tmp/base -j2
 #   tests/ref/bd_main/make.sh /tmp/base/build/rel/bdrl
