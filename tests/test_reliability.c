@@ -85,16 +85,6 @@ static void write_bytes(const char *path, const void *p, size_t n)
     fclose(f);
 }
 
-static char *agent_bytes(agent *a, size_t *len)
-{
-    char *mem = NULL;
-    FILE *f = open_memstream(&mem, len);
-    bdrl_err e;
-    assert_int_equal(a->ops->save(a, f, &e), 0);
-    fclose(f);
-    return mem;
-}
-
 static agent *make(const exp_config *cfg, env **en)
 {
     bdrl_err e;
@@ -243,14 +233,14 @@ static int lines(const char *s)
 static void expect_refused(const char *path, const exp_config *cfg, agent *a, const char *want)
 {
     size_t l0, l1;
-    char *before = agent_bytes(a, &l0);
+    char *before = tu_agent_state(a, &l0);
     bdrl_err e;
     e.msg[0] = '\0';
     assert_int_equal(ckpt_read_agent(path, cfg, a, NULL, &e), -1);
     if (!strstr(e.msg, want))
         fail_msg("expected \"%s\" in: %s", want, e.msg);
     assert_null(strchr(e.msg, '\n'));
-    char *after = agent_bytes(a, &l1);
+    char *after = tu_agent_state(a, &l1);
     assert_true(l0 == l1 && !memcmp(before, after, l0)); /* changes nothing */
     free(before);
     free(after);
@@ -339,10 +329,10 @@ static void test_checkpoint_damage_is_refused(void **state)
     expect_refused(ckb, &c, a, "agent.kind is bd in the checkpoint, c51 in the config");
     /* the agent-only loader without a config checks kind and shapes too */
     size_t l0, l1;
-    char *b0 = agent_bytes(a, &l0);
+    char *b0 = tu_agent_state(a, &l0);
     assert_int_equal(ckpt_read_agent(ckb, NULL, a, NULL, &e), -1);
     assert_contains(e.msg, "checkpoint of a bd agent");
-    char *b1 = agent_bytes(a, &l1);
+    char *b1 = tu_agent_state(a, &l1);
     assert_true(l0 == l1 && !memcmp(b0, b1, l0));
     free(b0);
     free(b1);

@@ -564,37 +564,8 @@ static void test_frozenlake_bd_policy_evaluation(void **state)
 
 /* ---- interruption and resume ---- */
 
-/* metrics.csv without its last column (steps per second differ). */
-static char *strip_sps(const char *text)
-{
-    char *out = malloc(strlen(text) + 1), *o = out;
-    for (const char *l = text; *l;) {
-        const char *end = strchr(l, '\n'), *comma = end;
-        while (comma > l && *comma != ',')
-            comma--;
-        memcpy(o, l, (size_t)(comma - l));
-        o += comma - l;
-        *o++ = '\n';
-        l = end + 1;
-    }
-    *o = '\0';
-    return out;
-}
-
 #define RESUME_ARGS "--set train.total_steps=3000 --set train.learning_starts=300 --set eval.interval=1000 " \
                     "--set eval.episodes=5 --set agent.hidden=[32,32] -q"
-
-/* The agent's whole state as its own save writes it. */
-static char *agent_state(agent *a, size_t *len)
-{
-    char *mem = NULL;
-    FILE *f = open_memstream(&mem, len);
-    bdrl_err e;
-    assert_non_null(f);
-    assert_int_equal(a->ops->save(a, f, &e), 0);
-    fclose(f);
-    return mem;
-}
 
 /* configs/CONFIG.yaml (RESUME_ARGS) trained straight into a_dir, and into
  * b_dir stopped at step 1777 (mid-episode, after an evaluation and before
@@ -628,7 +599,7 @@ static void straight_and_resumed(const char *config, char *a_dir, char *b_dir, s
     char *ea = read_in(a_dir, "eval.csv"), *eb = read_in(b_dir, "eval.csv");
     assert_string_equal(ea, eb);
     char *ma = read_in(a_dir, "metrics.csv"), *mb = read_in(b_dir, "metrics.csv");
-    char *sa = strip_sps(ma), *sb = strip_sps(mb);
+    char *sa = tu_strip_sps(ma), *sb = tu_strip_sps(mb);
     assert_string_equal(sa, sb);
     exp_config c;
     env *en[2];
@@ -639,7 +610,7 @@ static void straight_and_resumed(const char *config, char *a_dir, char *b_dir, s
     const char *dirs[2] = {a_dir, b_dir};
     for (int k = 0; k < 2; k++) {
         assert_int_equal(run_load(dirs[k], &c, &en[k], &ag[k], &e), 0);
-        st[k] = agent_state(ag[k], &len[k]);
+        st[k] = tu_agent_state(ag[k], &len[k]);
     }
     assert_true(len[0] == len[1] && !memcmp(st[0], st[1], len[0]));
     for (int k = 0; k < 2; k++) {
@@ -838,7 +809,7 @@ static void assert_same_run(const char *a_dir, const char *b_dir)
     char *ea = read_in(a_dir, "eval.csv"), *eb = read_in(b_dir, "eval.csv");
     assert_string_equal(ea, eb);
     char *ma = read_in(a_dir, "metrics.csv"), *mb = read_in(b_dir, "metrics.csv");
-    char *sa = strip_sps(ma), *sb = strip_sps(mb);
+    char *sa = tu_strip_sps(ma), *sb = tu_strip_sps(mb);
     assert_string_equal(sa, sb);
     exp_config c;
     env *en1, *en2;
