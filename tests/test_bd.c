@@ -1,6 +1,6 @@
 /* Tests of the Bellman Diffusion agent that ships, basis fields
  * (src/agents/bd.h, docs/basis.md): `agent: {kind: bd}` alone resolves to
- * it; the field and its derivative against direct sums, the split of an
+ * it, and it uses the grid agent's code only through the dispatch; the field and its derivative against direct sums, the split of an
  * atom onto the centres, the loss against quadrature of the fields
  * themselves (the targets built from the target network, a' its argmax or
  * given), Q against the reported law, the loss gradient against finite
@@ -92,6 +92,65 @@ static void test_kind_bd_is_basis(void **state)
     agent_free(a);
     rng_free(init);
     env_free(en);
+}
+
+/* The global symbols (nm -P) an object of the build under test defines
+ * (defined 1) or uses undefined (0), one per line into out. */
+static void symbols(const char *obj, int defined, char *out, size_t n)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", tu_bdrl());
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    tu_result r = tu_run("nm -P -g %s %s/src/agents/%s.o | cut -d' ' -f1", defined ? "--defined-only" : "-u", dir,
+                         obj);
+    if (r.status != 0)
+        fail_msg("nm %s: exit %d: %s", obj, r.status, r.err);
+    snprintf(out, n, "\n%s", r.out);
+    tu_run_free(&r);
+}
+
+/* Whether the symbol sym (its first len characters) is a line of list b. */
+static int listed(const char *b, const char *sym, size_t len)
+{
+    for (const char *p = strstr(b, "\n"); p; p = strstr(p + 1, "\n"))
+        if (!strncmp(p + 1, sym, len) && p[1 + len] == '\n')
+            return 1;
+    return 0;
+}
+
+/* The two BD agents use each other's code only through bd_common and the
+ * dispatch: of what the grid agent's objects define, the basis agent's
+ * (bd.o) uses agent_bd_grid_create and bd_grid_memory alone, and the grid's
+ * use nothing bd.o defines. */
+static void test_agents_apart(void **state)
+{
+    (void)state;
+    static char basis_def[1 << 16], basis_use[1 << 16], grid_def[1 << 16], use[1 << 16];
+    symbols("bd", 1, basis_def, sizeof basis_def);
+    symbols("bd", 0, basis_use, sizeof basis_use);
+    const char *grid[] = {"bd_grid", "bd_grid_targets"};
+    for (int g = 0; g < 2; g++) {
+        symbols(grid[g], 1, grid_def, sizeof grid_def);
+        symbols(grid[g], 0, use, sizeof use);
+        for (const char *p = basis_use; (p = strchr(p, '\n')) && p[1]; p++) {
+            size_t len = strcspn(p + 1, "\n");
+            if (listed(grid_def, p + 1, len) && strncmp(p + 1, "agent_bd_grid_create\n", len + 1) &&
+                strncmp(p + 1, "bd_grid_memory\n", len + 1))
+                fail_msg("bd.o uses %.*s of %s.o beyond the dispatch", (int)len, p + 1, grid[g]);
+        }
+        for (const char *p = use; (p = strchr(p, '\n')) && p[1]; p++) {
+            size_t len = strcspn(p + 1, "\n");
+            if (listed(basis_def, p + 1, len))
+                fail_msg("%s.o uses %.*s of bd.o", grid[g], (int)len, p + 1);
+        }
+    }
+    /* the dispatch is there (the checks above see real symbol lists) */
+    assert_true(listed(basis_use, "agent_bd_grid_create", 20));
+    assert_true(listed(basis_def, "agent_bd_create", 15));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -748,6 +807,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_bd_is_basis),
+        cmocka_unit_test(test_agents_apart),
         cmocka_unit_test(test_field_and_derivative),
         cmocka_unit_test(test_q_is_mean_of_law),
         cmocka_unit_test(test_loss_gradient),
