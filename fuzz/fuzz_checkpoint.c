@@ -4,12 +4,14 @@
  * (train_verify_checkpoint), and agent-only loading (ckpt_read_agent,
  * as bdrl eval/dist/sample do).
  *
- * Input: byte 0 picks the configuration (bit 1: 0 = C51 on CartPole,
- * 1 = BD on FrozenLake; FUZZ_CKPT_SETS below) and whether to repair the
- * checksum (bit 0), so that mutations reach past the checksum into the
- * sections; the rest is the file. Seeds are real checkpoints of these
- * configurations (fuzz/README.md). Invariants: no crash or sanitizer report;
- * a failure has a one-line message and leaves the agent exactly as it was. */
+ * Input: byte 0 picks the configuration ((byte 0 >> 1) mod 3: 0 = C51 on
+ * CartPole, 1 = BD as it ships (basis fields) on FrozenLake, 2 = the BD grid
+ * agent, whose loader is its own; fuzz_ckpt_sets below) and whether to
+ * repair the checksum (bit 0), so that mutations reach past the checksum
+ * into the sections; the rest is the file. Seeds are real checkpoints of
+ * these configurations (fuzz/README.md), and one of the basis agent's
+ * format 1. Invariants: no crash or sanitizer report; a failure has a
+ * one-line message and leaves the agent exactly as it was. */
 #include "agents/agent.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
@@ -18,11 +20,15 @@
 #include "fuzz_util.h"
 
 /* Also used to make the seed corpus: bdrl train --set ... for each. */
-static const char *const fuzz_ckpt_sets[2][12] = {
+#define FUZZ_CKPT_CONFIGS 3
+static const char *const fuzz_ckpt_sets[FUZZ_CKPT_CONFIGS][13] = {
     {"env.name=cartpole", "agent.kind=c51", "agent.hidden=[8]", "c51.atoms=11", "agent.v_max=50",
      "train.buffer_size=64", "train.batch_size=8", "train.learning_starts=16", NULL},
-    {"env.name=frozenlake", "agent.kind=bd", "agent.hidden=[8]", "bd.head=[8]", "bd.grid=16", "bd.fourier_k=2",
-     "bd.queries=2", "train.buffer_size=64", "train.batch_size=4", "train.learning_starts=16", NULL},
+    {"env.name=frozenlake", "agent.kind=bd", "bd.field=basis", "agent.hidden=[8]", "bd.basis=11",
+     "train.buffer_size=64", "train.batch_size=4", "train.learning_starts=16", NULL},
+    {"env.name=frozenlake", "agent.kind=bd", "bd.field=grid", "agent.hidden=[8]", "bd.head=[8]", "bd.grid=16",
+     "bd.fourier_k=2", "bd.queries=2", "train.buffer_size=64", "train.batch_size=4", "train.learning_starts=16",
+     NULL},
 };
 
 typedef struct {
@@ -31,14 +37,14 @@ typedef struct {
     agent *ag;
 } fuzz_target;
 
-static fuzz_target targets[2];
+static fuzz_target targets[FUZZ_CKPT_CONFIGS];
 
 static void setup(int k)
 {
     fuzz_target *t = &targets[k];
     if (t->ag)
         return;
-    char *sets[12];
+    char *sets[13];
     int n = 0;
     while (fuzz_ckpt_sets[k][n]) {
         sets[n] = (char *)fuzz_ckpt_sets[k][n];
@@ -78,7 +84,7 @@ int fuzz_checkpoint_one(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    int k = (data[0] >> 1) & 1, repair = data[0] & 1;
+    int k = (data[0] >> 1) % FUZZ_CKPT_CONFIGS, repair = data[0] & 1;
     setup(k);
     fuzz_target *t = &targets[k];
     size_t n = size - 1;

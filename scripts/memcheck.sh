@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make memcheck: a short training run of each agent (and a resume), an
+# make memcheck: a short training run of each agent (and resumes of C51, IQN and
+# BD as it ships, the basis agent; the BD grid agent trains too), an
 # evaluation and a fit under valgrind memcheck. Fails on any invalid access,
 # use of uninitialized memory, or definite/indirect leak; prints one line per
 # run with valgrind's error and leak summary. Runs niced; a few minutes.
@@ -40,6 +41,7 @@ run train_bd train configs/frozenlake4_bd.yaml --out "$OUT/bd" "${SHORT[@]}" --s
   --set train.batch_size=16
 run train_bdgrid train configs/frozenlake4_bd.yaml --out "$OUT/bdgrid" "${SHORT[@]}" --set 'agent.hidden=[16]' \
   --set bd.field=grid --set 'bd.head=[16]' --set bd.grid=32 --set bd.queries=4 --set train.batch_size=16
+run resume_bd train --resume "$OUT/bd" -q --set train.total_steps=350
 run eval_bd eval "$OUT/bd" --episodes 2 --walkers 10 --rollouts 10
 run train_dqn train configs/frozenlake4_eval_dqn.yaml --out "$OUT/dqn" "${SHORT[@]}" --set 'agent.hidden=[16]' \
   --set train.batch_size=16

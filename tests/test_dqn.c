@@ -270,17 +270,6 @@ static void test_point_mass_law(void **state)
     env_free(en);
 }
 
-static char *save_to_mem(agent *a, size_t *len)
-{
-    char *mem = NULL;
-    FILE *f = open_memstream(&mem, len);
-    bdrl_err e;
-    assert_non_null(f);
-    assert_int_equal(a->ops->save(a, f, &e), 0);
-    fclose(f);
-    return mem;
-}
-
 /* Save, load into an agent initialized differently: the same networks and
  * optimizer state (the next update is bit-identical); a truncated state is
  * refused and leaves the agent as it was. */
@@ -300,15 +289,15 @@ static void test_checkpoint_round_trip(void **state)
         assert_int_equal(agent_update(a, &b, &st, &e), 0);
     agent_update_target(a, 0.5);
     size_t len;
-    char *mem = save_to_mem(a, &len);
+    char *mem = tu_agent_state(a, &len);
     /* truncated: refused, nothing changed */
     size_t len2;
-    char *before = save_to_mem(b2, &len2);
+    char *before = tu_agent_state(b2, &len2);
     FILE *f = fmemopen(mem, len / 2, "rb");
     assert_int_equal(b2->ops->load(b2, f, &e), -1);
     fclose(f);
     size_t len3;
-    char *after = save_to_mem(b2, &len3);
+    char *after = tu_agent_state(b2, &len3);
     assert_true(len2 == len3 && !memcmp(before, after, len2));
     /* whole: identical */
     f = fmemopen(mem, len, "rb");

@@ -510,8 +510,10 @@ static void test_cli_eval_cartpole(void **state)
     tu_run_free(&r);
 }
 
-/* A tiny BD run: formats and exit codes only, not quality. */
-static char bd_run[700];
+/* Tiny BD runs as BD ships (basis fields), one with the default readout
+ * (atoms) and one reading the field as a density on bd.grid points:
+ * formats and exit codes only, not quality. */
+static char bd_run[700], bd_density_run[700];
 
 static void ensure_bd_run(void)
 {
@@ -519,22 +521,47 @@ static void ensure_bd_run(void)
     if (bd_run[0])
         return;
     snprintf(bd_run, sizeof bd_run, "%s/fl_bd", tu_dir);
-    tu_result r = tu_run("%s train %s --out %s -q --set agent.kind=bd --set train.total_steps=300 "
-                         "--set train.learning_starts=50 --set train.batch_size=16 --set bd.grid=32 "
-                         "--set bd.queries=4 --set 'agent.hidden=[16]' --set 'bd.head=[16]' "
-                         "--set eval.interval=300 --set eval.episodes=2",
-                         tu_bdrl(), fl_cfg, bd_run);
-    if (r.status != 0)
-        fail_msg("bdrl train (bd) exited %d: %s", r.status, r.err);
-    tu_run_free(&r);
+    snprintf(bd_density_run, sizeof bd_density_run, "%s/fl_bd_density", tu_dir);
+    const char *runs[2] = {bd_run, bd_density_run}, *extra[2] = {"", "--set bd.readout=density --set bd.grid=32"};
+    for (int i = 0; i < 2; i++) {
+        tu_result r = tu_run("%s train %s --out %s -q --set agent.kind=bd --set train.total_steps=300 "
+                             "--set train.learning_starts=50 --set train.batch_size=16 --set bd.basis=21 "
+                             "--set 'agent.hidden=[16]' --set eval.interval=300 --set eval.episodes=2 %s",
+                             tu_bdrl(), fl_cfg, runs[i], extra[i]);
+        if (r.status != 0)
+            fail_msg("bdrl train (bd) exited %d: %s", r.status, r.err);
+        tu_run_free(&r);
+    }
 }
 
 static void test_cli_bd_dist_sample_eval(void **state)
 {
     (void)state;
     ensure_bd_run();
-    /* dist: a density on the grid that integrates to 1 (cells of the spacing) */
+    /* dist, the shipped readout: the coefficients' atoms on the 21 centres
+     * over [v_min, v_max] = [0, 1], probabilities summing to 1 */
     tu_result r = tu_run("%s dist %s --state 0 --action 2", tu_bdrl(), bd_run);
+    assert_int_equal(r.status, 0);
+    assert_true(!strncmp(r.out, "action,return,prob\n", 19));
+    int na = 0;
+    double psum = 0;
+    for (const char *p = strchr(r.out, '\n') + 1; *p; p = strchr(p, '\n') + 1, na++) {
+        int a;
+        double x, pr;
+        assert_int_equal(sscanf(p, "%d,%lf,%lf", &a, &x, &pr), 3);
+        assert_int_equal(a, 2);
+        assert_close(x, na / 20.0, 1e-12);
+        assert_true(pr >= 0);
+        psum += pr;
+    }
+    assert_int_equal(na, 21);
+    assert_close(psum, 1, 1e-9);
+    assert_contains(r.err, "# action 2: mean");
+    tu_run_free(&r);
+
+    /* dist, bd.readout density: a density on the grid that integrates to 1
+     * (cells of the spacing) */
+    r = tu_run("%s dist %s --state 0 --action 2", tu_bdrl(), bd_density_run);
     assert_int_equal(r.status, 0);
     assert_true(!strncmp(r.out, "action,return,density\n", 22));
     double x[64], w[64];
@@ -571,8 +598,14 @@ static void test_cli_bd_dist_sample_eval(void **state)
     assert_contains(r.err, "# sampler em, 10 steps");
     tu_run_free(&r);
 
-    /* eval: the sample metric is measured for BD */
-    r = tu_run("%s eval %s --json --episodes 2 --walkers 10", tu_bdrl(), bd_run);
+    /* eval: the law's W1 for the shipped readout; the sample metric, which
+     * evaldist measures against a density readout only, for the other */
+    r = tu_run("%s eval %s --json --episodes 2 --no-samples", tu_bdrl(), bd_run);
+    if (r.status != 0)
+        fail_msg("bdrl eval exited %d: %s", r.status, r.err);
+    assert_true(isfinite(json_number(r.out, "mean_w1")));
+    tu_run_free(&r);
+    r = tu_run("%s eval %s --json --episodes 2 --walkers 10", tu_bdrl(), bd_density_run);
     if (r.status != 0)
         fail_msg("bdrl eval exited %d: %s", r.status, r.err);
     assert_true(isfinite(json_number(r.out, "mean_w1_samples")));
@@ -580,7 +613,7 @@ static void test_cli_bd_dist_sample_eval(void **state)
     assert_true(json_number(r.out, "sample_walkers_total") == 440);
     assert_int_equal(count(r.out, "\"w1_samples\": null"), 0);
     tu_run_free(&r);
-    r = tu_run("%s eval %s --json --episodes 2 --no-samples", tu_bdrl(), bd_run);
+    r = tu_run("%s eval %s --json --episodes 2 --no-samples", tu_bdrl(), bd_density_run);
     assert_int_equal(r.status, 0);
     assert_contains(r.out, "\"mean_w1_samples\": null");
     tu_run_free(&r);

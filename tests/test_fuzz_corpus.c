@@ -60,8 +60,8 @@ static void test_config_inputs(void **state)
 static void test_checkpoint_inputs(void **state)
 {
     (void)state;
-    run_all("checkpoint", fuzz_checkpoint_one, 2);
-    for (int k = 0; k < 2; k++) {
+    run_all("checkpoint", fuzz_checkpoint_one, 2 * FUZZ_CKPT_CONFIGS);
+    for (int k = 0; k < FUZZ_CKPT_CONFIGS; k++) {
         agent_free(targets[k].ag);
         env_free(targets[k].en);
         targets[k].ag = NULL;

@@ -22,8 +22,9 @@ static void train(const char *cfg, const char *out, const char *extra)
     tu_run_free(&r);
 }
 
-/* Four tiny runs per group: C51 and BD on FrozenLake (policy evaluation)
- * and CartPole. Formats and exit codes only, not quality. */
+/* Four tiny runs per group: C51 and BD (as it ships: basis fields) on
+ * FrozenLake (policy evaluation) and CartPole. Formats and exit codes only,
+ * not quality. */
 static void ensure_runs(void)
 {
     if (fl_c51[0])
@@ -35,8 +36,8 @@ static void ensure_runs(void)
     tu_write(cp_cfg, "env:\n  name: cartpole\nagent:\n  kind: c51\n  v_max: 100\n"
                      "train:\n  total_steps: 1000\neval:\n  interval: 500\n  episodes: 2\n");
     const char *tiny_bd = "--set agent.kind=bd --set train.total_steps=300 --set train.learning_starts=50 "
-                          "--set train.batch_size=16 --set bd.grid=32 --set bd.queries=4 "
-                          "--set 'agent.hidden=[16]' --set 'bd.head=[16]' --set eval.interval=150";
+                          "--set train.batch_size=16 --set bd.basis=21 --set 'agent.hidden=[16]' "
+                          "--set eval.interval=150";
     snprintf(fl_c51, sizeof fl_c51, "%s/fl_c51_s1", tu_dir);
     snprintf(fl_bd, sizeof fl_bd, "%s/fl_bd_s1", tu_dir);
     snprintf(cp_c51, sizeof cp_c51, "%s/cp_c51_s1", tu_dir);
@@ -248,7 +249,7 @@ static void test_dist_cartpole_probes(void **state)
     assert_figure(p, 40000);
     snprintf(p, sizeof p, "%s/plots/dist_data/meta.gp", cp_bd);
     meta = tu_read(p);
-    assert_contains(meta, "mode = 'pdf'; binw = 2");
+    assert_contains(meta, "mode = 'pdf'; binw = 5"); /* the bins: the 21 bumps' spacing on [0, 100] */
     assert_contains(meta, "pymax[20] = ");
     free(meta);
 }

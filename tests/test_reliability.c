@@ -25,6 +25,7 @@
 
 #include "agents/agent.h"
 #include "agents/bd.h"
+#include "agents/bd_grid.h"
 #include "agents/c51.h"
 #include "train/limits.h"
 #include "train/checkpoint.h"
@@ -50,9 +51,9 @@ static void load_cfg(exp_config *cfg, const char *const *sets)
 
 #define C51_SETS "env.name=cartpole", "agent.kind=c51", "agent.hidden=[8]", "c51.atoms=11", "agent.v_max=50", \
                  "train.buffer_size=500", "train.batch_size=8", "train.learning_starts=50", "eval.episodes=1"
-#define BD_SETS "env.name=frozenlake", "agent.kind=bd", "agent.hidden=[8]", "bd.head=[8]", "bd.grid=16", \
-                "bd.fourier_k=2", "bd.queries=2", "train.buffer_size=500", "train.batch_size=4",        \
-                "train.learning_starts=50", "eval.episodes=1"
+/* BD as it ships (basis fields), small */
+#define BD_SETS "env.name=frozenlake", "agent.kind=bd", "agent.hidden=[8]", "bd.basis=11", "train.buffer_size=500", \
+                "train.batch_size=4", "train.learning_starts=50", "eval.episodes=1"
 
 static unsigned seed_from_env(const char *test)
 {
@@ -82,16 +83,6 @@ static void write_bytes(const char *path, const void *p, size_t n)
     assert_non_null(f);
     assert_int_equal(fwrite(p, 1, n, f), n);
     fclose(f);
-}
-
-static char *agent_bytes(agent *a, size_t *len)
-{
-    char *mem = NULL;
-    FILE *f = open_memstream(&mem, len);
-    bdrl_err e;
-    assert_int_equal(a->ops->save(a, f, &e), 0);
-    fclose(f);
-    return mem;
 }
 
 static agent *make(const exp_config *cfg, env **en)
@@ -242,14 +233,14 @@ static int lines(const char *s)
 static void expect_refused(const char *path, const exp_config *cfg, agent *a, const char *want)
 {
     size_t l0, l1;
-    char *before = agent_bytes(a, &l0);
+    char *before = tu_agent_state(a, &l0);
     bdrl_err e;
     e.msg[0] = '\0';
     assert_int_equal(ckpt_read_agent(path, cfg, a, NULL, &e), -1);
     if (!strstr(e.msg, want))
         fail_msg("expected \"%s\" in: %s", want, e.msg);
     assert_null(strchr(e.msg, '\n'));
-    char *after = agent_bytes(a, &l1);
+    char *after = tu_agent_state(a, &l1);
     assert_true(l0 == l1 && !memcmp(before, after, l0)); /* changes nothing */
     free(before);
     free(after);
@@ -338,10 +329,10 @@ static void test_checkpoint_damage_is_refused(void **state)
     expect_refused(ckb, &c, a, "agent.kind is bd in the checkpoint, c51 in the config");
     /* the agent-only loader without a config checks kind and shapes too */
     size_t l0, l1;
-    char *b0 = agent_bytes(a, &l0);
+    char *b0 = tu_agent_state(a, &l0);
     assert_int_equal(ckpt_read_agent(ckb, NULL, a, NULL, &e), -1);
     assert_contains(e.msg, "checkpoint of a bd agent");
-    char *b1 = agent_bytes(a, &l1);
+    char *b1 = tu_agent_state(a, &l1);
     assert_true(l0 == l1 && !memcmp(b0, b1, l0));
     free(b0);
     free(b1);
@@ -574,21 +565,29 @@ static void test_nonfinite_skip_mode_counts(void **state)
     poison_every_from = 0;
 }
 
+/* Both field forms: their parameter blocks differ (basis: one network per
+ * field; grid: a torso and a head per field). */
 static void test_bd_parameter_check(void **state)
 {
     (void)state;
     static const char *const sets[] = {BD_SETS, NULL};
-    exp_config c;
-    load_cfg(&c, sets);
-    env *en;
-    agent *a = make(&c, &en);
-    char what[160];
-    assert_int_equal(agent_params_nonfinite(a, what, sizeof what), 0);
-    bd_net(a, BD_FIELD_G, 1, 0)->params[5] = -INFINITY;
-    assert_int_equal(agent_params_nonfinite(a, what, sizeof what), 1);
-    assert_string_equal(what, "bd gradient-field head parameter 5 (-inf)");
-    agent_free(a);
-    env_free(en);
+    static const char *const grid[] = {BD_SETS, "bd.field=grid", "bd.head=[8]", "bd.grid=16", "bd.fourier_k=2",
+                                       "bd.queries=2", NULL};
+    for (int k = 0; k < 2; k++) {
+        exp_config c;
+        load_cfg(&c, k ? grid : sets);
+        env *en;
+        agent *a = make(&c, &en);
+        char what[160];
+        assert_int_equal(agent_params_nonfinite(a, what, sizeof what), 0);
+        mlp *g = k ? bd_grid_net(a, BD_FIELD_G, 1, 0) : bd_net(a, BD_FIELD_G, 0);
+        g->params[5] = -INFINITY;
+        assert_int_equal(agent_params_nonfinite(a, what, sizeof what), 1);
+        assert_string_equal(what, k ? "bd gradient-field head parameter 5 (-inf)"
+                                    : "bd gradient-field network parameter 5 (-inf)");
+        agent_free(a);
+        env_free(en);
+    }
 }
 
 static void test_env_step_after_end_is_refused(void **state)

@@ -1,6 +1,7 @@
 /* test_util.h — small helpers shared by the cmocka tests: temporary
  * directories, writing files, running the bdrl binary and capturing its
- * output and exit status. Header-only so each test binary stays standalone. */
+ * output and exit status, an agent's state as bytes. Header-only so each
+ * test binary stays standalone. */
 #ifndef BDRL_TEST_UTIL_H
 #define BDRL_TEST_UTIL_H
 
@@ -16,6 +17,8 @@
 #include <math.h>
 
 #include <cmocka.h>
+
+#include "agents/agent.h"
 
 /* 1 in a build under AddressSanitizer (its allocator and address space
  * differ: glibc heap statistics and ulimit -v do not apply). */
@@ -145,6 +148,36 @@ static inline int tu_count_lines(const char *s)
     for (; *s; s++)
         n += *s == '\n';
     return n;
+/* The agent's whole state as its own save writes it (networks, targets,
+ * optimizer states, random streams): two agents of one configuration are in
+ * the same state exactly when these bytes are. The caller frees it. */
+static inline char *tu_agent_state(agent *a, size_t *len)
+{
+    char *mem = NULL;
+    FILE *f = open_memstream(&mem, len);
+    bdrl_err e;
+    assert_non_null(f);
+    assert_int_equal(a->ops->save(a, f, &e), 0);
+    fclose(f);
+    return mem;
+}
+
+/* metrics.csv's text without its last column (steps per second, which
+ * differ between runs that are otherwise the same); the caller frees it. */
+static inline char *tu_strip_sps(const char *text)
+{
+    char *out = malloc(strlen(text) + 1), *o = out;
+    for (const char *l = text; *l;) {
+        const char *end = strchr(l, '\n'), *comma = end;
+        while (comma > l && *comma != ',')
+            comma--;
+        memcpy(o, l, (size_t)(comma - l));
+        o += comma - l;
+        *o++ = '\n';
+        l = end + 1;
+    }
+    *o = '\0';
+    return out;
 }
 
 #define assert_contains(hay, needle)                                              \

@@ -1,213 +1,102 @@
-/* bd.h — the Bellman Diffusion agent (DESIGN §1.4).
+/* bd.h — the Bellman Diffusion agent, agent.kind bd (registry number 0):
+ * basis fields, what every shipped config trains (bd.field basis, the
+ * default; derivation and measurements in docs/basis.md).
  *
  * Per state and action it learns the density of the normalized return
- * u = (x − c)/h (c, h: centre and half-width of [v_min, v_max]) with a scalar
- * field s_ψ(u; s) ∈ R^|A| and its u-derivative with a gradient field
- * g_φ(u; s) ∈ R^|A|. Each field is its own network, trained on its own loss:
+ * u = (x − c)/h (bd_common.h) with a scalar field s ≈ the density and a
+ * gradient field g ≈ its u-derivative, each linear in a fixed basis of u:
  *
- *   torso  (the shared-shape state torso, torso.h) : encoded obs -> emb (E)
- *   head   MLP([emb, fourier(u)]) -> |A| outputs, times an output scale
- *          (s: bd.out_scale or 0.25/sqrt(2π ε); g: that over sqrt(ε), the
- *          size of a kernel's derivative relative to its height)
+ *   s(u; x, a) = Σ_k w_k(x, a) φ_k(u),   w = cw · softplus(z_s(x))[a, ·] >= 0
+ *   g(u; x, a) = Σ_k d_k(x, a) φ_k'(u),  d = cw · z_g(x)[a, ·]
+ *   φ_k(u) = N(u; μ_k, σ²), μ_k = −1 + 2k/(K − 1), σ = bd.basis_width · 2/(K − 1)
  *
- * The torso runs once per state and only the light head sees (state, u)
- * rows, so the G-point grid behind Q values costs a fraction of a full pass
- * per point. Forward-only evaluations (grids, target fields, the sampler) go
- * through a path that projects the embedding once per state; training goes
- * through mlp_forward/mlp_backward and sends the head's dL/d(emb) into the
- * torso.
+ * z_s, z_g: two networks (torso.h's torso with a linear layer to A·K
+ * outputs, the shape of C51's A·atoms logits); cw = 1/(K ln 2) makes the
+ * initial mass about 1. What a grid agent computes on its grid has a
+ * closed form here: mass M = Σ w_k, Q = c + h Σ w_k μ_k / M, and the
+ * target field at mapped points (the target network runs on s' only):
+ * γ^{-1} s⁻((v − b)/γ) / max(M⁻, floor) = Σ_j a_j N(v; γ μ_j + b, γ²σ²),
+ * a_j = w⁻_j / max(M⁻, floor), a' = argmax_a' Q⁻(s', a') unless the batch
+ * gives it.
  *
- * An update (target mode `fields`, the linear Bellman operator):
- *   - target torsos on s and s'; the target scalar head on the grid
- *     u_1..u_G over [−1−m, 1+m] at s (query law) and at s' (argmax a' unless
- *     the batch gives next_action, and the grid mass of s⁻₊(·; s', a'));
- *   - Q query points per transition: round(Q·bd.query_uniform) uniform over
- *     the grid range, the rest by inverse CDF of the target's normalized
- *     s⁻₊(·; s, a) on the grid (cells around the grid points), drawn from the
- *     agent's own query stream — never from anything about s', so their law
- *     is the same for every outcome of the transition;
- *   - jitter (bd.jitter > 0): v = u − ξ, ξ ~ N(0, ε_j), else v = u;
- *   - targets at v: terminal N(v; u_r, ε) and −(v − u_r)/ε · N(v; u_r, ε),
- *     u_r = (r − c)/h; otherwise with w = (v − b)/γ, b = (r − (1 − γ)c)/h,
- *       p_T = γ^{-1} max(s⁻(w; s', a'), 0) / max(mass, bd.mass_floor),
- *       ∂p_T = γ^{-2} g⁻(w; s', a') / max(mass, bd.mass_floor)
- *     (∂p_T is 0 where s⁻(w) <= 0: the derivative of the clamped field),
- *     both 0 where w is outside [−1−m, 1+m];
- *   - loss_s = mean over B·Q rows of (s_ψ(u)[a] − p_T)², loss_g the same for
- *     g_φ against ∂p_T times bd.lambda_grad; one Adam step per network
- *     (torso and head clipped jointly at train.clip).
- * bd.grad_target scalar replaces g⁻(w) in ∂p_T by the central difference
- * (s⁻(w + δ/2) − s⁻(w − δ/2))/δ of the scalar target field (δ = BD_FD_STEP;
- * p_T then reads s⁻(w) as the mean of the same two values, so the target
- * head runs twice per query point, not three times):
- * bootstrapping g from g⁻ alone leaves components of g that are not the
- * derivative of s undamped (their gain per backup is about γ^{-2} times the
- * continuation probability, which the mass normalization of s does not
- * touch), so g regresses onto the derivative of the s iteration instead.
- * Target mode `samples` replaces p_T, ∂p_T of a non-terminal transition by
- * the average over Q draws u'_m ~ s⁻₊(·; s', a') (grid inverse CDF, the
- * target stream) of N(v; γu'_m + b, ε) and its v-derivative, times
- * mass/max(mass, floor). The query points are still drawn as above, so each
- * kernel pairs a query point with a target sample that is independent of it
- * (never two samples of one transition's own target).
+ * The loss: the target's atoms γ μ_j + b with weights a_j (a terminal
+ * transition: u_r with weight 1) are split onto the two neighbouring
+ * centres by C51's rule (bd_project_atom), giving coefficients a', and the
+ * fields regress onto Σ a'_k φ_k and Σ a'_k φ_k', integrated over u in
+ * closed form (rᵀ G r with r = w − a', and d − a' with G' for g). Units:
+ * loss_s = √K ∫ (s − p_T)² du / ∫ φ_0², loss_g = λ √K ∫ (g − ∂p_T)² du /
+ * ∫ φ_0'², means over the batch (see create for why). agent.eps_kernel and
+ * bd.jitter are not read: the split is exact, so there is no kernel to
+ * widen and no query point to jitter (docs/basis.md).
  *
- * agent.ema = d > 0: after every update each field's torso and head are
- * averaged into a copy, avg <- d avg + (1 − d) online, and the agent's
- * reported law (distribution, the sampler) reads the copy; acting (Q) and
- * targets use the online and target networks as without it.
+ * agent.ema = d > 0: both networks are averaged into copies after every
+ * update, avg <- d avg + (1 − d) online, and the reported law
+ * (distribution, the sampler) reads them; acting and targets do not.
+ * distribution: bd.readout atoms reports the coefficients' law
+ * Σ w_k δ(μ_k) / M (the field without its known bump width), density the
+ * field s on the bd.grid points. Sampling: bd_common.h's default sampler
+ * with η = 0.02 σ² (u units), the fields 0 outside [−1 − m, 1 + m].
  *
- * Q(s, a) = c + h Σ_k u_k s₊(u_k) / Σ_k s₊(u_k) (0 mass: Q = c). agent_stats:
- * loss = loss_s, loss_grad = loss_g (λ included), q_mean = mean Q of the
- * TARGET scalar field at the batch's (s, a) (it is computed anyway for the
- * query law; the online value would cost another grid pass), grad_norm = the
- * scalar network's joint torso+head norm before clipping.
+ * Memory: all at create, for train.batch_size transitions; nothing
+ * allocates later. The agent owns its networks, optimizers and scratch;
+ * an update draws no random numbers.
  *
- * Memory: everything is allocated at create for train.batch_size
- * transitions (bd.queries rows each, bd.grid grid points); update, q_values
- * and distribution never allocate. Larger q_values batches are processed in
- * chunks; an update batch larger than train.batch_size is an error. The agent
- * owns its networks, target copies, optimizers, two random streams (query
- * points; jitter and target samples, both derived from `init` at create and
- * saved in checkpoints) and all scratch. The scratch buffers are one table
- * of sizes from the configuration alone (bd.c's scratch_table, scratch.h):
- * it drives their allocation, their release and the memory estimate's
- * scratch part (bd_scratch_bytes), and leaves out the buffers the
- * configured bd.target_mode and bd.grad_target never read.
+ * The bd registry class lives here: agent_bd_create, its memory estimate
+ * and checkpoint shape keys dispatch on bd.field, creating the grid agent
+ * of bd_grid.h for bd.field grid (DESIGN §1.4's recipe, the reference).
  */
 #ifndef BDRL_BD_H
 #define BDRL_BD_H
 
-#include <stdint.h>
-
 #include "agents/agent.h"
+#include "agents/bd_common.h"
 #include "fields/mlp.h"
-#include "sdes/sampler.h"
 
+/* agent.kind bd: the basis agent, or the grid agent for bd.field grid. */
 agent *agent_bd_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e);
 
-/* Sampling (agent_sample, agent_sampler_defaults in agent.h): the default
- * sampler is DESIGN §1.4's "Sampling learned fields": Metropolis-adjusted
- * BDD, η = 0.02 ε (u units), 1000 steps, a global independence move every
- * 10 steps, walkers starting uniform over the grid range (the sampler, not
- * the grid, has to find the mode weights). Samples come from the online
- * fields in u units inside the sampler, returned in return units; the
- * sampler's box is replaced by the grid range [−1−m, 1+m] (the fields are
- * taken to be 0 outside it, as in src/gen/fit.c) and grid_points
- * (grid_icdf start) defaults to bd.grid when below 2. describe (agent.h):
- * networks, parameter counts, grid and target mode. */
+/* ---- introspection of the basis agent, for tests and diagnostics
+ * (sampling, describing and the fields go through the ops) ---- */
 
-/* ---- geometry and the pure pieces of the targets (tested on their own) ---- */
-
-typedef struct {
-    double c, h;         /* return = c + h u */
-    double lo, hi;       /* grid range in u: [−1−m, 1+m] */
-    int G;               /* grid points u_k = lo + k du */
-    double du;
-    double gamma, eps, jitter, mass_floor;
-    int clamp_target;    /* bd.clamp_target */
-    int grad_from_scalar; /* bd.grad_target scalar: ∂p_T from the scalar target net */
-    double out_scale_s, out_scale_g;
-    int queries, n_uniform; /* per transition; uniform ones come first */
-    int target_mode;     /* bd_target_mode */
-} bd_geometry;
-
-void bd_get_geometry(const agent *a, bd_geometry *g);
-
-/* Step of the central difference behind bd.grad_target scalar (u units):
- * far below the kernel width sqrt(ε) and far above float rounding of s. */
-#define BD_FD_STEP 1e-3
-
-/* Grid values x_k = scale · s[k · stride] (k < G; scale > 0) at
- * u_k = lo + k (hi − lo)/(G − 1), e.g. one action's column of a (G, A)
- * block of head outputs with stride A: returns the mean Σ u_k x₊_k / Σ x₊_k
- * (u units; (lo + hi)/2 if the mass is 0), writes the grid mass du Σ x₊_k
- * to *mass and the running sums Σ_{j<=k} x₊_j to cum (G) (either may be
- * NULL). The grid agent's Q values, query law, a', next-state mass, target
- * samples and reported mass all go through it. */
-double bd_grid_mean(int G, double lo, double hi, const real *s, int stride, double scale, double *mass,
-                    double *cum);
-
-/* The first k in [0, n) with cum[k] > x (n − 1 if none), cum
- * non-decreasing: the bin a uniform draw x in [0, cum[n−1]) falls into.
- * Behind bd_grid_icdf and the basis agent's draw of a bump. */
-int bd_cum_index(int n, const double *cum, double x);
-
-/* Inverse CDF of the cell law of s₊ on the grid (cell k = [u_k − du/2,
- * u_k + du/2] with weight s₊_k, as stat_dist_grid reads a grid density):
- * cum (G) are the running sums of s₊ (cum[G−1] > 0), U in [0, 1). */
-double bd_grid_icdf(int G, double lo, double hi, const double *cum, double U);
-
-/* Terminal targets at v (n): t = N(v; u_r, ε), dt = −(v − u_r)/ε · t. */
-void bd_target_terminal(int n, const double *v, double u_r, double eps, double *t, double *dt);
-
-/* Bootstrapped targets at v (n), given the next-state target fields at
- * w_i = (v_i − b)/γ evaluated by the caller: s_next, g_next (n; unread where
- * w_i is outside [lo, hi]) and the grid mass at (s', a') (of s⁻₊ if clamp,
- * else of the signed s⁻):
- *   clamp = 0:  t = γ^{-1} s_next / max(mass, floor),
- *               dt = γ^{-2} g_next / max(mass, floor);
- *   clamp = 1:  t = γ^{-1} max(s_next, 0) / max(mass, floor),
- *               dt as above where s_next > 0, else 0;
- * both 0 where w_i is outside [lo, hi]. */
-void bd_target_bootstrap(int n, const double *v, double b, double gamma, double lo, double hi,
-                         const double *s_next, const double *g_next, double mass, double floor,
-                         int clamp, double *t, double *dt);
-
-/* Kernel targets (target mode samples) at v (n) from m target samples x2:
- * t_i = weight/m Σ_j N(v_i; x2_j, ε), dt_i its v-derivative. */
-void bd_target_kernel(int n, const double *v, int m, const double *x2, double weight, double eps,
-                      double *t, double *dt);
-
-/* ---- shared by the grid (bd.c) and basis (bd_basis.c) fields ---- */
-
-/* The first step of either agent's update: an error unless batch b has 1
- * to max_batch transitions and its actions (and next actions of
- * non-terminal transitions, when given) are in [0, n_actions). */
-int bd_check_batch(const agent_batch *b, int max_batch, int n_actions, bdrl_err *e);
-
-/* DESIGN §1.4's default sampler for fields on g's range: Metropolis-adjusted
- * BDD with step eta (u units), 1000 steps, a global move every 10, walkers
- * starting uniform over [g->lo, g->hi], g->G points for a grid start. */
-void bd_sampler_defaults_for(const bd_geometry *g, double eta, sde_config *sc);
-
-/* n return samples from fields in u units (fields(ctx, ...), 0 outside
- * [g->lo, g->hi]): sc with its box replaced by g's range and grid_points
- * defaulting to g->G, returns (n) in return units c + h u. */
-int bd_sample_in_u(const bd_geometry *g, const sde_config *sc, sde_field_fn fields, void *ctx, int n,
-                   double *returns, sde_result *res, rng *r, bdrl_err *e);
-
-/* ---- introspection of the grid agent (bd.field grid), for tests and
- * diagnostics; the basis agent's are in bd_basis.h ---- */
-
-/* Bytes of the scratch buffers agent_bd_create allocates for cfg on en with
- * bd.field grid (the memory estimate's scratch part; the same table drives
- * both). */
+/* Bytes of the scratch buffers the basis agent allocates for cfg on en
+ * (the memory estimate's scratch part; the same table drives both). */
 double bd_scratch_bytes(const exp_config *cfg, const env *en);
 
-typedef enum { BD_FIELD_S = 0, BD_FIELD_G = 1 } bd_field;
+void bd_get_geometry(const agent *a, bd_geometry *g);
+/* The networks: target 0 = online, 1 = target (scalar field only; NULL for
+ * the gradient field), 2 = the moving average (NULL when agent.ema is 0). */
+mlp *bd_net(agent *a, bd_field f, int target);
+/* The fields at one observation and n points u (u units): s, g (n, A);
+ * reported (target 0) or target (1) networks; s or g may be NULL. */
+int bd_eval_fields(agent *a, const float *obs, int target, int n, const double *u, double *s, double *g,
+                   bdrl_err *e);
+/* The coefficients at one observation: w (A, K) of the scalar field (after
+ * softplus and cw) and d (A, K) of the gradient field; reported (target 0)
+ * or target (1; d then from the online gradient network, which has no
+ * target copy). Either may be NULL. */
+int bd_coefficients(agent *a, const float *obs, int target, double *w, double *d, bdrl_err *e);
+/* The losses and parameter gradients of one update on batch b (left in the
+ * online networks' grads, not applied): for finite-difference tests. */
+int bd_debug_loss(agent *a, const agent_batch *b, double *loss_s, double *loss_g, bdrl_err *e);
 
-/* The networks: part 0 = torso, 1 = head; target 0 = online, 1 = target,
- * 2 = the moving average the agent reports from (NULL when agent.ema is 0).
- * Writing their parameters is allowed (tests set known functions). */
-mlp *bd_net(agent *a, bd_field f, int part, int target);
+/* ---- the pure pieces (tested on their own) ---- */
 
-/* Re-seeds the agent's query and target streams as if created with it. */
-void bd_reseed(agent *a, uint64_t seed);
+typedef struct {
+    int K;
+    double mu0, delta, sigma; /* μ_k = mu0 + k delta */
+} bd_basis;
 
-/* Exactly what update would regress onto for batch b, without training:
- * query points u (B·Q), targets t, dt (B·Q) and the next actions (B; −1 for
- * terminal transitions). Consumes the agent's random streams like update.
- * Any output may be NULL. */
-int bd_debug_targets(agent *a, const agent_batch *b, double *u, double *t, double *dt,
-                     int *next_action, bdrl_err *e);
+/* Bumps k in [*k0, *k1) are the only ones within 6σ of u (the rest are
+ * below e^-18 of the peak and skipped; BAND_SD in bd.c). */
+void bd_band(const bd_basis *bs, double u, int *k0, int *k1);
 
-/* The fields at one observation and n points u (u units): s, g (n, A) after
- * the output scales (not clamped, not zeroed outside the grid); reported
- * (target 0: the moving average if agent.ema > 0, else online) or target (1)
- * networks; s or g may be NULL. `reference` 1 runs
- * the heads through mlp_forward on [emb, fourier(u)] instead of the fast
- * path (tests compare the two). */
-int bd_eval_fields(agent *a, const float *obs, int target, int reference, int n, const double *u,
-                   double *s, double *g, bdrl_err *e);
+/* s(u) = Σ_k w_k φ_k(u) into *s and Σ_k w_k φ_k'(u) into *ds (either may
+ * be NULL). */
+void bd_field_at(const bd_basis *bs, const double *w, double u, double *s, double *ds);
+
+/* Adds weight p at position x (u units) to the coefficients a (K) by the
+ * linear split onto the two neighbouring centres (C51's projection: mass
+ * and mean preserved; clamped to the end centres outside [μ_0, μ_{K−1}]). */
+void bd_project_atom(const bd_basis *bs, double x, double p, double *a);
 
 #endif

@@ -232,13 +232,6 @@ static double ce_fast(const c51 *c, const real *logits, const double *m, float *
 /* ------------------------------------------------------------------------ */
 /* ops                                                                      */
 
-static int check_batch(const c51 *c, int B, bdrl_err *e)
-{
-    if (B < 1 || B > c->max_batch)
-        return err_set(e, "c51: batch of %d rows (this agent was built for 1 to %d)", B, c->max_batch);
-    return 0;
-}
-
 static int c51_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
     c51 *c = impl(a);
@@ -262,15 +255,8 @@ static int c51_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *
 static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     int B = b->B, A = c->A, N = c->N;
-    if (check_batch(c, B, e))
+    if (agent_check_batch("c51", b, c->max_batch, A, e))
         return -1;
-    for (int i = 0; i < B; i++) {
-        if (b->action[i] < 0 || b->action[i] >= A || (b->next_action && !b->terminated[i] &&
-                                                     (b->next_action[i] < 0 || b->next_action[i] >= A)))
-            return err_set(e, "c51: action out of range in row %d of the batch", i);
-        if (!isfinite(b->reward[i]))
-            return err_set(e, "c51: reward %g in row %d of the batch is not finite", (double)b->reward[i], i);
-    }
 
     /* Targets m (B, N) from the target network at s'. */
     torso_encode(&c->te, B, b->next_obs, c->x);

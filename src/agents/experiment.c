@@ -265,7 +265,8 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("agent.v_min", OFF(agent.v_min), "0.0", NO_LO, NO_HI, "lowest return of the support"),
     CFG_REAL_KEY("agent.v_max", OFF(agent.v_max), "1.0", NO_LO, NO_HI, "highest return of the support"),
     CFG_REAL_KEY("agent.eps_kernel", OFF(agent.eps_kernel), "0.001", 1e-9, 1,
-                 "BD: kernel variance ε in normalized return units (u in [-1, 1])"),
+                 "BD grid: kernel variance ε in normalized return units (u in [-1, 1]; basis fields split "
+                 "targets onto their bumps and have no kernel)"),
 
     CFG_REAL_KEY("agent.ema", OFF(agent.ema), "0.0", 0, 0.999999,
                  "decay d of a moving average of the online weights (avg <- d avg + (1-d) online after "
@@ -298,11 +299,12 @@ static const cfg_key keys[] = {
                 "IQN: the reported return law (dist, eval, plot) is the quantile function at this many "
                 "midpoints τ = (2i - 1)/2n, as equally weighted atoms"),
 
-    CFG_CHOICE_KEY("bd.field", OFF(bd.field), "grid", "grid|basis",
-                   "BD: form of the two fields in u: grid = a light MLP head on [state embedding, "
-                   "Fourier features of u], read on the bd.grid points; basis = s(u) = Σ_k w_k N(u; μ_k, σ²) "
-                   "and g(u) = Σ_k d_k N'(u; μ_k, σ²), the coefficients a linear layer on the torso "
-                   "(docs/basis.md): mass, Q, query law and targets in closed form, no grid"),
+    CFG_CHOICE_KEY("bd.field", OFF(bd.field), "basis", "basis|grid",
+                   "BD: form of the two fields in u: basis = s(u) = Σ_k w_k N(u; μ_k, σ²) and "
+                   "g(u) = Σ_k d_k N'(u; μ_k, σ²), the coefficients a linear layer on the torso "
+                   "(docs/basis.md): mass, Q and targets in closed form, no grid (every shipped config); "
+                   "grid = DESIGN §1.4's recipe, a light MLP head on [state embedding, Fourier features "
+                   "of u] read on the bd.grid points (the reference, about a tenth of the speed)"),
     CFG_INT_KEY("bd.basis", OFF(bd.basis), "51", 3, 10001,
                 "BD basis: number K of Gaussian bumps, centres evenly spaced over u in [-1, 1] (like C51's atoms)"),
     CFG_REAL_KEY("bd.basis_width", OFF(bd.basis_width), "1.0", 0.25, 4,
@@ -310,49 +312,44 @@ static const cfg_key keys[] = {
     CFG_CHOICE_KEY("bd.readout", OFF(bd.readout), "atoms", "atoms|density",
                    "BD basis: the reported law: atoms = the coefficients' law Σ_k w_k δ(μ_k) / Σ w (the field "
                    "with its known bump width σ removed); density = the field s on the bd.grid points"),
-    CFG_CHOICE_KEY("bd.basis_loss", OFF(bd.basis_loss), "projected", "projected|closed|queries",
-                   "BD basis: projected = the Bellman-mapped target's atoms split onto the bump centres "
-                   "(mass and mean kept, as C51's projection), then the field regressions integrated over u "
-                   "in closed form; closed = the same integrals against the exact mapped mixture (its "
-                   "nonnegative L2 projection inflates off-centre mass: biased, docs/basis.md); queries = "
-                   "sampled at bd.queries points per transition"),
-    CFG_INT_KEY("bd.grid", OFF(bd.grid), "64", 8, 100000, "BD: grid points for Q values and distributions"),
+    CFG_INT_KEY("bd.grid", OFF(bd.grid), "64", 8, 100000, "BD: points over u in [-1-m, 1+m]: grid fields read Q values and laws on them; basis "
+                "fields, the density readout and the sampler's grid start"),
     CFG_INT_KEY("bd.query_grid", OFF(bd.query_grid), "0", 0, 100000,
-                "BD: points of the coarser grid on which the target density at (s, a) is read to draw "
+                "BD grid: points of the coarser grid on which the target density at (s, a) is read to draw "
                 "query points (any law that ignores s' is unbiased; a coarse one is cheaper); 0 or more "
                 "than bd.grid = bd.grid"),
     CFG_REAL_KEY("bd.grid_margin", OFF(bd.grid_margin), "0.25", 0, 10,
-                 "BD: the grid covers u in [-1-m, 1+m]"),
-    CFG_INT_KEY("bd.fourier_k", OFF(bd.fourier_k), "16", 0, 256, "BD: Fourier frequencies of u in the head"),
+                 "BD: the fields live on u in [-1-m, 1+m] (the grid's range; the sampler's box)"),
+    CFG_INT_KEY("bd.fourier_k", OFF(bd.fourier_k), "16", 0, 256, "BD grid: Fourier frequencies of u in the head"),
     CFG_CUSTOM_KEY("bd.head", OFF(bd.head), "[64, 64]", "widths", parse_widths, print_widths,
-                   "BD: hidden widths of the light head on [state embedding, features(u)]"),
-    CFG_INT_KEY("bd.queries", OFF(bd.queries), "16", 1, 4096, "BD: query points per transition"),
+                   "BD grid: hidden widths of the light head on [state embedding, features(u)]"),
+    CFG_INT_KEY("bd.queries", OFF(bd.queries), "16", 1, 4096, "BD grid: query points per transition"),
     CFG_REAL_KEY("bd.query_uniform", OFF(bd.query_uniform), "0.5", 0, 1,
-                 "BD: share of query points uniform over the grid range (the rest from the target "
+                 "BD grid: share of query points uniform over the grid range (the rest from the target "
                  "net's own density at (s, a))"),
     CFG_CHOICE_KEY("bd.target_mode", OFF(bd.target_mode), "fields", "fields|samples",
-                   "BD: regress onto the linear Bellman operator of the target fields, or onto kernels "
+                   "BD grid: regress onto the linear Bellman operator of the target fields, or onto kernels "
                    "around target return samples"),
     CFG_REAL_KEY("bd.lambda_grad", OFF(bd.lambda_grad), "1.0", 0, 1e6,
                  "BD: weight of the gradient-field regression"),
     CFG_REAL_KEY("bd.mass_floor", OFF(bd.mass_floor), "0.1", 1e-6, 1,
-                 "BD: the next-state field is divided by its grid mass, clamped below at this"),
+                 "BD: the next-state field is divided by its mass, clamped below at this"),
     CFG_CHOICE_KEY("bd.grad_target", OFF(bd.grad_target), "scalar", "gradient|scalar",
-                   "BD: the gradient field's bootstrapped target is the u-derivative of the target "
+                   "BD grid: the gradient field's bootstrapped target is the u-derivative of the target "
                    "scalar field (central difference), or the target gradient field g(w) as DESIGN "
                    "wrote it (unstable where episodes rarely end: g grew 40x too large on CartPole)"),
     CFG_CHOICE_KEY("bd.scalar_output", OFF(bd.scalar_output), "linear", "linear|relu|softplus",
-                   "BD: output activation of the scalar field's head: linear (the density is read as "
+                   "BD grid: output activation of the scalar field's head: linear (the density is read as "
                    "max(s, 0), so zero-mean noise where the density is 0 becomes positive mass), or relu / "
                    "softplus (s >= 0 by construction)"),
     CFG_BOOL_KEY("bd.clamp_target", OFF(bd.clamp_target), "true",
-                 "BD: build targets from max(s, 0) of the next-state field instead of the signed field "
+                 "BD grid: build targets from max(s, 0) of the next-state field instead of the signed field "
                  "(clamping biases the noise upward and the bias compounds through bootstrapping)"),
     CFG_REAL_KEY("bd.jitter", OFF(bd.jitter), "0.0", 0, 1,
-                 "BD: variance of a jitter of the target's argument (deterministic environments "
+                 "BD grid: variance of a jitter of the target's argument (deterministic environments "
                  "without terminations need it, e.g. 2e-4 on CartPole)"),
     CFG_REAL_KEY("bd.out_scale", OFF(bd.out_scale), "0.0", 0, 1e6,
-                 "BD: scale of the network outputs; 0 = 0.25/sqrt(2π ε)"),
+                 "BD grid: scale of the network outputs; 0 = 0.25/sqrt(2π ε)"),
 
     CFG_I64_KEY("train.total_steps", OFF(train.total_steps), "100000", 1, 1e12,
                 "environment steps of training"),

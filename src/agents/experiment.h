@@ -15,9 +15,8 @@ typedef enum { AGENT_CONTROL = 0, AGENT_EVALUATE = 1 } agent_mode;
 typedef enum { TARGET_FIELDS = 0, TARGET_SAMPLES = 1 } bd_target_mode;
 typedef enum { BD_GRAD_TARGET_GRADIENT = 0, BD_GRAD_TARGET_SCALAR = 1 } bd_grad_target;
 typedef enum { BD_SCALAR_LINEAR = 0, BD_SCALAR_RELU = 1, BD_SCALAR_SOFTPLUS = 2 } bd_scalar_output;
-typedef enum { BD_FIELD_GRID = 0, BD_FIELD_BASIS = 1 } bd_field_form;
+typedef enum { BD_FIELD_BASIS = 0, BD_FIELD_GRID = 1 } bd_field_form;
 typedef enum { BD_READOUT_ATOMS = 0, BD_READOUT_DENSITY = 1 } bd_readout;
-typedef enum { BD_BASIS_LOSS_PROJECTED = 0, BD_BASIS_LOSS_CLOSED = 1, BD_BASIS_LOSS_QUERIES = 2 } bd_basis_loss;
 typedef enum { TRAIN_NONFINITE_STOP = 0, TRAIN_NONFINITE_SKIP = 1 } train_nonfinite;
 
 #define EXP_MAX_HIDDEN 8
@@ -67,11 +66,10 @@ typedef struct {
         int law_points;        /* the reported law: quantiles at this many midpoints */
     } iqn;
     struct {
-        int field;             /* bd_field_form: head on [embedding, features(u)] or a fixed basis of u */
+        int field;             /* bd_field_form: a fixed basis of u, or a head on [embedding, features(u)] */
         int basis;             /* basis: K Gaussian bumps, centres evenly over u in [-1, 1] */
         double basis_width;    /* basis: bump sd in units of the centres' spacing */
         int readout;           /* bd_readout (basis): the law as coefficient atoms or as the density */
-        int basis_loss;        /* bd_basis_loss: the regression integrated over u, or at query points */
         int grid;              /* G points on [-1-m, 1+m] for Q and the distribution */
         int query_grid;        /* points of the query law's grid at s; 0 = grid */
         double grid_margin;    /* m */

@@ -9,7 +9,7 @@
  * left out of the others' tables); the agent keeps the sizes it built the
  * table from, so free names the same rows create allocated.
  *
- * Used by the grid (bd.c) and basis (bd_basis.c) Bellman Diffusion agents:
+ * Used by the basis (bd.c) and grid (bd_grid.c) Bellman Diffusion agents:
  * each has its own sizes struct and table function; only the walks over a
  * table are here.
  */

@@ -1,9 +1,9 @@
-/* bd_targets.c — the pure pieces of the BD agent's targets (bd.h): grid
- * mean and mass, the running-sum search and the grid inverse CDF, terminal,
- * bootstrapped and kernel targets. No networks here, so each formula is
- * tested against hand values; the agents call these very functions (no
- * copies inside bd.c or bd_basis.c), so what is tested is what runs. */
-#include "agents/bd.h"
+/* bd_grid_targets.c — the pure pieces of the grid agent's targets
+ * (bd_grid.h): grid mean and mass, the running-sum search and the grid
+ * inverse CDF, terminal, bootstrapped and kernel targets. No networks here,
+ * so each formula is tested against hand values; bd_grid.c calls these very
+ * functions (no copies), so what is tested is what runs. */
+#include "agents/bd_grid.h"
 
 #include <math.h>
 
@@ -24,7 +24,7 @@ double bd_grid_mean(int G, double lo, double hi, const real *s, int stride, doub
     return m > 0 ? mu / m : 0.5 * (lo + hi);
 }
 
-int bd_cum_index(int n, const double *cum, double x)
+int bd_grid_cum_index(int n, const double *cum, double x)
 {
     int a = 0, b = n - 1;
     while (a < b) {
@@ -40,7 +40,7 @@ int bd_cum_index(int n, const double *cum, double x)
 double bd_grid_icdf(int G, double lo, double hi, const double *cum, double U)
 {
     double du = (hi - lo) / (G - 1), target = U * cum[G - 1];
-    int a = bd_cum_index(G, cum, target);
+    int a = bd_grid_cum_index(G, cum, target);
     double below = a > 0 ? cum[a - 1] : 0.0, w = cum[a] - below;
     double frac = w > 0 ? (target - below) / w : 0.5;
     if (frac < 0)
@@ -50,7 +50,7 @@ double bd_grid_icdf(int G, double lo, double hi, const double *cum, double U)
     return lo + (a - 0.5 + frac) * du;
 }
 
-void bd_target_terminal(int n, const double *v, double u_r, double eps, double *t, double *dt)
+void bd_grid_target_terminal(int n, const double *v, double u_r, double eps, double *t, double *dt)
 {
     double norm = 1.0 / sqrt(2 * M_PI * eps);
     for (int i = 0; i < n; i++) {
@@ -60,9 +60,9 @@ void bd_target_terminal(int n, const double *v, double u_r, double eps, double *
     }
 }
 
-void bd_target_bootstrap(int n, const double *v, double b, double gamma, double lo, double hi,
-                         const double *s_next, const double *g_next, double mass, double floor,
-                         int clamp, double *t, double *dt)
+void bd_grid_target_bootstrap(int n, const double *v, double b, double gamma, double lo, double hi,
+                              const double *s_next, const double *g_next, double mass, double floor,
+                              int clamp, double *t, double *dt)
 {
     double m = mass > floor ? mass : floor;
     double cs = 1.0 / (gamma * m), cg = 1.0 / (gamma * gamma * m);
@@ -77,8 +77,8 @@ void bd_target_bootstrap(int n, const double *v, double b, double gamma, double 
     }
 }
 
-void bd_target_kernel(int n, const double *v, int m, const double *x2, double weight, double eps,
-                      double *t, double *dt)
+void bd_grid_target_kernel(int n, const double *v, int m, const double *x2, double weight, double eps,
+                           double *t, double *dt)
 {
     double norm = weight / (m * sqrt(2 * M_PI * eps)), inv = 0.5 / eps;
     for (int i = 0; i < n; i++) {
