@@ -169,6 +169,42 @@ static void percentile_interval(double *v, int n, double level, double *lo, doub
     *hi = stat_quantile_sorted(v, (size_t)n, (1 + level) / 2);
 }
 
+/* A vector statistic of a table: k values into out. */
+typedef void (*vector_stat)(const agg_table *t, void *ctx, double *out);
+
+/* Percentile intervals of the k components of f over reps stratified
+ * resamples of t (checked by the caller). */
+static int boot_vector(const agg_table *t, int k, vector_stat f, void *ctx, int reps, double level, rng *r,
+                       double *lo, double *hi, bdrl_err *e)
+{
+    double *buf = err_calloc(agg_size(t), sizeof *buf, e), *s = err_calloc((size_t)k, sizeof *s, e),
+           *v = err_calloc((size_t)reps * (size_t)k, sizeof *v, e);
+    int rc = buf && s && v ? 0 : -1;
+    agg_table rs = {t->n_tasks, t->n_runs, buf};
+    for (int b = 0; !rc && b < reps; b++) {
+        agg_resample(t, r, buf);
+        f(&rs, ctx, s);
+        for (int j = 0; j < k; j++)
+            v[(size_t)j * (size_t)reps + (size_t)b] = s[j];
+    }
+    for (int j = 0; !rc && j < k; j++)
+        percentile_interval(v + (size_t)j * (size_t)reps, reps, level, &lo[j], &hi[j]);
+    free(buf);
+    free(s);
+    free(v);
+    return rc;
+}
+
+typedef struct {
+    double gamma, *work, *tm;
+} estimates_ctx;
+
+static void estimates_fn(const agg_table *t, void *ctx, double *out)
+{
+    estimates_ctx *c = ctx;
+    estimates_u(t, c->gamma, c->work, c->tm, out);
+}
+
 int agg_intervals(const agg_table *t, double gamma, int reps, double level, rng *r, double lo[AGG_N_STATS],
                   double hi[AGG_N_STATS], bdrl_err *e)
 {
@@ -176,25 +212,11 @@ int agg_intervals(const agg_table *t, double gamma, int reps, double level, rng 
         return -1;
     if (!isfinite(gamma))
         return err_set(e, "optimality gap: threshold %g is not finite", gamma);
-    size_t n = agg_size(t);
-    double *buf = err_calloc(n, sizeof *buf, e), *work = err_calloc(n, sizeof *work, e),
-           *tm = err_calloc((size_t)t->n_tasks, sizeof *tm, e),
-           *v = err_calloc((size_t)reps * AGG_N_STATS, sizeof *v, e);
-    int rc = buf && work && tm && v ? 0 : -1;
-    agg_table rs = {t->n_tasks, t->n_runs, buf};
-    for (int b = 0; !rc && b < reps; b++) {
-        double s[AGG_N_STATS];
-        agg_resample(t, r, buf);
-        estimates_u(&rs, gamma, work, tm, s);
-        for (int j = 0; j < AGG_N_STATS; j++)
-            v[(size_t)j * (size_t)reps + (size_t)b] = s[j];
-    }
-    for (int j = 0; !rc && j < AGG_N_STATS; j++)
-        percentile_interval(v + (size_t)j * (size_t)reps, reps, level, &lo[j], &hi[j]);
-    free(buf);
-    free(work);
-    free(tm);
-    free(v);
+    estimates_ctx c = {gamma, err_calloc(agg_size(t), sizeof(double), e),
+                       err_calloc((size_t)t->n_tasks, sizeof(double), e)};
+    int rc = c.work && c.tm ? boot_vector(t, AGG_N_STATS, estimates_fn, &c, reps, level, r, lo, hi, e) : -1;
+    free(c.work);
+    free(c.tm);
     return rc;
 }
 
@@ -314,25 +336,22 @@ int agg_profile(const agg_table *t, const double *tau, int n_tau, double *frac, 
     return 0;
 }
 
+typedef struct {
+    const double *tau;
+    int n_tau;
+} profile_ctx;
+
+static void profile_fn(const agg_table *t, void *ctx, double *out)
+{
+    const profile_ctx *c = ctx;
+    profile_u(t, c->tau, c->n_tau, out);
+}
+
 int agg_profile_intervals(const agg_table *t, const double *tau, int n_tau, int reps, double level, rng *r,
                           double *lo, double *hi, bdrl_err *e)
 {
     if (agg_check(t, e) || check_tau(tau, n_tau, e) || check_boot(reps, level, e))
         return -1;
-    double *buf = err_calloc(agg_size(t), sizeof *buf, e), *f = err_calloc((size_t)n_tau, sizeof *f, e),
-           *v = err_calloc((size_t)reps * (size_t)n_tau, sizeof *v, e);
-    int rc = buf && f && v ? 0 : -1;
-    agg_table rs = {t->n_tasks, t->n_runs, buf};
-    for (int b = 0; !rc && b < reps; b++) {
-        agg_resample(t, r, buf);
-        profile_u(&rs, tau, n_tau, f);
-        for (int j = 0; j < n_tau; j++)
-            v[(size_t)j * (size_t)reps + (size_t)b] = f[j];
-    }
-    for (int j = 0; !rc && j < n_tau; j++)
-        percentile_interval(v + (size_t)j * (size_t)reps, reps, level, &lo[j], &hi[j]);
-    free(buf);
-    free(f);
-    free(v);
-    return rc;
+    profile_ctx c = {tau, n_tau};
+    return boot_vector(t, n_tau, profile_fn, &c, reps, level, r, lo, hi, e);
 }
