@@ -10,7 +10,7 @@ if (term eq 'svg') { set terminal svg size 900,560 dynamic font 'Helvetica,13' b
 else { set terminal pngcairo size 900,560 font 'Helvetica,12' noenhanced }
 set output out
 set title ttl
-set key top right box opaque
+set key bottom left box opaque Left reverse
 set grid lc rgb '#dddddd'
 set xlabel 'normalized score τ (0: random policy, 1: reference)'
 set ylabel 'fraction of runs with score > τ'

@@ -620,7 +620,8 @@ static int write_profile(const char *out, const suite *s, const suite_stats *st,
         plot_write_quoted(f.f, s->agent[a]);
         fputc('\n', f.f);
     }
-    snprintf(title, sizeof title, "score distributions over %d environments (%d runs)", s->nt, s->nr);
+    snprintf(title, sizeof title, "score distributions: %d agents over %d environments (%d runs)", s->na, s->nt,
+             s->nr);
     plot_write_redraw(f.f, dat, prefix, png, title, script);
     if (io_atomic_commit(&f, e))
         return -1;
