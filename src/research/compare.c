@@ -363,19 +363,6 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
     return io_atomic_commit(&a, e);
 }
 
-/* Over several environments, the aggregate of research/suite.h beside the
- * table; when the runs do not make a suite (an agent missing an
- * environment...) a warning says why. */
-static void write_suite(const compare_options *o, const char *const *dirs, int n)
-{
-    if (suite_n_envs(dirs, n) < 2)
-        return;
-    int bad;
-    bdrl_err e;
-    if (suite_write(o->out, dirs, n, o->suite, &bad, &e) && o->progress)
-        fprintf(o->progress, "compare: warning: no aggregate over environments: %s\n", e.msg);
-}
-
 /* ---------------- running ---------------- */
 
 static void stem(const char *path, char *out, size_t n)
@@ -473,6 +460,21 @@ done:
     if (rc)
         compare_runs_free(r);
     return rc;
+}
+
+/* Over several environments, the aggregate of research/suite.h beside the
+ * table; when the runs do not make a suite (an agent missing an
+ * environment...) a warning says why. */
+static void write_suite(const compare_options *o, const run_slot *runs, int n)
+{
+    const char **dirs = calloc((size_t)n, sizeof *dirs);
+    for (int i = 0; dirs && i < n; i++)
+        dirs[i] = runs[i].dir;
+    int bad;
+    bdrl_err e;
+    if (dirs && suite_n_envs(dirs, n) >= 2 && suite_write(o->out, dirs, n, o->suite, &bad, &e) && o->progress)
+        fprintf(o->progress, "compare: warning: no aggregate over environments: %s\n", e.msg);
+    free(dirs);
 }
 
 int compare_run(const compare_options *o, int *n_failed, int *bad_input, bdrl_err *e)
@@ -666,14 +668,8 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bdrl_er
             o->progress)
             fprintf(o->progress, "compare: warning: no learning-curve plot: %s\n", pe.msg);
     }
-    if (!src) {
-        const char **all = calloc((size_t)R, sizeof *all);
-        for (int i = 0; all && i < R; i++)
-            all[i] = runs[i].dir;
-        if (all)
-            write_suite(o, all, R);
-        free(all);
-    }
+    if (!src)
+        write_suite(o, runs, R);
     for (int g = 0; g < G; g++)
         free(groups[g]);
     free(groups);
