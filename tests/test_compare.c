@@ -1,8 +1,11 @@
 /* Tests of `bdrl compare` and its statistics: steps to threshold (median,
  * IQR, seeds that reached it), bootstrap intervals, AUC and the ratio of
  * medians against hand-computed values on hand-written run directories; the
- * learning-curve aggregation; the process pool; and a tiny end-to-end
- * comparison through the CLI (reproducible, resumable, bad input). */
+ * learning-curve aggregation; the process pool; a tiny end-to-end
+ * comparison through the CLI (reproducible, resumable, bad input); and the
+ * aggregate over environments (research/suite.h) on hand-made comparison
+ * directories, through --aggregate, and at the end of a comparison over two
+ * environments. */
 #include "test_util.h"
 
 #include <sys/stat.h>
@@ -11,6 +14,8 @@
 #include "research/curves.h"
 #include "research/pool.h"
 #include "research/rundir.h"
+#include "research/suite.h"
+#include "stats/aggregate.h"
 #include "stats/metrics.h"
 
 /* A fake finished run: eval.csv from (step, return) pairs, summary.json. */
@@ -32,6 +37,17 @@ static void fake_run(const char *dir, int n, const double *steps, const double *
              steps[n - 1], rets[n - 1], thr, status, steps[n - 1]);
     snprintf(p, sizeof p, "%s/summary.json", dir);
     tu_write(p, buf);
+}
+
+/* Fails naming the first of files (n) that is missing under dir. */
+static void assert_files(const char *dir, const char *const *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        if (access(p, F_OK))
+            fail_msg("missing %s", p);
+    }
 }
 
 static void test_quantile_inf(void **state)
@@ -337,11 +353,7 @@ static void test_cli_compare(void **state)
     const char *files[] = {"comparison.md", "comparison.csv", "comparison.json", "curves.png", "curves.svg",
                            "runs/frozenlake4_c51_s1/summary.json", "runs/fl_lr_s2/distributions.json",
                            "logs/fl_lr_s2.log"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        snprintf(p, sizeof p, "%s/%s", out, files[i]);
-        if (access(p, F_OK))
-            fail_msg("missing %s", p);
-    }
+    assert_files(out, files, sizeof files / sizeof *files);
     snprintf(p, sizeof p, "%s/comparison.json", out);
     char *js = tu_read(p);
     assert_contains(js, "\"config\": \"fl_lr\"");
@@ -353,6 +365,8 @@ static void test_cli_compare(void **state)
     char *md = tu_read(p);
     assert_contains(md, "| frozenlake4_c51 |");
     assert_contains(md, "mean W1 to truth");
+    snprintf(p, sizeof p, "%s/aggregate.csv", out);
+    assert_int_not_equal(access(p, F_OK), 0); /* one environment: no aggregate */
     /* again: nothing reruns, the same figures */
     r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s --seeds 2 -j 2 --out %s %s", tu_bdrl(), tu_root(),
                cfg2, out, TINY);
@@ -445,6 +459,340 @@ static void test_agents_table(void **state)
     tu_run_free(&r);
 }
 
+
+/* ---- the aggregate over environments (research/suite.h) ---- */
+
+/* A finished run CMP/runs/NAME: summary.json with the score as its final
+ * evaluation (return and success rate alike), and a config.yaml naming env
+ * (what the random policy is measured on). */
+static void suite_run(const char *cmp, const char *name, const char *agent, const char *env, const char *on,
+                      double score, double thr)
+{
+    char d[700], p[800], buf[2048];
+    snprintf(d, sizeof d, "%s/runs", cmp);
+    mkdir(cmp, 0755);
+    mkdir(d, 0755);
+    snprintf(d, sizeof d, "%s/runs/%s", cmp, name);
+    mkdir(d, 0755);
+    snprintf(buf, sizeof buf,
+             "{\n  \"agent\": \"%s\",\n  \"env\": \"%s\",\n  \"seed\": 1,\n  \"total_steps\": 100,\n"
+             "  \"wall_seconds\": 2,\n  \"sps\": 50,\n  \"final_eval_return\": %.17g,\n  \"best_eval_return\": 0,\n"
+             "  \"threshold\": %.17g,\n  \"steps_to_threshold\": null,\n  \"final_success_rate\": %.17g,\n"
+             "  \"status\": \"finished\",\n  \"threshold_on\": \"%s\",\n  \"configured_steps\": 100\n}\n",
+             agent, env, score, thr, score, on);
+    snprintf(p, sizeof p, "%s/summary.json", d);
+    tu_write(p, buf);
+    snprintf(buf, sizeof buf, "env:\n  name: %s\n", env);
+    snprintf(p, sizeof p, "%s/config.yaml", d);
+    tu_write(p, buf);
+}
+
+/* Two agents on CartPole (random given as 25 with --random, reference the
+ * threshold 475: normalized (x - 25)/450) and MountainCar (random measured:
+ * the random policy never reaches the top in 200 steps, so exactly -200;
+ * reference -110: normalized (x + 200)/90):
+ *   bd:  cartpole 475, 250 -> 1, 0.5;  mountaincar -110, -155 -> 1, 0.5
+ *   c51: cartpole 25, 475, 475 -> 0, 1, 1;  mountaincar -200, -200 -> 0, 0
+ * bd: task means 0.75, 0.75: mean = median = 0.75; IQM of 1 .5 1 .5 (one
+ *     cut from each end) 0.75; optimality gap 0, .5 per task -> 0.25.
+ * c51: task means 2/3, 0: mean = median = 1/3; IQM of 0 0 0 1 1: 0 0 1 ->
+ *     1/3; gap: cartpole (1 + 0 + 0)/3, mountaincar 1 -> 2/3.
+ * P(bd > c51): cartpole {1, .5} vs {0, 1, 1}: 1 > 0, ties 1/2 twice, .5 > 0:
+ *     U = 3 of 6 -> 1/2; mountaincar 4 of 4 -> 1; mean 0.75. */
+static void make_suite(const char *cmp)
+{
+    suite_run(cmp, "cartpole_bd_s1", "bd", "cartpole", "return_mean", 475, 475);
+    suite_run(cmp, "cartpole_bd_s2", "bd", "cartpole", "return_mean", 250, 475);
+    suite_run(cmp, "mc_bd_s1", "bd", "mountaincar", "return_mean", -110, -110);
+    suite_run(cmp, "mc_bd_s2", "bd", "mountaincar", "return_mean", -155, -110);
+    suite_run(cmp, "cartpole_c51_s1", "c51", "cartpole", "return_mean", 25, 475);
+    suite_run(cmp, "cartpole_c51_s2", "c51", "cartpole", "return_mean", 475, 475);
+    suite_run(cmp, "cartpole_c51_s3", "c51", "cartpole", "return_mean", 475, 475);
+    suite_run(cmp, "mc_c51_s1", "c51", "mountaincar", "return_mean", -200, -110);
+    suite_run(cmp, "mc_c51_s2", "c51", "mountaincar", "return_mean", -200, -110);
+    char p[700];
+    snprintf(p, sizeof p, "%s/comparison.csv", cmp);
+    tu_write(p, "config,path\ncartpole_bd,a\nmc_bd,b\ncartpole_c51,c\nmc_c51,d\n");
+}
+
+static void test_suite_hand_values(void **state)
+{
+    (void)state;
+    char cmp[600], p[700];
+    snprintf(cmp, sizeof cmp, "%s/suite", tu_dir);
+    make_suite(cmp);
+    /* a run of a config the comparison no longer has, and an unfinished one:
+     * both left out */
+    suite_run(cmp, "old_config_s1", "dqn", "cartpole", "return_mean", 0, 475);
+    suite_run(cmp, "mc_c51_s3", "c51", "mountaincar", "return_mean", -110, -110);
+    snprintf(p, sizeof p, "%s/runs/mc_c51_s3/summary.json", cmp);
+    tu_result r = tu_run("sed -i 's/\"finished\"/\"running\"/' %s", p);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    char **dirs;
+    int n, bad;
+    bdrl_err e;
+    if (suite_scan(cmp, &dirs, &n, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(n, 10); /* old_config_s1 is not a config of the comparison */
+    assert_int_equal(suite_n_envs((const char *const *)dirs, n), 2);
+    suite_value rnd = {"cartpole", 25};
+    suite_options o = {.random = &rnd, .n_random = 1, .reps = 2000, .profile_reps = 500};
+    if (suite_write(cmp, (const char *const *)dirs, n, &o, &bad, &e))
+        fail_msg("%s", e.msg);
+    snprintf(p, sizeof p, "%s/aggregate.csv", cmp);
+    char *csv = tu_read(p);
+    assert_non_null(csv);
+    assert_contains(csv, "agent,statistic,estimate,ci_lo,ci_hi\nbd,iqm,0.75,");
+    assert_contains(csv, "\nbd,median,0.75,");
+    assert_contains(csv, "\nbd,mean,0.75,");
+    assert_contains(csv, "\nbd,optimality_gap,0.25,");
+    assert_contains(csv, "\nc51,iqm,0.3333333333,");
+    assert_contains(csv, "\nc51,median,0.3333333333,");
+    assert_contains(csv, "\nc51,optimality_gap,0.6666666667,");
+    /* every interval holds its estimate */
+    const char *line = strchr(csv, '\n');
+    int rows = 0;
+    while (line && line[1]) {
+        char agent[32], stat[32];
+        double v, lo, hi;
+        assert_int_equal(sscanf(line + 1, "%31[^,],%31[^,],%lf,%lf,%lf", agent, stat, &v, &lo, &hi), 5);
+        assert_true(lo <= v + 1e-12 && v <= hi + 1e-12);
+        rows++;
+        line = strchr(line + 1, '\n');
+    }
+    assert_int_equal(rows, 2 * AGG_N_STATS);
+    snprintf(p, sizeof p, "%s/improvement.csv", cmp);
+    char *imp = tu_read(p);
+    assert_contains(imp, "agent_x,agent_y,p_x_gt_y,ci_lo,ci_hi\nbd,c51,0.75,");
+    assert_contains(imp, "\nc51,bd,0.25,");
+    snprintf(p, sizeof p, "%s/scores.csv", cmp);
+    char *sc = tu_read(p);
+    assert_contains(sc, "agent,task,config,run,score,random,reference,normalized\n");
+    assert_contains(sc, "\nbd,cartpole,cartpole_bd,cartpole_bd_s2,250,25,475,0.5\n");
+    assert_contains(sc, "\nbd,mountaincar,mc_bd,mc_bd_s2,-155,-200,-110,0.5\n");
+    assert_true(strstr(sc, "mc_c51_s3") == NULL && strstr(sc, "old_config") == NULL);
+    snprintf(p, sizeof p, "%s/aggregate.md", cmp);
+    char *md = tu_read(p);
+    assert_contains(md, "| cartpole | return_mean | 25 (--random) | 475 (threshold) | cartpole_bd, 2 runs | "
+                        "cartpole_c51, 3 runs |");
+    assert_contains(md, "| mountaincar | return_mean | -200 (random policy, 10000 episodes) | -110 (threshold) |");
+    assert_contains(md, "| bd | c51 | 0.750 [");
+    assert_contains(md, "![performance profiles");
+    snprintf(p, sizeof p, "%s/profile.dat", cmp);
+    char *dat = tu_read(p);
+    assert_contains(dat, "# agent 2: c51\n# tau fraction lo hi\n-0.1 1 1 1\n");
+    const char *figs[] = {"profile.png", "profile.svg", "profile.gp"};
+    assert_files(cmp, figs, 3);
+    /* the same input gives the same files */
+    assert_int_equal(suite_write(cmp, (const char *const *)dirs, n, &o, &bad, &e), 0);
+    snprintf(p, sizeof p, "%s/aggregate.csv", cmp);
+    char *csv2 = tu_read(p);
+    assert_string_equal(csv, csv2);
+    /* the profile redraws on its own */
+    r = tu_run("cd %s && gnuplot profile.gp", cmp);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    free(csv);
+    free(csv2);
+    free(imp);
+    free(sc);
+    free(md);
+    free(dat);
+    suite_dirs_free(dirs, n);
+}
+
+/* What does not make a suite is refused with a reason (bad input). */
+static void test_suite_refused(void **state)
+{
+    (void)state;
+    char cmp[600], p[700];
+    char **dirs;
+    int n, bad;
+    bdrl_err e;
+    suite_value v;
+    snprintf(cmp, sizeof cmp, "%s/suite_bad", tu_dir);
+    make_suite(cmp);
+    suite_run(cmp, "cartpole_bd2_s1", "bd", "cartpole", "return_mean", 300, 475);
+    snprintf(p, sizeof p, "%s/comparison.csv", cmp);
+    tu_write(p, "config,path\ncartpole_bd,a\nmc_bd,b\ncartpole_c51,c\nmc_c51,d\ncartpole_bd2,e\n");
+    assert_int_equal(suite_scan(cmp, &dirs, &n, &e), 0);
+    assert_int_equal(suite_write(cmp, (const char *const *)dirs, n, NULL, &bad, &e), -1);
+    assert_int_equal(bad, 1);
+    assert_contains(e.msg, "agent bd has two configs on cartpole (cartpole_bd2 and cartpole_bd)");
+    suite_dirs_free(dirs, n);
+    /* an agent missing an environment */
+    tu_write(p, "config,path\ncartpole_bd,a\nmc_bd,b\ncartpole_c51,c\n");
+    assert_int_equal(suite_scan(cmp, &dirs, &n, &e), 0);
+    assert_int_equal(suite_write(cmp, (const char *const *)dirs, n, NULL, &bad, &e), -1);
+    assert_int_equal(bad, 1);
+    assert_contains(e.msg, "agent c51 has no finished run on mountaincar");
+    suite_dirs_free(dirs, n);
+    /* thresholds that disagree, unless a reference is given; a reference for
+     * no environment of the suite */
+    suite_run(cmp, "mc_c51_s2", "c51", "mountaincar", "return_mean", -200, -100);
+    tu_write(p, "config,path\ncartpole_bd,a\nmc_bd,b\ncartpole_c51,c\nmc_c51,d\n");
+    assert_int_equal(suite_scan(cmp, &dirs, &n, &e), 0);
+    suite_value rnd = {"cartpole", 25};
+    suite_options o = {.random = &rnd, .n_random = 1, .reps = 100, .profile_reps = 100};
+    assert_int_equal(suite_write(cmp, (const char *const *)dirs, n, &o, &bad, &e), -1);
+    assert_int_equal(bad, 1);
+    assert_contains(e.msg, "mountaincar: runs have thresholds -110 and -100; give the reference with --reference "
+                           "mountaincar=VALUE");
+    suite_value ref = {"mountaincar", -110};
+    o.reference = &ref;
+    o.n_reference = 1;
+    if (suite_write(cmp, (const char *const *)dirs, n, &o, &bad, &e))
+        fail_msg("%s", e.msg);
+    suite_value acro = {"acrobot", -100};
+    o.reference = &acro;
+    assert_int_equal(suite_write(cmp, (const char *const *)dirs, n, &o, &bad, &e), -1);
+    assert_contains(e.msg, "--reference acrobot: no run on that environment");
+    /* a reference equal to the random score */
+    suite_value same = {"cartpole", 25}, r2 = {"cartpole", 25};
+    o.reference = &same;
+    o.random = &r2;
+    suite_run(cmp, "mc_c51_s2", "c51", "mountaincar", "return_mean", -200, -110);
+    assert_int_equal(suite_write(cmp, (const char *const *)dirs, n, &o, &bad, &e), -1);
+    assert_contains(e.msg, "cartpole: the reference score 25 gives no scale");
+    suite_dirs_free(dirs, n);
+    /* not a comparison directory */
+    assert_int_equal(suite_scan(tu_dir, &dirs, &n, &e), -1);
+    assert_contains(e.msg, "no comparison.csv (not a bdrl compare output directory)");
+    /* ENV=VALUE */
+    assert_int_equal(suite_value_parse("cartpole=500", &v, &e), 0);
+    assert_string_equal(v.env, "cartpole");
+    assert_close(v.value, 500, 0);
+    assert_int_equal(suite_value_parse("cartpol=500", &v, &e), -1);
+    assert_contains(e.msg, "unknown environment 'cartpol'");
+    assert_int_equal(suite_value_parse("cartpole=nan", &v, &e), -1);
+    assert_int_equal(suite_value_parse("cartpole", &v, &e), -1);
+    assert_contains(e.msg, "expected ENV=VALUE");
+}
+
+/* On an environment thresholded on the success rate the score is the final
+ * success rate, not the return (FrozenLake with reward_goal 10 here: the
+ * returns are 10 times the rates), and the random policy's success rate is
+ * its 0 (given: 0.1). */
+static void test_suite_success_rate(void **state)
+{
+    (void)state;
+    char cmp[600], p[700];
+    snprintf(cmp, sizeof cmp, "%s/suite_fl", tu_dir);
+    const char *agents[] = {"bd", "c51"};
+    double rate[2][2] = {{0.4, 0.7}, {0.1, 0.1}};
+    for (int a = 0; a < 2; a++)
+        for (int k = 0; k < 2; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "fl_%s_s%d", agents[a], k + 1);
+            suite_run(cmp, name, agents[a], "frozenlake", "success_rate", rate[a][k], 0.7);
+            tu_result r = tu_run("sed -i 's/\"final_eval_return\": [^,]*/\"final_eval_return\": %g/' %s/runs/%s/summary.json",
+                                 10 * rate[a][k], cmp, name);
+            assert_int_equal(r.status, 0);
+            tu_run_free(&r);
+            snprintf(name, sizeof name, "mc_%s_s%d", agents[a], k + 1);
+            suite_run(cmp, name, agents[a], "mountaincar", "return_mean", -110, -110);
+        }
+    snprintf(p, sizeof p, "%s/comparison.csv", cmp);
+    tu_write(p, "config\nfl_bd,\nfl_c51,\nmc_bd,\nmc_c51,\n");
+    char **dirs;
+    int n, bad;
+    bdrl_err e;
+    assert_int_equal(suite_scan(cmp, &dirs, &n, &e), 0);
+    suite_value rnd = {"frozenlake", 0.1};
+    suite_options o = {.random = &rnd, .n_random = 1, .reps = 100, .profile_reps = 100};
+    if (suite_write(cmp, (const char *const *)dirs, n, &o, &bad, &e))
+        fail_msg("%s", e.msg);
+    snprintf(p, sizeof p, "%s/scores.csv", cmp);
+    char *sc = tu_read(p);
+    /* (0.4 - 0.1)/(0.7 - 0.1) = 0.5 */
+    assert_contains(sc, "\nbd,frozenlake,fl_bd,fl_bd_s1,0.4,0.1,0.7,0.5\n");
+    assert_contains(sc, "\nbd,frozenlake,fl_bd,fl_bd_s2,0.7,0.1,0.7,1\n");
+    assert_contains(sc, "\nc51,frozenlake,fl_c51,fl_c51_s1,0.1,0.1,0.7,0\n");
+    free(sc);
+    suite_dirs_free(dirs, n);
+}
+
+static void test_cli_aggregate(void **state)
+{
+    (void)state;
+    char cmp[600], out[600], p[700];
+    snprintf(cmp, sizeof cmp, "%s/suite_cli", tu_dir);
+    snprintf(out, sizeof out, "%s/suite_cli_out", tu_dir);
+    make_suite(cmp);
+    tu_result r = tu_run("%s compare --aggregate %s --out %s --random cartpole=25", tu_bdrl(), cmp, out);
+    if (r.status)
+        fail_msg("status %d: %s", r.status, r.err);
+    assert_contains(r.err, "aggregate.md");
+    tu_run_free(&r);
+    snprintf(p, sizeof p, "%s/aggregate.csv", out);
+    char *csv = tu_read(p);
+    assert_non_null(csv);
+    assert_contains(csv, "\nbd,iqm,0.75,");
+    free(csv);
+    /* bad input: exit 2 with a reason */
+    const char *bad[][2] = {
+        {"--aggregate %s --seeds 3", "--seeds does not apply"},
+        {"--aggregate %s --set seed=2", "--set does not apply"},
+        {"--aggregate %s %s", "needs --out"},
+        {"--aggregate %s --reference cartpole", "expected ENV=VALUE"},
+        {"--aggregate %s --random cartpole=25 --reference acrobot=-100", "--reference acrobot: no run on that"},
+        {"--aggregate /nonexistent", "no comparison.csv"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char args[2000];
+        snprintf(args, sizeof args, bad[i][0], cmp, cmp);
+        r = tu_run("%s compare %s", tu_bdrl(), args);
+        if (r.status != 2)
+            fail_msg("%s: status %d: %s", args, r.status, r.err);
+        assert_contains(r.err, bad[i][1]);
+        tu_run_free(&r);
+    }
+    /* --slurm: the summary job (and each run) is given the same values */
+    r = tu_run("%s compare %s/configs/cartpole_c51.yaml %s/configs/frozenlake4_c51.yaml --seeds 2 --out %s/sl "
+               "--slurm --dry-run --reference cartpole=500 --random frozenlake=0",
+               tu_bdrl(), tu_root(), tu_root(), tu_dir);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "--random frozenlake=0 --reference cartpole=500 -j 1\n");
+    tu_run_free(&r);
+    r = tu_run("%s compare --help", tu_bdrl());
+    assert_contains(r.out, "--aggregate DIR...");
+    assert_contains(r.out, "improvement.csv");
+    tu_run_free(&r);
+}
+
+/* bdrl compare over FrozenLake and CartPole, C51 and DQN: the aggregate is
+ * written beside the table, from the runs' own final evaluations. */
+static void test_cli_compare_suite(void **state)
+{
+    (void)state;
+    char out[600], p[700];
+    snprintf(out, sizeof out, "%s/cmp_suite", tu_dir);
+    tu_result r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s/configs/cartpole_c51.yaml "
+                         "%s/configs/frozenlake4_eval_dqn.yaml %s/configs/cartpole_dqn.yaml --seeds 2 -j 2 "
+                         "--no-truth --out %s %s",
+                         tu_bdrl(), tu_root(), tu_root(), tu_root(), tu_root(), out, TINY);
+    if (r.status)
+        fail_msg("status %d: %s", r.status, r.err);
+    assert_true(strstr(r.err, "warning") == NULL);
+    tu_run_free(&r);
+    const char *files[] = {"comparison.md", "aggregate.md", "aggregate.csv", "improvement.csv", "scores.csv",
+                           "profile.png", "profile.svg"};
+    assert_files(out, files, sizeof files / sizeof *files);
+    /* the scores are the runs' final evaluations: FrozenLake's success rate */
+    snprintf(p, sizeof p, "%s/scores.csv", out);
+    char *sc = tu_read(p);
+    snprintf(p, sizeof p, "%s/runs/frozenlake4_c51_s2/summary.json", out);
+    char *js = tu_read(p), want[200];
+    double succ;
+    assert_true(rundir_json_num(js, "final_success_rate", &succ));
+    snprintf(want, sizeof want, "\nc51,frozenlake,frozenlake4_c51,frozenlake4_c51_s2,%.10g,0.0142,0.7,", succ);
+    assert_contains(sc, want);
+    assert_contains(sc, "\ndqn,cartpole,cartpole_dqn,cartpole_dqn_s1,");
+    free(sc);
+    free(js);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +807,11 @@ int main(void)
         cmocka_unit_test(test_cli_compare),
         cmocka_unit_test(test_cli_compare_bad_input),
         cmocka_unit_test(test_agents_table),
+        cmocka_unit_test(test_suite_hand_values),
+        cmocka_unit_test(test_suite_refused),
+        cmocka_unit_test(test_suite_success_rate),
+        cmocka_unit_test(test_cli_aggregate),
+        cmocka_unit_test(test_cli_compare_suite),
     };
     return cmocka_run_group_tests_name("compare", tests, tu_group_setup, tu_group_teardown);
 }

@@ -11,6 +11,8 @@
 #include "cli/cli.h"
 #include "research/compare.h"
 #include "research/pool.h"
+#include "research/suite.h"
+#include "core/io.h"
 
 static const args_opt opts[] = {
     {"seeds", 0, 1, "N", "N seeds for every config (default 10)"},
@@ -25,12 +27,16 @@ static const args_opt opts[] = {
     {"slurm-opt", 0, 1, "KEY=VALUE", "an sbatch option for --slurm, repeatable (see bdrl sweep --help)"},
     {"dry-run", 0, 0, "", "with --slurm: print both job scripts; write and submit nothing"},
     {"status", 0, 0, "", "runs pending/running/finished/diverged/failed, the best config so far, time left"},
+    {"aggregate", 0, 0, "", "the arguments are finished comparison directories: write their aggregate over environments"},
+    {"random", 0, 1, "ENV=VALUE", "aggregate: the score normalized to 0 on ENV (default: the random policy's, measured)"},
+    {"reference", 0, 1, "ENV=VALUE", "aggregate: the score normalized to 1 on ENV (default: its evaluation threshold)"},
 };
 static const args_spec spec = {
     "bdrl compare CONFIG... [--seeds N] [--first-seed S] [-j JOBS] [--out DIR] [--set KEY=VALUE]... [--truth|--no-truth]\n"
     "       bdrl compare CONFIG... [--seeds N] [--first-seed S] [--out DIR] [--set ...] --slurm [--slurm-opt KEY=VALUE]...\n"
     "            [--dry-run]\n"
-    "       bdrl compare CONFIG... [--seeds N] [--first-seed S] [--out DIR] [--set ...] (--status | --only I)",
+    "       bdrl compare CONFIG... [--seeds N] [--first-seed S] [--out DIR] [--set ...] (--status | --only I)\n"
+    "       bdrl compare --aggregate DIR... [--out OUT] [--random ENV=VALUE]... [--reference ENV=VALUE]...",
     "Trains every CONFIG with seeds S..S+N-1 (default 1..N), each run a `bdrl train` process in its own\n"
     "directory (DIR/runs/<config>_s<seed>, its output in DIR/logs/), JOBS at a time,\n"
     "then writes into DIR:\n"
@@ -42,7 +48,12 @@ static const args_spec spec = {
     "    learned return distributions to the exact truth (`bdrl eval`); and the ratio\n"
     "    of median steps to threshold, first config / each other;\n"
     "  curves.png, curves.svg (data curves.dat, script curves.gp): evaluation return\n"
-    "    against environment steps, mean and 95% band per config, threshold dashed.\n"
+    "    against environment steps, mean and 95% band per config, threshold dashed;\n"
+    "  over several environments, per agent: aggregate.md, aggregate.csv (IQM, median, mean,\n"
+    "    optimality gap of final scores normalized 0 = random policy, 1 = threshold; 95%\n"
+    "    stratified bootstrap intervals), improvement.csv (P(X > Y) per pair of agents) and\n"
+    "    profile.png (fraction of runs above each normalized score); docs/aggregate.md.\n"
+    "--aggregate DIR... writes those from finished comparisons (into OUT, default DIR).\n"
     "--set applies to every config (e.g. --set train.total_steps=20000). Running the\n"
     "same command again keeps finished runs and resumes interrupted ones from their\n"
     "checkpoints. Ctrl-C stops every run cleanly (checkpoints written); exit 130.\n"
@@ -54,7 +65,7 @@ static const args_spec spec = {
     "options as for bdrl sweep --slurm, given with --slurm-opt KEY=VALUE. --status\n"
     "counts the runs by state and names the best config so far.\n"
     "Example: bdrl compare configs/cartpole_bd.yaml configs/cartpole_c51.yaml --seeds 10",
-    opts, 12, 1,
+    opts, 15, 1,
 };
 
 static volatile sig_atomic_t stop_signal = 0;
@@ -132,7 +143,9 @@ static int compare_slurm(const compare_options *o, const args_parsed *a, const s
         return bad ? 2 : 1;
     }
     int *todo = calloc((size_t)r.n, sizeof *todo);
-    const char **task = calloc((size_t)(a->n_pos + 2 * a->n_sets + 14), sizeof *task);
+    int nrnd = 0, nref = 0;
+    const char *const *rnd = args_get_all(&spec, a, "random", &nrnd), *const *ref = args_get_all(&spec, a, "reference", &nref);
+    const char **task = calloc((size_t)(a->n_pos + 2 * (a->n_sets + nrnd + nref) + 14), sizeof *task);
     if (!todo || !task) {
         fprintf(stderr, "bdrl: out of memory\n");
         goto done;
@@ -176,6 +189,10 @@ static int compare_slurm(const compare_options *o, const args_parsed *a, const s
         task[k++] = "--set";
         task[k++] = a->sets[i];
     }
+    for (int i = 0; i < nrnd + nref; i++) {
+        task[k++] = i < nrnd ? "--random" : "--reference";
+        task[k++] = i < nrnd ? rnd[i] : ref[i - nrnd];
+    }
     if (truth >= 0)
         task[k++] = truth ? "--truth" : "--no-truth";
     int nt = k;
@@ -195,15 +212,90 @@ done:
     return status;
 }
 
+/* --random and --reference: ENV=VALUE each, into vals (ARGS_MAX_REPEAT). */
+static int parse_values(const args_parsed *a, const char *name, suite_value *vals, int *n)
+{
+    const char *const *v = args_get_all(&spec, a, name, n);
+    for (int i = 0; i < *n; i++) {
+        bdrl_err e;
+        if (suite_value_parse(v[i], &vals[i], &e)) {
+            fprintf(stderr, "bdrl compare: --%s %s\n", name, e.msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --aggregate DIR...: the aggregate over environments of the finished runs
+ * of comparison directories, into out. */
+static int compare_aggregate(const args_parsed *a, const char *out, const suite_options *so)
+{
+    static const char *const run_only[] = {"seeds", "first-seed", "jobs", "truth", "no-truth", "only",
+                                           "slurm", "slurm-opt", "dry-run", "status"};
+    for (size_t i = 0; i < sizeof run_only / sizeof *run_only; i++)
+        if (args_get(&spec, a, run_only[i]) || a->n_sets) {
+            fprintf(stderr, "bdrl compare: --aggregate reads finished comparisons; --%s does not apply\n",
+                    a->n_sets ? "set" : run_only[i]);
+            return 2;
+        }
+    char **all = NULL;
+    int n = 0, status = 0;
+    bdrl_err e;
+    for (int i = 0; i < a->n_pos && !status; i++) {
+        char **d;
+        int k;
+        if (suite_scan(a->pos[i], &d, &k, &e)) {
+            fprintf(stderr, "bdrl compare: %s\n", e.msg);
+            status = 2;
+            break;
+        }
+        char **grown = realloc(all, (size_t)(n + k + 1) * sizeof *grown);
+        if (!grown) {
+            suite_dirs_free(d, k);
+            fprintf(stderr, "bdrl: out of memory\n");
+            status = 1;
+            break;
+        }
+        all = grown;
+        memcpy(all + n, d, (size_t)k * sizeof *d);
+        n += k;
+        free(d);
+    }
+    int bad = 0;
+    if (!status && (io_mkdirs(out, &e) || suite_write(out, (const char *const *)all, n, so, &bad, &e))) {
+        fprintf(stderr, "bdrl compare: %s\n", e.msg);
+        status = bad ? 2 : 1;
+    }
+    if (!status)
+        fprintf(stderr, "bdrl compare: aggregate over environments in %s/aggregate.md (and aggregate.csv, "
+                        "improvement.csv, scores.csv, profile.png)\n", out);
+    suite_dirs_free(all, n);
+    return status;
+}
+
 int cmd_compare(int argc, char **argv)
 {
     args_parsed a;
     int rc = args_parse(&spec, argc, argv, &a);
     if (rc)
         return rc > 0 ? 0 : 2;
+    int agg = args_get(&spec, &a, "aggregate") != NULL;
     if (a.n_pos < 1) {
-        fprintf(stderr, "bdrl compare: expected one or more CONFIG files (see 'bdrl compare --help')\n");
+        fprintf(stderr, "bdrl compare: expected one or more %s (see 'bdrl compare --help')\n",
+                agg ? "comparison directories" : "CONFIG files");
         return 2;
+    }
+    suite_value rnd[ARGS_MAX_REPEAT], ref[ARGS_MAX_REPEAT];
+    suite_options so = {.random = rnd, .reference = ref};
+    if (parse_values(&a, "random", rnd, &so.n_random) || parse_values(&a, "reference", ref, &so.n_reference))
+        return 2;
+    if (agg) {
+        const char *dst = args_get(&spec, &a, "out");
+        if (!dst && a.n_pos > 1) {
+            fprintf(stderr, "bdrl compare: --aggregate over several directories needs --out\n");
+            return 2;
+        }
+        return compare_aggregate(&a, dst ? dst : a.pos[0], &so);
     }
     long long seeds = 10, jobs = 0, first = 1;
     const char *t;
@@ -290,6 +382,7 @@ int cmd_compare(int argc, char **argv)
         .stop = &stop_signal,
         .exe = NULL,
         .only = (int)only,
+        .suite = &so,
     };
     int failed = 0, bad = 0;
     bdrl_err e;

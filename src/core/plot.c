@@ -58,6 +58,22 @@ void plot_write_quoted(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+void plot_write_redraw(FILE *f, const char *data, const char *out_prefix, const char *png, const char *title,
+                       const char *script)
+{
+    fprintf(f, "datafile = ");
+    plot_write_quoted(f, data);
+    fprintf(f, "\nif (!exists(\"dir\")) {\n  dir = ");
+    plot_write_quoted(f, out_prefix);
+    fprintf(f, "; out = ");
+    plot_write_quoted(f, png);
+    fprintf(f, "; term = 'png'; ttl = ");
+    plot_write_quoted(f, title ? title : "");
+    fprintf(f, "\n  load ");
+    plot_write_quoted(f, script);
+    fprintf(f, "\n}\n");
+}
+
 /* gnuplot single-quoted string: a quote is written twice. */
 static void quote(char *out, size_t n, const char *s)
 {

@@ -25,6 +25,12 @@ int plot_gnuplot(const char *script, const char *data_dir, const char *out_png, 
  * dropped), for the variables of a re-plot script. */
 void plot_write_quoted(FILE *f, const char *s);
 
+/* The tail of a re-plot script OUT_PREFIX.gp: datafile = data, and when it
+ * is run on its own (`gnuplot OUT_PREFIX.gp`, no dir set) the variables of
+ * a PNG render of png with title, and a `load` of script (a full path). */
+void plot_write_redraw(FILE *f, const char *data, const char *out_prefix, const char *png, const char *title,
+                       const char *script);
+
 /* Full path of a script (into buf), or -1 with a message if not found. */
 int plot_find_script(const char *script, char *buf, size_t n, bdrl_err *e);
 

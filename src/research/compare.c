@@ -462,6 +462,21 @@ done:
     return rc;
 }
 
+/* Over several environments, the aggregate of research/suite.h beside the
+ * table; when the runs do not make a suite (an agent missing an
+ * environment...) a warning says why. */
+static void write_suite(const compare_options *o, const run_slot *runs, int n)
+{
+    const char **dirs = calloc((size_t)n, sizeof *dirs);
+    for (int i = 0; dirs && i < n; i++)
+        dirs[i] = runs[i].dir;
+    int bad;
+    bdrl_err e;
+    if (dirs && suite_n_envs(dirs, n) >= 2 && suite_write(o->out, dirs, n, o->suite, &bad, &e) && o->progress)
+        fprintf(o->progress, "compare: warning: no aggregate over environments: %s\n", e.msg);
+    free(dirs);
+}
+
 int compare_run(const compare_options *o, int *n_failed, int *bad_input, bdrl_err *e)
 {
     *bad_input = 0;
@@ -653,6 +668,8 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bdrl_er
             o->progress)
             fprintf(o->progress, "compare: warning: no learning-curve plot: %s\n", pe.msg);
     }
+    if (!src)
+        write_suite(o, runs, R);
     for (int g = 0; g < G; g++)
         free(groups[g]);
     free(groups);

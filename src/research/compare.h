@@ -6,6 +6,9 @@
  *   runs/<label>_s<seed>/   one `bdrl train` run each (run.h)
  *   logs/<label>_s<seed>.log  the child's output (and its eval's, with truth)
  *   comparison.{md,csv,json}, curves.{png,svg,dat,gp}
+ *   aggregate.{md,csv}, improvement.csv, scores.csv, profile.{png,svg,dat,gp}
+ *     when the finished runs span several environments: the aggregate over
+ *     environments of research/suite.h (configs of one agent form one agent)
  * Rerunning the same comparison finishes what is missing (finished runs are
  * kept, interrupted ones resumed from their checkpoint).
  *
@@ -34,6 +37,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "research/suite.h"
 
 #define COMPARE_BOOT 10000
 #define COMPARE_BOOT_SEED 0x636d70ull
@@ -85,6 +89,7 @@ typedef struct {
     const char *exe;           /* bdrl binary; NULL: the running one */
     int only;                  /* >= 0: run I alone (config I / n_seeds, seed first_seed + I % n_seeds),
                                   no eval and no tables (a Slurm array task); -1: everything */
+    const suite_options *suite; /* the aggregate over environments (NULL: defaults) */
 } compare_options;
 
 /* The runs of a comparison without running anything: run i is config

@@ -261,17 +261,7 @@ int curves_plot_dirs(const char *out_prefix, const char *title, int n_groups, co
         fprintf(a.f, "has_thr = 1\nthr = %.17g\n", threshold);
     else
         fprintf(a.f, "has_thr = 0\nthr = 0\n");
-    fprintf(a.f, "datafile = ");
-    plot_write_quoted(a.f, dat);
-    fprintf(a.f, "\nif (!exists(\"dir\")) {\n  dir = ");
-    plot_write_quoted(a.f, out_prefix);
-    fprintf(a.f, "; out = ");
-    plot_write_quoted(a.f, png);
-    fprintf(a.f, "; term = 'png'; ttl = ");
-    plot_write_quoted(a.f, title ? title : "");
-    fprintf(a.f, "\n  load ");
-    plot_write_quoted(a.f, script);
-    fprintf(a.f, "\n}\n");
+    plot_write_redraw(a.f, dat, out_prefix, png, title, script);
     if (io_atomic_commit(&a, err))
         return -1;
     return plot_gnuplot("curves.gp", out_prefix, png, title ? title : "", err);
