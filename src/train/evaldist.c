@@ -102,7 +102,7 @@ int evaldist_fl_policy(agent *a, const exp_config *cfg, const env_table *t, int 
         goto done;
     for (int s = 0; s < S; s++)
         obs[s] = (float)s;
-    if (agent_q_values(a, S, obs, q, e))
+    if (agent_action_values(a, S, obs, q, e))
         goto done;
     /* The rule of agent_greedy, on one batch of every state. */
     for (int s = 0; s < S; s++) {
