@@ -121,9 +121,10 @@ static const char *fake_describe(const agent *a)
     return "fake";
 }
 
-static const agent_ops fake_ops = {"fake", fake_q, fake_update, fake_update_target, fake_dist,
-                                   fake_save, fake_load, fake_free, fake_params, fake_describe,
-                                   NULL, NULL, NULL, NULL, NULL};
+static const agent_ops fake_ops = {.name = "fake", .q_values = fake_q, .update = fake_update,
+                                   .update_target = fake_update_target, .distribution = fake_dist,
+                                   .save = fake_save, .load = fake_load, .free = fake_free,
+                                   .params = fake_params, .describe = fake_describe};
 
 static void fake_init(fake_agent *f, exp_config *cfg, env **en, const char *const *sets, int n_sets)
 {

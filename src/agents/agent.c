@@ -15,7 +15,37 @@ agent *agent_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e
         err_set(e, "unknown agent.kind %d", cfg->agent.kind);
         return NULL;
     }
-    return c->create(cfg, en, init, e);
+    agent *a = c->create(cfg, en, init, e);
+    if (!a)
+        return NULL;
+    a->risk = cfg->agent.risk;
+    if (a->risk.measure != RISK_MEAN && !a->ops->risk_values) {
+        char name[64];
+        risk_spec_format(&a->risk, name, sizeof name);
+        err_set(e, "agent.risk: %s needs a learned return law; a %s agent learns only its mean (use mean)", name,
+                a->ops->name);
+        agent_free(a);
+        return NULL;
+    }
+    if (cfg->agent.risk_target && a->risk.measure != RISK_MEAN && !a->ops->risk_target) {
+        err_set(e, "agent.risk_target: the %s agent picks a* by its mean only (set it false)", a->ops->name);
+        agent_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+int agent_action_values(agent *a, int B, const float *obs, double *out, bdrl_err *e)
+{
+    if (a->risk.measure == RISK_MEAN)
+        return a->ops->q_values(a, B, obs, out, e);
+    if (!a->ops->risk_values) {
+        char name[64];
+        risk_spec_format(&a->risk, name, sizeof name);
+        return err_set(e, "agent.risk: %s needs a learned return law; a %s agent learns only its mean", name,
+                       a->ops->name);
+    }
+    return a->ops->risk_values(a, B, obs, &a->risk, out, e);
 }
 
 void agent_sampler_defaults(const agent *a, sde_config *sc)
@@ -45,7 +75,7 @@ int agent_greedy(agent *a, const float *obs, int *action, bdrl_err *e)
     double qs[16], *q = qs;
     if (a->n_actions > 16 && !(q = err_malloc(sizeof(double) * (size_t)a->n_actions, e)))
         return -1;
-    int rc = agent_q_values(a, 1, obs, q, e);
+    int rc = agent_action_values(a, 1, obs, q, e);
     if (rc == 0) {
         int best = 0;
         for (int k = 1; k < a->n_actions; k++)

@@ -23,6 +23,7 @@
 #include "envs/env.h"
 #include "fields/real.h"
 #include "sdes/sampler.h"
+#include "stats/risk.h"
 
 /* A minibatch of transitions, in the trainer's arrays (read only). */
 typedef struct {
@@ -84,6 +85,12 @@ typedef struct {
     const char *name; /* the registry name: "bd", "c51", ... */
     /* Q(s, ·) of B observations from the online networks: q (B, n_actions). */
     int (*q_values)(agent *a, int B, const float *obs, double *q, bdrl_err *e);
+    /* ρ(Z(s, ·)) of B observations from the same networks as q_values, for
+     * a risk measure (stats/risk.h): out (B, n_actions). NULL: the agent
+     * learns no law to distort (DQN), and only agent.risk mean is allowed.
+     * With r->measure RISK_MEAN it need not equal q_values bit for bit:
+     * callers go through agent_action_values, which uses q_values then. */
+    int (*risk_values)(agent *a, int B, const float *obs, const risk_spec *r, double *out, bdrl_err *e);
     /* One gradient step on a minibatch (targets from the target networks). */
     int (*update)(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e);
     /* target <- (1 - tau) target + tau online; tau = 1 copies. */
@@ -102,7 +109,10 @@ typedef struct {
      * by the agent. */
     const char *(*describe)(const agent *a);
 
-    /* ---- capabilities: NULL when the agent has none ---- */
+    /* ---- capabilities: NULL (0) when the agent has none ---- */
+    /* 1: update picks a* by ρ of agent.risk when agent.risk_target is set
+     * (agent_create refuses agent.risk_target otherwise). */
+    int risk_target;
     /* Return samples by a sampler on learned fields (BD): the default
      * sampler configuration, and n samples of Z(obs, action) in return units. */
     void (*sampler_defaults)(const agent *a, sde_config *sc);
@@ -121,6 +131,8 @@ struct agent {
     const agent_ops *ops;
     int obs_dim, n_actions;
     void *impl;
+    risk_spec risk;  /* agent.risk: what ranks actions in acting and evaluation
+                        (agent_action_values); set by agent_create, mean otherwise */
 };
 
 /* Creates the agent of kind cfg->agent.kind (registry.h) for env,
@@ -158,7 +170,14 @@ int agent_sample(agent *a, const float *obs, int action, const sde_config *sc, i
  * rewards. Errors start with who ("dqn: ..."). */
 int agent_check_batch(const char *who, const agent_batch *b, int max_batch, int n_actions, bdrl_err *e);
 
-/* Greedy action of one observation (ties to the lowest index). */
+/* The values actions are ranked by, (B, n_actions): Q = E[Z] (q_values,
+ * bit for bit) when a->risk is mean, else ρ(Z) (risk_values). Acting,
+ * greedy evaluation and the greedy policy of `bdrl eval` all go through it,
+ * so none of them knows which agent or measure it has. */
+int agent_action_values(agent *a, int B, const float *obs, double *out, bdrl_err *e);
+
+/* Greedy action of one observation on agent_action_values (ties to the
+ * lowest index). */
 int agent_greedy(agent *a, const float *obs, int *action, bdrl_err *e);
 
 /* 0 if every parameter of the agent's online networks (ops->params) is

@@ -71,6 +71,7 @@ typedef struct {
     double *w1, *d1;         /* (A, K) one state's coefficients (sampler, eval_fields) */
     int sample_action;
     double *dist_x, *dist_w; /* (max(K, G)) */
+    double *rmu;             /* (K) the bumps' centres in return units c + h μ_k (risk_values) */
 } bd_agent;
 
 static bd_agent *impl(const agent *a) { return (bd_agent *)a->impl; }
@@ -96,7 +97,7 @@ static bd_sizes sizes_of(const exp_config *cfg, const env *en)
     return z;
 }
 
-#define BD_MAX_SCRATCH 21 /* the rows of scratch_table */
+#define BD_MAX_SCRATCH 22 /* the rows of scratch_table */
 #define ROW(field, type, n) SCRATCH_ROW(bd_agent, field, type, n)
 
 /* The scratch buffers for sizes z into t (BD_MAX_SCRATCH rows); returns
@@ -129,6 +130,7 @@ static int scratch_table(const bd_sizes *z, scratch_row *t)
     t[n++] = ROW(d1, double, AK);
     t[n++] = ROW(dist_x, double, nd);
     t[n++] = ROW(dist_w, double, nd);
+    t[n++] = ROW(rmu, double, K);
     return n;
 }
 #undef ROW
@@ -314,6 +316,35 @@ static int bd_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e
                 double mean;
                 coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, NULL, &mean);
                 q[(size_t)(off + i) * A + k] = ba->geo.c + ba->geo.h * mean;
+            }
+    }
+    return 0;
+}
+
+/* ρ of the field's law Σ_k w_k N(c + h μ_k, (h σ)²) / M (risk_gauss_mixture):
+ * the bumps' width counts, unlike in the atoms readout. A row without mass
+ * has the value c, as its Q. */
+static int bd_risk_values(agent *a, int B, const float *obs, const risk_spec *r, double *out, bdrl_err *e)
+{
+    bd_agent *ba = impl(a);
+    if (B < 0)
+        return err_set(e, "bd risk_values: negative batch %d", B);
+    int A = ba->A, K = ba->K;
+    const bd_geometry *g = &ba->geo;
+    for (int k = 0; k < K; k++)
+        ba->rmu[k] = g->c + g->h * (ba->bs.mu0 + k * ba->bs.delta);
+    for (int off = 0; off < B; off += ba->MB) {
+        int n = B - off < ba->MB ? B - off : ba->MB;
+        torso_encode(&ba->te, n, obs + (size_t)off * ba->te.obs_dim, ba->enc);
+        const real *z = mlp_forward(ba->f[BD_FIELD_S].net, n, ba->enc);
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < A; k++) {
+                double mean, *o = out + (size_t)(off + i) * A + k;
+                double M = coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, NULL, &mean);
+                if (!(M > 0) || !isfinite(M))
+                    *o = g->c;
+                else if (risk_gauss_mixture(r, ba->rmu, ba->wk, (size_t)K, g->h * ba->bs.sigma, o, e))
+                    return -1;
             }
     }
     return 0;
@@ -763,6 +794,7 @@ static int bd_sample(agent *a, const float *obs, int action, const sde_config *s
 static const agent_ops bd_ops = {
     .name = "bd",
     .q_values = bd_q_values,
+    .risk_values = bd_risk_values,
     .update = bd_update,
     .update_target = bd_update_target,
     .distribution = bd_distribution,

@@ -399,6 +399,39 @@ static int grid_q_values(agent *a, int B, const float *obs, double *q, bdrl_err 
     return 0;
 }
 
+/* ρ of the density on the grid taken as atoms at the G grid points with
+ * weights max(s, 0) (risk_atoms): the grid's own resolution, no smoothing
+ * between points. A column without mass has its Q. Scratch: dist_x, dist_w
+ * (the distribution op's buffers). */
+static int grid_risk_values(agent *a, int B, const float *obs, const risk_spec *r, double *out, bdrl_err *e)
+{
+    grid_agent *ba = impl(a);
+    grid_fnet *S = &ba->f[BD_FIELD_S];
+    if (B < 0)
+        return err_set(e, "bd risk_values: negative batch %d", B);
+    int G = ba->G, A = ba->A;
+    for (int k = 0; k < G; k++)
+        ba->dist_x[k] = ba->geo.c + ba->geo.h * (ba->geo.lo + k * ba->geo.du);
+    for (int off = 0; off < B; off += ba->QC) {
+        int n = B - off < ba->QC ? B - off : ba->QC;
+        torso_encode(&ba->te, n, obs + (size_t)off * ba->te.obs_dim, ba->enc);
+        grid_eval(ba, S->torso, S->head, n, ba->enc, ba->emb);
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < A; c++) {
+                double m = 0, *o = out + (size_t)(off + i) * A + c;
+                for (int k = 0; k < G; k++) {
+                    double v = (double)ba->gridv[((size_t)i * G + k) * A + c];
+                    m += ba->dist_w[k] = v > 0 ? v : 0;
+                }
+                if (!(m > 0) || !isfinite(m))
+                    *o = ba->geo.c + ba->geo.h * grid_column(ba, ba->gridv, G, i, c, NULL, NULL);
+                else if (risk_atoms(r, ba->dist_x, ba->dist_w, (size_t)G, o, e))
+                    return -1;
+            }
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* the targets of an update, step by step (bd_grid.h)                     */
 /*
@@ -904,6 +937,7 @@ static int grid_sample(agent *a, const float *obs, int action, const sde_config 
 static const agent_ops grid_ops = {
     .name = "bd",
     .q_values = grid_q_values,
+    .risk_values = grid_risk_values,
     .update = grid_update,
     .update_target = grid_update_target,
     .distribution = grid_distribution,

@@ -40,6 +40,7 @@ typedef struct {
     mlp *net, *tgt;
     mlp *avg;       /* moving average of net (agent.ema > 0), else NULL */
     double ema;
+    risk_spec risk; /* agent.risk when agent.risk_target picks a* by it; else mean */
     adam *opt;
     real *x;        /* (max_batch, in_dim) encoded observations */
     float *zf;      /* (N) atoms, float, for the Q sums */
@@ -251,6 +252,33 @@ static int c51_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *
     return 0;
 }
 
+/* ρ(Z(s, ·)) of the online network's histograms: exact on the atoms
+ * (risk_atoms; the weights are the softmax, normalized there). */
+static int c51_risk_values(agent *a, int B, const float *obs, const risk_spec *r, double *out, bdrl_err *e)
+{
+    c51 *c = impl(a);
+    int A = c->A, N = c->N;
+    if (B < 1)
+        return err_set(e, "c51: risk_values of %d rows", B);
+    for (int off = 0; off < B; off += c->max_batch) {
+        int R = B - off < c->max_batch ? B - off : c->max_batch;
+        torso_encode(&c->te, R, obs + (size_t)off * c->te.obs_dim, c->x);
+        const real *y = mlp_forward(c->net, R, c->x);
+        for (int i = 0; i < R; i++)
+            for (int k = 0; k < A; k++) {
+                const real *row = y + ((size_t)i * A + k) * N;
+                float mx = row[0];
+                for (int j = 1; j < N; j++)
+                    mx = row[j] > mx ? row[j] : mx;
+                for (int j = 0; j < N; j++)
+                    c->p[j] = exp((double)row[j] - mx);
+                if (risk_atoms(r, c->z, c->p, (size_t)N, out + (size_t)(off + i) * A + k, e))
+                    return -1;
+            }
+    }
+    return 0;
+}
+
 /* Loss and gradient (into net->grads) without the optimizer step. */
 static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
@@ -276,12 +304,19 @@ static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
             astar = b->next_action[i];
             s = softmax_exp(N, row + (size_t)astar * N, c->ea + (size_t)astar * N, NULL);
         } else {
-            /* Q of every action; keep the exponentials of the best. */
-            float best = -INFINITY;
+            /* Q (or ρ, agent.risk_target) of every action; keep the
+             * exponentials of the best. */
+            double best = -INFINITY;
             for (int k = 0; k < A; k++) {
                 float *ek = c->ea + (size_t)k * N;
                 float sk = softmax_exp(N, row + (size_t)k * N, ek, NULL);
-                float qk = dotf(ek, c->zf, N) / sk;
+                double qk = dotf(ek, c->zf, N) / sk;
+                if (c->risk.measure != RISK_MEAN) {
+                    for (int j = 0; j < N; j++)
+                        c->p[j] = ek[j];
+                    if (risk_atoms(&c->risk, c->z, c->p, (size_t)N, &qk, e))
+                        return -1;
+                }
                 if (qk > best || k == 0) {
                     best = qk;
                     astar = k;
@@ -434,6 +469,8 @@ static const char *c51_describe(const agent *a) { return ((const c51 *)a->impl)-
 static const agent_ops c51_ops = {
     .name = "c51",
     .q_values = c51_q_values,
+    .risk_values = c51_risk_values,
+    .risk_target = 1,
     .update = c51_update,
     .update_target = c51_update_target,
     .distribution = c51_distribution,
@@ -497,6 +534,8 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     }
     mlp_copy_params(c->tgt, c->net, NULL);
     c->ema = cfg->agent.ema;
+    if (cfg->agent.risk_target)
+        c->risk = cfg->agent.risk; /* else mean: RISK_MEAN is 0 in the zeroed struct */
     if (c->avg)
         mlp_copy_params(c->avg, c->net, NULL);
     snprintf(c->desc, sizeof c->desc, "c51: network %d->...->%dx%d, %zu parameters; atoms on [%g, %g]",

@@ -1,6 +1,7 @@
 #include "experiment.h"
 
 #include "agents/registry.h"
+#include "stats/risk.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -93,6 +94,26 @@ static void print_slippery(const cfg_key *k, const void *field, FILE *f, int ind
     (void)indent;
     int v = *(const int *)field;
     fputs(v < 0 ? "default" : v ? "true" : "false", f);
+}
+
+/* agent.risk: a measure as `bdrl truth --risk` spells it (risk.h's parser). */
+static int parse_risk(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
+{
+    if (v->is_seq || v->is_map || !v->scalar)
+        return err_set(e, "'%s' expects a measure like mean, cvar:0.1 or wang:-0.75", k->name);
+    bdrl_err pe = {0};
+    if (risk_spec_parse(v->scalar, field, &pe))
+        return err_set(e, "'%s': %s", k->name, pe.msg);
+    return 0;
+}
+
+static void print_risk(const cfg_key *k, const void *field, FILE *f, int indent)
+{
+    (void)k;
+    (void)indent;
+    char buf[64];
+    risk_spec_format(field, buf, sizeof buf);
+    fputs(buf, f);
 }
 
 /* env.params: the one free-form mapping, handed to a plugin as strings. */
@@ -272,6 +293,14 @@ static const cfg_key keys[] = {
                  "decay d of a moving average of the online weights (avg <- d avg + (1-d) online after "
                  "every update) from which the reported return distributions are read (dist, eval, "
                  "sample, plot); acting and targets keep the online and target networks; 0 = off"),
+    CFG_CUSTOM_KEY("agent.risk", OFF(agent.risk), "mean", "measure", parse_risk, print_risk,
+                   "the risk measure that ranks actions when acting (the greedy part of ε-greedy) and in "
+                   "greedy evaluation: mean, cvar:α (mean of the lowest α), var:α, wang:η, cpw:η or pow:η "
+                   "(stats/risk.h), computed from each agent's own law; mean = Q; needs a law (not dqn)"),
+    CFG_BOOL_KEY("agent.risk_target", OFF(agent.risk_target), "false",
+                 "also pick a* = argmax_a ρ(Z(s', a)) by agent.risk in the Bellman target (control mode; "
+                 "false: a* maximizes the mean, the laws are those of the risk-greedy behaviour only "
+                 "through the data)"),
 
     CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
 

@@ -10,6 +10,7 @@
 
 #include "core/cfg.h"
 #include "envs/env.h"
+#include "stats/risk.h"
 
 typedef enum { AGENT_CONTROL = 0, AGENT_EVALUATE = 1 } agent_mode;
 typedef enum { TARGET_FIELDS = 0, TARGET_SAMPLES = 1 } bd_target_mode;
@@ -48,6 +49,8 @@ typedef struct {
         double v_min, v_max;   /* return range [v_min, v_max] */
         double eps_kernel; /* BD: kernel variance ε in normalized return units */
         double ema;        /* decay of the reported networks' moving average; 0 = off */
+        risk_spec risk;    /* what ranks actions in acting and greedy evaluation (agent.h) */
+        int risk_target;   /* 1: the Bellman target's a* by risk too */
     } agent;
     struct {
         int atoms;

@@ -32,6 +32,8 @@ typedef struct {
     double *tq;     /* (max_batch·N') target samples */
     int *astar;     /* (max_batch) */
     double *mid_k;  /* (max_batch·K) the K midpoints repeated per row */
+    double *risk_k; /* (max_batch·K) β(mid_k) of risk_values' measure */
+    risk_spec risk; /* agent.risk when agent.risk_target picks a* by it; else mean */
     double *law_tau;/* (L) midpoints of the reported law */
     double *dist_x, *dist_w; /* (L) */
     char desc[200];
@@ -83,6 +85,33 @@ static int iqn_q_values(agent *a, int B, const float *obs, double *qv, bdrl_err 
     return 0;
 }
 
+/* ρ(Z(s, a)) = ∫ Z_β(τ)(s, a) dτ by the same midpoint rule as Q, at the
+ * distorted levels τ̃_k = β(τ_k) (the paper samples τ̃ = β(U) instead). */
+static int iqn_risk_values(agent *a, int B, const float *obs, const risk_spec *r, double *out, bdrl_err *e)
+{
+    iqn *q = impl(a);
+    if (B < 1)
+        return err_set(e, "iqn: risk_values of %d rows", B);
+    int K = q->k, A = q->A;
+    for (int j = 0; j < q->max_batch * K; j++)
+        q->risk_k[j] = risk_beta(r, q->mid_k[j]);
+    mlp *const *nets = q->net[IQN_ONLINE];
+    for (int off = 0; off < B; off += q->max_batch) {
+        int R = B - off < q->max_batch ? B - off : q->max_batch;
+        torso_encode(&q->te, R, obs + (size_t)off * q->te.obs_dim, q->x);
+        const real *psi = mlp_forward(nets[IQN_TORSO], R, q->x);
+        const real *z = zvalues(q, nets, R, psi, K, q->risk_k);
+        for (int i = 0; i < R; i++)
+            for (int k = 0; k < A; k++) {
+                double s = 0;
+                for (int j = 0; j < K; j++)
+                    s += z[((size_t)i * K + j) * A + k];
+                out[(size_t)(off + i) * A + k] = s / K;
+            }
+    }
+    return 0;
+}
+
 static void draw(rng *r, int n, double *tau)
 {
     for (int i = 0; i < n; i++)
@@ -103,6 +132,9 @@ static int loss_grad(iqn *q, const agent_batch *b, agent_stats *st, bdrl_err *e)
     if (!b->next_action) {
         q->n_k = B * K;
         draw(q->r, q->n_k, q->tau_k);
+        if (q->risk.measure != RISK_MEAN) /* agent.risk_target: τ̃ = β(U), as the paper acts */
+            for (int j = 0; j < q->n_k; j++)
+                q->tau_k[j] = risk_beta(&q->risk, q->tau_k[j]);
         const real *z = zvalues(q, tg, B, psi_t, K, q->tau_k);
         for (int i = 0; i < B; i++) {
             double best = 0;
@@ -323,6 +355,7 @@ static void iqn_free(agent *a)
         free(q->tq);
         free(q->astar);
         free(q->mid_k);
+        free(q->risk_k);
         free(q->law_tau);
         free(q->dist_x);
         free(q->dist_w);
@@ -346,6 +379,8 @@ static const char *iqn_describe(const agent *a) { return ((const iqn *)a->impl)-
 static const agent_ops iqn_ops = {
     .name = "iqn",
     .q_values = iqn_q_values,
+    .risk_values = iqn_risk_values,
+    .risk_target = 1,
     .update = iqn_update,
     .update_target = iqn_update_target,
     .distribution = iqn_distribution,
@@ -437,11 +472,14 @@ agent *agent_iqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
         !(q->tau_on = err_calloc((size_t)MB * q->n, sd, e)) || !(q->tau_tg = err_calloc((size_t)MB * q->np, sd, e)) ||
         !(q->tau_k = err_calloc((size_t)MB * q->k, sd, e)) || !(q->tq = err_calloc((size_t)MB * q->np, sd, e)) ||
         !(q->astar = err_calloc((size_t)MB, sizeof(int), e)) ||
-        !(q->mid_k = err_calloc((size_t)MB * q->k, sd, e)) || !(q->law_tau = err_calloc((size_t)q->L, sd, e)) ||
+        !(q->mid_k = err_calloc((size_t)MB * q->k, sd, e)) ||
+        !(q->risk_k = err_calloc((size_t)MB * q->k, sd, e)) || !(q->law_tau = err_calloc((size_t)q->L, sd, e)) ||
         !(q->dist_x = err_calloc((size_t)q->L, sd, e)) || !(q->dist_w = err_calloc((size_t)q->L, sd, e)))
         goto fail;
     for (int i = 0; i < MB; i++)
         quantile_midpoints(q->k, q->mid_k + (size_t)i * q->k);
+    if (cfg->agent.risk_target)
+        q->risk = cfg->agent.risk; /* else mean: RISK_MEAN is 0 in the zeroed struct */
     quantile_midpoints(q->L, q->law_tau);
     size_t np = 0;
     for (int p = 0; p < 3; p++)

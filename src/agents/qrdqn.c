@@ -23,6 +23,8 @@ typedef struct {
     double *tau;          /* (N) midpoints */
     double *t;            /* (N) one row's target samples */
     double *dist_x, *dist_w; /* (N) the distribution op's law */
+    double *rx, *rw;      /* (N) scratch of row_risk: one row's quantiles, weights 1 */
+    risk_spec risk;       /* agent.risk when agent.risk_target picks a* by it; else mean */
     char desc[160];
 } qrdqn;
 
@@ -34,6 +36,31 @@ static double row_mean(const real *v, int n)
     for (int j = 0; j < n; j++)
         s += v[j];
     return s / n;
+}
+
+/* ρ of one row's N quantiles as atoms of weight 1/N (risk_atoms). */
+static int row_risk(qrdqn *c, const risk_spec *r, const real *v, double *out, bdrl_err *e)
+{
+    for (int j = 0; j < c->N; j++)
+        c->rx[j] = v[j];
+    return risk_atoms(r, c->rx, c->rw, (size_t)c->N, out, e);
+}
+
+static int qr_risk_values(agent *a, int B, const float *obs, const risk_spec *r, double *out, bdrl_err *e)
+{
+    qrdqn *c = impl(a);
+    if (B < 1)
+        return err_set(e, "qrdqn: risk_values of %d rows", B);
+    for (int off = 0; off < B; off += c->max_batch) {
+        int R = B - off < c->max_batch ? B - off : c->max_batch;
+        torso_encode(&c->te, R, obs + (size_t)off * c->te.obs_dim, c->x);
+        const real *y = mlp_forward(c->net, R, c->x);
+        for (int i = 0; i < R; i++)
+            for (int k = 0; k < c->A; k++)
+                if (row_risk(c, r, y + ((size_t)i * c->A + k) * c->N, out + (size_t)(off + i) * c->A + k, e))
+                    return -1;
+    }
+    return 0;
 }
 
 static int qr_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
@@ -73,8 +100,12 @@ static int loss_grad(qrdqn *c, const agent_batch *b, agent_stats *st, bdrl_err *
         }
         int best = 0;
         double bq = row_mean(yt + (size_t)i * A * N, N);
+        if (c->risk.measure != RISK_MEAN && row_risk(c, &c->risk, yt + (size_t)i * A * N, &bq, e))
+            return -1;
         for (int k = 1; k < A; k++) {
             double qk = row_mean(yt + ((size_t)i * A + k) * N, N);
+            if (c->risk.measure != RISK_MEAN && row_risk(c, &c->risk, yt + ((size_t)i * A + k) * N, &qk, e))
+                return -1;
             if (qk > bq) {
                 bq = qk;
                 best = k;
@@ -195,6 +226,8 @@ static void qr_free(agent *a)
         adam_free(c->opt);
         free(c->x);
         free(c->astar);
+        free(c->rx);
+        free(c->rw);
         free(c->tau);
         free(c->t);
         free(c->dist_x);
@@ -216,6 +249,8 @@ static const char *qr_describe(const agent *a) { return ((const qrdqn *)a->impl)
 static const agent_ops qrdqn_ops = {
     .name = "qrdqn",
     .q_values = qr_q_values,
+    .risk_values = qr_risk_values,
+    .risk_target = 1,
     .update = qr_update,
     .update_target = qr_update_target,
     .distribution = qr_distribution,
@@ -262,12 +297,17 @@ agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_
         !(c->x = err_calloc((size_t)c->max_batch * c->te.in_dim, sizeof(real), e)) ||
         !(c->astar = err_calloc((size_t)c->max_batch, sizeof(int), e)) ||
         !(c->tau = err_calloc(N, sizeof(double), e)) || !(c->t = err_calloc(N, sizeof(double), e)) ||
-        !(c->dist_x = err_calloc(N, sizeof(double), e)) || !(c->dist_w = err_calloc(N, sizeof(double), e))) {
+        !(c->dist_x = err_calloc(N, sizeof(double), e)) || !(c->dist_w = err_calloc(N, sizeof(double), e)) ||
+        !(c->rx = err_calloc(N, sizeof(double), e)) || !(c->rw = err_calloc(N, sizeof(double), e))) {
         err_prefix(e, "qrdqn");
         qr_free(a);
         return NULL;
     }
     quantile_midpoints(c->N, c->tau);
+    for (int j = 0; j < c->N; j++)
+        c->rw[j] = 1;
+    if (cfg->agent.risk_target)
+        c->risk = cfg->agent.risk; /* else mean: RISK_MEAN is 0 in the zeroed struct */
     mlp_copy_params(c->tgt, c->net, NULL);
     if (c->avg)
         mlp_copy_params(c->avg, c->net, NULL);

@@ -125,6 +125,11 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
         printf(", mean W1 of BDD samples %.4g (to the model's own density %.4g)", d->mean_w1_samples,
                d->mean_w1_samples_model);
     printf("\n");
+    if (d->agent_policy)
+        printf("  risk %s: the truth is the exact iterated risk-greedy policy (%s); the agent's greedy policy "
+               "differs from it in %d of the %d states it visits, %d of all %d states\n",
+               d->risk, d->risk_converged ? "converged" : "a cycle: its last policy", d->n_differ_visited,
+               d->n_visited, d->n_differ, d->n_nonterminal);
     if (d->n_undefined)
         printf("  %d (state, action) pairs have a field <= 0 on the whole grid (left out of the means)\n",
                d->n_undefined);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "truth/risk_policy.h"
 #include "truth/truth.h"
 
 void evaldist_options_default(evaldist_options *o)
@@ -102,7 +103,7 @@ int evaldist_fl_policy(agent *a, const exp_config *cfg, const env_table *t, int 
         goto done;
     for (int s = 0; s < S; s++)
         obs[s] = (float)s;
-    if (agent_q_values(a, S, obs, q, e))
+    if (agent_action_values(a, S, obs, q, e))
         goto done;
     /* The rule of agent_greedy, on one batch of every state. */
     for (int s = 0; s < S; s++) {
@@ -122,6 +123,73 @@ done:
     free(obs);
     free(q);
     return rc;
+}
+
+int evaldist_visited(const env_table *t, const int *policy, unsigned char *visited)
+{
+    int S = t->n_states, start = 0, n = 0, head = 0, tail = 0;
+    if (t->desc)
+        for (int s = 0; s < S && t->desc[s]; s++)
+            if (t->desc[s] == 'S') {
+                start = s;
+                break;
+            }
+    memset(visited, 0, (size_t)S);
+    int *queue = malloc(sizeof(int) * (size_t)S);
+    if (!queue)
+        return -1;
+    if (!truth_tab_is_terminal(t, start)) {
+        visited[start] = 1;
+        queue[tail++] = start;
+    }
+    while (head < tail) {
+        int s = queue[head++];
+        n++;
+        for (int k = 0; k < t->n_outcomes[s * t->n_actions + policy[s]]; k++) {
+            const env_outcome *o = env_table_outcome(t, s, policy[s], k);
+            if (o->prob > 0 && !o->terminated && !visited[o->next_state] &&
+                !truth_tab_is_terminal(t, o->next_state)) {
+                visited[o->next_state] = 1;
+                queue[tail++] = o->next_state;
+            }
+        }
+    }
+    free(queue);
+    return n;
+}
+
+/* Control under a risk measure: the truth's policy is the exact iterated
+ * risk-greedy one (into r->policy), the agent's greedy policy goes to
+ * r->agent_policy, and their differences are counted. */
+static int risk_policies(agent *a, const exp_config *cfg, const env_table *t, evaldist_result *r, bdrl_err *e)
+{
+    int S = t->n_states;
+    risk_greedy g;
+    risk_spec_format(&a->risk, r->risk, sizeof r->risk);
+    if (truth_tab_risk_greedy(t, cfg->agent.gamma, &a->risk, 0, &g, e))
+        return -1;
+    memcpy(r->policy, g.policy, sizeof(int) * (size_t)S);
+    r->risk_converged = g.converged;
+    risk_greedy_free(&g);
+    r->truth_policy = "risk-greedy";
+    const char *name;
+    unsigned char *vis = err_malloc((size_t)S, e);
+    if (!vis || !(r->agent_policy = err_malloc(sizeof(int) * (size_t)S, e)) ||
+        evaldist_fl_policy(a, cfg, t, r->agent_policy, &name, e)) {
+        free(vis);
+        return -1;
+    }
+    r->n_visited = evaldist_visited(t, r->policy, vis);
+    for (int s = 0; s < S; s++) {
+        if (truth_tab_is_terminal(t, s))
+            continue;
+        r->n_nonterminal++;
+        int d = r->agent_policy[s] != r->policy[s];
+        r->n_differ += d;
+        r->n_differ_visited += d && vis[s];
+    }
+    free(vis);
+    return r->n_visited < 0 ? err_set(e, "out of memory") : 0;
 }
 
 /* Fills one entry from the model at (obs, action) and the truth law. */
@@ -202,7 +270,10 @@ static int run_table(agent *a, const exp_config *cfg, const evaldist_options *o,
     r->entries = err_calloc((size_t)S * (size_t)A, sizeof *r->entries, e);
     if (!r->policy || !r->entries)
         goto done;
-    if (evaldist_fl_policy(a, cfg, t, r->policy, &r->truth_policy, e))
+    if (cfg->agent.mode == AGENT_CONTROL && a->risk.measure != RISK_MEAN) {
+        if (risk_policies(a, cfg, t, r, e))
+            goto done;
+    } else if (evaldist_fl_policy(a, cfg, t, r->policy, &r->truth_policy, e))
         goto done;
     for (int s = 0; s < S; s++) {
         if (truth_tab_is_terminal(t, s))
@@ -377,6 +448,8 @@ void evaldist_result_free(evaldist_result *r)
 {
     free(r->entries);
     free(r->policy);
+    free(r->agent_policy);
+    r->agent_policy = NULL;
     r->entries = NULL;
     r->policy = NULL;
     r->n = 0;
@@ -401,6 +474,22 @@ void evaldist_json(json_writer *w, const evaldist_result *r)
         for (int s = 0; s < r->n_states; s++)
             json_int(w, r->policy[s]);
         json_array_end(w);
+        if (r->agent_policy) {
+            json_kv_str(w, "risk", r->risk);
+            json_kv_int(w, "risk_converged", r->risk_converged);
+            json_key(w, "agent_policy");
+            json_array_begin(w);
+            for (int s = 0; s < r->n_states; s++)
+                json_int(w, r->agent_policy[s]);
+            json_array_end(w);
+            json_key(w, "policy_differ");
+            json_object_begin(w);
+            json_kv_int(w, "states", r->n_nonterminal);
+            json_kv_int(w, "differ", r->n_differ);
+            json_kv_int(w, "visited", r->n_visited);
+            json_kv_int(w, "differ_visited", r->n_differ_visited);
+            json_object_end(w);
+        }
     }
     json_key(w, "per_state");
     json_array_begin(w);

@@ -82,6 +82,14 @@ typedef struct {
     int mc_horizon, mc_rollouts; /* Monte Carlo */
     int n_states;              /* FrozenLake: size of policy */
     int *policy;               /* FrozenLake: the policy the truth follows (n_states) */
+    /* Control with agent.risk other than mean (transition tables): the truth
+     * follows the exact iterated risk-greedy policy (truth/risk_policy.h),
+     * and the agent's greedy policy (by its risk values) is compared to it. */
+    char risk[64];             /* the measure, "" otherwise */
+    int *agent_policy;         /* (n_states) the agent's greedy policy; NULL otherwise */
+    int risk_converged;        /* 1: the exact iteration converged (else it cycles; policy is its last) */
+    int n_nonterminal, n_visited; /* states that act; those the exact policy visits from the start */
+    int n_differ, n_differ_visited; /* states where agent_policy differs from policy: of all, of the visited */
 } evaldist_result;
 
 int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, evaldist_result *out,
@@ -91,7 +99,9 @@ void evaldist_result_free(evaldist_result *r);
 /* Writes "mean_w1", "mean_cramer", "mean_w1_samples",
  * "mean_w1_samples_model" (null if not measured), "n_undefined", "truth",
  * "mean_w1_truth_exact" (null without options.table),
- * "truth_policy", FrozenLake "policy" or CartPole "mc_horizon" and
+ * "truth_policy", FrozenLake "policy" (and with a risk measure "risk",
+ * "agent_policy", "risk_converged", "policy_differ": {states, differ,
+ * visited, differ_visited}) or CartPole "mc_horizon" and
  * "mc_rollouts", and "per_state" (a list of objects with state, action, w1,
  * cramer, mean_model, mean_truth, w1_samples, w1_samples_model, mass,
  * w1_truth_exact; for
@@ -114,6 +124,11 @@ stat_dist *evaldist_model_dist(agent *a, const float *obs, int action, double *m
 /* Greedy action (argmax of the online Q, ties to the lowest action); has the
  * signature of truth_policy_fn with ctx = the agent. */
 int evaldist_greedy_action(void *agent_ptr, const float *obs, int *action, bdrl_err *e);
+
+/* The states policy visits with positive probability from table t's start
+ * (the drawing's S, else state 0), terminal states excluded: visited
+ * (n_states) gets 1 or 0; returns their number. */
+int evaldist_visited(const env_table *t, const int *policy, unsigned char *visited);
 
 /* The policy Z(s, a) continues with on FrozenLake (n_states actions):
  * agent.mode evaluate -> the optimal policy, control -> the agent's greedy

@@ -64,7 +64,7 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
                 memcpy(batch + (size_t)R * D, cur + (size_t)i * D, sizeof(float) * (size_t)D);
                 row_slot[R++] = i;
             }
-        if (agent_q_values(a, R, batch, q, e))
+        if (agent_action_values(a, R, batch, q, e))
             goto out;
         for (int k = 0; k < R; k++) {
             slot *t = &sl[row_slot[k]];
