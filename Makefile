@@ -109,6 +109,14 @@ $(BUILD)/plugins/bad_%.so: tests/plugins/bad_plugin.c include/bdrl/env_plugin.h
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC -Iinclude \
 	  $(if $(filter ok,$*),,-DBAD_$(shell echo $* | tr a-z A-Z)) $< -o $@
 
+# A one-step gamble for tests/test_plugin_runs.c (tests/plugins/gamble.c):
+# gamble.so with a transition table, gamble_notable.so without one.
+GAMBLE_SO := $(BUILD)/plugins/gamble.so $(BUILD)/plugins/gamble_notable.so
+$(GAMBLE_SO): $(BUILD)/plugins/%.so: tests/plugins/gamble.c include/bdrl/env_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC -Iinclude \
+	  $(if $(filter gamble_notable,$*),-DGAMBLE_NO_TABLE) $< -o $@ -lm
+
 # The example plugins, built by their own Makefile against the headers that
 # `make install` (its install-headers part: a plugin needs no binary) puts
 # under EXAMPLES_PREFIX: what a user outside this tree does.
@@ -117,7 +125,7 @@ examples:
 	@$(MAKE) --no-print-directory install-headers PREFIX=$(EXAMPLES_PREFIX) DESTDIR= >/dev/null
 	@$(MAKE) --no-print-directory -C examples/envs PREFIX=$(EXAMPLES_PREFIX) OUT=$(CURDIR)/$(BUILD)/examples
 
-tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO)
+tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO) $(GAMBLE_SO)
 	@$(MAKE) --no-print-directory examples
 
 # Runs every test binary (cmocka) and the CLI tests, then prints one line

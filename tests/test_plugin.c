@@ -380,14 +380,6 @@ static int agent_kinds(char kinds[][32], int max)
     return n;
 }
 
-static double json_num(const char *json, const char *key)
-{
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *p = strstr(json, k);
-    return p ? strtod(p + strlen(k), NULL) : NAN;
-}
-
 static void test_chain_every_agent(void **state)
 {
     (void)state;
@@ -415,7 +407,7 @@ static void test_chain_every_agent(void **state)
         assert_contains(r.out, "\"truth\":\"exact\"");
         assert_contains(r.out, "\"truth_policy\":\"optimal\"");
         assert_contains(r.out, "\"policy\":[0,0,0,0,0]");
-        double w1 = json_num(r.out, "mean_w1");
+        double w1 = tu_json_num(r.out, "mean_w1");
         print_message("chain, %s: mean W1 to the exact law %.4f\n", kinds[i], w1);
         /* every (state, action) of the chain scored: 3 states x 2 actions */
         int entries = 0;

@@ -133,6 +133,23 @@ static inline const char *tu_root(void)
     return b ? b : ".";
 }
 
+/* The number after "key": in a JSON text (whitespace as bdrl writes it:
+ * none after the colon, or one space); NaN if the key is absent or null. */
+static inline double tu_json_num(const char *json, const char *key)
+{
+    char k[128];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(json, k);
+    if (!p)
+        return NAN;
+    p += strlen(k);
+    while (*p == ' ')
+        p++;
+    char *end;
+    double v = strtod(p, &end);
+    return end == p ? NAN : v;
+}
+
 #define assert_contains(hay, needle)                                              \
     do {                                                                          \
         const char *h_ = (hay), *n_ = (needle);                                   \

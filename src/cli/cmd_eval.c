@@ -154,17 +154,21 @@ static int replay_table(const char *run, const exp_config *cfg, const env *en, c
         return -1;
     const env_table *t = env_transition_table(en);
     int S = t->n_states, A = t->n_actions;
-    int64_t *counts = err_calloc((size_t)S * A * S, sizeof(int64_t), e);
+    const size_t M = (size_t)t->max_outcomes;
+    int64_t *counts = err_calloc((size_t)S * A * M, sizeof(int64_t), e);
     int rc = -1;
     if (!counts)
         goto out;
     for (int64_t i = 0; i < rb->size; i++) {
         int s = (int)rb->obs[i * rb->obs_dim], s2 = (int)rb->next_obs[i * rb->obs_dim], a = rb->action[i];
-        if (s < 0 || s >= S || s2 < 0 || s2 >= S || a < 0 || a >= A) {
-            err_set(e, "%s: replay entry %lld is not a transition of this map", path, (long long)i);
+        int k = truth_tab_match_outcome(t, s, a, s2, rb->reward[i], rb->terminated[i]);
+        if (k < 0) {
+            err_set(e, "%s: replay entry %lld (state %d, action %d -> state %d, reward %g%s) is not a transition "
+                       "of this environment", path, (long long)i, s, a, s2, (double)rb->reward[i],
+                    rb->terminated[i] ? ", terminated" : "");
             goto out;
         }
-        counts[((size_t)s * A + a) * S + s2]++;
+        counts[((size_t)s * A + a) * M + (size_t)k]++;
     }
     rc = truth_tab_empirical(t, counts, out, NULL, e);
 out:

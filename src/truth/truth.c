@@ -258,6 +258,20 @@ static double max_abs_reward(const env_table *t)
     return m;
 }
 
+int truth_tab_match_outcome(const env_table *t, int s, int a, int next_state, double reward, int terminated)
+{
+    if (s < 0 || s >= t->n_states || a < 0 || a >= t->n_actions)
+        return -1;
+    size_t sa = (size_t)s * t->n_actions + a;
+    for (int k = 0; k < t->n_outcomes[sa]; k++) {
+        const env_outcome *o = &t->outcomes[sa * (size_t)t->max_outcomes + k];
+        /* in single precision: the replay buffer stores rewards as floats */
+        if (o->next_state == next_state && (float)o->reward == (float)reward && !o->terminated == !terminated)
+            return k;
+    }
+    return -1;
+}
+
 int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *out, int64_t *fewest, bdrl_err *e)
 {
     int S = t->n_states, A = t->n_actions;
@@ -274,10 +288,16 @@ int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *ou
     for (int s = 0; s < S; s++)
         for (int a = 0; a < A; a++) {
             size_t sa = (size_t)s * A + a;
-            const int64_t *c = counts + sa * S;
+            const int64_t *c = counts + sa * M;
             int64_t n = 0;
-            for (int s2 = 0; s2 < S; s2++)
-                n += c[s2];
+            for (size_t k = 0; k < M; k++) {
+                if (c[k] && (int)k >= t->n_outcomes[sa]) {
+                    truth_tab_table_free(out);
+                    return err_set(e, "(%d, %d): %lld observations of outcome %zu, which this table does not have",
+                                   s, a, (long long)c[k], k);
+                }
+                n += c[k];
+            }
             int terminal = truth_tab_is_terminal(t, s);
             if (!terminal && n < least)
                 least = n;
@@ -286,26 +306,15 @@ int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *ou
                 memcpy(out->outcomes + sa * M, t->outcomes + sa * M, M * sizeof(env_outcome));
                 continue;
             }
-            int k = 0;
-            for (int s2 = 0; s2 < S; s2++) {
-                if (!c[s2])
+            int kk = 0;
+            for (int k = 0; k < t->n_outcomes[sa]; k++) {
+                if (!c[k])
                     continue;
-                const env_outcome *src = NULL;
-                for (int j = 0; j < t->n_outcomes[sa]; j++)
-                    if (t->outcomes[sa * M + j].next_state == s2)
-                        src = &t->outcomes[sa * M + j];
-                if (!src || k == (int)M) {
-                    truth_tab_table_free(out);
-                    return err_set(e, "transition (%d, %d) -> %d observed %lld times is impossible in this table",
-                                   s, a, s2, (long long)c[s2]);
-                }
-                env_outcome *o = &out->outcomes[sa * M + k++];
-                o->prob = (double)c[s2] / (double)n;
-                o->next_state = s2;
-                o->reward = src->reward;
-                o->terminated = src->terminated;
+                env_outcome *o = &out->outcomes[sa * M + kk++];
+                *o = t->outcomes[sa * M + k];
+                o->prob = (double)c[k] / (double)n;
             }
-            out->n_outcomes[sa] = k;
+            out->n_outcomes[sa] = kk;
         }
     /* the data keep terminal states terminal (their outcomes are t's) */
     memcpy(out->terminal, t->terminal, (size_t)S);

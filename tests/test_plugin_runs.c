@@ -1,0 +1,87 @@
+/* A new user's plugin runs, end to end through the bdrl command, on the
+ * one-step gamble of tests/plugins/gamble.c (state 0 -> the end: gamble +3
+ * or -1, or pass 0). Case families:
+ *   - eval --truth replay: outcomes that share a next state keep their
+ *     rewards (the data's own error is the sampling error of the wins);
+ */
+#include "test_util.h"
+
+#include <sys/stat.h>
+
+static const char *build_dir(void)
+{
+    const char *b = getenv("BUILD");
+    return b ? b : "build/rel";
+}
+
+/* Absolute path of a file under the build directory. */
+static void build_path(char *out, size_t n, const char *rel)
+{
+    const char *b = build_dir();
+    if (b[0] == '/')
+        snprintf(out, n, "%s/%s", b, rel);
+    else
+        snprintf(out, n, "%s/%s/%s", tu_root(), b, rel);
+}
+
+/* Writes a config for the gamble plugin at `so` (a path as the config
+ * should hold it) into path, with extra YAML lines appended. */
+static void write_gamble_config(const char *path, const char *so, const char *extra)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "seed: 1\n"
+             "env:\n  name: plugin\n  plugin: %s\n"
+             "agent:\n  kind: c51\n  mode: evaluate\n  gamma: 0.9\n  hidden: [16]\n  v_min: -1\n  v_max: 3\n"
+             "train:\n  total_steps: 2000\n  learning_starts: 100\n  batch_size: 32\n"
+             "eval:\n  interval: 1000\n  episodes: 10\n%s",
+             so, extra ? extra : "");
+    tu_write(path, text);
+}
+
+/* The replay's empirical law of the gamble is +3 with the share of wins
+ * among the gambles it holds; every episode is one step, so metrics.csv
+ * (one row per episode, the buffer holds them all) has those returns. The
+ * data's own error is then W1(empirical, exact) = 4 |p̂ - 1/2| at (start,
+ * gamble) and 0 at (start, pass), 2 |p̂ - 1/2| on average. Keyed by next
+ * state alone, every gamble read one reward and the error was about 1. */
+static void test_replay_truth_keeps_rewards_apart(void **state)
+{
+    (void)state;
+    char so[1200], cfg[1200], run[1200];
+    build_path(so, sizeof so, "plugins/gamble.so");
+    snprintf(cfg, sizeof cfg, "%s/gamble.yaml", tu_dir);
+    snprintf(run, sizeof run, "%s/replay_run", tu_dir);
+    write_gamble_config(cfg, so, NULL);
+    tu_result r = tu_run("%s train %s --out %s -q", tu_bdrl(), cfg, run);
+    if (r.status != 0)
+        fail_msg("train: exit %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    char path[1300];
+    snprintf(path, sizeof path, "%s/metrics.csv", run);
+    char *csv = tu_read(path);
+    assert_non_null(csv);
+    int wins = 0, losses = 0;
+    for (const char *l = strchr(csv, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        double ret;
+        assert_int_equal(sscanf(l + 1, "%*[^,],%*[^,],%lf", &ret), 1);
+        wins += ret == 3;
+        losses += ret == -1;
+    }
+    free(csv);
+    assert_true(wins > 100 && losses > 100);
+    double p = (double)wins / (wins + losses);
+    r = tu_run("%s eval %s --truth replay --json --no-samples", tu_bdrl(), run);
+    if (r.status != 0)
+        fail_msg("eval --truth replay: exit %d: %s", r.status, r.err);
+    assert_close(tu_json_num(r.out, "mean_w1_truth_exact"), 2 * fabs(p - 0.5), 1e-9);
+    tu_run_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_replay_truth_keeps_rewards_apart),
+    };
+    return cmocka_run_group_tests_name("plugin_runs", tests, tu_group_setup, tu_group_teardown);
+}
