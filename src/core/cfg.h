@@ -117,9 +117,16 @@ void cfg_write_yaml(const cfg_schema *s, const void *obj, FILE *f);
 /* Writes the resolved YAML atomically to path. */
 int cfg_save_yaml(const cfg_schema *s, const void *obj, const char *path, bdrl_err *e);
 
+/* Limits on what is parsed, checked before libyaml builds a document (its
+ * loader is quadratic in the nesting depth): a file's size, and the depth
+ * of nested lists and mappings in a file or a --set value. */
+#define CFG_MAX_BYTES (1 << 20)
+#define CFG_MAX_DEPTH 64
+
 /* Parses the one YAML document of the file at path into *doc (the caller
  * frees it with yaml_document_delete). Errors name the file, line and column
- * of malformed YAML, and a second document in the file is refused. */
+ * of malformed YAML; a directory, a file over CFG_MAX_BYTES, nesting deeper
+ * than CFG_MAX_DEPTH and a second document in the file are refused. */
 struct yaml_document_s;
 int cfg_yaml_read(const char *path, struct yaml_document_s *doc, bdrl_err *e);
 /* The whole schema as a Markdown table (key, type, default, allowed, help). */
