@@ -1,5 +1,6 @@
 /* End-to-end tests of the bdrl command line: exit codes (0 ok, 2 bad usage or
- * input), one-line error messages, and the CSV formats of `bdrl env`. */
+ * input, 1 a runtime failure such as an output that cannot be written),
+ * one-line error messages, and the CSV formats of `bdrl env`. */
 #include "test_util.h"
 
 static void count_lines(const char *s, int *n)
@@ -238,6 +239,53 @@ static void test_env_bad_input_exits_2(void **state)
     }
 }
 
+/* An output that cannot be written — a read-only file system, a full disk —
+ * is a runtime failure (exit 1), not bad input (2, which a file in the way
+ * of --out stays): train and fit both. Tests run as root, which chmod does
+ * not stop, so the outputs are tmpfs mounts (read-only, or 16 KiB filled to
+ * the last page, or to all but one so that the lock fits and config.yaml
+ * does not) in a mount namespace of their own that ends with the command. */
+static void test_output_failures_exit_1(void **state)
+{
+    (void)state;
+    char *d = tu_tmpdir();
+    tu_result r = tu_run("unshare -m sh -c 'mount -t tmpfs -o ro tmpfs %s'", d);
+    int can_mount = r.status == 0;
+    tu_run_free(&r);
+    if (!can_mount) {
+        rmdir(d);
+        free(d);
+        skip(); /* needs root and mount namespaces */
+    }
+    static const struct {
+        const char *mount_opts;
+        int fill_pages; /* of 4 KiB, into a 16 KiB tmpfs */
+        const char *cmd;
+        const char *msg;
+    } cases[] = {
+        {"ro", 0, "train %s/configs/cartpole_c51.yaml --out %s/run -q", "Read-only file system"},
+        {"size=16k", 3, "train %s/configs/cartpole_c51.yaml --out %s/run -q", "No space left on device"},
+        {"ro", 0, "fit %s/configs/fit/mog1d.yaml --out %s/fit -q", "Read-only file system"},
+        {"size=16k", 4, "fit %s/configs/fit/mog1d.yaml --out %s/fit -q", "No space left on device"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, cases[i].cmd, tu_root(), d);
+        r = tu_run("unshare -m sh -c 'mount -t tmpfs -o %s tmpfs %s && "
+                   "{ [ %d -eq 0 ] || dd if=/dev/zero of=%s/fill bs=4096 count=%d 2>/dev/null; } && exec %s %s'",
+                   cases[i].mount_opts, d, cases[i].fill_pages, d, cases[i].fill_pages, tu_bdrl(), cmd);
+        int n;
+        count_lines(r.err, &n);
+        if (r.status != 1 || n != 1)
+            fail_msg("bdrl %s on a %s tmpfs: exit %d (expected 1), stderr:\n%s", cmd, cases[i].mount_opts,
+                     r.status, r.err);
+        assert_contains(r.err, cases[i].msg);
+        tu_run_free(&r);
+    }
+    rmdir(d);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_cartpole_rollout_csv),
         cmocka_unit_test(test_frozenlake_rollout_and_table),
         cmocka_unit_test(test_env_bad_input_exits_2),
+        cmocka_unit_test(test_output_failures_exit_1),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
