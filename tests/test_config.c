@@ -370,6 +370,45 @@ static void test_size_depth_and_directory_refused(void **state)
     tu_run_free(&r);
 }
 
+/* env.params from the command line: --set env.params.KEY=VALUE sets one
+ * entry (it was refused: "did you mean train.clip?"), and a mapping given
+ * by --set merges into the file's (it replaced the whole map): a key given
+ * again replaces its entry in place, a new one is appended. */
+static void test_env_params_set_and_merge(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/params.yaml", tu_dir);
+    tu_write(path, "env:\n  name: plugin\n  plugin: ./x.so\n  params: {length: 4, p_risky: 0.6}\n");
+    exp_config cfg;
+    bdrl_err e;
+    char *sets[] = {"env.params.clip=2", "env.params={p_risky: 0.9, slip: 0.1}", "env.params.length=7"};
+    assert_int_equal(exp_load(&cfg, path, sets, 3, &e), 0);
+    assert_int_equal(cfg.env.n_params, 4);
+    const char *want[4][2] = {{"length", "7"}, {"p_risky", "0.9"}, {"clip", "2"}, {"slip", "0.1"}};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(cfg.env.param_key[i], want[i][0]);
+        assert_string_equal(cfg.env.param_value[i], want[i][1]);
+    }
+    char *bad[][2] = {{"env.params.length=[1, 2]", "expects a plain value"},
+                      {"env.params.a b=1", "must be 1 to 63 letters"},
+                      {"env.params={a: 1, a: 2}", "duplicate key 'a'"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(exp_load(&cfg, path, &bad[i][0], 1, &e), -1);
+        assert_contains(e.msg, bad[i][1]);
+    }
+    char *many[ENV_PARAMS_MAX + 1];
+    char text[ENV_PARAMS_MAX + 1][32];
+    for (int i = 0; i < ENV_PARAMS_MAX - 1; i++) {
+        snprintf(text[i], sizeof text[i], "env.params.k%d=%d", i, i);
+        many[i] = text[i];
+    }
+    assert_int_equal(exp_load(&cfg, path, many, ENV_PARAMS_MAX - 2, &e), 0); /* 2 + 14 entries */
+    assert_int_equal(cfg.env.n_params, ENV_PARAMS_MAX);
+    assert_int_equal(exp_load(&cfg, path, many, ENV_PARAMS_MAX - 1, &e), -1);
+    assert_contains(e.msg, "more than 16 entries");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_random_map_seed_follows_run_seed),
         cmocka_unit_test(test_schema_table_lists_every_key),
         cmocka_unit_test(test_size_depth_and_directory_refused),
+        cmocka_unit_test(test_env_params_set_and_merge),
     };
     return cmocka_run_group_tests_name("config", tests, tu_group_setup, tu_group_teardown);
 }

@@ -72,15 +72,16 @@ static void print_env_name(const cfg_key *k, const void *field, FILE *f, int ind
     fputs(in ? in->name : "?", f);
 }
 
-/* env.params: the one free-form mapping, handed to a plugin as strings. */
+/* env.params: the one free-form mapping, handed to a plugin as strings. A
+ * mapping merges into the entries already there (the file's, then each
+ * --set's): a key given again replaces its entry, a new key is appended. */
 static int parse_params(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
 {
     env_config *c = field;
     if (v->is_seq || (!v->is_map && v->scalar && *v->scalar))
         return err_set(e, "'%s' expects a mapping of keys to values, like {length: 4, p_risky: 0.6}", k->name);
     int n = v->is_map ? v->n_items : 0;
-    if (n > ENV_PARAMS_MAX)
-        return err_set(e, "'%s' holds %d entries; at most %d", k->name, n, ENV_PARAMS_MAX);
+    env_config merged = *c;
     for (int i = 0; i < n; i++) {
         const char *key = v->items[2 * i], *val = v->items[2 * i + 1];
         size_t kl = strlen(key);
@@ -91,12 +92,19 @@ static int parse_params(const cfg_key *k, const cfg_value *v, void *field, bdrl_
         if (strlen(val) >= ENV_PARAM_VALUE_MAX)
             return err_set(e, "'%s.%s' is longer than %d characters", k->name, key, ENV_PARAM_VALUE_MAX - 1);
         for (int j = 0; j < i; j++)
-            if (!strcmp(c->param_key[j], key))
+            if (!strcmp(v->items[2 * j], key))
                 return err_set(e, "'%s': duplicate key '%s'", k->name, key);
-        snprintf(c->param_key[i], ENV_PARAM_KEY_MAX, "%s", key);
-        snprintf(c->param_value[i], ENV_PARAM_VALUE_MAX, "%s", val);
+        int at = 0;
+        while (at < merged.n_params && strcmp(merged.param_key[at], key))
+            at++;
+        if (at == ENV_PARAMS_MAX)
+            return err_set(e, "'%s' would hold more than %d entries", k->name, ENV_PARAMS_MAX);
+        snprintf(merged.param_key[at], ENV_PARAM_KEY_MAX, "%s", key);
+        snprintf(merged.param_value[at], ENV_PARAM_VALUE_MAX, "%s", val);
+        if (at == merged.n_params)
+            merged.n_params++;
     }
-    c->n_params = n;
+    *c = merged;
     return 0;
 }
 
@@ -174,7 +182,8 @@ static const cfg_key keys[] = {
     {.name = "env.params", .type = CFG_CUSTOM, .offset = OFF(env), .def = "{}", .type_name = "mapping",
      .parse = parse_params, .print = print_params, .map_ok = 1,
      .help = "env.name plugin: free-form keys and values handed to the plugin as strings (the one mapping "
-             "whose keys are not checked here)"},
+             "whose keys are not checked here); a mapping merges into the entries already there (a key "
+             "given again replaces its entry), and --set env.params.KEY=VALUE sets one entry"},
     CFG_INT_KEY("env.max_episode_steps", OFF(env.max_episode_steps), "0", 0, 1e9,
                 "time limit (truncation); 0 = Gymnasium's (CartPole 500, FrozenLake 4x4 100, 8x8 200, "
                 "Acrobot 500, MountainCar 200)"),

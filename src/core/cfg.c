@@ -451,15 +451,47 @@ static int parse_text_value(text_value *t, const char *text, const char *key, bd
     return node_to_value(&t->doc, root, &t->items, &t->v, key, e);
 }
 
+/* The key taking a mapping that name is an entry of ("env.params" for
+ * "env.params.length"), or NULL; *sub gets the entry's name. */
+static const cfg_key *map_entry_key(const cfg_schema *s, const char *name, const char **sub)
+{
+    for (int i = 0; i < s->n_keys; i++) {
+        const cfg_key *k = &s->keys[i];
+        size_t n = strlen(k->name);
+        if (k->map_ok && !strncmp(name, k->name, n) && name[n] == '.' && name[n + 1]) {
+            *sub = name + n + 1;
+            return k;
+        }
+    }
+    return NULL;
+}
+
 int cfg_set_text(cfg_loader *l, const char *key, const char *text, const char *origin, bdrl_err *e)
 {
     const cfg_key *k = cfg_find(l->schema, key);
-    if (!k) {
+    const char *sub = NULL;
+    if (!k && !(k = map_entry_key(l->schema, key, &sub))) {
         unknown_key(l->schema, key, e);
         return err_prefix(e, "%s", origin);
     }
     text_value t;
     int rc = parse_text_value(&t, text, key, e);
+    if (!rc && sub) {
+        /* K.SUB=V is K={SUB: V}: one entry of the mapping */
+        if (t.v.is_seq || t.v.is_map) {
+            rc = err_set(e, "'%s' expects a plain value", key);
+        } else {
+            free(t.items);
+            t.items = malloc(2 * sizeof *t.items);
+            if (!t.items) {
+                rc = err_set(e, "out of memory");
+            } else {
+                t.items[0] = sub;
+                t.items[1] = t.v.scalar;
+                t.v = (cfg_value){.is_map = 1, .n_items = 1, .items = t.items};
+            }
+        }
+    }
     if (!rc)
         rc = parse_value(k, &t.v, l->obj, e);
     text_value_free(&t);
