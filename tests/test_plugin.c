@@ -336,7 +336,10 @@ static void test_params_config_errors(void **state)
     assert_int_equal(c2.env.n_params, 2);
     assert_string_equal(c2.env.param_key[1], "a");
     assert_string_equal(c2.env.param_value[1], "x \"y\"");
-    assert_string_equal(c2.env.plugin, "x.so");
+    /* the path made absolute when first loaded, and kept as written beside it */
+    assert_true(c.env.plugin[0] == '/');
+    assert_string_equal(c2.env.plugin, c.env.plugin);
+    assert_string_equal(c2.env.plugin_given, "x.so");
 }
 
 static void test_crash_names_plugin(void **state)

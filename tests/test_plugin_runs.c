@@ -3,9 +3,12 @@
  * or -1, or pass 0). Case families:
  *   - eval --truth replay: outcomes that share a next state keep their
  *     rewards (the data's own error is the sampling error of the wins);
+ *   - a relative env.plugin: the run works from any directory afterwards
+ *     (eval, dist, plot dist, --resume);
  */
 #include "test_util.h"
 
+#include <limits.h>
 #include <sys/stat.h>
 
 static const char *build_dir(void)
@@ -78,10 +81,61 @@ static void test_replay_truth_keeps_rewards_apart(void **state)
     tu_run_free(&r);
 }
 
+/* Trained with env.plugin relative to one directory, a run is then read
+ * from another: eval, dist, plot dist and --resume all found the plugin
+ * only from the first (config.yaml held the path as written). config.yaml
+ * now holds the absolute path, and the path as written beside it. */
+static void test_relative_plugin_path_works_anywhere(void **state)
+{
+    (void)state;
+    char so[1200], home[1200], elsewhere[1200], bdrl[4096];
+    if (!realpath(tu_bdrl(), bdrl))
+        fail_msg("no bdrl at %s", tu_bdrl());
+    build_path(so, sizeof so, "plugins/gamble.so");
+    snprintf(home, sizeof home, "%s/home", tu_dir);
+    snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", tu_dir);
+    assert_int_equal(mkdir(home, 0755), 0);
+    assert_int_equal(mkdir(elsewhere, 0755), 0);
+    tu_result r = tu_run("mkdir -p %s/lib && cp %s %s/lib/libgamble.so", home, so, home);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    char cfg[1300];
+    snprintf(cfg, sizeof cfg, "%s/gamble.yaml", home);
+    write_gamble_config(cfg, "lib/libgamble.so", NULL);
+    r = tu_run("cd %s && %s train gamble.yaml --out run -q --stop-after 1000", home, bdrl);
+    if (r.status != 0)
+        fail_msg("train: exit %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    char path[1300];
+    snprintf(path, sizeof path, "%s/run/config.yaml", home);
+    char *text = tu_read(path), want[1400];
+    assert_non_null(text);
+    snprintf(want, sizeof want, "plugin: %s/lib/libgamble.so\n", home);
+    assert_contains(text, want);
+    assert_contains(text, "plugin_given: lib/libgamble.so\n");
+    free(text);
+    const char *cmds[] = {"eval %s/run --no-samples", "dist %s/run --state 0",
+                          "plot dist %s/run --out dist", "train --resume %s/run -q"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char cmd[1600];
+        snprintf(cmd, sizeof cmd, cmds[i], home);
+        r = tu_run("cd %s && %s %s", elsewhere, bdrl, cmd);
+        if (r.status != 0)
+            fail_msg("from another directory, bdrl %s: exit %d: %s", cmd, r.status, r.err);
+        tu_run_free(&r);
+    }
+    snprintf(path, sizeof path, "%s/run/summary.json", home);
+    text = tu_read(path);
+    assert_non_null(text);
+    assert_close(tu_json_num(text, "total_steps"), 2000, 0); /* the resume finished the run */
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_truth_keeps_rewards_apart),
+        cmocka_unit_test(test_relative_plugin_path_works_anywhere),
     };
     return cmocka_run_group_tests_name("plugin_runs", tests, tu_group_setup, tu_group_teardown);
 }

@@ -2,11 +2,14 @@
 
 #include "agents/registry.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define OFF(field) offsetof(exp_config, field)
 #define NO_LO (-INFINITY)
@@ -178,7 +181,11 @@ static const cfg_key keys[] = {
                    "environment: a name from `bdrl env list` (the built-in ones have Gymnasium's semantics), "
                    "or plugin (env.plugin)"),
     CFG_STR_KEY("env.plugin", OFF(env.plugin), sizeof(((exp_config *)0)->env.plugin), "\"\"",
-                "env.name plugin: path of the shared object implementing bdrl/env_plugin.h"),
+                "env.name plugin: path of the shared object implementing bdrl/env_plugin.h; a relative "
+                "path is relative to the working directory and is resolved to an absolute one when "
+                "the configuration is loaded, so a run's config.yaml works from anywhere"),
+    CFG_STR_KEY("env.plugin_given", OFF(env.plugin_given), sizeof(((exp_config *)0)->env.plugin_given), "\"\"",
+                "env.plugin as it was written, kept for messages when bdrl made it absolute (set by bdrl)"),
     {.name = "env.params", .type = CFG_CUSTOM, .offset = OFF(env), .def = "{}", .type_name = "mapping",
      .parse = parse_params, .print = print_params, .map_ok = 1,
      .help = "env.name plugin: free-form keys and values handed to the plugin as strings (the one mapping "
@@ -369,11 +376,38 @@ double exp_threshold(const exp_config *cfg)
     return env_kind_describe(cfg->env.kind)->default_threshold;
 }
 
+/* A relative env.plugin made absolute (from the working directory, as dlopen
+ * would read it now), so that a run's config.yaml loads the same file from
+ * any directory (eval, dist, plot, --resume); the path as written goes to
+ * env.plugin_given. A file that is not there keeps its name made absolute:
+ * loading it fails later with a message naming it. */
+static int resolve_plugin_path(env_config *c, const char *src, bdrl_err *e)
+{
+    if (!c->plugin[0] || c->plugin[0] == '/')
+        return 0;
+    char abs[PATH_MAX], cwd[PATH_MAX];
+    if (!realpath(c->plugin, abs)) {
+        if (!getcwd(cwd, sizeof cwd))
+            return err_set(e, "%s: env.plugin %s: cannot read the working directory: %s", src, c->plugin,
+                           strerror(errno));
+        if (snprintf(abs, sizeof abs, "%s/%s", cwd, c->plugin) >= (int)sizeof abs)
+            abs[0] = '\0';
+    }
+    if (!abs[0] || strlen(abs) >= sizeof c->plugin)
+        return err_set(e, "%s: env.plugin %s: its absolute path is longer than %d characters", src, c->plugin,
+                       (int)sizeof c->plugin - 1);
+    snprintf(c->plugin_given, sizeof c->plugin_given, "%s", c->plugin);
+    snprintf(c->plugin, sizeof c->plugin, "%s", abs);
+    return 0;
+}
+
 int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e)
 {
     memset(cfg, 0, sizeof *cfg);
     env_config_defaults(&cfg->env, "cartpole"); /* env.name is required; any registry name does */
     if (cfg_resolve(&exp_schema, cfg, path, sets, n_sets, e))
+        return -1;
+    if (resolve_plugin_path(&cfg->env, path ? path : "configuration", e))
         return -1;
     if (!strcmp(cfg->env.map_name, "random")) {
         cfg->env.nrow = cfg->env.ncol = cfg->map_size;

@@ -90,6 +90,8 @@ typedef struct {
     /* Plugins (env.name plugin): the shared object and the free-form
      * env.params handed to it, in the order given. */
     char plugin[ENV_PLUGIN_PATH_MAX];
+    char plugin_given[ENV_PLUGIN_PATH_MAX]; /* env.plugin as written, when the config module made it
+                                               absolute (for messages); "" otherwise */
     int n_params;
     char param_key[ENV_PARAMS_MAX][ENV_PARAM_KEY_MAX];
     char param_value[ENV_PARAMS_MAX][ENV_PARAM_VALUE_MAX];

@@ -381,7 +381,8 @@ static int plugin_success(const env *e, const env_step *st)
 static void plugin_describe(const env *e, const env_config *c, FILE *f)
 {
     const plugin_data *p = e->plug;
-    fprintf(f, "plugin: %s (%s, interface version %d)\n", p->name, p->path, BDRL_ENV_PLUGIN_VERSION);
+    fprintf(f, "plugin: %s (%s%s%s, interface version %d)\n", p->name, p->path, c->plugin_given[0] ? ", given as " : "",
+            c->plugin_given, BDRL_ENV_PLUGIN_VERSION);
     fprintf(f, "actions:");
     for (int a = 0; a < e->n_actions; a++)
         fprintf(f, "%s %d %s", a ? "," : "", a, env_action_name(e, a));
