@@ -1,7 +1,7 @@
 # bdrl — build, test, bench, demo, install.
 #
 #   make            build bin/bdrl and lib/libbdrl.a
-#   make test       install missing Debian packages, build, run every test
+#   make test       install missing Debian packages, build (bin/bdrl too), run every test
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks (single process; prints ratios measured in one run)
 #   make demo       the main job: a built-in run written under runs/demo/
@@ -17,6 +17,10 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SAN     ?= 0
+# What `bdrl --version` prints: `git describe --always --dirty` of the tree
+# built, or this when the tree is no git checkout (a release tarball).
+VERSION ?= 0.1.0
+BDRL_VERSION := $(or $(shell git describe --always --dirty 2>/dev/null),$(VERSION))
 
 PKGS    := openblas gsl yaml-0.1
 CC      ?= cc
@@ -43,7 +47,7 @@ BUILD   := build/rel
 SANFLAGS :=
 endif
 
-CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -Iinclude -DBDRL_SOURCE_PLOTS_DIR=\"$(CURDIR)/plots\" $(EXTRA_CFLAGS)
+CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -Iinclude -I$(BUILD)/gen -DBDRL_SOURCE_PLOTS_DIR=\"$(CURDIR)/plots\" $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm -ldl
 
@@ -67,7 +71,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libbdrl.a
 BIN       := $(BUILD)/bdrl
 
-.PHONY: all test bench demo install install-headers clean deps docs tests fuzz memcheck deps-slurm test-slurm examples
+.PHONY: all test bench demo install install-headers clean deps docs tests fuzz memcheck deps-slurm test-slurm examples FORCE
 all: bin/bdrl lib/libbdrl.a
 
 # Copied to a temporary name and renamed: overwriting the file in place would
@@ -83,6 +87,14 @@ $(BUILD)/%.o: %.c
 $(BUILD)/double/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DBDRL_REAL_DOUBLE -c $< -o $@
+
+# The version as a header, rewritten only when it changes (so main.o, which
+# includes it, is rebuilt exactly then).
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define BDRL_VERSION "$(BDRL_VERSION)"' > $@.new; cmp -s $@.new $@ || mv -f $@.new $@; rm -f $@.new
+$(BUILD)/src/cli/main.o: $(BUILD)/gen/version.h
+FORCE:
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -125,7 +137,9 @@ examples:
 	@$(MAKE) --no-print-directory install-headers PREFIX=$(EXAMPLES_PREFIX) DESTDIR= >/dev/null
 	@$(MAKE) --no-print-directory -C examples/envs PREFIX=$(EXAMPLES_PREFIX) OUT=$(CURDIR)/$(BUILD)/examples
 
-tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO) $(GAMBLE_SO)
+# A plain build's tests also leave bin/bdrl (and lib/libbdrl.a) up to date, the
+# binary a user then runs; a sanitizer build keeps its own under $(BUILD).
+tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO) $(GAMBLE_SO) $(if $(filter 0,$(SAN)),bin/bdrl lib/libbdrl.a)
 	@$(MAKE) --no-print-directory examples
 
 # Runs every test binary (cmocka) and the CLI tests, then prints one line

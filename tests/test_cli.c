@@ -28,6 +28,46 @@ static void test_top_level_usage(void **state)
     tu_run_free(&r);
 }
 
+/* bdrl --version: one line "bdrl V", V the tree's `git describe --always`
+ * (plus -dirty when it had changes at build time) or, outside a checkout,
+ * the Makefile's VERSION; --help points to it. A plain build's `make test`
+ * also leaves bin/bdrl, the same binary as the one under test. */
+static void test_version(void **state)
+{
+    (void)state;
+    tu_result r = tu_run("%s --version", tu_bdrl());
+    assert_int_equal(r.status, 0);
+    assert_true(!strncmp(r.out, "bdrl ", 5) && strlen(r.out) > 6);
+    int n;
+    count_lines(r.out, &n);
+    assert_int_equal(n, 1);
+    tu_result g = tu_run("git -C %s describe --always", tu_root());
+    if (g.status == 0) {
+        char want[256];
+        snprintf(want, sizeof want, "bdrl %.*s", (int)strcspn(g.out, "\n"), g.out);
+        if (strncmp(r.out, want, strlen(want)))
+            fail_msg("bdrl --version says %s, git describe %s", r.out, g.out);
+    } else {
+        tu_result m = tu_run("sed -n 's/^VERSION ?= *//p' %s/Makefile", tu_root());
+        char want[256];
+        snprintf(want, sizeof want, "bdrl %s", m.out);
+        assert_string_equal(r.out, want);
+        tu_run_free(&m);
+    }
+    tu_run_free(&g);
+    tu_run_free(&r);
+    r = tu_run("%s --help", tu_bdrl());
+    assert_contains(r.out, "--version");
+    tu_run_free(&r);
+    const char *build = getenv("BUILD");
+    if (build && !strcmp(build, "build/rel")) {
+        r = tu_run("cmp %s/bin/bdrl %s", tu_root(), tu_bdrl());
+        if (r.status != 0)
+            fail_msg("make test left no bin/bdrl equal to %s: %s%s", tu_bdrl(), r.out, r.err);
+        tu_run_free(&r);
+    }
+}
+
 static void test_every_command_has_help(void **state)
 {
     (void)state;
@@ -290,6 +330,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_top_level_usage),
+        cmocka_unit_test(test_version),
         cmocka_unit_test(test_every_command_has_help),
         cmocka_unit_test(test_config_schema_and_resolve),
         cmocka_unit_test(test_config_reference_is_current),
