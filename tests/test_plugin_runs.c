@@ -5,6 +5,8 @@
  *     rewards (the data's own error is the sampling error of the wins);
  *   - a relative env.plugin: the run works from any directory afterwards
  *     (eval, dist, plot dist, --resume);
+ *   - no default threshold: steps to threshold are none ("–") unless
+ *     eval.threshold is set (summary.json, train's last line, compare);
  */
 #include "test_util.h"
 
@@ -131,11 +133,77 @@ static void test_relative_plugin_path_works_anywhere(void **state)
     free(text);
 }
 
+/* A plugin has no default threshold: it was a mean return of 0, which the
+ * gamble "reached" at its first evaluation. Now summary.json's threshold
+ * and steps to threshold are null, train says there is none, compare shows
+ * "–" and says why, and eval.stop_at_threshold without eval.threshold is
+ * refused; with eval.threshold set, all of it works as for the built-in
+ * environments. */
+static void test_no_default_threshold(void **state)
+{
+    (void)state;
+    char so[1200], cfg[1200], out[1200], path[1300];
+    build_path(so, sizeof so, "plugins/gamble.so");
+    snprintf(cfg, sizeof cfg, "%s/thr.yaml", tu_dir);
+    write_gamble_config(cfg, so, NULL);
+    snprintf(out, sizeof out, "%s/thr_cmp", tu_dir);
+    tu_result r = tu_run("%s compare %s --seeds 2 --out %s", tu_bdrl(), cfg, out);
+    if (r.status != 0)
+        fail_msg("compare: exit %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    snprintf(path, sizeof path, "%s/runs/thr_s1/summary.json", out);
+    char *text = tu_read(path);
+    assert_non_null(text);
+    assert_true(isnan(tu_json_num(text, "threshold")));
+    assert_true(isnan(tu_json_num(text, "steps_to_threshold")));
+    free(text);
+    snprintf(path, sizeof path, "%s/comparison.md", out);
+    text = tu_read(path);
+    assert_non_null(text);
+    assert_contains(text, "Steps to threshold: none (–): eval.threshold is not set, and plugin has no default");
+    assert_contains(text, "| thr | – | – [–, –] | – |");
+    free(text);
+
+    snprintf(out, sizeof out, "%s/thr_run", tu_dir);
+    r = tu_run("%s train %s --out %s", tu_bdrl(), cfg, out);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "threshold none (set eval.threshold: plugin has no default)");
+    tu_run_free(&r);
+    r = tu_run("%s train %s --out %s_stop --set eval.stop_at_threshold=true", tu_bdrl(), cfg, out);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "eval.stop_at_threshold needs eval.threshold");
+    tu_run_free(&r);
+
+    /* a threshold given: the first evaluation at 0.5 or above (the greedy
+     * gamble's mean return is about 1, its evaluations are at 1000 and 2000) */
+    r = tu_run("%s train %s --out %s_set -q --set eval.threshold=0.5", tu_bdrl(), cfg, out);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    snprintf(path, sizeof path, "%s_set/summary.json", out);
+    text = tu_read(path);
+    assert_close(tu_json_num(text, "threshold"), 0.5, 0);
+    double stt = tu_json_num(text, "steps_to_threshold");
+    free(text);
+    snprintf(path, sizeof path, "%s_set/eval.csv", out);
+    text = tu_read(path);
+    double first = NAN;
+    for (const char *l = strchr(text, '\n'); l && l[1] && isnan(first); l = strchr(l + 1, '\n')) {
+        double step, mean;
+        assert_int_equal(sscanf(l + 1, "%lf,%lf", &step, &mean), 2);
+        if (mean >= 0.5)
+            first = step;
+    }
+    free(text);
+    assert_true(isfinite(first));
+    assert_close(stt, first, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_truth_keeps_rewards_apart),
         cmocka_unit_test(test_relative_plugin_path_works_anywhere),
+        cmocka_unit_test(test_no_default_threshold),
     };
     return cmocka_run_group_tests_name("plugin_runs", tests, tu_group_setup, tu_group_teardown);
 }

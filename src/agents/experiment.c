@@ -353,9 +353,9 @@ static const cfg_key keys[] = {
     CFG_I64_KEY("eval.interval", OFF(eval.interval), "5000", 1, 1e12, "environment steps between evaluations"),
     CFG_INT_KEY("eval.episodes", OFF(eval.episodes), "20", 1, 1000000, "greedy episodes per evaluation"),
     CFG_REAL_KEY("eval.threshold", OFF(eval.threshold), "-1e300", NO_LO, NO_HI,
-                 "return_mean (CartPole, Acrobot, MountainCar) or success rate (FrozenLake) that counts "
-                 "as solved; -1e300 = the environment's default (Gymnasium's reward_threshold: 475, -100, "
-                 "-110; FrozenLake 0.7)"),
+                 "return_mean (CartPole, Acrobot, MountainCar, plugins) or success rate (FrozenLake) that "
+                 "counts as solved; -1e300 = the environment's default (Gymnasium's reward_threshold: 475, "
+                 "-100, -110; FrozenLake 0.7; plugins have none: no steps to threshold unless set)"),
     CFG_BOOL_KEY("eval.stop_at_threshold", OFF(eval.stop_at_threshold), "false",
                  "end the run at its first evaluation at or above eval.threshold (status solved, with a "
                  "checkpoint): measures steps to threshold cheaply, but final and best returns then say "
@@ -422,6 +422,9 @@ int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, b
                        cfg->train.eps_start);
     if (cfg->bd.query_grid == 1)
         return err_set(e, "%s: bd.query_grid must be 0 (= bd.grid) or at least 2 points", src);
+    if (cfg->eval.stop_at_threshold && isnan(exp_threshold(cfg)))
+        return err_set(e, "%s: eval.stop_at_threshold needs eval.threshold (%s has no default threshold)", src,
+                       env_kind_describe(cfg->env.kind)->name);
     if (cfg->agent.mode == AGENT_EVALUATE && !env_kind_describe(cfg->env.kind)->table)
         return err_set(e, "%s: agent.mode evaluate needs a fixed policy (agent.policy optimal: value iteration "
                           "on a transition table), and %s has no transition table", src,

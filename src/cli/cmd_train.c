@@ -280,7 +280,9 @@ int cmd_train(int argc, char **argv)
                         "raise it with --set train.total_steps=N to continue\n",
                 run_dir, (long long)res.steps, (long long)cfg.train.total_steps);
     char thr[128] = "not reached";
-    if (!isnan(res.steps_to_threshold))
+    if (isnan(exp_threshold(&cfg)))
+        snprintf(thr, sizeof thr, "none (set eval.threshold: %s has no default)", env_kind_describe(cfg.env.kind)->name);
+    else if (!isnan(res.steps_to_threshold))
         snprintf(thr, sizeof thr, "reached at step %.0f%s", res.steps_to_threshold,
                  res.solved ? ", where the run ends (eval.stop_at_threshold)" : "");
     fprintf(stderr, "bdrl train: %lld steps, %lld episodes in %.1f s; final eval return %.4g (success %.2f); "

@@ -52,7 +52,8 @@ typedef struct {
     int tabular;                 /* 1: the observation is a state index (FrozenLake); plugins decide
                                     when loaded (env_is_tabular) */
     /* The default evaluation threshold: Gymnasium's reward_threshold on the
-     * mean greedy return, or for tabular envs a success rate. */
+     * mean greedy return, or for tabular envs a success rate; NaN for none
+     * (plugins: only eval.threshold gives one). */
     double default_threshold;
     /* 1: has an exact transition table (env_transition_table); 2: may have
      * one (a plugin: known once loaded); 0: never. */

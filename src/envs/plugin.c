@@ -402,7 +402,7 @@ static void plugin_describe(const env *e, const env_config *c, FILE *f)
 const env_class plugin_class = {
     .info = {"plugin", "plugin",
              "your own environment: a shared object implementing bdrl/env_plugin.h (env.plugin, env.params)",
-             NULL, "the plugin's state components", 0, 0, 0.0, 2, 0, NULL, NULL},
+             NULL, "the plugin's state components", 0, 0, NAN /* no threshold: eval.threshold */, 2, 0, NULL, NULL},
     .init = plugin_init,
     .release = plugin_release,
     .reset = plugin_reset,
