@@ -7,6 +7,8 @@
  *     (eval, dist, plot dist, --resume);
  *   - no default threshold: steps to threshold are none ("–") unless
  *     eval.threshold is set (summary.json, train's last line, compare);
+ *   - a support [v_min, v_max] that misses the exact returns: config and
+ *     train warn (one line), for the agents whose laws live on it;
  */
 #include "test_util.h"
 
@@ -198,12 +200,63 @@ static void test_no_default_threshold(void **state)
     assert_close(stt, first, 0);
 }
 
+/* The gamble returns -1 or +3; C51's and BD's laws live on [agent.v_min,
+ * agent.v_max], so the default [0, 1] cannot hold them: config and train
+ * warn (one line, exit 0) from the exact range; a support that covers it,
+ * or an agent without a support (QR-DQN), gets no warning. The README's
+ * chain example with its support left at the default warns too. */
+static void test_support_warning(void **state)
+{
+    (void)state;
+    char so[1200], cfg[1200], out[1200];
+    build_path(so, sizeof so, "plugins/gamble.so");
+    snprintf(cfg, sizeof cfg, "%s/support.yaml", tu_dir);
+    write_gamble_config(cfg, so, NULL);
+    static const struct {
+        const char *sets;
+        int warns;
+    } cases[] = {
+        {"--set agent.v_min=0 --set agent.v_max=1", 1},
+        {"--set agent.v_min=-1 --set agent.v_max=2.5", 1},
+        {"--set agent.kind=bd --set agent.v_min=0 --set agent.v_max=1", 1},
+        {"", 0}, /* the config's [-1, 3] */
+        {"--set agent.kind=qrdqn --set agent.v_min=0 --set agent.v_max=1", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tu_result r = tu_run("%s config %s %s", tu_bdrl(), cfg, cases[i].sets);
+        assert_int_equal(r.status, 0);
+        if (cases[i].warns) {
+            assert_contains(r.err, "bdrl: warning: ");
+            assert_contains(r.err, "does not cover the returns of");
+            assert_contains(r.err, "[-1, 3]");
+            assert_non_null(strchr(r.err, '\n'));
+            assert_string_equal(strchr(r.err, '\n'), "\n"); /* one line */
+        } else {
+            assert_string_equal(r.err, "");
+        }
+        tu_run_free(&r);
+    }
+    snprintf(out, sizeof out, "%s/support_run", tu_dir);
+    tu_result r = tu_run("%s train %s --out %s -q --set agent.v_min=0 --set agent.v_max=1", tu_bdrl(), cfg, out);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "does not cover the returns of");
+    tu_run_free(&r);
+    char chain[1200];
+    build_path(chain, sizeof chain, "examples/libchain.so");
+    r = tu_run("%s config %s/examples/envs/chain.yaml --set env.plugin=%s --set agent.v_min=0 --set agent.v_max=1",
+               tu_bdrl(), tu_root(), chain);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.err, "[-1, 1] (exact");
+    tu_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_truth_keeps_rewards_apart),
         cmocka_unit_test(test_relative_plugin_path_works_anywhere),
         cmocka_unit_test(test_no_default_threshold),
+        cmocka_unit_test(test_support_warning),
     };
     return cmocka_run_group_tests_name("plugin_runs", tests, tu_group_setup, tu_group_teardown);
 }

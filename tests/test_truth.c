@@ -714,6 +714,43 @@ static void test_cli_truth_errors(void **state)
     tu_run_free(&r);
 }
 
+/* The exact range of returns, by hand: FrozenLake 4x4 slippery with the
+ * default rewards lies in [0, 1] (the goal entered at once, or never); with
+ * a hole at -1 and -0.1 per frozen step the worst path slips about frozen
+ * cells forever (-0.1 / (1 - γ) = -2 at γ 0.95, below a hole's -1) and the
+ * best still enters G at once. The hand-made gamble (+3 or -1, one step)
+ * gives [-1, 3]; γ = 1 with a frozen step's cost has no lowest return. */
+static void test_return_range_by_hand(void **state)
+{
+    (void)state;
+    bdrl_err e;
+    double lo, hi;
+    env *en = make_fl(MAP4, 4, 1, 1, 0, 0);
+    assert_int_equal(truth_tab_return_range(env_transition_table(en), 0.99, &lo, &hi, &e), 0);
+    assert_close(lo, 0, 0);
+    assert_close(hi, 1, 0);
+    env_free(en);
+    en = make_fl(MAP4, 4, 1, 1, -1, -0.1);
+    assert_int_equal(truth_tab_return_range(env_transition_table(en), 0.95, &lo, &hi, &e), 0);
+    assert_close(lo, -0.1 / (1 - 0.95), 1e-12);
+    assert_close(hi, 1, 0);
+    assert_int_equal(truth_tab_return_range(env_transition_table(en), 1.0, &lo, &hi, &e), -1);
+    assert_contains(e.msg, "unbounded");
+    env_free(en);
+    int n_out[2] = {2, 1};
+    env_outcome out[4] = {{0.5, 1, 3.0, 1}, {0.5, 1, -1.0, 1}, {1.0, 1, 0.0, 1}, {1.0, 1, 0.0, 1}};
+    unsigned char term[2] = {0, 1};
+    env_table t = {.n_states = 2, .n_actions = 1, .max_outcomes = 2, .n_outcomes = n_out, .outcomes = out,
+                   .terminal = term, .nrow = 1, .ncol = 2, .desc = "SH"};
+    assert_int_equal(truth_tab_return_range(&t, 0.9, &lo, &hi, &e), 0);
+    assert_close(lo, -1, 0);
+    assert_close(hi, 3, 0);
+    out[0].prob = 0; /* a win of probability 0 is never attained */
+    out[1].prob = 1;
+    assert_int_equal(truth_tab_return_range(&t, 0.9, &lo, &hi, &e), 0);
+    assert_close(hi, -1, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -724,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_custom_sfg_by_hand),
         cmocka_unit_test(test_empirical_table_by_hand),
         cmocka_unit_test(test_empirical_shared_next_state),
+        cmocka_unit_test(test_return_range_by_hand),
         cmocka_unit_test(test_general_rewards_by_hand),
         cmocka_unit_test(test_trainer_optimal_policy_agrees),
         cmocka_unit_test(test_cartpole_horizon_and_short_returns),

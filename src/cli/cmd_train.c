@@ -207,6 +207,9 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "bdrl: %s: %s\n", cfg_file, e.msg);
         return 2;
     }
+    char warn[1024];
+    if (!exp_check_warning(&cfg, warn, sizeof warn, &e) && warn[0])
+        fprintf(stderr, "bdrl: warning: %s: %s\n", cfg_file, warn);
     if (!resume) {
         char who[512];
         if (rundir_locked(run_dir, who, sizeof who)) {

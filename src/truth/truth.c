@@ -158,6 +158,76 @@ int truth_tab_policy_eval(const env_table *t, double gamma, const int *policy, d
     return 0;
 }
 
+/* The extreme returns of (s, a): over its outcomes, r + γ (1 - terminated) v(s'). */
+static void extreme_backup(const env_table *t, double gamma, const double *vmin, const double *vmax, int s, int a,
+                           double *qmin, double *qmax)
+{
+    size_t sa = (size_t)s * t->n_actions + a;
+    *qmin = INFINITY;
+    *qmax = -INFINITY;
+    for (int k = 0; k < t->n_outcomes[sa]; k++) {
+        const env_outcome *o = &t->outcomes[sa * (size_t)t->max_outcomes + (size_t)k];
+        if (o->prob <= 0)
+            continue; /* a path of probability 0 is not attained */
+        double go = o->terminated ? 0.0 : gamma;
+        *qmin = fmin(*qmin, o->reward + go * vmin[o->next_state]);
+        *qmax = fmax(*qmax, o->reward + go * vmax[o->next_state]);
+    }
+}
+
+int truth_tab_return_range(const env_table *t, double gamma, double *lo, double *hi, bdrl_err *e)
+{
+    if (check_gamma(gamma, e))
+        return -1;
+    int S = t->n_states, A = t->n_actions;
+    double *v = err_calloc(4 * (size_t)S, sizeof(double), e);
+    if (!v)
+        return -1;
+    double *vmin = v, *vmax = v + S, *nmin = v + 2 * S, *nmax = v + 3 * S;
+    int rc = -1;
+    for (long it = 0; it < VI_MAX_SWEEPS && rc; it++) {
+        double delta = 0, scale = 1;
+        for (int s = 0; s < S; s++) {
+            nmin[s] = nmax[s] = 0;
+            if (truth_tab_is_terminal(t, s))
+                continue;
+            nmin[s] = INFINITY;
+            nmax[s] = -INFINITY;
+            for (int a = 0; a < A; a++) {
+                double qmin, qmax;
+                extreme_backup(t, gamma, vmin, vmax, s, a, &qmin, &qmax);
+                nmin[s] = fmin(nmin[s], qmin);
+                nmax[s] = fmax(nmax[s], qmax);
+            }
+            delta = fmax(delta, fmax(fabs(nmin[s] - vmin[s]), fabs(nmax[s] - vmax[s])));
+            scale = fmax(scale, fmax(fabs(nmin[s]), fabs(nmax[s])));
+        }
+        memcpy(vmin, nmin, sizeof(double) * (size_t)S);
+        memcpy(vmax, nmax, sizeof(double) * (size_t)S);
+        if (!isfinite(delta) || scale > 1e300)
+            break;
+        if (delta <= VI_TOL * scale)
+            rc = 0;
+    }
+    if (rc) {
+        free(v);
+        return err_set(e, "the returns are unbounded (γ = %g and a cycle of states that collects rewards)", gamma);
+    }
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int s = 0; s < S; s++)
+        for (int a = 0; a < A && !truth_tab_is_terminal(t, s); a++) {
+            double qmin, qmax;
+            extreme_backup(t, gamma, vmin, vmax, s, a, &qmin, &qmax);
+            *lo = fmin(*lo, qmin);
+            *hi = fmax(*hi, qmax);
+        }
+    free(v);
+    if (*lo > *hi) /* every state terminal: nothing is learned, the return is 0 */
+        *lo = *hi = 0;
+    return 0;
+}
+
 /* ---- exact return laws ---- */
 
 typedef struct {

@@ -65,6 +65,17 @@ int truth_env_optimal_policy(const env *en, double gamma, int *policy);
 int truth_tab_policy_eval(const env_table *t, double gamma, const int *policy, double *v, double *q,
                          bdrl_err *e);
 
+/* The exact range of returns [*lo, *hi]: the smallest and the largest
+ * discounted return that any path of positive probability attains from any
+ * non-terminal (s, a), under any policy. Value iteration with min (and max)
+ * over both the actions and the outcomes: Vmin(s) = min_a min_o (r_o + γ
+ * (1 − terminated_o) Vmin(s'_o)), terminal states 0, the range the min of
+ * the first step from each non-terminal (s, a) (and likewise the max). What
+ * a learner's support must cover for every law it learns (policies only
+ * change which of those returns have mass). Fails when the returns are
+ * unbounded (γ = 1 and a cycle that collects rewards). */
+int truth_tab_return_range(const env_table *t, double gamma, double *lo, double *hi, bdrl_err *e);
+
 /* A law given by atoms: values ascending and distinct, probabilities > 0
  * summing to 1 - residual. */
 typedef struct {
