@@ -9,6 +9,9 @@
  *     eval.threshold is set (summary.json, train's last line, compare);
  *   - a support [v_min, v_max] that misses the exact returns: config and
  *     train warn (one line), for the agents whose laws live on it;
+ *   - a plugin without a transition table: eval gives the greedy return,
+ *     and Monte Carlo laws at --state states; evaluate mode names the
+ *     missing bdrl_env_transitions;
  */
 #include "test_util.h"
 
@@ -250,6 +253,63 @@ static void test_support_warning(void **state)
     tu_run_free(&r);
 }
 
+/* The gamble without a transition table (gamble_notable.so; its state can
+ * be set): eval exited 1 ("no reference return distributions"); it now
+ * prints the greedy return alone (exit 0, JSON truth "none"), and with
+ * --state the Monte Carlo laws of the greedy policy there (1000 rollouts:
+ * the gamble is random). agent.mode evaluate names what is missing. */
+static void test_eval_without_table(void **state)
+{
+    (void)state;
+    char so[1200], cfg[1200], run[1200];
+    build_path(so, sizeof so, "plugins/gamble_notable.so");
+    snprintf(cfg, sizeof cfg, "%s/notable.yaml", tu_dir);
+    write_gamble_config(cfg, so, NULL);
+    snprintf(run, sizeof run, "%s/notable_run", tu_dir);
+    tu_result r = tu_run("%s train %s --out %s -q --set agent.mode=control", tu_bdrl(), cfg, run);
+    if (r.status != 0)
+        fail_msg("train: exit %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    r = tu_run("%s eval %s --no-samples", tu_bdrl(), run);
+    if (r.status != 0)
+        fail_msg("eval without a table: exit %d: %s", r.status, r.err);
+    assert_contains(r.out, "greedy return ");
+    assert_contains(r.out, "give --state S");
+    tu_run_free(&r);
+    r = tu_run("%s eval %s --no-samples --json", tu_bdrl(), run);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "\"truth\": \"none\"");
+    assert_true(isfinite(tu_json_num(r.out, "greedy_return_mean")));
+    tu_run_free(&r);
+
+    r = tu_run("%s eval %s --no-samples --json --state 0", tu_bdrl(), run);
+    if (r.status != 0)
+        fail_msg("eval --state 0: exit %d: %s", r.status, r.err);
+    assert_contains(r.out, "\"truth\": \"monte carlo\"");
+    assert_close(tu_json_num(r.out, "mc_rollouts"), 1000, 0);
+    /* per_state: (0, gamble) then (0, pass); pass returns 0 exactly, the
+     * gamble's mean is 1 within 5 standard errors (sd 2 over 1000 rollouts) */
+    const char *p = strstr(r.out, "\"per_state\"");
+    assert_non_null(p);
+    double m0 = tu_json_num(p, "mean_truth");
+    p = strstr(strstr(p, "\"mean_truth\"") + 1, "\"action\": 1");
+    assert_non_null(p);
+    double m1 = tu_json_num(p, "mean_truth");
+    assert_true(fabs(m0 - 1) < 5 * 2 / sqrt(1000));
+    assert_close(m1, 0, 0);
+    assert_contains(r.out, "\"env_state\"");
+    tu_run_free(&r);
+    r = tu_run("%s eval %s --state 7", tu_bdrl(), run);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "refused that state");
+    tu_run_free(&r);
+
+    r = tu_run("%s train %s --out %s_eval -q", tu_bdrl(), cfg, run); /* the config's agent.mode evaluate */
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "does not export bdrl_env_transitions");
+    tu_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_relative_plugin_path_works_anywhere),
         cmocka_unit_test(test_no_default_threshold),
         cmocka_unit_test(test_support_warning),
+        cmocka_unit_test(test_eval_without_table),
     };
     return cmocka_run_group_tests_name("plugin_runs", tests, tu_group_setup, tu_group_teardown);
 }

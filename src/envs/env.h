@@ -162,7 +162,7 @@ void env_get_state(const env *e, double *state);
 int env_set_state(env *e, const double *state, bdrl_err *err);
 /* The observation (env_obs_dim floats) the env would give in state, without
  * changing e; the same checks as env_set_state (FrozenLake: an index in
- * range). */
+ * range). A plugin's state is set and then set back. */
 int env_observe_state(const env *e, const double *state, float *obs, bdrl_err *err);
 
 /* ---- exact transition tables (tabular environments) ---- */

@@ -62,6 +62,10 @@ int exp_check_env(const exp_config *cfg, const env *en, bdrl_err *e)
         return err_set(e, "map: no G (goal) can be reached from S; every return would be 0");
     if (limits_check_experiment(cfg, en, e))
         return -1;
+    if (cfg->agent.mode == AGENT_EVALUATE && !t)
+        return err_set(e, "agent.mode evaluate follows the optimal policy of a transition table, and %s has none%s",
+                       env_name(en), env_kind_describe(env_get_kind(en))->table == 2
+                                         ? " (the plugin does not export bdrl_env_transitions)" : "");
     if (cfg->agent.mode == AGENT_EVALUATE) {
         int *policy = t ? calloc((size_t)t->n_states, sizeof *policy) : NULL;
         int bad = !t || !policy || truth_env_optimal_policy(en, cfg->agent.gamma, policy);
