@@ -3,6 +3,8 @@
  * one-line error messages, and the CSV formats of `bdrl env`. */
 #include "test_util.h"
 
+#include "agents/registry.h"
+
 static void count_lines(const char *s, int *n)
 {
     *n = 0;
@@ -66,6 +68,33 @@ static void test_version(void **state)
             fail_msg("make test left no bin/bdrl equal to %s: %s%s", tu_bdrl(), r.out, r.err);
         tu_run_free(&r);
     }
+}
+
+/* Help that had gone stale as agents and plugins were added: dist --help
+ * names every registered agent's output (not BD's and C51's alone); truth
+ * --help and agent.policy's help speak of plugins' transition tables too;
+ * no source says "both agents" of five. */
+static void test_help_covers_every_agent_and_plugins(void **state)
+{
+    (void)state;
+    tu_result r = tu_run("%s dist --help", tu_bdrl());
+    assert_int_equal(r.status, 0);
+    for (int k = 0; k < agent_kind_count(); k++)
+        assert_contains(r.out, agent_class_of(k)->label);
+    assert_contains(r.out, "atoms: CSV action,return,prob");
+    assert_contains(r.out, "density: CSV action,return,density");
+    tu_run_free(&r);
+    r = tu_run("%s truth --help", tu_bdrl());
+    assert_contains(r.out, "tabular plugin's bdrl_env_transitions");
+    assert_contains(r.out, "a plugin with bdrl_env_set_state");
+    tu_run_free(&r);
+    r = tu_run("%s config --schema | grep agent.policy", tu_bdrl());
+    assert_contains(r.out, "a plugin that exports bdrl_env_transitions");
+    tu_run_free(&r);
+    r = tu_run("grep -rli 'both agents' %s/src", tu_root());
+    if (r.status != 1)
+        fail_msg("\"both agents\" (there are %d) in:\n%s", agent_kind_count(), r.out);
+    tu_run_free(&r);
 }
 
 static void test_every_command_has_help(void **state)
@@ -331,6 +360,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_top_level_usage),
         cmocka_unit_test(test_version),
+        cmocka_unit_test(test_help_covers_every_agent_and_plugins),
         cmocka_unit_test(test_every_command_has_help),
         cmocka_unit_test(test_config_schema_and_resolve),
         cmocka_unit_test(test_config_reference_is_current),

@@ -12,6 +12,8 @@
  *   - a plugin without a transition table: eval gives the greedy return,
  *     and Monte Carlo laws at --state states; evaluate mode names the
  *     missing bdrl_env_transitions;
+ *   - eval's line on BD's Bellman Diffusion samples says how many were
+ *     drawn, and that none were with --no-samples;
  */
 #include "test_util.h"
 
@@ -310,6 +312,34 @@ static void test_eval_without_table(void **state)
     tu_run_free(&r);
 }
 
+/* eval's sample line: BD draws --walkers samples per (state, action) and
+ * says so; --no-samples says they were not drawn; an agent that cannot
+ * sample (C51) has no such line. */
+static void test_eval_sample_line(void **state)
+{
+    (void)state;
+    char so[1200], cfg[1200], run[1200];
+    build_path(so, sizeof so, "plugins/gamble.so");
+    snprintf(cfg, sizeof cfg, "%s/samples.yaml", tu_dir);
+    write_gamble_config(cfg, so, NULL);
+    snprintf(run, sizeof run, "%s/samples_bd", tu_dir);
+    tu_result r = tu_run("%s train %s --out %s -q --set agent.kind=bd --set train.total_steps=300", tu_bdrl(), cfg, run);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    r = tu_run("%s eval %s --walkers 40", tu_bdrl(), run);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "Bellman Diffusion samples (40 per (state, action), the agent's default sampler): mean W1 ");
+    tu_run_free(&r);
+    r = tu_run("%s eval %s --no-samples", tu_bdrl(), run);
+    assert_contains(r.out, "Bellman Diffusion samples: not drawn (--no-samples)");
+    tu_run_free(&r);
+    snprintf(run, sizeof run, "%s/replay_run", tu_dir); /* C51, from the first case */
+    r = tu_run("%s eval %s", tu_bdrl(), run);
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "Bellman Diffusion samples"));
+    tu_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_no_default_threshold),
         cmocka_unit_test(test_support_warning),
         cmocka_unit_test(test_eval_without_table),
+        cmocka_unit_test(test_eval_sample_line),
     };
     return cmocka_run_group_tests_name("plugin_runs", tests, tu_group_setup, tu_group_teardown);
 }

@@ -221,13 +221,14 @@ static const cfg_key keys[] = {
                    "behaving ε-greedily around it (agent.behaviour_eps) so that every action's "
                    "distribution is learned"),
     CFG_CHOICE_KEY("agent.policy", OFF(agent.policy), "optimal", "optimal",
-                   "evaluate mode: the fixed policy (optimal = FrozenLake value iteration)"),
+                   "evaluate mode: the fixed policy (optimal = value iteration on the environment's transition "
+                   "table: FrozenLake, or a plugin that exports bdrl_env_transitions)"),
     CFG_REAL_KEY("agent.behaviour_eps", OFF(agent.behaviour_eps), "1.0", 0, 1,
                  "evaluate mode: the data are collected ε-greedily around agent.policy with this ε "
                  "(1 = uniformly random actions; below 1 the policy's own states are visited more "
                  "and the replay's empirical transition table is closer to the true one)"),
     CFG_CUSTOM_KEY("agent.hidden", OFF(agent.hidden), "[64, 64]", "widths", parse_widths, print_widths,
-                   "hidden widths of the state torso, shared by both agents"),
+                   "hidden widths of the state torso, shared by every agent"),
     CFG_CHOICE_KEY("agent.activation", OFF(agent.activation), "relu", "linear|tanh|silu|softplus|relu",
                    "torso activation"),
     CFG_REAL_KEY("agent.lr", OFF(agent.lr), "0.001", 1e-9, 10, "Adam learning rate"),

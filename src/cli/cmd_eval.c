@@ -48,9 +48,11 @@ static const args_spec spec = {
     "    states (any env whose state can be set: a plugin with bdrl_env_set_state). An env\n"
     "    with none of these (a plugin without a transition table or --state) gets the\n"
     "    greedy return alone;\n"
-    "  - BD: the same W1 from Bellman Diffusion samples (the agent's default sampler:\n"
-    "    MALA-BDD with global moves), to the truth (w1_samples) and to the agent's own\n"
-    "    grid density (w1_samples_model, the sampler's share of the error).\n"
+    "  - agents that sample returns (BD), unless --no-samples: at every scored (state,\n"
+    "    action), --walkers (default eval.sample_walkers) Bellman Diffusion samples drawn\n"
+    "    with the agent's default sampler (MALA-BDD with global moves), and their W1 to\n"
+    "    the truth (w1_samples) and to the agent's own law (w1_samples_model, the\n"
+    "    sampler's share of the error); the slow part of eval. Null for the others.\n"
     "  - --truth replay (transition tables): the truth is the exact law under the empirical\n"
     "    transition table of the run's replay buffer (checkpoint.bin), the fixed point\n"
     "    a perfect learner of those transitions reaches: the distances then measure\n"
@@ -118,7 +120,7 @@ static void write_json(FILE *f, const char *run, const exp_config *cfg, const ag
 }
 
 static void print_table(const char *run, const exp_config *cfg, const agent *ag, const eval_result *g,
-                        const evaldist_result *d, const sample_ctx *sc)
+                        const evaldist_result *d, const sample_ctx *sc, int can_sample, int walkers)
 {
     int cart = d->monte_carlo;
     printf("run %s: %s on %s, gamma %g\n", run, ag->ops->name, env_kind_describe(cfg->env.kind)->name,
@@ -135,11 +137,13 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
                 : isfinite(d->mean_w1_truth_exact) ? ", exact under the replay's empirical transitions" : ", exact");
     if (isfinite(d->mean_w1_truth_exact))
         printf("  that truth's own mean W1 to the exact law (the data's error): %.4g\n", d->mean_w1_truth_exact);
-    printf("  mean W1 %.4g, mean Cramer %.4g", d->mean_w1, d->mean_cramer);
+    printf("  mean W1 %.4g, mean Cramer %.4g\n", d->mean_w1, d->mean_cramer);
     if (isfinite(d->mean_w1_samples))
-        printf(", mean W1 of BDD samples %.4g (to the model's own density %.4g)", d->mean_w1_samples,
-               d->mean_w1_samples_model);
-    printf("\n");
+        printf("  Bellman Diffusion samples (%d per (state, action), the agent's default sampler): mean W1 %.4g "
+               "to the truth, %.4g to the agent's own law\n",
+               walkers, d->mean_w1_samples, d->mean_w1_samples_model);
+    else if (can_sample)
+        printf("  Bellman Diffusion samples: not drawn (--no-samples)\n");
     if (d->n_undefined)
         printf("  %d (state, action) pairs have a field <= 0 on the whole grid (left out of the means)\n",
                d->n_undefined);
@@ -314,7 +318,7 @@ int cmd_eval(int argc, char **argv)
     if (args_get(&spec, &a, "json"))
         write_json(stdout, run, &cfg, ag, &g, &d, &sc);
     else
-        print_table(run, &cfg, ag, &g, &d, &sc);
+        print_table(run, &cfg, ag, &g, &d, &sc, agent_can_sample(ag), o.sample_walkers);
     rc = 0;
 done:
     free(given);
