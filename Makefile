@@ -5,7 +5,7 @@
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks (single process; prints ratios measured in one run)
 #   make demo       the main job: a built-in run written under runs/demo/
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (bin, lib, include/bdrl, lib/pkgconfig/bdrl.pc, share)
 #   make examples   build examples/envs (the chain plugin) against the headers installed
 #                   (make install-headers) to EXAMPLES_PREFIX, default $(BUILD)/prefix
 #   make deps       apt-get install what is missing (nothing when all is there)
@@ -51,7 +51,7 @@ CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -Iinclude -I$(BUILD)/g
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm -ldl
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/train/*.c src/truth/*.c src/stats/*.c src/gen/*.c src/research/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/train/*.c src/truth/*.c src/stats/*.c src/gen/*.c src/research/*.c src/api/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 # Tests of the fields module in double precision (DESIGN §3: finite
@@ -93,7 +93,7 @@ $(BUILD)/double/%.o: %.c
 $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(dir $@)
 	@echo '#define BDRL_VERSION "$(BDRL_VERSION)"' > $@.new; cmp -s $@.new $@ || mv -f $@.new $@; rm -f $@.new
-$(BUILD)/src/cli/main.o: $(BUILD)/gen/version.h
+$(BUILD)/src/cli/main.o $(BUILD)/src/api/environment.o: $(BUILD)/gen/version.h
 FORCE:
 
 $(LIB): $(LIB_OBJ)
@@ -180,21 +180,22 @@ memcheck: deps
 docs: bin/bdrl
 	bin/bdrl config --schema > docs/config.md
 
+# bin/bdrl, lib/libbdrl.a, the public headers, bdrl.pc (pkg-config) and the
+# plot scripts. libbdrl's public API is include/bdrl/: the plugin interface
+# and bdrl/environment.h; the headers under src/ are internal and not installed.
 install: all install-headers
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 bin/bdrl $(DESTDIR)$(PREFIX)/bin/bdrl
 	install -m 644 lib/libbdrl.a $(DESTDIR)$(PREFIX)/lib/libbdrl.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(BDRL_VERSION)|' -e 's|@LIBS@|$(strip $(LDLIBS))|' \
+	  bdrl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bdrl.pc
 	install -d $(DESTDIR)$(PREFIX)/share/bdrl/plots
 	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/bdrl/plots/
 
-# The headers alone (what a plugin needs): include/bdrl/*.h and the library's.
+# The public headers alone (what a plugin needs): include/bdrl/*.h.
 install-headers:
 	install -d $(DESTDIR)$(PREFIX)/include/bdrl
 	install -m 644 include/bdrl/*.h $(DESTDIR)$(PREFIX)/include/bdrl/
-	for h in $$(ls src/*/*.h | grep -v '_impl\.h$$' | grep -v '^src/cli/'); do \
-	  install -d $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h)); \
-	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h))/; \
-	done
 
 clean:
 	rm -rf build bin lib

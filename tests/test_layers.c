@@ -28,6 +28,7 @@ static const layer LAYERS[] = {
     {"train", "train agents fields sdes envs data stats truth core"},
     {"research", "research train agents gen fields sdes envs data stats truth core"},
     {"cli", "cli research train agents gen fields sdes envs data stats truth core"},
+    {"api", "api agents envs core"}, /* include/bdrl/environment.h: libbdrl's public API */
 };
 #define N_LAYERS ((int)(sizeof LAYERS / sizeof LAYERS[0]))
 
