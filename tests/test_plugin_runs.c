@@ -14,8 +14,14 @@
  *     missing bdrl_env_transitions;
  *   - eval's line on BD's Bellman Diffusion samples says how many were
  *     drawn, and that none were with --no-samples;
+ *   - plot dist: the title names the plugin by its own name, a terminal
+ *     state's label comes from the env (not FrozenLake's "H hole"), more
+ *     than two runs, one colour per agent kind whatever its slot; the env
+ *     accessors behind them (env_display_name, env_state_label).
  */
 #include "test_util.h"
+
+#include "envs/env.h"
 
 #include <limits.h>
 #include <sys/stat.h>
@@ -340,6 +346,103 @@ static void test_eval_sample_line(void **state)
     tu_run_free(&r);
 }
 
+/* The colour a plot dist figure gave the run labelled `label` (its meta.gp). */
+static void run_colour(const char *meta_path, const char *label, char *out, size_t n)
+{
+    char *meta = tu_read(meta_path), want[64];
+    assert_non_null(meta);
+    snprintf(want, sizeof want, "= \"%s\";", label);
+    const char *p = strstr(meta, want);
+    if (!p)
+        fail_msg("no run %s in %s", label, meta_path);
+    p = strstr(p, "rcolor[");
+    assert_non_null(p);
+    p = strchr(p, '\'');
+    snprintf(out, n, "%.7s", p + 1);
+    free(meta);
+}
+
+/* plot dist on the gamble: titled "gamble" (the plugin's own name; it was
+ * "plugin"), its terminal state labelled "end" by the plugin (it was "H
+ * hole"), three runs at once (two was the most), and C51 the same colour in
+ * the first slot as in the second (colours went by slot and by "BD or not").
+ * Behind it, the env accessors: FrozenLake keeps its letters, the chain's
+ * layout gives S and G and its bdrl_env_state_label the fall (a terminal
+ * without a label is left to the figure's "terminal"). */
+static void test_plot_dist_plugin(void **state)
+{
+    (void)state;
+    char so[1200], cfg[1200], runs[3][1300], out[1300], path[1400];
+    build_path(so, sizeof so, "plugins/gamble.so");
+    snprintf(cfg, sizeof cfg, "%s/plot.yaml", tu_dir);
+    write_gamble_config(cfg, so, NULL);
+    const char *kinds[3] = {"c51", "bd", "qrdqn"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(runs[i], sizeof runs[i], "%s/plot_%s", tu_dir, kinds[i]);
+        tu_result r = tu_run("%s train %s --out %s -q --set agent.kind=%s --set train.total_steps=600", tu_bdrl(), cfg,
+                             runs[i], kinds[i]);
+        if (r.status != 0)
+            fail_msg("train %s: exit %d: %s", kinds[i], r.status, r.err);
+        tu_run_free(&r);
+    }
+    snprintf(out, sizeof out, "%s/three", tu_dir);
+    tu_result r = tu_run("%s plot dist %s %s %s -n 100 --out %s", tu_bdrl(), runs[0], runs[1], runs[2], out);
+    if (r.status != 0)
+        fail_msg("plot dist of three runs: exit %d: %s", r.status, r.err);
+    assert_contains(r.out, "QR-DQN: mean W1");
+    tu_run_free(&r);
+    snprintf(path, sizeof path, "%s.gp", out);
+    char *text = tu_read(path);
+    assert_contains(text, "ttl = \"gamble 1x2: return distribution");
+    free(text);
+    snprintf(path, sizeof path, "%s_data/meta.gp", out);
+    text = tu_read(path);
+    assert_contains(text, "plabel[2] = \"end\"");
+    assert_contains(text, "nruns = 3");
+    free(text);
+    snprintf(path, sizeof path, "%s.png", out);
+    assert_int_equal(access(path, F_OK), 0);
+    char first[16], second[16], bd[16];
+    snprintf(path, sizeof path, "%s_data/meta.gp", out);
+    run_colour(path, "C51", first, sizeof first);
+    run_colour(path, "BD", bd, sizeof bd);
+    snprintf(out, sizeof out, "%s/swapped", tu_dir);
+    r = tu_run("%s plot dist %s %s -n 100 --out %s", tu_bdrl(), runs[1], runs[0], out);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    snprintf(path, sizeof path, "%s_data/meta.gp", out);
+    run_colour(path, "C51", second, sizeof second);
+    assert_string_equal(first, second);
+    assert_string_not_equal(first, bd);
+
+    /* the accessors */
+    env_config c;
+    bdrl_err e;
+    env_config_defaults(&c, "frozenlake");
+    env *en = env_create(&c, &e);
+    assert_string_equal(env_display_name(en), "FrozenLake-v1");
+    assert_string_equal(env_state_label(en, 0), "S start");
+    assert_string_equal(env_state_label(en, 1), "");
+    assert_string_equal(env_state_label(en, 5), "H hole");
+    assert_string_equal(env_state_label(en, 15), "G goal");
+    assert_string_equal(env_state_label(en, 16), "");
+    env_free(en);
+    env_config_defaults(&c, "plugin");
+    build_path(c.plugin, sizeof c.plugin, "examples/libchain.so");
+    en = env_create(&c, &e);
+    assert_non_null(en);
+    assert_string_equal(env_display_name(en), "chain");
+    const char *chain[5] = {"S start", "", "", "G goal", "fall"}; /* layout SFFGH; its own label of the H */
+    for (int s = 0; s < 5; s++)
+        assert_string_equal(env_state_label(en, s), chain[s]);
+    env_free(en);
+    env_config_defaults(&c, "cartpole");
+    en = env_create(&c, &e);
+    assert_string_equal(env_display_name(en), "CartPole-v1");
+    assert_string_equal(env_state_label(en, 0), "");
+    env_free(en);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_support_warning),
         cmocka_unit_test(test_eval_without_table),
         cmocka_unit_test(test_eval_sample_line),
+        cmocka_unit_test(test_plot_dist_plugin),
     };
     return cmocka_run_group_tests_name("plugin_runs", tests, tu_group_setup, tu_group_teardown);
 }

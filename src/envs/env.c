@@ -105,6 +105,19 @@ void env_free(env *e)
 }
 
 const char *env_name(const env *e) { return e->cls->info.name; }
+
+const char *env_display_name(const env *e)
+{
+    return e->cls->display_name ? e->cls->display_name(e) : e->cls->info.gym_id;
+}
+
+const char *env_state_label(const env *e, int s)
+{
+    if (!e->cls->state_label || s < 0 || s >= e->n_states)
+        return "";
+    const char *l = e->cls->state_label(e, s);
+    return l ? l : "";
+}
 env_kind env_get_kind(const env *e) { return e->kind; }
 int env_obs_dim(const env *e) { return e->obs_dim; }
 int env_n_actions(const env *e) { return e->n_actions; }

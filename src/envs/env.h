@@ -119,6 +119,14 @@ env *env_create(const env_config *cfg, bdrl_err *e);
 void env_free(env *e);
 
 const char *env_name(const env *e);      /* env_kind_describe(kind)->name */
+/* The name to show people (figure titles): a plugin's own (its spec.name,
+ * else its file's name), else the kind's Gymnasium id ("FrozenLake-v1"). */
+const char *env_display_name(const env *e);
+/* A short label of state s of a tabular env for figures, "" for none:
+ * FrozenLake its map letter and meaning ("S start", "H hole", "G goal"; ""
+ * for F); a plugin its bdrl_env_state_label, else its layout's S and G ("S
+ * start", "G goal"); "" out of range. */
+const char *env_state_label(const env *e, int s);
 env_kind env_get_kind(const env *e);
 int env_obs_dim(const env *e);           /* CartPole 4, FrozenLake 1 (the state index as a float),
                                             Acrobot 6, MountainCar 2 */

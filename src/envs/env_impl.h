@@ -51,6 +51,9 @@ typedef struct {
     int (*set_state)(env *e, const double *state, bdrl_err *err);
     int (*success)(const env *e, const env_step *st); /* the step ended an episode */
     void (*describe)(const env *e, const env_config *c, FILE *f);
+    /* Optional (NULL: the defaults of env_display_name, env_state_label). */
+    const char *(*display_name)(const env *e);
+    const char *(*state_label)(const env *e, int s);
 } env_class;
 
 struct env {

@@ -345,6 +345,16 @@ static void frozenlake_describe(const env *e, const env_config *c, FILE *f)
 
 static const char *const FL_ACTIONS[4] = {"left", "down", "right", "up"};
 
+static const char *frozenlake_state_label(const env *e, int s)
+{
+    switch (e->fl->desc[s]) {
+    case 'S': return "S start";
+    case 'H': return "H hole";
+    case 'G': return "G goal";
+    default: return "";
+    }
+}
+
 const env_class frozenlake_class = {
     .info = {"frozenlake", "FrozenLake-v1",
              "FrozenLake-v1: cross a frozen lake to the goal; 4x4, 8x8, custom or random maps,\n"
@@ -359,4 +369,5 @@ const env_class frozenlake_class = {
     .set_state = frozenlake_set_state,
     .success = frozenlake_success,
     .describe = frozenlake_describe,
+    .state_label = frozenlake_state_label,
 };

@@ -1,8 +1,9 @@
 /* gamble.c — a one-step gamble, the smallest plugin on which the cases of
  * tests/test_plugin_runs.c show: two outcomes that share one next state
  * with different rewards, returns outside the default support [0, 1], a
- * terminal state that is no "hole", and (built with -DGAMBLE_NO_TABLE) a
- * plugin without a transition table whose state can be set.
+ * terminal state that is no "hole" (its label, bdrl_env_state_label, is
+ * "end"), and (built with -DGAMBLE_NO_TABLE) a plugin without a transition
+ * table whose state can be set.
  *
  * State 0 is the start, state 1 the end (terminal). Actions:
  *   0 "gamble": to the end, reward win (default 3) with probability p_win
@@ -99,6 +100,12 @@ void bdrl_env_step(void *env, int action, float *obs, double *reward, int *termi
 }
 
 void bdrl_env_get_state(void *env, double *state) { state[0] = ((gamble *)env)->s; }
+
+const char *bdrl_env_state_label(void *env, int state)
+{
+    (void)env;
+    return state == 1 ? "end" : NULL; /* the start: no label */
+}
 
 int bdrl_env_set_state(void *env, const double *state, float *obs)
 {
