@@ -375,7 +375,7 @@ static void test_help_and_bad_input(void **state)
         {"plot dist @FLC --out /nonexistent/dir/x", "its directory does not exist"},
         {"plot fields @FLB", "--state is required"},
         {"plot fields @FLC --state 0", "only Bellman Diffusion runs have fields"},
-        {"plot fields @FLB --state 5", "state 5 is terminal (a hole or the goal)"},
+        {"plot fields @FLB --state 5", "state 5 is terminal: its return is 0"},
         {"plot fields @FLB --state 16", "state 16 is not in [0, 16)"},
         {"plot fields @CPB --state 0,0", "expected 4 comma-separated numbers"},
         {"plot curves", "expected run or comparison directories"},
