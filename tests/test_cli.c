@@ -61,8 +61,7 @@ static void test_version(void **state)
     r = tu_run("%s --help", tu_bdrl());
     assert_contains(r.out, "--version");
     tu_run_free(&r);
-    const char *build = getenv("BUILD");
-    if (build && !strcmp(build, "build/rel")) {
+    if (!strcmp(tu_build_dir(), "build/rel")) {
         r = tu_run("cmp %s/bin/bdrl %s", tu_root(), tu_bdrl());
         if (r.status != 0)
             fail_msg("make test left no bin/bdrl equal to %s: %s%s", tu_bdrl(), r.out, r.err);

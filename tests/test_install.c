@@ -9,8 +9,7 @@
 static void test_install_and_pkg_config(void **state)
 {
     (void)state;
-    const char *build = getenv("BUILD");
-    if (build && strcmp(build, "build/rel"))
+    if (strcmp(tu_build_dir(), "build/rel"))
         skip();
     char *d = tu_tmpdir();
     tu_result r = tu_run("%s/scripts/test_install.sh %s %s", tu_root(), tu_root(), d);

@@ -26,22 +26,6 @@
 #include <limits.h>
 #include <sys/stat.h>
 
-static const char *build_dir(void)
-{
-    const char *b = getenv("BUILD");
-    return b ? b : "build/rel";
-}
-
-/* Absolute path of a file under the build directory. */
-static void build_path(char *out, size_t n, const char *rel)
-{
-    const char *b = build_dir();
-    if (b[0] == '/')
-        snprintf(out, n, "%s/%s", b, rel);
-    else
-        snprintf(out, n, "%s/%s/%s", tu_root(), b, rel);
-}
-
 /* Writes a config for the gamble plugin at `so` (a path as the config
  * should hold it) into path, with extra YAML lines appended. */
 static void write_gamble_config(const char *path, const char *so, const char *extra)
@@ -57,6 +41,26 @@ static void write_gamble_config(const char *path, const char *so, const char *ex
     tu_write(path, text);
 }
 
+/* The config tu_dir/NAME.yaml for the plugin build_dir/plugins/SO.so (gamble
+ * or gamble_notable), its path into cfg. */
+static void gamble_config(const char *so_name, const char *name, char *cfg, size_t n)
+{
+    char so[1200], rel[64];
+    snprintf(rel, sizeof rel, "plugins/%s.so", so_name);
+    tu_build_path(so, sizeof so, rel);
+    snprintf(cfg, n, "%s/%s.yaml", tu_dir, name);
+    write_gamble_config(cfg, so, NULL);
+}
+
+/* bdrl train CFG --out RUN -q SETS, which must succeed. */
+static void train(const char *cfg, const char *run, const char *sets)
+{
+    tu_result r = tu_run("%s train %s --out %s -q %s", tu_bdrl(), cfg, run, sets);
+    if (r.status != 0)
+        fail_msg("train %s %s: exit %d: %s", cfg, sets, r.status, r.err);
+    tu_run_free(&r);
+}
+
 /* The replay's empirical law of the gamble is +3 with the share of wins
  * among the gambles it holds; every episode is one step, so metrics.csv
  * (one row per episode, the buffer holds them all) has those returns. The
@@ -66,15 +70,10 @@ static void write_gamble_config(const char *path, const char *so, const char *ex
 static void test_replay_truth_keeps_rewards_apart(void **state)
 {
     (void)state;
-    char so[1200], cfg[1200], run[1200];
-    build_path(so, sizeof so, "plugins/gamble.so");
-    snprintf(cfg, sizeof cfg, "%s/gamble.yaml", tu_dir);
+    char cfg[1200], run[1200];
+    gamble_config("gamble", "gamble", cfg, sizeof cfg);
     snprintf(run, sizeof run, "%s/replay_run", tu_dir);
-    write_gamble_config(cfg, so, NULL);
-    tu_result r = tu_run("%s train %s --out %s -q", tu_bdrl(), cfg, run);
-    if (r.status != 0)
-        fail_msg("train: exit %d: %s", r.status, r.err);
-    tu_run_free(&r);
+    train(cfg, run, "");
     char path[1300];
     snprintf(path, sizeof path, "%s/metrics.csv", run);
     char *csv = tu_read(path);
@@ -89,7 +88,7 @@ static void test_replay_truth_keeps_rewards_apart(void **state)
     free(csv);
     assert_true(wins > 100 && losses > 100);
     double p = (double)wins / (wins + losses);
-    r = tu_run("%s eval %s --truth replay --json --no-samples", tu_bdrl(), run);
+    tu_result r = tu_run("%s eval %s --truth replay --json --no-samples", tu_bdrl(), run);
     if (r.status != 0)
         fail_msg("eval --truth replay: exit %d: %s", r.status, r.err);
     assert_close(tu_json_num(r.out, "mean_w1_truth_exact"), 2 * fabs(p - 0.5), 1e-9);
@@ -106,7 +105,7 @@ static void test_relative_plugin_path_works_anywhere(void **state)
     char so[1200], home[1200], elsewhere[1200], bdrl[4096];
     if (!realpath(tu_bdrl(), bdrl))
         fail_msg("no bdrl at %s", tu_bdrl());
-    build_path(so, sizeof so, "plugins/gamble.so");
+    tu_build_path(so, sizeof so, "plugins/gamble.so");
     snprintf(home, sizeof home, "%s/home", tu_dir);
     snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", tu_dir);
     assert_int_equal(mkdir(home, 0755), 0);
@@ -155,10 +154,8 @@ static void test_relative_plugin_path_works_anywhere(void **state)
 static void test_no_default_threshold(void **state)
 {
     (void)state;
-    char so[1200], cfg[1200], out[1200], path[1300];
-    build_path(so, sizeof so, "plugins/gamble.so");
-    snprintf(cfg, sizeof cfg, "%s/thr.yaml", tu_dir);
-    write_gamble_config(cfg, so, NULL);
+    char cfg[1200], out[1200], path[1300];
+    gamble_config("gamble", "thr", cfg, sizeof cfg);
     snprintf(out, sizeof out, "%s/thr_cmp", tu_dir);
     tu_result r = tu_run("%s compare %s --seeds 2 --out %s", tu_bdrl(), cfg, out);
     if (r.status != 0)
@@ -219,10 +216,8 @@ static void test_no_default_threshold(void **state)
 static void test_support_warning(void **state)
 {
     (void)state;
-    char so[1200], cfg[1200], out[1200];
-    build_path(so, sizeof so, "plugins/gamble.so");
-    snprintf(cfg, sizeof cfg, "%s/support.yaml", tu_dir);
-    write_gamble_config(cfg, so, NULL);
+    char cfg[1200], out[1200];
+    gamble_config("gamble", "support", cfg, sizeof cfg);
     static const struct {
         const char *sets;
         int warns;
@@ -253,7 +248,7 @@ static void test_support_warning(void **state)
     assert_contains(r.err, "does not cover the returns of");
     tu_run_free(&r);
     char chain[1200];
-    build_path(chain, sizeof chain, "examples/libchain.so");
+    tu_build_path(chain, sizeof chain, "examples/libchain.so");
     r = tu_run("%s config %s/examples/envs/chain.yaml --set env.plugin=%s --set agent.v_min=0 --set agent.v_max=1",
                tu_bdrl(), tu_root(), chain);
     assert_int_equal(r.status, 0);
@@ -269,16 +264,11 @@ static void test_support_warning(void **state)
 static void test_eval_without_table(void **state)
 {
     (void)state;
-    char so[1200], cfg[1200], run[1200];
-    build_path(so, sizeof so, "plugins/gamble_notable.so");
-    snprintf(cfg, sizeof cfg, "%s/notable.yaml", tu_dir);
-    write_gamble_config(cfg, so, NULL);
+    char cfg[1200], run[1200];
+    gamble_config("gamble_notable", "notable", cfg, sizeof cfg);
     snprintf(run, sizeof run, "%s/notable_run", tu_dir);
-    tu_result r = tu_run("%s train %s --out %s -q --set agent.mode=control", tu_bdrl(), cfg, run);
-    if (r.status != 0)
-        fail_msg("train: exit %d: %s", r.status, r.err);
-    tu_run_free(&r);
-    r = tu_run("%s eval %s --no-samples", tu_bdrl(), run);
+    train(cfg, run, "--set agent.mode=control");
+    tu_result r = tu_run("%s eval %s --no-samples", tu_bdrl(), run);
     if (r.status != 0)
         fail_msg("eval without a table: exit %d: %s", r.status, r.err);
     assert_contains(r.out, "greedy return ");
@@ -324,15 +314,11 @@ static void test_eval_without_table(void **state)
 static void test_eval_sample_line(void **state)
 {
     (void)state;
-    char so[1200], cfg[1200], run[1200];
-    build_path(so, sizeof so, "plugins/gamble.so");
-    snprintf(cfg, sizeof cfg, "%s/samples.yaml", tu_dir);
-    write_gamble_config(cfg, so, NULL);
+    char cfg[1200], run[1200];
+    gamble_config("gamble", "samples", cfg, sizeof cfg);
     snprintf(run, sizeof run, "%s/samples_bd", tu_dir);
-    tu_result r = tu_run("%s train %s --out %s -q --set agent.kind=bd --set train.total_steps=300", tu_bdrl(), cfg, run);
-    assert_int_equal(r.status, 0);
-    tu_run_free(&r);
-    r = tu_run("%s eval %s --walkers 40", tu_bdrl(), run);
+    train(cfg, run, "--set agent.kind=bd --set train.total_steps=300");
+    tu_result r = tu_run("%s eval %s --walkers 40", tu_bdrl(), run);
     assert_int_equal(r.status, 0);
     assert_contains(r.out, "Bellman Diffusion samples (40 per (state, action), the agent's default sampler): mean W1 ");
     tu_run_free(&r);
@@ -372,18 +358,14 @@ static void run_colour(const char *meta_path, const char *label, char *out, size
 static void test_plot_dist_plugin(void **state)
 {
     (void)state;
-    char so[1200], cfg[1200], runs[3][1300], out[1300], path[1400];
-    build_path(so, sizeof so, "plugins/gamble.so");
-    snprintf(cfg, sizeof cfg, "%s/plot.yaml", tu_dir);
-    write_gamble_config(cfg, so, NULL);
+    char cfg[1200], runs[3][1300], out[1300], path[1400];
+    gamble_config("gamble", "plot", cfg, sizeof cfg);
     const char *kinds[3] = {"c51", "bd", "qrdqn"};
     for (int i = 0; i < 3; i++) {
+        char sets[128];
         snprintf(runs[i], sizeof runs[i], "%s/plot_%s", tu_dir, kinds[i]);
-        tu_result r = tu_run("%s train %s --out %s -q --set agent.kind=%s --set train.total_steps=600", tu_bdrl(), cfg,
-                             runs[i], kinds[i]);
-        if (r.status != 0)
-            fail_msg("train %s: exit %d: %s", kinds[i], r.status, r.err);
-        tu_run_free(&r);
+        snprintf(sets, sizeof sets, "--set agent.kind=%s --set train.total_steps=600", kinds[i]);
+        train(cfg, runs[i], sets);
     }
     snprintf(out, sizeof out, "%s/three", tu_dir);
     tu_result r = tu_run("%s plot dist %s %s %s -n 100 --out %s", tu_bdrl(), runs[0], runs[1], runs[2], out);
@@ -428,7 +410,7 @@ static void test_plot_dist_plugin(void **state)
     assert_string_equal(env_state_label(en, 16), "");
     env_free(en);
     env_config_defaults(&c, "plugin");
-    build_path(c.plugin, sizeof c.plugin, "examples/libchain.so");
+    tu_build_path(c.plugin, sizeof c.plugin, "examples/libchain.so");
     en = env_create(&c, &e);
     assert_non_null(en);
     assert_string_equal(env_display_name(en), "chain");
