@@ -247,15 +247,7 @@ int cmd_eval(int argc, char **argv)
     sample_ctx sc = {0};
     evaldist_result d = {0};
     double *given = NULL;
-    eval_result g;
-    uint64_t eseed = seed >= 0 ? (uint64_t)seed : train_eval_seed(&cfg);
-    if (eval_greedy(&cfg, ag, (int)episodes, eseed, &g, &e)) {
-        fprintf(stderr, "bdrl: greedy evaluation: %s\n", e.msg);
-        goto done;
-    }
-    evaldist_options o;
-    evaldist_options_default(&o);
-    o.mc_rollouts = (int)rollouts;
+    /* --state S...: checked before the greedy episodes, which take a while */
     int n_given = 0;
     const char *const *given_text = args_get_all(&spec, &a, "state", &n_given);
     if (n_given) {
@@ -284,6 +276,17 @@ int cmd_eval(int argc, char **argv)
             }
             memcpy(given + (size_t)i * sd, st, sizeof(double) * (size_t)sd);
         }
+    }
+    eval_result g;
+    uint64_t eseed = seed >= 0 ? (uint64_t)seed : train_eval_seed(&cfg);
+    if (eval_greedy(&cfg, ag, (int)episodes, eseed, &g, &e)) {
+        fprintf(stderr, "bdrl: greedy evaluation: %s\n", e.msg);
+        goto done;
+    }
+    evaldist_options o;
+    evaldist_options_default(&o);
+    o.mc_rollouts = (int)rollouts;
+    if (given) {
         o.given = given;
         o.n_given = n_given;
         if (!args_get(&spec, &a, "rollouts"))
