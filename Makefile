@@ -1,11 +1,11 @@
 # bdrl — build, test, bench, demo, install.
 #
 #   make            build bin/bdrl and lib/libbdrl.a
-#   make test       install missing Debian packages, build, run every test
+#   make test       install missing Debian packages, build (bin/bdrl too), run every test
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks (single process; prints ratios measured in one run)
 #   make demo       the main job: a built-in run written under runs/demo/
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (bin, lib, include/bdrl, lib/pkgconfig/bdrl.pc, share)
 #   make examples   build examples/envs (the chain plugin) against the headers installed
 #                   (make install-headers) to EXAMPLES_PREFIX, default $(BUILD)/prefix
 #   make deps       apt-get install what is missing (nothing when all is there)
@@ -17,6 +17,10 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SAN     ?= 0
+# What `bdrl --version` prints: `git describe --always --dirty` of the tree
+# built, or this when the tree is no git checkout (a release tarball).
+VERSION ?= 0.1.0
+BDRL_VERSION := $(or $(shell git describe --always --dirty 2>/dev/null),$(VERSION))
 
 PKGS    := openblas gsl yaml-0.1
 CC      ?= cc
@@ -43,11 +47,11 @@ BUILD   := build/rel
 SANFLAGS :=
 endif
 
-CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -Iinclude -DBDRL_SOURCE_PLOTS_DIR=\"$(CURDIR)/plots\" $(EXTRA_CFLAGS)
+CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -Iinclude -I$(BUILD)/gen -DBDRL_SOURCE_PLOTS_DIR=\"$(CURDIR)/plots\" $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm -ldl
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/train/*.c src/truth/*.c src/stats/*.c src/gen/*.c src/research/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/train/*.c src/truth/*.c src/stats/*.c src/gen/*.c src/research/*.c src/api/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 # Tests of the fields module in double precision (DESIGN §3: finite
@@ -67,7 +71,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libbdrl.a
 BIN       := $(BUILD)/bdrl
 
-.PHONY: all test bench demo install install-headers clean deps docs tests fuzz memcheck deps-slurm test-slurm examples
+.PHONY: all test bench demo install install-headers clean deps docs tests fuzz memcheck deps-slurm test-slurm examples FORCE
 all: bin/bdrl lib/libbdrl.a
 
 # Copied to a temporary name and renamed: overwriting the file in place would
@@ -83,6 +87,14 @@ $(BUILD)/%.o: %.c
 $(BUILD)/double/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DBDRL_REAL_DOUBLE -c $< -o $@
+
+# The version as a header, rewritten only when it changes (so main.o, which
+# includes it, is rebuilt exactly then).
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define BDRL_VERSION "$(BDRL_VERSION)"' > $@.new; cmp -s $@.new $@ || mv -f $@.new $@; rm -f $@.new
+$(BUILD)/src/cli/main.o $(BUILD)/src/api/environment.o: $(BUILD)/gen/version.h
+FORCE:
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -109,6 +121,14 @@ $(BUILD)/plugins/bad_%.so: tests/plugins/bad_plugin.c include/bdrl/env_plugin.h
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC -Iinclude \
 	  $(if $(filter ok,$*),,-DBAD_$(shell echo $* | tr a-z A-Z)) $< -o $@
 
+# A one-step gamble for tests/test_plugin_runs.c (tests/plugins/gamble.c):
+# gamble.so with a transition table, gamble_notable.so without one.
+GAMBLE_SO := $(BUILD)/plugins/gamble.so $(BUILD)/plugins/gamble_notable.so
+$(GAMBLE_SO): $(BUILD)/plugins/%.so: tests/plugins/gamble.c include/bdrl/env_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC -Iinclude \
+	  $(if $(filter gamble_notable,$*),-DGAMBLE_NO_TABLE) $< -o $@ -lm
+
 # The example plugins, built by their own Makefile against the headers that
 # `make install` (its install-headers part: a plugin needs no binary) puts
 # under EXAMPLES_PREFIX: what a user outside this tree does.
@@ -117,7 +137,9 @@ examples:
 	@$(MAKE) --no-print-directory install-headers PREFIX=$(EXAMPLES_PREFIX) DESTDIR= >/dev/null
 	@$(MAKE) --no-print-directory -C examples/envs PREFIX=$(EXAMPLES_PREFIX) OUT=$(CURDIR)/$(BUILD)/examples
 
-tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO)
+# A plain build's tests also leave bin/bdrl (and lib/libbdrl.a) up to date, the
+# binary a user then runs; a sanitizer build keeps its own under $(BUILD).
+tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO) $(GAMBLE_SO) $(if $(filter 0,$(SAN)),bin/bdrl lib/libbdrl.a)
 	@$(MAKE) --no-print-directory examples
 
 # Runs every test binary (cmocka) and the CLI tests, then prints one line
@@ -158,21 +180,22 @@ memcheck: deps
 docs: bin/bdrl
 	bin/bdrl config --schema > docs/config.md
 
+# bin/bdrl, lib/libbdrl.a, the public headers, bdrl.pc (pkg-config) and the
+# plot scripts. libbdrl's public API is include/bdrl/: the plugin interface
+# and bdrl/environment.h; the headers under src/ are internal and not installed.
 install: all install-headers
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 bin/bdrl $(DESTDIR)$(PREFIX)/bin/bdrl
 	install -m 644 lib/libbdrl.a $(DESTDIR)$(PREFIX)/lib/libbdrl.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(BDRL_VERSION)|' -e 's|@LIBS@|$(strip $(LDLIBS))|' \
+	  bdrl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bdrl.pc
 	install -d $(DESTDIR)$(PREFIX)/share/bdrl/plots
 	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/bdrl/plots/
 
-# The headers alone (what a plugin needs): include/bdrl/*.h and the library's.
+# The public headers alone (what a plugin needs): include/bdrl/*.h.
 install-headers:
 	install -d $(DESTDIR)$(PREFIX)/include/bdrl
 	install -m 644 include/bdrl/*.h $(DESTDIR)$(PREFIX)/include/bdrl/
-	for h in $$(ls src/*/*.h | grep -v '_impl\.h$$' | grep -v '^src/cli/'); do \
-	  install -d $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h)); \
-	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/bdrl/$$(basename $$(dirname $$h))/; \
-	done
 
 clean:
 	rm -rf build bin lib

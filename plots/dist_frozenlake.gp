@@ -1,7 +1,8 @@
 # dist_frozenlake.gp — return distributions of a tabular env's states (bdrl plot
 # dist; FrozenLake, CliffWalking, tabular plugins): one panel per cell, laid out
 # like the map; holes, the goal and CliffWalking's cliff cells are shaded panels
-# (return 0; the cliff is never stood on: a move into it lands on S). Each panel: every run's model law (BD: grid
+# (return 0; the cliff is never stood on: a move into it lands on S), labelled
+# as the env labels them (plabel). Each panel: every run's model law (BD: grid
 # density; C51: atoms), BD's Bellman Diffusion samples, and the true law.
 #   mode 'cdf': CDFs (truth black, models coloured, samples light and wide);
 #   mode 'pdf': probability per bin of width binw (model lines / outlines,
@@ -13,14 +14,20 @@ pw = (ncol > 5 ? 250 : 330); ph = (ncol > 5 ? 210 : 265); fs = (ncol > 5 ? 9 : 1
 tfont = sprintf('Helvetica,%d', fs); tfont_svg = sprintf('Helvetica,%d', fs+1)
 f_m1 = sprintf(',%d', fs-1); f_p1 = sprintf(',%d', fs+1); f_p2 = sprintf(',%d', fs+2)
 f_p4 = sprintf(',%d', fs+4); f_p5 = sprintf(',%d', fs+5)
-W = ncol*pw + 90; H = nrow*ph + 170
+# the legend: one entry a row (truths, models, samples drawn) in a strip at
+# the bottom as tall as they need; at least 1000 px wide so that the title
+# fits however few columns of panels there are
+keyrows = ntruth + nruns
+do for [r=1:nruns] { keyrows = keyrows + rsamples[r] }
+keyh = 45 + 19*keyrows
+W = ncol*pw + 90; W = (W < 1000 ? 1000 : W); H = nrow*ph + 60 + keyh
 if (term eq 'svg') { set terminal svg size W,H dynamic font tfont_svg background '#ffffff' } \
 else { set terminal pngcairo size W,H font tfont }
 set encoding utf8
 set termoption noenhanced
 set output out
 set multiplot title ttl font f_p4
-top = 1 - 55.0/H; bot = 110.0/H; left = 60.0/W; right = 1 - 12.0/W
+top = 1 - 55.0/H; bot = (keyh - 5.0)/H; left = 60.0/W; right = 1 - 12.0/W
 cw = (right - left)/ncol; chh = (top - bot)/nrow
 set grid lc rgb '#e6e6e6'
 set tics font f_m1
@@ -37,7 +44,7 @@ do for [i=1:npanels] {
   set xrange [pxlo[i]:pxhi[i]]
   if (cell[i] eq 'H' || cell[i] eq 'G' || cell[i] eq 'C') {
     set object 1 rect from graph 0,0 to graph 1,1 fc rgb (cell[i] eq 'G' ? '#cdebc5' : cell[i] eq 'C' ? '#e3d5c6' : '#cfe0f1') fs solid 1.0 border lc rgb '#888888' behind
-    set label 1 (cell[i] eq 'H' ? "H  hole" : cell[i] eq 'C' ? "C  cliff" : "G  goal") at graph 0.5,0.6 center font f_p5
+    set label 1 plabel[i] at graph 0.5,0.6 center font f_p5
     set label 2 (cell[i] eq 'C' ? "-100, back to S" : "terminal: return 0") at graph 0.5,0.35 center
     unset xtics; unset ytics; unset grid
     set yrange [0:1]
@@ -65,7 +72,7 @@ set lmargin at screen left; set rmargin at screen right
 set bmargin at screen 0.01; set tmargin at screen bot - 30.0/H
 unset title; unset border; unset tics; unset grid
 set xrange [0:1]; set yrange [0:1]
-set key at screen 0.5, (bot - 30.0/H)/2 center center horizontal maxrows 2 width 2 font f_p1 samplen 3
+set key at screen 0.5, (bot - 30.0/H)/2 center center vertical maxrows keyrows width 2 font f_p1 samplen 3
 if (mode eq 'cdf') {
   plot for [k=1:ntruth] NaN with lines lw 1.3 dt k lc rgb '#000000' title tlabel[k], \
        for [r=1:nruns] NaN with lines lw 2.5 lc rgb rcolor[r] title rmodel[r], \

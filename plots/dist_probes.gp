@@ -13,14 +13,20 @@ pw = (ncol > 5 ? 250 : 330); ph = (ncol > 5 ? 210 : 265); fs = (ncol > 5 ? 9 : 1
 tfont = sprintf('Helvetica,%d', fs); tfont_svg = sprintf('Helvetica,%d', fs+1)
 f_m1 = sprintf(',%d', fs-1); f_p1 = sprintf(',%d', fs+1); f_p2 = sprintf(',%d', fs+2)
 f_p4 = sprintf(',%d', fs+4); f_p5 = sprintf(',%d', fs+5)
-W = ncol*pw + 90; H = nrow*ph + 170
+# the legend: one entry a row (truths, models, samples drawn) in a strip at
+# the bottom as tall as they need; at least 1000 px wide so that the title
+# fits however few columns of panels there are
+keyrows = ntruth + nruns
+do for [r=1:nruns] { keyrows = keyrows + rsamples[r] }
+keyh = 45 + 19*keyrows
+W = ncol*pw + 90; W = (W < 1000 ? 1000 : W); H = nrow*ph + 60 + keyh
 if (term eq 'svg') { set terminal svg size W,H dynamic font tfont_svg background '#ffffff' } \
 else { set terminal pngcairo size W,H font tfont }
 set encoding utf8
 set termoption noenhanced
 set output out
 set multiplot title ttl font f_p4
-top = 1 - 55.0/H; bot = 110.0/H; left = 60.0/W; right = 1 - 12.0/W
+top = 1 - 55.0/H; bot = (keyh - 5.0)/H; left = 60.0/W; right = 1 - 12.0/W
 cw = (right - left)/ncol; chh = (top - bot)/nrow
 set grid lc rgb '#e6e6e6'
 set tics font f_m1
@@ -54,7 +60,7 @@ set lmargin at screen left; set rmargin at screen right
 set bmargin at screen 0.01; set tmargin at screen bot - 30.0/H
 unset title; unset border; unset tics; unset grid
 set xrange [0:1]; set yrange [0:1]
-set key at screen 0.5, (bot - 30.0/H)/2 center center horizontal maxrows 2 width 2 font f_p1 samplen 3
+set key at screen 0.5, (bot - 30.0/H)/2 center center vertical maxrows keyrows width 2 font f_p1 samplen 3
 if (mode eq 'cdf') {
   plot for [k=1:ntruth] NaN with lines lw 1.3 dt k lc rgb '#000000' title tlabel[k], \
        for [r=1:nruns] NaN with lines lw 2.5 lc rgb rcolor[r] title rmodel[r], \

@@ -1,6 +1,9 @@
 /* End-to-end tests of the bdrl command line: exit codes (0 ok, 2 bad usage or
- * input), one-line error messages, and the CSV formats of `bdrl env`. */
+ * input, 1 a runtime failure such as an output that cannot be written),
+ * one-line error messages, and the CSV formats of `bdrl env`. */
 #include "test_util.h"
+
+#include "agents/registry.h"
 
 static void count_lines(const char *s, int *n)
 {
@@ -24,6 +27,72 @@ static void test_top_level_usage(void **state)
     r = tu_run("%s frobnicate", tu_bdrl());
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "unknown command 'frobnicate'");
+    tu_run_free(&r);
+}
+
+/* bdrl --version: one line "bdrl V", V the tree's `git describe --always`
+ * (plus -dirty when it had changes at build time) or, outside a checkout,
+ * the Makefile's VERSION; --help points to it. A plain build's `make test`
+ * also leaves bin/bdrl, the same binary as the one under test. */
+static void test_version(void **state)
+{
+    (void)state;
+    tu_result r = tu_run("%s --version", tu_bdrl());
+    assert_int_equal(r.status, 0);
+    assert_true(!strncmp(r.out, "bdrl ", 5) && strlen(r.out) > 6);
+    int n;
+    count_lines(r.out, &n);
+    assert_int_equal(n, 1);
+    tu_result g = tu_run("git -C %s describe --always", tu_root());
+    if (g.status == 0) {
+        char want[256];
+        snprintf(want, sizeof want, "bdrl %.*s", (int)strcspn(g.out, "\n"), g.out);
+        if (strncmp(r.out, want, strlen(want)))
+            fail_msg("bdrl --version says %s, git describe %s", r.out, g.out);
+    } else {
+        tu_result m = tu_run("sed -n 's/^VERSION ?= *//p' %s/Makefile", tu_root());
+        char want[256];
+        snprintf(want, sizeof want, "bdrl %s", m.out);
+        assert_string_equal(r.out, want);
+        tu_run_free(&m);
+    }
+    tu_run_free(&g);
+    tu_run_free(&r);
+    r = tu_run("%s --help", tu_bdrl());
+    assert_contains(r.out, "--version");
+    tu_run_free(&r);
+    if (!strcmp(tu_build_dir(), "build/rel")) {
+        r = tu_run("cmp %s/bin/bdrl %s", tu_root(), tu_bdrl());
+        if (r.status != 0)
+            fail_msg("make test left no bin/bdrl equal to %s: %s%s", tu_bdrl(), r.out, r.err);
+        tu_run_free(&r);
+    }
+}
+
+/* Help that had gone stale as agents and plugins were added: dist --help
+ * names every registered agent's output (not BD's and C51's alone); truth
+ * --help and agent.policy's help speak of plugins' transition tables too;
+ * no source says "both agents" of five. */
+static void test_help_covers_every_agent_and_plugins(void **state)
+{
+    (void)state;
+    tu_result r = tu_run("%s dist --help", tu_bdrl());
+    assert_int_equal(r.status, 0);
+    for (int k = 0; k < agent_kind_count(); k++)
+        assert_contains(r.out, agent_class_of(k)->label);
+    assert_contains(r.out, "atoms: CSV action,return,prob");
+    assert_contains(r.out, "density: CSV action,return,density");
+    tu_run_free(&r);
+    r = tu_run("%s truth --help", tu_bdrl());
+    assert_contains(r.out, "tabular plugin's bdrl_env_transitions");
+    assert_contains(r.out, "a plugin with bdrl_env_set_state");
+    tu_run_free(&r);
+    r = tu_run("%s config --schema | grep agent.policy", tu_bdrl());
+    assert_contains(r.out, "a plugin that exports bdrl_env_transitions");
+    tu_run_free(&r);
+    r = tu_run("grep -rli 'both agents' %s/src", tu_root());
+    if (r.status != 1)
+        fail_msg("\"both agents\" (there are %d) in:\n%s", agent_kind_count(), r.out);
     tu_run_free(&r);
 }
 
@@ -240,10 +309,59 @@ static void test_env_bad_input_exits_2(void **state)
     }
 }
 
+/* An output that cannot be written — a read-only file system, a full disk —
+ * is a runtime failure (exit 1), not bad input (2, which a file in the way
+ * of --out stays): train and fit both. Tests run as root, which chmod does
+ * not stop, so the outputs are tmpfs mounts (read-only, or 16 KiB filled to
+ * the last page, or to all but one so that the lock fits and config.yaml
+ * does not) in a mount namespace of their own that ends with the command. */
+static void test_output_failures_exit_1(void **state)
+{
+    (void)state;
+    char *d = tu_tmpdir();
+    tu_result r = tu_run("unshare -m sh -c 'mount -t tmpfs -o ro tmpfs %s'", d);
+    int can_mount = r.status == 0;
+    tu_run_free(&r);
+    if (!can_mount) {
+        rmdir(d);
+        free(d);
+        skip(); /* needs root and mount namespaces */
+    }
+    static const struct {
+        const char *mount_opts;
+        int fill_pages; /* of 4 KiB, into a 16 KiB tmpfs */
+        const char *cmd;
+        const char *msg;
+    } cases[] = {
+        {"ro", 0, "train %s/configs/cartpole_c51.yaml --out %s/run -q", "Read-only file system"},
+        {"size=16k", 3, "train %s/configs/cartpole_c51.yaml --out %s/run -q", "No space left on device"},
+        {"ro", 0, "fit %s/configs/fit/mog1d.yaml --out %s/fit -q", "Read-only file system"},
+        {"size=16k", 4, "fit %s/configs/fit/mog1d.yaml --out %s/fit -q", "No space left on device"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, cases[i].cmd, tu_root(), d);
+        r = tu_run("unshare -m sh -c 'mount -t tmpfs -o %s tmpfs %s && "
+                   "{ [ %d -eq 0 ] || dd if=/dev/zero of=%s/fill bs=4096 count=%d 2>/dev/null; } && exec %s %s'",
+                   cases[i].mount_opts, d, cases[i].fill_pages, d, cases[i].fill_pages, tu_bdrl(), cmd);
+        int n;
+        count_lines(r.err, &n);
+        if (r.status != 1 || n != 1)
+            fail_msg("bdrl %s on a %s tmpfs: exit %d (expected 1), stderr:\n%s", cmd, cases[i].mount_opts,
+                     r.status, r.err);
+        assert_contains(r.err, cases[i].msg);
+        tu_run_free(&r);
+    }
+    rmdir(d);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_top_level_usage),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_help_covers_every_agent_and_plugins),
         cmocka_unit_test(test_every_command_has_help),
         cmocka_unit_test(test_config_schema_and_resolve),
         cmocka_unit_test(test_config_reference_is_current),
@@ -252,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_cartpole_rollout_csv),
         cmocka_unit_test(test_frozenlake_rollout_and_table),
         cmocka_unit_test(test_env_bad_input_exits_2),
+        cmocka_unit_test(test_output_failures_exit_1),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

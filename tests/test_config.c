@@ -3,6 +3,8 @@
  * resolved YAML reads back to the same struct. */
 #include "test_util.h"
 
+#include <time.h>
+
 #include "agents/experiment.h"
 #include "agents/registry.h"
 #include "core/cfg.h"
@@ -289,6 +291,124 @@ static void test_schema_table_lists_every_key(void **state)
         assert_true(exp_schema.keys[i].help && strlen(exp_schema.keys[i].help) > 10);
 }
 
+/* Times a call in wall-clock seconds. */
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
+}
+
+/* libyaml's loader is quadratic in the nesting depth (100,000 levels took
+ * 25-61 s to be refused): a deep file, a deep --set value and a file over
+ * 1 MiB are refused at once, naming the file and line (the column for a
+ * --set value); 64 levels still parse. A directory given as the config says
+ * so instead of "malformed YAML". */
+static void test_size_depth_and_directory_refused(void **state)
+{
+    (void)state;
+    enum { DEEP = 100000 };
+    char *text = malloc(2 * DEEP + 64);
+    assert_non_null(text);
+    int n = sprintf(text, "env:\n  name: cartpole\nagent:\n  hidden: ");
+    memset(text + n, '[', DEEP);
+    memset(text + n + DEEP, ']', DEEP);
+    strcpy(text + n + 2 * DEEP, "\n");
+    exp_config cfg;
+    bdrl_err e;
+    char path[512];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(load_text(text, &cfg, &e, path), -1);
+    assert_true(seconds_since(&t0) < 1.0);
+    char want[600];
+    snprintf(want, sizeof want, "%s:4:", path);
+    assert_contains(e.msg, want);
+    assert_contains(e.msg, "nested more than 64 deep");
+
+    /* the same through --set (a shorter value: one argument holds 128 KiB) */
+    char *set = malloc(2 * 60000 + 32);
+    n = sprintf(set, "agent.hidden=");
+    memset(set + n, '[', 60000);
+    memset(set + n + 60000, ']', 60000);
+    set[n + 120000] = '\0';
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(exp_load(&cfg, NULL, (char *[]){"env.name=cartpole", set}, 2, &e), -1);
+    assert_true(seconds_since(&t0) < 1.0);
+    assert_contains(e.msg, "more than 64 deep");
+    free(set);
+
+    /* 64 levels are fine as YAML (the schema then refuses the value) */
+    n = sprintf(text, "env:\n  name: cartpole\nagent:\n  hidden: ");
+    memset(text + n, '[', 62); /* + the two mappings above */
+    memset(text + n + 62, ']', 62);
+    strcpy(text + n + 124, "\n");
+    assert_int_equal(load_text(text, &cfg, &e, NULL), -1);
+    assert_contains(e.msg, "list items must be plain values");
+
+    /* 1 MiB and one byte: refused, naming the line where the cap falls */
+    char *big = malloc((1 << 20) + 2);
+    memset(big, '#', (1 << 20) + 1);
+    for (int i = 1000; i < (1 << 20); i += 1000)
+        big[i] = '\n'; /* comments of 999 characters: line 1049 holds byte 1 MiB */
+    big[(1 << 20) + 1] = '\0';
+    assert_int_equal(load_text(big, &cfg, &e, path), -1);
+    snprintf(want, sizeof want, "%s:1049: the file goes on past 1048576 bytes", path);
+    assert_contains(e.msg, want);
+    big[1 << 20] = '\0'; /* exactly 1 MiB of comments: an empty configuration, not too big */
+    assert_int_equal(load_text(big, &cfg, &e, NULL), -1);
+    assert_contains(e.msg, "empty configuration file");
+    free(big);
+    free(text);
+
+    assert_int_equal(exp_load(&cfg, tu_dir, NULL, 0, &e), -1);
+    snprintf(want, sizeof want, "%s: is a directory, not a configuration file", tu_dir);
+    assert_contains(e.msg, want);
+    tu_result r = tu_run("%s train %s", tu_bdrl(), tu_dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "is a directory");
+    tu_run_free(&r);
+}
+
+/* env.params from the command line: --set env.params.KEY=VALUE sets one
+ * entry (it was refused: "did you mean train.clip?"), and a mapping given
+ * by --set merges into the file's (it replaced the whole map): a key given
+ * again replaces its entry in place, a new one is appended. */
+static void test_env_params_set_and_merge(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/params.yaml", tu_dir);
+    tu_write(path, "env:\n  name: plugin\n  plugin: ./x.so\n  params: {length: 4, p_risky: 0.6}\n");
+    exp_config cfg;
+    bdrl_err e;
+    char *sets[] = {"env.params.clip=2", "env.params={p_risky: 0.9, slip: 0.1}", "env.params.length=7"};
+    assert_int_equal(exp_load(&cfg, path, sets, 3, &e), 0);
+    assert_int_equal(cfg.env.n_params, 4);
+    const char *want[4][2] = {{"length", "7"}, {"p_risky", "0.9"}, {"clip", "2"}, {"slip", "0.1"}};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(cfg.env.param_key[i], want[i][0]);
+        assert_string_equal(cfg.env.param_value[i], want[i][1]);
+    }
+    char *bad[][2] = {{"env.params.length=[1, 2]", "expects a plain value"},
+                      {"env.params.a b=1", "must be 1 to 63 letters"},
+                      {"env.params={a: 1, a: 2}", "duplicate key 'a'"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(exp_load(&cfg, path, &bad[i][0], 1, &e), -1);
+        assert_contains(e.msg, bad[i][1]);
+    }
+    char *many[ENV_PARAMS_MAX + 1];
+    char text[ENV_PARAMS_MAX + 1][32];
+    for (int i = 0; i < ENV_PARAMS_MAX - 1; i++) {
+        snprintf(text[i], sizeof text[i], "env.params.k%d=%d", i, i);
+        many[i] = text[i];
+    }
+    assert_int_equal(exp_load(&cfg, path, many, ENV_PARAMS_MAX - 2, &e), 0); /* 2 + 14 entries */
+    assert_int_equal(cfg.env.n_params, ENV_PARAMS_MAX);
+    assert_int_equal(exp_load(&cfg, path, many, ENV_PARAMS_MAX - 1, &e), -1);
+    assert_contains(e.msg, "more than 16 entries");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +424,8 @@ int main(void)
         cmocka_unit_test(test_resolved_yaml_roundtrips),
         cmocka_unit_test(test_random_map_seed_follows_run_seed),
         cmocka_unit_test(test_schema_table_lists_every_key),
+        cmocka_unit_test(test_size_depth_and_directory_refused),
+        cmocka_unit_test(test_env_params_set_and_merge),
     };
     return cmocka_run_group_tests_name("config", tests, tu_group_setup, tu_group_teardown);
 }

@@ -1,4 +1,4 @@
-/* Tests of src/core: errors, random streams, atomic files. */
+/* Tests of src/core: errors, random streams, atomic files, the memory limit. */
 #include "test_util.h"
 
 #include <math.h>
@@ -8,6 +8,7 @@
 #include "core/err.h"
 #include "core/io.h"
 #include "core/pcg64.h"
+#include "core/memlimit.h"
 #include "core/rng.h"
 
 static void test_err_set_returns_minus_one_and_formats(void **state)
@@ -203,6 +204,40 @@ static void test_mkdirs_and_errors(void **state)
 
 /* Numbers: whole values as integers, others the shortest text that reads
  * back to the same double, non-finite as null. */
+/* BDRL_MAX_MEMORY: sizes with suffixes; absurd ones (over 2^60 bytes, the
+ * issue's 99999999999999999999G among them) refused with the reason. */
+static void test_memory_limit_sizes(void **state)
+{
+    (void)state;
+    double b;
+    bdrl_err e;
+    setenv("BDRL_MAX_MEMORY", "8G", 1);
+    assert_int_equal(memlimit_max_bytes(&b, &e), 0);
+    assert_close(b, 8.0 * 1024 * 1024 * 1024, 0);
+    setenv("BDRL_MAX_MEMORY", "1024P", 1); /* no P suffix */
+    assert_int_equal(memlimit_max_bytes(&b, &e), -1);
+    setenv("BDRL_MAX_MEMORY", "1048576T", 1); /* exactly 2^60 */
+    assert_int_equal(memlimit_max_bytes(&b, &e), 0);
+    const char *absurd[] = {"99999999999999999999G", "1048577T", "2e18", "1e300"};
+    for (size_t i = 0; i < sizeof absurd / sizeof *absurd; i++) {
+        setenv("BDRL_MAX_MEMORY", absurd[i], 1);
+        assert_int_equal(memlimit_max_bytes(&b, &e), -1);
+        assert_contains(e.msg, "over 2^60 bytes");
+        assert_contains(e.msg, absurd[i]);
+    }
+    unsetenv("BDRL_MAX_MEMORY");
+    assert_int_equal(memlimit_max_bytes(&b, &e), 0);
+    assert_true(b > 0);
+    char *dir = tu_tmpdir();
+    tu_result r = tu_run("BDRL_MAX_MEMORY=99999999999999999999G %s train %s/configs/cartpole_c51.yaml --out %s/absurd -q",
+                         tu_bdrl(), tu_root(), dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "over 2^60 bytes");
+    tu_run_free(&r);
+    assert_int_equal(rmdir(dir), 0); /* nothing was created in it */
+    free(dir);
+}
+
 static void test_json_numbers(void **state)
 {
     (void)state;
@@ -239,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_atomic_write_replaces_whole_file),
         cmocka_unit_test(test_mkdirs_and_errors),
         cmocka_unit_test(test_json_numbers),
+        cmocka_unit_test(test_memory_limit_sizes),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

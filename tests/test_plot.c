@@ -124,7 +124,8 @@ static void test_dist_frozenlake_bd_vs_c51(void **state)
     assert_contains(meta, "mode = 'cdf'");
     assert_contains(meta, "cell[6] = 'H'");
     assert_contains(meta, "cell[16] = 'G'");
-    assert_contains(meta, "state 0 (start) · ");
+    assert_contains(meta, "state 0 (S start) · ");
+    assert_contains(meta, "plabel[6] = \"H hole\""); /* FrozenLake's own labels */
     assert_contains(meta, "truth (exact, optimal policy)");
     free(meta);
     /* one row per non-terminal state and run */
@@ -365,8 +366,8 @@ static void test_help_and_bad_input(void **state)
     } bad[] = {
         {"plot", "expected a subcommand"},
         {"plot draw", "unknown subcommand 'draw'"},
-        {"plot dist", "expected one or two RUN"},
-        {"plot dist @FLC @FLB @FLC", "expected one or two RUN"},
+        {"plot dist", "expected 1 to 6 RUN"},
+        {"plot dist @FLC @FLB @FLC @FLB @FLC @FLB @FLC", "expected 1 to 6 RUN"}, /* 7 */
         {"plot dist /nonexistent/run", "not a run directory"},
         {"plot dist @FLC @CPC", "plot runs of one environment"},
         {"plot dist @CPC --action 3", "action 3 is not in [0, 1]"},
@@ -375,7 +376,7 @@ static void test_help_and_bad_input(void **state)
         {"plot dist @FLC --out /nonexistent/dir/x", "its directory does not exist"},
         {"plot fields @FLB", "--state is required"},
         {"plot fields @FLC --state 0", "only Bellman Diffusion runs have fields"},
-        {"plot fields @FLB --state 5", "state 5 is terminal (a hole or the goal)"},
+        {"plot fields @FLB --state 5", "state 5 is terminal: its return is 0"},
         {"plot fields @FLB --state 16", "state 16 is not in [0, 16)"},
         {"plot fields @CPB --state 0,0", "expected 4 comma-separated numbers"},
         {"plot curves", "expected run or comparison directories"},

@@ -13,27 +13,11 @@
 #include "train/train.h"
 #include "truth/truth.h"
 
-static const char *build_dir(void)
-{
-    const char *b = getenv("BUILD");
-    return b ? b : "build/rel";
-}
-
-/* Absolute path of a file under the build directory. */
-static void build_path(char *out, size_t n, const char *rel)
-{
-    const char *b = build_dir();
-    if (b[0] == '/')
-        snprintf(out, n, "%s/%s", b, rel);
-    else
-        snprintf(out, n, "%s/%s/%s", tu_root(), b, rel);
-}
-
 static env *chain_env(const char *const *kv, int n_kv)
 {
     env_config c;
     env_config_defaults(&c, "plugin");
-    build_path(c.plugin, sizeof c.plugin, "examples/libchain.so");
+    tu_build_path(c.plugin, sizeof c.plugin, "examples/libchain.so");
     for (int i = 0; i < n_kv; i++) {
         snprintf(c.param_key[i], sizeof c.param_key[i], "%s", kv[2 * i]);
         snprintf(c.param_value[i], sizeof c.param_value[i], "%s", kv[2 * i + 1]);
@@ -156,7 +140,7 @@ static void test_chain_through_env_interface(void **state)
     /* the time limit: the plugin's 100, or env.max_episode_steps; bdrl truncates */
     env_config c;
     env_config_defaults(&c, "plugin");
-    build_path(c.plugin, sizeof c.plugin, "examples/libchain.so");
+    tu_build_path(c.plugin, sizeof c.plugin, "examples/libchain.so");
     c.max_episode_steps = 2;
     bdrl_err e;
     env *en3 = env_create(&c, &e);
@@ -231,7 +215,7 @@ static void test_bad_plugins_refused(void **state)
 {
     (void)state;
     char dir[1200];
-    build_path(dir, sizeof dir, "plugins");
+    tu_build_path(dir, sizeof dir, "plugins");
     struct {
         const char *so, *extra, *msg;
     } bad[] = {
@@ -328,14 +312,17 @@ static void test_params_config_errors(void **state)
     assert_int_equal(c2.env.n_params, 2);
     assert_string_equal(c2.env.param_key[1], "a");
     assert_string_equal(c2.env.param_value[1], "x \"y\"");
-    assert_string_equal(c2.env.plugin, "x.so");
+    /* the path made absolute when first loaded, and kept as written beside it */
+    assert_true(c.env.plugin[0] == '/');
+    assert_string_equal(c2.env.plugin, c.env.plugin);
+    assert_string_equal(c2.env.plugin_given, "x.so");
 }
 
 static void test_crash_names_plugin(void **state)
 {
     (void)state;
     char so[1200];
-    build_path(so, sizeof so, "plugins/bad_crash.so");
+    tu_build_path(so, sizeof so, "plugins/bad_crash.so");
     tu_result r = tu_run("%s env rollout plugin --set env.plugin=%s --actions 0,0,0", tu_bdrl(), so);
     /* the signal ends the process; under AddressSanitizer its handler,
      * restored by ours, reports the SEGV next and exits 1 */
@@ -372,21 +359,13 @@ static int agent_kinds(char kinds[][32], int max)
     return n;
 }
 
-static double json_num(const char *json, const char *key)
-{
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *p = strstr(json, k);
-    return p ? strtod(p + strlen(k), NULL) : NAN;
-}
-
 static void test_chain_every_agent(void **state)
 {
     (void)state;
     char kinds[16][32], so[1200];
     int n = agent_kinds(kinds, 16);
     assert_true(n >= 2);
-    build_path(so, sizeof so, "examples/libchain.so");
+    tu_build_path(so, sizeof so, "examples/libchain.so");
     for (int i = 0; i < n; i++) {
         char run[1200];
         snprintf(run, sizeof run, "%s/chain_%s", tu_dir, kinds[i]);
@@ -407,7 +386,7 @@ static void test_chain_every_agent(void **state)
         assert_contains(r.out, "\"truth\":\"exact\"");
         assert_contains(r.out, "\"truth_policy\":\"optimal\"");
         assert_contains(r.out, "\"policy\":[0,0,0,0,0]");
-        double w1 = json_num(r.out, "mean_w1");
+        double w1 = tu_json_num(r.out, "mean_w1");
         print_message("chain, %s: mean W1 to the exact law %.4f\n", kinds[i], w1);
         /* every (state, action) of the chain scored: 3 states x 2 actions */
         int entries = 0;

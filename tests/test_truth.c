@@ -328,24 +328,37 @@ static void test_custom_sfg_by_hand(void **state)
     env_free(en);
 }
 
+/* Adds n observations of (s, a) -> (s2, r, terminated) to counts, as `bdrl
+ * eval --truth replay` does with each replay entry. */
+static void observe(const env_table *t, int64_t *counts, int s, int a, int s2, double r, int term, int n)
+{
+    int k = truth_tab_match_outcome(t, s, a, s2, r, term);
+    assert_true(k >= 0);
+    counts[((size_t)s * t->n_actions + a) * t->max_outcomes + k] += n;
+}
+
 /* truth_tab_empirical on 1x3 "SFG", slippery: (F, right) truly reaches G
- * with 1/3 and stays with 2/3; observed 30 times G and 10 times F, the
- * empirical table says 3/4, so Z(F, right) under "right" has atoms γ^(k-1)
- * with 3/4 (1/4)^(k-1). (S, ·) without data keeps the true outcomes; an
- * impossible transition (S -> G in one step) is refused. */
+ * with 1/3 and stays with 2/3 (two identical outcomes, counted as one);
+ * observed 30 times G and 10 times F, the empirical table says 3/4, so
+ * Z(F, right) under "right" has atoms γ^(k-1) with 3/4 (1/4)^(k-1). (S, ·)
+ * without data keeps the true outcomes; an impossible transition (S -> G in
+ * one step), or into G with another reward or without the end, matches no
+ * outcome. */
 static void test_empirical_table_by_hand(void **state)
 {
     (void)state;
     const char *rows[] = {"SFG"};
     env *en = make_fl(rows, 1, 1, 1, 0, 0);
     const env_table *t = env_transition_table(en);
+    assert_int_equal(t->max_outcomes, 3);
     int64_t counts[3 * 4 * 3] = {0};
-    counts[(1 * 4 + 2) * 3 + 1] = 10;
-    counts[(1 * 4 + 2) * 3 + 2] = 30;
+    observe(t, counts, 1, 2, 1, 0, 0, 10);
+    observe(t, counts, 1, 2, 2, 1, 1, 30);
     for (int a = 0; a < 4; a++)
-        if (a != 2)
-            counts[(1 * 4 + a) * 3 + 1] = 7; /* (F, a != right) never reaches G: stays or goes to S */
-    counts[(1 * 4 + 0) * 3 + 0] = 5;
+        if (a != 2 && a != 0)
+            observe(t, counts, 1, a, 1, 0, 0, 7); /* (F, a != right) never reaches G: stays or goes to S */
+    observe(t, counts, 1, 0, 1, 0, 0, 7);
+    observe(t, counts, 1, 0, 0, 0, 0, 5);
     env_table emp;
     int64_t fewest = -1;
     bdrl_err e;
@@ -356,7 +369,10 @@ static void test_empirical_table_by_hand(void **state)
     assert_close(emp.outcomes[(1 * 4 + 2) * 3 + 1].prob, 0.75, 1e-15);
     assert_int_equal(emp.outcomes[(1 * 4 + 2) * 3 + 1].terminated, 1);
     assert_close(emp.outcomes[(1 * 4 + 2) * 3 + 1].reward, 1.0, 0);
-    assert_close(emp.outcomes[(1 * 4 + 0) * 3 + 0].prob, 5.0 / 12, 1e-15);
+    /* (F, left) in the table's order: up (stays in F), left (S); down (F again) merged */
+    assert_int_equal(emp.n_outcomes[1 * 4 + 0], 2);
+    assert_int_equal(emp.outcomes[(1 * 4 + 0) * 3 + 1].next_state, 0);
+    assert_close(emp.outcomes[(1 * 4 + 0) * 3 + 1].prob, 5.0 / 12, 1e-15);
     assert_int_equal(emp.n_outcomes[0 * 4 + 2], t->n_outcomes[0 * 4 + 2]);
     const int right[3] = {2, 2, 2};
     double g = 0.9;
@@ -372,10 +388,46 @@ static void test_empirical_table_by_hand(void **state)
     truth_tab_table_free(&emp);
     assert_null(emp.outcomes);
 
-    counts[(0 * 4 + 2) * 3 + 2] = 1;
-    assert_int_equal(truth_tab_empirical(t, counts, &emp, NULL, &e), -1);
-    assert_non_null(strstr(e.msg, "(0, 2) -> 2"));
+    assert_int_equal(truth_tab_match_outcome(t, 0, 2, 2, 1, 1), -1); /* S -> G in one step */
+    assert_int_equal(truth_tab_match_outcome(t, 1, 2, 2, 0, 1), -1); /* into G with another reward */
+    assert_int_equal(truth_tab_match_outcome(t, 1, 2, 2, 1, 0), -1); /* into G without the end */
     env_free(en);
+}
+
+/* A gamble that ends in one terminal state with +3 or -1: two outcomes with
+ * one next state stay two outcomes of the empirical table, with their own
+ * rewards, so 30 wins and 10 losses give +3 with 3/4 and -1 with 1/4 (keyed
+ * by next state alone, both would collapse into one reward). The table is
+ * built by hand (FrozenLake's rows cannot say it); a count for an outcome
+ * the table lacks is refused. */
+static void test_empirical_shared_next_state(void **state)
+{
+    (void)state;
+    int n_out[2 * 1] = {2, 1};
+    env_outcome out[2 * 1 * 2] = {{0.5, 1, 3.0, 1}, {0.5, 1, -1.0, 1}, {1.0, 1, 0.0, 1}, {1.0, 1, 0.0, 1}};
+    unsigned char term[2] = {0, 1};
+    env_table t = {.n_states = 2, .n_actions = 1, .max_outcomes = 2, .n_outcomes = n_out, .outcomes = out,
+                   .terminal = term, .nrow = 1, .ncol = 2, .desc = "SH"};
+    int64_t counts[2 * 1 * 2] = {0};
+    observe(&t, counts, 0, 0, 1, 3.0, 1, 30);
+    observe(&t, counts, 0, 0, 1, -1.0, 1, 10);
+    env_table emp;
+    bdrl_err e;
+    assert_int_equal(truth_tab_empirical(&t, counts, &emp, NULL, &e), 0);
+    const int pol[2] = {0, 0};
+    truth_atoms d;
+    assert_int_equal(truth_tab_distribution(&emp, 0.9, pol, 0, 0, &d, &e), 0);
+    assert_int_equal(d.n, 2);
+    assert_close(d.value[0], -1, 0);
+    assert_close(d.prob[0], 0.25, 1e-15);
+    assert_close(d.value[1], 3, 0);
+    assert_close(d.prob[1], 0.75, 1e-15);
+    truth_atoms_free(&d);
+    truth_tab_table_free(&emp);
+
+    counts[(1 * 1 + 0) * 2 + 1] = 1; /* the end has one outcome, not two */
+    assert_int_equal(truth_tab_empirical(&t, counts, &emp, NULL, &e), -1);
+    assert_contains(e.msg, "(1, 0)");
 }
 
 /* 1x3 "HSG" with rewards goal 1, hole -1, frozen -0.1 (entering S counts as
@@ -662,6 +714,43 @@ static void test_cli_truth_errors(void **state)
     tu_run_free(&r);
 }
 
+/* The exact range of returns, by hand: FrozenLake 4x4 slippery with the
+ * default rewards lies in [0, 1] (the goal entered at once, or never); with
+ * a hole at -1 and -0.1 per frozen step the worst path slips about frozen
+ * cells forever (-0.1 / (1 - γ) = -2 at γ 0.95, below a hole's -1) and the
+ * best still enters G at once. The hand-made gamble (+3 or -1, one step)
+ * gives [-1, 3]; γ = 1 with a frozen step's cost has no lowest return. */
+static void test_return_range_by_hand(void **state)
+{
+    (void)state;
+    bdrl_err e;
+    double lo, hi;
+    env *en = make_fl(MAP4, 4, 1, 1, 0, 0);
+    assert_int_equal(truth_tab_return_range(env_transition_table(en), 0.99, &lo, &hi, &e), 0);
+    assert_close(lo, 0, 0);
+    assert_close(hi, 1, 0);
+    env_free(en);
+    en = make_fl(MAP4, 4, 1, 1, -1, -0.1);
+    assert_int_equal(truth_tab_return_range(env_transition_table(en), 0.95, &lo, &hi, &e), 0);
+    assert_close(lo, -0.1 / (1 - 0.95), 1e-12);
+    assert_close(hi, 1, 0);
+    assert_int_equal(truth_tab_return_range(env_transition_table(en), 1.0, &lo, &hi, &e), -1);
+    assert_contains(e.msg, "unbounded");
+    env_free(en);
+    int n_out[2] = {2, 1};
+    env_outcome out[4] = {{0.5, 1, 3.0, 1}, {0.5, 1, -1.0, 1}, {1.0, 1, 0.0, 1}, {1.0, 1, 0.0, 1}};
+    unsigned char term[2] = {0, 1};
+    env_table t = {.n_states = 2, .n_actions = 1, .max_outcomes = 2, .n_outcomes = n_out, .outcomes = out,
+                   .terminal = term, .nrow = 1, .ncol = 2, .desc = "SH"};
+    assert_int_equal(truth_tab_return_range(&t, 0.9, &lo, &hi, &e), 0);
+    assert_close(lo, -1, 0);
+    assert_close(hi, 3, 0);
+    out[0].prob = 0; /* a win of probability 0 is never attained */
+    out[1].prob = 1;
+    assert_int_equal(truth_tab_return_range(&t, 0.9, &lo, &hi, &e), 0);
+    assert_close(hi, -1, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +760,8 @@ int main(void)
         cmocka_unit_test(test_deterministic_map_single_atom),
         cmocka_unit_test(test_custom_sfg_by_hand),
         cmocka_unit_test(test_empirical_table_by_hand),
+        cmocka_unit_test(test_empirical_shared_next_state),
+        cmocka_unit_test(test_return_range_by_hand),
         cmocka_unit_test(test_general_rewards_by_hand),
         cmocka_unit_test(test_trainer_optimal_policy_agrees),
         cmocka_unit_test(test_cartpole_horizon_and_short_returns),

@@ -182,6 +182,40 @@ static inline char *tu_strip_sps(const char *text)
     return out;
 }
 
+/* The build directory (env BUILD, set by scripts/run_tests.sh), and the
+ * absolute path of a file under it (plugins, examples). */
+static inline const char *tu_build_dir(void)
+{
+    const char *b = getenv("BUILD");
+    return b ? b : "build/rel";
+}
+
+static inline void tu_build_path(char *out, size_t n, const char *rel)
+{
+    const char *b = tu_build_dir();
+    if (b[0] == '/')
+        snprintf(out, n, "%s/%s", b, rel);
+    else
+        snprintf(out, n, "%s/%s/%s", tu_root(), b, rel);
+}
+
+/* The number after "key": in a JSON text (whitespace as bdrl writes it:
+ * none after the colon, or one space); NaN if the key is absent or null. */
+static inline double tu_json_num(const char *json, const char *key)
+{
+    char k[128];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(json, k);
+    if (!p)
+        return NAN;
+    p += strlen(k);
+    while (*p == ' ')
+        p++;
+    char *end;
+    double v = strtod(p, &end);
+    return end == p ? NAN : v;
+}
+
 #define assert_contains(hay, needle)                                              \
     do {                                                                          \
         const char *h_ = (hay), *n_ = (needle);                                   \

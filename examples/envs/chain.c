@@ -170,6 +170,14 @@ void bdrl_env_step(void *env, int action, float *obs, double *reward, int *termi
 
 void bdrl_env_get_state(void *env, double *state) { state[0] = ((chain *)env)->s; }
 
+/* Labels for figures (bdrl plot dist): the layout's letters say start and
+ * goal; the fall, a terminal state, would otherwise be just "terminal". */
+const char *bdrl_env_state_label(void *env, int state)
+{
+    const chain *c = env;
+    return state == c->length + 1 ? "fall" : NULL;
+}
+
 int bdrl_env_set_state(void *env, const double *state, float *obs)
 {
     chain *c = env;

@@ -148,6 +148,12 @@ int bdrl_env_transitions(void *env, int state, int action, bdrl_env_outcome *out
 void bdrl_env_get_state(void *env, double *state);
 int bdrl_env_set_state(void *env, const double *state, float *obs);
 
+/* Tabular plugins: a short label of a state for figures ("start", "fall"),
+ * or NULL or "" for none; bdrl copies it at once (at most 63 bytes shown).
+ * Without it, `bdrl plot dist` labels the layout's S and G and calls other
+ * terminal states "terminal". */
+const char *bdrl_env_state_label(void *env, int state);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,12 +2,12 @@
  * offers the trainer and the evaluation commands. Which agents exist, and
  * how each is created, sized and checkpointed, is registry.h's business.
  *
- * The trainer owns everything both agents share — replay, exploration, the
+ * The trainer owns everything the agents share — replay, exploration, the
  * target-update schedule, evaluation — so a comparison differs only in the
  * distribution model. An agent owns its networks, their target copies and its
  * optimizers; it sees observations as the environment gives them (the torso
  * module encodes them, e.g. FrozenLake's index as a one-hot vector, the same
- * way for both agents).
+ * way for every agent).
  *
  * Returns are in return units at this interface; normalization to u in
  * [-1, 1] (DESIGN §1.1) is the BD agent's business.

@@ -3,11 +3,14 @@
 #include "agents/registry.h"
 #include "stats/risk.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define OFF(field) offsetof(exp_config, field)
 #define NO_LO (-INFINITY)
@@ -116,15 +119,16 @@ static void print_risk(const cfg_key *k, const void *field, FILE *f, int indent)
     fputs(buf, f);
 }
 
-/* env.params: the one free-form mapping, handed to a plugin as strings. */
+/* env.params: the one free-form mapping, handed to a plugin as strings. A
+ * mapping merges into the entries already there (the file's, then each
+ * --set's): a key given again replaces its entry, a new key is appended. */
 static int parse_params(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
 {
     env_config *c = field;
     if (v->is_seq || (!v->is_map && v->scalar && *v->scalar))
         return err_set(e, "'%s' expects a mapping of keys to values, like {length: 4, p_risky: 0.6}", k->name);
     int n = v->is_map ? v->n_items : 0;
-    if (n > ENV_PARAMS_MAX)
-        return err_set(e, "'%s' holds %d entries; at most %d", k->name, n, ENV_PARAMS_MAX);
+    env_config merged = *c;
     for (int i = 0; i < n; i++) {
         const char *key = v->items[2 * i], *val = v->items[2 * i + 1];
         size_t kl = strlen(key);
@@ -135,12 +139,19 @@ static int parse_params(const cfg_key *k, const cfg_value *v, void *field, bdrl_
         if (strlen(val) >= ENV_PARAM_VALUE_MAX)
             return err_set(e, "'%s.%s' is longer than %d characters", k->name, key, ENV_PARAM_VALUE_MAX - 1);
         for (int j = 0; j < i; j++)
-            if (!strcmp(c->param_key[j], key))
+            if (!strcmp(v->items[2 * j], key))
                 return err_set(e, "'%s': duplicate key '%s'", k->name, key);
-        snprintf(c->param_key[i], ENV_PARAM_KEY_MAX, "%s", key);
-        snprintf(c->param_value[i], ENV_PARAM_VALUE_MAX, "%s", val);
+        int at = 0;
+        while (at < merged.n_params && strcmp(merged.param_key[at], key))
+            at++;
+        if (at == ENV_PARAMS_MAX)
+            return err_set(e, "'%s' would hold more than %d entries", k->name, ENV_PARAMS_MAX);
+        snprintf(merged.param_key[at], ENV_PARAM_KEY_MAX, "%s", key);
+        snprintf(merged.param_value[at], ENV_PARAM_VALUE_MAX, "%s", val);
+        if (at == merged.n_params)
+            merged.n_params++;
     }
-    c->n_params = n;
+    *c = merged;
     return 0;
 }
 
@@ -229,11 +240,16 @@ static const cfg_key keys[] = {
                    "environment: a name from `bdrl env list` (the built-in ones have Gymnasium's semantics), "
                    "or plugin (env.plugin)"),
     CFG_STR_KEY("env.plugin", OFF(env.plugin), sizeof(((exp_config *)0)->env.plugin), "\"\"",
-                "env.name plugin: path of the shared object implementing bdrl/env_plugin.h"),
+                "env.name plugin: path of the shared object implementing bdrl/env_plugin.h; a relative "
+                "path is relative to the working directory and is resolved to an absolute one when "
+                "the configuration is loaded, so a run's config.yaml works from anywhere"),
+    CFG_STR_KEY("env.plugin_given", OFF(env.plugin_given), sizeof(((exp_config *)0)->env.plugin_given), "\"\"",
+                "env.plugin as it was written, kept for messages when bdrl made it absolute (set by bdrl)"),
     {.name = "env.params", .type = CFG_CUSTOM, .offset = OFF(env), .def = "{}", .type_name = "mapping",
      .parse = parse_params, .print = print_params, .map_ok = 1,
      .help = "env.name plugin: free-form keys and values handed to the plugin as strings (the one mapping "
-             "whose keys are not checked here)"},
+             "whose keys are not checked here); a mapping merges into the entries already there (a key "
+             "given again replaces its entry), and --set env.params.KEY=VALUE sets one entry"},
     CFG_INT_KEY("env.max_episode_steps", OFF(env.max_episode_steps), "0", 0, 1e9,
                 "time limit (truncation); 0 = Gymnasium's (CartPole 500, FrozenLake 4x4 100, 8x8 200, "
                 "Acrobot 500, MountainCar 200, CliffWalking none: training needs one set)"),
@@ -266,7 +282,8 @@ static const cfg_key keys[] = {
                    "behaving ε-greedily around it (agent.behaviour_eps) so that every action's "
                    "distribution is learned"),
     CFG_CHOICE_KEY("agent.policy", OFF(agent.policy), "optimal", "optimal",
-                   "evaluate mode: the fixed policy (optimal = FrozenLake value iteration)"),
+                   "evaluate mode: the fixed policy (optimal = value iteration on the environment's transition "
+                   "table: FrozenLake, or a plugin that exports bdrl_env_transitions)"),
     CFG_REAL_KEY("agent.behaviour_eps", OFF(agent.behaviour_eps), "1.0", 0, 1,
                  "evaluate mode: the data are collected ε-greedily around agent.policy with this ε "
                  "(1 = uniformly random actions; below 1 the policy's own states are visited more "
@@ -278,7 +295,7 @@ static const cfg_key keys[] = {
     CFG_INT_KEY("agent.conv_kernel", OFF(agent.conv_kernel), "3", 1, 16,
                 "side k of the k x k kernels of every agent.conv layer"),
     CFG_CUSTOM_KEY("agent.hidden", OFF(agent.hidden), "[64, 64]", "widths", parse_widths, print_widths,
-                   "hidden widths of the state torso, shared by both agents (after agent.conv's, if any)"),
+                   "hidden widths of the state torso, shared by every agent (after agent.conv's, if any)"),
     CFG_CHOICE_KEY("agent.activation", OFF(agent.activation), "relu", "linear|tanh|silu|softplus|relu",
                    "torso activation"),
     CFG_REAL_KEY("agent.lr", OFF(agent.lr), "0.001", 1e-9, 10, "Adam learning rate"),
@@ -409,9 +426,9 @@ static const cfg_key keys[] = {
     CFG_I64_KEY("eval.interval", OFF(eval.interval), "5000", 1, 1e12, "environment steps between evaluations"),
     CFG_INT_KEY("eval.episodes", OFF(eval.episodes), "20", 1, 1000000, "greedy episodes per evaluation"),
     CFG_REAL_KEY("eval.threshold", OFF(eval.threshold), "-1e300", NO_LO, NO_HI,
-                 "return_mean (CartPole, Acrobot, MountainCar) or success rate (FrozenLake) that counts "
-                 "as solved; -1e300 = the environment's default (Gymnasium's reward_threshold: 475, -100, "
-                 "-110; FrozenLake 0.7)"),
+                 "return_mean (CartPole, Acrobot, MountainCar, plugins) or success rate (FrozenLake) that "
+                 "counts as solved; -1e300 = the environment's default (Gymnasium's reward_threshold: 475, "
+                 "-100, -110; FrozenLake 0.7; plugins have none: no steps to threshold unless set)"),
     CFG_BOOL_KEY("eval.stop_at_threshold", OFF(eval.stop_at_threshold), "false",
                  "end the run at its first evaluation at or above eval.threshold (status solved, with a "
                  "checkpoint): measures steps to threshold cheaply, but final and best returns then say "
@@ -432,6 +449,31 @@ double exp_threshold(const exp_config *cfg)
     return env_kind_describe(cfg->env.kind)->default_threshold;
 }
 
+/* A relative env.plugin made absolute (from the working directory, as dlopen
+ * would read it now), so that a run's config.yaml loads the same file from
+ * any directory (eval, dist, plot, --resume); the path as written goes to
+ * env.plugin_given. A file that is not there keeps its name made absolute:
+ * loading it fails later with a message naming it. */
+static int resolve_plugin_path(env_config *c, const char *src, bdrl_err *e)
+{
+    if (!c->plugin[0] || c->plugin[0] == '/')
+        return 0;
+    char abs[PATH_MAX], cwd[PATH_MAX];
+    if (!realpath(c->plugin, abs)) {
+        if (!getcwd(cwd, sizeof cwd))
+            return err_set(e, "%s: env.plugin %s: cannot read the working directory: %s", src, c->plugin,
+                           strerror(errno));
+        if (snprintf(abs, sizeof abs, "%s/%s", cwd, c->plugin) >= (int)sizeof abs)
+            abs[0] = '\0';
+    }
+    if (!abs[0] || strlen(abs) >= sizeof c->plugin)
+        return err_set(e, "%s: env.plugin %s: its absolute path is longer than %d characters", src, c->plugin,
+                       (int)sizeof c->plugin - 1);
+    snprintf(c->plugin_given, sizeof c->plugin_given, "%s", c->plugin);
+    snprintf(c->plugin, sizeof c->plugin, "%s", abs);
+    return 0;
+}
+
 int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -439,6 +481,8 @@ int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, b
     if (cfg_resolve(&exp_schema, cfg, path, sets, n_sets, e))
         return -1;
     env_config_resolve(&cfg->env);
+    if (resolve_plugin_path(&cfg->env, path ? path : "configuration", e))
+        return -1;
     if (!strcmp(cfg->env.map_name, "random")) {
         cfg->env.nrow = cfg->env.ncol = cfg->map_size;
         cfg->env.map_seed = (uint64_t)(cfg->map_seed < 0 ? cfg->seed : cfg->map_seed);
@@ -452,6 +496,9 @@ int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, b
                        cfg->train.eps_start);
     if (cfg->bd.query_grid == 1)
         return err_set(e, "%s: bd.query_grid must be 0 (= bd.grid) or at least 2 points", src);
+    if (cfg->eval.stop_at_threshold && isnan(exp_threshold(cfg)))
+        return err_set(e, "%s: eval.stop_at_threshold needs eval.threshold (%s has no default threshold)", src,
+                       env_kind_describe(cfg->env.kind)->name);
     if (cfg->agent.mode == AGENT_EVALUATE && !env_kind_describe(cfg->env.kind)->table)
         return err_set(e, "%s: agent.mode evaluate needs a fixed policy (agent.policy optimal: value iteration "
                           "on a transition table), and %s has no transition table", src,

@@ -107,7 +107,7 @@ typedef struct {
     struct {
         int64_t interval;
         int episodes;
-        double threshold;       /* NaN = the environment's default (CartPole 475, FrozenLake 0.7) */
+        double threshold;       /* -1e300 = the environment's default (exp_threshold) */
         int sample_walkers;     /* BD: BDD samples per (state, action) in bdrl eval */
         int stop_at_threshold;  /* end the run (status solved) at the first evaluation >= threshold */
     } eval;
@@ -121,7 +121,8 @@ extern const cfg_schema exp_schema;
 /* The evaluation threshold of the config's environment (eval.threshold if
  * set, else the environment's default: Gymnasium's reward_threshold on the
  * mean return, CartPole 475, Acrobot -100, MountainCar -110; FrozenLake 0.7,
- * a success rate). */
+ * a success rate; NaN for a plugin, which has no default: no steps to
+ * threshold). */
 double exp_threshold(const exp_config *cfg);
 
 /* Defaults, then the YAML file (may be NULL), then the overrides, then the

@@ -1,7 +1,8 @@
 /* registry.c — the table of agent kinds; see registry.h.
  *
- * Adding an agent is one line here: X(name, "help for agent.kind"), where
- * the agent's source defines `const agent_class agent_<name>_class`.
+ * Adding an agent is one line here: X(name, support, "help for agent.kind"),
+ * where the agent's source defines `const agent_class agent_<name>_class`
+ * and support is 1 if its laws live on [agent.v_min, agent.v_max].
  * Append only: a line's position is the kind's number in checkpoints.
  */
 #include "agents/registry.h"
@@ -9,30 +10,31 @@
 #include <string.h>
 
 #define AGENT_REGISTRY(X)                                                                         \
-    X(bd, "Bellman Diffusion fields (bd.*)")                                                       \
-    X(c51, "the C51 histogram (c51.*)")                                                            \
-    X(dqn, "DQN, Q-values without a distribution; its law is a point mass at Q (dqn.*)") \
-    X(qrdqn, "QR-DQN quantiles at fixed levels (qrdqn.*)")                                         \
-    X(iqn, "IQN's implicit quantile function (iqn.*)")
+    X(bd, 1, "Bellman Diffusion fields (bd.*)")                                                    \
+    X(c51, 1, "the C51 histogram (c51.*)")                                                         \
+    X(dqn, 0, "DQN, Q-values without a distribution; its law is a point mass at Q (dqn.*)")       \
+    X(qrdqn, 0, "QR-DQN quantiles at fixed levels (qrdqn.*)")                                      \
+    X(iqn, 0, "IQN's implicit quantile function (iqn.*)")
 
-#define DECLARE(name, help) extern const agent_class agent_##name##_class;
+#define DECLARE(name, support, help) extern const agent_class agent_##name##_class;
 AGENT_REGISTRY(DECLARE)
 #undef DECLARE
 
 static const struct {
     const char *name;
     const agent_class *cls;
+    int support;
 } table[] = {
-#define ENTRY(name, help) {#name, &agent_##name##_class},
+#define ENTRY(name, support, help) {#name, &agent_##name##_class, support},
     AGENT_REGISTRY(ENTRY)
 #undef ENTRY
 };
 
-#define BARS(name, help) "|" #name
+#define BARS(name, support, help) "|" #name
 const char agent_kind_bars_[] = AGENT_REGISTRY(BARS);
 #undef BARS
 
-#define HELP(name, help) " " #name ": " help ";"
+#define HELP(name, support, help) " " #name ": " help ";"
 const char agent_kind_help[] = "the agent:" AGENT_REGISTRY(HELP) " all share the torso, optimizer, replay, "
                                "exploration and target schedule (train.*)";
 #undef HELP
@@ -44,6 +46,8 @@ int agent_kind_count(void) { return N_KINDS; }
 const char *agent_kind_name(int k) { return k >= 0 && k < N_KINDS ? table[k].name : NULL; }
 
 const agent_class *agent_class_of(int k) { return k >= 0 && k < N_KINDS ? table[k].cls : NULL; }
+
+int agent_kind_uses_support(int k) { return k >= 0 && k < N_KINDS && table[k].support; }
 
 int agent_kind_find(const char *name)
 {

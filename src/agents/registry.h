@@ -13,7 +13,8 @@
  *      optional; in NAME.c, `const agent_class agent_NAME_class = {"LABEL",
  *      agent_NAME_create, NAME_memory, NAME_shape, n}` (its shape keys: the
  *      NAME.* config keys that change the saved networks' sizes);
- *   2. registry.c: append X(NAME, "one line of help") to AGENT_REGISTRY;
+ *   2. registry.c: append X(NAME, SUPPORT, "one line of help") to AGENT_REGISTRY
+ *      (SUPPORT 1 if its laws live on [agent.v_min, agent.v_max]);
  *   3. experiment.{h,c}: the NAME.* section and its schema keys; `make docs`;
  *   4. tests/test_NAME.c (loss and gradient on hand-made cases); test_registry
  *      checks the contract above for every registered kind.
@@ -70,6 +71,9 @@ const char *agent_kind_name(int k);
 int agent_kind_find(const char *name);
 /* The class of kind k, or NULL out of range. */
 const agent_class *agent_class_of(int k);
+/* 1 if kind k's return laws live on the support [agent.v_min, agent.v_max]
+ * (BD's fields, C51's atoms): returns outside it cannot be learned. */
+int agent_kind_uses_support(int k);
 /* The kind of an existing agent (by its ops->name), or -1. */
 int agent_kind_of(const agent *a);
 

@@ -5,6 +5,11 @@
 #define BDRL_CLI_H
 
 void cli_init(void);
+/* The exit status for an output directory that could not be created or
+ * written: 2 (bad input) when the path cannot be a directory (a component
+ * exists and is not one: a file in the way), else 1 (a runtime failure: a
+ * read-only or full file system is not the user's input). */
+int cli_output_status(const char *dir);
 int cmd_config(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_fit(int argc, char **argv);

@@ -80,6 +80,9 @@ int cmd_config(int argc, char **argv)
         fprintf(stderr, "bdrl: %s: %s\n", a.pos[0], e.msg); /* as bdrl train says it */
         return 2;
     }
+    char warn[1024];
+    if (!exp_check_warning(&cfg, warn, sizeof warn, &e) && warn[0])
+        fprintf(stderr, "bdrl: warning: %s: %s\n", a.pos[0], warn);
     cfg_write_yaml(&exp_schema, &cfg, stdout);
     return 0;
 }

@@ -1,5 +1,5 @@
 /* cmd_dist.c — `bdrl dist`: a trained agent's return distribution at one
- * state, as the model holds it (BD grid density or C51 atoms). */
+ * state, as the agent reports it (agent_distribution: atoms or a density). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,19 +10,26 @@
 #include "cli/cli.h"
 
 static const args_opt opts[] = {
-    {"state", 0, 1, "S", "FrozenLake, CliffWalking: a state index; CartPole: X,XDOT,THETA,THETADOT"},
+    {"state", 0, 1, "S", "a state index (FrozenLake, CliffWalking, tabular plugins), or the state's components (CartPole: "
+                         "X,XDOT,THETA,THETADOT; bdrl env info NAME lists them)"},
     {"action", 0, 1, "A", "only this action (default: every action)"},
 };
 static const args_spec spec = {
     "bdrl dist RUN --state S [--action A]",
     "Prints the return distribution the trained agent of RUN holds at one state, for\n"
-    "each action, in return units:\n"
-    "  Bellman Diffusion: CSV action,return,density — max(s, 0) on the agent's grid,\n"
-    "    normalized to integrate to 1 (each grid point stands for a cell of the grid\n"
-    "    spacing, the reading that gives the agent's Q value as the mean);\n"
-    "  C51: CSV action,return,prob — the atoms and their probabilities.\n"
-    "For each action the mean (the Q value) and, for BD, the grid mass of max(s, 0)\n"
-    "before normalization go to stderr. Compare with 'bdrl truth CONFIG --policy RUN'.",
+    "each action, in return units, as atoms or as a density:\n"
+    "  atoms: CSV action,return,prob — C51: its c51.atoms atoms on [v_min, v_max];\n"
+    "    QR-DQN: its qrdqn.quantiles quantiles, probability 1/N each; IQN: its quantile\n"
+    "    function at iqn.law_points midpoints, equally weighted; DQN: one atom at Q\n"
+    "    (probability 1); BD with bd.readout atoms: the basis bumps' centres weighted\n"
+    "    by their coefficients;\n"
+    "  density: CSV action,return,density — BD with bd.readout density, or its grid\n"
+    "    fields: max(s, 0) on the agent's grid, normalized to integrate to 1 (each grid\n"
+    "    point stands for a cell of the grid spacing, the reading that gives the\n"
+    "    agent's Q value as the mean).\n"
+    "For each action the mean (the Q value) and, for a density, its grid mass of\n"
+    "max(s, 0) before normalization go to stderr. Compare with\n"
+    "'bdrl truth CONFIG --policy RUN'.",
     opts, 2, 0,
 };
 

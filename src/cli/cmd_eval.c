@@ -23,12 +23,15 @@ static const args_opt opts[] = {
     {"seed", 0, 1, "N", "base seed of the greedy episodes (default: the trainer's evaluation seed)"},
     {"walkers", 0, 1, "N", "BD: Bellman Diffusion samples per (state, action) (default eval.sample_walkers)"},
     {"no-samples", 0, 0, "", "BD: skip the sample metric (mean_w1_samples null)"},
-    {"rollouts", 0, 1, "N", "Monte Carlo truth (CartPole): rollouts per (probe, action) (default 1)"},
+    {"rollouts", 0, 1, "N", "Monte Carlo truth: rollouts per (state, action) (default 1 at CartPole's probes, "
+                            "1000 at --state states)"},
     {"truth", 0, 1, "exact|replay", "exact truth (FrozenLake, CliffWalking, tabular plugins): the transition table (default exact)"},
+    {"state", 0, 1, "S", "Monte Carlo truth at this state instead (repeatable): an env whose state can be set, e.g. "
+                         "a plugin without a transition table"},
 };
 static const args_spec spec = {
     "bdrl eval RUN [--json] [--episodes N] [--seed N] [--walkers N] [--no-samples] [--rollouts N]\n"
-    "          [--truth exact|replay]",
+    "          [--truth exact|replay] [--state S]...",
     "Evaluates the trained agent of RUN:\n"
     "  - greedy return: mean and 95% bootstrap interval over N greedy episodes (the\n"
     "    trainer's evaluation episodes first: --episodes eval.episodes repeats the\n"
@@ -41,9 +44,15 @@ static const args_spec spec = {
     "    exact law (transition table) of the run's own policy — the optimal one for\n"
     "    agent.mode evaluate, the agent's greedy policy for control — or Monte Carlo\n"
     "    returns of the greedy policy (CartPole, gamma^K < 1e-4, time limit ignored);\n"
-    "  - BD: the same W1 from Bellman Diffusion samples (the agent's default sampler:\n"
-    "    MALA-BDD with global moves), to the truth (w1_samples) and to the agent's own\n"
-    "    grid density (w1_samples_model, the sampler's share of the error).\n"
+    "    with --state S (repeatable), Monte Carlo returns of the greedy policy from those\n"
+    "    states (any env whose state can be set: a plugin with bdrl_env_set_state). An env\n"
+    "    with none of these (a plugin without a transition table or --state) gets the\n"
+    "    greedy return alone;\n"
+    "  - agents that sample returns (BD), unless --no-samples: at every scored (state,\n"
+    "    action), --walkers (default eval.sample_walkers) Bellman Diffusion samples drawn\n"
+    "    with the agent's default sampler (MALA-BDD with global moves), and their W1 to\n"
+    "    the truth (w1_samples) and to the agent's own law (w1_samples_model, the\n"
+    "    sampler's share of the error); the slow part of eval. Null for the others.\n"
     "  - --truth replay (transition tables): the truth is the exact law under the empirical\n"
     "    transition table of the run's replay buffer (checkpoint.bin), the fixed point\n"
     "    a perfect learner of those transitions reaches: the distances then measure\n"
@@ -53,7 +62,7 @@ static const args_spec spec = {
     "greedy_return_mean, greedy_return_ci, success_rate, mean_w1, mean_cramer,\n"
     "mean_w1_samples (null for C51), per_state [{state, action, w1, cramer,\n"
     "mean_model, mean_truth, ...}] (CartPole: state is the probe's index, obs the probe).",
-    opts, 7, 0,
+    opts, 8, 0,
 };
 
 
@@ -102,29 +111,42 @@ static void write_json(FILE *f, const char *run, const exp_config *cfg, const ag
         json_kv_int(&w, "sample_nonfinite_walkers", sc->nonfinite);
         json_kv_num(&w, "sample_local_accept", sc->proposed ? (double)sc->accepted / sc->proposed : NAN);
     }
-    evaldist_json(&w, d);
+    if (d->truth)
+        evaldist_json(&w, d);
+    else
+        json_kv_str(&w, "truth", "none");
     json_object_end(&w);
     fputc('\n', f);
 }
 
 static void print_table(const char *run, const exp_config *cfg, const agent *ag, const eval_result *g,
-                        const evaldist_result *d, const sample_ctx *sc)
+                        const evaldist_result *d, const sample_ctx *sc, int can_sample, int no_samples, int walkers)
 {
     int cart = d->monte_carlo;
     printf("run %s: %s on %s, gamma %g\n", run, ag->ops->name, env_kind_describe(cfg->env.kind)->name,
            cfg->agent.gamma);
     printf("greedy return %.4g (95%% interval %.4g to %.4g) over %d episodes; success rate %.3f\n",
            g->return_mean, g->ci_lo, g->ci_hi, g->episodes, g->success_rate);
+    if (!d->truth) {
+        printf("distributions: no truth to compare with (no transition table, no probe states); give --state S "
+               "for Monte Carlo laws at chosen states\n");
+        return;
+    }
     printf("distributions against the truth (policy: %s%s):\n", d->truth_policy,
-           cart ? ", Monte Carlo from the environment's probe states"
+           cart ? (d->given ? ", Monte Carlo from the given states" : ", Monte Carlo from the environment's probe states")
                 : isfinite(d->mean_w1_truth_exact) ? ", exact under the replay's empirical transitions" : ", exact");
     if (isfinite(d->mean_w1_truth_exact))
         printf("  that truth's own mean W1 to the exact law (the data's error): %.4g\n", d->mean_w1_truth_exact);
-    printf("  mean W1 %.4g, mean Cramer %.4g", d->mean_w1, d->mean_cramer);
+    printf("  mean W1 %.4g, mean Cramer %.4g\n", d->mean_w1, d->mean_cramer);
     if (isfinite(d->mean_w1_samples))
-        printf(", mean W1 of BDD samples %.4g (to the model's own density %.4g)", d->mean_w1_samples,
-               d->mean_w1_samples_model);
-    printf("\n");
+        printf("  Bellman Diffusion samples (%d per (state, action), the agent's default sampler): mean W1 %.4g "
+               "to the truth, %.4g to the agent's own law\n",
+               walkers, d->mean_w1_samples, d->mean_w1_samples_model);
+    else if (can_sample && no_samples)
+        printf("  Bellman Diffusion samples: not drawn (--no-samples)\n");
+    else if (can_sample)
+        printf("  Bellman Diffusion samples: not drawn (they are scored only when the agent reports a density, "
+               "bd.readout: density; 'bdrl plot dist' and 'bdrl sample' draw them)\n");
     if (d->agent_policy)
         printf("  risk %s: the truth is the exact iterated risk-greedy policy (%s); the agent's greedy policy "
                "differs from it in %d of the %d states it visits, %d of all %d states\n",
@@ -137,7 +159,7 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
         printf("  sampler: %ld of %ld walkers frozen, local acceptance %.3f\n", sc->frozen, sc->walkers,
                sc->proposed ? (double)sc->accepted / sc->proposed : NAN);
     int samples = isfinite(d->mean_w1_samples);
-    printf("\n%5s %6s %10s %10s %11s %11s%s\n", cart ? "probe" : "state", "action", "w1", "cramer",
+    printf("\n%5s %6s %10s %10s %11s %11s%s\n", cart && !d->given ? "probe" : "state", "action", "w1", "cramer",
            "mean_model", "mean_truth", samples ? "  w1_samples" : "");
     for (int i = 0; i < d->n; i++) {
         const evaldist_entry *e = &d->entries[i];
@@ -159,17 +181,21 @@ static int replay_table(const char *run, const exp_config *cfg, const env *en, c
         return -1;
     const env_table *t = env_transition_table(en);
     int S = t->n_states, A = t->n_actions;
-    int64_t *counts = err_calloc((size_t)S * A * S, sizeof(int64_t), e);
+    const size_t M = (size_t)t->max_outcomes;
+    int64_t *counts = err_calloc((size_t)S * A * M, sizeof(int64_t), e);
     int rc = -1;
     if (!counts)
         goto out;
     for (int64_t i = 0; i < rb->size; i++) {
         int s = (int)rb->obs[i * rb->obs_dim], s2 = (int)rb->next_obs[i * rb->obs_dim], a = rb->action[i];
-        if (s < 0 || s >= S || s2 < 0 || s2 >= S || a < 0 || a >= A) {
-            err_set(e, "%s: replay entry %lld is not a transition of this map", path, (long long)i);
+        int k = truth_tab_match_outcome(t, s, a, s2, rb->reward[i], rb->terminated[i]);
+        if (k < 0) {
+            err_set(e, "%s: replay entry %lld (state %d, action %d -> state %d, reward %g%s) is not a transition "
+                       "of this environment", path, (long long)i, s, a, s2, (double)rb->reward[i],
+                    rb->terminated[i] ? ", terminated" : "");
             goto out;
         }
-        counts[((size_t)s * A + a) * S + s2]++;
+        counts[((size_t)s * A + a) * M + (size_t)k]++;
     }
     rc = truth_tab_empirical(t, counts, out, NULL, e);
 out:
@@ -228,6 +254,37 @@ int cmd_eval(int argc, char **argv)
     }
     sample_ctx sc = {0};
     evaldist_result d = {0};
+    double *given = NULL;
+    /* --state S...: checked before the greedy episodes, which take a while */
+    int n_given = 0;
+    const char *const *given_text = args_get_all(&spec, &a, "state", &n_given);
+    if (n_given) {
+        if (replay_truth) {
+            fprintf(stderr, "bdrl eval: --state and --truth replay exclude each other (replay is a transition table's)\n");
+            rc = 2;
+            goto done;
+        }
+        given = calloc((size_t)n_given * ENV_STATE_MAX, sizeof *given);
+        if (!given) {
+            fprintf(stderr, "bdrl: out of memory\n");
+            goto done;
+        }
+        int sd = env_state_dim(en);
+        for (int i = 0; i < n_given; i++) {
+            float obs[ENV_OBS_MAX];
+            double st[ENV_STATE_MAX];
+            if (sd < 1 || evaldist_parse_state(en, given_text[i], obs, st, &e)) {
+                if (sd < 1)
+                    fprintf(stderr, "bdrl eval: --state: the state of %s cannot be set (a plugin needs "
+                                    "bdrl_env_get_state and bdrl_env_set_state)\n", env_name(en));
+                else
+                    fprintf(stderr, "bdrl eval: --state %s: %s\n", given_text[i], e.msg);
+                rc = 2;
+                goto done;
+            }
+            memcpy(given + (size_t)i * sd, st, sizeof(double) * (size_t)sd);
+        }
+    }
     eval_result g;
     uint64_t eseed = seed >= 0 ? (uint64_t)seed : train_eval_seed(&cfg);
     if (eval_greedy(&cfg, ag, (int)episodes, eseed, &g, &e)) {
@@ -237,6 +294,15 @@ int cmd_eval(int argc, char **argv)
     evaldist_options o;
     evaldist_options_default(&o);
     o.mc_rollouts = (int)rollouts;
+    if (given) {
+        o.given = given;
+        o.n_given = n_given;
+        if (!args_get(&spec, &a, "rollouts"))
+            o.mc_rollouts = 1000; /* the env may be stochastic: a law, not one return */
+    }
+    /* no truth at all (a plugin without a table, probes or --state): the
+     * greedy return alone */
+    int no_truth = !given && !env_transition_table(en) && env_kind_describe(cfg.env.kind)->n_probes < 1;
     o.sample_walkers = walkers > 0 ? (int)walkers : cfg.eval.sample_walkers;
     if (agent_can_sample(ag) && !no_samples) {
         sc.r = rng_create((uint64_t)cfg.seed, RNG_STREAM_SAMPLER);
@@ -247,7 +313,7 @@ int cmd_eval(int argc, char **argv)
         o.table = &emp;
         o.truth_name = "replay";
     }
-    if (evaldist_run(ag, &cfg, &o, &d, &e)) {
+    if (!no_truth && evaldist_run(ag, &cfg, &o, &d, &e)) {
         fprintf(stderr, "bdrl: distributions: %s\n", e.msg);
         goto done;
     }
@@ -263,9 +329,10 @@ int cmd_eval(int argc, char **argv)
     if (args_get(&spec, &a, "json"))
         write_json(stdout, run, &cfg, ag, &g, &d, &sc);
     else
-        print_table(run, &cfg, ag, &g, &d, &sc);
+        print_table(run, &cfg, ag, &g, &d, &sc, agent_can_sample(ag), no_samples, o.sample_walkers);
     rc = 0;
 done:
+    free(given);
     truth_tab_table_free(&emp);
     evaldist_result_free(&d);
     if (sc.r)

@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "core/io.h"
 #include "gen/fit.h"
 
 static const args_opt opts[] = {
@@ -21,6 +22,9 @@ static const args_spec spec = {
     "Built-in data: uniform3, mog1d, mog2d, moons; or data.name=csv with data.path.\n"
     "Every file is written atomically. A fit whose estimated memory exceeds\n"
     "BDRL_MAX_MEMORY (default: the physical memory) is refused before allocating.\n"
+    "Exit status: 0 done, 2 bad input (the config, the data, the memory limit, a file\n"
+    "in the way of the output), 1 a runtime failure (an output that cannot be written:\n"
+    "a full disk, a read-only directory; a fit that diverged).\n"
     "Example: bdrl fit configs/fit/mog1d.yaml --out runs/fit/mog1d",
     opts, 2, 1,
 };
@@ -45,10 +49,14 @@ int cmd_fit(int argc, char **argv)
         }
         snprintf(cfg.output.dir, sizeof cfg.output.dir, "%s", out);
     }
-    if (fit_run(&cfg, cfg.output.dir, args_get(&spec, &a, "quiet") ? NULL : stderr, &e)) {
+    if (io_mkdirs(cfg.output.dir, &e)) {
         fprintf(stderr, "bdrl: %s\n", e.msg);
-        /* Bad data (a CSV row, a missing file) is the user's input: exit 2. */
-        return strstr(e.msg, "diverged") || strstr(e.msg, "out of memory") ? 1 : 2;
+        return cli_output_status(cfg.output.dir);
+    }
+    int bad_input;
+    if (fit_run(&cfg, cfg.output.dir, args_get(&spec, &a, "quiet") ? NULL : stderr, &bad_input, &e)) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        return bad_input ? 2 : 1;
     }
     fprintf(stderr, "bdrl fit: results in %s\n", cfg.output.dir);
     return 0;

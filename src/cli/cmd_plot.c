@@ -22,9 +22,9 @@ static const args_spec plot_spec = {
     "in $BDRL_PLOTS_DIR, PREFIX/share/bdrl/plots, or the source tree). Beside every\n"
     "figure P.png go P.svg, the data (P_data/ or P.dat) and P.gp, which redraws it\n"
     "(the command is printed).\n\n"
-    "  dist RUN [RUN2]       return distributions at every state of a tabular env (a grid\n"
-    "                        laid out like the map) or CartPole probe state: model, Bellman\n"
-    "                        Diffusion samples and the truth; two runs overlaid (BD vs C51)\n"
+    "  dist RUN [RUN...]     return distributions at every state of a tabular env (a grid\n"
+    "                        laid out like its map) or CartPole probe state: model,\n"
+    "                        Bellman Diffusion samples and the truth; up to 6 runs overlaid\n"
     "  fields RUN --state S  a BD run's scalar field s(u) and gradient field g(u)\n"
     "  curves DIR...         learning curves of runs or comparison directories\n"
     "  sweep DIR             a sweep's metric against each swept parameter\n\n"
@@ -90,29 +90,31 @@ static int is_run_dir(const char *dir)
 /* ---- dist ---- */
 
 static const args_opt dist_opts[] = {
-    {"out", 'o', 1, "PREFIX", "PREFIX.png, .svg, .gp, PREFIX_data/ (default RUN/plots/dist[_vs_RUN2])"},
+    {"out", 'o', 1, "PREFIX", "PREFIX.png, .svg, .gp, PREFIX_data/ (default RUN/plots/dist[_vs_RUN2...])"},
     {"pdf", 0, 0, "", "probability per bin instead of CDFs (see above)"},
     {"samples", 'n', 1, "N", "Bellman Diffusion samples per panel of a BD run; 0 = none (default 1000)"},
     {"action", 0, 1, "A", "this action in every state (default: the truth's policy's action)"},
-    {"labels", 0, 1, "A[,B]", "names of the runs in the figure (default BD, C51)"},
+    {"labels", 0, 1, "A[,B...]", "names of the runs in the figure (default: their agents' labels, e.g. BD, C51)"},
     {"title", 0, 1, "TEXT", "the figure's title"},
     {"seed", 0, 1, "N", "the sampler's seed (default 1)"},
 };
 static const args_spec dist_spec = {
-    "bdrl plot dist RUN [RUN2] [--out PREFIX] [--pdf] [-n N] [--action A] [--labels A,B]\n"
+    "bdrl plot dist RUN [RUN...] [--out PREFIX] [--pdf] [-n N] [--action A] [--labels A,B,...]\n"
     "                     [--title TEXT] [--seed N]",
-    "One panel per state: a tabular env's states laid out like its map (FrozenLake's\n"
-    "holes and goal, CliffWalking's goal and cliff shaded: no law to learn), or the 20\n"
-    "CartPole probe states. Each panel shows, for\n"
-    "one action (named in its title), the model's law of every run, a BD run's Bellman\n"
-    "Diffusion samples (the agent's default sampler, as 'bdrl sample' draws them) and\n"
-    "the truth (exact atoms on a tabular env, as 'bdrl truth --policy RUN' prints them; a\n"
-    "Monte Carlo return of the run's greedy policy on CartPole), with each run's W1 to\n"
-    "its truth in the title. Default encoding: CDFs, where a density (BD), atoms (C51,\n"
-    "truth) and samples compare directly and W1 is the area between two curves. --pdf:\n"
-    "probability per bin of the C51 atom spacing (BD: density times the bin; samples: a\n"
-    "histogram; C51 atoms as an outline; true atoms as impulses of their probability).\n"
-    "Two runs (e.g. BD and C51 of the same environment) are overlaid in each panel.\n"
+    "One panel per state: the states of an env with a transition table (FrozenLake, a\n"
+    "tabular plugin) laid out like its map (terminal states shaded, labelled as the env\n"
+    "labels them: FrozenLake's H hole and G goal, CliffWalking's C cliff; their return is 0), or the 20 CartPole\n"
+    "probe states. The title names the env (a plugin by its own name). Each panel shows,\n"
+    "for one action (named in its title), the model's law of every run, a BD run's\n"
+    "Bellman Diffusion samples (the agent's default sampler, as 'bdrl sample' draws\n"
+    "them) and the truth (exact atoms from the table, as 'bdrl truth --policy RUN'\n"
+    "prints them; a Monte Carlo return of the run's greedy policy on CartPole), with\n"
+    "each run's W1 to its truth in the title. Default encoding: CDFs, where densities,\n"
+    "atoms and samples compare directly and W1 is the area between two curves. --pdf:\n"
+    "probability per bin of the C51 atom spacing (densities times the bin; samples: a\n"
+    "histogram; atoms as an outline; true atoms as impulses of their probability).\n"
+    "Up to 6 runs of the same environment are overlaid in each panel; each agent keeps\n"
+    "its colour whatever its place (a second run of the same agent a second shade).\n"
     "The action: --action A, or in each state the action of the policy the truth\n"
     "follows (optimal for agent.mode evaluate, else the first run's greedy policy).\n"
     "Prints the mean W1 of each run over the panels.",
@@ -137,8 +139,9 @@ static int plot_dist(int argc, char **argv)
     int rc = args_parse(&dist_spec, argc, argv, &a);
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (a.n_pos < 1 || a.n_pos > 2) {
-        fprintf(stderr, "bdrl plot dist: expected one or two RUN directories (see 'bdrl plot dist --help')\n");
+    if (a.n_pos < 1 || a.n_pos > DISTPLOT_MAX_RUNS) {
+        fprintf(stderr, "bdrl plot dist: expected 1 to %d RUN directories (see 'bdrl plot dist --help')\n",
+                DISTPLOT_MAX_RUNS);
         return 2;
     }
     for (int i = 0; i < a.n_pos; i++)
@@ -158,7 +161,7 @@ static int plot_dist(int argc, char **argv)
         o.samples = (int)v;
     }
     if ((t = args_get(&dist_spec, &a, "action"))) {
-        if (args_int("--action", t, 0, 3, &v))
+        if (args_int("--action", t, 0, 1000000, &v)) /* the env's own range is checked with the runs */
             return 2;
         o.action = (int)v;
     }
@@ -171,13 +174,17 @@ static int plot_dist(int argc, char **argv)
     char labels[512] = "";
     if ((t = args_get(&dist_spec, &a, "labels"))) {
         snprintf(labels, sizeof labels, "%s", t);
-        char *comma = strchr(labels, ',');
-        if (comma)
-            *comma = '\0';
-        o.labels[0] = labels;
-        o.labels[1] = comma ? comma + 1 : NULL;
-        if ((comma && a.n_pos < 2) || (!comma && a.n_pos == 2)) {
-            fprintf(stderr, "bdrl plot dist: --labels needs one name per run (%d)\n", a.n_pos);
+        int k = 0;
+        for (char *p = labels; p; k++) {
+            char *comma = strchr(p, ',');
+            if (comma)
+                *comma = '\0';
+            if (k < DISTPLOT_MAX_RUNS)
+                o.labels[k] = p;
+            p = comma ? comma + 1 : NULL;
+        }
+        if (k != a.n_pos) {
+            fprintf(stderr, "bdrl plot dist: --labels needs one name per run (%d), got %d\n", a.n_pos, k);
             return 2;
         }
     }
@@ -190,11 +197,11 @@ static int plot_dist(int argc, char **argv)
             return 2;
         }
     } else {
-        char name[600], b[512];
-        if (a.n_pos == 2)
-            snprintf(name, sizeof name, "dist_vs_%s", base_name(a.pos[1], b, sizeof b));
-        else
-            snprintf(name, sizeof name, "dist");
+        char name[600] = "dist", b[512];
+        for (int r = 1; r < a.n_pos; r++) {
+            size_t n = strlen(name);
+            snprintf(name + n, sizeof name - n, "_vs_%s", base_name(a.pos[r], b, sizeof b));
+        }
         if (default_prefix(prefix, sizeof prefix, a.pos[0], name))
             return 1;
     }

@@ -44,6 +44,10 @@ static const args_spec spec = {
     "undoes and counts such updates instead). A configuration whose estimated memory\n"
     "(replay buffer, networks, buffers) exceeds the limit is refused before anything\n"
     "is allocated: the limit is BDRL_MAX_MEMORY (e.g. 8G) or the physical memory.\n"
+    "Exit status: 0 done or stopped by --stop-after, 2 bad input (the config, --set,\n"
+    "a run that cannot be resumed, a file in the way of DIR), 1 a runtime failure (a\n"
+    "run directory that cannot be written: a full disk, a read-only directory; a\n"
+    "non-finite update), 130/143 after SIGINT/SIGTERM.\n"
     "Example: bdrl train configs/cartpole_c51.yaml --set seed=2",
     opts, 4, 1,
 };
@@ -203,6 +207,9 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "bdrl: %s: %s\n", cfg_file, e.msg);
         return 2;
     }
+    char warn[1024];
+    if (!exp_check_warning(&cfg, warn, sizeof warn, &e) && warn[0])
+        fprintf(stderr, "bdrl: warning: %s: %s\n", cfg_file, warn);
     if (!resume) {
         char who[512];
         if (rundir_locked(run_dir, who, sizeof who)) {
@@ -216,9 +223,9 @@ int cmd_train(int argc, char **argv)
                     run_dir, run_dir);
             return 2;
         }
-        if (io_mkdirs(run_dir, &e)) { /* a bad --out (a file in the way...): bad input */
+        if (io_mkdirs(run_dir, &e)) {
             fprintf(stderr, "bdrl: %s\n", e.msg);
-            return 2;
+            return cli_output_status(run_dir);
         }
         if (rundir_lock(run_dir, &lock_fd, &busy, &e)) {
             fprintf(stderr, "bdrl train: %s\n", e.msg);
@@ -276,7 +283,9 @@ int cmd_train(int argc, char **argv)
                         "raise it with --set train.total_steps=N to continue\n",
                 run_dir, (long long)res.steps, (long long)cfg.train.total_steps);
     char thr[128] = "not reached";
-    if (!isnan(res.steps_to_threshold))
+    if (isnan(exp_threshold(&cfg)))
+        snprintf(thr, sizeof thr, "none (set eval.threshold: %s has no default)", env_kind_describe(cfg.env.kind)->name);
+    else if (!isnan(res.steps_to_threshold))
         snprintf(thr, sizeof thr, "reached at step %.0f%s", res.steps_to_threshold,
                  res.solved ? ", where the run ends (eval.stop_at_threshold)" : "");
     fprintf(stderr, "bdrl train: %lld steps, %lld episodes in %.1f s; final eval return %.4g (success %.2f); "

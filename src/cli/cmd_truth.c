@@ -1,5 +1,6 @@
 /* cmd_truth.c — `bdrl truth`: the true return distribution of a policy at one
- * state (exact atoms on tabular envs, Monte Carlo returns on CartPole), with
+ * state (exact atoms from a transition table, Monte Carlo returns from a
+ * state that can be set), with
  * --projection the distance from a representation's projected fixed point
  * to it (truth/projected.h), and with --risk the iterated risk-greedy policy
  * and its laws (truth/risk_policy.h). */
@@ -20,12 +21,12 @@
 
 static const args_opt opts[] = {
     {"policy", 0, 1, "optimal|RUN", "the policy after the first action (default optimal)"},
-    {"state", 0, 1, "S",
-     "tabular envs: a state index (--projection, --risk: default all); CartPole: X,XDOT,THETA,THETADOT"},
+    {"state", 0, 1, "S", "a state index (transition tables; --projection, --risk: default all), or the state's "
+                         "components (CartPole: X,XDOT,THETA,THETADOT)"},
     {"action", 0, 1, "A", "only this first action (default: every action)"},
-    {"rollouts", 'n', 1, "N", "CartPole: Monte Carlo rollouts per action (default 1)"},
-    {"steps", 0, 1, "K", "CartPole: steps per rollout (default: smallest K with gamma^K < 1e-4)"},
-    {"summary", 0, 0, "", "CartPole: one summary row per action instead of the returns"},
+    {"rollouts", 'n', 1, "N", "Monte Carlo: rollouts per action (default 1)"},
+    {"steps", 0, 1, "K", "Monte Carlo: steps per rollout (default: smallest K with gamma^K < 1e-4)"},
+    {"summary", 0, 0, "", "Monte Carlo: one summary row per action instead of the returns"},
     {"projection", 0, 1, "quantile:N|categorical:N",
      "transition tables: the projected operator's fixed point against the exact law"},
     {"risk", 0, 1, "MEASURE[:PARAM]",
@@ -39,20 +40,23 @@ static const args_spec spec = {
     "       bdrl truth CONFIG --risk MEASURE[:PARAM] [--state S [--action A]] [--set KEY=VALUE]...",
     "Prints the true law of the return Z(s, a) = sum_t gamma^t r_t: the first action a,\n"
     "then the policy. CONFIG (with --set) gives the environment and gamma (agent.gamma);\n"
-    "without CONFIG, RUN/config.yaml does. The policy: 'optimal' (tabular envs' value\n"
-    "iteration, ties to the lowest action; the default) or a run directory RUN: the\n"
-    "policy whose returns RUN learned (its greedy policy, or the optimal one for a\n"
-    "tabular run with agent.mode evaluate), as 'bdrl eval' compares against.\n\n"
-    "Tabular envs (FrozenLake, CliffWalking, tabular plugins): CSV action,return,prob,\n"
-    "the exact atoms of the infinite-horizon law (time limits ignored: a truncation is\n"
-    "not an end), from dynamic programming on the transition table, stopped when less\n"
-    "than 1e-12 of the probability is still walking (that mass is dropped). A terminal\n"
-    "state (a hole, the goal, a cliff cell) has return 0. The number of atoms, the mean\n"
-    "and the dropped mass go to stderr.\n"
-    "CartPole: CSV action,return, one row per Monte Carlo rollout of K steps (the time\n"
-    "limit ignored, K with gamma^K < 1e-4, 917 at gamma 0.99); CartPole and a greedy\n"
-    "policy are deterministic, so every rollout gives the same return. With --summary:\n"
-    "action,n,mean,sd,min,max,mean_length (steps until the pole fell, or K).\n\n"
+    "without CONFIG, RUN/config.yaml does. The policy: 'optimal' (value iteration on\n"
+    "the transition table, ties to the lowest action; the default) or a run directory\n"
+    "RUN: the policy whose returns RUN learned (its greedy policy, or the optimal one\n"
+    "for a run with agent.mode evaluate), as 'bdrl eval' compares against.\n\n"
+    "With a transition table (FrozenLake, CliffWalking, a tabular plugin's\n"
+    "bdrl_env_transitions): CSV\n"
+    "action,return,prob, the exact atoms of the infinite-horizon law (time limits\n"
+    "ignored: a truncation is not an end), from dynamic programming on the table,\n"
+    "stopped when less than 1e-12 of the probability is still walking (that mass is\n"
+    "dropped). A terminal state (a hole, the goal, a cliff cell) has return 0. The number of atoms,\n"
+    "the mean and the dropped mass go to stderr.\n"
+    "Without one (CartPole, Acrobot, MountainCar, a plugin with bdrl_env_set_state;\n"
+    "--policy RUN): CSV action,return, one row per Monte Carlo rollout of K steps from\n"
+    "the state set (the time limit ignored, K with gamma^K < 1e-4, 917 at gamma 0.99).\n"
+    "CartPole and a greedy policy are deterministic, so every rollout gives the same\n"
+    "return; a random env (a plugin's) needs -n N. With --summary:\n"
+    "action,n,mean,sd,min,max,mean_length (steps until the episode ended, or K).\n\n"
     "--projection (transition tables only): the fixed point of the projected\n"
     "distributional Bellman operator Z <- P(r + gamma Z(s', pi(s'))), the law a learner\n"
     "with that representation converges to even with perfect optimisation: its\n"

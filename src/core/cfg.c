@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
@@ -387,9 +388,48 @@ static int node_to_value(yaml_document_t *doc, yaml_node_t *node, const char ***
     return 0;
 }
 
+/* 1 if the YAML text nests collections deeper than CFG_MAX_DEPTH, with the
+ * position of the first collection too deep; 0 otherwise (malformed YAML
+ * included: the load that follows reports it). libyaml's loader takes time
+ * quadratic in the depth (100,000 levels: a minute), so the events are
+ * walked first and the walk stops at the first level too deep, after a few
+ * hundred events whatever the depth. */
+static int too_deep(const char *text, size_t n, unsigned long *line, unsigned long *col)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return 0;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, n);
+    int depth = 0, deep = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev))
+            break;
+        yaml_event_type_t type = ev.type;
+        if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+            if (++depth > CFG_MAX_DEPTH) {
+                deep = 1;
+                *line = (unsigned long)ev.start_mark.line + 1;
+                *col = (unsigned long)ev.start_mark.column + 1;
+            }
+        } else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (deep || type == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&p);
+    return deep;
+}
+
 static int parse_text_value(text_value *t, const char *text, const char *key, bdrl_err *e)
 {
     memset(t, 0, sizeof *t);
+    unsigned long line, col;
+    if (too_deep(text, strlen(text), &line, &col))
+        return err_set(e, "'%s': the value nests lists or mappings more than %d deep (column %lu)", key,
+                       CFG_MAX_DEPTH, col);
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p))
         return err_set(e, "out of memory");
@@ -411,15 +451,47 @@ static int parse_text_value(text_value *t, const char *text, const char *key, bd
     return node_to_value(&t->doc, root, &t->items, &t->v, key, e);
 }
 
+/* The key taking a mapping that name is an entry of ("env.params" for
+ * "env.params.length"), or NULL; *sub gets the entry's name. */
+static const cfg_key *map_entry_key(const cfg_schema *s, const char *name, const char **sub)
+{
+    for (int i = 0; i < s->n_keys; i++) {
+        const cfg_key *k = &s->keys[i];
+        size_t n = strlen(k->name);
+        if (k->map_ok && !strncmp(name, k->name, n) && name[n] == '.' && name[n + 1]) {
+            *sub = name + n + 1;
+            return k;
+        }
+    }
+    return NULL;
+}
+
 int cfg_set_text(cfg_loader *l, const char *key, const char *text, const char *origin, bdrl_err *e)
 {
     const cfg_key *k = cfg_find(l->schema, key);
-    if (!k) {
+    const char *sub = NULL;
+    if (!k && !(k = map_entry_key(l->schema, key, &sub))) {
         unknown_key(l->schema, key, e);
         return err_prefix(e, "%s", origin);
     }
     text_value t;
     int rc = parse_text_value(&t, text, key, e);
+    if (!rc && sub) {
+        /* K.SUB=V is K={SUB: V}: one entry of the mapping */
+        if (t.v.is_seq || t.v.is_map) {
+            rc = err_set(e, "'%s' expects a plain value", key);
+        } else {
+            free(t.items);
+            t.items = malloc(2 * sizeof *t.items);
+            if (!t.items) {
+                rc = err_set(e, "out of memory");
+            } else {
+                t.items[0] = sub;
+                t.items[1] = t.v.scalar;
+                t.v = (cfg_value){.is_map = 1, .n_items = 1, .items = t.items};
+            }
+        }
+    }
     if (!rc)
         rc = parse_value(k, &t.v, l->obj, e);
     text_value_free(&t);
@@ -499,23 +571,67 @@ static int walk_mapping(cfg_loader *l, yaml_document_t *doc, yaml_node_t *map,
     return 0;
 }
 
-int cfg_yaml_read(const char *path, yaml_document_t *doc, bdrl_err *e)
+/* The whole file at path, NUL-terminated, in *text (the caller frees it):
+ * at most CFG_MAX_BYTES, read as it streams (a pipe has no size to ask). */
+static int read_config_text(const char *path, char **text, size_t *len, bdrl_err *e)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, "%s: cannot open: %s", path, strerror(errno));
-    yaml_parser_t p;
-    if (!yaml_parser_initialize(&p)) {
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return err_set(e, "%s: is a directory, not a configuration file", path);
+    }
+    char *buf = malloc(CFG_MAX_BYTES + 2);
+    if (!buf) {
         fclose(f);
         return err_set(e, "out of memory");
     }
-    yaml_parser_set_input_file(&p, f);
+    size_t n = fread(buf, 1, CFG_MAX_BYTES + 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return err_set(e, "%s: cannot read: %s", path, strerror(errno));
+    }
+    if (n > CFG_MAX_BYTES) {
+        unsigned long line = 1;
+        for (size_t i = 0; i < CFG_MAX_BYTES; i++)
+            line += buf[i] == '\n';
+        free(buf);
+        return err_set(e, "%s:%lu: the file goes on past %d bytes (1 MiB), more than a configuration can be",
+                       path, line, CFG_MAX_BYTES);
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+int cfg_yaml_read(const char *path, yaml_document_t *doc, bdrl_err *e)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (read_config_text(path, &text, &len, e))
+        return -1;
+    unsigned long line, col;
+    if (too_deep(text, len, &line, &col)) {
+        free(text);
+        return err_set(e, "%s:%lu:%lu: lists or mappings nested more than %d deep", path, line, col, CFG_MAX_DEPTH);
+    }
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) {
+        free(text);
+        return err_set(e, "out of memory");
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     if (!yaml_parser_load(&p, doc)) {
         err_set(e, "%s:%lu:%lu: malformed YAML: %s%s%s", path, (unsigned long)p.problem_mark.line + 1,
                 (unsigned long)p.problem_mark.column + 1, p.problem ? p.problem : "parse error",
                 p.context ? " " : "", p.context ? p.context : "");
         yaml_parser_delete(&p);
-        fclose(f);
+        free(text);
         return -1;
     }
     /* A second document in the same file would be silently ignored. */
@@ -527,7 +643,7 @@ int cfg_yaml_read(const char *path, yaml_document_t *doc, bdrl_err *e)
         yaml_document_delete(&extra);
     }
     yaml_parser_delete(&p);
-    fclose(f);
+    free(text);
     if (rc)
         yaml_document_delete(doc);
     return rc;

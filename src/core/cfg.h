@@ -56,7 +56,8 @@ struct cfg_key {
     int (*parse)(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e);
     void (*print)(const cfg_key *k, const void *field, FILE *f, int indent);
     const char *type_name;  /* CFG_CUSTOM: shown in the schema table */
-    int map_ok;             /* CFG_CUSTOM: the key takes a mapping (env.params, the one free-form map) */
+    int map_ok;             /* CFG_CUSTOM: the key takes a mapping (env.params, the one free-form map);
+                               "key.entry=value" sets one entry */
 };
 
 /* Table-entry helpers, so schemas read as one line per key. */
@@ -95,7 +96,9 @@ void cfg_loader_free(cfg_loader *l);
 int cfg_apply_defaults(cfg_loader *l, bdrl_err *e);
 /* Reads a YAML file whose top level is a mapping of the schema's sections. */
 int cfg_load_file(cfg_loader *l, const char *path, bdrl_err *e);
-/* Applies "a.b.c=value"; value is YAML (a scalar or a flow sequence). */
+/* Applies "a.b.c=value"; value is YAML (a scalar or a flow sequence). For
+ * a key that takes a mapping, "key.entry=value" gives that one entry (the
+ * key's parser decides how it combines with the entries already there). */
 int cfg_apply_set(cfg_loader *l, const char *assignment, bdrl_err *e);
 /* Sets one key from YAML text; `origin` prefixes any error message. */
 int cfg_set_text(cfg_loader *l, const char *key, const char *text, const char *origin, bdrl_err *e);
@@ -122,9 +125,16 @@ void cfg_write_yaml(const cfg_schema *s, const void *obj, FILE *f);
 /* Writes the resolved YAML atomically to path. */
 int cfg_save_yaml(const cfg_schema *s, const void *obj, const char *path, bdrl_err *e);
 
+/* Limits on what is parsed, checked before libyaml builds a document (its
+ * loader is quadratic in the nesting depth): a file's size, and the depth
+ * of nested lists and mappings in a file or a --set value. */
+#define CFG_MAX_BYTES (1 << 20)
+#define CFG_MAX_DEPTH 64
+
 /* Parses the one YAML document of the file at path into *doc (the caller
  * frees it with yaml_document_delete). Errors name the file, line and column
- * of malformed YAML, and a second document in the file is refused. */
+ * of malformed YAML; a directory, a file over CFG_MAX_BYTES, nesting deeper
+ * than CFG_MAX_DEPTH and a second document in the file are refused. */
 struct yaml_document_s;
 int cfg_yaml_read(const char *path, struct yaml_document_s *doc, bdrl_err *e);
 /* The whole schema as a Markdown table (key, type, default, allowed, help). */

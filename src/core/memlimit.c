@@ -26,6 +26,10 @@ int memlimit_max_bytes(double *bytes, bdrl_err *e)
             end++;
         if (end == s || *end || errno || !(v > 0) || !isfinite(v))
             return err_set(e, "BDRL_MAX_MEMORY='%s': expected a size such as 8G, 512M or 1000000000", s);
+        /* 2^60 bytes (1 EiB) is beyond any machine: a larger limit is a typo,
+         * and past 2^63 it would not even fit the byte counts it is compared with */
+        if (v * mul > 0x1p60)
+            return err_set(e, "BDRL_MAX_MEMORY='%s' is over 2^60 bytes (1 EiB); expected a size such as 8G or 512M", s);
         *bytes = v * mul;
         return 0;
     }

@@ -129,4 +129,5 @@ const env_class cliffwalking_class = {
     .describe = cliffwalking_describe,
     .numpy_rng = 1,
     .not_slippery_by_default = 1,
+    .state_label = tab_state_label,
 };

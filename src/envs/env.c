@@ -115,6 +115,19 @@ void env_free(env *e)
 }
 
 const char *env_name(const env *e) { return e->cls->info.name; }
+
+const char *env_display_name(const env *e)
+{
+    return e->cls->display_name ? e->cls->display_name(e) : e->cls->info.gym_id;
+}
+
+const char *env_state_label(const env *e, int s)
+{
+    if (!e->cls->state_label || s < 0 || s >= e->n_states)
+        return "";
+    const char *l = e->cls->state_label(e, s);
+    return l ? l : "";
+}
 env_kind env_get_kind(const env *e) { return e->kind; }
 int env_obs_dim(const env *e) { return e->obs_dim; }
 int env_n_actions(const env *e) { return e->n_actions; }
@@ -222,7 +235,23 @@ int env_observe_state(const env *e, const double *state, float *obs, bdrl_err *e
             obs[i] = tmp.obs[i];
         return 0;
     }
-    return err_set(err, "%s: observing a chosen state is only possible for tabular plugins", env_name(e));
+    /* A plugin's state lives inside the plugin: set the chosen one, read its
+     * observation, and set the previous state back (with its observation
+     * and the episode's flags), so that e is as it was. */
+    env *m = (env *)e;
+    double prev[ENV_STATE_MAX];
+    float prev_obs[ENV_OBS_MAX];
+    int done = m->done;
+    env_get_state(m, prev);
+    memcpy(prev_obs, m->obs, sizeof(float) * (size_t)m->obs_dim);
+    if (env_set_state(m, state, err))
+        return -1;
+    memcpy(obs, m->obs, sizeof(float) * (size_t)m->obs_dim);
+    bdrl_err ignored;
+    env_set_state(m, prev, &ignored);
+    memcpy(m->obs, prev_obs, sizeof(float) * (size_t)m->obs_dim);
+    m->done = done;
+    return 0;
 }
 
 const env_table *env_transition_table(const env *e) { return e->table; }

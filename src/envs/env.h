@@ -61,7 +61,8 @@ typedef struct {
                                     plugins decide
                                     when loaded (env_is_tabular) */
     /* The default evaluation threshold: Gymnasium's reward_threshold on the
-     * mean greedy return, or for tabular envs a success rate. */
+     * mean greedy return, or for tabular envs a success rate; NaN for none
+     * (plugins: only eval.threshold gives one). */
     double default_threshold;
     /* 1: has an exact transition table (env_transition_table); 2: may have
      * one (a plugin: known once loaded); 0: never. */
@@ -105,6 +106,8 @@ typedef struct {
     /* Plugins (env.name plugin): the shared object and the free-form
      * env.params handed to it, in the order given. */
     char plugin[ENV_PLUGIN_PATH_MAX];
+    char plugin_given[ENV_PLUGIN_PATH_MAX]; /* env.plugin as written, when the config module made it
+                                               absolute (for messages); "" otherwise */
     int n_params;
     char param_key[ENV_PARAMS_MAX][ENV_PARAM_KEY_MAX];
     char param_value[ENV_PARAMS_MAX][ENV_PARAM_VALUE_MAX];
@@ -135,6 +138,14 @@ env *env_create(const env_config *cfg, bdrl_err *e);
 void env_free(env *e);
 
 const char *env_name(const env *e);      /* env_kind_describe(kind)->name */
+/* The name to show people (figure titles): a plugin's own (its spec.name,
+ * else its file's name), else the kind's Gymnasium id ("FrozenLake-v1"). */
+const char *env_display_name(const env *e);
+/* A short label of state s of a tabular env for figures, "" for none:
+ * FrozenLake its map letter and meaning ("S start", "H hole", "G goal"; ""
+ * for F); a plugin its bdrl_env_state_label, else its layout's S and G ("S
+ * start", "G goal"); "" out of range. */
+const char *env_state_label(const env *e, int s);
 env_kind env_get_kind(const env *e);
 int env_obs_dim(const env *e);           /* CartPole 4, FrozenLake and CliffWalking 1 (the state index as a float),
                                             Acrobot 6, MountainCar 2 */
@@ -185,7 +196,7 @@ void env_get_state(const env *e, double *state);
 int env_set_state(env *e, const double *state, bdrl_err *err);
 /* The observation (env_obs_dim floats) the env would give in state, without
  * changing e; the same checks as env_set_state (FrozenLake: an index in
- * range). */
+ * range). A plugin's state is set and then set back. */
 int env_observe_state(const env *e, const double *state, float *obs, bdrl_err *err);
 
 /* ---- exact transition tables (tabular environments) ---- */

@@ -55,6 +55,8 @@ void tab_get_state(const env *e, double *state);
 int tab_set_state(env *e, const double *state, bdrl_err *err);
 int tab_success(const env *e, const env_step *st); /* terminated on a G cell */
 void tab_print_grid(const env *e, FILE *f);        /* the drawing, a row a line, indented by two */
+/* A cell's label from its letter: "S start", "H hole", "G goal", "C cliff"; "" for F. */
+const char *tab_state_label(const env *e, int s);
 
 typedef struct plugin_data plugin_data; /* plugin.c */
 
@@ -81,6 +83,9 @@ typedef struct {
      * CliffWalking); 0: slippery (FrozenLake; kept for every other env so
      * that older run directories resume with the same resolved config). */
     int not_slippery_by_default;
+    /* Optional (NULL: the defaults of env_display_name, env_state_label). */
+    const char *(*display_name)(const env *e);
+    const char *(*state_label)(const env *e, int s);
 } env_class;
 
 struct env {

@@ -275,4 +275,5 @@ const env_class frozenlake_class = {
     .set_state = tab_set_state,
     .success = tab_success,
     .describe = frozenlake_describe,
+    .state_label = tab_state_label,
 };

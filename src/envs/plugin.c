@@ -36,6 +36,7 @@ typedef void (*plug_step_fn)(void *, int, float *, double *, int *);
 typedef int (*plug_transitions_fn)(void *, int, int, bdrl_env_outcome *);
 typedef void (*plug_get_state_fn)(void *, double *);
 typedef int (*plug_set_state_fn)(void *, const double *, float *);
+typedef const char *(*plug_state_label_fn)(void *, int);
 
 struct plugin_data {
     void *dl;
@@ -48,6 +49,8 @@ struct plugin_data {
     plug_transitions_fn transitions;
     plug_get_state_fn get_state;
     plug_set_state_fn set_state;
+    plug_state_label_fn state_label;
+    char label[64];          /* the last state label asked for, copied */
     bdrl_env_spec spec;
     env_table table;
     char *layout;
@@ -250,6 +253,7 @@ static int plugin_init(env *e, const env_config *c, bdrl_err *err)
     p->transitions = (plug_transitions_fn)sym(p, "bdrl_env_transitions", 0, err);
     p->get_state = (plug_get_state_fn)sym(p, "bdrl_env_get_state", 0, err);
     p->set_state = (plug_set_state_fn)sym(p, "bdrl_env_set_state", 0, err);
+    p->state_label = (plug_state_label_fn)sym(p, "bdrl_env_state_label", 0, err);
     int v;
     GUARD(p, "bdrl_env_plugin_version", v = version());
     if (v != BDRL_ENV_PLUGIN_VERSION)
@@ -381,7 +385,8 @@ static int plugin_success(const env *e, const env_step *st)
 static void plugin_describe(const env *e, const env_config *c, FILE *f)
 {
     const plugin_data *p = e->plug;
-    fprintf(f, "plugin: %s (%s, interface version %d)\n", p->name, p->path, BDRL_ENV_PLUGIN_VERSION);
+    fprintf(f, "plugin: %s (%s%s%s, interface version %d)\n", p->name, p->path, c->plugin_given[0] ? ", given as " : "",
+            c->plugin_given, BDRL_ENV_PLUGIN_VERSION);
     fprintf(f, "actions:");
     for (int a = 0; a < e->n_actions; a++)
         fprintf(f, "%s %d %s", a ? "," : "", a, env_action_name(e, a));
@@ -398,10 +403,34 @@ static void plugin_describe(const env *e, const env_config *c, FILE *f)
     }
 }
 
+static const char *plugin_display_name(const env *e) { return e->plug->name; }
+
+/* The plugin's own label, else what its layout says (S start, G goal; its H
+ * is any terminal, not a hole). The label is copied: the plugin's string
+ * need only last the call. */
+static const char *plugin_state_label(const env *e, int s)
+{
+    plugin_data *p = e->plug;
+    const char *l = NULL;
+    if (p->state_label) {
+        GUARD(p, "bdrl_env_state_label", l = p->state_label(p->inst, s));
+        if (l && *l) {
+            snprintf(p->label, sizeof p->label, "%s", l);
+            for (char *c = p->label; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == '\'' || *c == '"' || *c == '\\')
+                    *c = ' '; /* one line, and safe inside a figure's quoted text */
+            return p->label;
+        }
+    }
+    if (!p->spec.layout || !e->table)
+        return "";
+    return e->table->desc[s] == 'S' ? "S start" : e->table->desc[s] == 'G' ? "G goal" : "";
+}
+
 const env_class plugin_class = {
     .info = {"plugin", "plugin",
              "your own environment: a shared object implementing bdrl/env_plugin.h (env.plugin, env.params)",
-             NULL, "the plugin's state components", 0, 0, 0.0, 2, 0, NULL, NULL},
+             NULL, "the plugin's state components", 0, 0, NAN /* no threshold: eval.threshold */, 2, 0, NULL, NULL},
     .init = plugin_init,
     .release = plugin_release,
     .reset = plugin_reset,
@@ -410,4 +439,6 @@ const env_class plugin_class = {
     .set_state = plugin_set_state,
     .success = plugin_success,
     .describe = plugin_describe,
+    .display_name = plugin_display_name,
+    .state_label = plugin_state_label,
 };

@@ -116,6 +116,17 @@ int tab_set_state(env *e, const double *state, bdrl_err *err)
 
 int tab_success(const env *e, const env_step *st) { return st->terminated && e->tab->desc[e->tab->s] == 'G'; }
 
+const char *tab_state_label(const env *e, int s)
+{
+    switch (e->tab->desc[s]) {
+    case 'S': return "S start";
+    case 'H': return "H hole";
+    case 'G': return "G goal";
+    case 'C': return "C cliff";
+    default: return "";
+    }
+}
+
 void tab_print_grid(const env *e, FILE *f)
 {
     const env_table *t = &e->tab->table;

@@ -582,8 +582,12 @@ static int run_sampler(const fit_config *cfg, const fit_data *D, field_ctx *fc, 
     return rc;
 }
 
-int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bdrl_err *e)
+int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, int *bad_input, bdrl_err *e)
 {
+    int bad_ignored;
+    if (!bad_input)
+        bad_input = &bad_ignored;
+    *bad_input = 0;
     double t0 = now();
     fit_data D;
     mlp *s = NULL, *g = NULL, *s_avg = NULL, *g_avg = NULL;
@@ -600,6 +604,8 @@ int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bdrl_err *e)
         return -1;
     if (io_join(path, sizeof path, out_dir, "config.yaml", e) || cfg_save_yaml(&fit_schema, cfg, path, e))
         return -1;
+    /* the user's input: the data, keys that do not fit them, the memory limit */
+    *bad_input = 1;
     if (load_data(cfg, &D, e))
         goto done;
     int d = D.d, B = cfg->train.batch_size;
@@ -636,6 +642,7 @@ int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bdrl_err *e)
                                "field.width, field.hidden_layers, field.fourier_k or train.batch_size", e))
             goto done;
     }
+    *bad_input = 0;
     double box_lo = D.lo - cfg->sampler.margin, box_hi = D.hi + cfg->sampler.margin;
     if (feature_map_init(&fm, d, cfg->field.fourier_k, box_lo, box_hi, max_batch, e))
         goto done;

@@ -64,7 +64,10 @@ int fit_load(fit_config *cfg, const char *path, char *const *sets, int n_sets, b
 
 /* Runs the whole fit and writes into out_dir (created): config.yaml,
  * metrics.json, fields.csv, samples*.csv, hist.csv and fit.png. Progress
- * lines go to log (may be NULL). */
-int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, bdrl_err *e);
+ * lines go to log (may be NULL). On failure *bad_input (may be NULL) says
+ * whose it was: 1 the user's input (the data, a key that does not fit them,
+ * a size over the memory limit), 0 a runtime failure (writing the output —
+ * a full disk, a read-only directory —, divergence, memory). */
+int fit_run(const fit_config *cfg, const char *out_dir, FILE *log, int *bad_input, bdrl_err *e);
 
 #endif

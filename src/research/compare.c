@@ -86,7 +86,9 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
         }
         int on_success = !strcmp(s.threshold_on, "success_rate");
         double step;
-        if (stat_steps_to_threshold(c.step, on_success ? c.success : c.ret, c.n, s.threshold, &step)) {
+        if (isnan(s.threshold)) { /* none (a plugin without eval.threshold): nothing to reach */
+            stt[nd] = NAN;
+        } else if (stat_steps_to_threshold(c.step, on_success ? c.success : c.ret, c.n, s.threshold, &step)) {
             stt[nd] = step;
             out->stt_reached++;
         } else {
@@ -127,6 +129,8 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
     if (nd > 0) {
         out->wall_mean = stat_mean(wall, (size_t)nd);
         out->sps_mean = stat_mean(sps, (size_t)nd);
+    }
+    if (nd > 0 && !isnan(out->threshold)) {
         qsort(stt, (size_t)nd, sizeof *stt, cmp_double);
         out->stt_median = compare_quantile_inf(stt, nd, 0.5);
         out->stt_q25 = compare_quantile_inf(stt, nd, 0.25);
@@ -253,12 +257,18 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         fprintf(f, "\nRuns with eval.stop_at_threshold end at their first evaluation at the threshold: their\n"
                    "final and best returns are that evaluation's, and the curves hold it from there on, so\n"
                    "the curves show how fast the seeds get there, not whether they stay.\n");
-    fprintf(f, "\nSteps to threshold: first evaluation at which the %s reaches %g; a seed that never\n"
-               "reaches it counts as infinitely many steps (\"not reached\"). Intervals: 95%% percentile\n"
+    if (isnan(st[0].threshold))
+        fprintf(f, "\nSteps to threshold: none (–): eval.threshold is not set, and %s has no default threshold.",
+                st[0].env[0] ? st[0].env : "this environment");
+    else
+        fprintf(f, "\nSteps to threshold: first evaluation at which the %s reaches %g; a seed that never\n"
+                   "reaches it counts as infinitely many steps (\"not reached\").",
+                st[0].threshold_on[0] ? st[0].threshold_on : "evaluation", st[0].threshold);
+    fprintf(f, " Intervals: 95%% percentile\n"
                "bootstrap of the mean over seeds. AUC: area under the evaluation-return curve divided\n"
                "by its span of steps (the curve's mean level). Ratio: median steps to threshold of\n"
                "%s / of this config (< 1: %s needs fewer steps).\n\n",
-            st[0].threshold_on[0] ? st[0].threshold_on : "evaluation", st[0].threshold, labels[0], labels[0]);
+            labels[0], labels[0]);
     fprintf(f, "| config | steps to threshold: median | IQR [q25, q75] | reached | final return | best return "
                "| AUC | wall s | steps/s |%s ratio |\n",
             fl ? " success rate | mean W1 to truth |" : "");
@@ -283,8 +293,11 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         fmt_ci(succ, sizeof succ, &s->success);
         fmt_ci(w1, sizeof w1, &s->w1);
         fmt_num(ratio, sizeof ratio, g == 0 ? NAN : s->stt_ratio);
-        fprintf(f, "| %s | %s | %s [%s, %s] | %d/%d | %s | %s | %s | %s | %s |", labels[g], med, iqr, q25, q75,
-                s->stt_reached, s->n_done, fin, best, auc, wall, sps);
+        char reached[64] = "–";
+        if (!isnan(s->threshold))
+            snprintf(reached, sizeof reached, "%d/%d", s->stt_reached, s->n_done);
+        fprintf(f, "| %s | %s | %s [%s, %s] | %s | %s | %s | %s | %s | %s |", labels[g], med, iqr, q25, q75,
+                reached, fin, best, auc, wall, sps);
         if (fl)
             fprintf(f, " %s | %s |", succ, w1);
         fprintf(f, " %s |\n", g == 0 ? "1" : ratio);

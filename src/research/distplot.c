@@ -457,7 +457,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
                   distplot_result *res, bdrl_err *e)
 {
     if (n_runs < 1 || n_runs > MAXR)
-        return err_set(e, "distplot: 1 or %d runs, not %d", MAXR, n_runs);
+        return err_set(e, "distplot: 1 to %d runs, not %d", MAXR, n_runs);
     prun runs[MAXR];
     memset(runs, 0, sizeof runs);
     int rc = -1, np = 0, is_fl = 0, ntruth = 1, bad = 1;
@@ -495,10 +495,14 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             }
         }
     }
-    /* labels */
+    /* labels; occurrence[r]: how many earlier runs have r's agent kind */
+    int occurrence[MAXR] = {0};
     for (int r = 0; r < n_runs; r++) {
         const char *kind = agent_class_of(runs[r].cfg.agent.kind)->label;
-        int same = n_runs > 1 && runs[0].cfg.agent.kind == runs[1].cfg.agent.kind;
+        int same = 0;
+        for (int q = 0; q < n_runs; q++)
+            if (q != r && runs[q].cfg.agent.kind == runs[r].cfg.agent.kind)
+                same = 1, occurrence[r] += q < r;
         if (o->labels[r] && *o->labels[r])
             snprintf(runs[r].label, sizeof runs[r].label, "%s", o->labels[r]);
         else if (same)
@@ -550,12 +554,11 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             if (truth_of(&runs[r], p, st, act[p], &truth[p * n_runs + r], e))
                 goto done;
     }
-    if (n_runs > 1) {
-        ntruth = 1;
-        for (int p = 0; p < np && ntruth == 1; p++)
-            if (act[p] >= 0 && !atoms_equal(&truth[p * n_runs], &truth[p * n_runs + 1]))
+    /* one truth line, unless some run's truth differs (another greedy policy) */
+    for (int p = 0; p < np && ntruth == 1; p++)
+        for (int r = 1; r < n_runs; r++)
+            if (act[p] >= 0 && !atoms_equal(&truth[p * n_runs], &truth[p * n_runs + r]))
                 ntruth = n_runs;
-    }
 
     /* Pass 2: models and samples. */
     for (int p = 0; p < np; p++) {
@@ -711,9 +714,10 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         /* title */
         char tt[512];
         int k = 0;
+        const char *label = is_fl ? env_state_label(runs[0].en, p) : "";
         if (live) {
             if (is_fl)
-                k = snprintf(tt, sizeof tt, "state %d%s · %s", p, t->desc[p] == 'S' ? " (start)" : "",
+                k = snprintf(tt, sizeof tt, "state %d%s%s%s · %s", p, *label ? " (" : "", label, *label ? ")" : "",
                              distplot_action_name(runs[0].en, act[p]));
             else
                 k = snprintf(tt, sizeof tt, "%d %s · %s", p, kin->probe_name(p),
@@ -747,7 +751,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         FILE *f = m.f;
         /* a tabular env's drawing of its states; probes five to a row */
         int nrow = is_fl ? t->nrow : (np + 4) / 5, ncol = is_fl ? t->ncol : 5;
-        fprintf(f, "# Panels of %s %s (written by bdrl plot dist; read by the plot script)\n", kin->gym_id,
+        fprintf(f, "# Panels of %s %s (written by bdrl plot dist; read by the plot script)\n", env_display_name(runs[0].en),
                 is_fl ? "states" : "probe states");
         fprintf(f, "nrow = %d; ncol = %d; npanels = %d\nnruns = %d; ntruth = %d\n", nrow, ncol, np, n_runs, ntruth);
         fprintf(f, "mode = '%s'; binw = %.10g\n", o->mode == DISTPLOT_CDF ? "cdf" : "pdf", delta);
@@ -758,20 +762,28 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             snprintf(yl, sizeof yl, "probability per bin of %.3g", delta);
         fprintf(f, "ylab = ");
         gp_str(f, yl);
-        fprintf(f, "\narray cell[%d]\narray ptitle[%d]\narray pxlo[%d]\narray pxhi[%d]\narray pymax[%d]\n", np, np,
-                np, np, np);
+        fprintf(f, "\narray cell[%d]\narray ptitle[%d]\narray plabel[%d]\narray pxlo[%d]\narray pxhi[%d]\n"
+                   "array pymax[%d]\n", np, np, np, np, np, np);
         for (int i = 0; i < np; i++) {
             char c = is_fl ? t->desc[i] : 'P';
             fprintf(f, "cell[%d] = '%c'; pxlo[%d] = %.10g; pxhi[%d] = %.10g; pymax[%d] = %.10g; ptitle[%d] = ", i + 1,
                     c, i + 1, pxlo[i], i + 1, pxhi[i], i + 1, pymax[i], i + 1);
             gp_str(f, titles[i]);
+            /* a terminal panel's big text: the env's label of the state */
+            const char *l = is_fl ? env_state_label(runs[0].en, i) : "";
+            fprintf(f, "; plabel[%d] = ", i + 1);
+            gp_str(f, *l ? l : "terminal");
             fputc('\n', f);
         }
-        /* Colours follow the agent (BD blue, C51 red, as the learning curves
-         * of a BD-then-C51 comparison) so figures read alike; a second run of
-         * the same agent gets a second shade. */
-        static const char *colors[2][MAXR] = {{"#1f77b4", "#17becf"}, {"#d62728", "#ff7f0e"}};
-        static const char *light[2][MAXR] = {{"#9ec5e8", "#a8e4ec"}, {"#f4a6a6", "#ffcc99"}};
+        /* Colours follow the agent kind (its registry index: BD blue, C51
+         * red, ...), so an agent has one colour in every figure whatever its
+         * slot; a second run of the same kind gets a second shade, lighter
+         * versions draw its samples. */
+        static const char *colors[][2] = {{"#1f77b4", "#17becf"}, {"#d62728", "#ff7f0e"}, {"#2ca02c", "#98a02c"},
+                                          {"#9467bd", "#e377c2"}, {"#8c564b", "#bcbd22"}, {"#7f7f7f", "#393b79"}};
+        static const char *light[][2] = {{"#9ec5e8", "#a8e4ec"}, {"#f4a6a6", "#ffcc99"}, {"#a6dba0", "#d4d99a"},
+                                         {"#cbb6e0", "#f3bde3"}, {"#c9ada7", "#e5e58f"}, {"#c7c7c7", "#9c9ed2"}};
+        const int n_colors = (int)(sizeof colors / sizeof colors[0]);
         fprintf(f, "array rlabel[%d]\narray rmodel[%d]\narray rsamp[%d]\narray rsamples[%d]\narray rcolor[%d]\n"
                    "array rlight[%d]\narray rbd[%d]\narray tlabel[%d]\n",
                 n_runs, n_runs, n_runs, n_runs, n_runs, n_runs, n_runs, ntruth);
@@ -790,7 +802,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             snprintf(s, sizeof s, "%s: %d Bellman Diffusion samples", runs[r].label, o->samples);
             fprintf(f, "; rsamp[%d] = ", r + 1);
             gp_str(f, s);
-            int kc = runs[r].can_sample ? 0 : 1, shade = r > 0 && runs[0].can_sample == runs[r].can_sample;
+            int kc = runs[r].cfg.agent.kind % n_colors, shade = occurrence[r] % 2;
             fprintf(f, "; rsamples[%d] = %d; rbd[%d] = %d; rcolor[%d] = '%s'; rlight[%d] = '%s'\n", r + 1,
                     runs[r].can_sample && o->samples > 0, r + 1, runs[r].can_sample, r + 1, colors[kc][shade], r + 1,
                     light[kc][shade]);
@@ -815,10 +827,11 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         snprintf(title, sizeof title, "%s", o->title);
     else if (is_fl)
         snprintf(title, sizeof title, "%s %dx%d: return distribution of each state under the %s policy "
-                 "(gamma %g)", kin->gym_id, t->nrow, t->ncol, runs[0].policy_name, runs[0].cfg.agent.gamma);
+                 "(gamma %g)", env_display_name(runs[0].en), t->nrow, t->ncol, runs[0].policy_name,
+                 runs[0].cfg.agent.gamma);
     else
         snprintf(title, sizeof title, "%s probe states: return distribution of the greedy action (gamma %g)",
-                 kin->gym_id, runs[0].cfg.agent.gamma);
+                 env_display_name(runs[0].en), runs[0].cfg.agent.gamma);
     if (write_replot(out_prefix, script, title, e) || plot_gnuplot(script, data_dir, png, title, e))
         goto done;
     if (res) {
@@ -882,7 +895,7 @@ int distplot_fields(const char *run_dir, const char *state_text, int action, con
         goto done;
     int state = is_fl ? (int)obs[0] : -1;
     if (is_fl && truth_tab_is_terminal(env_transition_table(run.en), state)) {
-        err_set(e, "state %d is terminal (a hole or the goal): its return is 0 and the agent never learns it", state);
+        err_set(e, "state %d is terminal: its return is 0 and the agent never learns it", state);
         goto done;
     }
     if (action >= A) {

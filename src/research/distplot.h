@@ -1,9 +1,13 @@
 /* distplot.h — figures of learned return distributions against the truth
  * (`bdrl plot dist`, `bdrl plot fields`).
  *
- * distplot_dist draws one panel per state: FrozenLake as a grid laid out
- * like the map (holes and the goal as shaded, labelled panels; their return
- * is 0), CartPole as a grid of the probe states (env_kind_info.probe). A panel
+ * distplot_dist draws one panel per state: a tabular env as a grid laid out
+ * like its map (terminal states as shaded panels labelled by the env,
+ * env_state_label: FrozenLake's "H hole", "G goal"; their return is 0),
+ * CartPole as a grid of the probe states (env_kind_info.probe). The title
+ * names the env as env_display_name does (a plugin by its own name). Each
+ * agent kind keeps one colour whatever its slot (a second run of the same
+ * kind a second shade of it). A panel
  * shows, for one action (the policy's action by default), every run's model
  * law, for BD runs a histogram (or empirical CDF) of Bellman Diffusion
  * samples drawn with the agent's default sampler (agent_sample), and the
@@ -42,7 +46,7 @@
 #include "core/err.h"
 #include "envs/env.h"
 
-#define DISTPLOT_MAX_RUNS 2
+#define DISTPLOT_MAX_RUNS 6
 /* Returned (instead of -1) when the input is at fault: a run that cannot be
  * loaded, runs of different environments, a bad state or action, a C51 run
  * given to distplot_fields. */
@@ -59,7 +63,7 @@ typedef struct {
     uint64_t seed;      /* the sampler's seed */
     const char *title;  /* NULL: "<env>: return distributions ..." */
     const char *labels[DISTPLOT_MAX_RUNS]; /* NULL: the agent's registry label, e.g. "C51" (with the run number
-                                              if both runs have the same agent) */
+                                              if several runs have that agent) */
 } distplot_options;
 
 /* CDF panels, 1000 samples, the policy's action, seed 1, default title and
@@ -73,7 +77,7 @@ typedef struct {
     char label[DISTPLOT_MAX_RUNS][64];
 } distplot_result;
 
-/* Panels of n_runs (1 or 2) runs of the same environment (same map), into
+/* Panels of n_runs (1 to DISTPLOT_MAX_RUNS) runs of the same environment (same map), into
  * out_prefix.{png,svg,gp} and out_prefix_data/. res may be NULL. Returns 0,
  * DISTPLOT_BAD_INPUT, or -1 (a runtime failure: gnuplot, files). */
 int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefix,

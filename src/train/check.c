@@ -1,10 +1,13 @@
 /* check.c — a configuration checked whole; see check.h. */
 #include "train/check.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agents/agent.h"
+#include "agents/registry.h"
 #include "train/limits.h"
 #include "truth/truth.h"
 #include "core/rng.h"
@@ -63,6 +66,10 @@ int exp_check_env(const exp_config *cfg, const env *en, bdrl_err *e)
                        env_name(en));
     if (limits_check_experiment(cfg, en, e))
         return -1;
+    if (cfg->agent.mode == AGENT_EVALUATE && !t)
+        return err_set(e, "agent.mode evaluate follows the optimal policy of a transition table, and %s has none%s",
+                       env_name(en), env_kind_describe(env_get_kind(en))->table == 2
+                                         ? " (the plugin does not export bdrl_env_transitions)" : "");
     if (cfg->agent.mode == AGENT_EVALUATE) {
         int *policy = t ? calloc((size_t)t->n_states, sizeof *policy) : NULL;
         int bad = !t || !policy || truth_env_optimal_policy(en, cfg->agent.gamma, policy);
@@ -92,4 +99,27 @@ int exp_check(const exp_config *cfg, bdrl_err *e)
     }
     env_free(en);
     return rc;
+}
+
+int exp_check_warning(const exp_config *cfg, char *warn, size_t n, bdrl_err *e)
+{
+    warn[0] = '\0';
+    if (!agent_kind_uses_support(cfg->agent.kind))
+        return 0;
+    env *en = env_create(&cfg->env, e);
+    if (!en)
+        return -1;
+    const env_table *t = env_transition_table(en);
+    double lo, hi, vmin = cfg->agent.v_min, vmax = cfg->agent.v_max;
+    bdrl_err why;
+    if (t && !truth_tab_return_range(t, cfg->agent.gamma, &lo, &hi, &why)) {
+        double tol = 1e-9 * fmax(1.0, hi - lo);
+        if (lo < vmin - tol || hi > vmax + tol)
+            snprintf(warn, n, "%s's support [agent.v_min, agent.v_max] = [%g, %g] does not cover the returns of %s, "
+                              "[%g, %g] (exact, from its transition table at gamma %g): laws outside it cannot be "
+                              "learned; set agent.v_min and agent.v_max",
+                     agent_kind_name(cfg->agent.kind), vmin, vmax, env_name(en), lo, hi, cfg->agent.gamma);
+    }
+    env_free(en);
+    return 0;
 }

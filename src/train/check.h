@@ -31,4 +31,13 @@ int exp_check_env(const exp_config *cfg, const env *en, bdrl_err *e);
  * train would print. */
 int exp_check(const exp_config *cfg, bdrl_err *e);
 
+/* A warning about cfg that is no reason to refuse it, into warn (n bytes;
+ * "" when there is none); -1 with a message only when the environment
+ * cannot be built. For an agent whose laws live on [agent.v_min,
+ * agent.v_max] (agent_kind_uses_support) on an environment with a
+ * transition table: the support does not cover the exact range of returns
+ * (truth_tab_return_range), so the laws outside it cannot be learned (the
+ * example chain on the default [0, 1]: W1 0.27, silently). */
+int exp_check_warning(const exp_config *cfg, char *warn, size_t n, bdrl_err *e);
+
 #endif

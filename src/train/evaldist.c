@@ -330,13 +330,20 @@ static int run_probes(agent *a, const exp_config *cfg, const evaldist_options *o
     r->mc_rollouts = n_roll;
     r->truth_policy = "greedy";
     r->truth = "monte carlo";
-    r->entries = err_calloc((size_t)in->n_probes * (size_t)A, sizeof *r->entries, e);
+    int n_states = o->given ? o->n_given : in->n_probes;
+    r->entries = err_calloc((size_t)n_states * (size_t)A, sizeof *r->entries, e);
     double *ret = err_malloc(sizeof(double) * (size_t)n_roll, e);
     int rc = -1;
     if (!r->entries || !ret)
         goto done;
-    for (int i = 0; i < in->n_probes; i++) {
-        const double *st = in->probe(i);
+    if (o->given) {
+        r->given = err_malloc(sizeof(double) * (size_t)n_states * (size_t)sd, e);
+        if (!r->given)
+            goto done;
+        memcpy(r->given, o->given, sizeof(double) * (size_t)n_states * (size_t)sd);
+    }
+    for (int i = 0; i < n_states; i++) {
+        const double *st = o->given ? o->given + (size_t)i * (size_t)sd : in->probe(i);
         float obs[ENV_OBS_MAX];
         bdrl_err oe;
         env *oen = env_create(&cfg->env, &oe);
@@ -344,7 +351,7 @@ static int run_probes(agent *a, const exp_config *cfg, const evaldist_options *o
         env_free(oen);
         if (bad_obs) {
             *e = oe;
-            err_prefix(e, "probe %d", i);
+            err_prefix(e, "%s %d", o->given ? "state" : "probe", i);
             goto done;
         }
         for (int act = 0; act < A; act++) {
@@ -365,7 +372,7 @@ static int run_probes(agent *a, const exp_config *cfg, const evaldist_options *o
             r->n++;
             continue;
         fail:
-            err_prefix(e, "probe %d, action %d", i, act);
+            err_prefix(e, "%s %d, action %d", o->given ? "state" : "probe", i, act);
             goto done;
         }
     }
@@ -387,10 +394,13 @@ int evaldist_run(agent *a, const exp_config *cfg, const evaldist_options *o, eva
     env *en0 = env_create(&cfg->env, e);
     if (!en0)
         return -1;
-    int tabular = env_transition_table(en0) != NULL;
+    int tabular = env_transition_table(en0) != NULL && !o->given, settable = env_state_dim(en0) > 0;
     env_free(en0);
     const env_kind_info *kin = env_kind_describe(cfg->env.kind);
-    if (!tabular && kin->n_probes < 1)
+    if (o->given && !settable)
+        return err_set(e, "Monte Carlo laws from given states need an environment whose state can be set; %s has "
+                          "none (a plugin provides it with bdrl_env_get_state and bdrl_env_set_state)", kin->name);
+    if (!tabular && !o->given && kin->n_probes < 1)
         return err_set(e, "no reference return distributions for %s: it has neither a transition table "
                           "(exact laws) nor probe states (Monte Carlo)", kin->name);
     out->monte_carlo = !tabular;
@@ -450,6 +460,8 @@ void evaldist_result_free(evaldist_result *r)
     free(r->policy);
     free(r->agent_policy);
     r->agent_policy = NULL;
+    free(r->given);
+    r->given = NULL;
     r->entries = NULL;
     r->policy = NULL;
     r->n = 0;
@@ -507,7 +519,9 @@ void evaldist_json(json_writer *w, const evaldist_result *r)
         json_kv_num(w, "mass", en->mass);
         json_kv_num(w, "w1_truth_exact", en->w1_truth_exact);
         if (r->monte_carlo)
-            json_kv_nums(w, "obs", env_kind_describe(r->kind)->probe(en->state), r->state_dim);
+            json_kv_nums(w, r->given ? "env_state" : "obs",
+                         r->given ? r->given + (size_t)en->state * (size_t)r->state_dim
+                                  : env_kind_describe(r->kind)->probe(en->state), r->state_dim);
         json_object_end(w);
     }
     json_array_end(w);

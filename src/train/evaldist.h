@@ -3,7 +3,8 @@
  *
  * For every non-terminal state of an environment with a transition table
  * (FrozenLake, tabular plugins), or every probe state of one with probes
- * (CartPole: env_kind_info.probe), and every action:
+ * (CartPole: env_kind_info.probe), or states the caller gives (any env whose
+ * state can be set), and every action:
  *   model  agent_distribution: a BD grid density (stat_dist_grid, cells around
  *          the grid points) or C51 atoms (stat_dist_atoms);
  *   truth  the law of Z(s, a) under the run's own policy:
@@ -46,6 +47,11 @@ typedef struct {
      * sampling error of its data. truth_name labels it in the JSON. */
     const env_table *table;
     const char *truth_name;
+    /* Monte Carlo from these states (n_given, each env_state_dim doubles)
+     * instead of the env's probe states: any env whose state can be set (a
+     * plugin without a transition table, with bdrl_env_set_state). */
+    const double *given;
+    int n_given;
 } evaldist_options;
 
 /* No sampler, 1 rollout (the greedy policy and CartPole are deterministic),
@@ -53,7 +59,7 @@ typedef struct {
 void evaldist_options_default(evaldist_options *o);
 
 typedef struct {
-    int state;          /* FrozenLake state index; CartPole probe index */
+    int state;          /* FrozenLake state index; CartPole probe index; a given state's index */
     int action;
     double w1, cramer;  /* model vs truth; NaN if the model has no law */
     double mean_model, mean_truth;
@@ -77,7 +83,9 @@ typedef struct {
     double mean_w1_samples;    /* NaN if not measured */
     double mean_w1_samples_model;
     int n_undefined;           /* entries whose model law is undefined */
-    int monte_carlo;           /* 1: Monte Carlo truth from probe states (CartPole); 0: exact */
+    int monte_carlo;           /* 1: Monte Carlo truth from probe or given states; 0: exact */
+    double *given;             /* Monte Carlo from options.given: a copy of those states
+                                  (n_given, state_dim each); NULL: the env's probes */
     int state_dim;             /* Monte Carlo: the probes' size */
     int mc_horizon, mc_rollouts; /* Monte Carlo */
     int n_states;              /* FrozenLake: size of policy */

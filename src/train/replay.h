@@ -1,4 +1,4 @@
-/* replay.h — the uniform replay buffer both agents learn from.
+/* replay.h — the uniform replay buffer every agent learns from.
  *
  * A ring of `capacity` transitions (s, a, r, s', terminated, truncated),
  * each field in its own array. Termination and truncation are kept apart

@@ -772,6 +772,9 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
         sb_printf(&T.evalcsv, "%s\n", EVAL_HEADER);
         start_episode(&T);
     }
+    /* what follows writes the run directory: a failure there (a full disk)
+     * is a runtime failure, not bad input */
+    res->setup_failed = 0;
     if (io_join(path, sizeof path, run_dir, "config.yaml", e) || cfg_save_yaml(&exp_schema, cfg, path, e))
         goto out;
 
@@ -780,7 +783,6 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     T.last_ckpt_time = T.clock();
     T.step_start = T.step;
     res->start_step = T.step;
-    res->setup_failed = 0;
     T.fail_status = "failed";
     T.last_flush = T.t_start;
     const int64_t total = cfg->train.total_steps;

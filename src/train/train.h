@@ -1,4 +1,4 @@
-/* train.h — the training loop both agents share (replay, ε-greedy
+/* train.h — the training loop every agent shares (replay, ε-greedy
  * exploration, target updates, periodic evaluation, run directory,
  * checkpoints and resume), so a BD-versus-C51 comparison differs only in the
  * distribution model.

@@ -158,6 +158,76 @@ int truth_tab_policy_eval(const env_table *t, double gamma, const int *policy, d
     return 0;
 }
 
+/* The extreme returns of (s, a): over its outcomes, r + γ (1 - terminated) v(s'). */
+static void extreme_backup(const env_table *t, double gamma, const double *vmin, const double *vmax, int s, int a,
+                           double *qmin, double *qmax)
+{
+    size_t sa = (size_t)s * t->n_actions + a;
+    *qmin = INFINITY;
+    *qmax = -INFINITY;
+    for (int k = 0; k < t->n_outcomes[sa]; k++) {
+        const env_outcome *o = &t->outcomes[sa * (size_t)t->max_outcomes + (size_t)k];
+        if (o->prob <= 0)
+            continue; /* a path of probability 0 is not attained */
+        double go = o->terminated ? 0.0 : gamma;
+        *qmin = fmin(*qmin, o->reward + go * vmin[o->next_state]);
+        *qmax = fmax(*qmax, o->reward + go * vmax[o->next_state]);
+    }
+}
+
+int truth_tab_return_range(const env_table *t, double gamma, double *lo, double *hi, bdrl_err *e)
+{
+    if (check_gamma(gamma, e))
+        return -1;
+    int S = t->n_states, A = t->n_actions;
+    double *v = err_calloc(4 * (size_t)S, sizeof(double), e);
+    if (!v)
+        return -1;
+    double *vmin = v, *vmax = v + S, *nmin = v + 2 * S, *nmax = v + 3 * S;
+    int rc = -1;
+    for (long it = 0; it < VI_MAX_SWEEPS && rc; it++) {
+        double delta = 0, scale = 1;
+        for (int s = 0; s < S; s++) {
+            nmin[s] = nmax[s] = 0;
+            if (truth_tab_is_terminal(t, s))
+                continue;
+            nmin[s] = INFINITY;
+            nmax[s] = -INFINITY;
+            for (int a = 0; a < A; a++) {
+                double qmin, qmax;
+                extreme_backup(t, gamma, vmin, vmax, s, a, &qmin, &qmax);
+                nmin[s] = fmin(nmin[s], qmin);
+                nmax[s] = fmax(nmax[s], qmax);
+            }
+            delta = fmax(delta, fmax(fabs(nmin[s] - vmin[s]), fabs(nmax[s] - vmax[s])));
+            scale = fmax(scale, fmax(fabs(nmin[s]), fabs(nmax[s])));
+        }
+        memcpy(vmin, nmin, sizeof(double) * (size_t)S);
+        memcpy(vmax, nmax, sizeof(double) * (size_t)S);
+        if (!isfinite(delta) || scale > 1e300)
+            break;
+        if (delta <= VI_TOL * scale)
+            rc = 0;
+    }
+    if (rc) {
+        free(v);
+        return err_set(e, "the returns are unbounded (γ = %g and a cycle of states that collects rewards)", gamma);
+    }
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int s = 0; s < S; s++)
+        for (int a = 0; a < A && !truth_tab_is_terminal(t, s); a++) {
+            double qmin, qmax;
+            extreme_backup(t, gamma, vmin, vmax, s, a, &qmin, &qmax);
+            *lo = fmin(*lo, qmin);
+            *hi = fmax(*hi, qmax);
+        }
+    free(v);
+    if (*lo > *hi) /* every state terminal: nothing is learned, the return is 0 */
+        *lo = *hi = 0;
+    return 0;
+}
+
 /* ---- exact return laws ---- */
 
 typedef struct {
@@ -258,6 +328,20 @@ static double max_abs_reward(const env_table *t)
     return m;
 }
 
+int truth_tab_match_outcome(const env_table *t, int s, int a, int next_state, double reward, int terminated)
+{
+    if (s < 0 || s >= t->n_states || a < 0 || a >= t->n_actions)
+        return -1;
+    size_t sa = (size_t)s * t->n_actions + a;
+    for (int k = 0; k < t->n_outcomes[sa]; k++) {
+        const env_outcome *o = &t->outcomes[sa * (size_t)t->max_outcomes + k];
+        /* in single precision: the replay buffer stores rewards as floats */
+        if (o->next_state == next_state && (float)o->reward == (float)reward && !o->terminated == !terminated)
+            return k;
+    }
+    return -1;
+}
+
 int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *out, int64_t *fewest, bdrl_err *e)
 {
     int S = t->n_states, A = t->n_actions;
@@ -274,10 +358,16 @@ int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *ou
     for (int s = 0; s < S; s++)
         for (int a = 0; a < A; a++) {
             size_t sa = (size_t)s * A + a;
-            const int64_t *c = counts + sa * S;
+            const int64_t *c = counts + sa * M;
             int64_t n = 0;
-            for (int s2 = 0; s2 < S; s2++)
-                n += c[s2];
+            for (size_t k = 0; k < M; k++) {
+                if (c[k] && (int)k >= t->n_outcomes[sa]) {
+                    truth_tab_table_free(out);
+                    return err_set(e, "(%d, %d): %lld observations of outcome %zu, which this table does not have",
+                                   s, a, (long long)c[k], k);
+                }
+                n += c[k];
+            }
             int terminal = truth_tab_is_terminal(t, s);
             if (!terminal && n < least)
                 least = n;
@@ -286,26 +376,15 @@ int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *ou
                 memcpy(out->outcomes + sa * M, t->outcomes + sa * M, M * sizeof(env_outcome));
                 continue;
             }
-            int k = 0;
-            for (int s2 = 0; s2 < S; s2++) {
-                if (!c[s2])
+            int kk = 0;
+            for (int k = 0; k < t->n_outcomes[sa]; k++) {
+                if (!c[k])
                     continue;
-                const env_outcome *src = NULL;
-                for (int j = 0; j < t->n_outcomes[sa]; j++)
-                    if (t->outcomes[sa * M + j].next_state == s2)
-                        src = &t->outcomes[sa * M + j];
-                if (!src || k == (int)M) {
-                    truth_tab_table_free(out);
-                    return err_set(e, "transition (%d, %d) -> %d observed %lld times is impossible in this table",
-                                   s, a, s2, (long long)c[s2]);
-                }
-                env_outcome *o = &out->outcomes[sa * M + k++];
-                o->prob = (double)c[s2] / (double)n;
-                o->next_state = s2;
-                o->reward = src->reward;
-                o->terminated = src->terminated;
+                env_outcome *o = &out->outcomes[sa * M + kk++];
+                *o = t->outcomes[sa * M + k];
+                o->prob = (double)c[k] / (double)n;
             }
-            out->n_outcomes[sa] = k;
+            out->n_outcomes[sa] = kk;
         }
     /* the data keep terminal states terminal (their outcomes are t's) */
     memcpy(out->terminal, t->terminal, (size_t)S);

@@ -78,6 +78,17 @@ int truth_env_optimal_policy(const env *en, double gamma, int *policy);
 int truth_tab_policy_eval(const env_table *t, double gamma, const int *policy, double *v, double *q,
                          bdrl_err *e);
 
+/* The exact range of returns [*lo, *hi]: the smallest and the largest
+ * discounted return that any path of positive probability attains from any
+ * non-terminal (s, a), under any policy. Value iteration with min (and max)
+ * over both the actions and the outcomes: Vmin(s) = min_a min_o (r_o + γ
+ * (1 − terminated_o) Vmin(s'_o)), terminal states 0, the range the min of
+ * the first step from each non-terminal (s, a) (and likewise the max). What
+ * a learner's support must cover for every law it learns (policies only
+ * change which of those returns have mass). Fails when the returns are
+ * unbounded (γ = 1 and a cycle that collects rewards). */
+int truth_tab_return_range(const env_table *t, double gamma, double *lo, double *hi, bdrl_err *e);
+
 /* A law given by atoms: values ascending and distinct, probabilities > 0
  * summing to 1 - residual. */
 typedef struct {
@@ -95,17 +106,26 @@ void truth_atoms_free(truth_atoms *d);
 /* Mean of the atoms renormalized to mass 1 (as stat_dist_atoms does). */
 double truth_atoms_mean(const truth_atoms *d);
 
+/* Which of t's outcomes of (s, a) an observed transition (next state,
+ * reward, termination) is: the first that matches all three, so outcomes
+ * that share a next state with different rewards (a gamble that ends in one
+ * terminal state with +3 or -1) stay apart, and identical ones (FrozenLake's
+ * corner moves) count as one. Rewards are compared in single precision (the
+ * replay buffer stores floats). -1 if none matches: the transition is
+ * impossible in t. */
+int truth_tab_match_outcome(const env_table *t, int s, int a, int next_state, double reward, int terminated);
+
 /* The empirical transition table of observed transitions: counts
- * (n_states · n_actions · n_states), counts[(s · A + a) · S + s'] the times
- * (s, a) led to s'. Each (s, a) with data gets one outcome per observed s',
- * with probability count / total and the reward and termination of t's
- * outcome into s' (an s' that t cannot reach from (s, a) is an error); an
- * (s, a) without data, and every terminal state, keeps t's outcomes.
- * *fewest (may be NULL) gets the smallest total over non-terminal (s, a)
- * (0 if one has no data). The exact laws under this table are the fixed
- * point a perfect learner of those transitions reaches (what `bdrl eval
- * --truth data` compares with). out's arrays are allocated here: free them
- * with truth_tab_table_free. */
+ * (n_states · n_actions · max_outcomes), counts[(s · A + a) · M + k] the
+ * times (s, a) produced t's outcome k (truth_tab_match_outcome). Each (s, a)
+ * with data gets t's observed outcomes, each with probability count / total;
+ * an (s, a) without data, and every terminal state, keeps t's outcomes; a
+ * count for an outcome t does not have is an error. *fewest (may be NULL)
+ * gets the smallest total over non-terminal (s, a) (0 if one has no data).
+ * The exact laws under this table are the fixed point a perfect learner of
+ * those transitions reaches (what `bdrl eval --truth replay` compares
+ * with). out's arrays are allocated here: free them with
+ * truth_tab_table_free. */
 int truth_tab_empirical(const env_table *t, const int64_t *counts, env_table *out, int64_t *fewest, bdrl_err *e);
 void truth_tab_table_free(env_table *t);
 
