@@ -148,6 +148,35 @@ static void test_unknown_key_suggests_closest(void **state)
     expect_error("trian:\n  batch_size: 3\nenv:\n  name: cartpole\n", "1:1", "unknown key 'trian'");
 }
 
+/* A retired key (bd.basis_loss, gone with its unshipped forms) still loads
+ * with the one value the code now always uses, so older run directories
+ * resume; any other value, and an unretired unknown key, are refused. */
+static void test_retired_key_loads_old_files(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    bdrl_err e;
+    assert_int_equal(load_text("env:\n  name: cartpole\nbd:\n  basis_loss: projected\n  basis: 21\n", &cfg, &e, NULL),
+                     0);
+    assert_int_equal(cfg.bd.basis, 21);
+    expect_error("env:\n  name: cartpole\nbd:\n  basis_loss: closed\n", "4:3",
+                 "'bd.basis_loss' is removed");
+    expect_error("env:\n  name: cartpole\nbd:\n  basis_loss: [projected]\n", "4:3", "only 'projected'");
+    char *ok[] = {"env.name=cartpole", "bd.basis_loss=projected"};
+    assert_int_equal(exp_load(&cfg, NULL, ok, 2, &e), 0);
+    char *bad[] = {"env.name=cartpole", "bd.basis_loss=queries"};
+    assert_int_equal(exp_load(&cfg, NULL, bad, 2, &e), -1);
+    assert_contains(e.msg, "'bd.basis_loss' is removed");
+    /* the resolved configuration no longer writes it */
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    cfg_write_yaml(&exp_schema, &cfg, f);
+    fclose(f);
+    assert_null(strstr(mem, "basis_loss"));
+    free(mem);
+}
+
 static void test_wrong_type_and_range(void **state)
 {
     (void)state;
@@ -417,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_classic_control_configs),
         cmocka_unit_test(test_values_of_every_type),
         cmocka_unit_test(test_unknown_key_suggests_closest),
+        cmocka_unit_test(test_retired_key_loads_old_files),
         cmocka_unit_test(test_wrong_type_and_range),
         cmocka_unit_test(test_missing_required_duplicate_malformed),
         cmocka_unit_test(test_set_overrides_and_errors),

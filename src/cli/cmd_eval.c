@@ -144,9 +144,6 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
                walkers, d->mean_w1_samples, d->mean_w1_samples_model);
     else if (can_sample && no_samples)
         printf("  Bellman Diffusion samples: not drawn (--no-samples)\n");
-    else if (can_sample)
-        printf("  Bellman Diffusion samples: not drawn (they are scored only when the agent reports a density, "
-               "bd.readout: density; 'bdrl plot dist' and 'bdrl sample' draw them)\n");
     if (d->agent_policy)
         printf("  risk %s: the truth is the exact iterated risk-greedy policy (%s); the agent's greedy policy "
                "differs from it in %d of the %d states it visits, %d of all %d states\n",

@@ -288,6 +288,23 @@ const char *cfg_suggest(const cfg_schema *s, const char *name)
     return bd <= limit ? best : NULL;
 }
 
+/* A retired key (cfg_retired): 1 if name is one and value is its one
+ * accepted value (the setting is then ignored); -1 with a message if name is
+ * one and value is anything else; 0 if name is not retired. */
+static int retired_key(const cfg_schema *s, const char *name, const char *value, bdrl_err *e)
+{
+    for (int i = 0; i < s->n_retired; i++) {
+        const cfg_retired *r = &s->retired[i];
+        if (strcmp(r->name, name))
+            continue;
+        if (value && !strcmp(value, r->value))
+            return 1;
+        return err_set(e, "'%s' is %s; only '%s' (what is done now) is still accepted, for older files",
+                       name, r->note, r->value);
+    }
+    return 0;
+}
+
 static int unknown_key(const cfg_schema *s, const char *name, bdrl_err *e)
 {
     const char *sug = cfg_suggest(s, name);
@@ -471,7 +488,11 @@ int cfg_set_text(cfg_loader *l, const char *key, const char *text, const char *o
     const cfg_key *k = cfg_find(l->schema, key);
     const char *sub = NULL;
     if (!k && !(k = map_entry_key(l->schema, key, &sub))) {
-        unknown_key(l->schema, key, e);
+        int r = retired_key(l->schema, key, text, e);
+        if (r == 1)
+            return 0;
+        if (r == 0)
+            unknown_key(l->schema, key, e);
         return err_prefix(e, "%s", origin);
     }
     text_value t;
@@ -564,7 +585,12 @@ static int walk_mapping(cfg_loader *l, yaml_document_t *doc, yaml_node_t *map,
             if (walk_mapping(l, doc, vn, full, path, e))
                 return -1;
         } else {
-            unknown_key(l->schema, full, e);
+            int r = retired_key(l->schema, full,
+                                vn->type == YAML_SCALAR_NODE ? (const char *)vn->data.scalar.value : NULL, e);
+            if (r == 1)
+                continue;
+            if (r == 0)
+                unknown_key(l->schema, full, e);
             return err_prefix(e, "%s:%lu:%lu", path, line, col);
         }
     }

@@ -76,10 +76,22 @@ struct cfg_key {
     {.name = (n), .type = CFG_CUSTOM, .offset = (off), .def = (d), .type_name = (tname),       \
      .parse = (parse_fn), .print = (print_fn), .help = (h)}
 
+/* A key a schema no longer has, still accepted with the one value that
+ * means what the code now always does, so that files written before its
+ * removal (a run's config.yaml) keep loading; any other value is refused
+ * with `note`. */
+typedef struct {
+    const char *name;       /* "bd.basis_loss" */
+    const char *value;      /* "projected" */
+    const char *note;       /* why it went, e.g. "removed: the projected loss is the only one" */
+} cfg_retired;
+
 typedef struct {
     const char *name;       /* "experiment", "fit", ... */
     const cfg_key *keys;
     int n_keys;
+    const cfg_retired *retired; /* may be NULL */
+    int n_retired;
 } cfg_schema;
 
 /* Loading state: which keys were set, for required-key checks. */

@@ -84,7 +84,7 @@ static const cfg_key keys[] = {
                 "directory the results are written into (bdrl fit --out overrides)"),
 };
 
-const cfg_schema fit_schema = {"fit", keys, (int)(sizeof keys / sizeof keys[0])};
+const cfg_schema fit_schema = {"fit", keys, (int)(sizeof keys / sizeof keys[0]), NULL, 0};
 
 int fit_load(fit_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e)
 {

@@ -40,10 +40,10 @@ int sweep_metric_maximize(const char *metric)
 static const cfg_key top_names[] = {{.name = "base"}, {.name = "set"},    {.name = "grid"},
                                     {.name = "random"}, {.name = "seeds"}, {.name = "metric"},
                                     {.name = "maximize"}, {.name = "out"},  {.name = "slurm"}};
-static const cfg_schema top_schema = {"sweep", top_names, (int)(sizeof top_names / sizeof *top_names)};
+static const cfg_schema top_schema = {"sweep", top_names, (int)(sizeof top_names / sizeof *top_names), NULL, 0};
 static const cfg_key dist_names[] = {{.name = "choice"}, {.name = "uniform"}, {.name = "uniform_int"},
                                      {.name = "log_uniform"}};
-static const cfg_schema dist_schema = {"distribution", dist_names, 4};
+static const cfg_schema dist_schema = {"distribution", dist_names, 4, NULL, 0};
 
 typedef struct {
     const char *path;
@@ -676,7 +676,7 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
                 int nm = 0;
                 for (; sweep_metrics[nm]; nm++)
                     mk[nm] = (cfg_key){.name = sweep_metrics[nm]};
-                cfg_schema ms = {"metric", mk, nm};
+                cfg_schema ms = {"metric", mk, nm, NULL, 0};
                 const char *sug = cfg_suggest(&ms, m);
                 at(&c, v, e, "unknown metric '%s'%s%s%s (final_eval_return, best_eval_return, final_success_rate, "
                              "steps_to_threshold, auc, wall_seconds, sps)",

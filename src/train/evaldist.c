@@ -220,7 +220,7 @@ static int score(agent *a, const float *obs, int action, const stat_dist *truth,
     /* else: a dead field (no positive value on the grid) has no law; report
      * it, do not abort the evaluation. */
     int rc = 0;
-    if (o->sample && o->sample_walkers > 0 && d.is_density) {
+    if (o->sample && o->sample_walkers > 0) {
         stat_dist *sd = NULL;
         if (o->sample(o->sample_ctx, a, obs, action, o->sample_walkers, buf, e) ||
             !(sd = stat_dist_sample(buf, (size_t)o->sample_walkers, e)))
