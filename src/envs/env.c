@@ -18,6 +18,11 @@ static const env_class *const REGISTRY[] = {
     &acrobot_class,
     &mountaincar_class,
     &plugin_class,
+    &minatar_asterix_class,
+    &minatar_breakout_class,
+    &minatar_freeway_class,
+    &minatar_seaquest_class,
+    &minatar_space_invaders_class,
 };
 
 int env_n_kinds(void) { return (int)(sizeof REGISTRY / sizeof REGISTRY[0]); }
@@ -53,6 +58,9 @@ void env_config_defaults(env_config *c, const char *name)
     c->reward_goal = 1.0;
     c->reward_hole = 0.0;
     c->reward_frozen = 0.0;
+    c->sticky_action_prob = 0.1;
+    c->difficulty_ramping = 1;
+    c->minimal_actions = 1;
 }
 
 env *env_create(const env_config *cfg, bdrl_err *err)
@@ -113,6 +121,7 @@ int env_is_tabular(const env *e) { return e->tabular; }
 int env_max_steps(const env *e) { return e->max_steps; }
 int env_elapsed(const env *e) { return e->elapsed; }
 int env_state_dim(const env *e) { return e->state_dim; }
+const int *env_obs_shape(const env *e) { return e->cls->info.obs_shape; }
 const char *env_state_names(const env *e) { return e->state_names ? e->state_names : ""; }
 
 const char *env_action_name(const env *e, int a)
@@ -130,7 +139,9 @@ void env_describe(const env *e, const env_config *c, FILE *f)
 
 const float *env_reset(env *e, const uint64_t *seed)
 {
-    if (seed)
+    if (seed && e->cls->seed)
+        e->cls->seed(e, *seed);
+    else if (seed)
         rng_reseed(e->r, *seed, RNG_STREAM_ENV);
     e->elapsed = 0;
     e->done = 0;
