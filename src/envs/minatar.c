@@ -62,6 +62,7 @@ static void observe(minatar *m)
 void minatar_reset(env *e)
 {
     minatar *m = e->mn;
+    memset(m->state, 0, sizeof m->state);
     m->g->reset(m);
     observe(m);
 }

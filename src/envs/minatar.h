@@ -52,8 +52,7 @@ enum { MN_NOOP = 0, MN_LEFT = 1, MN_UP = 2, MN_RIGHT = 3, MN_DOWN = 4, MN_FIRE =
 
 /* One game: its channels, minimal action set and the three things it does.
  * A game keeps its state in the minatar block's `state` bytes, as its own
- * struct (at most MINATAR_STATE_BYTES, checked at compile time by each
- * game). */
+ * struct (MINATAR_STATE). */
 typedef struct {
     const char *name;                 /* "asterix" */
     int channels;                     /* C */
@@ -62,7 +61,8 @@ typedef struct {
     const int *minimal;               /* full-set indices of the minimal set, MinAtar's order */
     int ramps;                        /* honours difficulty ramping */
     const char *rules;                /* a paragraph for `bdrl env info` */
-    /* Starts an episode, drawing what MinAtar's reset draws. */
+    /* Starts an episode (from zeroed state bytes), drawing what MinAtar's
+     * reset draws. */
     void (*reset)(minatar *m);
     /* One step with a full-set action; returns the reward, sets *terminal. */
     int (*act)(minatar *m, int action, int *terminal);
@@ -84,6 +84,12 @@ struct minatar {
     uint16_t on[ENV_OBS_MAX];
     _Alignas(16) unsigned char state[MINATAR_STATE_BYTES];
 };
+
+/* In a game file: TYPE is the game's state, kept in the minatar block's
+ * state bytes (zeroed by the wrapper before each reset); st(m) gives it. */
+#define MINATAR_STATE(TYPE)                                                                      \
+    _Static_assert(sizeof(TYPE) <= MINATAR_STATE_BYTES, #TYPE " fits the minatar block");         \
+    static TYPE *st(minatar *m) { return (TYPE *)(void *)m->state; }
 
 /* Sets cell (y, x, c) of the observation to 1. */
 static inline void minatar_set(minatar *m, int y, int x, int c)

@@ -41,14 +41,11 @@ typedef struct {
     int spawn_interval, spawn_timer, move_interval, move_timer, ramp_timer, ramp_level;
 } ax_state;
 
-_Static_assert(sizeof(ax_state) <= MINATAR_STATE_BYTES, "Asterix state fits the minatar block");
-
-static ax_state *st(minatar *m) { return (ax_state *)m->state; }
+MINATAR_STATE(ax_state)
 
 static void ax_reset(minatar *m)
 {
     ax_state *s = st(m);
-    memset(s, 0, sizeof *s);
     s->px = 5;
     s->py = 5;
     s->spawn_interval = s->spawn_timer = AX_SPAWN_INTERVAL;

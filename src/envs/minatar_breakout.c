@@ -31,14 +31,11 @@ typedef struct {
     uint16_t bricks[10]; /* bit x of row y */
 } bk_state;
 
-_Static_assert(sizeof(bk_state) <= MINATAR_STATE_BYTES, "Breakout state fits the minatar block");
-
-static bk_state *st(minatar *m) { return (bk_state *)m->state; }
+MINATAR_STATE(bk_state)
 
 static void bk_reset(minatar *m)
 {
     bk_state *s = st(m);
-    memset(s, 0, sizeof *s);
     s->ball_y = 3;
     if (np_random_randint(&m->rng, 0, 2)) {
         s->ball_x = 9;

@@ -37,9 +37,7 @@ typedef struct {
     int16_t time_left;
 } fw_state;
 
-_Static_assert(sizeof(fw_state) <= MINATAR_STATE_BYTES, "Freeway state fits the minatar block");
-
-static fw_state *st(minatar *m) { return (fw_state *)m->state; }
+MINATAR_STATE(fw_state)
 
 static void draw_cars(minatar *m, fw_state *s, int place)
 {

@@ -68,9 +68,7 @@ typedef struct {
     int spawn_interval, spawn_timer, diver_timer, move_interval, ramp_level, cool_down, surfaced;
 } sq_state;
 
-_Static_assert(sizeof(sq_state) <= MINATAR_STATE_BYTES, "Seaquest state fits the minatar block");
-
-static sq_state *st(minatar *m) { return (sq_state *)m->state; }
+MINATAR_STATE(sq_state)
 
 static int same(const sq_item *a, const sq_item *b)
 {
@@ -133,7 +131,6 @@ static int off_board(const sq_item *v) { return v->x < 0 || v->x > 9; }
 static void sq_reset(minatar *m)
 {
     sq_state *s = st(m);
-    memset(s, 0, sizeof *s);
     s->oxygen = SQ_MAX_OXYGEN;
     s->divers_on_board = 0;
     s->sub_x = 5;

@@ -41,9 +41,7 @@ typedef struct {
     int move_interval, move_timer, shot_timer, cool_down, ramp_level;
 } si_state;
 
-_Static_assert(sizeof(si_state) <= MINATAR_STATE_BYTES, "Space Invaders state fits the minatar block");
-
-static si_state *st(minatar *m) { return (si_state *)m->state; }
+MINATAR_STATE(si_state)
 
 static void new_wave(si_state *s)
 {
@@ -54,7 +52,6 @@ static void new_wave(si_state *s)
 static void si_reset(minatar *m)
 {
     si_state *s = st(m);
-    memset(s, 0, sizeof *s);
     s->pos = 5;
     new_wave(s);
     s->dir = -1;
