@@ -55,8 +55,7 @@ static void observe(minatar *m)
 {
     for (int i = 0; i < m->n_on; i++)
         m->obs[m->on[i]] = 0.0f;
-    m->n_on = 0;
-    m->g->observe(m);
+    m->n_on = m->g->observe(m, m->obs, m->on);
 }
 
 void minatar_reset(env *e)
@@ -101,7 +100,8 @@ void minatar_describe(const env *e, const env_config *c, FILE *f)
             g->channels);
     for (int k = 0; k < g->channels; k++)
         fprintf(f, " %d %s%s", k, g->channel_names[k], k + 1 < g->channels ? "," : "\n");
-    fprintf(f, "sticky actions: the previous action repeats with probability %g (drawn every step)\n",
+    fprintf(f, "sticky actions: the previous action repeats with probability %g (drawn every step; the last "
+               "episode's last action counts after a reset)\n",
             c->sticky_action_prob);
     if (g->ramps)
         fprintf(f, "difficulty ramping: %s\n", c->difficulty_ramping ? "on" : "off");

@@ -50,6 +50,27 @@ enum { MN_NOOP = 0, MN_LEFT = 1, MN_UP = 2, MN_RIGHT = 3, MN_DOWN = 4, MN_FIRE =
 /* Room for the game state of the largest game (Seaquest's lists). */
 #define MINATAR_STATE_BYTES 2048
 
+/* The observation being written: ones go into obs, their indices into on
+ * (n so far), for the wrapper to clear them before the next one. A local
+ * variable in the game's observe, so that n stays in a register. */
+typedef struct {
+    float *obs;
+    uint16_t *on;
+    int n;
+} minatar_out;
+
+/* In a game file: NAME, a minatar_game observe, from WRITE(minatar *m,
+ * minatar_out *o), which puts the ones; the minatar_out is NAME's local,
+ * so that its count stays in a register once WRITE is inlined (through a
+ * caller's pointer it would be stored and reloaded at every put). */
+#define MINATAR_OBSERVE(NAME, WRITE)                                                              \
+    static int NAME(minatar *m, float *obs, uint16_t *on)                                         \
+    {                                                                                             \
+        minatar_out o = {obs, on, 0};                                                             \
+        WRITE(m, &o);                                                                             \
+        return o.n;                                                                               \
+    }
+
 /* One game: its channels, minimal action set and the three things it does.
  * A game keeps its state in the minatar block's `state` bytes, as its own
  * struct (MINATAR_STATE). */
@@ -66,9 +87,10 @@ typedef struct {
     void (*reset)(minatar *m);
     /* One step with a full-set action; returns the reward, sets *terminal. */
     int (*act)(minatar *m, int action, int *terminal);
-    /* Writes the observation's ones with minatar_set (the wrapper cleared
-     * the previous ones). */
-    void (*observe)(minatar *m);
+    /* Writes the observation's ones into obs (all zeros: the wrapper
+     * cleared the previous ones) and their indices into on; returns how
+     * many (MINATAR_OBSERVE). */
+    int (*observe)(minatar *m, float *obs, uint16_t *on);
 } minatar_game;
 
 struct minatar {
@@ -91,15 +113,27 @@ struct minatar {
     _Static_assert(sizeof(TYPE) <= MINATAR_STATE_BYTES, #TYPE " fits the minatar block");         \
     static TYPE *st(minatar *m) { return (TYPE *)(void *)m->state; }
 
-/* Sets cell (y, x, c) of the observation to 1. */
-static inline void minatar_set(minatar *m, int y, int x, int c)
+/* Sets cell (y, x, c) of a 10x10xC observation to 1 (C: the game's
+ * constant, so that the index folds). */
+static inline void minatar_put(minatar_out *o, int y, int x, int C, int c)
 {
-    assert(y >= 0 && y < 10 && x >= 0 && x < 10 && c >= 0 && c < m->g->channels);
-    int i = (y * 10 + x) * m->g->channels + c;
-    if (m->obs[i] == 0.0f) {
-        m->obs[i] = 1.0f;
-        m->on[m->n_on++] = (uint16_t)i;
+    assert(y >= 0 && y < 10 && x >= 0 && x < 10 && c >= 0 && c < C);
+    int i = (y * 10 + x) * C + c;
+    if (o->obs[i] == 0.0f) {
+        o->obs[i] = 1.0f;
+        o->on[o->n++] = (uint16_t)i;
     }
+}
+
+/* The number of ones in a row of 10 cells (bits 0..9), without a popcount
+ * instruction (the build targets baseline x86-64, where __builtin_popcount
+ * is a library call). */
+static inline int minatar_count10(unsigned v)
+{
+    v = v - ((v >> 1) & 0x155u);
+    v = (v & 0x333u) + ((v >> 2) & 0x333u);
+    v = (v + (v >> 4)) & 0x30fu;
+    return (int)((v & 0xffu) + (v >> 8));
 }
 
 /* The class operations every game shares (minatar.c). */

@@ -130,28 +130,32 @@ static int ax_act(minatar *m, int a, int *terminal)
     return r;
 }
 
+#define AX_C 4 /* channels */
+
 enum { AX_PLAYER, AX_ENEMY, AX_TRAIL, AX_GOLD };
 
-static void ax_observe(minatar *m)
+static void write_cells(minatar *m, minatar_out *o)
 {
     ax_state *s = st(m);
-    minatar_set(m, s->py, s->px, AX_PLAYER);
+    minatar_put(o, s->py, s->px, AX_C, AX_PLAYER);
     for (int k = 0; k < 8; k++) {
         const ax_entity *en = &s->ent[k];
         if (!en->live)
             continue;
-        minatar_set(m, k + 1, en->x, en->gold ? AX_GOLD : AX_ENEMY);
+        minatar_put(o, k + 1, en->x, AX_C, en->gold ? AX_GOLD : AX_ENEMY);
         int back = en->x + (en->right ? -1 : 1);
         if (back >= 0 && back <= 9)
-            minatar_set(m, k + 1, back, AX_TRAIL);
+            minatar_put(o, k + 1, back, AX_C, AX_TRAIL);
     }
 }
+
+MINATAR_OBSERVE(ax_observe, write_cells)
 
 static const char *const AX_CHANNELS[4] = {"player", "enemy", "trail", "gold"};
 static const int AX_MINIMAL[5] = {MN_NOOP, MN_LEFT, MN_UP, MN_RIGHT, MN_DOWN};
 
 static const minatar_game AX_GAME = {
-    "asterix", 4, AX_CHANNELS, 5, AX_MINIMAL, 1,
+    "asterix", AX_C, AX_CHANNELS, 5, AX_MINIMAL, 1,
     "rules: move in rows 1-8; enemies and gold cross the rows (one per row); +1 for gold, an enemy ends "
     "the episode; spawning and movement speed up every 102 steps when ramping",
     ax_reset, ax_act, ax_observe,
@@ -159,4 +163,4 @@ static const minatar_game AX_GAME = {
 
 const env_class minatar_asterix_class =
     MINATAR_CLASS("minatar-asterix", "MinAtar/Asterix-v1",
-                  "MinAtar Asterix: collect gold, dodge enemies; 10x10x4 cells, 5 actions (6 in full)", AX_GAME, 4);
+                  "MinAtar Asterix: collect gold, dodge enemies; 10x10x4 cells, 5 actions (6 in full)", AX_GAME, AX_C);

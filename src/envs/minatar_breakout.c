@@ -107,24 +107,28 @@ static int bk_act(minatar *m, int a, int *terminal)
     return r;
 }
 
+#define BK_C 4 /* channels */
+
 enum { BK_PADDLE, BK_BALL, BK_TRAIL, BK_BRICK };
 
-static void bk_observe(minatar *m)
+static void write_cells(minatar *m, minatar_out *o)
 {
     bk_state *s = st(m);
-    minatar_set(m, s->ball_y, s->ball_x, BK_BALL);
-    minatar_set(m, 9, s->paddle, BK_PADDLE);
-    minatar_set(m, s->last_y, s->last_x, BK_TRAIL);
+    minatar_put(o, s->ball_y, s->ball_x, BK_C, BK_BALL);
+    minatar_put(o, 9, s->paddle, BK_C, BK_PADDLE);
+    minatar_put(o, s->last_y, s->last_x, BK_C, BK_TRAIL);
     for (int y = 0; y < 10; y++)
         for (unsigned row = s->bricks[y]; row; row &= row - 1)
-            minatar_set(m, y, __builtin_ctz(row), BK_BRICK);
+            minatar_put(o, y, __builtin_ctz(row), BK_C, BK_BRICK);
 }
+
+MINATAR_OBSERVE(bk_observe, write_cells)
 
 static const char *const BK_CHANNELS[4] = {"paddle", "ball", "trail", "brick"};
 static const int BK_MINIMAL[3] = {MN_NOOP, MN_LEFT, MN_RIGHT};
 
 static const minatar_game BK_GAME = {
-    "breakout", 4, BK_CHANNELS, 3, BK_MINIMAL, 0,
+    "breakout", BK_C, BK_CHANNELS, 3, BK_MINIMAL, 0,
     "rules: +1 per brick; the 3 rows of bricks return once cleared; the episode ends when the ball "
     "reaches the bottom row away from the paddle",
     bk_reset, bk_act, bk_observe,
@@ -133,4 +137,4 @@ static const minatar_game BK_GAME = {
 const env_class minatar_breakout_class =
     MINATAR_CLASS("minatar-breakout", "MinAtar/Breakout-v1",
                   "MinAtar Breakout: break bricks with a bouncing ball; 10x10x4 cells, 3 actions (6 in full)", BK_GAME,
-                  4);
+                  BK_C);

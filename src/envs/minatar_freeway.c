@@ -106,28 +106,32 @@ static int fw_act(minatar *m, int a, int *terminal)
     return r;
 }
 
+#define FW_C 7 /* channels */
+
 enum { FW_CHICKEN, FW_CAR, FW_SPEED1 }; /* speed trails: channels 2..6 for |speed| 1..5 */
 
-static void fw_observe(minatar *m)
+static void write_cells(minatar *m, minatar_out *o)
 {
     fw_state *s = st(m);
-    minatar_set(m, s->pos, 4, FW_CHICKEN);
+    minatar_put(o, s->pos, 4, FW_C, FW_CHICKEN);
     for (int k = 0; k < 8; k++) {
         const fw_car *c = &s->car[k];
-        minatar_set(m, k + 1, c->x, FW_CAR);
+        minatar_put(o, k + 1, c->x, FW_C, FW_CAR);
         int back = c->x + (c->speed > 0 ? -1 : 1);
         back = back < 0 ? 9 : back > 9 ? 0 : back;
         int v = c->speed < 0 ? -c->speed : c->speed;
         if (v >= 1 && v <= 5)
-            minatar_set(m, k + 1, back, FW_SPEED1 + v - 1);
+            minatar_put(o, k + 1, back, FW_C, FW_SPEED1 + v - 1);
     }
 }
+
+MINATAR_OBSERVE(fw_observe, write_cells)
 
 static const char *const FW_CHANNELS[7] = {"chicken", "car", "speed1", "speed2", "speed3", "speed4", "speed5"};
 static const int FW_MINIMAL[3] = {MN_NOOP, MN_UP, MN_DOWN};
 
 static const minatar_game FW_GAME = {
-    "freeway", 7, FW_CHANNELS, 3, FW_MINIMAL, 0,
+    "freeway", FW_C, FW_CHANNELS, 3, FW_MINIMAL, 0,
     "rules: +1 for each crossing to the top; a car sends the chicken back to the bottom; the chicken "
     "moves at most every 3 steps; the episode ends on step 2501 (terminated)",
     fw_reset, fw_act, fw_observe,
@@ -136,4 +140,4 @@ static const minatar_game FW_GAME = {
 const env_class minatar_freeway_class =
     MINATAR_CLASS("minatar-freeway", "MinAtar/Freeway-v1",
                   "MinAtar Freeway: cross a road of cars; 10x10x7 cells, 3 actions (6 in full), ends at step 2501",
-                  FW_GAME, 7);
+                  FW_GAME, FW_C);

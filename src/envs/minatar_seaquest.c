@@ -364,42 +364,46 @@ static int sq_act(minatar *m, int a, int *terminal)
     return r;
 }
 
+#define SQ_C 10 /* channels */
+
 enum {
     SQ_SUB_FRONT, SQ_SUB_BACK, SQ_BULLET, SQ_TRAIL, SQ_EBULLET, SQ_FISH, SQ_ENEMY_SUB, SQ_OXYGEN, SQ_DIVER_GAUGE,
     SQ_DIVER
 };
 
 /* An entry and, one cell behind it if on the board, its trail. */
-static void with_trail(minatar *m, const sq_item *v, int channel)
+static void with_trail(minatar_out *o, const sq_item *v, int channel)
 {
-    minatar_set(m, v->y, v->x, channel);
+    minatar_put(o, v->y, v->x, SQ_C, channel);
     int back = v->x + (v->right ? -1 : 1);
     if (back >= 0 && back <= 9)
-        minatar_set(m, v->y, back, SQ_TRAIL);
+        minatar_put(o, v->y, back, SQ_C, SQ_TRAIL);
 }
 
-static void sq_observe(minatar *m)
+static void write_cells(minatar *m, minatar_out *o)
 {
     sq_state *s = st(m);
-    minatar_set(m, s->sub_y, s->sub_x, SQ_SUB_FRONT);
+    minatar_put(o, s->sub_y, s->sub_x, SQ_C, SQ_SUB_FRONT);
     /* the back is always on the board: facing right needs a move right */
-    minatar_set(m, s->sub_y, s->sub_x + (s->facing_right ? -1 : 1), SQ_SUB_BACK);
+    minatar_put(o, s->sub_y, s->sub_x + (s->facing_right ? -1 : 1), SQ_C, SQ_SUB_BACK);
     int ox = (s->oxygen > 0 ? s->oxygen : 0) * 10 / SQ_MAX_OXYGEN;
     for (int x = 0; x < ox; x++)
-        minatar_set(m, 9, x, SQ_OXYGEN);
+        minatar_put(o, 9, x, SQ_C, SQ_OXYGEN);
     for (int x = 9 - s->divers_on_board; x < 9; x++) /* none while the count is 0 or negative */
-        minatar_set(m, 9, x, SQ_DIVER_GAUGE);
+        minatar_put(o, 9, x, SQ_C, SQ_DIVER_GAUGE);
     for (int k = 0; k < s->n_bullets; k++)
-        minatar_set(m, s->bullets[k].y, s->bullets[k].x, SQ_BULLET);
+        minatar_put(o, s->bullets[k].y, s->bullets[k].x, SQ_C, SQ_BULLET);
     for (int k = 0; k < s->n_ebullets; k++)
-        minatar_set(m, s->ebullets[k].y, s->ebullets[k].x, SQ_EBULLET);
+        minatar_put(o, s->ebullets[k].y, s->ebullets[k].x, SQ_C, SQ_EBULLET);
     for (int k = 0; k < s->n_fish; k++)
-        with_trail(m, &s->fish[k], SQ_FISH);
+        with_trail(o, &s->fish[k], SQ_FISH);
     for (int k = 0; k < s->n_subs; k++)
-        with_trail(m, &s->subs[k], SQ_ENEMY_SUB);
+        with_trail(o, &s->subs[k], SQ_ENEMY_SUB);
     for (int k = 0; k < s->n_divers; k++)
-        with_trail(m, &s->divers[k], SQ_DIVER);
+        with_trail(o, &s->divers[k], SQ_DIVER);
 }
+
+MINATAR_OBSERVE(sq_observe, write_cells)
 
 static const char *const SQ_CHANNELS[10] = {"sub_front",    "sub_back",   "friendly_bullet", "trail",
                                             "enemy_bullet", "enemy_fish", "enemy_sub",       "oxygen_guage",
@@ -407,7 +411,7 @@ static const char *const SQ_CHANNELS[10] = {"sub_front",    "sub_back",   "frien
 static const int SQ_MINIMAL[6] = {MN_NOOP, MN_LEFT, MN_UP, MN_RIGHT, MN_DOWN, MN_FIRE};
 
 static const minatar_game SQ_GAME = {
-    "seaquest", 10, SQ_CHANNELS, 6, SQ_MINIMAL, 1,
+    "seaquest", SQ_C, SQ_CHANNELS, 6, SQ_MINIMAL, 1,
     "rules: +1 per fish or sub shot; surfacing with 6 divers scores the oxygen left (0-10); contact with "
     "an enemy or enemy bullet, running out of oxygen, or surfacing with no diver end the episode",
     sq_reset, sq_act, sq_observe,
@@ -415,4 +419,4 @@ static const minatar_game SQ_GAME = {
 
 const env_class minatar_seaquest_class =
     MINATAR_CLASS("minatar-seaquest", "MinAtar/Seaquest-v1",
-                  "MinAtar Seaquest: shoot, rescue divers, mind the oxygen; 10x10x10 cells, 6 actions", SQ_GAME, 10);
+                  "MinAtar Seaquest: shoot, rescue divers, mind the oxygen; 10x10x10 cells, 6 actions", SQ_GAME, SQ_C);

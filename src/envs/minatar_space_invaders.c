@@ -49,6 +49,14 @@ static void new_wave(si_state *s)
         s->alien[y] = SI_WAVE_ROW;
 }
 
+static int count_aliens(const si_state *s)
+{
+    int n = 0;
+    for (int y = 0; y < 10; y++)
+        n += minatar_count10(s->alien[y]);
+    return n;
+}
+
 static void si_reset(minatar *m)
 {
     si_state *s = st(m);
@@ -59,14 +67,6 @@ static void si_reset(minatar *m)
     s->shot_timer = SI_SHOT_INTERVAL;
     s->ramp_level = 0;
     s->cool_down = 0;
-}
-
-static int count_aliens(const si_state *s)
-{
-    int n = 0;
-    for (int y = 0; y < 10; y++)
-        n += __builtin_popcount(s->alien[y]);
-    return n;
 }
 
 static void move_aliens(si_state *s, int *terminal)
@@ -142,7 +142,7 @@ static int si_act(minatar *m, int a, int *terminal)
     for (int y = 0; y < 10; y++) {
         unsigned hit = s->alien[y] & s->shot[y];
         if (hit) {
-            r += __builtin_popcount(hit);
+            r += minatar_count10(hit);
             s->alien[y] &= (uint16_t)~hit;
             s->shot[y] &= (uint16_t)~hit;
         }
@@ -161,32 +161,36 @@ static int si_act(minatar *m, int a, int *terminal)
     return r;
 }
 
+#define SI_C 6 /* channels */
+
 enum { SI_CANNON, SI_ALIEN, SI_ALIEN_LEFT, SI_ALIEN_RIGHT, SI_SHOT, SI_BOMB };
 
-static void si_observe(minatar *m)
+static void write_cells(minatar *m, minatar_out *o)
 {
     si_state *s = st(m);
-    minatar_set(m, 9, s->pos, SI_CANNON);
+    minatar_put(o, 9, s->pos, SI_C, SI_CANNON);
     const int heading = s->dir < 0 ? SI_ALIEN_LEFT : SI_ALIEN_RIGHT;
     for (int y = 0; y < 10; y++) {
         for (unsigned row = s->alien[y]; row; row &= row - 1) {
             int x = __builtin_ctz(row);
-            minatar_set(m, y, x, SI_ALIEN);
-            minatar_set(m, y, x, heading);
+            minatar_put(o, y, x, SI_C, SI_ALIEN);
+            minatar_put(o, y, x, SI_C, heading);
         }
         for (unsigned row = s->shot[y]; row; row &= row - 1)
-            minatar_set(m, y, __builtin_ctz(row), SI_SHOT);
+            minatar_put(o, y, __builtin_ctz(row), SI_C, SI_SHOT);
         for (unsigned row = s->bomb[y]; row; row &= row - 1)
-            minatar_set(m, y, __builtin_ctz(row), SI_BOMB);
+            minatar_put(o, y, __builtin_ctz(row), SI_C, SI_BOMB);
     }
 }
+
+MINATAR_OBSERVE(si_observe, write_cells)
 
 static const char *const SI_CHANNELS[6] = {"cannon",          "alien",        "alien_left",
                                            "alien_right",     "friendly_bullet", "enemy_bullet"};
 static const int SI_MINIMAL[4] = {MN_NOOP, MN_LEFT, MN_RIGHT, MN_FIRE};
 
 static const minatar_game SI_GAME = {
-    "space_invaders", 6, SI_CHANNELS, 4, SI_MINIMAL, 1,
+    "space_invaders", SI_C, SI_CHANNELS, 4, SI_MINIMAL, 1,
     "rules: +1 per alien shot; an alien or an alien bullet on the cannon, or aliens turning at the "
     "bottom row, end the episode; aliens speed up as they thin out and, when ramping, with each wave",
     si_reset, si_act, si_observe,
@@ -195,4 +199,4 @@ static const minatar_game SI_GAME = {
 const env_class minatar_space_invaders_class =
     MINATAR_CLASS("minatar-space_invaders", "MinAtar/SpaceInvaders-v1",
                   "MinAtar Space Invaders: shoot the descending aliens; 10x10x6 cells, 4 actions (6 in full)",
-                  SI_GAME, 6);
+                  SI_GAME, SI_C);
