@@ -14,7 +14,7 @@ not part of bdrl):
     $PY tests/ref/minatar_ref.py gen tests/ref/minatar
 
     # many fresh episodes of every game through bdrl and MinAtar, first difference named
-    $PY tests/ref/minatar_ref.py check bin/bdrl --episodes 200 --seed 1
+    $PY tests/ref/minatar_ref.py check bin/bdrl --episodes 200 --seed 1 [--policy random]
 
 Episodes run through MinAtar's own Gymnasium wrapper, minatar.gym.BaseEnv,
 with the full action set (MinAtar/NAME-v0; actions are full-set indices
@@ -374,7 +374,7 @@ def first_difference(game, want, got):
     return None
 
 
-def check(bdrl, episodes, seed):
+def check(bdrl, episodes, seed, policy):
     rng = random.Random(seed)
     bad = 0
     for game in GAMES:
@@ -384,7 +384,7 @@ def check(bdrl, episodes, seed):
             s = rng.randrange(2**32)
             sticky = rng.choice([0.0, 0.1, 0.1, 0.25, 0.5])
             ramping = rng.random() < 0.7
-            guided = rng.choice([False, True, True, "passive"])
+            guided = rng.choice([False, True, True, "passive"]) if policy == "mixed" else False
             cap = 800 if game == "freeway" and rng.random() < 0.8 else 3000
             acts, ev = play(game, s, sticky, ramping, rng, guided, rng.choice([0.05, 0.2, 0.5]), cap)
             for e in ev:
@@ -419,6 +419,8 @@ def main():
     c.add_argument("bdrl")
     c.add_argument("--episodes", type=int, default=200)
     c.add_argument("--seed", type=int, default=1)
+    c.add_argument("--policy", choices=["mixed", "random"], default="mixed",
+                   help="mixed: a quarter uniform random episodes, the rest guided; random: all uniform")
     a = p.parse_args()
     if a.cmd == "rollout":
         game = a.name[len("minatar-"):] if a.name.startswith("minatar-") else a.name
@@ -428,7 +430,7 @@ def main():
     if a.cmd == "gen":
         gen(a.outdir)
         return 0
-    return check(a.bdrl, a.episodes, a.seed)
+    return check(a.bdrl, a.episodes, a.seed, a.policy)
 
 
 if __name__ == "__main__":
