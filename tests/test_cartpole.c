@@ -106,7 +106,7 @@ static void test_accessors_and_errors(void **state)
     assert_null(env_create(&c, &err));
     assert_contains(err.msg, "max_episode_steps");
     c.max_episode_steps = 0;
-    c.kind = (env_kind)7;
+    c.kind = (env_kind)ENV_N_KINDS; /* one past the registry */
     assert_null(env_create(&c, &err));
     assert_contains(err.msg, "unknown environment kind");
 }

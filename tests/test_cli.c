@@ -168,13 +168,14 @@ static void test_env_list_and_info(void **state)
     (void)state;
     tu_result r = tu_run("%s env list", tu_bdrl());
     assert_int_equal(r.status, 0);
-    /* the names' column is one wider than the longest name */
-    assert_contains(r.out, "cartpole     CartPole-v1: ");
-    assert_contains(r.out, "frozenlake   FrozenLake-v1: ");
-    assert_contains(r.out, "\n             slippery or not");
-    assert_contains(r.out, "acrobot      Acrobot-v1: ");
-    assert_contains(r.out, "mountaincar  MountainCar-v0: ");
-    assert_contains(r.out, "cliffwalking CliffWalking-v1: ");
+    /* names in a column as wide as the longest (minatar-space_invaders) and 2 spaces */
+    assert_contains(r.out, "cartpole                CartPole-v1: ");
+    assert_contains(r.out, "frozenlake              FrozenLake-v1: ");
+    assert_contains(r.out, "\n                        slippery or not");
+    assert_contains(r.out, "acrobot                 Acrobot-v1: ");
+    assert_contains(r.out, "mountaincar             MountainCar-v0: ");
+    assert_contains(r.out, "minatar-asterix         MinAtar Asterix: ");
+    assert_contains(r.out, "minatar-space_invaders  MinAtar Space Invaders: ");
     tu_run_free(&r);
     r = tu_run("%s env info acrobot", tu_bdrl());
     assert_int_equal(r.status, 0);
@@ -197,7 +198,9 @@ static void test_env_list_and_info(void **state)
     tu_run_free(&r);
     r = tu_run("%s env info pong", tu_bdrl());
     assert_int_equal(r.status, 2);
-    assert_contains(r.err, "unknown environment 'pong' (cartpole, frozenlake, acrobot, mountaincar, plugin, cliffwalking)");
+    assert_contains(r.err, "unknown environment 'pong' (cartpole, frozenlake, acrobot, mountaincar, plugin, "
+                           "cliffwalking, minatar-asterix, minatar-breakout, minatar-freeway, minatar-seaquest, "
+                           "minatar-space_invaders)");
     tu_run_free(&r);
 }
 

@@ -37,9 +37,13 @@ static env *chain_env(const char *const *kv, int n_kv)
 static void test_registry_capabilities(void **state)
 {
     (void)state;
-    assert_int_equal(ENV_N_KINDS, 6);
-    const char *names[] = {"cartpole", "frozenlake", "acrobot", "mountaincar", "plugin", "cliffwalking"};
-    const int consts[] = {ENV_CARTPOLE, ENV_FROZENLAKE, ENV_ACROBOT, ENV_MOUNTAINCAR, ENV_PLUGIN, ENV_CLIFFWALKING};
+    assert_int_equal(ENV_N_KINDS, 11);
+    const char *names[] = {"cartpole", "frozenlake", "acrobot", "mountaincar", "plugin", "cliffwalking",
+                           "minatar-asterix", "minatar-breakout", "minatar-freeway", "minatar-seaquest",
+                           "minatar-space_invaders"};
+    const int consts[] = {ENV_CARTPOLE, ENV_FROZENLAKE, ENV_ACROBOT, ENV_MOUNTAINCAR, ENV_PLUGIN, ENV_CLIFFWALKING,
+                          ENV_MINATAR_ASTERIX, ENV_MINATAR_BREAKOUT, ENV_MINATAR_FREEWAY, ENV_MINATAR_SEAQUEST,
+                          ENV_MINATAR_SPACE_INVADERS};
     for (int k = 0; k < ENV_N_KINDS; k++) {
         const env_kind_info *in = env_kind_describe(k);
         assert_non_null(in);
@@ -59,7 +63,10 @@ static void test_registry_capabilities(void **state)
         assert_int_equal(env_is_tabular(en), env_n_states(en) > 0);
         for (int a = 0; a < env_n_actions(en); a++)
             assert_true(env_action_name(en, a)[0] != '\0');
-        assert_true(env_state_names(en)[0] != '\0');
+        /* a state to name, or an image observation (MinAtar) and no state */
+        int ih, iw, ic;
+        int img = env_obs_shape(en, &ih, &iw, &ic);
+        assert_true(env_state_dim(en) > 0 ? env_state_names(en)[0] != '\0' : img && ih * iw * ic == env_obs_dim(en));
         for (int i = 0; i < in->n_probes; i++) {
             float obs[ENV_OBS_MAX];
             assert_int_equal(env_observe_state(en, in->probe(i), obs, &e), 0);

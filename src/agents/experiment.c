@@ -57,7 +57,7 @@ static int parse_env_name(const cfg_key *k, const cfg_value *v, void *field, bdr
         return err_set(e, "'%s' expects an environment name (bdrl env list)", k->name);
     int kind = env_kind_by_name(v->scalar);
     if (kind < 0) {
-        char list[256] = "";
+        char list[512] = "";
         for (int i = 0; i < ENV_N_KINDS; i++) {
             size_t n = strlen(list);
             snprintf(list + n, sizeof list - n, "%s%s", i ? "," : "", env_kind_describe(i)->name);
@@ -237,7 +237,7 @@ static const cfg_key keys[] = {
                 "seeds everything stochastic in the run (environment, init, exploration, replay)"),
 
     CFG_CUSTOM_KEY("env.name", OFF(env.kind), NULL, "env", parse_env_name, print_env_name,
-                   "environment: a name from `bdrl env list` (the built-in ones have Gymnasium's semantics), "
+                   "environment: a name from `bdrl env list` (the built-in ones have Gymnasium's or MinAtar 1.0.15's semantics), "
                    "or plugin (env.plugin)"),
     CFG_STR_KEY("env.plugin", OFF(env.plugin), sizeof(((exp_config *)0)->env.plugin), "\"\"",
                 "env.name plugin: path of the shared object implementing bdrl/env_plugin.h; a relative "
@@ -252,7 +252,8 @@ static const cfg_key keys[] = {
              "given again replaces its entry), and --set env.params.KEY=VALUE sets one entry"},
     CFG_INT_KEY("env.max_episode_steps", OFF(env.max_episode_steps), "0", 0, 1e9,
                 "time limit (truncation); 0 = Gymnasium's (CartPole 500, FrozenLake 4x4 100, 8x8 200, "
-                "Acrobot 500, MountainCar 200, CliffWalking none: training needs one set)"),
+                "Acrobot 500, MountainCar 200, CliffWalking none: training needs one set), and for the "
+                "MinAtar games, which have none, 10000"),
     CFG_CHOICE_KEY("env.integrator", OFF(env.semi_implicit), "euler", "euler|semi_implicit",
                    "CartPole kinematics integrator"),
     CFG_BOOL_KEY("env.sutton_barto_reward", OFF(env.sutton_barto_reward), "false",
@@ -274,6 +275,15 @@ static const cfg_key keys[] = {
                  "FrozenLake random maps: probability that a cell is frozen (F)"),
     CFG_I64_KEY("env.map_seed", OFF(map_seed), "-1", -1, MAXI,
                 "FrozenLake random maps: generator seed; -1 = the run's seed"),
+    CFG_REAL_KEY("env.sticky_action_prob", OFF(env.sticky_action_prob), "0.1", 0, 1,
+                 "MinAtar: probability that a step repeats the previous action instead of the one given "
+                 "(drawn on every step, as MinAtar does)"),
+    CFG_BOOL_KEY("env.difficulty_ramping", OFF(env.difficulty_ramping), "true",
+                 "MinAtar: Asterix, Seaquest and Space Invaders speed up as they go (Breakout and Freeway do "
+                 "not ramp)"),
+    CFG_BOOL_KEY("env.minimal_actions", OFF(env.minimal_actions), "true",
+                 "MinAtar: the agent's actions are the game's minimal action set (MinAtar/NAME-v1); false: "
+                 "all 6 (noop, left, up, right, down, fire; -v0)"),
 
     CFG_CHOICE_KEY("agent.kind", OFF(agent.kind), "bd", AGENT_KIND_CHOICES, agent_kind_help),
     CFG_REAL_KEY("agent.gamma", OFF(agent.gamma), "0.99", 0, 1, "discount factor"),

@@ -19,6 +19,11 @@ static const env_class *const REGISTRY[] = {
     &mountaincar_class,
     &plugin_class,
     &cliffwalking_class,
+    &minatar_asterix_class,
+    &minatar_breakout_class,
+    &minatar_freeway_class,
+    &minatar_seaquest_class,
+    &minatar_space_invaders_class,
 };
 
 int env_n_kinds(void) { return (int)(sizeof REGISTRY / sizeof REGISTRY[0]); }
@@ -54,6 +59,9 @@ void env_config_defaults(env_config *c, const char *name)
     c->reward_goal = 1.0;
     c->reward_hole = 0.0;
     c->reward_frozen = 0.0;
+    c->sticky_action_prob = 0.1;
+    c->difficulty_ramping = 1;
+    c->minimal_actions = 1;
     env_config_resolve(c);
 }
 
@@ -90,6 +98,11 @@ env *env_create(const env_config *cfg, bdrl_err *err)
     e->max_steps = e->cls->info.default_max_steps;
     e->action_names = e->cls->action_names;
     e->state_names = e->cls->info.state_names;
+    /* an image observation's shape, as the class declares it (an init may
+     * set its own, e.g. a test's image env) */
+    e->obs_h = e->cls->info.obs_shape[0];
+    e->obs_w = e->cls->info.obs_shape[1];
+    e->obs_c = e->cls->info.obs_shape[2];
     env_config c = *cfg; /* a hand-made config may leave slippery -1 */
     env_config_resolve(&c);
     if (e->cls->init(e, &c, err) != 0) {
@@ -162,7 +175,9 @@ void env_describe(const env *e, const env_config *c, FILE *f)
 
 const float *env_reset(env *e, const uint64_t *seed)
 {
-    if (seed)
+    if (seed && e->cls->seed)
+        e->cls->seed(e, *seed);
+    else if (seed)
         rng_reseed(e->r, *seed, RNG_STREAM_ENV);
     e->elapsed = 0;
     e->done = 0;

@@ -1,15 +1,17 @@
 /* env.h — the environment interface shared by CartPole, FrozenLake,
- * CliffWalking, Acrobot, MountainCar and plugins.
+ * CliffWalking, Acrobot, MountainCar, MinAtar's five games and plugins.
  *
  * Environments reproduce Gymnasium's CartPole-v1, FrozenLake-v1,
  * CliffWalking-v1, Acrobot-v1 and MountainCar-v0 step for step (including
  * the TimeLimit wrapper's truncation, where Gymnasium registers one), and
- * know nothing of learning. An env owns its random generator, like a
- * Gymnasium env owns its np_random: passing a seed to env_reset re-seeds it,
- * passing NULL continues the stream. It is bdrl's stream RNG_STREAM_ENV of
- * the seed, except for CliffWalking, whose generator is numpy's as
- * Gymnasium's reset(seed=S) makes it, so that its seeded trajectories are
- * Gymnasium's draw for draw.
+ * MinAtar 1.0.15's Asterix, Breakout, Freeway, Seaquest and Space Invaders
+ * (src/envs/minatar.h), and know nothing of learning. An env owns its random
+ * generator, like a Gymnasium env owns its np_random: passing a seed to
+ * env_reset re-seeds it, passing NULL continues the stream. It is bdrl's
+ * stream RNG_STREAM_ENV of the seed, except for CliffWalking, whose
+ * generator is numpy's as Gymnasium's reset(seed=S) makes it, so that its
+ * seeded trajectories are Gymnasium's draw for draw, and the MinAtar games,
+ * numpy's legacy RandomState of the seed's low 32 bits, as MinAtar seeds it.
  *
  * Ownership: env_create returns an env the caller frees with env_free; the
  * observation buffer inside an env_step belongs to the env and is valid until
@@ -35,7 +37,11 @@
  * for tests that exercise one environment (new classes are appended, so
  * they keep their values). */
 typedef int env_kind;
-enum { ENV_CARTPOLE = 0, ENV_FROZENLAKE = 1, ENV_ACROBOT = 2, ENV_MOUNTAINCAR = 3, ENV_PLUGIN = 4, ENV_CLIFFWALKING = 5 };
+enum {
+    ENV_CARTPOLE = 0, ENV_FROZENLAKE = 1, ENV_ACROBOT = 2, ENV_MOUNTAINCAR = 3, ENV_PLUGIN = 4, ENV_CLIFFWALKING = 5,
+    ENV_MINATAR_ASTERIX = 6, ENV_MINATAR_BREAKOUT = 7, ENV_MINATAR_FREEWAY = 8, ENV_MINATAR_SEAQUEST = 9,
+    ENV_MINATAR_SPACE_INVADERS = 10
+};
 
 /* The time limit of an environment Gymnasium registers without one
  * (CliffWalking-v1): episodes end only by termination. */
@@ -75,6 +81,23 @@ typedef struct {
     /* 1: eval.threshold applies to the greedy success rate (FrozenLake,
      * whose mean return is that rate); 0: to the mean greedy return. */
     int threshold_on_success;
+    /* Image observations: the observation is this (height, width, channels)
+     * array flattened in C order (index (y * width + x) * channels + c),
+     * obs_dim = their product; {0, 0, 0} for a flat vector. MinAtar:
+     * {10, 10, C}, each cell 0 or 1. */
+    int obs_shape[3];
+    /* 32: only a seed's low 32 bits reach the generator (MinAtar's numpy
+     * RandomState takes 0 .. 2^32 - 1 and refuses more), so `bdrl env
+     * rollout --seed` refuses larger seeds; 0: all 64 bits count. */
+    int seed_bits;
+    /* 1: honours env.sticky_action_prob, env.difficulty_ramping and
+     * env.minimal_actions (the MinAtar games), and `bdrl env rollout` takes
+     * indices into the full action set. */
+    int game_options;
+    /* 1: the reference has no time limit of its own (MinAtar registers
+     * none); default_max_steps is bdrl's choice, and `bdrl env rollout`
+     * lifts it so a rollout ends only where the reference's would. */
+    int reference_unlimited;
 } env_kind_info;
 
 /* NULL for a kind outside [0, ENV_N_KINDS). */
@@ -88,7 +111,7 @@ typedef struct {
     env_kind kind;
     int max_episode_steps;       /* 0: the environment's default (CartPole and Acrobot 500,
                                     MountainCar 200, FrozenLake 100 for 4x4 and 200 for 8x8,
-                                    CliffWalking none) */
+                                    CliffWalking none; MinAtar 10,000) */
     /* CartPole */
     int semi_implicit;           /* 0: explicit Euler (Gymnasium's default) */
     int sutton_barto_reward;     /* 0 per step, -1 on termination */
@@ -103,6 +126,10 @@ typedef struct {
                                     env_config_resolve fills it in) */
     double success_rate;         /* probability of the intended direction (default 1/3) */
     double reward_goal, reward_hole, reward_frozen; /* default 1, 0, 0 */
+    /* MinAtar (info->game_options) */
+    double sticky_action_prob;   /* the previous action repeats with this probability (default 0.1) */
+    int difficulty_ramping;      /* Asterix, Seaquest, Space Invaders speed up (default 1) */
+    int minimal_actions;         /* 1: the game's minimal action set (MinAtar/NAME-v1); 0: all 6 (-v0) */
     /* Plugins (env.name plugin): the shared object and the free-form
      * env.params handed to it, in the order given. */
     char plugin[ENV_PLUGIN_PATH_MAX];
@@ -148,14 +175,15 @@ const char *env_display_name(const env *e);
 const char *env_state_label(const env *e, int s);
 env_kind env_get_kind(const env *e);
 int env_obs_dim(const env *e);           /* CartPole 4, FrozenLake and CliffWalking 1 (the state index as a float),
-                                            Acrobot 6, MountainCar 2 */
-int env_n_actions(const env *e);         /* CartPole 2, FrozenLake 4, CliffWalking 4, Acrobot 3, MountainCar 3 */
+                                            Acrobot 6, MountainCar 2, MinAtar 100 * channels */
+int env_n_actions(const env *e);         /* CartPole 2, FrozenLake 4, CliffWalking 4, Acrobot 3, MountainCar 3,
+                                            MinAtar its minimal set's size or 6 */
 int env_n_states(const env *e);          /* FrozenLake: nrow*ncol; CliffWalking 48; tabular plugins theirs;
                                             the others: 0 (continuous) */
 /* For an observation that is an image (MinAtar: 10 x 10 x C), its height,
  * width and channels, in the order the observation stores it (HWC:
  * obs[(y*w + x)*c + ch], h*w*c = env_obs_dim); returns 1. Returns 0 and
- * zeros for every other observation (all the environments above). */
+ * zeros for every other observation. */
 int env_obs_shape(const env *e, int *h, int *w, int *c);
 /* 1 if the observation is one float holding a state index in [0,
  * env_n_states) that a network should one-hot encode (FrozenLake, CliffWalking, tabular
@@ -170,7 +198,9 @@ void env_describe(const env *e, const env_config *c, FILE *f);
 int env_max_steps(const env *e);         /* the resolved time limit */
 int env_elapsed(const env *e);           /* steps since the last reset */
 
-/* Starts an episode. seed != NULL re-seeds the env's generator first. */
+/* Starts an episode. seed != NULL re-seeds the env's generator first (the
+ * MinAtar games: RandomState(low 32 bits of *seed), then reset, as MinAtar's
+ * Gymnasium wrapper does on reset(seed=S)). */
 const float *env_reset(env *e, const uint64_t *seed);
 /* One step. Stepping after terminated/truncated without a reset (or before
  * the first reset), or with an action outside [0, n_actions), is a caller's
@@ -181,16 +211,18 @@ env_step env_do_step(env *e, int action);
 
 /* Whether the episode that step st ended was a success: FrozenLake and
  * CliffWalking reached G, CartPole survived to the time limit, Acrobot and
- * MountainCar reached their goal (terminated). 0 for a step that did not
- * end an episode. */
+ * MountainCar reached their goal (terminated); never for the MinAtar games,
+ * which have no goal (their return is the measure). 0 for a step that did
+ * not end an episode. */
 int env_step_success(const env *e, const env_step *st);
 
 /* The full internal state in doubles: CartPole (x, x_dot, theta,
- * theta_dot); FrozenLake and CliffWalking the state index; Acrobot (theta1, theta2, dtheta1,
- * dtheta2); MountainCar (position, velocity). set_state keeps the elapsed
- * step count. */
+ * theta_dot); FrozenLake and CliffWalking the state index; Acrobot (theta1,
+ * theta2, dtheta1, dtheta2); MountainCar (position, velocity); the MinAtar
+ * games have none (env_state_dim 0: their observation is all an agent sees).
+ * set_state keeps the elapsed step count. */
 #define ENV_STATE_MAX 8 /* the largest env_state_dim (CartPole, Acrobot 4; plugins up to this) */
-#define ENV_OBS_MAX 64 /* the largest env_obs_dim (Acrobot 6; plugins up to this) */
+#define ENV_OBS_MAX 1000 /* the largest env_obs_dim (MinAtar Seaquest's 10x10x10; plugins up to 64) */
 int env_state_dim(const env *e);
 void env_get_state(const env *e, double *state);
 int env_set_state(env *e, const double *state, bdrl_err *err);

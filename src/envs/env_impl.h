@@ -1,12 +1,12 @@
 /* env_impl.h — private to src/envs: the layout of struct env, shared by the
  * dispatcher (env.c) and the environments (cartpole.c, frozenlake.c,
- * cliffwalking.c, acrobot.c, mountaincar.c, plugin.c), and what the tabular
- * ones share (tabular.c).
+ * cliffwalking.c, acrobot.c, mountaincar.c, plugin.c, minatar.c and its
+ * games), and what the tabular ones share (tabular.c).
  * Nothing outside src/envs includes this; the public interface is env.h.
  *
  * Ownership: struct env owns its rng and, for a tabular built-in env
  * (FrozenLake, CliffWalking), the tab_data block (drawing and transition
- * table), all released by env_free.
+ * table), for a MinAtar game its minatar block, all released by env_free.
  */
 #ifndef BDRL_ENV_IMPL_H
 #define BDRL_ENV_IMPL_H
@@ -59,6 +59,7 @@ void tab_print_grid(const env *e, FILE *f);        /* the drawing, a row a line,
 const char *tab_state_label(const env *e, int s);
 
 typedef struct plugin_data plugin_data; /* plugin.c */
+typedef struct minatar minatar;         /* minatar.h */
 
 /* One environment class: its description and operations. env.c's REGISTRY
  * lists one per kind; adding a built-in environment is one file defining a
@@ -66,8 +67,10 @@ typedef struct plugin_data plugin_data; /* plugin.c */
 typedef struct {
     env_kind_info info;
     const char *const *action_names;           /* info-level names (NULL: the env's own, e->action_names) */
+    const void *impl;                          /* the class's own data (a MinAtar game), or NULL */
     int (*init)(env *e, const env_config *c, bdrl_err *err);   /* sets n_actions, obs_dim, ... */
     void (*release)(env *e);                   /* NULL: nothing beyond struct env */
+    void (*seed)(env *e, uint64_t seed);       /* NULL: env_reset re-seeds e->r, which the env draws from */
     void (*reset)(env *e);
     void (*step)(env *e, int action, env_step *out);
     void (*get_state)(const env *e, double *state);
@@ -107,9 +110,12 @@ struct env {
     mc_data mc;
     tab_data *tab;         /* NULL unless a tabular built-in env (FrozenLake, CliffWalking) */
     plugin_data *plug;     /* NULL unless a plugin */
+    minatar *mn;           /* NULL unless a MinAtar game */
 };
 
 extern const env_class cartpole_class, frozenlake_class, acrobot_class, mountaincar_class, plugin_class,
     cliffwalking_class;
+extern const env_class minatar_asterix_class, minatar_breakout_class, minatar_freeway_class,
+    minatar_seaquest_class, minatar_space_invaders_class;
 
 #endif
