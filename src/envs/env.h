@@ -28,6 +28,7 @@
 #define ENV_PARAM_KEY_MAX 64
 #define ENV_PARAM_VALUE_MAX 256
 #define ENV_PLUGIN_PATH_MAX 1024
+#define ENV_PYTHON_PATH_MAX 8 /* env.python_path entries */
 
 /* An index into the environment registry (env.c's REGISTRY, in the order of
  * `bdrl env list`). Code outside src/envs never compares it with a
@@ -36,6 +37,7 @@
  * they keep their values). */
 typedef int env_kind;
 enum { ENV_CARTPOLE = 0, ENV_FROZENLAKE = 1, ENV_ACROBOT = 2, ENV_MOUNTAINCAR = 3, ENV_PLUGIN = 4, ENV_CLIFFWALKING = 5 };
+enum { ENV_PYTHON = 6 };
 
 /* The time limit of an environment Gymnasium registers without one
  * (CliffWalking-v1): episodes end only by termination. */
@@ -108,6 +110,12 @@ typedef struct {
     int n_params;
     char param_key[ENV_PARAMS_MAX][ENV_PARAM_KEY_MAX];
     char param_value[ENV_PARAMS_MAX][ENV_PARAM_VALUE_MAX];
+    /* Python environments (env.name python): FILE.py:CLASS, MODULE:CLASS or
+     * gymnasium:ID, constructed with env.params as keyword arguments; the
+     * directories searched for files and modules (besides the working one). */
+    char python[ENV_PLUGIN_PATH_MAX];
+    int n_python_path;
+    char python_path[ENV_PYTHON_PATH_MAX][ENV_PLUGIN_PATH_MAX];
 } env_config;
 
 /* Defaults for the environment called name (a registry name such as

@@ -1,6 +1,6 @@
 /* env_impl.h — private to src/envs: the layout of struct env, shared by the
  * dispatcher (env.c) and the environments (cartpole.c, frozenlake.c,
- * cliffwalking.c, acrobot.c, mountaincar.c, plugin.c), and what the tabular
+ * cliffwalking.c, acrobot.c, mountaincar.c, plugin.c, python.c), and what the tabular
  * ones share (tabular.c).
  * Nothing outside src/envs includes this; the public interface is env.h.
  *
@@ -57,6 +57,14 @@ int tab_success(const env *e, const env_step *st); /* terminated on a G cell */
 void tab_print_grid(const env *e, FILE *f);        /* the drawing, a row a line, indented by two */
 
 typedef struct plugin_data plugin_data; /* plugin.c */
+typedef struct python_data python_data; /* python.c */
+
+/* contract.c: ends the process on an environment that broke its contract at
+ * run time (a plugin's or a Python env's bad observation, a Python
+ * exception): "bdrl: " and the message on stderr, one line, then exit
+ * status 2. The one exit of library code (the caller of env_do_step cannot
+ * carry on); plugin.c and python.c both end runs here. */
+_Noreturn void env_contract_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One environment class: its description and operations. env.c's REGISTRY
  * lists one per kind; adding a built-in environment is one file defining a
@@ -102,9 +110,13 @@ struct env {
     mc_data mc;
     tab_data *tab;         /* NULL unless a tabular built-in env (FrozenLake, CliffWalking) */
     plugin_data *plug;     /* NULL unless a plugin */
+    python_data *py;       /* NULL unless a Python environment (python.c) */
+    int reset_seeded;      /* the last env_reset had a seed: reset_seed (python.c passes it on) */
+    uint64_t reset_seed;
 };
 
 extern const env_class cartpole_class, frozenlake_class, acrobot_class, mountaincar_class, plugin_class,
     cliffwalking_class;
+extern const env_class python_class;
 
 #endif
