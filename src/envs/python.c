@@ -113,7 +113,7 @@ static void exc_text(char *buf, size_t n)
     if (bad)
         snprintf(buf, n, "%s", msg);
     else if (where[0])
-        snprintf(buf, n, "%s: %s (raised at %s)", tname, msg, where);
+        snprintf(buf, n, "%s: %s (at %s)", tname, msg, where);
     else
         snprintf(buf, n, "%s: %s", tname, msg);
     flatten(buf);

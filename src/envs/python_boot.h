@@ -82,7 +82,7 @@ static const char PY_BOOT[] =
     "        raise Bad('it has no action_space')\n"
     "    A = _n(asp, 'action_space')\n"
     "    if A is None:\n"
-    "        raise Bad('action_space %r has no n (bdrl needs a discrete action space)' % (asp,))\n"
+    "        raise Bad('action_space (%s) has no n (bdrl needs a discrete action space)' % type(asp).__name__)\n"
     "    osp = getattr(env, 'observation_space', None)\n"
     "    if osp is None:\n"
     "        raise Bad('it has no observation_space')\n"
