@@ -128,7 +128,7 @@ static void test_env_list_and_info(void **state)
     tu_run_free(&r);
     r = tu_run("%s env info pong", tu_bdrl());
     assert_int_equal(r.status, 2);
-    assert_contains(r.err, "unknown environment 'pong' (cartpole, frozenlake, acrobot, mountaincar, plugin, cliffwalking)");
+    assert_contains(r.err, "unknown environment 'pong' (cartpole, frozenlake, acrobot, mountaincar, plugin, cliffwalking, python)");
     tu_run_free(&r);
 }
 
