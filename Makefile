@@ -33,6 +33,10 @@ PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # GSL's pkg-config entry asks for its own reference CBLAS; OpenBLAS provides it.
 PKG_LIBS    := $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+# The embedded interpreter of env.name python (src/envs/python.c): Debian's
+# libpython3-dev; python3-embed is the entry for programs that embed it.
+PY_CFLAGS   := $(shell pkg-config --cflags python3-embed 2>/dev/null)
+PY_LIBS     := $(shell pkg-config --libs python3-embed 2>/dev/null)
 
 ifeq ($(SAN),1)
 BUILD   := build/san
@@ -49,7 +53,7 @@ endif
 
 CFLAGS  := $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) -Isrc -Iinclude -I$(BUILD)/gen -DBDRL_SOURCE_PLOTS_DIR=\"$(CURDIR)/plots\" $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm -ldl
+LDLIBS  := $(PKG_LIBS) -lm -ldl $(PY_LIBS)
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/train/*.c src/truth/*.c src/stats/*.c src/gen/*.c src/research/*.c src/api/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
@@ -84,6 +88,9 @@ lib/libbdrl.a: $(LIB)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/src/envs/python.o: src/envs/python.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PY_CFLAGS) -c $< -o $@
 $(BUILD)/double/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DBDRL_REAL_DOUBLE -c $< -o $@

@@ -22,6 +22,11 @@
  * 12 squares. The last lines time cos and sincos on the arguments of
  * Acrobot's play and print the floor those calls alone put under a step
  * (at full throughput, so a lower bound), beside the step's measured time.
+ *
+ * "python cartpole" is tests/python/cartpole_py.py (Gymnasium's CartPole in
+ * plain Python) through the embedded bridge (env.name python), at most
+ * 200,000 steps; the closing line gives its rate as a fraction of the native
+ * CartPole's in the same run: the bridge's and the interpreter's cost.
  */
 #define _GNU_SOURCE /* sincos */
 #include <math.h>
@@ -107,17 +112,26 @@ int main(int argc, char **argv)
         {"minatar freeway", "minatar-freeway", 0, NULL, -1},
         {"minatar seaquest", "minatar-seaquest", 0, NULL, -1},
         {"minatar space_invaders", "minatar-space_invaders", 0, NULL, -1},
+        {"python cartpole", "python", 0, NULL, -1},
     };
     printf("%-26s %11s %9s %8s %8s %9s %8s %8s\n", "env", "steps", "episodes", "cpu s", "wall s", "Msteps/s",
            "ns/step", "return");
     static double args[N_ARGS];
     int n_args = 0;
-    double acrobot_rate = 0, mountaincar_rate = 0;
+    double acrobot_rate = 0, mountaincar_rate = 0, cartpole_rate = 0, python_rate = 0;
+    const long all_steps = steps;
     char minatar_line[512] = "";
     int minatar_missed = 0;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         env_config c;
         env_config_defaults(&c, cases[k].name);
+        steps = all_steps;
+        if (c.kind == ENV_PYTHON) {
+            /* BDRL_SOURCE_PLOTS_DIR is the tree's plots/: its parent is the root */
+            snprintf(c.python, sizeof c.python, "%.*s/tests/python/cartpole_py.py:CartPole",
+                     (int)(sizeof BDRL_SOURCE_PLOTS_DIR - sizeof "/plots"), BDRL_SOURCE_PLOTS_DIR);
+            steps = all_steps < 200000 ? all_steps : 200000;
+        }
         c.semi_implicit = cases[k].semi_implicit;
         if (cases[k].map)
             snprintf(c.map_name, sizeof c.map_name, "%s", cases[k].map);
@@ -191,6 +205,10 @@ int main(int argc, char **argv)
             snprintf(minatar_line + n, sizeof minatar_line - n, "%s %s %.2f", n ? "," : "", env_name(e) + 8, rate);
             minatar_missed += rate < 5;
         }
+        if (k == 0)
+            cartpole_rate = (double)steps / dc;
+        if (env_get_kind(e) == ENV_PYTHON)
+            python_rate = (double)steps / dc;
         rng_free(ar);
         env_free(e);
     }
@@ -202,6 +220,8 @@ int main(int argc, char **argv)
                "measured %.0f ns/step\n",
                cos_ns, sincos_ns, floor_ns, 1e3 / floor_ns, 1e3 / acrobot_rate);
     }
+    printf("python cartpole: %.0f steps/s, native cartpole (euler) %.0f steps/s: the bridge runs at 1/%.0f of "
+           "native\n", python_rate, cartpole_rate, python_rate > 0 ? cartpole_rate / python_rate : 0.0);
     printf("target >= 10 M steps/s: acrobot %.2f %s, mountaincar %.2f %s\n", acrobot_rate,
            acrobot_rate >= 10 ? "met" : "MISSED", mountaincar_rate, mountaincar_rate >= 10 ? "met" : "MISSED");
     printf("target >= 5 M steps/s per MinAtar game:%s: %s\n", minatar_line,

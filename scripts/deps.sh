@@ -3,7 +3,8 @@
 # Prints what it installs; prints nothing and does nothing when all is there.
 # With arguments, those packages instead (make deps-slurm: slurm-wlm munge).
 set -euo pipefail
-pkgs=(build-essential pkg-config libopenblas-dev libgsl-dev libyaml-dev libcmocka-dev gnuplot-nox valgrind)
+pkgs=(build-essential pkg-config libopenblas-dev libgsl-dev libyaml-dev libcmocka-dev gnuplot-nox valgrind
+      libpython3-dev)
 [ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -200,7 +200,7 @@ static void test_env_list_and_info(void **state)
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "unknown environment 'pong' (cartpole, frozenlake, acrobot, mountaincar, plugin, "
                            "cliffwalking, minatar-asterix, minatar-breakout, minatar-freeway, minatar-seaquest, "
-                           "minatar-space_invaders)");
+                           "minatar-space_invaders, python)");
     tu_run_free(&r);
 }
 

@@ -191,7 +191,7 @@ static void test_wrong_type_and_range(void **state)
     expect_error("env: {name: cartpole, slippery: maybe}\n", "1:33", "expects true or false");
     expect_error("env: {name: pong}\n", "1:13",
                  "'env.name' must be one of {cartpole,frozenlake,acrobot,mountaincar,plugin,cliffwalking,"
-                 "minatar-asterix,minatar-breakout,minatar-freeway,minatar-seaquest,minatar-space_invaders}");
+                 "minatar-asterix,minatar-breakout,minatar-freeway,minatar-seaquest,minatar-space_invaders,python}");
     expect_error("env: {name: cartpole}\ntrain:\n  batch_size: [1, 2]\n", "3:15", "not a list");
     expect_error("env: {name: cartpole}\ntrain:\n  batch_size:\n", "3:14", "has no value");
     expect_error("env: {name: cartpole}\ntrain: 5\n", "2:1", "'train' is a section");

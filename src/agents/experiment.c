@@ -173,6 +173,42 @@ static void print_params(const cfg_key *k, const void *field, FILE *f, int inden
     fputc('}', f);
 }
 
+/* env.python_path: a list of directories for a Python environment. */
+static int parse_python_path(const cfg_key *k, const cfg_value *v, void *field, bdrl_err *e)
+{
+    env_config *c = field;
+    if (!v->is_seq)
+        return err_set(e, "'%s' expects a list of directories like [envs, ../lib]", k->name);
+    if (v->n_items > ENV_PYTHON_PATH_MAX)
+        return err_set(e, "'%s' holds %d directories; at most %d", k->name, v->n_items, ENV_PYTHON_PATH_MAX);
+    for (int i = 0; i < v->n_items; i++) {
+        size_t n = strlen(v->items[i]);
+        if (n < 1 || n >= ENV_PLUGIN_PATH_MAX)
+            return err_set(e, "'%s': entry %d must be 1 to %d characters", k->name, i, ENV_PLUGIN_PATH_MAX - 1);
+        memcpy(c->python_path[i], v->items[i], n + 1);
+    }
+    c->n_python_path = v->n_items;
+    return 0;
+}
+
+static void print_python_path(const cfg_key *k, const void *field, FILE *f, int indent)
+{
+    (void)k;
+    (void)indent;
+    const env_config *c = field;
+    fputc('[', f);
+    for (int i = 0; i < c->n_python_path; i++) {
+        fputs(i ? ", \"" : "\"", f);
+        for (const char *p = c->python_path[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                fputc('\\', f);
+            fputc(*p, f);
+        }
+        fputc('"', f);
+    }
+    fputc(']', f);
+}
+
 static void print_map(const cfg_key *k, const void *field, FILE *f, int indent)
 {
     (void)k;
@@ -237,8 +273,8 @@ static const cfg_key keys[] = {
                 "seeds everything stochastic in the run (environment, init, exploration, replay)"),
 
     CFG_CUSTOM_KEY("env.name", OFF(env.kind), NULL, "env", parse_env_name, print_env_name,
-                   "environment: a name from `bdrl env list` (the built-in ones have Gymnasium's or MinAtar 1.0.15's semantics), "
-                   "or plugin (env.plugin)"),
+                   "environment: a name from `bdrl env list` (the built-in ones have Gymnasium's or MinAtar 1.0.15's "
+                   "semantics), or plugin (env.plugin), or python (env.python)"),
     CFG_STR_KEY("env.plugin", OFF(env.plugin), sizeof(((exp_config *)0)->env.plugin), "\"\"",
                 "env.name plugin: path of the shared object implementing bdrl/env_plugin.h; a relative "
                 "path is relative to the working directory and is resolved to an absolute one when "
@@ -247,9 +283,16 @@ static const cfg_key keys[] = {
                 "env.plugin as it was written, kept for messages when bdrl made it absolute (set by bdrl)"),
     {.name = "env.params", .type = CFG_CUSTOM, .offset = OFF(env), .def = "{}", .type_name = "mapping",
      .parse = parse_params, .print = print_params, .map_ok = 1,
-     .help = "env.name plugin: free-form keys and values handed to the plugin as strings (the one mapping "
+     .help = "env.name plugin and python: free-form keys and values handed to the plugin as strings, to a Python environment as keyword arguments (the one mapping "
              "whose keys are not checked here); a mapping merges into the entries already there (a key "
              "given again replaces its entry), and --set env.params.KEY=VALUE sets one entry"},
+    CFG_STR_KEY("env.python", OFF(env.python), sizeof(((exp_config *)0)->env.python), "\"\"",
+                "env.name python: FILE.py:CLASS, MODULE:CLASS (on env.python_path) or gymnasium:ID, a "
+                "Gymnasium-style environment run by embedded Python; env.params are its keyword arguments "
+                "(integers, floats, true/false by their form, else strings)"),
+    CFG_CUSTOM_KEY("env.python_path", OFF(env), "[]", "list", parse_python_path, print_python_path,
+                   "env.name python: directories searched for env.python's file or module, before the "
+                   "working directory"),
     CFG_INT_KEY("env.max_episode_steps", OFF(env.max_episode_steps), "0", 0, 1e9,
                 "time limit (truncation); 0 = Gymnasium's (CartPole 500, FrozenLake 4x4 100, 8x8 200, "
                 "Acrobot 500, MountainCar 200, CliffWalking none: training needs one set), and for the "

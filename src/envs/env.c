@@ -24,6 +24,7 @@ static const env_class *const REGISTRY[] = {
     &minatar_freeway_class,
     &minatar_seaquest_class,
     &minatar_space_invaders_class,
+    &python_class,
 };
 
 int env_n_kinds(void) { return (int)(sizeof REGISTRY / sizeof REGISTRY[0]); }
@@ -179,6 +180,8 @@ const float *env_reset(env *e, const uint64_t *seed)
         e->cls->seed(e, *seed);
     else if (seed)
         rng_reseed(e->r, *seed, RNG_STREAM_ENV);
+    e->reset_seeded = seed != NULL;
+    e->reset_seed = seed ? *seed : 0;
     e->elapsed = 0;
     e->done = 0;
     e->cls->reset(e);
@@ -196,12 +199,13 @@ env_step env_do_step(env *e, int action)
         return st;
     }
     st.refused = 0;
+    st.truncated = 0; /* an env may truncate by itself (a Python env's truncated) */
     e->cls->step(e, action, &st);
     /* Gymnasium's TimeLimit: count the step, truncate once the count reaches
      * the limit, whatever the environment said about termination (both flags
      * can be true on the same step). */
     e->elapsed++;
-    st.truncated = e->elapsed >= e->max_steps;
+    st.truncated = st.truncated || e->elapsed >= e->max_steps;
     e->done = st.terminated | st.truncated;
     return st;
 }
@@ -240,7 +244,7 @@ int env_observe_state(const env *e, const double *state, float *obs, bdrl_err *e
         obs[0] = (float)v;
         return 0;
     }
-    if (!e->plug) {
+    if (!e->plug && !e->py) {
         /* The continuous built-in envs' set_state touches only their own
          * fields and obs, so a shallow copy observes without changing e. */
         env tmp = *e;

@@ -30,6 +30,7 @@
 #define ENV_PARAM_KEY_MAX 64
 #define ENV_PARAM_VALUE_MAX 256
 #define ENV_PLUGIN_PATH_MAX 1024
+#define ENV_PYTHON_PATH_MAX 8 /* env.python_path entries */
 
 /* An index into the environment registry (env.c's REGISTRY, in the order of
  * `bdrl env list`). Code outside src/envs never compares it with a
@@ -42,6 +43,7 @@ enum {
     ENV_MINATAR_ASTERIX = 6, ENV_MINATAR_BREAKOUT = 7, ENV_MINATAR_FREEWAY = 8, ENV_MINATAR_SEAQUEST = 9,
     ENV_MINATAR_SPACE_INVADERS = 10
 };
+enum { ENV_PYTHON = 11 };
 
 /* The time limit of an environment Gymnasium registers without one
  * (CliffWalking-v1): episodes end only by termination. */
@@ -138,6 +140,12 @@ typedef struct {
     int n_params;
     char param_key[ENV_PARAMS_MAX][ENV_PARAM_KEY_MAX];
     char param_value[ENV_PARAMS_MAX][ENV_PARAM_VALUE_MAX];
+    /* Python environments (env.name python): FILE.py:CLASS, MODULE:CLASS or
+     * gymnasium:ID, constructed with env.params as keyword arguments; the
+     * directories searched for files and modules (besides the working one). */
+    char python[ENV_PLUGIN_PATH_MAX];
+    int n_python_path;
+    char python_path[ENV_PYTHON_PATH_MAX][ENV_PLUGIN_PATH_MAX];
 } env_config;
 
 /* Defaults for the environment called name (a registry name such as

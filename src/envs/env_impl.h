@@ -1,7 +1,7 @@
 /* env_impl.h — private to src/envs: the layout of struct env, shared by the
  * dispatcher (env.c) and the environments (cartpole.c, frozenlake.c,
- * cliffwalking.c, acrobot.c, mountaincar.c, plugin.c, minatar.c and its
- * games), and what the tabular ones share (tabular.c).
+ * cliffwalking.c, acrobot.c, mountaincar.c, plugin.c, python.c, minatar.c and
+ * its games), and what the tabular ones share (tabular.c).
  * Nothing outside src/envs includes this; the public interface is env.h.
  *
  * Ownership: struct env owns its rng and, for a tabular built-in env
@@ -60,6 +60,14 @@ const char *tab_state_label(const env *e, int s);
 
 typedef struct plugin_data plugin_data; /* plugin.c */
 typedef struct minatar minatar;         /* minatar.h */
+typedef struct python_data python_data; /* python.c */
+
+/* contract.c: ends the process on an environment that broke its contract at
+ * run time (a plugin's or a Python env's bad observation, a Python
+ * exception): "bdrl: " and the message on stderr, one line, then exit
+ * status 2. The one exit of library code (the caller of env_do_step cannot
+ * carry on); plugin.c and python.c both end runs here. */
+_Noreturn void env_contract_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One environment class: its description and operations. env.c's REGISTRY
  * lists one per kind; adding a built-in environment is one file defining a
@@ -111,11 +119,15 @@ struct env {
     tab_data *tab;         /* NULL unless a tabular built-in env (FrozenLake, CliffWalking) */
     plugin_data *plug;     /* NULL unless a plugin */
     minatar *mn;           /* NULL unless a MinAtar game */
+    python_data *py;       /* NULL unless a Python environment (python.c) */
+    int reset_seeded;      /* the last env_reset had a seed: reset_seed (python.c passes it on) */
+    uint64_t reset_seed;
 };
 
 extern const env_class cartpole_class, frozenlake_class, acrobot_class, mountaincar_class, plugin_class,
     cliffwalking_class;
 extern const env_class minatar_asterix_class, minatar_breakout_class, minatar_freeway_class,
     minatar_seaquest_class, minatar_space_invaders_class;
+extern const env_class python_class;
 
 #endif

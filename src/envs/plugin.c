@@ -123,10 +123,8 @@ static void die(const plugin_data *p, int action, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     if (action >= 0)
-        fprintf(stderr, "bdrl: environment plugin %s: %s (after action %d)\n", p->path, what, action);
-    else
-        fprintf(stderr, "bdrl: environment plugin %s: %s\n", p->path, what);
-    exit(2);
+        env_contract_exit("environment plugin %s: %s (after action %d)", p->path, what, action);
+    env_contract_exit("environment plugin %s: %s", p->path, what);
 }
 
 static void check_obs(const env *e, const char *fn, int action)
