@@ -148,6 +148,8 @@ static inline int tu_count_lines(const char *s)
     for (; *s; s++)
         n += *s == '\n';
     return n;
+}
+
 /* The agent's whole state as its own save writes it (networks, targets,
  * optimizer states, random streams): two agents of one configuration are in
  * the same state exactly when these bytes are. The caller frees it. */
