@@ -21,5 +21,6 @@ int cmd_sample(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_render(int argc, char **argv);
 
 #endif

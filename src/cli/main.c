@@ -21,6 +21,7 @@ static const struct {
     {"compare", cmd_compare, "several configs over several seeds, in parallel, summarized side by side"},
     {"sweep", cmd_sweep, "a hyper-parameter sweep (grid and random search) over seeds, resumable"},
     {"truth", cmd_truth, "the true return distribution of a policy at a state"},
+    {"render", cmd_render, "a trained agent's greedy episodes as a GIF, beside its return laws"},
 };
 
 static void usage(FILE *f)

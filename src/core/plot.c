@@ -89,21 +89,50 @@ static void quote(char *out, size_t n, const char *s)
     out[j] = '\0';
 }
 
-static int run_gnuplot(const char *script_path, const char *vars, const char *errlog, bdrl_err *e)
+/* Runs gnuplot on a script; its stderr (and stdout, unless on_line takes
+ * stdout's lines) goes to errlog. */
+static int run_gnuplot_lines(const char *script_path, const char *vars, const char *errlog,
+                             void (*on_line)(const char *line, void *ctx), void *ctx, bdrl_err *e)
 {
-    pid_t pid = fork();
-    if (pid < 0)
+    int pfd[2] = {-1, -1};
+    if (on_line && pipe(pfd) != 0)
         return err_set(e, "cannot start gnuplot: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0) {
+        if (on_line) {
+            close(pfd[0]);
+            close(pfd[1]);
+        }
+        return err_set(e, "cannot start gnuplot: %s", strerror(errno));
+    }
     if (pid == 0) {
         int fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
             dup2(fd, 2);
-            dup2(fd, 1);
+            dup2(on_line ? pfd[1] : fd, 1);
             close(fd);
+        }
+        if (on_line) {
+            close(pfd[0]);
+            close(pfd[1]);
         }
         execlp("gnuplot", "gnuplot", "-e", vars, script_path, (char *)NULL);
         fprintf(stderr, "cannot run gnuplot: %s\n", strerror(errno));
         _exit(127);
+    }
+    if (on_line) {
+        close(pfd[1]);
+        FILE *in = fdopen(pfd[0], "r");
+        if (in) {
+            char buf[512];
+            while (fgets(buf, sizeof buf, in)) {
+                buf[strcspn(buf, "\r\n")] = '\0';
+                on_line(buf, ctx);
+            }
+            fclose(in);
+        } else {
+            close(pfd[0]);
+        }
     }
     int st;
     while (waitpid(pid, &st, 0) < 0)
@@ -125,6 +154,40 @@ static int run_gnuplot(const char *script_path, const char *vars, const char *er
     if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
         return err_set(e, "gnuplot is not installed (apt-get install gnuplot-nox, or run 'make deps')");
     return err_set(e, "gnuplot failed on %s: %s", script_path, line[0] ? line : "(no message)");
+}
+
+static int run_gnuplot(const char *script_path, const char *vars, const char *errlog, bdrl_err *e)
+{
+    return run_gnuplot_lines(script_path, vars, errlog, NULL, NULL, e);
+}
+
+int plot_gnuplot_run(const char *script, int n_vars, const char *const *names, const char *const *values,
+                     const char *errlog, void (*on_line)(const char *line, void *ctx), void *ctx,
+                     bdrl_err *e)
+{
+    char path[PATH_MAX];
+    if (plot_find_script(script, path, sizeof path, e))
+        return -1;
+    size_t cap = 64, len = 0;
+    for (int i = 0; i < n_vars; i++)
+        cap += strlen(names[i]) + 2 * strlen(values[i]) + 8;
+    char *vars = malloc(cap), *q = malloc(cap);
+    if (!vars || !q) {
+        free(vars);
+        free(q);
+        return err_set(e, "out of memory");
+    }
+    vars[0] = '\0';
+    for (int i = 0; i < n_vars; i++) {
+        quote(q, cap, values[i]);
+        len += (size_t)snprintf(vars + len, cap - len, "%s%s=%s", i ? "; " : "", names[i], q);
+    }
+    free(q);
+    int rc = run_gnuplot_lines(path, vars, errlog, on_line, ctx, e);
+    free(vars);
+    if (!rc)
+        unlink(errlog);
+    return rc;
 }
 
 int plot_gnuplot(const char *script, const char *data_dir, const char *out_png, const char *title,

@@ -21,6 +21,16 @@
 int plot_gnuplot(const char *script, const char *data_dir, const char *out_png, const char *title,
                  bdrl_err *e);
 
+/* Runs a script on variables given as strings (names[i]=values[i], each
+ * quoted), for figures other than plot_gnuplot's PNG and SVG pair
+ * (animations, frame series); the script sets its own terminal and output.
+ * Each line gnuplot prints to stdout (`set print '-'`) goes to on_line (may
+ * be NULL: progress); its stderr goes to errlog, removed on success, and the
+ * last line of it is the error message on failure. */
+int plot_gnuplot_run(const char *script, int n_vars, const char *const *names, const char *const *values,
+                     const char *errlog, void (*on_line)(const char *line, void *ctx), void *ctx,
+                     bdrl_err *e);
+
 /* Writes s to f as a gnuplot single-quoted string (a quote doubled, newlines
  * dropped), for the variables of a re-plot script. */
 void plot_write_quoted(FILE *f, const char *s);
