@@ -105,7 +105,7 @@ static const char *state_of(const sweep_def *s, int i, exp_config *cfg)
     rundir_summary su;
     if (rundir_read_summary(dir, &su, NULL) == 0 && !strcmp(su.status, "diverged"))
         return "diverged";
-    snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
+    snprintf(p, sizeof p, "%s/" RUN_FILE_CHECKPOINT, dir);
     return io_exists(p) ? "partial" : "pending";
 }
 

@@ -9,6 +9,7 @@
 #include "train/check.h"
 #include "agents/experiment.h"
 #include "agents/registry.h"
+#include "train/run.h"
 #include "train/train.h"
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -140,7 +141,7 @@ int cmd_train(int argc, char **argv)
     if (resume) {
         char path[4200];
         exp_config run;
-        snprintf(path, sizeof path, "%s/config.yaml", resume);
+        snprintf(path, sizeof path, "%s/" RUN_FILE_CONFIG, resume);
         if (!io_exists(path)) {
             fprintf(stderr, "bdrl train: --resume %s: not a run directory (no config.yaml)\n", resume);
             return 2;
@@ -166,7 +167,7 @@ int cmd_train(int argc, char **argv)
         }
         if (check_resumable(&run, &cfg, resume))
             return 2;
-        snprintf(path, sizeof path, "%s/checkpoint.bin", resume);
+        snprintf(path, sizeof path, "%s/" RUN_FILE_CHECKPOINT, resume);
         fresh_again = !io_exists(path);
     } else {
         if (exp_load(&cfg, a.pos[0], a.sets, a.n_sets, &e)) {

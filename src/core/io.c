@@ -16,13 +16,19 @@ int io_join(char *out, size_t n, const char *dir, const char *name, bdrl_err *e)
     return 0;
 }
 
+int io_is_temporary(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    return t && strlen(t) == strlen(IO_TMP_SUFFIX);
+}
+
 int io_atomic_open(io_atomic *a, const char *path, bdrl_err *e)
 {
     a->f = NULL;
     int k = snprintf(a->path, sizeof a->path, "%s", path);
     if (k < 0 || (size_t)k >= sizeof a->path)
         return err_set(e, "path too long: %s", path);
-    k = snprintf(a->tmp, sizeof a->tmp, "%s.tmp.XXXXXX", path);
+    k = snprintf(a->tmp, sizeof a->tmp, "%s" IO_TMP_SUFFIX, path);
     if (k < 0 || (size_t)k >= sizeof a->tmp)
         return err_set(e, "path too long: %s", path);
     int fd = mkstemp(a->tmp);

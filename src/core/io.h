@@ -12,6 +12,14 @@
 
 #include "err.h"
 
+/* The temporary of an atomic write of PATH is PATH IO_TMP_SUFFIX, the X's
+ * made unique by mkstemp. */
+#define IO_TMP_SUFFIX ".tmp.XXXXXX"
+
+/* 1 if a file name has the form of such a temporary (what a killed writer
+ * leaves behind). */
+int io_is_temporary(const char *name);
+
 typedef struct {
     FILE *f;          /* write here between open and commit */
     char path[4096];  /* final name */

@@ -75,7 +75,7 @@ int rundir_json_str(const char *js, const char *key, char *buf, size_t n)
 int rundir_read_summary(const char *dir, rundir_summary *s, bdrl_err *e)
 {
     char path[4096];
-    if (io_join(path, sizeof path, dir, "summary.json", e))
+    if (io_join(path, sizeof path, dir, RUN_FILE_SUMMARY, e))
         return -1;
     char *js = io_read_file(path, NULL, e);
     if (!js)
@@ -117,7 +117,7 @@ int rundir_complete(const char *dir, int64_t total_steps)
 int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, size_t n)
 {
     char path[4096];
-    if (io_join(path, sizeof path, dir, "config.yaml", NULL))
+    if (io_join(path, sizeof path, dir, RUN_FILE_CONFIG, NULL))
         return -1;
     exp_config *run = malloc(sizeof *run);
     if (!run)
@@ -146,7 +146,7 @@ int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, siz
     return rc;
 }
 
-int rundir_is_lock_file(const char *name) { return !strcmp(name, RUNDIR_LOCK_FILE); }
+int rundir_is_lock_file(const char *name) { return !strcmp(name, RUN_FILE_LOCK); }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -178,7 +178,7 @@ int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
     char path[4096];
     *fd = -1;
     *busy = 0;
-    if (io_join(path, sizeof path, dir, RUNDIR_LOCK_FILE, e))
+    if (io_join(path, sizeof path, dir, RUN_FILE_LOCK, e))
         return -1;
     int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (f < 0)
@@ -229,7 +229,7 @@ void rundir_unlock(int fd)
 int rundir_locked(const char *dir, char *who, size_t n)
 {
     char path[4096];
-    if (io_join(path, sizeof path, dir, RUNDIR_LOCK_FILE, NULL))
+    if (io_join(path, sizeof path, dir, RUN_FILE_LOCK, NULL))
         return 0;
     int f = open(path, O_RDONLY | O_CLOEXEC);
     if (f < 0)
@@ -271,7 +271,7 @@ int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bdrl
         *act = RUNDIR_FRESH;
         return 0;
     }
-    if (io_join(path, sizeof path, dir, "config.yaml", e))
+    if (io_join(path, sizeof path, dir, RUN_FILE_CONFIG, e))
         return -1;
     if (io_exists(path)) {
         char why[1024];
@@ -285,7 +285,7 @@ int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bdrl
             *act = RUNDIR_DONE;
             return 0;
         }
-        if (d == 0 && io_join(path, sizeof path, dir, "checkpoint.bin", e) == 0 && io_exists(path)) {
+        if (d == 0 && io_join(path, sizeof path, dir, RUN_FILE_CHECKPOINT, e) == 0 && io_exists(path)) {
             *act = RUNDIR_RESUME;
             return 0;
         }

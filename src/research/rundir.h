@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "agents/experiment.h"
+#include "train/run.h"
 #include "core/err.h"
 
 typedef struct {
@@ -67,8 +68,8 @@ int rundir_clear(const char *dir, bdrl_err *e);
  * when the holder dies (SIGKILL included), so a stale file never blocks.
  * The file is never removed (removing it would let a third process lock a
  * new file while the second still holds the old one) and does not count as
- * content (rundir_plan, rundir_clear, bdrl train's empty check). */
-#define RUNDIR_LOCK_FILE ".lock"
+ * content (rundir_plan, rundir_clear, bdrl train's empty check). Its name
+ * is run.h's RUN_FILE_LOCK. */
 
 /* Takes the lock of dir (which must exist): *fd receives the open lock
  * file (kept open, close-on-exec, for as long as the lock is needed). If

@@ -1,15 +1,24 @@
-/* run.h — a training run's directory, as `bdrl train` writes it and
- * `bdrl eval`, `bdrl dist`, `bdrl sample`, `bdrl truth --policy RUN` read it.
+/* run.h — a training run's directory: every file `bdrl train` writes there,
+ * named once here (other code uses these names, never the literals), and
+ * opening a run for `bdrl eval`, `bdrl dist`, `bdrl sample` and
+ * `bdrl truth --policy RUN`.
  *
- *   config.yaml      the resolved configuration (exp_schema)
- *   metrics.csv      one row per episode: step,episode,return,length,epsilon,
- *                    loss,loss_grad,q_mean,sps
- *   eval.csv         step,return_mean,return_std,success_rate
+ *   config.yaml      the resolved configuration (exp_schema), rewritten at
+ *                    every start and resume
+ *   metrics.csv      one row per episode: RUN_METRICS_HEADER
+ *   eval.csv         one row per greedy evaluation: RUN_EVAL_HEADER
  *   summary.json     agent, env, seed, total_steps, wall_seconds, sps,
  *                    final_eval_return, best_eval_return, threshold,
- *                    steps_to_threshold (null if never), final_success_rate
- *   checkpoint.bin   the agent and the trainer's state (see train.c)
- * Every file is written atomically (io_atomic).
+ *                    steps_to_threshold (null if never), final_success_rate;
+ *                    status (running, interrupted, finished, solved, failed,
+ *                    diverged); train.c writes the rest
+ *   checkpoint.bin   the agent, the replay and the trainer's state
+ *                    (checkpoint.h)
+ *   .lock            the lock of the process training the run (research/
+ *                    rundir.h: flock, "PID HOST"); never removed, not content
+ *   NAME.tmp.XXXXXX  a temporary of an atomic write (core/io.h); a killed
+ *                    writer may leave one, which a resume removes
+ * Every file but the lock is written atomically (io_atomic).
  */
 #ifndef BDRL_RUN_H
 #define BDRL_RUN_H
@@ -18,6 +27,16 @@
 #include "agents/experiment.h"
 #include "core/err.h"
 #include "envs/env.h"
+
+#define RUN_FILE_CONFIG "config.yaml"
+#define RUN_FILE_METRICS "metrics.csv"
+#define RUN_FILE_EVAL "eval.csv"
+#define RUN_FILE_SUMMARY "summary.json"
+#define RUN_FILE_CHECKPOINT "checkpoint.bin"
+#define RUN_FILE_LOCK ".lock"
+
+#define RUN_METRICS_HEADER "step,episode,return,length,epsilon,loss,loss_grad,q_mean,sps"
+#define RUN_EVAL_HEADER "step,return_mean,return_std,success_rate"
 
 /* Loads DIR/config.yaml into cfg, creates the environment and the agent and
  * restores the agent's networks from DIR/checkpoint.bin. The caller frees

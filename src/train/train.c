@@ -17,6 +17,7 @@
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "train/replay.h"
+#include "train/run.h"
 #include "core/io.h"
 #include "core/json.h"
 #include "core/rng.h"
@@ -170,7 +171,9 @@ typedef struct {
     replay_batch batch;
     rng *explore, *rsample;
     int *policy;           /* evaluate mode: π*(s) */
+    int evaluate_mode;     /* agent.mode evaluate */
     int A, D;
+    double eps;            /* ε of the last action (its episode's metrics row) */
     /* counters */
     int64_t step, episodes, updates, target_updates, evals;
     int64_t skipped;       /* updates undone because something became non-finite (train.nonfinite skip) */
@@ -200,9 +203,6 @@ typedef struct {
     double last_ckpt_time; /* its reading at the last checkpoint (or the start) */
     const char *fail_status; /* summary status if the run fails after starting */
 } trainer;
-
-#define METRICS_HEADER "step,episode,return,length,epsilon,loss,loss_grad,q_mean,sps"
-#define EVAL_HEADER "step,return_mean,return_std,success_rate"
 
 static double segment_sps(const trainer *T)
 {
@@ -239,7 +239,7 @@ static int write_summary(trainer *T, const char *status, bdrl_err *e)
 {
     char path[4096];
     io_atomic a;
-    if (io_join(path, sizeof path, T->dir, "summary.json", e) || io_atomic_open(&a, path, e))
+    if (io_join(path, sizeof path, T->dir, RUN_FILE_SUMMARY, e) || io_atomic_open(&a, path, e))
         return -1;
     const exp_config *c = T->cfg;
     double best = NAN, wall = wall_total(T);
@@ -285,10 +285,10 @@ static int flush_files(trainer *T, const char *status, bdrl_err *e)
     char path[4096];
     if (T->metrics.bad || T->evalcsv.bad)
         return err_set(e, "out of memory holding the metrics");
-    if (io_join(path, sizeof path, T->dir, "metrics.csv", e) ||
+    if (io_join(path, sizeof path, T->dir, RUN_FILE_METRICS, e) ||
         io_write_file_atomic(path, T->metrics.p, T->metrics.n, e))
         return -1;
-    if (io_join(path, sizeof path, T->dir, "eval.csv", e) ||
+    if (io_join(path, sizeof path, T->dir, RUN_FILE_EVAL, e) ||
         io_write_file_atomic(path, T->evalcsv.p, T->evalcsv.n, e))
         return -1;
     if (write_summary(T, status, e))
@@ -365,7 +365,7 @@ static int write_checkpoint(trainer *T, bdrl_err *e)
         free(mem);
         return err_prefix(e, "checkpoint");
     }
-    rc = io_join(path, sizeof path, T->dir, "checkpoint.bin", e) ||
+    rc = io_join(path, sizeof path, T->dir, RUN_FILE_CHECKPOINT, e) ||
          ckpt_write(path, T->cfg, T->ag, T->rb, T->step, mem, len, e);
     free(mem);
     if (rc)
@@ -674,8 +674,7 @@ static void remove_stale_temporaries(const char *dir)
         return;
     struct dirent *de;
     while ((de = readdir(d))) {
-        const char *t = strstr(de->d_name, ".tmp.");
-        if (!t || strlen(t) != 11)
+        if (!io_is_temporary(de->d_name))
             continue;
         char p[4096];
         if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) < (int)sizeof p)
@@ -688,6 +687,7 @@ static void remove_stale_temporaries(const char *dir)
 static int trainer_setup(trainer *T, const exp_config *cfg, const train_options *opt, bdrl_err *e)
 {
     T->cfg = cfg;
+    T->evaluate_mode = cfg->agent.mode == AGENT_EVALUATE;
     T->last_ckpt = -1;
     rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
     T->explore = rng_create((uint64_t)cfg->seed, RNG_STREAM_EXPLORE);
@@ -738,6 +738,258 @@ int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *st
     return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* one training step: act, store, learn (with its guard), sync the target,   */
+/* log the episode, evaluate, checkpoint, keep the files fresh               */
+
+/* Act: the action of step T->step + 1. Reads the observation, the step (for
+ * ε), the exploration generator (one or two draws) and, for agent.mode
+ * evaluate, the policy π*; writes *a and T->eps, the ε behind it (the
+ * episode's metrics row reports it). The agent's greedy action costs a
+ * forward pass, so it is asked only when the draw says exploit. */
+static int act(trainer *T, int *a, bdrl_err *e)
+{
+    if (T->evaluate_mode) {
+        const double eps_b = T->cfg->agent.behaviour_eps;
+        T->eps = eps_b;
+        /* ε = 1 draws one number per step, as before the option existed. */
+        if (eps_b >= 1 || rng_uniform(T->explore) < eps_b)
+            *a = (int)rng_below(T->explore, (unsigned long)T->A);
+        else
+            *a = T->policy[(int)T->obs[0]];
+        return 0;
+    }
+    T->eps = train_epsilon(T->cfg, T->step);
+    if (rng_uniform(T->explore) < T->eps)
+        *a = (int)rng_below(T->explore, (unsigned long)T->A);
+    else if (agent_greedy(T->ag, T->obs, a, e))
+        return err_prefix(e, "step %lld", (long long)T->step + 1);
+    return 0;
+}
+
+/* Store: takes action a in the environment (*st: what it returned), adds
+ * the transition to the replay, the action and reward to the current
+ * episode (a resume replays its actions), and moves T->obs and T->step on. */
+static int store(trainer *T, int a, env_step *st, bdrl_err *e)
+{
+    *st = env_do_step(T->en, a);
+    replay_add(T->rb, T->obs, a, st->reward, st->obs, st->terminated, st->truncated);
+    if (grow_actions(T, e))
+        return -1;
+    T->ep_actions[T->ep_len++] = a;
+    T->ep_ret += st->reward;
+    memcpy(T->obs, st->obs, sizeof(float) * (size_t)T->D);
+    T->step++;
+    return 0;
+}
+
+/* The guard's verdict on the update just made: the reported loss,
+ * gradient-field loss and gradient norm, then the parameters themselves.
+ * Returns the first non-finite quantity's name (*v its value, 0 for a
+ * parameter, whose name already says where), or NULL when all are finite. */
+static const char *nonfinite_quantity(trainer *T, const agent_stats *ss, double *v, char *buf, size_t n)
+{
+    if (!isfinite(ss->loss))
+        return *v = ss->loss, "loss";
+    if (!isfinite(ss->loss_grad))
+        return *v = ss->loss_grad, "gradient-field loss";
+    if (!isfinite(ss->grad_norm))
+        return *v = ss->grad_norm, "gradient norm";
+    *v = 0;
+    return agent_params_nonfinite(T->ag, buf, n) ? buf : NULL;
+}
+
+/* The guard (train.nonfinite): after a non-finite update, skip mode restores
+ * the snapshot and counts it (T->skipped, T->skipped_run) until
+ * TRAIN_MAX_SKIPS_IN_A_ROW in a row; otherwise the run ends (-1, e names
+ * the step and the quantity, T->fail_status "diverged"). A finite update
+ * adds its statistics to the sums of the next metrics row. */
+static int guard_update(trainer *T, const agent_stats *ss, bdrl_err *e)
+{
+    char pwhat[160];
+    double bad_v;
+    const char *bad_what = nonfinite_quantity(T, ss, &bad_v, pwhat, sizeof pwhat);
+    const int skip_mode = T->cfg->train.nonfinite == TRAIN_NONFINITE_SKIP;
+    if (!bad_what) {
+        T->skipped_run = 0;
+        T->acc_loss += ss->loss;
+        T->acc_loss_grad += ss->loss_grad;
+        T->acc_q += ss->q_mean;
+        T->acc_n += 1;
+        return 0;
+    }
+    if (skip_mode && T->skipped_run < TRAIN_MAX_SKIPS_IN_A_ROW) {
+        if (restore_agent(T, e))
+            return err_prefix(e, "update at step %lld: undoing a non-finite update", (long long)T->step);
+        T->skipped++;
+        T->skipped_run++;
+        /* the first ten, then at powers of two: a flood would bury the log */
+        if (T->skipped <= 10 || (T->skipped & (T->skipped - 1)) == 0)
+            note(T, "train: step %lld: update skipped, %s%s%s (%lld skipped so far)", (long long)T->step,
+                 bad_v == 0 ? "" : "the ", bad_what,
+                 bad_v == 0 ? "" : isnan(bad_v) ? " is nan" : bad_v > 0 ? " is +inf" : " is -inf",
+                 (long long)T->skipped);
+        return 0;
+    }
+    if (skip_mode) {
+        char w2[300];
+        snprintf(w2, sizeof w2, "%lld updates in a row were non-finite (last: %s%s)", (long long)T->skipped_run,
+                 bad_what, bad_v == 0 ? "" : isnan(bad_v) ? " nan" : " inf");
+        diverged(T, w2, 0, e);
+    } else {
+        diverged(T, bad_what, bad_v, e);
+    }
+    return -1;
+}
+
+/* Learn: one update on a minibatch of the replay (the replay generator
+ * draws it; agent.mode evaluate bootstraps from a' = π*(s')), then the
+ * guard. Reads the replay; writes the agent, T->updates and, in skip mode,
+ * the snapshot. */
+static int learn(trainer *T, bdrl_err *e)
+{
+    replay_sample(T->rb, T->rsample, T->cfg->train.batch_size, &T->batch);
+    const int *na = NULL;
+    if (T->evaluate_mode) {
+        for (int i = 0; i < T->batch.B; i++) {
+            int s = (int)T->batch.next_obs[(size_t)i * T->D];
+            T->batch.next_action[i] = T->policy[s];
+        }
+        na = T->batch.next_action;
+    }
+    agent_batch b = replay_batch_view(&T->batch, na);
+    agent_stats ss;
+    if (T->cfg->train.nonfinite == TRAIN_NONFINITE_SKIP && snapshot_agent(T, e))
+        return err_prefix(e, "update at step %lld: snapshot", (long long)T->step);
+    if (agent_update(T->ag, &b, &ss, e))
+        return err_prefix(e, "update at step %lld", (long long)T->step);
+    T->updates++;
+    return guard_update(T, &ss, e);
+}
+
+/* Target: the target networks move toward the online ones (train.tau). */
+static void sync_target(trainer *T)
+{
+    agent_update_target(T->ag, T->cfg->train.tau);
+    T->target_updates++;
+}
+
+/* Log the episode that just ended: its metrics row (return, length, the ε
+ * of its last action, the update statistics summed since the last row),
+ * then the next episode's reset. Clears the sums; counts the episode. */
+static void end_episode(trainer *T)
+{
+    double n = T->acc_n;
+    sb_printf(&T->metrics, "%lld,%lld,%.10g,%lld,%.6g,", (long long)T->step, (long long)T->episodes, T->ep_ret,
+              (long long)T->ep_len, T->eps);
+    sb_num(&T->metrics, n > 0 ? T->acc_loss / n : NAN, "%.8g");
+    sb_printf(&T->metrics, ",");
+    sb_num(&T->metrics, n > 0 ? T->acc_loss_grad / n : NAN, "%.8g");
+    sb_printf(&T->metrics, ",");
+    sb_num(&T->metrics, n > 0 ? T->acc_q / n : NAN, "%.8g");
+    sb_printf(&T->metrics, ",%.1f\n", segment_sps(T));
+    T->acc_loss = T->acc_loss_grad = T->acc_q = T->acc_n = 0;
+    T->recent[T->n_recent++ % 10] = T->ep_ret;
+    T->episodes++;
+    start_episode(T);
+}
+
+/* Evaluate on evaluation steps: a greedy evaluation (its own environments;
+ * the training state is untouched), its eval.csv row, then the files. Sets
+ * *solved when eval.stop_at_threshold ends the run here (the caller writes
+ * the files), *flushed when the files were written. */
+static int evaluate_if_due(trainer *T, int *solved, int *flushed, bdrl_err *e)
+{
+    if (!train_is_eval_step(T->cfg, T->step))
+        return 0;
+    if (do_eval(T, e))
+        return -1;
+    if (T->cfg->eval.stop_at_threshold && eval_metric(T, &T->ev[T->n_ev - 1]) >= exp_threshold(T->cfg)) {
+        *solved = 1;
+        return 0;
+    }
+    if (flush_files(T, "running", e))
+        return -1;
+    *flushed = 1;
+    return 0;
+}
+
+/* Checkpoint on checkpoint steps, or when train.checkpoint_seconds of wall
+ * time have passed (every step asks the clock, a few ns). The files go
+ * first, so the rows up to the checkpoint's step are on disk before it. A
+ * checkpoint changes no state: wherever it falls, the run is the same. */
+static int checkpoint_if_due(trainer *T, int *flushed, bdrl_err *e)
+{
+    const double every = (double)T->cfg->train.checkpoint_seconds;
+    int time_due = every > 0 && T->clock() - T->last_ckpt_time >= every;
+    if (!train_is_checkpoint_step(T->cfg, T->step) && !time_due)
+        return 0;
+    if ((!*flushed && flush_files(T, "running", e)) || write_checkpoint(T, e))
+        return -1;
+    *flushed = 1;
+    return 0;
+}
+
+/* Every 256 steps: the files when 30 s have passed since they were last
+ * written (a kill then loses at most that much of the CSVs), and the
+ * progress bar. */
+static int keep_fresh(trainer *T, int flushed, bdrl_err *e)
+{
+    if ((T->step & 255) != 0)
+        return 0;
+    if (!flushed && now_s() - T->last_flush > 30 && flush_files(T, "running", e))
+        return -1;
+    progress(T, 0);
+    return 0;
+}
+
+/* 1 when the caller asked the run to stop before the next step (a signal's
+ * flag, or --stop-after's step count). */
+static int stop_requested(const trainer *T, const train_options *opt)
+{
+    return opt && ((opt->stop && *opt->stop) || (opt->stop_after > 0 && T->step >= opt->stop_after));
+}
+
+/* The trainer's state from run_dir's checkpoint, the CSVs' rows up to its
+ * step, and no temporaries left by a killed writer. */
+static int resume_run(trainer *T, bdrl_err *e)
+{
+    char path[4096];
+    if (io_join(path, sizeof path, T->dir, RUN_FILE_CHECKPOINT, e) || read_checkpoint(T, path, e))
+        return -1;
+    if (io_join(path, sizeof path, T->dir, RUN_FILE_METRICS, e) ||
+        load_csv_upto(&T->metrics, path, RUN_METRICS_HEADER, T->step, e) ||
+        io_join(path, sizeof path, T->dir, RUN_FILE_EVAL, e) ||
+        load_csv_upto(&T->evalcsv, path, RUN_EVAL_HEADER, T->step, e))
+        return -1;
+    T->last_ckpt = T->step;
+    remove_stale_temporaries(T->dir);
+    return 0;
+}
+
+/* A new run: the CSVs' headers and the first episode's reset. */
+static void start_run(trainer *T)
+{
+    sb_printf(&T->metrics, "%s\n", RUN_METRICS_HEADER);
+    sb_printf(&T->evalcsv, "%s\n", RUN_EVAL_HEADER);
+    start_episode(T);
+}
+
+static void fill_result(const trainer *T, int stopped, int solved, train_result *res)
+{
+    res->steps = T->step;
+    res->episodes = T->episodes;
+    res->stopped = stopped;
+    res->solved = solved;
+    res->skipped_updates = T->skipped;
+    if (T->n_ev) {
+        res->final_eval_return = T->ev[T->n_ev - 1].mean;
+        res->final_success_rate = T->ev[T->n_ev - 1].success;
+    }
+    res->steps_to_threshold = steps_to_threshold(T);
+    res->wall_seconds = wall_total(T);
+}
+
 int train_run(const exp_config *cfg, const char *run_dir, const train_options *opt, train_result *res,
               bdrl_err *e)
 {
@@ -756,23 +1008,9 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     /* Set up (and refuse absurd sizes) before the run directory exists. */
     if (trainer_setup(&T, cfg, opt, e) || io_mkdirs(run_dir, e))
         goto out;
-
-    if (resume) {
-        if (io_join(path, sizeof path, run_dir, "checkpoint.bin", e) || read_checkpoint(&T, path, e))
-            goto out;
-        char p2[4096];
-        if (io_join(path, sizeof path, run_dir, "metrics.csv", e) ||
-            load_csv_upto(&T.metrics, path, METRICS_HEADER, T.step, e) ||
-            io_join(p2, sizeof p2, run_dir, "eval.csv", e) || load_csv_upto(&T.evalcsv, p2, EVAL_HEADER, T.step, e))
-            goto out;
-        T.last_ckpt = T.step;
-        remove_stale_temporaries(run_dir);
-    } else {
-        sb_printf(&T.metrics, "%s\n", METRICS_HEADER);
-        sb_printf(&T.evalcsv, "%s\n", EVAL_HEADER);
-        start_episode(&T);
-    }
-    if (io_join(path, sizeof path, run_dir, "config.yaml", e) || cfg_save_yaml(&exp_schema, cfg, path, e))
+    if (resume ? resume_run(&T, e) : (start_run(&T), 0))
+        goto out;
+    if (io_join(path, sizeof path, run_dir, RUN_FILE_CONFIG, e) || cfg_save_yaml(&exp_schema, cfg, path, e))
         goto out;
 
     T.t_start = now_s();
@@ -793,153 +1031,27 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
         goto out;
 
     int stopped = 0, solved = 0;
-    const int evaluate_mode = cfg->agent.mode == AGENT_EVALUATE;
-    const double eps_b = cfg->agent.behaviour_eps;
-    const int skip_mode = cfg->train.nonfinite == TRAIN_NONFINITE_SKIP;
-    const double ckpt_seconds = (double)cfg->train.checkpoint_seconds;
     while (T.step < total) {
-        if ((opt && opt->stop && *opt->stop) || (opt && opt->stop_after > 0 && T.step >= opt->stop_after)) {
+        if (stop_requested(&T, opt)) {
             stopped = 1;
             break;
         }
-        /* act */
-        double eps = evaluate_mode ? eps_b : train_epsilon(cfg, T.step);
-        int a;
-        if (evaluate_mode) {
-            /* ε = 1 draws one number per step, as before the option existed. */
-            if (eps_b >= 1 || rng_uniform(T.explore) < eps_b)
-                a = (int)rng_below(T.explore, (unsigned long)T.A);
-            else
-                a = T.policy[(int)T.obs[0]];
-        } else if (rng_uniform(T.explore) < eps)
-            a = (int)rng_below(T.explore, (unsigned long)T.A);
-        else if (agent_greedy(T.ag, T.obs, &a, e)) {
-            err_prefix(e, "step %lld", (long long)T.step + 1);
+        int a, flushed = 0;
+        env_step st;
+        if (act(&T, &a, e) || store(&T, a, &st, e))
             goto out;
-        }
-        env_step st = env_do_step(T.en, a);
-        replay_add(T.rb, T.obs, a, st.reward, st.obs, st.terminated, st.truncated);
-        if (grow_actions(&T, e))
+        if (train_is_update_step(cfg, T.step) && learn(&T, e))
             goto out;
-        T.ep_actions[T.ep_len++] = a;
-        T.ep_ret += st.reward;
-        memcpy(T.obs, st.obs, sizeof(float) * (size_t)T.D);
-        T.step++;
-
-        /* learn */
-        if (train_is_update_step(cfg, T.step)) {
-            replay_sample(T.rb, T.rsample, cfg->train.batch_size, &T.batch);
-            const int *na = NULL;
-            if (evaluate_mode) {
-                for (int i = 0; i < T.batch.B; i++) {
-                    int s = (int)T.batch.next_obs[(size_t)i * T.D];
-                    T.batch.next_action[i] = T.policy[s];
-                }
-                na = T.batch.next_action;
-            }
-            agent_batch b = replay_batch_view(&T.batch, na);
-            agent_stats ss;
-            if (skip_mode && snapshot_agent(&T, e)) {
-                err_prefix(e, "update at step %lld: snapshot", (long long)T.step);
-                goto out;
-            }
-            if (agent_update(T.ag, &b, &ss, e)) {
-                err_prefix(e, "update at step %lld", (long long)T.step);
-                goto out;
-            }
-            T.updates++;
-            /* Numerical guard: the reported loss, gradient-field loss and
-             * gradient norm, then the parameters themselves. */
-            const char *bad_what = NULL;
-            double bad_v = 0;
-            char pwhat[160];
-            if (!isfinite(ss.loss))
-                bad_what = "loss", bad_v = ss.loss;
-            else if (!isfinite(ss.loss_grad))
-                bad_what = "gradient-field loss", bad_v = ss.loss_grad;
-            else if (!isfinite(ss.grad_norm))
-                bad_what = "gradient norm", bad_v = ss.grad_norm;
-            else if (agent_params_nonfinite(T.ag, pwhat, sizeof pwhat))
-                bad_what = pwhat, bad_v = 0;
-            if (bad_what && skip_mode && T.skipped_run < TRAIN_MAX_SKIPS_IN_A_ROW) {
-                if (restore_agent(&T, e)) {
-                    err_prefix(e, "update at step %lld: undoing a non-finite update", (long long)T.step);
-                    goto out;
-                }
-                T.skipped++;
-                T.skipped_run++;
-                if (T.skipped <= 10 || (T.skipped & (T.skipped - 1)) == 0)
-                    note(&T, "train: step %lld: update skipped, %s%s%s (%lld skipped so far)", (long long)T.step,
-                         bad_v == 0 ? "" : "the ", bad_what,
-                         bad_v == 0 ? "" : isnan(bad_v) ? " is nan" : bad_v > 0 ? " is +inf" : " is -inf",
-                         (long long)T.skipped);
-            } else if (bad_what) {
-                if (skip_mode) {
-                    char w2[300];
-                    snprintf(w2, sizeof w2, "%lld updates in a row were non-finite (last: %s%s)",
-                             (long long)T.skipped_run, bad_what, bad_v == 0 ? "" : isnan(bad_v) ? " nan" : " inf");
-                    diverged(&T, w2, 0, e);
-                } else if (bad_v == 0) {
-                    diverged(&T, bad_what, 0, e);
-                } else {
-                    diverged(&T, bad_what, bad_v, e);
-                }
-                goto out;
-            } else {
-                T.skipped_run = 0;
-                T.acc_loss += ss.loss;
-                T.acc_loss_grad += ss.loss_grad;
-                T.acc_q += ss.q_mean;
-                T.acc_n += 1;
-            }
-        }
-        if (train_is_target_step(cfg, T.step)) {
-            agent_update_target(T.ag, cfg->train.tau);
-            T.target_updates++;
-        }
-
-        /* episode end */
-        if (st.terminated || st.truncated) {
-            double n = T.acc_n;
-            sb_printf(&T.metrics, "%lld,%lld,%.10g,%lld,%.6g,", (long long)T.step, (long long)T.episodes,
-                      T.ep_ret, (long long)T.ep_len, eps);
-            sb_num(&T.metrics, n > 0 ? T.acc_loss / n : NAN, "%.8g");
-            sb_printf(&T.metrics, ",");
-            sb_num(&T.metrics, n > 0 ? T.acc_loss_grad / n : NAN, "%.8g");
-            sb_printf(&T.metrics, ",");
-            sb_num(&T.metrics, n > 0 ? T.acc_q / n : NAN, "%.8g");
-            sb_printf(&T.metrics, ",%.1f\n", segment_sps(&T));
-            T.acc_loss = T.acc_loss_grad = T.acc_q = T.acc_n = 0;
-            T.recent[T.n_recent++ % 10] = T.ep_ret;
-            T.episodes++;
-            start_episode(&T);
-        }
-
-        int flushed = 0;
-        if (train_is_eval_step(cfg, T.step)) {
-            if (do_eval(&T, e))
-                goto out;
-            if (cfg->eval.stop_at_threshold && eval_metric(&T, &T.ev[T.n_ev - 1]) >= exp_threshold(cfg)) {
-                solved = 1;
-                break;
-            }
-            if (flush_files(&T, "running", e))
-                goto out;
-            flushed = 1;
-        }
-        /* Every step asks the clock (a few ns): a checkpoint after at most
-         * checkpoint_seconds of work, wherever it falls (it changes no state). */
-        int time_due = ckpt_seconds > 0 && T.clock() - T.last_ckpt_time >= ckpt_seconds;
-        if (train_is_checkpoint_step(cfg, T.step) || time_due) {
-            if ((!flushed && flush_files(&T, "running", e)) || write_checkpoint(&T, e))
-                goto out;
-            flushed = 1;
-        }
-        if ((T.step & 255) == 0) {
-            if (!flushed && now_s() - T.last_flush > 30 && flush_files(&T, "running", e))
-                goto out;
-            progress(&T, 0);
-        }
+        if (train_is_target_step(cfg, T.step))
+            sync_target(&T);
+        if (st.terminated || st.truncated)
+            end_episode(&T);
+        if (evaluate_if_due(&T, &solved, &flushed, e))
+            goto out;
+        if (solved)
+            break;
+        if (checkpoint_if_due(&T, &flushed, e) || keep_fresh(&T, flushed, e))
+            goto out;
     }
 
     /* CSVs before the checkpoint: a resume drops rows past the checkpoint's
@@ -951,17 +1063,7 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     progress(&T, 1);
     if (T.log && T.tty)
         fputc('\n', T.log);
-    res->steps = T.step;
-    res->episodes = T.episodes;
-    res->stopped = stopped;
-    res->solved = solved;
-    res->skipped_updates = T.skipped;
-    if (T.n_ev) {
-        res->final_eval_return = T.ev[T.n_ev - 1].mean;
-        res->final_success_rate = T.ev[T.n_ev - 1].success;
-    }
-    res->steps_to_threshold = steps_to_threshold(&T);
-    res->wall_seconds = wall_total(&T);
+    fill_result(&T, stopped, solved, res);
     rc = 0;
 out:
     if (rc && T.t_start > 0) {
