@@ -308,10 +308,11 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("bd.out_scale", OFF(bd.out_scale), "0.0", 0, 1e6,
                  "BD: scale of the network outputs; 0 = 0.25/sqrt(2π ε)"),
 
-    CFG_I64_KEY("train.total_steps", OFF(train.total_steps), "100000", 1, 1e12,
+    CFG_I64_KEY("train.total_steps", OFF(train.total_steps), "100000", 1, EXP_MAX_TOTAL_STEPS,
                 "environment steps of training"),
     CFG_INT_KEY("train.batch_size", OFF(train.batch_size), "64", 1, 65536, "transitions per gradient update"),
-    CFG_I64_KEY("train.buffer_size", OFF(train.buffer_size), "100000", 1, 1e9, "replay buffer capacity"),
+    CFG_I64_KEY("train.buffer_size", OFF(train.buffer_size), "100000", 1, EXP_MAX_BUFFER_SIZE,
+                "replay buffer capacity"),
     CFG_I64_KEY("train.learning_starts", OFF(train.learning_starts), "1000", 0, 1e12,
                 "environment steps before the first update"),
     CFG_INT_KEY("train.train_frequency", OFF(train.train_frequency), "1", 1, 1000000,

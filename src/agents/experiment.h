@@ -21,6 +21,10 @@ typedef enum { BD_BASIS_LOSS_PROJECTED = 0, BD_BASIS_LOSS_CLOSED = 1, BD_BASIS_L
 typedef enum { TRAIN_NONFINITE_STOP = 0, TRAIN_NONFINITE_SKIP = 1 } train_nonfinite;
 
 #define EXP_MAX_HIDDEN 8
+/* The largest train.total_steps and train.buffer_size the schema accepts
+ * (a checkpoint's header is checked against them too). */
+#define EXP_MAX_TOTAL_STEPS 1000000000000LL
+#define EXP_MAX_BUFFER_SIZE 1000000000LL
 
 /* A list of layer widths, e.g. [120, 84]. */
 typedef struct {

@@ -105,13 +105,9 @@ int io_write_file_atomic(const char *path, const void *data, size_t n, bdrl_err 
     return io_atomic_commit(&a, e);
 }
 
-char *io_read_file(const char *path, size_t *len, bdrl_err *e)
+/* The rest of an open stream (closed here) as io_read_file returns it. */
+static char *read_all(FILE *f, const char *path, size_t *len, bdrl_err *e)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        err_set(e, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     if (!buf) {
@@ -147,6 +143,43 @@ char *io_read_file(const char *path, size_t *len, bdrl_err *e)
     if (len)
         *len = n;
     return buf;
+}
+
+char *io_read_file(const char *path, size_t *len, bdrl_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(e, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    return read_all(f, path, len, e);
+}
+
+char *io_read_regular_file(const char *path, size_t *len, bdrl_err *e)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer; the type is then checked on what was opened (no race with a
+     * rename between a stat and the open). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        err_set(e, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        err_set(e, "%s: not a regular file", path);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    FILE *f = fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        int saved = errno;
+        close(fd);
+        err_set(e, "cannot open %s: %s", path, strerror(saved));
+        return NULL;
+    }
+    return read_all(f, path, len, e);
 }
 
 int io_mkdirs(const char *path, bdrl_err *e)

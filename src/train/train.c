@@ -418,9 +418,29 @@ static int read_checkpoint(trainer *T, const char *path, bdrl_err *e)
         err_prefix(e, "%s", path);
         goto out;
     }
-    if (get(f, c, sizeof c) || get(f, d, sizeof d) || get(f, &len, sizeof len) || get(f, &ret, sizeof ret) ||
-        len < 0 || len > (int64_t)ck.sec[2] / 4 || c[0] < 0 || c[1] < 0 || c[2] < 0 || c[3] < 0 || c[4] < 0) {
-        err_set(e, "%s: corrupted trainer state", path);
+    /* The step against what the replay and the counters say (one
+     * transition, at most one update, target update, evaluation and
+     * episode end per step): a header whose checksum holds may still lie. */
+    if (T->rb->added != ck.step || T->rb->size != (ck.step < T->rb->capacity ? ck.step : T->rb->capacity)) {
+        err_set(e, "%s: corrupted: step %lld, but the replay holds %lld of %lld transitions added", path,
+                (long long)ck.step, (long long)T->rb->size, (long long)T->rb->added);
+        goto out;
+    }
+    if (get(f, c, sizeof c) || get(f, d, sizeof d) || get(f, &len, sizeof len) || get(f, &ret, sizeof ret)) {
+        err_set(e, "%s: corrupted: truncated trainer state", path);
+        goto out;
+    }
+    static const char *const counter[5] = {"episodes", "updates", "target updates", "evaluations",
+                                           "skipped updates"};
+    for (int i = 0; i < 5; i++)
+        if (c[i] < 0 || c[i] > ck.step) {
+            err_set(e, "%s: corrupted: %lld %s at step %lld", path, (long long)c[i], counter[i], (long long)ck.step);
+            goto out;
+        }
+    if (c[4] > c[1] || len < 0 || len > ck.step || len > (int64_t)ck.sec[2] / 4 || !(d[0] >= 0) ||
+        !isfinite(d[0]) || !(d[4] >= 0 && d[4] <= (double)c[1])) {
+        err_set(e, "%s: corrupted trainer state (skipped updates, episode length, wall time or update count out "
+                   "of range)", path);
         goto out;
     }
     T->step = ck.step;
@@ -447,9 +467,13 @@ static int read_checkpoint(trainer *T, const char *path, bdrl_err *e)
     }
     T->ep_ret = ret;
     saved = malloc(sizeof(float) * (size_t)T->D);
-    if (!saved || get(f, saved, sizeof(float) * (size_t)T->D) || get(f, &n_ev, sizeof n_ev) || n_ev < 0 ||
-        n_ev > (int64_t)ck.sec[2] / 48) {
+    if (!saved || get(f, saved, sizeof(float) * (size_t)T->D) || get(f, &n_ev, sizeof n_ev)) {
         err_set(e, "%s: corrupted episode state", path);
+        goto out;
+    }
+    if (n_ev != T->evals || n_ev > (int64_t)ck.sec[2] / 48) {
+        err_set(e, "%s: corrupted: %lld evaluations in the history, %lld counted", path, (long long)n_ev,
+                (long long)T->evals);
         goto out;
     }
     T->n_ev = 0;
@@ -458,6 +482,12 @@ static int read_checkpoint(trainer *T, const char *path, bdrl_err *e)
         double v[5];
         if (get(f, &r.step, sizeof r.step) || get(f, v, sizeof v)) {
             err_set(e, "%s: corrupted evaluation history", path);
+            goto out;
+        }
+        /* at most one evaluation per step, none after the checkpoint's */
+        if (r.step < 1 || r.step > ck.step || (i > 0 && r.step <= T->ev[i - 1].step)) {
+            err_set(e, "%s: corrupted: evaluation %lld at step %lld (checkpoint at step %lld)", path,
+                    (long long)i + 1, (long long)r.step, (long long)ck.step);
             goto out;
         }
         r.mean = v[0], r.std = v[1], r.success = v[2], r.ci_lo = v[3], r.ci_hi = v[4];
