@@ -81,27 +81,6 @@ static void write_ckpt(const fixture *f, const char *path, int64_t step)
         fail_msg("%s", e.msg);
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc(*len);
-    assert_true(fread(b, 1, *len, f) == *len);
-    fclose(f);
-    return b;
-}
-
-static void write_all(const char *path, const char *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_true(fwrite(b, 1, len, f) == len);
-    fclose(f);
-}
-
 /* Every registered kind: agent, replay and trainer bytes come back exactly. */
 static void test_round_trip(void **state)
 {
@@ -157,7 +136,7 @@ static void test_header_layout(void **state)
     snprintf(path, sizeof path, "%s/layout.bin", tu_dir);
     write_ckpt(&f, path, 77);
     size_t len;
-    char *b = read_all(path, &len);
+    char *b = tu_read_bytes(path, &len);
     uint32_t w[2 + 27];
     assert_memory_equal(b, "BDRLCKPT", 8);
     memcpy(w, b + 8, sizeof w);
@@ -181,7 +160,7 @@ static void test_header_layout(void **state)
     /* BD's keys in their old slots: bd.grid 14, bd.fourier_k 15, bd.head 16.., bd.queries 25 */
     fx_make(&f, "bd", 3, "bd.queries=5");
     write_ckpt(&f, path, 1);
-    b = read_all(path, &len);
+    b = tu_read_bytes(path, &len);
     memcpy(w, b + 8, sizeof w);
     assert_int_equal(sh[0], 0);
     assert_int_equal(sh[13], 0);
@@ -221,37 +200,25 @@ static void test_truncated_and_corrupted(void **state)
     snprintf(bad, sizeof bad, "%s/bad.bin", tu_dir);
     write_ckpt(&f, path, 5);
     size_t len;
-    char *b = read_all(path, &len);
-    write_all(bad, b, len - 100);
+    char *b = tu_read_bytes(path, &len);
+    tu_write_bytes(bad, b, len - 100);
     expect_refused(&g, bad, &g.cfg, "truncated");
-    write_all(bad, b, 100);
+    tu_write_bytes(bad, b, 100);
     expect_refused(&g, bad, &g.cfg, "truncated");
     b[400] ^= 0x10; /* inside the agent section */
-    write_all(bad, b, len);
+    tu_write_bytes(bad, b, len);
     expect_refused(&g, bad, &g.cfg, "checksum mismatch");
     b[400] ^= 0x10;
     b[0] = 'X';
-    write_all(bad, b, len);
+    tu_write_bytes(bad, b, len);
     expect_refused(&g, bad, &g.cfg, "bad magic");
     b[0] = 'B';
     b[8] = 1; /* version 1 */
-    write_all(bad, b, len);
+    tu_write_bytes(bad, b, len);
     expect_refused(&g, bad, &g.cfg, "format version 1");
     free(b);
     fx_free(&f);
     fx_free(&g);
-}
-
-/* FNV-1a 64, as checkpoint.c signs the file: a crafted header below
- * carries a valid checksum, so only the range checks can refuse it. */
-static uint64_t fnv(const char *p, size_t n)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
 }
 
 /* b with the 8 bytes at off set to v, re-signed, written to path. */
@@ -260,9 +227,9 @@ static void write_signed(const char *path, char *b, size_t len, size_t off, int6
     int64_t old;
     memcpy(&old, b + off, 8);
     memcpy(b + off, &v, 8);
-    uint64_t h = fnv(b, len - 8);
+    uint64_t h = tu_fnv1a(b, len - 8);
     memcpy(b + len - 8, &h, 8);
-    write_all(path, b, len);
+    tu_write_bytes(path, b, len);
     memcpy(b + off, &old, 8);
 }
 
@@ -279,7 +246,7 @@ static void test_crafted_header_ranges(void **state)
     snprintf(bad, sizeof bad, "%s/crafted.bin", tu_dir);
     write_ckpt(&f, path, 5);
     size_t len;
-    char *b = read_all(path, &len);
+    char *b = tu_read_bytes(path, &len);
     const size_t off_buffer = 16 + 4 * 27 + 4, off_step = off_buffer + 8, off_sec = off_step + 8;
     write_signed(bad, b, len, off_step, (int64_t)1 << 62);
     expect_refused(&g, bad, &g.cfg, "step 4611686018427387904 is outside [0, 1000000000000]");

@@ -6,14 +6,16 @@
  *   config.yaml      the resolved configuration (exp_schema), rewritten at
  *                    every start and resume
  *   metrics.csv      one row per episode: RUN_METRICS_HEADER
- *   eval.csv         one row per greedy evaluation: RUN_EVAL_HEADER
+ *   eval.csv         one row per greedy evaluation: RUN_EVAL_HEADER; on
+ *                    resume both CSVs are rebuilt from the checkpoint, so
+ *                    they always agree with it
  *   summary.json     agent, env, seed, total_steps, wall_seconds, sps,
  *                    final_eval_return, best_eval_return, threshold,
  *                    steps_to_threshold (null if never), final_success_rate;
  *                    status (running, interrupted, finished, solved, failed,
  *                    diverged); train.c writes the rest
  *   checkpoint.bin   the agent, the replay and the trainer's state
- *                    (checkpoint.h)
+ *                    (checkpoint.h); opened only when it is a regular file
  *   .lock            the lock of the process training the run (research/
  *                    rundir.h: flock, "PID HOST"); never removed, not content
  *   NAME.tmp.XXXXXX  a temporary of an atomic write (core/io.h); a killed

@@ -127,14 +127,15 @@ static void sb_num(sbuf *b, double x, const char *fmt)
         sb_printf(b, fmt, x);
 }
 
-/* Keeps the header and the rows whose first field (a step) is <= step. */
+/* Keeps the header and the rows whose first field (a step) is <= step:
+ * metrics.csv on resuming a checkpoint that does not hold it (older ones). */
 static int load_csv_upto(sbuf *b, const char *path, const char *header, int64_t step, bdrl_err *e)
 {
     sb_printf(b, "%s\n", header);
     if (!io_exists(path))
         return 0;
     size_t len;
-    char *text = io_read_file(path, &len, e);
+    char *text = io_read_regular_file(path, &len, e);
     if (!text)
         return -1;
     char *line = strchr(text, '\n');
@@ -197,6 +198,7 @@ typedef struct {
     double recent[10];     /* last episode returns, for the progress line */
     int n_recent;
     sbuf metrics, evalcsv;
+    int metrics_held;      /* metrics came from the checkpoint (resume) */
     double last_flush, last_draw;
     int64_t last_ckpt;     /* step of the last checkpoint written (-1: none) */
     double (*clock)(void); /* the wall-time checkpoint rule's clock */
@@ -329,7 +331,14 @@ static int get_rng(FILE *f, rng *r, bdrl_err *e)
  *           last metrics row
  *   int64   current episode's length L; double its return; int32 its L
  *           actions; float the current observation (obs_dim)
- *   int64   n evaluations; n x (int64 step, double mean, std, success, ci_lo, ci_hi) */
+ *   int64   n evaluations; n x (int64 step, double mean, std, success, ci_lo, ci_hi)
+ *   uint64  bytes of metrics.csv, then the file itself (header and every row,
+ *           all at or before the checkpoint's step)
+ * With the evaluation history and metrics.csv inside, a resume rewrites both
+ * CSVs from the checkpoint: damaged files on disk are never carried forward.
+ * Checkpoints written before metrics.csv was held here end after the
+ * evaluation history; their resume keeps metrics.csv's rows up to the
+ * step from the file, as it always did. */
 static int put_trainer_state(const trainer *T, FILE *f, bdrl_err *e)
 {
     if (put_rng(f, T->explore, e) || put_rng(f, T->rsample, e))
@@ -348,6 +357,8 @@ static int put_trainer_state(const trainer *T, FILE *f, bdrl_err *e)
         double v[5] = {r->mean, r->std, r->success, r->ci_lo, r->ci_hi};
         bad = put(f, &r->step, sizeof r->step) || put(f, v, sizeof v);
     }
+    uint64_t mlen = T->metrics.n;
+    bad = bad || put(f, &mlen, sizeof mlen) || put(f, T->metrics.p, T->metrics.n);
     return bad ? err_set(e, "out of memory") : 0;
 }
 
@@ -388,6 +399,13 @@ static int grow_actions(trainer *T, bdrl_err *e)
     return 0;
 }
 
+/* One row of eval.csv (RUN_EVAL_HEADER), as an evaluation writes it and
+ * a resume rewrites it from the checkpoint's history. */
+static void eval_csv_row(sbuf *b, const eval_row *r)
+{
+    sb_printf(b, "%lld,%.10g,%.10g,%.10g\n", (long long)r->step, r->mean, r->std, r->success);
+}
+
 static int push_eval(trainer *T, const eval_row *r, bdrl_err *e)
 {
     if (T->n_ev == T->cap_ev) {
@@ -399,6 +417,44 @@ static int push_eval(trainer *T, const eval_row *r, bdrl_err *e)
         T->cap_ev = cap;
     }
     T->ev[T->n_ev++] = *r;
+    return 0;
+}
+
+/* metrics.csv as the checkpoint holds it into T->metrics (T->metrics_held
+ * set), or nothing from a checkpoint that ends before it (older ones). It
+ * must be the header and one row per episode counted. */
+static int read_metrics_text(trainer *T, FILE *f, const char *path, uint64_t section, bdrl_err *e)
+{
+    int c = fgetc(f);
+    if (c == EOF)
+        return 0;
+    ungetc(c, f);
+    uint64_t n;
+    if (get(f, &n, sizeof n) || n > section)
+        return err_set(e, "%s: corrupted: truncated metrics.csv", path);
+    char *text = malloc((size_t)n + 1);
+    if (!text)
+        return err_set(e, "%s: out of memory", path);
+    if (get(f, text, (size_t)n)) {
+        free(text);
+        return err_set(e, "%s: corrupted: truncated metrics.csv", path);
+    }
+    text[n] = '\0';
+    int64_t lines = 0;
+    for (const char *q = text; (q = strchr(q, '\n')); q++)
+        lines++;
+    size_t hl = strlen(RUN_METRICS_HEADER);
+    if (strlen(text) != n || n <= hl || memcmp(text, RUN_METRICS_HEADER "\n", hl + 1) || text[n - 1] != '\n' ||
+        lines != T->episodes + 1) {
+        free(text);
+        return err_set(e, "%s: corrupted: metrics.csv is not its header and %lld rows", path,
+                       (long long)T->episodes);
+    }
+    sb_free(&T->metrics);
+    T->metrics.p = text;
+    T->metrics.n = (size_t)n;
+    T->metrics.cap = (size_t)n + 1;
+    T->metrics_held = 1;
     return 0;
 }
 
@@ -494,6 +550,8 @@ static int read_checkpoint(trainer *T, const char *path, bdrl_err *e)
         if (push_eval(T, &r, e))
             goto out;
     }
+    if (read_metrics_text(T, f, path, ck.sec[2], e))
+        goto out;
     if (fgetc(f) != EOF) {
         err_set(e, "%s: corrupted: bytes after the trainer state", path);
         goto out;
@@ -638,8 +696,7 @@ static int do_eval(trainer *T, bdrl_err *e)
     if (push_eval(T, &row, e))
         return -1;
     T->evals++;
-    sb_printf(&T->evalcsv, "%lld,%.10g,%.10g,%.10g\n", (long long)T->step, r.return_mean, r.return_std,
-              r.success_rate);
+    eval_csv_row(&T->evalcsv, &row);
     if (T->log && !T->tty) {
         char succ[48] = "";
         if (!on_return(T))
@@ -980,17 +1037,19 @@ static int stop_requested(const trainer *T, const train_options *opt)
     return opt && ((opt->stop && *opt->stop) || (opt->stop_after > 0 && T->step >= opt->stop_after));
 }
 
-/* The trainer's state from run_dir's checkpoint, the CSVs' rows up to its
- * step, and no temporaries left by a killed writer. */
+/* The trainer's state from run_dir's checkpoint, the CSVs as they were at
+ * its step, rebuilt from it (whatever the files on disk now hold: the
+ * first flush replaces them), and no temporaries left by a killed writer. */
 static int resume_run(trainer *T, bdrl_err *e)
 {
     char path[4096];
     if (io_join(path, sizeof path, T->dir, RUN_FILE_CHECKPOINT, e) || read_checkpoint(T, path, e))
         return -1;
-    if (io_join(path, sizeof path, T->dir, RUN_FILE_METRICS, e) ||
-        load_csv_upto(&T->metrics, path, RUN_METRICS_HEADER, T->step, e) ||
-        io_join(path, sizeof path, T->dir, RUN_FILE_EVAL, e) ||
-        load_csv_upto(&T->evalcsv, path, RUN_EVAL_HEADER, T->step, e))
+    sb_printf(&T->evalcsv, "%s\n", RUN_EVAL_HEADER);
+    for (int64_t i = 0; i < T->n_ev; i++)
+        eval_csv_row(&T->evalcsv, &T->ev[i]);
+    if (!T->metrics_held && (io_join(path, sizeof path, T->dir, RUN_FILE_METRICS, e) ||
+                             load_csv_upto(&T->metrics, path, RUN_METRICS_HEADER, T->step, e)))
         return -1;
     T->last_ckpt = T->step;
     remove_stale_temporaries(T->dir);

@@ -27,7 +27,10 @@
  *
  * Run directory: see run.h. CSVs are kept in memory and rewritten whole
  * (io_atomic) at every evaluation, every checkpoint, every 30 s, and at the
- * end, so a kill at any moment leaves complete files.
+ * end, so a kill at any moment leaves complete files. The checkpoint holds
+ * both (the evaluation history and metrics.csv's text), and a resume
+ * rebuilds them from it: the files always agree with the checkpoint, and a
+ * damaged or deleted one is never carried forward.
  *
  * Checkpoint (checkpoint.bin): the container, its header and its checks are
  * checkpoint.h's; the trainer writes its own state (generators, counters,
