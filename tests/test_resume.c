@@ -174,12 +174,73 @@ static void test_fifo_checkpoint(void **state)
     tu_run_free(&r);
 }
 
+/* Rows of metrics.csv (sps stripped) up to step `upto`. */
+static char *rows_upto(const char *dir, long long upto)
+{
+    char *m = read_in(dir, RUN_FILE_METRICS), *s = strip_sps(m);
+    free(m);
+    char *l = strchr(s, '\n') + 1;
+    while (*l && strtoll(l, NULL, 10) <= upto)
+        l = strchr(l, '\n') + 1;
+    *l = '\0';
+    return s;
+}
+
+#define EPS_ARGS "--set env.name=frozenlake --set agent.kind=dqn --set agent.hidden=[16] " \
+                 "--set train.learning_starts=300 --set train.batch_size=16 --set eval.interval=500 " \
+                 "--set eval.episodes=5 --set train.eps_fraction=0.5 -q"
+
+/* train.total_steps has one meaning: a larger budget given on resume
+ * extends the run, and ε keeps the decay length the run recorded when it
+ * started (0.5 x 2000 = 1000 steps), so the extended run takes the very
+ * steps of the 2000-step one up to its end. It used to stretch the decay
+ * to 0.5 x 4000 mid-run. */
+static void test_larger_budget_keeps_eps(void **state)
+{
+    (void)state;
+    char a_dir[600], b_dir[600];
+    snprintf(a_dir, sizeof a_dir, "%s/eps_whole", tu_dir);
+    snprintf(b_dir, sizeof b_dir, "%s/eps_extended", tu_dir);
+    tu_result r = tu_run("%s train %s/configs/frozenlake4_c51.yaml --out %s --set train.total_steps=2000 " EPS_ARGS,
+                         tu_bdrl(), tu_root(), a_dir);
+    if (r.status)
+        fail_msg("%s", r.err);
+    tu_run_free(&r);
+    r = tu_run("%s train %s/configs/frozenlake4_c51.yaml --out %s --set train.total_steps=2000 --stop-after 600 "
+               EPS_ARGS, tu_bdrl(), tu_root(), b_dir);
+    if (r.status)
+        fail_msg("%s", r.err);
+    tu_run_free(&r);
+    char *cy = read_in(b_dir, RUN_FILE_CONFIG);
+    assert_contains(cy, "eps_decay_steps: 1000");
+    free(cy);
+    r = tu_run("%s train --resume %s --set train.total_steps=4000 -q", tu_bdrl(), b_dir);
+    if (r.status)
+        fail_msg("%s", r.err);
+    tu_run_free(&r);
+    cy = read_in(b_dir, RUN_FILE_CONFIG);
+    assert_contains(cy, "total_steps: 4000");
+    assert_contains(cy, "eps_decay_steps: 1000");
+    free(cy);
+    char *ra = rows_upto(a_dir, 2000), *rb = rows_upto(b_dir, 2000);
+    assert_true(strlen(ra) > 200);
+    assert_string_equal(ra, rb);
+    free(ra);
+    free(rb);
+    /* the decay length itself is no resumable key */
+    r = tu_run("%s train --resume %s --set train.eps_decay_steps=5 -q", tu_bdrl(), b_dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "train.eps_decay_steps");
+    tu_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_damaged_csvs_rebuilt),
         cmocka_unit_test(test_crafted_step_refused),
         cmocka_unit_test(test_fifo_checkpoint),
+        cmocka_unit_test(test_larger_budget_keeps_eps),
     };
     return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

@@ -325,6 +325,9 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("train.eps_end", OFF(train.eps_end), "0.05", 0, 1, "exploration ε after the decay"),
     CFG_REAL_KEY("train.eps_fraction", OFF(train.eps_fraction), "0.5", 0, 1,
                  "share of total_steps over which ε decays linearly"),
+    CFG_I64_KEY("train.eps_decay_steps", OFF(train.eps_decay_steps), "0", 0, EXP_MAX_TOTAL_STEPS,
+                "steps over which ε decays linearly; 0 = eps_fraction x total_steps, recorded in the run's "
+                "config.yaml when it starts (a larger total_steps on resume keeps it)"),
     CFG_REAL_KEY("train.clip", OFF(train.clip), "10.0", 0, 1e9, "gradient-norm clip; 0 = off"),
     CFG_I64_KEY("train.checkpoint_interval", OFF(train.checkpoint_interval), "0", 0, 1e12,
                 "environment steps between checkpoints; 0 = only at the end"),
@@ -360,6 +363,16 @@ double exp_threshold(const exp_config *cfg)
         return cfg->eval.threshold;
     return env_kind_describe(cfg->env.kind)->default_threshold;
 }
+
+int64_t exp_eps_decay_steps(const exp_config *cfg)
+{
+    if (cfg->train.eps_decay_steps > 0)
+        return cfg->train.eps_decay_steps;
+    double d = cfg->train.eps_fraction * (double)cfg->train.total_steps;
+    return d > 0 && d < 1 ? 1 : llround(d);
+}
+
+void exp_record_eps_decay(exp_config *cfg) { cfg->train.eps_decay_steps = exp_eps_decay_steps(cfg); }
 
 int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e)
 {

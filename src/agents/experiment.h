@@ -99,6 +99,8 @@ typedef struct {
         double tau;             /* Polyak factor per target update; 1 = hard copy */
         double eps_start, eps_end;
         double eps_fraction;    /* share of total_steps over which ε decays linearly */
+        int64_t eps_decay_steps; /* steps over which ε decays; 0 = eps_fraction x total_steps
+                                    (exp_eps_decay_steps), recorded when a run starts */
         double clip;            /* gradient-norm clip; 0 = off */
         int64_t checkpoint_interval;
         int64_t checkpoint_seconds;
@@ -123,6 +125,15 @@ extern const cfg_schema exp_schema;
  * mean return, CartPole 475, Acrobot -100, MountainCar -110; FrozenLake 0.7,
  * a success rate). */
 double exp_threshold(const exp_config *cfg);
+
+/* The steps over which ε decays: train.eps_decay_steps, or when that is 0,
+ * eps_fraction x total_steps rounded to whole steps (at least 1 when
+ * eps_fraction > 0: any length in (0, 1] gives the same schedule). A run
+ * records it in its config.yaml when it starts (exp_record_eps_decay), so
+ * a larger train.total_steps on resume does not change ε mid-run. */
+int64_t exp_eps_decay_steps(const exp_config *cfg);
+/* Sets train.eps_decay_steps to exp_eps_decay_steps(cfg). */
+void exp_record_eps_decay(exp_config *cfg);
 
 /* Defaults, then the YAML file (may be NULL), then the overrides, then the
  * cross-key checks; fills cfg->env completely (random map size and seed). */

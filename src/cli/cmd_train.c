@@ -165,6 +165,12 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "bdrl: %s\n", e.msg);
             return 2;
         }
+        /* ε's decay length is the run's, as recorded when it started (or,
+         * from a run before the key, as its own budget made it), never one
+         * stretched by a larger train.total_steps given now. */
+        exp_record_eps_decay(&run);
+        if (!cfg.train.eps_decay_steps)
+            cfg.train.eps_decay_steps = run.train.eps_decay_steps;
         if (check_resumable(&run, &cfg, resume))
             return 2;
         snprintf(path, sizeof path, "%s/" RUN_FILE_CHECKPOINT, resume);

@@ -128,6 +128,17 @@ int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, siz
         free(run);
         return -1;
     }
+    /* The run recorded its ε decay length when it started; cfg may leave
+     * it to eps_fraction (0): compare what both resolve to. */
+    exp_config *now = malloc(sizeof *now);
+    if (!now) {
+        free(run);
+        return -1;
+    }
+    *now = *cfg;
+    exp_record_eps_decay(run);
+    exp_record_eps_decay(now);
+    cfg = now;
     int rc = 0;
     for (int i = 0; i < exp_schema.n_keys && !rc; i++) {
         const char *k = exp_schema.keys[i].name;
@@ -143,6 +154,7 @@ int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, siz
         }
     }
     free(run);
+    free(now);
     return rc;
 }
 

@@ -55,7 +55,9 @@ typedef enum { RUNDIR_DONE = 0, RUNDIR_RESUME = 1, RUNDIR_FRESH = 2 } rundir_act
 int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bdrl_err *e);
 
 /* 0 if DIR/config.yaml resolves to cfg on every key but output.dir, 1 if it
- * differs (key, and both values, described in why), -1 if unreadable. */
+ * differs (key, and both values, described in why), -1 if unreadable.
+ * train.eps_decay_steps is compared as each resolves it (the run records
+ * it when it starts; cfg may leave it to eps_fraction). */
 int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, size_t n);
 
 /* Removes the files of a run directory (and any subdirectories), keeping
