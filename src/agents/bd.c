@@ -1318,4 +1318,4 @@ static const agent_shape_key bd_shape[] = {
     {"bd.queries", offsetof(exp_config, bd.queries), 0, 12},
 };
 
-const agent_class agent_bd_class = {"BD", agent_bd_create, bd_memory, bd_shape, 4};
+const agent_class agent_bd_class = {"BD", agent_bd_create, bd_memory, bd_shape, 4, .uses_support = 1};

@@ -542,7 +542,7 @@ static const agent_shape_key c51_shape[] = {
     {"c51.atoms", offsetof(exp_config, c51.atoms), 0, 0},
 };
 
-const agent_class agent_c51_class = {"C51", agent_c51_create, c51_memory, c51_shape, 1};
+const agent_class agent_c51_class = {"C51", agent_c51_create, c51_memory, c51_shape, 1, .uses_support = 1};
 
 double c51_update_flops(const agent *a, int B)
 {

@@ -281,4 +281,4 @@ static const char *dqn_memory(const exp_config *cfg, const env *en, sizing_estim
 }
 
 /* No shape keys of its own: the torso and the action count fix its network. */
-const agent_class agent_dqn_class = {"DQN", agent_dqn_create, dqn_memory, NULL, 0};
+const agent_class agent_dqn_class = {"DQN", agent_dqn_create, dqn_memory, NULL, 0, .uses_support = 0};

@@ -500,4 +500,4 @@ static const agent_shape_key iqn_shape[] = {
     {"iqn.embedding", offsetof(exp_config, iqn.embedding), 0, 0},
 };
 
-const agent_class agent_iqn_class = {"IQN", agent_iqn_create, iqn_memory, iqn_shape, 1};
+const agent_class agent_iqn_class = {"IQN", agent_iqn_create, iqn_memory, iqn_shape, 1, .uses_support = 0};

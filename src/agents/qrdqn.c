@@ -300,4 +300,5 @@ static const agent_shape_key qrdqn_shape[] = {
     {"qrdqn.quantiles", offsetof(exp_config, qrdqn.quantiles), 0, 0},
 };
 
-const agent_class agent_qrdqn_class = {"QR-DQN", agent_qrdqn_create, qrdqn_memory, qrdqn_shape, 1};
+const agent_class agent_qrdqn_class = {"QR-DQN", agent_qrdqn_create, qrdqn_memory, qrdqn_shape, 1,
+                                       .uses_support = 0};

@@ -12,7 +12,8 @@
  *      agent whose ops (agent.h) has .name = "NAME" and every op not marked
  *      optional; in NAME.c, `const agent_class agent_NAME_class = {"LABEL",
  *      agent_NAME_create, NAME_memory, NAME_shape, n}` (its shape keys: the
- *      NAME.* config keys that change the saved networks' sizes);
+ *      NAME.* config keys that change the saved networks' sizes), with
+ *      `.uses_support = 1` if it represents returns on [v_min, v_max];
  *   2. registry.c: append X(NAME, "one line of help") to AGENT_REGISTRY;
  *   3. experiment.{h,c}: the NAME.* section and its schema keys; `make docs`;
  *   4. tests/test_NAME.c (loss and gradient on hand-made cases); test_registry
@@ -60,6 +61,10 @@ typedef struct {
     const char *(*memory)(const exp_config *cfg, const env *en, sizing_estimate *out, double *params);
     const agent_shape_key *shape; /* its own shape keys (the torso's are shared) */
     int n_shape;
+    /* 1: the agent represents returns on [agent.v_min, agent.v_max] and
+     * clips or projects targets onto it (C51's atoms, BD's return range),
+     * so a support too narrow for the returns is worth a warning. */
+    int uses_support;
 } agent_class;
 
 /* Number of registered kinds; kinds are 0 .. agent_kind_count() - 1. */

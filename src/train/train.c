@@ -18,6 +18,8 @@
 #include "train/evaluate.h"
 #include "train/replay.h"
 #include "train/run.h"
+#include "train/support.h"
+#include "agents/registry.h"
 #include "core/io.h"
 #include "core/json.h"
 #include "core/rng.h"
@@ -29,7 +31,7 @@
 
 double train_epsilon(const exp_config *cfg, int64_t t)
 {
-    double dur = cfg->train.eps_fraction * (double)cfg->train.total_steps;
+    double dur = (double)exp_eps_decay_steps(cfg);
     double s = cfg->train.eps_start, f = cfg->train.eps_end;
     if (!(dur > 0))
         return f;
@@ -199,6 +201,8 @@ typedef struct {
     int n_recent;
     sbuf metrics, evalcsv;
     int metrics_held;      /* metrics came from the checkpoint (resume) */
+    int check_support;     /* the agent uses a support (agent_class.uses_support) */
+    char support_warning[512]; /* why returns leave it (support.h); "" until they do */
     double last_flush, last_draw;
     int64_t last_ckpt;     /* step of the last checkpoint written (-1: none) */
     double (*clock)(void); /* the wall-time checkpoint rule's clock */
@@ -272,6 +276,8 @@ static int write_summary(trainer *T, const char *status, bdrl_err *e)
     json_kv_int(&w, "target_updates", (long long)T->target_updates);
     json_kv_int(&w, "evaluations", (long long)T->evals);
     json_kv_int(&w, "skipped_updates", (long long)T->skipped);
+    if (T->support_warning[0])
+        json_kv_str(&w, "support_warning", T->support_warning);
     json_kv_num(&w, "final_eval_return_std", last ? last->std : NAN);
     json_key(&w, "final_eval_return_ci95");
     json_array_begin(&w);
@@ -334,11 +340,13 @@ static int get_rng(FILE *f, rng *r, bdrl_err *e)
  *   int64   n evaluations; n x (int64 step, double mean, std, success, ci_lo, ci_hi)
  *   uint64  bytes of metrics.csv, then the file itself (header and every row,
  *           all at or before the checkpoint's step)
+ *   uint64  bytes of the support warning (support.h; 0: none), then its text
  * With the evaluation history and metrics.csv inside, a resume rewrites both
  * CSVs from the checkpoint: damaged files on disk are never carried forward.
  * Checkpoints written before metrics.csv was held here end after the
  * evaluation history; their resume keeps metrics.csv's rows up to the
- * step from the file, as it always did. */
+ * step from the file, as it always did, and looks for the support warning
+ * in the replay. */
 static int put_trainer_state(const trainer *T, FILE *f, bdrl_err *e)
 {
     if (put_rng(f, T->explore, e) || put_rng(f, T->rsample, e))
@@ -357,8 +365,9 @@ static int put_trainer_state(const trainer *T, FILE *f, bdrl_err *e)
         double v[5] = {r->mean, r->std, r->success, r->ci_lo, r->ci_hi};
         bad = put(f, &r->step, sizeof r->step) || put(f, v, sizeof v);
     }
-    uint64_t mlen = T->metrics.n;
-    bad = bad || put(f, &mlen, sizeof mlen) || put(f, T->metrics.p, T->metrics.n);
+    uint64_t mlen = T->metrics.n, wlen = strlen(T->support_warning);
+    bad = bad || put(f, &mlen, sizeof mlen) || put(f, T->metrics.p, T->metrics.n) || put(f, &wlen, sizeof wlen) ||
+          put(f, T->support_warning, wlen);
     return bad ? err_set(e, "out of memory") : 0;
 }
 
@@ -458,6 +467,25 @@ static int read_metrics_text(trainer *T, FILE *f, const char *path, uint64_t sec
     return 0;
 }
 
+/* The support warning as the checkpoint holds it, or, from a checkpoint
+ * that ends before it (older ones), as the replay's transitions give it. */
+static int read_support_warning(trainer *T, FILE *f, const char *path, bdrl_err *e)
+{
+    T->support_warning[0] = '\0';
+    uint64_t n;
+    if (!T->metrics_held) {
+        if (T->check_support)
+            support_breached_in(T->cfg, T->rb, T->support_warning, sizeof T->support_warning);
+        return 0;
+    }
+    if (get(f, &n, sizeof n) || n >= sizeof T->support_warning || get(f, T->support_warning, (size_t)n))
+        return err_set(e, "%s: corrupted: truncated support warning", path);
+    T->support_warning[n] = '\0';
+    if (strlen(T->support_warning) != n)
+        return err_set(e, "%s: corrupted support warning", path);
+    return 0;
+}
+
 static int read_checkpoint(trainer *T, const char *path, bdrl_err *e)
 {
     ckpt_file ck;
@@ -550,7 +578,7 @@ static int read_checkpoint(trainer *T, const char *path, bdrl_err *e)
         if (push_eval(T, &r, e))
             goto out;
     }
-    if (read_metrics_text(T, f, path, ck.sec[2], e))
+    if (read_metrics_text(T, f, path, ck.sec[2], e) || read_support_warning(T, f, path, e))
         goto out;
     if (fgetc(f) != EOF) {
         err_set(e, "%s: corrupted: bytes after the trainer state", path);
@@ -799,6 +827,8 @@ static int trainer_setup(trainer *T, const exp_config *cfg, const train_options 
     rng_free(init);
     if (!T->ag)
         return -1;
+    const agent_class *cls = agent_class_of(agent_kind_of(T->ag));
+    T->check_support = cls && cls->uses_support;
     if (!(T->rb = replay_create(cfg->train.buffer_size, T->D, e)) ||
         replay_batch_create(&T->batch, cfg->train.batch_size, T->D, e) ||
         !(T->obs = err_calloc((size_t)T->D, sizeof(float), e)) || grow_actions(T, e))
@@ -855,12 +885,18 @@ static int act(trainer *T, int *a, bdrl_err *e)
 }
 
 /* Store: takes action a in the environment (*st: what it returned), adds
- * the transition to the replay, the action and reward to the current
- * episode (a resume replays its actions), and moves T->obs and T->step on. */
+ * the transition to the replay (and, for an agent with a support, sets the
+ * support warning the first time one leaves it), the action and reward to
+ * the current episode (a resume replays its actions), and moves T->obs and
+ * T->step on. */
 static int store(trainer *T, int a, env_step *st, bdrl_err *e)
 {
     *st = env_do_step(T->en, a);
     replay_add(T->rb, T->obs, a, st->reward, st->obs, st->terminated, st->truncated);
+    /* the reward as the replay keeps it (a float), as a resume would see it */
+    if (T->check_support && !T->support_warning[0] &&
+        support_breached(T->cfg, (float)st->reward, st->terminated, T->support_warning, sizeof T->support_warning))
+        note(T, "train: warning at step %lld: %s", (long long)T->step + 1, T->support_warning);
     if (grow_actions(T, e))
         return -1;
     T->ep_actions[T->ep_len++] = a;
@@ -1093,6 +1129,16 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     memset(res, 0, sizeof *res);
     res->final_eval_return = res->final_success_rate = res->steps_to_threshold = NAN;
     res->setup_failed = 1;
+    /* The run's own copy, with the ε decay length recorded: config.yaml
+     * keeps it, so a resume with a larger budget decays ε as before. */
+    exp_config *run_cfg = malloc(sizeof *run_cfg);
+    if (!run_cfg) {
+        err_set(e, "out of memory");
+        goto out;
+    }
+    *run_cfg = *cfg;
+    exp_record_eps_decay(run_cfg);
+    cfg = run_cfg;
 
     /* Set up (and refuse absurd sizes) before the run directory exists. */
     if (trainer_setup(&T, cfg, opt, e) || io_mkdirs(run_dir, e))
@@ -1113,6 +1159,8 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     const int64_t total = cfg->train.total_steps;
     if (resume)
         note(&T, "train: resuming %s at step %lld of %lld", run_dir, (long long)T.step, (long long)total);
+    if (resume && T.support_warning[0]) /* this process's log has not said it yet */
+        note(&T, "train: warning: %s", T.support_warning);
     else
         note(&T, "train: %s on %s, seed %lld, %lld steps -> %s", T.ag->ops->name, env_name(T.en),
              (long long)cfg->seed, (long long)total, run_dir);
@@ -1164,5 +1212,6 @@ out:
             fputc('\n', T.log);
     }
     trainer_free(&T);
+    free(run_cfg);
     return rc;
 }
