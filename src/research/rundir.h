@@ -15,7 +15,8 @@
 #include "core/err.h"
 
 typedef struct {
-    char status[32];          /* running, interrupted, finished, solved, failed, diverged ("" if absent) */
+    char status[32];          /* running, interrupted, finished, solved, failed, diverged ("" if absent);
+                                 summary.json's error says why a run failed or diverged */
     char agent[32], env[32];
     char threshold_on[32];    /* return_mean (CartPole) or success_rate */
     int64_t seed, total_steps, configured_steps;

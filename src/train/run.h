@@ -4,7 +4,8 @@
  * `bdrl truth --policy RUN`.
  *
  *   config.yaml      the resolved configuration (exp_schema), rewritten at
- *                    every start and resume
+ *                    every start and resume; train.eps_decay_steps is
+ *                    recorded in it when the run starts
  *   metrics.csv      one row per episode: RUN_METRICS_HEADER
  *   eval.csv         one row per greedy evaluation: RUN_EVAL_HEADER; on
  *                    resume both CSVs are rebuilt from the checkpoint, so
@@ -13,13 +14,19 @@
  *                    final_eval_return, best_eval_return, threshold,
  *                    steps_to_threshold (null if never), final_success_rate;
  *                    status (running, interrupted, finished, solved, failed,
- *                    diverged); train.c writes the rest
+ *                    diverged) and, for failed and diverged, error (the
+ *                    reason, one line; a plugin's fault that ends the
+ *                    process too: train/fatal.h); support_warning when the
+ *                    returns can leave [agent.v_min, agent.v_max] of an
+ *                    agent with a support (train/support.h); train.c
+ *                    writes the rest
  *   checkpoint.bin   the agent, the replay and the trainer's state
  *                    (checkpoint.h); opened only when it is a regular file
  *   .lock            the lock of the process training the run (research/
  *                    rundir.h: flock, "PID HOST"); never removed, not content
- *   NAME.tmp.XXXXXX  a temporary of an atomic write (core/io.h); a killed
- *                    writer may leave one, which a resume removes
+ *   NAME.tmp.XXXXXX  a temporary of an atomic write (core/io.h; the fatal
+ *                    hook's is summary.json.tmp.failed); a killed writer
+ *                    may leave one, which a resume removes
  * Every file but the lock is written atomically (io_atomic).
  */
 #ifndef BDRL_RUN_H

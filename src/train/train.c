@@ -19,6 +19,7 @@
 #include "train/replay.h"
 #include "train/run.h"
 #include "train/support.h"
+#include "train/fatal.h"
 #include "agents/registry.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -241,12 +242,10 @@ static double steps_to_threshold(const trainer *T)
 /* ------------------------------------------------------------------------ */
 /* files                                                                    */
 
-static int write_summary(trainer *T, const char *status, bdrl_err *e)
+/* summary.json's text into f: status, and for a failed or diverged run the
+ * reason (error; NULL: none). */
+static void render_summary(const trainer *T, FILE *f, const char *status, const char *reason)
 {
-    char path[4096];
-    io_atomic a;
-    if (io_join(path, sizeof path, T->dir, RUN_FILE_SUMMARY, e) || io_atomic_open(&a, path, e))
-        return -1;
     const exp_config *c = T->cfg;
     double best = NAN, wall = wall_total(T);
     for (int64_t i = 0; i < T->n_ev; i++)
@@ -254,7 +253,7 @@ static int write_summary(trainer *T, const char *status, bdrl_err *e)
             best = T->ev[i].mean;
     const eval_row *last = T->n_ev ? &T->ev[T->n_ev - 1] : NULL;
     json_writer w;
-    json_init(&w, a.f);
+    json_init(&w, f);
     json_object_begin(&w);
     json_kv_str(&w, "agent", T->ag->ops->name);
     json_kv_str(&w, "env", env_name(T->en));
@@ -269,6 +268,8 @@ static int write_summary(trainer *T, const char *status, bdrl_err *e)
     json_kv_num(&w, "final_success_rate", last ? last->success : NAN);
     /* beyond run.h's list */
     json_kv_str(&w, "status", status);
+    if (reason)
+        json_kv_str(&w, "error", reason);
     json_kv_str(&w, "threshold_on", on_return(T) ? "return_mean" : "success_rate");
     json_kv_int(&w, "configured_steps", (long long)c->train.total_steps);
     json_kv_int(&w, "episodes", (long long)T->episodes);
@@ -285,7 +286,32 @@ static int write_summary(trainer *T, const char *status, bdrl_err *e)
     json_num(&w, last ? last->ci_hi : NAN);
     json_array_end(&w);
     json_object_end(&w);
+}
+
+static int write_summary(trainer *T, const char *status, const char *reason, bdrl_err *e)
+{
+    char path[4096];
+    io_atomic a;
+    if (io_join(path, sizeof path, T->dir, RUN_FILE_SUMMARY, e) || io_atomic_open(&a, path, e))
+        return -1;
+    render_summary(T, a.f, status, reason);
     return io_atomic_commit(&a, e);
+}
+
+/* Arms fatal.h's hook with summary.json as it would read had the run
+ * failed now, for a plugin's fault that ends the process. */
+static int arm_fatal(const trainer *T, bdrl_err *e)
+{
+    char path[4096], *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    if (!f)
+        return err_set(e, "out of memory");
+    render_summary(T, f, "failed", FATAL_REASON_MARK);
+    int rc = fclose(f) ? err_set(e, "out of memory")
+                       : io_join(path, sizeof path, T->dir, RUN_FILE_SUMMARY, e) || fatal_arm(path, mem, e);
+    free(mem);
+    return rc ? -1 : 0;
 }
 
 static int flush_files(trainer *T, const char *status, bdrl_err *e)
@@ -299,10 +325,26 @@ static int flush_files(trainer *T, const char *status, bdrl_err *e)
     if (io_join(path, sizeof path, T->dir, RUN_FILE_EVAL, e) ||
         io_write_file_atomic(path, T->evalcsv.p, T->evalcsv.n, e))
         return -1;
-    if (write_summary(T, status, e))
+    if (write_summary(T, status, NULL, e) || arm_fatal(T, e))
         return -1;
     T->last_flush = now_s();
     return 0;
+}
+
+/* The files of a run that ends in error, as far as it got (rows past the
+ * last checkpoint are dropped again on resume): the CSVs if they can be
+ * written, summary.json with status and reason in any case. */
+static void fail_files(trainer *T, const char *reason)
+{
+    char path[4096];
+    bdrl_err e2;
+    if (!T->metrics.bad && !T->evalcsv.bad) {
+        if (!io_join(path, sizeof path, T->dir, RUN_FILE_METRICS, &e2))
+            io_write_file_atomic(path, T->metrics.p, T->metrics.n, &e2);
+        if (!io_join(path, sizeof path, T->dir, RUN_FILE_EVAL, &e2))
+            io_write_file_atomic(path, T->evalcsv.p, T->evalcsv.n, &e2);
+    }
+    write_summary(T, T->fail_status, reason, &e2);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1203,11 +1245,9 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     fill_result(&T, stopped, solved, res);
     rc = 0;
 out:
+    fatal_disarm();
     if (rc && T.t_start > 0) {
-        /* Leave the files as far as the run got (rows past the last
-         * checkpoint are dropped again on resume). */
-        bdrl_err e2;
-        flush_files(&T, T.fail_status, &e2);
+        fail_files(&T, e->msg);
         if (T.log && T.tty)
             fputc('\n', T.log);
     }
