@@ -4,7 +4,10 @@
 #ifndef BDRL_CLI_H
 #define BDRL_CLI_H
 
-void cli_init(void);
+/* Process-wide set-up before any subcommand (BLAS threads and its buffer
+ * against ulimit -v); ends the process with one line and exit 2 when the limit
+ * cannot hold OpenBLAS's work buffer. */
+void cli_init(char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
