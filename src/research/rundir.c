@@ -185,7 +185,8 @@ static void lock_holder(int fd, char *who, size_t n)
         snprintf(who, n, "a process that has not written its pid yet");
 }
 
-int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
+/* Takes DIR/.lock; a busy lock's message says DIR `doing` by its holder. */
+static int lock_dir(const char *dir, const char *doing, int *fd, int *busy, bdrl_err *e)
 {
     char path[4096];
     *fd = -1;
@@ -214,7 +215,7 @@ int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
             lock_holder(f, who, sizeof who);
             close(f);
             *busy = 1;
-            return err_set(e, "%s is being trained by %s (lock %s); wait for it or stop it", dir, who, path);
+            return err_set(e, "%s %s by %s (lock %s); wait for it or stop it", dir, doing, who, path);
         }
         close(f);
         return err_set(e, "%s: cannot lock: %s", path, strerror(err));
@@ -230,6 +231,16 @@ int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
     }
     *fd = f;
     return 0;
+}
+
+int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
+{
+    return lock_dir(dir, "is being trained", fd, busy, e);
+}
+
+int rundir_lock_output(const char *dir, int *fd, int *busy, bdrl_err *e)
+{
+    return lock_dir(dir, "is in use (a bdrl compare or sweep writes there)", fd, busy, e);
 }
 
 void rundir_unlock(int fd)

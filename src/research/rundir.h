@@ -79,6 +79,12 @@ int rundir_clear(const char *dir, bdrl_err *e);
  * another process holds it: -1, *busy = 1 and "DIR is being trained by pid
  * P on host H"; other failures: -1, *busy = 0. */
 int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e);
+/* The same lock on a driver's output directory (bdrl compare, bdrl sweep:
+ * OUT/.lock), so two drivers started on one --out never run at once and
+ * mark each other's runs failed: the second gets "OUT is in use (...) by
+ * pid P on host H". Array tasks of --slurm (--only) do not take it: they
+ * share OUT by design, each run under its own lock. */
+int rundir_lock_output(const char *dir, int *fd, int *busy, bdrl_err *e);
 void rundir_unlock(int fd);
 
 /* 1 if another process holds dir's lock (who: "pid P on host H"), else 0. */
