@@ -3,6 +3,7 @@
  * never "running" — for an agent's error, the non-finite guard, an I/O
  * error, and a plugin's non-finite observation (exit 2) or crash (signal). */
 #include "test_util.h"
+#include "train_util.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -10,63 +11,17 @@
 #include "train/run.h"
 #include "train/train.h"
 
-static void load_cfg(exp_config *cfg, char **sets, int n)
-{
-    bdrl_err e;
-    if (exp_load(cfg, NULL, sets, n, &e))
-        fail_msg("%s", e.msg);
-}
-
-static char *summary_of(const char *dir)
-{
-    char p[800];
-    snprintf(p, sizeof p, "%s/%s", dir, RUN_FILE_SUMMARY);
-    char *t = tu_read(p);
-    if (!t)
-        fail_msg("no %s", p);
-    return t;
-}
-
 static char *SETS[] = {"env.name=cartpole", "agent.kind=dqn", "agent.hidden=[16]", "train.total_steps=800",
                        "train.learning_starts=100", "train.batch_size=16", "eval.interval=400",
                        "eval.episodes=2"};
 #define N_SETS ((int)(sizeof SETS / sizeof *SETS))
 
-/* ---- an agent that fails on purpose at its 50th update ---- */
-
-static const agent_ops *real_ops;
-static agent_ops bad_ops;
-static int n_updates, nan_instead;
-
-static int bad_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
-{
-    int rc = real_ops->update(a, b, st, e);
-    if (++n_updates == 50) {
-        if (nan_instead)
-            st->loss = NAN;
-        else
-            return err_set(e, "the agent's own error, on purpose");
-    }
-    return rc;
-}
-
-static agent *make_bad_agent(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
-{
-    agent *a = agent_create(cfg, en, init, e);
-    real_ops = a->ops;
-    bad_ops = *a->ops;
-    bad_ops.update = bad_update;
-    a->ops = &bad_ops;
-    n_updates = 0;
-    return a;
-}
-
 static void run_bad(const char *dir, int nan, bdrl_err *e)
 {
     exp_config c;
-    load_cfg(&c, SETS, N_SETS);
-    nan_instead = nan;
-    train_options o = {NULL, NULL, 0, 0, make_bad_agent, NULL};
+    tu_load_cfg(&c, SETS, N_SETS);
+    tu_fail_at = 50, tu_fail_nan = nan;
+    train_options o = {NULL, NULL, 0, 0, tu_make_failing_agent, NULL};
     train_result res;
     assert_int_equal(train_run(&c, dir, &o, &res, e), -1);
     assert_false(res.setup_failed);
@@ -81,13 +36,13 @@ static void test_error_and_guard(void **state)
     bdrl_err e;
     snprintf(dir, sizeof dir, "%s/agent_error", tu_dir);
     run_bad(dir, 0, &e);
-    char *js = summary_of(dir);
+    char *js = tu_read_in(dir, RUN_FILE_SUMMARY);
     assert_contains(js, "\"status\": \"failed\"");
     assert_contains(js, "\"error\": \"update at step 150: the agent's own error, on purpose\"");
     free(js);
     snprintf(dir, sizeof dir, "%s/diverged", tu_dir);
     run_bad(dir, 1, &e);
-    js = summary_of(dir);
+    js = tu_read_in(dir, RUN_FILE_SUMMARY);
     assert_contains(js, "\"status\": \"diverged\"");
     assert_contains(js, "\"error\": \"training diverged at step 150 (update 50): the loss is nan; no checkpoint");
     free(js);
@@ -102,7 +57,7 @@ static void test_io_error(void **state)
     char dir[600], p[800];
     snprintf(dir, sizeof dir, "%s/io_error", tu_dir);
     exp_config c;
-    load_cfg(&c, SETS, N_SETS);
+    tu_load_cfg(&c, SETS, N_SETS);
     train_options o = {NULL, NULL, 300, 0, NULL, NULL};
     train_result res;
     bdrl_err e;
@@ -114,7 +69,7 @@ static void test_io_error(void **state)
     o.resume = 1;
     assert_int_equal(train_run(&c, dir, &o, &res, &e), -1);
     assert_false(res.setup_failed);
-    char *js = summary_of(dir);
+    char *js = tu_read_in(dir, RUN_FILE_SUMMARY);
     assert_contains(js, "\"status\": \"failed\"");
     assert_contains(js, "eval.csv: Is a directory\"");
     free(js);
@@ -146,7 +101,7 @@ static void test_plugin_faults(void **state)
     tu_result r = tu_run("%s train %s -q --set env.plugin=%s --out %s", tu_bdrl(), cfg, so, dir);
     assert_int_equal(r.status, 2);
     tu_run_free(&r);
-    char *js = summary_of(dir);
+    char *js = tu_read_in(dir, RUN_FILE_SUMMARY);
     assert_contains(js, "\"status\": \"failed\"");
     assert_contains(js, "bad_nan_obs.so: bdrl_env_step returned a non-finite observation: obs[0] = nan");
     free(js);
@@ -159,7 +114,7 @@ static void test_plugin_faults(void **state)
     else
         assert_int_equal(r.status, 128 + SIGSEGV);
     tu_run_free(&r);
-    js = summary_of(dir);
+    js = tu_read_in(dir, RUN_FILE_SUMMARY);
     assert_contains(js, "\"status\": \"failed\"");
     char want[1400];
     snprintf(want, sizeof want, "\"error\": \"environment plugin %s crashed (SIGSEGV) in bdrl_env_step\"", so);

@@ -4,6 +4,7 @@
  * is refused; a FIFO in checkpoint.bin's place is refused at once; ε keeps
  * the decay length the run recorded when the budget grows. */
 #include "test_util.h"
+#include "train_util.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,45 +12,11 @@
 #include "train/run.h"
 #include "train/train.h"
 
-static void load_cfg(exp_config *cfg, char **sets, int n)
-{
-    bdrl_err e;
-    if (exp_load(cfg, NULL, sets, n, &e))
-        fail_msg("%s", e.msg);
-}
-
-static char *read_in(const char *dir, const char *name)
-{
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    char *t = tu_read(p);
-    if (!t)
-        fail_msg("missing %s", p);
-    return t;
-}
-
 static void write_in(const char *dir, const char *name, const char *text)
 {
     char p[1024];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     tu_write(p, text);
-}
-
-/* metrics.csv without its last column (sps: wall-clock). */
-static char *strip_sps(const char *text)
-{
-    char *out = malloc(strlen(text) + 1), *o = out;
-    for (const char *l = text; *l;) {
-        const char *end = strchr(l, '\n'), *comma = end;
-        while (comma > l && *comma != ',')
-            comma--;
-        memcpy(o, l, (size_t)(comma - l));
-        o += comma - l;
-        *o++ = '\n';
-        l = end + 1;
-    }
-    *o = '\0';
-    return out;
 }
 
 /* A small C51 run on FrozenLake: evaluations every 250 steps, so there are
@@ -60,14 +27,20 @@ static char *SETS[] = {"env.name=frozenlake", "agent.kind=c51", "agent.v_min=0",
                        "train.batch_size=16", "agent.hidden=[16]"};
 #define N_SETS ((int)(sizeof SETS / sizeof *SETS))
 
-static void train_in(const char *dir, int64_t stop_after, int resume)
+/* train_run of SETS in dir: its return value, res and e for the caller. */
+static int try_train(const char *dir, int64_t stop_after, int resume, train_result *res, bdrl_err *e)
 {
     exp_config c;
-    load_cfg(&c, SETS, N_SETS);
+    tu_load_cfg(&c, SETS, N_SETS);
     train_options o = {NULL, NULL, stop_after, resume, NULL, NULL};
+    return train_run(&c, dir, &o, res, e);
+}
+
+static void train_in(const char *dir, int64_t stop_after, int resume)
+{
     train_result res;
     bdrl_err e;
-    if (train_run(&c, dir, &o, &res, &e))
+    if (try_train(dir, stop_after, resume, &res, &e))
         fail_msg("%s: %s", dir, e.msg);
 }
 
@@ -93,7 +66,7 @@ static void test_damaged_csvs_rebuilt(void **state)
     snprintf(b_dir, sizeof b_dir, "%s/damaged", tu_dir);
     train_in(a_dir, 0, 0);
     train_in(b_dir, 1777, 0);
-    char *ev = read_in(b_dir, RUN_FILE_EVAL), *me = read_in(b_dir, RUN_FILE_METRICS);
+    char *ev = tu_read_in(b_dir, RUN_FILE_EVAL), *me = tu_read_in(b_dir, RUN_FILE_METRICS);
     assert_int_equal(strncmp(ev, RUN_EVAL_HEADER "\n250,", strlen(RUN_EVAL_HEADER) + 5), 0);
     drop_line(ev, 2);
     drop_line(me, 3);
@@ -106,23 +79,18 @@ static void test_damaged_csvs_rebuilt(void **state)
     write_in(b_dir, RUN_FILE_METRICS, me2);
     train_in(b_dir, 0, 1);
 
-    char *ea = read_in(a_dir, RUN_FILE_EVAL), *eb = read_in(b_dir, RUN_FILE_EVAL);
+    char *ea = tu_read_in(a_dir, RUN_FILE_EVAL), *eb = tu_read_in(b_dir, RUN_FILE_EVAL);
     assert_string_equal(ea, eb);
-    char *ma = read_in(a_dir, RUN_FILE_METRICS), *mb = read_in(b_dir, RUN_FILE_METRICS);
-    char *sa = strip_sps(ma), *sb = strip_sps(mb);
+    char *ma = tu_read_in(a_dir, RUN_FILE_METRICS), *mb = tu_read_in(b_dir, RUN_FILE_METRICS);
+    char *sa = tu_strip_sps(ma), *sb = tu_strip_sps(mb);
     assert_string_equal(sa, sb);
     /* and a file deleted outright comes back too */
     char p[800];
     snprintf(p, sizeof p, "%s/%s", b_dir, RUN_FILE_EVAL);
     unlink(p);
-    exp_config c;
-    load_cfg(&c, SETS, N_SETS);
-    train_options o = {NULL, NULL, 0, 1, NULL, NULL};
-    train_result res;
-    bdrl_err e;
-    assert_int_equal(train_run(&c, b_dir, &o, &res, &e), 0);
+    train_in(b_dir, 0, 1);
     free(eb);
-    eb = read_in(b_dir, RUN_FILE_EVAL);
+    eb = tu_read_in(b_dir, RUN_FILE_EVAL);
     assert_string_equal(ea, eb);
     free(ev), free(me), free(ev2), free(me2), free(ea), free(eb), free(ma), free(mb), free(sa), free(sb);
 }
@@ -146,12 +114,9 @@ static void test_crafted_step_refused(void **state)
     memcpy(b + len - 8, &h, 8);
     tu_write_bytes(p, b, len);
     free(b);
-    exp_config c;
-    load_cfg(&c, SETS, N_SETS);
-    train_options o = {NULL, NULL, 0, 1, NULL, NULL};
     train_result res;
     bdrl_err e;
-    assert_int_equal(train_run(&c, dir, &o, &res, &e), -1);
+    assert_int_equal(try_train(dir, 0, 1, &res, &e), -1);
     assert_true(res.setup_failed);
     assert_contains(e.msg, "corrupted: step 900, but the replay holds 1000 of 1000 transitions added");
 }
@@ -177,7 +142,7 @@ static void test_fifo_checkpoint(void **state)
 /* Rows of metrics.csv (sps stripped) up to step `upto`. */
 static char *rows_upto(const char *dir, long long upto)
 {
-    char *m = read_in(dir, RUN_FILE_METRICS), *s = strip_sps(m);
+    char *m = tu_read_in(dir, RUN_FILE_METRICS), *s = tu_strip_sps(m);
     free(m);
     char *l = strchr(s, '\n') + 1;
     while (*l && strtoll(l, NULL, 10) <= upto)
@@ -211,14 +176,14 @@ static void test_larger_budget_keeps_eps(void **state)
     if (r.status)
         fail_msg("%s", r.err);
     tu_run_free(&r);
-    char *cy = read_in(b_dir, RUN_FILE_CONFIG);
+    char *cy = tu_read_in(b_dir, RUN_FILE_CONFIG);
     assert_contains(cy, "eps_decay_steps: 1000");
     free(cy);
     r = tu_run("%s train --resume %s --set train.total_steps=4000 -q", tu_bdrl(), b_dir);
     if (r.status)
         fail_msg("%s", r.err);
     tu_run_free(&r);
-    cy = read_in(b_dir, RUN_FILE_CONFIG);
+    cy = tu_read_in(b_dir, RUN_FILE_CONFIG);
     assert_contains(cy, "total_steps: 4000");
     assert_contains(cy, "eps_decay_steps: 1000");
     free(cy);

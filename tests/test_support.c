@@ -2,17 +2,11 @@
  * transitions, and the trainer's warning, in summary.json and in the log,
  * for agents that use a support and only for them, kept across a resume. */
 #include "test_util.h"
+#include "train_util.h"
 
 #include "train/run.h"
 #include "train/support.h"
 #include "train/train.h"
-
-static void load_cfg(exp_config *cfg, char **sets, int n)
-{
-    bdrl_err e;
-    if (exp_load(cfg, NULL, sets, n, &e))
-        fail_msg("%s", e.msg);
-}
 
 /* The Bellman image of [v_min, v_max] against the support itself. */
 static void test_criterion(void **state)
@@ -21,7 +15,7 @@ static void test_criterion(void **state)
     exp_config c;
     char why[512];
     char *sets[] = {"env.name=cartpole", "agent.v_min=0", "agent.v_max=100", "agent.gamma=0.99"};
-    load_cfg(&c, sets, 4);
+    tu_load_cfg(&c, sets, 4);
     /* CartPole's reward 1: 1 + 0.99 x 100 = 100 exactly fits */
     assert_false(support_breached(&c, 1, 0, why, sizeof why));
     assert_false(support_breached(&c, 1, 1, why, sizeof why));
@@ -36,7 +30,7 @@ static void test_criterion(void **state)
     assert_true(support_breached(&c, -1, 1, why, sizeof why));
     /* Acrobot's and MountainCar's shipped support: -1 + 0.99 x -100 = -100 */
     char *sets2[] = {"env.name=acrobot", "agent.v_min=-100", "agent.v_max=0", "agent.gamma=0.99"};
-    load_cfg(&c, sets2, 4);
+    tu_load_cfg(&c, sets2, 4);
     assert_false(support_breached(&c, -1, 0, why, sizeof why));
     assert_false(support_breached(&c, 0, 1, why, sizeof why));
     assert_true(support_breached(&c, -1.5, 0, why, sizeof why));
@@ -54,7 +48,7 @@ static char *run(const char *name, const char *kind, const char *v_max, int64_t 
                     "train.total_steps=600", "train.learning_starts=200", "train.batch_size=16",
                     "eval.interval=300", "eval.episodes=2", "bd.field=basis", "bd.basis=11"};
     exp_config c;
-    load_cfg(&c, sets, (int)(sizeof sets / sizeof *sets));
+    tu_load_cfg(&c, sets, (int)(sizeof sets / sizeof *sets));
     char logp[700];
     snprintf(logp, sizeof logp, "%s.log", dir);
     FILE *log = fopen(logp, resume ? "a" : "w");
