@@ -113,6 +113,17 @@ static void test_warning_survives_resume(void **state)
     assert_contains(log, "train: resuming");
     assert_contains(strstr(log, "train: resuming"), "train: warning: returns leave the support");
     free(log);
+    /* without a warning, a resume's log says "resuming" and nothing of a
+     * new run's start */
+    free(run("resumed_dqn", "dqn", "50", 250, 0));
+    js = run("resumed_dqn", "dqn", "50", 0, 1);
+    free(js);
+    log = log_of("resumed_dqn");
+    char *again = strstr(log, "train: resuming");
+    assert_non_null(again);
+    assert_null(strstr(again, "train: dqn on cartpole"));
+    assert_null(strstr(again, "warning"));
+    free(log);
 }
 
 int main(void)

@@ -1080,8 +1080,8 @@ static int evaluate_if_due(trainer *T, int *solved, int *flushed, bdrl_err *e)
 }
 
 /* Checkpoint on checkpoint steps, or when train.checkpoint_seconds of wall
- * time have passed (every step asks the clock, a few ns). The files go
- * first, so the rows up to the checkpoint's step are on disk before it. A
+ * time have passed (every step asks the clock, a few ns), after the files
+ * (the checkpoint holds the CSVs too; a resume rebuilds them from it). A
  * checkpoint changes no state: wherever it falls, the run is the same. */
 static int checkpoint_if_due(trainer *T, int *flushed, bdrl_err *e)
 {
@@ -1199,13 +1199,14 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     T.fail_status = "failed";
     T.last_flush = T.t_start;
     const int64_t total = cfg->train.total_steps;
-    if (resume)
+    if (resume) {
         note(&T, "train: resuming %s at step %lld of %lld", run_dir, (long long)T.step, (long long)total);
-    if (resume && T.support_warning[0]) /* this process's log has not said it yet */
-        note(&T, "train: warning: %s", T.support_warning);
-    else
+        if (T.support_warning[0]) /* this process's log has not said it yet */
+            note(&T, "train: warning: %s", T.support_warning);
+    } else {
         note(&T, "train: %s on %s, seed %lld, %lld steps -> %s", T.ag->ops->name, env_name(T.en),
              (long long)cfg->seed, (long long)total, run_dir);
+    }
     if (flush_files(&T, "running", e))
         goto out;
 
@@ -1233,8 +1234,9 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
             goto out;
     }
 
-    /* CSVs before the checkpoint: a resume drops rows past the checkpoint's
-     * step, so rows up to it must be on disk first. */
+    /* The files, then the checkpoint, as at every checkpoint: a resume
+     * rebuilds the CSVs from the checkpoint, so a death between the two
+     * loses nothing the checkpoint has. */
     if (flush_files(&T, stopped ? "interrupted" : solved ? "solved" : "finished", e))
         goto out;
     if ((stopped || solved) && T.last_ckpt != T.step && write_checkpoint(&T, e))
