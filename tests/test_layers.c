@@ -127,6 +127,9 @@ static void test_checker_catches_upward(void **state)
     tu_write(path, "#include \"core/err.h\"\n#include \"train/train.h\"\n#include \"../core/io.h\"\n");
     assert_int_equal(check_file(path, "agents core"), 1);
     assert_int_equal(check_file(path, "train core"), 0);
+    unlink(path);
+    rmdir(dir);
+    free(dir); /* LeakSanitizer failed make test SAN=1 on it */
 }
 
 int main(void)
