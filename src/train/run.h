@@ -18,8 +18,8 @@
  *                    reason, one line; a plugin's fault that ends the
  *                    process too: train/fatal.h); support_warning when the
  *                    returns can leave [agent.v_min, agent.v_max] of an
- *                    agent with a support (train/support.h); train.c
- *                    writes the rest
+ *                    agent with a support (train/support.h);
+ *                    train_files.c writes it
  *   checkpoint.bin   the agent, the replay and the trainer's state
  *                    (checkpoint.h); opened only when it is a regular file
  *   .lock            the lock of the process training the run (research/

@@ -37,8 +37,8 @@
  *
  * Checkpoint (checkpoint.bin): the container, its header and its checks are
  * checkpoint.h's; the trainer writes its own state (generators, counters,
- * the current episode's actions, the evaluation history; train.c) into the
- * trainer section.
+ * the current episode's actions, the evaluation history, metrics.csv, the
+ * support warning; train_state.c) into the trainer section.
  *
  * Numerical guard. After every update the trainer checks the loss, the
  * gradient-field loss and the gradient norm the agent reports, and every
