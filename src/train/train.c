@@ -296,6 +296,10 @@ int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *st
 /* ------------------------------------------------------------------------ */
 /* one training step: act, store, learn (with its guard), sync the target,   */
 /* log the episode, evaluate, checkpoint, keep the files fresh               */
+/* Each agent component has one step to change: noisy nets replace act's ε  */
+/* draw, n-step returns fold transitions in store before the replay sees    */
+/* them, prioritized replay samples and reweights in learn (and updates the  */
+/* priorities after the guard); the rest of the loop stays as it is.        */
 
 /* Act: the action of step T->step + 1. Reads the observation, the step (for
  * ε), the exploration generator (one or two draws) and, for agent.mode
