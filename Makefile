@@ -109,7 +109,7 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/test_%: tests/test_%.c tests/test_util.h tests/ref_csv.h $(LIB)
+$(BUILD)/tests/test_%: tests/test_%.c tests/test_util.h tests/train_util.h tests/ref_csv.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 $(BUILD)/tests/dtest_%: tests/dtest_%.c tests/test_util.h tests/dtest_util.h $(DFIELD_OBJ) $(LIB)

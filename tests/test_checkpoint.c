@@ -1,8 +1,8 @@
 /* Tests of the checkpoint container (checkpoint.h): a round trip of every
  * section, the header's layout (what keeps older checkpoints readable), and
  * each refusal — truncated file, bad checksum, another configuration's
- * shape named by its key, another agent kind — leaving the agent as it
- * was. */
+ * shape named by its key, another agent kind, a crafted header whose
+ * checksum holds, a FIFO — leaving the agent as it was. */
 #include "test_util.h"
 
 #include "agents/agent.h"
@@ -10,6 +10,9 @@
 #include "agents/experiment.h"
 #include "agents/registry.h"
 #include "train/replay.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
     exp_config cfg;
@@ -78,27 +81,6 @@ static void write_ckpt(const fixture *f, const char *path, int64_t step)
         fail_msg("%s", e.msg);
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc(*len);
-    assert_true(fread(b, 1, *len, f) == *len);
-    fclose(f);
-    return b;
-}
-
-static void write_all(const char *path, const char *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_true(fwrite(b, 1, len, f) == len);
-    fclose(f);
-}
-
 /* Every registered kind: agent, replay and trainer bytes come back exactly. */
 static void test_round_trip(void **state)
 {
@@ -154,7 +136,7 @@ static void test_header_layout(void **state)
     snprintf(path, sizeof path, "%s/layout.bin", tu_dir);
     write_ckpt(&f, path, 77);
     size_t len;
-    char *b = read_all(path, &len);
+    char *b = tu_read_bytes(path, &len);
     uint32_t w[2 + 27];
     assert_memory_equal(b, "BDRLCKPT", 8);
     memcpy(w, b + 8, sizeof w);
@@ -178,7 +160,7 @@ static void test_header_layout(void **state)
     /* BD's keys in their old slots: bd.grid 14, bd.fourier_k 15, bd.head 16.., bd.queries 25 */
     fx_make(&f, "bd", 3, "bd.queries=5");
     write_ckpt(&f, path, 1);
-    b = read_all(path, &len);
+    b = tu_read_bytes(path, &len);
     memcpy(w, b + 8, sizeof w);
     assert_int_equal(sh[0], 0);
     assert_int_equal(sh[13], 0);
@@ -218,24 +200,90 @@ static void test_truncated_and_corrupted(void **state)
     snprintf(bad, sizeof bad, "%s/bad.bin", tu_dir);
     write_ckpt(&f, path, 5);
     size_t len;
-    char *b = read_all(path, &len);
-    write_all(bad, b, len - 100);
+    char *b = tu_read_bytes(path, &len);
+    tu_write_bytes(bad, b, len - 100);
     expect_refused(&g, bad, &g.cfg, "truncated");
-    write_all(bad, b, 100);
+    tu_write_bytes(bad, b, 100);
     expect_refused(&g, bad, &g.cfg, "truncated");
     b[400] ^= 0x10; /* inside the agent section */
-    write_all(bad, b, len);
+    tu_write_bytes(bad, b, len);
     expect_refused(&g, bad, &g.cfg, "checksum mismatch");
     b[400] ^= 0x10;
     b[0] = 'X';
-    write_all(bad, b, len);
+    tu_write_bytes(bad, b, len);
     expect_refused(&g, bad, &g.cfg, "bad magic");
     b[0] = 'B';
     b[8] = 1; /* version 1 */
-    write_all(bad, b, len);
+    tu_write_bytes(bad, b, len);
     expect_refused(&g, bad, &g.cfg, "format version 1");
     free(b);
     fx_free(&f);
+    fx_free(&g);
+}
+
+/* b with the 8 bytes at off set to v, re-signed, written to path. */
+static void write_signed(const char *path, char *b, size_t len, size_t off, int64_t v)
+{
+    int64_t old;
+    memcpy(&old, b + off, 8);
+    memcpy(b + off, &v, 8);
+    uint64_t h = tu_fnv1a(b, len - 8);
+    memcpy(b + len - 8, &h, 8);
+    tu_write_bytes(path, b, len);
+    memcpy(b + off, &old, 8);
+}
+
+/* Headers with valid checksums but fields no run can write: each refused
+ * with one line naming the field (the step 2^62 was accepted). */
+static void test_crafted_header_ranges(void **state)
+{
+    (void)state;
+    fixture f, g;
+    fx_make(&f, "c51", 3, NULL);
+    fx_make(&g, "c51", 4, NULL);
+    char path[512], bad[600];
+    snprintf(path, sizeof path, "%s/good.bin", tu_dir);
+    snprintf(bad, sizeof bad, "%s/crafted.bin", tu_dir);
+    write_ckpt(&f, path, 5);
+    size_t len;
+    char *b = tu_read_bytes(path, &len);
+    const size_t off_buffer = 16 + 4 * 27 + 4, off_step = off_buffer + 8, off_sec = off_step + 8;
+    write_signed(bad, b, len, off_step, (int64_t)1 << 62);
+    expect_refused(&g, bad, &g.cfg, "step 4611686018427387904 is outside [0, 1000000000000]");
+    write_signed(bad, b, len, off_step, -1);
+    expect_refused(&g, bad, &g.cfg, "step -1 is outside");
+    /* without a configuration (bdrl eval of a lone file) the buffer size
+     * is still checked */
+    write_signed(bad, b, len, off_buffer, 0);
+    expect_refused(&g, bad, NULL, "train.buffer_size 0 is outside [1, 1000000000]");
+    write_signed(bad, b, len, off_buffer, (int64_t)1 << 40);
+    expect_refused(&g, bad, NULL, "train.buffer_size 1099511627776 is outside");
+    /* the agent section's bytes moved to the replay's: sizes still add up */
+    int64_t sec[2];
+    memcpy(sec, b + off_sec, sizeof sec);
+    memcpy(b + off_sec + 8, &(int64_t){sec[0] + sec[1]}, 8);
+    write_signed(bad, b, len, off_sec, 0);
+    expect_refused(&g, bad, &g.cfg, "empty agent section");
+    free(b);
+    fx_free(&f);
+    fx_free(&g);
+}
+
+/* A FIFO named like a checkpoint is refused at once, never waited on (an
+ * open for reading would block until a writer came). The alarm turns the
+ * old behaviour into a failure instead of a hung test. */
+static void test_fifo_refused(void **state)
+{
+    (void)state;
+    fixture g;
+    fx_make(&g, "c51", 4, NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s/fifo.bin", tu_dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    expect_refused(&g, path, &g.cfg, "not a regular file");
+    alarm(0);
+    unlink(path);
     fx_free(&g);
 }
 
@@ -279,6 +327,8 @@ int main(void)
         cmocka_unit_test(test_header_layout),
         cmocka_unit_test(test_truncated_and_corrupted),
         cmocka_unit_test(test_wrong_shape_and_kind),
+        cmocka_unit_test(test_crafted_header_ranges),
+        cmocka_unit_test(test_fifo_refused),
     };
     return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

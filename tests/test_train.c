@@ -4,6 +4,7 @@
  * values), bit-exact resume after an interruption, signals and kills,
  * divergence, and bad command lines. */
 #include "test_util.h"
+#include "train_util.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,13 +17,6 @@
 #include "truth/truth.h"
 #include "research/rundir.h"
 
-static void load_cfg(exp_config *cfg, char **sets, int n)
-{
-    bdrl_err e;
-    if (exp_load(cfg, NULL, sets, n, &e))
-        fail_msg("%s", e.msg);
-}
-
 /* ---- the schedule ---- */
 
 static void test_schedule(void **state)
@@ -33,7 +27,7 @@ static void test_schedule(void **state)
                     "train.eps_end=0.05", "train.eps_fraction=0.5", "train.learning_starts=100",
                     "train.train_frequency=4", "train.target_update=50", "eval.interval=300",
                     "train.checkpoint_interval=400"};
-    load_cfg(&c, sets, 10);
+    tu_load_cfg(&c, sets, 10);
     /* ε falls linearly from 1 to 0.05 over 0.5·1000 steps, then stays */
     assert_close(train_epsilon(&c, 0), 1.0, 1e-15);
     assert_close(train_epsilon(&c, 250), 0.525, 1e-15);
@@ -67,7 +61,7 @@ static void test_schedule(void **state)
     assert_int_equal(n_tgt, 18);  /* 150, 200, ..., 1000 */
     /* no decay at all: ε = eps_end; checkpoint_interval 0: only the end */
     char *sets2[] = {"env.name=cartpole", "train.eps_fraction=0", "train.eps_end=0.1"};
-    load_cfg(&c, sets2, 3);
+    tu_load_cfg(&c, sets2, 3);
     assert_close(train_epsilon(&c, 0), 0.1, 0);
     assert_true(train_is_checkpoint_step(&c, c.train.total_steps));
     assert_false(train_is_checkpoint_step(&c, c.train.total_steps / 2));
@@ -139,16 +133,6 @@ static double json_number(const char *json, const char *key)
     return strncmp(p, "null", 4) ? strtod(p, NULL) : NAN;
 }
 
-static char *read_in(const char *dir, const char *name)
-{
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    char *t = tu_read(p);
-    if (!t)
-        fail_msg("missing %s", p);
-    return t;
-}
-
 static void test_run_directory(void **state)
 {
     (void)state;
@@ -159,7 +143,7 @@ static void test_run_directory(void **state)
                     "train.total_steps=3000", "train.learning_starts=500", "train.train_frequency=4",
                     "train.target_update=200", "eval.interval=1000", "eval.episodes=10",
                     "train.checkpoint_interval=1500", "train.batch_size=16"};
-    load_cfg(&c, sets, 12);
+    tu_load_cfg(&c, sets, 12);
     train_options o = {NULL, NULL, 0, 0, NULL, NULL};
     train_result res;
     bdrl_err e;
@@ -173,7 +157,7 @@ static void test_run_directory(void **state)
     int episodes = check_csv(p, "step,episode,return,length,epsilon,loss,loss_grad,q_mean,sps", 9);
     assert_int_equal(episodes, res.episodes);
     /* episodes are contiguous: their lengths add up to the step of the last one */
-    char *m = read_in(dir, "metrics.csv");
+    char *m = tu_read_in(dir, "metrics.csv");
     long long sum_len = 0, last_step = 0, ep = -1;
     for (char *l = strchr(m, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
         long long s, k, len;
@@ -190,13 +174,13 @@ static void test_run_directory(void **state)
     free(m);
     snprintf(p, sizeof p, "%s/eval.csv", dir);
     assert_int_equal(check_csv(p, "step,return_mean,return_std,success_rate", 4), 3);
-    char *ev = read_in(dir, "eval.csv");
+    char *ev = tu_read_in(dir, "eval.csv");
     assert_contains(ev, "\n1000,");
     assert_contains(ev, "\n2000,");
     assert_contains(ev, "\n3000,");
     free(ev);
 
-    char *js = read_in(dir, "summary.json");
+    char *js = tu_read_in(dir, "summary.json");
     const char *keys[] = {"agent", "env", "seed", "total_steps", "wall_seconds", "sps", "final_eval_return",
                           "best_eval_return", "threshold", "steps_to_threshold", "final_success_rate"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
@@ -234,29 +218,6 @@ static void test_run_directory(void **state)
 
 /* ---- divergence ---- */
 
-static const agent_ops *real_ops;
-static agent_ops nan_ops;
-static int n_updates;
-
-static int nan_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
-{
-    int rc = real_ops->update(a, b, st, e);
-    if (++n_updates == 700)
-        st->loss = NAN;
-    return rc;
-}
-
-static agent *make_nan_agent(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
-{
-    agent *a = agent_create(cfg, en, init, e);
-    real_ops = a->ops;
-    nan_ops = *a->ops;
-    nan_ops.update = nan_update;
-    a->ops = &nan_ops;
-    n_updates = 0;
-    return a;
-}
-
 static void test_divergence_stops_with_step(void **state)
 {
     (void)state;
@@ -266,8 +227,9 @@ static void test_divergence_stops_with_step(void **state)
     char *sets[] = {"env.name=cartpole", "agent.kind=c51", "agent.hidden=[16]", "agent.v_max=100",
                     "train.total_steps=2000", "train.learning_starts=100", "train.checkpoint_interval=500",
                     "eval.interval=500", "eval.episodes=2"};
-    load_cfg(&c, sets, 9);
-    train_options o = {NULL, NULL, 0, 0, make_nan_agent, NULL};
+    tu_load_cfg(&c, sets, 9);
+    tu_fail_at = 700, tu_fail_nan = 1;
+    train_options o = {NULL, NULL, 0, 0, tu_make_failing_agent, NULL};
     train_result res;
     bdrl_err e;
     assert_int_equal(train_run(&c, dir, &o, &res, &e), -1);
@@ -275,7 +237,7 @@ static void test_divergence_stops_with_step(void **state)
     assert_contains(e.msg, "diverged at step 800");
     assert_contains(e.msg, "the loss is nan");
     assert_contains(e.msg, "checkpoint of step 500 is intact");
-    char *js = read_in(dir, "summary.json");
+    char *js = tu_read_in(dir, "summary.json");
     assert_contains(js, "\"status\": \"diverged\"");
     free(js);
     exp_config c2;
@@ -336,7 +298,7 @@ static void cartpole_beats_random(const char *agent, int min_above)
         if (r.status != 0)
             fail_msg("bdrl train exited %d: %s", r.status, r.err);
         tu_run_free(&r);
-        char *js = read_in(dir, "summary.json");
+        char *js = tu_read_in(dir, "summary.json");
         double fin = json_number(js, "final_eval_return");
         free(js);
         print_message("cartpole %s seed %d: final eval return %.1f (random policy %.1f)\n", agent, seed, fin, rnd);
@@ -441,7 +403,7 @@ static void test_frozenlake_policy_evaluation(void **state)
     assert_true(data_err > 0.003 && data_err < 0.2);
     assert_true(w1 > 0 && w1 < 0.2);
     tu_run_free(&r);
-    char *dj = read_in(dir, "distributions_replay.json");
+    char *dj = tu_read_in(dir, "distributions_replay.json");
     free(dj);
     r = tu_run("%s eval %s --truth bogus", tu_bdrl(), dir);
     assert_int_equal(r.status, 2);
@@ -465,7 +427,7 @@ static double behaviour_success(double eps_b)
     if (r.status != 0)
         fail_msg("bdrl train exited %d: %s", r.status, r.err);
     tu_run_free(&r);
-    char *m = read_in(dir, "metrics.csv");
+    char *m = tu_read_in(dir, "metrics.csv");
     int n = 0, wins = 0;
     for (char *line = strchr(m, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
         double step, ep, ret;
@@ -506,7 +468,7 @@ static void test_stop_at_threshold(void **state)
     if (r.status != 0)
         fail_msg("bdrl train exited %d: %s", r.status, r.err);
     tu_run_free(&r);
-    char *sum = read_in(dir, "summary.json");
+    char *sum = tu_read_in(dir, "summary.json");
     assert_non_null(strstr(sum, "\"status\": \"solved\""));
     double steps = json_number(sum, "total_steps"), stt = json_number(sum, "steps_to_threshold");
     print_message("stop at threshold 0.3: ended at step %.0f\n", steps);
@@ -523,7 +485,7 @@ static void test_stop_at_threshold(void **state)
                tu_bdrl(), tu_root(), dir, steps + 1000);
     assert_int_equal(r.status, 0);
     tu_run_free(&r);
-    sum = read_in(dir, "summary.json");
+    sum = tu_read_in(dir, "summary.json");
     assert_non_null(strstr(sum, "\"status\": \"finished\""));
     assert_close(json_number(sum, "total_steps"), steps + 1000, 0);
     assert_close(json_number(sum, "steps_to_threshold"), stt, 0);
@@ -586,7 +548,7 @@ static void straight_and_resumed(const char *config, char *a_dir, char *b_dir, s
     assert_contains(r.err, "stopped (--stop-after) at step 1777 of 3000");
     assert_contains(r.err, "--resume");
     tu_run_free(&r);
-    char *js = read_in(b_dir, "summary.json");
+    char *js = tu_read_in(b_dir, "summary.json");
     assert_contains(js, "\"status\": \"interrupted\"");
     assert_close(json_number(js, "total_steps"), 1777, 0);
     free(js);
@@ -596,9 +558,9 @@ static void straight_and_resumed(const char *config, char *a_dir, char *b_dir, s
         fail_msg("resume exited %d: %s", r.status, r.err);
     tu_run_free(&r);
 
-    char *ea = read_in(a_dir, "eval.csv"), *eb = read_in(b_dir, "eval.csv");
+    char *ea = tu_read_in(a_dir, "eval.csv"), *eb = tu_read_in(b_dir, "eval.csv");
     assert_string_equal(ea, eb);
-    char *ma = read_in(a_dir, "metrics.csv"), *mb = read_in(b_dir, "metrics.csv");
+    char *ma = tu_read_in(a_dir, "metrics.csv"), *mb = tu_read_in(b_dir, "metrics.csv");
     char *sa = tu_strip_sps(ma), *sb = tu_strip_sps(mb);
     assert_string_equal(sa, sb);
     exp_config c;
@@ -631,7 +593,7 @@ static void test_resume_is_bit_exact(void **state)
     (void)state;
     char a_dir[700], b_dir[700];
     straight_and_resumed("cartpole_c51", a_dir, b_dir, sizeof a_dir);
-    char *js = read_in(b_dir, "summary.json");
+    char *js = tu_read_in(b_dir, "summary.json");
     assert_contains(js, "\"status\": \"finished\"");
     assert_close(json_number(js, "total_steps"), 3000, 0);
     free(js);
@@ -645,7 +607,7 @@ static void test_resume_is_bit_exact(void **state)
     if (r.status != 0)
         fail_msg("extension exited %d: %s", r.status, r.err);
     tu_run_free(&r);
-    js = read_in(b_dir, "summary.json");
+    js = tu_read_in(b_dir, "summary.json");
     assert_close(json_number(js, "total_steps"), 3300, 0);
     free(js);
 }
@@ -706,7 +668,7 @@ static void test_sigint_checkpoints_and_resumes(void **state)
     char *err = tu_read(p);
     assert_contains(err, "interrupted (SIGINT) at step");
     free(err);
-    char *js = read_in(dir, "summary.json");
+    char *js = tu_read_in(dir, "summary.json");
     assert_contains(js, "\"status\": \"interrupted\"");
     double steps = json_number(js, "total_steps");
     free(js);
@@ -718,7 +680,7 @@ static void test_sigint_checkpoints_and_resumes(void **state)
     if (r.status != 0)
         fail_msg("resume exited %d: %s", r.status, r.err);
     tu_run_free(&r);
-    js = read_in(dir, "summary.json");
+    js = tu_read_in(dir, "summary.json");
     assert_close(json_number(js, "total_steps"), steps + 500, 0);
     assert_contains(js, "\"status\": \"finished\"");
     free(js);
@@ -752,7 +714,7 @@ static void test_kill_leaves_parseable_files(void **state)
     check_csv(p, "step,episode,return,length,epsilon,loss,loss_grad,q_mean,sps", 9);
     snprintf(p, sizeof p, "%s/eval.csv", dir);
     check_csv(p, "step,return_mean,return_std,success_rate", 4);
-    char *js = read_in(dir, "summary.json");
+    char *js = tu_read_in(dir, "summary.json");
     size_t n = strlen(js);
     while (n > 0 && (js[n - 1] == '\n' || js[n - 1] == ' '))
         n--;
@@ -776,7 +738,7 @@ static void test_kill_leaves_parseable_files(void **state)
         fail_msg("resume after kill exited %d: %s", r.status, r.err);
     tu_run_free(&r);
     /* no rows past the checkpoint survive from the killed run: steps increase */
-    char *m = read_in(dir, "metrics.csv");
+    char *m = tu_read_in(dir, "metrics.csv");
     long long prev = 0;
     for (char *l = strchr(m, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
         long long s = strtoll(l, NULL, 10);
@@ -806,9 +768,9 @@ static double fake_clock(void)
 /* The same networks and files (but steps/s) in two run directories. */
 static void assert_same_run(const char *a_dir, const char *b_dir)
 {
-    char *ea = read_in(a_dir, "eval.csv"), *eb = read_in(b_dir, "eval.csv");
+    char *ea = tu_read_in(a_dir, "eval.csv"), *eb = tu_read_in(b_dir, "eval.csv");
     assert_string_equal(ea, eb);
-    char *ma = read_in(a_dir, "metrics.csv"), *mb = read_in(b_dir, "metrics.csv");
+    char *ma = tu_read_in(a_dir, "metrics.csv"), *mb = tu_read_in(b_dir, "metrics.csv");
     char *sa = tu_strip_sps(ma), *sb = tu_strip_sps(mb);
     assert_string_equal(sa, sb);
     exp_config c;
@@ -872,7 +834,7 @@ static void test_time_checkpoint_survives_sigkill(void **state)
     if (train_verify_checkpoint(&cfg, p, &step, &e))
         fail_msg("%s", e.msg);
     assert_int_equal(step, 1234);
-    char *js = read_in(b_dir, "summary.json");
+    char *js = tu_read_in(b_dir, "summary.json");
     assert_contains(js, "\"status\": \"running\"");
     free(js);
     r = tu_run("%s train --resume %s -q", tu_bdrl(), b_dir);
@@ -892,7 +854,7 @@ static void test_time_checkpoint_survives_sigkill(void **state)
     kill(pid, SIGKILL);
     waitpid(pid, &st, 0);
     assert_int_equal(access(p, F_OK), 0);
-    js = read_in(c_dir, "summary.json");
+    js = tu_read_in(c_dir, "summary.json");
     assert_contains(js, "\"status\": \"running\""); /* killed before its end: the checkpoint was a timed one */
     free(js);
 }
@@ -933,7 +895,7 @@ static void test_one_process_per_run(void **state)
     /* a driver (sweep, compare) refuses to plan it, rather than clear it */
     exp_config cfg;
     char *sets[] = {"env.name=frozenlake"};
-    load_cfg(&cfg, sets, 1);
+    tu_load_cfg(&cfg, sets, 1);
     rundir_action act;
     bdrl_err e;
     assert_int_equal(rundir_plan(dir, &cfg, &act, &e), -1);
@@ -954,7 +916,7 @@ static void test_one_process_per_run(void **state)
     if (r.status != 0)
         fail_msg("resume after the holder died exited %d: %s", r.status, r.err);
     tu_run_free(&r);
-    char *js = read_in(dir, "summary.json");
+    char *js = tu_read_in(dir, "summary.json");
     assert_contains(js, "\"status\": \"finished\"");
     free(js);
 }

@@ -87,6 +87,40 @@ static inline char *tu_read_len(const char *path, size_t *len)
 }
 
 static inline char *tu_read(const char *path) { return tu_read_len(path, NULL); }
+/* A whole binary file (caller frees), its length in *len. */
+static inline char *tu_read_bytes(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc(*len + 1);
+    assert_true(fread(b, 1, *len, f) == *len);
+    fclose(f);
+    return b;
+}
+
+static inline void tu_write_bytes(const char *path, const char *b, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_true(fwrite(b, 1, len, f) == len);
+    fclose(f);
+}
+
+/* FNV-1a 64, the checksum of checkpoints and replay buffers: tests that
+ * craft a checkpoint sign it, so only the checks past the checksum can
+ * refuse it. */
+static inline uint64_t tu_fnv1a(const char *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
 
 typedef struct {
     int status;   /* exit status, or 128+signal */

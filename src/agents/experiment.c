@@ -450,10 +450,11 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("bd.out_scale", OFF(bd.out_scale), "0.0", 0, 1e6,
                  "BD grid: scale of the network outputs; 0 = 0.25/sqrt(2π ε)"),
 
-    CFG_I64_KEY("train.total_steps", OFF(train.total_steps), "100000", 1, 1e12,
+    CFG_I64_KEY("train.total_steps", OFF(train.total_steps), "100000", 1, EXP_MAX_TOTAL_STEPS,
                 "environment steps of training"),
     CFG_INT_KEY("train.batch_size", OFF(train.batch_size), "64", 1, 65536, "transitions per gradient update"),
-    CFG_I64_KEY("train.buffer_size", OFF(train.buffer_size), "100000", 1, 1e9, "replay buffer capacity"),
+    CFG_I64_KEY("train.buffer_size", OFF(train.buffer_size), "100000", 1, EXP_MAX_BUFFER_SIZE,
+                "replay buffer capacity"),
     CFG_I64_KEY("train.learning_starts", OFF(train.learning_starts), "1000", 0, 1e12,
                 "environment steps before the first update"),
     CFG_INT_KEY("train.train_frequency", OFF(train.train_frequency), "1", 1, 1000000,
@@ -466,6 +467,9 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("train.eps_end", OFF(train.eps_end), "0.05", 0, 1, "exploration ε after the decay"),
     CFG_REAL_KEY("train.eps_fraction", OFF(train.eps_fraction), "0.5", 0, 1,
                  "share of total_steps over which ε decays linearly"),
+    CFG_I64_KEY("train.eps_decay_steps", OFF(train.eps_decay_steps), "0", 0, EXP_MAX_TOTAL_STEPS,
+                "steps over which ε decays linearly; 0 = eps_fraction x total_steps, recorded in the run's "
+                "config.yaml when it starts (a larger total_steps on resume keeps it)"),
     CFG_REAL_KEY("train.clip", OFF(train.clip), "10.0", 0, 1e9, "gradient-norm clip; 0 = off"),
     CFG_I64_KEY("train.checkpoint_interval", OFF(train.checkpoint_interval), "0", 0, 1e12,
                 "environment steps between checkpoints; 0 = only at the end"),
@@ -533,6 +537,16 @@ static int resolve_plugin_path(env_config *c, const char *src, bdrl_err *e)
     snprintf(c->plugin, sizeof c->plugin, "%s", abs);
     return 0;
 }
+
+int64_t exp_eps_decay_steps(const exp_config *cfg)
+{
+    if (cfg->train.eps_decay_steps > 0)
+        return cfg->train.eps_decay_steps;
+    double d = cfg->train.eps_fraction * (double)cfg->train.total_steps;
+    return d > 0 && d < 1 ? 1 : llround(d);
+}
+
+void exp_record_eps_decay(exp_config *cfg) { cfg->train.eps_decay_steps = exp_eps_decay_steps(cfg); }
 
 int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e)
 {

@@ -22,6 +22,10 @@ typedef enum { TRAIN_NONFINITE_STOP = 0, TRAIN_NONFINITE_SKIP = 1 } train_nonfin
 
 #define EXP_MAX_HIDDEN 8
 #define EXP_MAX_CONV 4 /* agent.conv layers (MLP_MAX_CONV) */
+/* The largest train.total_steps and train.buffer_size the schema accepts
+ * (a checkpoint's header is checked against them too). */
+#define EXP_MAX_TOTAL_STEPS 1000000000000LL
+#define EXP_MAX_BUFFER_SIZE 1000000000LL
 
 /* A list of layer widths, e.g. [120, 84]. */
 typedef struct {
@@ -99,6 +103,8 @@ typedef struct {
         double tau;             /* Polyak factor per target update; 1 = hard copy */
         double eps_start, eps_end;
         double eps_fraction;    /* share of total_steps over which ε decays linearly */
+        int64_t eps_decay_steps; /* steps over which ε decays; 0 = eps_fraction x total_steps
+                                    (exp_eps_decay_steps), recorded when a run starts */
         double clip;            /* gradient-norm clip; 0 = off */
         int64_t checkpoint_interval;
         int64_t checkpoint_seconds;
@@ -124,6 +130,15 @@ extern const cfg_schema exp_schema;
  * a success rate; NaN for a plugin, which has no default: no steps to
  * threshold). */
 double exp_threshold(const exp_config *cfg);
+
+/* The steps over which ε decays: train.eps_decay_steps, or when that is 0,
+ * eps_fraction x total_steps rounded to whole steps (at least 1 when
+ * eps_fraction > 0: any length in (0, 1] gives the same schedule). A run
+ * records it in its config.yaml when it starts (exp_record_eps_decay), so
+ * a larger train.total_steps on resume does not change ε mid-run. */
+int64_t exp_eps_decay_steps(const exp_config *cfg);
+/* Sets train.eps_decay_steps to exp_eps_decay_steps(cfg). */
+void exp_record_eps_decay(exp_config *cfg);
 
 /* Defaults, then the YAML file (may be NULL), then the overrides, then the
  * cross-key checks; fills cfg->env completely (random map size and seed). */

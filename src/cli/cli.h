@@ -4,7 +4,10 @@
 #ifndef BDRL_CLI_H
 #define BDRL_CLI_H
 
-void cli_init(void);
+/* Process-wide set-up before any subcommand (BLAS threads and its buffer
+ * against ulimit -v); ends the process with one line and exit 2 when the limit
+ * cannot hold OpenBLAS's work buffer. */
+void cli_init(char **argv);
 /* The exit status for an output directory that could not be created or
  * written: 2 (bad input) when the path cannot be a directory (a component
  * exists and is not one: a file in the way), else 1 (a runtime failure: a

@@ -174,7 +174,7 @@ static int replay_table(const char *run, const exp_config *cfg, const env *en, c
 {
     char path[4096];
     replay *rb;
-    if (io_join(path, sizeof path, run, "checkpoint.bin", e) || ckpt_read_replay(path, cfg, ag, &rb, e))
+    if (io_join(path, sizeof path, run, RUN_FILE_CHECKPOINT, e) || ckpt_read_replay(path, cfg, ag, &rb, e))
         return -1;
     const env_table *t = env_transition_table(en);
     int S = t->n_states, A = t->n_actions;

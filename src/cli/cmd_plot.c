@@ -82,7 +82,7 @@ static int prefix_dir_exists(const char *prefix)
 static int is_run_dir(const char *dir)
 {
     char p[4096];
-    if ((size_t)snprintf(p, sizeof p, "%s/config.yaml", dir) >= sizeof p)
+    if ((size_t)snprintf(p, sizeof p, "%s/" RUN_FILE_CONFIG, dir) >= sizeof p)
         return 0;
     return io_exists(p);
 }

@@ -105,7 +105,7 @@ static const char *state_of(const sweep_def *s, int i, exp_config *cfg)
     rundir_summary su;
     if (rundir_read_summary(dir, &su, NULL) == 0 && !strcmp(su.status, "diverged"))
         return "diverged";
-    snprintf(p, sizeof p, "%s/checkpoint.bin", dir);
+    snprintf(p, sizeof p, "%s/" RUN_FILE_CHECKPOINT, dir);
     return io_exists(p) ? "partial" : "pending";
 }
 
@@ -255,7 +255,7 @@ int cmd_sweep(int argc, char **argv)
     char (*names)[64] = calloc((size_t)R, sizeof *names);
     char (*logs)[4300] = calloc((size_t)R, sizeof *logs);
     char (*dirs)[4200] = calloc((size_t)R, sizeof *dirs);
-    int status = 1, nj = 0;
+    int status = 1, nj = 0, out_lock = -1;
     if (!cfg || !jobsv || !av || !names || !logs || !dirs) {
         fprintf(stderr, "bdrl: out of memory\n");
         goto out;
@@ -274,6 +274,16 @@ int cmd_sweep(int argc, char **argv)
         fprintf(stderr, "bdrl sweep: --only %lld: the sweep has runs 0 to %d\n", only, R - 1);
         status = 2;
         goto out;
+    }
+    /* the output directory's lock first (not for one array task, --only):
+     * two sweeps started at once on one OUT would run each other's runs */
+    if (only < 0) {
+        int busy = 0;
+        if (io_mkdirs(s.out, &e) || rundir_lock_output(s.out, &out_lock, &busy, &e)) {
+            fprintf(stderr, "bdrl sweep: %s\n", e.msg);
+            status = busy ? 2 : 1;
+            goto out;
+        }
     }
     if (!resume && only < 0 && has_runs(s.out)) {
         fprintf(stderr, "bdrl sweep: %s already holds a sweep's runs; finish it with --resume, or choose another "
@@ -398,5 +408,6 @@ out:
     free(dirs);
     free(cfg);
     sweep_def_free(&s);
+    rundir_unlock(out_lock);
     return status;
 }

@@ -9,6 +9,7 @@
 #include "train/check.h"
 #include "agents/experiment.h"
 #include "agents/registry.h"
+#include "train/run.h"
 #include "train/train.h"
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -144,7 +145,7 @@ int cmd_train(int argc, char **argv)
     if (resume) {
         char path[4200];
         exp_config run;
-        snprintf(path, sizeof path, "%s/config.yaml", resume);
+        snprintf(path, sizeof path, "%s/" RUN_FILE_CONFIG, resume);
         if (!io_exists(path)) {
             fprintf(stderr, "bdrl train: --resume %s: not a run directory (no config.yaml)\n", resume);
             return 2;
@@ -168,9 +169,15 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "bdrl: %s\n", e.msg);
             return 2;
         }
+        /* ε's decay length is the run's, as recorded when it started (or,
+         * from a run before the key, as its own budget made it), never one
+         * stretched by a larger train.total_steps given now. */
+        exp_record_eps_decay(&run);
+        if (!cfg.train.eps_decay_steps)
+            cfg.train.eps_decay_steps = run.train.eps_decay_steps;
         if (check_resumable(&run, &cfg, resume))
             return 2;
-        snprintf(path, sizeof path, "%s/checkpoint.bin", resume);
+        snprintf(path, sizeof path, "%s/" RUN_FILE_CHECKPOINT, resume);
         fresh_again = !io_exists(path);
     } else {
         if (exp_load(&cfg, a.pos[0], a.sets, a.n_sets, &e)) {

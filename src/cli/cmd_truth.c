@@ -361,7 +361,7 @@ int cmd_truth(int argc, char **argv)
         return 2;
     }
     if (!cfg_path) {
-        snprintf(run_cfg, sizeof run_cfg, "%s/config.yaml", pol);
+        snprintf(run_cfg, sizeof run_cfg, "%s/" RUN_FILE_CONFIG, pol);
         if (!io_exists(run_cfg)) {
             fprintf(stderr, "bdrl: --policy %s: not a run directory (no config.yaml)\n", pol);
             return 2;

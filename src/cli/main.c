@@ -36,7 +36,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    cli_init();
+    cli_init(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -16,13 +16,19 @@ int io_join(char *out, size_t n, const char *dir, const char *name, bdrl_err *e)
     return 0;
 }
 
+int io_is_temporary(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    return t && strlen(t) == strlen(IO_TMP_SUFFIX);
+}
+
 int io_atomic_open(io_atomic *a, const char *path, bdrl_err *e)
 {
     a->f = NULL;
     int k = snprintf(a->path, sizeof a->path, "%s", path);
     if (k < 0 || (size_t)k >= sizeof a->path)
         return err_set(e, "path too long: %s", path);
-    k = snprintf(a->tmp, sizeof a->tmp, "%s.tmp.XXXXXX", path);
+    k = snprintf(a->tmp, sizeof a->tmp, "%s" IO_TMP_SUFFIX, path);
     if (k < 0 || (size_t)k >= sizeof a->tmp)
         return err_set(e, "path too long: %s", path);
     int fd = mkstemp(a->tmp);
@@ -99,13 +105,9 @@ int io_write_file_atomic(const char *path, const void *data, size_t n, bdrl_err 
     return io_atomic_commit(&a, e);
 }
 
-char *io_read_file(const char *path, size_t *len, bdrl_err *e)
+/* The rest of an open stream (closed here) as io_read_file returns it. */
+static char *read_all(FILE *f, const char *path, size_t *len, bdrl_err *e)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        err_set(e, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     if (!buf) {
@@ -141,6 +143,43 @@ char *io_read_file(const char *path, size_t *len, bdrl_err *e)
     if (len)
         *len = n;
     return buf;
+}
+
+char *io_read_file(const char *path, size_t *len, bdrl_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(e, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    return read_all(f, path, len, e);
+}
+
+char *io_read_regular_file(const char *path, size_t *len, bdrl_err *e)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer; the type is then checked on what was opened (no race with a
+     * rename between a stat and the open). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        err_set(e, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        err_set(e, "%s: not a regular file", path);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    FILE *f = fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        int saved = errno;
+        close(fd);
+        err_set(e, "cannot open %s: %s", path, strerror(saved));
+        return NULL;
+    }
+    return read_all(f, path, len, e);
 }
 
 int io_mkdirs(const char *path, bdrl_err *e)

@@ -12,6 +12,14 @@
 
 #include "err.h"
 
+/* The temporary of an atomic write of PATH is PATH IO_TMP_SUFFIX, the X's
+ * made unique by mkstemp. */
+#define IO_TMP_SUFFIX ".tmp.XXXXXX"
+
+/* 1 if a file name has the form of such a temporary (what a killed writer
+ * leaves behind). */
+int io_is_temporary(const char *name);
+
 typedef struct {
     FILE *f;          /* write here between open and commit */
     char path[4096];  /* final name */
@@ -29,6 +37,10 @@ int io_write_file_atomic(const char *path, const void *data, size_t n, bdrl_err 
 
 /* Reads a whole file into a NUL-terminated malloc'ed buffer (caller frees). */
 char *io_read_file(const char *path, size_t *len, bdrl_err *e);
+/* The same for a file that must be a regular one (a checkpoint, a run's
+ * CSVs): anything else (a FIFO, a device, a directory) is refused at once
+ * with "PATH: not a regular file", never waited on. */
+char *io_read_regular_file(const char *path, size_t *len, bdrl_err *e);
 
 /* mkdir -p. Existing directories are fine. */
 int io_mkdirs(const char *path, bdrl_err *e);

@@ -1,4 +1,5 @@
 #include "plot.h"
+#include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -207,7 +208,7 @@ int plot_gnuplot(const char *script, const char *data_dir, const char *out_png, 
     const char *outs[2] = {out_png, svg}, *terms[2] = {"png", "svg"};
     char tmp[2][PATH_MAX + 16];
     for (int i = 0; i < 2; i++) {
-        snprintf(tmp[i], sizeof tmp[i], "%s.tmp.XXXXXX", outs[i]);
+        snprintf(tmp[i], sizeof tmp[i], "%s" IO_TMP_SUFFIX, outs[i]);
         int fd = mkstemp(tmp[i]);
         if (fd < 0) {
             if (i)

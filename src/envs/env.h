@@ -217,6 +217,15 @@ const float *env_reset(env *e, const uint64_t *seed);
  * observation. */
 env_step env_do_step(env *e, int action);
 
+/* A plugin's fault ends the process: a non-finite observation or reward
+ * exits 2, a crash signal (SIGSEGV, SIGBUS, SIGFPE) is re-raised. Just
+ * before, the environment layer calls the hook set here (NULL: none; one
+ * per process) with a one-line reason, so whoever owns the process's
+ * results (the trainer: summary.json) can record it. The hook may run in a
+ * signal handler: it must be async-signal-safe, and must return. */
+typedef void (*env_fatal_hook)(const char *reason);
+void env_set_fatal_hook(env_fatal_hook hook);
+
 /* Whether the episode that step st ended was a success: FrozenLake and
  * CliffWalking reached G, CartPole survived to the time limit, Acrobot and
  * MountainCar reached their goal (terminated); never for the MinAtar games,

@@ -68,6 +68,8 @@ typedef struct python_data python_data; /* python.c */
  * status 2. The one exit of library code (the caller of env_do_step cannot
  * carry on); plugin.c and python.c both end runs here. */
 _Noreturn void env_contract_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The hook env_set_fatal_hook set (NULL: none), for plugin.c's crash handler. */
+env_fatal_hook env_fatal_hook_get(void);
 
 /* One environment class: its description and operations. env.c's REGISTRY
  * lists one per kind; adding a built-in environment is one file defining a

@@ -8,7 +8,8 @@
  * exit status 2: the caller of env_do_step has no way to carry on). While a
  * plugin function runs, a thread-local note says which; the SIGSEGV, SIGBUS
  * and SIGFPE handler installed with the first plugin writes that note
- * (async-signal-safe write(2)), restores the previous handler and re-raises.
+ * (async-signal-safe write(2)), passes it to the fatal hook (env.h),
+ * restores the previous handler and re-raises.
  */
 #include "env_impl.h"
 
@@ -64,6 +65,14 @@ static struct sigaction old_action[3];
 static const int CRASH_SIGNALS[3] = {SIGSEGV, SIGBUS, SIGFPE};
 static atomic_int handlers_installed;
 
+/* Appends s to buf (cap bytes, NUL-terminated) at *k: async-signal-safe. */
+static void cat(char *buf, size_t cap, size_t *k, const char *s)
+{
+    while (*s && *k + 1 < cap)
+        buf[(*k)++] = *s++;
+    buf[*k] = '\0';
+}
+
 static void put(const char *s)
 {
     size_t n = 0;
@@ -77,13 +86,20 @@ static void on_crash(int sig)
 {
     const char *path = guard_path, *fn = guard_fn;
     if (path) {
-        put("bdrl: environment plugin ");
-        put(path);
-        put(" crashed (");
-        put(sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : "SIGFPE");
-        put(") in ");
-        put(fn ? fn : "?");
+        static char why[ENV_PLUGIN_PATH_MAX + 128];
+        size_t k = 0;
+        cat(why, sizeof why, &k, "environment plugin ");
+        cat(why, sizeof why, &k, path);
+        cat(why, sizeof why, &k, " crashed (");
+        cat(why, sizeof why, &k, sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : "SIGFPE");
+        cat(why, sizeof why, &k, ") in ");
+        cat(why, sizeof why, &k, fn ? fn : "?");
+        put("bdrl: ");
+        put(why);
         put("\n");
+        env_fatal_hook hook = env_fatal_hook_get();
+        if (hook)
+            hook(why);
     }
     for (int i = 0; i < 3; i++)
         if (CRASH_SIGNALS[i] == sig)

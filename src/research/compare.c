@@ -507,7 +507,7 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bdrl_er
     exp_config *cfg = malloc(sizeof *cfg);
     char **sets = calloc((size_t)o->n_sets + 1, sizeof *sets);
     char seedset[64];
-    int rc = -1, nj = 0, failed = 0, fl_any = 0;
+    int rc = -1, nj = 0, failed = 0, fl_any = 0, out_lock = -1;
     double threshold = NAN;
     if (!labels || !runs || !jobs || !job_run || !st || !cfg || !sets) {
         err_set(e, "out of memory");
@@ -548,6 +548,10 @@ int compare_run(const compare_options *o, int *n_failed, int *bad_input, bdrl_er
             if (io_join(r->dir, sizeof r->dir, runs_dir, r->name, e) || io_join(r->log, sizeof r->log, logs_dir, file, e))
                 goto done;
         }
+    /* the output directory's lock first (not for one array task, --only):
+     * nothing below may plan runs another driver is running */
+    if (o->only < 0 && (io_mkdirs(o->out, e) || rundir_lock_output(o->out, &out_lock, bad_input, e)))
+        goto done;
     if (io_mkdirs(runs_dir, e) || io_mkdirs(logs_dir, e))
         goto done;
     for (int g = 0; g < G; g++)
@@ -705,5 +709,6 @@ done:
     free(st);
     free(cfg);
     free(sets);
+    rundir_unlock(out_lock);
     return rc;
 }

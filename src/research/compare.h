@@ -107,7 +107,8 @@ int compare_plan(const compare_options *o, compare_runs *r, int *bad_input, bdrl
 void compare_runs_free(compare_runs *r);
 
 /* The whole `bdrl compare`. Returns 0 (and *n_failed runs that failed), or
- * -1 with *bad_input set when the configs or options are wrong (exit 2). */
+ * -1 with *bad_input set when the configs or options are wrong or another
+ * driver holds the output directory's lock (rundir_lock_output; exit 2). */
 int compare_run(const compare_options *o, int *n_failed, int *bad_input, bdrl_err *e);
 
 #endif

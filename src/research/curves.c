@@ -1,4 +1,5 @@
 #include "research/curves.h"
+#include "train/run.h"
 
 #include <limits.h>
 #include <math.h>
@@ -50,7 +51,7 @@ int curves_read_eval(const char *run_dir, curves_run *out, bdrl_err *e)
 {
     memset(out, 0, sizeof *out);
     char path[4096];
-    if (io_join(path, sizeof path, run_dir, "eval.csv", e))
+    if (io_join(path, sizeof path, run_dir, RUN_FILE_EVAL, e))
         return -1;
     char *text = io_read_file(path, NULL, e);
     if (!text)

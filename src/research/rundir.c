@@ -75,7 +75,7 @@ int rundir_json_str(const char *js, const char *key, char *buf, size_t n)
 int rundir_read_summary(const char *dir, rundir_summary *s, bdrl_err *e)
 {
     char path[4096];
-    if (io_join(path, sizeof path, dir, "summary.json", e))
+    if (io_join(path, sizeof path, dir, RUN_FILE_SUMMARY, e))
         return -1;
     char *js = io_read_file(path, NULL, e);
     if (!js)
@@ -117,7 +117,7 @@ int rundir_complete(const char *dir, int64_t total_steps)
 int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, size_t n)
 {
     char path[4096];
-    if (io_join(path, sizeof path, dir, "config.yaml", NULL))
+    if (io_join(path, sizeof path, dir, RUN_FILE_CONFIG, NULL))
         return -1;
     exp_config *run = malloc(sizeof *run);
     if (!run)
@@ -128,6 +128,17 @@ int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, siz
         free(run);
         return -1;
     }
+    /* The run recorded its ε decay length when it started; cfg may leave
+     * it to eps_fraction (0): compare what both resolve to. */
+    exp_config *now = malloc(sizeof *now);
+    if (!now) {
+        free(run);
+        return -1;
+    }
+    *now = *cfg;
+    exp_record_eps_decay(run);
+    exp_record_eps_decay(now);
+    cfg = now;
     int rc = 0;
     for (int i = 0; i < exp_schema.n_keys && !rc; i++) {
         const char *k = exp_schema.keys[i].name;
@@ -143,10 +154,11 @@ int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, siz
         }
     }
     free(run);
+    free(now);
     return rc;
 }
 
-int rundir_is_lock_file(const char *name) { return !strcmp(name, RUNDIR_LOCK_FILE); }
+int rundir_is_lock_file(const char *name) { return !strcmp(name, RUN_FILE_LOCK); }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -173,12 +185,13 @@ static void lock_holder(int fd, char *who, size_t n)
         snprintf(who, n, "a process that has not written its pid yet");
 }
 
-int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
+/* Takes DIR/.lock; a busy lock's message says DIR `doing` by its holder. */
+static int lock_dir(const char *dir, const char *doing, int *fd, int *busy, bdrl_err *e)
 {
     char path[4096];
     *fd = -1;
     *busy = 0;
-    if (io_join(path, sizeof path, dir, RUNDIR_LOCK_FILE, e))
+    if (io_join(path, sizeof path, dir, RUN_FILE_LOCK, e))
         return -1;
     int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (f < 0)
@@ -202,7 +215,7 @@ int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
             lock_holder(f, who, sizeof who);
             close(f);
             *busy = 1;
-            return err_set(e, "%s is being trained by %s (lock %s); wait for it or stop it", dir, who, path);
+            return err_set(e, "%s %s by %s (lock %s); wait for it or stop it", dir, doing, who, path);
         }
         close(f);
         return err_set(e, "%s: cannot lock: %s", path, strerror(err));
@@ -220,6 +233,16 @@ int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
     return 0;
 }
 
+int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e)
+{
+    return lock_dir(dir, "is being trained", fd, busy, e);
+}
+
+int rundir_lock_output(const char *dir, int *fd, int *busy, bdrl_err *e)
+{
+    return lock_dir(dir, "is in use (a bdrl compare or sweep writes there)", fd, busy, e);
+}
+
 void rundir_unlock(int fd)
 {
     if (fd >= 0)
@@ -229,7 +252,7 @@ void rundir_unlock(int fd)
 int rundir_locked(const char *dir, char *who, size_t n)
 {
     char path[4096];
-    if (io_join(path, sizeof path, dir, RUNDIR_LOCK_FILE, NULL))
+    if (io_join(path, sizeof path, dir, RUN_FILE_LOCK, NULL))
         return 0;
     int f = open(path, O_RDONLY | O_CLOEXEC);
     if (f < 0)
@@ -271,7 +294,7 @@ int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bdrl
         *act = RUNDIR_FRESH;
         return 0;
     }
-    if (io_join(path, sizeof path, dir, "config.yaml", e))
+    if (io_join(path, sizeof path, dir, RUN_FILE_CONFIG, e))
         return -1;
     if (io_exists(path)) {
         char why[1024];
@@ -285,7 +308,7 @@ int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bdrl
             *act = RUNDIR_DONE;
             return 0;
         }
-        if (d == 0 && io_join(path, sizeof path, dir, "checkpoint.bin", e) == 0 && io_exists(path)) {
+        if (d == 0 && io_join(path, sizeof path, dir, RUN_FILE_CHECKPOINT, e) == 0 && io_exists(path)) {
             *act = RUNDIR_RESUME;
             return 0;
         }

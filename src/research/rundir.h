@@ -11,10 +11,12 @@
 #include <stddef.h>
 
 #include "agents/experiment.h"
+#include "train/run.h"
 #include "core/err.h"
 
 typedef struct {
-    char status[32];          /* running, interrupted, finished, solved, failed, diverged ("" if absent) */
+    char status[32];          /* running, interrupted, finished, solved, failed, diverged ("" if absent);
+                                 summary.json's error says why a run failed or diverged */
     char agent[32], env[32];
     char threshold_on[32];    /* return_mean (CartPole) or success_rate */
     int64_t seed, total_steps, configured_steps;
@@ -54,7 +56,9 @@ typedef enum { RUNDIR_DONE = 0, RUNDIR_RESUME = 1, RUNDIR_FRESH = 2 } rundir_act
 int rundir_plan(const char *dir, const exp_config *cfg, rundir_action *act, bdrl_err *e);
 
 /* 0 if DIR/config.yaml resolves to cfg on every key but output.dir, 1 if it
- * differs (key, and both values, described in why), -1 if unreadable. */
+ * differs (key, and both values, described in why), -1 if unreadable.
+ * train.eps_decay_steps is compared as each resolves it (the run records
+ * it when it starts; cfg may leave it to eps_fraction). */
 int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, size_t n);
 
 /* Removes the files of a run directory (and any subdirectories), keeping
@@ -67,14 +71,20 @@ int rundir_clear(const char *dir, bdrl_err *e);
  * when the holder dies (SIGKILL included), so a stale file never blocks.
  * The file is never removed (removing it would let a third process lock a
  * new file while the second still holds the old one) and does not count as
- * content (rundir_plan, rundir_clear, bdrl train's empty check). */
-#define RUNDIR_LOCK_FILE ".lock"
+ * content (rundir_plan, rundir_clear, bdrl train's empty check). Its name
+ * is run.h's RUN_FILE_LOCK. */
 
 /* Takes the lock of dir (which must exist): *fd receives the open lock
  * file (kept open, close-on-exec, for as long as the lock is needed). If
  * another process holds it: -1, *busy = 1 and "DIR is being trained by pid
  * P on host H"; other failures: -1, *busy = 0. */
 int rundir_lock(const char *dir, int *fd, int *busy, bdrl_err *e);
+/* The same lock on a driver's output directory (bdrl compare, bdrl sweep:
+ * OUT/.lock), so two drivers started on one --out never run at once and
+ * mark each other's runs failed: the second gets "OUT is in use (...) by
+ * pid P on host H". Array tasks of --slurm (--only) do not take it: they
+ * share OUT by design, each run under its own lock. */
+int rundir_lock_output(const char *dir, int *fd, int *busy, bdrl_err *e);
 void rundir_unlock(int fd);
 
 /* 1 if another process holds dir's lock (who: "pid P on host H"), else 0. */

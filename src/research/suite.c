@@ -396,10 +396,10 @@ static uint64_t name_stream(const char *name)
 
 typedef struct {
     double est[AGG_N_STATS], lo[AGG_N_STATS], hi[AGG_N_STATS];
-} agent_stats;
+} suite_agent_stats;
 
 typedef struct {
-    agent_stats *ag;        /* [na] */
+    suite_agent_stats *ag;        /* [na] */
     double *p, *plo, *phi;  /* [na * na]: P(row > column) */
     double tau[SUITE_TAUS];
     double *frac, *flo, *fhi; /* [na * SUITE_TAUS] */
@@ -445,7 +445,7 @@ static int suite_compute(const suite *s, const suite_options *o, suite_stats *st
         st->tau[i] = lo + (hi - lo) * i / (SUITE_TAUS - 1);
     for (int a = 0; !rc && a < na; a++) {
         agg_table t = table_of(s, a);
-        agent_stats *g = &st->ag[a];
+        suite_agent_stats *g = &st->ag[a];
         rng_reseed(r, SUITE_SEED, name_stream(s->agent[a]));
         rc = agg_estimates(&t, AGG_GAMMA, g->est, e) ||
                      agg_intervals(&t, AGG_GAMMA, reps, AGG_LEVEL, r, g->lo, g->hi, e)

@@ -260,8 +260,16 @@ static int check_container(const ckpt_file *c, bdrl_err *e)
     memcpy(&sum, mem + len - 8, 8);
     if (sum != fnv(mem, len - 8))
         return err_set(e, "%s: corrupted (checksum mismatch)", path);
-    if (c->step < 0)
-        return err_set(e, "%s: corrupted: negative step", path);
+    /* Every header field in the range a run can write: a valid checksum
+     * only says the bytes are the writer's, not that the writer was bdrl. */
+    if (c->step < 0 || c->step > EXP_MAX_TOTAL_STEPS)
+        return err_set(e, "%s: corrupted: step %lld is outside [0, %lld]", path, (long long)c->step,
+                       (long long)EXP_MAX_TOTAL_STEPS);
+    if (c->buffer_size < 1 || c->buffer_size > EXP_MAX_BUFFER_SIZE)
+        return err_set(e, "%s: corrupted: train.buffer_size %lld is outside [1, %lld]", path,
+                       (long long)c->buffer_size, (long long)EXP_MAX_BUFFER_SIZE);
+    if (sec[0] == 0)
+        return err_set(e, "%s: corrupted: empty agent section", path);
     return 0;
 }
 
@@ -289,7 +297,7 @@ int ckpt_open(ckpt_file *c, const char *path, const agent *a, const exp_config *
 {
     memset(c, 0, sizeof *c);
     c->path = path;
-    if (!(c->mem = io_read_file(path, &c->len, e)))
+    if (!(c->mem = io_read_regular_file(path, &c->len, e)))
         return -1;
     if (c->len >= CKPT_HEADER) {
         memcpy(&c->buffer_size, c->mem + CKPT_OFF_BUFFER, 8);
@@ -326,8 +334,6 @@ static FILE *section(const ckpt_file *c, int k, bdrl_err *e)
 
 int ckpt_load_agent(const ckpt_file *c, agent *a, bdrl_err *e)
 {
-    if (!c->sec[0])
-        return err_set(e, "%s: empty agent section", c->path);
     FILE *s = section(c, 0, e);
     if (!s)
         return -1;

@@ -22,9 +22,12 @@
  *   -- replay section:  the replay buffer (replay_save)
  *   -- trainer section: the trainer's state, opaque here (train.h)
  *   uint64  FNV-1a 64 of every byte above
- * Opening checks, in order: magic, version, header size, that the section
- * sizes add up to the file's size (truncation), the checksum (corruption),
- * then the shapes against the configuration, naming the first key that
+ * Opening checks, in order (each failure one line naming the field): the
+ * file is a regular one (a FIFO is refused, not waited on), magic, version,
+ * header size, that the section sizes add up to the file's size
+ * (truncation), the checksum (corruption), step in [0, EXP_MAX_TOTAL_STEPS],
+ * buffer size in [1, EXP_MAX_BUFFER_SIZE], a non-empty agent section, then
+ * the shapes against the configuration, naming the first key that
  * differs (or, without a configuration, the kind and the environment's
  * sizes against the agent); each section must be read to its end.
  */

@@ -13,18 +13,18 @@ int run_load(const char *dir, exp_config *cfg, env **en, agent **a, bdrl_err *e)
     char path[4096];
     *en = NULL;
     *a = NULL;
-    if (io_join(path, sizeof path, dir, "config.yaml", e))
+    if (io_join(path, sizeof path, dir, RUN_FILE_CONFIG, e))
         return -1;
     if (!io_exists(path))
-        return err_set(e, "%s: not a run directory (no config.yaml)", dir);
+        return err_set(e, "%s: not a run directory (no " RUN_FILE_CONFIG ")", dir);
     if (exp_load(cfg, path, NULL, 0, e))
         return -1;
-    if (io_join(path, sizeof path, dir, "checkpoint.bin", e))
+    if (io_join(path, sizeof path, dir, RUN_FILE_CHECKPOINT, e))
         return -1;
     if (!io_exists(path))
-        return err_set(e, "%s: no checkpoint.bin (the run has not reached its first checkpoint)", dir);
+        return err_set(e, "%s: no " RUN_FILE_CHECKPOINT " (the run has not reached its first checkpoint)", dir);
     if (!(*en = env_create(&cfg->env, e)))
-        return err_prefix(e, "%s/config.yaml", dir);
+        return err_prefix(e, "%s/" RUN_FILE_CONFIG, dir);
     rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
     if (!init) {
         env_free(*en);

@@ -5,8 +5,11 @@
  *
  * Schedule. t counts environment steps taken (1-based: "after step t"):
  *   - the action of step t is ε-greedy with ε = train_epsilon(cfg, t - 1):
- *     eps_start + (eps_end - eps_start)·(t-1)/(eps_fraction·total_steps),
- *     floored at eps_end (CleanRL's linear_schedule); agent.mode evaluate
+ *     eps_start + (eps_end - eps_start)·(t-1)/D, floored at eps_end
+ *     (CleanRL's linear_schedule), D = exp_eps_decay_steps(cfg):
+ *     train.eps_decay_steps, by default eps_fraction·total_steps, recorded
+ *     in config.yaml when the run starts (a resume passes the recorded D, so
+ *     a larger total_steps does not stretch the decay); agent.mode evaluate
  *     behaves uniformly at random instead (ε = 1) and bootstraps from
  *     a' = π*(s'), the optimal policy of the transition table (truth_env_optimal_policy);
  *   - after step t: one update if t > learning_starts and t % train_frequency
@@ -27,12 +30,15 @@
  *
  * Run directory: see run.h. CSVs are kept in memory and rewritten whole
  * (io_atomic) at every evaluation, every checkpoint, every 30 s, and at the
- * end, so a kill at any moment leaves complete files.
+ * end, so a kill at any moment leaves complete files. The checkpoint holds
+ * both (the evaluation history and metrics.csv's text), and a resume
+ * rebuilds them from it: the files always agree with the checkpoint, and a
+ * damaged or deleted one is never carried forward.
  *
  * Checkpoint (checkpoint.bin): the container, its header and its checks are
  * checkpoint.h's; the trainer writes its own state (generators, counters,
- * the current episode's actions, the evaluation history; train.c) into the
- * trainer section.
+ * the current episode's actions, the evaluation history, metrics.csv, the
+ * support warning; train_state.c) into the trainer section.
  *
  * Numerical guard. After every update the trainer checks the loss, the
  * gradient-field loss and the gradient norm the agent reports, and every
@@ -94,7 +100,8 @@ typedef struct {
 
 /* Trains the agent of cfg in run_dir (created if missing), writing the files
  * of run.h. With opt->resume, continues from run_dir/checkpoint.bin (the
- * caller checked the config against run_dir/config.yaml). Returns 0 when
+ * caller checked the config against run_dir/config.yaml and passes its
+ * recorded train.eps_decay_steps). Returns 0 when
  * finished or stopped (res->stopped), -1 on error (a non-finite loss or
  * gradient norm included: the files are flushed, the last checkpoint is left
  * as it was). */
