@@ -58,7 +58,7 @@ LDLIBS  := $(PKG_LIBS) -lm -ldl $(PY_LIBS)
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/envs/*.c src/fields/*.c src/sdes/*.c src/data/*.c src/agents/*.c src/train/*.c src/truth/*.c src/stats/*.c src/gen/*.c src/research/*.c src/api/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
-# Tests of the fields module in double precision (DESIGN §3: finite
+# Tests of the fields module in double precision (docs/design.md §3: finite
 # differences in double): the fields sources are compiled again with
 # BDRL_REAL_DOUBLE and linked before the library, whose float copies then
 # stay unused.

@@ -11,7 +11,7 @@
  *     per second at ε = 0.05 throughout (the loop's steady state);
  *   - on FrozenLake 4x4 policy evaluation (configs/frozenlake4_eval_*.yaml,
  *     an update every step): the full loop of both;
- *   - the grid fields (bd.field grid, DESIGN §1.4's prototype recipe) at
+ *   - the grid fields (bd.field grid, docs/design.md §1.4's prototype recipe) at
  *     CleanRL's settings, for reference.
  * Target (issue 11): BD's loop at least 1/2 of C51's steps/s in both pairs,
  * with the shipped configs.
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
         {"CleanRL's c51.py settings (CartPole)", "configs/bench/cleanrl_c51.yaml", "configs/bench/cleanrl_bd.yaml", 1},
         {"FrozenLake 4x4 policy evaluation", "configs/frozenlake4_eval_c51.yaml", "configs/frozenlake4_eval_bd.yaml", 0},
     };
-    /* the grid fields (DESIGN §1.4's prototype recipe), for reference */
+    /* the grid fields (docs/design.md §1.4's prototype recipe), for reference */
     char *grid_sets[] = {"bd.field=grid", "bd.head=[64,64]", "bd.queries=16", "bd.grid=64", "bd.query_grid=0",
                          "bd.jitter=2e-4", "agent.eps_kernel=1e-3"};
     double peak = sgemm_gflops(secs);

@@ -1,5 +1,5 @@
 /* Tests of the Bellman Diffusion agent on a grid (bd.field grid,
- * src/agents/bd_grid.h, DESIGN §1.4): the target formulas against hand values, the same targets through the
+ * src/agents/bd_grid.h, docs/design.md §1.4): the target formulas against hand values, the same targets through the
  * networks with weights set to known functions, Q against an independent
  * grid mean, the query law's independence of s', dL/dx flowing into the
  * torso (finite differences), checkpoints, and two small learning problems
@@ -915,7 +915,7 @@ static void test_learns_bandit(void **state)
      * (sd) from update to update around 0.79: half of it follows the reward
      * frequency of the latest batches (sd 0.05 per batch of 64), half is
      * optimization noise; the small bias comes from a noise floor of the
-     * clamped field between the outcomes. The 0.5/0.5 failure DESIGN warns
+     * clamped field between the outcomes. The 0.5/0.5 failure docs/design.md warns
      * about would be off by 0.3. The ε-smoothing alone costs W1 0.0126. */
     print_message("bandit 0.8/0.2 after 1500 updates: weight of return 1 = %.4f, W1 %.4f, grid mass %.3f; "
                   "averaged over the last 500 updates: weight %.4f, W1 %.4f\n", whi, w1, mass, awhi, aw1);

@@ -701,7 +701,7 @@ static void test_conv_memory_and_flops(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
-/* 1-D fits of the fields (DESIGN §1.2: for d = 1 the minimizer of L̂_id is
+/* 1-D fits of the fields (docs/design.md §1.2: for d = 1 the minimizer of L̂_id is
  * s* = p∗N_ε, and that of L̂_grad is g* = (p' p_ε + p p_ε') / (2p), which is
  * close to p_ε'). Data: x ~ N(0, 1); then p_ε = N(0, 1+ε) and
  * g* = −x p_ε (1 + 1/(1+ε)) / 2 = (1 + ε/2)·p_ε'.                          */

@@ -1,5 +1,5 @@
 /* Tests of src/sdes: analytic mixtures, and every sampler against known laws
- * (DESIGN §1.3: integrators are tested with analytic fields first).
+ * (docs/design.md §1.3: integrators are tested with analytic fields first).
  *
  * Statistical tolerances. Each walker is an independent chain, so the n final
  * positions are n independent draws from the sampler's law. Under the null
@@ -297,7 +297,7 @@ static void test_two_mode_global_moves_match_law_and_wrong_sde_fails(void **stat
     sde_mixture_free(m);
 }
 
-/* DESIGN §1.4: "moves fix mixing, not discretization; the Metropolis-adjusted
+/* docs/design.md §1.4: "moves fix mixing, not discretization; the Metropolis-adjusted
  * step fixes that". At η = 0.1 with the same global moves em is biased
  * (measured KS ≈ 0.13, left weight 0.72) while mala still matches p. */
 static void test_large_step_em_biased_mala_exact(void **state)
@@ -333,7 +333,7 @@ static void test_large_step_em_biased_mala_exact(void **state)
 }
 
 /* Plain BDD (em, no global moves) and plain mala from a uniform start: the mode
- * weights stay where the start put them (DESIGN §1.3). Measured and asserted
+ * weights stay where the start put them (docs/design.md §1.3). Measured and asserted
  * here so the limitation cannot silently change: no walker crosses the gap at
  * any of the step sizes, the left weight stays at the start's split (≈ 0.5, not
  * 0.8), the law is far from p, and the walkers that started where s <= 1e-6
@@ -388,7 +388,7 @@ static void test_plain_bdd_keeps_start_split(void **state)
     sde_mixture_free(m);
 }
 
-/* DESIGN §1.3 "In 1-D, starting walkers by inverse CDF of the grid-normalized
+/* docs/design.md §1.3 "In 1-D, starting walkers by inverse CDF of the grid-normalized
  * s₊": with that start, plain em needs no global move to get the mode weights. */
 static void test_grid_icdf_start_fixes_plain_bdd(void **state)
 {
@@ -509,7 +509,7 @@ static void test_mala_detailed_balance_gaussian(void **state)
     /* From a uniform start on [-1, 3] (±4σ) mala alone is slow: the proposal
      * variance η s(x) is tiny where the walkers start in the tails (s ≈ 3e-4
      * at 4σ), so after 300 steps the law is still off (measured KS ≈ 0.05,
-     * asserted > crit: the freezing of DESIGN §1.3 is not only about gaps).
+     * asserted > crit: the freezing of docs/design.md §1.3 is not only about gaps).
      * With a global move every 10 steps it matches. */
     for (int k = 0; k < 2; k++) {
         sde_config c;
@@ -533,7 +533,7 @@ static void test_mala_detailed_balance_gaussian(void **state)
     sde_mixture_free(m);
 }
 
-/* DESIGN's stationary-law argument: dx = a∇p dt + sqrt(c p) dW has stationary
+/* docs/design.md's stationary-law argument: dx = a∇p dt + sqrt(c p) dW has stationary
  * density ∝ p^(2a/c − 1). For p = N(1, σ²) that is N(1, σ²/k), k = 2a/c − 1.
  * Starting from exact draws of the claimed law, a small step keeps its
  * variance (5 SE plus 2% for the O(η) discretization bias, whose measured size

@@ -228,7 +228,7 @@ static void test_atoms_vs_grid(void **state)
     stat_dist_compare(Gd, At, &c);
     assert_close(c.w1, h / 4, 1e-13);
     assert_close(c.cramer, sqrt(h / 12 * sp2), 1e-13);
-    /* Same mean: the DESIGN Q formula sum x s+ / sum s+. */
+    /* Same mean: the docs/design.md Q formula sum x s+ / sum s+. */
     assert_close(stat_dist_mean(Gd), mean / tot, 1e-13);
     assert_close(stat_dist_mean(At), mean / tot, 1e-13);
     double bw, bc2, bks;

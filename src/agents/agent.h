@@ -10,7 +10,7 @@
  * way for every agent).
  *
  * Returns are in return units at this interface; normalization to u in
- * [-1, 1] (DESIGN §1.1) is the BD agent's business.
+ * [-1, 1] (docs/design.md §1.1) is the BD agent's business.
  */
 #ifndef BDRL_AGENT_H
 #define BDRL_AGENT_H

@@ -43,7 +43,7 @@
  *
  * The bd registry class lives here: agent_bd_create, its memory estimate
  * and checkpoint shape keys dispatch on bd.field, creating the grid agent
- * of bd_grid.h for bd.field grid (DESIGN §1.4's recipe, the reference).
+ * of bd_grid.h for bd.field grid (docs/design.md §1.4's recipe, the reference).
  */
 #ifndef BDRL_BD_H
 #define BDRL_BD_H

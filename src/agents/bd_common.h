@@ -1,6 +1,6 @@
 /* bd_common.h — what the two Bellman Diffusion agents share, and nothing
  * else: the basis agent (bd.h, bd.field basis, what every shipped config
- * trains) and the grid agent (bd_grid.h, bd.field grid, DESIGN §1.4's
+ * trains) and the grid agent (bd_grid.h, bd.field grid, docs/design.md §1.4's
  * recipe kept as the reference) use each other's code only through this
  * module and bd.c's dispatch on bd.field.
  *
@@ -34,7 +34,7 @@ int bd_geometry_of(const exp_config *cfg, bd_geometry *g, bdrl_err *e);
 /* The agent's field_range op (agent.h) for geometry g. */
 void bd_field_range_of(const bd_geometry *g, agent_field_range *r);
 
-/* DESIGN §1.4's default sampler for fields on g's range: Metropolis-adjusted
+/* docs/design.md §1.4's default sampler for fields on g's range: Metropolis-adjusted
  * BDD with step eta (u units), 1000 steps, a global independence move every
  * 10, walkers starting uniform over [g->lo, g->hi] (the sampler, not a grid,
  * has to find the mode weights), g->G points for a grid start. */

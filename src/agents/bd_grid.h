@@ -1,4 +1,4 @@
-/* bd_grid.h — the Bellman Diffusion agent on a grid (bd.field grid; DESIGN
+/* bd_grid.h — the Bellman Diffusion agent on a grid (bd.field grid; docs/design.md
  * §1.4): the paper's recipe, kept as the reference the README's verdicts
  * and bench/bench_agents compare the shipped basis agent (bd.h) with. It
  * shares only bd_common.h with that agent; agent_bd_create (bd.c) creates
@@ -95,7 +95,7 @@ agent *agent_bd_grid_create(const exp_config *cfg, const env *en, rng *init, bdr
 const char *bd_grid_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params);
 
 /* Sampling (agent_sample, agent_sampler_defaults in agent.h): the default
- * sampler is DESIGN §1.4's "Sampling learned fields": Metropolis-adjusted
+ * sampler is docs/design.md §1.4's "Sampling learned fields": Metropolis-adjusted
  * BDD, η = 0.02 ε (u units), 1000 steps, a global independence move every
  * 10 steps, walkers starting uniform over the grid range (the sampler, not
  * the grid, has to find the mode weights). Samples come from the online

@@ -1,4 +1,4 @@
-/* c51.h — the C51 histogram agent (Bellemare, Dabney, Munos 2017; DESIGN
+/* c51.h — the C51 histogram agent (Bellemare, Dabney, Munos 2017; docs/design.md
  * §1.5), the baseline Bellman Diffusion is compared with.
  *
  * One network, the shared torso with a linear head of n_actions x atoms

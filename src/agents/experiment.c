@@ -402,7 +402,7 @@ static const cfg_key keys[] = {
                    "BD: form of the two fields in u: basis = s(u) = Σ_k w_k N(u; μ_k, σ²) and "
                    "g(u) = Σ_k d_k N'(u; μ_k, σ²), the coefficients a linear layer on the torso "
                    "(docs/basis.md): mass, Q and targets in closed form, no grid (every shipped config); "
-                   "grid = DESIGN §1.4's recipe, a light MLP head on [state embedding, Fourier features "
+                   "grid = docs/design.md §1.4's recipe, a light MLP head on [state embedding, Fourier features "
                    "of u] read on the bd.grid points (the reference, about a tenth of the speed)"),
     CFG_INT_KEY("bd.basis", OFF(bd.basis), "51", 3, 10001,
                 "BD basis: number K of Gaussian bumps, centres evenly spaced over u in [-1, 1] (like C51's atoms)"),
@@ -435,7 +435,7 @@ static const cfg_key keys[] = {
                  "BD: the next-state field is divided by its mass, clamped below at this"),
     CFG_CHOICE_KEY("bd.grad_target", OFF(bd.grad_target), "scalar", "gradient|scalar",
                    "BD grid: the gradient field's bootstrapped target is the u-derivative of the target "
-                   "scalar field (central difference), or the target gradient field g(w) as DESIGN "
+                   "scalar field (central difference), or the target gradient field g(w) as docs/design.md "
                    "wrote it (unstable where episodes rarely end: g grew 40x too large on CartPole)"),
     CFG_CHOICE_KEY("bd.scalar_output", OFF(bd.scalar_output), "linear", "linear|relu|softplus",
                    "BD grid: output activation of the scalar field's head: linear (the density is read as "

@@ -1,5 +1,5 @@
 /* torso.h — the state torso every agent shares, so that a comparison of
- * agents differs only in the distribution head (DESIGN §1.5).
+ * agents differs only in the distribution head (docs/design.md §1.5).
  *
  * Observations are encoded the same way for every agent: FrozenLake's state
  * index becomes a one-hot vector of n_states; CartPole's four floats pass

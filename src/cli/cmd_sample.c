@@ -28,7 +28,7 @@ static const args_spec spec = {
     "Bellman Diffusion Dynamics dx = g(x) dt + sqrt(s(x)) dW on its learned fields, and\n"
     "prints them one per line (return units). Walkers start uniform over the agent's\n"
     "grid range. Default: Metropolis-adjusted BDD (mala) with a global independence\n"
-    "move every 10 steps (walkers cannot cross low-density gaps otherwise: DESIGN\n"
+    "move every 10 steps (walkers cannot cross low-density gaps otherwise: docs/design.md\n"
     "§1.3); '--sampler em --global-every 0' is the paper's plain sampler.\n"
     "A diagnostics line goes to stderr: frozen and non-finite walkers, acceptance\n"
     "rates, mean. A C51 run has no fields to sample: use 'bdrl dist' (exit 2).",

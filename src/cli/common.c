@@ -24,7 +24,7 @@ void cli_init(char **argv)
         setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0)
         execv("/proc/self/exe", argv); /* returns only on failure: go on, the check below still refuses */
     /* One seed reproduces a run bit for bit only with single-threaded BLAS;
-     * parallelism comes from running several runs at once (DESIGN §3). */
+     * parallelism comes from running several runs at once (docs/design.md §3). */
     openblas_set_num_threads(1);
     bdrl_err e;
     if (blasmem_reserve(&e)) {

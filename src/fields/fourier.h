@@ -1,5 +1,5 @@
 /* fourier.h — features of the scalar return coordinate u for the fields'
- * heads (DESIGN §1.4): [u, sin(kπu/L) for k = 1..K, cos(kπu/L) for k = 1..K],
+ * heads (docs/design.md §1.4): [u, sin(kπu/L) for k = 1..K, cos(kπu/L) for k = 1..K],
  * 1 + 2K columns, and their derivative with respect to u, which is the JVP
  * direction ẋ of those columns when a network's ẏ must be ∂y/∂u.
  *

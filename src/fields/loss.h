@@ -1,5 +1,5 @@
-/* loss.h — field-matching losses (DESIGN §1.2, Eqs. 10–11) and the
- * regression of fields onto given targets (DESIGN §1.4, target mode `fields`).
+/* loss.h — field-matching losses (docs/design.md §1.2, Eqs. 10–11) and the
+ * regression of fields onto given targets (docs/design.md §1.4, target mode `fields`).
  *
  * On a batch x (B, d) of data, with the kernel average
  *     K_i = 1/(B−1) Σ_{j≠i} N(x_i; x_j, ε)                      (full)

@@ -1,7 +1,7 @@
 /* mlp.h — fully connected networks with an input-JVP and double backprop,
  * optionally behind a convolutional front for image inputs.
  *
- * The field-matching losses (DESIGN §1.2) need, besides y = f(x), the
+ * The field-matching losses (docs/design.md §1.2) need, besides y = f(x), the
  * derivative of the output along an input direction, ẏ = J(x)·ẋ, and the
  * parameter gradient of a loss that contains ẏ. This module does all three,
  * batched through GEMMs:

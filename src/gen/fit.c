@@ -494,7 +494,7 @@ static int write_hist(const char *dir, const fit_data *D, const double *z, int n
 
 /* ---------- the uniform anchor ---------- */
 
-/* Both divergences of DESIGN §1.2 weight the error by p, so nothing holds s
+/* Both divergences of docs/design.md §1.2 weight the error by p, so nothing holds s
  * and g where data are scarce, and a sampler targeting s+ puts mass there.
  * Query points u uniform over the box, regressed onto the kernel estimates
  *     K(u) = 1/B Σ_j N(u; x_j, εI),   ∇K(u) = 1/B Σ_j −(u − x_j)/ε N(u; x_j, εI),

@@ -1,6 +1,6 @@
 /* fit.h — generative mode: fit a scalar field s ≈ p and a gradient field
- * g ≈ ∇p to a point cloud with the field-matching losses (DESIGN §1.2), sample
- * them with Bellman Diffusion Dynamics (DESIGN §1.3), and score the samples
+ * g ≈ ∇p to a point cloud with the field-matching losses (docs/design.md §1.2), sample
+ * them with Bellman Diffusion Dynamics (docs/design.md §1.3), and score the samples
  * against held-out data (`bdrl fit`).
  *
  * This is where the method is proven on known laws before it carries RL.

@@ -3,7 +3,7 @@
  *   p(x) = Σ_k w_k N(x; μ_k, σ_k² I)
  *
  * They are the known laws every sampler is tested on before it sees learned
- * fields (DESIGN §1.3): exact density and gradient (as a batched
+ * fields (docs/design.md §1.3): exact density and gradient (as a batched
  * sde_field_fn), exact sampling, the exact CDF of any 1-D projection (for
  * Kolmogorov–Smirnov checks) and mode occupancy by nearest mean.
  *

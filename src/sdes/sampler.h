@@ -1,4 +1,4 @@
-/* sampler.h — Bellman Diffusion Dynamics and related samplers (DESIGN §1.3).
+/* sampler.h — Bellman Diffusion Dynamics and related samplers (docs/design.md §1.3).
  *
  * A batch of n walkers in d dimensions is moved by one of:
  *   em        Euler–Maruyama of Eq. 13:  x ← x + η g + sqrt(η max(s,0)) z

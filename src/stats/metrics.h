@@ -1,6 +1,6 @@
 /* metrics.h — distances between distributions and summaries of results.
  *
- * 1-D distances (DESIGN §1.6) go through one representation, stat_dist: the
+ * 1-D distances (docs/design.md §1.6) go through one representation, stat_dist: the
  * CDF of a law on the real line as a piecewise-linear function with jumps.
  * Empirical samples and weighted atoms give step functions, a density on a
  * grid gives a continuous piecewise-linear CDF, and a CDF callback can be
@@ -50,9 +50,9 @@ stat_dist *stat_dist_atoms(const double *v, const double *p, size_t n, bdrl_err 
  * Interpretation: piecewise constant, value max(dens[k], 0) on the cell
  * [x_k - h/2, x_k + h/2], h = (hi - lo)/(n - 1); so the support is
  * [lo - h/2, hi + h/2], the CDF is piecewise linear through the cell edges,
- * and the mean is exactly sum x_k s+_k / sum s+_k — the Q value of DESIGN
+ * and the mean is exactly sum x_k s+_k / sum s+_k — the Q value of docs/design.md
  * §1.4 computed from the same grid.
- * Negative values are clamped to 0 (the s+ of DESIGN §1.4) and the result is
+ * Negative values are clamped to 0 (the s+ of docs/design.md §1.4) and the result is
  * normalized by its mass sum_k max(dens[k], 0) h, which is written to *mass
  * if mass is not NULL (before normalization: a diagnostic of the field).
  * Errors: a non-finite value, or zero mass. Because of the normalization the

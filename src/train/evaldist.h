@@ -1,5 +1,5 @@
 /* evaldist.h — how close a trained agent's return distributions are to the
- * truth (DESIGN §1.6), per state and action, in return units.
+ * truth (docs/design.md §1.6), per state and action, in return units.
  *
  * For every non-terminal state of an environment with a transition table
  * (FrozenLake, tabular plugins), or every probe state of one with probes

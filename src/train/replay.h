@@ -4,7 +4,7 @@
  * each field in its own array. Termination and truncation are kept apart
  * because they mean different things to a Bellman target: a terminated
  * transition's return is its reward alone, a truncated one (time limit)
- * bootstraps from s' like any other (DESIGN §1.1). When the ring is full the
+ * bootstraps from s' like any other (docs/design.md §1.1). When the ring is full the
  * oldest transition is overwritten.
  *
  * Sampling draws B indices uniformly with replacement (as SB3's and CleanRL's

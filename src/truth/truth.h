@@ -1,5 +1,5 @@
 /* truth.h — ground truth for the return distributions the agents learn
- * (DESIGN §1.6): exact laws from transition tables, Monte Carlo from set states.
+ * (docs/design.md §1.6): exact laws from transition tables, Monte Carlo from set states.
  *
  * Tabular environments (from the transition table, env_transition_table:
  * FrozenLake, CliffWalking, tabular plugins):
