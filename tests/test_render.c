@@ -276,6 +276,57 @@ static void test_drawers(void **state)
     free(sc);
 }
 
+/* An image observation (MinAtar Breakout): one square per lit cell, in its
+ * highest lit channel's colour, image row 0 at the top; dark cells draw
+ * nothing but the background. */
+static void test_image_drawer(void **state)
+{
+    (void)state;
+    env_config c;
+    env_config_defaults(&c, "minatar-breakout");
+    bdrl_err e;
+    env *en = env_create(&c, &e);
+    assert_non_null(en);
+    const render_drawer *d = render_drawer_for(en);
+    assert_string_equal(d->name, "image");
+    double box[4];
+    d->extent(en, box);
+    assert_true(box[1] == 10 && box[3] == 10);
+    float obs[ENV_OBS_MAX] = {0};
+    const int C = 4;
+    obs[((size_t)0 * 10 + 3) * C + 1] = 1; /* y 0, x 3: channel 1 */
+    obs[((size_t)9 * 10 + 7) * C + 0] = 1; /* y 9, x 7: channels 0 and 2, 2 wins */
+    obs[((size_t)9 * 10 + 7) * C + 2] = 1;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    render_scene sc = {f, 0};
+    d->draw(en, NULL, obs, &sc);
+    fclose(f);
+    assert_int_equal(sc.n, 3); /* the background and two cells */
+    double v[5];
+    unsigned rgb;
+    int cells = 0;
+    for (const char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        int t;
+        if (sscanf(p, "%d %lf %lf %lf %lf %u", &t, &v[0], &v[1], &v[2], &v[3], &rgb) != 6 || v[2] - v[0] > 1)
+            continue;
+        cells++;
+        if (v[0] < 5) { /* x 3, top row */
+            assert_close(v[0], 3.04, 1e-9);
+            assert_close(v[1], 9.04, 1e-9);
+            assert_int_equal(rgb, render_channel_colour(1, C));
+        } else { /* x 7, bottom row */
+            assert_close(v[0], 7.04, 1e-9);
+            assert_close(v[1], 0.04, 1e-9);
+            assert_int_equal(rgb, render_channel_colour(2, C));
+        }
+    }
+    assert_int_equal(cells, 2);
+    free(buf);
+    env_free(en);
+}
+
 static void test_gif_walker_refuses_broken_files(void **state)
 {
     (void)state;
@@ -347,6 +398,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_drawers),
+        cmocka_unit_test(test_image_drawer),
         cmocka_unit_test(test_gif_every_env),
         cmocka_unit_test(test_every),
         cmocka_unit_test(test_same_episodes_as_eval),

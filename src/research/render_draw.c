@@ -218,6 +218,53 @@ static void mountaincar_draw(const env *en, const double *state, const float *ob
                      0x808080);
 }
 
+/* ---- image: an observation that is an H x W x C grid of 0/1 cells
+ * (MinAtar), one square per cell in the colour of its highest channel that
+ * is on (MinAtar's own GUI likewise gives each channel one colour); row 0 of
+ * the image is drawn at the top ---- */
+
+static int image_fits(const env *en)
+{
+    int h, w, c;
+    return env_obs_shape(en, &h, &w, &c);
+}
+
+static void image_extent(const env *en, double box[4])
+{
+    int h, w, c;
+    env_obs_shape(en, &h, &w, &c);
+    box[0] = 0;
+    box[1] = w;
+    box[2] = 0;
+    box[3] = h;
+}
+
+/* Channel k of n: a hue around the wheel, bright enough on black. */
+unsigned render_channel_colour(int k, int n)
+{
+    static const unsigned PALETTE[10] = {0xE6194B, 0x3CB44B, 0xFFE119, 0x4363D8, 0xF58231,
+                                         0x911EB4, 0x46F0F0, 0xF032E6, 0xBCF60C, 0xFABEBE};
+    (void)n;
+    return PALETTE[k % 10];
+}
+
+static void image_draw(const env *en, const double *state, const float *obs, render_scene *s)
+{
+    (void)state;
+    int h, w, c;
+    env_obs_shape(en, &h, &w, &c);
+    scene_rect(s, 0, 0, w, h, 0x202020);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int top = -1;
+            for (int k = 0; k < c; k++)
+                if (obs[((size_t)y * w + x) * c + k] > 0.5f)
+                    top = k;
+            if (top >= 0)
+                scene_rect(s, x + 0.04, h - 1 - y + 0.04, x + 0.96, h - y - 0.04, render_channel_colour(top, c));
+        }
+}
+
 /* ---- state: anything else, as text ---- */
 
 static int state_fits(const env *en)
@@ -260,6 +307,7 @@ static const render_drawer DRAWERS[] = {
     {"cartpole", cartpole_fits, cartpole_extent, cartpole_draw},
     {"acrobot", acrobot_fits, acrobot_extent, acrobot_draw},
     {"mountaincar", mountaincar_fits, mountaincar_extent, mountaincar_draw},
+    {"image", image_fits, image_extent, image_draw},
     {"state", state_fits, state_extent, state_draw},
 };
 

@@ -57,4 +57,8 @@ typedef struct {
  * env). */
 const render_drawer *render_drawer_for(const env *en);
 
+/* The colour the image drawer gives channel k of an n-channel observation
+ * (MinAtar's grids: one colour per channel, the highest channel on wins). */
+unsigned render_channel_colour(int k, int n);
+
 #endif
