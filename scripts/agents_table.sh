@@ -2,7 +2,7 @@
 # The every-agent table (issue 12 §5): one row per agent, one group of
 # columns per environment, read from the comparison.csv files that
 # `bdrl compare` wrote. Used by scripts/demo.sh (2 seeds) and for the
-# README's table (10 seeds), so both come from the same code.
+# table in docs/results.md (10 seeds), so both come from the same code.
 #
 #   scripts/agents_table.sh COMPARE_DIR...
 #

@@ -199,7 +199,7 @@ tmp="$report.tmp.$$"
   echo "agent's own keys: CartPole ($CP_STEPS steps, threshold 475), Acrobot ($AC_STEPS steps,"
   echo "threshold −100) and FrozenLake 4x4 policy evaluation ($FL_EVAL_STEPS steps; W1 to the exact"
   echo "laws; DQN's law is one atom at Q, so its W1 is the spread of the true law around the mean)."
-  echo "Steps/s: the training loop with evaluations, on this machine during this demo. The README has"
+  echo "Steps/s: the training loop with evaluations, on this machine during this demo. docs/results.md has"
   echo "the same table over 10 seeds."
   echo
   scripts/agents_table.sh "$OUT/cartpole" "$OUT/others_cartpole" "$OUT/acrobot" "$OUT/fl_eval" "$OUT/others_fl_eval"
@@ -218,7 +218,7 @@ tmp="$report.tmp.$$"
   echo '```'
   echo
   echo "The generative mode (\`bdrl fit configs/fit/mog1d.yaml\`, fields fitted to known laws and"
-  echo "sampled with Bellman Diffusion Dynamics) is shown in the README; it is left out here to"
+  echo "sampled with Bellman Diffusion Dynamics) is shown in docs/results.md; it is left out here to"
   echo "spend the demo's time on the agents."
   echo
   echo "This demo took $elapsed s of wall time on $(nproc) cores and $cpu s of CPU time ($(date -u +%Y-%m-%d));"
