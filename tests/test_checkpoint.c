@@ -135,8 +135,9 @@ static void test_header_layout(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/layout.bin", tu_dir);
     write_ckpt(&f, path, 77);
-    size_t len;
-    char *b = tu_read_bytes(path, &len);
+    size_t len = 0;
+    char *b = tu_read_len(path, &len);
+    assert_non_null(b);
     uint32_t w[2 + 27];
     assert_memory_equal(b, "BDRLCKPT", 8);
     memcpy(w, b + 8, sizeof w);
@@ -160,7 +161,8 @@ static void test_header_layout(void **state)
     /* BD's keys in their old slots: bd.grid 14, bd.fourier_k 15, bd.head 16.., bd.queries 25 */
     fx_make(&f, "bd", 3, "bd.queries=5");
     write_ckpt(&f, path, 1);
-    b = tu_read_bytes(path, &len);
+    b = tu_read_len(path, &len);
+    assert_non_null(b);
     memcpy(w, b + 8, sizeof w);
     assert_int_equal(sh[0], 0);
     assert_int_equal(sh[13], 0);
@@ -199,8 +201,9 @@ static void test_truncated_and_corrupted(void **state)
     snprintf(path, sizeof path, "%s/good.bin", tu_dir);
     snprintf(bad, sizeof bad, "%s/bad.bin", tu_dir);
     write_ckpt(&f, path, 5);
-    size_t len;
-    char *b = tu_read_bytes(path, &len);
+    size_t len = 0;
+    char *b = tu_read_len(path, &len);
+    assert_non_null(b);
     tu_write_bytes(bad, b, len - 100);
     expect_refused(&g, bad, &g.cfg, "truncated");
     tu_write_bytes(bad, b, 100);
@@ -245,8 +248,9 @@ static void test_crafted_header_ranges(void **state)
     snprintf(path, sizeof path, "%s/good.bin", tu_dir);
     snprintf(bad, sizeof bad, "%s/crafted.bin", tu_dir);
     write_ckpt(&f, path, 5);
-    size_t len;
-    char *b = tu_read_bytes(path, &len);
+    size_t len = 0;
+    char *b = tu_read_len(path, &len);
+    assert_non_null(b);
     const size_t off_buffer = 16 + 4 * 27 + 4, off_step = off_buffer + 8, off_sec = off_step + 8;
     write_signed(bad, b, len, off_step, (int64_t)1 << 62);
     expect_refused(&g, bad, &g.cfg, "step 4611686018427387904 is outside [0, 1000000000000]");

@@ -105,8 +105,9 @@ static void test_crafted_step_refused(void **state)
     snprintf(dir, sizeof dir, "%s/crafted", tu_dir);
     train_in(dir, 1000, 0);
     snprintf(p, sizeof p, "%s/%s", dir, RUN_FILE_CHECKPOINT);
-    size_t len;
-    char *b = tu_read_bytes(p, &len);
+    size_t len = 0;
+    char *b = tu_read_len(p, &len);
+    assert_non_null(b);
     const size_t off_step = 16 + 4 * 27 + 4 + 8;
     int64_t step = 900;
     memcpy(b + off_step, &step, 8);

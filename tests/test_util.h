@@ -87,20 +87,6 @@ static inline char *tu_read_len(const char *path, size_t *len)
 }
 
 static inline char *tu_read(const char *path) { return tu_read_len(path, NULL); }
-/* A whole binary file (caller frees), its length in *len. */
-static inline char *tu_read_bytes(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc(*len + 1);
-    assert_true(fread(b, 1, *len, f) == *len);
-    fclose(f);
-    return b;
-}
-
 static inline void tu_write_bytes(const char *path, const char *b, size_t len)
 {
     FILE *f = fopen(path, "wb");

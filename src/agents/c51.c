@@ -233,6 +233,14 @@ static double ce_fast(const c51 *c, const real *logits, const double *m, float *
 /* ------------------------------------------------------------------------ */
 /* ops                                                                      */
 
+/* The online network's outputs for observations [off, off + R) of obs
+ * (R <= max_batch): what q_values and risk_values both read. */
+static const real *online_rows(c51 *c, const float *obs, int off, int R)
+{
+    torso_encode(&c->te, R, obs + (size_t)off * c->te.obs_dim, c->x);
+    return mlp_forward(c->net, R, c->x);
+}
+
 static int c51_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e)
 {
     c51 *c = impl(a);
@@ -241,8 +249,7 @@ static int c51_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *
         return err_set(e, "c51: q_values of %d rows", B);
     for (int off = 0; off < B; off += c->max_batch) {
         int R = B - off < c->max_batch ? B - off : c->max_batch;
-        torso_encode(&c->te, R, obs + (size_t)off * c->te.obs_dim, c->x);
-        const real *y = mlp_forward(c->net, R, c->x);
+        const real *y = online_rows(c, obs, off, R);
         for (int i = 0; i < R; i++)
             for (int k = 0; k < A; k++) {
                 float s = softmax_exp(N, y + ((size_t)i * A + k) * N, c->e, NULL);
@@ -262,8 +269,7 @@ static int c51_risk_values(agent *a, int B, const float *obs, const risk_spec *r
         return err_set(e, "c51: risk_values of %d rows", B);
     for (int off = 0; off < B; off += c->max_batch) {
         int R = B - off < c->max_batch ? B - off : c->max_batch;
-        torso_encode(&c->te, R, obs + (size_t)off * c->te.obs_dim, c->x);
-        const real *y = mlp_forward(c->net, R, c->x);
+        const real *y = online_rows(c, obs, off, R);
         for (int i = 0; i < R; i++)
             for (int k = 0; k < A; k++) {
                 const real *row = y + ((size_t)i * A + k) * N;

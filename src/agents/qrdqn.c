@@ -46,6 +46,14 @@ static int row_risk(qrdqn *c, const risk_spec *r, const real *v, double *out, bd
     return risk_atoms(r, c->rx, c->rw, (size_t)c->N, out, e);
 }
 
+/* The online network's outputs for observations [off, off + R) of obs
+ * (R <= max_batch): what q_values and risk_values both read. */
+static const real *online_rows(qrdqn *c, const float *obs, int off, int R)
+{
+    torso_encode(&c->te, R, obs + (size_t)off * c->te.obs_dim, c->x);
+    return mlp_forward(c->net, R, c->x);
+}
+
 static int qr_risk_values(agent *a, int B, const float *obs, const risk_spec *r, double *out, bdrl_err *e)
 {
     qrdqn *c = impl(a);
@@ -53,8 +61,7 @@ static int qr_risk_values(agent *a, int B, const float *obs, const risk_spec *r,
         return err_set(e, "qrdqn: risk_values of %d rows", B);
     for (int off = 0; off < B; off += c->max_batch) {
         int R = B - off < c->max_batch ? B - off : c->max_batch;
-        torso_encode(&c->te, R, obs + (size_t)off * c->te.obs_dim, c->x);
-        const real *y = mlp_forward(c->net, R, c->x);
+        const real *y = online_rows(c, obs, off, R);
         for (int i = 0; i < R; i++)
             for (int k = 0; k < c->A; k++)
                 if (row_risk(c, r, y + ((size_t)i * c->A + k) * c->N, out + (size_t)(off + i) * c->A + k, e))
@@ -70,8 +77,7 @@ static int qr_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e
         return err_set(e, "qrdqn: q_values of %d rows", B);
     for (int off = 0; off < B; off += c->max_batch) {
         int R = B - off < c->max_batch ? B - off : c->max_batch;
-        torso_encode(&c->te, R, obs + (size_t)off * c->te.obs_dim, c->x);
-        const real *y = mlp_forward(c->net, R, c->x);
+        const real *y = online_rows(c, obs, off, R);
         for (int i = 0; i < R; i++)
             for (int k = 0; k < c->A; k++)
                 q[(size_t)(off + i) * c->A + k] = row_mean(y + ((size_t)i * c->A + k) * c->N, c->N);
