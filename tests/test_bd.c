@@ -244,7 +244,7 @@ static void test_loss_gradient(void **state)
     float obs[8] = {0, 1, 2, 3, 4, 5, 6, 14}, nobs[8] = {1, 2, 3, 7, 8, 9, 10, 15}, rew[8] = {0, 0, 0, 0, 0, 0, 0, 1};
     int act[8] = {0, 1, 2, 3, 0, 1, 2, 3};
     unsigned char term[8] = {0, 0, 0, 1, 0, 0, 0, 1};
-    agent_batch b = {8, obs, act, rew, nobs, term, NULL};
+    agent_batch b = {8, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL};
     bdrl_err e;
     /* a target network unlike the online one, so the loss is not 0-ish */
     mlp *tg = bd_net(f.a, BD_FIELD_S, 1);
@@ -327,7 +327,7 @@ static void projected_loss_is_integral(int control)
     float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
     int act[4] = {2, 1, 0, 3}, nact[4] = {1, 3, 2, 0};
     unsigned char term[4] = {0, 0, 0, 1};
-    agent_batch b = {4, obs, act, rew, nobs, term, control ? NULL : nact};
+    agent_batch b = {4, obs, act, rew, nobs, term, control ? NULL : nact, NULL, NULL, NULL};
     bdrl_err e;
     double ls, lg;
     mlp *tg = bd_net(f.a, BD_FIELD_S, 1);
@@ -425,7 +425,7 @@ static void test_save_load(void **state)
     float obs[4] = {0, 1, 2, 3}, rew[4] = {0, 1, 0, 1};
     int act[4] = {0, 1, 2, 3};
     unsigned char term[4] = {0, 1, 0, 1};
-    agent_batch b = {4, obs, act, rew, obs, term, NULL};
+    agent_batch b = {4, obs, act, rew, obs, term, NULL, NULL, NULL, NULL};
     bdrl_err e;
     for (int k = 0; k < 5; k++)
         assert_int_equal(agent_update(f.a, &b, NULL, &e), 0);
@@ -553,7 +553,7 @@ static void test_bad_input(void **state)
     float obs[8] = {0}, rew[8] = {0};
     int act[8] = {0}, bad[8] = {0, 7}, nact[8] = {0, 4};
     unsigned char term[8] = {0};
-    agent_batch b = {8, obs, act, rew, obs, term, NULL};
+    agent_batch b = {8, obs, act, rew, obs, term, NULL, NULL, NULL, NULL};
     bdrl_err e;
     assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
     assert_string_equal(e.msg, "bd: batch of 8 rows (this agent was built for 1 to 4)");
@@ -602,7 +602,7 @@ static void test_learns_bandit(void **state)
     int *act = calloc(B, sizeof(int));
     unsigned char *term = malloc(B);
     memset(term, 1, B);
-    agent_batch b = {B, obs, act, rew, obs, term, NULL};
+    agent_batch b = {B, obs, act, rew, obs, term, NULL, NULL, NULL, NULL};
     rng *r = rng_create(10, 1);
     bdrl_err e;
     double wsum = 0;
@@ -668,7 +668,7 @@ static void test_learns_chain(void **state)
     float *obs = calloc(B, sizeof(float)), *nobs = calloc(B, sizeof(float)), *rew = calloc(B, sizeof(float));
     int *act = calloc(B, sizeof(int)), *na = calloc(B, sizeof(int));
     unsigned char *term = malloc(B);
-    agent_batch b = {B, obs, act, rew, nobs, term, na};
+    agent_batch b = {B, obs, act, rew, nobs, term, na, NULL, NULL, NULL};
     rng *r = rng_create(11, 1);
     bdrl_err e;
     double q0 = 0, q1 = 0;

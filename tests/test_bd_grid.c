@@ -281,7 +281,7 @@ static void targets_through_networks(int clamp, int grad_scalar)
     double u[4 * 64], t[4 * 64], dt[4 * 64];
     int an[4];
     for (int mode = 0; mode < 2; mode++) {
-        agent_batch b = {4, obs, act, rew, nobs, term, mode ? nact : NULL};
+        agent_batch b = {4, obs, act, rew, nobs, term, mode ? nact : NULL, NULL, NULL, NULL};
         bdrl_err e;
         if (bd_grid_debug_targets(f.a, &b, u, t, dt, an, &e))
             fail_msg("%s", e.msg);
@@ -418,7 +418,7 @@ static void query_law(int qgrid)
         na[i] = i % 4;
     }
     double *u1 = malloc(sizeof(double) * B * Q), *u2 = malloc(sizeof(double) * B * Q);
-    agent_batch b1 = {B, obs, act, r1, n1, t1, NULL}, b2 = {B, obs, act, r2, n2, t2, na};
+    agent_batch b1 = {B, obs, act, r1, n1, t1, NULL, NULL, NULL, NULL}, b2 = {B, obs, act, r2, n2, t2, na, NULL, NULL, NULL};
     bdrl_err e;
     bd_grid_reseed(f.a, 77);
     assert_int_equal(bd_grid_debug_targets(f.a, &b1, u1, NULL, NULL, NULL, &e), 0);
@@ -607,7 +607,7 @@ static void test_gradient_reaches_torso(void **state)
     float rew[8] = {0, 0, 0, 0, 0, 0, 0, 1};
     int act[8] = {0, 1, 2, 3, 0, 1, 2, 2};
     unsigned char term[8] = {0, 0, 0, 1, 0, 0, 0, 1};
-    agent_batch b = {B, obs, act, rew, nobs, term, NULL};
+    agent_batch b = {B, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL};
     double *u = malloc(sizeof(double) * B * Q), *t = malloc(sizeof(double) * B * Q),
            *dt = malloc(sizeof(double) * B * Q);
     bdrl_err e;
@@ -686,7 +686,7 @@ static void test_save_load(void **state)
         act[i] = i % 4;
         term[i] = i % 5 == 0;
     }
-    agent_batch b = {64, obs, act, rew, nobs, term, NULL};
+    agent_batch b = {64, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     for (int k = 0; k < 3; k++)
@@ -770,7 +770,7 @@ static void test_moving_average(void **state)
         act[i] = i % 4;
         term[i] = i % 4 == 0;
     }
-    agent_batch b = {16, obs, act, rew, nobs, term, NULL};
+    agent_batch b = {16, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     assert_int_equal(agent_update(f.a, &b, &st, &e), 0);
@@ -894,7 +894,7 @@ static void test_learns_bandit(void **state)
     int *act = calloc(B, sizeof(int));
     unsigned char *term = malloc(B);
     memset(term, 1, B);
-    agent_batch b = {B, obs, act, rew, obs, term, NULL};
+    agent_batch b = {B, obs, act, rew, obs, term, NULL, NULL, NULL, NULL};
     rng *r = rng_create(10, 1);
     agent_stats st;
     bdrl_err e;
@@ -974,7 +974,7 @@ static void test_learns_chain(void **state)
     float *obs = calloc(B, sizeof(float)), *nobs = calloc(B, sizeof(float)), *rew = calloc(B, sizeof(float));
     int *act = calloc(B, sizeof(int)), *na = calloc(B, sizeof(int));
     unsigned char *term = malloc(B);
-    agent_batch b = {B, obs, act, rew, nobs, term, na};
+    agent_batch b = {B, obs, act, rew, nobs, term, na, NULL, NULL, NULL};
     rng *r = rng_create(11, 1);
     agent_stats st;
     bdrl_err e;
@@ -1032,7 +1032,7 @@ static void test_bad_input(void **state)
     float obs[8] = {0};
     int act[8] = {0}, bad[8] = {7};
     unsigned char term[8] = {1, 1, 1, 1, 1, 1, 1, 1};
-    agent_batch b = {8, obs, act, obs, obs, term, NULL};
+    agent_batch b = {8, obs, act, obs, obs, term, NULL, NULL, NULL, NULL};
     bdrl_err e;
     /* agent_check_batch's messages, prefixed by the agent */
     assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);

@@ -226,7 +226,7 @@ static void test_update_targets(void **state)
         tg->params[i] += (real)(0.3 * rng_normal(r));
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     /* control: a* = argmax Q_target(s', .) */
@@ -290,7 +290,7 @@ static void test_cross_entropy_gradient(void **state)
     rng *r = rng_create(11, 1);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     mlp *net = c51_online(a);
@@ -373,7 +373,7 @@ static void test_target_update_and_save_load(void **state)
     rng *r = rng_create(1, 1);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     for (int k = 0; k < 5; k++)
@@ -463,7 +463,7 @@ static void test_moving_average(void **state)
     rng *r = rng_create(1, 1);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     real *old = malloc(sizeof(real) * avg->n_params);
@@ -524,7 +524,7 @@ static void test_learns_a_terminal_reward(void **state)
         rb.reward[i] = 0.35f;
         rb.term[i] = 1;
     }
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     for (int k = 0; k < 1500; k++)
@@ -551,7 +551,7 @@ static void test_bad_batches(void **state)
     raw_batch rb;
     rng *r = rng_create(5, 1);
     fill_batch(&rb, r);
-    agent_batch b = {33, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {33, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     assert_int_equal(agent_update(a, &b, &st, &e), -1); /* max batch is max(5, 32) */

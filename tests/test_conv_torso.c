@@ -179,7 +179,7 @@ static agent_batch draw(const transitions *t, int B, rng *r, batch_buf *bb)
         bb->action[i] = t->action[j];
         bb->term[i] = t->term[j];
     }
-    agent_batch b = {B, bb->obs, bb->action, bb->reward, bb->next, bb->term, NULL};
+    agent_batch b = {B, bb->obs, bb->action, bb->reward, bb->next, bb->term, NULL, NULL, NULL, NULL};
     return b;
 }
 

@@ -141,7 +141,7 @@ static void test_update_targets(void **state)
         perturb_target(a, r);
         raw_batch rb;
         fill_batch(&rb, r);
-        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
         agent_stats st;
         bdrl_err e;
         /* control: max over a' of the target network */
@@ -197,7 +197,7 @@ static void test_parameter_gradient(void **state)
         perturb_target(a, r);
         raw_batch rb;
         fill_batch(&rb, r);
-        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
         agent_stats st;
         bdrl_err e;
         mlp *net = dqn_online(a);
@@ -282,7 +282,7 @@ static void test_checkpoint_round_trip(void **state)
     rng *r = rng_create(2, 1);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     for (int i = 0; i < 3; i++)
@@ -336,7 +336,7 @@ static void test_update_learns_terminal_reward(void **state)
             rb.action[i] = 1;
             rb.term[i] = 1;
         }
-        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
         agent_stats st;
         bdrl_err e;
         double q0[2], q[2];

@@ -233,7 +233,7 @@ static void test_update_targets(void **state)
     perturb(a, IQN_TARGET, 0.8, r);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0);
@@ -292,7 +292,7 @@ static void test_gradient_fd(void **state)
     perturb(a, IQN_TARGET, 0.8, r);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     iqn_reseed(a, 3);
@@ -360,7 +360,7 @@ static void test_tau_stream(void **state)
     rng *r = rng_create(1, 1);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats s1, s2, s3;
     bdrl_err e;
     for (int k = 0; k < 3; k++) {
@@ -471,7 +471,7 @@ static void test_save_load(void **state)
     rng *r = rng_create(1, 1);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     for (int k = 0; k < 3; k++)
@@ -566,7 +566,7 @@ static void test_converges(void **state)
             rb.action[i] = 1;
             rb.term[i] = 1;
         }
-        agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+        agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
         agent_stats st;
         bdrl_err e;
         for (int k = 0; k < 4000; k++) {

@@ -202,7 +202,7 @@ static void test_update_targets(void **state)
         tg->params[i] += (real)(0.5 * rng_normal(r));
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     double want = reference_loss(a, &cfg, &rb, NULL);
@@ -250,7 +250,7 @@ static void test_gradient_fd(void **state)
         tg->params[i] += (real)(0.8 * rng_normal(r));
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     mlp *net = qrdqn_online(a);
@@ -348,7 +348,7 @@ static void test_target_update_and_save_load(void **state)
     rng *r = rng_create(1, 1);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     real *avg0 = malloc(sizeof(real) * net->n_params);
@@ -442,7 +442,7 @@ static void test_converges(void **state)
             rb.action[i] = 1;
             rb.term[i] = 1;
         }
-        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
         agent_stats st;
         bdrl_err e;
         for (int k = 0; k < 3000; k++) {
@@ -470,7 +470,7 @@ static void test_bad_input(void **state)
     raw_batch rb;
     rng *r = rng_create(5, 1);
     fill_batch(&rb, r);
-    agent_batch b = {33, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL};
+    agent_batch b = {33, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
     agent_stats st;
     bdrl_err e;
     assert_int_equal(agent_update(a, &b, &st, &e), -1);

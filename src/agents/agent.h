@@ -37,6 +37,13 @@ typedef struct {
     const int *next_action;          /* (B) a' drawn from the evaluated policy
                                         (agent.mode evaluate), or NULL: the agent
                                         uses argmax_a Q_target(s', a) */
+    const double *discount;          /* (B) the factor of the bootstrap of each row:
+                                        γ^m after an m-step reward sum (agent.n_step),
+                                        or NULL: agent.gamma for every row */
+    const float *weight;             /* (B) importance weights of prioritized replay:
+                                        the loss is mean_i weight_i loss_i; NULL: 1 */
+    double *sample_loss;             /* (B) out, or NULL: each row's own loss (the
+                                        replay's new priority), before weighting */
 } agent_batch;
 
 /* What one update reports (means over the batch). */

@@ -371,6 +371,21 @@ static const cfg_key keys[] = {
                  "also pick a* = argmax_a ρ(Z(s', a)) by agent.risk in the Bellman target (control mode; "
                  "false: a* maximizes the mean, the laws are those of the risk-greedy behaviour only "
                  "through the data)"),
+    CFG_INT_KEY("agent.n_step", OFF(agent.n_step), "1", 1, 100,
+                "N-step returns: the target of (s_t, a_t) is r_t + γ r_t+1 + ... + γ^(N-1) r_t+N-1 + γ^N Z(s_t+N), "
+                "cut at a termination (no bootstrap) or a truncation (bootstrap from the last state); 1 = one-step"),
+    CFG_BOOL_KEY("agent.double", OFF(agent.double_q), "false",
+                 "double Q-learning: the target's a* = argmax of the online network at s' (its law or value "
+                 "then read from the target network)"),
+    CFG_BOOL_KEY("agent.dueling", OFF(agent.dueling), "false",
+                 "dueling head: a value stream and an advantage stream off the torso, out(a) = V + A(a) - mean_a A "
+                 "per atom, quantile or coefficient (Wang et al. 2016; Rainbow for distributional heads)"),
+    CFG_BOOL_KEY("agent.noisy", OFF(agent.noisy), "false",
+                 "noisy nets: the dense layers are factorised Gaussian noisy linear layers (Fortunato et al. 2018), "
+                 "noise resampled every step; exploration by the noise replaces ε-greedy (ε = 0); greedy "
+                 "evaluation uses the mean weights"),
+    CFG_REAL_KEY("agent.noisy_sigma0", OFF(agent.noisy_sigma0), "0.5", 0, 10,
+                 "noisy nets: initial σ of the noise, σ0/sqrt(fan_in) per weight"),
 
     CFG_INT_KEY("c51.atoms", OFF(c51.atoms), "51", 2, 10001, "C51: atoms on [v_min, v_max]"),
 
@@ -450,6 +465,18 @@ static const cfg_key keys[] = {
     CFG_REAL_KEY("bd.out_scale", OFF(bd.out_scale), "0.0", 0, 1e6,
                  "BD grid: scale of the network outputs; 0 = 0.25/sqrt(2π ε)"),
 
+    CFG_BOOL_KEY("replay.prioritized", OFF(replay.prioritized), "false",
+                 "proportional prioritized replay (Schaul et al. 2016): draw transition i with probability "
+                 "p_i^α / Σ p^α, p_i = the agent's own loss on it + replay.eps (new ones get the largest p so "
+                 "far), and weight its loss by (N P(i))^-β / max w; false = uniform"),
+    CFG_REAL_KEY("replay.alpha", OFF(replay.alpha), "0.5", 0, 10, "prioritized replay: priority exponent α"),
+    CFG_REAL_KEY("replay.beta", OFF(replay.beta), "0.4", 0, 1,
+                 "prioritized replay: importance-weight exponent β at the start, annealed linearly to 1 "
+                 "over replay.beta_steps"),
+    CFG_I64_KEY("replay.beta_steps", OFF(replay.beta_steps), "0", 0, EXP_MAX_TOTAL_STEPS,
+                "prioritized replay: steps over which β reaches 1; 0 = train.total_steps, recorded in the "
+                "run's config.yaml when it starts"),
+    CFG_REAL_KEY("replay.eps", OFF(replay.eps), "1e-6", 0, 1, "prioritized replay: p_i = loss_i + eps"),
     CFG_I64_KEY("train.total_steps", OFF(train.total_steps), "100000", 1, EXP_MAX_TOTAL_STEPS,
                 "environment steps of training"),
     CFG_INT_KEY("train.batch_size", OFF(train.batch_size), "64", 1, 65536, "transitions per gradient update"),

@@ -55,6 +55,12 @@ typedef struct {
         double ema;        /* decay of the reported networks' moving average; 0 = off */
         risk_spec risk;    /* what ranks actions in acting and greedy evaluation (agent.h) */
         int risk_target;   /* 1: the Bellman target's a* by risk too */
+        /* Components (Rainbow's; each off by default): */
+        int n_step;        /* N-step returns: rewards summed with γ^k, bootstrap with γ^N */
+        int double_q;      /* agent.double: the target's a* from the online network */
+        int dueling;       /* value and advantage streams, advantages centred per action */
+        int noisy;         /* factorised Gaussian noisy linear layers instead of ε-greedy */
+        double noisy_sigma0; /* their initial σ0 (σ = σ0/sqrt(fan_in)) */
     } agent;
     struct {
         int atoms;
@@ -93,6 +99,13 @@ typedef struct {
         double jitter;         /* variance ε_j of the target argument's jitter; 0 = off */
         double out_scale;      /* output scale; 0 = 0.25/sqrt(2π ε) */
     } bd;
+    struct {
+        int prioritized;        /* proportional prioritized replay (Schaul et al. 2016) */
+        double alpha;           /* priority exponent: P(i) ∝ p_i^α */
+        double beta;            /* importance-weight exponent at the start, annealed to 1 */
+        int64_t beta_steps;     /* steps over which β reaches 1; 0 = train.total_steps, recorded when a run starts */
+        double eps;             /* p_i = loss_i + eps */
+    } replay;
     struct {
         int64_t total_steps;
         int batch_size;

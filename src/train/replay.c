@@ -107,7 +107,8 @@ void replay_sample(const replay *r, rng *g, int B, replay_batch *b)
 
 agent_batch replay_batch_view(const replay_batch *b, const int *next_action)
 {
-    agent_batch v = {b->B, b->obs, b->action, b->reward, b->next_obs, b->terminated, next_action};
+    agent_batch v = {.B = b->B, .obs = b->obs, .action = b->action, .reward = b->reward, .next_obs = b->next_obs,
+                     .terminated = b->terminated, .next_action = next_action};
     return v;
 }
 
