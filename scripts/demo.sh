@@ -37,8 +37,8 @@ compare cartpole "$CP_STEPS" configs/cartpole_bd.yaml configs/cartpole_c51.yaml
 # every other registered agent on the same seeds, and every agent on Acrobot,
 # for the every-agent table (scripts/agents_table.sh)
 compare others_fl_eval "$FL_EVAL_STEPS" configs/frozenlake4_eval_{dqn,qrdqn,iqn}.yaml
-compare others_cartpole "$CP_STEPS" configs/cartpole_{dqn,qrdqn,iqn}.yaml
-compare acrobot "$AC_STEPS" configs/acrobot_{bd,c51,dqn,qrdqn,iqn}.yaml
+compare others_cartpole "$CP_STEPS" configs/twins/cartpole_{dqn,qrdqn,iqn}.yaml
+compare acrobot "$AC_STEPS" configs/acrobot_{bd,c51}.yaml configs/twins/acrobot_{dqn,qrdqn,iqn}.yaml
 
 fl_bd="$OUT/fl_eval/runs/frozenlake4_eval_bd_s1"; fl_c51="$OUT/fl_eval/runs/frozenlake4_eval_c51_s1"
 cp_bd="$OUT/cartpole/runs/cartpole_bd_s1"; cp_c51="$OUT/cartpole/runs/cartpole_c51_s1"

@@ -49,7 +49,7 @@ run eval_dqn eval "$OUT/dqn" --episodes 2 --rollouts 10
 run train_qrdqn train configs/frozenlake4_eval_qrdqn.yaml --out "$OUT/qrdqn" "${SHORT[@]}" --set 'agent.hidden=[16]' \
   --set train.batch_size=16
 run eval_qrdqn eval "$OUT/qrdqn" --episodes 2 --rollouts 10
-run train_iqn train configs/cartpole_iqn.yaml --out "$OUT/iqn" "${SHORT[@]}" --set 'agent.hidden=[16]' \
+run train_iqn train configs/twins/cartpole_iqn.yaml --out "$OUT/iqn" "${SHORT[@]}" --set 'agent.hidden=[16]' \
   --set train.batch_size=16
 run resume_iqn train --resume "$OUT/iqn" -q --set train.total_steps=350
 run sample_bd sample "$OUT/bd" --state 0 --action 1 -n 20 --steps 50

@@ -769,7 +769,7 @@ static void test_cli_compare_suite(void **state)
     char out[600], p[700];
     snprintf(out, sizeof out, "%s/cmp_suite", tu_dir);
     tu_result r = tu_run("%s compare %s/configs/frozenlake4_c51.yaml %s/configs/cartpole_c51.yaml "
-                         "%s/configs/frozenlake4_eval_dqn.yaml %s/configs/cartpole_dqn.yaml --seeds 2 -j 2 "
+                         "%s/configs/frozenlake4_eval_dqn.yaml %s/configs/twins/cartpole_dqn.yaml --seeds 2 -j 2 "
                          "--no-truth --out %s %s",
                          tu_bdrl(), tu_root(), tu_root(), tu_root(), tu_root(), out, TINY);
     if (r.status)

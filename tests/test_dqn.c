@@ -351,8 +351,9 @@ static void test_update_learns_terminal_reward(void **state)
     }
 }
 
-/* configs/NAME_dqn.yaml are C51's twins: every section but the agent kind and
- * the agents' own sections resolves to the same values. */
+/* configs/twins/NAME_dqn.yaml (and FrozenLake's evaluation twin) are C51's
+ * twins: every section but the agent kind and the agents' own sections
+ * resolves to the same values. */
 static void test_twin_configs(void **state)
 {
     (void)state;
@@ -362,7 +363,8 @@ static void test_twin_configs(void **state)
         for (int k = 0; k < 2; k++) {
             char path[1024];
             bdrl_err e;
-            snprintf(path, sizeof path, "%s/configs/%s_%s.yaml", tu_root(), names[i], k ? "dqn" : "c51");
+            snprintf(path, sizeof path, "%s/configs/%s%s_%s.yaml", tu_root(), k && i != 1 ? "twins/" : "", names[i],
+                     k ? "dqn" : "c51");
             if (exp_load(&c[k], path, NULL, 0, &e))
                 fail_msg("%s", e.msg);
         }
