@@ -125,6 +125,52 @@ static void test_summarize_hand_values(void **state)
     assert_true(lo == s.final_return.lo && hi == s.final_return.hi);
 }
 
+/* The end-of-budget statistics: the last quarter's evaluations and the
+ * replay batches' Q of the episodes in the last 5% of the steps. */
+static void test_summarize_last_quarter_and_q(void **state)
+{
+    (void)state;
+    char d[3][600], p[700];
+    const char *dp[3];
+    double st[] = {100, 200, 300, 400, 500, 600, 700, 800};
+    double r0[] = {1, 2, 3, 4, 5, 6, 7, 9}, r1[] = {0, 0, 0, 0, 0, 10, 20, 30}, r2[] = {5, 5, 5, 5, 5, 5, 5, 5};
+    const double *rs[] = {r0, r1, r2};
+    for (int i = 0; i < 3; i++) {
+        snprintf(d[i], sizeof d[i], "%s/lq%d", tu_dir, i);
+        fake_run(d[i], 8, st, rs[i], 100, "finished");
+        dp[i] = d[i];
+    }
+    /* run 0: after 0.95 x 800 = 760 only 790 (7) and 800 (9) count; 770's nan is skipped */
+    snprintf(p, sizeof p, "%s/metrics.csv", d[0]);
+    tu_write(p, "step,episode,return,length,epsilon,loss,loss_grad,q_mean,sps\n"
+                "100,0,10,100,1,nan,nan,nan,5\n700,1,10,600,0.1,0.5,0,5,5\n760,2,1,60,0.1,0.5,0,1000,5\n"
+                "770,3,1,10,0.1,nan,nan,nan,5\n790,4,1,20,0.1,0.5,0,7,5\n800,5,1,10,0.1,0.5,0,9,5\n");
+    /* run 1: 110; run 2 has no metrics.csv and is left out of the Q statistics */
+    snprintf(p, sizeof p, "%s/metrics.csv", d[1]);
+    tu_write(p, "step,episode,return,length,epsilon,loss,loss_grad,q_mean,sps\n"
+                "780,0,1,780,0.1,0.5,0,100,5\n800,1,1,20,0.1,0.5,0,120,5\n");
+    compare_stats s;
+    bdrl_err e;
+    if (compare_summarize(dp, 3, 0, &s, &e))
+        fail_msg("%s", e.msg);
+    /* evaluations after 600 of 800: (7 + 9)/2, (20 + 30)/2, 5 */
+    assert_int_equal(s.last_quarter.n, 3);
+    assert_close(s.last_quarter.mean, (8 + 25 + 5) / 3.0, 1e-12);
+    assert_int_equal(s.q_end_n, 2);
+    assert_close(s.q_end_mean, (8 + 110) / 2.0, 1e-12);
+    assert_close(s.q_end_max, 110, 0);
+    /* and both reach the table */
+    const char *labels[] = {"g"}, *configs[] = {"g.yaml"};
+    char out[600];
+    snprintf(out, sizeof out, "%s/lq_out", tu_dir);
+    mkdir(out, 0755);
+    assert_int_equal(compare_write(out, 1, labels, configs, &s, 3, &e), 0);
+    snprintf(p, sizeof p, "%s/comparison.md", out);
+    char *md = tu_read(p);
+    assert_non_null(strstr(md, "| 59 [110] |"));
+    free(md);
+}
+
 /* What counts as done: finished after the configured steps (or any, with
  * -1), or solved (ended at its threshold by eval.stop_at_threshold) after
  * any number; never running, interrupted, failed or diverged. */
@@ -228,7 +274,7 @@ static void test_write_ratio(void **state)
     assert_non_null(csv);
     assert_contains(csv, "config,path,agent,env,runs,finished,threshold_on,threshold,stt_reached,stt_median");
     assert_contains(csv, "\nslow,b.yaml,c51,cartpole,2,2,return_mean,15,2,400,400,400,0,");
-    assert_contains(csv, ",0.5\n");
+    assert_contains(csv, ",0.5,"); /* the ratio, then the last quarter and Q at the end */
     free(csv);
     snprintf(p, sizeof p, "%s/comparison.json", out);
     char *js = tu_read(p);
@@ -798,6 +844,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantile_inf),
         cmocka_unit_test(test_summarize_hand_values),
+        cmocka_unit_test(test_summarize_last_quarter_and_q),
         cmocka_unit_test(test_rundir_done),
         cmocka_unit_test(test_summarize_solved),
         cmocka_unit_test(test_bootstrap_two_points),

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "train/check.h"
+#include "train/run.h"
 #include "agents/experiment.h"
 #include "core/io.h"
 #include "core/json.h"
@@ -49,19 +50,74 @@ static void ci_of(const double *x, int n, rng *r, compare_ci *out)
         out->lo = out->hi = NAN;
 }
 
+/* Mean of the evaluation returns after 3/4 of the curve's span (steps >
+ * 0.75 x the last evaluation's step): where a run stands at the end of its
+ * budget, less noisy than the final evaluation alone. */
+static double last_quarter_mean(const curves_run *c)
+{
+    double from = 0.75 * c->step[c->n - 1], sum = 0;
+    int k = 0;
+    for (size_t j = 0; j < c->n; j++)
+        if (c->step[j] > from) {
+            sum += c->ret[j];
+            k++;
+        }
+    return k ? sum / k : c->ret[c->n - 1];
+}
+
+/* Mean of metrics.csv's q_mean column over the episodes that end after
+ * 95% of last_step (episodes without updates, q_mean nan, are skipped);
+ * NaN when there is none or the file is unreadable. */
+static double late_q_mean(const char *dir, double last_step)
+{
+    char p[4096];
+    char *txt = io_join(p, sizeof p, dir, RUN_FILE_METRICS, NULL) ? NULL : io_read_file(p, NULL, NULL);
+    if (!txt)
+        return NAN;
+    /* the q_mean column, found by name in the header */
+    char *nl = strchr(txt, '\n');
+    int col = -1, k = 0;
+    for (const char *c = txt; c && (!nl || c < nl); k++) {
+        size_t len = strcspn(c, ",\n");
+        if (len == 6 && !strncmp(c, "q_mean", 6))
+            col = k;
+        c = c[len] == ',' ? c + len + 1 : NULL;
+    }
+    char *line;
+    double sum = 0, from = 0.95 * last_step;
+    int m = 0;
+    for (line = nl ? nl + 1 : NULL; col >= 0 && line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        double step = strtod(line, NULL), q = NAN;
+        const char *c = line;
+        for (int j = 0; j < col && c; j++)
+            c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        if (c)
+            q = strtod(c, NULL);
+        if (step > from && isfinite(q)) {
+            sum += q;
+            m++;
+        }
+    }
+    free(txt);
+    return m ? sum / m : NAN;
+}
+
 int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats *out, bdrl_err *e)
 {
     memset(out, 0, sizeof *out);
     out->n_runs = n;
     out->threshold = out->stt_median = out->stt_q25 = out->stt_q75 = out->stt_iqr = NAN;
     out->wall_mean = out->sps_mean = out->stt_ratio = NAN;
+    out->q_end_mean = out->q_end_max = NAN;
     size_t m = (size_t)(n > 0 ? n : 1);
     double *fin = calloc(m, sizeof *fin), *best = calloc(m, sizeof *best), *auc = calloc(m, sizeof *auc),
            *succ = calloc(m, sizeof *succ), *w1 = calloc(m, sizeof *w1), *stt = calloc(m, sizeof *stt),
-           *wall = calloc(m, sizeof *wall), *sps = calloc(m, sizeof *sps);
+           *wall = calloc(m, sizeof *wall), *sps = calloc(m, sizeof *sps), *lq = calloc(m, sizeof *lq),
+           *qe = calloc(m, sizeof *qe);
     rng *r = rng_create(COMPARE_BOOT_SEED, 0);
     int rc = 0;
-    if (!fin || !best || !auc || !succ || !w1 || !stt || !wall || !sps || !r) {
+    if (!fin || !best || !auc || !succ || !w1 || !stt || !wall || !sps || !lq || !qe || !r) {
         rc = err_set(e, "out of memory");
         goto done;
     }
@@ -95,6 +151,10 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
             stt[nd] = INFINITY;
         }
         fin[nd] = c.ret[c.n - 1];
+        lq[nd] = last_quarter_mean(&c);
+        double q = late_q_mean(dirs[i], c.step[c.n - 1]);
+        if (isfinite(q))
+            qe[out->q_end_n++] = q;
         best[nd] = c.ret[0];
         for (size_t j = 1; j < c.n; j++)
             if (c.ret[j] > best[nd])
@@ -122,6 +182,13 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
     }
     out->n_done = nd;
     ci_of(fin, nd, r, &out->final_return);
+    ci_of(lq, nd, r, &out->last_quarter);
+    if (out->q_end_n > 0) {
+        out->q_end_mean = stat_mean(qe, (size_t)out->q_end_n);
+        out->q_end_max = qe[0];
+        for (int k = 1; k < out->q_end_n; k++)
+            out->q_end_max = qe[k] > out->q_end_max ? qe[k] : out->q_end_max;
+    }
     ci_of(best, nd, r, &out->best_return);
     ci_of(auc, na, r, &out->auc);
     ci_of(succ, ns, r, &out->success);
@@ -146,6 +213,8 @@ done:
     free(stt);
     free(wall);
     free(sps);
+    free(lq);
+    free(qe);
     if (r)
         rng_free(r);
     return rc;
@@ -266,18 +335,20 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
                 st[0].threshold_on[0] ? st[0].threshold_on : "evaluation", st[0].threshold);
     fprintf(f, " Intervals: 95%% percentile\n"
                "bootstrap of the mean over seeds. AUC: area under the evaluation-return curve divided\n"
-               "by its span of steps (the curve's mean level). Ratio: median steps to threshold of\n"
-               "%s / of this config (< 1: %s needs fewer steps).\n\n",
+               "by its span of steps (the curve's mean level). Last quarter: each run's mean evaluation\n"
+               "return after 3/4 of its steps. Q at end: each run's replay batches' mean Q over its\n"
+               "episodes in the last 5%% of its steps (metrics.csv), mean [largest] over the runs.\n"
+               "Ratio: median steps to threshold of %s / of this config (< 1: %s needs fewer steps).\n\n",
             labels[0], labels[0]);
     fprintf(f, "| config | steps to threshold: median | IQR [q25, q75] | reached | final return | best return "
-               "| AUC | wall s | steps/s |%s ratio |\n",
+               "| AUC | last quarter | Q at end | wall s | steps/s |%s ratio |\n",
             fl ? " success rate | mean W1 to truth |" : "");
-    fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |%s ---: |\n",
+    fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |%s ---: |\n",
             fl ? " ---: | ---: |" : "");
     for (int g = 0; g < n; g++) {
         const compare_stats *s = &st[g];
         char med[64], iqr[64], q25[64], q75[64], fin[96], best[96], auc[96], wall[64], sps[64], succ[96],
-            w1[96], ratio[64];
+            w1[96], ratio[64], lq[96], qm[64], qx[64], qend[160];
         fmt_num(med, sizeof med, s->stt_median);
         if (isinf(s->stt_iqr))
             snprintf(iqr, sizeof iqr, "∞");
@@ -288,6 +359,13 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         fmt_ci(fin, sizeof fin, &s->final_return);
         fmt_ci(best, sizeof best, &s->best_return);
         fmt_ci(auc, sizeof auc, &s->auc);
+        fmt_ci(lq, sizeof lq, &s->last_quarter);
+        fmt_num(qm, sizeof qm, s->q_end_mean);
+        fmt_num(qx, sizeof qx, s->q_end_max);
+        if (s->q_end_n)
+            snprintf(qend, sizeof qend, "%s [%s]", qm, qx);
+        else
+            snprintf(qend, sizeof qend, "–");
         fmt_num(wall, sizeof wall, s->wall_mean);
         fmt_num(sps, sizeof sps, s->sps_mean);
         fmt_ci(succ, sizeof succ, &s->success);
@@ -296,8 +374,8 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         char reached[64] = "–";
         if (!isnan(s->threshold))
             snprintf(reached, sizeof reached, "%d/%d", s->stt_reached, s->n_done);
-        fprintf(f, "| %s | %s | %s [%s, %s] | %s | %s | %s | %s | %s | %s |", labels[g], med, iqr, q25, q75,
-                reached, fin, best, auc, wall, sps);
+        fprintf(f, "| %s | %s | %s [%s, %s] | %s | %s | %s | %s | %s | %s | %s | %s |", labels[g], med, iqr, q25,
+                q75, reached, fin, best, auc, lq, qend, wall, sps);
         if (fl)
             fprintf(f, " %s | %s |", succ, w1);
         fprintf(f, " %s |\n", g == 0 ? "1" : ratio);
@@ -313,7 +391,8 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
     fprintf(f, "config,path,agent,env,runs,finished,threshold_on,threshold,stt_reached,stt_median,stt_q25,stt_q75,"
                "stt_iqr,final_return_mean,final_return_lo,final_return_hi,best_return_mean,best_return_lo,"
                "best_return_hi,auc_mean,auc_lo,auc_hi,wall_seconds_mean,sps_mean,success_rate_mean,"
-               "success_rate_lo,success_rate_hi,w1_mean,w1_lo,w1_hi,stt_ratio_first_over_this\n");
+               "success_rate_lo,success_rate_hi,w1_mean,w1_lo,w1_hi,stt_ratio_first_over_this,last_quarter_mean,"
+               "last_quarter_lo,last_quarter_hi,q_end_mean,q_end_max\n");
     for (int g = 0; g < n; g++) {
         const compare_stats *s = &st[g];
         fprintf(f, "%s,%s,%s,%s,%d,%d,%s", labels[g], configs[g], s->agent, s->env, s->n_runs, s->n_done,
@@ -323,7 +402,8 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         double v[] = {s->stt_median, s->stt_q25, s->stt_q75, s->stt_iqr, s->final_return.mean, s->final_return.lo,
                       s->final_return.hi, s->best_return.mean, s->best_return.lo, s->best_return.hi, s->auc.mean,
                       s->auc.lo, s->auc.hi, s->wall_mean, s->sps_mean, s->success.mean, s->success.lo,
-                      s->success.hi, s->w1.mean, s->w1.lo, s->w1.hi, s->stt_ratio};
+                      s->success.hi, s->w1.mean, s->w1.lo, s->w1.hi, s->stt_ratio, s->last_quarter.mean,
+                      s->last_quarter.lo, s->last_quarter.hi, s->q_end_mean, s->q_end_max};
         for (size_t k = 0; k < sizeof v / sizeof *v; k++)
             csv_num(f, v[k]);
         fputc('\n', f);
@@ -364,6 +444,9 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         json_ci(&w, "final_eval_return", &s->final_return);
         json_ci(&w, "best_eval_return", &s->best_return);
         json_ci(&w, "auc", &s->auc);
+        json_ci(&w, "last_quarter_return", &s->last_quarter);
+        json_kv_num(&w, "q_end_mean", s->q_end_mean);
+        json_kv_num(&w, "q_end_max", s->q_end_max);
         json_ci(&w, "final_success_rate", &s->success);
         json_ci(&w, "mean_w1", &s->w1);
         json_kv_num(&w, "wall_seconds_mean", s->wall_mean);

@@ -57,6 +57,11 @@ typedef struct {
     int stt_reached;         /* runs that reached the threshold */
     double stt_median, stt_q25, stt_q75, stt_iqr; /* INFINITY: not reached by enough runs */
     compare_ci final_return, best_return, auc, success, w1;
+    compare_ci last_quarter; /* per run: mean evaluation return at steps > 3/4 of its last evaluation's */
+    int q_end_n;             /* runs with update statistics in their last 5% of steps */
+    double q_end_mean, q_end_max; /* per run: mean of metrics.csv's q_mean (replay batches' mean Q)
+                                     over the episodes ending after 95% of its steps; mean and
+                                     largest over the runs (divergence shows here first) */
     double wall_mean, sps_mean;
     double stt_ratio;        /* median of the first group / this one's; NaN if undefined */
 } compare_stats;
