@@ -46,9 +46,11 @@
  * but no counted FLOPs, so they can only lower the reported rate. Each
  * update figure is the median over short chunks.
  *
- * Usage: bench_agents [seconds per measurement, default 2] [minatar] [notorch];
- * run from the source tree (it reads the configs above). `minatar`: only the
- * sgemm probe and the MinAtar section; `notorch`: no PyTorch reference.
+ * Usage: bench_agents [seconds per measurement, default 2] [minatar] [notorch]
+ * [c51-only]; run from the source tree (it reads the configs above).
+ * `minatar`: only the sgemm probe and the MinAtar section; `notorch`: no
+ * PyTorch reference; `c51-only`: of the MinAtar agents, c51 alone (for
+ * profiling its loop).
  */
 #include <math.h>
 #include <signal.h>
@@ -428,12 +430,16 @@ static void run_torch(double secs, torch_rates *tr)
         printf("  (it exited with status %d)\n", st);
 }
 
+static int c51_only;
+
 static int minatar_section(double secs, double peak, int torch)
 {
     static loop_rate r[MN_GAMES][MN_AGENTS][2];
     static mn_flops f[MN_GAMES][MN_AGENTS];
     for (int gi = 0; gi < MN_GAMES; gi++)
         for (int ai = 0; ai < MN_AGENTS; ai++) {
+            if (c51_only && ai != MN_C51)
+                continue;
             char path[256];
             snprintf(path, sizeof path, "configs/minatar/%s_%s.yaml", mn_games[gi], mn_agents[ai]);
             exp_config c;
@@ -454,6 +460,8 @@ static int minatar_section(double secs, double peak, int torch)
            "GFLOP/s", "SGEMM", "/c51", "steps/s", "GFLOP/s", "SGEMM", "/c51");
     for (int gi = 0; gi < MN_GAMES; gi++)
         for (int ai = 0; ai < MN_AGENTS; ai++) {
+            if (c51_only && ai != MN_C51)
+                continue;
             const mn_flops *q = &f[gi][ai];
             const loop_rate *a1 = &r[gi][ai][0], *a4 = &r[gi][ai][1], *c1 = &r[gi][MN_C51][0],
                             *c4 = &r[gi][MN_C51][1];
@@ -468,6 +476,8 @@ static int minatar_section(double secs, double peak, int torch)
            "  (eps-greedy skips 5%% of the acting forwards) and on one update:\n");
     for (int gi = 0; gi < MN_GAMES; gi++)
         for (int ai = 0; ai < MN_AGENTS; ai++) {
+            if (c51_only && ai != MN_C51)
+                continue;
             const mn_flops *q = &f[gi][ai];
             printf("    %-8s %-6s loop MFLOP/step counted %.2f (every step), %.2f (every 4); one update counted "
                    "%.2f%s\n",
@@ -498,9 +508,9 @@ static int minatar_section(double secs, double peak, int torch)
         if (tc > 0)
             printf("    c51 Adam:      bdrl %6.0f, torch %6.0f steps/s: %.2fx; >= 2.5x: %s\n", bc, tc, bc / tc,
                    bc >= 2.5 * tc ? "met" : "MISSED");
-        if (td > 0)
+        if (td > 0 && !c51_only)
             printf("    dqn Adam:      bdrl %6.0f, torch %6.0f steps/s: %.2fx\n", bd, td, bd / td);
-        if (tdr > 0)
+        if (tdr > 0 && !c51_only)
             printf("    dqn (torch RMSprop, MinAtar's own; bdrl Adam): torch %6.0f steps/s, bdrl %.2fx\n", tdr,
                    bd / tdr);
     }
@@ -517,10 +527,12 @@ int main(int argc, char **argv)
             only_minatar = 1;
         else if (!strcmp(argv[i], "notorch"))
             torch = 0;
+        else if (!strcmp(argv[i], "c51-only"))
+            c51_only = 1;
         else if (atof(argv[i]) > 0)
             secs = atof(argv[i]);
         else {
-            fprintf(stderr, "usage: bench_agents [seconds] [minatar] [notorch]\n");
+            fprintf(stderr, "usage: bench_agents [seconds] [minatar] [notorch] [c51-only]\n");
             return 2;
         }
     }
