@@ -118,6 +118,9 @@ $(BUILD)/tests/dtest_%: tests/dtest_%.c tests/test_util.h tests/dtest_util.h $(D
 $(BUILD)/bench/bench_%: bench/bench_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ibench -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+# bench_agents counts the GEMM work of whole training loops: every
+# cblas_sgemm call in it goes through its own __wrap_cblas_sgemm.
+$(BUILD)/bench/bench_agents: LDFLAGS += -Wl,--wrap=cblas_sgemm
 
 # Broken environment plugins for tests/test_plugin.c: one BAD_* case each
 # (bad_ok is the valid control), built against the in-tree header.

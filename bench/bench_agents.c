@@ -16,6 +16,28 @@
  * Target (issue 11): BD's loop at least 1/2 of C51's steps/s in both pairs,
  * with the shipped configs.
  *
+ * MinAtar (issue 22 §4): every agent (dqn, c51, qrdqn, iqn, bd) on
+ * minatar-breakout and minatar-seaquest with configs/minatar/<game>_<agent>.yaml
+ * (MinAtar's network: conv [16] 3x3 valid -> dense 128 -> the agent's head;
+ * batch 32; Adam), its whole training loop (train_run, ε = 0.05 throughout,
+ * updates from step 33 on) with an update every step and with the shipped
+ * one every 4 steps. Steps/s is CPU time over a window of steady-state steps
+ * (from the trainer's per-step clock, train_options.clock: no set-up, no
+ * evaluation, no final checkpoint inside it). FLOPs per step are GEMM
+ * multiply-adds as above: the update's (agent_ops.update_flops where the
+ * agent has it, else counted by the GEMM counter below on one update) per
+ * train_frequency steps, plus the acting forward (one B = 1 greedy action,
+ * counted). Every cblas_sgemm call of this program goes through
+ * __wrap_cblas_sgemm (the Makefile links bench_agents with
+ * -Wl,--wrap=cblas_sgemm), which adds 2·M·N·K while counting is on; the
+ * counted total over the loop's window is printed beside it as a check.
+ * The fraction of SGEMM is (steps/s · FLOPs/step) / the sgemm 2048³ rate of
+ * this same process. The bar: C51's every-step loop at >= 1/2 of SGEMM.
+ * When a python3 that imports torch is found (BDRL_TORCH_PYTHON, else
+ * python3, else /usr/bin/python3), bench/torch_minatar.py runs afterwards
+ * in this same run (one thread, the same network, batch and update) and its
+ * steps/s are set against bdrl's: the bar is bdrl >= 2.5x torch's for C51.
+ *
  * FLOP counts: only the GEMMs' multiply-adds, 2·M·N·K per GEMM. With layer
  * sizes n_0..n_L and S = Σ_l n_l·n_{l+1}, one C51 update at batch B is
  *   target forward 2BS + online forward 2BS + dW 2BS + dA (all layers but
@@ -24,9 +46,14 @@
  * but no counted FLOPs, so they can only lower the reported rate. Each
  * update figure is the median over short chunks.
  *
- * Usage: bench_agents [seconds per measurement, default 2]; run from the
- * source tree (it reads the configs above).
+ * Usage: bench_agents [seconds per measurement, default 2] [minatar] [notorch]
+ * [c51-only]; run from the source tree (it reads the configs above).
+ * `minatar`: only the sgemm probe and the MinAtar section; `notorch`: no
+ * PyTorch reference; `c51-only`: of the MinAtar agents, c51 alone (for
+ * profiling its loop).
  */
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +72,37 @@
 #include "bench_util.h"
 
 /* cpu_now, wall_now, median and sgemm_gflops come from bench_util.h. */
+
+/* ---- the GEMM FLOP counter ---- */
+/* The linker sends every cblas_sgemm call of this program (the library's
+ * included) here, and __real_cblas_sgemm is OpenBLAS's (-Wl,--wrap). One
+ * addition per call: nothing measurable next to the GEMM itself. */
+static int gemm_counting;
+static double gemm_flops;
+
+void __real_cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER o, OPENBLAS_CONST enum CBLAS_TRANSPOSE ta,
+                        OPENBLAS_CONST enum CBLAS_TRANSPOSE tb, OPENBLAS_CONST blasint M,
+                        OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha,
+                        OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B,
+                        OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C,
+                        OPENBLAS_CONST blasint ldc);
+void __wrap_cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER o, OPENBLAS_CONST enum CBLAS_TRANSPOSE ta,
+                        OPENBLAS_CONST enum CBLAS_TRANSPOSE tb, OPENBLAS_CONST blasint M,
+                        OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha,
+                        OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B,
+                        OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C,
+                        OPENBLAS_CONST blasint ldc);
+void __wrap_cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER o, OPENBLAS_CONST enum CBLAS_TRANSPOSE ta,
+                        OPENBLAS_CONST enum CBLAS_TRANSPOSE tb, OPENBLAS_CONST blasint M,
+                        OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha,
+                        OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B,
+                        OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C,
+                        OPENBLAS_CONST blasint ldc)
+{
+    if (gemm_counting)
+        gemm_flops += 2.0 * M * N * K;
+    __real_cblas_sgemm(o, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
 
 typedef struct {
     double updates_per_s, gflops, mflop;
@@ -158,12 +216,326 @@ static int load_pair(const char *c51_path, const char *bd_path, char **sets, int
     return 0;
 }
 
+/* ---- MinAtar (issue 22 §4) ---- */
+
+static const char *const mn_games[] = {"breakout", "seaquest"};
+static const char *const mn_agents[] = {"dqn", "c51", "qrdqn", "iqn", "bd"};
+enum { MN_GAMES = 2, MN_AGENTS = 5, MN_C51 = 1, MN_DQN = 0 };
+
+/* The loop's window. With train.checkpoint_seconds > 0 the trainer asks its
+ * clock once when it starts and once after every step (train.h,
+ * train_options.clock); minatar_loop sets it to a time no run reaches, so
+ * this clock sees every step without changing the run: it opens the window
+ * (CPU time, the GEMM counter) once `warm` steps are done, and asks the
+ * trainer to stop once the window has lasted `secs` of CPU time. */
+static struct {
+    int64_t calls, warm, end;
+    double secs, c0, c1, flops;
+    volatile sig_atomic_t stop;
+} win;
+
+static double window_clock(void)
+{
+    int64_t t = win.calls++; /* steps done */
+    if (t == win.warm) {
+        gemm_flops = 0;
+        gemm_counting = 1;
+        win.c0 = cpu_now();
+    } else if (t > win.warm && !win.stop) {
+        double c = cpu_now();
+        if (c - win.c0 >= win.secs) {
+            gemm_counting = 0;
+            win.c1 = c;
+            win.end = t;
+            win.flops = gemm_flops;
+            win.stop = 1;
+        }
+    }
+    return wall_now();
+}
+
+typedef struct {
+    double sps;          /* environment steps per CPU second in the window */
+    double mflop_counted; /* GEMM MFLOP per step counted in the window */
+} loop_rate;
+
+/* The whole training loop of cfg with an update every `tf` steps: updates
+ * from step batch_size + 1 on, ε = 0.05 throughout (the loop's steady
+ * state), no evaluation and no checkpoint inside the window. */
+static int minatar_loop(const exp_config *base, int tf, double secs, loop_rate *out)
+{
+    exp_config cfg = *base;
+    cfg.train.train_frequency = tf;
+    cfg.train.total_steps = 100000000;
+    cfg.train.learning_starts = cfg.train.batch_size;
+    cfg.train.eps_start = cfg.train.eps_end = 0.05;
+    cfg.train.checkpoint_interval = 0;
+    cfg.train.checkpoint_seconds = 1000000000000LL;
+    cfg.eval.interval = cfg.train.total_steps;
+    cfg.eval.episodes = 1;
+    memset(&win, 0, sizeof win);
+    win.warm = cfg.train.learning_starts + 8 * tf; /* a few updates first: every buffer touched */
+    win.secs = secs;
+    char dir[] = "/tmp/bench_agents_XXXXXX";
+    if (!mkdtemp(dir))
+        return -1;
+    train_options o = {NULL, &win.stop, 0, 0, NULL, window_clock};
+    train_result res;
+    bdrl_err e;
+    int rc = train_run(&cfg, dir, &o, &res, &e);
+    gemm_counting = 0;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_agents: could not remove %s\n", dir);
+    if (rc) {
+        fprintf(stderr, "bench_agents: %s\n", e.msg);
+        return -1;
+    }
+    if (!win.stop || res.steps != win.end) {
+        fprintf(stderr, "bench_agents: the trainer's clock was not asked once per step (window ended at %lld, "
+                        "run at %lld): see train_options.clock\n",
+                (long long)win.end, (long long)res.steps);
+        return -1;
+    }
+    double n = (double)(win.end - win.warm);
+    out->sps = n / (win.c1 - win.c0);
+    out->mflop_counted = win.flops / n / 1e6;
+    return 0;
+}
+
+typedef struct {
+    double upd;     /* GEMM MFLOP of one update at the config's batch (update_flops, else counted) */
+    double upd_ops; /* agent_ops.update_flops, or -1 if the agent has none */
+    double upd_cnt; /* counted on one update */
+    double act;     /* counted on one greedy action (B = 1) */
+} mn_flops;
+
+/* One update on 32 transitions of random play, and one greedy action, through the counter. */
+static int minatar_flops(const exp_config *cfg, mn_flops *f)
+{
+    bdrl_err e;
+    env *en = env_create(&cfg->env, &e);
+    rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT), *g = rng_create(3, RNG_STREAM_REPLAY);
+    agent *a = en ? agent_create(cfg, en, init, &e) : NULL;
+    int od = en ? env_obs_dim(en) : 0, B = cfg->train.batch_size;
+    replay *rb = a ? replay_create(256, od, &e) : NULL;
+    float *obs = malloc(sizeof(float) * (size_t)(od > 0 ? od : 1));
+    replay_batch b;
+    if (!rb || !obs || replay_batch_create(&b, B, od, &e)) {
+        fprintf(stderr, "bench_agents: %s\n", e.msg);
+        return -1;
+    }
+    uint64_t seed = 5;
+    memcpy(obs, env_reset(en, &seed), sizeof(float) * (size_t)od);
+    for (int i = 0; i < 256; i++) {
+        int act = (int)rng_below(g, (uint64_t)env_n_actions(en));
+        env_step st = env_do_step(en, act);
+        replay_add(rb, obs, act, st.reward, st.obs, st.terminated, st.truncated);
+        memcpy(obs, st.terminated || st.truncated ? env_reset(en, NULL) : st.obs, sizeof(float) * (size_t)od);
+    }
+    replay_sample(rb, g, B, &b);
+    agent_batch v = replay_batch_view(&b, NULL);
+    agent_stats st;
+    int act, rc = 0;
+    gemm_flops = 0;
+    gemm_counting = 1;
+    rc |= agent_update(a, &v, &st, &e);
+    f->upd_cnt = gemm_flops / 1e6;
+    gemm_flops = 0;
+    rc |= agent_greedy(a, obs, &act, &e);
+    f->act = gemm_flops / 1e6;
+    gemm_counting = 0;
+    if (rc)
+        fprintf(stderr, "bench_agents: %s\n", e.msg);
+    f->upd_ops = a->ops->update_flops ? a->ops->update_flops(a, B) / 1e6 : -1;
+    f->upd = f->upd_ops >= 0 ? f->upd_ops : f->upd_cnt;
+    replay_batch_free(&b);
+    replay_free(rb);
+    free(obs);
+    agent_free(a);
+    env_free(en);
+    rng_free(init);
+    rng_free(g);
+    return rc ? -1 : 0;
+}
+
+/* A python3 that imports torch: $BDRL_TORCH_PYTHON, else python3, else
+ * /usr/bin/python3 (Debian's python3-torch, when python3 on PATH is
+ * another interpreter); NULL if none. */
+static const char *torch_python(void)
+{
+    static char buf[512];
+    const char *cands[] = {getenv("BDRL_TORCH_PYTHON"), "python3", "/usr/bin/python3"};
+    for (int i = 0; i < 3; i++) {
+        if (!cands[i] || !*cands[i] || strchr(cands[i], '\''))
+            continue;
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "'%s' -c 'import torch' >/dev/null 2>&1", cands[i]);
+        if (system(cmd) == 0) {
+            snprintf(buf, sizeof buf, "%s", cands[i]);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* torch_minatar.py's results: steps/s per game, agent (dqn, c51) and optimizer (adam, rmsprop). */
+typedef struct {
+    double sps[MN_GAMES][2][2];
+    char env_kind[MN_GAMES][64];
+    int ok;
+} torch_rates;
+
+static void run_torch(double secs, torch_rates *tr)
+{
+    memset(tr, 0, sizeof *tr);
+    const char *py = torch_python();
+    if (!py) {
+        printf("\nPyTorch reference: skipped (no python3 here imports torch; on Debian: apt-get install "
+               "python3-torch, or point BDRL_TORCH_PYTHON at a python that has it)\n");
+        return;
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' bench/torch_minatar.py --seconds %g 2>&1", py, secs);
+    printf("\nPyTorch reference (%s, after bdrl's loops, same process tree): %s\n", py, cmd);
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        printf("  could not start it\n");
+        return;
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, p)) {
+        printf("  | %s", line);
+        char game[64], ag[16], opt[16], ek[64];
+        double sps;
+        if (sscanf(line, "RESULT game=%63s agent=%15s optimizer=%15s steps_per_s=%lf env=%63s", game, ag, opt, &sps,
+                   ek) != 5)
+            continue;
+        for (int gi = 0; gi < MN_GAMES; gi++) {
+            if (strcmp(game, mn_games[gi]))
+                continue;
+            int ai = !strcmp(ag, "c51") ? 1 : !strcmp(ag, "dqn") ? 0 : -1;
+            int oi = !strcmp(opt, "rmsprop") ? 1 : !strcmp(opt, "adam") ? 0 : -1;
+            if (ai >= 0 && oi >= 0) {
+                tr->sps[gi][ai][oi] = sps;
+                snprintf(tr->env_kind[gi], sizeof tr->env_kind[gi], "%s", ek);
+                tr->ok = 1;
+            }
+        }
+    }
+    int st = pclose(p);
+    if (st != 0)
+        printf("  (it exited with status %d)\n", st);
+}
+
+static int c51_only;
+
+static int minatar_section(double secs, double peak, int torch)
+{
+    static loop_rate r[MN_GAMES][MN_AGENTS][2];
+    static mn_flops f[MN_GAMES][MN_AGENTS];
+    for (int gi = 0; gi < MN_GAMES; gi++)
+        for (int ai = 0; ai < MN_AGENTS; ai++) {
+            if (c51_only && ai != MN_C51)
+                continue;
+            char path[256];
+            snprintf(path, sizeof path, "configs/minatar/%s_%s.yaml", mn_games[gi], mn_agents[ai]);
+            exp_config c;
+            bdrl_err e;
+            if (exp_load(&c, path, NULL, 0, &e)) {
+                fprintf(stderr, "bench_agents: %s (run from the source tree)\n", e.msg);
+                return 2;
+            }
+            if (minatar_flops(&c, &f[gi][ai]) || minatar_loop(&c, 1, secs, &r[gi][ai][0]) ||
+                minatar_loop(&c, c.train.train_frequency, secs, &r[gi][ai][1]))
+                return 1;
+        }
+    printf("\nMinAtar (configs/minatar/<game>_<agent>.yaml: conv [16] 3x3 valid -> dense 128 -> head, batch 32, "
+           "Adam;\nthe whole training loop, eps 0.05; CPU time; GEMM FLOPs as above; each ratio against c51 "
+           "of this run)\n");
+    printf("%-18s %9s %9s | %-40s | %s\n", "", "MFLOP", "MFLOP", "an update every step", "every 4 steps (shipped)");
+    printf("%-18s %9s %9s | %8s %8s %7s %6s %6s | %8s %7s %6s %6s\n", "", "update", "act", "steps/s", "MFLOP/st",
+           "GFLOP/s", "SGEMM", "/c51", "steps/s", "GFLOP/s", "SGEMM", "/c51");
+    for (int gi = 0; gi < MN_GAMES; gi++)
+        for (int ai = 0; ai < MN_AGENTS; ai++) {
+            if (c51_only && ai != MN_C51)
+                continue;
+            const mn_flops *q = &f[gi][ai];
+            const loop_rate *a1 = &r[gi][ai][0], *a4 = &r[gi][ai][1], *c1 = &r[gi][MN_C51][0],
+                            *c4 = &r[gi][MN_C51][1];
+            double m1 = q->upd + q->act, m4 = q->upd / 4 + q->act, g1 = a1->sps * m1 / 1e3, g4 = a4->sps * m4 / 1e3;
+            char name[40];
+            snprintf(name, sizeof name, "%s %s", mn_games[gi], mn_agents[ai]);
+            printf("%-18s %9.2f %9.3f | %8.0f %8.2f %7.1f %6.3f %6.2f | %8.0f %7.1f %6.3f %6.2f\n", name, q->upd,
+                   q->act, a1->sps, m1, g1, g1 / peak, a1->sps / c1->sps, a4->sps, g4, g4 / peak, a4->sps / c4->sps);
+        }
+    printf("  MFLOP update: agent_ops.update_flops (dqn, c51), else counted on one update (qrdqn, iqn, bd);\n"
+           "  MFLOP/st = update / train_frequency + the acting forward. Checks, counted in the loops' windows\n"
+           "  (eps-greedy skips 5%% of the acting forwards) and on one update:\n");
+    for (int gi = 0; gi < MN_GAMES; gi++)
+        for (int ai = 0; ai < MN_AGENTS; ai++) {
+            if (c51_only && ai != MN_C51)
+                continue;
+            const mn_flops *q = &f[gi][ai];
+            printf("    %-8s %-6s loop MFLOP/step counted %.2f (every step), %.2f (every 4); one update counted "
+                   "%.2f%s\n",
+                   mn_games[gi], mn_agents[ai], r[gi][ai][0].mflop_counted, r[gi][ai][1].mflop_counted, q->upd_cnt,
+                   q->upd_ops >= 0 ? (fabs(q->upd_cnt - q->upd_ops) <= 1e-6 * q->upd_ops ? " = update_flops"
+                                                                                         : " (update_flops differs)")
+                                   : "");
+        }
+    for (int gi = 0; gi < MN_GAMES; gi++) {
+        const mn_flops *q = &f[gi][MN_C51];
+        double g1 = r[gi][MN_C51][0].sps * (q->upd + q->act) / 1e3;
+        printf("  %s c51, an update every step: %.0f steps/s, %.2f of SGEMM for its FLOPs; >= 1/2: %s\n",
+               mn_games[gi], r[gi][MN_C51][0].sps, g1 / peak, g1 >= peak / 2 ? "met" : "MISSED");
+    }
+    if (!torch)
+        return 0;
+    torch_rates tr;
+    run_torch(secs, &tr);
+    if (!tr.ok) {
+        printf("  no PyTorch figures: no ratio\n");
+        return 0;
+    }
+    printf("\nbdrl against PyTorch (one thread each, the same network, batch 32, an update every step)\n");
+    for (int gi = 0; gi < MN_GAMES; gi++) {
+        double bc = r[gi][MN_C51][0].sps, bd = r[gi][MN_DQN][0].sps;
+        double tc = tr.sps[gi][1][0], td = tr.sps[gi][0][0], tdr = tr.sps[gi][0][1];
+        printf("  %-8s (torch on %s)\n", mn_games[gi], tr.env_kind[gi][0] ? tr.env_kind[gi] : "-");
+        if (tc > 0)
+            printf("    c51 Adam:      bdrl %6.0f, torch %6.0f steps/s: %.2fx; >= 2.5x: %s\n", bc, tc, bc / tc,
+                   bc >= 2.5 * tc ? "met" : "MISSED");
+        if (td > 0 && !c51_only)
+            printf("    dqn Adam:      bdrl %6.0f, torch %6.0f steps/s: %.2fx\n", bd, td, bd / td);
+        if (tdr > 0 && !c51_only)
+            printf("    dqn (torch RMSprop, MinAtar's own; bdrl Adam): torch %6.0f steps/s, bdrl %.2fx\n", tdr,
+                   bd / tdr);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     openblas_set_num_threads(1);
-    double secs = argc > 1 ? atof(argv[1]) : 2.0;
-    if (!(secs > 0))
-        secs = 2.0;
+    double secs = 2.0;
+    int only_minatar = 0, torch = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "minatar"))
+            only_minatar = 1;
+        else if (!strcmp(argv[i], "notorch"))
+            torch = 0;
+        else if (!strcmp(argv[i], "c51-only"))
+            c51_only = 1;
+        else if (atof(argv[i]) > 0)
+            secs = atof(argv[i]);
+        else {
+            fprintf(stderr, "usage: bench_agents [seconds] [minatar] [notorch] [c51-only]\n");
+            return 2;
+        }
+    }
     static const bench_pair pairs[] = {
         {"CleanRL's c51.py settings (CartPole)", "configs/bench/cleanrl_c51.yaml", "configs/bench/cleanrl_bd.yaml", 1},
         {"FrozenLake 4x4 policy evaluation", "configs/frozenlake4_eval_c51.yaml", "configs/frozenlake4_eval_bd.yaml", 0},
@@ -175,6 +547,8 @@ int main(int argc, char **argv)
     printf("agents benchmark (single thread, float32, CPU time; each BD figure against C51's in this run)\n");
     printf("%-52s %12s %10s %10s %14s\n", "", "updates/s", "GFLOP/s", "vs SGEMM", "env steps/s");
     printf("%-52s %12s %10.1f %10s %14s\n", "sgemm 2048^3", "-", peak, "1.00", "-");
+    if (only_minatar)
+        return minatar_section(secs, peak, torch);
     int ok_all = 1;
     for (size_t p = 0; p < sizeof pairs / sizeof *pairs; p++) {
         exp_config c, b, g;
@@ -219,5 +593,5 @@ int main(int argc, char **argv)
         ok_all &= bc >= cc / 2;
     }
     printf("\nbd loop >= 1/2 of c51's in every pair: %s\n", ok_all ? "met" : "MISSED");
-    return 0;
+    return minatar_section(secs, peak, torch);
 }

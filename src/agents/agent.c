@@ -3,8 +3,10 @@
 #include "agents/agent.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agents/registry.h"
 
@@ -97,14 +99,37 @@ int agent_greedy(agent *a, const float *obs, int *action, bdrl_err *e)
     return rc;
 }
 
-/* The first non-finite entry of p (n), or -1. x·0 is 0 for finite x and NaN
- * otherwise, so the sum vectorizes and only a bad network is scanned twice. */
+/* The first non-finite entry of p (n), or -1. A float is non-finite when
+ * its exponent bits are all ones: one integer mask-and-compare per entry,
+ * OR-ed together, which vectorizes (integer operations reassociate
+ * freely; the x·0 float sum this replaces was a chain of dependent
+ * additions, 8% of C51's MinAtar training loop with an update every step:
+ * 150k parameters after every update). Only a bad network is scanned twice. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("-ftree-vectorize", "-fvect-cost-model=dynamic")))
+#endif
 static long first_nonfinite(const real *p, size_t n)
 {
-    real z = 0;
-    for (size_t i = 0; i < n; i++)
-        z += p[i] * (real)0;
-    if (z == 0)
+    _Static_assert(sizeof(real) == sizeof(uint32_t) || sizeof(real) == sizeof(uint64_t), "real is float or double");
+    int bad = 0;
+    if (sizeof(real) == sizeof(uint32_t)) {
+        uint32_t any = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u;
+            memcpy(&u, p + i, sizeof u);
+            any |= (u & 0x7f800000u) == 0x7f800000u;
+        }
+        bad = any != 0;
+    } else {
+        uint64_t any = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t u;
+            memcpy(&u, p + i, sizeof u);
+            any |= (u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull;
+        }
+        bad = any != 0;
+    }
+    if (!bad)
         return -1;
     for (size_t i = 0; i < n; i++)
         if (!isfinite(p[i]))
