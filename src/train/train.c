@@ -266,7 +266,9 @@ static int trainer_setup(trainer *T, const exp_config *cfg, const train_options 
     if (!T->ag)
         return -1;
     T->check_support = agent_kind_uses_support(agent_kind_of(T->ag));
-    if (!(T->rb = replay_create(cfg->train.buffer_size, T->D, e)) ||
+    replay_spec rs;
+    replay_spec_of(&rs, cfg, T->D, env_obs_is_binary(T->en));
+    if (!(T->rb = replay_create_spec(&rs, e)) ||
         replay_batch_create(&T->batch, cfg->train.batch_size, T->D, e) ||
         !(T->obs = err_calloc((size_t)T->D, sizeof(float), e)) || trainer_grow_actions(T, e))
         return -1;
@@ -333,7 +335,8 @@ static int act(trainer *T, int *a, bdrl_err *e)
 static int store(trainer *T, int a, env_step *st, bdrl_err *e)
 {
     *st = env_do_step(T->en, a);
-    replay_add(T->rb, T->obs, a, st->reward, st->obs, st->terminated, st->truncated);
+    if (replay_add(T->rb, T->obs, a, st->reward, st->obs, st->terminated, st->truncated, e))
+        return err_prefix(e, "step %lld", (long long)T->step + 1);
     /* the reward as the replay keeps it (a float), as a resume would see it */
     if (T->check_support && !T->support_warning[0] &&
         support_breached(T->cfg, (float)st->reward, st->terminated, T->support_warning, sizeof T->support_warning))
