@@ -56,7 +56,7 @@
  * p_i / Σ p, divided by the *batch's* largest w (Schaul et al. divide by
  * the largest over the whole buffer, which needs the smallest p, a second
  * tree; the batch's largest keeps every weight <= 1, as theirs does, and is
- * what Dopamine and most implementations use).
+ * what Dopamine's Rainbow does).
  *
  * Sampling copies rows into a replay_batch the caller allocated once
  * (replay_batch_create), so no batch allocates.
