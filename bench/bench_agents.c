@@ -128,7 +128,10 @@ static int agent_updates(const exp_config *cfg, double secs, upd_rate *out)
     for (int64_t i = 0; i < cfg->train.buffer_size; i++) {
         int act = (int)rng_below(g, (uint64_t)env_n_actions(en));
         env_step st = env_do_step(en, act);
-        replay_add(rb, obs, act, st.reward, st.obs, st.terminated, st.truncated);
+        if (replay_add(rb, obs, act, st.reward, st.obs, st.terminated, st.truncated, &e)) {
+            fprintf(stderr, "bench_agents: %s\n", e.msg);
+            return -1;
+        }
         memcpy(obs, st.terminated || st.truncated ? env_reset(en, NULL) : st.obs,
                sizeof(float) * (size_t)env_obs_dim(en));
     }

@@ -43,7 +43,7 @@ static void fx_make(fixture *f, const char *kind, uint64_t seed, const char *ext
     assert_non_null(f->rb);
     for (int i = 0; i < 7; i++) {
         float o[4] = {0.1f * i, 0, 0, 0}, o2[4] = {0.1f * i + 0.05f, 0, 0, 0};
-        replay_add(f->rb, o, i % 2, 1.0, o2, i == 6, 0);
+        assert_int_equal(replay_add(f->rb, o, i % 2, 1.0, o2, i == 6, 0, &e), 0);
     }
 }
 

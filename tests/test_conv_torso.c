@@ -348,7 +348,8 @@ static void test_checkpoints_name_the_conv_keys(void **state)
     bdrl_err e;
     replay *rb = replay_create(64, COBS, &e);
     for (int i = 0; i < t.n; i++)
-        replay_add(rb, t.obs + (size_t)i * COBS, t.action[i], t.reward[i], t.next + (size_t)i * COBS, t.term[i], 0);
+        assert_int_equal(replay_add(rb, t.obs + (size_t)i * COBS, t.action[i], t.reward[i], t.next + (size_t)i * COBS,
+                                    t.term[i], 0, &e), 0);
     exp_config cfg, c2;
     char *conv[] = {"agent.conv=[8]", "agent.conv_kernel=2", "train.buffer_size=64"};
     agent *a = make(&cfg, en, "c51", conv, 3, 3), *b = make(&c2, en, "c51", conv, 3, 4);

@@ -646,8 +646,11 @@ static void test_limits_refuse_before_allocation(void **state)
     assert_int_equal(limits_check_experiment(&c, en, &e), 0);
     sizing_estimate est;
     limits_estimate_experiment(&c, en, &est);
-    /* 100000 transitions of 2 x 4 floats + action, reward, flags = 4.2 MB */
-    assert_close(est.replay, 100000.0 * 42, 1);
+    /* 100000 slots of 4 floats + action, reward, flags, side-store index
+     * (train/replay.h: each observation once) = 3.0 MB, a side store of one
+     * observation per 16 transitions (4 floats + an index), and three
+     * observations aside */
+    assert_close(est.replay, 100000.0 * 30 + 6250.0 * 20 + 3 * 16, 1);
     assert_true(est.total > est.replay && est.total < 1e9);
     setenv("BDRL_MAX_MEMORY", "lots", 1);
     assert_int_equal(limits_check_experiment(&c, en, &e), -1);
@@ -687,9 +690,9 @@ static void test_allocation_failure_is_reported(void **state)
     }
     char out[700];
     snprintf(out, sizeof out, "%s/oom_run", tu_dir);
-    /* 30M transitions (1.3 GB) pass the limit of a normal machine but not ulimit -v 1 GB */
+    /* 40M transitions (1.25 GB) pass the limit of a normal machine but not ulimit -v 1 GB */
     tu_result r = tu_run("ulimit -v 1000000; BDRL_MAX_MEMORY=1T %s train %s/configs/cartpole_c51.yaml "
-                         "--set train.buffer_size=30000000 --out %s -q",
+                         "--set train.buffer_size=40000000 --out %s -q",
                          tu_bdrl(), tu_root(), out);
     assert_true(r.status == 1 || r.status == 2);
     assert_contains(r.err, "out of memory");

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "train/checkpoint.h"
 #include "train/run.h"
 #include "train/train.h"
 
@@ -200,6 +201,184 @@ static void test_larger_budget_keeps_eps(void **state)
     tu_run_free(&r);
 }
 
+/* ------------------------------------------------------------------------ */
+/* n-step returns and prioritized replay                                    */
+
+/* The agent under test with each row's own loss written as agent.h asks
+ * (agent_batch.sample_loss): a function of the batch and the update's
+ * loss, so that the priorities, and through them the draws, depend on
+ * what the agent learned. pl_mode 1 leaves row 3 unwritten; pl_mode 2
+ * makes update pl_bad_at report a NaN loss (train.nonfinite skip undoes
+ * it) with huge row losses, and every other update's rows the loss 4. */
+static const agent_ops *pl_real_ops;
+static agent_ops pl_ops;
+static int pl_mode, pl_bad_at, pl_updates;
+
+static int pl_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
+{
+    int rc = pl_real_ops->update(a, b, st, e);
+    pl_updates++;
+    if (rc || !b->sample_loss)
+        return rc;
+    for (int i = 0; i < b->B; i++) {
+        if (pl_mode == 1 && i == 3)
+            continue;
+        b->sample_loss[i] = pl_mode == 2 ? 4 : fabs((double)b->reward[i]) + st->loss * (1 + (double)b->weight[i]);
+    }
+    if (pl_mode == 2 && pl_updates == pl_bad_at) {
+        st->loss = NAN;
+        for (int i = 0; i < b->B; i++)
+            b->sample_loss[i] = 1e6;
+    }
+    return 0;
+}
+
+static agent *pl_make_agent(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
+{
+    agent *a = agent_create(cfg, en, init, e);
+    if (!a)
+        return NULL;
+    pl_real_ops = a->ops;
+    pl_ops = *a->ops;
+    pl_ops.update = pl_update;
+    a->ops = &pl_ops;
+    return a;
+}
+
+/* SETS with 3-step returns and prioritized replay in a ring of 700 (it
+ * wraps), plus extra settings. */
+static int train_pl(const char *dir, int64_t stop_after, int resume, char **extra, int n_extra, train_result *res,
+                    bdrl_err *e)
+{
+    char *sets[N_SETS + 8];
+    memcpy(sets, SETS, sizeof SETS);
+    int n = N_SETS;
+    sets[n++] = "agent.n_step=3";
+    sets[n++] = "replay.prioritized=true";
+    sets[n++] = "train.buffer_size=700";
+    for (int i = 0; i < n_extra; i++)
+        sets[n++] = extra[i];
+    exp_config c;
+    tu_load_cfg(&c, sets, n);
+    train_options o = {NULL, NULL, stop_after, resume, pl_make_agent, NULL};
+    return train_run(&c, dir, &o, res, e);
+}
+
+/* A run's checkpoint: the agent's state and the replay as saved bytes
+ * (caller frees both), and the replay's largest priority. */
+static void read_state(const char *dir, char **agent_bytes, size_t *alen, char **replay_bytes, size_t *rlen,
+                       double *max_priority)
+{
+    char p[800];
+    exp_config c;
+    bdrl_err e;
+    snprintf(p, sizeof p, "%s/%s", dir, RUN_FILE_CONFIG);
+    if (exp_load(&c, p, NULL, 0, &e))
+        fail_msg("%s", e.msg);
+    env *en = env_create(&c.env, &e);
+    rng *init = rng_create(1, RNG_STREAM_INIT);
+    agent *a = agent_create(&c, en, init, &e);
+    rng_free(init);
+    assert_non_null(a);
+    snprintf(p, sizeof p, "%s/%s", dir, RUN_FILE_CHECKPOINT);
+    replay *rb;
+    if (ckpt_read_agent(p, &c, a, NULL, &e) || ckpt_read_replay(p, &c, a, &rb, &e))
+        fail_msg("%s", e.msg);
+    assert_non_null(rb->tree);
+    *agent_bytes = tu_agent_state(a, alen);
+    FILE *f = open_memstream(replay_bytes, rlen);
+    assert_int_equal(replay_save(rb, f, &e), 0);
+    fclose(f);
+    *max_priority = rb->max_priority;
+    replay_free(rb);
+    agent_free(a);
+    env_free(en);
+}
+
+/* With n-step returns and prioritized replay on, a run stopped at step
+ * 1777 and resumed ends exactly as the uninterrupted one: the same CSVs,
+ * the same agent, the same replay (slots, side store, priorities, sum
+ * tree, largest priority) byte for byte. β's annealing length is recorded
+ * in config.yaml as ε's is. */
+static void test_nstep_prioritized_resume_is_bit_exact(void **state)
+{
+    (void)state;
+    char a_dir[600], b_dir[600];
+    snprintf(a_dir, sizeof a_dir, "%s/pl_whole", tu_dir);
+    snprintf(b_dir, sizeof b_dir, "%s/pl_resumed", tu_dir);
+    train_result res;
+    bdrl_err e;
+    pl_mode = 0;
+    if (train_pl(a_dir, 0, 0, NULL, 0, &res, &e) || train_pl(b_dir, 1777, 0, NULL, 0, &res, &e) ||
+        train_pl(b_dir, 0, 1, NULL, 0, &res, &e))
+        fail_msg("%s", e.msg);
+    char *ea = tu_read_in(a_dir, RUN_FILE_EVAL), *eb = tu_read_in(b_dir, RUN_FILE_EVAL);
+    assert_string_equal(ea, eb);
+    char *ma = tu_read_in(a_dir, RUN_FILE_METRICS), *mb = tu_read_in(b_dir, RUN_FILE_METRICS);
+    char *sa = tu_strip_sps(ma), *sb = tu_strip_sps(mb);
+    assert_string_equal(sa, sb);
+    char *ag[2], *rp[2];
+    size_t al[2], rl[2];
+    double mp[2];
+    read_state(a_dir, &ag[0], &al[0], &rp[0], &rl[0], &mp[0]);
+    read_state(b_dir, &ag[1], &al[1], &rp[1], &rl[1], &mp[1]);
+    print_message("n-step + prioritized: agents of %zu bytes, replays of %zu bytes equal; largest priority %g\n",
+                  al[0], rl[0], mp[0]);
+    assert_true(al[0] == al[1] && !memcmp(ag[0], ag[1], al[0]));
+    assert_true(rl[0] == rl[1] && !memcmp(rp[0], rp[1], rl[0]));
+    assert_true(mp[0] > 1); /* the agent's losses did set priorities */
+    char *cy = tu_read_in(b_dir, RUN_FILE_CONFIG);
+    assert_contains(cy, "beta_steps: 2500");
+    assert_contains(cy, "n_step: 3");
+    free(cy);
+    for (int k = 0; k < 2; k++)
+        free(ag[k]), free(rp[k]);
+    free(ea), free(eb), free(ma), free(mb), free(sa), free(sb);
+}
+
+/* An agent that leaves a row's loss unwritten cannot set its priority: the
+ * run stops at the first update, naming the agent and the row. */
+static void test_unwritten_sample_loss_refused(void **state)
+{
+    (void)state;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/pl_unwritten", tu_dir);
+    train_result res;
+    bdrl_err e;
+    pl_mode = 1;
+    assert_int_equal(train_pl(dir, 0, 0, NULL, 0, &res, &e), -1);
+    pl_mode = 0;
+    assert_contains(e.msg, "update at step 304: prioritized replay needs each row's loss, and the c51 agent left "
+                           "row 3 of 16 at nan");
+}
+
+/* An update the non-finite guard undoes sets no priorities: its rows'
+ * losses of 1e6 would have made the largest priority 1000, and the kept
+ * updates' losses of 4 make it (4 + 1e-6)^0.5. */
+static void test_skipped_update_sets_no_priorities(void **state)
+{
+    (void)state;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/pl_skipped", tu_dir);
+    train_result res;
+    bdrl_err e;
+    char *extra[] = {"train.nonfinite=skip", "train.total_steps=600"};
+    pl_mode = 2;
+    pl_bad_at = 20;
+    pl_updates = 0;
+    if (train_pl(dir, 0, 0, extra, 2, &res, &e))
+        fail_msg("%s", e.msg);
+    pl_mode = 0;
+    assert_int_equal(res.skipped_updates, 1);
+    char *ag, *rp;
+    size_t al, rl;
+    double mp;
+    read_state(dir, &ag, &al, &rp, &rl, &mp);
+    assert_true(mp == pow(4 + 1e-6, 0.5));
+    free(ag);
+    free(rp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +386,9 @@ int main(void)
         cmocka_unit_test(test_crafted_step_refused),
         cmocka_unit_test(test_fifo_checkpoint),
         cmocka_unit_test(test_larger_budget_keeps_eps),
+        cmocka_unit_test(test_nstep_prioritized_resume_is_bit_exact),
+        cmocka_unit_test(test_unwritten_sample_loss_refused),
+        cmocka_unit_test(test_skipped_update_sets_no_priorities),
     };
     return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

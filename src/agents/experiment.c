@@ -468,7 +468,7 @@ static const cfg_key keys[] = {
     CFG_BOOL_KEY("replay.prioritized", OFF(replay.prioritized), "false",
                  "proportional prioritized replay (Schaul et al. 2016): draw transition i with probability "
                  "p_i^α / Σ p^α, p_i = the agent's own loss on it + replay.eps (new ones get the largest p so "
-                 "far), and weight its loss by (N P(i))^-β / max w; false = uniform"),
+                 "far), and weight its loss by (N P(i))^-β over the batch's largest such weight; false = uniform"),
     CFG_REAL_KEY("replay.alpha", OFF(replay.alpha), "0.5", 0, 10, "prioritized replay: priority exponent α"),
     CFG_REAL_KEY("replay.beta", OFF(replay.beta), "0.4", 0, 1,
                  "prioritized replay: importance-weight exponent β at the start, annealed linearly to 1 "
@@ -574,6 +574,13 @@ int64_t exp_eps_decay_steps(const exp_config *cfg)
 }
 
 void exp_record_eps_decay(exp_config *cfg) { cfg->train.eps_decay_steps = exp_eps_decay_steps(cfg); }
+
+int64_t exp_beta_steps(const exp_config *cfg)
+{
+    return cfg->replay.beta_steps > 0 ? cfg->replay.beta_steps : cfg->train.total_steps;
+}
+
+void exp_record_beta_steps(exp_config *cfg) { cfg->replay.beta_steps = exp_beta_steps(cfg); }
 
 int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e)
 {

@@ -153,6 +153,15 @@ int64_t exp_eps_decay_steps(const exp_config *cfg);
 /* Sets train.eps_decay_steps to exp_eps_decay_steps(cfg). */
 void exp_record_eps_decay(exp_config *cfg);
 
+/* The steps over which prioritized replay's β reaches 1:
+ * replay.beta_steps, or when that is 0, train.total_steps. A run records it
+ * in its config.yaml when it starts (exp_record_beta_steps), as it does ε's
+ * decay length, so a larger train.total_steps on resume does not change β
+ * mid-run. */
+int64_t exp_beta_steps(const exp_config *cfg);
+/* Sets replay.beta_steps to exp_beta_steps(cfg). */
+void exp_record_beta_steps(exp_config *cfg);
+
 /* Defaults, then the YAML file (may be NULL), then the overrides, then the
  * cross-key checks; fills cfg->env completely (random map size and seed). */
 int exp_load(exp_config *cfg, const char *path, char *const *sets, int n_sets, bdrl_err *e);

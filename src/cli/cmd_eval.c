@@ -183,8 +183,15 @@ static int replay_table(const char *run, const exp_config *cfg, const env *en, c
     int rc = -1;
     if (!counts)
         goto out;
+    if (rb->obs_dim != 1) {
+        err_set(e, "%s: the replay's observations have %d components, not one state index", path, rb->obs_dim);
+        goto out;
+    }
     for (int64_t i = 0; i < rb->size; i++) {
-        int s = (int)rb->obs[i * rb->obs_dim], s2 = (int)rb->next_obs[i * rb->obs_dim], a = rb->action[i];
+        float o, o2; /* a tabular observation: one float, the state index */
+        replay_obs(rb, i, &o);
+        replay_next_obs(rb, i, &o2);
+        int s = (int)o, s2 = (int)o2, a = rb->action[i];
         int k = truth_tab_match_outcome(t, s, a, s2, rb->reward[i], rb->terminated[i]);
         if (k < 0) {
             err_set(e, "%s: replay entry %lld (state %d, action %d -> state %d, reward %g%s) is not a transition "

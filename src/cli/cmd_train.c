@@ -175,6 +175,10 @@ int cmd_train(int argc, char **argv)
         exp_record_eps_decay(&run);
         if (!cfg.train.eps_decay_steps)
             cfg.train.eps_decay_steps = run.train.eps_decay_steps;
+        /* β's annealing length likewise (prioritized replay) */
+        exp_record_beta_steps(&run);
+        if (!cfg.replay.beta_steps)
+            cfg.replay.beta_steps = run.replay.beta_steps;
         if (check_resumable(&run, &cfg, resume))
             return 2;
         snprintf(path, sizeof path, "%s/" RUN_FILE_CHECKPOINT, resume);

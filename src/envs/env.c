@@ -156,6 +156,7 @@ int env_obs_shape(const env *e, int *h, int *w, int *c)
     *c = img ? e->obs_c : 0;
     return img;
 }
+int env_obs_is_binary(const env *e) { return e->cls->info.obs_binary; }
 int env_max_steps(const env *e) { return e->max_steps; }
 int env_elapsed(const env *e) { return e->elapsed; }
 int env_state_dim(const env *e) { return e->state_dim; }

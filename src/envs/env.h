@@ -100,6 +100,9 @@ typedef struct {
      * none); default_max_steps is bdrl's choice, and `bdrl env rollout`
      * lifts it so a rollout ends only where the reference's would. */
     int reference_unlimited;
+    /* 1: every observation component is 0 or 1 (the MinAtar games' cells),
+     * so a replay may keep observations as packed bits (env_obs_is_binary). */
+    int obs_binary;
 } env_kind_info;
 
 /* NULL for a kind outside [0, ENV_N_KINDS). */
@@ -193,6 +196,10 @@ int env_n_states(const env *e);          /* FrozenLake: nrow*ncol; CliffWalking 
  * obs[(y*w + x)*c + ch], h*w*c = env_obs_dim); returns 1. Returns 0 and
  * zeros for every other observation. */
 int env_obs_shape(const env *e, int *h, int *w, int *c);
+/* 1 if every component of every observation is exactly 0.0f or 1.0f (the
+ * MinAtar games), so that it can be stored as bits; 0 otherwise (plugins
+ * and Python environments declare nothing: 0). */
+int env_obs_is_binary(const env *e);
 /* 1 if the observation is one float holding a state index in [0,
  * env_n_states) that a network should one-hot encode (FrozenLake, CliffWalking, tabular
  * plugins). */

@@ -150,7 +150,7 @@ void minatar_describe(const env *e, const env_config *c, FILE *f);
     {                                                                                             \
         .info = {NAME, GYM_ID, SUMMARY, NULL, "(none)", MINATAR_MAX_STEPS, 0, INFINITY, 0, 0,     \
                  NULL, NULL, .obs_shape = {10, 10, C}, .seed_bits = 32, .game_options = 1,        \
-                 .reference_unlimited = 1},                                                       \
+                 .reference_unlimited = 1, .obs_binary = 1},                                      \
         .impl = &(GAME), .init = minatar_init, .release = minatar_release, .seed = minatar_seed,  \
         .reset = minatar_reset, .step = minatar_step, .success = minatar_success,                \
         .describe = minatar_describe,                                                             \

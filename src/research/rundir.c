@@ -138,6 +138,8 @@ int rundir_config_differs(const char *dir, const exp_config *cfg, char *why, siz
     *now = *cfg;
     exp_record_eps_decay(run);
     exp_record_eps_decay(now);
+    exp_record_beta_steps(run); /* and β's annealing length, likewise */
+    exp_record_beta_steps(now);
     cfg = now;
     int rc = 0;
     for (int i = 0; i < exp_schema.n_keys && !rc; i++) {

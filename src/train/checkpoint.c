@@ -380,7 +380,10 @@ int ckpt_read_replay(const char *path, const exp_config *cfg, const agent *a, re
     *out = NULL;
     if (ckpt_open(&c, path, a, cfg, e))
         return -1;
-    replay *rb = replay_create(cfg->train.buffer_size, a->obs_dim, e);
+    const env_kind_info *k = env_kind_describe(cfg->env.kind);
+    replay_spec rs;
+    replay_spec_of(&rs, cfg, a->obs_dim, k && k->obs_binary);
+    replay *rb = replay_create_spec(&rs, e);
     int rc = !rb || ckpt_load_replay(&c, rb, e) ? -1 : 0;
     if (rc)
         replay_free(rb);

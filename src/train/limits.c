@@ -6,14 +6,20 @@
 #include "agents/registry.h"
 #include "core/memlimit.h"
 #include "fields/real.h"
+#include "train/replay.h"
 
-/* The replay and checkpoint parts here, the agent's own parts from its
- * registry entry; returns the keys that size the agent's parts. */
+/* The replay and checkpoint parts here (the replay's from its own layout,
+ * replay.h: bits for binary observations, each observation once, the
+ * priorities' tree; a checkpoint's replay section is about as large), the
+ * agent's own parts from its registry entry; returns the keys that size
+ * the agent's parts. */
 static const char *estimate(const exp_config *cfg, const env *en, sizing_estimate *out)
 {
     memset(out, 0, sizeof *out);
-    double D = env_obs_dim(en), params = 0;
-    out->replay = (double)cfg->train.buffer_size * (2 * D * sizeof(float) + sizeof(int) + sizeof(float) + 2);
+    double params = 0;
+    replay_spec rs;
+    replay_spec_of(&rs, cfg, env_obs_dim(en), env_obs_is_binary(en));
+    out->replay = replay_estimate_bytes(&rs);
     const agent_class *c = agent_class_of(cfg->agent.kind);
     const char *hint = c ? c->memory(cfg, en, out, &params) : "agent.kind";
     out->checkpoint = out->replay + 3 * params * sizeof(real);

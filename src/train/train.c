@@ -266,7 +266,9 @@ static int trainer_setup(trainer *T, const exp_config *cfg, const train_options 
     if (!T->ag)
         return -1;
     T->check_support = agent_kind_uses_support(agent_kind_of(T->ag));
-    if (!(T->rb = replay_create(cfg->train.buffer_size, T->D, e)) ||
+    replay_spec rs;
+    replay_spec_of(&rs, cfg, T->D, env_obs_is_binary(T->en));
+    if (!(T->rb = replay_create_spec(&rs, e)) ||
         replay_batch_create(&T->batch, cfg->train.batch_size, T->D, e) ||
         !(T->obs = err_calloc((size_t)T->D, sizeof(float), e)) || trainer_grow_actions(T, e))
         return -1;
@@ -296,9 +298,10 @@ int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *st
 /* one training step: act, store, learn (with its guard), sync the target,   */
 /* log the episode, evaluate, checkpoint, keep the files fresh               */
 /* Each agent component has one step to change: noisy nets replace act's ε  */
-/* draw, n-step returns fold transitions in store before the replay sees    */
-/* them, prioritized replay samples and reweights in learn (and updates the  */
-/* priorities after the guard); the rest of the loop stays as it is.        */
+/* draw; n-step returns are the replay's (it sums consecutive slots when    */
+/* learn samples, so store keeps one transition per step); prioritized      */
+/* replay samples and reweights in learn and updates the priorities after   */
+/* the guard; the rest of the loop stays as it is.                          */
 
 /* Act: the action of step T->step + 1. Reads the observation, the step (for
  * ε), the exploration generator (one or two draws) and, for agent.mode
@@ -333,7 +336,8 @@ static int act(trainer *T, int *a, bdrl_err *e)
 static int store(trainer *T, int a, env_step *st, bdrl_err *e)
 {
     *st = env_do_step(T->en, a);
-    replay_add(T->rb, T->obs, a, st->reward, st->obs, st->terminated, st->truncated);
+    if (replay_add(T->rb, T->obs, a, st->reward, st->obs, st->terminated, st->truncated, e))
+        return err_prefix(e, "step %lld", (long long)T->step + 1);
     /* the reward as the replay keeps it (a float), as a resume would see it */
     if (T->check_support && !T->support_warning[0] &&
         support_breached(T->cfg, (float)st->reward, st->terminated, T->support_warning, sizeof T->support_warning))
@@ -367,13 +371,15 @@ static const char *nonfinite_quantity(trainer *T, const agent_stats *ss, double 
  * the snapshot and counts it (T->skipped, T->skipped_run) until
  * TRAIN_MAX_SKIPS_IN_A_ROW in a row; otherwise the run ends (-1, e names
  * the step and the quantity, T->fail_status "diverged"). A finite update
- * adds its statistics to the sums of the next metrics row. */
-static int guard_update(trainer *T, const agent_stats *ss, bdrl_err *e)
+ * adds its statistics to the sums of the next metrics row and sets *kept
+ * (0 when the update was undone). */
+static int guard_update(trainer *T, const agent_stats *ss, int *kept, bdrl_err *e)
 {
     char pwhat[160];
     double bad_v;
     const char *bad_what = nonfinite_quantity(T, ss, &bad_v, pwhat, sizeof pwhat);
     const int skip_mode = T->cfg->train.nonfinite == TRAIN_NONFINITE_SKIP;
+    *kept = !bad_what;
     if (!bad_what) {
         T->skipped_run = 0;
         T->acc_loss += ss->loss;
@@ -406,13 +412,38 @@ static int guard_update(trainer *T, const agent_stats *ss, bdrl_err *e)
     return -1;
 }
 
+/* Prioritized replay, after an update the guard kept: the drawn slots'
+ * priorities from the agent's own per-row losses. learn filled them with
+ * NaN, so a row the agent left unwritten is caught here, not drawn forever
+ * at a NaN priority. */
+static int set_priorities(trainer *T, bdrl_err *e)
+{
+    const replay_batch *b = &T->batch;
+    for (int i = 0; i < b->B; i++)
+        if (!isfinite(b->sample_loss[i]))
+            return err_set(e, "update at step %lld: prioritized replay needs each row's loss, and the %s agent "
+                              "left row %d of %d at %g (agent_batch.sample_loss, agent.h; it must write every "
+                              "row, or set replay.prioritized false)",
+                           (long long)T->step, T->ag->ops->name, i, b->B, b->sample_loss[i]);
+    if (replay_update_priorities(T->rb, b, b->sample_loss, e))
+        return err_prefix(e, "update at step %lld", (long long)T->step);
+    return 0;
+}
+
 /* Learn: one update on a minibatch of the replay (the replay generator
- * draws it; agent.mode evaluate bootstraps from a' = π*(s')), then the
- * guard. Reads the replay; writes the agent, T->updates and, in skip mode,
- * the snapshot. */
+ * draws it, uniformly or by priority with β of this step; agent.mode
+ * evaluate bootstraps from a' = π*(s'), the window's last next state with
+ * agent.n_step), then the guard, then (prioritized replay) the drawn
+ * slots' new priorities. Reads the replay; writes the agent, T->updates,
+ * the priorities and, in skip mode, the snapshot. */
 static int learn(trainer *T, bdrl_err *e)
 {
-    replay_sample(T->rb, T->rsample, T->cfg->train.batch_size, &T->batch);
+    const exp_config *cfg = T->cfg;
+    if (!cfg->replay.prioritized)
+        replay_sample(T->rb, T->rsample, cfg->train.batch_size, &T->batch);
+    else if (replay_sample_prioritized(T->rb, T->rsample, cfg->train.batch_size,
+                                       replay_beta(cfg->replay.beta, exp_beta_steps(cfg), T->step), &T->batch, e))
+        return err_prefix(e, "update at step %lld", (long long)T->step);
     const int *na = NULL;
     if (T->evaluate_mode) {
         for (int i = 0; i < T->batch.B; i++) {
@@ -422,13 +453,18 @@ static int learn(trainer *T, bdrl_err *e)
         na = T->batch.next_action;
     }
     agent_batch b = replay_batch_view(&T->batch, na);
+    for (int i = 0; b.sample_loss && i < b.B; i++)
+        b.sample_loss[i] = NAN;
     agent_stats ss;
     if (T->cfg->train.nonfinite == TRAIN_NONFINITE_SKIP && snapshot_agent(T, e))
         return err_prefix(e, "update at step %lld: snapshot", (long long)T->step);
     if (agent_update(T->ag, &b, &ss, e))
         return err_prefix(e, "update at step %lld", (long long)T->step);
     T->updates++;
-    return guard_update(T, &ss, e);
+    int kept;
+    if (guard_update(T, &ss, &kept, e))
+        return -1;
+    return kept && b.sample_loss ? set_priorities(T, e) : 0;
 }
 
 /* Target: the target networks move toward the online ones (train.tau). */
@@ -570,8 +606,9 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     memset(res, 0, sizeof *res);
     res->final_eval_return = res->final_success_rate = res->steps_to_threshold = NAN;
     res->setup_failed = 1;
-    /* The run's own copy, with the ε decay length recorded: config.yaml
-     * keeps it, so a resume with a larger budget decays ε as before. */
+    /* The run's own copy, with the ε decay length and the β annealing
+     * length recorded: config.yaml keeps them, so a resume with a larger
+     * budget decays ε and anneals β as before. */
     exp_config *run_cfg = malloc(sizeof *run_cfg);
     if (!run_cfg) {
         err_set(e, "out of memory");
@@ -579,6 +616,7 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
     }
     *run_cfg = *cfg;
     exp_record_eps_decay(run_cfg);
+    exp_record_beta_steps(run_cfg);
     cfg = run_cfg;
 
     /* Set up (and refuse absurd sizes) before the run directory exists. */
