@@ -451,6 +451,11 @@ static void test_noisy_resume_is_bit_exact(void **state)
         for (int j = 0; j < 2; j++) {
             assert_int_equal(run_load(dirs[j], &c, &en[j], &ag[j], &e), 0);
             st[j] = tu_agent_state(ag[j], &len[j]);
+            /* what `bdrl eval`, `dist`, `plot` and `render` load: noisy
+             * networks with the noise off, the mean weights */
+            nets_of n = networks(ag[j], &c);
+            assert_true(n.n_on > 0 && n.noisy_on[0]->spec.noisy);
+            assert_int_equal(noise_on_all(n.noisy_on, n.n_on) + noise_on_all(n.noisy_tg, n.n_tg), 0);
         }
         assert_true(len[0] == len[1] && !memcmp(st[0], st[1], len[0]));
         for (int j = 0; j < 2; j++) {
