@@ -1,6 +1,8 @@
 /* Tests of src/fields/mlp.c and fourier.c in double precision (real = double):
  * every derivative the network computes is compared with central finite
- * differences of the forward pass, for every activation.
+ * differences of the forward pass, for every activation, also through a
+ * dueling output and noisy layers (gradients of μ, σ and the input with a
+ * fixed draw of the noise).
  *
  * Tolerances (dtest_util.h): max |analytic − FD| <= 1e-7·max(1, max |FD|);
  * a wrong formula (a missing σ'' term, a transposed W, a bias on the tangent
@@ -72,6 +74,31 @@ static mlp *make_net(mlp_act act, mlp_act out_act, int max_batch, uint64_t seed)
     assert_non_null(m);
     /* Non-zero biases, so a bias wrongly added to tangent rows would show. */
     mlp_init_params(m, MLP_INIT_TORCH, r);
+    rng_free(r);
+    return m;
+}
+
+/* 3 -> 5 -> 4 -> 6 with a dueling output of A = 3 actions x N = 2 (or a
+ * plain one), noisy layers or not; every parameter (μ and σ alike) set at
+ * random so no symmetry of the init can hide a swapped index, and, with
+ * noise, one draw of it switched on. */
+enum { XA = 3, XN = 2, XOUT = XA * XN };
+
+static mlp *make_x(mlp_act act, int dueling, int noisy, int noise_on, int max_batch, uint64_t seed)
+{
+    mlp_spec s;
+    assert_int_equal(mlp_spec_make(&s, act, 3, 5, 4, XOUT, 0), 0);
+    s.dueling = dueling ? XA : 0;
+    s.noisy = noisy;
+    s.noisy_sigma0 = 0.5;
+    rng *r = rng_create(seed, RNG_STREAM_INIT);
+    bdrl_err e;
+    mlp *m = mlp_create(&s, max_batch, r, &e);
+    if (!m)
+        fail_msg("%s", e.msg);
+    fill(r, m->params, m->n_params, 0.6);
+    if (noise_on)
+        mlp_noise_sample(m, r);
     rng_free(r);
     return m;
 }
@@ -383,6 +410,163 @@ static void test_grouped_matches_plain(void **state)
     rng_free(r);
 }
 
+/* The same for a network with noisy layers (noise on) and a dueling output
+ * (make_x's, n_in = 3 = NG + NR). */
+static void test_grouped_noisy_dueling_matches_plain(void **state)
+{
+    (void)state;
+    rng *r = rng_create(11, 100);
+    enum { B = 6, PER = 3, NG = 2, NR = 1, NI = 3 };
+    mlp *m = make_x(MLP_SILU, 1, 1, 1, B, 95);
+    real xg[(B / PER) * NG], xr[B * NR], x[B * NI], dy[B * XOUT], dx[B * NI], dxg[(B / PER) * NG];
+    fill(r, xg, (B / PER) * NG, 1.5);
+    fill(r, xr, B * NR, 1.5);
+    fill(r, dy, B * XOUT, 1.0);
+    for (int i = 0; i < B; i++) {
+        for (int k = 0; k < NG; k++)
+            x[i * NI + k] = xg[(i / PER) * NG + k];
+        for (int k = 0; k < NR; k++)
+            x[i * NI + NG + k] = xr[i * NR + k];
+    }
+    size_t P = m->n_params;
+    double yp[B * XOUT], *gp = malloc(P * sizeof(double));
+    mlp_zero_grad(m);
+    const real *y = mlp_forward(m, B, x);
+    for (int i = 0; i < B * XOUT; i++)
+        yp[i] = y[i];
+    mlp_backward(m, dy, NULL, dx, NULL);
+    for (size_t p = 0; p < P; p++)
+        gp[p] = m->grads[p];
+    mlp_zero_grad(m);
+    y = mlp_forward_grouped(m, B, PER, xg, NG, xr);
+    double ey = max_err(y, yp, B * XOUT);
+    mlp_backward(m, dy, NULL, dxg, NULL);
+    double eg = max_err(m->grads, gp, (int)P);
+    double sums[(B / PER) * NG] = {0};
+    for (int i = 0; i < B; i++)
+        for (int k = 0; k < NG; k++)
+            sums[(i / PER) * NG + k] += dx[i * NI + k];
+    double ex = max_err(dxg, sums, (B / PER) * NG);
+    if (!(ey <= 1e-12 && eg <= 1e-12 && ex <= 1e-12))
+        fail_msg("grouped noisy dueling: y %.3g, dθ %.3g, dx %.3g off the plain pass", ey, eg, ex);
+    free(gp);
+    mlp_free(m);
+    rng_free(r);
+}
+
+/* ---- dueling outputs and noisy layers ---- */
+
+/* check_grads on make_x's networks: dθ (μ and σ), dx and, through the JVP
+ * and double backprop, dẋ, for every hidden activation, with the noise on
+ * (a fixed draw: the loss is then a function of μ, σ and x) and off (σ
+ * then has no effect and must get a zero gradient, which FD confirms). */
+static void test_dueling_and_noisy_match_fd(void **state)
+{
+    (void)state;
+    rng *r = rng_create(8, 100);
+    for (int a = 0; a < N_ACTS; a++)
+        for (int v = 0; v < 4; v++) { /* dueling; noisy, noise on; both; noisy, noise off */
+            int duel = v == 0 || v == 2, noisy = v >= 1, on = v == 1 || v == 2;
+            for (int tan = 0; tan < 2; tan++) {
+                mlp *m = make_x(all_acts[a], duel, noisy, on, 5, 80 + (uint64_t)(a * 8 + v));
+                tloss t = {0};
+                real x[64], xd[64];
+                t.B = 4;
+                t.no = XOUT;
+                t.use_ydot = tan;
+                for (int i = 0; i < 64; i++) {
+                    t.c1[i] = 2 * rng_uniform(r) - 1;
+                    t.c2[i] = 2 * rng_uniform(r) - 1;
+                }
+                fill(r, x, 12, 1.5);
+                fill(r, xd, 12, 1.0);
+                char what[96];
+                snprintf(what, sizeof what, "%s%s%s %s %s", duel ? "dueling " : "", noisy ? "noisy" : "",
+                         noisy ? (on ? " (on)" : " (off)") : "", mlp_act_name(all_acts[a]), tan ? "ẏ-loss" : "y-loss");
+                check_grads(m, &t, x, xd, what);
+                if (noisy && !on) /* σ gets nothing when the forward used μ alone */
+                    for (int l = 0; l < 3; l++)
+                        for (int i = 0; i < mlp_layer_rows(m, l) * m->spec.sizes[l]; i++)
+                            assert_true(m->dsW[l][i] == 0);
+                mlp_free(m);
+            }
+        }
+    rng_free(r);
+}
+
+/* A conv front before noisy dense layers with a dueling output (MinAtar's
+ * shape, small): the conv kernels stay plain, their gradient goes through
+ * the first dense layer's W_eff. */
+static void test_conv_noisy_dueling_matches_fd(void **state)
+{
+    (void)state;
+    rng *r = rng_create(9, 100);
+    mlp_conv cv = {1, 4, 4, 1, 2, {2}};
+    int dense[2] = {5, XOUT};
+    mlp_spec s;
+    assert_int_equal(mlp_spec_make_conv(&s, MLP_RELU, &cv, 2, dense), 0);
+    s.dueling = XA;
+    s.noisy = 1;
+    s.noisy_sigma0 = 0.5;
+    mlp *m = mlp_create(&s, 2, r, NULL);
+    assert_non_null(m);
+    assert_true(m->n_params == (size_t)(2 * 4 + 2) + 2 * (size_t)(5 * 19 + (XOUT + XN) * 6));
+    fill(r, m->params, m->n_params, 0.6);
+    mlp_noise_sample(m, r);
+    tloss t = {0};
+    real x[64], xd[64] = {0};
+    t.B = 2;
+    t.no = XOUT;
+    for (int i = 0; i < 64; i++)
+        t.c1[i] = 2 * rng_uniform(r) - 1;
+    fill(r, x, 32, 1.0);
+    check_grads(m, &t, x, xd, "conv > noisy dueling");
+    mlp_free(m);
+    rng_free(r);
+}
+
+/* The combine's identities, in double: mean_a y[a, j] = V[j] (computed by
+ * hand from the value rows and the last hidden layer); a constant added to
+ * every advantage of a column j (the advantage rows' biases) changes no
+ * output; one added to V[j] moves y[·, j] by exactly it. */
+static void test_dueling_combine_identities(void **state)
+{
+    (void)state;
+    rng *r = rng_create(10, 100);
+    for (int noisy = 0; noisy < 2; noisy++) {
+        mlp *m = make_x(MLP_TANH, 1, noisy, noisy, 4, 90 + (uint64_t)noisy);
+        enum { B = 4 };
+        real x[B * 3], y0[B * XOUT];
+        fill(r, x, B * 3, 1.5);
+        const real *y = mlp_forward(m, B, x);
+        memcpy(y0, y, sizeof y0);
+        const real *h = m->act[2]; /* (B, 4): the last hidden layer */
+        const real *W = noisy ? m->Weff[2] : m->W[2], *b = noisy ? m->beff[2] : m->b[2];
+        for (int i = 0; i < B; i++)
+            for (int j = 0; j < XN; j++) {
+                double v = b[XOUT + j], mean = 0;
+                for (int k = 0; k < 4; k++)
+                    v += W[(XOUT + j) * 4 + k] * h[i * 4 + k];
+                for (int a = 0; a < XA; a++)
+                    mean += y0[i * XOUT + a * XN + j] / XA;
+                assert_close(mean, v, 1e-13);
+            }
+        /* + 0.7 to every advantage of column 1 (the μ bias: with the noise
+         * on, b_eff = μ_b + σ_b ε_b moves with it) */
+        for (int a = 0; a < XA; a++)
+            m->b[2][a * XN + 1] += 0.7;
+        y = mlp_forward(m, B, x);
+        for (int i = 0; i < B * XOUT; i++)
+            assert_close(y[i], y0[i], 1e-13);
+        m->b[2][XOUT + 1] += 0.25; /* V[1] */
+        y = mlp_forward(m, B, x);
+        for (int i = 0; i < B * XOUT; i++)
+            assert_close(y[i], y0[i] + ((i % XN) == 1 ? 0.25 : 0), 1e-13);
+        mlp_free(m);
+    }
+    rng_free(r);
+}
+
 /* d/du of the Fourier features against finite differences, and their values
  * against direct sin/cos. */
 static void test_fourier_features(void **state)
@@ -435,6 +619,10 @@ int main(void)
         cmocka_unit_test(test_accumulate_and_paths),
         cmocka_unit_test(test_torso_head_composition),
         cmocka_unit_test(test_grouped_matches_plain),
+        cmocka_unit_test(test_grouped_noisy_dueling_matches_plain),
+        cmocka_unit_test(test_dueling_and_noisy_match_fd),
+        cmocka_unit_test(test_conv_noisy_dueling_matches_fd),
+        cmocka_unit_test(test_dueling_combine_identities),
         cmocka_unit_test(test_fourier_features),
     };
     return cmocka_run_group_tests_name("fields_mlp_double", tests, NULL, NULL);

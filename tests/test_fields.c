@@ -1,6 +1,8 @@
 /* Tests of src/fields in the library's float build: Adam, clipping,
  * schedules, checkpoints of networks and optimizer state, target-network
- * helpers, and short 1-D fits of s and g with the field-matching losses. */
+ * helpers, noisy layers and dueling outputs (their derivatives:
+ * tests/dtest_mlp.c), and short 1-D fits of s and g with the field-matching
+ * losses. */
 #include "test_util.h"
 
 #include <malloc.h>
@@ -281,7 +283,7 @@ static void test_copy_and_polyak(void **state)
 static void train_a_bit(mlp *m, adam *o, int steps, uint64_t seed)
 {
     rng *r = rng_create(seed, 9);
-    real x[4 * 8], dy[4 * 8];
+    real x[4 * 16], dy[4 * 16];
     int ni = mlp_n_in(m), no = mlp_n_out(m);
     for (int s = 0; s < steps; s++) {
         for (int i = 0; i < 4 * ni; i++)
@@ -701,6 +703,264 @@ static void test_conv_memory_and_flops(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* noisy layers and dueling outputs in float                                 */
+
+/* 4 -> 16 -> 12 -> A·N = 3·5, ReLU, with a dueling output and/or noisy
+ * layers (σ0 = 0.5), initialized from seed. */
+static mlp *make_nd(int dueling, int noisy, int max_batch, uint64_t seed)
+{
+    mlp_spec s;
+    assert_int_equal(mlp_spec_make(&s, MLP_RELU, 4, 16, 12, 15, 0), 0);
+    s.dueling = dueling ? 3 : 0;
+    s.noisy = noisy;
+    s.noisy_sigma0 = 0.5;
+    rng *r = rng_create(seed, RNG_STREAM_INIT);
+    bdrl_err e;
+    mlp *m = mlp_create(&s, max_batch, r, &e);
+    if (!m)
+        fail_msg("%s", e.msg);
+    rng_free(r);
+    return m;
+}
+
+/* With the noise off a noisy network is exactly its mean network: the same
+ * outputs, bit for bit, as a plain network holding its μ, before any draw
+ * and after one was switched off again; with the noise on it differs. And
+ * the init is Fortunato et al.'s: μ within ±1/sqrt(fan_in) (the draws
+ * MLP_INIT_TORCH makes), σ = σ0/sqrt(fan_in) exactly. */
+static void test_noise_off_is_the_mean_network(void **state)
+{
+    (void)state;
+    for (int duel = 0; duel < 2; duel++) {
+        mlp *n = make_nd(duel, 1, 8, 3), *p = make_nd(duel, 0, 8, 4);
+        for (int l = 0; l < 3; l++) {
+            int in = n->spec.sizes[l], rows = mlp_layer_rows(n, l);
+            real bound = (real)(1 / sqrt((double)in)), sig = (real)(0.5 / sqrt((double)in));
+            for (int i = 0; i < rows * in; i++) {
+                assert_true(fabs(n->W[l][i]) <= bound && n->sW[l][i] == sig);
+                p->W[l][i] = n->W[l][i];
+            }
+            for (int o = 0; o < rows; o++) {
+                assert_true(fabs(n->b[l][o]) <= bound && n->sb[l][o] == sig);
+                p->b[l][o] = n->b[l][o];
+            }
+        }
+        rng *r = rng_create(5, 100), *noise = rng_create(6, 10);
+        real x[8 * 4], y0[8 * 15];
+        for (int i = 0; i < 8 * 4; i++)
+            x[i] = (real)rng_normal(r);
+        memcpy(y0, mlp_forward(p, 8, x), sizeof y0);
+        assert_memory_equal(mlp_forward(n, 8, x), y0, sizeof y0);
+        mlp_noise_sample(n, noise);
+        const real *y = mlp_forward(n, 8, x);
+        int differ = 0;
+        for (int i = 0; i < 8 * 15; i++)
+            differ += y[i] != y0[i];
+        assert_true(differ > 8 * 15 / 2);
+        mlp_noise_set(n, 0);
+        assert_memory_equal(mlp_forward(n, 8, x), y0, sizeof y0);
+        /* and on again: the same draw as before */
+        real y1[8 * 15];
+        mlp_noise_set(n, 1);
+        memcpy(y1, mlp_forward(n, 8, x), sizeof y1);
+        mlp_noise_set(n, 0);
+        mlp_noise_set(n, 1);
+        assert_memory_equal(mlp_forward(n, 8, x), y1, sizeof y1);
+        /* the noise is the network's alone: a draw for a plain one draws nothing */
+        rng *a = rng_create(7, 10), *b = rng_create(7, 10);
+        mlp_noise_sample(p, a);
+        assert_true(rng_u64(a) == rng_u64(b));
+        assert_memory_equal(mlp_forward(p, 8, x), y0, sizeof y0);
+        rng_free(a);
+        rng_free(b);
+        rng_free(r);
+        rng_free(noise);
+        mlp_free(n);
+        mlp_free(p);
+    }
+}
+
+/* The noise: ε_in then ε_out of every layer in order, f(x) = sgn(x)
+ * sqrt|x| of N(0, 1) draws, Σ (in + rows) of them (the value rows of a
+ * dueling layer included); the same seed gives the same noise and the same
+ * outputs, another seed other ones. E f(x)² = E|x| = sqrt(2/π). */
+static void test_noise_draws(void **state)
+{
+    (void)state;
+    mlp *m = make_nd(1, 1, 4, 8), *m2 = make_nd(1, 1, 4, 8);
+    rng *r = rng_create(11, 10), *r2 = rng_create(11, 10), *ref = rng_create(11, 10);
+    mlp_noise_sample(m, r);
+    mlp_noise_sample(m2, r2);
+    int total = 0;
+    for (int l = 0; l < 3; l++) {
+        int in = m->spec.sizes[l], rows = mlp_layer_rows(m, l);
+        for (int i = 0; i < in; i++) {
+            double z = rng_normal(ref);
+            assert_true(m->fin[l][i] == (real)(z < 0 ? -sqrt(-z) : sqrt(z)));
+        }
+        for (int o = 0; o < rows; o++) {
+            double z = rng_normal(ref);
+            assert_true(m->fout[l][o] == (real)(z < 0 ? -sqrt(-z) : sqrt(z)));
+        }
+        total += in + rows;
+        assert_memory_equal(m->fin[l], m2->fin[l], sizeof(real) * (size_t)in);
+        assert_memory_equal(m->fout[l], m2->fout[l], sizeof(real) * (size_t)rows);
+    }
+    assert_int_equal(total, (4 + 16) + (16 + 12) + (12 + 15 + 5));
+    assert_true(rng_u64(r) == rng_u64(ref)); /* nothing more was drawn */
+    real x[4 * 4];
+    for (int i = 0; i < 16; i++)
+        x[i] = (real)(0.3 * i - 2);
+    real y[4 * 15];
+    memcpy(y, mlp_forward(m, 4, x), sizeof y);
+    assert_memory_equal(mlp_forward(m2, 4, x), y, sizeof y);
+    rng *other = rng_create(12, 10);
+    mlp_noise_sample(m2, other);
+    const real *y2 = mlp_forward(m2, 4, x);
+    int differ = 0;
+    for (int i = 0; i < 4 * 15; i++)
+        differ += y2[i] != y[i];
+    assert_true(differ > 30);
+    /* the law of f(ε) on a wide layer: 4000 draws, sd of the mean of f² ≈ 0.01 */
+    mlp_spec w;
+    assert_int_equal(mlp_spec_make(&w, MLP_RELU, 2000, 2000, 0), 0);
+    w.noisy = 1;
+    mlp *wide = mlp_create(&w, 1, NULL, NULL);
+    mlp_noise_sample(wide, other);
+    double sq = 0, mean = 0;
+    for (int i = 0; i < 2000; i++) {
+        sq += wide->fin[0][i] * wide->fin[0][i] + wide->fout[0][i] * wide->fout[0][i];
+        mean += wide->fin[0][i] + wide->fout[0][i];
+    }
+    assert_true(fabs(sq / 4000 - sqrt(2 / M_PI)) < 0.05);
+    assert_true(fabs(mean / 4000) < 0.05);
+    mlp_free(wide);
+    rng_free(other);
+    rng_free(r);
+    rng_free(r2);
+    rng_free(ref);
+    mlp_free(m);
+    mlp_free(m2);
+}
+
+/* Checkpoints of noisy and dueling networks (format 3): a round trip with
+ * the Adam state is bit exact (and training goes on alike); a file of
+ * another kind (plain, noisy, dueling) is refused naming it; copies and
+ * averages carry σ. A plain network still writes format 1 (pinned above). */
+static void test_noisy_dueling_checkpoints(void **state)
+{
+    (void)state;
+    adam_config cfg = adam_defaults();
+    for (int v = 0; v < 3; v++) { /* dueling; noisy; both */
+        int duel = v != 1, noisy = v != 0;
+        mlp *m = make_nd(duel, noisy, 4, 20 + (uint64_t)v), *l = make_nd(duel, noisy, 4, 30 + (uint64_t)v);
+        adam *o = adam_create(m->n_params, &cfg, NULL), *lo = adam_create(l->n_params, &cfg, NULL);
+        rng *nr = rng_create(1, 10);
+        mlp_noise_sample(m, nr);   /* the training step runs with the noise */
+        train_a_bit(m, o, 4, 1);
+        FILE *f = tmpfile();
+        assert_int_equal(mlp_save(m, o, f, NULL), 0);
+        long n;
+        unsigned char *b = file_bytes(f, &n);
+        fclose(f);
+        assert_int_equal(((uint32_t *)b)[2], 3); /* the version word */
+        FILE *g = file_of(b, n);
+        bdrl_err e;
+        if (mlp_load(l, lo, g, &e))
+            fail_msg("%s", e.msg);
+        fclose(g);
+        assert_memory_equal(l->params, m->params, m->n_params * sizeof(real));
+        assert_memory_equal(lo->v, o->v, o->n * sizeof(real));
+        /* training goes on alike under the same draws of the noise */
+        rng *n1 = rng_create(2, 10), *n2 = rng_create(2, 10);
+        mlp_noise_sample(m, n1);
+        mlp_noise_sample(l, n2);
+        train_a_bit(m, o, 3, 2);
+        train_a_bit(l, lo, 3, 2);
+        assert_memory_equal(l->params, m->params, m->n_params * sizeof(real));
+        rng_free(n1);
+        rng_free(n2);
+        /* every other kind refuses the file */
+        static const int kinds[4][2] = {{1, 0}, {0, 1}, {1, 1}, {0, 0}}; /* dueling, noisy */
+        for (int w = 0; w < 4; w++) {
+            int wd = kinds[w][0], wn = kinds[w][1];
+            if (wd == duel && wn == noisy)
+                continue;
+            mlp *x = make_nd(wd, wn, 2, 40);
+            expect_reject(b, n, x, NULL, "shape mismatch");
+            mlp_free(x);
+        }
+        /* σ goes with the target copy and the moving average */
+        mlp *t = make_nd(duel, noisy, 2, 50);
+        assert_int_equal(mlp_copy_params(t, m, NULL), 0);
+        assert_memory_equal(t->params, m->params, m->n_params * sizeof(real));
+        mlp *plain = make_nd(0, 0, 2, 50);
+        assert_int_equal(mlp_copy_params(plain, m, &e), -1);
+        free(b);
+        rng_free(nr);
+        adam_free(o);
+        adam_free(lo);
+        mlp_free(m);
+        mlp_free(l);
+        mlp_free(t);
+        mlp_free(plain);
+    }
+    /* the message names the kinds */
+    mlp *a = make_nd(1, 1, 2, 1), *p = make_nd(0, 0, 2, 1);
+    FILE *f = tmpfile();
+    assert_int_equal(mlp_save(a, NULL, f, NULL), 0);
+    long n;
+    unsigned char *b = file_bytes(f, &n);
+    fclose(f);
+    expect_reject(b, n, p, NULL, "file has 4-16-12-15 relu/linear noisy dueling 3, network is 4-16-12-15 relu/linear");
+    free(b);
+    mlp_free(a);
+    mlp_free(p);
+}
+
+/* mlp_spec_memory_bytes against what mlp_create allocates, within 3% (as
+ * test_conv_memory_and_flops), for dueling and noisy networks, with a conv
+ * front and without; the parameter counts by hand; mlp_flops counts the
+ * value rows (the noise adds no GEMM). */
+static void test_noisy_dueling_memory_params_flops(void **state)
+{
+    (void)state;
+    for (int v = 0; v < 6; v++) {
+        int duel = v % 3 != 1, noisy = v % 3 != 0, conv = v >= 3;
+        int dense[2] = {128, 18};
+        mlp_spec s;
+        mlp_conv cv = {2, 10, 10, 10, 3, {16, 8}}; /* test_conv_memory_and_flops's */
+        if (conv)
+            assert_int_equal(mlp_spec_make_conv(&s, MLP_RELU, &cv, 2, dense), 0);
+        else
+            assert_int_equal(mlp_spec_make(&s, MLP_RELU, 8, 128, 18, 0), 0);
+        s.dueling = duel ? 6 : 0; /* 6 actions of 3 */
+        s.noisy = noisy;
+        double in0 = s.sizes[0], rows = duel ? 18 + 3 : 18;
+        double P = (noisy ? 2 : 1) * (128 * (in0 + 1) + rows * 129) + (conv ? 16 * 91 + 8 * 145 : 0);
+        assert_true(mlp_spec_params(&s) == P);
+        mlp_spec s0 = s;
+        s0.dueling = s0.noisy = 0;
+        for (int bw = 0; bw < 2; bw++)
+            assert_true(mlp_flops(&s, 32, bw) == mlp_flops(&s0, 32, bw) + (bw ? 3 : 1) * 2.0 * 32 * 128 * (rows - 18));
+        if (UNDER_ASAN)
+            continue;
+        struct mallinfo2 m0 = mallinfo2();
+        mlp *m = mlp_create(&s, 32, NULL, NULL);
+        struct mallinfo2 m1 = mallinfo2();
+        assert_non_null(m);
+        assert_true(m->n_params == (size_t)P);
+        double used = (double)(m1.uordblks + m1.hblkhd) - (double)(m0.uordblks + m0.hblkhd);
+        double est = mlp_spec_memory_bytes(&s, 32);
+        if (getenv("BDRL_TEST_VERBOSE"))
+            printf("  dueling %d noisy %d conv %d: allocated %.0f bytes, estimated %.0f\n", duel, noisy, conv, used,
+                   est);
+        assert_true(fabs(used - est) < 0.03 * est);
+        mlp_free(m);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
 /* 1-D fits of the fields (docs/design.md §1.2: for d = 1 the minimizer of L̂_id is
  * s* = p∗N_ε, and that of L̂_grad is g* = (p' p_ε + p p_ε') / (2p), which is
  * close to p_ε'). Data: x ~ N(0, 1); then p_ε = N(0, 1+ε) and
@@ -820,6 +1080,10 @@ int main(void)
         cmocka_unit_test(test_conv_init_fan_in),
         cmocka_unit_test(test_conv_checkpoint_copy_polyak),
         cmocka_unit_test(test_conv_memory_and_flops),
+        cmocka_unit_test(test_noise_off_is_the_mean_network),
+        cmocka_unit_test(test_noise_draws),
+        cmocka_unit_test(test_noisy_dueling_checkpoints),
+        cmocka_unit_test(test_noisy_dueling_memory_params_flops),
         cmocka_unit_test(test_fit_1d_fields),
     };
     return cmocka_run_group_tests_name("fields", tests, NULL, NULL);

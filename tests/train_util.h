@@ -26,6 +26,18 @@ static inline char *tu_read_in(const char *dir, const char *name)
     return t;
 }
 
+/* A number from summary.json ("key": value); NAN if null or absent. */
+static inline double tu_json_number(const char *json, const char *key)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(json, pat);
+    if (!p)
+        return NAN;
+    p += strlen(pat);
+    return strncmp(p, "null", 4) ? strtod(p, NULL) : NAN;
+}
+
 /* An agent whose update number tu_fail_at (from 1) reports a NaN loss
  * (tu_fail_nan) or fails with an error: train_options.make_agent. */
 static int tu_fail_at, tu_fail_nan, tu_fail_updates;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agents/registry.h"
+#include "fields/mlp.h"
 
 agent *agent_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
@@ -17,11 +18,9 @@ agent *agent_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e
         err_set(e, "unknown agent.kind %d", cfg->agent.kind);
         return NULL;
     }
-    /* The components issue builds these; until each lands it is refused.
-     * (agent.n_step and replay.prioritized are the replay's and the
-     * trainer's: agent_batch.discount, weight and sample_loss.) */
-    if (cfg->agent.double_q || cfg->agent.dueling || cfg->agent.noisy) {
-        err_set(e, "agent.double, agent.dueling and agent.noisy are not built yet");
+    /* The components issue builds these; until each lands it is refused. */
+    if (cfg->agent.double_q) {
+        err_set(e, "agent.double is not built yet");
         return NULL;
     }
     agent *a = c->create(cfg, en, init, e);
@@ -33,6 +32,11 @@ agent *agent_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e
         risk_spec_format(&a->risk, name, sizeof name);
         err_set(e, "agent.risk: %s needs a learned return law; a %s agent learns only its mean (use mean)", name,
                 a->ops->name);
+        agent_free(a);
+        return NULL;
+    }
+    if (cfg->agent.noisy && !a->ops->noise) {
+        err_set(e, "agent.noisy: the %s agent has no noisy layers (set it false)", a->ops->name);
         agent_free(a);
         return NULL;
     }
@@ -71,6 +75,24 @@ int agent_sample(agent *a, const float *obs, int action, const sde_config *sc, i
     if (!a->ops->sample)
         return err_set(e, "a %s agent has no fields to sample", a->ops->name);
     return a->ops->sample(a, obs, action, sc, n, returns, res, r, e);
+}
+
+void agent_noise_nets(mlp *const *online, int n_on, mlp *const *target, int n_tg, agent_noise mode, rng *r)
+{
+    for (int k = 0; k < n_on; k++)
+        if (online[k]) {
+            if (mode == AGENT_NOISE_OFF)
+                mlp_noise_set(online[k], 0);
+            else
+                mlp_noise_sample(online[k], r);
+        }
+    for (int k = 0; k < n_tg; k++)
+        if (target[k]) {
+            if (mode == AGENT_NOISE_OFF)
+                mlp_noise_set(target[k], 0);
+            else if (mode == AGENT_NOISE_UPDATE)
+                mlp_noise_sample(target[k], r);
+        }
 }
 
 void agent_free(agent *a)

@@ -88,6 +88,17 @@ typedef struct {
 
 typedef struct agent agent;
 
+/* Noisy nets (agent.noisy): which weights the forwards of an agent's noisy
+ * layers use. The trainer switches the noise on to act and to update, and
+ * off again right after, so evaluation, `bdrl eval`, `dist`, `plot` and
+ * `render` see the mean weights. */
+typedef enum {
+    AGENT_NOISE_OFF = 0, /* the mean weights μ (the state after create and load) */
+    AGENT_NOISE_ACT,     /* a new draw for the online networks, switched on */
+    AGENT_NOISE_UPDATE,  /* a new draw for the online networks, then an independent one for
+                            the target networks, both switched on */
+} agent_noise;
+
 typedef struct {
     const char *name; /* the registry name: "bd", "c51", ... */
     /* Q(s, ·) of B observations from the online networks: q (B, n_actions). */
@@ -125,6 +136,11 @@ typedef struct {
     void (*sampler_defaults)(const agent *a, sde_config *sc);
     int (*sample)(agent *a, const float *obs, int action, const sde_config *sc, int n, double *returns,
                   sde_result *res, rng *r, bdrl_err *e);
+    /* Noisy nets: switches the noise of the agent's noisy layers (every
+     * dense layer of its torso and heads with agent.noisy), drawing from r
+     * in a fixed order (agent_noise_nets). NULL: no noisy layers to switch
+     * (the grid agent; agent.noisy then is refused at create). */
+    void (*noise)(agent *a, agent_noise mode, rng *r);
     /* GEMM multiply-adds of one update at batch B (benchmarks). */
     double (*update_flops)(const agent *a, int B);
     /* Fields of the return in normalized units u (BD, `bdrl plot fields`):
@@ -163,6 +179,23 @@ static inline int agent_distribution(agent *a, const float *obs, int action, age
     return a->ops->distribution(a, obs, action, out, e);
 }
 static inline const char *agent_describe(const agent *a) { return a->ops->describe(a); }
+
+/* agent.noisy: the noise as mode says (draws from r; r may be NULL for
+ * AGENT_NOISE_OFF); nothing for an agent without the capability. */
+static inline void agent_noise_set(agent *a, agent_noise mode, rng *r)
+{
+    if (a->ops->noise)
+        a->ops->noise(a, mode, r);
+}
+
+/* An agent's noise op over its networks: online[0..n_on) and target[0..n_tg)
+ * (NULL entries skipped; networks without noisy layers draw nothing). OFF
+ * switches all off; ACT draws for the online networks in order and leaves
+ * the targets as they are; UPDATE draws for the online networks, then for
+ * the targets. */
+struct mlp;
+void agent_noise_nets(struct mlp *const *online, int n_on, struct mlp *const *target, int n_tg, agent_noise mode,
+                      rng *r);
 
 /* Capabilities. */
 static inline int agent_can_sample(const agent *a) { return a->ops->sample != NULL; }

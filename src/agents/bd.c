@@ -54,7 +54,7 @@ typedef struct {
     double lambda, ema;
     int readout;
     bd_fnet f[2];
-    char desc[512];
+    char desc[576];
 
     /* scratch, all sized at create */
     real *enc;               /* (MB, in_dim) */
@@ -782,6 +782,13 @@ static int bd_params(agent *a, agent_param_block *out)
 
 static const char *bd_describe(const agent *a);
 static void bd_field_range(const agent *a, agent_field_range *r) { bd_field_range_of(&impl(a)->geo, r); }
+/* Both fields' online networks are noisy, and the scalar field's target. */
+static void bd_noise(agent *a, agent_noise mode, rng *r)
+{
+    bd_agent *ba = impl(a);
+    mlp *online[2] = {ba->f[BD_FIELD_S].net, ba->f[BD_FIELD_G].net}, *target[1] = {ba->f[BD_FIELD_S].tgt};
+    agent_noise_nets(online, 2, target, 1, mode, r);
+}
 static int bd_fields(agent *a, const float *obs, int n, const double *u, double *s, double *g, bdrl_err *e)
 {
     return bd_eval_fields(a, obs, 0, n, u, s, g, e);
@@ -807,6 +814,7 @@ static const agent_ops bd_ops = {
     .sample = bd_sample,
     .field_range = bd_field_range,
     .fields = bd_fields,
+    .noise = bd_noise,
 };
 
 /* ---------------------------------------------------------------------- */
@@ -865,6 +873,11 @@ static agent *basis_create(const exp_config *cfg, const env *en, rng *init, bdrl
     ac.clip_norm = cfg->train.clip;
     if (torso_spec(cfg, &ba->te, ba->A * ba->K, &spec, e))
         goto fail;
+    /* agent.dueling: each network's raw outputs z (A, K) combine per bump k,
+     * z[a, k] = V[k] + Adv[a, k] − mean_a Adv[a, k], before the scalar
+     * field's softplus (w = cw softplus(z_s)) and the gradient field's
+     * scale (d = cw z_g), as C51's logits before the softmax. */
+    torso_components(cfg, ba->A, &spec);
     for (int f = 0; f < 2; f++) {
         bd_fnet *N = &ba->f[f];
         if (!(N->net = mlp_create(&spec, ba->MB, init, e)) || !(N->opt = adam_create(N->net->n_params, &ac, e)))
@@ -882,11 +895,13 @@ static agent *basis_create(const exp_config *cfg, const env *en, rng *init, bdrl
     double var = ba->bs.sigma * ba->bs.sigma;
     kernel_of(ba->bs.delta, 2 * var, ba->z.Rg, ba->gk, ba->gkd);
     size_t np = ba->f[0].net->n_params + ba->f[1].net->n_params;
+    char comp[64];
     snprintf(ba->desc, sizeof ba->desc,
              "bd (basis): two networks %d->...->%dx%d (scalar, gradient coefficients), %zu parameters online; "
              "%d Gaussian bumps on u in [-1, 1], sd %g; loss: targets projected onto the centres, regressions "
-             "integrated over u; readout %s",
-             in, A, K, np, K, ba->bs.sigma, ba->readout == BD_READOUT_ATOMS ? "atoms" : "density");
+             "integrated over u; readout %s%s",
+             in, A, K, np, K, ba->bs.sigma, ba->readout == BD_READOUT_ATOMS ? "atoms" : "density",
+             torso_components_desc(cfg, comp, sizeof comp));
     return a;
 fail:
     bd_free(a);
@@ -989,9 +1004,9 @@ static const char *bd_memory(const exp_config *cfg, const env *en, sizing_estima
     double A = env_n_actions(en), B = cfg->train.batch_size, rl = sizeof(real);
     double M = fmax(2 * B, EVAL_MAX_ROWS), K = cfg->bd.basis;
     sizes[n + 1] = (int)fmin(A * K, 2e9);
-    double p = sizing_torso_params(cfg, &te, n + 1, sizes);
-    out->networks = 3 * sizing_torso_bytes(cfg, &te, n + 1, sizes, M) +
-                    7 * sizing_torso_bytes(cfg, &te, n + 1, sizes, 1) + 4 * p * rl;
+    double p = sizing_head_params(cfg, &te, n + 1, sizes, (int)A);
+    out->networks = 3 * sizing_head_bytes(cfg, &te, n + 1, sizes, (int)A, M) +
+                    7 * sizing_head_bytes(cfg, &te, n + 1, sizes, (int)A, 1) + 4 * p * rl;
     *params = 2 * p;
     out->scratch = bd_scratch_bytes(cfg, en);
     return "agent.hidden, bd.basis or train.batch_size";

@@ -961,6 +961,16 @@ agent *agent_bd_grid_create(const exp_config *cfg, const env *en, rng *init, bdr
         err_set(e, "bd.head has too many layers (at most %d)", MLP_MAX_LAYERS - 1);
         return NULL;
     }
+    /* The head's forward runs in head_eval, a forward-only path of its own
+     * that reads the plain weights W, b of every layer (the first split
+     * into a per-state and a per-point part); neither a noisy W_eff nor a
+     * dueling combine exists there. */
+    if (cfg->agent.dueling || cfg->agent.noisy) {
+        err_set(e, "%s: bd.field grid evaluates its head on (state, u) points in its own forward path, which has "
+                   "no noisy layers or dueling streams (use bd.field basis)",
+                cfg->agent.dueling ? "agent.dueling" : "agent.noisy");
+        return NULL;
+    }
     agent *a = err_calloc(1, sizeof *a, e);
     if (!a)
         return NULL;

@@ -52,7 +52,7 @@ typedef struct {
     double *frac;   /* (N) scratch: and the share of the upper one */
     double *m;      /* (max_batch, N) projected targets */
     double *dist_w; /* (N) the distribution op's probabilities */
-    char desc[160];
+    char desc[224];
 } c51;
 
 static c51 *impl(agent *a) { return a->impl; }
@@ -472,6 +472,12 @@ static int c51_params(agent *a, agent_param_block *out)
 
 static const char *c51_describe(const agent *a) { return ((const c51 *)a->impl)->desc; }
 
+static void c51_noise(agent *a, agent_noise mode, rng *r)
+{
+    c51 *c = impl(a);
+    agent_noise_nets(&c->net, 1, &c->tgt, 1, mode, r);
+}
+
 static const agent_ops c51_ops = {
     .name = "c51",
     .q_values = c51_q_values,
@@ -486,6 +492,7 @@ static const agent_ops c51_ops = {
     .params = c51_params,
     .describe = c51_describe,
     .update_flops = c51_update_flops,
+    .noise = c51_noise,
 };
 
 agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
@@ -518,8 +525,10 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     ac.eps = cfg->agent.adam_eps;
     ac.clip_norm = cfg->train.clip;
     size_t N = (size_t)c->N;
-    if (torso_spec(cfg, &c->te, c->A * c->N, &spec, e) ||
-        !(c->net = mlp_create(&spec, c->max_batch, init, e)) ||
+    if (torso_spec(cfg, &c->te, c->A * c->N, &spec, e))
+        goto fail;
+    torso_components(cfg, c->A, &spec); /* dueling on the logits, before the softmax (Rainbow) */
+    if (!(c->net = mlp_create(&spec, c->max_batch, init, e)) ||
         !(c->tgt = mlp_create(&spec, c->max_batch, NULL, e)) ||
         (cfg->agent.ema > 0 && !(c->avg = mlp_create(&spec, 1, NULL, e))) ||
         !(c->opt = adam_create(c->net->n_params, &ac, e)) ||
@@ -529,11 +538,8 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
         !(c->ea = err_calloc((size_t)c->A * N, sizeof(float), e)) ||
         !(c->lidx = err_calloc(N, sizeof(int), e)) || !(c->frac = err_calloc(N, sizeof(double), e)) ||
         !(c->m = err_calloc((size_t)c->max_batch * N, sizeof(double), e)) ||
-        !(c->dist_w = err_calloc(N, sizeof(double), e))) {
-        err_prefix(e, "c51");
-        c51_free(a);
-        return NULL;
-    }
+        !(c->dist_w = err_calloc(N, sizeof(double), e)))
+        goto fail;
     for (int j = 0; j < c->N; j++) {
         c->z[j] = j == c->N - 1 ? c->v_max : c->v_min + j * c->dz;
         c->zf[j] = (float)c->z[j];
@@ -544,9 +550,15 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
         c->risk = cfg->agent.risk; /* else mean: RISK_MEAN is 0 in the zeroed struct */
     if (c->avg)
         mlp_copy_params(c->avg, c->net, NULL);
-    snprintf(c->desc, sizeof c->desc, "c51: network %d->...->%dx%d, %zu parameters; atoms on [%g, %g]",
-             c->te.in_dim, c->A, c->N, c->net->n_params, c->v_min, c->v_max);
+    char comp[64];
+    snprintf(c->desc, sizeof c->desc, "c51: network %d->...->%dx%d, %zu parameters; atoms on [%g, %g]%s",
+             c->te.in_dim, c->A, c->N, c->net->n_params, c->v_min, c->v_max,
+             torso_components_desc(cfg, comp, sizeof comp));
     return a;
+fail:
+    err_prefix(e, "c51");
+    c51_free(a);
+    return NULL;
 }
 
 mlp *c51_online(agent *a) { return impl(a)->net; }
@@ -562,9 +574,9 @@ static const char *c51_memory(const exp_config *cfg, const env *en, sizing_estim
     double A = env_n_actions(en), N = cfg->c51.atoms, rl = sizeof(real);
     double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS);
     sizes[n + 1] = (int)fmin(A * N, 2e9);
-    *params = sizing_torso_params(cfg, &te, n + 1, sizes);
-    out->networks = 2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, M) +
-                    2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, 1) + 2 * *params * rl;
+    *params = sizing_head_params(cfg, &te, n + 1, sizes, (int)A);
+    out->networks = 2 * sizing_head_bytes(cfg, &te, n + 1, sizes, (int)A, M) +
+                    2 * sizing_head_bytes(cfg, &te, n + 1, sizes, (int)A, 1) + 2 * *params * rl;
     out->scratch = M * te.in_dim * rl + 4 * N * 8 + M * A * N * 8;
     return "agent.hidden, c51.atoms or train.batch_size";
 }

@@ -22,7 +22,7 @@ typedef struct {
     real *x;         /* (max_batch, in_dim) encoded observations */
     double *y;       /* (max_batch) TD targets */
     double dist_x, dist_w; /* the distribution op's one atom */
-    char desc[160];
+    char desc[224];
 } dqn;
 
 static dqn *impl(const agent *a) { return (dqn *)a->impl; }
@@ -196,6 +196,12 @@ static int dqn_params(agent *a, agent_param_block *out)
 
 static const char *dqn_describe(const agent *a) { return impl(a)->desc; }
 
+static void dqn_noise(agent *a, agent_noise mode, rng *r)
+{
+    dqn *d = impl(a);
+    agent_noise_nets(&d->net, 1, &d->tgt, 1, mode, r);
+}
+
 /* 2·M·N·K per GEMM: target forward, online forward, backward without the
  * input gradient (as c51_update_flops). */
 static double dqn_update_flops(const agent *a, int B)
@@ -216,6 +222,7 @@ static const agent_ops dqn_ops = {
     .params = dqn_params,
     .describe = dqn_describe,
     .update_flops = dqn_update_flops,
+    .noise = dqn_noise,
 };
 
 agent *agent_dqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
@@ -241,22 +248,28 @@ agent *agent_dqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     ac.lr = cfg->agent.lr;
     ac.eps = cfg->agent.adam_eps;
     ac.clip_norm = cfg->train.clip;
-    if (torso_spec(cfg, &d->te, d->A, &spec, e) || !(d->net = mlp_create(&spec, d->max_batch, init, e)) ||
+    if (torso_spec(cfg, &d->te, d->A, &spec, e))
+        goto fail;
+    torso_components(cfg, d->A, &spec); /* dueling: V and A advantages, N = 1 */
+    if (!(d->net = mlp_create(&spec, d->max_batch, init, e)) ||
         !(d->tgt = mlp_create(&spec, d->max_batch, NULL, e)) ||
         (d->ema > 0 && !(d->avg = mlp_create(&spec, 1, NULL, e))) ||
         !(d->opt = adam_create(d->net->n_params, &ac, e)) ||
         !(d->x = err_calloc((size_t)d->max_batch * d->te.in_dim, sizeof(real), e)) ||
-        !(d->y = err_calloc((size_t)d->max_batch, sizeof(double), e))) {
-        err_prefix(e, "dqn");
-        dqn_free(a);
-        return NULL;
-    }
+        !(d->y = err_calloc((size_t)d->max_batch, sizeof(double), e)))
+        goto fail;
     mlp_copy_params(d->tgt, d->net, NULL);
     if (d->avg)
         mlp_copy_params(d->avg, d->net, NULL);
-    snprintf(d->desc, sizeof d->desc, "dqn: network %d->...->%d Q-values, %zu parameters; %s loss", d->te.in_dim,
-             d->A, d->net->n_params, d->loss == DQN_LOSS_MSE ? "mse" : "huber");
+    char comp[64];
+    snprintf(d->desc, sizeof d->desc, "dqn: network %d->...->%d Q-values, %zu parameters; %s loss%s", d->te.in_dim,
+             d->A, d->net->n_params, d->loss == DQN_LOSS_MSE ? "mse" : "huber",
+             torso_components_desc(cfg, comp, sizeof comp));
     return a;
+fail:
+    err_prefix(e, "dqn");
+    dqn_free(a);
+    return NULL;
 }
 
 mlp *dqn_online(agent *a) { return impl(a)->net; }
@@ -269,10 +282,11 @@ static const char *dqn_memory(const exp_config *cfg, const env *en, sizing_estim
     torso_encoding te = torso_encoding_for(en);
     int sizes[EXP_MAX_HIDDEN + 3], n = sizing_torso_sizes(cfg, &te, sizes);
     double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS), rl = sizeof(real);
-    sizes[n + 1] = env_n_actions(en);
-    *params = sizing_torso_params(cfg, &te, n + 1, sizes);
-    out->networks = 2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, M) +
-                    2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, 1) + 2 * *params * rl;
+    int A = env_n_actions(en);
+    sizes[n + 1] = A;
+    *params = sizing_head_params(cfg, &te, n + 1, sizes, A);
+    out->networks = 2 * sizing_head_bytes(cfg, &te, n + 1, sizes, A, M) +
+                    2 * sizing_head_bytes(cfg, &te, n + 1, sizes, A, 1) + 2 * *params * rl;
     out->scratch = M * te.in_dim * rl + M * 8;
     return "agent.hidden or train.batch_size";
 }

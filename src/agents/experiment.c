@@ -378,12 +378,16 @@ static const cfg_key keys[] = {
                  "double Q-learning: the target's a* = argmax of the online network at s' (its law or value "
                  "then read from the target network)"),
     CFG_BOOL_KEY("agent.dueling", OFF(agent.dueling), "false",
-                 "dueling head: a value stream and an advantage stream off the torso, out(a) = V + A(a) - mean_a A "
-                 "per atom, quantile or coefficient (Wang et al. 2016; Rainbow for distributional heads)"),
+                 "dueling head: the output layer is a value stream and an advantage stream off the last hidden "
+                 "layer, out(a) = V + A(a) - mean_a A per atom (C51: on the logits), quantile (QR-DQN), τ row "
+                 "(IQN) or basis coefficient (BD) (Wang et al. 2016; Rainbow for distributional heads); not for "
+                 "bd.field grid"),
     CFG_BOOL_KEY("agent.noisy", OFF(agent.noisy), "false",
-                 "noisy nets: the dense layers are factorised Gaussian noisy linear layers (Fortunato et al. 2018), "
-                 "noise resampled every step; exploration by the noise replaces ε-greedy (ε = 0); greedy "
-                 "evaluation uses the mean weights"),
+                 "noisy nets: every dense layer of the torso and head is a factorised Gaussian noisy layer "
+                 "(Fortunato et al. 2018; conv layers and IQN's τ embedding stay plain), the online noise "
+                 "redrawn at every environment step and before every update, the target's independently before "
+                 "every update; exploration by the noise replaces ε-greedy (ε = 0, train.eps_* unused); greedy "
+                 "evaluation and eval/dist/plot/render use the mean weights; not for bd.field grid"),
     CFG_REAL_KEY("agent.noisy_sigma0", OFF(agent.noisy_sigma0), "0.5", 0, 10,
                  "noisy nets: initial σ of the noise, σ0/sqrt(fan_in) per weight"),
 

@@ -36,7 +36,7 @@ typedef struct {
     risk_spec risk; /* agent.risk when agent.risk_target picks a* by it; else mean */
     double *law_tau;/* (L) midpoints of the reported law */
     double *dist_x, *dist_w; /* (L) */
-    char desc[200];
+    char desc[264];
 } iqn;
 
 static iqn *impl(agent *a) { return a->impl; }
@@ -376,6 +376,15 @@ static int iqn_params(agent *a, agent_param_block *out)
 
 static const char *iqn_describe(const agent *a) { return ((const iqn *)a->impl)->desc; }
 
+/* The torso and the head are noisy (agent.noisy); the cosine embedding of τ
+ * stays plain (as in Rainbow-IQN): it draws nothing. */
+static void iqn_noise(agent *a, agent_noise mode, rng *r)
+{
+    mlp *const *on = impl(a)->net[IQN_ONLINE], *const *tg = impl(a)->net[IQN_TARGET];
+    mlp *online[2] = {on[IQN_TORSO], on[IQN_HEAD]}, *target[2] = {tg[IQN_TORSO], tg[IQN_HEAD]};
+    agent_noise_nets(online, 2, target, 2, mode, r);
+}
+
 static const agent_ops iqn_ops = {
     .name = "iqn",
     .q_values = iqn_q_values,
@@ -389,6 +398,7 @@ static const agent_ops iqn_ops = {
     .free = iqn_free,
     .params = iqn_params,
     .describe = iqn_describe,
+    .noise = iqn_noise,
 };
 
 static int imax(int a, int b) { return a > b ? a : b; }
@@ -432,6 +442,7 @@ agent *agent_iqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     ac.clip_norm = cfg->train.clip;
     if (torso_spec(cfg, &q->te, 0, &ts, e))
         goto fail;
+    torso_components(cfg, 0, &ts);
     q->E = ts.sizes[ts.n_layers];
     memset(&cs, 0, sizeof cs);
     cs.n_layers = 1;
@@ -446,6 +457,7 @@ agent *agent_iqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     hs.sizes[2] = q->A;
     hs.act = (mlp_act)cfg->agent.activation;
     hs.out_act = MLP_LINEAR;
+    torso_components(cfg, q->A, &hs); /* dueling per τ row: V and A advantages, N = 1 */
     const mlp_spec *specs[3] = {&ts, &cs, &hs};
     int rows_on[3] = {MB, q->max_rows, q->max_rows}, rows_tg[3] = {MB, tg_rows, tg_rows},
         rows_avg[3] = {1, q->L, q->L};
@@ -484,10 +496,12 @@ agent *agent_iqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     size_t np = 0;
     for (int p = 0; p < 3; p++)
         np += q->net[IQN_ONLINE][p]->n_params;
+    char comp[64];
     snprintf(q->desc, sizeof q->desc,
              "iqn: torso %d->...->%d, cos %d->%d, head %d->%d->%d, %zu parameters; N %d, N' %d, K %d, kappa %g, "
-             "law at %d midpoints",
-             q->te.in_dim, q->E, q->NC, q->E, q->E, q->E, q->A, np, q->n, q->np, q->k, q->kappa, q->L);
+             "law at %d midpoints%s",
+             q->te.in_dim, q->E, q->NC, q->E, q->E, q->E, q->A, np, q->n, q->np, q->k, q->kappa, q->L,
+             torso_components_desc(cfg, comp, sizeof comp));
     return a;
 fail:
     err_prefix(e, "iqn");
@@ -518,15 +532,21 @@ static const char *iqn_memory(const exp_config *cfg, const env *en, sizing_estim
     double MB = fmax(cfg->train.batch_size, EVAL_MAX_ROWS), L = cfg->iqn.law_points;
     double per = fmax(cfg->iqn.n, fmax(cfg->iqn.n_prime, cfg->iqn.k)), MR = fmax(MB * per, L);
     double TR = MB * fmax(cfg->iqn.n_prime, cfg->iqn.k);
-    int cs[2] = {(int)NC, (int)E}, hs[3] = {(int)E, (int)E, (int)A};
-    *params = sizing_torso_params(cfg, &te, n, ts) + sizing_layers_params(1, cs) + sizing_layers_params(2, hs);
+    int cs[2] = {(int)NC, (int)E};
+    mlp_spec hs; /* the head, with agent.dueling's and agent.noisy's parts */
+    memset(&hs, 0, sizeof hs);
+    hs.n_layers = 2;
+    hs.sizes[0] = hs.sizes[1] = (int)E;
+    hs.sizes[2] = (int)A;
+    torso_components(cfg, (int)A, &hs);
+    *params = sizing_torso_params(cfg, &te, n, ts) + sizing_layers_params(1, cs) + mlp_spec_params(&hs);
     double rows[3][3] = {{MB, MR, MR}, {MB, TR, TR}, {1, L, L}};
     out->networks = 2 * *params * rl + 3 * (sizing_torso_bytes(cfg, &te, n, ts, 1) + mlp_memory_bytes(1, cs, 1) +
-                                            mlp_memory_bytes(2, hs, 1));
+                                            mlp_spec_memory_bytes(&hs, 1));
     for (int w = 0; w < 3; w++)
         out->networks += sizing_torso_bytes(cfg, &te, n, ts, rows[w][0]) +
                          mlp_memory_bytes(1, cs, (int)fmin(rows[w][1], 2e9)) +
-                         mlp_memory_bytes(2, hs, (int)fmin(rows[w][2], 2e9));
+                         mlp_spec_memory_bytes(&hs, (int)fmin(rows[w][2], 2e9));
     out->scratch = (MB * te.in_dim + MR * (NC + 3 * E) + MB * E) * rl +
                    (MB * (cfg->iqn.n + 2 * cfg->iqn.n_prime + 2 * cfg->iqn.k) + 3 * L) * 8;
     return "agent.hidden, iqn.n, iqn.n_prime, iqn.k, iqn.embedding, iqn.law_points or train.batch_size";

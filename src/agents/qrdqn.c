@@ -25,7 +25,7 @@ typedef struct {
     double *dist_x, *dist_w; /* (N) the distribution op's law */
     double *rx, *rw;      /* (N) scratch of row_risk: one row's quantiles, weights 1 */
     risk_spec risk;       /* agent.risk when agent.risk_target picks a* by it; else mean */
-    char desc[160];
+    char desc[224];
 } qrdqn;
 
 static qrdqn *impl(agent *a) { return a->impl; }
@@ -252,6 +252,12 @@ static int qr_params(agent *a, agent_param_block *out)
 
 static const char *qr_describe(const agent *a) { return ((const qrdqn *)a->impl)->desc; }
 
+static void qr_noise(agent *a, agent_noise mode, rng *r)
+{
+    qrdqn *c = impl(a);
+    agent_noise_nets(&c->net, 1, &c->tgt, 1, mode, r);
+}
+
 static const agent_ops qrdqn_ops = {
     .name = "qrdqn",
     .q_values = qr_q_values,
@@ -265,6 +271,7 @@ static const agent_ops qrdqn_ops = {
     .free = qr_free,
     .params = qr_params,
     .describe = qr_describe,
+    .noise = qr_noise,
 };
 
 agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
@@ -296,7 +303,10 @@ agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_
     ac.eps = cfg->agent.adam_eps;
     ac.clip_norm = cfg->train.clip;
     size_t N = (size_t)c->N;
-    if (torso_spec(cfg, &c->te, c->A * c->N, &spec, e) || !(c->net = mlp_create(&spec, c->max_batch, init, e)) ||
+    if (torso_spec(cfg, &c->te, c->A * c->N, &spec, e))
+        goto fail;
+    torso_components(cfg, c->A, &spec); /* dueling per quantile */
+    if (!(c->net = mlp_create(&spec, c->max_batch, init, e)) ||
         !(c->tgt = mlp_create(&spec, c->max_batch, NULL, e)) ||
         (c->ema > 0 && !(c->avg = mlp_create(&spec, 1, NULL, e))) ||
         !(c->opt = adam_create(c->net->n_params, &ac, e)) ||
@@ -304,11 +314,8 @@ agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_
         !(c->astar = err_calloc((size_t)c->max_batch, sizeof(int), e)) ||
         !(c->tau = err_calloc(N, sizeof(double), e)) || !(c->t = err_calloc(N, sizeof(double), e)) ||
         !(c->dist_x = err_calloc(N, sizeof(double), e)) || !(c->dist_w = err_calloc(N, sizeof(double), e)) ||
-        !(c->rx = err_calloc(N, sizeof(double), e)) || !(c->rw = err_calloc(N, sizeof(double), e))) {
-        err_prefix(e, "qrdqn");
-        qr_free(a);
-        return NULL;
-    }
+        !(c->rx = err_calloc(N, sizeof(double), e)) || !(c->rw = err_calloc(N, sizeof(double), e)))
+        goto fail;
     quantile_midpoints(c->N, c->tau);
     for (int j = 0; j < c->N; j++)
         c->rw[j] = 1;
@@ -317,9 +324,14 @@ agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_
     mlp_copy_params(c->tgt, c->net, NULL);
     if (c->avg)
         mlp_copy_params(c->avg, c->net, NULL);
-    snprintf(c->desc, sizeof c->desc, "qrdqn: network %d->...->%dx%d, %zu parameters; %d quantiles, kappa %g",
-             c->te.in_dim, c->A, c->N, c->net->n_params, c->N, c->kappa);
+    char comp[64];
+    snprintf(c->desc, sizeof c->desc, "qrdqn: network %d->...->%dx%d, %zu parameters; %d quantiles, kappa %g%s",
+             c->te.in_dim, c->A, c->N, c->net->n_params, c->N, c->kappa, torso_components_desc(cfg, comp, sizeof comp));
     return a;
+fail:
+    err_prefix(e, "qrdqn");
+    qr_free(a);
+    return NULL;
 }
 
 mlp *qrdqn_online(agent *a) { return impl(a)->net; }
@@ -335,9 +347,9 @@ static const char *qrdqn_memory(const exp_config *cfg, const env *en, sizing_est
     double A = env_n_actions(en), N = cfg->qrdqn.quantiles, rl = sizeof(real);
     double M = fmax(cfg->train.batch_size, EVAL_MAX_ROWS);
     sizes[n + 1] = (int)fmin(A * N, 2e9);
-    *params = sizing_torso_params(cfg, &te, n + 1, sizes);
-    out->networks = 2 * sizing_torso_bytes(cfg, &te, n + 1, sizes, M) +
-                    3 * sizing_torso_bytes(cfg, &te, n + 1, sizes, 1) + 2 * *params * rl;
+    *params = sizing_head_params(cfg, &te, n + 1, sizes, (int)A);
+    out->networks = 2 * sizing_head_bytes(cfg, &te, n + 1, sizes, (int)A, M) +
+                    3 * sizing_head_bytes(cfg, &te, n + 1, sizes, (int)A, 1) + 2 * *params * rl;
     out->scratch = M * te.in_dim * rl + M * sizeof(int) + 4 * N * 8;
     return "agent.hidden, qrdqn.quantiles or train.batch_size";
 }

@@ -32,8 +32,11 @@ double sizing_layers_params(int n_layers, const int *sizes)
     return P;
 }
 
-/* The torso network of layers sizes[0..n_layers] behind its conv front. */
-static mlp_spec torso_of(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes)
+/* The torso network of layers sizes[0..n_layers] behind its conv front,
+ * with the components torso_components gives a network of n_actions
+ * groups (0: none, the torso alone). */
+static mlp_spec torso_of(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes,
+                         int n_actions)
 {
     mlp_spec s;
     memset(&s, 0, sizeof s);
@@ -41,18 +44,31 @@ static mlp_spec torso_of(const exp_config *cfg, const torso_encoding *te, int n_
     s.n_layers = n_layers;
     for (int l = 0; l <= n_layers && l <= MLP_MAX_LAYERS; l++)
         s.sizes[l] = sizes[l];
+    torso_components(cfg, n_actions, &s);
     return s;
 }
 
 double sizing_torso_params(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes)
 {
-    mlp_spec s = torso_of(cfg, te, n_layers, sizes);
-    return mlp_spec_params(&s);
+    return sizing_head_params(cfg, te, n_layers, sizes, 0);
 }
 
 double sizing_torso_bytes(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes,
                           double rows)
 {
-    mlp_spec s = torso_of(cfg, te, n_layers, sizes);
+    return sizing_head_bytes(cfg, te, n_layers, sizes, 0, rows);
+}
+
+double sizing_head_params(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes,
+                          int n_actions)
+{
+    mlp_spec s = torso_of(cfg, te, n_layers, sizes, n_actions);
+    return mlp_spec_params(&s);
+}
+
+double sizing_head_bytes(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes,
+                         int n_actions, double rows)
+{
+    mlp_spec s = torso_of(cfg, te, n_layers, sizes, n_actions);
     return mlp_spec_memory_bytes(&s, (int)(rows < 2e9 ? rows : 2e9));
 }

@@ -27,11 +27,19 @@ int sizing_torso_sizes(const exp_config *cfg, const torso_encoding *te, int *siz
 /* Parameters (weights and biases) of layers sizes[0..n_layers]. */
 double sizing_layers_params(int n_layers, const int *sizes);
 /* The same for a network of the torso's layers sizes[0..n_layers] (a head
- * included or not) behind agent.conv's front: its parameters, and its bytes
- * for batches of `rows` rows (mlp_spec_memory_bytes: the front's im2col
- * buffers included). */
+ * included or not) behind agent.conv's front, with agent.noisy's layers:
+ * its parameters, and its bytes for batches of `rows` rows
+ * (mlp_spec_memory_bytes: the front's im2col buffers, σ and the noise
+ * included). */
 double sizing_torso_params(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes);
 double sizing_torso_bytes(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes,
                           double rows);
+/* The same for a network whose last layer is a head of n_actions groups
+ * (sizes[n_layers] = n_actions·N), agent.dueling's value rows included
+ * (torso_components). */
+double sizing_head_params(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes,
+                          int n_actions);
+double sizing_head_bytes(const exp_config *cfg, const torso_encoding *te, int n_layers, const int *sizes,
+                         int n_actions, double rows);
 
 #endif

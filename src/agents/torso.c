@@ -1,6 +1,7 @@
 /* torso.c — the shared state torso: observation encoding and its network's spec; see torso.h. */
 #include "agents/torso.h"
 
+#include <stdio.h>
 #include <string.h>
 
 torso_encoding torso_encoding_for(const env *en)
@@ -77,4 +78,22 @@ int torso_spec(const exp_config *cfg, const torso_encoding *te, int n_out, mlp_s
         spec->out_act = spec->act;
     }
     return 0;
+}
+
+void torso_components(const exp_config *cfg, int n_actions, mlp_spec *spec)
+{
+    if (cfg->agent.noisy) {
+        spec->noisy = 1;
+        spec->noisy_sigma0 = cfg->agent.noisy_sigma0;
+    }
+    if (cfg->agent.dueling && n_actions > 0)
+        spec->dueling = n_actions;
+}
+
+const char *torso_components_desc(const exp_config *cfg, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", cfg->agent.dueling ? "; dueling" : "");
+    if (cfg->agent.noisy)
+        snprintf(buf + strlen(buf), n - strlen(buf), "; noisy σ0=%g", cfg->agent.noisy_sigma0);
+    return buf;
 }

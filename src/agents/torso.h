@@ -11,6 +11,11 @@
  * layers (agent.conv, agent.conv_kernel: the mlp's conv front, mlp.h),
  * whose flattened output feeds agent.hidden; MinAtar's network is
  * agent.conv [16], agent.hidden [128].
+ * Rainbow's network components apply to every network built here
+ * (torso_components): agent.noisy makes every dense layer of the torso and
+ * the head a noisy layer (the conv front stays plain), and agent.dueling
+ * turns a head's output layer into value and advantage streams, one group
+ * of N outputs per action.
  */
 #ifndef BDRL_TORSO_H
 #define BDRL_TORSO_H
@@ -41,5 +46,17 @@ int torso_conv(const exp_config *cfg, const torso_encoding *te, mlp_conv *out, b
  * agent.hidden... -> n_out (n_out = 0: the torso alone, its last hidden
  * layer as output, with the hidden activation applied). */
 int torso_spec(const exp_config *cfg, const torso_encoding *te, int n_out, mlp_spec *spec, bdrl_err *e);
+
+/* agent.noisy and agent.dueling on a network spec of an agent: every dense
+ * layer noisy with σ0 = agent.noisy_sigma0 (agent.noisy); with n_actions > 0
+ * (a head whose output is n_actions groups of N = sizes[L]/n_actions: an
+ * action's atoms, quantiles or coefficients, N = 1 for a Q-value) its
+ * output layer as agent.dueling's value and advantage streams. Nothing
+ * changes when both keys are false. */
+void torso_components(const exp_config *cfg, int n_actions, mlp_spec *spec);
+
+/* "; dueling; noisy σ0=0.5" (the parts that are on) for an agent's
+ * describe line, or "" when both are off. */
+const char *torso_components_desc(const exp_config *cfg, char *buf, size_t n);
 
 #endif

@@ -29,6 +29,7 @@ enum {
     RNG_STREAM_DATA = 7,
     RNG_STREAM_LOSS = 8,
     RNG_STREAM_MAP = 9,
+    RNG_STREAM_NOISE = 10, /* noisy nets' weight noise (agent.noisy), the trainer's */
 };
 
 rng *rng_create(uint64_t seed, uint64_t stream);

@@ -21,6 +21,17 @@
  * tangent adjoint into the primal one. The forward pass stores σ'(z) (d1)
  * and σ''(z) ⊙ ż (e), so the backward elementwise step is two
  * multiply-adds per element and needs neither z nor ż again.
+ *
+ * A noisy layer (mlp.h) is this layer with W = W_eff = μ_W + σ_W ⊙ ε_W and
+ * b = b_eff = μ_b + σ_b ⊙ ε_b, materialized once per forward (rows·in
+ * multiply-adds, against the GEMM's B·rows·in). With D = dL/dW_eff and
+ * D_b = dL/db_eff from the same GEMMs as above:
+ *   dL/dμ_W = D,   dL/dσ_W = D ⊙ ε_W,   dL/dμ_b = D_b,   dL/dσ_b = D_b ⊙ ε_b,
+ *   dL/da = G W_eff.
+ * A dueling output combines the last layer's [Adv, V] rows per row r of the
+ * batch (and tangent rows alike: the combine is linear):
+ *   y[a, j] = V[j] + (Adv[a, j] − m[j]),   m[j] = Σ_a Adv[a, j] / A
+ *   dL/dV[j] = Σ_a G[a, j],   dL/dAdv[a, j] = G[a, j] − Σ_a' G[a', j] / A.
  */
 #include "fields/mlp.h"
 
@@ -204,6 +215,90 @@ static void linear_backward(real *dA, real *dW, real *db, const real *G, const r
 }
 
 /* ------------------------------------------------------------------------ */
+/* noisy layer: effective weights (forward), dμ and dσ (backward)            */
+
+/* W_eff (out, in) = μ_W + σ_W ⊙ (fo fiᵀ), b_eff (out) = μ_b + σ_b ⊙ fo, in
+ * PyTorch's NoisyLinear order (ε_W = fo ⊗ fi first). */
+static void noisy_weights(real *restrict Weff, real *restrict beff, const real *restrict mu,
+                          const real *restrict mub, const real *restrict sw, const real *restrict sb,
+                          const real *restrict fi, const real *restrict fo, int in, int out)
+{
+    for (int o = 0; o < out; o++) {
+        const real eo = fo[o];
+        const real *mr = mu + (size_t)o * in, *sr = sw + (size_t)o * in;
+        real *wr = Weff + (size_t)o * in;
+        for (int i = 0; i < in; i++)
+            wr[i] = mr[i] + sr[i] * (eo * fi[i]);
+        beff[o] = mub[o] + sb[o] * eo;
+    }
+}
+
+/* D (out, in) = dL/dW_eff, Db (out) = dL/db_eff of one backward: dμ_W += D,
+ * dσ_W += D ⊙ (fo fiᵀ), dμ_b += Db, dσ_b += Db ⊙ fo. */
+static void noisy_fold(real *restrict dmu, real *restrict dmub, real *restrict dsw, real *restrict dsb,
+                       const real *restrict D, const real *restrict Db, const real *restrict fi,
+                       const real *restrict fo, int in, int out)
+{
+    for (int o = 0; o < out; o++) {
+        const real eo = fo[o];
+        const real *dr = D + (size_t)o * in;
+        real *mr = dmu + (size_t)o * in, *sr = dsw + (size_t)o * in;
+        for (int i = 0; i < in; i++) {
+            mr[i] += dr[i];
+            sr[i] += dr[i] * (eo * fi[i]);
+        }
+        dmub[o] += Db[o];
+        dsb[o] += Db[o] * eo;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* dueling combine                                                           */
+
+/* Z (R, (A + 1)·N) rows [Adv (A·N), V (N)] -> Y (R, A·N),
+ * Y[a, j] = V[j] + (Adv[a, j] − Σ_a Adv[a, j] / A); mean (N) scratch. */
+static void duel_forward(real *restrict Y, const real *restrict Z, real *restrict mean, int R, int A, int N)
+{
+    const real inv = (real)1 / (real)A;
+    for (int r = 0; r < R; r++) {
+        const real *adv = Z + (size_t)r * (A + 1) * N, *v = adv + (size_t)A * N;
+        real *y = Y + (size_t)r * A * N;
+        for (int j = 0; j < N; j++)
+            mean[j] = 0;
+        for (int a = 0; a < A; a++)
+            for (int j = 0; j < N; j++)
+                mean[j] += adv[a * N + j];
+        for (int j = 0; j < N; j++)
+            mean[j] *= inv;
+        for (int a = 0; a < A; a++)
+            for (int j = 0; j < N; j++)
+                y[a * N + j] = v[j] + (adv[a * N + j] - mean[j]);
+    }
+}
+
+/* G (R, A·N) = dL/dY -> Gz (R, (A + 1)·N) = dL/d[Adv, V]; s (N) scratch. */
+static void duel_backward(real *restrict Gz, const real *restrict G, real *restrict s, int R, int A, int N)
+{
+    const real inv = (real)1 / (real)A;
+    for (int r = 0; r < R; r++) {
+        const real *g = G + (size_t)r * A * N;
+        real *gadv = Gz + (size_t)r * (A + 1) * N, *gv = gadv + (size_t)A * N;
+        for (int j = 0; j < N; j++)
+            s[j] = 0;
+        for (int a = 0; a < A; a++)
+            for (int j = 0; j < N; j++)
+                s[j] += g[a * N + j];
+        for (int j = 0; j < N; j++) {
+            gv[j] = s[j];
+            s[j] *= inv;
+        }
+        for (int a = 0; a < A; a++)
+            for (int j = 0; j < N; j++)
+                gadv[a * N + j] = g[a * N + j] - s[j];
+    }
+}
+
+/* ------------------------------------------------------------------------ */
 /* the network                                                               */
 
 static const char *const act_names[MLP_ACT_COUNT] = {"linear", "tanh", "silu", "softplus", "relu"};
@@ -329,13 +424,22 @@ static int spec_check(const mlp_spec *s, bdrl_err *e)
             return err_set(e, "mlp: layer size %d at position %d out of range", s->sizes[l], l);
     if ((unsigned)s->act >= MLP_ACT_COUNT || (unsigned)s->out_act >= MLP_ACT_COUNT)
         return err_set(e, "mlp: invalid activation");
+    if (s->dueling < 0 || (s->dueling > 0 && s->sizes[s->n_layers] % s->dueling))
+        return err_set(e, "mlp: a dueling output of %d groups needs an output width (%d) divisible by them",
+                       s->dueling, s->sizes[s->n_layers]);
+    if (s->dueling > 0 && s->out_act != MLP_LINEAR)
+        return err_set(e, "mlp: a dueling output combines linear streams (output activation %s)",
+                       mlp_act_name(s->out_act));
+    if ((s->noisy != 0 && s->noisy != 1) || (s->noisy && !(s->noisy_sigma0 >= 0 && s->noisy_sigma0 <= 1e6)))
+        return err_set(e, "mlp: noisy %d with sigma0 %g (expected 0 or 1, sigma0 in [0, 1e6])", s->noisy,
+                       s->noisy_sigma0);
     return conv_check(s, e);
 }
 
 static int spec_equal(const mlp_spec *a, const mlp_spec *b)
 {
     if (a->n_layers != b->n_layers || a->act != b->act || a->out_act != b->out_act ||
-        !conv_equal(&a->conv, &b->conv))
+        !conv_equal(&a->conv, &b->conv) || a->dueling != b->dueling || a->noisy != b->noisy)
         return 0;
     for (int l = 0; l <= a->n_layers; l++)
         if (a->sizes[l] != b->sizes[l])
@@ -359,7 +463,11 @@ static void spec_str(const mlp_spec *s, char *buf, size_t n)
     for (int l = 0; l <= s->n_layers && k < n; l++)
         k += (size_t)snprintf(buf + k, n - k, "%s%d", l ? "-" : "", s->sizes[l]);
     if (k < n)
-        snprintf(buf + k, n - k, " %s/%s", mlp_act_name(s->act), mlp_act_name(s->out_act));
+        k += (size_t)snprintf(buf + k, n - k, " %s/%s", mlp_act_name(s->act), mlp_act_name(s->out_act));
+    if (k < n && s->noisy)
+        k += (size_t)snprintf(buf + k, n - k, " noisy");
+    if (k < n && s->dueling)
+        snprintf(buf + k, n - k, " dueling %d", s->dueling);
 }
 
 void mlp_free(mlp *m)
@@ -396,6 +504,24 @@ void mlp_free(mlp *m)
         free(m->cd1[i]);
     }
     free(m->cdcol);
+    free(m->zraw);
+    free(m->dmean);
+    if (m->fin)
+        for (int l = 0; l < L; l++) {
+            free(m->fin[l]);
+            free(m->fout[l]);
+            free(m->Weff[l]);
+            free(m->beff[l]);
+        }
+    free(m->sW);
+    free(m->sb);
+    free(m->dsW);
+    free(m->dsb);
+    free(m->fin);
+    free(m->fout);
+    free(m->Weff);
+    free(m->beff);
+    free(m->dscr);
     free(m);
 }
 
@@ -423,10 +549,17 @@ mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bdrl_err *e)
         size_t nc = (size_t)max_batch * conv_positions(&g) * conv_cols(&g);
         colmax = nc > colmax ? nc : colmax;
     }
-    for (int l = 0; l < L; l++)
-        np += (size_t)spec->sizes[l + 1] * (spec->sizes[l] + 1);
+    int noisy = spec->noisy;
+    size_t lmax = 0; /* the largest dense layer, W and b */
+    for (int l = 0; l < L; l++) {
+        size_t nl = (size_t)mlp_spec_layer_rows(spec, l) * (spec->sizes[l] + 1);
+        np += noisy ? 2 * nl : nl;
+        lmax = nl > lmax ? nl : lmax;
+    }
     for (int l = 0; l <= L; l++)
         wmax = spec->sizes[l] > wmax ? spec->sizes[l] : wmax;
+    int rowsL = mlp_spec_layer_rows(spec, L - 1);
+    wmax = rowsL > wmax ? rowsL : wmax; /* a dueling layer's [Adv, V] adjoint */
     m->n_params = np;
     size_t rows2 = 2 * (size_t)max_batch;
     if (!(m->params = err_calloc(np, sizeof(real), e)) || !(m->grads = err_calloc(np, sizeof(real), e)) ||
@@ -456,14 +589,36 @@ mlp *mlp_create(const mlp_spec *spec, int max_batch, rng *init, bdrl_err *e)
     }
     if (nconv && !(m->cdcol = err_calloc(colmax, sizeof(real), e)))
         goto fail;
+    if (noisy && (!(m->sW = err_calloc(L, sizeof(real *), e)) || !(m->sb = err_calloc(L, sizeof(real *), e)) ||
+                  !(m->dsW = err_calloc(L, sizeof(real *), e)) || !(m->dsb = err_calloc(L, sizeof(real *), e)) ||
+                  !(m->fin = err_calloc(L, sizeof(real *), e)) || !(m->fout = err_calloc(L, sizeof(real *), e)) ||
+                  !(m->Weff = err_calloc(L, sizeof(real *), e)) || !(m->beff = err_calloc(L, sizeof(real *), e)) ||
+                  !(m->dscr = err_calloc(lmax, sizeof(real), e))))
+        goto fail;
+    if (spec->dueling && (!(m->zraw = err_calloc(rows2 * rowsL, sizeof(real), e)) ||
+                          !(m->dmean = err_calloc((size_t)(spec->sizes[L] / spec->dueling), sizeof(real), e))))
+        goto fail;
     for (int l = 0; l < L; l++) {
-        int in = spec->sizes[l], out = spec->sizes[l + 1];
+        int in = spec->sizes[l], out = mlp_spec_layer_rows(spec, l);
         m->W[l] = m->params + off;
         m->dW[l] = m->grads + off;
         off += (size_t)out * in;
         m->b[l] = m->params + off;
         m->db[l] = m->grads + off;
         off += (size_t)out;
+        if (!noisy)
+            continue;
+        m->sW[l] = m->params + off;
+        m->dsW[l] = m->grads + off;
+        off += (size_t)out * in;
+        m->sb[l] = m->params + off;
+        m->dsb[l] = m->grads + off;
+        off += (size_t)out;
+        if (!(m->fin[l] = err_calloc((size_t)in, sizeof(real), e)) ||
+            !(m->fout[l] = err_calloc((size_t)out, sizeof(real), e)) ||
+            !(m->Weff[l] = err_calloc((size_t)out * in, sizeof(real), e)) ||
+            !(m->beff[l] = err_calloc((size_t)out, sizeof(real), e)))
+            goto fail;
     }
     for (int l = 0; l <= L; l++) {
         size_t n = spec->sizes[l];
@@ -503,16 +658,45 @@ static void init_layer(real *W, real *b, int in, int out, mlp_act a, mlp_init ki
 /* Conv layers first, with fan-in k·k·c (torch.nn.Conv2d's default init is
  * U(±1/sqrt(fan_in)) for both, like Linear's), then the dense layers: a
  * network without a conv front draws exactly what it drew before there was
- * one. */
+ * one. Noisy layers take Fortunato et al.'s init whatever the kind: μ as
+ * MLP_INIT_TORCH draws it (the same draws), σ = σ0/sqrt(fan_in), no draw. */
 void mlp_init_params(mlp *m, mlp_init kind, rng *r)
 {
     int L = m->spec.n_layers;
     for (int i = 0; i < m->spec.conv.n; i++)
         init_layer(m->K[i], m->kb[i], conv_cols(&m->cg[i]), m->cg[i].cout, m->spec.act, kind, r);
-    for (int l = 0; l < L; l++)
-        init_layer(m->W[l], m->b[l], m->spec.sizes[l], m->spec.sizes[l + 1],
-                   l == L - 1 ? m->spec.out_act : m->spec.act, kind, r);
+    for (int l = 0; l < L; l++) {
+        int in = m->spec.sizes[l], out = mlp_layer_rows(m, l);
+        init_layer(m->W[l], m->b[l], in, out, l == L - 1 ? m->spec.out_act : m->spec.act,
+                   m->spec.noisy ? MLP_INIT_TORCH : kind, r);
+        if (!m->spec.noisy)
+            continue;
+        real s = (real)(m->spec.noisy_sigma0 / sqrt((double)in));
+        for (size_t i = 0; i < (size_t)out * in; i++)
+            m->sW[l][i] = s;
+        for (int j = 0; j < out; j++)
+            m->sb[l][j] = s;
+    }
 }
+
+/* f(x) = sgn(x) sqrt|x|: the factorised noise's transform of N(0, 1) draws. */
+static real noise_f(double x) { return (real)(x < 0 ? -sqrt(-x) : sqrt(x)); }
+
+void mlp_noise_sample(mlp *m, rng *r)
+{
+    if (!m->spec.noisy)
+        return;
+    for (int l = 0; l < m->spec.n_layers; l++) {
+        int in = m->spec.sizes[l], out = mlp_layer_rows(m, l);
+        for (int i = 0; i < in; i++)
+            m->fin[l][i] = noise_f(rng_normal(r));
+        for (int o = 0; o < out; o++)
+            m->fout[l][o] = noise_f(rng_normal(r));
+    }
+    m->noise = 1;
+}
+
+void mlp_noise_set(mlp *m, int on) { m->noise = on != 0; }
 
 void mlp_zero_grad(mlp *m)
 {
@@ -522,18 +706,51 @@ void mlp_zero_grad(mlp *m)
 /* ------------------------------------------------------------------------ */
 /* forward / backward of the whole network                                  */
 
+/* The weights a forward uses and its backward differentiates: W_eff,
+ * b_eff with the noise on (m->fwd_noise), else the parameters (μ). */
+static inline const real *wcur(const mlp *m, int l) { return m->fwd_noise ? m->Weff[l] : m->W[l]; }
+static inline const real *bcur(const mlp *m, int l) { return m->fwd_noise ? m->beff[l] : m->b[l]; }
+
+/* At the start of every forward: whether it uses the noise, and then the
+ * effective weights from the current μ, σ (they change at every step). */
+static void forward_weights(mlp *m)
+{
+    m->fwd_noise = m->spec.noisy && m->noise;
+    if (!m->fwd_noise)
+        return;
+    for (int l = 0; l < m->spec.n_layers; l++)
+        noisy_weights(m->Weff[l], m->beff[l], m->W[l], m->b[l], m->sW[l], m->sb[l], m->fin[l], m->fout[l],
+                      m->spec.sizes[l], mlp_layer_rows(m, l));
+}
+
+/* Where layer l writes [z; ż]: act[l + 1], or for a dueling last layer its
+ * [Adv, V] rows in zraw, combined into act[L] by duel_out. */
+static inline real *layer_z(mlp *m, int l)
+{
+    return l == m->spec.n_layers - 1 && m->spec.dueling ? m->zraw : m->act[l + 1];
+}
+
+static void duel_out(mlp *m, int R)
+{
+    int A = m->spec.dueling;
+    duel_forward(m->act[m->spec.n_layers], m->zraw, m->dmean, R, A, mlp_n_out(m) / A);
+}
+
 /* Layers from..L-1 on act[from] (R = 2B rows with tangents, else B). */
 static void layers_forward(mlp *m, int from, int B, int jvp)
 {
     int L = m->spec.n_layers, R = jvp ? 2 * B : B;
     for (int l = from; l < L; l++) {
-        int in = m->spec.sizes[l], out = m->spec.sizes[l + 1];
+        int in = m->spec.sizes[l], out = mlp_layer_rows(m, l);
         mlp_act a = l == L - 1 ? m->spec.out_act : m->spec.act;
-        linear_forward(m->act[l + 1], m->act[l], m->W[l], R, in, out);   /* [z; ż] (R, out) */
+        real *Z = layer_z(m, l);
+        linear_forward(Z, m->act[l], wcur(m, l), R, in, out);   /* [z; ż] (R, out) */
         if (jvp)
-            act_forward_jvp(a, m->act[l + 1], m->d1[l + 1], m->e[l + 1], m->b[l], B, out);
+            act_forward_jvp(a, Z, m->d1[l + 1], m->e[l + 1], bcur(m, l), B, out);
         else
-            act_forward(a, m->act[l + 1], m->d1[l + 1], m->b[l], B, out);
+            act_forward(a, Z, m->d1[l + 1], bcur(m, l), B, out);
+        if (Z == m->zraw)
+            duel_out(m, R);
     }
 }
 
@@ -576,6 +793,7 @@ static const real *forward(mlp *m, int B, const real *x, const real *xdot)
     if (jvp && m->spec.conv.n)
         abort(); /* contract violation: no input-JVP through a conv front (see mlp.h) */
     size_t n0 = (size_t)m->spec.sizes[0];
+    forward_weights(m);
     if (m->spec.conv.n)
         conv_front_forward(m, B, x);
     else
@@ -594,19 +812,23 @@ static const real *forward(mlp *m, int B, const real *x, const real *xdot)
  * P = xg W0[:, :ng]ᵀ (B/per, out) goes to the backward scratch g0. */
 const real *mlp_forward_grouped(mlp *m, int B, int per, const real *xg, int ng, const real *xr)
 {
-    int L = m->spec.n_layers, n0 = m->spec.sizes[0], nr = n0 - ng, out0 = m->spec.sizes[1];
+    int L = m->spec.n_layers, n0 = m->spec.sizes[0], nr = n0 - ng, out0 = mlp_layer_rows(m, 0);
     if (B < 1 || B > m->max_batch || per < 1 || B % per || ng < 1 || nr < 1 || m->spec.conv.n)
         abort(); /* contract violation (see mlp.h) */
     int nG = B / per;
+    forward_weights(m);
+    const real *W0 = wcur(m, 0);
     real *Xr = m->act[0], *Xg = m->act[0] + (size_t)B * nr, *P = m->g0;
     memcpy(Xr, xr, (size_t)B * nr * sizeof(real));
     memcpy(Xg, xg, (size_t)nG * ng * sizeof(real));
-    rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nG, out0, ng, 1, Xg, ng, m->W[0], n0, 0, P, out0);
-    real *Z = m->act[1];
-    rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out0, nr, 1, Xr, nr, m->W[0] + ng, n0, 0, Z, out0);
+    rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nG, out0, ng, 1, Xg, ng, W0, n0, 0, P, out0);
+    real *Z = layer_z(m, 0);
+    rgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out0, nr, 1, Xr, nr, W0 + ng, n0, 0, Z, out0);
     for (int r = 0; r < B; r++)
         raxpy(out0, 1, P + (size_t)(r / per) * out0, 1, Z + (size_t)r * out0, 1);
-    act_forward(L == 1 ? m->spec.out_act : m->spec.act, Z, m->d1[1], m->b[0], B, out0);
+    act_forward(L == 1 ? m->spec.out_act : m->spec.act, Z, m->d1[1], bcur(m, 0), B, out0);
+    if (Z == m->zraw)
+        duel_out(m, B);
     layers_forward(m, 1, B, 0);
     m->B = B;
     m->jvp = 0;
@@ -617,26 +839,27 @@ const real *mlp_forward_grouped(mlp *m, int B, int per, const real *xg, int ng, 
 
 /* The first layer's backward after a grouped forward: G (B, out) = dL/dz_1.
  * dW0[:, ng:] += Gᵀ xr; the group sums Gs (B/per, out) give
- * dW0[:, :ng] += Gsᵀ xg and dx = Gs W0[:, :ng]; db0 += Σ_r G. Gs goes to
- * the free scratch buffer S. */
-static void grouped_first_backward(mlp *m, const real *G, real *S, real *dx)
+ * dW0[:, :ng] += Gsᵀ xg and dx = Gs W0[:, :ng]; db0 += Σ_r G, into dW, db
+ * (the layer's gradients, or a noisy layer's dL/dW_eff scratch). Gs goes
+ * to the free scratch buffer S. */
+static void grouped_first_backward(mlp *m, const real *G, real *S, real *dx, real *dW, real *db)
 {
-    int B = m->B, per = m->per, ng = m->ng, n0 = m->spec.sizes[0], nr = n0 - ng, out = m->spec.sizes[1];
+    int B = m->B, per = m->per, ng = m->ng, n0 = m->spec.sizes[0], nr = n0 - ng, out = mlp_layer_rows(m, 0);
     int nG = B / per;
     const real *Xr = m->act[0], *Xg = m->act[0] + (size_t)B * nr;
-    rgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, nr, B, 1, G, out, Xr, nr, 1, m->dW[0] + ng, n0);
+    rgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, nr, B, 1, G, out, Xr, nr, 1, dW + ng, n0);
     memset(S, 0, (size_t)nG * out * sizeof(real));
     for (int r = 0; r < B; r++) {
         const real *g = G + (size_t)r * out;
         real *sg = S + (size_t)(r / per) * out;
         for (int j = 0; j < out; j++) {
             sg[j] += g[j];
-            m->db[0][j] += g[j];
+            db[j] += g[j];
         }
     }
-    rgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, ng, nG, 1, S, out, Xg, ng, 1, m->dW[0], n0);
+    rgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, ng, nG, 1, S, out, Xg, ng, 1, dW, n0);
     if (dx)
-        rgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nG, ng, out, 1, S, out, m->W[0], n0, 0, dx, ng);
+        rgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nG, ng, out, 1, S, out, wcur(m, 0), n0, 0, dx, ng);
 }
 
 const real *mlp_forward(mlp *m, int B, const real *x)
@@ -667,8 +890,15 @@ void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxd
         memset(G, 0, (size_t)B * nout * sizeof(real));
     if (tan)
         memcpy(G + (size_t)B * nout, dydot, (size_t)B * nout * sizeof(real));
+    if (m->spec.dueling) {   /* dL/dy -> dL/d[Adv, V] of the last layer */
+        int A = m->spec.dueling;
+        duel_backward(Gn, G, m->dmean, R, A, (int)nout / A);
+        real *t = G;
+        G = Gn;
+        Gn = t;
+    }
     for (int l = L - 1; l >= 0; l--) {
-        int in = m->spec.sizes[l], out = m->spec.sizes[l + 1];
+        int in = m->spec.sizes[l], out = mlp_layer_rows(m, l);
         mlp_act a = l == L - 1 ? m->spec.out_act : m->spec.act;
         if (a != MLP_LINEAR) {   /* dL/d[h; ḣ] -> dL/d[z; ż] */
             if (tan)
@@ -676,22 +906,33 @@ void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxd
             else
                 act_backward(G, m->d1[l + 1], B, out);
         }
+        /* A noisy forward's weights are W_eff: their gradient D, D_b goes
+         * to scratch first and is split into dμ and dσ (noisy_fold). */
+        real *dW = m->dW[l], *db = m->db[l];
+        if (m->fwd_noise) {
+            dW = m->dscr;
+            db = m->dscr + (size_t)out * in;
+            memset(m->dscr, 0, ((size_t)out * in + (size_t)out) * sizeof(real));
+        }
         if (l == 0 && m->per) {
-            grouped_first_backward(m, G, Gn, dx);
+            grouped_first_backward(m, G, Gn, dx, dW, db);
+            if (m->fwd_noise)
+                noisy_fold(m->dW[0], m->db[0], m->dsW[0], m->dsb[0], dW, db, m->fin[0], m->fout[0], in, out);
             break;
         }
         /* the first layer's input adjoint only to go on into a conv front */
-        linear_backward(l > 0 || m->spec.conv.n ? Gn : NULL, m->dW[l], m->db[l], G, m->act[l], m->W[l], R, B,
-                        in, out);
+        linear_backward(l > 0 || m->spec.conv.n ? Gn : NULL, dW, db, G, m->act[l], wcur(m, l), R, B, in, out);
+        if (m->fwd_noise)
+            noisy_fold(m->dW[l], m->db[l], m->dsW[l], m->dsb[l], dW, db, m->fin[l], m->fout[l], in, out);
         if (l == 0 && !m->spec.conv.n) {
             /* dL/dx and dL/dẋ straight from the first layer's adjoint. */
             if (dx)
                 rgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
-                      1, G, out, m->W[0], in, 0, dx, in);
+                      1, G, out, wcur(m, 0), in, 0, dx, in);
             if (dxdot) {
                 if (tan)
                     rgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out,
-                          1, G + (size_t)B * out, out, m->W[0], in, 0, dxdot, in);
+                          1, G + (size_t)B * out, out, wcur(m, 0), in, 0, dxdot, in);
                 else
                     memset(dxdot, 0, (size_t)B * in * sizeof(real));
             }
@@ -732,14 +973,17 @@ int mlp_polyak(mlp *dst, const mlp *src, double tau, bdrl_err *e)
  *
  * One record, host byte order (little-endian on every platform bdrl targets):
  *   char     magic[8]      "BDRLMLP\0"
- *   uint32   version       1, or 2 for a network with a conv front
+ *   uint32   version       1; 2 for a network with a conv front; 3 for one
+ *                          with noisy layers or a dueling output
  *   uint32   real_bytes    sizeof(real): 4 (library) or 8 (double test build)
  *   uint32   n_layers      L
  *   uint32   act, out_act  mlp_act values
  *   uint32   sizes[L + 1]
- *   version 2 only:
- *     uint32 conv[5]       n, h, w, c, kernel of the conv front
+ *   versions 2 and 3:
+ *     uint32 conv[5]       n, h, w, c, kernel of the conv front (version 3: n may be 0)
  *     uint32 channels[n]
+ *   version 3 only:
+ *     uint32 noisy, dueling  spec.noisy (0, 1) and spec.dueling (0 or A)
  *   uint64   n_params      (the conv front's kernels and biases first)
  *   real     params[n_params]
  *   uint32   has_opt       0 or 1
@@ -752,6 +996,7 @@ int mlp_polyak(mlp *dst, const mlp *src, double tau, bdrl_err *e)
 #define CKPT_MAGIC "BDRLMLP"
 #define CKPT_VERSION 1u      /* a plain MLP: the bytes every earlier bdrl wrote */
 #define CKPT_VERSION_CONV 2u /* with a conv front */
+#define CKPT_VERSION_EXT 3u  /* with noisy layers or a dueling output (and a conv front or none) */
 
 typedef struct {
     FILE *f;
@@ -792,8 +1037,10 @@ int mlp_save(const mlp *m, const adam *opt, FILE *f, bdrl_err *e)
     hio o = {f, 14695981039346656037ull, 0};
     char magic[8] = CKPT_MAGIC;
     const mlp_conv *cv = &m->spec.conv;
-    uint32_t u[5] = {cv->n ? CKPT_VERSION_CONV : CKPT_VERSION, (uint32_t)sizeof(real), (uint32_t)m->spec.n_layers,
-                     (uint32_t)m->spec.act, (uint32_t)m->spec.out_act};
+    int ext = m->spec.noisy || m->spec.dueling;
+    uint32_t u[5] = {ext ? CKPT_VERSION_EXT : cv->n ? CKPT_VERSION_CONV : CKPT_VERSION, (uint32_t)sizeof(real),
+                     (uint32_t)m->spec.n_layers, (uint32_t)m->spec.act, (uint32_t)m->spec.out_act};
+    uint32_t flags[2] = {(uint32_t)m->spec.noisy, (uint32_t)m->spec.dueling};
     uint32_t sizes[MLP_MAX_LAYERS + 1];
     for (int l = 0; l <= m->spec.n_layers; l++)
         sizes[l] = (uint32_t)m->spec.sizes[l];
@@ -806,8 +1053,10 @@ int mlp_save(const mlp *m, const adam *opt, FILE *f, bdrl_err *e)
     hw(&o, magic, 8);
     hw(&o, u, sizeof u);
     hw(&o, sizes, sizeof(uint32_t) * (size_t)(m->spec.n_layers + 1));
-    if (cv->n)
+    if (cv->n || ext)
         hw(&o, conv, sizeof(uint32_t) * (size_t)(5 + cv->n));
+    if (ext)
+        hw(&o, flags, sizeof flags);
     hw(&o, &np, sizeof np);
     hw(&o, m->params, m->n_params * sizeof(real));
     hw(&o, &has_opt, sizeof has_opt);
@@ -846,9 +1095,9 @@ int mlp_load(mlp *m, adam *opt, FILE *f, bdrl_err *e)
         err_set(e, "network checkpoint truncated (in the header)");
         goto out;
     }
-    if (u[0] != CKPT_VERSION && u[0] != CKPT_VERSION_CONV) {
-        err_set(e, "network checkpoint has version %u, this build reads versions %u and %u", u[0], CKPT_VERSION,
-                CKPT_VERSION_CONV);
+    if (u[0] != CKPT_VERSION && u[0] != CKPT_VERSION_CONV && u[0] != CKPT_VERSION_EXT) {
+        err_set(e, "network checkpoint has version %u, this build reads versions %u to %u", u[0], CKPT_VERSION,
+                CKPT_VERSION_EXT);
         goto out;
     }
     if (u[1] != sizeof(real)) {
@@ -870,14 +1119,14 @@ int mlp_load(mlp *m, adam *opt, FILE *f, bdrl_err *e)
     fs.out_act = u[4] < MLP_ACT_COUNT ? (mlp_act)u[4] : MLP_ACT_COUNT;
     for (int l = 0; l <= fs.n_layers; l++)
         fs.sizes[l] = sizes[l] > (1u << 20) ? -1 : (int)sizes[l];
-    if (u[0] == CKPT_VERSION_CONV) {
+    if (u[0] == CKPT_VERSION_CONV || u[0] == CKPT_VERSION_EXT) {
         uint32_t cw[5 + MLP_MAX_CONV];
         if (hr(&o, cw, sizeof(uint32_t) * 5) || (cw[0] >= 1 && cw[0] <= MLP_MAX_CONV &&
                                                   hr(&o, cw + 5, sizeof(uint32_t) * cw[0]))) {
             err_set(e, "network checkpoint truncated (in the header)");
             goto out;
         }
-        if (cw[0] < 1 || cw[0] > MLP_MAX_CONV) {
+        if (cw[0] < (u[0] == CKPT_VERSION_CONV) || cw[0] > MLP_MAX_CONV) {
             err_set(e, "network checkpoint corrupted (%u conv layers)", cw[0]);
             goto out;
         }
@@ -891,6 +1140,21 @@ int mlp_load(mlp *m, adam *opt, FILE *f, bdrl_err *e)
         fs.conv.kernel = (int)cw[4];
         for (int i = 0; i < fs.conv.n; i++)
             fs.conv.channels[i] = (int)cw[5 + i];
+        if (fs.conv.n == 0)
+            memset(&fs.conv, 0, sizeof fs.conv);
+    }
+    if (u[0] == CKPT_VERSION_EXT) {
+        uint32_t fl[2];
+        if (hr(&o, fl, sizeof fl)) {
+            err_set(e, "network checkpoint truncated (in the header)");
+            goto out;
+        }
+        if (fl[0] > 1 || fl[1] > (1u << 20) || (!fl[0] && !fl[1])) {
+            err_set(e, "network checkpoint corrupted (noisy %u, dueling %u)", fl[0], fl[1]);
+            goto out;
+        }
+        fs.noisy = (int)fl[0];
+        fs.dueling = (int)fl[1];
     }
     if (!spec_equal(&fs, &m->spec)) {
         char a[320], b[320];
@@ -1025,14 +1289,19 @@ double mlp_spec_params(const mlp_spec *s)
         conv_geom g = mlp_conv_layer(&s->conv, i);
         P += (double)g.cout * (conv_cols(&g) + 1);
     }
-    for (int l = 0; l < s->n_layers; l++)
-        P += (double)s->sizes[l] * s->sizes[l + 1] + s->sizes[l + 1];
+    for (int l = 0; l < s->n_layers; l++) {
+        double rows = mlp_spec_layer_rows(s, l);
+        P += (s->noisy ? 2 : 1) * ((double)s->sizes[l] * rows + rows);
+    }
     return P;
 }
 
 /* As mlp_create allocates: the dense part (mlp_memory_bytes) and the conv
  * front's parameters and gradients, col, ch (but the last, act[0]) and cd1
- * per layer, cdcol, and g0, g1 widened to its widest output row. */
+ * per layer, cdcol, and g0, g1 widened to its widest output row; a dueling
+ * output's value rows (parameters and gradients), zraw and dmean; noisy
+ * layers' σ (parameters and gradients), W_eff and b_eff, the noise and the
+ * backward scratch dscr. */
 double mlp_spec_memory_bytes(const mlp_spec *s, int max_batch)
 {
     double M = max_batch, reals = 0, colmax = 0, wconv = 0, wdense = 0;
@@ -1045,7 +1314,23 @@ double mlp_spec_memory_bytes(const mlp_spec *s, int max_batch)
     }
     for (int l = 0; l <= s->n_layers; l++)
         wdense = fmax(wdense, s->sizes[l]);
-    reals += colmax + 4 * M * fmax(0, wconv - wdense);
+    int L = s->n_layers;
+    double rowsL = mlp_spec_layer_rows(s, L - 1), in_L = s->sizes[L - 1];
+    double wide = fmax(wconv, rowsL); /* g0, g1 beyond the dense widths */
+    reals += colmax + 4 * M * fmax(0, wide - wdense);
+    double Pd = 0, noise = 0, lmax = 0; /* dense W and b (value rows included), ε, one layer */
+    for (int l = 0; l < L; l++) {
+        double rows = mlp_spec_layer_rows(s, l), nl = rows * (s->sizes[l] + 1);
+        Pd += nl;
+        noise += s->sizes[l] + rows;
+        lmax = fmax(lmax, nl);
+    }
+    if (s->dueling > 0) {
+        double N = s->sizes[L] / s->dueling;
+        reals += 2 * N * (in_L + 1) + 2 * M * rowsL + N;
+    }
+    if (s->noisy)
+        reals += 2 * Pd + Pd + noise + lmax;
     return reals * sizeof(real) + mlp_memory_bytes(s->n_layers, s->sizes, max_batch);
 }
 
@@ -1060,7 +1345,7 @@ double mlp_flops(const mlp_spec *s, int B, int backward)
             first = f;
     }
     for (int l = 0; l < s->n_layers; l++) {
-        double f = 2.0 * B * s->sizes[l] * s->sizes[l + 1];
+        double f = 2.0 * B * s->sizes[l] * mlp_spec_layer_rows(s, l);
         fw += f;
         if (l == 0 && !s->conv.n)
             first = f;

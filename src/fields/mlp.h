@@ -25,6 +25,8 @@
  * like torch.nn.Linear. All parameters live in one contiguous array
  * `params` (n_params) as W0, b0, W1, b1, ...; `grads` mirrors it, so an
  * optimizer, a target-network copy or a checkpoint sees one flat vector.
+ * A noisy layer's σ follow its μ: W_l, b_l, σW_l, σb_l. The last layer of
+ * a dueling network has mlp_layer_rows(L − 1) = (A + 1)·N rows.
  *
  * Convolutional front (optional, spec.conv): image inputs x (B, h·w·c) in
  * HWC order go first through spec.conv.n convolution layers (conv.h: k × k,
@@ -38,6 +40,25 @@
  * dx) support it: an input-JVP through a conv front is not implemented, so
  * mlp_forward_jvp and mlp_forward_grouped abort on such a network (the field
  * losses that need them run on networks of return inputs, never on images).
+ *
+ * Dueling output (optional, spec.dueling = A, Wang et al. 2016): the output
+ * (B, A·N) is A groups of N (an action's atoms, quantiles, coefficients;
+ * N = sizes[L]/A). The last layer then has (A + 1)·N rows off the last
+ * hidden layer, the advantage stream Adv (A·N rows, group-major like the
+ * output) followed by the value stream V (N rows), and
+ *     y[a, j] = V[j] + (Adv[a, j] − mean_a Adv[a, j])      per row, j < N.
+ * The combine is linear, so tangents go through it too; the output
+ * activation must be linear (a softmax or softplus is the caller's, on y).
+ *
+ * Noisy layers (optional, spec.noisy; Fortunato et al. 2018, factorised
+ * Gaussian): every dense layer (not the conv front) holds μ_W, μ_b and
+ * σ_W, σ_b, and with the noise on computes
+ *     z = a (μ_W + σ_W ⊙ ε_W)ᵀ + μ_b + σ_b ⊙ ε_b,
+ *     ε_W = f(ε_out) f(ε_in)ᵀ, ε_b = f(ε_out), f(x) = sgn(x) sqrt|x|,
+ * ε_in (in), ε_out (rows) ~ N(0, 1) drawn by mlp_noise_sample. With the
+ * noise off (the state after mlp_create) every forward uses μ alone: the
+ * network is then exactly the mean network. Init: μ ~ U(±1/sqrt(p)),
+ * σ = spec.noisy_sigma0/sqrt(p), p the fan-in.
  */
 #ifndef BDRL_MLP_H
 #define BDRL_MLP_H
@@ -76,6 +97,9 @@ typedef struct {
     mlp_act act;                   /* hidden layers (and conv layers) */
     mlp_act out_act;               /* output layer (MLP_LINEAR unless set) */
     mlp_conv conv;                 /* optional front; zeroed = none */
+    int dueling;                   /* 0, or A >= 1: the output is A groups, value and advantage streams */
+    int noisy;                     /* 1: every dense layer is a factorised Gaussian noisy layer */
+    double noisy_sigma0;           /* σ0 of their initial σ = σ0/sqrt(fan_in); the init's, not a shape */
 } mlp_spec;
 
 typedef enum {
@@ -116,6 +140,18 @@ typedef struct mlp {
     conv_geom cg[MLP_MAX_CONV];
     real *K[MLP_MAX_CONV], *kb[MLP_MAX_CONV], *dK[MLP_MAX_CONV], *dkb[MLP_MAX_CONV];
     real *col[MLP_MAX_CONV], *ch[MLP_MAX_CONV], *cd1[MLP_MAX_CONV], *cdcol;
+    /* Dueling (spec.dueling): zraw (2*max_batch, (A + 1)·N) the last
+     * layer's [Adv, V] rows before the combine; dmean (N) scratch. */
+    real *zraw, *dmean;
+    /* Noisy (spec.noisy), per dense layer l (NULL otherwise): σ in params
+     * (sW (rows, in), sb (rows)) and grads (dsW, dsb); f(ε_in) fin (in)
+     * and f(ε_out) fout (rows) of the last draw; Weff (rows, in), beff
+     * (rows) = μ + σ ⊙ ε, what a forward with the noise on uses. dscr
+     * (max rows·in + rows): one layer's dL/dW_eff and dL/db_eff, which
+     * the backward splits into dμ and dσ. */
+    real **sW, **sb, **dsW, **dsb, **fin, **fout, **Weff, **beff, *dscr;
+    int noise;      /* 1: forwards use the last draw (mlp_noise_sample), 0: μ */
+    int fwd_noise;  /* whether the last forward used it (its backward does) */
 } mlp;
 
 /* Fills a spec from a 0-terminated list of int sizes, e.g.
@@ -158,6 +194,22 @@ static inline int mlp_n_in(const mlp *m)
     return c->n ? c->h * c->w * c->c : m->spec.sizes[0];
 }
 static inline int mlp_n_out(const mlp *m) { return m->spec.sizes[m->spec.n_layers]; }
+
+/* Rows of dense layer l's W: sizes[l + 1], and for the last layer of a
+ * dueling network (A + 1)·N (the advantage and value streams). */
+static inline int mlp_spec_layer_rows(const mlp_spec *s, int l)
+{
+    int out = s->sizes[l + 1];
+    return l == s->n_layers - 1 && s->dueling > 0 ? out + out / s->dueling : out;
+}
+static inline int mlp_layer_rows(const mlp *m, int l) { return mlp_spec_layer_rows(&m->spec, l); }
+
+/* Noisy layers: new noise ε_in, ε_out ~ N(0, 1) for every dense layer,
+ * drawn from r in layer order (ε_in before ε_out), and the noise switched
+ * on. Nothing is drawn for a network without noisy layers. */
+void mlp_noise_sample(mlp *m, rng *r);
+/* Switches the noise on (the last draw; zero before any) or off (μ). */
+void mlp_noise_set(mlp *m, int on);
 
 /* y = f(x). x (B, n_in), 1 <= B <= max_batch. Returns y (B, n_out), inside
  * the mlp. Caches what mlp_backward needs (without tangents).
@@ -204,10 +256,12 @@ int mlp_polyak(mlp *dst, const mlp *src, double tau, bdrl_err *e);
 /* Checkpoints: one network's spec, parameters and, optionally, its Adam
  * state in a small binary format (see mlp.c), written to / read from the
  * current position of f, so several networks can follow each other in one
- * file. A network with a conv front is written as version 2 (its front's
- * shape after the dense sizes); one without is written as version 1, byte
- * for byte what earlier builds wrote. Loading checks magic, version,
- * precision, shapes (conv front included) and activations against m and a
+ * file. A network with noisy layers or a dueling output is written as
+ * version 3 (its conv front, possibly none, and the two flags after the
+ * dense sizes); else one with a conv front as version 2 (its front's shape
+ * after the dense sizes); a plain one as version 1, byte for byte what
+ * earlier builds wrote. Loading checks magic, version, precision, shapes
+ * (conv front, noisy and dueling included) and activations against m and a
  * checksum over everything; on any failure m and opt are left
  * unchanged and e says what was wrong. opt may be NULL on save (no optimizer
  * state written) and on load (a stored state is skipped); loading with opt
@@ -243,10 +297,13 @@ void mlp_stage_free(mlp_stage *st);
 
 /* Bytes of one network of sizes[0..n_layers] for batches of max_batch rows:
  * parameters, gradients and forward/backward caches, not the optimizer (the
- * memory estimates of agents and fits, before anything is allocated). */
+ * memory estimates of agents and fits, before anything is allocated). A
+ * plain network: mlp_spec_memory_bytes counts the noisy and dueling parts. */
 double mlp_memory_bytes(int n_layers, const int *sizes, int max_batch);
 /* The same for a whole spec, conv front included (its parameters, im2col
- * buffers, caches and backward scratch), and the spec's parameter count. */
+ * buffers, caches and backward scratch), noisy layers' σ, noise and
+ * effective weights, and a dueling output's value rows and buffers; and
+ * the spec's parameter count (σ and the value stream included). */
 double mlp_spec_memory_bytes(const mlp_spec *s, int max_batch);
 double mlp_spec_params(const mlp_spec *s);
 

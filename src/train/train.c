@@ -152,6 +152,7 @@ static void trainer_free(trainer *T)
     replay_batch_free(&T->batch);
     rng_free(T->explore);
     rng_free(T->rsample);
+    rng_free(T->noise);
     free(T->policy);
     free(T->ep_actions);
     free(T->obs);
@@ -245,7 +246,9 @@ static int trainer_setup(trainer *T, const exp_config *cfg, const train_options 
     rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
     T->explore = rng_create((uint64_t)cfg->seed, RNG_STREAM_EXPLORE);
     T->rsample = rng_create((uint64_t)cfg->seed, RNG_STREAM_REPLAY);
-    if (!init || !T->explore || !T->rsample) {
+    if (cfg->agent.noisy)
+        T->noise = rng_create((uint64_t)cfg->seed, RNG_STREAM_NOISE);
+    if (!init || !T->explore || !T->rsample || (cfg->agent.noisy && !T->noise)) {
         rng_free(init);
         return err_set(e, "out of memory");
     }
@@ -307,7 +310,10 @@ int train_verify_checkpoint(const exp_config *cfg, const char *path, int64_t *st
  * ε), the exploration generator (one or two draws) and, for agent.mode
  * evaluate, the policy π*; writes *a and T->eps, the ε behind it (the
  * episode's metrics row reports it). The agent's greedy action costs a
- * forward pass, so it is asked only when the draw says exploit. */
+ * forward pass, so it is asked only when the draw says exploit. With
+ * agent.noisy the noise explores: ε = 0 (no draw from the exploration
+ * generator), and the action is greedy under a new draw of the online
+ * networks' noise, switched off again before anything else runs. */
 static int act(trainer *T, int *a, bdrl_err *e)
 {
     if (T->evaluate_mode) {
@@ -319,6 +325,13 @@ static int act(trainer *T, int *a, bdrl_err *e)
         else
             *a = T->policy[(int)T->obs[0]];
         return 0;
+    }
+    if (T->noise) {
+        T->eps = 0;
+        agent_noise_set(T->ag, AGENT_NOISE_ACT, T->noise);
+        int rc = agent_greedy(T->ag, T->obs, a, e);
+        agent_noise_set(T->ag, AGENT_NOISE_OFF, NULL);
+        return rc ? err_prefix(e, "step %lld", (long long)T->step + 1) : 0;
     }
     T->eps = train_epsilon(T->cfg, T->step);
     if (rng_uniform(T->explore) < T->eps)
@@ -458,7 +471,13 @@ static int learn(trainer *T, bdrl_err *e)
     agent_stats ss;
     if (T->cfg->train.nonfinite == TRAIN_NONFINITE_SKIP && snapshot_agent(T, e))
         return err_prefix(e, "update at step %lld: snapshot", (long long)T->step);
-    if (agent_update(T->ag, &b, &ss, e))
+    /* agent.noisy: new noise for the online networks, then the targets' own */
+    if (T->noise)
+        agent_noise_set(T->ag, AGENT_NOISE_UPDATE, T->noise);
+    int urc = agent_update(T->ag, &b, &ss, e);
+    if (T->noise)
+        agent_noise_set(T->ag, AGENT_NOISE_OFF, NULL);
+    if (urc)
         return err_prefix(e, "update at step %lld", (long long)T->step);
     T->updates++;
     int kept;

@@ -38,6 +38,7 @@ static int get_rng(FILE *f, rng *r, bdrl_err *e)
 
 /* The trainer's section of a checkpoint (checkpoint.h holds the rest):
  *   2 x     uint64 size + the state of the exploration and replay rngs
+ *           (agent.noisy: 3 x, the noise rng third)
  *   int64   episodes, updates, target updates, evaluations, skipped updates
  *   double  wall seconds so far; loss, loss_grad, q sums and count since the
  *           last metrics row
@@ -55,7 +56,7 @@ static int get_rng(FILE *f, rng *r, bdrl_err *e)
  * in the replay. */
 static int put_trainer_state(const trainer *T, FILE *f, bdrl_err *e)
 {
-    if (put_rng(f, T->explore, e) || put_rng(f, T->rsample, e))
+    if (put_rng(f, T->explore, e) || put_rng(f, T->rsample, e) || (T->noise && put_rng(f, T->noise, e)))
         return -1;
     int64_t c[5] = {T->episodes, T->updates, T->target_updates, T->evals, T->skipped};
     double d[5] = {trainer_wall_total(T), T->acc_loss, T->acc_loss_grad, T->acc_q, T->acc_n};
@@ -197,7 +198,7 @@ int trainer_read_checkpoint(trainer *T, const char *path, bdrl_err *e)
     FILE *f = NULL;
     if (ckpt_load_agent(&ck, T->ag, e) || ckpt_load_replay(&ck, T->rb, e) || !(f = ckpt_trainer_stream(&ck, e)))
         goto out;
-    if (get_rng(f, T->explore, e) || get_rng(f, T->rsample, e)) {
+    if (get_rng(f, T->explore, e) || get_rng(f, T->rsample, e) || (T->noise && get_rng(f, T->noise, e))) {
         err_prefix(e, "%s", path);
         goto out;
     }

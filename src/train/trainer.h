@@ -44,6 +44,7 @@ typedef struct {
     replay *rb;
     replay_batch batch;
     rng *explore, *rsample;
+    rng *noise;            /* agent.noisy: the weight noise (RNG_STREAM_NOISE); NULL otherwise */
     int *policy;           /* evaluate mode: π*(s) */
     int evaluate_mode;     /* agent.mode evaluate */
     int A, D;
