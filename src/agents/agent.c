@@ -137,6 +137,14 @@ int agent_check_batch(const char *who, const agent_batch *b, int max_batch, int 
             return err_set(e, "%s: action out of range in row %d of the batch", who, i);
         if (!isfinite(b->reward[i]))
             return err_set(e, "%s: reward %g in row %d of the batch is not finite", who, (double)b->reward[i], i);
+        /* A terminal row never reads its discount; the others need a factor
+         * of a contraction (the grid BD agent divides by it and refuses 0
+         * itself). */
+        if (b->discount && !b->terminated[i] && !(b->discount[i] >= 0 && b->discount[i] <= 1))
+            return err_set(e, "%s: discount %g in row %d of the batch is not in [0, 1]", who, b->discount[i], i);
+        if (b->weight && !(b->weight[i] >= 0 && isfinite(b->weight[i])))
+            return err_set(e, "%s: weight %g in row %d of the batch is not finite and >= 0", who,
+                           (double)b->weight[i], i);
     }
     return 0;
 }
