@@ -718,7 +718,7 @@ static double field_step(grid_agent *ba, grid_fnet *N, int B, double scale2, con
  * head after field_step, ba->tr its targets over the scale): the mean over
  * the transition's Q rows of scale2 (y − t)², the terms field_step's loss
  * averages over all B·Q rows, into out (B). */
-static void row_losses(grid_agent *ba, mlp *head, int B, double scale2, double *out)
+static void row_losses(grid_agent *ba, const mlp *head, int B, double scale2, double *out)
 {
     int Q = ba->Q, A = ba->A;
     const real *y = mlp_y(head); /* (B·Q, A) */

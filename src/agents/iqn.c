@@ -136,11 +136,17 @@ static int loss_grad(iqn *q, const agent_batch *b, agent_stats *st, bdrl_err *e)
         if (q->risk.measure != RISK_MEAN) /* agent.risk_target: τ̃ = β(U), as the paper acts */
             for (int j = 0; j < q->n_k; j++)
                 q->tau_k[j] = risk_beta(&q->risk, q->tau_k[j]);
-        /* a* ranks Z at these τ̃ of the target networks, or of the online
-         * ones (agent.double: the same τ̃, so only the networks differ; the
-         * online torso's forward on s comes later, as backward needs). */
-        const real *z = q->double_q ? zvalues(q, on, B, mlp_forward(on[IQN_TORSO], B, q->x), K, q->tau_k)
-                                    : zvalues(q, tg, B, psi_t, K, q->tau_k); /* (B·K, A) */
+        /* a* ranks Z (B·K, A) at these τ̃ of the target networks, or of the
+         * online ones (agent.double: the same τ̃, so only the networks
+         * differ; the online torso's forward on s comes later, last, as
+         * backward needs). */
+        const real *z;
+        if (q->double_q) {
+            const real *psi_o = mlp_forward(on[IQN_TORSO], B, q->x); /* (B, E) online ψ(s') */
+            z = zvalues(q, on, B, psi_o, K, q->tau_k);
+        } else {
+            z = zvalues(q, tg, B, psi_t, K, q->tau_k);
+        }
         for (int i = 0; i < B; i++) {
             double best = 0;
             for (int a = 0; a < A; a++) {
