@@ -234,17 +234,18 @@ static void test_q_is_mean_of_law(void **state)
 }
 
 /* The parameter gradient of both losses against central differences of
- * the loss, at the parameters with the largest gradients of each layer. */
-static void test_loss_gradient(void **state)
+ * the loss, at the parameters with the largest gradients of each layer;
+ * unweighted and with importance weights (weight NULL or not: the gradient
+ * applied is that of the weighted loss reported). */
+static void loss_gradient(const float *weight)
 {
-    (void)state;
     const char *sets[] = {"train.batch_size=8", "bd.lambda_grad=0.5", "agent.hidden=[16]"};
     fixture f;
     make(&f, 9, sets, 3);
     float obs[8] = {0, 1, 2, 3, 4, 5, 6, 14}, nobs[8] = {1, 2, 3, 7, 8, 9, 10, 15}, rew[8] = {0, 0, 0, 0, 0, 0, 0, 1};
     int act[8] = {0, 1, 2, 3, 0, 1, 2, 3};
     unsigned char term[8] = {0, 0, 0, 1, 0, 0, 0, 1};
-    agent_batch b = {8, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL};
+    agent_batch b = {8, obs, act, rew, nobs, term, NULL, NULL, weight, NULL};
     bdrl_err e;
     /* a target network unlike the online one, so the loss is not 0-ish */
     mlp *tg = bd_net(f.a, BD_FIELD_S, 1);
@@ -275,8 +276,8 @@ static void test_loss_gradient(void **state)
             lm = fld ? lg2 : ls2;
             net->params[best] = keep;
             double fd = (lp - lm) / (2 * ((double)(real)(keep + h) - (double)(real)(keep - h)) / 2);
-            print_message("%s field, layer %d, parameter %zu: backprop %.6g, central difference %.6g\n",
-                          fld ? "gradient" : "scalar", l, best, (double)grad[best], fd);
+            print_message("%s field%s, layer %d, parameter %zu: backprop %.6g, central difference %.6g\n",
+                          fld ? "gradient" : "scalar", weight ? " (weighted)" : "", l, best, (double)grad[best], fd);
             assert_true(fabs(grad[best]) > 1e-6);
             assert_close(grad[best], fd, 0.02 * fabs(fd) + 1e-6);
             checked++;
@@ -286,6 +287,14 @@ static void test_loss_gradient(void **state)
     }
     rng_free(r);
     unmake(&f);
+}
+
+static void test_loss_gradient(void **state)
+{
+    (void)state;
+    static const float wts[8] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f, 3.0f, 0.25f, 1.6f};
+    loss_gradient(NULL);
+    loss_gradient(wts);
 }
 
 /* The linear split: mass and mean kept, the two neighbours only, the ends
@@ -312,22 +321,48 @@ static void test_project_atom(void **state)
     assert_close(mu, 0.7 * 0.13 - 0.1 + 0.2 + 0.3, 1e-12);
 }
 
-/* The losses are the integrals of (s − p_T)² and (g − ∂p_T)² with
- * p_T = Σ_k a'_k φ_k, a' the target's coefficient atoms (γ μ_j + b with
- * weight w⁻_j / max(M, floor) at (s', a'), or u_r) split onto the centres:
- * checked by quadrature with a' built here, a' given by the batch
- * (evaluation) or the argmax of the target network's Q at s' (control). */
-static void projected_loss_is_integral(int control)
+/* The argmax of Q over the coefficients w (A = 4, K) of one state, the
+ * first of equals. */
+static int argmax_q(const double *w, int K, double dlt)
 {
-    const char *sets[] = {"train.batch_size=4", "bd.lambda_grad=0.7"};
+    double best = -INFINITY;
+    int an = 0;
+    for (int a = 0; a < 4; a++) {
+        double m = 0, mu = 0;
+        for (int k = 0; k < K; k++) {
+            m += w[a * K + k];
+            mu += w[a * K + k] * (-1 + k * dlt);
+        }
+        if (mu / m > best) {
+            best = mu / m;
+            an = a;
+        }
+    }
+    return an;
+}
+
+/* The losses are the integrals of (s − p_T)² and (g − ∂p_T)² with
+ * p_T = Σ_k a'_k φ_k, a' the target's coefficient atoms (γ_i μ_j + b,
+ * b = (r − (1 − γ_i)c)/h, with weight w⁻_j / max(M, floor) at (s', a'), or
+ * u_r) split onto the centres: checked by quadrature with a' built here, a'
+ * given by the batch (evaluation) or the argmax of the target network's Q
+ * at s' (control), or of the online network's (dbl: agent.double); γ_i the
+ * batch's discounts (disc; NULL: γ), the losses weighted means with the
+ * batch's weights (wts; NULL: 1), each row's own scalar loss its
+ * sample_loss. */
+static void projected_loss_is_integral(int control, const double *disc, const float *wts, int dbl)
+{
+    const char *sets[] = {"train.batch_size=4", "bd.lambda_grad=0.7", "agent.double=true"};
     fixture f;
-    make(&f, 13, sets, 2);
+    make(&f, 13, sets, dbl ? 3 : 2);
+    assert_true((strstr(agent_describe(f.a), "; double") != NULL) == dbl);
     bd_geometry g;
     bd_get_geometry(f.a, &g);
     float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
     int act[4] = {2, 1, 0, 3}, nact[4] = {1, 3, 2, 0};
     unsigned char term[4] = {0, 0, 0, 1};
-    agent_batch b = {4, obs, act, rew, nobs, term, control ? NULL : nact, NULL, NULL, NULL};
+    double sl[4];
+    agent_batch b = {4, obs, act, rew, nobs, term, control ? NULL : nact, disc, wts, sl};
     bdrl_err e;
     double ls, lg;
     mlp *tg = bd_net(f.a, BD_FIELD_S, 1);
@@ -342,36 +377,28 @@ static void projected_loss_is_integral(int control)
     for (int k = 0; k < N; k++)
         u[k] = lo + k * du;
     double qs = 0, qg = 0;
-    int other = 0; /* control: transitions whose argmax is not nact's a' */
+    int other = 0;  /* control: transitions whose argmax is not nact's a' */
+    int differ = 0; /* dbl: transitions whose online and target argmax differ */
     for (int i = 0; i < 4; i++) {
         assert_int_equal(bd_eval_fields(f.a, &obs[i], 0, N, u, s, gg, &e), 0);
-        double ap[64] = {0}, wt[64 * 4], M = 0;
-        double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, ur = (rew[i] - g.c) / g.h;
+        double ap[64] = {0}, wt[64 * 4], wo[64 * 4], M = 0, gi = disc ? disc[i] : g.gamma;
+        double bb = (rew[i] - (1 - gi) * g.c) / g.h, ur = (rew[i] - g.c) / g.h;
         if (term[i]) {
             ap[K - 1] = 1; /* u_r = 1: the last centre */
             assert_close(ur, 1, 1e-12);
         } else {
             assert_int_equal(bd_coefficients(f.a, &nobs[i], 1, wt, NULL, &e), 0);
+            assert_int_equal(bd_coefficients(f.a, &nobs[i], 0, wo, NULL, &e), 0);
             int an = nact[i];
-            if (control) { /* argmax_a Q(s', a), the first of equals */
-                double best = -INFINITY;
-                for (int a = 0; a < 4; a++) {
-                    double m = 0, mu = 0;
-                    for (int k = 0; k < K; k++) {
-                        m += wt[a * K + k];
-                        mu += wt[a * K + k] * (-1 + k * dlt);
-                    }
-                    if (mu / m > best) {
-                        best = mu / m;
-                        an = a;
-                    }
-                }
+            if (control) { /* argmax_a Q(s', a) of the target network, or the online one's */
+                an = argmax_q(dbl ? wo : wt, K, dlt);
                 other += an != nact[i];
+                differ += argmax_q(wo, K, dlt) != argmax_q(wt, K, dlt);
             }
             for (int k = 0; k < K; k++)
                 M += wt[an * K + k];
             for (int j = 0; j < K; j++) {
-                double x = g.gamma * (-1 + j * dlt) + bb, t = (x + 1) / dlt, p = wt[an * K + j] / fmax(M, g.mass_floor);
+                double x = gi * (-1 + j * dlt) + bb, t = (x + 1) / dlt, p = wt[an * K + j] / fmax(M, g.mass_floor);
                 int l = (int)floor(t);
                 if (l < 0)
                     ap[0] += p;
@@ -383,6 +410,7 @@ static void projected_loss_is_integral(int control)
                 }
             }
         }
+        double qsi = 0, qgi = 0, unit = sqrt((double)K) * 2 * sqrt(M_PI) * sig;
         for (int k = 0; k < N; k++) {
             double t = 0, dt = 0;
             for (int j = 0; j < K; j++) {
@@ -391,28 +419,47 @@ static void projected_loss_is_integral(int control)
                 dt += -(u[k] - m) / (sig * sig) * p;
             }
             double rs = s[k * 4 + act[i]] - t, rg = gg[k * 4 + act[i]] - dt;
-            qs += rs * rs * du;
-            qg += rg * rg * du;
+            qsi += rs * rs * du;
+            qgi += rg * rg * du;
         }
+        assert_close(sl[i], qsi * unit, 1e-6 * qsi * unit); /* the row's own scalar loss, unweighted */
+        double w = wts ? wts[i] : 1.0;
+        qs += w * qsi;
+        qg += w * qgi;
     }
     double unit = sqrt((double)K) * 2 * sqrt(M_PI) * sig;
     (void)S;
     qs *= unit / 4;
     qg *= 0.7 * unit * 2 * sig * sig / 4;
-    print_message("%s: losses scalar %.8g (quadrature %.8g), gradient %.8g (%.8g)\n",
-                  control ? "control" : "evaluation", ls, qs, lg, qg);
+    print_message("%s%s%s%s: losses scalar %.8g (quadrature %.8g), gradient %.8g (%.8g)\n",
+                  control ? "control" : "evaluation", dbl ? ", double" : "", disc ? ", discounts" : "",
+                  wts ? ", weights" : "", ls, qs, lg, qg);
     assert_close(ls, qs, 1e-6 * qs);
     assert_close(lg, qg, 1e-5 * qg);
     if (control) /* else the two cases would check the same a' */
         assert_true(other > 0);
+    if (dbl) /* else the online choice would be the target's */
+        assert_true(differ > 0);
+    if (!wts) {
+        double m = 0;
+        for (int i = 0; i < 4; i++)
+            m += sl[i] / 4;
+        assert_close(m, ls, 1e-12 * ls);
+    }
     unmake(&f);
 }
 
 static void test_projected_loss_is_integral(void **state)
 {
     (void)state;
-    projected_loss_is_integral(0);
-    projected_loss_is_integral(1);
+    /* γ_i ≠ γ (0.99): 0.9801 = γ² for a two-step reward (row 3 is terminal) */
+    const double disc[4] = {0.9801, 0.5, 0.97, 0.2};
+    const float wts[4] = {0.5f, 2.0f, 0.0f, 1.3f};
+    projected_loss_is_integral(0, NULL, NULL, 0);
+    projected_loss_is_integral(1, NULL, NULL, 0);
+    projected_loss_is_integral(0, disc, NULL, 0);
+    projected_loss_is_integral(1, disc, wts, 0);
+    projected_loss_is_integral(1, NULL, NULL, 1);
 }
 
 static void test_save_load(void **state)
@@ -540,6 +587,40 @@ static void test_main_runs_resume(void **state)
     (void)state;
     main_run_resumes("basis");
     main_run_resumes("grid");
+}
+
+/* Weights of exactly 1 and discounts equal to agent.gamma are today's
+ * arithmetic: two agents of one seed, one given them with every batch,
+ * train to the same bits (sample_loss asked for or not). */
+static void test_neutral_fields_are_bit_exact(void **state)
+{
+    (void)state;
+    const char *sets[] = {"train.batch_size=4", "agent.gamma=0.95"};
+    fixture f[2];
+    make(&f[0], 31, sets, 2);
+    make(&f[1], 31, sets, 2);
+    float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
+    int act[4] = {2, 1, 0, 3};
+    unsigned char term[4] = {0, 0, 0, 1};
+    const double disc[4] = {0.95, 0.95, 0.95, 0.95};
+    const float ones[4] = {1, 1, 1, 1};
+    double sl[4];
+    agent_batch b0 = {4, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL},
+                b1 = {4, obs, act, rew, nobs, term, NULL, disc, ones, sl};
+    bdrl_err e;
+    agent_stats s0, s1;
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(agent_update(f[0].a, &b0, &s0, &e), 0);
+        assert_int_equal(agent_update(f[1].a, &b1, &s1, &e), 0);
+        assert_true(s0.loss == s1.loss && s0.loss_grad == s1.loss_grad && s0.grad_norm == s1.grad_norm);
+    }
+    size_t n0, n1;
+    char *a0 = tu_agent_state(f[0].a, &n0), *a1 = tu_agent_state(f[1].a, &n1);
+    assert_true(n0 == n1 && !memcmp(a0, a1, n0));
+    free(a0);
+    free(a1);
+    unmake(&f[1]);
+    unmake(&f[0]);
 }
 
 /* A bad minibatch is refused before anything changes, with
@@ -816,6 +897,7 @@ int main(void)
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_main_runs_resume),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_neutral_fields_are_bit_exact),
         cmocka_unit_test(test_learns_bandit),
         cmocka_unit_test(test_learns_chain),
         cmocka_unit_test(test_memory_estimate),

@@ -248,19 +248,29 @@ static double known_mass(const bd_geometry *g, double alpha, double beta, double
 static const double S_ALPHA[4] = {1, 1, 1, 1}, S_BETA[4] = {0, 0.5, 2, 1};
 static const double G_ALPHA[4] = {3, 5, 7, 9}, G_BETA[4] = {0, 0, 0, 0};
 
+/* The online scalar field of the agent.double cases: argmax Q is action 1
+ * (the largest β), where the target field's is action 2. */
+static const double ON_ALPHA[4] = {1, 1, 1, 1}, ON_BETA[4] = {0, 3, 0.5, 0};
+
 /* The whole target pipeline with known next-state fields: a terminal
  * transition, bootstrapped ones with a' = argmax (control) and with a'
  * given (policy evaluation), one of them through a field whose mass is
  * below the floor. */
 /* grad_scalar: bd.grad_target scalar, ∂p_T from the scalar target field's
- * derivative α + β·1[w > 0] (checked away from its kinks at w = 0, −2). */
-static void targets_through_networks(int clamp, int grad_scalar)
+ * derivative α + β·1[w > 0] (checked away from its kinks at w = 0, −2).
+ * disc: the batch's discounts γ_i (NULL: γ), in b = (r − (1 − γ_i)c)/h,
+ * w = (v − b)/γ_i and the factors γ_i^-1, γ_i^-2. dbl: agent.double, a' the
+ * argmax of the ONLINE field (set to ON_*), the targets still the target
+ * field's at it. */
+static void targets_through_networks(int clamp, int grad_scalar, const double *disc, int dbl)
 {
     const char *sets[] = {"agent.gamma=0.9", "train.batch_size=4",
                           clamp ? "bd.clamp_target=true" : "bd.clamp_target=false",
-                          grad_scalar ? "bd.grad_target=scalar" : "bd.grad_target=gradient"};
+                          grad_scalar ? "bd.grad_target=scalar" : "bd.grad_target=gradient", "agent.double=true"};
     fixture f;
-    make(&f, 3, sets, 4);
+    make(&f, 3, sets, dbl ? 5 : 4);
+    if (dbl)
+        set_known(f.a, BD_FIELD_S, 0, ON_ALPHA, ON_BETA);
     bd_geometry g;
     bd_grid_settings st;
     bd_grid_get_geometry(f.a, &g, &st);
@@ -281,15 +291,15 @@ static void targets_through_networks(int clamp, int grad_scalar)
     double u[4 * 64], t[4 * 64], dt[4 * 64];
     int an[4];
     for (int mode = 0; mode < 2; mode++) {
-        agent_batch b = {4, obs, act, rew, nobs, term, mode ? nact : NULL, NULL, NULL, NULL};
+        agent_batch b = {4, obs, act, rew, nobs, term, mode ? nact : NULL, disc, NULL, NULL};
         bdrl_err e;
         if (bd_grid_debug_targets(f.a, &b, u, t, dt, an, &e))
             fail_msg("%s", e.msg);
         /* control: argmax_a of Q over the known fields is action 2 (largest
-         * beta, so the largest mean). */
+         * beta, so the largest mean); the online field's is action 1. */
         assert_int_equal(an[0], -1);
         for (int i = 1; i < 4; i++)
-            assert_int_equal(an[i], mode ? nact[i] : 2);
+            assert_int_equal(an[i], mode ? nact[i] : dbl ? 1 : 2);
         int checked_inside = 0, checked_outside = 0, checked_negative = 0;
         for (int i = 0; i < 4; i++)
             for (int q = 0; q < Q; q++) {
@@ -300,7 +310,8 @@ static void targets_through_networks(int clamp, int grad_scalar)
                     dte = -(uq - ur) / st.eps * te;
                 } else {
                     int a2 = an[i];
-                    double bb = (rew[i] - (1 - g.gamma) * g.c) / g.h, w = (uq - bb) / g.gamma;
+                    double gi = disc ? disc[i] : g.gamma;
+                    double bb = (rew[i] - (1 - gi) * g.c) / g.h, w = (uq - bb) / gi;
                     /* Divided by the positive part's mass in both modes. */
                     double mass = known_mass(&g, sa[a2], sb[a2], NULL);
                     double m = fmax(mass, g.mass_floor), sw = known(w, sa[a2], sb[a2]);
@@ -308,9 +319,9 @@ static void targets_through_networks(int clamp, int grad_scalar)
                         te = dte = 0;
                         checked_outside++;
                     } else {
-                        te = sw / (g.gamma * m);
+                        te = sw / (gi * m);
                         double dw = grad_scalar ? sa[a2] + (w > 0 ? sb[a2] : 0.0) : known(w, G_ALPHA[a2], G_BETA[a2]);
-                        dte = dw / (g.gamma * g.gamma * m);
+                        dte = dw / (gi * gi * m);
                         if (grad_scalar && (fabs(w) < 2 * BD_FD_STEP || fabs(w + 2) < 2 * BD_FD_STEP)) {
                             /* a kink inside w ± δ/2: not checked */
                             dte = dt[i * Q + q];
@@ -328,8 +339,9 @@ static void targets_through_networks(int clamp, int grad_scalar)
         assert_true(checked_outside > 0);
         assert_true(checked_inside > 10);
         /* Evaluation mode bootstraps transition 1 from action 0, negative
-         * near the top of the grid: the signed targets were checked there. */
-        if (mode && !clamp)
+         * near the top of the grid: the signed targets were checked there
+         * (at γ; its own discount maps the queries elsewhere). */
+        if (mode && !clamp && !disc)
             assert_true(checked_negative > 0);
     }
     unmake(&f);
@@ -338,10 +350,63 @@ static void targets_through_networks(int clamp, int grad_scalar)
 static void test_targets_through_networks(void **state)
 {
     (void)state;
-    targets_through_networks(0, 0);
-    targets_through_networks(1, 0);
-    targets_through_networks(0, 1);
-    targets_through_networks(1, 1);
+    /* γ_i ≠ γ (0.9): 0.81 = γ² for a two-step reward; row 0 is terminal */
+    const double disc[4] = {0.3, 0.81, 0.6, 0.95};
+    for (int k = 0; k < 4; k++) {
+        targets_through_networks(k % 2, k / 2, NULL, 0);
+        targets_through_networks(k % 2, k / 2, disc, 0);
+    }
+    targets_through_networks(0, 0, NULL, 1);
+    targets_through_networks(1, 1, disc, 1);
+}
+
+/* Target mode samples with the batch's discounts γ_i ≠ γ: each transition's
+ * kernel targets sit at γ_i u' + b, b = (r − (1 − γ_i)c)/h, u' drawn by the
+ * grid inverse CDF of the known target field at (s', a') from the target
+ * stream, replayed here from the same seed (no jitter: v = u, and the
+ * stream's only draws are these). */
+static void test_samples_targets_with_discount(void **state)
+{
+    (void)state;
+    const char *sets[] = {"agent.gamma=0.9", "train.batch_size=4", "bd.target_mode=samples", "agent.eps_kernel=0.01"};
+    fixture f;
+    make(&f, 3, sets, 4);
+    bd_geometry g;
+    bd_grid_settings st;
+    bd_grid_get_geometry(f.a, &g, &st);
+    set_known(f.a, BD_FIELD_S, 1, S_ALPHA, S_BETA);
+    float obs[4] = {0, 1, 5, 9}, nobs[4] = {0, 2, 6, 10}, rew[4] = {1, 0, 1, 0};
+    int act[4] = {1, 2, 3, 0}, nact[4] = {0, 1, 3, 2};
+    unsigned char term[4] = {1, 0, 0, 0};
+    const double disc[4] = {0.5, 0.81, 0.3, 0.6}; /* 0.81 = γ²: a two-step reward */
+    int Q = st.queries, G = g.G;
+    double u[4 * 64], t[4 * 64], dt[4 * 64], x2[64], te[64], dte[64], cum[256];
+    agent_batch b = {4, obs, act, rew, nobs, term, nact, disc, NULL, NULL};
+    bdrl_err e;
+    bd_grid_reseed(f.a, 11);
+    if (bd_grid_debug_targets(f.a, &b, u, t, dt, NULL, &e))
+        fail_msg("%s", e.msg);
+    rng *rt = rng_create(11, RNG_STREAM_LOSS + 100);
+    int checked = 0;
+    for (int i = 1; i < 4; i++) {
+        real sv[256];
+        for (int k = 0; k < G; k++)
+            sv[k] = (real)known(g.lo + k * g.du, S_ALPHA[nact[i]], S_BETA[nact[i]]);
+        double mass;
+        bd_grid_mean(G, g.lo, g.hi, sv, 1, 1.0, &mass, cum);
+        double bb = (rew[i] - (1 - disc[i]) * g.c) / g.h;
+        for (int q = 0; q < Q; q++)
+            x2[q] = disc[i] * bd_grid_icdf(G, g.lo, g.hi, cum, rng_uniform(rt)) + bb;
+        bd_grid_target_kernel(Q, u + i * Q, Q, x2, mass / fmax(mass, g.mass_floor), st.eps, te, dte);
+        for (int q = 0; q < Q; q++) {
+            assert_close(t[i * Q + q], te[q], 1e-4 * (1 + fabs(te[q])));
+            assert_close(dt[i * Q + q], dte[q], 1e-3 * (1 + fabs(dte[q])));
+            checked += te[q] > 0.1;
+        }
+    }
+    assert_true(checked > 5); /* some queries sit near the samples */
+    rng_free(rt);
+    unmake(&f);
 }
 
 /* bd.scalar_output: with relu or softplus the scalar field is >= 0 at every
@@ -576,26 +641,34 @@ static void test_fast_path_matches_mlp(void **state)
 /* gradient into the torso                                                 */
 
 /* The loss update() minimizes, recomputed here from the debug targets and
- * the reference forward: 1/(BQ) Σ (field(u)[a] − target)² (λ for g). */
+ * the reference forward: 1/(BQ) Σ w_i (field(u)[a] − target)² (λ for g;
+ * w_i the batch's weights, 1 without); each transition's own mean over its
+ * rows, unweighted, into rows (NULL: not). */
 static double loss_of(agent *a, bd_field f, const agent_batch *b, const double *u, const double *tt, int Q,
-                      double lambda)
+                      double lambda, double *rows)
 {
-    double *y = malloc(sizeof(double) * Q * 4), L = 0;
+    double *y = malloc(sizeof(double) * Q * 4), L = 0, c = f ? lambda : 1.0;
     bdrl_err e;
     for (int i = 0; i < b->B; i++) {
         assert_int_equal(bd_grid_eval_fields(a, &b->obs[i], 0, 1, Q, u + i * Q, f ? NULL : y, f ? y : NULL, &e), 0);
+        double Li = 0;
         for (int q = 0; q < Q; q++) {
             double r = y[q * 4 + b->action[i]] - tt[i * Q + q];
-            L += r * r;
+            Li += r * r;
         }
+        L += (b->weight ? b->weight[i] : 1.0) * Li;
+        if (rows)
+            rows[i] = c * Li / Q;
     }
     free(y);
-    return (f ? lambda : 1.0) * L / (b->B * Q);
+    return c * L / (b->B * Q);
 }
 
-static void test_gradient_reaches_torso(void **state)
+/* The torso's gradient against finite differences of the loss recomputed
+ * here, unweighted and with importance weights (weight NULL or not); each
+ * transition's sample_loss is its rows' mean of the scalar field's terms. */
+static void gradient_reaches_torso(const float *weight)
 {
-    (void)state;
     const char *sets[] = {"train.clip=0", "train.batch_size=8", "bd.lambda_grad=0.5"};
     fixture f;
     make(&f, 7, sets, 3);
@@ -607,7 +680,8 @@ static void test_gradient_reaches_torso(void **state)
     float rew[8] = {0, 0, 0, 0, 0, 0, 0, 1};
     int act[8] = {0, 1, 2, 3, 0, 1, 2, 2};
     unsigned char term[8] = {0, 0, 0, 1, 0, 0, 0, 1};
-    agent_batch b = {B, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL};
+    double sl[8], rows[8];
+    agent_batch b = {B, obs, act, rew, nobs, term, NULL, NULL, weight, sl};
     double *u = malloc(sizeof(double) * B * Q), *t = malloc(sizeof(double) * B * Q),
            *dt = malloc(sizeof(double) * B * Q);
     bdrl_err e;
@@ -628,8 +702,17 @@ static void test_gradient_reaches_torso(void **state)
         memcpy(grad, torso->grads, torso->n_params * sizeof(real));
         for (int k = 0; k < 4; k++)
             memcpy(nets[k]->params, saved[k], nets[k]->n_params * sizeof(real));
-        double L0 = loss_of(f.a, fld, &b, u, fld ? dt : t, Q, 0.5);
+        double L0 = loss_of(f.a, fld, &b, u, fld ? dt : t, Q, 0.5, rows);
         assert_close(L0, fld ? st.loss_grad : st.loss, 1e-4 * L0);
+        if (!fld) {
+            double m = 0;
+            for (int i = 0; i < B; i++) {
+                assert_close(sl[i], rows[i], 1e-4 * rows[i] + 1e-9);
+                m += sl[i] / B;
+            }
+            if (!weight)
+                assert_close(m, st.loss, 1e-9 * st.loss);
+        }
         /* The three torso weights with the largest gradients, in the first
          * and the last layer. */
         int checked = 0;
@@ -643,13 +726,13 @@ static void test_gradient_reaches_torso(void **state)
                         j = k;
                 double h = 1e-3, th = torso->params[j];
                 torso->params[j] = (real)(th + h);
-                double Lp = loss_of(f.a, fld, &b, u, fld ? dt : t, Q, 0.5);
+                double Lp = loss_of(f.a, fld, &b, u, fld ? dt : t, Q, 0.5, NULL);
                 torso->params[j] = (real)(th - h);
-                double Lm = loss_of(f.a, fld, &b, u, fld ? dt : t, Q, 0.5);
+                double Lm = loss_of(f.a, fld, &b, u, fld ? dt : t, Q, 0.5, NULL);
                 torso->params[j] = (real)th;
                 double fd = (Lp - Lm) / (2 * h);
-                print_message("%s torso layer %d weight %zu: backprop %.6g, finite difference %.6g\n",
-                              fld ? "gradient" : "scalar", layer, j - lo_i, grad[j], fd);
+                print_message("%s torso%s layer %d weight %zu: backprop %.6g, finite difference %.6g\n",
+                              fld ? "gradient" : "scalar", weight ? " (weighted)" : "", layer, j - lo_i, grad[j], fd);
                 assert_true(fabs(grad[j]) > 1e-6);
                 assert_close(grad[j], fd, 0.03 * fabs(fd) + 1e-6);
                 grad[j] = 0; /* next-largest next time */
@@ -665,6 +748,14 @@ static void test_gradient_reaches_torso(void **state)
     free(t);
     free(dt);
     unmake(&f);
+}
+
+static void test_gradient_reaches_torso(void **state)
+{
+    (void)state;
+    static const float wts[8] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f, 3.0f, 0.25f, 1.0f};
+    gradient_reaches_torso(NULL);
+    gradient_reaches_torso(wts);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1023,6 +1114,40 @@ static void test_learns_chain(void **state)
     unmake(&f);
 }
 
+/* Weights of exactly 1 and discounts equal to agent.gamma are today's
+ * arithmetic: two agents of one seed, one given them with every batch,
+ * train to the same bits (sample_loss asked for or not). */
+static void test_neutral_fields_are_bit_exact(void **state)
+{
+    (void)state;
+    const char *sets[] = {"train.batch_size=4", "agent.gamma=0.95"};
+    fixture f[2];
+    make(&f[0], 31, sets, 2);
+    make(&f[1], 31, sets, 2);
+    float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
+    int act[4] = {2, 1, 0, 3};
+    unsigned char term[4] = {0, 0, 0, 1};
+    const double disc[4] = {0.95, 0.95, 0.95, 0.95};
+    const float ones[4] = {1, 1, 1, 1};
+    double sl[4];
+    agent_batch b0 = {4, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL},
+                b1 = {4, obs, act, rew, nobs, term, NULL, disc, ones, sl};
+    bdrl_err e;
+    agent_stats s0, s1;
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(agent_update(f[0].a, &b0, &s0, &e), 0);
+        assert_int_equal(agent_update(f[1].a, &b1, &s1, &e), 0);
+        assert_true(s0.loss == s1.loss && s0.loss_grad == s1.loss_grad && s0.grad_norm == s1.grad_norm);
+    }
+    size_t n0, n1;
+    char *a0 = tu_agent_state(f[0].a, &n0), *a1 = tu_agent_state(f[1].a, &n1);
+    assert_true(n0 == n1 && !memcmp(a0, a1, n0));
+    free(a0);
+    free(a1);
+    unmake(&f[1]);
+    unmake(&f[0]);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -1046,6 +1171,13 @@ static void test_bad_input(void **state)
     b.reward = rew;
     assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
     assert_string_equal(e.msg, "bd: reward nan in row 1 of the batch is not finite");
+    /* the grid's map divides by a non-terminal row's discount */
+    rew[1] = 0;
+    term[1] = 0;
+    const double disc[2] = {0.5, 0.0};
+    b.discount = disc;
+    assert_int_not_equal(agent_update(f.a, &b, NULL, &e), 0);
+    assert_string_equal(e.msg, "bd: discount 0 in row 1 of the batch (the grid's Bellman map divides by it)");
     agent_dist d;
     assert_int_not_equal(agent_distribution(f.a, obs, 4, &d, &e), 0);
     assert_non_null(strstr(agent_describe(f.a), "queries"));
@@ -1160,6 +1292,7 @@ int main(void)
         cmocka_unit_test(test_grid_mean_and_icdf),
         cmocka_unit_test(test_grid_column_and_cum_index),
         cmocka_unit_test(test_targets_through_networks),
+        cmocka_unit_test(test_samples_targets_with_discount),
         cmocka_unit_test(test_scalar_output),
         cmocka_unit_test(test_moving_average),
         cmocka_unit_test(test_query_law),
@@ -1168,6 +1301,7 @@ int main(void)
         cmocka_unit_test(test_gradient_reaches_torso),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_neutral_fields_are_bit_exact),
         cmocka_unit_test(test_learns_bandit),
         cmocka_unit_test(test_learns_chain),
         cmocka_unit_test(test_scratch_table),

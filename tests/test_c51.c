@@ -7,6 +7,7 @@
 #include "agents/agent.h"
 #include "agents/c51.h"
 #include "agents/experiment.h"
+#include "stats/risk.h"
 
 #define TOL 1e-12
 
@@ -179,38 +180,79 @@ static void fill_batch(raw_batch *rb, rng *r)
     }
 }
 
-/* The loss recomputed independently in double from the two networks. */
-static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action)
+/* What the reference loss takes beyond the batch: a* ranked on the online
+ * network (online_pick, agent.double), by ρ of risk instead of the mean
+ * (NULL: the mean), each row's discount (NULL: agent.gamma), importance
+ * weights (NULL: 1); each row's cross-entropy goes to ce (NULL: not). */
+typedef struct {
+    int online_pick;
+    const risk_spec *risk;
+    const double *discount;
+    const float *weight;
+    double *ce;
+} ref_opts;
+
+/* Softmax of every action's logits row of one state (A·N) into p (A, 64),
+ * and each action's value: Q = Σ z p, or ρ(Z) of risk. */
+static void laws_of(const real *rows, int A, int N, double vmin, double dz, const risk_spec *risk, double p[][64],
+                    double *v)
+{
+    for (int k = 0; k < A; k++) {
+        double mx = -INFINITY, s = 0, z[64];
+        for (int j = 0; j < N; j++)
+            mx = fmax(mx, rows[k * N + j]);
+        for (int j = 0; j < N; j++)
+            s += p[k][j] = exp(rows[k * N + j] - mx);
+        v[k] = 0;
+        for (int j = 0; j < N; j++) {
+            p[k][j] /= s;
+            z[j] = vmin + j * dz;
+            v[k] += p[k][j] * z[j];
+        }
+        bdrl_err e;
+        if (risk && risk_atoms(risk, z, p[k], (size_t)N, &v[k], &e))
+            fail_msg("%s", e.msg);
+    }
+}
+
+/* The loss recomputed independently in double from the two networks:
+ * (1/B) Σ_i w_i CE(m_i, p_θ(s_i, a_i)), m_i the projection of r_i + γ_i z
+ * under the target's law at a*. */
+static double reference_loss_x(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action,
+                               const ref_opts *o)
 {
     int A = 2, N = cfg->c51.atoms, B = 5;
     double vmin = cfg->agent.v_min, vmax = cfg->agent.v_max, dz = (vmax - vmin) / (N - 1);
     real x[5 * 4];
     for (int i = 0; i < 20; i++)
         x[i] = rb->next_obs[i];
-    real yt[5 * 2 * 64], y[5 * 2 * 64];
+    real yt[5 * 2 * 64], yo[5 * 2 * 64], y[5 * 2 * 64];
     memcpy(yt, mlp_forward(c51_target(a), B, x), sizeof(real) * B * A * N);
+    memcpy(yo, mlp_forward(c51_online(a), B, x), sizeof(real) * B * A * N);
     for (int i = 0; i < 20; i++)
         x[i] = rb->obs[i];
     memcpy(y, mlp_forward(c51_online(a), B, x), sizeof(real) * B * A * N);
     double loss = 0;
     for (int i = 0; i < B; i++) {
-        double p[2][64], m[64], q[2] = {0, 0};
-        for (int k = 0; k < A; k++) {
-            double mx = -INFINITY, s = 0;
-            for (int j = 0; j < N; j++)
-                mx = fmax(mx, yt[(i * A + k) * N + j]);
-            for (int j = 0; j < N; j++)
-                s += p[k][j] = exp(yt[(i * A + k) * N + j] - mx);
-            for (int j = 0; j < N; j++) {
-                p[k][j] /= s;
-                q[k] += p[k][j] * (vmin + j * dz);
-            }
-        }
-        int astar = next_action ? next_action[i] : (q[1] > q[0] ? 1 : 0);
-        c51_project(N, vmin, vmax, rb->reward[i], rb->term[i] ? 0.0 : cfg->agent.gamma, p[astar], m);
-        loss += c51_cross_entropy(N, y + (i * A + rb->action[i]) * N, m, NULL);
+        double p[2][64], po[2][64], m[64], q[2], qo[2];
+        const risk_spec *risk = o ? o->risk : NULL;
+        laws_of(yt + i * A * N, A, N, vmin, dz, risk, p, q);
+        laws_of(yo + i * A * N, A, N, vmin, dz, risk, po, qo);
+        const double *rank = o && o->online_pick ? qo : q;
+        int astar = next_action ? next_action[i] : (rank[1] > rank[0] ? 1 : 0);
+        double g = o && o->discount ? o->discount[i] : cfg->agent.gamma;
+        c51_project(N, vmin, vmax, rb->reward[i], rb->term[i] ? 0.0 : g, p[astar], m);
+        double ce = c51_cross_entropy(N, y + (i * A + rb->action[i]) * N, m, NULL);
+        loss += (o && o->weight ? o->weight[i] : 1.0) * ce;
+        if (o && o->ce)
+            o->ce[i] = ce;
     }
     return loss / B;
+}
+
+static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action)
+{
+    return reference_loss_x(a, cfg, rb, next_action, NULL);
 }
 
 static void test_update_targets(void **state)
@@ -283,44 +325,178 @@ static void test_cross_entropy_gradient(void **state)
         assert_close(g[j], fd, 2e-4);
     }
 
-    /* Through the network: every parameter of a tiny tanh net. */
+    /* Through the network: every parameter of a tiny tanh net, unweighted
+     * and with importance weights (one of them 0): the gradient applied is
+     * the finite difference of the weighted loss reported. */
+    static const float wts[5] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f};
+    for (int wt = 0; wt < 2; wt++) {
+        exp_config cfg;
+        env *en;
+        agent *a = make_agent(&cfg, &en, "tanh", 7, 5);
+        rng *r = rng_create(11, 1);
+        raw_batch rb;
+        fill_batch(&rb, r);
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, wt ? wts : NULL, NULL};
+        agent_stats st;
+        bdrl_err e;
+        mlp *net = c51_online(a);
+        assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
+        real *grad = malloc(sizeof(real) * net->n_params);
+        memcpy(grad, net->grads, sizeof(real) * net->n_params);
+        double worst = 0;
+        for (size_t i = 0; i < net->n_params; i++) {
+            real keep = net->params[i];
+            const real h = 1e-2f;
+            net->params[i] = keep + h;
+            real up = net->params[i];
+            assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
+            double lp = st.loss;
+            net->params[i] = keep - h;
+            real dn = net->params[i];
+            assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
+            double lm = st.loss;
+            net->params[i] = keep;
+            double fd = (lp - lm) / ((double)up - (double)dn);
+            double err = fabs(fd - grad[i]) / (1e-3 + fabs(grad[i]));
+            worst = err > worst ? err : worst;
+            if (fabs(fd - grad[i]) > 2e-4 + 2e-2 * fabs(grad[i]))
+                fail_msg("parameter %zu: backprop %.6g, finite difference %.6g", i, (double)grad[i], fd);
+        }
+        print_message("c51%s gradient check: %zu parameters, worst relative error %.2e\n", wt ? " weighted" : "",
+                      net->n_params, worst);
+        free(grad);
+        rng_free(r);
+        agent_free(a);
+        env_free(en);
+    }
+}
+
+/* Lets the target network drift from the online one until some
+ * non-terminal row's a* differs between them (by Q, or ρ of risk). */
+static void make_argmax_differ(agent *a, const exp_config *cfg, const raw_batch *rb, const risk_spec *risk, rng *r)
+{
+    int N = cfg->c51.atoms;
+    double dz = (cfg->agent.v_max - cfg->agent.v_min) / (N - 1);
+    real x[20], yo[5 * 2 * 64], yt[5 * 2 * 64];
+    for (int i = 0; i < 20; i++)
+        x[i] = rb->next_obs[i];
+    mlp *tg = c51_target(a);
+    for (int t = 0; t < 20; t++) {
+        for (size_t i = 0; i < tg->n_params; i++)
+            tg->params[i] += (real)(0.3 * rng_normal(r));
+        memcpy(yo, mlp_forward(c51_online(a), 5, x), sizeof(real) * 5 * 2 * N);
+        memcpy(yt, mlp_forward(tg, 5, x), sizeof(real) * 5 * 2 * N);
+        for (int i = 0; i < 5; i++) {
+            double p[2][64], qo[2], qt[2];
+            laws_of(yo + i * 2 * N, 2, N, cfg->agent.v_min, dz, risk, p, qo);
+            laws_of(yt + i * 2 * N, 2, N, cfg->agent.v_min, dz, risk, p, qt);
+            if (!rb->term[i] && (qo[1] > qo[0]) != (qt[1] > qt[0]))
+                return;
+        }
+    }
+    fail_msg("the online and target networks' a* never differed");
+}
+
+/* The batch's discounts, importance weights and sample_loss against the
+ * reference: targets r + γ_i z with γ_i ≠ γ (γ² = 0.81 for a two-step
+ * reward, and others), the weighted mean, each row's cross-entropy as its
+ * sample_loss (their mean the unweighted loss), a discount of γ and
+ * weights of 1 giving today's bits. */
+static void test_discount_weight_sample_loss(void **state)
+{
+    (void)state;
     exp_config cfg;
     env *en;
-    agent *a = make_agent(&cfg, &en, "tanh", 7, 5);
-    rng *r = rng_create(11, 1);
+    agent *a = make_agent(&cfg, &en, "relu", 11, 4);
+    rng *r = rng_create(9, 1);
+    mlp *tg = c51_target(a);
+    for (size_t i = 0; i < tg->n_params; i++)
+        tg->params[i] += (real)(0.3 * rng_normal(r));
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
+    const double disc[5] = {0.81, 0.5, 0.3, 0.0, 0.2}, same[5] = {0.9, 0.9, 0.9, 0.9, 0.9};
+    const float wts[5] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f}, ones[5] = {1, 1, 1, 1, 1};
+    double sl[5], ce[5];
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, sl};
     agent_stats st;
     bdrl_err e;
-    mlp *net = c51_online(a);
     assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
-    real *grad = malloc(sizeof(real) * net->n_params);
-    memcpy(grad, net->grads, sizeof(real) * net->n_params);
-    double worst = 0;
-    for (size_t i = 0; i < net->n_params; i++) {
-        real keep = net->params[i];
-        const real h = 1e-2f;
-        net->params[i] = keep + h;
-        real up = net->params[i];
-        assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
-        double lp = st.loss;
-        net->params[i] = keep - h;
-        real dn = net->params[i];
-        assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
-        double lm = st.loss;
-        net->params[i] = keep;
-        double fd = (lp - lm) / ((double)up - (double)dn);
-        double err = fabs(fd - grad[i]) / (1e-3 + fabs(grad[i]));
-        worst = err > worst ? err : worst;
-        if (fabs(fd - grad[i]) > 2e-4 + 2e-2 * fabs(grad[i]))
-            fail_msg("parameter %zu: backprop %.6g, finite difference %.6g", i, (double)grad[i], fd);
+    double base = st.loss, want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, NULL, NULL, NULL, ce}), m = 0;
+    assert_close(base, want, 1e-5 * want);
+    for (int i = 0; i < 5; i++) {
+        assert_close(sl[i], ce[i], 1e-5 * ce[i]);
+        m += sl[i] / 5;
     }
-    print_message("c51 gradient check: %zu parameters, worst relative error %.2e\n", net->n_params, worst);
-    free(grad);
+    assert_close(m, base, 1e-12 * base);
+    b.discount = disc;
+    assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
+    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, NULL, disc, NULL, ce});
+    assert_close(st.loss, want, 1e-5 * want);
+    assert_true(fabs(st.loss - base) > 1e-3);
+    b.weight = wts;
+    assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
+    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, NULL, disc, wts, ce});
+    assert_close(st.loss, want, 1e-5 * want);
+    for (int i = 0; i < 5; i++)
+        assert_close(sl[i], ce[i], 1e-5 * ce[i]); /* unweighted */
+    b.discount = same;
+    b.weight = ones;
+    assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
+    assert_true(st.loss == base);
     rng_free(r);
     agent_free(a);
     env_free(en);
+}
+
+/* agent.double: a* ranks the ONLINE network's Q (or ρ with
+ * agent.risk_target) at s', the law still the target's; with networks
+ * whose a* differ on a row, the loss is the online-picked reference and not
+ * the target-picked one (which is what it is with agent.double off). */
+static void test_double_q(void **state)
+{
+    (void)state;
+    const char *sets[2][3] = {{"agent.double=true", NULL, NULL},
+                              {"agent.double=true", "agent.risk=cvar:0.3", "agent.risk_target=true"}};
+    for (int rk = 0; rk < 2; rk++)
+        for (int dbl = 0; dbl < 2; dbl++) {
+            exp_config cfg;
+            env *en;
+            char *extra[3];
+            int n = 0;
+            for (int k = 0; k < 3; k++)
+                if (sets[rk][k] && (k > 0 || dbl))
+                    extra[n++] = (char *)sets[rk][k];
+            char *base[] = {"env.name=cartpole", "agent.kind=c51", "agent.hidden=[6, 5]", "agent.v_min=-2",
+                            "agent.v_max=3", "train.batch_size=5", "agent.gamma=0.9", "c51.atoms=11", "seed=4",
+                            NULL, NULL, NULL};
+            for (int k = 0; k < n; k++)
+                base[9 + k] = extra[k];
+            bdrl_err e;
+            if (exp_load(&cfg, NULL, base, 9 + n, &e))
+                fail_msg("%s", e.msg);
+            en = env_create(&cfg.env, &e);
+            rng *init = rng_create(4, RNG_STREAM_INIT);
+            agent *a = agent_create(&cfg, en, init, &e);
+            rng_free(init);
+            if (!a)
+                fail_msg("%s", e.msg);
+            assert_true((strstr(agent_describe(a), "; double") != NULL) == dbl);
+            const risk_spec *risk = rk ? &cfg.agent.risk : NULL;
+            rng *r = rng_create(9, 1);
+            raw_batch rb;
+            fill_batch(&rb, r);
+            make_argmax_differ(a, &cfg, &rb, risk, r);
+            agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
+            agent_stats st;
+            double online = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){1, risk, NULL, NULL, NULL});
+            double target = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, risk, NULL, NULL, NULL});
+            assert_true(fabs(online - target) > 1e-4);
+            assert_int_equal(c51_loss_grad(a, &b, &st, &e), 0);
+            assert_close(st.loss, dbl ? online : target, 1e-5 * st.loss);
+            rng_free(r);
+            agent_free(a);
+            env_free(en);
+        }
 }
 
 static void test_q_is_mean_of_distribution(void **state)
@@ -576,6 +752,8 @@ int main(void)
         cmocka_unit_test(test_project_halfway_splits_evenly),
         cmocka_unit_test(test_update_targets),
         cmocka_unit_test(test_cross_entropy_gradient),
+        cmocka_unit_test(test_discount_weight_sample_loss),
+        cmocka_unit_test(test_double_q),
         cmocka_unit_test(test_q_is_mean_of_distribution),
         cmocka_unit_test(test_target_update_and_save_load),
         cmocka_unit_test(test_moving_average),

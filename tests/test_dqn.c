@@ -61,16 +61,19 @@ static void test_loss_derivative_and_huber_vs_mse(void **state)
 
 /* ---- the agent ---- */
 
-static agent *make_agent(exp_config *cfg, env **en, const char *act, const char *loss, uint64_t seed)
+/* extra: one more KEY=VALUE, or NULL. */
+static agent *make_agent_x(exp_config *cfg, env **en, const char *act, const char *loss, uint64_t seed,
+                           const char *extra)
 {
     char s_act[64], s_loss[64], s_seed[64];
     snprintf(s_act, sizeof s_act, "agent.activation=%s", act);
     snprintf(s_loss, sizeof s_loss, "dqn.loss=%s", loss);
     snprintf(s_seed, sizeof s_seed, "seed=%llu", (unsigned long long)seed);
     char *sets[] = {"env.name=cartpole", "agent.kind=dqn", "agent.hidden=[6, 5]", "train.batch_size=5",
-                    "agent.gamma=0.9", s_act, s_loss, s_seed};
+                    "agent.gamma=0.9", s_act, s_loss, s_seed, (char *)extra};
+    int n = (int)(sizeof sets / sizeof *sets) - (extra ? 0 : 1);
     bdrl_err e;
-    if (exp_load(cfg, NULL, sets, (int)(sizeof sets / sizeof *sets), &e))
+    if (exp_load(cfg, NULL, sets, n, &e))
         fail_msg("%s", e.msg);
     *en = env_create(&cfg->env, &e);
     assert_non_null(*en);
@@ -81,6 +84,7 @@ static agent *make_agent(exp_config *cfg, env **en, const char *act, const char 
         fail_msg("%s", e.msg);
     return a;
 }
+#define make_agent(cfg, en, act, loss, seed) make_agent_x(cfg, en, act, loss, seed, NULL)
 
 typedef struct {
     float obs[5 * 4], next_obs[5 * 4], reward[5];
@@ -103,24 +107,46 @@ static void fill_batch(raw_batch *rb, rng *r)
     }
 }
 
-/* The loss recomputed in double from the two networks' outputs. */
-static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action,
-                             dqn_loss_kind kind)
+/* What the reference loss takes beyond the batch: a* by the online network
+ * (online_pick, agent.double), each row's discount (NULL: agent.gamma),
+ * importance weights (NULL: 1); it writes each row's |δ| to absd (NULL: not). */
+typedef struct {
+    int online_pick;
+    const double *discount;
+    const float *weight;
+    double *absd;
+} ref_opts;
+
+/* The loss recomputed in double from the two networks' outputs:
+ * (1/B) Σ_i w_i ℓ(Q(s_i, a_i) − r_i − γ_i Q_target(s'_i, a*_i)). */
+static double reference_loss_x(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action,
+                               dqn_loss_kind kind, const ref_opts *o)
 {
-    real x[5 * 4], qt[5 * 2], q[5 * 2];
+    real x[5 * 4], qt[5 * 2], q[5 * 2], qo[5 * 2];
     for (int i = 0; i < 20; i++)
         x[i] = rb->next_obs[i];
     memcpy(qt, mlp_forward(dqn_target(a), 5, x), sizeof qt);
+    memcpy(qo, mlp_forward(dqn_online(a), 5, x), sizeof qo);
     for (int i = 0; i < 20; i++)
         x[i] = rb->obs[i];
     memcpy(q, mlp_forward(dqn_online(a), 5, x), sizeof q);
     double loss = 0;
     for (int i = 0; i < 5; i++) {
-        int an = next_action ? next_action[i] : (qt[2 * i + 1] > qt[2 * i] ? 1 : 0);
-        double y = rb->reward[i] + (rb->term[i] ? 0.0 : cfg->agent.gamma * qt[2 * i + an]);
-        loss += dqn_loss(kind, q[2 * i + rb->action[i]] - y, NULL);
+        const real *rank = o && o->online_pick ? qo : qt;
+        int an = next_action ? next_action[i] : (rank[2 * i + 1] > rank[2 * i] ? 1 : 0);
+        double g = o && o->discount ? o->discount[i] : cfg->agent.gamma;
+        double y = rb->reward[i] + (rb->term[i] ? 0.0 : g * qt[2 * i + an]), d = q[2 * i + rb->action[i]] - y;
+        loss += (o && o->weight ? o->weight[i] : 1.0) * dqn_loss(kind, d, NULL);
+        if (o && o->absd)
+            o->absd[i] = fabs(d);
     }
     return loss / 5;
+}
+
+static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action,
+                             dqn_loss_kind kind)
+{
+    return reference_loss_x(a, cfg, rb, next_action, kind, NULL);
 }
 
 static void perturb_target(agent *a, rng *r)
@@ -185,19 +211,22 @@ static void test_update_targets(void **state)
     }
 }
 
-/* Every parameter of a tiny tanh network, for both losses. */
+/* Every parameter of a tiny tanh network, for both losses, unweighted and
+ * with importance weights (one of them 0): the gradient the agent applies
+ * is the finite difference of the weighted loss it reports. */
 static void test_parameter_gradient(void **state)
 {
     (void)state;
-    for (int k = 0; k < 2; k++) {
+    static const float wts[5] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f};
+    for (int k = 0; k < 4; k++) {
         exp_config cfg;
         env *en;
-        agent *a = make_agent(&cfg, &en, "tanh", k ? "mse" : "huber", 7);
+        agent *a = make_agent(&cfg, &en, "tanh", k % 2 ? "mse" : "huber", 7);
         rng *r = rng_create(11, 1);
         perturb_target(a, r);
         raw_batch rb;
         fill_batch(&rb, r);
-        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, k / 2 ? wts : NULL, NULL};
         agent_stats st;
         bdrl_err e;
         mlp *net = dqn_online(a);
@@ -225,12 +254,128 @@ static void test_parameter_gradient(void **state)
             double err = fabs(fd - grad[i]) / (1e-3 + fabs(grad[i]));
             worst = err > worst ? err : worst;
             if (fabs(fd - grad[i]) > 2e-4 + 2e-2 * fabs(grad[i]))
-                fail_msg("%s, parameter %zu: backprop %.6g, finite difference %.6g", k ? "mse" : "huber", i,
-                         (double)grad[i], fd);
+                fail_msg("%s%s, parameter %zu: backprop %.6g, finite difference %.6g", k % 2 ? "mse" : "huber",
+                         k / 2 ? " weighted" : "", i, (double)grad[i], fd);
         }
-        print_message("dqn %s gradient check: %zu parameters, worst relative error %.2e\n", k ? "mse" : "huber",
-                      net->n_params, worst);
+        print_message("dqn %s%s gradient check: %zu parameters, worst relative error %.2e\n", k % 2 ? "mse" : "huber",
+                      k / 2 ? " weighted" : "", net->n_params, worst);
         free(grad);
+        rng_free(r);
+        agent_free(a);
+        env_free(en);
+    }
+}
+
+/* The batch's discounts, importance weights and sample_loss against the
+ * loss recomputed here: y_i = r_i + γ_i Q_target(s'_i, a*) with γ_i ≠ γ
+ * (γ² = 0.81 for a two-step reward, and others), the reported loss
+ * (1/B) Σ w_i ℓ(δ_i), sample_loss |δ_i| (weights or not), and a discount
+ * equal to γ giving today's bits. */
+static void test_discount_weight_sample_loss(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        exp_config cfg;
+        env *en;
+        agent *a = make_agent(&cfg, &en, "relu", k ? "mse" : "huber", 4);
+        rng *r = rng_create(9, 1);
+        perturb_target(a, r);
+        raw_batch rb;
+        fill_batch(&rb, r);
+        const double disc[5] = {0.81, 0.5, 0.3, 0.0, 0.2}, same[5] = {0.9, 0.9, 0.9, 0.9, 0.9};
+        const float wts[5] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f};
+        double sl[5], absd[5];
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, sl};
+        agent_stats st;
+        bdrl_err e;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        double base = st.loss;
+        /* sample_loss is |δ|, and the loss a function of it: mean ℓ(|δ|) */
+        double want = reference_loss_x(a, &cfg, &rb, NULL, (dqn_loss_kind)k, &(ref_opts){0, NULL, NULL, absd}), m = 0;
+        for (int i = 0; i < 5; i++) {
+            assert_close(sl[i], absd[i], 1e-6 * (1 + absd[i]));
+            m += dqn_loss((dqn_loss_kind)k, sl[i], NULL) / 5;
+        }
+        assert_close(base, want, 1e-5 * fabs(want));
+        assert_close(m, base, 1e-12 * base);
+        /* discounts ≠ γ: the hand targets, and not today's loss */
+        b.discount = disc;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        want = reference_loss_x(a, &cfg, &rb, NULL, (dqn_loss_kind)k, &(ref_opts){0, disc, NULL, absd});
+        assert_close(st.loss, want, 1e-5 * fabs(want));
+        assert_true(fabs(st.loss - base) > 1e-3);
+        for (int i = 0; i < 5; i++)
+            assert_close(sl[i], absd[i], 1e-6 * (1 + absd[i]));
+        /* and weights: the weighted mean; sample_loss stays unweighted */
+        b.weight = wts;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        want = reference_loss_x(a, &cfg, &rb, NULL, (dqn_loss_kind)k, &(ref_opts){0, disc, wts, absd});
+        assert_close(st.loss, want, 1e-5 * fabs(want));
+        for (int i = 0; i < 5; i++)
+            assert_close(sl[i], absd[i], 1e-6 * (1 + absd[i]));
+        /* a discount of γ and weights of 1 are today's arithmetic, bit for bit */
+        const float ones[5] = {1, 1, 1, 1, 1};
+        b.discount = same;
+        b.weight = ones;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        assert_true(st.loss == base);
+        /* out-of-range discounts and weights are refused, naming the row */
+        const double bad_d[5] = {0.9, 0.9, 1.5, 0.9, 0.9};
+        const float bad_w[5] = {1, 1, 1, -1, 1};
+        b.discount = bad_d;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), -1);
+        assert_string_equal(e.msg, "dqn: discount 1.5 in row 2 of the batch is not in [0, 1]");
+        b.discount = NULL;
+        b.weight = bad_w;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), -1);
+        assert_string_equal(e.msg, "dqn: weight -1 in row 3 of the batch is not finite and >= 0");
+        rng_free(r);
+        agent_free(a);
+        env_free(en);
+    }
+}
+
+/* agent.double: a* is the ONLINE network's argmax at s', its value still
+ * the target network's; with target and online nets that disagree on some
+ * row's argmax, the loss is the online-picked reference and not the
+ * target-picked one. Off, the same nets give the target-picked loss. */
+static void test_double_q(void **state)
+{
+    (void)state;
+    for (int dbl = 0; dbl < 2; dbl++) {
+        exp_config cfg;
+        env *en;
+        agent *a = make_agent_x(&cfg, &en, "relu", "huber", 4, dbl ? "agent.double=true" : NULL);
+        assert_true((strstr(agent_describe(a), "; double") != NULL) == dbl);
+        rng *r = rng_create(9, 1);
+        raw_batch rb;
+        fill_batch(&rb, r);
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
+        agent_stats st;
+        bdrl_err e;
+        /* the target drifts from the online net until some row's argmax differs */
+        real x[20], qo[10], qt[10];
+        for (int i = 0; i < 20; i++)
+            x[i] = rb.next_obs[i];
+        int differ = 0;
+        for (int t = 0; t < 20 && !differ; t++) {
+            perturb_target(a, r);
+            memcpy(qo, mlp_forward(dqn_online(a), 5, x), sizeof qo);
+            memcpy(qt, mlp_forward(dqn_target(a), 5, x), sizeof qt);
+            for (int i = 0; i < 5; i++)
+                differ += !rb.term[i] && (qo[2 * i + 1] > qo[2 * i]) != (qt[2 * i + 1] > qt[2 * i]);
+        }
+        assert_true(differ > 0);
+        double online = reference_loss_x(a, &cfg, &rb, NULL, DQN_LOSS_HUBER, &(ref_opts){1, NULL, NULL, NULL});
+        double target = reference_loss(a, &cfg, &rb, NULL, DQN_LOSS_HUBER);
+        assert_true(fabs(online - target) > 1e-3);
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        assert_close(st.loss, dbl ? online : target, 1e-5 * fabs(st.loss));
+        /* a given a' wins over either argmax */
+        b.next_action = rb.next_action;
+        assert_int_equal(dqn_loss_grad(a, &b, &st, &e), 0);
+        double given = reference_loss(a, &cfg, &rb, rb.next_action, DQN_LOSS_HUBER);
+        assert_close(st.loss, given, 1e-5 * fabs(given));
         rng_free(r);
         agent_free(a);
         env_free(en);
@@ -386,6 +531,8 @@ int main(void)
         cmocka_unit_test(test_loss_derivative_and_huber_vs_mse),
         cmocka_unit_test(test_update_targets),
         cmocka_unit_test(test_parameter_gradient),
+        cmocka_unit_test(test_discount_weight_sample_loss),
+        cmocka_unit_test(test_double_q),
         cmocka_unit_test(test_point_mass_law),
         cmocka_unit_test(test_checkpoint_round_trip),
         cmocka_unit_test(test_update_learns_terminal_reward),

@@ -180,8 +180,21 @@ static void test_composition(void **state)
 
 /* ---- the loss ---- */
 
-/* The loss recomputed in double from the τ the update drew. */
-static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action)
+/* What the reference loss takes beyond the batch: a* by the online networks
+ * at the same τ̃ (online_pick, agent.double), each row's discount (NULL:
+ * agent.gamma), importance weights (NULL: 1); each row's own loss goes to
+ * rows (NULL: not). */
+typedef struct {
+    int online_pick;
+    const double *discount;
+    const float *weight;
+    double *rows;
+} ref_opts;
+
+/* The loss recomputed in double from the τ the update drew:
+ * (1/B) Σ_b w_b Σ_i (1/N') Σ_j ρ_τi(r + γ_b Z'_τ'j(s', a*) − Z_τi(s, a)). */
+static double reference_loss_x(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action,
+                               const ref_opts *o)
 {
     int n;
     const double *t_on = iqn_last_taus(a, 0, &n);
@@ -198,16 +211,16 @@ static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *r
         } else {
             double q[2] = {0, 0}, z[2];
             for (int k = 0; k < K_; k++) {
-                composed(a, IQN_TARGET, rb->next_obs + 4 * i, t_k[i * K_ + k], z);
+                composed(a, o && o->online_pick ? IQN_ONLINE : IQN_TARGET, rb->next_obs + 4 * i, t_k[i * K_ + k], z);
                 q[0] += z[0];
                 q[1] += z[1];
             }
             astar = q[1] > q[0];
         }
-        double T[NP_], z[2];
+        double T[NP_], z[2], g = o && o->discount ? o->discount[i] : cfg->agent.gamma, l = 0;
         for (int j = 0; j < NP_; j++) {
             composed(a, IQN_TARGET, rb->next_obs + 4 * i, t_tg[i * NP_ + j], z);
-            T[j] = rb->reward[i] + (rb->term[i] ? 0.0 : cfg->agent.gamma * z[astar]);
+            T[j] = rb->reward[i] + (rb->term[i] ? 0.0 : g * z[astar]);
         }
         for (int ii = 0; ii < N_; ii++) {
             double tau = t_on[i * N_ + ii];
@@ -215,11 +228,19 @@ static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *r
             double th = z[rb->action[i]];
             for (int j = 0; j < NP_; j++) {
                 double u = T[j] - th, w = fabs(tau - (u < 0)), au = fabs(u);
-                loss += w * (au <= 1 ? 0.5 * u * u : au - 0.5) / NP_;
+                l += w * (au <= 1 ? 0.5 * u * u : au - 0.5) / NP_;
             }
         }
+        loss += (o && o->weight ? o->weight[i] : 1.0) * l;
+        if (o && o->rows)
+            o->rows[i] = l;
     }
     return loss / B_;
+}
+
+static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action)
+{
+    return reference_loss_x(a, cfg, rb, next_action, NULL);
 }
 
 static void test_update_targets(void **state)
@@ -280,10 +301,11 @@ static void test_update_targets(void **state)
  * central differences, with the same τ for every evaluation. The cosine
  * layer's ReLU has kinks and the loss's second derivative jumps at |u| = κ:
  * a step may cross one, so a parameter that disagrees at h = 1e-2 is tried
- * again at h/4; at most 1% may disagree at both. */
-static void test_gradient_fd(void **state)
+ * again at h/4; at most 1% may disagree at both. Unweighted and with
+ * importance weights (weight NULL or not): the gradient applied is the
+ * finite difference of the weighted loss reported. */
+static void gradient_fd(const float *weight)
 {
-    (void)state;
     exp_config cfg;
     env *en;
     agent *a = make_agent(&cfg, &en, "tanh", 5);
@@ -292,7 +314,7 @@ static void test_gradient_fd(void **state)
     perturb(a, IQN_TARGET, 0.8, r);
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
+    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, weight, NULL};
     agent_stats st;
     bdrl_err e;
     iqn_reseed(a, 3);
@@ -340,12 +362,121 @@ static void test_gradient_fd(void **state)
         assert_true(gmax > 1e-3); /* each network got a gradient */
         free(grad);
     }
-    print_message("iqn gradient check: %zu parameters, %zu matched only at the smaller step, %zu at neither; "
-                  "worst relative error of the rest %.2e\n", total, retried, bad, worst);
+    print_message("iqn%s gradient check: %zu parameters, %zu matched only at the smaller step, %zu at neither; "
+                  "worst relative error of the rest %.2e\n", weight ? " weighted" : "", total, retried, bad, worst);
     assert_true(bad * 100 <= total);
     rng_free(r);
     agent_free(a);
     env_free(en);
+}
+
+static void test_gradient_fd(void **state)
+{
+    (void)state;
+    static const float wts[B_] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f};
+    gradient_fd(NULL);
+    gradient_fd(wts);
+}
+
+/* The batch's discounts, importance weights and sample_loss against the
+ * reference at the τ the update drew: T_j = r + γ_i Z'_τ'j with γ_i ≠ γ
+ * (γ² = 0.81 for a two-step reward, and others), the weighted mean, each
+ * row's quantile Huber loss as its sample_loss (their mean the unweighted
+ * loss), a discount of γ and weights of 1 giving today's bits (same τ). */
+static void test_discount_weight_sample_loss(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    env *en;
+    agent *a = make_agent(&cfg, &en, "relu", 4);
+    rng *r = rng_create(9, 1);
+    perturb(a, IQN_ONLINE, 0.4, r);
+    perturb(a, IQN_TARGET, 0.8, r);
+    raw_batch rb;
+    fill_batch(&rb, r);
+    const double disc[B_] = {0.81, 0.5, 0.3, 0.0, 0.2}, same[B_] = {0.9, 0.9, 0.9, 0.9, 0.9};
+    const float wts[B_] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f}, ones[B_] = {1, 1, 1, 1, 1};
+    double sl[B_], rows[B_];
+    agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, sl};
+    agent_stats st;
+    bdrl_err e;
+    iqn_reseed(a, 5);
+    assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0);
+    double base = st.loss, want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, NULL, NULL, rows}), m = 0;
+    assert_close(base, want, 1e-5 * want);
+    for (int i = 0; i < B_; i++) {
+        assert_close(sl[i], rows[i], 1e-5 * (1 + rows[i]));
+        m += sl[i] / B_;
+    }
+    assert_close(m, base, 1e-12 * base);
+    b.discount = disc;
+    iqn_reseed(a, 5);
+    assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0);
+    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, disc, NULL, rows});
+    assert_close(st.loss, want, 1e-5 * want);
+    assert_true(fabs(st.loss - base) > 1e-3);
+    b.weight = wts;
+    iqn_reseed(a, 5);
+    assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0);
+    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, disc, wts, rows});
+    assert_close(st.loss, want, 1e-5 * want);
+    for (int i = 0; i < B_; i++)
+        assert_close(sl[i], rows[i], 1e-5 * (1 + rows[i])); /* unweighted */
+    b.discount = same;
+    b.weight = ones;
+    iqn_reseed(a, 5);
+    assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0);
+    assert_true(st.loss == base);
+    rng_free(r);
+    agent_free(a);
+    env_free(en);
+}
+
+/* agent.double: a* ranks the ONLINE networks' Z at the τ̃ the update drew
+ * (the very τ̃ the target would have been ranked at: the τ stream is drawn
+ * as without it), the quantiles still the target's; with networks whose a*
+ * differ on a row, the loss is the online-picked reference and not the
+ * target-picked one (which it is with agent.double off), and both draw the
+ * same τ. */
+static void test_double_q(void **state)
+{
+    (void)state;
+    double taus[2][B_ * (K_ + NP_ + N_)];
+    for (int dbl = 0; dbl < 2; dbl++) {
+        exp_config cfg;
+        env *en;
+        agent *a = make_agent_x(&cfg, &en, "relu", 4, dbl ? "agent.double=true" : NULL);
+        assert_true((strstr(agent_describe(a), "; double") != NULL) == dbl);
+        rng *r = rng_create(9, 1);
+        perturb(a, IQN_ONLINE, 0.4, r);
+        raw_batch rb;
+        fill_batch(&rb, r);
+        agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
+        agent_stats st;
+        bdrl_err e;
+        double online = 0, target = 0;
+        for (int t = 0; t < 20 && fabs(online - target) < 1e-4; t++) {
+            perturb(a, IQN_TARGET, 0.8, r);
+            iqn_reseed(a, 5);
+            assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0); /* draws the τ the references read */
+            online = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){1, NULL, NULL, NULL});
+            target = reference_loss(a, &cfg, &rb, NULL);
+        }
+        assert_true(fabs(online - target) > 1e-4); /* some row's a* differs */
+        assert_close(st.loss, dbl ? online : target, 1e-5 * (1 + st.loss));
+        int at = 0;
+        for (int part = 2; part >= 0; part--) {
+            int n;
+            const double *t = iqn_last_taus(a, part, &n);
+            memcpy(taus[dbl] + at, t, sizeof(double) * (size_t)n);
+            at += n;
+        }
+        assert_int_equal(at, B_ * (K_ + NP_ + N_));
+        rng_free(r);
+        agent_free(a);
+        env_free(en);
+    }
+    assert_memory_equal(taus[0], taus[1], sizeof taus[0]);
 }
 
 /* ---- τ, Q, the law ---- */
@@ -609,6 +740,8 @@ int main(void)
         cmocka_unit_test(test_composition),
         cmocka_unit_test(test_update_targets),
         cmocka_unit_test(test_gradient_fd),
+        cmocka_unit_test(test_discount_weight_sample_loss),
+        cmocka_unit_test(test_double_q),
         cmocka_unit_test(test_tau_stream),
         cmocka_unit_test(test_q_and_law),
         cmocka_unit_test(test_save_load),

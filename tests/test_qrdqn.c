@@ -158,36 +158,58 @@ static void fill_batch(raw_batch *rb, rng *r)
     }
 }
 
-/* The loss recomputed in double from the two networks' outputs. */
-static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action)
+/* What the reference loss takes beyond the batch: a* by the online
+ * network's means (online_pick, agent.double), each row's discount (NULL:
+ * agent.gamma), importance weights (NULL: 1); each row's own loss goes to
+ * rows (NULL: not). */
+typedef struct {
+    int online_pick;
+    const double *discount;
+    const float *weight;
+    double *rows;
+} ref_opts;
+
+/* The loss recomputed in double from the two networks' outputs:
+ * (1/B) Σ_b w_b Σ_i (1/N) Σ_j ρ_τi(r + γ_b θ'_j(s', a*) − θ_i(s, a)). */
+static double reference_loss_x(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action,
+                               const ref_opts *o)
 {
     int A = 2, N = cfg->qrdqn.quantiles, B = 5;
-    real x[20], yt[5 * 2 * 16], y[5 * 2 * 16];
+    real x[20], yt[5 * 2 * 16], yo[5 * 2 * 16], y[5 * 2 * 16];
     for (int i = 0; i < 20; i++)
         x[i] = rb->next_obs[i];
     memcpy(yt, mlp_forward(qrdqn_target(a), B, x), sizeof(real) * B * A * N);
+    memcpy(yo, mlp_forward(qrdqn_online(a), B, x), sizeof(real) * B * A * N);
     for (int i = 0; i < 20; i++)
         x[i] = rb->obs[i];
     memcpy(y, mlp_forward(qrdqn_online(a), B, x), sizeof(real) * B * A * N);
     double loss = 0;
     for (int i = 0; i < B; i++) {
         double q[2] = {0, 0};
+        const real *rank = o && o->online_pick ? yo : yt;
         for (int k = 0; k < A; k++)
             for (int j = 0; j < N; j++)
-                q[k] += yt[(i * A + k) * N + j] / (double)N;
+                q[k] += rank[(i * A + k) * N + j] / (double)N;
         int astar = next_action ? next_action[i] : (q[1] > q[0] ? 1 : 0);
-        double l = 0;
+        double g = o && o->discount ? o->discount[i] : cfg->agent.gamma, l = 0;
         for (int ii = 0; ii < N; ii++) {
             double tau = (2.0 * ii + 1) / (2.0 * N), th = y[(i * A + rb->action[i]) * N + ii];
             for (int j = 0; j < N; j++) {
-                double T = rb->reward[i] + (rb->term[i] ? 0.0 : cfg->agent.gamma * yt[(i * A + astar) * N + j]);
+                double T = rb->reward[i] + (rb->term[i] ? 0.0 : g * yt[(i * A + astar) * N + j]);
                 double u = T - th, w = fabs(tau - (u < 0)), au = fabs(u);
                 l += w * (au <= 1 ? 0.5 * u * u : au - 0.5) / N;
             }
         }
-        loss += l;
+        loss += (o && o->weight ? o->weight[i] : 1.0) * l;
+        if (o && o->rows)
+            o->rows[i] = l;
     }
     return loss / B;
+}
+
+static double reference_loss(agent *a, const exp_config *cfg, const raw_batch *rb, const int *next_action)
+{
+    return reference_loss_x(a, cfg, rb, next_action, NULL);
 }
 
 static void test_update_targets(void **state)
@@ -238,9 +260,10 @@ static void test_update_targets(void **state)
     env_free(en);
 }
 
-static void test_gradient_fd(void **state)
+/* Unweighted and with importance weights (one of them 0): the gradient
+ * applied is the finite difference of the weighted loss reported. */
+static void gradient_fd(const float *weight)
 {
-    (void)state;
     exp_config cfg;
     env *en;
     agent *a = make_agent(&cfg, &en, "tanh", 5, 5);
@@ -250,7 +273,7 @@ static void test_gradient_fd(void **state)
         tg->params[i] += (real)(0.8 * rng_normal(r));
     raw_batch rb;
     fill_batch(&rb, r);
-    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, weight, NULL};
     agent_stats st;
     bdrl_err e;
     mlp *net = qrdqn_online(a);
@@ -277,11 +300,133 @@ static void test_gradient_fd(void **state)
             fail_msg("parameter %zu: backprop %.6g, finite difference %.6g", i, (double)grad[i], fd);
     }
     assert_true(gmax > 1e-2); /* the check compared something */
-    print_message("qrdqn gradient check: %zu parameters, worst relative error %.2e\n", net->n_params, worst);
+    print_message("qrdqn%s gradient check: %zu parameters, worst relative error %.2e\n", weight ? " weighted" : "",
+                  net->n_params, worst);
     free(grad);
     rng_free(r);
     agent_free(a);
     env_free(en);
+}
+
+static void test_gradient_fd(void **state)
+{
+    (void)state;
+    static const float wts[5] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f};
+    gradient_fd(NULL);
+    gradient_fd(wts);
+}
+
+/* The batch's discounts, importance weights and sample_loss against the
+ * reference: T_j = r + γ_i θ'_j with γ_i ≠ γ (γ² = 0.81 for a two-step
+ * reward, and others), the weighted mean, each row's quantile Huber loss as
+ * its sample_loss (their mean the unweighted loss), a discount of γ and
+ * weights of 1 giving today's bits. Then by hand: one quantile, networks
+ * of constant outputs. */
+static void test_discount_weight_sample_loss(void **state)
+{
+    (void)state;
+    exp_config cfg;
+    env *en;
+    agent *a = make_agent(&cfg, &en, "relu", 7, 4);
+    rng *r = rng_create(9, 1);
+    mlp *tg = qrdqn_target(a);
+    for (size_t i = 0; i < tg->n_params; i++)
+        tg->params[i] += (real)(0.5 * rng_normal(r));
+    raw_batch rb;
+    fill_batch(&rb, r);
+    const double disc[5] = {0.81, 0.5, 0.3, 0.0, 0.2}, same[5] = {0.9, 0.9, 0.9, 0.9, 0.9};
+    const float wts[5] = {0.5f, 2.0f, 0.0f, 1.3f, 0.7f}, ones[5] = {1, 1, 1, 1, 1};
+    double sl[5], rows[5];
+    agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, sl};
+    agent_stats st;
+    bdrl_err e;
+    assert_int_equal(qrdqn_loss_grad(a, &b, &st, &e), 0);
+    double base = st.loss, want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, NULL, NULL, rows}), m = 0;
+    assert_close(base, want, 1e-5 * want);
+    for (int i = 0; i < 5; i++) {
+        assert_close(sl[i], rows[i], 1e-5 * rows[i]);
+        m += sl[i] / 5;
+    }
+    assert_close(m, base, 1e-12 * base);
+    b.discount = disc;
+    assert_int_equal(qrdqn_loss_grad(a, &b, &st, &e), 0);
+    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, disc, NULL, rows});
+    assert_close(st.loss, want, 1e-5 * want);
+    assert_true(fabs(st.loss - base) > 1e-3);
+    b.weight = wts;
+    assert_int_equal(qrdqn_loss_grad(a, &b, &st, &e), 0);
+    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, disc, wts, rows});
+    assert_close(st.loss, want, 1e-5 * want);
+    for (int i = 0; i < 5; i++)
+        assert_close(sl[i], rows[i], 1e-5 * rows[i]); /* unweighted */
+    b.discount = same;
+    b.weight = ones;
+    assert_int_equal(qrdqn_loss_grad(a, &b, &st, &e), 0);
+    assert_true(st.loss == base);
+    rng_free(r);
+    agent_free(a);
+    env_free(en);
+
+    /* By hand: one quantile (τ = 1/2), a network whose every output is the
+     * bias c (weights 0), online c = 0 and target c' = 2, rewards 1:
+     * T = 1 + 2γ_i, u = T, ρ = 0.5·(|u| − 1/2) for |u| > 1. With γ_i = 0.81
+     * (two steps at γ 0.9): T = 2.62, loss 1.06; with γ_i = 0.9: T = 2.8,
+     * loss 1.15; terminal: T = 1, loss 0.25. */
+    agent *h = make_agent(&cfg, &en, "relu", 1, 4);
+    mlp *on = qrdqn_online(h), *tgh = qrdqn_target(h);
+    memset(on->params, 0, sizeof(real) * on->n_params);
+    memset(tgh->params, 0, sizeof(real) * tgh->n_params);
+    int L = tgh->spec.n_layers;
+    for (int k = 0; k < 2; k++)
+        tgh->b[L - 1][k] = 2;
+    float hobs[12] = {0}, hrew[3] = {1, 1, 1};
+    int hact[3] = {0, 1, 0};
+    unsigned char hterm[3] = {0, 0, 1};
+    const double hdisc[3] = {0.81, 0.9, 0.5};
+    double hsl[3];
+    agent_batch hb = {3, hobs, hact, hrew, hobs, hterm, NULL, hdisc, NULL, hsl};
+    assert_int_equal(qrdqn_loss_grad(h, &hb, &st, &e), 0);
+    assert_close(hsl[0], 1.06, 1e-12);
+    assert_close(hsl[1], 1.15, 1e-12);
+    assert_close(hsl[2], 0.25, 1e-12);
+    assert_close(st.loss, (1.06 + 1.15 + 0.25) / 3, 1e-12);
+    agent_free(h);
+    env_free(en);
+}
+
+/* agent.double: a* by the ONLINE network's quantile means at s', the
+ * quantiles still the target's; with networks whose a* differ on a row,
+ * the loss is the online-picked reference and not the target-picked one
+ * (which it is with agent.double off). */
+static void test_double_q(void **state)
+{
+    (void)state;
+    for (int dbl = 0; dbl < 2; dbl++) {
+        exp_config cfg;
+        env *en;
+        agent *a = make_agent_x(&cfg, &en, "relu", 7, 4, dbl ? "agent.double=true" : NULL);
+        assert_true((strstr(agent_describe(a), "; double") != NULL) == dbl);
+        rng *r = rng_create(9, 1);
+        raw_batch rb;
+        fill_batch(&rb, r);
+        double online = 0, target = 0;
+        mlp *tg = qrdqn_target(a);
+        for (int t = 0; t < 20 && fabs(online - target) < 1e-4; t++) {
+            for (size_t i = 0; i < tg->n_params; i++)
+                tg->params[i] += (real)(0.5 * rng_normal(r));
+            online = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){1, NULL, NULL, NULL});
+            target = reference_loss(a, &cfg, &rb, NULL);
+        }
+        assert_true(fabs(online - target) > 1e-4); /* some row's a* differs */
+        agent_batch b = {5, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
+        agent_stats st;
+        bdrl_err e;
+        assert_int_equal(qrdqn_loss_grad(a, &b, &st, &e), 0);
+        assert_close(st.loss, dbl ? online : target, 1e-5 * st.loss);
+        rng_free(r);
+        agent_free(a);
+        env_free(en);
+    }
 }
 
 static void test_law_sorted_and_q_is_its_mean(void **state)
@@ -502,6 +647,8 @@ int main(void)
         cmocka_unit_test(test_midpoints_and_sort),
         cmocka_unit_test(test_update_targets),
         cmocka_unit_test(test_gradient_fd),
+        cmocka_unit_test(test_discount_weight_sample_loss),
+        cmocka_unit_test(test_double_q),
         cmocka_unit_test(test_law_sorted_and_q_is_its_mean),
         cmocka_unit_test(test_target_update_and_save_load),
         cmocka_unit_test(test_converges),

@@ -18,11 +18,6 @@ agent *agent_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e
         err_set(e, "unknown agent.kind %d", cfg->agent.kind);
         return NULL;
     }
-    /* The components issue builds these; until each lands it is refused. */
-    if (cfg->agent.double_q) {
-        err_set(e, "agent.double is not built yet");
-        return NULL;
-    }
     agent *a = c->create(cfg, en, init, e);
     if (!a)
         return NULL;
@@ -185,6 +180,14 @@ int agent_check_batch(const char *who, const agent_batch *b, int max_batch, int 
             return err_set(e, "%s: action out of range in row %d of the batch", who, i);
         if (!isfinite(b->reward[i]))
             return err_set(e, "%s: reward %g in row %d of the batch is not finite", who, (double)b->reward[i], i);
+        /* A terminal row never reads its discount; the others need a factor
+         * of a contraction (the grid BD agent divides by it and refuses 0
+         * itself). */
+        if (b->discount && !b->terminated[i] && !(b->discount[i] >= 0 && b->discount[i] <= 1))
+            return err_set(e, "%s: discount %g in row %d of the batch is not in [0, 1]", who, b->discount[i], i);
+        if (b->weight && !(b->weight[i] >= 0 && isfinite(b->weight[i])))
+            return err_set(e, "%s: weight %g in row %d of the batch is not finite and >= 0", who,
+                           (double)b->weight[i], i);
     }
     return 0;
 }

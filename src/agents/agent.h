@@ -43,10 +43,41 @@ typedef struct {
     const float *weight;             /* (B) importance weights of prioritized replay:
                                         the loss is mean_i weight_i loss_i; NULL: 1 */
     double *sample_loss;             /* (B) out, or NULL: each row's own loss (the
-                                        replay's new priority), before weighting */
+                                        replay's new priority), before weighting:
+                                        C51 its cross-entropy, QR-DQN and IQN its
+                                        quantile Huber loss, BD its scalar-field
+                                        loss; DQN |δ|, its TD error (Schaul et al.'s
+                                        proportional priority), not ℓ(δ) */
 } agent_batch;
 
-/* What one update reports (means over the batch). */
+/* ---- the batch's optional per-row fields, read the same way by every
+ * agent's update ---- */
+
+/* The bootstrap factor of row i: b->discount[i], or gamma (agent.gamma)
+ * when the batch has none. Returned as given, so a discount equal to γ
+ * gives the very doubles γ gives. */
+static inline double agent_row_discount(const agent_batch *b, int i, double gamma)
+{
+    return b->discount ? b->discount[i] : gamma;
+}
+
+/* The importance weight of row i: 1 without weights. An agent scales row
+ * i's gradient by it (a weight of exactly 1 changes no bit). */
+static inline double agent_row_weight(const agent_batch *b, int i) { return b->weight ? (double)b->weight[i] : 1.0; }
+
+/* Row i's own loss l: kept as b->sample_loss[i] when the batch asks for it,
+ * and returned weighted, weight_i · l, the row's term of the weighted mean
+ * the update reports (agent_stats.loss). */
+static inline double agent_row_loss(const agent_batch *b, int i, double l)
+{
+    if (b->sample_loss)
+        b->sample_loss[i] = l;
+    return b->weight ? (double)b->weight[i] * l : l;
+}
+
+/* What one update reports (means over the batch; with importance weights
+ * the losses are the weighted means (1/B) Σ_i weight_i loss_i the gradient
+ * is taken of, not normalized by Σ weight). */
 typedef struct {
     double loss;       /* C51: cross-entropy; BD: scalar-field regression */
     double loss_grad;  /* BD: gradient-field regression; C51: 0 */
@@ -207,7 +238,8 @@ int agent_sample(agent *a, const float *obs, int action, const sde_config *sc, i
 
 /* Checks a minibatch before an update: 1 to max_batch rows, actions (and
  * the given next actions of non-terminal rows) in [0, n_actions), finite
- * rewards. Errors start with who ("dqn: ..."). */
+ * rewards, discounts of non-terminal rows in [0, 1] and weights finite and
+ * >= 0 when given. Errors start with who ("dqn: ..."). */
 int agent_check_batch(const char *who, const agent_batch *b, int max_batch, int n_actions, bdrl_err *e);
 
 /* The values actions are ranked by, (B, n_actions): Q = E[Z] (q_values,

@@ -53,6 +53,7 @@ typedef struct {
     double unit_s, unit_g;   /* loss = unit · ∫ (residual)² du (see create) */
     double lambda, ema;
     int readout;
+    int double_q;            /* agent.double: a' from the online scalar field */
     bd_fnet f[2];
     char desc[576];
 
@@ -383,14 +384,39 @@ static void online_at_s(bd_agent *ba, const agent_batch *b, const real *enc_s, d
     }
 }
 
-/* Reads the encoded s' (enc_n: B rows), b's rewards, terminations and next
- * actions; writes u_r and b_off (B; the reward in u units and the offset b
- * of the Bellman map), a_next (B; −1 if terminal: argmax of the target Q
- * unless the batch gives it), mass_next (B; 0 if terminal) and wn (B, K),
- * the mass and the coefficients of the target scalar field at (s', a')
- * (wn unwritten for terminal transitions). Scratch: wk. */
-static void next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, double *u_r, double *b_off,
-                       int *a_next, double *mass_next, double *wn_all)
+/* agent.double: reads the encoded s' (enc_n: B rows); writes a_next (B),
+ * argmax_a of the ONLINE scalar field's Q(s', a) (ties to the lowest index),
+ * which next_state then bootstraps from with the target network's field.
+ * Runs before online_at_s, whose forward on s the losses need last.
+ * Scratch: wk. */
+static void online_next_actions(bd_agent *ba, const agent_batch *b, const real *enc_n, int *a_next)
+{
+    int B = b->B, A = ba->A, K = ba->K;
+    const real *z = mlp_forward(ba->f[BD_FIELD_S].net, B, enc_n); /* (B, A·K) */
+    for (int i = 0; i < B; i++) {
+        double best = -INFINITY, mean;
+        int an = 0;
+        for (int k = 0; k < A; k++) {
+            coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, NULL, &mean);
+            if (k == 0 || mean > best) {
+                best = mean;
+                an = k;
+            }
+        }
+        a_next[i] = an;
+    }
+}
+
+/* Reads the encoded s' (enc_n: B rows), b's rewards, terminations, next
+ * actions and discounts, and a_next when `picked` (online_next_actions);
+ * writes u_r and b_off (B; the reward in u units and the offset b =
+ * (r − (1 − γ_i)c)/h of the Bellman map u -> γ_i u + b, γ_i the row's
+ * discount), a_next (B; −1 if terminal: argmax of the target Q unless the
+ * batch gives it or it was picked), mass_next (B; 0 if terminal) and wn
+ * (B, K), the mass and the coefficients of the target scalar field at
+ * (s', a') (wn unwritten for terminal transitions). Scratch: wk. */
+static void next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, int picked, double *u_r,
+                       double *b_off, int *a_next, double *mass_next, double *wn_all)
 {
     const bd_geometry *g = &ba->geo;
     int B = b->B, A = ba->A, K = ba->K;
@@ -398,7 +424,7 @@ static void next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, do
     for (int i = 0; i < B; i++) {
         double r = b->reward[i];
         u_r[i] = (r - g->c) / g->h;
-        b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
+        b_off[i] = (r - (1 - agent_row_discount(b, i, g->gamma)) * g->c) / g->h;
         if (b->terminated[i]) {
             a_next[i] = -1;
             mass_next[i] = 0;
@@ -407,8 +433,8 @@ static void next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, do
         const real *zn = zt + (size_t)i * A * K;
         double *wn = wn_all + (size_t)i * K, mean;
         int an = 0;
-        if (b->next_action) {
-            an = b->next_action[i];
+        if (b->next_action || picked) {
+            an = b->next_action ? b->next_action[i] : a_next[i];
             mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, NULL, &mean);
         } else {
             /* argmax_a Q(s', a); the best row's coefficients stay in wn */
@@ -438,8 +464,11 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
         return -1;
     const real *enc_n = ba->enc + (size_t)b->B * ba->te.in_dim;
     encode_batch(ba, b, ba->enc);
+    int picked = ba->double_q && !b->next_action;
+    if (picked)
+        online_next_actions(ba, b, enc_n, ba->a_next);
     online_at_s(ba, b, ba->enc, ba->wq, ba->sq, ba->qsa);
-    next_state(ba, b, enc_n, ba->u_r, ba->b_off, ba->a_next, ba->mass_next, ba->wn);
+    next_state(ba, b, enc_n, picked, ba->u_r, ba->b_off, ba->a_next, ba->mass_next, ba->wn);
     return 0;
 }
 
@@ -489,7 +518,10 @@ CLONES static void conv_sym(int K, const double *k, int R, const double *x, doub
 /* Both fields' losses, after prepare_targets: the gradient network's
  * forward on s, the losses in their units (means over u in [−1, 1] in bump
  * heights S (s) and slopes S/σ (g, times λ), see create), dL/dz into each
- * network's dy, then backward (the optimizer steps are the caller's). */
+ * network's dy, then backward (the optimizer steps are the caller's).
+ * With importance weights both losses are (1/B) Σ_i w_i L_i and each row's
+ * gradient is scaled by w_i; b->sample_loss gets each row's own scalar-field
+ * loss L_i (unit_s · rᵀGr: its share, so their mean is loss_s unweighted). */
 static void projected_losses(bd_agent *ba, const agent_batch *b, double *loss_s, double *loss_g)
 {
     const bd_basis *bs = &ba->bs;
@@ -514,11 +546,12 @@ static void projected_losses(bd_agent *ba, const agent_batch *b, double *loss_s,
         memset(ap, 0, sizeof(double) * K);
         if (b->terminated[i]) {
             bd_project_atom(bs, ba->u_r[i], 1.0, ap);
-        } else {
+        } else { /* the atoms γ_i μ_j + b of the row's Bellman map */
             const double *wn = ba->wn + (size_t)i * K;
             double M = ba->mass_next[i], inv = 1 / (M > g->mass_floor ? M : g->mass_floor);
+            double gi = agent_row_discount(b, i, g->gamma);
             for (int j = 0; j < K; j++)
-                bd_project_atom(bs, g->gamma * (bs->mu0 + j * bs->delta) + ba->b_off[i], wn[j] * inv, ap);
+                bd_project_atom(bs, gi * (bs->mu0 + j * bs->delta) + ba->b_off[i], wn[j] * inv, ap);
         }
         for (int k = 0; k < K; k++) {
             c[k] = w[k] - ap[k];
@@ -531,12 +564,15 @@ static void projected_losses(bd_agent *ba, const agent_batch *b, double *loss_s,
             qs += c[k] * hs[k];
             qg += cd[k] * hg[k];
         }
+        double wi = agent_row_weight(b, i), usi = wi * us, ugi = wi * ug;
         for (int k = 0; k < K; k++) {
-            dys[off + k] = (real)(us * 2 * hs[k] * ba->cw * sig[k]); /* dw/dz = cw · sigmoid(z) */
-            dyg[off + k] = (real)(ug * 2 * hg[k] * ba->cw);
+            dys[off + k] = (real)(usi * 2 * hs[k] * ba->cw * sig[k]); /* dw/dz = cw · sigmoid(z) */
+            dyg[off + k] = (real)(ugi * 2 * hg[k] * ba->cw);
         }
-        Ls += qs;
-        Lg += qg;
+        Ls += wi * qs;
+        Lg += wi * qg;
+        if (b->sample_loss)
+            b->sample_loss[i] = ba->unit_s * qs;
     }
     for (int f = 0; f < 2; f++)
         mlp_backward(ba->f[f].net, ba->f[f].net->dy, NULL, NULL, NULL);
@@ -858,6 +894,7 @@ static agent *basis_create(const exp_config *cfg, const env *en, rng *init, bdrl
     ba->lambda = cfg->bd.lambda_grad;
     ba->ema = cfg->agent.ema;
     ba->readout = cfg->bd.readout;
+    ba->double_q = cfg->agent.double_q;
 
     if (bd_geometry_of(cfg, &ba->geo, e))
         goto fail;
@@ -899,9 +936,9 @@ static agent *basis_create(const exp_config *cfg, const env *en, rng *init, bdrl
     snprintf(ba->desc, sizeof ba->desc,
              "bd (basis): two networks %d->...->%dx%d (scalar, gradient coefficients), %zu parameters online; "
              "%d Gaussian bumps on u in [-1, 1], sd %g; loss: targets projected onto the centres, regressions "
-             "integrated over u; readout %s%s",
+             "integrated over u; readout %s%s%s",
              in, A, K, np, K, ba->bs.sigma, ba->readout == BD_READOUT_ATOMS ? "atoms" : "density",
-             torso_components_desc(cfg, comp, sizeof comp));
+             ba->double_q ? "; double" : "", torso_components_desc(cfg, comp, sizeof comp));
     return a;
 fail:
     bd_free(a);

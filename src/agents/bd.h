@@ -17,7 +17,10 @@
  * target field at mapped points (the target network runs on s' only):
  * γ^{-1} s⁻((v − b)/γ) / max(M⁻, floor) = Σ_j a_j N(v; γ μ_j + b, γ²σ²),
  * a_j = w⁻_j / max(M⁻, floor), a' = argmax_a' Q⁻(s', a') unless the batch
- * gives it.
+ * gives it (agent.double: argmax of the ONLINE scalar field's Q at s', the
+ * coefficients still the target's). γ is each row's discount (γ^m after an
+ * m-step reward; agent.gamma without one), in the map and in
+ * b = (r − (1 − γ)c)/h alike.
  *
  * The loss: the target's atoms γ μ_j + b with weights a_j (a terminal
  * transition: u_r with weight 1) are split onto the two neighbouring
@@ -25,7 +28,9 @@
  * fields regress onto Σ a'_k φ_k and Σ a'_k φ_k', integrated over u in
  * closed form (rᵀ G r with r = w − a', and d − a' with G' for g). Units:
  * loss_s = √K ∫ (s − p_T)² du / ∫ φ_0², loss_g = λ √K ∫ (g − ∂p_T)² du /
- * ∫ φ_0'², means over the batch (see create for why). agent.eps_kernel and
+ * ∫ φ_0'², means over the batch (see create for why), weighted means
+ * (1/B) Σ w_i L_i with the batch's importance weights; each row's scalar
+ * L_i is its sample_loss. agent.eps_kernel and
  * bd.jitter are not read: the split is exact, so there is no kernel to
  * widen and no query point to jitter (docs/basis.md).
  *

@@ -51,6 +51,7 @@ typedef struct {
     bd_grid_settings set;
     double lambda;
     double ema;              /* agent.ema: decay of the reported networks' average */
+    int double_q;            /* agent.double: a' from the online scalar field */
     grid_fnet f[2];
     rng *rq, *rt;            /* query points; jitter and target samples */
     char desc[512];
@@ -69,6 +70,7 @@ typedef struct {
     real *gridv;             /* (QC·G, A): head outputs on the grid */
     double *cum;             /* (G) running sums of s₊ */
     double *mass_next, *qsa, *b_off, *u_r; /* (Bmax) */
+    double *disc;            /* (Bmax) each transition's discount γ_i (agent.gamma without one) */
     int *a_next;             /* (Bmax) */
     double *uq, *vq;         /* (Bmax·Q) query points, jittered points */
     real *uq_r, *wq_r;       /* (Bmax·Q) query points and mapped points as reals */
@@ -77,6 +79,7 @@ typedef struct {
     double *s1, *g1, *x2;    /* (Q) one transition's next-state values (fields) / samples (samples) */
     double *tt, *tdt;        /* (Bmax·Q) targets */
     real *tr;                /* (Bmax·Q) targets over the output scale */
+    real *wr;                /* (Bmax·Q) each row's importance weight (the batch's, per transition) */
     int *col;                /* (Bmax·Q) the taken action of each row */
     real *X;                 /* (z.xrows, nin) head input of fields_at's reference path */
     real *Xf;                /* (Bmax·Q, F) Fourier rows of an update's query points */
@@ -128,7 +131,7 @@ static grid_sizes sizes_of(const exp_config *cfg, const env *en)
     return z;
 }
 
-#define GRID_MAX_SCRATCH 48 /* 40 rows always, at most 6 more by mode */
+#define GRID_MAX_SCRATCH 50 /* 42 rows always, at most 6 more by mode */
 #define ROW(field, type, n) SCRATCH_ROW(grid_agent, field, type, n)
 
 /* The scratch buffers for sizes z into t (GRID_MAX_SCRATCH rows); returns
@@ -159,6 +162,7 @@ static int scratch_table(const grid_sizes *z, scratch_row *t)
     t[n++] = ROW(qsa, double, B);
     t[n++] = ROW(b_off, double, B);
     t[n++] = ROW(u_r, double, B);
+    t[n++] = ROW(disc, double, B);
     t[n++] = ROW(a_next, int, B);
     t[n++] = ROW(uq, double, BQ);
     t[n++] = ROW(vq, double, BQ);
@@ -167,6 +171,7 @@ static int scratch_table(const grid_sizes *z, scratch_row *t)
     t[n++] = ROW(tt, double, BQ);
     t[n++] = ROW(tdt, double, BQ);
     t[n++] = ROW(tr, real, BQ);
+    t[n++] = ROW(wr, real, BQ);
     t[n++] = ROW(col, int, BQ);
     t[n++] = ROW(X, real, (size_t)z->xrows * z->nin);
     t[n++] = ROW(Xf, real, BQ * F);
@@ -484,25 +489,61 @@ static void query_points(grid_agent *ba, const agent_batch *b, const real *enc_s
     }
 }
 
+/* The greedy action at column block i of gv (states, G, A): argmax_a of the
+ * grid mean (ties to the lowest index). */
+static int grid_argmax(const grid_agent *ba, const real *gv, int i)
+{
+    int an = 0;
+    double best = -INFINITY;
+    for (int k = 0; k < ba->A; k++) {
+        double qk = grid_column(ba, gv, ba->G, i, k, NULL, NULL);
+        if (qk > best) {
+            best = qk;
+            an = k;
+        }
+    }
+    return an;
+}
+
+/* agent.double: reads the encoded s' (enc_n: B rows); writes a_next (B),
+ * argmax_a of the ONLINE scalar field's Q(s', a) on the grid, which
+ * next_state then bootstraps from with the target field. Draws nothing, so
+ * the streams are consumed as without it. Scratch: gmap, emb_u, gridv
+ * (next_state writes them again). */
+static void online_next_actions(grid_agent *ba, const agent_batch *b, const real *enc_n, int *a_next)
+{
+    grid_fnet *S = &ba->f[BD_FIELD_S];
+    int B = b->B;
+    const real *emb = mlp_forward(S->torso, B, enc_n); /* (B, E) online embedding of s' */
+    int nu = distinct_states(ba, B, enc_n, emb, ba->gmap, ba->emb_u);
+    head_eval(ba, S->head, nu, ba->emb_u, ba->G, ba->grid_u, 1, ba->gridv); /* (nu·G, A) */
+    for (int i = 0; i < B; i++)
+        a_next[i] = grid_argmax(ba, ba->gridv, ba->gmap[i]);
+}
+
 /* Reads the encoded s' and its embedding (enc_n, emb_n: B rows), b's
- * rewards, terminations and next actions; writes gmap (B; s' -> its
- * distinct state) and gridv (the target scalar head on the grid at each
- * distinct s'), u_r and b_off (B; the reward in u units and the offset b of
- * the Bellman map), a_next (B; −1 if terminal: argmax of the target Q unless
- * the batch gives it) and mass_next (B; grid mass of s⁻₊(·; s', a')).
- * Returns whether any transition bootstraps. Scratch: emb_u. */
-static int next_state(grid_agent *ba, const agent_batch *b, const real *enc_n, const real *emb_n, int *gmap,
-                      real *gridv, double *u_r, double *b_off, int *a_next, double *mass_next)
+ * rewards, terminations, next actions and discounts, and a_next when
+ * `picked` (online_next_actions); writes gmap (B; s' -> its distinct state)
+ * and gridv (the target scalar head on the grid at each distinct s'), u_r,
+ * disc and b_off (B; the reward in u units, the discount γ_i and the offset
+ * b = (r − (1 − γ_i)c)/h of the Bellman map u -> γ_i u + b), a_next (B; −1
+ * if terminal: argmax of the target Q unless the batch gives it or it was
+ * picked) and mass_next (B; grid mass of s⁻₊(·; s', a')). Returns whether
+ * any transition bootstraps. Scratch: emb_u. */
+static int next_state(grid_agent *ba, const agent_batch *b, const real *enc_n, const real *emb_n, int picked,
+                      int *gmap, real *gridv, double *u_r, double *disc, double *b_off, int *a_next,
+                      double *mass_next)
 {
     const bd_geometry *g = &ba->geo;
-    int B = b->B, A = ba->A, G = ba->G;
+    int B = b->B, G = ba->G;
     int nu = distinct_states(ba, B, enc_n, emb_n, gmap, ba->emb_u);
     head_eval(ba, ba->f[BD_FIELD_S].head_t, nu, ba->emb_u, G, ba->grid_u, 1, gridv);
     int any_boot = 0;
     for (int i = 0; i < B; i++) {
         double r = b->reward[i];
         u_r[i] = (r - g->c) / g->h;
-        b_off[i] = (r - (1 - g->gamma) * g->c) / g->h;
+        disc[i] = agent_row_discount(b, i, g->gamma);
+        b_off[i] = (r - (1 - disc[i]) * g->c) / g->h;
         if (b->terminated[i]) {
             a_next[i] = -1;
             mass_next[i] = 0;
@@ -510,18 +551,10 @@ static int next_state(grid_agent *ba, const agent_batch *b, const real *enc_n, c
         }
         any_boot = 1;
         int an;
-        if (b->next_action) {
-            an = b->next_action[i];
+        if (b->next_action || picked) {
+            an = b->next_action ? b->next_action[i] : a_next[i];
         } else {
-            an = 0;
-            double best = -INFINITY;
-            for (int k = 0; k < A; k++) {
-                double qk = grid_column(ba, gridv, G, gmap[i], k, NULL, NULL);
-                if (qk > best) {
-                    best = qk;
-                    an = k;
-                }
-            }
+            an = grid_argmax(ba, gridv, gmap[i]);
         }
         a_next[i] = an;
         /* The mass of the positive part in both modes: the signed mass can
@@ -532,11 +565,12 @@ static int next_state(grid_agent *ba, const agent_batch *b, const real *enc_n, c
     return any_boot;
 }
 
-/* Reads uq and b_off; draws rt (bd.jitter > 0 only); writes vq (B·Q), the
- * jittered points v = u − ξ, and wq_r (B·Q), the points w = (v − b)/γ where
- * the next-state fields are read (0 outside the grid, where the target is 0
- * and the value unread). */
-static void read_points(grid_agent *ba, int B, const double *uq, const double *b_off, double *vq, real *wq_r)
+/* Reads uq, disc and b_off; draws rt (bd.jitter > 0 only); writes vq (B·Q),
+ * the jittered points v = u − ξ, and wq_r (B·Q), the points w = (v − b)/γ_i
+ * where the next-state fields are read (0 outside the grid, where the
+ * target is 0 and the value unread). */
+static void read_points(grid_agent *ba, int B, const double *uq, const double *disc, const double *b_off,
+                        double *vq, real *wq_r)
 {
     const bd_geometry *g = &ba->geo;
     int Q = ba->Q;
@@ -546,7 +580,7 @@ static void read_points(grid_agent *ba, int B, const double *uq, const double *b
             size_t r = (size_t)i * Q + q;
             double v = uq[r] - (jitter > 0 ? sj * rng_normal(ba->rt) : 0.0);
             vq[r] = v;
-            double w = (v - b_off[i]) / g->gamma;
+            double w = (v - b_off[i]) / disc[i];
             wq_r[r] = (real)(w >= g->lo && w <= g->hi ? w : 0.0);
         }
 }
@@ -588,14 +622,16 @@ static void target_fields(grid_agent *ba, int B, const real *enc_n, const real *
     }
 }
 
-/* Reads b->terminated, vq, u_r, b_off, a_next, mass_next and either sn, gn
- * (target mode fields; unread if no transition bootstraps) or gmap, gridv
- * (samples); draws rt (samples only); writes tt and tdt (B·Q), the scalar
- * and gradient fields' targets at each query row. Scratch: s1, g1 (fields),
- * cum, x2 (samples). */
+/* Reads b->terminated, vq, u_r, disc, b_off, a_next, mass_next and either
+ * sn, gn (target mode fields; unread if no transition bootstraps) or gmap,
+ * gridv (samples); draws rt (samples only); writes tt and tdt (B·Q), the
+ * scalar and gradient fields' targets at each query row (the Bellman map of
+ * each transition's own discount γ_i). Scratch: s1, g1 (fields), cum, x2
+ * (samples). */
 static void row_targets(grid_agent *ba, const agent_batch *b, const double *vq, const double *u_r,
-                        const double *b_off, const int *a_next, const double *mass_next, const real *sn,
-                        const real *gn, const int *gmap, const real *gridv, double *tt, double *tdt)
+                        const double *disc, const double *b_off, const int *a_next, const double *mass_next,
+                        const real *sn, const real *gn, const int *gmap, const real *gridv, double *tt,
+                        double *tdt)
 {
     const bd_geometry *g = &ba->geo;
     int B = b->B, Q = ba->Q, A = ba->A, G = ba->G, fields = ba->set.target_mode == TARGET_FIELDS;
@@ -614,7 +650,7 @@ static void row_targets(grid_agent *ba, const agent_batch *b, const double *vq, 
                 ba->s1[q] = ss * sn[(r0 + q) * A + an];
                 ba->g1[q] = sg * gn[(r0 + q) * A + an];
             }
-            bd_grid_target_bootstrap(Q, v, b_off[i], g->gamma, g->lo, g->hi, ba->s1, ba->g1, mass_next[i],
+            bd_grid_target_bootstrap(Q, v, b_off[i], disc[i], g->lo, g->hi, ba->s1, ba->g1, mass_next[i],
                                 g->mass_floor, ba->set.clamp_target, t, dt);
         } else {
             double mass;
@@ -622,7 +658,7 @@ static void row_targets(grid_agent *ba, const agent_batch *b, const double *vq, 
             int ok = ba->cum[G - 1] > 0 && isfinite(ba->cum[G - 1]);
             for (int q = 0; q < Q; q++) {
                 double U = rng_uniform(ba->rt);
-                ba->x2[q] = ok ? g->gamma * bd_grid_icdf(G, g->lo, g->hi, ba->cum, U) + b_off[i] : 0.0;
+                ba->x2[q] = ok ? disc[i] * bd_grid_icdf(G, g->lo, g->hi, ba->cum, U) + b_off[i] : 0.0;
             }
             double wgt = ok ? mass / (mass > g->mass_floor ? mass : g->mass_floor) : 0.0;
             bd_grid_target_kernel(Q, v, Q, ba->x2, wgt, ba->set.eps, t, dt);
@@ -638,31 +674,39 @@ static int prepare_targets(grid_agent *ba, const agent_batch *b, bdrl_err *e)
     if (agent_check_batch("bd", b, ba->Bmax, ba->A, e))
         return -1;
     int B = b->B;
+    for (int i = 0; b->discount && i < B; i++) /* w = (v − b)/γ_i below (agent.gamma > 0 is checked at create) */
+        if (!b->terminated[i] && !(b->discount[i] > 0))
+            return err_set(e, "bd: discount 0 in row %d of the batch (the grid's Bellman map divides by it)", i);
     const real *enc_n = ba->enc + (size_t)B * ba->te.in_dim, *emb_n = ba->emb + (size_t)B * ba->E;
     embed_batch(ba, b, ba->enc, ba->emb);
     query_points(ba, b, ba->enc, ba->emb, ba->qsa, ba->uq, ba->uq_r, ba->col);
-    int any_boot = next_state(ba, b, enc_n, emb_n, ba->gmap, ba->gridv, ba->u_r, ba->b_off, ba->a_next,
-                              ba->mass_next);
-    read_points(ba, B, ba->uq, ba->b_off, ba->vq, ba->wq_r);
+    int picked = ba->double_q && !b->next_action;
+    if (picked)
+        online_next_actions(ba, b, enc_n, ba->a_next);
+    int any_boot = next_state(ba, b, enc_n, emb_n, picked, ba->gmap, ba->gridv, ba->u_r, ba->disc, ba->b_off,
+                              ba->a_next, ba->mass_next);
+    read_points(ba, B, ba->uq, ba->disc, ba->b_off, ba->vq, ba->wq_r);
     if (any_boot && ba->set.target_mode == TARGET_FIELDS)
         target_fields(ba, B, enc_n, emb_n, ba->wq_r, ba->sn, ba->gn);
-    row_targets(ba, b, ba->vq, ba->u_r, ba->b_off, ba->a_next, ba->mass_next, ba->sn, ba->gn, ba->gmap,
-                ba->gridv, ba->tt, ba->tdt);
+    row_targets(ba, b, ba->vq, ba->u_r, ba->disc, ba->b_off, ba->a_next, ba->mass_next, ba->sn, ba->gn,
+                ba->gmap, ba->gridv, ba->tt, ba->tdt);
     return 0;
 }
 
 /* One field's regression step: head input [emb(s_i), fourier(u_iq)] as a
  * grouped forward (the embedding part of the first layer once per
- * transition; the Fourier rows ba->Xf are already filled), targets ba->tr;
- * the head's dL/d(emb_i), summed over the Q rows, goes into the torso. */
-static double field_step(grid_agent *ba, grid_fnet *N, int B, double scale2, double *norm)
+ * transition; the Fourier rows ba->Xf are already filled), targets ba->tr,
+ * row weights w (B·Q: the transition's importance weight on each of its
+ * rows; NULL: 1); the head's dL/d(emb_i), summed over the Q rows, goes into
+ * the torso. */
+static double field_step(grid_agent *ba, grid_fnet *N, int B, double scale2, const real *w, double *norm)
 {
     int Q = ba->Q, E = ba->E;
     mlp_zero_grad(N->torso);
     mlp_zero_grad(N->head);
     const real *emb = mlp_forward(N->torso, B, ba->enc);
     mlp_forward_grouped(N->head, B * Q, Q, emb, E, ba->Xf);
-    double L = field_loss_regress_last(N->head, ba->col, ba->tr, NULL, scale2, ba->demb);
+    double L = field_loss_regress_last(N->head, ba->col, ba->tr, w, scale2, ba->demb);
     mlp_backward(N->torso, ba->demb, NULL, NULL, NULL);
     adam *opts[2] = {N->opt_torso, N->opt_head};
     mlp *nets[2] = {N->torso, N->head};
@@ -670,22 +714,51 @@ static double field_step(grid_agent *ba, grid_fnet *N, int B, double scale2, dou
     return L;
 }
 
+/* Each transition's own loss of the field whose step just ran (head: its
+ * head after field_step, ba->tr its targets over the scale): the mean over
+ * the transition's Q rows of scale2 (y − t)², the terms field_step's loss
+ * averages over all B·Q rows, into out (B). */
+static void row_losses(grid_agent *ba, const mlp *head, int B, double scale2, double *out)
+{
+    int Q = ba->Q, A = ba->A;
+    const real *y = mlp_y(head); /* (B·Q, A) */
+    for (int i = 0; i < B; i++) {
+        double L = 0;
+        for (int q = 0; q < Q; q++) {
+            size_t r = (size_t)i * Q + q;
+            double d = (double)y[r * A + ba->col[r]] - ba->tr[r];
+            L += d * d;
+        }
+        out[i] = scale2 * L / Q;
+    }
+}
+
 static int grid_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     grid_agent *ba = impl(a);
     if (prepare_targets(ba, b, e))
         return -1;
-    int B = b->B, BQ = B * ba->Q;
+    int B = b->B, Q = ba->Q, BQ = B * Q;
     fourier_features(BQ, ba->uq_r, ba->K, ba->fl, ba->Xf, ba->F, NULL, 0);
     grid_fnet *S = &ba->f[BD_FIELD_S], *Gf = &ba->f[BD_FIELD_G];
+    /* Importance weights: each transition's on its Q rows, so both losses
+     * are (1/B) Σ_i w_i (mean over i's rows). */
+    const real *w = NULL;
+    if (b->weight) {
+        for (int r = 0; r < BQ; r++)
+            ba->wr[r] = (real)agent_row_weight(b, r / Q);
+        w = ba->wr;
+    }
     /* s: scale²/n Σ (y − t/scale)² = 1/n Σ (scale·y − t)². */
     for (int r = 0; r < BQ; r++)
         ba->tr[r] = (real)(ba->tt[r] / S->scale);
     double ns, ng;
-    double ls = field_step(ba, S, B, S->scale * S->scale, &ns);
+    double ls = field_step(ba, S, B, S->scale * S->scale, w, &ns);
+    if (b->sample_loss) /* the scalar field's, as the loss the update reports */
+        row_losses(ba, S->head, B, S->scale * S->scale, b->sample_loss);
     for (int r = 0; r < BQ; r++)
         ba->tr[r] = (real)(ba->tdt[r] / Gf->scale);
-    double lg = field_step(ba, Gf, B, ba->lambda * Gf->scale * Gf->scale, &ng);
+    double lg = field_step(ba, Gf, B, ba->lambda * Gf->scale * Gf->scale, w, &ng);
     if (ba->ema > 0)
         for (int k = 0; k < 2; k++) {
             grid_fnet *N = &ba->f[k];
@@ -1019,6 +1092,7 @@ agent *agent_bd_grid_create(const exp_config *cfg, const env *en, rng *init, bdr
     st->target_mode = cfg->bd.target_mode;
     ba->lambda = cfg->bd.lambda_grad;
     ba->ema = cfg->agent.ema;
+    ba->double_q = cfg->agent.double_q;
     /* Features sin/cos(kπu/L) with L = 1 + m: the grid range is one period
      * (the prototype's L = 1.25 with m = 0.25). */
     ba->fl = g->hi;
@@ -1075,10 +1149,10 @@ agent *agent_bd_grid_create(const exp_config *cfg, const env *en, rng *init, bdr
     snprintf(ba->desc, sizeof ba->desc,
              "bd (grid): torso %d->%d (x2: scalar, gradient), head [%d emb + %d fourier]->%d outputs; "
              "%zu parameters online; grid %d on u in [%g, %g]; %d queries (%d uniform); target %s; "
-             "eps %g, jitter %g, out scale %.4g / %.4g",
+             "eps %g, jitter %g, out scale %.4g / %.4g%s",
              in, E, E, ba->F, A, np, G, g->lo, g->hi, Q, st->n_uniform,
              st->target_mode == TARGET_FIELDS ? "fields" : "samples", st->eps, st->jitter, st->out_scale_s,
-             st->out_scale_g);
+             st->out_scale_g, ba->double_q ? "; double" : "");
     return a;
 fail:
     grid_free(a);

@@ -25,6 +25,9 @@
  *   - target torsos on s and s'; the target scalar head on the grid
  *     u_1..u_G over [−1−m, 1+m] at s (query law) and at s' (argmax a' unless
  *     the batch gives next_action, and the grid mass of s⁻₊(·; s', a'));
+ *     agent.double takes a' from the ONLINE scalar field's grid Q at s'
+ *     instead (the target field is still what the transition bootstraps
+ *     from);
  *   - Q query points per transition: round(Q·bd.query_uniform) uniform over
  *     the grid range, the rest by inverse CDF of the target's normalized
  *     s⁻₊(·; s, a) on the grid (cells around the grid points), drawn from the
@@ -32,14 +35,18 @@
  *     is the same for every outcome of the transition;
  *   - jitter (bd.jitter > 0): v = u − ξ, ξ ~ N(0, ε_j), else v = u;
  *   - targets at v: terminal N(v; u_r, ε) and −(v − u_r)/ε · N(v; u_r, ε),
- *     u_r = (r − c)/h; otherwise with w = (v − b)/γ, b = (r − (1 − γ)c)/h,
+ *     u_r = (r − c)/h; otherwise with w = (v − b)/γ, b = (r − (1 − γ)c)/h
+ *     (γ: the transition's discount, γ^m after an m-step reward; agent.gamma
+ *     without one),
  *       p_T = γ^{-1} max(s⁻(w; s', a'), 0) / max(mass, bd.mass_floor),
  *       ∂p_T = γ^{-2} g⁻(w; s', a') / max(mass, bd.mass_floor)
  *     (∂p_T is 0 where s⁻(w) <= 0: the derivative of the clamped field),
  *     both 0 where w is outside [−1−m, 1+m];
  *   - loss_s = mean over B·Q rows of (s_ψ(u)[a] − p_T)², loss_g the same for
- *     g_φ against ∂p_T times bd.lambda_grad; one Adam step per network
- *     (torso and head clipped jointly at train.clip).
+ *     g_φ against ∂p_T times bd.lambda_grad, each row weighted by its
+ *     transition's importance weight when the batch has them; one Adam step
+ *     per network (torso and head clipped jointly at train.clip). A
+ *     transition's sample_loss is its rows' mean of the scalar terms.
  * bd.grad_target scalar replaces g⁻(w) in ∂p_T by the central difference
  * (s⁻(w + δ/2) − s⁻(w − δ/2))/δ of the scalar target field (δ = BD_FD_STEP;
  * p_T then reads s⁻(w) as the mean of the same two values, so the target

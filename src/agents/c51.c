@@ -36,6 +36,7 @@
 typedef struct {
     int A, N, max_batch;
     double v_min, v_max, dz, gamma;
+    int double_q;   /* agent.double: a* from the online network */
     torso_encoding te;
     mlp *net, *tgt;
     mlp *avg;       /* moving average of net (agent.ema > 0), else NULL */
@@ -51,6 +52,7 @@ typedef struct {
     int *lidx;      /* (N) scratch: the projection's lower atoms */
     double *frac;   /* (N) scratch: and the share of the upper one */
     double *m;      /* (max_batch, N) projected targets */
+    int *astar;     /* (max_batch) a* by the online network (agent.double) */
     double *dist_w; /* (N) the distribution op's probabilities */
     char desc[224];
 } c51;
@@ -285,6 +287,32 @@ static int c51_risk_values(agent *a, int B, const float *obs, const risk_spec *r
     return 0;
 }
 
+/* The greedy action of one state's logits row (A·N): the largest Q (or ρ
+ * of agent.risk_target), ties to the lowest index, into *astar; every
+ * action's exponentials stay in c->ea and the best one's sum goes to *s. */
+static int rank_actions(c51 *c, const real *row, int *astar, float *s, bdrl_err *e)
+{
+    int A = c->A, N = c->N;
+    double best = -INFINITY;
+    for (int k = 0; k < A; k++) {
+        float *ek = c->ea + (size_t)k * N;
+        float sk = softmax_exp(N, row + (size_t)k * N, ek, NULL);
+        double qk = dotf(ek, c->zf, N) / sk;
+        if (c->risk.measure != RISK_MEAN) {
+            for (int j = 0; j < N; j++)
+                c->p[j] = ek[j];
+            if (risk_atoms(&c->risk, c->z, c->p, (size_t)N, &qk, e))
+                return -1;
+        }
+        if (qk > best || k == 0) {
+            best = qk;
+            *astar = k;
+            *s = sk;
+        }
+    }
+    return 0;
+}
+
 /* Loss and gradient (into net->grads) without the optimizer step. */
 static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
@@ -292,9 +320,22 @@ static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
     if (agent_check_batch("c51", b, c->max_batch, A, e))
         return -1;
 
-    /* Targets m (B, N) from the target network at s'. */
+    /* agent.double: a* (B) by the online network at s', before its
+     * forward on s, which backward needs last. */
     torso_encode(&c->te, B, b->next_obs, c->x);
-    const real *yt = mlp_forward(c->tgt, B, c->x);
+    int online_pick = c->double_q && !b->next_action;
+    if (online_pick) {
+        const real *yo = mlp_forward(c->net, B, c->x); /* (B, A·N) */
+        for (int i = 0; i < B; i++) {
+            float s;
+            if (!b->terminated[i] && rank_actions(c, yo + (size_t)i * A * N, &c->astar[i], &s, e))
+                return -1;
+        }
+    }
+
+    /* Targets m (B, N) from the target network at s': atoms r + γ_i z_j,
+     * γ_i the row's discount. */
+    const real *yt = mlp_forward(c->tgt, B, c->x); /* (B, A·N) */
     for (int i = 0; i < B; i++) {
         double *m = c->m + (size_t)i * N;
         double r = b->reward[i];
@@ -306,41 +347,24 @@ static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
         const real *row = yt + (size_t)i * A * N;
         int astar = 0;
         float s = 0;
-        if (b->next_action) {
-            astar = b->next_action[i];
+        if (b->next_action || online_pick) {
+            astar = b->next_action ? b->next_action[i] : c->astar[i];
             s = softmax_exp(N, row + (size_t)astar * N, c->ea + (size_t)astar * N, NULL);
-        } else {
-            /* Q (or ρ, agent.risk_target) of every action; keep the
-             * exponentials of the best. */
-            double best = -INFINITY;
-            for (int k = 0; k < A; k++) {
-                float *ek = c->ea + (size_t)k * N;
-                float sk = softmax_exp(N, row + (size_t)k * N, ek, NULL);
-                double qk = dotf(ek, c->zf, N) / sk;
-                if (c->risk.measure != RISK_MEAN) {
-                    for (int j = 0; j < N; j++)
-                        c->p[j] = ek[j];
-                    if (risk_atoms(&c->risk, c->z, c->p, (size_t)N, &qk, e))
-                        return -1;
-                }
-                if (qk > best || k == 0) {
-                    best = qk;
-                    astar = k;
-                    s = sk;
-                }
-            }
+        } else if (rank_actions(c, row, &astar, &s, e)) {
+            return -1;
         }
         const float *ebest = c->ea + (size_t)astar * N;
         double inv = 1.0 / (double)s;
         for (int j = 0; j < N; j++)
             c->p[j] = ebest[j] * inv;
-        project_into(N, c->v_min, c->dz, r, c->gamma, c->p, m, c->lidx, c->frac);
+        project_into(N, c->v_min, c->dz, r, agent_row_discount(b, i, c->gamma), c->p, m, c->lidx, c->frac);
     }
 
-    /* Online network at (s, a): loss and dL/dlogits (only the taken
-     * action's logits get a gradient). */
+    /* Online network at (s, a): loss (1/B) Σ_i w_i CE_i and dL/dlogits
+     * (only the taken action's logits get a gradient), w_i the importance
+     * weights; each row's CE is its sample_loss (as Rainbow's priority). */
     torso_encode(&c->te, B, b->obs, c->x);
-    const real *y = mlp_forward(c->net, B, c->x);
+    const real *y = mlp_forward(c->net, B, c->x); /* (B, A·N) */
     real *dy = c->net->dy;
     memset(dy, 0, sizeof(real) * (size_t)B * A * N);
     double loss = 0, qsum = 0;
@@ -348,7 +372,8 @@ static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
     for (int i = 0; i < B; i++) {
         size_t o = ((size_t)i * A + b->action[i]) * N;
         double q;
-        loss += ce_fast(c, y + o, c->m + (size_t)i * N, dy + o, scale, &q);
+        float wscale = (float)(agent_row_weight(b, i) * scale);
+        loss += agent_row_loss(b, i, ce_fast(c, y + o, c->m + (size_t)i * N, dy + o, wscale, &q));
         qsum += q;
     }
     mlp_zero_grad(c->net);
@@ -457,6 +482,7 @@ static void c51_free(agent *a)
         free(c->lidx);
         free(c->frac);
         free(c->m);
+        free(c->astar);
         free(c->dist_w);
         free(c);
     }
@@ -517,6 +543,7 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     c->v_max = cfg->agent.v_max;
     c->dz = (c->v_max - c->v_min) / (c->N - 1);
     c->gamma = cfg->agent.gamma;
+    c->double_q = cfg->agent.double_q;
     c->max_batch = cfg->train.batch_size > EVAL_MAX_ROWS ? cfg->train.batch_size : EVAL_MAX_ROWS;
     c->te = torso_encoding_for(en);
     mlp_spec spec;
@@ -538,6 +565,7 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
         !(c->ea = err_calloc((size_t)c->A * N, sizeof(float), e)) ||
         !(c->lidx = err_calloc(N, sizeof(int), e)) || !(c->frac = err_calloc(N, sizeof(double), e)) ||
         !(c->m = err_calloc((size_t)c->max_batch * N, sizeof(double), e)) ||
+        !(c->astar = err_calloc((size_t)c->max_batch, sizeof(int), e)) ||
         !(c->dist_w = err_calloc(N, sizeof(double), e)))
         goto fail;
     for (int j = 0; j < c->N; j++) {
@@ -551,9 +579,9 @@ agent *agent_c51_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     if (c->avg)
         mlp_copy_params(c->avg, c->net, NULL);
     char comp[64];
-    snprintf(c->desc, sizeof c->desc, "c51: network %d->...->%dx%d, %zu parameters; atoms on [%g, %g]%s",
+    snprintf(c->desc, sizeof c->desc, "c51: network %d->...->%dx%d, %zu parameters; atoms on [%g, %g]%s%s",
              c->te.in_dim, c->A, c->N, c->net->n_params, c->v_min, c->v_max,
-             torso_components_desc(cfg, comp, sizeof comp));
+             c->double_q ? "; double" : "", torso_components_desc(cfg, comp, sizeof comp));
     return a;
 fail:
     err_prefix(e, "c51");
@@ -566,7 +594,8 @@ mlp *c51_target(agent *a) { return impl(a)->tgt; }
 mlp *c51_average(agent *a) { return impl(a)->avg; }
 
 /* online, target, a scratch pair while a checkpoint loads; Adam m, v;
- * scratch: encoded rows, atom arrays, projected targets (M, A·N doubles). */
+ * scratch: encoded rows, atom arrays, projected targets (M, A·N doubles),
+ * the online a* (M). */
 static const char *c51_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
@@ -577,7 +606,7 @@ static const char *c51_memory(const exp_config *cfg, const env *en, sizing_estim
     *params = sizing_head_params(cfg, &te, n + 1, sizes, (int)A);
     out->networks = 2 * sizing_head_bytes(cfg, &te, n + 1, sizes, (int)A, M) +
                     2 * sizing_head_bytes(cfg, &te, n + 1, sizes, (int)A, 1) + 2 * *params * rl;
-    out->scratch = M * te.in_dim * rl + 4 * N * 8 + M * A * N * 8;
+    out->scratch = M * te.in_dim * rl + 4 * N * 8 + M * A * N * 8 + M * sizeof(int);
     return "agent.hidden, c51.atoms or train.batch_size";
 }
 

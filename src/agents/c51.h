@@ -6,15 +6,19 @@
  * CleanRL's c51.py network obs -> 120 -> 84 -> A·N). Per action a softmax
  * over N atoms z_j = v_min + j Δz, Δz = (v_max - v_min)/(N - 1); Q = Σ z_j p_j.
  * An update:
- *   target  a* = argmax_a Q_target(s', a) (ties to the lowest index), or the
- *           batch's next_action (policy evaluation);
- *           atoms r + γ' z_j, γ' = 0 if terminated (a truncation bootstraps),
- *           carrying p_target(s', a*)_j, projected onto the support
- *           (c51_project);
- *   loss    cross-entropy −Σ_j m_j log p_θ(s, a)_j, mean over the batch,
- *           computed with a stable log-softmax (CleanRL clamps p to
+ *   target  a* = argmax_a Q_target(s', a) (ties to the lowest index), or
+ *           argmax_a of the online network's Q (agent.double; the law is
+ *           still the target network's), or the batch's next_action (policy
+ *           evaluation); with agent.risk_target ρ replaces Q in either argmax;
+ *           atoms r + γ' z_j, γ' the row's discount (agent.gamma without
+ *           one), 0 if terminated (a truncation bootstraps), carrying
+ *           p_target(s', a*)_j, projected onto the support (c51_project);
+ *   loss    cross-entropy CE_i = −Σ_j m_j log p_θ(s, a)_j, (1/B) Σ_i w_i CE_i
+ *           with the batch's importance weights w (1 without), computed
+ *           with a stable log-softmax (CleanRL clamps p to
  *           [1e-5, 1 - 1e-5] before the log; the two agree unless a
  *           probability falls below 1e-5, where the clamp stops the gradient);
+ *           CE_i is the row's sample_loss;
  *   step    Adam (agent.lr, agent.adam_eps) with global-norm clipping at
  *           train.clip (0 = off).
  * All network work is batched GEMMs; every buffer is allocated at create for

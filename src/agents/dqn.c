@@ -13,6 +13,7 @@
 typedef struct {
     int A, max_batch;
     double gamma;
+    int double_q;    /* agent.double: a* from the online network */
     dqn_loss_kind loss;
     torso_encoding te;
     mlp *net, *tgt;
@@ -21,6 +22,7 @@ typedef struct {
     adam *opt;
     real *x;         /* (max_batch, in_dim) encoded observations */
     double *y;       /* (max_batch) TD targets */
+    int *astar;      /* (max_batch) a* of each row by the online network (agent.double) */
     double dist_x, dist_w; /* the distribution op's one atom */
     char desc[224];
 } dqn;
@@ -50,20 +52,29 @@ static int argmax(const real *q, int A)
     return best;
 }
 
-/* y (B) from the target network at s'. */
+/* y (B) = r + γ_i Q_target(s', a*), γ_i the row's discount: a* is the
+ * batch's a', or argmax_a of the target network's Q at s', or of the online
+ * network's (agent.double: the online net picks, the target net values). */
 static void td_targets(dqn *d, const agent_batch *b)
 {
     int B = b->B, A = d->A;
     torso_encode(&d->te, B, b->next_obs, d->x);
-    const real *qt = mlp_forward(d->tgt, B, d->x);
+    int online_pick = d->double_q && !b->next_action;
+    if (online_pick) {
+        /* before the forward on s, which backward needs last */
+        const real *qo = mlp_forward(d->net, B, d->x); /* (B, A) */
+        for (int i = 0; i < B; i++)
+            d->astar[i] = argmax(qo + (size_t)i * A, A);
+    }
+    const real *qt = mlp_forward(d->tgt, B, d->x); /* (B, A) */
     for (int i = 0; i < B; i++) {
         const real *row = qt + (size_t)i * A;
         if (b->terminated[i]) {
             d->y[i] = b->reward[i];
             continue;
         }
-        int an = b->next_action ? b->next_action[i] : argmax(row, A);
-        d->y[i] = b->reward[i] + d->gamma * (double)row[an];
+        int an = b->next_action ? b->next_action[i] : online_pick ? d->astar[i] : argmax(row, A);
+        d->y[i] = b->reward[i] + agent_row_discount(b, i, d->gamma) * (double)row[an];
     }
 }
 
@@ -81,9 +92,13 @@ int dqn_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
     double loss = 0, qsum = 0;
     for (int i = 0; i < B; i++) {
         size_t o = (size_t)i * A + b->action[i];
-        double dl;
-        loss += dqn_loss(d->loss, (double)q[o] - d->y[i], &dl);
-        dy[o] = (real)(dl / B);
+        double dl, delta = (double)q[o] - d->y[i], w = agent_row_weight(b, i);
+        loss += w * dqn_loss(d->loss, delta, &dl); /* L = (1/B) Σ w_i ℓ(δ_i) */
+        dy[o] = (real)(w * dl / B);                /* dL/dQ(s_i, a_i) */
+        /* The priority of proportional replay is |δ| (Schaul et al.), not
+         * ℓ(δ); ℓ is a function of |δ|, so the loss follows from it. */
+        if (b->sample_loss)
+            b->sample_loss[i] = fabs(delta);
         qsum += q[o];
     }
     mlp_zero_grad(d->net);
@@ -182,6 +197,7 @@ static void dqn_free(agent *a)
         adam_free(d->opt);
         free(d->x);
         free(d->y);
+        free(d->astar);
         free(d);
     }
     free(a);
@@ -239,6 +255,7 @@ agent *agent_dqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     a->impl = d;
     d->A = a->n_actions;
     d->gamma = cfg->agent.gamma;
+    d->double_q = cfg->agent.double_q;
     d->loss = (dqn_loss_kind)cfg->dqn.loss;
     d->ema = cfg->agent.ema;
     d->max_batch = cfg->train.batch_size > EVAL_MAX_ROWS ? cfg->train.batch_size : EVAL_MAX_ROWS;
@@ -256,15 +273,16 @@ agent *agent_dqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
         (d->ema > 0 && !(d->avg = mlp_create(&spec, 1, NULL, e))) ||
         !(d->opt = adam_create(d->net->n_params, &ac, e)) ||
         !(d->x = err_calloc((size_t)d->max_batch * d->te.in_dim, sizeof(real), e)) ||
-        !(d->y = err_calloc((size_t)d->max_batch, sizeof(double), e)))
+        !(d->y = err_calloc((size_t)d->max_batch, sizeof(double), e)) ||
+        !(d->astar = err_calloc((size_t)d->max_batch, sizeof(int), e)))
         goto fail;
     mlp_copy_params(d->tgt, d->net, NULL);
     if (d->avg)
         mlp_copy_params(d->avg, d->net, NULL);
     char comp[64];
-    snprintf(d->desc, sizeof d->desc, "dqn: network %d->...->%d Q-values, %zu parameters; %s loss%s", d->te.in_dim,
+    snprintf(d->desc, sizeof d->desc, "dqn: network %d->...->%d Q-values, %zu parameters; %s loss%s%s", d->te.in_dim,
              d->A, d->net->n_params, d->loss == DQN_LOSS_MSE ? "mse" : "huber",
-             torso_components_desc(cfg, comp, sizeof comp));
+             d->double_q ? "; double" : "", torso_components_desc(cfg, comp, sizeof comp));
     return a;
 fail:
     err_prefix(e, "dqn");
@@ -276,7 +294,7 @@ mlp *dqn_online(agent *a) { return impl(a)->net; }
 mlp *dqn_target(agent *a) { return impl(a)->tgt; }
 
 /* online, target, a scratch pair while a checkpoint loads; Adam m, v;
- * scratch: encoded rows and targets. */
+ * scratch: encoded rows, targets and the online a*. */
 static const char *dqn_memory(const exp_config *cfg, const env *en, sizing_estimate *out, double *params)
 {
     torso_encoding te = torso_encoding_for(en);
@@ -287,7 +305,7 @@ static const char *dqn_memory(const exp_config *cfg, const env *en, sizing_estim
     *params = sizing_head_params(cfg, &te, n + 1, sizes, A);
     out->networks = 2 * sizing_head_bytes(cfg, &te, n + 1, sizes, A, M) +
                     2 * sizing_head_bytes(cfg, &te, n + 1, sizes, A, 1) + 2 * *params * rl;
-    out->scratch = M * te.in_dim * rl + M * 8;
+    out->scratch = M * te.in_dim * rl + M * 8 + M * sizeof(int);
     return "agent.hidden or train.batch_size";
 }
 

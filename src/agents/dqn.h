@@ -5,15 +5,20 @@
  * (torso_spec with n_out = A). Everything else is what C51 uses: the
  * trainer's replay, exploration and target schedule, Adam (agent.lr,
  * agent.adam_eps) with global-norm clipping at train.clip. An update:
- *   target  y = r + γ' max_a' Q_target(s', a') (ties to the lowest index),
- *           or r + γ' Q_target(s', a') with the batch's next_action a'
- *           (agent.mode evaluate); γ' = 0 if terminated (a truncated
- *           transition bootstraps);
- *   loss    mean over the batch of ℓ(δ), δ = Q(s, a) − y (y is a constant):
+ *   target  y = r + γ' Q_target(s', a*), a* = argmax_a Q_target(s', a)
+ *           (ties to the lowest index), or argmax_a Q_online(s', a) with
+ *           agent.double (van Hasselt et al. 2016: the online network
+ *           picks, the target network values), or the batch's next_action
+ *           (agent.mode evaluate); γ' = the row's discount (γ^m after an
+ *           m-step reward; agent.gamma without one), 0 if terminated (a
+ *           truncated transition bootstraps);
+ *   loss    (1/B) Σ_i w_i ℓ(δ_i), δ = Q(s, a) − y (y is a constant), w_i
+ *           the batch's importance weights (1 without):
  *             dqn.loss huber (default; Dopamine's, κ = 1):
  *               ℓ = δ²/2 for |δ| <= 1, |δ| − 1/2 beyond; ℓ' = clamp(δ, −1, 1)
  *             dqn.loss mse (CleanRL's dqn.py, F.mse_loss):
  *               ℓ = δ²; ℓ' = 2δ
+ *           each row's sample_loss is |δ_i| (proportional priority);
  *   step    Adam, clipped as above.
  *
  * The return law it reports (`bdrl eval`, `dist`, `plot dist`) is one atom

@@ -17,6 +17,7 @@ typedef struct {
     int max_batch;  /* state rows */
     int max_rows;   /* τ rows of the online cos and head networks */
     double gamma, kappa, ema;
+    int double_q;   /* agent.double: a* from the online networks */
     torso_encoding te;
     mlp *net[3][3]; /* [iqn_which][iqn_part]; averages NULL when ema is 0 */
     adam *opt[3];
@@ -127,7 +128,7 @@ static int loss_grad(iqn *q, const agent_batch *b, agent_stats *st, bdrl_err *e)
 
     /* Targets. ψ' stays valid: only the target cos and head run after it. */
     torso_encode(&q->te, B, b->next_obs, q->x);
-    const real *psi_t = mlp_forward(tg[IQN_TORSO], B, q->x);
+    const real *psi_t = mlp_forward(tg[IQN_TORSO], B, q->x); /* (B, E) */
     q->n_k = 0;
     if (!b->next_action) {
         q->n_k = B * K;
@@ -135,7 +136,17 @@ static int loss_grad(iqn *q, const agent_batch *b, agent_stats *st, bdrl_err *e)
         if (q->risk.measure != RISK_MEAN) /* agent.risk_target: τ̃ = β(U), as the paper acts */
             for (int j = 0; j < q->n_k; j++)
                 q->tau_k[j] = risk_beta(&q->risk, q->tau_k[j]);
-        const real *z = zvalues(q, tg, B, psi_t, K, q->tau_k);
+        /* a* ranks Z (B·K, A) at these τ̃ of the target networks, or of the
+         * online ones (agent.double: the same τ̃, so only the networks
+         * differ; the online torso's forward on s comes later, last, as
+         * backward needs). */
+        const real *z;
+        if (q->double_q) {
+            const real *psi_o = mlp_forward(on[IQN_TORSO], B, q->x); /* (B, E) online ψ(s') */
+            z = zvalues(q, on, B, psi_o, K, q->tau_k);
+        } else {
+            z = zvalues(q, tg, B, psi_t, K, q->tau_k);
+        }
         for (int i = 0; i < B; i++) {
             double best = 0;
             for (int a = 0; a < A; a++) {
@@ -155,11 +166,11 @@ static int loss_grad(iqn *q, const agent_batch *b, agent_stats *st, bdrl_err *e)
     q->n_tg = B * NP;
     draw(q->r, q->n_tg, q->tau_tg);
     const real *zt = zvalues(q, tg, B, psi_t, NP, q->tau_tg);
-    for (int i = 0; i < B; i++) {
-        double r = b->reward[i];
+    for (int i = 0; i < B; i++) { /* T_j = r + γ_i Z_τ'_j(s', a*), γ_i the row's discount */
+        double r = b->reward[i], g = agent_row_discount(b, i, q->gamma);
         for (int j = 0; j < NP; j++)
             q->tq[(size_t)i * NP + j] =
-                b->terminated[i] ? r : r + q->gamma * (double)zt[((size_t)i * NP + j) * A + q->astar[i]];
+                b->terminated[i] ? r : r + g * (double)zt[((size_t)i * NP + j) * A + q->astar[i]];
     }
 
     /* Online quantiles at (s, a) and the loss. */
@@ -171,10 +182,11 @@ static int loss_grad(iqn *q, const agent_batch *b, agent_stats *st, bdrl_err *e)
     real *dy = on[IQN_HEAD]->dy;
     memset(dy, 0, sizeof(real) * (size_t)B * N * A);
     double loss = 0, qsum = 0;
-    for (int i = 0; i < B; i++) {
+    for (int i = 0; i < B; i++) { /* L = (1/B) Σ_i w_i L_i; L_i is the row's sample_loss */
         size_t o = (size_t)i * N * A + (size_t)b->action[i];
-        loss += quantile_huber_loss(N, z + o, A, q->tau_on + (size_t)i * N, NP, q->tq + (size_t)i * NP, q->kappa,
-                                    dy + o, 1.0 / B);
+        double li = quantile_huber_loss(N, z + o, A, q->tau_on + (size_t)i * N, NP, q->tq + (size_t)i * NP,
+                                        q->kappa, dy + o, agent_row_weight(b, i) * (1.0 / B));
+        loss += agent_row_loss(b, i, li);
         double s = 0;
         for (int j = 0; j < N; j++)
             s += z[o + (size_t)j * A];
@@ -428,6 +440,7 @@ agent *agent_iqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     q->k = cfg->iqn.k;
     q->L = cfg->iqn.law_points;
     q->gamma = cfg->agent.gamma;
+    q->double_q = cfg->agent.double_q;
     q->kappa = cfg->iqn.kappa;
     q->ema = cfg->agent.ema;
     q->max_batch = imax(cfg->train.batch_size, EVAL_MAX_ROWS);
@@ -499,9 +512,9 @@ agent *agent_iqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_er
     char comp[64];
     snprintf(q->desc, sizeof q->desc,
              "iqn: torso %d->...->%d, cos %d->%d, head %d->%d->%d, %zu parameters; N %d, N' %d, K %d, kappa %g, "
-             "law at %d midpoints%s",
+             "law at %d midpoints%s%s",
              q->te.in_dim, q->E, q->NC, q->E, q->E, q->E, q->A, np, q->n, q->np, q->k, q->kappa, q->L,
-             torso_components_desc(cfg, comp, sizeof comp));
+             q->double_q ? "; double" : "", torso_components_desc(cfg, comp, sizeof comp));
     return a;
 fail:
     err_prefix(e, "iqn");

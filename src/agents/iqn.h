@@ -14,13 +14,17 @@
  * and one more E x E layer.
  *
  * An update, per transition (τ from the agent's own stream, see below):
- *   a*     = argmax_a (1/K) Σ_k Z_target,τ̃_k(s', a), τ̃_k ~ U[0, 1) (control),
- *            or the batch's next_action (policy evaluation);
- *   T_j    = r + γ' Z_target,τ'_j(s', a*), τ'_j ~ U, j < N', γ' = 0 if
- *            terminated (every T_j = r; a truncation bootstraps);
- *   loss   Σ_{i<N} (1/N') Σ_j ρ_{τ_i}^κ(T_j − Z_τ_i(s, a)), τ_i ~ U
- *          (quantile.h), mean over the batch; Adam over the three networks
- *          with their joint gradient norm clipped at train.clip.
+ *   a*     = argmax_a (1/K) Σ_k Z_target,τ̃_k(s', a), τ̃_k ~ U[0, 1) (control;
+ *            τ̃ = β(U) with agent.risk_target), with agent.double the online
+ *            networks' Z at the same τ̃ instead of the target's, or the
+ *            batch's next_action (policy evaluation);
+ *   T_j    = r + γ' Z_target,τ'_j(s', a*), τ'_j ~ U, j < N', γ' the row's
+ *            discount (agent.gamma without one), 0 if terminated (every
+ *            T_j = r; a truncation bootstraps);
+ *   loss   L_b = Σ_{i<N} (1/N') Σ_j ρ_{τ_i}^κ(T_j − Z_τ_i(s, a)), τ_i ~ U
+ *          (quantile.h), per row b (its sample_loss), (1/B) Σ_b w_b L_b with
+ *          the batch's importance weights (1 without); Adam over the three
+ *          networks with their joint gradient norm clipped at train.clip.
  * Every transition draws its own τ (as Dopamine does). Draw order in one
  * update: τ̃ (B·K, control only), then τ' (B·N'), then τ (B·N), row-major
  * by transition, all from one generator seeded from the init stream (seed =

@@ -15,6 +15,7 @@
 typedef struct {
     int A, N, max_batch;
     double gamma, kappa, ema;
+    int double_q;         /* agent.double: a* from the online network */
     torso_encoding te;
     mlp *net, *tgt, *avg; /* avg: moving average (agent.ema > 0), else NULL */
     adam *opt;
@@ -85,15 +86,40 @@ static int qr_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e
     return 0;
 }
 
+/* The greedy action of one state's quantiles (A, N): the largest mean (or
+ * ρ of agent.risk_target), ties to the lowest index. */
+static int rank_actions(qrdqn *c, const real *rows, int *astar, bdrl_err *e)
+{
+    int best = 0, N = c->N;
+    double bq = row_mean(rows, N);
+    if (c->risk.measure != RISK_MEAN && row_risk(c, &c->risk, rows, &bq, e))
+        return -1;
+    for (int k = 1; k < c->A; k++) {
+        double qk = row_mean(rows + (size_t)k * N, N);
+        if (c->risk.measure != RISK_MEAN && row_risk(c, &c->risk, rows + (size_t)k * N, &qk, e))
+            return -1;
+        if (qk > bq) {
+            bq = qk;
+            best = k;
+        }
+    }
+    *astar = best;
+    return 0;
+}
+
 static int loss_grad(qrdqn *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
 {
     if (agent_check_batch("qrdqn", b, c->max_batch, c->A, e))
         return -1;
     int B = b->B, A = c->A, N = c->N;
     /* Target quantiles of every row, kept in the target network's output:
-     * the online forward below does not touch it. */
+     * the online forward below does not touch it. a* ranks the target's
+     * quantiles, or the online network's at s' (agent.double; its forward
+     * on s comes after, last, as backward needs). */
     torso_encode(&c->te, B, b->next_obs, c->x);
-    const real *yt = mlp_forward(c->tgt, B, c->x);
+    const real *yo = c->double_q && !b->next_action ? mlp_forward(c->net, B, c->x) : NULL; /* (B, A·N) */
+    const real *yt = mlp_forward(c->tgt, B, c->x);                                         /* (B, A·N) */
+    const real *yrank = yo ? yo : yt;
     int *astar = c->astar;
     for (int i = 0; i < B; i++) {
         if (b->terminated[i]) {
@@ -104,20 +130,8 @@ static int loss_grad(qrdqn *c, const agent_batch *b, agent_stats *st, bdrl_err *
             astar[i] = b->next_action[i];
             continue;
         }
-        int best = 0;
-        double bq = row_mean(yt + (size_t)i * A * N, N);
-        if (c->risk.measure != RISK_MEAN && row_risk(c, &c->risk, yt + (size_t)i * A * N, &bq, e))
+        if (rank_actions(c, yrank + (size_t)i * A * N, &astar[i], e))
             return -1;
-        for (int k = 1; k < A; k++) {
-            double qk = row_mean(yt + ((size_t)i * A + k) * N, N);
-            if (c->risk.measure != RISK_MEAN && row_risk(c, &c->risk, yt + ((size_t)i * A + k) * N, &qk, e))
-                return -1;
-            if (qk > bq) {
-                bq = qk;
-                best = k;
-            }
-        }
-        astar[i] = best;
     }
     /* yt stays valid: it lives in the target network, which the online
      * forward does not touch. */
@@ -125,6 +139,9 @@ static int loss_grad(qrdqn *c, const agent_batch *b, agent_stats *st, bdrl_err *
     const real *y = mlp_forward(c->net, B, c->x);
     real *dy = c->net->dy;
     memset(dy, 0, sizeof(real) * (size_t)B * A * N);
+    /* Per row: targets T_j = r + γ_i θ_target(s', a*)_j (γ_i the row's
+     * discount), its loss L_i (the row's sample_loss) and dL/dθ with the
+     * importance weight: L = (1/B) Σ_i w_i L_i. */
     double loss = 0, qsum = 0;
     for (int i = 0; i < B; i++) {
         double r = b->reward[i];
@@ -133,11 +150,14 @@ static int loss_grad(qrdqn *c, const agent_batch *b, agent_stats *st, bdrl_err *
                 c->t[j] = r;
         } else {
             const real *tr = yt + ((size_t)i * A + astar[i]) * N;
+            double g = agent_row_discount(b, i, c->gamma);
             for (int j = 0; j < N; j++)
-                c->t[j] = r + c->gamma * (double)tr[j];
+                c->t[j] = r + g * (double)tr[j];
         }
         size_t o = ((size_t)i * A + b->action[i]) * N;
-        loss += quantile_huber_loss(N, y + o, 1, c->tau, N, c->t, c->kappa, dy + o, 1.0 / B);
+        double li = quantile_huber_loss(N, y + o, 1, c->tau, N, c->t, c->kappa, dy + o,
+                                        agent_row_weight(b, i) * (1.0 / B));
+        loss += agent_row_loss(b, i, li);
         qsum += row_mean(y + o, N);
     }
     mlp_zero_grad(c->net);
@@ -293,6 +313,7 @@ agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_
     c->A = a->n_actions;
     c->N = cfg->qrdqn.quantiles;
     c->gamma = cfg->agent.gamma;
+    c->double_q = cfg->agent.double_q;
     c->kappa = cfg->qrdqn.kappa;
     c->ema = cfg->agent.ema;
     c->max_batch = cfg->train.batch_size > EVAL_MAX_ROWS ? cfg->train.batch_size : EVAL_MAX_ROWS;
@@ -325,8 +346,9 @@ agent *agent_qrdqn_create(const exp_config *cfg, const env *en, rng *init, bdrl_
     if (c->avg)
         mlp_copy_params(c->avg, c->net, NULL);
     char comp[64];
-    snprintf(c->desc, sizeof c->desc, "qrdqn: network %d->...->%dx%d, %zu parameters; %d quantiles, kappa %g%s",
-             c->te.in_dim, c->A, c->N, c->net->n_params, c->N, c->kappa, torso_components_desc(cfg, comp, sizeof comp));
+    snprintf(c->desc, sizeof c->desc, "qrdqn: network %d->...->%dx%d, %zu parameters; %d quantiles, kappa %g%s%s",
+             c->te.in_dim, c->A, c->N, c->net->n_params, c->N, c->kappa, c->double_q ? "; double" : "",
+             torso_components_desc(cfg, comp, sizeof comp));
     return a;
 fail:
     err_prefix(e, "qrdqn");

@@ -5,12 +5,16 @@
  * values (torso_spec with n_out = A·N, the same shape as C51's head at
  * N = atoms): θ(s, a)_i estimates the return's quantile at the midpoint
  * τ_i = (2i − 1)/2N, i = 1..N; Q(s, a) = (1/N) Σ_i θ(s, a)_i. An update:
- *   target  a* = argmax_a Q_target(s', a) (ties to the lowest index), or the
- *           batch's next_action (policy evaluation);
- *           T_j = r + γ' θ_target(s', a*)_j, j = 1..N, γ' = 0 if terminated
- *           (every T_j = r; a truncation bootstraps);
- *   loss    Σ_i (1/N) Σ_j ρ_{τ_i}^κ(T_j − θ(s, a)_i) (quantile.h), mean over
- *           the batch;
+ *   target  a* = argmax_a Q_target(s', a) (ties to the lowest index), or
+ *           argmax_a of the online network's Q (agent.double; the quantiles
+ *           are still the target network's), or the batch's next_action
+ *           (policy evaluation); ρ replaces Q with agent.risk_target;
+ *           T_j = r + γ' θ_target(s', a*)_j, j = 1..N, γ' the row's discount
+ *           (agent.gamma without one), 0 if terminated (every T_j = r; a
+ *           truncation bootstraps);
+ *   loss    L_b = Σ_i (1/N) Σ_j ρ_{τ_i}^κ(T_j − θ(s, a)_i) (quantile.h) per
+ *           row b (its sample_loss), (1/B) Σ_b w_b L_b with the batch's
+ *           importance weights (1 without);
  *   step    Adam (agent.lr, agent.adam_eps) with global-norm clipping at
  *           train.clip, as C51.
  * Shapes: network output (B, A·N), row i action a at [i·A·N + a·N, +N).
