@@ -221,8 +221,10 @@ static int pl_update(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *
     if (rc || !b->sample_loss)
         return rc;
     for (int i = 0; i < b->B; i++) {
-        if (pl_mode == 1 && i == 3)
+        if (pl_mode == 1 && i == 3) { /* as if the agent had not written it: the trainer's NaN fill */
+            b->sample_loss[i] = NAN;
             continue;
+        }
         b->sample_loss[i] = pl_mode == 2 ? 4 : fabs((double)b->reward[i]) + st->loss * (1 + (double)b->weight[i]);
     }
     if (pl_mode == 2 && pl_updates == pl_bad_at) {
