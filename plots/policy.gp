@@ -13,7 +13,7 @@ load dir.'/meta.gp'
 cs = 560.0/ncol; cs = (cs > 90 ? 90.0 : cs); cs = (cs < 26 ? 26.0 : cs)
 pw = ncol*cs; ph = nrow*cs
 gap = 50; top = 60; ttlh = 70; keyh = 62
-W = 2*pw + 3*gap; W = (W < 760 ? 760 : W)
+W = 2*pw + 3*gap; W = (W < 900 ? 900 : W)
 x1 = (W - 2*pw - gap)/2.0; x2 = x1 + pw + gap
 H = top + nruns*(ttlh + ph + 16) + keyh
 # floats, so that the screen fractions below are not integer divisions
