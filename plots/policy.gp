@@ -13,12 +13,15 @@ load dir.'/meta.gp'
 cs = 560.0/ncol; cs = (cs > 90 ? 90.0 : cs); cs = (cs < 26 ? 26.0 : cs)
 pw = ncol*cs; ph = nrow*cs
 gap = 50; top = 60; ttlh = 70; keyh = 62
-W = 2*pw + 3*gap; W = (W < 900 ? 900 : W)
-x1 = (W - 2*pw - gap)/2.0; x2 = x1 + pw + gap
+fs = (cs >= 60 ? 11 : 9)
+# each panel sits centred in a slot wide enough for its title's longest line
+# (maxchars, from meta.gp; about 0.6 em a character)
+slot = maxchars*fs*0.62 + 10; slot = (slot < pw ? pw : slot)
+W = 2*slot + 2*gap; W = (W < 900 ? 900 : W)
+x1 = (W - 2*slot)/3.0 + (slot - pw)/2.0; x2 = x1 + slot + (W - 2*slot)/3.0
 H = top + nruns*(ttlh + ph + 16) + keyh
 # floats, so that the screen fractions below are not integer divisions
 W = W*1.0; H = H*1.0
-fs = (cs >= 60 ? 11 : 9)
 # fonts as strings: some commands (set key) take no expression there
 f0 = sprintf(',%d', fs); fm1 = sprintf(',%d', fs-1); fp3 = sprintf(',%d', fs+3)
 if (term eq 'svg') { set terminal svg size W,H dynamic font sprintf('Helvetica,%d', fs+1) background '#ffffff' } \

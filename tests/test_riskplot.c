@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "agents/agent.h"
+#include "research/figfiles.h"
 #include "research/policyplot.h"
 #include "research/riskplot.h"
 #include "train/evaldist.h"
@@ -321,6 +322,25 @@ static void test_risk_sweep_matches_stats(void **state)
     env_free(en);
 }
 
+/* Labels two runs share get their directories' names, all of them (not
+ * all but the last), unless the user gave them. */
+static void test_unique_labels(void **state)
+{
+    (void)state;
+    char labels[3][40] = {"C51", "C51", "BD"};
+    const char *dirs[3] = {"runs/a_s1/", "other/a_s2", "b"};
+    fig_unique_labels(&labels[0][0], sizeof labels[0], 3, dirs, NULL);
+    assert_string_equal(labels[0], "C51 (a_s1)");
+    assert_string_equal(labels[1], "C51 (a_s2)");
+    assert_string_equal(labels[2], "BD");
+    char again[3][40] = {"C51", "C51", "C51"};
+    const int given[3] = {0, 1, 0};
+    fig_unique_labels(&again[0][0], sizeof again[0], 3, dirs, given);
+    assert_string_equal(again[0], "C51 (a_s1)");
+    assert_string_equal(again[1], "C51");
+    assert_string_equal(again[2], "C51 (b)");
+}
+
 /* Where the best action changes along a sweep, ties to the lowest action. */
 static void test_flips_by_hand(void **state)
 {
@@ -514,6 +534,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_counts_by_hand),
         cmocka_unit_test(test_flips_by_hand),
+        cmocka_unit_test(test_unique_labels),
         cmocka_unit_test(test_policy_frozenlake),
         cmocka_unit_test(test_risk_sweep_matches_stats),
         cmocka_unit_test(test_returns_match_eval),

@@ -393,7 +393,7 @@ static int plot_policy(int argc, char **argv)
     print_outputs(prefix, 1);
     const policyplot_counts *c = &res->counts;
     for (int r = 0; r < a.n_pos; r++) {
-        printf("%s: greedy policy differs from the %s in %d of %d states (%d of the %d it visits)", res->label[r],
+        printf("%s: greedy policy differs from the %s in %d of %d states (%d of the %d that policy visits)", res->label[r],
                res->exact[r], c->n_differ[r], c->n_nonterminal, c->n_differ_visited[r], c->n_visited[r]);
         if (c->n_risk_differ[r])
             printf("; that policy differs from the mean-optimal one in %d", c->n_risk_differ[r]);

@@ -2,6 +2,7 @@
  * (figfiles.h). */
 #include "research/figfiles.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "agents/registry.h"
@@ -56,4 +57,29 @@ const char *fig_agent_label(const agent *a)
     int k = agent_kind_of(a);
     const agent_class *c = k >= 0 ? agent_class_of(k) : NULL;
     return c && c->label ? c->label : a->ops->name;
+}
+
+void fig_unique_labels(char *labels, size_t len, int n, const char *const *dirs, const int *given)
+{
+    unsigned char *clash = calloc((size_t)(n > 0 ? n : 1), 1);
+    if (!clash)
+        return; /* labels stay as they are: a figure with twin titles, not a failure */
+    for (int r = 0; r < n; r++)
+        for (int q = 0; q < n; q++)
+            clash[r] |= q != r && !strcmp(labels + (size_t)q * len, labels + (size_t)r * len);
+    for (int r = 0; r < n; r++) {
+        if (!clash[r] || (given && given[r]))
+            continue;
+        const char *d = dirs[r];
+        size_t dl = strlen(d);
+        while (dl > 1 && d[dl - 1] == '/')
+            dl--;
+        size_t b = dl;
+        while (b > 0 && d[b - 1] != '/')
+            b--;
+        char *l = labels + (size_t)r * len;
+        size_t k = strlen(l);
+        snprintf(l + k, len - k, " (%.*s)", (int)(dl - b), d + b);
+    }
+    free(clash);
 }

@@ -23,6 +23,12 @@ void fig_gp_str(FILE *f, const char *s);
  * plots/) with the given title. */
 int fig_write_replot(const char *prefix, const char *script, const char *title, bdrl_err *e);
 
+/* Makes n labels (each of size len) distinct: every label that two runs
+ * share, and that was not given (given[i] 0), gets " (<the run directory's
+ * name>)" appended. Decided on the labels as they come in, so that every
+ * run of a clash is named. */
+void fig_unique_labels(char *labels, size_t len, int n, const char *const *dirs, const int *given);
+
 /* The agent's label in figures: its registry label ("BD", "C51", ...), or its
  * ops name for an agent outside the registry. */
 const char *fig_agent_label(const agent *a);

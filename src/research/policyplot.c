@@ -274,18 +274,6 @@ static void prun_close(prun *p)
     memset(p, 0, sizeof *p);
 }
 
-static const char *base_name(const char *p, char *buf, size_t n)
-{
-    size_t len = strlen(p);
-    while (len > 1 && p[len - 1] == '/')
-        len--;
-    size_t s = len;
-    while (s > 0 && p[s - 1] != '/')
-        s--;
-    snprintf(buf, n, "%.*s", (int)(len - s), p + s);
-    return buf;
-}
-
 /* Writes meta.gp: the layout in cells, the panels' titles and the legend. */
 static int write_meta(const char *data_dir, const env_table *t, int n, char titles[][2][300],
                       const policyplot_counts *c, int any_mean, int any_flips, bdrl_err *e)
@@ -296,7 +284,16 @@ static int write_meta(const char *data_dir, const env_table *t, int n, char titl
         return -1;
     FILE *f = m.f;
     fprintf(f, "# written by bdrl plot policy; read by plots/policy.gp\n");
-    fprintf(f, "nrow = %d; ncol = %d; nruns = %d\n", t->nrow, t->ncol, n);
+    /* the longest line of any title, for the script to size the panels' slots */
+    int maxchars = 0;
+    for (int r = 0; r < n; r++)
+        for (int k = 0; k < 2; k++)
+            for (const char *q = titles[r][k]; *q;) {
+                size_t l = strcspn(q, "\n");
+                maxchars = (int)l > maxchars ? (int)l : maxchars;
+                q += l + (q[l] == '\n');
+            }
+    fprintf(f, "nrow = %d; ncol = %d; nruns = %d; maxchars = %d\n", t->nrow, t->ncol, n, maxchars);
     fprintf(f, "named = %d; anymean = %d; anyflips = %d\n", c->named_actions, any_mean, any_flips);
     fprintf(f, "array ptitle[%d]\n", 2 * n);
     for (int r = 0; r < n; r++)
@@ -380,15 +377,11 @@ int policyplot_runs(int n_runs, const char *const *run_dirs, const char *out_pre
         else
             snprintf(labels[r], sizeof labels[r], "%s, agent.risk %s", fig_agent_label(runs[r].ag), risk);
     }
+    int given[MAXR];
+    for (int r = 0; r < n_runs; r++)
+        given[r] = o && o->labels[r] && *o->labels[r];
+    fig_unique_labels(&labels[0][0], sizeof labels[0], n_runs, run_dirs, given);
     for (int r = 0; r < n_runs; r++) {
-        int clash = 0;
-        for (int q = 0; q < n_runs; q++)
-            clash |= q != r && !strcmp(labels[q], labels[r]);
-        if (clash && !(o && o->labels[r] && *o->labels[r])) {
-            char b[128];
-            size_t k = strlen(labels[r]);
-            snprintf(labels[r] + k, sizeof labels[r] - k, " (%s)", base_name(run_dirs[r], b, sizeof b));
-        }
         char risk[64];
         risk_spec_format(&runs[r].cfg.agent.risk, risk, sizeof risk);
         const risk_greedy *g = &runs[r].g;

@@ -674,6 +674,10 @@ int riskplot_returns(int n_runs, const char *const *run_dirs, const riskplot_ret
         else
             snprintf(r.label[k], sizeof r.label[k], "%s, agent.risk %s", fig_agent_label(ag[k]), risk);
     }
+    int given[RISKPLOT_MAX_RUNS];
+    for (int k = 0; k < n_runs; k++)
+        given[k] = o->labels[k] && *o->labels[k];
+    fig_unique_labels(&r.label[0][0], sizeof r.label[0], n_runs, run_dirs, given);
     /* one binning per row, shared by the runs so their bars line up */
     if (binning_make(ret, (int)RN, &bins[0], e) || binning_make(disc, (int)RN, &bins[1], e))
         goto done;
