@@ -294,6 +294,10 @@ tmp="$report.tmp.$$"
   echo
   table risk
   echo
+  echo "The CVaR agent's laws are farther from its truth because its targets bootstrap from the"
+  echo "mean-greedy action (\`agent.risk_target: false\`, as its BD twin must), while the truth continues"
+  echo "with the CVaR policy (docs/results.md)."
+  echo
   echo "What the CVaR agent sees at S: each action's learned law (solid) and exact law (dashed), and"
   echo "below, each action's CVaR over alpha, as the agent computes it and from the exact laws. In the"
   echo "exact laws *up* (the detour) ranks first at alpha 0.1, and at every alpha: they continue with"
