@@ -249,6 +249,7 @@ static void test_risk_run_same_as_eval(void **state)
 static void test_python_env_gif(void **state)
 {
     (void)state;
+    tu_lsan_ignore_python();
     char cfg[700], run[700], gif[700], text[1200];
     snprintf(cfg, sizeof cfg, "%s/cartpole_py.yaml", tu_dir);
     snprintf(text, sizeof text,

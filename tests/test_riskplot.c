@@ -413,6 +413,7 @@ static void test_returns_match_eval(void **state)
 static void test_policy_python_row(void **state)
 {
     (void)state;
+    tu_lsan_ignore_python();
     char cfg[800], run[800], prefix[800], p[900];
     snprintf(cfg, sizeof cfg, "%s/chain_py.yaml", tu_dir);
     char text[1500];
