@@ -1,5 +1,5 @@
 # risk.gp — `bdrl plot risk`: one state of a run. Top: each action's learned
-# return law as a CDF (solid; the greedy action's thick), the exact law dashed
+# return law as a CDF (solid; the greedy action's thick, drawn first), the exact law dashed
 # where the env has a transition table, and on each curve the action's value
 # of the run's agent.risk (filled: learned, open: exact). Bottom: each
 # action's value of one family of risk measures across its parameter, learned
@@ -28,7 +28,9 @@ set xrange [xlo:xhi]; set yrange [-0.02:1.02]
 set xlabel 'return'
 set ylabel learnlab.': P(return <= x)'
 set key at screen R + 0.01, screen 0.92 left top vertical Left reverse samplen 2.5 font ',10'
-plot for [a=1:nact] laws index (a-1) using 1:2 with lines lw (a == greedy ? 3.5 : 1.8) lc rgb acolor[(a-1)%8+1] title actname[a], \
+# the greedy action's thick curve first, so thinner ones on top stay visible
+plot laws index (greedy-1) using 1:2 with lines lw 3.5 lc rgb acolor[(greedy-1)%8+1] title actname[greedy], \
+     for [a=1:nact] laws index (a-1) using 1:(a == greedy ? NaN : $2) with lines lw 1.8 lc rgb acolor[(a-1)%8+1] title (a == greedy ? '' : actname[a]), \
      for [a=1:nact] (hasexact ? exactf : laws) index (a-1) using 1:(hasexact ? $2 : NaN) with lines lw 1.3 dt 2 lc rgb acolor[(a-1)%8+1] notitle, \
      for [a=1:nact] marks every ::(a-1)::(a-1) using 2:3 with points pt 7 ps 1.6 lc rgb acolor[(a-1)%8+1] notitle, \
      for [a=1:nact] marks every ::(a-1)::(a-1) using 4:5 with points pt 6 ps 2.0 lw 2 lc rgb acolor[(a-1)%8+1] notitle, \
@@ -44,7 +46,8 @@ set ylabel ylab2
 unset arrow
 if (ownparam == ownparam) { set arrow 1 from ownparam, graph 0 to ownparam, graph 1 nohead lw 1.5 dt 3 lc rgb '#000000' }
 set key at screen R + 0.01, screen 0.45 left top vertical Left reverse samplen 2.5 font ',10'
-plot for [a=1:nact] sweep using 1:(column(a+1)) with lines lw (a == greedy ? 3.5 : 1.8) lc rgb acolor[(a-1)%8+1] title actname[a], \
+plot sweep using 1:(column(greedy+1)) with lines lw 3.5 lc rgb acolor[(greedy-1)%8+1] title actname[greedy], \
+     for [a=1:nact] sweep using 1:(a == greedy ? NaN : column(a+1)) with lines lw 1.8 lc rgb acolor[(a-1)%8+1] title (a == greedy ? '' : actname[a]), \
      for [a=1:nact] sweep using 1:(hasexact ? column(nact+a+1) : NaN) with lines lw 1.3 dt 2 lc rgb acolor[(a-1)%8+1] notitle, \
      (hasexact ? NaN : 1/0) with lines lw 1.3 dt 2 lc rgb '#555555' title (hasexact ? 'exact laws' : ''), \
      (ownparam == ownparam ? NaN : 1/0) with lines lw 1.5 dt 3 lc rgb '#000000' title (ownparam == ownparam ? sprintf('the run''s agent.risk: %s:%g', family, ownparam) : '')
