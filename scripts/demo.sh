@@ -5,7 +5,8 @@
 # risk-neutral and a CVaR agent on a FrozenLake ledge (docs/results.md: on
 # Gymnasium's CliffWalking the two policies are equal), one animation
 # (bdrl render) per built-in environment, then the figures and
-# runs/demo/report.md. About ten minutes on 2 cores.
+# runs/demo/report.md. About nine minutes on 2 cores (the risk and animation
+# sections about one of them).
 #
 # Sizes (environment variables): SEEDS (2), JOBS (2), FL_EVAL_STEPS (30000),
 # FL_STEPS (25000), CP_STEPS (30000), AC_STEPS (20000, Acrobot), RISK_STEPS
