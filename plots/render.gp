@@ -25,7 +25,8 @@ scene = dir.'/scene.dat'; lawsf = dir.'/laws.dat'
 # The scene's axes stretched to the panel's shape, so x and y scales agree.
 sl = 0.02; sr = 0.38; sb = 0.06; st = 0.84
 pr = ((sr - sl)*W) / ((st - sb)*H)
-sw = sx1 - sx0; sh = sy1 - sy0
+# as reals: meta.gp writes whole numbers for grids, and 4/3 would divide to 1
+sw = (sx1 - sx0)*1.0; sh = (sy1 - sy0)*1.0
 if (sw/sh < pr) { cx = (sx0 + sx1)/2; ax0 = cx - sh*pr/2; ax1 = cx + sh*pr/2; ay0 = sy0; ay1 = sy1 } \
 else { cy = (sy0 + sy1)/2; ax0 = sx0; ax1 = sx1; ay0 = cy - sw/pr/2; ay1 = cy + sw/pr/2 }
 
@@ -44,7 +45,7 @@ do for [i=1:nframes] {
        '' index (i-1) using ($1==4 ? $2 : NaN):3:4:6 with circles fs solid 1.0 noborder lc rgb variable notitle, \
        '' index (i-1) using ($1==5 ? $2 : NaN):3:7:6 with labels tc rgb variable font ',11' notitle
   # the return laws
-  set lmargin at screen 0.45; set rmargin at screen 0.73
+  set lmargin at screen 0.47; set rmargin at screen 0.73
   set bmargin at screen 0.13; set tmargin at screen st
   set border 3; set xtics nomirror; set ytics nomirror 0.25; set grid lc rgb '#e6e6e6'
   set xrange [lx0:lx1]; set yrange [-0.02:1.02]

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # make demo: Bellman Diffusion against C51 on FrozenLake 4x4 (policy evaluation
 # against the exact return laws, and control) and CartPole, a few seeds each,
-# every agent (DQN, QR-DQN, IQN as well) on those and on Acrobot, then the
-# figures and runs/demo/report.md. About six minutes on 2 cores.
+# every agent (DQN, QR-DQN, IQN as well) on those and on Acrobot, a
+# risk-neutral and a CVaR agent on a FrozenLake ledge (docs/results.md: on
+# Gymnasium's CliffWalking the two policies are equal), one animation
+# (bdrl render) per built-in environment, then the figures and
+# runs/demo/report.md. About nine minutes on 2 cores (the risk and animation
+# sections about one of them).
 #
 # Sizes (environment variables): SEEDS (2), JOBS (2), FL_EVAL_STEPS (30000),
-# FL_STEPS (25000), CP_STEPS (30000), AC_STEPS (20000, Acrobot), SAMPLES (1000 Bellman Diffusion samples
-# per panel), OUT (runs/demo). Rerunning keeps finished runs (bdrl compare
-# resumes what is missing); delete OUT to start over.
+# FL_STEPS (25000), CP_STEPS (30000), AC_STEPS (20000, Acrobot), RISK_STEPS
+# (20000, the ledge), SAMPLES (1000 Bellman Diffusion samples per panel), OUT
+# (runs/demo). Rerunning keeps finished runs (bdrl compare resumes what is
+# missing; the animations' own runs are kept once finished); delete OUT to
+# start over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BDRL=${BDRL:-bin/bdrl}
@@ -18,6 +24,7 @@ FL_EVAL_STEPS=${FL_EVAL_STEPS:-30000}
 FL_STEPS=${FL_STEPS:-25000}
 CP_STEPS=${CP_STEPS:-30000}
 AC_STEPS=${AC_STEPS:-20000}
+RISK_STEPS=${RISK_STEPS:-20000}
 SAMPLES=${SAMPLES:-1000}
 mkdir -p "$OUT"
 t0=$(date +%s)
@@ -39,6 +46,31 @@ compare cartpole "$CP_STEPS" configs/cartpole_bd.yaml configs/cartpole_c51.yaml
 compare others_fl_eval "$FL_EVAL_STEPS" configs/frozenlake4_eval_{dqn,qrdqn,iqn}.yaml
 compare others_cartpole "$CP_STEPS" configs/twins/cartpole_{dqn,qrdqn,iqn}.yaml
 compare acrobot "$AC_STEPS" configs/acrobot_{bd,c51}.yaml configs/twins/acrobot_{dqn,qrdqn,iqn}.yaml
+# risk: the same C51 acting on the mean and on CVaR(0.1), on the map where
+# their exact policies differ (configs/frozenlake_ledge_c51.yaml)
+compare risk "$RISK_STEPS" configs/frozenlake_ledge_c51.yaml configs/frozenlake_ledge_c51_cvar.yaml
+
+# train_one NAME CONFIG [--set ...]: a short run of its own for an animation,
+# OUT/anim/NAME; kept once finished, resumed if interrupted
+train_one() {
+  local dir="$OUT/anim/$1" cfg=$2; shift 2
+  if grep -qs '"status": "\(finished\|solved\)"' "$dir/summary.json"; then return 0; fi
+  if [ -d "$dir" ]; then "$BDRL" train --resume "$dir" -q; else "$BDRL" train "$cfg" --out "$dir" -q "$@"; fi
+}
+stamp "animations: short runs on CliffWalking, MountainCar and MinAtar Breakout (2 at a time)"
+mkdir -p "$OUT/anim"
+# CliffWalking-v1 as Gymnasium registers it (not slippery): C51 finds the
+# 13-step path along the cliff within about 10k steps; it stops there
+train_one cliffwalking configs/cliffwalking_c51.yaml --set env.slippery=false --set train.total_steps=25000 \
+  --set eval.interval=2500 --set eval.episodes=5 --set eval.stop_at_threshold=true --set train.checkpoint_interval=0 &
+pid_cw=$!
+train_one mountaincar configs/mountaincar_c51.yaml --set train.total_steps=20000 --set eval.interval=20000 \
+  --set eval.episodes=3 --set train.checkpoint_interval=0 &
+pid_mc=$!
+wait $pid_cw
+train_one breakout configs/minatar/breakout_c51.yaml --set train.total_steps=10000 --set eval.interval=10000 \
+  --set eval.episodes=3 --set train.checkpoint_interval=0
+wait $pid_mc
 
 fl_bd="$OUT/fl_eval/runs/frozenlake4_eval_bd_s1"; fl_c51="$OUT/fl_eval/runs/frozenlake4_eval_c51_s1"
 cp_bd="$OUT/cartpole/runs/cartpole_bd_s1"; cp_c51="$OUT/cartpole/runs/cartpole_c51_s1"
@@ -66,13 +98,48 @@ done
 "$BDRL" plot curves "$OUT/cartpole" --out "$OUT/curves_cartpole" --labels "BD,C51" \
   --title "CartPole: greedy return (20 episodes per evaluation)" >/dev/null
 
+stamp "risk figures"
+rk_mean="$OUT/risk/runs/frozenlake_ledge_c51_s1"; rk_cvar="$OUT/risk/runs/frozenlake_ledge_c51_cvar_s1"
+"$BDRL" plot policy "$rk_mean" "$rk_cvar" --out "$OUT/risk_policy" --labels "C51 on the mean,C51 on CVaR(0.1)" \
+  --title "FrozenLake ledge, seed 1: greedy policies (left) and the exact policies for their measures (right)" \
+  | tee "$OUT/risk_policy.txt"
+"$BDRL" plot returns "$rk_mean" "$rk_cvar" --episodes 1000 --out "$OUT/risk_returns" \
+  --labels "C51 on the mean,C51 on CVaR(0.1)" \
+  --title "FrozenLake ledge: returns of 1000 greedy episodes of each agent (seed 1)" | tee "$OUT/risk_returns.txt"
+"$BDRL" plot risk "$rk_cvar" --state 4 --out "$OUT/risk_state4" \
+  --title "FrozenLake ledge, C51 acting on CVaR(0.1), the start state: each action's law and its CVaR across alpha" \
+  | tee "$OUT/risk_state4.txt"
+"$BDRL" eval "$rk_cvar" --no-samples > "$OUT/risk_eval_cvar.txt"
+
+stamp "animations (bdrl render)"
+# render NAME RUN [--every K]: one greedy episode as OUT/anim_NAME.gif
+render() {
+  local name=$1 run=$2; shift 2
+  "$BDRL" render "$run" --out "$OUT/anim_$name.gif" "$@" | tee "$OUT/anim_$name.txt"
+}
+render frozenlake "$OUT/fl_control/runs/frozenlake4_bd_s1"
+render ledge_mean "$rk_mean" --episodes 2
+render ledge_cvar "$rk_cvar" --episodes 2
+render cliffwalking "$OUT/anim/cliffwalking"
+render cartpole "$OUT/cartpole/runs/cartpole_bd_s1" --every 10
+render acrobot "$OUT/acrobot/runs/acrobot_c51_s1" --every 4
+render mountaincar "$OUT/anim/mountaincar" --every 4
+render breakout "$OUT/anim/breakout"
+
 # table NAME: the comparison table of a compare directory, config names shortened
 table() {
   grep '^|' "$OUT/$1/comparison.md" |
     sed -e 's/| frozenlake4_eval_bd |/| BD |/; s/| frozenlake4_eval_c51 |/| C51 |/' \
         -e 's/| frozenlake4_bd |/| BD |/; s/| frozenlake4_c51 |/| C51 |/' \
-        -e 's/| cartpole_bd |/| BD |/; s/| cartpole_c51 |/| C51 |/'
+        -e 's/| cartpole_bd |/| BD |/; s/| cartpole_c51 |/| C51 |/' \
+        -e 's/| frozenlake_ledge_c51 |/| C51 on the mean |/; s/| frozenlake_ledge_c51_cvar |/| C51 on CVaR(0.1) |/'
 }
+# retline FIGURE LABEL: a run's line of bdrl plot returns' output, after its label
+retline() { sed -n "s/^$2: //p" "$OUT/$1.txt"; }
+# succ LABEL: the success rate of a run in bdrl plot returns' output (risk_returns.txt)
+succ() { sed -n "s/^$1: .*success rate \([^;]*\);.*/\1/p" "$OUT/risk_returns.txt" | awk '{ printf "%.0f", 1000 * $1 }'; }
+# frames NAME: "T steps, return R" of an animation's first episode
+frames() { sed -n 's/^episode 1: return \([^ ]*\) over \([0-9]*\) steps\(.*\)/\2 steps, return \1\3/p' "$OUT/anim_$1.txt"; }
 # w1line FIGURE LABEL: "0.0806 (Bellman Diffusion samples: 0.0849)" from bdrl plot dist's output
 w1line() { sed -n "s/^$2: mean W1 to the truth over [0-9]* panels //p" "$OUT/$1.txt"; }
 # csv NAME ROW COLUMN: a field of a comparison.csv by config name and column name
@@ -118,6 +185,9 @@ tmp="$report.tmp.$$"
   echo "  $(steps "$(csv cartpole cartpole_bd stt_median)") ($(csv cartpole cartpole_bd stt_reached)/$SEEDS), C51"
   echo "  $(steps "$(csv cartpole cartpole_c51 stt_median)") ($(csv cartpole cartpole_c51 stt_reached)/$SEEDS); final return BD $(ci cartpole cartpole_bd final_return),"
   echo "  C51 $(ci cartpole cartpole_c51 final_return)."
+  echo "- **Risk**, on a FrozenLake ledge where the exact CVaR(0.1)-greedy policy avoids the holes and the"
+  echo "  mean-optimal one does not: C51 acting on CVaR(0.1) reached the goal in $(succ 'C51 on CVaR(0.1)') of 1000"
+  echo "  greedy episodes, the same C51 acting on the mean in $(succ 'C51 on the mean'), taking the shorter way (seed 1)."
   echo "- **Cost**: BD trained at $(steps "$(csv fl_eval frozenlake4_eval_bd sps_mean)") steps/s on FrozenLake, C51 at"
   echo "  $(steps "$(csv fl_eval frozenlake4_eval_c51 sps_mean)") (this machine, during this demo)."
   echo
@@ -193,6 +263,57 @@ tmp="$report.tmp.$$"
   echo
   echo "Mean W1 over the probes (seed 1): BD $(w1line cp_dist BD); C51 $(w1line cp_dist C51)."
   echo
+  echo "## Risk: a CVaR agent takes the long way round"
+  echo
+  echo "Any distributional agent can act greedily on a risk measure of its own learned law"
+  echo "(\`agent.risk: cvar:0.1\`: the mean of the worst 10% of each action's return). On Gymnasium's"
+  echo "CliffWalking (slippery or not; gamma 0.99, 0.95 or 0.9) the exact CVaR(0.1)-greedy policy is the"
+  echo "mean-optimal one (\`bdrl truth CONFIG --risk cvar:0.1\`), so there a CVaR agent cannot act"
+  echo "differently. This section uses a map where the two differ, a FrozenLake *ledge*"
+  echo "(configs/frozenlake_ledge_c51.yaml): three rows of four, S on the left of the middle row, G on"
+  echo "its right, a row of holes below; each move goes where it is meant 95% of the time and to either"
+  echo "side 2.5%; gamma 0.9. The mean-optimal policy walks right along the holes (an episode falls in"
+  echo "with probability 0.071); the exact CVaR(0.1)-greedy policy steps up from S and from the next"
+  echo "cell and walks a row away (0.0007), two steps longer. The same C51 ($RISK_STEPS steps, $SEEDS seeds)"
+  echo "once acting on the mean, once on CVaR(0.1). Left, each agent's greedy action in every cell;"
+  echo "right, the exact policy for its measure (grey dashed: the mean-optimal action where it"
+  echo "differs); red outlines: where the agent differs from its exact policy."
+  echo
+  echo "![FrozenLake ledge: greedy policies of the mean and the CVaR agent](risk_policy.png)"
+  echo
+  sed -n 's/^\(C51 on .*\)$/- \1/p' "$OUT/risk_policy.txt"
+  echo
+  echo "The returns of 1000 greedy episodes of each (seed 1; both face the same slips): the"
+  echo "undiscounted return (1 at the goal, 0 in a hole) and the discounted one the agents rank by."
+  echo
+  echo "- on the mean: $(retline risk_returns 'C51 on the mean')"
+  echo "- on CVaR(0.1): $(retline risk_returns 'C51 on CVaR(0.1)')"
+  echo
+  echo "![FrozenLake ledge: returns of the greedy episodes](risk_returns.png)"
+  echo
+  echo "Over every seed (\`bdrl compare\`; W1 to the exact laws of each agent's own policy):"
+  echo
+  table risk
+  echo
+  echo "The CVaR agent's laws are farther from its truth because its targets bootstrap from the"
+  echo "mean-greedy action (\`agent.risk_target: false\`, as its BD twin must), while the truth continues"
+  echo "with the CVaR policy (docs/results.md)."
+  echo
+  echo "What the CVaR agent sees at S: each action's learned law (solid) and exact law (dashed), and"
+  echo "below, each action's CVaR over alpha, as the agent computes it and from the exact laws. In the"
+  echo "exact laws *up* (the detour) ranks first at alpha 0.1, and at every alpha: they continue with"
+  echo "the CVaR policy (the detour from the next cell too), under which going right first gains"
+  echo "nothing. Where the learned curves cross (listed below), an agent acting on that alpha would"
+  echo "switch:"
+  echo
+  echo "![the start state: laws and CVaR across alpha](risk_state4.png)"
+  echo
+  sed -n 's/^\(learned cvar\|exact cvar\)\(.*\)$/- \1\2/p' "$OUT/risk_state4.txt"
+  echo
+  echo "One greedy episode of each (the mean agent first; the same seeds, so the same slips):"
+  echo
+  echo "![the mean agent's episodes](anim_ledge_mean.gif) ![the CVaR agent's episodes](anim_ledge_cvar.gif)"
+  echo
   echo "## Every agent"
   echo
   echo "The five registered agents on the same seeds, each config the C51 twin's but for the"
@@ -204,6 +325,28 @@ tmp="$report.tmp.$$"
   echo
   scripts/agents_table.sh "$OUT/cartpole" "$OUT/others_cartpole" "$OUT/acrobot" "$OUT/fl_eval" "$OUT/others_fl_eval"
   echo
+  echo "## Animations"
+  echo
+  echo "\`bdrl render RUN\` plays a run's first greedy evaluation episode (the one \`bdrl eval\` scores"
+  echo "first) and draws it frame by frame: the environment on the left; on the right the agent's return"
+  echo "law of each action from the current state as a CDF, the greedy action's thick, and the rewards"
+  echo "collected so far dashed. One per built-in environment, from the runs above or from short runs"
+  echo "of their own (CliffWalking-v1 as Gymnasium registers it, not slippery, stopped when it first"
+  echo "reaches the threshold; MountainCar 20,000 steps; MinAtar Breakout 10,000 steps, barely trained)."
+  echo
+  echo "| environment | run | episode drawn |"
+  echo "| --- | --- | --- |"
+  echo "| FrozenLake 4x4 | BD, control, seed 1 | $(frames frozenlake) |"
+  echo "| CliffWalking-v1 | C51, not slippery | $(frames cliffwalking) |"
+  echo "| CartPole | BD, seed 1 (one frame in 10) | $(frames cartpole) |"
+  echo "| Acrobot | C51, seed 1 (one frame in 4) | $(frames acrobot) |"
+  echo "| MountainCar | C51, 20,000 steps (one frame in 4) | $(frames mountaincar) |"
+  echo "| MinAtar Breakout | C51, 10,000 steps | $(frames breakout) |"
+  echo
+  for a in frozenlake cliffwalking cartpole acrobot mountaincar breakout; do
+    echo "![bdrl render: $a](anim_$a.gif)"
+    echo
+  done
   echo "## Reproduce, look further"
   echo
   echo "Every figure has its data beside it (\`*_data/\`, \`*.dat\`) and a script that redraws it"
@@ -214,6 +357,9 @@ tmp="$report.tmp.$$"
   echo "bdrl dist $fl_bd --state 14 --action 1   # the learned law (atoms of the basis coefficients)"
   echo "bdrl truth --policy $fl_bd --state 14 --action 1"
   echo "bdrl plot dist $fl_bd $fl_c51 --action 2    # every panel for one action"
+  echo "bdrl truth configs/frozenlake_ledge_c51.yaml --risk cvar:0.1   # the exact CVaR-greedy policy"
+  echo "bdrl plot risk $rk_cvar --state 5 --measure wang   # another state, another family"
+  echo "bdrl render $rk_cvar --episodes 5 --frames frames/   # PNG frames instead of a GIF"
   echo "bdrl compare configs/frozenlake4_eval_bd.yaml configs/frozenlake4_eval_c51.yaml --seeds 10   # the full runs"
   echo '```'
   echo

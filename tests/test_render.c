@@ -3,15 +3,18 @@
  * renders a GIF of more than one frame, as many as its episode has steps
  * plus one (counted by walking the GIF's blocks); --every K keeps ceil(T/K)
  * + 1 PNG frames; the episodes are the ones `bdrl eval` plays with the same
- * seed; each env gets its drawer and the drawers put the agent where its
+ * seed, also for a run acting on CVaR; a run on a Python environment renders
+ * too; each env gets its drawer and the drawers put the agent where its
  * state says; the GIF walker refuses broken files; bad arguments exit 2
  * with one line. */
 #include "test_util.h"
 
 #include <dirent.h>
 
+#include "agents/agent.h"
 #include "envs/env.h"
 #include "research/render.h"
+#include "train/run.h"
 #include "research/render_draw.h"
 
 #define N_ENVS 5
@@ -186,6 +189,92 @@ static void test_same_episodes_as_eval(void **state)
     assert_close(json_num(r.out, "greedy_return_mean"), ret / N, 1e-9);
     assert_close(json_num(r.out, "length_mean"), len / N, 1e-9);
     tu_run_free(&r);
+}
+
+/* A run acting on CVaR renders the episodes eval scores, greedy on its
+ * measure: on the FrozenLake ledge (configs/frozenlake_ledge_c51_cvar.yaml,
+ * 3000 steps) its CVaR-greedy action at S is up, its Q-greedy one right (the
+ * test checks that first, else it could not tell the two apart), and the
+ * detour is two steps longer than the path along the holes. */
+static void test_risk_run_same_as_eval(void **state)
+{
+    (void)state;
+    char cfg[800], run[700];
+    snprintf(cfg, sizeof cfg, "%s/configs/frozenlake_ledge_c51_cvar.yaml", tu_root());
+    snprintf(run, sizeof run, "%s/ledge_cvar", tu_dir);
+    tu_result r = tu_run("%s train %s --out %s -q --set train.total_steps=3000 --set eval.interval=3000 "
+                         "--set eval.episodes=5 --set train.checkpoint_interval=0", tu_bdrl(), cfg, run);
+    if (r.status != 0)
+        fail_msg("bdrl train exited %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    exp_config c;
+    env *en;
+    agent *ag;
+    bdrl_err e;
+    assert_int_equal(run_load(run, &c, &en, &ag, &e), 0);
+    float obs = 4; /* S */
+    double q[4];
+    int risk_greedy, q_greedy = 0;
+    assert_int_equal(agent_greedy(ag, &obs, &risk_greedy, &e), 0);
+    assert_int_equal(agent_q_values(ag, 1, &obs, q, &e), 0);
+    for (int a = 1; a < 4; a++)
+        if (q[a] > q[q_greedy])
+            q_greedy = a;
+    assert_int_equal(risk_greedy, 3);
+    assert_int_equal(q_greedy, 2);
+    agent_free(ag);
+    env_free(en);
+    const int N = 20;
+    r = tu_run("%s render %s --frames %s/ledge_frames --every 1000 --episodes %d --seed 5", tu_bdrl(), run, tu_dir,
+               N);
+    assert_int_equal(r.status, 0);
+    int T[20];
+    assert_int_equal(episode_steps(r.out, T, N), N);
+    double ret = 0, len = 0;
+    for (const char *p = r.out; (p = strstr(p, ": return ")); p++)
+        ret += strtod(p + 9, NULL);
+    for (int k = 0; k < N; k++)
+        len += T[k];
+    tu_run_free(&r);
+    r = tu_run("%s eval %s --json --episodes %d --seed 5 --no-samples", tu_bdrl(), run, N);
+    assert_int_equal(r.status, 0);
+    assert_close(json_num(r.out, "greedy_return_mean"), ret / N, 1e-9);
+    assert_close(json_num(r.out, "length_mean"), len / N, 1e-9);
+    tu_run_free(&r);
+}
+
+/* A run on a Python environment (tests/python/cartpole_py.py, CartPole in
+ * plain Python with its state names) renders a GIF of more than one frame,
+ * drawn as a cart and pole. */
+static void test_python_env_gif(void **state)
+{
+    (void)state;
+    tu_lsan_ignore_python();
+    char cfg[700], run[700], gif[700], text[1200];
+    snprintf(cfg, sizeof cfg, "%s/cartpole_py.yaml", tu_dir);
+    snprintf(text, sizeof text,
+             "env:\n  name: python\n  python: %s/tests/python/cartpole_py.py:CartPole\n  max_episode_steps: 15\n"
+             "agent:\n  kind: c51\n  v_max: 20\n  hidden: [16]\n"
+             "train:\n  total_steps: 200\n  learning_starts: 50\n  batch_size: 16\n"
+             "eval:\n  interval: 200\n  episodes: 2\n", tu_root());
+    tu_write(cfg, text);
+    snprintf(run, sizeof run, "%s/cartpole_py_run", tu_dir);
+    tu_result r = tu_run("%s train %s --out %s -q", tu_bdrl(), cfg, run);
+    if (r.status != 0)
+        fail_msg("bdrl train (python) exited %d: %s", r.status, r.err);
+    tu_run_free(&r);
+    snprintf(gif, sizeof gif, "%s/cartpole_py.gif", tu_dir);
+    r = tu_run("%s render %s --out %s", tu_bdrl(), run, gif);
+    if (r.status != 0)
+        fail_msg("bdrl render (python) exited %d: %s", r.status, r.err);
+    assert_contains(r.out, "drawn as cartpole");
+    int T[1];
+    assert_int_equal(episode_steps(r.out, T, 1), 1);
+    tu_run_free(&r);
+    bdrl_err e;
+    int n = render_gif_frames(gif, &e);
+    assert_int_equal(n, T[0] + 1);
+    assert_true(n > 1);
 }
 
 /* The scene of state s of an env of the given name into a string. */
@@ -402,6 +491,8 @@ int main(void)
         cmocka_unit_test(test_gif_every_env),
         cmocka_unit_test(test_every),
         cmocka_unit_test(test_same_episodes_as_eval),
+        cmocka_unit_test(test_risk_run_same_as_eval),
+        cmocka_unit_test(test_python_env_gif),
         cmocka_unit_test(test_gif_walker_refuses_broken_files),
         cmocka_unit_test(test_help_and_bad_input),
     };

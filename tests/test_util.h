@@ -161,6 +161,27 @@ static inline const char *tu_root(void)
     return b ? b : ".";
 }
 
+/* Under LeakSanitizer, for tests that start bdrl on a Python environment:
+ * the embedded interpreter is never finalized, so CPython's own allocations
+ * are still held at exit and reported with only libpython's frames
+ * (tests/test_python.c says more). Suppresses those reports, and only
+ * those, in the bdrl processes started after this call (LSAN_OPTIONS, a
+ * suppressions file in tu_dir). No-op without AddressSanitizer. */
+static inline void tu_lsan_ignore_python(void)
+{
+    if (!UNDER_ASAN)
+        return;
+    static char supp[1200], opts[1400];
+    snprintf(supp, sizeof supp, "%s/lsan_python.supp", tu_dir);
+    FILE *f = fopen(supp, "w");
+    if (f) {
+        fputs("leak:libpython3\n", f);
+        fclose(f);
+    }
+    snprintf(opts, sizeof opts, "suppressions=%s:print_suppressions=0", supp);
+    setenv("LSAN_OPTIONS", opts, 1);
+}
+
 /* The number of '\n' in s (the lines of a command's output). */
 static inline int tu_count_lines(const char *s)
 {

@@ -13,11 +13,14 @@
 #include "core/io.h"
 #include "research/curves.h"
 #include "research/distplot.h"
+#include "research/policyplot.h"
+#include "research/riskplot.h"
+#include "stats/risk.h"
 #include "research/rundir.h"
 #include "research/sweep.h"
 
 static const args_spec plot_spec = {
-    "bdrl plot dist|fields|curves|sweep ...",
+    "bdrl plot dist|fields|curves|sweep|policy|risk|returns ...",
     "Draws figures as PNG (pngcairo) and SVG with the gnuplot scripts in plots/ (found\n"
     "in $BDRL_PLOTS_DIR, PREFIX/share/bdrl/plots, or the source tree). Beside every\n"
     "figure P.png go P.svg, the data (P_data/ or P.dat) and P.gp, which redraws it\n"
@@ -27,7 +30,12 @@ static const args_spec plot_spec = {
     "                        Bellman Diffusion samples and the truth; up to 6 runs overlaid\n"
     "  fields RUN --state S  a BD run's scalar field s(u) and gradient field g(u)\n"
     "  curves DIR...         learning curves of runs or comparison directories\n"
-    "  sweep DIR             a sweep's metric against each swept parameter\n\n"
+    "  sweep DIR             a sweep's metric against each swept parameter\n"
+    "  policy RUN [RUN...]   greedy policies of tabular runs on the map, beside the exact\n"
+    "                        (risk-greedy) policy, the states that differ marked\n"
+    "  risk RUN --state S    each action's law at one state and its risk measure across\n"
+    "                        the measure's parameter: where the ranking of actions flips\n"
+    "  returns RUN [RUN...]  histograms of the returns of each run's greedy episodes\n\n"
     "Run 'bdrl plot SUB --help' for a subcommand's options.",
     NULL, 0, 0,
 };
@@ -87,6 +95,59 @@ static int is_run_dir(const char *dir)
     return io_exists(p);
 }
 
+static const char *base_name(const char *p, char *buf, size_t n)
+{
+    size_t len = strlen(p);
+    while (len > 1 && p[len - 1] == '/')
+        len--;
+    size_t s = len;
+    while (s > 0 && p[s - 1] != '/')
+        s--;
+    snprintf(buf, n, "%.*s", (int)(len - s), p + s);
+    return buf;
+}
+
+/* Splits --labels at commas into out (n names expected); -1 after a message. */
+static int split_labels(const char *cmd, const char *text, char *buf, size_t nbuf, const char **out, int max, int n)
+{
+    snprintf(buf, nbuf, "%s", text);
+    int k = 0;
+    for (char *p = buf; p; k++) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (k < max)
+            out[k] = p;
+        p = comma ? comma + 1 : NULL;
+    }
+    if (k != n) {
+        fprintf(stderr, "bdrl plot %s: --labels needs one name per run (%d), got %d\n", cmd, n, k);
+        return -1;
+    }
+    return 0;
+}
+
+/* The figure's prefix: --out (its directory must exist) or RUN/plots/NAME
+ * with _vs_RUN2... for the other runs. */
+static int figure_prefix(char *prefix, size_t n, const char *out, const char *name0, int n_runs, char **runs)
+{
+    if (out) {
+        snprintf(prefix, n, "%s", out);
+        if (!prefix_dir_exists(prefix)) {
+            fprintf(stderr, "bdrl: --out %s: its directory does not exist\n", out);
+            return 2;
+        }
+        return 0;
+    }
+    char name[600], b[512];
+    snprintf(name, sizeof name, "%s", name0);
+    for (int r = 1; r < n_runs; r++) {
+        size_t k = strlen(name);
+        snprintf(name + k, sizeof name - k, "_vs_%s", base_name(runs[r], b, sizeof b));
+    }
+    return default_prefix(prefix, n, runs[0], name) ? 1 : 0;
+}
+
 /* ---- dist ---- */
 
 static const args_opt dist_opts[] = {
@@ -120,18 +181,6 @@ static const args_spec dist_spec = {
     "Prints the mean W1 of each run over the panels.",
     dist_opts, 7, 0,
 };
-
-static const char *base_name(const char *p, char *buf, size_t n)
-{
-    size_t len = strlen(p);
-    while (len > 1 && p[len - 1] == '/')
-        len--;
-    size_t s = len;
-    while (s > 0 && p[s - 1] != '/')
-        s--;
-    snprintf(buf, n, "%.*s", (int)(len - s), p + s);
-    return buf;
-}
 
 static int plot_dist(int argc, char **argv)
 {
@@ -172,39 +221,13 @@ static int plot_dist(int argc, char **argv)
     }
     o.title = args_get(&dist_spec, &a, "title");
     char labels[512] = "";
-    if ((t = args_get(&dist_spec, &a, "labels"))) {
-        snprintf(labels, sizeof labels, "%s", t);
-        int k = 0;
-        for (char *p = labels; p; k++) {
-            char *comma = strchr(p, ',');
-            if (comma)
-                *comma = '\0';
-            if (k < DISTPLOT_MAX_RUNS)
-                o.labels[k] = p;
-            p = comma ? comma + 1 : NULL;
-        }
-        if (k != a.n_pos) {
-            fprintf(stderr, "bdrl plot dist: --labels needs one name per run (%d), got %d\n", a.n_pos, k);
-            return 2;
-        }
-    }
+    if ((t = args_get(&dist_spec, &a, "labels")) &&
+        split_labels("dist", t, labels, sizeof labels, o.labels, DISTPLOT_MAX_RUNS, a.n_pos))
+        return 2;
     char prefix[4096];
-    const char *out = args_get(&dist_spec, &a, "out");
-    if (out) {
-        snprintf(prefix, sizeof prefix, "%s", out);
-        if (!prefix_dir_exists(prefix)) {
-            fprintf(stderr, "bdrl: --out %s: its directory does not exist\n", out);
-            return 2;
-        }
-    } else {
-        char name[600] = "dist", b[512];
-        for (int r = 1; r < a.n_pos; r++) {
-            size_t n = strlen(name);
-            snprintf(name + n, sizeof name - n, "_vs_%s", base_name(a.pos[r], b, sizeof b));
-        }
-        if (default_prefix(prefix, sizeof prefix, a.pos[0], name))
-            return 1;
-    }
+    if ((rc = figure_prefix(prefix, sizeof prefix, args_get(&dist_spec, &a, "out"), "dist", a.n_pos,
+                            (char **)a.pos)))
+        return rc;
     bdrl_err e;
     distplot_result res;
     rc = distplot_dist(a.n_pos, (const char *const *)a.pos, prefix, &o, &res, &e);
@@ -296,6 +319,305 @@ static int plot_fields(int argc, char **argv)
     }
     print_outputs(prefix, 1);
     printf("state %s, action %d\n", state, drawn);
+    return 0;
+}
+
+/* ---- policy ---- */
+
+static const args_opt policy_opts[] = {
+    {"out", 'o', 1, "PREFIX", "PREFIX.png, .svg, .gp, PREFIX_data/ (default RUN/plots/policy[_vs_RUN2...])"},
+    {"labels", 0, 1, "A[,B...]", "names of the runs (default: agent and measure, e.g. 'C51, agent.risk cvar:0.1')"},
+    {"title", 0, 1, "TEXT", "the figure's title"},
+};
+static const args_spec policy_spec = {
+    "bdrl plot policy RUN [RUN...] [--out PREFIX] [--labels A,B,...] [--title TEXT]",
+    "The greedy policy of each run on the environment's map, beside the exact policy\n"
+    "it should have learned. Runs on an environment with a transition table (FrozenLake,\n"
+    "CliffWalking, a tabular plugin: laid out as its map or layout; a Python environment\n"
+    "with a table P, or a plugin without a layout: one row of states), all on one map\n"
+    "(their dynamics and gamma may differ), up to 6. One row per run:\n"
+    "  left   the run's greedy action in every state, ranked as the agent acts (its Q\n"
+    "         values, or with agent.risk the measure of each action's law);\n"
+    "  right  the exact policy for the run's agent.risk and gamma: the iterated\n"
+    "         risk-greedy policy of 'bdrl truth CONFIG --risk MEASURE' (mean: the\n"
+    "         mean-optimal policy), with the mean-optimal action grey and dashed in the\n"
+    "         states where the two differ, and the states that flip when the iteration\n"
+    "         cycles labelled.\n"
+    "States where the run's action differs from the exact one are outlined in red in\n"
+    "both panels; terminal cells (holes, the goal, the cliff) have no action. An\n"
+    "action is an arrow when its name is a direction (left, right, up, down), else its\n"
+    "name. Prints, per run, the states that differ (of all, and of those the exact\n"
+    "policy visits from the start), as 'bdrl eval' counts them.",
+    policy_opts, 3, 0,
+};
+
+static int plot_policy(int argc, char **argv)
+{
+    args_parsed a;
+    int rc = args_parse(&policy_spec, argc, argv, &a);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (a.n_pos < 1 || a.n_pos > POLICYPLOT_MAX_RUNS) {
+        fprintf(stderr, "bdrl plot policy: expected 1 to %d RUN directories (see 'bdrl plot policy --help')\n",
+                POLICYPLOT_MAX_RUNS);
+        return 2;
+    }
+    for (int i = 0; i < a.n_pos; i++)
+        if (!is_run_dir(a.pos[i])) {
+            fprintf(stderr, "bdrl: %s: not a run directory (no config.yaml)\n", a.pos[i]);
+            return 2;
+        }
+    policyplot_options o;
+    memset(&o, 0, sizeof o);
+    o.title = args_get(&policy_spec, &a, "title");
+    char labels[512];
+    const char *t = args_get(&policy_spec, &a, "labels");
+    if (t && split_labels("policy", t, labels, sizeof labels, o.labels, POLICYPLOT_MAX_RUNS, a.n_pos))
+        return 2;
+    char prefix[4096];
+    if ((rc = figure_prefix(prefix, sizeof prefix, args_get(&policy_spec, &a, "out"), "policy", a.n_pos,
+                            (char **)a.pos)))
+        return rc;
+    bdrl_err e;
+    policyplot_result *res = malloc(sizeof *res);
+    if (!res) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        return 1;
+    }
+    rc = policyplot_runs(a.n_pos, (const char *const *)a.pos, prefix, &o, res, &e);
+    if (rc) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        free(res);
+        return rc == POLICYPLOT_BAD_INPUT ? 2 : 1;
+    }
+    print_outputs(prefix, 1);
+    const policyplot_counts *c = &res->counts;
+    for (int r = 0; r < a.n_pos; r++) {
+        printf("%s: greedy policy differs from the %s in %d of %d states (%d of the %d that policy visits)", res->label[r],
+               res->exact[r], c->n_differ[r], c->n_nonterminal, c->n_differ_visited[r], c->n_visited[r]);
+        if (c->n_risk_differ[r])
+            printf("; that policy differs from the mean-optimal one in %d", c->n_risk_differ[r]);
+        printf("\n");
+    }
+    free(res);
+    return 0;
+}
+
+/* ---- risk ---- */
+
+static const args_opt risk_opts[] = {
+    {"state", 0, 1, "S", "a tabular state index, or the state's components (CartPole: X,XDOT,THETA,THETADOT)"},
+    {"measure", 0, 1, "cvar|var|wang|pow|cpw", "the family swept (default: the run's agent.risk, cvar for mean)"},
+    {"out", 'o', 1, "PREFIX", "PREFIX.png, .svg, .gp, PREFIX_data/ (default RUN/plots/risk_s<S>_<family>)"},
+    {"title", 0, 1, "TEXT", "the figure's title"},
+};
+static const args_spec riskplot_spec = {
+    "bdrl plot risk RUN --state S [--measure cvar|var|wang|pow|cpw] [--out PREFIX] [--title TEXT]",
+    "What a risk measure does to the choice at one state of RUN (a distributional\n"
+    "agent: BD, C51, QR-DQN, IQN).\n"
+    "  top     each action's learned return law as a CDF (the greedy action's thick),\n"
+    "          with each action's value of the run's agent.risk marked on its curve;\n"
+    "  bottom  each action's value of one family of measures across its parameter:\n"
+    "          cvar (mean of the lowest alpha) and var (the alpha quantile) over\n"
+    "          alpha in (0, 1], wang over eta in [-3, 3], pow over [-5, 5], cpw over\n"
+    "          [0.28, 3] (widened to hold the run's own parameter), computed as the\n"
+    "          agent computes what it acts on (its risk values at that parameter).\n"
+    "Where two curves cross, the ranking of the actions flips; the parameters where\n"
+    "the best action changes are printed (learned and exact). With a transition table\n"
+    "(FrozenLake, CliffWalking, a tabular plugin) the exact laws are drawn dashed in\n"
+    "both panels: Z(s, a) then the policy 'bdrl eval' takes as the run's truth (the\n"
+    "exact risk-greedy policy for a run acting on a measure, else its greedy policy;\n"
+    "the optimal one for agent.mode evaluate), so only the first action changes\n"
+    "along the sweep.",
+    risk_opts, 4, 0,
+};
+
+static int plot_risk(int argc, char **argv)
+{
+    args_parsed a;
+    int rc = args_parse_one(&riskplot_spec, argc, argv, &a, "bdrl plot risk", "one RUN directory");
+    if (rc >= 0)
+        return rc;
+    const char *state = args_get(&riskplot_spec, &a, "state"), *t;
+    if (!state) {
+        fprintf(stderr, "bdrl plot risk: --state is required\n");
+        return 2;
+    }
+    if (!is_run_dir(a.pos[0])) {
+        fprintf(stderr, "bdrl: %s: not a run directory (no config.yaml)\n", a.pos[0]);
+        return 2;
+    }
+    riskplot_risk_options o;
+    memset(&o, 0, sizeof o);
+    o.title = args_get(&riskplot_spec, &a, "title");
+    if ((t = args_get(&riskplot_spec, &a, "measure"))) {
+        static const struct {
+            const char *name;
+            risk_measure m;
+        } fam[] = {{"cvar", RISK_CVAR}, {"var", RISK_VAR}, {"wang", RISK_WANG}, {"pow", RISK_POW}, {"cpw", RISK_CPW}};
+        o.family_given = 0;
+        for (size_t i = 0; i < sizeof fam / sizeof *fam; i++)
+            if (!strcmp(t, fam[i].name)) {
+                o.family = fam[i].m;
+                o.family_given = 1;
+            }
+        if (!o.family_given) {
+            fprintf(stderr, "bdrl plot risk: --measure must be cvar, var, wang, pow or cpw (a family; its "
+                            "parameter is swept), got '%s'\n", t);
+            return 2;
+        }
+    }
+    char prefix[4096];
+    const char *out = args_get(&riskplot_spec, &a, "out");
+    if (out) {
+        snprintf(prefix, sizeof prefix, "%s", out);
+        if (!prefix_dir_exists(prefix)) {
+            fprintf(stderr, "bdrl: --out %s: its directory does not exist\n", out);
+            return 2;
+        }
+    } else {
+        char name[300], st[200];
+        snprintf(st, sizeof st, "%s", state);
+        for (char *p = st; *p; p++)
+            if (*p == ',')
+                *p = '_';
+        snprintf(name, sizeof name, "risk_s%s%s%s", st, o.family_given ? "_" : "", o.family_given ? t : "");
+        if (default_prefix(prefix, sizeof prefix, a.pos[0], name))
+            return 1;
+    }
+    bdrl_err e;
+    riskplot_risk_result *res = malloc(sizeof *res);
+    if (!res) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        return 1;
+    }
+    rc = riskplot_risk(a.pos[0], state, &o, prefix, res, &e);
+    if (rc) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        free(res);
+        return rc == RISKPLOT_BAD_INPUT ? 2 : 1;
+    }
+    print_outputs(prefix, 1);
+    printf("state %s: %s per action, learned:", state, res->own);
+    for (int k = 0; k < res->n_actions; k++)
+        printf(" %.6g", res->own_learned[k]);
+    printf(" (greedy: action %d)\n", res->greedy);
+    if (res->has_exact) {
+        printf("exact (Z(s, a), then the %s policy):", res->exact_policy);
+        for (int k = 0; k < res->n_actions; k++)
+            printf(" %.6g", res->own_exact[k]);
+        printf("\n");
+    }
+    const char *pn = !strcmp(res->family, "cvar") || !strcmp(res->family, "var") ? "alpha" : "eta";
+    for (int x = 0; x < 1 + res->has_exact; x++) {
+        int n = x ? res->n_flips_exact : res->n_flips_learned;
+        const riskplot_flip *fl = x ? res->flips_exact : res->flips_learned;
+        printf("%s %s: ", x ? "exact" : "learned", res->family);
+        if (!n)
+            printf("the best action does not change over the %d values of %s\n", res->n_points, pn);
+        for (int k = 0; k < n; k++)
+            printf("%sbest action %d -> %d between %s %.4g and %.4g%s", k ? "; " : "", fl[k].from, fl[k].to, pn,
+                   fl[k].lo, fl[k].hi, fl[k].tie ? " (a tie, broken to the lowest action)" : "");
+        if (n)
+            printf("\n");
+    }
+    free(res);
+    return 0;
+}
+
+/* ---- returns ---- */
+
+static const args_opt returns_opts[] = {
+    {"episodes", 0, 1, "N", "greedy episodes per run (default 100)"},
+    {"seed", 0, 1, "S", "base seed of the episodes (default: the first run's evaluation seed, as bdrl eval)"},
+    {"measure", 0, 1, "MEASURE[:PARAM]", "the risk measure marked (default: the first run's agent.risk other than "
+                                         "mean, else cvar:0.1)"},
+    {"labels", 0, 1, "A[,B...]", "names of the runs (default: agent and measure)"},
+    {"out", 'o', 1, "PREFIX", "PREFIX.png, .svg, .gp, PREFIX_data/ (default RUN/plots/returns[_vs_RUN2...])"},
+    {"title", 0, 1, "TEXT", "the figure's title"},
+};
+static const args_spec returns_spec = {
+    "bdrl plot returns RUN [RUN...] [--episodes N] [--seed S] [--measure M] [--labels A,B,...]\n"
+    "                        [--out PREFIX] [--title TEXT]",
+    "The returns of each run's greedy episodes side by side, one column per run (up\n"
+    "to 6, one environment): the undiscounted return (what 'bdrl eval' scores) above\n"
+    "the discounted return sum_t gamma^t r_t (what the learned laws are laws of), as\n"
+    "the fraction of episodes at each value (at most 40 distinct values) or in 40\n"
+    "bins, with the mean and a risk measure of the episodes' returns marked. The\n"
+    "episodes are bdrl eval's: episode k reset with the k-th seed of the base seed,\n"
+    "actions greedy on the agent's Q values or on its agent.risk; every run plays the\n"
+    "same seeds (the first run's evaluation seed unless --seed), so on FrozenLake they\n"
+    "face the same slips. Prints each run's means, measure, success rate and length;\n"
+    "every episode is in PREFIX_data/episodes.csv.",
+    returns_opts, 6, 0,
+};
+
+static int plot_returns(int argc, char **argv)
+{
+    args_parsed a;
+    int rc = args_parse(&returns_spec, argc, argv, &a);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (a.n_pos < 1 || a.n_pos > RISKPLOT_MAX_RUNS) {
+        fprintf(stderr, "bdrl plot returns: expected 1 to %d RUN directories (see 'bdrl plot returns --help')\n",
+                RISKPLOT_MAX_RUNS);
+        return 2;
+    }
+    for (int i = 0; i < a.n_pos; i++)
+        if (!is_run_dir(a.pos[i])) {
+            fprintf(stderr, "bdrl: %s: not a run directory (no config.yaml)\n", a.pos[i]);
+            return 2;
+        }
+    riskplot_returns_options o;
+    riskplot_returns_options_default(&o);
+    const char *t;
+    long long v;
+    if ((t = args_get(&returns_spec, &a, "episodes"))) {
+        if (args_int("--episodes", t, 1, RISKPLOT_MAX_EPISODES, &v))
+            return 2;
+        o.episodes = (int)v;
+    }
+    if ((t = args_get(&returns_spec, &a, "seed"))) {
+        if (args_int("--seed", t, 0, 9007199254740991LL, &v))
+            return 2;
+        o.seed = (uint64_t)v;
+        o.seed_given = 1;
+    }
+    bdrl_err e;
+    if ((t = args_get(&returns_spec, &a, "measure"))) {
+        if (risk_spec_parse(t, &o.measure, &e)) {
+            fprintf(stderr, "bdrl plot returns: --measure %s\n", e.msg);
+            return 2;
+        }
+        o.measure_given = 1;
+    }
+    o.title = args_get(&returns_spec, &a, "title");
+    char labels[512];
+    if ((t = args_get(&returns_spec, &a, "labels")) &&
+        split_labels("returns", t, labels, sizeof labels, o.labels, RISKPLOT_MAX_RUNS, a.n_pos))
+        return 2;
+    char prefix[4096];
+    if ((rc = figure_prefix(prefix, sizeof prefix, args_get(&returns_spec, &a, "out"), "returns", a.n_pos,
+                            (char **)a.pos)))
+        return rc;
+    riskplot_returns_result *res = malloc(sizeof *res);
+    if (!res) {
+        fprintf(stderr, "bdrl: out of memory\n");
+        return 1;
+    }
+    rc = riskplot_returns(a.n_pos, (const char *const *)a.pos, &o, prefix, res, &e);
+    if (rc) {
+        fprintf(stderr, "bdrl: %s\n", e.msg);
+        free(res);
+        return rc == RISKPLOT_BAD_INPUT ? 2 : 1;
+    }
+    print_outputs(prefix, 1);
+    for (int k = 0; k < res->n_runs; k++)
+        printf("%s: %d episodes (seed %llu): return mean %.6g, %s %.6g; discounted mean %.6g, %s %.6g; success "
+               "rate %.4g; %.4g steps\n", res->label[k], res->episodes, (unsigned long long)res->seed, res->mean[k],
+               res->measure, res->risk[k], res->disc_mean[k], res->measure, res->disc_risk[k], res->success[k],
+               res->length[k]);
+    free(res);
     return 0;
 }
 
@@ -580,7 +902,7 @@ static int plot_sweep(int argc, char **argv)
 int cmd_plot(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "bdrl plot: expected a subcommand: dist, fields, curves or sweep (see 'bdrl plot --help')\n");
+        fprintf(stderr, "bdrl plot: expected a subcommand: dist, fields, curves, sweep, policy, risk or returns (see 'bdrl plot --help')\n");
         return 2;
     }
     const char *sub = argv[1];
@@ -594,8 +916,14 @@ int cmd_plot(int argc, char **argv)
         return plot_fields(argc - 1, argv + 1);
     if (!strcmp(sub, "curves"))
         return plot_curves(argc - 1, argv + 1);
+    if (!strcmp(sub, "policy"))
+        return plot_policy(argc - 1, argv + 1);
+    if (!strcmp(sub, "risk"))
+        return plot_risk(argc - 1, argv + 1);
+    if (!strcmp(sub, "returns"))
+        return plot_returns(argc - 1, argv + 1);
     if (!strcmp(sub, "sweep"))
         return plot_sweep(argc - 1, argv + 1);
-    fprintf(stderr, "bdrl plot: unknown subcommand '%s' (dist, fields, curves, sweep)\n", sub);
+    fprintf(stderr, "bdrl plot: unknown subcommand '%s' (dist, fields, curves, sweep, policy, risk, returns)\n", sub);
     return 2;
 }

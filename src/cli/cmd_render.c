@@ -19,7 +19,9 @@ static const args_opt opts[] = {
 };
 static const args_spec spec = {
     "bdrl render RUN [--episodes N] [--seed S] [--out FILE.gif | --frames DIR] [--every K]",
-    "Plays the greedy agent of RUN for N episodes and draws them as an animated GIF:\n"
+    "Plays the greedy agent of RUN for N episodes (greedy on its Q values, or with\n"
+    "agent.risk on that measure of each action's law, as 'bdrl eval' plays them) and\n"
+    "draws them as an animated GIF:\n"
     "left, the environment (FrozenLake and CliffWalking grids with the agent's cell;\n"
     "CartPole's cart and pole, Acrobot's links, MountainCar's hill and car; a tabular\n"
     "plugin's state index); right, at every frame, the agent's return law from the\n"

@@ -17,7 +17,7 @@ static const struct {
     {"eval", cmd_eval, "a trained run's greedy return and distance of its distributions to the truth"},
     {"dist", cmd_dist, "a trained agent's return distribution at one state"},
     {"sample", cmd_sample, "returns drawn from a BD agent by Bellman Diffusion Dynamics"},
-    {"plot", cmd_plot, "figures: return distributions, fields, learning curves, sweeps"},
+    {"plot", cmd_plot, "figures: return distributions, fields, learning curves, sweeps, policies, risk"},
     {"compare", cmd_compare, "several configs over several seeds, in parallel, summarized side by side"},
     {"sweep", cmd_sweep, "a hyper-parameter sweep (grid and random search) over seeds, resumable"},
     {"truth", cmd_truth, "the true return distribution of a policy at a state"},

@@ -15,6 +15,7 @@
 #include "core/io.h"
 #include "core/plot.h"
 #include "core/rng.h"
+#include "research/figfiles.h"
 #include "stats/metrics.h"
 
 #define MAXR DISTPLOT_MAX_RUNS
@@ -64,51 +65,6 @@ static int cmp_double(const void *x, const void *y)
 {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
-}
-
-/* A gnuplot string literal in double quotes (so "\n" breaks a line). */
-static void gp_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        if (*s == '\n') {
-            fputs("\\n", f);
-            continue;
-        }
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-/* Writes P.gp: the variables plot_gnuplot would pass and a `load` of the
- * script, with paths relative to P's directory. */
-static int write_replot(const char *prefix, const char *script, const char *title, bdrl_err *e)
-{
-    char path[4096], spath[4096];
-    if (plot_find_script(script, spath, sizeof spath, e))
-        return -1;
-    snprintf(path, sizeof path, "%s.gp", prefix);
-    const char *base = strrchr(prefix, '/');
-    base = base ? base + 1 : prefix;
-    io_atomic a;
-    if (io_atomic_open(&a, path, e))
-        return -1;
-    fprintf(a.f, "# Redraws %s.png from the data in %s_data/ (run from this directory):\n"
-                 "#   gnuplot %s.gp                      (PNG)\n"
-                 "#   gnuplot -e \"term='svg'\" %s.gp      (SVG)\n",
-            base, base, base, base);
-    fprintf(a.f, "dir = ");
-    gp_str(a.f, base);
-    fprintf(a.f, ".'_data'\nif (!exists('term')) term = 'png'\nout = ");
-    gp_str(a.f, base);
-    fprintf(a.f, ".'.'.term\nttl = ");
-    gp_str(a.f, title);
-    fprintf(a.f, "\nload ");
-    gp_str(a.f, spath);
-    fprintf(a.f, "\n");
-    return io_atomic_commit(&a, e);
 }
 
 /* Data files: opened once, one block per panel (gnuplot `index`). */
@@ -761,18 +717,18 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         else
             snprintf(yl, sizeof yl, "probability per bin of %.3g", delta);
         fprintf(f, "ylab = ");
-        gp_str(f, yl);
+        fig_gp_str(f, yl);
         fprintf(f, "\narray cell[%d]\narray ptitle[%d]\narray plabel[%d]\narray pxlo[%d]\narray pxhi[%d]\n"
                    "array pymax[%d]\n", np, np, np, np, np, np);
         for (int i = 0; i < np; i++) {
             char c = is_fl ? t->desc[i] : 'P';
             fprintf(f, "cell[%d] = '%c'; pxlo[%d] = %.10g; pxhi[%d] = %.10g; pymax[%d] = %.10g; ptitle[%d] = ", i + 1,
                     c, i + 1, pxlo[i], i + 1, pxhi[i], i + 1, pymax[i], i + 1);
-            gp_str(f, titles[i]);
+            fig_gp_str(f, titles[i]);
             /* a terminal panel's big text: the env's label of the state */
             const char *l = is_fl ? env_state_label(runs[0].en, i) : "";
             fprintf(f, "; plabel[%d] = ", i + 1);
-            gp_str(f, *l ? l : "terminal");
+            fig_gp_str(f, *l ? l : "terminal");
             fputc('\n', f);
         }
         /* Colours follow the agent kind (its registry index: BD blue, C51
@@ -790,7 +746,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
         for (int r = 0; r < n_runs; r++) {
             char s[160];
             fprintf(f, "rlabel[%d] = ", r + 1);
-            gp_str(f, runs[r].label);
+            fig_gp_str(f, runs[r].label);
             if (!runs[r].n_atoms)
                 snprintf(s, sizeof s, "%s: model density (grid)", runs[r].label);
             else if (runs[r].can_sample)
@@ -798,10 +754,10 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             else
                 snprintf(s, sizeof s, "%s: model atoms", runs[r].label);
             fprintf(f, "; rmodel[%d] = ", r + 1);
-            gp_str(f, s);
+            fig_gp_str(f, s);
             snprintf(s, sizeof s, "%s: %d Bellman Diffusion samples", runs[r].label, o->samples);
             fprintf(f, "; rsamp[%d] = ", r + 1);
-            gp_str(f, s);
+            fig_gp_str(f, s);
             int kc = runs[r].cfg.agent.kind % n_colors, shade = occurrence[r] % 2;
             fprintf(f, "; rsamples[%d] = %d; rbd[%d] = %d; rcolor[%d] = '%s'; rlight[%d] = '%s'\n", r + 1,
                     runs[r].can_sample && o->samples > 0, r + 1, runs[r].can_sample, r + 1, colors[kc][shade], r + 1,
@@ -815,7 +771,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
             else
                 snprintf(s, sizeof s, "truth (%s, %s's %s policy)", how, runs[k].label, runs[k].policy_name);
             fprintf(f, "tlabel[%d] = ", k + 1);
-            gp_str(f, s);
+            fig_gp_str(f, s);
             fputc('\n', f);
         }
         if (io_atomic_commit(&m, e))
@@ -832,7 +788,7 @@ int distplot_dist(int n_runs, const char *const *run_dirs, const char *out_prefi
     else
         snprintf(title, sizeof title, "%s probe states: return distribution of the greedy action (gamma %g)",
                  env_display_name(runs[0].en), runs[0].cfg.agent.gamma);
-    if (write_replot(out_prefix, script, title, e) || plot_gnuplot(script, data_dir, png, title, e))
+    if (fig_write_replot(out_prefix, script, title, e) || plot_gnuplot(script, data_dir, png, title, e))
         goto done;
     if (res) {
         memset(res, 0, sizeof *res);
@@ -964,13 +920,13 @@ int distplot_fields(const char *run_dir, const char *state_text, int action, con
     char sub2[400];
     snprintf(sub2, sizeof sub2, "%s  (grid mass of max(s, 0): %.3f)", sub, mass);
     fprintf(f.f, "sub = ");
-    gp_str(f.f, sub2);
+    fig_gp_str(f.f, sub2);
     char fdl[128];
     snprintf(fdl, sizeof fdl, "ds/du (central difference over %.3g in u)", 2 * FD_K * du);
     fprintf(f.f, "\nfdlab = ");
-    gp_str(f.f, fdl);
+    fig_gp_str(f.f, fdl);
     fprintf(f.f, "\ntruthlab = ");
-    gp_str(f.f, is_fl ? "true atoms (exact; probability, right axis)"
+    fig_gp_str(f.f, is_fl ? "true atoms (exact; probability, right axis)"
                       : "true return (Monte Carlo; probability, right axis)");
     fputc('\n', f.f);
     if (io_atomic_commit(&f, e))
@@ -980,7 +936,7 @@ int distplot_fields(const char *run_dir, const char *state_text, int action, con
         snprintf(ttl, sizeof ttl, "%s", title);
     else
         snprintf(ttl, sizeof ttl, "Bellman Diffusion fields of %s", run_dir);
-    if (write_replot(out_prefix, "fields.gp", ttl, e) || plot_gnuplot("fields.gp", data_dir, png, ttl, e))
+    if (fig_write_replot(out_prefix, "fields.gp", ttl, e) || plot_gnuplot("fields.gp", data_dir, png, ttl, e))
         goto done;
     rc = 0;
 done:

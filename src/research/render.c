@@ -358,12 +358,14 @@ int render_run(const char *run_dir, const render_options *o, render_result *res,
         int t = 0, act = 0, done = 0;
         env_step st = {0};
         while (!done) {
-            if (agent_q_values(ag, 1, obs, q, e))
+            /* the values eval_greedy ranks by: Q, or agent.risk's measure
+             * of each law (a CVaR agent takes its CVaR-greedy action) */
+            if (agent_action_values(ag, 1, obs, q, e))
                 goto out;
             act = 0;
             for (int j = 0; j < A; j++) {
                 if (isnan(q[j])) {
-                    err_set(e, "episode %d, step %d: Q value of action %d is NaN", k + 1, t, j);
+                    err_set(e, "episode %d, step %d: the value of action %d is NaN", k + 1, t, j);
                     goto out;
                 }
                 if (q[j] > q[act])

@@ -7,7 +7,8 @@
  * its rewards — as a vertical line on the same axis.
  *
  * Episodes are `bdrl eval`'s: episode k is reset with eval_episode_seed(seed,
- * k) and the agent acts greedily on its Q values (ties to the lowest
+ * k) and the agent acts greedily on agent_action_values (its Q values, or
+ * with agent.risk the measure of each action's law; ties to the lowest
  * action), so rendered episode k is the one eval scored as its k-th.
  *
  * Frames: with every = K, an episode of T steps gives the decision frames
