@@ -36,7 +36,10 @@ agent *agent_create(const exp_config *cfg, const env *en, rng *init, bdrl_err *e
         return NULL;
     }
     if (cfg->agent.risk_target && a->risk.measure != RISK_MEAN && !a->ops->risk_target) {
-        err_set(e, "agent.risk_target: the %s agent picks a* by its mean only (set it false)", a->ops->name);
+        /* The grid agent shares the name bd with the basis agent, which has it. */
+        int grid = !strcmp(a->ops->name, "bd") && cfg->bd.field == BD_FIELD_GRID;
+        err_set(e, "agent.risk_target: the %s agent%s picks a* by its mean only (set it false%s)", a->ops->name,
+                grid ? " with bd.field grid" : "", grid ? ", or use bd.field basis" : "");
         agent_free(a);
         return NULL;
     }

@@ -54,6 +54,7 @@ typedef struct {
     double lambda, ema;
     int readout;
     int double_q;            /* agent.double: a' from the online scalar field */
+    risk_spec risk;          /* agent.risk when agent.risk_target picks a' by it; else mean */
     bd_fnet f[2];
     char desc[576];
 
@@ -72,7 +73,7 @@ typedef struct {
     double *w1, *d1;         /* (A, K) one state's coefficients (sampler, eval_fields) */
     int sample_action;
     double *dist_x, *dist_w; /* (max(K, G)) */
-    double *rmu;             /* (K) the bumps' centres in return units c + h μ_k (risk_values) */
+    double *rmu;             /* (K) the bumps' centres in return units c + h μ_k (set at create) */
 } bd_agent;
 
 static bd_agent *impl(const agent *a) { return (bd_agent *)a->impl; }
@@ -322,29 +323,33 @@ static int bd_q_values(agent *a, int B, const float *obs, double *q, bdrl_err *e
     return 0;
 }
 
-/* ρ of the field's law Σ_k w_k N(c + h μ_k, (h σ)²) / M (risk_gauss_mixture):
- * the bumps' width counts, unlike in the atoms readout. A row without mass
- * has the value c, as its Q. */
+/* ρ of one row's law Σ_k w_k N(c + h μ_k, (h σ)²) / M (risk_gauss_mixture)
+ * for coefficients w (K) of mass M: the bumps' width counts, unlike in the
+ * atoms readout. A row without mass has the value c, as its Q. What
+ * risk_values reports and what agent.risk_target ranks a' by. */
+static int row_risk(const bd_agent *ba, const risk_spec *r, const double *w, double M, double *out, bdrl_err *e)
+{
+    if (!(M > 0) || !isfinite(M)) {
+        *out = ba->geo.c;
+        return 0;
+    }
+    return risk_gauss_mixture(r, ba->rmu, w, (size_t)ba->K, ba->geo.h * ba->bs.sigma, out, e);
+}
+
 static int bd_risk_values(agent *a, int B, const float *obs, const risk_spec *r, double *out, bdrl_err *e)
 {
     bd_agent *ba = impl(a);
     if (B < 0)
         return err_set(e, "bd risk_values: negative batch %d", B);
     int A = ba->A, K = ba->K;
-    const bd_geometry *g = &ba->geo;
-    for (int k = 0; k < K; k++)
-        ba->rmu[k] = g->c + g->h * (ba->bs.mu0 + k * ba->bs.delta);
     for (int off = 0; off < B; off += ba->MB) {
         int n = B - off < ba->MB ? B - off : ba->MB;
         torso_encode(&ba->te, n, obs + (size_t)off * ba->te.obs_dim, ba->enc);
         const real *z = mlp_forward(ba->f[BD_FIELD_S].net, n, ba->enc);
         for (int i = 0; i < n; i++)
             for (int k = 0; k < A; k++) {
-                double mean, *o = out + (size_t)(off + i) * A + k;
-                double M = coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, NULL, &mean);
-                if (!(M > 0) || !isfinite(M))
-                    *o = g->c;
-                else if (risk_gauss_mixture(r, ba->rmu, ba->wk, (size_t)K, g->h * ba->bs.sigma, o, e))
+                double mean, M = coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, NULL, &mean);
+                if (row_risk(ba, r, ba->wk, M, out + (size_t)(off + i) * A + k, e))
                     return -1;
             }
     }
@@ -384,39 +389,57 @@ static void online_at_s(bd_agent *ba, const agent_batch *b, const real *enc_s, d
     }
 }
 
+/* What a' at s' is ranked by, for one action's coefficients w (K) with
+ * mass M and mean (u units), as coefs_row gives them: the mean itself, or
+ * with agent.risk_target ρ of agent.risk on the row's law, the very value
+ * risk_values reports (row_risk, in return units; only values of one kind
+ * are ever compared). */
+static int rank_value(const bd_agent *ba, const double *w, double M, double mean, double *v, bdrl_err *e)
+{
+    if (ba->risk.measure == RISK_MEAN) {
+        *v = mean;
+        return 0;
+    }
+    return row_risk(ba, &ba->risk, w, M, v, e);
+}
+
 /* agent.double: reads the encoded s' (enc_n: B rows); writes a_next (B),
- * argmax_a of the ONLINE scalar field's Q(s', a) (ties to the lowest index),
- * which next_state then bootstraps from with the target network's field.
- * Runs before online_at_s, whose forward on s the losses need last.
- * Scratch: wk. */
-static void online_next_actions(bd_agent *ba, const agent_batch *b, const real *enc_n, int *a_next)
+ * argmax_a of the ONLINE scalar field's Q(s', a) (or ρ, rank_value; ties to
+ * the lowest index), which next_state then bootstraps from with the target
+ * network's field. Runs before online_at_s, whose forward on s the losses
+ * need last. Scratch: wk. */
+static int online_next_actions(bd_agent *ba, const agent_batch *b, const real *enc_n, int *a_next, bdrl_err *e)
 {
     int B = b->B, A = ba->A, K = ba->K;
     const real *z = mlp_forward(ba->f[BD_FIELD_S].net, B, enc_n); /* (B, A·K) */
     for (int i = 0; i < B; i++) {
-        double best = -INFINITY, mean;
+        double best = -INFINITY, mean, v;
         int an = 0;
         for (int k = 0; k < A; k++) {
-            coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, NULL, &mean);
-            if (k == 0 || mean > best) {
-                best = mean;
+            double M = coefs_row(ba, z + ((size_t)i * A + k) * K, ba->wk, NULL, &mean);
+            if (rank_value(ba, ba->wk, M, mean, &v, e))
+                return -1;
+            if (k == 0 || v > best) {
+                best = v;
                 an = k;
             }
         }
         a_next[i] = an;
     }
+    return 0;
 }
 
 /* Reads the encoded s' (enc_n: B rows), b's rewards, terminations, next
  * actions and discounts, and a_next when `picked` (online_next_actions);
  * writes u_r and b_off (B; the reward in u units and the offset b =
  * (r − (1 − γ_i)c)/h of the Bellman map u -> γ_i u + b, γ_i the row's
- * discount), a_next (B; −1 if terminal: argmax of the target Q unless the
- * batch gives it or it was picked), mass_next (B; 0 if terminal) and wn
- * (B, K), the mass and the coefficients of the target scalar field at
- * (s', a') (wn unwritten for terminal transitions). Scratch: wk. */
-static void next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, int picked, double *u_r,
-                       double *b_off, int *a_next, double *mass_next, double *wn_all)
+ * discount), a_next (B; −1 if terminal: argmax of the target Q, or ρ with
+ * agent.risk_target (rank_value), unless the batch gives it or it was
+ * picked), mass_next (B; 0 if terminal) and wn (B, K), the mass and the
+ * coefficients of the target scalar field at (s', a') (wn unwritten for
+ * terminal transitions). Scratch: wk. */
+static int next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, int picked, double *u_r,
+                      double *b_off, int *a_next, double *mass_next, double *wn_all, bdrl_err *e)
 {
     const bd_geometry *g = &ba->geo;
     int B = b->B, A = ba->A, K = ba->K;
@@ -437,12 +460,14 @@ static void next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, in
             an = b->next_action ? b->next_action[i] : a_next[i];
             mass_next[i] = coefs_row(ba, zn + (size_t)an * K, wn, NULL, &mean);
         } else {
-            /* argmax_a Q(s', a); the best row's coefficients stay in wn */
-            double best = -INFINITY;
+            /* argmax_a Q(s', a) (or ρ); the best row's coefficients stay in wn */
+            double best = -INFINITY, v;
             for (int k = 0; k < A; k++) {
                 double Mk = coefs_row(ba, zn + (size_t)k * K, ba->wk, NULL, &mean);
-                if (k == 0 || mean > best) {
-                    best = mean;
+                if (rank_value(ba, ba->wk, Mk, mean, &v, e))
+                    return -1;
+                if (k == 0 || v > best) {
+                    best = v;
                     an = k;
                     mass_next[i] = Mk;
                     memcpy(wn, ba->wk, sizeof(double) * K);
@@ -451,6 +476,7 @@ static void next_state(bd_agent *ba, const agent_batch *b, const real *enc_n, in
         }
         a_next[i] = an;
     }
+    return 0;
 }
 
 /* What an update regresses onto for batch b: the coefficients ba->wq,
@@ -465,11 +491,10 @@ static int prepare_targets(bd_agent *ba, const agent_batch *b, bdrl_err *e)
     const real *enc_n = ba->enc + (size_t)b->B * ba->te.in_dim;
     encode_batch(ba, b, ba->enc);
     int picked = ba->double_q && !b->next_action;
-    if (picked)
-        online_next_actions(ba, b, enc_n, ba->a_next);
+    if (picked && online_next_actions(ba, b, enc_n, ba->a_next, e))
+        return -1;
     online_at_s(ba, b, ba->enc, ba->wq, ba->sq, ba->qsa);
-    next_state(ba, b, enc_n, picked, ba->u_r, ba->b_off, ba->a_next, ba->mass_next, ba->wn);
-    return 0;
+    return next_state(ba, b, enc_n, picked, ba->u_r, ba->b_off, ba->a_next, ba->mass_next, ba->wn, e);
 }
 
 /* ---- the loss (docs/basis.md) ----
@@ -838,6 +863,7 @@ static const agent_ops bd_ops = {
     .name = "bd",
     .q_values = bd_q_values,
     .risk_values = bd_risk_values,
+    .risk_target = 1,
     .update = bd_update,
     .update_target = bd_update_target,
     .distribution = bd_distribution,
@@ -895,6 +921,8 @@ static agent *basis_create(const exp_config *cfg, const env *en, rng *init, bdrl
     ba->ema = cfg->agent.ema;
     ba->readout = cfg->bd.readout;
     ba->double_q = cfg->agent.double_q;
+    if (cfg->agent.risk_target)
+        ba->risk = cfg->agent.risk; /* else mean: RISK_MEAN is 0 in the zeroed struct */
 
     if (bd_geometry_of(cfg, &ba->geo, e))
         goto fail;
@@ -931,6 +959,8 @@ static agent *basis_create(const exp_config *cfg, const env *en, rng *init, bdrl
     int in = ba->te.in_dim, K = ba->K, A = ba->A;
     double var = ba->bs.sigma * ba->bs.sigma;
     kernel_of(ba->bs.delta, 2 * var, ba->z.Rg, ba->gk, ba->gkd);
+    for (int k = 0; k < K; k++)
+        ba->rmu[k] = ba->geo.c + ba->geo.h * (ba->bs.mu0 + k * ba->bs.delta);
     size_t np = ba->f[0].net->n_params + ba->f[1].net->n_params;
     char comp[64];
     snprintf(ba->desc, sizeof ba->desc,

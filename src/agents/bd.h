@@ -18,7 +18,10 @@
  * γ^{-1} s⁻((v − b)/γ) / max(M⁻, floor) = Σ_j a_j N(v; γ μ_j + b, γ²σ²),
  * a_j = w⁻_j / max(M⁻, floor), a' = argmax_a' Q⁻(s', a') unless the batch
  * gives it (agent.double: argmax of the ONLINE scalar field's Q at s', the
- * coefficients still the target's). γ is each row's discount (γ^m after an
+ * coefficients still the target's; agent.risk_target with a non-mean
+ * agent.risk: argmax of ρ(Z(s', a')) instead of Q, ρ of the law Σ_k w_k
+ * N(c + h μ_k, (hσ)²)/M as risk_values computes it, on the target or, with
+ * agent.double, the online field). γ is each row's discount (γ^m after an
  * m-step reward; agent.gamma without one), in the map and in
  * b = (r − (1 − γ)c)/h alike.
  *
