@@ -5,10 +5,13 @@
  * mixture, the grid agent's density on its grid; mean is q_values bit for
  * bit; the basis width pulls BD's CVaR below its atoms' by at most
  * hσ φ(Φ⁻¹(α))/α; DQN refuses any measure but mean, and agent.risk_target
- * is refused where the update cannot honour it; the key parses and prints. */
+ * is refused where the update cannot honour it (the grid agent) and, where
+ * it is honoured (C51, QR-DQN, BD; IQN in test_iqn.c), picks the target's
+ * a* by CVaR where the mean would pick another; the key parses and prints. */
 #include "test_util.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agents/agent.h"
@@ -209,6 +212,179 @@ static void test_action_values_follow_risk(void **state)
     env_free(en);
 }
 
+/* ---- agent.risk_target: the Bellman target's a* at s' by ρ ----
+ *
+ * For C51, QR-DQN and BD (whose updates draw nothing, so two agents made
+ * alike update alike): with agent.risk cvar:0.1 and agent.risk_target, one
+ * update with a* left to the agent leaves exactly the parameters of an
+ * agent without agent.risk_target given a' = the CVaR-greedy action of the
+ * target networks at s' (a batch's next_action: that action's law is the
+ * target), and without agent.risk_target exactly those of a' = the
+ * mean-greedy one; the s' are chosen so that the two choices differ. The
+ * online parameters are perturbed first, so the target networks are not the
+ * online ones: the target's ρ is a twin's, made alike and not perturbed
+ * (its online networks are the others' target networks), and some s' has a
+ * CVaR-greedy action of the online networks that is not the target's (so
+ * ranking on the wrong networks fails too). With agent.double the ranking
+ * networks are the online ones, and the roles swap. */
+
+#define RT_B 5         /* train.batch_size of make() */
+#define RT_TRIES 4000  /* random s' searched for rows whose a* differ */
+
+static agent *rt_make(const char *const *kind, int risk_target, int dbl, int perturb, env **en)
+{
+    const char *x[12];
+    int n = 0;
+    for (int i = 0; kind[i]; i++)
+        x[n++] = kind[i];
+    x[n++] = "agent.risk=cvar:0.1";
+    if (risk_target)
+        x[n++] = "agent.risk_target=true";
+    if (dbl)
+        x[n++] = "agent.double=true";
+    x[n] = NULL;
+    exp_config cfg;
+    bdrl_err e;
+    agent *a = make(&cfg, en, x, &e);
+    if (!a)
+        fail_msg("%s", e.msg);
+    if (perturb) { /* the online parameters only: the targets stay the twin's */
+        agent_param_block blk[AGENT_MAX_PARAM_BLOCKS];
+        int nb = a->ops->params(a, blk);
+        rng *r = rng_create(31, 1);
+        for (int k = 0; k < nb; k++)
+            for (size_t i = 0; i < blk[k].n; i++)
+                ((real *)blk[k].p)[i] += (real)(0.3 * rng_normal(r));
+        rng_free(r);
+    }
+    return a;
+}
+
+static int argmax2(const double *v) { return v[1] > v[0] ? 1 : 0; }
+
+/* The parameters after one update of a fresh (perturbed) agent on b, into
+ * out (n reals, allocated here); returns n. */
+static size_t rt_update(const char *const *kind, int risk_target, int dbl, const agent_batch *b, real **out)
+{
+    env *en;
+    agent *a = rt_make(kind, risk_target, dbl, 1, &en);
+    agent_stats st;
+    bdrl_err e;
+    if (agent_update(a, b, &st, &e))
+        fail_msg("%s", e.msg);
+    agent_param_block blk[AGENT_MAX_PARAM_BLOCKS];
+    int nb = a->ops->params(a, blk);
+    size_t n = 0;
+    for (int k = 0; k < nb; k++)
+        n += blk[k].n;
+    *out = malloc(sizeof(real) * n);
+    assert_non_null(*out);
+    n = 0;
+    for (int k = 0; k < nb; k++) {
+        memcpy(*out + n, blk[k].p, sizeof(real) * blk[k].n);
+        n += blk[k].n;
+    }
+    agent_free(a);
+    env_free(en);
+    return n;
+}
+
+static void risk_target_case(const char *const *kind, int dbl)
+{
+    env *en_t, *en_o;
+    agent *twin = rt_make(kind, 0, 0, 0, &en_t); /* the target networks, as online ones */
+    agent *on = rt_make(kind, 0, 0, 1, &en_o);   /* the perturbed online networks */
+    agent *rank = dbl ? on : twin, *other = dbl ? twin : on;
+    const risk_spec cv = {RISK_CVAR, 0.1};
+    bdrl_err e;
+    rng *r = rng_create(5, 1);
+    float next_obs[RT_B * 4], obs[RT_B * 4], rew[RT_B];
+    int act[RT_B], a_mean[RT_B], a_cvar[RT_B], rows = 0, apart = 0;
+    unsigned char term[RT_B] = {0};
+    /* rows 0 .. RT_B − 2: s' whose mean- and CVaR-greedy actions of the
+     * ranking networks differ, the first of them one whose CVaR-greedy
+     * action differs on the other networks; the last row terminal */
+    for (int t = 0; t < RT_TRIES && rows < RT_B - 1; t++) {
+        float o[4];
+        for (int k = 0; k < 4; k++)
+            o[k] = (float)(6 * rng_uniform(r) - 3);
+        double q[2], c[2], co[2];
+        assert_int_equal(agent_q_values(rank, 1, o, q, &e), 0);
+        assert_int_equal(rank->ops->risk_values(rank, 1, o, &cv, c, &e), 0);
+        assert_int_equal(other->ops->risk_values(other, 1, o, &cv, co, &e), 0);
+        if (argmax2(q) == argmax2(c) || fabs(q[1] - q[0]) < 1e-6 || fabs(c[1] - c[0]) < 1e-6)
+            continue;
+        int away = argmax2(co) != argmax2(c);
+        if (!apart && !away)
+            continue;
+        apart |= away;
+        memcpy(next_obs + 4 * rows, o, sizeof o);
+        a_mean[rows] = argmax2(q);
+        a_cvar[rows] = argmax2(c);
+        rows++;
+    }
+    if (rows < RT_B - 1)
+        fail_msg("%s%s: found %d of %d s' whose mean and CVaR a* differ", kind[0], dbl ? ", double" : "", rows,
+                 RT_B - 1);
+    for (int i = 0; i < RT_B; i++) {
+        for (int k = 0; k < 4; k++)
+            obs[4 * i + k] = (float)(2 * rng_uniform(r) - 1);
+        act[i] = (int)rng_below(r, 2);
+        rew[i] = (float)rng_uniform(r);
+    }
+    for (int k = 0; k < 4; k++)
+        next_obs[4 * (RT_B - 1) + k] = 0.5f;
+    term[RT_B - 1] = 1;
+    a_mean[RT_B - 1] = a_cvar[RT_B - 1] = 0; /* terminal: not read */
+    agent_batch b = {RT_B, obs, act, rew, next_obs, term, NULL, NULL, NULL, NULL};
+    real *p_risk, *p_mean, *p_given_cvar, *p_given_mean;
+    size_t n = rt_update(kind, 1, dbl, &b, &p_risk);
+    assert_true(rt_update(kind, 0, dbl, &b, &p_mean) == n);
+    b.next_action = a_cvar;
+    assert_true(rt_update(kind, 0, dbl, &b, &p_given_cvar) == n);
+    b.next_action = a_mean;
+    assert_true(rt_update(kind, 0, dbl, &b, &p_given_mean) == n);
+    assert_true(memcmp(p_given_cvar, p_given_mean, sizeof(real) * n) != 0); /* the choice matters */
+    print_message("%s%s: risk_target follows the CVaR a* (%s), without it the mean a* (%s)\n", kind[0],
+                  dbl ? ", double" : "", memcmp(p_risk, p_given_cvar, sizeof(real) * n) ? "NO" : "yes",
+                  memcmp(p_mean, p_given_mean, sizeof(real) * n) ? "NO" : "yes");
+    assert_memory_equal(p_risk, p_given_cvar, sizeof(real) * n);
+    assert_memory_equal(p_mean, p_given_mean, sizeof(real) * n);
+    free(p_risk);
+    free(p_mean);
+    free(p_given_cvar);
+    free(p_given_mean);
+    rng_free(r);
+    agent_free(twin);
+    agent_free(on);
+    env_free(en_t);
+    env_free(en_o);
+}
+
+static void test_risk_target_c51(void **state)
+{
+    (void)state;
+    const char *x[] = {"agent.kind=c51", "c51.atoms=11", NULL};
+    risk_target_case(x, 0);
+    risk_target_case(x, 1);
+}
+
+static void test_risk_target_qrdqn(void **state)
+{
+    (void)state;
+    const char *x[] = {"agent.kind=qrdqn", "qrdqn.quantiles=9", NULL};
+    risk_target_case(x, 0);
+    risk_target_case(x, 1);
+}
+
+static void test_risk_target_bd(void **state)
+{
+    (void)state;
+    const char *x[] = {"agent.kind=bd", "bd.basis=21", "bd.basis_width=1.5", NULL};
+    risk_target_case(x, 0);
+    risk_target_case(x, 1);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -224,9 +400,15 @@ static void test_refusals(void **state)
     assert_non_null(a);
     agent_free(a);
     env_free(en);
+    const char *grid_tgt[] = {"agent.kind=bd", "bd.field=grid", "bd.grid=64", "agent.risk=cvar:0.1",
+                              "agent.risk_target=true", NULL};
+    assert_null(make(&cfg, &en, grid_tgt, &e));
+    assert_contains(e.msg, "agent.risk_target: the bd agent with bd.field grid picks a* by its mean only");
     const char *bd_tgt[] = {"agent.kind=bd", "agent.risk=cvar:0.1", "agent.risk_target=true", NULL};
-    assert_null(make(&cfg, &en, bd_tgt, &e));
-    assert_contains(e.msg, "agent.risk_target");
+    a = make(&cfg, &en, bd_tgt, &e);
+    assert_non_null(a);
+    agent_free(a);
+    env_free(en);
     const char *c51_tgt[] = {"agent.kind=c51", "agent.risk=wang:-0.5", "agent.risk_target=true", NULL};
     a = make(&cfg, &en, c51_tgt, &e);
     assert_non_null(a);
@@ -263,6 +445,9 @@ int main(void)
         cmocka_unit_test(test_bd),
         cmocka_unit_test(test_bd_grid),
         cmocka_unit_test(test_action_values_follow_risk),
+        cmocka_unit_test(test_risk_target_c51),
+        cmocka_unit_test(test_risk_target_qrdqn),
+        cmocka_unit_test(test_risk_target_bd),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_config_key),
     };
