@@ -183,12 +183,14 @@ static void test_composition(void **state)
 /* What the reference loss takes beyond the batch: a* by the online networks
  * at the same τ̃ (online_pick, agent.double), each row's discount (NULL:
  * agent.gamma), importance weights (NULL: 1); each row's own loss goes to
- * rows (NULL: not). */
+ * rows (NULL: not); astar (not NULL): the a* of each row of an update that
+ * ranked (the τ̃ drawn), given here instead of ranked again. */
 typedef struct {
     int online_pick;
     const double *discount;
     const float *weight;
     double *rows;
+    const int *astar;
 } ref_opts;
 
 /* The loss recomputed in double from the τ the update drew:
@@ -208,6 +210,8 @@ static double reference_loss_x(agent *a, const exp_config *cfg, const raw_batch 
         int astar = 0;
         if (next_action) {
             astar = next_action[i];
+        } else if (o && o->astar) {
+            astar = o->astar[i];
         } else {
             double q[2] = {0, 0}, z[2];
             for (int k = 0; k < K_; k++) {
@@ -402,7 +406,7 @@ static void test_discount_weight_sample_loss(void **state)
     bdrl_err e;
     iqn_reseed(a, 5);
     assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0);
-    double base = st.loss, want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, NULL, NULL, rows}), m = 0;
+    double base = st.loss, want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, NULL, NULL, rows, NULL}), m = 0;
     assert_close(base, want, 1e-5 * want);
     for (int i = 0; i < B_; i++) {
         assert_close(sl[i], rows[i], 1e-5 * (1 + rows[i]));
@@ -412,13 +416,13 @@ static void test_discount_weight_sample_loss(void **state)
     b.discount = disc;
     iqn_reseed(a, 5);
     assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0);
-    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, disc, NULL, rows});
+    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, disc, NULL, rows, NULL});
     assert_close(st.loss, want, 1e-5 * want);
     assert_true(fabs(st.loss - base) > 1e-3);
     b.weight = wts;
     iqn_reseed(a, 5);
     assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0);
-    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, disc, wts, rows});
+    want = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){0, disc, wts, rows, NULL});
     assert_close(st.loss, want, 1e-5 * want);
     for (int i = 0; i < B_; i++)
         assert_close(sl[i], rows[i], 1e-5 * (1 + rows[i])); /* unweighted */
@@ -459,7 +463,7 @@ static void test_double_q(void **state)
             perturb(a, IQN_TARGET, 0.8, r);
             iqn_reseed(a, 5);
             assert_int_equal(iqn_loss_grad(a, &b, &st, &e), 0); /* draws the τ the references read */
-            online = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){1, NULL, NULL, NULL});
+            online = reference_loss_x(a, &cfg, &rb, NULL, &(ref_opts){1, NULL, NULL, NULL, NULL});
             target = reference_loss(a, &cfg, &rb, NULL);
         }
         assert_true(fabs(online - target) > 1e-4); /* some row's a* differs */
@@ -480,6 +484,95 @@ static void test_double_q(void **state)
 }
 
 /* ---- τ, Q, the law ---- */
+
+/* agent.risk_target with agent.risk cvar:0.1: a* ranks the target
+ * networks' Z(s', ·) at τ̃ = β(U) = 0.1 U, the U of the agent without it
+ * (the same τ stream), which ranks at U; on a batch where the two choices
+ * differ on some row, each loss is the reference with its own a* and not
+ * with the other's. */
+static agent *make_risk(exp_config *cfg, env **en, int risk_target, uint64_t pseed)
+{
+    char *sets[] = {"env.name=cartpole", "agent.kind=iqn", "agent.hidden=[6, 5]", "train.batch_size=5",
+                    "agent.gamma=0.9", "iqn.n=3", "iqn.n_prime=4", "iqn.k=2", "iqn.embedding=7",
+                    "iqn.law_points=10", "agent.activation=relu", "seed=4", "agent.risk=cvar:0.1",
+                    risk_target ? "agent.risk_target=true" : "agent.risk_target=false"};
+    bdrl_err e;
+    if (exp_load(cfg, NULL, sets, (int)(sizeof sets / sizeof *sets), &e))
+        fail_msg("%s", e.msg);
+    *en = env_create(&cfg->env, &e);
+    rng *init = rng_create(4, RNG_STREAM_INIT);
+    agent *a = agent_create(cfg, *en, init, &e);
+    rng_free(init);
+    if (!a)
+        fail_msg("%s", e.msg);
+    rng *r = rng_create(pseed, 1); /* the same perturbation for both */
+    perturb(a, IQN_ONLINE, 0.4, r);
+    perturb(a, IQN_TARGET, 0.8, r);
+    rng_free(r);
+    return a;
+}
+
+static void test_risk_target(void **state)
+{
+    (void)state;
+    const risk_spec cv = {RISK_CVAR, 0.1};
+    rng *r = rng_create(3, 1);
+    bdrl_err e;
+    for (int t = 0; t < 100; t++) { /* perturbations until the choices differ on some row */
+        exp_config cfg;
+        env *en_m, *en_r;
+        agent *am = make_risk(&cfg, &en_m, 0, 9 + t), *ar = make_risk(&cfg, &en_r, 1, 9 + t);
+        raw_batch rb;
+        fill_batch(&rb, r);
+        agent_batch b = {B_, rb.obs, rb.action, rb.reward, rb.next_obs, rb.term, NULL, NULL, NULL, NULL};
+        agent_stats sm, sr;
+        iqn_reseed(am, 100 + t);
+        iqn_reseed(ar, 100 + t);
+        assert_int_equal(iqn_loss_grad(am, &b, &sm, &e), 0);
+        assert_int_equal(iqn_loss_grad(ar, &b, &sr, &e), 0);
+        int n, nr;
+        const double *u = iqn_last_taus(am, 2, &n), *tk = iqn_last_taus(ar, 2, &nr);
+        assert_int_equal(n, B_ * K_);
+        assert_int_equal(nr, B_ * K_);
+        for (int j = 0; j < n; j++)
+            assert_true(tk[j] == risk_beta(&cv, u[j]));
+        int a_mean[B_], a_cvar[B_], differ = 0;
+        for (int i = 0; i < B_; i++) {
+            double qm[2] = {0, 0}, qc[2] = {0, 0}, z[2];
+            for (int k = 0; k < K_; k++) {
+                composed(am, IQN_TARGET, rb.next_obs + 4 * i, u[i * K_ + k], z);
+                qm[0] += z[0], qm[1] += z[1];
+                composed(am, IQN_TARGET, rb.next_obs + 4 * i, tk[i * K_ + k], z);
+                qc[0] += z[0], qc[1] += z[1];
+            }
+            a_mean[i] = qm[1] > qm[0];
+            a_cvar[i] = qc[1] > qc[0];
+            differ += !rb.term[i] && a_mean[i] != a_cvar[i] && fabs(qm[1] - qm[0]) > 1e-5 &&
+                      fabs(qc[1] - qc[0]) > 1e-5;
+        }
+        if (differ) {
+            double lm = reference_loss_x(am, &cfg, &rb, NULL, &(ref_opts){0, NULL, NULL, NULL, a_mean});
+            double lm_other = reference_loss_x(am, &cfg, &rb, NULL, &(ref_opts){0, NULL, NULL, NULL, a_cvar});
+            double lr = reference_loss_x(ar, &cfg, &rb, NULL, &(ref_opts){0, NULL, NULL, NULL, a_cvar});
+            double lr_other = reference_loss_x(ar, &cfg, &rb, NULL, &(ref_opts){0, NULL, NULL, NULL, a_mean});
+            print_message("risk_target: loss %.8g (CVaR a* %.8g, mean a* %.8g); without: %.8g (mean a* %.8g, "
+                          "CVaR a* %.8g); %d row(s) differ, try %d\n",
+                          sr.loss, lr, lr_other, sm.loss, lm, lm_other, differ, t);
+            assert_true(fabs(lm - lm_other) > 1e-4 && fabs(lr - lr_other) > 1e-4);
+            assert_close(sm.loss, lm, 1e-5 * (1 + fabs(lm)));
+            assert_close(sr.loss, lr, 1e-5 * (1 + fabs(lr)));
+        }
+        agent_free(am);
+        agent_free(ar);
+        env_free(en_m);
+        env_free(en_r);
+        if (differ) {
+            rng_free(r);
+            return;
+        }
+    }
+    fail_msg("no batch whose mean and CVaR a* differ");
+}
 
 static void test_tau_stream(void **state)
 {
@@ -742,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_gradient_fd),
         cmocka_unit_test(test_discount_weight_sample_loss),
         cmocka_unit_test(test_double_q),
+        cmocka_unit_test(test_risk_target),
         cmocka_unit_test(test_tau_stream),
         cmocka_unit_test(test_q_and_law),
         cmocka_unit_test(test_save_load),
