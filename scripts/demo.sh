@@ -296,7 +296,7 @@ tmp="$report.tmp.$$"
   table risk
   echo
   echo "The CVaR agent's laws are farther from its truth because its targets bootstrap from the"
-  echo "mean-greedy action (\`agent.risk_target: false\`, as its BD twin must), while the truth continues"
+  echo "mean-greedy action (\`agent.risk_target: false\`, the shipped twins' setting), while the truth continues"
   echo "with the CVaR policy (docs/results.md)."
   echo
   echo "What the CVaR agent sees at S: each action's learned law (solid) and exact law (dashed), and"
