@@ -334,7 +334,10 @@ static int minatar_flops(const exp_config *cfg, mn_flops *f)
     for (int i = 0; i < 256; i++) {
         int act = (int)rng_below(g, (uint64_t)env_n_actions(en));
         env_step st = env_do_step(en, act);
-        replay_add(rb, obs, act, st.reward, st.obs, st.terminated, st.truncated);
+        if (replay_add(rb, obs, act, st.reward, st.obs, st.terminated, st.truncated, &e)) {
+            fprintf(stderr, "bench_agents: %s\n", e.msg);
+            return -1;
+        }
         memcpy(obs, st.terminated || st.truncated ? env_reset(en, NULL) : st.obs, sizeof(float) * (size_t)od);
     }
     replay_sample(rb, g, B, &b);
