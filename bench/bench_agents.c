@@ -265,7 +265,16 @@ typedef struct {
 /* The whole training loop of cfg with an update every `tf` steps: updates
  * from step batch_size + 1 on, ε = 0.05 throughout (the loop's steady
  * state), no evaluation and no checkpoint inside the window. */
+static int loop_window(const exp_config *base, int tf, double secs, loop_rate *out, char *why, size_t why_n);
+
 static int minatar_loop(const exp_config *base, int tf, double secs, loop_rate *out)
+{
+    return loop_window(base, tf, secs, out, NULL, 0);
+}
+
+/* minatar_loop's body; on an error its message goes to why (when given)
+ * instead of stderr: the components section reports an agent's refusal. */
+static int loop_window(const exp_config *base, int tf, double secs, loop_rate *out, char *why, size_t why_n)
 {
     exp_config cfg = *base;
     cfg.train.train_frequency = tf;
@@ -292,7 +301,10 @@ static int minatar_loop(const exp_config *base, int tf, double secs, loop_rate *
     if (system(cmd) != 0)
         fprintf(stderr, "bench_agents: could not remove %s\n", dir);
     if (rc) {
-        fprintf(stderr, "bench_agents: %s\n", e.msg);
+        if (why)
+            snprintf(why, why_n, "%s", e.msg);
+        else
+            fprintf(stderr, "bench_agents: %s\n", e.msg);
         return -1;
     }
     if (!win.stop || res.steps != win.end) {
@@ -523,11 +535,140 @@ static int minatar_section(double secs, double peak, int torch)
     return 0;
 }
 
+/* ---- components (issue 21 §5) ---- */
+
+/* Rainbow's five components one at a time on C51, all five, and every other
+ * agent plain and with all five, each at configs/cartpole_c51.yaml's settings
+ * (the other agents' twins: configs/twins/cartpole_<agent>.yaml and
+ * configs/cartpole_bd.yaml, every shared key at C51's value). */
+#define ALL5 "agent.n_step=3", "replay.prioritized=true", "replay.alpha=0.5", "replay.beta=0.4", \
+             "agent.double=true", "agent.dueling=true", "agent.noisy=true", "agent.noisy_sigma0=0.5"
+typedef struct {
+    const char *name, *path;
+    char *sets[8];
+    int n_sets;
+    int plain; /* index of the same agent's plain variant (itself if plain) */
+} comp_variant;
+
+static const comp_variant comp_variants[] = {
+    {"c51 plain", "configs/cartpole_c51.yaml", {NULL}, 0, 0},
+    {"c51 + n_step 3", "configs/cartpole_c51.yaml", {"agent.n_step=3"}, 1, 0},
+    {"c51 + prioritized a0.5 b0.4", "configs/cartpole_c51.yaml",
+     {"replay.prioritized=true", "replay.alpha=0.5", "replay.beta=0.4"}, 3, 0},
+    {"c51 + double", "configs/cartpole_c51.yaml", {"agent.double=true"}, 1, 0},
+    {"c51 + dueling", "configs/cartpole_c51.yaml", {"agent.dueling=true"}, 1, 0},
+    {"c51 + noisy s0 0.5", "configs/cartpole_c51.yaml", {"agent.noisy=true", "agent.noisy_sigma0=0.5"}, 2, 0},
+    {"c51 all five (rainbow)", "configs/cartpole_rainbow.yaml", {NULL}, 0, 0},
+    {"dqn plain", "configs/twins/cartpole_dqn.yaml", {NULL}, 0, 7},
+    {"dqn all five", "configs/twins/cartpole_dqn.yaml", {ALL5}, 8, 7},
+    {"qrdqn plain", "configs/twins/cartpole_qrdqn.yaml", {NULL}, 0, 9},
+    {"qrdqn all five", "configs/twins/cartpole_qrdqn.yaml", {ALL5}, 8, 9},
+    {"iqn plain", "configs/twins/cartpole_iqn.yaml", {NULL}, 0, 11},
+    {"iqn all five", "configs/twins/cartpole_iqn.yaml", {ALL5}, 8, 11},
+    {"bd plain", "configs/cartpole_bd.yaml", {NULL}, 0, 13},
+    {"bd all five", "configs/cartpole_bd.yaml", {ALL5}, 8, 13},
+};
+enum { COMP_N = sizeof comp_variants / sizeof *comp_variants, COMP_ROUNDS_MAX = 64, COMP_PER = 2, COMP_RAINBOW = 6 };
+
+/* Each variant's whole training loop (loop_window: ε 0.05 throughout, an
+ * update every train.train_frequency = 1 steps from step 65 on, CPU time over
+ * a window of steady-state steps), interleaved: `rounds` rounds, each running
+ * every variant for secs / rounds CPU seconds, the order rotated by one per
+ * round. A variant's steps/s is its median over the rounds, its ratio the
+ * median over the rounds of steps/s over plain C51's (or its own agent's
+ * plain) in the same round: a slow spell of the machine hits both sides. */
+static int components_section(double secs)
+{
+    static exp_config cfg[COMP_N];
+    static char why[COMP_N][sizeof ((bdrl_err *)0)->msg];
+    static double sps[COMP_N][COMP_ROUNDS_MAX];
+    int refused[COMP_N] = {0};
+    int rounds = (int)(secs / 0.25 + 0.5);
+    if (rounds < 3)
+        rounds = 3;
+    if (rounds > COMP_ROUNDS_MAX)
+        rounds = COMP_ROUNDS_MAX;
+    double chunk = secs / rounds;
+    for (int v = 0; v < COMP_N; v++) {
+        bdrl_err e;
+        if (exp_load(&cfg[v], comp_variants[v].path, comp_variants[v].sets, comp_variants[v].n_sets, &e)) {
+            if (!comp_variants[v].n_sets) {
+                fprintf(stderr, "bench_agents: %s (run from the source tree)\n", e.msg);
+                return 2;
+            }
+            refused[v] = 1;
+            snprintf(why[v], sizeof why[v], "%s", e.msg);
+        }
+    }
+    for (int r = 0; r < rounds; r++)
+        for (int k = 0; k < COMP_N; k++) {
+            int v = (k + r) % COMP_N;
+            if (refused[v])
+                continue;
+            loop_rate lr;
+            if (loop_window(&cfg[v], cfg[v].train.train_frequency, chunk, &lr, why[v], sizeof why[v])) {
+                if (comp_variants[v].plain == v) {
+                    fprintf(stderr, "bench_agents: %s: %s\n", comp_variants[v].name, why[v]);
+                    return 1;
+                }
+                refused[v] = 1;
+                continue;
+            }
+            sps[v][r] = lr.sps;
+        }
+    printf("\nComponents (issue 21 §5): CartPole at configs/cartpole_c51.yaml's settings (torso 4-128-128 ReLU,\n"
+           "batch 64, Adam, an update every step); the whole training loop, eps 0.05 (noisy: eps unused), updates\n"
+           "from step 65 on; CPU time; %d interleaved rounds of %.2f s per variant; steps/s the median over the\n"
+           "rounds, each ratio the median of the per-round ratios (min-max beside it)\n",
+           rounds, chunk);
+    printf("%-30s %-38s %9s | %6s %13s | %6s\n", "", "config (+ --set)", "steps/s", "/c51", "(min-max)", "/plain");
+    double verdict[2] = {0, 0};
+    for (int v = 0; v < COMP_N; v++) {
+        const comp_variant *cv = &comp_variants[v];
+        char cname[64];
+        snprintf(cname, sizeof cname, "%s%s", cv->path + strlen("configs/"), cv->n_sets == 8 ? " + all five" :
+                 cv->n_sets ? " + the component" : "");
+        if (refused[v]) {
+            printf("%-30s %-38s refused: %s\n", cv->name, cname, why[v]);
+            continue;
+        }
+        double a[COMP_ROUNDS_MAX], b[COMP_ROUNDS_MAX], c[COMP_ROUNDS_MAX];
+        for (int r = 0; r < rounds; r++) {
+            a[r] = sps[v][r];
+            b[r] = sps[v][r] / sps[0][r];
+            c[r] = sps[v][r] / sps[cv->plain][r];
+        }
+        double med = median(a, rounds), rc = median(b, rounds), ro = median(c, rounds);
+        /* b is sorted now: its ends are the min and max */
+        char range[32];
+        snprintf(range, sizeof range, "(%.2f-%.2f)", b[0], b[rounds - 1]);
+        printf("%-30s %-38s %9.0f | %6.2f %13s | %6.2f\n", cv->name, cname, med, rc, v ? range : "",
+               cv->plain == v ? 1.0 : ro);
+        if (v == 2)
+            verdict[0] = rc;
+        if (v == COMP_RAINBOW)
+            verdict[1] = rc;
+    }
+    printf("  the components one at a time: --set agent.n_step=3 | replay.prioritized=true replay.alpha=0.5 "
+           "replay.beta=0.4 |\n  agent.double=true | agent.dueling=true | agent.noisy=true agent.noisy_sigma0=0.5; "
+           "all five: all of these (c51: configs/cartpole_rainbow.yaml);\n  /plain: against the same agent's plain "
+           "loop in the same round\n");
+    if (refused[2] || refused[COMP_RAINBOW]) {
+        printf("  prioritized or rainbow refused: no verdict\n");
+        return 1;
+    }
+    printf("  c51 + prioritized replay vs plain c51: %.2f, >= 0.87 (at most 15%% added): %s\n", verdict[0],
+           verdict[0] >= 0.87 ? "met" : "MISSED");
+    printf("  rainbow (c51 all five) vs plain c51:   %.2f, >= 0.6: %s\n", verdict[1],
+           verdict[1] >= 0.6 ? "met" : "MISSED");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     openblas_set_num_threads(1);
     double secs = 2.0;
-    int only_minatar = 0, torch = 1;
+    int only_minatar = 0, only_components = 0, torch = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "minatar"))
             only_minatar = 1;
@@ -535,10 +676,12 @@ int main(int argc, char **argv)
             torch = 0;
         else if (!strcmp(argv[i], "c51-only"))
             c51_only = 1;
+        else if (!strcmp(argv[i], "components"))
+            only_components = 1;
         else if (atof(argv[i]) > 0)
             secs = atof(argv[i]);
         else {
-            fprintf(stderr, "usage: bench_agents [seconds] [minatar] [notorch] [c51-only]\n");
+            fprintf(stderr, "usage: bench_agents [seconds] [minatar] [notorch] [c51-only] [components]\n");
             return 2;
         }
     }
@@ -549,6 +692,8 @@ int main(int argc, char **argv)
     /* the grid fields (docs/design.md §1.4's prototype recipe), for reference */
     char *grid_sets[] = {"bd.field=grid", "bd.head=[64,64]", "bd.queries=16", "bd.grid=64", "bd.query_grid=0",
                          "bd.jitter=2e-4", "agent.eps_kernel=1e-3"};
+    if (only_components)
+        return components_section(secs);
     double peak = sgemm_gflops(secs);
     printf("agents benchmark (single thread, float32, CPU time; each BD figure against C51's in this run)\n");
     printf("%-52s %12s %10s %10s %14s\n", "", "updates/s", "GFLOP/s", "vs SGEMM", "env steps/s");
