@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -265,16 +266,7 @@ typedef struct {
 /* The whole training loop of cfg with an update every `tf` steps: updates
  * from step batch_size + 1 on, ε = 0.05 throughout (the loop's steady
  * state), no evaluation and no checkpoint inside the window. */
-static int loop_window(const exp_config *base, int tf, double secs, loop_rate *out, char *why, size_t why_n);
-
 static int minatar_loop(const exp_config *base, int tf, double secs, loop_rate *out)
-{
-    return loop_window(base, tf, secs, out, NULL, 0);
-}
-
-/* minatar_loop's body; on an error its message goes to why (when given)
- * instead of stderr: the components section reports an agent's refusal. */
-static int loop_window(const exp_config *base, int tf, double secs, loop_rate *out, char *why, size_t why_n)
 {
     exp_config cfg = *base;
     cfg.train.train_frequency = tf;
@@ -301,10 +293,7 @@ static int loop_window(const exp_config *base, int tf, double secs, loop_rate *o
     if (system(cmd) != 0)
         fprintf(stderr, "bench_agents: could not remove %s\n", dir);
     if (rc) {
-        if (why)
-            snprintf(why, why_n, "%s", e.msg);
-        else
-            fprintf(stderr, "bench_agents: %s\n", e.msg);
+        fprintf(stderr, "bench_agents: %s\n", e.msg);
         return -1;
     }
     if (!win.stop || res.steps != win.end) {
@@ -568,20 +557,87 @@ static const comp_variant comp_variants[] = {
     {"bd plain", "configs/cartpole_bd.yaml", {NULL}, 0, 13},
     {"bd all five", "configs/cartpole_bd.yaml", {ALL5}, 8, 13},
 };
-enum { COMP_N = sizeof comp_variants / sizeof *comp_variants, COMP_ROUNDS_MAX = 64, COMP_PER = 2, COMP_RAINBOW = 6 };
+enum { COMP_N = sizeof comp_variants / sizeof *comp_variants, COMP_ROUNDS_MAX = 64, COMP_RAINBOW = 6 };
 
-/* Each variant's whole training loop (loop_window: ε 0.05 throughout, an
- * update every train.train_frequency = 1 steps from step 65 on, CPU time over
- * a window of steady-state steps), interleaved: `rounds` rounds, each running
- * every variant for secs / rounds CPU seconds, the order rotated by one per
- * round. A variant's steps/s is its median over the rounds, its ratio the
- * median over the rounds of steps/s over plain C51's (or its own agent's
- * plain) in the same round: a slow spell of the machine hits both sides. */
+/* The replay holds this many transitions before the measured steps: half of
+ * train.buffer_size (100k), the buffer's mean fill over a 100k-step run
+ * (sampling, n-step windows and the priority tree then reach across it, as
+ * they do in a real run, not across a few hundred cached rows). */
+#define COMP_FILL 50000
+
+/* The variants run as coroutines (ucontext), each its own train_run from
+ * start to end, so each is measured in its steady state yet all interleaved:
+ * the trainer's clock (asked after every step, see window_clock) hands
+ * control back to the scheduler after each chunk of CPU time. */
+typedef struct {
+    ucontext_t ctx;
+    char *stack;
+    exp_config cfg;
+    char dir[32];
+    int64_t calls, warm, t0;
+    int round, rounds, in_chunk, finished, rc;
+    double chunk, c0;
+    double sps[COMP_ROUNDS_MAX];
+    volatile sig_atomic_t stop;
+    char why[sizeof ((bdrl_err *)0)->msg];
+} comp_coro;
+
+static ucontext_t comp_sched;
+static comp_coro *comp_cur;
+
+static double comp_clock(void)
+{
+    comp_coro *c = comp_cur;
+    int64_t t = c->calls++; /* steps done */
+    if (t < c->warm || c->stop)
+        return wall_now();
+    double now = cpu_now();
+    if (!c->in_chunk) {
+        c->in_chunk = 1;
+        c->c0 = now;
+        c->t0 = t;
+    } else if (now - c->c0 >= c->chunk) {
+        c->sps[c->round++] = (double)(t - c->t0) / (now - c->c0);
+        if (c->round >= c->rounds)
+            c->stop = 1;
+        else {
+            swapcontext(&c->ctx, &comp_sched);
+            c->c0 = cpu_now(); /* resumed: a new chunk from this step on */
+            c->t0 = t;
+        }
+    }
+    return wall_now();
+}
+
+static void comp_body(void)
+{
+    comp_coro *c = comp_cur;
+    train_options o = {NULL, &c->stop, 0, 0, NULL, comp_clock};
+    train_result res;
+    bdrl_err e;
+    c->rc = train_run(&c->cfg, c->dir, &o, &res, &e);
+    if (c->rc)
+        snprintf(c->why, sizeof c->why, "%s", e.msg);
+    else if (c->round < c->rounds) {
+        c->rc = -1;
+        snprintf(c->why, sizeof c->why, "the trainer's clock was not asked once per step (train_options.clock)");
+    }
+    c->finished = 1;
+}
+
+/* Each variant's whole training loop at its config's settings but ε 0.05
+ * throughout (noisy: ε unused) and no evaluation or checkpoint: acting
+ * alone for the first COMP_FILL steps (train.learning_starts), then an
+ * update every train.train_frequency = 1 steps; measured from 8 updates on,
+ * in CPU time. `rounds` rounds, each running every variant for secs / rounds
+ * CPU seconds, the order rotated by one per round. A variant's steps/s is
+ * its median over the rounds, its ratio the median over the rounds of
+ * steps/s over plain C51's (or its own agent's plain) in the same round: a
+ * slow spell of the machine hits both sides. */
 static int components_section(double secs)
 {
-    static exp_config cfg[COMP_N];
-    static char why[COMP_N][sizeof ((bdrl_err *)0)->msg];
-    static double sps[COMP_N][COMP_ROUNDS_MAX];
+    static comp_coro co[COMP_N];
+    const size_t stack = 16u << 20;
     int refused[COMP_N] = {0};
     int rounds = (int)(secs / 0.25 + 0.5);
     if (rounds < 3)
@@ -590,37 +646,75 @@ static int components_section(double secs)
         rounds = COMP_ROUNDS_MAX;
     double chunk = secs / rounds;
     for (int v = 0; v < COMP_N; v++) {
+        comp_coro *c = &co[v];
         bdrl_err e;
-        if (exp_load(&cfg[v], comp_variants[v].path, comp_variants[v].sets, comp_variants[v].n_sets, &e)) {
+        if (exp_load(&c->cfg, comp_variants[v].path, comp_variants[v].sets, comp_variants[v].n_sets, &e)) {
             if (!comp_variants[v].n_sets) {
                 fprintf(stderr, "bench_agents: %s (run from the source tree)\n", e.msg);
                 return 2;
             }
             refused[v] = 1;
-            snprintf(why[v], sizeof why[v], "%s", e.msg);
+            snprintf(c->why, sizeof c->why, "%s", e.msg);
+            continue;
         }
+        exp_config *g = &c->cfg;
+        g->train.total_steps = 100000000;
+        g->train.learning_starts = COMP_FILL;
+        g->train.eps_start = g->train.eps_end = 0.05;
+        g->train.checkpoint_interval = 0;
+        g->train.checkpoint_seconds = 1000000000000LL; /* the trainer asks comp_clock after every step */
+        g->eval.interval = g->train.total_steps;
+        g->eval.episodes = 1;
+        c->warm = COMP_FILL + 8 * g->train.train_frequency;
+        c->rounds = rounds;
+        c->chunk = chunk;
+        snprintf(c->dir, sizeof c->dir, "/tmp/bench_agents_XXXXXX");
+        if (!mkdtemp(c->dir) || !(c->stack = malloc(stack)) || getcontext(&c->ctx)) {
+            fprintf(stderr, "bench_agents: no run directory, stack or context\n");
+            return 1;
+        }
+        c->ctx.uc_stack.ss_sp = c->stack;
+        c->ctx.uc_stack.ss_size = stack;
+        c->ctx.uc_link = &comp_sched;
+        makecontext(&c->ctx, comp_body, 0);
     }
     for (int r = 0; r < rounds; r++)
         for (int k = 0; k < COMP_N; k++) {
             int v = (k + r) % COMP_N;
-            if (refused[v])
+            if (refused[v] || co[v].finished)
                 continue;
-            loop_rate lr;
-            if (loop_window(&cfg[v], cfg[v].train.train_frequency, chunk, &lr, why[v], sizeof why[v])) {
+            comp_cur = &co[v];
+            if (swapcontext(&comp_sched, &co[v].ctx)) {
+                fprintf(stderr, "bench_agents: swapcontext failed\n");
+                return 1;
+            }
+            if (co[v].finished && co[v].rc) {
                 if (comp_variants[v].plain == v) {
-                    fprintf(stderr, "bench_agents: %s: %s\n", comp_variants[v].name, why[v]);
+                    fprintf(stderr, "bench_agents: %s: %s\n", comp_variants[v].name, co[v].why);
                     return 1;
                 }
                 refused[v] = 1;
-                continue;
             }
-            sps[v][r] = lr.sps;
         }
+    static double sps[COMP_N][COMP_ROUNDS_MAX];
+    static char why[COMP_N][sizeof ((bdrl_err *)0)->msg];
+    for (int v = 0; v < COMP_N; v++) {
+        memcpy(sps[v], co[v].sps, sizeof sps[v]);
+        memcpy(why[v], co[v].why, sizeof why[v]);
+        free(co[v].stack);
+        if (co[v].dir[0]) {
+            char cmd[256];
+            snprintf(cmd, sizeof cmd, "rm -rf '%s'", co[v].dir);
+            if (system(cmd) != 0)
+                fprintf(stderr, "bench_agents: could not remove %s\n", co[v].dir);
+        }
+    }
     printf("\nComponents (issue 21 §5): CartPole at configs/cartpole_c51.yaml's settings (torso 4-128-128 ReLU,\n"
-           "batch 64, Adam, an update every step); the whole training loop, eps 0.05 (noisy: eps unused), updates\n"
-           "from step 65 on; CPU time; %d interleaved rounds of %.2f s per variant; steps/s the median over the\n"
-           "rounds, each ratio the median of the per-round ratios (min-max beside it)\n",
-           rounds, chunk);
+           "batch 64, Adam, an update every step); the whole training loop, eps 0.05 (noisy: eps unused), the\n"
+           "replay holding %d transitions first (acting only), then an update every step; CPU time; %d rounds,\n"
+           "the variants interleaved, %.2f s each per round; steps/s the median over the rounds, each ratio the\n"
+           "median of the per-round ratios (min-max beside it)\n",
+           COMP_FILL, rounds, chunk);
     printf("%-30s %-38s %9s | %6s %13s | %6s\n", "", "config (+ --set)", "steps/s", "/c51", "(min-max)", "/plain");
     double verdict[2] = {0, 0};
     for (int v = 0; v < COMP_N; v++) {
