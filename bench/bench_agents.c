@@ -46,8 +46,21 @@
  * but no counted FLOPs, so they can only lower the reported rate. Each
  * update figure is the median over short chunks.
  *
+ * Components (issue 21 §5): on CartPole at configs/cartpole_c51.yaml's
+ * settings, the training loop's steps/s of C51 plain, with each of
+ * Rainbow's components alone (agent.n_step 3; replay.prioritized, α 0.5,
+ * β 0.4; agent.double; agent.dueling; agent.noisy, σ0 0.5) and with all
+ * five (configs/cartpole_rainbow.yaml), and of dqn, qrdqn, iqn and bd
+ * (configs/twins/cartpole_<agent>.yaml, configs/cartpole_bd.yaml: every key
+ * shared with C51 at C51's value) plain and with all five; each against
+ * plain C51 in the same rounds (components_section: every variant one long
+ * run with the replay half full, the runs interleaved as coroutines). An
+ * agent that refuses a component is listed with its error. The lines
+ * checked: prioritized >= 0.87 of plain C51's steps/s, Rainbow >= 0.6.
+ *
  * Usage: bench_agents [seconds per measurement, default 2] [minatar] [notorch]
- * [c51-only]; run from the source tree (it reads the configs above).
+ * [c51-only] [components]; run from the source tree (it reads the configs
+ * above). `components`: only the components section (no sgemm probe).
  * `minatar`: only the sgemm probe and the MinAtar section; `notorch`: no
  * PyTorch reference; `c51-only`: of the MinAtar agents, c51 alone (for
  * profiling its loop).
@@ -715,7 +728,7 @@ static int components_section(double secs)
            "the variants interleaved, %.2f s each per round; steps/s the median over the rounds, each ratio the\n"
            "median of the per-round ratios (min-max beside it)\n",
            COMP_FILL, rounds, chunk);
-    printf("%-30s %-38s %9s | %6s %13s | %6s\n", "", "config (+ --set)", "steps/s", "/c51", "(min-max)", "/plain");
+    printf("%-30s %-38s %9s | %6s %13s %12s | %6s\n", "", "config (+ --set)", "steps/s", "/c51", "(min-max)", "first->last", "/plain");
     double verdict[2] = {0, 0};
     for (int v = 0; v < COMP_N; v++) {
         const comp_variant *cv = &comp_variants[v];
@@ -732,12 +745,14 @@ static int components_section(double secs)
             b[r] = sps[v][r] / sps[0][r];
             c[r] = sps[v][r] / sps[cv->plain][r];
         }
+        double first = b[0], last = b[rounds - 1];
         double med = median(a, rounds), rc = median(b, rounds), ro = median(c, rounds);
         /* b is sorted now: its ends are the min and max */
-        char range[32];
+        char range[32], trend[32];
         snprintf(range, sizeof range, "(%.2f-%.2f)", b[0], b[rounds - 1]);
-        printf("%-30s %-38s %9.0f | %6.2f %13s | %6.2f\n", cv->name, cname, med, rc, v ? range : "",
-               cv->plain == v ? 1.0 : ro);
+        snprintf(trend, sizeof trend, "%.2f -> %.2f", first, last);
+        printf("%-30s %-38s %9.0f | %6.2f %13s %12s | %6.2f\n", cv->name, cname, med, rc, v ? range : "",
+               v ? trend : "", cv->plain == v ? 1.0 : ro);
         if (v == 2)
             verdict[0] = rc;
         if (v == COMP_RAINBOW)
@@ -746,7 +761,7 @@ static int components_section(double secs)
     printf("  the components one at a time: --set agent.n_step=3 | replay.prioritized=true replay.alpha=0.5 "
            "replay.beta=0.4 |\n  agent.double=true | agent.dueling=true | agent.noisy=true agent.noisy_sigma0=0.5; "
            "all five: all of these (c51: configs/cartpole_rainbow.yaml);\n  /plain: against the same agent's plain "
-           "loop in the same round\n");
+           "loop in the same round;\n  first->last: the ratio to c51 in the first and the last round (a drift over the run shows there)\n");
     if (refused[2] || refused[COMP_RAINBOW]) {
         printf("  prioritized or rainbow refused: no verdict\n");
         return 1;
