@@ -46,8 +46,21 @@
  * but no counted FLOPs, so they can only lower the reported rate. Each
  * update figure is the median over short chunks.
  *
+ * Components (issue 21 §5): on CartPole at configs/cartpole_c51.yaml's
+ * settings, the training loop's steps/s of C51 plain, with each of
+ * Rainbow's components alone (agent.n_step 3; replay.prioritized, α 0.5,
+ * β 0.4; agent.double; agent.dueling; agent.noisy, σ0 0.5) and with all
+ * five (configs/cartpole_rainbow.yaml), and of dqn, qrdqn, iqn and bd
+ * (configs/twins/cartpole_<agent>.yaml, configs/cartpole_bd.yaml: every key
+ * shared with C51 at C51's value) plain and with all five; each against
+ * plain C51 in the same rounds (components_section: every variant one long
+ * run with the replay half full, the runs interleaved as coroutines). An
+ * agent that refuses a component is listed with its error. The lines
+ * checked: prioritized >= 0.87 of plain C51's steps/s, Rainbow >= 0.6.
+ *
  * Usage: bench_agents [seconds per measurement, default 2] [minatar] [notorch]
- * [c51-only]; run from the source tree (it reads the configs above).
+ * [c51-only] [components]; run from the source tree (it reads the configs
+ * above). `components`: only the components section (no sgemm probe).
  * `minatar`: only the sgemm probe and the MinAtar section; `notorch`: no
  * PyTorch reference; `c51-only`: of the MinAtar agents, c51 alone (for
  * profiling its loop).
@@ -58,6 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -334,7 +348,10 @@ static int minatar_flops(const exp_config *cfg, mn_flops *f)
     for (int i = 0; i < 256; i++) {
         int act = (int)rng_below(g, (uint64_t)env_n_actions(en));
         env_step st = env_do_step(en, act);
-        replay_add(rb, obs, act, st.reward, st.obs, st.terminated, st.truncated);
+        if (replay_add(rb, obs, act, st.reward, st.obs, st.terminated, st.truncated, &e)) {
+            fprintf(stderr, "bench_agents: %s\n", e.msg);
+            return -1;
+        }
         memcpy(obs, st.terminated || st.truncated ? env_reset(en, NULL) : st.obs, sizeof(float) * (size_t)od);
     }
     replay_sample(rb, g, B, &b);
@@ -520,11 +537,247 @@ static int minatar_section(double secs, double peak, int torch)
     return 0;
 }
 
+/* ---- components (issue 21 §5) ---- */
+
+/* Rainbow's five components one at a time on C51, all five, and every other
+ * agent plain and with all five, each at configs/cartpole_c51.yaml's settings
+ * (the other agents' twins: configs/twins/cartpole_<agent>.yaml and
+ * configs/cartpole_bd.yaml, every shared key at C51's value). */
+#define ALL5 "agent.n_step=3", "replay.prioritized=true", "replay.alpha=0.5", "replay.beta=0.4", \
+             "agent.double=true", "agent.dueling=true", "agent.noisy=true", "agent.noisy_sigma0=0.5"
+typedef struct {
+    const char *name, *path;
+    char *sets[8];
+    int n_sets;
+    int plain; /* index of the same agent's plain variant (itself if plain) */
+} comp_variant;
+
+static const comp_variant comp_variants[] = {
+    {"c51 plain", "configs/cartpole_c51.yaml", {NULL}, 0, 0},
+    {"c51 + n_step 3", "configs/cartpole_c51.yaml", {"agent.n_step=3"}, 1, 0},
+    {"c51 + prioritized a0.5 b0.4", "configs/cartpole_c51.yaml",
+     {"replay.prioritized=true", "replay.alpha=0.5", "replay.beta=0.4"}, 3, 0},
+    {"c51 + double", "configs/cartpole_c51.yaml", {"agent.double=true"}, 1, 0},
+    {"c51 + dueling", "configs/cartpole_c51.yaml", {"agent.dueling=true"}, 1, 0},
+    {"c51 + noisy s0 0.5", "configs/cartpole_c51.yaml", {"agent.noisy=true", "agent.noisy_sigma0=0.5"}, 2, 0},
+    {"c51 all five (rainbow)", "configs/cartpole_rainbow.yaml", {NULL}, 0, 0},
+    {"dqn plain", "configs/twins/cartpole_dqn.yaml", {NULL}, 0, 7},
+    {"dqn all five", "configs/twins/cartpole_dqn.yaml", {ALL5}, 8, 7},
+    {"qrdqn plain", "configs/twins/cartpole_qrdqn.yaml", {NULL}, 0, 9},
+    {"qrdqn all five", "configs/twins/cartpole_qrdqn.yaml", {ALL5}, 8, 9},
+    {"iqn plain", "configs/twins/cartpole_iqn.yaml", {NULL}, 0, 11},
+    {"iqn all five", "configs/twins/cartpole_iqn.yaml", {ALL5}, 8, 11},
+    {"bd plain", "configs/cartpole_bd.yaml", {NULL}, 0, 13},
+    {"bd all five", "configs/cartpole_bd.yaml", {ALL5}, 8, 13},
+};
+enum { COMP_N = sizeof comp_variants / sizeof *comp_variants, COMP_ROUNDS_MAX = 64, COMP_RAINBOW = 6 };
+
+/* The replay holds this many transitions before the measured steps: half of
+ * train.buffer_size (100k), the buffer's mean fill over a 100k-step run
+ * (sampling, n-step windows and the priority tree then reach across it, as
+ * they do in a real run, not across a few hundred cached rows). */
+#define COMP_FILL 50000
+
+/* The variants run as coroutines (ucontext), each its own train_run from
+ * start to end, so each is measured in its steady state yet all interleaved:
+ * the trainer's clock (asked after every step, see window_clock) hands
+ * control back to the scheduler after each chunk of CPU time. */
+typedef struct {
+    ucontext_t ctx;
+    char *stack;
+    exp_config cfg;
+    char dir[32];
+    int64_t calls, warm, t0;
+    int round, rounds, in_chunk, finished, rc;
+    double chunk, c0;
+    double sps[COMP_ROUNDS_MAX];
+    volatile sig_atomic_t stop;
+    char why[sizeof ((bdrl_err *)0)->msg];
+} comp_coro;
+
+static ucontext_t comp_sched;
+static comp_coro *comp_cur;
+
+static double comp_clock(void)
+{
+    comp_coro *c = comp_cur;
+    int64_t t = c->calls++; /* steps done */
+    if (t < c->warm || c->stop)
+        return wall_now();
+    double now = cpu_now();
+    if (!c->in_chunk) {
+        c->in_chunk = 1;
+        c->c0 = now;
+        c->t0 = t;
+    } else if (now - c->c0 >= c->chunk) {
+        c->sps[c->round++] = (double)(t - c->t0) / (now - c->c0);
+        if (c->round >= c->rounds)
+            c->stop = 1;
+        else {
+            swapcontext(&c->ctx, &comp_sched);
+            c->c0 = cpu_now(); /* resumed: a new chunk from this step on */
+            c->t0 = t;
+        }
+    }
+    return wall_now();
+}
+
+static void comp_body(void)
+{
+    comp_coro *c = comp_cur;
+    train_options o = {NULL, &c->stop, 0, 0, NULL, comp_clock};
+    train_result res;
+    bdrl_err e;
+    c->rc = train_run(&c->cfg, c->dir, &o, &res, &e);
+    if (c->rc)
+        snprintf(c->why, sizeof c->why, "%s", e.msg);
+    else if (c->round < c->rounds) {
+        c->rc = -1;
+        snprintf(c->why, sizeof c->why, "the trainer's clock was not asked once per step (train_options.clock)");
+    }
+    c->finished = 1;
+}
+
+/* Each variant's whole training loop at its config's settings but ε 0.05
+ * throughout (noisy: ε unused) and no evaluation or checkpoint: acting
+ * alone for the first COMP_FILL steps (train.learning_starts), then an
+ * update every train.train_frequency = 1 steps; measured from 8 updates on,
+ * in CPU time. `rounds` rounds, each running every variant for secs / rounds
+ * CPU seconds, the order rotated by one per round. A variant's steps/s is
+ * its median over the rounds, its ratio the median over the rounds of
+ * steps/s over plain C51's (or its own agent's plain) in the same round: a
+ * slow spell of the machine hits both sides. */
+static int components_section(double secs)
+{
+    static comp_coro co[COMP_N];
+    const size_t stack = 16u << 20;
+    int refused[COMP_N] = {0};
+    int rounds = (int)(secs / 0.25 + 0.5);
+    if (rounds < 3)
+        rounds = 3;
+    if (rounds > COMP_ROUNDS_MAX)
+        rounds = COMP_ROUNDS_MAX;
+    double chunk = secs / rounds;
+    for (int v = 0; v < COMP_N; v++) {
+        comp_coro *c = &co[v];
+        bdrl_err e;
+        if (exp_load(&c->cfg, comp_variants[v].path, comp_variants[v].sets, comp_variants[v].n_sets, &e)) {
+            if (!comp_variants[v].n_sets) {
+                fprintf(stderr, "bench_agents: %s (run from the source tree)\n", e.msg);
+                return 2;
+            }
+            refused[v] = 1;
+            snprintf(c->why, sizeof c->why, "%s", e.msg);
+            continue;
+        }
+        exp_config *g = &c->cfg;
+        g->train.total_steps = 100000000;
+        g->train.learning_starts = COMP_FILL;
+        g->train.eps_start = g->train.eps_end = 0.05;
+        g->train.checkpoint_interval = 0;
+        g->train.checkpoint_seconds = 1000000000000LL; /* the trainer asks comp_clock after every step */
+        g->eval.interval = g->train.total_steps;
+        g->eval.episodes = 1;
+        c->warm = COMP_FILL + 8 * g->train.train_frequency;
+        c->rounds = rounds;
+        c->chunk = chunk;
+        snprintf(c->dir, sizeof c->dir, "/tmp/bench_agents_XXXXXX");
+        if (!mkdtemp(c->dir) || !(c->stack = malloc(stack)) || getcontext(&c->ctx)) {
+            fprintf(stderr, "bench_agents: no run directory, stack or context\n");
+            return 1;
+        }
+        c->ctx.uc_stack.ss_sp = c->stack;
+        c->ctx.uc_stack.ss_size = stack;
+        c->ctx.uc_link = &comp_sched;
+        makecontext(&c->ctx, comp_body, 0);
+    }
+    for (int r = 0; r < rounds; r++)
+        for (int k = 0; k < COMP_N; k++) {
+            int v = (k + r) % COMP_N;
+            if (refused[v] || co[v].finished)
+                continue;
+            comp_cur = &co[v];
+            if (swapcontext(&comp_sched, &co[v].ctx)) {
+                fprintf(stderr, "bench_agents: swapcontext failed\n");
+                return 1;
+            }
+            if (co[v].finished && co[v].rc) {
+                if (comp_variants[v].plain == v) {
+                    fprintf(stderr, "bench_agents: %s: %s\n", comp_variants[v].name, co[v].why);
+                    return 1;
+                }
+                refused[v] = 1;
+            }
+        }
+    static double sps[COMP_N][COMP_ROUNDS_MAX];
+    static char why[COMP_N][sizeof ((bdrl_err *)0)->msg];
+    for (int v = 0; v < COMP_N; v++) {
+        memcpy(sps[v], co[v].sps, sizeof sps[v]);
+        memcpy(why[v], co[v].why, sizeof why[v]);
+        free(co[v].stack);
+        if (co[v].dir[0]) {
+            char cmd[256];
+            snprintf(cmd, sizeof cmd, "rm -rf '%s'", co[v].dir);
+            if (system(cmd) != 0)
+                fprintf(stderr, "bench_agents: could not remove %s\n", co[v].dir);
+        }
+    }
+    printf("\nComponents (issue 21 §5): CartPole at configs/cartpole_c51.yaml's settings (torso 4-128-128 ReLU,\n"
+           "batch 64, Adam, an update every step); the whole training loop, eps 0.05 (noisy: eps unused), the\n"
+           "replay holding %d transitions first (acting only), then an update every step; CPU time; %d rounds,\n"
+           "the variants interleaved, %.2f s each per round; steps/s the median over the rounds, each ratio the\n"
+           "median of the per-round ratios (min-max beside it)\n",
+           COMP_FILL, rounds, chunk);
+    printf("%-30s %-38s %9s | %6s %13s %12s | %6s\n", "", "config (+ --set)", "steps/s", "/c51", "(min-max)", "first->last", "/plain");
+    double verdict[2] = {0, 0};
+    for (int v = 0; v < COMP_N; v++) {
+        const comp_variant *cv = &comp_variants[v];
+        char cname[64];
+        snprintf(cname, sizeof cname, "%s%s", cv->path + strlen("configs/"), cv->n_sets == 8 ? " + all five" :
+                 cv->n_sets ? " + the component" : "");
+        if (refused[v]) {
+            printf("%-30s %-38s refused: %s\n", cv->name, cname, why[v]);
+            continue;
+        }
+        double a[COMP_ROUNDS_MAX], b[COMP_ROUNDS_MAX], c[COMP_ROUNDS_MAX];
+        for (int r = 0; r < rounds; r++) {
+            a[r] = sps[v][r];
+            b[r] = sps[v][r] / sps[0][r];
+            c[r] = sps[v][r] / sps[cv->plain][r];
+        }
+        double first = b[0], last = b[rounds - 1];
+        double med = median(a, rounds), rc = median(b, rounds), ro = median(c, rounds);
+        /* b is sorted now: its ends are the min and max */
+        char range[32], trend[32];
+        snprintf(range, sizeof range, "(%.2f-%.2f)", b[0], b[rounds - 1]);
+        snprintf(trend, sizeof trend, "%.2f -> %.2f", first, last);
+        printf("%-30s %-38s %9.0f | %6.2f %13s %12s | %6.2f\n", cv->name, cname, med, rc, v ? range : "",
+               v ? trend : "", cv->plain == v ? 1.0 : ro);
+        if (v == 2)
+            verdict[0] = rc;
+        if (v == COMP_RAINBOW)
+            verdict[1] = rc;
+    }
+    printf("  the components one at a time: --set agent.n_step=3 | replay.prioritized=true replay.alpha=0.5 "
+           "replay.beta=0.4 |\n  agent.double=true | agent.dueling=true | agent.noisy=true agent.noisy_sigma0=0.5; "
+           "all five: all of these (c51: configs/cartpole_rainbow.yaml);\n  /plain: against the same agent's plain "
+           "loop in the same round;\n  first->last: the ratio to c51 in the first and the last round (a drift over the run shows there)\n");
+    if (refused[2] || refused[COMP_RAINBOW]) {
+        printf("  prioritized or rainbow refused: no verdict\n");
+        return 1;
+    }
+    printf("  c51 + prioritized replay vs plain c51: %.2f, >= 0.87 (at most 15%% added): %s\n", verdict[0],
+           verdict[0] >= 0.87 ? "met" : "MISSED");
+    printf("  rainbow (c51 all five) vs plain c51:   %.2f, >= 0.6: %s\n", verdict[1],
+           verdict[1] >= 0.6 ? "met" : "MISSED");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     openblas_set_num_threads(1);
     double secs = 2.0;
-    int only_minatar = 0, torch = 1;
+    int only_minatar = 0, only_components = 0, torch = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "minatar"))
             only_minatar = 1;
@@ -532,10 +785,12 @@ int main(int argc, char **argv)
             torch = 0;
         else if (!strcmp(argv[i], "c51-only"))
             c51_only = 1;
+        else if (!strcmp(argv[i], "components"))
+            only_components = 1;
         else if (atof(argv[i]) > 0)
             secs = atof(argv[i]);
         else {
-            fprintf(stderr, "usage: bench_agents [seconds] [minatar] [notorch] [c51-only]\n");
+            fprintf(stderr, "usage: bench_agents [seconds] [minatar] [notorch] [c51-only] [components]\n");
             return 2;
         }
     }
@@ -546,6 +801,8 @@ int main(int argc, char **argv)
     /* the grid fields (docs/design.md §1.4's prototype recipe), for reference */
     char *grid_sets[] = {"bd.field=grid", "bd.head=[64,64]", "bd.queries=16", "bd.grid=64", "bd.query_grid=0",
                          "bd.jitter=2e-4", "agent.eps_kernel=1e-3"};
+    if (only_components)
+        return components_section(secs);
     double peak = sgemm_gflops(secs);
     printf("agents benchmark (single thread, float32, CPU time; each BD figure against C51's in this run)\n");
     printf("%-52s %12s %10s %10s %14s\n", "", "updates/s", "GFLOP/s", "vs SGEMM", "env steps/s");
