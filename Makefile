@@ -148,8 +148,10 @@ examples:
 	@$(MAKE) --no-print-directory -C examples/envs PREFIX=$(EXAMPLES_PREFIX) OUT=$(CURDIR)/$(BUILD)/examples
 
 # A plain build's tests also leave bin/bdrl (and lib/libbdrl.a) up to date, the
-# binary a user then runs; a sanitizer build keeps its own under $(BUILD).
-tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO) $(GAMBLE_SO) $(if $(filter 0,$(SAN)),bin/bdrl lib/libbdrl.a)
+# binary a user then runs, and compile the benchmarks (not run: `make bench`),
+# so an interface change cannot leave bench/ broken; a sanitizer build keeps
+# its own binary under $(BUILD).
+tests: $(TEST_BIN) $(DTEST_BIN) $(BIN) $(BAD_PLUGIN_SO) $(GAMBLE_SO) $(if $(filter 0,$(SAN)),bin/bdrl lib/libbdrl.a $(BENCH_BIN))
 	@$(MAKE) --no-print-directory examples
 
 # Runs every test binary (cmocka) and the CLI tests, then prints one line
