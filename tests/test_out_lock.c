@@ -74,7 +74,13 @@ static void expect_all_finished(const char *out, int n)
     assert_int_equal(k, n);
 }
 
-#define RUN_SETS "--set train.total_steps=2500 --set train.learning_starts=200 --set eval.interval=500 " \
+/* Each driver must outlast the loser's wait for the lock (rundir.c's lock_dir
+ * retries for about a second, for the instant a checker holds it): with
+ * 2,500 steps a compare took 0.8 s on an idle machine, the loser got the
+ * lock after the winner had finished, and both exited 0. 12,000 steps take
+ * about 3 s. */
+#define RUN_STEPS "12000"
+#define RUN_SETS "--set train.total_steps=" RUN_STEPS " --set train.learning_starts=200 --set eval.interval=500 " \
                  "--set eval.episodes=5 --set agent.hidden=[32]"
 
 static void test_two_compares(void **state)
@@ -100,7 +106,7 @@ static void test_two_sweeps(void **state)
     char body[2000];
     snprintf(body, sizeof body,
              "base: %s/configs/frozenlake4_c51.yaml\n"
-             "set: {train.total_steps: 2500, train.learning_starts: 200, eval.interval: 500, eval.episodes: 5}\n"
+             "set: {train.total_steps: " RUN_STEPS ", train.learning_starts: 200, eval.interval: 500, eval.episodes: 5}\n"
              "grid:\n  agent.lr: [1.0e-3, 3.0e-4]\nseeds: [1, 2]\n",
              tu_root());
     tu_write(yaml, body);
