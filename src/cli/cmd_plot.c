@@ -95,6 +95,23 @@ static int is_run_dir(const char *dir)
     return io_exists(p);
 }
 
+/* The positional RUN directories of `bdrl plot CMD`: 1 to max of them, each
+ * with a config.yaml. Returns 0, or 2 after one line on stderr. */
+static int check_runs(const char *cmd, const args_parsed *a, int max)
+{
+    if (a->n_pos < 1 || a->n_pos > max) {
+        fprintf(stderr, "bdrl plot %s: expected 1 to %d RUN directories (see 'bdrl plot %s --help')\n", cmd, max,
+                cmd);
+        return 2;
+    }
+    for (int i = 0; i < a->n_pos; i++)
+        if (!is_run_dir(a->pos[i])) {
+            fprintf(stderr, "bdrl: %s: not a run directory (no config.yaml)\n", a->pos[i]);
+            return 2;
+        }
+    return 0;
+}
+
 static const char *base_name(const char *p, char *buf, size_t n)
 {
     size_t len = strlen(p);
@@ -188,16 +205,8 @@ static int plot_dist(int argc, char **argv)
     int rc = args_parse(&dist_spec, argc, argv, &a);
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (a.n_pos < 1 || a.n_pos > DISTPLOT_MAX_RUNS) {
-        fprintf(stderr, "bdrl plot dist: expected 1 to %d RUN directories (see 'bdrl plot dist --help')\n",
-                DISTPLOT_MAX_RUNS);
+    if (check_runs("dist", &a, DISTPLOT_MAX_RUNS))
         return 2;
-    }
-    for (int i = 0; i < a.n_pos; i++)
-        if (!is_run_dir(a.pos[i])) {
-            fprintf(stderr, "bdrl: %s: not a run directory (no config.yaml)\n", a.pos[i]);
-            return 2;
-        }
     distplot_options o;
     distplot_options_default(&o);
     const char *t;
@@ -357,16 +366,8 @@ static int plot_policy(int argc, char **argv)
     int rc = args_parse(&policy_spec, argc, argv, &a);
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (a.n_pos < 1 || a.n_pos > POLICYPLOT_MAX_RUNS) {
-        fprintf(stderr, "bdrl plot policy: expected 1 to %d RUN directories (see 'bdrl plot policy --help')\n",
-                POLICYPLOT_MAX_RUNS);
+    if (check_runs("policy", &a, POLICYPLOT_MAX_RUNS))
         return 2;
-    }
-    for (int i = 0; i < a.n_pos; i++)
-        if (!is_run_dir(a.pos[i])) {
-            fprintf(stderr, "bdrl: %s: not a run directory (no config.yaml)\n", a.pos[i]);
-            return 2;
-        }
     policyplot_options o;
     memset(&o, 0, sizeof o);
     o.title = args_get(&policy_spec, &a, "title");
@@ -558,16 +559,8 @@ static int plot_returns(int argc, char **argv)
     int rc = args_parse(&returns_spec, argc, argv, &a);
     if (rc)
         return rc > 0 ? 0 : 2;
-    if (a.n_pos < 1 || a.n_pos > RISKPLOT_MAX_RUNS) {
-        fprintf(stderr, "bdrl plot returns: expected 1 to %d RUN directories (see 'bdrl plot returns --help')\n",
-                RISKPLOT_MAX_RUNS);
+    if (check_runs("returns", &a, RISKPLOT_MAX_RUNS))
         return 2;
-    }
-    for (int i = 0; i < a.n_pos; i++)
-        if (!is_run_dir(a.pos[i])) {
-            fprintf(stderr, "bdrl: %s: not a run directory (no config.yaml)\n", a.pos[i]);
-            return 2;
-        }
     riskplot_returns_options o;
     riskplot_returns_options_default(&o);
     const char *t;
