@@ -74,15 +74,8 @@ static double late_q_mean(const char *dir, double last_step)
     char *txt = io_join(p, sizeof p, dir, RUN_FILE_METRICS, NULL) ? NULL : io_read_file(p, NULL, NULL);
     if (!txt)
         return NAN;
-    /* the q_mean column, found by name in the header */
     char *nl = strchr(txt, '\n');
-    int col = -1, k = 0;
-    for (const char *c = txt; c && (!nl || c < nl); k++) {
-        size_t len = strcspn(c, ",\n");
-        if (len == 6 && !strncmp(c, "q_mean", 6))
-            col = k;
-        c = c[len] == ',' ? c + len + 1 : NULL;
-    }
+    int col = curves_csv_column(txt, "q_mean");
     char *line;
     double sum = 0, from = 0.95 * last_step;
     int m = 0;
@@ -90,8 +83,10 @@ static double late_q_mean(const char *dir, double last_step)
         nl = strchr(line, '\n');
         double step = strtod(line, NULL), q = NAN;
         const char *c = line;
-        for (int j = 0; j < col && c; j++)
-            c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        for (int j = 0; j < col && c; j++) {
+            c = strchr(c, ',');
+            c = c ? c + 1 : NULL;
+        }
         if (c)
             q = strtod(c, NULL);
         if (step > from && isfinite(q)) {

@@ -32,8 +32,7 @@ void curves_agg_free(curves_agg *a)
     memset(a, 0, sizeof *a);
 }
 
-/* Index of column `name` in a CSV header line, or -1. */
-static int column(const char *header, const char *name)
+int curves_csv_column(const char *header, const char *name)
 {
     size_t nl = strlen(name);
     int idx = 0;
@@ -56,7 +55,8 @@ int curves_read_eval(const char *run_dir, curves_run *out, bdrl_err *e)
     char *text = io_read_file(path, NULL, e);
     if (!text)
         return -1;
-    int c_step = column(text, "step"), c_ret = column(text, "return_mean"), c_succ = column(text, "success_rate");
+    int c_step = curves_csv_column(text, "step"), c_ret = curves_csv_column(text, "return_mean"),
+        c_succ = curves_csv_column(text, "success_rate");
     if (c_step < 0 || c_ret < 0) {
         free(text);
         return err_set(e, "%s: no step and return_mean columns in the header", path);

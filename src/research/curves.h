@@ -32,6 +32,10 @@ typedef struct {
 } curves_run;
 
 int curves_read_eval(const char *run_dir, curves_run *out, bdrl_err *e);
+
+/* Index of column `name` in a CSV header line (the text up to its first
+ * newline), or -1: how the run files' readers find their columns. */
+int curves_csv_column(const char *header, const char *name);
 void curves_run_free(curves_run *r);
 
 /* A group's aggregate on its grid: step (n), mean (n), lo/hi (n) the 95%
