@@ -16,6 +16,7 @@
  *   - checkpoints: a round trip, and one of another conv shape refused
  *     naming agent.conv or agent.conv_kernel. */
 #include "test_util.h"
+#include "train_util.h"
 
 #include <malloc.h>
 
@@ -113,12 +114,7 @@ static agent *make(exp_config *cfg, const env *en, const char *kind, char **extr
     bdrl_err e;
     if (load_cfg(cfg, kind, extra, n_extra, &e))
         fail_msg("%s", e.msg);
-    rng *init = rng_create(seed, RNG_STREAM_INIT);
-    agent *a = agent_create(cfg, en, init, &e);
-    rng_free(init);
-    if (!a)
-        fail_msg("%s: %s", kind, e.msg);
-    return a;
+    return tu_agent_seeded(cfg, en, seed, kind);
 }
 
 /* n transitions of uniformly random play. */

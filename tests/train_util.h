@@ -55,6 +55,19 @@ static inline int tu_failing_update(agent *a, const agent_batch *b, agent_stats 
     return rc;
 }
 
+/* An agent of cfg for en with its networks initialized from stream
+ * RNG_STREAM_INIT of seed, as a run seeds them; fails the test naming who. */
+static inline agent *tu_agent_seeded(const exp_config *cfg, const env *en, uint64_t seed, const char *who)
+{
+    bdrl_err e;
+    rng *init = rng_create(seed, RNG_STREAM_INIT);
+    agent *a = agent_create(cfg, en, init, &e);
+    rng_free(init);
+    if (!a)
+        fail_msg("%s: %s", who, e.msg);
+    return a;
+}
+
 static inline agent *tu_make_failing_agent(const exp_config *cfg, const env *en, rng *init, bdrl_err *e)
 {
     agent *a = agent_create(cfg, en, init, e);
