@@ -117,6 +117,32 @@ static void test_adam_grad_norm(void **state)
     rng_free(r);
 }
 
+/* The update flushes subnormal floats (FTZ|DAZ) and restores the caller's
+ * floating-point mode: a moment fading through the subnormal range becomes
+ * 0 (an ordinary one decays by β1 as always), the parameter's step from it
+ * rounds away, and after the call float arithmetic outside Adam keeps its
+ * subnormals. */
+static void test_adam_flushes_subnormals(void **state)
+{
+    (void)state;
+    adam_config cfg = adam_defaults();
+    adam *o = adam_create(2, &cfg, NULL);
+    real p[2] = {0.25f, 0.5f}, g[2] = {0, 0};
+    o->t = 10;
+    o->m[0] = 1e-39f;            /* subnormal: β1·m would be a subnormal too */
+    o->m[1] = 1e-3f;
+    o->v[0] = o->v[1] = 1e-6f;
+    adam_step(o, p, g);
+    assert_true(o->m[0] == 0.0f);
+    assert_true(o->m[1] == (real)0.9 * 1e-3f);
+    assert_true(p[0] == 0.25f);
+    assert_true(p[1] < 0.5f);
+    volatile float tiny = 1e-20f;
+    float sub = tiny * tiny; /* 1e-40: subnormal unless flushed */
+    assert_true(sub > 0.0f && sub < 1.17549435e-38f);
+    adam_free(o);
+}
+
 static void test_adam_clipping(void **state)
 {
     (void)state;
@@ -1071,6 +1097,7 @@ int main(void)
         cmocka_unit_test(test_adam_schedule_and_config),
         cmocka_unit_test(test_adam_clipping),
         cmocka_unit_test(test_adam_grad_norm),
+        cmocka_unit_test(test_adam_flushes_subnormals),
         cmocka_unit_test(test_float_activations_accurate),
         cmocka_unit_test(test_copy_and_polyak),
         cmocka_unit_test(test_checkpoint_roundtrip_bit_exact),
