@@ -319,6 +319,20 @@ static void test_curves(void **state)
     tu_run_free(&r);
     snprintf(prefix, sizeof prefix, "%s/curves", cmp);
     assert_figure(prefix, 15000);
+
+    /* --labels follow the order of the compared configs (comparison.csv),
+     * not runs/'s alphabetical order (fl_bd < fl_c51); a compared config
+     * with no run yet (fl_dqn) is no group */
+    r = tu_run("cp -r %s %s/runs/ && printf 'config,path\nfl_c51,a.yaml\nfl_dqn,b.yaml\nfl_bd,c.yaml\n' "
+               "> %s/comparison.csv", fl_bd, cmp, cmp);
+    assert_int_equal(r.status, 0);
+    tu_run_free(&r);
+    r = tu_run("%s plot curves %s --labels C51,BD --threshold none", tu_bdrl(), cmp);
+    if (r.status != 0)
+        fail_msg("bdrl plot curves exited %d: %s", r.status, r.err);
+    assert_contains(r.out, "C51: 2 runs");
+    assert_contains(r.out, "BD: 1 run\n");
+    tu_run_free(&r);
 }
 
 static void test_sweep(void **state)

@@ -628,7 +628,8 @@ static const args_spec curves_spec = {
     "over the runs of each group with a 95% bootstrap band. DIR is a run directory\n"
     "(bdrl train) or a comparison directory (bdrl compare: its runs/*). Runs are\n"
     "grouped by name without the _s<seed> suffix (cartpole_bd_s1 and cartpole_bd_s2\n"
-    "form the group cartpole_bd), in the order first seen.",
+    "form the group cartpole_bd), in the order first seen; a comparison directory's\n"
+    "groups come in the order its configs were given to bdrl compare.",
     curves_opts, 4, 0,
 };
 
@@ -684,9 +685,59 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The run directories under a comparison directory's runs/, sorted. */
+/* The configs of DIR/comparison.csv (its first column) in the order
+ * `bdrl compare` was given them, as empty groups, so that --labels follow
+ * the command line rather than the alphabetical order of runs/ (a plain
+ * `compare breakout_dqn.yaml breakout_c51.yaml` would otherwise label its
+ * curves the wrong way round). No file: nothing, runs/ order decides. */
+static int add_compared_configs(group *g, int *ng, const char *dir)
+{
+    char p[4096];
+    if ((size_t)snprintf(p, sizeof p, "%s/comparison.csv", dir) >= sizeof p)
+        return 0;
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    char line[4096];
+    int rc = 0;
+    for (int row = 0; fgets(line, sizeof line, f); row++) {
+        line[strcspn(line, ",\r\n")] = '\0';
+        if (row == 0 || !line[0])
+            continue;
+        int k;
+        for (k = 0; k < *ng && strcmp(g[k].label, line); k++)
+            ;
+        if (k < *ng)
+            continue;
+        if (*ng == MAX_GROUPS) {
+            fprintf(stderr, "bdrl plot curves: more than %d groups\n", MAX_GROUPS);
+            rc = -1;
+            break;
+        }
+        snprintf(g[*ng].label, sizeof g[*ng].label, "%.255s", line);
+        g[(*ng)++].n = 0;
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Groups with no runs (a compared config none of whose runs exists yet)
+ * are dropped, keeping the order of the others. */
+static void drop_empty_groups(group *g, int *ng)
+{
+    int k = 0;
+    for (int i = 0; i < *ng; i++)
+        if (g[i].n > 0)
+            g[k++] = g[i];
+    *ng = k;
+}
+
+/* The run directories under a comparison directory's runs/, sorted, in
+ * groups ordered as the comparison's configs (add_compared_configs). */
 static int add_comparison(group *g, int *ng, const char *dir)
 {
+    if (add_compared_configs(g, ng, dir))
+        return -1;
     char rd[4096];
     snprintf(rd, sizeof rd, "%s/runs", dir);
     DIR *d = opendir(rd);
@@ -759,6 +810,7 @@ static int plot_curves(int argc, char **argv)
             goto done;
         }
     }
+    drop_empty_groups(g, &ng);
     first_run = g[0].dirs[0];
     const char *t;
     if ((t = args_get(&curves_spec, &a, "labels"))) {
