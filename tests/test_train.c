@@ -133,6 +133,31 @@ static double json_number(const char *json, const char *key)
     return strncmp(p, "null", 4) ? strtod(p, NULL) : NAN;
 }
 
+/* train.gradient_steps: K updates in a row at each update step (SB3's
+ * gradient_steps), the target's schedule unchanged: 3 x 625 updates over
+ * the schedule of test_run_directory, 13 target copies. */
+static void test_gradient_steps(void **state)
+{
+    (void)state;
+    exp_config c;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/gsteps", tu_dir);
+    char *sets[] = {"env.name=frozenlake", "agent.kind=c51", "agent.v_min=0", "agent.v_max=1",
+                    "train.total_steps=3000", "train.learning_starts=500", "train.train_frequency=4",
+                    "train.target_update=200", "eval.interval=3000", "eval.episodes=2",
+                    "train.batch_size=16", "train.gradient_steps=3"};
+    tu_load_cfg(&c, sets, 12);
+    train_options o = {NULL, NULL, 0, 0, NULL, NULL};
+    train_result res;
+    bdrl_err e;
+    if (train_run(&c, dir, &o, &res, &e))
+        fail_msg("%s", e.msg);
+    char *js = tu_read_in(dir, "summary.json");
+    assert_close(json_number(js, "updates"), 3 * 625, 0);
+    assert_close(json_number(js, "target_updates"), 13, 0);
+    free(js);
+}
+
 static void test_run_directory(void **state)
 {
     (void)state;
@@ -1040,6 +1065,7 @@ int main(void)
         cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_optimal_policy),
         cmocka_unit_test(test_run_directory),
+        cmocka_unit_test(test_gradient_steps),
         cmocka_unit_test(test_divergence_stops_with_step),
         cmocka_unit_test(test_cartpole_c51_beats_random),
         cmocka_unit_test(test_cartpole_bd_beats_random),

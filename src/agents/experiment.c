@@ -490,6 +490,9 @@ static const cfg_key keys[] = {
                 "environment steps before the first update"),
     CFG_INT_KEY("train.train_frequency", OFF(train.train_frequency), "1", 1, 1000000,
                 "environment steps per gradient update"),
+    CFG_INT_KEY("train.gradient_steps", OFF(train.gradient_steps), "1", 1, 1000000,
+                "gradient updates in a row at each update step (every train_frequency steps), as "
+                "Stable-Baselines3's gradient_steps; the target network moves only on its own schedule"),
     CFG_I64_KEY("train.target_update", OFF(train.target_update), "100", 1, 1e12,
                 "environment steps between target-network updates"),
     CFG_REAL_KEY("train.tau", OFF(train.tau), "1.0", 1e-6, 1,

@@ -112,6 +112,7 @@ typedef struct {
         int64_t buffer_size;
         int64_t learning_starts;
         int train_frequency;
+        int gradient_steps;     /* updates in a row at each update step (SB3's gradient_steps) */
         int64_t target_update;  /* hard copy every N environment steps (tau = 1) */
         double tau;             /* Polyak factor per target update; 1 = hard copy */
         double eps_start, eps_end;
