@@ -146,6 +146,58 @@ static void test_expand_grid_random(void **state)
     sweep_def_free(&s);
 }
 
+/* One line per run: sweep_describe's line, a tab, its overrides. */
+static char *expansion_text(const sweep_def *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    for (int i = 0; i < sweep_n_runs(s); i++) {
+        char d[8192], **sets;
+        int n;
+        sweep_describe(s, i, d, sizeof d);
+        assert_int_equal(sweep_run_sets(s, i, &sets, &n, NULL), 0);
+        fprintf(f, "%s\t", d);
+        for (int k = 0; k < n; k++)
+            fprintf(f, "%s%s", k ? " " : "", sets[k]);
+        fprintf(f, "\n");
+        sweep_free_sets(sets, n);
+    }
+    fclose(f);
+    return buf;
+}
+
+/* A sweep with neither variants nor a list of bases expands exactly as
+ * before they existed: tests/ref/sweep_expansion_*.txt were written by the
+ * code before them (every run's --list line and overrides, --out
+ * /nonexistent/golden), so run directories, --only indices and results.csv
+ * rows of existing sweeps keep their meaning. */
+static void test_expansion_unchanged(void **state)
+{
+    (void)state;
+    const char *names[] = {"frozenlake4_bd", "cartpole_c51"};
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(tu_root()), 0); /* the files' base: paths are relative to the tree */
+    for (int k = 0; k < 2; k++) {
+        char p[600], ref[600];
+        snprintf(p, sizeof p, "configs/sweeps/%s.yaml", names[k]);
+        snprintf(ref, sizeof ref, "tests/ref/sweep_expansion_%s.txt", names[k]);
+        sweep_def s;
+        bdrl_err e;
+        if (sweep_load(p, "/nonexistent/golden", &s, &e))
+            fail_msg("%s", e.msg);
+        char *got = expansion_text(&s), *want = tu_read(ref);
+        assert_non_null(want);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        sweep_def_free(&s);
+    }
+    assert_int_equal(chdir(cwd), 0);
+}
+
 static void test_validation_errors(void **state)
 {
     (void)state;
@@ -482,6 +534,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expand_grid_random),
+        cmocka_unit_test(test_expansion_unchanged),
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_sigkill_resume),
         cmocka_unit_test(test_partial_runs_and_only),
