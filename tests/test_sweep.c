@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "agents/experiment.h"
+#include "agents/registry.h"
 #include "research/rundir.h"
 #include "research/sweep.h"
 
@@ -276,6 +277,172 @@ static void test_validation_errors(void **state)
     tu_run_free(&r);
 }
 
+/* base: [a, b] x variants x grid: settings base-major, then variant, then
+ * grid point; parameters config, variant, grid keys; a run's overrides are
+ * set, its variant's, its grid values, its seed, in that order, and it
+ * starts from its own base. */
+static void test_variants_expand(void **state)
+{
+    (void)state;
+    char p[600], b[4096];
+    snprintf(p, sizeof p, "%s/v.yaml", tu_dir);
+    snprintf(b, sizeof b,
+             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n"
+             "set: {train.total_steps: 300, agent.n_step: 2, agent.gamma: 0.9}\n"
+             "variants:\n"
+             "  none: {}\n"
+             "  n_step: {agent.n_step: 3}\n"
+             "  two:\n"
+             "    agent: {double: true, gamma: 0.95}\n"
+             "grid:\n  agent.lr: [1.0e-3, 3.0e-4]\n"
+             "seeds: [1, 2]\n",
+             tu_root(), tu_root());
+    tu_write(p, b);
+    sweep_def s;
+    load_ok(p, &s);
+    assert_int_equal(s.n_bases, 2);
+    assert_int_equal(s.n_variants, 3);
+    assert_int_equal(s.n_settings, 2 * 3 * 2);
+    assert_int_equal(sweep_n_runs(&s), 24);
+    assert_int_equal(s.n_params, 3);
+    assert_string_equal(s.param_names[0], "config");
+    assert_string_equal(s.param_names[1], "variant");
+    assert_string_equal(s.param_names[2], "agent.lr");
+    /* setting = (base * 3 + variant) * 2 + grid point */
+    const char *want[12][3] = {
+        {"frozenlake4_c51", "none", "1.0e-3"},   {"frozenlake4_c51", "none", "3.0e-4"},
+        {"frozenlake4_c51", "n_step", "1.0e-3"}, {"frozenlake4_c51", "n_step", "3.0e-4"},
+        {"frozenlake4_c51", "two", "1.0e-3"},    {"frozenlake4_c51", "two", "3.0e-4"},
+        {"frozenlake4_bd", "none", "1.0e-3"},    {"frozenlake4_bd", "none", "3.0e-4"},
+        {"frozenlake4_bd", "n_step", "1.0e-3"},  {"frozenlake4_bd", "n_step", "3.0e-4"},
+        {"frozenlake4_bd", "two", "1.0e-3"},     {"frozenlake4_bd", "two", "3.0e-4"},
+    };
+    for (int st = 0; st < 12; st++) {
+        for (int j = 0; j < 3; j++)
+            assert_string_equal(s.setting_values[st][j], want[st][j]);
+        assert_int_equal(sweep_setting_base(&s, st), st / 6);
+        assert_int_equal(sweep_setting_variant(&s, st), st / 2 % 3);
+    }
+    /* run 21: setting 10 (frozenlake4_bd, two, lr 1e-3), seed 2 */
+    assert_contains(sweep_run_base(&s, 21), "configs/frozenlake4_bd.yaml");
+    assert_contains(sweep_run_base(&s, 9), "configs/frozenlake4_c51.yaml");
+    char **sets;
+    int ns;
+    assert_int_equal(sweep_run_sets(&s, 21, &sets, &ns, NULL), 0);
+    const char *order[] = {"train.total_steps=300", "agent.n_step=2", "agent.gamma=0.9", "agent.double=true",
+                           "agent.gamma=0.95", "agent.lr=1.0e-3", "seed=2"};
+    assert_int_equal(ns, 7);
+    for (int k = 0; k < ns; k++)
+        assert_string_equal(sets[k], order[k]);
+    sweep_free_sets(sets, ns);
+    /* the variant overrides set, grid values and the seed come after it */
+    exp_config cfg;
+    assert_int_equal(sweep_run_config(&s, 21, &cfg, NULL), 0);
+    assert_string_equal(agent_kind_name(cfg.agent.kind), "bd");
+    assert_true(cfg.agent.double_q);
+    assert_close(cfg.agent.gamma, 0.95, 0);
+    assert_int_equal(cfg.agent.n_step, 2);
+    assert_int_equal(cfg.seed, 2);
+    assert_int_equal(sweep_run_config(&s, 4, &cfg, NULL), 0); /* setting 2: c51, n_step, 1e-3 */
+    assert_string_equal(agent_kind_name(cfg.agent.kind), "c51");
+    assert_int_equal(cfg.agent.n_step, 3);
+    assert_close(cfg.agent.gamma, 0.9, 0);
+    char d[2048];
+    sweep_describe(&s, 21, d, sizeof d);
+    assert_contains(d, "21\t");
+    assert_contains(d, "/runs/0010_s2\tconfig=frozenlake4_bd variant=two agent.lr=1.0e-3 seed=2");
+    sweep_def_free(&s);
+
+    /* a single base with variants: no config parameter; a list of one base
+     * without variants: config alone */
+    snprintf(b, sizeof b, "base: %s/configs/frozenlake4_c51.yaml\nvariants:\n  a: {agent.n_step: 2}\n  b: ~\n",
+             tu_root());
+    tu_write(p, b);
+    load_ok(p, &s);
+    assert_int_equal(s.n_params, 1);
+    assert_string_equal(s.param_names[0], "variant");
+    assert_string_equal(s.setting_values[1][0], "b");
+    assert_int_equal(s.variants[1].n_sets, 0);
+    sweep_def_free(&s);
+    snprintf(b, sizeof b, "base:\n  - %s/configs/frozenlake4_c51.yaml\ngrid: {agent.lr: [1.0e-3]}\n", tu_root());
+    tu_write(p, b);
+    load_ok(p, &s);
+    assert_int_equal(s.n_params, 2);
+    assert_string_equal(s.param_names[0], "config");
+    assert_string_equal(s.setting_values[0][0], "frozenlake4_c51");
+    assert_string_equal(s.setting_values[0][1], "1.0e-3");
+    sweep_def_free(&s);
+}
+
+/* Every error of list bases and variants names the sweep file's line and
+ * column; exit 2 through the CLI. */
+static void test_variants_errors(void **state)
+{
+    (void)state;
+    char two[1400], b[4096];
+    snprintf(two, sizeof two, "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n",
+             tu_root(), tu_root());
+    snprintf(b, sizeof b, "%svariants:\n  none: {}\n  n: {agent.n_stepp: 3}\n", two);
+    expect_error(b, "bad.yaml:4:7: unknown key 'agent.n_stepp' (did you mean 'agent.n_step'?)");
+    snprintf(b, sizeof b, "%svariants:\n  n:\n    agent: {n_stepp: 3}\n", two);
+    expect_error(b, "bad.yaml:4:13: unknown key 'agent.n_stepp' (did you mean 'agent.n_step'?)");
+    snprintf(b, sizeof b, "%svariants:\n  n: {agent.n_step: 0}\n", two);
+    expect_error(b, "bad.yaml:3:21: 'agent.n_step' must be in [1, 100]");
+    snprintf(b, sizeof b, "%svariants:\n  none: {}\n  'a b': {}\n", two);
+    expect_error(b, "bad.yaml:4:3: variant name 'a b': only letters, digits and _ . + - may be used");
+    snprintf(b, sizeof b, "%svariants:\n  '': {}\n", two);
+    expect_error(b, "bad.yaml:3:3: a variant needs a name");
+    snprintf(b, sizeof b, "%svariants:\n  none: {}\n  none: {agent.n_step: 3}\n", two);
+    expect_error(b, "bad.yaml:4:3: duplicate key 'none' (first at line 3)");
+    snprintf(b, sizeof b, "%svariants:\n  n: [1]\n", two);
+    expect_error(b, "bad.yaml:3:6: variant 'n' needs a mapping of config keys to values");
+    snprintf(b, sizeof b, "%svariants: {}\n", two);
+    expect_error(b, "bad.yaml:2:11: 'variants' needs a mapping of names to overrides");
+    snprintf(b, sizeof b, "%svariants:\n  n: {agent.n_step: 3, agent: {n_step: 2}}\n", two);
+    expect_error(b, "bad.yaml:3:32: 'agent.n_step' is given twice in variant 'n'");
+    /* ambiguous: a variant's key also swept by grid or random (both lines) */
+    snprintf(b, sizeof b, "%sgrid:\n  agent.n_step: [1, 3]\nvariants:\n  none: {}\n  n: {agent.n_step: 3}\n", two);
+    expect_error(b, "bad.yaml:6:7: 'agent.n_step' is both in variant 'n' and in grid (line 3): ambiguous");
+    snprintf(b, sizeof b, "%srandom:\n  count: 2\n  agent.n_step: {choice: [1, 3]}\nvariants:\n"
+                          "  n: {agent: {n_step: 3}}\n", two);
+    expect_error(b, "bad.yaml:6:15: 'agent.n_step' is both in variant 'n' and in random (line 4): ambiguous");
+    /* bases */
+    expect_error("base: []\n", "bad.yaml:1:7: 'base' needs a config path or a list of them");
+    snprintf(b, sizeof b, "base: [%s/configs/frozenlake4_c51.yaml,\n       no/such.yaml]\n", tu_root());
+    expect_error(b, "bad.yaml:2:8: base config 'no/such.yaml' not found");
+    char dir[700], cp[2000];
+    snprintf(dir, sizeof dir, "%s/other", tu_dir);
+    mkdir(dir, 0755);
+    snprintf(cp, sizeof cp, "cp %s/configs/frozenlake4_c51.yaml %s/", tu_root(), dir);
+    tu_result r = tu_run("%s", cp);
+    tu_run_free(&r);
+    snprintf(b, sizeof b, "base:\n  - %s/configs/frozenlake4_c51.yaml\n  - %s/frozenlake4_c51.yml\n", tu_root(), dir);
+    snprintf(cp, sizeof cp, "cp %s/configs/frozenlake4_c51.yaml %s/frozenlake4_c51.yml", tu_root(), dir);
+    r = tu_run("%s", cp);
+    tu_run_free(&r);
+    expect_error(b, "bad.yaml:3:5: base '");
+    expect_error(b, "has the stem 'frozenlake4_c51' of line 2's base");
+    /* a variant that one base's agent refuses fails at load, at the
+     * variant's line, naming the config and the run */
+    snprintf(b, sizeof b, "%sset: {bd.field: grid}\nvariants:\n  none: {}\n  noisy: {agent.noisy: true}\n", two);
+    expect_error(b, "bad.yaml:5:3: variant 'noisy' of config 'frozenlake4_bd': run 3 ");
+    expect_error(b, "config=frozenlake4_bd variant=noisy seed=1: agent.noisy: bd.field grid");
+    /* and a base that does not resolve in a list, at its own line */
+    snprintf(b, sizeof b, "base:\n  - %s/configs/frozenlake4_c51.yaml\n  - %s/configs/frozenlake4_bd.yaml\n"
+                          "set: {bd.field: grid, agent.dueling: true}\n", tu_root(), tu_root());
+    expect_error(b, "bad.yaml:3:5: base 'frozenlake4_bd': run 1 ");
+
+    /* the CLI: exit 2 and the line */
+    char p[600];
+    snprintf(p, sizeof p, "%s/bad.yaml", tu_dir);
+    snprintf(b, sizeof b, "%svariants:\n  none: {}\n  n: {agent.n_stepp: 3}\n", two);
+    tu_write(p, b);
+    r = tu_run("%s sweep %s --list", tu_bdrl(), p);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "bad.yaml:4:7: unknown key 'agent.n_stepp' (did you mean 'agent.n_step'?)");
+    tu_run_free(&r);
+}
+
 /* Count of data rows in results.csv and checks that (setting, seed) pairs
  * are unique. */
 static int result_rows(const char *out, int n_runs)
@@ -536,6 +703,8 @@ int main(void)
         cmocka_unit_test(test_expand_grid_random),
         cmocka_unit_test(test_expansion_unchanged),
         cmocka_unit_test(test_validation_errors),
+        cmocka_unit_test(test_variants_expand),
+        cmocka_unit_test(test_variants_errors),
         cmocka_unit_test(test_sigkill_resume),
         cmocka_unit_test(test_partial_runs_and_only),
     };

@@ -334,7 +334,7 @@ int cmd_sweep(int argc, char **argv)
                 fprintf(stderr, "bdrl: %s\n", e.msg);
                 goto out;
             }
-            pool_argv_add(&av[i], s.base);
+            pool_argv_add(&av[i], sweep_run_base(&s, i));
             for (int k = 0; k < ns; k++) {
                 pool_argv_add(&av[i], "--set");
                 pool_argv_add(&av[i], sets[k]);

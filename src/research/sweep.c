@@ -1,5 +1,6 @@
 #include "research/sweep.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -37,9 +38,10 @@ int sweep_metric_maximize(const char *metric)
 /* ---------------- the sweep file ---------------- */
 
 /* Names for closest-key suggestions, through cfg_suggest. */
-static const cfg_key top_names[] = {{.name = "base"}, {.name = "set"},    {.name = "grid"},
-                                    {.name = "random"}, {.name = "seeds"}, {.name = "metric"},
-                                    {.name = "maximize"}, {.name = "out"},  {.name = "slurm"}};
+static const cfg_key top_names[] = {{.name = "base"},   {.name = "set"},      {.name = "grid"},
+                                    {.name = "random"}, {.name = "seeds"},    {.name = "metric"},
+                                    {.name = "maximize"}, {.name = "out"},    {.name = "slurm"},
+                                    {.name = "variants"}};
 static const cfg_schema top_schema = {"sweep", top_names, (int)(sizeof top_names / sizeof *top_names), NULL, 0};
 static const cfg_key dist_names[] = {{.name = "choice"}, {.name = "uniform"}, {.name = "uniform_int"},
                                      {.name = "log_uniform"}};
@@ -140,24 +142,65 @@ static int check_dups(const ctx *c, yaml_node_t *map, bdrl_err *e)
     return 0;
 }
 
-static int add_set(sweep_def *s, const char *key, const char *text, bdrl_err *e)
+/* Appends "key=text" to a list of overrides. */
+static int add_set(char ***list, int *n, const char *key, const char *text, bdrl_err *e)
 {
-    char **v = realloc(s->set, (size_t)(s->n_set + 1) * sizeof *v);
+    char **v = realloc(*list, (size_t)(*n + 1) * sizeof *v);
     if (!v)
         return err_set(e, "out of memory");
-    s->set = v;
-    size_t n = strlen(key) + strlen(text) + 2;
-    if (!(s->set[s->n_set] = malloc(n)))
+    *list = v;
+    size_t len = strlen(key) + strlen(text) + 2;
+    if (!(v[*n] = malloc(len)))
         return err_set(e, "out of memory");
-    snprintf(s->set[s->n_set++], n, "%s=%s", key, text);
+    snprintf(v[(*n)++], len, "%s=%s", key, text);
     return 0;
 }
 
-/* set: {a.b: v} or nested {a: {b: v}}. */
-static int parse_set(ctx *c, sweep_def *s, yaml_node_t *map, const char *prefix, bdrl_err *e)
+/* Where parse_overrides puts what it reads: `set:` (variant NULL) or one
+ * variant's overrides, which must not name a key that grid or random sweeps
+ * (s) nor one key twice. */
+typedef struct {
+    const sweep_def *s;
+    const char *variant;
+    char ***list;
+    int *n;
+} overrides_dst;
+
+static int has_set(char *const *list, int n, const char *key)
 {
-    if (map->type != YAML_MAPPING_NODE)
+    size_t len = strlen(key);
+    for (int i = 0; i < n; i++)
+        if (!strncmp(list[i], key, len) && list[i][len] == '=')
+            return 1;
+    return 0;
+}
+
+/* A variant's key must be neither swept by grid or random (which value
+ * would a run get?) nor given twice (once dotted, once nested). */
+static int check_variant_key(const ctx *c, const overrides_dst *d, const char *key, yaml_node_t *k, bdrl_err *e)
+{
+    const sweep_param *ps[2] = {d->s->grid, d->s->random};
+    int ns[2] = {d->s->n_grid, d->s->n_random};
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < ns[t]; i++)
+            if (!strcmp(ps[t][i].key, key))
+                return at(c, k, e, "'%s' is both in variant '%s' and in %s (line %d): ambiguous, a run cannot "
+                                   "take both", key, d->variant, t ? "random" : "grid", ps[t][i].line);
+    if (has_set(*d->list, *d->n, key))
+        return at(c, k, e, "'%s' is given twice in variant '%s'", key, d->variant);
+    return 0;
+}
+
+/* {a.b: v} or nested {a: {b: v}}: config keys and values, each checked
+ * against the schema where the file has it. */
+static int parse_overrides(ctx *c, const overrides_dst *d, yaml_node_t *map, const char *prefix, bdrl_err *e)
+{
+    if (map->type != YAML_MAPPING_NODE) {
+        if (d->variant)
+            return at(c, map, e, "variant '%s' needs a mapping of config keys to values, e.g. {agent.n_step: 3}, "
+                                 "or {} for none", d->variant);
         return at(c, map, e, "'set' needs a mapping of config keys to values, e.g. {train.total_steps: 20000}");
+    }
     if (check_dups(c, map, e))
         return -1;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
@@ -165,12 +208,13 @@ static int parse_set(ctx *c, sweep_def *s, yaml_node_t *map, const char *prefix,
         char key[256], text[4096];
         snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", (char *)k->data.scalar.value);
         if (v->type == YAML_MAPPING_NODE && !cfg_find(&exp_schema, key)) {
-            if (parse_set(c, s, v, key, e))
+            if (parse_overrides(c, d, v, key, e))
                 return -1;
             continue;
         }
-        if (check_key(c, key, k, e) || value_text(c, v, text, sizeof text, e) || check_value(c, key, text, v, e) ||
-            add_set(s, key, text, e))
+        if (check_key(c, key, k, e) || (d->variant && check_variant_key(c, d, key, k, e)) ||
+            value_text(c, v, text, sizeof text, e) || check_value(c, key, text, v, e) ||
+            add_set(d->list, d->n, key, text, e))
             return -1;
     }
     return 0;
@@ -366,32 +410,136 @@ static const char *scalar_of(const ctx *c, yaml_node_t *v, const char *key, bdrl
     return (const char *)v->data.scalar.value;
 }
 
-static int resolve_base(const ctx *c, sweep_def *s, yaml_node_t *v, bdrl_err *e)
+/* A config path of `base:` (node v) resolved into out: as given when it
+ * exists from the cwd (or is absolute), else relative to the sweep file's
+ * directory. */
+static int resolve_path(const ctx *c, const char *sweep_path, yaml_node_t *v, char *out, size_t n, bdrl_err *e)
 {
     const char *b = scalar_of(c, v, "base", e);
     if (!b)
         return -1;
     if (b[0] == '/' || io_exists(b)) {
-        if (snprintf(s->base, sizeof s->base, "%s", b) >= (int)sizeof s->base)
+        if (snprintf(out, n, "%s", b) >= (int)n)
             return at(c, v, e, "base path too long");
-        if (io_exists(s->base))
+        if (io_exists(out))
             return 0;
         return at(c, v, e, "base config '%s' not found", b);
     }
-    const char *slash = strrchr(s->path, '/');
+    const char *slash = strrchr(sweep_path, '/');
     if (slash) {
-        int k = snprintf(s->base, sizeof s->base, "%.*s/%s", (int)(slash - s->path), s->path, b);
-        if (k > 0 && (size_t)k < sizeof s->base && io_exists(s->base))
+        int k = snprintf(out, n, "%.*s/%s", (int)(slash - sweep_path), sweep_path, b);
+        if (k > 0 && (size_t)k < n && io_exists(out))
             return 0;
     }
     return at(c, v, e, "base config '%s' not found (looked relative to the current directory, then to the sweep "
                        "file's directory)", b);
 }
 
+/* A path's file name without .yaml or .yml. */
+static void path_stem(const char *path, char *out, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    snprintf(out, n, "%s", b ? b + 1 : path);
+    char *dot = strrchr(out, '.');
+    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
+        *dot = '\0';
+}
+
+/* One base (item v) into s->bases[s->n_bases]; its stem must be new, since
+ * the stem is what the `config` parameter tells the runs apart by. */
+static int add_base(const ctx *c, sweep_def *s, yaml_node_t *v, bdrl_err *e)
+{
+    char path[4096], stem[512];
+    if (resolve_path(c, s->path, v, path, sizeof path, e))
+        return -1;
+    path_stem(path, stem, sizeof stem);
+    for (int i = 0; i < s->n_bases; i++)
+        if (!strcmp(s->bases[i].stem, stem))
+            return at(c, v, e, "base '%s' has the stem '%s' of line %d's base: the config parameter could not tell "
+                               "their runs apart (rename one file)", (const char *)v->data.scalar.value, stem,
+                      s->bases[i].line);
+    sweep_base *b = &s->bases[s->n_bases];
+    b->line = (int)v->start_mark.line + 1;
+    b->col = (int)v->start_mark.column + 1;
+    if (!(b->path = xstrdup(path, e)) || !(b->stem = xstrdup(stem, e)))
+        return -1;
+    s->n_bases++;
+    return 0;
+}
+
+/* base: PATH, or base: [PATH, ...] (which adds the `config` parameter). */
+static int parse_bases(const ctx *c, sweep_def *s, yaml_node_t *v, bdrl_err *e)
+{
+    int n = 1;
+    if (v->type == YAML_SEQUENCE_NODE) {
+        n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+        if (n < 1)
+            return at(c, v, e, "'base' needs a config path or a list of them");
+        s->base_list = 1;
+    }
+    if (!(s->bases = calloc((size_t)n, sizeof *s->bases)))
+        return err_set(e, "out of memory");
+    for (int i = 0; i < n; i++)
+        if (add_base(c, s, s->base_list ? node(c, v->data.sequence.items.start[i]) : v, e))
+            return -1;
+    snprintf(s->base, sizeof s->base, "%s", s->bases[0].path);
+    return 0;
+}
+
+/* YAML's null (`name:` with nothing, ~ or null): a variant of no overrides. */
+static int is_null(const yaml_node_t *v)
+{
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    const char *t = (const char *)v->data.scalar.value;
+    return !*t || !strcmp(t, "~") || !strcmp(t, "null");
+}
+
+/* A variant's name is a value of the `variant` column and of file names:
+ * letters, digits and _ . + - only. */
+static int check_variant_name(const ctx *c, yaml_node_t *k, bdrl_err *e)
+{
+    const char *name = (const char *)k->data.scalar.value;
+    if (!*name)
+        return at(c, k, e, "a variant needs a name");
+    for (const char *q = name; *q; q++)
+        if (!isalnum((unsigned char)*q) && !strchr("_.+-", *q))
+            return at(c, k, e, "variant name '%s': only letters, digits and _ . + - may be used", name);
+    return 0;
+}
+
+/* variants: {NAME: {overrides}, ...}, in file order; after grid and random,
+ * whose keys a variant may not set. */
+static int parse_variants(ctx *c, sweep_def *s, yaml_node_t *map, bdrl_err *e)
+{
+    if (map->type != YAML_MAPPING_NODE || map->data.mapping.pairs.top == map->data.mapping.pairs.start)
+        return at(c, map, e, "'variants' needs a mapping of names to overrides, e.g. {none: {}, n_step: "
+                             "{agent.n_step: 3}}");
+    if (check_dups(c, map, e))
+        return -1;
+    int n = (int)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    if (!(s->variants = calloc((size_t)n, sizeof *s->variants)))
+        return err_set(e, "out of memory");
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        if (check_variant_name(c, k, e))
+            return -1;
+        sweep_variant *va = &s->variants[s->n_variants++];
+        va->line = (int)k->start_mark.line + 1;
+        va->col = (int)k->start_mark.column + 1;
+        if (!(va->name = xstrdup((const char *)k->data.scalar.value, e)))
+            return -1;
+        overrides_dst d = {s, va->name, &va->sets, &va->n_sets};
+        if (!is_null(v) && parse_overrides(c, &d, v, "", e))
+            return -1;
+    }
+    return 0;
+}
+
 static void fmt_real(char *buf, size_t n, double v) { snprintf(buf, n, "%.6g", v); }
 
-/* Expands grid x random into settings (see sweep.h). */
-static int expand(sweep_def *s, bdrl_err *e)
+/* Grid points x random draws: the settings per (base, variant). */
+static int count_points(const sweep_def *s, long long *draws, bdrl_err *e)
 {
     long long gpoints = 1;
     for (int g = 0; g < s->n_grid; g++) {
@@ -399,31 +547,47 @@ static int expand(sweep_def *s, bdrl_err *e)
         if (gpoints > 1000000)
             return err_set(e, "%s: the grid has more than 1,000,000 points", s->path);
     }
-    long long draws = s->n_random ? s->random_count : 1;
-    if (gpoints * draws * s->n_seeds > 10000000)
+    *draws = s->n_random ? s->random_count : 1;
+    long long outer = (long long)s->n_bases * (s->n_variants ? s->n_variants : 1);
+    if (gpoints * *draws * outer * s->n_seeds > 10000000)
         return err_set(e, "%s: more than 10,000,000 runs", s->path);
-    s->n_settings = (int)(gpoints * draws);
-    s->n_params = s->n_grid + s->n_random;
+    return (int)(gpoints * *draws);
+}
+
+/* The parameters' names: config, variant (when they vary), grid keys, random keys. */
+static int name_params(sweep_def *s, bdrl_err *e)
+{
+    s->n_meta = s->base_list + (s->n_variants > 0);
+    s->n_params = s->n_meta + s->n_grid + s->n_random;
     s->param_names = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *s->param_names);
-    s->setting_values = calloc((size_t)s->n_settings, sizeof *s->setting_values);
-    s->total_steps = calloc((size_t)s->n_settings, sizeof *s->total_steps);
-    if (!s->param_names || !s->setting_values || !s->total_steps)
+    if (!s->param_names)
         return err_set(e, "out of memory");
+    int j = 0;
+    if (s->base_list && !(s->param_names[j++] = xstrdup("config", e)))
+        return -1;
+    if (s->n_variants && !(s->param_names[j++] = xstrdup("variant", e)))
+        return -1;
     for (int g = 0; g < s->n_grid; g++)
-        if (!(s->param_names[g] = xstrdup(s->grid[g].key, e)))
+        if (!(s->param_names[j++] = xstrdup(s->grid[g].key, e)))
             return -1;
     for (int r = 0; r < s->n_random; r++)
-        if (!(s->param_names[s->n_grid + r] = xstrdup(s->random[r].key, e)))
+        if (!(s->param_names[j++] = xstrdup(s->random[r].key, e)))
             return -1;
-    /* Draws first, in file order (draw-major), from the sweep's own seed:
-     * the same file expands identically on every machine. */
+    return 0;
+}
+
+/* The random draws (draws x n_random texts, draw-major, file order), from
+ * the sweep's own seed: the same file expands identically on every machine. */
+static char **draw_random(const sweep_def *s, long long draws, bdrl_err *e)
+{
     char **drawn = calloc((size_t)(draws * (s->n_random ? s->n_random : 1)), sizeof *drawn);
     rng *r = rng_create(s->random_seed, SWEEP_RNG_STREAM);
     if (!drawn || !r) {
         free(drawn);
         if (r)
             rng_free(r);
-        return err_set(e, "out of memory");
+        err_set(e, "out of memory");
+        return NULL;
     }
     int rc = 0;
     for (long long d = 0; d < draws && s->n_random && !rc; d++)
@@ -449,25 +613,64 @@ static int expand(sweep_def *s, bdrl_err *e)
                 rc = err_set(e, "out of memory");
         }
     rng_free(r);
-    for (int st = 0; st < s->n_settings && !rc; st++) {
-        long long gi = st / draws, di = st % draws;
-        char **vals = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *vals);
-        if (!(s->setting_values[st] = vals)) {
-            rc = err_set(e, "out of memory");
-            break;
-        }
-        long long rest = gi;
-        for (int g = s->n_grid - 1; g >= 0; g--) { /* the last grid key varies fastest */
-            int n = s->grid[g].n_values;
-            if (!(vals[g] = strdup(s->grid[g].values[rest % n])))
-                rc = err_set(e, "out of memory");
-            rest /= n;
-        }
-        for (int k = 0; k < s->n_random && !rc; k++)
-            if (!(vals[s->n_grid + k] = strdup(drawn[di * s->n_random + k])))
-                rc = err_set(e, "out of memory");
+    if (rc) {
+        for (long long i = 0; i < draws * s->n_random; i++)
+            free(drawn[i]);
+        free(drawn);
+        return NULL;
     }
-    for (long long i = 0; i < draws * (s->n_random ? s->n_random : 1); i++)
+    return drawn;
+}
+
+/* Setting st's values: its base's stem and variant's name when they vary,
+ * then its grid point (the last grid key fastest) and its draw. */
+static int fill_setting(sweep_def *s, int st, char *const *drawn, long long draws, bdrl_err *e)
+{
+    char **vals = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *vals);
+    if (!(s->setting_values[st] = vals))
+        return err_set(e, "out of memory");
+    int j = 0, point = st % s->n_points;
+    if (s->base_list)
+        vals[j++] = strdup(s->bases[sweep_setting_base(s, st)].stem);
+    if (s->n_variants)
+        vals[j++] = strdup(s->variants[sweep_setting_variant(s, st)].name);
+    long long rest = point / draws, di = point % draws;
+    for (int g = s->n_grid - 1; g >= 0; g--) {
+        int n = s->grid[g].n_values;
+        vals[j + g] = strdup(s->grid[g].values[rest % n]);
+        rest /= n;
+    }
+    j += s->n_grid;
+    for (int k = 0; k < s->n_random; k++)
+        vals[j + k] = strdup(drawn[di * s->n_random + k]);
+    for (int k = 0; k < s->n_params; k++)
+        if (!vals[k])
+            return err_set(e, "out of memory");
+    return 0;
+}
+
+/* Expands bases x variants x grid x random into settings (see sweep.h). */
+static int expand(sweep_def *s, bdrl_err *e)
+{
+    long long draws = 1;
+    int points = count_points(s, &draws, e);
+    if (points < 0)
+        return -1;
+    s->n_points = points;
+    s->n_settings = s->n_bases * (s->n_variants ? s->n_variants : 1) * points;
+    s->setting_values = calloc((size_t)s->n_settings, sizeof *s->setting_values);
+    s->total_steps = calloc((size_t)s->n_settings, sizeof *s->total_steps);
+    if (!s->setting_values || !s->total_steps)
+        return err_set(e, "out of memory");
+    if (name_params(s, e))
+        return -1;
+    char **drawn = draw_random(s, draws, e);
+    if (!drawn)
+        return -1;
+    int rc = 0;
+    for (int st = 0; st < s->n_settings && !rc; st++)
+        rc = fill_setting(s, st, drawn, draws, e);
+    for (long long i = 0; i < draws * s->n_random; i++)
         free(drawn[i]);
     free(drawn);
     return rc;
@@ -475,9 +678,17 @@ static int expand(sweep_def *s, bdrl_err *e)
 
 void sweep_def_free(sweep_def *s)
 {
-    for (int i = 0; i < s->n_set; i++)
-        free(s->set[i]);
-    free(s->set);
+    sweep_free_sets(s->set, s->n_set);
+    for (int i = 0; s->bases && i < s->n_bases; i++) {
+        free(s->bases[i].path);
+        free(s->bases[i].stem);
+    }
+    free(s->bases);
+    for (int i = 0; s->variants && i < s->n_variants; i++) {
+        free(s->variants[i].name);
+        sweep_free_sets(s->variants[i].sets, s->variants[i].n_sets);
+    }
+    free(s->variants);
     sweep_param *ps[2] = {s->grid, s->random};
     int ns[2] = {s->n_grid, s->n_random};
     for (int t = 0; t < 2; t++)
@@ -503,6 +714,18 @@ void sweep_def_free(sweep_def *s)
 
 int sweep_n_runs(const sweep_def *s) { return s->n_settings * s->n_seeds; }
 
+int sweep_setting_base(const sweep_def *s, int setting)
+{
+    return setting / (s->n_points * (s->n_variants ? s->n_variants : 1));
+}
+
+int sweep_setting_variant(const sweep_def *s, int setting)
+{
+    return s->n_variants ? setting / s->n_points % s->n_variants : -1;
+}
+
+const char *sweep_run_base(const sweep_def *s, int i) { return s->bases[sweep_setting_base(s, i / s->n_seeds)].path; }
+
 int sweep_run_dir(const sweep_def *s, int i, char *buf, size_t n, bdrl_err *e)
 {
     int k = snprintf(buf, n, "%s/runs/%04d_s%lld", s->out, i / s->n_seeds, (long long)s->seeds[i % s->n_seeds]);
@@ -520,14 +743,18 @@ void sweep_free_sets(char **sets, int n_sets)
 
 int sweep_run_sets(const sweep_def *s, int i, char ***sets, int *n_sets, bdrl_err *e)
 {
-    int n = s->n_set + s->n_params + 1, st = i / s->n_seeds;
+    int st = i / s->n_seeds, vi = sweep_setting_variant(s, st);
+    const sweep_variant *va = vi >= 0 ? &s->variants[vi] : NULL;
+    int n = s->n_set + (va ? va->n_sets : 0) + s->n_params - s->n_meta + 1;
     char **v = calloc((size_t)n, sizeof *v);
     if (!v)
         return err_set(e, "out of memory");
     int k = 0;
     for (int j = 0; j < s->n_set; j++)
         v[k++] = strdup(s->set[j]);
-    for (int j = 0; j < s->n_params; j++) {
+    for (int j = 0; va && j < va->n_sets; j++)
+        v[k++] = strdup(va->sets[j]);
+    for (int j = s->n_meta; j < s->n_params; j++) { /* config and variant are no config keys */
         size_t len = strlen(s->param_names[j]) + strlen(s->setting_values[st][j]) + 2;
         if ((v[k] = malloc(len)))
             snprintf(v[k], len, "%s=%s", s->param_names[j], s->setting_values[st][j]);
@@ -563,20 +790,32 @@ int sweep_run_config(const sweep_def *s, int i, void *cfg, bdrl_err *e)
     int n;
     if (sweep_run_sets(s, i, &sets, &n, e))
         return -1;
-    int rc = exp_load(cfg, s->base, sets, n, e);
+    int rc = exp_load(cfg, sweep_run_base(s, i), sets, n, e);
     sweep_free_sets(sets, n);
     return rc;
 }
 
+/* Where the sweep file gives a setting what its base lacks, for a run that
+ * does not resolve: its variant's line when the variant overrides anything,
+ * else its base's line in a list of bases, else just the file. */
+static void setting_origin(const sweep_def *s, int st, char *buf, size_t n)
+{
+    int vi = sweep_setting_variant(s, st);
+    const sweep_base *b = &s->bases[sweep_setting_base(s, st)];
+    if (vi >= 0 && s->variants[vi].n_sets > 0)
+        snprintf(buf, n, "%s:%d:%d: variant '%s'%s%s%s", s->path, s->variants[vi].line, s->variants[vi].col,
+                 s->variants[vi].name, s->base_list ? " of config '" : "", s->base_list ? b->stem : "",
+                 s->base_list ? "'" : "");
+    else if (s->base_list)
+        snprintf(buf, n, "%s:%d:%d: base '%s'", s->path, b->line, b->col, b->stem);
+    else
+        snprintf(buf, n, "%s", s->path);
+}
+
 static void default_out(const char *path, char *out, size_t n)
 {
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
     char st[512];
-    snprintf(st, sizeof st, "%s", b);
-    char *dot = strrchr(st, '.');
-    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
-        *dot = '\0';
+    path_stem(path, st, sizeof st);
     snprintf(out, n, "runs/sweeps/%s", st);
 }
 
@@ -650,7 +889,7 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
     }
     if (check_dups(&c, root, e))
         goto out;
-    yaml_node_t *base = NULL, *grid = NULL, *random = NULL, *setn = NULL, *seeds = NULL;
+    yaml_node_t *base = NULL, *grid = NULL, *random = NULL, *setn = NULL, *seeds = NULL, *variants = NULL;
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = node(&c, pr->key), *v = node(&c, pr->value);
         const char *key = (const char *)k->data.scalar.value;
@@ -664,6 +903,8 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
             random = v;
         else if (!strcmp(key, "seeds"))
             seeds = v;
+        else if (!strcmp(key, "variants"))
+            variants = v;
         else if (!strcmp(key, "metric")) {
             const char *m = scalar_of(&c, v, "metric", e);
             if (!m)
@@ -706,7 +947,8 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
             snprintf(s->out, sizeof s->out, "%s", o);
         } else {
             const char *sug = cfg_suggest(&top_schema, key);
-            at(&c, k, e, "unknown key '%s'%s%s%s (a sweep has base, set, grid, random, seeds, metric, maximize, out, slurm)",
+            at(&c, k, e, "unknown key '%s'%s%s%s (a sweep has base, set, variants, grid, random, seeds, metric, maximize, "
+                         "out, slurm)",
                key, sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
             goto out;
         }
@@ -715,13 +957,16 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
         at(&c, root, e, "missing required key 'base' (the config every run starts from)");
         goto out;
     }
-    if (resolve_base(&c, s, base, e))
+    overrides_dst set_dst = {s, NULL, &s->set, &s->n_set};
+    if (parse_bases(&c, s, base, e))
         goto out;
-    if (setn && parse_set(&c, s, setn, "", e))
+    if (setn && parse_overrides(&c, &set_dst, setn, "", e))
         goto out;
     if (grid && parse_grid(&c, s, grid, e))
         goto out;
     if (random && parse_random(&c, s, random, e))
+        goto out;
+    if (variants && parse_variants(&c, s, variants, e))
         goto out;
     if (seeds ? parse_seeds(&c, s, seeds, e) : 0)
         goto out;
@@ -746,9 +991,10 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
         if (sweep_run_config(s, i, c.scratch_cfg, e) || exp_check(c.scratch_cfg, e)) {
             char d[2048];
             sweep_describe(s, i, d, sizeof d);
-            char msg[1024];
+            char msg[1024], where[4600];
             snprintf(msg, sizeof msg, "%s", e->msg);
-            err_set(e, "%s: run %s: %s", path, d, msg);
+            setting_origin(s, i / s->n_seeds, where, sizeof where);
+            err_set(e, "%s: run %s: %s", where, d, msg);
             goto out;
         }
         if (i % s->n_seeds == 0)
@@ -765,6 +1011,31 @@ out:
 }
 
 /* ---------------- state and summary ---------------- */
+
+/* sweep.json's bases, configs and variants, only where the sweep has them
+ * (a sweep with neither keeps the file it always had). */
+static void write_state_lists(const sweep_def *s, json_writer *w)
+{
+    if (s->base_list) {
+        json_key(w, "bases");
+        json_array_begin(w);
+        for (int i = 0; i < s->n_bases; i++)
+            json_str(w, s->bases[i].path);
+        json_array_end(w);
+        json_key(w, "configs");
+        json_array_begin(w);
+        for (int i = 0; i < s->n_bases; i++)
+            json_str(w, s->bases[i].stem);
+        json_array_end(w);
+    }
+    if (s->n_variants) {
+        json_key(w, "variants");
+        json_array_begin(w);
+        for (int i = 0; i < s->n_variants; i++)
+            json_str(w, s->variants[i].name);
+        json_array_end(w);
+    }
+}
 
 int sweep_write_state(const sweep_def *s, bdrl_err *e)
 {
@@ -798,6 +1069,7 @@ int sweep_write_state(const sweep_def *s, bdrl_err *e)
     for (int i = 0; i < s->n_set; i++)
         json_str(&w, s->set[i]);
     json_array_end(&w);
+    write_state_lists(s, &w);
     json_object_end(&w);
     fputc('\n', a.f);
     return io_atomic_commit(&a, e);
@@ -999,7 +1271,9 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
         goto out;
     FILE *f = a.f;
     fprintf(f, "# Sweep `%s`\n\n", s->path);
-    fprintf(f, "Base config `%s`", s->base);
+    fprintf(f, "Base config%s `%s`", s->base_list && s->n_bases > 1 ? "s" : "", s->base);
+    for (int i = 1; i < s->n_bases; i++)
+        fprintf(f, ", `%s`", s->bases[i].path);
     if (s->n_set) {
         fprintf(f, ", with");
         for (int i = 0; i < s->n_set; i++)
