@@ -21,11 +21,10 @@
 #include "research/curves.h"
 #include "research/rundir.h"
 #include "research/slurm.h"
+#include "research/sweep_priv.h"
 #include "stats/metrics.h"
 
 #define SWEEP_RNG_STREAM 0x7377656570ull /* "sweep" */
-#define SWEEP_BOOT 10000
-#define SWEEP_BOOT_SEED 0x73756d6dull
 
 const char *const sweep_metrics[] = {"final_eval_return", "best_eval_return", "final_success_rate",
                                      "steps_to_threshold", "auc", "wall_seconds", "sps", NULL};
@@ -1075,8 +1074,7 @@ int sweep_write_state(const sweep_def *s, bdrl_err *e)
     return io_atomic_commit(&a, e);
 }
 
-/* A CSV field, quoted when it holds a comma or quote. */
-static void csv_field(FILE *f, const char *s)
+void sweep_csv_field(FILE *f, const char *s)
 {
     if (!strpbrk(s, ",\"\n")) {
         fputs(s, f);
@@ -1091,7 +1089,7 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void csv_num(FILE *f, double v)
+void sweep_csv_num(FILE *f, double v)
 {
     if (isnan(v))
         return;
@@ -1134,6 +1132,16 @@ static int run_figures(const char *dir, int64_t total, double *v, char *status, 
     v[5] = s.wall_seconds;
     v[6] = s.sps;
     return 1;
+}
+
+void sweep_mean_ci(const double *x, int n, rng *r, double *mean, double *lo, double *hi)
+{
+    *mean = stat_mean(x, (size_t)n);
+    rng_reseed(r, SWEEP_BOOT_SEED, 0);
+    if (n == 1)
+        *lo = *hi = *mean;
+    else if (stat_bootstrap_mean_ci(x, (size_t)n, SWEEP_BOOT, 0.95, r, lo, hi, NULL))
+        *lo = *hi = NAN;
 }
 
 typedef struct {
@@ -1205,7 +1213,7 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
     fprintf(a.f, "run,setting,seed");
     for (int j = 0; j < s->n_params; j++) {
         fputc(',', a.f);
-        csv_field(a.f, s->param_names[j]);
+        sweep_csv_field(a.f, s->param_names[j]);
     }
     fprintf(a.f, ",status");
     for (int k = 0; k < N_RESULT_METRICS; k++)
@@ -1218,17 +1226,17 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
         fprintf(a.f, "%d,%d,%lld", i, st, (long long)s->seeds[i % s->n_seeds]);
         for (int j = 0; j < s->n_params; j++) {
             fputc(',', a.f);
-            csv_field(a.f, s->setting_values[st][j]);
+            sweep_csv_field(a.f, s->setting_values[st][j]);
         }
         fprintf(a.f, ",%s", status[i]);
         for (int k = 0; k < N_RESULT_METRICS; k++) {
             fputc(',', a.f);
-            csv_num(a.f, vals[(size_t)i * N_RESULT_METRICS + k]);
+            sweep_csv_num(a.f, vals[(size_t)i * N_RESULT_METRICS + k]);
         }
         char dir[4200];
         sweep_run_dir(s, i, dir, sizeof dir, NULL);
         fputc(',', a.f);
-        csv_field(a.f, dir);
+        sweep_csv_field(a.f, dir);
         fputc('\n', a.f);
     }
     if (io_atomic_commit(&a, e))
@@ -1252,16 +1260,10 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
                 buf[n++] = v;
         }
         x->n_finite = n;
-        if (ninf) {
+        if (ninf)
             x->mean = INFINITY; /* some seed never reached the threshold */
-        } else if (n > 0) {
-            x->mean = stat_mean(buf, (size_t)n);
-            rng_reseed(r, SWEEP_BOOT_SEED, 0);
-            if (n == 1)
-                x->lo = x->hi = x->mean;
-            else if (stat_bootstrap_mean_ci(buf, (size_t)n, SWEEP_BOOT, 0.95, r, &x->lo, &x->hi, NULL))
-                x->lo = x->hi = NAN;
-        }
+        else if (n > 0)
+            sweep_mean_ci(buf, n, r, &x->mean, &x->lo, &x->hi);
     }
     g_maximize = s->maximize;
     qsort(rk, (size_t)S, sizeof *rk, cmp_rank);
@@ -1424,7 +1426,7 @@ static int csv_split(char *line, char **fields, int max)
     return n;
 }
 
-static int is_number(const char *t, double *v)
+int sweep_is_number(const char *t, double *v)
 {
     char *end;
     if (!*t)
@@ -1433,7 +1435,219 @@ static int is_number(const char *t, double *v)
     return !*end && isfinite(*v);
 }
 
-#define PLOT_MAX_COLS 128
+void sweep_csv_free(sweep_csv *t)
+{
+    for (int i = 0; t->rows && i < t->n_rows; i++)
+        free(t->rows[i]);
+    free(t->rows);
+    free(t->n_fields);
+    free(t->text);
+    memset(t, 0, sizeof *t);
+}
+
+int sweep_csv_read(const char *path, sweep_csv *t, bdrl_err *e)
+{
+    memset(t, 0, sizeof *t);
+    if (!(t->text = io_read_file(path, NULL, e)))
+        return -1;
+    int lines = 0;
+    for (const char *q = t->text; *q; q++)
+        lines += *q == '\n';
+    t->rows = calloc((size_t)lines + 1, sizeof *t->rows);
+    t->n_fields = calloc((size_t)lines + 1, sizeof *t->n_fields);
+    if (!t->rows || !t->n_fields) {
+        sweep_csv_free(t);
+        return err_set(e, "out of memory");
+    }
+    char *save = NULL, *ln = strtok_r(t->text, "\n", &save);
+    if (!ln) {
+        sweep_csv_free(t);
+        return err_set(e, "%s: empty", path);
+    }
+    t->n_cols = csv_split(ln, t->hdr, SWEEP_CSV_MAX_COLS);
+    while ((ln = strtok_r(NULL, "\n", &save))) {
+        if (!(t->rows[t->n_rows] = calloc(SWEEP_CSV_MAX_COLS, sizeof **t->rows))) {
+            sweep_csv_free(t);
+            return err_set(e, "out of memory");
+        }
+        t->n_fields[t->n_rows] = csv_split(ln, t->rows[t->n_rows], SWEEP_CSV_MAX_COLS);
+        t->n_rows++;
+    }
+    return 0;
+}
+
+int sweep_csv_col(const sweep_csv *t, const char *name)
+{
+    for (int i = 0; i < t->n_cols; i++)
+        if (!strcmp(t->hdr[i], name))
+            return i;
+    return -1;
+}
+
+/* One swept parameter's values over the rows of results.csv: the distinct
+ * ones in order of appearance (numeric when every one is a number), each
+ * row's index among them (-1: a row too short), the metric's sum and count
+ * per value. */
+typedef struct {
+    int nv, numeric, logx;
+    const char **vals;
+    double *sum;
+    int *cnt, *vi;
+} param_values;
+
+static void param_values_free(param_values *pv)
+{
+    free(pv->vals);
+    free(pv->sum);
+    free(pv->cnt);
+    free(pv->vi);
+}
+
+static int param_values_of(const sweep_csv *t, int c, int c_metric, param_values *pv, bdrl_err *err)
+{
+    size_t m = (size_t)(t->n_rows ? t->n_rows : 1);
+    memset(pv, 0, sizeof *pv);
+    pv->numeric = 1;
+    pv->vals = calloc(m, sizeof *pv->vals);
+    pv->sum = calloc(m, sizeof *pv->sum);
+    pv->cnt = calloc(m, sizeof *pv->cnt);
+    pv->vi = calloc(m, sizeof *pv->vi);
+    if (!pv->vals || !pv->sum || !pv->cnt || !pv->vi) {
+        param_values_free(pv);
+        return err_set(err, "out of memory");
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < t->n_rows; i++) {
+        pv->vi[i] = -1;
+        if (t->n_fields[i] <= c_metric)
+            continue;
+        const char *v = t->rows[i][c];
+        int k;
+        for (k = 0; k < pv->nv && strcmp(pv->vals[k], v); k++)
+            ;
+        if (k == pv->nv)
+            pv->vals[pv->nv++] = v;
+        pv->vi[i] = k;
+        double x;
+        if (!sweep_is_number(v, &x))
+            pv->numeric = 0;
+        else {
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
+        }
+        double y;
+        if (sweep_is_number(t->rows[i][c_metric], &y)) {
+            pv->sum[k] += y;
+            pv->cnt[k]++;
+        }
+    }
+    pv->logx = pv->numeric && lo > 0 && hi / lo >= 30;
+    return 0;
+}
+
+/* prefix.dat: one point per run (x y), then the mean per value in order of x
+ * (numeric) or of appearance (categorical), with the value as a label. */
+static int write_param_dat(const char *dat, const sweep_csv *t, int c, int c_metric, const char *metric,
+                           const param_values *pv, bdrl_err *err)
+{
+    io_atomic a;
+    if (io_atomic_open(&a, dat, err))
+        return -1;
+    fprintf(a.f, "# %s against %s: one point per run (x y), then the mean per value (x mean)\n", metric, t->hdr[c]);
+    for (int i = 0; i < t->n_rows; i++) {
+        double x = pv->vi[i], y;
+        if (pv->vi[i] < 0 || !sweep_is_number(t->rows[i][c_metric], &y))
+            continue;
+        if (pv->numeric && !sweep_is_number(t->rows[i][c], &x))
+            x = pv->vi[i];
+        fprintf(a.f, "%.10g %.10g\n", x, y);
+    }
+    fprintf(a.f, "\n\n# means\n");
+    int nv = pv->nv;
+    int *ord = calloc((size_t)(nv ? nv : 1), sizeof *ord);
+    double *xv = calloc((size_t)(nv ? nv : 1), sizeof *xv);
+    for (int k = 0; ord && xv && k < nv; k++) {
+        double x = k;
+        if (pv->numeric && !sweep_is_number(pv->vals[k], &x))
+            x = k;
+        xv[k] = x;
+        int j = k;
+        while (j > 0 && pv->numeric && xv[ord[j - 1]] > x) {
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = k;
+    }
+    for (int q = 0; ord && xv && q < nv; q++) {
+        int k = ord[q];
+        if (!pv->cnt[k])
+            continue;
+        fprintf(a.f, "%.10g %.10g \"", xv[k], pv->sum[k] / pv->cnt[k]);
+        for (const char *s = pv->vals[k]; *s; s++)
+            if (*s != '"')
+                fputc(*s, a.f);
+        fprintf(a.f, "\"\n");
+    }
+    free(ord);
+    free(xv);
+    return io_atomic_commit(&a, err);
+}
+
+/* prefix.gp: the parameter, metric and axis kind for plots/sweep.gp, and
+ * the load of it when run on its own. */
+static int write_param_gp(const char *prefix, const char *key, const char *metric, const param_values *pv,
+                          bdrl_err *err)
+{
+    char png[4700], gp[4700], dat[4700];
+    snprintf(png, sizeof png, "%s.png", prefix);
+    snprintf(gp, sizeof gp, "%s.gp", prefix);
+    snprintf(dat, sizeof dat, "%s.dat", prefix);
+    io_atomic a;
+    if (io_atomic_open(&a, gp, err))
+        return -1;
+    fprintf(a.f, "# %s against %s, written by bdrl sweep. Redraw with: gnuplot %s\nparam = ", metric, key, gp);
+    plot_write_quoted(a.f, key);
+    fprintf(a.f, "\nmetric = ");
+    plot_write_quoted(a.f, metric);
+    fprintf(a.f, "\ncategorical = %d\nlogx = %d\ndatafile = ", !pv->numeric, pv->logx);
+    plot_write_quoted(a.f, dat);
+    fprintf(a.f, "\nif (!exists(\"dir\")) {\n  dir = ");
+    plot_write_quoted(a.f, prefix);
+    fprintf(a.f, "; out = ");
+    plot_write_quoted(a.f, png);
+    fprintf(a.f, "; term = 'png'; ttl = ''\n  load ");
+    char script[PATH_MAX];
+    if (plot_find_script("sweep.gp", script, sizeof script, NULL))
+        snprintf(script, sizeof script, "sweep.gp");
+    plot_write_quoted(a.f, script);
+    fprintf(a.f, "\n}\n");
+    return io_atomic_commit(&a, err);
+}
+
+/* plots/<key>.png and .svg: the metric against results.csv's column c. */
+static int plot_param(const char *plots, const sweep_csv *t, int c, int c_metric, const char *metric, bdrl_err *err)
+{
+    const char *key = t->hdr[c];
+    param_values pv;
+    if (param_values_of(t, c, c_metric, &pv, err))
+        return -1;
+    char prefix[4600], png[4700], dat[4700], safe[256];
+    snprintf(safe, sizeof safe, "%s", key);
+    for (char *q = safe; *q; q++)
+        if (*q == '/' || *q == ' ')
+            *q = '_';
+    snprintf(prefix, sizeof prefix, "%s/%s", plots, safe);
+    snprintf(png, sizeof png, "%s.png", prefix);
+    snprintf(dat, sizeof dat, "%s.dat", prefix);
+    char title[600];
+    snprintf(title, sizeof title, "%s against %s", metric, key);
+    int rc = write_param_dat(dat, t, c, c_metric, metric, &pv, err) || write_param_gp(prefix, key, metric, &pv, err) ||
+                     plot_gnuplot("sweep.gp", prefix, png, title, err)
+                 ? -1
+                 : 0;
+    param_values_free(&pv);
+    return rc;
+}
 
 int sweep_plot_dir(const char *sweep_dir, bdrl_err *err)
 {
@@ -1445,205 +1659,30 @@ int sweep_plot_dir(const char *sweep_dir, bdrl_err *err)
         rundir_json_str(js, "metric", metric, sizeof metric);
         free(js);
     }
-    if (io_join(path, sizeof path, sweep_dir, "results.csv", err))
+    sweep_csv t;
+    if (io_join(path, sizeof path, sweep_dir, "results.csv", err) || sweep_csv_read(path, &t, err))
         return -1;
-    char *text = io_read_file(path, NULL, err);
-    if (!text)
-        return -1;
-    /* rows */
-    int cap = 64, n = 0, rc = -1;
-    char **lines = malloc((size_t)cap * sizeof *lines);
-    char *hdr[PLOT_MAX_COLS];
-    int nh = 0;
-    if (!lines) {
-        free(text);
-        return err_set(err, "out of memory");
-    }
-    char *save = NULL;
-    for (char *ln = strtok_r(text, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
-        if (n == cap) {
-            char **l2 = realloc(lines, (size_t)(cap *= 2) * sizeof *l2);
-            if (!l2) {
-                err_set(err, "out of memory");
-                goto out;
-            }
-            lines = l2;
-        }
-        lines[n++] = ln;
-    }
-    if (n < 1) {
-        err_set(err, "%s: empty", path);
-        goto out;
-    }
-    nh = csv_split(lines[0], hdr, PLOT_MAX_COLS);
     int c_seed = -1, c_status = -1, c_metric = -1;
-    for (int i = 0; i < nh; i++) {
-        if (!strcmp(hdr[i], "seed") && c_seed < 0)
+    for (int i = 0; i < t.n_cols; i++) {
+        if (!strcmp(t.hdr[i], "seed") && c_seed < 0)
             c_seed = i;
-        else if (!strcmp(hdr[i], "status") && c_seed >= 0 && c_status < 0)
+        else if (!strcmp(t.hdr[i], "status") && c_seed >= 0 && c_status < 0)
             c_status = i;
-        else if (!strcmp(hdr[i], metric) && c_status >= 0)
+        else if (!strcmp(t.hdr[i], metric) && c_status >= 0)
             c_metric = i;
     }
-    if (c_seed < 0 || c_status < 0 || c_metric < 0) {
-        err_set(err, "%s: not a sweep's results.csv (no seed, status or %s column)", path, metric);
-        goto out;
-    }
-    int nrows = n - 1;
-    char ***rows = calloc((size_t)(nrows ? nrows : 1), sizeof *rows);
-    int *nf = calloc((size_t)(nrows ? nrows : 1), sizeof *nf);
-    if (!rows || !nf) {
-        free(rows);
-        free(nf);
-        err_set(err, "out of memory");
-        goto out;
-    }
-    int bad = 0;
-    for (int i = 0; i < nrows && !bad; i++) {
-        rows[i] = calloc(PLOT_MAX_COLS, sizeof **rows);
-        if (!rows[i]) {
-            bad = err_set(err, "out of memory");
-            break;
-        }
-        nf[i] = csv_split(lines[i + 1], rows[i], PLOT_MAX_COLS);
-    }
+    int rc = -1;
     char plots[4200];
-    if (!bad && (io_join(plots, sizeof plots, sweep_dir, "plots", err) || io_mkdirs(plots, err)))
-        bad = -1;
-    for (int c = c_seed + 1; c < c_status && !bad; c++) {
-        const char *key = hdr[c];
-        /* distinct values in order of appearance; numeric if all are numbers */
-        int numeric = 1, nv = 0;
-        const char **vals = calloc((size_t)(nrows ? nrows : 1), sizeof *vals);
-        double *sum = calloc((size_t)(nrows ? nrows : 1), sizeof *sum);
-        int *cnt = calloc((size_t)(nrows ? nrows : 1), sizeof *cnt);
-        int *vi = calloc((size_t)(nrows ? nrows : 1), sizeof *vi);
-        if (!vals || !sum || !cnt || !vi) {
-            free(vals);
-            free(sum);
-            free(cnt);
-            free(vi);
-            bad = err_set(err, "out of memory");
-            break;
-        }
-        double lo = INFINITY, hi = -INFINITY;
-        for (int i = 0; i < nrows; i++) {
-            vi[i] = -1;
-            if (nf[i] <= c_metric)
-                continue;
-            const char *v = rows[i][c];
-            int k;
-            for (k = 0; k < nv && strcmp(vals[k], v); k++)
-                ;
-            if (k == nv)
-                vals[nv++] = v;
-            vi[i] = k;
-            double x;
-            if (!is_number(v, &x))
-                numeric = 0;
-            else {
-                lo = x < lo ? x : lo;
-                hi = x > hi ? x : hi;
-            }
-            double y;
-            if (is_number(rows[i][c_metric], &y)) {
-                sum[k] += y;
-                cnt[k]++;
-            }
-        }
-        int logx = numeric && lo > 0 && hi / lo >= 30;
-        char prefix[4600], png[4700], gp[4700], dat[4700], safe[256];
-        snprintf(safe, sizeof safe, "%s", key);
-        for (char *q = safe; *q; q++)
-            if (*q == '/' || *q == ' ')
-                *q = '_';
-        snprintf(prefix, sizeof prefix, "%s/%s", plots, safe);
-        snprintf(png, sizeof png, "%s.png", prefix);
-        snprintf(gp, sizeof gp, "%s.gp", prefix);
-        snprintf(dat, sizeof dat, "%s.dat", prefix);
-        io_atomic a;
-        if (io_atomic_open(&a, dat, err))
-            bad = -1;
-        else {
-            fprintf(a.f, "# %s against %s: one point per run (x y), then the mean per value (x mean)\n", metric, key);
-            for (int i = 0; i < nrows; i++) {
-                double x = vi[i], y;
-                if (vi[i] < 0 || !is_number(rows[i][c_metric], &y))
-                    continue;
-                if (numeric && !is_number(rows[i][c], &x))
-                    x = vi[i];
-                fprintf(a.f, "%.10g %.10g\n", x, y);
-            }
-            fprintf(a.f, "\n\n# means\n");
-            /* means in order of x (numeric) or of appearance (categorical) */
-            int *ord = calloc((size_t)(nv ? nv : 1), sizeof *ord);
-            double *xv = calloc((size_t)(nv ? nv : 1), sizeof *xv);
-            for (int k = 0; ord && xv && k < nv; k++) {
-                double x = k;
-                if (numeric && !is_number(vals[k], &x))
-                    x = k;
-                xv[k] = x;
-                int j = k;
-                while (j > 0 && numeric && xv[ord[j - 1]] > x) {
-                    ord[j] = ord[j - 1];
-                    j--;
-                }
-                ord[j] = k;
-            }
-            for (int q = 0; ord && xv && q < nv; q++) {
-                int k = ord[q];
-                if (!cnt[k])
-                    continue;
-                fprintf(a.f, "%.10g %.10g \"", xv[k], sum[k] / cnt[k]);
-                for (const char *t = vals[k]; *t; t++)
-                    if (*t != '"')
-                        fputc(*t, a.f);
-                fprintf(a.f, "\"\n");
-            }
-            free(ord);
-            free(xv);
-            if (io_atomic_commit(&a, err))
-                bad = -1;
-        }
-        if (!bad && io_atomic_open(&a, gp, err) == 0) {
-            fprintf(a.f, "# %s against %s, written by bdrl sweep. Redraw with: gnuplot %s\nparam = ", metric, key, gp);
-            plot_write_quoted(a.f, key);
-            fprintf(a.f, "\nmetric = ");
-            plot_write_quoted(a.f, metric);
-            fprintf(a.f, "\ncategorical = %d\nlogx = %d\ndatafile = ", !numeric, logx);
-            plot_write_quoted(a.f, dat);
-            fprintf(a.f, "\nif (!exists(\"dir\")) {\n  dir = ");
-            plot_write_quoted(a.f, prefix);
-            fprintf(a.f, "; out = ");
-            plot_write_quoted(a.f, png);
-            fprintf(a.f, "; term = 'png'; ttl = ''\n  load ");
-            char script[PATH_MAX];
-            if (plot_find_script("sweep.gp", script, sizeof script, NULL))
-                snprintf(script, sizeof script, "sweep.gp");
-            plot_write_quoted(a.f, script);
-            fprintf(a.f, "\n}\n");
-            if (io_atomic_commit(&a, err))
-                bad = -1;
-        } else if (!bad) {
-            bad = -1;
-        }
-        char title[600];
-        snprintf(title, sizeof title, "%s against %s", metric, key);
-        if (!bad && plot_gnuplot("sweep.gp", prefix, png, title, err))
-            bad = -1;
-        free(vals);
-        free(sum);
-        free(cnt);
-        free(vi);
+    if (c_seed < 0 || c_status < 0 || c_metric < 0)
+        err_set(err, "%s: not a sweep's results.csv (no seed, status or %s column)", path, metric);
+    else if (io_join(plots, sizeof plots, sweep_dir, "plots", err) || io_mkdirs(plots, err))
+        ;
+    else {
+        rc = 0;
+        for (int c = c_seed + 1; c < c_status && !rc; c++)
+            rc = plot_param(plots, &t, c, c_metric, metric, err);
     }
-    for (int i = 0; i < nrows; i++)
-        free(rows[i]);
-    free(rows);
-    free(nf);
-    rc = bad ? -1 : 0;
-out:
-    free(lines);
-    free(text);
+    sweep_csv_free(&t);
     return rc;
 }
 
