@@ -443,6 +443,181 @@ static void test_variants_errors(void **state)
     tu_run_free(&r);
 }
 
+/* A finished run i of s: summary.json with steps to threshold stt
+ * (INFINITY: never reached, null) and final evaluation return ret. */
+static void fake_run(const sweep_def *s, int i, double stt, double ret)
+{
+    char d[1024], p[1100], buf[2048], st[64];
+    sweep_run_dir(s, i, d, sizeof d, NULL);
+    tu_result r = tu_run("mkdir -p '%s'", d);
+    tu_run_free(&r);
+    if (isinf(stt))
+        snprintf(st, sizeof st, "null");
+    else
+        snprintf(st, sizeof st, "%g", stt);
+    snprintf(buf, sizeof buf,
+             "{\n  \"agent\": \"c51\",\n  \"env\": \"frozenlake\",\n  \"seed\": 1,\n  \"total_steps\": 300,\n"
+             "  \"wall_seconds\": 2,\n  \"sps\": 150,\n  \"final_eval_return\": %.17g,\n  \"best_eval_return\": 1,\n"
+             "  \"threshold\": 0.7,\n  \"steps_to_threshold\": %s,\n  \"final_success_rate\": 0.5,\n"
+             "  \"status\": \"finished\",\n  \"threshold_on\": \"success_rate\",\n  \"configured_steps\": 300\n}\n",
+             ret, st);
+    snprintf(p, sizeof p, "%s/summary.json", d);
+    tu_write(p, buf);
+}
+
+/* variants.md and variants.csv of a fake ablation (2 configs x 3 variants
+ * x 4 seeds) against medians, quartiles and reached counts computed by
+ * hand (numpy's linear quantiles, a seed that never reached = inf):
+ *   c51/none  100 200 300 400  -> 250 [175, 325], 4/4, vs none 1
+ *   c51/a     100 inf 200 300  -> 250 [175, inf], 3/4, 1
+ *   c51/b     50 150 (2 of 4 finished) -> 100 [75, 125], 2/2, 0.4
+ *   bd/none   inf inf inf 100  -> inf [inf, inf], 1/4
+ *   bd/a      200 400 600 800  -> 500 [350, 650], 4/4, – (none's is inf)
+ *   bd/b      none finished
+ * then the same sweep ranked by final_eval_return: each cell's mean and
+ * interval are summary.json's for its setting (one code computes both).
+ * The figure is drawn when gnuplot is there, and `bdrl plot sweep` redraws it. */
+static void test_variants_tables(void **state)
+{
+    (void)state;
+    char p[600], out[600], b[4096];
+    snprintf(p, sizeof p, "%s/ab.yaml", tu_dir);
+    snprintf(out, sizeof out, "%s/abl", tu_dir);
+    snprintf(b, sizeof b,
+             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n"
+             "set: {train.total_steps: 300}\n"
+             "variants:\n  none: {}\n  a: {agent.n_step: 2}\n  b: {agent.n_step: 3}\n"
+             "seeds: [1, 2, 3, 4]\nmetric: steps_to_threshold\n",
+             tu_root(), tu_root());
+    tu_write(p, b);
+    sweep_def s;
+    bdrl_err e;
+    if (sweep_load(p, out, &s, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(sweep_n_runs(&s), 24);
+    const double inf = INFINITY, no = NAN; /* no: the run has not finished */
+    const double stt[6][4] = {{100, 200, 300, 400}, {100, inf, 200, 300},  {50, 150, no, no},
+                              {inf, inf, inf, 100}, {200, 400, 600, 800}, {no, no, no, no}};
+    for (int st = 0; st < 6; st++)
+        for (int k = 0; k < 4; k++)
+            if (!isnan(stt[st][k]))
+                fake_run(&s, st * 4 + k, stt[st][k], 0.1 * (st + 1) + 0.01 * k * k);
+    assert_int_equal(sweep_write_state(&s, &e), 0);
+    int done = 0;
+    char warn[1024];
+    if (sweep_summarize(&s, &done, warn, sizeof warn, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(done, 18);
+    char f[800];
+    snprintf(f, sizeof f, "%s/variants.csv", out);
+    char *csv = tu_read(f);
+    assert_non_null(csv);
+    const char *C = "frozenlake4_c51:", *B = "frozenlake4_bd:";
+    char want[2048];
+    snprintf(want, sizeof want,
+             "variant,%sruns,%sfinished,%smedian,%sq25,%sq75,%sreached,%svs_first,"
+             "%sruns,%sfinished,%smedian,%sq25,%sq75,%sreached,%svs_first\n"
+             "none,4,4,250,175,325,4,1,4,4,inf,inf,inf,1,\n"
+             "a,4,4,250,175,inf,3,1,4,4,500,350,650,4,\n"
+             "b,4,2,100,75,125,2,0.4,4,0,,,,0,\n",
+             C, C, C, C, C, C, C, B, B, B, B, B, B, B);
+    assert_string_equal(csv, want);
+    free(csv);
+    snprintf(f, sizeof f, "%s/variants.md", out);
+    char *md = tu_read(f);
+    assert_non_null(md);
+    assert_contains(md, "| variant | `frozenlake4_c51` median | IQR [q25, q75] | reached | vs `none` | finished |"
+                        " `frozenlake4_bd` median |");
+    assert_contains(md, "| none | 250 | [175, 325] | 4/4 | 1 | 4/4 | not reached | [not reached, not reached] | 1/4 "
+                        "| – | 4/4 |\n");
+    assert_contains(md, "| a | 250 | [175, not reached] | 3/4 | 1 | 4/4 | 500 | [350, 650] | 4/4 | – | 4/4 |\n");
+    assert_contains(md, "| b | 100 | [75, 125] | 2/2 | 0.4 | 2/4 | – | – | – | – | 0/4 |\n");
+    free(md);
+    /* the other files know the new parameters */
+    snprintf(f, sizeof f, "%s/results.csv", out);
+    char *res = tu_read(f);
+    assert_true(!strncmp(res, "run,setting,seed,config,variant,status,", 39));
+    assert_contains(res, "\n9,2,2,frozenlake4_c51,b,finished,");
+    free(res);
+    snprintf(f, sizeof f, "%s/sweep.json", out);
+    char *js = tu_read(f);
+    assert_contains(js, "\"params\": [\n    \"config\",\n    \"variant\"\n  ]");
+    assert_contains(js, "\"configs\": [\n    \"frozenlake4_c51\",\n    \"frozenlake4_bd\"\n  ]");
+    assert_contains(js, "\"variants\": [\n    \"none\",\n    \"a\",\n    \"b\"\n  ]");
+    free(js);
+    snprintf(f, sizeof f, "%s/summary.md", out);
+    md = tu_read(f);
+    assert_contains(md, "[variants.md](variants.md)");
+    free(md);
+
+    /* the figure: medians at each (config, variant), infinite ones (and
+     * runs that never reached) in the band above the largest finite value */
+    tu_result r = tu_run("command -v gnuplot");
+    int have_gnuplot = r.status == 0;
+    tu_run_free(&r);
+    if (have_gnuplot) {
+        if (warn[0])
+            fail_msg("plot warning: %s", warn);
+        snprintf(f, sizeof f, "%s/plots/variants.png", out);
+        assert_int_equal(access(f, F_OK), 0);
+        snprintf(f, sizeof f, "%s/plots/variants.svg", out);
+        assert_int_equal(access(f, F_OK), 0);
+        snprintf(f, sizeof f, "%s/plots/variants.gp", out);
+        char *gp = tu_read(f);
+        assert_contains(gp, "xtic_labels = '(\"none\" 0, \"a\" 1, \"b\" 2)'");
+        assert_contains(gp, "has_band = 1\nband = 893.75\n"); /* 800 + (800 - 50) / 8 */
+        free(gp);
+        snprintf(f, sizeof f, "%s/plots/variants.dat", out);
+        char *dat = tu_read(f);
+        assert_contains(dat, "\n-0.2 250 175 325\n0.8 250 175 893.75\n1.8 100 75 125\n"); /* c51, x = v - 0.2 */
+        assert_contains(dat, "\n0.2 893.75 893.75 893.75\n1.2 500 350 650\n\n");                /* bd, x = v + 0.2 */
+        free(dat);
+        snprintf(f, sizeof f, "%s/plots/variants.png", out);
+        unlink(f);
+        r = tu_run("%s plot sweep %s", tu_bdrl(), out);
+        assert_int_equal(r.status, 0);
+        assert_contains(r.out, "variants.png");
+        tu_run_free(&r);
+        assert_int_equal(access(f, F_OK), 0);
+    }
+    sweep_def_free(&s);
+
+    /* another metric: mean and interval, as summary.json has them */
+    snprintf(b, sizeof b,
+             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n"
+             "set: {train.total_steps: 300}\n"
+             "variants:\n  none: {}\n  a: {agent.n_step: 2}\n  b: {agent.n_step: 3}\n"
+             "seeds: [1, 2, 3, 4]\nmetric: final_eval_return\n",
+             tu_root(), tu_root());
+    tu_write(p, b);
+    if (sweep_load(p, out, &s, &e))
+        fail_msg("%s", e.msg);
+    if (sweep_summarize(&s, &done, warn, sizeof warn, &e))
+        fail_msg("%s", e.msg);
+    snprintf(f, sizeof f, "%s/variants.csv", out);
+    csv = tu_read(f);
+    snprintf(f, sizeof f, "%s/summary.json", out);
+    js = tu_read(f);
+    /* c51/none: returns .1 .11 .14 .19 -> mean .135; a - none = .1 */
+    assert_contains(csv, "variant,frozenlake4_c51:runs,frozenlake4_c51:finished,frozenlake4_c51:mean,"
+                         "frozenlake4_c51:ci95_lo,frozenlake4_c51:ci95_hi,frozenlake4_c51:vs_first,");
+    char *row = strstr(csv, "\nnone,4,4,0.135,");
+    assert_non_null(row);
+    char *ranked = strstr(js, "\"setting\": 0,");
+    assert_non_null(ranked);
+    double lo = tu_json_num(ranked, "ci95_lo"), hi = tu_json_num(ranked, "ci95_hi");
+    char cell[128];
+    snprintf(cell, sizeof cell, "\nnone,4,4,0.135,%.10g,%.10g,0,", lo, hi);
+    assert_contains(csv, cell);
+    assert_true(lo < 0.135 && hi > 0.135);
+    assert_non_null(strstr(csv, "\na,4,4,0.235,"));
+    char *a_row = strstr(csv, "\na,4,4,0.235,");
+    assert_non_null(strstr(a_row, ",0.1,4,4,")); /* a - none on c51, then bd's group */
+    free(csv);
+    free(js);
+    sweep_def_free(&s);
+}
+
 /* Count of data rows in results.csv and checks that (setting, seed) pairs
  * are unique. */
 static int result_rows(const char *out, int n_runs)
@@ -705,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_variants_expand),
         cmocka_unit_test(test_variants_errors),
+        cmocka_unit_test(test_variants_tables),
         cmocka_unit_test(test_sigkill_resume),
         cmocka_unit_test(test_partial_runs_and_only),
     };

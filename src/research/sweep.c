@@ -22,6 +22,7 @@
 #include "research/rundir.h"
 #include "research/slurm.h"
 #include "research/sweep_priv.h"
+#include "research/sweep_variants.h"
 #include "stats/metrics.h"
 
 #define SWEEP_RNG_STREAM 0x7377656570ull /* "sweep" */
@@ -1181,6 +1182,21 @@ static void fmt_v(char *b, size_t n, double v)
         snprintf(b, n, "%.4g", v);
 }
 
+/* variants.md and variants.csv from the runs' figures (vals, R x
+ * N_RESULT_METRICS) of metric mi. */
+static int write_variants(const sweep_def *s, const double *vals, const unsigned char *have, int mi, bdrl_err *e)
+{
+    int R = sweep_n_runs(s);
+    double *m = calloc((size_t)R, sizeof *m);
+    if (!m)
+        return err_set(e, "out of memory");
+    for (int i = 0; i < R; i++)
+        m[i] = vals[(size_t)i * N_RESULT_METRICS + mi];
+    int rc = sweep_variants_write(s, m, have, e);
+    free(m);
+    return rc;
+}
+
 int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bdrl_err *e)
 {
     int R = sweep_n_runs(s), S = s->n_settings, mi = metric_index(s->metric);
@@ -1326,6 +1342,8 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
             fprintf(f, "![%s against %s](plots/%s.png)\n", s->metric, s->param_names[j], safe);
         }
     }
+    if (s->n_variants)
+        fprintf(f, "\nPer variant and config: [variants.md](variants.md).\n");
     if (io_atomic_commit(&a, e))
         goto out;
 
@@ -1368,6 +1386,8 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
     json_object_end(&w);
     fputc('\n', a.f);
     if (io_atomic_commit(&a, e))
+        goto out;
+    if (s->n_variants && write_variants(s, vals, have, mi, e))
         goto out;
     if (s->n_params && done > 0) {
         bdrl_err pe;
@@ -1681,6 +1701,8 @@ int sweep_plot_dir(const char *sweep_dir, bdrl_err *err)
         rc = 0;
         for (int c = c_seed + 1; c < c_status && !rc; c++)
             rc = plot_param(plots, &t, c, c_metric, metric, err);
+        if (!rc && io_join(path, sizeof path, sweep_dir, "variants.csv", err) == 0 && io_exists(path))
+            rc = sweep_variants_plot(sweep_dir, &t, c_metric, metric, err);
     }
     sweep_csv_free(&t);
     return rc;
