@@ -12,6 +12,7 @@
 
 #include "agents/experiment.h"
 #include "agents/registry.h"
+#include "core/cfg.h"
 #include "research/rundir.h"
 #include "research/sweep.h"
 
@@ -618,6 +619,127 @@ static void test_variants_tables(void **state)
     sweep_def_free(&s);
 }
 
+/* The keys (exp_schema's names, space-separated into out) whose values
+ * differ between two resolved configurations. */
+static void config_diff(const exp_config *a, const exp_config *b, char *out, size_t n)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (int i = 0; i < exp_schema.n_keys; i++) {
+        char va[4096], vb[4096];
+        const char *key = exp_schema.keys[i].name;
+        assert_int_equal(cfg_format_value(&exp_schema, a, key, va, sizeof va, NULL), 0);
+        assert_int_equal(cfg_format_value(&exp_schema, b, key, vb, sizeof vb, NULL), 0);
+        if (strcmp(va, vb) && k < n)
+            k += (size_t)snprintf(out + k, n - k, "%s%s", k ? " " : "", key);
+    }
+}
+
+/* A resolved configuration as the config.yaml a run writes. */
+static char *config_text(const exp_config *c)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    cfg_write_yaml(&exp_schema, c, f);
+    fclose(f);
+    return buf;
+}
+
+/* Fails naming the keys where run i of s and config path (with the sweep's
+ * set and run i's seed) differ. */
+static void assert_run_is_config(const sweep_def *s, int i, const char *path)
+{
+    exp_config got, want;
+    bdrl_err e;
+    if (sweep_run_config(s, i, &got, &e))
+        fail_msg("%s", e.msg);
+    char **sets = calloc((size_t)s->n_set + 1, sizeof *sets), seed[64];
+    for (int k = 0; k < s->n_set; k++)
+        sets[k] = s->set[k];
+    snprintf(seed, sizeof seed, "seed=%lld", (long long)s->seeds[i % s->n_seeds]);
+    sets[s->n_set] = seed;
+    if (exp_load(&want, path, sets, s->n_set + 1, &e))
+        fail_msg("%s", e.msg);
+    free(sets);
+    char diff[4096];
+    config_diff(&got, &want, diff, sizeof diff);
+    if (diff[0])
+        fail_msg("run %d of %s is not %s: they differ in %s", i, s->path, path, diff);
+    char *tg = config_text(&got), *tw = config_text(&want);
+    assert_string_equal(tg, tw);
+    free(tg);
+    free(tw);
+}
+
+/* Run index of (base b, variant name) at the sweep's first seed. */
+static int run_of(const sweep_def *s, int b, const char *variant)
+{
+    for (int v = 0; v < s->n_variants; v++)
+        if (!strcmp(s->variants[v].name, variant))
+            return (b * s->n_variants + v) * s->n_points * s->n_seeds;
+    fail_msg("%s has no variant %s", s->path, variant);
+    return -1;
+}
+
+/* The shipped ablations (issue 21): 2 configs x 12 variants x 10 seeds;
+ * `all` is exactly the shipped Rainbow config of each agent (C51:
+ * <env>_rainbow.yaml, BD: <env>_bd_rainbow.yaml) and `none` its base, both
+ * under the sweep's set and seed; and each "all-X" drops from `all` exactly
+ * the keys that X adds to `none`. */
+static void test_ablation_sweeps(void **state)
+{
+    (void)state;
+    static const char *const single[] = {"n_step", "per", "double", "dueling", "noisy"};
+    const char *envs[] = {"cartpole", "acrobot"};
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(tu_root()), 0); /* the files' paths are relative to the tree */
+    for (int k = 0; k < 2; k++) {
+        char p[600], rainbow[2][600], base[2][600];
+        snprintf(p, sizeof p, "configs/sweeps/ablation_%s.yaml", envs[k]);
+        snprintf(rainbow[0], sizeof rainbow[0], "configs/%s_rainbow.yaml", envs[k]);
+        snprintf(rainbow[1], sizeof rainbow[1], "configs/%s_bd_rainbow.yaml", envs[k]);
+        snprintf(base[0], sizeof base[0], "configs/%s_c51.yaml", envs[k]);
+        snprintf(base[1], sizeof base[1], "configs/%s_bd.yaml", envs[k]);
+        sweep_def s;
+        bdrl_err e;
+        if (sweep_load(p, NULL, &s, &e))
+            fail_msg("%s", e.msg);
+        assert_int_equal(sweep_n_runs(&s), 240);
+        assert_int_equal(s.n_variants, 12);
+        assert_int_equal(s.n_seeds, 10);
+        assert_int_equal((int)s.seeds[0], 101);
+        assert_string_equal(s.metric, "steps_to_threshold");
+        for (int b = 0; b < 2; b++) {
+            assert_string_equal(s.bases[b].path, base[b]);
+            assert_run_is_config(&s, run_of(&s, b, "all"), rainbow[b]);
+            assert_run_is_config(&s, run_of(&s, b, "none"), base[b]);
+            exp_config none, all, x, all_x;
+            assert_int_equal(sweep_run_config(&s, run_of(&s, b, "none"), &none, NULL), 0);
+            assert_int_equal(sweep_run_config(&s, run_of(&s, b, "all"), &all, NULL), 0);
+            for (int c = 0; c < 5; c++) {
+                char name[64], added[4096], dropped[4096];
+                snprintf(name, sizeof name, "all-%s", single[c]);
+                assert_int_equal(sweep_run_config(&s, run_of(&s, b, single[c]), &x, NULL), 0);
+                assert_int_equal(sweep_run_config(&s, run_of(&s, b, name), &all_x, NULL), 0);
+                config_diff(&none, &x, added, sizeof added);
+                config_diff(&all_x, &all, dropped, sizeof dropped);
+                assert_true(added[0]);
+                if (strcmp(added, dropped))
+                    fail_msg("%s: %s adds %s, %s drops %s", p, single[c], added, name, dropped);
+            }
+        }
+        sweep_def_free(&s);
+        tu_result r = tu_run("%s sweep %s --list", tu_bdrl(), p);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(tu_count_lines(r.out), 240);
+        tu_run_free(&r);
+    }
+    assert_int_equal(chdir(cwd), 0);
+}
+
 /* Count of data rows in results.csv and checks that (setting, seed) pairs
  * are unique. */
 static int result_rows(const char *out, int n_runs)
@@ -881,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_variants_expand),
         cmocka_unit_test(test_variants_errors),
         cmocka_unit_test(test_variants_tables),
+        cmocka_unit_test(test_ablation_sweeps),
         cmocka_unit_test(test_sigkill_resume),
         cmocka_unit_test(test_partial_runs_and_only),
     };
