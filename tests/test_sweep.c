@@ -566,7 +566,7 @@ static void test_variants_tables(void **state)
         snprintf(f, sizeof f, "%s/plots/variants.gp", out);
         char *gp = tu_read(f);
         assert_contains(gp, "xtic_labels = '(\"none\" 0, \"a\" 1, \"b\" 2)'");
-        assert_contains(gp, "has_band = 1\nband = 893.75\n"); /* 800 + (800 - 50) / 8 */
+        assert_contains(gp, "has_band = 1\nband = 893.75\nband_half = 35.15625\nnumeric_tics = 1\n"); /* 800 + (800 - 50) / 8 */
         free(gp);
         snprintf(f, sizeof f, "%s/plots/variants.dat", out);
         char *dat = tu_read(f);
@@ -616,6 +616,36 @@ static void test_variants_tables(void **state)
     assert_non_null(strstr(a_row, ",0.1,4,4,")); /* a - none on c51, then bd's group */
     free(csv);
     free(js);
+    sweep_def_free(&s);
+
+    /* no run reached the threshold: the per-key figures have no point to
+     * draw and are skipped, the variants figure is the band alone */
+    snprintf(b, sizeof b,
+             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n"
+             "set: {train.total_steps: 300}\n"
+             "variants:\n  none: {}\n  a: {agent.n_step: 2}\n  b: {agent.n_step: 3}\n"
+             "seeds: [1, 2, 3, 4]\nmetric: steps_to_threshold\n",
+             tu_root(), tu_root());
+    tu_write(p, b);
+    snprintf(out, sizeof out, "%s/abl_none", tu_dir);
+    if (sweep_load(p, out, &s, &e))
+        fail_msg("%s", e.msg);
+    for (int i = 0; i < 8; i++)
+        fake_run(&s, i, INFINITY, 0);
+    assert_int_equal(sweep_write_state(&s, &e), 0);
+    if (sweep_summarize(&s, &done, warn, sizeof warn, &e))
+        fail_msg("%s", e.msg);
+    if (have_gnuplot) {
+        assert_string_equal(warn, "");
+        snprintf(f, sizeof f, "%s/plots/variants.png", out);
+        assert_int_equal(access(f, F_OK), 0);
+        snprintf(f, sizeof f, "%s/plots/variant.png", out);
+        assert_int_equal(access(f, F_OK), -1);
+        snprintf(f, sizeof f, "%s/plots/variants.gp", out);
+        char *gp = tu_read(f);
+        assert_contains(gp, "has_band = 1\nband = 1\nband_half = 0.04166666667\nnumeric_tics = 0\n");
+        free(gp);
+    }
     sweep_def_free(&s);
 }
 

@@ -1651,6 +1651,13 @@ static int plot_param(const char *plots, const sweep_csv *t, int c, int c_metric
     param_values pv;
     if (param_values_of(t, c, c_metric, &pv, err))
         return -1;
+    int finite = 0;
+    for (int k = 0; k < pv.nv; k++)
+        finite += pv.cnt[k];
+    if (!finite) { /* every run's metric infinite (never reached) or missing: no point to draw */
+        param_values_free(&pv);
+        return 0;
+    }
     char prefix[4600], png[4700], dat[4700], safe[256];
     snprintf(safe, sizeof safe, "%s", key);
     for (char *q = safe; *q; q++)
@@ -1698,11 +1705,15 @@ int sweep_plot_dir(const char *sweep_dir, bdrl_err *err)
     else if (io_join(plots, sizeof plots, sweep_dir, "plots", err) || io_mkdirs(plots, err))
         ;
     else {
+        /* every figure is tried; the first failure is the error */
+        bdrl_err e2;
         rc = 0;
-        for (int c = c_seed + 1; c < c_status && !rc; c++)
-            rc = plot_param(plots, &t, c, c_metric, metric, err);
-        if (!rc && io_join(path, sizeof path, sweep_dir, "variants.csv", err) == 0 && io_exists(path))
-            rc = sweep_variants_plot(sweep_dir, &t, c_metric, metric, err);
+        for (int c = c_seed + 1; c < c_status; c++)
+            if (plot_param(plots, &t, c, c_metric, metric, rc ? &e2 : err))
+                rc = -1;
+        if (io_join(path, sizeof path, sweep_dir, "variants.csv", &e2) == 0 && io_exists(path) &&
+            sweep_variants_plot(sweep_dir, &t, c_metric, metric, rc ? &e2 : err))
+            rc = -1;
     }
     sweep_csv_free(&t);
     return rc;

@@ -341,9 +341,16 @@ static int fig_rows(const sweep_csv *res, int c_metric, variant_fig *g, bdrl_err
     return 0;
 }
 
-/* Where the "not reached" band sits: above every finite value by an eighth
- * of their span (NaN when every run reached it: no band). */
-static double fig_band(const variant_fig *g, int n_rows, double *lo_out)
+/* The y axis: the lowest finite value, and where the "not reached" band
+ * sits, above every finite value by an eighth of their span (NaN when every
+ * run reached it: no band); numeric: whether any value is finite (if none
+ * is, the band alone, at 1 over 0, and no numeric tics). */
+typedef struct {
+    double lo, band;
+    int numeric;
+} fig_axis;
+
+static fig_axis fig_band(const variant_fig *g, int n_rows)
 {
     double lo = INFINITY, hi = -INFINITY;
     int any_inf = 0;
@@ -357,13 +364,13 @@ static double fig_band(const variant_fig *g, int n_rows, double *lo_out)
             hi = g->y[i] > hi ? g->y[i] : hi;
         }
     }
-    if (!isfinite(lo))
-        lo = hi = 0;
-    *lo_out = lo;
-    if (!any_inf)
-        return NAN;
-    double span = hi - lo > 0 ? hi - lo : fabs(hi) > 0 ? fabs(hi) : 1;
-    return hi + span / 8;
+    fig_axis ax = {lo, NAN, isfinite(lo)};
+    if (!ax.numeric)
+        ax.lo = hi = 0;
+    double span = hi - ax.lo > 0 ? hi - ax.lo : fabs(hi) > 0 ? fabs(hi) : 1;
+    if (any_inf)
+        ax.band = ax.numeric ? hi + span / 8 : 1;
+    return ax;
 }
 
 /* x of config c's runs at variant v: the variants 1 apart, the configs side
@@ -388,7 +395,7 @@ static int fig_write_dat(const char *dat, const variant_fig *g, int n_rows, doub
         fprintf(a.f, "# %s: runs (x y reached)\nnan nan 1\n", g->cfg[c]);
         for (int i = 0; i < n_rows; i++)
             if (g->row_cfg[i] == c && g->row_var[i] >= 0 && !isnan(g->y[i])) {
-                double jitter = (fmod((i + 1) * 0.6180339887498949, 1.0) - 0.5) * 0.6 * slot;
+                double jitter = (fmod((i + 1) * 0.6180339887498949, 1.0) - 0.5) * 0.8 * slot;
                 fprintf(a.f, "%.6g %.10g %d\n", fig_x(g, g->row_var[i], c) + jitter, isinf(g->y[i]) ? band : g->y[i],
                         !isinf(g->y[i]));
             }
@@ -431,8 +438,7 @@ static void gp_label(FILE *f, const char *s)
 }
 
 /* The redraw script: configs, variants as x tics, the band, the size. */
-static int fig_write_gp(const char *prefix, const variant_fig *g, const char *metric, double band, double lo,
-                        bdrl_err *e)
+static int fig_write_gp(const char *prefix, const variant_fig *g, const char *metric, fig_axis ax, bdrl_err *e)
 {
     char gp[4300], dat[4300], png[4300], script[4096], title[600];
     snprintf(gp, sizeof gp, "%s.gp", prefix);
@@ -461,13 +467,14 @@ static int fig_write_gp(const char *prefix, const variant_fig *g, const char *me
         longest = strlen(g->var[v]) > longest ? strlen(g->var[v]) : longest;
     }
     fprintf(a.f, ")'\nrotate_tics = %d\n", g->n_var * (longest + 1) > 60);
-    if (isnan(band)) {
+    if (isnan(ax.band)) {
         fprintf(a.f, "has_band = 0\nband = 0\nband_half = 0\n");
     } else {
-        double step = tic_step(lo, band);
-        fprintf(a.f, "has_band = 1\nband = %.10g\nband_half = %.10g\n", band, (band - lo) / 24);
-        fprintf(a.f, "ytic_from = %.10g\nytic_step = %.10g\nytic_to = %.10g\n", floor(lo / step) * step, step,
-                band - (band - lo) / 12);
+        double step = tic_step(ax.lo, ax.band);
+        fprintf(a.f, "has_band = 1\nband = %.10g\nband_half = %.10g\nnumeric_tics = %d\n", ax.band,
+                (ax.band - ax.lo) / 24, ax.numeric);
+        fprintf(a.f, "ytic_from = %.10g\nytic_step = %.10g\nytic_to = %.10g\n", floor(ax.lo / step) * step, step,
+                ax.band - (ax.band - ax.lo) / 12);
     }
     plot_write_redraw(a.f, dat, prefix, png, title, script);
     return io_atomic_commit(&a, e);
@@ -485,12 +492,12 @@ int sweep_variants_plot(const char *sweep_dir, const sweep_csv *results, int c_m
     int rc = -1;
     if (fig_order(&vc, &g, e) || fig_rows(results, c_metric, &g, e))
         goto out;
-    double lo, band = fig_band(&g, results->n_rows, &lo);
+    fig_axis ax = fig_band(&g, results->n_rows);
     snprintf(prefix, sizeof prefix, "%s/plots/variants", sweep_dir);
     snprintf(dat, sizeof dat, "%s.dat", prefix);
     snprintf(png, sizeof png, "%s.png", prefix);
     snprintf(title, sizeof title, "%s per variant", metric);
-    if (fig_write_dat(dat, &g, results->n_rows, band, e) || fig_write_gp(prefix, &g, metric, band, lo, e) ||
+    if (fig_write_dat(dat, &g, results->n_rows, ax.band, e) || fig_write_gp(prefix, &g, metric, ax, e) ||
         plot_gnuplot("sweep_variants.gp", prefix, png, title, e))
         goto out;
     rc = 0;
