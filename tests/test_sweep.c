@@ -810,6 +810,68 @@ static void check_eval_rows(const char *dir)
     free(t);
 }
 
+/* A tiny ablation through the CLI (2 configs x 2 variants x 1 seed,
+ * FrozenLake, 300 steps): --list, --only, the sweep itself and --status;
+ * every run trains its own base with its variant's overrides, and the
+ * tables and figure come out. */
+static void test_variants_cli(void **state)
+{
+    (void)state;
+    char p[600], out[600], b[4096];
+    snprintf(p, sizeof p, "%s/cli.yaml", tu_dir);
+    snprintf(out, sizeof out, "%s/cliout", tu_dir);
+    snprintf(b, sizeof b,
+             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\nset: %s\n"
+             "variants:\n  none: {}\n  n3: {agent.n_step: 3}\nseeds: [5]\nmetric: final_eval_return\n",
+             tu_root(), tu_root(), TINY_SET);
+    tu_write(p, b);
+    tu_result r = tu_run("%s sweep %s --out %s --list", tu_bdrl(), p, out);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(tu_count_lines(r.out), 4);
+    assert_contains(r.out, "3\tpending\t");
+    assert_contains(r.out, "/runs/0003_s5\tconfig=frozenlake4_bd variant=n3 seed=5\n");
+    tu_run_free(&r);
+    r = tu_run("%s sweep %s --out %s --only 2", tu_bdrl(), p, out);
+    if (r.status)
+        fail_msg("--only 2: %d %s", r.status, r.err);
+    tu_run_free(&r);
+    r = tu_run("%s sweep %s --out %s --status", tu_bdrl(), p, out);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "4 runs (4 settings x 1 seeds)");
+    assert_contains(r.out, "best so far: setting 2 (config=frozenlake4_bd variant=none)");
+    tu_run_free(&r);
+    r = tu_run("%s sweep %s --out %s --resume -j 2", tu_bdrl(), p, out);
+    if (r.status)
+        fail_msg("sweep: %d %s", r.status, r.err);
+    assert_contains(r.err, "1 finished, 3 to run");
+    tu_run_free(&r);
+    const char *kind[] = {"c51", "c51", "bd", "bd"};
+    for (int i = 0; i < 4; i++) {
+        char f[1200];
+        snprintf(f, sizeof f, "%s/runs/%04d_s5/config.yaml", out, i);
+        exp_config cfg;
+        bdrl_err e;
+        if (exp_load(&cfg, f, NULL, 0, &e))
+            fail_msg("%s", e.msg);
+        assert_string_equal(agent_kind_name(cfg.agent.kind), kind[i]);
+        assert_int_equal(cfg.agent.n_step, i % 2 ? 3 : 1);
+        assert_int_equal(cfg.seed, 5);
+    }
+    assert_int_equal(result_rows(out, 4), 4);
+    char f[800];
+    snprintf(f, sizeof f, "%s/variants.md", out);
+    char *md = tu_read(f);
+    assert_non_null(md);
+    assert_contains(md, "| n3 |");
+    free(md);
+    r = tu_run("command -v gnuplot");
+    int have_gnuplot = r.status == 0;
+    tu_run_free(&r);
+    snprintf(f, sizeof f, "%s/plots/variants.png", out);
+    if (have_gnuplot)
+        assert_int_equal(access(f, F_OK), 0);
+}
+
 static void test_sigkill_resume(void **state)
 {
     (void)state;
@@ -1034,6 +1096,7 @@ int main(void)
         cmocka_unit_test(test_variants_errors),
         cmocka_unit_test(test_variants_tables),
         cmocka_unit_test(test_ablation_sweeps),
+        cmocka_unit_test(test_variants_cli),
         cmocka_unit_test(test_sigkill_resume),
         cmocka_unit_test(test_partial_runs_and_only),
     };
