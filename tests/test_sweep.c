@@ -26,12 +26,15 @@ static void write_sweep(const char *path, const char *body)
     tu_write(path, buf);
 }
 
-static void load_ok(const char *path, sweep_def *s)
+/* Loads path with sweep directory out (NULL: the file's), failing the test on an error. */
+static void load_at(const char *path, const char *out, sweep_def *s)
 {
     bdrl_err e;
-    if (sweep_load(path, NULL, s, &e))
+    if (sweep_load(path, out, s, &e))
         fail_msg("%s", e.msg);
 }
+
+static void load_ok(const char *path, sweep_def *s) { load_at(path, NULL, s); }
 
 static void expect_error(const char *body, const char *needle)
 {
@@ -278,6 +281,28 @@ static void test_validation_errors(void **state)
     tu_run_free(&r);
 }
 
+/* "base: [FrozenLake C51, FrozenLake BD]" and body, written to path: the
+ * two configs of the ablations below. */
+static void write_two_bases(const char *path, const char *body)
+{
+    char buf[8192];
+    snprintf(buf, sizeof buf, "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n%s",
+             tu_root(), tu_root(), body);
+    tu_write(path, buf);
+}
+
+/* The fake ablation of test_variants_tables, ranked by metric. */
+static void write_fake_ablation(const char *path, const char *metric)
+{
+    char body[1024];
+    snprintf(body, sizeof body,
+             "set: {train.total_steps: 300}\n"
+             "variants:\n  none: {}\n  a: {agent.n_step: 2}\n  b: {agent.n_step: 3}\n"
+             "seeds: [1, 2, 3, 4]\nmetric: %s\n",
+             metric);
+    write_two_bases(path, body);
+}
+
 /* base: [a, b] x variants x grid: settings base-major, then variant, then
  * grid point; parameters config, variant, grid keys; a run's overrides are
  * set, its variant's, its grid values, its seed, in that order, and it
@@ -287,18 +312,14 @@ static void test_variants_expand(void **state)
     (void)state;
     char p[600], b[4096];
     snprintf(p, sizeof p, "%s/v.yaml", tu_dir);
-    snprintf(b, sizeof b,
-             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n"
-             "set: {train.total_steps: 300, agent.n_step: 2, agent.gamma: 0.9}\n"
-             "variants:\n"
-             "  none: {}\n"
-             "  n_step: {agent.n_step: 3}\n"
-             "  two:\n"
-             "    agent: {double: true, gamma: 0.95}\n"
-             "grid:\n  agent.lr: [1.0e-3, 3.0e-4]\n"
-             "seeds: [1, 2]\n",
-             tu_root(), tu_root());
-    tu_write(p, b);
+    write_two_bases(p, "set: {train.total_steps: 300, agent.n_step: 2, agent.gamma: 0.9}\n"
+                       "variants:\n"
+                       "  none: {}\n"
+                       "  n_step: {agent.n_step: 3}\n"
+                       "  two:\n"
+                       "    agent: {double: true, gamma: 0.95}\n"
+                       "grid:\n  agent.lr: [1.0e-3, 3.0e-4]\n"
+                       "seeds: [1, 2]\n");
     sweep_def s;
     load_ok(p, &s);
     assert_int_equal(s.n_bases, 2);
@@ -448,22 +469,13 @@ static void test_variants_errors(void **state)
  * (INFINITY: never reached, null) and final evaluation return ret. */
 static void fake_run(const sweep_def *s, int i, double stt, double ret)
 {
-    char d[1024], p[1100], buf[2048], st[64];
+    char d[1024];
     sweep_run_dir(s, i, d, sizeof d, NULL);
     tu_result r = tu_run("mkdir -p '%s'", d);
     tu_run_free(&r);
-    if (isinf(stt))
-        snprintf(st, sizeof st, "null");
-    else
-        snprintf(st, sizeof st, "%g", stt);
-    snprintf(buf, sizeof buf,
-             "{\n  \"agent\": \"c51\",\n  \"env\": \"frozenlake\",\n  \"seed\": 1,\n  \"total_steps\": 300,\n"
-             "  \"wall_seconds\": 2,\n  \"sps\": 150,\n  \"final_eval_return\": %.17g,\n  \"best_eval_return\": 1,\n"
-             "  \"threshold\": 0.7,\n  \"steps_to_threshold\": %s,\n  \"final_success_rate\": 0.5,\n"
-             "  \"status\": \"finished\",\n  \"threshold_on\": \"success_rate\",\n  \"configured_steps\": 300\n}\n",
-             ret, st);
-    snprintf(p, sizeof p, "%s/summary.json", d);
-    tu_write(p, buf);
+    tu_summary su = {"c51", "frozenlake", "finished", "success_rate", 300, 300, 2, 150, ret,
+                     1, 0.7, isinf(stt) ? NAN : stt, 0.5};
+    tu_write_summary(d, &su);
 }
 
 /* variants.md and variants.csv of a fake ablation (2 configs x 3 variants
@@ -481,20 +493,13 @@ static void fake_run(const sweep_def *s, int i, double stt, double ret)
 static void test_variants_tables(void **state)
 {
     (void)state;
-    char p[600], out[600], b[4096];
+    char p[600], out[600];
     snprintf(p, sizeof p, "%s/ab.yaml", tu_dir);
     snprintf(out, sizeof out, "%s/abl", tu_dir);
-    snprintf(b, sizeof b,
-             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n"
-             "set: {train.total_steps: 300}\n"
-             "variants:\n  none: {}\n  a: {agent.n_step: 2}\n  b: {agent.n_step: 3}\n"
-             "seeds: [1, 2, 3, 4]\nmetric: steps_to_threshold\n",
-             tu_root(), tu_root());
-    tu_write(p, b);
+    write_fake_ablation(p, "steps_to_threshold");
     sweep_def s;
     bdrl_err e;
-    if (sweep_load(p, out, &s, &e))
-        fail_msg("%s", e.msg);
+    load_at(p, out, &s);
     assert_int_equal(sweep_n_runs(&s), 24);
     const double inf = INFINITY, no = NAN; /* no: the run has not finished */
     const double stt[6][4] = {{100, 200, 300, 400}, {100, inf, 200, 300},  {50, 150, no, no},
@@ -584,15 +589,8 @@ static void test_variants_tables(void **state)
     sweep_def_free(&s);
 
     /* another metric: mean and interval, as summary.json has them */
-    snprintf(b, sizeof b,
-             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n"
-             "set: {train.total_steps: 300}\n"
-             "variants:\n  none: {}\n  a: {agent.n_step: 2}\n  b: {agent.n_step: 3}\n"
-             "seeds: [1, 2, 3, 4]\nmetric: final_eval_return\n",
-             tu_root(), tu_root());
-    tu_write(p, b);
-    if (sweep_load(p, out, &s, &e))
-        fail_msg("%s", e.msg);
+    write_fake_ablation(p, "final_eval_return");
+    load_at(p, out, &s);
     if (sweep_summarize(&s, &done, warn, sizeof warn, &e))
         fail_msg("%s", e.msg);
     snprintf(f, sizeof f, "%s/variants.csv", out);
@@ -620,16 +618,9 @@ static void test_variants_tables(void **state)
 
     /* no run reached the threshold: the per-key figures have no point to
      * draw and are skipped, the variants figure is the band alone */
-    snprintf(b, sizeof b,
-             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\n"
-             "set: {train.total_steps: 300}\n"
-             "variants:\n  none: {}\n  a: {agent.n_step: 2}\n  b: {agent.n_step: 3}\n"
-             "seeds: [1, 2, 3, 4]\nmetric: steps_to_threshold\n",
-             tu_root(), tu_root());
-    tu_write(p, b);
+    write_fake_ablation(p, "steps_to_threshold");
     snprintf(out, sizeof out, "%s/abl_none", tu_dir);
-    if (sweep_load(p, out, &s, &e))
-        fail_msg("%s", e.msg);
+    load_at(p, out, &s);
     for (int i = 0; i < 8; i++)
         fake_run(&s, i, INFINITY, 0);
     assert_int_equal(sweep_write_state(&s, &e), 0);
@@ -820,11 +811,9 @@ static void test_variants_cli(void **state)
     char p[600], out[600], b[4096];
     snprintf(p, sizeof p, "%s/cli.yaml", tu_dir);
     snprintf(out, sizeof out, "%s/cliout", tu_dir);
-    snprintf(b, sizeof b,
-             "base: [%s/configs/frozenlake4_c51.yaml, %s/configs/frozenlake4_bd.yaml]\nset: %s\n"
-             "variants:\n  none: {}\n  n3: {agent.n_step: 3}\nseeds: [5]\nmetric: final_eval_return\n",
-             tu_root(), tu_root(), TINY_SET);
-    tu_write(p, b);
+    snprintf(b, sizeof b, "set: %s\nvariants:\n  none: {}\n  n3: {agent.n_step: 3}\nseeds: [5]\nmetric: final_eval_return\n",
+             TINY_SET);
+    write_two_bases(p, b);
     tu_result r = tu_run("%s sweep %s --out %s --list", tu_bdrl(), p, out);
     assert_int_equal(r.status, 0);
     assert_int_equal(tu_count_lines(r.out), 4);
@@ -893,9 +882,7 @@ static void test_sigkill_resume(void **state)
     }
     /* wait until about half the runs have finished, then SIGKILL */
     sweep_def s;
-    bdrl_err e;
-    if (sweep_load(p, out, &s, &e))
-        fail_msg("%s", e.msg);
+    load_at(p, out, &s);
     assert_int_equal(sweep_n_runs(&s), 36);
     int done = 0;
     int st, exited = 0;
@@ -997,9 +984,7 @@ static void test_partial_runs_and_only(void **state)
     snprintf(out, sizeof out, "%s/oout", tu_dir);
     write_sweep(p, "grid:\n  agent.gamma: [0.9, 0.99]\nseeds: [1, 2]\n");
     sweep_def s;
-    bdrl_err e;
-    if (sweep_load(p, out, &s, &e))
-        fail_msg("%s", e.msg);
+    load_at(p, out, &s);
     assert_int_equal(sweep_n_runs(&s), 4);
     /* run 0: interrupted at step 150 (checkpoint at 150); run 1: a partial
      * directory without checkpoint (killed before its first one) */

@@ -1014,27 +1014,26 @@ out:
 
 /* sweep.json's bases, configs and variants, only where the sweep has them
  * (a sweep with neither keeps the file it always had). */
-static void write_state_lists(const sweep_def *s, json_writer *w)
+static int write_state_lists(const sweep_def *s, json_writer *w, bdrl_err *e)
 {
+    int n = s->n_bases > s->n_variants ? s->n_bases : s->n_variants;
+    const char **v = calloc((size_t)n, sizeof *v);
+    if (!v)
+        return err_set(e, "out of memory");
     if (s->base_list) {
-        json_key(w, "bases");
-        json_array_begin(w);
         for (int i = 0; i < s->n_bases; i++)
-            json_str(w, s->bases[i].path);
-        json_array_end(w);
-        json_key(w, "configs");
-        json_array_begin(w);
+            v[i] = s->bases[i].path;
+        json_kv_strs(w, "bases", v, s->n_bases);
         for (int i = 0; i < s->n_bases; i++)
-            json_str(w, s->bases[i].stem);
-        json_array_end(w);
+            v[i] = s->bases[i].stem;
+        json_kv_strs(w, "configs", v, s->n_bases);
     }
-    if (s->n_variants) {
-        json_key(w, "variants");
-        json_array_begin(w);
-        for (int i = 0; i < s->n_variants; i++)
-            json_str(w, s->variants[i].name);
-        json_array_end(w);
-    }
+    for (int i = 0; i < s->n_variants; i++)
+        v[i] = s->variants[i].name;
+    if (s->n_variants)
+        json_kv_strs(w, "variants", v, s->n_variants);
+    free(v);
+    return 0;
 }
 
 int sweep_write_state(const sweep_def *s, bdrl_err *e)
@@ -1059,17 +1058,12 @@ int sweep_write_state(const sweep_def *s, bdrl_err *e)
     for (int i = 0; i < s->n_seeds; i++)
         json_int(&w, (long long)s->seeds[i]);
     json_array_end(&w);
-    json_key(&w, "params");
-    json_array_begin(&w);
-    for (int i = 0; i < s->n_params; i++)
-        json_str(&w, s->param_names[i]);
-    json_array_end(&w);
-    json_key(&w, "set");
-    json_array_begin(&w);
-    for (int i = 0; i < s->n_set; i++)
-        json_str(&w, s->set[i]);
-    json_array_end(&w);
-    write_state_lists(s, &w);
+    json_kv_strs(&w, "params", (const char *const *)s->param_names, s->n_params);
+    json_kv_strs(&w, "set", (const char *const *)s->set, s->n_set);
+    if (write_state_lists(s, &w, e)) {
+        io_atomic_abort(&a);
+        return -1;
+    }
     json_object_end(&w);
     fputc('\n', a.f);
     return io_atomic_commit(&a, e);

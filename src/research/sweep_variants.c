@@ -170,25 +170,12 @@ static void md_cell(FILE *f, const variant_table *t, const variant_cell *c)
         fprintf(f, " %d/%d |", c->done, c->runs);
 }
 
-static int write_md(const variant_table *t, bdrl_err *e)
+/* A row label in Markdown: the first opens the row. */
+static void md_label(FILE *f, const char *text, int first) { fprintf(f, first ? "| %s |" : " %s |", text); }
+
+static void md_foot(FILE *f, const variant_table *t)
 {
-    const sweep_def *s = t->s;
-    char path[4200];
-    io_atomic a;
-    if (io_join(path, sizeof path, s->out, "variants.md", e) || io_atomic_open(&a, path, e))
-        return -1;
-    md_intro(a.f, t);
-    for (int p = 0; p < s->n_points; p++)
-        for (int v = 0; v < s->n_variants; v++) {
-            fprintf(a.f, "| %s |", s->variants[v].name);
-            for (int j = 0; j < s->n_params - s->n_meta; j++)
-                fprintf(a.f, " %s |", point_value(s, p, j));
-            for (int b = 0; b < s->n_bases; b++)
-                md_cell(a.f, t, cell_at(t, p, v, b));
-            fputc('\n', a.f);
-        }
-    fprintf(a.f, "\n![%s per variant and config](plots/variants.png)\n", s->metric);
-    return io_atomic_commit(&a, e);
+    fprintf(f, "\n![%s per variant and config](plots/variants.png)\n", t->s->metric);
 }
 
 /* variants.csv's header: variant, the point's keys, then per config
@@ -230,25 +217,46 @@ static void csv_cell(FILE *f, const variant_table *t, const variant_cell *c)
     sweep_csv_num(f, c->vs_first);
 }
 
-static int write_csv(const variant_table *t, bdrl_err *e)
+static void csv_label(FILE *f, const char *text, int first)
+{
+    if (!first)
+        fputc(',', f);
+    sweep_csv_field(f, text);
+}
+
+/* How variants.md or variants.csv is written: its header, a row's labels
+ * (the variant, then the point's values), a cell, what follows the rows. */
+typedef struct {
+    const char *file;
+    void (*head)(FILE *f, const variant_table *t);
+    void (*label)(FILE *f, const char *text, int first);
+    void (*cell)(FILE *f, const variant_table *t, const variant_cell *c);
+    void (*foot)(FILE *f, const variant_table *t); /* may be NULL */
+} table_style;
+
+static const table_style md_style = {"variants.md", md_intro, md_label, md_cell, md_foot};
+static const table_style csv_style = {"variants.csv", csv_header, csv_label, csv_cell, NULL};
+
+/* One row per variant (per point in turn), one column group per config. */
+static int write_table(const variant_table *t, const table_style *st, bdrl_err *e)
 {
     const sweep_def *s = t->s;
     char path[4200];
     io_atomic a;
-    if (io_join(path, sizeof path, s->out, "variants.csv", e) || io_atomic_open(&a, path, e))
+    if (io_join(path, sizeof path, s->out, st->file, e) || io_atomic_open(&a, path, e))
         return -1;
-    csv_header(a.f, t);
+    st->head(a.f, t);
     for (int p = 0; p < s->n_points; p++)
         for (int v = 0; v < s->n_variants; v++) {
-            sweep_csv_field(a.f, s->variants[v].name);
-            for (int j = 0; j < s->n_params - s->n_meta; j++) {
-                fputc(',', a.f);
-                sweep_csv_field(a.f, point_value(s, p, j));
-            }
+            st->label(a.f, s->variants[v].name, 1);
+            for (int j = 0; j < s->n_params - s->n_meta; j++)
+                st->label(a.f, point_value(s, p, j), 0);
             for (int b = 0; b < s->n_bases; b++)
-                csv_cell(a.f, t, cell_at(t, p, v, b));
+                st->cell(a.f, t, cell_at(t, p, v, b));
             fputc('\n', a.f);
         }
+    if (st->foot)
+        st->foot(a.f, t);
     return io_atomic_commit(&a, e);
 }
 
@@ -257,7 +265,7 @@ int sweep_variants_write(const sweep_def *s, const double *metric, const unsigne
     variant_table t;
     if (table_build(&t, s, metric, have, e))
         return -1;
-    int rc = write_md(&t, e) || write_csv(&t, e) ? -1 : 0;
+    int rc = write_table(&t, &md_style, e) || write_table(&t, &csv_style, e) ? -1 : 0;
     free(t.cells);
     return rc;
 }
