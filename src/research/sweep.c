@@ -1,3 +1,9 @@
+/* sweep.c — `bdrl sweep`'s sweep files and sweep directories (sweep.h):
+ * reading and checking a sweep file (bases, set, variants, grid, random,
+ * seeds), expanding it into runs, each run's overrides and configuration,
+ * sweep.json, results.csv, summary.md/json, the per-parameter figures and
+ * --status's counts. The per-variant tables and figure are sweep_variants.c's.
+ */
 #include "research/sweep.h"
 
 #include <ctype.h>
@@ -458,12 +464,11 @@ static int add_base(const ctx *c, sweep_def *s, yaml_node_t *v, bdrl_err *e)
             return at(c, v, e, "base '%s' has the stem '%s' of line %d's base: the config parameter could not tell "
                                "their runs apart (rename one file)", (const char *)v->data.scalar.value, stem,
                       s->bases[i].line);
-    sweep_base *b = &s->bases[s->n_bases];
+    sweep_base *b = &s->bases[s->n_bases++]; /* counted first: sweep_def_free frees what was copied */
     b->line = (int)v->start_mark.line + 1;
     b->col = (int)v->start_mark.column + 1;
     if (!(b->path = xstrdup(path, e)) || !(b->stem = xstrdup(stem, e)))
         return -1;
-    s->n_bases++;
     return 0;
 }
 

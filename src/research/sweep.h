@@ -21,7 +21,7 @@
  *   seeds: [1, 2, 3]                    # the config's `seed` of every run
  *   metric: final_eval_return           # summary.json field to rank by
  *   maximize: true                      # default true
- *   out: runs/sweeps/NAME               # default runs/sweep/<file stem>
+ *   out: runs/sweeps/NAME               # default runs/sweeps/<file stem>
  *   slurm: {partition: short, time: "01:00:00", max_parallel: 8}   # --slurm (slurm.h)
  * Settings = every base x every variant x every grid point x every random
  * draw, in that order (the last grid key varying fastest among the grid's);
@@ -150,9 +150,10 @@ int sweep_metric_maximize(const char *metric);
 /* Rebuilds OUT/results.csv (one row per finished run: status finished with
  * the configured steps, or diverged), OUT/summary.md and OUT/summary.json
  * (settings ranked by the metric's mean over seeds with a 95% bootstrap
- * interval; the best named) and the plots (a failed plot is a warning
- * written to *warn, which may be NULL). *n_done (may be NULL) receives the
- * number of rows. */
+ * interval; the best named), with variants OUT/variants.md and .csv
+ * (sweep_variants.h), and the plots (a failed plot is a warning written to
+ * *warn, which may be NULL). *n_done (may be NULL) receives the number of
+ * rows. */
 int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bdrl_err *e);
 
 /* The state of every run right now (bdrl sweep --status; rundir_state).
@@ -173,7 +174,10 @@ int sweep_status_of(const sweep_def *s, const char *queue, sweep_status *st, uns
 
 /* Re-plots the metric against each swept parameter from sweep_dir/results.csv
  * (columns: run,setting,seed,<params...>,<metrics...>): OUT/plots/<key>.png
- * and .svg, one point per run and the mean per value, via plots/sweep.gp. */
+ * and .svg, one point per run and the mean per value, via plots/sweep.gp (a
+ * key with no finite value has none); when sweep_dir/variants.csv exists,
+ * also OUT/plots/variants.png (sweep_variants.h). Every figure is tried; the
+ * first failure is the error. */
 int sweep_plot_dir(const char *sweep_dir, bdrl_err *err);
 
 #endif
