@@ -29,14 +29,9 @@ static void fake_run(const char *dir, int n, const double *steps, const double *
         k += (size_t)snprintf(buf + k, sizeof buf - k, "%g,%g,0,%g\n", steps[i], rets[i], rets[i] / 100);
     snprintf(p, sizeof p, "%s/eval.csv", dir);
     tu_write(p, buf);
-    snprintf(buf, sizeof buf,
-             "{\n  \"agent\": \"c51\",\n  \"env\": \"cartpole\",\n  \"seed\": 1,\n  \"total_steps\": %g,\n"
-             "  \"wall_seconds\": 2,\n  \"sps\": 150,\n  \"final_eval_return\": %g,\n  \"best_eval_return\": 0,\n"
-             "  \"threshold\": %g,\n  \"steps_to_threshold\": null,\n  \"final_success_rate\": 0.5,\n"
-             "  \"status\": \"%s\",\n  \"threshold_on\": \"return_mean\",\n  \"configured_steps\": %g\n}\n",
-             steps[n - 1], rets[n - 1], thr, status, steps[n - 1]);
-    snprintf(p, sizeof p, "%s/summary.json", dir);
-    tu_write(p, buf);
+    tu_summary su = {"c51", "cartpole", status, "return_mean", steps[n - 1], steps[n - 1], 2, 150, rets[n - 1],
+                     0, thr, NAN, 0.5};
+    tu_write_summary(dir, &su);
 }
 
 /* Fails naming the first of files (n) that is missing under dir. */
@@ -520,14 +515,8 @@ static void suite_run(const char *cmp, const char *name, const char *agent, cons
     mkdir(d, 0755);
     snprintf(d, sizeof d, "%s/runs/%s", cmp, name);
     mkdir(d, 0755);
-    snprintf(buf, sizeof buf,
-             "{\n  \"agent\": \"%s\",\n  \"env\": \"%s\",\n  \"seed\": 1,\n  \"total_steps\": 100,\n"
-             "  \"wall_seconds\": 2,\n  \"sps\": 50,\n  \"final_eval_return\": %.17g,\n  \"best_eval_return\": 0,\n"
-             "  \"threshold\": %.17g,\n  \"steps_to_threshold\": null,\n  \"final_success_rate\": %.17g,\n"
-             "  \"status\": \"finished\",\n  \"threshold_on\": \"%s\",\n  \"configured_steps\": 100\n}\n",
-             agent, env, score, thr, score, on);
-    snprintf(p, sizeof p, "%s/summary.json", d);
-    tu_write(p, buf);
+    tu_summary su = {agent, env, "finished", on, 100, 100, 2, 50, score, 0, thr, NAN, score};
+    tu_write_summary(d, &su);
     snprintf(buf, sizeof buf, "env:\n  name: %s\n", env);
     snprintf(p, sizeof p, "%s/config.yaml", d);
     tu_write(p, buf);

@@ -257,6 +257,43 @@ static inline double tu_json_num(const char *json, const char *key)
     return end == p ? NAN : v;
 }
 
+/* What tu_write_summary puts in DIR/summary.json: the fields of a run that
+ * `bdrl train` ended, as the drivers (compare, sweep) read them. A NaN
+ * number is written as null (steps_to_threshold: never reached). */
+typedef struct {
+    const char *agent, *env, *status, *threshold_on;
+    double total_steps, configured_steps, wall_seconds, sps, final_eval_return, best_eval_return, threshold,
+        steps_to_threshold, final_success_rate;
+} tu_summary;
+
+static inline void tu_summary_num(char *b, size_t n, double v)
+{
+    if (isnan(v))
+        snprintf(b, n, "null");
+    else
+        snprintf(b, n, "%.17g", v);
+}
+
+/* Writes DIR/summary.json (DIR must exist) in bdrl's layout: one field a
+ * line, "key": value. */
+static inline void tu_write_summary(const char *dir, const tu_summary *s)
+{
+    double v[9] = {s->total_steps,      s->wall_seconds, s->sps,
+                   s->final_eval_return, s->best_eval_return, s->threshold,
+                   s->steps_to_threshold, s->final_success_rate, s->configured_steps};
+    char t[9][40], buf[2048], p[1200];
+    for (int i = 0; i < 9; i++)
+        tu_summary_num(t[i], sizeof t[i], v[i]);
+    snprintf(buf, sizeof buf,
+             "{\n  \"agent\": \"%s\",\n  \"env\": \"%s\",\n  \"seed\": 1,\n  \"total_steps\": %s,\n"
+             "  \"wall_seconds\": %s,\n  \"sps\": %s,\n  \"final_eval_return\": %s,\n  \"best_eval_return\": %s,\n"
+             "  \"threshold\": %s,\n  \"steps_to_threshold\": %s,\n  \"final_success_rate\": %s,\n"
+             "  \"status\": \"%s\",\n  \"threshold_on\": \"%s\",\n  \"configured_steps\": %s\n}\n",
+             s->agent, s->env, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], s->status, s->threshold_on, t[8]);
+    snprintf(p, sizeof p, "%s/summary.json", dir);
+    tu_write(p, buf);
+}
+
 #define assert_contains(hay, needle)                                              \
     do {                                                                          \
         const char *h_ = (hay), *n_ = (needle);                                   \

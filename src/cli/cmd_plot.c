@@ -30,7 +30,7 @@ static const args_spec plot_spec = {
     "                        Bellman Diffusion samples and the truth; up to 6 runs overlaid\n"
     "  fields RUN --state S  a BD run's scalar field s(u) and gradient field g(u)\n"
     "  curves DIR...         learning curves of runs or comparison directories\n"
-    "  sweep DIR             a sweep's metric against each swept parameter\n"
+    "  sweep DIR             a sweep's metric against each swept parameter (and per variant)\n"
     "  policy RUN [RUN...]   greedy policies of tabular runs on the map, beside the exact\n"
     "                        (risk-greedy) policy, the states that differ marked\n"
     "  risk RUN --state S    each action's law at one state and its risk measure across\n"
@@ -894,7 +894,9 @@ static const args_spec sweep_spec = {
     "bdrl plot sweep DIR",
     "Redraws a sweep's figures from DIR/results.csv (bdrl sweep): the metric against\n"
     "each swept parameter, one point per run and the mean per value, into\n"
-    "DIR/plots/<key>.png and .svg.",
+    "DIR/plots/<key>.png and .svg; for a sweep with variants (DIR/variants.csv) also\n"
+    "DIR/plots/variants.png and .svg: the metric per variant and config, the runs, the\n"
+    "medians with their IQR, and runs that never reached the threshold in a band.",
     NULL, 0, 0,
 };
 

@@ -1,4 +1,5 @@
-/* cmd_sweep.c — `bdrl sweep`: expand a sweep file into runs, run them in
+/* cmd_sweep.c — `bdrl sweep`: expand a sweep file (a grid, random draws,
+ * named variants, over one or several base configs) into runs, run them in
  * parallel (or one with --only), resume, and summarize (research/sweep.h). */
 #include <dirent.h>
 #include <signal.h>
@@ -32,11 +33,15 @@ static const args_spec spec = {
     "bdrl sweep SWEEP.yaml [-j JOBS] [--resume] [--list] [--only I] [--out DIR]\n"
     "       bdrl sweep SWEEP.yaml --slurm [--slurm-opt KEY=VALUE]... [--dry-run] [--out DIR]\n"
     "       bdrl sweep SWEEP.yaml --status [--out DIR]",
-    "Runs a hyper-parameter sweep. The sweep file (docs/sweeps.md) names a base config,\n"
-    "overrides for every run (set:), a grid: and/or random: search over any config keys\n"
-    "(every grid point x every random draw), the seeds, and the metric to rank by:\n"
-    "  base: configs/frozenlake4_bd.yaml\n"
+    "Runs a hyper-parameter sweep or an ablation. The sweep file (docs/sweeps.md) names a\n"
+    "base config (or a list of them), overrides for every run (set:), named variants (sets\n"
+    "of overrides), a grid: and/or random: search over any config keys (every base x every\n"
+    "variant x every grid point x every random draw), the seeds, and the metric to rank by:\n"
+    "  base: configs/frozenlake4_bd.yaml   # or [a.yaml, b.yaml]: a `config` parameter\n"
     "  set: {train.total_steps: 20000}\n"
+    "  variants:                           # a `variant` parameter, in this order\n"
+    "    none: {}\n"
+    "    n_step: {agent.n_step: 3}\n"
     "  grid:\n"
     "    agent.lr: [1.0e-3, 3.0e-4]\n"
     "  random:\n"
@@ -56,7 +61,9 @@ static const args_spec spec = {
     "Then OUT/results.csv (one row per finished run), OUT/summary.md and summary.json\n"
     "(settings ranked by the metric's mean over seeds with a 95% bootstrap interval;\n"
     "the best named) and OUT/plots/<key>.png/.svg (the metric against each swept key)\n"
-    "are rebuilt from the run directories.\n"
+    "are rebuilt from the run directories; with variants also OUT/variants.md and .csv\n"
+    "(per variant and config: median steps to threshold with IQR and seeds that reached\n"
+    "it, or the metric's mean and interval) and OUT/plots/variants.png.\n"
     "--resume finishes an interrupted sweep (even one killed with SIGKILL): finished\n"
     "runs are kept, runs with a checkpoint continue from it, others start again.\n"
     "--only I runs one run (for Slurm job arrays or GNU parallel over machines);\n"
@@ -334,7 +341,7 @@ int cmd_sweep(int argc, char **argv)
                 fprintf(stderr, "bdrl: %s\n", e.msg);
                 goto out;
             }
-            pool_argv_add(&av[i], s.base);
+            pool_argv_add(&av[i], sweep_run_base(&s, i));
             for (int k = 0; k < ns; k++) {
                 pool_argv_add(&av[i], "--set");
                 pool_argv_add(&av[i], sets[k]);

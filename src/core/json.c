@@ -158,6 +158,15 @@ void json_kv_bool(json_writer *w, const char *key, int v)
     json_bool(w, v);
 }
 
+void json_kv_strs(json_writer *w, const char *key, const char *const *v, int n)
+{
+    json_key(w, key);
+    json_array_begin(w);
+    for (int i = 0; i < n; i++)
+        json_str(w, v[i]);
+    json_array_end(w);
+}
+
 void json_kv_nums(json_writer *w, const char *key, const double *v, int n)
 {
     json_key(w, key);

@@ -36,5 +36,7 @@ void json_kv_str(json_writer *w, const char *key, const char *s);
 void json_kv_bool(json_writer *w, const char *key, int v);
 /* key + array of n numbers */
 void json_kv_nums(json_writer *w, const char *key, const double *v, int n);
+/* key + array of n strings */
+void json_kv_strs(json_writer *w, const char *key, const char *const *v, int n);
 
 #endif

@@ -38,6 +38,18 @@ double compare_quantile_inf(const double *s, int n, double q)
     return stat_quantile_sorted(s, (size_t)n, q);
 }
 
+void compare_stt_quartiles(double *v, int n, double *median, double *q25, double *q75)
+{
+    if (n <= 0) {
+        *median = *q25 = *q75 = NAN;
+        return;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    *median = compare_quantile_inf(v, n, 0.5);
+    *q25 = compare_quantile_inf(v, n, 0.25);
+    *q75 = compare_quantile_inf(v, n, 0.75);
+}
+
 static void ci_of(const double *x, int n, rng *r, compare_ci *out)
 {
     out->n = n;
@@ -193,10 +205,7 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
         out->sps_mean = stat_mean(sps, (size_t)nd);
     }
     if (nd > 0 && !isnan(out->threshold)) {
-        qsort(stt, (size_t)nd, sizeof *stt, cmp_double);
-        out->stt_median = compare_quantile_inf(stt, nd, 0.5);
-        out->stt_q25 = compare_quantile_inf(stt, nd, 0.25);
-        out->stt_q75 = compare_quantile_inf(stt, nd, 0.75);
+        compare_stt_quartiles(stt, nd, &out->stt_median, &out->stt_q25, &out->stt_q75);
         out->stt_iqr = isinf(out->stt_q75) ? INFINITY : out->stt_q75 - out->stt_q25;
     }
 done:
@@ -227,7 +236,7 @@ static void fmt_plain(char *b, size_t n, double v)
         snprintf(b, n, "%.4g", v);
 }
 
-static void fmt_num(char *b, size_t n, double v)
+void compare_fmt_num(char *b, size_t n, double v)
 {
     if (isnan(v))
         snprintf(b, n, "–");
@@ -344,28 +353,28 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         const compare_stats *s = &st[g];
         char med[64], iqr[64], q25[64], q75[64], fin[96], best[96], auc[96], wall[64], sps[64], succ[96],
             w1[96], ratio[64], lq[96], qm[64], qx[64], qend[160];
-        fmt_num(med, sizeof med, s->stt_median);
+        compare_fmt_num(med, sizeof med, s->stt_median);
         if (isinf(s->stt_iqr))
             snprintf(iqr, sizeof iqr, "∞");
         else
-            fmt_num(iqr, sizeof iqr, s->stt_iqr);
-        fmt_num(q25, sizeof q25, s->stt_q25);
-        fmt_num(q75, sizeof q75, s->stt_q75);
+            compare_fmt_num(iqr, sizeof iqr, s->stt_iqr);
+        compare_fmt_num(q25, sizeof q25, s->stt_q25);
+        compare_fmt_num(q75, sizeof q75, s->stt_q75);
         fmt_ci(fin, sizeof fin, &s->final_return);
         fmt_ci(best, sizeof best, &s->best_return);
         fmt_ci(auc, sizeof auc, &s->auc);
         fmt_ci(lq, sizeof lq, &s->last_quarter);
-        fmt_num(qm, sizeof qm, s->q_end_mean);
-        fmt_num(qx, sizeof qx, s->q_end_max);
+        compare_fmt_num(qm, sizeof qm, s->q_end_mean);
+        compare_fmt_num(qx, sizeof qx, s->q_end_max);
         if (s->q_end_n)
             snprintf(qend, sizeof qend, "%s [%s]", qm, qx);
         else
             snprintf(qend, sizeof qend, "–");
-        fmt_num(wall, sizeof wall, s->wall_mean);
-        fmt_num(sps, sizeof sps, s->sps_mean);
+        compare_fmt_num(wall, sizeof wall, s->wall_mean);
+        compare_fmt_num(sps, sizeof sps, s->sps_mean);
         fmt_ci(succ, sizeof succ, &s->success);
         fmt_ci(w1, sizeof w1, &s->w1);
-        fmt_num(ratio, sizeof ratio, g == 0 ? NAN : s->stt_ratio);
+        compare_fmt_num(ratio, sizeof ratio, g == 0 ? NAN : s->stt_ratio);
         char reached[64] = "–";
         if (!isnan(s->threshold))
             snprintf(reached, sizeof reached, "%d/%d", s->stt_reached, s->n_done);

@@ -74,6 +74,15 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
  * rule; a neighbour with zero weight does not count), on sorted input. */
 double compare_quantile_inf(const double *sorted, int n, double q);
 
+/* Sorts v (n values, +INFINITY for a seed that never reached the
+ * threshold) and sets their median and quartiles by compare_quantile_inf
+ * (all NaN when n is 0): the steps-to-threshold statistics of a group. */
+void compare_stt_quartiles(double *v, int n, double *median, double *q25, double *q75);
+
+/* A figure of the tables: "–" for NaN, "not reached" for an infinity,
+ * whole numbers from 1000 on (33750, not 3.375e+04), else 4 digits. */
+void compare_fmt_num(char *b, size_t n, double v);
+
 /* Writes comparison.md, .csv and .json into out_dir for n groups (labels,
  * config paths, stats; ratios are filled in here). */
 int compare_write(const char *out_dir, int n, const char *const *labels, const char *const *configs,

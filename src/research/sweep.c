@@ -1,5 +1,12 @@
+/* sweep.c — `bdrl sweep`'s sweep files and sweep directories (sweep.h):
+ * reading and checking a sweep file (bases, set, variants, grid, random,
+ * seeds), expanding it into runs, each run's overrides and configuration,
+ * sweep.json, results.csv, summary.md/json, the per-parameter figures and
+ * --status's counts. The per-variant tables and figure are sweep_variants.c's.
+ */
 #include "research/sweep.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -20,11 +27,11 @@
 #include "research/curves.h"
 #include "research/rundir.h"
 #include "research/slurm.h"
+#include "research/sweep_priv.h"
+#include "research/sweep_variants.h"
 #include "stats/metrics.h"
 
 #define SWEEP_RNG_STREAM 0x7377656570ull /* "sweep" */
-#define SWEEP_BOOT 10000
-#define SWEEP_BOOT_SEED 0x73756d6dull
 
 const char *const sweep_metrics[] = {"final_eval_return", "best_eval_return", "final_success_rate",
                                      "steps_to_threshold", "auc", "wall_seconds", "sps", NULL};
@@ -37,9 +44,10 @@ int sweep_metric_maximize(const char *metric)
 /* ---------------- the sweep file ---------------- */
 
 /* Names for closest-key suggestions, through cfg_suggest. */
-static const cfg_key top_names[] = {{.name = "base"}, {.name = "set"},    {.name = "grid"},
-                                    {.name = "random"}, {.name = "seeds"}, {.name = "metric"},
-                                    {.name = "maximize"}, {.name = "out"},  {.name = "slurm"}};
+static const cfg_key top_names[] = {{.name = "base"},   {.name = "set"},      {.name = "grid"},
+                                    {.name = "random"}, {.name = "seeds"},    {.name = "metric"},
+                                    {.name = "maximize"}, {.name = "out"},    {.name = "slurm"},
+                                    {.name = "variants"}};
 static const cfg_schema top_schema = {"sweep", top_names, (int)(sizeof top_names / sizeof *top_names), NULL, 0};
 static const cfg_key dist_names[] = {{.name = "choice"}, {.name = "uniform"}, {.name = "uniform_int"},
                                      {.name = "log_uniform"}};
@@ -140,24 +148,65 @@ static int check_dups(const ctx *c, yaml_node_t *map, bdrl_err *e)
     return 0;
 }
 
-static int add_set(sweep_def *s, const char *key, const char *text, bdrl_err *e)
+/* Appends "key=text" to a list of overrides. */
+static int add_set(char ***list, int *n, const char *key, const char *text, bdrl_err *e)
 {
-    char **v = realloc(s->set, (size_t)(s->n_set + 1) * sizeof *v);
+    char **v = realloc(*list, (size_t)(*n + 1) * sizeof *v);
     if (!v)
         return err_set(e, "out of memory");
-    s->set = v;
-    size_t n = strlen(key) + strlen(text) + 2;
-    if (!(s->set[s->n_set] = malloc(n)))
+    *list = v;
+    size_t len = strlen(key) + strlen(text) + 2;
+    if (!(v[*n] = malloc(len)))
         return err_set(e, "out of memory");
-    snprintf(s->set[s->n_set++], n, "%s=%s", key, text);
+    snprintf(v[(*n)++], len, "%s=%s", key, text);
     return 0;
 }
 
-/* set: {a.b: v} or nested {a: {b: v}}. */
-static int parse_set(ctx *c, sweep_def *s, yaml_node_t *map, const char *prefix, bdrl_err *e)
+/* Where parse_overrides puts what it reads: `set:` (variant NULL) or one
+ * variant's overrides, which must not name a key that grid or random sweeps
+ * (s) nor one key twice. */
+typedef struct {
+    const sweep_def *s;
+    const char *variant;
+    char ***list;
+    int *n;
+} overrides_dst;
+
+static int has_set(char *const *list, int n, const char *key)
 {
-    if (map->type != YAML_MAPPING_NODE)
+    size_t len = strlen(key);
+    for (int i = 0; i < n; i++)
+        if (!strncmp(list[i], key, len) && list[i][len] == '=')
+            return 1;
+    return 0;
+}
+
+/* A variant's key must be neither swept by grid or random (which value
+ * would a run get?) nor given twice (once dotted, once nested). */
+static int check_variant_key(const ctx *c, const overrides_dst *d, const char *key, yaml_node_t *k, bdrl_err *e)
+{
+    const sweep_param *ps[2] = {d->s->grid, d->s->random};
+    int ns[2] = {d->s->n_grid, d->s->n_random};
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < ns[t]; i++)
+            if (!strcmp(ps[t][i].key, key))
+                return at(c, k, e, "'%s' is both in variant '%s' and in %s (line %d): ambiguous, a run cannot "
+                                   "take both", key, d->variant, t ? "random" : "grid", ps[t][i].line);
+    if (has_set(*d->list, *d->n, key))
+        return at(c, k, e, "'%s' is given twice in variant '%s'", key, d->variant);
+    return 0;
+}
+
+/* {a.b: v} or nested {a: {b: v}}: config keys and values, each checked
+ * against the schema where the file has it. */
+static int parse_overrides(ctx *c, const overrides_dst *d, yaml_node_t *map, const char *prefix, bdrl_err *e)
+{
+    if (map->type != YAML_MAPPING_NODE) {
+        if (d->variant)
+            return at(c, map, e, "variant '%s' needs a mapping of config keys to values, e.g. {agent.n_step: 3}, "
+                                 "or {} for none", d->variant);
         return at(c, map, e, "'set' needs a mapping of config keys to values, e.g. {train.total_steps: 20000}");
+    }
     if (check_dups(c, map, e))
         return -1;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
@@ -165,12 +214,13 @@ static int parse_set(ctx *c, sweep_def *s, yaml_node_t *map, const char *prefix,
         char key[256], text[4096];
         snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", (char *)k->data.scalar.value);
         if (v->type == YAML_MAPPING_NODE && !cfg_find(&exp_schema, key)) {
-            if (parse_set(c, s, v, key, e))
+            if (parse_overrides(c, d, v, key, e))
                 return -1;
             continue;
         }
-        if (check_key(c, key, k, e) || value_text(c, v, text, sizeof text, e) || check_value(c, key, text, v, e) ||
-            add_set(s, key, text, e))
+        if (check_key(c, key, k, e) || (d->variant && check_variant_key(c, d, key, k, e)) ||
+            value_text(c, v, text, sizeof text, e) || check_value(c, key, text, v, e) ||
+            add_set(d->list, d->n, key, text, e))
             return -1;
     }
     return 0;
@@ -366,32 +416,135 @@ static const char *scalar_of(const ctx *c, yaml_node_t *v, const char *key, bdrl
     return (const char *)v->data.scalar.value;
 }
 
-static int resolve_base(const ctx *c, sweep_def *s, yaml_node_t *v, bdrl_err *e)
+/* A config path of `base:` (node v) resolved into out: as given when it
+ * exists from the cwd (or is absolute), else relative to the sweep file's
+ * directory. */
+static int resolve_path(const ctx *c, const char *sweep_path, yaml_node_t *v, char *out, size_t n, bdrl_err *e)
 {
     const char *b = scalar_of(c, v, "base", e);
     if (!b)
         return -1;
     if (b[0] == '/' || io_exists(b)) {
-        if (snprintf(s->base, sizeof s->base, "%s", b) >= (int)sizeof s->base)
+        if (snprintf(out, n, "%s", b) >= (int)n)
             return at(c, v, e, "base path too long");
-        if (io_exists(s->base))
+        if (io_exists(out))
             return 0;
         return at(c, v, e, "base config '%s' not found", b);
     }
-    const char *slash = strrchr(s->path, '/');
+    const char *slash = strrchr(sweep_path, '/');
     if (slash) {
-        int k = snprintf(s->base, sizeof s->base, "%.*s/%s", (int)(slash - s->path), s->path, b);
-        if (k > 0 && (size_t)k < sizeof s->base && io_exists(s->base))
+        int k = snprintf(out, n, "%.*s/%s", (int)(slash - sweep_path), sweep_path, b);
+        if (k > 0 && (size_t)k < n && io_exists(out))
             return 0;
     }
     return at(c, v, e, "base config '%s' not found (looked relative to the current directory, then to the sweep "
                        "file's directory)", b);
 }
 
+/* A path's file name without .yaml or .yml. */
+static void path_stem(const char *path, char *out, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    snprintf(out, n, "%s", b ? b + 1 : path);
+    char *dot = strrchr(out, '.');
+    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
+        *dot = '\0';
+}
+
+/* One base (item v) into s->bases[s->n_bases]; its stem must be new, since
+ * the stem is what the `config` parameter tells the runs apart by. */
+static int add_base(const ctx *c, sweep_def *s, yaml_node_t *v, bdrl_err *e)
+{
+    char path[4096], stem[512];
+    if (resolve_path(c, s->path, v, path, sizeof path, e))
+        return -1;
+    path_stem(path, stem, sizeof stem);
+    for (int i = 0; i < s->n_bases; i++)
+        if (!strcmp(s->bases[i].stem, stem))
+            return at(c, v, e, "base '%s' has the stem '%s' of line %d's base: the config parameter could not tell "
+                               "their runs apart (rename one file)", (const char *)v->data.scalar.value, stem,
+                      s->bases[i].line);
+    sweep_base *b = &s->bases[s->n_bases++]; /* counted first: sweep_def_free frees what was copied */
+    b->line = (int)v->start_mark.line + 1;
+    b->col = (int)v->start_mark.column + 1;
+    if (!(b->path = xstrdup(path, e)) || !(b->stem = xstrdup(stem, e)))
+        return -1;
+    return 0;
+}
+
+/* base: PATH, or base: [PATH, ...] (which adds the `config` parameter). */
+static int parse_bases(const ctx *c, sweep_def *s, yaml_node_t *v, bdrl_err *e)
+{
+    int n = 1;
+    if (v->type == YAML_SEQUENCE_NODE) {
+        n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+        if (n < 1)
+            return at(c, v, e, "'base' needs a config path or a list of them");
+        s->base_list = 1;
+    }
+    if (!(s->bases = calloc((size_t)n, sizeof *s->bases)))
+        return err_set(e, "out of memory");
+    for (int i = 0; i < n; i++)
+        if (add_base(c, s, s->base_list ? node(c, v->data.sequence.items.start[i]) : v, e))
+            return -1;
+    snprintf(s->base, sizeof s->base, "%s", s->bases[0].path);
+    return 0;
+}
+
+/* YAML's null (`name:` with nothing, ~ or null): a variant of no overrides. */
+static int is_null(const yaml_node_t *v)
+{
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    const char *t = (const char *)v->data.scalar.value;
+    return !*t || !strcmp(t, "~") || !strcmp(t, "null");
+}
+
+/* A variant's name is a value of the `variant` column and of file names:
+ * letters, digits and _ . + - only. */
+static int check_variant_name(const ctx *c, yaml_node_t *k, bdrl_err *e)
+{
+    const char *name = (const char *)k->data.scalar.value;
+    if (!*name)
+        return at(c, k, e, "a variant needs a name");
+    for (const char *q = name; *q; q++)
+        if (!isalnum((unsigned char)*q) && !strchr("_.+-", *q))
+            return at(c, k, e, "variant name '%s': only letters, digits and _ . + - may be used", name);
+    return 0;
+}
+
+/* variants: {NAME: {overrides}, ...}, in file order; after grid and random,
+ * whose keys a variant may not set. */
+static int parse_variants(ctx *c, sweep_def *s, yaml_node_t *map, bdrl_err *e)
+{
+    if (map->type != YAML_MAPPING_NODE || map->data.mapping.pairs.top == map->data.mapping.pairs.start)
+        return at(c, map, e, "'variants' needs a mapping of names to overrides, e.g. {none: {}, n_step: "
+                             "{agent.n_step: 3}}");
+    if (check_dups(c, map, e))
+        return -1;
+    int n = (int)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    if (!(s->variants = calloc((size_t)n, sizeof *s->variants)))
+        return err_set(e, "out of memory");
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        if (check_variant_name(c, k, e))
+            return -1;
+        sweep_variant *va = &s->variants[s->n_variants++];
+        va->line = (int)k->start_mark.line + 1;
+        va->col = (int)k->start_mark.column + 1;
+        if (!(va->name = xstrdup((const char *)k->data.scalar.value, e)))
+            return -1;
+        overrides_dst d = {s, va->name, &va->sets, &va->n_sets};
+        if (!is_null(v) && parse_overrides(c, &d, v, "", e))
+            return -1;
+    }
+    return 0;
+}
+
 static void fmt_real(char *buf, size_t n, double v) { snprintf(buf, n, "%.6g", v); }
 
-/* Expands grid x random into settings (see sweep.h). */
-static int expand(sweep_def *s, bdrl_err *e)
+/* Grid points x random draws: the settings per (base, variant). */
+static int count_points(const sweep_def *s, long long *draws, bdrl_err *e)
 {
     long long gpoints = 1;
     for (int g = 0; g < s->n_grid; g++) {
@@ -399,31 +552,47 @@ static int expand(sweep_def *s, bdrl_err *e)
         if (gpoints > 1000000)
             return err_set(e, "%s: the grid has more than 1,000,000 points", s->path);
     }
-    long long draws = s->n_random ? s->random_count : 1;
-    if (gpoints * draws * s->n_seeds > 10000000)
+    *draws = s->n_random ? s->random_count : 1;
+    long long outer = (long long)s->n_bases * (s->n_variants ? s->n_variants : 1);
+    if (gpoints * *draws * outer * s->n_seeds > 10000000)
         return err_set(e, "%s: more than 10,000,000 runs", s->path);
-    s->n_settings = (int)(gpoints * draws);
-    s->n_params = s->n_grid + s->n_random;
+    return (int)(gpoints * *draws);
+}
+
+/* The parameters' names: config, variant (when they vary), grid keys, random keys. */
+static int name_params(sweep_def *s, bdrl_err *e)
+{
+    s->n_meta = s->base_list + (s->n_variants > 0);
+    s->n_params = s->n_meta + s->n_grid + s->n_random;
     s->param_names = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *s->param_names);
-    s->setting_values = calloc((size_t)s->n_settings, sizeof *s->setting_values);
-    s->total_steps = calloc((size_t)s->n_settings, sizeof *s->total_steps);
-    if (!s->param_names || !s->setting_values || !s->total_steps)
+    if (!s->param_names)
         return err_set(e, "out of memory");
+    int j = 0;
+    if (s->base_list && !(s->param_names[j++] = xstrdup("config", e)))
+        return -1;
+    if (s->n_variants && !(s->param_names[j++] = xstrdup("variant", e)))
+        return -1;
     for (int g = 0; g < s->n_grid; g++)
-        if (!(s->param_names[g] = xstrdup(s->grid[g].key, e)))
+        if (!(s->param_names[j++] = xstrdup(s->grid[g].key, e)))
             return -1;
     for (int r = 0; r < s->n_random; r++)
-        if (!(s->param_names[s->n_grid + r] = xstrdup(s->random[r].key, e)))
+        if (!(s->param_names[j++] = xstrdup(s->random[r].key, e)))
             return -1;
-    /* Draws first, in file order (draw-major), from the sweep's own seed:
-     * the same file expands identically on every machine. */
+    return 0;
+}
+
+/* The random draws (draws x n_random texts, draw-major, file order), from
+ * the sweep's own seed: the same file expands identically on every machine. */
+static char **draw_random(const sweep_def *s, long long draws, bdrl_err *e)
+{
     char **drawn = calloc((size_t)(draws * (s->n_random ? s->n_random : 1)), sizeof *drawn);
     rng *r = rng_create(s->random_seed, SWEEP_RNG_STREAM);
     if (!drawn || !r) {
         free(drawn);
         if (r)
             rng_free(r);
-        return err_set(e, "out of memory");
+        err_set(e, "out of memory");
+        return NULL;
     }
     int rc = 0;
     for (long long d = 0; d < draws && s->n_random && !rc; d++)
@@ -449,25 +618,64 @@ static int expand(sweep_def *s, bdrl_err *e)
                 rc = err_set(e, "out of memory");
         }
     rng_free(r);
-    for (int st = 0; st < s->n_settings && !rc; st++) {
-        long long gi = st / draws, di = st % draws;
-        char **vals = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *vals);
-        if (!(s->setting_values[st] = vals)) {
-            rc = err_set(e, "out of memory");
-            break;
-        }
-        long long rest = gi;
-        for (int g = s->n_grid - 1; g >= 0; g--) { /* the last grid key varies fastest */
-            int n = s->grid[g].n_values;
-            if (!(vals[g] = strdup(s->grid[g].values[rest % n])))
-                rc = err_set(e, "out of memory");
-            rest /= n;
-        }
-        for (int k = 0; k < s->n_random && !rc; k++)
-            if (!(vals[s->n_grid + k] = strdup(drawn[di * s->n_random + k])))
-                rc = err_set(e, "out of memory");
+    if (rc) {
+        for (long long i = 0; i < draws * s->n_random; i++)
+            free(drawn[i]);
+        free(drawn);
+        return NULL;
     }
-    for (long long i = 0; i < draws * (s->n_random ? s->n_random : 1); i++)
+    return drawn;
+}
+
+/* Setting st's values: its base's stem and variant's name when they vary,
+ * then its grid point (the last grid key fastest) and its draw. */
+static int fill_setting(sweep_def *s, int st, char *const *drawn, long long draws, bdrl_err *e)
+{
+    char **vals = calloc((size_t)(s->n_params ? s->n_params : 1), sizeof *vals);
+    if (!(s->setting_values[st] = vals))
+        return err_set(e, "out of memory");
+    int j = 0, point = st % s->n_points;
+    if (s->base_list)
+        vals[j++] = strdup(s->bases[sweep_setting_base(s, st)].stem);
+    if (s->n_variants)
+        vals[j++] = strdup(s->variants[sweep_setting_variant(s, st)].name);
+    long long rest = point / draws, di = point % draws;
+    for (int g = s->n_grid - 1; g >= 0; g--) {
+        int n = s->grid[g].n_values;
+        vals[j + g] = strdup(s->grid[g].values[rest % n]);
+        rest /= n;
+    }
+    j += s->n_grid;
+    for (int k = 0; k < s->n_random; k++)
+        vals[j + k] = strdup(drawn[di * s->n_random + k]);
+    for (int k = 0; k < s->n_params; k++)
+        if (!vals[k])
+            return err_set(e, "out of memory");
+    return 0;
+}
+
+/* Expands bases x variants x grid x random into settings (see sweep.h). */
+static int expand(sweep_def *s, bdrl_err *e)
+{
+    long long draws = 1;
+    int points = count_points(s, &draws, e);
+    if (points < 0)
+        return -1;
+    s->n_points = points;
+    s->n_settings = s->n_bases * (s->n_variants ? s->n_variants : 1) * points;
+    s->setting_values = calloc((size_t)s->n_settings, sizeof *s->setting_values);
+    s->total_steps = calloc((size_t)s->n_settings, sizeof *s->total_steps);
+    if (!s->setting_values || !s->total_steps)
+        return err_set(e, "out of memory");
+    if (name_params(s, e))
+        return -1;
+    char **drawn = draw_random(s, draws, e);
+    if (!drawn)
+        return -1;
+    int rc = 0;
+    for (int st = 0; st < s->n_settings && !rc; st++)
+        rc = fill_setting(s, st, drawn, draws, e);
+    for (long long i = 0; i < draws * s->n_random; i++)
         free(drawn[i]);
     free(drawn);
     return rc;
@@ -475,9 +683,17 @@ static int expand(sweep_def *s, bdrl_err *e)
 
 void sweep_def_free(sweep_def *s)
 {
-    for (int i = 0; i < s->n_set; i++)
-        free(s->set[i]);
-    free(s->set);
+    sweep_free_sets(s->set, s->n_set);
+    for (int i = 0; s->bases && i < s->n_bases; i++) {
+        free(s->bases[i].path);
+        free(s->bases[i].stem);
+    }
+    free(s->bases);
+    for (int i = 0; s->variants && i < s->n_variants; i++) {
+        free(s->variants[i].name);
+        sweep_free_sets(s->variants[i].sets, s->variants[i].n_sets);
+    }
+    free(s->variants);
     sweep_param *ps[2] = {s->grid, s->random};
     int ns[2] = {s->n_grid, s->n_random};
     for (int t = 0; t < 2; t++)
@@ -503,6 +719,18 @@ void sweep_def_free(sweep_def *s)
 
 int sweep_n_runs(const sweep_def *s) { return s->n_settings * s->n_seeds; }
 
+int sweep_setting_base(const sweep_def *s, int setting)
+{
+    return setting / (s->n_points * (s->n_variants ? s->n_variants : 1));
+}
+
+int sweep_setting_variant(const sweep_def *s, int setting)
+{
+    return s->n_variants ? setting / s->n_points % s->n_variants : -1;
+}
+
+const char *sweep_run_base(const sweep_def *s, int i) { return s->bases[sweep_setting_base(s, i / s->n_seeds)].path; }
+
 int sweep_run_dir(const sweep_def *s, int i, char *buf, size_t n, bdrl_err *e)
 {
     int k = snprintf(buf, n, "%s/runs/%04d_s%lld", s->out, i / s->n_seeds, (long long)s->seeds[i % s->n_seeds]);
@@ -520,14 +748,18 @@ void sweep_free_sets(char **sets, int n_sets)
 
 int sweep_run_sets(const sweep_def *s, int i, char ***sets, int *n_sets, bdrl_err *e)
 {
-    int n = s->n_set + s->n_params + 1, st = i / s->n_seeds;
+    int st = i / s->n_seeds, vi = sweep_setting_variant(s, st);
+    const sweep_variant *va = vi >= 0 ? &s->variants[vi] : NULL;
+    int n = s->n_set + (va ? va->n_sets : 0) + s->n_params - s->n_meta + 1;
     char **v = calloc((size_t)n, sizeof *v);
     if (!v)
         return err_set(e, "out of memory");
     int k = 0;
     for (int j = 0; j < s->n_set; j++)
         v[k++] = strdup(s->set[j]);
-    for (int j = 0; j < s->n_params; j++) {
+    for (int j = 0; va && j < va->n_sets; j++)
+        v[k++] = strdup(va->sets[j]);
+    for (int j = s->n_meta; j < s->n_params; j++) { /* config and variant are no config keys */
         size_t len = strlen(s->param_names[j]) + strlen(s->setting_values[st][j]) + 2;
         if ((v[k] = malloc(len)))
             snprintf(v[k], len, "%s=%s", s->param_names[j], s->setting_values[st][j]);
@@ -563,20 +795,32 @@ int sweep_run_config(const sweep_def *s, int i, void *cfg, bdrl_err *e)
     int n;
     if (sweep_run_sets(s, i, &sets, &n, e))
         return -1;
-    int rc = exp_load(cfg, s->base, sets, n, e);
+    int rc = exp_load(cfg, sweep_run_base(s, i), sets, n, e);
     sweep_free_sets(sets, n);
     return rc;
 }
 
+/* Where the sweep file gives a setting what its base lacks, for a run that
+ * does not resolve: its variant's line when the variant overrides anything,
+ * else its base's line in a list of bases, else just the file. */
+static void setting_origin(const sweep_def *s, int st, char *buf, size_t n)
+{
+    int vi = sweep_setting_variant(s, st);
+    const sweep_base *b = &s->bases[sweep_setting_base(s, st)];
+    if (vi >= 0 && s->variants[vi].n_sets > 0)
+        snprintf(buf, n, "%s:%d:%d: variant '%s'%s%s%s", s->path, s->variants[vi].line, s->variants[vi].col,
+                 s->variants[vi].name, s->base_list ? " of config '" : "", s->base_list ? b->stem : "",
+                 s->base_list ? "'" : "");
+    else if (s->base_list)
+        snprintf(buf, n, "%s:%d:%d: base '%s'", s->path, b->line, b->col, b->stem);
+    else
+        snprintf(buf, n, "%s", s->path);
+}
+
 static void default_out(const char *path, char *out, size_t n)
 {
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
     char st[512];
-    snprintf(st, sizeof st, "%s", b);
-    char *dot = strrchr(st, '.');
-    if (dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
-        *dot = '\0';
+    path_stem(path, st, sizeof st);
     snprintf(out, n, "runs/sweeps/%s", st);
 }
 
@@ -650,7 +894,7 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
     }
     if (check_dups(&c, root, e))
         goto out;
-    yaml_node_t *base = NULL, *grid = NULL, *random = NULL, *setn = NULL, *seeds = NULL;
+    yaml_node_t *base = NULL, *grid = NULL, *random = NULL, *setn = NULL, *seeds = NULL, *variants = NULL;
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = node(&c, pr->key), *v = node(&c, pr->value);
         const char *key = (const char *)k->data.scalar.value;
@@ -664,6 +908,8 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
             random = v;
         else if (!strcmp(key, "seeds"))
             seeds = v;
+        else if (!strcmp(key, "variants"))
+            variants = v;
         else if (!strcmp(key, "metric")) {
             const char *m = scalar_of(&c, v, "metric", e);
             if (!m)
@@ -706,7 +952,8 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
             snprintf(s->out, sizeof s->out, "%s", o);
         } else {
             const char *sug = cfg_suggest(&top_schema, key);
-            at(&c, k, e, "unknown key '%s'%s%s%s (a sweep has base, set, grid, random, seeds, metric, maximize, out, slurm)",
+            at(&c, k, e, "unknown key '%s'%s%s%s (a sweep has base, set, variants, grid, random, seeds, metric, maximize, "
+                         "out, slurm)",
                key, sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
             goto out;
         }
@@ -715,13 +962,16 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
         at(&c, root, e, "missing required key 'base' (the config every run starts from)");
         goto out;
     }
-    if (resolve_base(&c, s, base, e))
+    overrides_dst set_dst = {s, NULL, &s->set, &s->n_set};
+    if (parse_bases(&c, s, base, e))
         goto out;
-    if (setn && parse_set(&c, s, setn, "", e))
+    if (setn && parse_overrides(&c, &set_dst, setn, "", e))
         goto out;
     if (grid && parse_grid(&c, s, grid, e))
         goto out;
     if (random && parse_random(&c, s, random, e))
+        goto out;
+    if (variants && parse_variants(&c, s, variants, e))
         goto out;
     if (seeds ? parse_seeds(&c, s, seeds, e) : 0)
         goto out;
@@ -746,9 +996,10 @@ int sweep_load(const char *path, const char *out_override, sweep_def *s, bdrl_er
         if (sweep_run_config(s, i, c.scratch_cfg, e) || exp_check(c.scratch_cfg, e)) {
             char d[2048];
             sweep_describe(s, i, d, sizeof d);
-            char msg[1024];
+            char msg[1024], where[4600];
             snprintf(msg, sizeof msg, "%s", e->msg);
-            err_set(e, "%s: run %s: %s", path, d, msg);
+            setting_origin(s, i / s->n_seeds, where, sizeof where);
+            err_set(e, "%s: run %s: %s", where, d, msg);
             goto out;
         }
         if (i % s->n_seeds == 0)
@@ -765,6 +1016,30 @@ out:
 }
 
 /* ---------------- state and summary ---------------- */
+
+/* sweep.json's bases, configs and variants, only where the sweep has them
+ * (a sweep with neither keeps the file it always had). */
+static int write_state_lists(const sweep_def *s, json_writer *w, bdrl_err *e)
+{
+    int n = s->n_bases > s->n_variants ? s->n_bases : s->n_variants;
+    const char **v = calloc((size_t)n, sizeof *v);
+    if (!v)
+        return err_set(e, "out of memory");
+    if (s->base_list) {
+        for (int i = 0; i < s->n_bases; i++)
+            v[i] = s->bases[i].path;
+        json_kv_strs(w, "bases", v, s->n_bases);
+        for (int i = 0; i < s->n_bases; i++)
+            v[i] = s->bases[i].stem;
+        json_kv_strs(w, "configs", v, s->n_bases);
+    }
+    for (int i = 0; i < s->n_variants; i++)
+        v[i] = s->variants[i].name;
+    if (s->n_variants)
+        json_kv_strs(w, "variants", v, s->n_variants);
+    free(v);
+    return 0;
+}
 
 int sweep_write_state(const sweep_def *s, bdrl_err *e)
 {
@@ -788,23 +1063,18 @@ int sweep_write_state(const sweep_def *s, bdrl_err *e)
     for (int i = 0; i < s->n_seeds; i++)
         json_int(&w, (long long)s->seeds[i]);
     json_array_end(&w);
-    json_key(&w, "params");
-    json_array_begin(&w);
-    for (int i = 0; i < s->n_params; i++)
-        json_str(&w, s->param_names[i]);
-    json_array_end(&w);
-    json_key(&w, "set");
-    json_array_begin(&w);
-    for (int i = 0; i < s->n_set; i++)
-        json_str(&w, s->set[i]);
-    json_array_end(&w);
+    json_kv_strs(&w, "params", (const char *const *)s->param_names, s->n_params);
+    json_kv_strs(&w, "set", (const char *const *)s->set, s->n_set);
+    if (write_state_lists(s, &w, e)) {
+        io_atomic_abort(&a);
+        return -1;
+    }
     json_object_end(&w);
     fputc('\n', a.f);
     return io_atomic_commit(&a, e);
 }
 
-/* A CSV field, quoted when it holds a comma or quote. */
-static void csv_field(FILE *f, const char *s)
+void sweep_csv_field(FILE *f, const char *s)
 {
     if (!strpbrk(s, ",\"\n")) {
         fputs(s, f);
@@ -819,7 +1089,7 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void csv_num(FILE *f, double v)
+void sweep_csv_num(FILE *f, double v)
 {
     if (isnan(v))
         return;
@@ -864,6 +1134,16 @@ static int run_figures(const char *dir, int64_t total, double *v, char *status, 
     return 1;
 }
 
+void sweep_mean_ci(const double *x, int n, rng *r, double *mean, double *lo, double *hi)
+{
+    *mean = stat_mean(x, (size_t)n);
+    rng_reseed(r, SWEEP_BOOT_SEED, 0);
+    if (n == 1)
+        *lo = *hi = *mean;
+    else if (stat_bootstrap_mean_ci(x, (size_t)n, SWEEP_BOOT, 0.95, r, lo, hi, NULL))
+        *lo = *hi = NAN;
+}
+
 typedef struct {
     int setting, n, n_finite;
     double mean, lo, hi;
@@ -901,6 +1181,21 @@ static void fmt_v(char *b, size_t n, double v)
         snprintf(b, n, "%.4g", v);
 }
 
+/* variants.md and variants.csv from the runs' figures (vals, R x
+ * N_RESULT_METRICS) of metric mi. */
+static int write_variants(const sweep_def *s, const double *vals, const unsigned char *have, int mi, bdrl_err *e)
+{
+    int R = sweep_n_runs(s);
+    double *m = calloc((size_t)R, sizeof *m);
+    if (!m)
+        return err_set(e, "out of memory");
+    for (int i = 0; i < R; i++)
+        m[i] = vals[(size_t)i * N_RESULT_METRICS + mi];
+    int rc = sweep_variants_write(s, m, have, e);
+    free(m);
+    return rc;
+}
+
 int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, bdrl_err *e)
 {
     int R = sweep_n_runs(s), S = s->n_settings, mi = metric_index(s->metric);
@@ -933,7 +1228,7 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
     fprintf(a.f, "run,setting,seed");
     for (int j = 0; j < s->n_params; j++) {
         fputc(',', a.f);
-        csv_field(a.f, s->param_names[j]);
+        sweep_csv_field(a.f, s->param_names[j]);
     }
     fprintf(a.f, ",status");
     for (int k = 0; k < N_RESULT_METRICS; k++)
@@ -946,17 +1241,17 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
         fprintf(a.f, "%d,%d,%lld", i, st, (long long)s->seeds[i % s->n_seeds]);
         for (int j = 0; j < s->n_params; j++) {
             fputc(',', a.f);
-            csv_field(a.f, s->setting_values[st][j]);
+            sweep_csv_field(a.f, s->setting_values[st][j]);
         }
         fprintf(a.f, ",%s", status[i]);
         for (int k = 0; k < N_RESULT_METRICS; k++) {
             fputc(',', a.f);
-            csv_num(a.f, vals[(size_t)i * N_RESULT_METRICS + k]);
+            sweep_csv_num(a.f, vals[(size_t)i * N_RESULT_METRICS + k]);
         }
         char dir[4200];
         sweep_run_dir(s, i, dir, sizeof dir, NULL);
         fputc(',', a.f);
-        csv_field(a.f, dir);
+        sweep_csv_field(a.f, dir);
         fputc('\n', a.f);
     }
     if (io_atomic_commit(&a, e))
@@ -980,16 +1275,10 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
                 buf[n++] = v;
         }
         x->n_finite = n;
-        if (ninf) {
+        if (ninf)
             x->mean = INFINITY; /* some seed never reached the threshold */
-        } else if (n > 0) {
-            x->mean = stat_mean(buf, (size_t)n);
-            rng_reseed(r, SWEEP_BOOT_SEED, 0);
-            if (n == 1)
-                x->lo = x->hi = x->mean;
-            else if (stat_bootstrap_mean_ci(buf, (size_t)n, SWEEP_BOOT, 0.95, r, &x->lo, &x->hi, NULL))
-                x->lo = x->hi = NAN;
-        }
+        else if (n > 0)
+            sweep_mean_ci(buf, n, r, &x->mean, &x->lo, &x->hi);
     }
     g_maximize = s->maximize;
     qsort(rk, (size_t)S, sizeof *rk, cmp_rank);
@@ -999,7 +1288,9 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
         goto out;
     FILE *f = a.f;
     fprintf(f, "# Sweep `%s`\n\n", s->path);
-    fprintf(f, "Base config `%s`", s->base);
+    fprintf(f, "Base config%s `%s`", s->base_list && s->n_bases > 1 ? "s" : "", s->base);
+    for (int i = 1; i < s->n_bases; i++)
+        fprintf(f, ", `%s`", s->bases[i].path);
     if (s->n_set) {
         fprintf(f, ", with");
         for (int i = 0; i < s->n_set; i++)
@@ -1050,6 +1341,8 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
             fprintf(f, "![%s against %s](plots/%s.png)\n", s->metric, s->param_names[j], safe);
         }
     }
+    if (s->n_variants)
+        fprintf(f, "\nPer variant and config: [variants.md](variants.md).\n");
     if (io_atomic_commit(&a, e))
         goto out;
 
@@ -1092,6 +1385,8 @@ int sweep_summarize(const sweep_def *s, int *n_done, char *warn, size_t warn_n, 
     json_object_end(&w);
     fputc('\n', a.f);
     if (io_atomic_commit(&a, e))
+        goto out;
+    if (s->n_variants && write_variants(s, vals, have, mi, e))
         goto out;
     if (s->n_params && done > 0) {
         bdrl_err pe;
@@ -1150,7 +1445,7 @@ static int csv_split(char *line, char **fields, int max)
     return n;
 }
 
-static int is_number(const char *t, double *v)
+int sweep_is_number(const char *t, double *v)
 {
     char *end;
     if (!*t)
@@ -1159,7 +1454,226 @@ static int is_number(const char *t, double *v)
     return !*end && isfinite(*v);
 }
 
-#define PLOT_MAX_COLS 128
+void sweep_csv_free(sweep_csv *t)
+{
+    for (int i = 0; t->rows && i < t->n_rows; i++)
+        free(t->rows[i]);
+    free(t->rows);
+    free(t->n_fields);
+    free(t->text);
+    memset(t, 0, sizeof *t);
+}
+
+int sweep_csv_read(const char *path, sweep_csv *t, bdrl_err *e)
+{
+    memset(t, 0, sizeof *t);
+    if (!(t->text = io_read_file(path, NULL, e)))
+        return -1;
+    int lines = 0;
+    for (const char *q = t->text; *q; q++)
+        lines += *q == '\n';
+    t->rows = calloc((size_t)lines + 1, sizeof *t->rows);
+    t->n_fields = calloc((size_t)lines + 1, sizeof *t->n_fields);
+    if (!t->rows || !t->n_fields) {
+        sweep_csv_free(t);
+        return err_set(e, "out of memory");
+    }
+    char *save = NULL, *ln = strtok_r(t->text, "\n", &save);
+    if (!ln) {
+        sweep_csv_free(t);
+        return err_set(e, "%s: empty", path);
+    }
+    t->n_cols = csv_split(ln, t->hdr, SWEEP_CSV_MAX_COLS);
+    while ((ln = strtok_r(NULL, "\n", &save))) {
+        if (!(t->rows[t->n_rows] = calloc(SWEEP_CSV_MAX_COLS, sizeof **t->rows))) {
+            sweep_csv_free(t);
+            return err_set(e, "out of memory");
+        }
+        t->n_fields[t->n_rows] = csv_split(ln, t->rows[t->n_rows], SWEEP_CSV_MAX_COLS);
+        t->n_rows++;
+    }
+    return 0;
+}
+
+int sweep_csv_col(const sweep_csv *t, const char *name)
+{
+    for (int i = 0; i < t->n_cols; i++)
+        if (!strcmp(t->hdr[i], name))
+            return i;
+    return -1;
+}
+
+/* One swept parameter's values over the rows of results.csv: the distinct
+ * ones in order of appearance (numeric when every one is a number), each
+ * row's index among them (-1: a row too short), the metric's sum and count
+ * per value. */
+typedef struct {
+    int nv, numeric, logx;
+    const char **vals;
+    double *sum;
+    int *cnt, *vi;
+} param_values;
+
+static void param_values_free(param_values *pv)
+{
+    free(pv->vals);
+    free(pv->sum);
+    free(pv->cnt);
+    free(pv->vi);
+}
+
+static int param_values_of(const sweep_csv *t, int c, int c_metric, param_values *pv, bdrl_err *err)
+{
+    size_t m = (size_t)(t->n_rows ? t->n_rows : 1);
+    memset(pv, 0, sizeof *pv);
+    pv->numeric = 1;
+    pv->vals = calloc(m, sizeof *pv->vals);
+    pv->sum = calloc(m, sizeof *pv->sum);
+    pv->cnt = calloc(m, sizeof *pv->cnt);
+    pv->vi = calloc(m, sizeof *pv->vi);
+    if (!pv->vals || !pv->sum || !pv->cnt || !pv->vi) {
+        param_values_free(pv);
+        return err_set(err, "out of memory");
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < t->n_rows; i++) {
+        pv->vi[i] = -1;
+        if (t->n_fields[i] <= c_metric)
+            continue;
+        const char *v = t->rows[i][c];
+        int k;
+        for (k = 0; k < pv->nv && strcmp(pv->vals[k], v); k++)
+            ;
+        if (k == pv->nv)
+            pv->vals[pv->nv++] = v;
+        pv->vi[i] = k;
+        double x;
+        if (!sweep_is_number(v, &x))
+            pv->numeric = 0;
+        else {
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
+        }
+        double y;
+        if (sweep_is_number(t->rows[i][c_metric], &y)) {
+            pv->sum[k] += y;
+            pv->cnt[k]++;
+        }
+    }
+    pv->logx = pv->numeric && lo > 0 && hi / lo >= 30;
+    return 0;
+}
+
+/* prefix.dat: one point per run (x y), then the mean per value in order of x
+ * (numeric) or of appearance (categorical), with the value as a label. */
+static int write_param_dat(const char *dat, const sweep_csv *t, int c, int c_metric, const char *metric,
+                           const param_values *pv, bdrl_err *err)
+{
+    io_atomic a;
+    if (io_atomic_open(&a, dat, err))
+        return -1;
+    fprintf(a.f, "# %s against %s: one point per run (x y), then the mean per value (x mean)\n", metric, t->hdr[c]);
+    for (int i = 0; i < t->n_rows; i++) {
+        double x = pv->vi[i], y;
+        if (pv->vi[i] < 0 || !sweep_is_number(t->rows[i][c_metric], &y))
+            continue;
+        if (pv->numeric && !sweep_is_number(t->rows[i][c], &x))
+            x = pv->vi[i];
+        fprintf(a.f, "%.10g %.10g\n", x, y);
+    }
+    fprintf(a.f, "\n\n# means\n");
+    int nv = pv->nv;
+    int *ord = calloc((size_t)(nv ? nv : 1), sizeof *ord);
+    double *xv = calloc((size_t)(nv ? nv : 1), sizeof *xv);
+    for (int k = 0; ord && xv && k < nv; k++) {
+        double x = k;
+        if (pv->numeric && !sweep_is_number(pv->vals[k], &x))
+            x = k;
+        xv[k] = x;
+        int j = k;
+        while (j > 0 && pv->numeric && xv[ord[j - 1]] > x) {
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = k;
+    }
+    for (int q = 0; ord && xv && q < nv; q++) {
+        int k = ord[q];
+        if (!pv->cnt[k])
+            continue;
+        fprintf(a.f, "%.10g %.10g \"", xv[k], pv->sum[k] / pv->cnt[k]);
+        for (const char *s = pv->vals[k]; *s; s++)
+            if (*s != '"')
+                fputc(*s, a.f);
+        fprintf(a.f, "\"\n");
+    }
+    free(ord);
+    free(xv);
+    return io_atomic_commit(&a, err);
+}
+
+/* prefix.gp: the parameter, metric and axis kind for plots/sweep.gp, and
+ * the load of it when run on its own. */
+static int write_param_gp(const char *prefix, const char *key, const char *metric, const param_values *pv,
+                          bdrl_err *err)
+{
+    char png[4700], gp[4700], dat[4700];
+    snprintf(png, sizeof png, "%s.png", prefix);
+    snprintf(gp, sizeof gp, "%s.gp", prefix);
+    snprintf(dat, sizeof dat, "%s.dat", prefix);
+    io_atomic a;
+    if (io_atomic_open(&a, gp, err))
+        return -1;
+    fprintf(a.f, "# %s against %s, written by bdrl sweep. Redraw with: gnuplot %s\nparam = ", metric, key, gp);
+    plot_write_quoted(a.f, key);
+    fprintf(a.f, "\nmetric = ");
+    plot_write_quoted(a.f, metric);
+    fprintf(a.f, "\ncategorical = %d\nlogx = %d\ndatafile = ", !pv->numeric, pv->logx);
+    plot_write_quoted(a.f, dat);
+    fprintf(a.f, "\nif (!exists(\"dir\")) {\n  dir = ");
+    plot_write_quoted(a.f, prefix);
+    fprintf(a.f, "; out = ");
+    plot_write_quoted(a.f, png);
+    fprintf(a.f, "; term = 'png'; ttl = ''\n  load ");
+    char script[PATH_MAX];
+    if (plot_find_script("sweep.gp", script, sizeof script, NULL))
+        snprintf(script, sizeof script, "sweep.gp");
+    plot_write_quoted(a.f, script);
+    fprintf(a.f, "\n}\n");
+    return io_atomic_commit(&a, err);
+}
+
+/* plots/<key>.png and .svg: the metric against results.csv's column c. */
+static int plot_param(const char *plots, const sweep_csv *t, int c, int c_metric, const char *metric, bdrl_err *err)
+{
+    const char *key = t->hdr[c];
+    param_values pv;
+    if (param_values_of(t, c, c_metric, &pv, err))
+        return -1;
+    int finite = 0;
+    for (int k = 0; k < pv.nv; k++)
+        finite += pv.cnt[k];
+    if (!finite) { /* every run's metric infinite (never reached) or missing: no point to draw */
+        param_values_free(&pv);
+        return 0;
+    }
+    char prefix[4600], png[4700], dat[4700], safe[256];
+    snprintf(safe, sizeof safe, "%s", key);
+    for (char *q = safe; *q; q++)
+        if (*q == '/' || *q == ' ')
+            *q = '_';
+    snprintf(prefix, sizeof prefix, "%s/%s", plots, safe);
+    snprintf(png, sizeof png, "%s.png", prefix);
+    snprintf(dat, sizeof dat, "%s.dat", prefix);
+    char title[600];
+    snprintf(title, sizeof title, "%s against %s", metric, key);
+    int rc = write_param_dat(dat, t, c, c_metric, metric, &pv, err) || write_param_gp(prefix, key, metric, &pv, err) ||
+                     plot_gnuplot("sweep.gp", prefix, png, title, err)
+                 ? -1
+                 : 0;
+    param_values_free(&pv);
+    return rc;
+}
 
 int sweep_plot_dir(const char *sweep_dir, bdrl_err *err)
 {
@@ -1171,205 +1685,36 @@ int sweep_plot_dir(const char *sweep_dir, bdrl_err *err)
         rundir_json_str(js, "metric", metric, sizeof metric);
         free(js);
     }
-    if (io_join(path, sizeof path, sweep_dir, "results.csv", err))
+    sweep_csv t;
+    if (io_join(path, sizeof path, sweep_dir, "results.csv", err) || sweep_csv_read(path, &t, err))
         return -1;
-    char *text = io_read_file(path, NULL, err);
-    if (!text)
-        return -1;
-    /* rows */
-    int cap = 64, n = 0, rc = -1;
-    char **lines = malloc((size_t)cap * sizeof *lines);
-    char *hdr[PLOT_MAX_COLS];
-    int nh = 0;
-    if (!lines) {
-        free(text);
-        return err_set(err, "out of memory");
-    }
-    char *save = NULL;
-    for (char *ln = strtok_r(text, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
-        if (n == cap) {
-            char **l2 = realloc(lines, (size_t)(cap *= 2) * sizeof *l2);
-            if (!l2) {
-                err_set(err, "out of memory");
-                goto out;
-            }
-            lines = l2;
-        }
-        lines[n++] = ln;
-    }
-    if (n < 1) {
-        err_set(err, "%s: empty", path);
-        goto out;
-    }
-    nh = csv_split(lines[0], hdr, PLOT_MAX_COLS);
     int c_seed = -1, c_status = -1, c_metric = -1;
-    for (int i = 0; i < nh; i++) {
-        if (!strcmp(hdr[i], "seed") && c_seed < 0)
+    for (int i = 0; i < t.n_cols; i++) {
+        if (!strcmp(t.hdr[i], "seed") && c_seed < 0)
             c_seed = i;
-        else if (!strcmp(hdr[i], "status") && c_seed >= 0 && c_status < 0)
+        else if (!strcmp(t.hdr[i], "status") && c_seed >= 0 && c_status < 0)
             c_status = i;
-        else if (!strcmp(hdr[i], metric) && c_status >= 0)
+        else if (!strcmp(t.hdr[i], metric) && c_status >= 0)
             c_metric = i;
     }
-    if (c_seed < 0 || c_status < 0 || c_metric < 0) {
-        err_set(err, "%s: not a sweep's results.csv (no seed, status or %s column)", path, metric);
-        goto out;
-    }
-    int nrows = n - 1;
-    char ***rows = calloc((size_t)(nrows ? nrows : 1), sizeof *rows);
-    int *nf = calloc((size_t)(nrows ? nrows : 1), sizeof *nf);
-    if (!rows || !nf) {
-        free(rows);
-        free(nf);
-        err_set(err, "out of memory");
-        goto out;
-    }
-    int bad = 0;
-    for (int i = 0; i < nrows && !bad; i++) {
-        rows[i] = calloc(PLOT_MAX_COLS, sizeof **rows);
-        if (!rows[i]) {
-            bad = err_set(err, "out of memory");
-            break;
-        }
-        nf[i] = csv_split(lines[i + 1], rows[i], PLOT_MAX_COLS);
-    }
+    int rc = -1;
     char plots[4200];
-    if (!bad && (io_join(plots, sizeof plots, sweep_dir, "plots", err) || io_mkdirs(plots, err)))
-        bad = -1;
-    for (int c = c_seed + 1; c < c_status && !bad; c++) {
-        const char *key = hdr[c];
-        /* distinct values in order of appearance; numeric if all are numbers */
-        int numeric = 1, nv = 0;
-        const char **vals = calloc((size_t)(nrows ? nrows : 1), sizeof *vals);
-        double *sum = calloc((size_t)(nrows ? nrows : 1), sizeof *sum);
-        int *cnt = calloc((size_t)(nrows ? nrows : 1), sizeof *cnt);
-        int *vi = calloc((size_t)(nrows ? nrows : 1), sizeof *vi);
-        if (!vals || !sum || !cnt || !vi) {
-            free(vals);
-            free(sum);
-            free(cnt);
-            free(vi);
-            bad = err_set(err, "out of memory");
-            break;
-        }
-        double lo = INFINITY, hi = -INFINITY;
-        for (int i = 0; i < nrows; i++) {
-            vi[i] = -1;
-            if (nf[i] <= c_metric)
-                continue;
-            const char *v = rows[i][c];
-            int k;
-            for (k = 0; k < nv && strcmp(vals[k], v); k++)
-                ;
-            if (k == nv)
-                vals[nv++] = v;
-            vi[i] = k;
-            double x;
-            if (!is_number(v, &x))
-                numeric = 0;
-            else {
-                lo = x < lo ? x : lo;
-                hi = x > hi ? x : hi;
-            }
-            double y;
-            if (is_number(rows[i][c_metric], &y)) {
-                sum[k] += y;
-                cnt[k]++;
-            }
-        }
-        int logx = numeric && lo > 0 && hi / lo >= 30;
-        char prefix[4600], png[4700], gp[4700], dat[4700], safe[256];
-        snprintf(safe, sizeof safe, "%s", key);
-        for (char *q = safe; *q; q++)
-            if (*q == '/' || *q == ' ')
-                *q = '_';
-        snprintf(prefix, sizeof prefix, "%s/%s", plots, safe);
-        snprintf(png, sizeof png, "%s.png", prefix);
-        snprintf(gp, sizeof gp, "%s.gp", prefix);
-        snprintf(dat, sizeof dat, "%s.dat", prefix);
-        io_atomic a;
-        if (io_atomic_open(&a, dat, err))
-            bad = -1;
-        else {
-            fprintf(a.f, "# %s against %s: one point per run (x y), then the mean per value (x mean)\n", metric, key);
-            for (int i = 0; i < nrows; i++) {
-                double x = vi[i], y;
-                if (vi[i] < 0 || !is_number(rows[i][c_metric], &y))
-                    continue;
-                if (numeric && !is_number(rows[i][c], &x))
-                    x = vi[i];
-                fprintf(a.f, "%.10g %.10g\n", x, y);
-            }
-            fprintf(a.f, "\n\n# means\n");
-            /* means in order of x (numeric) or of appearance (categorical) */
-            int *ord = calloc((size_t)(nv ? nv : 1), sizeof *ord);
-            double *xv = calloc((size_t)(nv ? nv : 1), sizeof *xv);
-            for (int k = 0; ord && xv && k < nv; k++) {
-                double x = k;
-                if (numeric && !is_number(vals[k], &x))
-                    x = k;
-                xv[k] = x;
-                int j = k;
-                while (j > 0 && numeric && xv[ord[j - 1]] > x) {
-                    ord[j] = ord[j - 1];
-                    j--;
-                }
-                ord[j] = k;
-            }
-            for (int q = 0; ord && xv && q < nv; q++) {
-                int k = ord[q];
-                if (!cnt[k])
-                    continue;
-                fprintf(a.f, "%.10g %.10g \"", xv[k], sum[k] / cnt[k]);
-                for (const char *t = vals[k]; *t; t++)
-                    if (*t != '"')
-                        fputc(*t, a.f);
-                fprintf(a.f, "\"\n");
-            }
-            free(ord);
-            free(xv);
-            if (io_atomic_commit(&a, err))
-                bad = -1;
-        }
-        if (!bad && io_atomic_open(&a, gp, err) == 0) {
-            fprintf(a.f, "# %s against %s, written by bdrl sweep. Redraw with: gnuplot %s\nparam = ", metric, key, gp);
-            plot_write_quoted(a.f, key);
-            fprintf(a.f, "\nmetric = ");
-            plot_write_quoted(a.f, metric);
-            fprintf(a.f, "\ncategorical = %d\nlogx = %d\ndatafile = ", !numeric, logx);
-            plot_write_quoted(a.f, dat);
-            fprintf(a.f, "\nif (!exists(\"dir\")) {\n  dir = ");
-            plot_write_quoted(a.f, prefix);
-            fprintf(a.f, "; out = ");
-            plot_write_quoted(a.f, png);
-            fprintf(a.f, "; term = 'png'; ttl = ''\n  load ");
-            char script[PATH_MAX];
-            if (plot_find_script("sweep.gp", script, sizeof script, NULL))
-                snprintf(script, sizeof script, "sweep.gp");
-            plot_write_quoted(a.f, script);
-            fprintf(a.f, "\n}\n");
-            if (io_atomic_commit(&a, err))
-                bad = -1;
-        } else if (!bad) {
-            bad = -1;
-        }
-        char title[600];
-        snprintf(title, sizeof title, "%s against %s", metric, key);
-        if (!bad && plot_gnuplot("sweep.gp", prefix, png, title, err))
-            bad = -1;
-        free(vals);
-        free(sum);
-        free(cnt);
-        free(vi);
+    if (c_seed < 0 || c_status < 0 || c_metric < 0)
+        err_set(err, "%s: not a sweep's results.csv (no seed, status or %s column)", path, metric);
+    else if (io_join(plots, sizeof plots, sweep_dir, "plots", err) || io_mkdirs(plots, err))
+        ;
+    else {
+        /* every figure is tried; the first failure is the error */
+        bdrl_err e2;
+        rc = 0;
+        for (int c = c_seed + 1; c < c_status; c++)
+            if (plot_param(plots, &t, c, c_metric, metric, rc ? &e2 : err))
+                rc = -1;
+        if (io_join(path, sizeof path, sweep_dir, "variants.csv", &e2) == 0 && io_exists(path) &&
+            sweep_variants_plot(sweep_dir, &t, c_metric, metric, rc ? &e2 : err))
+            rc = -1;
     }
-    for (int i = 0; i < nrows; i++)
-        free(rows[i]);
-    free(rows);
-    free(nf);
-    rc = bad ? -1 : 0;
-out:
-    free(lines);
-    free(text);
+    sweep_csv_free(&t);
     return rc;
 }
 
