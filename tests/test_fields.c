@@ -826,6 +826,16 @@ static void test_noise_draws(void **state)
     assert_int_equal(mlp_spec_make(&w, MLP_RELU, 2000, 2000, 0), 0);
     w.noisy = 1;
     mlp *wide = mlp_create(&w, 1, NULL, NULL);
+    rng *ref2 = rng_create(13, 10), *r3 = rng_create(13, 10);
+    mlp_noise_sample(wide, r3); /* drawn in blocks: every draw where it belongs, in order */
+    for (int i = 0; i < 4000; i++) {
+        double z = rng_normal(ref2);
+        real f = (real)(z < 0 ? -sqrt(-z) : sqrt(z)), got = i < 2000 ? wide->fin[0][i] : wide->fout[0][i - 2000];
+        assert_memory_equal(&got, &f, sizeof f);
+    }
+    assert_true(rng_u64(r3) == rng_u64(ref2));
+    rng_free(ref2);
+    rng_free(r3);
     mlp_noise_sample(wide, other);
     double sq = 0, mean = 0;
     for (int i = 0; i < 2000; i++) {

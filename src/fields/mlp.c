@@ -679,19 +679,32 @@ void mlp_init_params(mlp *m, mlp_init kind, rng *r)
     }
 }
 
-/* f(x) = sgn(x) sqrt|x|: the factorised noise's transform of N(0, 1) draws. */
-static real noise_f(double x) { return (real)(x < 0 ? -sqrt(-x) : sqrt(x)); }
+/* n draws of N(0, 1) from r, in order, into f (n) as f(x) = sgn(x) sqrt|x|,
+ * the factorised noise's transform. The draws go to a block of doubles
+ * first and are transformed a block at a time: copysign(sqrt|x|, x) is
+ * sgn(x) sqrt|x| exactly (sqrt(-0) = -0 keeps the sign of a zero too) and,
+ * without the branch on a random sign (mispredicted half the time) and the
+ * scalar sqrt, it vectorizes; a Rainbow step draws ~2000 of them. */
+static void noise_draw(real *restrict f, int n, rng *r)
+{
+    enum { BLK = 64 };
+    double x[BLK];
+    for (int k = 0; k < n; k += BLK) {
+        int c = n - k < BLK ? n - k : BLK;
+        for (int i = 0; i < c; i++)
+            x[i] = rng_normal(r);
+        for (int i = 0; i < c; i++)
+            f[k + i] = (real)copysign(sqrt(fabs(x[i])), x[i]);
+    }
+}
 
 void mlp_noise_sample(mlp *m, rng *r)
 {
     if (!m->spec.noisy)
         return;
     for (int l = 0; l < m->spec.n_layers; l++) {
-        int in = m->spec.sizes[l], out = mlp_layer_rows(m, l);
-        for (int i = 0; i < in; i++)
-            m->fin[l][i] = noise_f(rng_normal(r));
-        for (int o = 0; o < out; o++)
-            m->fout[l][o] = noise_f(rng_normal(r));
+        noise_draw(m->fin[l], m->spec.sizes[l], r);
+        noise_draw(m->fout[l], mlp_layer_rows(m, l), r);
     }
     m->noise = 1;
 }
