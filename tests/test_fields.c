@@ -853,6 +853,89 @@ static void test_noise_draws(void **state)
     mlp_free(m2);
 }
 
+/* mlp_forward_again on x must give what mlp_forward then gives. */
+static void check_again(mlp *m, const real *x)
+{
+    real y[8 * 15];
+    memcpy(y, mlp_forward_again(m, 8, x), sizeof y);
+    assert_memory_equal(mlp_forward(m, 8, x), y, sizeof y);
+}
+
+/* mlp_forward_again gives mlp_forward's outputs bit for bit: it reuses the
+ * effective weights of the last forward only while they are the current
+ * draw's and the parameters did not change through mlp.c or Adam (each
+ * event below comes after a forward that built them for the state before
+ * it); and a σ written behind its back (outside its contract) shows that
+ * it did skip the build. */
+static void test_forward_again(void **state)
+{
+    (void)state;
+    adam_config cfg = adam_defaults();
+    for (int duel = 0; duel < 2; duel++) {
+        mlp *m = make_nd(duel, 1, 8, 60 + (uint64_t)duel), *t = make_nd(duel, 1, 8, 70);
+        mlp *p = make_nd(duel, 0, 8, 60 + (uint64_t)duel);
+        adam *o = adam_create(m->n_params, &cfg, NULL);
+        rng *r = rng_create(8, 100), *noise = rng_create(9, 10);
+        real x[8 * 4], x2[8 * 4], y[8 * 15];
+        for (int i = 0; i < 8 * 4; i++) {
+            x[i] = (real)rng_normal(r);
+            x2[i] = (real)rng_normal(r);
+        }
+        check_again(p, x);     /* a plain network */
+        check_again(m, x);     /* the noise off: μ */
+        mlp_noise_set(m, 1);   /* on before any draw: ε = 0 */
+        check_again(m, x);
+        for (int step = 0; step < 3; step++) {
+            mlp_forward(m, 8, x2);
+            mlp_noise_sample(m, noise);
+            check_again(m, x);
+            check_again(m, x2); /* and reused: the same draw */
+            mlp_forward(m, 8, x2);
+            mlp_zero_grad(m);
+            mlp_backward(m, mlp_y(m), NULL, NULL, NULL);
+            adam_step_mlp(o, m);
+            check_again(m, x);
+        }
+        mlp_noise_sample(t, noise);
+        mlp_forward(m, 8, x2);
+        mlp_copy_params(m, t, NULL);
+        check_again(m, x);
+        mlp *u = make_nd(duel, 1, 8, 80);
+        mlp_forward(m, 8, x2);
+        mlp_polyak(m, u, 0.25, NULL);
+        check_again(m, x);
+        mlp_free(u);
+        FILE *f = tmpfile();
+        assert_int_equal(mlp_save(t, NULL, f, NULL), 0);
+        rewind(f);
+        mlp_forward(m, 8, x2);
+        assert_int_equal(mlp_load(m, NULL, f, NULL), 0);
+        fclose(f);
+        check_again(m, x);
+        mlp_forward(m, 8, x2);
+        mlp_noise_set(m, 0);
+        check_again(m, x);
+        mlp_noise_set(m, 1);
+        check_again(m, x);
+        /* σ written directly is not seen by mlp_forward_again (it kept W_eff), by mlp_forward it is */
+        memcpy(y, mlp_forward(m, 8, x), sizeof y);
+        for (size_t i = 0; i < (size_t)16 * 4; i++)
+            m->sW[0][i] *= 2;
+        assert_memory_equal(mlp_forward_again(m, 8, x), y, sizeof y);
+        const real *yn = mlp_forward(m, 8, x);
+        int differ = 0;
+        for (int i = 0; i < 8 * 15; i++)
+            differ += yn[i] != y[i];
+        assert_true(differ > 0);
+        rng_free(r);
+        rng_free(noise);
+        adam_free(o);
+        mlp_free(m);
+        mlp_free(t);
+        mlp_free(p);
+    }
+}
+
 /* Checkpoints of noisy and dueling networks (format 3): a round trip with
  * the Adam state is bit exact (and training goes on alike); a file of
  * another kind (plain, noisy, dueling) is refused naming it; copies and
@@ -1092,6 +1175,7 @@ int main(void)
         cmocka_unit_test(test_conv_memory_and_flops),
         cmocka_unit_test(test_noise_off_is_the_mean_network),
         cmocka_unit_test(test_noise_draws),
+        cmocka_unit_test(test_forward_again),
         cmocka_unit_test(test_noisy_dueling_checkpoints),
         cmocka_unit_test(test_noisy_dueling_memory_params_flops),
         cmocka_unit_test(test_fit_1d_fields),
