@@ -936,6 +936,49 @@ static void test_forward_again(void **state)
     }
 }
 
+/* A noisy layer's gradient goes straight into dμ while dμ is all zero and
+ * through scratch when backward passes accumulate: three passes over the
+ * same forward (plain and grouped) give 3 times the first pass's dμ and dσ
+ * exactly (2g and then 2g + g = 3g are exact or rounded alike). */
+static void test_noisy_grads_accumulate(void **state)
+{
+    (void)state;
+    for (int v = 0; v < 4; v++) {
+        int duel = v & 1, grouped = v >> 1;
+        mlp *m = make_nd(duel, 1, 8, 100 + (uint64_t)v);
+        rng *r = rng_create(10, 100), *noise = rng_create(11, 10);
+        real x[8 * 4], dy[8 * 15];
+        for (int i = 0; i < 8 * 4; i++)
+            x[i] = (real)rng_normal(r);
+        for (int i = 0; i < 8 * 15; i++)
+            dy[i] = (real)rng_normal(r);
+        mlp_noise_sample(m, noise);
+        mlp_zero_grad(m);
+        if (grouped)
+            mlp_forward_grouped(m, 8, 2, x, 2, x + 8);
+        else
+            mlp_forward(m, 8, x);
+        mlp_backward(m, dy, NULL, NULL, NULL);
+        size_t P = m->n_params;
+        real *g1 = malloc(P * sizeof(real));
+        memcpy(g1, m->grads, P * sizeof(real));
+        int nonzero = 0;
+        for (size_t i = 0; i < P; i++)
+            nonzero += g1[i] != 0;
+        assert_true(nonzero > (int)P / 2);
+        mlp_backward(m, dy, NULL, NULL, NULL);
+        mlp_backward(m, dy, NULL, NULL, NULL);
+        for (size_t i = 0; i < P; i++) {
+            real want = 3 * g1[i];
+            assert_memory_equal(&m->grads[i], &want, sizeof want);
+        }
+        free(g1);
+        rng_free(r);
+        rng_free(noise);
+        mlp_free(m);
+    }
+}
+
 /* Checkpoints of noisy and dueling networks (format 3): a round trip with
  * the Adam state is bit exact (and training goes on alike); a file of
  * another kind (plain, noisy, dueling) is refused naming it; copies and
@@ -1176,6 +1219,7 @@ int main(void)
         cmocka_unit_test(test_noise_off_is_the_mean_network),
         cmocka_unit_test(test_noise_draws),
         cmocka_unit_test(test_forward_again),
+        cmocka_unit_test(test_noisy_grads_accumulate),
         cmocka_unit_test(test_noisy_dueling_checkpoints),
         cmocka_unit_test(test_noisy_dueling_memory_params_flops),
         cmocka_unit_test(test_fit_1d_fields),

@@ -52,6 +52,16 @@
 
 #include "fields/fastmath.h"
 
+/* The passes over a noisy layer's weights (building W_eff, folding its
+ * gradient into dμ and dσ) are compiled also for AVX2 and AVX-512 and
+ * picked at load time: the same elementwise multiplies and adds (no FMA:
+ * -ffp-contract=off) in wider vectors, so the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define MLP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MLP_CLONES
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* activations: value σ, first and second derivative, one element            */
 
@@ -235,22 +245,35 @@ static inline __attribute__((always_inline)) void noisy_weights(real *restrict W
 }
 
 /* D (out, in) = dL/dW_eff, Db (out) = dL/db_eff of one backward: dμ_W += D,
- * dσ_W += D ⊙ (fo fiᵀ), dμ_b += Db, dσ_b += Db ⊙ fo. */
-static void noisy_fold(real *restrict dmu, real *restrict dmub, real *restrict dsw, real *restrict dsb,
-                       const real *restrict D, const real *restrict Db, const real *restrict fi,
-                       const real *restrict fo, int in, int out)
+ * dσ_W += D ⊙ (fo fiᵀ), dμ_b += Db, dσ_b += Db ⊙ fo. With dmu NULL, D and
+ * Db already are dμ_W, dμ_b (see mlp_backward) and only dσ is added to. */
+MLP_CLONES static void noisy_fold(real *restrict dmu, real *restrict dmub, real *restrict dsw,
+                                  real *restrict dsb, const real *restrict D, const real *restrict Db,
+                                  const real *restrict fi, const real *restrict fo, int in, int out)
 {
     for (int o = 0; o < out; o++) {
         const real eo = fo[o];
         const real *dr = D + (size_t)o * in;
-        real *mr = dmu + (size_t)o * in, *sr = dsw + (size_t)o * in;
-        for (int i = 0; i < in; i++) {
-            mr[i] += dr[i];
-            sr[i] += dr[i] * (eo * fi[i]);
+        real *sr = dsw + (size_t)o * in;
+        if (dmu) {
+            real *mr = dmu + (size_t)o * in;
+            for (int i = 0; i < in; i++)
+                mr[i] += dr[i];
+            dmub[o] += Db[o];
         }
-        dmub[o] += Db[o];
+        for (int i = 0; i < in; i++)
+            sr[i] += dr[i] * (eo * fi[i]);
         dsb[o] += Db[o] * eo;
     }
+}
+
+/* 1 if every one of p (n) is +0 or -0. */
+MLP_CLONES static int all_zero(const real *p, size_t n)
+{
+    int nz = 0;
+    for (size_t i = 0; i < n; i++)
+        nz |= p[i] != 0;
+    return !nz;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -729,15 +752,7 @@ static inline const real *wcur(const mlp *m, int l) { return m->fwd_noise ? m->W
 static inline const real *bcur(const mlp *m, int l) { return m->fwd_noise ? m->beff[l] : m->b[l]; }
 
 /* Building W_eff reads μ_W, σ_W and writes W_eff: 3 x 146 KB for a Rainbow
- * CartPole network, three times per step. Compiled also for AVX2 and
- * AVX-512 and picked at load time: the same elementwise multiplies and
- * adds (no FMA: -ffp-contract=off) in wider vectors, so the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define MLP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define MLP_CLONES
-#endif
-
+ * CartPole network, three times per step. */
 MLP_CLONES static void build_weights(mlp *m)
 {
     for (int l = 0; l < m->spec.n_layers; l++)
@@ -946,10 +961,18 @@ void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxd
             else
                 act_backward(G, m->d1[l + 1], B, out);
         }
-        /* A noisy forward's weights are W_eff: their gradient D, D_b goes
-         * to scratch first and is split into dμ and dσ (noisy_fold). */
-        real *dW = m->dW[l], *db = m->db[l];
-        if (m->fwd_noise) {
+        /* A noisy forward's weights are W_eff: their gradient D, D_b is
+         * split into dμ and dσ (noisy_fold). It goes to zeroed scratch
+         * first, to be added to dμ; but when dμ is still all zero (after
+         * mlp_zero_grad, as in every agent's update) it goes straight
+         * there: the GEMM then adds it to the same zeros at another
+         * address, and D = 0 + D (either zero's sign gives the same sums),
+         * so the bits are the same without the scratch's clearing and
+         * a pass over it and dμ. */
+        real *dW = m->dW[l], *db = m->db[l], *dmu = NULL, *dmub = NULL;
+        if (m->fwd_noise && !(all_zero(dW, (size_t)out * in) && all_zero(db, (size_t)out))) {
+            dmu = dW;
+            dmub = db;
             dW = m->dscr;
             db = m->dscr + (size_t)out * in;
             memset(m->dscr, 0, ((size_t)out * in + (size_t)out) * sizeof(real));
@@ -957,13 +980,13 @@ void mlp_backward(mlp *m, const real *dy, const real *dydot, real *dx, real *dxd
         if (l == 0 && m->per) {
             grouped_first_backward(m, G, Gn, dx, dW, db);
             if (m->fwd_noise)
-                noisy_fold(m->dW[0], m->db[0], m->dsW[0], m->dsb[0], dW, db, m->fin[0], m->fout[0], in, out);
+                noisy_fold(dmu, dmub, m->dsW[0], m->dsb[0], dW, db, m->fin[0], m->fout[0], in, out);
             break;
         }
         /* the first layer's input adjoint only to go on into a conv front */
         linear_backward(l > 0 || m->spec.conv.n ? Gn : NULL, dW, db, G, m->act[l], wcur(m, l), R, B, in, out);
         if (m->fwd_noise)
-            noisy_fold(m->dW[l], m->db[l], m->dsW[l], m->dsb[l], dW, db, m->fin[l], m->fout[l], in, out);
+            noisy_fold(dmu, dmub, m->dsW[l], m->dsb[l], dW, db, m->fin[l], m->fout[l], in, out);
         if (l == 0 && !m->spec.conv.n) {
             /* dL/dx and dL/dẋ straight from the first layer's adjoint. */
             if (dx)
