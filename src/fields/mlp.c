@@ -53,9 +53,10 @@
 #include "fields/fastmath.h"
 
 /* The passes over a noisy layer's weights (building W_eff, folding its
- * gradient into dμ and dσ) are compiled also for AVX2 and AVX-512 and
- * picked at load time: the same elementwise multiplies and adds (no FMA:
- * -ffp-contract=off) in wider vectors, so the same bits. */
+ * gradient into dμ and dσ) and the dueling combine are compiled also for
+ * AVX2 and AVX-512 and picked at load time: the same elementwise
+ * multiplies and adds (no FMA: -ffp-contract=off) in wider vectors, so
+ * the same bits. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define MLP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -281,7 +282,8 @@ MLP_CLONES static int all_zero(const real *p, size_t n)
 
 /* Z (R, (A + 1)·N) rows [Adv (A·N), V (N)] -> Y (R, A·N),
  * Y[a, j] = V[j] + (Adv[a, j] − Σ_a Adv[a, j] / A); mean (N) scratch. */
-static void duel_forward(real *restrict Y, const real *restrict Z, real *restrict mean, int R, int A, int N)
+MLP_CLONES static void duel_forward(real *restrict Y, const real *restrict Z, real *restrict mean, int R, int A,
+                                    int N)
 {
     const real inv = (real)1 / (real)A;
     for (int r = 0; r < R; r++) {
@@ -301,7 +303,8 @@ static void duel_forward(real *restrict Y, const real *restrict Z, real *restric
 }
 
 /* G (R, A·N) = dL/dY -> Gz (R, (A + 1)·N) = dL/d[Adv, V]; s (N) scratch. */
-static void duel_backward(real *restrict Gz, const real *restrict G, real *restrict s, int R, int A, int N)
+MLP_CLONES static void duel_backward(real *restrict Gz, const real *restrict G, real *restrict s, int R, int A,
+                                     int N)
 {
     const real inv = (real)1 / (real)A;
     for (int r = 0; r < R; r++) {
