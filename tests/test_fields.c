@@ -731,6 +731,15 @@ static void test_conv_memory_and_flops(void **state)
 /* ------------------------------------------------------------------------ */
 /* noisy layers and dueling outputs in float                                 */
 
+/* How many of a[0..n) and b[0..n) differ. */
+static int n_differ(const real *a, const real *b, int n)
+{
+    int d = 0;
+    for (int i = 0; i < n; i++)
+        d += a[i] != b[i];
+    return d;
+}
+
 /* 4 -> 16 -> 12 -> A·N = 3·5, ReLU, with a dueling output and/or noisy
  * layers (σ0 = 0.5), initialized from seed. */
 static mlp *make_nd(int dueling, int noisy, int max_batch, uint64_t seed)
@@ -778,11 +787,7 @@ static void test_noise_off_is_the_mean_network(void **state)
         memcpy(y0, mlp_forward(p, 8, x), sizeof y0);
         assert_memory_equal(mlp_forward(n, 8, x), y0, sizeof y0);
         mlp_noise_sample(n, noise);
-        const real *y = mlp_forward(n, 8, x);
-        int differ = 0;
-        for (int i = 0; i < 8 * 15; i++)
-            differ += y[i] != y0[i];
-        assert_true(differ > 8 * 15 / 2);
+        assert_true(n_differ(mlp_forward(n, 8, x), y0, 8 * 15) > 8 * 15 / 2);
         mlp_noise_set(n, 0);
         assert_memory_equal(mlp_forward(n, 8, x), y0, sizeof y0);
         /* and on again: the same draw as before */
@@ -842,16 +847,22 @@ static void test_noise_draws(void **state)
     assert_memory_equal(mlp_forward(m2, 4, x), y, sizeof y);
     rng *other = rng_create(12, 10);
     mlp_noise_sample(m2, other);
-    const real *y2 = mlp_forward(m2, 4, x);
-    int differ = 0;
-    for (int i = 0; i < 4 * 15; i++)
-        differ += y2[i] != y[i];
-    assert_true(differ > 30);
+    assert_true(n_differ(mlp_forward(m2, 4, x), y, 4 * 15) > 30);
     /* the law of f(ε) on a wide layer: 4000 draws, sd of the mean of f² ≈ 0.01 */
     mlp_spec w;
     assert_int_equal(mlp_spec_make(&w, MLP_RELU, 2000, 2000, 0), 0);
     w.noisy = 1;
     mlp *wide = mlp_create(&w, 1, NULL, NULL);
+    rng *ref2 = rng_create(13, 10), *r3 = rng_create(13, 10);
+    mlp_noise_sample(wide, r3); /* drawn in blocks: every draw where it belongs, in order */
+    for (int i = 0; i < 4000; i++) {
+        double z = rng_normal(ref2);
+        real f = (real)(z < 0 ? -sqrt(-z) : sqrt(z)), got = i < 2000 ? wide->fin[0][i] : wide->fout[0][i - 2000];
+        assert_memory_equal(&got, &f, sizeof f);
+    }
+    assert_true(rng_u64(r3) == rng_u64(ref2));
+    rng_free(ref2);
+    rng_free(r3);
     mlp_noise_sample(wide, other);
     double sq = 0, mean = 0;
     for (int i = 0; i < 2000; i++) {
@@ -867,6 +878,128 @@ static void test_noise_draws(void **state)
     rng_free(ref);
     mlp_free(m);
     mlp_free(m2);
+}
+
+/* mlp_forward_again on x must give what mlp_forward then gives. */
+static void check_again(mlp *m, const real *x)
+{
+    real y[8 * 15];
+    memcpy(y, mlp_forward_again(m, 8, x), sizeof y);
+    assert_memory_equal(mlp_forward(m, 8, x), y, sizeof y);
+}
+
+/* mlp_forward_again gives mlp_forward's outputs bit for bit: it reuses the
+ * effective weights of the last forward only while they are the current
+ * draw's and the parameters did not change through mlp.c or Adam (each
+ * event below comes after a forward that built them for the state before
+ * it); and a σ written behind its back (outside its contract) shows that
+ * it did skip the build. */
+static void test_forward_again(void **state)
+{
+    (void)state;
+    adam_config cfg = adam_defaults();
+    for (int duel = 0; duel < 2; duel++) {
+        mlp *m = make_nd(duel, 1, 8, 60 + (uint64_t)duel), *t = make_nd(duel, 1, 8, 70);
+        mlp *p = make_nd(duel, 0, 8, 60 + (uint64_t)duel);
+        adam *o = adam_create(m->n_params, &cfg, NULL);
+        rng *r = rng_create(8, 100), *noise = rng_create(9, 10);
+        real x[8 * 4], x2[8 * 4], y[8 * 15];
+        for (int i = 0; i < 8 * 4; i++) {
+            x[i] = (real)rng_normal(r);
+            x2[i] = (real)rng_normal(r);
+        }
+        check_again(p, x);     /* a plain network */
+        check_again(m, x);     /* the noise off: μ */
+        mlp_noise_set(m, 1);   /* on before any draw: ε = 0 */
+        check_again(m, x);
+        for (int step = 0; step < 3; step++) {
+            mlp_forward(m, 8, x2);
+            mlp_noise_sample(m, noise);
+            check_again(m, x);
+            check_again(m, x2); /* and reused: the same draw */
+            mlp_forward(m, 8, x2);
+            mlp_zero_grad(m);
+            mlp_backward(m, mlp_y(m), NULL, NULL, NULL);
+            adam_step_mlp(o, m);
+            check_again(m, x);
+        }
+        mlp_noise_sample(t, noise);
+        mlp_forward(m, 8, x2);
+        mlp_copy_params(m, t, NULL);
+        check_again(m, x);
+        mlp *u = make_nd(duel, 1, 8, 80);
+        mlp_forward(m, 8, x2);
+        mlp_polyak(m, u, 0.25, NULL);
+        check_again(m, x);
+        mlp_free(u);
+        FILE *f = tmpfile();
+        assert_int_equal(mlp_save(t, NULL, f, NULL), 0);
+        rewind(f);
+        mlp_forward(m, 8, x2);
+        assert_int_equal(mlp_load(m, NULL, f, NULL), 0);
+        fclose(f);
+        check_again(m, x);
+        mlp_forward(m, 8, x2);
+        mlp_noise_set(m, 0);
+        check_again(m, x);
+        mlp_noise_set(m, 1);
+        check_again(m, x);
+        /* σ written directly is not seen by mlp_forward_again (it kept W_eff), by mlp_forward it is */
+        memcpy(y, mlp_forward(m, 8, x), sizeof y);
+        for (size_t i = 0; i < (size_t)16 * 4; i++)
+            m->sW[0][i] *= 2;
+        assert_memory_equal(mlp_forward_again(m, 8, x), y, sizeof y);
+        assert_true(n_differ(mlp_forward(m, 8, x), y, 8 * 15) > 0);
+        rng_free(r);
+        rng_free(noise);
+        adam_free(o);
+        mlp_free(m);
+        mlp_free(t);
+        mlp_free(p);
+    }
+}
+
+/* A noisy layer's gradient goes straight into dμ while dμ is all zero and
+ * through scratch when backward passes accumulate: three passes over the
+ * same forward (plain and grouped) give 3 times the first pass's dμ and dσ
+ * exactly (2g and then 2g + g = 3g are exact or rounded alike). */
+static void test_noisy_grads_accumulate(void **state)
+{
+    (void)state;
+    for (int v = 0; v < 4; v++) {
+        int duel = v & 1, grouped = v >> 1;
+        mlp *m = make_nd(duel, 1, 8, 100 + (uint64_t)v);
+        rng *r = rng_create(10, 100), *noise = rng_create(11, 10);
+        real x[8 * 4], dy[8 * 15];
+        for (int i = 0; i < 8 * 4; i++)
+            x[i] = (real)rng_normal(r);
+        for (int i = 0; i < 8 * 15; i++)
+            dy[i] = (real)rng_normal(r);
+        mlp_noise_sample(m, noise);
+        mlp_zero_grad(m);
+        if (grouped)
+            mlp_forward_grouped(m, 8, 2, x, 2, x + 8);
+        else
+            mlp_forward(m, 8, x);
+        mlp_backward(m, dy, NULL, NULL, NULL);
+        size_t P = m->n_params;
+        real *g1 = malloc(P * sizeof(real));
+        memcpy(g1, m->grads, P * sizeof(real));
+        int nonzero = 0;
+        for (size_t i = 0; i < P; i++)
+            nonzero += g1[i] != 0;
+        assert_true(nonzero > (int)P / 2);
+        mlp_backward(m, dy, NULL, NULL, NULL);
+        mlp_backward(m, dy, NULL, NULL, NULL);
+        for (size_t i = 0; i < P; i++) {
+            real want = 3 * g1[i];
+            assert_memory_equal(&m->grads[i], &want, sizeof want);
+        }
+        free(g1);
+        rng_free(r);
+        rng_free(noise);
+        mlp_free(m);
+    }
 }
 
 /* Checkpoints of noisy and dueling networks (format 3): a round trip with
@@ -1109,6 +1242,8 @@ int main(void)
         cmocka_unit_test(test_conv_memory_and_flops),
         cmocka_unit_test(test_noise_off_is_the_mean_network),
         cmocka_unit_test(test_noise_draws),
+        cmocka_unit_test(test_forward_again),
+        cmocka_unit_test(test_noisy_grads_accumulate),
         cmocka_unit_test(test_noisy_dueling_checkpoints),
         cmocka_unit_test(test_noisy_dueling_memory_params_flops),
         cmocka_unit_test(test_fit_1d_fields),

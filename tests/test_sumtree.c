@@ -145,6 +145,63 @@ static void test_rebuild_bit_for_bit(void **state)
     sumtree_free(u);
 }
 
+/* The batched forms against one at a time: sumtree_set_many of batches
+ * with repeated slots (the last value wins) gives the bytes of the same
+ * sets in order; sumtree_find_many gives sumtree_find's leaves, on the
+ * hand prefixes (boundaries, past the total, empty leaves) and on random
+ * points of a large tree with empty slots; n = 1 and a one-leaf tree too. */
+static void test_batched_forms(void **state)
+{
+    (void)state;
+    bdrl_err e;
+    const int64_t n = 3000;
+    sumtree *t = sumtree_create(n, &e), *u = sumtree_create(n, &e);
+    rng *g = rng_create(12, RNG_STREAM_REPLAY);
+    int64_t idx[64], got[64];
+    double p[64], x[64];
+    for (int round = 0; round < 400; round++) {
+        int B = 1 + (int)rng_below(g, 64);
+        for (int k = 0; k < B; k++) {
+            /* a narrow range some rounds: many repeats and merging paths */
+            idx[k] = (int64_t)rng_below(g, round % 3 ? (unsigned long)n : 8);
+            p[k] = round % 5 == 4 && k % 3 == 0 ? 0 : pow(rng_uniform(g) * 5.1 + 1e-6, 0.6);
+        }
+        for (int k = 0; k < B; k++)
+            sumtree_set(t, idx[k], p[k]);
+        sumtree_set_many(u, B, idx, p);
+        assert_memory_equal(t->node, u->node, 2 * (size_t)t->leaves * sizeof(double));
+        double tot = sumtree_total(t);
+        for (int k = 0; k < B; k++)
+            x[k] = ((double)k + rng_uniform(g)) * tot / B;
+        x[0] = round % 7 == 0 ? tot : x[0]; /* at the total: rounding's guard */
+        double y[64];
+        memcpy(y, x, sizeof x);
+        sumtree_find_many(t, B, y, got);
+        for (int k = 0; k < B; k++)
+            assert_int_equal(got[k], sumtree_find(t, x[k]));
+    }
+    sumtree_free(t);
+    sumtree_free(u);
+    t = sumtree_create(5, &e);
+    const double v[5] = {0, 0, 2, 3, 0.5};
+    const int64_t at[5] = {0, 1, 2, 3, 4};
+    sumtree_set_many(t, 5, at, v);
+    double hand[8] = {0, 1.999, 2, 4.999, 5, 5.49, 5.5, 100};
+    const int64_t want[8] = {2, 2, 3, 3, 4, 4, 4, 4};
+    sumtree_find_many(t, 8, hand, got);
+    for (int k = 0; k < 8; k++)
+        assert_int_equal(got[k], want[k]);
+    sumtree_free(t);
+    t = sumtree_create(1, &e);
+    double one[1] = {0.7};
+    sumtree_set_many(t, 1, at, (const double[]){3});
+    assert_true(sumtree_total(t) == 3);
+    sumtree_find_many(t, 1, one, got);
+    assert_int_equal(got[0], 0);
+    sumtree_free(t);
+    rng_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_find_hand_prefixes),
         cmocka_unit_test(test_draws_proportional),
         cmocka_unit_test(test_rebuild_bit_for_bit),
+        cmocka_unit_test(test_batched_forms),
     };
     return cmocka_run_group_tests_name("sumtree", tests, NULL, NULL);
 }

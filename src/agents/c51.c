@@ -364,7 +364,8 @@ static int loss_grad(c51 *c, const agent_batch *b, agent_stats *st, bdrl_err *e)
      * (only the taken action's logits get a gradient), w_i the importance
      * weights; each row's CE is its sample_loss (as Rainbow's priority). */
     torso_encode(&c->te, B, b->obs, c->x);
-    const real *y = mlp_forward(c->net, B, c->x); /* (B, A·N) */
+    /* after the online forward on s' (double), nothing changed the weights */
+    const real *y = online_pick ? mlp_forward_again(c->net, B, c->x) : mlp_forward(c->net, B, c->x); /* (B, A·N) */
     real *dy = c->net->dy;
     memset(dy, 0, sizeof(real) * (size_t)B * A * N);
     double loss = 0, qsum = 0;

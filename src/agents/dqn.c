@@ -86,7 +86,8 @@ int dqn_loss_grad(agent *a, const agent_batch *b, agent_stats *st, bdrl_err *e)
     td_targets(d, b);
     int B = b->B, A = d->A;
     torso_encode(&d->te, B, b->obs, d->x);
-    const real *q = mlp_forward(d->net, B, d->x);
+    /* after td_targets' online forward on s' (double), nothing changed the weights */
+    const real *q = d->double_q && !b->next_action ? mlp_forward_again(d->net, B, d->x) : mlp_forward(d->net, B, d->x);
     real *dy = d->net->dy;
     memset(dy, 0, sizeof(real) * (size_t)B * A);
     double loss = 0, qsum = 0;

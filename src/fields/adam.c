@@ -228,6 +228,7 @@ double adam_step_mlps(adam *const *opts, mlp *const *nets, int k)
         a->t++;
         coef c = adam_coef(a, a->t, s);
         update(&c, nets[i]->params, nets[i]->grads, a->m, a->v, a->n, s != 1.0);
+        nets[i]->weff_draw = -1; /* new parameters: mlp_forward_again must rebuild W_eff */
     }
     return norm;
 }

@@ -152,6 +152,8 @@ typedef struct mlp {
     real **sW, **sb, **dsW, **dsb, **fin, **fout, **Weff, **beff, *dscr;
     int noise;      /* 1: forwards use the last draw (mlp_noise_sample), 0: μ */
     int fwd_noise;  /* whether the last forward used it (its backward does) */
+    long draws;     /* mlp_noise_sample calls so far */
+    long weff_draw; /* the draw Weff, beff were last built for; -1: none, or the parameters changed since */
 } mlp;
 
 /* Fills a spec from a 0-terminated list of int sizes, e.g.
@@ -217,6 +219,18 @@ void mlp_noise_set(mlp *m, int on);
  * tangents without a JVP forward) is a programming error that would
  * overrun buffers: it aborts instead. */
 const real *mlp_forward(mlp *m, int B, const real *x);
+
+/* mlp_forward on new inputs with the weights of the last forward: for a
+ * caller that knows the parameters did not change since (a second batch
+ * through the same network within one update, e.g. double Q's online
+ * forward on s' and then on s). A noisy network then skips rebuilding its
+ * effective weights (W_eff = μ + σ ⊙ ε, as much work as a forward of a few
+ * rows) if they were built for the current draw of the noise; otherwise,
+ * and for every other network, it is mlp_forward. The results are
+ * mlp_forward's bit for bit. Parameter changes through this module and
+ * adam_step_mlp(s) are noticed (weff_draw); a caller that writes params
+ * itself must use mlp_forward. */
+const real *mlp_forward_again(mlp *m, int B, const real *x);
 
 /* y = f(x) and ẏ = J(x)·ẋ, ẋ (B, n_in). Returns y (B, n_out); ẏ (B, n_out)
  * follows it in memory and is also mlp_ydot(m). */

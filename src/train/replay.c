@@ -341,8 +341,13 @@ int replay_sample_prioritized(const replay *r, rng *g, int B, double beta, repla
                           "nothing to draw); set replay.eps > 0", total);
     const double seg = total / B;
     double wmax = 0;
+    /* the B points first (fill_row draws nothing), searched as one batch
+     * (sumtree_find_many: the same leaves) with sample_loss as scratch */
+    for (int k = 0; k < B; k++)
+        b->sample_loss[k] = ((double)k + rng_uniform(g)) * seg;
+    sumtree_find_many(r->tree, B, b->sample_loss, b->index);
     for (int k = 0; k < B; k++) {
-        const int64_t i = sumtree_find(r->tree, ((double)k + rng_uniform(g)) * seg);
+        const int64_t i = b->index[k];
         fill_row(r, i, b, k);
         /* (N P(i))^-β: with β = 0 every weight is 1 */
         const double w = pow((double)r->size * (sumtree_get(r->tree, i) / total), -beta);
@@ -373,11 +378,18 @@ int replay_update_priorities(replay *r, const replay_batch *b, const double *los
             return err_set(e, "prioritized replay: row %d's loss %g gives the priority (loss + %g)^%g = %g, "
                               "not a finite number", k, loss[k], r->spec.eps, r->spec.alpha, p);
     }
-    for (int k = 0; k < b->B; k++) {
-        const double p = priority_of(r, loss[k]);
-        sumtree_set(r->tree, b->index[k], p);
-        if (p > r->max_priority)
-            r->max_priority = p;
+    /* in chunks, each as one batch (sumtree_set_many: the same tree as
+     * sumtree_set row by row) */
+    enum { CHUNK = 256 };
+    double p[CHUNK];
+    for (int k0 = 0; k0 < b->B; k0 += CHUNK) {
+        int n = b->B - k0 < CHUNK ? b->B - k0 : CHUNK;
+        for (int k = 0; k < n; k++) {
+            p[k] = priority_of(r, loss[k0 + k]);
+            if (p[k] > r->max_priority)
+                r->max_priority = p[k];
+        }
+        sumtree_set_many(r->tree, n, b->index + k0, p);
     }
     return 0;
 }

@@ -47,6 +47,43 @@ void sumtree_set(sumtree *t, int64_t i, double p)
         t->node[k] = t->node[2 * k] + t->node[2 * k + 1];
 }
 
+/* Many sets and searches level by level: a batch's paths through a large
+ * tree miss the cache at almost every level below the top, and one path's
+ * misses follow each other; level by level the batch's misses of one level
+ * are independent loads the processor overlaps. Each path takes the same
+ * steps as alone, so the results are sumtree_set's and sumtree_find's. */
+void sumtree_set_many(sumtree *t, int n, const int64_t *i, const double *p)
+{
+    for (int k = 0; k < n; k++)
+        t->node[t->leaves + i[k]] = p[k];
+    /* Bottom up: a node is recomputed after every change below it, from
+     * its children's final values, as the last sumtree_set through it
+     * would; recomputing a node twice (paths that merged) changes nothing. */
+    for (int64_t shift = 1, lv = t->leaves / 2; lv >= 1; shift++, lv /= 2)
+        for (int k = 0; k < n; k++) {
+            int64_t a = (t->leaves + i[k]) >> shift;
+            t->node[a] = t->node[2 * a] + t->node[2 * a + 1];
+        }
+}
+
+void sumtree_find_many(const sumtree *t, int n, double *u, int64_t *out)
+{
+    for (int k = 0; k < n; k++)
+        out[k] = 1;
+    for (int64_t lv = 1; lv < t->leaves; lv *= 2)
+        for (int k = 0; k < n; k++) {
+            /* sumtree_find's step without a branch on random data (u - 0
+             * is u, a zero's sign included) */
+            int64_t a = out[k];
+            const double left = t->node[2 * a], right = t->node[2 * a + 1];
+            const int go_right = !(u[k] < left || right <= 0);
+            u[k] -= go_right ? left : 0.0;
+            out[k] = 2 * a + go_right;
+        }
+    for (int k = 0; k < n; k++)
+        out[k] -= t->leaves;
+}
+
 int64_t sumtree_find(const sumtree *t, double u)
 {
     int64_t k = 1;
