@@ -122,7 +122,7 @@ double quantile_huber_loss(int N, const real *theta, int stride, const double *t
                            double kappa, real *grad, double scale)
 {
     double total = 0, invm = 1.0 / M;
-    int plain = !(kappa > 0);
+    int plain = !(kappa > 0), divide = !plain && kappa != 1.0; /* x / 1 is x: no division at κ = 1 */
     qh_block b;
     for (int i0 = 0; i0 < N; i0 += QH_LANES) {
         int n = N - i0 < QH_LANES ? N - i0 : QH_LANES;
@@ -138,7 +138,7 @@ double quantile_huber_loss(int N, const real *theta, int stride, const double *t
             qh_huber(&b, M, target, kappa);
         for (int k = 0; k < n; k++) { /* in order of i: total's sum is the scalar loop's */
             double l = b.l[k], g = b.g[k];
-            if (!plain) {
+            if (divide) {
                 l /= kappa;
                 g /= kappa;
             }
