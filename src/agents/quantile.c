@@ -61,15 +61,20 @@ typedef struct {
     double th[QH_LANES], t[QH_LANES], tm[QH_LANES], l[QH_LANES], g[QH_LANES];
 } qh_block;
 
-/* κ > 0, with w = |τ_k − 1{u < 0}| (τ_k or 1 − τ_k, never a subtraction):
- *   l_k += w · (|u| <= κ ? u²/2 : κ(|u| − κ/2)),  g_k += w · clip(u, −κ, κ).
+/* One block's sums over the M targets, for κ > 0 or (plain) κ = 0, with
+ * w = |τ_k − 1{u < 0}| (τ_k or 1 − τ_k, never a subtraction). The sums are
+ * copied into local arrays so they live in registers.
+ *   κ > 0: l_k += w · (|u| <= κ ? u²/2 : κ(|u| − κ/2)), g_k += w · clip(u, −κ, κ).
  * The scalar loop's terms were w·(u²/2) or w·(κ(|u| − κ/2)): the same one
  * product. Its g terms were w·u inside, w·κ or −(w·κ) outside; w·(−κ) is
  * −(w·κ) exactly (rounding is symmetric in sign), and the clip is
  * min(κ, u) then max(·, −κ) ordered so a NaN u gives −κ, as the scalar's
- * "u > 0 ? w·κ : −(w·κ)" did. The sums are copied into local arrays so
- * they live in registers. */
-QH_CLONES static void qh_huber(qh_block *restrict b, int M, const double *restrict target, double kappa)
+ * "u > 0 ? w·κ : −(w·κ)" did.
+ *   κ = 0: l_k += w |u|, g_k += w, −w or 0 as u > 0, u < 0 or neither (the
+ * scalar loop's nested choice as two selects, which SSE2 vectorizes too).
+ * Inlined into one function per case, so `plain` is a constant there. */
+static inline __attribute__((always_inline)) void qh_sums(qh_block *restrict b, int M, const double *restrict target,
+                                                          double kappa, int plain)
 {
     double th[QH_LANES], t[QH_LANES], tm[QH_LANES], l[QH_LANES], g[QH_LANES], hk = 0.5 * kappa, nk = -kappa;
     for (int k = 0; k < QH_LANES; k++) {
@@ -82,9 +87,15 @@ QH_CLONES static void qh_huber(qh_block *restrict b, int M, const double *restri
         double T = target[j];
         for (int k = 0; k < QH_LANES; k++) {
             double u = T - th[k], a = fabs(u), w = u < 0 ? tm[k] : t[k];
-            double m = kappa < u ? kappa : u, c = m > nk ? m : nk;
-            l[k] += w * (a <= kappa ? 0.5 * u * u : kappa * (a - hk));
-            g[k] += w * c;
+            if (plain) {
+                double s = u < 0 ? -w : 0.0;
+                l[k] += w * a;
+                g[k] += u > 0 ? w : s;
+            } else {
+                double m = kappa < u ? kappa : u, c = m > nk ? m : nk;
+                l[k] += w * (a <= kappa ? 0.5 * u * u : kappa * (a - hk));
+                g[k] += w * c;
+            }
         }
     }
     for (int k = 0; k < QH_LANES; k++) {
@@ -93,29 +104,14 @@ QH_CLONES static void qh_huber(qh_block *restrict b, int M, const double *restri
     }
 }
 
-/* κ = 0: l_k += w |u|, g_k += w, −w or 0 as u > 0, u < 0 or neither (the
- * scalar loop's nested choice as two selects, which SSE2 vectorizes too). */
+QH_CLONES static void qh_huber(qh_block *restrict b, int M, const double *restrict target, double kappa)
+{
+    qh_sums(b, M, target, kappa, 0);
+}
+
 QH_CLONES static void qh_plain(qh_block *restrict b, int M, const double *restrict target)
 {
-    double th[QH_LANES], t[QH_LANES], tm[QH_LANES], l[QH_LANES], g[QH_LANES];
-    for (int k = 0; k < QH_LANES; k++) {
-        th[k] = b->th[k];
-        t[k] = b->t[k];
-        tm[k] = b->tm[k];
-        l[k] = g[k] = 0;
-    }
-    for (int j = 0; j < M; j++) {
-        double T = target[j];
-        for (int k = 0; k < QH_LANES; k++) {
-            double u = T - th[k], a = fabs(u), w = u < 0 ? tm[k] : t[k], s = u < 0 ? -w : 0.0;
-            l[k] += w * a;
-            g[k] += u > 0 ? w : s;
-        }
-    }
-    for (int k = 0; k < QH_LANES; k++) {
-        b->l[k] = l[k];
-        b->g[k] = g[k];
-    }
+    qh_sums(b, M, target, 0.0, 1);
 }
 
 double quantile_huber_loss(int N, const real *theta, int stride, const double *tau, int M, const double *target,
