@@ -58,9 +58,16 @@
  * agent that refuses a component is listed with its error. The lines
  * checked: prioritized >= 0.87 of plain C51's steps/s, Rainbow >= 0.6.
  *
+ * QR-DQN and IQN at their reference settings (`quantile`): the training
+ * loops of configs/cartpole_qrdqn.yaml (200 quantiles) and
+ * configs/cartpole_iqn.yaml (N = N' = 64, K = 32), batch 128, with an
+ * update every step, against C51 at the same shared keys
+ * (configs/bench/cleanrl_c51.yaml) in the same rounds.
+ *
  * Usage: bench_agents [seconds per measurement, default 2] [minatar] [notorch]
- * [c51-only] [components]; run from the source tree (it reads the configs
- * above). `components`: only the components section (no sgemm probe).
+ * [c51-only] [components] [quantile]; run from the source tree (it reads the
+ * configs above). `components`: only the components section (no sgemm probe);
+ * `quantile`: only the QR-DQN and IQN section (no sgemm probe).
  * `minatar`: only the sgemm probe and the MinAtar section; `notorch`: no
  * PyTorch reference; `c51-only`: of the MinAtar agents, c51 alone (for
  * profiling its loop).
@@ -773,11 +780,62 @@ static int components_section(double secs)
     return 0;
 }
 
+/* ---- QR-DQN and IQN at their reference settings ---- */
+
+/* configs/cartpole_qrdqn.yaml (200 quantiles) and configs/cartpole_iqn.yaml
+ * (N = N' = 64, K = 32, 64 cosine features), both batch 128 on the torso
+ * 4-120-84, against C51 at the same shared keys (configs/bench/cleanrl_c51.yaml),
+ * each with an update every step (Dopamine's classic-control cadence): the
+ * whole training loop in minatar_loop's window (any config's loop, not only
+ * MinAtar's). QT_ROUNDS rounds of the three one after another, secs each;
+ * a ratio is the median over the rounds of the agent's steps/s over C51's
+ * in the same round (a slow spell of the machine hits both). */
+static const char *const qt_paths[] = {"configs/bench/cleanrl_c51.yaml", "configs/cartpole_qrdqn.yaml",
+                                       "configs/cartpole_iqn.yaml"};
+enum { QT_N = 3, QT_ROUNDS = 3 };
+
+static int quantile_section(double secs)
+{
+    static exp_config cfg[QT_N];
+    double sps[QT_N][QT_ROUNDS], ratio[QT_N][QT_ROUNDS];
+    for (int v = 0; v < QT_N; v++) {
+        bdrl_err e;
+        if (exp_load(&cfg[v], qt_paths[v], NULL, 0, &e)) {
+            fprintf(stderr, "bench_agents: %s (run from the source tree)\n", e.msg);
+            return 2;
+        }
+    }
+    for (int r = 0; r < QT_ROUNDS; r++)
+        for (int v = 0; v < QT_N; v++) {
+            loop_rate lr;
+            if (minatar_loop(&cfg[v], 1, secs, &lr))
+                return 1;
+            sps[v][r] = lr.sps;
+        }
+    printf("\nQR-DQN and IQN at their reference settings against C51 at the same shared keys (CartPole, torso\n"
+           "4-120-84 ReLU, batch 128, Adam), an update every step; the whole training loop, eps 0.05; CPU time;\n"
+           "%d rounds of %.2f s each; steps/s the median over the rounds, /c51 the median of the per-round ratios\n",
+           QT_ROUNDS, secs);
+    printf("%-8s %-32s %9s %9s | %6s %13s\n", "", "config (+ train.train_frequency=1)", "steps/s", "ms/step",
+           "/c51", "(min-max)");
+    for (int v = 0; v < QT_N; v++) {
+        for (int r = 0; r < QT_ROUNDS; r++)
+            ratio[v][r] = sps[v][r] / sps[0][r];
+        double med = median(sps[v], QT_ROUNDS), rc = median(ratio[v], QT_ROUNDS);
+        char range[32] = ""; /* median sorted ratio[v]: its ends are the min and max */
+        if (v)
+            snprintf(range, sizeof range, "(%.3f-%.3f)", ratio[v][0], ratio[v][QT_ROUNDS - 1]);
+        printf("%-8s %-32s %9.1f %9.2f | %6.3f %13s\n", agent_kind_name(cfg[v].agent.kind),
+               qt_paths[v] + strlen("configs/"), med, 1e3 / med, rc, range);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     openblas_set_num_threads(1);
     double secs = 2.0;
-    int only_minatar = 0, only_components = 0, torch = 1;
+    int only_minatar = 0, only_components = 0, only_quantile = 0, torch = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "minatar"))
             only_minatar = 1;
@@ -787,10 +845,12 @@ int main(int argc, char **argv)
             c51_only = 1;
         else if (!strcmp(argv[i], "components"))
             only_components = 1;
+        else if (!strcmp(argv[i], "quantile"))
+            only_quantile = 1;
         else if (atof(argv[i]) > 0)
             secs = atof(argv[i]);
         else {
-            fprintf(stderr, "usage: bench_agents [seconds] [minatar] [notorch] [c51-only] [components]\n");
+            fprintf(stderr, "usage: bench_agents [seconds] [minatar] [notorch] [c51-only] [components] [quantile]\n");
             return 2;
         }
     }
@@ -803,6 +863,8 @@ int main(int argc, char **argv)
                          "bd.jitter=2e-4", "agent.eps_kernel=1e-3"};
     if (only_components)
         return components_section(secs);
+    if (only_quantile)
+        return quantile_section(secs);
     double peak = sgemm_gflops(secs);
     printf("agents benchmark (single thread, float32, CPU time; each BD figure against C51's in this run)\n");
     printf("%-52s %12s %10s %10s %14s\n", "", "updates/s", "GFLOP/s", "vs SGEMM", "env steps/s");

@@ -86,6 +86,43 @@ static void test_cos_features(void **state)
     /* the recurrence's error stays below float rounding over 256 terms */
 }
 
+/* quantile_cos_features runs four rows' recurrences interleaved, the rest
+ * (R mod 4, or every row when n <= 2) one at a time: both against the
+ * recurrence written out per row, bit for bit, over R and n that take
+ * every one of these paths. */
+static void test_cos_features_bits(void **state)
+{
+    (void)state;
+    static const int Rs[] = {1, 3, 4, 5, 8, 11}, ns[] = {0, 1, 2, 3, 7, 64};
+    static real got[11 * 64 + 1], want[11 * 64 + 1];
+    double tau[11];
+    rng *r = rng_create(5, 1);
+    for (size_t a = 0; a < sizeof Rs / sizeof *Rs; a++)
+        for (size_t b = 0; b < sizeof ns / sizeof *ns; b++) {
+            int R = Rs[a], n = ns[b];
+            for (int k = 0; k < R; k++)
+                tau[k] = k == 1 ? 0.5 : rng_uniform(r);
+            for (int i = 0; i <= R * n; i++)
+                got[i] = want[i] = -7; /* the entry after the last untouched */
+            for (int k = 0; k < R; k++) {
+                real *o = want + (size_t)k * n;
+                double c1 = cos(M_PI * tau[k]), prev = 1.0, cur = c1;
+                for (int i = 0; i < n; i++) {
+                    if (i >= 2) {
+                        double next = 2.0 * c1 * cur - prev;
+                        prev = cur;
+                        cur = next;
+                    }
+                    o[i] = i == 0 ? 1 : (real)cur;
+                }
+            }
+            quantile_cos_features(R, tau, n, got);
+            if (memcmp(got, want, sizeof(real) * (size_t)(R * n + 1)))
+                fail_msg("R %d n %d: the features differ from the recurrence's", R, n);
+        }
+    rng_free(r);
+}
+
 /* φ(τ)_j = ReLU(Σ_i cos(π i τ) w_ij + b_j) by hand, and the embedding's
  * parameter gradient of a scalar Σ_j g_j φ_j by finite differences. */
 static void test_cos_embedding(void **state)
@@ -829,6 +866,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cos_features),
+        cmocka_unit_test(test_cos_features_bits),
         cmocka_unit_test(test_cos_embedding),
         cmocka_unit_test(test_composition),
         cmocka_unit_test(test_update_targets),

@@ -96,6 +96,74 @@ static void test_loss_gradient_fd(void **state)
     rng_free(r);
 }
 
+/* The loss against quantile_huber_rho and _drho_dtheta summed naively,
+ * one θ_i at a time over j in order: bit for bit. The loss takes 1/κ out
+ * of its sums, which is exact for κ a power of two (0.5, 1, 2) and κ = 0,
+ * the values here. N runs over every shape of quantile_huber_loss's blocks
+ * of predictions (one partial block, exactly one, full ones and a partial
+ * one after them, and the sizes at the reference settings: 64 and 200),
+ * M over short and long target lists; targets fall exactly on θ_i and on
+ * θ_i ± κ (the branches' edges); strides 1 and 3, with a gradient and
+ * without. The gradient's sum runs over −∂ρ/∂θ, as the loss's does, so
+ * that a sum of zeros has the loss's sign too (0 + (−0) is +0). */
+static void test_loss_bits_naive(void **state)
+{
+    (void)state;
+    enum { NMAX = 200, MMAX = 64, ST = 3 };
+    static const int Ns[] = {1, 5, 7, 8, 9, 13, 16, 23, 64, 200}, Ms[] = {1, 6, 64};
+    static const double kappas[] = {0.0, 1.0, 0.5, 2.0};
+    static real th[NMAX * ST], g[NMAX * ST], gwant[NMAX];
+    static double tau[NMAX], T[MMAX];
+    const double scale = 0.375;
+    rng *r = rng_create(11, 1);
+    int cases = 0;
+    for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
+        for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++)
+            for (size_t ki = 0; ki < sizeof kappas / sizeof *kappas; ki++)
+                for (int st = 1; st <= ST; st += ST - 1) {
+                    int N = Ns[ni], M = Ms[mi];
+                    double kappa = kappas[ki];
+                    for (int i = 0; i < N * st; i++) {
+                        th[i] = (real)(6 * rng_uniform(r) - 3);
+                        g[i] = 9;
+                    }
+                    for (int i = 0; i < N; i++) /* midpoints (QR-DQN) and uniform draws (IQN) */
+                        tau[i] = i % 2 ? rng_uniform(r) : (2.0 * i + 1) / (2.0 * N);
+                    for (int j = 0; j < M; j++) {
+                        double on = th[(size_t)rng_below(r, (uint64_t)N) * st];
+                        int kind = (int)rng_below(r, 5);
+                        T[j] = kind == 0 ? on : kind == 1 ? on + kappa : kind == 2 ? on - kappa : 6 * rng_uniform(r) - 3;
+                    }
+                    double want = 0;
+                    for (int i = 0; i < N; i++) {
+                        double thi = th[(size_t)i * st], l = 0, d = 0;
+                        for (int j = 0; j < M; j++) {
+                            l += quantile_huber_rho(tau[i], T[j] - thi, kappa);
+                            d += -quantile_huber_drho_dtheta(tau[i], T[j] - thi, kappa);
+                        }
+                        want += l * (1.0 / M);
+                        gwant[i] = (real)(scale * -d * (1.0 / M));
+                    }
+                    double got = quantile_huber_loss(N, th, st, tau, M, T, kappa, g, scale);
+                    double got_nograd = quantile_huber_loss(N, th, st, tau, M, T, kappa, NULL, scale);
+                    if (memcmp(&got, &want, sizeof got) || memcmp(&got_nograd, &want, sizeof got))
+                        fail_msg("N %d M %d kappa %g stride %d: loss %.17g (%.17g without the gradient), naive %.17g",
+                                 N, M, kappa, st, got, got_nograd, want);
+                    for (int i = 0; i < N * st; i++) {
+                        if (i % st) { /* the entries between untouched */
+                            assert_true(g[i] == 9);
+                            continue;
+                        }
+                        if (memcmp(&g[i], &gwant[i / st], sizeof(real)))
+                            fail_msg("N %d M %d kappa %g stride %d: gradient %d %.9g, naive %.9g", N, M, kappa, st,
+                                     i / st, (double)g[i], (double)gwant[i / st]);
+                    }
+                    cases++;
+                }
+    assert_int_equal(cases, 10 * 3 * 4 * 2);
+    rng_free(r);
+}
+
 static void test_midpoints_and_sort(void **state)
 {
     (void)state;
@@ -644,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_rho_by_hand),
         cmocka_unit_test(test_loss_by_hand),
         cmocka_unit_test(test_loss_gradient_fd),
+        cmocka_unit_test(test_loss_bits_naive),
         cmocka_unit_test(test_midpoints_and_sort),
         cmocka_unit_test(test_update_targets),
         cmocka_unit_test(test_gradient_fd),
