@@ -22,7 +22,9 @@ set xrange [-0.6:nvariants - 0.4]
 eval('set xtics '.xtic_labels)
 set xtics nomirror
 if (rotate_tics) { set xtics rotate by 40 right }
-set offsets 0, 0, graph 0.05, graph 0.05
+# steps cannot be negative: no axis below 0 (a bottom offset would make one)
+if (metric eq 'steps_to_threshold') { set offsets 0, 0, graph 0.05, 0; set yrange [0:*] } \
+else { set offsets 0, 0, graph 0.05, graph 0.05 }
 array col[8] = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f']
 if (has_band) {
   set object 1 rect from graph 0, first (band - band_half) to graph 1, first (band + band_half) \

@@ -446,13 +446,13 @@ static void gp_label(FILE *f, const char *s)
 }
 
 /* The redraw script: configs, variants as x tics, the band, the size. */
-static int fig_write_gp(const char *prefix, const variant_fig *g, const char *metric, fig_axis ax, bdrl_err *e)
+static int fig_write_gp(const char *prefix, const variant_fig *g, const char *metric, const char *title,
+                        fig_axis ax, bdrl_err *e)
 {
-    char gp[4300], dat[4300], png[4300], script[4096], title[600];
+    char gp[4300], dat[4300], png[4300], script[4096];
     snprintf(gp, sizeof gp, "%s.gp", prefix);
     snprintf(dat, sizeof dat, "%s.dat", prefix);
     snprintf(png, sizeof png, "%s.png", prefix);
-    snprintf(title, sizeof title, "%s per variant", metric);
     if (plot_find_script("sweep_variants.gp", script, sizeof script, NULL))
         snprintf(script, sizeof script, "sweep_variants.gp");
     io_atomic a;
@@ -504,8 +504,12 @@ int sweep_variants_plot(const char *sweep_dir, const sweep_csv *results, int c_m
     snprintf(prefix, sizeof prefix, "%s/plots/variants", sweep_dir);
     snprintf(dat, sizeof dat, "%s.dat", prefix);
     snprintf(png, sizeof png, "%s.png", prefix);
-    snprintf(title, sizeof title, "%s per variant", metric);
-    if (fig_write_dat(dat, &g, results->n_rows, ax.band, e) || fig_write_gp(prefix, &g, metric, ax, e) ||
+    /* the sweep directory's name first: two ablations' figures side by side
+     * (docs/ablation.md) say which is which */
+    const char *slash = strrchr(sweep_dir, '/');
+    const char *name = slash && slash[1] ? slash + 1 : sweep_dir;
+    snprintf(title, sizeof title, "%.200s: %s per variant", name, metric);
+    if (fig_write_dat(dat, &g, results->n_rows, ax.band, e) || fig_write_gp(prefix, &g, metric, title, ax, e) ||
         plot_gnuplot("sweep_variants.gp", prefix, png, title, e))
         goto out;
     rc = 0;
