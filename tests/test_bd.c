@@ -599,26 +599,7 @@ static void test_neutral_fields_are_bit_exact(void **state)
     fixture f[2];
     make(&f[0], 31, sets, 2);
     make(&f[1], 31, sets, 2);
-    float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
-    int act[4] = {2, 1, 0, 3};
-    unsigned char term[4] = {0, 0, 0, 1};
-    const double disc[4] = {0.95, 0.95, 0.95, 0.95};
-    const float ones[4] = {1, 1, 1, 1};
-    double sl[4];
-    agent_batch b0 = {4, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL},
-                b1 = {4, obs, act, rew, nobs, term, NULL, disc, ones, sl};
-    bdrl_err e;
-    agent_stats s0, s1;
-    for (int k = 0; k < 5; k++) {
-        assert_int_equal(agent_update(f[0].a, &b0, &s0, &e), 0);
-        assert_int_equal(agent_update(f[1].a, &b1, &s1, &e), 0);
-        assert_true(s0.loss == s1.loss && s0.loss_grad == s1.loss_grad && s0.grad_norm == s1.grad_norm);
-    }
-    size_t n0, n1;
-    char *a0 = tu_agent_state(f[0].a, &n0), *a1 = tu_agent_state(f[1].a, &n1);
-    assert_true(n0 == n1 && !memcmp(a0, a1, n0));
-    free(a0);
-    free(a1);
+    tu_neutral_fields_bit_exact(f[0].a, f[1].a);
     unmake(&f[1]);
     unmake(&f[0]);
 }

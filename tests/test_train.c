@@ -136,22 +136,34 @@ static double json_number(const char *json, const char *key)
 /* train.gradient_steps: K updates in a row at each update step (SB3's
  * gradient_steps), the target's schedule unchanged: 3 x 625 updates over
  * the schedule of test_run_directory, 13 target copies. */
-static void test_gradient_steps(void **state)
+/* C51 on FrozenLake 4x4 for 3000 steps on a fixed schedule (updates after
+ * step 500 every 4 steps, target copies every 200), with the extra sets,
+ * into tu_dir/NAME (dir, n: receives the path). */
+static train_result train_on_schedule(const char *name, char *const *extra, int n_extra, char *dir, size_t n)
 {
-    (void)state;
+    char *sets[16] = {"env.name=frozenlake", "agent.kind=c51", "agent.v_min=0", "agent.v_max=1",
+                      "train.total_steps=3000", "train.learning_starts=500", "train.train_frequency=4",
+                      "train.target_update=200", "train.batch_size=16"};
+    int k = 9;
+    for (int i = 0; i < n_extra && k < 16; i++)
+        sets[k++] = extra[i];
     exp_config c;
-    char dir[600];
-    snprintf(dir, sizeof dir, "%s/gsteps", tu_dir);
-    char *sets[] = {"env.name=frozenlake", "agent.kind=c51", "agent.v_min=0", "agent.v_max=1",
-                    "train.total_steps=3000", "train.learning_starts=500", "train.train_frequency=4",
-                    "train.target_update=200", "eval.interval=3000", "eval.episodes=2",
-                    "train.batch_size=16", "train.gradient_steps=3"};
-    tu_load_cfg(&c, sets, 12);
+    tu_load_cfg(&c, sets, k);
+    snprintf(dir, n, "%s/%s", tu_dir, name);
     train_options o = {NULL, NULL, 0, 0, NULL, NULL};
     train_result res;
     bdrl_err e;
     if (train_run(&c, dir, &o, &res, &e))
         fail_msg("%s", e.msg);
+    return res;
+}
+
+static void test_gradient_steps(void **state)
+{
+    (void)state;
+    char dir[600];
+    char *extra[] = {"eval.interval=3000", "eval.episodes=2", "train.gradient_steps=3"};
+    train_on_schedule("gsteps", extra, 3, dir, sizeof dir);
     char *js = tu_read_in(dir, "summary.json");
     assert_close(json_number(js, "updates"), 3 * 625, 0);
     assert_close(json_number(js, "target_updates"), 13, 0);
@@ -161,19 +173,10 @@ static void test_gradient_steps(void **state)
 static void test_run_directory(void **state)
 {
     (void)state;
-    exp_config c;
     char dir[600];
-    snprintf(dir, sizeof dir, "%s/files", tu_dir);
-    char *sets[] = {"env.name=frozenlake", "agent.kind=c51", "agent.v_min=0", "agent.v_max=1",
-                    "train.total_steps=3000", "train.learning_starts=500", "train.train_frequency=4",
-                    "train.target_update=200", "eval.interval=1000", "eval.episodes=10",
-                    "train.checkpoint_interval=1500", "train.batch_size=16"};
-    tu_load_cfg(&c, sets, 12);
-    train_options o = {NULL, NULL, 0, 0, NULL, NULL};
-    train_result res;
+    char *extra[] = {"eval.interval=1000", "eval.episodes=10", "train.checkpoint_interval=1500"};
+    train_result res = train_on_schedule("files", extra, 3, dir, sizeof dir);
     bdrl_err e;
-    if (train_run(&c, dir, &o, &res, &e))
-        fail_msg("%s", e.msg);
     assert_int_equal(res.steps, 3000);
     assert_false(res.stopped);
 

@@ -205,6 +205,34 @@ static inline char *tu_agent_state(agent *a, size_t *len)
     return mem;
 }
 
+/* Weights of exactly 1 and discounts equal to agent.gamma (0.95 here) are
+ * the plain update's arithmetic: a0 and a1, two agents of one seed on a
+ * FrozenLake 4x4 with batch 4, the second given them (and a sample_loss
+ * buffer) with every batch, train to the same losses and the same bytes. */
+static inline void tu_neutral_fields_bit_exact(agent *a0, agent *a1)
+{
+    float obs[4] = {0, 4, 9, 14}, nobs[4] = {1, 8, 10, 15}, rew[4] = {0, 0, 0, 1};
+    int act[4] = {2, 1, 0, 3};
+    unsigned char term[4] = {0, 0, 0, 1};
+    const double disc[4] = {0.95, 0.95, 0.95, 0.95};
+    const float ones[4] = {1, 1, 1, 1};
+    double sl[4];
+    agent_batch b0 = {4, obs, act, rew, nobs, term, NULL, NULL, NULL, NULL},
+                b1 = {4, obs, act, rew, nobs, term, NULL, disc, ones, sl};
+    bdrl_err e;
+    agent_stats s0, s1;
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(agent_update(a0, &b0, &s0, &e), 0);
+        assert_int_equal(agent_update(a1, &b1, &s1, &e), 0);
+        assert_true(s0.loss == s1.loss && s0.loss_grad == s1.loss_grad && s0.grad_norm == s1.grad_norm);
+    }
+    size_t n0, n1;
+    char *m0 = tu_agent_state(a0, &n0), *m1 = tu_agent_state(a1, &n1);
+    assert_true(n0 == n1 && !memcmp(m0, m1, n0));
+    free(m0);
+    free(m1);
+}
+
 /* metrics.csv's text without its last column (steps per second, which
  * differ between runs that are otherwise the same); the caller frees it. */
 static inline char *tu_strip_sps(const char *text)
