@@ -678,9 +678,10 @@ int train_run(const exp_config *cfg, const char *run_dir, const train_options *o
         env_step st;
         if (act(&T, &a, e) || store(&T, a, &st, e))
             goto out;
-        for (int k = 0; train_is_update_step(cfg, T.step) && k < cfg->train.gradient_steps; k++)
-            if (learn(&T, e))
-                goto out;
+        if (train_is_update_step(cfg, T.step))
+            for (int k = 0; k < cfg->train.gradient_steps; k++)
+                if (learn(&T, e))
+                    goto out;
         if (train_is_target_step(cfg, T.step))
             sync_target(&T);
         if (st.terminated || st.truncated)
