@@ -792,11 +792,17 @@ static int components_section(double secs)
  * MinAtar's). QT_ROUNDS rounds of the three one after another, secs each;
  * a ratio is the median over the rounds of the agent's steps/s over C51's
  * in the same round (a slow spell of the machine hits both). */
-static const char *const qt_paths[] = {"configs/bench/cleanrl_c51.yaml", "configs/bench/cleanrl_c51.yaml",
-                                       "configs/cartpole_iqn.yaml"};
-/* the sets that make the second entry QR-DQN with 200 quantiles */
 static char *qt_qrdqn_sets[] = {"agent.kind=qrdqn", "qrdqn.quantiles=200", "qrdqn.kappa=1"};
-enum { QT_N = 3, QT_ROUNDS = 3 };
+static const struct {
+    const char *path, *label; /* the config file; the table's name for it */
+    char *const *sets;        /* overrides on top of it (n_sets) */
+    int n_sets;
+} qt_variants[] = {
+    {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml", NULL, 0},
+    {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml, 200 quant.", qt_qrdqn_sets, 3},
+    {"configs/cartpole_iqn.yaml", "cartpole_iqn.yaml", NULL, 0},
+};
+enum { QT_N = (int)(sizeof qt_variants / sizeof qt_variants[0]), QT_ROUNDS = 3 };
 
 static int quantile_section(double secs)
 {
@@ -804,8 +810,7 @@ static int quantile_section(double secs)
     double sps[QT_N][QT_ROUNDS], ratio[QT_N][QT_ROUNDS];
     for (int v = 0; v < QT_N; v++) {
         bdrl_err e;
-        int qr = v == 1;
-        if (exp_load(&cfg[v], qt_paths[v], qr ? qt_qrdqn_sets : NULL, qr ? 3 : 0, &e)) {
+        if (exp_load(&cfg[v], qt_variants[v].path, qt_variants[v].sets, qt_variants[v].n_sets, &e)) {
             fprintf(stderr, "bench_agents: %s (run from the source tree)\n", e.msg);
             return 2;
         }
@@ -831,8 +836,7 @@ static int quantile_section(double secs)
         if (v)
             snprintf(range, sizeof range, "(%.3f-%.3f)", ratio[v][0], ratio[v][QT_ROUNDS - 1]);
         printf("%-8s %-32s %9.1f %9.2f | %6.3f %13s\n", agent_kind_name(cfg[v].agent.kind),
-               v == 1 ? "bench/cleanrl_c51.yaml, 200 quant." : qt_paths[v] + strlen("configs/"), med, 1e3 / med, rc,
-               range);
+               qt_variants[v].label, med, 1e3 / med, rc, range);
     }
     return 0;
 }
