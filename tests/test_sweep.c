@@ -15,6 +15,7 @@
 #include "core/cfg.h"
 #include "research/rundir.h"
 #include "research/sweep.h"
+#include "research/sweep_variants.h"
 
 static const char *TINY_SET = "{train.total_steps: 300, eval.episodes: 5, eval.interval: 100, "
                               "train.learning_starts: 100, train.checkpoint_interval: 100}";
@@ -490,6 +491,49 @@ static void fake_run(const sweep_def *s, int i, double stt, double ret)
  * then the same sweep ranked by final_eval_return: each cell's mean and
  * interval are summary.json's for its setting (one code computes both).
  * The figure is drawn when gnuplot is there, and `bdrl plot sweep` redraws it. */
+/* "vs first" intervals against exact truth: each case's resampled
+ * statistic takes few values, so the 2.5% and 97.5% percentiles of 10,000
+ * resamples are known (every value below has probability >= 1/4). */
+static void test_vs_first_interval(void **state)
+{
+    (void)state;
+    rng *r = rng_create(1, 0);
+    const double inf = INFINITY;
+    double lo, hi;
+    /* constant seeds: 50 / 100 */
+    const double c50[] = {50, 50, 50}, c100[] = {100, 100};
+    assert_int_equal(sweep_vs_first_interval(1, c50, 3, c100, 2, r, &lo, &hi), 0);
+    assert_true(lo == 0.5 && hi == 0.5);
+    /* medians of {1, 2}: 1, 1.5, 2 (1/4, 1/2, 1/4) over 10: [0.1, 0.2]
+     * (the other way round would give [5, 10]) */
+    const double x12[] = {1, 2}, f10[] = {10};
+    assert_int_equal(sweep_vs_first_interval(1, x12, 2, f10, 1, r, &lo, &hi), 0);
+    assert_true(lo == 0.1 && hi == 0.2);
+    /* one unreached seed in four: the median is ∞ when two or more draws
+     * are it (p = 0.26), else 100: [1, ∞] */
+    const double x1inf[] = {100, 100, 100, inf}, f100[] = {100};
+    assert_int_equal(sweep_vs_first_interval(1, x1inf, 4, f100, 1, r, &lo, &hi), 0);
+    assert_true(lo == 1 && isinf(hi));
+    /* the first variant's median ∞ (p = 20/27) against a finite one: 0 */
+    const double f2inf[] = {inf, inf, 100};
+    assert_int_equal(sweep_vs_first_interval(1, f100, 1, f2inf, 3, r, &lo, &hi), 0);
+    assert_true(lo == 0 && hi == 1);
+    /* both medians ∞ in some resample: no ratio, no interval */
+    const double half[] = {100, inf};
+    assert_int_equal(sweep_vs_first_interval(1, half, 2, half, 2, r, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    /* means: {1, 3} resampled is 1, 2, 3 (1/4, 1/2, 1/4); minus 0 */
+    const double x13[] = {1, 3}, zero[] = {0};
+    assert_int_equal(sweep_vs_first_interval(0, x13, 2, zero, 1, r, &lo, &hi), 0);
+    assert_true(lo == 1 && hi == 3);
+    assert_int_equal(sweep_vs_first_interval(0, zero, 1, x13, 2, r, &lo, &hi), 0);
+    assert_true(lo == -3 && hi == -1);
+    /* no values on a side */
+    assert_int_equal(sweep_vs_first_interval(0, x13, 2, zero, 0, r, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    rng_free(r);
+}
+
 static void test_variants_tables(void **state)
 {
     (void)state;
@@ -521,23 +565,36 @@ static void test_variants_tables(void **state)
     const char *C = "frozenlake4_c51:", *B = "frozenlake4_bd:";
     char want[2048];
     snprintf(want, sizeof want,
-             "variant,%sruns,%sfinished,%smedian,%sq25,%sq75,%sreached,%svs_first,"
-             "%sruns,%sfinished,%smedian,%sq25,%sq75,%sreached,%svs_first\n"
-             "none,4,4,250,175,325,4,1,4,4,inf,inf,inf,1,\n"
-             "a,4,4,250,175,inf,3,1,4,4,500,350,650,4,\n"
-             "b,4,2,100,75,125,2,0.4,4,0,,,,0,\n",
-             C, C, C, C, C, C, C, B, B, B, B, B, B, B);
-    assert_string_equal(csv, want);
+             "variant,%sruns,%sfinished,%smedian,%sq25,%sq75,%sreached,%svs_first,%svs_first_lo,%svs_first_hi,"
+             "%sruns,%sfinished,%smedian,%sq25,%sq75,%sreached,%svs_first,%svs_first_lo,%svs_first_hi\n"
+             "none,4,4,250,175,325,4,1,,,4,4,inf,inf,inf,1,,,\n"
+             "a,4,4,250,175,inf,3,1,",
+             C, C, C, C, C, C, C, C, C, B, B, B, B, B, B, B, B, B);
+    assert_true(!strncmp(csv, want, strlen(want)));
+    /* a's interval on c51: its resampled median is ∞ when two of four
+     * draws are its unreached seed (p = 0.26 > 2.5%), so the top is ∞; the
+     * bottom is at least 100 / 400 */
+    char *end;
+    double lo = strtod(csv + strlen(want), &end);
+    assert_true(lo >= 0.25 && lo < 1);
+    assert_true(!strncmp(end, ",inf,4,4,500,350,650,4,,,\nb,4,2,100,75,125,2,0.4,", 49));
+    /* b on c51: medians of {50, 150} over medians of {100, ..., 400} */
+    lo = strtod(end + 49, &end);
+    double hi = strtod(end + 1, &end);
+    assert_true(lo >= 50.0 / 400 && lo < 0.4 && hi > 0.4 && hi <= 150.0 / 100);
+    assert_string_equal(end, ",4,0,,,,0,,,\n");
     free(csv);
     snprintf(f, sizeof f, "%s/variants.md", out);
     char *md = tu_read(f);
     assert_non_null(md);
-    assert_contains(md, "| variant | `frozenlake4_c51` median | IQR [q25, q75] | reached | vs `none` | finished |"
-                        " `frozenlake4_bd` median |");
+    assert_contains(md, "| variant | `frozenlake4_c51` median | IQR [q25, q75] | reached | vs `none` [95% interval] "
+                        "| finished | `frozenlake4_bd` median |");
     assert_contains(md, "| none | 250 | [175, 325] | 4/4 | 1 | 4/4 | not reached | [not reached, not reached] | 1/4 "
                         "| – | 4/4 |\n");
-    assert_contains(md, "| a | 250 | [175, not reached] | 3/4 | 1 | 4/4 | 500 | [350, 650] | 4/4 | – | 4/4 |\n");
-    assert_contains(md, "| b | 100 | [75, 125] | 2/2 | 0.4 | 2/4 | – | – | – | – | 0/4 |\n");
+    assert_contains(md, "| a | 250 | [175, not reached] | 3/4 | 1 [0.");
+    assert_contains(md, ", ∞] | 4/4 | 500 | [350, 650] | 4/4 | – | 4/4 |\n");
+    assert_contains(md, "| b | 100 | [75, 125] | 2/2 | 0.4 [");
+    assert_contains(md, "] | 2/4 | – | – | – | – | 0/4 |\n");
     free(md);
     /* the other files know the new parameters */
     snprintf(f, sizeof f, "%s/results.csv", out);
@@ -599,19 +656,24 @@ static void test_variants_tables(void **state)
     js = tu_read(f);
     /* c51/none: returns .1 .11 .14 .19 -> mean .135; a - none = .1 */
     assert_contains(csv, "variant,frozenlake4_c51:runs,frozenlake4_c51:finished,frozenlake4_c51:mean,"
-                         "frozenlake4_c51:ci95_lo,frozenlake4_c51:ci95_hi,frozenlake4_c51:vs_first,");
+                         "frozenlake4_c51:ci95_lo,frozenlake4_c51:ci95_hi,frozenlake4_c51:vs_first,"
+                         "frozenlake4_c51:vs_first_lo,frozenlake4_c51:vs_first_hi,");
     char *row = strstr(csv, "\nnone,4,4,0.135,");
     assert_non_null(row);
     char *ranked = strstr(js, "\"setting\": 0,");
     assert_non_null(ranked);
-    double lo = tu_json_num(ranked, "ci95_lo"), hi = tu_json_num(ranked, "ci95_hi");
+    lo = tu_json_num(ranked, "ci95_lo");
+    hi = tu_json_num(ranked, "ci95_hi");
     char cell[128];
-    snprintf(cell, sizeof cell, "\nnone,4,4,0.135,%.10g,%.10g,0,", lo, hi);
+    snprintf(cell, sizeof cell, "\nnone,4,4,0.135,%.10g,%.10g,0,,,", lo, hi);
     assert_contains(csv, cell);
     assert_true(lo < 0.135 && hi > 0.135);
     assert_non_null(strstr(csv, "\na,4,4,0.235,"));
     char *a_row = strstr(csv, "\na,4,4,0.235,");
-    assert_non_null(strstr(a_row, ",0.1,4,4,")); /* a - none on c51, then bd's group */
+    assert_non_null(strstr(a_row, ",0.1,")); /* a - none on c51, then its interval */
+    lo = strtod(strstr(a_row, ",0.1,") + 5, &end);
+    hi = strtod(end + 1, &end);
+    assert_true(lo < 0.1 && hi > 0.1 && !strncmp(end, ",4,4,", 5)); /* then bd's group */
     free(csv);
     free(js);
     sweep_def_free(&s);
@@ -1079,6 +1141,7 @@ int main(void)
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_variants_expand),
         cmocka_unit_test(test_variants_errors),
+        cmocka_unit_test(test_vs_first_interval),
         cmocka_unit_test(test_variants_tables),
         cmocka_unit_test(test_ablation_sweeps),
         cmocka_unit_test(test_variants_cli),

@@ -11,6 +11,7 @@
 #include "core/plot.h"
 #include "core/rng.h"
 #include "research/compare.h"
+#include "stats/metrics.h"
 
 /* ---------------- the tables ---------------- */
 
@@ -22,6 +23,7 @@ typedef struct {
     int reached;         /* of which finite (steps_to_threshold: reached the threshold) */
     double center, lo, hi; /* steps_to_threshold: median, q25, q75; else mean and 95% interval */
     double vs_first;     /* against the first variant's cell of the same point and config */
+    double vs_lo, vs_hi; /* its 95% bootstrap interval (sweep_vs_first_interval); NaN for the first */
 } variant_cell;
 
 /* The table: cells[(p * n_variants + v) * n_bases + b]. */
@@ -47,7 +49,7 @@ static void cell_of(const variant_table *t, int st, const double *metric, const 
     const sweep_def *s = t->s;
     memset(c, 0, sizeof *c);
     c->runs = s->n_seeds;
-    c->center = c->lo = c->hi = c->vs_first = NAN;
+    c->center = c->lo = c->hi = c->vs_first = c->vs_lo = c->vs_hi = NAN;
     for (int k = 0; k < s->n_seeds; k++) {
         int i = st * s->n_seeds + k;
         if (!have[i])
@@ -75,6 +77,58 @@ static double against_first(int stt, double x, double first)
     return x - first;
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The statistic of one resample of n values (sorted in place): the median
+ * with compare's rule for infinities, or the mean. */
+static double resample_stat(int stt, const double *x, int n, rng *r, double *buf)
+{
+    for (int i = 0; i < n; i++)
+        buf[i] = x[rng_below(r, (unsigned long)n)];
+    if (!stt)
+        return stat_mean(buf, (size_t)n);
+    qsort(buf, (size_t)n, sizeof *buf, cmp_dbl);
+    return compare_quantile_inf(buf, n, 0.5);
+}
+
+int sweep_vs_first_interval(int stt, const double *x, int nx, const double *f, int nf, rng *r, double *lo,
+                            double *hi)
+{
+    *lo = *hi = NAN;
+    if (nx <= 0 || nf <= 0)
+        return 0;
+    double *buf = malloc((size_t)(nx > nf ? nx : nf) * sizeof *buf);
+    double *d = malloc((size_t)SWEEP_BOOT * sizeof *d);
+    if (!buf || !d) {
+        free(buf);
+        free(d);
+        return -1;
+    }
+    rng_reseed(r, SWEEP_BOOT_SEED, 1);
+    int defined = 1;
+    for (int k = 0; k < SWEEP_BOOT && defined; k++) {
+        double sx = resample_stat(stt, x, nx, r, buf), sf = resample_stat(stt, f, nf, r, buf);
+        if (!stt)
+            d[k] = sx - sf;
+        else if (isinf(sx) && isinf(sf))
+            defined = 0; /* "not reached" / "not reached": no ratio */
+        else
+            d[k] = isinf(sf) ? 0 : isinf(sx) ? INFINITY : sx / sf;
+    }
+    if (defined) {
+        qsort(d, SWEEP_BOOT, sizeof *d, cmp_dbl);
+        *lo = compare_quantile_inf(d, SWEEP_BOOT, 0.025);
+        *hi = compare_quantile_inf(d, SWEEP_BOOT, 0.975);
+    }
+    free(buf);
+    free(d);
+    return 0;
+}
+
 static int table_build(variant_table *t, const sweep_def *s, const double *metric, const unsigned char *have,
                        bdrl_err *e)
 {
@@ -82,26 +136,38 @@ static int table_build(variant_table *t, const sweep_def *s, const double *metri
     t->s = s;
     t->stt = !strcmp(s->metric, "steps_to_threshold");
     t->cells = calloc((size_t)s->n_points * s->n_variants * s->n_bases, sizeof *t->cells);
-    double *buf = calloc((size_t)s->n_seeds, sizeof *buf);
+    double *buf = calloc((size_t)s->n_seeds, sizeof *buf), *first = calloc((size_t)s->n_seeds, sizeof *first);
     rng *r = rng_create(SWEEP_BOOT_SEED, 0);
-    if (!t->cells || !buf || !r) {
+    int rc = 0;
+    if (!t->cells || !buf || !first || !r) {
         free(t->cells);
-        free(buf);
-        if (r)
-            rng_free(r);
-        return err_set(e, "out of memory");
+        t->cells = NULL;
+        rc = err_set(e, "out of memory");
+        goto out;
     }
     for (int p = 0; p < s->n_points; p++)
-        for (int v = 0; v < s->n_variants; v++)
-            for (int b = 0; b < s->n_bases; b++) {
+        for (int b = 0; b < s->n_bases; b++) {
+            const variant_cell *c0 = cell_at(t, p, 0, b);
+            for (int v = 0; v < s->n_variants; v++) {
                 variant_cell *c = cell_at(t, p, v, b);
-                cell_of(t, setting_of(s, b, v, p), metric, have, r, buf, c);
-                c->vs_first = against_first(t->stt, c->center, cell_at(t, p, 0, b)->center);
+                cell_of(t, setting_of(s, b, v, p), metric, have, r, v == 0 ? first : buf, c);
+                c->vs_first = against_first(t->stt, c->center, c0->center);
                 t->some_missing |= c->done < c->runs;
+                if (v > 0 && !isnan(c->vs_first) &&
+                    sweep_vs_first_interval(t->stt, buf, c->n, first, c0->n, r, &c->vs_lo, &c->vs_hi)) {
+                    free(t->cells);
+                    t->cells = NULL;
+                    rc = err_set(e, "out of memory");
+                    goto out;
+                }
             }
+        }
+out:
     free(buf);
-    rng_free(r);
-    return 0;
+    free(first);
+    if (r)
+        rng_free(r);
+    return rc;
 }
 
 /* The swept grid and random values of point p (the same for every base
@@ -123,11 +189,14 @@ static void md_intro(FILE *f, const variant_table *t)
         fprintf(f, "Median and interquartile range [q25, q75] over the seeds; a seed that never reaches the "
                    "threshold counts as\ninfinitely many steps, so a median or quartile is \"not reached\" when "
                    "too few seeds reached it\n(as `bdrl compare`). Reached: seeds that reached it / seeds "
-                   "finished. vs `%s`: this median / `%s`'s\n(< 1: fewer steps than `%s`).\n",
-                first, first, first);
+                   "finished. vs `%s`: this median / `%s`'s\n(< 1: fewer steps than `%s`), with a 95%% percentile "
+                   "bootstrap interval (%d resamples of each\nconfig's seeds, drawn independently; an interval "
+                   "below 1 says the variant needs fewer steps).\n",
+                first, first, first, SWEEP_BOOT);
     else
         fprintf(f, "Mean over seeds and 95%% percentile bootstrap interval (%d resamples), as in summary.md. "
-                   "vs `%s`: this\nmean - `%s`'s.\n",
+                   "vs `%s`: this\nmean - `%s`'s, with the same interval for the difference (the two sets of seeds resampled "
+                   "independently).\n",
                 SWEEP_BOOT, first, first);
     if (t->some_missing)
         fprintf(f, "Finished: runs finished / runs of the cell; the statistics are over the finished ones.\n");
@@ -139,7 +208,7 @@ static void md_intro(FILE *f, const variant_table *t)
             fprintf(f, " `%s` median | IQR [q25, q75] | reached |", s->bases[b].stem);
         else
             fprintf(f, " `%s` mean | 95%% interval |", s->bases[b].stem);
-        fprintf(f, " vs `%s` |%s", first, t->some_missing ? " finished |" : "");
+        fprintf(f, " vs `%s` [95%% interval] |%s", first, t->some_missing ? " finished |" : "");
     }
     fprintf(f, "\n| --- |");
     for (int j = 0; j < s->n_params - s->n_meta; j++)
@@ -149,9 +218,19 @@ static void md_intro(FILE *f, const variant_table *t)
     fputc('\n', f);
 }
 
+/* A bound of vs_first's interval: a ratio of steps (∞ when the variant's
+ * resampled median was "not reached"), or a difference of means. */
+static void vs_bound(char *b, size_t n, int stt, double v)
+{
+    if (isinf(v))
+        snprintf(b, n, "∞");
+    else
+        snprintf(b, n, stt ? "%.3g" : "%+.3g", v);
+}
+
 static void md_cell(FILE *f, const variant_table *t, const variant_cell *c)
 {
-    char m[64], lo[64], hi[64], vs[64];
+    char m[64], lo[64], hi[64], vs[200];
     compare_fmt_num(m, sizeof m, c->center);
     compare_fmt_num(lo, sizeof lo, c->lo);
     compare_fmt_num(hi, sizeof hi, c->hi);
@@ -159,6 +238,13 @@ static void md_cell(FILE *f, const variant_table *t, const variant_cell *c)
         compare_fmt_num(vs, sizeof vs, c->vs_first);
     else
         snprintf(vs, sizeof vs, "%+.4g", c->vs_first);
+    if (!isnan(c->vs_lo)) {
+        size_t k = strlen(vs);
+        char a[32], z[32];
+        vs_bound(a, sizeof a, t->stt, c->vs_lo);
+        vs_bound(z, sizeof z, t->stt, c->vs_hi);
+        snprintf(vs + k, sizeof vs - k, " [%s, %s]", a, z);
+    }
     if (c->n == 0)
         fprintf(f, " – | – |%s", t->stt ? " – |" : "");
     else if (t->stt)
@@ -183,8 +269,8 @@ static void md_foot(FILE *f, const variant_table *t)
 static void csv_header(FILE *f, const variant_table *t)
 {
     const sweep_def *s = t->s;
-    static const char *const stt_cols[] = {"median", "q25", "q75", "reached", "vs_first"};
-    static const char *const mean_cols[] = {"mean", "ci95_lo", "ci95_hi", "vs_first"};
+    static const char *const stt_cols[] = {"median", "q25", "q75", "reached", "vs_first", "vs_first_lo", "vs_first_hi"};
+    static const char *const mean_cols[] = {"mean", "ci95_lo", "ci95_hi", "vs_first", "vs_first_lo", "vs_first_hi"};
     fputs("variant", f);
     for (int j = 0; j < s->n_params - s->n_meta; j++) {
         fputc(',', f);
@@ -192,7 +278,7 @@ static void csv_header(FILE *f, const variant_table *t)
     }
     for (int b = 0; b < s->n_bases; b++) {
         const char *const *cols = t->stt ? stt_cols : mean_cols;
-        int nc = t->stt ? 5 : 4;
+        int nc = t->stt ? 7 : 6;
         char name[600];
         for (int k = -2; k < nc; k++) {
             snprintf(name, sizeof name, "%s:%s", s->bases[b].stem, k == -2 ? "runs" : k == -1 ? "finished" : cols[k]);
@@ -215,6 +301,10 @@ static void csv_cell(FILE *f, const variant_table *t, const variant_cell *c)
         fprintf(f, ",%d", c->reached);
     fputc(',', f);
     sweep_csv_num(f, c->vs_first);
+    fputc(',', f);
+    sweep_csv_num(f, c->vs_lo);
+    fputc(',', f);
+    sweep_csv_num(f, c->vs_hi);
 }
 
 static void csv_label(FILE *f, const char *text, int first)
