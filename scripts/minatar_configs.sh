@@ -6,9 +6,41 @@ set -eu
 out=configs/minatar
 mkdir -p "$out"
 for game in asterix breakout freeway seaquest space_invaders; do
-  for agent in dqn c51 qrdqn iqn bd; do
+  for agent in dqn c51 qrdqn iqn bd rainbow bd_rainbow; do
     f="$out/${game}_${agent}.yaml"
+    kind=$agent components="" replay="" about=""
     case $agent in
+      rainbow|bd_rainbow)
+        kind=${agent%_rainbow}; [ "$kind" = rainbow ] && kind=c51
+        components="
+  n_step: 3                  # Rainbow: multi-step returns
+  double: true               # the target's a* from the online network
+  dueling: true              # value and advantage streams
+  noisy: true                # exploration by noisy linear layers (ε unused)
+  noisy_sigma0: 0.5"
+        replay="
+replay:
+  prioritized: true
+  alpha: 0.5
+  beta: 0.4                  # annealed to 1 over train.total_steps
+  eps: 1.0e-6"
+        about="
+# Rainbow (this file): ${kind} plus Rainbow's five components at Rainbow's
+# settings (Hessel et al. 2018, as configs/*_rainbow.yaml): 3-step returns,
+# proportional prioritized replay (α 0.5, β 0.4 -> 1), double Q, a dueling
+# head, noisy nets (σ0 0.5) instead of ε-greedy. Every other key is
+# ${game}_${kind}.yaml's. Dopamine's MinAtar rainbow_${game}.gin uses only
+# the first two (with C51) and keeps ε-greedy.";;
+    esac
+    case $agent in
+      rainbow) own="c51:
+  atoms: 51                  # Dopamine's MinAtar Rainbow: 51 atoms on [-100, 100]";;
+      bd_rainbow) own="bd:
+  field: basis               # docs/basis.md; not tuned on MinAtar
+  basis: 51                  # bumps over [v_min, v_max], as many as C51's atoms
+  basis_width: 1.0
+  lambda_grad: 1.0
+  mass_floor: 0.1";;
       dqn)   own="dqn:
   loss: huber                # Dopamine's DQN (κ = 1)";;
       c51)   own="c51:
@@ -48,14 +80,14 @@ for game in asterix breakout freeway seaquest space_invaders; do
 # ε's decay after the first 1,000 steps (bdrl at step 0); Dopamine's
 # quantile and Rainbow gins add 3-step returns and prioritized replay,
 # which these equal-terms configs leave out (n = 1, uniform replay, as
-# dqn_${game}.gin); Dopamine evaluates with ε = 0.001, bdrl greedily.
+# dqn_${game}.gin); Dopamine evaluates with ε = 0.001, bdrl greedily.${about}
 seed: 1
 env:
   name: minatar-${game}
   sticky_action_prob: 0.1
   difficulty_ramping: true
 agent:
-  kind: ${agent}
+  kind: ${kind}${components}
   gamma: 0.99
   conv: [16]
   conv_kernel: 3
@@ -65,7 +97,7 @@ agent:
   adam_eps: 3.125e-4
   v_min: -100                # Dopamine's MinAtar Rainbow support (vmax 100, vmin = -vmax)
   v_max: 100
-${own}
+${own}${replay}
 train:
   total_steps: 1000000
   batch_size: 32
