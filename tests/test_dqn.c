@@ -524,6 +524,79 @@ static void test_twin_configs(void **state)
     }
 }
 
+/* configs/minatar/<game>_<agent>.yaml (scripts/minatar_configs.sh) are
+ * twins: every agent's file resolves, but for agent.kind and the agents'
+ * own sections, to its game's C51 file; <game>_rainbow and _bd_rainbow are
+ * C51's and BD's files plus Rainbow's five components at Rainbow's
+ * settings and nothing else. */
+static void minatar_load(exp_config *c, const char *game, const char *agent)
+{
+    char path[1024];
+    bdrl_err e;
+    snprintf(path, sizeof path, "%s/configs/minatar/%s_%s.yaml", tu_root(), game, agent);
+    if (exp_load(c, path, NULL, 0, &e))
+        fail_msg("%s", e.msg);
+}
+
+static void assert_same_shared(const exp_config *a, const exp_config *b)
+{
+    assert_memory_equal(&a->agent, &b->agent, sizeof a->agent);
+    assert_memory_equal(&a->env, &b->env, sizeof a->env);
+    assert_memory_equal(&a->train, &b->train, sizeof a->train);
+    assert_memory_equal(&a->eval, &b->eval, sizeof a->eval);
+    assert_memory_equal(&a->replay, &b->replay, sizeof a->replay);
+    assert_true(a->seed == b->seed);
+}
+
+/* Checks rb's components are Rainbow's, then switches them off as in base. */
+static void strip_rainbow(exp_config *rb, const exp_config *base)
+{
+    assert_int_equal(rb->agent.n_step, 3);
+    assert_true(rb->agent.double_q && rb->agent.dueling && rb->agent.noisy);
+    assert_close(rb->agent.noisy_sigma0, 0.5, 0);
+    assert_true(rb->replay.prioritized);
+    assert_close(rb->replay.alpha, 0.5, 0);
+    assert_close(rb->replay.beta, 0.4, 0);
+    assert_close(rb->replay.eps, 1e-6, 0);
+    rb->agent.n_step = base->agent.n_step;
+    rb->agent.double_q = base->agent.double_q;
+    rb->agent.dueling = base->agent.dueling;
+    rb->agent.noisy = base->agent.noisy;
+    rb->agent.noisy_sigma0 = base->agent.noisy_sigma0;
+    rb->replay = base->replay;
+}
+
+static void test_minatar_twin_configs(void **state)
+{
+    (void)state;
+    const char *games[] = {"asterix", "breakout", "freeway", "seaquest", "space_invaders"};
+    const char *agents[] = {"dqn", "qrdqn", "iqn", "bd"};
+    for (int g = 0; g < 5; g++) {
+        exp_config c51, bd, x;
+        minatar_load(&c51, games[g], "c51");
+        assert_int_equal(c51.agent.kind, agent_kind_find("c51"));
+        assert_int_equal(c51.agent.n_step, 1);
+        assert_false(c51.replay.prioritized);
+        for (int a = 0; a < 4; a++) {
+            minatar_load(&x, games[g], agents[a]);
+            assert_int_equal(x.agent.kind, agent_kind_find(agents[a]));
+            x.agent.kind = c51.agent.kind;
+            assert_same_shared(&c51, &x);
+        }
+        minatar_load(&x, games[g], "rainbow");
+        assert_int_equal(x.agent.kind, c51.agent.kind);
+        strip_rainbow(&x, &c51);
+        assert_same_shared(&c51, &x);
+        assert_int_equal(x.c51.atoms, c51.c51.atoms);
+        minatar_load(&bd, games[g], "bd");
+        minatar_load(&x, games[g], "bd_rainbow");
+        assert_int_equal(x.agent.kind, agent_kind_find("bd"));
+        strip_rainbow(&x, &bd);
+        assert_same_shared(&bd, &x);
+        assert_memory_equal(&x.bd, &bd.bd, sizeof x.bd);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_round_trip),
         cmocka_unit_test(test_update_learns_terminal_reward),
         cmocka_unit_test(test_twin_configs),
+        cmocka_unit_test(test_minatar_twin_configs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
