@@ -59,10 +59,9 @@
  * checked: prioritized >= 0.87 of plain C51's steps/s, Rainbow >= 0.6.
  *
  * QR-DQN and IQN at Dopamine's agent keys (`quantile`): the training
- * loops of QR-DQN with 200 quantiles (configs/bench/cleanrl_c51.yaml's
- * shared keys) and configs/cartpole_iqn.yaml (N = N' = 64, K = 32), batch
- * 128, with an update every step, against C51 at the same shared keys
- * (configs/bench/cleanrl_c51.yaml) in the same rounds.
+ * loops of QR-DQN with 200 quantiles and IQN with N = N' = 64, K = 32, both
+ * at configs/bench/cleanrl_c51.yaml's shared keys, batch 128, with an
+ * update every step, against C51 at the same keys in the same rounds.
  *
  * Usage: bench_agents [seconds per measurement, default 2] [minatar] [notorch]
  * [c51-only] [components] [quantile]; run from the source tree (it reads the
@@ -780,12 +779,12 @@ static int components_section(double secs)
     return 0;
 }
 
-/* ---- QR-DQN and IQN at their reference settings ---- */
+/* ---- QR-DQN and IQN at Dopamine's agent keys ---- */
 
 /* QR-DQN with Dopamine's 200 quantiles (the heaviest quantile loss bdrl
- * ships, as configs/minatar/ does; configs/cartpole_qrdqn.yaml now
- * follows RL Baselines3 Zoo's 10) and configs/cartpole_iqn.yaml
- * (N = N' = 64, K = 32, 64 cosine features), both batch 128 on the torso
+ * ships, as configs/minatar/ does) and IQN with Dopamine's agent keys
+ * (N = N' = 64, K = 32, 64 cosine features, as configs/minatar/ and
+ * configs/{acrobot,mountaincar}_iqn.yaml), both batch 128 on the torso
  * 4-120-84, against C51 at the same shared keys (configs/bench/cleanrl_c51.yaml),
  * each with an update every step (Dopamine's classic-control cadence): the
  * whole training loop in minatar_loop's window (any config's loop, not only
@@ -793,6 +792,8 @@ static int components_section(double secs)
  * a ratio is the median over the rounds of the agent's steps/s over C51's
  * in the same round (a slow spell of the machine hits both). */
 static char *qt_qrdqn_sets[] = {"agent.kind=qrdqn", "qrdqn.quantiles=200", "qrdqn.kappa=1"};
+static char *qt_iqn_sets[] = {"agent.kind=iqn", "iqn.n=64", "iqn.n_prime=64", "iqn.k=32", "iqn.embedding=64",
+                              "iqn.kappa=1"};
 static const struct {
     const char *path, *label; /* the config file; the table's name for it */
     char *const *sets;        /* overrides on top of it (n_sets) */
@@ -800,7 +801,7 @@ static const struct {
 } qt_variants[] = {
     {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml", NULL, 0},
     {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml, 200 quant.", qt_qrdqn_sets, 3},
-    {"configs/cartpole_iqn.yaml", "cartpole_iqn.yaml", NULL, 0},
+    {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml, IQN", qt_iqn_sets, 6},
 };
 enum { QT_N = (int)(sizeof qt_variants / sizeof qt_variants[0]), QT_ROUNDS = 3 };
 
@@ -822,7 +823,7 @@ static int quantile_section(double secs)
                 return 1;
             sps[v][r] = lr.sps;
         }
-    printf("\nQR-DQN and IQN at their reference settings against C51 at the same shared keys (CartPole, torso\n"
+    printf("\nQR-DQN and IQN at Dopamine's agent keys against C51 at the same shared keys (CartPole, torso\n"
            "4-120-84 ReLU, batch 128, Adam), an update every step; the whole training loop, eps 0.05; CPU time;\n"
            "%d rounds of %.2f s each; steps/s the median over the rounds, /c51 the median of the per-round ratios\n",
            QT_ROUNDS, secs);
