@@ -94,6 +94,9 @@ static void test_summarize_hand_values(void **state)
     assert_close(s.stt_q25, 175, 0);
     assert_true(isinf(s.stt_q75));
     assert_true(isinf(s.stt_iqr));
+    const double want_runs[] = {100, 200, 200, INFINITY}; /* kept, sorted, for the ratio's interval */
+    assert_non_null(s.stt_runs);
+    assert_memory_equal(s.stt_runs, want_runs, sizeof want_runs);
     /* final returns 12, 8, 10, 9: mean 9.75 */
     assert_int_equal(s.final_return.n, 4);
     assert_close(s.final_return.mean, 9.75, 1e-12);
@@ -118,6 +121,8 @@ static void test_summarize_hand_values(void **state)
     assert_int_equal(stat_bootstrap_mean_ci(fin, 4, COMPARE_BOOT, 0.95, r, &lo, &hi, &e), 0);
     rng_free(r);
     assert_true(lo == s.final_return.lo && hi == s.final_return.hi);
+    compare_stats_free(&s);
+    compare_stats_free(&s2);
 }
 
 /* The end-of-budget statistics: the last quarter's evaluations and the
@@ -164,6 +169,7 @@ static void test_summarize_last_quarter_and_q(void **state)
     char *md = tu_read(p);
     assert_non_null(strstr(md, "| 59 [110] |"));
     free(md);
+    compare_stats_free(&s);
 }
 
 /* What counts as done: finished after the configured steps (or any, with
@@ -207,6 +213,7 @@ static void test_summarize_solved(void **state)
     assert_int_equal(s.n_solved, 1);
     assert_int_equal(s.stt_reached, 2);
     assert_close(s.stt_median, 150, 0);
+    compare_stats_free(&s);
 }
 
 static void test_bootstrap_two_points(void **state)
@@ -231,10 +238,12 @@ static void test_bootstrap_two_points(void **state)
     assert_close(s.final_return.hi, 1, 0);
     assert_int_equal(s.stt_reached, 0);
     assert_true(isinf(s.stt_median));
+    compare_stats_free(&s);
     const char *d1[] = {b};
     assert_int_equal(compare_summarize(d1, 1, 0, &s, &e), 0);
     assert_close(s.final_return.lo, 1, 0);
     assert_close(s.final_return.hi, 1, 0);
+    compare_stats_free(&s);
     (void)c;
 }
 
@@ -270,6 +279,12 @@ static void test_write_ratio(void **state)
     assert_contains(csv, "config,path,agent,env,runs,finished,threshold_on,threshold,stt_reached,stt_median");
     assert_contains(csv, "\nslow,b.yaml,c51,cartpole,2,2,return_mean,15,2,400,400,400,0,");
     assert_contains(csv, ",0.5,"); /* the ratio, then the last quarter and Q at the end */
+    assert_contains(csv, "q_end_mean,q_end_max,stt_ratio_lo,stt_ratio_hi\n");
+    /* every seed of each group at 200 and 400 steps: every resampled
+     * ratio is 0.5, so is its interval */
+    assert_true(s[1].stt_ratio_lo == 0.5 && s[1].stt_ratio_hi == 0.5);
+    assert_true(isnan(s[0].stt_ratio_lo) && isnan(s[0].stt_ratio_hi));
+    assert_contains(csv, ",0.5,0.5\n");
     free(csv);
     snprintf(p, sizeof p, "%s/comparison.json", out);
     char *js = tu_read(p);
@@ -282,8 +297,55 @@ static void test_write_ratio(void **state)
     snprintf(p, sizeof p, "%s/comparison.md", out);
     char *md = tu_read(p);
     assert_contains(md, "| slow | 400 | 0 [400, 400] | 2/2 |");
+    assert_contains(md, " | 0.5 [0.5, 0.5] |\n");
     free(md);
+    compare_stats_free(&s[0]);
+    compare_stats_free(&s[1]);
 }
+
+/* compare_boot_interval against exact truth: each case's resampled
+ * statistic takes few values, so the 2.5% and 97.5% percentiles of 10,000
+ * resamples are known (every value below has probability >= 1/4). */
+static void test_boot_interval(void **state)
+{
+    (void)state;
+    rng *r = rng_create(1, 0);
+    const double inf = INFINITY;
+    double lo, hi;
+    /* constant seeds: 50 / 100 */
+    const double c50[] = {50, 50, 50}, c100[] = {100, 100};
+    assert_int_equal(compare_boot_interval(1, c50, 3, c100, 2, r, &lo, &hi), 0);
+    assert_true(lo == 0.5 && hi == 0.5);
+    /* medians of {1, 2}: 1, 1.5, 2 (1/4, 1/2, 1/4) over 10: [0.1, 0.2]
+     * (the other way round would give [5, 10]) */
+    const double x12[] = {1, 2}, f10[] = {10};
+    assert_int_equal(compare_boot_interval(1, x12, 2, f10, 1, r, &lo, &hi), 0);
+    assert_true(lo == 0.1 && hi == 0.2);
+    /* one unreached seed in four: the median is ∞ when two or more draws
+     * are it (p = 0.26), else 100: [1, ∞] */
+    const double x1inf[] = {100, 100, 100, inf}, f100[] = {100};
+    assert_int_equal(compare_boot_interval(1, x1inf, 4, f100, 1, r, &lo, &hi), 0);
+    assert_true(lo == 1 && isinf(hi));
+    /* the first variant's median ∞ (p = 20/27) against a finite one: 0 */
+    const double f2inf[] = {inf, inf, 100};
+    assert_int_equal(compare_boot_interval(1, f100, 1, f2inf, 3, r, &lo, &hi), 0);
+    assert_true(lo == 0 && hi == 1);
+    /* both medians ∞ in some resample: no ratio, no interval */
+    const double half[] = {100, inf};
+    assert_int_equal(compare_boot_interval(1, half, 2, half, 2, r, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    /* means: {1, 3} resampled is 1, 2, 3 (1/4, 1/2, 1/4); minus 0 */
+    const double x13[] = {1, 3}, zero[] = {0};
+    assert_int_equal(compare_boot_interval(0, x13, 2, zero, 1, r, &lo, &hi), 0);
+    assert_true(lo == 1 && hi == 3);
+    assert_int_equal(compare_boot_interval(0, zero, 1, x13, 2, r, &lo, &hi), 0);
+    assert_true(lo == -3 && hi == -1);
+    /* no values on a side */
+    assert_int_equal(compare_boot_interval(0, x13, 2, zero, 0, r, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    rng_free(r);
+}
+
 
 static void test_curves_aggregate(void **state)
 {
@@ -838,6 +900,7 @@ int main(void)
         cmocka_unit_test(test_summarize_solved),
         cmocka_unit_test(test_bootstrap_two_points),
         cmocka_unit_test(test_write_ratio),
+        cmocka_unit_test(test_boot_interval),
         cmocka_unit_test(test_curves_aggregate),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_cli_compare),

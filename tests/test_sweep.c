@@ -15,7 +15,6 @@
 #include "core/cfg.h"
 #include "research/rundir.h"
 #include "research/sweep.h"
-#include "research/sweep_variants.h"
 
 static const char *TINY_SET = "{train.total_steps: 300, eval.episodes: 5, eval.interval: 100, "
                               "train.learning_starts: 100, train.checkpoint_interval: 100}";
@@ -491,49 +490,6 @@ static void fake_run(const sweep_def *s, int i, double stt, double ret)
  * then the same sweep ranked by final_eval_return: each cell's mean and
  * interval are summary.json's for its setting (one code computes both).
  * The figure is drawn when gnuplot is there, and `bdrl plot sweep` redraws it. */
-/* "vs first" intervals against exact truth: each case's resampled
- * statistic takes few values, so the 2.5% and 97.5% percentiles of 10,000
- * resamples are known (every value below has probability >= 1/4). */
-static void test_vs_first_interval(void **state)
-{
-    (void)state;
-    rng *r = rng_create(1, 0);
-    const double inf = INFINITY;
-    double lo, hi;
-    /* constant seeds: 50 / 100 */
-    const double c50[] = {50, 50, 50}, c100[] = {100, 100};
-    assert_int_equal(sweep_vs_first_interval(1, c50, 3, c100, 2, r, &lo, &hi), 0);
-    assert_true(lo == 0.5 && hi == 0.5);
-    /* medians of {1, 2}: 1, 1.5, 2 (1/4, 1/2, 1/4) over 10: [0.1, 0.2]
-     * (the other way round would give [5, 10]) */
-    const double x12[] = {1, 2}, f10[] = {10};
-    assert_int_equal(sweep_vs_first_interval(1, x12, 2, f10, 1, r, &lo, &hi), 0);
-    assert_true(lo == 0.1 && hi == 0.2);
-    /* one unreached seed in four: the median is ∞ when two or more draws
-     * are it (p = 0.26), else 100: [1, ∞] */
-    const double x1inf[] = {100, 100, 100, inf}, f100[] = {100};
-    assert_int_equal(sweep_vs_first_interval(1, x1inf, 4, f100, 1, r, &lo, &hi), 0);
-    assert_true(lo == 1 && isinf(hi));
-    /* the first variant's median ∞ (p = 20/27) against a finite one: 0 */
-    const double f2inf[] = {inf, inf, 100};
-    assert_int_equal(sweep_vs_first_interval(1, f100, 1, f2inf, 3, r, &lo, &hi), 0);
-    assert_true(lo == 0 && hi == 1);
-    /* both medians ∞ in some resample: no ratio, no interval */
-    const double half[] = {100, inf};
-    assert_int_equal(sweep_vs_first_interval(1, half, 2, half, 2, r, &lo, &hi), 0);
-    assert_true(isnan(lo) && isnan(hi));
-    /* means: {1, 3} resampled is 1, 2, 3 (1/4, 1/2, 1/4); minus 0 */
-    const double x13[] = {1, 3}, zero[] = {0};
-    assert_int_equal(sweep_vs_first_interval(0, x13, 2, zero, 1, r, &lo, &hi), 0);
-    assert_true(lo == 1 && hi == 3);
-    assert_int_equal(sweep_vs_first_interval(0, zero, 1, x13, 2, r, &lo, &hi), 0);
-    assert_true(lo == -3 && hi == -1);
-    /* no values on a side */
-    assert_int_equal(sweep_vs_first_interval(0, x13, 2, zero, 0, r, &lo, &hi), 0);
-    assert_true(isnan(lo) && isnan(hi));
-    rng_free(r);
-}
-
 static void test_variants_tables(void **state)
 {
     (void)state;
@@ -1141,7 +1097,6 @@ int main(void)
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_variants_expand),
         cmocka_unit_test(test_variants_errors),
-        cmocka_unit_test(test_vs_first_interval),
         cmocka_unit_test(test_variants_tables),
         cmocka_unit_test(test_ablation_sweeps),
         cmocka_unit_test(test_variants_cli),

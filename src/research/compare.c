@@ -50,6 +50,52 @@ void compare_stt_quartiles(double *v, int n, double *median, double *q25, double
     *q75 = compare_quantile_inf(v, n, 0.75);
 }
 
+/* The statistic of one resample of n values (sorted in place): the median
+ * with compare's rule for infinities, or the mean. */
+static double resample_stat(int stt, const double *x, int n, rng *r, double *buf)
+{
+    for (int i = 0; i < n; i++)
+        buf[i] = x[rng_below(r, (unsigned long)n)];
+    if (!stt)
+        return stat_mean(buf, (size_t)n);
+    qsort(buf, (size_t)n, sizeof *buf, cmp_double);
+    return compare_quantile_inf(buf, n, 0.5);
+}
+
+int compare_boot_interval(int stt, const double *x, int nx, const double *y, int ny, rng *r, double *lo,
+                          double *hi)
+{
+    *lo = *hi = NAN;
+    if (nx <= 0 || ny <= 0)
+        return 0;
+    double *buf = malloc((size_t)(nx > ny ? nx : ny) * sizeof *buf);
+    double *d = malloc((size_t)COMPARE_BOOT * sizeof *d);
+    if (!buf || !d) {
+        free(buf);
+        free(d);
+        return -1;
+    }
+    rng_reseed(r, COMPARE_BOOT_SEED, 1);
+    int defined = 1;
+    for (int k = 0; k < COMPARE_BOOT && defined; k++) {
+        double sx = resample_stat(stt, x, nx, r, buf), sy = resample_stat(stt, y, ny, r, buf);
+        if (!stt)
+            d[k] = sx - sy;
+        else if (isinf(sx) && isinf(sy))
+            defined = 0; /* "not reached" / "not reached": no ratio */
+        else
+            d[k] = isinf(sy) ? 0 : isinf(sx) ? INFINITY : sx / sy;
+    }
+    if (defined) {
+        qsort(d, COMPARE_BOOT, sizeof *d, cmp_double);
+        *lo = compare_quantile_inf(d, COMPARE_BOOT, 0.025);
+        *hi = compare_quantile_inf(d, COMPARE_BOOT, 0.975);
+    }
+    free(buf);
+    free(d);
+    return 0;
+}
+
 static void ci_of(const double *x, int n, rng *r, compare_ci *out)
 {
     out->n = n;
@@ -110,12 +156,18 @@ static double late_q_mean(const char *dir, double last_step)
     return m ? sum / m : NAN;
 }
 
+void compare_stats_free(compare_stats *s)
+{
+    free(s->stt_runs);
+    s->stt_runs = NULL;
+}
+
 int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats *out, bdrl_err *e)
 {
     memset(out, 0, sizeof *out);
     out->n_runs = n;
     out->threshold = out->stt_median = out->stt_q25 = out->stt_q75 = out->stt_iqr = NAN;
-    out->wall_mean = out->sps_mean = out->stt_ratio = NAN;
+    out->wall_mean = out->sps_mean = out->stt_ratio = out->stt_ratio_lo = out->stt_ratio_hi = NAN;
     out->q_end_mean = out->q_end_max = NAN;
     size_t m = (size_t)(n > 0 ? n : 1);
     double *fin = calloc(m, sizeof *fin), *best = calloc(m, sizeof *best), *auc = calloc(m, sizeof *auc),
@@ -207,6 +259,8 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
     if (nd > 0 && !isnan(out->threshold)) {
         compare_stt_quartiles(stt, nd, &out->stt_median, &out->stt_q25, &out->stt_q75);
         out->stt_iqr = isinf(out->stt_q75) ? INFINITY : out->stt_q75 - out->stt_q25;
+        out->stt_runs = stt; /* sorted now; the ratio intervals resample them */
+        stt = NULL;
     }
 done:
     free(fin);
@@ -244,6 +298,14 @@ void compare_fmt_num(char *b, size_t n, double v)
         snprintf(b, n, "not reached");
     else
         fmt_plain(b, n, v);
+}
+
+void compare_fmt_bound(char *b, size_t n, int stt, double v)
+{
+    if (isinf(v))
+        snprintf(b, n, "∞");
+    else
+        snprintf(b, n, stt ? "%.3g" : "%+.3g", v);
 }
 
 static void fmt_ci(char *b, size_t n, const compare_ci *c)
@@ -301,10 +363,21 @@ static int env_name_has_table(const char *name)
 int compare_write(const char *out_dir, int n, const char *const *labels, const char *const *configs,
                   compare_stats *st, int n_seeds, bdrl_err *e)
 {
+    rng *r = rng_create(COMPARE_BOOT_SEED, 1);
+    if (!r)
+        return err_set(e, "out of memory");
     for (int g = 0; g < n; g++) {
         double a = st[0].stt_median, b = st[g].stt_median;
         st[g].stt_ratio = isfinite(a) && isfinite(b) && b > 0 ? a / b : NAN;
+        st[g].stt_ratio_lo = st[g].stt_ratio_hi = NAN;
+        if (g > 0 && !isnan(st[g].stt_ratio) && st[0].stt_runs && st[g].stt_runs &&
+            compare_boot_interval(1, st[0].stt_runs, st[0].n_done, st[g].stt_runs, st[g].n_done, r,
+                                  &st[g].stt_ratio_lo, &st[g].stt_ratio_hi)) {
+            rng_free(r);
+            return err_set(e, "out of memory");
+        }
     }
+    rng_free(r);
     int fl = 0;
     for (int g = 0; g < n; g++)
         fl |= env_name_has_table(st[g].env) || st[g].w1.n > 0;
@@ -342,7 +415,9 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
                "by its span of steps (the curve's mean level). Last quarter: each run's mean evaluation\n"
                "return after 3/4 of its steps. Q at end: each run's replay batches' mean Q over its\n"
                "episodes in the last 5%% of its steps (metrics.csv), mean [largest] over the runs.\n"
-               "Ratio: median steps to threshold of %s / of this config (< 1: %s needs fewer steps).\n\n",
+               "Ratio: median steps to threshold of %s / of this config (< 1: %s needs fewer steps),\n"
+               "with a 95%% percentile bootstrap interval (each config's seeds resampled on their own; an\n"
+               "interval that excludes 1 separates the two).\n\n",
             labels[0], labels[0]);
     fprintf(f, "| config | steps to threshold: median | IQR [q25, q75] | reached | final return | best return "
                "| AUC | last quarter | Q at end | wall s | steps/s |%s ratio |\n",
@@ -352,7 +427,7 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
     for (int g = 0; g < n; g++) {
         const compare_stats *s = &st[g];
         char med[64], iqr[64], q25[64], q75[64], fin[96], best[96], auc[96], wall[64], sps[64], succ[96],
-            w1[96], ratio[64], lq[96], qm[64], qx[64], qend[160];
+            w1[96], ratio[160], lq[96], qm[64], qx[64], qend[160];
         compare_fmt_num(med, sizeof med, s->stt_median);
         if (isinf(s->stt_iqr))
             snprintf(iqr, sizeof iqr, "∞");
@@ -375,6 +450,13 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         fmt_ci(succ, sizeof succ, &s->success);
         fmt_ci(w1, sizeof w1, &s->w1);
         compare_fmt_num(ratio, sizeof ratio, g == 0 ? NAN : s->stt_ratio);
+        if (g > 0 && !isnan(s->stt_ratio_lo)) {
+            size_t k = strlen(ratio);
+            char lo[32], hi[32];
+            compare_fmt_bound(lo, sizeof lo, 1, s->stt_ratio_lo);
+            compare_fmt_bound(hi, sizeof hi, 1, s->stt_ratio_hi);
+            snprintf(ratio + k, sizeof ratio - k, " [%s, %s]", lo, hi);
+        }
         char reached[64] = "–";
         if (!isnan(s->threshold))
             snprintf(reached, sizeof reached, "%d/%d", s->stt_reached, s->n_done);
@@ -396,7 +478,7 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
                "stt_iqr,final_return_mean,final_return_lo,final_return_hi,best_return_mean,best_return_lo,"
                "best_return_hi,auc_mean,auc_lo,auc_hi,wall_seconds_mean,sps_mean,success_rate_mean,"
                "success_rate_lo,success_rate_hi,w1_mean,w1_lo,w1_hi,stt_ratio_first_over_this,last_quarter_mean,"
-               "last_quarter_lo,last_quarter_hi,q_end_mean,q_end_max\n");
+               "last_quarter_lo,last_quarter_hi,q_end_mean,q_end_max,stt_ratio_lo,stt_ratio_hi\n");
     for (int g = 0; g < n; g++) {
         const compare_stats *s = &st[g];
         fprintf(f, "%s,%s,%s,%s,%d,%d,%s", labels[g], configs[g], s->agent, s->env, s->n_runs, s->n_done,
@@ -407,7 +489,8 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
                       s->final_return.hi, s->best_return.mean, s->best_return.lo, s->best_return.hi, s->auc.mean,
                       s->auc.lo, s->auc.hi, s->wall_mean, s->sps_mean, s->success.mean, s->success.lo,
                       s->success.hi, s->w1.mean, s->w1.lo, s->w1.hi, s->stt_ratio, s->last_quarter.mean,
-                      s->last_quarter.lo, s->last_quarter.hi, s->q_end_mean, s->q_end_max};
+                      s->last_quarter.lo, s->last_quarter.hi, s->q_end_mean, s->q_end_max, s->stt_ratio_lo,
+                      s->stt_ratio_hi};
         for (size_t k = 0; k < sizeof v / sizeof *v; k++)
             csv_num(f, v[k]);
         fputc('\n', f);
@@ -444,6 +527,8 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         json_stt(&w, "q75", s->stt_q75);
         json_stt(&w, "iqr", s->stt_iqr);
         json_kv_num(&w, "ratio_first_over_this", s->stt_ratio);
+        json_kv_num(&w, "ratio_lo", s->stt_ratio_lo);
+        json_kv_num(&w, "ratio_hi", s->stt_ratio_hi);
         json_object_end(&w);
         json_ci(&w, "final_eval_return", &s->final_return);
         json_ci(&w, "best_eval_return", &s->best_return);
@@ -793,6 +878,8 @@ done:
     free(runs);
     free(jobs);
     free(job_run);
+    for (int g = 0; st && g < G; g++)
+        compare_stats_free(&st[g]);
     free(st);
     free(cfg);
     free(sets);

@@ -27,7 +27,8 @@
  *   - ratio of medians of steps to threshold, first configuration / this one
  *     (< 1: the first needs fewer steps).
  *
- * Memory: compare_stats holds no pointers; callers own everything they pass.
+ * Memory: compare_summarize allocates compare_stats.stt_runs (compare_stats_free
+ * releases it); callers own everything they pass.
  */
 #ifndef BDRL_COMPARE_H
 #define BDRL_COMPARE_H
@@ -37,6 +38,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "core/rng.h"
 #include "research/suite.h"
 
 #define COMPARE_BOOT 10000
@@ -64,7 +66,13 @@ typedef struct {
                                      largest over the runs (divergence shows here first) */
     double wall_mean, sps_mean;
     double stt_ratio;        /* median of the first group / this one's; NaN if undefined */
+    double stt_ratio_lo, stt_ratio_hi; /* its 95% bootstrap interval (compare_boot_interval); NaN if undefined */
+    double *stt_runs;        /* per finished run, sorted: steps to threshold, +INFINITY for one that never
+                                reached it (n_done values; NULL without a threshold); compare_stats_free */
 } compare_stats;
+
+/* Frees what compare_summarize allocated in s (s itself is the caller's). */
+void compare_stats_free(compare_stats *s);
 
 /* Summarizes the finished runs among dirs (n). with_w1: read mean_w1 from
  * each run's distributions.json (runs without it are left out of w1). */
@@ -79,9 +87,29 @@ double compare_quantile_inf(const double *sorted, int n, double q);
  * (all NaN when n is 0): the steps-to-threshold statistics of a group. */
 void compare_stt_quartiles(double *v, int n, double *median, double *q25, double *q75);
 
+/* 95% percentile bootstrap interval [lo, hi] of a comparison of two
+ * groups' per-seed values x (nx) and y (ny). Their seeds trained
+ * different things, so each is resampled on its own, COMPARE_BOOT times (r
+ * reseeded to COMPARE_BOOT_SEED, stream 1: every interval reproducible on
+ * its own), and the statistic of each pair of resamples is
+ *   stt: median(x) / median(y) of steps to threshold, medians by
+ *        compare_quantile_inf (one that falls on an unreached seed is ∞);
+ *        ∞ over a finite median is ∞, a finite one over ∞ is 0, and ∞
+ *        over ∞ leaves the interval undefined (NaN, NaN);
+ *   else: mean(x) − mean(y) of finite values.
+ * Percentiles by compare_quantile_inf. NaN bounds when either group has
+ * no values. Returns -1 only when out of memory. */
+int compare_boot_interval(int stt, const double *x, int nx, const double *y, int ny, rng *r, double *lo,
+                          double *hi);
+
 /* A figure of the tables: "–" for NaN, "not reached" for an infinity,
  * whole numbers from 1000 on (33750, not 3.375e+04), else 4 digits. */
 void compare_fmt_num(char *b, size_t n, double v);
+
+/* A bound of a compare_boot_interval: a ratio of steps in 3 digits (∞
+ * when the resampled median was "not reached"), or (stt 0) a signed
+ * difference. */
+void compare_fmt_bound(char *b, size_t n, int stt, double v);
 
 /* Writes comparison.md, .csv and .json into out_dir for n groups (labels,
  * config paths, stats; ratios are filled in here). */

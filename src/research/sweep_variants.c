@@ -11,7 +11,6 @@
 #include "core/plot.h"
 #include "core/rng.h"
 #include "research/compare.h"
-#include "stats/metrics.h"
 
 /* ---------------- the tables ---------------- */
 
@@ -23,7 +22,7 @@ typedef struct {
     int reached;         /* of which finite (steps_to_threshold: reached the threshold) */
     double center, lo, hi; /* steps_to_threshold: median, q25, q75; else mean and 95% interval */
     double vs_first;     /* against the first variant's cell of the same point and config */
-    double vs_lo, vs_hi; /* its 95% bootstrap interval (sweep_vs_first_interval); NaN for the first */
+    double vs_lo, vs_hi; /* its 95% bootstrap interval (compare_boot_interval); NaN for the first */
 } variant_cell;
 
 /* The table: cells[(p * n_variants + v) * n_bases + b]. */
@@ -77,58 +76,6 @@ static double against_first(int stt, double x, double first)
     return x - first;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The statistic of one resample of n values (sorted in place): the median
- * with compare's rule for infinities, or the mean. */
-static double resample_stat(int stt, const double *x, int n, rng *r, double *buf)
-{
-    for (int i = 0; i < n; i++)
-        buf[i] = x[rng_below(r, (unsigned long)n)];
-    if (!stt)
-        return stat_mean(buf, (size_t)n);
-    qsort(buf, (size_t)n, sizeof *buf, cmp_dbl);
-    return compare_quantile_inf(buf, n, 0.5);
-}
-
-int sweep_vs_first_interval(int stt, const double *x, int nx, const double *f, int nf, rng *r, double *lo,
-                            double *hi)
-{
-    *lo = *hi = NAN;
-    if (nx <= 0 || nf <= 0)
-        return 0;
-    double *buf = malloc((size_t)(nx > nf ? nx : nf) * sizeof *buf);
-    double *d = malloc((size_t)SWEEP_BOOT * sizeof *d);
-    if (!buf || !d) {
-        free(buf);
-        free(d);
-        return -1;
-    }
-    rng_reseed(r, SWEEP_BOOT_SEED, 1);
-    int defined = 1;
-    for (int k = 0; k < SWEEP_BOOT && defined; k++) {
-        double sx = resample_stat(stt, x, nx, r, buf), sf = resample_stat(stt, f, nf, r, buf);
-        if (!stt)
-            d[k] = sx - sf;
-        else if (isinf(sx) && isinf(sf))
-            defined = 0; /* "not reached" / "not reached": no ratio */
-        else
-            d[k] = isinf(sf) ? 0 : isinf(sx) ? INFINITY : sx / sf;
-    }
-    if (defined) {
-        qsort(d, SWEEP_BOOT, sizeof *d, cmp_dbl);
-        *lo = compare_quantile_inf(d, SWEEP_BOOT, 0.025);
-        *hi = compare_quantile_inf(d, SWEEP_BOOT, 0.975);
-    }
-    free(buf);
-    free(d);
-    return 0;
-}
-
 static int table_build(variant_table *t, const sweep_def *s, const double *metric, const unsigned char *have,
                        bdrl_err *e)
 {
@@ -154,7 +101,7 @@ static int table_build(variant_table *t, const sweep_def *s, const double *metri
                 c->vs_first = against_first(t->stt, c->center, c0->center);
                 t->some_missing |= c->done < c->runs;
                 if (v > 0 && !isnan(c->vs_first) &&
-                    sweep_vs_first_interval(t->stt, buf, c->n, first, c0->n, r, &c->vs_lo, &c->vs_hi)) {
+                    compare_boot_interval(t->stt, buf, c->n, first, c0->n, r, &c->vs_lo, &c->vs_hi)) {
                     free(t->cells);
                     t->cells = NULL;
                     rc = err_set(e, "out of memory");
@@ -218,16 +165,6 @@ static void md_intro(FILE *f, const variant_table *t)
     fputc('\n', f);
 }
 
-/* A bound of vs_first's interval: a ratio of steps (∞ when the variant's
- * resampled median was "not reached"), or a difference of means. */
-static void vs_bound(char *b, size_t n, int stt, double v)
-{
-    if (isinf(v))
-        snprintf(b, n, "∞");
-    else
-        snprintf(b, n, stt ? "%.3g" : "%+.3g", v);
-}
-
 static void md_cell(FILE *f, const variant_table *t, const variant_cell *c)
 {
     char m[64], lo[64], hi[64], vs[200];
@@ -241,8 +178,8 @@ static void md_cell(FILE *f, const variant_table *t, const variant_cell *c)
     if (!isnan(c->vs_lo)) {
         size_t k = strlen(vs);
         char a[32], z[32];
-        vs_bound(a, sizeof a, t->stt, c->vs_lo);
-        vs_bound(z, sizeof z, t->stt, c->vs_hi);
+        compare_fmt_bound(a, sizeof a, t->stt, c->vs_lo);
+        compare_fmt_bound(z, sizeof z, t->stt, c->vs_hi);
         snprintf(vs + k, sizeof vs - k, " [%s, %s]", a, z);
     }
     if (c->n == 0)

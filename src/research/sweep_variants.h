@@ -10,7 +10,8 @@
  * For the other metrics: the mean and 95% percentile bootstrap interval of
  * summary.md; "vs first" is this mean - the first variant's. Every "vs
  * first" but the first variant's own comes with a 95% interval
- * (sweep_vs_first_interval). Cells whose seeds have not all finished say
+ * (compare_boot_interval, compare.h:
+ * the variant's seeds over the first's). Cells whose seeds have not all finished say
  * how many have.
  *
  * OUT/plots/variants.png and .svg (plots/sweep_variants.gp, data
@@ -32,19 +33,6 @@
  * metric value metric[i] (R entries; +INFINITY: never reached, NaN: none)
  * where have[i] says the run has finished. */
 int sweep_variants_write(const sweep_def *s, const double *metric, const unsigned char *have, bdrl_err *e);
-
-/* 95% percentile bootstrap interval [lo, hi] of "vs first": the variant's
- * nx values x and the first variant's nf values f (their seeds differ in
- * what was trained, so they are resampled independently, SWEEP_BOOT times,
- * r reseeded), the statistic of each pair of resamples as the table's:
- * stt, the ratio of medians of steps to threshold (compare.h's rule: a
- * median that falls on an unreached seed is infinite; ratio ∞ over a
- * finite median is ∞, a finite one over ∞ is 0, ∞ over ∞ leaves the
- * interval undefined, NaN); otherwise the difference of means. Percentiles
- * by compare_quantile_inf. NaN bounds when either side has no values.
- * Returns -1 only when out of memory. */
-int sweep_vs_first_interval(int stt, const double *x, int nx, const double *f, int nf, rng *r, double *lo,
-                            double *hi);
 
 /* Draws sweep_dir/plots/variants.png and .svg from results (results.csv,
  * its metric in column c_metric) and sweep_dir/variants.csv. */
