@@ -32,15 +32,7 @@ replay:
 # ${game}_${kind}.yaml's. Dopamine's MinAtar rainbow_${game}.gin uses only
 # the first two (with C51) and keeps ε-greedy.";;
     esac
-    case $agent in
-      rainbow) own="c51:
-  atoms: 51                  # Dopamine's MinAtar Rainbow: 51 atoms on [-100, 100]";;
-      bd_rainbow) own="bd:
-  field: basis               # docs/basis.md; not tuned on MinAtar
-  basis: 51                  # bumps over [v_min, v_max], as many as C51's atoms
-  basis_width: 1.0
-  lambda_grad: 1.0
-  mass_floor: 0.1";;
+    case $kind in
       dqn)   own="dqn:
   loss: huber                # Dopamine's DQN (κ = 1)";;
       c51)   own="c51:
