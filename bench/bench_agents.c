@@ -791,6 +791,7 @@ static int components_section(double secs)
  * MinAtar's). QT_ROUNDS rounds of the three one after another, secs each;
  * a ratio is the median over the rounds of the agent's steps/s over C51's
  * in the same round (a slow spell of the machine hits both). */
+#define QT_SETS(a) ((int)(sizeof(a) / sizeof *(a)))
 static char *qt_qrdqn_sets[] = {"agent.kind=qrdqn", "qrdqn.quantiles=200", "qrdqn.kappa=1"};
 static char *qt_iqn_sets[] = {"agent.kind=iqn", "iqn.n=64", "iqn.n_prime=64", "iqn.k=32", "iqn.embedding=64",
                               "iqn.kappa=1"};
@@ -800,8 +801,8 @@ static const struct {
     int n_sets;
 } qt_variants[] = {
     {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml", NULL, 0},
-    {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml, 200 quant.", qt_qrdqn_sets, 3},
-    {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml, IQN", qt_iqn_sets, 6},
+    {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml, 200 quant.", qt_qrdqn_sets, QT_SETS(qt_qrdqn_sets)},
+    {"configs/bench/cleanrl_c51.yaml", "bench/cleanrl_c51.yaml, IQN", qt_iqn_sets, QT_SETS(qt_iqn_sets)},
 };
 enum { QT_N = (int)(sizeof qt_variants / sizeof qt_variants[0]), QT_ROUNDS = 3 };
 

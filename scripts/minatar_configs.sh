@@ -10,8 +10,11 @@ for game in asterix breakout freeway seaquest space_invaders; do
     f="$out/${game}_${agent}.yaml"
     kind=$agent components="" replay="" about=""
     case $agent in
-      rainbow|bd_rainbow)
-        kind=${agent%_rainbow}; [ "$kind" = rainbow ] && kind=c51
+      rainbow) kind=c51;;
+      bd_rainbow) kind=bd;;
+    esac
+    case $agent in
+      *rainbow)
         components="
   n_step: 3                  # Rainbow: multi-step returns
   double: true               # the target's a* from the online network

@@ -300,12 +300,25 @@ void compare_fmt_num(char *b, size_t n, double v)
         fmt_plain(b, n, v);
 }
 
-void compare_fmt_bound(char *b, size_t n, int stt, double v)
+/* A bound of an interval: a ratio of steps in 3 digits (∞ when the
+ * resampled median was "not reached"), or (stt 0) a signed difference. */
+static void fmt_bound(char *b, size_t n, int stt, double v)
 {
     if (isinf(v))
         snprintf(b, n, "∞");
     else
         snprintf(b, n, stt ? "%.3g" : "%+.3g", v);
+}
+
+void compare_append_interval(char *b, size_t n, int stt, double lo, double hi)
+{
+    if (isnan(lo) || isnan(hi))
+        return;
+    size_t k = strlen(b);
+    char a[32], z[32];
+    fmt_bound(a, sizeof a, stt, lo);
+    fmt_bound(z, sizeof z, stt, hi);
+    snprintf(b + k, k < n ? n - k : 0, " [%s, %s]", a, z);
 }
 
 static void fmt_ci(char *b, size_t n, const compare_ci *c)
@@ -450,13 +463,7 @@ int compare_write(const char *out_dir, int n, const char *const *labels, const c
         fmt_ci(succ, sizeof succ, &s->success);
         fmt_ci(w1, sizeof w1, &s->w1);
         compare_fmt_num(ratio, sizeof ratio, g == 0 ? NAN : s->stt_ratio);
-        if (g > 0 && !isnan(s->stt_ratio_lo)) {
-            size_t k = strlen(ratio);
-            char lo[32], hi[32];
-            compare_fmt_bound(lo, sizeof lo, 1, s->stt_ratio_lo);
-            compare_fmt_bound(hi, sizeof hi, 1, s->stt_ratio_hi);
-            snprintf(ratio + k, sizeof ratio - k, " [%s, %s]", lo, hi);
-        }
+        compare_append_interval(ratio, sizeof ratio, 1, s->stt_ratio_lo, s->stt_ratio_hi);
         char reached[64] = "–";
         if (!isnan(s->threshold))
             snprintf(reached, sizeof reached, "%d/%d", s->stt_reached, s->n_done);

@@ -106,10 +106,11 @@ int compare_boot_interval(int stt, const double *x, int nx, const double *y, int
  * whole numbers from 1000 on (33750, not 3.375e+04), else 4 digits. */
 void compare_fmt_num(char *b, size_t n, double v);
 
-/* A bound of a compare_boot_interval: a ratio of steps in 3 digits (∞
- * when the resampled median was "not reached"), or (stt 0) a signed
- * difference. */
-void compare_fmt_bound(char *b, size_t n, int stt, double v);
+/* Appends " [lo, hi]", a compare_boot_interval, to the text in b (size
+ * n): bounds of a ratio of steps in 3 digits (∞ when the resampled median
+ * was "not reached"), or (stt 0) signed differences; nothing when either
+ * bound is NaN. */
+void compare_append_interval(char *b, size_t n, int stt, double lo, double hi);
 
 /* Writes comparison.md, .csv and .json into out_dir for n groups (labels,
  * config paths, stats; ratios are filled in here). */

@@ -85,13 +85,11 @@ static int table_build(variant_table *t, const sweep_def *s, const double *metri
     t->cells = calloc((size_t)s->n_points * s->n_variants * s->n_bases, sizeof *t->cells);
     double *buf = calloc((size_t)s->n_seeds, sizeof *buf), *first = calloc((size_t)s->n_seeds, sizeof *first);
     rng *r = rng_create(SWEEP_BOOT_SEED, 0);
-    int rc = 0;
-    if (!t->cells || !buf || !first || !r) {
-        free(t->cells);
-        t->cells = NULL;
-        rc = err_set(e, "out of memory");
+    int rc = -1;
+    if (!t->cells || !buf || !first || !r)
         goto out;
-    }
+    /* per point and config: the first variant's values stay in `first`
+     * while the others', in turn in buf, are resampled against them */
     for (int p = 0; p < s->n_points; p++)
         for (int b = 0; b < s->n_bases; b++) {
             const variant_cell *c0 = cell_at(t, p, 0, b);
@@ -101,15 +99,17 @@ static int table_build(variant_table *t, const sweep_def *s, const double *metri
                 c->vs_first = against_first(t->stt, c->center, c0->center);
                 t->some_missing |= c->done < c->runs;
                 if (v > 0 && !isnan(c->vs_first) &&
-                    compare_boot_interval(t->stt, buf, c->n, first, c0->n, r, &c->vs_lo, &c->vs_hi)) {
-                    free(t->cells);
-                    t->cells = NULL;
-                    rc = err_set(e, "out of memory");
+                    compare_boot_interval(t->stt, buf, c->n, first, c0->n, r, &c->vs_lo, &c->vs_hi))
                     goto out;
-                }
             }
         }
+    rc = 0;
 out:
+    if (rc) {
+        free(t->cells);
+        t->cells = NULL;
+        err_set(e, "out of memory");
+    }
     free(buf);
     free(first);
     if (r)
@@ -139,7 +139,7 @@ static void md_intro(FILE *f, const variant_table *t)
                    "finished. vs `%s`: this median / `%s`'s\n(< 1: fewer steps than `%s`), with a 95%% percentile "
                    "bootstrap interval (%d resamples of each\nconfig's seeds, drawn independently; an interval "
                    "below 1 says the variant needs fewer steps).\n",
-                first, first, first, SWEEP_BOOT);
+                first, first, first, COMPARE_BOOT);
     else
         fprintf(f, "Mean over seeds and 95%% percentile bootstrap interval (%d resamples), as in summary.md. "
                    "vs `%s`: this\nmean - `%s`'s, with the same interval for the difference (the two sets of seeds resampled "
@@ -175,13 +175,7 @@ static void md_cell(FILE *f, const variant_table *t, const variant_cell *c)
         compare_fmt_num(vs, sizeof vs, c->vs_first);
     else
         snprintf(vs, sizeof vs, "%+.4g", c->vs_first);
-    if (!isnan(c->vs_lo)) {
-        size_t k = strlen(vs);
-        char a[32], z[32];
-        compare_fmt_bound(a, sizeof a, t->stt, c->vs_lo);
-        compare_fmt_bound(z, sizeof z, t->stt, c->vs_hi);
-        snprintf(vs + k, sizeof vs - k, " [%s, %s]", a, z);
-    }
+    compare_append_interval(vs, sizeof vs, t->stt, c->vs_lo, c->vs_hi);
     if (c->n == 0)
         fprintf(f, " – | – |%s", t->stt ? " – |" : "");
     else if (t->stt)

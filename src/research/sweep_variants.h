@@ -10,9 +10,8 @@
  * For the other metrics: the mean and 95% percentile bootstrap interval of
  * summary.md; "vs first" is this mean - the first variant's. Every "vs
  * first" but the first variant's own comes with a 95% interval
- * (compare_boot_interval, compare.h:
- * the variant's seeds over the first's). Cells whose seeds have not all finished say
- * how many have.
+ * (compare_boot_interval, compare.h: the variant's seeds against the
+ * first's). Cells whose seeds have not all finished say how many have.
  *
  * OUT/plots/variants.png and .svg (plots/sweep_variants.gp, data
  * variants.dat, redraw variants.gp): x the variants in file order, y the
