@@ -295,14 +295,14 @@ static void test_checkpoint_damage_is_refused(void **state)
         free(m);
     }
     /* an older and a newer format version */
-    uint32_t versions[] = {1, 3};
+    uint32_t versions[] = {1, 4};
     for (int i = 0; i < 2; i++) {
         char *m = malloc(n);
         memcpy(m, orig, n);
         memcpy(m + 8, &versions[i], 4);
         write_bytes(bad, m, n);
-        expect_refused(bad, &c, a, versions[i] == 1 ? "format version 1, this build reads version 2 (written by an older"
-                                                    : "format version 3, this build reads version 2");
+        expect_refused(bad, &c, a, versions[i] == 1 ? "format version 1, this build reads versions 2 to 3 (written by an older"
+                                                    : "format version 4, this build reads versions 2 to 3 (written by a newer");
         free(m);
     }
     /* not a checkpoint at all */

@@ -381,6 +381,134 @@ static void test_skipped_update_sets_no_priorities(void **state)
     free(rp);
 }
 
+/* ------------------------------------------------------------------------ */
+/* an environment that keeps something across resets                       */
+
+/* MinAtar keeps its last action across a reset, and a sticky draw on the
+ * next episode's first step repeats it (env.h's env_carry). A resume
+ * replays the current episode from its seed and actions; it used to start
+ * that replay from a fresh environment's last action, so a run stopped
+ * inside an episode whose first step had repeated the previous episode's
+ * last action did not resume at all ("does not replay"). With stickiness
+ * 0.9 and four stops in about sixty episodes, that happened at least once
+ * before the checkpoint recorded the carry; now the stopped run ends as the
+ * uninterrupted one: the same episodes (metrics.csv), evaluations and
+ * agent. */
+static char *MN_SETS[] = {"env.name=minatar-breakout", "env.sticky_action_prob=0.9", "agent.kind=dqn",
+                          "agent.hidden=[16]", "train.total_steps=3000", "train.learning_starts=500",
+                          "train.train_frequency=4", "train.target_update=200", "train.batch_size=16",
+                          "train.buffer_size=3000", "eval.interval=1000", "eval.episodes=2"};
+
+static int train_mn(const char *dir, int64_t stop_after, int resume, bdrl_err *e)
+{
+    exp_config c;
+    tu_load_cfg(&c, MN_SETS, (int)(sizeof MN_SETS / sizeof *MN_SETS));
+    train_options o = {NULL, NULL, stop_after, resume, NULL, NULL};
+    train_result res;
+    return train_run(&c, dir, &o, &res, e);
+}
+
+static char *final_agent(const char *dir, size_t *len)
+{
+    char p[800];
+    exp_config c;
+    bdrl_err e;
+    snprintf(p, sizeof p, "%s/%s", dir, RUN_FILE_CONFIG);
+    if (exp_load(&c, p, NULL, 0, &e))
+        fail_msg("%s", e.msg);
+    env *en = env_create(&c.env, &e);
+    rng *init = rng_create(1, RNG_STREAM_INIT);
+    agent *a = agent_create(&c, en, init, &e);
+    rng_free(init);
+    assert_non_null(a);
+    snprintf(p, sizeof p, "%s/%s", dir, RUN_FILE_CHECKPOINT);
+    if (ckpt_read_agent(p, &c, a, NULL, &e))
+        fail_msg("%s", e.msg);
+    char *bytes = tu_agent_state(a, len);
+    agent_free(a);
+    env_free(en);
+    return bytes;
+}
+
+static void test_minatar_sticky_resume_is_bit_exact(void **state)
+{
+    (void)state;
+    char a_dir[600], b_dir[600];
+    snprintf(a_dir, sizeof a_dir, "%s/mn_whole", tu_dir);
+    snprintf(b_dir, sizeof b_dir, "%s/mn_resumed", tu_dir);
+    bdrl_err e;
+    if (train_mn(a_dir, 0, 0, &e) || train_mn(b_dir, 333, 0, &e))
+        fail_msg("%s", e.msg);
+    const int64_t stops[] = {777, 1234, 1888, 2500, 0};
+    for (int k = 0; k < 5; k++)
+        if (train_mn(b_dir, stops[k], 1, &e))
+            fail_msg("resume %d: %s", k + 1, e.msg);
+    char *ma = tu_read_in(a_dir, RUN_FILE_METRICS), *mb = tu_read_in(b_dir, RUN_FILE_METRICS);
+    char *sa = tu_strip_sps(ma), *sb = tu_strip_sps(mb);
+    assert_string_equal(sa, sb);
+    char *ea = tu_read_in(a_dir, RUN_FILE_EVAL), *eb = tu_read_in(b_dir, RUN_FILE_EVAL);
+    assert_string_equal(ea, eb);
+    size_t la, lb;
+    char *aa = final_agent(a_dir, &la), *ab = final_agent(b_dir, &lb);
+    assert_true(la == lb && !memcmp(aa, ab, la));
+    free(ma), free(mb), free(sa), free(sb), free(ea), free(eb), free(aa), free(ab);
+}
+
+/* checkpoint.bin as format version 2 wrote it: the trainer section
+ * without the carry (the int32 after the episode's length and return,
+ * train_state.c), the header's version and section size and the checksum
+ * set to match. */
+static void downgrade_to_version_2(const char *dir)
+{
+    char p[800];
+    snprintf(p, sizeof p, "%s/%s", dir, RUN_FILE_CHECKPOINT);
+    size_t n = 0;
+    char *m = tu_read_len(p, &n);
+    enum { OFF_SECTIONS = 16 + 4 * 28 + 8 + 8, HEADER = OFF_SECTIONS + 24 };
+    uint64_t sec[3];
+    memcpy(sec, m + OFF_SECTIONS, sizeof sec);
+    size_t t = HEADER + sec[0] + sec[1]; /* the trainer section: two rngs, each a size and its state */
+    for (int k = 0; k < 2; k++) {
+        uint64_t rn;
+        memcpy(&rn, m + t, 8);
+        t += 8 + rn;
+    }
+    size_t carry_at = t + 5 * 8 + 5 * 8 + 8 + 8;
+    memmove(m + carry_at, m + carry_at + 4, n - carry_at - 4);
+    n -= 4;
+    sec[2] -= 4;
+    memcpy(m + OFF_SECTIONS, sec, sizeof sec);
+    uint32_t v = 2;
+    memcpy(m + 8, &v, 4);
+    uint64_t h = 14695981039346656037ull; /* FNV-1a 64, as checkpoint.c */
+    for (size_t i = 0; i + 8 < n; i++)
+        h = (h ^ (unsigned char)m[i]) * 1099511628211ull;
+    memcpy(m + n - 8, &h, 8);
+    tu_write_bytes(p, m, n);
+    free(m);
+}
+
+/* A version 2 checkpoint (no carry recorded) of the same run, stopped where
+ * the resume above first failed, still resumes: the carry is found by
+ * trying each value, and here the run then ends as the uninterrupted one. */
+static void test_version_2_checkpoint_finds_the_carry(void **state)
+{
+    (void)state;
+    char a_dir[600], b_dir[600];
+    snprintf(a_dir, sizeof a_dir, "%s/mn_whole2", tu_dir);
+    snprintf(b_dir, sizeof b_dir, "%s/mn_v2", tu_dir);
+    bdrl_err e;
+    if (train_mn(a_dir, 0, 0, &e) || train_mn(b_dir, 333, 0, &e))
+        fail_msg("%s", e.msg);
+    downgrade_to_version_2(b_dir);
+    if (train_mn(b_dir, 0, 1, &e))
+        fail_msg("resume from version 2: %s", e.msg);
+    char *ma = tu_read_in(a_dir, RUN_FILE_METRICS), *mb = tu_read_in(b_dir, RUN_FILE_METRICS);
+    char *sa = tu_strip_sps(ma), *sb = tu_strip_sps(mb);
+    assert_string_equal(sa, sb);
+    free(ma), free(mb), free(sa), free(sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +519,8 @@ int main(void)
         cmocka_unit_test(test_nstep_prioritized_resume_is_bit_exact),
         cmocka_unit_test(test_unwritten_sample_loss_refused),
         cmocka_unit_test(test_skipped_update_sets_no_priorities),
+        cmocka_unit_test(test_minatar_sticky_resume_is_bit_exact),
+        cmocka_unit_test(test_version_2_checkpoint_finds_the_carry),
     };
     return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

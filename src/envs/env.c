@@ -236,6 +236,16 @@ int env_set_state(env *e, const double *state, bdrl_err *err)
     return 0;
 }
 
+int env_carry_values(const env *e) { return e->cls->get_carry ? e->cls->carry_values : 1; }
+
+int env_carry(const env *e) { return e->cls->get_carry ? e->cls->get_carry(e) : 0; }
+
+void env_set_carry(env *e, int carry)
+{
+    if (e->cls->set_carry && carry >= 0 && carry < e->cls->carry_values)
+        e->cls->set_carry(e, carry);
+}
+
 int env_observe_state(const env *e, const double *state, float *obs, bdrl_err *err)
 {
     if (e->tabular) {

@@ -255,6 +255,18 @@ int env_set_state(env *e, const double *state, bdrl_err *err);
  * range). A plugin's state is set and then set back. */
 int env_observe_state(const env *e, const double *state, float *obs, bdrl_err *err);
 
+/* What an environment keeps across env_reset, as a small integer. MinAtar
+ * keeps its last action (a sticky draw on the next episode's first step
+ * repeats it; MinAtar does not clear it on reset), so an episode depends on
+ * the one before it. A run's checkpoint records the carry at the start of
+ * the current episode so that a resume replays that episode exactly.
+ * env_carry_values: how many values the carry takes (1: the environment
+ * keeps nothing, and env_carry is 0); env_set_carry takes one in
+ * [0, env_carry_values) and is called after env_reset. */
+int env_carry_values(const env *e);
+int env_carry(const env *e);
+void env_set_carry(env *e, int carry);
+
 /* ---- exact transition tables (tabular environments) ---- */
 
 /* One outcome of (state, action), in the environment's order (FrozenLake,

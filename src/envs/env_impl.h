@@ -85,6 +85,10 @@ typedef struct {
     void (*step)(env *e, int action, env_step *out);
     void (*get_state)(const env *e, double *state);
     int (*set_state)(env *e, const double *state, bdrl_err *err);
+    /* Optional (0 and NULL: nothing survives a reset; env.h's env_carry). */
+    int carry_values;
+    int (*get_carry)(const env *e);
+    void (*set_carry)(env *e, int carry);
     int (*success)(const env *e, const env_step *st); /* the step ended an episode */
     void (*describe)(const env *e, const env_config *c, FILE *f);
     /* 1: the env's generator is numpy's, seeded as Gymnasium's

@@ -81,6 +81,10 @@ void minatar_step(env *e, int action, env_step *out)
     out->obs = e->obs;
 }
 
+int minatar_get_carry(const env *e) { return e->mn->last_action; }
+
+void minatar_set_carry(env *e, int carry) { e->mn->last_action = carry; }
+
 int minatar_success(const env *e, const env_step *st)
 {
     (void)e;

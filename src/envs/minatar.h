@@ -144,6 +144,9 @@ void minatar_reset(env *e);
 void minatar_step(env *e, int action, env_step *out);
 int minatar_success(const env *e, const env_step *st);
 void minatar_describe(const env *e, const env_config *c, FILE *f);
+/* The carry (env.h): the full-set index of the last step's action. */
+int minatar_get_carry(const env *e);
+void minatar_set_carry(env *e, int carry);
 
 /* One game's env_class: GAME is its minatar_game, C its channels. */
 #define MINATAR_CLASS(NAME, GYM_ID, SUMMARY, GAME, C)                                            \
@@ -153,7 +156,8 @@ void minatar_describe(const env *e, const env_config *c, FILE *f);
                  .reference_unlimited = 1, .obs_binary = 1},                                      \
         .impl = &(GAME), .init = minatar_init, .release = minatar_release, .seed = minatar_seed,  \
         .reset = minatar_reset, .step = minatar_step, .success = minatar_success,                \
-        .describe = minatar_describe,                                                             \
+        .describe = minatar_describe, .carry_values = MN_N_FULL, .get_carry = minatar_get_carry,  \
+        .set_carry = minatar_set_carry,                                                           \
     }
 
 #endif

@@ -25,7 +25,7 @@ enum {
     SH_CONV, /* the word format 2 reserved (0): agent.conv's front, 0 = none (conv_word) */
     SH_N
 };
-_Static_assert(SH_N == 28, "checkpoint format 2 has 27 shape words and the conv word");
+_Static_assert(SH_N == 28, "checkpoint formats 2 and 3 have 27 shape words and the conv word");
 /* magic, version, header bytes, shape words, buffer size, step, three
  * section sizes */
 #define CKPT_OFF_SHAPE 16
@@ -239,12 +239,13 @@ static int check_container(const ckpt_file *c, bdrl_err *e)
     if (memcmp(mem, CKPT_MAGIC, 8))
         return err_set(e, "%s: not a bdrl checkpoint (bad magic)", path);
     memcpy(u, mem + 8, sizeof u);
-    if (u[0] != CKPT_VERSION)
-        return err_set(e, "%s: checkpoint format version %u, this build reads version %u%s", path, u[0],
-                       CKPT_VERSION, u[0] < CKPT_VERSION ? " (written by an older bdrl; retrain or use that version)" : "");
+    if (u[0] < CKPT_VERSION_OLDEST || u[0] > CKPT_VERSION)
+        return err_set(e, "%s: checkpoint format version %u, this build reads versions %u to %u%s", path, u[0],
+                       CKPT_VERSION_OLDEST, CKPT_VERSION,
+                       u[0] < CKPT_VERSION_OLDEST ? " (written by an older bdrl; retrain or use that version)"
+                                                  : " (written by a newer bdrl)");
     if (u[1] != CKPT_HEADER)
-        return err_set(e, "%s: corrupted: header of %u bytes, version %u has %d", path, u[1], CKPT_VERSION,
-                       CKPT_HEADER);
+        return err_set(e, "%s: corrupted: header of %u bytes, version %u has %d", path, u[1], u[0], CKPT_HEADER);
     if (len < CKPT_HEADER + 8)
         return err_set(e, "%s: truncated: %zu bytes, shorter than the header", path, len);
     const uint64_t *sec = c->sec;
@@ -304,6 +305,8 @@ int ckpt_open(ckpt_file *c, const char *path, const agent *a, const exp_config *
         memcpy(&c->step, c->mem + CKPT_OFF_STEP, 8);
         memcpy(c->sec, c->mem + CKPT_OFF_SECTIONS, sizeof c->sec);
     }
+    if (c->len >= 16)
+        memcpy(&c->version, c->mem + 8, sizeof c->version);
     if (check_container(c, e) || check_shapes(c, a, cfg, e)) {
         ckpt_close(c);
         return -1;

@@ -1,9 +1,9 @@
 /* checkpoint.h — the checkpoint file (checkpoint.bin): one container for
  * everything a run needs to resume, checked before anything is changed.
  *
- * Format version 2, host byte order:
+ * Format version 3, host byte order:
  *   char    magic[8]     "BDRLCKPT"
- *   uint32  version      2
+ *   uint32  version      3 (2 is read too: the same but for the trainer section)
  *   uint32  header bytes 168
  *   uint32  shape[27]    agent kind (its registry number), obs_dim, n_actions;
  *                        agent.hidden (count and 8 widths), agent.activation;
@@ -42,7 +42,11 @@
 #include "train/replay.h"
 #include "core/err.h"
 
-#define CKPT_VERSION 2u
+#define CKPT_VERSION 3u
+/* The oldest version this build reads: version 2 lacks the trainer
+ * section's environment carry (train_state.c), which a resume then finds
+ * by trying each value. */
+#define CKPT_VERSION_OLDEST 2u
 
 /* Writes path atomically: the header (shapes from cfg and a), a's save, the
  * replay rb, then trainer_len bytes of trainer state. */
@@ -57,6 +61,7 @@ typedef struct {
     int64_t step;
     int64_t buffer_size;
     uint64_t sec[3];     /* agent, replay, trainer section sizes */
+    uint32_t version;    /* CKPT_VERSION_OLDEST .. CKPT_VERSION */
 } ckpt_file;
 
 /* Reads and verifies path (see above). cfg may be NULL: then only the kind

@@ -166,6 +166,7 @@ static int start_episode(trainer *T)
 {
     uint64_t s = eval_episode_seed((uint64_t)T->cfg->seed, T->episodes);
     memcpy(T->obs, env_reset(T->en, &s), sizeof(float) * (size_t)T->D);
+    T->ep_carry = env_carry(T->en);
     T->ep_len = 0;
     T->ep_ret = 0;
     return 0;

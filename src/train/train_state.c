@@ -42,8 +42,10 @@ static int get_rng(FILE *f, rng *r, bdrl_err *e)
  *   int64   episodes, updates, target updates, evaluations, skipped updates
  *   double  wall seconds so far; loss, loss_grad, q sums and count since the
  *           last metrics row
- *   int64   current episode's length L; double its return; int32 its L
- *           actions; float the current observation (obs_dim)
+ *   int64   current episode's length L; double its return; int32 the
+ *           environment's carry at its start (env.h's env_carry; not in
+ *           version 2 checkpoints); int32 its L actions; float the current
+ *           observation (obs_dim)
  *   int64   n evaluations; n x (int64 step, double mean, std, success, ci_lo, ci_hi)
  *   uint64  bytes of metrics.csv, then the file itself (header and every row,
  *           all at or before the checkpoint's step)
@@ -62,6 +64,8 @@ static int put_trainer_state(const trainer *T, FILE *f, bdrl_err *e)
     double d[5] = {trainer_wall_total(T), T->acc_loss, T->acc_loss_grad, T->acc_q, T->acc_n};
     int bad = put(f, c, sizeof c) || put(f, d, sizeof d) || put(f, &T->ep_len, sizeof T->ep_len) ||
               put(f, &T->ep_ret, sizeof T->ep_ret);
+    int32_t carry = T->ep_carry;
+    bad = bad || put(f, &carry, sizeof carry);
     for (int64_t i = 0; i < T->ep_len && !bad; i++) {
         int32_t a = T->ep_actions[i];
         bad = put(f, &a, sizeof a);
@@ -186,6 +190,49 @@ static int read_support_warning(trainer *T, FILE *f, const char *path, bdrl_err 
     return 0;
 }
 
+/* Rebuilds the current episode: the same seed, the environment's carry
+ * from the episode before (env.h), the same actions; the observation
+ * reached must be the saved one. */
+static int replay_episode(trainer *T, int carry, const float *saved, const char *path, bdrl_err *e)
+{
+    uint64_t s = eval_episode_seed((uint64_t)T->cfg->seed, T->episodes);
+    memcpy(T->obs, env_reset(T->en, &s), sizeof(float) * (size_t)T->D);
+    env_set_carry(T->en, carry);
+    T->ep_carry = carry;
+    for (int64_t i = 0; i < T->ep_len; i++) {
+        if (env_elapsed(T->en) >= env_max_steps(T->en))
+            return err_set(e, "%s: the current episode does not replay (environment changed?)", path);
+        env_step st = env_do_step(T->en, T->ep_actions[i]);
+        if ((st.terminated || st.truncated) && i + 1 < T->ep_len)
+            return err_set(e, "%s: the current episode does not replay (environment changed?)", path);
+        memcpy(T->obs, st.obs, sizeof(float) * (size_t)T->D);
+    }
+    if (memcmp(saved, T->obs, sizeof(float) * (size_t)T->D))
+        return err_set(e, "%s: the current episode replays to a different state (environment changed?)", path);
+    return 0;
+}
+
+/* A version 2 checkpoint does not record the carry, so a MinAtar resume
+ * from one used to fail whenever the episode's first step had repeated the
+ * previous episode's last action. Each value is tried, the one a fresh
+ * environment holds first, and the first that replays to the saved
+ * observation is kept. Such a resume can still differ from the run it
+ * continues where no observation tells the values apart: an episode
+ * checkpointed before its first step, or (rarely) two values whose
+ * replays look the same; version 3 records the value. */
+static int replay_episode_find_carry(trainer *T, const float *saved, const char *path, bdrl_err *e)
+{
+    uint64_t s = eval_episode_seed((uint64_t)T->cfg->seed, T->episodes);
+    env_reset(T->en, &s);
+    int first = env_carry(T->en), n = env_carry_values(T->en);
+    if (replay_episode(T, first, saved, path, e) == 0)
+        return 0;
+    for (int c = 0; c < n; c++)
+        if (c != first && replay_episode(T, c, saved, path, e) == 0)
+            return 0;
+    return -1; /* e: the last value's failure */
+}
+
 int trainer_read_checkpoint(trainer *T, const char *path, bdrl_err *e)
 {
     ckpt_file ck;
@@ -238,6 +285,12 @@ int trainer_read_checkpoint(trainer *T, const char *path, bdrl_err *e)
     T->acc_loss_grad = d[2];
     T->acc_q = d[3];
     T->acc_n = d[4];
+    /* version 2 has no carry: carry -1 asks replay_episode to find it */
+    int32_t carry = -1;
+    if (ck.version >= 3 && (get(f, &carry, sizeof carry) || carry < 0 || carry >= env_carry_values(T->en))) {
+        err_set(e, "%s: corrupted episode state (environment carry)", path);
+        goto out;
+    }
     T->ep_len = 0;
     for (int64_t i = 0; i < len; i++) {
         int32_t a;
@@ -284,24 +337,7 @@ int trainer_read_checkpoint(trainer *T, const char *path, bdrl_err *e)
         err_set(e, "%s: corrupted: bytes after the trainer state", path);
         goto out;
     }
-    /* Rebuild the current episode: same seed, same actions. */
-    uint64_t s = eval_episode_seed((uint64_t)T->cfg->seed, T->episodes);
-    memcpy(T->obs, env_reset(T->en, &s), sizeof(float) * (size_t)T->D);
-    for (int64_t i = 0; i < T->ep_len; i++) {
-        if (env_elapsed(T->en) >= env_max_steps(T->en)) {
-            err_set(e, "%s: the current episode does not replay (environment changed?)", path);
-            goto out;
-        }
-        env_step st = env_do_step(T->en, T->ep_actions[i]);
-        if ((st.terminated || st.truncated) && i + 1 < T->ep_len) {
-            err_set(e, "%s: the current episode does not replay (environment changed?)", path);
-            goto out;
-        }
-        memcpy(T->obs, st.obs, sizeof(float) * (size_t)T->D);
-    }
-    rc = memcmp(saved, T->obs, sizeof(float) * (size_t)T->D)
-             ? err_set(e, "%s: the current episode replays to a different state (environment changed?)", path)
-             : 0;
+    rc = carry >= 0 ? replay_episode(T, carry, saved, path, e) : replay_episode_find_carry(T, saved, path, e);
 out:
     free(saved);
     if (f)

@@ -63,6 +63,7 @@ typedef struct {
     /* current episode */
     double ep_ret;
     int64_t ep_len;
+    int ep_carry;          /* env_carry at the episode's start (a resume sets it again) */
     int *ep_actions;
     int64_t ep_cap;
     float *obs;            /* (D) current observation */
