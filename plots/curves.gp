@@ -9,7 +9,7 @@ if (term eq 'svg') { set terminal svg size 900,560 dynamic font 'Helvetica,13' b
 else { set terminal pngcairo size 900,560 font 'Helvetica,12' noenhanced }
 set output out
 set title ttl
-set key bottom right box opaque
+set key bottom right box opaque width 1
 set grid lc rgb '#dddddd'
 set xlabel 'environment steps'
 set ylabel 'evaluation return'
