@@ -419,15 +419,25 @@ static int train_mn(const char *dir, int64_t stop_after, int resume, bdrl_err *e
     return train_run(&c, dir, &o, &res, e);
 }
 
+/* The uninterrupted MN_SETS run (trained once, shared by the tests) in
+ * a_dir, and a run stopped at step 333 in tu_dir/b_name (b_dir). */
+static void mn_whole_and_stopped(const char *b_name, char *a_dir, char *b_dir, size_t n)
+{
+    static int whole_done;
+    bdrl_err e;
+    snprintf(a_dir, n, "%s/mn_whole", tu_dir);
+    snprintf(b_dir, n, "%s/%s", tu_dir, b_name);
+    if ((!whole_done && train_mn(a_dir, 0, 0, &e)) || train_mn(b_dir, 333, 0, &e))
+        fail_msg("%s", e.msg);
+    whole_done = 1;
+}
+
 static void test_minatar_sticky_resume_is_bit_exact(void **state)
 {
     (void)state;
     char a_dir[600], b_dir[600];
-    snprintf(a_dir, sizeof a_dir, "%s/mn_whole", tu_dir);
-    snprintf(b_dir, sizeof b_dir, "%s/mn_resumed", tu_dir);
+    mn_whole_and_stopped("mn_resumed", a_dir, b_dir, sizeof a_dir);
     bdrl_err e;
-    if (train_mn(a_dir, 0, 0, &e) || train_mn(b_dir, 333, 0, &e))
-        fail_msg("%s", e.msg);
     const int64_t stops[] = {777, 1234, 1888, 2500, 0};
     for (int k = 0; k < 5; k++)
         if (train_mn(b_dir, stops[k], 1, &e))
@@ -482,11 +492,8 @@ static void test_version_2_checkpoint_finds_the_carry(void **state)
 {
     (void)state;
     char a_dir[600], b_dir[600];
-    snprintf(a_dir, sizeof a_dir, "%s/mn_whole2", tu_dir);
-    snprintf(b_dir, sizeof b_dir, "%s/mn_v2", tu_dir);
+    mn_whole_and_stopped("mn_v2", a_dir, b_dir, sizeof a_dir);
     bdrl_err e;
-    if (train_mn(a_dir, 0, 0, &e) || train_mn(b_dir, 333, 0, &e))
-        fail_msg("%s", e.msg);
     downgrade_to_version_2(b_dir);
     if (train_mn(b_dir, 0, 1, &e))
         fail_msg("resume from version 2: %s", e.msg);

@@ -222,8 +222,8 @@ static int replay_episode(trainer *T, int carry, const float *saved, const char 
  * replays look the same; version 3 records the value. */
 static int replay_episode_find_carry(trainer *T, const float *saved, const char *path, bdrl_err *e)
 {
-    uint64_t s = eval_episode_seed((uint64_t)T->cfg->seed, T->episodes);
-    env_reset(T->en, &s);
+    /* the resuming trainer's environment has not stepped: its carry is a
+     * fresh one's (a reset leaves the carry as it is) */
     int first = env_carry(T->en), n = env_carry_values(T->en);
     if (replay_episode(T, first, saved, path, e) == 0)
         return 0;
