@@ -563,6 +563,46 @@ static void test_agents_table(void **state)
 }
 
 
+/* scripts/minatar_table.sh (docs/minatar.md's table) on a hand-made
+ * comparison: the interval and Q columns from the right csv columns, the
+ * finals from each finished run's last eval.csv row in numeric seed order
+ * (seed 10 after seed 2), an unfinished run (no summary.json) left out and
+ * its config marked, a Rainbow config named by its file, the game's random
+ * score, and a missing directory refused. */
+static void test_minatar_table(void **state)
+{
+    (void)state;
+    char d[600];
+    snprintf(d, sizeof d, "%s/mt_breakout", tu_dir);
+    const char *hdr = "config,path,agent,env,runs,finished,threshold_on,threshold,stt_reached,stt_median,stt_q25,"
+                      "stt_q75,stt_iqr,final_return_mean,final_return_lo,final_return_hi,best_return_mean,"
+                      "best_return_lo,best_return_hi,auc_mean,auc_lo,auc_hi,wall_seconds_mean,sps_mean,"
+                      "success_rate_mean,success_rate_lo,success_rate_hi,w1_mean,w1_lo,w1_hi,"
+                      "stt_ratio_first_over_this,last_quarter_mean,last_quarter_lo,last_quarter_hi,q_end_mean,"
+                      "q_end_max,stt_ratio_lo,stt_ratio_hi";
+    tu_result r = tu_run(
+        "mkdir -p %s && cd %s && printf '%%s\n' '%s' "
+        "'breakout_c51,p,c51,minatar-breakout,3,3,r,,0,,,,,9,0,0,0,0,0,0,0,0,0,0,0,0,0,,,,,14.33,12.56,16.14,6.428,6.552,,' "
+        "'breakout_rainbow,p,c51,minatar-breakout,2,1,r,,0,,,,,9,0,0,0,0,0,0,0,0,0,0,0,0,0,,,,,3.0,2.0,4.0,1.0,1.5,,' "
+        "> comparison.csv && for s in 1 2 10; do mkdir -p runs/breakout_c51_s$s && touch runs/breakout_c51_s$s/summary.json; done && "
+        "printf 'step,return_mean\n1000000,11.6\n' > runs/breakout_c51_s1/eval.csv && "
+        "printf 'step,return_mean\n500000,3\n1000000,19.4\n' > runs/breakout_c51_s2/eval.csv && "
+        "printf 'step,return_mean\n1000000,7.25\n' > runs/breakout_c51_s10/eval.csv && "
+        "mkdir -p runs/breakout_rainbow_s1 runs/breakout_rainbow_s2 && touch runs/breakout_rainbow_s1/summary.json && "
+        "printf 'step,return_mean\n1000000,4\n' > runs/breakout_rainbow_s1/eval.csv && "
+        "printf 'step,return_mean\n50000,99\n' > runs/breakout_rainbow_s2/eval.csv && "
+        "%s/scripts/minatar_table.sh %s",
+        d, d, hdr, tu_root(), d);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, "| Breakout | C51 | 14.3 [12.6, 16.1] | 11.6, 19.4, 7.2 | 6.4 [6.6] | 0.41 |");
+    assert_contains(r.out, "| Breakout | Rainbow (1 of 2 runs) | 3.0 [2.0, 4.0] | 4.0 | 1.0 [1.5] | 0.41 |");
+    tu_run_free(&r);
+    r = tu_run("%s/scripts/minatar_table.sh %s/no_such_dir", tu_root(), tu_dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "no_such_dir/comparison.csv: no such file");
+    tu_run_free(&r);
+}
+
 /* ---- the aggregate over environments (research/suite.h) ---- */
 
 /* A finished run CMP/runs/NAME: summary.json with the score as its final
@@ -906,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_cli_compare),
         cmocka_unit_test(test_cli_compare_bad_input),
         cmocka_unit_test(test_agents_table),
+        cmocka_unit_test(test_minatar_table),
         cmocka_unit_test(test_suite_hand_values),
         cmocka_unit_test(test_suite_refused),
         cmocka_unit_test(test_suite_success_rate),

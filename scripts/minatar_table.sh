@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The MinAtar results table (issue 22 §3, docs/minatar.md): one row per
+# game and agent, read from what `bdrl compare` wrote, so the documented
+# numbers come from the runs' own files and not from hand copying.
+#
+#   scripts/minatar_table.sh COMPARE_DIR...
+#
+# Each directory is one `bdrl compare --out DIR` over configs/minatar/
+# (any agents, one game). Columns:
+#   last quarter: comparison.csv's last_quarter_mean [lo, hi] (each run's
+#     mean evaluation return after 3/4 of its steps; mean over seeds and its
+#     95% bootstrap interval);
+#   final, per seed: the last row of each finished run's eval.csv, in seed
+#     order (runs/<config>_s<seed>/);
+#   Q at the end: q_end_mean [q_end_max];
+#   random policy: the real MinAtar's return over 100 uniformly random
+#     episodes (the numbers quoted in issue 22).
+# Configs that have not finished every run are listed with "(k of n runs)".
+set -euo pipefail
+[ $# -gt 0 ] || { echo "usage: $0 COMPARE_DIR..." >&2; exit 2; }
+echo "| game | agent | last quarter, mean [95% CI] | final, per seed | replay batches' Q at the end, mean [largest] | random policy |"
+echo "| --- | --- | ---: | --- | ---: | ---: |"
+for d in "$@"; do
+  f="$d/comparison.csv"
+  [ -f "$f" ] || { echo "$0: $f: no such file (run bdrl compare first)" >&2; exit 2; }
+  # finals: "config s<seed> value" for every finished run's last evaluation
+  finals=$(for e in "$d"/runs/*_s*/eval.csv; do
+      [ -f "$e" ] || continue
+      [ -f "$(dirname "$e")/summary.json" ] || continue
+      run=$(basename "$(dirname "$e")")
+      printf '%s %s %s\n' "${run%_s*}" "${run##*_s}" "$(tail -n 1 "$e" | cut -d, -f2)"
+    done | sort -k1,1 -k2,2n)
+  awk -F, -v finals="$finals" '
+  BEGIN {
+    n = split(finals, L, "\n")
+    for (i = 1; i <= n; i++) { split(L[i], w, " "); if (w[1] == "") continue
+      v = sprintf("%.1f", w[3])
+      if (w[1] in fin) v = fin[w[1]] ", " v
+      fin[w[1]] = v }
+    name["dqn"] = "DQN"; name["c51"] = "C51"; name["qrdqn"] = "QR-DQN"; name["iqn"] = "IQN"; name["bd"] = "BD"
+    gname["minatar-breakout"] = "Breakout"; gname["minatar-space_invaders"] = "Space Invaders"
+    gname["minatar-asterix"] = "Asterix"; gname["minatar-freeway"] = "Freeway"; gname["minatar-seaquest"] = "Seaquest"
+    rnd["minatar-breakout"] = "0.41"; rnd["minatar-space_invaders"] = "2.46"; rnd["minatar-asterix"] = "0.48"
+    rnd["minatar-freeway"] = "0.2"; rnd["minatar-seaquest"] = "0.04"
+  }
+  FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  {
+    cfg = $c["config"]; a = $c["agent"]
+    # a Rainbow config is its agent with the components: name it by the file
+    an = (a in name) ? name[a] : a
+    if (cfg ~ /_bd_rainbow$/) an = "BD + Rainbow components"
+    else if (cfg ~ /_rainbow$/) an = "Rainbow"
+    e = $c["env"]; g = (e in gname) ? gname[e] : e
+    if ($c["finished"] + 0 < $c["runs"] + 0) an = an " (" $c["finished"] " of " $c["runs"] " runs)"
+    if ($c["finished"] + 0 == 0) { printf "| %s | %s | – | – | – | %s |\n", g, an, rnd[e]; next }
+    printf "| %s | %s | %.1f [%.1f, %.1f] | %s | %.1f [%.1f] | %s |\n", g, an,
+      $c["last_quarter_mean"], $c["last_quarter_lo"], $c["last_quarter_hi"], fin[cfg],
+      $c["q_end_mean"], $c["q_end_max"], rnd[e]
+  }' "$f"
+done
