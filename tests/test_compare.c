@@ -652,6 +652,68 @@ static void make_suite(const char *cmp)
     tu_write(p, "config,path\ncartpole_bd,a\nmc_bd,b\ncartpole_c51,c\nmc_c51,d\n");
 }
 
+/* A finished MinAtar run for scripts/minatar_aggregate.sh: summary.json and
+ * an eval.csv whose last row holds the final score. */
+static void minatar_run(const char *cmp, const char *name, const char *agent, const char *env, double score)
+{
+    suite_run(cmp, name, agent, env, "return_mean", score, NAN);
+    char p[800], buf[200];
+    snprintf(p, sizeof p, "%s/runs/%s/eval.csv", cmp, name);
+    snprintf(buf, sizeof buf, "step,return_mean,return_std,success_rate\n500000,99,0,0\n1000000,%g,1,0\n", score);
+    tu_write(p, buf);
+}
+
+/* scripts/minatar_aggregate.sh: per game, 0 = the issue's random score and
+ * 1 = the best final evaluation among the finished runs (not an earlier
+ * evaluation's 99, not an unfinished run's). Breakout: bd 10.41, 5.41;
+ * c51 20.41 -> reference 20.41, normalized (x - 0.41)/20 = 0.5, 0.25, 1.
+ * Asterix: bd 3.48, c51 6.48 -> reference 6.48, normalized 0.5, 1.
+ * bd's IQM: all of 0.5, 0.25, 0.5 (fewer than 4 runs): 0.417; c51's
+ * scores are all 1. P(bd > c51) = 0 on both games. */
+static void test_minatar_aggregate(void **state)
+{
+    (void)state;
+    char b[600], a[600], out[600];
+    snprintf(b, sizeof b, "%s/ma_breakout", tu_dir);
+    snprintf(a, sizeof a, "%s/ma_asterix", tu_dir);
+    snprintf(out, sizeof out, "%s/ma_out", tu_dir);
+    minatar_run(b, "breakout_bd_s1", "bd", "minatar-breakout", 10.41);
+    minatar_run(b, "breakout_bd_s2", "bd", "minatar-breakout", 5.41);
+    minatar_run(b, "breakout_c51_s1", "c51", "minatar-breakout", 20.41);
+    char p[800];
+    snprintf(p, sizeof p, "%s/runs/breakout_c51_s2", b);    /* unfinished: no summary.json */
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/runs/breakout_c51_s2/eval.csv", b);
+    tu_write(p, "step,return_mean\n50000,40\n");
+    minatar_run(a, "asterix_bd_s1", "bd", "minatar-asterix", 3.48);
+    minatar_run(a, "asterix_c51_s1", "c51", "minatar-asterix", 6.48);
+    const char *hdr = "config,path,agent,env\n";
+    snprintf(p, sizeof p, "%s/comparison.csv", b);
+    char buf[400];
+    snprintf(buf, sizeof buf, "%sbreakout_bd,x,bd,minatar-breakout\nbreakout_c51,y,c51,minatar-breakout\n", hdr);
+    tu_write(p, buf);
+    snprintf(p, sizeof p, "%s/comparison.csv", a);
+    snprintf(buf, sizeof buf, "%sasterix_bd,x,bd,minatar-asterix\nasterix_c51,y,c51,minatar-asterix\n", hdr);
+    tu_write(p, buf);
+    tu_result r = tu_run("BDRL=%s %s/scripts/minatar_aggregate.sh %s %s %s", tu_bdrl(), tu_root(), out, b, a);
+    if (r.status != 0)
+        fail_msg("minatar_aggregate.sh: %s", r.err);
+    tu_run_free(&r);
+    snprintf(p, sizeof p, "%s/aggregate.md", out);
+    char *md = tu_read(p);
+    assert_non_null(md);
+    assert_contains(md, "| minatar-breakout | return_mean | 0.41 (--random) | 20.41 (--reference) |");
+    assert_contains(md, "| minatar-asterix | return_mean | 0.48 (--random) | 6.48 (--reference) |");
+    assert_contains(md, "| bd | 0.417 [");
+    assert_contains(md, "| c51 | 1.000 [1.000, 1.000] | 1.000 [1.000, 1.000] | 1.000 [1.000, 1.000] |");
+    assert_contains(md, "| bd | c51 | 0.000 [0.000, 0.000] |");
+    free(md);
+    r = tu_run("BDRL=%s %s/scripts/minatar_aggregate.sh %s %s/no_such_dir", tu_bdrl(), tu_root(), out, tu_dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "no_such_dir/comparison.csv: no such file");
+    tu_run_free(&r);
+}
+
 static void test_suite_hand_values(void **state)
 {
     (void)state;
@@ -947,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_cli_compare_bad_input),
         cmocka_unit_test(test_agents_table),
         cmocka_unit_test(test_minatar_table),
+        cmocka_unit_test(test_minatar_aggregate),
         cmocka_unit_test(test_suite_hand_values),
         cmocka_unit_test(test_suite_refused),
         cmocka_unit_test(test_suite_success_rate),
