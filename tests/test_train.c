@@ -14,6 +14,9 @@
 #include "train/run.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
+#include "train/evaluate.h"
+#include "stats/metrics.h"
+#include "core/rng.h"
 #include "truth/truth.h"
 #include "research/rundir.h"
 
@@ -479,6 +482,66 @@ static void test_behaviour_eps(void **state)
     assert_true(s0 > 0.62 && s0 < 0.9);
     assert_true(s5 > 0.04 && s5 < 0.2);
     assert_true(s1 < 0.03);
+}
+
+/* eval.epsilon: with ε = 1 every step is a uniformly random action, so
+ * the evaluation must equal episodes played by hand: episode k reset with
+ * eval_episode_seed(S, k) and its draws from stream RNG_STREAM_EVAL_EPS of
+ * that reset seed (one uniform, then the action, each step). More episodes
+ * than EVAL_MAX_ROWS, so slots are reused and reseeded. At ε = 0 (the
+ * default) the untrained agent's greedy episodes are something else, and
+ * the same call twice gives the same result. */
+static void test_eval_epsilon(void **state)
+{
+    (void)state;
+    char *sets[] = {"env.name=cartpole", "agent.kind=c51", "agent.hidden=[8]", "eval.epsilon=1"};
+    exp_config cfg;
+    tu_load_cfg(&cfg, sets, 4);
+    bdrl_err e;
+    env *en = env_create(&cfg.env, &e);
+    assert_non_null(en);
+    agent *ag = tu_agent_seeded(&cfg, en, 5, "eval epsilon");
+    const int N = EVAL_MAX_ROWS + 3;
+    const uint64_t S = 777;
+    eval_result r1, r0, r0b;
+    assert_int_equal(eval_greedy(&cfg, ag, N, S, &r1, &e), 0);
+
+    double ret[EVAL_MAX_ROWS + 3], len[EVAL_MAX_ROWS + 3];
+    rng *draw = rng_create(0, RNG_STREAM_EVAL_EPS);
+    for (int k = 0; k < N; k++) {
+        uint64_t s = eval_episode_seed(S, k);
+        env_reset(en, &s);
+        rng_reseed(draw, s, RNG_STREAM_EVAL_EPS);
+        ret[k] = 0;
+        len[k] = 0;
+        for (;;) {
+            assert_true(rng_uniform(draw) < 1);
+            env_step st = env_do_step(en, (int)rng_below(draw, (unsigned long)env_n_actions(en)));
+            ret[k] += st.reward;
+            len[k]++;
+            if (st.terminated || st.truncated)
+                break;
+        }
+    }
+    rng_free(draw);
+    assert_true(r1.episodes == N);
+    assert_true(r1.return_mean == stat_mean(ret, (size_t)N));
+    assert_true(r1.length_mean == stat_mean(len, (size_t)N));
+
+    cfg.eval.epsilon = 0;
+    assert_int_equal(eval_greedy(&cfg, ag, N, S, &r0, &e), 0);
+    assert_int_equal(eval_greedy(&cfg, ag, N, S, &r0b, &e), 0);
+    assert_true(r0.return_mean == r0b.return_mean);
+    assert_true(r0.length_mean != r1.length_mean);
+    print_message("eval.epsilon: mean length greedy %.2f, epsilon 1 %.2f\n", r0.length_mean, r1.length_mean);
+    agent_free(ag);
+    env_free(en);
+
+    /* bdrl eval --epsilon: checked before the run is read */
+    tu_result r = tu_run("%s eval %s/no_such_run --epsilon 1.5", tu_bdrl(), tu_dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--epsilon must be in [0, 1], got '1.5'");
+    tu_run_free(&r);
 }
 
 /* eval.stop_at_threshold: the run ends at its first evaluation at or above
@@ -1075,6 +1138,7 @@ int main(void)
         cmocka_unit_test(test_frozenlake_policy_evaluation),
         cmocka_unit_test(test_frozenlake_bd_policy_evaluation),
         cmocka_unit_test(test_behaviour_eps),
+        cmocka_unit_test(test_eval_epsilon),
         cmocka_unit_test(test_stop_at_threshold),
         cmocka_unit_test(test_resume_is_bit_exact),
         cmocka_unit_test(test_bd_resume_is_bit_exact),

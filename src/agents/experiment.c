@@ -516,6 +516,11 @@ static const cfg_key keys[] = {
 
     CFG_I64_KEY("eval.interval", OFF(eval.interval), "5000", 1, 1e12, "environment steps between evaluations"),
     CFG_INT_KEY("eval.episodes", OFF(eval.episodes), "20", 1, 1000000, "greedy episodes per evaluation"),
+    CFG_REAL_KEY("eval.epsilon", OFF(eval.epsilon), "0", 0, 1,
+                 "evaluation episodes act ε-greedily: at each step a uniformly random action with this "
+                 "probability (drawn from each episode's own stream, so results do not depend on how "
+                 "episodes are batched); 0 = greedy. Dopamine evaluates Atari and MinAtar agents with "
+                 "0.001, which keeps a greedy policy from stalling"),
     CFG_REAL_KEY("eval.threshold", OFF(eval.threshold), "-1e300", NO_LO, NO_HI,
                  "return_mean (CartPole, Acrobot, MountainCar, plugins) or success rate (FrozenLake) that "
                  "counts as solved; -1e300 = the environment's default (Gymnasium's reward_threshold: 475, "

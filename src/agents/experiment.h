@@ -127,6 +127,7 @@ typedef struct {
     struct {
         int64_t interval;
         int episodes;
+        double epsilon;         /* evaluation's ε-greedy: a random action with this probability a step; 0 = greedy */
         double threshold;       /* -1e300 = the environment's default (exp_threshold) */
         int sample_walkers;     /* BD: BDD samples per (state, action) in bdrl eval */
         int stop_at_threshold;  /* end the run (status solved) at the first evaluation >= threshold */

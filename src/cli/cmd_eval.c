@@ -21,6 +21,8 @@ static const args_opt opts[] = {
     {"json", 0, 0, "", "print the JSON instead of a table"},
     {"episodes", 0, 1, "N", "greedy episodes (default 100)"},
     {"seed", 0, 1, "N", "base seed of the greedy episodes (default: the trainer's evaluation seed)"},
+    {"epsilon", 0, 1, "E", "the episodes act ε-greedily with this ε in [0, 1] (default: the run's eval.epsilon, "
+                           "0 = greedy; Dopamine evaluates MinAtar with 0.001)"},
     {"walkers", 0, 1, "N", "BD: Bellman Diffusion samples per (state, action) (default eval.sample_walkers)"},
     {"no-samples", 0, 0, "", "BD: skip the sample metric (mean_w1_samples null)"},
     {"rollouts", 0, 1, "N", "Monte Carlo truth: rollouts per (state, action) (default 1 at CartPole's probes, "
@@ -30,12 +32,13 @@ static const args_opt opts[] = {
                          "a plugin without a transition table"},
 };
 static const args_spec spec = {
-    "bdrl eval RUN [--json] [--episodes N] [--seed N] [--walkers N] [--no-samples] [--rollouts N]\n"
+    "bdrl eval RUN [--json] [--episodes N] [--seed N] [--epsilon E] [--walkers N] [--no-samples] [--rollouts N]\n"
     "          [--truth exact|replay] [--state S]...",
     "Evaluates the trained agent of RUN:\n"
     "  - greedy return: mean and 95% bootstrap interval over N greedy episodes (the\n"
     "    trainer's evaluation episodes first: --episodes eval.episodes repeats the\n"
-    "    trainer's last evaluation), and the success rate (FrozenLake, CliffWalking:\n"
+    "    trainer's last evaluation; --epsilon E: ε-greedy episodes, as eval.epsilon),\n"
+    "    and the success rate (FrozenLake, CliffWalking:\n"
     "    entered the goal; CartPole: reached the time limit);\n"
     "  - per state and action, W1 and Cramér distance (return units) between the\n"
     "    agent's return distribution and the truth, and both means. States: every\n"
@@ -99,6 +102,7 @@ static void write_json(FILE *f, const char *run, const exp_config *cfg, const ag
     json_kv_str(&w, "env", env_kind_describe(cfg->env.kind)->name);
     json_kv_num(&w, "gamma", cfg->agent.gamma);
     json_kv_int(&w, "episodes", g->episodes);
+    json_kv_num(&w, "eval_epsilon", cfg->eval.epsilon);
     json_kv_num(&w, "greedy_return_mean", g->return_mean);
     json_kv_num(&w, "greedy_return_std", g->return_std);
     double ci[2] = {g->ci_lo, g->ci_hi};
@@ -125,8 +129,12 @@ static void print_table(const char *run, const exp_config *cfg, const agent *ag,
     int cart = d->monte_carlo;
     printf("run %s: %s on %s, gamma %g\n", run, ag->ops->name, env_kind_describe(cfg->env.kind)->name,
            cfg->agent.gamma);
-    printf("greedy return %.4g (95%% interval %.4g to %.4g) over %d episodes; success rate %.3f\n",
-           g->return_mean, g->ci_lo, g->ci_hi, g->episodes, g->success_rate);
+    if (cfg->eval.epsilon > 0)
+        printf("ε-greedy return (ε = %g) ", cfg->eval.epsilon);
+    else
+        printf("greedy return ");
+    printf("%.4g (95%% interval %.4g to %.4g) over %d episodes; success rate %.3f\n", g->return_mean, g->ci_lo,
+           g->ci_hi, g->episodes, g->success_rate);
     if (!d->truth) {
         printf("distributions: no truth to compare with (no transition table, no probe states); give --state S "
                "for Monte Carlo laws at chosen states\n");
@@ -225,6 +233,15 @@ int cmd_eval(int argc, char **argv)
         return 2;
     if ((t = args_get(&spec, &a, "rollouts")) && args_int("--rollouts", t, 1, 1000000, &rollouts))
         return 2;
+    double epsilon = -1;
+    if ((t = args_get(&spec, &a, "epsilon"))) {
+        if (args_real_list("--epsilon", t, &epsilon, 1) != 1)
+            return 2;
+        if (!(epsilon >= 0 && epsilon <= 1)) {
+            fprintf(stderr, "bdrl eval: --epsilon must be in [0, 1], got '%s'\n", t);
+            return 2;
+        }
+    }
     int no_samples = args_get(&spec, &a, "no-samples") != NULL;
     int replay_truth = 0;
     if ((t = args_get(&spec, &a, "truth"))) {
@@ -289,6 +306,8 @@ int cmd_eval(int argc, char **argv)
             memcpy(given + (size_t)i * sd, st, sizeof(double) * (size_t)sd);
         }
     }
+    if (epsilon >= 0)
+        cfg.eval.epsilon = epsilon;
     eval_result g;
     uint64_t eseed = seed >= 0 ? (uint64_t)seed : train_eval_seed(&cfg);
     if (eval_greedy(&cfg, ag, (int)episodes, eseed, &g, &e)) {

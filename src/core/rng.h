@@ -30,6 +30,7 @@ enum {
     RNG_STREAM_LOSS = 8,
     RNG_STREAM_MAP = 9,
     RNG_STREAM_NOISE = 10, /* noisy nets' weight noise (agent.noisy), the trainer's */
+    RNG_STREAM_EVAL_EPS = 11, /* evaluation episodes' ε-greedy draws (eval.epsilon) */
 };
 
 rng *rng_create(uint64_t seed, uint64_t stream);

@@ -1,4 +1,5 @@
-/* evaluate.c — greedy evaluation episodes, batched across environments. */
+/* evaluate.c — greedy (or ε-greedy, eval.epsilon) evaluation episodes,
+ * batched across environments. */
 #include "train/evaluate.h"
 
 #include <math.h>
@@ -15,6 +16,7 @@ uint64_t eval_episode_seed(uint64_t seed, int64_t k)
 
 typedef struct {
     env *en;
+    rng *explore;  /* eval.epsilon > 0: the episode's ε-greedy draws, reseeded per episode */
     int episode;   /* index being played, -1 when idle */
     double ret;    /* return so far */
     int len;
@@ -26,6 +28,7 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
         return err_set(e, "evaluation needs at least 1 episode, got %d", episodes);
     int P = episodes < EVAL_MAX_ROWS ? episodes : EVAL_MAX_ROWS;
     int A = a->n_actions, D = a->obs_dim;
+    double eps = cfg->eval.epsilon;
     slot *sl = err_calloc((size_t)P, sizeof *sl, e);
     double *ret = err_calloc((size_t)episodes, sizeof(double), e);
     double *len = err_calloc((size_t)episodes, sizeof(double), e);
@@ -46,6 +49,10 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
                     env_obs_dim(sl[i].en), env_n_actions(sl[i].en), D, A);
             goto out;
         }
+        if (eps > 0 && !(sl[i].explore = rng_create(0, RNG_STREAM_EVAL_EPS))) {
+            err_set(e, "out of memory");
+            goto out;
+        }
     }
     int next = 0, active = 0;
     /* Slot i's current observation lives in row i of cur. */
@@ -53,6 +60,8 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
     for (int i = 0; i < P; i++) {
         uint64_t s = eval_episode_seed(seed, next);
         memcpy(cur + (size_t)i * D, env_reset(sl[i].en, &s), sizeof(float) * (size_t)D);
+        if (sl[i].explore)
+            rng_reseed(sl[i].explore, s, RNG_STREAM_EVAL_EPS);
         sl[i].episode = next++;
         active++;
     }
@@ -78,6 +87,10 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
                     err_set(e, "evaluation: Q value of action %d is NaN", j);
                     goto out;
                 }
+            /* ε-greedy: no draw at all when ε = 0, so greedy evaluations
+             * are what they were before the key existed */
+            if (t->explore && rng_uniform(t->explore) < eps)
+                act = (int)rng_below(t->explore, (unsigned long)A);
             env_step st = env_do_step(t->en, act);
             t->ret += st.reward;
             t->len++;
@@ -93,6 +106,8 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
             if (next < episodes) {
                 uint64_t s = eval_episode_seed(seed, next);
                 memcpy(cur + (size_t)row_slot[k] * D, env_reset(t->en, &s), sizeof(float) * (size_t)D);
+                if (t->explore)
+                    rng_reseed(t->explore, s, RNG_STREAM_EVAL_EPS);
                 t->episode = next++;
             } else {
                 t->episode = -1;
@@ -120,8 +135,10 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
     rc = 0;
 out:
     if (sl)
-        for (int i = 0; i < P; i++)
+        for (int i = 0; i < P; i++) {
             env_free(sl[i].en);
+            rng_free(sl[i].explore);
+        }
     free(sl);
     free(ret);
     free(len);

@@ -8,8 +8,13 @@
  * initial states and, on FrozenLake, the same slips. Up to EVAL_MAX_ROWS
  * episodes run side by side, each in its own environment, and their
  * observations go through the agent's q_values as one batch (actions are
- * the argmax, ties to the lowest index). The result is deterministic for a
- * given agent, seed and episode count.
+ * the argmax, ties to the lowest index). With cfg->eval.epsilon > 0 each
+ * step first draws u from the episode's own stream (seeded by its reset
+ * seed, stream RNG_STREAM_EVAL_EPS) and takes a uniformly random action
+ * instead when u < ε (Dopamine's evaluation protocol: ε = 0.001 on Atari
+ * and MinAtar); at ε = 0 nothing is drawn. The result is deterministic for
+ * a given agent, seed, ε and episode count, however the episodes are
+ * batched.
  *
  * Success (success_rate):
  *   FrozenLake: the episode entered the goal, i.e. it terminated in a cell
@@ -39,8 +44,9 @@ typedef struct {
     double length_mean;         /* steps per episode */
 } eval_result;
 
-/* Runs `episodes` greedy episodes of the agent on a fresh environment built
- * from cfg->env, with episode seeds derived from `seed`. */
+/* Runs `episodes` greedy (cfg->eval.epsilon: ε-greedy) episodes of the
+ * agent on a fresh environment built from cfg->env, with episode seeds
+ * derived from `seed`. */
 int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, eval_result *out, bdrl_err *e);
 
 /* The reset seed of episode k of a stream of episodes with base seed
