@@ -68,7 +68,7 @@ static const args_spec spec = {
     "options as for bdrl sweep --slurm, given with --slurm-opt KEY=VALUE. --status\n"
     "counts the runs by state and names the best config so far.\n"
     "Example: bdrl compare configs/cartpole_bd.yaml configs/cartpole_c51.yaml --seeds 10",
-    opts, 15, 1,
+    opts, (int)(sizeof opts / sizeof *opts), 1,
 };
 
 static volatile sig_atomic_t stop_signal = 0;

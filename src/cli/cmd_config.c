@@ -21,7 +21,7 @@ static const args_spec spec = {
     "or a reachable goal, a size over the memory limit...) fails here with the same\n"
     "line and exit 2. A config with a\n"
     "top-level data: section is a generative fit (bdrl fit); others are experiments.",
-    opts, 1, 1,
+    opts, (int)(sizeof opts / sizeof *opts), 1,
 };
 
 /* A fit config has a top-level `data:` section; experiments have `env:`. */

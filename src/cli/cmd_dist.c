@@ -30,7 +30,7 @@ static const args_spec spec = {
     "For each action the mean (the Q value) and, for a density, its grid mass of\n"
     "max(s, 0) before normalization go to stderr. Compare with\n"
     "'bdrl truth CONFIG --policy RUN'.",
-    opts, 2, 0,
+    opts, (int)(sizeof opts / sizeof *opts), 0,
 };
 
 int cmd_dist(int argc, char **argv)

@@ -65,7 +65,7 @@ static const args_spec spec = {
     "greedy_return_mean, greedy_return_ci, success_rate, mean_w1, mean_cramer,\n"
     "mean_w1_samples (null for C51), per_state [{state, action, w1, cramer,\n"
     "mean_model, mean_truth, ...}] (CartPole: state is the probe's index, obs the probe).",
-    opts, 8, 0,
+    opts, (int)(sizeof opts / sizeof *opts), 0,
 };
 
 

@@ -26,7 +26,7 @@ static const args_spec spec = {
     "in the way of the output), 1 a runtime failure (an output that cannot be written:\n"
     "a full disk, a read-only directory; a fit that diverged).\n"
     "Example: bdrl fit configs/fit/mog1d.yaml --out runs/fit/mog1d",
-    opts, 2, 1,
+    opts, (int)(sizeof opts / sizeof *opts), 1,
 };
 
 int cmd_fit(int argc, char **argv)

@@ -35,7 +35,7 @@ static const args_spec spec = {
     "with --frames, DIR/frame_NNNNN.png (earlier frames there are removed) and the data\n"
     "in DIR/data/. Prints one line per episode (return, steps, success). A progress bar\n"
     "goes to stderr when it is a terminal.",
-    opts, 5, 0,
+    opts, (int)(sizeof opts / sizeof *opts), 0,
 };
 
 static void progress(void *ctx, int done, int total)

@@ -32,7 +32,7 @@ static const args_spec spec = {
     "§1.3); '--sampler em --global-every 0' is the paper's plain sampler.\n"
     "A diagnostics line goes to stderr: frozen and non-finite walkers, acceptance\n"
     "rates, mean. A C51 run has no fields to sample: use 'bdrl dist' (exit 2).",
-    opts, 8, 0,
+    opts, (int)(sizeof opts / sizeof *opts), 0,
 };
 
 int cmd_sample(int argc, char **argv)

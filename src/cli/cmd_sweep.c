@@ -80,7 +80,7 @@ static const args_spec spec = {
     "--status counts the runs by state from their directories (and squeue, for a\n"
     "--slurm submission), names the best setting so far and estimates the time left.\n"
     "Exit status: 0 every run finished, 1 some failed, 2 bad input.",
-    opts, 10, 0,
+    opts, (int)(sizeof opts / sizeof *opts), 0,
 };
 
 static volatile sig_atomic_t stop_signal = 0;

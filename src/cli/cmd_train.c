@@ -50,7 +50,7 @@ static const args_spec spec = {
     "run directory that cannot be written: a full disk, a read-only directory; a\n"
     "non-finite update), 130/143 after SIGINT/SIGTERM.\n"
     "Example: bdrl train configs/cartpole_c51.yaml --set seed=2",
-    opts, 4, 1,
+    opts, (int)(sizeof opts / sizeof *opts), 1,
 };
 
 /* Keys that may differ between a run's config.yaml and its resumption. */

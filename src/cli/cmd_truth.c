@@ -96,7 +96,7 @@ static const args_spec spec = {
     "  bdrl truth fl.yaml --projection quantile:101\n"
     "  bdrl truth fl.yaml --risk cvar:0.25\n"
     "  bdrl truth cw.yaml --set env.slippery=true --risk wang:-0.75 --state 36",
-    opts, 8, 1,
+    opts, (int)(sizeof opts / sizeof *opts), 1,
 };
 
 /* The policy of a trained run: its config, env and agent. */
