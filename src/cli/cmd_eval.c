@@ -62,8 +62,8 @@ static const args_spec spec = {
     "    the learner alone, and mean_w1_truth_exact the data's own error (the W1 of\n"
     "    that fixed point to the exact law). Written to distributions_replay.json.\n"
     "Writes RUN/distributions.json and prints a table, or the JSON with --json. Keys:\n"
-    "greedy_return_mean, greedy_return_ci, success_rate, mean_w1, mean_cramer,\n"
-    "mean_w1_samples (null for C51), per_state [{state, action, w1, cramer,\n"
+    "greedy_return_mean, greedy_return_ci, eval_epsilon, success_rate, mean_w1,\n"
+    "mean_cramer, mean_w1_samples (null for C51), per_state [{state, action, w1, cramer,\n"
     "mean_model, mean_truth, ...}] (CartPole: state is the probe's index, obs the probe).",
     opts, (int)(sizeof opts / sizeof *opts), 0,
 };
