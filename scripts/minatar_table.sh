@@ -13,24 +13,19 @@
 #   final, per seed: the last row of each finished run's eval.csv, in seed
 #     order (runs/<config>_s<seed>/);
 #   Q at the end: q_end_mean [q_end_max];
-#   random policy: the real MinAtar's return over 100 uniformly random
-#     episodes (the numbers quoted in issue 22).
+#   random policy: MINATAR_RANDOM (scripts/minatar_lib.sh).
 # Configs that have not finished every run are listed with "(k of n runs)".
 set -euo pipefail
+. "$(dirname "$0")/minatar_lib.sh"
+random=$(for g in "${!MINATAR_RANDOM[@]}"; do printf '%s=%s ' "$g" "${MINATAR_RANDOM[$g]}"; done)
 [ $# -gt 0 ] || { echo "usage: $0 COMPARE_DIR..." >&2; exit 2; }
 echo "| game | agent | last quarter, mean [95% CI] | final, per seed | replay batches' Q at the end, mean [largest] | random policy |"
 echo "| --- | --- | ---: | --- | ---: | ---: |"
 for d in "$@"; do
   f="$d/comparison.csv"
   [ -f "$f" ] || { echo "$0: $f: no such file (run bdrl compare first)" >&2; exit 2; }
-  # finals: "config s<seed> value" for every finished run's last evaluation
-  finals=$(for e in "$d"/runs/*_s*/eval.csv; do
-      [ -f "$e" ] || continue
-      [ -f "$(dirname "$e")/summary.json" ] || continue
-      run=$(basename "$(dirname "$e")")
-      printf '%s %s %s\n' "${run%_s*}" "${run##*_s}" "$(tail -n 1 "$e" | cut -d, -f2)"
-    done | sort -k1,1 -k2,2n)
-  awk -F, -v finals="$finals" '
+  finals=$(minatar_finals "$d")
+  awk -F, -v finals="$finals" -v random="$random" '
   BEGIN {
     n = split(finals, L, "\n")
     for (i = 1; i <= n; i++) { split(L[i], w, " "); if (w[1] == "") continue
@@ -40,8 +35,8 @@ for d in "$@"; do
     name["dqn"] = "DQN"; name["c51"] = "C51"; name["qrdqn"] = "QR-DQN"; name["iqn"] = "IQN"; name["bd"] = "BD"
     gname["minatar-breakout"] = "Breakout"; gname["minatar-space_invaders"] = "Space Invaders"
     gname["minatar-asterix"] = "Asterix"; gname["minatar-freeway"] = "Freeway"; gname["minatar-seaquest"] = "Seaquest"
-    rnd["minatar-breakout"] = "0.41"; rnd["minatar-space_invaders"] = "2.46"; rnd["minatar-asterix"] = "0.48"
-    rnd["minatar-freeway"] = "0.2"; rnd["minatar-seaquest"] = "0.04"
+    n = split(random, R, " ")
+    for (i = 1; i <= n; i++) { split(R[i], kv, "="); rnd[kv[1]] = kv[2] }
   }
   FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   {

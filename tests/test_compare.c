@@ -566,8 +566,8 @@ static void test_agents_table(void **state)
 /* scripts/minatar_table.sh (docs/minatar.md's table) on a hand-made
  * comparison: the interval and Q columns from the right csv columns, the
  * finals from each finished run's last eval.csv row in numeric seed order
- * (seed 10 after seed 2), an unfinished run (no summary.json) left out and
- * its config marked, a Rainbow config named by its file, the game's random
+ * (seed 10 after seed 2), an unfinished run (its summary.json says
+ * running, as a run's does while it trains) left out and its config marked, a Rainbow config named by its file, the game's random
  * score, and a missing directory refused. */
 static void test_minatar_table(void **state)
 {
@@ -584,11 +584,14 @@ static void test_minatar_table(void **state)
         "mkdir -p %s && cd %s && printf '%%s\n' '%s' "
         "'breakout_c51,p,c51,minatar-breakout,3,3,r,,0,,,,,9,0,0,0,0,0,0,0,0,0,0,0,0,0,,,,,14.33,12.56,16.14,6.428,6.552,,' "
         "'breakout_rainbow,p,c51,minatar-breakout,2,1,r,,0,,,,,9,0,0,0,0,0,0,0,0,0,0,0,0,0,,,,,3.0,2.0,4.0,1.0,1.5,,' "
-        "> comparison.csv && for s in 1 2 10; do mkdir -p runs/breakout_c51_s$s && touch runs/breakout_c51_s$s/summary.json; done && "
+        "> comparison.csv && for s in 1 2 10; do mkdir -p runs/breakout_c51_s$s && "
+        "echo '\"status\": \"finished\",' > runs/breakout_c51_s$s/summary.json; done && "
         "printf 'step,return_mean\n1000000,11.6\n' > runs/breakout_c51_s1/eval.csv && "
         "printf 'step,return_mean\n500000,3\n1000000,19.4\n' > runs/breakout_c51_s2/eval.csv && "
         "printf 'step,return_mean\n1000000,7.25\n' > runs/breakout_c51_s10/eval.csv && "
-        "mkdir -p runs/breakout_rainbow_s1 runs/breakout_rainbow_s2 && touch runs/breakout_rainbow_s1/summary.json && "
+        "mkdir -p runs/breakout_rainbow_s1 runs/breakout_rainbow_s2 && "
+        "echo '\"status\": \"solved\",' > runs/breakout_rainbow_s1/summary.json && "
+        "echo '\"status\": \"running\",' > runs/breakout_rainbow_s2/summary.json && "
         "printf 'step,return_mean\n1000000,4\n' > runs/breakout_rainbow_s1/eval.csv && "
         "printf 'step,return_mean\n50000,99\n' > runs/breakout_rainbow_s2/eval.csv && "
         "%s/scripts/minatar_table.sh %s",
@@ -681,10 +684,9 @@ static void test_minatar_aggregate(void **state)
     minatar_run(b, "breakout_bd_s2", "bd", "minatar-breakout", 5.41);
     minatar_run(b, "breakout_c51_s1", "c51", "minatar-breakout", 20.41);
     char p[800];
-    snprintf(p, sizeof p, "%s/runs/breakout_c51_s2", b);    /* unfinished: no summary.json */
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/runs/breakout_c51_s2/eval.csv", b);
-    tu_write(p, "step,return_mean\n50000,40\n");
+    minatar_run(b, "breakout_c51_s2", "c51", "minatar-breakout", 40);   /* still training: */
+    snprintf(p, sizeof p, "%s/runs/breakout_c51_s2/summary.json", b);
+    tu_write(p, "{\n  \"status\": \"running\"\n}\n");
     minatar_run(a, "asterix_bd_s1", "bd", "minatar-asterix", 3.48);
     minatar_run(a, "asterix_c51_s1", "c51", "minatar-asterix", 6.48);
     const char *hdr = "config,path,agent,env\n";
