@@ -22,6 +22,18 @@ typedef struct {
     int len;
 } slot;
 
+/* Starts episode k in slot t: its environment reset with the episode's
+ * seed (the first observation into row), its ε-greedy stream reseeded from
+ * that same seed. */
+static void slot_start(slot *t, float *row, int D, uint64_t seed, int k)
+{
+    uint64_t s = eval_episode_seed(seed, k);
+    memcpy(row, env_reset(t->en, &s), sizeof(float) * (size_t)D);
+    if (t->explore)
+        rng_reseed(t->explore, s, RNG_STREAM_EVAL_EPS);
+    t->episode = k;
+}
+
 int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, eval_result *out, bdrl_err *e)
 {
     if (episodes < 1)
@@ -58,11 +70,7 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
     /* Slot i's current observation lives in row i of cur. */
     float *cur = obs;
     for (int i = 0; i < P; i++) {
-        uint64_t s = eval_episode_seed(seed, next);
-        memcpy(cur + (size_t)i * D, env_reset(sl[i].en, &s), sizeof(float) * (size_t)D);
-        if (sl[i].explore)
-            rng_reseed(sl[i].explore, s, RNG_STREAM_EVAL_EPS);
-        sl[i].episode = next++;
+        slot_start(&sl[i], cur + (size_t)i * D, D, seed, next++);
         active++;
     }
     while (active > 0) {
@@ -104,11 +112,7 @@ int eval_greedy(const exp_config *cfg, agent *a, int episodes, uint64_t seed, ev
             t->ret = 0;
             t->len = 0;
             if (next < episodes) {
-                uint64_t s = eval_episode_seed(seed, next);
-                memcpy(cur + (size_t)row_slot[k] * D, env_reset(t->en, &s), sizeof(float) * (size_t)D);
-                if (t->explore)
-                    rng_reseed(t->explore, s, RNG_STREAM_EVAL_EPS);
-                t->episode = next++;
+                slot_start(t, cur + (size_t)row_slot[k] * D, D, seed, next++);
             } else {
                 t->episode = -1;
                 active--;
