@@ -192,6 +192,22 @@ int args_real_list(const char *opt, const char *text, double *out, int max)
     return n ? n : -1;
 }
 
+int args_real(const char *opt, const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (!*text || *end || errno || !isfinite(v)) {
+        fprintf(stderr, "bdrl: %s expects a number, got '%s'\n", opt, text);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        fprintf(stderr, "bdrl: %s must be in [%g, %g], got '%s'\n", opt, lo, hi, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
 int args_int_list(const char *opt, const char *text, long long lo, long long hi, int *out, int max)
 {
     int n = 0;

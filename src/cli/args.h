@@ -62,6 +62,7 @@ const char *const *args_get_all(const args_spec *spec, const args_parsed *a, con
 /* Parses integers/reals fully (no trailing junk); print an error naming the
  * option and return -1 on failure. */
 int args_int(const char *opt, const char *text, long long lo, long long hi, long long *out);
+int args_real(const char *opt, const char *text, double lo, double hi, double *out);
 /* Comma-separated numbers into out (at most max); returns the count or -1. */
 int args_real_list(const char *opt, const char *text, double *out, int max);
 int args_int_list(const char *opt, const char *text, long long lo, long long hi, int *out, int max);

@@ -233,15 +233,9 @@ int cmd_eval(int argc, char **argv)
         return 2;
     if ((t = args_get(&spec, &a, "rollouts")) && args_int("--rollouts", t, 1, 1000000, &rollouts))
         return 2;
-    double epsilon = -1;
-    if ((t = args_get(&spec, &a, "epsilon"))) {
-        if (args_real_list("--epsilon", t, &epsilon, 1) != 1)
-            return 2;
-        if (!(epsilon >= 0 && epsilon <= 1)) {
-            fprintf(stderr, "bdrl eval: --epsilon must be in [0, 1], got '%s'\n", t);
-            return 2;
-        }
-    }
+    double epsilon = -1; /* -1: the run's eval.epsilon */
+    if ((t = args_get(&spec, &a, "epsilon")) && args_real("--epsilon", t, 0, 1, &epsilon))
+        return 2;
     int no_samples = args_get(&spec, &a, "no-samples") != NULL;
     int replay_truth = 0;
     if ((t = args_get(&spec, &a, "truth"))) {
