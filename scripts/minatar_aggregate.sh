@@ -4,8 +4,8 @@
 # per-game comparisons, with each game's scores normalized
 #   0 = the random policy: MINATAR_RANDOM (scripts/minatar_lib.sh), the
 #       real MinAtar's return over 100 uniformly random episodes;
-#   1 = the best final evaluation of any run in the given comparisons on
-#       that game (MinAtar has no threshold and no published per-game table
+#   1 = the best final evaluation of any finished run in the given
+#       comparisons on that game (MinAtar has no threshold and no published per-game table
 #       to normalize by, so 1 is "the best run seen here": a min-max
 #       normalization; P(X > Y) does not depend on it).
 #
@@ -22,13 +22,25 @@ if [ -z "$bdrl" ]; then
   for b in "$here/bin/bdrl" "$here/build/rel/bdrl"; do [ -x "$b" ] && { bdrl=$b; break; }; done
 fi
 [ -n "$bdrl" ] || { echo "$0: no bdrl found (build it or set BDRL)" >&2; exit 2; }
-args=()
+# every game of every comparison (a comparison may hold several games, and
+# a game may be in several comparisons: the per-game ones, then IQN's or
+# the Rainbow rows'), with each finished run's final score
+rows=""
 for d in "$@"; do
   [ -f "$d/comparison.csv" ] || { echo "$0: $d/comparison.csv: no such file (run bdrl compare first)" >&2; exit 2; }
-  env=$(awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["env"]; exit }' "$d/comparison.csv")
-  [ -n "${MINATAR_RANDOM[$env]:-}" ] || { echo "$0: $d: $env is not a MinAtar game" >&2; exit 2; }
-  best=$(minatar_finals "$d" | cut -d' ' -f3 | sort -g | tail -n 1)
-  [ -n "$best" ] || { echo "$0: $d: no finished run" >&2; exit 2; }
+  envs=$(awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["config"], $c["env"] }' "$d/comparison.csv")
+  while read -r cfg env; do
+    [ -n "${MINATAR_RANDOM[$env]:-}" ] || { echo "$0: $d: $env is not a MinAtar game" >&2; exit 2; }
+    rows+="$env -"$'\n'
+  done <<< "$envs"
+  finals=$(minatar_finals "$d")
+  [ -n "$finals" ] || { echo "$0: $d: no finished run" >&2; exit 2; }
+  rows+=$(awk 'NR == FNR { env[$1] = $2; next } { print env[$1], $3 }' <(echo "$envs") <(echo "$finals"))$'\n'
+done
+args=()
+for env in $(echo "$rows" | awk 'NF { print $1 }' | sort -u); do
+  best=$(echo "$rows" | awk -v e="$env" '$1 == e && $2 != "-" { print $2 }' | sort -g | tail -n 1)
+  [ -n "$best" ] || { echo "$0: $env: no finished run" >&2; exit 2; }
   args+=(--random "$env=${MINATAR_RANDOM[$env]}" --reference "$env=$best")
 done
 exec "$bdrl" compare --aggregate "$@" --out "$out" "${args[@]}"

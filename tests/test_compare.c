@@ -710,6 +710,48 @@ static void test_minatar_aggregate(void **state)
     assert_contains(md, "| c51 | 1.000 [1.000, 1.000] | 1.000 [1.000, 1.000] | 1.000 [1.000, 1.000] |");
     assert_contains(md, "| bd | c51 | 0.000 [0.000, 0.000] |");
     free(md);
+    /* A third comparison holding both games (as IQN's or the Rainbow rows'
+     * do): IQN, and C51 with Rainbow's components, which is another agent
+     * than C51 (its config.yaml says so). Its IQN run sets Asterix's
+     * reference to 12.48: Asterix now normalizes (x - 0.48)/12, so
+     * c51 6.48 -> 0.5, c51+rainbow 0.48 -> 0, iqn 12.48 -> 1; Breakout's
+     * reference stays 20.41 (c51+rainbow ties c51 there at 1).
+     * P(c51 > c51+rainbow): a tie (1/2) on Breakout, 1 on Asterix: 0.75. */
+    char m[600];
+    snprintf(m, sizeof m, "%s/ma_rows", tu_dir);
+    minatar_run(m, "breakout_iqn_s1", "iqn", "minatar-breakout", 10.41);
+    minatar_run(m, "asterix_iqn_s1", "iqn", "minatar-asterix", 12.48);
+    minatar_run(m, "breakout_rainbow_s1", "c51", "minatar-breakout", 20.41);
+    minatar_run(m, "asterix_rainbow_s1", "c51", "minatar-asterix", 0.48);
+    const char *game[2] = {"breakout", "asterix"};
+    for (int g = 0; g < 2; g++) {
+        snprintf(p, sizeof p, "%s/runs/%s_rainbow_s1/config.yaml", m, game[g]);
+        snprintf(buf, sizeof buf, "env:\n  name: minatar-%s\nagent:\n  kind: c51\n  n_step: 3\n  double: true\n"
+                 "  dueling: true\n  noisy: true\nreplay:\n  prioritized: true\n", game[g]);
+        tu_write(p, buf);
+    }
+    snprintf(p, sizeof p, "%s/comparison.csv", m);
+    snprintf(buf, sizeof buf, "%sbreakout_iqn,x,iqn,minatar-breakout\nasterix_iqn,x,iqn,minatar-asterix\n"
+             "breakout_rainbow,x,c51,minatar-breakout\nasterix_rainbow,x,c51,minatar-asterix\n", hdr);
+    tu_write(p, buf);
+    r = tu_run("BDRL=%s %s/scripts/minatar_aggregate.sh %s %s %s %s", tu_bdrl(), tu_root(), out, b, a, m);
+    if (r.status != 0)
+        fail_msg("minatar_aggregate.sh: %s", r.err);
+    tu_run_free(&r);
+    snprintf(p, sizeof p, "%s/aggregate.md", out);
+    md = tu_read(p);
+    assert_non_null(md);
+    assert_contains(md, "| minatar-breakout | return_mean | 0.41 (--random) | 20.41 (--reference) |");
+    assert_contains(md, "| minatar-asterix | return_mean | 0.48 (--random) | 12.48 (--reference) |");
+    assert_contains(md, "| c51+rainbow | 0.500 [");
+    assert_contains(md, "| c51 | c51+rainbow | 0.750 [");
+    free(md);
+    snprintf(p, sizeof p, "%s/scores.csv", out);
+    char *sc = tu_read(p);
+    assert_contains(sc, "\nc51,minatar-asterix,asterix_c51,asterix_c51_s1,6.48,0.48,12.48,0.5\n");
+    assert_contains(sc, "\nc51+rainbow,minatar-asterix,asterix_rainbow,asterix_rainbow_s1,0.48,0.48,12.48,0\n");
+    assert_contains(sc, "\niqn,minatar-breakout,breakout_iqn,breakout_iqn_s1,10.41,0.41,20.41,0.5\n");
+    free(sc);
     r = tu_run("BDRL=%s %s/scripts/minatar_aggregate.sh %s %s/no_such_dir", tu_bdrl(), tu_root(), out, tu_dir);
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "no_such_dir/comparison.csv: no such file");

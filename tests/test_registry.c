@@ -44,6 +44,43 @@ static void test_schema_choices_are_the_registry(void **state)
     }
 }
 
+/* The aggregate's agent names: the kind alone, "+rainbow" only with all
+ * five components, else each component on in a fixed order; truncated to
+ * the buffer. */
+static void test_variant_names(void **state)
+{
+    (void)state;
+    struct {
+        const char *sets[6];
+        const char *kind, *want;
+    } cases[] = {
+        {{NULL}, "c51", "c51"},
+        {{"agent.n_step=3", "replay.prioritized=true", "agent.double=true", "agent.dueling=true",
+          "agent.noisy=true"}, "c51", "c51+rainbow"},
+        {{"agent.n_step=3", "replay.prioritized=true", "agent.double=true", "agent.dueling=true"}, "bd",
+         "bd+n3+per+double+dueling"},
+        {{"agent.noisy=true", "agent.double=true"}, "dqn", "dqn+double+noisy"},
+        {{"agent.n_step=10"}, "iqn", "iqn+n10"},
+        {{"agent.n_step=1", "replay.prioritized=true"}, "qrdqn", "qrdqn+per"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *sets[7] = {"env.name=cartpole"};
+        int n = 1;
+        while (n < 7 && cases[i].sets[n - 1])
+            sets[n] = (char *)cases[i].sets[n - 1], n++;
+        exp_config cfg;
+        bdrl_err e;
+        if (exp_load(&cfg, NULL, sets, n, &e))
+            fail_msg("%s", e.msg);
+        char buf[64];
+        assert_string_equal(agent_variant_name(cases[i].kind, &cfg, buf, sizeof buf), cases[i].want);
+        if (i == 2) {
+            char small[8];
+            assert_string_equal(agent_variant_name(cases[i].kind, &cfg, small, sizeof small), "bd+n3+p");
+        }
+    }
+}
+
 /* Every kind, created through agent_create on CartPole: the ops name, the
  * parameter blocks, describe, a distribution whose weights are a law, a
  * memory estimate, shape keys inside the header's agent area. */
@@ -112,6 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_old_kind_numbers_kept),
         cmocka_unit_test(test_schema_choices_are_the_registry),
+        cmocka_unit_test(test_variant_names),
         cmocka_unit_test(test_every_kind_is_complete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
  */
 #include "agents/registry.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define AGENT_REGISTRY(X)                                                                         \
@@ -58,3 +59,20 @@ int agent_kind_find(const char *name)
 }
 
 int agent_kind_of(const agent *a) { return a ? agent_kind_find(a->ops->name) : -1; }
+
+const char *agent_variant_name(const char *kind, const exp_config *cfg, char *buf, size_t n)
+{
+    int nstep = cfg->agent.n_step > 1, per = cfg->replay.prioritized, dbl = cfg->agent.double_q,
+        duel = cfg->agent.dueling, noisy = cfg->agent.noisy;
+    if (!n)
+        return buf;
+    if (nstep && per && dbl && duel && noisy) {
+        snprintf(buf, n, "%s+rainbow", kind);
+        return buf;
+    }
+    char nn[16];
+    snprintf(nn, sizeof nn, "+n%d", cfg->agent.n_step);
+    snprintf(buf, n, "%s%s%s%s%s%s", kind, nstep ? nn : "", per ? "+per" : "",
+             dbl ? "+double" : "", duel ? "+dueling" : "", noisy ? "+noisy" : "");
+    return buf;
+}

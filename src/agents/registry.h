@@ -77,6 +77,17 @@ int agent_kind_uses_support(int k);
 /* The kind of an existing agent (by its ops->name), or -1. */
 int agent_kind_of(const agent *a);
 
+/* A name for an agent of kind `kind` (its registry name) with cfg's
+ * components that tells its Rainbow components apart, for
+ * aggregates over environments, where the configs of one agent on several
+ * environments must be grouped and C51 with Rainbow's components is not
+ * C51: the kind's name alone ("c51") when no component is on, the kind and
+ * "+rainbow" when all five are (agent.n_step > 1, replay.prioritized,
+ * agent.double, agent.dueling, agent.noisy), else the kind and each
+ * component on, in that order ("c51+n3+per", "bd+double+noisy"). Written
+ * into buf (n bytes, truncated to fit); returns buf. */
+const char *agent_variant_name(const char *kind, const exp_config *cfg, char *buf, size_t n);
+
 /* For the schema (experiment.c, a static initializer): the choices
  * "bd|c51|..." of agent.kind and its help line. agent_kind_bars_ is
  * "|bd|c51|...", built by the registry's X-macro. */

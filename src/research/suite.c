@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agents/experiment.h"
+#include "agents/registry.h"
 #include "core/io.h"
 #include "core/plot.h"
 #include "core/rng.h"
@@ -57,6 +58,21 @@ int suite_n_envs(const char *const *dirs, int n)
     }
     free(seen);
     return k;
+}
+
+/* The agent of a finished run for grouping: summary.json's agent with the
+ * components of its config.yaml (agent_variant_name), so C51 with Rainbow's components is another agent than C51;
+ * the agent alone if the config cannot be read (a run from before
+ * config.yaml was written, or whose environment plugin is gone). */
+static void agent_of(const char *dir, const rundir_summary *su, char *out, size_t n)
+{
+    char path[4096];
+    exp_config *cfg = malloc(sizeof *cfg);
+    if (cfg && io_join(path, sizeof path, dir, "config.yaml", NULL) == 0 && exp_load(cfg, path, NULL, 0, NULL) == 0)
+        agent_variant_name(su->agent, cfg, out, n);
+    else
+        snprintf(out, n, "%s", su->agent);
+    free(cfg);
 }
 
 /* The config label of a run directory: its name without compare's _s<seed>. */
@@ -227,8 +243,10 @@ static int suite_read(suite *s, const char *const *dirs, int n, int *bad, bdrl_e
             *bad = 1;
             return err_set(e, "%s: summary.json has no final evaluation", dirs[i]);
         }
-        if ((r->a = agent_index(s, su.agent)) < 0)
-            snprintf(s->agent[r->a = s->na++], sizeof s->agent[0], "%s", su.agent);
+        char name[sizeof s->agent[0]];
+        agent_of(dirs[i], &su, name, sizeof name);
+        if ((r->a = agent_index(s, name)) < 0)
+            snprintf(s->agent[r->a = s->na++], sizeof s->agent[0], "%s", name);
         if ((r->t = task_index(s, su.env)) < 0) {
             task_info *t = &s->task[r->t = s->nt++];
             snprintf(t->name, sizeof t->name, "%s", su.env);

@@ -5,8 +5,10 @@
  * finished comparisons.
  *
  * Runs: the finished ones (rundir_done) among the run directories given.
- * Agent: summary.json's agent (bd, c51, ...): the configs of one agent on
- * different environments form one agent. Task: summary.json's env. Every
+ * Agent: summary.json's agent with the Rainbow components of the run's
+ * config.yaml (agent_variant_name: bd, c51, c51+rainbow, dqn+n3+per, ...;
+ * the agent alone if config.yaml cannot be read): the configs of one
+ * agent on different environments form one agent. Task: summary.json's env. Every
  * agent needs finished runs on every task, all from one config per task.
  *
  * Score of a run: its final evaluation, the quantity its threshold is on
