@@ -9,7 +9,12 @@ if (term eq 'svg') { set terminal svg size 900,560 dynamic font 'Helvetica,13' b
 else { set terminal pngcairo size 900,560 font 'Helvetica,12' noenhanced }
 set output out
 set title ttl
-set key bottom right box opaque width 1
+# Below the axes, not inside them: curves that still rise at the end (MinAtar)
+# would run under a key in a corner. Two entries a row, and the bottom
+# margin grown by hand for the rows (gnuplot's own margin puts the key over
+# the x label).
+set key below maxcols 2 width 1
+set bmargin 3.5 + 1.3 * ceil((ngroups + has_thr) / 2.0)
 set grid lc rgb '#dddddd'
 set xlabel 'environment steps'
 set ylabel 'evaluation return'
