@@ -4,17 +4,26 @@
 # per-game comparisons, with each game's scores normalized
 #   0 = the random policy: MINATAR_RANDOM (scripts/minatar_lib.sh), the
 #       real MinAtar's return over 100 uniformly random episodes;
-#   1 = the best final evaluation of any finished run in the given
-#       comparisons on that game (MinAtar has no threshold and no published per-game table
-#       to normalize by, so 1 is "the best run seen here": a min-max
+#   1 = the best score of any finished run in the given comparisons on
+#       that game (MinAtar has no threshold and no published per-game
+#       table to normalize by, so 1 is "the best run seen here": a min-max
 #       normalization; P(X > Y) does not depend on it).
+# A run's score is its final evaluation, or with --score last-quarter the
+# mean of its evaluations over the last quarter of its steps (bdrl compare
+# --aggregate --score, docs/aggregate.md).
 #
-#   scripts/minatar_aggregate.sh OUT COMPARE_DIR...
+#   scripts/minatar_aggregate.sh [--score final|last-quarter] OUT COMPARE_DIR...
 #
 # BDRL (default: bin/bdrl, else build/rel/bdrl) is the program run.
 set -euo pipefail
 . "$(dirname "$0")/minatar_lib.sh"
-[ $# -ge 2 ] || { echo "usage: $0 OUT COMPARE_DIR..." >&2; exit 2; }
+score=final
+if [ "${1:-}" = --score ]; then
+  score=${2:-}
+  case $score in final|last-quarter) ;; *) echo "$0: --score expects final or last-quarter" >&2; exit 2;; esac
+  shift 2
+fi
+[ $# -ge 2 ] || { echo "usage: $0 [--score final|last-quarter] OUT COMPARE_DIR..." >&2; exit 2; }
 out=$1; shift
 bdrl=${BDRL:-}
 if [ -z "$bdrl" ]; then
@@ -33,7 +42,7 @@ for d in "$@"; do
     [ -n "${MINATAR_RANDOM[$env]:-}" ] || { echo "$0: $d: $env is not a MinAtar game" >&2; exit 2; }
     rows+="$env -"$'\n'
   done <<< "$envs"
-  finals=$(minatar_finals "$d")
+  finals=$(minatar_finals "$d" "$score")
   [ -n "$finals" ] || { echo "$0: $d: no finished run" >&2; exit 2; }
   rows+=$(awk 'NR == FNR { env[$1] = $2; next } { print env[$1], $3 }' <(echo "$envs") <(echo "$finals"))$'\n'
 done
@@ -43,4 +52,4 @@ for env in $(echo "$rows" | awk 'NF { print $1 }' | sort -u); do
   [ -n "$best" ] || { echo "$0: $env: no finished run" >&2; exit 2; }
   args+=(--random "$env=${MINATAR_RANDOM[$env]}" --reference "$env=$best")
 done
-exec "$bdrl" compare --aggregate "$@" --out "$out" "${args[@]}"
+exec "$bdrl" compare --aggregate "$@" --out "$out" --score "$score" "${args[@]}"

@@ -717,7 +717,7 @@ static void test_minatar_aggregate(void **state)
      * c51 6.48 -> 0.5, c51+rainbow 0.48 -> 0, iqn 12.48 -> 1; Breakout's
      * reference stays 20.41 (c51+rainbow ties c51 there at 1).
      * P(c51 > c51+rainbow): a tie (1/2) on Breakout, 1 on Asterix: 0.75. */
-    char m[600];
+    char m[600], *sc;
     snprintf(m, sizeof m, "%s/ma_rows", tu_dir);
     minatar_run(m, "breakout_iqn_s1", "iqn", "minatar-breakout", 10.41);
     minatar_run(m, "asterix_iqn_s1", "iqn", "minatar-asterix", 12.48);
@@ -747,11 +747,36 @@ static void test_minatar_aggregate(void **state)
     assert_contains(md, "| c51 | c51+rainbow | 0.750 [");
     free(md);
     snprintf(p, sizeof p, "%s/scores.csv", out);
-    char *sc = tu_read(p);
+    sc = tu_read(p);
     assert_contains(sc, "\nc51,minatar-asterix,asterix_c51,asterix_c51_s1,6.48,0.48,12.48,0.5\n");
     assert_contains(sc, "\nc51+rainbow,minatar-asterix,asterix_rainbow,asterix_rainbow_s1,0.48,0.48,12.48,0\n");
     assert_contains(sc, "\niqn,minatar-breakout,breakout_iqn,breakout_iqn_s1,10.41,0.41,20.41,0.5\n");
     free(sc);
+    /* --score last-quarter: breakout_bd_s1's evaluations after 750k are 40.41
+     * and 10.41, a mean of 25.41, which becomes Breakout's reference (its
+     * final, 10.41, is below c51's 20.41); the final scores' reference stays */
+    snprintf(p, sizeof p, "%s/runs/breakout_bd_s1/eval.csv", b);
+    tu_write(p, "step,return_mean,return_std,success_rate\n500000,99,0,0\n900000,40.41,1,0\n1000000,10.41,1,0\n");
+    for (int h = 0; h < 2; h++) {
+        r = tu_run("BDRL=%s %s/scripts/minatar_aggregate.sh --score %s %s %s %s", tu_bdrl(), tu_root(),
+                   h ? "last-quarter" : "final", out, b, a);
+        if (r.status != 0)
+            fail_msg("minatar_aggregate.sh: %s", r.err);
+        tu_run_free(&r);
+        snprintf(p, sizeof p, "%s/aggregate.md", out);
+        md = tu_read(p);
+        assert_contains(md, h ? "| minatar-breakout | return_mean | 0.41 (--random) | 25.41 (--reference) |"
+                              : "| minatar-breakout | return_mean | 0.41 (--random) | 20.41 (--reference) |");
+        free(md);
+    }
+    snprintf(p, sizeof p, "%s/scores.csv", out);
+    sc = tu_read(p);
+    assert_contains(sc, "\nbd,minatar-breakout,breakout_bd,breakout_bd_s1,25.41,0.41,25.41,1\n");
+    free(sc);
+    r = tu_run("BDRL=%s %s/scripts/minatar_aggregate.sh --score best %s %s", tu_bdrl(), tu_root(), out, b);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "--score expects final or last-quarter");
+    tu_run_free(&r);
     r = tu_run("BDRL=%s %s/scripts/minatar_aggregate.sh %s %s/no_such_dir", tu_bdrl(), tu_root(), out, tu_dir);
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "no_such_dir/comparison.csv: no such file");
@@ -913,6 +938,63 @@ static void test_suite_refused(void **state)
     assert_contains(e.msg, "expected ENV=VALUE");
 }
 
+/* --score last-quarter: each run scores the mean of its evaluations after
+ * 3/4 of its steps (eval.csv), not its final one. CartPole, random 0 and
+ * reference 100 (given): bd's evaluations end 40, 60, 80 (steps 80-100 of
+ * 100: the last quarter), c51's 100, 100, 10. Final: bd 0.8, c51 0.1, so
+ * P(bd > c51) = 1; last quarter: bd 0.6, c51 0.7, so P(bd > c51) = 0. A
+ * run without eval.csv is refused, naming the file. */
+static void test_suite_last_quarter(void **state)
+{
+    (void)state;
+    char cmp[600], p[800], out[600];
+    snprintf(cmp, sizeof cmp, "%s/suite_lq", tu_dir);
+    const char *name[2] = {"cartpole_bd_s1", "cartpole_c51_s1"}, *agent[2] = {"bd", "c51"};
+    const char *tail[2] = {"80,40,0,0\n90,60,0,0\n100,80,0,0\n", "80,100,0,0\n90,100,0,0\n100,10,0,0\n"};
+    double final[2] = {80, 10};
+    for (int i = 0; i < 2; i++) {
+        suite_run(cmp, name[i], agent[i], "cartpole", "return_mean", final[i], NAN);
+        snprintf(p, sizeof p, "%s/runs/%s/eval.csv", cmp, name[i]);
+        char buf[400];
+        snprintf(buf, sizeof buf, "step,return_mean,return_std,success_rate\n25,0,0,0\n50,5,0,0\n75,90,0,0\n%s",
+                 tail[i]);
+        tu_write(p, buf);
+    }
+    snprintf(p, sizeof p, "%s/comparison.csv", cmp);
+    tu_write(p, "config,path\ncartpole_bd,a\ncartpole_c51,b\n");
+    snprintf(out, sizeof out, "%s/suite_lq_out", tu_dir);
+    const char *how[2] = {"final", "last-quarter"}, *want[2] = {"\nbd,c51,1,", "\nbd,c51,0,"};
+    const char *score[2][2] = {{",80,0,100,0.8\n", ",10,0,100,0.1\n"}, {",60,0,100,0.6\n", ",70,0,100,0.7\n"}};
+    for (int h = 0; h < 2; h++) {
+        tu_result r = tu_run("%s compare --aggregate %s --out %s --random cartpole=0 --reference cartpole=100 "
+                             "--score %s", tu_bdrl(), cmp, out, how[h]);
+        if (r.status)
+            fail_msg("--score %s: status %d: %s", how[h], r.status, r.err);
+        tu_run_free(&r);
+        snprintf(p, sizeof p, "%s/improvement.csv", out);
+        char *imp = tu_read(p);
+        assert_contains(imp, want[h]);
+        free(imp);
+        snprintf(p, sizeof p, "%s/scores.csv", out);
+        char *sc = tu_read(p);
+        assert_contains(sc, score[h][0]);
+        assert_contains(sc, score[h][1]);
+        free(sc);
+        snprintf(p, sizeof p, "%s/aggregate.md", out);
+        char *md = tu_read(p);
+        assert_contains(md, h ? "Score of a run: the mean of its evaluations over the last quarter of its steps"
+                              : "Score of a run: its final evaluation");
+        free(md);
+    }
+    snprintf(p, sizeof p, "%s/runs/cartpole_c51_s1/eval.csv", cmp);
+    remove(p);
+    tu_result r = tu_run("%s compare --aggregate %s --out %s --random cartpole=0 --reference cartpole=100 "
+                         "--score last-quarter", tu_bdrl(), cmp, out);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "cartpole_c51_s1/eval.csv");
+    tu_run_free(&r);
+}
+
 /* On an environment thresholded on the success rate the score is the final
  * success rate, not the return (FrozenLake with reward_goal 10 here: the
  * returns are 10 times the rates), and the random policy's success rate is
@@ -981,6 +1063,7 @@ static void test_cli_aggregate(void **state)
         {"--aggregate %s --reference cartpole", "expected ENV=VALUE"},
         {"--aggregate %s --random cartpole=25 --reference acrobot=-100", "--reference acrobot: no run on that"},
         {"--aggregate /nonexistent", "no comparison.csv"},
+        {"--aggregate %s --random cartpole=25 --score best", "--score expects final or last-quarter, got 'best'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char args[2000];
@@ -993,10 +1076,10 @@ static void test_cli_aggregate(void **state)
     }
     /* --slurm: the summary job (and each run) is given the same values */
     r = tu_run("%s compare %s/configs/cartpole_c51.yaml %s/configs/frozenlake4_c51.yaml --seeds 2 --out %s/sl "
-               "--slurm --dry-run --reference cartpole=500 --random frozenlake=0",
+               "--slurm --dry-run --reference cartpole=500 --random frozenlake=0 --score last-quarter",
                tu_bdrl(), tu_root(), tu_root(), tu_dir);
     assert_int_equal(r.status, 0);
-    assert_contains(r.out, "--random frozenlake=0 --reference cartpole=500 -j 1\n");
+    assert_contains(r.out, "--random frozenlake=0 --reference cartpole=500 --score last-quarter -j 1\n");
     tu_run_free(&r);
     r = tu_run("%s compare --help", tu_bdrl());
     assert_contains(r.out, "--aggregate DIR...");
@@ -1057,6 +1140,7 @@ int main(void)
         cmocka_unit_test(test_suite_hand_values),
         cmocka_unit_test(test_suite_refused),
         cmocka_unit_test(test_suite_success_rate),
+        cmocka_unit_test(test_suite_last_quarter),
         cmocka_unit_test(test_cli_aggregate),
         cmocka_unit_test(test_cli_compare_suite),
     };

@@ -30,13 +30,15 @@ static const args_opt opts[] = {
     {"aggregate", 0, 0, "", "the arguments are finished comparison directories: write their aggregate over environments"},
     {"random", 0, 1, "ENV=VALUE", "aggregate: the score normalized to 0 on ENV (default: the random policy's, measured)"},
     {"reference", 0, 1, "ENV=VALUE", "aggregate: the score normalized to 1 on ENV (default: its evaluation threshold)"},
+    {"score", 0, 1, "final|last-quarter", "aggregate: a run's final evaluation (default) or the mean of its last quarter's"},
 };
 static const args_spec spec = {
     "bdrl compare CONFIG... [--seeds N] [--first-seed S] [-j JOBS] [--out DIR] [--set KEY=VALUE]... [--truth|--no-truth]\n"
     "       bdrl compare CONFIG... [--seeds N] [--first-seed S] [--out DIR] [--set ...] --slurm [--slurm-opt KEY=VALUE]...\n"
     "            [--dry-run]\n"
     "       bdrl compare CONFIG... [--seeds N] [--first-seed S] [--out DIR] [--set ...] (--status | --only I)\n"
-    "       bdrl compare --aggregate DIR... [--out OUT] [--random ENV=VALUE]... [--reference ENV=VALUE]...",
+    "       bdrl compare --aggregate DIR... [--out OUT] [--random ENV=VALUE]... [--reference ENV=VALUE]...\n"
+    "            [--score final|last-quarter]",
     "Trains every CONFIG with seeds S..S+N-1 (default 1..N), each run a `bdrl train` process in its own\n"
     "directory (DIR/runs/<config>_s<seed>, its output in DIR/logs/), JOBS at a time,\n"
     "then writes into DIR:\n"
@@ -53,7 +55,8 @@ static const args_spec spec = {
     "  curves.png, curves.svg (data curves.dat, script curves.gp): evaluation return\n"
     "    against environment steps, mean and 95% band per config, threshold dashed;\n"
     "  over several environments, per agent: aggregate.md, aggregate.csv (IQM, median, mean,\n"
-    "    optimality gap of final scores normalized 0 = random policy, 1 = threshold; 95%\n"
+    "    optimality gap of final scores (--score last-quarter: each run's mean evaluation\n"
+    "    over its last quarter of steps) normalized 0 = random policy, 1 = threshold; 95%\n"
     "    stratified bootstrap intervals), improvement.csv (P(X > Y) per pair of agents) and\n"
     "    profile.png (fraction of runs above each normalized score); docs/aggregate.md.\n"
     "--aggregate DIR... writes those from finished comparisons (into OUT, default DIR).\n"
@@ -148,7 +151,8 @@ static int compare_slurm(const compare_options *o, const args_parsed *a, const s
     int *todo = calloc((size_t)r.n, sizeof *todo);
     int nrnd = 0, nref = 0;
     const char *const *rnd = args_get_all(&spec, a, "random", &nrnd), *const *ref = args_get_all(&spec, a, "reference", &nref);
-    const char **task = calloc((size_t)(a->n_pos + 2 * (a->n_sets + nrnd + nref) + 14), sizeof *task);
+    const char *score = args_get(&spec, a, "score");
+    const char **task = calloc((size_t)(a->n_pos + 2 * (a->n_sets + nrnd + nref) + 16), sizeof *task);
     if (!todo || !task) {
         fprintf(stderr, "bdrl: out of memory\n");
         goto done;
@@ -195,6 +199,10 @@ static int compare_slurm(const compare_options *o, const args_parsed *a, const s
     for (int i = 0; i < nrnd + nref; i++) {
         task[k++] = i < nrnd ? "--random" : "--reference";
         task[k++] = i < nrnd ? rnd[i] : ref[i - nrnd];
+    }
+    if (score) {
+        task[k++] = "--score";
+        task[k++] = score;
     }
     if (truth >= 0)
         task[k++] = truth ? "--truth" : "--no-truth";
@@ -292,6 +300,13 @@ int cmd_compare(int argc, char **argv)
     suite_options so = {.random = rnd, .reference = ref};
     if (parse_values(&a, "random", rnd, &so.n_random) || parse_values(&a, "reference", ref, &so.n_reference))
         return 2;
+    const char *score = args_get(&spec, &a, "score");
+    if (score && !strcmp(score, "last-quarter")) {
+        so.score = SUITE_SCORE_LAST_QUARTER;
+    } else if (score && strcmp(score, "final")) {
+        fprintf(stderr, "bdrl compare: --score expects final or last-quarter, got '%s'\n", score);
+        return 2;
+    }
     if (agg) {
         const char *dst = args_get(&spec, &a, "out");
         if (!dst && a.n_pos > 1) {

@@ -108,21 +108,6 @@ static void ci_of(const double *x, int n, rng *r, compare_ci *out)
         out->lo = out->hi = NAN;
 }
 
-/* Mean of the evaluation returns after 3/4 of the curve's span (steps >
- * 0.75 x the last evaluation's step): where a run stands at the end of its
- * budget, less noisy than the final evaluation alone. */
-static double last_quarter_mean(const curves_run *c)
-{
-    double from = 0.75 * c->step[c->n - 1], sum = 0;
-    int k = 0;
-    for (size_t j = 0; j < c->n; j++)
-        if (c->step[j] > from) {
-            sum += c->ret[j];
-            k++;
-        }
-    return k ? sum / k : c->ret[c->n - 1];
-}
-
 /* Mean of metrics.csv's q_mean column over the episodes that end after
  * 95% of last_step (episodes without updates, q_mean nan, are skipped);
  * NaN when there is none or the file is unreadable. */
@@ -210,7 +195,7 @@ int compare_summarize(const char *const *dirs, int n, int with_w1, compare_stats
             stt[nd] = INFINITY;
         }
         fin[nd] = c.ret[c.n - 1];
-        lq[nd] = last_quarter_mean(&c);
+        lq[nd] = curves_last_quarter(c.step, c.ret, c.n);
         double q = late_q_mean(dirs[i], c.step[c.n - 1]);
         if (isfinite(q))
             qe[out->q_end_n++] = q;

@@ -23,6 +23,18 @@ void curves_run_free(curves_run *r)
     memset(r, 0, sizeof *r);
 }
 
+double curves_last_quarter(const double *step, const double *value, size_t n)
+{
+    double from = 0.75 * step[n - 1], sum = 0;
+    int k = 0;
+    for (size_t j = 0; j < n; j++)
+        if (step[j] > from) {
+            sum += value[j];
+            k++;
+        }
+    return k ? sum / k : value[n - 1];
+}
+
 void curves_agg_free(curves_agg *a)
 {
     free(a->step);

@@ -38,6 +38,13 @@ int curves_read_eval(const char *run_dir, curves_run *out, bdrl_err *e);
 int curves_csv_column(const char *header, const char *name);
 void curves_run_free(curves_run *r);
 
+/* Mean of value[j] over the evaluations after 3/4 of the curve's span
+ * (step[j] > 0.75 x step[n-1]): where a run stands at the end of its budget,
+ * less noisy than its final evaluation alone; value[n-1] if there is none
+ * (n must be at least 1). `bdrl compare`'s last-quarter column and the
+ * aggregate's --score last-quarter. */
+double curves_last_quarter(const double *step, const double *value, size_t n);
+
 /* A group's aggregate on its grid: step (n), mean (n), lo/hi (n) the 95%
  * bootstrap interval of the mean over the runs (equal to the mean for one
  * run). Caller frees with curves_agg_free. */

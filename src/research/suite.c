@@ -13,6 +13,7 @@
 #include "core/plot.h"
 #include "core/rng.h"
 #include "envs/env.h"
+#include "research/curves.h"
 #include "research/random_score.h"
 #include "research/rundir.h"
 #include "stats/aggregate.h"
@@ -221,7 +222,28 @@ static int task_index(const suite *s, const char *name)
 }
 
 /* Reads the finished runs and sorts them into agents and tasks. */
-static int suite_read(suite *s, const char *const *dirs, int n, int *bad, bdrl_err *e)
+/* A run's score under o->score: summary.json's final evaluation, or the
+ * mean of eval.csv's evaluations over the last quarter of its steps. */
+static int run_score(const char *dir, const rundir_summary *su, suite_score how, double *out, bdrl_err *e)
+{
+    int on_success = !strcmp(su->threshold_on, "success_rate");
+    if (how == SUITE_SCORE_FINAL) {
+        *out = on_success ? su->final_success_rate : su->final_eval_return;
+        return 0;
+    }
+    curves_run c;
+    if (curves_read_eval(dir, &c, e))
+        return -1;
+    int rc = 0;
+    if (c.n == 0 || (on_success && !isfinite(c.success[c.n - 1])))
+        rc = err_set(e, "%s/eval.csv has no %s to score", dir, on_success ? "success_rate" : "evaluation");
+    else
+        *out = curves_last_quarter(c.step, on_success ? c.success : c.ret, c.n);
+    curves_run_free(&c);
+    return rc;
+}
+
+static int suite_read(suite *s, const char *const *dirs, int n, suite_score how, int *bad, bdrl_err *e)
 {
     size_t m = (size_t)(n > 0 ? n : 1);
     s->run = calloc(m, sizeof *s->run);
@@ -237,7 +259,10 @@ static int suite_read(suite *s, const char *const *dirs, int n, int *bad, bdrl_e
         r->dir = dirs[i];
         label_of(dirs[i], r->label, sizeof r->label);
         snprintf(r->on, sizeof r->on, "%s", su.threshold_on);
-        r->score = strcmp(su.threshold_on, "success_rate") ? su.final_eval_return : su.final_success_rate;
+        if (run_score(dirs[i], &su, how, &r->score, e)) {
+            *bad = 1;
+            return -1;
+        }
         r->threshold = su.threshold;
         if (!isfinite(r->score)) {
             *bad = 1;
@@ -555,12 +580,14 @@ static int write_md(const char *out, const suite *s, const suite_stats *st, cons
         return -1;
     FILE *m = f.f;
     fprintf(m, "# Aggregate over %d environments\n\n", s->nt);
-    fprintf(m, "Agarwal et al. 2021 (rliable). Score of a run: its final evaluation (mean greedy return, or\n"
+    fprintf(m, "Agarwal et al. 2021 (rliable). Score of a run: %s (mean greedy return, or\n"
                "success rate where the threshold is on it), normalized per environment: 0 = the random\n"
                "policy's score, 1 = the reference (the evaluation threshold unless --reference). IQM: mean\n"
                "of the middle 50%% of all runs pooled; median and mean: of the per-environment means;\n"
                "optimality gap: mean shortfall below 1. Intervals: 95%% stratified percentile bootstrap\n"
                "(%d resamples, runs resampled within each environment). Definitions: docs/aggregate.md.\n\n",
+            o->score == SUITE_SCORE_LAST_QUARTER ? "the mean of its evaluations over the last quarter of its steps"
+                                                 : "its final evaluation",
             o->reps > 0 ? o->reps : AGG_REPS);
     fprintf(m, "| environment | score | random (0) | reference (1) |");
     for (int a = 0; a < s->na; a++)
@@ -655,7 +682,7 @@ int suite_write(const char *out_dir, const char *const *dirs, int n, const suite
     *bad_input = 0;
     suite s = {0};
     suite_stats st = {0};
-    int rc = suite_read(&s, dirs, n, bad_input, e) || suite_normalizers(&s, o, bad_input, e) ||
+    int rc = suite_read(&s, dirs, n, o->score, bad_input, e) || suite_normalizers(&s, o, bad_input, e) ||
                      suite_tables(&s, e) || suite_compute(&s, o, &st, e) || write_csvs(out_dir, &s, &st, e)
                  ? -1
                  : 0;

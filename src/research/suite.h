@@ -15,7 +15,9 @@
  * (summary.json's threshold_on): final_eval_return, the mean greedy return
  * over eval.episodes episodes at the last evaluation, or final_success_rate
  * for FrozenLake. (rliable's Atari 100k scores are the same: each run's
- * evaluation return at the end of training.)
+ * evaluation return at the end of training.) With SUITE_SCORE_LAST_QUARTER
+ * the same quantity averaged over the evaluations of the last quarter of
+ * the run's steps (eval.csv).
  *
  * Normalization, per task, (score - random) / (reference - random):
  *   random     the uniformly random policy's score (random_score.h:
@@ -64,8 +66,15 @@ typedef struct {
 /* Parses "ENV=VALUE" (ENV a name from `bdrl env list`, VALUE finite). */
 int suite_value_parse(const char *arg, suite_value *out, bdrl_err *e);
 
+/* What a run scores (--score): its final evaluation, or the mean of its
+ * evaluations after 3/4 of its steps (curves_last_quarter of eval.csv, the
+ * quantity bdrl compare's last-quarter column averages), which a single
+ * noisy evaluation at the end does not swing. */
+typedef enum { SUITE_SCORE_FINAL = 0, SUITE_SCORE_LAST_QUARTER = 1 } suite_score;
+
 typedef struct {
     const suite_value *random, *reference; /* overrides, n_random and n_reference of them */
+    suite_score score;                     /* SUITE_SCORE_FINAL by default */
     int n_random, n_reference;
     int reps, profile_reps;                /* 0: AGG_REPS, AGG_PROFILE_REPS */
 } suite_options;
