@@ -48,8 +48,12 @@ for d in "$@"; do
     e = $c["env"]; g = (e in gname) ? gname[e] : e
     if ($c["finished"] + 0 < $c["runs"] + 0) an = an " (" $c["finished"] " of " $c["runs"] " runs)"
     if ($c["finished"] + 0 == 0) { printf "| %s | %s | – | – | – | %s |\n", g, an, rnd[e]; next }
-    printf "| %s | %s | %.1f [%.1f, %.1f] | %s | %.1f [%.1f] | %s |\n", g, an,
-      $c["last_quarter_mean"], $c["last_quarter_lo"], $c["last_quarter_hi"], fin[cfg],
+    # one finished run has no interval: say so instead of printing [x, x]
+    if ($c["finished"] + 0 == 1)
+      lq = sprintf("%.1f (one seed)", $c["last_quarter_mean"])
+    else
+      lq = sprintf("%.1f [%.1f, %.1f]", $c["last_quarter_mean"], $c["last_quarter_lo"], $c["last_quarter_hi"])
+    printf "| %s | %s | %s | %s | %.1f [%.1f] | %s |\n", g, an, lq, fin[cfg],
       $c["q_end_mean"], $c["q_end_max"], rnd[e]
   }' "$f"
 done
