@@ -61,15 +61,22 @@ int suite_n_envs(const char *const *dirs, int n)
     return k;
 }
 
+/* A run's config.yaml into cfg. */
+static int load_run_config(const char *dir, exp_config *cfg, bdrl_err *e)
+{
+    char p[4096];
+    return io_join(p, sizeof p, dir, "config.yaml", e) || exp_load(cfg, p, NULL, 0, e) ? -1 : 0;
+}
+
 /* The agent of a finished run for grouping: summary.json's agent with the
- * components of its config.yaml (agent_variant_name), so C51 with Rainbow's components is another agent than C51;
- * the agent alone if the config cannot be read (a run from before
- * config.yaml was written, or whose environment plugin is gone). */
+ * components of its config.yaml (agent_variant_name), so C51 with Rainbow's
+ * components is another agent than C51; the agent alone if the config
+ * cannot be read (a run from before config.yaml was written, or whose
+ * environment plugin is gone). */
 static void agent_of(const char *dir, const rundir_summary *su, char *out, size_t n)
 {
-    char path[4096];
     exp_config *cfg = malloc(sizeof *cfg);
-    if (cfg && io_join(path, sizeof path, dir, "config.yaml", NULL) == 0 && exp_load(cfg, path, NULL, 0, NULL) == 0)
+    if (cfg && load_run_config(dir, cfg, NULL) == 0)
         agent_variant_name(su->agent, cfg, out, n);
     else
         snprintf(out, n, "%s", su->agent);
@@ -221,28 +228,27 @@ static int task_index(const suite *s, const char *name)
     return -1;
 }
 
-/* Reads the finished runs and sorts them into agents and tasks. */
-/* A run's score under o->score: summary.json's final evaluation, or the
- * mean of eval.csv's evaluations over the last quarter of its steps. */
+/* A run's score under `how`: summary.json's final evaluation, or the mean
+ * of eval.csv's evaluations over the last quarter of its steps. */
 static int run_score(const char *dir, const rundir_summary *su, suite_score how, double *out, bdrl_err *e)
 {
     int on_success = !strcmp(su->threshold_on, "success_rate");
     if (how == SUITE_SCORE_FINAL) {
         *out = on_success ? su->final_success_rate : su->final_eval_return;
-        return 0;
+        return isfinite(*out) ? 0 : err_set(e, "%s: summary.json has no final evaluation", dir);
     }
     curves_run c;
     if (curves_read_eval(dir, &c, e))
         return -1;
     int rc = 0;
-    if (c.n == 0 || (on_success && !isfinite(c.success[c.n - 1])))
+    *out = c.n ? curves_last_quarter(c.step, on_success ? c.success : c.ret, c.n) : NAN;
+    if (!isfinite(*out))
         rc = err_set(e, "%s/eval.csv has no %s to score", dir, on_success ? "success_rate" : "evaluation");
-    else
-        *out = curves_last_quarter(c.step, on_success ? c.success : c.ret, c.n);
     curves_run_free(&c);
     return rc;
 }
 
+/* Reads the finished runs and sorts them into agents and tasks. */
 static int suite_read(suite *s, const char *const *dirs, int n, suite_score how, int *bad, bdrl_err *e)
 {
     size_t m = (size_t)(n > 0 ? n : 1);
@@ -264,10 +270,6 @@ static int suite_read(suite *s, const char *const *dirs, int n, suite_score how,
             return -1;
         }
         r->threshold = su.threshold;
-        if (!isfinite(r->score)) {
-            *bad = 1;
-            return err_set(e, "%s: summary.json has no final evaluation", dirs[i]);
-        }
         char name[sizeof s->agent[0]];
         agent_of(dirs[i], &su, name, sizeof name);
         if ((r->a = agent_index(s, name)) < 0)
@@ -320,12 +322,11 @@ static const suite_value *find_value(const suite_value *v, int n, const char *en
 /* The random policy's score on the environment of run r (its config.yaml). */
 static int measure_random(const run_info *r, const char *on, double *out, bdrl_err *e)
 {
-    char p[4096];
     exp_config *cfg = malloc(sizeof *cfg);
     if (!cfg)
         return err_set(e, "out of memory");
     random_score rs;
-    int rc = io_join(p, sizeof p, r->dir, "config.yaml", e) || exp_load(cfg, p, NULL, 0, e) ||
+    int rc = load_run_config(r->dir, cfg, e) ||
                      random_score_measure(&cfg->env, RANDOM_SCORE_EPISODES, RANDOM_SCORE_SEED, &rs, e)
                  ? -1
                  : 0;
