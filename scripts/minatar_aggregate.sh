@@ -5,7 +5,7 @@
 #   0 = the random policy: MINATAR_RANDOM (scripts/minatar_lib.sh), the
 #       real MinAtar's return over 100 uniformly random episodes;
 #   1 = the best score of any finished run in the given comparisons on
-#       that game (MinAtar has no threshold and no published per-game
+#       that game (--reference GAME=best; MinAtar has no threshold and no published per-game
 #       table to normalize by, so 1 is "the best run seen here": a min-max
 #       normalization; P(X > Y) does not depend on it).
 # A run's score is its final evaluation, or with --score last-quarter the
@@ -18,10 +18,9 @@
 set -euo pipefail
 . "$(dirname "$0")/minatar_lib.sh"
 score=final
-if [ "${1:-}" = --score ]; then
+if [ "${1:-}" = --score ]; then # bdrl checks the value
   score=${2:-}
-  case $score in final|last-quarter) ;; *) echo "$0: --score expects final or last-quarter" >&2; exit 2;; esac
-  shift 2
+  shift 2 || { echo "usage: $0 [--score final|last-quarter] OUT COMPARE_DIR..." >&2; exit 2; }
 fi
 [ $# -ge 2 ] || { echo "usage: $0 [--score final|last-quarter] OUT COMPARE_DIR..." >&2; exit 2; }
 out=$1; shift
@@ -33,23 +32,18 @@ fi
 [ -n "$bdrl" ] || { echo "$0: no bdrl found (build it or set BDRL)" >&2; exit 2; }
 # every game of every comparison (a comparison may hold several games, and
 # a game may be in several comparisons: the per-game ones, then IQN's or
-# the Rainbow rows'), with each finished run's final score
-rows=""
+# the Rainbow rows'): its random score, and its best run as the reference
+declare -A games=()
 for d in "$@"; do
   [ -f "$d/comparison.csv" ] || { echo "$0: $d/comparison.csv: no such file (run bdrl compare first)" >&2; exit 2; }
-  envs=$(awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["config"], $c["env"] }' "$d/comparison.csv")
-  while read -r cfg env; do
+  [ -n "$(minatar_finals "$d")" ] || { echo "$0: $d: no finished run" >&2; exit 2; }
+  for env in $(awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["env"] }' "$d/comparison.csv"); do
     [ -n "${MINATAR_RANDOM[$env]:-}" ] || { echo "$0: $d: $env is not a MinAtar game" >&2; exit 2; }
-    rows+="$env -"$'\n'
-  done <<< "$envs"
-  finals=$(minatar_finals "$d" "$score")
-  [ -n "$finals" ] || { echo "$0: $d: no finished run" >&2; exit 2; }
-  rows+=$(awk 'NR == FNR { env[$1] = $2; next } { print env[$1], $3 }' <(echo "$envs") <(echo "$finals"))$'\n'
+    games[$env]=1
+  done
 done
 args=()
-for env in $(echo "$rows" | awk 'NF { print $1 }' | sort -u); do
-  best=$(echo "$rows" | awk -v e="$env" '$1 == e && $2 != "-" { print $2 }' | sort -g | tail -n 1)
-  [ -n "$best" ] || { echo "$0: $env: no finished run" >&2; exit 2; }
-  args+=(--random "$env=${MINATAR_RANDOM[$env]}" --reference "$env=$best")
+for env in "${!games[@]}"; do
+  args+=(--random "$env=${MINATAR_RANDOM[$env]}" --reference "$env=best")
 done
 exec "$bdrl" compare --aggregate "$@" --out "$out" --score "$score" "${args[@]}"

@@ -5,26 +5,17 @@
 declare -A MINATAR_RANDOM=([minatar-asterix]=0.48 [minatar-breakout]=0.41 [minatar-freeway]=0.2
                            [minatar-seaquest]=0.04 [minatar-space_invaders]=2.46)
 
-# minatar_finals DIR [last-quarter]: one line "config seed score" for every
-# finished run of the comparison DIR (runs/<config>_s<seed>/), sorted by
-# config then seed; score is the return of the run's last evaluation
-# (eval.csv's last row) or, with last-quarter, the mean return of its
-# evaluations after 3/4 of its last evaluation's step (as bdrl's
-# curves_last_quarter). A run counts as finished when its summary.json says
-# so (finished or solved): a run still going, interrupted or failed has a
-# summary.json too.
+# minatar_finals DIR: one line "config seed final" for every finished run of
+# the comparison DIR (runs/<config>_s<seed>/), sorted by config then seed;
+# final is the return of the run's last evaluation (eval.csv's last row). A
+# run counts as finished when its summary.json says so (finished or
+# solved): a run still going, interrupted or failed has a summary.json too.
 minatar_finals() {
-  local e run how=${2:-final}
+  local e run
   for e in "$1"/runs/*_s*/eval.csv; do
     [ -f "$e" ] || continue
     grep -Eq '"status": "(finished|solved)"' "$(dirname "$e")/summary.json" 2>/dev/null || continue
     run=$(basename "$(dirname "$e")")
-    printf '%s %s %s\n' "${run%_s*}" "${run##*_s}" "$(awk -F, -v how="$how" '
-      NR > 1 { n++; st[n] = $1; v[n] = $2 }
-      END {
-        if (how != "last-quarter") { print v[n]; exit }
-        for (i = 1; i <= n; i++) if (st[i] > 0.75 * st[n]) { s += v[i]; k++ }
-        printf "%.10g\n", k ? s / k : v[n]
-      }' "$e")"
+    printf '%s %s %s\n' "${run%_s*}" "${run##*_s}" "$(tail -n 1 "$e" | cut -d, -f2)"
   done | sort -k1,1 -k2,2n
 }

@@ -935,6 +935,15 @@ static void test_suite_refused(void **state)
     assert_int_equal(suite_value_parse("cartpol=500", &v, &e), -1);
     assert_contains(e.msg, "unknown environment 'cartpol'");
     assert_int_equal(suite_value_parse("cartpole=nan", &v, &e), -1);
+    /* best: a reference only */
+    assert_int_equal(suite_value_parse("cartpole=best", &v, &e), 0);
+    assert_true(isnan(v.value));
+    assert_int_equal(suite_scan(cmp, &dirs, &n, &e), 0);
+    suite_options ob = {.random = &v, .n_random = 1, .reps = 100, .profile_reps = 100};
+    assert_int_equal(suite_write(cmp, (const char *const *)dirs, n, &ob, &bad, &e), -1);
+    assert_int_equal(bad, 1);
+    assert_contains(e.msg, "--random cartpole=best: best is a reference");
+    suite_dirs_free(dirs, n);
     assert_int_equal(suite_value_parse("cartpole", &v, &e), -1);
     assert_contains(e.msg, "expected ENV=VALUE");
 }

@@ -29,7 +29,7 @@ static const args_opt opts[] = {
     {"status", 0, 0, "", "runs pending/running/finished/diverged/failed, the best config so far, time left"},
     {"aggregate", 0, 0, "", "the arguments are finished comparison directories: write their aggregate over environments"},
     {"random", 0, 1, "ENV=VALUE", "aggregate: the score normalized to 0 on ENV (default: the random policy's, measured)"},
-    {"reference", 0, 1, "ENV=VALUE", "aggregate: the score normalized to 1 on ENV (default: its evaluation threshold)"},
+    {"reference", 0, 1, "ENV=VALUE", "aggregate: the score normalized to 1 on ENV (default: its evaluation threshold; best: its best run's)"},
     {"score", 0, 1, "final|last-quarter", "aggregate: a run's final evaluation (default) or the mean of its last quarter's"},
 };
 static const args_spec spec = {

@@ -30,10 +30,14 @@ int suite_value_parse(const char *arg, suite_value *out, bdrl_err *e)
     out->env[k] = '\0';
     if (env_kind_by_name(out->env) < 0)
         return err_set(e, "'%s': unknown environment '%s' (see bdrl env list)", arg, out->env);
+    if (!strcmp(eq + 1, "best")) {
+        out->value = NAN;
+        return 0;
+    }
     char *end;
     out->value = strtod(eq + 1, &end);
     if (end == eq + 1 || *end || !isfinite(out->value))
-        return err_set(e, "'%s': the value must be a finite number", arg);
+        return err_set(e, "'%s': the value must be a finite number (or best, for a reference)", arg);
     return 0;
 }
 
@@ -343,12 +347,17 @@ static int suite_normalizers(suite *s, const suite_options *o, int *bad, bdrl_er
     const suite_value *lists[2] = {o->random, o->reference};
     int counts[2] = {o->n_random, o->n_reference};
     for (int l = 0; l < 2; l++)
-        for (int i = 0; i < counts[l]; i++)
+        for (int i = 0; i < counts[l]; i++) {
             if (task_index(s, lists[l][i].env) < 0) {
                 *bad = 1;
                 return err_set(e, "--%s %s: no run on that environment", l ? "reference" : "random",
                                lists[l][i].env);
             }
+            if (l == 0 && isnan(lists[l][i].value)) {
+                *bad = 1;
+                return err_set(e, "--random %s=best: best is a reference, not a random score", lists[l][i].env);
+            }
+        }
     for (int k = 0; k < s->nt; k++) {
         task_info *t = &s->task[k];
         double thr = s->run[t->first].threshold;
@@ -368,6 +377,12 @@ static int suite_normalizers(suite *s, const suite_options *o, int *bad, bdrl_er
         }
         const suite_value *v = find_value(o->reference, o->n_reference, t->name);
         t->reference = v ? v->value : thr;
+        if (v && isnan(v->value)) { /* best; every score is finite (run_score) */
+            t->reference = -INFINITY;
+            for (int i = 0; i < s->nr; i++)
+                if (s->run[i].t == k && s->run[i].score > t->reference)
+                    t->reference = s->run[i].score;
+        }
         snprintf(t->reference_src, sizeof t->reference_src, "%s", v ? "--reference" : "threshold");
         if ((v = find_value(o->random, o->n_random, t->name))) {
             t->random = v->value;

@@ -27,7 +27,8 @@
  *              eval.threshold, by default Gymnasium's reward_threshold,
  *              CartPole 475, Acrobot -100, MountainCar -110, FrozenLake a
  *              success rate of 0.7), which every run of the task must
- *              share, or --reference ENV=VALUE.
+ *              share, or --reference ENV=VALUE, or --reference ENV=best:
+ *              the best score among the task's runs.
  * So 0 is random play and 1 is solving the task by Gymnasium's measure.
  *
  * Files written into the output directory:
@@ -57,13 +58,16 @@
 #define SUITE_SEED 0x61676772ull
 #define SUITE_TAUS 201 /* points of the profiles' tau grid */
 
-/* A per-environment value given on the command line: ENV=VALUE. */
+/* A per-environment value given on the command line: ENV=VALUE, or
+ * ENV=best for a reference: the best score of any run on ENV (a min-max
+ * normalization, for environments without a threshold such as MinAtar's). */
 typedef struct {
     char env[32];
-    double value;
+    double value; /* NaN: best (a number given is always finite) */
 } suite_value;
 
-/* Parses "ENV=VALUE" (ENV a name from `bdrl env list`, VALUE finite). */
+/* Parses "ENV=VALUE" (ENV a name from `bdrl env list`, VALUE finite or
+ * "best"; suite_write refuses best for a random score). */
 int suite_value_parse(const char *arg, suite_value *out, bdrl_err *e);
 
 /* What a run scores (--score): its final evaluation, or the mean of its
