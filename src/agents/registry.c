@@ -64,8 +64,6 @@ const char *agent_variant_name(const char *kind, const exp_config *cfg, char *bu
 {
     int nstep = cfg->agent.n_step > 1, per = cfg->replay.prioritized, dbl = cfg->agent.double_q,
         duel = cfg->agent.dueling, noisy = cfg->agent.noisy;
-    if (!n)
-        return buf;
     if (nstep && per && dbl && duel && noisy) {
         snprintf(buf, n, "%s+rainbow", kind);
         return buf;

@@ -77,15 +77,15 @@ int agent_kind_uses_support(int k);
 /* The kind of an existing agent (by its ops->name), or -1. */
 int agent_kind_of(const agent *a);
 
-/* A name for an agent of kind `kind` (its registry name) with cfg's
- * components that tells its Rainbow components apart, for
- * aggregates over environments, where the configs of one agent on several
- * environments must be grouped and C51 with Rainbow's components is not
- * C51: the kind's name alone ("c51") when no component is on, the kind and
- * "+rainbow" when all five are (agent.n_step > 1, replay.prioritized,
- * agent.double, agent.dueling, agent.noisy), else the kind and each
- * component on, in that order ("c51+n3+per", "bd+double+noisy"). Written
- * into buf (n bytes, truncated to fit); returns buf. */
+/* The name of an agent of kind `kind` (its registry name) with cfg's
+ * Rainbow components, for aggregates over environments, which group one
+ * agent's configs across environments and must keep C51 with Rainbow's
+ * components apart from C51: the kind alone ("c51") when no component is
+ * on, the kind and "+rainbow" when all five are (agent.n_step > 1,
+ * replay.prioritized, agent.double, agent.dueling, agent.noisy), else the
+ * kind and each component on, in that order ("c51+n3+per",
+ * "bd+double+noisy"). Written into buf (n bytes, truncated to fit);
+ * returns buf. */
 const char *agent_variant_name(const char *kind, const exp_config *cfg, char *buf, size_t n);
 
 /* For the schema (experiment.c, a static initializer): the choices

@@ -8,8 +8,9 @@
  * Agent: summary.json's agent with the Rainbow components of the run's
  * config.yaml (agent_variant_name: bd, c51, c51+rainbow, dqn+n3+per, ...;
  * the agent alone if config.yaml cannot be read): the configs of one
- * agent on different environments form one agent. Task: summary.json's env. Every
- * agent needs finished runs on every task, all from one config per task.
+ * agent on different environments form one agent. Task: summary.json's
+ * env. Every agent needs finished runs on every task, all from one config
+ * per task.
  *
  * Score of a run: its final evaluation, the quantity its threshold is on
  * (summary.json's threshold_on): final_eval_return, the mean greedy return
