@@ -563,18 +563,13 @@ static void test_agents_table(void **state)
 }
 
 
-/* scripts/minatar_table.sh (docs/minatar.md's table) on a hand-made
- * comparison: the interval and Q columns from the right csv columns, the
- * finals from each finished run's last eval.csv row in numeric seed order
- * (seed 10 after seed 2), an unfinished run (its summary.json says
- * running, as a run's does while it trains) left out and its config marked, a Rainbow config named by
- * its file and its one finished run given no interval, the game's random
- * score, and a missing directory refused. */
-static void test_minatar_table(void **state)
+/* A hand-made MinAtar comparison in dir d, as bdrl compare leaves it:
+ * breakout_c51 with three finished runs (seeds 1, 2, 10, s1 with a
+ * checkpoint and metrics.csv beside its files), breakout_rainbow with one
+ * finished (solved) run and one still training (its summary.json says
+ * running, as a run's does while it trains). */
+static void make_minatar_comparison(const char *d)
 {
-    (void)state;
-    char d[600];
-    snprintf(d, sizeof d, "%s/mt_breakout", tu_dir);
     const char *hdr = "config,path,agent,env,runs,finished,threshold_on,threshold,stt_reached,stt_median,stt_q25,"
                       "stt_q75,stt_iqr,final_return_mean,final_return_lo,final_return_hi,best_return_mean,"
                       "best_return_lo,best_return_hi,auc_mean,auc_lo,auc_hi,wall_seconds_mean,sps_mean,"
@@ -585,23 +580,95 @@ static void test_minatar_table(void **state)
         "mkdir -p %s && cd %s && printf '%%s\n' '%s' "
         "'breakout_c51,p,c51,minatar-breakout,3,3,r,,0,,,,,9,0,0,0,0,0,0,0,0,0,0,0,0,0,,,,,14.33,12.56,16.14,6.428,6.552,,' "
         "'breakout_rainbow,p,c51,minatar-breakout,2,1,r,,0,,,,,9,0,0,0,0,0,0,0,0,0,0,0,0,0,,,,,3.0,2.0,4.0,1.0,1.5,,' "
-        "> comparison.csv && for s in 1 2 10; do mkdir -p runs/breakout_c51_s$s && "
-        "echo '\"status\": \"finished\",' > runs/breakout_c51_s$s/summary.json; done && "
+        "> comparison.csv && echo '# table' > comparison.md && "
+        "for s in 1 2 10; do mkdir -p runs/breakout_c51_s$s && "
+        "echo '\"status\": \"finished\",' > runs/breakout_c51_s$s/summary.json && "
+        "printf 'env:\n  name: minatar-breakout\n' > runs/breakout_c51_s$s/config.yaml; done && "
         "printf 'step,return_mean\n1000000,11.6\n' > runs/breakout_c51_s1/eval.csv && "
+        "echo weights > runs/breakout_c51_s1/checkpoint.bin && echo episodes > runs/breakout_c51_s1/metrics.csv && "
         "printf 'step,return_mean\n500000,3\n1000000,19.4\n' > runs/breakout_c51_s2/eval.csv && "
         "printf 'step,return_mean\n1000000,7.25\n' > runs/breakout_c51_s10/eval.csv && "
         "mkdir -p runs/breakout_rainbow_s1 runs/breakout_rainbow_s2 && "
         "echo '\"status\": \"solved\",' > runs/breakout_rainbow_s1/summary.json && "
         "echo '\"status\": \"running\",' > runs/breakout_rainbow_s2/summary.json && "
+        "printf 'env:\n  name: minatar-breakout\n' | tee runs/breakout_rainbow_s1/config.yaml "
+        "> runs/breakout_rainbow_s2/config.yaml && "
         "printf 'step,return_mean\n1000000,4\n' > runs/breakout_rainbow_s1/eval.csv && "
-        "printf 'step,return_mean\n50000,99\n' > runs/breakout_rainbow_s2/eval.csv && "
-        "%s/scripts/minatar_table.sh %s",
-        d, d, hdr, tu_root(), d);
+        "printf 'step,return_mean\n50000,99\n' > runs/breakout_rainbow_s2/eval.csv",
+        d, d, hdr);
+    if (r.status != 0)
+        fail_msg("making %s: %s", d, r.err);
+    tu_run_free(&r);
+}
+
+/* docs/minatar.md's table from make_minatar_comparison's directory. */
+static const char *const minatar_table_rows[2] = {
+    "| Breakout | C51 | 14.3 [12.6, 16.1] | 11.6, 19.4, 7.2 | 6.4 [6.6] | 0.41 |",
+    "| Breakout | Rainbow (1 of 2 runs) | 3.0 (one seed) | 4.0 | 1.0 [1.5] | 0.41 |"};
+
+/* scripts/minatar_table.sh (docs/minatar.md's table) on a hand-made
+ * comparison: the interval and Q columns from the right csv columns, the
+ * finals from each finished run's last eval.csv row in numeric seed order
+ * (seed 10 after seed 2), an unfinished run left out and its config
+ * marked, a Rainbow config named by its file and its one finished run
+ * given no interval, the game's random score, and a missing directory
+ * refused. */
+static void test_minatar_table(void **state)
+{
+    (void)state;
+    char d[600];
+    snprintf(d, sizeof d, "%s/mt_breakout", tu_dir);
+    make_minatar_comparison(d);
+    tu_result r = tu_run("%s/scripts/minatar_table.sh %s", tu_root(), d);
     assert_int_equal(r.status, 0);
-    assert_contains(r.out, "| Breakout | C51 | 14.3 [12.6, 16.1] | 11.6, 19.4, 7.2 | 6.4 [6.6] | 0.41 |");
-    assert_contains(r.out, "| Breakout | Rainbow (1 of 2 runs) | 3.0 (one seed) | 4.0 | 1.0 [1.5] | 0.41 |");
+    assert_contains(r.out, minatar_table_rows[0]);
+    assert_contains(r.out, minatar_table_rows[1]);
     tu_run_free(&r);
     r = tu_run("%s/scripts/minatar_table.sh %s/no_such_dir", tu_root(), tu_dir);
+    assert_int_equal(r.status, 2);
+    assert_contains(r.err, "no_such_dir/comparison.csv: no such file");
+    tu_run_free(&r);
+}
+
+/* scripts/archive_comparison.sh: the finished runs' config.yaml,
+ * summary.json and eval.csv and the comparison's tables are copied, the
+ * checkpoint and metrics.csv are not, the run still training is left out
+ * and named; the table drawn from the copy is the table drawn from the
+ * original; archiving again over the copy replaces it (no .tmp left);
+ * a directory that is not a comparison is refused. */
+static void test_archive_comparison(void **state)
+{
+    (void)state;
+    char d[600], a[600], p[800];
+    snprintf(d, sizeof d, "%s/ac_breakout", tu_dir);
+    snprintf(a, sizeof a, "%s/ac_archive/breakout", tu_dir);
+    make_minatar_comparison(d);
+    for (int k = 0; k < 2; k++) {
+        tu_result r = tu_run("%s/scripts/archive_comparison.sh %s %s", tu_root(), d, a);
+        assert_int_equal(r.status, 0);
+        assert_contains(r.out, "breakout: 4 runs");
+        assert_contains(r.err, "runs/breakout_rainbow_s2: not finished, left out");
+        tu_run_free(&r);
+    }
+    const char *kept[] = {"comparison.csv", "comparison.md", "runs/breakout_c51_s1/config.yaml",
+                          "runs/breakout_c51_s1/summary.json", "runs/breakout_c51_s10/eval.csv",
+                          "runs/breakout_rainbow_s1/eval.csv"};
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+        snprintf(p, sizeof p, "%s/%s", a, kept[i]);
+        assert_true(access(p, F_OK) == 0);
+    }
+    const char *left[] = {"runs/breakout_c51_s1/checkpoint.bin", "runs/breakout_c51_s1/metrics.csv",
+                          "runs/breakout_rainbow_s2", "runs/.breakout_c51_s1.tmp"};
+    for (size_t i = 0; i < sizeof left / sizeof *left; i++) {
+        snprintf(p, sizeof p, "%s/%s", a, left[i]);
+        assert_true(access(p, F_OK) != 0);
+    }
+    tu_result r = tu_run("%s/scripts/minatar_table.sh %s", tu_root(), a);
+    assert_int_equal(r.status, 0);
+    assert_contains(r.out, minatar_table_rows[0]);
+    assert_contains(r.out, minatar_table_rows[1]);
+    tu_run_free(&r);
+    r = tu_run("%s/scripts/archive_comparison.sh %s/no_such_dir %s", tu_root(), tu_dir, a);
     assert_int_equal(r.status, 2);
     assert_contains(r.err, "no_such_dir/comparison.csv: no such file");
     tu_run_free(&r);
@@ -1146,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_cli_compare_bad_input),
         cmocka_unit_test(test_agents_table),
         cmocka_unit_test(test_minatar_table),
+        cmocka_unit_test(test_archive_comparison),
         cmocka_unit_test(test_minatar_aggregate),
         cmocka_unit_test(test_suite_hand_values),
         cmocka_unit_test(test_suite_refused),
