@@ -19,6 +19,8 @@
 #include "core/rng.h"
 #include "truth/truth.h"
 #include "research/rundir.h"
+#include "core/provenance.h"
+#include "bdrl/environment.h"
 
 /* ---- the schedule ---- */
 
@@ -229,6 +231,21 @@ static void test_run_directory(void **state)
     assert_close(json_number(js, "target_updates"), 13, 0);
     assert_close(json_number(js, "evaluations"), 3, 0);
     assert_close(json_number(js, "final_success_rate"), res.final_success_rate, 1e-12);
+    /* the build and machine that wrote it: the library's version, the CPU
+     * as the shell reads /proc/cpuinfo, OpenBLAS's kernel as it names it */
+    char want[600];
+    snprintf(want, sizeof want, "\"machine\": {\n    \"bdrl\": \"%s\",", bdrl_library_version());
+    assert_contains(js, want);
+    tu_result cpu = tu_run("grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//'");
+    assert_int_equal(cpu.status, 0);
+    cpu.out[strcspn(cpu.out, "\n")] = '\0';
+    snprintf(want, sizeof want, "\"cpu\": \"%s\",", cpu.out[0] ? cpu.out : "unknown");
+    assert_contains(js, want);
+    tu_run_free(&cpu);
+    snprintf(want, sizeof want, "\"blas_core\": \"%s\",", provenance_blas_core());
+    assert_contains(js, want);
+    assert_true(strlen(provenance_blas_core()) > 0);
+    assert_contains(js, "\"blas\": \"OpenBLAS ");
     free(js);
 
     /* config.yaml resolves to the same configuration; the checkpoint loads */

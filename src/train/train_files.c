@@ -15,6 +15,8 @@
 #include "train/run.h"
 #include "core/io.h"
 #include "core/json.h"
+#include "core/provenance.h"
+#include "bdrl/environment.h"
 
 double trainer_now(void)
 {
@@ -160,6 +162,17 @@ static void render_summary(const trainer *T, FILE *f, const char *status, const 
     json_num(&w, last ? last->ci_lo : NAN);
     json_num(&w, last ? last->ci_hi : NAN);
     json_array_end(&w);
+    /* the build and machine of the process writing this (a resumed run's
+     * last): one seed repeats bit for bit only on the same ones (I34) */
+    char cpu[256];
+    provenance_cpu(cpu, sizeof cpu);
+    json_key(&w, "machine");
+    json_object_begin(&w);
+    json_kv_str(&w, "bdrl", bdrl_library_version());
+    json_kv_str(&w, "cpu", cpu);
+    json_kv_str(&w, "blas_core", provenance_blas_core());
+    json_kv_str(&w, "blas", provenance_blas_config());
+    json_object_end(&w);
     json_object_end(&w);
 }
 
