@@ -95,12 +95,12 @@ $(BUILD)/double/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DBDRL_REAL_DOUBLE -c $< -o $@
 
-# The version as a header, rewritten only when it changes (so main.o, which
-# includes it, is rebuilt exactly then).
+# The version as a header, rewritten only when it changes (so provenance.o,
+# which includes it, is rebuilt exactly then).
 $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(dir $@)
 	@echo '#define BDRL_VERSION "$(BDRL_VERSION)"' > $@.new; cmp -s $@.new $@ || mv -f $@.new $@; rm -f $@.new
-$(BUILD)/src/cli/main.o $(BUILD)/src/api/environment.o: $(BUILD)/gen/version.h
+$(BUILD)/src/core/provenance.o: $(BUILD)/gen/version.h
 FORCE:
 
 $(LIB): $(LIB_OBJ)

@@ -12,6 +12,10 @@
 
 #include <stddef.h>
 
+/* bdrl's version (git describe of the build; the Makefile's VERSION
+ * outside a git checkout). */
+const char *provenance_version(void);
+
 /* The CPU's model name (/proc/cpuinfo's first "model name"), or "unknown". */
 void provenance_cpu(char *out, size_t n);
 

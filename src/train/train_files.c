@@ -16,7 +16,6 @@
 #include "core/io.h"
 #include "core/json.h"
 #include "core/provenance.h"
-#include "bdrl/environment.h"
 
 double trainer_now(void)
 {
@@ -168,7 +167,7 @@ static void render_summary(const trainer *T, FILE *f, const char *status, const 
     provenance_cpu(cpu, sizeof cpu);
     json_key(&w, "machine");
     json_object_begin(&w);
-    json_kv_str(&w, "bdrl", bdrl_library_version());
+    json_kv_str(&w, "bdrl", provenance_version());
     json_kv_str(&w, "cpu", cpu);
     json_kv_str(&w, "blas_core", provenance_blas_core());
     json_kv_str(&w, "blas", provenance_blas_config());
