@@ -19,6 +19,7 @@
 #include "train/fatal.h"
 #include "agents/registry.h"
 #include "core/io.h"
+#include "core/provenance.h"
 
 /* ------------------------------------------------------------------------ */
 /* schedule                                                                 */
@@ -244,6 +245,7 @@ static int trainer_setup(trainer *T, const exp_config *cfg, const train_options 
     T->cfg = cfg;
     T->evaluate_mode = cfg->agent.mode == AGENT_EVALUATE;
     T->last_ckpt = -1;
+    provenance_cpu(T->cpu, sizeof T->cpu);
     rng *init = rng_create((uint64_t)cfg->seed, RNG_STREAM_INIT);
     T->explore = rng_create((uint64_t)cfg->seed, RNG_STREAM_EXPLORE);
     T->rsample = rng_create((uint64_t)cfg->seed, RNG_STREAM_REPLAY);

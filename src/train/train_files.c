@@ -163,12 +163,10 @@ static void render_summary(const trainer *T, FILE *f, const char *status, const 
     json_array_end(&w);
     /* the build and machine of the process writing this (a resumed run's
      * last): one seed repeats bit for bit only on the same ones (I34) */
-    char cpu[256];
-    provenance_cpu(cpu, sizeof cpu);
     json_key(&w, "machine");
     json_object_begin(&w);
     json_kv_str(&w, "bdrl", provenance_version());
-    json_kv_str(&w, "cpu", cpu);
+    json_kv_str(&w, "cpu", T->cpu);
     json_kv_str(&w, "blas_core", provenance_blas_core());
     json_kv_str(&w, "blas", provenance_blas_config());
     json_object_end(&w);

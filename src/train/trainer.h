@@ -76,6 +76,7 @@ typedef struct {
     int metrics_held;      /* metrics came from the checkpoint (resume) */
     int check_support;     /* the agent uses a support (agent_class.uses_support) */
     char support_warning[512]; /* why returns leave it (support.h); "" until they do */
+    char cpu[256];             /* this machine's CPU, read once for summary.json (core/provenance.h) */
     double last_flush, last_draw;
     int64_t last_ckpt;     /* step of the last checkpoint written (-1: none) */
     double (*clock)(void); /* the wall-time checkpoint rule's clock */
