@@ -12,10 +12,11 @@
 #
 #   scripts/archive_comparison.sh COMPARE_DIR DEST
 #
-# A run counts as finished when its summary.json says so (finished or
-# solved); the others are left out and named on stderr. DEST's existing
+# Unfinished runs (run_finished, run_lib.sh) are left out and named on
+# stderr. DEST's existing
 # runs are replaced by the new copies of the same name.
 set -euo pipefail
+. "$(dirname "$0")/run_lib.sh"
 [ $# -eq 2 ] || { echo "usage: $0 COMPARE_DIR DEST" >&2; exit 2; }
 src=$1 dst=$2
 [ -f "$src/comparison.csv" ] || { echo "$0: $src/comparison.csv: no such file (not a finished bdrl compare directory)" >&2; exit 2; }
@@ -27,7 +28,7 @@ n=0
 for run in "$src"/runs/*/; do
   run=${run%/}
   name=$(basename "$run")
-  if ! grep -Eq '"status": "(finished|solved)"' "$run/summary.json" 2>/dev/null; then
+  if ! run_finished "$run"; then
     echo "$0: $run: not finished, left out" >&2
     continue
   fi
